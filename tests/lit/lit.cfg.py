@@ -1,0 +1,24 @@
+# ruff: noqa: F821  (lit injects `config`)
+"""lit configuration: every `.mlir` file under tests/lit is a FileCheck test."""
+
+import os
+import sys
+
+import lit.formats
+
+config.name = "symir"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.test_source_root, "Output")
+
+# The tools (symir-opt, symir-run, filecheck) live next to the interpreter running lit.
+bindir = os.path.dirname(os.path.abspath(sys.executable))
+config.environment["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+for name in ("PYTHONPATH", "JAX_PLATFORMS", "HOME", "XLA_FLAGS", "JAX_ENABLE_X64"):
+    if name in os.environ:
+        config.environment[name] = os.environ[name]
+config.environment.setdefault("JAX_PLATFORMS", "cpu")
+
+# Composite substitutions first, then tool names.
+config.substitutions.append(("%jax-verify", "symir-run --verify-only -"))
