@@ -1,0 +1,22 @@
+"""The MLIR-style names of symir's passes and where each is defined.
+
+Every factory imports its module only when the pass is used (no JAX anywhere here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+
+from xdsl.passes import ModulePass
+
+
+def _lazy(module: str, cls: str) -> Callable[[], type[ModulePass]]:
+    def factory() -> type[ModulePass]:
+        return getattr(import_module(module), cls)
+
+    return factory
+
+
+PASS_FACTORIES: dict[str, Callable[[], type[ModulePass]]] = {}
+"""Pass name -> factory returning the pass class."""
