@@ -1,0 +1,333 @@
+"""Execution of StableHLO text through JAX: the one module that owns all JAX glue.
+
+The text (as printed by xDSL from the ``stablehlo`` dialect, or written by hand) is
+parsed and verified by jaxlib's own MLIR parser, serialised to a portable (VHLO) artifact
+and wrapped into a :class:`jax.export.Exported`, whose ``call`` runs eagerly, inside
+``jax.jit`` and composes with other JAX code at native speed.
+
+This touches private ``jax.export`` fields; jax/jaxlib are pinned exactly (0.10.2) and
+``tests/unit/test_stablehlo_ops.py`` exercises every path here.
+
+Conventions
+-----------
+* The module must contain ``func.func @main``; its argument and result types give
+  ``in_avals`` / ``out_avals``.
+* Dynamic dimensions (``?``): **all** ``?`` dimensions of one module denote the same
+  symbolic size ``b`` (the batch size). Modules needing several independent dynamic
+  sizes are not supported.
+* A loaded module returns one array when ``@main`` has one result, a tuple otherwise.
+
+x64
+---
+``ensure_x64(required)`` turns ``jax_enable_x64`` on when a module uses 64-bit types
+(f64, i64, ui64, complex<f64>) and it is off. The choice is deliberate: symir operators
+are usually complex128/float64 (NetKet turns x64 on at import for the same reason), and
+enabling the flag before such a module is loaded is what a user would have to do anyway.
+Arrays already created with 32-bit defaults keep their dtypes; the call-time dtype check
+then names the mismatching argument. Pass ``SYMIR_NO_AUTO_X64=1`` to get an error
+(``X64Error``) instead of the automatic switch.
+
+Persistent compilation cache
+----------------------------
+If the environment variable ``SYMIR_JAX_CACHE_DIR`` is set, JAX's persistent compilation
+cache is enabled in that directory (with ``jax_persistent_cache_min_compile_time_secs=0``)
+the first time a module is loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import jax.export
+import jax.extend.mlir
+import numpy as np
+
+__all__ = [
+    "LoadedModule",
+    "StableHLOError",
+    "X64Error",
+    "clear_cache",
+    "ensure_x64",
+    "load_stablehlo",
+    "module_uses_x64",
+    "parse_and_verify",
+]
+
+
+class StableHLOError(ValueError):
+    """The StableHLO text is invalid (jaxlib's parser or verifier rejected it)."""
+
+
+class X64Error(RuntimeError):
+    """The module needs 64-bit types but ``jax_enable_x64`` is off."""
+
+
+# ------------------------------------------------------------------------------------
+# Parsing
+# ------------------------------------------------------------------------------------
+
+
+def _mlir():
+    from jax._src.interpreters import mlir
+    from jax._src.lib.mlir import ir
+
+    return mlir, ir
+
+
+def _parse(text: str):
+    mlir, ir = _mlir()
+    ctx = mlir.make_ir_context()
+    try:
+        with ctx, ir.Location.unknown(ctx):
+            module = ir.Module.parse(text)
+            if not module.operation.verify():  # pragma: no cover - verify raises
+                raise StableHLOError("StableHLO module failed verification")
+    except ir.MLIRError as e:
+        raise StableHLOError(f"invalid StableHLO module:\n{e}") from None
+    return ctx, module
+
+
+def parse_and_verify(text: str) -> None:
+    """Parse and verify ``text`` with jaxlib; raise :class:`StableHLOError` (with jaxlib's
+    line/column diagnostics) when it is invalid."""
+    _parse(text)
+
+
+def verify_and_print(text: str) -> str:
+    """Parse and verify ``text`` with jaxlib and return jaxlib's printed form."""
+    _, module = _parse(text)
+    return str(module)
+
+
+# ------------------------------------------------------------------------------------
+# Types
+# ------------------------------------------------------------------------------------
+
+_ELEMENT_DTYPES = {
+    "i1": np.dtype(np.bool_),
+    "i8": np.dtype(np.int8),
+    "i16": np.dtype(np.int16),
+    "i32": np.dtype(np.int32),
+    "i64": np.dtype(np.int64),
+    "ui8": np.dtype(np.uint8),
+    "ui16": np.dtype(np.uint16),
+    "ui32": np.dtype(np.uint32),
+    "ui64": np.dtype(np.uint64),
+    "f16": np.dtype(np.float16),
+    "f32": np.dtype(np.float32),
+    "f64": np.dtype(np.float64),
+    "complex<f32>": np.dtype(np.complex64),
+    "complex<f64>": np.dtype(np.complex128),
+}
+
+_X64_DTYPES = {np.dtype(t) for t in (np.int64, np.uint64, np.float64, np.complex128)}
+
+BATCH_SYMBOL = "b"
+
+
+def _tensor_spec(typ) -> tuple[tuple[int | None, ...], np.dtype]:
+    """Shape (None for dynamic dims) and numpy dtype of an ``ir.Type`` tensor type."""
+    _, ir = _mlir()
+    rt = ir.RankedTensorType(typ)
+    shape = tuple(None if rt.is_dynamic_dim(i) else rt.get_dim_size(i) for i in range(rt.rank))
+    el = str(rt.element_type)
+    if el not in _ELEMENT_DTYPES:
+        raise StableHLOError(f"unsupported element type {el} in @main signature")
+    return shape, _ELEMENT_DTYPES[el]
+
+
+def _main_signature(module) -> tuple[list, list]:
+    _, ir = _mlir()
+    for op in module.body.operations:
+        if (
+            op.operation.name == "func.func"
+            and ir.StringAttr(op.attributes["sym_name"]).value == "main"
+        ):
+            ftype = ir.FunctionType(ir.TypeAttr(op.attributes["function_type"]).value)
+            ins = [_tensor_spec(t) for t in ftype.inputs]
+            outs = [_tensor_spec(t) for t in ftype.results]
+            return ins, outs
+    raise StableHLOError("the StableHLO module has no func.func @main")
+
+
+def module_uses_x64(text: str) -> bool:
+    """Whether the ``@main`` signature or body of ``text`` uses 64-bit element types."""
+    return bool(re.search(r"\b(f64|i64|ui64|complex<f64>)\b", text))
+
+
+def ensure_x64(required: bool) -> None:
+    """Make sure ``jax_enable_x64`` is on when ``required`` (see the module docstring)."""
+    if not required or jax.config.read("jax_enable_x64"):
+        return
+    if os.environ.get("SYMIR_NO_AUTO_X64"):
+        raise X64Error(
+            "this StableHLO module uses 64-bit types (f64/i64/complex<f64>) but JAX x64 is "
+            "disabled; call jax.config.update('jax_enable_x64', True) before creating arrays "
+            "(or unset SYMIR_NO_AUTO_X64 to let symir enable it)"
+        )
+    jax.config.update("jax_enable_x64", True)
+
+
+_cache_configured = False
+
+
+def _configure_persistent_cache() -> None:
+    global _cache_configured
+    if _cache_configured:
+        return
+    _cache_configured = True
+    path = os.environ.get("SYMIR_JAX_CACHE_DIR")
+    if path:
+        jax.config.update("jax_compilation_cache_dir", path)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+
+
+# ------------------------------------------------------------------------------------
+# Loaded modules
+# ------------------------------------------------------------------------------------
+
+
+def _fmt_shape(shape: tuple[int | None, ...]) -> str:
+    return "(" + ", ".join(BATCH_SYMBOL if d is None else str(d) for d in shape) + ")"
+
+
+@dataclass(eq=False)
+class LoadedModule:
+    """A StableHLO module ready to run: ``module(*arrays)``.
+
+    Works on numpy and JAX arrays, eagerly and inside ``jax.jit`` (as a closed-over
+    callable). The jitted wrapper is created once per module text.
+    """
+
+    text: str
+    exported: Any
+    in_specs: tuple[tuple[tuple[int | None, ...], np.dtype], ...]
+    out_specs: tuple[tuple[tuple[int | None, ...], np.dtype], ...]
+    _jitted: Any = field(repr=False, default=None)
+
+    @property
+    def in_avals(self):
+        return self.exported.in_avals
+
+    @property
+    def out_avals(self):
+        return self.exported.out_avals
+
+    @property
+    def num_inputs(self) -> int:
+        return len(self.in_specs)
+
+    def check_inputs(self, args: tuple) -> None:
+        """Raise ``ValueError`` naming the argument on a count/dtype/static-shape mismatch."""
+        if len(args) != len(self.in_specs):
+            raise ValueError(f"@main takes {len(self.in_specs)} argument(s), got {len(args)}")
+        batch: int | None = None
+        for i, (a, (shape, dtype)) in enumerate(zip(args, self.in_specs)):
+            a_shape = tuple(np.shape(a))
+            a_dtype = np.dtype(a.dtype) if hasattr(a, "dtype") else np.asarray(a).dtype
+            if a_dtype != dtype:
+                raise ValueError(f"argument {i} of @main: expected dtype {dtype}, got {a_dtype}")
+            ok = len(a_shape) == len(shape) and all(
+                e is None or e == g for e, g in zip(shape, a_shape)
+            )
+            if not ok:
+                raise ValueError(
+                    f"argument {i} of @main: expected shape {_fmt_shape(shape)}, got {a_shape}"
+                )
+            for e, g in zip(shape, a_shape):
+                if e is None and isinstance(g, int):
+                    if batch is not None and g != batch:
+                        raise ValueError(
+                            f"argument {i} of @main: dynamic dimension '{BATCH_SYMBOL}' is "
+                            f"{g} here but {batch} in an earlier argument"
+                        )
+                    batch = g
+
+    def __call__(self, *args):
+        self.check_inputs(args)
+        out = self._jitted(*args)
+        return out[0] if len(self.out_specs) == 1 else tuple(out)
+
+
+def _make_exported(module, in_specs, out_specs):
+    from jax._src.lib.mlir.dialects import hlo
+
+    dynamic = any(d is None for s, _ in (*in_specs, *out_specs) for d in s)
+    (sym_b,) = jax.export.symbolic_shape(BATCH_SYMBOL) if dynamic else (None,)
+
+    def aval(spec):
+        shape, dtype = spec
+        return jax.core.ShapedArray(tuple(sym_b if d is None else d for d in shape), dtype)
+
+    in_avals = tuple(aval(s) for s in in_specs)
+    out_avals = tuple(aval(s) for s in out_specs)
+    target = hlo.get_version_from_compatibility_requirement(
+        hlo.StablehloCompatibilityRequirement.WEEK_4
+    )
+    serialized = jax.extend.mlir.serialize_portable_artifact(module, target)
+    n_in, n_out = len(in_avals), len(out_avals)
+    return jax.export.Exported(
+        fun_name="main",
+        in_tree=jax.tree_util.tree_structure((tuple(range(n_in)), {})),
+        in_avals=in_avals,
+        out_tree=jax.tree_util.tree_structure(tuple(range(n_out))),
+        out_avals=out_avals,
+        _has_named_shardings=False,
+        _in_named_shardings=(None,) * n_in,
+        _out_named_shardings=(None,) * n_out,
+        in_shardings_hlo=(None,) * n_in,
+        out_shardings_hlo=(None,) * n_out,
+        nr_devices=1,
+        platforms=(jax.default_backend(),),
+        ordered_effects=(),
+        unordered_effects=(),
+        disabled_safety_checks=(),
+        mlir_module_serialized=serialized,
+        calling_convention_version=10,
+        module_kept_var_idx=tuple(range(n_in)),
+        uses_global_constants=dynamic,
+        _get_vjp=None,
+    )
+
+
+_CACHE: dict[str, LoadedModule] = {}
+_LOCK = threading.Lock()
+
+
+def clear_cache() -> None:
+    """Forget all loaded modules (their jitted wrappers are recompiled on next load)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+def load_stablehlo(text: str) -> LoadedModule:
+    """Parse, verify and wrap StableHLO ``text``; cached by the SHA-256 of the text.
+
+    Raises :class:`StableHLOError` for invalid text and enables x64 if needed (see the
+    module docstring).
+    """
+    key = hashlib.sha256(text.encode()).hexdigest()
+    with _LOCK:
+        hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+    _configure_persistent_cache()
+    _, module = _parse(text)
+    ins, outs = _main_signature(module)
+    ensure_x64(any(d in _X64_DTYPES for _, d in (*ins, *outs)) or module_uses_x64(text))
+    try:
+        exported = _make_exported(module, ins, outs)
+    except Exception as e:  # serialisation errors from jaxlib
+        raise StableHLOError(f"cannot serialise the StableHLO module: {e}") from e
+
+    call = exported.call
+    loaded = LoadedModule(text, exported, tuple(ins), tuple(outs))
+    loaded._jitted = jax.jit(lambda *a: call(*a))
+    with _LOCK:
+        return _CACHE.setdefault(key, loaded)
