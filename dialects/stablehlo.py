@@ -26,12 +26,12 @@ from typing import ClassVar
 
 import numpy as np
 from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
     I64,
     AnyFloat,
     ArrayAttr,
     BoolAttr,
     ComplexType,
-    DYNAMIC_INDEX,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
     Float16Type,
@@ -914,6 +914,13 @@ def element_type_of_dtype(dtype: np.dtype | str | type) -> Attribute:
     raise ValueError(f"no MLIR element type for numpy dtype {dt}")
 
 
+def _has_nonfinite(value: DenseIntOrFPElementsAttr) -> bool:
+    el = value.get_element_type()
+    if not isinstance(el, AnyFloat | ComplexType):
+        return False
+    return not bool(np.all(np.isfinite(np.asarray(value.get_values(), dtype=np.float64))))
+
+
 @irdl_op_definition
 class ConstantOp(IRDLOperation):
     """A dense constant.
@@ -959,7 +966,13 @@ class ConstantOp(IRDLOperation):
     def print(self, printer: Printer) -> None:
         printer.print_op_attributes(self.attributes)
         printer.print_string(" ")
-        printer.print_attribute(self.value)
+        if _has_nonfinite(self.value):
+            # xDSL prints inf/nan as hex integer literals, which its own parser then
+            # reads as integer *values*; the raw hex-string form is exact in both parsers.
+            printer.print_string(f'dense<"0x{self.value.data.data.hex().upper()}"> : ')
+            printer.print_attribute(self.value.type)
+        else:
+            printer.print_attribute(self.value)
 
     @classmethod
     def parse(cls, parser: Parser) -> ConstantOp:
