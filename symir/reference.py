@@ -1,0 +1,570 @@
+"""Reference interpreter: the meaning of a `sym` operator, one configuration at a time.
+
+Plain numpy and Python, no JAX. It interprets the `sym` dialect IR directly (an xDSL
+`ModuleOp` holding one `sym.operator`, the `OperatorOp` itself, or any object whose
+`.module` is such a module) and is the oracle every compilation level is tested against.
+It favours being obviously correct over being fast.
+
+API
+---
+- `reference_get_conn(op, x, params=None) -> (xp (B, N), mels (B,))`: the active branches
+  of ONE configuration, in program order (term, row, emission), unpadded.
+- `reference_get_conn_padded(op, x, params=None, max_conn_size=None)`: `x (..., N)` ->
+  `xp (..., F, N)`, `mels (..., F)`; padding slots are `xp = x`, `mel = 0`. `F` defaults
+  to `static_fanout(op)`; more active branches than `F` raises `ValueError`.
+- `static_fanout(op)`: sum over terms of the fan-out hint, or `len(rows) * len(emissions)`.
+  `term_fanouts(op)` gives the per-term numbers.
+- `reference_to_dense(op, params=None, hilbert=None)`: dense matrix with
+  `H[row(x), row(x')] += mel`. Basis order: lexicographic over the operator's (increasing)
+  local states, first site most significant, i.e. `row(x) = sum_i idx(x[i]) d**(N-1-i)`.
+  This is NetKet's `all_states()` order for Fock spaces; NetKet's `Spin` space lists its
+  local states as `[1, -1]` (descending) since 3.14, so pass `hilbert=` (anything with
+  `all_states()`) to get exactly that hilbert's order.
+- `reference_basis(op)`: the basis states in the default order, shape `(d**N, N)`.
+
+Semantics (dialects/sym.py is the authority; the choices it leaves open are marked *)
+---------------------------------------------------------------------------------------
+For each term, for each row of its table (program order):
+  1. bind labels to the row's site indices; evaluate the term body's expression ops in
+     order into an SSA environment; `sym.where` gives the term predicate (none = true).
+     (*) All non-emission ops of the body are evaluated before any emission, so a
+     `sym.where` placed after an emission still guards it.
+  2. if the predicate holds, for each `sym.emission` in order: evaluate its `if` operand
+     (none = true); copy `x` to `x'`; run the update region in order (expression ops are
+     evaluated as they come, update ops mutate `x'`, `sym.cond` runs one of its regions,
+     `sym.invalidate` ends the program and drops the branch); then, if the branch is still
+     active, evaluate the amplitude region (`sym.read_emitted` reads `x'`); `sym.yield`
+     gives the matrix element, cast to the operator dtype.
+  3. A branch is dropped (it becomes padding) when the term predicate is false, the
+     emission predicate is false, it was invalidated, or the final `x'` has a value that is
+     not a local state. (*) Only the final `x'` is checked: intermediate values of an update
+     program may leave the local states (shift +1 then -1 is the identity).
+     (*) The amplitude of a dropped branch is never evaluated.
+
+Values: `i1` -> bool, `i64` -> Python int (exact, unbounded: (*) no 64-bit wrap-around),
+`f64` -> float, `complex<f64>` -> complex. Every op result is cast to the op's result type;
+binary ops first promote their operands to it (`i1 < i64 < f64 < complex<f64>`).
+Floating/complex arithmetic follows numpy/IEEE (with warnings silenced): `1.0 / 0` is
+`inf`, `0 / 0` is `nan`, `sqrt`/`log` of a negative real are `nan` (no switch to complex),
+`log(0) = -inf`, `pow` of a negative real base to a fractional real power is `nan`.
+`sym.abs` of a complex is its float modulus; `sym.conj` of a real is the identity.
+`sym.cmp` compares promoted values (IEEE: any ordered comparison with NaN is false).
+`sym.wrap_mod v = s0 + (v - s0) mod d` and `sym.shift_mod` likewise on `x'[site] + delta`,
+for the contiguous local states `s0 .. s0+d-1` (Python `mod`, result in `[0, d)`).
+
+Sites: a site operand is an `i64`; every site is taken modulo `N` with Python `%`
+(`-1 -> N-1`; constants in `[0, N)`, guaranteed by the verifier, are unchanged).
+`sym.read` reads the source `x` (never `x'`), `sym.read_emitted` reads `x'`,
+`sym.label` the bound site index, `sym.param` the supplied value or its default.
+
+Updates act on the current `x'` in program order: `write`, `shift` (`x' + d`),
+`shift_mod`, `swap`, `permute` (cyclic, all values read before writing:
+`x'[s0] <- x'[s1], ..., x'[sK-1] <- x'[s0]`), `affine` (`scale * x' + bias`), `scatter`
+(pairs written in order, so a repeated site keeps the last value), `invalidate`, `cond`.
+
+Parameters: unknown names passed in raise `ValueError`; a parameter without default and
+without a supplied value raises `ValueError` naming it; a complex value with a non-zero
+imaginary part for an `f64` parameter raises `ValueError` (never silently dropped).
+
+Fan-out hints: a term's `fanout` hint bounds the number of active branches the term
+produces for one configuration (all rows and emissions together). (*) A term producing
+more active branches than its hint for some configuration raises `ValueError` naming the
+term, in every entry point (never silent truncation).
+
+Input configurations: `x` must have `N` entries that are (integer-valued) local states,
+otherwise `ValueError`. `xp` is returned in `x`'s dtype, `mels` in the operator dtype
+(`f64` -> float64, `complex<f64>` -> complex128).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp, f64, i1, i64
+from xdsl.ir import Attribute, Block, Operation, SSAValue
+
+from symir.dialects import sym
+from symir.dialects.sym import c64
+
+__all__ = [
+    "reference_basis",
+    "reference_get_conn",
+    "reference_get_conn_padded",
+    "reference_to_dense",
+    "static_fanout",
+    "term_fanouts",
+]
+
+Value = bool | int | float | complex
+
+
+# --------------------------------------------------------------------------- entry helpers
+
+
+def _as_operator(obj: Any) -> sym.OperatorOp:
+    """The `sym.operator` in `obj` (an OperatorOp, a ModuleOp, or an object with `.module`)."""
+    if isinstance(obj, sym.OperatorOp):
+        return obj
+    if not isinstance(obj, ModuleOp) and isinstance(getattr(obj, "module", None), ModuleOp):
+        obj = obj.module
+    if isinstance(obj, ModuleOp):
+        ops = [op for op in obj.walk() if isinstance(op, sym.OperatorOp)]
+        if len(ops) != 1:
+            raise ValueError(f"expected exactly one 'sym.operator' in the module, found {len(ops)}")
+        return ops[0]
+    raise TypeError(f"expected a sym.operator, a ModuleOp or an IR object, got {type(obj)!r}")
+
+
+def term_fanouts(module_or_operator: Any) -> dict[str, int]:
+    """Per-term static fan-out: the hint if given, else `len(rows) * len(emissions)`."""
+    operator = _as_operator(module_or_operator)
+    out: dict[str, int] = {}
+    for term in operator.terms:
+        if term.fanout is not None:
+            out[term.sym_name.data] = term.fanout.data
+        else:
+            out[term.sym_name.data] = len(term.row_table) * len(term.emissions)
+    return out
+
+
+def static_fanout(module_or_operator: Any) -> int:
+    """The static fan-out `F` of an operator: the sum of `term_fanouts`."""
+    return sum(term_fanouts(module_or_operator).values())
+
+
+def _np_dtype(operator: sym.OperatorOp) -> np.dtype:
+    if operator.dtype == f64:
+        return np.dtype(np.float64)
+    if operator.dtype == c64:
+        return np.dtype(np.complex128)
+    raise ValueError(f"unsupported operator dtype {operator.dtype}")
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _cast(value: Value, t: Attribute) -> Value:
+    """`value` as the Python representation of the sym type `t`."""
+    if t == i1:
+        return bool(value)
+    if t == i64:
+        if isinstance(value, bool | int | np.integer):
+            return int(value)
+        raise TypeError(f"cannot use {value!r} as an i64")
+    if t == f64:
+        if isinstance(value, complex | np.complexfloating):
+            raise TypeError(f"cannot use complex {value!r} as an f64")
+        return float(value)
+    if t == c64:
+        return complex(value)
+    raise TypeError(f"unsupported sym value type {t}")
+
+
+def _np_scalar(value: Value, t: Attribute):
+    """A numpy scalar of a floating type (f64 or complex<f64>) for IEEE arithmetic."""
+    return np.complex128(value) if t == c64 else np.float64(value)
+
+
+def _from_np(value: Any, t: Attribute) -> Value:
+    return complex(value) if t == c64 else float(value)
+
+
+def _float_binary(fn: Callable[[Any, Any], Any]):
+    def apply(a: Value, b: Value, t: Attribute) -> Value:
+        with np.errstate(all="ignore"):
+            return _from_np(fn(_np_scalar(a, t), _np_scalar(b, t)), t)
+
+    return apply
+
+
+def _binary(int_fn: Callable[[int, int], int] | None, float_fn: Callable[[Any, Any], Any]):
+    """A binary op: exact on ints, IEEE (numpy) on floats and complex numbers."""
+    float_apply = _float_binary(float_fn)
+
+    def apply(a: Value, b: Value, t: Attribute) -> Value:
+        a, b = _cast(a, t), _cast(b, t)
+        if t == i64:
+            assert int_fn is not None
+            return int_fn(a, b)
+        return float_apply(a, b, t)
+
+    return apply
+
+
+_BINARY: dict[type[Operation], Callable[[Value, Value, Attribute], Value]] = {
+    sym.AddOp: _binary(lambda a, b: a + b, np.add),
+    sym.SubOp: _binary(lambda a, b: a - b, np.subtract),
+    sym.MulOp: _binary(lambda a, b: a * b, np.multiply),
+    sym.DivOp: _binary(None, np.true_divide),  # result is at least f64
+    sym.PowOp: _binary(None, np.power),  # result is at least f64
+    sym.MinOp: _binary(min, np.minimum),  # real only (verifier)
+    sym.MaxOp: _binary(max, np.maximum),
+}
+
+_FLOAT_UNARY: dict[type[Operation], Callable[[Any], Any]] = {
+    sym.SqrtOp: np.sqrt,
+    sym.ExpOp: np.exp,
+    sym.LogOp: np.log,
+    sym.SinOp: np.sin,
+    sym.CosOp: np.cos,
+}
+
+_CMP: dict[str, Callable[[Any, Any], bool]] = {
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+}
+
+
+# --------------------------------------------------------------------------- interpreter
+
+
+class _Invalidated(Exception):
+    """Raised by `sym.invalidate`: the branch is dropped."""
+
+
+class _Interpreter:
+    """Interprets one `sym.operator` for one parameter binding."""
+
+    def __init__(self, operator: sym.OperatorOp, params: Mapping[str, Any] | None):
+        self.operator = operator
+        self.n = operator.num_sites.data
+        self.states = tuple(int(s) for s in operator.states)
+        self.state_set = frozenset(self.states)
+        self.s0 = self.states[0]
+        self.d = len(self.states)
+        self.dtype = _np_dtype(operator)
+        self.params = self._bind_params(params or {})
+        self.terms = operator.terms
+
+    # ---- parameters
+
+    def _bind_params(self, given: Mapping[str, Any]) -> dict[str, Value]:
+        declared: dict[str, sym.ParamOp] = {}
+        for op in self.operator.walk():
+            if isinstance(op, sym.ParamOp):
+                declared.setdefault(op.param_name.data, op)
+        unknown = sorted(set(given) - set(declared))
+        if unknown:
+            raise ValueError(
+                f"unknown parameter(s) {unknown} for operator @{self.operator.sym_name.data}; "
+                f"declared: {sorted(declared)}"
+            )
+        bound: dict[str, Value] = {}
+        for name, op in declared.items():
+            if name in given:
+                value = given[name]
+            elif op.default_value is not None:
+                value = op.default_value
+            else:
+                raise ValueError(
+                    f"parameter '{name}' of operator @{self.operator.sym_name.data} has no "
+                    "default and no value was given"
+                )
+            value = complex(value) if np.iscomplexobj(value) else value
+            if op.result.type == f64:
+                if isinstance(value, complex):
+                    if value.imag != 0:
+                        raise ValueError(
+                            f"parameter '{name}' is f64 but got the complex value {value}"
+                        )
+                    value = value.real
+                bound[name] = float(value)
+            else:
+                bound[name] = complex(value)
+        return bound
+
+    # ---- sites and states
+
+    def _site(self, env: dict[SSAValue, Value], value: SSAValue) -> int:
+        return int(env[value]) % self.n
+
+    def _wrap(self, v: int) -> int:
+        return self.s0 + (v - self.s0) % self.d
+
+    # ---- expressions
+
+    def eval_expr(self, op: Operation, env: dict[SSAValue, Value], ctx: _Ctx) -> None:
+        """Evaluates one expression op, storing its result in `env`."""
+        t = op.results[0].type if op.results else None
+        kind = type(op)
+        if kind in _BINARY:
+            assert isinstance(op, sym.BinaryOpBase)
+            value = _BINARY[kind](env[op.lhs], env[op.rhs], t)
+        elif kind in _FLOAT_UNARY:
+            assert isinstance(op, sym.UnaryOpBase)
+            with np.errstate(all="ignore"):
+                value = _from_np(_FLOAT_UNARY[kind](_np_scalar(env[op.operand], t)), t)
+        elif isinstance(op, sym.ConstantOp):
+            value = op.value.value.data
+        elif isinstance(op, sym.ParamOp):
+            value = self.params[op.param_name.data]
+        elif isinstance(op, sym.LabelOp):
+            value = ctx.labels[op.label.data]
+        elif isinstance(op, sym.ReadOp):
+            value = ctx.x[self._site(env, op.site)]
+        elif isinstance(op, sym.ReadEmittedOp):
+            if ctx.xp is None:
+                raise RuntimeError("'sym.read_emitted' evaluated outside an amplitude region")
+            value = ctx.xp[self._site(env, op.site)]
+        elif isinstance(op, sym.NegOp):
+            v = env[op.operand]
+            value = -v if t == i64 else _from_np(-_np_scalar(v, t), t)
+        elif isinstance(op, sym.AbsOp):
+            value = abs(env[op.operand])
+        elif isinstance(op, sym.ConjOp):
+            v = env[op.operand]
+            value = v.conjugate() if isinstance(v, complex) else v
+        elif isinstance(op, sym.RealOp):
+            value = complex(env[op.operand]).real
+        elif isinstance(op, sym.ImagOp):
+            value = complex(env[op.operand]).imag
+        elif isinstance(op, sym.WrapModOp):
+            value = self._wrap(int(env[op.operand]))
+        elif isinstance(op, sym.ComplexOp):
+            value = complex(float(env[op.re]), float(env[op.im]))
+        elif isinstance(op, sym.CmpOp):
+            common = sym.promote(op.lhs.type, op.rhs.type)
+            a, b = _cast(env[op.lhs], common), _cast(env[op.rhs], common)
+            value = _CMP[op.predicate.data](a, b)
+        elif isinstance(op, sym.AndOp):
+            value = all(bool(env[v]) for v in op.inputs)
+        elif isinstance(op, sym.OrOp):
+            value = any(bool(env[v]) for v in op.inputs)
+        elif isinstance(op, sym.NotOp):
+            value = not bool(env[op.input])
+        elif isinstance(op, sym.SelectOp):
+            value = env[op.if_true] if env[op.condition] else env[op.if_false]
+        else:
+            raise NotImplementedError(f"the reference interpreter does not know '{op.name}'")
+        if t is not None:
+            env[op.results[0]] = _cast(value, t)
+
+    # ---- updates
+
+    def run_updates(self, block: Block, env: dict[SSAValue, Value], ctx: _Ctx) -> None:
+        """Runs an update program on `ctx.xp`; raises `_Invalidated` on `sym.invalidate`."""
+        xp = ctx.xp
+        assert xp is not None
+        for op in block.ops:
+            if isinstance(op, sym.WriteOp):
+                xp[self._site(env, op.site)] = int(env[op.value])
+            elif isinstance(op, sym.ShiftOp):
+                s = self._site(env, op.site)
+                xp[s] = xp[s] + int(env[op.delta])
+            elif isinstance(op, sym.ShiftModOp):
+                s = self._site(env, op.site)
+                xp[s] = self._wrap(xp[s] + int(env[op.delta]))
+            elif isinstance(op, sym.SwapOp):
+                a, b = self._site(env, op.a), self._site(env, op.b)
+                xp[a], xp[b] = xp[b], xp[a]
+            elif isinstance(op, sym.PermuteOp):
+                sites = [self._site(env, s) for s in op.site_list]
+                old = [xp[s] for s in sites]
+                for k, s in enumerate(sites):
+                    xp[s] = old[(k + 1) % len(sites)]
+            elif isinstance(op, sym.AffineOp):
+                s = self._site(env, op.site)
+                xp[s] = int(env[op.scale]) * xp[s] + int(env[op.bias])
+            elif isinstance(op, sym.ScatterOp):
+                for s, v in zip(op.site_list, op.value_list, strict=True):
+                    xp[self._site(env, s)] = int(env[v])
+            elif isinstance(op, sym.InvalidateOp):
+                raise _Invalidated
+            elif isinstance(op, sym.CondOp):
+                region = op.then_region if env[op.condition] else op.else_region
+                self.run_updates(region.block, env, ctx)
+            elif isinstance(op, sym.YieldOp | sym.WhereOp | sym.EmissionOp):
+                raise RuntimeError(f"'{op.name}' is not allowed in an update region")
+            else:
+                self.eval_expr(op, env, ctx)
+
+    def eval_amplitude(self, block: Block, env: dict[SSAValue, Value], ctx: _Ctx) -> Value:
+        for op in block.ops:
+            if isinstance(op, sym.YieldOp):
+                return env[op.value]
+            self.eval_expr(op, env, ctx)
+        raise RuntimeError("amplitude region without 'sym.yield'")
+
+    # ---- one configuration
+
+    def branches(self, x: tuple[int, ...]) -> list[tuple[list[int], Value]]:
+        """The active branches `(x', mel)` of configuration `x`, in program order."""
+        out: list[tuple[list[int], Value]] = []
+        for term in self.terms:
+            count = 0
+            labels = term.label_names
+            body = list(term.body.block.ops)
+            for row in term.row_table:
+                ctx = _Ctx(x=x, labels=dict(zip(labels, row, strict=True)))
+                env: dict[SSAValue, Value] = {}
+                predicate = True
+                for op in body:
+                    if isinstance(op, sym.EmissionOp):
+                        continue
+                    if isinstance(op, sym.WhereOp):
+                        predicate = bool(env[op.predicate])
+                    else:
+                        self.eval_expr(op, env, ctx)
+                if not predicate:
+                    continue
+                for emission in term.emissions:
+                    if emission.condition is not None and not env[emission.condition]:
+                        continue
+                    branch_env = dict(env)
+                    ctx.xp = list(x)
+                    try:
+                        self.run_updates(emission.update.block, branch_env, ctx)
+                    except _Invalidated:
+                        continue
+                    if any(v not in self.state_set for v in ctx.xp):
+                        continue
+                    mel = self.eval_amplitude(emission.amplitude.block, branch_env, ctx)
+                    if self.dtype == np.float64 and isinstance(mel, complex):
+                        raise ValueError(
+                            f"term @{term.sym_name.data} yields the complex value {mel} but "
+                            f"operator @{self.operator.sym_name.data} is real"
+                        )
+                    out.append((ctx.xp, mel))
+                    count += 1
+            hint = term.fanout.data if term.fanout is not None else None
+            if hint is not None and count > hint:
+                raise ValueError(
+                    f"term @{term.sym_name.data} produced {count} active branches for "
+                    f"configuration {list(x)}, more than its fan-out hint {hint}"
+                )
+        return out
+
+    def check_config(self, x: np.ndarray) -> tuple[int, ...]:
+        if x.shape != (self.n,):
+            raise ValueError(f"configuration must have shape ({self.n},), got {tuple(x.shape)}")
+        values = []
+        for v in x.tolist():
+            if isinstance(v, complex) or not float(v).is_integer():
+                raise ValueError(f"configuration {x.tolist()} has a non-integer value {v}")
+            values.append(int(v))
+        bad = [v for v in values if v not in self.state_set]
+        if bad:
+            raise ValueError(
+                f"configuration {values} has values {bad} outside the local states "
+                f"{list(self.states)}"
+            )
+        return tuple(values)
+
+
+class _Ctx:
+    """Per-row evaluation context: the source x, the label binding and the current x'."""
+
+    __slots__ = ("labels", "x", "xp")
+
+    def __init__(self, x: tuple[int, ...], labels: dict[str, int]):
+        self.x = x
+        self.labels = labels
+        self.xp: list[int] | None = None
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def reference_get_conn(
+    module_or_operator: Any,
+    x: Any,
+    params: Mapping[str, complex | float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Active branches of one configuration `x` (shape `(N,)`): `xp (B, N)`, `mels (B,)`.
+
+    One entry per active (term, row, emission) in program order; nothing is merged.
+    """
+    interp = _Interpreter(_as_operator(module_or_operator), params)
+    x = np.asarray(x)
+    return _conn(interp, x)
+
+
+def _conn(interp: _Interpreter, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    config = interp.check_config(x)
+    branches = interp.branches(config)
+    xp = np.empty((len(branches), interp.n), dtype=x.dtype)
+    mels = np.empty((len(branches),), dtype=interp.dtype)
+    for k, (state, mel) in enumerate(branches):
+        xp[k] = state
+        mels[k] = mel
+    return xp, mels
+
+
+def reference_get_conn_padded(
+    module_or_operator: Any,
+    x: Any,
+    params: Mapping[str, complex | float] | None = None,
+    max_conn_size: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`x (..., N)` -> `xp (..., F, N)`, `mels (..., F)` with padding `xp = x`, `mel = 0`.
+
+    `F` is `max_conn_size` or, by default, `static_fanout(operator)`. A configuration with
+    more than `F` active branches raises `ValueError` (never silently truncated).
+    """
+    operator = _as_operator(module_or_operator)
+    interp = _Interpreter(operator, params)
+    fanout = static_fanout(operator) if max_conn_size is None else int(max_conn_size)
+    x = np.asarray(x)
+    if x.ndim < 1 or x.shape[-1] != interp.n:
+        raise ValueError(f"x must have shape (..., {interp.n}), got {x.shape}")
+    batch = x.shape[:-1]
+    flat = x.reshape(-1, interp.n)
+    xp = np.repeat(flat[:, None, :], fanout, axis=1)
+    mels = np.zeros((flat.shape[0], fanout), dtype=interp.dtype)
+    for b in range(flat.shape[0]):
+        conn_x, conn_m = _conn(interp, flat[b])
+        if len(conn_m) > fanout:
+            raise ValueError(
+                f"configuration {flat[b].tolist()} has {len(conn_m)} active branches, more "
+                f"than the static fan-out {fanout}"
+            )
+        xp[b, : len(conn_m)] = conn_x
+        mels[b, : len(conn_m)] = conn_m
+    return xp.reshape(*batch, fanout, interp.n), mels.reshape(*batch, fanout)
+
+
+def reference_basis(module_or_operator: Any) -> np.ndarray:
+    """All basis states `(d**N, N)`, lexicographic over the increasing local states,
+    first site most significant."""
+    operator = _as_operator(module_or_operator)
+    n = operator.num_sites.data
+    states = np.asarray(operator.states, dtype=np.int64)
+    d = len(states)
+    idx = np.indices((d,) * n).reshape(n, -1).T
+    return states[idx]
+
+
+def reference_to_dense(
+    module_or_operator: Any,
+    params: Mapping[str, complex | float] | None = None,
+    hilbert: Any = None,
+) -> np.ndarray:
+    """The dense matrix `H[row(x), row(x')] += mel` over all basis states.
+
+    The basis is `reference_basis(op)` (row index `sum_i idx(x[i]) * d**(N-1-i)`) or, if
+    `hilbert` is given, `hilbert.all_states()` (e.g. a NetKet hilbert space). A branch
+    leaving that basis raises `ValueError`.
+    """
+    operator = _as_operator(module_or_operator)
+    interp = _Interpreter(operator, params)
+    basis = reference_basis(operator) if hilbert is None else np.asarray(hilbert.all_states())
+    index = {_key(s): k for k, s in enumerate(basis)}
+    h = np.zeros((len(basis), len(basis)), dtype=interp.dtype)
+    for r, state in enumerate(basis):
+        xp, mels = _conn(interp, np.asarray(state))
+        for s, mel in zip(xp, mels, strict=True):
+            c = index.get(_key(s))
+            if c is None:
+                raise ValueError(f"branch {s.tolist()} of {state.tolist()} is not in the basis")
+            h[r, c] += mel
+    return h
+
+
+def _key(state: Iterable[Any]) -> tuple[int, ...]:
+    return tuple(round(float(v)) for v in state)
