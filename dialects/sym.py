@@ -147,6 +147,14 @@ def _parse_int_list(parser: Parser) -> list[int]:
     return parser.parse_comma_separated_list(parser.Delimiter.SQUARE, parser.parse_integer)
 
 
+def _parse_block_region(parser: Parser) -> Region:
+    """Parses `{ ... }`; an empty `{}` becomes a region with one empty block."""
+    region = parser.parse_region()
+    if not region.blocks:
+        region.add_block(Block())
+    return region
+
+
 def _int_array(values: Sequence[int]) -> DenseArrayBase:
     return DenseArrayBase.from_list(i64, list(values))
 
@@ -259,7 +267,7 @@ class OperatorOp(IRDLOperation):
         if self.hermitian is not None:
             printer.print_string(" hermitian")
         printer.print_string(" ")
-        printer.print_region(self.body, print_entry_block_args=False, print_empty_block=True)
+        printer.print_region(self.body, print_entry_block_args=False, print_empty_block=False)
 
     @classmethod
     def parse(cls, parser: Parser) -> OperatorOp:
@@ -271,7 +279,7 @@ class OperatorOp(IRDLOperation):
         parser.parse_keyword("dtype")
         dtype = parser.parse_type()
         hermitian = parser.parse_optional_keyword("hermitian") is not None
-        body = parser.parse_region()
+        body = _parse_block_region(parser)
         return cls(name, num_sites, states, dtype, hermitian, body)
 
 
@@ -396,7 +404,7 @@ class TermOp(IRDLOperation):
         if self.fanout is not None:
             printer.print_string(f" fanout {self.fanout.data}")
         printer.print_string(" ")
-        printer.print_region(self.body, print_entry_block_args=False, print_empty_block=True)
+        printer.print_region(self.body, print_entry_block_args=False, print_empty_block=False)
 
     @classmethod
     def parse(cls, parser: Parser) -> TermOp:
@@ -412,7 +420,7 @@ class TermOp(IRDLOperation):
         fanout = None
         if parser.parse_optional_keyword("fanout"):
             fanout = parser.parse_integer(allow_boolean=False)
-        body = parser.parse_region()
+        body = _parse_block_region(parser)
         return cls(name, kind, labels, rows, fanout, body)
 
 
@@ -503,7 +511,7 @@ class EmissionOp(IRDLOperation):
             printer.print_string(" if ")
             printer.print_operand(self.condition)
         printer.print_string(" ")
-        printer.print_region(self.update, print_entry_block_args=False, print_empty_block=True)
+        printer.print_region(self.update, print_entry_block_args=False, print_empty_block=False)
         printer.print_string(" amplitude ")
         printer.print_region(self.amplitude, print_entry_block_args=False)
 
@@ -513,9 +521,9 @@ class EmissionOp(IRDLOperation):
         condition = None
         if parser.parse_optional_keyword("if"):
             condition = parser.parse_operand()
-        update = parser.parse_region()
+        update = _parse_block_region(parser)
         parser.parse_keyword("amplitude")
-        amplitude = parser.parse_region()
+        amplitude = _parse_block_region(parser)
         return cls(update, amplitude, condition, tag)
 
 
@@ -847,16 +855,20 @@ class CondOp(IRDLOperation):
         printer.print_string(" ")
         printer.print_operand(self.condition)
         printer.print_string(" ")
-        printer.print_region(self.then_region, print_entry_block_args=False)
+        printer.print_region(
+            self.then_region, print_entry_block_args=False, print_empty_block=False
+        )
         printer.print_string(" else ")
-        printer.print_region(self.else_region, print_entry_block_args=False)
+        printer.print_region(
+            self.else_region, print_entry_block_args=False, print_empty_block=False
+        )
 
     @classmethod
     def parse(cls, parser: Parser) -> CondOp:
         condition = parser.parse_operand()
-        then_region = parser.parse_region()
+        then_region = _parse_block_region(parser)
         parser.parse_keyword("else")
-        else_region = parser.parse_region()
+        else_region = _parse_block_region(parser)
         return cls(condition, then_region, else_region)
 
 

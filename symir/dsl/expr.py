@@ -1,0 +1,333 @@
+"""Symbolic expressions of the DSL: values, predicates and site references.
+
+An `Expr` is an immutable tree. Arithmetic and comparison operators build new trees;
+`&`, `|` and `~` build predicates. Python's `and`, `or`, `not` and chained comparisons
+(`0 < v < 3`) would silently drop an operand, so converting an `Expr` to `bool` raises a
+`TypeError` that says what to write instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+_BOOL_ERROR = (
+    "a symbolic expression has no truth value: use `&` instead of `and`, `|` instead of "
+    "`or`, `~` instead of `not`, and split chained comparisons (`(a < v) & (v < b)` "
+    "instead of `a < v < b`)"
+)
+
+BINARY = ("add", "sub", "mul", "div", "pow", "min", "max")
+UNARY = ("neg", "abs", "conj", "real", "imag", "sqrt", "exp", "log", "sin", "cos", "wrap_mod")
+COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
+
+
+class Expr:
+    """A node of a symbolic expression: `op` applied to `args` (Exprs or literals)."""
+
+    __slots__ = ("_key", "args", "op")
+
+    def __init__(self, op: str, *args: Any):
+        self.op = op
+        self.args = args
+        self._key: tuple | None = None
+
+    @property
+    def key(self) -> tuple:
+        """A structural key: equal keys mean equal expressions."""
+        if self._key is None:
+            parts = tuple(
+                a.key if isinstance(a, Expr) else (type(a).__name__, a) for a in self.args
+            )
+            self._key = (self.op, *parts)
+        return self._key
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(a) for a in self.args)
+        return f"{self.op}({inner})"
+
+    def __bool__(self):
+        raise TypeError(_BOOL_ERROR)
+
+    __hash__ = object.__hash__
+
+    # arithmetic
+    def __add__(self, other):
+        return Expr("add", self, as_expr(other))
+
+    def __radd__(self, other):
+        return Expr("add", as_expr(other), self)
+
+    def __sub__(self, other):
+        return Expr("sub", self, as_expr(other))
+
+    def __rsub__(self, other):
+        return Expr("sub", as_expr(other), self)
+
+    def __mul__(self, other):
+        return Expr("mul", self, as_expr(other))
+
+    def __rmul__(self, other):
+        return Expr("mul", as_expr(other), self)
+
+    def __truediv__(self, other):
+        return Expr("div", self, as_expr(other))
+
+    def __rtruediv__(self, other):
+        return Expr("div", as_expr(other), self)
+
+    def __pow__(self, other):
+        return Expr("pow", self, as_expr(other))
+
+    def __rpow__(self, other):
+        return Expr("pow", as_expr(other), self)
+
+    def __neg__(self):
+        return Expr("neg", self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return Expr("abs", self)
+
+    def abs(self) -> Expr:
+        return Expr("abs", self)
+
+    def conj(self) -> Expr:
+        return Expr("conj", self)
+
+    def sqrt(self) -> Expr:
+        return Expr("sqrt", self)
+
+    def wrap_mod(self) -> Expr:
+        return Expr("wrap_mod", self)
+
+    # comparisons
+    def __lt__(self, other):
+        return Expr("cmp", "lt", self, as_expr(other))
+
+    def __le__(self, other):
+        return Expr("cmp", "le", self, as_expr(other))
+
+    def __gt__(self, other):
+        return Expr("cmp", "gt", self, as_expr(other))
+
+    def __ge__(self, other):
+        return Expr("cmp", "ge", self, as_expr(other))
+
+    def __eq__(self, other):  # type: ignore[override]
+        return Expr("cmp", "eq", self, as_expr(other))
+
+    def __ne__(self, other):  # type: ignore[override]
+        return Expr("cmp", "ne", self, as_expr(other))
+
+    # logic
+    def __and__(self, other):
+        return all_of(self, other)
+
+    def __rand__(self, other):
+        return all_of(other, self)
+
+    def __or__(self, other):
+        return any_of(self, other)
+
+    def __ror__(self, other):
+        return any_of(other, self)
+
+    def __invert__(self):
+        return Expr("not", self)
+
+
+def as_expr(value: Any) -> Expr:
+    """An `Expr` from an expression, a selector's value or a Python number."""
+    if isinstance(value, Expr):
+        return value
+    if isinstance(value, SiteSelector):
+        return value.value
+    if isinstance(value, bool):
+        return Expr("const", value)
+    if isinstance(value, int):
+        return Expr("const", int(value))
+    if isinstance(value, float):
+        return Expr("const", float(value))
+    if isinstance(value, complex):
+        return Expr("complex", Expr("const", value.real), Expr("const", value.imag))
+    try:  # numpy scalars
+        import numpy as np
+
+        if isinstance(value, np.bool_):
+            return Expr("const", bool(value))
+        if isinstance(value, np.integer):
+            return Expr("const", int(value))
+        if isinstance(value, np.floating):
+            return Expr("const", float(value))
+        if isinstance(value, np.complexfloating):
+            return as_expr(complex(value))
+    except ImportError:  # pragma: no cover
+        pass
+    raise TypeError(f"cannot use {value!r} of type {type(value).__name__} in a symbolic expression")
+
+
+def site_ref(ref: Any) -> Expr:
+    """The site index denoted by a label, a flat index, a selector or an integer expression."""
+    if isinstance(ref, str):
+        return Expr("label", ref)
+    if isinstance(ref, bool):
+        raise TypeError(f"a site must be a label, an int or an expression, got {ref!r}")
+    if isinstance(ref, int):
+        if ref < 0:
+            raise ValueError(f"a flat site index must be >= 0, got {ref}")
+        return Expr("const", ref)
+    if isinstance(ref, SiteSelector):
+        return ref.index
+    if isinstance(ref, Expr):
+        return ref
+    raise TypeError(
+        f"a site must be a label (str), a flat index (int), site(...) or an expression, "
+        f"got {type(ref).__name__}"
+    )
+
+
+def _flatten(op: str, items: Iterable[Any]) -> list[Expr]:
+    out: list[Expr] = []
+    for item in items:
+        e = as_expr(item)
+        if e.op == op:
+            out.extend(e.args)
+        else:
+            out.append(e)
+    return out
+
+
+def all_of(*predicates: Any) -> Expr:
+    """The conjunction of predicates (n-ary `and`)."""
+    if not predicates:
+        raise ValueError("all_of() needs at least one predicate")
+    return Expr("and", *_flatten("and", predicates))
+
+
+def any_of(*predicates: Any) -> Expr:
+    """The disjunction of predicates (n-ary `or`)."""
+    if not predicates:
+        raise ValueError("any_of() needs at least one predicate")
+    return Expr("or", *_flatten("or", predicates))
+
+
+class SiteSelector:
+    """`site(l)` / `emitted(l)`: a site, read in the source (`x`) or emitted (`x'`) state.
+
+    `.value` is the local state at the site, `.index` the site index; arithmetic and
+    comparisons act on `.value`.
+    """
+
+    __slots__ = ("_emitted", "_site")
+
+    def __init__(self, ref: Any, emitted: bool = False):
+        self._site = site_ref(ref)
+        self._emitted = emitted
+
+    @property
+    def index(self) -> Expr:
+        return self._site
+
+    @property
+    def value(self) -> Expr:
+        return Expr("read_emitted" if self._emitted else "read", self._site)
+
+    def abs(self) -> Expr:
+        return Expr("abs", self.value)
+
+    def __repr__(self) -> str:
+        return f"{'emitted' if self._emitted else 'site'}({self._site!r})"
+
+    def __bool__(self):
+        raise TypeError(_BOOL_ERROR)
+
+    __hash__ = object.__hash__
+
+
+def _delegate(name: str):
+    def method(self: SiteSelector, *args):
+        return getattr(self.value, name)(*args)
+
+    method.__name__ = name
+    return method
+
+
+for _name in (
+    "__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ "
+    "__pow__ __rpow__ __neg__ __pos__ __abs__ __lt__ __le__ __gt__ __ge__ __eq__ __ne__"
+).split():
+    setattr(SiteSelector, _name, _delegate(_name))
+
+
+def site(ref: Any) -> SiteSelector:
+    """A site of the source configuration `x`: a label, a flat index or an expression."""
+    return SiteSelector(ref)
+
+
+def emitted(ref: Any) -> SiteSelector:
+    """A site of the emitted configuration `x'` (readable in matrix elements only)."""
+    return SiteSelector(ref, emitted=True)
+
+
+def source_index(k: int) -> Expr:
+    """`x[k]` for a static flat index `k`."""
+    return Expr("read", site_ref(k))
+
+
+def target_index(k: int) -> Expr:
+    """`x'[k]` for a static flat index `k` (matrix elements only)."""
+    return Expr("read_emitted", site_ref(k))
+
+
+def symbol(name: str, default: complex | float | None = None) -> Expr:
+    """A named runtime parameter; complex if its default is complex."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"a symbol name must be an identifier, got {name!r}")
+    if default is not None and not isinstance(default, int | float | complex):
+        raise TypeError(f"symbol {name!r}: default must be a number, got {default!r}")
+    if isinstance(default, bool):
+        raise TypeError(f"symbol {name!r}: default must be a number, got {default!r}")
+    return Expr("param", name, default)
+
+
+def _unary(op: str):
+    def fn(x: Any) -> Expr:
+        return Expr(op, as_expr(x))
+
+    fn.__name__ = op
+    fn.__doc__ = f"Symbolic `{op}`."
+    return fn
+
+
+sqrt = _unary("sqrt")
+exp = _unary("exp")
+log = _unary("log")
+sin = _unary("sin")
+cos = _unary("cos")
+conj = _unary("conj")
+real = _unary("real")
+imag = _unary("imag")
+wrap_mod = _unary("wrap_mod")
+
+
+def minimum(a: Any, b: Any) -> Expr:
+    """Symbolic `min(a, b)`."""
+    return Expr("min", as_expr(a), as_expr(b))
+
+
+def maximum(a: Any, b: Any) -> Expr:
+    """Symbolic `max(a, b)`."""
+    return Expr("max", as_expr(a), as_expr(b))
+
+
+def select(condition: Any, if_true: Any, if_false: Any) -> Expr:
+    """`if_true` where `condition` holds, else `if_false`."""
+    return Expr("select", as_expr(condition), as_expr(if_true), as_expr(if_false))
+
+
+def complex_(re: Any, im: Any) -> Expr:
+    """`re + 1j * im` from two real expressions."""
+    return Expr("complex", as_expr(re), as_expr(im))

@@ -1,0 +1,445 @@
+"""`DOperator`, the builder of symbolic operators, and the operators it builds.
+
+Each iterator call (`globally`, `for_each_site`, ...) opens a new term; `where`, `emit`,
+`emit_if/elseif/else`, `named` and `fanout` act on the open term; `build()` returns a
+`SymbolicOperator`, whose `to_ir()` is the `sym` dialect module.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from symir.dsl.expr import Expr, all_of, as_expr
+from symir.dsl.update import Update
+from symir.hilbert import DiscreteHilbert, as_hilbert
+
+_DTYPES = {
+    "float64": "float64",
+    "f64": "float64",
+    "double": "float64",
+    "complex128": "complex128",
+    "c128": "complex128",
+}
+
+
+def _dtype_name(dtype: Any) -> str:
+    if dtype is float:
+        return "float64"
+    if dtype is complex:
+        return "complex128"
+    name = str(np.dtype(dtype)) if not isinstance(dtype, str) else dtype
+    if name not in _DTYPES:
+        raise ValueError(f"operator dtype must be float64 or complex128, got {dtype!r}")
+    return _DTYPES[name]
+
+
+@dataclass(frozen=True)
+class EmissionSpec:
+    """One emission: update program, matrix element, optional predicate and tag."""
+
+    update: Update
+    amplitude: Expr
+    condition: Expr | None = None
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class TermSpec:
+    """One term: iterator (kind, labels, rows), predicate, emissions, fan-out hint."""
+
+    name: str
+    kind: str
+    labels: tuple[str, ...]
+    rows: tuple[tuple[int, ...], ...]
+    predicates: tuple[Expr, ...] = ()
+    emissions: tuple[EmissionSpec, ...] = ()
+    fanout: int | None = None
+    chain: tuple[Expr, ...] | None = field(default=None, compare=False)
+
+    @property
+    def predicate(self) -> Expr | None:
+        if not self.predicates:
+            return None
+        return self.predicates[0] if len(self.predicates) == 1 else all_of(*self.predicates)
+
+
+def _rows_from(over: Any, arity: int | None, what: str) -> tuple[tuple[int, ...], ...]:
+    if over is None:
+        raise ValueError(f"{what} needs `over=`: the rows (tuples of site indices) to visit")
+    if hasattr(over, "edges") and callable(over.edges):
+        over = over.edges()
+    rows = []
+    for row in over:
+        if isinstance(row, int | np.integer):
+            row = (row,)
+        values = tuple(int(v) for v in row)
+        if any(v != r for v, r in zip(values, row)):
+            raise ValueError(f"{what}: site indices must be integers, got {row!r}")
+        rows.append(values)
+    if not rows:
+        raise ValueError(f"{what}: `over` has no rows")
+    if arity is not None:
+        for row in rows:
+            if len(row) != arity:
+                raise ValueError(f"{what}: row {row} has {len(row)} sites, expected {arity}")
+    return tuple(rows)
+
+
+class DOperator:
+    """Builder of a symbolic operator on a discrete Hilbert space.
+
+    ```python
+    op = (
+        DOperator(hi, "tfim")
+        .for_each(("i", "j"), over=edges).emit(identity(), matrix_element=J * site("i") * site("j"))
+        .for_each_site("i").emit(write("i", -site("i")), matrix_element=-h)
+        .build()
+    )
+    ```
+    """
+
+    def __init__(
+        self,
+        hilbert: Any,
+        name: str = "operator",
+        *,
+        dtype: Any = "float64",
+        hermitian: bool = False,
+    ):
+        self.hilbert = hilbert
+        self._space = as_hilbert(hilbert)
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"operator name must be a non-empty string, got {name!r}")
+        self.name = name
+        self.dtype = _dtype_name(dtype)
+        self.hermitian = bool(hermitian)
+        self._terms: list[TermSpec] = []
+
+    # ------------------------------------------------------------------ iterators
+    def _open(self, kind: str, labels: Sequence[str], rows) -> DOperator:
+        labels = tuple(labels)
+        for label in labels:
+            if not isinstance(label, str) or not label.isidentifier():
+                raise ValueError(f"labels must be identifiers, got {label!r}")
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"labels of one term must be distinct, got {list(labels)}")
+        n = self._space.size
+        for row in rows:
+            for k in row:
+                if not 0 <= k < n:
+                    raise ValueError(
+                        f"{kind} iterator row {list(row)} has site {k} outside [0, {n})"
+                    )
+        name = f"term{len(self._terms)}"
+        self._terms.append(TermSpec(name, kind, labels, tuple(rows)))
+        return self
+
+    def globally(self) -> DOperator:
+        """A term visited once, with no labels."""
+        return self._open("global", (), [()])
+
+    def for_each_site(self, label: str) -> DOperator:
+        """A term visited for every site `label = 0 .. N-1`."""
+        return self._open("site", (label,), [(i,) for i in range(self._space.size)])
+
+    def for_each_pair(self, a: str, b: str) -> DOperator:
+        """Every ordered pair of sites, including `a == b`."""
+        n = self._space.size
+        return self._open("pair", (a, b), list(itertools.product(range(n), repeat=2)))
+
+    def for_each_distinct_pair(self, a: str, b: str) -> DOperator:
+        """Every ordered pair of distinct sites."""
+        n = self._space.size
+        return self._open("distinct_pair", (a, b), list(itertools.permutations(range(n), 2)))
+
+    def for_each_triplet(self, a: str, b: str, c: str, *, over: Any = None) -> DOperator:
+        """Every triplet of sites in `over`."""
+        return self._open("triplet", (a, b, c), _rows_from(over, 3, "for_each_triplet"))
+
+    def for_each_plaquette(self, a: str, b: str, c: str, d: str, *, over: Any = None) -> DOperator:
+        """Every plaquette (4 sites) in `over`."""
+        return self._open("plaquette", (a, b, c, d), _rows_from(over, 4, "for_each_plaquette"))
+
+    def for_each(self, labels: str | Sequence[str], *, over: Any) -> DOperator:
+        """Every row of `over` (graph edges, any k-body index sets), bound to `labels`."""
+        if isinstance(labels, str):
+            labels = (labels,)
+        labels = tuple(labels)
+        return self._open("rows", labels, _rows_from(over, len(labels), "for_each"))
+
+    # ------------------------------------------------------------------ term clauses
+    def _term(self, what: str) -> TermSpec:
+        if not self._terms:
+            raise ValueError(
+                f"{what}() needs an open term: call an iterator such as globally() first"
+            )
+        return self._terms[-1]
+
+    def _set(self, term: TermSpec) -> DOperator:
+        self._terms[-1] = term
+        return self
+
+    def where(self, predicate: Any) -> DOperator:
+        """Restricts the term to visits where `predicate` holds; repeated calls are ANDed."""
+        term = self._term("where")
+        if term.emissions:
+            raise ValueError("where() must come before the term's emissions")
+        return self._set(replace(term, predicates=(*term.predicates, as_expr(predicate))))
+
+    def named(self, name: str) -> DOperator:
+        """Names the open term."""
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"term names must be identifiers, got {name!r}")
+        return self._set(replace(self._term("named"), name=name))
+
+    def fanout(self, hint: int) -> DOperator:
+        """An upper bound on the active branches of the open term for one configuration."""
+        if not isinstance(hint, int | np.integer) or hint < 0:
+            raise ValueError(f"fan-out hint must be a non-negative integer, got {hint!r}")
+        return self._set(replace(self._term("fanout"), fanout=int(hint)))
+
+    max_conn_size = fanout
+
+    def _emit(self, term: TermSpec, update: Any, amplitude: Any, condition, tag, chain):
+        if update is None:
+            update = Update()
+        if not isinstance(update, Update):
+            raise TypeError(f"emit() needs an Update (e.g. identity(), shift(...)), got {update!r}")
+        if tag is not None and not isinstance(tag, str):
+            raise TypeError(f"tag must be a string, got {tag!r}")
+        emission = EmissionSpec(update, as_expr(amplitude), condition, tag)
+        return self._set(replace(term, emissions=(*term.emissions, emission), chain=chain))
+
+    def _matrix_element(self, matrix_element: Any, amplitude: Any) -> Any:
+        if matrix_element is not None and amplitude is not None:
+            raise ValueError("pass either matrix_element= or amplitude=, not both")
+        value = matrix_element if matrix_element is not None else amplitude
+        return 1.0 if value is None else value
+
+    def emit(
+        self,
+        update: Update | None = None,
+        matrix_element: Any = None,
+        *,
+        tag: str | None = None,
+        amplitude: Any = None,
+    ) -> DOperator:
+        """Adds a branch: `x' = update(x)` with matrix element `matrix_element`."""
+        term = self._term("emit")
+        me = self._matrix_element(matrix_element, amplitude)
+        return self._emit(term, update, me, None, tag, None)
+
+    def emit_if(
+        self,
+        predicate: Any,
+        update: Update | None = None,
+        matrix_element: Any = None,
+        *,
+        tag: str | None = None,
+        amplitude: Any = None,
+    ) -> DOperator:
+        """Starts an if/elseif/else chain: a branch active where `predicate` holds."""
+        term = self._term("emit_if")
+        p = as_expr(predicate)
+        me = self._matrix_element(matrix_element, amplitude)
+        return self._emit(term, update, me, p, tag, (p,))
+
+    def emit_elseif(
+        self,
+        predicate: Any,
+        update: Update | None = None,
+        matrix_element: Any = None,
+        *,
+        tag: str | None = None,
+        amplitude: Any = None,
+    ) -> DOperator:
+        """A branch active where `predicate` holds and no earlier branch of the chain did."""
+        term = self._term("emit_elseif")
+        if term.chain is None:
+            raise ValueError("emit_elseif() must follow emit_if() or emit_elseif()")
+        p = as_expr(predicate)
+        condition = all_of(*(~q for q in term.chain), p)
+        me = self._matrix_element(matrix_element, amplitude)
+        return self._emit(term, update, me, condition, tag, (*term.chain, p))
+
+    def emit_else(
+        self,
+        update: Update | None = None,
+        matrix_element: Any = None,
+        *,
+        tag: str | None = None,
+        amplitude: Any = None,
+    ) -> DOperator:
+        """A branch active where no branch of the chain was."""
+        term = self._term("emit_else")
+        if term.chain is None:
+            raise ValueError("emit_else() must follow emit_if() or emit_elseif()")
+        condition = all_of(*(~q for q in term.chain))
+        me = self._matrix_element(matrix_element, amplitude)
+        return self._emit(term, update, me, condition, tag, None)
+
+    # ------------------------------------------------------------------ build
+    def build(self) -> SymbolicOperator:
+        """The operator; checked now (an invalid definition raises here, not at compile)."""
+        if not self._terms:
+            raise ValueError(f"operator {self.name!r} has no terms")
+        names = [t.name for t in self._terms]
+        for term in self._terms:
+            if not term.emissions:
+                raise ValueError(f"term {term.name!r} of operator {self.name!r} has no emission")
+            if names.count(term.name) > 1:
+                raise ValueError(f"operator {self.name!r} has two terms named {term.name!r}")
+        op = SymbolicOperator(
+            self.hilbert, self.name, tuple(self._terms), dtype=self.dtype, hermitian=self.hermitian
+        )
+        op.to_ir()  # verify now
+        return op
+
+
+class SymbolicOperator:
+    """A symbolic operator: a Hilbert space, a name, a dtype and terms.
+
+    `to_ir()` gives the `sym` dialect module (`SymbolicOperatorIR`); `+`, `-` and scalar
+    `*` build new operators whose terms are fused into one operator.
+    """
+
+    def __init__(
+        self,
+        hilbert: Any,
+        name: str,
+        terms: tuple[TermSpec, ...],
+        *,
+        dtype: str = "float64",
+        hermitian: bool = False,
+    ):
+        self.hilbert = hilbert
+        self.space: DiscreteHilbert = as_hilbert(hilbert)
+        self.name = name
+        self.terms = terms
+        self._requested_dtype = _dtype_name(dtype)
+        self.hermitian = hermitian
+        self._ir = None
+
+    @property
+    def is_hermitian(self) -> bool:
+        return self.hermitian
+
+    @property
+    def dtype(self) -> str:
+        """`complex128` if requested or if any matrix element is complex, else `float64`."""
+        return self.to_ir().dtype_str
+
+    @property
+    def max_conn_size(self) -> int:
+        """The static fan-out: per term its hint, else rows x emissions."""
+        return sum(
+            t.fanout if t.fanout is not None else len(t.rows) * len(t.emissions) for t in self.terms
+        )
+
+    def to_ir(self):
+        """The `sym` dialect form of this operator (built once, immutable)."""
+        if self._ir is None:
+            from symir.ir import build_ir
+
+            self._ir = build_ir(self)
+        return self._ir
+
+    def __repr__(self) -> str:
+        return (
+            f"SymbolicOperator({self.name!r}, sites={self.space.size}, "
+            f"terms={len(self.terms)}, dtype={self._requested_dtype})"
+        )
+
+    # ------------------------------------------------------------------ algebra
+    def _scaled(self, factor: Any) -> SymbolicOperator:
+        f = as_expr(factor)
+        terms = tuple(
+            replace(
+                t,
+                emissions=tuple(replace(e, amplitude=f * e.amplitude) for e in t.emissions),
+            )
+            for t in self.terms
+        )
+        hermitian = self.hermitian and not isinstance(factor, complex | Expr)
+        return SymbolicOperator(
+            self.hilbert, self.name, terms, dtype=self._requested_dtype, hermitian=hermitian
+        )
+
+    def __mul__(self, factor: Any) -> SymbolicOperator:
+        if isinstance(factor, SymbolicOperator):
+            return NotImplemented
+        return self._scaled(factor)
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> SymbolicOperator:
+        return self._scaled(-1.0)
+
+    def __truediv__(self, factor: Any) -> SymbolicOperator:
+        return self._scaled(1.0 / factor)
+
+    def __add__(self, other: Any) -> SymbolicOperator:
+        if isinstance(other, int | float) and other == 0:
+            return self  # so that sum([...]) works
+        if not isinstance(other, SymbolicOperator):
+            return NotImplemented
+        return SymbolicOperatorSum([self, other])
+
+    def __radd__(self, other: Any) -> SymbolicOperator:
+        if isinstance(other, int | float) and other == 0:
+            return self
+        return NotImplemented
+
+    def __sub__(self, other: Any) -> SymbolicOperator:
+        if not isinstance(other, SymbolicOperator):
+            return NotImplemented
+        return SymbolicOperatorSum([self, -other])
+
+    def compile(self, cache: bool = True, **kwargs: Any):
+        """The executable operator (see `symir.compiler`)."""
+        from symir.compile import compile_operator
+
+        return compile_operator(self, cache=cache, **kwargs)
+
+
+class SymbolicOperatorSum(SymbolicOperator):
+    """A sum of operators on one Hilbert space, fused into one operator (one kernel)."""
+
+    def __init__(self, operators: Iterable[SymbolicOperator], name: str | None = None):
+        flat: list[SymbolicOperator] = []
+        for op in operators:
+            if isinstance(op, SymbolicOperatorSum):
+                flat.extend(op.operators)
+            elif isinstance(op, SymbolicOperator):
+                flat.append(op)
+            else:
+                raise TypeError(f"can only sum symbolic operators, got {type(op).__name__}")
+        if not flat:
+            raise ValueError("SymbolicOperatorSum needs at least one operator")
+        space = flat[0].space
+        for op in flat[1:]:
+            if op.space != space:
+                raise ValueError(
+                    f"cannot add operators on different Hilbert spaces: {flat[0].name!r} "
+                    f"({space}) and {op.name!r} ({op.space})"
+                )
+        self.operators = tuple(flat)
+        terms: list[TermSpec] = []
+        for k, op in enumerate(flat):
+            for t in op.terms:
+                terms.append(replace(t, name=f"{op.name}_{k}_{t.name}"))
+        dtype = (
+            "complex128" if any(op._requested_dtype == "complex128" for op in flat) else "float64"
+        )
+        super().__init__(
+            flat[0].hilbert,
+            name or "_plus_".join(op.name for op in flat),
+            tuple(terms),
+            dtype=dtype,
+            hermitian=all(op.hermitian for op in flat),
+        )

@@ -1,0 +1,151 @@
+"""Update programs: how an emission rewrites a copy `x'` of the configuration.
+
+An `Update` is an immutable, chainable sequence of steps; every method returns a new
+`Update`. Steps act on the current `x'` in order. Module-level functions start a chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from symir.dsl.expr import Expr, as_expr, site_ref
+
+
+def _int_value(value: Any, what: str) -> Expr:
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"{what} must be an integer local-state value, got {value}")
+        value = int(value)
+    return as_expr(value)
+
+
+class Update:
+    """An update program: a tuple of steps `(kind, *operands)`."""
+
+    __slots__ = ("steps",)
+
+    def __init__(self, steps: tuple = ()):
+        self.steps = steps
+
+    def _then(self, *step: Any) -> Update:
+        return Update((*self.steps, step))
+
+    def __repr__(self) -> str:
+        return f"Update({list(self.steps)!r})"
+
+    def __bool__(self):
+        raise TypeError("an Update has no truth value")
+
+    def write(self, site: Any, value: Any) -> Update:
+        """`x'[site] = value`."""
+        return self._then("write", site_ref(site), _int_value(value, "write value"))
+
+    def shift(self, site: Any, delta: Any) -> Update:
+        """`x'[site] += delta`."""
+        return self._then("shift", site_ref(site), _int_value(delta, "shift delta"))
+
+    def shift_mod(self, site: Any, delta: Any) -> Update:
+        """`x'[site] += delta`, wrapped into the contiguous local states."""
+        return self._then("shift_mod", site_ref(site), _int_value(delta, "shift_mod delta"))
+
+    def hop(self, src: Any, dst: Any) -> Update:
+        """Moves one quantum from `src` to `dst`: `shift(src, -1).shift(dst, +1)`."""
+        return self.shift(src, -1).shift(dst, 1)
+
+    def swap(self, a: Any, b: Any) -> Update:
+        """Exchanges `x'[a]` and `x'[b]`."""
+        return self._then("swap", site_ref(a), site_ref(b))
+
+    def permute(self, *sites: Any) -> Update:
+        """Cyclic rotation `x'[s0] <- x'[s1] <- ... <- x'[s0]`."""
+        if len(sites) < 2:
+            raise ValueError(f"permute() needs at least two sites, got {len(sites)}")
+        return self._then("permute", *(site_ref(s) for s in sites))
+
+    def affine(self, site: Any, *, scale: Any, bias: Any = 0) -> Update:
+        """`x'[site] = scale * x'[site] + bias`."""
+        return self._then(
+            "affine",
+            site_ref(site),
+            _int_value(scale, "affine scale"),
+            _int_value(bias, "affine bias"),
+        )
+
+    def scatter(self, sites: Sequence[Any], values: Sequence[Any]) -> Update:
+        """`x'[sites[k]] = values[k]` for every k, in order."""
+        sites, values = list(sites), list(values)
+        if len(sites) != len(values):
+            raise ValueError(f"scatter() got {len(sites)} sites but {len(values)} values")
+        if not sites:
+            raise ValueError("scatter() needs at least one site")
+        return self._then(
+            "scatter",
+            tuple(site_ref(s) for s in sites),
+            tuple(_int_value(v, "scatter value") for v in values),
+        )
+
+    def invalidate(self) -> Update:
+        """Drops the branch (it is emitted as `x' = x`, `mel = 0`)."""
+        return self._then("invalidate")
+
+    def then(self, other: Update) -> Update:
+        """This program followed by `other`."""
+        return Update((*self.steps, *other.steps))
+
+    @staticmethod
+    def cond(predicate: Any, if_true: Update | None = None, if_false: Update | None = None):
+        """Runs `if_true` where `predicate` holds, `if_false` elsewhere."""
+        return Update().when(predicate, if_true, if_false)
+
+    def when(self, predicate: Any, if_true: Update | None = None, if_false: Update | None = None):
+        """Appends a conditional update."""
+        for branch in (if_true, if_false):
+            if branch is not None and not isinstance(branch, Update):
+                raise TypeError(f"conditional branches must be Updates, got {branch!r}")
+        return self._then("cond", as_expr(predicate), if_true or Update(), if_false or Update())
+
+
+def identity() -> Update:
+    """The empty program: `x' = x` (a diagonal branch)."""
+    return Update()
+
+
+def write(site: Any, value: Any) -> Update:
+    return Update().write(site, value)
+
+
+def shift(site: Any, delta: Any) -> Update:
+    return Update().shift(site, delta)
+
+
+def shift_mod(site: Any, delta: Any) -> Update:
+    return Update().shift_mod(site, delta)
+
+
+def hop(src: Any, dst: Any) -> Update:
+    return Update().hop(src, dst)
+
+
+def swap(a: Any, b: Any) -> Update:
+    return Update().swap(a, b)
+
+
+def permute(*sites: Any) -> Update:
+    return Update().permute(*sites)
+
+
+def affine(site: Any, *, scale: Any, bias: Any = 0) -> Update:
+    return Update().affine(site, scale=scale, bias=bias)
+
+
+def scatter(sites: Sequence[Any], values: Sequence[Any]) -> Update:
+    return Update().scatter(sites, values)
+
+
+def invalidate() -> Update:
+    return Update().invalidate()
+
+
+def cond(predicate: Any, if_true: Update | None = None, if_false: Update | None = None):
+    return Update.cond(predicate, if_true, if_false)

@@ -1,0 +1,21 @@
+"""Errors raised by symir, each naming where the problem is."""
+
+from __future__ import annotations
+
+
+class SymbolicError(Exception):
+    """Base class of symir's errors."""
+
+
+class SymbolicDefinitionError(SymbolicError, ValueError):
+    """An operator definition (DSL or IR text) is invalid; the message names the problem."""
+
+
+class SymbolicCompilerError(SymbolicError, RuntimeError):
+    """A compiler stage failed. `stage` and `pass_name` say where."""
+
+    def __init__(self, message: str, *, stage: str, pass_name: str | None = None):
+        where = f"stage '{stage}'" + (f", pass '{pass_name}'" if pass_name else "")
+        super().__init__(f"[{where}] {message}")
+        self.stage = stage
+        self.pass_name = pass_name

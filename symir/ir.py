@@ -1,0 +1,235 @@
+"""`SymbolicOperatorIR`: the immutable `sym` dialect form of an operator.
+
+`build_ir(op)` turns a DSL operator into a verified `sym` module; `parse_ir(text)` reads the
+printed form back. The fingerprint is the SHA-256 of the canonical printed IR (SSA names
+dropped), so it covers every label, row, emission, update, amplitude, parameter, local
+state and the dtype.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from io import StringIO
+from typing import Any
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import Builtin, ModuleOp, f64
+from xdsl.ir import Block, Region
+from xdsl.parser import Parser
+from xdsl.printer import Printer
+from xdsl.utils.exceptions import ParseError, VerifyException
+
+from symir.dialects import sym
+from symir.dsl.emit import RegionEmitter
+from symir.errors import SymbolicDefinitionError
+from symir.hilbert import DiscreteHilbert
+
+
+def sym_context() -> Context:
+    """A context that knows the builtin and `sym` dialects."""
+    ctx = Context()
+    ctx.load_dialect(Builtin)
+    ctx.load_dialect(sym.Sym)
+    return ctx
+
+
+def print_module(module: ModuleOp, *, generic: bool = False) -> str:
+    out = StringIO()
+    Printer(stream=out, print_generic_format=generic).print_op(module)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class TermInfo:
+    """What a term of the IR is, in plain Python values."""
+
+    name: str
+    kind: str
+    labels: tuple[str, ...]
+    rows: tuple[tuple[int, ...], ...]
+    fanout: int | None
+    emission_count: int
+    tags: tuple[str | None, ...]
+    has_predicate: bool
+
+
+def _term_info(t: sym.TermOp) -> TermInfo:
+    return TermInfo(
+        name=t.sym_name.data,
+        kind=t.kind.data,
+        labels=t.label_names,
+        rows=t.row_table,
+        fanout=t.fanout.data if t.fanout is not None else None,
+        emission_count=len(t.emissions),
+        tags=tuple(e.tag.data if e.tag is not None else None for e in t.emissions),
+        has_predicate=t.predicate is not None,
+    )
+
+
+class SymbolicOperatorIR:
+    """An immutable, verified `sym` module holding exactly one `sym.operator`."""
+
+    __slots__ = ("_fingerprint", "_module", "_text")
+
+    def __init__(self, module: ModuleOp):
+        ops = list(module.ops)
+        if len(ops) != 1 or not isinstance(ops[0], sym.OperatorOp):
+            raise SymbolicDefinitionError(
+                "a SymbolicOperatorIR module must contain exactly one 'sym.operator'"
+            )
+        try:
+            module.verify()
+        except VerifyException as e:
+            raise SymbolicDefinitionError(f"invalid sym IR: {e}") from None
+        self._module = module
+        self._text: str | None = None
+        self._fingerprint: str | None = None
+
+    # -------------------------------------------------------------- construction
+    @classmethod
+    def parse(cls, text: str) -> SymbolicOperatorIR:
+        """Reads the printed (custom or generic) form back."""
+        try:
+            module = Parser(sym_context(), text, "<sym>").parse_module()
+        except ParseError as e:
+            raise SymbolicDefinitionError(f"cannot parse sym IR: {e}") from None
+        return cls(module)
+
+    # -------------------------------------------------------------- access
+    @property
+    def module(self) -> ModuleOp:
+        """A fresh copy of the module (the IR itself is never mutated)."""
+        return self._module.clone()
+
+    @property
+    def operator(self) -> sym.OperatorOp:
+        """The `sym.operator` op (read only: clone `module` to transform it)."""
+        return next(iter(self._module.ops))  # type: ignore[return-value]
+
+    @property
+    def operator_name(self) -> str:
+        return self.operator.sym_name.data
+
+    @property
+    def hilbert_size(self) -> int:
+        return self.operator.num_sites.data
+
+    @property
+    def local_states(self) -> tuple[int, ...]:
+        return self.operator.states
+
+    @property
+    def hilbert(self) -> DiscreteHilbert:
+        return DiscreteHilbert(self.local_states, self.hilbert_size)
+
+    @property
+    def dtype_str(self) -> str:
+        return "float64" if self.operator.dtype == f64 else "complex128"
+
+    @property
+    def is_hermitian(self) -> bool:
+        return self.operator.hermitian is not None
+
+    @property
+    def term_count(self) -> int:
+        return len(self.operator.terms)
+
+    @property
+    def terms(self) -> tuple[TermInfo, ...]:
+        return tuple(_term_info(t) for t in self.operator.terms)
+
+    @property
+    def free_symbols(self) -> tuple[str, ...]:
+        """The names of the runtime parameters, sorted."""
+        return tuple(sorted(self.parameters))
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """Parameter name -> default (None when it has none)."""
+        found: dict[str, Any] = {}
+        for op in self._module.walk():
+            if isinstance(op, sym.ParamOp):
+                found[op.param_name.data] = op.default_value
+        return dict(sorted(found.items()))
+
+    # -------------------------------------------------------------- identity
+    def canonical_text(self) -> str:
+        """The printed IR with SSA names dropped: equal operators print equally."""
+        clone = self._module.clone()
+        for op in clone.walk():
+            for r in op.results:
+                r.name_hint = None
+        return print_module(clone)
+
+    def static_fingerprint(self) -> str:
+        """SHA-256 of the canonical printed IR."""
+        if self._fingerprint is None:
+            self._fingerprint = hashlib.sha256(self.canonical_text().encode()).hexdigest()
+        return self._fingerprint
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SymbolicOperatorIR):
+            return NotImplemented
+        return self.static_fingerprint() == other.static_fingerprint()
+
+    def __hash__(self) -> int:
+        return hash(self.static_fingerprint())
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = print_module(self._module)
+        return self._text
+
+    def __repr__(self) -> str:
+        return (
+            f"SymbolicOperatorIR({self.operator_name!r}, sites={self.hilbert_size}, "
+            f"terms={self.term_count}, dtype={self.dtype_str})"
+        )
+
+    def to_generic(self) -> str:
+        """The generic printed form."""
+        return print_module(self._module, generic=True)
+
+
+def parse_ir(text: str) -> SymbolicOperatorIR:
+    """`SymbolicOperatorIR.parse`."""
+    return SymbolicOperatorIR.parse(text)
+
+
+def _has_complex(module: ModuleOp) -> bool:
+    return any(isinstance(op, sym.YieldOp) and op.value.type == sym.c64 for op in module.walk())
+
+
+def build_ir(op: Any) -> SymbolicOperatorIR:
+    """The `sym` module of a DSL `SymbolicOperator`."""
+    space = op.space
+    body = Block()
+    for term in op.terms:
+        tblock = Block()
+        emitter = RegionEmitter(tblock, allow_emitted=False)
+        if term.predicate is not None:
+            p = emitter.predicate(term.predicate, f"the predicate of term {term.name!r}")
+            emitter.add(sym.WhereOp(p))
+        for em in term.emissions:
+            cond = None
+            if em.condition is not None:
+                cond = emitter.predicate(em.condition, "an emission predicate")
+            ublock, ablock = Block(), Block()
+            RegionEmitter(ublock, allow_emitted=False).updates(em.update)
+            amp = RegionEmitter(ablock, allow_emitted=True)
+            amp.add(sym.YieldOp(amp.numeric(em.amplitude)))
+            emitter.add(sym.EmissionOp(Region(ublock), Region(ablock), cond, em.tag))
+        body.add_op(
+            sym.TermOp(term.name, term.kind, term.labels, term.rows, term.fanout, Region(tblock))
+        )
+    module = ModuleOp([])
+    dtype = sym.c64 if op._requested_dtype == "complex128" else f64
+    operator = sym.OperatorOp(
+        op.name, space.size, space.local_states, dtype, op.hermitian, Region(body)
+    )
+    module.body.block.add_op(operator)
+    if dtype == f64 and _has_complex(module):
+        # A complex matrix element promotes the operator to complex128.
+        operator.dtype = sym.c64
+    return SymbolicOperatorIR(module)
