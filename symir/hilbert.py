@@ -69,7 +69,10 @@ def Fock(n_max: int, N: int) -> DiscreteHilbert:
 
 
 def as_hilbert(hilbert: object) -> DiscreteHilbert:
-    """A `DiscreteHilbert` from symir's own or NetKet's description."""
+    """A `DiscreteHilbert` from symir's own or NetKet's description.
+
+    A NetKet space's local states are taken as a set, in increasing order.
+    """
     if isinstance(hilbert, DiscreteHilbert):
         return hilbert
     local_states = getattr(hilbert, "local_states", None)
@@ -87,7 +90,9 @@ def as_hilbert(hilbert: object) -> DiscreteHilbert:
     values = np.asarray(local_states, dtype=float)
     if not np.all(values == np.round(values)):
         raise ValueError(f"local states must be integers, got {list(values)}")
-    return DiscreteHilbert(tuple(int(v) for v in values), int(size))
+    # NetKet's Spin lists its local states in descending order ([1, -1] since 3.14); the
+    # IR keeps the set of local states, in increasing order.
+    return DiscreteHilbert(tuple(sorted({int(v) for v in values})), int(size))
 
 
 def states_of(local_states: Sequence[int], size: int) -> DiscreteHilbert:
