@@ -15,7 +15,8 @@
 
 // ---------------------------------------------------------------------------------------
 // @updates: real dtype, not hermitian; every iterator shape (global, site, pair, k-body);
-// fan-out hints; where; emissions with and without tag and `if`; every update op.
+// fan-out hints; where; emissions with and without tag and `if`; every update op;
+// empty update / else regions (printed `{` `}`, no `^bb0:`).
 // ---------------------------------------------------------------------------------------
 
 // CHECK-LABEL: sym.operator @updates sites 4 states [0, 1, 2] dtype f64 {
@@ -122,6 +123,11 @@ sym.operator @updates sites 4 states [0, 1, 2] dtype f64 {
   // CHECK-NEXT:  %[[C:.*]] = sym.label "c"
   // CHECK-NEXT:  sym.emission {
   // CHECK-NEXT:  sym.permute %[[A]], %[[B]], %[[C]]
+  // CHECK-NEXT:  %[[T:.*]] = sym.constant true
+  // CHECK-NEXT:  sym.cond %[[T]] {
+  // CHECK-NEXT:  sym.permute %[[C]], %[[B]], %[[A]]
+  // CHECK-NEXT:  } else {
+  // CHECK-NEXT:  }
   // CHECK-NEXT:  } amplitude {
   // CHECK-NEXT:  %[[F:.*]] = sym.constant false
   // CHECK-NEXT:  %[[Z:.*]] = sym.param "h" : f64
@@ -134,6 +140,11 @@ sym.operator @updates sites 4 states [0, 1, 2] dtype f64 {
     %c = sym.label "c"
     sym.emission {
       sym.permute %a, %b, %c
+      %t = sym.constant true
+      sym.cond %t {
+        sym.permute %c, %b, %a
+      } else {
+      }
     } amplitude {
       %f = sym.constant false
       %z = sym.param "h" : f64
@@ -142,7 +153,6 @@ sym.operator @updates sites 4 states [0, 1, 2] dtype f64 {
   }
   // CHECK-LABEL: sym.term @diag kind "site" labels ["i"] rows {{\[\[}}3]] {
   // CHECK-NEXT:  sym.emission {
-  // CHECK-NEXT:  ^bb0:
   // CHECK-NEXT:  } amplitude {
   // CHECK-NEXT:  %[[I:.*]] = sym.label "i"
   // CHECK-NEXT:  %[[X:.*]] = sym.read %[[I]] : i64
@@ -151,13 +161,18 @@ sym.operator @updates sites 4 states [0, 1, 2] dtype f64 {
   // CHECK-NEXT:  }
   sym.term @diag kind "site" labels ["i"] rows [[3]] {
     sym.emission {
-    ^bb0:
     } amplitude {
       %i = sym.label "i"
       %x = sym.read %i : i64
       sym.yield %x : i64
     }
   }
+}
+
+// An operator without terms.
+// CHECK-LABEL: sym.operator @empty sites 1 states [0] dtype f64 {
+// CHECK-NEXT:  }
+sym.operator @empty sites 1 states [0] dtype f64 {
 }
 
 // ---------------------------------------------------------------------------------------
