@@ -103,7 +103,13 @@ class Update:
         for branch in (if_true, if_false):
             if branch is not None and not isinstance(branch, Update):
                 raise TypeError(f"conditional branches must be Updates, got {branch!r}")
-        return self._then("cond", as_expr(predicate), if_true or Update(), if_false or Update())
+        empty = Update()
+        return self._then(
+            "cond",
+            as_expr(predicate),
+            if_true if if_true is not None else empty,
+            if_false if if_false is not None else empty,
+        )
 
 
 def identity() -> Update:
