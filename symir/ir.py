@@ -177,8 +177,13 @@ class SymbolicOperatorIR:
         return hash(self.static_fingerprint())
 
     def __str__(self) -> str:
+        """The printed IR, ending with a newline.
+
+        `print(ir)` writes exactly what `symir-opt` prints (a blank line after the module),
+        so it comes back byte-identical through `symir-opt`.
+        """
         if self._text is None:
-            self._text = print_module(self._module)
+            self._text = print_module(self._module) + "\n"
         return self._text
 
     def __repr__(self) -> str:
