@@ -21,6 +21,8 @@ This module must not import jax: the opt driver imports it.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -914,6 +916,55 @@ def element_type_of_dtype(dtype: np.dtype | str | type) -> Attribute:
     raise ValueError(f"no MLIR element type for numpy dtype {dt}")
 
 
+_HEX_DENSE = re.compile(r"dense<(?!\")([^<>\"]*\b0[xX][0-9a-fA-F]+[^<>\"]*)>")
+
+
+def _parse_hex_float_dense(parser: Parser) -> DenseIntOrFPElementsAttr | None:
+    """Parse ``dense<0x7FF0000000000000>`` / ``dense<[1.0, 0xFF800000]>`` bit-exactly.
+
+    MLIR (and jaxlib's printer) writes non-finite float elements as hex bit patterns;
+    xDSL 0.74 reads those as integer *values*. Returns None (consuming nothing) when the
+    next attribute is not a dense literal with hex elements.
+    """
+    content = parser.lexer.input.content
+    start = parser._current_token.span.start  # pyright: ignore[reportPrivateUsage]
+    m = _HEX_DENSE.match(content, start)
+    if m is None:
+        return None
+    parser.lexer.pos = m.end()
+    parser._parser_state.current_token = parser.lexer.lex()  # pyright: ignore[reportPrivateUsage]
+    parser.parse_punctuation(":")
+    typ = parser.parse_type()
+    if not isinstance(typ, TensorType):
+        parser.raise_error(f"expected a tensor type for a dense constant, got {typ}")
+    el = typ.get_element_type()
+    scalar = el.element_type if isinstance(el, ComplexType) else el
+    if not isinstance(scalar, AnyFloat):
+        parser.raise_error("hex dense elements are only supported for float types here")
+    width = scalar.bitwidth
+    np_float = {16: np.float16, 32: np.float32, 64: np.float64}[width]
+    np_uint = {16: np.uint16, 32: np.uint32, 64: np.uint64}[width]
+    vals = []
+    for tok in re.findall(r"[^\s\[\](),]+", m.group(1)):
+        if tok.lower().startswith("0x"):
+            vals.append(float(np.array(int(tok, 16), dtype=np_uint).view(np_float)))
+        else:
+            vals.append(float(tok))
+    per = 2 if isinstance(el, ComplexType) else 1
+    count = math.prod(typ.get_shape())
+    if len(vals) == per:
+        vals = vals * count
+    if len(vals) != per * count:
+        parser.raise_error(
+            f"dense literal has {len(vals) // per} elements, type {typ} needs {count}"
+        )
+    if per == 2:
+        data = [(vals[i], vals[i + 1]) for i in range(0, len(vals), 2)]
+    else:
+        data = vals
+    return DenseIntOrFPElementsAttr.from_list(typ, data)  # pyright: ignore
+
+
 def _has_nonfinite(value: DenseIntOrFPElementsAttr) -> bool:
     el = value.get_element_type()
     if not isinstance(el, AnyFloat | ComplexType):
@@ -977,7 +1028,7 @@ class ConstantOp(IRDLOperation):
     @classmethod
     def parse(cls, parser: Parser) -> ConstantOp:
         attrs = parser.parse_optional_attr_dict()
-        value = parser.parse_attribute()
+        value = _parse_hex_float_dense(parser) or parser.parse_attribute()
         if not isinstance(value, DenseIntOrFPElementsAttr):
             parser.raise_error(f"expected a dense elements attribute, got {value}")
         op = cls(value)
