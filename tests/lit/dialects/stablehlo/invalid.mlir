@@ -1,0 +1,252 @@
+// Every verifier of the stablehlo dialect, one case per chunk.
+// RUN: symir-opt --split-input-file --verify-diagnostics --parsing-diagnostics %s | filecheck %s
+func.func @f(%a: tensor<4xf64>, %b: tensor<4xf32>) {
+  %0 = "stablehlo.add"(%a, %b) : (tensor<4xf64>, tensor<4xf32>) -> tensor<4xf64>
+  func.return
+}
+
+// CHECK: operand 'rhs' at position 1 does not verify:
+// CHECK-NEXT: attribute tensor<4xf64> expected from variable 'T', but got tensor<4xf32>
+
+// -----
+
+func.func @f(%a: tensor<4xf64>) {
+  %0 = stablehlo.compare LT, %a, %a, FLOAT : (tensor<4xf64>, tensor<4xf64>) -> tensor<4xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.compare' result must be tensor<4xi1>, got tensor<4xf64>
+
+// -----
+
+func.func @f(%p: tensor<4xi8>, %a: tensor<4xf64>) {
+  %0 = stablehlo.select %p, %a, %a : tensor<4xi8>, tensor<4xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.select' predicate must have i1 elements, got tensor<4xi8>
+
+// -----
+
+func.func @f(%p: tensor<3xi1>, %a: tensor<4xf64>) {
+  %0 = stablehlo.select %p, %a, %a : tensor<3xi1>, tensor<4xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.select' predicate shape (3,) must be scalar or equal to the operand shape (4,)
+
+// -----
+
+func.func @f(%lo: tensor<2xf64>, %a: tensor<4xf64>) {
+  %0 = stablehlo.clamp %lo, %a, %lo : (tensor<2xf64>, tensor<4xf64>, tensor<2xf64>) -> tensor<4xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.clamp' min must be a scalar tensor or have the operand shape
+
+// -----
+
+func.func @f(%a: tensor<4xcomplex<f64>>) {
+  %0 = stablehlo.abs %a : (tensor<4xcomplex<f64>>) -> tensor<4xf32>
+  func.return
+}
+
+// CHECK: 'stablehlo.abs' result element type must be f64, got f32
+
+// -----
+
+func.func @f(%a: tensor<4xf64>) {
+  %0 = stablehlo.convert %a : (tensor<4xf64>) -> tensor<5xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.convert' operand and result shapes differ: tensor<4xf64> vs tensor<5xi8>
+
+// -----
+
+func.func @f(%a: tensor<4xf64>) {
+  %0 = stablehlo.complex %a, %a : (tensor<4xf64>, tensor<4xf64>) -> tensor<4xcomplex<f32>>
+  func.return
+}
+
+// CHECK: 'stablehlo.complex' result type must be tensor<4xcomplex<f64>>, got tensor<4xcomplex<f32>>
+
+// -----
+
+func.func @f() {
+  %0 = "stablehlo.constant"() <{value = dense<1> : tensor<2xi8>}> : () -> tensor<2xi32>
+  func.return
+}
+
+// CHECK: 'stablehlo.constant' result type tensor<2xi32> differs from the value type tensor<2xi8>
+
+// -----
+
+func.func @f() {
+  %0 = "stablehlo.iota"() <{iota_dimension = 2 : i64}> : () -> tensor<2x3xi32>
+  func.return
+}
+
+// CHECK: 'stablehlo.iota' iota_dimension 2 out of range for rank 2
+
+// -----
+
+func.func @f(%a: tensor<3xf64>) {
+  %0 = "stablehlo.broadcast_in_dim"(%a) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<3xf64>) -> tensor<2x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.broadcast_in_dim' broadcast_dimensions has 2 entries, operand rank is 1
+
+// -----
+
+func.func @f(%a: tensor<3xf64>) {
+  %0 = "stablehlo.broadcast_in_dim"(%a) <{broadcast_dimensions = array<i64: 0>}> : (tensor<3xf64>) -> tensor<2x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.broadcast_in_dim' operand dimension 0 of size 3 cannot broadcast to result dimension 0 of size 2
+
+// -----
+
+func.func @f(%a: tensor<3xf64>) {
+  %0 = "stablehlo.broadcast_in_dim"(%a) <{broadcast_dimensions = array<i64: 1>}> : (tensor<3xf64>) -> tensor<2x3xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.broadcast_in_dim' element types differ: tensor<3xf64> vs tensor<2x3xi8>
+
+// -----
+
+func.func @f(%a: tensor<2x3xf64>) {
+  %0 = stablehlo.reshape %a : (tensor<2x3xf64>) -> tensor<5xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.reshape' element counts differ: tensor<2x3xf64> vs tensor<5xf64>
+
+// -----
+
+func.func @f(%a: tensor<2x3xf64>) {
+  %0 = "stablehlo.transpose"(%a) <{permutation = array<i64: 0, 0>}> : (tensor<2x3xf64>) -> tensor<2x2xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.transpose' permutation [0, 0] is not a permutation of 0..1
+
+// -----
+
+func.func @f(%a: tensor<2x3xf64>) {
+  %0 = "stablehlo.concatenate"(%a, %a) <{dimension = 2 : i64}> : (tensor<2x3xf64>, tensor<2x3xf64>) -> tensor<4x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.concatenate' dimension 2 out of range for rank 2
+
+// -----
+
+func.func @f(%a: tensor<2x3xf64>, %b: tensor<2x3xi8>) {
+  %0 = "stablehlo.concatenate"(%a, %b) <{dimension = 0 : i64}> : (tensor<2x3xf64>, tensor<2x3xi8>) -> tensor<4x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.concatenate' inputs must have equal element types and ranks, got tensor<2x3xf64> and tensor<2x3xi8>
+
+// -----
+
+func.func @f(%a: tensor<4xf64>) {
+  %0 = "stablehlo.slice"(%a) <{start_indices = array<i64: 0, 0>, limit_indices = array<i64: 2>, strides = array<i64: 1>}> : (tensor<4xf64>) -> tensor<2xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.slice' start_indices must have one entry per operand dimension (1)
+
+// -----
+
+func.func @f(%a: tensor<4x4xf64>, %u: tensor<1x4xf64>, %i: tensor<i32>) {
+  %0 = stablehlo.dynamic_update_slice %a, %u, %i : (tensor<4x4xf64>, tensor<1x4xf64>, tensor<i32>) -> tensor<4x4xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_update_slice' needs 2 start indices, got 1
+
+// -----
+
+func.func @f(%a: tensor<?x4xf64>) {
+  %0 = "stablehlo.get_dimension_size"(%a) <{dimension = 2 : i64}> : (tensor<?x4xf64>) -> tensor<i32>
+  func.return
+}
+
+// CHECK: 'stablehlo.get_dimension_size' dimension 2 out of range for rank 2
+
+// -----
+
+func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>, slice_sizes = array<i64: 5>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5x3xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' slice_sizes has 1 entries, operand rank is 2
+
+// -----
+
+func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>, slice_sizes = array<i64: 5, 2>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5x3xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' collapsed slice dimension 1 must have slice size <= 1
+
+// -----
+
+func.func @f(%x: tensor<2x4xf64>, %z: tensor<f64>) {
+  %0 = "stablehlo.reduce"(%x, %z) <{dimensions = array<i64: 2>}> ({
+  ^bb0(%a: tensor<f64>, %b: tensor<f64>):
+    stablehlo.return %a : tensor<f64>
+  }) : (tensor<2x4xf64>, tensor<f64>) -> tensor<2xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.reduce' dimension 2 out of range for rank 2
+
+// -----
+
+func.func @f(%x: tensor<2x4xf64>, %z: tensor<f64>) {
+  %0 = "stablehlo.reduce"(%x, %z) <{dimensions = array<i64: 1>}> ({
+  ^bb0(%a: tensor<f64>):
+    stablehlo.return %a : tensor<f64>
+  }) : (tensor<2x4xf64>, tensor<f64>) -> tensor<2xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.reduce' body must take 2 arguments, got 1
+
+// -----
+
+func.func @f(%x: tensor<5x16xi8>, %idx: tensor<2x1xi32>, %u: tensor<5x2xi8>) {
+  %0 = "stablehlo.scatter"(%x, %idx, %u) <{scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = [0], inserted_window_dims = [1], scatter_dims_to_operand_dims = [1], index_vector_dim = 1>}> ({
+  ^bb0(%o: tensor<i8>, %n: tensor<i8>):
+    stablehlo.return %n : tensor<i8>
+  }) : (tensor<5x16xi8>, tensor<2x1xi32>, tensor<5x2xi8>) -> tensor<5x16xi32>
+  func.return
+}
+
+// CHECK: 'stablehlo.scatter' result type tensor<5x16xi32> differs from input tensor<5x16xi8>
+
+// -----
+
+func.func @f(%x: tensor<4xf64>) {
+  %0 = "stablehlo.compare"(%x, %x) <{comparison_direction = #stablehlo<comparison_direction LESS>}> : (tensor<4xf64>, tensor<4xf64>) -> tensor<4xi1>
+  func.return
+}
+
+// CHECK: Expected `EQ`, `NE`, `GE`, `GT`, `LE`, or `LT`.
+
+// -----
+
+func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], bogus = [1], index_vector_dim = 1>, slice_sizes = array<i64: 5, 1>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5x3xi8>
+  func.return
+}
+
+// CHECK: unknown field 'bogus' in stablehlo.gather, expected one of ('offset_dims', 'collapsed_slice_dims', 'operand_batching_dims', 'start_indices_batching_dims', 'start_index_map', 'index_vector_dim')
