@@ -18,5 +18,15 @@ def _lazy(module: str, cls: str) -> Callable[[], type[ModulePass]]:
     return factory
 
 
-PASS_FACTORIES: dict[str, Callable[[], type[ModulePass]]] = {}
+PASS_FACTORIES: dict[str, Callable[[], type[ModulePass]]] = {
+    "convert-sym-to-branch": _lazy(
+        "symir.lowering.convert_sym_to_branch", "ConvertSymToBranchPass"
+    ),
+    "branch-coalesce-diagonal": _lazy(
+        "symir.transforms.branch_coalesce_diagonal", "BranchCoalesceDiagonalPass"
+    ),
+    "convert-branch-to-stablehlo": _lazy(
+        "symir.lowering.convert_branch_to_stablehlo", "ConvertBranchToStablehloPass"
+    ),
+}
 """Pass name -> factory returning the pass class."""
