@@ -6,6 +6,7 @@ their module only when used, and none of them touches JAX.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -82,6 +83,11 @@ def main(args: list[str] | None = None) -> None:
         SymirOptMain(description="symir modular optimizer driver", args=args).run()
     except (ParseError, VerifyException, DiagnosticException) as e:
         print(f"symir-opt: error: {e}", file=sys.stderr)
+        sys.exit(1)
+    except Exception as e:  # a pass failed: report it, not a traceback (SYMIR_DEBUG=1 shows it)
+        if os.environ.get("SYMIR_DEBUG"):
+            raise
+        print(f"symir-opt: error: {type(e).__name__}: {e}", file=sys.stderr)
         sys.exit(1)
 
 

@@ -1,0 +1,75 @@
+"""`branch-coalesce-diagonal`: sums every diagonal branch into one.
+
+A `branch.emit` whose state comes straight from `branch.state %x` (an update program that
+is the identity) has `x' = x` in every row. Its matrix elements are already masked by
+`branch.emit` (an inactive row contributes 0), so all such emissions of all terms can be
+summed over rows (`branch.sum_rows` of their masked `mel`) and over emissions into one
+branch of width 1, put first. An emission that is the identity only under a predicate (a `branch.select_state`)
+is not an identity state and is left alone. A transverse-field Ising chain of N sites
+goes from 2N branches to N + 1, as in NetKet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i1
+from xdsl.passes import ModulePass
+from xdsl.transforms.dead_code_elimination import region_dce
+
+from symir.dialects import branch
+
+
+def is_diagonal(emit: branch.EmitOp) -> bool:
+    return isinstance(emit.state.owner, branch.StateOp)
+
+
+def coalesce_kernel(kernel: branch.KernelOp) -> None:
+    block = kernel.body.block
+    ret = block.last_op
+    assert isinstance(ret, branch.ReturnOp)
+    xp_concat, mel_concat = ret.xp.owner, ret.mels.owner
+    if not isinstance(xp_concat, branch.ConcatOp) or not isinstance(mel_concat, branch.ConcatOp):
+        return
+    emits = [o for o in block.ops if isinstance(o, branch.EmitOp)]
+    diagonal = [e for e in emits if is_diagonal(e)]
+    if not diagonal or (len(diagonal) == 1 and diagonal[0].mel.type.get_shape()[1] == 1):
+        return
+    x = kernel.x
+    new_ops = []
+    total = None
+    for e in diagonal:
+        summed = branch.SumRowsOp(e.mel)
+        new_ops.append(summed)
+        if total is None:
+            total = summed.result
+        else:
+            add = branch.AddOp(total, summed.result)
+            new_ops.append(add)
+            total = add.result
+    state = branch.StateOp(x, 1)
+    true = branch.ConstantOp(x, IntegerAttr(1, i1), 1)
+    emit = branch.EmitOp(x, state.result, total, true.result, kernel.dtype, "diagonal")
+    new_ops += [state, true, emit]
+    block.insert_ops_before(new_ops, xp_concat)
+    rest = [e for e in emits if not is_diagonal(e)]
+    xp = branch.ConcatOp([emit.xp] + [e.xp for e in rest])
+    mels = branch.ConcatOp([emit.mel] + [e.mel for e in rest])
+    block.insert_ops_before([xp, mels], ret)
+    ret.operands = [xp.result, mels.result]
+    for old in (xp_concat, mel_concat):
+        old.detach()
+        old.erase()
+    region_dce(kernel.body)
+
+
+@dataclass(frozen=True)
+class BranchCoalesceDiagonalPass(ModulePass):
+    """Sums all identity-update branches of a `branch.kernel` into one."""
+
+    name = "branch-coalesce-diagonal"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for kernel in [o for o in op.walk() if isinstance(o, branch.KernelOp)]:
+            coalesce_kernel(kernel)
