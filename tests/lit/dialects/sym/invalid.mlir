@@ -1,0 +1,1408 @@
+// Every verifier message of the sym dialect (every `raise VerifyException` in
+// dialects/sym.py that a user can reach), the parse errors of the custom forms and the
+// IRDL type-constraint failures a user can hit. One case per split chunk. (Never write
+// the split marker inside a comment: --split-input-file splits on it anywhere.)
+//
+// RUN: symir-opt %s --split-input-file --verify-diagnostics --parsing-diagnostics | filecheck %s
+//
+// xDSL's --verify-diagnostics prints the diagnostic and exits 0 (there is no MLIR
+// `expected-error`), so each chunk has a CHECK line for its message. A verifier
+// message is printed twice: first alone on its line, then inside the annotated generic IR
+// (`| Operation does not verify: ...`). `{{^}}` anchors the CHECK to the first copy, so a
+// chunk that raises no error cannot borrow the message of the chunk before it.
+// Parse errors are printed as `file:line:col`, the source line, carets, then the message.
+
+// sym.operator: at least one site
+// CHECK: {{^}}'sym.operator' @op needs at least one site, got 0
+sym.operator @op sites 0 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.operator: at least one local state
+// CHECK: {{^}}'sym.operator' @op has no local states
+sym.operator @op sites 4 states [] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.operator: local states strictly increasing (order)
+// CHECK: {{^}}'sym.operator' @op local states must be strictly increasing, got [1, 0]
+sym.operator @op sites 4 states [1, 0] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.operator: local states strictly increasing (duplicates)
+// CHECK: {{^}}'sym.operator' @op local states must be strictly increasing, got [0, 0, 1]
+sym.operator @op sites 4 states [0, 0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.operator: local states stored as array<i64> (generic form)
+// CHECK: {{^}}'sym.operator' local states must be an array<i64>
+"sym.operator"() <{sym_name = "op", num_sites = #builtin.int<4>, local_states = array<i32: 0, 1>, dtype = f64}> ({
+  sym.term @t kind "global" labels [] rows [[]] {
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}) : () -> ()
+
+// -----
+
+// sym.operator: dtype is f64 or complex<f64> (IRDL)
+// CHECK: {{^}}Unexpected attribute i64
+sym.operator @op sites 4 states [0, 1] dtype i64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.operator: only sym.term ops in the body
+// CHECK: {{^}}'sym.operator' may only contain 'sym.term' ops, found 'sym.constant'
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  %c = sym.constant 1 : i64
+  sym.term @t kind "global" labels [] rows [[]] {
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.operator: term names are unique
+// CHECK: {{^}}'sym.operator' @op has two terms named @t
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+  sym.term @t kind "global" labels [] rows [[]] {
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.operator: a parameter is declared once (different defaults)
+// CHECK: {{^}}'sym.param' "J" is declared twice with different types or defaults
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+    } amplitude {
+      %J = sym.param "J" default 1.0 : f64
+      sym.yield %J : f64
+    }
+  }
+  sym.term @u kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+    } amplitude {
+      %J = sym.param "J" default 2.0 : f64
+      sym.yield %J : f64
+    }
+  }
+}
+
+// -----
+
+// sym.operator: a parameter is declared once (different types)
+// CHECK: {{^}}'sym.param' "J" is declared twice with different types or defaults
+sym.operator @op sites 4 states [0, 1] dtype complex<f64> {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %J = sym.param "J" : f64
+    %K = sym.param "J" : complex<f64>
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.term: labels are unique
+// CHECK: {{^}}'sym.term' @t has duplicate labels ['i', 'i']
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "i"] rows [[0, 1]] {
+    %i = sym.label "i"
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.term: at least one row (a global term has one empty row)
+// CHECK: {{^}}'sym.term' @t has an empty row table
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.term: one entry per label in each row
+// CHECK: {{^}}'sym.term' @t row 1 [1] has 1 entries but the term has 2 labels ['i', 'j']
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1], [1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.term: row entries are sites in [0, N)
+// CHECK: {{^}}'sym.term' @t row 1 [3, 4] has site index 4 outside [0, 4)
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1], [3, 4]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.term: negative row entry
+// CHECK: {{^}}'sym.term' @t row 0 [-1, 0] has site index -1 outside [0, 4)
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[-1, 0]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.term: fan-out hint >= 0
+// CHECK: {{^}}'sym.term' @t fan-out hint must be >= 0, got -1
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] fanout -1 {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.term: at most one sym.where
+// CHECK: {{^}}'sym.term' @t has 2 'sym.where' ops, at most one
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %p = sym.constant true
+    sym.where %p
+    sym.where %p
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.term: at least one emission
+// CHECK: {{^}}'sym.term' @t has no emission
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %p = sym.constant true
+    sym.where %p
+  }
+}
+
+// -----
+
+// sym.term: only inside sym.operator
+// CHECK: {{^}}'sym.term' expects parent op 'sym.operator'
+sym.term @t kind "global" labels [] rows [[]] {
+  sym.emission {
+  } amplitude {
+    %a = sym.constant 1.0 : f64
+    sym.yield %a : f64
+  }
+}
+
+// -----
+
+// sym.where: only inside sym.term
+// CHECK: {{^}}'sym.where' expects parent op 'sym.term'
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+      %p = sym.constant true
+      sym.where %p
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.where: the predicate is i1 (custom form: a parse error)
+// CHECK: operand is used with type i1, but has been previously used or defined with type i64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.where %i
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.where: the predicate is i1 (generic form: IRDL)
+// CHECK: {{^}}operand 'predicate' at position 0 does not verify:
+// CHECK-NEXT: Expected attribute i1 but got i64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    "sym.where"(%i) : (i64) -> ()
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.emission: no sym.yield in the update region
+// CHECK: {{^}}'sym.emission' update region must not contain 'sym.yield'
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+      sym.write %i, %j
+      sym.yield %i : i64
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.emission: the amplitude region ends with sym.yield
+// CHECK: {{^}}'sym.emission' amplitude region must end with 'sym.yield'
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+    }
+  }
+}
+
+// -----
+
+// sym.emission: the `if` operand is i1 (IRDL)
+// CHECK: {{^}}operand 'condition' at position 0 does not verify:
+// CHECK-NEXT: Expected attribute i1 but got i64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission if %i {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.emission: only inside sym.term
+// CHECK: {{^}}'sym.emission' expects parent op 'sym.term'
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+      sym.emission {
+      } amplitude {
+        %b = sym.constant 1.0 : f64
+        sym.yield %b : f64
+      }
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.yield: a complex amplitude needs a complex operator
+// CHECK: {{^}}'sym.yield' amplitude is complex<f64> but operator @op has dtype f64; declare the operator complex
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+    } amplitude {
+      %z = sym.param "z" : complex<f64>
+      sym.yield %z : complex<f64>
+    }
+  }
+}
+
+// -----
+
+// sym.yield: terminates the amplitude region
+// CHECK: {{^}}'sym.yield' must be the last operation in its parent block
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+    } amplitude {
+      %b = sym.constant 1.0 : f64
+      sym.yield %b : f64
+      %a = sym.constant 1.0 : f64
+    }
+  }
+}
+
+// -----
+
+// sym.yield: only inside sym.emission
+// CHECK: {{^}}'sym.yield' expects parent op 'sym.emission'
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+    %b = sym.constant 1.0 : f64
+    sym.yield %b : f64
+  }
+}
+
+// -----
+
+// update ops live in an update region, not in the term body
+// CHECK: {{^}}'sym.write' must be inside the update region of 'sym.emission'
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.write %i, %j
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// update ops live in an update region, not in the amplitude region
+// CHECK: {{^}}'sym.swap' must be inside the update region of 'sym.emission'
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+    } amplitude {
+      sym.swap %i, %j
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.cond is an update op too
+// CHECK: {{^}}'sym.cond' must be inside the update region of 'sym.emission'
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %p = sym.constant true
+    sym.cond %p {
+    } else {
+    }
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.cond: the condition is i1 (IRDL)
+// CHECK: {{^}}operand 'condition' at position 0 does not verify:
+// CHECK-NEXT: Expected attribute i1 but got i64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+      sym.cond %i {
+        sym.invalidate
+      } else {
+      }
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.write: a constant value is a local state
+// CHECK: {{^}}'sym.write' writes 2, which is not a local state [0, 1]
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+      %c = sym.constant 2 : i64
+      sym.write %i, %c
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// update ops: a constant site lies in [0, N)
+// CHECK: {{^}}'sym.write' site index 4 is outside [0, 4)
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+      %s = sym.constant 4 : i64
+      %v = sym.constant 1 : i64
+      sym.write %s, %v
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// update ops: a constant site lies in [0, N) (every site operand is checked)
+// CHECK: {{^}}'sym.swap' site index -1 is outside [0, 4)
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+      %s = sym.constant -1 : i64
+      sym.swap %i, %s
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// update ops: a site operand is i64 (custom form: a parse error)
+// CHECK: operand is used with type i64, but has been previously used or defined with type f64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+      %f = sym.constant 1.0 : f64
+      sym.shift %f, %j
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// update ops: a site operand is i64 (generic form: IRDL)
+// CHECK: {{^}}operand 'site' at position 0 does not verify:
+// CHECK-NEXT: Expected attribute i64 but got f64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+      %f = sym.constant 1.0 : f64
+      "sym.write"(%f, %j) : (f64, i64) -> ()
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.shift_mod: needs contiguous local states
+// CHECK: {{^}}'sym.shift_mod' needs contiguous integer local states, got [-1, 1]
+sym.operator @op sites 4 states [-1, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+      sym.shift_mod %i, %j
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.permute: at least two sites
+// CHECK: {{^}}'sym.permute' needs at least two sites, got 1
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+      sym.permute %i
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.scatter: at least one site
+// CHECK: {{^}}'sym.scatter' needs at least one site
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+      sym.scatter [], []
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.scatter: as many sites as values (generic form: IRDL, before the verifier)
+// CHECK: {{^}}Operation has 3 operands for 2 variadic operands marked as having the same size.
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+      "sym.scatter"(%i, %j, %i) : (i64, i64, i64) -> ()
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.constant: type is i1, i64 or f64
+// CHECK: {{^}}'sym.constant' type must be one of i1, i64, f64, got i32
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %c = sym.constant 1 : i32
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.constant: value type matches the result type (generic form)
+// CHECK: {{^}}'sym.constant' value type must match its result type
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %c = "sym.constant"() <{value = 1 : i64}> : () -> f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.constant: an integer, float, true or false (parse error)
+// CHECK: 'sym.constant' expects an integer or float attribute
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %c = sym.constant "one"
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.param: the name is an identifier
+// CHECK: {{^}}'sym.param' name "my param" must be an identifier
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %p = sym.param "my param" : f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.param: a complex default needs complex<f64> (generic form)
+// CHECK: {{^}}'sym.param' "w" has a complex default but type f64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %w = "sym.param"() <{param_name = "w", default = [1.0 : f64, 2.0 : f64]}> : () -> f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.param: a complex default needs complex<f64> (custom form: parse error)
+// CHECK: 'sym.param' complex default needs complex<f64>, got f64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %w = sym.param "w" default (1.0, 2.0) : f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.param: complex<f64> needs a complex default (generic form)
+// CHECK: {{^}}'sym.param' "w" of type complex<f64> needs a complex default (re, im)
+sym.operator @op sites 4 states [0, 1] dtype complex<f64> {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %w = "sym.param"() <{param_name = "w", default = 1.0 : f64}> : () -> complex<f64>
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.param: the type is f64 or complex<f64> (IRDL)
+// CHECK: {{^}}result 'result' at position 0 does not verify:
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %w = sym.param "w" : i64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.label: only inside a sym.term
+// CHECK: {{^}}'sym.label' "i" is not inside a 'sym.term'
+%i = sym.label "i"
+
+// -----
+
+// sym.label: a label of the enclosing term
+// CHECK: {{^}}'sym.label' "k" is not a label of term @t (labels: ['i', 'j'])
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %k = sym.label "k"
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.read: a constant site lies in [0, N)
+// CHECK: {{^}}'sym.read' site index 4 is outside [0, 4)
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %s = sym.constant 4 : i64
+    %x = sym.read %s : i64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.read_emitted: not in the term body
+// CHECK: {{^}}'sym.read_emitted' reads x' and is only allowed in the amplitude region of 'sym.emission'
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %y = sym.read_emitted %i : i64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.read_emitted: not in the update region
+// CHECK: {{^}}'sym.read_emitted' reads x' and is only allowed in the amplitude region of 'sym.emission'
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+      %y = sym.read_emitted %i : i64
+      sym.write %j, %y
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.read_emitted: a constant site lies in [0, N)
+// CHECK: {{^}}'sym.read_emitted' site index 7 is outside [0, 4)
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    sym.emission {
+    } amplitude {
+      %s = sym.constant 7 : i64
+      %y = sym.read_emitted %s : i64
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// binary ops: operands are i64, f64 or complex<f64>
+// CHECK: {{^}}'sym.add' lhs must be one of i64, f64, complex<f64>, got i1
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %p = sym.constant true
+    %r = sym.add %p, %i : i1, i64 -> i64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.min / sym.max: real operands only
+// CHECK: {{^}}'sym.max' rhs must be one of i64, f64, got complex<f64>
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %z = sym.param "z" : complex<f64>
+    %r = sym.max %i, %z : i64, complex<f64> -> complex<f64>
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// binary ops: the result is the promoted type
+// CHECK: {{^}}'sym.add' result type must be i64 for operands i64, i64, got f64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %r = sym.add %i, %j : i64, i64 -> f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.div: the result is at least f64
+// CHECK: {{^}}'sym.div' result type must be f64 for operands i64, i64, got i64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %r = sym.div %i, %j : i64, i64 -> i64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.pow: promotion to complex<f64>
+// CHECK: {{^}}'sym.pow' result type must be complex<f64> for operands f64, complex<f64>, got f64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %f = sym.constant 2.0 : f64
+    %z = sym.param "z" : complex<f64>
+    %r = sym.pow %f, %z : f64, complex<f64> -> f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// binary ops: the result type is a sym value type (IRDL)
+// CHECK: {{^}}result 'result' at position 0 does not verify:
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %r = "sym.mul"(%i, %j) : (i64, i64) -> tensor<2xi64>
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// unary ops: operand is i64, f64 or complex<f64>
+// CHECK: {{^}}'sym.neg' operand must be one of i64, f64, complex<f64>, got i1
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %p = sym.constant true
+    %r = sym.neg %p : i1 -> i1
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.real / sym.imag: complex operand only
+// CHECK: {{^}}'sym.imag' operand must be one of complex<f64>, got f64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %f = sym.constant 2.0 : f64
+    %r = sym.imag %f : f64 -> f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// unary ops: the result type is the operand type
+// CHECK: {{^}}'sym.neg' result type must be i64 for operand i64, got f64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %r = sym.neg %i : i64 -> f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sqrt, exp, log, sin, cos: the result is at least f64
+// CHECK: {{^}}'sym.sqrt' result type must be f64 for operand i64, got i64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %r = sym.sqrt %i : i64 -> i64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.abs: the modulus of a complex value is f64
+// CHECK: {{^}}'sym.abs' result type must be f64 for operand complex<f64>, got complex<f64>
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %z = sym.param "z" : complex<f64>
+    %r = sym.abs %z : complex<f64> -> complex<f64>
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.wrap_mod: integer operand only
+// CHECK: {{^}}'sym.wrap_mod' operand must be one of i64, got f64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %f = sym.constant 2.0 : f64
+    %r = sym.wrap_mod %f : f64 -> f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.wrap_mod: needs contiguous local states
+// CHECK: {{^}}'sym.wrap_mod' needs contiguous integer local states, got [-1, 1]
+sym.operator @op sites 4 states [-1, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %r = sym.wrap_mod %i : i64 -> i64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.complex: real parts are i64 or f64
+// CHECK: {{^}}'sym.complex' re must be one of i64, f64, got i1
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %p = sym.constant true
+    %r = sym.complex %p, %i : i1, i64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.complex: the result is complex<f64> (generic form: IRDL)
+// CHECK: {{^}}result 'result' at position 0 does not verify:
+// CHECK-NEXT: Expected attribute complex<f64> but got f64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %r = "sym.complex"(%i, %j) : (i64, i64) -> f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.cmp: predicate is lt, le, gt, ge, eq or ne (generic form)
+// CHECK: {{^}}'sym.cmp' predicate "lte" is not one of lt, le, gt, ge, eq, ne
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %r = "sym.cmp"(%i, %j) <{predicate = "lte"}> : (i64, i64) -> i1
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.cmp: predicate keyword (custom form: parse error)
+// CHECK: Expected one of 'eq', 'ge', 'gt', 'le', 'lt', 'ne'
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %r = sym.cmp lte %i, %j : i64, i64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.cmp: ordering is not defined on complex values
+// CHECK: {{^}}'sym.cmp' lt is not defined on complex values
+sym.operator @op sites 4 states [0, 1] dtype complex<f64> {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %z = sym.param "z" : complex<f64>
+    %f = sym.constant 1.0 : f64
+    %r = sym.cmp lt %z, %f : complex<f64>, f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.cmp: operands are sym value types
+// CHECK: {{^}}'sym.cmp' lhs must be one of i1, i64, f64, complex<f64>, got i32
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+  ^bb0(%v: i32):
+    %r = sym.cmp eq %v, %v : i32, i32
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.and / sym.or: at least one operand
+// CHECK: {{^}}'sym.and' needs at least one operand
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %r = "sym.and"() : () -> i1
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.or: at least one operand (custom form)
+// CHECK: {{^}}'sym.or' needs at least one operand
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %r = sym.or
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.and / sym.or / sym.not: i1 operands (IRDL)
+// CHECK: {{^}}operand 'inputs' at positions 0 to 1 does not verify:
+// CHECK-NEXT: Expected attribute i1 but got i64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %p = sym.constant true
+    %r = "sym.and"(%p, %i) : (i1, i64) -> i1
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.not: i1 operand (IRDL)
+// CHECK: {{^}}operand 'input' at position 0 does not verify:
+// CHECK-NEXT: Expected attribute i1 but got i64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %r = "sym.not"(%i) : (i64) -> i1
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.select: the result is the promoted type
+// CHECK: {{^}}'sym.select' result type must be f64, got i64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %p = sym.constant true
+    %f = sym.constant 1.0 : f64
+    %r = sym.select %p, %i, %f : i64, f64 -> i64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.select: the condition is i1 (generic form: IRDL)
+// CHECK: {{^}}operand 'condition' at position 0 does not verify:
+// CHECK-NEXT: Expected attribute i1 but got i64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %r = "sym.select"(%i, %i, %j) : (i64, i64, i64) -> i64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// promotion: only i1, i64, f64 and complex<f64> are sym value types
+// CHECK: {{^}}unsupported sym value type i32
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+  ^bb0(%v: i32):
+    %p = sym.constant true
+    %r = sym.select %p, %v, %v : i32, i32 -> i32
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
