@@ -1,0 +1,80 @@
+// End to end: symir-opt prints the module, symir-run executes @main through JAX.
+// RUN: symir-opt %s | symir-run - --input '[[1, -1, 1, 1], [-1, -1, 1, -1], [1, 1, 1, 1]]:int8' --input '[0.5, 2.0]:float64' | filecheck %s
+// Wrong dtype is reported with the argument, expected and got.
+// RUN: symir-opt %s | not symir-run - --input '[[1, -1, 1, 1]]:int32' --input '[0.5, 2.0]:float64' 2>&1 | filecheck %s --check-prefix=ERR
+// ERR: symir-run: error: argument 0 of @main: expected dtype int8, got int32
+
+// Batch of spins x: tensor<?x4xi8>; h = [a, b].
+// result0: a * sum_i x_i x_{i+1} (open chain, via slice/multiply/reduce), per sample.
+// result1: the number of -1 spins per sample (compare/select/reduce), as i32.
+// result2: x with site 2 flipped (batched gather of column 2, negate, scatter back),
+//          converted to complex<f64> times (b + 1j).
+// Columns of the dynamic-batch x are read with gathers that use batching dimensions.
+// CHECK: result0: (3,) float64
+// CHECK-NEXT: [-0.5, -0.5,  1.5]
+// CHECK-NEXT: result1: (3,) int32
+// CHECK-NEXT: [1, 3, 0]
+// CHECK-NEXT: result2: (3, 4) complex128
+// CHECK-NEXT: {{\[\[}} 2.+1.j, -2.-1.j, -2.-1.j,  2.+1.j],
+// CHECK-NEXT:  [-2.-1.j, -2.-1.j, -2.-1.j, -2.-1.j],
+// CHECK-NEXT:  [ 2.+1.j,  2.+1.j, -2.-1.j,  2.+1.j{{\]\]}}
+func.func @main(%x: tensor<?x4xi8>, %h: tensor<2xf64>) -> (tensor<?xf64>, tensor<?xi32>, tensor<?x4xcomplex<f64>>) {
+  %n = "stablehlo.get_dimension_size"(%x) <{dimension = 0 : i64}> : (tensor<?x4xi8>) -> tensor<i32>
+  %n1 = stablehlo.reshape %n : (tensor<i32>) -> tensor<1xi32>
+  %xf = stablehlo.convert %x : (tensor<?x4xi8>) -> tensor<?x4xf64>
+  %c31 = stablehlo.constant dense<[3, 1]> : tensor<2xi32>
+  %shape3 = "stablehlo.concatenate"(%n1, %c31) <{dimension = 0 : i64}> : (tensor<1xi32>, tensor<2xi32>) -> tensor<3xi32>
+  %il = stablehlo.constant dense<[[0], [1], [2]]> : tensor<3x1xi32>
+  %ir = stablehlo.constant dense<[[1], [2], [3]]> : tensor<3x1xi32>
+  %ilb = "stablehlo.dynamic_broadcast_in_dim"(%il, %shape3) <{broadcast_dimensions = array<i64: 1, 2>}> : (tensor<3x1xi32>, tensor<3xi32>) -> tensor<?x3x1xi32>
+  %irb = "stablehlo.dynamic_broadcast_in_dim"(%ir, %shape3) <{broadcast_dimensions = array<i64: 1, 2>}> : (tensor<3x1xi32>, tensor<3xi32>) -> tensor<?x3x1xi32>
+  %l = "stablehlo.gather"(%xf, %ilb) <{dimension_numbers = #stablehlo.gather<operand_batching_dims = [0], start_indices_batching_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 2>, slice_sizes = array<i64: 1, 1>}> : (tensor<?x4xf64>, tensor<?x3x1xi32>) -> tensor<?x3xf64>
+  %r = "stablehlo.gather"(%xf, %irb) <{dimension_numbers = #stablehlo.gather<operand_batching_dims = [0], start_indices_batching_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 2>, slice_sizes = array<i64: 1, 1>}> : (tensor<?x4xf64>, tensor<?x3x1xi32>) -> tensor<?x3xf64>
+  %zz = stablehlo.multiply %l, %r : tensor<?x3xf64>
+  %zero = stablehlo.constant dense<0.0> : tensor<f64>
+  %s = "stablehlo.reduce"(%zz, %zero) <{dimensions = array<i64: 1>}> ({
+  ^bb0(%a: tensor<f64>, %b: tensor<f64>):
+    %t = stablehlo.add %a, %b : tensor<f64>
+    stablehlo.return %t : tensor<f64>
+  }) : (tensor<?x3xf64>, tensor<f64>) -> tensor<?xf64>
+  %ha = "stablehlo.slice"(%h) <{start_indices = array<i64: 0>, limit_indices = array<i64: 1>, strides = array<i64: 1>}> : (tensor<2xf64>) -> tensor<1xf64>
+  %has = stablehlo.reshape %ha : (tensor<1xf64>) -> tensor<f64>
+  %hab = "stablehlo.dynamic_broadcast_in_dim"(%has, %n1) <{broadcast_dimensions = array<i64>}> : (tensor<f64>, tensor<1xi32>) -> tensor<?xf64>
+  %e = stablehlo.multiply %s, %hab : tensor<?xf64>
+
+  %m1 = stablehlo.constant dense<-1> : tensor<i8>
+  %c4 = stablehlo.constant dense<4> : tensor<1xi32>
+  %shape = "stablehlo.concatenate"(%n1, %c4) <{dimension = 0 : i64}> : (tensor<1xi32>, tensor<1xi32>) -> tensor<2xi32>
+  %m1b = "stablehlo.dynamic_broadcast_in_dim"(%m1, %shape) <{broadcast_dimensions = array<i64>}> : (tensor<i8>, tensor<2xi32>) -> tensor<?x4xi8>
+  %isdown = stablehlo.compare EQ, %x, %m1b, SIGNED : (tensor<?x4xi8>, tensor<?x4xi8>) -> tensor<?x4xi1>
+  %one = stablehlo.constant dense<1> : tensor<i32>
+  %zi = stablehlo.constant dense<0> : tensor<i32>
+  %oneb = "stablehlo.dynamic_broadcast_in_dim"(%one, %shape) <{broadcast_dimensions = array<i64>}> : (tensor<i32>, tensor<2xi32>) -> tensor<?x4xi32>
+  %zib = "stablehlo.dynamic_broadcast_in_dim"(%zi, %shape) <{broadcast_dimensions = array<i64>}> : (tensor<i32>, tensor<2xi32>) -> tensor<?x4xi32>
+  %cnt = stablehlo.select %isdown, %oneb, %zib : tensor<?x4xi1>, tensor<?x4xi32>
+  %down = "stablehlo.reduce"(%cnt, %zi) <{dimensions = array<i64: 1>}> ({
+  ^bb0(%a: tensor<i32>, %b: tensor<i32>):
+    %t = stablehlo.add %a, %b : tensor<i32>
+    stablehlo.return %t : tensor<i32>
+  }) : (tensor<?x4xi32>, tensor<i32>) -> tensor<?xi32>
+
+  %c11 = stablehlo.constant dense<[1, 1]> : tensor<2xi32>
+  %shape1 = "stablehlo.concatenate"(%n1, %c11) <{dimension = 0 : i64}> : (tensor<1xi32>, tensor<2xi32>) -> tensor<3xi32>
+  %i2 = stablehlo.constant dense<2> : tensor<1x1xi32>
+  %i2b = "stablehlo.dynamic_broadcast_in_dim"(%i2, %shape1) <{broadcast_dimensions = array<i64: 1, 2>}> : (tensor<1x1xi32>, tensor<3xi32>) -> tensor<?x1x1xi32>
+  %col = "stablehlo.gather"(%x, %i2b) <{dimension_numbers = #stablehlo.gather<operand_batching_dims = [0], start_indices_batching_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 2>, slice_sizes = array<i64: 1, 1>}> : (tensor<?x4xi8>, tensor<?x1x1xi32>) -> tensor<?x1xi8>
+  %flip = stablehlo.negate %col : tensor<?x1xi8>
+  %idx = stablehlo.constant dense<[[2]]> : tensor<1x1xi32>
+  %xp = "stablehlo.scatter"(%x, %idx, %flip) <{indices_are_sorted = true, scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = [0], inserted_window_dims = [1], scatter_dims_to_operand_dims = [1], index_vector_dim = 1>, unique_indices = true}> ({
+  ^bb0(%old: tensor<i8>, %new: tensor<i8>):
+    stablehlo.return %new : tensor<i8>
+  }) : (tensor<?x4xi8>, tensor<1x1xi32>, tensor<?x1xi8>) -> tensor<?x4xi8>
+  %xpf = stablehlo.convert %xp : (tensor<?x4xi8>) -> tensor<?x4xcomplex<f64>>
+  %hb = "stablehlo.slice"(%h) <{start_indices = array<i64: 1>, limit_indices = array<i64: 2>, strides = array<i64: 1>}> : (tensor<2xf64>) -> tensor<1xf64>
+  %hbs = stablehlo.reshape %hb : (tensor<1xf64>) -> tensor<f64>
+  %onef = stablehlo.constant dense<1.0> : tensor<f64>
+  %coef = stablehlo.complex %hbs, %onef : (tensor<f64>, tensor<f64>) -> tensor<complex<f64>>
+  %coefb = "stablehlo.dynamic_broadcast_in_dim"(%coef, %shape) <{broadcast_dimensions = array<i64>}> : (tensor<complex<f64>>, tensor<2xi32>) -> tensor<?x4xcomplex<f64>>
+  %res = stablehlo.multiply %xpf, %coefb : tensor<?x4xcomplex<f64>>
+  func.return %e, %down, %res : tensor<?xf64>, tensor<?xi32>, tensor<?x4xcomplex<f64>>
+}
