@@ -57,6 +57,7 @@ __all__ = [
     "load_stablehlo",
     "module_uses_x64",
     "parse_and_verify",
+    "verify_and_print",
 ]
 
 

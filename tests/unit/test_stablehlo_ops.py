@@ -450,3 +450,38 @@ def test_main_missing():
         load_stablehlo(
             "func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {\n return %x : tensor<4xf32>\n}"
         )
+
+
+def test_ensure_x64(monkeypatch):
+    from symir.runtime.stablehlo_exec import X64Error, ensure_x64, module_uses_x64
+
+    assert module_uses_x64("tensor<4xcomplex<f64>>") and not module_uses_x64("tensor<4xf32>")
+    ensure_x64(False)
+    ensure_x64(True)
+    assert jax.config.read("jax_enable_x64")
+    monkeypatch.setenv("SYMIR_NO_AUTO_X64", "1")
+    jax.config.update("jax_enable_x64", False)
+    try:
+        with pytest.raises(X64Error, match="jax_enable_x64"):
+            ensure_x64(True)
+    finally:
+        jax.config.update("jax_enable_x64", True)
+
+
+def test_symir_run_main(tmp_path, capsys):
+    from symir.tools.run import main, parse_input
+
+    text = build([T(f64, DYN), T(f64, DYN)], lambda b, a, c: ins(b, sh.AddOp(a, c)))
+    path = tmp_path / "m.mlir"
+    path.write_text(text)
+    assert main([str(path), "--input", "[1, 2.5]:float64", "--input", "[0.5, 0.5]:float64"]) == 0
+    assert capsys.readouterr().out == "result0: (2,) float64\n[1.5, 3. ]\n"
+    assert main([str(path), "--input", "[1]:float32", "--input", "[1]:float64"]) == 1
+    assert "expected dtype float64, got float32" in capsys.readouterr().err
+    assert main(["--verify-only", str(path)]) == 0
+    assert "stablehlo.add %arg0, %arg1 : tensor<?xf64>" in capsys.readouterr().out
+    path.write_text("func.func @main(%x: tensor<4xf32>) {\n  %y = stablehlo.bogus %x\n}")
+    assert main(["--verify-only", str(path)]) == 1
+    assert "2:" in capsys.readouterr().err
+    c = parse_input("[[1, 2], [0, -1]]:complex128")
+    np.testing.assert_array_equal(c, np.array([1 + 2j, -1j]))
