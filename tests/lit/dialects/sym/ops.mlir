@@ -192,7 +192,7 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
   // CHECK-NEXT:  %[[CF:.*]] = sym.constant 5.000000e-01 : f64
   // CHECK-NEXT:  %[[T:.*]] = sym.constant true
   // CHECK-NEXT:  %[[F:.*]] = sym.constant false
-  // CHECK-NEXT:  %[[J:.*]] = sym.param "J" default 1.0 : f64
+  // CHECK-NEXT:  %[[COUPLING:.*]] = sym.param "J" default 1.0 : f64
   // CHECK-NEXT:  %[[H:.*]] = sym.param "h" : f64
   // CHECK-NEXT:  %[[Z:.*]] = sym.param "z" default (0.5, -1.5) : complex<f64>
   // CHECK-NEXT:  %[[W:.*]] = sym.param "w" : complex<f64>
@@ -246,7 +246,7 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
     %cf = sym.constant 5.000000e-01 : f64
     %t = sym.constant true
     %f = sym.constant false
-    %J = sym.param "J" default 1.0 : f64
+    %coupling = sym.param "J" default 1.0 : f64
     %h = sym.param "h" : f64
     %z = sym.param "z" default (0.5, -1.5) : complex<f64>
     %w = sym.param "w" : complex<f64>
