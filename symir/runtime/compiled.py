@@ -1,0 +1,192 @@
+"""`CompiledOperator`: the executable form of an operator (`get_conn_padded`).
+
+It wraps a loaded StableHLO module (see `stablehlo_exec`). It is a JAX pytree whose
+leaves are the runtime parameters, so it can be passed as an argument to a jitted
+function (or closed over); `with_params(...)` gives the same kernel with new values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from symir.hilbert import DiscreteHilbert
+from symir.runtime.stablehlo_exec import LoadedModule, ensure_x64, load_stablehlo
+
+
+@dataclass(frozen=True, eq=False)
+class KernelSpec:
+    """What does not change between parameter values (the pytree's static part)."""
+
+    module: LoadedModule
+    name: str
+    space: DiscreteHilbert
+    hilbert: Any
+    max_conn_size: int
+    dtype: np.dtype
+    x_dtype: np.dtype
+    is_hermitian: bool
+    param_names: tuple[str, ...]
+    param_dtypes: tuple[np.dtype, ...]
+    key: str
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, KernelSpec) and other.key == self.key
+
+
+class CompiledOperator:
+    """`get_conn_padded(x)` for configurations `x` of shape `(..., N)`."""
+
+    def __init__(self, spec: KernelSpec, params: tuple):
+        self._spec = spec
+        self._params = params
+
+    @classmethod
+    def from_stablehlo(
+        cls,
+        text: str,
+        *,
+        name: str,
+        space: DiscreteHilbert,
+        hilbert: Any,
+        max_conn_size: int,
+        dtype: str,
+        is_hermitian: bool,
+        parameters: Mapping[str, Any],
+        key: str,
+    ) -> CompiledOperator:
+        ensure_x64(True)
+        module = load_stablehlo(text)
+        x_dtype = np.dtype(module.in_specs[0][1])
+        names = tuple(parameters)
+        pdtypes = tuple(np.dtype(s[1]) for s in module.in_specs[1:])
+        spec = KernelSpec(
+            module,
+            name,
+            space,
+            hilbert,
+            max_conn_size,
+            np.dtype(dtype),
+            x_dtype,
+            is_hermitian,
+            names,
+            pdtypes,
+            key,
+        )
+        params = tuple(parameters[n] for n in names)
+        return cls(spec, tuple(_param_value(n, v, t) for n, v, t in zip(names, params, pdtypes)))
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def name(self) -> str:
+        return self._spec.name
+
+    @property
+    def hilbert(self) -> Any:
+        return self._spec.hilbert
+
+    @property
+    def max_conn_size(self) -> int:
+        return self._spec.max_conn_size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._spec.dtype
+
+    @property
+    def is_hermitian(self) -> bool:
+        return self._spec.is_hermitian
+
+    @property
+    def stablehlo_text(self) -> str:
+        return self._spec.module.text
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(zip(self._spec.param_names, self._params))
+
+    def with_params(self, **values: Any) -> CompiledOperator:
+        """The same kernel with new parameter values (no recompilation)."""
+        unknown = set(values) - set(self._spec.param_names)
+        if unknown:
+            raise ValueError(
+                f"unknown parameter(s) {sorted(unknown)}; this operator has "
+                f"{list(self._spec.param_names)}"
+            )
+        new = tuple(
+            _param_value(n, values[n], t) if n in values else v
+            for n, v, t in zip(self._spec.param_names, self._params, self._spec.param_dtypes)
+        )
+        return CompiledOperator(self._spec, new)
+
+    def __repr__(self) -> str:
+        return (
+            f"CompiledOperator({self.name!r}, sites={self._spec.space.size}, "
+            f"max_conn_size={self.max_conn_size}, dtype={self.dtype})"
+        )
+
+    # ----------------------------------------------------------------- execution
+    def get_conn_padded(self, x: Any) -> tuple[Any, Any]:
+        """Connected configurations `(..., F, N)` and matrix elements `(..., F)`."""
+        n = self._spec.space.size
+        shape = tuple(np.shape(x))
+        if len(shape) < 1 or shape[-1] != n:
+            raise ValueError(
+                f"get_conn_padded expects configurations of shape (..., {n}) for operator "
+                f"{self.name!r}, got shape {shape}"
+            )
+        dtype = np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
+        if not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
+            raise ValueError(
+                f"get_conn_padded expects integer (or integer-valued float) configurations, "
+                f"got dtype {dtype}"
+            )
+        batch = shape[:-1]
+        flat = jnp.reshape(jnp.asarray(x).astype(self._spec.x_dtype), (-1, n))
+        xp, mels = self._spec.module(flat, *self._params)
+        f = self.max_conn_size
+        xp = jnp.reshape(xp, (*batch, f, n)).astype(dtype)
+        return xp, jnp.reshape(mels, (*batch, f))
+
+    def to_dense(self) -> np.ndarray:
+        """The dense matrix over `hilbert.all_states()` (small spaces only)."""
+        space = self._spec.space
+        states = space.all_states()
+        xp, mels = self.get_conn_padded(states.astype(self._spec.x_dtype))
+        xp, mels = np.asarray(xp), np.asarray(mels)
+        rows = np.repeat(np.arange(len(states)), self.max_conn_size)
+        cols = space.states_to_numbers(xp.reshape(-1, space.size))
+        dense = np.zeros((len(states), len(states)), dtype=self.dtype)
+        np.add.at(dense, (rows, cols), mels.reshape(-1))
+        return dense
+
+
+def _param_value(name: str, value: Any, dtype: np.dtype) -> Any:
+    if value is None:
+        raise ValueError(f"parameter {name!r} has no default: give it a value")
+    if isinstance(value, jax.Array | np.ndarray) and np.shape(value) == ():
+        if np.iscomplexobj(value) and not np.issubdtype(dtype, np.complexfloating):
+            raise ValueError(f"parameter {name!r} is real ({dtype}); got a complex value")
+        return jnp.asarray(value, dtype=dtype)
+    if isinstance(value, complex) and not np.issubdtype(dtype, np.complexfloating):
+        if value.imag != 0:
+            raise ValueError(f"parameter {name!r} is real ({dtype}); got the complex value {value}")
+        value = value.real
+    if not isinstance(value, int | float | complex | np.number) or isinstance(value, bool):
+        raise ValueError(f"parameter {name!r} must be a number, got {value!r}")
+    return jnp.asarray(value, dtype=dtype)
+
+
+jax.tree_util.register_pytree_node(
+    CompiledOperator,
+    lambda op: (op._params, op._spec),
+    lambda spec, params: CompiledOperator(spec, tuple(params)),
+)
