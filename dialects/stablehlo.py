@@ -56,7 +56,6 @@ from xdsl.ir import (
     Region,
     SpacedOpaqueSyntaxAttribute,
     SSAValue,
-    TypeAttribute,
 )
 from xdsl.irdl import (
     IRDLOperation,
@@ -893,8 +892,6 @@ class ClampOp(IRDLOperation):
 # ------------------------------------------------------------------------------------
 # Constants, iota, shapes
 # ------------------------------------------------------------------------------------
-
-_NP_TO_ELEMENT: dict[str, Attribute] = {}
 
 
 def element_type_of_dtype(dtype: np.dtype | str | type) -> Attribute:
@@ -1742,10 +1739,6 @@ class ScatterOp(IRDLOperation):
 def tensor_type(element_type: Attribute, shape: Sequence[int]) -> TensorType:
     """``TensorType`` with ``DYNAMIC`` (``DYNAMIC``) for dynamic dimensions."""
     return TensorType(element_type, list(shape))
-
-
-def is_type(attr: Attribute) -> bool:
-    return isinstance(attr, TypeAttribute)
 
 
 Stablehlo = Dialect(
