@@ -988,8 +988,9 @@ class StateOp(IRDLOperation):
 
 @irdl_op_definition
 class WriteOp(IRDLOperation):
-    """`x'[b, m, sites[b, m] mod N] = values[b, m]`. With `checked`, a branch whose value
-    is not a local state becomes invalid.
+    """`x'[b, m, sites[b, m] mod N] = values[b, m]`. `checked` says the value may not be a
+    local state: then the branch is valid only if its final configuration (at
+    `branch.emit`) is entirely made of local states.
 
     ```mlir
     %s1 = branch.write %s0, %i, %v {checked} : !branch.state<3x4xi8>, tensor<?x3xi64>, tensor<?x3xi64> -> !branch.state<3x4xi8>

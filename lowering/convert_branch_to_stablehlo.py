@@ -63,7 +63,9 @@ class KernelLowering:
     n: int
     local_states: tuple[int, ...]
     rewriter: PatternRewriter | None = None
-    states: dict[SSAValue, tuple[SSAValue, SSAValue]] = field(default_factory=dict)
+    states: dict[SSAValue, tuple[SSAValue, SSAValue, bool]] = field(default_factory=dict)
+    """A state -> (configurations, validity, whether a checked write may have left the
+    local states)."""
     batch: SSAValue | None = None
     shapes: dict[tuple[int, ...], SSAValue] = field(default_factory=dict)
 
@@ -140,7 +142,7 @@ class KernelLowering:
         shape = v.type.get_shape()  # type: ignore[union-attr]
 
         def cmp(direction: str, s: int) -> SSAValue:
-            c = self.broadcast(self.const(s, i64), [], shape)
+            c = self.broadcast(self.const(s, _elem(v)), [], shape)
             return self.add(stablehlo.CompareOp(direction, v, c))
 
         if list(states) == list(range(states[0], states[0] + len(states))):
@@ -371,7 +373,7 @@ class StateLowering(BranchPattern):
         s = op.result.type
         cfg = low.broadcast(op.x, [0, 2], _state_shape(s))
         valid = low.broadcast(low.const(True, i1), [], [DYN, s.rows.data])
-        low.states[op.result] = (cfg, valid)
+        low.states[op.result] = (cfg, valid, False)
         return None
 
 
@@ -379,7 +381,7 @@ class WriteLowering(BranchPattern):
     source = branch.WriteOp
 
     def lower(self, op: branch.WriteOp, low: KernelLowering):
-        cfg, valid = low.states[op.state]
+        cfg, valid, check = low.states[op.state]
         s = op.state.type
         shape = _state_shape(s)
         iota = low.add(stablehlo.ConstantOp.from_array(np.arange(s.sites.data, dtype=np.int64)))
@@ -388,9 +390,7 @@ class WriteLowering(BranchPattern):
         hit = low.add(stablehlo.CompareOp("EQ", iota, sites))
         values = low.broadcast(low.convert(op.values, low.x_elem), [0, 1], shape)
         new_cfg = low.add(stablehlo.SelectOp(hit, values, cfg))
-        if op.checked is not None:
-            valid = low.add(stablehlo.AndOp(valid, low.member(op.values)))
-        low.states[op.result] = (new_cfg, valid)
+        low.states[op.result] = (new_cfg, valid, check or op.checked is not None)
         return None
 
 
@@ -398,7 +398,7 @@ class StateReadLowering(BranchPattern):
     source = branch.StateReadOp
 
     def lower(self, op: branch.StateReadOp, low: KernelLowering):
-        cfg, _ = low.states[op.state]
+        cfg, _, _ = low.states[op.state]
         idx = low.site_indices(op.sites)
         return [low.convert(low.gather(cfg, idx, 2), i64)]
 
@@ -407,9 +407,10 @@ class InvalidateLowering(BranchPattern):
     source = branch.InvalidateOp
 
     def lower(self, op: branch.InvalidateOp, low: KernelLowering):
-        cfg, _ = low.states[op.state]
+        cfg, _, check = low.states[op.state]
         rows = op.state.type.rows.data
-        low.states[op.result] = (cfg, low.broadcast(low.const(False, i1), [], [DYN, rows]))
+        invalid = low.broadcast(low.const(False, i1), [], [DYN, rows])
+        low.states[op.result] = (cfg, invalid, check)
         return None
 
 
@@ -417,12 +418,12 @@ class SelectStateLowering(BranchPattern):
     source = branch.SelectStateOp
 
     def lower(self, op: branch.SelectStateOp, low: KernelLowering):
-        (ca, va), (cb, vb) = low.states[op.if_true], low.states[op.if_false]
+        (ca, va, ka), (cb, vb, kb) = low.states[op.if_true], low.states[op.if_false]
         p = op.condition
         p3 = low.broadcast(p, [0, 1], _state_shape(op.result.type))
         cfg = low.add(stablehlo.SelectOp(p3, ca, cb))
         valid = low.add(stablehlo.SelectOp(p, va, vb))
-        low.states[op.result] = (cfg, valid)
+        low.states[op.result] = (cfg, valid, ka or kb)
         return None
 
 
@@ -430,9 +431,15 @@ class EmitLowering(BranchPattern):
     source = branch.EmitOp
 
     def lower(self, op: branch.EmitOp, low: KernelLowering):
-        cfg, valid = low.states[op.state]
-        active = low.add(stablehlo.AndOp(op.mask, valid))
+        cfg, valid, check = low.states[op.state]
         shape = _state_shape(op.state.type)
+        if check:
+            # A checked write may have left the local states: the final x' must be valid.
+            inside = low.member(cfg)
+            body = stablehlo.scalar_body([i1], stablehlo.AndOp)
+            all_inside = low.add(stablehlo.ReduceOp([inside], [low.const(True, i1)], [2], body))
+            valid = low.add(stablehlo.AndOp(valid, all_inside))
+        active = low.add(stablehlo.AndOp(op.mask, valid))
         active3 = low.broadcast(active, [0, 1], shape)
         x3 = low.broadcast(op.x, [0, 2], shape)
         xp = low.add(stablehlo.SelectOp(active3, cfg, x3))
