@@ -65,6 +65,8 @@ class Expr:
         return Expr("sub", as_expr(other), self)
 
     def __mul__(self, other):
+        if _is_operator(other):
+            return NotImplemented  # `symbol("h") * op` scales the operator
         return Expr("mul", self, as_expr(other))
 
     def __rmul__(self, other):
@@ -137,6 +139,11 @@ class Expr:
 
     def __invert__(self):
         return Expr("not", self)
+
+
+def _is_operator(value: Any) -> bool:
+    """A symbolic operator (it scales by an expression through its own `__rmul__`)."""
+    return hasattr(value, "to_ir") and hasattr(value, "terms")
 
 
 def as_expr(value: Any) -> Expr:
