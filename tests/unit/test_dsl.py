@@ -595,6 +595,16 @@ def test_scalar_multiplication():
     assert (simple() * 2.0).to_ir() == op.to_ir()
 
 
+def test_multiplication_by_an_expression_on_either_side():
+    h = sym.symbol("h", 0.5)
+    left, right = h * simple(), simple() * h
+    assert isinstance(left, sym.SymbolicOperator)
+    assert left.to_ir() == right.to_ir() and left.to_ir().parameters == {"h": 0.5}
+    (em,) = emissions(left.to_ir())
+    assert isinstance(amplitude_value(em).owner.lhs.owner, d.ParamOp)
+    assert (sym.site(0) * simple()).to_ir().term_count == 1
+
+
 def test_negation():
     (em,) = emissions((-simple()).to_ir())
     mul = amplitude_value(em).owner
