@@ -12,11 +12,11 @@ import warnings
 
 import numpy as np
 import pytest
+from symir.dialects.sym import OperatorOp, Sym
 from xdsl.context import Context
 from xdsl.dialects.builtin import Builtin, ModuleOp
 from xdsl.parser import Parser
 
-from symir.dialects.sym import OperatorOp, Sym
 from symir.reference import (
     reference_basis,
     reference_get_conn,
@@ -451,7 +451,7 @@ def test_label_and_read_bind_rows():
     }
   }"""
     )
-    xp, mels = reference_get_conn(module, np.array([3, 2, 1, 0]))
+    _xp, mels = reference_get_conn(module, np.array([3, 2, 1, 0]))
     assert mels.tolist() == [3.0, 21.0, 30.0]
     assert mels.dtype == np.float64
 
@@ -674,7 +674,7 @@ sym.operator @t sites 2 states [-1, 1] dtype f64 {
   }
 }"""
     )
-    xp, mels = reference_get_conn(module, np.array([-1, 1]))
+    xp, _mels = reference_get_conn(module, np.array([-1, 1]))
     assert xp.tolist() == [[1, 1]]
 
 
@@ -849,10 +849,9 @@ def test_invalid_configuration_raises():
 
 
 def test_float_configurations_keep_dtype():
-    module = operator(
-        f"{global_term(update=const('s', 0) + chr(10) + const('v', 3) + chr(10) + '      sym.write %s, %v')}"
-    )
-    xp, mels = reference_get_conn(module, np.array([0.0, 1.0, 2.0, 3.0]))
+    update = f"{const('s', 0)}\n{const('v', 3)}\n      sym.write %s, %v"
+    module = operator(global_term(update=update))
+    xp, _ = reference_get_conn(module, np.array([0.0, 1.0, 2.0, 3.0]))
     assert xp.dtype == np.float64 and xp.tolist() == [[3.0, 1.0, 2.0, 3.0]]
 
 
