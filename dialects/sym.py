@@ -155,6 +155,17 @@ def _parse_block_region(parser: Parser) -> Region:
     return region
 
 
+def _float_literal(value: float) -> str:
+    """A float as an MLIR float literal that parses back to the same value."""
+    if value != value or value in (float("inf"), float("-inf")):
+        raise VerifyException(f"a parameter default must be finite, got {value}")
+    text = repr(float(value))
+    if "e" in text and "." not in text.split("e")[0]:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}.0e{exponent}"
+    return text
+
+
 def _int_array(values: Sequence[int]) -> DenseArrayBase:
     return DenseArrayBase.from_list(i64, list(values))
 
@@ -548,6 +559,7 @@ class YieldOp(IRDLOperation):
         super().__init__(operands=[value])
 
     def verify_(self):
+        _check_value_type(self, "amplitude", self.value.type, (i64, f64, c64))
         operator = enclosing(self, OperatorOp)
         if operator is None:
             return
@@ -804,6 +816,8 @@ class ScatterOp(UpdateOpBase):
         sites = operands()
         parser.parse_punctuation(",")
         values = operands()
+        if len(sites) != len(values):
+            parser.raise_error(f"'sym.scatter' has {len(sites)} sites but {len(values)} values")
         return cls(sites, values)
 
 
@@ -988,9 +1002,9 @@ class ParamOp(IRDLOperation):
         if d is not None:
             printer.print_string(" default ")
             if isinstance(d, complex):
-                printer.print_string(f"({d.real!r}, {d.imag!r})")
+                printer.print_string(f"({_float_literal(d.real)}, {_float_literal(d.imag)})")
             else:
-                printer.print_string(repr(d))
+                printer.print_string(_float_literal(d))
         printer.print_string(" : ")
         printer.print_attribute(self.result.type)
 
