@@ -237,15 +237,11 @@ def test_print_piped_through_symir_opt_one_process():
     assert back.stdout == printed_text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dialects/sym.py ParamOp.print writes a default with repr() (e.g. 1e-30), which "
-    "the parser rejects: it needs a float literal with a '.' (reported, not fixed here)",
-)
-@pytest.mark.parametrize("default", [1e-30, 1e16, 1e-30j])
+@pytest.mark.parametrize("default", [1e-30, 1e16, 1e-30j, 2.5e-7, 1 / 3])
 def test_parameter_default_in_exponent_notation_round_trips(default):
     ir = D("p").globally().emit(sym.identity(), sym.symbol("J", default)).build().to_ir()
-    assert sym.parse_ir(str(ir)) == ir
+    back = sym.parse_ir(str(ir))
+    assert back == ir and back.parameters == {"J": default}
 
 
 # --------------------------------------------------------------------------- broken IR
