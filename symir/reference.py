@@ -1,9 +1,10 @@
 """Reference interpreter: the meaning of a `sym` operator, one configuration at a time.
 
-Plain numpy and Python, no JAX. It interprets the `sym` dialect IR directly (an xDSL
-`ModuleOp` holding one `sym.operator`, the `OperatorOp` itself, or any object whose
-`.module` is such a module) and is the oracle every compilation level is tested against.
-It favours being obviously correct over being fast.
+Plain numpy and Python, no JAX. It interprets the `sym` dialect IR directly: an xDSL
+`ModuleOp` holding one `sym.operator`, the `OperatorOp` itself, a `SymbolicOperatorIR`
+(anything with `.operator` or `.module`) or a DSL operator (anything with `to_ir()`).
+It is the oracle every compilation level is tested against, and favours being obviously
+correct over being fast.
 
 API
 ---
@@ -104,9 +105,13 @@ Value = bool | int | float | complex
 
 
 def _as_operator(obj: Any) -> sym.OperatorOp:
-    """The `sym.operator` in `obj` (an OperatorOp, a ModuleOp, or an object with `.module`)."""
+    """The `sym.operator` of an OperatorOp, a ModuleOp, an IR object or a DSL operator."""
     if isinstance(obj, sym.OperatorOp):
         return obj
+    if not isinstance(obj, ModuleOp) and callable(getattr(obj, "to_ir", None)):
+        obj = obj.to_ir()  # a DSL operator
+    if isinstance(getattr(obj, "operator", None), sym.OperatorOp):
+        return obj.operator  # a SymbolicOperatorIR
     if not isinstance(obj, ModuleOp) and isinstance(getattr(obj, "module", None), ModuleOp):
         obj = obj.module
     if isinstance(obj, ModuleOp):
@@ -114,7 +119,9 @@ def _as_operator(obj: Any) -> sym.OperatorOp:
         if len(ops) != 1:
             raise ValueError(f"expected exactly one 'sym.operator' in the module, found {len(ops)}")
         return ops[0]
-    raise TypeError(f"expected a sym.operator, a ModuleOp or an IR object, got {type(obj)!r}")
+    raise TypeError(
+        f"expected a sym.operator, a ModuleOp, an IR or a DSL operator, got {type(obj)!r}"
+    )
 
 
 def term_fanouts(module_or_operator: Any) -> dict[str, int]:

@@ -7,6 +7,8 @@ NetKet: transverse-field Ising, Heisenberg and Bose-Hubbard chains.
 from __future__ import annotations
 
 import cmath
+import functools
+import itertools
 import math
 import warnings
 
@@ -1033,10 +1035,24 @@ def chain(n: int, pbc: bool):
         return nk.graph.Chain(n, pbc=pbc)
 
 
-def netket_conn(op, basis: np.ndarray):
-    """NetKet's `get_conn_padded` on the whole basis at once (one trace per operator)."""
-    xp, mels = op.get_conn_padded(basis.astype(np.int8))
-    return np.asarray(xp), np.asarray(mels)
+@functools.cache
+def netket_conn(model: str, n: int, variant) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """NetKet's `get_conn_padded` over the whole basis (`reference_basis` order), once per
+    model and size: `(basis, xp, mels)`. One trace per operator keeps the tests fast."""
+    if model == "bose_hubbard":
+        hi, graph = nk.hilbert.Fock(variant, n), chain(n, False)
+        op = nk.operator.BoseHubbard(hi, graph, **BH_PARAMS)
+        states = range(variant + 1)
+    else:
+        hi, graph = nk.hilbert.Spin(0.5, n), chain(n, variant)
+        if model == "tfim":
+            op = nk.operator.Ising(hi, graph, **TFIM_PARAMS)
+        else:  # numba: compiled once for every size (the jax version traces per shape)
+            op = nk.operator.Heisenberg(hi, graph, cls=nk.operator.LocalOperatorNumba)
+        states = (-1, 1)
+    basis = np.asarray(list(itertools.product(states, repeat=n)), dtype=np.int8)
+    xp, mels = op.get_conn_padded(basis)
+    return basis, np.asarray(xp), np.asarray(mels)
 
 
 def dense_from_conn(basis: np.ndarray, xp: np.ndarray, mels: np.ndarray) -> np.ndarray:
@@ -1059,10 +1075,10 @@ def merged(xp, mels) -> dict[tuple[int, ...], complex]:
     return {k: v for k, v in out.items() if abs(v) > 1e-12}
 
 
-def check_against_netket(module, nk_op, params=None, n_conn_checks=6):
+def check_against_netket(module, model: str, n: int, variant, params=None, n_conn_checks=6):
     """Dense matrices equal at 1e-10, and `get_conn` branch sets equal on some states."""
-    basis = reference_basis(module)
-    nxp, nm = netket_conn(nk_op, basis)
+    basis, nxp, nm = netket_conn(model, n, variant)
+    assert np.array_equal(basis, reference_basis(module))
     h_ref = reference_to_dense(module, params)
     np.testing.assert_allclose(h_ref, dense_from_conn(basis, nxp, nm), atol=1e-10, rtol=0)
     np.testing.assert_allclose(h_ref, h_ref.T, atol=1e-12)  # all three are hermitian
@@ -1084,8 +1100,7 @@ def heisenberg_exchange(graph) -> float:
 def test_tfim_against_netket(n, pbc):
     graph = chain(n, pbc)
     module = parse(tfim_ir(n, graph.edges()))
-    nk_op = nk.operator.Ising(nk.hilbert.Spin(0.5, n), graph, **TFIM_PARAMS)
-    check_against_netket(module, nk_op, TFIM_PARAMS)
+    check_against_netket(module, "tfim", n, pbc, TFIM_PARAMS)
     assert static_fanout(module) == n + len(graph.edges())
 
 
@@ -1093,18 +1108,18 @@ def test_tfim_against_netket(n, pbc):
 def test_heisenberg_against_netket(n, pbc):
     graph = chain(n, pbc)
     module = parse(heisenberg_ir(n, graph.edges(), heisenberg_exchange(graph)))
-    nk_op = nk.operator.Heisenberg(nk.hilbert.Spin(0.5, n), graph)
-    check_against_netket(module, nk_op)
+    check_against_netket(module, "heisenberg", n, pbc)
 
 
-def test_tfim_dense_against_netket_to_dense():
+def test_heisenberg_against_netket_to_dense():
     # NetKet's own to_dense, in the order of hilbert.all_states() (Spin lists [1, -1]).
-    n, graph = 4, chain(4, True)
-    hi = nk.hilbert.Spin(0.5, n)
-    module = parse(tfim_ir(n, graph.edges()))
-    nk_op = nk.operator.Ising(hi, graph, **TFIM_PARAMS)
-    h_ref = reference_to_dense(module, TFIM_PARAMS, hilbert=hi)
-    np.testing.assert_allclose(h_ref, nk_op.to_dense(), atol=1e-10, rtol=0)
+    # (LocalOperatorNumba: the jax operators' to_dense costs seconds of tracing per shape.)
+    for n, pbc in ((4, True), (3, True)):
+        graph, hi = chain(n, pbc), nk.hilbert.Spin(0.5, n)
+        module = parse(heisenberg_ir(n, graph.edges(), heisenberg_exchange(graph)))
+        nk_op = nk.operator.Heisenberg(hi, graph, cls=nk.operator.LocalOperatorNumba)
+        h_ref = reference_to_dense(module, hilbert=hi)
+        np.testing.assert_allclose(h_ref, nk_op.to_dense(), atol=1e-10, rtol=0)
 
 
 def test_to_dense_in_netket_spin_order():
@@ -1159,8 +1174,7 @@ def test_heisenberg_coupling_parameter():
 def test_bose_hubbard_against_netket(n, n_max):
     graph = chain(n, False)
     module = parse(bose_hubbard_ir(n, n_max, graph.edges()))
-    nk_op = nk.operator.BoseHubbard(nk.hilbert.Fock(n_max, n), graph, **BH_PARAMS)
-    check_against_netket(module, nk_op, BH_PARAMS)
+    check_against_netket(module, "bose_hubbard", n, n_max, BH_PARAMS)
 
 
 def test_bose_hubbard_boundary_branches_are_padding():
@@ -1171,3 +1185,89 @@ def test_bose_hubbard_boundary_branches_are_padding():
     assert static_fanout(module) == 2 + 3
     assert xp.tolist() == [[2, 0], [2, 0], [2, 0], [1, 1], [2, 0]]
     np.testing.assert_allclose(mels, [1.1 - 0.4, 0.0, 0.0, -0.7 * math.sqrt(2.0), 0.0], atol=1e-12)
+
+
+# --------------------------------------------------------------------------- physics DSL
+
+symir = pytest.importorskip("symir")
+
+
+def tfim_dsl(hi, graph):
+    h, J = symir.symbol("h"), symir.symbol("J", default=1.0)
+    return (
+        symir.DOperator(hi, "tfim", hermitian=True)
+        .for_each_site("i")
+        .emit(symir.write("i", -symir.site("i")), -h)
+        .for_each(("i", "j"), over=graph)
+        .emit(symir.identity(), J * symir.site("i") * symir.site("j"))
+        .build()
+    )
+
+
+def heisenberg_dsl(hi, graph):
+    J = symir.symbol("J", default=1.0)
+    site = symir.site
+    return (
+        symir.DOperator(hi, "heisenberg", hermitian=True)
+        .for_each(("i", "j"), over=graph)
+        .emit(symir.identity(), J * site("i") * site("j"))
+        .emit_if(site("i") != site("j"), symir.swap("i", "j"), heisenberg_exchange(graph) * J)
+        .build()
+    )
+
+
+def bose_hubbard_dsl(hi, graph):
+    U, V, J, mu = (symir.symbol(name) for name in ("U", "V", "J", "mu"))
+    n, e = symir.site, symir.emitted
+    return (
+        symir.DOperator(hi, "bose_hubbard", hermitian=True)
+        .for_each_site("i")
+        .emit(symir.identity(), U / 2 * n("i") * (n("i") - 1) - mu * n("i"))
+        .for_each(("i", "j"), over=graph)
+        .emit(symir.identity(), V * n("i") * n("j"))
+        .emit(symir.hop("i", "j"), -J * symir.sqrt(n("i") * e("j")))  # n_i = 0: dropped
+        .emit(symir.hop("j", "i"), -J * symir.sqrt(n("j") * e("i")))
+        .build()
+    )
+
+
+@pytest.mark.parametrize("n,pbc", SPIN_SIZES)
+def test_tfim_dsl_against_netket(n, pbc):
+    graph, hi = chain(n, pbc), nk.hilbert.Spin(0.5, n)
+    op = tfim_dsl(hi, graph)
+    text = parse(tfim_ir(n, graph.edges()))
+    np.testing.assert_allclose(
+        reference_to_dense(op, TFIM_PARAMS), reference_to_dense(text, TFIM_PARAMS), atol=1e-14
+    )
+    check_against_netket(op.to_ir(), "tfim", n, pbc, TFIM_PARAMS)
+
+
+@pytest.mark.parametrize("n,pbc", SPIN_SIZES)
+def test_heisenberg_dsl_against_netket(n, pbc):
+    graph, hi = chain(n, pbc), nk.hilbert.Spin(0.5, n)
+    op = heisenberg_dsl(hi, graph)
+    text = parse(heisenberg_ir(n, graph.edges(), heisenberg_exchange(graph)))
+    np.testing.assert_allclose(reference_to_dense(op), reference_to_dense(text), atol=1e-14)
+    check_against_netket(op.to_ir(), "heisenberg", n, pbc)
+
+
+@pytest.mark.parametrize("n,n_max", BH_SIZES)
+def test_bose_hubbard_dsl_against_netket(n, n_max):
+    graph, hi = chain(n, False), nk.hilbert.Fock(n_max, n)
+    op = bose_hubbard_dsl(hi, graph)
+    text = parse(bose_hubbard_ir(n, n_max, graph.edges()))
+    np.testing.assert_allclose(
+        reference_to_dense(op, BH_PARAMS), reference_to_dense(text, BH_PARAMS), atol=1e-14
+    )
+    check_against_netket(op.to_ir(), "bose_hubbard", n, n_max, BH_PARAMS)
+
+
+def test_dsl_operator_padded_matches_ir_text():
+    graph, hi = chain(4, True), nk.hilbert.Spin(0.5, 4)
+    op = tfim_dsl(hi, graph)
+    x = reference_basis(op.to_ir())
+    a = reference_get_conn_padded(op, x, {"h": 0.3})
+    b = reference_get_conn_padded(parse(tfim_ir(4, graph.edges())), x, {"h": 0.3})
+    assert static_fanout(op) == static_fanout(op.to_ir()) == 8
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_allclose(a[1], b[1], atol=1e-15)
