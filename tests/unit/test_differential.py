@@ -1,0 +1,883 @@
+"""Differential tests: `op.compile().get_conn_padded` against the reference interpreter.
+
+Every DSL construct (iterators, predicates, emissions, updates, expressions) is compiled
+on small Hilbert spaces and compared with `symir.reference.reference_get_conn_padded` on
+every basis state (and on random configurations of a larger space), as multisets of
+`(x', mel)`: configurations exactly, matrix elements to 1e-12, branches with a zero
+matrix element ignored. The compiled operator coalesces all identity-update (diagonal)
+branches into one, so by default the branches with `x' == x` are compared summed; with
+`coalesce_diagonal=False` the full multisets are compared. The padding contract
+(`xp == x`, `mel == 0` for padded/inactive slots) and the static fan-out are checked too.
+A hypothesis test does the same on random operators from a small grammar.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+
+import symir as sym
+from symir.reference import reference_get_conn_padded, static_fanout
+
+TOL = 1e-12
+ZERO = 1e-13  # |mel| below this counts as a zero matrix element (ignored)
+
+HILBERTS = {
+    "spin_half": sym.Spin(0.5, 3),
+    "fock2": sym.Fock(2, 3),
+    "spin1": sym.Spin(1, 3),
+    "generic": sym.DiscreteHilbert((-1, 0, 2), 3),
+}
+
+# --------------------------------------------------------------------------- helpers
+
+
+def configurations(space, n_random: int = 48, seed: int = 0) -> np.ndarray:
+    """Every basis state of a small space, else random configurations."""
+    if space.n_states <= 100:
+        return space.all_states()
+    rng = np.random.default_rng(seed)
+    return rng.choice(np.asarray(space.local_states), size=(n_random, space.size))
+
+
+def branches(x, xp, mels, *, merge_diagonal: bool):
+    """The multiset of `(x', mel)` of one configuration, as a sorted list.
+
+    Zero matrix elements are dropped; with `merge_diagonal`, all branches with `x' == x`
+    are summed into one (what diagonal coalescing does)."""
+    x = tuple(int(v) for v in x)
+    out, diag = [], 0j
+    for s, m in zip(np.asarray(xp).tolist(), np.asarray(mels).tolist(), strict=True):
+        key = tuple(int(v) for v in s)
+        m = complex(m)
+        if merge_diagonal and key == x:
+            diag += m
+        elif abs(m) > ZERO:
+            out.append((key, m))
+    if merge_diagonal and abs(diag) > ZERO:
+        out.append((x, diag))
+    return sorted(out, key=lambda b: (b[0], b[1].real, b[1].imag))
+
+
+def assert_same_branches(ref, got, x, op) -> None:
+    assert [b[0] for b in ref] == [b[0] for b in got], (
+        f"x={list(x)}: connected configurations differ\nreference {ref}\ncompiled  {got}\n"
+        f"{op.to_ir()}"
+    )
+    for (k, a), (_, b) in zip(ref, got):
+        assert abs(a - b) <= TOL * max(1.0, abs(a)), (
+            f"x={list(x)} x'={list(k)}: mel reference {a} compiled {b}\n{op.to_ir()}"
+        )
+
+
+def expected_fanout(op) -> int:
+    """Non-identity emissions count rows x emissions; all identity ones share one slot."""
+    diagonal = False
+    total = 0
+    for t in op.terms:
+        for e in t.emissions:
+            if e.update.steps:
+                total += len(t.rows)
+            else:
+                diagonal = True
+    return total + int(diagonal)
+
+
+def check(op, x=None, params=None, *, coalesce: bool = True, fanout: int | None = None):
+    """Compiles `op` and compares it with the reference on `x` (default: all states)."""
+    space = op.space
+    if x is None:
+        x = configurations(space)
+    x = np.asarray(x, dtype=np.int32)
+    compiled = op.compile() if coalesce else op.compile(coalesce_diagonal=False)
+    if params:
+        compiled = compiled.with_params(**params)
+    xp, mels = compiled.get_conn_padded(x)
+    xp, mels = np.asarray(xp), np.asarray(mels)
+    f = compiled.max_conn_size
+    # static fan-out and the shape/dtype contract
+    if fanout is None:
+        fanout = expected_fanout(op) if coalesce else static_fanout(op.to_ir())
+    assert f == fanout, f"fan-out {f}, expected {fanout}\n{op.to_ir()}"
+    assert xp.shape == (*x.shape[:-1], f, space.size) and xp.dtype == x.dtype
+    assert mels.shape == (*x.shape[:-1], f)
+    assert mels.dtype == np.dtype(op.dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rxp, rmels = reference_get_conn_padded(op.to_ir(), x, params)
+    for b in range(len(x)):
+        ref = branches(x[b], rxp[b], rmels[b], merge_diagonal=coalesce)
+        got = branches(x[b], xp[b], mels[b], merge_diagonal=coalesce)
+        assert_same_branches(ref, got, x[b], op)
+        # padding contract: a compiled slot is either a reference branch or `x' = x, 0`
+        rset = [tuple(s) for s in rxp[b].tolist()]
+        for s, m in zip(xp[b].tolist(), mels[b].tolist(), strict=True):
+            if m == 0 and tuple(s) != tuple(x[b].tolist()):
+                # an active branch with a zero matrix element is allowed only if the
+                # reference has it too
+                assert tuple(s) in rset, (
+                    f"x={x[b].tolist()}: slot x'={s} with mel 0 is neither padding "
+                    f"(x' = x) nor a reference branch\n{op.to_ir()}"
+                )
+    return compiled, xp, mels
+
+
+def states(space) -> tuple[int, ...]:
+    return space.local_states
+
+
+# --------------------------------------------------------------------------- cases
+# Each case: a function `(hi) -> SymbolicOperator` using only local states of `hi`.
+
+site, symbol = sym.site, sym.symbol
+
+
+def _op(hi, name="op", **kw):
+    return sym.DOperator(hi, name, **kw)
+
+
+def c_globally(hi):
+    return _op(hi).globally().emit(sym.identity(), matrix_element=0.5 + sym.source_index(0)).build()
+
+
+def c_for_each_site(hi):
+    s = states(hi)
+    return _op(hi).for_each_site("i").emit(sym.write("i", s[-1]), matrix_element=-0.3).build()
+
+
+def c_for_each_pair(hi):
+    return (
+        _op(hi)
+        .for_each_pair("i", "j")
+        .emit(sym.swap("i", "j"), matrix_element=1.0 + site("i") - 0.5 * site("j"))
+        .build()
+    )
+
+
+def c_for_each_distinct_pair(hi):
+    return (
+        _op(hi)
+        .for_each_distinct_pair("i", "j")
+        .where(site("i") != site("j"))
+        .emit(sym.swap("i", "j"), matrix_element=0.25 * site("i").index + 1.0)
+        .build()
+    )
+
+
+def c_for_each_triplet(hi):
+    return (
+        _op(hi)
+        .for_each_triplet("a", "b", "c", over=[(0, 1, 2), (2, 0, 1), (1, 2, 0)])
+        .emit(sym.permute("a", "b", "c"), matrix_element=1.0 + site("a") * site("c"))
+        .build()
+    )
+
+
+def c_for_each_plaquette(hi):
+    # on 3 sites a plaquette row repeats a site (rows need not be distinct sites)
+    return (
+        _op(hi)
+        .for_each_plaquette("a", "b", "c", "d", over=[(0, 1, 2, 0), (1, 2, 0, 2)])
+        .emit(sym.swap("a", "b").swap("c", "d"), matrix_element=2.0 - site("d"))
+        .build()
+    )
+
+
+def c_for_each_edges(hi):
+    return (
+        _op(hi)
+        .for_each(("i", "j"), over=[(0, 1), (1, 2), (2, 0)])
+        .emit(sym.identity(), matrix_element=site("i") * site("j"))
+        .for_each("k", over=[0, 2])
+        .emit(sym.shift("k", states(hi)[1] - states(hi)[0]), matrix_element=0.7)
+        .build()
+    )
+
+
+def c_where_repeated(hi):
+    s = states(hi)
+    return (
+        _op(hi)
+        .for_each_distinct_pair("i", "j")
+        .where(site("i") == s[0])
+        .where(site("j") != s[0])
+        .where(site("i").index < site("j").index)
+        .emit(sym.swap("i", "j"), matrix_element=1.5)
+        .build()
+    )
+
+
+def c_emit_tags(hi):
+    s = states(hi)
+    return (
+        _op(hi)
+        .for_each_site("i")
+        .emit(sym.write("i", s[0]), matrix_element=0.5, tag="down")
+        .emit(sym.write("i", s[-1]), matrix_element=-0.5, tag="up")
+        .emit(sym.identity(), matrix_element=site("i"), tag="diag")
+        .build()
+    )
+
+
+def c_emit_if_chain(hi):
+    s = states(hi)
+    return (
+        _op(hi)
+        .for_each_site("i")
+        .emit_if(site("i") == s[0], sym.write("i", s[-1]), matrix_element=1.0)
+        .emit_elseif(site("i") == s[-1], sym.write("i", s[0]), matrix_element=2.0)
+        .emit_else(sym.identity(), matrix_element=3.0)
+        .build()
+    )
+
+
+def c_emit_if_only(hi):
+    s = states(hi)
+    return (
+        _op(hi)
+        .for_each_pair("i", "j")
+        .emit_if(site("i") > site("j"), sym.swap("i", "j"), matrix_element=-1.0)
+        .emit_elseif(site("i") < site("j"), sym.identity(), matrix_element=0.5)
+        .emit(sym.write("j", s[0]), matrix_element=0.125)
+        .build()
+    )
+
+
+def c_identity(hi):
+    return (
+        _op(hi)
+        .for_each_site("i")
+        .emit(sym.identity(), matrix_element=site("i") * site("i"))
+        .for_each_site("i")
+        .emit(matrix_element=0.25)  # no update = identity
+        .build()
+    )
+
+
+def c_write_expr(hi):
+    # write a value computed from the configuration (often not a local state -> dropped)
+    return _op(hi).for_each_site("i").emit(sym.write("i", -site("i")), matrix_element=-1.0).build()
+
+
+def c_write_neighbour(hi):
+    # site index expression: i + 1 (mod N)
+    return (
+        _op(hi)
+        .for_each_site("i")
+        .emit(sym.write(site("i").index + 1, site("i")), matrix_element=1.0 + site(site("i").index + 1))
+        .build()
+    )
+
+
+def c_shift(hi):
+    s = states(hi)
+    d = s[1] - s[0]
+    return (
+        _op(hi)
+        .for_each_site("i")
+        .emit(sym.shift("i", d), matrix_element=1.0)
+        .emit(sym.shift("i", -d), matrix_element=-2.0)
+        .build()
+    )
+
+
+def c_shift_there_and_back(hi):
+    # intermediate x' leaves the local states; only the final x' is checked
+    return (
+        _op(hi)
+        .for_each_site("i")
+        .emit(sym.shift("i", 7).shift("i", -7), matrix_element=0.5)
+        .build()
+    )
+
+
+def c_shift_mod(hi):
+    return (
+        _op(hi)
+        .for_each_site("i")
+        .emit(sym.shift_mod("i", 1), matrix_element=1.0)
+        .emit(sym.shift_mod("i", -1), matrix_element=0.5)
+        .emit(sym.shift_mod("i", 5), matrix_element=0.25)
+        .build()
+    )
+
+
+def c_hop(hi):
+    return (
+        _op(hi)
+        .for_each(("i", "j"), over=[(0, 1), (1, 2), (2, 0)])
+        .emit(sym.hop("i", "j"), matrix_element=-sym.sqrt(site("i").abs() * (emitted_abs("j"))))
+        .emit(sym.hop("j", "i"), matrix_element=-0.5)
+        .build()
+    )
+
+
+def emitted_abs(label):
+    return sym.emitted(label).abs()
+
+
+def c_swap(hi):
+    return (
+        _op(hi)
+        .for_each_distinct_pair("i", "j")
+        .emit(sym.swap("i", "j"), matrix_element=sym.emitted("i") - sym.emitted("j") + 0.5)
+        .build()
+    )
+
+
+def c_permute(hi):
+    return (
+        _op(hi)
+        .globally()
+        .emit(sym.permute(0, 1, 2), matrix_element=1.0 + sym.target_index(0))
+        .emit(sym.permute(2, 1), matrix_element=2.0 + sym.target_index(2))
+        .build()
+    )
+
+
+def c_affine(hi):
+    return (
+        _op(hi)
+        .for_each_site("i")
+        .emit(sym.affine("i", scale=-1), matrix_element=1.0)
+        .emit(sym.affine("i", scale=2, bias=-1), matrix_element=0.5)
+        .emit(sym.affine("i", scale=1, bias=site("i")), matrix_element=0.25)
+        .build()
+    )
+
+
+def c_scatter(hi):
+    s = states(hi)
+    return (
+        _op(hi)
+        .for_each_distinct_pair("i", "j")
+        .emit(sym.scatter(["i", "j"], [s[-1], s[0]]), matrix_element=1.0)
+        # a repeated site keeps the last value
+        .emit(sym.scatter(["i", "i", "j"], [s[0], s[1], site("i")]), matrix_element=0.5)
+        .build()
+    )
+
+
+def c_invalidate(hi):
+    s = states(hi)
+    return (
+        _op(hi)
+        .for_each_site("i")
+        .emit(sym.invalidate(), matrix_element=5.0)
+        .emit(sym.write("i", s[0]).invalidate(), matrix_element=3.0)
+        .emit(
+            sym.Update.cond(site("i") == s[0], sym.invalidate(), sym.write("i", s[0])),
+            matrix_element=1.0,
+        )
+        .build()
+    )
+
+
+def c_cond(hi):
+    s = states(hi)
+    return (
+        _op(hi)
+        .for_each_distinct_pair("i", "j")
+        .emit(
+            sym.Update.cond(site("i") > site("j"), sym.swap("i", "j"), sym.write("i", s[-1])),
+            matrix_element=1.0 + site("i"),
+        )
+        .emit(sym.cond(site("i") == site("j"), sym.write("j", s[0])), matrix_element=0.5)
+        .emit(
+            sym.write("i", s[0]).when(site("j") != s[0], None, sym.write("j", s[-1])),
+            matrix_element=-0.25,
+        )
+        .build()
+    )
+
+
+def c_cond_nested(hi):
+    s = states(hi)
+    inner = sym.cond(site("j") == s[-1], sym.write("i", s[0]), sym.swap("i", "j"))
+    return (
+        _op(hi)
+        .for_each_distinct_pair("i", "j")
+        .emit(sym.cond(site("i") != s[0], inner, sym.shift("i", 2 * (s[1] - s[0]))), matrix_element=1.0)
+        .build()
+    )
+
+
+def diag(expr):
+    """An operator on `hi` with one diagonal term per site whose mel is `expr(i)`."""
+
+    def build(hi, dtype="float64"):
+        return (
+            _op(hi, dtype=dtype)
+            .for_each_site("i")
+            .emit(sym.identity(), matrix_element=expr("i"))
+            .build()
+        )
+
+    return build
+
+
+def offdiag(expr):
+    """One off-diagonal (swap) branch per ordered distinct pair with mel `expr(i, j)`;
+    `emitted` reads the swapped configuration."""
+
+    def build(hi):
+        return (
+            _op(hi)
+            .for_each_distinct_pair("i", "j")
+            .emit(sym.swap("i", "j"), matrix_element=expr("i", "j"))
+            .build()
+        )
+
+    return build
+
+
+def a(i):
+    return site(i).abs() + 1.0  # positive
+
+
+EXPR_CASES = {
+    "value": diag(lambda i: site(i)),
+    "index": diag(lambda i: site(i).index * 0.5 + site(i)),
+    "abs": diag(lambda i: site(i).abs() + abs(site(i) - 1)),
+    "source_index": diag(lambda i: sym.source_index(0) * site(i) + sym.source_index(2)),
+    "add_sub": diag(lambda i: site(i) + 1.5 - site(site(i).index + 1) - 0.25),
+    "mul_div": diag(lambda i: site(i) * 3 / a(i) + 1 / (2.0 * a(i))),
+    "int_div": diag(lambda i: site(i) / 2),
+    "pow": diag(lambda i: a(i) ** 0.5 + site(i) ** 2 + 2 ** site(i) + a(i) ** -1.5),
+    "neg": diag(lambda i: -site(i) - (-(site(i) * 0.5))),
+    "sqrt": diag(lambda i: sym.sqrt(a(i)) + sym.sqrt(site(i) * site(i))),
+    "exp": diag(lambda i: sym.exp(site(i) * 0.3)),
+    "log": diag(lambda i: sym.log(a(i)) + sym.log(site(i) * site(i) + 0.5)),
+    "sin_cos": diag(lambda i: sym.sin(site(i) * 0.7) + sym.cos(site(i) + 0.2)),
+    "min_max": diag(lambda i: sym.minimum(site(i), 0.5) + sym.maximum(site(i), 0) * 2),
+    "min_max_int": diag(lambda i: sym.minimum(site(i), site(site(i).index + 1)) * 1.0),
+    "select": diag(lambda i: sym.select(site(i) > 0, site(i) * 2.0, -0.5)),
+    "select_int": diag(lambda i: sym.select(site(i) >= site(site(i).index + 2), site(i), 3)),
+    "wrap_mod": diag(lambda i: sym.wrap_mod(site(i) + 1) + 0.5 * sym.wrap_mod(site(i) - 3)),
+    "all_any_of": diag(
+        lambda i: sym.select(
+            sym.any_of(sym.all_of(site(i) > 0, site(i) < 2), site(i) == -1), 1.0, 0.25
+        )
+    ),
+    "and_or_not": diag(
+        lambda i: sym.select(
+            ((site(i) != 0) & ~(site(i) > 1)) | (site(i).index == 2), 2.0, -1.0
+        )
+    ),
+    "comparisons": diag(
+        lambda i: sym.select(site(i) < 0, 1.0, 0.0)
+        + sym.select(site(i) <= 0, 2.0, 0.0)
+        + sym.select(site(i) > 0, 4.0, 0.0)
+        + sym.select(site(i) >= 0, 8.0, 0.0)
+        + sym.select(site(i) == 0, 16.0, 0.0)
+        + sym.select(site(i) != 0, 32.0, 0.0)
+        + sym.select(site(i) * 0.5 < 0.25, 64.0, 0.0)
+    ),
+    "symbol_real": diag(lambda i: symbol("J", 0.75) * site(i) + symbol("h", -1.25)),
+    "symbol_int_default": diag(lambda i: symbol("K", 2) * site(i)),
+    "emitted": offdiag(lambda i, j: sym.emitted(i) * 2.0 + sym.emitted(j) - site(i)),
+    "target_index": offdiag(lambda i, j: sym.target_index(0) - 0.5 * sym.target_index(1) + 1.0),
+    "emitted_index_expr": offdiag(lambda i, j: sym.emitted(sym.site(i).index + 1) + 0.5),
+}
+
+COMPLEX_CASES = {
+    "symbol_complex": diag(lambda i: symbol("g", 0.5 - 1.0j) * site(i) + 1.0),
+    "complex_literal": diag(lambda i: (0.25 + 2.0j) * site(i) - 1j),
+    "conj": diag(lambda i: sym.conj(symbol("g", 0.5 - 1.0j) * (site(i) + 2))),
+    "real_imag": diag(
+        lambda i: sym.real(symbol("g", 0.5 - 1.0j) * site(i))
+        + 3.0 * sym.imag(sym.complex_(site(i), 0.5))
+    ),
+    "complex_fns": diag(
+        lambda i: sym.exp(sym.complex_(0.0, site(i))) + sym.sqrt(sym.complex_(site(i), 0.0))
+        + sym.sin(1j * site(i)) + sym.cos(0.5j + site(i)) + sym.log(sym.complex_(a(i), 1.0))
+    ),
+    "complex_pow_div_abs": diag(
+        lambda i: sym.complex_(a(i), 1.0) ** 2 / sym.complex_(1.0, site(i))
+        + sym.complex_(site(i), 1.0).abs()
+    ),
+    "complex_select_eq": diag(
+        lambda i: sym.select(sym.complex_(site(i), 0) == 1, 1j, 2.0 + 0j)
+    ),
+    "conj_of_real": diag(lambda i: sym.conj(site(i) * 0.5)),
+}
+
+UPDATE_CASES = {
+    "globally": c_globally,
+    "for_each_site": c_for_each_site,
+    "for_each_pair": c_for_each_pair,
+    "for_each_distinct_pair": c_for_each_distinct_pair,
+    "for_each_triplet": c_for_each_triplet,
+    "for_each_plaquette": c_for_each_plaquette,
+    "for_each_edges": c_for_each_edges,
+    "where_repeated": c_where_repeated,
+    "emit_tags": c_emit_tags,
+    "emit_if_chain": c_emit_if_chain,
+    "emit_if_only": c_emit_if_only,
+    "identity": c_identity,
+    "write_expr": c_write_expr,
+    "write_neighbour": c_write_neighbour,
+    "shift": c_shift,
+    "shift_there_and_back": c_shift_there_and_back,
+    "shift_mod": c_shift_mod,
+    "hop": c_hop,
+    "swap": c_swap,
+    "permute": c_permute,
+    "affine": c_affine,
+    "scatter": c_scatter,
+    "invalidate": c_invalidate,
+    "cond": c_cond,
+    "cond_nested": c_cond_nested,
+}
+
+ALL_CASES = {**UPDATE_CASES, **EXPR_CASES, **COMPLEX_CASES}
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def contiguous(space) -> bool:
+    st_ = space.local_states
+    return list(st_) == list(range(st_[0], st_[0] + len(st_)))
+
+
+MOD_CASES = ("shift_mod", "wrap_mod")  # need contiguous local states (verifier)
+
+
+@pytest.mark.parametrize("hname", list(HILBERTS))
+@pytest.mark.parametrize("case", [c for c in UPDATE_CASES if c not in MOD_CASES])
+def test_update_construct(case, hname):
+    check(UPDATE_CASES[case](HILBERTS[hname]))
+
+
+@pytest.mark.parametrize("case", [c for c in {**EXPR_CASES, **COMPLEX_CASES} if c not in MOD_CASES])
+def test_expression_construct(case):
+    # generic local states (-1, 0, 2): negative, zero and positive values, non-contiguous
+    check(ALL_CASES[case](HILBERTS["generic"]))
+
+
+@pytest.mark.parametrize("space", [sym.Fock(2, 3), sym.Fock(3, 3), sym.DiscreteHilbert((-2, -1, 0), 3)])
+@pytest.mark.parametrize("case", MOD_CASES)
+def test_mod_construct(case, space):
+    check(ALL_CASES[case](space))
+
+
+@pytest.mark.parametrize("hname", ["spin_half", "spin1", "generic"])
+@pytest.mark.parametrize("case", MOD_CASES)
+def test_mod_needs_contiguous_states(case, hname):
+    with pytest.raises(sym.SymbolicDefinitionError, match="contiguous"):
+        ALL_CASES[case](HILBERTS[hname])
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["globally", "for_each_pair", "emit_tags", "emit_if_chain", "identity", "scatter",
+     "invalidate", "cond", "emitted", "symbol_complex"],
+)
+def test_construct_uncoalesced(case):
+    # no diagonal coalescing: the full multisets (diagonal branches too) agree, and the
+    # fan-out is the reference's static one (rows x emissions per term)
+    op = ALL_CASES[case](HILBERTS["generic"])
+    check(op, coalesce=False)
+
+
+@pytest.mark.parametrize("case", ["hop", "cond", "permute", "index", "symbol_real"])
+def test_random_configurations_larger_space(case):
+    hi = sym.DiscreteHilbert((-1, 0, 2), 7)  # 2187 states: random configurations
+    op = ALL_CASES[case](hi)
+    x = configurations(hi, n_random=40, seed=1)
+    assert len(x) == 40
+    check(op, x)
+
+
+def test_batch_shape_and_params():
+    op = EXPR_CASES["symbol_real"](HILBERTS["spin1"])
+    space = op.space
+    x = space.all_states()[:6].reshape(2, 3, 3).astype(np.int32)
+    compiled = op.compile().with_params(J=-0.5, h=2.0)
+    xp, mels = compiled.get_conn_padded(x)
+    rxp, rmels = reference_get_conn_padded(op.to_ir(), x, {"J": -0.5, "h": 2.0})
+    assert xp.shape == (2, 3, 1, 3) and mels.shape == (2, 3, 1)
+    np.testing.assert_allclose(np.asarray(mels)[..., 0], rmels.sum(-1), atol=TOL)
+    check(op, params={"J": -0.5, "h": 2.0})
+
+
+def test_netket_graph_edges_as_rows():
+    nk = pytest.importorskip("netket")
+    graph = nk.graph.Chain(4, pbc=True)
+    hi = sym.Spin(0.5, 4)
+    op = (
+        _op(hi)
+        .for_each(("i", "j"), over=graph)
+        .where(site("i") != site("j"))
+        .emit(sym.swap("i", "j"), matrix_element=0.5)
+        .build()
+    )
+    check(op)
+
+
+# ------------------------------------------------------------------ padding contract
+
+
+def test_padding_all_inactive():
+    # predicate never true / invalidated / leaves the local states: every slot is x' = x, 0
+    hi = HILBERTS["fock2"]
+    op = (
+        _op(hi)
+        .for_each_site("i")
+        .where(site("i") > 5)
+        .emit(sym.shift("i", 1), matrix_element=1.0)
+        .for_each_site("i")
+        .emit(sym.invalidate(), matrix_element=2.0)
+        .for_each_site("i")
+        .emit(sym.shift("i", 3), matrix_element=3.0)
+        .for_each_site("i")
+        .emit_if(site("i") < 0, sym.write("i", 0), matrix_element=4.0)
+        .build()
+    )
+    x = hi.all_states().astype(np.int32)
+    compiled = op.compile()
+    xp, mels = compiled.get_conn_padded(x)
+    assert compiled.max_conn_size == 12
+    np.testing.assert_array_equal(np.asarray(xp), np.repeat(x[:, None, :], 12, axis=1))
+    np.testing.assert_array_equal(np.asarray(mels), 0.0)
+
+
+def test_padding_boundary_branches():
+    # Fock n_max 2: shift +1 at n = 2 and -1 at n = 0 leave the space -> padding
+    hi = HILBERTS["fock2"]
+    op = (
+        _op(hi)
+        .for_each_site("i")
+        .emit(sym.shift("i", 1), matrix_element=1.0)
+        .emit(sym.shift("i", -1), matrix_element=1.0)
+        .build()
+    )
+    x = np.array([[2, 0, 1]], dtype=np.int32)
+    xp, mels = op.compile().get_conn_padded(x)
+    xp, mels = np.asarray(xp)[0], np.asarray(mels)[0]
+    inactive = mels == 0
+    assert inactive.sum() == 2
+    np.testing.assert_array_equal(xp[inactive], np.repeat(x, 2, axis=0))
+    got = sorted(tuple(s) for s in xp[~inactive].tolist())
+    assert got == sorted([(1, 0, 1), (2, 1, 1), (2, 0, 2), (2, 0, 0)])
+
+
+def test_fanout_hint():
+    hi = HILBERTS["spin_half"]
+    op = (
+        _op(hi)
+        .for_each_distinct_pair("i", "j")
+        .where(site("i").index < site("j").index)
+        .emit(sym.swap("i", "j"), matrix_element=0.5)
+        .fanout(3)
+        .build()
+    )
+    assert op.max_conn_size == 3
+    compiled, _, _ = check(op, fanout=compiled_fanout(op))
+    assert compiled.max_conn_size <= 6
+
+
+def compiled_fanout(op):
+    return op.compile().max_conn_size
+
+
+# ------------------------------------------------------------------ hypothesis
+
+_UNARY_SAFE = ["neg", "abs", "sin", "cos", "exp_small", "sqrt_pos", "log_pos", "wrap_mod"]
+
+
+@st.composite
+def value_expr(draw, labels, depth=2, *, emitted_ok=False, n=3, mod=True):
+    """A real (f64 or i64) expression without NaN: reads, constants, parameters."""
+    choices = ["read", "const", "index", "param"]
+    if emitted_ok and labels:
+        choices.append("emitted")
+    if depth > 0:
+        choices += ["bin", "bin", "un", "select", "minmax"]
+    kind = draw(st.sampled_from(choices))
+    lab = (lambda: draw(st.sampled_from(labels))) if labels else (lambda: draw(st.integers(0, n - 1)))
+    if kind == "read":
+        return site(lab()).value
+    if kind == "emitted":
+        return sym.emitted(lab()).value
+    if kind == "const":
+        return sym.select(True, draw(st.sampled_from([0.5, -1.25, 2.0, 1.0])), 0.0) if draw(
+            st.booleans()
+        ) else draw(st.sampled_from([1, 2, -1, 0.5, -0.75]))
+    if kind == "index":
+        return site(lab()).index if labels else sym.source_index(lab())
+    if kind == "param":
+        return symbol(draw(st.sampled_from(["p", "q"])), 0.3 if draw(st.booleans()) else 1.5)
+    sub = lambda: draw(value_expr(labels, depth - 1, emitted_ok=emitted_ok, n=n, mod=mod))  # noqa: E731
+    if kind == "bin":
+        op = draw(st.sampled_from(["+", "-", "*", "/", "**"]))
+        x, y = sub(), sub()
+        if op == "+":
+            return x + y
+        if op == "-":
+            return x - y
+        if op == "*":
+            return x * y
+        if op == "/":
+            return x / (abs(y) + 1.0)
+        return (abs(x) + 0.5) ** sym.minimum(sym.maximum(y, -2.0), 2.0)
+    if kind == "un":
+        u = draw(st.sampled_from(_UNARY_SAFE if mod else _UNARY_SAFE[:-1]))
+        x = sub()
+        return {
+            "neg": lambda: -x,
+            "abs": lambda: abs(x),
+            "sin": lambda: sym.sin(x),
+            "cos": lambda: sym.cos(x),
+            "exp_small": lambda: sym.exp(sym.minimum(sym.maximum(x, -5.0), 5.0)),
+            "sqrt_pos": lambda: sym.sqrt(abs(x)),
+            "log_pos": lambda: sym.log(abs(x) + 0.5),
+            "wrap_mod": lambda: sym.wrap_mod(site(lab()) + draw(st.integers(-3, 3))),
+        }[u]()
+    if kind == "select":
+        return sym.select(draw(predicate(labels, n=n)), sub(), sub())
+    return (sym.minimum if draw(st.booleans()) else sym.maximum)(sub(), sub())
+
+
+@st.composite
+def predicate(draw, labels, depth=1, n=3):
+    kind = draw(st.sampled_from(["cmp", "cmp", "not", "and", "or"] if depth > 0 else ["cmp"]))
+    if kind == "cmp":
+        lab = draw(st.sampled_from(labels)) if labels else draw(st.integers(0, n - 1))
+        lhs = site(lab).value
+        rhs = draw(
+            st.one_of(
+                st.integers(-2, 2),
+                st.just(site(draw(st.sampled_from(labels))).value if labels else 0),
+                st.just(site(lab).index),
+            )
+        )
+        cmp = draw(st.sampled_from(["<", "<=", ">", ">=", "==", "!="]))
+        return {
+            "<": lhs < rhs,
+            "<=": lhs <= rhs,
+            ">": lhs > rhs,
+            ">=": lhs >= rhs,
+            "==": lhs == rhs,
+            "!=": lhs != rhs,
+        }[cmp]
+    sub = lambda: draw(predicate(labels, depth - 1, n=n))  # noqa: E731
+    if kind == "not":
+        return ~sub()
+    if kind == "and":
+        return sym.all_of(sub(), sub())
+    return sym.any_of(sub(), sub())
+
+
+@st.composite
+def update(draw, labels, states_, depth=1, n=3, mod=True):
+    if not labels:
+        labels = list(range(n))
+    lab = lambda: draw(st.sampled_from(labels))  # noqa: E731
+    state = lambda: draw(st.sampled_from(states_))  # noqa: E731
+    kinds = ["identity", "write", "shift", "hop", "swap", "permute", "affine",
+             "scatter", "invalidate", "write_expr"] + (["shift_mod"] if mod else [])
+    if depth > 0:
+        kinds += ["cond", "chain"]
+    kind = draw(st.sampled_from(kinds))
+    if kind == "identity":
+        return sym.identity()
+    if kind == "write":
+        return sym.write(lab(), state())
+    if kind == "write_expr":
+        return sym.write(lab(), site(lab()).value)
+    if kind == "shift":
+        return sym.shift(lab(), draw(st.sampled_from([-2, -1, 1, 2])))
+    if kind == "shift_mod":
+        return sym.shift_mod(lab(), draw(st.sampled_from([-1, 1, 2])))
+    if kind == "hop":
+        return sym.hop(lab(), lab())
+    if kind == "swap":
+        return sym.swap(lab(), lab())
+    if kind == "permute":
+        k = draw(st.integers(2, 3))
+        return sym.permute(*(lab() for _ in range(k)))
+    if kind == "affine":
+        return sym.affine(lab(), scale=draw(st.sampled_from([-1, 1, 2])), bias=draw(st.integers(-1, 1)))
+    if kind == "scatter":
+        k = draw(st.integers(1, 2))
+        return sym.scatter([lab() for _ in range(k)], [state() for _ in range(k)])
+    if kind == "invalidate":
+        return sym.invalidate()
+    if kind == "cond":
+        p = draw(predicate(labels if isinstance(labels[0], str) else [], n=n))
+        return sym.cond(p, draw(update(labels, states_, 0, n=n, mod=mod)), draw(update(labels, states_, 0, n=n, mod=mod)))
+    return draw(update(labels, states_, 0, n=n, mod=mod)).then(draw(update(labels, states_, 0, n=n, mod=mod)))
+
+
+ITERATORS = ["globally", "site", "pair", "distinct_pair", "triplet", "plaquette", "edges"]
+
+
+@st.composite
+def random_operator(draw):
+    hname = draw(st.sampled_from(list(HILBERTS) + ["spin_half_4"]))
+    hi = HILBERTS.get(hname) or sym.Spin(0.5, 4)
+    n = hi.size
+    states_ = list(hi.local_states)
+    mod = contiguous(hi)
+    dtype = draw(st.sampled_from(["float64", "float64", "complex128"]))
+    b = sym.DOperator(hi, "rnd", dtype=dtype)
+    for _ in range(draw(st.integers(1, 3))):
+        it = draw(st.sampled_from(ITERATORS))
+        rows_of = lambda k: draw(  # noqa: E731
+            st.lists(st.tuples(*[st.integers(0, n - 1)] * k), min_size=1, max_size=3)
+        )
+        if it == "globally":
+            b.globally()
+            labels = []
+        elif it == "site":
+            b.for_each_site("i")
+            labels = ["i"]
+        elif it == "pair":
+            b.for_each_pair("i", "j")
+            labels = ["i", "j"]
+        elif it == "distinct_pair":
+            b.for_each_distinct_pair("i", "j")
+            labels = ["i", "j"]
+        elif it == "triplet":
+            b.for_each_triplet("a", "b", "c", over=rows_of(3))
+            labels = ["a", "b", "c"]
+        elif it == "plaquette":
+            b.for_each_plaquette("a", "b", "c", "d", over=rows_of(4))
+            labels = ["a", "b", "c", "d"]
+        else:
+            b.for_each(("i", "j"), over=rows_of(2))
+            labels = ["i", "j"]
+        for _ in range(draw(st.integers(0, 2))):
+            b.where(draw(predicate(labels, n=n)))
+        for _ in range(draw(st.integers(1, 3))):
+            upd = draw(update(labels, states_, n=n, mod=mod))
+            amp = draw(value_expr(labels, emitted_ok=True, n=n, mod=mod))
+            if dtype == "complex128" and draw(st.booleans()):
+                amp = amp * sym.complex_(0.5, draw(st.sampled_from([-1.0, 1.0])))
+            how = draw(st.sampled_from(["emit", "emit", "if", "if_else"]))
+            if how == "emit":
+                b.emit(upd, matrix_element=amp)
+            elif how == "if":
+                b.emit_if(draw(predicate(labels, n=n)), upd, matrix_element=amp)
+            else:
+                b.emit_if(draw(predicate(labels, n=n)), upd, matrix_element=amp)
+                b.emit_elseif(draw(predicate(labels, n=n)), sym.identity(), matrix_element=0.5)
+                b.emit_else(draw(update(labels, states_, n=n, mod=mod)), matrix_element=-amp)
+    return b.build()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(op=random_operator(), coalesce=st.booleans())
+def test_random_operators(op, coalesce):
+    note(str(op.to_ir()))
+    check(op, coalesce=coalesce)
