@@ -41,6 +41,9 @@ For each term, for each row of its table (program order):
      not a local state. (*) Only the final `x'` is checked: intermediate values of an update
      program may leave the local states (shift +1 then -1 is the identity).
      (*) The amplitude of a dropped branch is never evaluated.
+     (*) SSA scoping is lenient: the update and amplitude regions of one emission share one
+     environment (seeded with the term body's values), so a value defined in the update
+     region is visible in the amplitude region; MLIR dominance would reject such IR.
 
 Values: `i1` -> bool, `i64` -> Python int (exact, unbounded: (*) no 64-bit wrap-around),
 `f64` -> float, `complex<f64>` -> complex. Every op result is cast to the op's result type;
@@ -50,6 +53,7 @@ Floating/complex arithmetic follows numpy/IEEE (with warnings silenced): `1.0 / 
 `log(0) = -inf`, `pow` of a negative real base to a fractional real power is `nan`.
 `sym.abs` of a complex is its float modulus; `sym.conj` of a real is the identity.
 `sym.cmp` compares promoted values (IEEE: any ordered comparison with NaN is false).
+`sym.min`/`sym.max` on floats propagate NaN (numpy `minimum`/`maximum`, as StableHLO does).
 `sym.wrap_mod v = s0 + (v - s0) mod d` and `sym.shift_mod` likewise on `x'[site] + delta`,
 for the contiguous local states `s0 .. s0+d-1` (Python `mod`, result in `[0, d)`).
 
