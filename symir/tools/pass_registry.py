@@ -28,5 +28,11 @@ PASS_FACTORIES: dict[str, Callable[[], type[ModulePass]]] = {
     "convert-branch-to-stablehlo": _lazy(
         "symir.lowering.convert_branch_to_stablehlo", "ConvertBranchToStablehloPass"
     ),
+    "symbolic-validation": _lazy("symir.compiler.passes.validation", "SymbolicValidationPass"),
+    "symbolic-normalization": _lazy(
+        "symir.compiler.passes.normalization", "SymbolicNormalizationPass"
+    ),
+    "symbolic-fanout-analysis": _lazy("symir.compiler.passes.fanout", "SymbolicFanoutAnalysisPass"),
+    "symbolic-fusion-planning": _lazy("symir.compiler.passes.fusion", "SymbolicFusionPlanningPass"),
 }
 """Pass name -> factory returning the pass class."""

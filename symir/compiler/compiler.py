@@ -1,0 +1,313 @@
+"""`SymbolicCompiler`: the staged pipeline, the cache and the lowerer registry.
+
+operator.to_ir()
+-> SymbolicCompilationContext(...)
+-> pipeline.run_pre_cache(context)          (symbolic_validation, symbolic_normalization)
+-> SymbolicCompilationSignature.from_context(context)
+-> signature.build_cache_key(namespace=...)
+-> artifact_store.get(cache_key)            hit: return it (reports of this call)
+-> miss: pipeline.run_post_cache(context)   (symbolic_fanout_analysis, ..._fusion_planning)
+         lowerer_registry.resolve(context) -> lowerer.lower(context)
+         attach cache_key + artifact_store.put(...)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from xdsl.context import Context
+from xdsl.passes import ModulePass
+
+from symir.compiler.artifact import SymbolicCompiledArtifact
+from symir.compiler.core import SymbolicCompilationContext, SymbolicCompilationSignature
+from symir.compiler.lowerers import SymbolicLowererRegistry
+from symir.compiler.options import SymbolicCompilerOptions
+from symir.compiler.passes import (
+    SymbolicFanoutAnalysisPass,
+    SymbolicFusionPlanningPass,
+    SymbolicNormalizationPass,
+    SymbolicValidationPass,
+)
+from symir.compiler.stores import default_artifact_store
+from symir.errors import SymbolicCompilerError
+from symir.ir import SymbolicOperatorIR
+
+
+class ModulePassStage:
+    """A pipeline entry running an xDSL `ModulePass` on the context's working module.
+
+    `make(options)` builds the pass for the effective options; if the pass has
+    `run_on(module) -> dict`, the dict is merged into `context.analyses`.
+    """
+
+    def __init__(self, name: str, make: Callable[[SymbolicCompilerOptions], ModulePass]):
+        self.name = name
+        self.make = make
+
+    def run(self, context: SymbolicCompilationContext) -> None:
+        p = self.make(context.options)
+        if hasattr(p, "run_on"):
+            context.analyses.update(p.run_on(context.module))
+        else:
+            p.apply(Context(), context.module)
+
+
+def _as_stage(p: Any) -> Any:
+    if isinstance(p, ModulePass):
+        return ModulePassStage(p.name, lambda _options, p=p: p)
+    if not (hasattr(p, "name") and callable(getattr(p, "run", None))):
+        raise TypeError(
+            f"a compiler pass needs a 'name' and a 'run(context)' method (or must be an "
+            f"xDSL ModulePass), got {p!r}"
+        )
+    return p
+
+
+def default_pre_cache() -> list[Any]:
+    return [
+        ModulePassStage(
+            "symbolic_validation",
+            lambda o: SymbolicValidationPass(strict=o.strict_validation),
+        ),
+        ModulePassStage(
+            "symbolic_normalization",
+            lambda o: SymbolicNormalizationPass(backend=o.backend_preference),
+        ),
+    ]
+
+
+def default_post_cache() -> list[Any]:
+    return [
+        ModulePassStage("symbolic_fanout_analysis", lambda o: SymbolicFanoutAnalysisPass()),
+        ModulePassStage(
+            "symbolic_fusion_planning",
+            lambda o: SymbolicFusionPlanningPass(enable_fusion=o.enable_fusion),
+        ),
+    ]
+
+
+class SymbolicPassPipeline:
+    """The pre-cache (every call) and post-cache (misses only) pass lists."""
+
+    def __init__(self, pre_cache: list[Any] | None = None, post_cache: list[Any] | None = None):
+        self.pre_cache = [
+            _as_stage(p) for p in (default_pre_cache() if pre_cache is None else pre_cache)
+        ]
+        self.post_cache = [
+            _as_stage(p) for p in (default_post_cache() if post_cache is None else post_cache)
+        ]
+
+    def add_pre_cache(self, p: Any) -> None:
+        self.pre_cache.append(_as_stage(p))
+
+    def add_post_cache(self, p: Any) -> None:
+        self.post_cache.append(_as_stage(p))
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(f"pre:{p.name}" for p in self.pre_cache) + tuple(
+            f"post:{p.name}" for p in self.post_cache
+        )
+
+    @staticmethod
+    def _run(stages: list[Any], stage: str, context: SymbolicCompilationContext) -> None:
+        for p in stages:
+            start = time.perf_counter()
+            try:
+                p.run(context)
+            except SymbolicCompilerError:
+                raise
+            except Exception as e:
+                raise SymbolicCompilerError(
+                    f"{type(e).__name__}: {e}", stage=stage, pass_name=p.name
+                ) from e
+            context.record(p.name, stage, start)
+
+    def run_pre_cache(self, context: SymbolicCompilationContext) -> None:
+        self._run(self.pre_cache, "pre_cache", context)
+
+    def run_post_cache(self, context: SymbolicCompilationContext) -> None:
+        self._run(self.post_cache, "post_cache", context)
+
+
+_KEY_LOCKS: dict[tuple[int, str, str], threading.Lock] = {}
+_KEY_LOCKS_GUARD = threading.Lock()
+
+
+def _key_lock(store: Any, namespace: str, token: str) -> threading.Lock:
+    with _KEY_LOCKS_GUARD:
+        return _KEY_LOCKS.setdefault((id(store), namespace, token), threading.Lock())
+
+
+def _rebind_hilbert(artifact: SymbolicCompiledArtifact, operator: Any) -> SymbolicCompiledArtifact:
+    """The cached kernel, reporting the hilbert object of the operator being compiled."""
+    compiled = artifact.compiled_operator
+    hilbert = getattr(operator, "hilbert", None)
+    spec = getattr(compiled, "_spec", None)
+    if hilbert is None or spec is None or spec.hilbert is hilbert:
+        return artifact
+    new = type(compiled)(dataclasses.replace(spec, hilbert=hilbert), compiled._params)
+    return artifact.replace(compiled_operator=new)
+
+
+class SymbolicCompiler:
+    """Compiles `SymbolicOperator`s through the staged pipeline (see the module doc)."""
+
+    def __init__(
+        self,
+        options: SymbolicCompilerOptions | None = None,
+        artifact_store: Any = None,
+        lowerer_registry: SymbolicLowererRegistry | None = None,
+        pipeline: SymbolicPassPipeline | None = None,
+    ):
+        if options is not None and not isinstance(options, SymbolicCompilerOptions):
+            raise ValueError(f"options must be a SymbolicCompilerOptions, got {options!r}")
+        self.options = options or SymbolicCompilerOptions()
+        self.artifact_store = (
+            artifact_store if artifact_store is not None else default_artifact_store()
+        )
+        self.lowerer_registry = lowerer_registry or SymbolicLowererRegistry()
+        self.pipeline = pipeline or SymbolicPassPipeline()
+
+    # ------------------------------------------------------------------ cache control
+    @property
+    def cache_size(self) -> int:
+        return len(self.artifact_store)
+
+    def clear_cache(self) -> None:
+        self.artifact_store.clear()
+
+    # ------------------------------------------------------------------ entry points
+    def compile_operator(self, operator: Any) -> Any:
+        """The executable `CompiledOperator`."""
+        return self.compile(operator).compiled_operator
+
+    def compile(self, operator: Any) -> SymbolicCompiledArtifact:
+        """The `SymbolicCompiledArtifact` (pass reports, metadata, IR of every level)."""
+        start = time.perf_counter()
+        try:
+            ir = operator.to_ir()
+            if not isinstance(ir, SymbolicOperatorIR):
+                raise TypeError(f"to_ir() returned {type(ir).__name__}, not a SymbolicOperatorIR")
+        except Exception as e:
+            raise SymbolicCompilerError(
+                f"{type(e).__name__}: {e}", stage="ir_extraction", pass_name="to_ir"
+            ) from e
+        ctx = SymbolicCompilationContext(operator, ir, self.options)
+        ctx.record("to_ir", "ir_extraction", start)
+        ctx.analyses["pipeline"] = self.pipeline.names()
+
+        self.pipeline.run_pre_cache(ctx)
+        ctx.backend = ctx.analyses.get("resolved_backend") or (
+            "jax" if self.options.backend_preference == "auto" else self.options.backend_preference
+        )
+
+        start = time.perf_counter()
+        try:
+            signature = SymbolicCompilationSignature.from_context(ctx)
+            key = signature.build_cache_key(namespace=self.options.cache_namespace)
+        except Exception as e:
+            raise SymbolicCompilerError(
+                f"{type(e).__name__}: {e}", stage="signature", pass_name="cache_key"
+            ) from e
+        ctx.analyses["cache_token"] = key.token
+        ctx.record("cache_key", "signature", start, token=key.token)
+
+        if not self.options.cache_enabled:
+            return self._lower(ctx, key, store=False)
+        found = self._lookup(ctx, key)
+        if found is not None:
+            return found
+        with _key_lock(self.artifact_store, key.namespace, key.token):
+            found = self._lookup(ctx, key, again=True)
+            if found is not None:
+                return found
+            return self._lower(ctx, key, store=True)
+
+    # ------------------------------------------------------------------ stages
+    def _lookup(self, ctx: SymbolicCompilationContext, key, again: bool = False):
+        start = time.perf_counter()
+        try:
+            found = self.artifact_store.get(key)
+        except Exception as e:
+            raise SymbolicCompilerError(
+                f"{type(e).__name__}: {e}", stage="cache_lookup", pass_name="artifact_store.get"
+            ) from e
+        name = "cache_lookup_locked" if again else "cache_lookup"
+        ctx.record(name, "cache_lookup", start, hit=found is not None)
+        if found is None:
+            return None
+        analyses = {**found.analyses, **ctx.analyses}
+        hit = found.replace(
+            pass_reports=tuple(ctx.pass_reports),
+            analyses=analyses,
+            cache_hit=True,
+            cache_key=key,
+            source=found.source
+            if found.source != "lowered"
+            else getattr(self.artifact_store, "kind", "memory"),
+        )
+        return _rebind_hilbert(hit, ctx.operator)
+
+    def _lower(self, ctx: SymbolicCompilationContext, key, store: bool) -> SymbolicCompiledArtifact:
+        self.pipeline.run_post_cache(ctx)
+        start = time.perf_counter()
+        try:
+            lowerer = self.lowerer_registry.resolve(ctx)
+        except Exception as e:
+            raise SymbolicCompilerError(
+                f"{type(e).__name__}: {e}", stage="lowerer_resolution"
+            ) from e
+        ctx.lowerer_name = lowerer.name
+        ctx.record("lowerer_resolution", "lowerer_resolution", start, lowerer=lowerer.name)
+        start = time.perf_counter()
+        try:
+            artifact = lowerer.lower(ctx)
+            if not isinstance(artifact, SymbolicCompiledArtifact):
+                raise TypeError(
+                    f"lowerer {lowerer.name!r} returned {type(artifact).__name__}, "
+                    "not a SymbolicCompiledArtifact"
+                )
+        except SymbolicCompilerError:
+            raise
+        except Exception as e:
+            raise SymbolicCompilerError(
+                f"{type(e).__name__}: {e}", stage="lowering", pass_name=lowerer.name
+            ) from e
+        ctx.record(lowerer.name, "lowering", start)
+        start = time.perf_counter()
+        artifact = artifact.replace(
+            cache_key=key,
+            analyses=dict(ctx.analyses),
+            lowerer_name=lowerer.name,
+            cache_hit=False,
+            source="lowered",
+        )
+        ctx.record("artifact_finalization", "finalization", start)
+        if store:
+            start = time.perf_counter()
+            try:
+                self.artifact_store.put(key, artifact)
+            except Exception as e:
+                raise SymbolicCompilerError(
+                    f"{type(e).__name__}: {e}", stage="cache_store", pass_name="artifact_store.put"
+                ) from e
+            ctx.record("cache_store", "finalization", start)
+        return artifact.replace(pass_reports=tuple(ctx.pass_reports))
+
+
+_DEFAULT_COMPILERS: dict[SymbolicCompilerOptions, SymbolicCompiler] = {}
+_DEFAULT_GUARD = threading.Lock()
+
+
+def default_compiler(options: SymbolicCompilerOptions | None = None) -> SymbolicCompiler:
+    """The process-wide compiler for `options` (all share the default in-memory store)."""
+    options = options or SymbolicCompilerOptions()
+    with _DEFAULT_GUARD:
+        compiler = _DEFAULT_COMPILERS.get(options)
+        if compiler is None:
+            compiler = _DEFAULT_COMPILERS[options] = SymbolicCompiler(options)
+        return compiler

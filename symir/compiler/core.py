@@ -1,0 +1,143 @@
+"""The compilation context, pass reports, the signature and the cache key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from xdsl.dialects.builtin import ModuleOp
+
+from symir.compiler.options import SymbolicCompilerOptions
+from symir.ir import SymbolicOperatorIR, print_module
+
+ANALYSIS_ATTR_PREFIX = "sym."
+
+
+@dataclass(frozen=True)
+class SymbolicPassReport:
+    """One stage or pass of a compile: its name, stage, duration and what it reported."""
+
+    pass_name: str
+    duration_s: float
+    stage: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SymbolicCompilationContext:
+    """The working state of one compile.
+
+    `ir` is the operator's IR (never mutated); `module` is the working clone the passes
+    transform and annotate; `analyses` is the pass-to-pass map; `pass_reports` the history.
+    """
+
+    operator: Any
+    ir: SymbolicOperatorIR
+    options: SymbolicCompilerOptions
+    analyses: dict[str, Any] = field(default_factory=dict)
+    pass_reports: list[SymbolicPassReport] = field(default_factory=list)
+    backend: str | None = None
+    lowerer_name: str | None = None
+    module: ModuleOp | None = None
+
+    def __post_init__(self):
+        if self.module is None:
+            self.module = self.ir.module  # a clone
+
+    def record(self, name: str, stage: str, start: float, **details: Any) -> None:
+        self.pass_reports.append(
+            SymbolicPassReport(name, time.perf_counter() - start, stage, dict(details))
+        )
+
+    def clean_module(self) -> ModuleOp:
+        """A clone of the working module without the analysis attributes."""
+        clone = self.module.clone()
+        for k in [k for k in clone.attributes if k.startswith(ANALYSIS_ATTR_PREFIX)]:
+            del clone.attributes[k]
+        return clone
+
+    def working_ir(self) -> SymbolicOperatorIR:
+        """The (normalized) working IR without analysis attributes: what is lowered."""
+        return SymbolicOperatorIR(self.clean_module())
+
+    def annotated_text(self) -> str:
+        return print_module(self.module) + "\n"
+
+
+def module_fingerprint(module: ModuleOp) -> str:
+    """SHA-256 of the canonical printed module (SSA names and analysis attributes dropped)."""
+    clone = module.clone()
+    for k in [k for k in clone.attributes if k.startswith(ANALYSIS_ATTR_PREFIX)]:
+        del clone.attributes[k]
+    for op in clone.walk():
+        for r in op.results:
+            r.name_hint = None
+    return hashlib.sha256(print_module(clone).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SymbolicCacheKey:
+    """A namespace and a SHA-256 token."""
+
+    namespace: str
+    token: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.token}"
+
+
+@dataclass(frozen=True)
+class SymbolicCompilationSignature:
+    """Everything the compiled artifact depends on."""
+
+    ir_fingerprint: str
+    backend: str
+    hilbert_size: int
+    local_states: tuple[int, ...]
+    x_dtype: str
+    dtype: str
+    options_signature: tuple[tuple[str, object], ...]
+    pipeline: tuple[str, ...] = ()
+
+    @classmethod
+    def from_context(cls, ctx: SymbolicCompilationContext) -> SymbolicCompilationSignature:
+        from symir.lowering.convert_sym_to_branch import x_element_type_for
+
+        fingerprint = ctx.analyses.get("ir_fingerprint") or module_fingerprint(ctx.module)
+        operator = next(iter(ctx.module.ops))
+        states = tuple(operator.states)
+        x_dtype = f"i{x_element_type_for(states, ctx.options.x_dtype).width.data}"
+        dtype = "float64" if str(operator.dtype) == "f64" else "complex128"
+        return cls(
+            ir_fingerprint=fingerprint,
+            backend=ctx.backend or ctx.analyses.get("resolved_backend", "jax"),
+            hilbert_size=operator.num_sites.data,
+            local_states=states,
+            x_dtype=x_dtype,
+            dtype=dtype,
+            options_signature=ctx.options.static_signature(),
+            pipeline=tuple(ctx.analyses.get("pipeline", ())),
+        )
+
+    def payload(self, namespace: str) -> str:
+        return json.dumps(
+            {
+                "namespace": namespace,
+                "ir_fingerprint": self.ir_fingerprint,
+                "backend": self.backend,
+                "hilbert_size": self.hilbert_size,
+                "local_states": list(self.local_states),
+                "x_dtype": self.x_dtype,
+                "dtype": self.dtype,
+                "options": [[k, v] for k, v in self.options_signature],
+                "pipeline": list(self.pipeline),
+            },
+            sort_keys=True,
+        )
+
+    def build_cache_key(self, namespace: str = "default") -> SymbolicCacheKey:
+        token = hashlib.sha256(self.payload(namespace).encode()).hexdigest()
+        return SymbolicCacheKey(namespace, token)

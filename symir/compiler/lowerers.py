@@ -1,0 +1,123 @@
+"""Lowerers and their registry."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Protocol, runtime_checkable
+
+from symir.compiler.artifact import SymbolicCompiledArtifact
+from symir.compiler.core import SymbolicCompilationContext, SymbolicPassReport
+
+
+@runtime_checkable
+class SymbolicLowerer(Protocol):
+    """`name`, `supports(context) -> bool`, `lower(context) -> SymbolicCompiledArtifact`."""
+
+    name: str
+
+    def supports(self, context: SymbolicCompilationContext) -> bool: ...
+
+    def lower(self, context: SymbolicCompilationContext) -> SymbolicCompiledArtifact: ...
+
+
+class JaxSymbolicLowerer:
+    """The default lowerer: `sym` -> `branch` -> `stablehlo` (`symir.pipeline.lower_ir`),
+    then `CompiledOperator.from_stablehlo` (XLA)."""
+
+    name = "jax_symbolic_v1"
+
+    def supports(self, context: SymbolicCompilationContext) -> bool:
+        return context.backend == "jax"
+
+    def lower(self, context: SymbolicCompilationContext) -> SymbolicCompiledArtifact:
+        from symir.pipeline import LoweringOptions, lower_ir
+        from symir.runtime.compiled import CompiledOperator
+
+        ir = context.working_ir()
+        options = LoweringOptions(
+            coalesce_diagonal=context.options.coalesce_diagonal,
+            x_dtype=context.options.x_dtype,
+        )
+        result = lower_ir(ir, options)
+        for name, seconds in result.pass_times.items():
+            context.pass_reports.append(SymbolicPassReport(name, seconds, "lowering"))
+        start = time.perf_counter()
+        text = result.stablehlo_text
+        key = context.analyses.get("cache_token") or context.analyses["ir_fingerprint"]
+        compiled = CompiledOperator.from_stablehlo(
+            text,
+            name=ir.operator_name,
+            space=ir.hilbert,
+            hilbert=getattr(context.operator, "hilbert", ir.hilbert),
+            max_conn_size=_fanout(text),
+            dtype=ir.dtype_str,
+            is_hermitian=ir.is_hermitian,
+            parameters=ir.parameters,
+            key=key,
+        )
+        context.pass_reports.append(
+            SymbolicPassReport("xla-compile", time.perf_counter() - start, "lowering")
+        )
+        levels = dict(result.levels)
+        levels["sym"] = context.annotated_text()
+        metadata: dict[str, Any] = {
+            "term_fanouts": dict(context.analyses.get("term_fanouts", {})),
+            "total_fanout": context.analyses.get("total_fanout"),
+            "total_padded_size": compiled.max_conn_size,
+            "fusion_groups": context.analyses.get("fusion_groups", []),
+            "lowering_passes": list(result.pass_times),
+            "x_dtype": str(compiled._spec.x_dtype),
+        }
+        return SymbolicCompiledArtifact(
+            backend=context.backend or "jax",
+            lowerer_name=self.name,
+            compiled_operator=compiled,
+            metadata=metadata,
+            levels=levels,
+        )
+
+
+def _fanout(stablehlo_text: str) -> int:
+    import re
+
+    m = re.search(r"-> \(tensor<\?x(\d+)x", stablehlo_text)
+    if not m:
+        raise ValueError("cannot read the fan-out from @main's signature")
+    return int(m.group(1))
+
+
+class SymbolicLowererRegistry:
+    """An ordered list of lowerers; `resolve` returns the first that supports a context."""
+
+    def __init__(self, lowerers: list[Any] | None = None, *, include_default: bool = True):
+        self._lock = threading.Lock()
+        self._lowerers: list[Any] = list(lowerers or [])
+        if include_default and not any(
+            getattr(lw, "name", None) == JaxSymbolicLowerer.name for lw in self._lowerers
+        ):
+            self._lowerers.append(JaxSymbolicLowerer())
+
+    def register(self, lowerer: Any, first: bool = False) -> None:
+        for attr in ("name", "supports", "lower"):
+            if not hasattr(lowerer, attr):
+                raise TypeError(f"a lowerer needs a {attr!r} attribute, {lowerer!r} has none")
+        with self._lock:
+            if first:
+                self._lowerers.insert(0, lowerer)
+            else:
+                self._lowerers.append(lowerer)
+
+    @property
+    def lowerers(self) -> tuple[Any, ...]:
+        with self._lock:
+            return tuple(self._lowerers)
+
+    def resolve(self, context: SymbolicCompilationContext) -> Any:
+        for lowerer in self.lowerers:
+            if lowerer.supports(context):
+                return lowerer
+        raise LookupError(
+            f"no registered lowerer supports backend {context.backend!r} "
+            f"(lowerers: {[lw.name for lw in self.lowerers]})"
+        )

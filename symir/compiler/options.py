@@ -1,0 +1,69 @@
+"""`SymbolicCompilerOptions`: what a compile does (frozen, validated, hashable)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+_BACKENDS = ("auto", "jax")
+_X_DTYPES = ("auto", "i8", "i16", "i32", "i64")
+
+
+@dataclass(frozen=True)
+class SymbolicCompilerOptions:
+    """The effective options of a `SymbolicCompiler`.
+
+    backend_preference: "auto" (the first lowerer that supports the operator) or "jax".
+    cache_enabled: look up / store artifacts in the artifact store.
+    cache_namespace: a partition of the cache keys (a non-empty string).
+    enable_fusion: `symbolic_fusion_planning` groups terms with equal row tables; False
+        puts each term in its own group.
+    strict_validation: True raises on a validation error; False records it in the
+        `validation_summary` analysis and continues.
+    coalesce_diagonal: merge all identity-update branches into one slot (default lowering).
+    x_dtype: the configuration dtype of the kernel ("auto" or an integer dtype name).
+    """
+
+    backend_preference: str = "auto"
+    cache_enabled: bool = True
+    cache_namespace: str = "default"
+    enable_fusion: bool = True
+    strict_validation: bool = True
+    coalesce_diagonal: bool = True
+    x_dtype: str = "auto"
+
+    def __post_init__(self):
+        if self.backend_preference not in _BACKENDS:
+            raise ValueError(
+                f"SymbolicCompilerOptions.backend_preference must be one of {_BACKENDS}, "
+                f"got {self.backend_preference!r}"
+            )
+        for name in ("cache_enabled", "enable_fusion", "strict_validation", "coalesce_diagonal"):
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                raise ValueError(f"SymbolicCompilerOptions.{name} must be a bool, got {value!r}")
+        if not isinstance(self.cache_namespace, str) or not self.cache_namespace:
+            raise ValueError(
+                "SymbolicCompilerOptions.cache_namespace must be a non-empty string, "
+                f"got {self.cache_namespace!r}"
+            )
+        if self.x_dtype not in _X_DTYPES:
+            raise ValueError(
+                f"SymbolicCompilerOptions.x_dtype must be one of {_X_DTYPES}, got {self.x_dtype!r}"
+            )
+
+    def static_signature(self) -> tuple[tuple[str, object], ...]:
+        """The fields that shape the compiled artifact (all but cache_enabled and the
+        namespace, which is hashed separately)."""
+        return tuple(
+            (f.name, getattr(self, f.name))
+            for f in fields(self)
+            if f.name not in ("cache_enabled", "cache_namespace")
+        )
+
+    def replace(self, **changes: object) -> SymbolicCompilerOptions:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        unknown = set(changes) - set(values)
+        if unknown:
+            raise ValueError(f"unknown SymbolicCompilerOptions field(s) {sorted(unknown)}")
+        values.update(changes)
+        return SymbolicCompilerOptions(**values)  # type: ignore[arg-type]

@@ -1,0 +1,423 @@
+"""SymbolicCompiler: stages, cache semantics, stores, failures, extension points."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+import symir as sym
+from symir.compiler import (
+    DiskArtifactStore,
+    InMemoryArtifactStore,
+    JaxSymbolicLowerer,
+    SymbolicCompilationSignature,
+    SymbolicCompiler,
+    SymbolicCompilerOptions,
+    SymbolicLowererRegistry,
+)
+from symir.errors import SymbolicCompilerError
+from symir.reference import reference_get_conn_padded
+
+PRE = ["to_ir", "symbolic_validation", "symbolic_normalization", "cache_key", "cache_lookup"]
+POST = {"symbolic_fanout_analysis", "symbolic_fusion_planning", "jax_symbolic_v1"}
+
+
+def hop(n=4, edges=None, amp=1.0, states=None, name="hop"):
+    hi = sym.Spin(0.5, n) if states is None else sym.DiscreteHilbert(states, n)
+    edges = edges if edges is not None else [(i, i + 1) for i in range(n - 1)]
+    return (
+        sym.DOperator(hi, name)
+        .for_each(("i", "j"), over=edges)
+        .emit(sym.swap("i", "j"), amplitude=amp)
+        .build()
+    )
+
+
+def fresh(**kw):
+    return SymbolicCompiler(SymbolicCompilerOptions(**kw), artifact_store=InMemoryArtifactStore())
+
+
+def key_of(op, **kw):
+    c = fresh(**kw)
+    return c.compile(op).cache_token()
+
+
+def test_stages_and_metadata():
+    c = fresh()
+    a = c.compile(hop())
+    names = a.pass_names
+    assert names[:5] == PRE and POST <= set(names)
+    assert names.index("symbolic_fusion_planning") < names.index("jax_symbolic_v1")
+    assert all(r.duration_s >= 0 for r in a.pass_reports)
+    assert a.backend == "jax" and a.lowerer_name == "jax_symbolic_v1" and len(a.cache_token()) == 64
+    md = a.metadata
+    assert md["term_fanouts"] == {"term0": 3} and md["total_fanout"] == 3
+    assert md["total_padded_size"] == a.compiled_operator.max_conn_size
+    assert md["fusion_groups"] == [["term0"]]
+    assert "convert-sym-to-branch" in md["lowering_passes"]
+    assert {"validation_summary", "ir_fingerprint", "resolved_backend", "term_order"} <= set(
+        a.analyses
+    )
+    assert "sym.fanout_analysis" in a.ir("sym") and "branch." in a.ir("branch")
+    assert "stablehlo." in a.ir("stablehlo")
+    for level in ("sym", "branch", "stablehlo"):
+        out = subprocess.run(
+            [sys.executable, "-m", "symir.tools.symir_opt"]
+            if False
+            else [str(__import__("pathlib").Path(sys.executable).parent / "symir-opt")],
+            input=a.ir(level),
+            capture_output=True,
+            text=True,
+        )
+        assert out.returncode == 0, out.stderr
+
+
+def test_hit_runs_only_pre_cache_passes():
+    c = fresh()
+    op = hop()
+    first = c.compile(op)
+    hit = c.compile(op)
+    assert not first.cache_hit and hit.cache_hit and hit.source == "memory"
+    assert hit.pass_names == PRE
+    assert hit.compiled_operator is first.compiled_operator
+    assert c.cache_size == 1
+    c.clear_cache()
+    assert c.cache_size == 0
+
+
+def test_sym_op_compile_uses_default_store():
+    op = hop(5)
+    assert op.compile() is op.compile()
+    assert op.compile(cache=False) is not op.compile()
+
+
+def test_key_changes():
+    base = key_of(hop())
+    assert key_of(hop()) == base
+    changed = [
+        key_of(hop(amp=2.0)),
+        key_of(hop(edges=[(0, 1), (2, 3), (1, 2)])),
+        key_of(hop(states=(0, 1))),
+        key_of(hop(), cache_namespace="other"),
+        key_of(hop(), enable_fusion=False),
+        key_of(hop(), coalesce_diagonal=False),
+        key_of(hop(), x_dtype="i32"),
+        key_of(hop(amp=1j)),
+    ]
+    assert len(set([*changed, base])) == len(changed) + 1
+
+
+def test_normalization_unifies_equivalent_constructions():
+    hi = sym.Spin(0.5, 3)
+    a = (
+        sym.DOperator(hi, "a")
+        .for_each_site("i")
+        .emit(sym.identity(), amplitude=sym.site("i") * 2.0)
+    )
+    b = (
+        sym.DOperator(hi, "a")
+        .for_each_site("i")
+        .emit(sym.identity(), amplitude=2.0 * sym.site("i"))
+    )
+    ka, kb = key_of(a.build()), key_of(b.build())
+    assert ka == kb
+
+
+def test_different_edges_never_share_a_kernel():
+    c = fresh()
+    x = np.random.default_rng(0).choice([-1, 1], size=(16, 4))
+    results = []
+    for edges in ([(0, 1), (1, 2)], [(0, 2), (1, 3)], [(0, 3), (2, 3)]):
+        op = hop(edges=edges)
+        xp, mels = c.compile_operator(op).get_conn_padded(x)
+        rxp, rmels = reference_get_conn_padded(op.to_ir(), x)
+        np.testing.assert_array_equal(np.asarray(xp), rxp)
+        np.testing.assert_allclose(np.asarray(mels), rmels)
+        results.append(np.asarray(xp))
+    assert c.cache_size == 3
+    assert not np.array_equal(results[0], results[1])
+
+
+def test_thread_safety_one_lowering_per_key():
+    store = InMemoryArtifactStore()
+    counts: dict[str, int] = {}
+    lock = threading.Lock()
+
+    class Counting(JaxSymbolicLowerer):
+        def lower(self, context):
+            with lock:
+                counts[context.analyses["cache_token"]] = (
+                    counts.get(context.analyses["cache_token"], 0) + 1
+                )
+            return super().lower(context)
+
+    reg = SymbolicLowererRegistry([Counting()])
+    ops = [hop(4, amp=1.0), hop(4, amp=3.0)]
+    x = np.array([[1, -1, 1, -1]])
+    out: list = [None] * 8
+    errors = []
+
+    def work(k):
+        try:
+            c = SymbolicCompiler(artifact_store=store, lowerer_registry=reg)
+            op = ops[k % 2]
+            out[k] = (k % 2, np.asarray(c.compile_operator(op).get_conn_padded(x)[1]))
+        except Exception as e:  # pragma: no cover
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(counts.values()) == [1, 1]
+    for which, mels in out:
+        assert np.allclose(np.sort(np.abs(mels[0]))[-1], [1.0, 3.0][which])
+
+
+def test_failure_triage():
+    class Broken:
+        def to_ir(self):
+            raise RuntimeError("boom")
+
+    with pytest.raises(SymbolicCompilerError) as e:
+        fresh().compile(Broken())
+    assert e.value.stage == "ir_extraction"
+
+    class FailingPass:
+        name = "my_failing_pass"
+
+        def run(self, context):
+            raise ValueError("bad")
+
+    c = fresh()
+    c.pipeline.add_post_cache(FailingPass())
+    with pytest.raises(SymbolicCompilerError) as e:
+        c.compile(hop())
+    assert e.value.stage == "post_cache" and e.value.pass_name == "my_failing_pass"
+
+    class FailingLowerer:
+        name = "failing"
+
+        def supports(self, context):
+            return True
+
+        def lower(self, context):
+            raise RuntimeError("no")
+
+    reg = SymbolicLowererRegistry()
+    reg.register(FailingLowerer(), first=True)
+    c = SymbolicCompiler(artifact_store=InMemoryArtifactStore(), lowerer_registry=reg)
+    with pytest.raises(SymbolicCompilerError) as e:
+        c.compile(hop())
+    assert e.value.stage == "lowering" and e.value.pass_name == "failing"
+
+
+def _broken_ir_operator():
+    """An operator whose IR fails the verifier (two terms with one name)."""
+    op = (
+        sym.DOperator(sym.Spin(0.5, 3), "dup")
+        .for_each_site("i")
+        .emit(sym.identity(), amplitude=1.0)
+        .for_each_site("j")
+        .emit(sym.identity(), amplitude=2.0)
+        .build()
+    )
+    ir = op.to_ir()
+    terms = ir._module.body.block.first_op.terms
+    terms[1].sym_name = terms[0].sym_name
+
+    class Op:
+        hilbert = op.hilbert
+
+        def to_ir(self):
+            return ir
+
+    return Op()
+
+
+def test_strict_validation():
+    op = _broken_ir_operator()
+    with pytest.raises(SymbolicCompilerError) as e:
+        fresh().compile(op)
+    assert e.value.stage == "pre_cache" and e.value.pass_name == "symbolic_validation"
+    try:
+        a = fresh(strict_validation=False).compile(op)
+        summary = a.analyses["validation_summary"]
+    except SymbolicCompilerError as err:  # a later stage may still refuse it
+        assert err.stage != "pre_cache"
+        return
+    assert not summary["ok"] and "two terms named" in summary["errors"][0]
+
+
+def test_validation_warnings():
+    hi = sym.Spin(0.5, 3)
+    op = (
+        sym.DOperator(hi, "w")
+        .for_each_site("i")
+        .fanout(1)
+        .emit(sym.flip("i") if hasattr(sym, "flip") else sym.shift("i", 1), amplitude=1.0)
+        .build()
+    )
+    a = fresh().compile(op)
+    assert any("fan-out hint" in w for w in a.analyses["validation_summary"]["warnings"])
+
+
+def test_options_rejected():
+    with pytest.raises(ValueError, match="backend_preference"):
+        SymbolicCompilerOptions(backend_preference="cuda")
+    with pytest.raises(ValueError, match="cache_namespace"):
+        SymbolicCompilerOptions(cache_namespace="")
+    with pytest.raises(ValueError, match="enable_fusion"):
+        SymbolicCompilerOptions(enable_fusion="yes")
+    sig = SymbolicCompilerOptions().static_signature()
+    assert ("enable_fusion", True) in sig
+
+
+def test_fusion_disabled():
+    hi = sym.Spin(0.5, 3)
+    op = (
+        sym.DOperator(hi, "f")
+        .for_each_site("i")
+        .emit(sym.identity(), amplitude=1.0)
+        .for_each_site("j")
+        .emit(sym.shift("j", 1), amplitude=1.0)
+        .build()
+    )
+    assert fresh().compile(op).metadata["fusion_groups"] == [["term0", "term1"]]
+    assert fresh(enable_fusion=False).compile(op).metadata["fusion_groups"] == [
+        ["term0"],
+        ["term1"],
+    ]
+
+
+def test_bounded_store_evicts_oldest():
+    store = InMemoryArtifactStore(max_entries=2)
+    c = SymbolicCompiler(artifact_store=store)
+    keys = [c.compile(hop(amp=a)).cache_key for a in (1.0, 2.0, 3.0)]
+    assert len(store) == 2 and store.get(keys[0]) is None and store.get(keys[2]) is not None
+
+
+# ---------------------------------------------------------------- extension points
+
+
+def test_custom_pre_and_post_cache_passes():
+    seen = []
+
+    class Tag:
+        name = "tag_terms"
+
+        def run(self, context):
+            context.analyses["n_terms"] = len(context.analyses["term_order"])
+            seen.append(self.name)
+
+    c = fresh()
+    c.pipeline.add_pre_cache(Tag())
+    c.pipeline.add_post_cache(Tag())
+    a = c.compile(hop())
+    assert a.analyses["n_terms"] == 1 and a.pass_names.count("tag_terms") == 2
+    assert a.cache_token() != key_of(hop())  # the pipeline is part of the key
+    hit = c.compile(hop())
+    assert hit.pass_names.count("tag_terms") == 1
+
+
+def test_custom_lowerer_ahead_of_default():
+    class Wrapping(JaxSymbolicLowerer):
+        name = "wrapping"
+
+        def supports(self, context):
+            return context.analyses["term_order"] == ["term0"]
+
+        def lower(self, context):
+            artifact = super().lower(context)
+            return artifact.replace(metadata={**artifact.metadata, "wrapped": True})
+
+    reg = SymbolicLowererRegistry()
+    reg.register(Wrapping(), first=True)
+    c = SymbolicCompiler(artifact_store=InMemoryArtifactStore(), lowerer_registry=reg)
+    a = c.compile(hop())
+    assert a.lowerer_name == "wrapping" and a.metadata["wrapped"]
+
+
+def test_custom_artifact_store():
+    class Logging(InMemoryArtifactStore):
+        def __init__(self):
+            super().__init__()
+            self.log = []
+
+        def get(self, key):
+            self.log.append("get")
+            return super().get(key)
+
+        def put(self, key, artifact):
+            self.log.append("put")
+            super().put(key, artifact)
+
+    store = Logging()
+    c = SymbolicCompiler(artifact_store=store)
+    c.compile(hop())
+    c.compile(hop())
+    assert store.log == ["get", "get", "put", "get"]
+
+
+# ---------------------------------------------------------------- disk store
+
+_CHILD = """
+import json, sys
+import numpy as np
+import symir as sym
+from symir.compiler import DiskArtifactStore, SymbolicCompiler
+op = (sym.DOperator(sym.Spin(0.5, 4), "hop").for_each(("i", "j"), over=[(0, 1), (1, 2), (2, 3)])
+      .emit(sym.swap("i", "j"), amplitude=1.0).build())
+a = SymbolicCompiler(artifact_store=DiskArtifactStore(sys.argv[1])).compile(op)
+xp, mels = a.compiled_operator.get_conn_padded(np.array([[1, -1, 1, -1]]))
+print(json.dumps({"source": a.source, "passes": a.pass_names, "mels": np.asarray(mels).tolist()}))
+"""
+
+
+def test_disk_store_second_process_and_corruption(tmp_path):
+    store = DiskArtifactStore(tmp_path)
+    c = SymbolicCompiler(artifact_store=store)
+    first = c.compile(hop())
+    assert first.source == "lowered" and len(store) == 1
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    child = json.loads(out.stdout.strip().splitlines()[-1])
+    assert child["source"] == "disk" and child["passes"] == PRE
+    x = np.array([[1, -1, 1, -1]])
+    np.testing.assert_allclose(
+        child["mels"], np.asarray(first.compiled_operator.get_conn_padded(x)[1])
+    )
+    # corrupt / truncate the entry: a warning and a recompile, never a wrong operator
+    (entry,) = tmp_path.glob("*/*.json")
+    for damage in (lambda t: t[: len(t) // 2], lambda t: t.replace("swap", "swop", 1)):
+        entry.write_text(damage(entry.read_text()))
+        fresh_store = DiskArtifactStore(tmp_path)
+        with pytest.warns(RuntimeWarning, match="corrupt"):
+            again = SymbolicCompiler(artifact_store=fresh_store).compile(hop())
+        assert again.source == "lowered"
+        np.testing.assert_allclose(
+            np.asarray(again.compiled_operator.get_conn_padded(x)[1]),
+            np.asarray(first.compiled_operator.get_conn_padded(x)[1]),
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert (
+            SymbolicCompiler(artifact_store=DiskArtifactStore(tmp_path)).compile(hop()).source
+            == "disk"
+        )
+
+
+def test_signature_from_context():
+    c = fresh()
+    a = c.compile(hop())
+    assert isinstance(a.cache_key.token, str)
+    assert SymbolicCompilationSignature  # exported
