@@ -3,14 +3,14 @@
 // Batch of 2 configurations, J = 1.5 and h = 0.25 (parameters in name order).
 //
 // RUN: symir-opt %s -p convert-sym-to-branch,branch-coalesce-diagonal,convert-branch-to-stablehlo > %t.mlir
-// RUN: filecheck %s --check-prefix=IR < %t.mlir
+// RUN: filecheck %s < %t.mlir
 // RUN: %jax-verify < %t.mlir | filecheck %s --check-prefix=JAX
 // RUN: symir-run %t.mlir --input '[[1, 1, 1, 1], [1, -1, -1, 1]]:int8' --input '1.5:float64' --input '0.25:float64' | filecheck %s --check-prefix=EXEC
 //
-// IR: func.func @main(%{{.*}}: tensor<?x4xi8>, %{{.*}}: tensor<f64>, %{{.*}}: tensor<f64>) -> (tensor<?x5x4xi8>, tensor<?x5xf64>) {
-// IR-NOT: branch.
-// IR-NOT: sym.
-// IR: func.return %{{.*}}, %{{.*}} : tensor<?x5x4xi8>, tensor<?x5xf64>
+// CHECK: func.func @main(%{{.*}}: tensor<?x4xi8>, %{{.*}}: tensor<f64>, %{{.*}}: tensor<f64>) -> (tensor<?x5x4xi8>, tensor<?x5xf64>) {
+// CHECK-NOT: branch.
+// CHECK-NOT: sym.
+// CHECK: func.return %{{.*}}, %{{.*}} : tensor<?x5x4xi8>, tensor<?x5xf64>
 // JAX: func.func @main(%arg0: tensor<?x4xi8>, %arg1: tensor<f64>, %arg2: tensor<f64>) -> (tensor<?x5x4xi8>, tensor<?x5xf64>) {
 //
 // Slot 0: diagonal J * sum_i x_i x_{i+1} (periodic): 6 for all up, 1.5*(-1+1-1+1) = 0;
