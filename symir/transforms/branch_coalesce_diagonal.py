@@ -22,7 +22,9 @@ from symir.dialects import branch
 
 
 def is_diagonal(emit: branch.EmitOp) -> bool:
-    return isinstance(emit.state.owner, branch.StateOp)
+    """An identity-update emission not already summed by an earlier run of the pass."""
+    summed = any(isinstance(use.operation, branch.SumRowsOp) for use in emit.mel.uses)
+    return isinstance(emit.state.owner, branch.StateOp) and not summed
 
 
 def coalesce_kernel(kernel: branch.KernelOp) -> None:
@@ -32,8 +34,13 @@ def coalesce_kernel(kernel: branch.KernelOp) -> None:
     xp_concat, mel_concat = ret.xp.owner, ret.mels.owner
     if not isinstance(xp_concat, branch.ConcatOp) or not isinstance(mel_concat, branch.ConcatOp):
         return
-    emits = [o for o in block.ops if isinstance(o, branch.EmitOp)]
+    emits = [
+        o
+        for o in block.ops
+        if isinstance(o, branch.EmitOp) and (o.xp in xp_concat.inputs or is_diagonal(o))
+    ]
     diagonal = [e for e in emits if is_diagonal(e)]
+    rest = [e for e in emits if e not in diagonal]
     if not diagonal or (len(diagonal) == 1 and diagonal[0].mel.type.get_shape()[1] == 1):
         return
     x = kernel.x
@@ -53,7 +60,6 @@ def coalesce_kernel(kernel: branch.KernelOp) -> None:
     emit = branch.EmitOp(x, state.result, total, true.result, kernel.dtype, "diagonal")
     new_ops += [state, true, emit]
     block.insert_ops_before(new_ops, xp_concat)
-    rest = [e for e in emits if not is_diagonal(e)]
     xp = branch.ConcatOp([emit.xp] + [e.xp for e in rest])
     mels = branch.ConcatOp([emit.mel] + [e.mel for e in rest])
     block.insert_ops_before([xp, mels], ret)

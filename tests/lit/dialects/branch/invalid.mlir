@@ -687,7 +687,7 @@ branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
 // -----
 
 // branch.concat: result of the wrong width
-// CHECK: {{^}}'branch.concat' result must have shape {{\[}}-9223372036854775808, 6]
+// CHECK: {{^}}'branch.concat' result must have shape ?x6
 branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
 ^bb0(%x: tensor<?x4xi8>):
   %f = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x3xf64>
