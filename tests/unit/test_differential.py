@@ -268,7 +268,10 @@ def c_write_neighbour(hi):
     return (
         _op(hi)
         .for_each_site("i")
-        .emit(sym.write(site("i").index + 1, site("i")), matrix_element=1.0 + site(site("i").index + 1))
+        .emit(
+            sym.write(site("i").index + 1, site("i")),
+            matrix_element=1.0 + site(site("i").index + 1),
+        )
         .build()
     )
 
@@ -401,7 +404,10 @@ def c_cond_nested(hi):
     return (
         _op(hi)
         .for_each_distinct_pair("i", "j")
-        .emit(sym.cond(site("i") != s[0], inner, sym.shift("i", 2 * (s[1] - s[0]))), matrix_element=1.0)
+        .emit(
+            sym.cond(site("i") != s[0], inner, sym.shift("i", 2 * (s[1] - s[0]))),
+            matrix_element=1.0,
+        )
         .build()
     )
 
@@ -464,18 +470,18 @@ EXPR_CASES = {
         )
     ),
     "and_or_not": diag(
-        lambda i: sym.select(
-            ((site(i) != 0) & ~(site(i) > 1)) | (site(i).index == 2), 2.0, -1.0
-        )
+        lambda i: sym.select(((site(i) != 0) & ~(site(i) > 1)) | (site(i).index == 2), 2.0, -1.0)
     ),
     "comparisons": diag(
-        lambda i: sym.select(site(i) < 0, 1.0, 0.0)
-        + sym.select(site(i) <= 0, 2.0, 0.0)
-        + sym.select(site(i) > 0, 4.0, 0.0)
-        + sym.select(site(i) >= 0, 8.0, 0.0)
-        + sym.select(site(i) == 0, 16.0, 0.0)
-        + sym.select(site(i) != 0, 32.0, 0.0)
-        + sym.select(site(i) * 0.5 < 0.25, 64.0, 0.0)
+        lambda i: (
+            sym.select(site(i) < 0, 1.0, 0.0)
+            + sym.select(site(i) <= 0, 2.0, 0.0)
+            + sym.select(site(i) > 0, 4.0, 0.0)
+            + sym.select(site(i) >= 0, 8.0, 0.0)
+            + sym.select(site(i) == 0, 16.0, 0.0)
+            + sym.select(site(i) != 0, 32.0, 0.0)
+            + sym.select(site(i) * 0.5 < 0.25, 64.0, 0.0)
+        )
     ),
     "symbol_real": diag(lambda i: symbol("J", 0.75) * site(i) + symbol("h", -1.25)),
     "symbol_int_default": diag(lambda i: symbol("K", 2) * site(i)),
@@ -489,20 +495,26 @@ COMPLEX_CASES = {
     "complex_literal": diag(lambda i: (0.25 + 2.0j) * site(i) - 1j),
     "conj": diag(lambda i: sym.conj(symbol("g", 0.5 - 1.0j) * (site(i) + 2))),
     "real_imag": diag(
-        lambda i: sym.real(symbol("g", 0.5 - 1.0j) * site(i))
-        + 3.0 * sym.imag(sym.complex_(site(i), 0.5))
+        lambda i: (
+            sym.real(symbol("g", 0.5 - 1.0j) * site(i)) + 3.0 * sym.imag(sym.complex_(site(i), 0.5))
+        )
     ),
     "complex_fns": diag(
-        lambda i: sym.exp(sym.complex_(0.0, site(i))) + sym.sqrt(sym.complex_(site(i), 0.0))
-        + sym.sin(1j * site(i)) + sym.cos(0.5j + site(i)) + sym.log(sym.complex_(a(i), 1.0))
+        lambda i: (
+            sym.exp(sym.complex_(0.0, site(i)))
+            + sym.sqrt(sym.complex_(site(i), 0.0))
+            + sym.sin(1j * site(i))
+            + sym.cos(0.5j + site(i))
+            + sym.log(sym.complex_(a(i), 1.0))
+        )
     ),
     "complex_pow_div_abs": diag(
-        lambda i: sym.complex_(a(i), 1.0) ** 2 / sym.complex_(1.0, site(i))
-        + sym.complex_(site(i), 1.0).abs()
+        lambda i: (
+            sym.complex_(a(i), 1.0) ** 2 / sym.complex_(1.0, site(i))
+            + sym.complex_(site(i), 1.0).abs()
+        )
     ),
-    "complex_select_eq": diag(
-        lambda i: sym.select(sym.complex_(site(i), 0) == 1, 1j, 2.0 + 0j)
-    ),
+    "complex_select_eq": diag(lambda i: sym.select(sym.complex_(site(i), 0) == 1, 1j, 2.0 + 0j)),
     "conj_of_real": diag(lambda i: sym.conj(site(i) * 0.5)),
 }
 
@@ -560,7 +572,9 @@ def test_expression_construct(case):
     check(ALL_CASES[case](HILBERTS["generic"]))
 
 
-@pytest.mark.parametrize("space", [sym.Fock(2, 3), sym.Fock(3, 3), sym.DiscreteHilbert((-2, -1, 0), 3)])
+@pytest.mark.parametrize(
+    "space", [sym.Fock(2, 3), sym.Fock(3, 3), sym.DiscreteHilbert((-2, -1, 0), 3)]
+)
 @pytest.mark.parametrize("case", MOD_CASES)
 def test_mod_construct(case, space):
     check(ALL_CASES[case](space))
@@ -575,8 +589,18 @@ def test_mod_needs_contiguous_states(case, hname):
 
 @pytest.mark.parametrize(
     "case",
-    ["globally", "for_each_pair", "emit_tags", "emit_if_chain", "identity", "scatter",
-     "invalidate", "cond", "emitted", "symbol_complex"],
+    [
+        "globally",
+        "for_each_pair",
+        "emit_tags",
+        "emit_if_chain",
+        "identity",
+        "scatter",
+        "invalidate",
+        "cond",
+        "emitted",
+        "symbol_complex",
+    ],
 )
 def test_construct_uncoalesced(case):
     # no diagonal coalescing: the full multisets (diagonal branches too) agree, and the
@@ -600,7 +624,7 @@ def test_batch_shape_and_params():
     x = space.all_states()[:6].reshape(2, 3, 3).astype(np.int32)
     compiled = op.compile().with_params(J=-0.5, h=2.0)
     xp, mels = compiled.get_conn_padded(x)
-    rxp, rmels = reference_get_conn_padded(op.to_ir(), x, {"J": -0.5, "h": 2.0})
+    _rxp, rmels = reference_get_conn_padded(op.to_ir(), x, {"J": -0.5, "h": 2.0})
     assert xp.shape == (2, 3, 1, 3) and mels.shape == (2, 3, 1)
     np.testing.assert_allclose(np.asarray(mels)[..., 0], rmels.sum(-1), atol=TOL)
     check(op, params={"J": -0.5, "h": 2.0})
@@ -700,19 +724,24 @@ def value_expr(draw, labels, depth=2, *, emitted_ok=False, n=3, mod=True):
     if depth > 0:
         choices += ["bin", "bin", "un", "select", "minmax"]
     kind = draw(st.sampled_from(choices))
-    lab = (lambda: draw(st.sampled_from(labels))) if labels else (lambda: draw(st.integers(0, n - 1)))
+    lab = (
+        (lambda: draw(st.sampled_from(labels))) if labels else (lambda: draw(st.integers(0, n - 1)))
+    )
     if kind == "read":
         return site(lab()).value
     if kind == "emitted":
         return sym.emitted(lab()).value
     if kind == "const":
-        return sym.select(True, draw(st.sampled_from([0.5, -1.25, 2.0, 1.0])), 0.0) if draw(
-            st.booleans()
-        ) else draw(st.sampled_from([1, 2, -1, 0.5, -0.75]))
+        return (
+            sym.select(True, draw(st.sampled_from([0.5, -1.25, 2.0, 1.0])), 0.0)
+            if draw(st.booleans())
+            else draw(st.sampled_from([1, 2, -1, 0.5, -0.75]))
+        )
     if kind == "index":
         return site(lab()).index if labels else sym.source_index(lab())
     if kind == "param":
-        return symbol(draw(st.sampled_from(["p", "q"])), 0.3 if draw(st.booleans()) else 1.5)
+        # one default per name: two defaults for one name is an invalid operator
+        return symbol(*draw(st.sampled_from([("p", 0.3), ("q", 1.5)])))
     sub = lambda: draw(value_expr(labels, depth - 1, emitted_ok=emitted_ok, n=n, mod=mod))  # noqa: E731
     if kind == "bin":
         op = draw(st.sampled_from(["+", "-", "*", "/", "**"]))
@@ -780,8 +809,18 @@ def update(draw, labels, states_, depth=1, n=3, mod=True):
         labels = list(range(n))
     lab = lambda: draw(st.sampled_from(labels))  # noqa: E731
     state = lambda: draw(st.sampled_from(states_))  # noqa: E731
-    kinds = ["identity", "write", "shift", "hop", "swap", "permute", "affine",
-             "scatter", "invalidate", "write_expr"] + (["shift_mod"] if mod else [])
+    kinds = [
+        "identity",
+        "write",
+        "shift",
+        "hop",
+        "swap",
+        "permute",
+        "affine",
+        "scatter",
+        "invalidate",
+        "write_expr",
+    ] + (["shift_mod"] if mod else [])
     if depth > 0:
         kinds += ["cond", "chain"]
     kind = draw(st.sampled_from(kinds))
@@ -803,7 +842,9 @@ def update(draw, labels, states_, depth=1, n=3, mod=True):
         k = draw(st.integers(2, 3))
         return sym.permute(*(lab() for _ in range(k)))
     if kind == "affine":
-        return sym.affine(lab(), scale=draw(st.sampled_from([-1, 1, 2])), bias=draw(st.integers(-1, 1)))
+        return sym.affine(
+            lab(), scale=draw(st.sampled_from([-1, 1, 2])), bias=draw(st.integers(-1, 1))
+        )
     if kind == "scatter":
         k = draw(st.integers(1, 2))
         return sym.scatter([lab() for _ in range(k)], [state() for _ in range(k)])
@@ -811,8 +852,14 @@ def update(draw, labels, states_, depth=1, n=3, mod=True):
         return sym.invalidate()
     if kind == "cond":
         p = draw(predicate(labels if isinstance(labels[0], str) else [], n=n))
-        return sym.cond(p, draw(update(labels, states_, 0, n=n, mod=mod)), draw(update(labels, states_, 0, n=n, mod=mod)))
-    return draw(update(labels, states_, 0, n=n, mod=mod)).then(draw(update(labels, states_, 0, n=n, mod=mod)))
+        return sym.cond(
+            p,
+            draw(update(labels, states_, 0, n=n, mod=mod)),
+            draw(update(labels, states_, 0, n=n, mod=mod)),
+        )
+    return draw(update(labels, states_, 0, n=n, mod=mod)).then(
+        draw(update(labels, states_, 0, n=n, mod=mod))
+    )
 
 
 ITERATORS = ["globally", "site", "pair", "distinct_pair", "triplet", "plaquette", "edges"]
@@ -820,7 +867,7 @@ ITERATORS = ["globally", "site", "pair", "distinct_pair", "triplet", "plaquette"
 
 @st.composite
 def random_operator(draw):
-    hname = draw(st.sampled_from(list(HILBERTS) + ["spin_half_4"]))
+    hname = draw(st.sampled_from([*list(HILBERTS), "spin_half_4"]))
     hi = HILBERTS.get(hname) or sym.Spin(0.5, 4)
     n = hi.size
     states_ = list(hi.local_states)
