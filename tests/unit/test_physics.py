@@ -121,14 +121,17 @@ def test_heisenberg(n, pbc):
     graph = chain(n, pbc)
     hi = nk.hilbert.Spin(0.5, n)
     compiled = heisenberg(hi, graph.edges(), heisenberg_exchange(graph)).compile()
-    assert_dense_equal(compiled, nk.operator.Heisenberg(hi, graph, cls=nk.operator.LocalOperatorNumba))
+    assert_dense_equal(
+        compiled, nk.operator.Heisenberg(hi, graph, cls=nk.operator.LocalOperatorNumba)
+    )
     assert compiled.max_conn_size == len(graph.edges()) + 1
     assert compiled.max_conn_size == nk.operator.Heisenberg(hi, graph).max_conn_size
 
 
-@pytest.mark.parametrize("n", [3, 5])
-def test_heisenberg_without_sign_rule(n):
-    graph = chain(n, True if n % 2 == 0 else False)
+@pytest.mark.parametrize("n,pbc", [(3, True), (4, False)])
+def test_heisenberg_without_sign_rule(n, pbc):
+    # sign_rule=False on a bipartite chain (an override) and a non-bipartite ring
+    graph = chain(n, pbc)
     hi = nk.hilbert.Spin(0.5, n)
     compiled = heisenberg(hi, graph.edges(), 2.0).compile().with_params(J=0.6)
     nk_op = nk.operator.Heisenberg(
@@ -161,7 +164,10 @@ def test_tfim_longitudinal_field_basis_order():
     graph = chain(n, False)
     hi = nk.hilbert.Spin(0.5, n)
     op = tfim(hi, graph.edges()) + (
-        sym.DOperator(hi, "hz").for_each_site("i").emit(sym.identity(), matrix_element=0.4 * sym.site("i")).build()
+        sym.DOperator(hi, "hz")
+        .for_each_site("i")
+        .emit(sym.identity(), matrix_element=0.4 * sym.site("i"))
+        .build()
     )
     compiled = op.compile().with_params(**TFIM)
     nk_op = nk.operator.IsingNumba(hi, graph, **TFIM).to_local_operator() + sum(
