@@ -159,11 +159,14 @@ class CompiledOperator:
     def to_dense(self) -> np.ndarray:
         """The dense matrix over `hilbert.all_states()` (small spaces only)."""
         space = self._spec.space
-        states = space.all_states()
-        xp, mels = self.get_conn_padded(states.astype(self._spec.x_dtype))
+        hilbert = self._spec.hilbert
+        if isinstance(hilbert, DiscreteHilbert) or not hasattr(hilbert, "states_to_numbers"):
+            hilbert = space  # otherwise: the given (e.g. NetKet) space's own basis order
+        states = np.asarray(hilbert.all_states())
+        xp, mels = self.get_conn_padded(states)
         xp, mels = np.asarray(xp), np.asarray(mels)
         rows = np.repeat(np.arange(len(states)), self.max_conn_size)
-        cols = space.states_to_numbers(xp.reshape(-1, space.size))
+        cols = np.asarray(hilbert.states_to_numbers(xp.reshape(-1, space.size)))
         dense = np.zeros((len(states), len(states)), dtype=self.dtype)
         np.add.at(dense, (rows, cols), mels.reshape(-1))
         return dense

@@ -150,11 +150,6 @@ def test_bose_hubbard(n, n_max, pbc):
     assert compiled.max_conn_size == nk.operator.BoseHubbard(hi, graph, **BH).max_conn_size
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CompiledOperator.to_dense() orders rows/columns by symir's increasing local "
-    "states ([-1, 1]) instead of the NetKet hilbert's all_states() order ([1, -1] for Spin)",
-)
 def test_tfim_longitudinal_field_basis_order():
     # TFIM and Heisenberg are invariant under the global flip x -> -x, which is exactly the
     # permutation between the increasing ([-1, 1]) and NetKet's ([1, -1]) Spin order; a
