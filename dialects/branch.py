@@ -125,7 +125,6 @@ def _same_rows(op: Operation, values: Sequence[SSAValue]) -> int:
     return rows.pop()
 
 
-ValueTensor = TensorType
 Numeric = (i64, f64, c64)
 
 # --------------------------------------------------------------------------- kernel

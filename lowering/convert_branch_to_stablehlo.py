@@ -108,9 +108,6 @@ class KernelLowering:
             return self.add(stablehlo.ComplexOp(re, zero))
         return self.add(stablehlo.ConvertOp(v, t))
 
-    def rows_shape(self, m: int) -> list[int]:
-        return [DYN, m]
-
     def start(self) -> None:
         size = self.add(stablehlo.GetDimensionSizeOp(self.x, 0))
         size64 = self.add(stablehlo.ConvertOp(size, i64))

@@ -50,7 +50,6 @@ class JaxSymbolicLowerer:
             name=ir.operator_name,
             space=ir.hilbert,
             hilbert=getattr(context.operator, "hilbert", ir.hilbert),
-            max_conn_size=_fanout(text),
             dtype=ir.dtype_str,
             is_hermitian=ir.is_hermitian,
             parameters=ir.parameters,
@@ -76,15 +75,6 @@ class JaxSymbolicLowerer:
             metadata=metadata,
             levels=levels,
         )
-
-
-def _fanout(stablehlo_text: str) -> int:
-    import re
-
-    m = re.search(r"-> \(tensor<\?x(\d+)x", stablehlo_text)
-    if not m:
-        raise ValueError("cannot read the fan-out from @main's signature")
-    return int(m.group(1))
 
 
 class SymbolicLowererRegistry:

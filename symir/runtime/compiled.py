@@ -57,7 +57,6 @@ class CompiledOperator:
         name: str,
         space: DiscreteHilbert,
         hilbert: Any,
-        max_conn_size: int,
         dtype: str,
         is_hermitian: bool,
         parameters: Mapping[str, Any],
@@ -66,6 +65,7 @@ class CompiledOperator:
         ensure_x64(True)
         module = load_stablehlo(text)
         x_dtype = np.dtype(module.in_specs[0][1])
+        max_conn_size = module.out_specs[1][0][1]  # mels: (batch, F)
         names = tuple(parameters)
         pdtypes = tuple(np.dtype(s[1]) for s in module.in_specs[1:])
         spec = KernelSpec(
