@@ -59,14 +59,13 @@ def _last_state_in(block: Block, before: Operation | None = None) -> SSAValue | 
 
 
 def initial_state(block: Block, op: Operation) -> SSAValue:
-    """A `branch.state %x` at the start of `block` (the identity program)."""
-    existing = _last_state_in(block)
-    if existing is not None and isinstance(existing.owner, branch.StateOp):
-        first = block.first_op
-        if existing.owner is first:
-            return existing
+    """A new `branch.state %x` at the start of `block` (the identity program); called
+    only when `block` holds no state yet."""
     state = branch.StateOp(kernel_of(op).x, rows_of(op))
-    block.insert_op_before(state, block.first_op) if block.first_op else block.add_op(state)
+    if block.first_op is None:
+        block.add_op(state)
+    else:
+        block.insert_op_before(state, block.first_op)
     return state.result
 
 
