@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from symir.dialects import branch, stablehlo
-from symir.dialects.sym import c64
+from symir.dialects.sym import c64, promote
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DYNAMIC_INDEX as DYN
@@ -279,12 +279,16 @@ class ConjLowering(BranchPattern):
         return [low.add(stablehlo.ComplexOp(re, low.add(stablehlo.NegOp(im))))]
 
 
-class RealImagLowering(BranchPattern):
+class MappedPattern(BranchPattern):
+    """A pattern for `source` that builds `target` ops (one class serving several ops)."""
+
     def __init__(self, lowering: KernelLowering, source, target):
         super().__init__(lowering)
         self.source = source
         self.target = target
 
+
+class RealImagLowering(MappedPattern):
     def lower(self, op, low: KernelLowering):
         return [low.add(self.target(op.operand, op.result.type))]
 
@@ -313,19 +317,12 @@ class CmpLowering(BranchPattern):
     source = branch.CmpOp
 
     def lower(self, op: branch.CmpOp, low: KernelLowering):
-        from symir.dialects.sym import promote
-
         t = promote(_elem(op.lhs), _elem(op.rhs))
         lhs, rhs = low.convert(op.lhs, t), low.convert(op.rhs, t)
         return [low.add(stablehlo.CompareOp(op.predicate.data.upper(), lhs, rhs))]
 
 
-class LogicLowering(BranchPattern):
-    def __init__(self, lowering: KernelLowering, source, target):
-        super().__init__(lowering)
-        self.source = source
-        self.target = target
-
+class LogicLowering(MappedPattern):
     def lower(self, op, low: KernelLowering):
         result = op.inputs[0]
         for v in op.inputs[1:]:

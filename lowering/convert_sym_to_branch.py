@@ -502,17 +502,19 @@ def sym_to_branch_patterns(x_element_type: IntegerType) -> dict[type[Operation],
     return patterns
 
 
+def _fits(states: Sequence[int], width: int) -> bool:
+    return -(2 ** (width - 1)) <= min(states) and max(states) <= 2 ** (width - 1) - 1
+
+
 def x_element_type_for(states: Sequence[int], requested: str) -> IntegerType:
     """The integer type of configurations: `requested` or the smallest that holds states."""
     if requested != "auto":
         width = int(requested.lstrip("i"))
-        t = IntegerType(width)
-        lo, hi = -(2 ** (width - 1)), 2 ** (width - 1) - 1
-        if min(states) < lo or max(states) > hi:
+        if not _fits(states, width):
             raise ValueError(f"local states {list(states)} do not fit in {requested}")
-        return t
+        return IntegerType(width)
     for width in (8, 16, 32, 64):
-        if -(2 ** (width - 1)) <= min(states) and max(states) <= 2 ** (width - 1) - 1:
+        if _fits(states, width):
             return IntegerType(width)
     raise ValueError(f"local states {list(states)} do not fit in i64")
 
