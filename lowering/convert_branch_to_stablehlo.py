@@ -76,7 +76,7 @@ class KernelLowering:
     # ----------------------------------------------------------------- building
     def add(self, op: Operation) -> SSAValue:
         assert self.rewriter is not None
-        self.rewriter.insert_op(op)
+        self.rewriter.insert(op)
         return op.results[0] if op.results else None  # type: ignore[return-value]
 
     def const(self, value, t: Attribute, shape: Sequence[int] = ()) -> SSAValue:
@@ -181,7 +181,7 @@ class BranchPattern(RewritePattern):
         self.lowering.rewriter = rewriter
         result = self.lower(op, self.lowering)
         if result is not None:
-            rewriter.replace_op(op, [], new_results=list(result))
+            rewriter.replace(op, [], new_results=list(result))
 
     def lower(self, op, low: KernelLowering) -> Sequence[SSAValue] | None:
         raise NotImplementedError

@@ -146,7 +146,7 @@ class OperatorToKernel(RewritePattern):
             op.hermitian is not None,
             Region(block),
         )
-        rewriter.replace_op(op, kernel, new_results=[])
+        rewriter.replace(op, kernel, new_results=[])
 
 
 class TermToBranches(RewritePattern):
@@ -159,7 +159,7 @@ class TermToBranches(RewritePattern):
         for inner in list(op.body.block.ops):
             inner.detach()
             kernel.body.block.insert_op_before(inner, op)
-        rewriter.erase_op(op)
+        rewriter.erase(op)
 
 
 class WhereToMask(RewritePattern):
@@ -168,7 +168,7 @@ class WhereToMask(RewritePattern):
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
         if not isinstance(op, sym.WhereOp):
             return
-        rewriter.erase_op(op)
+        rewriter.erase(op)
 
 
 class EmissionToEmit(RewritePattern):
@@ -188,11 +188,11 @@ class EmissionToEmit(RewritePattern):
         yield_op = op.amplitude.block.last_op
         assert isinstance(yield_op, sym.YieldOp)
         amplitude = yield_op.value
-        rewriter.erase_op(yield_op)
+        rewriter.erase(yield_op)
         for region in (op.update, op.amplitude):
             for inner in list(region.block.ops):
                 inner.detach()
-                rewriter.insert_op(inner)
+                rewriter.insert(inner)
         conditions = []
         where = term.predicate
         if where is not None:
@@ -201,19 +201,19 @@ class EmissionToEmit(RewritePattern):
             conditions.append(op.condition)
         if not conditions:
             true = constant(op, IntegerAttr(1, i1), m)
-            rewriter.insert_op(true)
+            rewriter.insert(true)
             mask = true.result
         elif len(conditions) == 1:
             mask = conditions[0]
         else:
             both = branch.AndOp(conditions)
-            rewriter.insert_op(both)
+            rewriter.insert(both)
             mask = both.result
         tag = op.tag.data if op.tag is not None else None
         emit = branch.EmitOp(
             kernel.x, state, amplitude, mask, kernel.dtype, term.sym_name.data, tag
         )
-        rewriter.replace_op(op, emit, new_results=[])
+        rewriter.replace(op, emit, new_results=[])
 
 
 class YieldToAmplitude(RewritePattern):
@@ -234,7 +234,7 @@ class ConstantToBranch(RewritePattern):
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
         if not isinstance(op, sym.ConstantOp):
             return
-        rewriter.replace_op(op, constant(op, op.value, rows_of(op)))
+        rewriter.replace(op, constant(op, op.value, rows_of(op)))
 
 
 class ParamToBranch(RewritePattern):
@@ -245,7 +245,7 @@ class ParamToBranch(RewritePattern):
             return
         kernel = kernel_of(op)
         arg = kernel.param_args[kernel.param_names.index(op.param_name.data)]
-        rewriter.replace_op(op, branch.SplatOp(arg, kernel.x, rows_of(op)))
+        rewriter.replace(op, branch.SplatOp(arg, kernel.x, rows_of(op)))
 
 
 class LabelToColumn(RewritePattern):
@@ -257,7 +257,7 @@ class LabelToColumn(RewritePattern):
         term = term_of(op)
         k = term.label_names.index(op.label.data)
         column = [row[k] for row in term.row_table]
-        rewriter.replace_op(op, branch.ColumnOp(kernel_of(op).x, column))
+        rewriter.replace(op, branch.ColumnOp(kernel_of(op).x, column))
 
 
 class ReadToGather(RewritePattern):
@@ -266,7 +266,7 @@ class ReadToGather(RewritePattern):
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
         if not isinstance(op, sym.ReadOp):
             return
-        rewriter.replace_op(op, branch.ReadOp(kernel_of(op).x, op.site))
+        rewriter.replace(op, branch.ReadOp(kernel_of(op).x, op.site))
 
 
 class ReadEmittedToStateRead(RewritePattern):
@@ -277,7 +277,7 @@ class ReadEmittedToStateRead(RewritePattern):
             return
         emission = op.parent_op()
         assert isinstance(emission, sym.EmissionOp)
-        rewriter.replace_op(op, branch.StateReadOp(final_state(emission), op.site))
+        rewriter.replace(op, branch.StateReadOp(final_state(emission), op.site))
 
 
 class ElementwiseToBranch(RewritePattern):
@@ -299,7 +299,7 @@ class ElementwiseToBranch(RewritePattern):
             new = branch.WrapModOp(op.operand, states[0], len(states))
         else:
             new = self.target(*op.operands)  # type: ignore[call-arg]
-        rewriter.replace_op(op, new)
+        rewriter.replace(op, new)
 
 
 ELEMENTWISE = {
@@ -338,18 +338,18 @@ def _write(
 ) -> SSAValue:
     states = kernel_of(op).states
     w = branch.WriteOp(state, site, value, checked=not known_in_states(value, states))
-    rewriter.insert_op(w)
+    rewriter.insert(w)
     return w.result
 
 
 def _read(rewriter: PatternRewriter, state: SSAValue, site: SSAValue) -> SSAValue:
     r = branch.StateReadOp(state, site)
-    rewriter.insert_op(r)
+    rewriter.insert(r)
     return r.result
 
 
 def _emit_value(rewriter: PatternRewriter, new: Operation) -> SSAValue:
-    rewriter.insert_op(new)
+    rewriter.insert(new)
     return new.results[0]
 
 
@@ -360,7 +360,7 @@ class WriteToBranch(RewritePattern):
         if not isinstance(op, sym.WriteOp):
             return
         _write(rewriter, op, current_state(op), op.site, op.value)
-        rewriter.erase_op(op)
+        rewriter.erase(op)
 
 
 class ShiftToBranch(RewritePattern):
@@ -373,7 +373,7 @@ class ShiftToBranch(RewritePattern):
         old = _read(rewriter, state, op.site)
         new = _emit_value(rewriter, branch.AddOp(old, op.delta))
         _write(rewriter, op, state, op.site, new)
-        rewriter.erase_op(op)
+        rewriter.erase(op)
 
 
 class ShiftModToBranch(RewritePattern):
@@ -388,7 +388,7 @@ class ShiftModToBranch(RewritePattern):
         moved = _emit_value(rewriter, branch.AddOp(old, op.delta))
         wrapped = _emit_value(rewriter, branch.WrapModOp(moved, states[0], len(states)))
         _write(rewriter, op, state, op.site, wrapped)
-        rewriter.erase_op(op)
+        rewriter.erase(op)
 
 
 class SwapToBranch(RewritePattern):
@@ -402,7 +402,7 @@ class SwapToBranch(RewritePattern):
         vb = _read(rewriter, state, op.b)
         state = _write(rewriter, op, state, op.a, vb)
         _write(rewriter, op, state, op.b, va)
-        rewriter.erase_op(op)
+        rewriter.erase(op)
 
 
 class PermuteToBranch(RewritePattern):
@@ -416,7 +416,7 @@ class PermuteToBranch(RewritePattern):
         values = [_read(rewriter, state, s) for s in sites]
         for k, s in enumerate(sites):
             state = _write(rewriter, op, state, s, values[(k + 1) % len(sites)])
-        rewriter.erase_op(op)
+        rewriter.erase(op)
 
 
 class AffineToBranch(RewritePattern):
@@ -430,7 +430,7 @@ class AffineToBranch(RewritePattern):
         scaled = _emit_value(rewriter, branch.MulOp(op.scale, old))
         new = _emit_value(rewriter, branch.AddOp(scaled, op.bias))
         _write(rewriter, op, state, op.site, new)
-        rewriter.erase_op(op)
+        rewriter.erase(op)
 
 
 class ScatterToBranch(RewritePattern):
@@ -442,7 +442,7 @@ class ScatterToBranch(RewritePattern):
         state = current_state(op)
         for s, v in zip(op.site_list, op.value_list):
             state = _write(rewriter, op, state, s, v)
-        rewriter.erase_op(op)
+        rewriter.erase(op)
 
 
 class InvalidateToBranch(RewritePattern):
@@ -451,7 +451,7 @@ class InvalidateToBranch(RewritePattern):
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
         if not isinstance(op, sym.InvalidateOp):
             return
-        rewriter.replace_op(op, branch.InvalidateOp(current_state(op)), new_results=[])
+        rewriter.replace(op, branch.InvalidateOp(current_state(op)), new_results=[])
 
 
 class CondToSelectState(RewritePattern):
@@ -467,9 +467,9 @@ class CondToSelectState(RewritePattern):
             outcomes.append(last if last is not None else before)
             for inner in list(region.block.ops):
                 inner.detach()
-                rewriter.insert_op(inner)
+                rewriter.insert(inner)
         select = branch.SelectStateOp(op.condition, outcomes[0], outcomes[1])
-        rewriter.replace_op(op, select, new_results=[])
+        rewriter.replace(op, select, new_results=[])
 
 
 def sym_to_branch_patterns(x_element_type: IntegerType) -> dict[type[Operation], RewritePattern]:
