@@ -6,6 +6,8 @@ from symir.compiler.compiler import (
     SymbolicCompiler,
     SymbolicPassPipeline,
     default_compiler,
+    default_post_cache,
+    default_pre_cache,
 )
 from symir.compiler.core import (
     SymbolicCacheKey,
@@ -36,4 +38,6 @@ __all__ = [
     "SymbolicPassReport",
     "default_artifact_store",
     "default_compiler",
+    "default_post_cache",
+    "default_pre_cache",
 ]

@@ -13,9 +13,11 @@ operator.to_ir()
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -42,18 +44,44 @@ class ModulePassStage:
 
     `make(options)` builds the pass for the effective options; if the pass has
     `run_on(module) -> dict`, the dict is merged into `context.analyses`.
+
+    A `memoizable` stage is a deterministic function of the IR and of the pass's fields
+    (the built-in passes are): its result on an IR object is kept in `ir.memo`, and a
+    later compile of the same IR reuses it instead of running the pass again.
     """
 
-    def __init__(self, name: str, make: Callable[[SymbolicCompilerOptions], ModulePass]):
+    def __init__(
+        self,
+        name: str,
+        make: Callable[[SymbolicCompilerOptions], ModulePass],
+        memoizable: bool = False,
+    ):
         self.name = name
         self.make = make
+        self.memoizable = memoizable
 
     def run(self, context: SymbolicCompilationContext) -> None:
         p = self.make(context.options)
+        key = None
+        if self.memoizable and context.memo_path is not None:
+            key = (*context.memo_path, (self.name, p))
+        context.memo_path = key
+        if key is not None:
+            found = context.ir.memo.get(key)
+            if found is not None:
+                delta, module = found
+                context.analyses.update(copy.deepcopy(delta))
+                context.adopt_memoized(module)
+                context.memoized = True
+                return
+        delta = {}
         if hasattr(p, "run_on"):
-            context.analyses.update(p.run_on(context.module))
+            delta = p.run_on(context.module)
         else:
             p.apply(Context(), context.module)
+        context.analyses.update(delta)
+        if key is not None:
+            context.ir.memo[key] = (copy.deepcopy(delta), context.module.clone())
 
 
 def _as_stage(p: Any) -> Any:
@@ -72,10 +100,12 @@ def default_pre_cache() -> list[Any]:
         ModulePassStage(
             "symbolic_validation",
             lambda o: SymbolicValidationPass(strict=o.strict_validation),
+            memoizable=True,
         ),
         ModulePassStage(
             "symbolic_normalization",
             lambda o: SymbolicNormalizationPass(backend=o.backend_preference),
+            memoizable=True,
         ),
     ]
 
@@ -116,15 +146,21 @@ class SymbolicPassPipeline:
     def _run(stages: list[Any], stage: str, context: SymbolicCompilationContext) -> None:
         for p in stages:
             start = time.perf_counter()
+            context.memoized = False
             try:
                 p.run(context)
+                if not getattr(p, "memoizable", False):
+                    context.memo_path = None
             except SymbolicCompilerError:
                 raise
             except Exception as e:
                 raise SymbolicCompilerError(
                     f"{type(e).__name__}: {e}", stage=stage, pass_name=p.name
                 ) from e
-            context.record(p.name, stage, start)
+            if context.memoized:
+                context.record(p.name, stage, start, memoized=True)
+            else:
+                context.record(p.name, stage, start)
 
     def run_pre_cache(self, context: SymbolicCompilationContext) -> None:
         self._run(self.pre_cache, "pre_cache", context)
@@ -142,15 +178,33 @@ def _key_lock(store: Any, namespace: str, token: str) -> threading.Lock:
         return _KEY_LOCKS.setdefault((id(store), namespace, token), threading.Lock())
 
 
+_REBOUND: OrderedDict[tuple[int, int], tuple[Any, Any, Any]] = OrderedDict()
+_REBOUND_GUARD = threading.Lock()
+_REBOUND_MAX = 256
+
+
 def _rebind_hilbert(artifact: SymbolicCompiledArtifact, operator: Any) -> SymbolicCompiledArtifact:
-    """The cached kernel, reporting the hilbert object of the operator being compiled."""
+    """The cached kernel, reporting the hilbert object of the operator being compiled.
+
+    The rebound `CompiledOperator` is memoized per (cached operator, hilbert object), so
+    compiling an equal operator twice returns the same object (and the same jit cache
+    entry). The memo holds both objects, so their ids cannot be reused while it lives."""
     compiled = artifact.compiled_operator
     hilbert = getattr(operator, "hilbert", None)
     spec = getattr(compiled, "_spec", None)
     if hilbert is None or spec is None or spec.hilbert is hilbert:
         return artifact
-    new = type(compiled)(dataclasses.replace(spec, hilbert=hilbert), compiled._params)
-    return artifact.replace(compiled_operator=new)
+    key = (id(compiled), id(hilbert))
+    with _REBOUND_GUARD:
+        found = _REBOUND.get(key)
+        if found is None:
+            new = type(compiled)(dataclasses.replace(spec, hilbert=hilbert), compiled._params)
+            found = _REBOUND[key] = (compiled, hilbert, new)
+            if len(_REBOUND) > _REBOUND_MAX:
+                _REBOUND.popitem(last=False)
+        else:
+            _REBOUND.move_to_end(key)
+    return artifact.replace(compiled_operator=found[2])
 
 
 class SymbolicCompiler:

@@ -31,7 +31,12 @@ class SymbolicCompilationContext:
     """The working state of one compile.
 
     `ir` is the operator's IR (never mutated); `module` is the working clone the passes
-    transform and annotate; `analyses` is the pass-to-pass map; `pass_reports` the history.
+    transform and annotate (made on first access); `analyses` is the pass-to-pass map;
+    `pass_reports` the history.
+
+    `memo_path` names the state of the working module as the sequence of memoizable passes
+    run on the IR so far (None once a pass that is not memoizable ran): the pipeline uses
+    it to reuse the result of a deterministic pass already run on this same immutable IR.
     """
 
     operator: Any
@@ -41,11 +46,35 @@ class SymbolicCompilationContext:
     pass_reports: list[SymbolicPassReport] = field(default_factory=list)
     backend: str | None = None
     lowerer_name: str | None = None
-    module: ModuleOp | None = None
+    memo_path: tuple[Any, ...] | None = ()
+    memoized: bool = False
+    _module: ModuleOp | None = field(default=None, repr=False)
+    _shared: ModuleOp | None = field(default=None, repr=False)
 
-    def __post_init__(self):
-        if self.module is None:
-            self.module = self.ir.module  # a clone
+    @property
+    def module(self) -> ModuleOp:
+        """The working module, which passes may transform (a private clone)."""
+        if self._module is None:
+            self._module = self.peek_module().clone()
+        return self._module
+
+    @module.setter
+    def module(self, module: ModuleOp) -> None:
+        self._module = module
+        self._shared = None
+
+    def peek_module(self) -> ModuleOp:
+        """The current working module for reading only (no clone is made)."""
+        if self._module is not None:
+            return self._module
+        if self._shared is not None:
+            return self._shared
+        return self.ir.readonly_module()
+
+    def adopt_memoized(self, module: ModuleOp) -> None:
+        """Make a memoized (shared, never mutated) module the working state."""
+        self._module = None
+        self._shared = module
 
     def record(self, name: str, stage: str, start: float, **details: Any) -> None:
         self.pass_reports.append(
@@ -54,7 +83,7 @@ class SymbolicCompilationContext:
 
     def clean_module(self) -> ModuleOp:
         """A clone of the working module without the analysis attributes."""
-        clone = self.module.clone()
+        clone = self.peek_module().clone()
         for k in [k for k in clone.attributes if k.startswith(ANALYSIS_ATTR_PREFIX)]:
             del clone.attributes[k]
         return clone
@@ -64,7 +93,7 @@ class SymbolicCompilationContext:
         return SymbolicOperatorIR(self.clean_module())
 
     def annotated_text(self) -> str:
-        return print_module(self.module) + "\n"
+        return print_module(self.peek_module()) + "\n"
 
 
 def module_fingerprint(module: ModuleOp) -> str:
@@ -106,8 +135,9 @@ class SymbolicCompilationSignature:
     def from_context(cls, ctx: SymbolicCompilationContext) -> SymbolicCompilationSignature:
         from symir.lowering.convert_sym_to_branch import x_element_type_for
 
-        fingerprint = ctx.analyses.get("ir_fingerprint") or module_fingerprint(ctx.module)
-        operator = next(iter(ctx.module.ops))
+        module = ctx.peek_module()
+        fingerprint = ctx.analyses.get("ir_fingerprint") or module_fingerprint(module)
+        operator = next(iter(module.ops))
         states = tuple(operator.states)
         x_dtype = f"i{x_element_type_for(states, ctx.options.x_dtype).width.data}"
         dtype = "float64" if str(operator.dtype) == "f64" else "complex128"

@@ -20,6 +20,8 @@ from symir.compiler import (
     SymbolicCompiler,
     SymbolicCompilerOptions,
     SymbolicLowererRegistry,
+    SymbolicPassPipeline,
+    default_pre_cache,
 )
 from symir.errors import SymbolicCompilerError
 from symir.reference import reference_get_conn_padded
@@ -89,6 +91,61 @@ def test_hit_runs_only_pre_cache_passes():
     assert c.cache_size == 1
     c.clear_cache()
     assert c.cache_size == 0
+
+
+def _memoized(artifact) -> dict[str, bool]:
+    return {
+        r.pass_name: r.details.get("memoized", False)
+        for r in artifact.pass_reports
+        if r.stage == "pre_cache"
+    }
+
+
+def test_pre_cache_results_are_memoized_per_ir():
+    c = fresh()
+    op = hop()
+    text = str(op.to_ir())
+    first = c.compile(op)
+    assert _memoized(first) == {"symbolic_validation": False, "symbolic_normalization": False}
+    hit = c.compile(op)
+    assert _memoized(hit) == {"symbolic_validation": True, "symbolic_normalization": True}
+    for k in ("validation_summary", "ir_fingerprint", "term_order", "resolved_backend"):
+        assert hit.analyses[k] == first.analyses[k]
+    # what a caller does to the analyses it got does not reach the memo
+    hit.analyses["validation_summary"]["warnings"].append("mine")
+    assert c.compile(op).analyses["validation_summary"]["warnings"] == []
+    # the IR given to the compiler is never mutated
+    assert str(op.to_ir()) == text
+    assert "sym.validation_summary" not in str(op.to_ir())
+    # an equal operator built anew is another IR object: the passes run, the cache hits
+    again = c.compile(hop())
+    assert again.cache_hit and not any(_memoized(again).values())
+    # other options make other passes: not memoized under the old key
+    lax = fresh(strict_validation=False).compile(op)
+    assert _memoized(lax)["symbolic_validation"] is False
+
+
+def test_a_custom_pre_cache_pass_ends_memoization():
+    runs = []
+
+    class Count:
+        name = "count"
+
+        def run(self, context):
+            runs.append(1)
+
+    pipeline = SymbolicPassPipeline(pre_cache=[Count(), *default_pre_cache()])
+    c = SymbolicCompiler(artifact_store=InMemoryArtifactStore(), pipeline=pipeline)
+    op = hop()
+    c.compile(op)
+    hit = c.compile(op)
+    assert hit.cache_hit and len(runs) == 2
+    # after a pass that is not memoizable the module may differ: the defaults run again
+    assert _memoized(hit) == {
+        "count": False,
+        "symbolic_validation": False,
+        "symbolic_normalization": False,
+    }
 
 
 def test_sym_op_compile_uses_default_store():
@@ -243,31 +300,79 @@ def _broken_ir_operator():
     return Op()
 
 
-def test_strict_validation():
+def test_strict_validation_of_a_broken_verifier():
     op = _broken_ir_operator()
     with pytest.raises(SymbolicCompilerError) as e:
         fresh().compile(op)
     assert e.value.stage == "pre_cache" and e.value.pass_name == "symbolic_validation"
-    try:
-        a = fresh(strict_validation=False).compile(op)
-        summary = a.analyses["validation_summary"]
-    except SymbolicCompilerError as err:  # a later stage may still refuse it
-        assert err.stage != "pre_cache"
-        return
-    assert not summary["ok"] and "two terms named" in summary["errors"][0]
+    assert "two terms named" in str(e.value)
+
+
+def _shift_off_spin_states():
+    """Well-formed, but `shift(i, 1)` maps no spin-1/2 state [-1, 1] to a state."""
+    return (
+        sym.DOperator(sym.Spin(0.5, 3), "off")
+        .for_each_site("i")
+        .emit(sym.shift("i", 1), amplitude=1.0)
+        .for_each_site("j")
+        .emit(sym.identity(), amplitude=sym.site("j") * sym.site("j") / 0)
+        .build()
+    )
+
+
+def test_strict_validation():
+    op = _shift_off_spin_states()
+    with pytest.raises(SymbolicCompilerError, match="maps no local state") as e:
+        fresh().compile(op)
+    assert e.value.stage == "pre_cache" and e.value.pass_name == "symbolic_validation"
+    assert "by the constant zero" in str(e.value)
+
+
+def test_non_strict_validation_reports_and_goes_on():
+    a = fresh(strict_validation=False).compile(_shift_off_spin_states())
+    summary = a.analyses["validation_summary"]
+    assert not summary["ok"]
+    assert summary["errors"] == [
+        "term @term0, emission 0: 'sym.shift' by 1 maps no local state [-1, 1] to a local "
+        "state, so every branch it emits is invalid",
+        "term @term1: 'sym.div' by the constant zero",
+    ]
+    assert "sym.validation_summary = {ok = false" in a.ir("sym")
+    # the operator still compiles and runs as the reference says: every shifted branch
+    # is invalid (mel 0), the diagonal is 1 / 0 = inf
+    x = np.array([[1, -1, 1]], dtype=np.int8)
+
+    def connected(xp, mels):
+        out: dict[tuple, float] = {}
+        for row, mel in zip(np.asarray(xp)[0], np.asarray(mels)[0]):
+            if mel != 0:
+                out[tuple(row)] = out.get(tuple(row), 0.0) + mel
+        return out
+
+    got = connected(*a.compiled_operator.get_conn_padded(x))
+    assert got == connected(*reference_get_conn_padded(_shift_off_spin_states().to_ir(), x))
+    assert got == {(1, -1, 1): np.inf}
 
 
 def test_validation_warnings():
-    hi = sym.Spin(0.5, 3)
+    hi = sym.DiscreteHilbert((0, 1, 2), 3)
     op = (
         sym.DOperator(hi, "w")
         .for_each_site("i")
         .fanout(1)
-        .emit(sym.flip("i") if hasattr(sym, "flip") else sym.shift("i", 1), amplitude=1.0)
+        .emit(sym.shift_mod("i", 1), amplitude=1.0 / sym.site("i"))
+        .emit(sym.shift_mod("i", 2), amplitude=1.0)
         .build()
     )
     a = fresh().compile(op)
-    assert any("fan-out hint" in w for w in a.analyses["validation_summary"]["warnings"])
+    summary = a.analyses["validation_summary"]
+    assert summary["ok"] and summary["errors"] == []
+    assert summary["warnings"] == [
+        "term @term0: 'sym.div' by a site read, and 0 is a local state (guard it with a predicate)",
+        "term @term0: fan-out hint 1 is smaller than rows x emissions = 6 (the kernel keeps 6 "
+        "slots; the reference interpreter raises where a configuration has more active "
+        "branches than the hint)",
+    ]
 
 
 def test_options_rejected():
@@ -288,7 +393,7 @@ def test_fusion_disabled():
         .for_each_site("i")
         .emit(sym.identity(), amplitude=1.0)
         .for_each_site("j")
-        .emit(sym.shift("j", 1), amplitude=1.0)
+        .emit(sym.write("j", -sym.site("j")), amplitude=1.0)
         .build()
     )
     assert fresh().compile(op).metadata["fusion_groups"] == [["term0", "term1"]]

@@ -193,13 +193,12 @@ def test_compile_is_cached():
     assert a.compile(cache=False) is not first
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a cache hit for an operator whose hilbert object differs from the cached one is "
-    "rebound (_rebind_hilbert) into a NEW CompiledOperator on every compile(), so "
-    "op.compile() twice does not return the same object for that operator",
-)
 def test_compile_twice_is_cached_for_an_equal_operator():
     tfim_operator(name="cached_equal").compile()
     other = tfim_operator(name="cached_equal")
-    assert other.compile() is other.compile()
+    first = other.compile()
+    assert other.compile() is first
+    assert first.hilbert is other.hilbert
+    # a third equal operator: its own object, the same kernel
+    third = tfim_operator(name="cached_equal").compile()
+    assert third is not first and third._spec.module is first._spec.module

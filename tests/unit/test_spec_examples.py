@@ -17,7 +17,10 @@ import symir as sym
 
 @pytest.fixture
 def hi():
-    return sym.Spin(0.5, 4)
+    # bosons: the inspection example's `where(site(i) > 0).emit(shift(i, -1))` is an
+    # annihilation there (on spin-1/2 states [-1, 1] it would leave the space: strict
+    # validation rejects that)
+    return sym.Fock(3, 4)
 
 
 @pytest.fixture

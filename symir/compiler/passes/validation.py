@@ -1,9 +1,22 @@
-"""`symbolic-validation`: the verifier plus semantic warnings.
+"""`symbolic-validation`: the verifier plus semantic checks the verifier cannot make.
 
-Writes `validation_summary` = {ok, errors, warnings, term_count}. Warnings: a fan-out hint
-smaller than rows x emissions (branches beyond the hint are dropped), a constant-false
-predicate (the term never emits), duplicate emissions (allowed: branches are a multiset).
-With `strict=True` an error raises; otherwise it is only reported.
+Writes `validation_summary` = {ok, errors, warnings, term_count}.
+
+Errors (well-formed IR that cannot mean what its author wanted):
+- an emission whose only update is a `sym.shift` or `sym.affine` by constants that maps no
+  local state to a local state: every branch it emits leaves the Hilbert space and is
+  dropped, so the emission never contributes (e.g. `shift(i, 1)` on spin-1/2 states
+  `[-1, 1]`);
+- a `sym.scatter` whose last write to a site is a constant outside the local states (the
+  same mistake through a scatter);
+- a `sym.div` by the constant zero.
+
+Warnings: a fan-out hint smaller than rows x emissions (the hint is a promise about active
+branches: the reference interpreter raises where it is broken, the kernel keeps rows x
+emissions slots), a constant-false predicate (the term never emits), duplicate emissions
+(allowed: branches are a multiset), a division by a raw site read where 0 is a local state.
+
+With `strict=True` an error raises; otherwise it is only reported, and compiling goes on.
 """
 
 from __future__ import annotations
@@ -48,6 +61,69 @@ def _constant_false(value) -> bool:
     )
 
 
+def _constant_number(value) -> float | None:
+    owner = getattr(value, "owner", None)
+    if isinstance(owner, sym.ConstantOp) and owner.result.type != sym.i1:
+        v = owner.value.value.data
+        return v if isinstance(v, int | float) else None
+    return None
+
+
+def _update_errors(term: sym.TermOp, states: tuple[int, ...]) -> list[str]:
+    """Emissions whose updates provably leave the Hilbert space."""
+    errors: list[str] = []
+    allowed = set(states)
+    for k, emission in enumerate(term.emissions):
+        updates = [op for op in emission.update.block.ops if isinstance(op, sym.UpdateOpBase)]
+        where = f"term @{term.sym_name.data}, emission {k}"
+        if len(updates) == 1 and isinstance(updates[0], sym.ShiftOp | sym.AffineOp):
+            u = updates[0]
+            if isinstance(u, sym.ShiftOp):
+                scale, bias = 1, sym.constant_int(u.delta)
+                what = f"'sym.shift' by {bias}"
+            else:
+                scale, bias = sym.constant_int(u.scale), sym.constant_int(u.bias)
+                what = f"'sym.affine' {scale} * x + {bias}"
+            if scale is not None and bias is not None:
+                if not any(scale * s + bias in allowed for s in states):
+                    errors.append(
+                        f"{where}: {what} maps no local state {list(states)} to a local "
+                        "state, so every branch it emits is invalid"
+                    )
+        for u in updates:
+            if not isinstance(u, sym.ScatterOp):
+                continue
+            last_value: dict[Any, Any] = {}  # a site (constant or SSA value) -> its value
+            for site, value in zip(u.site_list, u.value_list):
+                index = sym.constant_int(site)
+                last_value[site if index is None else index] = value
+            for value in last_value.values():
+                v = sym.constant_int(value)
+                if v is not None and v not in allowed:
+                    errors.append(
+                        f"{where}: 'sym.scatter' writes {v}, which is not a local state "
+                        f"{list(states)}"
+                    )
+    return errors
+
+
+def _division_findings(term: sym.TermOp, states: tuple[int, ...]) -> tuple[list, list]:
+    errors: list[str] = []
+    warnings: list[str] = []
+    for op in term.walk():
+        if not isinstance(op, sym.DivOp):
+            continue
+        divisor = op.operands[1]
+        if _constant_number(divisor) == 0:
+            errors.append(f"term @{term.sym_name.data}: 'sym.div' by the constant zero")
+        elif isinstance(divisor.owner, sym.ReadOp | sym.ReadEmittedOp) and 0 in states:
+            warnings.append(
+                f"term @{term.sym_name.data}: 'sym.div' by a site read, and 0 is a local "
+                "state (guard it with a predicate)"
+            )
+    return errors, warnings
+
+
 @dataclass(frozen=True)
 class SymbolicValidationPass(ModulePass):
     name = "symbolic-validation"
@@ -64,14 +140,20 @@ class SymbolicValidationPass(ModulePass):
             errors.append(f"verifier: {e}")
             operator = None
         if operator is not None:
+            states = tuple(operator.states)
             for term in operator.terms:
                 name = term.sym_name.data
+                errors.extend(_update_errors(term, states))
+                div_errors, div_warnings = _division_findings(term, states)
+                errors.extend(div_errors)
+                warnings.extend(div_warnings)
                 rows, emissions = len(term.row_table), len(term.emissions)
                 if term.fanout is not None and term.fanout.data < rows * emissions:
                     warnings.append(
                         f"term @{name}: fan-out hint {term.fanout.data} is smaller than "
-                        f"rows x emissions = {rows * emissions}; branches beyond the hint "
-                        "are dropped"
+                        f"rows x emissions = {rows * emissions} (the kernel keeps "
+                        f"{rows * emissions} slots; the reference interpreter raises where a "
+                        "configuration has more active branches than the hint)"
                     )
                 where = term.predicate
                 if where is not None and _constant_false(where.operands[0]):
