@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 
 import symir as sym
 from symir.compiler import DiskArtifactStore, InMemoryArtifactStore, SymbolicCompiler
@@ -50,6 +51,15 @@ def child(model: str, n: int, directory: str) -> None:
     print(json.dumps({"s": time.perf_counter() - start, "source": a.source}))
 
 
+def _median_ms(f, repeat: int = 20) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return sorted(times)[len(times) // 2] * 1e3
+
+
 def main() -> None:
     rows = []
     for model in MODELS:
@@ -61,17 +71,14 @@ def main() -> None:
                 a = c.compile(op)
                 cold = time.perf_counter() - t
                 xla = sum(r.duration_s for r in a.pass_reports if r.pass_name == "xla-compile")
-                warm = []
-                for _ in range(20):
-                    t = time.perf_counter()
-                    assert c.compile(op).cache_hit
-                    warm.append(time.perf_counter() - t)
                 mem = SymbolicCompiler(artifact_store=InMemoryArtifactStore())
                 mem.compile(op)
-                for _ in range(20):
-                    t = time.perf_counter()
-                    mem.compile(op)
-                    warm.append(time.perf_counter() - t)
+                assert mem.compile(op).cache_hit
+                # the same operator object: pre-cache passes memoized on its IR
+                same = _median_ms(partial(mem.compile, op))
+                # equal operators built anew (built before timing): their fingerprint
+                fresh_ops = iter([MODELS[model](n) for _ in range(20)])
+                rebuilt = _median_ms(lambda c=mem, ops=fresh_ops: c.compile(next(ops)))
                 out = subprocess.run(
                     [sys.executable, __file__, "--child", model, str(n), d],
                     capture_output=True,
@@ -80,13 +87,16 @@ def main() -> None:
                 )
                 disk = json.loads(out.stdout.strip().splitlines()[-1])
                 assert disk["source"] == "disk", disk
-            rows.append((model, n, cold, cold - xla, sorted(warm)[len(warm) // 2], disk["s"]))
+            rows.append((model, n, cold, cold - xla, same, rebuilt, disk["s"]))
     print(
-        f"{'model':<11}{'N':>4}{'cold (s)':>11}{'cold excl. XLA':>16}{'warm hit (ms)':>15}"
-        f"{'disk hit, fresh process (ms)':>30}"
+        f"{'model':<11}{'N':>4}{'cold (s)':>10}{'excl. XLA (s)':>15}{'hit, same op (ms)':>19}"
+        f"{'hit, rebuilt op (ms)':>22}{'disk hit, fresh process (ms)':>30}"
     )
-    for model, n, cold, pre, warm, disk in rows:
-        print(f"{model:<11}{n:>4}{cold:>11.3f}{pre:>16.3f}{warm * 1e3:>15.2f}{disk * 1e3:>30.1f}")
+    for model, n, cold, pre, same, rebuilt, disk in rows:
+        print(
+            f"{model:<11}{n:>4}{cold:>10.3f}{pre:>15.3f}{same:>19.2f}{rebuilt:>22.2f}"
+            f"{disk * 1e3:>30.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ def _term_info(t: sym.TermOp) -> TermInfo:
 class SymbolicOperatorIR:
     """An immutable, verified `sym` module holding exactly one `sym.operator`."""
 
-    __slots__ = ("_fingerprint", "_memo", "_module", "_text")
+    __slots__ = ("_fingerprint", "_module", "_text")
 
     def __init__(self, module: ModuleOp):
         ops = list(module.ops)
@@ -85,7 +85,6 @@ class SymbolicOperatorIR:
         self._module = module
         self._text: str | None = None
         self._fingerprint: str | None = None
-        self._memo: dict[Any, Any] = {}
 
     # -------------------------------------------------------------- construction
     @classmethod
@@ -106,14 +105,6 @@ class SymbolicOperatorIR:
     def readonly_module(self) -> ModuleOp:
         """The module itself, without a copy: for reading only, never transform it."""
         return self._module
-
-    @property
-    def memo(self) -> dict[Any, Any]:
-        """Results of deterministic analyses of this (immutable) IR, by the analysis key.
-
-        The compiler keeps the results of its built-in pre-cache passes here, so that a
-        compile of an operator already seen does not redo them."""
-        return self._memo
 
     @property
     def operator(self) -> sym.OperatorOp:

@@ -45,9 +45,10 @@ class ModulePassStage:
     `make(options)` builds the pass for the effective options; if the pass has
     `run_on(module) -> dict`, the dict is merged into `context.analyses`.
 
-    A `memoizable` stage is a deterministic function of the IR and of the pass's fields
-    (the built-in passes are): its result on an IR object is kept in `ir.memo`, and a
-    later compile of the same IR reuses it instead of running the pass again.
+    A `memoizable` stage is a deterministic function of the module and of the pass's
+    fields (the built-in passes are). Its result is memoized process-wide under the IR's
+    static fingerprint and the passes run so far, so a later compile of the same IR (the
+    same operator object, or an equal one built anew) reuses it instead of running it.
     """
 
     def __init__(
@@ -64,10 +65,11 @@ class ModulePassStage:
         p = self.make(context.options)
         key = None
         if self.memoizable and context.memo_path is not None:
-            key = (*context.memo_path, (self.name, p))
+            start = context.memo_path or (context.ir.static_fingerprint(),)
+            key = (*start, (self.name, p))
         context.memo_path = key
         if key is not None:
-            found = context.ir.memo.get(key)
+            found = _PRE_CACHE_MEMO.get(key)
             if found is not None:
                 delta, module = found
                 context.analyses.update(copy.deepcopy(delta))
@@ -81,7 +83,37 @@ class ModulePassStage:
             p.apply(Context(), context.module)
         context.analyses.update(delta)
         if key is not None:
-            context.ir.memo[key] = (copy.deepcopy(delta), context.module.clone())
+            _PRE_CACHE_MEMO.put(key, (copy.deepcopy(delta), context.module.clone()))
+
+
+class _BoundedMemo:
+    """A thread-safe mapping that forgets its least recently used entries."""
+
+    def __init__(self, max_entries: int):
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_PRE_CACHE_MEMO = _BoundedMemo(256)
 
 
 def _as_stage(p: Any) -> Any:

@@ -34,9 +34,9 @@ class SymbolicCompilationContext:
     transform and annotate (made on first access); `analyses` is the pass-to-pass map;
     `pass_reports` the history.
 
-    `memo_path` names the state of the working module as the sequence of memoizable passes
-    run on the IR so far (None once a pass that is not memoizable ran): the pipeline uses
-    it to reuse the result of a deterministic pass already run on this same immutable IR.
+    `memo_path` names the state of the working module: the IR's static fingerprint and the
+    memoizable passes run on it so far (None once a pass that is not memoizable ran). The
+    pipeline uses it to reuse the result of a deterministic pass already run on equal IR.
     """
 
     operator: Any

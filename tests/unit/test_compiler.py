@@ -101,9 +101,9 @@ def _memoized(artifact) -> dict[str, bool]:
     }
 
 
-def test_pre_cache_results_are_memoized_per_ir():
+def test_pre_cache_results_are_memoized():
     c = fresh()
-    op = hop()
+    op = hop(name="memoized_once")
     text = str(op.to_ir())
     first = c.compile(op)
     assert _memoized(first) == {"symbolic_validation": False, "symbolic_normalization": False}
@@ -117,12 +117,15 @@ def test_pre_cache_results_are_memoized_per_ir():
     # the IR given to the compiler is never mutated
     assert str(op.to_ir()) == text
     assert "sym.validation_summary" not in str(op.to_ir())
-    # an equal operator built anew is another IR object: the passes run, the cache hits
-    again = c.compile(hop())
-    assert again.cache_hit and not any(_memoized(again).values())
-    # other options make other passes: not memoized under the old key
+    # an equal operator built anew has the same static fingerprint: memoized too
+    again = c.compile(hop(name="memoized_once"))
+    assert again.cache_hit and all(_memoized(again).values())
+    assert again.analyses["ir_fingerprint"] == first.analyses["ir_fingerprint"]
+    # other options make other passes, other IR makes another fingerprint: not memoized
     lax = fresh(strict_validation=False).compile(op)
     assert _memoized(lax)["symbolic_validation"] is False
+    other = c.compile(hop(name="memoized_once", amp=2.0))
+    assert not other.cache_hit and not any(_memoized(other).values())
 
 
 def test_a_custom_pre_cache_pass_ends_memoization():
@@ -136,7 +139,7 @@ def test_a_custom_pre_cache_pass_ends_memoization():
 
     pipeline = SymbolicPassPipeline(pre_cache=[Count(), *default_pre_cache()])
     c = SymbolicCompiler(artifact_store=InMemoryArtifactStore(), pipeline=pipeline)
-    op = hop()
+    op = hop(name="after_a_custom_pass")
     c.compile(op)
     hit = c.compile(op)
     assert hit.cache_hit and len(runs) == 2
