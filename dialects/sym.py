@@ -115,6 +115,16 @@ def constant_int(value: SSAValue) -> int | None:
     return None
 
 
+def _parse_defined_operand(parser: Parser) -> SSAValue:
+    """An operand printed without its type: it must be defined already, and keeps its own
+    type, so that a wrong type is reported by the verifier (with the op), not the parser."""
+    operand = parser.parse_unresolved_operand()
+    values = parser.ssa_values.get(operand.operand_name, ())
+    if operand.index >= len(values):
+        parser.raise_error("SSA value used before assignment", operand.span)
+    return parser.resolve_operand(operand, values[operand.index].type)
+
+
 def _check_static_site(op: Operation, value: SSAValue, what: str = "site"):
     """A constant site index must lie in [0, N) of the enclosing operator."""
     k = constant_int(value)
@@ -531,7 +541,7 @@ class EmissionOp(IRDLOperation):
         tag = parser.parse_optional_str_literal()
         condition = None
         if parser.parse_optional_keyword("if"):
-            condition = parser.parse_operand()
+            condition = _parse_defined_operand(parser)
         update = _parse_block_region(parser)
         parser.parse_keyword("amplitude")
         amplitude = _parse_block_region(parser)
@@ -879,7 +889,7 @@ class CondOp(IRDLOperation):
 
     @classmethod
     def parse(cls, parser: Parser) -> CondOp:
-        condition = parser.parse_operand()
+        condition = _parse_defined_operand(parser)
         then_region = _parse_block_region(parser)
         parser.parse_keyword("else")
         else_region = _parse_block_region(parser)
