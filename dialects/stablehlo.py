@@ -1426,6 +1426,60 @@ class SliceOp(IRDLOperation):
 
 
 @irdl_op_definition
+class RealDynamicSliceOp(IRDLOperation):
+    """Strided slice whose bounds are 1-D integer tensors (one entry per dimension), so a
+    dynamic dimension can be sliced whole; with constant bounds, shape refinement turns it
+    into a static ``slice``.
+
+    ```mlir
+    %r = stablehlo.real_dynamic_slice %a, %start, %limit, %strides
+           : (tensor<?x16xi8>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x15xi8>
+    ```
+    """
+
+    name = "stablehlo.real_dynamic_slice"
+
+    operand = operand_def(_TensorConstr)
+    start_indices = operand_def(_TensorConstr)
+    limit_indices = operand_def(_TensorConstr)
+    strides = operand_def(_TensorConstr)
+    result = result_def(_TensorConstr)
+
+    traits = traits_def(Pure())
+
+    assembly_format = (
+        "$operand `,` $start_indices `,` $limit_indices `,` $strides attr-dict `:` "
+        "functional-type(operands, results)"
+    )
+
+    def __init__(
+        self,
+        operand: SSAValue,
+        start_indices: SSAValue,
+        limit_indices: SSAValue,
+        strides: SSAValue,
+        result_type: Attribute,
+    ):
+        super().__init__(
+            operands=[operand, start_indices, limit_indices, strides], result_types=[result_type]
+        )
+
+    def verify_(self) -> None:
+        op_t, res_t = _tensor(self.operand), _tensor(self.result)
+        rank = op_t.get_num_dims()
+        if op_t.get_element_type() != res_t.get_element_type() or res_t.get_num_dims() != rank:
+            raise VerifyException(
+                f"'stablehlo.real_dynamic_slice' result {res_t} does not match operand {op_t}"
+            )
+        for n in ("start_indices", "limit_indices", "strides"):
+            t = _tensor(getattr(self, n))
+            if t.get_shape() != (rank,):
+                raise VerifyException(
+                    f"'stablehlo.real_dynamic_slice' {n} must be a tensor<{rank}x...>, got {t}"
+                )
+
+
+@irdl_op_definition
 class DynamicSliceOp(IRDLOperation):
     """Slice of static size at run-time start indices (one scalar tensor per dimension).
 
@@ -1776,6 +1830,7 @@ Stablehlo = Dialect(
         NotOp,
         OrOp,
         PowerOp,
+        RealDynamicSliceOp,
         RealOp,
         ReduceOp,
         RemainderOp,

@@ -9,7 +9,10 @@ Each `branch` op has one rewrite pattern; the pass drives them in program order.
 `tensor<?xMxNxiK>` and the validity mask `tensor<?xMxi1>`), kept in a side table while the
 kernel is converted. Broadcasts to the batch use `dynamic_broadcast_in_dim` with a shape
 built from `get_dimension_size`. Writes are one broadcast `select` against an iota of
-site indices (no scatter); reads are `gather`s with batching dimensions.
+site indices (no scatter). A read of a row-table column whose sites form a few strided
+runs (the identity column, a shifted chain) is `x` itself or a concatenation of
+`real_dynamic_slice`s (static slices once the batch is known); any other read is a `gather`
+with batching dimensions.
 """
 
 from __future__ import annotations
@@ -133,6 +136,35 @@ class KernelLowering:
         values = np.asarray([int(v) for v in _dense_values(src)])
         return bool(np.all((values >= 0) & (values < self.n)))
 
+    def static_sites(self, sites: SSAValue) -> np.ndarray | None:
+        """The site of each row, taken modulo N, when `sites` is a row-table column (a
+        constant broadcast along the batch); None when the sites are only known at run time."""
+        owner = sites.owner
+        if not (
+            isinstance(owner, stablehlo.DynamicBroadcastInDimOp)
+            and isinstance(src := owner.operand.owner, stablehlo.ConstantOp)
+            and owner.broadcast_dimensions.get_values() == (1,)
+        ):
+            return None
+        return np.asarray([int(v) for v in _dense_values(src)], dtype=np.int64) % self.n
+
+    def read_columns(self, x: SSAValue, runs: Sequence[tuple[int, int, int]]) -> SSAValue:
+        """`x[:, cols]` for static `cols` given as strided runs: `x` itself, or the
+        concatenation of one `real_dynamic_slice` per run. With constant bounds these
+        refine to static `slice`s, which XLA fuses into their users without the per-element
+        index computation of a batched gather."""
+        parts = []
+        for start, stop, step in runs:
+            if (start, stop, step) == (0, self.n, 1):
+                parts.append(x)
+                continue
+            begin = self.add(stablehlo.ConstantOp.from_array(np.array([0, start], np.int64)))
+            strides = self.add(stablehlo.ConstantOp.from_array(np.array([1, step], np.int64)))
+            t = TensorType(_elem(x), [DYN, len(range(start, stop, step))])
+            slice_op = stablehlo.RealDynamicSliceOp(x, begin, self.shape([DYN, stop]), strides, t)
+            parts.append(self.add(slice_op))
+        return parts[0] if len(parts) == 1 else self.add(stablehlo.ConcatenateOp(parts, 1))
+
     def member(self, v: SSAValue) -> SSAValue:
         """Whether each value is a local state."""
         states = self.local_states
@@ -165,6 +197,27 @@ class KernelLowering:
 
 def _dense_values(op: stablehlo.ConstantOp):
     return op.value.get_values()
+
+
+MAX_SLICES = 4
+"""A static read with more strided runs than this stays a batched gather."""
+
+
+def _strided_runs(cols: np.ndarray) -> list[tuple[int, int, int]]:
+    """`cols` as maximal runs `range(start, stop, step)` with `step >= 1`, in order."""
+    runs: list[tuple[int, int, int]] = []
+    i = 0
+    while i < len(cols):
+        start, j = int(cols[i]), i + 1
+        step = int(cols[j] - cols[i]) if j < len(cols) else 1
+        if step < 1:
+            step = 1
+        else:
+            while j < len(cols) and cols[j] - cols[j - 1] == step:
+                j += 1
+        runs.append((start, int(cols[j - 1]) + 1, step))
+        i = j
+    return runs
 
 
 class BranchPattern(RewritePattern):
@@ -220,6 +273,9 @@ class ReadLowering(BranchPattern):
     source = branch.ReadOp
 
     def lower(self, op: branch.ReadOp, low: KernelLowering):
+        cols = low.static_sites(op.sites)
+        if cols is not None and len(runs := _strided_runs(cols)) <= MAX_SLICES:
+            return [low.convert(low.read_columns(op.x, runs), i64)]
         idx = low.site_indices(op.sites)
         return [low.convert(low.gather(op.x, idx, 1), i64)]
 

@@ -312,6 +312,29 @@ def test_gather_columns_static():
     np.testing.assert_array_equal(np.asarray(out), X8[:, COLS])
 
 
+def _batch_shape(b: Builder, x, *dims: int):
+    """`tensor<Kxi64>`: the batch size of `x` followed by `dims`."""
+    n = ins(b, sh.ConvertOp(ins(b, sh.GetDimensionSizeOp(x, 0)), i64))
+    n1 = ins(b, sh.ReshapeOp(n, T(i64, 1)))
+    rest = ins(b, sh.ConstantOp.from_array(np.array(dims, dtype=np.int64)))
+    return ins(b, sh.ConcatenateOp([n1, rest], 0))
+
+
+@pytest.mark.parametrize("batch", [1, 5])
+def test_real_dynamic_slice_on_the_batch(batch):
+    """x[:, 1:16:2] on a symbolic batch (the static-run `branch.read`)."""
+
+    def body(b, x):
+        start = ins(b, sh.ConstantOp.from_array(np.array([0, 1], dtype=np.int64)))
+        strides = ins(b, sh.ConstantOp.from_array(np.array([1, 2], dtype=np.int64)))
+        limit = _batch_shape(b, x, 16)
+        return ins(b, sh.RealDynamicSliceOp(x, start, limit, strides, T(i8, DYN, 8)))
+
+    x = RNG.integers(-1, 2, size=(batch, 16)).astype(np.int8)
+    out = run([T(i8, DYN, 16)], body, x)
+    np.testing.assert_array_equal(np.asarray(out), x[:, 1:16:2])
+
+
 def test_scatter_columns():
     dn = sh.ScatterDimensionNumbers(
         update_window_dims=[0],

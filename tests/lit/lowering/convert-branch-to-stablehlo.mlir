@@ -25,11 +25,21 @@
 // CHECK-NEXT: %{{.*}} = "stablehlo.dynamic_broadcast_in_dim"(%[[X]], %[[SHAPE3]]) <{broadcast_dimensions = array<i64: 0, 2>}> : (tensor<?x4xi8>, tensor<3xi64>) -> tensor<?x4x4xi8>
 // branch.splat of the parameter J.
 // CHECK: %[[COUPLING:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[J]], %[[SHAPE2]]) <{broadcast_dimensions = array<i64>}> : (tensor<f64>, tensor<2xi64>) -> tensor<?x4xf64>
-// branch.read: a gather with batching dimensions, then a widening to i64.
-// CHECK-NEXT: %[[GI:.*]] = "stablehlo.gather"(%[[X]], %[[I]]) <{dimension_numbers = #stablehlo.gather<collapsed_slice_dims = [1], operand_batching_dims = [0], start_indices_batching_dims = [0], start_index_map = [1], index_vector_dim = 2>, slice_sizes = array<i64: 1, 1>
-// CHECK-SAME: (tensor<?x4xi8>, tensor<?x4xi64>) -> tensor<?x4xi8>
-// CHECK-NEXT: %[[XI:.*]] = stablehlo.convert %[[GI]] : (tensor<?x4xi8>) -> tensor<?x4xi64>
-// CHECK-NEXT: %[[GJ:.*]] = "stablehlo.gather"(%[[X]], %[[JJ]])
+// branch.read of the static sites 0, 1, 2, 3: x itself, widened to i64 (no gather).
+// CHECK-NEXT: %[[XI:.*]] = stablehlo.convert %[[X]] : (tensor<?x4xi8>) -> tensor<?x4xi64>
+// branch.read of the static sites 1, 2, 3, 0: two slices of x over the whole batch
+// (x[:, 1:4] and x[:, 0:1]), joined along the sites.
+// CHECK-NEXT: %[[START1:.*]] = stablehlo.constant dense<[0, 1]> : tensor<2xi64>
+// CHECK-NEXT: %[[STEP1:.*]] = stablehlo.constant dense<1> : tensor<2xi64>
+// CHECK-NEXT: %[[TAIL:.*]] = stablehlo.real_dynamic_slice %[[X]], %[[START1]], %[[SHAPE2]], %[[STEP1]] : (tensor<?x4xi8>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x3xi8>
+// CHECK-NEXT: %[[START0:.*]] = stablehlo.constant dense<0> : tensor<2xi64>
+// CHECK-NEXT: %[[STEP0:.*]] = stablehlo.constant dense<1> : tensor<2xi64>
+// CHECK-NEXT: %[[ONE:.*]] = stablehlo.constant dense<1> : tensor<1xi64>
+// CHECK-NEXT: %[[LIMIT0:.*]] = "stablehlo.concatenate"(%[[N]], %[[ONE]]) <{dimension = 0 : i64}> : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+// CHECK-NEXT: %[[HEAD:.*]] = stablehlo.real_dynamic_slice %[[X]], %[[START0]], %[[LIMIT0]], %[[STEP0]] : (tensor<?x4xi8>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x1xi8>
+// CHECK-NEXT: %[[RJ:.*]] = "stablehlo.concatenate"(%[[TAIL]], %[[HEAD]]) <{dimension = 1 : i64}> : (tensor<?x3xi8>, tensor<?x1xi8>) -> tensor<?x4xi8>
+// CHECK-NEXT: %{{.*}} = stablehlo.convert %[[RJ]] : (tensor<?x4xi8>) -> tensor<?x4xi64>
+// CHECK-NOT: stablehlo.gather
 // CHECK: %[[CXI:.*]] = stablehlo.multiply %[[COUPLING]], %{{.*}} : tensor<?x4xf64>
 // CHECK-NEXT: %[[XJF:.*]] = stablehlo.convert %{{.*}} : (tensor<?x4xi64>) -> tensor<?x4xf64>
 // CHECK-NEXT: %[[ZZ:.*]] = stablehlo.multiply %[[CXI]], %[[XJF]] : tensor<?x4xf64>
@@ -65,7 +75,7 @@
 // jaxlib parses and verifies the module and prints it back with the same signature.
 // JAX: func.func @main(%arg0: tensor<?x4xi8>, %arg1: tensor<f64>, %arg2: tensor<f64>) -> (tensor<?x5x4xi8>, tensor<?x5xf64>) {
 // JAX: stablehlo.get_dimension_size %arg0, dim = 0
-// JAX: stablehlo.gather
+// JAX: stablehlo.real_dynamic_slice
 // JAX: stablehlo.compare EQ
 // JAX: stablehlo.reduce
 // JAX: stablehlo.concatenate {{.*}}, dim = 1 : (tensor<?x1x4xi8>, tensor<?x4x4xi8>) -> tensor<?x5x4xi8>

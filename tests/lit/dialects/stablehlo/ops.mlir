@@ -257,6 +257,25 @@ func.func @slices(%x: tensor<4x4xf64>, %u: tensor<1x4xf64>, %i: tensor<i32>) -> 
   func.return %0, %1 : tensor<4x4xf64>, tensor<2x2xf64>
 }
 
+// CHECK-LABEL: func.func @real_dynamic_slice(
+// CHECK-SAME: %[[VX:[a-z0-9_]+]]: tensor<?x16xi8>, %[[VLIM:[a-z0-9_]+]]: tensor<2xi64>) -> tensor<?x8xi8> {
+// CHECK-NEXT: %[[VS:[a-z0-9_]+]] = stablehlo.constant dense<[0, 1]> : tensor<2xi64>
+// CHECK-NEXT: %[[VST:[a-z0-9_]+]] = stablehlo.constant dense<[1, 2]> : tensor<2xi64>
+// CHECK-NEXT: %[[V0:[a-z0-9_]+]] = stablehlo.real_dynamic_slice %[[VX]], %[[VS]], %[[VLIM]], %[[VST]] : (tensor<?x16xi8>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x8xi8>
+// CHECK-NEXT: func.return %[[V0]] : tensor<?x8xi8>
+// JAX-LABEL: func.func @real_dynamic_slice(
+// JAX-SAME: %[[VARG0:[a-z0-9_]+]]: tensor<?x16xi8>, %[[VARG1:[a-z0-9_]+]]: tensor<2xi64>) -> tensor<?x8xi8> {
+// JAX-NEXT: %[[VC:[a-z0-9_]+]] = stablehlo.constant dense<[0, 1]> : tensor<2xi64>
+// JAX-NEXT: %[[VC0:[a-z0-9_]+]] = stablehlo.constant dense<[1, 2]> : tensor<2xi64>
+// JAX-NEXT: %[[V0:[a-z0-9_]+]] = stablehlo.real_dynamic_slice %[[VARG0]], %[[VC]], %[[VARG1]], %[[VC0]] : (tensor<?x16xi8>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x8xi8>
+// JAX-NEXT: return %[[V0]] : tensor<?x8xi8>
+func.func @real_dynamic_slice(%x: tensor<?x16xi8>, %lim: tensor<2xi64>) -> tensor<?x8xi8> {
+  %s = stablehlo.constant dense<[0, 1]> : tensor<2xi64>
+  %st = stablehlo.constant dense<[1, 2]> : tensor<2xi64>
+  %0 = stablehlo.real_dynamic_slice %x, %s, %lim, %st : (tensor<?x16xi8>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x8xi8>
+  func.return %0 : tensor<?x8xi8>
+}
+
 // CHECK-LABEL: func.func @gather_scatter(
 // CHECK-SAME: %[[VX:[a-z0-9_]+]]: tensor<5x16xi8>, %[[VIDX:[a-z0-9_]+]]: tensor<3x1xi32>, %[[VUPD:[a-z0-9_]+]]: tensor<5x3xi8>) -> (tensor<5x3xi8>, tensor<5x16xi8>) {
 // CHECK-NEXT: %[[V0:[a-z0-9_]+]] = "stablehlo.gather"(%[[VX]], %[[VIDX]]) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>, indices_are_sorted = false, slice_sizes = array<i64: 5, 1>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5x3xi8>
