@@ -56,7 +56,7 @@ class JaxSymbolicLowerer:
             key=key,
         )
         context.pass_reports.append(
-            SymbolicPassReport("xla-compile", time.perf_counter() - start, "lowering")
+            SymbolicPassReport("stablehlo-load", time.perf_counter() - start, "lowering")
         )
         levels = dict(result.levels)
         levels["sym"] = context.annotated_text()
