@@ -203,7 +203,7 @@ MAX_SLICES = 4
 """A static read with more strided runs than this stays a batched gather."""
 
 
-def _strided_runs(cols: np.ndarray) -> list[tuple[int, int, int]]:
+def strided_runs(cols: np.ndarray) -> list[tuple[int, int, int]]:
     """`cols` as maximal runs `range(start, stop, step)` with `step >= 1`, in order."""
     runs: list[tuple[int, int, int]] = []
     i = 0
@@ -274,7 +274,7 @@ class ReadLowering(BranchPattern):
 
     def lower(self, op: branch.ReadOp, low: KernelLowering):
         cols = low.static_sites(op.sites)
-        if cols is not None and len(runs := _strided_runs(cols)) <= MAX_SLICES:
+        if cols is not None and len(runs := strided_runs(cols)) <= MAX_SLICES:
             return [low.convert(low.read_columns(op.x, runs), i64)]
         idx = low.site_indices(op.sites)
         return [low.convert(low.gather(op.x, idx, 1), i64)]

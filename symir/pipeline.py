@@ -18,6 +18,7 @@ from symir.ir import SymbolicOperatorIR, print_module
 from symir.lowering.convert_branch_to_stablehlo import ConvertBranchToStablehloPass
 from symir.lowering.convert_sym_to_branch import ConvertSymToBranchPass
 from symir.transforms.branch_coalesce_diagonal import BranchCoalesceDiagonalPass
+from symir.transforms.branch_sort_summed_rows import BranchSortSummedRowsPass
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,16 @@ class LoweringOptions:
     """Options of the default lowering."""
 
     coalesce_diagonal: bool = True
+    sort_summed_rows: bool = True
+    """Run `branch-sort-summed-rows` after coalescing (it only changes summation order)."""
     x_dtype: str = "auto"
 
     def passes(self) -> list[ModulePass]:
         passes: list[ModulePass] = [ConvertSymToBranchPass(x_dtype=self.x_dtype)]
         if self.coalesce_diagonal:
             passes.append(BranchCoalesceDiagonalPass())
+            if self.sort_summed_rows:
+                passes.append(BranchSortSummedRowsPass())
         passes.append(ConvertBranchToStablehloPass())
         return passes
 
@@ -50,6 +55,7 @@ class LoweringResult:
 _LEVEL_AFTER = {
     "convert-sym-to-branch": "branch",
     "branch-coalesce-diagonal": "branch",
+    "branch-sort-summed-rows": "branch",
     "convert-branch-to-stablehlo": "stablehlo",
 }
 

@@ -25,6 +25,9 @@ PASS_FACTORIES: dict[str, Callable[[], type[ModulePass]]] = {
     "branch-coalesce-diagonal": _lazy(
         "symir.transforms.branch_coalesce_diagonal", "BranchCoalesceDiagonalPass"
     ),
+    "branch-sort-summed-rows": _lazy(
+        "symir.transforms.branch_sort_summed_rows", "BranchSortSummedRowsPass"
+    ),
     "convert-branch-to-stablehlo": _lazy(
         "symir.lowering.convert_branch_to_stablehlo", "ConvertBranchToStablehloPass"
     ),

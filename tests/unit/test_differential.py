@@ -646,6 +646,39 @@ def test_netket_graph_edges_as_rows():
     check(op)
 
 
+def test_summed_rows_sorted_on_scrambled_edges():
+    # NetKet's Chain(16, pbc=True) edges come scrambled; branch-sort-summed-rows sorts the
+    # rows that only feed the diagonal sum (masked, with a parameter) in a copy of their
+    # own, and the swap emitted from the same table (sharing the mask) keeps its order.
+    nk = pytest.importorskip("netket")
+    from symir.pipeline import LoweringOptions, lower_ir
+
+    edges = nk.graph.Chain(16, pbc=True).edges()
+    assert edges != sorted(edges)
+    hi = sym.Spin(0.5, 16)
+    si, sj = site("i"), site("j")
+    op = (
+        _op(hi)
+        .for_each(("i", "j"), over=edges)
+        .emit_if(si != sj, sym.identity(), matrix_element=symbol("J", 1.0) * si * sj)
+        .emit_if(si != sj, sym.swap("i", "j"), matrix_element=-2.0)
+        .for_each_site("i")
+        .emit(sym.write("i", -site("i")), matrix_element=-1.0)
+        .build()
+    )
+    check(op, params={"J": 0.7})
+    levels = lower_ir(op.to_ir()).levels
+    unsorted = lower_ir(op.to_ir(), LoweringOptions(sort_summed_rows=False)).levels
+    first = [i for i, _ in edges]
+    ordered = f"array<i64: {', '.join(map(str, sorted(first)))}>"
+    scrambled = f"array<i64: {', '.join(map(str, first))}>"
+    assert ordered in levels["branch"] and ordered not in unsorted["branch"]
+    assert scrambled in levels["branch"]  # the swap's rows
+    # the two reads of the sum are slices now; those of the mask and swap stay gathers
+    gathers = levels["stablehlo"].count('"stablehlo.gather"')
+    assert gathers == unsorted["stablehlo"].count('"stablehlo.gather"') - 2
+
+
 # ------------------------------------------------------------------ padding contract
 
 
