@@ -18,6 +18,7 @@ from symir.ir import SymbolicOperatorIR, print_module
 from symir.lowering.convert_branch_to_stablehlo import ConvertBranchToStablehloPass
 from symir.lowering.convert_sym_to_branch import ConvertSymToBranchPass
 from symir.transforms.branch_coalesce_diagonal import BranchCoalesceDiagonalPass
+from symir.transforms.branch_merge_exclusive_emissions import BranchMergeExclusiveEmissionsPass
 from symir.transforms.branch_sort_summed_rows import BranchSortSummedRowsPass
 
 
@@ -26,6 +27,9 @@ class LoweringOptions:
     """Options of the default lowering."""
 
     coalesce_diagonal: bool = True
+    merge_exclusive_emissions: bool = True
+    """Run `branch-merge-exclusive-emissions` (after coalescing, which it must follow so
+    that an identity arm of a chain still goes to the diagonal slot)."""
     sort_summed_rows: bool = True
     """Run `branch-sort-summed-rows` after coalescing (it only changes summation order)."""
     x_dtype: str = "auto"
@@ -34,8 +38,10 @@ class LoweringOptions:
         passes: list[ModulePass] = [ConvertSymToBranchPass(x_dtype=self.x_dtype)]
         if self.coalesce_diagonal:
             passes.append(BranchCoalesceDiagonalPass())
-            if self.sort_summed_rows:
-                passes.append(BranchSortSummedRowsPass())
+        if self.merge_exclusive_emissions:
+            passes.append(BranchMergeExclusiveEmissionsPass())
+        if self.coalesce_diagonal and self.sort_summed_rows:
+            passes.append(BranchSortSummedRowsPass())
         passes.append(ConvertBranchToStablehloPass())
         return passes
 
@@ -55,6 +61,7 @@ class LoweringResult:
 _LEVEL_AFTER = {
     "convert-sym-to-branch": "branch",
     "branch-coalesce-diagonal": "branch",
+    "branch-merge-exclusive-emissions": "branch",
     "branch-sort-summed-rows": "branch",
     "convert-branch-to-stablehlo": "stablehlo",
 }

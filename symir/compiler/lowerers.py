@@ -37,6 +37,7 @@ class JaxSymbolicLowerer:
         ir = context.working_ir()
         options = LoweringOptions(
             coalesce_diagonal=context.options.coalesce_diagonal,
+            merge_exclusive_emissions=context.options.merge_exclusive_emissions,
             x_dtype=context.options.x_dtype,
         )
         result = lower_ir(ir, options)

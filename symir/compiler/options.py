@@ -20,6 +20,8 @@ class SymbolicCompilerOptions:
     strict_validation: True raises on a validation error; False records it in the
         `validation_summary` analysis and continues.
     coalesce_diagonal: merge all identity-update branches into one slot (default lowering).
+    merge_exclusive_emissions: give the emissions of a term that are provably never active
+        in the same row (an `emit_if` chain) one slot per row (default lowering).
     x_dtype: the configuration dtype of the kernel ("auto" or an integer dtype name).
     """
 
@@ -29,6 +31,7 @@ class SymbolicCompilerOptions:
     enable_fusion: bool = True
     strict_validation: bool = True
     coalesce_diagonal: bool = True
+    merge_exclusive_emissions: bool = True
     x_dtype: str = "auto"
 
     def __post_init__(self):
@@ -37,7 +40,13 @@ class SymbolicCompilerOptions:
                 f"SymbolicCompilerOptions.backend_preference must be one of {_BACKENDS}, "
                 f"got {self.backend_preference!r}"
             )
-        for name in ("cache_enabled", "enable_fusion", "strict_validation", "coalesce_diagonal"):
+        for name in (
+            "cache_enabled",
+            "enable_fusion",
+            "strict_validation",
+            "coalesce_diagonal",
+            "merge_exclusive_emissions",
+        ):
             value = getattr(self, name)
             if not isinstance(value, bool):
                 raise ValueError(f"SymbolicCompilerOptions.{name} must be a bool, got {value!r}")

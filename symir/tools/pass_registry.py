@@ -25,6 +25,9 @@ PASS_FACTORIES: dict[str, Callable[[], type[ModulePass]]] = {
     "branch-coalesce-diagonal": _lazy(
         "symir.transforms.branch_coalesce_diagonal", "BranchCoalesceDiagonalPass"
     ),
+    "branch-merge-exclusive-emissions": _lazy(
+        "symir.transforms.branch_merge_exclusive_emissions", "BranchMergeExclusiveEmissionsPass"
+    ),
     "branch-sort-summed-rows": _lazy(
         "symir.transforms.branch_sort_summed_rows", "BranchSortSummedRowsPass"
     ),

@@ -96,6 +96,22 @@ def check(op, x=None, params=None, *, coalesce: bool = True, fanout: int | None 
     # strict validation off: several cases leave the local states on purpose, to test
     # that such branches become padding
     compiled = op.compile(strict_validation=False, coalesce_diagonal=coalesce)
+    if any(e.condition is not None for t in op.terms for e in t.emissions):
+        # exclusive emissions (emit_if chains) may share slots: the exact fan-out is
+        # checked without that merge, the merged kernel must be as correct and narrower
+        unmerged = op.compile(
+            strict_validation=False, coalesce_diagonal=coalesce, merge_exclusive_emissions=False
+        )
+        check_against_reference(op, unmerged, x, params, coalesce, fanout)
+        if fanout is None:
+            fanout = unmerged.max_conn_size
+        assert compiled.max_conn_size <= fanout
+        fanout = compiled.max_conn_size
+    return check_against_reference(op, compiled, x, params, coalesce, fanout)
+
+
+def check_against_reference(op, compiled, x, params, coalesce, fanout):
+    space = op.space
     if params:
         compiled = compiled.with_params(**params)
     xp, mels = compiled.get_conn_padded(x)
@@ -963,3 +979,48 @@ def random_operator(draw):
 def test_random_operators(op, coalesce):
     note(str(op.to_ir()))
     check(op, coalesce=coalesce)
+
+
+# ---------------------------------------------------------------- exclusive emissions
+
+
+def test_exclusive_chain_arms_share_one_slot():
+    # three arms of one chain on 3 sites: one slot per row (F = 3, not 9); the same
+    # operator as a cyclic shift_mod, checked against the reference
+    hi = sym.DiscreteHilbert((0, 1, 2), 3)
+    n = site("i")
+    chained = (
+        _op(hi)
+        .for_each_site("i")
+        .emit_if(n == 0, sym.write("i", 1), matrix_element=1.0)
+        .emit_elseif(n == 1, sym.write("i", 2), matrix_element=2.0)
+        .emit_else(sym.write("i", 0), matrix_element=3.0)
+        .build()
+    )
+    compiled, _, _ = check(chained)
+    assert compiled.max_conn_size == 3
+    shifted = (
+        _op(hi)
+        .for_each_site("i")
+        .emit(sym.shift_mod("i", 1), matrix_element=sym.select(n == 0, 1.0, n + 1.0))
+        .build()
+    )
+    np.testing.assert_allclose(compiled.to_dense(), shifted.compile().to_dense(), atol=1e-12)
+
+
+def test_two_chains_and_a_tag_keep_their_own_slots():
+    hi = sym.DiscreteHilbert((0, 1, 2), 3)
+    n = site("i")
+    op = (
+        _op(hi)
+        .for_each_site("i")
+        .emit_if(n == 0, sym.write("i", 1), matrix_element=1.0)
+        .emit_else(sym.write("i", 0), matrix_element=2.0)
+        .emit_if(n == 2, sym.write("i", 1), matrix_element=3.0)
+        .emit_else(sym.write("i", 2), matrix_element=4.0, tag="kept apart")
+        .build()
+    )
+    compiled, _, _ = check(op)
+    # chain 1 merged (3 slots); chain 2's arms differ in tag (3 + 3 slots)
+    assert compiled.max_conn_size == 9
+    assert op.compile(merge_exclusive_emissions=False).max_conn_size == 12

@@ -193,3 +193,59 @@ def merged(xp, mels):
         key = tuple(int(v) for v in s)
         out[key] = out.get(key, 0) + m
     return {k: v for k, v in out.items() if abs(v) > 1e-12}
+
+
+# --------------------------------------------------------------------------- clock model
+
+
+def clock_chain(hi, edges, *, J: float, f: float):
+    """The 3-state quantum clock (Potts) chain written with emit_if chains:
+    H = -J sum_<ij> (Z_i Z_j^dag + h.c.) - f sum_i (X_i + X_i^dag), where X is the cyclic
+    shift |n> -> |n + 1 mod 3> and Z|n> = w^n |n>, so Z_i Z_j^dag + h.c. is 2 where
+    n_i = n_j and -1 elsewhere. Each arm of a chain is one transition of X (or X^dag):
+    the arms never fire together and share one slot per site."""
+    n = sym.site("i")
+    return (
+        sym.DOperator(hi, "clock", hermitian=True)
+        .for_each(("i", "j"), over=edges)
+        .emit(
+            sym.identity(),
+            matrix_element=-J * sym.select(sym.site("i") == sym.site("j"), 2.0, -1.0),
+        )
+        .for_each_site("i")
+        .emit_if(n == 0, sym.write("i", 1), matrix_element=-f)
+        .emit_elseif(n == 1, sym.write("i", 2), matrix_element=-f)
+        .emit_else(sym.write("i", 0), matrix_element=-f)
+        .for_each_site("i")
+        .emit_if(n == 0, sym.write("i", 2), matrix_element=-f)
+        .emit_elseif(n == 1, sym.write("i", 0), matrix_element=-f)
+        .emit_else(sym.write("i", 1), matrix_element=-f)
+        .build()
+    )
+
+
+def netket_clock(hi, graph, *, J: float, f: float):
+    w = np.exp(2j * np.pi / 3)
+    z = np.diag([1.0, w, w**2])
+    x = np.roll(np.eye(3), 1, axis=0)  # |n> -> |n + 1>
+    zz = np.kron(z, z.conj().T)
+    bond = -J * (zz + zz.conj().T)
+    field = -f * (x + x.T)
+    ops = [bond.real] * len(graph.edges()) + [field] * hi.size
+    acting_on = [list(e) for e in graph.edges()] + [[i] for i in range(hi.size)]
+    return nk.operator.LocalOperator(hi, ops, acting_on, dtype=np.float64)
+
+
+@pytest.mark.parametrize("n, pbc", [(3, False), (4, True)])
+def test_clock_chain_with_exclusive_emissions(n, pbc):
+    graph = chain(n, pbc)
+    hi = nk.hilbert.Fock(n_max=2, N=n)
+    op = clock_chain(hi, graph.edges(), J=0.8, f=0.45)
+    reference = netket_clock(hi, graph, J=0.8, f=0.45).to_sparse().toarray()
+    compiled = op.compile()
+    np.testing.assert_allclose(compiled.to_dense(), reference, atol=1e-10)
+    # the six arms per site take two slots, plus the diagonal: F = 2N + 1
+    assert compiled.max_conn_size == 2 * n + 1
+    unmerged = op.compile(merge_exclusive_emissions=False)
+    assert unmerged.max_conn_size == 6 * n + 1
+    np.testing.assert_allclose(unmerged.to_dense(), reference, atol=1e-10)

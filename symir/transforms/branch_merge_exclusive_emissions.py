@@ -1,0 +1,160 @@
+"""`branch-merge-exclusive-emissions`: one slot per row for emissions that never fire together.
+
+An `emit_if / emit_elseif / emit_else` chain gives one `branch.emit` per arm, with the
+masks `c1`, `!c1 & c2`, `!c1 & !c2`: in a row at most one arm is active, yet each arm
+takes M slots of the output. This pass merges emissions of one term whose masks are
+pairwise provably exclusive into one `branch.emit` with
+
+    state     = select_state(m1, s1, select_state(m2, s2, ... sk))
+    amplitude = select(m1, a1, select(m2, a2, ... ak))
+    mask      = or(m1, ..., mk)
+
+Row r of the merged branch is row r of the one arm whose mask holds there (its state, its
+validity, its amplitude), or padding when none does: the same branches in k-fold fewer
+slots (a three-arm clock term on N sites goes from F = 3N to F = N).
+
+Exclusivity is proved, never assumed: a mask is read as a conjunction of literals
+(`branch.and` flattened; a literal is a value or the `branch.not` of one), and two masks
+are exclusive when one has a literal `p` and the other `not p`, for the same SSA value `p`.
+Masks that cannot be proved exclusive this way stay in separate slots.
+
+Only emissions of the same `term`, with the same row count and tag, whose branches go
+straight to the kernel's output `branch.concat`s are merged (a diagonal emission summed by
+`branch-coalesce-diagonal` is left alone). Emissions are grouped greedily in program order
+(an emission joins the first group all of whose members it excludes); a merged group
+takes the output position of its first member. A second run finds nothing to merge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.transforms.dead_code_elimination import region_dce
+
+from symir.dialects import branch
+
+Literal = tuple[SSAValue, bool]
+
+
+def literals(mask: SSAValue) -> set[Literal]:
+    """The conjuncts of `mask`: (value, True) for `value`, (value, False) for `not value`."""
+    found: set[Literal] = set()
+    stack: list[Literal] = [(mask, True)]
+    while stack:
+        value, positive = stack.pop()
+        owner = value.owner
+        if positive and isinstance(owner, branch.AndOp):
+            stack.extend((v, True) for v in owner.inputs)
+        elif isinstance(owner, branch.NotOp):
+            stack.append((owner.operand, not positive))
+        else:
+            found.add((value, positive))
+    return found
+
+
+def exclusive(a: set[Literal], b: set[Literal]) -> bool:
+    """Whether two conjunctions can never hold together (`p` in one, `not p` in the other)."""
+    return any((value, not positive) in b for value, positive in a)
+
+
+def _output_emits(xp_concat: branch.ConcatOp, mel_concat: branch.ConcatOp):
+    """The emissions feeding the output concats position by position, or None when the
+    concats are not made of whole emissions used nowhere else."""
+    if len(xp_concat.inputs) != len(mel_concat.inputs):
+        return None
+    emits: list[branch.EmitOp] = []
+    for xp, mel in zip(xp_concat.inputs, mel_concat.inputs):
+        e = xp.owner
+        if not isinstance(e, branch.EmitOp) or mel is not e.mel:
+            return None
+        if not (e.xp.has_one_use() and e.mel.has_one_use()):
+            return None
+        emits.append(e)
+    return emits
+
+
+def _group(emits: list[branch.EmitOp]) -> list[list[branch.EmitOp]]:
+    groups: list[tuple[tuple, list[branch.EmitOp], list[set[Literal]]]] = []
+    for e in emits:
+        compat = (e.term.data, e.tag.data if e.tag else None, e.state.type)
+        lits = literals(e.mask)
+        for key, members, member_lits in groups:
+            if key == compat and all(exclusive(lits, other) for other in member_lits):
+                members.append(e)
+                member_lits.append(lits)
+                break
+        else:
+            groups.append((compat, [e], [lits]))
+    return [members for _, members, _ in groups]
+
+
+def _merged(members: list[branch.EmitOp]) -> tuple[list[Operation], branch.EmitOp]:
+    last = members[-1]
+    state, amplitude = last.state, last.amplitude
+    ops: list[Operation] = []
+    for e in reversed(members[:-1]):
+        select_state = branch.SelectStateOp(e.mask, e.state, state)
+        select = branch.SelectOp(e.mask, e.amplitude, amplitude)
+        ops += [select_state, select]
+        state, amplitude = select_state.result, select.result
+    mask = branch.OrOp([e.mask for e in members])
+    mel_type = members[0].mel.type
+    assert isinstance(mel_type, TensorType)
+    first = members[0]
+    emit = branch.EmitOp(
+        first.x,
+        state,
+        amplitude,
+        mask.result,
+        mel_type.element_type,
+        first.term.data,
+        first.tag.data if first.tag else None,
+    )
+    return [*ops, mask, emit], emit
+
+
+def merge_kernel(kernel: branch.KernelOp) -> bool:
+    """Merges the exclusive emissions of `kernel`; returns whether anything changed."""
+    block = kernel.body.block
+    ret = block.last_op
+    assert isinstance(ret, branch.ReturnOp)
+    xp_concat, mel_concat = ret.xp.owner, ret.mels.owner
+    if not isinstance(xp_concat, branch.ConcatOp) or not isinstance(mel_concat, branch.ConcatOp):
+        return False
+    emits = _output_emits(xp_concat, mel_concat)
+    if emits is None:
+        return False
+    groups = _group(emits)
+    if all(len(g) == 1 for g in groups):
+        return False
+    replacement: dict[branch.EmitOp, branch.EmitOp] = {}
+    for members in groups:
+        if len(members) > 1:
+            ops, emit = _merged(members)
+            block.insert_ops_before(ops, xp_concat)
+            replacement[members[0]] = emit
+    kept = [replacement.get(g[0], g[0]) for g in groups]
+    xp = branch.ConcatOp([e.xp for e in kept])
+    mels = branch.ConcatOp([e.mel for e in kept])
+    block.insert_ops_before([xp, mels], ret)
+    ret.operands = [xp.result, mels.result]
+    for old in (xp_concat, mel_concat):
+        old.detach()
+        old.erase()
+    region_dce(kernel.body)
+    return True
+
+
+@dataclass(frozen=True)
+class BranchMergeExclusiveEmissionsPass(ModulePass):
+    """Merges the emissions of a term that are never active in the same row."""
+
+    name = "branch-merge-exclusive-emissions"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for kernel in [o for o in op.walk() if isinstance(o, branch.KernelOp)]:
+            merge_kernel(kernel)

@@ -1,0 +1,125 @@
+// branch-merge-exclusive-emissions: the emissions of one term whose masks are pairwise
+// provably exclusive (one has p, the other not p, as conjuncts) become one branch.emit
+// whose state and amplitude are selected by the masks and whose mask is their `or`;
+// everything else keeps its own slots. The second RUN line applies the pass twice: it is
+// idempotent, the same checks hold.
+//
+// RUN: symir-opt %s --split-input-file -p branch-merge-exclusive-emissions | filecheck %s
+// RUN: symir-opt %s --split-input-file -p branch-merge-exclusive-emissions,branch-merge-exclusive-emissions | filecheck %s
+
+// An emit_if / emit_elseif / emit_else chain (masks c0, !c0 & c1, !c0 & !c1): one slot per
+// row, F = 2 instead of 6. The first arm's state and amplitude win where c0 holds.
+// CHECK-LABEL: branch.kernel @chain
+// CHECK: %[[C0:.*]] = branch.cmp %{{.*}}, %{{.*}} {predicate = "eq"}
+// CHECK: %[[S0:.*]] = branch.write
+// CHECK: %[[A0:.*]] = branch.constant %{{.*}} {value = 1.000000e+00 : f64}
+// CHECK: %[[C1:.*]] = branch.cmp %{{.*}}, %{{.*}} {predicate = "eq"}
+// CHECK: %[[N0:.*]] = branch.not %[[C0]]
+// CHECK: %[[M1:.*]] = branch.and %[[C1]], %[[N0]]
+// CHECK: %[[S1:.*]] = branch.write
+// CHECK: %[[A1:.*]] = branch.constant %{{.*}} {value = 2.000000e+00 : f64}
+// CHECK: %[[N1:.*]] = branch.not %[[C1]]
+// CHECK: %[[M2:.*]] = branch.and %[[N1]], %[[N0]]
+// CHECK: %[[S2:.*]] = branch.write
+// CHECK: %[[A2:.*]] = branch.constant %{{.*}} {value = 3.000000e+00 : f64}
+// CHECK: %[[S12:.*]] = branch.select_state %[[M1]], %[[S1]], %[[S2]]
+// CHECK-NEXT: %[[A12:.*]] = branch.select %[[M1]], %[[A1]], %[[A2]]
+// CHECK-NEXT: %[[S012:.*]] = branch.select_state %[[C0]], %[[S0]], %[[S12]]
+// CHECK-NEXT: %[[A012:.*]] = branch.select %[[C0]], %[[A0]], %[[A12]]
+// CHECK-NEXT: %[[M:.*]] = branch.or %[[C0]], %[[M1]], %[[M2]]
+// CHECK-NEXT: %[[XP:.*]], %[[MEL:.*]] = branch.emit %{{.*}}, %[[S012]], %[[A012]], %[[M]] {term = "clock"} : {{.*}} -> tensor<?x2x2xi8>, tensor<?x2xf64>
+// CHECK-NEXT: %[[XPS:.*]] = branch.concat %[[XP]] : tensor<?x2x2xi8> -> tensor<?x2x2xi8>
+// CHECK-NEXT: %[[MELS:.*]] = branch.concat %[[MEL]] : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: branch.return %[[XPS]], %[[MELS]]
+branch.kernel @chain sites 2 states [0, 1, 2] dtype f64 params [] {
+^bb0(%x: tensor<?x2xi8>):
+  %col = branch.column %x {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %v = branch.read %x, %col : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %zero = branch.constant %x {value = 0 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %one = branch.constant %x {value = 1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %two = branch.constant %x {value = 2 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %c0 = branch.cmp %v, %zero {predicate = "eq"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %s = branch.state %x : tensor<?x2xi8> -> !branch.state<2x2xi8>
+  %s0 = branch.write %s, %col, %one : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %a0 = branch.constant %x {value = 1.0 : f64} : tensor<?x2xi8> -> tensor<?x2xf64>
+  %xp0, %mel0 = branch.emit %x, %s0, %a0, %c0 {term = "clock"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %c1 = branch.cmp %v, %one {predicate = "eq"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %n0 = branch.not %c0 : tensor<?x2xi1> -> tensor<?x2xi1>
+  %m1 = branch.and %c1, %n0 : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
+  %s1 = branch.write %s, %col, %two : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %a1 = branch.constant %x {value = 2.0 : f64} : tensor<?x2xi8> -> tensor<?x2xf64>
+  %xp1, %mel1 = branch.emit %x, %s1, %a1, %m1 {term = "clock"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %n1 = branch.not %c1 : tensor<?x2xi1> -> tensor<?x2xi1>
+  %m2 = branch.and %n1, %n0 : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
+  %s2 = branch.write %s, %col, %zero : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %a2 = branch.constant %x {value = 3.0 : f64} : tensor<?x2xi8> -> tensor<?x2xf64>
+  %xp2, %mel2 = branch.emit %x, %s2, %a2, %m2 {term = "clock"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp = branch.concat %xp0, %xp1, %xp2 : tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x6x2xi8>
+  %mel = branch.concat %mel0, %mel1, %mel2 : tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x6xf64>
+  branch.return %xp, %mel : tensor<?x6x2xi8>, tensor<?x6xf64>
+}
+
+// -----
+
+// Two chains in one term: each chain is merged, the chains stay apart (c and d are
+// independent), and a different tag or another term is never merged: F = 2 + 2 + 2 + 2.
+// CHECK-LABEL: branch.kernel @apart
+// CHECK: %[[C:.*]] = branch.cmp %{{.*}}, %{{.*}} {predicate = "eq"}
+// CHECK-NEXT: %[[NC:.*]] = branch.not %[[C]] :
+// CHECK-NEXT: %[[D:.*]] = branch.cmp %{{.*}}, %{{.*}} {predicate = "ne"}
+// CHECK-NEXT: %[[ND:.*]] = branch.not %[[D]] :
+// CHECK: %[[OC:.*]] = branch.or %[[C]], %[[NC]] :
+// CHECK-NEXT: %[[E1:.*]], %[[M1:.*]] = branch.emit {{.*}}, %[[OC]] {term = "t"}
+// CHECK: %[[OD:.*]] = branch.or %[[D]], %[[ND]] :
+// CHECK-NEXT: %[[E2:.*]], %[[M2:.*]] = branch.emit {{.*}}, %[[OD]] {term = "t"}
+// CHECK: branch.concat %[[E1]], %[[E2]], %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} : {{.*}} -> tensor<?x8x2xi8>
+// CHECK-NOT: branch.or
+branch.kernel @apart sites 2 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x2xi8>):
+  %col = branch.column %x {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %v = branch.read %x, %col : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %minus = branch.constant %x {value = -1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %c = branch.cmp %v, %minus {predicate = "eq"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %nc = branch.not %c : tensor<?x2xi1> -> tensor<?x2xi1>
+  %d = branch.cmp %v, %minus {predicate = "ne"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %nd = branch.not %d : tensor<?x2xi1> -> tensor<?x2xi1>
+  %s = branch.state %x : tensor<?x2xi8> -> !branch.state<2x2xi8>
+  %flip = branch.neg %v : tensor<?x2xi64> -> tensor<?x2xi64>
+  %s1 = branch.write %s, %col, %flip : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %a = branch.constant %x {value = 1.0 : f64} : tensor<?x2xi8> -> tensor<?x2xf64>
+  %xp0, %mel0 = branch.emit %x, %s1, %a, %c {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp1, %mel1 = branch.emit %x, %s1, %a, %d {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp2, %mel2 = branch.emit %x, %s1, %a, %nc {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp3, %mel3 = branch.emit %x, %s1, %a, %nd {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp4, %mel4 = branch.emit %x, %s1, %a, %c {term = "t", tag = "other"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp5, %mel5 = branch.emit %x, %s1, %a, %nc {term = "u"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp = branch.concat %xp0, %xp1, %xp2, %xp3, %xp4, %xp5 : tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x12x2xi8>
+  %mel = branch.concat %mel0, %mel1, %mel2, %mel3, %mel4, %mel5 : tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x12xf64>
+  branch.return %xp, %mel : tensor<?x12x2xi8>, tensor<?x12xf64>
+}
+
+// -----
+
+// Masks that are not provably exclusive (c and d read the same site but are independent
+// SSA values; c & d may hold together as far as the proof goes): nothing changes.
+// CHECK-LABEL: branch.kernel @unproved
+// CHECK-NOT: branch.or
+// CHECK-NOT: branch.select_state
+// CHECK: branch.concat %{{.*}}, %{{.*}} : tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x4x2xi8>
+branch.kernel @unproved sites 2 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x2xi8>):
+  %col = branch.column %x {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %v = branch.read %x, %col : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %minus = branch.constant %x {value = -1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %c = branch.cmp %v, %minus {predicate = "eq"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %d = branch.cmp %v, %minus {predicate = "ne"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %s = branch.state %x : tensor<?x2xi8> -> !branch.state<2x2xi8>
+  %flip = branch.neg %v : tensor<?x2xi64> -> tensor<?x2xi64>
+  %s1 = branch.write %s, %col, %flip : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %a = branch.constant %x {value = 1.0 : f64} : tensor<?x2xi8> -> tensor<?x2xf64>
+  %xp0, %mel0 = branch.emit %x, %s1, %a, %c {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp1, %mel1 = branch.emit %x, %s1, %a, %d {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp = branch.concat %xp0, %xp1 : tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x4x2xi8>
+  %mel = branch.concat %mel0, %mel1 : tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x4xf64>
+  branch.return %xp, %mel : tensor<?x4x2xi8>, tensor<?x4xf64>
+}
