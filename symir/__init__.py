@@ -62,6 +62,18 @@ from symir.errors import SymbolicCompilerError, SymbolicDefinitionError, Symboli
 from symir.hilbert import DiscreteHilbert, Fock, Spin, as_hilbert, states_of
 from symir.ir import SymbolicOperatorIR, parse_ir
 
+
+def __getattr__(name: str):
+    # `sym.to_netket` / `sym.NetKetOperator`: NetKet is optional and slow to import, so
+    # `symir.netket` is loaded on first use (and left out of `__all__`, so that
+    # `from symir import *` works without NetKet).
+    if name in ("NetKetOperator", "to_netket"):
+        from symir import netket
+
+        return getattr(netket, name)
+    raise AttributeError(f"module 'symir' has no attribute {name!r}")
+
+
 __all__ = [
     "DOperator",
     "DiscreteHilbert",

@@ -3,11 +3,27 @@
 It wraps a loaded StableHLO module (see `stablehlo_exec`). It is a JAX pytree whose
 leaves are the runtime parameters, so it can be passed as an argument to a jitted
 function (or closed over); `with_params(...)` gives the same kernel with new values.
+
+Transformations
+---------------
+The kernel is called through `_kernel_call`, which gives the exported call what
+`jax.export` does not: a batching rule and a differentiation rule.
+
+* `jax.vmap`: the kernel works row by row on a batch of configurations of any size, so
+  a vmapped axis of `x` is folded into that batch (one kernel call). A vmapped axis of
+  parameter values (`jax.vmap` over `with_params(h=h)` or over a stacked operator
+  pytree) runs one kernel call per value, in a `lax.map` loop. Nested vmap, vmap inside
+  `jax.jit` and `jax.jit` inside vmap all reduce to these two cases.
+* `jax.grad` / `jax.jvp` / `jax.vjp` with respect to the parameters raise
+  `NotImplementedError` saying that the kernel is not differentiable. Differentiating
+  anything else in a function that calls `get_conn_padded` (a wave function, as NetKet
+  does) is unaffected: the rule only runs when a parameter carries a tangent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,6 +143,12 @@ class CompiledOperator:
         )
         return CompiledOperator(self._spec, new)
 
+    def to_netket(self, hilbert: Any = None) -> Any:
+        """This operator as a NetKet `DiscreteJaxOperator` (see `symir.netket`)."""
+        from symir.netket import NetKetOperator
+
+        return NetKetOperator(self, hilbert)
+
     def __repr__(self) -> str:
         return (
             f"CompiledOperator({self.name!r}, sites={self._spec.space.size}, "
@@ -151,7 +173,7 @@ class CompiledOperator:
             )
         batch = shape[:-1]
         flat = jnp.reshape(jnp.asarray(x).astype(self._spec.x_dtype), (-1, n))
-        xp, mels = self._spec.module(flat, *self._params)
+        xp, mels = _kernel_call(self._spec)(flat, *self._params)
         f = self.max_conn_size
         xp = jnp.reshape(xp, (*batch, f, n)).astype(dtype)
         return xp, jnp.reshape(mels, (*batch, f))
@@ -170,6 +192,64 @@ class CompiledOperator:
         dense = np.zeros((len(states), len(states)), dtype=self.dtype)
         np.add.at(dense, (rows, cols), mels.reshape(-1))
         return dense
+
+
+_CALLS: dict[tuple[str, str, int], Callable] = {}
+_CALLS_LOCK = threading.Lock()
+
+
+def _kernel_call(spec: KernelSpec) -> Callable:
+    """`spec.module` with a batching rule and a clear error for differentiation.
+
+    The wrapped function takes the flat configurations `(b, N)` and the parameter
+    scalars, like the module's `@main`. One wrapper per loaded module and operator name
+    (the name is only used in the error message); it keeps its module alive.
+    """
+    key = (spec.key, spec.name, id(spec.module))
+    with _CALLS_LOCK:
+        hit = _CALLS.get(key)
+    if hit is not None:
+        return hit
+    module, name, f = spec.module, spec.name, spec.max_conn_size
+
+    @jax.custom_jvp
+    @jax.custom_batching.custom_vmap
+    def call(x, *params):
+        return module(x, *params)
+
+    @call.def_vmap
+    def _vmap_rule(axis_size, in_batched, x, *params):
+        x_batched, params_batched = in_batched[0], in_batched[1:]
+        if not x_batched and not any(params_batched):
+            return call(x, *params), (False, False)
+        if not any(params_batched):
+            # fold the vmapped axis into the kernel's own batch dimension
+            b, n = x.shape[1], x.shape[2]
+            xp, mels = call(jnp.reshape(x, (axis_size * b, n)), *params)
+            out = (jnp.reshape(xp, (axis_size, b, f, n)), jnp.reshape(mels, (axis_size, b, f)))
+            return out, (True, True)
+        # a batch of parameter values: one kernel call per value
+        args = (x, *params)
+        flags = (x_batched, *params_batched)
+        mapped = tuple(a for a, bt in zip(args, flags) if bt)
+
+        def one(sliced):
+            it = iter(sliced)
+            return call(*(next(it) if bt else a for a, bt in zip(args, flags)))
+
+        return jax.lax.map(one, mapped), (True, True)
+
+    @call.defjvp
+    def _jvp_rule(primals, tangents):
+        raise NotImplementedError(
+            f"get_conn_padded of the compiled operator {name!r} is not differentiable: "
+            "jax.grad, jax.jvp and jax.vjp with respect to its parameters are not "
+            "supported (the StableHLO kernel has no derivative rule). Differentiate "
+            "the wave function instead, or take finite differences of `with_params`."
+        )
+
+    with _CALLS_LOCK:
+        return _CALLS.setdefault(key, call)
 
 
 def _param_value(name: str, value: Any, dtype: np.dtype) -> Any:

@@ -1,6 +1,7 @@
-"""`CompiledOperator` inside `jax.jit`: as an argument (pytree) or closed over, any batch
-shape, one trace per input shape, `with_params` without retracing, input validation, and
-the compile cache."""
+"""`CompiledOperator` inside `jax.jit` and `jax.vmap`: as an argument (pytree) or closed
+over, any batch shape, one trace per input shape, `with_params` without retracing, vmap
+over configurations (nested, inside and around jit) and over parameter values, the clear
+error for differentiation, input validation, and the compile cache."""
 
 from __future__ import annotations
 
@@ -141,6 +142,88 @@ def test_with_params_traced_value(op):
     assert float(total(0.5)) == pytest.approx(-0.5 * 3 * N)
     assert float(total(2.0)) == pytest.approx(-2.0 * 3 * N)
     assert len(traces) == 1
+
+
+def assert_same(got, expected):
+    (xp, mels), (exp_xp, exp_mels) = got, expected
+    assert xp.shape == exp_xp.shape and mels.shape == exp_mels.shape
+    assert xp.dtype == exp_xp.dtype
+    np.testing.assert_array_equal(np.asarray(xp), np.asarray(exp_xp))
+    np.testing.assert_allclose(np.asarray(mels), np.asarray(exp_mels), atol=1e-14)
+
+
+def test_vmap_equals_the_batched_call(op):
+    x = configs((4, 3))
+    direct = op.get_conn_padded(x)
+    conn = op.get_conn_padded
+    assert_same(jax.vmap(conn)(x), direct)
+    assert_same(jax.vmap(jax.vmap(conn))(x), direct)
+    assert_same(jax.jit(jax.vmap(conn))(x), direct)
+    assert_same(jax.vmap(jax.jit(conn))(x), direct)
+    assert_same(jax.jit(jax.vmap(jax.vmap(conn)))(x), direct)
+    # the operator as an argument, not mapped
+    assert_same(jax.vmap(lambda o, x: o.get_conn_padded(x), in_axes=(None, 0))(op, x), direct)
+    assert_same(jax.jit(jax.vmap(lambda o, x: o.get_conn_padded(x), (None, 0)))(op, x), direct)
+    # another mapped axis (the outputs are mapped along axis 0)
+    xp, mels = jax.vmap(conn, in_axes=1)(x)
+    assert_same((jnp.swapaxes(xp, 0, 1), jnp.swapaxes(mels, 0, 1)), direct)
+    # three levels, and a mapped axis of size 1
+    x4 = configs((2, 2, 1, 3))
+    assert_same(jax.vmap(jax.vmap(jax.vmap(conn)))(x4), op.get_conn_padded(x4))
+
+
+def test_vmap_over_parameter_values(op):
+    x = configs((3,))
+    hs = jnp.asarray([0.5, 2.0, -1.0])
+    # one kernel call per value (lax.map), the same as calling with each value
+    got = jax.vmap(lambda h: op.with_params(h=h).get_conn_padded(x))(hs)
+    for k, h in enumerate(hs):
+        expected = op.with_params(h=float(h)).get_conn_padded(x)
+        assert_same((got[0][k], got[1][k]), expected)
+    # parameters and configurations mapped together, under jit
+    xs = configs((3, 2), seed=1)
+    got = jax.jit(jax.vmap(lambda h, x: op.with_params(h=h).get_conn_padded(x)))(hs, xs)
+    for k, h in enumerate(hs):
+        expected = op.with_params(h=float(h)).get_conn_padded(xs[k])
+        assert_same((got[0][k], got[1][k]), expected)
+    # a stacked operator pytree
+    stacked = jax.tree_util.tree_map(lambda *v: jnp.stack(v), op, op.with_params(J=-2.0))
+    got = jax.vmap(lambda o: o.get_conn_padded(x))(stacked)
+    assert_same((got[0][1], got[1][1]), op.with_params(J=-2.0).get_conn_padded(x))
+
+
+def test_differentiation_raises_a_clear_error(op):
+    x = configs((3,))
+
+    def total(h):
+        return jnp.sum(op.with_params(h=h).get_conn_padded(x)[1])
+
+    for transform in (
+        lambda: jax.grad(total)(1.0),
+        lambda: jax.jvp(total, (1.0,), (1.0,)),
+        lambda: jax.vjp(total, 1.0),
+        lambda: jax.jit(jax.grad(total))(1.0),
+        lambda: jax.vmap(jax.grad(total))(jnp.ones(2)),
+    ):
+        with pytest.raises(NotImplementedError, match="'tfim_jit' is not differentiable"):
+            transform()
+
+
+def test_differentiating_something_else_works(op):
+    # only the operator's parameters are refused: a function of the connected
+    # configurations (a wave function, as in NetKet) is differentiated as usual
+    x = configs((4,))
+    xp, mels = op.get_conn_padded(x)
+    xp, mels = np.asarray(xp, dtype=float), np.asarray(mels)
+
+    def f(w):
+        xp, mels = op.get_conn_padded(x)
+        return jnp.sum(mels * jnp.exp(w * jnp.sum(xp, axis=-1)))
+
+    expected = np.sum(mels * xp.sum(-1) * np.exp(0.3 * xp.sum(-1)))
+    assert float(jax.grad(f)(0.3)) == pytest.approx(expected)
+    assert float(jax.jit(jax.grad(f))(0.3)) == pytest.approx(expected)
+    np.testing.assert_allclose(np.asarray(jax.vmap(jax.grad(f))(jnp.asarray([0.3]))), [expected])
 
 
 def test_complex_value_for_real_parameter_raises(op):

@@ -1,0 +1,192 @@
+"""NetKet integration: a compiled symir operator as a NetKet `DiscreteJaxOperator`.
+
+`to_netket(op)` (or `compiled.to_netket()`) wraps a `CompiledOperator` into a
+`NetKetOperator`, which NetKet uses like its own jax operators (`IsingJax`,
+`LocalOperatorJax`): `vstate.expect(op)`, `vstate.expect_and_grad(op)` (chunked or
+not), `FullSumState.expect`, `op.to_sparse()`, `op.to_dense()`,
+`nk.exact.lanczos_ed(op)`.
+
+The adapter is a JAX pytree like the compiled operator it wraps: the leaves are the
+runtime parameters, the kernel and the NetKet Hilbert space are static. NetKet is an
+optional dependency (`symir[netket]`); this module imports it, `import symir` does not.
+
+Hilbert space
+-------------
+NetKet checks that an operator acts on the variational state's Hilbert space
+(`hilbert == vstate.hilbert`), so the adapter reports a NetKet space:
+
+* an operator built on a NetKet `DiscreteHilbert` keeps that object;
+* one built on symir's own space gets the NetKet space with the same local states:
+  `Spin(s, N)` for `-2s, -2s+2, ..., 2s`, `Fock(n_max, N)` for `0, 1, ..., n_max`, and
+  a `HomogeneousHilbert` over a `StaticRange` for other equally spaced states; other
+  local states have no NetKet equivalent (`ValueError`);
+* `hilbert=` gives the space explicitly (e.g. `nk.hilbert.Qubit(N)` for states
+  `{0, 1}`); it must have the operator's local states and number of sites.
+
+Matrices (`to_dense`, `to_sparse`) are in the NetKet space's basis order
+(`hilbert.all_states()`), which for a spin-1/2 space is `[1, -1]` first-site-major
+(NetKet >= 3.14), not symir's `CompiledOperator.to_dense()` order on `sym.Spin`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import netket as nk
+import numpy as np
+from jax.tree_util import register_pytree_node_class
+from netket.operator import DiscreteJaxOperator
+from netket.utils.static_range import StaticRange
+
+from symir.hilbert import DiscreteHilbert, as_hilbert
+from symir.runtime.compiled import CompiledOperator
+
+__all__ = ["NetKetOperator", "netket_hilbert", "to_netket"]
+
+
+def netket_hilbert(hilbert: Any) -> nk.hilbert.DiscreteHilbert:
+    """The NetKet space for `hilbert` (symir's `DiscreteHilbert` or NetKet's own).
+
+    A NetKet `DiscreteHilbert` is returned as it is. Raises `ValueError` when symir's
+    local states have no NetKet equivalent, `TypeError` for anything else.
+    """
+    if isinstance(hilbert, nk.hilbert.DiscreteHilbert):
+        return hilbert
+    if not isinstance(hilbert, DiscreteHilbert):
+        raise TypeError(
+            f"expected a symir DiscreteHilbert or a NetKet DiscreteHilbert, got "
+            f"{type(hilbert).__name__}"
+        )
+    states, n = hilbert.local_states, hilbert.size
+    size = len(states)
+    if size >= 2 and states == tuple(range(1 - size, size, 2)):
+        return nk.hilbert.Spin((size - 1) / 2, n)
+    if size >= 2 and states == tuple(range(size)):
+        return nk.hilbert.Fock(size - 1, n)
+    steps = set(np.diff(states).tolist())
+    if size >= 2 and len(steps) == 1:
+        return nk.hilbert.HomogeneousHilbert(StaticRange(states[0], steps.pop(), size), n)
+    raise ValueError(
+        f"no NetKet Hilbert space has the local states {list(states)}: NetKet's spaces "
+        "need equally spaced local states (and at least two); build the operator on a "
+        "NetKet DiscreteHilbert or pass hilbert= to to_netket"
+    )
+
+
+def _check_hilbert(hilbert: Any, compiled: CompiledOperator) -> nk.hilbert.DiscreteHilbert:
+    if not isinstance(hilbert, nk.hilbert.DiscreteHilbert):
+        raise TypeError(f"hilbert= must be a NetKet DiscreteHilbert, got {type(hilbert).__name__}")
+    space = compiled._spec.space
+    given = as_hilbert(hilbert)  # refuses constrained spaces, with a clear message
+    if given != space:
+        raise ValueError(
+            f"hilbert= {hilbert} has {given.size} site(s) with local states "
+            f"{list(given.local_states)}, but the operator {compiled.name!r} was compiled "
+            f"for {space.size} site(s) with local states {list(space.local_states)}"
+        )
+    return hilbert
+
+
+@register_pytree_node_class
+class NetKetOperator(DiscreteJaxOperator):
+    """A `CompiledOperator` as a NetKet `DiscreteJaxOperator`.
+
+    Build it with `to_netket(op)` or `compiled.to_netket()`. `get_conn_padded` is the
+    compiled kernel (any batch shape, `jax.jit` and `jax.vmap`); `to_sparse` (scipy, or
+    `jax_=True` for NetKet's BCSR) and `n_conn` are NetKet's, derived from it, and
+    `to_dense` is `to_sparse().toarray()`. Parameters are pytree leaves:
+    `with_params(...)` gives the same kernel with new values.
+    """
+
+    def __init__(self, compiled: CompiledOperator, hilbert: Any = None):
+        if not isinstance(compiled, CompiledOperator):
+            raise TypeError(
+                f"NetKetOperator wraps a CompiledOperator (op.compile()), got "
+                f"{type(compiled).__name__}"
+            )
+        if hilbert is None:
+            hilbert = netket_hilbert(compiled.hilbert)
+        else:
+            hilbert = _check_hilbert(hilbert, compiled)
+        super().__init__(hilbert)
+        self._compiled = compiled
+
+    # ----------------------------------------------------------------- pytree
+    def tree_flatten(self):
+        return (self._compiled,), self.hilbert
+
+    @classmethod
+    def tree_unflatten(cls, hilbert, children):
+        obj = cls.__new__(cls)
+        DiscreteJaxOperator.__init__(obj, hilbert)
+        obj._compiled = children[0]
+        return obj
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def compiled(self) -> CompiledOperator:
+        """The wrapped `CompiledOperator`."""
+        return self._compiled
+
+    @property
+    def name(self) -> str:
+        return self._compiled.name
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._compiled.dtype
+
+    @property
+    def is_hermitian(self) -> bool:
+        return self._compiled.is_hermitian
+
+    @property
+    def max_conn_size(self) -> int:
+        return self._compiled.max_conn_size
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self._compiled.params
+
+    def with_params(self, **values: Any) -> NetKetOperator:
+        """The same kernel and Hilbert space with new parameter values."""
+        return type(self)(self._compiled.with_params(**values), self.hilbert)
+
+    def __repr__(self) -> str:
+        return (
+            f"NetKetOperator({self.name!r}, hilbert={self.hilbert}, "
+            f"max_conn_size={self.max_conn_size}, dtype={self.dtype})"
+        )
+
+    # ----------------------------------------------------------------- execution
+    def get_conn_padded(self, x: Any) -> tuple[Any, Any]:
+        """Connected configurations `(..., F, N)` and matrix elements `(..., F)`."""
+        return self._compiled.get_conn_padded(x)
+
+    def to_dense(self) -> np.ndarray:
+        """The dense matrix in `hilbert.all_states()` order (small spaces only).
+
+        Built from the scipy matrix of `to_sparse()`: NetKet's default for jax
+        operators goes through `jax.experimental.sparse`, whose kernels are compiled
+        anew for every shape (seconds), for the same matrix.
+        """
+        return self.to_sparse().toarray()
+
+
+def to_netket(op: Any, hilbert: Any = None) -> NetKetOperator:
+    """`op` as a NetKet `DiscreteJaxOperator`.
+
+    `op` is a `CompiledOperator`, a symbolic operator (compiled with `op.compile()`)
+    or a `NetKetOperator` (rewrapped when `hilbert` is given). See the module docstring
+    for how the NetKet Hilbert space is chosen.
+    """
+    if isinstance(op, NetKetOperator):
+        return op if hilbert is None else NetKetOperator(op.compiled, hilbert)
+    if not isinstance(op, CompiledOperator):
+        compile_ = getattr(op, "compile", None)
+        if compile_ is None:
+            raise TypeError(
+                f"to_netket expects a symir operator or a CompiledOperator, got {type(op).__name__}"
+            )
+        op = compile_()
+    return NetKetOperator(op, hilbert)
