@@ -12,7 +12,16 @@ from typing import Any
 def compile_operator(op: Any, cache: bool = True, **options: Any):
     """`op` compiled by the default `SymbolicCompiler`; keyword arguments are
     `SymbolicCompilerOptions` fields (e.g. `x_dtype`, `coalesce_diagonal`)."""
+    from dataclasses import fields
+
     from symir.compiler import SymbolicCompilerOptions, default_compiler
 
+    known = {f.name for f in fields(SymbolicCompilerOptions)} - {"cache_enabled"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(
+            f"compile() got unknown option(s) {unknown}; the options are `cache` and the "
+            f"SymbolicCompilerOptions fields {sorted(known)}"
+        )
     opts = SymbolicCompilerOptions(cache_enabled=bool(cache), **options)
     return default_compiler(opts).compile_operator(op)

@@ -379,6 +379,10 @@ def test_validation_warnings():
 
 
 def test_options_rejected():
+    with pytest.raises(TypeError, match=r"unknown option\(s\) \['coalesce'\].*x_dtype"):
+        hop().compile(coalesce=False)
+    with pytest.raises(ValueError, match="merge_exclusive_emissions must be a bool"):
+        hop().compile(merge_exclusive_emissions="no")
     with pytest.raises(ValueError, match="backend_preference"):
         SymbolicCompilerOptions(backend_preference="cuda")
     with pytest.raises(ValueError, match="cache_namespace"):
