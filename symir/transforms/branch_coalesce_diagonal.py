@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i1
 from xdsl.passes import ModulePass
-from xdsl.transforms.dead_code_elimination import region_dce
 
 from symir.dialects import branch
+from symir.transforms.kernel_outputs import output_concats, set_output_emits
 
 
 def is_diagonal(emit: branch.EmitOp) -> bool:
@@ -29,11 +29,10 @@ def is_diagonal(emit: branch.EmitOp) -> bool:
 
 def coalesce_kernel(kernel: branch.KernelOp) -> None:
     block = kernel.body.block
-    ret = block.last_op
-    assert isinstance(ret, branch.ReturnOp)
-    xp_concat, mel_concat = ret.xp.owner, ret.mels.owner
-    if not isinstance(xp_concat, branch.ConcatOp) or not isinstance(mel_concat, branch.ConcatOp):
+    concats = output_concats(kernel)
+    if concats is None:
         return
+    xp_concat, _ = concats
     emits = [
         o
         for o in block.ops
@@ -60,14 +59,7 @@ def coalesce_kernel(kernel: branch.KernelOp) -> None:
     emit = branch.EmitOp(x, state.result, total, true.result, kernel.dtype, "diagonal")
     new_ops += [state, true, emit]
     block.insert_ops_before(new_ops, xp_concat)
-    xp = branch.ConcatOp([emit.xp] + [e.xp for e in rest])
-    mels = branch.ConcatOp([emit.mel] + [e.mel for e in rest])
-    block.insert_ops_before([xp, mels], ret)
-    ret.operands = [xp.result, mels.result]
-    for old in (xp_concat, mel_concat):
-        old.detach()
-        old.erase()
-    region_dce(kernel.body)
+    set_output_emits(kernel, [emit, *rest])
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,9 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
-from xdsl.transforms.dead_code_elimination import region_dce
 
 from symir.dialects import branch
+from symir.transforms.kernel_outputs import output_concats, set_output_emits
 
 Literal = tuple[SSAValue, bool]
 
@@ -120,11 +120,10 @@ def _merged(members: list[branch.EmitOp]) -> tuple[list[Operation], branch.EmitO
 def merge_kernel(kernel: branch.KernelOp) -> bool:
     """Merges the exclusive emissions of `kernel`; returns whether anything changed."""
     block = kernel.body.block
-    ret = block.last_op
-    assert isinstance(ret, branch.ReturnOp)
-    xp_concat, mel_concat = ret.xp.owner, ret.mels.owner
-    if not isinstance(xp_concat, branch.ConcatOp) or not isinstance(mel_concat, branch.ConcatOp):
+    concats = output_concats(kernel)
+    if concats is None:
         return False
+    xp_concat, mel_concat = concats
     emits = _output_emits(xp_concat, mel_concat)
     if emits is None:
         return False
@@ -137,15 +136,7 @@ def merge_kernel(kernel: branch.KernelOp) -> bool:
             ops, emit = _merged(members)
             block.insert_ops_before(ops, xp_concat)
             replacement[members[0]] = emit
-    kept = [replacement.get(g[0], g[0]) for g in groups]
-    xp = branch.ConcatOp([e.xp for e in kept])
-    mels = branch.ConcatOp([e.mel for e in kept])
-    block.insert_ops_before([xp, mels], ret)
-    ret.operands = [xp.result, mels.result]
-    for old in (xp_concat, mel_concat):
-        old.detach()
-        old.erase()
-    region_dce(kernel.body)
+    set_output_emits(kernel, [replacement.get(g[0], g[0]) for g in groups])
     return True
 
 
