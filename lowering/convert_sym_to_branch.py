@@ -343,7 +343,14 @@ def _write(
 
 
 def _read(rewriter: PatternRewriter, state: SSAValue, site: SSAValue) -> SSAValue:
-    r = branch.StateReadOp(state, site)
+    """`x'[site]` for an update; before any write `x'` is `x`, so that is a read of `x`
+    (a gather over `tensor<?xN>`, or slices, instead of a gather over the states)."""
+    fresh = state.owner
+    r = (
+        branch.ReadOp(fresh.x, site)
+        if isinstance(fresh, branch.StateOp)
+        else branch.StateReadOp(state, site)
+    )
     rewriter.insert(r)
     return r.result
 

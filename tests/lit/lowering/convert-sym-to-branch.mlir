@@ -69,14 +69,15 @@ sym.operator @site sites 3 states [-1, 1] dtype f64 {
 
 // -----
 
-// pair iterator with sym.swap: two reads of the current state, two unchecked writes.
+// pair iterator with sym.swap: two reads (of x: nothing is written yet), two unchecked
+// writes.
 // CHECK-LABEL: branch.kernel @pair sites 3 states [0, 1] dtype f64 params [] {
 // CHECK-NEXT: ^bb0(%[[VX:[a-zA-Z0-9_]+]]: tensor<?x3xi8>):
 // CHECK-NEXT: %[[VI:.*]] = branch.column %[[VX]] {values = array<i64: 0, 0, 1>} : tensor<?x3xi8> -> tensor<?x3xi64>
 // CHECK-NEXT: %[[VJ:.*]] = branch.column %[[VX]] {values = array<i64: 1, 2, 2>} : tensor<?x3xi8> -> tensor<?x3xi64>
 // CHECK-NEXT: %[[V0:.*]] = branch.state %[[VX]] : tensor<?x3xi8> -> !branch.state<3x3xi8>
-// CHECK-NEXT: %[[V1:.*]] = branch.state_read %[[V0]], %[[VI]] : !branch.state<3x3xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
-// CHECK-NEXT: %[[V2:.*]] = branch.state_read %[[V0]], %[[VJ]] : !branch.state<3x3xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+// CHECK-NEXT: %[[V1:.*]] = branch.read %[[VX]], %[[VI]] : tensor<?x3xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+// CHECK-NEXT: %[[V2:.*]] = branch.read %[[VX]], %[[VJ]] : tensor<?x3xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
 // CHECK-NEXT: %[[V3:.*]] = branch.write %[[V0]], %[[VI]], %[[V2]] : !branch.state<3x3xi8>, tensor<?x3xi64>, tensor<?x3xi64> -> !branch.state<3x3xi8>
 // CHECK-NEXT: %[[V4:.*]] = branch.write %[[V3]], %[[VJ]], %[[V1]] : !branch.state<3x3xi8>, tensor<?x3xi64>, tensor<?x3xi64> -> !branch.state<3x3xi8>
 // CHECK-NEXT: %[[VA:.*]] = branch.constant %[[VX]] {value = 5.000000e-01 : f64} : tensor<?x3xi8> -> tensor<?x3xf64>
@@ -109,7 +110,7 @@ sym.operator @pair sites 3 states [0, 1] dtype f64 {
 // CHECK-NEXT: %[[V0:.*]] = branch.state %[[VX]] : tensor<?x4xi8> -> !branch.state<3x4xi8>
 // CHECK-NEXT: %[[VONE:.*]] = branch.constant %[[VX]] {value = 1 : i64} : tensor<?x4xi8> -> tensor<?x3xi64>
 // CHECK-NEXT: %[[VMONE:.*]] = branch.constant %[[VX]] {value = -1 : i64} : tensor<?x4xi8> -> tensor<?x3xi64>
-// CHECK-NEXT: %[[V1:.*]] = branch.state_read %[[V0]], %[[VI]] : !branch.state<3x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+// CHECK-NEXT: %[[V1:.*]] = branch.read %[[VX]], %[[VI]] : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
 // CHECK-NEXT: %[[V2:.*]] = branch.add %[[V1]], %[[VMONE]] : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi64>
 // CHECK-NEXT: %[[V3:.*]] = branch.write %[[V0]], %[[VI]], %[[V2]] {checked} : !branch.state<3x4xi8>, tensor<?x3xi64>, tensor<?x3xi64> -> !branch.state<3x4xi8>
 // CHECK-NEXT: %[[V4:.*]] = branch.state_read %[[V3]], %[[VJ]] : !branch.state<3x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
@@ -147,9 +148,9 @@ sym.operator @edges sites 4 states [0, 1, 2] dtype f64 {
 // CHECK-NEXT: %[[VB:.*]] = branch.column %[[VX]] {values = array<i64: 1, 2>} : tensor<?x4xi8> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[VC:.*]] = branch.column %[[VX]] {values = array<i64: 2, 3>} : tensor<?x4xi8> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[V0:.*]] = branch.state %[[VX]] : tensor<?x4xi8> -> !branch.state<2x4xi8>
-// CHECK-NEXT: %[[V1:.*]] = branch.state_read %[[V0]], %[[VA]] : !branch.state<2x4xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
-// CHECK-NEXT: %[[V2:.*]] = branch.state_read %[[V0]], %[[VB]] : !branch.state<2x4xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
-// CHECK-NEXT: %[[V3:.*]] = branch.state_read %[[V0]], %[[VC]] : !branch.state<2x4xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[V1:.*]] = branch.read %[[VX]], %[[VA]] : tensor<?x4xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[V2:.*]] = branch.read %[[VX]], %[[VB]] : tensor<?x4xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[V3:.*]] = branch.read %[[VX]], %[[VC]] : tensor<?x4xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[V4:.*]] = branch.write %[[V0]], %[[VA]], %[[V2]] : !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x4xi8>
 // CHECK-NEXT: %[[V5:.*]] = branch.write %[[V4]], %[[VB]], %[[V3]] : !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x4xi8>
 // CHECK-NEXT: %[[V6:.*]] = branch.write %[[V5]], %[[VC]], %[[V1]] : !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x4xi8>
@@ -182,7 +183,7 @@ sym.operator @kbody sites 4 states [0, 1] dtype f64 {
 // CHECK-NEXT: %[[VI:.*]] = branch.column %[[VX]] {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[V0:.*]] = branch.state %[[VX]] : tensor<?x2xi8> -> !branch.state<2x2xi8>
 // CHECK-NEXT: %[[VONE:.*]] = branch.constant %[[VX]] {value = 1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
-// CHECK-NEXT: %[[V1:.*]] = branch.state_read %[[V0]], %[[VI]] : !branch.state<2x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[V1:.*]] = branch.read %[[VX]], %[[VI]] : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[V2:.*]] = branch.add %[[V1]], %[[VONE]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[V3:.*]] = branch.wrap_mod %[[V2]] {low = 0 : i64, count = 3 : i64} : tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[V4:.*]] = branch.write %[[V0]], %[[VI]], %[[V3]] : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
@@ -215,7 +216,7 @@ sym.operator @clock sites 2 states [0, 1, 2] dtype f64 {
 // CHECK-NEXT: %[[V0:.*]] = branch.state %[[VX]] : tensor<?x2xi8> -> !branch.state<2x2xi8>
 // CHECK-NEXT: %[[VS:.*]] = branch.constant %[[VX]] {value = -1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[VB:.*]] = branch.constant %[[VX]] {value = 0 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
-// CHECK-NEXT: %[[V1:.*]] = branch.state_read %[[V0]], %[[VI]] : !branch.state<2x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[V1:.*]] = branch.read %[[VX]], %[[VI]] : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[V2:.*]] = branch.mul %[[VS]], %[[V1]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[V3:.*]] = branch.add %[[V2]], %[[VB]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[V4:.*]] = branch.write %[[V0]], %[[VI]], %[[V3]] {checked} : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
@@ -317,8 +318,8 @@ sym.operator @invalidate sites 2 states [0, 1] dtype f64 {
 // CHECK-NEXT: %[[VXI:.*]] = branch.read %[[VX]], %[[VI]] : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[VXJ:.*]] = branch.read %[[VX]], %[[VJ]] : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[VP:.*]] = branch.cmp %[[VXI]], %[[VXJ]] {predicate = "ne"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-// CHECK-NEXT: %[[V1:.*]] = branch.state_read %[[V0]], %[[VI]] : !branch.state<2x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
-// CHECK-NEXT: %[[V2:.*]] = branch.state_read %[[V0]], %[[VJ]] : !branch.state<2x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[V1:.*]] = branch.read %[[VX]], %[[VI]] : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[V2:.*]] = branch.read %[[VX]], %[[VJ]] : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[V3:.*]] = branch.write %[[V0]], %[[VI]], %[[V2]] : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
 // CHECK-NEXT: %[[V4:.*]] = branch.write %[[V3]], %[[VJ]], %[[V1]] : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
 // CHECK-NEXT: %[[V5:.*]] = branch.invalidate %[[V0]] : !branch.state<2x3xi8> -> !branch.state<2x3xi8>
@@ -433,7 +434,7 @@ sym.operator @predicates sites 3 states [0, 1] dtype f64 {
 // CHECK-NEXT: %[[VI:.*]] = branch.column %[[VX]] {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[V0:.*]] = branch.state %[[VX]] : tensor<?x2xi8> -> !branch.state<2x2xi8>
 // CHECK-NEXT: %[[VONE:.*]] = branch.constant %[[VX]] {value = 1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
-// CHECK-NEXT: %[[V1:.*]] = branch.state_read %[[V0]], %[[VI]] : !branch.state<2x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[V1:.*]] = branch.read %[[VX]], %[[VI]] : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[V2:.*]] = branch.add %[[V1]], %[[VONE]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[V3:.*]] = branch.write %[[V0]], %[[VI]], %[[V2]] {checked} : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
 // CHECK-NEXT: %[[VN:.*]] = branch.state_read %[[V3]], %[[VI]] : !branch.state<2x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
