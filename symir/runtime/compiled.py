@@ -194,7 +194,6 @@ class CompiledOperator:
         return dense
 
 
-_CALLS: dict[tuple[str, str, int], Callable] = {}
 _CALLS_LOCK = threading.Lock()
 
 
@@ -203,11 +202,12 @@ def _kernel_call(spec: KernelSpec) -> Callable:
 
     The wrapped function takes the flat configurations `(b, N)` and the parameter
     scalars, like the module's `@main`. One wrapper per loaded module and operator name
-    (the name is only used in the error message); it keeps its module alive.
+    (the name is only used in the error message), kept in the module's `wrappers`: it
+    goes when the module goes (`stablehlo_exec.clear_cache()`).
     """
-    key = (spec.key, spec.name, id(spec.module))
+    key = ("kernel_call", spec.name)
     with _CALLS_LOCK:
-        hit = _CALLS.get(key)
+        hit = spec.module.wrappers.get(key)
     if hit is not None:
         return hit
     module, name, f = spec.module, spec.name, spec.max_conn_size
@@ -249,7 +249,7 @@ def _kernel_call(spec: KernelSpec) -> Callable:
         )
 
     with _CALLS_LOCK:
-        return _CALLS.setdefault(key, call)
+        return spec.module.wrappers.setdefault(key, call)
 
 
 def _param_value(name: str, value: Any, dtype: np.dtype) -> Any:

@@ -211,6 +211,9 @@ class LoadedModule:
     in_specs: tuple[tuple[tuple[int | None, ...], np.dtype], ...]
     out_specs: tuple[tuple[tuple[int | None, ...], np.dtype], ...]
     _jitted: Any = field(repr=False, default=None)
+    wrappers: dict[Any, Any] = field(repr=False, default_factory=dict)
+    """Callables built around this module by its users (e.g. the batching rule of
+    `CompiledOperator`), kept with it so that they live and die together."""
 
     @property
     def in_avals(self):
