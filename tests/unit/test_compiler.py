@@ -16,6 +16,7 @@ from symir.compiler import (
     DiskArtifactStore,
     InMemoryArtifactStore,
     JaxSymbolicLowerer,
+    ModulePassStage,
     SymbolicCompilationSignature,
     SymbolicCompiler,
     SymbolicCompilerOptions,
@@ -149,6 +150,20 @@ def test_a_custom_pre_cache_pass_ends_memoization():
         "symbolic_validation": False,
         "symbolic_normalization": False,
     }
+
+
+def test_a_deterministic_custom_pass_can_opt_into_memoization():
+    from symir.compiler.passes import SymbolicFusionPlanningPass
+
+    stage = ModulePassStage(
+        "early_fusion_plan", lambda o: SymbolicFusionPlanningPass(), memoizable=True
+    )
+    pipeline = SymbolicPassPipeline(pre_cache=[*default_pre_cache(), stage])
+    c = SymbolicCompiler(artifact_store=InMemoryArtifactStore(), pipeline=pipeline)
+    op = hop(name="opted_in")
+    first = c.compile(op)
+    assert first.analyses["fusion_groups"] == [["term0"]]
+    assert _memoized(c.compile(op))["early_fusion_plan"] is True
 
 
 def test_sym_op_compile_uses_default_store():
