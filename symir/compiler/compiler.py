@@ -61,12 +61,13 @@ class ModulePassStage:
         self.make = make
         self.memoizable = memoizable
 
-    def run(self, context: SymbolicCompilationContext) -> None:
+    def run(self, context: SymbolicCompilationContext) -> bool:
+        """Runs the pass, or reuses its memoized result; returns whether it was reused."""
         p = self.make(context.options)
         key = None
         if self.memoizable and context.memo_path is not None:
-            start = context.memo_path or (context.ir.static_fingerprint(),)
-            key = (*start, (self.name, p))
+            path = context.memo_path or (context.ir.static_fingerprint(),)
+            key = (*path, (self.name, p))
         context.memo_path = key
         if key is not None:
             found = _PRE_CACHE_MEMO.get(key)
@@ -74,8 +75,7 @@ class ModulePassStage:
                 delta, module = found
                 context.analyses.update(copy.deepcopy(delta))
                 context.adopt_memoized(module)
-                context.memoized = True
-                return
+                return True
         delta = {}
         if hasattr(p, "run_on"):
             delta = p.run_on(context.module)
@@ -84,6 +84,7 @@ class ModulePassStage:
         context.analyses.update(delta)
         if key is not None:
             _PRE_CACHE_MEMO.put(key, (copy.deepcopy(delta), context.module.clone()))
+        return False
 
 
 class _BoundedMemo:
@@ -103,14 +104,24 @@ class _BoundedMemo:
 
     def put(self, key: Any, value: Any) -> None:
         with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            self._put(key, value)
 
-    def clear(self) -> None:
+    def get_or_make(self, key: Any, make: Callable[[], Any]) -> Any:
+        """The entry for `key`, made (once, under the lock) when there is none."""
         with self._lock:
-            self._entries.clear()
+            found = self._entries.get(key)
+            if found is None:
+                found = make()
+                self._put(key, found)
+            else:
+                self._entries.move_to_end(key)
+            return found
+
+    def _put(self, key: Any, value: Any) -> None:
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
 
 
 _PRE_CACHE_MEMO = _BoundedMemo(256)
@@ -178,9 +189,9 @@ class SymbolicPassPipeline:
     def _run(stages: list[Any], stage: str, context: SymbolicCompilationContext) -> None:
         for p in stages:
             start = time.perf_counter()
-            context.memoized = False
             try:
-                p.run(context)
+                reused = p.run(context)
+                memoized = isinstance(p, ModulePassStage) and reused
                 if not getattr(p, "memoizable", False):
                     context.memo_path = None
             except SymbolicCompilerError:
@@ -189,7 +200,7 @@ class SymbolicPassPipeline:
                 raise SymbolicCompilerError(
                     f"{type(e).__name__}: {e}", stage=stage, pass_name=p.name
                 ) from e
-            if context.memoized:
+            if memoized:
                 context.record(p.name, stage, start, memoized=True)
             else:
                 context.record(p.name, stage, start)
@@ -210,9 +221,7 @@ def _key_lock(store: Any, namespace: str, token: str) -> threading.Lock:
         return _KEY_LOCKS.setdefault((id(store), namespace, token), threading.Lock())
 
 
-_REBOUND: OrderedDict[tuple[int, int], tuple[Any, Any, Any]] = OrderedDict()
-_REBOUND_GUARD = threading.Lock()
-_REBOUND_MAX = 256
+_REBOUND = _BoundedMemo(256)
 
 
 def _rebind_hilbert(artifact: SymbolicCompiledArtifact, operator: Any) -> SymbolicCompiledArtifact:
@@ -226,17 +235,13 @@ def _rebind_hilbert(artifact: SymbolicCompiledArtifact, operator: Any) -> Symbol
     spec = getattr(compiled, "_spec", None)
     if hilbert is None or spec is None or spec.hilbert is hilbert:
         return artifact
-    key = (id(compiled), id(hilbert))
-    with _REBOUND_GUARD:
-        found = _REBOUND.get(key)
-        if found is None:
-            new = type(compiled)(dataclasses.replace(spec, hilbert=hilbert), compiled._params)
-            found = _REBOUND[key] = (compiled, hilbert, new)
-            if len(_REBOUND) > _REBOUND_MAX:
-                _REBOUND.popitem(last=False)
-        else:
-            _REBOUND.move_to_end(key)
-    return artifact.replace(compiled_operator=found[2])
+
+    def rebind() -> tuple[Any, Any, Any]:
+        new = type(compiled)(dataclasses.replace(spec, hilbert=hilbert), compiled._params)
+        return compiled, hilbert, new
+
+    _, _, rebound = _REBOUND.get_or_make((id(compiled), id(hilbert)), rebind)
+    return artifact.replace(compiled_operator=rebound)
 
 
 class SymbolicCompiler:

@@ -47,7 +47,6 @@ class SymbolicCompilationContext:
     backend: str | None = None
     lowerer_name: str | None = None
     memo_path: tuple[Any, ...] | None = ()
-    memoized: bool = False
     _module: ModuleOp | None = field(default=None, repr=False)
     _shared: ModuleOp | None = field(default=None, repr=False)
 
