@@ -107,6 +107,18 @@ def enclosing(op: Operation, kind: type[Operation]) -> Operation | None:
     return parent
 
 
+def constant_value(value: SSAValue) -> bool | int | float | None:
+    """The Python value (`bool` for `i1`, `int` for `i64`, `float` for `f64`) a value is
+    statically known to be, when it comes from `sym.constant`; the inverse of
+    `ConstantOp.of`."""
+    owner = value.owner
+    if not isinstance(owner, ConstantOp):
+        return None
+    v = owner.value.value.data
+    t = owner.result.type
+    return bool(v) if t == i1 else int(v) if t == i64 else float(v)
+
+
 def constant_int(value: SSAValue) -> int | None:
     """The integer a value is statically known to be, when it comes from `sym.constant`."""
     owner = value.owner

@@ -49,12 +49,8 @@ _I64 = (-(2**63), 2**63 - 1)
 
 
 def _const(value: SSAValue):
-    owner = value.owner
-    if isinstance(owner, sym.ConstantOp):
-        v = owner.value.value.data
-        t = owner.result.type
-        return (bool(v) if t == sym.i1 else int(v) if t == i64 else float(v)), t
-    return None
+    v = sym.constant_value(value)
+    return None if v is None else (v, value.type)
 
 
 def _make_const(value: Any, t) -> sym.ConstantOp | None:

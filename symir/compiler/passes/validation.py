@@ -52,23 +52,6 @@ def _region_text(op: sym.EmissionOp) -> str:
     return out.getvalue()
 
 
-def _constant_false(value) -> bool:
-    owner = getattr(value, "owner", None)
-    return (
-        isinstance(owner, sym.ConstantOp)
-        and owner.result.type == sym.i1
-        and not owner.value.value.data
-    )
-
-
-def _constant_number(value) -> float | None:
-    owner = getattr(value, "owner", None)
-    if isinstance(owner, sym.ConstantOp) and owner.result.type != sym.i1:
-        v = owner.value.value.data
-        return v if isinstance(v, int | float) else None
-    return None
-
-
 def _update_errors(term: sym.TermOp, states: tuple[int, ...]) -> list[str]:
     """Emissions whose updates provably leave the Hilbert space."""
     errors: list[str] = []
@@ -114,7 +97,7 @@ def _division_findings(term: sym.TermOp, states: tuple[int, ...]) -> tuple[list,
         if not isinstance(op, sym.DivOp):
             continue
         divisor = op.operands[1]
-        if _constant_number(divisor) == 0:
+        if sym.constant_value(divisor) == 0:
             errors.append(f"term @{term.sym_name.data}: 'sym.div' by the constant zero")
         elif isinstance(divisor.owner, sym.ReadOp | sym.ReadEmittedOp) and 0 in states:
             warnings.append(
@@ -156,7 +139,7 @@ class SymbolicValidationPass(ModulePass):
                         "configuration has more active branches than the hint)"
                     )
                 where = term.predicate
-                if where is not None and _constant_false(where.operands[0]):
+                if where is not None and sym.constant_value(where.operands[0]) is False:
                     warnings.append(f"term @{name}: the predicate is constant false")
                 texts = [_region_text(e) for e in term.emissions]
                 if len(set(texts)) != len(texts):
