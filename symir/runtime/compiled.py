@@ -194,7 +194,7 @@ class CompiledOperator:
         return dense
 
 
-_CALLS_LOCK = threading.Lock()
+_WRAPPERS_LOCK = threading.Lock()
 
 
 def _kernel_call(spec: KernelSpec) -> Callable:
@@ -206,7 +206,7 @@ def _kernel_call(spec: KernelSpec) -> Callable:
     goes when the module goes (`stablehlo_exec.clear_cache()`).
     """
     key = ("kernel_call", spec.name)
-    with _CALLS_LOCK:
+    with _WRAPPERS_LOCK:
         hit = spec.module.wrappers.get(key)
     if hit is not None:
         return hit
@@ -248,7 +248,7 @@ def _kernel_call(spec: KernelSpec) -> Callable:
             "the wave function instead, or take finite differences of `with_params`."
         )
 
-    with _CALLS_LOCK:
+    with _WRAPPERS_LOCK:
         return spec.module.wrappers.setdefault(key, call)
 
 

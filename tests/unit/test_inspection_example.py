@@ -15,7 +15,9 @@ print(ir)
 ```
 
 On Spin-1/2 the local states are -1, +1: `shift(-1)` from +1 gives 0, outside the local
-states. That is a runtime matter (the branch is dropped); the definition is valid.
+states. The definition is valid (the verifier accepts it); compiling it fails strict
+`symbolic_validation`, because the shift maps no local state to a local state (see
+tests/unit/test_spec_examples.py, which runs the whole workflow on a Fock space).
 """
 
 from __future__ import annotations
