@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from symir.dialects.sym import c64, promote
 from xdsl.dialects.builtin import DYNAMIC_INDEX as DYN
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -62,6 +61,8 @@ from xdsl.parser import AttrParser, Parser
 from xdsl.printer import Printer
 from xdsl.traits import HasParent, IsTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
+
+from symir.dialects.sym import c64, promote
 
 # --------------------------------------------------------------------------- types
 

@@ -19,7 +19,8 @@ from symir.compiler import (
     SymbolicPassPipeline,
     SymbolicPassReport,
 )
-from symir.dsl.expr import (
+from symir.errors import SymbolicCompilerError, SymbolicDefinitionError, SymbolicError
+from symir.frontend.expr import (
     Expr,
     SiteSelector,
     all_of,
@@ -43,8 +44,8 @@ from symir.dsl.expr import (
     target_index,
     wrap_mod,
 )
-from symir.dsl.operator import DOperator, SymbolicOperator, SymbolicOperatorSum
-from symir.dsl.update import (
+from symir.frontend.operator import DOperator, SymbolicOperator, SymbolicOperatorSum
+from symir.frontend.update import (
     Update,
     affine,
     cond,
@@ -58,17 +59,16 @@ from symir.dsl.update import (
     swap,
     write,
 )
-from symir.errors import SymbolicCompilerError, SymbolicDefinitionError, SymbolicError
 from symir.hilbert import DiscreteHilbert, Fock, Spin, as_hilbert, states_of
 from symir.ir import SymbolicOperatorIR, parse_ir
 
 
 def __getattr__(name: str):
     # `sym.to_netket` / `sym.NetKetOperator`: NetKet is optional and slow to import, so
-    # `symir.netket` is loaded on first use (and left out of `__all__`, so that
+    # `symir.integrations.netket` is loaded on first use (and left out of `__all__`, so that
     # `from symir import *` works without NetKet).
     if name in ("NetKetOperator", "to_netket"):
-        from symir import netket
+        from symir.integrations import netket
 
         return getattr(netket, name)
     raise AttributeError(f"module 'symir' has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """`SymbolicOperatorIR`: the immutable `sym` dialect form of an operator.
 
-`build_ir(op)` turns a DSL operator into a verified `sym` module; `parse_ir(text)` reads the
-printed form back. The fingerprint is the SHA-256 of the canonical printed IR (SSA names
+`SymbolicOperatorIR` wraps a verified `sym` module (`symir.frontend.build.build_ir` makes
+one from a DSL operator); `parse_ir(text)` reads the printed form back. The fingerprint is the SHA-256 of the canonical printed IR (SSA names
 dropped), so it covers every label, row, emission, update, amplitude, parameter, local
 state and the dtype.
 """
@@ -15,13 +15,11 @@ from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import Builtin, ModuleOp, f64
-from xdsl.ir import Block, Region
 from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import ParseError, VerifyException
 
 from symir.dialects import sym
-from symir.dsl.emit import RegionEmitter
 from symir.errors import SymbolicDefinitionError
 from symir.hilbert import DiscreteHilbert
 
@@ -204,41 +202,3 @@ class SymbolicOperatorIR:
 def parse_ir(text: str) -> SymbolicOperatorIR:
     """`SymbolicOperatorIR.parse`."""
     return SymbolicOperatorIR.parse(text)
-
-
-def _has_complex(module: ModuleOp) -> bool:
-    return any(isinstance(op, sym.YieldOp) and op.value.type == sym.c64 for op in module.walk())
-
-
-def build_ir(op: Any) -> SymbolicOperatorIR:
-    """The `sym` module of a DSL `SymbolicOperator`."""
-    space = op.space
-    body = Block()
-    for term in op.terms:
-        tblock = Block()
-        emitter = RegionEmitter(tblock, allow_emitted=False)
-        if term.predicate is not None:
-            p = emitter.predicate(term.predicate, f"the predicate of term {term.name!r}")
-            emitter.add(sym.WhereOp(p))
-        for em in term.emissions:
-            cond = None
-            if em.condition is not None:
-                cond = emitter.predicate(em.condition, "an emission predicate")
-            ublock, ablock = Block(), Block()
-            RegionEmitter(ublock, allow_emitted=False).updates(em.update)
-            amp = RegionEmitter(ablock, allow_emitted=True)
-            amp.add(sym.YieldOp(amp.numeric(em.amplitude)))
-            emitter.add(sym.EmissionOp(Region(ublock), Region(ablock), cond, em.tag))
-        body.add_op(
-            sym.TermOp(term.name, term.kind, term.labels, term.rows, term.fanout, Region(tblock))
-        )
-    module = ModuleOp([])
-    dtype = sym.c64 if op._requested_dtype == "complex128" else f64
-    operator = sym.OperatorOp(
-        op.name, space.size, space.local_states, dtype, op.hermitian, Region(body)
-    )
-    module.body.block.add_op(operator)
-    if dtype == f64 and _has_complex(module):
-        # A complex matrix element promotes the operator to complex128.
-        operator.dtype = sym.c64
-    return SymbolicOperatorIR(module)

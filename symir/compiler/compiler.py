@@ -28,15 +28,15 @@ from symir.compiler.artifact import SymbolicCompiledArtifact
 from symir.compiler.core import SymbolicCompilationContext, SymbolicCompilationSignature
 from symir.compiler.lowerers import SymbolicLowererRegistry
 from symir.compiler.options import SymbolicCompilerOptions
-from symir.compiler.passes import (
+from symir.compiler.stores import default_artifact_store
+from symir.errors import SymbolicCompilerError
+from symir.ir import SymbolicOperatorIR
+from symir.lowering.sym import (
     SymbolicFanoutAnalysisPass,
     SymbolicFusionPlanningPass,
     SymbolicNormalizationPass,
     SymbolicValidationPass,
 )
-from symir.compiler.stores import default_artifact_store
-from symir.errors import SymbolicCompilerError
-from symir.ir import SymbolicOperatorIR
 
 
 class ModulePassStage:

@@ -132,7 +132,7 @@ class SymbolicCompilationSignature:
 
     @classmethod
     def from_context(cls, ctx: SymbolicCompilationContext) -> SymbolicCompilationSignature:
-        from symir.lowering.convert_sym_to_branch import x_element_type_for
+        from symir.lowering.conversion.convert_sym_to_branch import x_element_type_for
 
         module = ctx.peek_module()
         fingerprint = ctx.analyses.get("ir_fingerprint") or module_fingerprint(module)

@@ -22,7 +22,7 @@ class SymbolicLowerer(Protocol):
 
 
 class JaxSymbolicLowerer:
-    """The default lowerer: `sym` -> `branch` -> `stablehlo` (`symir.pipeline.lower_ir`),
+    """The default lowerer: `sym` -> `branch` -> `stablehlo` (`symir.lowering.pipelines.lower_ir`),
     then `CompiledOperator.from_stablehlo` (XLA)."""
 
     name = "jax_symbolic_v1"
@@ -31,7 +31,7 @@ class JaxSymbolicLowerer:
         return context.backend == "jax"
 
     def lower(self, context: SymbolicCompilationContext) -> SymbolicCompiledArtifact:
-        from symir.pipeline import LoweringOptions, lower_ir
+        from symir.lowering.pipelines import LoweringOptions, lower_ir
         from symir.runtime.compiled import CompiledOperator
 
         ir = context.working_ir()

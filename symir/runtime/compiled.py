@@ -144,8 +144,8 @@ class CompiledOperator:
         return CompiledOperator(self._spec, new)
 
     def to_netket(self, hilbert: Any = None) -> Any:
-        """This operator as a NetKet `DiscreteJaxOperator` (see `symir.netket`)."""
-        from symir.netket import NetKetOperator
+        """This operator as a NetKet `DiscreteJaxOperator` (see `symir.integrations.netket`)."""
+        from symir.integrations.netket import NetKetOperator
 
         return NetKetOperator(self, hilbert)
 

@@ -20,25 +20,32 @@ def _lazy(module: str, cls: str) -> Callable[[], type[ModulePass]]:
 
 PASS_FACTORIES: dict[str, Callable[[], type[ModulePass]]] = {
     "convert-sym-to-branch": _lazy(
-        "symir.lowering.convert_sym_to_branch", "ConvertSymToBranchPass"
+        "symir.lowering.conversion.convert_sym_to_branch", "ConvertSymToBranchPass"
     ),
     "branch-coalesce-diagonal": _lazy(
-        "symir.transforms.branch_coalesce_diagonal", "BranchCoalesceDiagonalPass"
+        "symir.lowering.branch.branch_coalesce_diagonal", "BranchCoalesceDiagonalPass"
     ),
     "branch-merge-exclusive-emissions": _lazy(
-        "symir.transforms.branch_merge_exclusive_emissions", "BranchMergeExclusiveEmissionsPass"
+        "symir.lowering.branch.branch_merge_exclusive_emissions",
+        "BranchMergeExclusiveEmissionsPass",
     ),
     "branch-sort-summed-rows": _lazy(
-        "symir.transforms.branch_sort_summed_rows", "BranchSortSummedRowsPass"
+        "symir.lowering.branch.branch_sort_summed_rows", "BranchSortSummedRowsPass"
     ),
     "convert-branch-to-stablehlo": _lazy(
-        "symir.lowering.convert_branch_to_stablehlo", "ConvertBranchToStablehloPass"
+        "symir.lowering.conversion.convert_branch_to_stablehlo", "ConvertBranchToStablehloPass"
     ),
-    "symbolic-validation": _lazy("symir.compiler.passes.validation", "SymbolicValidationPass"),
+    "symbolic-validation": _lazy(
+        "symir.lowering.sym.symbolic_validation", "SymbolicValidationPass"
+    ),
     "symbolic-normalization": _lazy(
-        "symir.compiler.passes.normalization", "SymbolicNormalizationPass"
+        "symir.lowering.sym.symbolic_normalization", "SymbolicNormalizationPass"
     ),
-    "symbolic-fanout-analysis": _lazy("symir.compiler.passes.fanout", "SymbolicFanoutAnalysisPass"),
-    "symbolic-fusion-planning": _lazy("symir.compiler.passes.fusion", "SymbolicFusionPlanningPass"),
+    "symbolic-fanout-analysis": _lazy(
+        "symir.lowering.sym.symbolic_fanout_analysis", "SymbolicFanoutAnalysisPass"
+    ),
+    "symbolic-fusion-planning": _lazy(
+        "symir.lowering.sym.symbolic_fusion_planning", "SymbolicFusionPlanningPass"
+    ),
 }
 """Pass name -> factory returning the pass class."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from symir.dsl.expr import Expr, as_expr, site_ref
+from symir.frontend.expr import Expr, as_expr, site_ref
 
 
 def _int_value(value: Any, what: str) -> Expr:

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from symir.dsl.expr import Expr, all_of, as_expr
-from symir.dsl.update import Update
+from symir.frontend.expr import Expr, all_of, as_expr
+from symir.frontend.update import Update
 from symir.hilbert import DiscreteHilbert, as_hilbert
 
 _DTYPES = {
@@ -344,7 +344,7 @@ class SymbolicOperator:
     def to_ir(self):
         """The `sym` dialect form of this operator (built once, immutable)."""
         if self._ir is None:
-            from symir.ir import build_ir
+            from symir.frontend.build import build_ir
 
             self._ir = build_ir(self)
         return self._ir
@@ -402,7 +402,7 @@ class SymbolicOperator:
 
     def compile(self, cache: bool = True, **kwargs: Any):
         """The executable operator (see `symir.compiler`)."""
-        from symir.compile import compile_operator
+        from symir.compiler.entry import compile_operator
 
         return compile_operator(self, cache=cache, **kwargs)
 

@@ -256,7 +256,7 @@ def test_adapter_is_a_pytree_of_parameters():
     ids=["spin-half", "spin-one", "fock", "equally-spaced"],
 )
 def test_hilbert_conversion(space, expected):
-    from symir.netket import netket_hilbert
+    from symir.integrations.netket import netket_hilbert
 
     hi = netket_hilbert(space)
     if expected is not None:
@@ -266,7 +266,7 @@ def test_hilbert_conversion(space, expected):
 
 
 def test_hilbert_errors():
-    from symir.netket import netket_hilbert
+    from symir.integrations.netket import netket_hilbert
 
     with pytest.raises(
         ValueError, match=r"no NetKet Hilbert space has the local states \[0, 1, 3\]"

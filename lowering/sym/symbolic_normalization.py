@@ -25,8 +25,8 @@ from xdsl.passes import ModulePass
 from xdsl.traits import Pure
 
 from symir.compiler.core import module_fingerprint
-from symir.compiler.passes._attrs import operator_of, set_analysis
 from symir.dialects import sym
+from symir.lowering.sym._attrs import operator_of, set_analysis
 
 _COMMUTATIVE_BINARY = (sym.AddOp, sym.MulOp, sym.MinOp, sym.MaxOp)
 _COMMUTATIVE_LOGIC = (sym.AndOp, sym.OrOp)

@@ -1,7 +1,7 @@
 """Differential tests: `op.compile().get_conn_padded` against the reference interpreter.
 
 Every DSL construct (iterators, predicates, emissions, updates, expressions) is compiled
-on small Hilbert spaces and compared with `symir.reference.reference_get_conn_padded` on
+on small Hilbert spaces and compared with `symir.interpreter.reference_get_conn_padded` on
 every basis state (and on random configurations of a larger space), as multisets of
 `(x', mel)`: configurations exactly, matrix elements to 1e-12, branches with a zero
 matrix element ignored. The compiled operator coalesces all identity-update (diagonal)
@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import symir as sym
-from symir.reference import reference_get_conn_padded, static_fanout
+from symir.interpreter import reference_get_conn_padded, static_fanout
 
 TOL = 1e-12
 ZERO = 1e-13  # |mel| below this counts as a zero matrix element (ignored)
@@ -667,7 +667,7 @@ def test_summed_rows_sorted_on_scrambled_edges():
     # rows that only feed the diagonal sum (masked, with a parameter) in a copy of their
     # own, and the swap emitted from the same table (sharing the mask) keeps its order.
     nk = pytest.importorskip("netket")
-    from symir.pipeline import LoweringOptions, lower_ir
+    from symir.lowering.pipelines import LoweringOptions, lower_ir
 
     edges = nk.graph.Chain(16, pbc=True).edges()
     assert edges != sorted(edges)

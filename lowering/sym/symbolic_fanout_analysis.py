@@ -9,8 +9,8 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
-from symir.compiler.passes._attrs import operator_of, set_analysis
-from symir.reference import term_fanouts
+from symir.interpreter import term_fanouts
+from symir.lowering.sym._attrs import operator_of, set_analysis
 
 
 @dataclass(frozen=True)

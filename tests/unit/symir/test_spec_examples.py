@@ -4,7 +4,7 @@ symbolic-system-architecture.txt, with only the import changed
 
 The architecture page's "one-sample semantic view" is labelled pseudo-code (it calls
 undefined helpers such as `bind_labels`), so it is not run; the reference interpreter
-(`symir.reference`) is its executable form.
+(`symir.interpreter`) is its executable form.
 """
 
 from __future__ import annotations

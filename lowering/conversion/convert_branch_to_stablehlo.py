@@ -21,8 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from symir.dialects import branch, stablehlo
-from symir.dialects.sym import c64, promote
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DYNAMIC_INDEX as DYN
@@ -41,6 +39,9 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
+
+from symir.dialects import branch, stablehlo
+from symir.dialects.sym import c64, promote
 
 _NP = {i1: np.bool_, i64: np.int64, f64: np.float64, c64: np.complex128}
 

@@ -7,10 +7,10 @@ attributes, the module's attr-dict does) and returns them as Python values from
 `run_on(module)`, which is what `SymbolicCompiler` puts into `context.analyses`.
 """
 
-from symir.compiler.passes.fanout import SymbolicFanoutAnalysisPass
-from symir.compiler.passes.fusion import SymbolicFusionPlanningPass
-from symir.compiler.passes.normalization import SymbolicNormalizationPass
-from symir.compiler.passes.validation import SymbolicValidationPass
+from symir.lowering.sym.symbolic_fanout_analysis import SymbolicFanoutAnalysisPass
+from symir.lowering.sym.symbolic_fusion_planning import SymbolicFusionPlanningPass
+from symir.lowering.sym.symbolic_normalization import SymbolicNormalizationPass
+from symir.lowering.sym.symbolic_validation import SymbolicValidationPass
 
 __all__ = [
     "SymbolicFanoutAnalysisPass",

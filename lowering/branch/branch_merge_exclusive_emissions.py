@@ -35,7 +35,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from symir.dialects import branch
-from symir.transforms.kernel_outputs import output_concats, set_output_emits
+from symir.lowering.branch._kernel_outputs import output_concats, set_output_emits
 
 Literal = tuple[SSAValue, bool]
 

@@ -15,11 +15,11 @@ from xdsl.passes import ModulePass
 
 from symir.errors import SymbolicCompilerError
 from symir.ir import SymbolicOperatorIR, print_module
-from symir.lowering.convert_branch_to_stablehlo import ConvertBranchToStablehloPass
-from symir.lowering.convert_sym_to_branch import ConvertSymToBranchPass
-from symir.transforms.branch_coalesce_diagonal import BranchCoalesceDiagonalPass
-from symir.transforms.branch_merge_exclusive_emissions import BranchMergeExclusiveEmissionsPass
-from symir.transforms.branch_sort_summed_rows import BranchSortSummedRowsPass
+from symir.lowering.branch.branch_coalesce_diagonal import BranchCoalesceDiagonalPass
+from symir.lowering.branch.branch_merge_exclusive_emissions import BranchMergeExclusiveEmissionsPass
+from symir.lowering.branch.branch_sort_summed_rows import BranchSortSummedRowsPass
+from symir.lowering.conversion.convert_branch_to_stablehlo import ConvertBranchToStablehloPass
+from symir.lowering.conversion.convert_sym_to_branch import ConvertSymToBranchPass
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Tests of the reference interpreter `symir.reference` (the meaning of a `sym` operator).
+"""Tests of the reference interpreter `symir.interpreter` (the meaning of a `sym` operator).
 
 One small test per op kind, on operators written as `sym` IR text, then physics against
 NetKet: transverse-field Ising, Heisenberg and Bose-Hubbard chains.
@@ -14,12 +14,12 @@ import warnings
 
 import numpy as np
 import pytest
-from symir.dialects.sym import OperatorOp, Sym
 from xdsl.context import Context
 from xdsl.dialects.builtin import Builtin, ModuleOp
 from xdsl.parser import Parser
 
-from symir.reference import (
+from symir.dialects.sym import OperatorOp, Sym
+from symir.interpreter import (
     reference_basis,
     reference_get_conn,
     reference_get_conn_padded,

@@ -29,9 +29,9 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import VerifyException
 
-from symir.compiler.passes._attrs import operator_of, set_analysis
 from symir.dialects import sym
 from symir.ir import print_module
+from symir.lowering.sym._attrs import operator_of, set_analysis
 
 
 class SymbolicValidationError(Exception):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import netket as nk
 import pytest
-from symir.dialects import sym as d
 
 import symir as sym
+from symir.dialects import sym as d
 
 SPIN = sym.Spin(0.5, 4)  # local states -1, +1
 FOCK = sym.Fock(2, 3)  # local states 0, 1, 2 (contiguous)

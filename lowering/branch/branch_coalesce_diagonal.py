@@ -18,7 +18,7 @@ from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i1
 from xdsl.passes import ModulePass
 
 from symir.dialects import branch
-from symir.transforms.kernel_outputs import output_concats, set_output_emits
+from symir.lowering.branch._kernel_outputs import output_concats, set_output_emits
 
 
 def is_diagonal(emit: branch.EmitOp) -> bool:

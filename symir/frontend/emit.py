@@ -11,9 +11,9 @@ from xdsl.dialects.builtin import FloatAttr, IntegerAttr, f64, i1, i64
 from xdsl.ir import Block, Operation, Region, SSAValue
 
 from symir.dialects import sym
-from symir.dsl.expr import BINARY, UNARY, Expr
-from symir.dsl.update import Update
 from symir.errors import SymbolicDefinitionError
+from symir.frontend.expr import BINARY, UNARY, Expr
+from symir.frontend.update import Update
 
 _BINARY_OPS = {
     "add": sym.AddOp,

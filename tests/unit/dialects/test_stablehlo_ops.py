@@ -10,7 +10,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-import symir.dialects.stablehlo as sh
 from xdsl.builder import Builder, InsertPoint
 from xdsl.context import Context
 from xdsl.dialects import func
@@ -27,6 +26,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Block, Region
 from xdsl.parser import Parser
 
+import symir.dialects.stablehlo as sh
 from symir.runtime.stablehlo_exec import (
     StableHLOError,
     load_stablehlo,

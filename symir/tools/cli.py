@@ -27,8 +27,8 @@ def demo(n_sites: int = 16, batch: int = 4096, h: float = 1.0, seed: int = 0) ->
     """Builds a periodic transverse-field Ising chain, prints every IR level, runs it and
     checks it against the reference interpreter."""
     import symir as sym
-    from symir.pipeline import lower_ir
-    from symir.reference import reference_get_conn_padded
+    from symir.interpreter import reference_get_conn_padded
+    from symir.lowering.pipelines import lower_ir
 
     hi = sym.Spin(0.5, n_sites)
     edges = [(i, (i + 1) % n_sites) for i in range(n_sites)]

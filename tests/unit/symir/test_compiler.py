@@ -25,7 +25,7 @@ from symir.compiler import (
     default_pre_cache,
 )
 from symir.errors import SymbolicCompilerError
-from symir.reference import reference_get_conn_padded
+from symir.interpreter import reference_get_conn_padded
 
 PRE = ["to_ir", "symbolic_validation", "symbolic_normalization", "cache_key", "cache_lookup"]
 POST = {"symbolic_fanout_analysis", "symbolic_fusion_planning", "jax_symbolic_v1"}
@@ -153,7 +153,7 @@ def test_a_custom_pre_cache_pass_ends_memoization():
 
 
 def test_a_deterministic_custom_pass_can_opt_into_memoization():
-    from symir.compiler.passes import SymbolicFusionPlanningPass
+    from symir.lowering.sym import SymbolicFusionPlanningPass
 
     stage = ModulePassStage(
         "early_fusion_plan", lambda o: SymbolicFusionPlanningPass(), memoizable=True
