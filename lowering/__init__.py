@@ -1,0 +1,88 @@
+"""`symir.lowering`: every pass of symir, by level, and the one pass registry.
+
+Rooms (see docs/where-does-my-change-go.md):
+
+- `conversion/`: the passes that change level, `convert-sym-to-branch` and
+  `convert-branch-to-stablehlo` (one rewrite pattern per source op);
+- `sym/`: passes on the `sym` level (validation, normalization, analyses);
+- `branch/`: optimisations on the `branch` level (coalescing, merging, sorting);
+- `pipelines.py`: the default lowering as one composite pass (`symir-lower`) and the
+  options every pipeline consumer shares.
+
+Adding a pass: write it as an xDSL `ModulePass` in the room of its level, in a file named
+after it (`branch-foo` in `branch/branch_foo.py`), add ONE line to `_PASSES` below, a lit
+file `tests/lit/lowering/<room>/branch-foo.mlir` and a section in docs/passes.md. The
+registry is lazy: nothing is imported until a pass is used, so `symir-opt` and
+`xdsl-opt` start fast and never import JAX.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+
+from xdsl.passes import ModulePass
+
+_PASSES: dict[str, tuple[str, str]] = {
+    # conversions between levels
+    "convert-sym-to-branch": ("conversion.convert_sym_to_branch", "ConvertSymToBranchPass"),
+    "convert-branch-to-stablehlo": (
+        "conversion.convert_branch_to_stablehlo",
+        "ConvertBranchToStablehloPass",
+    ),
+    # sym level
+    "symbolic-validation": ("sym.symbolic_validation", "SymbolicValidationPass"),
+    "symbolic-normalization": ("sym.symbolic_normalization", "SymbolicNormalizationPass"),
+    "symbolic-fanout-analysis": ("sym.symbolic_fanout_analysis", "SymbolicFanoutAnalysisPass"),
+    "symbolic-fusion-planning": ("sym.symbolic_fusion_planning", "SymbolicFusionPlanningPass"),
+    # branch level
+    "branch-coalesce-diagonal": ("branch.branch_coalesce_diagonal", "BranchCoalesceDiagonalPass"),
+    "branch-merge-exclusive-emissions": (
+        "branch.branch_merge_exclusive_emissions",
+        "BranchMergeExclusiveEmissionsPass",
+    ),
+    "branch-sort-summed-rows": ("branch.branch_sort_summed_rows", "BranchSortSummedRowsPass"),
+    # the default pipeline as one pass
+    "symir-lower": ("pipelines", "SymirLowerPass"),
+}
+"""symir's passes: MLIR-style name -> (module under `symir.lowering`, class name)."""
+
+XDSL_PASSES = {
+    "canonicalize": "xDSL: folds ops (sym's expression ops fold) and applies canonical forms.",
+    "cse": "xDSL: common-subexpression elimination of pure ops.",
+    "dce": "xDSL: removes dead pure ops.",
+    "reconcile-unrealized-casts": "xDSL: folds unrealized_conversion_cast chains away.",
+}
+"""xDSL's own generic passes that symir pipelines use (name -> one-line summary),
+exposed under their xDSL names."""
+
+
+def _lazy(module: str, cls: str) -> Callable[[], type[ModulePass]]:
+    def factory() -> type[ModulePass]:
+        return getattr(import_module(f"{__name__}.{module}"), cls)
+
+    return factory
+
+
+def get_symir_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """symir's own passes: name -> factory returning the pass class (imported lazily)."""
+    return {name: _lazy(module, cls) for name, (module, cls) in _PASSES.items()}
+
+
+def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """Every pass a symir pipeline can name: symir's and xDSL's generic ones."""
+    from xdsl.transforms import get_all_passes as xdsl_passes
+
+    generic = xdsl_passes()
+    return {**{name: generic[name] for name in XDSL_PASSES}, **get_symir_passes()}
+
+
+def make_pass(name: str, **options: object) -> ModulePass:
+    """The pass registered as `name`, built with `options` (its dataclass fields)."""
+    passes = get_all_passes()
+    if name not in passes:
+        raise KeyError(f"no pass named {name!r}; the passes are {sorted(passes)}")
+    return passes[name]()(**options)
+
+
+__all__ = ["XDSL_PASSES", "get_all_passes", "get_symir_passes", "make_pass"]

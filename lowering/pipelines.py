@@ -1,49 +1,74 @@
-"""The default lowering pipeline: `sym` -> `branch` -> `stablehlo` -> StableHLO text.
+"""The default lowering: `sym` -> `branch` -> `stablehlo`, as one composite pass.
 
-These are the same xDSL passes `symir-opt -p ...` runs. The IR given in is never mutated:
-the passes run on a clone. Every level's printed IR is kept for inspection.
+`LoweringOptions` is the one options class of the lowering: `SymirLowerPass` (the pass
+`symir-lower`, runnable from `symir-opt` and `xdsl-opt`) takes its fields as pass options,
+and `symir.compiler.SymbolicCompilerOptions` extends it, so every option of the lowering
+can be set from `compile(...)` too. `lower_ir` runs the same passes through xDSL's
+`PassPipeline` on a clone of the IR; its callback records the printed IR after each pass
+under the level the IR is at (read from the IR, `symir.dialects.level_of`), and what each
+pass cost.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.passes import ModulePass
+from xdsl.passes import ModulePass, PassPipeline
 
+from symir.dialects import level_of, print_module
 from symir.errors import SymbolicCompilerError
-from symir.ir import SymbolicOperatorIR, print_module
-from symir.lowering.branch.branch_coalesce_diagonal import BranchCoalesceDiagonalPass
-from symir.lowering.branch.branch_merge_exclusive_emissions import BranchMergeExclusiveEmissionsPass
-from symir.lowering.branch.branch_sort_summed_rows import BranchSortSummedRowsPass
-from symir.lowering.conversion.convert_branch_to_stablehlo import ConvertBranchToStablehloPass
-from symir.lowering.conversion.convert_sym_to_branch import ConvertSymToBranchPass
+from symir.lowering import make_pass
 
 
 @dataclass(frozen=True)
 class LoweringOptions:
-    """Options of the default lowering."""
+    """The options of the default lowering (each switches one pass or sets its option)."""
 
+    x_dtype: str = "auto"
+    """Element type of the configurations (`i8`, `i16`, `i32`, `i64` or `auto`)."""
     coalesce_diagonal: bool = True
+    """Run `branch-coalesce-diagonal`: every identity-update branch summed into one slot."""
     merge_exclusive_emissions: bool = True
     """Run `branch-merge-exclusive-emissions` (after coalescing, which it must follow so
     that an identity arm of a chain still goes to the diagonal slot)."""
     sort_summed_rows: bool = True
     """Run `branch-sort-summed-rows` after coalescing (it only changes summation order)."""
-    x_dtype: str = "auto"
 
-    def passes(self) -> list[ModulePass]:
-        passes: list[ModulePass] = [ConvertSymToBranchPass(x_dtype=self.x_dtype)]
+    def lowering_options(self) -> LoweringOptions:
+        """Just the lowering's options (also of a subclass that adds its own fields)."""
+        return LoweringOptions(**{f.name: getattr(self, f.name) for f in fields(LoweringOptions)})
+
+    def passes(self) -> tuple[ModulePass, ...]:
+        """The passes of the default lowering for these options, in order."""
+        names = ["convert-sym-to-branch"]
         if self.coalesce_diagonal:
-            passes.append(BranchCoalesceDiagonalPass())
+            names.append("branch-coalesce-diagonal")
         if self.merge_exclusive_emissions:
-            passes.append(BranchMergeExclusiveEmissionsPass())
+            names.append("branch-merge-exclusive-emissions")
         if self.coalesce_diagonal and self.sort_summed_rows:
-            passes.append(BranchSortSummedRowsPass())
-        passes.append(ConvertBranchToStablehloPass())
-        return passes
+            names.append("branch-sort-summed-rows")
+        names.append("convert-branch-to-stablehlo")
+        return tuple(
+            make_pass(n, x_dtype=self.x_dtype) if n == "convert-sym-to-branch" else make_pass(n)
+            for n in names
+        )
+
+
+@dataclass(frozen=True)
+class SymirLowerPass(LoweringOptions, ModulePass):
+    """`symir-lower`: the whole default lowering, `sym` module in, StableHLO `@main` out.
+
+    `symir-opt f.mlir -p 'symir-lower{coalesce_diagonal=false}'` runs it with options.
+    """
+
+    name = "symir-lower"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        PassPipeline(self.passes()).apply(ctx, op)
 
 
 @dataclass
@@ -58,30 +83,38 @@ class LoweringResult:
         return self.levels["stablehlo"]
 
 
-_LEVEL_AFTER = {
-    "convert-sym-to-branch": "branch",
-    "branch-coalesce-diagonal": "branch",
-    "branch-merge-exclusive-emissions": "branch",
-    "branch-sort-summed-rows": "branch",
-    "convert-branch-to-stablehlo": "stablehlo",
-}
+class _Recorder:
+    """The `PassPipeline` callback: verifies, times and prints the IR after every pass."""
 
+    def __init__(self, result: LoweringResult):
+        self.result = result
+        self.running: ModulePass | None = None
+        self.start = time.perf_counter()
 
-def lower_ir(ir: SymbolicOperatorIR, options: LoweringOptions | None = None) -> LoweringResult:
-    """Runs the lowering passes on a clone of `ir`'s module."""
-    options = options or LoweringOptions()
-    module: ModuleOp = ir.module
-    ctx = Context()
-    result = LoweringResult(levels={"sym": str(ir)})
-    for p in options.passes():
-        start = time.perf_counter()
-        try:
-            p.apply(ctx, module)
+    def __call__(self, done: ModulePass | None, module: ModuleOp, upcoming: Any) -> None:
+        if done is not None:
             module.verify()
-        except Exception as e:
-            raise SymbolicCompilerError(
-                f"{type(e).__name__}: {e}", stage="lowering", pass_name=p.name
-            ) from e
-        result.pass_times[p.name] = time.perf_counter() - start
-        result.levels[_LEVEL_AFTER[p.name]] = print_module(module)
+            self.result.pass_times[done.name] = time.perf_counter() - self.start
+            self.result.levels[level_of(module)] = print_module(module)
+        self.running = upcoming
+        self.start = time.perf_counter()
+
+
+def lower_ir(ir: Any, options: LoweringOptions | None = None) -> LoweringResult:
+    """Runs the default lowering on a clone of `ir` (a `SymbolicOperatorIR` or a `sym`
+    `ModuleOp`, never mutated); failures raise `SymbolicCompilerError` naming the pass."""
+    options = (options or LoweringOptions()).lowering_options()
+    if isinstance(ir, ModuleOp):
+        module, sym_text = ir.clone(), print_module(ir)
+    else:
+        module, sym_text = ir.module, str(ir)
+    result = LoweringResult(levels={"sym": sym_text})
+    recorder = _Recorder(result)
+    try:
+        PassPipeline(options.passes(), recorder).apply(Context(), module)
+    except Exception as e:
+        failed = recorder.running.name if recorder.running is not None else "lowering"
+        raise SymbolicCompilerError(
+            f"{type(e).__name__}: {e}", stage="lowering", pass_name=failed
+        ) from e
     return result

@@ -92,6 +92,7 @@ from xdsl.ir import Attribute, Block, Operation, SSAValue
 
 from symir.dialects import sym
 from symir.dialects.sym import c64
+from symir.lowering.sym.symbolic_fanout_analysis import term_fanouts as _term_fanouts
 
 __all__ = [
     "reference_basis",
@@ -130,14 +131,7 @@ def _as_operator(obj: Any) -> sym.OperatorOp:
 
 def term_fanouts(module_or_operator: Any) -> dict[str, int]:
     """Per-term static fan-out: the hint if given, else `len(rows) * len(emissions)`."""
-    operator = _as_operator(module_or_operator)
-    out: dict[str, int] = {}
-    for term in operator.terms:
-        if term.fanout is not None:
-            out[term.sym_name.data] = term.fanout.data
-        else:
-            out[term.sym_name.data] = len(term.row_table) * len(term.emissions)
-    return out
+    return _term_fanouts(_as_operator(module_or_operator))
 
 
 def static_fanout(module_or_operator: Any) -> int:

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from io import StringIO
 from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import Builtin, ModuleOp, f64
 from xdsl.parser import Parser
-from xdsl.printer import Printer
 from xdsl.utils.exceptions import ParseError, VerifyException
 
-from symir.dialects import sym
+from symir.dialects import print_module, sym
 from symir.errors import SymbolicDefinitionError
 from symir.hilbert import DiscreteHilbert
 
@@ -30,12 +28,6 @@ def sym_context() -> Context:
     ctx.load_dialect(Builtin)
     ctx.load_dialect(sym.Sym)
     return ctx
-
-
-def print_module(module: ModuleOp, *, generic: bool = False) -> str:
-    out = StringIO()
-    Printer(stream=out, print_generic_format=generic).print_op(module)
-    return out.getvalue()
 
 
 @dataclass(frozen=True)

@@ -121,8 +121,10 @@ def sort_rows(summed: branch.SumRowsOp, n: int) -> bool:
 
 @dataclass(frozen=True)
 class BranchSortSummedRowsPass(ModulePass):
-    """Sorts the row table of every slice of a `branch.kernel` that only feeds a
-    `branch.sum_rows`, so that its static reads become slices."""
+    """Sorts the rows that only feed a `branch.sum_rows`, so their reads become slices.
+
+    Works on every slice of a `branch.kernel` whose rows are only summed.
+    """
 
     name = "branch-sort-summed-rows"
 

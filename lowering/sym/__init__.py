@@ -1,10 +1,14 @@
-"""The compiler's analysis/normalization passes, as xDSL `ModulePass`es.
+"""`symir.lowering.sym`: passes on the `sym` level.
 
-Each pass works on a `sym` module, writes its results as discardable attributes on the
-`builtin.module` (`sym.validation_summary`, `sym.normalization`, `sym.fanout_analysis`,
-`sym.fusion_groups`: the custom formats of `sym.operator`/`sym.term` do not print extra
-attributes, the module's attr-dict does) and returns them as Python values from
-`run_on(module)`, which is what `SymbolicCompiler` puts into `context.analyses`.
+Each pass works on a `sym` module and writes what it finds as discardable attributes on
+the `builtin.module` (`sym.validation_summary`, `sym.normalization`, `sym.fanout_analysis`,
+`sym.fusion_groups`; the custom formats of `sym.operator`/`sym.term` do not print extra
+attributes, the module's attr-dict does). `SymbolicCompiler` runs them as plain xDSL
+passes and reads those attributes back into `context.analyses` (`_attrs.read_analyses`).
+
+Adding a pass: `sym_foo.py` (a `ModulePass` named `sym-foo`), one line in the registry
+`symir.lowering._PASSES`, `tests/lit/lowering/sym/sym-foo.mlir`, a section in
+docs/passes.md.
 """
 
 from symir.lowering.sym.symbolic_fanout_analysis import SymbolicFanoutAnalysisPass

@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
-from symir.interpreter import term_fanouts
+from symir.dialects import sym
 from symir.lowering.sym._attrs import operator_of, set_analysis
+
+
+def term_fanouts(operator: sym.OperatorOp) -> dict[str, int]:
+    """Per-term static fan-out: the hint if given, else `len(rows) * len(emissions)`."""
+    return {
+        term.sym_name.data: term.fanout.data
+        if term.fanout is not None
+        else len(term.row_table) * len(term.emissions)
+        for term in operator.terms
+    }
 
 
 @dataclass(frozen=True)
 class SymbolicFanoutAnalysisPass(ModulePass):
+    """Per-term static fan-out (the hint, else rows x emissions): `sym.fanout_analysis`."""
+
     name = "symbolic-fanout-analysis"
 
-    def run_on(self, module: ModuleOp) -> dict[str, Any]:
+    def apply(self, ctx: Context, module: ModuleOp) -> None:
         fanouts = term_fanouts(operator_of(module))
         total = sum(fanouts.values())
         set_analysis(module, "fanout_analysis", {"term_fanouts": fanouts, "total_fanout": total})
-        return {"term_fanouts": fanouts, "total_fanout": total}
-
-    def apply(self, ctx: Context, op: ModuleOp) -> None:
-        self.run_on(op)

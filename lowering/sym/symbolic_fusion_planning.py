@@ -8,7 +8,6 @@ Terms visiting the same rows could share one iterator in a fusing lowerer. The d
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
@@ -19,11 +18,13 @@ from symir.lowering.sym._attrs import operator_of, set_analysis
 
 @dataclass(frozen=True)
 class SymbolicFusionPlanningPass(ModulePass):
+    """Groups the terms that share one row table: `sym.fusion_groups` (metadata)."""
+
     name = "symbolic-fusion-planning"
 
     enable_fusion: bool = True
 
-    def run_on(self, module: ModuleOp) -> dict[str, Any]:
+    def apply(self, ctx: Context, module: ModuleOp) -> None:
         operator = operator_of(module)
         groups: list[list[str]] = []
         if self.enable_fusion:
@@ -34,7 +35,3 @@ class SymbolicFusionPlanningPass(ModulePass):
         else:
             groups = [[t.sym_name.data] for t in operator.terms]
         set_analysis(module, "fusion_groups", groups)
-        return {"fusion_groups": groups}
-
-    def apply(self, ctx: Context, op: ModuleOp) -> None:
-        self.run_on(op)

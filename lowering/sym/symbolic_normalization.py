@@ -24,9 +24,8 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.traits import Pure
 
-from symir.compiler.core import module_fingerprint
 from symir.dialects import sym
-from symir.lowering.sym._attrs import operator_of, set_analysis
+from symir.lowering.sym._attrs import module_fingerprint, operator_of, set_analysis
 
 _COMMUTATIVE_BINARY = (sym.AddOp, sym.MulOp, sym.MinOp, sym.MaxOp)
 _COMMUTATIVE_LOGIC = (sym.AndOp, sym.OrOp)
@@ -202,11 +201,16 @@ def _schedule(block: Block) -> None:
 
 @dataclass(frozen=True)
 class SymbolicNormalizationPass(ModulePass):
+    """Canonical operand order and schedule, so equal operators fingerprint equally.
+
+    Writes `sym.normalization` (fingerprint, term order, resolved backend, statistics).
+    """
+
     name = "symbolic-normalization"
 
     backend: str = "auto"
 
-    def run_on(self, module: ModuleOp) -> dict[str, Any]:
+    def apply(self, ctx: Context, module: ModuleOp) -> None:
         stats = normalize(module)
         operator = operator_of(module)
         term_order = [t.sym_name.data for t in operator.terms]
@@ -222,15 +226,6 @@ class SymbolicNormalizationPass(ModulePass):
                 **stats,
             },
         )
-        return {
-            "ir_fingerprint": fingerprint,
-            "term_order": term_order,
-            "resolved_backend": resolved,
-            "normalization_stats": stats,
-        }
-
-    def apply(self, ctx: Context, op: ModuleOp) -> None:
-        self.run_on(op)
 
 
 __all__ = ["Block", "SymbolicNormalizationPass", "normalize"]

@@ -30,7 +30,6 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import VerifyException
 
 from symir.dialects import sym
-from symir.ir import print_module
 from symir.lowering.sym._attrs import operator_of, set_analysis
 
 
@@ -52,41 +51,49 @@ def _region_text(op: sym.EmissionOp) -> str:
     return out.getvalue()
 
 
+def _constant_map_error(u: sym.UpdateOpBase, states: tuple[int, ...]) -> str | None:
+    """A constant `shift`/`affine` that maps no local state to a local state, or None."""
+    if isinstance(u, sym.ShiftOp):
+        scale, bias = 1, sym.constant_int(u.delta)
+        what = f"'sym.shift' by {bias}"
+    elif isinstance(u, sym.AffineOp):
+        scale, bias = sym.constant_int(u.scale), sym.constant_int(u.bias)
+        what = f"'sym.affine' {scale} * x + {bias}"
+    else:
+        return None
+    if scale is None or bias is None or any(scale * s + bias in states for s in states):
+        return None
+    return (
+        f"{what} maps no local state {list(states)} to a local state, so every branch it "
+        "emits is invalid"
+    )
+
+
+def _scatter_errors(u: sym.ScatterOp, states: tuple[int, ...]) -> list[str]:
+    """The constant final writes of a `scatter` that are not local states."""
+    last_value: dict[Any, Any] = {}  # a site (constant or SSA value) -> its value
+    for site, value in zip(u.site_list, u.value_list):
+        index = sym.constant_int(site)
+        last_value[site if index is None else index] = value
+    written = [sym.constant_int(value) for value in last_value.values()]
+    return [
+        f"'sym.scatter' writes {v}, which is not a local state {list(states)}"
+        for v in written
+        if v is not None and v not in states
+    ]
+
+
 def _update_errors(term: sym.TermOp, states: tuple[int, ...]) -> list[str]:
     """Emissions whose updates provably leave the Hilbert space."""
     errors: list[str] = []
-    allowed = set(states)
     for k, emission in enumerate(term.emissions):
         updates = [op for op in emission.update.block.ops if isinstance(op, sym.UpdateOpBase)]
         where = f"term @{term.sym_name.data}, emission {k}"
-        if len(updates) == 1 and isinstance(updates[0], sym.ShiftOp | sym.AffineOp):
-            u = updates[0]
-            if isinstance(u, sym.ShiftOp):
-                scale, bias = 1, sym.constant_int(u.delta)
-                what = f"'sym.shift' by {bias}"
-            else:
-                scale, bias = sym.constant_int(u.scale), sym.constant_int(u.bias)
-                what = f"'sym.affine' {scale} * x + {bias}"
-            if scale is not None and bias is not None:
-                if not any(scale * s + bias in allowed for s in states):
-                    errors.append(
-                        f"{where}: {what} maps no local state {list(states)} to a local "
-                        "state, so every branch it emits is invalid"
-                    )
+        found = [_constant_map_error(updates[0], states)] if len(updates) == 1 else []
         for u in updates:
-            if not isinstance(u, sym.ScatterOp):
-                continue
-            last_value: dict[Any, Any] = {}  # a site (constant or SSA value) -> its value
-            for site, value in zip(u.site_list, u.value_list):
-                index = sym.constant_int(site)
-                last_value[site if index is None else index] = value
-            for value in last_value.values():
-                v = sym.constant_int(value)
-                if v is not None and v not in allowed:
-                    errors.append(
-                        f"{where}: 'sym.scatter' writes {v}, which is not a local state "
-                        f"{list(states)}"
-                    )
+            if isinstance(u, sym.ScatterOp):
+                found.extend(_scatter_errors(u, states))
+        errors.extend(f"{where}: {e}" for e in found if e is not None)
     return errors
 
 
@@ -109,11 +116,16 @@ def _division_findings(term: sym.TermOp, states: tuple[int, ...]) -> tuple[list,
 
 @dataclass(frozen=True)
 class SymbolicValidationPass(ModulePass):
+    """Reports what the verifiers cannot see (updates leaving the space, division by zero...).
+
+    Writes `sym.validation_summary`; `strict` raises on an error.
+    """
+
     name = "symbolic-validation"
 
     strict: bool = True
 
-    def run_on(self, module: ModuleOp) -> dict[str, Any]:
+    def apply(self, ctx: Context, module: ModuleOp) -> None:
         errors: list[str] = []
         warnings: list[str] = []
         try:
@@ -153,10 +165,6 @@ class SymbolicValidationPass(ModulePass):
         set_analysis(module, "validation_summary", summary)
         if errors and self.strict:
             raise SymbolicValidationError("; ".join(errors))
-        return {"validation_summary": summary}
-
-    def apply(self, ctx: Context, op: ModuleOp) -> None:
-        self.run_on(op)
 
 
-__all__ = ["SymbolicValidationError", "SymbolicValidationPass", "print_module"]
+__all__ = ["SymbolicValidationError", "SymbolicValidationPass"]

@@ -2,18 +2,17 @@
 
 operator.to_ir()
 -> SymbolicCompilationContext(...)
--> pipeline.run_pre_cache(context)          (symbolic_validation, symbolic_normalization)
+-> pipeline.run_pre_cache(context)          (symbolic-validation, symbolic-normalization)
 -> SymbolicCompilationSignature.from_context(context)
 -> signature.build_cache_key(namespace=...)
 -> artifact_store.get(cache_key)            hit: return it (reports of this call)
--> miss: pipeline.run_post_cache(context)   (symbolic_fanout_analysis, ..._fusion_planning)
+-> miss: pipeline.run_post_cache(context)   (symbolic-fanout-analysis, ...-fusion-planning)
          lowerer_registry.resolve(context) -> lowerer.lower(context)
          attach cache_key + artifact_store.put(...)
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import threading
 import time
@@ -31,19 +30,22 @@ from symir.compiler.options import SymbolicCompilerOptions
 from symir.compiler.stores import default_artifact_store
 from symir.errors import SymbolicCompilerError
 from symir.ir import SymbolicOperatorIR
-from symir.lowering.sym import (
-    SymbolicFanoutAnalysisPass,
-    SymbolicFusionPlanningPass,
-    SymbolicNormalizationPass,
-    SymbolicValidationPass,
-)
+from symir.lowering import make_pass
+from symir.lowering.sym._attrs import read_analyses
+
+
+def stage_name(pass_name: str) -> str:
+    """The report name of a pass: its registered name spelled with `_` (the spec's stage
+    names, `symbolic-validation` -> `symbolic_validation`); the one rule, no table."""
+    return pass_name.replace("-", "_")
 
 
 class ModulePassStage:
-    """A pipeline entry running an xDSL `ModulePass` on the context's working module.
+    """A compiler stage that runs an xDSL `ModulePass` on the context's working module.
 
-    `make(options)` builds the pass for the effective options; if the pass has
-    `run_on(module) -> dict`, the dict is merged into `context.analyses`.
+    `make(options)` builds the pass for the effective options. The analyses the pass
+    writes onto the module (attributes `sym.<name>`) become `context.analyses` entries
+    (`symir.lowering.sym._attrs.read_analyses`): a pass needs no other protocol.
 
     A `memoizable` stage is a deterministic function of the module and of the pass's
     fields (the built-in passes are). Its result is memoized process-wide under the IR's
@@ -61,6 +63,17 @@ class ModulePassStage:
         self.make = make
         self.memoizable = memoizable
 
+    @classmethod
+    def of(cls, pass_name: str, memoizable: bool = False, **option_fields: str) -> ModulePassStage:
+        """The stage of the registered pass `pass_name`, named after it; each keyword
+        maps a pass field to the `SymbolicCompilerOptions` field it takes its value from."""
+
+        def make(options: SymbolicCompilerOptions) -> ModulePass:
+            values = {k: getattr(options, v) for k, v in option_fields.items()}
+            return make_pass(pass_name, **values)
+
+        return cls(stage_name(pass_name), make, memoizable)
+
     def run(self, context: SymbolicCompilationContext) -> bool:
         """Runs the pass, or reuses its memoized result; returns whether it was reused."""
         p = self.make(context.options)
@@ -72,18 +85,13 @@ class ModulePassStage:
         if key is not None:
             found = _PRE_CACHE_MEMO.get(key)
             if found is not None:
-                delta, module = found
-                context.analyses.update(copy.deepcopy(delta))
-                context.adopt_memoized(module)
+                context.adopt_memoized(found)
+                context.analyses.update(read_analyses(found))
                 return True
-        delta = {}
-        if hasattr(p, "run_on"):
-            delta = p.run_on(context.module)
-        else:
-            p.apply(Context(), context.module)
-        context.analyses.update(delta)
+        p.apply(Context(), context.module)
+        context.analyses.update(read_analyses(context.module))
         if key is not None:
-            _PRE_CACHE_MEMO.put(key, (copy.deepcopy(delta), context.module.clone()))
+            _PRE_CACHE_MEMO.put(key, context.module.clone())
         return False
 
 
@@ -129,7 +137,7 @@ _PRE_CACHE_MEMO = _BoundedMemo(256)
 
 def _as_stage(p: Any) -> Any:
     if isinstance(p, ModulePass):
-        return ModulePassStage(p.name, lambda _options, p=p: p)
+        return ModulePassStage(stage_name(p.name), lambda _options, p=p: p)
     if not (hasattr(p, "name") and callable(getattr(p, "run", None))):
         raise TypeError(
             f"a compiler pass needs a 'name' and a 'run(context)' method (or must be an "
@@ -139,27 +147,18 @@ def _as_stage(p: Any) -> Any:
 
 
 def default_pre_cache() -> list[Any]:
+    """`symbolic-validation`, `symbolic-normalization` (every compile, memoized)."""
     return [
-        ModulePassStage(
-            "symbolic_validation",
-            lambda o: SymbolicValidationPass(strict=o.strict_validation),
-            memoizable=True,
-        ),
-        ModulePassStage(
-            "symbolic_normalization",
-            lambda o: SymbolicNormalizationPass(backend=o.backend_preference),
-            memoizable=True,
-        ),
+        ModulePassStage.of("symbolic-validation", memoizable=True, strict="strict_validation"),
+        ModulePassStage.of("symbolic-normalization", memoizable=True, backend="backend_preference"),
     ]
 
 
 def default_post_cache() -> list[Any]:
+    """`symbolic-fanout-analysis`, `symbolic-fusion-planning` (misses only)."""
     return [
-        ModulePassStage("symbolic_fanout_analysis", lambda o: SymbolicFanoutAnalysisPass()),
-        ModulePassStage(
-            "symbolic_fusion_planning",
-            lambda o: SymbolicFusionPlanningPass(enable_fusion=o.enable_fusion),
-        ),
+        ModulePassStage.of("symbolic-fanout-analysis"),
+        ModulePassStage.of("symbolic-fusion-planning", enable_fusion="enable_fusion"),
     ]
 
 

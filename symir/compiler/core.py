@@ -11,9 +11,9 @@ from typing import Any
 from xdsl.dialects.builtin import ModuleOp
 
 from symir.compiler.options import SymbolicCompilerOptions
-from symir.ir import SymbolicOperatorIR, print_module
-
-ANALYSIS_ATTR_PREFIX = "sym."
+from symir.dialects import print_module
+from symir.ir import SymbolicOperatorIR
+from symir.lowering.sym._attrs import ANALYSIS_ATTR_PREFIX, module_fingerprint
 
 
 @dataclass(frozen=True)
@@ -93,17 +93,6 @@ class SymbolicCompilationContext:
 
     def annotated_text(self) -> str:
         return print_module(self.peek_module()) + "\n"
-
-
-def module_fingerprint(module: ModuleOp) -> str:
-    """SHA-256 of the canonical printed module (SSA names and analysis attributes dropped)."""
-    clone = module.clone()
-    for k in [k for k in clone.attributes if k.startswith(ANALYSIS_ATTR_PREFIX)]:
-        del clone.attributes[k]
-    for op in clone.walk():
-        for r in op.results:
-            r.name_hint = None
-    return hashlib.sha256(print_module(clone).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

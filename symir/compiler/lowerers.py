@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from symir.compiler.artifact import SymbolicCompiledArtifact
 from symir.compiler.core import SymbolicCompilationContext, SymbolicPassReport
-
-
-@runtime_checkable
-class SymbolicLowerer(Protocol):
-    """`name`, `supports(context) -> bool`, `lower(context) -> SymbolicCompiledArtifact`."""
-
-    name: str
-
-    def supports(self, context: SymbolicCompilationContext) -> bool: ...
-
-    def lower(self, context: SymbolicCompilationContext) -> SymbolicCompiledArtifact: ...
 
 
 class JaxSymbolicLowerer:
@@ -31,16 +20,11 @@ class JaxSymbolicLowerer:
         return context.backend == "jax"
 
     def lower(self, context: SymbolicCompilationContext) -> SymbolicCompiledArtifact:
-        from symir.lowering.pipelines import LoweringOptions, lower_ir
+        from symir.lowering.pipelines import lower_ir
         from symir.runtime.compiled import CompiledOperator
 
         ir = context.working_ir()
-        options = LoweringOptions(
-            coalesce_diagonal=context.options.coalesce_diagonal,
-            merge_exclusive_emissions=context.options.merge_exclusive_emissions,
-            x_dtype=context.options.x_dtype,
-        )
-        result = lower_ir(ir, options)
+        result = lower_ir(ir, context.options.lowering_options())
         for name, seconds in result.pass_times.items():
             context.pass_reports.append(SymbolicPassReport(name, seconds, "lowering"))
         start = time.perf_counter()

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from symir.lowering.pipelines import LoweringOptions
+
 _BACKENDS = ("auto", "jax")
 _X_DTYPES = ("auto", "i8", "i16", "i32", "i64")
 
 
 @dataclass(frozen=True)
-class SymbolicCompilerOptions:
-    """The effective options of a `SymbolicCompiler`.
+class SymbolicCompilerOptions(LoweringOptions):
+    """The effective options of a `SymbolicCompiler`: the lowering's own options
+    (`LoweringOptions`: `x_dtype`, `coalesce_diagonal`, `merge_exclusive_emissions`,
+    `sort_summed_rows`, each documented there) and the compiler's.
 
     backend_preference: "auto" (the first lowerer that supports the operator) or "jax".
     cache_enabled: look up / store artifacts in the artifact store.
@@ -19,10 +23,6 @@ class SymbolicCompilerOptions:
         puts each term in its own group.
     strict_validation: True raises on a validation error; False records it in the
         `validation_summary` analysis and continues.
-    coalesce_diagonal: merge all identity-update branches into one slot (default lowering).
-    merge_exclusive_emissions: give the emissions of a term that are provably never active
-        in the same row (an `emit_if` chain) one slot per row (default lowering).
-    x_dtype: the configuration dtype of the kernel ("auto" or an integer dtype name).
     """
 
     backend_preference: str = "auto"
@@ -30,9 +30,6 @@ class SymbolicCompilerOptions:
     cache_namespace: str = "default"
     enable_fusion: bool = True
     strict_validation: bool = True
-    coalesce_diagonal: bool = True
-    merge_exclusive_emissions: bool = True
-    x_dtype: str = "auto"
 
     def __post_init__(self):
         if self.backend_preference not in _BACKENDS:
@@ -46,6 +43,7 @@ class SymbolicCompilerOptions:
             "strict_validation",
             "coalesce_diagonal",
             "merge_exclusive_emissions",
+            "sort_summed_rows",
         ):
             value = getattr(self, name)
             if not isinstance(value, bool):

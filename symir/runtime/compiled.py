@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from symir.hilbert import DiscreteHilbert
+from symir.runtime.integrations import integration
 from symir.runtime.stablehlo_exec import LoadedModule, ensure_x64, load_stablehlo
 
 
@@ -144,10 +145,9 @@ class CompiledOperator:
         return CompiledOperator(self._spec, new)
 
     def to_netket(self, hilbert: Any = None) -> Any:
-        """This operator as a NetKet `DiscreteJaxOperator` (see `symir.integrations.netket`)."""
-        from symir.integrations.netket import NetKetOperator
-
-        return NetKetOperator(self, hilbert)
+        """This operator as a NetKet `DiscreteJaxOperator` (the `netket` integration,
+        `symir.integrations.netket`, found by entry point: see `runtime.integrations`)."""
+        return integration("netket")(self, hilbert)
 
     def __repr__(self) -> str:
         return (

@@ -1,86 +1,76 @@
-"""`symir-opt`: xDSL's opt driver with symir's dialects and passes registered.
+"""`symir-opt`: xDSL's opt driver, with symir's dialects and passes and plain errors.
 
-It never imports JAX: dialects and passes are registered through factories that import
-their module only when used, and none of them touches JAX.
+The dialects and passes come from symir's xDSL universe (`symir.universe`, registered as
+an `xdsl.universe` entry point), exactly as the stock `xdsl-opt` finds them; this driver
+adds only two things: the input is verified even when no pass runs, and a bad input or a
+failing pass gives one line on stderr and exit status 1, not a traceback (set
+`SYMIR_DEBUG=1` for the traceback). It never imports JAX.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
-from collections.abc import Callable
+from dataclasses import fields
 
-from xdsl.ir import Dialect
-from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 
-def _sym() -> Dialect:
-    from symir.dialects.sym import Sym
+def _summary(name: str, factory) -> str:
+    """The first line of the pass's docstring, and its options with their defaults."""
+    from symir.lowering import XDSL_PASSES
 
-    return Sym
-
-
-def _branch() -> Dialect:
-    from symir.dialects.branch import Branch
-
-    return Branch
-
-
-def _stablehlo() -> Dialect:
-    from symir.dialects.stablehlo import Stablehlo
-
-    return Stablehlo
-
-
-SYMIR_DIALECTS: dict[str, Callable[[], Dialect]] = {
-    "sym": _sym,
-    "branch": _branch,
-    "stablehlo": _stablehlo,
-}
-"""The project's dialects, by name."""
-
-SYMIR_PASSES: dict[str, Callable[[], type[ModulePass]]] = {}
-"""The project's passes, by their MLIR-style name (filled in by `register_symir_pass`)."""
-
-
-def register_symir_pass(name: str, factory: Callable[[], type[ModulePass]]) -> None:
-    SYMIR_PASSES[name] = factory
-
-
-def _register_builtin_passes() -> None:
-    # Each entry imports its pass module lazily: symir-opt stays JAX-free and fast.
-    from symir.tools.pass_registry import PASS_FACTORIES
-
-    for name, factory in PASS_FACTORIES.items():
-        register_symir_pass(name, factory)
+    if name in XDSL_PASSES:
+        return XDSL_PASSES[name]
+    cls = factory()
+    doc = (cls.__doc__ or "").strip().splitlines()[0]
+    options = " ".join(f"{f.name}={getattr(cls, f.name)}" for f in fields(cls))
+    return f"{doc} {{{options}}}" if options else doc
 
 
 class SymirOptMain(xDSLOptMain):
-    """xDSLOptMain with the sym, branch and stablehlo dialects and symir's passes."""
-
-    def register_all_dialects(self):
-        super().register_all_dialects()
-        for name, factory in SYMIR_DIALECTS.items():
-            if name not in self.ctx.registered_dialect_names:
-                self.ctx.register_dialect(name, factory)
+    """`xdsl-opt` limited to symir's passes (and xDSL's generic ones symir uses), that
+    verifies its input before the passes run."""
 
     def register_all_passes(self):
-        super().register_all_passes()
-        _register_builtin_passes()
-        for name, factory in SYMIR_PASSES.items():
+        from symir.lowering import get_all_passes
+
+        for name, factory in get_all_passes().items():
             self.register_pass(name, factory)
 
+    def register_all_arguments(self, arg_parser: argparse.ArgumentParser):
+        super().register_all_arguments(arg_parser)
+        for action in arg_parser._actions:
+            if "--passes" in action.option_strings:
+                action.help = (
+                    "comma-separated passes, each with optional {options}, e.g. "
+                    "'convert-sym-to-branch{x_dtype=i16},branch-coalesce-diagonal' "
+                    "(the passes are listed below)"
+                )
+        arg_parser.formatter_class = argparse.RawDescriptionHelpFormatter
+        width = max(len(n) for n in self.available_passes)
+        arg_parser.epilog = "passes:\n" + "\n".join(
+            f"  {name:<{width}}  {_summary(name, factory)}"
+            for name, factory in self.available_passes.items()
+        )
+
     def apply_passes(self, prog):
-        # Verify the input even when no pass runs, so broken IR is always reported.
         prog.verify()
         super().apply_passes(prog)
 
 
 def main(args: list[str] | None = None) -> None:
     try:
-        SymirOptMain(description="symir modular optimizer driver", args=args).run()
+        SymirOptMain(
+            description=(
+                "symir modular optimizer driver: reads sym, branch or stablehlo IR, runs the "
+                "passes given with -p (see --help's list; `symir-lower` is the whole default "
+                "lowering) and prints the result"
+            ),
+            args=args,
+        ).run()
     except (ParseError, VerifyException, DiagnosticException) as e:
         print(f"symir-opt: error: {e}", file=sys.stderr)
         sys.exit(1)

@@ -20,5 +20,10 @@ for name in ("PYTHONPATH", "JAX_PLATFORMS", "HOME", "XLA_FLAGS", "JAX_ENABLE_X64
         config.environment[name] = os.environ[name]
 config.environment.setdefault("JAX_PLATFORMS", "cpu")
 
-# Composite substitutions first, then tool names.
+# Composite substitutions first, then tool names. The round trips are xDSL's lit idiom:
+# print (custom or generic form), parse that back, and check the result.
+config.substitutions.append(("SYMIR_ROUNDTRIP", "symir-opt %s | symir-opt | filecheck %s"))
+config.substitutions.append(
+    ("SYMIR_GENERIC_ROUNDTRIP", "symir-opt %s --print-op-generic | symir-opt | filecheck %s")
+)
 config.substitutions.append(("%jax-verify", "symir-run --verify-only -"))

@@ -1,8 +1,8 @@
 // Round trip of every branch op and of the !branch.state type through symir-opt: the
 // custom form, the generic form, and a fixed point after one print.
 // RUN: symir-opt %s | filecheck %s
-// RUN: symir-opt %s | symir-opt | filecheck %s
-// RUN: symir-opt %s --print-op-generic | symir-opt | filecheck %s
+// RUN: SYMIR_ROUNDTRIP
+// RUN: SYMIR_GENERIC_ROUNDTRIP
 // RUN: symir-opt %s --print-op-generic | filecheck %s --check-prefix=GENERIC
 // RUN: symir-opt %s -o %t.1.mlir && symir-opt %t.1.mlir -o %t.2.mlir && diff %t.1.mlir %t.2.mlir
 

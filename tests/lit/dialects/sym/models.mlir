@@ -2,8 +2,8 @@
 // (a fixed point after one print, through the custom and the generic form).
 //
 // RUN: symir-opt %s | filecheck %s
-// RUN: symir-opt %s | symir-opt | filecheck %s
-// RUN: symir-opt %s --print-op-generic | symir-opt | filecheck %s
+// RUN: SYMIR_ROUNDTRIP
+// RUN: SYMIR_GENERIC_ROUNDTRIP
 // RUN: symir-opt %s -o %t.1.mlir && symir-opt %t.1.mlir -o %t.2.mlir && diff %t.1.mlir %t.2.mlir
 //
 // Spins are the local states -1 and +1 (x[i] is the z component of spin i, up to 1/2);

@@ -5,8 +5,8 @@
 //    same CHECK lines serve both RUN lines);
 // 3. the generic form itself: the property names and the operand/result types.
 //
-// RUN: symir-opt %s | symir-opt | filecheck %s
-// RUN: symir-opt %s --print-op-generic | symir-opt | filecheck %s
+// RUN: SYMIR_ROUNDTRIP
+// RUN: SYMIR_GENERIC_ROUNDTRIP
 // RUN: symir-opt %s --print-op-generic | filecheck %s --check-prefix=GENERIC
 //
 // SSA names are renamed by the printer (`%i` in a second term prints as `%i_1`), so every

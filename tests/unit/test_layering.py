@@ -1,0 +1,105 @@
+"""The import graph of symir: no cycles, and no import from a lower room to a higher one.
+
+Every `import` counts, at module level or inside a function (a lazy import is still a
+dependency). The rooms, lowest first: the dialects; errors; the passes (`lowering`); the
+IR object and Hilbert spaces; the runtime; the compiler; the frontend (the DSL, whose
+`.compile()` calls the compiler) and the reference interpreter; the integrations; the
+tools, the xDSL universe and the public `symir` package. Run this file alone to check
+(`pytest tests/unit/test_layering.py`).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TREES = {
+    "symir": ROOT / "symir",
+    "symir.dialects": ROOT / "dialects",
+    "symir.lowering": ROOT / "lowering",
+}
+
+RANKS = [
+    ("symir.dialects", 0),
+    ("symir.errors", 1),
+    ("symir.lowering", 2),
+    ("symir.hilbert", 3),
+    ("symir.ir", 3),
+    ("symir.runtime", 4),
+    ("symir.compiler", 5),
+    ("symir.frontend", 6),
+    ("symir.interpreter", 6),
+    ("symir.integrations", 7),
+    ("symir.tools", 8),
+    ("symir.universe", 8),
+    ("symir", 8),
+]
+
+
+def rank(module: str) -> int:
+    for prefix, r in RANKS:
+        if module == prefix or module.startswith(prefix + "."):
+            return r
+    raise AssertionError(f"{module} belongs to no room: add it to RANKS")
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for package, path in TREES.items():
+        for file in sorted(path.rglob("*.py")):
+            parts = list(file.relative_to(path).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            found[".".join([package, *parts])] = file
+    return found
+
+
+def imports(file: Path, known: set[str]) -> set[str]:
+    """The symir modules `file` imports (a `from P import name` of a submodule counts as
+    an import of that submodule)."""
+    out = set()
+    for node in ast.walk(ast.parse(file.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.add(node.module)
+            out |= {f"{node.module}.{a.name}" for a in node.names}
+    return {m for m in out if m in known}
+
+
+GRAPH = {name: imports(file, set(modules())) - {name} for name, file in modules().items()}
+
+
+def test_the_graph_covers_the_three_trees():
+    assert {"symir.dialects.sym", "symir.lowering.pipelines", "symir.ir"} <= set(GRAPH)
+    assert "symir.dialects.sym" in GRAPH["symir.lowering.conversion.convert_sym_to_branch"]
+
+
+@pytest.mark.parametrize("module", sorted(GRAPH))
+def test_no_upward_import(module):
+    upward = sorted(m for m in GRAPH[module] if rank(m) > rank(module))
+    assert not upward, f"{module} (room {rank(module)}) imports higher rooms: {upward}"
+
+
+def test_no_import_cycle():
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(m: str) -> None:
+        state[m] = 1
+        stack.append(m)
+        for n in sorted(GRAPH[m]):
+            if state.get(n) == 1:
+                cycle = [*stack[stack.index(n) :], n]
+                raise AssertionError("import cycle: " + " -> ".join(cycle))
+            if n not in state:
+                visit(n)
+        stack.pop()
+        state[m] = 2
+
+    for m in sorted(GRAPH):
+        if m not in state:
+            visit(m)
