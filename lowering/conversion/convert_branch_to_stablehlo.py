@@ -290,8 +290,8 @@ def _binary(cls):
             branch.MulOp: stablehlo.MultiplyOp,
             branch.DivOp: stablehlo.DivideOp,
             branch.PowOp: stablehlo.PowerOp,
-            branch.MinOp: stablehlo.MinOp,
-            branch.MaxOp: stablehlo.MaxOp,
+            branch.MinOp: stablehlo.MinimumOp,
+            branch.MaxOp: stablehlo.MaximumOp,
         }[cls]
 
         def lower(self, op, low: KernelLowering):
@@ -333,7 +333,7 @@ class ConjLowering(BranchPattern):
         real_t = TensorType(f64, shape)
         re = low.add(stablehlo.RealOp(op.operand, real_t))
         im = low.add(stablehlo.ImagOp(op.operand, real_t))
-        return [low.add(stablehlo.ComplexOp(re, low.add(stablehlo.NegOp(im))))]
+        return [low.add(stablehlo.ComplexOp(re, low.add(stablehlo.NegateOp(im))))]
 
 
 class MappedPattern(BranchPattern):
@@ -568,9 +568,9 @@ def branch_to_stablehlo_patterns(low: KernelLowering) -> dict[type[Operation], B
     ):
         patterns.append(_binary(cls)(low))
     for cls, target in (
-        (branch.NegOp, stablehlo.NegOp),
+        (branch.NegOp, stablehlo.NegateOp),
         (branch.SqrtOp, stablehlo.SqrtOp),
-        (branch.ExpOp, stablehlo.ExpOp),
+        (branch.ExpOp, stablehlo.ExponentialOp),
         (branch.LogOp, stablehlo.LogOp),
         (branch.SinOp, stablehlo.SineOp),
         (branch.CosOp, stablehlo.CosineOp),

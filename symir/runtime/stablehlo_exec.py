@@ -6,7 +6,7 @@ and wrapped into a :class:`jax.export.Exported`, whose ``call`` runs eagerly, in
 ``jax.jit`` and composes with other JAX code at native speed.
 
 This touches private ``jax.export`` fields; jax/jaxlib are pinned exactly (0.10.2) and
-``tests/unit/test_stablehlo_ops.py`` exercises every path here.
+``tests/unit/dialects/test_stablehlo_ops.py`` exercises every path here.
 
 Conventions
 -----------

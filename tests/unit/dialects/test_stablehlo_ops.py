@@ -6,6 +6,9 @@ printed by xDSL, round-tripped through xDSL's parser, and run with `load_stableh
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -94,15 +97,12 @@ BINARY = [
     (sh.RemainderOp, XI, YI, np.fmod),
     (sh.RemainderOp, XF, YF, np.fmod),
     (sh.PowerOp, np.abs(XF), YF, np.power),
-    (sh.MaxOp, XF, YF, np.maximum),
-    (sh.MinOp, XI, YI, np.minimum),
+    (sh.MaximumOp, XF, YF, np.maximum),
+    (sh.MinimumOp, XI, YI, np.minimum),
     (sh.AndOp, XB, YB, np.logical_and),
     (sh.OrOp, XB, YB, np.logical_or),
-    (sh.XorOp, XB, YB, np.logical_xor),
     (sh.AndOp, XI, YI, np.bitwise_and),
     (sh.OrOp, XI, YI, np.bitwise_or),
-    (sh.XorOp, XI, YI, np.bitwise_xor),
-    (sh.Atan2Op, XF, YF, np.arctan2),
     (sh.AddOp, XF + 1j * YF, YF - 2j * XF, np.add),
     (sh.MultiplyOp, XF + 1j * YF, YF - 2j * XF, np.multiply),
 ]
@@ -119,17 +119,15 @@ def test_binary(op, x, y, ref):
 
 
 UNARY = [
-    (sh.NegOp, XF, np.negative),
+    (sh.NegateOp, XF, np.negative),
     (sh.SqrtOp, np.abs(XF), np.sqrt),
-    (sh.ExpOp, XF, np.exp),
-    (sh.ExpOp, XF + 1j * YF, np.exp),
+    (sh.ExponentialOp, XF, np.exp),
+    (sh.ExponentialOp, XF + 1j * YF, np.exp),
     (sh.LogOp, np.abs(XF), np.log),
     (sh.SineOp, XF, np.sin),
     (sh.CosineOp, XF, np.cos),
     (sh.NotOp, XB, np.logical_not),
     (sh.NotOp, XI, np.invert),
-    (sh.SignOp, XF, np.sign),
-    (sh.FloorOp, XF, np.floor),
     (sh.AbsOp, XF, np.abs),
     (sh.AbsOp, XI, np.abs),
     (sh.AbsOp, XF + 1j * YF, np.abs),
@@ -206,16 +204,6 @@ def test_select_and_scalar_pred():
     np.testing.assert_array_equal(np.asarray(r2), YF)
 
 
-def test_clamp():
-    def body(b, x):
-        lo = ins(b, sh.ConstantOp.from_array(np.float64(-0.5)))
-        hi = ins(b, sh.ConstantOp.from_array(np.float64(0.5)))
-        return ins(b, sh.ClampOp(lo, x, hi))
-
-    out = run([T(f64, 3, 4)], body, XF)
-    np.testing.assert_array_equal(np.asarray(out), np.clip(XF, -0.5, 0.5))
-
-
 @pytest.mark.parametrize(
     "value",
     [
@@ -237,48 +225,36 @@ def test_constant(value):
     assert np.asarray(out).dtype == np.asarray(value).dtype
 
 
-def test_iota_broadcast_reshape_transpose():
-    def body(b):
-        io = ins(b, sh.IotaOp(1, T(i32, 2, 3)))
-        bc = ins(b, sh.BroadcastInDimOp(io, [0, 2], T(i32, 2, 4, 3)))
-        rs = ins(b, sh.ReshapeOp(bc, T(i32, 8, 3)))
-        tr = ins(b, sh.TransposeOp(rs, [1, 0]))
-        return [io, bc, rs, tr]
-
-    io, bc, rs, tr = run([], body)
-    ref_io = np.broadcast_to(np.arange(3, dtype=np.int32), (2, 3))
-    ref_bc = np.broadcast_to(ref_io[:, None, :], (2, 4, 3))
-    np.testing.assert_array_equal(np.asarray(io), ref_io)
-    np.testing.assert_array_equal(np.asarray(bc), ref_bc)
-    np.testing.assert_array_equal(np.asarray(rs), ref_bc.reshape(8, 3))
-    np.testing.assert_array_equal(np.asarray(tr), ref_bc.reshape(8, 3).T)
+def test_xdsl_still_misreads_hex_floats():
+    """The bug that `symir.dialects.stablehlo.hex_float` works around: when this fails,
+    xDSL reads hex float literals right and the workaround can go (see its docstring)."""
+    ctx = Context()
+    ctx.load_dialect(Builtin)
+    value = Parser(ctx, "dense<0xFF800000> : tensor<f32>").parse_attribute()
+    assert value.get_values() == (4286578688.0,)  # pyright: ignore
 
 
-def test_concatenate_slice():
+def test_constant_reads_hex_floats_bit_exactly():
+    ctx = Context()
+    for d in (Builtin, func.Func, sh.Stablehlo):
+        ctx.load_dialect(d)
+    text = "%c = stablehlo.constant dense<[1.0, 0xFF800000]> : tensor<2xf32>"
+    op = Parser(ctx, text).parse_op()
+    assert isinstance(op, sh.ConstantOp)
+    np.testing.assert_array_equal(op.value.get_values(), [1.0, -np.inf])
+
+
+def test_reshape():
+    out = run([T(f64, 3, 4)], lambda b, x: ins(b, sh.ReshapeOp(x, T(f64, 2, 6))), XF)
+    np.testing.assert_array_equal(np.asarray(out), XF.reshape(2, 6))
+
+
+def test_concatenate():
     def body(b, x, y):
-        c = ins(b, sh.ConcatenateOp([x, y], 1))
-        s = ins(b, sh.SliceOp(c, [1, 1], [3, 8], [1, 3]))
-        return [c, s]
+        return ins(b, sh.ConcatenateOp([x, y], 1))
 
-    c, s = run([T(f64, 3, 4), T(f64, 3, 4)], body, XF, YF)
-    ref = np.concatenate([XF, YF], axis=1)
-    np.testing.assert_array_equal(np.asarray(c), ref)
-    np.testing.assert_array_equal(np.asarray(s), ref[1:3, 1:8:3])
-
-
-def test_dynamic_slice_and_update_slice():
-    def body(b, x, u, i, j):
-        ds = ins(b, sh.DynamicSliceOp(x, [i, j], [2, 2]))
-        du = ins(b, sh.DynamicUpdateSliceOp(x, u, [i, j]))
-        return [ds, du]
-
-    s = T(i32)
-    u = np.full((1, 2), 9.0)
-    ds, du = run([T(f64, 3, 4), T(f64, 1, 2), s, s], body, XF, u, np.int32(1), np.int32(2))
-    np.testing.assert_array_equal(np.asarray(ds), XF[1:3, 2:4])
-    ref = XF.copy()
-    ref[1, 2:4] = 9.0
-    np.testing.assert_array_equal(np.asarray(du), ref)
+    c = run([T(f64, 3, 4), T(f64, 3, 4)], body, XF, YF)
+    np.testing.assert_array_equal(np.asarray(c), np.concatenate([XF, YF], axis=1))
 
 
 def test_reduce_sum_and_max():
@@ -286,7 +262,7 @@ def test_reduce_sum_and_max():
         zero = ins(b, sh.ConstantOp.from_array(np.float64(0)))
         ninf = ins(b, sh.ConstantOp.from_array(np.float64(-np.inf)))
         s = ins(b, sh.ReduceOp([x], [zero], [1], sh.scalar_body([f64], sh.AddOp)))
-        m = ins(b, sh.ReduceOp([x], [ninf], [0], sh.scalar_body([f64], sh.MaxOp)))
+        m = ins(b, sh.ReduceOp([x], [ninf], [0], sh.scalar_body([f64], sh.MaximumOp)))
         return [s, m]
 
     s, m = run([T(f64, 3, 4)], body, XF)
@@ -335,30 +311,11 @@ def test_real_dynamic_slice_on_the_batch(batch):
     np.testing.assert_array_equal(np.asarray(out), x[:, 1:16:2])
 
 
-def test_scatter_columns():
-    dn = sh.ScatterDimensionNumbers(
-        update_window_dims=[0],
-        inserted_window_dims=[1],
-        scatter_dims_to_operand_dims=[1],
-        index_vector_dim=1,
-    )
-
-    def body(b, x, upd):
-        idx = ins(b, sh.ConstantOp.from_array(np.array([[2], [7]], dtype=np.int32)))
-        return ins(b, sh.ScatterOp([x], idx, [upd], dn, sh.replace_body(i8)))
-
-    upd = np.arange(10, dtype=np.int8).reshape(5, 2)
-    out = run([T(i8, 5, 16), T(i8, 5, 2)], body, X8, upd)
-    ref = X8.copy()
-    ref[:, [2, 7]] = upd
-    np.testing.assert_array_equal(np.asarray(out), ref)
-
-
 def _dynamic_batch_module() -> str:
-    """x: tensor<?x16xi8> -> (x[:, COLS] as f64 * 2, iota over the batch, per-row sum).
+    """x: tensor<?x16xi8> -> (x[:, COLS] as f64 * 2, per-row sum).
 
-    Uses get_dimension_size, dynamic_broadcast_in_dim, dynamic_iota and a gather with
-    batching dimensions, i.e. everything a lowering needs for a symbolic batch."""
+    Uses get_dimension_size, dynamic_broadcast_in_dim and a gather with batching
+    dimensions, i.e. everything a lowering needs for a symbolic batch."""
     dn = sh.GatherDimensionNumbers(
         operand_batching_dims=[0],
         start_indices_batching_dims=[0],
@@ -388,10 +345,9 @@ def _dynamic_batch_module() -> str:
         )
         two3 = ins(b, sh.DynamicBroadcastInDimOp(two, three_v, [], T(f64, DYN, 3)))
         y = ins(b, sh.MultiplyOp(gf, two3))
-        rows = ins(b, sh.DynamicIotaOp(three_v, 0, T(i64, DYN, 3)))
         zero = ins(b, sh.ConstantOp.from_array(np.float64(0)))
         s = ins(b, sh.ReduceOp([y], [zero], [1], sh.scalar_body([f64], sh.AddOp)))
-        return [y, rows, s]
+        return [y, s]
 
     return build([T(i8, DYN, 16)], body)
 
@@ -404,12 +360,9 @@ def test_dynamic_batch_one_load_many_sizes():
     assert str(mod.in_avals[0].shape) == "(b, 16)"
     for batch in (1, 5, 4096):
         x = RNG.integers(-1, 2, size=(batch, 16)).astype(np.int8)
-        y, rows, s = mod(x)
+        y, s = mod(x)
         ref = x[:, COLS].astype(np.float64) * 2
         np.testing.assert_array_equal(np.asarray(y), ref)
-        np.testing.assert_array_equal(
-            np.asarray(rows), np.broadcast_to(np.arange(batch)[:, None], (batch, 3))
-        )
         np.testing.assert_array_equal(np.asarray(s), ref.sum(1))
 
 
@@ -418,7 +371,7 @@ def test_inside_jit_closed_over():
 
     @jax.jit
     def f(x):
-        y, _, s = mod(x)
+        y, s = mod(x)
         return jnp.sum(y) + jnp.sum(s)
 
     for batch in (2, 7):
@@ -508,3 +461,25 @@ def test_symir_run_main(tmp_path, capsys):
     assert "2:" in capsys.readouterr().err
     c = parse_input("[[1, 2], [0, -1]]:complex128")
     np.testing.assert_array_equal(c, np.array([1 + 2j, -1j]))
+
+
+def _snake_to_camel(mnemonic: str) -> str:
+    return "".join(part.capitalize() for part in mnemonic.split("_"))
+
+
+def test_class_names_are_the_mnemonics():
+    for op in sh.Stablehlo.operations:
+        mnemonic = op.name.removeprefix("stablehlo.")
+        assert op.__name__ == _snake_to_camel(mnemonic) + "Op", op.name
+        assert getattr(sh, op.__name__) is op
+
+
+def test_every_op_is_executed_here_and_round_tripped_in_lit():
+    """The checklist of `symir.dialects.stablehlo`: every op has an executed case in this
+    file (`return` through `scalar_body`) and a case in the lit round trip."""
+    source = Path(__file__).read_text()
+    ops_mlir = (Path(__file__).parents[2] / "lit/dialects/stablehlo/ops.mlir").read_text()
+    for op in sh.Stablehlo.operations:
+        built = re.search(rf"\bsh\.{op.__name__}\b", source)
+        assert built or (op is sh.ReturnOp and "sh.scalar_body(" in source), op.name
+        assert re.search(rf"\b{re.escape(op.name)}\b", ops_mlir), op.name

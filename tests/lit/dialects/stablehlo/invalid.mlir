@@ -37,15 +37,6 @@ func.func @f(%p: tensor<3xi1>, %a: tensor<4xf64>) {
 
 // -----
 
-func.func @f(%lo: tensor<2xf64>, %a: tensor<4xf64>) {
-  %0 = stablehlo.clamp %lo, %a, %lo : (tensor<2xf64>, tensor<4xf64>, tensor<2xf64>) -> tensor<4xf64>
-  func.return
-}
-
-// CHECK: 'stablehlo.clamp' min must be a scalar tensor or have the operand shape
-
-// -----
-
 func.func @f(%a: tensor<4xcomplex<f64>>) {
   %0 = stablehlo.abs %a : (tensor<4xcomplex<f64>>) -> tensor<4xf32>
   func.return
@@ -82,57 +73,12 @@ func.func @f() {
 
 // -----
 
-func.func @f() {
-  %0 = "stablehlo.iota"() <{iota_dimension = 2 : i64}> : () -> tensor<2x3xi32>
-  func.return
-}
-
-// CHECK: 'stablehlo.iota' iota_dimension 2 out of range for rank 2
-
-// -----
-
-func.func @f(%a: tensor<3xf64>) {
-  %0 = "stablehlo.broadcast_in_dim"(%a) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<3xf64>) -> tensor<2x3xf64>
-  func.return
-}
-
-// CHECK: 'stablehlo.broadcast_in_dim' broadcast_dimensions has 2 entries, operand rank is 1
-
-// -----
-
-func.func @f(%a: tensor<3xf64>) {
-  %0 = "stablehlo.broadcast_in_dim"(%a) <{broadcast_dimensions = array<i64: 0>}> : (tensor<3xf64>) -> tensor<2x3xf64>
-  func.return
-}
-
-// CHECK: 'stablehlo.broadcast_in_dim' operand dimension 0 of size 3 cannot broadcast to result dimension 0 of size 2
-
-// -----
-
-func.func @f(%a: tensor<3xf64>) {
-  %0 = "stablehlo.broadcast_in_dim"(%a) <{broadcast_dimensions = array<i64: 1>}> : (tensor<3xf64>) -> tensor<2x3xi8>
-  func.return
-}
-
-// CHECK: 'stablehlo.broadcast_in_dim' element types differ: tensor<3xf64> vs tensor<2x3xi8>
-
-// -----
-
 func.func @f(%a: tensor<2x3xf64>) {
   %0 = stablehlo.reshape %a : (tensor<2x3xf64>) -> tensor<5xf64>
   func.return
 }
 
 // CHECK: 'stablehlo.reshape' element counts differ: tensor<2x3xf64> vs tensor<5xf64>
-
-// -----
-
-func.func @f(%a: tensor<2x3xf64>) {
-  %0 = "stablehlo.transpose"(%a) <{permutation = array<i64: 0, 0>}> : (tensor<2x3xf64>) -> tensor<2x2xf64>
-  func.return
-}
-
-// CHECK: 'stablehlo.transpose' permutation [0, 0] is not a permutation of 0..1
 
 // -----
 
@@ -151,24 +97,6 @@ func.func @f(%a: tensor<2x3xf64>, %b: tensor<2x3xi8>) {
 }
 
 // CHECK: 'stablehlo.concatenate' inputs must have equal element types and ranks, got tensor<2x3xf64> and tensor<2x3xi8>
-
-// -----
-
-func.func @f(%a: tensor<4xf64>) {
-  %0 = "stablehlo.slice"(%a) <{start_indices = array<i64: 0, 0>, limit_indices = array<i64: 2>, strides = array<i64: 1>}> : (tensor<4xf64>) -> tensor<2xf64>
-  func.return
-}
-
-// CHECK: 'stablehlo.slice' start_indices must have one entry per operand dimension (1)
-
-// -----
-
-func.func @f(%a: tensor<4x4xf64>, %u: tensor<1x4xf64>, %i: tensor<i32>) {
-  %0 = stablehlo.dynamic_update_slice %a, %u, %i : (tensor<4x4xf64>, tensor<1x4xf64>, tensor<i32>) -> tensor<4x4xf64>
-  func.return
-}
-
-// CHECK: 'stablehlo.dynamic_update_slice' needs 2 start indices, got 1
 
 // -----
 
@@ -223,18 +151,6 @@ func.func @f(%x: tensor<2x4xf64>, %z: tensor<f64>) {
 
 // -----
 
-func.func @f(%x: tensor<5x16xi8>, %idx: tensor<2x1xi32>, %u: tensor<5x2xi8>) {
-  %0 = "stablehlo.scatter"(%x, %idx, %u) <{scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = [0], inserted_window_dims = [1], scatter_dims_to_operand_dims = [1], index_vector_dim = 1>}> ({
-  ^bb0(%o: tensor<i8>, %n: tensor<i8>):
-    stablehlo.return %n : tensor<i8>
-  }) : (tensor<5x16xi8>, tensor<2x1xi32>, tensor<5x2xi8>) -> tensor<5x16xi32>
-  func.return
-}
-
-// CHECK: 'stablehlo.scatter' result type tensor<5x16xi32> differs from input tensor<5x16xi8>
-
-// -----
-
 func.func @f(%x: tensor<4xf64>) {
   %0 = "stablehlo.compare"(%x, %x) <{comparison_direction = #stablehlo<comparison_direction LESS>}> : (tensor<4xf64>, tensor<4xf64>) -> tensor<4xi1>
   func.return
@@ -250,3 +166,102 @@ func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
 }
 
 // CHECK: unknown field 'bogus' in stablehlo.gather, expected one of ('offset_dims', 'collapsed_slice_dims', 'operand_batching_dims', 'start_indices_batching_dims', 'start_index_map', 'index_vector_dim')
+
+// -----
+
+func.func @f(%a: tensor<2x3xf64>) {
+  %0 = stablehlo.reshape %a : (tensor<2x3xf64>) -> tensor<6xf32>
+  func.return
+}
+
+// CHECK: 'stablehlo.reshape' element types differ: tensor<2x3xf64> vs tensor<6xf32>
+
+// -----
+
+func.func @f(%a: tensor<3xf64>, %s: tensor<2xi64>) {
+  %0 = "stablehlo.dynamic_broadcast_in_dim"(%a, %s) <{broadcast_dimensions = array<i64: 1>}> : (tensor<3xf64>, tensor<2xi64>) -> tensor<?x3xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_broadcast_in_dim' element types differ: tensor<3xf64> vs tensor<?x3xi8>
+
+// -----
+
+func.func @f(%a: tensor<3xf64>, %s: tensor<2xi64>) {
+  %0 = "stablehlo.dynamic_broadcast_in_dim"(%a, %s) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<3xf64>, tensor<2xi64>) -> tensor<?x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_broadcast_in_dim' broadcast_dimensions has 2 entries, operand rank is 1
+
+// -----
+
+func.func @f(%a: tensor<3xf64>, %s: tensor<2xi64>) {
+  %0 = "stablehlo.dynamic_broadcast_in_dim"(%a, %s) <{broadcast_dimensions = array<i64: 2>}> : (tensor<3xf64>, tensor<2xi64>) -> tensor<?x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_broadcast_in_dim' broadcast dimension 2 out of range for result rank 2
+
+// -----
+
+func.func @f(%a: tensor<3xf64>, %s: tensor<2xi64>) {
+  %0 = "stablehlo.dynamic_broadcast_in_dim"(%a, %s) <{broadcast_dimensions = array<i64: 1>}> : (tensor<3xf64>, tensor<2xi64>) -> tensor<?x2xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_broadcast_in_dim' operand dimension 0 of size 3 cannot broadcast to result dimension 1 of size 2
+
+// -----
+
+func.func @f(%x: tensor<?x16xi8>, %b: tensor<2xi64>) {
+  %0 = stablehlo.real_dynamic_slice %x, %b, %b, %b : (tensor<?x16xi8>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x8xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.real_dynamic_slice' result tensor<?x8xf64> does not match operand tensor<?x16xi8>
+
+// -----
+
+func.func @f(%x: tensor<?x16xi8>, %b: tensor<2xi64>, %c: tensor<3xi64>) {
+  %0 = stablehlo.real_dynamic_slice %x, %b, %c, %b : (tensor<?x16xi8>, tensor<2xi64>, tensor<3xi64>, tensor<2xi64>) -> tensor<?x8xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.real_dynamic_slice' limit_indices must be a tensor<2x...>, got tensor<3xi64>
+
+// -----
+
+func.func @f() {
+  %0 = "stablehlo.concatenate"() <{dimension = 0 : i64}> : () -> tensor<0xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.concatenate' needs at least one input
+
+// -----
+
+func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], offset_dims = [1], index_vector_dim = 1>, slice_sizes = array<i64: 5, 1>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5x3xi8>
+  func.return
+}
+
+// CHECK: duplicate field 'offset_dims' in stablehlo.gather
+
+// -----
+
+func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<offset_dims = [0]>, slice_sizes = array<i64: 5, 1>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5x3xi8>
+  func.return
+}
+
+// CHECK: stablehlo.gather needs 'index_vector_dim'
+
+// -----
+
+func.func @f() {
+  %0 = stablehlo.constant dense<[0x7FF0000000000000, 1.0, 2.0]> : tensor<2xf64>
+  func.return
+}
+
+// CHECK: dense literal has 3 elements, type tensor<2xf64> needs 2

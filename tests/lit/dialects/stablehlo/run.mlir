@@ -5,10 +5,11 @@
 // ERR: symir-run: error: argument 0 of @main: expected dtype int8, got int32
 
 // Batch of spins x: tensor<?x4xi8>; h = [a, b].
-// result0: a * sum_i x_i x_{i+1} (open chain, via slice/multiply/reduce), per sample.
+// result0: a * sum_i x_i x_{i+1} (open chain, via gather/multiply/reduce), per sample.
 // result1: the number of -1 spins per sample (compare/select/reduce), as i32.
-// result2: x with site 2 flipped (batched gather of column 2, negate, scatter back),
-//          converted to complex<f64> times (b + 1j).
+// result2: x with site 2 flipped (batched gather of column 2, negate, selected back in at
+//          site 2 as convert-branch-to-stablehlo writes), converted to complex<f64> times
+//          (b + 1j). a and b are read from h with real_dynamic_slice.
 // Columns of the dynamic-batch x are read with gathers that use batching dimensions.
 // CHECK: result0: (3,) float64
 // CHECK-NEXT: [-0.5, -0.5,  1.5]
@@ -37,7 +38,10 @@ func.func @main(%x: tensor<?x4xi8>, %h: tensor<2xf64>) -> (tensor<?xf64>, tensor
     %t = stablehlo.add %a, %b : tensor<f64>
     stablehlo.return %t : tensor<f64>
   }) : (tensor<?x3xf64>, tensor<f64>) -> tensor<?xf64>
-  %ha = "stablehlo.slice"(%h) <{start_indices = array<i64: 0>, limit_indices = array<i64: 1>, strides = array<i64: 1>}> : (tensor<2xf64>) -> tensor<1xf64>
+  %b0 = stablehlo.constant dense<0> : tensor<1xi64>
+  %b1 = stablehlo.constant dense<1> : tensor<1xi64>
+  %b2 = stablehlo.constant dense<2> : tensor<1xi64>
+  %ha = stablehlo.real_dynamic_slice %h, %b0, %b1, %b1 : (tensor<2xf64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xf64>
   %has = stablehlo.reshape %ha : (tensor<1xf64>) -> tensor<f64>
   %hab = "stablehlo.dynamic_broadcast_in_dim"(%has, %n1) <{broadcast_dimensions = array<i64>}> : (tensor<f64>, tensor<1xi32>) -> tensor<?xf64>
   %e = stablehlo.multiply %s, %hab : tensor<?xf64>
@@ -64,13 +68,12 @@ func.func @main(%x: tensor<?x4xi8>, %h: tensor<2xf64>) -> (tensor<?xf64>, tensor
   %i2b = "stablehlo.dynamic_broadcast_in_dim"(%i2, %shape1) <{broadcast_dimensions = array<i64: 1, 2>}> : (tensor<1x1xi32>, tensor<3xi32>) -> tensor<?x1x1xi32>
   %col = "stablehlo.gather"(%x, %i2b) <{dimension_numbers = #stablehlo.gather<operand_batching_dims = [0], start_indices_batching_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 2>, slice_sizes = array<i64: 1, 1>}> : (tensor<?x4xi8>, tensor<?x1x1xi32>) -> tensor<?x1xi8>
   %flip = stablehlo.negate %col : tensor<?x1xi8>
-  %idx = stablehlo.constant dense<[[2]]> : tensor<1x1xi32>
-  %xp = "stablehlo.scatter"(%x, %idx, %flip) <{indices_are_sorted = true, scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = [0], inserted_window_dims = [1], scatter_dims_to_operand_dims = [1], index_vector_dim = 1>, unique_indices = true}> ({
-  ^bb0(%old: tensor<i8>, %new: tensor<i8>):
-    stablehlo.return %new : tensor<i8>
-  }) : (tensor<?x4xi8>, tensor<1x1xi32>, tensor<?x1xi8>) -> tensor<?x4xi8>
+  %flipb = "stablehlo.dynamic_broadcast_in_dim"(%flip, %shape) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<?x1xi8>, tensor<2xi32>) -> tensor<?x4xi8>
+  %at2 = stablehlo.constant dense<[false, false, true, false]> : tensor<4xi1>
+  %at2b = "stablehlo.dynamic_broadcast_in_dim"(%at2, %shape) <{broadcast_dimensions = array<i64: 1>}> : (tensor<4xi1>, tensor<2xi32>) -> tensor<?x4xi1>
+  %xp = stablehlo.select %at2b, %flipb, %x : tensor<?x4xi1>, tensor<?x4xi8>
   %xpf = stablehlo.convert %xp : (tensor<?x4xi8>) -> tensor<?x4xcomplex<f64>>
-  %hb = "stablehlo.slice"(%h) <{start_indices = array<i64: 1>, limit_indices = array<i64: 2>, strides = array<i64: 1>}> : (tensor<2xf64>) -> tensor<1xf64>
+  %hb = stablehlo.real_dynamic_slice %h, %b1, %b2, %b1 : (tensor<2xf64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xf64>
   %hbs = stablehlo.reshape %hb : (tensor<1xf64>) -> tensor<f64>
   %onef = stablehlo.constant dense<1.0> : tensor<f64>
   %coef = stablehlo.complex %hbs, %onef : (tensor<f64>, tensor<f64>) -> tensor<complex<f64>>
