@@ -1,7 +1,7 @@
 // Round trip of every stablehlo op through symir-opt (custom and generic form), and
 // jaxlib's verifier on the printed module (JAX prefix: jaxlib's own printed form).
-// RUN: symir-opt %s | symir-opt | filecheck %s
-// RUN: symir-opt %s --print-op-generic | symir-opt | filecheck %s
+// RUN: SYMIR_ROUNDTRIP
+// RUN: SYMIR_GENERIC_ROUNDTRIP
 // RUN: symir-opt %s | %jax-verify | filecheck %s --check-prefix=JAX
 // RUN: symir-opt %s --print-op-generic | %jax-verify | filecheck %s --check-prefix=JAX
 
