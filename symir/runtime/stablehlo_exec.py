@@ -223,10 +223,6 @@ class LoadedModule:
     def out_avals(self):
         return self.exported.out_avals
 
-    @property
-    def num_inputs(self) -> int:
-        return len(self.in_specs)
-
     def check_inputs(self, args: tuple) -> None:
         """Raise ``ValueError`` naming the argument on a count/dtype/static-shape mismatch."""
         if len(args) != len(self.in_specs):
