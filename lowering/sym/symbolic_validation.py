@@ -1,6 +1,8 @@
 """`symbolic-validation`: the verifier plus semantic checks the verifier cannot make.
 
-Writes `validation_summary` = {ok, errors, warnings, term_count}.
+Writes `validation_summary` = {ok, errors, warnings, required_parameters, term_count}
+(`required_parameters`: the names of the `sym.param`s without a default, which must be
+given a value before the compiled kernel runs: `with_params` or `compile(params=...)`).
 
 Errors (well-formed IR that cannot mean what its author wanted):
 - an emission whose only update is a `sym.shift` or `sym.affine` by constants that maps no
@@ -156,10 +158,18 @@ class SymbolicValidationPass(ModulePass):
                 texts = [_region_text(e) for e in term.emissions]
                 if len(set(texts)) != len(texts):
                     warnings.append(f"term @{name}: duplicate emissions (kept: multiset)")
+        required = sorted(
+            {
+                op.param_name.data
+                for op in (operator.walk() if operator is not None else ())
+                if isinstance(op, sym.ParamOp) and op.default is None
+            }
+        )
         summary = {
             "ok": not errors,
             "errors": errors,
             "warnings": warnings,
+            "required_parameters": required,
             "term_count": len(operator.terms) if operator is not None else 0,
         }
         set_analysis(module, "validation_summary", summary)

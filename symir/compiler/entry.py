@@ -6,12 +6,19 @@ store), so compiling the same operator twice is a cache hit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
-def compile_operator(op: Any, cache: bool = True, **options: Any):
+def compile_operator(
+    op: Any, cache: bool = True, params: Mapping[str, Any] | None = None, **options: Any
+):
     """`op` compiled by the default `SymbolicCompiler`; keyword arguments are
-    `SymbolicCompilerOptions` fields (e.g. `x_dtype`, `coalesce_diagonal`)."""
+    `SymbolicCompilerOptions` fields (e.g. `x_dtype`, `coalesce_diagonal`).
+
+    `params` gives parameter values (required for a `symbol` without a default, else
+    overriding the defaults); they are runtime values, so they are not part of the
+    cache key: the kernel is the same, `with_params` applies them."""
     from dataclasses import fields
 
     from symir.compiler import SymbolicCompilerOptions, default_compiler
@@ -24,4 +31,5 @@ def compile_operator(op: Any, cache: bool = True, **options: Any):
             f"SymbolicCompilerOptions fields {sorted(known)}"
         )
     opts = SymbolicCompilerOptions(cache_enabled=bool(cache), **options)
-    return default_compiler(opts).compile_operator(op)
+    compiled = default_compiler(opts).compile_operator(op)
+    return compiled.with_params(**params) if params else compiled

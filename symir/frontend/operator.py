@@ -8,6 +8,7 @@ Each iterator call (`globally`, `for_each_site`, ...) opens a new term; `where`,
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -198,9 +199,22 @@ class DOperator:
         return self._set(replace(self._term("named"), name=name))
 
     def fanout(self, hint: int) -> DOperator:
-        """An upper bound on the active branches of the open term for one configuration."""
+        """An upper bound on the active branches of the open term for one configuration.
+
+        The hint is a promise that the reference interpreter checks and validation
+        reports on; it does NOT compact the kernel: the compiled fan-out F is what the
+        branch passes leave (see `SymbolicOperator.max_conn_size`). A `UserWarning` says
+        so each time a hint is given.
+        """
         if not isinstance(hint, int | np.integer) or hint < 0:
             raise ValueError(f"fan-out hint must be a non-negative integer, got {hint!r}")
+        warnings.warn(
+            f"fan-out hint {int(hint)}: hints do not compact the kernel (its fan-out F is what "
+            "the compiler's branch passes leave, see SymbolicOperator.max_conn_size); the "
+            "hint is only checked by the reference interpreter and validation",
+            UserWarning,
+            stacklevel=2,
+        )
         return self._set(replace(self._term("fanout"), fanout=int(hint)))
 
     max_conn_size = fanout
@@ -336,10 +350,21 @@ class SymbolicOperator:
 
     @property
     def max_conn_size(self) -> int:
-        """The static fan-out: per term its hint, else rows x emissions."""
-        return sum(
-            t.fanout if t.fanout is not None else len(t.rows) * len(t.emissions) for t in self.terms
-        )
+        """The fan-out F of the kernel that `compile()` (default options) builds: the
+        number of connected configurations per input, after the branch passes merged
+        what they can prove equal (the compilation is cached, so a later `compile()` is
+        free). A kernel compiled with other options can have another F: read it from
+        that `CompiledOperator`. An operator that fails strict validation still has a
+        fan-out (validation does not change the kernel), so F is read from the kernel
+        compiled without it."""
+        from symir.errors import SymbolicCompilerError
+
+        try:
+            return self.compile().max_conn_size
+        except SymbolicCompilerError as e:
+            if e.stage != "pre_cache":
+                raise
+            return self.compile(strict_validation=False).max_conn_size
 
     def to_ir(self):
         """The `sym` dialect form of this operator (built once, immutable)."""
@@ -401,7 +426,9 @@ class SymbolicOperator:
         return SymbolicOperatorSum([self, -other])
 
     def compile(self, cache: bool = True, **kwargs: Any):
-        """The executable operator (see `symir.compiler`)."""
+        """The executable operator (see `symir.compiler`): keyword arguments are
+        `SymbolicCompilerOptions` fields, and `params={name: value}` gives parameter
+        values (required for a `symbol` without a default)."""
         from symir.compiler.entry import compile_operator
 
         return compile_operator(self, cache=cache, **kwargs)

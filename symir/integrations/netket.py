@@ -35,7 +35,7 @@ from typing import Any
 import netket as nk
 import numpy as np
 from jax.tree_util import register_pytree_node_class
-from netket.operator import DiscreteJaxOperator
+from netket.operator import DiscreteJaxOperator, ProductOperator, SumOperator
 from netket.utils.static_range import StaticRange
 
 from symir.hilbert import DiscreteHilbert, as_hilbert
@@ -158,6 +158,29 @@ class NetKetOperator(DiscreteJaxOperator):
             f"max_conn_size={self.max_conn_size}, dtype={self.dtype})"
         )
 
+    # ----------------------------------------------------------------- algebra
+    # NetKet's `AbstractOperator` defines `+` and `@` only as reflected operations
+    # (`__radd__`, `__rmatmul__`), which Python never calls between two operands of the
+    # same type: without these, `a + a`, `a @ a` and `sum([a, a])` raise `TypeError`.
+    # Both give NetKet's lazy sum/product of the two kernels; to fuse two symir operators
+    # into one kernel, add or multiply the symbolic operators before compiling.
+    def __add__(self, other: Any) -> Any:
+        if _is_zero(other):
+            return self
+        if isinstance(other, nk.operator.AbstractOperator):
+            return SumOperator(self, other)
+        return super().__add__(other)
+
+    def __radd__(self, other: Any) -> Any:
+        if _is_zero(other):  # sum([...]) starts from 0
+            return self
+        return super().__radd__(other)
+
+    def _op__matmul__(self, other: Any) -> Any:
+        if isinstance(other, nk.operator.AbstractOperator) and other.hilbert == self.hilbert:
+            return ProductOperator(self, other)
+        return NotImplemented
+
     # ----------------------------------------------------------------- execution
     def get_conn_padded(self, x: Any) -> tuple[Any, Any]:
         """Connected configurations `(..., F, N)` and matrix elements `(..., F)`."""
@@ -171,6 +194,10 @@ class NetKetOperator(DiscreteJaxOperator):
         anew for every shape (seconds), for the same matrix.
         """
         return self.to_sparse().toarray()
+
+
+def _is_zero(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == 0
 
 
 def to_netket(op: Any, hilbert: Any = None) -> NetKetOperator:

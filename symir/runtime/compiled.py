@@ -171,6 +171,14 @@ class CompiledOperator:
                 f"get_conn_padded expects integer (or integer-valued float) configurations, "
                 f"got dtype {dtype}"
             )
+        missing = [k for k, v in zip(self._spec.param_names, self._params) if v is None]
+        if missing:
+            given = ", ".join(f"{k}=..." for k in missing)
+            raise ValueError(
+                f"operator {self.name!r} needs a value for the parameter(s) {missing}, which "
+                f"have no default: give it with `.with_params({given})` or "
+                f"`compile(params={{...}})`"
+            )
         batch = shape[:-1]
         flat = jnp.reshape(jnp.asarray(x).astype(self._spec.x_dtype), (-1, n))
         xp, mels = _kernel_call(self._spec)(flat, *self._params)
@@ -215,6 +223,9 @@ def _kernel_call(spec: KernelSpec) -> Callable:
     @jax.custom_jvp
     @jax.custom_batching.custom_vmap
     def call(x, *params):
+        if x.shape[0] == 0:  # an empty batch (the module's batch dimension must be >= 1)
+            mels_dtype = module.out_specs[1][1]
+            return jnp.zeros((0, f, x.shape[1]), x.dtype), jnp.zeros((0, f), mels_dtype)
         return module(x, *params)
 
     @call.def_vmap
@@ -254,7 +265,7 @@ def _kernel_call(spec: KernelSpec) -> Callable:
 
 def _param_value(name: str, value: Any, dtype: np.dtype) -> Any:
     if value is None:
-        raise ValueError(f"parameter {name!r} has no default: give it a value")
+        return None  # a required parameter: `get_conn_padded` asks for it
     if isinstance(value, jax.Array | np.ndarray) and np.shape(value) == ():
         if np.iscomplexobj(value) and not np.issubdtype(dtype, np.complexfloating):
             raise ValueError(f"parameter {name!r} is real ({dtype}); got a complex value")

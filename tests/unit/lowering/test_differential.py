@@ -752,7 +752,9 @@ def test_fanout_hint():
         .fanout(3)
         .build()
     )
-    assert op.max_conn_size == 3
+    assert op.to_ir().terms[0].fanout == 3
+    # the hint does not compact: the operator's F is the compiled kernel's
+    assert op.max_conn_size == compiled_fanout(op)
     compiled, _, _ = check(op, fanout=compiled_fanout(op))
     assert compiled.max_conn_size <= 6
 

@@ -242,16 +242,37 @@ def test_named():
 @pytest.mark.parametrize("method", ["fanout", "max_conn_size"])
 def test_fanout_hint(method):
     b = sym.DOperator(SPIN, "f").for_each_site("i").emit(sym.write("i", 1)).emit()
-    op = getattr(b, method)(3).globally().emit().build()
+    with pytest.warns(UserWarning, match="hints do not compact the kernel"):
+        op = getattr(b, method)(3).globally().emit().build()
     ir = op.to_ir()
     assert [t.fanout for t in ir.terms] == [3, None]
     assert "fanout 3 {" in str(ir)
-    assert op.max_conn_size == 3 + 1
+    # the hint does not compact: F is the compiled kernel's, 4 writes + 1 diagonal slot
+    # (the identity emissions of both terms coalesced)
+    assert op.max_conn_size == op.compile().max_conn_size == 4 + 1
 
 
-def test_max_conn_size_without_hint_is_rows_times_emissions():
+def test_max_conn_size_is_the_compiled_fanout():
+    # identity emissions of every term share the one diagonal slot
     op = sym.DOperator(SPIN, "f").for_each_site("i").emit().emit().globally().emit().build()
-    assert op.max_conn_size == 4 * 2 + 1
+    assert op.max_conn_size == op.compile().max_conn_size == 1
+    # TFIM on 6 sites: 6 flips + 1 diagonal (rows x emissions would say 12)
+    edges = [(i, (i + 1) % 6) for i in range(6)]
+    tfim = (
+        sym.DOperator(sym.Spin(0.5, 6), "tfim6")
+        .for_each_site("i")
+        .emit(sym.write("i", -sym.site("i")), matrix_element=-1.0)
+        .for_each(("i", "j"), over=edges)
+        .emit(sym.identity(), matrix_element=sym.site("i") * sym.site("j"))
+        .build()
+    )
+    assert tfim.max_conn_size == 7
+    assert tfim.max_conn_size == tfim.compile().max_conn_size
+    # a hint of 0 does not make the kernel empty
+    with pytest.warns(UserWarning):
+        hinted = sym.DOperator(sym.Spin(0.5, 6), "h0").for_each_site("i").fanout(0)
+    hinted = hinted.emit(sym.write("i", -sym.site("i"))).build()
+    assert hinted.max_conn_size == hinted.compile(strict_validation=False).max_conn_size == 6
 
 
 def test_build_returns_operator_with_ir():

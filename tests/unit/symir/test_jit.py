@@ -285,3 +285,67 @@ def test_compile_twice_is_cached_for_an_equal_operator():
     # a third equal operator: its own object, the same kernel
     third = tfim_operator(name="cached_equal").compile()
     assert third is not first and third._spec.module is first._spec.module
+
+
+# ------------------------------------------------------------------ empty batches
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0), (0, 0)])
+def test_empty_batch_eager_jit_and_vmap(op, shape):
+    f = op.max_conn_size
+    x = np.zeros((*shape, N), dtype=np.int8)
+    for fn in (op.get_conn_padded, jax.jit(op.get_conn_padded)):
+        xp, mels = fn(x)
+        assert xp.shape == (*shape, f, N) and xp.dtype == np.int8
+        assert mels.shape == (*shape, f) and mels.dtype == op.dtype
+    xp, mels = jax.vmap(op.get_conn_padded)(x)
+    assert xp.shape == (*shape, f, N) and mels.shape == (*shape, f)
+
+
+def test_empty_batch_with_the_operator_as_jit_argument(op):
+    xp, mels = jax.jit(lambda o, x: o.get_conn_padded(x))(op, np.zeros((0, N), np.int8))
+    assert xp.shape == (0, op.max_conn_size, N) and mels.shape == (0, op.max_conn_size)
+
+
+# ------------------------------------------------------------------ required parameters
+
+
+def _required_parameter_operator(n: int = 3):
+    return (
+        sym.DOperator(sym.Spin(0.5, n), "needs_g")
+        .for_each_site("i")
+        .emit(sym.write("i", -sym.site("i")), matrix_element=sym.symbol("g"))
+        .build()
+    )
+
+
+def test_a_parameter_without_default_is_required_at_call_time():
+    compiled = _required_parameter_operator().compile()
+    assert compiled.params == {"g": None}
+    x = np.array([[1, -1, 1]], np.int8)
+    with pytest.raises(ValueError, match=r"needs a value for the parameter\(s\) \['g'\]"):
+        compiled.get_conn_padded(x)
+    _, mels = compiled.with_params(g=0.25).get_conn_padded(x)
+    np.testing.assert_allclose(np.asarray(mels), [[0.25, 0.25, 0.25]])
+    # compile(params=...) gives the value at compile time, the same kernel (cache hit)
+    given = _required_parameter_operator().compile(params={"g": -2.0})
+    assert given.stablehlo_text == compiled.stablehlo_text
+    np.testing.assert_allclose(np.asarray(given.get_conn_padded(x)[1]), [[-2.0] * 3])
+    # and as a traced value under jit
+    traced = jax.jit(lambda g: compiled.with_params(g=g).get_conn_padded(x)[1])(1.5)
+    np.testing.assert_allclose(np.asarray(traced), [[1.5] * 3])
+
+
+def test_validation_lists_required_parameters():
+    from symir.compiler import SymbolicCompiler, SymbolicCompilerOptions
+
+    a = SymbolicCompiler(SymbolicCompilerOptions(cache_enabled=False)).compile(
+        _required_parameter_operator()
+    )
+    assert a.analyses["validation_summary"]["required_parameters"] == ["g"]
+    assert a.analyses["validation_summary"]["ok"]
+
+
+def test_compile_params_unknown_name_raises():
+    with pytest.raises(ValueError, match="unknown parameter"):
+        _required_parameter_operator().compile(params={"h": 1.0})

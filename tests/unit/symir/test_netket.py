@@ -302,3 +302,41 @@ def test_explicit_hilbert():
     bh = bose_hubbard(sym.Fock(1, 2), [(0, 1)])
     assert sym.to_netket(bh).hilbert == nk.hilbert.Fock(1, 2)
     assert sym.to_netket(bh, nk.hilbert.Qubit(2)).hilbert == nk.hilbert.Qubit(2)
+
+
+# --------------------------------------------------------------------------- algebra
+
+
+@pytest.mark.parametrize("kind", ["ising", "heisenberg"])
+def test_algebra_between_adapters_equals_netkets(kind):
+    """`a + b`, `a @ b`, `sum([...])` between adapters (NetKet's reflected-only `+`/`@`
+    used to raise TypeError) and with NetKet's own operators, against NetKet's matrices."""
+    a, ref_a = model_pair(kind)
+    b, ref_b = model_pair("heisenberg" if kind == "ising" else "ising")
+    da, db = ref_a.to_dense(), ref_b.to_dense()
+    cases = {
+        "a + a": (a + a, 2 * da),
+        "a + b": (a + b, da + db),
+        "sum": (sum([a, b, a]), 2 * da + db),
+        "a @ a": (a @ a, da @ da),
+        "a @ b": (a @ b, da @ db),
+        "a - b": (a - b, da - db),
+        "a + netket": (a + ref_b, da + db),
+        "netket + a": (ref_b + a, db + da),
+        "a @ netket": (a @ ref_b, da @ db),
+        "netket @ a": (ref_b @ a, db @ da),
+    }
+    for name, (got, expected) in cases.items():
+        assert isinstance(got, nk.operator.DiscreteJaxOperator), name
+        np.testing.assert_allclose(got.to_dense(), expected, atol=1e-10, rtol=0, err_msg=name)
+
+
+def test_empty_batch_through_netket():
+    ours, ref = model_pair("ising")
+    x = np.zeros((0, N), dtype=np.int8)
+    xp, mels = ours.get_conn_padded(x)
+    ref_xp, ref_mels = ref.to_jax_operator().get_conn_padded(x)
+    assert xp.shape == (0, ours.max_conn_size, N) and ref_xp.shape[0] == 0
+    assert mels.shape == (0, ours.max_conn_size) and ref_mels.shape[0] == 0
+    xp, mels = jax.jit(lambda o, x: o.get_conn_padded(x))(ours, x)
+    assert xp.shape == (0, ours.max_conn_size, N)
