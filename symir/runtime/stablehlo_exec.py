@@ -36,6 +36,7 @@ the first time a module is loaded.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -272,7 +273,7 @@ def _make_exported(module, in_specs, out_specs):
     )
     serialized = jax.extend.mlir.serialize_portable_artifact(module, target)
     n_in, n_out = len(in_avals), len(out_avals)
-    return jax.export.Exported(
+    fields = dict(
         fun_name="main",
         in_tree=jax.tree_util.tree_structure((tuple(range(n_in)), {})),
         in_avals=in_avals,
@@ -294,6 +295,11 @@ def _make_exported(module, in_specs, out_specs):
         uses_global_constants=dynamic,
         _get_vjp=None,
     )
+    # The pinned JAX declares every field above; a newer one may have dropped one (JAX
+    # 0.11 dropped `_has_named_shardings`), so only the fields `Exported` declares are
+    # passed. A field it requires that is not above fails here with JAX's own message.
+    declared = {f.name for f in dataclasses.fields(jax.export.Exported)}
+    return jax.export.Exported(**{k: v for k, v in fields.items() if k in declared})
 
 
 _CACHE: dict[str, LoadedModule] = {}
