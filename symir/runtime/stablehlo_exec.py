@@ -285,7 +285,7 @@ def _make_exported(module, in_specs, out_specs):
         in_shardings_hlo=(None,) * n_in,
         out_shardings_hlo=(None,) * n_out,
         nr_devices=1,
-        platforms=(jax.default_backend(),),
+        platforms=(jax.export.default_export_platform(),),  # "cuda", not "gpu"
         ordered_effects=(),
         unordered_effects=(),
         disabled_safety_checks=(),
