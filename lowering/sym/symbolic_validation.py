@@ -4,19 +4,18 @@ Writes `validation_summary` = {ok, errors, warnings, required_parameters, term_c
 (`required_parameters`: the names of the `sym.param`s without a default, which must be
 given a value before the compiled kernel runs: `with_params` or `compile(params=...)`).
 
-Errors (well-formed IR that cannot mean what its author wanted):
-- an emission whose only update is a `sym.shift` or `sym.affine` by constants that maps no
-  local state to a local state: every branch it emits leaves the Hilbert space and is
-  dropped, so the emission never contributes (e.g. `shift(i, 1)` on spin-1/2 states
-  `[-1, 1]`);
-- a `sym.scatter` whose last write to a site is a constant outside the local states (the
-  same mistake through a scatter);
-- a `sym.div` by the constant zero.
-
-Warnings: a fan-out hint smaller than rows x emissions (the hint is a promise about active
-branches: the reference interpreter raises where it is broken, the kernel keeps rows x
-emissions slots), a constant-false predicate (the term never emits), duplicate emissions
-(allowed: branches are a multiset), a division by a raw site read where 0 is a local state.
+Every finding has a stable code (`symir.lowering.sym.diagnostics.CODES`, documented with
+an example each in docs/diagnostics.md) and reads `"<code> term @t[, emission k]:
+<message>"`. Errors (well-formed IR that cannot mean what its author wanted): the IR does
+not verify (E001); an emission whose only update is a constant `sym.shift`/`sym.affine`
+that maps no local state to a local state (E002: every branch it emits is dropped); a
+`sym.scatter` whose last write to a site is a constant outside the local states (E003); a
+`sym.div` by the constant zero (E004). Warnings: a constant-false term predicate (W101)
+or emission predicate (W102), duplicate emissions (W103: kept, branches are a multiset),
+a fan-out hint below rows x emissions (W104: the hint is a promise about active branches
+that the reference interpreter checks; the kernel keeps every slot), a division by a raw
+site read where 0 is a local state (W105). `warnings_as_errors` turns warning codes (or
+`all`) into errors, `ignore_warnings` silences them.
 
 With `strict=True` an error raises; otherwise it is only reported, and compiling goes on.
 """
@@ -28,11 +27,13 @@ from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import VerifyException
 
 from symir.dialects import sym
 from symir.lowering.sym._attrs import operator_of, set_analysis
+from symir.lowering.sym.diagnostics import Diagnostic, check_codes, classify
 
 
 class SymbolicValidationError(Exception):
@@ -85,35 +86,84 @@ def _scatter_errors(u: sym.ScatterOp, states: tuple[int, ...]) -> list[str]:
     ]
 
 
-def _update_errors(term: sym.TermOp, states: tuple[int, ...]) -> list[str]:
-    """Emissions whose updates provably leave the Hilbert space."""
-    errors: list[str] = []
+def _statically_false(value: SSAValue) -> bool:
+    """Whether a predicate is false whatever the configuration: the constant false, an
+    `and` with a statically false operand, an `or` of statically false operands, or a
+    `not` of a constant true (so `where(True).where(False)` and `emit_if(False, ...)` are
+    seen before any folding)."""
+    op = value.owner
+    if isinstance(op, sym.AndOp):
+        return any(_statically_false(v) for v in op.inputs)
+    if isinstance(op, sym.OrOp):
+        return all(_statically_false(v) for v in op.inputs)
+    if isinstance(op, sym.NotOp):
+        return sym.constant_value(op.input) is True
+    return sym.constant_value(value) is False
+
+
+def _update_findings(term: sym.TermOp, states: tuple[int, ...]) -> list[Diagnostic]:
+    """Emissions whose updates provably leave the Hilbert space, or whose predicate is
+    constant false."""
+    found: list[Diagnostic] = []
     for k, emission in enumerate(term.emissions):
         updates = [op for op in emission.update.block.ops if isinstance(op, sym.UpdateOpBase)]
         where = f"term @{term.sym_name.data}, emission {k}"
-        found = [_constant_map_error(updates[0], states)] if len(updates) == 1 else []
+        if len(updates) == 1:
+            error = _constant_map_error(updates[0], states)
+            if error is not None:
+                found.append(Diagnostic("SYMIR-E002", where, error))
         for u in updates:
             if isinstance(u, sym.ScatterOp):
-                found.extend(_scatter_errors(u, states))
-        errors.extend(f"{where}: {e}" for e in found if e is not None)
-    return errors
+                found.extend(Diagnostic("SYMIR-E003", where, e) for e in _scatter_errors(u, states))
+        if emission.condition is not None and _statically_false(emission.condition):
+            found.append(
+                Diagnostic("SYMIR-W102", where, "the 'sym.emission' predicate is constant false")
+            )
+    return found
 
 
-def _division_findings(term: sym.TermOp, states: tuple[int, ...]) -> tuple[list, list]:
-    errors: list[str] = []
-    warnings: list[str] = []
+def _division_findings(term: sym.TermOp, states: tuple[int, ...]) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    where = f"term @{term.sym_name.data}"
     for op in term.walk():
         if not isinstance(op, sym.DivOp):
             continue
         divisor = op.operands[1]
         if sym.constant_value(divisor) == 0:
-            errors.append(f"term @{term.sym_name.data}: 'sym.div' by the constant zero")
+            found.append(Diagnostic("SYMIR-E004", where, "'sym.div' by the constant zero"))
         elif isinstance(divisor.owner, sym.ReadOp | sym.ReadEmittedOp) and 0 in states:
-            warnings.append(
-                f"term @{term.sym_name.data}: 'sym.div' by a site read, and 0 is a local "
-                "state (guard it with a predicate)"
+            found.append(
+                Diagnostic(
+                    "SYMIR-W105",
+                    where,
+                    "'sym.div' by a site read, and 0 is a local state (guard it with a predicate)",
+                )
             )
-    return errors, warnings
+    return found
+
+
+def _term_findings(term: sym.TermOp, states: tuple[int, ...]) -> list[Diagnostic]:
+    where = f"term @{term.sym_name.data}"
+    found = _update_findings(term, states) + _division_findings(term, states)
+    rows, emissions = len(term.row_table), len(term.emissions)
+    if term.fanout is not None and term.fanout.data < rows * emissions:
+        found.append(
+            Diagnostic(
+                "SYMIR-W104",
+                where,
+                f"fan-out hint {term.fanout.data} is smaller than rows x emissions = "
+                f"{rows * emissions} (the kernel keeps {rows * emissions} slots; the "
+                "reference interpreter raises where a configuration has more active "
+                "branches than the hint)",
+            )
+        )
+    predicate = term.predicate
+    if predicate is not None and _statically_false(predicate.operands[0]):
+        found.append(Diagnostic("SYMIR-W101", where, "the predicate is constant false"))
+    texts = [_region_text(e) for e in term.emissions]
+    if len(set(texts)) != len(texts):
+        found.append(Diagnostic("SYMIR-W103", where, "duplicate emissions (kept: multiset)"))
+    return found
 
 
 @dataclass(frozen=True)
@@ -126,38 +176,27 @@ class SymbolicValidationPass(ModulePass):
     name = "symbolic-validation"
 
     strict: bool = True
+    """Raise on an error (else it is only recorded in the summary)."""
+    warnings_as_errors: tuple[str, ...] = ()
+    """Warning codes (`SYMIR-W...`, or `all`) reported as errors."""
+    ignore_warnings: tuple[str, ...] = ()
+    """Warning codes (or `all`) not reported."""
 
     def apply(self, ctx: Context, module: ModuleOp) -> None:
-        errors: list[str] = []
-        warnings: list[str] = []
+        check_codes(self.warnings_as_errors, "symbolic-validation warnings_as_errors")
+        check_codes(self.ignore_warnings, "symbolic-validation ignore_warnings")
+        found: list[Diagnostic] = []
         try:
             module.verify()
             operator = operator_of(module)
         except (VerifyException, ValueError) as e:
-            errors.append(f"verifier: {e}")
+            found.append(Diagnostic("SYMIR-E001", "", f"verifier: {e}"))
             operator = None
         if operator is not None:
             states = tuple(operator.states)
             for term in operator.terms:
-                name = term.sym_name.data
-                errors.extend(_update_errors(term, states))
-                div_errors, div_warnings = _division_findings(term, states)
-                errors.extend(div_errors)
-                warnings.extend(div_warnings)
-                rows, emissions = len(term.row_table), len(term.emissions)
-                if term.fanout is not None and term.fanout.data < rows * emissions:
-                    warnings.append(
-                        f"term @{name}: fan-out hint {term.fanout.data} is smaller than "
-                        f"rows x emissions = {rows * emissions} (the kernel keeps "
-                        f"{rows * emissions} slots; the reference interpreter raises where a "
-                        "configuration has more active branches than the hint)"
-                    )
-                where = term.predicate
-                if where is not None and sym.constant_value(where.operands[0]) is False:
-                    warnings.append(f"term @{name}: the predicate is constant false")
-                texts = [_region_text(e) for e in term.emissions]
-                if len(set(texts)) != len(texts):
-                    warnings.append(f"term @{name}: duplicate emissions (kept: multiset)")
+                found.extend(_term_findings(term, states))
+        errors, warnings = classify(found, self.warnings_as_errors, self.ignore_warnings)
         required = sorted(
             {
                 op.param_name.data

@@ -149,7 +149,13 @@ def _as_stage(p: Any) -> Any:
 def default_pre_cache() -> list[Any]:
     """`symbolic-validation`, `symbolic-normalization` (every compile, memoized)."""
     return [
-        ModulePassStage.of("symbolic-validation", memoizable=True, strict="strict_validation"),
+        ModulePassStage.of(
+            "symbolic-validation",
+            memoizable=True,
+            strict="strict_validation",
+            warnings_as_errors="warnings_as_errors",
+            ignore_warnings="ignore_warnings",
+        ),
         ModulePassStage.of("symbolic-normalization", memoizable=True, backend="backend_preference"),
     ]
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from symir.lowering.pipelines import LoweringOptions
+from symir.lowering.sym.diagnostics import check_codes
 
 _BACKENDS = ("auto", "jax")
 _X_DTYPES = ("auto", "i8", "i16", "i32", "i64")
+_NOT_IN_SIGNATURE = ("cache_enabled", "cache_namespace", "warnings_as_errors", "ignore_warnings")
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,9 @@ class SymbolicCompilerOptions(LoweringOptions):
         puts each term in its own group.
     strict_validation: True raises on a validation error; False records it in the
         `validation_summary` analysis and continues.
+    warnings_as_errors: validation warning codes (`SYMIR-W...`, docs/diagnostics.md) to
+        treat as errors, or `("all",)`.
+    ignore_warnings: validation warning codes not to report, or `("all",)`.
     """
 
     backend_preference: str = "auto"
@@ -30,8 +35,19 @@ class SymbolicCompilerOptions(LoweringOptions):
     cache_namespace: str = "default"
     enable_fusion: bool = True
     strict_validation: bool = True
+    warnings_as_errors: tuple[str, ...] = ()
+    ignore_warnings: tuple[str, ...] = ()
 
     def __post_init__(self):
+        for name in ("warnings_as_errors", "ignore_warnings"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(c, str) for c in value):
+                raise ValueError(
+                    f"SymbolicCompilerOptions.{name} must be a sequence of diagnostic codes, "
+                    f"got {value!r}"
+                )
+            object.__setattr__(self, name, tuple(value))
+            check_codes(value, f"SymbolicCompilerOptions.{name}")
         if self.backend_preference not in _BACKENDS:
             raise ValueError(
                 f"SymbolicCompilerOptions.backend_preference must be one of {_BACKENDS}, "
@@ -59,12 +75,11 @@ class SymbolicCompilerOptions(LoweringOptions):
             )
 
     def static_signature(self) -> tuple[tuple[str, object], ...]:
-        """The fields that shape the compiled artifact (all but cache_enabled and the
-        namespace, which is hashed separately)."""
+        """The fields that shape the compiled artifact (all but cache_enabled, the
+        namespace, which is hashed separately, and the diagnostic filters, which change
+        what validation reports, not the kernel)."""
         return tuple(
-            (f.name, getattr(self, f.name))
-            for f in fields(self)
-            if f.name not in ("cache_enabled", "cache_namespace")
+            (f.name, getattr(self, f.name)) for f in fields(self) if f.name not in _NOT_IN_SIGNATURE
         )
 
     def replace(self, **changes: object) -> SymbolicCompilerOptions:

@@ -351,9 +351,9 @@ def test_non_strict_validation_reports_and_goes_on():
     summary = a.analyses["validation_summary"]
     assert not summary["ok"]
     assert summary["errors"] == [
-        "term @term0, emission 0: 'sym.shift' by 1 maps no local state [-1, 1] to a local "
-        "state, so every branch it emits is invalid",
-        "term @term1: 'sym.div' by the constant zero",
+        "SYMIR-E002 term @term0, emission 0: 'sym.shift' by 1 maps no local state [-1, 1] to "
+        "a local state, so every branch it emits is invalid",
+        "SYMIR-E004 term @term1: 'sym.div' by the constant zero",
     ]
     assert "sym.validation_summary = {ok = false" in a.ir("sym")
     # the operator still compiles and runs as the reference says: every shifted branch
@@ -386,8 +386,9 @@ def test_validation_warnings():
     summary = a.analyses["validation_summary"]
     assert summary["ok"] and summary["errors"] == []
     assert summary["warnings"] == [
-        "term @term0: 'sym.div' by a site read, and 0 is a local state (guard it with a predicate)",
-        "term @term0: fan-out hint 1 is smaller than rows x emissions = 6 (the kernel keeps 6 "
+        "SYMIR-W105 term @term0: 'sym.div' by a site read, and 0 is a local state (guard it "
+        "with a predicate)",
+        "SYMIR-W104 term @term0: fan-out hint 1 is smaller than rows x emissions = 6 (the kernel keeps 6 "
         "slots; the reference interpreter raises where a configuration has more active "
         "branches than the hint)",
     ]

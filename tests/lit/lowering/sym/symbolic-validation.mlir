@@ -1,15 +1,24 @@
 // RUN: symir-opt %s --split-input-file -p 'symbolic-validation{strict=false}' | filecheck %s
 // RUN: symir-opt %s --split-input-file -p 'symbolic-validation{strict=false}' | symir-opt --split-input-file | filecheck %s
 // RUN: not symir-opt %s --split-input-file -p symbolic-validation 2>&1 | filecheck %s --check-prefix=STRICT
+// RUN: symir-opt %s --split-input-file -p 'symbolic-validation{strict=false ignore_warnings=SYMIR-W103,SYMIR-W104}' | filecheck %s --check-prefix=IGNORE
+// RUN: symir-opt %s --split-input-file -p 'symbolic-validation{strict=false warnings_as_errors=all}' | filecheck %s --check-prefix=WERROR
 
 // A fan-out hint below rows x emissions, a constant-false predicate and a duplicate
 // emission are warnings, written onto the module.
 // CHECK-LABEL: builtin.module attributes {sym.validation_summary = {ok = true, errors = [],
-// CHECK-SAME: "term @t: fan-out hint 1 is smaller than rows x emissions = 4
-// CHECK-SAME: "term @t: the predicate is constant false"
-// CHECK-SAME: "term @t: duplicate emissions (kept: multiset)"
+// CHECK-SAME: "SYMIR-W104 term @t: fan-out hint 1 is smaller than rows x emissions = 4
+// CHECK-SAME: "SYMIR-W101 term @t: the predicate is constant false"
+// CHECK-SAME: "SYMIR-W103 term @t: duplicate emissions (kept: multiset)"
 // CHECK-SAME: term_count = 1 : i64}
 // CHECK: sym.operator @v sites 2 states [0, 1] dtype f64
+
+// Ignored codes are not reported; warnings_as_errors=all makes every warning an error.
+// IGNORE-LABEL: builtin.module attributes {sym.validation_summary = {ok = true, errors = [], warnings = ["SYMIR-W101 term @t: the predicate is constant false"], required_parameters = [], term_count = 1 : i64}}
+// WERROR-LABEL: builtin.module attributes {sym.validation_summary = {ok = false, errors = ["SYMIR-W104 term @t: fan-out hint 1
+// WERROR-SAME: "SYMIR-W101 term @t: the predicate is constant false"
+// WERROR-SAME: "SYMIR-W103 term @t: duplicate emissions (kept: multiset)"
+// WERROR-SAME: warnings = []
 
 builtin.module {
   sym.operator @v sites 2 states [0, 1] dtype f64 {
@@ -37,14 +46,14 @@ builtin.module {
 // shifts it back to 1: fine). Strict validation
 // (the default) fails; otherwise the errors are reported and the module is kept.
 // CHECK-LABEL: builtin.module attributes {sym.validation_summary = {ok = false, errors = [
-// CHECK-SAME: "term @flip, emission 0: 'sym.shift' by 1 maps no local state [-1, 1] to a local state, so every branch it emits is invalid"
-// CHECK-SAME: "term @flip, emission 1: 'sym.scatter' writes 3, which is not a local state [-1, 1]"
-// CHECK-SAME: "term @flip: 'sym.div' by the constant zero"
+// CHECK-SAME: "SYMIR-E002 term @flip, emission 0: 'sym.shift' by 1 maps no local state [-1, 1] to a local state, so every branch it emits is invalid"
+// CHECK-SAME: "SYMIR-E003 term @flip, emission 1: 'sym.scatter' writes 3, which is not a local state [-1, 1]"
+// CHECK-SAME: "SYMIR-E004 term @flip: 'sym.div' by the constant zero"
 // CHECK-NOT: "term @flip, emission 2
 // CHECK-SAME: warnings = []
 // CHECK: sym.operator @e sites 2 states [-1, 1] dtype f64
 
-// STRICT: symir-opt: error: SymbolicValidationError: term @flip, emission 0: 'sym.shift' by 1 maps no local state [-1, 1] to a local state, so every branch it emits is invalid; term @flip, emission 1: 'sym.scatter' writes 3, which is not a local state [-1, 1]; term @flip: 'sym.div' by the constant zero
+// STRICT: symir-opt: error: SymbolicValidationError: SYMIR-E002 term @flip, emission 0: 'sym.shift' by 1 maps no local state [-1, 1] to a local state, so every branch it emits is invalid; SYMIR-E003 term @flip, emission 1: 'sym.scatter' writes 3, which is not a local state [-1, 1]; SYMIR-E004 term @flip: 'sym.div' by the constant zero
 builtin.module {
   sym.operator @e sites 2 states [-1, 1] dtype f64 {
     sym.term @flip kind "site" labels ["i"] rows [[0], [1]] {
@@ -80,6 +89,27 @@ builtin.module {
         %r = sym.read %i2 : i64
         %q = sym.div %a, %r : f64, i64 -> f64
         sym.yield %q : f64
+      }
+    }
+  }
+}
+
+// -----
+
+// An emission predicate that is constant false (the emission never contributes), and a
+// parameter without a default, listed as required.
+// CHECK-LABEL: builtin.module attributes {sym.validation_summary = {ok = true, errors = [],
+// CHECK-SAME: warnings = ["SYMIR-W102 term @c, emission 0: the 'sym.emission' predicate is constant false"]
+// CHECK-SAME: required_parameters = ["g"]
+// CHECK: sym.operator @c sites 2 states [0, 1] dtype f64
+builtin.module {
+  sym.operator @c sites 2 states [0, 1] dtype f64 {
+    sym.term @c kind "site" labels ["i"] rows [[0], [1]] {
+      %f = sym.constant false
+      sym.emission if %f {
+      } amplitude {
+        %g = sym.param "g" : f64
+        sym.yield %g : f64
       }
     }
   }

@@ -1,0 +1,91 @@
+"""The diagnostics of `symbolic-validation`: one stable code per finding.
+
+Every finding of validation is a `Diagnostic`: a code from `CODES` (`SYMIR-E...` an
+error, `SYMIR-W...` a warning), the term (and emission) it is about, and a one-line
+message naming the op. Its text, as written into `validation_summary` and raised in
+strict mode, is `"<code> term @t[, emission k]: <message>"`.
+
+Adding a diagnostic: a new entry in `CODES` (never reuse or renumber a code), the check
+that emits it in `symbolic_validation.py`, a row in docs/diagnostics.md with an example
+that triggers it, and a case in tests/unit/lowering/test_diagnostics.py (which checks
+that both exist for every code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Code:
+    """What a diagnostic code means."""
+
+    severity: str  # "error" or "warning"
+    title: str
+
+
+CODES: dict[str, Code] = {
+    "SYMIR-E001": Code("error", "the IR does not verify"),
+    "SYMIR-E002": Code("error", "an update maps no local state to a local state"),
+    "SYMIR-E003": Code("error", "a scatter writes a constant that is not a local state"),
+    "SYMIR-E004": Code("error", "a division by the constant zero"),
+    "SYMIR-W101": Code("warning", "a term predicate is constant false"),
+    "SYMIR-W102": Code("warning", "an emission predicate is constant false"),
+    "SYMIR-W103": Code("warning", "duplicate emissions"),
+    "SYMIR-W104": Code("warning", "a fan-out hint below rows x emissions"),
+    "SYMIR-W105": Code("warning", "a division by a site read where 0 is a local state"),
+}
+"""Every diagnostic code (stable: a code is never reused for another finding)."""
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding of validation."""
+
+    code: str
+    where: str  # "term @t" or "term @t, emission k"
+    message: str
+
+    def __post_init__(self):
+        if self.code not in CODES:
+            raise ValueError(f"unknown diagnostic code {self.code!r}")
+
+    @property
+    def severity(self) -> str:
+        return CODES[self.code].severity
+
+    def __str__(self) -> str:
+        where = f" {self.where}:" if self.where else ""
+        return f"{self.code}{where} {self.message}"
+
+
+def check_codes(codes: Iterable[str], option: str) -> None:
+    """Raises `ValueError` naming the option for a code that `CODES` does not have
+    (`all` stands for every warning)."""
+    unknown = sorted(c for c in codes if c != "all" and c not in CODES)
+    if unknown:
+        raise ValueError(
+            f"{option}: unknown diagnostic code(s) {unknown}; the codes are {sorted(CODES)} "
+            "(or 'all')"
+        )
+
+
+def classify(
+    found: Iterable[Diagnostic], as_errors: Iterable[str] = (), ignored: Iterable[str] = ()
+) -> tuple[list[str], list[str]]:
+    """The (errors, warnings) texts of `found`: a warning whose code is in `as_errors`
+    (or `as_errors` holds `all`) becomes an error; a warning in `ignored` is dropped.
+    Errors cannot be ignored."""
+    as_errors, ignored = set(as_errors), set(ignored)
+    errors: list[str] = []
+    warnings: list[str] = []
+    for d in found:
+        if d.severity == "error" or d.code in as_errors or "all" in as_errors:
+            errors.append(str(d))
+        elif d.code not in ignored and "all" not in ignored:
+            warnings.append(str(d))
+    return errors, warnings
+
+
+__all__ = ["CODES", "Code", "Diagnostic", "check_codes", "classify"]
