@@ -11,9 +11,12 @@ Rooms (see docs/where-does-my-change-go.md):
 
 Adding a pass: write it as an xDSL `ModulePass` in the room of its level, in a file named
 after it (`branch-foo` in `branch/branch_foo.py`), add ONE line to `_PASSES` below, a lit
-file `tests/lit/lowering/<room>/branch-foo.mlir` and a section in docs/passes.md. The
-registry is lazy: nothing is imported until a pass is used, so `symir-opt` and
-`xdsl-opt` start fast and never import JAX.
+file `tests/lit/lowering/<room>/branch-foo.mlir` and a section in docs/passes.md (the
+checklist: docs/adding-a-pass.md). The registry is lazy: nothing is imported until a
+pass is used, so `symir-opt` and `xdsl-opt` start fast and never import JAX. Everything
+reads this one registry: `symir-opt`, the stock `xdsl-opt` (through `symir.universe`),
+`make_pass`, the default lowering (`pipelines.py`) and the compiler's stages. xDSL's
+generic passes that symir uses (`XDSL_PASSES`) are exposed under their xDSL names.
 """
 
 from __future__ import annotations

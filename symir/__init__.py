@@ -1,7 +1,26 @@
 """symir: a multi-level compiler for symbolic discrete quantum operators.
 
 `import symir as sym` gives the DSL (`DOperator`, `site`, `shift`, ...), the IR
-(`SymbolicOperatorIR`) and the compiler entry points.
+(`SymbolicOperatorIR`) and the compiler entry points; `sym.to_netket` loads the NetKet
+adapter on first use.
+
+What lives in `symir/` (the user-facing package; the dialects and the passes are the
+sibling trees `dialects/` and `lowering/`, installed as `symir.dialects` and
+`symir.lowering`):
+
+- `frontend/`: the DSL and building its `sym` IR;
+- `ir.py`: `SymbolicOperatorIR`, `parse_ir`, the fingerprint;
+- `hilbert.py`, `errors.py`: Hilbert spaces, the errors;
+- `interpreter.py`: the reference interpreter, what an operator means (docs/semantics.md);
+- `compiler/`: the caching `SymbolicCompiler`;
+- `runtime/`: all JAX glue, `CompiledOperator`;
+- `integrations/`: adapters to other frameworks (NetKet);
+- `tools/`: the commands `symir`, `symir-opt`, `symir-run`;
+- `universe.py`: the xDSL universe behind the `xdsl.universe` entry point.
+
+Adding a public name: import it here and add it to `__all__` (a name that needs an
+optional dependency goes through `__getattr__` below instead), and list it in the API
+section of docs/index.md. Which room a change belongs to: docs/where-does-my-change-go.md.
 """
 
 from symir.compiler import (

@@ -1,5 +1,12 @@
 """`symir.lowering.sym`: passes on the `sym` level.
 
+- `symbolic_validation.py`: `symbolic-validation`, the checks the verifier cannot make;
+- `symbolic_normalization.py`: `symbolic-normalization`, the canonical form and the
+  fingerprint;
+- `symbolic_fanout_analysis.py`: `symbolic-fanout-analysis`, per-term static fan-out;
+- `symbolic_fusion_planning.py`: `symbolic-fusion-planning`, terms sharing a row table;
+- `_attrs.py`: analyses <-> module attributes.
+
 Each pass works on a `sym` module and writes what it finds as discardable attributes on
 the `builtin.module` (`sym.validation_summary`, `sym.normalization`, `sym.fanout_analysis`,
 `sym.fusion_groups`; the custom formats of `sym.operator`/`sym.term` do not print extra
@@ -8,7 +15,8 @@ passes and reads those attributes back into `context.analyses` (`_attrs.read_ana
 
 Adding a pass: `sym_foo.py` (a `ModulePass` named `sym-foo`), one line in the registry
 `symir.lowering._PASSES`, `tests/lit/lowering/sym/sym-foo.mlir`, a section in
-docs/passes.md.
+docs/passes.md (docs/adding-a-pass.md); to run it in every compile, a
+`ModulePassStage.of("sym-foo")` in `symir/compiler/compiler.py`.
 """
 
 from symir.lowering.sym.symbolic_fanout_analysis import SymbolicFanoutAnalysisPass

@@ -1,0 +1,20 @@
+"""`symir.frontend`: the DSL, and building the `sym` IR of what it defines.
+
+- `expr.py`: expressions and predicates (`site`, `emitted`, `symbol`, arithmetic,
+  comparisons, `&`/`|`/`~`, `sqrt`, `select`, ...);
+- `update.py`: update programs (`write`, `shift`, `swap`, `cond`, ...), chainable;
+- `operator.py`: the builder `DOperator` (iterators, `where`, `emit`, `emit_if`, ...),
+  `SymbolicOperator` and `SymbolicOperatorSum`;
+- `emit.py`: DSL expressions and update programs -> `sym` ops in a block;
+- `build.py`: `build_ir`, a DSL operator -> its verified `SymbolicOperatorIR`.
+
+The frontend sits above the compiler (`SymbolicOperator.compile()` calls it) and imports
+nothing of the integrations or the tools (tests/unit/test_layering.py).
+
+Adding a construct: a new iterator is a method of `DOperator` that builds a row table
+(no new IR); a new expression or update is a node in `expr.py` or a step in `update.py`,
+emitted as its `sym` op in `emit.py` (the op itself goes in `dialects/sym.py`), and
+exported from `symir/__init__.py` if public. Errors a user can make are raised at
+definition time as `SymbolicDefinitionError`, naming the problem. Tests:
+tests/unit/symir/test_dsl.py; docs/where-does-my-change-go.md lists the rest.
+"""

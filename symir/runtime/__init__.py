@@ -1,4 +1,21 @@
-"""Execution runtime. JAX is imported lazily: `import symir.runtime` stays JAX-free."""
+"""`symir.runtime`: running compiled operators; all of symir's JAX glue lives here.
+
+- `stablehlo_exec.py`: StableHLO text -> a JAX callable (jaxlib parses and verifies it,
+  `jax.export` wraps it), x64, the persistent compilation cache;
+- `compiled.py`: `CompiledOperator` (`get_conn_padded`, `with_params`, `to_dense`), a JAX
+  pytree with a batching rule and a clear error for differentiation;
+- `integrations.py`: integrations (NetKet) found by entry point, so that the runtime
+  imports none of them.
+
+JAX is imported lazily: `import symir.runtime` stays JAX-free. What `get_conn_padded`
+returns is defined in docs/semantics.md, how it runs in docs/runtime.md.
+
+Adding to it: code that calls JAX goes in `stablehlo_exec.py` or `compiled.py` (the
+compiler, the frontend and the passes do not import JAX); a name of `stablehlo_exec`
+re-exported here is added to `_EXEC_NAMES`. A new integration is a module
+in `symir/integrations/` registered under the `symir.integrations` entry point, not an
+import here. Tests: tests/unit/symir/test_jit.py, tests/unit/dialects/test_stablehlo_ops.py.
+"""
 
 from __future__ import annotations
 
