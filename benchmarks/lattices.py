@@ -1,0 +1,394 @@
+"""get_conn_padded on lattices: symir against NetKet's operators and the write floor.
+
+Models: TFIM (against `IsingJax`), Heisenberg (against `Heisenberg(...).to_jax_operator()`,
+Marshall's sign rule where NetKet applies it: on bipartite graphs), J1-J2 (against a
+`GraphOperator` on a graph with `max_neighbor_order=2`, bond colors 0 and 1, as a
+`LocalOperatorJax`) and Bose-Hubbard with n_max 3 (against `BoseHubbardJax`), on NetKet's
+periodic chains of 16 and 64 sites, square 4x4 and 8x8, triangular 6x6 and honeycomb 4x4
+(32 sites) and 6x6 (72 sites) lattices. Configurations: a batch of `hi.random_state`, int8.
+
+Three jitted kernels per row: symir's `get_conn_padded`, NetKet's, and the "write floor",
+the cheapest kernel writing outputs of the same shapes and dtypes (`xp[B, F, N]` int8 and
+`mels[B, F]`): x broadcast with one site changed per slot, mels a row sum of x times a
+per-slot constant, so XLA has to write every byte. Before timing, every row checks on 16
+samples that symir and NetKet give the same connected states with the same summed nonzero
+matrix elements (it aborts otherwise). Then, after a warm-up, rounds interleave the three
+kernels (the order rotates each round); the table gives medians and the ratios
+symir / NetKet and symir / floor (< 1 means symir is faster), once per repetition. The
+scaling sections run TFIM and Heisenberg on square lattices L = 4, 6, 8, 12, 16
+(N = 16..256) and on 8x8 with batches 64..16384.
+
+    .venv/bin/python benchmarks/lattices.py                 # everything (long on a CPU)
+    .venv/bin/python benchmarks/lattices.py --quick         # smoke run, under a minute
+    .venv/bin/python benchmarks/lattices.py --models tfim,j1j2 --lattices square8 \\
+        --sections table --rounds 30 --repeat 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import netket as nk
+import numpy as np
+
+import symir as sym
+
+H_FIELD, J_ISING = 1.0, 1.0
+J1, J2 = 1.0, 0.5
+BH = {"U": 4.0, "V": 0.5, "J": 1.0, "mu": 0.3}
+N_MAX = 3
+CHECK_SAMPLES = 16
+
+# name -> (NetKet graph for a given max_neighbor_order)
+LATTICES: dict[str, Callable[[int], nk.graph.AbstractGraph]] = {
+    "chain16": lambda order: nk.graph.Chain(16, pbc=True, max_neighbor_order=order),
+    "chain64": lambda order: nk.graph.Chain(64, pbc=True, max_neighbor_order=order),
+    "square4": lambda order: nk.graph.Square(4, pbc=True, max_neighbor_order=order),
+    "square8": lambda order: nk.graph.Square(8, pbc=True, max_neighbor_order=order),
+    "triangular6": lambda order: nk.graph.Triangular([6, 6], pbc=True, max_neighbor_order=order),
+    "honeycomb4": lambda order: nk.graph.Honeycomb([4, 4], pbc=True, max_neighbor_order=order),
+    "honeycomb6": lambda order: nk.graph.Honeycomb([6, 6], pbc=True, max_neighbor_order=order),
+}
+MODELS = ("tfim", "heisenberg", "j1j2", "bose_hubbard")
+
+
+# --------------------------------------------------------------------------- symir models
+
+
+def tfim(hi, graph):
+    """H = -h sum_i X_i + J sum_<ij> Z_i Z_j (NetKet's `Ising`)."""
+    return (
+        sym.DOperator(hi, "tfim", hermitian=True)
+        .for_each(("i", "j"), over=graph.edges())
+        .emit(sym.identity(), matrix_element=J_ISING * sym.site("i") * sym.site("j"))
+        .for_each_site("i")
+        .emit(sym.write("i", -sym.site("i")), matrix_element=-H_FIELD)
+        .build()
+    )
+
+
+def heisenberg(hi, graph):
+    """NetKet's `Heisenberg(J=1)`: sum_<ij> (Z_i Z_j + X_i X_j + Y_i Y_j), the exchange
+    -2 with Marshall's sign rule (NetKet's default on bipartite graphs), else +2."""
+    exchange = -2.0 if graph.is_bipartite() else 2.0
+    si, sj = sym.site("i"), sym.site("j")
+    return (
+        sym.DOperator(hi, "heisenberg", hermitian=True)
+        .for_each(("i", "j"), over=graph.edges())
+        .emit(sym.identity(), matrix_element=si * sj)
+        .emit_if(si != sj, sym.swap("i", "j"), matrix_element=exchange)
+        .build()
+    )
+
+
+def j1j2(hi, graph):
+    """sum_c J_c sum_<ij>_c (Z_i Z_j + X_i X_j + Y_i Y_j), bond color c = 0, 1 (no sign
+    rule); `graph` has `max_neighbor_order=2`."""
+    si, sj = sym.site("i"), sym.site("j")
+    op = sym.DOperator(hi, "j1j2", hermitian=True)
+    for color, coupling in ((0, J1), (1, J2)):
+        op = (
+            op.for_each(("i", "j"), over=graph.edges(filter_color=color))
+            .emit(sym.identity(), matrix_element=coupling * si * sj)
+            .emit_if(si != sj, sym.swap("i", "j"), matrix_element=2.0 * coupling)
+        )
+    return op.build()
+
+
+def bose_hubbard(hi, graph):
+    """sum_i (U/2 n_i (n_i - 1) - mu n_i) + sum_<ij> (V n_i n_j - J (b_i^+ b_j + h.c.))."""
+    ni, nj = sym.site("i"), sym.site("j")
+    U, V, J, mu = BH["U"], BH["V"], BH["J"], BH["mu"]
+    return (
+        sym.DOperator(hi, "bose_hubbard", hermitian=True)
+        .for_each_site("i")
+        .emit(sym.identity(), matrix_element=U / 2 * ni * (ni - 1) - mu * ni)
+        .for_each(("i", "j"), over=graph.edges())
+        .emit(sym.identity(), matrix_element=V * ni * nj)
+        .emit(sym.hop("i", "j"), matrix_element=-J * sym.sqrt(ni * sym.emitted("j")))
+        .emit(sym.hop("j", "i"), matrix_element=-J * sym.sqrt(nj * sym.emitted("i")))
+        .build()
+    )
+
+
+# --------------------------------------------------------------------------- NetKet's
+
+
+def _pauli_bond() -> np.ndarray:
+    x = np.array([[0, 1], [1, 0]], dtype=complex)
+    y = np.array([[0, -1j], [1j, 0]])
+    z = np.diag([1.0, -1.0]).astype(complex)
+    return np.real(np.kron(z, z) + np.kron(x, x) + np.kron(y, y))
+
+
+def netket_operator(model: str, hi, graph):
+    if model == "tfim":
+        return nk.operator.IsingJax(hi, graph, h=H_FIELD, J=J_ISING)
+    if model == "heisenberg":
+        return nk.operator.Heisenberg(hi, graph).to_jax_operator()
+    if model == "j1j2":
+        bond = _pauli_bond()
+        op = nk.operator.GraphOperator(
+            hi, graph, bond_ops=[J1 * bond, J2 * bond], bond_ops_colors=[0, 1]
+        )
+        return op.to_jax_operator()
+    return nk.operator.BoseHubbard(hi, graph, **BH).to_jax_operator()
+
+
+SYMIR_MODELS = {"tfim": tfim, "heisenberg": heisenberg, "j1j2": j1j2, "bose_hubbard": bose_hubbard}
+
+
+def space_and_graph(model: str, lattice: str):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = LATTICES[lattice](2 if model == "j1j2" else 1)
+    n = graph.n_nodes
+    hi = nk.hilbert.Fock(n_max=N_MAX, N=n) if model == "bose_hubbard" else nk.hilbert.Spin(0.5, n)
+    return hi, graph
+
+
+# --------------------------------------------------------------------------- floor
+
+
+def floor_kernel(f: int, n: int, mel_dtype) -> Callable:
+    """Writes xp[B, f, n] (x with site `slot % n` changed in each slot) and
+    mels[B, f] (the row sum of x times a per-slot constant)."""
+    changed = np.zeros((f, n), dtype=bool)
+    changed[np.arange(f), np.arange(f) % n] = True
+    scale = np.linspace(-1.0, 1.0, f).astype(mel_dtype)
+
+    def kernel(x):
+        xb = x[:, None, :]
+        xp = jnp.where(changed[None], xb ^ jnp.int8(1), xb)
+        mels = jnp.sum(x, axis=1, dtype=mel_dtype)[:, None] * scale[None, :]
+        return xp, mels
+
+    return jax.jit(kernel)
+
+
+# --------------------------------------------------------------------------- check
+
+
+def _conn_dicts(xp, mels) -> list[dict[bytes, float]]:
+    xp = np.asarray(xp).astype(np.int64)
+    mels = np.asarray(mels)
+    out = []
+    for b in range(xp.shape[0]):
+        d: dict[bytes, float] = {}
+        for f in np.flatnonzero(mels[b] != 0):
+            key = xp[b, f].tobytes()
+            d[key] = d.get(key, 0.0) + mels[b, f]
+        out.append({k: v for k, v in d.items() if abs(v) > 1e-12})
+    return out
+
+
+def check_equal(label: str, ours, ref, f_ours: int, f_ref: int) -> None:
+    """Aborts unless both give the same connected states with the same summed mels."""
+    a, b = _conn_dicts(*ours), _conn_dicts(*ref)
+    for s, (da, db) in enumerate(zip(a, b)):
+        only = len(set(da) ^ set(db))
+        differ = sum(abs(da[k] - db[k]) > 1e-10 for k in set(da) & set(db))
+        if only or differ:
+            sys.exit(
+                f"{label}: symir and NetKet disagree on sample {s} (F symir {f_ours}, "
+                f"F NetKet {f_ref}): {len(da)} vs {len(db)} connected states with nonzero "
+                f"summed mels, {only} not in both, {differ} with different mels"
+            )
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass
+class Row:
+    model: str
+    lattice: str
+    n: int
+    batch: int
+    f_ours: int
+    f_ref: int
+    compile_ms: float
+    netket_ms: float
+    kernels: tuple[Callable, Callable, Callable]
+    x: jax.Array
+    times: list[list[float]] = field(default_factory=lambda: [[], [], []])
+
+
+@jax.jit
+def _netket_conn(op, x):
+    return op.get_conn_padded(x)
+
+
+_COMPILED: dict[tuple[str, str], tuple] = {}
+
+
+def build_row(model: str, lattice: str, batch: int) -> Row:
+    """Compiles (cold, once per model and lattice), builds NetKet's operator, checks
+    them against each other and warms up the three kernels."""
+    hi, graph = space_and_graph(model, lattice)
+    if (model, lattice) not in _COMPILED:
+        op = SYMIR_MODELS[model](hi, graph)
+        t = time.perf_counter()
+        ours = op.compile(cache=False)
+        compile_ms = (time.perf_counter() - t) * 1e3
+        t = time.perf_counter()
+        ref = netket_operator(model, hi, graph)
+        netket_ms = (time.perf_counter() - t) * 1e3
+        _COMPILED[model, lattice] = (ours, ref, compile_ms, netket_ms)
+    ours, ref, compile_ms, netket_ms = _COMPILED[model, lattice]
+    x = np.asarray(hi.random_state(jax.random.PRNGKey(batch), batch), dtype=np.int8)
+    x = jax.device_put(x)
+    f_ours = jax.jit(lambda x, op=ours: op.get_conn_padded(x))
+    f_ref = partial(_netket_conn, ref)  # NetKet's operators are pytrees: an argument
+    out_ours, out_ref = f_ours(x), f_ref(x)
+    k = min(CHECK_SAMPLES, batch)
+    check_equal(
+        f"{model} on {lattice}",
+        (out_ours[0][:k], out_ours[1][:k]),
+        (out_ref[0][:k], out_ref[1][:k]),
+        ours.max_conn_size,
+        ref.max_conn_size,
+    )
+    f_floor = floor_kernel(out_ours[0].shape[1], hi.size, out_ours[1].dtype)
+    jax.block_until_ready(f_floor(x))
+    del out_ours, out_ref
+    return Row(
+        model,
+        lattice,
+        hi.size,
+        batch,
+        ours.max_conn_size,
+        ref.max_conn_size,
+        compile_ms,
+        netket_ms,
+        (f_ours, f_ref, f_floor),
+        x,
+    )
+
+
+def time_rows(rows: list[Row], rounds: int) -> None:
+    """Per row: a warm-up call each, then `rounds` rounds of one call per kernel, in an
+    order that rotates each round."""
+    for row in rows:
+        row.times = [[], [], []]
+        for fn in row.kernels:
+            jax.block_until_ready(fn(row.x))
+        for r in range(rounds):
+            for k in range(3):
+                i = (r + k) % 3
+                t = time.perf_counter()
+                jax.block_until_ready(row.kernels[i](row.x))
+                row.times[i].append(time.perf_counter() - t)
+
+
+HEADER = (
+    f"{'model':<13}{'lattice':<12}{'N':>4}{'batch':>7}{'F':>5}{'F nk':>6}"
+    f"{'compile':>9}{'nk build':>9}{'symir':>9}{'netket':>9}{'floor':>9}"
+    f"{'sym/nk':>8}{'sym/flr':>8}"
+)
+
+
+def print_table(title: str, rows: list[Row]) -> None:
+    print(f"\n{title}")
+    print(HEADER)
+    for row in rows:
+        a, b, c = (np.median(t) * 1e3 for t in row.times)
+        print(
+            f"{row.model:<13}{row.lattice:<12}{row.n:>4}{row.batch:>7}{row.f_ours:>5}"
+            f"{row.f_ref:>6}{row.compile_ms:>9.1f}{row.netket_ms:>9.1f}{a:>9.3f}{b:>9.3f}"
+            f"{c:>9.3f}{a / b:>8.2f}{a / c:>8.2f}"
+        )
+    sys.stdout.flush()
+
+
+# --------------------------------------------------------------------------- main
+
+
+def _square(side: int) -> str:
+    name = f"square{side}"
+    if name not in LATTICES:
+        LATTICES[name] = lambda order, s=side: nk.graph.Square(
+            s, pbc=True, max_neighbor_order=order
+        )
+    return name
+
+
+def _names(text: str, known, what: str) -> list[str]:
+    names = [s for s in text.split(",") if s]
+    unknown = [s for s in names if s not in known]
+    if unknown:
+        sys.exit(f"unknown {what} {unknown}; known: {', '.join(known)}")
+    return names
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--models", default=",".join(MODELS), help="comma-separated")
+    p.add_argument("--lattices", default=",".join(LATTICES), help="comma-separated")
+    p.add_argument("--batch", type=int, default=4096)
+    p.add_argument("--rounds", type=int, default=20, help="timed calls per kernel")
+    p.add_argument("--repeat", type=int, default=2, help="repetitions of every table")
+    p.add_argument("--sections", default="table,n,batch", help="comma-separated: table, n, batch")
+    p.add_argument("--sides", default="4,6,8,12,16", help="square sides L for section n")
+    p.add_argument(
+        "--batches", default="64,256,1024,4096,16384", help="batches (8x8) for section batch"
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: chain16 and square4, batch 256, 5 rounds, small scaling sections",
+    )
+    args = p.parse_args(argv)
+    if args.quick:
+        args.lattices, args.batch, args.rounds = "chain16,square4", 256, 5
+        args.sides, args.batches = "4,6", "64,256"
+    args.models = _names(args.models, MODELS, "models")
+    args.lattices = _names(args.lattices, LATTICES, "lattices")
+    args.sections = _names(args.sections, ("table", "n", "batch"), "sections")
+    args.sides = [int(s) for s in args.sides.split(",")]
+    args.batches = [int(s) for s in args.batches.split(",")]
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    print(f"jax {jax.__version__}, netket {nk.__version__}, backend {jax.default_backend()}")
+    print(f"devices: {jax.devices()}")
+    print(
+        "times in ms: compile = cold symir .compile() (once per operator), nk build = "
+        "NetKet's operator built, symir / netket / floor = median get_conn_padded"
+    )
+    # pay JAX's start-up before the first timed compile
+    hi, graph = space_and_graph("tfim", "chain16")
+    x = np.asarray(hi.random_state(jax.random.PRNGKey(0), 8), dtype=np.int8)
+    jax.block_until_ready(tfim(hi, graph).compile(cache=False).get_conn_padded(x))
+
+    sections: list[tuple[str, list[Row]]] = []
+    if "table" in args.sections:
+        rows = [build_row(m, lat, args.batch) for m in args.models for lat in args.lattices]
+        sections.append((f"models x lattices, batch {args.batch}", rows))
+    scaled = [m for m in ("tfim", "heisenberg") if m in args.models]
+    if "n" in args.sections:
+        rows = [build_row(m, _square(s), args.batch) for m in scaled for s in args.sides]
+        sections.append((f"scaling in N: square L x L, batch {args.batch}", rows))
+    if "batch" in args.sections:
+        rows = [build_row(m, _square(8), b) for m in scaled for b in args.batches]
+        sections.append(("scaling in batch: square 8x8", rows))
+    print(f"checked against NetKet on {CHECK_SAMPLES} samples per row: all equal")
+
+    for rep in range(args.repeat):
+        for title, rows in sections:
+            time_rows(rows, args.rounds)
+            print_table(f"[repetition {rep + 1}/{args.repeat}] {title}", rows)
+
+
+if __name__ == "__main__":
+    main()
