@@ -5,16 +5,16 @@ dynamic, so one module serves every batch size) and one 0-d tensor per runtime p
 and returns `(xp: tensor<?xFxNxiK>, mels: tensor<?xFxT>)`.
 
 Each `branch` op has one rewrite pattern (the elementwise ops one table-driven pattern,
-`ELEMENTWISE`); xDSL's `PatternRewriteWalker` drives them in one forward walk, parents
-before children, each op once (`apply_recursively=False`, no dead-code elimination): the
-kernel first (it becomes the function and reads the batch size), then its body in program
-order, each op lowered just before itself. The patterns share one `KernelLowering` (the
-batch size and the shapes built so far, so that a shape is built once). Values
-`tensor<?xMxT>` map one-to-one; a `!branch.state` maps to two tensors (the configurations
-`tensor<?xMxNxiK>` and the validity mask `tensor<?xMxi1>`): its pattern replaces it by a
-`builtin.unrealized_conversion_cast` of the two (marked `branch.checked` when a checked
-write may have left the local states), which its users unpack; once the walk is done,
-every such cast is dead and is erased. Broadcasts to the batch use
+`ELEMENTWISE`), driven by xDSL's `PatternRewriteWalker` in two walks: `KernelToFunc`
+alone turns the kernel into the function, which starts by reading the batch size; then
+one forward walk of the function's body lowers each op once, in program order, just
+before itself (`apply_recursively=False`, no dead-code elimination). The patterns share
+one `KernelLowering` (the batch size and the shapes built so far, so that a shape is
+built once). Values `tensor<?xMxT>` map one-to-one; a `!branch.state` maps to two
+tensors (the configurations `tensor<?xMxNxiK>` and the validity mask `tensor<?xMxi1>`):
+its pattern replaces it by a `builtin.unrealized_conversion_cast` of the two (marked
+`branch.checked` when a checked write may have left the local states), which its users
+unpack; once the walk is done, every such cast is dead and is erased. Broadcasts to the batch use
 `dynamic_broadcast_in_dim` with a shape built from `get_dimension_size`. Writes are one
 broadcast `select` against an iota of site indices (no scatter). A read of a row-table
 column whose sites form a few strided runs (the identity column, a shifted chain) is `x`
@@ -266,7 +266,10 @@ class KernelToFunc(KernelPattern):
     def match_and_rewrite(self, op: branch.KernelOp, rewriter: PatternRewriter):
         block = op.body.block
         ret = block.last_op
-        assert isinstance(ret, branch.ReturnOp)
+        if not isinstance(ret, branch.ReturnOp):
+            raise ValueError(
+                f"'branch.kernel' @{op.sym_name.data} does not end with 'branch.return'"
+            )
         fn_type = FunctionType.from_lists(
             [a.type for a in block.args], [ret.xp.type, ret.mels.type]
         )
@@ -607,9 +610,9 @@ class ConcatLowering(KernelPattern):
 
 
 def branch_to_stablehlo_patterns(low: KernelLowering) -> list[RewritePattern]:
-    """The pattern of every `branch` op, sharing `low`."""
+    """The pattern of every `branch` op in a kernel's body, sharing `low` (the kernel's
+    own, `KernelToFunc`, runs first, alone)."""
     return [
-        KernelToFunc(low),
         ConstantLowering(low),
         ColumnLowering(low),
         SplatLowering(low),
@@ -645,17 +648,19 @@ def erase_state_casts(fn: func.FuncOp) -> None:
 
 
 def lower_kernel(kernel: branch.KernelOp) -> func.FuncOp:
-    """Replaces `kernel`, the only kernel of its module, by `func.func @main`."""
+    """Replaces `kernel`, the only kernel of its module, by `func.func @main`: a walk of
+    `KernelToFunc` alone, then a forward walk of the function's body."""
     region = kernel.parent_region()
     assert region is not None
     if any(isinstance(o, branch.KernelOp) and o is not kernel for o in region.walk()):
         raise ValueError("convert-branch-to-stablehlo expects one branch.kernel per module")
     low = KernelLowering.of(kernel)
+    PatternRewriteWalker(KernelToFunc(low), apply_recursively=False).rewrite_region(region)
+    assert low.func is not None
     PatternRewriteWalker(
         GreedyRewritePatternApplier(branch_to_stablehlo_patterns(low), dce_enabled=False),
         apply_recursively=False,
-    ).rewrite_region(region)
-    assert low.func is not None
+    ).rewrite_region(low.func.body)
     erase_state_casts(low.func)
     return low.func
 

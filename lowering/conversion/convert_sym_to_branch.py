@@ -9,15 +9,16 @@ Every `sym` op has one rewrite pattern, but `sym.yield` and `sym.where`, which t
 patterns of their parents (`sym.emission`, `sym.term`) consume. xDSL's
 `PatternRewriteWalker` drives them in two walks:
 
-1. `OperatorToKernel` alone: every `sym.operator` becomes a `branch.kernel` holding the
-   (not yet converted) terms, since every other pattern builds on the kernel's `%x`, its
-   parameters and its local states;
-2. every other pattern, through one `GreedyRewritePatternApplier`, children before parents
-   (`walk_regions_first`), in program order, each op once (`apply_recursively=False`, no
-   dead-code elimination: a `branch.write` is used only by the next update, built later).
-   A region op is rewritten after its regions: an emission once its update program
-   (a state chain) and its amplitude are converted, a `sym.cond` once both programs are,
-   a term once its body is.
+1. over the module, `OperatorToKernel` alone: every `sym.operator` becomes a
+   `branch.kernel` holding the (not yet converted) terms, since every other pattern builds
+   on the kernel's `%x`, its parameters and its local states;
+2. over the body of each new kernel, every other pattern through one
+   `GreedyRewritePatternApplier`, children before parents (`walk_regions_first`), in
+   program order, each op once (`apply_recursively=False`, no dead-code elimination: a
+   `branch.write` is used only by the next update, built later). A region op is
+   rewritten after its regions: an emission once its update program (a state chain) and
+   its amplitude are converted, a `sym.cond` once both programs are, a term once its
+   body is. Then `finish_kernel` adds the concats and the `branch.return`.
 """
 
 from __future__ import annotations
@@ -154,6 +155,11 @@ class OperatorToKernel(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: sym.OperatorOp, rewriter: PatternRewriter):
+        if not op.terms:
+            raise ValueError(
+                f"'sym.operator' @{op.sym_name.data} has no 'sym.term': a kernel needs "
+                "at least one branch"
+            )
         x_element_type = x_element_type_for(op.states, self.x_dtype)
         params: dict[str, object] = {}
         for inner in op.walk():
@@ -528,17 +534,23 @@ class ConvertSymToBranchPass(ModulePass):
     """Element type of the configurations (`i8`, `i16`, `i32`, `i64` or `auto`)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        before = set(_kernels(op))
         PatternRewriteWalker(
             OperatorToKernel(self.x_dtype), apply_recursively=False
         ).rewrite_module(op)
-        PatternRewriteWalker(
+        body = PatternRewriteWalker(
             GreedyRewritePatternApplier(sym_to_branch_patterns(), dce_enabled=False),
             walk_regions_first=True,
             apply_recursively=False,
-        ).rewrite_module(op)
-        for kernel in [o for o in op.walk() if isinstance(o, branch.KernelOp)]:
-            if not isinstance(kernel.body.block.last_op, branch.ReturnOp):
+        )
+        for kernel in _kernels(op):
+            if kernel not in before:
+                body.rewrite_region(kernel.body)
                 finish_kernel(kernel)
         left = [o.name for o in op.walk() if o.dialect_name() == "sym"]
         if left:
             raise ValueError(f"convert-sym-to-branch left sym ops behind: {sorted(set(left))}")
+
+
+def _kernels(op: ModuleOp) -> list[branch.KernelOp]:
+    return [o for o in op.walk() if isinstance(o, branch.KernelOp)]
