@@ -1,19 +1,29 @@
 """`convert-sym-to-branch`: vectorises a `sym.operator` into a `branch.kernel`.
 
-Every `sym` op has one rewrite pattern. A value of a term becomes a `tensor<?xMxT>` (batch
-x the term's M rows); the update program of an emission becomes a chain of
-`!branch.state` values; each emission becomes a `branch.emit` applying the runtime
-contract; the pass ends by joining all branches (`branch.concat`) into `branch.return`
-and checking that no `sym` op is left.
+A value of a term becomes a `tensor<?xMxT>` (batch x the term's M rows); the update
+program of an emission becomes a chain of `!branch.state` values; each emission becomes a
+`branch.emit` applying the runtime contract; the pass ends by joining all branches
+(`branch.concat`) into `branch.return` and checking that no `sym` op is left.
 
-The patterns run in program order, driven by the pass: the operator first (it becomes the
-kernel that holds the terms), then, per term, its values, its emissions (update region,
-then amplitude region, then the emission itself), its predicate and the term.
+Every `sym` op has one rewrite pattern, but `sym.yield` and `sym.where`, which the
+patterns of their parents (`sym.emission`, `sym.term`) consume. xDSL's
+`PatternRewriteWalker` drives them in two walks:
+
+1. over the module, `OperatorToKernel` alone: every `sym.operator` becomes a
+   `branch.kernel` holding the (not yet converted) terms, since every other pattern builds
+   on the kernel's `%x`, its parameters and its local states;
+2. over the body of each new kernel, every other pattern through one
+   `GreedyRewritePatternApplier`, children before parents (`walk_regions_first`), in
+   program order, each op once (`apply_recursively=False`, no dead-code elimination: a
+   `branch.write` is used only by the next update, built later). A region op is
+   rewritten after its regions: an emission once its update program (a state chain) and
+   its amplitude are converted, a `sym.cond` once both programs are, a term once its
+   body is. Then `finish_kernel` adds the concats and the `branch.return`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from xdsl.context import Context
@@ -21,7 +31,14 @@ from xdsl.dialects.builtin import DYNAMIC_INDEX as DYN
 from xdsl.dialects.builtin import IntegerAttr, IntegerType, ModuleOp, TensorType, i1
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+from xdsl.rewriter import InsertPoint, Rewriter
 
 from symir.dialects import branch, sym
 
@@ -59,18 +76,15 @@ def _last_state_in(block: Block, before: Operation | None = None) -> SSAValue | 
     return found
 
 
-def initial_state(block: Block, op: Operation) -> SSAValue:
+def initial_state(rewriter: PatternRewriter, block: Block, op: Operation) -> SSAValue:
     """A new `branch.state %x` at the start of `block` (the identity program); called
     only when `block` holds no state yet."""
     state = branch.StateOp(kernel_of(op).x, rows_of(op))
-    if block.first_op is None:
-        block.add_op(state)
-    else:
-        block.insert_op_before(state, block.first_op)
+    rewriter.insert(state, InsertPoint.at_start(block))
     return state.result
 
 
-def current_state(op: Operation) -> SSAValue:
+def current_state(rewriter: PatternRewriter, op: Operation) -> SSAValue:
     """The connected configuration as it is just before `op` in its update program."""
     block = op.parent_block()
     assert block is not None
@@ -79,14 +93,15 @@ def current_state(op: Operation) -> SSAValue:
         return found
     parent = block.parent_op()
     if isinstance(parent, sym.CondOp):
-        return current_state(parent)
-    return initial_state(block, op)
+        return current_state(rewriter, parent)
+    return initial_state(rewriter, block, op)
 
 
-def final_state(emission: sym.EmissionOp) -> SSAValue:
+def final_state(rewriter: PatternRewriter, emission: sym.EmissionOp) -> SSAValue:
     """The connected configuration after the whole update program of `emission`."""
-    found = _last_state_in(emission.update.block)
-    return found if found is not None else initial_state(emission.update.block, emission)
+    block = emission.update.block
+    found = _last_state_in(block)
+    return found if found is not None else initial_state(rewriter, block, emission)
 
 
 def states_are_symmetric(states: Sequence[int]) -> bool:
@@ -111,33 +126,54 @@ def constant(op: Operation, value: IntegerAttr, rows: int) -> branch.ConstantOp:
     return branch.ConstantOp(kernel_of(op).x, value, rows)
 
 
+def _fits(states: Sequence[int], width: int) -> bool:
+    return -(2 ** (width - 1)) <= min(states) and max(states) <= 2 ** (width - 1) - 1
+
+
+def x_element_type_for(states: Sequence[int], requested: str) -> IntegerType:
+    """The integer type of configurations: `requested` or the smallest that holds states."""
+    if requested != "auto":
+        width = int(requested.lstrip("i"))
+        if not _fits(states, width):
+            raise ValueError(f"local states {list(states)} do not fit in {requested}")
+        return IntegerType(width)
+    for width in (8, 16, 32, 64):
+        if _fits(states, width):
+            return IntegerType(width)
+    raise ValueError(f"local states {list(states)} do not fit in i64")
+
+
 # --------------------------------------------------------------------------- structure
 
 
 class OperatorToKernel(RewritePattern):
-    """`sym.operator` -> `branch.kernel` holding the (not yet converted) terms."""
+    """`sym.operator` -> `branch.kernel` holding the (not yet converted) terms; its block
+    takes `%x: tensor<?xNxiK>` (`iK` from `x_dtype`) and one 0-d tensor per parameter."""
 
-    def __init__(self, x_element_type: IntegerType):
-        self.x_element_type = x_element_type
+    def __init__(self, x_dtype: str = "auto"):
+        self.x_dtype = x_dtype
 
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.OperatorOp):
-            return
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.OperatorOp, rewriter: PatternRewriter):
+        if not op.terms:
+            raise ValueError(
+                f"'sym.operator' @{op.sym_name.data} has no 'sym.term': a kernel needs "
+                "at least one branch"
+            )
+        x_element_type = x_element_type_for(op.states, self.x_dtype)
         params: dict[str, object] = {}
         for inner in op.walk():
             if isinstance(inner, sym.ParamOp):
                 params.setdefault(inner.param_name.data, inner.result.type)
         names = sorted(params)
         n = op.num_sites.data
-        arg_types = [TensorType(self.x_element_type, [DYN, n])]
+        arg_types = [TensorType(x_element_type, [DYN, n])]
         arg_types += [TensorType(params[p], []) for p in names]  # type: ignore[arg-type]
         block = Block(arg_types=arg_types)
         block.args[0].name_hint = "x"
         for arg, name in zip(block.args[1:], names):
             arg.name_hint = name
-        for term in list(op.body.block.ops):
-            term.detach()
-            block.add_op(term)
+        rewriter.inline_block(op.body.block, InsertPoint.at_end(block))
         kernel = branch.KernelOp(
             op.sym_name.data,
             n,
@@ -151,65 +187,38 @@ class OperatorToKernel(RewritePattern):
 
 
 class TermToBranches(RewritePattern):
-    """`sym.term` -> its converted body, inlined into the kernel."""
+    """`sym.term` (body converted) -> its body inlined into the kernel; its `sym.where`,
+    already in the mask of every `branch.emit` of the term, is dropped."""
 
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.TermOp):
-            return
-        kernel = kernel_of(op)
-        for inner in list(op.body.block.ops):
-            inner.detach()
-            kernel.body.block.insert_op_before(inner, op)
-        rewriter.erase(op)
-
-
-class WhereToMask(RewritePattern):
-    """`sym.where` -> nothing: its predicate is already in every `branch.emit` mask."""
-
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.WhereOp):
-            return
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.TermOp, rewriter: PatternRewriter):
+        where = op.predicate
+        if where is not None:
+            rewriter.erase(where)
+        rewriter.inline_block(op.body.block, InsertPoint.before(op))
         rewriter.erase(op)
 
 
 class EmissionToEmit(RewritePattern):
-    """`sym.emission` (regions already converted) -> inlined regions and a `branch.emit`.
+    """`sym.emission` (regions converted) -> its regions inlined and a `branch.emit`.
 
-    The mask is the term predicate AND the emission predicate; the amplitude is the value
-    of the `sym.yield`, which this pattern consumes.
+    The state is the last of the update program; the amplitude is the value of the
+    `sym.yield`, which this pattern consumes; the mask is the term predicate (its
+    `sym.where`) AND the emission predicate, an all-true constant when there is none.
     """
 
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.EmissionOp):
-            return
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.EmissionOp, rewriter: PatternRewriter):
         term = term_of(op)
         kernel = kernel_of(op)
-        m = len(term.rows.data)
-        state = final_state(op)
+        state = final_state(rewriter, op)
         yield_op = op.amplitude.block.last_op
         assert isinstance(yield_op, sym.YieldOp)
         amplitude = yield_op.value
         rewriter.erase(yield_op)
         for region in (op.update, op.amplitude):
-            for inner in list(region.block.ops):
-                inner.detach()
-                rewriter.insert(inner)
-        conditions = []
-        where = term.predicate
-        if where is not None:
-            conditions.append(where.predicate)
-        if op.condition is not None:
-            conditions.append(op.condition)
-        if not conditions:
-            true = constant(op, IntegerAttr(1, i1), m)
-            rewriter.insert(true)
-            mask = true.result
-        elif len(conditions) == 1:
-            mask = conditions[0]
-        else:
-            both = branch.AndOp(conditions)
-            rewriter.insert(both)
-            mask = both.result
+            rewriter.inline_block(region.block, InsertPoint.before(op))
+        mask = _mask(rewriter, op, term)
         tag = op.tag.data if op.tag is not None else None
         emit = branch.EmitOp(
             kernel.x, state, amplitude, mask, kernel.dtype, term.sym_name.data, tag
@@ -217,13 +226,20 @@ class EmissionToEmit(RewritePattern):
         rewriter.replace(op, emit, new_results=[])
 
 
-class YieldToAmplitude(RewritePattern):
-    """`sym.yield` is consumed by `EmissionToEmit`; this pattern only checks that no
-    stray yield survives outside an emission being converted."""
-
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if isinstance(op, sym.YieldOp) and not isinstance(op.parent_op(), sym.EmissionOp):
-            raise ValueError("'sym.yield' outside a 'sym.emission'")
+def _mask(rewriter: PatternRewriter, emission: sym.EmissionOp, term: sym.TermOp) -> SSAValue:
+    """The term predicate AND the emission predicate (all true when there is none)."""
+    conditions = []
+    where = term.predicate
+    if where is not None:
+        conditions.append(where.predicate)
+    if emission.condition is not None:
+        conditions.append(emission.condition)
+    if not conditions:
+        true = constant(emission, IntegerAttr(1, i1), len(term.rows.data))
+        return rewriter.insert(true).result
+    if len(conditions) == 1:
+        return conditions[0]
+    return rewriter.insert(branch.AndOp(conditions)).result
 
 
 # --------------------------------------------------------------------------- values
@@ -232,18 +248,16 @@ class YieldToAmplitude(RewritePattern):
 class ConstantToBranch(RewritePattern):
     """`sym.constant` -> `branch.constant` over the term's rows."""
 
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.ConstantOp):
-            return
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.ConstantOp, rewriter: PatternRewriter):
         rewriter.replace(op, constant(op, op.value, rows_of(op)))
 
 
 class ParamToBranch(RewritePattern):
     """`sym.param` -> `branch.splat` of the kernel's parameter argument."""
 
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.ParamOp):
-            return
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.ParamOp, rewriter: PatternRewriter):
         kernel = kernel_of(op)
         arg = kernel.param_args[kernel.param_names.index(op.param_name.data)]
         rewriter.replace(op, branch.SplatOp(arg, kernel.x, rows_of(op)))
@@ -252,9 +266,8 @@ class ParamToBranch(RewritePattern):
 class LabelToColumn(RewritePattern):
     """`sym.label` -> `branch.column` holding the label's site in every row."""
 
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.LabelOp):
-            return
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.LabelOp, rewriter: PatternRewriter):
         term = term_of(op)
         k = term.label_names.index(op.label.data)
         column = [row[k] for row in term.row_table]
@@ -264,46 +277,22 @@ class LabelToColumn(RewritePattern):
 class ReadToGather(RewritePattern):
     """`sym.read` -> `branch.read` of the source configurations."""
 
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.ReadOp):
-            return
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.ReadOp, rewriter: PatternRewriter):
         rewriter.replace(op, branch.ReadOp(kernel_of(op).x, op.site))
 
 
 class ReadEmittedToStateRead(RewritePattern):
     """`sym.read_emitted` -> `branch.state_read` of the emission's final state."""
 
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.ReadEmittedOp):
-            return
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.ReadEmittedOp, rewriter: PatternRewriter):
         emission = op.parent_op()
         assert isinstance(emission, sym.EmissionOp)
-        rewriter.replace(op, branch.StateReadOp(final_state(emission), op.site))
+        rewriter.replace(op, branch.StateReadOp(final_state(rewriter, emission), op.site))
 
 
-class ElementwiseToBranch(RewritePattern):
-    """A `sym` expression op -> the `branch` op of the same name on tensors."""
-
-    def __init__(self, source: type[Operation], target: type[Operation]):
-        self.source = source
-        self.target = target
-
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if type(op) is not self.source:
-            return
-        if isinstance(op, sym.CmpOp):
-            new = branch.CmpOp(op.predicate.data, op.lhs, op.rhs)
-        elif isinstance(op, sym.AndOp | sym.OrOp):
-            new = self.target(op.inputs)  # type: ignore[call-arg]
-        elif isinstance(op, sym.WrapModOp):
-            states = kernel_of(op).states
-            new = branch.WrapModOp(op.operand, states[0], len(states))
-        else:
-            new = self.target(*op.operands)  # type: ignore[call-arg]
-        rewriter.replace(op, new)
-
-
-ELEMENTWISE = {
+ELEMENTWISE: dict[type[Operation], type[Operation]] = {
     sym.AddOp: branch.AddOp,
     sym.SubOp: branch.SubOp,
     sym.MulOp: branch.MulOp,
@@ -329,6 +318,31 @@ ELEMENTWISE = {
     sym.NotOp: branch.NotOp,
     sym.SelectOp: branch.SelectOp,
 }
+"""The `sym` expression ops and the `branch` op each becomes, on the same operands."""
+
+
+class ElementwiseToBranch(RewritePattern):
+    """A `sym` expression op -> its `branch` op from `table` (`ELEMENTWISE`), on the
+    converted operands: the same operands, the same properties; `branch.wrap_mod` takes
+    the kernel's local states."""
+
+    def __init__(self, table: Mapping[type[Operation], type[Operation]] = ELEMENTWISE):
+        self.table = table
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
+        target = self.table.get(type(op))
+        if target is None:
+            return
+        if isinstance(op, sym.CmpOp):
+            new = target(op.predicate.data, op.lhs, op.rhs)  # type: ignore[call-arg]
+        elif isinstance(op, sym.LogicOpBase):
+            new = target(op.inputs)  # type: ignore[call-arg]
+        elif isinstance(op, sym.WrapModOp):
+            states = kernel_of(op).states
+            new = target(op.operand, states[0], len(states))  # type: ignore[call-arg]
+        else:
+            new = target(*op.operands)  # type: ignore[call-arg]
+        rewriter.replace(op, new)
 
 
 # --------------------------------------------------------------------------- updates
@@ -339,8 +353,7 @@ def _write(
 ) -> SSAValue:
     states = kernel_of(op).states
     w = branch.WriteOp(state, site, value, checked=not known_in_states(value, states))
-    rewriter.insert(w)
-    return w.result
+    return rewriter.insert(w).result
 
 
 def _read(rewriter: PatternRewriter, state: SSAValue, site: SSAValue) -> SSAValue:
@@ -352,32 +365,28 @@ def _read(rewriter: PatternRewriter, state: SSAValue, site: SSAValue) -> SSAValu
         if isinstance(fresh, branch.StateOp)
         else branch.StateReadOp(state, site)
     )
-    rewriter.insert(r)
-    return r.result
+    return rewriter.insert(r).result
 
 
 def _emit_value(rewriter: PatternRewriter, new: Operation) -> SSAValue:
-    rewriter.insert(new)
-    return new.results[0]
+    return rewriter.insert(new).results[0]
 
 
 class WriteToBranch(RewritePattern):
     """`sym.write` -> `branch.write` (checked unless the value is surely a local state)."""
 
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.WriteOp):
-            return
-        _write(rewriter, op, current_state(op), op.site, op.value)
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.WriteOp, rewriter: PatternRewriter):
+        _write(rewriter, op, current_state(rewriter, op), op.site, op.value)
         rewriter.erase(op)
 
 
 class ShiftToBranch(RewritePattern):
     """`sym.shift` -> read, add, checked write."""
 
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.ShiftOp):
-            return
-        state = current_state(op)
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.ShiftOp, rewriter: PatternRewriter):
+        state = current_state(rewriter, op)
         old = _read(rewriter, state, op.site)
         new = _emit_value(rewriter, branch.AddOp(old, op.delta))
         _write(rewriter, op, state, op.site, new)
@@ -387,11 +396,10 @@ class ShiftToBranch(RewritePattern):
 class ShiftModToBranch(RewritePattern):
     """`sym.shift_mod` -> read, add, wrap into the local states, write."""
 
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.ShiftModOp):
-            return
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.ShiftModOp, rewriter: PatternRewriter):
         states = kernel_of(op).states
-        state = current_state(op)
+        state = current_state(rewriter, op)
         old = _read(rewriter, state, op.site)
         moved = _emit_value(rewriter, branch.AddOp(old, op.delta))
         wrapped = _emit_value(rewriter, branch.WrapModOp(moved, states[0], len(states)))
@@ -402,10 +410,9 @@ class ShiftModToBranch(RewritePattern):
 class SwapToBranch(RewritePattern):
     """`sym.swap` -> two reads, two writes."""
 
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.SwapOp):
-            return
-        state = current_state(op)
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.SwapOp, rewriter: PatternRewriter):
+        state = current_state(rewriter, op)
         va = _read(rewriter, state, op.a)
         vb = _read(rewriter, state, op.b)
         state = _write(rewriter, op, state, op.a, vb)
@@ -416,10 +423,9 @@ class SwapToBranch(RewritePattern):
 class PermuteToBranch(RewritePattern):
     """`sym.permute` -> K reads, then K writes (a cyclic rotation)."""
 
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.PermuteOp):
-            return
-        state = current_state(op)
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.PermuteOp, rewriter: PatternRewriter):
+        state = current_state(rewriter, op)
         sites = list(op.site_list)
         values = [_read(rewriter, state, s) for s in sites]
         for k, s in enumerate(sites):
@@ -430,10 +436,9 @@ class PermuteToBranch(RewritePattern):
 class AffineToBranch(RewritePattern):
     """`sym.affine` -> read, multiply, add, checked write."""
 
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.AffineOp):
-            return
-        state = current_state(op)
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.AffineOp, rewriter: PatternRewriter):
+        state = current_state(rewriter, op)
         old = _read(rewriter, state, op.site)
         scaled = _emit_value(rewriter, branch.MulOp(op.scale, old))
         new = _emit_value(rewriter, branch.AddOp(scaled, op.bias))
@@ -444,10 +449,9 @@ class AffineToBranch(RewritePattern):
 class ScatterToBranch(RewritePattern):
     """`sym.scatter` -> one write per (site, value), in order."""
 
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.ScatterOp):
-            return
-        state = current_state(op)
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.ScatterOp, rewriter: PatternRewriter):
+        state = current_state(rewriter, op)
         for s, v in zip(op.site_list, op.value_list):
             state = _write(rewriter, op, state, s, v)
         rewriter.erase(op)
@@ -456,75 +460,68 @@ class ScatterToBranch(RewritePattern):
 class InvalidateToBranch(RewritePattern):
     """`sym.invalidate` -> `branch.invalidate` of the current state."""
 
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.InvalidateOp):
-            return
-        rewriter.replace(op, branch.InvalidateOp(current_state(op)), new_results=[])
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.InvalidateOp, rewriter: PatternRewriter):
+        new = branch.InvalidateOp(current_state(rewriter, op))
+        rewriter.replace(op, new, new_results=[])
 
 
 class CondToSelectState(RewritePattern):
-    """`sym.cond` (regions converted) -> both programs inlined and `branch.select_state`."""
+    """`sym.cond` (regions converted) -> both programs inlined and `branch.select_state`
+    of their last states (the state before the cond for a program that writes nothing)."""
 
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
-        if not isinstance(op, sym.CondOp):
-            return
-        before = current_state(op)
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.CondOp, rewriter: PatternRewriter):
+        before = current_state(rewriter, op)
         outcomes = []
         for region in (op.then_region, op.else_region):
             last = _last_state_in(region.block)
             outcomes.append(last if last is not None else before)
-            for inner in list(region.block.ops):
-                inner.detach()
-                rewriter.insert(inner)
+            rewriter.inline_block(region.block, InsertPoint.before(op))
         select = branch.SelectStateOp(op.condition, outcomes[0], outcomes[1])
         rewriter.replace(op, select, new_results=[])
 
 
-def sym_to_branch_patterns(x_element_type: IntegerType) -> dict[type[Operation], RewritePattern]:
-    """The pattern of every `sym` op."""
-    patterns: dict[type[Operation], RewritePattern] = {
-        sym.OperatorOp: OperatorToKernel(x_element_type),
-        sym.TermOp: TermToBranches(),
-        sym.WhereOp: WhereToMask(),
-        sym.EmissionOp: EmissionToEmit(),
-        sym.YieldOp: YieldToAmplitude(),
-        sym.ConstantOp: ConstantToBranch(),
-        sym.ParamOp: ParamToBranch(),
-        sym.LabelOp: LabelToColumn(),
-        sym.ReadOp: ReadToGather(),
-        sym.ReadEmittedOp: ReadEmittedToStateRead(),
-        sym.WriteOp: WriteToBranch(),
-        sym.ShiftOp: ShiftToBranch(),
-        sym.ShiftModOp: ShiftModToBranch(),
-        sym.SwapOp: SwapToBranch(),
-        sym.PermuteOp: PermuteToBranch(),
-        sym.AffineOp: AffineToBranch(),
-        sym.ScatterOp: ScatterToBranch(),
-        sym.InvalidateOp: InvalidateToBranch(),
-        sym.CondOp: CondToSelectState(),
-    }
-    for source, target in ELEMENTWISE.items():
-        patterns[source] = ElementwiseToBranch(source, target)
-    missing = set(sym.Sym.operations) - set(patterns)  # type: ignore[arg-type]
-    assert not missing, f"sym ops without a pattern: {missing}"
-    return patterns
+# --------------------------------------------------------------------------- the pass
+
+CONSUMED_BY_PARENT: dict[type[Operation], type[Operation]] = {
+    sym.YieldOp: sym.EmissionOp,
+    sym.WhereOp: sym.TermOp,
+}
+"""The `sym` ops with no pattern of their own: the pattern of their parent consumes them."""
 
 
-def _fits(states: Sequence[int], width: int) -> bool:
-    return -(2 ** (width - 1)) <= min(states) and max(states) <= 2 ** (width - 1) - 1
+def sym_to_branch_patterns() -> list[RewritePattern]:
+    """The patterns of the second walk: one per `sym` op but `sym.operator` (the first
+    walk's `OperatorToKernel`) and the ops in `CONSUMED_BY_PARENT`."""
+    return [
+        TermToBranches(),
+        EmissionToEmit(),
+        ConstantToBranch(),
+        ParamToBranch(),
+        LabelToColumn(),
+        ReadToGather(),
+        ReadEmittedToStateRead(),
+        ElementwiseToBranch(ELEMENTWISE),
+        WriteToBranch(),
+        ShiftToBranch(),
+        ShiftModToBranch(),
+        SwapToBranch(),
+        PermuteToBranch(),
+        AffineToBranch(),
+        ScatterToBranch(),
+        InvalidateToBranch(),
+        CondToSelectState(),
+    ]
 
 
-def x_element_type_for(states: Sequence[int], requested: str) -> IntegerType:
-    """The integer type of configurations: `requested` or the smallest that holds states."""
-    if requested != "auto":
-        width = int(requested.lstrip("i"))
-        if not _fits(states, width):
-            raise ValueError(f"local states {list(states)} do not fit in {requested}")
-        return IntegerType(width)
-    for width in (8, 16, 32, 64):
-        if _fits(states, width):
-            return IntegerType(width)
-    raise ValueError(f"local states {list(states)} do not fit in i64")
+def finish_kernel(kernel: branch.KernelOp) -> None:
+    """Joins the branches of every `branch.emit` and returns them."""
+    emits = [o for o in kernel.body.block.ops if isinstance(o, branch.EmitOp)]
+    xp = branch.ConcatOp([e.xp for e in emits])
+    mels = branch.ConcatOp([e.mel for e in emits])
+    ret = branch.ReturnOp(xp.result, mels.result)
+    Rewriter.insert_op([xp, mels, ret], InsertPoint.at_end(kernel.body.block))
 
 
 @dataclass(frozen=True)
@@ -537,46 +534,23 @@ class ConvertSymToBranchPass(ModulePass):
     """Element type of the configurations (`i8`, `i16`, `i32`, `i64` or `auto`)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        for operator in [o for o in op.walk() if isinstance(o, sym.OperatorOp)]:
-            self.convert_operator(operator)
+        before = set(_kernels(op))
+        PatternRewriteWalker(
+            OperatorToKernel(self.x_dtype), apply_recursively=False
+        ).rewrite_module(op)
+        body = PatternRewriteWalker(
+            GreedyRewritePatternApplier(sym_to_branch_patterns(), dce_enabled=False),
+            walk_regions_first=True,
+            apply_recursively=False,
+        )
+        for kernel in _kernels(op):
+            if kernel not in before:
+                body.rewrite_region(kernel.body)
+                finish_kernel(kernel)
         left = [o.name for o in op.walk() if o.dialect_name() == "sym"]
         if left:
             raise ValueError(f"convert-sym-to-branch left sym ops behind: {sorted(set(left))}")
 
-    def convert_operator(self, operator: sym.OperatorOp) -> None:
-        patterns = sym_to_branch_patterns(x_element_type_for(operator.states, self.x_dtype))
 
-        def run(o: Operation) -> None:
-            patterns[type(o)].match_and_rewrite(o, PatternRewriter(o))
-
-        def run_block(block: Block) -> None:
-            for o in list(block.ops):
-                if isinstance(o, sym.EmissionOp):
-                    run_block(o.update.block)
-                    run_block(o.amplitude.block)
-                elif isinstance(o, sym.CondOp):
-                    run_block(o.then_region.block)
-                    run_block(o.else_region.block)
-                if isinstance(o, sym.WhereOp | sym.YieldOp):
-                    continue  # consumed by their emission / erased with their term
-                run(o)
-
-        terms = operator.terms
-        run(operator)
-        kernel = kernel_of(terms[0])
-        for term in terms:
-            run_block(term.body.block)
-            where = term.predicate
-            if where is not None:
-                run(where)
-            run(term)
-        finish_kernel(kernel)
-
-
-def finish_kernel(kernel: branch.KernelOp) -> None:
-    """Joins the branches of every `branch.emit` and returns them."""
-    emits = [o for o in kernel.body.block.ops if isinstance(o, branch.EmitOp)]
-    block = kernel.body.block
-    xp = branch.ConcatOp([e.xp for e in emits])
-    mels = branch.ConcatOp([e.mel for e in emits])
-    block.add_ops([xp, mels, branch.ReturnOp(xp.result, mels.result)])
+def _kernels(op: ModuleOp) -> list[branch.KernelOp]:
+    return [o for o in op.walk() if isinstance(o, branch.KernelOp)]
