@@ -498,13 +498,33 @@ class StateLowering(KernelPattern):
         _replace_state(rewriter, op, cfg, valid, False)
 
 
+def _fits(low: KernelLowering, values: SSAValue) -> SSAValue | None:
+    """Whether each `i64` value fits the configuration type (None: it always does)."""
+    width = low.x_elem.width.data  # type: ignore[union-attr]
+    if width >= 64:
+        return None
+    shape = values.type.get_shape()  # type: ignore[union-attr]
+    lo = low.broadcast(low.const(-(2 ** (width - 1)), i64), [], shape)
+    hi = low.broadcast(low.const(2 ** (width - 1) - 1, i64), [], shape)
+    above = low.add(stablehlo.CompareOp("GE", values, lo))
+    below = low.add(stablehlo.CompareOp("LE", values, hi))
+    return low.add(stablehlo.AndOp(above, below))
+
+
 class WriteLowering(KernelPattern):
-    """`branch.write` -> `select(iota == site, value, cfg)` over the configurations."""
+    """`branch.write` -> `select(iota == site, value, cfg)` over the configurations.
+
+    A checked write first tests that its `i64` value fits the configuration type: one
+    that does not (256 on `i8`) drops the row instead of wrapping around into a state
+    that might be valid."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.WriteOp, rewriter: PatternRewriter):
         low = self.lowering(rewriter)
         cfg, valid, checked = _state(op.state)
+        fits = _fits(low, op.values) if op.checked is not None else None
+        if fits is not None:
+            valid = low.add(stablehlo.AndOp(valid, fits))
         s = op.state.type
         shape = _state_shape(s)
         iota = low.add(stablehlo.ConstantOp.from_array(np.arange(s.sites.data, dtype=np.int64)))

@@ -1026,3 +1026,30 @@ def test_two_chains_and_a_tag_keep_their_own_slots():
     # chain 1 merged (3 slots); chain 2's arms differ in tag (3 + 3 slots)
     assert compiled.max_conn_size == 9
     assert op.compile(merge_exclusive_emissions=False).max_conn_size == 12
+
+
+# ------------------------------------------------------------------ values past the dtype
+
+
+@pytest.mark.parametrize("x_dtype", ["i8", "i16", "auto"])
+@pytest.mark.parametrize(
+    "update",
+    [
+        lambda: sym.write(0, sym.site(1) * sym.site(2)),  # 255..266 on Fock(100): wraps in i8
+        lambda: sym.write(0, sym.site(1) * sym.site(2) - 65536 + 3),  # wraps in i16 too
+        lambda: sym.shift(0, sym.site(1) * 3),
+        lambda: sym.affine(0, scale=sym.site(1), bias=sym.site(2)),
+        lambda: sym.write(0, -sym.site(1) * 129),  # past the negative end
+    ],
+)
+def test_checked_writes_past_the_configuration_dtype_drop_the_branch(update, x_dtype):
+    """A computed value that does not fit the configuration dtype must not wrap around
+    into a valid state: the kernel agrees with the reference (which computes exactly)."""
+    hi = sym.Fock(100, 3)
+    op = _op(hi).globally().emit(update(), matrix_element=1.0).build()
+    values = [0, 1, 2, 3, 4, 15, 16, 17, 50, 85, 86, 99, 100]
+    rng = np.random.default_rng(1)
+    x = np.array([[a, b, c] for a in (0, 7) for b in values for c in values], np.int32)
+    x = x[rng.permutation(len(x))[:120]]
+    compiled = op.compile(strict_validation=False, x_dtype=x_dtype)
+    check_against_reference(op, compiled, x, None, True, compiled.max_conn_size)
