@@ -82,6 +82,13 @@ def as_hilbert(hilbert: object) -> DiscreteHilbert:
             f"expected a symir DiscreteHilbert or a NetKet DiscreteHilbert, got "
             f"{type(hilbert).__name__}"
         )
+    if _is_fermionic(hilbert):
+        raise ValueError(
+            f"{hilbert} is a fermionic space: symir does not model fermions yet (an operator "
+            "on it would get hard-core-boson semantics, without the Jordan-Wigner signs); "
+            "build the operator on NetKet's fermion operators, or write the signs explicitly "
+            "on a Fock(1, N) space"
+        )
     if getattr(hilbert, "constrained", False):
         raise ValueError(
             f"constrained Hilbert spaces are not supported yet ({hilbert}); "
@@ -93,6 +100,14 @@ def as_hilbert(hilbert: object) -> DiscreteHilbert:
     # NetKet's Spin lists its local states in descending order ([1, -1] since 3.14); the
     # IR keeps the set of local states, in increasing order.
     return DiscreteHilbert(tuple(sorted({int(v) for v in values})), int(size))
+
+
+def _is_fermionic(hilbert: object) -> bool:
+    """A NetKet fermionic space (`SpinOrbitalFermions`, or any space built on
+    `netket.hilbert.SpinOrbitalFermions`/`FermionicDiscreteHilbert`), recognised without
+    importing NetKet."""
+    names = {c.__name__ for c in type(hilbert).__mro__}
+    return bool(names & {"SpinOrbitalFermions", "FermionicDiscreteHilbert"})
 
 
 def states_of(local_states: Sequence[int], size: int) -> DiscreteHilbert:

@@ -340,3 +340,18 @@ def test_empty_batch_through_netket():
     assert mels.shape == (0, ours.max_conn_size) and ref_mels.shape[0] == 0
     xp, mels = jax.jit(lambda o, x: o.get_conn_padded(x))(ours, x)
     assert xp.shape == (0, ours.max_conn_size, N)
+
+
+@pytest.mark.parametrize(
+    "space",
+    [
+        lambda: nk.hilbert.SpinOrbitalFermions(4),
+        lambda: nk.hilbert.SpinOrbitalFermions(3, s=0.5),
+        lambda: nk.hilbert.SpinOrbitalFermions(2, s=0.5, n_fermions_per_spin=(1, 1)),
+    ],
+)
+def test_fermionic_spaces_are_refused_not_treated_as_bosons(space):
+    """A hop on a fermionic space without Jordan-Wigner signs differs from NetKet's
+    `cdag(0) c(3)` by a sign: the space is refused, with a message naming it."""
+    with pytest.raises(ValueError, match="is a fermionic space: symir does not model fermions"):
+        sym.DOperator(space(), "f").for_each_site("i").emit().build()
