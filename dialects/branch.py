@@ -62,6 +62,7 @@ from xdsl.printer import Printer
 from xdsl.traits import HasParent, IsTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
 
+from symir.dialects.dominance import check_dominance
 from symir.dialects.sym import c64, promote
 
 # --------------------------------------------------------------------------- types
@@ -195,6 +196,7 @@ class KernelOp(IRDLOperation):
         return tuple(p.data for p in self.params.data)
 
     def verify_(self):
+        check_dominance(self)
         args = self.body.block.args
         n = self.num_sites.data
         if not args or _input_sites(self, args[0].type) != n:

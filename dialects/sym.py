@@ -57,6 +57,8 @@ from xdsl.printer import Printer
 from xdsl.traits import HasParent, IsTerminator, NoTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
 
+from symir.dialects.dominance import check_dominance
+
 c64 = ComplexType(f64)
 """`complex<f64>`, the complex value type."""
 
@@ -254,6 +256,7 @@ class OperatorOp(IRDLOperation):
         return len(s) > 0 and list(s) == list(range(s[0], s[0] + len(s)))
 
     def verify_(self):
+        check_dominance(self)
         if self.num_sites.data < 1:
             raise VerifyException(
                 f"'sym.operator' @{self.sym_name.data} needs at least one site, "

@@ -20,6 +20,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass, PassPipeline
 
 from symir.dialects import level_of, print_module
+from symir.dialects.dominance import check_dominance
 from symir.errors import SymbolicCompilerError
 from symir.lowering import make_pass
 
@@ -94,6 +95,7 @@ class _Recorder:
     def __call__(self, done: ModulePass | None, module: ModuleOp, upcoming: Any) -> None:
         if done is not None:
             module.verify()
+            check_dominance(module)
             self.result.pass_times[done.name] = time.perf_counter() - self.start
             self.result.levels[level_of(module)] = print_module(module)
         self.running = upcoming

@@ -14,8 +14,15 @@ import os
 import sys
 from dataclasses import fields
 
-from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+from xdsl.utils.exceptions import (
+    ArgSpecParseError,
+    DiagnosticException,
+    ParseError,
+    VerifyException,
+)
 from xdsl.xdsl_opt_main import xDSLOptMain
+
+from symir.dialects.dominance import check_dominance
 
 
 def _summary(name: str, factory) -> str:
@@ -58,6 +65,7 @@ class SymirOptMain(xDSLOptMain):
 
     def apply_passes(self, prog):
         prog.verify()
+        check_dominance(prog)  # xDSL's verifier accepts a use before its definition
         super().apply_passes(prog)
 
 
@@ -72,6 +80,9 @@ def main(args: list[str] | None = None) -> None:
             args=args,
         ).run()
     except (ParseError, VerifyException, DiagnosticException) as e:
+        print(f"symir-opt: error: {e}", file=sys.stderr)
+        sys.exit(1)
+    except ArgSpecParseError as e:  # a BaseException in xDSL: a bad -p pipeline
         print(f"symir-opt: error: {e}", file=sys.stderr)
         sys.exit(1)
     except Exception as e:  # a pass failed: report it, not a traceback (SYMIR_DEBUG=1 shows it)

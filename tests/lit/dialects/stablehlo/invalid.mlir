@@ -265,3 +265,15 @@ func.func @f() {
 }
 
 // CHECK: dense literal has 3 elements, type tensor<2xf64> needs 2
+
+// -----
+
+// A use before its definition inside @main: symir-opt rejects it (jaxlib would say
+// "operand #0 does not dominate this use")
+func.func @main(%a: tensor<4xf64>) -> tensor<4xf64> {
+  %1 = stablehlo.add %0, %a : tensor<4xf64>
+  %0 = stablehlo.negate %a : tensor<4xf64>
+  func.return %1 : tensor<4xf64>
+}
+
+// CHECK: 'stablehlo.add': operand #0 is used before its definition (SSA values must be defined before they are used)

@@ -1406,3 +1406,23 @@ sym.operator @op sites 4 states [0, 1] dtype f64 {
     }
   }
 }
+
+// -----
+
+// sym.operator: an SSA value used before its definition (xDSL's parser accepts forward
+// references, and its verifier does not check dominance)
+// CHECK: {{^}}'sym.cmp': %v (operand #0) is used before its definition (SSA values must be defined before they are used)
+sym.operator @op sites 2 states [0, 1] dtype f64 {
+  sym.term @t kind "site" labels ["i"] rows [[0], [1]] {
+    %c = sym.cmp gt %v, %z : i64, i64
+    %i = sym.label "i"
+    %v = sym.read %i : i64
+    %z = sym.constant 0 : i64
+    sym.where %c
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
