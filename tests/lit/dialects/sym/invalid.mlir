@@ -1374,6 +1374,24 @@ sym.operator @op sites 4 states [0, 1] dtype f64 {
 
 // -----
 
+// sym.select: the values are numbers, not predicates
+// CHECK: {{^}}'sym.select' if_true must be one of i64, f64, complex<f64>, got i1
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %p = sym.constant true
+    %r = sym.select %p, %p, %p : i1, i1 -> i1
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
 // sym.select: the condition is i1 (generic form: IRDL)
 // CHECK: {{^}}operand 'condition' at position 0 does not verify:
 // CHECK-NEXT: Expected attribute i1 but got i64
