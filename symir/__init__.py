@@ -2,6 +2,10 @@
 
 `import symir as sym` gives the DSL (`DOperator`, `site`, `shift`, ...), the IR
 (`SymbolicOperatorIR`) and the compiler entry points.
+
+The functions of the expression ops (`sqrt`, `minimum`, `select`, `complex_`, ...) are made
+from the op table (`DSL_FUNCTION` of the ops in dialects/sym.py, collected in
+`symir.frontend.expr.FUNCTIONS`); a new one is exported here by name.
 """
 
 from symir.compiler import (
