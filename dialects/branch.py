@@ -728,6 +728,19 @@ class CosOp(FloatingUnaryBase):
 
 
 @irdl_op_definition
+class FloorOp(UnaryBase):
+    """Elementwise floor of real values (the identity on i64).
+
+    ```mlir
+    %r = branch.floor %a : tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "branch.floor"
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64, f64)
+
+
+@irdl_op_definition
 class WrapModOp(UnaryBase):
     """Wraps integers into the contiguous states `lo .. lo+d-1`: `lo + (v - lo) mod d`.
 
@@ -1290,6 +1303,7 @@ Branch = Dialect(
         LogOp,
         SinOp,
         CosOp,
+        FloorOp,
         WrapModOp,
         ComplexOp,
         CmpOp,

@@ -1613,6 +1613,30 @@ class CosOp(FloatingUnaryOpBase):
 
 
 @irdl_op_definition
+class FloorOp(UnaryOpBase):
+    """The largest integer not above a real value (`floor(-0.5) = -1.0`; NaN and
+    infinities stay); the identity on `i64`. Not defined on complex values.
+
+    ```mlir
+    %r = sym.floor %a : f64 -> f64
+    ```
+    """
+
+    name = "sym.floor"
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64, f64)
+    IDENTITY_ON: ClassVar[tuple[Attribute, ...]] = (i64,)
+    DSL_FUNCTION: ClassVar[str | None] = "floor"
+    RULE: ClassVar[Arithmetic | None] = Arithmetic(int, np.floor)  # int: the identity
+
+    def verify_(self):
+        if self.operand.type == c64:
+            raise VerifyException(
+                "'sym.floor' is not defined on complex values; take sym.real or sym.imag first"
+            )
+        super().verify_()
+
+
+@irdl_op_definition
 class WrapModOp(UnaryOpBase):
     """Wraps an integer into the contiguous local states: `s0 + (v - s0) mod d`.
 
@@ -1899,6 +1923,7 @@ EXPRESSION_OPS: dict[str, type[ExpressionOp]] = {
         LogOp,
         SinOp,
         CosOp,
+        FloorOp,
         WrapModOp,
         ComplexOp,
         CmpOp,

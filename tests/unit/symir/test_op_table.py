@@ -264,3 +264,47 @@ def _context() -> Context:
     ctx.load_dialect(Builtin)
     ctx.load_dialect(sym.Sym)
     return ctx
+
+
+# --------------------------------------------------------------------------- semantics
+
+FLOOR_CASES = [
+    ("f64", "-0.5", "f64", -1.0),
+    ("f64", "2.75", "f64", 2.0),
+    ("f64", "-3.0", "f64", -3.0),
+    ("i64", "-7", "i64", -7),  # the identity on integers
+]
+
+
+@pytest.mark.parametrize("t, literal, rtype, expected", FLOOR_CASES)
+def test_floor(t, literal, rtype, expected):
+    module = _parse(
+        f"""
+sym.operator @o sites 2 states [0, 1] dtype f64 {{
+  sym.term @t kind "global" labels [] rows [[]] {{
+    sym.emission {{
+    }} amplitude {{
+      %a = sym.constant {literal} : {t}
+      %r = sym.floor %a : {t} -> {rtype}
+      sym.yield %r : {rtype}
+    }}
+  }}
+}}"""
+    )
+    _, mels = reference_get_conn(module, np.array([0, 1]))
+    assert mels.tolist() == [expected]
+    canonicalize(module)
+    assert not [o for o in module.walk() if isinstance(o, sym.FloorOp)]
+    assert reference_get_conn(module, np.array([0, 1]))[1].tolist() == [expected]
+
+
+def test_floor_in_the_dsl():
+    ir = build(symir.floor(symir.site("i") * 0.5 - 0.25))
+    assert [o.name for o in ir.module.walk() if isinstance(o, sym.FloorOp)] == ["sym.floor"]
+    # sites 0, 1, 2 -> floor(-0.25), floor(0.25), floor(0.75)
+    got = [reference_get_conn(ir, np.array([v, v]))[1].tolist() for v in (0, 1, 2)]
+    assert got == [[-1.0, -1.0], [0.0, 0.0], [0.0, 0.0]]
+    with pytest.raises(
+        symir.SymbolicDefinitionError, match=r"'sym\.floor' is not defined on complex"
+    ):
+        build(symir.floor(symir.symbol("z", 1j)))

@@ -1144,6 +1144,22 @@ sym.operator @op sites 4 states [0, 1] dtype f64 {
 
 // -----
 
+// sym.floor: real values only
+// CHECK: {{^}}'sym.floor' is not defined on complex values; take sym.real or sym.imag first
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %z = sym.param "z" : complex<f64>
+    %r = sym.floor %z : complex<f64> -> complex<f64>
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
 // sym.wrap_mod: integer operand only
 // CHECK: {{^}}'sym.wrap_mod' operand must be one of i64, got f64
 sym.operator @op sites 4 states [0, 1] dtype f64 {
