@@ -62,6 +62,7 @@ from xdsl.printer import Printer
 from xdsl.traits import HasParent, IsTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
 
+from symir.dialects import sym
 from symir.dialects.dominance import check_dominance
 from symir.dialects.sym import c64, promote
 
@@ -429,11 +430,21 @@ class ReadOp(IRDLOperation):
 
 
 class ElementwiseBase(IRDLOperation):
-    """Elementwise op on `tensor<?xMxT>` values; element types follow `sym` promotion."""
+    """Elementwise op on `tensor<?xMxT>` values; element types follow `sym` promotion.
+
+    Each is the counterpart of the `sym` expression op of the same mnemonic (`ELEMENTWISE`)
+    and means what that op means, element by element."""
 
     traits = traits_def(Pure())
 
     ALLOWED: ClassVar[tuple[Attribute, ...]] = Numeric
+
+    @classmethod
+    def identity_on(cls) -> tuple[Attribute, ...]:
+        """The element types on which the op is the identity (its `sym` counterpart's
+        `IDENTITY_ON`): a lowering forwards the operand there."""
+        source = sym.EXPRESSION_OPS.get(cls.name.removeprefix("branch."))
+        return getattr(source, "IDENTITY_ON", ())
 
     def operand_values(self) -> Sequence[SSAValue]:
         return self.operands
@@ -716,6 +727,19 @@ class CosOp(FloatingUnaryBase):
     """
 
     name = "branch.cos"
+
+
+@irdl_op_definition
+class FloorOp(UnaryBase):
+    """Elementwise floor of real values (the identity on i64).
+
+    ```mlir
+    %r = branch.floor %a : tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "branch.floor"
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64, f64)
 
 
 @irdl_op_definition
@@ -1281,6 +1305,7 @@ Branch = Dialect(
         LogOp,
         SinOp,
         CosOp,
+        FloorOp,
         WrapModOp,
         ComplexOp,
         CmpOp,
@@ -1300,3 +1325,25 @@ Branch = Dialect(
     ],
     [StateType],
 )
+
+
+ELEMENTWISE: dict[type[sym.ExpressionOp], type[ElementwiseBase]] = {
+    op: counterpart
+    for op in sym.EXPRESSION_OPS.values()
+    for counterpart in Branch.operations
+    if counterpart.name == f"branch.{op.mnemonic()}"
+}
+"""Every `sym` expression op -> its `branch` counterpart, the op of the same mnemonic
+(`sym.add` -> `branch.add`): what `convert-sym-to-branch` converts it to."""
+
+
+def counterpart(op: type[sym.ExpressionOp]) -> type[ElementwiseBase]:
+    """The `branch` op a `sym` expression op converts to (`ELEMENTWISE`)."""
+    found = ELEMENTWISE.get(op)
+    if found is None:
+        raise KeyError(
+            f"'{op.name}' has no branch counterpart: define "
+            f"'branch.{op.name.removeprefix('sym.')}' in "
+            "dialects/branch.py (docs/adding-an-op.md)"
+        )
+    return found

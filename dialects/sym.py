@@ -18,9 +18,14 @@ number of sites; a constant site must lie in `[0, N)` (a verifier checks it).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar
+import math
+import operator as pyop
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
+import numpy as np
+from xdsl.dialect_interfaces.constant_materialization import ConstantMaterializationInterface
 from xdsl.dialects.builtin import (
     ArrayAttr,
     ComplexType,
@@ -36,6 +41,7 @@ from xdsl.dialects.builtin import (
     i1,
     i64,
 )
+from xdsl.interfaces import HasFolderInterface
 from xdsl.ir import Attribute, Block, Dialect, Operation, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
@@ -54,7 +60,7 @@ from xdsl.irdl import (
 )
 from xdsl.parser import Parser, UnresolvedOperand
 from xdsl.printer import Printer
-from xdsl.traits import HasParent, IsTerminator, NoTerminator, Pure
+from xdsl.traits import Commutative, ConstantLike, HasParent, IsTerminator, NoTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
 
 from symir.dialects.dominance import check_dominance
@@ -272,8 +278,11 @@ class OperatorOp(IRDLOperation):
             )
         if self.local_states.elt_type != i64:
             raise VerifyException("'sym.operator' local states must be an array<i64>")
+        self._verify_terms()
+        self._verify_params()
+
+    def _verify_terms(self):
         names: set[str] = set()
-        params: dict[str, ParamOp] = {}
         for op in self.body.block.ops:
             if not isinstance(op, TermOp):
                 raise VerifyException(
@@ -284,6 +293,9 @@ class OperatorOp(IRDLOperation):
                     f"'sym.operator' @{self.sym_name.data} has two terms named @{op.sym_name.data}"
                 )
             names.add(op.sym_name.data)
+
+    def _verify_params(self):
+        params: dict[str, ParamOp] = {}
         for op in self.walk():
             if isinstance(op, ParamOp):
                 first = params.setdefault(op.param_name.data, op)
@@ -915,7 +927,7 @@ class CondOp(IRDLOperation):
 
 
 @irdl_op_definition
-class ConstantOp(IRDLOperation):
+class ConstantOp(IRDLOperation, HasFolderInterface):
     """A constant integer, float or boolean.
 
     ```mlir
@@ -930,7 +942,7 @@ class ConstantOp(IRDLOperation):
     value = prop_def(base(IntegerAttr) | base(FloatAttr))
     result = result_def(base(IntegerType) | base(Float64Type))
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), ConstantLike())
 
     def __init__(self, value: IntegerAttr | FloatAttr):
         super().__init__(properties={"value": value}, result_types=[value.type])
@@ -942,6 +954,9 @@ class ConstantOp(IRDLOperation):
         if isinstance(value, int):
             return ConstantOp(IntegerAttr(value, i64))
         return ConstantOp(FloatAttr(float(value), f64))
+
+    def fold(self) -> Sequence[SSAValue | Attribute]:
+        return (self.value,)
 
     def verify_(self):
         _check_value_type(self, "type", self.result.type, (i1, i64, f64))
@@ -1142,14 +1157,131 @@ class ReadEmittedOp(IRDLOperation):
         _check_static_site(self, self.site)
 
 
-class BinaryOpBase(IRDLOperation):
+# --------------------------------------------------------------------------- expression ops
+#
+# THE table of expression ops. Every consumer derives from the classes below and the
+# registry `EXPRESSION_OPS`: the DSL (`Expr("<mnemonic>", ...)` nodes and the public
+# functions named by `DSL_FUNCTION`), the DSL emitter, the reference interpreter and the
+# folder (`evaluate`), `symbolic-normalization` (the `Commutative` trait), and the
+# `branch` dialect (the counterpart `branch.<mnemonic>`, see `branch.ELEMENTWISE`).
+# Adding an op: docs/adding-an-op.md.
+
+
+Value = bool | int | float | complex
+"""The Python value of a sym value: `i1` -> bool, `i64` -> int (exact, unbounded),
+`f64` -> float, `complex<f64>` -> complex."""
+
+
+def cast_value(value: Value, t: Attribute) -> Value:
+    """`value` as the Python representation of the sym type `t` (see `Value`)."""
+    if t == i1:
+        return bool(value)
+    if t == i64:
+        if isinstance(value, bool | int | np.integer):
+            return int(value)
+        raise TypeError(f"cannot use {value!r} as an i64")
+    if t == f64:
+        if isinstance(value, complex | np.complexfloating):
+            raise TypeError(f"cannot use complex {value!r} as an f64")
+        return float(value)
+    if t == c64:
+        return complex(value)
+    raise TypeError(f"unsupported sym value type {t}")
+
+
+_I64_RANGE = (-(2**63), 2**63 - 1)
+
+
+def constant_attr(value: Value, t: Attribute) -> IntegerAttr | FloatAttr | None:
+    """The `sym.constant` attribute holding `value` of type `t`, or None where no
+    `sym.constant` can (a complex value, an i64 outside 64 bits, a non-finite float)."""
+    if t == i1:
+        return IntegerAttr(int(bool(value)), i1)
+    if t == i64:
+        v = int(value)
+        return IntegerAttr(v, i64) if _I64_RANGE[0] <= v <= _I64_RANGE[1] else None
+    if t == f64:
+        v = float(value)
+        return FloatAttr(v, f64) if math.isfinite(v) else None
+    return None
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    """An evaluation rule on operands promoted to the result type `t`: exact on `i64`
+    (`on_int`, Python ints), IEEE on `f64` / `complex<f64>` (`on_float`, a numpy function,
+    warnings silenced: `1.0 / 0` is `inf`, `sqrt(-1.0)` is `nan`)."""
+
+    on_int: Callable[..., int] | None
+    on_float: Callable[..., Any]
+
+    def __call__(self, t: Attribute, *args: Value) -> Value:
+        values = [cast_value(a, t) for a in args]
+        if t == i64:
+            assert self.on_int is not None, f"no integer rule, yet an i64 result {t}"
+            return self.on_int(*values)
+        scalar = np.complex128 if t == c64 else np.float64
+        with np.errstate(all="ignore"):
+            result = self.on_float(*(scalar(v) for v in values))
+        return complex(result) if t == c64 else float(result)
+
+
+class ExpressionOp(IRDLOperation, HasFolderInterface):
+    """Base of the expression ops: a pure function of its operands.
+
+    What an op class says about itself (the one table; docs/adding-an-op.md):
+    - `name = "sym.<mnemonic>"`: `<mnemonic>` is also its DSL node (`Expr("<mnemonic>")`)
+      and the name of its `branch` counterpart `branch.<mnemonic>`;
+    - `DSL_FUNCTION`: the public DSL function (`symir.<DSL_FUNCTION>(...)`) building it,
+      or None where Python's operators build it (`+`, `<`, `&`, `~`, `abs(...)`, ...);
+    - `evaluate(*values)`: its meaning on Python values (`Value`), which the reference
+      interpreter runs and the folder uses; `RULE`, when set, is that meaning as an
+      `Arithmetic` rule;
+    - `verify_`: the types it accepts (the DSL reports the same message);
+    - traits: `Pure`, and `Commutative` where the operand order does not matter.
+
+    `fold` (xDSL's folder interface, run by `canonicalize`): an op whose operands are all
+    `sym.constant`s becomes the constant `evaluate` gives, where a `sym.constant` can hold
+    it (`constant_attr`).
+    """
+
+    traits = traits_def(Pure())
+
+    DSL_FUNCTION: ClassVar[str | None] = None
+    RULE: ClassVar[Arithmetic | None] = None
+
+    @classmethod
+    def mnemonic(cls) -> str:
+        """The op name without the dialect: the DSL node and the branch op's mnemonic."""
+        return cls.name.removeprefix("sym.")
+
+    @classmethod
+    def from_dsl(cls, operands: Sequence[SSAValue], *attributes: Any) -> ExpressionOp:
+        """The op on `operands`; `attributes` are the DSL node's non-operand arguments
+        (the predicate of `sym.cmp`)."""
+        return cls(*attributes, *operands)
+
+    def evaluate(self, *args: Value) -> Value:
+        """The result for operand values `args`, as a `Value` of the result type."""
+        if self.RULE is None:
+            raise NotImplementedError(f"'{self.name}' has no evaluation rule")
+        return self.RULE(self.results[0].type, *args)
+
+    def fold(self) -> Sequence[SSAValue | Attribute] | None:
+        values = [constant_value(v) for v in self.operands]
+        if not values or any(v is None for v in values):
+            return None
+        value = self.evaluate(*values)  # type: ignore[arg-type]
+        attr = constant_attr(value, self.results[0].type)
+        return None if attr is None else (attr,)
+
+
+class BinaryOpBase(ExpressionOp):
     """`%r = sym.<op> %lhs, %rhs : lhs_type, rhs_type -> result_type` with promotion."""
 
     lhs = operand_def(NumericType)
     rhs = operand_def(NumericType)
     result = result_def(NumericType)
-
-    traits = traits_def(Pure())
 
     assembly_format = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)"
 
@@ -1186,6 +1318,8 @@ class AddOp(BinaryOpBase):
     """
 
     name = "sym.add"
+    traits = traits_def(Commutative())
+    RULE: ClassVar[Arithmetic | None] = Arithmetic(pyop.add, np.add)
 
 
 @irdl_op_definition
@@ -1198,6 +1332,7 @@ class SubOp(BinaryOpBase):
     """
 
     name = "sym.sub"
+    RULE: ClassVar[Arithmetic | None] = Arithmetic(pyop.sub, np.subtract)
 
 
 @irdl_op_definition
@@ -1210,6 +1345,8 @@ class MulOp(BinaryOpBase):
     """
 
     name = "sym.mul"
+    traits = traits_def(Commutative())
+    RULE: ClassVar[Arithmetic | None] = Arithmetic(pyop.mul, np.multiply)
 
 
 @irdl_op_definition
@@ -1223,6 +1360,7 @@ class DivOp(BinaryOpBase):
 
     name = "sym.div"
     AT_LEAST: ClassVar[Attribute | None] = f64
+    RULE: ClassVar[Arithmetic | None] = Arithmetic(None, np.true_divide)
 
 
 @irdl_op_definition
@@ -1236,11 +1374,12 @@ class PowOp(BinaryOpBase):
 
     name = "sym.pow"
     AT_LEAST: ClassVar[Attribute | None] = f64
+    RULE: ClassVar[Arithmetic | None] = Arithmetic(None, np.power)
 
 
 @irdl_op_definition
 class MinOp(BinaryOpBase):
-    """`min(lhs, rhs)` on real values.
+    """`min(lhs, rhs)` on real values (a NaN operand gives NaN).
 
     ```mlir
     %r = sym.min %a, %b : i64, i64 -> i64
@@ -1248,12 +1387,15 @@ class MinOp(BinaryOpBase):
     """
 
     name = "sym.min"
+    traits = traits_def(Commutative())
     ALLOWS_COMPLEX: ClassVar[bool] = False
+    DSL_FUNCTION: ClassVar[str | None] = "minimum"
+    RULE: ClassVar[Arithmetic | None] = Arithmetic(min, np.minimum)
 
 
 @irdl_op_definition
 class MaxOp(BinaryOpBase):
-    """`max(lhs, rhs)` on real values.
+    """`max(lhs, rhs)` on real values (a NaN operand gives NaN).
 
     ```mlir
     %r = sym.max %a, %b : f64, i64 -> f64
@@ -1261,20 +1403,25 @@ class MaxOp(BinaryOpBase):
     """
 
     name = "sym.max"
+    traits = traits_def(Commutative())
     ALLOWS_COMPLEX: ClassVar[bool] = False
+    DSL_FUNCTION: ClassVar[str | None] = "maximum"
+    RULE: ClassVar[Arithmetic | None] = Arithmetic(max, np.maximum)
 
 
-class UnaryOpBase(IRDLOperation):
-    """`%r = sym.<op> %operand : operand_type -> result_type`."""
+class UnaryOpBase(ExpressionOp):
+    """`%r = sym.<op> %operand : operand_type -> result_type`.
+
+    `IDENTITY_ON`: the operand types on which the op is the identity (it folds to its
+    operand there, and a lowering may forward the operand)."""
 
     operand = operand_def(NumericType)
     result = result_def(NumericType)
 
-    traits = traits_def(Pure())
-
     assembly_format = "$operand attr-dict `:` type($operand) `->` type($result)"
 
     ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64, f64, c64)
+    IDENTITY_ON: ClassVar[tuple[Attribute, ...]] = ()
 
     @classmethod
     def result_type_for(cls, t: Attribute) -> Attribute:
@@ -1291,6 +1438,11 @@ class UnaryOpBase(IRDLOperation):
                 f"'{self.name}' result type must be {expected} for operand "
                 f"{self.operand.type}, got {self.result.type}"
             )
+
+    def fold(self) -> Sequence[SSAValue | Attribute] | None:
+        if self.operand.type in self.IDENTITY_ON:
+            return (self.operand,)
+        return super().fold()
 
 
 class FloatingUnaryOpBase(UnaryOpBase):
@@ -1311,6 +1463,7 @@ class NegOp(UnaryOpBase):
     """
 
     name = "sym.neg"
+    RULE: ClassVar[Arithmetic | None] = Arithmetic(pyop.neg, np.negative)
 
 
 @irdl_op_definition
@@ -1328,6 +1481,9 @@ class AbsOp(UnaryOpBase):
     def result_type_for(cls, t: Attribute) -> Attribute:
         return f64 if t == c64 else t
 
+    def evaluate(self, *args: Value) -> Value:
+        return abs(args[0])
+
 
 @irdl_op_definition
 class ConjOp(UnaryOpBase):
@@ -1339,6 +1495,12 @@ class ConjOp(UnaryOpBase):
     """
 
     name = "sym.conj"
+    IDENTITY_ON: ClassVar[tuple[Attribute, ...]] = (i64, f64)
+    DSL_FUNCTION: ClassVar[str | None] = "conj"
+
+    def evaluate(self, *args: Value) -> Value:
+        (v,) = args
+        return v.conjugate() if isinstance(v, complex) else v
 
 
 @irdl_op_definition
@@ -1352,10 +1514,14 @@ class RealOp(UnaryOpBase):
 
     name = "sym.real"
     ALLOWED: ClassVar[tuple[Attribute, ...]] = (c64,)
+    DSL_FUNCTION: ClassVar[str | None] = "real"
 
     @classmethod
     def result_type_for(cls, t: Attribute) -> Attribute:
         return f64
+
+    def evaluate(self, *args: Value) -> Value:
+        return complex(args[0]).real
 
 
 @irdl_op_definition
@@ -1369,10 +1535,14 @@ class ImagOp(UnaryOpBase):
 
     name = "sym.imag"
     ALLOWED: ClassVar[tuple[Attribute, ...]] = (c64,)
+    DSL_FUNCTION: ClassVar[str | None] = "imag"
 
     @classmethod
     def result_type_for(cls, t: Attribute) -> Attribute:
         return f64
+
+    def evaluate(self, *args: Value) -> Value:
+        return complex(args[0]).imag
 
 
 @irdl_op_definition
@@ -1385,6 +1555,8 @@ class SqrtOp(FloatingUnaryOpBase):
     """
 
     name = "sym.sqrt"
+    DSL_FUNCTION: ClassVar[str | None] = "sqrt"
+    RULE: ClassVar[Arithmetic | None] = Arithmetic(None, np.sqrt)
 
 
 @irdl_op_definition
@@ -1397,11 +1569,13 @@ class ExpOp(FloatingUnaryOpBase):
     """
 
     name = "sym.exp"
+    DSL_FUNCTION: ClassVar[str | None] = "exp"
+    RULE: ClassVar[Arithmetic | None] = Arithmetic(None, np.exp)
 
 
 @irdl_op_definition
 class LogOp(FloatingUnaryOpBase):
-    """Natural logarithm.
+    """Natural logarithm (`log(0) = -inf`, a negative real gives NaN).
 
     ```mlir
     %r = sym.log %a : f64 -> f64
@@ -1409,6 +1583,8 @@ class LogOp(FloatingUnaryOpBase):
     """
 
     name = "sym.log"
+    DSL_FUNCTION: ClassVar[str | None] = "log"
+    RULE: ClassVar[Arithmetic | None] = Arithmetic(None, np.log)
 
 
 @irdl_op_definition
@@ -1421,6 +1597,8 @@ class SinOp(FloatingUnaryOpBase):
     """
 
     name = "sym.sin"
+    DSL_FUNCTION: ClassVar[str | None] = "sin"
+    RULE: ClassVar[Arithmetic | None] = Arithmetic(None, np.sin)
 
 
 @irdl_op_definition
@@ -1433,6 +1611,32 @@ class CosOp(FloatingUnaryOpBase):
     """
 
     name = "sym.cos"
+    DSL_FUNCTION: ClassVar[str | None] = "cos"
+    RULE: ClassVar[Arithmetic | None] = Arithmetic(None, np.cos)
+
+
+@irdl_op_definition
+class FloorOp(UnaryOpBase):
+    """The largest integer not above a real value (`floor(-0.5) = -1.0`; NaN and
+    infinities stay); the identity on `i64`. Not defined on complex values.
+
+    ```mlir
+    %r = sym.floor %a : f64 -> f64
+    ```
+    """
+
+    name = "sym.floor"
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64, f64)
+    IDENTITY_ON: ClassVar[tuple[Attribute, ...]] = (i64,)
+    DSL_FUNCTION: ClassVar[str | None] = "floor"
+    RULE: ClassVar[Arithmetic | None] = Arithmetic(int, np.floor)  # int: the identity
+
+    def verify_(self):
+        if self.operand.type == c64:
+            raise VerifyException(
+                "'sym.floor' is not defined on complex values; take sym.real or sym.imag first"
+            )
+        super().verify_()
 
 
 @irdl_op_definition
@@ -1446,14 +1650,27 @@ class WrapModOp(UnaryOpBase):
 
     name = "sym.wrap_mod"
     ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64,)
+    DSL_FUNCTION: ClassVar[str | None] = "wrap_mod"
 
     def verify_(self):
         super().verify_()
         _check_contiguous_states(self)
 
+    def evaluate(self, *args: Value) -> Value:
+        operator_op = enclosing(self, OperatorOp)
+        if operator_op is None:
+            raise ValueError("'sym.wrap_mod' outside a 'sym.operator' has no local states")
+        states = operator_op.states
+        return states[0] + (int(args[0]) - states[0]) % len(states)
+
+    def fold(self) -> Sequence[SSAValue | Attribute] | None:
+        if enclosing(self, OperatorOp) is None:
+            return None
+        return super().fold()
+
 
 @irdl_op_definition
-class ComplexOp(IRDLOperation):
+class ComplexOp(ExpressionOp):
     """Builds `re + i * im` from two real values.
 
     ```mlir
@@ -1467,9 +1684,9 @@ class ComplexOp(IRDLOperation):
     im = operand_def(base(IntegerType) | base(Float64Type))
     result = result_def(c64)
 
-    traits = traits_def(Pure())
-
     assembly_format = "$re `,` $im attr-dict `:` type($re) `,` type($im)"
+
+    DSL_FUNCTION: ClassVar[str | None] = "complex_"
 
     def __init__(self, re: SSAValue, im: SSAValue):
         super().__init__(operands=[re, im], result_types=[c64])
@@ -1480,13 +1697,27 @@ class ComplexOp(IRDLOperation):
         if self.result.type != c64:
             raise VerifyException("'sym.complex' result must be complex<f64>")
 
+    def evaluate(self, *args: Value) -> Value:
+        re, im = args
+        return complex(float(re), float(im))
 
-CMP_PREDICATES = ("lt", "le", "gt", "ge", "eq", "ne")
+
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "lt": pyop.lt,
+    "le": pyop.le,
+    "gt": pyop.gt,
+    "ge": pyop.ge,
+    "eq": pyop.eq,
+    "ne": pyop.ne,
+}
+CMP_PREDICATES = tuple(_COMPARISONS)
+"""The predicates of `sym.cmp` (and `branch.cmp`)."""
 
 
 @irdl_op_definition
-class CmpOp(IRDLOperation):
-    """Compares two values; complex values support only `eq` and `ne`.
+class CmpOp(ExpressionOp):
+    """Compares two values, promoted to their common type (IEEE: an ordered comparison
+    with NaN is false); complex values support only `eq` and `ne`.
 
     ```mlir
     %p = sym.cmp lt %a, %b : i64, f64
@@ -1499,8 +1730,6 @@ class CmpOp(IRDLOperation):
     lhs = operand_def(NumericType)
     rhs = operand_def(NumericType)
     result = result_def(i1)
-
-    traits = traits_def(Pure())
 
     def __init__(self, predicate: str, lhs: SSAValue, rhs: SSAValue):
         super().__init__(
@@ -1519,6 +1748,11 @@ class CmpOp(IRDLOperation):
             _check_value_type(self, name, v.type, (i1, i64, f64, c64))
         if pred not in ("eq", "ne") and c64 in (self.lhs.type, self.rhs.type):
             raise VerifyException(f"'sym.cmp' {pred} is not defined on complex values")
+
+    def evaluate(self, *args: Value) -> Value:
+        common = promote(self.lhs.type, self.rhs.type)
+        a, b = (cast_value(v, common) for v in args)
+        return _COMPARISONS[self.predicate.data](a, b)
 
     def print(self, printer: Printer):
         printer.print_string(f" {self.predicate.data} ")
@@ -1543,22 +1777,31 @@ class CmpOp(IRDLOperation):
         return cls(pred, parser.resolve_operand(lhs, lt), parser.resolve_operand(rhs, rt))
 
 
-class LogicOpBase(IRDLOperation):
+def _check_predicates(op: Operation, values: Sequence[SSAValue]):
+    for v in values:
+        if v.type != i1:
+            raise VerifyException(f"'{op.name}' operands must be i1 predicates, got {v.type}")
+
+
+class LogicOpBase(ExpressionOp):
     """N-ary boolean op on `i1` values."""
 
     inputs = var_operand_def(i1)
     result = result_def(i1)
-
-    traits = traits_def(Pure())
 
     assembly_format = "$inputs attr-dict"
 
     def __init__(self, inputs: Sequence[SSAValue]):
         super().__init__(operands=[list(inputs)], result_types=[i1])
 
+    @classmethod
+    def from_dsl(cls, operands: Sequence[SSAValue], *attributes: Any) -> ExpressionOp:
+        return cls(operands)
+
     def verify_(self):
         if len(self.inputs) < 1:
             raise VerifyException(f"'{self.name}' needs at least one operand")
+        _check_predicates(self, self.inputs)
 
 
 @irdl_op_definition
@@ -1571,6 +1814,10 @@ class AndOp(LogicOpBase):
     """
 
     name = "sym.and"
+    traits = traits_def(Commutative())
+
+    def evaluate(self, *args: Value) -> Value:
+        return all(bool(v) for v in args)
 
 
 @irdl_op_definition
@@ -1583,10 +1830,14 @@ class OrOp(LogicOpBase):
     """
 
     name = "sym.or"
+    traits = traits_def(Commutative())
+
+    def evaluate(self, *args: Value) -> Value:
+        return any(bool(v) for v in args)
 
 
 @irdl_op_definition
-class NotOp(IRDLOperation):
+class NotOp(ExpressionOp):
     """Boolean negation.
 
     ```mlir
@@ -1599,16 +1850,20 @@ class NotOp(IRDLOperation):
     input = operand_def(i1)
     result = result_def(i1)
 
-    traits = traits_def(Pure())
-
     assembly_format = "$input attr-dict"
 
     def __init__(self, value: SSAValue):
         super().__init__(operands=[value], result_types=[i1])
 
+    def verify_(self):
+        _check_predicates(self, (self.input,))
+
+    def evaluate(self, *args: Value) -> Value:
+        return not bool(args[0])
+
 
 @irdl_op_definition
-class SelectOp(IRDLOperation):
+class SelectOp(ExpressionOp):
     """`cond ? a : b`, promoted to the common type of `a` and `b`.
 
     ```mlir
@@ -1623,12 +1878,12 @@ class SelectOp(IRDLOperation):
     if_false = operand_def(NumericType)
     result = result_def(NumericType)
 
-    traits = traits_def(Pure())
-
     assembly_format = (
         "$condition `,` $if_true `,` $if_false attr-dict `:` "
         "type($if_true) `,` type($if_false) `->` type($result)"
     )
+
+    DSL_FUNCTION: ClassVar[str | None] = "select"
 
     def __init__(self, condition: SSAValue, if_true: SSAValue, if_false: SSAValue):
         super().__init__(
@@ -1637,39 +1892,23 @@ class SelectOp(IRDLOperation):
         )
 
     def verify_(self):
+        _check_predicates(self, (self.condition,))
         expected = promote(self.if_true.type, self.if_false.type)
+        for name, v in (("if_true", self.if_true), ("if_false", self.if_false)):
+            _check_value_type(self, name, v.type, (i64, f64, c64))
         if self.result.type != expected:
             raise VerifyException(
                 f"'sym.select' result type must be {expected}, got {self.result.type}"
             )
 
+    def evaluate(self, *args: Value) -> Value:
+        condition, if_true, if_false = args
+        return cast_value(if_true if condition else if_false, self.result.type)
 
-UPDATE_OPS = (
-    WriteOp,
-    ShiftOp,
-    ShiftModOp,
-    SwapOp,
-    PermuteOp,
-    AffineOp,
-    ScatterOp,
-    InvalidateOp,
-    CondOp,
-)
 
-Sym = Dialect(
-    "sym",
-    [
-        OperatorOp,
-        TermOp,
-        WhereOp,
-        EmissionOp,
-        YieldOp,
-        *UPDATE_OPS,
-        ConstantOp,
-        ParamOp,
-        LabelOp,
-        ReadOp,
-        ReadEmittedOp,
+EXPRESSION_OPS: dict[str, type[ExpressionOp]] = {
+    op.mnemonic(): op
+    for op in (
         AddOp,
         SubOp,
         MulOp,
@@ -1687,6 +1926,7 @@ Sym = Dialect(
         LogOp,
         SinOp,
         CosOp,
+        FloorOp,
         WrapModOp,
         ComplexOp,
         CmpOp,
@@ -1694,6 +1934,49 @@ Sym = Dialect(
         OrOp,
         NotOp,
         SelectOp,
+    )
+}
+"""The expression ops by mnemonic (= DSL node name): the registry every consumer derives
+from (the DSL emitter, the reference interpreter, the `branch` counterparts)."""
+
+UPDATE_OPS = (
+    WriteOp,
+    ShiftOp,
+    ShiftModOp,
+    SwapOp,
+    PermuteOp,
+    AffineOp,
+    ScatterOp,
+    InvalidateOp,
+    CondOp,
+)
+
+
+class SymConstantMaterialization(ConstantMaterializationInterface):
+    """Folded values become `sym.constant`s (xDSL's folder asks the dialect)."""
+
+    def materialize_constant(self, value: Attribute, type: Attribute) -> Operation | None:
+        if isinstance(value, IntegerAttr | FloatAttr) and value.type == type:
+            return ConstantOp(value)
+        return None
+
+
+Sym = Dialect(
+    "sym",
+    [
+        OperatorOp,
+        TermOp,
+        WhereOp,
+        EmissionOp,
+        YieldOp,
+        *UPDATE_OPS,
+        ConstantOp,
+        ParamOp,
+        LabelOp,
+        ReadOp,
+        ReadEmittedOp,
+        *EXPRESSION_OPS.values(),
     ],
     [],
+    [SymConstantMaterialization()],
 )

@@ -21,6 +21,10 @@ sibling trees `dialects/` and `lowering/`, installed as `symir.dialects` and
 Adding a public name: import it here and add it to `__all__` (a name that needs an
 optional dependency goes through `__getattr__` below instead), and list it in the API
 section of docs/index.md. Which room a change belongs to: docs/where-does-my-change-go.md.
+
+The functions of the expression ops (`sqrt`, `minimum`, `select`, `complex_`, ...) are made
+from the op table (`DSL_FUNCTION` of the ops in dialects/sym.py, collected in
+`symir.frontend.expr.FUNCTIONS`); a new one is exported here by name.
 """
 
 from symir.compiler import (
@@ -49,6 +53,7 @@ from symir.frontend.expr import (
     cos,
     emitted,
     exp,
+    floor,
     imag,
     log,
     maximum,
@@ -130,6 +135,7 @@ __all__ = [
     "cos",
     "emitted",
     "exp",
+    "floor",
     "hop",
     "identity",
     "imag",

@@ -87,11 +87,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
-from xdsl.dialects.builtin import ModuleOp, f64, i1, i64
-from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.dialects.builtin import ModuleOp, f64
+from xdsl.ir import Block, Operation, SSAValue
 
 from symir.dialects import sym
-from symir.dialects.sym import c64
+from symir.dialects.sym import Value, c64, cast_value
 from symir.lowering.sym.symbolic_fanout_analysis import term_fanouts as _term_fanouts
 
 __all__ = [
@@ -102,9 +102,6 @@ __all__ = [
     "static_fanout",
     "term_fanouts",
 ]
-
-Value = bool | int | float | complex
-
 
 # --------------------------------------------------------------------------- entry helpers
 
@@ -147,85 +144,6 @@ def _np_dtype(operator: sym.OperatorOp) -> np.dtype:
     raise ValueError(f"unsupported operator dtype {operator.dtype}")
 
 
-# --------------------------------------------------------------------------- values
-
-
-def _cast(value: Value, t: Attribute) -> Value:
-    """`value` as the Python representation of the sym type `t`."""
-    if t == i1:
-        return bool(value)
-    if t == i64:
-        if isinstance(value, bool | int | np.integer):
-            return int(value)
-        raise TypeError(f"cannot use {value!r} as an i64")
-    if t == f64:
-        if isinstance(value, complex | np.complexfloating):
-            raise TypeError(f"cannot use complex {value!r} as an f64")
-        return float(value)
-    if t == c64:
-        return complex(value)
-    raise TypeError(f"unsupported sym value type {t}")
-
-
-def _np_scalar(value: Value, t: Attribute):
-    """A numpy scalar of a floating type (f64 or complex<f64>) for IEEE arithmetic."""
-    return np.complex128(value) if t == c64 else np.float64(value)
-
-
-def _from_np(value: Any, t: Attribute) -> Value:
-    return complex(value) if t == c64 else float(value)
-
-
-def _float_binary(fn: Callable[[Any, Any], Any]):
-    def apply(a: Value, b: Value, t: Attribute) -> Value:
-        with np.errstate(all="ignore"):
-            return _from_np(fn(_np_scalar(a, t), _np_scalar(b, t)), t)
-
-    return apply
-
-
-def _binary(int_fn: Callable[[int, int], int] | None, float_fn: Callable[[Any, Any], Any]):
-    """A binary op: exact on ints, IEEE (numpy) on floats and complex numbers."""
-    float_apply = _float_binary(float_fn)
-
-    def apply(a: Value, b: Value, t: Attribute) -> Value:
-        a, b = _cast(a, t), _cast(b, t)
-        if t == i64:
-            assert int_fn is not None
-            return int_fn(a, b)
-        return float_apply(a, b, t)
-
-    return apply
-
-
-_BINARY: dict[type[Operation], Callable[[Value, Value, Attribute], Value]] = {
-    sym.AddOp: _binary(lambda a, b: a + b, np.add),
-    sym.SubOp: _binary(lambda a, b: a - b, np.subtract),
-    sym.MulOp: _binary(lambda a, b: a * b, np.multiply),
-    sym.DivOp: _binary(None, np.true_divide),  # result is at least f64
-    sym.PowOp: _binary(None, np.power),  # result is at least f64
-    sym.MinOp: _binary(min, np.minimum),  # real only (verifier)
-    sym.MaxOp: _binary(max, np.maximum),
-}
-
-_FLOAT_UNARY: dict[type[Operation], Callable[[Any], Any]] = {
-    sym.SqrtOp: np.sqrt,
-    sym.ExpOp: np.exp,
-    sym.LogOp: np.log,
-    sym.SinOp: np.sin,
-    sym.CosOp: np.cos,
-}
-
-_CMP: dict[str, Callable[[Any, Any], bool]] = {
-    "lt": lambda a, b: a < b,
-    "le": lambda a, b: a <= b,
-    "gt": lambda a, b: a > b,
-    "ge": lambda a, b: a >= b,
-    "eq": lambda a, b: a == b,
-    "ne": lambda a, b: a != b,
-}
-
-
 # --------------------------------------------------------------------------- interpreter
 
 
@@ -233,8 +151,27 @@ class _Invalidated(Exception):
     """Raised by `sym.invalidate`: the branch is dropped."""
 
 
+class _Ctx:
+    """Per-row evaluation context: the source x, the label binding and the current x'."""
+
+    __slots__ = ("labels", "x", "xp")
+
+    def __init__(self, x: tuple[int, ...], labels: dict[str, int]):
+        self.x = x
+        self.labels = labels
+        self.xp: list[int] | None = None
+
+
+Env = dict[SSAValue, Value]
+
+
 class _Interpreter:
-    """Interprets one `sym.operator` for one parameter binding."""
+    """Interprets one `sym.operator` for one parameter binding.
+
+    Every op is run by a rule found by its class: the expression ops by their own
+    `evaluate` (dialects/sym.py, the op table), the leaves (`_LEAVES`: constants,
+    parameters, labels, reads) and the update ops (`_UPDATES`) by the methods below.
+    """
 
     def __init__(self, operator: sym.OperatorOp, params: Mapping[str, Any] | None):
         self.operator = operator
@@ -260,33 +197,30 @@ class _Interpreter:
                 f"unknown parameter(s) {unknown} for operator @{self.operator.sym_name.data}; "
                 f"declared: {sorted(declared)}"
             )
-        bound: dict[str, Value] = {}
-        for name, op in declared.items():
-            if name in given:
-                value = given[name]
-            elif op.default_value is not None:
-                value = op.default_value
-            else:
-                raise ValueError(
-                    f"parameter '{name}' of operator @{self.operator.sym_name.data} has no "
-                    "default and no value was given"
-                )
-            value = complex(value) if np.iscomplexobj(value) else value
-            if op.result.type == f64:
-                if isinstance(value, complex):
-                    if value.imag != 0:
-                        raise ValueError(
-                            f"parameter '{name}' is f64 but got the complex value {value}"
-                        )
-                    value = value.real
-                bound[name] = float(value)
-            else:
-                bound[name] = complex(value)
-        return bound
+        return {name: self._param_value(name, op, given) for name, op in declared.items()}
+
+    def _param_value(self, name: str, op: sym.ParamOp, given: Mapping[str, Any]) -> Value:
+        if name in given:
+            value = given[name]
+        elif op.default_value is not None:
+            value = op.default_value
+        else:
+            raise ValueError(
+                f"parameter '{name}' of operator @{self.operator.sym_name.data} has no "
+                "default and no value was given"
+            )
+        value = complex(value) if np.iscomplexobj(value) else value
+        if op.result.type != f64:
+            return complex(value)
+        if isinstance(value, complex):
+            if value.imag != 0:
+                raise ValueError(f"parameter '{name}' is f64 but got the complex value {value}")
+            value = value.real
+        return float(value)
 
     # ---- sites and states
 
-    def _site(self, env: dict[SSAValue, Value], value: SSAValue) -> int:
+    def _site(self, env: Env, value: SSAValue) -> int:
         return int(env[value]) % self.n
 
     def _wrap(self, v: int) -> int:
@@ -294,102 +228,86 @@ class _Interpreter:
 
     # ---- expressions
 
-    def eval_expr(self, op: Operation, env: dict[SSAValue, Value], ctx: _Ctx) -> None:
-        """Evaluates one expression op, storing its result in `env`."""
-        t = op.results[0].type if op.results else None
-        kind = type(op)
-        if kind in _BINARY:
-            assert isinstance(op, sym.BinaryOpBase)
-            value = _BINARY[kind](env[op.lhs], env[op.rhs], t)
-        elif kind in _FLOAT_UNARY:
-            assert isinstance(op, sym.UnaryOpBase)
-            with np.errstate(all="ignore"):
-                value = _from_np(_FLOAT_UNARY[kind](_np_scalar(env[op.operand], t)), t)
-        elif isinstance(op, sym.ConstantOp):
-            value = op.value.value.data
-        elif isinstance(op, sym.ParamOp):
-            value = self.params[op.param_name.data]
-        elif isinstance(op, sym.LabelOp):
-            value = ctx.labels[op.label.data]
-        elif isinstance(op, sym.ReadOp):
-            value = ctx.x[self._site(env, op.site)]
-        elif isinstance(op, sym.ReadEmittedOp):
-            if ctx.xp is None:
-                raise RuntimeError("'sym.read_emitted' evaluated outside an amplitude region")
-            value = ctx.xp[self._site(env, op.site)]
-        elif isinstance(op, sym.NegOp):
-            v = env[op.operand]
-            value = -v if t == i64 else _from_np(-_np_scalar(v, t), t)
-        elif isinstance(op, sym.AbsOp):
-            value = abs(env[op.operand])
-        elif isinstance(op, sym.ConjOp):
-            v = env[op.operand]
-            value = v.conjugate() if isinstance(v, complex) else v
-        elif isinstance(op, sym.RealOp):
-            value = complex(env[op.operand]).real
-        elif isinstance(op, sym.ImagOp):
-            value = complex(env[op.operand]).imag
-        elif isinstance(op, sym.WrapModOp):
-            value = self._wrap(int(env[op.operand]))
-        elif isinstance(op, sym.ComplexOp):
-            value = complex(float(env[op.re]), float(env[op.im]))
-        elif isinstance(op, sym.CmpOp):
-            common = sym.promote(op.lhs.type, op.rhs.type)
-            a, b = _cast(env[op.lhs], common), _cast(env[op.rhs], common)
-            value = _CMP[op.predicate.data](a, b)
-        elif isinstance(op, sym.AndOp):
-            value = all(bool(env[v]) for v in op.inputs)
-        elif isinstance(op, sym.OrOp):
-            value = any(bool(env[v]) for v in op.inputs)
-        elif isinstance(op, sym.NotOp):
-            value = not bool(env[op.input])
-        elif isinstance(op, sym.SelectOp):
-            value = env[op.if_true] if env[op.condition] else env[op.if_false]
+    def eval_expr(self, op: Operation, env: Env, ctx: _Ctx) -> None:
+        """Evaluates one value op, storing its result (cast to its type) in `env`."""
+        leaf = _LEAVES.get(type(op))
+        if leaf is not None:
+            value = leaf(self, op, env, ctx)
+        elif isinstance(op, sym.ExpressionOp):
+            value = op.evaluate(*(env[v] for v in op.operands))
         else:
             raise NotImplementedError(f"the reference interpreter does not know '{op.name}'")
-        if t is not None:
-            env[op.results[0]] = _cast(value, t)
+        env[op.results[0]] = cast_value(value, op.results[0].type)
+
+    def _constant(self, op: sym.ConstantOp, env: Env, ctx: _Ctx) -> Value:
+        return op.value.value.data
+
+    def _param(self, op: sym.ParamOp, env: Env, ctx: _Ctx) -> Value:
+        return self.params[op.param_name.data]
+
+    def _label(self, op: sym.LabelOp, env: Env, ctx: _Ctx) -> Value:
+        return ctx.labels[op.label.data]
+
+    def _read(self, op: sym.ReadOp, env: Env, ctx: _Ctx) -> Value:
+        return ctx.x[self._site(env, op.site)]
+
+    def _read_emitted(self, op: sym.ReadEmittedOp, env: Env, ctx: _Ctx) -> Value:
+        if ctx.xp is None:
+            raise RuntimeError("'sym.read_emitted' evaluated outside an amplitude region")
+        return ctx.xp[self._site(env, op.site)]
 
     # ---- updates
 
-    def run_updates(self, block: Block, env: dict[SSAValue, Value], ctx: _Ctx) -> None:
+    def run_updates(self, block: Block, env: Env, ctx: _Ctx) -> None:
         """Runs an update program on `ctx.xp`; raises `_Invalidated` on `sym.invalidate`."""
         xp = ctx.xp
         assert xp is not None
         for op in block.ops:
-            if isinstance(op, sym.WriteOp):
-                xp[self._site(env, op.site)] = int(env[op.value])
-            elif isinstance(op, sym.ShiftOp):
-                s = self._site(env, op.site)
-                xp[s] = xp[s] + int(env[op.delta])
-            elif isinstance(op, sym.ShiftModOp):
-                s = self._site(env, op.site)
-                xp[s] = self._wrap(xp[s] + int(env[op.delta]))
-            elif isinstance(op, sym.SwapOp):
-                a, b = self._site(env, op.a), self._site(env, op.b)
-                xp[a], xp[b] = xp[b], xp[a]
-            elif isinstance(op, sym.PermuteOp):
-                sites = [self._site(env, s) for s in op.site_list]
-                old = [xp[s] for s in sites]
-                for k, s in enumerate(sites):
-                    xp[s] = old[(k + 1) % len(sites)]
-            elif isinstance(op, sym.AffineOp):
-                s = self._site(env, op.site)
-                xp[s] = int(env[op.scale]) * xp[s] + int(env[op.bias])
-            elif isinstance(op, sym.ScatterOp):
-                for s, v in zip(op.site_list, op.value_list, strict=True):
-                    xp[self._site(env, s)] = int(env[v])
-            elif isinstance(op, sym.InvalidateOp):
-                raise _Invalidated
-            elif isinstance(op, sym.CondOp):
-                region = op.then_region if env[op.condition] else op.else_region
-                self.run_updates(region.block, env, ctx)
+            update = _UPDATES.get(type(op))
+            if update is not None:
+                update(self, op, env, ctx, xp)
             elif isinstance(op, sym.YieldOp | sym.WhereOp | sym.EmissionOp):
                 raise RuntimeError(f"'{op.name}' is not allowed in an update region")
             else:
                 self.eval_expr(op, env, ctx)
 
-    def eval_amplitude(self, block: Block, env: dict[SSAValue, Value], ctx: _Ctx) -> Value:
+    def _write(self, op: sym.WriteOp, env: Env, ctx: _Ctx, xp: list[int]) -> None:
+        xp[self._site(env, op.site)] = int(env[op.value])
+
+    def _shift(self, op: sym.ShiftOp, env: Env, ctx: _Ctx, xp: list[int]) -> None:
+        s = self._site(env, op.site)
+        xp[s] = xp[s] + int(env[op.delta])
+
+    def _shift_mod(self, op: sym.ShiftModOp, env: Env, ctx: _Ctx, xp: list[int]) -> None:
+        s = self._site(env, op.site)
+        xp[s] = self._wrap(xp[s] + int(env[op.delta]))
+
+    def _swap(self, op: sym.SwapOp, env: Env, ctx: _Ctx, xp: list[int]) -> None:
+        a, b = self._site(env, op.a), self._site(env, op.b)
+        xp[a], xp[b] = xp[b], xp[a]
+
+    def _permute(self, op: sym.PermuteOp, env: Env, ctx: _Ctx, xp: list[int]) -> None:
+        sites = [self._site(env, s) for s in op.site_list]
+        old = [xp[s] for s in sites]
+        for k, s in enumerate(sites):
+            xp[s] = old[(k + 1) % len(sites)]
+
+    def _affine(self, op: sym.AffineOp, env: Env, ctx: _Ctx, xp: list[int]) -> None:
+        s = self._site(env, op.site)
+        xp[s] = int(env[op.scale]) * xp[s] + int(env[op.bias])
+
+    def _scatter(self, op: sym.ScatterOp, env: Env, ctx: _Ctx, xp: list[int]) -> None:
+        for s, v in zip(op.site_list, op.value_list, strict=True):
+            xp[self._site(env, s)] = int(env[v])
+
+    def _invalidate(self, op: sym.InvalidateOp, env: Env, ctx: _Ctx, xp: list[int]) -> None:
+        raise _Invalidated
+
+    def _cond(self, op: sym.CondOp, env: Env, ctx: _Ctx, xp: list[int]) -> None:
+        region = op.then_region if env[op.condition] else op.else_region
+        self.run_updates(region.block, env, ctx)
+
+    def eval_amplitude(self, block: Block, env: Env, ctx: _Ctx) -> Value:
         for op in block.ops:
             if isinstance(op, sym.YieldOp):
                 return env[op.value]
@@ -402,48 +320,59 @@ class _Interpreter:
         """The active branches `(x', mel)` of configuration `x`, in program order."""
         out: list[tuple[list[int], Value]] = []
         for term in self.terms:
-            count = 0
-            labels = term.label_names
-            body = list(term.body.block.ops)
-            for row in term.row_table:
-                ctx = _Ctx(x=x, labels=dict(zip(labels, row, strict=True)))
-                env: dict[SSAValue, Value] = {}
-                predicate = True
-                for op in body:
-                    if isinstance(op, sym.EmissionOp):
-                        continue
-                    if isinstance(op, sym.WhereOp):
-                        predicate = bool(env[op.predicate])
-                    else:
-                        self.eval_expr(op, env, ctx)
-                if not predicate:
-                    continue
-                for emission in term.emissions:
-                    if emission.condition is not None and not env[emission.condition]:
-                        continue
-                    branch_env = dict(env)
-                    ctx.xp = list(x)
-                    try:
-                        self.run_updates(emission.update.block, branch_env, ctx)
-                    except _Invalidated:
-                        continue
-                    if any(v not in self.state_set for v in ctx.xp):
-                        continue
-                    mel = self.eval_amplitude(emission.amplitude.block, branch_env, ctx)
-                    if self.dtype == np.float64 and isinstance(mel, complex):
-                        raise ValueError(
-                            f"term @{term.sym_name.data} yields the complex value {mel} but "
-                            f"operator @{self.operator.sym_name.data} is real"
-                        )
-                    out.append((ctx.xp, mel))
-                    count += 1
+            found = [b for row in term.row_table for b in self._row_branches(term, row, x)]
             hint = term.fanout.data if term.fanout is not None else None
-            if hint is not None and count > hint:
+            if hint is not None and len(found) > hint:
                 raise ValueError(
-                    f"term @{term.sym_name.data} produced {count} active branches for "
+                    f"term @{term.sym_name.data} produced {len(found)} active branches for "
                     f"configuration {list(x)}, more than its fan-out hint {hint}"
                 )
+            out.extend(found)
         return out
+
+    def _row_branches(
+        self, term: sym.TermOp, row: tuple[int, ...], x: tuple[int, ...]
+    ) -> list[tuple[list[int], Value]]:
+        """The active branches of one row of a term (steps 1-3 of the semantics)."""
+        ctx = _Ctx(x=x, labels=dict(zip(term.label_names, row, strict=True)))
+        env: Env = {}
+        predicate = True
+        for op in term.body.block.ops:
+            if isinstance(op, sym.EmissionOp):
+                continue
+            if isinstance(op, sym.WhereOp):
+                predicate = bool(env[op.predicate])
+            else:
+                self.eval_expr(op, env, ctx)
+        if not predicate:
+            return []
+        out = []
+        for emission in term.emissions:
+            if emission.condition is not None and not env[emission.condition]:
+                continue
+            branch = self._emission_branch(term, emission, dict(env), ctx)
+            if branch is not None:
+                out.append(branch)
+        return out
+
+    def _emission_branch(
+        self, term: sym.TermOp, emission: sym.EmissionOp, env: Env, ctx: _Ctx
+    ) -> tuple[list[int], Value] | None:
+        """`(x', mel)` of one emission, or None where the branch is dropped."""
+        ctx.xp = list(ctx.x)
+        try:
+            self.run_updates(emission.update.block, env, ctx)
+        except _Invalidated:
+            return None
+        if any(v not in self.state_set for v in ctx.xp):
+            return None
+        mel = self.eval_amplitude(emission.amplitude.block, env, ctx)
+        if self.dtype == np.float64 and isinstance(mel, complex):
+            raise ValueError(
+                f"term @{term.sym_name.data} yields the complex value {mel} but "
+                f"operator @{self.operator.sym_name.data} is real"
+            )
+        return ctx.xp, mel
 
     def check_config(self, x: np.ndarray) -> tuple[int, ...]:
         if x.shape != (self.n,):
@@ -462,15 +391,27 @@ class _Interpreter:
         return tuple(values)
 
 
-class _Ctx:
-    """Per-row evaluation context: the source x, the label binding and the current x'."""
+_LEAVES: dict[type[Operation], Callable[..., Value]] = {
+    sym.ConstantOp: _Interpreter._constant,
+    sym.ParamOp: _Interpreter._param,
+    sym.LabelOp: _Interpreter._label,
+    sym.ReadOp: _Interpreter._read,
+    sym.ReadEmittedOp: _Interpreter._read_emitted,
+}
+"""The value ops that are not expression ops: their rules need the interpreter's state."""
 
-    __slots__ = ("labels", "x", "xp")
-
-    def __init__(self, x: tuple[int, ...], labels: dict[str, int]):
-        self.x = x
-        self.labels = labels
-        self.xp: list[int] | None = None
+_UPDATES: dict[type[Operation], Callable[..., None]] = {
+    sym.WriteOp: _Interpreter._write,
+    sym.ShiftOp: _Interpreter._shift,
+    sym.ShiftModOp: _Interpreter._shift_mod,
+    sym.SwapOp: _Interpreter._swap,
+    sym.PermuteOp: _Interpreter._permute,
+    sym.AffineOp: _Interpreter._affine,
+    sym.ScatterOp: _Interpreter._scatter,
+    sym.InvalidateOp: _Interpreter._invalidate,
+    sym.CondOp: _Interpreter._cond,
+}
+"""The update ops: each mutates `x'` (`xp`)."""
 
 
 # --------------------------------------------------------------------------- public API

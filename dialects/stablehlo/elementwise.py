@@ -358,6 +358,24 @@ class CosineOp(ElementwiseUnaryOp):
 
 
 @irdl_op_definition
+class FloorOp(ElementwiseUnaryOp):
+    """Elementwise floor of floating-point values (StableHLO has no integer floor).
+
+    ```mlir
+    %r = stablehlo.floor %a : tensor<4xf64>
+    ```
+    """
+
+    name = "stablehlo.floor"
+
+    def verify_(self) -> None:
+        if not isinstance(tensor_of(self.operand).get_element_type(), AnyFloat):
+            raise VerifyException(
+                f"'stablehlo.floor' operand must be a tensor of floats, got {self.operand.type}"
+            )
+
+
+@irdl_op_definition
 class NotOp(ElementwiseUnaryOp):
     """Elementwise logical (i1) or bitwise (integers) not.
 

@@ -357,6 +357,7 @@ ELEMENTWISE: dict[type[Operation], type[Operation]] = {
     branch.LogOp: stablehlo.LogOp,
     branch.SinOp: stablehlo.SineOp,
     branch.CosOp: stablehlo.CosineOp,
+    branch.FloorOp: stablehlo.FloorOp,
     branch.ComplexOp: stablehlo.ComplexOp,
     branch.CmpOp: stablehlo.CompareOp,
     branch.AndOp: stablehlo.AndOp,
@@ -400,6 +401,9 @@ class ElementwiseLowering(KernelPattern):
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter):
         target = self.table.get(type(op))
         if target is None:
+            return
+        if isinstance(op, branch.UnaryBase) and _elem(op.operand) in op.identity_on():
+            rewriter.replace(op, [], [op.operand])  # e.g. floor of an i64: the identity
             return
         low = self.lowering(rewriter)
         t = _operand_type(op)

@@ -292,33 +292,9 @@ class ReadEmittedToStateRead(RewritePattern):
         rewriter.replace(op, branch.StateReadOp(final_state(rewriter, emission), op.site))
 
 
-ELEMENTWISE: dict[type[Operation], type[Operation]] = {
-    sym.AddOp: branch.AddOp,
-    sym.SubOp: branch.SubOp,
-    sym.MulOp: branch.MulOp,
-    sym.DivOp: branch.DivOp,
-    sym.PowOp: branch.PowOp,
-    sym.MinOp: branch.MinOp,
-    sym.MaxOp: branch.MaxOp,
-    sym.NegOp: branch.NegOp,
-    sym.AbsOp: branch.AbsOp,
-    sym.ConjOp: branch.ConjOp,
-    sym.RealOp: branch.RealOp,
-    sym.ImagOp: branch.ImagOp,
-    sym.SqrtOp: branch.SqrtOp,
-    sym.ExpOp: branch.ExpOp,
-    sym.LogOp: branch.LogOp,
-    sym.SinOp: branch.SinOp,
-    sym.CosOp: branch.CosOp,
-    sym.WrapModOp: branch.WrapModOp,
-    sym.ComplexOp: branch.ComplexOp,
-    sym.CmpOp: branch.CmpOp,
-    sym.AndOp: branch.AndOp,
-    sym.OrOp: branch.OrOp,
-    sym.NotOp: branch.NotOp,
-    sym.SelectOp: branch.SelectOp,
-}
-"""The `sym` expression ops and the `branch` op each becomes, on the same operands."""
+ELEMENTWISE: Mapping[type[Operation], type[Operation]] = branch.ELEMENTWISE
+"""The `sym` expression ops and the `branch` op each becomes, on the same operands:
+derived from the op table (`sym.EXPRESSION_OPS`, the branch op of the same mnemonic)."""
 
 
 class ElementwiseToBranch(RewritePattern):

@@ -1,10 +1,12 @@
 """`symbolic-normalization`: one canonical form for equivalent constructions.
 
-- constant folding of pure `sym` expression ops whose operands are all constants
-  (add/sub/mul/neg/min/max on i64/f64, cmp on i64/f64, and/or/not on i1), then removal
-  of pure ops left without uses;
-- a canonical order of the operands of the commutative ops (add, mul, min, max, and, or),
-  by a structural key of the expression defining each operand (SSA names play no part).
+- folding and dead-code removal by xDSL's canonicalizer (`canonicalize`): the `sym`
+  expression ops fold themselves (their `fold`, dialects/sym.py), and pure ops left
+  without uses go;
+- a canonical order of the operands of the commutative ops (the ops with xDSL's
+  `Commutative` trait: add, mul, min, max, and, or), by a structural key of the
+  expression defining each operand (SSA names play no part);
+- a canonical schedule of the pure ops of every block.
 
 Writes `ir_fingerprint` (SHA-256 of the normalized canonical IR), `term_order` and
 `resolved_backend` (`backend` option: "auto" -> "jax").
@@ -13,87 +15,50 @@ Writes `ir_fingerprint` (SHA-256 of the normalized canonical IR), `term_order` a
 from __future__ import annotations
 
 import hashlib
-import math
-import operator as pyop
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr, ModuleOp, f64, i64
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.passes import ModulePass
-from xdsl.traits import Pure
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriterListener,
+    PatternRewriteWalker,
+)
+from xdsl.traits import Commutative, Pure
+from xdsl.transforms.canonicalize import CanonicalizationRewritePattern
+from xdsl.transforms.dead_code_elimination import region_dce
 
 from symir.dialects import sym
 from symir.lowering.sym._attrs import module_fingerprint, operator_of, set_analysis
 
-_COMMUTATIVE_BINARY = (sym.AddOp, sym.MulOp, sym.MinOp, sym.MaxOp)
-_COMMUTATIVE_LOGIC = (sym.AndOp, sym.OrOp)
-_BINARY_FOLD = {
-    sym.AddOp: pyop.add,
-    sym.SubOp: pyop.sub,
-    sym.MulOp: pyop.mul,
-    sym.MinOp: min,
-    sym.MaxOp: max,
-}
-_CMP = {
-    "eq": pyop.eq,
-    "ne": pyop.ne,
-    "lt": pyop.lt,
-    "le": pyop.le,
-    "gt": pyop.gt,
-    "ge": pyop.ge,
-}
-_I64 = (-(2**63), 2**63 - 1)
 
+def canonicalize(module: ModuleOp) -> dict[str, int]:
+    """xDSL's `canonicalize` on `module` (folders, canonicalization patterns, dead-code
+    removal), counting the ops it folded and the ops it removed."""
+    counts = {"folded": 0, "removed": 0}
 
-def _const(value: SSAValue):
-    v = sym.constant_value(value)
-    return None if v is None else (v, value.type)
+    def replaced(op: Operation, new_results) -> None:
+        counts["folded"] += 1
+        counts["removed"] -= 1  # the replaced op is reported removed too
 
+    def removed(op: Operation) -> None:
+        counts["removed"] += 1
 
-def _make_const(value: Any, t) -> sym.ConstantOp | None:
-    if t == sym.i1:
-        return sym.ConstantOp(IntegerAttr(int(bool(value)), sym.i1))
-    if t == i64:
-        value = int(value)
-        if not _I64[0] <= value <= _I64[1]:
-            return None
-        return sym.ConstantOp(IntegerAttr(value, i64))
-    if t == f64:
-        value = float(value)
-        if not math.isfinite(value):
-            return None
-        return sym.ConstantOp(FloatAttr(value, f64))
-    return None
-
-
-def _fold(op: Operation) -> sym.ConstantOp | None:
-    consts = [_const(v) for v in op.operands]
-    if not consts or any(c is None for c in consts):
-        return None
-    values = [c[0] for c in consts]
-    types = [c[1] for c in consts]
-    rtype = op.results[0].type if op.results else None
-    if type(op) in _BINARY_FOLD and all(t in (i64, f64) for t in types):
-        a, b = values
-        if rtype == f64:
-            a, b = float(a), float(b)
-        return _make_const(_BINARY_FOLD[type(op)](a, b), rtype)
-    if isinstance(op, sym.NegOp) and types[0] in (i64, f64):
-        return _make_const(-values[0], rtype)
-    if isinstance(op, sym.CmpOp) and all(t in (i64, f64) for t in types):
-        a, b = values
-        if f64 in types:
-            a, b = float(a), float(b)
-        return _make_const(_CMP[op.predicate.data](a, b), sym.i1)
-    if isinstance(op, sym.AndOp):
-        return _make_const(all(values), sym.i1)
-    if isinstance(op, sym.OrOp):
-        return _make_const(any(values), sym.i1)
-    if isinstance(op, sym.NotOp):
-        return _make_const(not values[0], sym.i1)
-    return None
+    ctx = Context()
+    ctx.load_dialect(sym.Sym)  # the folder materializes constants through the dialect
+    listener = PatternRewriterListener(
+        operation_replacement_handler=[replaced], operation_removal_handler=[removed]
+    )
+    applier = GreedyRewritePatternApplier(
+        [CanonicalizationRewritePattern()], ctx=ctx, folding_enabled=True
+    )
+    PatternRewriteWalker(applier, post_walk_func=region_dce, listener=listener).rewrite_module(
+        module
+    )
+    return counts
 
 
 class _Keys:
@@ -127,33 +92,12 @@ def _blocks(module: ModuleOp):
 
 
 def normalize(module: ModuleOp) -> dict[str, int]:
-    """Folds, removes dead pure ops and orders commutative operands, in place."""
-    folded = removed = reordered = 0
-    for block in list(_blocks(module)):
-        for op in list(block.ops):
-            new = _fold(op)
-            if new is not None:
-                block.insert_op_before(new, op)
-                op.results[0].replace_all_uses_with(new.result)
-                block.erase_op(op)
-                folded += 1
-    changed = True
-    while changed:
-        changed = False
-        for block in list(_blocks(module)):
-            for op in reversed(list(block.ops)):
-                if (
-                    op.has_trait(Pure)
-                    and op.results
-                    and all(not r.uses for r in op.results)
-                    and not op.regions
-                ):
-                    block.erase_op(op)
-                    removed += 1
-                    changed = True
+    """Folds, removes dead pure ops, orders commutative operands and schedules, in place."""
+    stats = canonicalize(module)
     keys = _Keys()
+    reordered = 0
     for op in module.walk():
-        if isinstance(op, _COMMUTATIVE_BINARY + _COMMUTATIVE_LOGIC):
+        if op.has_trait(Commutative):
             operands = list(op.operands)
             ordered = sorted(operands, key=keys)
             if ordered != operands:
@@ -161,42 +105,52 @@ def normalize(module: ModuleOp) -> dict[str, int]:
                 reordered += 1
     for block in list(_blocks(module)):
         _schedule(block)
-    return {"folded": folded, "removed": removed, "reordered": reordered}
+    return {**stats, "reordered": reordered}
 
 
 def _schedule(block: Block) -> None:
     """A canonical op order: each pure op right before the first op needing it, its
     operands first (depth-first, in operand order); other ops keep their order."""
     ops = list(block.ops)
-    pure = {id(op): op for op in ops if op.has_trait(Pure) and not op.regions}
-    order: list[Operation] = []
-    placed: set[int] = set()
-
-    def visit(op: Operation) -> None:
-        if id(op) in placed:
-            return
-        placed.add(id(op))
-        for v in op.operands:
-            if id(v.owner) in pure:
-                visit(v.owner)
-        order.append(op)
-
-    for op in ops:
-        if id(op) in pure:
-            continue
-        for inner in op.walk():
-            for v in inner.operands:
-                if id(v.owner) in pure:
-                    visit(v.owner)
-        order.append(op)
-    for op in ops:
-        if id(op) not in placed and id(op) in pure:
-            visit(op)
+    order = _Scheduler(ops).order
     if [id(o) for o in order] == [id(o) for o in ops]:
         return
     for op in ops:
         block.detach_op(op)
     block.add_ops(order)
+
+
+class _Scheduler:
+    """The canonical order of the ops of one block (see `_schedule`)."""
+
+    def __init__(self, ops: list[Operation]):
+        self.pure = {id(op) for op in ops if op.has_trait(Pure) and not op.regions}
+        self.order: list[Operation] = []
+        self.placed: set[int] = set()
+        for op in ops:
+            if id(op) not in self.pure:
+                self.place_definitions(_used_values(op))
+                self.order.append(op)
+        for op in ops:
+            if id(op) in self.pure:
+                self.visit(op)  # unused pure ops, in their order
+
+    def place_definitions(self, values: Iterable[SSAValue]) -> None:
+        for v in values:
+            if id(v.owner) in self.pure:
+                self.visit(v.owner)  # type: ignore[arg-type]
+
+    def visit(self, op: Operation) -> None:
+        if id(op) not in self.placed:
+            self.placed.add(id(op))
+            self.place_definitions(op.operands)
+            self.order.append(op)
+
+
+def _used_values(op: Operation) -> Iterator[SSAValue]:
+    """The operands of `op` and of every op nested in it, in walk order."""
+    for inner in op.walk():
+        yield from inner.operands
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,19 @@ An `Expr` is an immutable tree. Arithmetic and comparison operators build new tr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import inspect
+from collections.abc import Callable, Iterable
 from typing import Any
+
+import numpy as np
+
+from symir.dialects import sym
 
 _BOOL_ERROR = (
     "a symbolic expression has no truth value: use `&` instead of `and`, `|` instead of "
     "`or`, `~` instead of `not`, and split chained comparisons (`(a < v) & (v < b)` "
     "instead of `a < v < b`)"
 )
-
-BINARY = ("add", "sub", "mul", "div", "pow", "min", "max")
-UNARY = ("neg", "abs", "conj", "real", "imag", "sqrt", "exp", "log", "sin", "cos", "wrap_mod")
-COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
 
 
 class Expr:
@@ -147,33 +148,34 @@ def _is_operator(value: Any) -> bool:
 
 
 def as_expr(value: Any) -> Expr:
-    """An `Expr` from an expression, a selector's value or a Python number."""
+    """An `Expr` from an expression, a selector's value or a Python (or numpy) number."""
     if isinstance(value, Expr):
         return value
     if isinstance(value, SiteSelector):
         return value.value
-    if isinstance(value, bool):
-        return Expr("const", value)
-    if isinstance(value, int):
-        return Expr("const", int(value))
-    if isinstance(value, float):
-        return Expr("const", float(value))
-    if isinstance(value, complex):
-        return Expr("complex", Expr("const", value.real), Expr("const", value.imag))
-    try:  # numpy scalars
-        import numpy as np
+    number = _python_number(value)
+    if isinstance(number, complex):
+        return Expr("complex", Expr("const", number.real), Expr("const", number.imag))
+    return Expr("const", number)
 
-        if isinstance(value, np.bool_):
-            return Expr("const", bool(value))
-        if isinstance(value, np.integer):
-            return Expr("const", int(value))
-        if isinstance(value, np.floating):
-            return Expr("const", float(value))
-        if isinstance(value, np.complexfloating):
-            return as_expr(complex(value))
-    except ImportError:  # pragma: no cover
-        pass
+
+def _python_number(value: Any) -> bool | int | float | complex:
+    """`value` as a Python bool, int, float or complex (numpy scalars included)."""
+    for kind in (bool, int, float, complex):  # bool first: a bool is an int
+        if isinstance(value, kind):
+            return kind(value)
+    for np_kind, kind in _NUMPY_KINDS:
+        if isinstance(value, np_kind):
+            return kind(value)
     raise TypeError(f"cannot use {value!r} of type {type(value).__name__} in a symbolic expression")
+
+
+_NUMPY_KINDS = (
+    (np.bool_, bool),
+    (np.integer, int),
+    (np.floating, float),
+    (np.complexfloating, complex),
+)
 
 
 def site_ref(ref: Any) -> Expr:
@@ -300,41 +302,37 @@ def symbol(name: str, default: complex | float | None = None) -> Expr:
     return Expr("param", name, default)
 
 
-def _unary(op: str):
-    def fn(x: Any) -> Expr:
-        return Expr(op, as_expr(x))
+def _function(op: type[sym.ExpressionOp]) -> Callable[..., Expr]:
+    """The public DSL function of an expression op: `Expr("<mnemonic>", *operands)`, with
+    one parameter per operand of the op (named as the op's operands)."""
+    mnemonic = op.mnemonic()
+    signature = inspect.Signature(
+        [
+            inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+            for name, _ in op.get_irdl_definition().operands
+        ]
+    )
 
-    fn.__name__ = op
-    fn.__doc__ = f"Symbolic `{op}`."
+    name = op.DSL_FUNCTION or mnemonic
+
+    def fn(*args: Any, **kwargs: Any) -> Expr:
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{name}{signature}: {e}") from None
+        return Expr(mnemonic, *(as_expr(a) for a in bound.args))
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__signature__ = signature  # type: ignore[attr-defined]
+    summary = (op.__doc__ or "").strip().splitlines()[0]
+    fn.__doc__ = f"Symbolic `{op.name}`: {summary}"
     return fn
 
 
-sqrt = _unary("sqrt")
-exp = _unary("exp")
-log = _unary("log")
-sin = _unary("sin")
-cos = _unary("cos")
-conj = _unary("conj")
-real = _unary("real")
-imag = _unary("imag")
-wrap_mod = _unary("wrap_mod")
-
-
-def minimum(a: Any, b: Any) -> Expr:
-    """Symbolic `min(a, b)`."""
-    return Expr("min", as_expr(a), as_expr(b))
-
-
-def maximum(a: Any, b: Any) -> Expr:
-    """Symbolic `max(a, b)`."""
-    return Expr("max", as_expr(a), as_expr(b))
-
-
-def select(condition: Any, if_true: Any, if_false: Any) -> Expr:
-    """`if_true` where `condition` holds, else `if_false`."""
-    return Expr("select", as_expr(condition), as_expr(if_true), as_expr(if_false))
-
-
-def complex_(re: Any, im: Any) -> Expr:
-    """`re + 1j * im` from two real expressions."""
-    return Expr("complex", as_expr(re), as_expr(im))
+FUNCTIONS: dict[str, Callable[..., Expr]] = {
+    op.DSL_FUNCTION: _function(op) for op in sym.EXPRESSION_OPS.values() if op.DSL_FUNCTION
+}
+"""The public DSL functions, one per expression op with a `DSL_FUNCTION` (dialects/sym.py),
+made from the op table: `sqrt`, `exp`, `minimum`, `select`, `complex_`, ... Each is also a
+name of this module (and exported by `symir`)."""
+globals().update(FUNCTIONS)

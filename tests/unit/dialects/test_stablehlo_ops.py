@@ -126,6 +126,7 @@ UNARY = [
     (sh.LogOp, np.abs(XF), np.log),
     (sh.SineOp, XF, np.sin),
     (sh.CosineOp, XF, np.cos),
+    (sh.FloorOp, XF * 4, np.floor),
     (sh.NotOp, XB, np.logical_not),
     (sh.NotOp, XI, np.invert),
     (sh.AbsOp, XF, np.abs),

@@ -56,6 +56,8 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> {
     %log = sym.log %exp : f64 -> f64
     %sin = sym.sin %log : f64 -> f64
     %cos = sym.cos %xi : i64 -> f64
+    %floor = sym.floor %cos : f64 -> f64
+    %floori = sym.floor %xi : i64 -> i64
     %wrap = sym.wrap_mod %sub : i64 -> i64
     %lt = sym.cmp lt %xi, %xj : i64, i64
     %gt = sym.cmp gt %cf, %min : f64, i64
@@ -72,8 +74,9 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> {
       %d = sym.add %c, %re : f64, f64 -> f64
       %e = sym.add %d, %im : f64, f64 -> f64
       %f = sym.add %e, %sin : f64, f64 -> f64
-      %g = sym.add %f, %cos : f64, f64 -> f64
-      sym.yield %g : f64
+      %g = sym.add %f, %floor : f64, f64 -> f64
+      %h = sym.add %g, %floori : f64, i64 -> f64
+      sym.yield %h : f64
     }
   }
 }

@@ -16,7 +16,7 @@
 // ---------------------------------------------------------------------------------------
 // @values: complex dtype, two runtime parameters, hermitian; every value and
 // elementwise op (constant of each element type, column, splat, read, arithmetic with
-// promotion, unary functions, wrap_mod, complex, cmp, and/or/not, select, member).
+// promotion, unary functions, floor, wrap_mod, complex, cmp, and/or/not, select, member).
 // ---------------------------------------------------------------------------------------
 // CHECK-LABEL: branch.kernel @values sites 3 states [-1, 0, 1] dtype complex<f64> params ["J", "w"] hermitian {
 // CHECK-NEXT: ^bb0(%[[VX:[a-zA-Z0-9_]+]]: tensor<?x3xi8>, %[[VJ:[a-zA-Z0-9_]+]]: tensor<f64>, %[[VW:[a-zA-Z0-9_]+]]: tensor<complex<f64>>):
@@ -47,6 +47,8 @@
 // CHECK-NEXT: %[[VLOG:.*]] = branch.log %[[VEXP]] : tensor<?x2xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: %[[VSIN:.*]] = branch.sin %[[VLOG]] : tensor<?x2xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: %[[VCOS:.*]] = branch.cos %[[VWZ]] : tensor<?x2xcomplex<f64>> -> tensor<?x2xcomplex<f64>>
+// CHECK-NEXT: %[[VFLOOR:.*]] = branch.floor %[[VSIN]] : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %[[VFLOORI:.*]] = branch.floor %[[VSUB]] : tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[VWRAP:.*]] = branch.wrap_mod %[[VSUB]] {low = -1 : i64, count = 3 : i64} : tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[VZ:.*]] = branch.complex %[[VRE]], %[[VCI]] : tensor<?x2xf64>, tensor<?x2xi64> -> tensor<?x2xcomplex<f64>>
 // CHECK-NEXT: %[[VLT:.*]] = branch.cmp %[[VXI]], %[[VXJ]] {predicate = "lt"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
@@ -105,6 +107,8 @@ branch.kernel @values sites 3 states [-1, 0, 1] dtype complex<f64> params ["J", 
   %log = branch.log %exp : tensor<?x2xf64> -> tensor<?x2xf64>
   %sin = branch.sin %log : tensor<?x2xf64> -> tensor<?x2xf64>
   %cos = branch.cos %wz : tensor<?x2xcomplex<f64>> -> tensor<?x2xcomplex<f64>>
+  %floor = branch.floor %sin : tensor<?x2xf64> -> tensor<?x2xf64>
+  %floori = branch.floor %sub : tensor<?x2xi64> -> tensor<?x2xi64>
   %wrap = branch.wrap_mod %sub {low = -1 : i64, count = 3 : i64} : tensor<?x2xi64> -> tensor<?x2xi64>
   %z = branch.complex %re, %ci : tensor<?x2xf64>, tensor<?x2xi64> -> tensor<?x2xcomplex<f64>>
   %lt = branch.cmp %xi, %xj {predicate = "lt"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>

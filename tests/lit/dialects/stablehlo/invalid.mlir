@@ -19,6 +19,15 @@ func.func @f(%a: tensor<4xf64>) {
 
 // -----
 
+func.func @f(%a: tensor<4xi64>) {
+  %0 = stablehlo.floor %a : tensor<4xi64>
+  func.return
+}
+
+// CHECK: 'stablehlo.floor' operand must be a tensor of floats, got tensor<4xi64>
+
+// -----
+
 func.func @f(%p: tensor<4xi8>, %a: tensor<4xf64>) {
   %0 = stablehlo.select %p, %a, %a : tensor<4xi8>, tensor<4xf64>
   func.return

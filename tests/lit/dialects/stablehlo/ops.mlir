@@ -70,7 +70,8 @@ func.func @logic(%a: tensor<4xi1>, %b: tensor<4xi1>, %c: tensor<4xi8>) -> (tenso
 // CHECK-NEXT: %[[V4:[a-z0-9_]+]] = stablehlo.log %[[V3]] : tensor<4xf64>
 // CHECK-NEXT: %[[V5:[a-z0-9_]+]] = stablehlo.sine %[[V4]] : tensor<4xf64>
 // CHECK-NEXT: %[[V6:[a-z0-9_]+]] = stablehlo.cosine %[[V5]] : tensor<4xf64>
-// CHECK-NEXT: func.return %[[V6]] : tensor<4xf64>
+// CHECK-NEXT: %[[V7:[a-z0-9_]+]] = stablehlo.floor %[[V6]] : tensor<4xf64>
+// CHECK-NEXT: func.return %[[V7]] : tensor<4xf64>
 // JAX-LABEL: func.func @unary(
 // JAX-SAME: %[[VARG0:[a-z0-9_]+]]: tensor<4xf64>) -> tensor<4xf64> {
 // JAX-NEXT: %[[V0:[a-z0-9_]+]] = stablehlo.negate %[[VARG0]] : tensor<4xf64>
@@ -80,7 +81,8 @@ func.func @logic(%a: tensor<4xi1>, %b: tensor<4xi1>, %c: tensor<4xi8>) -> (tenso
 // JAX-NEXT: %[[V4:[a-z0-9_]+]] = stablehlo.log %[[V3]] : tensor<4xf64>
 // JAX-NEXT: %[[V5:[a-z0-9_]+]] = stablehlo.sine %[[V4]] : tensor<4xf64>
 // JAX-NEXT: %[[V6:[a-z0-9_]+]] = stablehlo.cosine %[[V5]] : tensor<4xf64>
-// JAX-NEXT: return %[[V6]] : tensor<4xf64>
+// JAX-NEXT: %[[V7:[a-z0-9_]+]] = stablehlo.floor %[[V6]] : tensor<4xf64>
+// JAX-NEXT: return %[[V7]] : tensor<4xf64>
 func.func @unary(%a: tensor<4xf64>) -> tensor<4xf64> {
   %0 = stablehlo.negate %a : tensor<4xf64>
   %1 = stablehlo.abs %0 : (tensor<4xf64>) -> tensor<4xf64>
@@ -89,7 +91,8 @@ func.func @unary(%a: tensor<4xf64>) -> tensor<4xf64> {
   %4 = stablehlo.log %3 : tensor<4xf64>
   %5 = stablehlo.sine %4 : tensor<4xf64>
   %6 = stablehlo.cosine %5 : tensor<4xf64>
-  func.return %6 : tensor<4xf64>
+  %7 = stablehlo.floor %6 : tensor<4xf64>
+  func.return %7 : tensor<4xf64>
 }
 
 // CHECK-LABEL: func.func @complex(

@@ -1144,6 +1144,22 @@ sym.operator @op sites 4 states [0, 1] dtype f64 {
 
 // -----
 
+// sym.floor: real values only
+// CHECK: {{^}}'sym.floor' is not defined on complex values; take sym.real or sym.imag first
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %z = sym.param "z" : complex<f64>
+    %r = sym.floor %z : complex<f64> -> complex<f64>
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
 // sym.wrap_mod: integer operand only
 // CHECK: {{^}}'sym.wrap_mod' operand must be one of i64, got f64
 sym.operator @op sites 4 states [0, 1] dtype f64 {
@@ -1364,6 +1380,24 @@ sym.operator @op sites 4 states [0, 1] dtype f64 {
     %p = sym.constant true
     %f = sym.constant 1.0 : f64
     %r = sym.select %p, %i, %f : i64, f64 -> i64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.select: the values are numbers, not predicates
+// CHECK: {{^}}'sym.select' if_true must be one of i64, f64, complex<f64>, got i1
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %p = sym.constant true
+    %r = sym.select %p, %p, %p : i1, i1 -> i1
     sym.emission {
     } amplitude {
       %a = sym.constant 1.0 : f64

@@ -178,7 +178,7 @@ sym.operator @empty sites 1 states [0] dtype f64 {
 // ---------------------------------------------------------------------------------------
 // @exprs: complex dtype, hermitian; every expression op (constants, params with and
 // without default, complex default, label, read, read_emitted, arithmetic with promotion,
-// unary functions, wrap_mod, complex, cmp with each predicate, and/or/not, select).
+// unary functions, floor, wrap_mod, complex, cmp with each predicate, and/or/not, select).
 // ---------------------------------------------------------------------------------------
 
 // CHECK-LABEL: sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
@@ -215,6 +215,8 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
   // CHECK-NEXT:  %[[LOG:.*]] = sym.log %[[CF]] : f64 -> f64
   // CHECK-NEXT:  %[[SIN:.*]] = sym.sin %[[CF]] : f64 -> f64
   // CHECK-NEXT:  %[[COS:.*]] = sym.cos %[[XI]] : i64 -> f64
+  // CHECK-NEXT:  %[[FLOOR:.*]] = sym.floor %[[CF]] : f64 -> f64
+  // CHECK-NEXT:  %[[FLOORI:.*]] = sym.floor %[[XI]] : i64 -> i64
   // CHECK-NEXT:  %[[WRAP:.*]] = sym.wrap_mod %[[SUB]] : i64 -> i64
   // CHECK-NEXT:  %[[CPLX:.*]] = sym.complex %[[RE]], %[[XI]] : f64, i64
   // CHECK-NEXT:  %[[LT:.*]] = sym.cmp lt %[[XI]], %[[XJ]] : i64, i64
@@ -269,6 +271,8 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
     %log = sym.log %cf : f64 -> f64
     %sin = sym.sin %cf : f64 -> f64
     %cos = sym.cos %xi : i64 -> f64
+    %floor = sym.floor %cf : f64 -> f64
+    %floori = sym.floor %xi : i64 -> i64
     %wrap = sym.wrap_mod %sub : i64 -> i64
     %cplx = sym.complex %re, %xi : f64, i64
     %lt = sym.cmp lt %xi, %xj : i64, i64
