@@ -1,0 +1,147 @@
+"""The docs site: its generated reference (docs/gen_reference.py) covers every op and pass,
+every op has a docstring example and a lit case, the level diagram is current, and every
+page is in the nav. `mkdocs build --strict` itself runs in .ci/run (the `docs` extra)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from symir.dialects import get_all_dialects
+from symir.lowering import _PASSES, get_all_passes
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+gen = _load("symir_docs_gen_reference", DOCS / "gen_reference.py")
+levels = _load("symir_docs_levels", DOCS / "images" / "levels.py")
+DIALECTS = list(get_all_dialects())
+
+
+@pytest.fixture(scope="module")
+def pages() -> dict[str, str]:
+    return gen.pages()
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_op_has_a_docstring_example(dialect):
+    ops = gen.dialect_data(dialect).ops
+    assert gen.missing_examples(ops) == [], "ops without an ```mlir example in the docstring"
+
+
+def test_an_op_without_an_example_is_found():
+    class NoExample:
+        """An op whose docstring shows no IR."""
+
+        name = "test.no_example"
+
+    class Example:
+        """An op.
+
+        ```mlir
+        test.example
+        ```
+        """
+
+        name = "test.example"
+
+    assert gen.missing_examples([NoExample, Example]) == ["test.no_example"]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_op_has_a_lit_case(dialect):
+    data = gen.dialect_data(dialect)
+    missing = [op.name for op in data.ops if not data.uses[op.name]]
+    assert missing == [], f"ops used by no case under tests/lit/dialects/{dialect}/"
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_verifier_has_an_invalid_case(dialect):
+    data = gen.dialect_data(dialect)
+    assert gen.uncovered_verifiers(data) == []
+    assert sum(len(cases) for cases in data.invalid.values()) > 0
+
+
+def test_invalid_cases_are_attributed_to_their_op():
+    sym = gen.dialect_data("sym")
+    messages = [gen.case_message(c) for c in sym.invalid["sym.operator"]]
+    assert "'sym.operator' @op needs at least one site, got 0" in messages
+    # the description names the op whose verifier raises, not the op the message names
+    assert any(
+        "expects parent op 'sym.operator'" in gen.case_message(c) for c in sym.invalid["sym.term"]
+    )
+    # a case with no description and no op in its message: the one op it uses
+    stablehlo = gen.dialect_data("stablehlo")
+    assert any("'rhs'" in gen.case_message(c) for c in stablehlo.invalid["stablehlo.add"])
+
+
+def test_case_attribution_rules():
+    case = gen.LitCase(
+        "dialects/sym/x.mlir", 1, 1, "", ("some parse error",), (), '"sym.write"(%a, %b)'
+    )
+    names = {"sym.write", "sym.shift"}
+    assert gen.case_subjects(case, names) == {"sym.write"}
+    both = gen.LitCase("f", 1, 1, "", ("error",), (), "sym.write %a, %b\nsym.shift %a, %b")
+    assert gen.case_subjects(both, names) == set()
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_reference_has_a_section_per_op(pages, dialect):
+    page = pages[f"reference/dialects/{dialect}.md"]
+    for op in get_all_dialects()[dialect]().operations:
+        assert f"## `{op.name}` {{ #{op.name.replace('.', '-')} }}" in page, op.name
+
+
+def test_every_pass_has_a_section_and_a_lit_file(pages):
+    page = pages["reference/passes.md"]
+    for name in get_all_passes():
+        assert f"## `{name}` {{ #{name} }}" in page, name
+    assert [n for n in _PASSES if not gen.pass_lit_files(n)] == []
+    assert gen.pass_lit_files("symir-lower") == ["lowering/pipelines-symir-lower.mlir"]
+
+
+def test_pass_options_come_with_their_docstrings(pages):
+    page = pages["reference/passes.md"]
+    section = page.split("## `symir-lower`")[1].split("\n## ")[0]
+    assert "| `coalesce_diagonal` | `bool` | `True` | Run `branch-coalesce-diagonal`" in section
+
+
+def test_every_lit_file_has_a_page(pages):
+    for file in gen.lit_files():
+        assert gen.lit_page(file) in pages
+
+
+def test_generated_pages_have_no_python_blocks(pages):
+    # tests/unit/test_docs.py runs every ```python block of docs/; the generated pages are
+    # never written there, and have none to run anyway
+    assert not [uri for uri, text in pages.items() if "```python" in text]
+    assert not (DOCS / "reference").exists()
+
+
+def test_no_problem_is_reported():
+    assert gen.problems() == []
+
+
+def test_levels_svg_is_current():
+    svg = DOCS / "images" / "levels.svg"
+    assert svg.read_text() == levels.render(), "run: .venv/bin/python docs/images/levels.py"
+
+
+def test_every_page_is_in_the_nav():
+    nav = (ROOT / "mkdocs.yml").read_text().split("\nnav:\n")[1]
+    listed = set(re.findall(r":\s*(\S+\.md)\s*$", nav, re.M))
+    written = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")}
+    assert written - listed == set(), "add these pages to the nav of mkdocs.yml"
