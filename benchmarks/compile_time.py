@@ -1,5 +1,14 @@
-"""Compile time of TFIM and Heisenberg chains of 16 and 64 sites.
+"""Compile time: per pass for TFIM and Heisenberg on 64 sites and J1-J2 on 8x8, then the
+cache paths for TFIM and Heisenberg chains of 16 and 64 sites.
 
+Per pass (`--sections passes`): cold compiles (`SymbolicCompiler.compile` on a miss, with
+a new StableHLO text each time, so that loading it into JAX is paid too; JAX's own start-up
+paid before), medians over `--repeat` compiles, the total and every stage and pass of it
+in the order they run (`pass_reports`); `stablehlo-load` is printing the StableHLO and
+loading it into JAX (parse, verify, serialise; XLA compiles at the first call, not here).
+The targets: under 50 ms for TFIM and Heisenberg on 64 sites, under 150 ms for J1-J2 8x8.
+
+Cache paths (`--sections cache`):
 - cold compile: every stage of `SymbolicCompiler.compile` on a miss (passes, lowering,
   loading the StableHLO into JAX), after a first compile has paid JAX's start-up;
 - of it passes: the pre-cache, post-cache and lowering passes alone;
@@ -10,10 +19,11 @@
 - disk hit: `compile` in a fresh process from a `DiskArtifactStore` (no pass but the
   pre-cache ones), and that process's first call.
 
-Run: `.venv/bin/python benchmarks/compile_time.py`."""
+Run: `.venv/bin/python benchmarks/compile_time.py [--sections passes,cache] [--repeat 9]`."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -28,34 +38,61 @@ import symir as sym
 from symir.compiler import DiskArtifactStore, InMemoryArtifactStore, SymbolicCompiler
 
 
-def tfim(n: int):
+def tfim(n: int, coupling: float = 1.0):
     hi = sym.Spin(0.5, n)
     bonds = [(i, (i + 1) % n) for i in range(n)]
     return (
         sym.DOperator(hi, f"tfim{n}")
         .for_each(("i", "j"), over=bonds)
-        .emit(sym.identity(), amplitude=-1.0 * sym.site("i") * sym.site("j"))
+        .emit(sym.identity(), amplitude=-coupling * sym.site("i") * sym.site("j"))
         .for_each_site("k")
         .emit(sym.write("k", -sym.site("k")), amplitude=-0.5)
         .build()
     )
 
 
-def heisenberg(n: int):
+def heisenberg(n: int, coupling: float = 1.0):
     hi = sym.Spin(0.5, n)
     bonds = [(i, (i + 1) % n) for i in range(n)]
     return (
         sym.DOperator(hi, f"heis{n}")
         .for_each(("i", "j"), over=bonds)
-        .emit(sym.identity(), amplitude=sym.site("i") * sym.site("j"))
+        .emit(sym.identity(), amplitude=coupling * sym.site("i") * sym.site("j"))
         .for_each(("i", "j"), over=bonds)
         .where(sym.site("i") != sym.site("j"))
-        .emit(sym.swap("i", "j"), amplitude=-2.0)
+        .emit(sym.swap("i", "j"), amplitude=-2.0 * coupling)
         .build()
     )
 
 
+def square_bonds(side: int, order: int) -> list[tuple[int, int]]:
+    """Periodic square lattice: nearest (order 1) or next-nearest (order 2) neighbours."""
+    steps = [(1, 0), (0, 1)] if order == 1 else [(1, 1), (1, -1)]
+    return [
+        (r * side + c, ((r + dr) % side) * side + (c + dc) % side)
+        for r in range(side)
+        for c in range(side)
+        for dr, dc in steps
+    ]
+
+
+def j1j2(side: int, coupling: float = 1.0):
+    """J1-J2 exchange on a periodic side x side square lattice (J2 = J1 / 2)."""
+    hi = sym.Spin(0.5, side * side)
+    si, sj = sym.site("i"), sym.site("j")
+    op = sym.DOperator(hi, f"j1j2_{side}x{side}")
+    for order, c in ((1, coupling), (2, coupling / 2)):
+        op = (
+            op.for_each(("i", "j"), over=square_bonds(side, order))
+            .emit(sym.identity(), amplitude=c * si * sj)
+            .emit_if(si != sj, sym.swap("i", "j"), amplitude=2.0 * c)
+        )
+    return op.build()
+
+
 MODELS = {"tfim": tfim, "heisenberg": heisenberg}
+PER_PASS = (("tfim", 64, tfim), ("heisenberg", 64, heisenberg), ("j1j2", 8, j1j2))
+""" (model, size, builder(size, coupling)): the per-pass cases; J1-J2's size is the side."""
 
 
 def _first_call_ms(compiled, n: int) -> float:
@@ -85,10 +122,66 @@ def _median_ms(f, repeat: int = 20) -> float:
     return sorted(times)[len(times) // 2] * 1e3
 
 
+def per_pass(repeat: int) -> None:
+    """Cold compiles of the `PER_PASS` cases, medians per stage and pass."""
+    print(f"\ncold compile per pass, median of {repeat} (ms; a new StableHLO text each time)")
+    columns: list[tuple[str, list[float], dict[str, list[float]]]] = []
+    order: list[str] = []
+    k = 0
+    for model, size, build in PER_PASS:
+        totals: list[float] = []
+        passes: dict[str, list[float]] = {}
+        for _ in range(repeat):
+            k += 1
+            op = build(size, 1.0 + 1e-6 * k)  # a new coupling: a new text, a cold load
+            c = SymbolicCompiler(artifact_store=InMemoryArtifactStore())
+            t = time.perf_counter()
+            a = c.compile(op)
+            totals.append(time.perf_counter() - t)
+            for r in a.pass_reports:
+                passes.setdefault(r.pass_name, []).append(r.duration_s)
+                if r.pass_name not in order:
+                    order.append(r.pass_name)
+        label = f"{model} {size}x{size}" if model == "j1j2" else f"{model} {size}"
+        columns.append((label, totals, passes))
+    width = max(len(n) for n in order) + 2
+    print(f"{'':<{width}}" + "".join(f"{label:>16}" for label, _, _ in columns))
+    print(
+        f"{'compile (total)':<{width}}"
+        + "".join(f"{1e3 * median(t):>16.2f}" for _, t, _ in columns)
+    )
+    for name in order:
+        cells = "".join(
+            f"{1e3 * median(p[name]):>16.2f}" if name in p else f"{'-':>16}" for _, _, p in columns
+        )
+        print(f"{'  ' + name:<{width}}{cells}")
+    print(
+        "(jax_symbolic_v1 is the whole lowering: the passes under it, stablehlo-load and the "
+        "verification of each level)"
+    )
+
+
+def median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
 def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sections", default="passes,cache", help="comma-separated: passes, cache")
+    p.add_argument("--repeat", type=int, default=9, help="cold compiles per case (per pass)")
+    args = p.parse_args()
     t = time.perf_counter()
     SymbolicCompiler(artifact_store=InMemoryArtifactStore()).compile(tfim(4))
     print(f"first compile in this process (JAX start-up): {time.perf_counter() - t:.2f} s")
+    sections = args.sections.split(",")
+    if "passes" in sections:
+        per_pass(args.repeat)
+    if "cache" in sections:
+        cache_paths()
+
+
+def cache_paths() -> None:
+    print()
     rows = []
     for model in MODELS:
         for n in (16, 64):

@@ -200,6 +200,21 @@ def _int_array(values: Sequence[int]) -> DenseArrayBase:
     return DenseArrayBase.from_list(i64, list(values))
 
 
+def _unpack_rows(rows: ArrayAttr) -> tuple[tuple[int, ...], ...]:
+    """The values of an `ArrayAttr` of i64 `DenseArrayBase`s, unpacked by numpy in one go
+    when every row is i64 and has the same length (a row table), else row by row."""
+    arrays = rows.data
+    if arrays and all(
+        isinstance(r, DenseArrayBase)
+        and r.elt_type == i64
+        and len(r.data.data) == len(arrays[0].data.data)
+        for r in arrays
+    ):
+        flat = np.frombuffer(b"".join(r.data.data for r in arrays), dtype="<i8")
+        return tuple(map(tuple, flat.reshape(len(arrays), -1).tolist()))
+    return tuple(tuple(r.get_values()) for r in arrays)
+
+
 # --------------------------------------------------------------------------- structure
 
 
@@ -395,7 +410,14 @@ class TermOp(IRDLOperation):
 
     @property
     def row_table(self) -> tuple[tuple[int, ...], ...]:
-        return tuple(tuple(r.get_values()) for r in self.rows.data)
+        """The rows as tuples of site indices; unpacked once per `rows` attribute (a
+        table of thousands of rows is read by the verifier, the printer and every pass)."""
+        rows = self.rows
+        cached = self.__dict__.get("_row_table")
+        if cached is None or cached[0] is not rows:
+            cached = (rows, _unpack_rows(rows))
+            self.__dict__["_row_table"] = cached
+        return cached[1]
 
     @property
     def predicate(self) -> WhereOp | None:
@@ -443,12 +465,8 @@ class TermOp(IRDLOperation):
         printer.print_string_literal(self.kind.data)
         printer.print_string(" labels ")
         _print_string_list(printer, self.label_names)
-        printer.print_string(" rows [")
-        printer.print_list(
-            self.row_table,
-            lambda r: printer.print_string("[" + ", ".join(str(v) for v in r) + "]"),
-        )
-        printer.print_string("]")
+        rows = ", ".join("[" + ", ".join(map(str, r)) + "]" for r in self.row_table)
+        printer.print_string(f" rows [{rows}]")
         if self.fanout is not None:
             printer.print_string(f" fanout {self.fanout.data}")
         printer.print_string(" ")

@@ -4,14 +4,15 @@
 `symir-lower`, runnable from `symir-opt` and `xdsl-opt`) takes its fields as pass options,
 and `symir.compiler.SymbolicCompilerOptions` extends it, so every option of the lowering
 can be set from `compile(...)` too. `lower_ir` runs the same passes through xDSL's
-`PassPipeline` on a clone of the IR; its callback records the printed IR after each pass
-under the level the IR is at (read from the IR, `symir.dialects.level_of`), and what each
-pass cost.
+`PassPipeline` on a clone of the IR; its callback records what each pass cost and, at
+the end of each level, verifies the IR and keeps it under its level (read from the IR,
+`symir.dialects.level_of`), to be printed when it is read (`LazyLevels`).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -72,11 +73,49 @@ class SymirLowerPass(LoweringOptions, ModulePass):
         PassPipeline(self.passes()).apply(ctx, op)
 
 
+class LazyLevels(Mapping[str, str]):
+    """The printed IR of each level, printed on first access.
+
+    A level is kept as a thunk (the module of that level, a private copy, and the
+    printer); printing a big module costs more than any pass, and most compiles never
+    read the `sym` or `branch` text. Read-only; `dict(levels)` prints every level."""
+
+    def __init__(self, thunks: dict[str, Callable[[], str]] | None = None):
+        self._thunks: dict[str, Callable[[], str]] = dict(thunks or {})
+        self._texts: dict[str, str] = {}
+
+    def set(self, level: str, thunk: Callable[[], str]) -> None:
+        self._thunks[level] = thunk
+        self._texts.pop(level, None)
+
+    def __getitem__(self, level: str) -> str:
+        text = self._texts.get(level)
+        if text is None:
+            text = self._texts[level] = self._thunks[level]()
+        return text
+
+    def __contains__(self, level: object) -> bool:
+        return level in self._thunks  # without printing it
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._thunks)
+
+    def __len__(self) -> int:
+        return len(self._thunks)
+
+    def __repr__(self) -> str:
+        return f"LazyLevels({list(self._thunks)})"
+
+
+def _printer(module: ModuleOp) -> Callable[[], str]:
+    return lambda: print_module(module)
+
+
 @dataclass
 class LoweringResult:
-    """The printed IR of every level and what each pass cost."""
+    """The printed IR of every level (printed when read) and what each pass cost."""
 
-    levels: dict[str, str]
+    levels: LazyLevels
     pass_times: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -84,34 +123,54 @@ class LoweringResult:
         return self.levels["stablehlo"]
 
 
-class _Recorder:
-    """The `PassPipeline` callback: verifies, times and prints the IR after every pass."""
+def _changes_level(p: ModulePass | None) -> bool:
+    """Whether `p` is a conversion (`convert-<a>-to-<b>`, the naming rule of the passes
+    that change level), or the end of the pipeline (None)."""
+    return p is None or p.name.startswith("convert-")
 
-    def __init__(self, result: LoweringResult):
+
+class _Recorder:
+    """The `PassPipeline` callback: times every pass; at the end of each level (before a
+    conversion, and after the last pass) verifies the module (verifiers and SSA
+    dominance) and keeps it to be printed on demand: a copy, since the next passes
+    transform the module in place. With `verify_each` every pass's result is verified,
+    so that a failure names the pass that broke the IR, not the last one of its level."""
+
+    def __init__(self, result: LoweringResult, verify_each: bool = False):
         self.result = result
+        self.verify_each = verify_each
         self.running: ModulePass | None = None
         self.start = time.perf_counter()
 
     def __call__(self, done: ModulePass | None, module: ModuleOp, upcoming: Any) -> None:
         if done is not None:
-            module.verify()
-            check_dominance(module)
             self.result.pass_times[done.name] = time.perf_counter() - self.start
-            self.result.levels[level_of(module)] = print_module(module)
+            if self.verify_each or _changes_level(upcoming):
+                module.verify()
+                check_dominance(module)
+            if _changes_level(upcoming):
+                kept = module if upcoming is None else module.clone()
+                self.result.levels.set(level_of(module), _printer(kept))
         self.running = upcoming
         self.start = time.perf_counter()
 
 
-def lower_ir(ir: Any, options: LoweringOptions | None = None) -> LoweringResult:
+def lower_ir(
+    ir: Any, options: LoweringOptions | None = None, *, verify_each: bool = False
+) -> LoweringResult:
     """Runs the default lowering on a clone of `ir` (a `SymbolicOperatorIR` or a `sym`
-    `ModuleOp`, never mutated); failures raise `SymbolicCompilerError` naming the pass."""
+    `ModuleOp`, never mutated); failures raise `SymbolicCompilerError` naming the pass
+    (with `verify_each`, the pass whose output fails the verifiers; otherwise the IR is
+    verified at the end of each level, and a failure there names that level's last pass)."""
     options = (options or LoweringOptions()).lowering_options()
     if isinstance(ir, ModuleOp):
-        module, sym_text = ir.clone(), print_module(ir)
+        module, source = ir.clone(), ir.clone()
+        sym_text = _printer(source)
     else:
-        module, sym_text = ir.module, str(ir)
-    result = LoweringResult(levels={"sym": sym_text})
-    recorder = _Recorder(result)
+        module = ir.module
+        sym_text = ir.__str__
+    result = LoweringResult(levels=LazyLevels({"sym": sym_text}))
+    recorder = _Recorder(result, verify_each)
     try:
         PassPipeline(options.passes(), recorder).apply(Context(), module)
     except Exception as e:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 from xdsl.dialects.builtin import (
     I64,
+    BytesAttr,
     ComplexType,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
@@ -85,17 +86,17 @@ class ConstantOp(IRDLOperation):
 
     @staticmethod
     def from_array(array: np.ndarray | complex | float | int | bool, dtype=None) -> ConstantOp:
-        """A constant holding ``np.asarray(array, dtype)`` (any rank, complex included)."""
+        """A constant holding ``np.asarray(array, dtype)`` (any rank, complex included).
+
+        The attribute's bytes are written by numpy in the layout xDSL's ``from_list``
+        packs (little-endian; ``i1`` true as all ones, xDSL's normalised signless
+        value), without a Python call per element."""
         arr = np.asarray(array, dtype=dtype)
         typ = TensorType(element_type_of_dtype(arr.dtype), arr.shape)
-        flat = arr.reshape(-1)
-        if arr.dtype.kind == "c":
-            values = [(float(v.real), float(v.imag)) for v in flat]
-        elif arr.dtype.kind == "f":
-            values = [float(v) for v in flat]
-        else:
-            values = [int(v) for v in flat]
-        return ConstantOp(DenseIntOrFPElementsAttr.from_list(typ, values))  # pyright: ignore
+        if arr.dtype == np.bool_:
+            arr = -arr.astype(np.int8)  # true -> -1: xDSL's normalised i1
+        data = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False)
+        return ConstantOp(DenseIntOrFPElementsAttr(typ, BytesAttr(data.tobytes())))
 
     def verify_(self) -> None:
         if self.value.type != self.output.type:

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, i64
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.transforms.dead_code_elimination import region_dce
@@ -115,7 +115,7 @@ def sort_rows(summed: branch.SumRowsOp, n: int) -> bool:
         columns = [op for op in copies if isinstance(op, branch.ColumnOp)]
     for c in columns:
         values = np.asarray(c.values.get_values(), dtype=np.int64)[order]
-        c.values = DenseArrayBase.from_list(i64, [int(v) for v in values])
+        c.values = branch.i64_array(values)
     return True
 
 

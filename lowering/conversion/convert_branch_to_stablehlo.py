@@ -9,8 +9,8 @@ Each `branch` op has one rewrite pattern (the elementwise ops one table-driven p
 alone turns the kernel into the function, which starts by reading the batch size; then
 one forward walk of the function's body lowers each op once, in program order, just
 before itself (`apply_recursively=False`, no dead-code elimination). The patterns share
-one `KernelLowering` (the batch size and the shapes built so far, so that a shape is
-built once). Values `tensor<?xMxT>` map one-to-one; a `!branch.state` maps to two
+one `KernelLowering` (the batch size and the shapes, constants, broadcasts and reads
+built so far, so that each is built once and shared). Values `tensor<?xMxT>` map one-to-one; a `!branch.state` maps to two
 tensors (the configurations `tensor<?xMxNxiK>` and the validity mask `tensor<?xMxi1>`):
 its pattern replaces it by a `builtin.unrealized_conversion_cast` of the two (marked
 `branch.checked` when a checked write may have left the local states), which its users
@@ -24,7 +24,7 @@ known); any other read is a `gather` with batching dimensions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -88,6 +88,10 @@ class KernelLowering:
     rewriter: PatternRewriter | None = None
     batch: SSAValue | None = None
     shapes: dict[tuple[int, ...], SSAValue] = field(default_factory=dict)
+    built: dict[tuple, SSAValue] = field(default_factory=dict)
+    """Constants, broadcasts and reads built so far, by what they are: each is built once,
+    where it is first needed, and reused by every later op of the kernel (earlier in
+    the block, so it dominates them)."""
     func: func.FuncOp | None = None
     """The function the kernel became."""
 
@@ -105,9 +109,20 @@ class KernelLowering:
         self.rewriter.insert(op)
         return op.results[0] if op.results else None  # type: ignore[return-value]
 
+    def once(self, key: tuple, build: Callable[[], SSAValue]) -> SSAValue:
+        """The value built for `key` earlier in the kernel, else `build()` (kept)."""
+        found = self.built.get(key)
+        if found is None:
+            found = self.built[key] = build()
+        return found
+
     def const(self, value, t: Attribute, shape: Sequence[int] = ()) -> SSAValue:
-        arr = np.full(tuple(shape), value, dtype=_np_dtype(t))
-        return self.add(stablehlo.ConstantOp.from_array(arr))
+        return self.array(np.full(tuple(shape), value, dtype=_np_dtype(t)))
+
+    def array(self, values: np.ndarray) -> SSAValue:
+        """A `constant` holding `values` (one per distinct array and dtype)."""
+        key = ("array", values.dtype.str, values.shape, values.tobytes())
+        return self.once(key, lambda: self.add(stablehlo.ConstantOp.from_array(values)))
 
     def shape(self, dims: Sequence[int]) -> SSAValue:
         """A `tensor<Kxi64>` holding `dims`, the dynamic (batch) one read from `x`."""
@@ -122,8 +137,12 @@ class KernelLowering:
 
     def broadcast(self, v: SSAValue, dims: Sequence[int], shape: Sequence[int]) -> SSAValue:
         """`v` broadcast to `shape` (first dimension dynamic), its dimensions at `dims`."""
-        t = TensorType(_elem(v), list(shape))
-        return self.add(stablehlo.DynamicBroadcastInDimOp(v, self.shape(shape), dims, t))
+
+        def build() -> SSAValue:
+            t = TensorType(_elem(v), list(shape))
+            return self.add(stablehlo.DynamicBroadcastInDimOp(v, self.shape(shape), dims, t))
+
+        return self.once(("broadcast", v, tuple(dims), tuple(shape)), build)
 
     def convert(self, v: SSAValue, t: Attribute) -> SSAValue:
         if _elem(v) == t:
@@ -181,8 +200,8 @@ class KernelLowering:
             if (start, stop, step) == (0, self.n, 1):
                 parts.append(x)
                 continue
-            begin = self.add(stablehlo.ConstantOp.from_array(np.array([0, start], np.int64)))
-            strides = self.add(stablehlo.ConstantOp.from_array(np.array([1, step], np.int64)))
+            begin = self.array(np.array([0, start], np.int64))
+            strides = self.array(np.array([1, step], np.int64))
             t = TensorType(_elem(x), [DYN, len(range(start, stop, step))])
             slice_op = stablehlo.RealDynamicSliceOp(x, begin, self.shape([DYN, stop]), strides, t)
             parts.append(self.add(slice_op))
@@ -311,7 +330,7 @@ class ColumnLowering(KernelPattern):
     def match_and_rewrite(self, op: branch.ColumnOp, rewriter: PatternRewriter):
         low = self.lowering(rewriter)
         values = np.asarray(op.values.get_values(), dtype=np.int64)
-        c = low.add(stablehlo.ConstantOp.from_array(values))
+        c = low.array(values)
         rewriter.replace(op, [], [low.broadcast(c, [1], [DYN, len(values)])])
 
 
@@ -332,12 +351,17 @@ class ReadLowering(KernelPattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.ReadOp, rewriter: PatternRewriter):
         low = self.lowering(rewriter)
-        cols = low.static_sites(op.sites)
-        if cols is not None and len(runs := strided_runs(cols)) <= MAX_SLICES:
-            read = low.read_columns(op.x, runs)
-        else:
-            read = low.gather(op.x, low.site_indices(op.sites), 1)
-        rewriter.replace(op, [], [low.convert(read, i64)])
+
+        def build() -> SSAValue:
+            cols = low.static_sites(op.sites)
+            if cols is not None and len(runs := strided_runs(cols)) <= MAX_SLICES:
+                read = low.read_columns(op.x, runs)
+            else:
+                read = low.gather(op.x, low.site_indices(op.sites), 1)
+            return low.convert(read, i64)
+
+        # equal columns are one value (`array`, `broadcast`): read once, shared
+        rewriter.replace(op, [], [low.once(("read", op.x, op.sites), build)])
 
 
 ELEMENTWISE: dict[type[Operation], type[Operation]] = {
@@ -531,7 +555,7 @@ class WriteLowering(KernelPattern):
             valid = low.add(stablehlo.AndOp(valid, fits))
         s = op.state.type
         shape = _state_shape(s)
-        iota = low.add(stablehlo.ConstantOp.from_array(np.arange(s.sites.data, dtype=np.int64)))
+        iota = low.array(np.arange(s.sites.data, dtype=np.int64))
         iota = low.broadcast(iota, [2], shape)
         sites = low.broadcast(low.site_indices(op.sites), [0, 1], shape)
         hit = low.add(stablehlo.CompareOp("EQ", iota, sites))
@@ -579,7 +603,8 @@ class SelectStateLowering(KernelPattern):
 
 class EmitLowering(KernelPattern):
     """`branch.emit` -> `x'` where the row is active (mask AND valid AND, after a checked
-    write, every site a local state), else `x`; `mel` there, else 0."""
+    write, every site a local state), else `x`; `mel` there, else 0. A result nothing
+    uses (the `x'` of a coalesced diagonal emission) is not built."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.EmitOp, rewriter: PatternRewriter):
@@ -593,13 +618,16 @@ class EmitLowering(KernelPattern):
             all_inside = low.add(stablehlo.ReduceOp([inside], [low.const(True, i1)], [2], body))
             valid = low.add(stablehlo.AndOp(valid, all_inside))
         active = low.add(stablehlo.AndOp(op.mask, valid))
-        active3 = low.broadcast(active, [0, 1], shape)
-        x3 = low.broadcast(op.x, [0, 2], shape)
-        xp = low.add(stablehlo.SelectOp(active3, cfg, x3))
-        t = _elem(op.mel)
-        amp = low.convert(op.amplitude, t)
-        zero = low.broadcast(low.const(0, t), [], op.mel.type.get_shape())
-        mel = low.add(stablehlo.SelectOp(active, amp, zero))
+        xp = mel = None
+        if op.xp.uses:
+            active3 = low.broadcast(active, [0, 1], shape)
+            x3 = low.broadcast(op.x, [0, 2], shape)
+            xp = low.add(stablehlo.SelectOp(active3, cfg, x3))
+        if op.mel.uses:
+            t = _elem(op.mel)
+            amp = low.convert(op.amplitude, t)
+            zero = low.broadcast(low.const(0, t), [], op.mel.type.get_shape())
+            mel = low.add(stablehlo.SelectOp(active, amp, zero))
         rewriter.replace(op, [], [xp, mel])
 
 

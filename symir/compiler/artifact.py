@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,8 @@ class SymbolicCompiledArtifact:
     lowerer_name: str
     compiled_operator: Any
     metadata: dict[str, Any] = field(default_factory=dict)
-    levels: dict[str, str] = field(default_factory=dict)
+    levels: Mapping[str, str] = field(default_factory=dict)
+    """The printed IR of each level (a lowerer may print them on first read)."""
     pass_reports: tuple[SymbolicPassReport, ...] = ()
     analyses: dict[str, Any] = field(default_factory=dict)
     cache_key: SymbolicCacheKey | None = None

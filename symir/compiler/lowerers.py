@@ -8,6 +8,7 @@ from typing import Any
 
 from symir.compiler.artifact import SymbolicCompiledArtifact
 from symir.compiler.core import SymbolicCompilationContext, SymbolicPassReport
+from symir.dialects import print_module
 
 
 class JaxSymbolicLowerer:
@@ -43,8 +44,9 @@ class JaxSymbolicLowerer:
         context.pass_reports.append(
             SymbolicPassReport("stablehlo-load", time.perf_counter() - start, "lowering")
         )
-        levels = dict(result.levels)
-        levels["sym"] = context.annotated_text()
+        levels = result.levels
+        annotated = context.peek_module()  # never mutated once lowered
+        levels.set("sym", lambda: print_module(annotated) + "\n")  # printed when read
         metadata: dict[str, Any] = {
             "term_fanouts": dict(context.analyses.get("term_fanouts", {})),
             "total_fanout": context.analyses.get("total_fanout"),

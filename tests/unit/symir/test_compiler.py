@@ -549,3 +549,49 @@ def test_signature_from_context():
     a = c.compile(hop())
     assert isinstance(a.cache_key.token, str)
     assert SymbolicCompilationSignature  # exported
+
+
+def test_compile_pauses_the_garbage_collector():
+    import gc
+
+    from symir.compiler.compiler import gc_paused
+
+    seen = []
+
+    class Probe:
+        name = "probe"
+
+        def run(self, context):
+            seen.append(gc.isenabled())
+
+    c = SymbolicCompiler(
+        artifact_store=InMemoryArtifactStore(),
+        pipeline=SymbolicPassPipeline(pre_cache=[*default_pre_cache(), Probe()]),
+    )
+    assert gc.isenabled()
+    c.compile(hop())
+    assert seen == [False] and gc.isenabled()
+    with gc_paused():  # nested: enabled again only when the outer one ends
+        c.compile(hop(amp=2.0))
+        assert not gc.isenabled()
+    assert seen == [False, False] and gc.isenabled()
+    gc.disable()
+    try:  # a collector the caller turned off stays off
+        c.compile(hop(amp=3.0))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+    class Boom:
+        name = "boom"
+
+        def run(self, context):
+            raise RuntimeError("boom")
+
+    failing = SymbolicCompiler(
+        artifact_store=InMemoryArtifactStore(),
+        pipeline=SymbolicPassPipeline(pre_cache=[Boom()]),
+    )
+    with pytest.raises(SymbolicCompilerError, match="boom"):
+        failing.compile(hop())
+    assert gc.isenabled()
