@@ -409,8 +409,16 @@ class SplatOp(IRDLOperation):
 class ReadOp(IRDLOperation):
     """Gathers `x[b, sites[b, m] mod N]`: the source configuration at a site per row.
 
+    `lowering`, set by `branch-choose-lowering` (absent: `convert-branch-to-stablehlo`
+    applies the same cost model itself), says how the read becomes StableHLO (`READ_LOWERINGS`):
+    `x` (the identity column: x itself), `slices` (strided runs of x), `take` (a
+    constant-index gather without batching dimensions), `permuted` (takes of the column's
+    blocks of distinct sites, each shared by every read holding it) or `gather` (a gather
+    with batching dimensions). All but `gather` need the sites to be a `branch.column`.
+
     ```mlir
     %v = branch.read %x, %i : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+    %w = branch.read %x, %j {lowering = "take"} : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
     ```
     """
 
@@ -418,21 +426,124 @@ class ReadOp(IRDLOperation):
 
     x = operand_def(TensorType)
     sites = operand_def(TensorType)
+    lowering = opt_prop_def(StringAttr)
     result = result_def(TensorType)
 
     traits = traits_def(Pure())
 
+    irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$x `,` $sites attr-dict `:` type($x) `,` type($sites) `->` type($result)"
 
-    def __init__(self, x: SSAValue, sites: SSAValue):
+    def __init__(self, x: SSAValue, sites: SSAValue, lowering: str | None = None):
         rows = _rows_of(self, sites.type, "sites")
-        super().__init__(operands=[x, sites], result_types=[values_type(rows, i64)])
+        props = {"lowering": StringAttr(lowering)} if lowering is not None else {}
+        super().__init__(
+            operands=[x, sites], properties=props, result_types=[values_type(rows, i64)]
+        )
 
     def verify_(self):
-        _input_sites(self, self.x.type)
+        n = _input_sites(self, self.x.type)
         rows = _rows_of(self, self.sites.type, "sites")
         if self.result.type != values_type(rows, i64):
             raise VerifyException(f"'branch.read' result must be {values_type(rows, i64)}")
+        if self.lowering is None:
+            return
+        how = self.lowering.data
+        if how not in READ_LOWERINGS:
+            raise VerifyException(
+                f"'branch.read' lowering must be one of {READ_LOWERINGS}, got {how!r}"
+            )
+        column = self.sites.owner
+        if how != "gather" and not isinstance(column, ColumnOp):
+            raise VerifyException(
+                f"'branch.read' lowering {how!r} needs sites from a 'branch.column'"
+            )
+        if how == "x" and [v % n for v in column.values.get_values()] != list(range(n)):
+            raise VerifyException(
+                "'branch.read' lowering 'x' needs the identity column (sites 0..N-1)"
+            )
+
+
+READ_LOWERINGS = ("x", "slices", "take", "permuted", "gather")
+"""The ways a `branch.read` can be lowered (`ReadOp.lowering`)."""
+
+
+@irdl_op_definition
+class QuadraticFormOp(IRDLOperation):
+    """A diagonal sum as one quadratic form of the configuration: per batch entry,
+    `sum_r weights[r] x[pairs[2r]] x[pairs[2r+1]] + sum_s linear[s] x[sites[s]] + constant`,
+    that is `x^T A x + w . x + c` with a static N x N matrix `A` and vector `w`. Made by
+    `branch-choose-lowering` from a `branch.sum_rows` of products of at most two reads
+    (a bond table's `sum_rows(c * x[i] * x[j])`) where the cost model prefers it; lowered
+    to a matrix product (`stablehlo.dot_general`). The result (real) is of the kernel's
+    dtype.
+
+    ```mlir
+    %q = branch.quadratic_form %x {pairs = array<i64: 0, 1, 1, 2>, weights = array<f64: 1.0, 1.0>, sites = array<i64: 0>, linear = array<f64: -0.5>, constant = 0.0 : f64} : tensor<?x3xi8> -> tensor<?x1xf64>
+    ```
+    """
+
+    name = "branch.quadratic_form"
+
+    x = operand_def(TensorType)
+    pairs = prop_def(DenseArrayBase)
+    weights = prop_def(DenseArrayBase)
+    sites = prop_def(DenseArrayBase)
+    linear = prop_def(DenseArrayBase)
+    constant = prop_def(FloatAttr)
+    result = result_def(TensorType)
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$x attr-dict `:` type($x) `->` type($result)"
+
+    def __init__(
+        self,
+        x: SSAValue,
+        pairs: Sequence[tuple[int, int]],
+        weights: Sequence[float],
+        sites: Sequence[int],
+        linear: Sequence[float],
+        constant: float,
+        dtype: Attribute = f64,
+    ):
+        flat = [int(s) for pair in pairs for s in pair]
+        super().__init__(
+            operands=[x],
+            properties={
+                "pairs": i64_array(flat),
+                "weights": DenseArrayBase.from_list(f64, [float(w) for w in weights]),
+                "sites": i64_array(sites),
+                "linear": DenseArrayBase.from_list(f64, [float(w) for w in linear]),
+                "constant": FloatAttr(float(constant), f64),
+            },
+            result_types=[values_type(1, dtype)],
+        )
+
+    @property
+    def pair_sites(self) -> list[tuple[int, int]]:
+        flat = self.pairs.get_values()
+        return list(zip(flat[0::2], flat[1::2]))
+
+    def verify_(self):
+        n = _input_sites(self, self.x.type)
+        for name in ("pairs", "sites"):
+            arr = getattr(self, name)
+            if arr.elt_type != i64 or any(not 0 <= v < n for v in arr.get_values()):
+                raise VerifyException(
+                    f"'branch.quadratic_form' {name} must be i64 sites in [0, {n})"
+                )
+        for name in ("weights", "linear"):
+            if getattr(self, name).elt_type != f64:
+                raise VerifyException(f"'branch.quadratic_form' {name} must be f64")
+        if len(self.pairs.get_values()) != 2 * len(self.weights.get_values()):
+            raise VerifyException("'branch.quadratic_form' needs one weight per pair of sites")
+        if len(self.sites.get_values()) != len(self.linear.get_values()):
+            raise VerifyException("'branch.quadratic_form' needs one linear weight per site")
+        if self.result.type not in (values_type(1, f64), values_type(1, c64)):
+            raise VerifyException(
+                "'branch.quadratic_form' result must be tensor<?x1xf64> or tensor<?x1xcomplex<f64>>"
+            )
 
 
 # --------------------------------------------------------------------------- elementwise
@@ -1297,6 +1408,7 @@ Branch = Dialect(
         ColumnOp,
         SplatOp,
         ReadOp,
+        QuadraticFormOp,
         AddOp,
         SubOp,
         MulOp,

@@ -45,6 +45,8 @@ _PASSES: dict[str, tuple[str, str]] = {
         "BranchMergeExclusiveEmissionsPass",
     ),
     "branch-sort-summed-rows": ("branch.branch_sort_summed_rows", "BranchSortSummedRowsPass"),
+    "branch-sort-rows": ("branch.branch_sort_rows", "BranchSortRowsPass"),
+    "branch-choose-lowering": ("branch.branch_choose_lowering", "BranchChooseLoweringPass"),
     # the default pipeline as one pass
     "symir-lower": ("pipelines", "SymirLowerPass"),
 }

@@ -39,6 +39,24 @@ class LoweringOptions:
     that an identity arm of a chain still goes to the diagonal slot)."""
     sort_summed_rows: bool = True
     """Run `branch-sort-summed-rows` after coalescing (it only changes summation order)."""
+    sort_rows: bool = True
+    """Run `branch-sort-rows` after coalescing and merging: each term's rows (emitted
+    ones too: the branches are a multiset) in the order whose reads are cheapest."""
+    target: str = "auto"
+    """What `branch-sort-rows` and `branch-choose-lowering` cost their choices for: `cpu`, `gpu`, or `auto` (the
+    backend of JAX when JAX is imported, else `cpu`); docs/cost-model.md."""
+    read_lowering: str = "auto"
+    """How reads of row-table columns are lowered: `auto` (the cheapest by the cost
+    model) or one of `x`, `slices`, `take`, `permuted`, `gather` forced (experiments)."""
+    diagonal_lowering: str = "auto"
+    """Diagonal sums that are quadratic forms: `auto` (by cost), `rows` (as written),
+    `dense` (always the quadratic form, `x^T A x`)."""
+
+    def resolved_target(self) -> str:
+        """`target`, with `auto` resolved (`cpu` or `gpu`)."""
+        from symir.lowering.branch.cost_model import resolve_target
+
+        return resolve_target(self.target)
 
     def lowering_options(self) -> LoweringOptions:
         """Just the lowering's options (also of a subclass that adds its own fields)."""
@@ -51,13 +69,22 @@ class LoweringOptions:
             names.append("branch-coalesce-diagonal")
         if self.merge_exclusive_emissions:
             names.append("branch-merge-exclusive-emissions")
+        if self.sort_rows:
+            names.append("branch-sort-rows")
         if self.coalesce_diagonal and self.sort_summed_rows:
             names.append("branch-sort-summed-rows")
+        names.append("branch-choose-lowering")
         names.append("convert-branch-to-stablehlo")
-        return tuple(
-            make_pass(n, x_dtype=self.x_dtype) if n == "convert-sym-to-branch" else make_pass(n)
-            for n in names
-        )
+        options: dict[str, dict[str, object]] = {
+            "convert-sym-to-branch": {"x_dtype": self.x_dtype},
+            "branch-sort-rows": {"target": self.target},
+            "branch-choose-lowering": {
+                "target": self.target,
+                "reads": self.read_lowering,
+                "diagonal": self.diagonal_lowering,
+            },
+        }
+        return tuple(make_pass(n, **options.get(n, {})) for n in names)
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ form, so every op is tested by *executing* it through JAX
 What lives where:
 
 * ``base``: helpers shared by the op modules (``DYNAMIC``, ``TensorConstr``, ...);
-* ``attributes``: the ``compare`` enums and ``#stablehlo.gather<...>``;
+* ``attributes``: the ``compare`` enums, ``#stablehlo.gather<...>`` and ``#stablehlo.dot<...>``;
 * ``elementwise``: binary and unary arithmetic and logic, ``complex``/``real``/``imag``,
   ``abs``, ``convert``, ``compare``, ``select``;
 * ``tensor``: ``constant``, ``get_dimension_size``, ``reshape``, ``concatenate``,
-  ``dynamic_broadcast_in_dim``;
-* ``indexing``: ``real_dynamic_slice``, ``gather``;
+  ``dynamic_broadcast_in_dim``, ``iota``;
+* ``indexing``: ``real_dynamic_slice``, ``gather``, ``dynamic_gather``;
+* ``contraction``: ``dot_general``;
 * ``reduction``: ``reduce``, its terminator ``return``, and ``scalar_body``;
 * ``hex_float``: the workaround for xDSL reading hex float literals as integers (used by
   ``constant`` only).
@@ -44,9 +45,11 @@ from .attributes import (
     ComparisonDirectionAttr,
     ComparisonType,
     ComparisonTypeAttr,
+    DotDimensionNumbers,
     GatherDimensionNumbers,
 )
 from .base import DYNAMIC
+from .contraction import DotGeneralOp
 from .elementwise import (
     AbsOp,
     AddOp,
@@ -76,13 +79,14 @@ from .elementwise import (
     SqrtOp,
     SubtractOp,
 )
-from .indexing import GatherOp, RealDynamicSliceOp
+from .indexing import DynamicGatherOp, GatherOp, RealDynamicSliceOp
 from .reduction import ReduceOp, ReturnOp, scalar_body
 from .tensor import (
     ConcatenateOp,
     ConstantOp,
     DynamicBroadcastInDimOp,
     GetDimensionSizeOp,
+    IotaOp,
     ReshapeOp,
     element_type_of_dtype,
 )
@@ -100,12 +104,15 @@ Stablehlo = Dialect(
         ConvertOp,
         CosineOp,
         DivideOp,
+        DotGeneralOp,
         DynamicBroadcastInDimOp,
+        DynamicGatherOp,
         ExponentialOp,
         FloorOp,
         GatherOp,
         GetDimensionSizeOp,
         ImagOp,
+        IotaOp,
         LogOp,
         MaximumOp,
         MinimumOp,
@@ -128,6 +135,7 @@ Stablehlo = Dialect(
     [
         ComparisonDirectionAttr,
         ComparisonTypeAttr,
+        DotDimensionNumbers,
         GatherDimensionNumbers,
     ],
 )
@@ -148,7 +156,10 @@ __all__ = [
     "ConvertOp",
     "CosineOp",
     "DivideOp",
+    "DotDimensionNumbers",
+    "DotGeneralOp",
     "DynamicBroadcastInDimOp",
+    "DynamicGatherOp",
     "ElementwiseBinaryOp",
     "ElementwiseUnaryOp",
     "ExponentialOp",
@@ -157,6 +168,7 @@ __all__ = [
     "GatherOp",
     "GetDimensionSizeOp",
     "ImagOp",
+    "IotaOp",
     "LogOp",
     "MaximumOp",
     "MinimumOp",

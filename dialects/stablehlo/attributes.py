@@ -1,5 +1,5 @@
 """Attributes of the stablehlo dialect: the ``compare`` enums and the dimension numbers
-of ``gather``, spelled as upstream prints them."""
+of ``gather`` and ``dot_general``, spelled as upstream prints them."""
 
 from __future__ import annotations
 
@@ -133,6 +133,79 @@ class GatherDimensionNumbers(ParametrizedAttribute):
             if self.get(n)
         ]
         parts.append(f"index_vector_dim = {self.index_vector_dim.data}")
+        printer.print_string("<" + ", ".join(parts) + ">")
+
+    def get(self, field: str) -> tuple[int, ...]:
+        """The integers of the list field ``field``."""
+        return tuple(a.data for a in getattr(self, field).data)
+
+
+@irdl_attr_definition
+class DotDimensionNumbers(ParametrizedAttribute):
+    """Upstream ``#stablehlo.dot<...>``, e.g.
+
+    ```mlir
+    #stablehlo.dot<lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [0]>
+    ```
+
+    Four lists of integers; empty lists are omitted when printing, as upstream does, and
+    fields may be given in any order when parsing.
+    """
+
+    name = "stablehlo.dot"
+
+    LIST_FIELDS: ClassVar[tuple[str, ...]] = (
+        "lhs_batching_dimensions",
+        "rhs_batching_dimensions",
+        "lhs_contracting_dimensions",
+        "rhs_contracting_dimensions",
+    )
+
+    lhs_batching_dimensions: ArrayAttr[IntAttr]
+    rhs_batching_dimensions: ArrayAttr[IntAttr]
+    lhs_contracting_dimensions: ArrayAttr[IntAttr]
+    rhs_contracting_dimensions: ArrayAttr[IntAttr]
+
+    def __init__(
+        self,
+        *,
+        lhs_batching_dimensions: Sequence[int] = (),
+        rhs_batching_dimensions: Sequence[int] = (),
+        lhs_contracting_dimensions: Sequence[int] = (),
+        rhs_contracting_dimensions: Sequence[int] = (),
+    ):
+        super().__init__(
+            _int_list(lhs_batching_dimensions),
+            _int_list(rhs_batching_dimensions),
+            _int_list(lhs_contracting_dimensions),
+            _int_list(rhs_contracting_dimensions),
+        )
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
+        values: dict[str, Attribute] = {}
+
+        def parse_field() -> None:
+            key = parser.parse_identifier()
+            if key not in cls.LIST_FIELDS:
+                parser.raise_error(
+                    f"unknown field '{key}' in {cls.name}, expected one of {cls.LIST_FIELDS}"
+                )
+            if key in values:
+                parser.raise_error(f"duplicate field '{key}' in {cls.name}")
+            parser.parse_punctuation("=")
+            ints = parser.parse_comma_separated_list(parser.Delimiter.SQUARE, parser.parse_integer)
+            values[key] = _int_list(ints)
+
+        parser.parse_comma_separated_list(parser.Delimiter.ANGLE, parse_field)
+        return [values.get(n, ArrayAttr(())) for n in cls.LIST_FIELDS]
+
+    def print_parameters(self, printer: Printer) -> None:
+        parts = [
+            f"{n} = [{', '.join(str(v) for v in self.get(n))}]"
+            for n in self.LIST_FIELDS
+            if self.get(n)
+        ]
         printer.print_string("<" + ", ".join(parts) + ">")
 
     def get(self, field: str) -> tuple[int, ...]:

@@ -1,4 +1,4 @@
-"""Ops that read parts of a tensor: ``real_dynamic_slice`` and ``gather``."""
+"""Ops that read parts of a tensor: ``real_dynamic_slice``, ``gather`` and ``dynamic_gather``."""
 
 from __future__ import annotations
 
@@ -131,3 +131,60 @@ class GatherOp(IRDLOperation):
                 raise VerifyException(
                     f"'stablehlo.gather' collapsed slice dimension {d} must have slice size <= 1"
                 )
+
+
+@irdl_op_definition
+class DynamicGatherOp(IRDLOperation):
+    """``gather`` whose slice sizes are a 1-D integer tensor (one entry per operand
+    dimension), so that a slice can span a dynamic dimension whole: ``x[:, cols]`` for
+    static ``cols`` on a symbolic batch, without batching dimensions. With constant sizes,
+    shape refinement turns it into a ``gather``.
+
+    ```mlir
+    %r = "stablehlo.dynamic_gather"(%x, %idx, %sizes) <{dimension_numbers =
+           #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1],
+           start_index_map = [1], index_vector_dim = 1>, indices_are_sorted = false}>
+           : (tensor<?x16xi8>, tensor<3x1xi64>, tensor<2xi64>) -> tensor<?x3xi8>
+    ```
+    """
+
+    name = "stablehlo.dynamic_gather"
+
+    operand = operand_def(TensorConstr)
+    start_indices = operand_def(TensorConstr)
+    slice_sizes = operand_def(TensorConstr)
+    dimension_numbers = prop_def(GatherDimensionNumbers)
+    indices_are_sorted = opt_prop_def(BoolAttr)
+    result = result_def(TensorConstr)
+
+    traits = traits_def(Pure())
+
+    def __init__(
+        self,
+        operand: SSAValue,
+        start_indices: SSAValue,
+        slice_sizes: SSAValue,
+        dimension_numbers: GatherDimensionNumbers,
+        result_type: Attribute,
+        indices_are_sorted: bool = False,
+    ):
+        super().__init__(
+            operands=[operand, start_indices, slice_sizes],
+            properties={
+                "dimension_numbers": dimension_numbers,
+                "indices_are_sorted": IntegerAttr(int(indices_are_sorted), i1),
+            },
+            result_types=[result_type],
+        )
+
+    def verify_(self) -> None:
+        rank = tensor_of(self.operand).get_num_dims()
+        sizes = tensor_of(self.slice_sizes)
+        if sizes.get_shape() != (rank,):
+            raise VerifyException(
+                f"'stablehlo.dynamic_gather' slice_sizes must be a tensor<{rank}x...>, got {sizes}"
+            )
+        if tensor_of(self.result).get_element_type() != tensor_of(self.operand).get_element_type():
+            raise VerifyException(
+                "'stablehlo.dynamic_gather' result element type differs from the operand's"
+            )

@@ -300,3 +300,36 @@ def _check_broadcast_dim(i: int, size: int, d: int, result_shape: Sequence[int])
             f"'{name}' operand dimension {i} of size {size} cannot broadcast to "
             f"result dimension {d} of size {result_shape[d]}"
         )
+
+
+@irdl_op_definition
+class IotaOp(IRDLOperation):
+    """A static tensor counting 0, 1, 2, ... along ``iota_dimension``.
+
+    ```mlir
+    %r = "stablehlo.iota"() <{iota_dimension = 1 : i64}> : () -> tensor<3x4xi64>
+    ```
+    """
+
+    name = "stablehlo.iota"
+
+    iota_dimension = prop_def(IntegerAttr[I64])
+    output = result_def(TensorConstr)
+
+    traits = traits_def(Pure())
+
+    def __init__(self, iota_dimension: int, result_type: Attribute):
+        super().__init__(
+            properties={"iota_dimension": IntegerAttr(iota_dimension, i64)},
+            result_types=[result_type],
+        )
+
+    def verify_(self) -> None:
+        t = tensor_of(self.output)
+        d = self.iota_dimension.value.data
+        if not 0 <= d < t.get_num_dims():
+            raise VerifyException(
+                f"'stablehlo.iota' iota_dimension {d} out of range for rank {t.get_num_dims()}"
+            )
+        if DYNAMIC in t.get_shape():
+            raise VerifyException(f"'stablehlo.iota' result must have a static shape, got {t}")

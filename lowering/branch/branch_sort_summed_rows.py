@@ -45,7 +45,7 @@ from xdsl.passes import ModulePass
 from xdsl.transforms.dead_code_elimination import region_dce
 
 from symir.dialects import branch
-from symir.lowering.conversion.convert_branch_to_stablehlo import strided_runs
+from symir.lowering.branch.cost_model import strided_runs
 
 ROW_WISE = (
     branch.ColumnOp,

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import partial, reduce
 
 import numpy as np
 from xdsl.context import Context
@@ -59,6 +59,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from symir.dialects import branch, stablehlo
 from symir.dialects.sym import c64, promote
+from symir.lowering.branch.cost_model import default_read, distinct_blocks, strided_runs
 
 _NP = {i1: np.bool_, i64: np.int64, f64: np.float64, c64: np.complex128}
 
@@ -200,12 +201,18 @@ class KernelLowering:
             if (start, stop, step) == (0, self.n, 1):
                 parts.append(x)
                 continue
-            begin = self.array(np.array([0, start], np.int64))
-            strides = self.array(np.array([1, step], np.int64))
-            t = TensorType(_elem(x), [DYN, len(range(start, stop, step))])
-            slice_op = stablehlo.RealDynamicSliceOp(x, begin, self.shape([DYN, stop]), strides, t)
-            parts.append(self.add(slice_op))
+            parts.append(
+                self.once(
+                    ("slice", x, start, stop, step), partial(self._slice, x, start, stop, step)
+                )
+            )
         return parts[0] if len(parts) == 1 else self.add(stablehlo.ConcatenateOp(parts, 1))
+
+    def _slice(self, x: SSAValue, start: int, stop: int, step: int) -> SSAValue:
+        begin = self.array(np.array([0, start], np.int64))
+        strides = self.array(np.array([1, step], np.int64))
+        t = TensorType(_elem(x), [DYN, len(range(start, stop, step))])
+        return self.add(stablehlo.RealDynamicSliceOp(x, begin, self.shape([DYN, stop]), strides, t))
 
     def member(self, v: SSAValue, states: Sequence[int] | None = None) -> SSAValue:
         """Whether each value is one of `states` (by default the local states)."""
@@ -236,30 +243,89 @@ class KernelLowering:
         t = TensorType(_elem(operand), indices.type.get_shape())  # type: ignore[union-attr]
         return self.add(stablehlo.GatherOp(operand, indices, dims, [1] * rank, t))
 
+    def take(self, x: SSAValue, cols: np.ndarray) -> SSAValue:
+        """`x[:, cols]` for static `cols`: a gather of whole-batch slices at constant
+        indices, without batching dimensions (one per distinct `cols`)."""
+
+        def build() -> SSAValue:
+            idx = self.array(np.asarray(cols, np.int64).reshape(-1, 1))
+            dims = stablehlo.GatherDimensionNumbers(
+                offset_dims=[0], collapsed_slice_dims=[1], start_index_map=[1], index_vector_dim=1
+            )
+            t = TensorType(_elem(x), [DYN, len(cols)])
+            sizes = self.shape([DYN, 1])
+            return self.add(stablehlo.DynamicGatherOp(x, idx, sizes, dims, t))
+
+        return self.once(("take", x, np.asarray(cols, np.int64).tobytes()), build)
+
+    def read(self, x: SSAValue, how: str, cols: np.ndarray | None, sites: SSAValue) -> SSAValue:
+        """`x` at the sites of each row, lowered `how` (`branch.READ_LOWERINGS`)."""
+        if how == "gather" or cols is None:
+            return self.gather(x, self.site_indices(sites), 1)
+        if how == "x":
+            return x
+        if how == "slices":
+            return self.read_columns(x, strided_runs(cols))
+        if how == "take":
+            return self.take(x, cols)
+        parts = [self.take(x, b) for b in distinct_blocks(cols)]  # permuted
+        return parts[0] if len(parts) == 1 else self.add(stablehlo.ConcatenateOp(parts, 1))
+
+    def quadratic_form(self, op: branch.QuadraticFormOp) -> SSAValue:
+        """`x^T A x + w . x + c` per batch entry, `tensor<?x1xT>`: `A` (N x N) is built
+        from the pairs as `onehot(i)^T diag(weights) onehot(j)` (static shapes, no batch),
+        then `y = x A (+ w)` and `sum(x * y)` are two `dot_general`s."""
+        n = self.n
+        xf = self.convert(self.x, f64)
+        pairs = op.pair_sites
+        y = None
+        if pairs:
+            weights = np.asarray(op.weights.get_values(), np.float64)
+            rows = [self._one_hot([p[k] for p in pairs], n) for k in (0, 1)]
+            scale = self.broadcast(self.array(weights), [0], [len(pairs), n])
+            lhs = self.add(stablehlo.MultiplyOp(rows[0], scale))
+            over_rows = stablehlo.DotDimensionNumbers(
+                lhs_contracting_dimensions=[0], rhs_contracting_dimensions=[0]
+            )
+            a = self.add(stablehlo.DotGeneralOp(lhs, rows[1], over_rows))
+            product = stablehlo.DotDimensionNumbers(
+                lhs_contracting_dimensions=[1], rhs_contracting_dimensions=[0]
+            )
+            y = self.add(stablehlo.DotGeneralOp(xf, a, product))
+        sites = op.sites.get_values()
+        if sites:
+            w = np.zeros(n)
+            np.add.at(w, list(sites), np.asarray(op.linear.get_values(), np.float64))
+            wb = self.broadcast(self.array(w), [1], [DYN, n])
+            y = wb if y is None else self.add(stablehlo.AddOp(y, wb))
+        if y is None:
+            total = self.broadcast(self.const(0.0, f64), [], [DYN])
+        else:
+            rowwise = stablehlo.DotDimensionNumbers(
+                lhs_batching_dimensions=[0],
+                rhs_batching_dimensions=[0],
+                lhs_contracting_dimensions=[1],
+                rhs_contracting_dimensions=[1],
+            )
+            total = self.add(stablehlo.DotGeneralOp(xf, y, rowwise))
+        c = op.constant.value.data
+        if c != 0.0:
+            total = self.add(stablehlo.AddOp(total, self.broadcast(self.const(c, f64), [], [DYN])))
+        return self.convert(self.broadcast(total, [0], [DYN, 1]), _elem(op.result))
+
+    def _one_hot(self, sites: Sequence[int], n: int) -> SSAValue:
+        """`tensor<Kxnxf64>`: row k is 1 at `sites[k]`, else 0."""
+        k = len(sites)
+        iota = self.once(
+            ("iota", k, n),
+            lambda: self.add(stablehlo.IotaOp(1, TensorType(i64, [k, n]))),
+        )
+        at = self.broadcast(self.array(np.asarray(sites, np.int64)), [0], [k, n])
+        return self.convert(self.add(stablehlo.CompareOp("EQ", iota, at)), f64)
+
 
 def _dense_values(op: stablehlo.ConstantOp):
     return op.value.get_values()
-
-
-MAX_SLICES = 4
-"""A static read with more strided runs than this stays a batched gather."""
-
-
-def strided_runs(cols: np.ndarray) -> list[tuple[int, int, int]]:
-    """`cols` as maximal runs `range(start, stop, step)` with `step >= 1`, in order."""
-    runs: list[tuple[int, int, int]] = []
-    i = 0
-    while i < len(cols):
-        start, j = int(cols[i]), i + 1
-        step = int(cols[j] - cols[i]) if j < len(cols) else 1
-        if step < 1:
-            step = 1
-        else:
-            while j < len(cols) and cols[j] - cols[j - 1] == step:
-                j += 1
-        runs.append((start, int(cols[j - 1]) + 1, step))
-        i = j
-    return runs
 
 
 class KernelPattern(RewritePattern):
@@ -345,23 +411,23 @@ class SplatLowering(KernelPattern):
 
 
 class ReadLowering(KernelPattern):
-    """`branch.read` -> `x` or slices of it (a column of a few strided runs of sites), else
-    a batched `gather`; converted to i64."""
+    """`branch.read` -> as its `lowering` says (`x`, `slices` of it, a constant-index
+    `take`, the `permuted` blocks' takes, a batched `gather`), or without one: `x` or
+    slices for a column of at most `MAX_SLICES` strided runs, else a batched `gather`;
+    converted to i64."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.ReadOp, rewriter: PatternRewriter):
         low = self.lowering(rewriter)
 
+        cols = low.static_sites(op.sites)
+        how = op.lowering.data if op.lowering is not None else default_read(cols, low.n)
+
         def build() -> SSAValue:
-            cols = low.static_sites(op.sites)
-            if cols is not None and len(runs := strided_runs(cols)) <= MAX_SLICES:
-                read = low.read_columns(op.x, runs)
-            else:
-                read = low.gather(op.x, low.site_indices(op.sites), 1)
-            return low.convert(read, i64)
+            return low.convert(low.read(op.x, how, cols, op.sites), i64)
 
         # equal columns are one value (`array`, `broadcast`): read once, shared
-        rewriter.replace(op, [], [low.once(("read", op.x, op.sites), build)])
+        rewriter.replace(op, [], [low.once(("read", op.x, op.sites, how), build)])
 
 
 ELEMENTWISE: dict[type[Operation], type[Operation]] = {
@@ -646,6 +712,16 @@ class SumRowsLowering(KernelPattern):
         rewriter.replace(op, [], [low.broadcast(total, [0], [DYN, 1])])
 
 
+class QuadraticFormLowering(KernelPattern):
+    """`branch.quadratic_form` -> `x^T A x + w . x + c` with `dot_general`s
+    (`KernelLowering.quadratic_form`)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: branch.QuadraticFormOp, rewriter: PatternRewriter):
+        low = self.lowering(rewriter)
+        rewriter.replace(op, [], [low.quadratic_form(op)])
+
+
 class ConcatLowering(KernelPattern):
     """`branch.concat` -> `concatenate` along the rows (its input when there is one)."""
 
@@ -680,6 +756,7 @@ def branch_to_stablehlo_patterns(low: KernelLowering) -> list[RewritePattern]:
         SelectStateLowering(low),
         EmitLowering(low),
         SumRowsLowering(low),
+        QuadraticFormLowering(low),
         ConcatLowering(low),
         ReturnLowering(low),
     ]

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
+from symir.lowering.branch.cost_model import (
+    DIAGONAL_CHOICES,
+    READ_CHOICES,
+    TARGET_CHOICES,
+    resolve_target,
+)
 from symir.lowering.pipelines import LoweringOptions
 from symir.lowering.sym.diagnostics import check_codes
 
@@ -16,7 +22,8 @@ _NOT_IN_SIGNATURE = ("cache_enabled", "cache_namespace", "warnings_as_errors", "
 class SymbolicCompilerOptions(LoweringOptions):
     """The effective options of a `SymbolicCompiler`: the lowering's own options
     (`LoweringOptions`: `x_dtype`, `coalesce_diagonal`, `merge_exclusive_emissions`,
-    `sort_summed_rows`, each documented there) and the compiler's.
+    `sort_summed_rows`, `sort_rows`, `target`, `read_lowering`, `diagonal_lowering`, each
+    documented there) and the compiler's.
 
     backend_preference: "auto" (the first lowerer that supports the operator) or "jax".
     cache_enabled: look up / store artifacts in the artifact store.
@@ -60,6 +67,7 @@ class SymbolicCompilerOptions(LoweringOptions):
             "coalesce_diagonal",
             "merge_exclusive_emissions",
             "sort_summed_rows",
+            "sort_rows",
         ):
             value = getattr(self, name)
             if not isinstance(value, bool):
@@ -69,18 +77,39 @@ class SymbolicCompilerOptions(LoweringOptions):
                 "SymbolicCompilerOptions.cache_namespace must be a non-empty string, "
                 f"got {self.cache_namespace!r}"
             )
+        for name, choices in (
+            ("target", TARGET_CHOICES),
+            ("read_lowering", READ_CHOICES),
+            ("diagonal_lowering", DIAGONAL_CHOICES),
+        ):
+            if getattr(self, name) not in choices:
+                raise ValueError(
+                    f"SymbolicCompilerOptions.{name} must be one of {choices}, "
+                    f"got {getattr(self, name)!r}"
+                )
         if self.x_dtype not in _X_DTYPES:
             raise ValueError(
                 f"SymbolicCompilerOptions.x_dtype must be one of {_X_DTYPES}, got {self.x_dtype!r}"
             )
 
+    def resolved_target(self) -> str:
+        """`target` with `auto` resolved to the backend JAX runs on (the compiler's
+        kernels run on JAX, so it is imported here if it is not yet)."""
+        return resolve_target(self.target, load_jax=True)
+
+    def lowering_options(self) -> LoweringOptions:
+        """The lowering's options, `target` resolved (the cache key holds the same)."""
+        return replace(super().lowering_options(), target=self.resolved_target())
+
     def static_signature(self) -> tuple[tuple[str, object], ...]:
         """The fields that shape the compiled artifact (all but cache_enabled, the
         namespace, which is hashed separately, and the diagnostic filters, which change
         what validation reports, not the kernel)."""
-        return tuple(
-            (f.name, getattr(self, f.name)) for f in fields(self) if f.name not in _NOT_IN_SIGNATURE
-        )
+        values = {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_IN_SIGNATURE
+        }
+        values["target"] = self.resolved_target()  # `auto` differs between machines
+        return tuple(values.items())
 
     def replace(self, **changes: object) -> SymbolicCompilerOptions:
         values = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -312,6 +312,60 @@ def test_real_dynamic_slice_on_the_batch(batch):
     np.testing.assert_array_equal(np.asarray(out), x[:, 1:16:2])
 
 
+@pytest.mark.parametrize("batch", [1, 5])
+def test_dynamic_gather_columns_on_the_batch(batch):
+    """x[:, cols] for static cols on a symbolic batch, without batching dimensions (the
+    `take` lowering of a `branch.read`)."""
+    dn = sh.GatherDimensionNumbers(
+        offset_dims=[0], collapsed_slice_dims=[1], start_index_map=[1], index_vector_dim=1
+    )
+
+    def body(b, x):
+        idx = ins(b, sh.ConstantOp.from_array(COLS.astype(np.int64).reshape(3, 1)))
+        sizes = _batch_shape(b, x, 1)
+        return ins(b, sh.DynamicGatherOp(x, idx, sizes, dn, T(i8, DYN, 3)))
+
+    x = RNG.integers(-1, 2, size=(batch, 16)).astype(np.int8)
+    out = run([T(i8, DYN, 16)], body, x)
+    np.testing.assert_array_equal(np.asarray(out), x[:, COLS])
+
+
+def test_iota():
+    def body(b):
+        return [
+            ins(b, sh.IotaOp(1, T(i64, 3, 4))),
+            ins(b, sh.IotaOp(0, T(f64, 3, 2))),
+        ]
+
+    a, c = run([], body)
+    np.testing.assert_array_equal(np.asarray(a), np.tile(np.arange(4), (3, 1)))
+    np.testing.assert_array_equal(np.asarray(c), np.repeat(np.arange(3.0)[:, None], 2, 1))
+
+
+@pytest.mark.parametrize("batch", [1, 5])
+def test_dot_general_matrix_and_batched(batch):
+    """y = x @ A on a symbolic batch, and the per-row dot product sum(x * y, 1)."""
+    a = RNG.normal(size=(4, 3))
+    product = sh.DotDimensionNumbers(lhs_contracting_dimensions=[1], rhs_contracting_dimensions=[0])
+    rowwise = sh.DotDimensionNumbers(
+        lhs_batching_dimensions=[0],
+        rhs_batching_dimensions=[0],
+        lhs_contracting_dimensions=[1],
+        rhs_contracting_dimensions=[1],
+    )
+
+    def body(b, x, z):
+        m = ins(b, sh.ConstantOp.from_array(a))
+        y = ins(b, sh.DotGeneralOp(x, m, product))
+        assert y.type == T(f64, DYN, 3)
+        return [y, ins(b, sh.DotGeneralOp(z, z, rowwise))]
+
+    x, z = RNG.normal(size=(batch, 4)), RNG.normal(size=(batch, 5))
+    y, d = run([T(f64, DYN, 4), T(f64, DYN, 5)], body, x, z)
+    np.testing.assert_allclose(np.asarray(y), x @ a, rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(d), (z * z).sum(1), rtol=1e-13)
+
+
 def _dynamic_batch_module() -> str:
     """x: tensor<?x16xi8> -> (x[:, COLS] as f64 * 2, per-row sum).
 

@@ -123,7 +123,12 @@ def branch_corpus() -> list[ModuleOp]:
     lowered (with coalescing and merging, which add `sum_rows` and `select_state`)."""
     modules = [
         parse(text)
-        for name in ("convert-branch-to-stablehlo.mlir", "convert-branch-to-stablehlo-reads.mlir")
+        for name in (
+            "convert-branch-to-stablehlo.mlir",
+            "convert-branch-to-stablehlo-reads.mlir",
+            "convert-branch-to-stablehlo-read-lowerings.mlir",
+            "convert-branch-to-stablehlo-quadratic-form.mlir",
+        )
         for text in chunks(LIT / name)
     ]
     modules.append(parse(MEMBER))

@@ -683,8 +683,11 @@ def test_summed_rows_sorted_on_scrambled_edges():
         .build()
     )
     check(op, params={"J": 0.7})
-    levels = lower_ir(op.to_ir()).levels
-    unsorted = lower_ir(op.to_ir(), LoweringOptions(sort_summed_rows=False)).levels
+    # branch-sort-summed-rows alone (branch-sort-rows, which sorts the whole term, off)
+    levels = lower_ir(op.to_ir(), LoweringOptions(sort_rows=False, target="cpu")).levels
+    unsorted = lower_ir(
+        op.to_ir(), LoweringOptions(sort_rows=False, sort_summed_rows=False, target="cpu")
+    ).levels
     first = [i for i, _ in edges]
     ordered = f"array<i64: {', '.join(map(str, sorted(first)))}>"
     scrambled = f"array<i64: {', '.join(map(str, first))}>"
@@ -696,6 +699,11 @@ def test_summed_rows_sorted_on_scrambled_edges():
     assert unsorted["stablehlo"].count('"stablehlo.gather"') == 2
     assert "real_dynamic_slice" in levels["stablehlo"]
     assert "real_dynamic_slice" not in unsorted["stablehlo"]
+    # by default branch-sort-rows sorts the whole term first: the swap's rows too, and no
+    # read is a gather any more
+    default = lower_ir(op.to_ir(), LoweringOptions(target="cpu")).levels
+    assert scrambled not in default["branch"] and ordered in default["branch"]
+    assert "gather" not in default["stablehlo"]
 
 
 # ------------------------------------------------------------------ padding contract
@@ -1056,3 +1064,145 @@ def test_checked_writes_past_the_configuration_dtype_drop_the_branch(update, x_d
     x = x[rng.permutation(len(x))[:120]]
     compiled = op.compile(strict_validation=False, x_dtype=x_dtype)
     check_against_reference(op, compiled, x, None, True, compiled.max_conn_size)
+
+
+# ------------------------------------------------------------------ lowering choices
+# branch-choose-lowering picks how each read and diagonal sum is lowered; every choice
+# must compute the same branches. Each model is compiled with every read lowering forced,
+# with the diagonal as rows and as dense quadratic forms, for both targets' cost models,
+# and compared with the reference on every basis state.
+
+
+def _square_bonds(side: int) -> list[tuple[int, int]]:
+    bonds = [
+        (r * side + c, ((r + dr) % side) * side + (c + dc) % side)
+        for r in range(side)
+        for c in range(side)
+        for dr, dc in ((0, 1), (1, 0))
+    ]
+    return bonds[::-1][1::2] + bonds[::-1][0::2]  # scrambled: rows not in site order
+
+
+def _choice_models():
+    spins, fock = sym.Spin(0.5, 9), sym.Fock(2, 4)
+    bonds, ring = _square_bonds(3), [(0, 1), (1, 2), (2, 3), (3, 0)]
+    si, sj = site("i"), site("j")
+    return {
+        "tfim_2d": _op(spins)
+        .for_each(("i", "j"), over=bonds)
+        .emit(sym.identity(), matrix_element=0.5 * si * sj)
+        .for_each_site("i")
+        .emit(sym.write("i", -site("i")), matrix_element=-1.0)
+        .build(),
+        "heisenberg_2d_param": _op(spins)
+        .for_each(("i", "j"), over=bonds)
+        .emit(sym.identity(), matrix_element=symbol("J", 1.0) * si * sj)
+        .emit_if(si != sj, sym.swap("i", "j"), matrix_element=-2.0 * symbol("J", 1.0))
+        .build(),
+        "bose_hubbard": _op(fock)
+        .for_each_site("i")
+        .emit(sym.identity(), matrix_element=2.0 * site("i") * (site("i") - 1) - 0.3 * site("i"))
+        .for_each(("i", "j"), over=ring)
+        .emit(sym.identity(), matrix_element=0.5 * si * sj + 1.0)
+        .emit(sym.hop("i", "j"), matrix_element=-sym.sqrt(si * sym.emitted("j")))
+        .build(),
+        "powers_and_division": _op(fock)
+        .for_each(("i", "j"), over=ring)
+        .emit(sym.identity(), matrix_element=si**2 / 4 - sj / 2 + symbol("K", 2) * si * sj)
+        .emit(sym.identity(), matrix_element=sym.sqrt(si + 1.0))
+        .build(),
+        "complex_dtype": _op(spins)
+        .for_each(("i", "j"), over=bonds)
+        .emit(sym.identity(), matrix_element=si * sj - 0.25)
+        .emit_if(si != sj, sym.swap("i", "j"), matrix_element=symbol("g", 0.5 - 1.0j))
+        .build(),
+    }
+
+
+CHOICE_MODELS = _choice_models()
+CHOICE_PARAMS = {"heisenberg_2d_param": {"J": 0.7}, "powers_and_division": {"K": 3}}
+
+
+@pytest.mark.parametrize("target", ["cpu", "gpu"])
+@pytest.mark.parametrize("diagonal", ["rows", "dense", "auto"])
+@pytest.mark.parametrize("reads", ["auto", "x", "slices", "take", "permuted", "gather"])
+@pytest.mark.parametrize("model", sorted(CHOICE_MODELS))
+def test_every_lowering_choice_equals_the_reference(model, reads, diagonal, target):
+    op = CHOICE_MODELS[model]
+    params = CHOICE_PARAMS.get(model)
+    options = dict(read_lowering=reads, diagonal_lowering=diagonal, target=target)
+    fanout = op.compile(strict_validation=False).max_conn_size  # choices never change F
+    compiled = op.compile(strict_validation=False, **options)
+    check_against_reference(op, compiled, configurations(op.space), params, True, fanout)
+    text = compiled.stablehlo_text
+    if diagonal == "dense":
+        assert "stablehlo.dot_general" in text, "every model here has a quadratic form"
+    if diagonal == "rows":
+        assert "stablehlo.dot_general" not in text
+    if reads == "take":
+        assert "stablehlo.dynamic_gather" in text
+
+
+def test_choices_are_visible_in_the_branch_ir():
+    from symir.lowering.pipelines import LoweringOptions, lower_ir
+
+    ir = CHOICE_MODELS["tfim_2d"].to_ir()
+    dense = lower_ir(ir, LoweringOptions(diagonal_lowering="dense", target="cpu")).levels
+    assert "branch.quadratic_form" in dense["branch"]
+    assert '{lowering = "x"}' in dense["branch"]  # the flips read x itself
+    rows = lower_ir(ir, LoweringOptions(diagonal_lowering="rows", read_lowering="take")).levels
+    assert "branch.quadratic_form" not in rows["branch"] and "branch.sum_rows" in rows["branch"]
+    assert rows["branch"].count('{lowering = "take"}') == 3
+
+
+def test_writes_on_2d_tables_are_one_broadcast_select_each():
+    # rows not in site order: every write is still a compare of a site iota against the
+    # written site and one select over (batch, rows, sites); no scatter, no gather of x'
+    import re
+
+    op = CHOICE_MODELS["heisenberg_2d_param"]
+    text = op.compile().stablehlo_text
+    rows = len(_square_bonds(3))
+    assert "scatter" not in text
+    compares = re.findall(rf"compare EQ, .* -> tensor<\?x{rows}x9xi1>", text)
+    assert len(compares) == 2  # the swap: two writes
+    selects = re.findall(
+        rf"stablehlo.select .* tensor<\?x{rows}x9xi1>, tensor<\?x{rows}x9xi8>", text
+    )
+    assert len(selects) == 3  # two writes and the emission's mask
+    gathers = re.findall(
+        r"\"stablehlo.(?:dynamic_)?gather\"\(%[^,]+, [^)]*\) .* \((tensor<[^,]+),", text
+    )
+    assert all(g == "tensor<?x9xi8>" for g in gathers), gathers  # reads of x only
+
+
+def test_sorted_emitted_rows_are_the_same_branches():
+    # NetKet's Chain(8) edges come scrambled: branch-sort-rows emits the swap's rows in
+    # the order that makes its reads slices; the multiset of branches is unchanged
+    nk = pytest.importorskip("netket")
+    from symir.lowering.pipelines import LoweringOptions, lower_ir
+
+    edges = nk.graph.Chain(8, pbc=True).edges()
+    hi = sym.Spin(0.5, 8)
+    si, sj = site("i"), site("j")
+    op = (
+        _op(hi)
+        .for_each(("i", "j"), over=edges)
+        .emit(sym.identity(), matrix_element=si * sj)
+        .emit_if(si != sj, sym.swap("i", "j"), matrix_element=-2.0)
+        .build()
+    )
+    for sort_rows in (True, False):
+        compiled = op.compile(sort_rows=sort_rows)
+        check_against_reference(op, compiled, configurations(hi), None, True, len(edges) + 1)
+    levels = lower_ir(op.to_ir(), LoweringOptions(target="cpu")).levels
+    unsorted = lower_ir(op.to_ir(), LoweringOptions(target="cpu", sort_rows=False)).levels
+    first = [i for i, _ in edges]
+    assert f"array<i64: {', '.join(map(str, sorted(first)))}>" in levels["branch"]
+    assert '"gather"' not in levels["branch"] and "stablehlo.gather" not in levels["stablehlo"]
+    assert '{lowering = "gather"}' in unsorted["branch"]
+    # the slot order of the emitted branches changed, the branches did not
+    x = configurations(hi)
+    a = op.compile(sort_rows=True).get_conn_padded(x)
+    b = op.compile(sort_rows=False).get_conn_padded(x)
+    assert not np.array_equal(np.asarray(a[0]), np.asarray(b[0]))

@@ -595,3 +595,27 @@ def test_compile_pauses_the_garbage_collector():
     with pytest.raises(SymbolicCompilerError, match="boom"):
         failing.compile(hop())
     assert gc.isenabled()
+
+
+def test_lowering_choice_options_and_cache_key():
+    import jax
+
+    expected = "gpu" if jax.default_backend() in ("gpu", "cuda", "rocm") else "cpu"
+    auto = SymbolicCompilerOptions()
+    assert dict(auto.static_signature())["target"] == expected
+    assert auto.lowering_options().target == expected
+    op = hop(edges=[(0, 2), (1, 3), (0, 1)])
+    assert key_of(op) == key_of(op, target=expected)  # auto is the backend's target
+    tokens = {
+        key_of(op, target="cpu"),
+        key_of(op, target="gpu"),
+        key_of(op, read_lowering="take"),
+        key_of(op, diagonal_lowering="dense"),
+        key_of(op, sort_rows=False),
+    }
+    assert len(tokens) == 5
+    for field, bad in (("target", "tpu"), ("read_lowering", "scatter"), ("diagonal_lowering", "x")):
+        with pytest.raises(ValueError, match=rf"SymbolicCompilerOptions\.{field} must be one of"):
+            SymbolicCompilerOptions(**{field: bad})
+    with pytest.raises(ValueError, match=r"SymbolicCompilerOptions\.sort_rows must be a bool"):
+        SymbolicCompilerOptions(sort_rows="yes")

@@ -712,3 +712,118 @@ branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
   %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
   branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
 }
+
+// -----
+
+// branch.read: an unknown lowering
+// CHECK: {{^}}'branch.read' lowering must be one of ('x', 'slices', 'take', 'permuted', 'gather'), got 'scatter'
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %c = branch.column %x {values = array<i64: 0, 1, 2>} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %r = branch.read %x, %c {lowering = "scatter"} : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.read: a static lowering of sites that are not a column
+// CHECK: {{^}}'branch.read' lowering 'take' needs sites from a 'branch.column'
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %c = branch.constant %x {value = 1 : i64} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %r = branch.read %x, %c {lowering = "take"} : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.read: lowering x of a column that is not the identity
+// CHECK: {{^}}'branch.read' lowering 'x' needs the identity column (sites 0..N-1)
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %c = branch.column %x {values = array<i64: 1, 2, 3, 0>} : tensor<?x4xi8> -> tensor<?x4xi64>
+  %r = branch.read %x, %c {lowering = "x"} : tensor<?x4xi8>, tensor<?x4xi64> -> tensor<?x4xi64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.quadratic_form: a site out of range
+// CHECK: {{^}}'branch.quadratic_form' pairs must be i64 sites in [0, 4)
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %q = branch.quadratic_form %x {pairs = array<i64: 0, 4>, weights = array<f64: 1.0>, sites = array<i64>, linear = array<f64>, constant = 0.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.quadratic_form: linear weights that are not f64
+// CHECK: {{^}}'branch.quadratic_form' linear must be f64
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %q = branch.quadratic_form %x {pairs = array<i64>, weights = array<f64>, sites = array<i64: 1>, linear = array<i64: 2>, constant = 0.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.quadratic_form: one weight short
+// CHECK: {{^}}'branch.quadratic_form' needs one weight per pair of sites
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %q = branch.quadratic_form %x {pairs = array<i64: 0, 1, 1, 2>, weights = array<f64: 1.0>, sites = array<i64>, linear = array<f64>, constant = 0.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.quadratic_form: a linear site without a weight
+// CHECK: {{^}}'branch.quadratic_form' needs one linear weight per site
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %q = branch.quadratic_form %x {pairs = array<i64>, weights = array<f64>, sites = array<i64: 1, 2>, linear = array<f64: 1.0>, constant = 0.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.quadratic_form: a result of several rows
+// CHECK: {{^}}'branch.quadratic_form' result must be tensor<?x1xf64> or tensor<?x1xcomplex<f64>>
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %q = branch.quadratic_form %x {pairs = array<i64>, weights = array<f64>, sites = array<i64>, linear = array<f64>, constant = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x2xf64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}

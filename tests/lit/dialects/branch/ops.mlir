@@ -173,7 +173,6 @@ branch.kernel @values sites 3 states [-1, 0, 1] dtype complex<f64> params ["J", 
 // CHECK-NEXT: %[[VMELS_1:.*]] = branch.concat %[[VONE_MEL]], %[[VHOP_MEL]], %[[VDIAG_MEL]] : tensor<?x1xf64>, tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x5xf64>
 // CHECK-NEXT: branch.return %[[VXPS_1]], %[[VMELS_1]] : tensor<?x5x4xi8>, tensor<?x5xf64>
 // CHECK-NEXT: }
-// CHECK-NEXT: }
 branch.kernel @states sites 4 states [0, 1, 2] dtype f64 params [] {
 ^bb0(%x: tensor<?x4xi8>):
   %i = branch.column %x {values = array<i64: 0, 2>} : tensor<?x4xi8> -> tensor<?x2xi64>
@@ -202,4 +201,39 @@ branch.kernel @states sites 4 states [0, 1, 2] dtype f64 params [] {
   %xps = branch.concat %one_xp, %hop_xp, %diag_xp : tensor<?x1x4xi8>, tensor<?x2x4xi8>, tensor<?x2x4xi8> -> tensor<?x5x4xi8>
   %mels = branch.concat %one_mel, %hop_mel, %diag_mel : tensor<?x1xf64>, tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x5xf64>
   branch.return %xps, %mels : tensor<?x5x4xi8>, tensor<?x5xf64>
+}
+
+// ---------------------------------------------------------------------------------------
+// @choices: the lowering choices of branch-choose-lowering, a read with each `lowering`
+// and a quadratic form with pairs, linear sites and a constant.
+// ---------------------------------------------------------------------------------------
+// CHECK-LABEL: branch.kernel @choices sites 4 states [-1, 1] dtype f64 params [] {
+// CHECK-NEXT: ^bb0(%[[VX_C:[a-zA-Z0-9_]+]]: tensor<?x4xi8>):
+// CHECK-NEXT: %[[VID:.*]] = branch.column %[[VX_C]] {values = array<i64: 0, 1, 2, 3>} : tensor<?x4xi8> -> tensor<?x4xi64>
+// CHECK-NEXT: %[[VSC:.*]] = branch.column %[[VX_C]] {values = array<i64: 3, 1, 0, 2>} : tensor<?x4xi8> -> tensor<?x4xi64>
+// CHECK-NEXT: %{{.*}} = branch.read %[[VX_C]], %[[VID]] {lowering = "x"} : tensor<?x4xi8>, tensor<?x4xi64> -> tensor<?x4xi64>
+// CHECK-NEXT: %{{.*}} = branch.read %[[VX_C]], %[[VID]] {lowering = "slices"} : tensor<?x4xi8>, tensor<?x4xi64> -> tensor<?x4xi64>
+// CHECK-NEXT: %{{.*}} = branch.read %[[VX_C]], %[[VSC]] {lowering = "take"} : tensor<?x4xi8>, tensor<?x4xi64> -> tensor<?x4xi64>
+// CHECK-NEXT: %{{.*}} = branch.read %[[VX_C]], %[[VSC]] {lowering = "permuted"} : tensor<?x4xi8>, tensor<?x4xi64> -> tensor<?x4xi64>
+// CHECK-NEXT: %{{.*}} = branch.read %[[VX_C]], %[[VSC]] {lowering = "gather"} : tensor<?x4xi8>, tensor<?x4xi64> -> tensor<?x4xi64>
+// CHECK-NEXT: %[[VQ:.*]] = branch.quadratic_form %[[VX_C]] {pairs = array<i64: 0, 1, 2, 2>, weights = array<f64: 1.000000e+00, -5.000000e-01>, sites = array<i64: 3>, linear = array<f64: 2.500000e-01>, constant = 1.500000e+00 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+// CHECK-NEXT: %{{.*}} = branch.quadratic_form %[[VX_C]] {pairs = array<i64>, weights = array<f64>, sites = array<i64>, linear = array<f64>, constant = 0.000000e+00 : f64} : tensor<?x4xi8> -> tensor<?x1xcomplex<f64>>
+// CHECK: branch.return
+// CHECK-NEXT: }
+// CHECK-NEXT: }
+branch.kernel @choices sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %id = branch.column %x {values = array<i64: 0, 1, 2, 3>} : tensor<?x4xi8> -> tensor<?x4xi64>
+  %sc = branch.column %x {values = array<i64: 3, 1, 0, 2>} : tensor<?x4xi8> -> tensor<?x4xi64>
+  %a = branch.read %x, %id {lowering = "x"} : tensor<?x4xi8>, tensor<?x4xi64> -> tensor<?x4xi64>
+  %b = branch.read %x, %id {lowering = "slices"} : tensor<?x4xi8>, tensor<?x4xi64> -> tensor<?x4xi64>
+  %c = branch.read %x, %sc {lowering = "take"} : tensor<?x4xi8>, tensor<?x4xi64> -> tensor<?x4xi64>
+  %d = branch.read %x, %sc {lowering = "permuted"} : tensor<?x4xi8>, tensor<?x4xi64> -> tensor<?x4xi64>
+  %e = branch.read %x, %sc {lowering = "gather"} : tensor<?x4xi8>, tensor<?x4xi64> -> tensor<?x4xi64>
+  %q = branch.quadratic_form %x {pairs = array<i64: 0, 1, 2, 2>, weights = array<f64: 1.0, -0.5>, sites = array<i64: 3>, linear = array<f64: 0.25>, constant = 1.5 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %z = branch.quadratic_form %x {pairs = array<i64>, weights = array<f64>, sites = array<i64>, linear = array<f64>, constant = 0.0 : f64} : tensor<?x4xi8> -> tensor<?x1xcomplex<f64>>
+  %s = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %t = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp, %mel = branch.emit %x, %s, %q, %t {term = "diagonal"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp, %mel : tensor<?x1x4xi8>, tensor<?x1xf64>
 }

@@ -286,3 +286,84 @@ func.func @main(%a: tensor<4xf64>) -> tensor<4xf64> {
 }
 
 // CHECK: 'stablehlo.add': operand #0 is used before its definition (SSA values must be defined before they are used)
+
+// -----
+
+func.func @f(%a: tensor<?x4xf64>, %b: tensor<4x3xf64>) {
+  %0 = "stablehlo.dot_general"(%a, %b) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [2], rhs_contracting_dimensions = [0]>}> : (tensor<?x4xf64>, tensor<4x3xf64>) -> tensor<?x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dot_general' lhs contracting dimension 2 out of range for rank 2
+
+// -----
+
+func.func @f(%a: tensor<?x4xf64>, %b: tensor<4x3xf64>) {
+  %0 = "stablehlo.dot_general"(%a, %b) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [0, 1]>}> : (tensor<?x4xf64>, tensor<4x3xf64>) -> tensor<?xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dot_general' has 1 lhs and 2 rhs contracting dimensions
+
+// -----
+
+func.func @f(%a: tensor<?x4xf64>, %b: tensor<3x4xf64>) {
+  %0 = "stablehlo.dot_general"(%a, %b) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [0]>}> : (tensor<?x4xf64>, tensor<3x4xf64>) -> tensor<?x4xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dot_general' contracting dimensions 1 and 0 differ in size (4 vs 3)
+
+// -----
+
+func.func @f(%a: tensor<?x4xf64>, %b: tensor<4x3xf64>) {
+  %0 = "stablehlo.dot_general"(%a, %b) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [0]>}> : (tensor<?x4xf64>, tensor<4x3xf64>) -> tensor<?x4xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dot_general' result must have shape ?x3
+
+// -----
+
+func.func @f(%a: tensor<?x4xf64>, %b: tensor<4x3xf64>) {
+  %0 = "stablehlo.dot_general"(%a, %b) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [1], bogus = [0]>}> : (tensor<?x4xf64>, tensor<4x3xf64>) -> tensor<?x3xf64>
+  func.return
+}
+
+// CHECK: unknown field 'bogus' in stablehlo.dot, expected one of ('lhs_batching_dimensions', 'rhs_batching_dimensions', 'lhs_contracting_dimensions', 'rhs_contracting_dimensions')
+
+// -----
+
+func.func @f() {
+  %0 = "stablehlo.iota"() <{iota_dimension = 2 : i64}> : () -> tensor<3x4xi64>
+  func.return
+}
+
+// CHECK: 'stablehlo.iota' iota_dimension 2 out of range for rank 2
+
+// -----
+
+func.func @f() {
+  %0 = "stablehlo.iota"() <{iota_dimension = 0 : i64}> : () -> tensor<?x4xi64>
+  func.return
+}
+
+// CHECK: 'stablehlo.iota' result must have a static shape, got tensor<?x4xi64>
+
+// -----
+
+func.func @f(%x: tensor<?x16xi8>, %idx: tensor<3x1xi64>, %sizes: tensor<3xi64>) {
+  %0 = "stablehlo.dynamic_gather"(%x, %idx, %sizes) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>}> : (tensor<?x16xi8>, tensor<3x1xi64>, tensor<3xi64>) -> tensor<?x3xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_gather' slice_sizes must be a tensor<2x...>, got tensor<3xi64>
+
+// -----
+
+func.func @f(%x: tensor<?x16xi8>, %idx: tensor<3x1xi64>, %sizes: tensor<2xi64>) {
+  %0 = "stablehlo.dynamic_gather"(%x, %idx, %sizes) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>}> : (tensor<?x16xi8>, tensor<3x1xi64>, tensor<2xi64>) -> tensor<?x3xi64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_gather' result element type differs from the operand's

@@ -260,3 +260,53 @@ func.func @reduce(%x: tensor<?x4xf64>) -> tensor<?xf64> {
   }) : (tensor<?x4xf64>, tensor<f64>) -> tensor<?xf64>
   func.return %0 : tensor<?xf64>
 }
+
+// CHECK-LABEL: func.func @dot_general(
+// CHECK-SAME: %[[VA:[a-z0-9_]+]]: tensor<?x4xf64>, %[[VB:[a-z0-9_]+]]: tensor<4x3xf64>) -> tensor<?x3xf64> {
+// CHECK-NEXT: %[[V0:[a-z0-9_]+]] = "stablehlo.dot_general"(%[[VA]], %[[VB]]) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [0]>}> : (tensor<?x4xf64>, tensor<4x3xf64>) -> tensor<?x3xf64>
+// CHECK-NEXT: func.return %[[V0]] : tensor<?x3xf64>
+// JAX-LABEL: func.func @dot_general(
+// JAX-SAME: %[[VARG0:[a-z0-9_]+]]: tensor<?x4xf64>, %[[VARG1:[a-z0-9_]+]]: tensor<4x3xf64>) -> tensor<?x3xf64> {
+// JAX-NEXT: %[[V0:[a-z0-9_]+]] = stablehlo.dot_general %[[VARG0]], %[[VARG1]], contracting_dims = [1] x [0] : (tensor<?x4xf64>, tensor<4x3xf64>) -> tensor<?x3xf64>
+// JAX-NEXT: return %[[V0]] : tensor<?x3xf64>
+func.func @dot_general(%a: tensor<?x4xf64>, %b: tensor<4x3xf64>) -> tensor<?x3xf64> {
+  %0 = "stablehlo.dot_general"(%a, %b) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [0]>}> : (tensor<?x4xf64>, tensor<4x3xf64>) -> tensor<?x3xf64>
+  func.return %0 : tensor<?x3xf64>
+}
+
+// CHECK-LABEL: func.func @dot_general_batched(
+// CHECK-SAME: %[[VA:[a-z0-9_]+]]: tensor<?x4xf64>, %[[VB:[a-z0-9_]+]]: tensor<?x4xf64>) -> tensor<?xf64> {
+// CHECK-NEXT: %[[V0:[a-z0-9_]+]] = "stablehlo.dot_general"(%[[VA]], %[[VB]]) <{dot_dimension_numbers = #stablehlo.dot<lhs_batching_dimensions = [0], rhs_batching_dimensions = [0], lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [1]>}> : (tensor<?x4xf64>, tensor<?x4xf64>) -> tensor<?xf64>
+// CHECK-NEXT: func.return %[[V0]] : tensor<?xf64>
+// JAX-LABEL: func.func @dot_general_batched(
+// JAX-SAME: %[[VARG0:[a-z0-9_]+]]: tensor<?x4xf64>, %[[VARG1:[a-z0-9_]+]]: tensor<?x4xf64>) -> tensor<?xf64> {
+// JAX-NEXT: %[[V0:[a-z0-9_]+]] = stablehlo.dot_general %[[VARG0]], %[[VARG1]], batching_dims = [0] x [0], contracting_dims = [1] x [1] : (tensor<?x4xf64>, tensor<?x4xf64>) -> tensor<?xf64>
+// JAX-NEXT: return %[[V0]] : tensor<?xf64>
+func.func @dot_general_batched(%a: tensor<?x4xf64>, %b: tensor<?x4xf64>) -> tensor<?xf64> {
+  %0 = "stablehlo.dot_general"(%a, %b) <{dot_dimension_numbers = #stablehlo.dot<lhs_batching_dimensions = [0], rhs_batching_dimensions = [0], lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [1]>}> : (tensor<?x4xf64>, tensor<?x4xf64>) -> tensor<?xf64>
+  func.return %0 : tensor<?xf64>
+}
+
+// CHECK-LABEL: func.func @iota() -> tensor<3x4xi64> {
+// CHECK-NEXT: %[[V0:[a-z0-9_]+]] = "stablehlo.iota"() <{iota_dimension = 1 : i64}> : () -> tensor<3x4xi64>
+// CHECK-NEXT: func.return %[[V0]] : tensor<3x4xi64>
+// JAX-LABEL: func.func @iota() -> tensor<3x4xi64> {
+// JAX-NEXT: %[[V0:[a-z0-9_]+]] = stablehlo.iota dim = 1 : tensor<3x4xi64>
+// JAX-NEXT: return %[[V0]] : tensor<3x4xi64>
+func.func @iota() -> tensor<3x4xi64> {
+  %0 = "stablehlo.iota"() <{iota_dimension = 1 : i64}> : () -> tensor<3x4xi64>
+  func.return %0 : tensor<3x4xi64>
+}
+
+// CHECK-LABEL: func.func @dynamic_gather(
+// CHECK-SAME: %[[VX:[a-z0-9_]+]]: tensor<?x16xi8>, %[[VIDX:[a-z0-9_]+]]: tensor<3x1xi64>, %[[VS:[a-z0-9_]+]]: tensor<2xi64>) -> tensor<?x3xi8> {
+// CHECK-NEXT: %[[V0:[a-z0-9_]+]] = "stablehlo.dynamic_gather"(%[[VX]], %[[VIDX]], %[[VS]]) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>, indices_are_sorted = false}> : (tensor<?x16xi8>, tensor<3x1xi64>, tensor<2xi64>) -> tensor<?x3xi8>
+// CHECK-NEXT: func.return %[[V0]] : tensor<?x3xi8>
+// JAX-LABEL: func.func @dynamic_gather(
+// JAX-SAME: %[[VARG0:[a-z0-9_]+]]: tensor<?x16xi8>, %[[VARG1:[a-z0-9_]+]]: tensor<3x1xi64>, %[[VARG2:[a-z0-9_]+]]: tensor<2xi64>) -> tensor<?x3xi8> {
+// JAX-NEXT: %[[V0:[a-z0-9_]+]] = "stablehlo.dynamic_gather"(%[[VARG0]], %[[VARG1]], %[[VARG2]]) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>, indices_are_sorted = false}> : (tensor<?x16xi8>, tensor<3x1xi64>, tensor<2xi64>) -> tensor<?x3xi8>
+// JAX-NEXT: return %[[V0]] : tensor<?x3xi8>
+func.func @dynamic_gather(%x: tensor<?x16xi8>, %idx: tensor<3x1xi64>, %sizes: tensor<2xi64>) -> tensor<?x3xi8> {
+  %0 = "stablehlo.dynamic_gather"(%x, %idx, %sizes) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>, indices_are_sorted = false}> : (tensor<?x16xi8>, tensor<3x1xi64>, tensor<2xi64>) -> tensor<?x3xi8>
+  func.return %0 : tensor<?x3xi8>
+}

@@ -1,0 +1,248 @@
+"""`branch-choose-lowering`: how each read and each diagonal sum becomes StableHLO, by
+a static cost estimate per target (`cost_model.py`, docs/cost-model.md).
+
+Two choices, made on the `branch` level so that the printed IR shows them:
+
+1. **Diagonal sums as quadratic forms.** A `branch.sum_rows` of the `mel` of an identity
+   emission (`branch.state %x`, mask constant true) whose amplitude is a polynomial of
+   degree at most 2 in reads of row-table columns, with constant coefficients
+   (`sum_rows(c * x[i] * x[j])` over a bond table, on-site `U n_i (n_i - 1)`, `-mu n_i`), is
+   `x^T A x + w . x + c` with a static N x N matrix: one `branch.quadratic_form`, lowered
+   to a matrix product. The sums that `branch-coalesce-diagonal` added into the diagonal
+   slot become one form (the others stay added to it). `auto` compares the rows as
+   written (their reads, elementwise ops and the sum) with the form (2 N^2 flops);
+   `dense` makes every such sum a form; `rows` none.
+2. **Reads.** Each remaining `branch.read` of a `branch.column` gets `{lowering = ...}`:
+   `x` (the identity column), `slices` (at most `MAX_SLICES` strided runs), `take` (a
+   constant-index gather without batching dimensions), `permuted` (takes of the column's
+   blocks of distinct sites, each built once and shared by every read holding it) or
+   `gather` (a gather with batching dimensions, also the only way to read sites known at
+   run time, which get no attribute). `auto` takes the cheapest; any other value forces
+   that lowering wherever it applies (`x` only on the identity column).
+
+Options: `target` (`auto|cpu|gpu`), `reads` (`auto|x|slices|take|permuted|gather`),
+`diagonal` (`auto|rows|dense`); in the default lowering `LoweringOptions.target`,
+`read_lowering` and `diagonal_lowering`. The pass only annotates and replaces whole sums:
+every choice computes the same values (up to the floating-point summation order of a
+sum). Idempotent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.transforms.dead_code_elimination import region_dce
+
+from symir.dialects import branch
+from symir.lowering.branch._polynomial import PolynomialReader, QuadraticForm, forms_of
+from symir.lowering.branch.cost_model import (
+    DIAGONAL_CHOICES,
+    READ_CHOICES,
+    CostModel,
+    check_choice,
+    cost_model,
+)
+
+
+@dataclass
+class _Sum:
+    """A diagonal `sum_rows` that is a sum of quadratic forms, one per product of kernel
+    parameters (`()`: no parameter), with what its rows form costs."""
+
+    op: branch.SumRowsOp
+    forms: dict[tuple[int, ...], QuadraticForm]
+    rows_cost: float
+
+
+def _is_true(value: SSAValue) -> bool:
+    op = value.owner
+    return (
+        isinstance(op, branch.ConstantOp)
+        and isinstance(op.value, IntegerAttr)
+        and op.value.value.data != 0
+    )
+
+
+def quadratic_sum(summed: branch.SumRowsOp, n: int, model: CostModel) -> _Sum | None:
+    """`summed` as a quadratic form, if it sums an identity emission's polynomial mel."""
+    emit = summed.input.owner
+    if not (
+        isinstance(emit, branch.EmitOp)
+        and summed.input is emit.mel
+        and isinstance(emit.state.owner, branch.StateOp)
+        and _is_true(emit.mask)
+    ):
+        return None
+    reader = PolynomialReader(n)
+    poly = reader.of(emit.amplitude)
+    if poly is None:
+        return None
+    reads = [reader.columns[k] for k in reader.reads]
+    forms = forms_of(poly, reader.columns)
+    return _Sum(summed, forms, model.rows_cost(reads, reader.ops, poly.rows, n))
+
+
+def _leaves(value: SSAValue) -> list[SSAValue] | None:
+    """The operands of the tree of single-use `branch.add`s that computes `value`."""
+    op = value.owner
+    if isinstance(op, branch.AddOp) and value.has_one_use():
+        out = []
+        for v in op.operands:
+            leaves = _leaves(v)
+            if leaves is None:
+                return None
+            out += leaves
+        return out
+    return [value]
+
+
+def _merge(sums: list[_Sum]) -> dict[tuple[int, ...], QuadraticForm]:
+    total: dict[tuple[int, ...], QuadraticForm] = {}
+    for s in sums:
+        for params, form in s.forms.items():
+            total.setdefault(params, QuadraticForm()).merge(form)
+    return total
+
+
+def _build(
+    kernel: branch.KernelOp, forms: dict[tuple[int, ...], QuadraticForm], like: SSAValue
+) -> tuple[list[Operation], SSAValue]:
+    """The ops computing `sum over groups of (product of parameters) * form`, and the
+    value (of the type of `like`, the sum it replaces)."""
+    dtype = like.type.element_type  # type: ignore[union-attr]
+    ops: list[Operation] = []
+    total: SSAValue | None = None
+    for params, form in sorted(forms.items()):
+        pairs, weights, sites, linear = form.entries()
+        q = branch.QuadraticFormOp(kernel.x, pairs, weights, sites, linear, form.constant, dtype)
+        ops.append(q)
+        value: SSAValue = q.result
+        for p in params:
+            splat = branch.SplatOp(kernel.param_args[p], kernel.x, 1)
+            scaled = branch.MulOp(value, splat.result)
+            ops += [splat, scaled]
+            value = scaled.result
+        assert value.type == like.type, (value.type, like.type)
+        if total is None:
+            total = value
+        else:
+            add = branch.AddOp(total, value)
+            ops.append(add)
+            total = add.result
+    assert total is not None
+    return ops, total
+
+
+def choose_quadratic_forms(kernel: branch.KernelOp, model: CostModel, forced: bool) -> bool:
+    """Replaces the diagonal sums that are cheaper (or, `forced`, all that can be) as one
+    quadratic form; returns whether anything changed."""
+    n = kernel.num_sites.data
+    block = kernel.body.block
+    found = [
+        s
+        for op in block.ops
+        if isinstance(op, branch.SumRowsOp) and (s := quadratic_sum(op, n, model)) is not None
+    ]
+    if not found:
+        return False
+    # the sums coalescing added up: one form for all of them, the rest added to it
+    groups: list[tuple[list[_Sum], SSAValue | None, list[SSAValue]]] = []
+    taken: set[branch.SumRowsOp] = set()
+    by_result = {s.op.result: s for s in found}
+    for op in block.ops:
+        if isinstance(op, branch.EmitOp) and op.term.data == "diagonal":
+            leaves = _leaves(op.amplitude) or [op.amplitude]
+            group = [by_result[v] for v in leaves if v in by_result]
+            if len(group) > 1:
+                rest = [v for v in leaves if v not in by_result]
+                groups.append((group, op.amplitude, rest))
+                taken.update(s.op for s in group)
+    groups += [([s], None, []) for s in found if s.op not in taken]
+    changed = False
+    for group, total, rest in groups:
+        forms = _merge(group)
+        dense = sum(model.dense_cost(n, bool(f.linear)) for f in forms.values())
+        if not forced and dense >= sum(s.rows_cost for s in group):
+            continue
+        new_ops, value = _build(kernel, forms, group[0].op.result)
+        for v in rest:
+            add = branch.AddOp(value, v)
+            new_ops.append(add)
+            value = add.result
+        if total is None:
+            block.insert_ops_before(new_ops, group[0].op)
+            group[0].op.result.replace_all_uses_with(value)
+        else:
+            emit = next(use.operation for use in total.uses)
+            block.insert_ops_before(new_ops, emit)
+            total.replace_all_uses_with(value)
+        changed = True
+    if changed:
+        region_dce(kernel.body)
+    return changed
+
+
+def feeds_emitted_rows(value: SSAValue) -> bool:
+    """Whether `value` flows into emitted rows (the `x'` or `mel` of an emission that is
+    output, not only summed): through any op to a `branch.emit` result used by anything
+    but a `branch.sum_rows`."""
+    stack, seen = [value], set()
+    while stack:
+        v = stack.pop()
+        for use in v.uses:
+            op = use.operation
+            if op in seen:
+                continue
+            seen.add(op)
+            if isinstance(op, branch.SumRowsOp):
+                continue
+            if isinstance(op, branch.EmitOp):
+                if any(not isinstance(u.operation, branch.SumRowsOp) for u in op.mel.uses):
+                    return True
+                if any(True for _ in op.xp.uses):
+                    return True
+                continue
+            stack.extend(op.results)
+    return False
+
+
+def choose_reads(kernel: branch.KernelOp, model: CostModel, forced: str) -> None:
+    """Sets `lowering` on every read of a `branch.column` (the cheapest, or `forced`)."""
+    n = kernel.num_sites.data
+    for op in kernel.body.block.ops:
+        if not isinstance(op, branch.ReadOp) or not isinstance(op.sites.owner, branch.ColumnOp):
+            continue
+        cols = np.asarray(op.sites.owner.values.get_values(), np.int64) % n
+        emitted = feeds_emitted_rows(op.result)
+        if forced == "auto":
+            how = model.best_read(cols, n, emitted)
+        elif forced == "x":
+            how = "x" if "x" in model.read_costs(cols, n) else model.best_read(cols, n, emitted)
+        else:
+            how = forced
+        op.lowering = StringAttr(how)
+
+
+@dataclass(frozen=True)
+class BranchChooseLoweringPass(ModulePass):
+    """Chooses how each read and diagonal sum of a `branch.kernel` is lowered, by cost."""
+
+    name = "branch-choose-lowering"
+
+    target: str = "auto"
+    reads: str = "auto"
+    diagonal: str = "auto"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        check_choice("branch-choose-lowering reads", self.reads, READ_CHOICES)
+        check_choice("branch-choose-lowering diagonal", self.diagonal, DIAGONAL_CHOICES)
+        model = cost_model(self.target)
+        for kernel in [o for o in op.walk() if isinstance(o, branch.KernelOp)]:
+            if self.diagonal != "rows":
+                choose_quadratic_forms(kernel, model, forced=self.diagonal == "dense")
+            choose_reads(kernel, model, self.reads)

@@ -1,0 +1,196 @@
+"""The static cost model behind the lowering choices (docs/cost-model.md).
+
+`branch-choose-lowering` asks it how to lower each `branch.read` of a row-table column
+and whether a diagonal sum of products of reads is cheaper as a dense quadratic form;
+`branch-sort-summed-rows` and `branch-sort-emitted-rows` ask it which row order makes the
+reads cheapest. Costs are estimates in nanoseconds per batch entry of the kernel's work
+that the choice changes (bytes moved and flops, weighted by per-target constants that
+were measured, see the docs page), so only their comparison matters.
+
+A target is `cpu` or `gpu`; `auto` is the backend JAX runs on when JAX is already imported
+(`jax.default_backend()`), else `cpu` (the opt driver never imports JAX).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from symir.dialects.branch import READ_LOWERINGS
+
+TARGETS = ("cpu", "gpu")
+TARGET_CHOICES = ("auto", *TARGETS)
+READ_CHOICES = ("auto", *READ_LOWERINGS)
+"""Values of the `read_lowering` option: `auto` (the cheapest), or one lowering forced on
+every read of a row-table column where it applies (`x` only on the identity column)."""
+DIAGONAL_CHOICES = ("auto", "rows", "dense")
+"""Values of the `diagonal_lowering` option: `auto` (the cheaper), `rows` (a sum over the
+rows as written), `dense` (a quadratic form wherever the sum is one)."""
+
+MAX_SLICES = 4
+"""The most strided runs `auto` reads as slices of `x` (more: a gather is cheaper)."""
+
+
+def check_choice(option: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise ValueError(f"{option} must be one of {tuple(choices)}, got {value!r}")
+
+
+def resolve_target(target: str, load_jax: bool = False) -> str:
+    """`cpu` or `gpu` for a `target` option (`auto`: JAX's default backend, if JAX is
+    imported or `load_jax`, as the compiler, which runs on JAX, asks)."""
+    check_choice("target", target, TARGET_CHOICES)
+    if target != "auto":
+        return target
+    jax = importlib.import_module("jax") if load_jax else sys.modules.get("jax")
+    if jax is None:
+        return "cpu"
+    return "gpu" if jax.default_backend() in ("gpu", "cuda", "rocm") else "cpu"
+
+
+def strided_runs(cols: np.ndarray) -> list[tuple[int, int, int]]:
+    """`cols` as maximal runs `range(start, stop, step)` with `step >= 1`, in order."""
+    runs: list[tuple[int, int, int]] = []
+    i = 0
+    while i < len(cols):
+        start, j = int(cols[i]), i + 1
+        step = int(cols[j] - cols[i]) if j < len(cols) else 1
+        if step < 1:
+            step = 1
+        else:
+            while j < len(cols) and cols[j] - cols[j - 1] == step:
+                j += 1
+        runs.append((start, int(cols[j - 1]) + 1, step))
+        i = j
+    return runs
+
+
+def distinct_blocks(cols: np.ndarray) -> list[np.ndarray]:
+    """`cols` cut into consecutive blocks without a repeated site (a new block starts
+    where a site repeats): the takes of a `permuted` read (a permutation of the sites
+    repeated k times is k equal blocks, one take)."""
+    blocks, start, seen = [], 0, set()
+    for k, c in enumerate(cols.tolist()):
+        if c in seen:
+            blocks.append(cols[start:k])
+            start, seen = k, set()
+        seen.add(c)
+    blocks.append(cols[start:])
+    return [b for b in blocks if len(b)]
+
+
+def default_read(cols: np.ndarray | None, n: int) -> str:
+    """How `convert-branch-to-stablehlo` lowers a read that carries no choice (what it
+    did before there were choices): the identity column as `x`, at most `MAX_SLICES`
+    strided runs as slices, anything else (sites known at run time: `cols` None) as a
+    batched gather."""
+    if cols is None:
+        return "gather"
+    if len(cols) == n and np.array_equal(cols, np.arange(n)):
+        return "x"
+    return "slices" if len(strided_runs(cols)) <= MAX_SLICES else "gather"
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Per-target weights, in ns per batch entry."""
+
+    target: str
+    gather_element: float
+    """A batched gather, per element read (it also reads an index per element)."""
+    take_element: float
+    """A constant-index gather, per element read, where the read only feeds sums."""
+    take_emitted_element: float
+    """The same where the read feeds emitted rows (the rows of `x'` and `mels`): XLA:CPU
+    lays the gathered values out site-major there and transposes them."""
+    take_op: float
+    """A constant-index gather, fixed part."""
+    slice_element: float
+    """A slice or concatenation of slices, per element (fused into its users)."""
+    slice_op: float
+    """A slice, fixed part."""
+    elementwise: float
+    """One elementwise op on one row value (convert, multiply, add, reduce)."""
+    dense_flop: float
+    """One flop of the f64 matrix product of a quadratic form."""
+
+    def read_costs(self, cols: np.ndarray, n: int, emitted: bool = False) -> dict[str, float]:
+        """The cost of each lowering that can read the static column `cols` (sites mod N);
+        `emitted`: the read feeds emitted rows, not only sums."""
+        m = len(cols)
+        take = self.take_emitted_element if emitted else self.take_element
+        costs = {
+            "slices": len(strided_runs(cols)) * self.slice_op + m * self.slice_element,
+            "take": self.take_op + m * take,
+            "gather": m * self.gather_element,
+        }
+        if m == n and np.array_equal(cols, np.arange(n)):
+            costs["x"] = 0.0
+        blocks = distinct_blocks(cols)
+        distinct = {b.tobytes(): b for b in blocks}
+        costs["permuted"] = sum(self.take_op + len(b) * take for b in distinct.values()) + (
+            m * self.slice_element if len(blocks) > 1 else 0.0
+        )
+        return costs
+
+    def best_read(self, cols: np.ndarray, n: int, emitted: bool = False) -> str:
+        """The cheapest lowering of a read of `cols`; slices only up to `MAX_SLICES` runs."""
+        costs = self.read_costs(cols, n, emitted)
+        if "x" in costs:
+            return "x"
+        if len(strided_runs(cols)) > MAX_SLICES:
+            del costs["slices"]
+        return min(costs, key=lambda k: (costs[k], READ_LOWERINGS.index(k)))
+
+    def read_cost(self, cols: np.ndarray, n: int, emitted: bool = False) -> float:
+        """The cost of reading `cols` the cheapest way (what a row order is judged by)."""
+        return self.read_costs(cols, n, emitted)[self.best_read(cols, n, emitted)]
+
+    def rows_cost(self, reads: Sequence[np.ndarray], ops: int, rows: int, n: int) -> float:
+        """A diagonal sum as written: its reads, `ops` elementwise ops on `rows` rows and
+        the sum over the rows."""
+        return sum(self.read_cost(c, n) for c in reads) + (ops + 1) * rows * self.elementwise
+
+    def dense_cost(self, n: int, linear: bool) -> float:
+        """A quadratic form: `x` to f64, `y = x A` (2 N^2 flops), `sum(x * y)`, `+ w`."""
+        return 2 * n * n * self.dense_flop + (3 + int(linear)) * n * self.elementwise
+
+
+COST_MODELS = {
+    # measured on 2 shared x86 cores, JAX 0.10 (XLA:CPU), batch 4096: a batched gather
+    # ~1 ns per element, a constant-index gather ~0.6, an f64 matrix product ~0.015 ns
+    # per flop (docs/cost-model.md)
+    "cpu": CostModel(
+        target="cpu",
+        gather_element=1.0,
+        take_element=0.6,
+        take_emitted_element=1.2,
+        take_op=1.0,
+        slice_element=0.05,
+        slice_op=0.2,
+        elementwise=0.2,
+        dense_flop=0.015,
+    ),
+    # measured on an H100, JAX 0.11 (XLA:GPU), batch 16384: gathers of either kind
+    # ~0.007 ns per element, the f64 matrix product ~3e-5..9e-5 ns per flop
+    "gpu": CostModel(
+        target="gpu",
+        gather_element=0.0065,
+        take_element=0.008,
+        take_emitted_element=0.008,
+        take_op=0.01,
+        slice_element=0.001,
+        slice_op=0.002,
+        elementwise=0.002,
+        dense_flop=8.5e-5,
+    ),
+}
+
+
+def cost_model(target: str) -> CostModel:
+    """The model of `target` (`cpu`, `gpu` or `auto`)."""
+    return COST_MODELS[resolve_target(target)]
