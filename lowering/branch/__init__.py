@@ -6,6 +6,12 @@
   exclusive emissions of a term share one set of slots;
 - `branch_sort_summed_rows.py`: `branch-sort-summed-rows`, rows that are only summed
   sorted so their reads become slices;
+- `branch_sort_rows.py`: `branch-sort-rows`, each term's rows (emitted too) in the order
+  whose reads are cheapest;
+- `branch_choose_lowering.py`: `branch-choose-lowering`, how each read and diagonal sum
+  becomes StableHLO (reads annotated, diagonal sums as `branch.quadratic_form`);
+- `cost_model.py`: the per-target cost estimates both consult (docs/cost-model.md);
+- `_polynomial.py`: row values as polynomials in the reads (quadratic forms);
 - `_kernel_outputs.py`: reading and replacing the emissions a kernel returns.
 
 A pass here may change how branches are laid out only with a proof (docs/semantics.md).

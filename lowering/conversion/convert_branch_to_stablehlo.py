@@ -16,7 +16,10 @@ its pattern replaces it by a `builtin.unrealized_conversion_cast` of the two (ma
 `branch.checked` when a checked write may have left the local states), which its users
 unpack; once the walk is done, every such cast is dead and is erased. Broadcasts to the batch use
 `dynamic_broadcast_in_dim` with a shape built from `get_dimension_size`. Writes are one
-broadcast `select` against an iota of site indices (no scatter). A read of a row-table
+broadcast `select` against an iota of site indices (no scatter); the writes of each state
+are remembered (`KernelLowering.writes`), so that a read of `x'` and the validity after
+checked writes are `(batch, rows)` ops on the written values, not ops on the
+`(batch, rows, sites)` configurations. A read of a row-table
 column whose sites form a few strided runs (the identity column, a shifted chain) is `x`
 itself or a concatenation of `real_dynamic_slice`s (static slices once the batch is
 known); any other read is a `gather` with batching dimensions.
@@ -95,6 +98,12 @@ class KernelLowering:
     the block, so it dominates them)."""
     func: func.FuncOp | None = None
     """The function the kernel became."""
+    writes: dict[SSAValue, tuple[tuple[SSAValue, SSAValue], ...] | None] = field(
+        default_factory=dict
+    )
+    """For each lowered state: the writes (normalised sites, values as stored, i64) made
+    since `branch.state %x`, in order, or None when it is not such a chain (after a
+    `select_state`). A `branch.state_read` of a known chain is computed from them."""
 
     @staticmethod
     def of(kernel: branch.KernelOp) -> KernelLowering:
@@ -560,15 +569,23 @@ def _state_shape(s: branch.StateType) -> list[int]:
 
 
 def _replace_state(
-    rewriter: PatternRewriter, op: Operation, cfg: SSAValue, valid: SSAValue, checked: bool
+    rewriter: PatternRewriter,
+    op: Operation,
+    cfg: SSAValue,
+    valid: SSAValue,
+    checked: bool,
+    low: KernelLowering,
+    writes: tuple[tuple[SSAValue, SSAValue], ...] | None = None,
 ) -> None:
-    """Replaces the state `op` defines by a cast of its two tensors."""
+    """Replaces the state `op` defines by a cast of its two tensors (and records the
+    writes that made it, `KernelLowering.writes`)."""
     cast = UnrealizedConversionCastOp.build(
         operands=[[cfg, valid]],
         result_types=[[op.results[0].type]],
         attributes={CHECKED: UnitAttr()} if checked else {},
     )
     rewriter.replace(op, cast)
+    low.writes[cast.results[0]] = writes
 
 
 def _state(state: SSAValue) -> tuple[SSAValue, SSAValue, bool]:
@@ -589,7 +606,7 @@ class StateLowering(KernelPattern):
         s = op.result.type
         cfg = low.broadcast(op.x, [0, 2], _state_shape(s))
         valid = low.broadcast(low.const(True, i1), [], [DYN, s.rows.data])
-        _replace_state(rewriter, op, cfg, valid, False)
+        _replace_state(rewriter, op, cfg, valid, False, low, ())
 
 
 def _fits(low: KernelLowering, values: SSAValue) -> SSAValue | None:
@@ -623,22 +640,43 @@ class WriteLowering(KernelPattern):
         shape = _state_shape(s)
         iota = low.array(np.arange(s.sites.data, dtype=np.int64))
         iota = low.broadcast(iota, [2], shape)
-        sites = low.broadcast(low.site_indices(op.sites), [0, 1], shape)
+        at = low.site_indices(op.sites)
+        sites = low.broadcast(at, [0, 1], shape)
         hit = low.add(stablehlo.CompareOp("EQ", iota, sites))
-        values = low.broadcast(low.convert(op.values, low.x_elem), [0, 1], shape)
+        stored = low.convert(op.values, low.x_elem)
+        values = low.broadcast(stored, [0, 1], shape)
         new_cfg = low.add(stablehlo.SelectOp(hit, values, cfg))
-        _replace_state(rewriter, op, new_cfg, valid, checked or op.checked is not None)
+        before = low.writes.get(op.state)
+        writes = None if before is None else (*before, (at, low.convert(stored, i64)))
+        _replace_state(rewriter, op, new_cfg, valid, checked or op.checked is not None, low, writes)
 
 
 class StateReadLowering(KernelPattern):
-    """`branch.state_read` -> a `gather` from the configurations, converted to i64."""
+    """`branch.state_read` -> from the writes that made the state, when it is a chain of
+    writes on `branch.state %x` (per row: the value of the last write to the site, else
+    `x` there, read as `branch.read` would; `(batch, rows)` selects, no gather from the
+    `(batch, rows, sites)` configurations, which then need not be built before it); else
+    a `gather` from the configurations. Converted to i64."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.StateReadOp, rewriter: PatternRewriter):
         low = self.lowering(rewriter)
         cfg, _, _ = _state(op.state)
         idx = low.site_indices(op.sites)
-        rewriter.replace(op, [], [low.convert(low.gather(cfg, idx, 2), i64)])
+        writes = low.writes.get(op.state)
+        if writes is None:
+            rewriter.replace(op, [], [low.convert(low.gather(cfg, idx, 2), i64)])
+            return
+        cols = low.static_sites(op.sites)
+        how = default_read(cols, low.n)
+        value = low.once(
+            ("read", low.x, op.sites, how),
+            lambda: low.convert(low.read(low.x, how, cols, op.sites), i64),
+        )
+        for at, stored in writes:
+            hit = low.add(stablehlo.CompareOp("EQ", idx, at))
+            value = low.add(stablehlo.SelectOp(hit, stored, value))
+        rewriter.replace(op, [], [value])
 
 
 class InvalidateLowering(KernelPattern):
@@ -650,7 +688,7 @@ class InvalidateLowering(KernelPattern):
         cfg, _, checked = _state(op.state)
         rows = op.state.type.rows.data
         invalid = low.broadcast(low.const(False, i1), [], [DYN, rows])
-        _replace_state(rewriter, op, cfg, invalid, checked)
+        _replace_state(rewriter, op, cfg, invalid, checked, low, low.writes.get(op.state))
 
 
 class SelectStateLowering(KernelPattern):
@@ -664,7 +702,27 @@ class SelectStateLowering(KernelPattern):
         p3 = low.broadcast(p, [0, 1], _state_shape(op.result.type))
         cfg = low.add(stablehlo.SelectOp(p3, ca, cb))
         valid = low.add(stablehlo.SelectOp(p, va, vb))
-        _replace_state(rewriter, op, cfg, valid, ka or kb)
+        _replace_state(rewriter, op, cfg, valid, ka or kb, low)
+
+
+def _all_inside(
+    low: KernelLowering, cfg: SSAValue, writes: tuple[tuple[SSAValue, SSAValue], ...] | None
+) -> SSAValue:
+    """Whether every site of the final `x'` is a local state, `tensor<?xMxi1>`. From the
+    writes when the state is a chain of them (`x` holds local states, so only the last
+    value written to each written site matters: a `(batch, rows)` test per write), else
+    a test of every site of the configurations and a reduce over the sites."""
+    if not writes:
+        inside = low.member(cfg)
+        body = stablehlo.scalar_body([i1], stablehlo.AndOp)
+        return low.add(stablehlo.ReduceOp([inside], [low.const(True, i1)], [2], body))
+    result = None
+    for k, (at, stored) in enumerate(writes):
+        ok = low.member(stored)
+        for later, _ in writes[k + 1 :]:  # overwritten later: that write decides
+            ok = low.add(stablehlo.OrOp(ok, low.add(stablehlo.CompareOp("EQ", at, later))))
+        result = ok if result is None else low.add(stablehlo.AndOp(result, ok))
+    return result
 
 
 class EmitLowering(KernelPattern):
@@ -679,10 +737,7 @@ class EmitLowering(KernelPattern):
         shape = _state_shape(op.state.type)
         if checked:
             # A checked write may have left the local states: the final x' must be valid.
-            inside = low.member(cfg)
-            body = stablehlo.scalar_body([i1], stablehlo.AndOp)
-            all_inside = low.add(stablehlo.ReduceOp([inside], [low.const(True, i1)], [2], body))
-            valid = low.add(stablehlo.AndOp(valid, all_inside))
+            valid = low.add(stablehlo.AndOp(valid, _all_inside(low, cfg, low.writes.get(op.state))))
         active = low.add(stablehlo.AndOp(op.mask, valid))
         xp = mel = None
         if op.xp.uses:

@@ -128,6 +128,7 @@ def branch_corpus() -> list[ModuleOp]:
             "convert-branch-to-stablehlo-reads.mlir",
             "convert-branch-to-stablehlo-read-lowerings.mlir",
             "convert-branch-to-stablehlo-quadratic-form.mlir",
+            "convert-branch-to-stablehlo-state-reads.mlir",
         )
         for text in chunks(LIT / name)
     ]
