@@ -17,6 +17,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -69,6 +70,38 @@ def strided_runs(cols: np.ndarray) -> list[tuple[int, int, int]]:
     return runs
 
 
+def count_runs(cols: np.ndarray, limit: int) -> int:
+    """`len(strided_runs(cols))`, counted only up to `limit` (what the cost model needs:
+    whether a column is a few runs), stepping over whole runs rather than elements."""
+    m = len(cols)
+    if m == 0:
+        return 0
+    d = np.diff(cols)
+    # ends[t]: the last index of the streak of equal differences holding d[t]
+    change = np.flatnonzero(d[1:] != d[:-1])
+    bounds = np.concatenate((change, [m - 2]))
+    ends = np.repeat(bounds, np.diff(np.concatenate(([-1], bounds))))
+    runs, i = 0, 0
+    while i < m and runs < limit:
+        runs += 1
+        if i == m - 1 or d[i] < 1:
+            i += 1
+        else:
+            i = int(ends[i]) + 2
+    return runs
+
+
+@lru_cache(maxsize=4096)
+def _distinct_block_lengths(data: bytes) -> tuple[int, ...]:
+    """The lengths of the distinct blocks of a column (`distinct_blocks`, equal blocks
+    once), by the column's bytes: a row order is judged on the same columns often."""
+    cols = np.frombuffer(data, np.int64)
+    if len(np.unique(cols)) == len(cols):
+        return (len(cols),) if len(cols) else ()
+    distinct = {b.tobytes(): len(b) for b in distinct_blocks(cols)}
+    return tuple(distinct.values())
+
+
 def distinct_blocks(cols: np.ndarray) -> list[np.ndarray]:
     """`cols` cut into consecutive blocks without a repeated site (a new block starts
     where a site repeats): the takes of a `permuted` read (a permutation of the sites
@@ -92,7 +125,7 @@ def default_read(cols: np.ndarray | None, n: int) -> str:
         return "gather"
     if len(cols) == n and np.array_equal(cols, np.arange(n)):
         return "x"
-    return "slices" if len(strided_runs(cols)) <= MAX_SLICES else "gather"
+    return "slices" if count_runs(cols, MAX_SLICES + 1) <= MAX_SLICES else "gather"
 
 
 @dataclass(frozen=True)
@@ -123,17 +156,17 @@ class CostModel:
         `emitted`: the read feeds emitted rows, not only sums."""
         m = len(cols)
         take = self.take_emitted_element if emitted else self.take_element
+        runs = count_runs(cols, MAX_SLICES + 1)  # beyond MAX_SLICES: a lower bound
         costs = {
-            "slices": len(strided_runs(cols)) * self.slice_op + m * self.slice_element,
+            "slices": runs * self.slice_op + m * self.slice_element,
             "take": self.take_op + m * take,
             "gather": m * self.gather_element,
         }
         if m == n and np.array_equal(cols, np.arange(n)):
             costs["x"] = 0.0
-        blocks = distinct_blocks(cols)
-        distinct = {b.tobytes(): b for b in blocks}
-        costs["permuted"] = sum(self.take_op + len(b) * take for b in distinct.values()) + (
-            m * self.slice_element if len(blocks) > 1 else 0.0
+        lengths = _distinct_block_lengths(np.ascontiguousarray(cols, np.int64).tobytes())
+        costs["permuted"] = sum(self.take_op + k * take for k in lengths) + (
+            m * self.slice_element if len(lengths) > 1 or sum(lengths) < m else 0.0
         )
         return costs
 
@@ -142,13 +175,18 @@ class CostModel:
         costs = self.read_costs(cols, n, emitted)
         if "x" in costs:
             return "x"
-        if len(strided_runs(cols)) > MAX_SLICES:
+        if count_runs(cols, MAX_SLICES + 1) > MAX_SLICES:
             del costs["slices"]
         return min(costs, key=lambda k: (costs[k], READ_LOWERINGS.index(k)))
 
     def read_cost(self, cols: np.ndarray, n: int, emitted: bool = False) -> float:
         """The cost of reading `cols` the cheapest way (what a row order is judged by)."""
-        return self.read_costs(cols, n, emitted)[self.best_read(cols, n, emitted)]
+        costs = self.read_costs(cols, n, emitted)
+        if "x" in costs:
+            return 0.0
+        if costs["slices"] > len(cols) * self.slice_element + MAX_SLICES * self.slice_op:
+            del costs["slices"]  # more runs than MAX_SLICES
+        return min(costs.values())
 
     def rows_cost(self, reads: Sequence[np.ndarray], ops: int, rows: int, n: int) -> float:
         """A diagonal sum as written: its reads, `ops` elementwise ops on `rows` rows and

@@ -1,0 +1,80 @@
+"""The cost model of the lowering choices (lowering/branch/cost_model.py, docs/cost-model.md):
+its helpers against their definitions, and the choices it makes on typical columns."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from symir.lowering.branch.cost_model import (
+    COST_MODELS,
+    MAX_SLICES,
+    count_runs,
+    default_read,
+    distinct_blocks,
+    resolve_target,
+    strided_runs,
+)
+
+columns = st.lists(st.integers(0, 12), max_size=40).map(lambda v: np.asarray(v, np.int64))
+
+
+@given(columns, st.integers(1, 50))
+def test_count_runs_counts_the_strided_runs(cols, limit):
+    runs = strided_runs(cols)
+    assert count_runs(cols, limit) == min(len(runs), limit)
+    assert np.array_equal(
+        np.concatenate([np.arange(*r) for r in runs]) if runs else cols, cols
+    )  # the runs are the column
+
+
+@given(columns)
+def test_distinct_blocks_cut_where_a_site_repeats(cols):
+    blocks = distinct_blocks(cols)
+    assert np.array_equal(np.concatenate(blocks) if blocks else cols, cols)
+    assert all(len(set(b.tolist())) == len(b) for b in blocks)
+    for a, b in itertools.pairwise(blocks):
+        assert b[0] in set(a.tolist())  # a new block starts only at a repeat
+
+
+def test_reads_of_typical_columns():
+    cpu, gpu = COST_MODELS["cpu"], COST_MODELS["gpu"]
+    n = 16
+    identity = np.arange(n)
+    shifted = (identity + 1) % n  # two runs
+    scattered = np.array([3, 12, 8, 8, 2, 13, 4, 5, 4, 12, 5, 14, 3, 8, 0, 9])
+    block = np.array([3, 12, 8, 0, 2, 13, 4, 5])
+    twice = np.concatenate([block, block])  # one block taken once, concatenated
+    for model in (cpu, gpu):
+        assert model.best_read(identity, n) == "x"
+        assert model.best_read(shifted, n) == "slices"
+    assert cpu.best_read(scattered, n) == "take"  # only summed: a take
+    assert cpu.best_read(scattered, n, emitted=True) == "gather"  # feeding x'
+    assert gpu.best_read(scattered, n) == "gather"
+    assert cpu.read_costs(twice, n)["permuted"] < cpu.read_costs(twice, n)["take"]
+    # the quadratic form: cheaper for small N on both targets, not for large N on a CPU
+    bonds = 2 * n
+    assert cpu.dense_cost(n, False) < cpu.rows_cost([scattered] * 2, 2, bonds, n)
+    assert cpu.dense_cost(256, False) > cpu.rows_cost([np.arange(512) % 256] * 2, 2, 512, 256)
+
+
+def test_default_read_is_what_the_conversion_did_without_choices():
+    assert default_read(None, 4) == "gather"
+    assert default_read(np.arange(4), 4) == "x"
+    assert default_read(np.array([1, 2, 3, 0]), 4) == "slices"
+    assert default_read(np.array([0, 2, 4, 6, 1, 3, 5, 7]), 8) == "slices"
+    assert default_read(np.array([7, 5, 3, 1, 6, 4, 2, 0]), 8) == "gather"
+    assert MAX_SLICES == 4
+
+
+def test_targets():
+    assert resolve_target("cpu") == "cpu" and resolve_target("gpu") == "gpu"
+    assert resolve_target("auto") in ("cpu", "gpu")
+    with pytest.raises(
+        ValueError, match=r"target must be one of \('auto', 'cpu', 'gpu'\), got 'tpu'"
+    ):
+        resolve_target("tpu")
