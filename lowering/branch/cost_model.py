@@ -200,7 +200,7 @@ class CostModel:
 
 COST_MODELS = {
     # measured on 2 shared x86 cores, JAX 0.10 (XLA:CPU), batch 4096: a batched gather
-    # ~1 ns per element, a constant-index gather ~0.6, an f64 matrix product ~0.015 ns
+    # ~1 ns per element, a constant-index gather ~0.6, an f64 matrix product ~0.01 ns
     # per flop (docs/cost-model.md)
     "cpu": CostModel(
         target="cpu",
@@ -211,7 +211,7 @@ COST_MODELS = {
         slice_element=0.05,
         slice_op=0.2,
         elementwise=0.2,
-        dense_flop=0.015,
+        dense_flop=0.01,
     ),
     # measured on an H100, JAX 0.11 (XLA:GPU), batch 16384: gathers of either kind
     # ~0.007 ns per element, the f64 matrix product ~3e-5..9e-5 ns per flop
