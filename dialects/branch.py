@@ -64,7 +64,14 @@ from xdsl.utils.exceptions import VerifyException
 
 from symir.dialects import sym
 from symir.dialects.dominance import check_dominance
-from symir.dialects.sym import c64, promote
+from symir.dialects.types import (
+    CMP_PREDICATES,
+    NUMERIC,
+    CmpPredicate,
+    CmpPredicateAttr,
+    c64,
+    promote,
+)
 
 # --------------------------------------------------------------------------- types
 
@@ -128,7 +135,7 @@ def _same_rows(op: Operation, values: Sequence[SSAValue]) -> int:
     return rows.pop()
 
 
-Numeric = (i64, f64, c64)
+Numeric = NUMERIC
 
 # --------------------------------------------------------------------------- kernel
 
@@ -801,45 +808,67 @@ class ComplexOp(ElementwiseBase):
         super().__init__(operands=[re, im], result_types=[values_type(rows, c64)])
 
 
-CMP_PREDICATES = ("lt", "le", "gt", "ge", "eq", "ne")
-
-
 @irdl_op_definition
 class CmpOp(ElementwiseBase):
-    """Elementwise comparison (`lt le gt ge eq ne`), giving `i1`.
+    """Elementwise comparison (`lt le gt ge eq ne`, the `sym.cmp` predicate), giving `i1`.
 
     ```mlir
-    %p = branch.cmp %a, %b {predicate = "gt"} : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
+    %p = branch.cmp gt %a, %b : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
     ```
     """
 
     name = "branch.cmp"
 
-    predicate = prop_def(StringAttr)
+    predicate = prop_def(CmpPredicateAttr)
     lhs = operand_def(TensorType)
     rhs = operand_def(TensorType)
     result = result_def(TensorType)
 
     ALLOWED: ClassVar[tuple[Attribute, ...]] = (i1, i64, f64, c64)
-    irdl_options = (ParsePropInAttrDict(),)
-    assembly_format = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)"
+
+    def print(self, printer: Printer):
+        printer.print_string(f" {self.predicate.data} ")
+        printer.print_operand(self.lhs)
+        printer.print_string(", ")
+        printer.print_operand(self.rhs)
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_attribute(self.lhs.type)
+        printer.print_string(", ")
+        printer.print_attribute(self.rhs.type)
+        printer.print_string(" -> ")
+        printer.print_attribute(self.result.type)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> CmpOp:
+        pred = parser.parse_keyword_in(CMP_PREDICATES)
+        lhs = parser.parse_unresolved_operand()
+        parser.parse_punctuation(",")
+        rhs = parser.parse_unresolved_operand()
+        attributes = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        lt = parser.parse_type()
+        parser.parse_punctuation(",")
+        rt = parser.parse_type()
+        parser.parse_punctuation("->")
+        result_type = parser.parse_type()
+        op = cls(pred, parser.resolve_operand(lhs, lt), parser.resolve_operand(rhs, rt))
+        op.attributes.update(attributes)
+        if op.result.type != result_type:
+            parser.raise_error(f"'branch.cmp' result must be {op.result.type}, got {result_type}")
+        return op
 
     @classmethod
     def element_result(cls, *types: Attribute) -> Attribute:
         return i1
 
-    def __init__(self, predicate: str, lhs: SSAValue, rhs: SSAValue):
+    def __init__(self, predicate: str | CmpPredicate, lhs: SSAValue, rhs: SSAValue):
         rows = _rows_of(self, lhs.type, "lhs")
         super().__init__(
             operands=[lhs, rhs],
-            properties={"predicate": StringAttr(predicate)},
+            properties={"predicate": CmpPredicateAttr(CmpPredicate(predicate))},
             result_types=[values_type(rows, i1)],
         )
-
-    def verify_(self):
-        super().verify_()
-        if self.predicate.data not in CMP_PREDICATES:
-            raise VerifyException(f"'branch.cmp' unknown predicate \"{self.predicate.data}\"")
 
 
 class LogicBase(ElementwiseBase):

@@ -64,38 +64,16 @@ from xdsl.traits import Commutative, ConstantLike, HasParent, IsTerminator, NoTe
 from xdsl.utils.exceptions import VerifyException
 
 from symir.dialects.dominance import check_dominance
-
-c64 = ComplexType(f64)
-"""`complex<f64>`, the complex value type."""
-
-NumericType = base(IntegerType) | base(Float64Type) | base(ComplexType)
-
+from symir.dialects.types import (
+    CMP_PREDICATES,
+    CmpPredicate,
+    CmpPredicateAttr,
+    NumericType,
+    c64,
+    promote,
+)
 
 # --------------------------------------------------------------------------- types
-
-
-def type_rank(t: Attribute) -> int:
-    """Position of a value type in the promotion order i1 < i64 < f64 < complex<f64>."""
-    if t == i1:
-        return 0
-    if t == i64:
-        return 1
-    if t == f64:
-        return 2
-    if t == c64:
-        return 3
-    raise VerifyException(f"unsupported sym value type {t}")
-
-
-_BY_RANK = (i1, i64, f64, c64)
-
-
-def promote(*types: Attribute, at_least: Attribute | None = None) -> Attribute:
-    """The common type of `types` (and `at_least`, if given)."""
-    ranks = [type_rank(t) for t in types]
-    if at_least is not None:
-        ranks.append(type_rank(at_least))
-    return _BY_RANK[max(ranks)]
 
 
 def _check_value_type(op: Operation, what: str, t: Attribute, allowed: Sequence[Attribute]):
@@ -1702,18 +1680,6 @@ class ComplexOp(ExpressionOp):
         return complex(float(re), float(im))
 
 
-_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
-    "lt": pyop.lt,
-    "le": pyop.le,
-    "gt": pyop.gt,
-    "ge": pyop.ge,
-    "eq": pyop.eq,
-    "ne": pyop.ne,
-}
-CMP_PREDICATES = tuple(_COMPARISONS)
-"""The predicates of `sym.cmp` (and `branch.cmp`)."""
-
-
 @irdl_op_definition
 class CmpOp(ExpressionOp):
     """Compares two values, promoted to their common type (IEEE: an ordered comparison
@@ -1726,33 +1692,29 @@ class CmpOp(ExpressionOp):
 
     name = "sym.cmp"
 
-    predicate = prop_def(StringAttr)
+    predicate = prop_def(CmpPredicateAttr)
     lhs = operand_def(NumericType)
     rhs = operand_def(NumericType)
     result = result_def(i1)
 
-    def __init__(self, predicate: str, lhs: SSAValue, rhs: SSAValue):
+    def __init__(self, predicate: str | CmpPredicate, lhs: SSAValue, rhs: SSAValue):
         super().__init__(
             operands=[lhs, rhs],
-            properties={"predicate": StringAttr(predicate)},
+            properties={"predicate": CmpPredicateAttr(CmpPredicate(predicate))},
             result_types=[i1],
         )
 
     def verify_(self):
         pred = self.predicate.data
-        if pred not in CMP_PREDICATES:
-            raise VerifyException(
-                f"'sym.cmp' predicate \"{pred}\" is not one of {', '.join(CMP_PREDICATES)}"
-            )
         for name, v in (("lhs", self.lhs), ("rhs", self.rhs)):
             _check_value_type(self, name, v.type, (i1, i64, f64, c64))
-        if pred not in ("eq", "ne") and c64 in (self.lhs.type, self.rhs.type):
+        if pred.ordered and c64 in (self.lhs.type, self.rhs.type):
             raise VerifyException(f"'sym.cmp' {pred} is not defined on complex values")
 
     def evaluate(self, *args: Value) -> Value:
         common = promote(self.lhs.type, self.rhs.type)
         a, b = (cast_value(v, common) for v in args)
-        return _COMPARISONS[self.predicate.data](a, b)
+        return self.predicate.data.python(a, b)
 
     def print(self, printer: Printer):
         printer.print_string(f" {self.predicate.data} ")
@@ -1977,6 +1939,6 @@ Sym = Dialect(
         ReadEmittedOp,
         *EXPRESSION_OPS.values(),
     ],
-    [],
+    [CmpPredicateAttr],
     [SymConstantMaterialization()],
 )

@@ -91,7 +91,8 @@ from xdsl.dialects.builtin import ModuleOp, f64
 from xdsl.ir import Block, Operation, SSAValue
 
 from symir.dialects import sym
-from symir.dialects.sym import Value, c64, cast_value
+from symir.dialects.sym import Value, cast_value
+from symir.dialects.types import numpy_dtype
 from symir.lowering.sym.symbolic_fanout_analysis import term_fanouts as _term_fanouts
 
 __all__ = [
@@ -137,11 +138,7 @@ def static_fanout(module_or_operator: Any) -> int:
 
 
 def _np_dtype(operator: sym.OperatorOp) -> np.dtype:
-    if operator.dtype == f64:
-        return np.dtype(np.float64)
-    if operator.dtype == c64:
-        return np.dtype(np.complex128)
-    raise ValueError(f"unsupported operator dtype {operator.dtype}")
+    return numpy_dtype(operator.dtype)
 
 
 # --------------------------------------------------------------------------- interpreter

@@ -37,7 +37,6 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     FunctionType,
     IntegerAttr,
-    IntegerType,
     ModuleOp,
     TensorType,
     UnitAttr,
@@ -58,9 +57,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from symir.dialects import branch, stablehlo
-from symir.dialects.sym import c64, promote
-
-_NP = {i1: np.bool_, i64: np.int64, f64: np.float64, c64: np.complex128}
+from symir.dialects.types import c64, numpy_dtype, promote
 
 
 def _elem(v: SSAValue) -> Attribute:
@@ -68,12 +65,7 @@ def _elem(v: SSAValue) -> Attribute:
     return v.type.element_type
 
 
-def _np_dtype(t: Attribute):
-    if t in _NP:
-        return _NP[t]
-    if isinstance(t, IntegerType):
-        return {8: np.int8, 16: np.int16, 32: np.int32, 64: np.int64}[t.width.data]
-    raise ValueError(f"no numpy dtype for {t}")
+_np_dtype = numpy_dtype
 
 
 @dataclass
@@ -410,7 +402,7 @@ class ElementwiseLowering(KernelPattern):
         keep = op.condition if isinstance(op, branch.SelectOp) else None
         operands = [v if t is None or v is keep else low.convert(v, t) for v in op.operands]
         if isinstance(op, branch.CmpOp):
-            operands = [op.predicate.data.upper(), *operands]  # type: ignore[list-item]
+            operands = [op.predicate.data.direction, *operands]  # type: ignore[list-item]
         if isinstance(op, branch.LogicBase):
             result = reduce(lambda a, b: low.add(target(a, b)), operands)  # type: ignore[call-arg]
         else:

@@ -363,12 +363,12 @@ branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
 
 // -----
 
-// branch.cmp: unknown predicate
-// CHECK: {{^}}'branch.cmp' unknown predicate "lte"
+// branch.cmp: unknown predicate (a parse error: the predicate is the #sym<cmp_predicate> enum)
+// CHECK: Expected one of 'eq', 'ge', 'gt', 'le', 'lt', 'ne'
 branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
 ^bb0(%x: tensor<?x4xi8>):
   %c = branch.constant %x {value = 1 : i64} : tensor<?x4xi8> -> tensor<?x3xi64>
-  %r = branch.cmp %c, %c {predicate = "lte"} : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
+  %r = branch.cmp lte %c, %c : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
   %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
   %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
   %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>

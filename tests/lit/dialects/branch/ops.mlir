@@ -51,12 +51,12 @@
 // CHECK-NEXT: %[[VFLOORI:.*]] = branch.floor %[[VSUB]] : tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[VWRAP:.*]] = branch.wrap_mod %[[VSUB]] {low = -1 : i64, count = 3 : i64} : tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[VZ:.*]] = branch.complex %[[VRE]], %[[VCI]] : tensor<?x2xf64>, tensor<?x2xi64> -> tensor<?x2xcomplex<f64>>
-// CHECK-NEXT: %[[VLT:.*]] = branch.cmp %[[VXI]], %[[VXJ]] {predicate = "lt"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-// CHECK-NEXT: %[[VLE:.*]] = branch.cmp %[[VXI]], %[[VCF]] {predicate = "le"} : tensor<?x2xi64>, tensor<?x2xf64> -> tensor<?x2xi1>
-// CHECK-NEXT: %[[VGT:.*]] = branch.cmp %[[VXI]], %[[VXJ]] {predicate = "gt"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-// CHECK-NEXT: %[[VGE:.*]] = branch.cmp %[[VXI]], %[[VXJ]] {predicate = "ge"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-// CHECK-NEXT: %[[VEQ:.*]] = branch.cmp %[[VZ]], %[[VWZ]] {predicate = "eq"} : tensor<?x2xcomplex<f64>>, tensor<?x2xcomplex<f64>> -> tensor<?x2xi1>
-// CHECK-NEXT: %[[VNE:.*]] = branch.cmp %[[VLT]], %[[VT]] {predicate = "ne"} : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[VLT:.*]] = branch.cmp lt %[[VXI]], %[[VXJ]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[VLE:.*]] = branch.cmp le %[[VXI]], %[[VCF]] : tensor<?x2xi64>, tensor<?x2xf64> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[VGT:.*]] = branch.cmp gt %[[VXI]], %[[VXJ]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[VGE:.*]] = branch.cmp ge %[[VXI]], %[[VXJ]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[VEQ:.*]] = branch.cmp eq %[[VZ]], %[[VWZ]] : tensor<?x2xcomplex<f64>>, tensor<?x2xcomplex<f64>> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[VNE:.*]] = branch.cmp ne %[[VLT]], %[[VT]] : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
 // CHECK-NEXT: %[[VAND:.*]] = branch.and %[[VLT]], %[[VLE]], %[[VGT]] : tensor<?x2xi1>, tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
 // CHECK-NEXT: %[[VOR:.*]] = branch.or %[[VGE]], %[[VEQ]] : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
 // CHECK-NEXT: %[[VNOT:.*]] = branch.not %[[VNE]] : tensor<?x2xi1> -> tensor<?x2xi1>
@@ -111,12 +111,12 @@ branch.kernel @values sites 3 states [-1, 0, 1] dtype complex<f64> params ["J", 
   %floori = branch.floor %sub : tensor<?x2xi64> -> tensor<?x2xi64>
   %wrap = branch.wrap_mod %sub {low = -1 : i64, count = 3 : i64} : tensor<?x2xi64> -> tensor<?x2xi64>
   %z = branch.complex %re, %ci : tensor<?x2xf64>, tensor<?x2xi64> -> tensor<?x2xcomplex<f64>>
-  %lt = branch.cmp %xi, %xj {predicate = "lt"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-  %le = branch.cmp %xi, %cf {predicate = "le"} : tensor<?x2xi64>, tensor<?x2xf64> -> tensor<?x2xi1>
-  %gt = branch.cmp %xi, %xj {predicate = "gt"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-  %ge = branch.cmp %xi, %xj {predicate = "ge"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-  %eq = branch.cmp %z, %wz {predicate = "eq"} : tensor<?x2xcomplex<f64>>, tensor<?x2xcomplex<f64>> -> tensor<?x2xi1>
-  %ne = branch.cmp %lt, %t {predicate = "ne"} : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
+  %lt = branch.cmp lt %xi, %xj : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %le = branch.cmp le %xi, %cf : tensor<?x2xi64>, tensor<?x2xf64> -> tensor<?x2xi1>
+  %gt = branch.cmp gt %xi, %xj : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %ge = branch.cmp ge %xi, %xj : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %eq = branch.cmp eq %z, %wz : tensor<?x2xcomplex<f64>>, tensor<?x2xcomplex<f64>> -> tensor<?x2xi1>
+  %ne = branch.cmp ne %lt, %t : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
   %and = branch.and %lt, %le, %gt : tensor<?x2xi1>, tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
   %or = branch.or %ge, %eq : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
   %not = branch.not %ne : tensor<?x2xi1> -> tensor<?x2xi1>
@@ -157,7 +157,7 @@ branch.kernel @values sites 3 states [-1, 0, 1] dtype complex<f64> params ["J", 
 // CHECK-NEXT: %[[VUP:.*]] = branch.add %[[VVI]], %[[VONE]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[VS2:.*]] = branch.write %[[VS1]], %[[VJ_1]], %[[VUP]] {checked} : !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x4xi8>
 // CHECK-NEXT: %[[VS3:.*]] = branch.invalidate %[[VS2]] : !branch.state<2x4xi8> -> !branch.state<2x4xi8>
-// CHECK-NEXT: %[[VP:.*]] = branch.cmp %[[VVI]], %[[VVJ]] {predicate = "ne"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[VP:.*]] = branch.cmp ne %[[VVI]], %[[VVJ]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
 // CHECK-NEXT: %[[VS4:.*]] = branch.select_state %[[VP]], %[[VS2]], %[[VS3]] : tensor<?x2xi1>, !branch.state<2x4xi8>, !branch.state<2x4xi8> -> !branch.state<2x4xi8>
 // CHECK-NEXT: %[[VAFTER:.*]] = branch.state_read %[[VS4]], %[[VJ_1]] : !branch.state<2x4xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[VAMP:.*]] = branch.constant %[[VX_1]] {value = -1.000000e+00 : f64} : tensor<?x4xi8> -> tensor<?x2xf64>
@@ -187,7 +187,7 @@ branch.kernel @states sites 4 states [0, 1, 2] dtype f64 params [] {
   %up = branch.add %vi, %one : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
   %s2 = branch.write %s1, %j, %up {checked} : !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x4xi8>
   %s3 = branch.invalidate %s2 : !branch.state<2x4xi8> -> !branch.state<2x4xi8>
-  %p = branch.cmp %vi, %vj {predicate = "ne"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %p = branch.cmp ne %vi, %vj : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
   %s4 = branch.select_state %p, %s2, %s3 : tensor<?x2xi1>, !branch.state<2x4xi8>, !branch.state<2x4xi8> -> !branch.state<2x4xi8>
   %after = branch.state_read %s4, %j : !branch.state<2x4xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
   %amp = branch.constant %x {value = -1.000000e+00 : f64} : tensor<?x4xi8> -> tensor<?x2xf64>

@@ -1231,13 +1231,14 @@ sym.operator @op sites 4 states [0, 1] dtype f64 {
 
 // -----
 
-// sym.cmp: predicate is lt, le, gt, ge, eq or ne (generic form)
-// CHECK: {{^}}'sym.cmp' predicate "lte" is not one of lt, le, gt, ge, eq, ne
+// sym.cmp: predicate is lt, le, gt, ge, eq or ne (generic form: the #sym<cmp_predicate>
+// enum attribute refuses any other keyword)
+// CHECK: Expected `lt`, `le`, `gt`, `ge`, `eq`, or `ne`.
 sym.operator @op sites 4 states [0, 1] dtype f64 {
   sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
     %i = sym.label "i"
     %j = sym.label "j"
-    %r = "sym.cmp"(%i, %j) <{predicate = "lte"}> : (i64, i64) -> i1
+    %r = "sym.cmp"(%i, %j) <{predicate = #sym<cmp_predicate lte>}> : (i64, i64) -> i1
     sym.emission {
     } amplitude {
       %a = sym.constant 1.0 : f64

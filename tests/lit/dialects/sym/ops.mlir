@@ -307,7 +307,7 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
 // GENERIC-NEXT:        "sym.invalidate"() : () -> ()
 // GENERIC-NEXT:      }, {
 // GENERIC:         "sym.term"() <{sym_name = "site", kind = "site", labels = ["i"], rows = [array<i64: 0>, array<i64: 1>, array<i64: 2>, array<i64: 3>], fanout = #builtin.int<2>}> ({
-// GENERIC:           %[[P:.*]] = "sym.cmp"(%{{.*}}, %{{.*}}) <{predicate = "lt"}> : (i64, i64) -> i1
+// GENERIC:           %[[P:.*]] = "sym.cmp"(%{{.*}}, %{{.*}}) <{predicate = #sym<cmp_predicate lt>}> : (i64, i64) -> i1
 // GENERIC-NEXT:      "sym.where"(%[[P]]) : (i1) -> ()
 // GENERIC-NEXT:      "sym.emission"(%[[P]]) <{tag = "w"}> ({
 // GENERIC:             "sym.write"(%{{.*}}, %{{.*}}) : (i64, i64) -> ()
@@ -324,7 +324,7 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
 // GENERIC:           %{{.*}} = "sym.param"() <{param_name = "z", default = [5.000000e-01 : f64, -1.500000e+00 : f64]}> : () -> complex<f64>
 // GENERIC:           %{{.*}} = "sym.add"(%{{.*}}, %{{.*}}) : (i64, f64) -> f64
 // GENERIC:           %{{.*}} = "sym.complex"(%{{.*}}, %{{.*}}) : (f64, i64) -> complex<f64>
-// GENERIC:           %{{.*}} = "sym.cmp"(%{{.*}}, %{{.*}}) <{predicate = "eq"}> : (complex<f64>, complex<f64>) -> i1
+// GENERIC:           %{{.*}} = "sym.cmp"(%{{.*}}, %{{.*}}) <{predicate = #sym<cmp_predicate eq>}> : (complex<f64>, complex<f64>) -> i1
 // GENERIC:           %{{.*}} = "sym.and"(%{{.*}}, %{{.*}}, %{{.*}}) : (i1, i1, i1) -> i1
 // GENERIC:           %{{.*}} = "sym.select"(%{{.*}}, %{{.*}}, %{{.*}}) : (i1, i64, f64) -> f64
 // GENERIC:           %{{.*}} = "sym.read_emitted"(%{{.*}}) : (i64) -> i64
