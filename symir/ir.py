@@ -14,10 +14,10 @@ from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import Builtin, ModuleOp, f64
-from xdsl.parser import Parser
-from xdsl.utils.exceptions import ParseError, VerifyException
+from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 
 from symir.dialects import print_module, sym
+from symir.dialects.parsing import parse_module
 from symir.errors import SymbolicDefinitionError
 from symir.hilbert import DiscreteHilbert
 
@@ -81,8 +81,8 @@ class SymbolicOperatorIR:
     def parse(cls, text: str) -> SymbolicOperatorIR:
         """Reads the printed (custom or generic) form back."""
         try:
-            module = Parser(sym_context(), text, "<sym>").parse_module()
-        except ParseError as e:
+            module = parse_module(sym_context(), text, "<sym>")
+        except (ParseError, DiagnosticException) as e:
             raise SymbolicDefinitionError(f"cannot parse sym IR: {e}") from None
         return cls(module)
 

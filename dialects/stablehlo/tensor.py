@@ -267,6 +267,8 @@ class DynamicBroadcastInDimOp(IRDLOperation):
                 f"'{self.name}' broadcast_dimensions has {len(dims)} entries, operand rank is "
                 f"{op_t.get_num_dims()}"
             )
+        if len(set(dims)) != len(dims):
+            raise VerifyException(f"'{self.name}' broadcast_dimensions {list(dims)} has duplicates")
         for i, (d, size) in enumerate(zip(dims, op_t.get_shape())):
             _check_broadcast_dim(i, size, d, res_t.get_shape())
 
