@@ -34,7 +34,6 @@ _PASSES: dict[str, tuple[str, str]] = {
     "symbolic-validation": ("sym.symbolic_validation", "SymbolicValidationPass"),
     "symbolic-normalization": ("sym.symbolic_normalization", "SymbolicNormalizationPass"),
     "symbolic-fanout-analysis": ("sym.symbolic_fanout_analysis", "SymbolicFanoutAnalysisPass"),
-    "symbolic-fusion-planning": ("sym.symbolic_fusion_planning", "SymbolicFusionPlanningPass"),
     # branch level
     "branch-coalesce-diagonal": ("branch.branch_coalesce_diagonal", "BranchCoalesceDiagonalPass"),
     "branch-merge-exclusive-emissions": (
@@ -42,6 +41,7 @@ _PASSES: dict[str, tuple[str, str]] = {
         "BranchMergeExclusiveEmissionsPass",
     ),
     "branch-sort-summed-rows": ("branch.branch_sort_summed_rows", "BranchSortSummedRowsPass"),
+    "branch-fuse-equal-states": ("branch.branch_fuse_equal_states", "BranchFuseEqualStatesPass"),
     # the default pipeline as one pass
     "symir-lower": ("pipelines", "SymirLowerPass"),
 }
