@@ -12,20 +12,25 @@ states are provably equal, row by row, into one slot:
 
 The proof is structural and conservative. Every row of every emission the kernel returns
 gets a key: the emission's update program evaluated symbolically with the row-table
-columns replaced by that row's sites (so the key is "what is written where", after value
+columns replaced by that row's sites (so the key says what is written where, after value
 numbering, i.e. after CSE). A state is `x` with a map from site to written value (a
-later write to a site replaces an earlier one; writing `x[s]` back to `s` is no write),
-the `select_state` of two different states under a condition, or invalid. Values are
-reads of `x` at a site, constants, parameters, and ops of values (operands of commutative
-ops sorted). A write whose site is not a constant in every row, or an op the analysis does
-not know, makes the emission's rows unique: they are never merged. Branches with equal
-keys have equal `x'` for every input, and equal validity: a branch is valid when it was
-not invalidated and its final `x'` is made of local states (`branch.write {checked}`), so
-equal final states are equally valid, and `invalidate` (and a `select_state` over it) is
-part of the key. Masks need no proof: a masked branch contributes 0 to the sum, and the
-slot is padding only where every merged branch is masked or invalid. A tag is a request
-to keep branches apart: it is part of the key (branches with the same tag, or none, may
-merge; the merged slot keeps the tag).
+later write to a site replaces an earlier one; writing `x[s]` back to `s` is no write), a
+`select_state` of two different states under a condition (of two equal states: that
+state), a write at a site known only at run time (kept in sequence), or invalid. Values
+are reads of `x` or `x'` at a site, constants, parameters and `branch` ops of values
+(operands of commutative ops ordered). Branches with equal keys have equal `x'` for every
+input, and equal validity: a branch is valid when it was not invalidated and its final
+`x'` is made of local states (what `branch.write {checked}` checks at `branch.emit`; an
+unchecked write writes a local state), so equal final states are equally valid on inputs
+in the Hilbert space, and `invalidate` is part of the key (every invalidated branch has
+the same key, whatever was written before: they all merge into one padding slot).
+Masks need no proof: a masked branch contributes 0 to the sum, and the slot is padding
+only where every merged branch is masked or invalid. A tag is a request to keep branches
+apart: it is part of the key (branches with the same tag, or none, may merge; the merged
+slot keeps the tag). An emission whose state the analysis cannot describe (an op it does
+not know) merges only row by row with emissions of the same state value.
+`merge_diagonal=false` keeps the branches whose state is provably `x` apart (the default
+lowering passes its `coalesce_diagonal`).
 
 Merging: branches with equal keys form a class; the classes drawing on the same
 emissions (in the same order) form one new emission with one row per class. Each of its
@@ -33,16 +38,20 @@ layers is a source emission read at the class's rows: the source itself when tho
 all its rows in order (Heisenberg's `xx` and `yy` on the same bonds), else a copy of the
 row-wise ops computing its state, amplitude and mask with every `branch.column`
 re-indexed (a permutation for summands on permuted bond lists, a subset for the ordered
-pairs of one term). An emission whose rows would have to be re-indexed but which is not
-computed row-wise from the columns (a `branch.sum_rows`: the coalesced diagonal, one
-row) is left alone. The merged emission takes the output position, term and state of its
-first member. A second run finds nothing to merge.
+pairs of one term). A class of one slot that holds every row of an emission (the
+diagonal, invalidated branches) takes that emission's rows summed (`branch.sum_rows`,
+active where any row is) instead of one copy per row. An emission with more than one row
+that is not computed row-wise from its columns is left alone. The merged emission takes
+the output position, term and state of its first member. A second run finds nothing to
+merge.
 
 The pass writes what it did onto the module as `branch.fusion = {<kernel> = {fanout =
-[before, after], bytes_per_sample = [before, after], merged = [{emissions = [...], rows =
-R}, ...]}}` (an emission is named by its term, with `#k` when the term returns several),
-where the bytes are those `get_conn_padded` writes per sample, `F * N * sizeof(x) + F *
-sizeof(mel)`.
+[before, after], bytes_per_sample = [before, after], merged = [{emissions = [...], terms
+= [...], rows = R}, ...]}}`: an emission is named by its term (with `#k` when the term
+returns several), once per layer; `terms` are the terms whose branches the slot holds
+(the coalesced diagonal's are the summed ones); the bytes are those `get_conn_padded`
+writes per sample, `F * N * sizeof(x) + F * sizeof(mel)`. A second run that merges
+nothing keeps the report of the first.
 """
 
 from __future__ import annotations
@@ -161,24 +170,22 @@ class RowKeys:
         states, sites = self.states(op.state), self.values(op.sites)
         if states is None or sites is None:
             return None
-        found = []
-        for state, site_key in zip(states, sites):
-            if state == INVALID:
-                found.append(self.intern(INVALID))  # read by a branch that is dropped
-                continue
-            base, writes = state
-            s = self.site(site_key)
-            if s is None:
-                if writes or base != X:
-                    return None
-                found.append(self.read(site_key))
-            elif s in dict(writes):
-                found.append(dict(writes)[s])
-            elif base == X:
-                found.append(self.read(site_key))
-            else:
-                found.append(self.intern(("state_read", base, s)))
-        return found
+        return [self.read_state(st, k) for st, k in zip(states, sites)]
+
+    def read_state(self, state: State, site_key: int) -> int:
+        """The key of `x'[site]` in `state`."""
+        if state == INVALID:
+            return self.intern(INVALID)  # read by a branch that is dropped
+        base, writes = state
+        s = self.site(site_key)
+        if s is None:
+            if base == X and not writes:
+                return self.read(site_key)
+            return self.intern(("state_read_at", state, site_key))
+        written = dict(writes)
+        if s in written:
+            return written[s]
+        return self.read(site_key) if base == X else self.intern(("state_read", base, s))
 
     # ------------------------------------------------------------------ states
     def states(self, v: SSAValue) -> list[State] | None:
@@ -211,32 +218,34 @@ class RowKeys:
         values = self.values(op.values)
         if states is None or sites is None or values is None:
             return None
-        found: list[State] = []
-        for state, site_key, value in zip(states, sites, values):
-            s = self.site(site_key)
-            if s is None:
-                return None
-            if state == INVALID:
-                found.append(INVALID)
-                continue
-            base, writes = state
-            written = dict(writes)
-            if base == X and value == self.intern(("read", s)):
-                written.pop(s, None)  # x[s] written back to s: no write
-            else:
-                written[s] = value
-            found.append((base, tuple(sorted(written.items()))))
-        return found
+        return [self.write_state(st, k, v) for st, k, v in zip(states, sites, values)]
+
+    def write_state(self, state: State, site_key: int, value: int) -> State:
+        """`state` after writing `value` at `site`."""
+        if state == INVALID:
+            return INVALID
+        s = self.site(site_key)
+        if s is None:  # a site known only at run time: this write stays in sequence
+            return (self.intern(("write_at", state, site_key, value)), ())
+        base, writes = state
+        written = dict(writes)
+        if base == X and value == self.intern(("read", s)):
+            written.pop(s, None)  # x[s] written back to s: no write
+        else:
+            written[s] = value
+        return (base, tuple(sorted(written.items())))
 
     def branches(self, emit: branch.EmitOp, diagonal: bool = True) -> list[int] | None:
         """One key per row of `emit`: equal keys, equal connected state (and tag). With
         `diagonal` False a row whose state is provably `x` gets a key of its own."""
         if _elem(emit.amplitude.type) not in NUMERIC:
             return None
-        states = self.states(emit.state)
-        if states is None:
-            return None
         tag = emit.tag.data if emit.tag is not None else None
+        states = self.states(emit.state)
+        if states is None:  # only row r of the same state value is known to be equal
+            return [
+                self.intern(("same", tag, emit.state, r)) for r in range(_rows(emit.state.type))
+            ]
         return [
             self.intern(
                 ("alone", id(emit), r) if s == IDENTITY and not diagonal else ("branch", tag, s)
@@ -357,14 +366,18 @@ def _is_true(mask: SSAValue) -> bool:
     return isinstance(op, branch.ConstantOp) and op.value == IntegerAttr(1, i1)
 
 
-def _masked_sum(parts: list[tuple[SSAValue, SSAValue]], x: SSAValue, rows: int):
+Part = tuple[SSAValue, SSAValue, bool]
+"""An amplitude, its mask, and whether the amplitude is already zero where masked."""
+
+
+def _masked_sum(parts: list[Part], x: SSAValue, rows: int):
     """`sum_k select(mask_k, amp_k, 0)` and `or_k mask_k` (an always-true mask selects
     nothing and makes the `or` true), with the ops that compute them."""
     ops: list[Operation] = []
     zero = branch.ConstantOp(x, IntegerAttr(0, i64), rows)
     terms = []
-    for amplitude, mask in parts:
-        if _is_true(mask):
+    for amplitude, mask, masked in parts:
+        if masked or _is_true(mask):
             terms.append(amplitude)
             continue
         if zero not in ops:
@@ -375,7 +388,7 @@ def _masked_sum(parts: list[tuple[SSAValue, SSAValue]], x: SSAValue, rows: int):
     for t in terms[1:]:
         ops.append(branch.AddOp(total, t))
         total = ops[-1].results[0]
-    masks = list(dict.fromkeys(m for _, m in parts))
+    masks = list(dict.fromkeys(m for _, m, _ in parts))
     true = [m for m in masks if _is_true(m)]
     if true or len(masks) == 1:
         return ops, total, (true or masks)[0]
@@ -383,17 +396,67 @@ def _masked_sum(parts: list[tuple[SSAValue, SSAValue]], x: SSAValue, rows: int):
     return [*ops, either], total, either.result
 
 
+def _summed_rows(emit: branch.EmitOp, x: SSAValue) -> tuple[list[Operation], SSAValue, SSAValue]:
+    """Every row of `emit` in one: `sum_rows(select(mask, amplitude, 0))`, active where
+    any row is (`sum_rows(select(mask, 1, 0)) > 0`)."""
+    rows = _rows(emit.state.type)
+    if _is_true(emit.mask):
+        total = branch.SumRowsOp(emit.amplitude)
+        true = branch.ConstantOp(x, IntegerAttr(1, i1), 1)
+        return [total, true], total.result, true.result
+    zero = branch.ConstantOp(x, IntegerAttr(0, i64), rows)
+    one = branch.ConstantOp(x, IntegerAttr(1, i64), rows)
+    masked = branch.SelectOp(emit.mask, emit.amplitude, zero.result)
+    total = branch.SumRowsOp(masked.result)
+    ones = branch.SelectOp(emit.mask, one.result, zero.result)
+    count = branch.SumRowsOp(ones.result)
+    none = branch.ConstantOp(x, IntegerAttr(0, i64), 1)
+    active = branch.CmpOp("gt", count.result, none.result)
+    ops = [zero, one, masked, total, ones, count, none, active]
+    return ops, total.result, active.result
+
+
+def _covers(emit: branch.EmitOp, layers: list[Layer]) -> bool:
+    """Whether `layers` of a one-row emission read every row of `emit` (M > 1) once."""
+    rows = sorted(r for layer in layers if layer.emit is emit for r in layer.rows)
+    return len(rows) > 1 and rows == list(range(_rows(emit.state.type)))
+
+
+def _parts(layers: list[Layer], x: SSAValue):
+    """The ops, the state and the (amplitude, mask) parts of an emission made of
+    `layers`. When it has one row, the layers that read every row of one emission are
+    one part, its rows summed (not one copy of its ops per row)."""
+    single = len(layers[0].rows) == 1
+    ops: list[Operation] = []
+    parts: list[Part] = []
+    state: SSAValue | None = None
+    summed: set[branch.EmitOp] = set()
+    for layer in layers:
+        e = layer.emit
+        if e in summed:
+            continue
+        masked = single and _covers(e, layers)
+        if masked:
+            summed.add(e)
+            new, amplitude, mask = _summed_rows(e, x)
+            if state is None:
+                copies, (state,) = reindexed(row_wise_slice([e.state]) or [], [e.state], layer.rows)
+                new = copies + new
+        else:
+            new, s, amplitude, mask = _layer_values(layer)
+            state = s if state is None else state
+        ops += new
+        parts.append((amplitude, mask, masked))
+    assert state is not None
+    return ops, state, parts
+
+
 def merged_emit(layers: list[Layer], x: SSAValue) -> tuple[list[Operation], branch.EmitOp]:
     """The ops computing one emission made of `layers` (masked amplitudes summed)."""
-    ops: list[Operation] = []
-    parts = []
-    for layer in layers:
-        copies, state, amplitude, mask = _layer_values(layer)
-        ops += copies
-        parts.append((state, amplitude, mask))
-    state, amplitude, mask = parts[0]
+    ops, state, parts = _parts(layers, x)
+    amplitude, mask, _ = parts[0]
     if len(parts) > 1:
-        summed, amplitude, mask = _masked_sum([(a, m) for _, a, m in parts], x, len(layers[0].rows))
+        summed, amplitude, mask = _masked_sum(parts, x, len(layers[0].rows))
         ops += summed
     first = layers[0].emit
     emit = branch.EmitOp(
