@@ -5,7 +5,7 @@ Rooms (see docs/where-does-my-change-go.md):
 - `conversion/`: the passes that change level, `convert-sym-to-branch` and
   `convert-branch-to-stablehlo` (one rewrite pattern per source op);
 - `sym/`: passes on the `sym` level (validation, normalization, analyses);
-- `branch/`: optimisations on the `branch` level (coalescing, merging, sorting);
+- `branch/`: optimisations on the `branch` level (coalescing, merging, fusing, sorting);
 - `pipelines.py`: the default lowering as one composite pass (`symir-lower`) and the
   options every pipeline consumer shares.
 
