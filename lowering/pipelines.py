@@ -12,7 +12,7 @@ pass cost.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from xdsl.context import Context
@@ -36,12 +36,22 @@ class LoweringOptions:
     merge_exclusive_emissions: bool = True
     """Run `branch-merge-exclusive-emissions` (after coalescing, which it must follow so
     that an identity arm of a chain still goes to the diagonal slot)."""
+    enable_fusion: bool = True
+    """Run `branch-fuse-equal-states` (after merging exclusive emissions): branches with
+    provably equal connected states, from any terms, share one slot."""
     sort_summed_rows: bool = True
     """Run `branch-sort-summed-rows` after coalescing (it only changes summation order)."""
 
     def lowering_options(self) -> LoweringOptions:
         """Just the lowering's options (also of a subclass that adds its own fields)."""
         return LoweringOptions(**{f.name: getattr(self, f.name) for f in fields(LoweringOptions)})
+
+    def effective(self) -> LoweringOptions:
+        """These options with every option of a pass that another option switches off
+        set to its default (two option sets with equal `effective()` lower alike)."""
+        if self.coalesce_diagonal:
+            return self.lowering_options()
+        return replace(self.lowering_options(), sort_summed_rows=True)
 
     def passes(self) -> tuple[ModulePass, ...]:
         """The passes of the default lowering for these options, in order."""
@@ -50,13 +60,16 @@ class LoweringOptions:
             names.append("branch-coalesce-diagonal")
         if self.merge_exclusive_emissions:
             names.append("branch-merge-exclusive-emissions")
+        if self.enable_fusion:
+            names.append("branch-fuse-equal-states")
         if self.coalesce_diagonal and self.sort_summed_rows:
             names.append("branch-sort-summed-rows")
-        names.append("convert-branch-to-stablehlo")
-        return tuple(
-            make_pass(n, x_dtype=self.x_dtype) if n == "convert-sym-to-branch" else make_pass(n)
-            for n in names
-        )
+        names += ["cse", "convert-branch-to-stablehlo", "cse"]
+        options: dict[str, dict[str, object]] = {
+            "convert-sym-to-branch": {"x_dtype": self.x_dtype},
+            "branch-fuse-equal-states": {"merge_diagonal": self.coalesce_diagonal},
+        }
+        return tuple(make_pass(n, **options.get(n, {})) for n in names)
 
 
 @dataclass(frozen=True)
@@ -74,32 +87,73 @@ class SymirLowerPass(LoweringOptions, ModulePass):
 
 @dataclass
 class LoweringResult:
-    """The printed IR of every level and what each pass cost."""
+    """The printed IR of every level, what each pass cost, and what each pass at the
+    `branch` level did to the fan-out (`fanouts`: pass name, F before, F after, bytes
+    written per sample before and after) and the reports of `branch-fuse-equal-states`
+    (`fusion`: kernel name -> report)."""
 
     levels: dict[str, str]
     pass_times: dict[str, float] = field(default_factory=dict)
+    fanouts: list[dict[str, Any]] = field(default_factory=list)
+    fusion: dict[str, Any] = field(default_factory=dict)
 
     @property
     def stablehlo_text(self) -> str:
         return self.levels["stablehlo"]
 
 
+def _kernel_size(module: ModuleOp) -> tuple[int, int] | None:
+    """F and the bytes per sample of the module's first `branch.kernel`, if it has one."""
+    from symir.dialects import branch
+    from symir.lowering.branch.branch_fuse_equal_states import bytes_per_sample
+
+    for op in module.ops:
+        if isinstance(op, branch.KernelOp):
+            ret = op.body.block.last_op
+            assert isinstance(ret, branch.ReturnOp)
+            f = ret.mels.type.get_shape()[1]  # type: ignore[union-attr]
+            return f, bytes_per_sample(op, f)
+    return None
+
+
 class _Recorder:
-    """The `PassPipeline` callback: verifies, times and prints the IR after every pass."""
+    """The `PassPipeline` callback: verifies, times and prints the IR after every pass,
+    and records how the passes on the `branch` level change the fan-out."""
 
     def __init__(self, result: LoweringResult):
         self.result = result
         self.running: ModulePass | None = None
         self.start = time.perf_counter()
+        self.size: tuple[int, int] | None = None
 
     def __call__(self, done: ModulePass | None, module: ModuleOp, upcoming: Any) -> None:
         if done is not None:
             module.verify()
             check_dominance(module)
-            self.result.pass_times[done.name] = time.perf_counter() - self.start
+            name = done.name
+            k = 2
+            while name in self.result.pass_times:  # a pass run twice (`cse`)
+                name, k = f"{done.name}#{k}", k + 1
+            self.result.pass_times[name] = time.perf_counter() - self.start
             self.result.levels[level_of(module)] = print_module(module)
+            self._record_size(name, module)
         self.running = upcoming
         self.start = time.perf_counter()
+
+    def _record_size(self, name: str, module: ModuleOp) -> None:
+        from symir.lowering.branch.branch_fuse_equal_states import reports
+
+        size = _kernel_size(module)
+        if size is not None and self.size is not None:
+            self.result.fanouts.append(
+                {
+                    "pass": name,
+                    "fanout": [self.size[0], size[0]],
+                    "bytes_per_sample": [self.size[1], size[1]],
+                }
+            )
+        self.size = size
+        self.result.fusion.update(reports(module))
 
 
 def lower_ir(ir: Any, options: LoweringOptions | None = None) -> LoweringResult:
