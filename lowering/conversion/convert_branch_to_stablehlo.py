@@ -332,33 +332,44 @@ class ReadLowering(KernelPattern):
         rewriter.replace(op, [], [low.convert(read, i64)])
 
 
-ELEMENTWISE: dict[type[Operation], type[Operation]] = {
-    branch.AddOp: stablehlo.AddOp,
-    branch.SubOp: stablehlo.SubtractOp,
-    branch.MulOp: stablehlo.MultiplyOp,
-    branch.DivOp: stablehlo.DivideOp,
-    branch.PowOp: stablehlo.PowerOp,
-    branch.MinOp: stablehlo.MinimumOp,
-    branch.MaxOp: stablehlo.MaximumOp,
-    branch.NegOp: stablehlo.NegateOp,
-    branch.AbsOp: stablehlo.AbsOp,
-    branch.RealOp: stablehlo.RealOp,
-    branch.ImagOp: stablehlo.ImagOp,
-    branch.SqrtOp: stablehlo.SqrtOp,
-    branch.ExpOp: stablehlo.ExponentialOp,
-    branch.LogOp: stablehlo.LogOp,
-    branch.SinOp: stablehlo.SineOp,
-    branch.CosOp: stablehlo.CosineOp,
-    branch.FloorOp: stablehlo.FloorOp,
-    branch.ComplexOp: stablehlo.ComplexOp,
-    branch.CmpOp: stablehlo.CompareOp,
-    branch.AndOp: stablehlo.AndOp,
-    branch.OrOp: stablehlo.OrOp,
-    branch.NotOp: stablehlo.NotOp,
-    branch.SelectOp: stablehlo.SelectOp,
+STABLEHLO_NAMES = {
+    "sub": "subtract",
+    "mul": "multiply",
+    "div": "divide",
+    "pow": "power",
+    "min": "minimum",
+    "max": "maximum",
+    "neg": "negate",
+    "exp": "exponential",
+    "sin": "sine",
+    "cos": "cosine",
+    "cmp": "compare",
 }
+"""The mnemonics StableHLO spells differently; every other elementwise op lowers to the
+StableHLO op of its own mnemonic (`branch.floor` -> `stablehlo.floor`)."""
+
+OWN_PATTERNS = (branch.ConjOp, branch.WrapModOp)
+"""Elementwise ops that expand to several StableHLO ops, with patterns of their own."""
+
+
+def _stablehlo_ops() -> dict[type[Operation], type[Operation]]:
+    by_name = {op.name: op for op in stablehlo.Stablehlo.operations}
+    table = {}
+    for source in branch.ELEMENTWISE.values():
+        if source in OWN_PATTERNS:
+            continue
+        mnemonic = source.name.removeprefix("branch.")
+        target = by_name.get(f"stablehlo.{STABLEHLO_NAMES.get(mnemonic, mnemonic)}")
+        if target is None:
+            raise LookupError(f"no StableHLO op for '{source.name}' (add it to STABLEHLO_NAMES)")
+        table[source] = target
+    return table
+
+
+ELEMENTWISE: dict[type[Operation], type[Operation]] = _stablehlo_ops()
 """The `branch` elementwise ops that are one StableHLO op on converted operands (a chain
-of them for the variadic `and`, `or`). `branch.conj` and `branch.wrap_mod` expand to
+of them for the variadic `and`, `or`), derived from the op table by mnemonic
+(`STABLEHLO_NAMES` for the renamed ones). `branch.conj` and `branch.wrap_mod` expand to
 several ops and have patterns of their own."""
 
 _REAL_PART = (branch.AbsOp, branch.RealOp, branch.ImagOp)
