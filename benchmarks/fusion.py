@@ -440,7 +440,9 @@ def main(argv=None) -> None:
         "NetKet's LocalOperatorJax / PauliStringsJax; times in ms (medians): compile = "
         "cold symir .compile() (mean of off and on)"
     )
-    jax.block_until_ready(jnp.zeros(1) + 1)  # pay JAX's start-up first
+    # pay JAX's and the compiler's start-up before the first timed compile
+    warm = pauli_bonds(nk.hilbert.Spin(0.5, 4), [(0, 1), (2, 3)], xx=1.0, yy=1.0)
+    jax.block_until_ready(warm.compile(cache=False).get_conn_padded(jnp.ones((2, 4), jnp.int8)))
     conn, expect = [], []
     if "conn" in args.sections:
         conn = [build_row(m, lat, args.batch) for m, lat in pairs(args.models, args.lattices)]
