@@ -45,6 +45,7 @@ _PASSES: dict[str, tuple[str, str]] = {
         "BranchMergeExclusiveEmissionsPass",
     ),
     "branch-sort-summed-rows": ("branch.branch_sort_summed_rows", "BranchSortSummedRowsPass"),
+    "branch-differentiate": ("branch.branch_differentiate", "BranchDifferentiatePass"),
     # the default pipeline as one pass
     "symir-lower": ("pipelines", "SymirLowerPass"),
 }
