@@ -38,6 +38,7 @@ _PASSES: dict[str, tuple[str, str]] = {
     "symbolic-normalization": ("sym.symbolic_normalization", "SymbolicNormalizationPass"),
     "symbolic-fanout-analysis": ("sym.symbolic_fanout_analysis", "SymbolicFanoutAnalysisPass"),
     "symbolic-fusion-planning": ("sym.symbolic_fusion_planning", "SymbolicFusionPlanningPass"),
+    "sym-differentiate": ("sym.sym_differentiate", "SymDifferentiatePass"),
     # branch level
     "branch-coalesce-diagonal": ("branch.branch_coalesce_diagonal", "BranchCoalesceDiagonalPass"),
     "branch-merge-exclusive-emissions": (
