@@ -149,9 +149,17 @@ def directions(kernel: branch.KernelOp, wrt: Sequence[str]) -> list[Direction]:
 class Sweep:
     """The tangents of one direction, built op by op after the op they differentiate."""
 
-    def __init__(self, kernel: branch.KernelOp, direction: Direction):
+    def __init__(
+        self,
+        kernel: branch.KernelOp,
+        direction: Direction,
+        anchors: dict[Operation, Operation] | None = None,
+    ):
         self.kernel = kernel
         self.direction = direction
+        self.anchors = {} if anchors is None else anchors
+        """Primal op -> the last op inserted after it (by any direction's sweep), so that
+        the tangents of later directions come after those of earlier ones."""
         self.alg = BranchAlgebra(kernel.x)
         self.tangents: dict[SSAValue, SSAValue] = {}
         self.depends: set[SSAValue] = {direction.arg}
@@ -165,7 +173,8 @@ class Sweep:
             tangent = self.tangent_of(op)
             built = self.alg.take()
             if built:
-                block.insert_ops_after(built, op)
+                block.insert_ops_after(built, self.anchors.get(op, op))
+                self.anchors[op] = built[-1]
             if tangent is not None:
                 self.tangents[op.results[-1]] = tangent
 
@@ -229,8 +238,9 @@ def differentiate_kernel(kernel: branch.KernelOp, wrt: Sequence[str] = ()) -> li
     labels = ["", *ret.wrt_names]
     derivatives, names = list(ret.derivatives), list(ret.wrt_names)
     found: dict[str, None] = {}
+    anchors: dict[Operation, Operation] = {}
     for direction in directions(kernel, wrt):
-        sweep = Sweep(kernel, direction)
+        sweep = Sweep(kernel, direction, anchors)
         sweep.run()
         for y, label in zip(outputs, labels):
             d = sweep.tangents.get(y)
