@@ -515,3 +515,97 @@ def test_netket_mc_state_hellmann_feynman():
     dH_dh = -sum(nk.operator.spin.sigmax(hi, i) for i in range(n))
     # the same samples: the estimate of <dH/dh> itself
     assert float(g) == pytest.approx(float(vs.expect(dH_dh).mean.real), rel=1e-10)
+
+
+# ------------------------------------------------------------- dH/dp as an operator
+
+
+def dense(compiled, **params):
+    return compiled.with_params(**params).to_dense()
+
+
+@pytest.mark.parametrize(
+    ("model", "point"),
+    [
+        (tfim, {"h": 0.73, "J": 1.21}),
+        (bose_hubbard, {"U": 3.7, "J": 0.9, "mu": 0.45}),
+        (peierls, {"t": 1.1, "phi": 0.37}),
+        (select_sqrt_exp, {"a": 0.71, "b": 1.33, "c": -0.42}),
+    ],
+    ids=["tfim", "bose_hubbard", "complex_amplitude", "select_sqrt_exp"],
+)
+def test_derivative_operator_is_the_derivative_of_the_matrix(model, point):
+    # sym-differentiate's dH/dp, compiled on its own, against central differences of H
+    op = model()
+    compiled = op.compile()
+    compiler = sym.SymbolicCompiler()
+    for name in point:
+        d_ir = op.to_ir().derivative(name)
+        assert d_ir.operator_name == f"{op.name}__d_{name}"
+        assert d_ir.is_hermitian == op.to_ir().is_hermitian
+        d_op = compiler.compile_operator(d_ir)
+        d_dense = dense(d_op, **{k: v for k, v in point.items() if k in d_op.params})
+        fd = (
+            dense(compiled, **{**point, name: point[name] + EPS})
+            - dense(compiled, **{**point, name: point[name] - EPS})
+        ) / (2 * EPS)
+        assert relative_error(d_dense, fd) < TOL, name
+
+
+def test_derivative_operator_of_tfim_is_minus_the_transverse_field():
+    op = tfim(4)
+    d_h = sym.SymbolicCompiler().compile_operator(op.to_ir().derivative("h"))
+    x_field = (
+        sym.DOperator(op.space, "x")
+        .for_each_site("i")
+        .emit(sym.write("i", -site("i")), matrix_element=-1.0)
+        .build()
+    )
+    np.testing.assert_array_equal(d_h.to_dense(), x_field.compile().to_dense())
+    assert d_h.params == {}  # -h differentiated is -1: no parameter left
+
+
+def test_derivative_operator_of_a_complex_parameter():
+    hi = sym.Spin(0.5, 2)
+    z = symbol("z", 0.4 - 0.8j)
+    op = (
+        sym.DOperator(hi, "zop")
+        .for_each_site("i")
+        .emit(sym.write("i", -site("i")), matrix_element=z * z * site("i") + sym.conj(z))
+        .build()
+    )
+    ir = op.to_ir()
+    compiled = op.compile()
+    compiler = sym.SymbolicCompiler()
+    z0 = 0.45 - 0.7j
+    for imaginary, direction in ((False, 1.0), (True, 1j)):
+        d = compiler.compile_operator(ir.derivative("z", imaginary=imaginary))
+        assert d.name == ("zop__d_im_z" if imaginary else "zop__d_re_z")
+        fd = (dense(compiled, z=z0 + EPS * direction) - dense(compiled, z=z0 - EPS * direction)) / (
+            2 * EPS
+        )
+        assert relative_error(dense(d, z=z0), fd) < TOL
+
+
+def test_derivative_operator_errors_and_warnings():
+    op = tfim(3)
+    with pytest.raises(ValueError, match="has no parameter 'g'; its parameters are"):
+        op.to_ir().derivative("g")
+    with pytest.raises(ValueError, match="parameter 'h' is real: it has no imaginary direction"):
+        op.to_ir().derivative("h", imaginary=True)
+    hi = sym.Spin(1, 3)
+    theta = symbol("theta", 0.3)
+    thresholded = (
+        sym.DOperator(hi, "threshold")
+        .for_each_site("i")
+        .where(site("i") > theta)
+        .emit(sym.shift("i", -2), matrix_element=theta * theta)
+        .build()
+    )
+    with pytest.warns(SymbolicDerivativeWarning, match="'theta' decides the predicate of term"):
+        d = thresholded.to_ir().derivative("theta")
+    # the predicate is kept: dH/dtheta has H's branches, each with 2 theta
+    compiled = sym.SymbolicCompiler().compile_operator(d)
+    np.testing.assert_allclose(
+        compiled.to_dense(), 2 * 0.3 / 0.3**2 * thresholded.compile().to_dense(), rtol=1e-14
+    )
