@@ -165,9 +165,10 @@ class Sweep:
         self.depends: set[SSAValue] = {direction.arg}
         self.decided: list[str] = []
 
-    def run(self) -> None:
+    def run(self, ops: Sequence[Operation]) -> None:
+        """Differentiates `ops` (the kernel's primal ops, in order)."""
         block = self.kernel.body.block
-        for op in list(block.ops):
+        for op in ops:
             if any(v in self.depends for v in op.operands):
                 self.depends.update(op.results)
             tangent = self.tangent_of(op)
@@ -239,9 +240,10 @@ def differentiate_kernel(kernel: branch.KernelOp, wrt: Sequence[str] = ()) -> li
     derivatives, names = list(ret.derivatives), list(ret.wrt_names)
     found: dict[str, None] = {}
     anchors: dict[Operation, Operation] = {}
+    primal = list(block.ops)
     for direction in directions(kernel, wrt):
         sweep = Sweep(kernel, direction, anchors)
-        sweep.run()
+        sweep.run(primal)
         for y, label in zip(outputs, labels):
             d = sweep.tangents.get(y)
             if d is None:

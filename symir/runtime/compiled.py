@@ -20,8 +20,8 @@ The kernel is called through `_kernel_call`, which gives the exported call what
   tangent. The partial derivatives come from the *derivative kernel* of order 1, the
   same kernel made to return them too (`branch-differentiate` on the operator's
   `branch` level, `symir.lowering.pipelines.lower_derivatives`): one call gives `xp`,
-  `mels` and every `dmels/dp_k`, slot for slot. It is built on first use and kept
-  (`_derivative_module`). The rule is linear in the parameter tangents and written in
+  `mels` and every `dmels/dp_k`, slot for slot. It is built on first use and kept with
+  the primal module (`_derivative_module`). The rule is linear in the parameter tangents and written in
   JAX, so reverse mode transposes it; the call of order k has the same rule with the
   kernel of order k + 1, which gives second derivatives (`jax.hessian`) and beyond.
   Differentiating anything else in a function that calls `get_conn_padded` (a wave
@@ -33,7 +33,6 @@ The kernel is called through `_kernel_call`, which gives the exported call what
 from __future__ import annotations
 
 import functools
-import hashlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -220,13 +219,12 @@ class CompiledOperator:
 
 
 _WRAPPERS_LOCK = threading.Lock()
-_DERIVATIVES: dict[tuple[str, int], LoadedModule] = {}
-_DERIVATIVES_LOCK = threading.Lock()
 
 
 def _derivative_module(spec: KernelSpec, order: int) -> LoadedModule:
     """The loaded derivative kernel of order `order` >= 1 of `spec`'s operator, built
-    from its `branch` level on first use and kept (per branch text and order)."""
+    from its `branch` level on first use and kept in the primal module's `wrappers` (it
+    goes when that module goes)."""
     if spec.branch_text is None:
         raise NotImplementedError(
             f"get_conn_padded of the compiled operator {spec.name!r} cannot be "
@@ -234,16 +232,16 @@ def _derivative_module(spec: KernelSpec, order: int) -> LoadedModule:
             "branch-level IR, from which the derivative kernel is built (compile it from "
             "a symbolic operator)"
         )
-    key = (hashlib.sha256(spec.branch_text.encode()).hexdigest(), order)
-    with _DERIVATIVES_LOCK:
-        hit = _DERIVATIVES.get(key)
+    key = ("derivative_kernel", order, spec.branch_text)
+    with _WRAPPERS_LOCK:
+        hit = spec.module.wrappers.get(key)
     if hit is not None:
         return hit
     from symir.lowering.pipelines import lower_derivatives
 
     module = load_stablehlo(lower_derivatives(spec.branch_text, order).stablehlo_text)
-    with _DERIVATIVES_LOCK:
-        return _DERIVATIVES.setdefault(key, module)
+    with _WRAPPERS_LOCK:
+        return spec.module.wrappers.setdefault(key, module)
 
 
 def _along(spec: KernelSpec, dparams: tuple) -> list[Any]:
@@ -268,10 +266,11 @@ def _kernel_call(spec: KernelSpec, order: int = 0) -> Callable:
     element outputs, `D` the number of parameter directions). Its JVP calls the kernel
     of order k + 1, which returns the same outputs followed by, for each direction j,
     the derivative of each of the `L_k` outputs along j. One wrapper per loaded module,
-    operator name (used in error messages) and order, kept in the primal module's
-    `wrappers`: it goes when that module goes (`stablehlo_exec.clear_cache()`).
+    operator name (used in error messages), order and branch text (what the derivative
+    kernels are built from), kept in the primal module's `wrappers`: it goes when that
+    module goes (`stablehlo_exec.clear_cache()`).
     """
-    key = ("kernel_call", spec.name, order)
+    key = ("kernel_call", spec.name, order, spec.branch_text)
     with _WRAPPERS_LOCK:
         hit = spec.module.wrappers.get(key)
     if hit is not None:
