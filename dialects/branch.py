@@ -258,10 +258,13 @@ class KernelOp(IRDLOperation):
 
 @irdl_op_definition
 class ReturnOp(IRDLOperation):
-    """Ends a kernel with the padded connected configurations and matrix elements.
+    """Ends a kernel with the padded connected configurations and matrix elements, and,
+    in a derivative kernel (`branch-differentiate`), partial derivatives of the matrix
+    elements: one `tensor<?xFxT>` per name in `wrt`, slot for slot with `mels`.
 
     ```mlir
     branch.return %xp, %mels : tensor<?x5x4xi8>, tensor<?x5xf64>
+    branch.return %xp, %mels, %dh {wrt = ["h"]} : tensor<?x5x4xi8>, tensor<?x5xf64>, tensor<?x5xf64>
     ```
     """
 
@@ -269,17 +272,42 @@ class ReturnOp(IRDLOperation):
 
     xp = operand_def(TensorType)
     mels = operand_def(TensorType)
+    derivatives = var_operand_def(TensorType)
+    wrt = opt_prop_def(ArrayAttr[StringAttr])
 
     traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(KernelOp)))
 
-    assembly_format = "$xp `,` $mels attr-dict `:` type($xp) `,` type($mels)"
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = (
+        "$xp `,` $mels (`,` $derivatives^)? attr-dict `:` type($xp) `,` type($mels) "
+        "(`,` type($derivatives)^)?"
+    )
 
-    def __init__(self, xp: SSAValue, mels: SSAValue):
-        super().__init__(operands=[xp, mels])
+    def __init__(
+        self,
+        xp: SSAValue,
+        mels: SSAValue,
+        derivatives: Sequence[SSAValue] = (),
+        wrt: Sequence[str] = (),
+    ):
+        props: dict[str, Attribute] = {}
+        if wrt:
+            props["wrt"] = ArrayAttr([StringAttr(w) for w in wrt])
+        super().__init__(operands=[xp, mels, list(derivatives)], properties=props)
+
+    @property
+    def wrt_names(self) -> tuple[str, ...]:
+        """What each of `derivatives` is the derivative with respect to."""
+        return tuple(w.data for w in self.wrt.data) if self.wrt is not None else ()
 
     def verify_(self):
         kernel = self.parent_op()
         assert isinstance(kernel, KernelOp)
+        if len(self.wrt_names) != len(self.derivatives):
+            raise VerifyException(
+                f"'branch.return' has {len(self.derivatives)} derivative(s) but "
+                f"{len(self.wrt_names)} name(s) in wrt"
+            )
         if not kernel.body.block.args:
             return  # the kernel's own verifier reports the missing arguments
         xt, mt = self.xp.type, self.mels.type
@@ -292,6 +320,11 @@ class ReturnOp(IRDLOperation):
             raise VerifyException(
                 f"'branch.return' mels must be tensor<?x{f}x{kernel.dtype}>, got {mt}"
             )
+        for d in self.derivatives:
+            if d.type != mt:
+                raise VerifyException(
+                    f"'branch.return' derivatives must have the type of mels ({mt}), got {d.type}"
+                )
         if xt.element_type != _elem(kernel.x.type):
             raise VerifyException(
                 f"'branch.return' xp element type {xt.element_type} differs from the "

@@ -37,6 +37,7 @@ _PASSES: dict[str, tuple[str, str]] = {
     "symbolic-validation": ("sym.symbolic_validation", "SymbolicValidationPass"),
     "symbolic-normalization": ("sym.symbolic_normalization", "SymbolicNormalizationPass"),
     "symbolic-fanout-analysis": ("sym.symbolic_fanout_analysis", "SymbolicFanoutAnalysisPass"),
+    "sym-differentiate": ("sym.sym_differentiate", "SymDifferentiatePass"),
     # branch level
     "branch-coalesce-diagonal": ("branch.branch_coalesce_diagonal", "BranchCoalesceDiagonalPass"),
     "branch-merge-exclusive-emissions": (
@@ -45,6 +46,7 @@ _PASSES: dict[str, tuple[str, str]] = {
     ),
     "branch-sort-summed-rows": ("branch.branch_sort_summed_rows", "BranchSortSummedRowsPass"),
     "branch-fuse-equal-states": ("branch.branch_fuse_equal_states", "BranchFuseEqualStatesPass"),
+    "branch-differentiate": ("branch.branch_differentiate", "BranchDifferentiatePass"),
     # the default pipeline as one pass
     "symir-lower": ("pipelines", "SymirLowerPass"),
 }

@@ -6,7 +6,8 @@ and `symir.compiler.SymbolicCompilerOptions` extends it, so every option of the 
 can be set from `compile(...)` too. `lower_ir` runs the same passes through xDSL's
 `PassPipeline` on a clone of the IR; its callback records the printed IR after each pass
 under the level the IR is at (read from the IR, `symir.dialects.level_of`), and what each
-pass cost.
+pass cost. `lower_derivatives` builds a derivative kernel from the `branch` level that
+`lower_ir` recorded (`branch-differentiate`, then `convert-branch-to-stablehlo`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.parser import Parser
 from xdsl.passes import ModulePass, PassPipeline
 
 from symir.dialects import level_of, print_module
@@ -172,5 +174,36 @@ def lower_ir(ir: Any, options: LoweringOptions | None = None) -> LoweringResult:
         failed = recorder.running.name if recorder.running is not None else "lowering"
         raise SymbolicCompilerError(
             f"{type(e).__name__}: {e}", stage="lowering", pass_name=failed
+        ) from e
+    return result
+
+
+def lower_derivatives(branch_text: str, order: int = 1) -> LoweringResult:
+    """The derivative kernel of order `order` of a lowered operator, from its `branch`
+    level (`LoweringResult.levels["branch"]`, after every branch pass): the kernel made
+    to return every partial derivative of its matrix elements with respect to its
+    parameters up to that order (`branch-differentiate` applied `order` times; the
+    layout of the outputs: docs/derivatives.md), lowered by
+    `convert-branch-to-stablehlo`. Failures raise `SymbolicCompilerError`."""
+    from xdsl.dialects.builtin import Builtin
+
+    from symir.dialects.branch import Branch
+
+    if not isinstance(order, int) or order < 1:
+        raise ValueError(f"a derivative kernel has order >= 1, got {order!r}")
+    ctx = Context()
+    ctx.load_dialect(Builtin)
+    ctx.load_dialect(Branch)
+    module = Parser(ctx, branch_text).parse_module()
+    passes = [make_pass("branch-differentiate") for _ in range(order)]
+    passes.append(make_pass("convert-branch-to-stablehlo"))
+    result = LoweringResult(levels={"branch": branch_text})
+    recorder = _Recorder(result)
+    try:
+        PassPipeline(tuple(passes), recorder).apply(ctx, module)
+    except Exception as e:
+        failed = recorder.running.name if recorder.running is not None else "lowering"
+        raise SymbolicCompilerError(
+            f"{type(e).__name__}: {e}", stage="derivatives", pass_name=failed
         ) from e
     return result

@@ -9,6 +9,7 @@ state and the dtype.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyExcepti
 
 from symir.dialects import print_module, sym
 from symir.dialects.parsing import parse_module
-from symir.errors import SymbolicDefinitionError
+from symir.errors import SymbolicDefinitionError, SymbolicDerivativeWarning
 from symir.hilbert import DiscreteHilbert
 
 
@@ -189,6 +190,34 @@ class SymbolicOperatorIR:
     def to_generic(self) -> str:
         """The generic printed form."""
         return print_module(self._module, generic=True)
+
+    def to_ir(self) -> SymbolicOperatorIR:
+        """The IR itself, so that an IR compiles like an operator
+        (`SymbolicCompiler().compile_operator(ir)`)."""
+        return self
+
+    def derivative(self, name: str, *, imaginary: bool = False) -> SymbolicOperatorIR:
+        """The operator dH/d`name` (`sym-differentiate`, docs/derivatives.md): this
+        operator's branches with the derivatives of their matrix elements. For a complex
+        parameter `z`, the derivative along `re(z)`, or along `im(z)` with `imaginary`."""
+        from symir.lowering.sym.sym_differentiate import differentiate_operator
+
+        if name not in self.parameters:
+            raise ValueError(
+                f"operator {self.operator_name!r} has no parameter {name!r}; its parameters "
+                f"are {list(self.parameters)}"
+            )
+        derivatives, messages = differentiate_operator(self.operator, (name,))
+        if imaginary and len(derivatives) == 1:
+            raise ValueError(f"parameter {name!r} is real: it has no imaginary direction")
+        chosen = derivatives[1 if imaginary else 0]
+        for message in messages:
+            warnings.warn(
+                f"derivative of {self.operator_name!r}: {message}",
+                SymbolicDerivativeWarning,
+                stacklevel=2,
+            )
+        return SymbolicOperatorIR(ModuleOp([chosen]))
 
 
 def parse_ir(text: str) -> SymbolicOperatorIR:

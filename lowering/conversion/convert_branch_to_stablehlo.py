@@ -251,8 +251,9 @@ class KernelPattern(RewritePattern):
 
 
 class KernelToFunc(KernelPattern):
-    """`branch.kernel` -> `func.func @main(%x, %params...) -> (xp, mels)` holding the
-    kernel's body (converted next, op by op), which starts by reading the batch size."""
+    """`branch.kernel` -> `func.func @main(%x, %params...) -> (xp, mels, derivatives...)`
+    holding the kernel's body (converted next, op by op), which starts by reading the
+    batch size."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.KernelOp, rewriter: PatternRewriter):
@@ -263,7 +264,8 @@ class KernelToFunc(KernelPattern):
                 f"'branch.kernel' @{op.sym_name.data} does not end with 'branch.return'"
             )
         fn_type = FunctionType.from_lists(
-            [a.type for a in block.args], [ret.xp.type, ret.mels.type]
+            [a.type for a in block.args],
+            [ret.xp.type, ret.mels.type, *(d.type for d in ret.derivatives)],
         )
         fn = func.FuncOp("main", fn_type, rewriter.move_region_contents_to_new_regions(op.body))
         rewriter.replace(op, fn, new_results=[])
@@ -274,11 +276,11 @@ class KernelToFunc(KernelPattern):
 
 
 class ReturnLowering(KernelPattern):
-    """`branch.return` -> `func.return`."""
+    """`branch.return` -> `func.return` (of the derivatives too, after `mels`)."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.ReturnOp, rewriter: PatternRewriter):
-        rewriter.replace(op, func.ReturnOp(op.xp, op.mels), new_results=[])
+        rewriter.replace(op, func.ReturnOp(op.xp, op.mels, *op.derivatives), new_results=[])
 
 
 # --------------------------------------------------------------------------- values

@@ -39,6 +39,7 @@ class JaxSymbolicLowerer:
             is_hermitian=ir.is_hermitian,
             parameters=ir.parameters,
             key=key,
+            branch_text=result.levels.get("branch"),
         )
         context.pass_reports.append(
             SymbolicPassReport("stablehlo-load", time.perf_counter() - start, "lowering")

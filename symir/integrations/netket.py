@@ -26,14 +26,28 @@ NetKet checks that an operator acts on the variational state's Hilbert space
 Matrices (`to_dense`, `to_sparse`) are in the NetKet space's basis order
 (`hilbert.all_states()`), which for a spin-1/2 space is `[1, -1]` first-site-major
 (NetKet >= 3.14), not symir's `CompiledOperator.to_dense()` order on `sym.Spin`.
+
+Derivatives with respect to the parameters
+-------------------------------------------
+`get_conn_padded` is differentiable with respect to the parameters (docs/derivatives.md),
+so `jax.grad(lambda h: vstate.expect(op.with_params(h=h)).mean.real)(h)` works for an
+`MCState` (NetKet passes the operator to its jitted kernels as a pytree). A
+`FullSumState` builds `op.to_sparse()`, a scipy matrix; while a parameter is a JAX
+tracer (inside `jax.grad`, `jax.jit`, ...) `to_sparse()` returns a JAX
+`jax.experimental.sparse.BCOO` matrix instead, one entry per padded branch (duplicates
+and zeros kept: a product with a vector sums them), so the expectation value is
+differentiable there too.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import netket as nk
 import numpy as np
+from jax.experimental.sparse import BCOO
 from jax.tree_util import register_pytree_node_class
 from netket.operator import DiscreteJaxOperator, ProductOperator, SumOperator
 from netket.utils.static_range import StaticRange
@@ -185,6 +199,21 @@ class NetKetOperator(DiscreteJaxOperator):
     def get_conn_padded(self, x: Any) -> tuple[Any, Any]:
         """Connected configurations `(..., F, N)` and matrix elements `(..., F)`."""
         return self._compiled.get_conn_padded(x)
+
+    def to_sparse(self, jax_: bool = False) -> Any:
+        """The sparse matrix in `hilbert.all_states()` order: NetKet's (scipy CSR, or
+        `jax_=True` for its BCSR), or, while a parameter is a JAX tracer, a
+        differentiable JAX `BCOO` with one entry per padded branch (see the module
+        docstring)."""
+        if not any(isinstance(v, jax.core.Tracer) for v in self._compiled.params.values()):
+            return super().to_sparse(jax_=jax_)
+        x = self.hilbert.all_states()
+        n = x.shape[0]
+        xp, mels = self.get_conn_padded(x)
+        rows = jnp.repeat(jnp.arange(n), self.max_conn_size)
+        cols = self.hilbert.states_to_numbers(xp.reshape(-1, x.shape[-1]))
+        indices = jnp.stack([rows, jnp.asarray(cols)], axis=1)
+        return BCOO((mels.reshape(-1), indices), shape=(n, n))
 
     def to_dense(self) -> np.ndarray:
         """The dense matrix in `hilbert.all_states()` order (small spaces only).

@@ -110,6 +110,33 @@ branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
 
 // -----
 
+// branch.return: derivatives without a name each in wrt
+// CHECK: {{^}}'branch.return' has 1 derivative(s) but 0 name(s) in wrt
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.return: a derivative of another type than mels
+// CHECK: {{^}}'branch.return' derivatives must have the type of mels (tensor<?x1xf64>), got tensor<?x2xf64>
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  %bad = "test.op"() : () -> tensor<?x2xf64>
+  branch.return %xp_, %mel_, %bad {wrt = ["h"]} : tensor<?x1x4xi8>, tensor<?x1xf64>, tensor<?x2xf64>
+}
+
+// -----
+
 // branch.return: xp element type differs from the input's
 // CHECK: {{^}}'branch.return' xp element type i16 differs from the input's i8
 branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {

@@ -173,7 +173,6 @@ branch.kernel @values sites 3 states [-1, 0, 1] dtype complex<f64> params ["J", 
 // CHECK-NEXT: %[[VMELS_1:.*]] = branch.concat %[[VONE_MEL]], %[[VHOP_MEL]], %[[VDIAG_MEL]] : tensor<?x1xf64>, tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x5xf64>
 // CHECK-NEXT: branch.return %[[VXPS_1]], %[[VMELS_1]] : tensor<?x5x4xi8>, tensor<?x5xf64>
 // CHECK-NEXT: }
-// CHECK-NEXT: }
 branch.kernel @states sites 4 states [0, 1, 2] dtype f64 params [] {
 ^bb0(%x: tensor<?x4xi8>):
   %i = branch.column %x {values = array<i64: 0, 2>} : tensor<?x4xi8> -> tensor<?x2xi64>
@@ -202,4 +201,21 @@ branch.kernel @states sites 4 states [0, 1, 2] dtype f64 params [] {
   %xps = branch.concat %one_xp, %hop_xp, %diag_xp : tensor<?x1x4xi8>, tensor<?x2x4xi8>, tensor<?x2x4xi8> -> tensor<?x5x4xi8>
   %mels = branch.concat %one_mel, %hop_mel, %diag_mel : tensor<?x1xf64>, tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x5xf64>
   branch.return %xps, %mels : tensor<?x5x4xi8>, tensor<?x5xf64>
+}
+
+// A derivative kernel's return (branch-differentiate): derivatives after mels, named in wrt.
+// CHECK-LABEL: branch.kernel @derivatives sites 2 states [-1, 1] dtype f64 params ["h"] {
+// CHECK: branch.return %{{.*}}, %[[VM:.*]], %[[VD:.*]], %[[VD]] {wrt = ["h", "h,h"]} : tensor<?x1x2xi8>, tensor<?x1xf64>, tensor<?x1xf64>, tensor<?x1xf64>
+// CHECK-NEXT: }
+// CHECK-NEXT: }
+// GENERIC-LABEL: "branch.kernel"() <{sym_name = "derivatives"
+// GENERIC: "branch.return"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{wrt = ["h", "h,h"]}> : (tensor<?x1x2xi8>, tensor<?x1xf64>, tensor<?x1xf64>, tensor<?x1xf64>) -> ()
+branch.kernel @derivatives sites 2 states [-1, 1] dtype f64 params ["h"] {
+^bb0(%x: tensor<?x2xi8>, %h: tensor<f64>):
+  %s = branch.state %x : tensor<?x2xi8> -> !branch.state<1x2xi8>
+  %a = branch.splat %h, %x : tensor<f64>, tensor<?x2xi8> -> tensor<?x1xf64>
+  %m = branch.constant %x {value = true} : tensor<?x2xi8> -> tensor<?x1xi1>
+  %xp, %mel = branch.emit %x, %s, %a, %m {term = "t"} : tensor<?x2xi8>, !branch.state<1x2xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x2xi8>, tensor<?x1xf64>
+  %d = branch.constant %x {value = 0.0 : f64} : tensor<?x2xi8> -> tensor<?x1xf64>
+  branch.return %xp, %mel, %d, %d {wrt = ["h", "h,h"]} : tensor<?x1x2xi8>, tensor<?x1xf64>, tensor<?x1xf64>, tensor<?x1xf64>
 }
