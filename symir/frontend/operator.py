@@ -425,6 +425,40 @@ class SymbolicOperator:
             return NotImplemented
         return SymbolicOperatorSum([self, -other])
 
+    def __matmul__(self, other: Any) -> SymbolicOperator:
+        """The operator product as one operator (symir/frontend/product.py)."""
+        if not isinstance(other, SymbolicOperator):
+            return NotImplemented
+        from symir.frontend.product import product
+
+        return product(self, other)
+
+    @property
+    def H(self) -> SymbolicOperator:
+        """The conjugate transpose, where the update programs have a provable inverse."""
+        from symir.frontend.product import transpose
+
+        return transpose(self, conj=True)
+
+    @property
+    def T(self) -> SymbolicOperator:
+        """The transpose, where the update programs have a provable inverse."""
+        from symir.frontend.product import transpose
+
+        return transpose(self, conj=False)
+
+    def transpose(self) -> SymbolicOperator:
+        """`self.T`."""
+        return self.T
+
+    def conj(self) -> SymbolicOperator:
+        """The elementwise complex conjugate (NetKet's `conj()`; `H` transposes too)."""
+        from symir.frontend.product import conjugate
+
+        return conjugate(self)
+
+    conjugate = conj
+
     def compile(self, cache: bool = True, **kwargs: Any):
         """The executable operator (see `symir.compiler`): keyword arguments are
         `SymbolicCompilerOptions` fields, and `params={name: value}` gives parameter
