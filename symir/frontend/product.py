@@ -35,13 +35,18 @@ or any value that is not of the form above.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from symir.errors import SymbolicDefinitionError
 from symir.frontend.expr import Expr, all_of, any_of, as_expr
-from symir.frontend.operator import EmissionSpec, SymbolicOperator, TermSpec
 from symir.frontend.update import Update
+
+# The types of symir/frontend/operator.py, which calls this module (and is not imported
+# by it: new terms and emissions are built with `dataclasses.replace` of existing ones).
+TermSpec = Any
+EmissionSpec = Any
+SymbolicOperator = Any
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -229,14 +234,16 @@ def _rename_update(update: Update, names: dict[str, str]) -> Update:
 
 def _renamed(term: TermSpec, prefix: str) -> TermSpec:
     names = {label: f"{prefix}{label}" for label in term.labels}
-    return TermSpec(
+    return _term(
+        term,
         name=term.name,
         kind=term.kind,
         labels=tuple(names[label] for label in term.labels),
         rows=term.rows,
         predicates=tuple(_rename(p, names) for p in term.predicates),
         emissions=tuple(
-            EmissionSpec(
+            _emission(
+                em,
                 _rename_update(em.update, names),
                 _rename(em.amplitude, names),
                 _rename(em.condition, names),
@@ -245,6 +252,16 @@ def _renamed(term: TermSpec, prefix: str) -> TermSpec:
             for em in term.emissions
         ),
     )
+
+
+def _term(template: TermSpec, **fields: Any) -> TermSpec:
+    """A new term (built from `template`'s class: this module never imports it)."""
+    fields.setdefault("predicates", ())
+    return replace(template, fanout=None, chain=None, **fields)
+
+
+def _emission(template: EmissionSpec, update, amplitude, condition, tag) -> EmissionSpec:
+    return replace(template, update=update, amplitude=amplitude, condition=condition, tag=tag)
 
 
 # ----------------------------------------------------------------------------- classes
@@ -510,16 +527,6 @@ def _tag(*tags: str | None) -> str | None:
 # ----------------------------------------------------------------------------- product
 
 
-def _check_pair(a: Any, b: Any, what: str) -> None:
-    if not isinstance(b, SymbolicOperator):
-        raise TypeError(f"{what} needs two symbolic operators, got {type(b).__name__}")
-    if a.space != b.space:
-        raise ValueError(
-            f"cannot multiply operators on different Hilbert spaces: {a.name!r} ({a.space}) "
-            f"and {b.name!r} ({b.space})"
-        )
-
-
 def _product_terms(ta: TermSpec, tb: TermSpec, n: int, states: tuple[int, ...]):
     """The terms of `ta @ tb`, one per class of the crossed row table."""
     ta, tb = _renamed(ta, "a_"), _renamed(tb, "b_")
@@ -554,10 +561,11 @@ def _product_terms(ta: TermSpec, tb: TermSpec, n: int, states: tuple[int, ...]):
                 if _statically_false(cond) or _impossible(y, states) or _impossible(final, states):
                     continue
                 amp = amp_a * at_y(eb.amplitude)
-                emissions.append(EmissionSpec(_updates(final), amp, cond, _tag(ea.tag, eb.tag)))
+                emissions.append(_emission(eb, _updates(final), amp, cond, _tag(ea.tag, eb.tag)))
         if not emissions:
             continue
-        yield TermSpec(
+        yield _term(
+            ta,
             name=f"{ta.name}_at_{tb.name}_c{k}",
             kind="rows" if cls.labels else "global",
             labels=cls.labels,
@@ -571,27 +579,21 @@ def _validity_flag(state: _State) -> list[Expr]:
     return [] if state.invalid is False else [~as_expr(state.invalid)]
 
 
-def product(a: SymbolicOperator, b: SymbolicOperator) -> SymbolicOperator:
-    """`a @ b` as one operator: `(a @ b)[x, z] = sum_y a[x, y] b[y, z]`."""
-    _check_pair(a, b, "the operator product")
+def product_terms(a: SymbolicOperator, b: SymbolicOperator) -> tuple[TermSpec, ...]:
+    """The terms of `a @ b`: `(a @ b)[x, z] = sum_y a[x, y] b[y, z]`."""
+    if a.space != b.space:
+        raise ValueError(
+            f"cannot multiply operators on different Hilbert spaces: {a.name!r} ({a.space}) "
+            f"and {b.name!r} ({b.space})"
+        )
     n, states = a.space.size, a.space.local_states
-    terms: list[TermSpec] = []
-    for ta in a.terms:
-        for tb in b.terms:
-            terms.extend(_product_terms(ta, tb, n, states))
+    terms = [t for ta in a.terms for tb in b.terms for t in _product_terms(ta, tb, n, states)]
     if not terms:
         raise SymbolicDefinitionError(
             f"the product {a.name!r} @ {b.name!r} has no branch that can be active "
             "(every composed branch is invalidated)"
         )
-    terms = [
-        TermSpec(f"p{k}_{t.name}"[:200], t.kind, t.labels, t.rows, t.predicates, t.emissions)
-        for k, t in enumerate(terms)
-    ]
-    dtype = "complex128" if "complex128" in (a.dtype, b.dtype) else "float64"
-    op = SymbolicOperator(a.hilbert, f"{a.name}_at_{b.name}", tuple(terms), dtype=dtype)
-    op.to_ir()  # verify now
-    return op
+    return tuple(replace(t, name=f"p{k}_{t.name}"[:120]) for k, t in enumerate(terms))
 
 
 # ----------------------------------------------------------------------------- adjoint
@@ -729,11 +731,12 @@ def _adjoint_term(term: TermSpec, n: int, states: tuple[int, ...], conj: bool):
                 [*(at_y(p) for p in term.predicates), at_y(em.condition), *_validity(y, states)]
             )
             emissions.append(
-                EmissionSpec(_updates(y), Expr("conj", amp) if conj else amp, cond, em.tag)
+                _emission(em, _updates(y), Expr("conj", amp) if conj else amp, cond, em.tag)
             )
         if not emissions:
             continue
-        yield TermSpec(
+        yield _term(
+            term,
             name=f"{term.name}_c{k}",
             kind="rows" if cls.labels else "global",
             labels=cls.labels,
@@ -742,41 +745,21 @@ def _adjoint_term(term: TermSpec, n: int, states: tuple[int, ...], conj: bool):
         )
 
 
-def transpose(op: SymbolicOperator, *, conj: bool) -> SymbolicOperator:
-    """`op.T` (`conj=False`) or `op.H` (`conj=True`) as one operator."""
+def transpose_terms(op: SymbolicOperator, *, conj: bool) -> tuple[TermSpec, ...]:
+    """The terms of `op.T` (`conj=False`) or `op.H` (`conj=True`)."""
     n, states = op.space.size, op.space.local_states
-    conj = conj and op.dtype == "complex128"
-    terms = [t for term in op.terms for t in _adjoint_term(term, n, states, conj)]
+    terms = tuple(t for term in op.terms for t in _adjoint_term(term, n, states, conj))
     if not terms:
         raise SymbolicDefinitionError(f"the transpose of {op.name!r} has no branch")
-    name = f"{op.name}_{'H' if conj else 'T'}"
-    hermitian = op.hermitian and (conj or op.dtype == "float64")
-    out = SymbolicOperator(op.hilbert, name, tuple(terms), dtype=op.dtype, hermitian=hermitian)
-    out.to_ir()
-    return out
+    return terms
 
 
-def conjugate(op: SymbolicOperator) -> SymbolicOperator:
-    """The elementwise complex conjugate (no transpose), as NetKet's `conj()`."""
-    if op.dtype == "float64":
-        return op
-    terms = tuple(
-        TermSpec(
-            t.name,
-            t.kind,
-            t.labels,
-            t.rows,
-            t.predicates,
-            tuple(
-                EmissionSpec(e.update, Expr("conj", e.amplitude), e.condition, e.tag)
-                for e in t.emissions
-            ),
-            t.fanout,
+def conjugate_terms(op: SymbolicOperator) -> tuple[TermSpec, ...]:
+    """The terms of the elementwise complex conjugate (no transpose)."""
+    return tuple(
+        replace(
+            t,
+            emissions=tuple(replace(e, amplitude=Expr("conj", e.amplitude)) for e in t.emissions),
         )
         for t in op.terms
     )
-    out = SymbolicOperator(
-        op.hilbert, f"{op.name}_conj", terms, dtype=op.dtype, hermitian=op.hermitian
-    )
-    out.to_ir()
-    return out
