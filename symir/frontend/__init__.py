@@ -5,6 +5,8 @@
 - `update.py`: update programs (`write`, `shift`, `swap`, `cond`, ...), chainable;
 - `operator.py`: the builder `DOperator` (iterators, `where`, `emit`, `emit_if`, ...),
   `SymbolicOperator` and `SymbolicOperatorSum`;
+- `product.py`: the terms of `a @ b`, `op.H`, `op.T` and `op.conj()` (DSL terms rewritten;
+  `operator.py` builds the operators from them);
 - `emit.py`: DSL expressions and update programs -> `sym` ops in a block;
 - `build.py`: `build_ir`, a DSL operator -> its verified `SymbolicOperatorIR`.
 

@@ -425,6 +425,62 @@ class SymbolicOperator:
             return NotImplemented
         return SymbolicOperatorSum([self, -other])
 
+    def __matmul__(self, other: Any) -> SymbolicOperator:
+        """The operator product as one operator (symir/frontend/product.py)."""
+        if not isinstance(other, SymbolicOperator):
+            return NotImplemented
+        from symir.frontend.product import product_terms
+
+        complex_ = "complex128" in (self.dtype, other.dtype)
+        return self._derived(
+            f"{self.name}_at_{other.name}",
+            product_terms(self, other),
+            dtype="complex128" if complex_ else "float64",
+            hermitian=False,
+        )
+
+    def _derived(self, name: str, terms, *, dtype: str, hermitian: bool) -> SymbolicOperator:
+        op = SymbolicOperator(self.hilbert, name, terms, dtype=dtype, hermitian=hermitian)
+        op.to_ir()  # verify now
+        return op
+
+    def _transposed(self, conj: bool) -> SymbolicOperator:
+        from symir.frontend.product import transpose_terms
+
+        conj = conj and self.dtype == "complex128"
+        return self._derived(
+            f"{self.name}_{'H' if conj else 'T'}",
+            transpose_terms(self, conj=conj),
+            dtype=self.dtype,
+            hermitian=self.hermitian and (conj or self.dtype == "float64"),
+        )
+
+    @property
+    def H(self) -> SymbolicOperator:
+        """The conjugate transpose, where the update programs have a provable inverse."""
+        return self._transposed(conj=True)
+
+    @property
+    def T(self) -> SymbolicOperator:
+        """The transpose, where the update programs have a provable inverse."""
+        return self._transposed(conj=False)
+
+    def transpose(self) -> SymbolicOperator:
+        """`self.T`."""
+        return self.T
+
+    def conj(self) -> SymbolicOperator:
+        """The elementwise complex conjugate (NetKet's `conj()`; `H` transposes too)."""
+        if self.dtype == "float64":
+            return self
+        from symir.frontend.product import conjugate_terms
+
+        return self._derived(
+            f"{self.name}_conj", conjugate_terms(self), dtype=self.dtype, hermitian=self.hermitian
+        )
+
+    conjugate = conj
+
     def compile(self, cache: bool = True, **kwargs: Any):
         """The executable operator (see `symir.compiler`): keyword arguments are
         `SymbolicCompilerOptions` fields, and `params={name: value}` gives parameter
