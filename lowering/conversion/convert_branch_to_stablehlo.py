@@ -58,6 +58,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from symir.dialects import branch, stablehlo
 from symir.dialects.types import c64, numpy_dtype, promote
+from symir.lowering.conversion.count_lowering import lower_count, lower_parity
 
 
 def _elem(v: SSAValue) -> Attribute:
@@ -330,6 +331,23 @@ class ReadLowering(KernelPattern):
         else:
             read = low.gather(op.x, low.site_indices(op.sites), 1)
         rewriter.replace(op, [], [low.convert(read, i64)])
+
+
+class CountLowering(KernelPattern):
+    """`branch.count` -> a masked reduction or a prefix sum of `x` (`count_lowering`: the
+    op's `strategy`, else the cost model)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: branch.CountOp, rewriter: PatternRewriter):
+        rewriter.replace(op, [], [lower_count(self.lowering(rewriter), op)])
+
+
+class ParityLowering(KernelPattern):
+    """`branch.parity` -> `1 - 2 |n rem 2|`."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: branch.ParityOp, rewriter: PatternRewriter):
+        rewriter.replace(op, [], [lower_parity(self.lowering(rewriter), op.operand)])
 
 
 ELEMENTWISE: dict[type[Operation], type[Operation]] = {
@@ -633,6 +651,8 @@ def branch_to_stablehlo_patterns(low: KernelLowering) -> list[RewritePattern]:
         ColumnLowering(low),
         SplatLowering(low),
         ReadLowering(low),
+        CountLowering(low),
+        ParityLowering(low),
         ElementwiseLowering(low, ELEMENTWISE),
         ConjLowering(low),
         WrapModLowering(low),
