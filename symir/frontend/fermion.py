@@ -349,9 +349,10 @@ def _occupations(
     return checks, update
 
 
-def _sign(f: _Factors, groups: list[list[int]]) -> Expr | int:
+def _sign(f: _Factors, groups: list[list[int]]) -> tuple[Expr | None, int]:
     """The exponent of the Jordan-Wigner sign: the strings of every factor in the state it
-    sees, as counts of `x` plus corrections for the factors applied before."""
+    sees, as counts of `x` plus corrections for the factors applied before; split into
+    its part known only at run time (None: none) and its constant part."""
     terms: list[Expr | int] = []
     for k in range(len(f.sites)):
         terms.extend(f.delta[j] * f.before(j, k) for j in range(k))
@@ -368,7 +369,9 @@ def _sign(f: _Factors, groups: list[list[int]]) -> Expr | int:
             terms.append(count(minimum(sa, sb), maximum(sa, sb)))
     if len(odd) % 2 == 1:
         terms.append(count(0, f.sites[odd[-1]]))
-    return _sum(terms)
+    static = sum(t for t in terms if isinstance(t, int))
+    dynamic = _sum([t for t in terms if not isinstance(t, int)])
+    return (None if isinstance(dynamic, int) else dynamic), static
 
 
 def emissions(
@@ -400,13 +403,13 @@ def _emission(product: FermionProduct, space: FermionHilbert, term: _Term) -> Fe
     _check_sectors(f, product, space, term)
     groups = f.classes()
     checks, update = _occupations(f, groups, product, term)
-    exponent = _sign(f, groups)
-    if isinstance(exponent, int):
-        sign = None if exponent % 2 == 0 else _one(-1)
-    else:
-        sign = parity(exponent)
+    dynamic, static = _sign(f, groups)
+    sign = None if dynamic is None else parity(dynamic)
+    coefficient = product.coefficient
+    if static % 2:  # (-1)^(E + k) = (-1)^k (-1)^E: the constant part scales the element
+        coefficient = _one(-1) if coefficient is None else -coefficient
     condition = checks[0] if len(checks) == 1 else all_of(*checks)
-    return FermionEmission(update, condition, sign, product.coefficient)
+    return FermionEmission(update, condition, sign, coefficient)
 
 
 def _check_sectors(

@@ -508,3 +508,13 @@ def test_constrained_hilbert_given_to_an_unconstrained_operator_is_refused():
     sector = nk.hilbert.SpinOrbitalFermions(2, s=0.5, n_fermions_per_spin=(1, 1))
     with pytest.raises(ValueError, match="is a constrained space, but the operator"):
         compiled.to_netket(sector)
+
+
+def test_cost_model_of_the_counts():
+    """The masked reduction for a few rows (a global term), the prefix sum from about
+    log2 N rows on; bounds known only at run time make the mask dearer."""
+    choose = count_lowering.choose
+    assert choose(1, 64, True) == "masked" and choose(4, 64, True) == "masked"
+    assert choose(8, 64, True) == "prefix" and choose(64, 32, True) == "prefix"
+    assert choose(2, 6, True) == "masked" and choose(2, 6, False) == "prefix"
+    assert count_lowering.masked_cost(4, 16, False) > count_lowering.masked_cost(4, 16, True)

@@ -1,7 +1,8 @@
 // convert-branch-to-stablehlo of branch.count (the particles on a range of sites) and
 // branch.parity: static bounds (row-table columns) and bounds known at run time, each as
-// a masked reduction (the cost model's choice for 2 rows of 6 sites) and as a prefix sum
-// (strategy = "prefix"); an empty range (lo > hi) counts 0. Then jaxlib's verifier, and an
+// a masked reduction and as a prefix sum (the first count has no strategy: the cost model
+// takes the masked reduction for 2 rows of 6 sites; the others fix theirs); an empty
+// range (lo > hi) counts 0. Then jaxlib's verifier, and an
 // execution through JAX against the counts worked out by hand.
 //
 // RUN: symir-opt %s -p convert-branch-to-stablehlo | filecheck %s
@@ -72,7 +73,7 @@ branch.kernel @counts sites 6 states [0, 1] dtype f64 params [] {
   %dyn = branch.add %xlo, %three : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
   %masked = branch.count %x, %lo, %hi : tensor<?x6xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
   %prefix = branch.count %x, %lo, %hi {strategy = "prefix"} : tensor<?x6xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
-  %dmasked = branch.count %x, %lo, %dyn : tensor<?x6xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %dmasked = branch.count %x, %lo, %dyn {strategy = "masked"} : tensor<?x6xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
   %dprefix = branch.count %x, %lo, %dyn {strategy = "prefix"} : tensor<?x6xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
   %empty = branch.count %x, %hi, %lo {strategy = "prefix"} : tensor<?x6xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
   %sign = branch.parity %dprefix : tensor<?x2xi64> -> tensor<?x2xi64>
