@@ -207,6 +207,8 @@ class KernelOp(IRDLOperation):
         check_dominance(self)
         args = self.body.block.args
         n = self.num_sites.data
+        if not 1 <= n <= sym.MAX_SITES:
+            raise VerifyException(f"'branch.kernel' has {n} sites, outside [1, {sym.MAX_SITES}]")
         if not args or _input_sites(self, args[0].type) != n:
             raise VerifyException(
                 f"'branch.kernel' first argument must be tensor<?x{n}xiK>, "

@@ -180,6 +180,10 @@ def _int_array(values: Sequence[int]) -> DenseArrayBase:
 
 # --------------------------------------------------------------------------- structure
 
+MAX_SITES = 2**24
+"""The most sites an operator may have: a kernel builds arrays of N sites (the largest
+static tensor symir's levels read is 2**24 elements)."""
+
 
 @irdl_op_definition
 class OperatorOp(IRDLOperation):
@@ -245,6 +249,11 @@ class OperatorOp(IRDLOperation):
             raise VerifyException(
                 f"'sym.operator' @{self.sym_name.data} needs at least one site, "
                 f"got {self.num_sites.data}"
+            )
+        if self.num_sites.data > MAX_SITES:
+            raise VerifyException(
+                f"'sym.operator' @{self.sym_name.data} has {self.num_sites.data} sites, more "
+                f"than the {MAX_SITES} a kernel can hold"
             )
         states = self.states
         if len(states) < 1:

@@ -22,6 +22,16 @@ branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
 
 // -----
 
+// branch.kernel: more sites than a kernel can hold (test.termop: branch.return would check
+// its types against the sites first)
+// CHECK: {{^}}'branch.kernel' has 16777217 sites, outside [1, 16777216]
+branch.kernel @k sites 16777217 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  "test.termop"() : () -> ()
+}
+
+// -----
+
 // branch.kernel: no block arguments at all (test.termop: branch.return would read the missing argument)
 // CHECK: {{^}}'branch.kernel' first argument must be tensor<?x4xiK>, got nothing
 branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {

@@ -26,6 +26,20 @@ sym.operator @op sites 0 states [0, 1] dtype f64 {
 
 // -----
 
+// sym.operator: at most as many sites as a kernel can hold
+// CHECK: {{^}}'sym.operator' @op has 16777217 sites, more than the 16777216 a kernel can hold
+sym.operator @op sites 16777217 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
 // sym.operator: at least one local state
 // CHECK: {{^}}'sym.operator' @op has no local states
 sym.operator @op sites 4 states [] dtype f64 {
