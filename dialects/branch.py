@@ -207,6 +207,8 @@ class KernelOp(IRDLOperation):
         check_dominance(self)
         args = self.body.block.args
         n = self.num_sites.data
+        if not 1 <= n <= sym.MAX_SITES:
+            raise VerifyException(f"'branch.kernel' has {n} sites, outside [1, {sym.MAX_SITES}]")
         if not args or _input_sites(self, args[0].type) != n:
             raise VerifyException(
                 f"'branch.kernel' first argument must be tensor<?x{n}xiK>, "
@@ -464,6 +466,62 @@ class ReadOp(IRDLOperation):
         rows = _rows_of(self, self.sites.type, "sites")
         if self.result.type != values_type(rows, i64):
             raise VerifyException(f"'branch.read' result must be {values_type(rows, i64)}")
+
+
+COUNT_STRATEGIES = ("masked", "prefix")
+"""How `branch.count` may be lowered: a masked reduction of `x` per row, or one prefix
+sum of `x` (a cumulative sum) read at both bounds."""
+
+
+@irdl_op_definition
+class CountOp(IRDLOperation):
+    """`x[b, lo] + ... + x[b, hi-1]` per batch entry and row, the bounds clamped to
+    `[0, N]` (the counterpart of `sym.count`).
+
+    `strategy` (optional) fixes the lowering: `"masked"` (a reduction of `x` under the mask
+    `lo <= k < hi` of each row) or `"prefix"` (a cumulative sum of `x`, read at `hi` and
+    `lo`); without it `convert-branch-to-stablehlo` chooses by its cost model.
+
+    ```mlir
+    %n = branch.count %x, %lo, %hi : tensor<?x4xi8>, tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi64>
+    ```
+    """
+
+    name = "branch.count"
+
+    x = operand_def(TensorType)
+    lo = operand_def(TensorType)
+    hi = operand_def(TensorType)
+    result = result_def(TensorType)
+    strategy = opt_prop_def(StringAttr)
+
+    traits = traits_def(Pure())
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = (
+        "$x `,` $lo `,` $hi attr-dict `:` type($x) `,` type($lo) `,` type($hi) `->` type($result)"
+    )
+
+    def __init__(self, x: SSAValue, lo: SSAValue, hi: SSAValue, strategy: str | None = None):
+        rows = _rows_of(self, lo.type, "lower bounds")
+        props = {"strategy": StringAttr(strategy)} if strategy is not None else {}
+        super().__init__(
+            operands=[x, lo, hi], properties=props, result_types=[values_type(rows, i64)]
+        )
+
+    def verify_(self):
+        _input_sites(self, self.x.type)
+        rows = _same_rows(self, [self.lo, self.hi])
+        for what, v in (("lower bounds", self.lo), ("upper bounds", self.hi)):
+            if _elem(v.type) != i64:
+                raise VerifyException(f"'branch.count' {what} must have i64 elements")
+        if self.result.type != values_type(rows, i64):
+            raise VerifyException(f"'branch.count' result must be {values_type(rows, i64)}")
+        if self.strategy is not None and self.strategy.data not in COUNT_STRATEGIES:
+            raise VerifyException(
+                f"'branch.count' strategy \"{self.strategy.data}\" is not one of "
+                f"{list(COUNT_STRATEGIES)}"
+            )
 
 
 # --------------------------------------------------------------------------- elementwise
@@ -812,6 +870,19 @@ class WrapModOp(UnaryBase):
         super().verify_()
         if self.count.value.data < 1:
             raise VerifyException("'branch.wrap_mod' count must be >= 1")
+
+
+@irdl_op_definition
+class ParityOp(UnaryBase):
+    """Elementwise `(-1)^n` of integers.
+
+    ```mlir
+    %s = branch.parity %n : tensor<?x3xi64> -> tensor<?x3xi64>
+    ```
+    """
+
+    name = "branch.parity"
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64,)
 
 
 @irdl_op_definition
@@ -1350,6 +1421,7 @@ Branch = Dialect(
         ColumnOp,
         SplatOp,
         ReadOp,
+        CountOp,
         AddOp,
         SubOp,
         MulOp,
@@ -1369,6 +1441,7 @@ Branch = Dialect(
         CosOp,
         FloorOp,
         WrapModOp,
+        ParityOp,
         ComplexOp,
         CmpOp,
         AndOp,

@@ -3,11 +3,11 @@
 xDSL's parser reports most malformed input as a `ParseError`, but some inputs make it
 fail inside (an `AssertionError` on an unexpected token in a complex literal, a
 `NotImplementedError` for an integer type of an odd width such as `i255`, a
-`MemoryError` or `OverflowError` for `i9223372036854775808`), and an unterminated string
-literal can make its lexer run for minutes. `parse_module` turns all of these into a
-`DiagnosticException` that says what is wrong, and refuses an unterminated string
-literal, an integer type wider than 64 bits and a static tensor type of more than 2**24
-elements before the parser sees them. Every symir reader of text uses it (`symir-opt`,
+`MemoryError` or `OverflowError` for `i9223372036854775808`, a `ZeroDivisionError` for
+`array<i0>`), and an unterminated string literal can make its lexer run for minutes.
+`parse_module` turns all of these into a `DiagnosticException` that says what is wrong,
+and refuses an unterminated string literal, an integer type of no bits or wider than 64
+bits and a static tensor type of more than 2**24 elements before the parser sees them. Every symir reader of text uses it (`symir-opt`,
 `symir-run`, `parse_ir`).
 """
 
@@ -43,15 +43,17 @@ def _check_strings(text: str, name: str) -> None:
 
 
 def _check_integer_widths(text: str, name: str) -> None:
-    """symir's levels use integers of at most 64 bits; wider ones (`i255`) are refused
-    here, before xDSL's parser fails on them."""
+    """symir's levels use integers of 1 to 64 bits; wider ones (`i255`) and `i0` are
+    refused here, before xDSL's parser fails on them."""
     for number, line in enumerate(text.splitlines(), 1):
         code = line.split("//", 1)[0]
         for m in _INTEGER_TYPE.finditer(code):
-            if int(m.group(1)) > _MAX_WIDTH:
+            width = int(m.group(1))
+            if width > _MAX_WIDTH or width == 0:
+                what = "has no bits" if width == 0 else f"is wider than {_MAX_WIDTH} bits"
                 raise DiagnosticException(
-                    f"{name}:{number}: integer type {m.group(0)} is wider than "
-                    f"{_MAX_WIDTH} bits (symir's levels use i1 to i64)"
+                    f"{name}:{number}: integer type {m.group(0)} {what} (symir's levels "
+                    "use i1 to i64)"
                 )
 
 
@@ -86,7 +88,7 @@ def parse_module(
         return Parser(ctx, text, name).parse_module(implicit_module)
     except (ParseError, DiagnosticException):
         raise
-    except (AssertionError, NotImplementedError, OverflowError, MemoryError, ValueError) as e:
+    except (AssertionError, NotImplementedError, ArithmeticError, MemoryError, ValueError) as e:
         raise DiagnosticException(
             f"{name}: malformed input (xDSL's parser failed: {type(e).__name__}: {e})"
         ) from e

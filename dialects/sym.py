@@ -180,6 +180,10 @@ def _int_array(values: Sequence[int]) -> DenseArrayBase:
 
 # --------------------------------------------------------------------------- structure
 
+MAX_SITES = 2**24
+"""The most sites an operator may have: a kernel builds arrays of N sites (the largest
+static tensor symir's levels read is 2**24 elements)."""
+
 
 @irdl_op_definition
 class OperatorOp(IRDLOperation):
@@ -245,6 +249,11 @@ class OperatorOp(IRDLOperation):
             raise VerifyException(
                 f"'sym.operator' @{self.sym_name.data} needs at least one site, "
                 f"got {self.num_sites.data}"
+            )
+        if self.num_sites.data > MAX_SITES:
+            raise VerifyException(
+                f"'sym.operator' @{self.sym_name.data} has {self.num_sites.data} sites, more "
+                f"than the {MAX_SITES} a kernel can hold"
             )
         states = self.states
         if len(states) < 1:
@@ -1135,6 +1144,51 @@ class ReadEmittedOp(IRDLOperation):
         _check_static_site(self, self.site)
 
 
+@irdl_op_definition
+class CountOp(IRDLOperation):
+    """The number of particles on the sites `lo .. hi-1` of the source configuration:
+    `x[lo] + ... + x[hi-1]` (on fermions, the number of occupied sites; the Jordan-Wigner
+    sign of a ladder operator on site `s` is its parity with `lo = 0`, `hi = s`).
+
+    The bounds are clamped to `[0, N]` (they are not taken modulo N: `hi = N` is the end
+    of the configuration) and a range with `lo >= hi` is empty (0). A constant bound must
+    lie in `[0, N]`.
+
+    ```mlir
+    %n = sym.count %lo, %hi : i64
+    ```
+    """
+
+    name = "sym.count"
+
+    lo = operand_def(i64)
+    hi = operand_def(i64)
+    result = result_def(i64)
+
+    traits = traits_def(Pure())
+
+    assembly_format = "$lo `,` $hi attr-dict `:` type($result)"
+
+    def __init__(self, lo: SSAValue, hi: SSAValue):
+        super().__init__(operands=[lo, hi], result_types=[i64])
+
+    def verify_(self):
+        operator = enclosing(self, OperatorOp)
+        if operator is None:
+            return
+        n = operator.num_sites.data
+        for what, bound in (("lower", self.lo), ("upper", self.hi)):
+            k = constant_int(bound)
+            if k is not None and not 0 <= k <= n:
+                raise VerifyException(f"'sym.count' {what} bound {k} is outside [0, {n}]")
+
+    @staticmethod
+    def evaluate_on(x: Sequence[int], lo: int, hi: int) -> int:
+        """The count on configuration `x` (the meaning, for the interpreter)."""
+        n = len(x)
+        return int(sum(x[max(lo, 0) : min(hi, n)]))
+
+
 # --------------------------------------------------------------------------- expression ops
 #
 # THE table of expression ops. Every consumer derives from the classes below and the
@@ -1648,6 +1702,31 @@ class WrapModOp(UnaryOpBase):
 
 
 @irdl_op_definition
+class ParityOp(UnaryOpBase):
+    """`(-1)^n` of an integer: 1 for even `n`, -1 for odd `n` (the sign of `n`
+    transpositions; `sym.parity` of a `sym.count` is a Jordan-Wigner string).
+
+    ```mlir
+    %s = sym.parity %n : i64 -> i64
+    ```
+    """
+
+    name = "sym.parity"
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64,)
+    DSL_FUNCTION: ClassVar[str | None] = "parity"
+
+    def verify_(self):
+        if self.operand.type != i64:
+            raise VerifyException(
+                f"'sym.parity' needs an integer (i64) operand, got {self.operand.type}"
+            )
+        super().verify_()
+
+    def evaluate(self, *args: Value) -> Value:
+        return 1 - 2 * (int(args[0]) % 2)
+
+
+@irdl_op_definition
 class ComplexOp(ExpressionOp):
     """Builds `re + i * im` from two real values.
 
@@ -1890,6 +1969,7 @@ EXPRESSION_OPS: dict[str, type[ExpressionOp]] = {
         CosOp,
         FloorOp,
         WrapModOp,
+        ParityOp,
         ComplexOp,
         CmpOp,
         AndOp,
@@ -1937,6 +2017,7 @@ Sym = Dialect(
         LabelOp,
         ReadOp,
         ReadEmittedOp,
+        CountOp,
         *EXPRESSION_OPS.values(),
     ],
     [CmpPredicateAttr],

@@ -58,6 +58,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from symir.dialects import branch, stablehlo
 from symir.dialects.types import c64, numpy_dtype, promote
+from symir.lowering.conversion.count_lowering import lower_count, lower_parity
 
 
 def _elem(v: SSAValue) -> Attribute:
@@ -350,7 +351,25 @@ STABLEHLO_NAMES = {
 """The mnemonics StableHLO spells differently; every other elementwise op lowers to the
 StableHLO op of its own mnemonic (`branch.floor` -> `stablehlo.floor`)."""
 
-OWN_PATTERNS = (branch.ConjOp, branch.WrapModOp)
+
+class CountLowering(KernelPattern):
+    """`branch.count` -> a masked reduction or a prefix sum of `x` (`count_lowering`: the
+    op's `strategy`, else the cost model)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: branch.CountOp, rewriter: PatternRewriter):
+        rewriter.replace(op, [], [lower_count(self.lowering(rewriter), op)])
+
+
+class ParityLowering(KernelPattern):
+    """`branch.parity` -> `1 - 2 |n rem 2|`."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: branch.ParityOp, rewriter: PatternRewriter):
+        rewriter.replace(op, [], [lower_parity(self.lowering(rewriter), op.operand)])
+
+
+OWN_PATTERNS = (branch.ConjOp, branch.WrapModOp, branch.ParityOp)
 """Elementwise ops that expand to several StableHLO ops, with patterns of their own."""
 
 
@@ -371,8 +390,8 @@ def _stablehlo_ops() -> dict[type[Operation], type[Operation]]:
 ELEMENTWISE: dict[type[Operation], type[Operation]] = _stablehlo_ops()
 """The `branch` elementwise ops that are one StableHLO op on converted operands (a chain
 of them for the variadic `and`, `or`), derived from the op table by mnemonic
-(`STABLEHLO_NAMES` for the renamed ones). `branch.conj` and `branch.wrap_mod` expand to
-several ops and have patterns of their own."""
+(`STABLEHLO_NAMES` for the renamed ones). `OWN_PATTERNS` (`branch.conj`, `branch.wrap_mod`,
+`branch.parity`) expand to several ops and have patterns of their own."""
 
 _REAL_PART = (branch.AbsOp, branch.RealOp, branch.ImagOp)
 
@@ -646,6 +665,8 @@ def branch_to_stablehlo_patterns(low: KernelLowering) -> list[RewritePattern]:
         ColumnLowering(low),
         SplatLowering(low),
         ReadLowering(low),
+        CountLowering(low),
+        ParityLowering(low),
         ElementwiseLowering(low, ELEMENTWISE),
         ConjLowering(low),
         WrapModLowering(low),

@@ -3,6 +3,8 @@
 - `expr.py`: expressions and predicates (`site`, `emitted`, `symbol`, arithmetic,
   comparisons, `&`/`|`/`~`, `sqrt`, `select`, ...);
 - `update.py`: update programs (`write`, `shift`, `swap`, `cond`, ...), chainable;
+- `fermion.py`: ladder operators (`cdag`, `c`, `n`), their products and sums, and the
+  emissions a product becomes (Jordan-Wigner signs in NetKet's convention);
 - `operator.py`: the builder `DOperator` (iterators, `where`, `emit`, `emit_if`, ...),
   `SymbolicOperator` and `SymbolicOperatorSum`;
 - `product.py`: the terms of `a @ b`, `op.H`, `op.T` and `op.conj()` (DSL terms rewritten;

@@ -203,11 +203,12 @@ class CompiledOperator:
         return xp, jnp.reshape(mels, (*batch, f))
 
     def to_dense(self) -> np.ndarray:
-        """The dense matrix over `hilbert.all_states()` (small spaces only)."""
+        """The dense matrix over `hilbert.all_states()` (small spaces only): for a
+        constrained space (a fermion sector), the states of the sector."""
         space = self._spec.space
         hilbert = self._spec.hilbert
-        if isinstance(hilbert, DiscreteHilbert) or not hasattr(hilbert, "states_to_numbers"):
-            hilbert = space  # otherwise: the given (e.g. NetKet) space's own basis order
+        if not hasattr(hilbert, "states_to_numbers"):
+            hilbert = space  # otherwise: the space's own basis order (NetKet's, a sector)
         states = np.asarray(hilbert.all_states())
         xp, mels = self.get_conn_padded(states)
         xp, mels = np.asarray(xp), np.asarray(mels)

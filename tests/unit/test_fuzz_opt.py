@@ -210,6 +210,13 @@ def test_mutated_ir_gives_diagnostics_not_crashes(seed):
     assert outcomes["rejected"] > 0 and outcomes["lowered"] + outcomes["accepted"] > 0
 
 
+def test_zero_width_integers_are_a_diagnostic():
+    """`array<i0>` (a mutation the fuzzer found) made xDSL's parser divide by zero."""
+    text = '"test.op"() <{d = array<i0>}> : () -> ()'
+    with pytest.raises(DiagnosticException, match="integer type i0 has no bits"):
+        parse_module(context(), text)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1000)

@@ -518,6 +518,18 @@ EXPR_CASES = {
             + sym.select(site(i) * 0.5 < 0.25, 64.0, 0.0)
         )
     ),
+    "count_parity": diag(
+        lambda i: (
+            sym.count(0, i) * 1.0
+            + 10 * sym.count(i, 3)
+            + 100 * sym.count(site(i).index - 1, site(i).index + 2)  # clamped to [0, N]
+            + 1000 * sym.count(site(i).index + 2, i)  # empty: lo > hi
+            + 0.5 * sym.parity(sym.count(0, 3) + site(i))
+        )
+    ),
+    "count_runtime_bounds": diag(
+        lambda i: sym.count(sym.minimum(site(i) + 1, 3), 3) + 0.25 * sym.count(0, site(0) + 2)
+    ),
     "symbol_real": diag(lambda i: symbol("J", 0.75) * site(i) + symbol("h", -1.25)),
     "symbol_int_default": diag(lambda i: symbol("K", 2) * site(i)),
     "emitted": offdiag(lambda i, j: sym.emitted(i) * 2.0 + sym.emitted(j) - site(i)),

@@ -8,6 +8,10 @@
 
 // The generic form spells properties and the state type out.
 // GENERIC-LABEL: "branch.kernel"() <{sym_name = "values", num_sites = #builtin.int<3>, local_states = array<i64: -1, 0, 1>, dtype = complex<f64>, params = ["J", "w"], hermitian}> ({
+// GENERIC-LABEL: "branch.kernel"() <{sym_name = "counts", num_sites = #builtin.int<4>, local_states = array<i64: 0, 1>, dtype = f64, params = []}> ({
+// GENERIC: "branch.count"(%{{.*}}, %{{.*}}, %{{.*}}) : (tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64>) -> tensor<?x2xi64>
+// GENERIC: "branch.count"(%{{.*}}, %{{.*}}, %{{.*}}) <{strategy = "prefix"}> : (tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64>) -> tensor<?x2xi64>
+// GENERIC: "branch.parity"(%{{.*}}) : (tensor<?x2xi64>) -> tensor<?x2xi64>
 // GENERIC-LABEL: "branch.kernel"() <{sym_name = "states", num_sites = #builtin.int<4>, local_states = array<i64: 0, 1, 2>, dtype = f64, params = []}> ({
 // GENERIC: "branch.write"(%{{.*}}, %{{.*}}, %{{.*}}) : (!branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64>) -> !branch.state<2x4xi8>
 // GENERIC: "branch.write"(%{{.*}}, %{{.*}}, %{{.*}}) <{checked}> : (!branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64>) -> !branch.state<2x4xi8>
@@ -137,6 +141,31 @@ branch.kernel @values sites 3 states [-1, 0, 1] dtype complex<f64> params ["J", 
   %xps = branch.concat %xp : tensor<?x2x3xi8> -> tensor<?x2x3xi8>
   %mels = branch.concat %mel : tensor<?x2xcomplex<f64>> -> tensor<?x2xcomplex<f64>>
   branch.return %xps, %mels : tensor<?x2x3xi8>, tensor<?x2xcomplex<f64>>
+}
+
+// ---------------------------------------------------------------------------------------
+// @counts: the range count (with and without a fixed lowering strategy) and the parity.
+// ---------------------------------------------------------------------------------------
+// CHECK-LABEL: branch.kernel @counts sites 4 states [0, 1] dtype f64 params [] {
+// CHECK-NEXT: ^bb0(%[[CX:[a-zA-Z0-9_]+]]: tensor<?x4xi8>):
+// CHECK-NEXT: %[[CLO:.*]] = branch.column %[[CX]] {values = array<i64: 0, 1>} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[CHI:.*]] = branch.column %[[CX]] {values = array<i64: 3, 4>} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[CN:.*]] = branch.count %[[CX]], %[[CLO]], %[[CHI]] : tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[CP:.*]] = branch.count %[[CX]], %[[CLO]], %[[CN]] {strategy = "prefix"} : tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[CS:.*]] = branch.parity %[[CP]] : tensor<?x2xi64> -> tensor<?x2xi64>
+branch.kernel @counts sites 4 states [0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %lo = branch.column %x {values = array<i64: 0, 1>} : tensor<?x4xi8> -> tensor<?x2xi64>
+  %hi = branch.column %x {values = array<i64: 3, 4>} : tensor<?x4xi8> -> tensor<?x2xi64>
+  %n = branch.count %x, %lo, %hi : tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %p = branch.count %x, %lo, %n {strategy = "prefix"} : tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %s = branch.parity %p : tensor<?x2xi64> -> tensor<?x2xi64>
+  %st = branch.state %x : tensor<?x4xi8> -> !branch.state<2x4xi8>
+  %t = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x2xi1>
+  %xp, %mel = branch.emit %x, %st, %s, %t {term = "jw"} : tensor<?x4xi8>, !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi1> -> tensor<?x2x4xi8>, tensor<?x2xf64>
+  %xps = branch.concat %xp : tensor<?x2x4xi8> -> tensor<?x2x4xi8>
+  %mels = branch.concat %mel : tensor<?x2xf64> -> tensor<?x2xf64>
+  branch.return %xps, %mels : tensor<?x2x4xi8>, tensor<?x2xf64>
 }
 
 // ---------------------------------------------------------------------------------------

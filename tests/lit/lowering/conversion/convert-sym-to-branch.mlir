@@ -608,3 +608,48 @@ sym.operator @checked sites 2 states [-1, 1] dtype f64 {
     }
   }
 }
+
+// -----
+
+// sym.count -> branch.count of x; sym.parity -> branch.parity. An integer op of labels
+// and integer constants is folded row by row into a branch.column (min(i, j) + 1 and
+// max(i, j) here), so that the count's bounds are static.
+// CHECK-LABEL: branch.kernel @jw sites 4 states [0, 1] dtype f64 params [] {
+// CHECK-NEXT: ^bb0(%[[VX:[a-zA-Z0-9_]+]]: tensor<?x4xi8>):
+// CHECK-NEXT: %[[VI:.*]] = branch.column %[[VX]] {values = array<i64: 0, 2>} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VJ:.*]] = branch.column %[[VX]] {values = array<i64: 3, 1>} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VONE:.*]] = branch.constant %[[VX]] {value = 1 : i64} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %{{.*}} = branch.column %[[VX]] {values = array<i64: 0, 1>} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VLO:.*]] = branch.column %[[VX]] {values = array<i64: 1, 2>} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VHI:.*]] = branch.column %[[VX]] {values = array<i64: 3, 2>} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VN:.*]] = branch.count %[[VX]], %[[VLO]], %[[VHI]] : tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VS:.*]] = branch.parity %[[VN]] : tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[V0:.*]] = branch.state %[[VX]] : tensor<?x4xi8> -> !branch.state<2x4xi8>
+// CHECK-NEXT: %[[VZERO:.*]] = branch.constant %[[VX]] {value = 0 : i64} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[V1:.*]] = branch.write %[[V0]], %[[VJ]], %[[VZERO]] : !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x4xi8>
+// CHECK-NEXT: %[[V2:.*]] = branch.write %[[V1]], %[[VI]], %[[VONE]] : !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x4xi8>
+// CHECK-NEXT: %[[VT:.*]] = branch.constant %[[VX]] {value = true} : tensor<?x4xi8> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[V3:[a-zA-Z0-9_]+]], %[[V4:[a-zA-Z0-9_]+]] = branch.emit %[[VX]], %[[V2]], %[[VS]], %[[VT]] {term = "hop"} : tensor<?x4xi8>, !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi1> -> tensor<?x2x4xi8>, tensor<?x2xf64>
+// CHECK-NEXT: %[[V5:.*]] = branch.concat %[[V3]] : tensor<?x2x4xi8> -> tensor<?x2x4xi8>
+// CHECK-NEXT: %[[V6:.*]] = branch.concat %[[V4]] : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: branch.return %[[V5]], %[[V6]] : tensor<?x2x4xi8>, tensor<?x2xf64>
+// CHECK-NEXT: }
+sym.operator @jw sites 4 states [0, 1] dtype f64 {
+  sym.term @hop kind "rows" labels ["i", "j"] rows [[0, 3], [2, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %one = sym.constant 1 : i64
+    %lo = sym.min %i, %j : i64, i64 -> i64
+    %lo1 = sym.add %lo, %one : i64, i64 -> i64
+    %hi = sym.max %i, %j : i64, i64 -> i64
+    %n = sym.count %lo1, %hi : i64
+    %s = sym.parity %n : i64 -> i64
+    sym.emission {
+      %zero = sym.constant 0 : i64
+      sym.write %j, %zero
+      sym.write %i, %one
+    } amplitude {
+      sym.yield %s : i64
+    }
+  }
+}
