@@ -66,7 +66,14 @@ from xdsl.utils.exceptions import VerifyException
 
 from symir.dialects import sym
 from symir.dialects.dominance import check_dominance
-from symir.dialects.sym import c64, promote
+from symir.dialects.types import (
+    CMP_PREDICATES,
+    NUMERIC,
+    CmpPredicate,
+    CmpPredicateAttr,
+    c64,
+    promote,
+)
 
 # --------------------------------------------------------------------------- types
 
@@ -137,7 +144,7 @@ def _same_rows(op: Operation, values: Sequence[SSAValue]) -> int:
     return rows.pop()
 
 
-Numeric = (i64, f64, c64)
+Numeric = NUMERIC
 
 # --------------------------------------------------------------------------- kernel
 
@@ -209,6 +216,8 @@ class KernelOp(IRDLOperation):
         check_dominance(self)
         args = self.body.block.args
         n = self.num_sites.data
+        if not 1 <= n <= sym.MAX_SITES:
+            raise VerifyException(f"'branch.kernel' has {n} sites, outside [1, {sym.MAX_SITES}]")
         if not args or _input_sites(self, args[0].type) != n:
             raise VerifyException(
                 f"'branch.kernel' first argument must be tensor<?x{n}xiK>, "
@@ -260,10 +269,13 @@ class KernelOp(IRDLOperation):
 
 @irdl_op_definition
 class ReturnOp(IRDLOperation):
-    """Ends a kernel with the padded connected configurations and matrix elements.
+    """Ends a kernel with the padded connected configurations and matrix elements, and,
+    in a derivative kernel (`branch-differentiate`), partial derivatives of the matrix
+    elements: one `tensor<?xFxT>` per name in `wrt`, slot for slot with `mels`.
 
     ```mlir
     branch.return %xp, %mels : tensor<?x5x4xi8>, tensor<?x5xf64>
+    branch.return %xp, %mels, %dh {wrt = ["h"]} : tensor<?x5x4xi8>, tensor<?x5xf64>, tensor<?x5xf64>
     ```
     """
 
@@ -271,17 +283,42 @@ class ReturnOp(IRDLOperation):
 
     xp = operand_def(TensorType)
     mels = operand_def(TensorType)
+    derivatives = var_operand_def(TensorType)
+    wrt = opt_prop_def(ArrayAttr[StringAttr])
 
     traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(KernelOp)))
 
-    assembly_format = "$xp `,` $mels attr-dict `:` type($xp) `,` type($mels)"
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = (
+        "$xp `,` $mels (`,` $derivatives^)? attr-dict `:` type($xp) `,` type($mels) "
+        "(`,` type($derivatives)^)?"
+    )
 
-    def __init__(self, xp: SSAValue, mels: SSAValue):
-        super().__init__(operands=[xp, mels])
+    def __init__(
+        self,
+        xp: SSAValue,
+        mels: SSAValue,
+        derivatives: Sequence[SSAValue] = (),
+        wrt: Sequence[str] = (),
+    ):
+        props: dict[str, Attribute] = {}
+        if wrt:
+            props["wrt"] = ArrayAttr([StringAttr(w) for w in wrt])
+        super().__init__(operands=[xp, mels, list(derivatives)], properties=props)
+
+    @property
+    def wrt_names(self) -> tuple[str, ...]:
+        """What each of `derivatives` is the derivative with respect to."""
+        return tuple(w.data for w in self.wrt.data) if self.wrt is not None else ()
 
     def verify_(self):
         kernel = self.parent_op()
         assert isinstance(kernel, KernelOp)
+        if len(self.wrt_names) != len(self.derivatives):
+            raise VerifyException(
+                f"'branch.return' has {len(self.derivatives)} derivative(s) but "
+                f"{len(self.wrt_names)} name(s) in wrt"
+            )
         if not kernel.body.block.args:
             return  # the kernel's own verifier reports the missing arguments
         xt, mt = self.xp.type, self.mels.type
@@ -294,6 +331,11 @@ class ReturnOp(IRDLOperation):
             raise VerifyException(
                 f"'branch.return' mels must be tensor<?x{f}x{kernel.dtype}>, got {mt}"
             )
+        for d in self.derivatives:
+            if d.type != mt:
+                raise VerifyException(
+                    f"'branch.return' derivatives must have the type of mels ({mt}), got {d.type}"
+                )
         if xt.element_type != _elem(kernel.x.type):
             raise VerifyException(
                 f"'branch.return' xp element type {xt.element_type} differs from the "
@@ -543,6 +585,62 @@ class QuadraticFormOp(IRDLOperation):
         if self.result.type not in (values_type(1, f64), values_type(1, c64)):
             raise VerifyException(
                 "'branch.quadratic_form' result must be tensor<?x1xf64> or tensor<?x1xcomplex<f64>>"
+            )
+
+
+COUNT_STRATEGIES = ("masked", "prefix")
+"""How `branch.count` may be lowered: a masked reduction of `x` per row, or one prefix
+sum of `x` (a cumulative sum) read at both bounds."""
+
+
+@irdl_op_definition
+class CountOp(IRDLOperation):
+    """`x[b, lo] + ... + x[b, hi-1]` per batch entry and row, the bounds clamped to
+    `[0, N]` (the counterpart of `sym.count`).
+
+    `strategy` (optional) fixes the lowering: `"masked"` (a reduction of `x` under the mask
+    `lo <= k < hi` of each row) or `"prefix"` (a cumulative sum of `x`, read at `hi` and
+    `lo`); without it `convert-branch-to-stablehlo` chooses by its cost model.
+
+    ```mlir
+    %n = branch.count %x, %lo, %hi : tensor<?x4xi8>, tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi64>
+    ```
+    """
+
+    name = "branch.count"
+
+    x = operand_def(TensorType)
+    lo = operand_def(TensorType)
+    hi = operand_def(TensorType)
+    result = result_def(TensorType)
+    strategy = opt_prop_def(StringAttr)
+
+    traits = traits_def(Pure())
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = (
+        "$x `,` $lo `,` $hi attr-dict `:` type($x) `,` type($lo) `,` type($hi) `->` type($result)"
+    )
+
+    def __init__(self, x: SSAValue, lo: SSAValue, hi: SSAValue, strategy: str | None = None):
+        rows = _rows_of(self, lo.type, "lower bounds")
+        props = {"strategy": StringAttr(strategy)} if strategy is not None else {}
+        super().__init__(
+            operands=[x, lo, hi], properties=props, result_types=[values_type(rows, i64)]
+        )
+
+    def verify_(self):
+        _input_sites(self, self.x.type)
+        rows = _same_rows(self, [self.lo, self.hi])
+        for what, v in (("lower bounds", self.lo), ("upper bounds", self.hi)):
+            if _elem(v.type) != i64:
+                raise VerifyException(f"'branch.count' {what} must have i64 elements")
+        if self.result.type != values_type(rows, i64):
+            raise VerifyException(f"'branch.count' result must be {values_type(rows, i64)}")
+        if self.strategy is not None and self.strategy.data not in COUNT_STRATEGIES:
+            raise VerifyException(
+                f"'branch.count' strategy \"{self.strategy.data}\" is not one of "
+                f"{list(COUNT_STRATEGIES)}"
             )
 
 
@@ -895,6 +993,19 @@ class WrapModOp(UnaryBase):
 
 
 @irdl_op_definition
+class ParityOp(UnaryBase):
+    """Elementwise `(-1)^n` of integers.
+
+    ```mlir
+    %s = branch.parity %n : tensor<?x3xi64> -> tensor<?x3xi64>
+    ```
+    """
+
+    name = "branch.parity"
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64,)
+
+
+@irdl_op_definition
 class ComplexOp(ElementwiseBase):
     """Elementwise `re + i im`.
 
@@ -921,45 +1032,67 @@ class ComplexOp(ElementwiseBase):
         super().__init__(operands=[re, im], result_types=[values_type(rows, c64)])
 
 
-CMP_PREDICATES = ("lt", "le", "gt", "ge", "eq", "ne")
-
-
 @irdl_op_definition
 class CmpOp(ElementwiseBase):
-    """Elementwise comparison (`lt le gt ge eq ne`), giving `i1`.
+    """Elementwise comparison (`lt le gt ge eq ne`, the `sym.cmp` predicate), giving `i1`.
 
     ```mlir
-    %p = branch.cmp %a, %b {predicate = "gt"} : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
+    %p = branch.cmp gt %a, %b : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
     ```
     """
 
     name = "branch.cmp"
 
-    predicate = prop_def(StringAttr)
+    predicate = prop_def(CmpPredicateAttr)
     lhs = operand_def(TensorType)
     rhs = operand_def(TensorType)
     result = result_def(TensorType)
 
     ALLOWED: ClassVar[tuple[Attribute, ...]] = (i1, i64, f64, c64)
-    irdl_options = (ParsePropInAttrDict(),)
-    assembly_format = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)"
+
+    def print(self, printer: Printer):
+        printer.print_string(f" {self.predicate.data} ")
+        printer.print_operand(self.lhs)
+        printer.print_string(", ")
+        printer.print_operand(self.rhs)
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_attribute(self.lhs.type)
+        printer.print_string(", ")
+        printer.print_attribute(self.rhs.type)
+        printer.print_string(" -> ")
+        printer.print_attribute(self.result.type)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> CmpOp:
+        pred = parser.parse_keyword_in(CMP_PREDICATES)
+        lhs = parser.parse_unresolved_operand()
+        parser.parse_punctuation(",")
+        rhs = parser.parse_unresolved_operand()
+        attributes = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        lt = parser.parse_type()
+        parser.parse_punctuation(",")
+        rt = parser.parse_type()
+        parser.parse_punctuation("->")
+        result_type = parser.parse_type()
+        op = cls(pred, parser.resolve_operand(lhs, lt), parser.resolve_operand(rhs, rt))
+        op.attributes.update(attributes)
+        if op.result.type != result_type:
+            parser.raise_error(f"'branch.cmp' result must be {op.result.type}, got {result_type}")
+        return op
 
     @classmethod
     def element_result(cls, *types: Attribute) -> Attribute:
         return i1
 
-    def __init__(self, predicate: str, lhs: SSAValue, rhs: SSAValue):
+    def __init__(self, predicate: str | CmpPredicate, lhs: SSAValue, rhs: SSAValue):
         rows = _rows_of(self, lhs.type, "lhs")
         super().__init__(
             operands=[lhs, rhs],
-            properties={"predicate": StringAttr(predicate)},
+            properties={"predicate": CmpPredicateAttr(CmpPredicate(predicate))},
             result_types=[values_type(rows, i1)],
         )
-
-    def verify_(self):
-        super().verify_()
-        if self.predicate.data not in CMP_PREDICATES:
-            raise VerifyException(f"'branch.cmp' unknown predicate \"{self.predicate.data}\"")
 
 
 class LogicBase(ElementwiseBase):
@@ -1409,6 +1542,7 @@ Branch = Dialect(
         SplatOp,
         ReadOp,
         QuadraticFormOp,
+        CountOp,
         AddOp,
         SubOp,
         MulOp,
@@ -1428,6 +1562,7 @@ Branch = Dialect(
         CosOp,
         FloorOp,
         WrapModOp,
+        ParityOp,
         ComplexOp,
         CmpOp,
         AndOp,

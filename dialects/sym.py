@@ -64,38 +64,16 @@ from xdsl.traits import Commutative, ConstantLike, HasParent, IsTerminator, NoTe
 from xdsl.utils.exceptions import VerifyException
 
 from symir.dialects.dominance import check_dominance
-
-c64 = ComplexType(f64)
-"""`complex<f64>`, the complex value type."""
-
-NumericType = base(IntegerType) | base(Float64Type) | base(ComplexType)
-
+from symir.dialects.types import (
+    CMP_PREDICATES,
+    CmpPredicate,
+    CmpPredicateAttr,
+    NumericType,
+    c64,
+    promote,
+)
 
 # --------------------------------------------------------------------------- types
-
-
-def type_rank(t: Attribute) -> int:
-    """Position of a value type in the promotion order i1 < i64 < f64 < complex<f64>."""
-    if t == i1:
-        return 0
-    if t == i64:
-        return 1
-    if t == f64:
-        return 2
-    if t == c64:
-        return 3
-    raise VerifyException(f"unsupported sym value type {t}")
-
-
-_BY_RANK = (i1, i64, f64, c64)
-
-
-def promote(*types: Attribute, at_least: Attribute | None = None) -> Attribute:
-    """The common type of `types` (and `at_least`, if given)."""
-    ranks = [type_rank(t) for t in types]
-    if at_least is not None:
-        ranks.append(type_rank(at_least))
-    return _BY_RANK[max(ranks)]
 
 
 def _check_value_type(op: Operation, what: str, t: Attribute, allowed: Sequence[Attribute]):
@@ -217,6 +195,10 @@ def _unpack_rows(rows: ArrayAttr) -> tuple[tuple[int, ...], ...]:
 
 # --------------------------------------------------------------------------- structure
 
+MAX_SITES = 2**24
+"""The most sites an operator may have: a kernel builds arrays of N sites (the largest
+static tensor symir's levels read is 2**24 elements)."""
+
 
 @irdl_op_definition
 class OperatorOp(IRDLOperation):
@@ -282,6 +264,11 @@ class OperatorOp(IRDLOperation):
             raise VerifyException(
                 f"'sym.operator' @{self.sym_name.data} needs at least one site, "
                 f"got {self.num_sites.data}"
+            )
+        if self.num_sites.data > MAX_SITES:
+            raise VerifyException(
+                f"'sym.operator' @{self.sym_name.data} has {self.num_sites.data} sites, more "
+                f"than the {MAX_SITES} a kernel can hold"
             )
         states = self.states
         if len(states) < 1:
@@ -1175,6 +1162,51 @@ class ReadEmittedOp(IRDLOperation):
         _check_static_site(self, self.site)
 
 
+@irdl_op_definition
+class CountOp(IRDLOperation):
+    """The number of particles on the sites `lo .. hi-1` of the source configuration:
+    `x[lo] + ... + x[hi-1]` (on fermions, the number of occupied sites; the Jordan-Wigner
+    sign of a ladder operator on site `s` is its parity with `lo = 0`, `hi = s`).
+
+    The bounds are clamped to `[0, N]` (they are not taken modulo N: `hi = N` is the end
+    of the configuration) and a range with `lo >= hi` is empty (0). A constant bound must
+    lie in `[0, N]`.
+
+    ```mlir
+    %n = sym.count %lo, %hi : i64
+    ```
+    """
+
+    name = "sym.count"
+
+    lo = operand_def(i64)
+    hi = operand_def(i64)
+    result = result_def(i64)
+
+    traits = traits_def(Pure())
+
+    assembly_format = "$lo `,` $hi attr-dict `:` type($result)"
+
+    def __init__(self, lo: SSAValue, hi: SSAValue):
+        super().__init__(operands=[lo, hi], result_types=[i64])
+
+    def verify_(self):
+        operator = enclosing(self, OperatorOp)
+        if operator is None:
+            return
+        n = operator.num_sites.data
+        for what, bound in (("lower", self.lo), ("upper", self.hi)):
+            k = constant_int(bound)
+            if k is not None and not 0 <= k <= n:
+                raise VerifyException(f"'sym.count' {what} bound {k} is outside [0, {n}]")
+
+    @staticmethod
+    def evaluate_on(x: Sequence[int], lo: int, hi: int) -> int:
+        """The count on configuration `x` (the meaning, for the interpreter)."""
+        n = len(x)
+        return int(sum(x[max(lo, 0) : min(hi, n)]))
+
+
 # --------------------------------------------------------------------------- expression ops
 #
 # THE table of expression ops. Every consumer derives from the classes below and the
@@ -1688,6 +1720,31 @@ class WrapModOp(UnaryOpBase):
 
 
 @irdl_op_definition
+class ParityOp(UnaryOpBase):
+    """`(-1)^n` of an integer: 1 for even `n`, -1 for odd `n` (the sign of `n`
+    transpositions; `sym.parity` of a `sym.count` is a Jordan-Wigner string).
+
+    ```mlir
+    %s = sym.parity %n : i64 -> i64
+    ```
+    """
+
+    name = "sym.parity"
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64,)
+    DSL_FUNCTION: ClassVar[str | None] = "parity"
+
+    def verify_(self):
+        if self.operand.type != i64:
+            raise VerifyException(
+                f"'sym.parity' needs an integer (i64) operand, got {self.operand.type}"
+            )
+        super().verify_()
+
+    def evaluate(self, *args: Value) -> Value:
+        return 1 - 2 * (int(args[0]) % 2)
+
+
+@irdl_op_definition
 class ComplexOp(ExpressionOp):
     """Builds `re + i * im` from two real values.
 
@@ -1720,18 +1777,6 @@ class ComplexOp(ExpressionOp):
         return complex(float(re), float(im))
 
 
-_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
-    "lt": pyop.lt,
-    "le": pyop.le,
-    "gt": pyop.gt,
-    "ge": pyop.ge,
-    "eq": pyop.eq,
-    "ne": pyop.ne,
-}
-CMP_PREDICATES = tuple(_COMPARISONS)
-"""The predicates of `sym.cmp` (and `branch.cmp`)."""
-
-
 @irdl_op_definition
 class CmpOp(ExpressionOp):
     """Compares two values, promoted to their common type (IEEE: an ordered comparison
@@ -1744,33 +1789,29 @@ class CmpOp(ExpressionOp):
 
     name = "sym.cmp"
 
-    predicate = prop_def(StringAttr)
+    predicate = prop_def(CmpPredicateAttr)
     lhs = operand_def(NumericType)
     rhs = operand_def(NumericType)
     result = result_def(i1)
 
-    def __init__(self, predicate: str, lhs: SSAValue, rhs: SSAValue):
+    def __init__(self, predicate: str | CmpPredicate, lhs: SSAValue, rhs: SSAValue):
         super().__init__(
             operands=[lhs, rhs],
-            properties={"predicate": StringAttr(predicate)},
+            properties={"predicate": CmpPredicateAttr(CmpPredicate(predicate))},
             result_types=[i1],
         )
 
     def verify_(self):
         pred = self.predicate.data
-        if pred not in CMP_PREDICATES:
-            raise VerifyException(
-                f"'sym.cmp' predicate \"{pred}\" is not one of {', '.join(CMP_PREDICATES)}"
-            )
         for name, v in (("lhs", self.lhs), ("rhs", self.rhs)):
             _check_value_type(self, name, v.type, (i1, i64, f64, c64))
-        if pred not in ("eq", "ne") and c64 in (self.lhs.type, self.rhs.type):
+        if pred.ordered and c64 in (self.lhs.type, self.rhs.type):
             raise VerifyException(f"'sym.cmp' {pred} is not defined on complex values")
 
     def evaluate(self, *args: Value) -> Value:
         common = promote(self.lhs.type, self.rhs.type)
         a, b = (cast_value(v, common) for v in args)
-        return _COMPARISONS[self.predicate.data](a, b)
+        return self.predicate.data.python(a, b)
 
     def print(self, printer: Printer):
         printer.print_string(f" {self.predicate.data} ")
@@ -1946,6 +1987,7 @@ EXPRESSION_OPS: dict[str, type[ExpressionOp]] = {
         CosOp,
         FloorOp,
         WrapModOp,
+        ParityOp,
         ComplexOp,
         CmpOp,
         AndOp,
@@ -1993,8 +2035,9 @@ Sym = Dialect(
         LabelOp,
         ReadOp,
         ReadEmittedOp,
+        CountOp,
         *EXPRESSION_OPS.values(),
     ],
-    [],
+    [CmpPredicateAttr],
     [SymConstantMaterialization()],
 )

@@ -5,7 +5,7 @@ Rooms (see docs/where-does-my-change-go.md):
 - `conversion/`: the passes that change level, `convert-sym-to-branch` and
   `convert-branch-to-stablehlo` (one rewrite pattern per source op);
 - `sym/`: passes on the `sym` level (validation, normalization, analyses);
-- `branch/`: optimisations on the `branch` level (coalescing, merging, sorting);
+- `branch/`: optimisations on the `branch` level (coalescing, merging, fusing, sorting);
 - `pipelines.py`: the default lowering as one composite pass (`symir-lower`) and the
   options every pipeline consumer shares.
 
@@ -37,7 +37,7 @@ _PASSES: dict[str, tuple[str, str]] = {
     "symbolic-validation": ("sym.symbolic_validation", "SymbolicValidationPass"),
     "symbolic-normalization": ("sym.symbolic_normalization", "SymbolicNormalizationPass"),
     "symbolic-fanout-analysis": ("sym.symbolic_fanout_analysis", "SymbolicFanoutAnalysisPass"),
-    "symbolic-fusion-planning": ("sym.symbolic_fusion_planning", "SymbolicFusionPlanningPass"),
+    "sym-differentiate": ("sym.sym_differentiate", "SymDifferentiatePass"),
     # branch level
     "branch-coalesce-diagonal": ("branch.branch_coalesce_diagonal", "BranchCoalesceDiagonalPass"),
     "branch-merge-exclusive-emissions": (
@@ -45,6 +45,8 @@ _PASSES: dict[str, tuple[str, str]] = {
         "BranchMergeExclusiveEmissionsPass",
     ),
     "branch-sort-summed-rows": ("branch.branch_sort_summed_rows", "BranchSortSummedRowsPass"),
+    "branch-fuse-equal-states": ("branch.branch_fuse_equal_states", "BranchFuseEqualStatesPass"),
+    "branch-differentiate": ("branch.branch_differentiate", "BranchDifferentiatePass"),
     "branch-sort-rows": ("branch.branch_sort_rows", "BranchSortRowsPass"),
     "branch-choose-lowering": ("branch.branch_choose_lowering", "BranchChooseLoweringPass"),
     # the default pipeline as one pass

@@ -7,17 +7,20 @@ can be set from `compile(...)` too. `lower_ir` runs the same passes through xDSL
 `PassPipeline` on a clone of the IR; its callback records what each pass cost and, at
 the end of each level, verifies the IR and keeps it under its level (read from the IR,
 `symir.dialects.level_of`), to be printed when it is read (`LazyLevels`).
+`lower_derivatives` builds a derivative kernel from the `branch` level that `lower_ir`
+recorded (`branch-differentiate`, then `convert-branch-to-stablehlo`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.parser import Parser
 from xdsl.passes import ModulePass, PassPipeline
 
 from symir.dialects import level_of, print_module
@@ -37,6 +40,9 @@ class LoweringOptions:
     merge_exclusive_emissions: bool = True
     """Run `branch-merge-exclusive-emissions` (after coalescing, which it must follow so
     that an identity arm of a chain still goes to the diagonal slot)."""
+    enable_fusion: bool = True
+    """Run `branch-fuse-equal-states` (after merging exclusive emissions): branches with
+    provably equal connected states, from any terms, share one slot."""
     sort_summed_rows: bool = True
     """Run `branch-sort-summed-rows` after coalescing (it only changes summation order)."""
     sort_rows: bool = True
@@ -62,6 +68,13 @@ class LoweringOptions:
         """Just the lowering's options (also of a subclass that adds its own fields)."""
         return LoweringOptions(**{f.name: getattr(self, f.name) for f in fields(LoweringOptions)})
 
+    def effective(self) -> LoweringOptions:
+        """These options with every option of a pass that another option switches off
+        set to its default (two option sets with equal `effective()` lower alike)."""
+        if self.coalesce_diagonal:
+            return self.lowering_options()
+        return replace(self.lowering_options(), sort_summed_rows=True)
+
     def passes(self) -> tuple[ModulePass, ...]:
         """The passes of the default lowering for these options, in order."""
         names = ["convert-sym-to-branch"]
@@ -69,14 +82,16 @@ class LoweringOptions:
             names.append("branch-coalesce-diagonal")
         if self.merge_exclusive_emissions:
             names.append("branch-merge-exclusive-emissions")
+        if self.enable_fusion:
+            names.append("branch-fuse-equal-states")
         if self.sort_rows:
             names.append("branch-sort-rows")
         if self.coalesce_diagonal and self.sort_summed_rows:
             names.append("branch-sort-summed-rows")
-        names.append("branch-choose-lowering")
-        names.append("convert-branch-to-stablehlo")
+        names += ["cse", "branch-choose-lowering", "convert-branch-to-stablehlo", "cse"]
         options: dict[str, dict[str, object]] = {
             "convert-sym-to-branch": {"x_dtype": self.x_dtype},
+            "branch-fuse-equal-states": {"merge_diagonal": self.coalesce_diagonal},
             "branch-sort-rows": {"target": self.target},
             "branch-choose-lowering": {
                 "target": self.target,
@@ -140,10 +155,15 @@ def _printer(module: ModuleOp) -> Callable[[], str]:
 
 @dataclass
 class LoweringResult:
-    """The printed IR of every level (printed when read) and what each pass cost."""
+    """The printed IR of every level (printed when read), what each pass cost, and what
+    each pass at the `branch` level did to the fan-out (`fanouts`: pass name, F before, F
+    after, bytes written per sample before and after) and the reports of
+    `branch-fuse-equal-states` (`fusion`: kernel name -> report)."""
 
     levels: LazyLevels
     pass_times: dict[str, float] = field(default_factory=dict)
+    fanouts: list[dict[str, Any]] = field(default_factory=list)
+    fusion: dict[str, Any] = field(default_factory=dict)
 
     @property
     def stablehlo_text(self) -> str:
@@ -154,6 +174,20 @@ def _changes_level(p: ModulePass | None) -> bool:
     """Whether `p` is a conversion (`convert-<a>-to-<b>`, the naming rule of the passes
     that change level), or the end of the pipeline (None)."""
     return p is None or p.name.startswith("convert-")
+
+
+def _kernel_size(module: ModuleOp) -> tuple[int, int] | None:
+    """F and the bytes per sample of the module's first `branch.kernel`, if it has one."""
+    from symir.dialects import branch
+    from symir.lowering.branch.branch_fuse_equal_states import bytes_per_sample
+
+    for op in module.ops:
+        if isinstance(op, branch.KernelOp):
+            ret = op.body.block.last_op
+            assert isinstance(ret, branch.ReturnOp)
+            f = ret.mels.type.get_shape()[1]  # type: ignore[union-attr]
+            return f, bytes_per_sample(op, f)
+    return None
 
 
 class _Recorder:
@@ -168,18 +202,39 @@ class _Recorder:
         self.verify_each = verify_each
         self.running: ModulePass | None = None
         self.start = time.perf_counter()
+        self.size: tuple[int, int] | None = None
 
     def __call__(self, done: ModulePass | None, module: ModuleOp, upcoming: Any) -> None:
         if done is not None:
-            self.result.pass_times[done.name] = time.perf_counter() - self.start
+            name = done.name
+            k = 2
+            while name in self.result.pass_times:  # a pass run twice (`cse`)
+                name, k = f"{done.name}#{k}", k + 1
+            self.result.pass_times[name] = time.perf_counter() - self.start
             if self.verify_each or _changes_level(upcoming):
                 module.verify()
                 check_dominance(module)
             if _changes_level(upcoming):
                 kept = module if upcoming is None else module.clone()
                 self.result.levels.set(level_of(module), _printer(kept))
+            self._record_size(name, module)
         self.running = upcoming
         self.start = time.perf_counter()
+
+    def _record_size(self, name: str, module: ModuleOp) -> None:
+        from symir.lowering.branch.branch_fuse_equal_states import reports
+
+        size = _kernel_size(module)
+        if size is not None and self.size is not None:
+            self.result.fanouts.append(
+                {
+                    "pass": name,
+                    "fanout": [self.size[0], size[0]],
+                    "bytes_per_sample": [self.size[1], size[1]],
+                }
+            )
+        self.size = size
+        self.result.fusion.update(reports(module))
 
 
 def lower_ir(
@@ -204,5 +259,36 @@ def lower_ir(
         failed = recorder.running.name if recorder.running is not None else "lowering"
         raise SymbolicCompilerError(
             f"{type(e).__name__}: {e}", stage="lowering", pass_name=failed
+        ) from e
+    return result
+
+
+def lower_derivatives(branch_text: str, order: int = 1) -> LoweringResult:
+    """The derivative kernel of order `order` of a lowered operator, from its `branch`
+    level (`LoweringResult.levels["branch"]`, after every branch pass): the kernel made
+    to return every partial derivative of its matrix elements with respect to its
+    parameters up to that order (`branch-differentiate` applied `order` times; the
+    layout of the outputs: docs/derivatives.md), lowered by
+    `convert-branch-to-stablehlo`. Failures raise `SymbolicCompilerError`."""
+    from xdsl.dialects.builtin import Builtin
+
+    from symir.dialects.branch import Branch
+
+    if not isinstance(order, int) or order < 1:
+        raise ValueError(f"a derivative kernel has order >= 1, got {order!r}")
+    ctx = Context()
+    ctx.load_dialect(Builtin)
+    ctx.load_dialect(Branch)
+    module = Parser(ctx, branch_text).parse_module()
+    passes = [make_pass("branch-differentiate") for _ in range(order)]
+    passes.append(make_pass("convert-branch-to-stablehlo"))
+    result = LoweringResult(levels=LazyLevels({"branch": lambda: branch_text}))
+    recorder = _Recorder(result)
+    try:
+        PassPipeline(tuple(passes), recorder).apply(ctx, module)
+    except Exception as e:
+        failed = recorder.running.name if recorder.running is not None else "lowering"
+        raise SymbolicCompilerError(
+            f"{type(e).__name__}: {e}", stage="derivatives", pass_name=failed
         ) from e
     return result

@@ -51,6 +51,7 @@ from symir.frontend.expr import (
     complex_,
     conj,
     cos,
+    count,
     emitted,
     exp,
     floor,
@@ -58,6 +59,7 @@ from symir.frontend.expr import (
     log,
     maximum,
     minimum,
+    parity,
     real,
     select,
     sin,
@@ -68,6 +70,7 @@ from symir.frontend.expr import (
     target_index,
     wrap_mod,
 )
+from symir.frontend.fermion import FermionProduct, FermionSum, c, cdag, n
 from symir.frontend.operator import DOperator, SymbolicOperator, SymbolicOperatorSum
 from symir.frontend.update import (
     Update,
@@ -83,7 +86,15 @@ from symir.frontend.update import (
     swap,
     write,
 )
-from symir.hilbert import DiscreteHilbert, Fock, Spin, as_hilbert, states_of
+from symir.hilbert import (
+    DiscreteHilbert,
+    FermionHilbert,
+    Fermions,
+    Fock,
+    Spin,
+    as_hilbert,
+    states_of,
+)
 from symir.ir import SymbolicOperatorIR, parse_ir
 
 
@@ -103,6 +114,10 @@ __all__ = [
     "DiscreteHilbert",
     "DiskArtifactStore",
     "Expr",
+    "FermionHilbert",
+    "FermionProduct",
+    "FermionSum",
+    "Fermions",
     "Fock",
     "InMemoryArtifactStore",
     "JAXSymbolicLowerer",
@@ -129,10 +144,13 @@ __all__ = [
     "all_of",
     "any_of",
     "as_hilbert",
+    "c",
+    "cdag",
     "complex_",
     "cond",
     "conj",
     "cos",
+    "count",
     "emitted",
     "exp",
     "floor",
@@ -143,6 +161,8 @@ __all__ = [
     "log",
     "maximum",
     "minimum",
+    "n",
+    "parity",
     "parse_ir",
     "permute",
     "real",

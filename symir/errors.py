@@ -19,3 +19,9 @@ class SymbolicCompilerError(SymbolicError, RuntimeError):
         super().__init__(f"[{where}] {message}")
         self.stage = stage
         self.pass_name = pass_name
+
+
+class SymbolicDerivativeWarning(UserWarning):
+    """A derivative with respect to a parameter leaves part of its dependence out: the
+    parameter decides a predicate or an update, which are not differentiable (the
+    derivative there is taken as zero; docs/derivatives.md)."""

@@ -1,7 +1,8 @@
 """Hilbert spaces: a number of sites, each taking one of a few integer local states.
 
 symir has its own small description (`DiscreteHilbert`, built by `Spin`, `Fock` or from
-local states directly) and accepts NetKet's `DiscreteHilbert` objects as they are.
+local states directly; `FermionHilbert`, built by `Fermions`) and accepts NetKet's
+`DiscreteHilbert` objects as they are (`SpinOrbitalFermions` included).
 """
 
 from __future__ import annotations
@@ -68,10 +69,157 @@ def Fock(n_max: int, N: int) -> DiscreteHilbert:
     return DiscreteHilbert(tuple(range(n_max + 1)), N)
 
 
+@dataclass(frozen=True)
+class FermionHilbert(DiscreteHilbert):
+    """Spin-orbital fermions: `size = n_orbitals * n_spin_subsectors` sites, each empty
+    (0) or occupied (1), in NetKet's `SpinOrbitalFermions` order: the orbitals of the first
+    spin subsector (the lowest `sz`), then those of the next (`index(orbital, sz)`).
+
+    `n_fermions` fixes the total number of fermions, `n_fermions_per_spin` the number in
+    each spin subsector (a constrained space: `all_states()` enumerates the sector only).
+    Build it with `Fermions(...)`, or from NetKet's `SpinOrbitalFermions` (`as_hilbert`).
+    """
+
+    n_orbitals: int = 0
+    n_spin_subsectors: int = 1
+    n_fermions: int | None = None
+    n_fermions_per_spin: tuple[int, ...] | None = None
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.local_states != (0, 1):
+            raise ValueError(f"fermionic sites are empty or occupied, got {self.local_states}")
+        if self.n_orbitals < 1 or self.n_spin_subsectors < 1:
+            raise ValueError(
+                f"fermions need n_orbitals >= 1 and n_spin_subsectors >= 1, got "
+                f"{self.n_orbitals} and {self.n_spin_subsectors}"
+            )
+        if self.size != self.n_orbitals * self.n_spin_subsectors:
+            raise ValueError(
+                f"{self.n_orbitals} orbitals x {self.n_spin_subsectors} spin subsector(s) are "
+                f"{self.n_orbitals * self.n_spin_subsectors} sites, not {self.size}"
+            )
+        if self.n_fermions is not None and self.n_fermions_per_spin is not None:
+            raise ValueError("give n_fermions or n_fermions_per_spin, not both")
+        if self.n_fermions is not None and not 0 <= self.n_fermions <= self.size:
+            raise ValueError(f"n_fermions={self.n_fermions} is outside [0, {self.size}]")
+        per = self.n_fermions_per_spin
+        if per is not None:
+            if len(per) != self.n_spin_subsectors:
+                raise ValueError(
+                    f"n_fermions_per_spin={list(per)} needs one number per spin subsector "
+                    f"({self.n_spin_subsectors})"
+                )
+            if any(not 0 <= n <= self.n_orbitals for n in per):
+                raise ValueError(
+                    f"n_fermions_per_spin={list(per)}: each must lie in [0, {self.n_orbitals}]"
+                )
+
+    @property
+    def constrained(self) -> bool:
+        return bool(self.sectors)
+
+    @property
+    def sectors(self) -> tuple[tuple[int, int, int], ...]:
+        """The fixed particle numbers, as `(first site, end site, count)`: the sites
+        `first .. end-1` hold `count` fermions in every state of the space."""
+        if self.n_fermions is not None:
+            return ((0, self.size, self.n_fermions),)
+        if self.n_fermions_per_spin is not None:
+            n = self.n_orbitals
+            return tuple((k * n, (k + 1) * n, c) for k, c in enumerate(self.n_fermions_per_spin))
+        return ()
+
+    def spin_subsector(self, sz: int | None) -> int:
+        """NetKet's subsector of the spin projection `sz` (`2 * m`: -1 and 1 for spin-1/2;
+        None for spinless fermions)."""
+        if self.n_spin_subsectors == 1:
+            if sz not in (None, 0):
+                raise ValueError(f"spinless fermions have no spin projection, got sz={sz}")
+            return 0
+        if sz is None:
+            raise ValueError("spinful fermions need sz= (2m: -1 or 1 for spin 1/2)")
+        two_s = self.n_spin_subsectors - 1
+        if not (isinstance(sz, int) and -two_s <= sz <= two_s and (sz + two_s) % 2 == 0):
+            raise ValueError(f"sz must be one of {list(range(-two_s, two_s + 1, 2))}, got {sz!r}")
+        return (sz + two_s) // 2
+
+    def index(self, orbital: int, sz: int | None = None) -> int:
+        """The site of `orbital` with spin projection `sz` (NetKet's `_get_index`)."""
+        if not 0 <= orbital < self.n_orbitals:
+            raise ValueError(f"orbital {orbital} is outside [0, {self.n_orbitals})")
+        return self.spin_subsector(sz) * self.n_orbitals + orbital
+
+    def in_sector(self, x: np.ndarray) -> np.ndarray:
+        """Whether each configuration of `x (..., N)` has the fixed particle numbers."""
+        x = np.asarray(x)
+        inside = np.ones(x.shape[:-1], dtype=bool)
+        for lo, hi, count in self.sectors:
+            inside &= x[..., lo:hi].sum(axis=-1) == count
+        return inside
+
+    @property
+    def n_states(self) -> int:
+        return len(self._sector_numbers()) if self.constrained else super().n_states
+
+    def all_states(self) -> np.ndarray:
+        """The basis states, first site most significant (NetKet's order); for a
+        constrained space, those of the sector only, in the same order."""
+        states = super().all_states()
+        return states[self.in_sector(states)] if self.constrained else states
+
+    def states_to_numbers(self, x: np.ndarray) -> np.ndarray:
+        """Index of each configuration in `all_states()`; a configuration outside the
+        sector of a constrained space is a `ValueError`."""
+        numbers = super().states_to_numbers(x)
+        if not self.constrained:
+            return numbers
+        table = self._sector_numbers()
+        where = np.searchsorted(table, numbers)
+        found = (where < len(table)) & (table[np.minimum(where, len(table) - 1)] == numbers)
+        if not np.all(found):
+            raise ValueError(f"configurations outside the particle-number sector of {self}")
+        return where
+
+    def _sector_numbers(self) -> np.ndarray:
+        return np.flatnonzero(self.in_sector(DiscreteHilbert.all_states(self)))
+
+    def __repr__(self) -> str:
+        extra = f", n_spin_subsectors={self.n_spin_subsectors}" * (self.n_spin_subsectors > 1)
+        if self.n_fermions is not None:
+            extra += f", n_fermions={self.n_fermions}"
+        if self.n_fermions_per_spin is not None:
+            extra += f", n_fermions_per_spin={self.n_fermions_per_spin}"
+        return f"Fermions({self.n_orbitals}{extra})"
+
+
+def Fermions(
+    n_orbitals: int,
+    n_spin_subsectors: int = 1,
+    *,
+    n_fermions: int | None = None,
+    n_fermions_per_spin: Sequence[int] | None = None,
+) -> FermionHilbert:
+    """Fermions on `n_orbitals` orbitals with `n_spin_subsectors` spin projections (2 for
+    spin-1/2), in NetKet's `SpinOrbitalFermions` site order; `n_fermions` or
+    `n_fermions_per_spin` fix a particle-number sector."""
+    per = None if n_fermions_per_spin is None else tuple(int(n) for n in n_fermions_per_spin)
+    return FermionHilbert(
+        (0, 1),
+        int(n_orbitals) * int(n_spin_subsectors),
+        int(n_orbitals),
+        int(n_spin_subsectors),
+        n_fermions,
+        per,
+    )
+
+
 def as_hilbert(hilbert: object) -> DiscreteHilbert:
     """A `DiscreteHilbert` from symir's own or NetKet's description.
 
-    A NetKet space's local states are taken as a set, in increasing order.
+    A NetKet space's local states are taken as a set, in increasing order; NetKet's
+    `SpinOrbitalFermions` becomes a `FermionHilbert` (its particle-number constraints
+    included).
     """
     if isinstance(hilbert, DiscreteHilbert):
         return hilbert
@@ -83,12 +231,7 @@ def as_hilbert(hilbert: object) -> DiscreteHilbert:
             f"{type(hilbert).__name__}"
         )
     if _is_fermionic(hilbert):
-        raise ValueError(
-            f"{hilbert} is a fermionic space: symir does not model fermions yet (an operator "
-            "on it would get hard-core-boson semantics, without the Jordan-Wigner signs); "
-            "build the operator on NetKet's fermion operators, or write the signs explicitly "
-            "on a Fock(1, N) space"
-        )
+        return _netket_fermions(hilbert)
     if getattr(hilbert, "constrained", False):
         raise ValueError(
             f"constrained Hilbert spaces are not supported yet ({hilbert}); "
@@ -100,6 +243,45 @@ def as_hilbert(hilbert: object) -> DiscreteHilbert:
     # NetKet's Spin lists its local states in descending order ([1, -1] since 3.14); the
     # IR keeps the set of local states, in increasing order.
     return DiscreteHilbert(tuple(sorted({int(v) for v in values})), int(size))
+
+
+def _netket_fermions(hilbert: object) -> FermionHilbert:
+    """symir's description of NetKet's `SpinOrbitalFermions` (recognised by duck typing:
+    no NetKet import here). Its particle-number constraints are kept; any other
+    constraint is refused, naming the space."""
+    n_orbitals = getattr(hilbert, "n_orbitals", None)
+    subsectors = getattr(hilbert, "n_spin_subsectors", None)
+    if n_orbitals is None or subsectors is None:
+        raise ValueError(
+            f"{hilbert} is a fermionic space symir does not know: use NetKet's "
+            "SpinOrbitalFermions or symir's Fermions"
+        )
+    per = tuple(getattr(hilbert, "n_fermions_per_spin", ()) or ())
+    n_fermions = getattr(hilbert, "n_fermions", None)
+    if all(n is not None for n in per) and len(per) > 1:
+        space = Fermions(n_orbitals, subsectors, n_fermions_per_spin=per)
+    else:
+        space = Fermions(n_orbitals, subsectors, n_fermions=n_fermions)
+    constraint = getattr(hilbert, "constraint", None)
+    if getattr(hilbert, "constrained", False) and not _is_particle_number(constraint, space):
+        raise ValueError(
+            f"{hilbert} has the constraint {constraint!r}: symir supports the particle-number "
+            "constraints of SpinOrbitalFermions (n_fermions, n_fermions_per_spin) only"
+        )
+    return space
+
+
+def _is_particle_number(constraint: object, space: FermionHilbert) -> bool:
+    """Whether NetKet's `constraint` is exactly the particle-number sector of `space`."""
+    name = type(constraint).__name__
+    if name == "SumConstraint":
+        return space.n_fermions is not None and getattr(constraint, "sum_value", None) == (
+            space.n_fermions
+        )
+    if name == "SumOnPartitionConstraint":
+        values = tuple(getattr(constraint, "sum_values", ()))
+        return space.n_fermions_per_spin is not None and values == space.n_fermions_per_spin
+    return False
 
 
 def _is_fermionic(hilbert: object) -> bool:

@@ -61,6 +61,9 @@ Sites: a site operand is an `i64`; every site is taken modulo `N` with Python `%
 (`-1 -> N-1`; constants in `[0, N)`, guaranteed by the verifier, are unchanged).
 `sym.read` reads the source `x` (never `x'`), `sym.read_emitted` reads `x'`,
 `sym.label` the bound site index, `sym.param` the supplied value or its default.
+`sym.count lo, hi` is `x[lo] + ... + x[hi-1]` of the source `x`, with the bounds clamped
+to `[0, N]` (not taken modulo N) and `lo >= hi` an empty range (0); `sym.parity n` is
+`(-1)^n`.
 
 Updates act on the current `x'` in program order: `write`, `shift` (`x' + d`),
 `shift_mod`, `swap`, `permute` (cyclic, all values read before writing:
@@ -91,7 +94,8 @@ from xdsl.dialects.builtin import ModuleOp, f64
 from xdsl.ir import Block, Operation, SSAValue
 
 from symir.dialects import sym
-from symir.dialects.sym import Value, c64, cast_value
+from symir.dialects.sym import Value, cast_value
+from symir.dialects.types import numpy_dtype
 from symir.lowering.sym.symbolic_fanout_analysis import term_fanouts as _term_fanouts
 
 __all__ = [
@@ -137,11 +141,7 @@ def static_fanout(module_or_operator: Any) -> int:
 
 
 def _np_dtype(operator: sym.OperatorOp) -> np.dtype:
-    if operator.dtype == f64:
-        return np.dtype(np.float64)
-    if operator.dtype == c64:
-        return np.dtype(np.complex128)
-    raise ValueError(f"unsupported operator dtype {operator.dtype}")
+    return numpy_dtype(operator.dtype)
 
 
 # --------------------------------------------------------------------------- interpreter
@@ -250,6 +250,9 @@ class _Interpreter:
 
     def _read(self, op: sym.ReadOp, env: Env, ctx: _Ctx) -> Value:
         return ctx.x[self._site(env, op.site)]
+
+    def _count(self, op: sym.CountOp, env: Env, ctx: _Ctx) -> Value:
+        return sym.CountOp.evaluate_on(ctx.x, int(env[op.lo]), int(env[op.hi]))
 
     def _read_emitted(self, op: sym.ReadEmittedOp, env: Env, ctx: _Ctx) -> Value:
         if ctx.xp is None:
@@ -397,6 +400,7 @@ _LEAVES: dict[type[Operation], Callable[..., Value]] = {
     sym.LabelOp: _Interpreter._label,
     sym.ReadOp: _Interpreter._read,
     sym.ReadEmittedOp: _Interpreter._read_emitted,
+    sym.CountOp: _Interpreter._count,
 }
 """The value ops that are not expression ops: their rules need the interpreter's state."""
 

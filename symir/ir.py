@@ -9,16 +9,17 @@ state and the dtype.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import Builtin, ModuleOp, f64
-from xdsl.parser import Parser
-from xdsl.utils.exceptions import ParseError, VerifyException
+from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 
 from symir.dialects import print_module, sym
-from symir.errors import SymbolicDefinitionError
+from symir.dialects.parsing import parse_module
+from symir.errors import SymbolicDefinitionError, SymbolicDerivativeWarning
 from symir.hilbert import DiscreteHilbert
 
 
@@ -81,8 +82,8 @@ class SymbolicOperatorIR:
     def parse(cls, text: str) -> SymbolicOperatorIR:
         """Reads the printed (custom or generic) form back."""
         try:
-            module = Parser(sym_context(), text, "<sym>").parse_module()
-        except ParseError as e:
+            module = parse_module(sym_context(), text, "<sym>")
+        except (ParseError, DiagnosticException) as e:
             raise SymbolicDefinitionError(f"cannot parse sym IR: {e}") from None
         return cls(module)
 
@@ -189,6 +190,34 @@ class SymbolicOperatorIR:
     def to_generic(self) -> str:
         """The generic printed form."""
         return print_module(self._module, generic=True)
+
+    def to_ir(self) -> SymbolicOperatorIR:
+        """The IR itself, so that an IR compiles like an operator
+        (`SymbolicCompiler().compile_operator(ir)`)."""
+        return self
+
+    def derivative(self, name: str, *, imaginary: bool = False) -> SymbolicOperatorIR:
+        """The operator dH/d`name` (`sym-differentiate`, docs/derivatives.md): this
+        operator's branches with the derivatives of their matrix elements. For a complex
+        parameter `z`, the derivative along `re(z)`, or along `im(z)` with `imaginary`."""
+        from symir.lowering.sym.sym_differentiate import differentiate_operator
+
+        if name not in self.parameters:
+            raise ValueError(
+                f"operator {self.operator_name!r} has no parameter {name!r}; its parameters "
+                f"are {list(self.parameters)}"
+            )
+        derivatives, messages = differentiate_operator(self.operator, (name,))
+        if imaginary and len(derivatives) == 1:
+            raise ValueError(f"parameter {name!r} is real: it has no imaginary direction")
+        chosen = derivatives[1 if imaginary else 0]
+        for message in messages:
+            warnings.warn(
+                f"derivative of {self.operator_name!r}: {message}",
+                SymbolicDerivativeWarning,
+                stacklevel=2,
+            )
+        return SymbolicOperatorIR(ModuleOp([chosen]))
 
 
 def parse_ir(text: str) -> SymbolicOperatorIR:

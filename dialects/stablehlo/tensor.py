@@ -9,17 +9,10 @@ import numpy as np
 from xdsl.dialects.builtin import (
     I64,
     BytesAttr,
-    ComplexType,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
-    Float16Type,
-    Float32Type,
-    Float64Type,
     IntegerAttr,
-    IntegerType,
-    Signedness,
     TensorType,
-    i1,
     i32,
     i64,
 )
@@ -39,25 +32,16 @@ from xdsl.printer import Printer
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
+from symir.dialects.types import element_type
+
 from . import hex_float
 from .base import DYNAMIC, TensorConstr, i64_array, tensor_of
 
 
 def element_type_of_dtype(dtype: np.dtype | str | type) -> Attribute:
     """The MLIR element type of a numpy dtype (bool -> i1, int8 -> i8, complex128 ->
-    complex<f64>, ...)."""
-    dt = np.dtype(dtype)
-    if dt == np.bool_:
-        return i1
-    if dt.kind == "i":
-        return IntegerType(dt.itemsize * 8)
-    if dt.kind == "u":
-        return IntegerType(dt.itemsize * 8, Signedness.UNSIGNED)
-    if dt.kind == "f":
-        return {2: Float16Type(), 4: Float32Type(), 8: Float64Type()}[dt.itemsize]
-    if dt.kind == "c":
-        return ComplexType({8: Float32Type(), 16: Float64Type()}[dt.itemsize])
-    raise ValueError(f"no MLIR element type for numpy dtype {dt}")
+    complex<f64>, ...): `symir.dialects.types.element_type`."""
+    return element_type(dtype)
 
 
 @irdl_op_definition
@@ -284,6 +268,8 @@ class DynamicBroadcastInDimOp(IRDLOperation):
                 f"'{self.name}' broadcast_dimensions has {len(dims)} entries, operand rank is "
                 f"{op_t.get_num_dims()}"
             )
+        if len(set(dims)) != len(dims):
+            raise VerifyException(f"'{self.name}' broadcast_dimensions {list(dims)} has duplicates")
         for i, (d, size) in enumerate(zip(dims, op_t.get_shape())):
             _check_broadcast_dim(i, size, d, res_t.get_shape())
 

@@ -40,7 +40,6 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     FunctionType,
     IntegerAttr,
-    IntegerType,
     ModuleOp,
     TensorType,
     UnitAttr,
@@ -61,10 +60,9 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from symir.dialects import branch, stablehlo
-from symir.dialects.sym import c64, promote
+from symir.dialects.types import c64, numpy_dtype, promote
 from symir.lowering.branch.cost_model import default_read, distinct_blocks, strided_runs
-
-_NP = {i1: np.bool_, i64: np.int64, f64: np.float64, c64: np.complex128}
+from symir.lowering.conversion.count_lowering import lower_count, lower_parity
 
 
 def _elem(v: SSAValue) -> Attribute:
@@ -72,12 +70,7 @@ def _elem(v: SSAValue) -> Attribute:
     return v.type.element_type
 
 
-def _np_dtype(t: Attribute):
-    if t in _NP:
-        return _NP[t]
-    if isinstance(t, IntegerType):
-        return {8: np.int8, 16: np.int16, 32: np.int32, 64: np.int64}[t.width.data]
-    raise ValueError(f"no numpy dtype for {t}")
+_np_dtype = numpy_dtype
 
 
 @dataclass
@@ -353,8 +346,9 @@ class KernelPattern(RewritePattern):
 
 
 class KernelToFunc(KernelPattern):
-    """`branch.kernel` -> `func.func @main(%x, %params...) -> (xp, mels)` holding the
-    kernel's body (converted next, op by op), which starts by reading the batch size."""
+    """`branch.kernel` -> `func.func @main(%x, %params...) -> (xp, mels, derivatives...)`
+    holding the kernel's body (converted next, op by op), which starts by reading the
+    batch size."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.KernelOp, rewriter: PatternRewriter):
@@ -365,7 +359,8 @@ class KernelToFunc(KernelPattern):
                 f"'branch.kernel' @{op.sym_name.data} does not end with 'branch.return'"
             )
         fn_type = FunctionType.from_lists(
-            [a.type for a in block.args], [ret.xp.type, ret.mels.type]
+            [a.type for a in block.args],
+            [ret.xp.type, ret.mels.type, *(d.type for d in ret.derivatives)],
         )
         fn = func.FuncOp("main", fn_type, rewriter.move_region_contents_to_new_regions(op.body))
         rewriter.replace(op, fn, new_results=[])
@@ -376,11 +371,11 @@ class KernelToFunc(KernelPattern):
 
 
 class ReturnLowering(KernelPattern):
-    """`branch.return` -> `func.return`."""
+    """`branch.return` -> `func.return` (of the derivatives too, after `mels`)."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.ReturnOp, rewriter: PatternRewriter):
-        rewriter.replace(op, func.ReturnOp(op.xp, op.mels), new_results=[])
+        rewriter.replace(op, func.ReturnOp(op.xp, op.mels, *op.derivatives), new_results=[])
 
 
 # --------------------------------------------------------------------------- values
@@ -439,34 +434,63 @@ class ReadLowering(KernelPattern):
         rewriter.replace(op, [], [low.once(("read", op.x, op.sites, how), build)])
 
 
-ELEMENTWISE: dict[type[Operation], type[Operation]] = {
-    branch.AddOp: stablehlo.AddOp,
-    branch.SubOp: stablehlo.SubtractOp,
-    branch.MulOp: stablehlo.MultiplyOp,
-    branch.DivOp: stablehlo.DivideOp,
-    branch.PowOp: stablehlo.PowerOp,
-    branch.MinOp: stablehlo.MinimumOp,
-    branch.MaxOp: stablehlo.MaximumOp,
-    branch.NegOp: stablehlo.NegateOp,
-    branch.AbsOp: stablehlo.AbsOp,
-    branch.RealOp: stablehlo.RealOp,
-    branch.ImagOp: stablehlo.ImagOp,
-    branch.SqrtOp: stablehlo.SqrtOp,
-    branch.ExpOp: stablehlo.ExponentialOp,
-    branch.LogOp: stablehlo.LogOp,
-    branch.SinOp: stablehlo.SineOp,
-    branch.CosOp: stablehlo.CosineOp,
-    branch.FloorOp: stablehlo.FloorOp,
-    branch.ComplexOp: stablehlo.ComplexOp,
-    branch.CmpOp: stablehlo.CompareOp,
-    branch.AndOp: stablehlo.AndOp,
-    branch.OrOp: stablehlo.OrOp,
-    branch.NotOp: stablehlo.NotOp,
-    branch.SelectOp: stablehlo.SelectOp,
+STABLEHLO_NAMES = {
+    "sub": "subtract",
+    "mul": "multiply",
+    "div": "divide",
+    "pow": "power",
+    "min": "minimum",
+    "max": "maximum",
+    "neg": "negate",
+    "exp": "exponential",
+    "sin": "sine",
+    "cos": "cosine",
+    "cmp": "compare",
 }
+"""The mnemonics StableHLO spells differently; every other elementwise op lowers to the
+StableHLO op of its own mnemonic (`branch.floor` -> `stablehlo.floor`)."""
+
+
+class CountLowering(KernelPattern):
+    """`branch.count` -> a masked reduction or a prefix sum of `x` (`count_lowering`: the
+    op's `strategy`, else the cost model)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: branch.CountOp, rewriter: PatternRewriter):
+        rewriter.replace(op, [], [lower_count(self.lowering(rewriter), op)])
+
+
+class ParityLowering(KernelPattern):
+    """`branch.parity` -> `1 - 2 |n rem 2|`."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: branch.ParityOp, rewriter: PatternRewriter):
+        rewriter.replace(op, [], [lower_parity(self.lowering(rewriter), op.operand)])
+
+
+OWN_PATTERNS = (branch.ConjOp, branch.WrapModOp, branch.ParityOp)
+"""Elementwise ops that expand to several StableHLO ops, with patterns of their own."""
+
+
+def _stablehlo_ops() -> dict[type[Operation], type[Operation]]:
+    by_name = {op.name: op for op in stablehlo.Stablehlo.operations}
+    table = {}
+    for source in branch.ELEMENTWISE.values():
+        if source in OWN_PATTERNS:
+            continue
+        mnemonic = source.name.removeprefix("branch.")
+        target = by_name.get(f"stablehlo.{STABLEHLO_NAMES.get(mnemonic, mnemonic)}")
+        if target is None:
+            raise LookupError(f"no StableHLO op for '{source.name}' (add it to STABLEHLO_NAMES)")
+        table[source] = target
+    return table
+
+
+ELEMENTWISE: dict[type[Operation], type[Operation]] = _stablehlo_ops()
 """The `branch` elementwise ops that are one StableHLO op on converted operands (a chain
-of them for the variadic `and`, `or`). `branch.conj` and `branch.wrap_mod` expand to
-several ops and have patterns of their own."""
+of them for the variadic `and`, `or`), derived from the op table by mnemonic
+(`STABLEHLO_NAMES` for the renamed ones). `OWN_PATTERNS` (`branch.conj`, `branch.wrap_mod`,
+`branch.parity`) expand to several ops and have patterns of their own."""
 
 _REAL_PART = (branch.AbsOp, branch.RealOp, branch.ImagOp)
 
@@ -509,7 +533,7 @@ class ElementwiseLowering(KernelPattern):
         keep = op.condition if isinstance(op, branch.SelectOp) else None
         operands = [v if t is None or v is keep else low.convert(v, t) for v in op.operands]
         if isinstance(op, branch.CmpOp):
-            operands = [op.predicate.data.upper(), *operands]  # type: ignore[list-item]
+            operands = [op.predicate.data.direction, *operands]  # type: ignore[list-item]
         if isinstance(op, branch.LogicBase):
             result = reduce(lambda a, b: low.add(target(a, b)), operands)  # type: ignore[call-arg]
         else:
@@ -800,6 +824,8 @@ def branch_to_stablehlo_patterns(low: KernelLowering) -> list[RewritePattern]:
         ColumnLowering(low),
         SplatLowering(low),
         ReadLowering(low),
+        CountLowering(low),
+        ParityLowering(low),
         ElementwiseLowering(low, ELEMENTWISE),
         ConjLowering(low),
         WrapModLowering(low),

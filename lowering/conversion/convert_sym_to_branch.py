@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import DYNAMIC_INDEX as DYN
-from xdsl.dialects.builtin import IntegerAttr, IntegerType, ModuleOp, TensorType, i1
+from xdsl.dialects.builtin import IntegerAttr, IntegerType, ModuleOp, TensorType, i1, i64
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -282,6 +282,14 @@ class ReadToGather(RewritePattern):
         rewriter.replace(op, branch.ReadOp(kernel_of(op).x, op.site))
 
 
+class CountToBranch(RewritePattern):
+    """`sym.count` -> `branch.count` of the source configurations."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.CountOp, rewriter: PatternRewriter):
+        rewriter.replace(op, branch.CountOp(kernel_of(op).x, op.lo, op.hi))
+
+
 class ReadEmittedToStateRead(RewritePattern):
     """`sym.read_emitted` -> `branch.state_read` of the emission's final state."""
 
@@ -300,7 +308,8 @@ derived from the op table (`sym.EXPRESSION_OPS`, the branch op of the same mnemo
 class ElementwiseToBranch(RewritePattern):
     """A `sym` expression op -> its `branch` op from `table` (`ELEMENTWISE`), on the
     converted operands: the same operands, the same properties; `branch.wrap_mod` takes
-    the kernel's local states."""
+    the kernel's local states. An integer op of row-static operands (labels, integer
+    constants) is folded, row by row, into a `branch.column` (`max(i, j)`, `i + 1`)."""
 
     def __init__(self, table: Mapping[type[Operation], type[Operation]] = ELEMENTWISE):
         self.table = table
@@ -318,7 +327,41 @@ class ElementwiseToBranch(RewritePattern):
             new = target(op.operand, states[0], len(states))  # type: ignore[call-arg]
         else:
             new = target(*op.operands)  # type: ignore[call-arg]
+        folded = _row_static(op)
+        if folded is not None:
+            new = branch.ColumnOp(kernel_of(op).x, folded)
         rewriter.replace(op, new)
+
+
+def _row_values(value: SSAValue, rows: int) -> list[int] | None:
+    """The per-row integers of a converted `i64` operand when they are static: a
+    `branch.column` (a label) or an integer `branch.constant`."""
+    owner = value.owner
+    if isinstance(owner, branch.ColumnOp):
+        return list(owner.values.get_values())
+    if isinstance(owner, branch.ConstantOp) and owner.value.type == i64:
+        return [owner.value.value.data] * rows
+    return None
+
+
+def _row_static(op: Operation) -> list[int] | None:
+    """The per-row values of an `i64` expression op whose operands are all static per
+    row (labels and integer constants: `min(i, j) + 1`), evaluated by the op's own rule
+    (`evaluate`), so that it becomes a `branch.column`; None otherwise (or where a value
+    leaves 64 bits)."""
+    if op.results[0].type != i64 or not isinstance(op, sym.ExpressionOp) or not op.operands:
+        return None
+    rows = rows_of(op)
+    columns = [_row_values(v, rows) for v in op.operands]
+    if any(c is None for c in columns):
+        return None
+    try:
+        values = [int(op.evaluate(*args)) for args in zip(*columns)]  # type: ignore[misc]
+    except (ArithmeticError, ValueError, NotImplementedError):
+        return None  # e.g. wrap_mod: its local states are the kernel's now
+    if any(not -(2**63) <= v < 2**63 for v in values):
+        return None
+    return values
 
 
 # --------------------------------------------------------------------------- updates
@@ -477,6 +520,7 @@ def sym_to_branch_patterns() -> list[RewritePattern]:
         ParamToBranch(),
         LabelToColumn(),
         ReadToGather(),
+        CountToBranch(),
         ReadEmittedToStateRead(),
         ElementwiseToBranch(ELEMENTWISE),
         WriteToBranch(),

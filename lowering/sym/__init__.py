@@ -4,12 +4,10 @@
 - `symbolic_normalization.py`: `symbolic-normalization`, the canonical form and the
   fingerprint;
 - `symbolic_fanout_analysis.py`: `symbolic-fanout-analysis`, per-term static fan-out;
-- `symbolic_fusion_planning.py`: `symbolic-fusion-planning`, terms sharing a row table;
 - `_attrs.py`: analyses <-> module attributes.
 
 Each pass works on a `sym` module and writes what it finds as discardable attributes on
-the `builtin.module` (`sym.validation_summary`, `sym.normalization`, `sym.fanout_analysis`,
-`sym.fusion_groups`; the custom formats of `sym.operator`/`sym.term` do not print extra
+the `builtin.module` (`sym.validation_summary`, `sym.normalization`, `sym.fanout_analysis`; the custom formats of `sym.operator`/`sym.term` do not print extra
 attributes, the module's attr-dict does). `SymbolicCompiler` runs them as plain xDSL
 passes and reads those attributes back into `context.analyses` (`_attrs.read_analyses`).
 
@@ -20,13 +18,11 @@ docs/passes.md (docs/adding-a-pass.md); to run it in every compile, a
 """
 
 from symir.lowering.sym.symbolic_fanout_analysis import SymbolicFanoutAnalysisPass
-from symir.lowering.sym.symbolic_fusion_planning import SymbolicFusionPlanningPass
 from symir.lowering.sym.symbolic_normalization import SymbolicNormalizationPass
 from symir.lowering.sym.symbolic_validation import SymbolicValidationPass
 
 __all__ = [
     "SymbolicFanoutAnalysisPass",
-    "SymbolicFusionPlanningPass",
     "SymbolicNormalizationPass",
     "SymbolicValidationPass",
 ]

@@ -5,16 +5,22 @@ error, `SYMIR-W...` a warning), the term (and emission) it is about, and a one-l
 message naming the op. Its text, as written into `validation_summary` and raised in
 strict mode, is `"<code> term @t[, emission k]: <message>"`.
 
+A few errors are found while the DSL defines an operator, before there is IR to validate
+(their `stage` is `"definition"`): the DSL raises them as `SymbolicDefinitionError` with
+the same text (`definition_error`), and the error's `code` attribute holds the code.
+
 Adding a diagnostic: a new entry in `CODES` (never reuse or renumber a code), the check
-that emits it in `symbolic_validation.py`, a row in docs/diagnostics.md with an example
-that triggers it, and a case in tests/unit/lowering/test_diagnostics.py (which checks
-that both exist for every code).
+that emits it in `symbolic_validation.py` (or the DSL, for a definition error), a row in
+docs/diagnostics.md with an example that triggers it, and a case in
+tests/unit/lowering/test_diagnostics.py (which checks that both exist for every code).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from symir.errors import SymbolicDefinitionError
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,7 @@ class Code:
 
     severity: str  # "error" or "warning"
     title: str
+    stage: str = "validation"  # or "definition": raised by the DSL
 
 
 CODES: dict[str, Code] = {
@@ -30,6 +37,11 @@ CODES: dict[str, Code] = {
     "SYMIR-E002": Code("error", "an update maps no local state to a local state"),
     "SYMIR-E003": Code("error", "a scatter writes a constant that is not a local state"),
     "SYMIR-E004": Code("error", "a division by the constant zero"),
+    "SYMIR-E005": Code(
+        "error", "a fermion operator on a space that is not fermionic", "definition"
+    ),
+    "SYMIR-E006": Code("error", "an update without Jordan-Wigner signs on fermions", "definition"),
+    "SYMIR-E007": Code("error", "a fermion product leaves a particle-number sector", "definition"),
     "SYMIR-W101": Code("warning", "a term predicate is constant false"),
     "SYMIR-W102": Code("warning", "an emission predicate is constant false"),
     "SYMIR-W103": Code("warning", "duplicate emissions"),
@@ -60,6 +72,16 @@ class Diagnostic:
         return f"{self.code}{where} {self.message}"
 
 
+def definition_error(code: str, where: str, message: str) -> SymbolicDefinitionError:
+    """The `SymbolicDefinitionError` the DSL raises for a definition-stage `code`: its
+    text is the diagnostic's, its `code` attribute the code."""
+    if CODES.get(code, Code("", "")).stage != "definition":
+        raise ValueError(f"{code!r} is not a definition-stage diagnostic code")
+    error = SymbolicDefinitionError(str(Diagnostic(code, where, message)))
+    error.code = code  # type: ignore[attr-defined]
+    return error
+
+
 def check_codes(codes: Iterable[str], option: str) -> None:
     """Raises `ValueError` naming the option for a code that `CODES` does not have
     (`all` stands for every warning)."""
@@ -88,4 +110,4 @@ def classify(
     return errors, warnings
 
 
-__all__ = ["CODES", "Code", "Diagnostic", "check_codes", "classify"]
+__all__ = ["CODES", "Code", "Diagnostic", "check_codes", "classify", "definition_error"]

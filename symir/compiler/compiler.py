@@ -6,7 +6,7 @@ operator.to_ir()
 -> SymbolicCompilationSignature.from_context(context)
 -> signature.build_cache_key(namespace=...)
 -> artifact_store.get(cache_key)            hit: return it (reports of this call)
--> miss: pipeline.run_post_cache(context)   (symbolic-fanout-analysis, ...-fusion-planning)
+-> miss: pipeline.run_post_cache(context)   (symbolic-fanout-analysis)
          lowerer_registry.resolve(context) -> lowerer.lower(context)
          attach cache_key + artifact_store.put(...)
 """
@@ -163,11 +163,9 @@ def default_pre_cache() -> list[Any]:
 
 
 def default_post_cache() -> list[Any]:
-    """`symbolic-fanout-analysis`, `symbolic-fusion-planning` (misses only)."""
-    return [
-        ModulePassStage.of("symbolic-fanout-analysis"),
-        ModulePassStage.of("symbolic-fusion-planning", enable_fusion="enable_fusion"),
-    ]
+    """`symbolic-fanout-analysis` (misses only). Fusion is planned and done by the
+    lowering's `branch-fuse-equal-states` (`LoweringOptions.enable_fusion`)."""
+    return [ModulePassStage.of("symbolic-fanout-analysis")]
 
 
 class SymbolicPassPipeline:

@@ -40,6 +40,7 @@ class JaxSymbolicLowerer:
             is_hermitian=ir.is_hermitian,
             parameters=ir.parameters,
             key=key,
+            branch_text=result.levels.get("branch"),
         )
         context.pass_reports.append(
             SymbolicPassReport("stablehlo-load", time.perf_counter() - start, "lowering")
@@ -51,7 +52,8 @@ class JaxSymbolicLowerer:
             "term_fanouts": dict(context.analyses.get("term_fanouts", {})),
             "total_fanout": context.analyses.get("total_fanout"),
             "total_padded_size": compiled.max_conn_size,
-            "fusion_groups": context.analyses.get("fusion_groups", []),
+            "fusion_groups": fusion_groups([t.name for t in ir.terms], result.fusion),
+            "fusion": fusion_report(result, context.options.enable_fusion),
             "lowering_passes": list(result.pass_times),
             "x_dtype": str(compiled._spec.x_dtype),
         }
@@ -62,6 +64,46 @@ class JaxSymbolicLowerer:
             metadata=metadata,
             levels=levels,
         )
+
+
+def fusion_groups(terms: list[str], reports: dict[str, Any]) -> list[list[str]]:
+    """The terms, partitioned by the slots `branch-fuse-equal-states` merged: two terms
+    are in one group when a slot holds branches of both (every term alone when nothing
+    was merged or fusion is off)."""
+    parent = {t: t for t in terms}
+
+    def root(t: str) -> str:
+        while parent[t] != t:
+            t = parent[t]
+        return t
+
+    for report in reports.values():
+        for merged in report["merged"]:
+            known = [t for t in merged["terms"] if t in parent]
+            for t in known[1:]:
+                parent[root(t)] = root(known[0])
+    groups: dict[str, list[str]] = {}
+    for t in terms:
+        groups.setdefault(root(t), []).append(t)
+    return list(groups.values())
+
+
+def fusion_report(result: Any, enabled: bool) -> dict[str, Any]:
+    """`metadata["fusion"]`: F and the bytes written per sample before and after each
+    pass on the `branch` level, for the whole lowering, and the slots that were merged."""
+    passes = result.fanouts
+    merged = [m for report in result.fusion.values() for m in report["merged"]]
+    return {
+        "enabled": enabled,
+        "fanout": [passes[0]["fanout"][0], passes[-1]["fanout"][1]] if passes else None,
+        "bytes_per_sample": (
+            [passes[0]["bytes_per_sample"][0], passes[-1]["bytes_per_sample"][1]]
+            if passes
+            else None
+        ),
+        "passes": passes,
+        "merged": merged,
+    }
 
 
 class SymbolicLowererRegistry:

@@ -14,22 +14,21 @@ from symir.lowering.pipelines import LoweringOptions
 from symir.lowering.sym.diagnostics import check_codes
 
 _BACKENDS = ("auto", "jax")
+KERNEL_NEUTRAL = ("x_dtype",)
+"""Lowering options the signature hashes in resolved form instead."""
 _X_DTYPES = ("auto", "i8", "i16", "i32", "i64")
-_NOT_IN_SIGNATURE = ("cache_enabled", "cache_namespace", "warnings_as_errors", "ignore_warnings")
 
 
 @dataclass(frozen=True)
 class SymbolicCompilerOptions(LoweringOptions):
     """The effective options of a `SymbolicCompiler`: the lowering's own options
     (`LoweringOptions`: `x_dtype`, `coalesce_diagonal`, `merge_exclusive_emissions`,
-    `sort_summed_rows`, `sort_rows`, `target`, `read_lowering`, `diagonal_lowering`, each
-    documented there) and the compiler's.
+    `enable_fusion`, `sort_summed_rows`, `sort_rows`, `target`, `read_lowering`,
+    `diagonal_lowering`, each documented there) and the compiler's.
 
     backend_preference: "auto" (the first lowerer that supports the operator) or "jax".
     cache_enabled: look up / store artifacts in the artifact store.
     cache_namespace: a partition of the cache keys (a non-empty string).
-    enable_fusion: `symbolic_fusion_planning` groups terms with equal row tables; False
-        puts each term in its own group.
     strict_validation: True raises on a validation error; False records it in the
         `validation_summary` analysis and continues.
     warnings_as_errors: validation warning codes (`SYMIR-W...`, docs/diagnostics.md) to
@@ -40,7 +39,6 @@ class SymbolicCompilerOptions(LoweringOptions):
     backend_preference: str = "auto"
     cache_enabled: bool = True
     cache_namespace: str = "default"
-    enable_fusion: bool = True
     strict_validation: bool = True
     warnings_as_errors: tuple[str, ...] = ()
     ignore_warnings: tuple[str, ...] = ()
@@ -102,14 +100,22 @@ class SymbolicCompilerOptions(LoweringOptions):
         return replace(super().lowering_options(), target=self.resolved_target())
 
     def static_signature(self) -> tuple[tuple[str, object], ...]:
-        """The fields that shape the compiled artifact (all but cache_enabled, the
-        namespace, which is hashed separately, and the diagnostic filters, which change
-        what validation reports, not the kernel)."""
-        values = {
-            f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_IN_SIGNATURE
-        }
-        values["target"] = self.resolved_target()  # `auto` differs between machines
-        return tuple(values.items())
+        """The options that shape the compiled kernel, as (name, value) pairs: the part of
+        the cache key the options make. Only the lowering's options shape the kernel, so
+        an option that cannot change it does not split the cache: not `cache_enabled`,
+        `cache_namespace` (hashed apart) or `strict_validation` (validation runs before
+        the cache lookup on every compile and only decides whether an error raises); not
+        `backend_preference` and `x_dtype` (the signature hashes the resolved backend and
+        element type); and not an option of a pass that another option switches off
+        (`LoweringOptions.effective`: `sort_summed_rows` without `coalesce_diagonal`); nor the
+        diagnostic filters `warnings_as_errors` / `ignore_warnings`. `target` is the
+        resolved one (`lowering_options`): `auto` differs between machines."""
+        lowering = self.lowering_options().effective()
+        return tuple(
+            (f.name, getattr(lowering, f.name))
+            for f in fields(lowering)
+            if f.name not in KERNEL_NEUTRAL
+        )
 
     def replace(self, **changes: object) -> SymbolicCompilerOptions:
         values = {f.name: getattr(self, f.name) for f in fields(self)}

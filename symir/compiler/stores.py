@@ -138,6 +138,7 @@ class DiskArtifactStore:
             is_hermitian=c["is_hermitian"],
             parameters={k: _decode(v) for k, v in c["parameters"]},
             key=key.token,
+            branch_text=payload["levels"].get("branch"),
         )
         return SymbolicCompiledArtifact(
             backend=payload["backend"],

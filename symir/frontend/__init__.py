@@ -3,8 +3,12 @@
 - `expr.py`: expressions and predicates (`site`, `emitted`, `symbol`, arithmetic,
   comparisons, `&`/`|`/`~`, `sqrt`, `select`, ...);
 - `update.py`: update programs (`write`, `shift`, `swap`, `cond`, ...), chainable;
+- `fermion.py`: ladder operators (`cdag`, `c`, `n`), their products and sums, and the
+  emissions a product becomes (Jordan-Wigner signs in NetKet's convention);
 - `operator.py`: the builder `DOperator` (iterators, `where`, `emit`, `emit_if`, ...),
   `SymbolicOperator` and `SymbolicOperatorSum`;
+- `product.py`: the terms of `a @ b`, `op.H`, `op.T` and `op.conj()` (DSL terms rewritten;
+  `operator.py` builds the operators from them);
 - `emit.py`: DSL expressions and update programs -> `sym` ops in a block;
 - `build.py`: `build_ir`, a DSL operator -> its verified `SymbolicOperatorIR`.
 

@@ -97,6 +97,12 @@ class RegionEmitter:
     def _read(self, e: Expr) -> Operation:
         return sym.ReadOp(self.site(e.args[0]))
 
+    def _count(self, e: Expr) -> Operation:
+        lo, hi = e.args
+        return sym.CountOp(
+            self.integer(lo, "a count's lower bound"), self.integer(hi, "a count's upper bound")
+        )
+
     def _read_emitted(self, e: Expr) -> Operation:
         if not self.allow_emitted:
             raise SymbolicDefinitionError(
@@ -162,6 +168,7 @@ _LEAVES: dict[str, Callable[[RegionEmitter, Expr], Operation]] = {
     "label": RegionEmitter._label,
     "read": RegionEmitter._read,
     "read_emitted": RegionEmitter._read_emitted,
+    "count": RegionEmitter._count,
 }
 """DSL nodes that are not expression ops (the expression ops: `sym.EXPRESSION_OPS`)."""
 

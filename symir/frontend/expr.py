@@ -143,7 +143,10 @@ class Expr:
 
 
 def _is_operator(value: Any) -> bool:
-    """A symbolic operator (it scales by an expression through its own `__rmul__`)."""
+    """A symbolic operator or a fermion product (it scales by an expression through its
+    own `__rmul__`)."""
+    if getattr(type(value), "scaled_by_expressions", False):
+        return True
     return hasattr(value, "to_ir") and hasattr(value, "terms")
 
 
@@ -289,6 +292,14 @@ def source_index(k: int) -> Expr:
 def target_index(k: int) -> Expr:
     """`x'[k]` for a static flat index `k` (matrix elements only)."""
     return Expr("read_emitted", site_ref(k))
+
+
+def count(lo: Any, hi: Any) -> Expr:
+    """The number of particles on the sites `lo .. hi-1` of the source configuration
+    `x` (`sym.count`: `x[lo] + ... + x[hi-1]`, bounds clamped to `[0, N]`, empty when
+    `lo >= hi`). Bounds are labels, flat indices (`hi` may be `N`) or integer expressions:
+    `parity(count(0, "i"))` is the Jordan-Wigner string of site `i`."""
+    return Expr("count", site_ref(lo), site_ref(hi))
 
 
 def symbol(name: str, default: complex | float | None = None) -> Expr:

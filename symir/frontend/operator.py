@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from symir.frontend.expr import Expr, all_of, as_expr
+from symir.frontend.fermion import check_update_on, is_fermionic
+from symir.frontend.fermion import emissions as fermion_emissions
 from symir.frontend.update import Update
 from symir.hilbert import DiscreteHilbert, as_hilbert
 
@@ -222,12 +224,35 @@ class DOperator:
     def _emit(self, term: TermSpec, update: Any, amplitude: Any, condition, tag, chain):
         if update is None:
             update = Update()
-        if not isinstance(update, Update):
-            raise TypeError(f"emit() needs an Update (e.g. identity(), shift(...)), got {update!r}")
         if tag is not None and not isinstance(tag, str):
             raise TypeError(f"tag must be a string, got {tag!r}")
+        if is_fermionic(update):
+            return self._emit_fermions(term, update, amplitude, condition, tag, chain)
+        if not isinstance(update, Update):
+            raise TypeError(
+                f"emit() needs an Update (e.g. identity(), shift(...)) or a fermion product "
+                f"(cdag(i) * c(j)), got {update!r}"
+            )
+        check_update_on(self._space, update, term.name)
         emission = EmissionSpec(update, as_expr(amplitude), condition, tag)
         return self._set(replace(term, emissions=(*term.emissions, emission), chain=chain))
+
+    def _emit_fermions(self, term: TermSpec, value: Any, amplitude: Any, condition, tag, chain):
+        """One emission per product of `value` (symir/frontend/fermion.py): its update, its
+        occupation checks ANDed with `condition`, `amplitude` times its coefficient and
+        Jordan-Wigner sign."""
+        found = fermion_emissions(value, self._space, term.name, term.labels, term.rows)
+        emissions = list(term.emissions)
+        for fe in found:
+            amp = as_expr(amplitude)
+            if fe.coefficient is not None:
+                amp = fe.coefficient * amp
+            if fe.sign is not None:
+                amp = amp * fe.sign
+            checks = [p for p in (condition, fe.condition) if p is not None]
+            cond = None if not checks else checks[0] if len(checks) == 1 else all_of(*checks)
+            emissions.append(EmissionSpec(fe.update, amp, cond, tag))
+        return self._set(replace(term, emissions=tuple(emissions), chain=chain))
 
     def _matrix_element(self, matrix_element: Any, amplitude: Any) -> Any:
         if matrix_element is not None and amplitude is not None:
@@ -243,7 +268,9 @@ class DOperator:
         tag: str | None = None,
         amplitude: Any = None,
     ) -> DOperator:
-        """Adds a branch: `x' = update(x)` with matrix element `matrix_element`."""
+        """Adds a branch: `x' = update(x)` with matrix element `matrix_element`; or, for a
+        fermion product (`cdag("i") * c("j")`) or a sum of them, one branch per product
+        with its Jordan-Wigner sign and occupation checks (symir/frontend/fermion.py)."""
         term = self._term("emit")
         me = self._matrix_element(matrix_element, amplitude)
         return self._emit(term, update, me, None, tag, None)
@@ -424,6 +451,62 @@ class SymbolicOperator:
         if not isinstance(other, SymbolicOperator):
             return NotImplemented
         return SymbolicOperatorSum([self, -other])
+
+    def __matmul__(self, other: Any) -> SymbolicOperator:
+        """The operator product as one operator (symir/frontend/product.py)."""
+        if not isinstance(other, SymbolicOperator):
+            return NotImplemented
+        from symir.frontend.product import product_terms
+
+        complex_ = "complex128" in (self.dtype, other.dtype)
+        return self._derived(
+            f"{self.name}_at_{other.name}",
+            product_terms(self, other),
+            dtype="complex128" if complex_ else "float64",
+            hermitian=False,
+        )
+
+    def _derived(self, name: str, terms, *, dtype: str, hermitian: bool) -> SymbolicOperator:
+        op = SymbolicOperator(self.hilbert, name, terms, dtype=dtype, hermitian=hermitian)
+        op.to_ir()  # verify now
+        return op
+
+    def _transposed(self, conj: bool) -> SymbolicOperator:
+        from symir.frontend.product import transpose_terms
+
+        conj = conj and self.dtype == "complex128"
+        return self._derived(
+            f"{self.name}_{'H' if conj else 'T'}",
+            transpose_terms(self, conj=conj),
+            dtype=self.dtype,
+            hermitian=self.hermitian and (conj or self.dtype == "float64"),
+        )
+
+    @property
+    def H(self) -> SymbolicOperator:
+        """The conjugate transpose, where the update programs have a provable inverse."""
+        return self._transposed(conj=True)
+
+    @property
+    def T(self) -> SymbolicOperator:
+        """The transpose, where the update programs have a provable inverse."""
+        return self._transposed(conj=False)
+
+    def transpose(self) -> SymbolicOperator:
+        """`self.T`."""
+        return self.T
+
+    def conj(self) -> SymbolicOperator:
+        """The elementwise complex conjugate (NetKet's `conj()`; `H` transposes too)."""
+        if self.dtype == "float64":
+            return self
+        from symir.frontend.product import conjugate_terms
+
+        return self._derived(
+            f"{self.name}_conj", conjugate_terms(self), dtype=self.dtype, hermitian=self.hermitian
+        )
+
+    conjugate = conj
 
     def compile(self, cache: bool = True, **kwargs: Any):
         """The executable operator (see `symir.compiler`): keyword arguments are

@@ -16,6 +16,9 @@ NetKet checks that an operator acts on the variational state's Hilbert space
 (`hilbert == vstate.hilbert`), so the adapter reports a NetKet space:
 
 * an operator built on a NetKet `DiscreteHilbert` keeps that object;
+* one built on symir's `Fermions` gets NetKet's `SpinOrbitalFermions` with the same
+  orbitals, spin subsectors (`s = (n_spin_subsectors - 1) / 2`, None for one) and
+  particle-number sector;
 * one built on symir's own space gets the NetKet space with the same local states:
   `Spin(s, N)` for `-2s, -2s+2, ..., 2s`, `Fock(n_max, N)` for `0, 1, ..., n_max`, and
   a `HomogeneousHilbert` over a `StaticRange` for other equally spaced states; other
@@ -26,19 +29,33 @@ NetKet checks that an operator acts on the variational state's Hilbert space
 Matrices (`to_dense`, `to_sparse`) are in the NetKet space's basis order
 (`hilbert.all_states()`), which for a spin-1/2 space is `[1, -1]` first-site-major
 (NetKet >= 3.14), not symir's `CompiledOperator.to_dense()` order on `sym.Spin`.
+
+Derivatives with respect to the parameters
+-------------------------------------------
+`get_conn_padded` is differentiable with respect to the parameters (docs/derivatives.md),
+so `jax.grad(lambda h: vstate.expect(op.with_params(h=h)).mean.real)(h)` works for an
+`MCState` (NetKet passes the operator to its jitted kernels as a pytree). A
+`FullSumState` builds `op.to_sparse()`, a scipy matrix; while a parameter is a JAX
+tracer (inside `jax.grad`, `jax.jit`, ...) `to_sparse()` returns a JAX
+`jax.experimental.sparse.BCOO` matrix instead, one entry per padded branch (duplicates
+and zeros kept: a product with a vector sums them), so the expectation value is
+differentiable there too.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import netket as nk
 import numpy as np
+from jax.experimental.sparse import BCOO
 from jax.tree_util import register_pytree_node_class
 from netket.operator import DiscreteJaxOperator, ProductOperator, SumOperator
 from netket.utils.static_range import StaticRange
 
-from symir.hilbert import DiscreteHilbert, as_hilbert
+from symir.hilbert import DiscreteHilbert, FermionHilbert, as_hilbert
 from symir.runtime.compiled import CompiledOperator
 
 __all__ = ["NetKetOperator", "netket_hilbert", "to_netket"]
@@ -56,6 +73,14 @@ def netket_hilbert(hilbert: Any) -> nk.hilbert.DiscreteHilbert:
         raise TypeError(
             f"expected a symir DiscreteHilbert or a NetKet DiscreteHilbert, got "
             f"{type(hilbert).__name__}"
+        )
+    if isinstance(hilbert, FermionHilbert):
+        spin = None if hilbert.n_spin_subsectors == 1 else (hilbert.n_spin_subsectors - 1) / 2
+        return nk.hilbert.SpinOrbitalFermions(
+            hilbert.n_orbitals,
+            s=spin,
+            n_fermions=hilbert.n_fermions,
+            n_fermions_per_spin=hilbert.n_fermions_per_spin,
         )
     states, n = hilbert.local_states, hilbert.size
     size = len(states)
@@ -77,13 +102,23 @@ def _check_hilbert(hilbert: Any, compiled: CompiledOperator) -> nk.hilbert.Discr
     if not isinstance(hilbert, nk.hilbert.DiscreteHilbert):
         raise TypeError(f"hilbert= must be a NetKet DiscreteHilbert, got {type(hilbert).__name__}")
     space = compiled._spec.space
-    given = as_hilbert(hilbert)  # refuses constrained spaces, with a clear message
-    if given != space:
+    given = as_hilbert(hilbert)  # refuses constrained spaces but fermion sectors
+    if (given.size, given.local_states) != (space.size, space.local_states):
         raise ValueError(
             f"hilbert= {hilbert} has {given.size} site(s) with local states "
             f"{list(given.local_states)}, but the operator {compiled.name!r} was compiled "
             f"for {space.size} site(s) with local states {list(space.local_states)}"
         )
+    if getattr(given, "constrained", False):
+        built_on = compiled.hilbert
+        if not isinstance(built_on, DiscreteHilbert | nk.hilbert.DiscreteHilbert) or (
+            as_hilbert(built_on) != given
+        ):
+            raise ValueError(
+                f"hilbert= {hilbert} is a constrained space, but the operator "
+                f"{compiled.name!r} was built on {built_on}: build it on the constrained "
+                "space, so that symir checks that its branches stay in the sector"
+            )
     return hilbert
 
 
@@ -185,6 +220,21 @@ class NetKetOperator(DiscreteJaxOperator):
     def get_conn_padded(self, x: Any) -> tuple[Any, Any]:
         """Connected configurations `(..., F, N)` and matrix elements `(..., F)`."""
         return self._compiled.get_conn_padded(x)
+
+    def to_sparse(self, jax_: bool = False) -> Any:
+        """The sparse matrix in `hilbert.all_states()` order: NetKet's (scipy CSR, or
+        `jax_=True` for its BCSR), or, while a parameter is a JAX tracer, a
+        differentiable JAX `BCOO` with one entry per padded branch (see the module
+        docstring)."""
+        if not any(isinstance(v, jax.core.Tracer) for v in self._compiled.params.values()):
+            return super().to_sparse(jax_=jax_)
+        x = self.hilbert.all_states()
+        n = x.shape[0]
+        xp, mels = self.get_conn_padded(x)
+        rows = jnp.repeat(jnp.arange(n), self.max_conn_size)
+        cols = self.hilbert.states_to_numbers(xp.reshape(-1, x.shape[-1]))
+        indices = jnp.stack([rows, jnp.asarray(cols)], axis=1)
+        return BCOO((mels.reshape(-1), indices), shape=(n, n))
 
     def to_dense(self) -> np.ndarray:
         """The dense matrix in `hilbert.all_states()` order (small spaces only).

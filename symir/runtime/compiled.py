@@ -14,14 +14,25 @@ The kernel is called through `_kernel_call`, which gives the exported call what
   parameter values (`jax.vmap` over `with_params(h=h)` or over a stacked operator
   pytree) runs one kernel call per value, in a `lax.map` loop. Nested vmap, vmap inside
   `jax.jit` and `jax.jit` inside vmap all reduce to these two cases.
-* `jax.grad` / `jax.jvp` / `jax.vjp` with respect to the parameters raise
-  `NotImplementedError` saying that the kernel is not differentiable. Differentiating
-  anything else in a function that calls `get_conn_padded` (a wave function, as NetKet
-  does) is unaffected: the rule only runs when a parameter carries a tangent.
+* `jax.jvp` / `jax.grad` / `jax.vjp` / `jax.jacfwd` / `jax.jacrev` / `jax.hessian` with
+  respect to the parameters: `mels` gets the tangent `sum_k dmels/dp_k dp_k` (for a
+  complex parameter `z`: `dmels/d re(z) re(dz) + dmels/d im(z) im(dz)`), `xp` a zero
+  tangent. The partial derivatives come from the *derivative kernel* of order 1, the
+  same kernel made to return them too (`branch-differentiate` on the operator's
+  `branch` level, `symir.lowering.pipelines.lower_derivatives`): one call gives `xp`,
+  `mels` and every `dmels/dp_k`, slot for slot. It is built on first use and kept with
+  the primal module (`_derivative_module`). The rule is linear in the parameter tangents and written in
+  JAX, so reverse mode transposes it; the call of order k has the same rule with the
+  kernel of order k + 1, which gives second derivatives (`jax.hessian`) and beyond.
+  Differentiating anything else in a function that calls `get_conn_padded` (a wave
+  function, as NetKet does) is unaffected: the rule only runs when a parameter carries
+  a tangent. The rules and their limits (predicates and updates that depend on a
+  parameter): docs/derivatives.md.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -51,6 +62,9 @@ class KernelSpec:
     param_names: tuple[str, ...]
     param_dtypes: tuple[np.dtype, ...]
     key: str
+    branch_text: str | None = None
+    """The operator's `branch` level after the branch passes, from which its derivative
+    kernels are built (None: derivatives are not available)."""
 
     def __hash__(self) -> int:
         return hash(self.key)
@@ -78,6 +92,7 @@ class CompiledOperator:
         is_hermitian: bool,
         parameters: Mapping[str, Any],
         key: str,
+        branch_text: str | None = None,
     ) -> CompiledOperator:
         ensure_x64(True)
         module = load_stablehlo(text)
@@ -97,6 +112,7 @@ class CompiledOperator:
             names,
             pdtypes,
             key,
+            branch_text,
         )
         params = tuple(parameters[n] for n in names)
         return cls(spec, tuple(_param_value(n, v, t) for n, v, t in zip(names, params, pdtypes)))
@@ -181,17 +197,18 @@ class CompiledOperator:
             )
         batch = shape[:-1]
         flat = jnp.reshape(jnp.asarray(x).astype(self._spec.x_dtype), (-1, n))
-        xp, mels = _kernel_call(self._spec)(flat, *self._params)
+        xp, mels = _kernel_call(self._spec)(flat, *self._params)[:2]
         f = self.max_conn_size
         xp = jnp.reshape(xp, (*batch, f, n)).astype(dtype)
         return xp, jnp.reshape(mels, (*batch, f))
 
     def to_dense(self) -> np.ndarray:
-        """The dense matrix over `hilbert.all_states()` (small spaces only)."""
+        """The dense matrix over `hilbert.all_states()` (small spaces only): for a
+        constrained space (a fermion sector), the states of the sector."""
         space = self._spec.space
         hilbert = self._spec.hilbert
-        if isinstance(hilbert, DiscreteHilbert) or not hasattr(hilbert, "states_to_numbers"):
-            hilbert = space  # otherwise: the given (e.g. NetKet) space's own basis order
+        if not hasattr(hilbert, "states_to_numbers"):
+            hilbert = space  # otherwise: the space's own basis order (NetKet's, a sector)
         states = np.asarray(hilbert.all_states())
         xp, mels = self.get_conn_padded(states)
         xp, mels = np.asarray(xp), np.asarray(mels)
@@ -205,40 +222,81 @@ class CompiledOperator:
 _WRAPPERS_LOCK = threading.Lock()
 
 
-def _kernel_call(spec: KernelSpec) -> Callable:
-    """`spec.module` with a batching rule and a clear error for differentiation.
-
-    The wrapped function takes the flat configurations `(b, N)` and the parameter
-    scalars, like the module's `@main`. One wrapper per loaded module and operator name
-    (the name is only used in the error message), kept in the module's `wrappers`: it
-    goes when the module goes (`stablehlo_exec.clear_cache()`).
-    """
-    key = ("kernel_call", spec.name)
+def _derivative_module(spec: KernelSpec, order: int) -> LoadedModule:
+    """The loaded derivative kernel of order `order` >= 1 of `spec`'s operator, built
+    from its `branch` level on first use and kept in the primal module's `wrappers` (it
+    goes when that module goes)."""
+    if spec.branch_text is None:
+        raise NotImplementedError(
+            f"get_conn_padded of the compiled operator {spec.name!r} cannot be "
+            "differentiated with respect to its parameters: it was loaded without its "
+            "branch-level IR, from which the derivative kernel is built (compile it from "
+            "a symbolic operator)"
+        )
+    key = ("derivative_kernel", order, spec.branch_text)
     with _WRAPPERS_LOCK:
         hit = spec.module.wrappers.get(key)
     if hit is not None:
         return hit
-    module, name, f = spec.module, spec.name, spec.max_conn_size
+    from symir.lowering.pipelines import lower_derivatives
+
+    module = load_stablehlo(lower_derivatives(spec.branch_text, order).stablehlo_text)
+    with _WRAPPERS_LOCK:
+        return spec.module.wrappers.setdefault(key, module)
+
+
+def _along(spec: KernelSpec, dparams: tuple) -> list[Any]:
+    """The parameter tangents as coefficients of the directions, in kernel order: `dh`
+    for a real `h`, `re(dz)` and `im(dz)` for a complex `z`."""
+    found = []
+    for dp, t in zip(dparams, spec.param_dtypes):
+        if np.issubdtype(t, np.complexfloating):
+            found += [jnp.real(dp), jnp.imag(dp)]
+        else:
+            found.append(dp)
+    return found
+
+
+def _kernel_call(spec: KernelSpec, order: int = 0) -> Callable:
+    """`spec.module` (order 0) or its derivative kernel of order `order`, with a batching
+    rule and a differentiation rule.
+
+    The wrapped function takes the flat configurations `(b, N)` and the parameter
+    scalars, like the module's `@main`, and returns every output of the module: `xp`,
+    `mels` and, from order 1 on, the partial derivatives (`L_k = (1 + D)^k` matrix-
+    element outputs, `D` the number of parameter directions). Its JVP calls the kernel
+    of order k + 1, which returns the same outputs followed by, for each direction j,
+    the derivative of each of the `L_k` outputs along j. One wrapper per loaded module,
+    operator name (used in error messages), order and branch text (what the derivative
+    kernels are built from), kept in the primal module's `wrappers`: it goes when that
+    module goes (`stablehlo_exec.clear_cache()`).
+    """
+    key = ("kernel_call", spec.name, order, spec.branch_text)
+    with _WRAPPERS_LOCK:
+        hit = spec.module.wrappers.get(key)
+    if hit is not None:
+        return hit
+    module = spec.module if order == 0 else _derivative_module(spec, order)
+    out_specs = module.out_specs
 
     @jax.custom_jvp
     @jax.custom_batching.custom_vmap
     def call(x, *params):
         if x.shape[0] == 0:  # an empty batch (the module's batch dimension must be >= 1)
-            mels_dtype = module.out_specs[1][1]
-            return jnp.zeros((0, f, x.shape[1]), x.dtype), jnp.zeros((0, f), mels_dtype)
-        return module(x, *params)
+            return tuple(jnp.zeros((0, *shape[1:]), dtype) for shape, dtype in out_specs)
+        return tuple(module(x, *params))
 
     @call.def_vmap
     def _vmap_rule(axis_size, in_batched, x, *params):
         x_batched, params_batched = in_batched[0], in_batched[1:]
+        everywhere = (True,) * len(out_specs)
         if not x_batched and not any(params_batched):
-            return call(x, *params), (False, False)
+            return call(x, *params), (False,) * len(out_specs)
         if not any(params_batched):
             # fold the vmapped axis into the kernel's own batch dimension
             b, n = x.shape[1], x.shape[2]
-            xp, mels = call(jnp.reshape(x, (axis_size * b, n)), *params)
-            out = (jnp.reshape(xp, (axis_size, b, f, n)), jnp.reshape(mels, (axis_size, b, f)))
-            return out, (True, True)
+            outs = call(jnp.reshape(x, (axis_size * b, n)), *params)
+            return tuple(jnp.reshape(o, (axis_size, b, *o.shape[1:])) for o in outs), everywhere
         # a batch of parameter values: one kernel call per value
         args = (x, *params)
         flags = (x_batched, *params_batched)
@@ -248,16 +306,22 @@ def _kernel_call(spec: KernelSpec) -> Callable:
             it = iter(sliced)
             return call(*(next(it) if bt else a for a, bt in zip(args, flags)))
 
-        return jax.lax.map(one, mapped), (True, True)
+        return jax.lax.map(one, mapped), everywhere
 
     @call.defjvp
     def _jvp_rule(primals, tangents):
-        raise NotImplementedError(
-            f"get_conn_padded of the compiled operator {name!r} is not differentiable: "
-            "jax.grad, jax.jvp and jax.vjp with respect to its parameters are not "
-            "supported (the StableHLO kernel has no derivative rule). Differentiate "
-            "the wave function instead, or take finite differences of `with_params`."
-        )
+        x, *params = primals
+        _, *dparams = tangents
+        outs = _kernel_call(spec, order + 1)(x, *params)
+        count = len(out_specs) - 1  # the matrix-element outputs of this order
+        coefficients = _along(spec, tuple(dparams))
+        derivatives = outs[1 + count :]
+        result_tangents = [np.zeros(np.shape(outs[0]), dtype=jax.dtypes.float0)]
+        for i in range(count):
+            terms = [derivatives[j * count + i] * c for j, c in enumerate(coefficients)]
+            total = functools.reduce(jnp.add, terms) if terms else jnp.zeros_like(outs[1 + i])
+            result_tangents.append(total.astype(outs[1 + i].dtype))
+        return tuple(outs[: 1 + count]), tuple(result_tangents)
 
     with _WRAPPERS_LOCK:
         return spec.module.wrappers.setdefault(key, call)

@@ -49,6 +49,8 @@ import jax.export
 import jax.extend.mlir
 import numpy as np
 
+from symir.dialects.types import NUMPY_DTYPES
+
 __all__ = [
     "LoadedModule",
     "StableHLOError",
@@ -111,22 +113,8 @@ def verify_and_print(text: str) -> str:
 # Types
 # ------------------------------------------------------------------------------------
 
-_ELEMENT_DTYPES = {
-    "i1": np.dtype(np.bool_),
-    "i8": np.dtype(np.int8),
-    "i16": np.dtype(np.int16),
-    "i32": np.dtype(np.int32),
-    "i64": np.dtype(np.int64),
-    "ui8": np.dtype(np.uint8),
-    "ui16": np.dtype(np.uint16),
-    "ui32": np.dtype(np.uint32),
-    "ui64": np.dtype(np.uint64),
-    "f16": np.dtype(np.float16),
-    "f32": np.dtype(np.float32),
-    "f64": np.dtype(np.float64),
-    "complex<f32>": np.dtype(np.complex64),
-    "complex<f64>": np.dtype(np.complex128),
-}
+_ELEMENT_DTYPES = {str(t): dtype for t, dtype in NUMPY_DTYPES.items()}
+"""jaxlib's spelling of an element type (`i8`, `complex<f64>`) -> numpy dtype."""
 
 _X64_DTYPES = {np.dtype(t) for t in (np.int64, np.uint64, np.float64, np.complex128)}
 

@@ -23,6 +23,7 @@ from xdsl.utils.exceptions import (
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from symir.dialects.dominance import check_dominance
+from symir.dialects.parsing import parse_module
 
 
 def _summary(name: str, factory) -> str:
@@ -61,6 +62,17 @@ class SymirOptMain(xDSLOptMain):
         arg_parser.epilog = "passes:\n" + "\n".join(
             f"  {name:<{width}}  {_summary(name, factory)}"
             for name, factory in self.available_passes.items()
+        )
+
+    def parse_chunk(self, chunk, file_extension: str, start_offset: int = 0):
+        """xDSL's parse of an `.mlir` chunk, through `symir.dialects.parsing.parse_module`
+        (a diagnostic, never a crash or a hang inside xDSL's parser)."""
+        if file_extension != "mlir":
+            return super().parse_chunk(chunk, file_extension, start_offset)
+        data = chunk.read()
+        text = data.decode(errors="replace") if isinstance(data, bytes) else data
+        return parse_module(
+            self.ctx, text, self.get_input_name(), implicit_module=not self.args.no_implicit_module
         )
 
     def apply_passes(self, prog):

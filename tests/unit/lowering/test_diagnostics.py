@@ -75,6 +75,17 @@ EXAMPLES = {
 }
 
 
+FERMIONS = sym.Fermions(2, 2, n_fermions_per_spin=(1, 1))
+
+DEFINITION_EXAMPLES = {
+    "SYMIR-E005": lambda: D().globally().emit(sym.cdag(0) * sym.c(1)).build(),
+    "SYMIR-E006": lambda: D(sym.Fermions(3)).for_each_site("i").emit(sym.write("i", 1)).build(),
+    "SYMIR-E007": lambda: D(FERMIONS).globally().emit(sym.cdag(0) * sym.c(2)).build(),
+}
+"""Examples of the codes the DSL raises while it defines an operator (stage
+`definition`): a `SymbolicDefinitionError` with the diagnostic's text and code."""
+
+
 def summary(example, **options):
     built = example()
     module = built if not hasattr(built, "to_ir") else built.to_ir().module
@@ -85,7 +96,10 @@ def summary(example, **options):
 
 
 def test_every_code_has_an_example_and_a_docs_row():
-    assert {k[:10] for k in EXAMPLES} == set(CODES)
+    assert {k[:10] for k in EXAMPLES} | set(DEFINITION_EXAMPLES) == set(CODES)
+    assert not {k[:10] for k in EXAMPLES} & set(DEFINITION_EXAMPLES)
+    for code in DEFINITION_EXAMPLES:
+        assert CODES[code].stage == "definition" and CODES[code].severity == "error"
     documented = set(re.findall(r"^\| `(SYMIR-[EW]\d{3})` \|", DOCS.read_text(), re.M))
     assert documented == set(CODES)
 
@@ -100,6 +114,14 @@ def test_example_triggers_its_code(example):
     if code != "SYMIR-E001":
         assert re.match(rf"{code} term @\w+(, emission \d+)?: \S", mine[0]), mine[0]
     assert s["ok"] == (CODES[code].severity != "error")
+
+
+@pytest.mark.parametrize("code", sorted(DEFINITION_EXAMPLES))
+def test_definition_example_raises_its_code(code):
+    with pytest.raises(sym.SymbolicDefinitionError) as info:
+        DEFINITION_EXAMPLES[code]()
+    assert re.match(rf"{code} term @\w+: \S", str(info.value)), str(info.value)
+    assert info.value.code == code
 
 
 @pytest.mark.parametrize("code", sorted(c for c in CODES if CODES[c].severity == "warning"))

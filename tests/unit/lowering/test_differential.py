@@ -8,7 +8,12 @@ matrix element ignored. The compiled operator coalesces all identity-update (dia
 branches into one, so by default the branches with `x' == x` are compared summed; with
 `coalesce_diagonal=False` the full multisets are compared. The padding contract
 (`xp == x`, `mel == 0` for padded/inactive slots) and the static fan-out are checked too.
-A hypothesis test does the same on random operators from a small grammar.
+These exact comparisons are made on the kernel compiled without fusion
+(`enable_fusion=False`); the default, fused kernel (`branch-fuse-equal-states` merges
+branches with provably equal connected states) is compared with the reference after
+merging equal states (the matrix elements of all branches with one `x'` summed), and its
+fan-out must not exceed the unfused one. A hypothesis test does the same on random
+operators from a small grammar.
 """
 
 from __future__ import annotations
@@ -44,11 +49,18 @@ def configurations(space, n_random: int = 48, seed: int = 0) -> np.ndarray:
     return rng.choice(np.asarray(space.local_states), size=(n_random, space.size))
 
 
-def branches(x, xp, mels, *, merge_diagonal: bool):
+def branches(x, xp, mels, *, merge_diagonal: bool, merge_all: bool = False):
     """The multiset of `(x', mel)` of one configuration, as a sorted list.
 
     Zero matrix elements are dropped; with `merge_diagonal`, all branches with `x' == x`
-    are summed into one (what diagonal coalescing does)."""
+    are summed into one (what diagonal coalescing does); with `merge_all`, all branches
+    with one `x'` are (what fusion of equal states does)."""
+    if merge_all:
+        summed: dict[tuple, complex] = {}
+        for s, m in zip(np.asarray(xp).tolist(), np.asarray(mels).tolist(), strict=True):
+            key = tuple(int(v) for v in s)
+            summed[key] = summed.get(key, 0j) + complex(m)
+        return sorted((k, m) for k, m in summed.items() if abs(m) > ZERO)
     x = tuple(int(v) for v in x)
     out, diag = [], 0j
     for s, m in zip(np.asarray(xp).tolist(), np.asarray(mels).tolist(), strict=True):
@@ -88,29 +100,34 @@ def expected_fanout(op) -> int:
 
 
 def check(op, x=None, params=None, *, coalesce: bool = True, fanout: int | None = None):
-    """Compiles `op` and compares it with the reference on `x` (default: all states)."""
+    """Compiles `op` and compares it with the reference on `x` (default: all states):
+    without fusion exactly (`fanout`: the expected fan-out of that kernel), then the
+    default, fused kernel after merging equal states. Returns the fused kernel and its
+    outputs."""
     space = op.space
     if x is None:
         x = configurations(space)
     x = np.asarray(x, dtype=np.int32)
     # strict validation off: several cases leave the local states on purpose, to test
     # that such branches become padding
-    compiled = op.compile(strict_validation=False, coalesce_diagonal=coalesce)
+    options = {"strict_validation": False, "coalesce_diagonal": coalesce}
+    compiled = op.compile(enable_fusion=False, **options)
     if any(e.condition is not None for t in op.terms for e in t.emissions):
         # exclusive emissions (emit_if chains) may share slots: the exact fan-out is
         # checked without that merge, the merged kernel must be as correct and narrower
-        unmerged = op.compile(
-            strict_validation=False, coalesce_diagonal=coalesce, merge_exclusive_emissions=False
-        )
+        unmerged = op.compile(enable_fusion=False, merge_exclusive_emissions=False, **options)
         check_against_reference(op, unmerged, x, params, coalesce, fanout)
         if fanout is None:
             fanout = unmerged.max_conn_size
         assert compiled.max_conn_size <= fanout
         fanout = compiled.max_conn_size
-    return check_against_reference(op, compiled, x, params, coalesce, fanout)
+    check_against_reference(op, compiled, x, params, coalesce, fanout)
+    fused = op.compile(**options)
+    assert fused.max_conn_size <= compiled.max_conn_size
+    return check_against_reference(op, fused, x, params, coalesce, fused.max_conn_size, True)
 
 
-def check_against_reference(op, compiled, x, params, coalesce, fanout):
+def check_against_reference(op, compiled, x, params, coalesce, fanout, fused=False):
     space = op.space
     if params:
         compiled = compiled.with_params(**params)
@@ -128,8 +145,8 @@ def check_against_reference(op, compiled, x, params, coalesce, fanout):
         warnings.simplefilter("ignore")
         rxp, rmels = reference_get_conn_padded(op.to_ir(), x, params)
     for b in range(len(x)):
-        ref = branches(x[b], rxp[b], rmels[b], merge_diagonal=coalesce)
-        got = branches(x[b], xp[b], mels[b], merge_diagonal=coalesce)
+        ref = branches(x[b], rxp[b], rmels[b], merge_diagonal=coalesce, merge_all=fused)
+        got = branches(x[b], xp[b], mels[b], merge_diagonal=coalesce, merge_all=fused)
         assert_same_branches(ref, got, x[b], op)
         # padding contract: a compiled slot is either a reference branch or `x' = x, 0`
         rset = [tuple(s) for s in rxp[b].tolist()]
@@ -501,6 +518,18 @@ EXPR_CASES = {
             + sym.select(site(i) * 0.5 < 0.25, 64.0, 0.0)
         )
     ),
+    "count_parity": diag(
+        lambda i: (
+            sym.count(0, i) * 1.0
+            + 10 * sym.count(i, 3)
+            + 100 * sym.count(site(i).index - 1, site(i).index + 2)  # clamped to [0, N]
+            + 1000 * sym.count(site(i).index + 2, i)  # empty: lo > hi
+            + 0.5 * sym.parity(sym.count(0, 3) + site(i))
+        )
+    ),
+    "count_runtime_bounds": diag(
+        lambda i: sym.count(sym.minimum(site(i) + 1, 3), 3) + 0.25 * sym.count(0, site(0) + 2)
+    ),
     "symbol_real": diag(lambda i: symbol("J", 0.75) * site(i) + symbol("h", -1.25)),
     "symbol_int_default": diag(lambda i: symbol("K", 2) * site(i)),
     "emitted": offdiag(lambda i, j: sym.emitted(i) * 2.0 + sym.emitted(j) - site(i)),
@@ -693,11 +722,11 @@ def test_summed_rows_sorted_on_scrambled_edges():
     scrambled = f"array<i64: {', '.join(map(str, first))}>"
     assert ordered in levels["branch"] and ordered not in unsorted["branch"]
     assert scrambled in levels["branch"]  # the swap's rows
-    # the two reads of the sum are slices now; those of the mask and swap stay gathers
-    # (unsorted, the sum reads the same columns as the mask: the reads are shared)
-    assert levels["stablehlo"].count('"stablehlo.gather"') == 2
-    assert unsorted["stablehlo"].count('"stablehlo.gather"') == 2
-    assert "real_dynamic_slice" in levels["stablehlo"]
+    # the two reads of the sum are slices now (two runs each); those of the mask and swap
+    # stay gathers (which, unsorted, the reads of equal columns share with the sum)
+    gathers = levels["stablehlo"].count('"stablehlo.gather"')
+    assert gathers == unsorted["stablehlo"].count('"stablehlo.gather"') == 2
+    assert levels["stablehlo"].count("real_dynamic_slice") == 4
     assert "real_dynamic_slice" not in unsorted["stablehlo"]
     # by default branch-sort-rows sorts the whole term first: the swap's rows too, and no
     # read is a gather any more
@@ -726,11 +755,14 @@ def test_padding_all_inactive():
         .build()
     )
     x = hi.all_states().astype(np.int32)
-    compiled = op.compile(strict_validation=False)  # shift by 3 leaves n_max 2 on purpose
-    xp, mels = compiled.get_conn_padded(x)
-    assert compiled.max_conn_size == 12
-    np.testing.assert_array_equal(np.asarray(xp), np.repeat(x[:, None, :], 12, axis=1))
-    np.testing.assert_array_equal(np.asarray(mels), 0.0)
+    # shift by 3 leaves n_max 2 on purpose; fusion merges the three invalidated branches
+    # (equal states: all invalid) into one slot
+    for fusion, f in [(False, 12), (True, 10)]:
+        compiled = op.compile(strict_validation=False, enable_fusion=fusion)
+        xp, mels = compiled.get_conn_padded(x)
+        assert compiled.max_conn_size == f
+        np.testing.assert_array_equal(np.asarray(xp), np.repeat(x[:, None, :], f, axis=1))
+        np.testing.assert_array_equal(np.asarray(mels), 0.0)
 
 
 def test_padding_boundary_branches():
@@ -765,13 +797,15 @@ def test_fanout_hint():
     )
     assert op.to_ir().terms[0].fanout == 3
     # the hint does not compact: the operator's F is the compiled kernel's
-    assert op.max_conn_size == compiled_fanout(op)
+    assert op.max_conn_size == op.compile().max_conn_size == 3
     compiled, _, _ = check(op, fanout=compiled_fanout(op))
     assert compiled.max_conn_size <= 6
+    # fused: the swaps of (i, j) and (j, i) share a slot, which the mask gives to i < j
+    assert compiled.max_conn_size == 3
 
 
 def compiled_fanout(op):
-    return op.compile().max_conn_size
+    return op.compile(enable_fusion=False).max_conn_size
 
 
 # ------------------------------------------------------------------ hypothesis
@@ -994,6 +1028,68 @@ def test_random_operators(op, coalesce):
     check(op, coalesce=coalesce)
 
 
+# ---------------------------------------------------------------- fusion of equal states
+
+FUSABLE_UPDATES = [
+    lambda: sym.write("i", -site("i")).write("j", -site("j")),  # spin-1/2 flip of a bond
+    lambda: sym.swap("i", "j"),
+    lambda: sym.swap("j", "i"),
+    lambda: sym.hop("i", "j"),
+    lambda: sym.invalidate(),
+    lambda: sym.write("i", site("i").value),  # the identity, written as a write
+    lambda: sym.cond(site("i") == site("j"), sym.identity(), sym.swap("i", "j")),
+]
+
+
+@st.composite
+def fusable_operator(draw):
+    """Several terms applying one update program on one bond list, in forms that fusion
+    may merge (equal rows, permuted rows, labels read the other way round, ordered pairs)
+    or must not (other programs, other tags, asymmetric updates on reversed bonds), with
+    random predicates and amplitudes."""
+    hi = draw(st.sampled_from([sym.Spin(0.5, 4), sym.Spin(0.5, 3), HILBERTS["generic"]]))
+    n, states_ = hi.size, list(hi.local_states)
+    labels = ["i", "j"]
+    dtype = draw(st.sampled_from(["float64", "complex128"]))
+    flips = hi.local_states == (-1, 1)
+    base = draw(st.sampled_from(FUSABLE_UPDATES[0 if flips else 1 :]))
+    rows = draw(
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), min_size=1, max_size=4)
+    )
+    b = sym.DOperator(hi, "fz", dtype=dtype)
+    for _ in range(draw(st.integers(2, 4))):
+        form = draw(st.sampled_from(["same", "permuted", "reversed", "pairs", "other"]))
+        if form == "pairs":
+            b.for_each_distinct_pair("i", "j")
+        else:
+            over = list(draw(st.permutations(rows))) if form == "permuted" else rows
+            b.for_each(("j", "i") if form == "reversed" else ("i", "j"), over=over)
+        if draw(st.booleans()):
+            b.where(draw(predicate(labels, n=n)))
+        upd = draw(update(labels, states_, n=n, mod=False)) if form == "other" else base()
+        amp = draw(value_expr(labels, emitted_ok=True, n=n, mod=False))
+        if dtype == "complex128" and draw(st.booleans()):
+            amp = amp * sym.complex_(0.5, 1.0)
+        tag = draw(st.sampled_from([None, None, "t"]))
+        if draw(st.booleans()):
+            b.emit(upd, matrix_element=amp, tag=tag)
+        else:
+            b.emit_if(draw(predicate(labels, n=n)), upd, matrix_element=amp, tag=tag)
+    return b.build()
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(op=fusable_operator(), coalesce=st.booleans())
+def test_random_fusable_operators(op, coalesce):
+    # fused and unfused kernels against the reference (see `check`)
+    note(str(op.to_ir()))
+    check(op, coalesce=coalesce)
+
+
 # ---------------------------------------------------------------- exclusive emissions
 
 
@@ -1036,7 +1132,9 @@ def test_two_chains_and_a_tag_keep_their_own_slots():
     compiled, _, _ = check(op)
     # chain 1 merged (3 slots); chain 2's arms differ in tag (3 + 3 slots)
     assert compiled.max_conn_size == 9
-    assert op.compile(merge_exclusive_emissions=False).max_conn_size == 12
+    assert op.compile(merge_exclusive_emissions=False, enable_fusion=False).max_conn_size == 12
+    # unmerged chains: fusion gives the first arms of both (equal writes) one slot
+    assert op.compile(merge_exclusive_emissions=False).max_conn_size == 9
 
 
 # ------------------------------------------------------------------ values past the dtype

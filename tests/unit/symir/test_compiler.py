@@ -28,7 +28,7 @@ from symir.errors import SymbolicCompilerError
 from symir.interpreter import reference_get_conn_padded
 
 PRE = ["to_ir", "symbolic_validation", "symbolic_normalization", "cache_key", "cache_lookup"]
-POST = {"symbolic_fanout_analysis", "symbolic_fusion_planning", "jax_symbolic_v1"}
+POST = {"symbolic_fanout_analysis", "branch-fuse-equal-states", "jax_symbolic_v1"}
 
 
 def hop(n=4, edges=None, amp=1.0, states=None, name="hop"):
@@ -56,7 +56,8 @@ def test_stages_and_metadata():
     a = c.compile(hop())
     names = a.pass_names
     assert names[:5] == PRE and POST <= set(names)
-    assert names.index("symbolic_fusion_planning") < names.index("jax_symbolic_v1")
+    assert names.index("symbolic_fanout_analysis") < names.index("jax_symbolic_v1")
+    assert names.index("branch-fuse-equal-states") < names.index("jax_symbolic_v1")
     assert all(r.duration_s >= 0 for r in a.pass_reports)
     assert a.backend == "jax" and a.lowerer_name == "jax_symbolic_v1" and len(a.cache_token()) == 64
     md = a.metadata
@@ -153,17 +154,16 @@ def test_a_custom_pre_cache_pass_ends_memoization():
 
 
 def test_a_deterministic_custom_pass_can_opt_into_memoization():
-    from symir.lowering.sym import SymbolicFusionPlanningPass
+    from symir.lowering.sym import SymbolicFanoutAnalysisPass
 
-    stage = ModulePassStage(
-        "early_fusion_plan", lambda o: SymbolicFusionPlanningPass(), memoizable=True
-    )
+    stage = ModulePassStage("early_fanout", lambda o: SymbolicFanoutAnalysisPass(), memoizable=True)
     pipeline = SymbolicPassPipeline(pre_cache=[*default_pre_cache(), stage])
     c = SymbolicCompiler(artifact_store=InMemoryArtifactStore(), pipeline=pipeline)
     op = hop(name="opted_in")
     first = c.compile(op)
-    assert first.analyses["fusion_groups"] == [["term0"]]
-    assert _memoized(c.compile(op))["early_fusion_plan"] is True
+    assert "early_fanout" in first.pass_names
+    assert first.analyses["term_fanouts"] == {"term0": 3}
+    assert _memoized(c.compile(op))["early_fanout"] is True
 
 
 def test_sym_op_compile_uses_default_store():
@@ -186,6 +186,18 @@ def test_key_changes():
         key_of(hop(amp=1j)),
     ]
     assert len(set([*changed, base])) == len(changed) + 1
+
+
+def test_options_that_cannot_change_the_kernel_do_not_change_the_key():
+    base = key_of(hop())
+    assert key_of(hop(), strict_validation=False) == base
+    assert key_of(hop(), backend_preference="jax") == base
+    assert key_of(hop(), cache_enabled=False) == base
+    assert key_of(hop(), x_dtype="i8") == base  # what "auto" resolves to for spin-1/2
+    # sort_summed_rows only acts after diagonal coalescing
+    off = key_of(hop(), coalesce_diagonal=False)
+    assert key_of(hop(), coalesce_diagonal=False, sort_summed_rows=False) == off
+    assert key_of(hop(), sort_summed_rows=False) != base
 
 
 def test_normalization_unifies_equivalent_constructions():
@@ -410,6 +422,8 @@ def test_options_rejected():
 
 
 def test_fusion_disabled():
+    # two terms flipping the same sites (sigma^x written twice, sigma^y sigma^y-like
+    # amplitude), and a diagonal term: fusion merges the flips into one slot per site
     hi = sym.Spin(0.5, 3)
     op = (
         sym.DOperator(hi, "f")
@@ -417,13 +431,26 @@ def test_fusion_disabled():
         .emit(sym.identity(), amplitude=1.0)
         .for_each_site("j")
         .emit(sym.write("j", -sym.site("j")), amplitude=1.0)
+        .for_each_site("k")
+        .emit(sym.write("k", -sym.site("k")), amplitude=sym.site("k") * 0.5)
         .build()
     )
-    assert fresh().compile(op).metadata["fusion_groups"] == [["term0", "term1"]]
-    assert fresh(enable_fusion=False).compile(op).metadata["fusion_groups"] == [
-        ["term0"],
-        ["term1"],
+    fused, unfused = fresh().compile(op), fresh(enable_fusion=False).compile(op)
+    assert fused.metadata["fusion_groups"] == [["term0"], ["term1", "term2"]]
+    assert unfused.metadata["fusion_groups"] == [["term0"], ["term1"], ["term2"]]
+    assert fused.compiled_operator.max_conn_size == 4
+    assert unfused.compiled_operator.max_conn_size == 7
+    assert fused.metadata["fusion"]["merged"] == [
+        {"emissions": ["term1", "term2"], "terms": ["term1", "term2"], "rows": 3}
     ]
+    assert unfused.metadata["fusion"]["merged"] == []
+    assert fused.metadata["fusion"]["fanout"] == [9, 4]
+    assert unfused.metadata["fusion"]["fanout"] == [9, 7]
+    np.testing.assert_allclose(
+        fused.compiled_operator.to_dense(), unfused.compiled_operator.to_dense(), atol=1e-12
+    )
+    assert "branch-fuse-equal-states" not in unfused.pass_names
+    assert "branch.fusion" in fused.ir("branch") and "branch.fusion" not in unfused.ir("branch")
 
 
 def test_bounded_store_evicts_oldest():

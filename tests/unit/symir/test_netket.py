@@ -352,9 +352,18 @@ def test_empty_batch_through_netket():
 )
 def test_fermionic_spaces_are_refused_not_treated_as_bosons(space):
     """A hop on a fermionic space without Jordan-Wigner signs differs from NetKet's
-    `cdag(0) c(3)` by a sign: the space is refused, with a message naming it."""
-    with pytest.raises(ValueError, match="is a fermionic space: symir does not model fermions"):
-        sym.DOperator(space(), "f").for_each_site("i").emit().build()
+    `cdag(0) c(3)` by a sign: a plain update on the space is refused, with a message
+    naming it (SYMIR-E006), while the same hop as a fermion product is NetKet's."""
+    hi = space()
+    with pytest.raises(
+        sym.SymbolicDefinitionError, match=r"SYMIR-E006 term @term0: .* on the fermionic space"
+    ):
+        sym.DOperator(hi, "f").globally().emit(sym.hop(1, 0)).build()
+    hop = sym.DOperator(hi, "f").globally().emit(sym.cdag(0) * sym.c(1)).build()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NetKet's advice for fixed particle numbers
+        ref = nk.operator.FermionOperator2nd(hi, [((0, 1), (1, 0))])
+    np.testing.assert_allclose(hop.compile().to_netket().to_dense(), ref.to_dense(), atol=1e-10)
 
 
 # --------------------------------------------------------------------------- lowering choices

@@ -246,6 +246,10 @@ def test_clock_chain_with_exclusive_emissions(n, pbc):
     np.testing.assert_allclose(compiled.to_dense(), reference, atol=1e-10)
     # the six arms per site take two slots, plus the diagonal: F = 2N + 1
     assert compiled.max_conn_size == 2 * n + 1
-    unmerged = op.compile(merge_exclusive_emissions=False)
+    unmerged = op.compile(merge_exclusive_emissions=False, enable_fusion=False)
     assert unmerged.max_conn_size == 6 * n + 1
     np.testing.assert_allclose(unmerged.to_dense(), reference, atol=1e-10)
+    # fusion alone: the arms of X and X^dag that write the same value share a slot
+    fused = op.compile(merge_exclusive_emissions=False)
+    assert fused.max_conn_size == 3 * n + 1
+    np.testing.assert_allclose(fused.to_dense(), reference, atol=1e-10)

@@ -22,6 +22,16 @@ branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
 
 // -----
 
+// branch.kernel: more sites than a kernel can hold (test.termop: branch.return would check
+// its types against the sites first)
+// CHECK: {{^}}'branch.kernel' has 16777217 sites, outside [1, 16777216]
+branch.kernel @k sites 16777217 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  "test.termop"() : () -> ()
+}
+
+// -----
+
 // branch.kernel: no block arguments at all (test.termop: branch.return would read the missing argument)
 // CHECK: {{^}}'branch.kernel' first argument must be tensor<?x4xiK>, got nothing
 branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
@@ -106,6 +116,33 @@ branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
   %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
   %bad = "test.op"() : () -> tensor<?x1xcomplex<f64>>
   branch.return %xp_, %bad : tensor<?x1x4xi8>, tensor<?x1xcomplex<f64>>
+}
+
+// -----
+
+// branch.return: derivatives without a name each in wrt
+// CHECK: {{^}}'branch.return' has 1 derivative(s) but 0 name(s) in wrt
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.return: a derivative of another type than mels
+// CHECK: {{^}}'branch.return' derivatives must have the type of mels (tensor<?x1xf64>), got tensor<?x2xf64>
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  %bad = "test.op"() : () -> tensor<?x2xf64>
+  branch.return %xp_, %mel_, %bad {wrt = ["h"]} : tensor<?x1x4xi8>, tensor<?x1xf64>, tensor<?x2xf64>
 }
 
 // -----
@@ -363,12 +400,12 @@ branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
 
 // -----
 
-// branch.cmp: unknown predicate
-// CHECK: {{^}}'branch.cmp' unknown predicate "lte"
+// branch.cmp: unknown predicate (a parse error: the predicate is the #sym<cmp_predicate> enum)
+// CHECK: Expected one of 'eq', 'ge', 'gt', 'le', 'lt', 'ne'
 branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
 ^bb0(%x: tensor<?x4xi8>):
   %c = branch.constant %x {value = 1 : i64} : tensor<?x4xi8> -> tensor<?x3xi64>
-  %r = branch.cmp %c, %c {predicate = "lte"} : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
+  %r = branch.cmp lte %c, %c : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
   %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
   %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
   %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
@@ -706,6 +743,83 @@ branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
 branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
 ^bb0(%x: tensor<?x4xi8>):
   %s = branch.state %x : tensor<?x4xi8> -> !branch.state<4xi8>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.count: an unknown lowering strategy
+// CHECK: {{^}}'branch.count' strategy "scan" is not one of ['masked', 'prefix']
+branch.kernel @k sites 4 states [0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %lo = branch.column %x {values = array<i64: 0, 1, 2>} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %n = branch.count %x, %lo, %lo {strategy = "scan"} : tensor<?x4xi8>, tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.count: bounds with different row counts
+// CHECK: {{^}}'branch.count' operands have different row counts [2, 3]
+branch.kernel @k sites 4 states [0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %lo = branch.column %x {values = array<i64: 0, 1, 2>} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %hi = branch.column %x {values = array<i64: 3, 4>} : tensor<?x4xi8> -> tensor<?x2xi64>
+  %n = branch.count %x, %lo, %hi : tensor<?x4xi8>, tensor<?x3xi64>, tensor<?x2xi64> -> tensor<?x3xi64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.count: non-integer bounds
+// CHECK: {{^}}'branch.count' upper bounds must have i64 elements
+branch.kernel @k sites 4 states [0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %lo = branch.column %x {values = array<i64: 0, 1, 2>} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %hi = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x3xf64>
+  %n = branch.count %x, %lo, %hi : tensor<?x4xi8>, tensor<?x3xi64>, tensor<?x3xf64> -> tensor<?x3xi64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.count: a result that is not tensor<?xMxi64>
+// CHECK: {{^}}'branch.count' result must be tensor<?x3xi64>
+branch.kernel @k sites 4 states [0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %lo = branch.column %x {values = array<i64: 0, 1, 2>} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %n = branch.count %x, %lo, %lo : tensor<?x4xi8>, tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xf64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.parity: integer operands only
+// CHECK: {{^}}'branch.parity' does not accept f64 elements
+branch.kernel @k sites 4 states [0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %f = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x3xf64>
+  %r = branch.parity %f : tensor<?x3xf64> -> tensor<?x3xf64>
   %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
   %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
   %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>

@@ -8,6 +8,10 @@
 
 // The generic form spells properties and the state type out.
 // GENERIC-LABEL: "branch.kernel"() <{sym_name = "values", num_sites = #builtin.int<3>, local_states = array<i64: -1, 0, 1>, dtype = complex<f64>, params = ["J", "w"], hermitian}> ({
+// GENERIC-LABEL: "branch.kernel"() <{sym_name = "counts", num_sites = #builtin.int<4>, local_states = array<i64: 0, 1>, dtype = f64, params = []}> ({
+// GENERIC: "branch.count"(%{{.*}}, %{{.*}}, %{{.*}}) : (tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64>) -> tensor<?x2xi64>
+// GENERIC: "branch.count"(%{{.*}}, %{{.*}}, %{{.*}}) <{strategy = "prefix"}> : (tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64>) -> tensor<?x2xi64>
+// GENERIC: "branch.parity"(%{{.*}}) : (tensor<?x2xi64>) -> tensor<?x2xi64>
 // GENERIC-LABEL: "branch.kernel"() <{sym_name = "states", num_sites = #builtin.int<4>, local_states = array<i64: 0, 1, 2>, dtype = f64, params = []}> ({
 // GENERIC: "branch.write"(%{{.*}}, %{{.*}}, %{{.*}}) : (!branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64>) -> !branch.state<2x4xi8>
 // GENERIC: "branch.write"(%{{.*}}, %{{.*}}, %{{.*}}) <{checked}> : (!branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64>) -> !branch.state<2x4xi8>
@@ -51,12 +55,12 @@
 // CHECK-NEXT: %[[VFLOORI:.*]] = branch.floor %[[VSUB]] : tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[VWRAP:.*]] = branch.wrap_mod %[[VSUB]] {low = -1 : i64, count = 3 : i64} : tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[VZ:.*]] = branch.complex %[[VRE]], %[[VCI]] : tensor<?x2xf64>, tensor<?x2xi64> -> tensor<?x2xcomplex<f64>>
-// CHECK-NEXT: %[[VLT:.*]] = branch.cmp %[[VXI]], %[[VXJ]] {predicate = "lt"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-// CHECK-NEXT: %[[VLE:.*]] = branch.cmp %[[VXI]], %[[VCF]] {predicate = "le"} : tensor<?x2xi64>, tensor<?x2xf64> -> tensor<?x2xi1>
-// CHECK-NEXT: %[[VGT:.*]] = branch.cmp %[[VXI]], %[[VXJ]] {predicate = "gt"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-// CHECK-NEXT: %[[VGE:.*]] = branch.cmp %[[VXI]], %[[VXJ]] {predicate = "ge"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-// CHECK-NEXT: %[[VEQ:.*]] = branch.cmp %[[VZ]], %[[VWZ]] {predicate = "eq"} : tensor<?x2xcomplex<f64>>, tensor<?x2xcomplex<f64>> -> tensor<?x2xi1>
-// CHECK-NEXT: %[[VNE:.*]] = branch.cmp %[[VLT]], %[[VT]] {predicate = "ne"} : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[VLT:.*]] = branch.cmp lt %[[VXI]], %[[VXJ]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[VLE:.*]] = branch.cmp le %[[VXI]], %[[VCF]] : tensor<?x2xi64>, tensor<?x2xf64> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[VGT:.*]] = branch.cmp gt %[[VXI]], %[[VXJ]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[VGE:.*]] = branch.cmp ge %[[VXI]], %[[VXJ]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[VEQ:.*]] = branch.cmp eq %[[VZ]], %[[VWZ]] : tensor<?x2xcomplex<f64>>, tensor<?x2xcomplex<f64>> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[VNE:.*]] = branch.cmp ne %[[VLT]], %[[VT]] : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
 // CHECK-NEXT: %[[VAND:.*]] = branch.and %[[VLT]], %[[VLE]], %[[VGT]] : tensor<?x2xi1>, tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
 // CHECK-NEXT: %[[VOR:.*]] = branch.or %[[VGE]], %[[VEQ]] : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
 // CHECK-NEXT: %[[VNOT:.*]] = branch.not %[[VNE]] : tensor<?x2xi1> -> tensor<?x2xi1>
@@ -111,12 +115,12 @@ branch.kernel @values sites 3 states [-1, 0, 1] dtype complex<f64> params ["J", 
   %floori = branch.floor %sub : tensor<?x2xi64> -> tensor<?x2xi64>
   %wrap = branch.wrap_mod %sub {low = -1 : i64, count = 3 : i64} : tensor<?x2xi64> -> tensor<?x2xi64>
   %z = branch.complex %re, %ci : tensor<?x2xf64>, tensor<?x2xi64> -> tensor<?x2xcomplex<f64>>
-  %lt = branch.cmp %xi, %xj {predicate = "lt"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-  %le = branch.cmp %xi, %cf {predicate = "le"} : tensor<?x2xi64>, tensor<?x2xf64> -> tensor<?x2xi1>
-  %gt = branch.cmp %xi, %xj {predicate = "gt"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-  %ge = branch.cmp %xi, %xj {predicate = "ge"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-  %eq = branch.cmp %z, %wz {predicate = "eq"} : tensor<?x2xcomplex<f64>>, tensor<?x2xcomplex<f64>> -> tensor<?x2xi1>
-  %ne = branch.cmp %lt, %t {predicate = "ne"} : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
+  %lt = branch.cmp lt %xi, %xj : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %le = branch.cmp le %xi, %cf : tensor<?x2xi64>, tensor<?x2xf64> -> tensor<?x2xi1>
+  %gt = branch.cmp gt %xi, %xj : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %ge = branch.cmp ge %xi, %xj : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %eq = branch.cmp eq %z, %wz : tensor<?x2xcomplex<f64>>, tensor<?x2xcomplex<f64>> -> tensor<?x2xi1>
+  %ne = branch.cmp ne %lt, %t : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
   %and = branch.and %lt, %le, %gt : tensor<?x2xi1>, tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
   %or = branch.or %ge, %eq : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
   %not = branch.not %ne : tensor<?x2xi1> -> tensor<?x2xi1>
@@ -140,6 +144,31 @@ branch.kernel @values sites 3 states [-1, 0, 1] dtype complex<f64> params ["J", 
 }
 
 // ---------------------------------------------------------------------------------------
+// @counts: the range count (with and without a fixed lowering strategy) and the parity.
+// ---------------------------------------------------------------------------------------
+// CHECK-LABEL: branch.kernel @counts sites 4 states [0, 1] dtype f64 params [] {
+// CHECK-NEXT: ^bb0(%[[CX:[a-zA-Z0-9_]+]]: tensor<?x4xi8>):
+// CHECK-NEXT: %[[CLO:.*]] = branch.column %[[CX]] {values = array<i64: 0, 1>} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[CHI:.*]] = branch.column %[[CX]] {values = array<i64: 3, 4>} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[CN:.*]] = branch.count %[[CX]], %[[CLO]], %[[CHI]] : tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[CP:.*]] = branch.count %[[CX]], %[[CLO]], %[[CN]] {strategy = "prefix"} : tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[CS:.*]] = branch.parity %[[CP]] : tensor<?x2xi64> -> tensor<?x2xi64>
+branch.kernel @counts sites 4 states [0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %lo = branch.column %x {values = array<i64: 0, 1>} : tensor<?x4xi8> -> tensor<?x2xi64>
+  %hi = branch.column %x {values = array<i64: 3, 4>} : tensor<?x4xi8> -> tensor<?x2xi64>
+  %n = branch.count %x, %lo, %hi : tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %p = branch.count %x, %lo, %n {strategy = "prefix"} : tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %s = branch.parity %p : tensor<?x2xi64> -> tensor<?x2xi64>
+  %st = branch.state %x : tensor<?x4xi8> -> !branch.state<2x4xi8>
+  %t = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x2xi1>
+  %xp, %mel = branch.emit %x, %st, %s, %t {term = "jw"} : tensor<?x4xi8>, !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi1> -> tensor<?x2x4xi8>, tensor<?x2xf64>
+  %xps = branch.concat %xp : tensor<?x2x4xi8> -> tensor<?x2x4xi8>
+  %mels = branch.concat %mel : tensor<?x2xf64> -> tensor<?x2xf64>
+  branch.return %xps, %mels : tensor<?x2x4xi8>, tensor<?x2xf64>
+}
+
+// ---------------------------------------------------------------------------------------
 // @states: no parameters, not hermitian; every state op (state, checked and unchecked
 // write, state_read, invalidate, select_state), emit with and without a tag, sum_rows and
 // concat of several inputs.
@@ -157,7 +186,7 @@ branch.kernel @values sites 3 states [-1, 0, 1] dtype complex<f64> params ["J", 
 // CHECK-NEXT: %[[VUP:.*]] = branch.add %[[VVI]], %[[VONE]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[VS2:.*]] = branch.write %[[VS1]], %[[VJ_1]], %[[VUP]] {checked} : !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x4xi8>
 // CHECK-NEXT: %[[VS3:.*]] = branch.invalidate %[[VS2]] : !branch.state<2x4xi8> -> !branch.state<2x4xi8>
-// CHECK-NEXT: %[[VP:.*]] = branch.cmp %[[VVI]], %[[VVJ]] {predicate = "ne"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[VP:.*]] = branch.cmp ne %[[VVI]], %[[VVJ]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
 // CHECK-NEXT: %[[VS4:.*]] = branch.select_state %[[VP]], %[[VS2]], %[[VS3]] : tensor<?x2xi1>, !branch.state<2x4xi8>, !branch.state<2x4xi8> -> !branch.state<2x4xi8>
 // CHECK-NEXT: %[[VAFTER:.*]] = branch.state_read %[[VS4]], %[[VJ_1]] : !branch.state<2x4xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[VAMP:.*]] = branch.constant %[[VX_1]] {value = -1.000000e+00 : f64} : tensor<?x4xi8> -> tensor<?x2xf64>
@@ -186,7 +215,7 @@ branch.kernel @states sites 4 states [0, 1, 2] dtype f64 params [] {
   %up = branch.add %vi, %one : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
   %s2 = branch.write %s1, %j, %up {checked} : !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x4xi8>
   %s3 = branch.invalidate %s2 : !branch.state<2x4xi8> -> !branch.state<2x4xi8>
-  %p = branch.cmp %vi, %vj {predicate = "ne"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %p = branch.cmp ne %vi, %vj : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
   %s4 = branch.select_state %p, %s2, %s3 : tensor<?x2xi1>, !branch.state<2x4xi8>, !branch.state<2x4xi8> -> !branch.state<2x4xi8>
   %after = branch.state_read %s4, %j : !branch.state<2x4xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
   %amp = branch.constant %x {value = -1.000000e+00 : f64} : tensor<?x4xi8> -> tensor<?x2xf64>
@@ -201,6 +230,22 @@ branch.kernel @states sites 4 states [0, 1, 2] dtype f64 params [] {
   %xps = branch.concat %one_xp, %hop_xp, %diag_xp : tensor<?x1x4xi8>, tensor<?x2x4xi8>, tensor<?x2x4xi8> -> tensor<?x5x4xi8>
   %mels = branch.concat %one_mel, %hop_mel, %diag_mel : tensor<?x1xf64>, tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x5xf64>
   branch.return %xps, %mels : tensor<?x5x4xi8>, tensor<?x5xf64>
+}
+
+// A derivative kernel's return (branch-differentiate): derivatives after mels, named in wrt.
+// CHECK-LABEL: branch.kernel @derivatives sites 2 states [-1, 1] dtype f64 params ["h"] {
+// CHECK: branch.return %{{.*}}, %[[VM:.*]], %[[VD:.*]], %[[VD]] {wrt = ["h", "h,h"]} : tensor<?x1x2xi8>, tensor<?x1xf64>, tensor<?x1xf64>, tensor<?x1xf64>
+// CHECK-NEXT: }
+// GENERIC-LABEL: "branch.kernel"() <{sym_name = "derivatives"
+// GENERIC: "branch.return"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{wrt = ["h", "h,h"]}> : (tensor<?x1x2xi8>, tensor<?x1xf64>, tensor<?x1xf64>, tensor<?x1xf64>) -> ()
+branch.kernel @derivatives sites 2 states [-1, 1] dtype f64 params ["h"] {
+^bb0(%x: tensor<?x2xi8>, %h: tensor<f64>):
+  %s = branch.state %x : tensor<?x2xi8> -> !branch.state<1x2xi8>
+  %a = branch.splat %h, %x : tensor<f64>, tensor<?x2xi8> -> tensor<?x1xf64>
+  %m = branch.constant %x {value = true} : tensor<?x2xi8> -> tensor<?x1xi1>
+  %xp, %mel = branch.emit %x, %s, %a, %m {term = "t"} : tensor<?x2xi8>, !branch.state<1x2xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x2xi8>, tensor<?x1xf64>
+  %d = branch.constant %x {value = 0.0 : f64} : tensor<?x2xi8> -> tensor<?x1xf64>
+  branch.return %xp, %mel, %d, %d {wrt = ["h", "h,h"]} : tensor<?x1x2xi8>, tensor<?x1xf64>, tensor<?x1xf64>, tensor<?x1xf64>
 }
 
 // ---------------------------------------------------------------------------------------

@@ -205,6 +205,15 @@ func.func @f(%a: tensor<3xf64>, %s: tensor<2xi64>) {
 
 // -----
 
+func.func @f(%a: tensor<3x3xf64>, %s: tensor<3xi64>) {
+  %0 = "stablehlo.dynamic_broadcast_in_dim"(%a, %s) <{broadcast_dimensions = array<i64: 1, 1>}> : (tensor<3x3xf64>, tensor<3xi64>) -> tensor<?x3x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_broadcast_in_dim' broadcast_dimensions [1, 1] has duplicates
+
+// -----
+
 func.func @f(%a: tensor<3xf64>, %s: tensor<2xi64>) {
   %0 = "stablehlo.dynamic_broadcast_in_dim"(%a, %s) <{broadcast_dimensions = array<i64: 2>}> : (tensor<3xf64>, tensor<2xi64>) -> tensor<?x3xf64>
   func.return

@@ -26,6 +26,20 @@ sym.operator @op sites 0 states [0, 1] dtype f64 {
 
 // -----
 
+// sym.operator: at most as many sites as a kernel can hold
+// CHECK: {{^}}'sym.operator' @op has 16777217 sites, more than the 16777216 a kernel can hold
+sym.operator @op sites 16777217 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
 // sym.operator: at least one local state
 // CHECK: {{^}}'sym.operator' @op has no local states
 sym.operator @op sites 4 states [] dtype f64 {
@@ -1231,13 +1245,14 @@ sym.operator @op sites 4 states [0, 1] dtype f64 {
 
 // -----
 
-// sym.cmp: predicate is lt, le, gt, ge, eq or ne (generic form)
-// CHECK: {{^}}'sym.cmp' predicate "lte" is not one of lt, le, gt, ge, eq, ne
+// sym.cmp: predicate is lt, le, gt, ge, eq or ne (generic form: the #sym<cmp_predicate>
+// enum attribute refuses any other keyword)
+// CHECK: Expected `lt`, `le`, `gt`, `ge`, `eq`, or `ne`.
 sym.operator @op sites 4 states [0, 1] dtype f64 {
   sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
     %i = sym.label "i"
     %j = sym.label "j"
-    %r = "sym.cmp"(%i, %j) <{predicate = "lte"}> : (i64, i64) -> i1
+    %r = "sym.cmp"(%i, %j) <{predicate = #sym<cmp_predicate lte>}> : (i64, i64) -> i1
     sym.emission {
     } amplitude {
       %a = sym.constant 1.0 : f64
@@ -1457,6 +1472,53 @@ sym.operator @op sites 2 states [0, 1] dtype f64 {
     } amplitude {
       %a = sym.constant 1.0 : f64
       sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.count: a constant bound lies in [0, N] (N itself is the end of the configuration)
+// CHECK: {{^}}'sym.count' upper bound 5 is outside [0, 4]
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %lo = sym.constant 0 : i64
+    %hi = sym.constant 5 : i64
+    %n = sym.count %lo, %hi : i64
+    sym.emission {
+    } amplitude {
+      sym.yield %n : i64
+    }
+  }
+}
+
+// -----
+
+// sym.count: a negative constant lower bound
+// CHECK: {{^}}'sym.count' lower bound -1 is outside [0, 4]
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %lo = sym.constant -1 : i64
+    %hi = sym.constant 4 : i64
+    %n = sym.count %lo, %hi : i64
+    sym.emission {
+    } amplitude {
+      sym.yield %n : i64
+    }
+  }
+}
+
+// -----
+
+// sym.parity: an integer operand only
+// CHECK: {{^}}'sym.parity' needs an integer (i64) operand, got f64
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %f = sym.constant 1.5 : f64
+    %s = sym.parity %f : f64 -> f64
+    sym.emission {
+    } amplitude {
+      sym.yield %s : f64
     }
   }
 }

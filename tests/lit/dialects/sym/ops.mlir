@@ -298,6 +298,45 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
 }
 
 // ---------------------------------------------------------------------------------------
+// @fermions: the range count (a leaf that reads x, with label-dependent and constant
+// bounds) and the parity of an integer: a Jordan-Wigner sign.
+// ---------------------------------------------------------------------------------------
+
+// CHECK-LABEL: sym.operator @fermions sites 4 states [0, 1] dtype f64 {
+sym.operator @fermions sites 4 states [0, 1] dtype f64 {
+  // CHECK-LABEL: sym.term @hop kind "rows" labels ["i", "j"] rows {{\[\[}}0, 3], [1, 2]] {
+  // CHECK-NEXT:  %[[I:.*]] = sym.label "i"
+  // CHECK-NEXT:  %[[J:.*]] = sym.label "j"
+  // CHECK-NEXT:  %[[ZERO:.*]] = sym.constant 0 : i64
+  // CHECK-NEXT:  %[[N:.*]] = sym.constant 4 : i64
+  // CHECK-NEXT:  %[[CIJ:.*]] = sym.count %[[I]], %[[J]] : i64
+  // CHECK-NEXT:  %[[CALL:.*]] = sym.count %[[ZERO]], %[[N]] : i64
+  // CHECK-NEXT:  %[[S:.*]] = sym.parity %[[CIJ]] : i64 -> i64
+  // CHECK-NEXT:  sym.emission {
+  // CHECK-NEXT:  %[[ONE:.*]] = sym.constant 1 : i64
+  // CHECK-NEXT:  sym.write %[[J]], %[[ONE]]
+  // CHECK-NEXT:  } amplitude {
+  // CHECK-NEXT:  %[[M:.*]] = sym.mul %[[S]], %[[CALL]] : i64, i64 -> i64
+  // CHECK-NEXT:  sym.yield %[[M]] : i64
+  sym.term @hop kind "rows" labels ["i", "j"] rows [[0, 3], [1, 2]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %zero = sym.constant 0 : i64
+    %n = sym.constant 4 : i64
+    %cij = sym.count %i, %j : i64
+    %call = sym.count %zero, %n : i64
+    %s = sym.parity %cij : i64 -> i64
+    sym.emission {
+      %one = sym.constant 1 : i64
+      sym.write %j, %one
+    } amplitude {
+      %m = sym.mul %s, %call : i64, i64 -> i64
+      sym.yield %m : i64
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // Generic form: properties and types.
 // ---------------------------------------------------------------------------------------
 
@@ -307,7 +346,7 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
 // GENERIC-NEXT:        "sym.invalidate"() : () -> ()
 // GENERIC-NEXT:      }, {
 // GENERIC:         "sym.term"() <{sym_name = "site", kind = "site", labels = ["i"], rows = [array<i64: 0>, array<i64: 1>, array<i64: 2>, array<i64: 3>], fanout = #builtin.int<2>}> ({
-// GENERIC:           %[[P:.*]] = "sym.cmp"(%{{.*}}, %{{.*}}) <{predicate = "lt"}> : (i64, i64) -> i1
+// GENERIC:           %[[P:.*]] = "sym.cmp"(%{{.*}}, %{{.*}}) <{predicate = #sym<cmp_predicate lt>}> : (i64, i64) -> i1
 // GENERIC-NEXT:      "sym.where"(%[[P]]) : (i1) -> ()
 // GENERIC-NEXT:      "sym.emission"(%[[P]]) <{tag = "w"}> ({
 // GENERIC:             "sym.write"(%{{.*}}, %{{.*}}) : (i64, i64) -> ()
@@ -324,8 +363,11 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
 // GENERIC:           %{{.*}} = "sym.param"() <{param_name = "z", default = [5.000000e-01 : f64, -1.500000e+00 : f64]}> : () -> complex<f64>
 // GENERIC:           %{{.*}} = "sym.add"(%{{.*}}, %{{.*}}) : (i64, f64) -> f64
 // GENERIC:           %{{.*}} = "sym.complex"(%{{.*}}, %{{.*}}) : (f64, i64) -> complex<f64>
-// GENERIC:           %{{.*}} = "sym.cmp"(%{{.*}}, %{{.*}}) <{predicate = "eq"}> : (complex<f64>, complex<f64>) -> i1
+// GENERIC:           %{{.*}} = "sym.cmp"(%{{.*}}, %{{.*}}) <{predicate = #sym<cmp_predicate eq>}> : (complex<f64>, complex<f64>) -> i1
 // GENERIC:           %{{.*}} = "sym.and"(%{{.*}}, %{{.*}}, %{{.*}}) : (i1, i1, i1) -> i1
 // GENERIC:           %{{.*}} = "sym.select"(%{{.*}}, %{{.*}}, %{{.*}}) : (i1, i64, f64) -> f64
 // GENERIC:           %{{.*}} = "sym.read_emitted"(%{{.*}}) : (i64) -> i64
 // GENERIC:           "sym.yield"(%{{.*}}) : (complex<f64>) -> ()
+// GENERIC-LABEL: "sym.operator"() <{sym_name = "fermions", num_sites = #builtin.int<4>, local_states = array<i64: 0, 1>, dtype = f64}> ({
+// GENERIC:           %{{.*}} = "sym.count"(%{{.*}}, %{{.*}}) : (i64, i64) -> i64
+// GENERIC:           %{{.*}} = "sym.parity"(%{{.*}}) : (i64) -> i64

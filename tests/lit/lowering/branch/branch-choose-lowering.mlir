@@ -167,7 +167,7 @@ branch.kernel @not_forms sites 3 states [-1, 1] dtype f64 params ["J"] hermitian
   %jzz = branch.mul %j, %zz : tensor<?x2xf64>, tensor<?x2xi64> -> tensor<?x2xf64>
   %t = branch.constant %x {value = true} : tensor<?x3xi8> -> tensor<?x2xi1>
   %a_xp, %a_mel = branch.emit %x, %s, %jzz, %t {term = "param"} : tensor<?x3xi8>, !branch.state<2x3xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x3xi8>, tensor<?x2xf64>
-  %ne = branch.cmp %xp_, %xq {predicate = "ne"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %ne = branch.cmp ne %xp_, %xq : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
   %b_xp, %b_mel = branch.emit %x, %s, %zz, %ne {term = "masked"} : tensor<?x3xi8>, !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi1> -> tensor<?x2x3xi8>, tensor<?x2xf64>
   %zzz = branch.mul %zz, %xq : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
   %c_xp, %c_mel = branch.emit %x, %s, %zzz, %t {term = "cubic"} : tensor<?x3xi8>, !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi1> -> tensor<?x2x3xi8>, tensor<?x2xf64>

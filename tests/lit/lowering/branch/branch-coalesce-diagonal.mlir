@@ -76,7 +76,7 @@ sym.operator @tfim sites 4 states [-1, 1] dtype f64 hermitian {
 // CHECK-NEXT: %[[VI:.*]] = branch.column %[[VX]] {values = array<i64: 0, 1, 2>} : tensor<?x3xi8> -> tensor<?x3xi64>
 // CHECK-NEXT: %[[VXI:.*]] = branch.read %[[VX]], %[[VI]] : tensor<?x3xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
 // CHECK-NEXT: %[[VONE:.*]] = branch.constant %[[VX]] {value = 1 : i64} : tensor<?x3xi8> -> tensor<?x3xi64>
-// CHECK-NEXT: %[[VOCCUPIED:.*]] = branch.cmp %[[VXI]], %[[VONE]] {predicate = "eq"} : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
+// CHECK-NEXT: %[[VOCCUPIED:.*]] = branch.cmp eq %[[VXI]], %[[VONE]] : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
 // CHECK-NEXT: %[[V0:.*]] = branch.state %[[VX]] : tensor<?x3xi8> -> !branch.state<3x3xi8>
 // CHECK-NEXT: %[[VMU:.*]] = branch.constant %[[VX]] {value = -5.000000e-01 : f64} : tensor<?x3xi8> -> tensor<?x3xf64>
 // CHECK-NEXT: %[[V1:.*]] = branch.constant %[[VX]] {value = true} : tensor<?x3xi8> -> tensor<?x3xi1>
@@ -133,7 +133,7 @@ sym.operator @guarded sites 3 states [0, 1] dtype f64 {
 // CHECK-NEXT: %[[VI:.*]] = branch.column %[[VX]] {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[VXI:.*]] = branch.read %[[VX]], %[[VI]] : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[VZERO:.*]] = branch.constant %[[VX]] {value = 0 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
-// CHECK-NEXT: %[[VUP:.*]] = branch.cmp %[[VXI]], %[[VZERO]] {predicate = "gt"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[VUP:.*]] = branch.cmp gt %[[VXI]], %[[VZERO]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
 // CHECK-NEXT: %[[V0:.*]] = branch.state %[[VX]] : tensor<?x2xi8> -> !branch.state<2x2xi8>
 // CHECK-NEXT: %[[VM:.*]] = branch.neg %[[VXI]] : tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[V1:.*]] = branch.write %[[V0]], %[[VI]], %[[VM]] : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>

@@ -10,10 +10,10 @@
 // An emit_if / emit_elseif / emit_else chain (masks c0, !c0 & c1, !c0 & !c1): one slot per
 // row, F = 2 instead of 6. The first arm's state and amplitude win where c0 holds.
 // CHECK-LABEL: branch.kernel @chain
-// CHECK: %[[C0:.*]] = branch.cmp %{{.*}}, %{{.*}} {predicate = "eq"}
+// CHECK: %[[C0:.*]] = branch.cmp eq %{{.*}}, %{{.*}}
 // CHECK: %[[S0:.*]] = branch.write
 // CHECK: %[[A0:.*]] = branch.constant %{{.*}} {value = 1.000000e+00 : f64}
-// CHECK: %[[C1:.*]] = branch.cmp %{{.*}}, %{{.*}} {predicate = "eq"}
+// CHECK: %[[C1:.*]] = branch.cmp eq %{{.*}}, %{{.*}}
 // CHECK: %[[N0:.*]] = branch.not %[[C0]]
 // CHECK: %[[M1:.*]] = branch.and %[[C1]], %[[N0]]
 // CHECK: %[[S1:.*]] = branch.write
@@ -38,12 +38,12 @@ branch.kernel @chain sites 2 states [0, 1, 2] dtype f64 params [] {
   %zero = branch.constant %x {value = 0 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
   %one = branch.constant %x {value = 1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
   %two = branch.constant %x {value = 2 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
-  %c0 = branch.cmp %v, %zero {predicate = "eq"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %c0 = branch.cmp eq %v, %zero : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
   %s = branch.state %x : tensor<?x2xi8> -> !branch.state<2x2xi8>
   %s0 = branch.write %s, %col, %one : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
   %a0 = branch.constant %x {value = 1.0 : f64} : tensor<?x2xi8> -> tensor<?x2xf64>
   %xp0, %mel0 = branch.emit %x, %s0, %a0, %c0 {term = "clock"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
-  %c1 = branch.cmp %v, %one {predicate = "eq"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %c1 = branch.cmp eq %v, %one : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
   %n0 = branch.not %c0 : tensor<?x2xi1> -> tensor<?x2xi1>
   %m1 = branch.and %c1, %n0 : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
   %s1 = branch.write %s, %col, %two : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
@@ -64,9 +64,9 @@ branch.kernel @chain sites 2 states [0, 1, 2] dtype f64 params [] {
 // Two chains in one term: each chain is merged, the chains stay apart (c and d are
 // independent), and a different tag or another term is never merged: F = 2 + 2 + 2 + 2.
 // CHECK-LABEL: branch.kernel @apart
-// CHECK: %[[C:.*]] = branch.cmp %{{.*}}, %{{.*}} {predicate = "eq"}
+// CHECK: %[[C:.*]] = branch.cmp eq %{{.*}}, %{{.*}}
 // CHECK-NEXT: %[[NC:.*]] = branch.not %[[C]] :
-// CHECK-NEXT: %[[D:.*]] = branch.cmp %{{.*}}, %{{.*}} {predicate = "ne"}
+// CHECK-NEXT: %[[D:.*]] = branch.cmp ne %{{.*}}, %{{.*}}
 // CHECK-NEXT: %[[ND:.*]] = branch.not %[[D]] :
 // CHECK: %[[OC:.*]] = branch.or %[[C]], %[[NC]] :
 // CHECK-NEXT: %[[E1:.*]], %[[M1:.*]] = branch.emit {{.*}}, %[[OC]] {term = "t"}
@@ -79,9 +79,9 @@ branch.kernel @apart sites 2 states [-1, 1] dtype f64 params [] {
   %col = branch.column %x {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
   %v = branch.read %x, %col : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
   %minus = branch.constant %x {value = -1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
-  %c = branch.cmp %v, %minus {predicate = "eq"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %c = branch.cmp eq %v, %minus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
   %nc = branch.not %c : tensor<?x2xi1> -> tensor<?x2xi1>
-  %d = branch.cmp %v, %minus {predicate = "ne"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %d = branch.cmp ne %v, %minus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
   %nd = branch.not %d : tensor<?x2xi1> -> tensor<?x2xi1>
   %s = branch.state %x : tensor<?x2xi8> -> !branch.state<2x2xi8>
   %flip = branch.neg %v : tensor<?x2xi64> -> tensor<?x2xi64>
@@ -111,8 +111,8 @@ branch.kernel @unproved sites 2 states [-1, 1] dtype f64 params [] {
   %col = branch.column %x {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
   %v = branch.read %x, %col : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
   %minus = branch.constant %x {value = -1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
-  %c = branch.cmp %v, %minus {predicate = "eq"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-  %d = branch.cmp %v, %minus {predicate = "ne"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %c = branch.cmp eq %v, %minus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %d = branch.cmp ne %v, %minus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
   %s = branch.state %x : tensor<?x2xi8> -> !branch.state<2x2xi8>
   %flip = branch.neg %v : tensor<?x2xi64> -> tensor<?x2xi64>
   %s1 = branch.write %s, %col, %flip : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>

@@ -42,7 +42,7 @@ branch.kernel @heisenberg sites 6 states [-1, 1] dtype f64 params [] hermitian {
   %10 = branch.read %x, %9 : tensor<?x6xi8>, tensor<?x6xi64> -> tensor<?x6xi64>
   %11 = branch.column %x {values = array<i64: 1, 5, 2, 4, 3, 5>} : tensor<?x6xi8> -> tensor<?x6xi64>
   %12 = branch.read %x, %11 : tensor<?x6xi8>, tensor<?x6xi64> -> tensor<?x6xi64>
-  %13 = branch.cmp %10, %12 {predicate = "ne"} : tensor<?x6xi64>, tensor<?x6xi64> -> tensor<?x6xi1>
+  %13 = branch.cmp ne %10, %12 : tensor<?x6xi64>, tensor<?x6xi64> -> tensor<?x6xi1>
   %14 = branch.state %x : tensor<?x6xi8> -> !branch.state<6x6xi8>
   %15 = branch.column %x {values = array<i64: 0, 0, 1, 3, 2, 4>} : tensor<?x6xi8> -> tensor<?x6xi64>
   %16 = branch.column %x {values = array<i64: 1, 5, 2, 4, 3, 5>} : tensor<?x6xi8> -> tensor<?x6xi64>

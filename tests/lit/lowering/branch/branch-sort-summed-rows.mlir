@@ -66,7 +66,7 @@ branch.kernel @tfim sites 6 states [-1, 1] dtype f64 params [] hermitian {
 // CHECK-NEXT: %[[J:.*]] = branch.column %[[X]] {values = array<i64: 2, 3, 0, 1>}
 // CHECK-NEXT: %[[XI:.*]] = branch.read %[[X]], %[[I]]
 // CHECK-NEXT: %[[XJ:.*]] = branch.read %[[X]], %[[J]]
-// CHECK-NEXT: %[[NE:.*]] = branch.cmp %[[XI]], %[[XJ]] {predicate = "ne"}
+// CHECK-NEXT: %[[NE:.*]] = branch.cmp ne %[[XI]], %[[XJ]]
 // CHECK-NEXT: %[[HS:.*]] = branch.splat %[[H]], %[[X]]
 // CHECK-NEXT: %[[AMP:.*]] = branch.mul %[[HS]], %[[I]]
 // CHECK-NEXT: %{{.*}}, %[[MEL:[a-zA-Z0-9_]+]] = branch.emit %[[X]], %[[S]], %[[AMP]], %[[NE]] {term = "d"}
@@ -80,7 +80,7 @@ branch.kernel @masked sites 4 states [-1, 1] dtype f64 params ["h"] hermitian {
   %j = branch.column %x {values = array<i64: 1, 3, 0, 2>} : tensor<?x4xi8> -> tensor<?x4xi64>
   %xi = branch.read %x, %i : tensor<?x4xi8>, tensor<?x4xi64> -> tensor<?x4xi64>
   %xj = branch.read %x, %j : tensor<?x4xi8>, tensor<?x4xi64> -> tensor<?x4xi64>
-  %ne = branch.cmp %xi, %xj {predicate = "ne"} : tensor<?x4xi64>, tensor<?x4xi64> -> tensor<?x4xi1>
+  %ne = branch.cmp ne %xi, %xj : tensor<?x4xi64>, tensor<?x4xi64> -> tensor<?x4xi1>
   %hs = branch.splat %h, %x : tensor<f64>, tensor<?x4xi8> -> tensor<?x4xf64>
   %amp = branch.mul %hs, %i : tensor<?x4xf64>, tensor<?x4xi64> -> tensor<?x4xf64>
   %dxp, %dmel = branch.emit %x, %s, %amp, %ne {term = "d"} : tensor<?x4xi8>, !branch.state<4x4xi8>, tensor<?x4xf64>, tensor<?x4xi1> -> tensor<?x4x4xi8>, tensor<?x4xf64>
@@ -108,7 +108,7 @@ branch.kernel @masked sites 4 states [-1, 1] dtype f64 params ["h"] hermitian {
 // CHECK-NEXT: %[[J:.*]] = branch.column %[[X]] {values = array<i64: 1, 5, 2, 4, 3, 5>}
 // CHECK-NEXT: %[[XJ:.*]] = branch.read %[[X]], %[[J]]
 // CHECK-NEXT: %[[T:.*]] = branch.constant %[[X]] {value = true}
-// CHECK-NEXT: %[[NE:.*]] = branch.cmp %[[XI]], %[[XJ]] {predicate = "ne"}
+// CHECK-NEXT: %[[NE:.*]] = branch.cmp ne %[[XI]], %[[XJ]]
 // CHECK-NEXT: %[[A:.*]] = branch.constant %[[X]] {value = 2.000000e+00 : f64}
 // CHECK-NEXT: %[[W:.*]] = branch.write %[[S]], %[[I]], %[[XJ]]
 // CHECK-NEXT: %[[HXP:[a-zA-Z0-9_]+]], %[[HMEL:[a-zA-Z0-9_]+]] = branch.emit %[[X]], %[[W]], %[[A]], %[[NE]] {term = "hop"}
@@ -131,7 +131,7 @@ branch.kernel @shared sites 6 states [-1, 1] dtype f64 params [] hermitian {
   %zz = branch.mul %xi, %xj : tensor<?x6xi64>, tensor<?x6xi64> -> tensor<?x6xi64>
   %t = branch.constant %x {value = true} : tensor<?x6xi8> -> tensor<?x6xi1>
   %zxp, %zmel = branch.emit %x, %s, %zz, %t {term = "zz"} : tensor<?x6xi8>, !branch.state<6x6xi8>, tensor<?x6xi64>, tensor<?x6xi1> -> tensor<?x6x6xi8>, tensor<?x6xf64>
-  %ne = branch.cmp %xi, %xj {predicate = "ne"} : tensor<?x6xi64>, tensor<?x6xi64> -> tensor<?x6xi1>
+  %ne = branch.cmp ne %xi, %xj : tensor<?x6xi64>, tensor<?x6xi64> -> tensor<?x6xi1>
   %a = branch.constant %x {value = 2.0 : f64} : tensor<?x6xi8> -> tensor<?x6xf64>
   %w = branch.write %s, %i, %xj : !branch.state<6x6xi8>, tensor<?x6xi64>, tensor<?x6xi64> -> !branch.state<6x6xi8>
   %hxp, %hmel = branch.emit %x, %w, %a, %ne {term = "hop"} : tensor<?x6xi8>, !branch.state<6x6xi8>, tensor<?x6xf64>, tensor<?x6xi1> -> tensor<?x6x6xi8>, tensor<?x6xf64>

@@ -65,7 +65,7 @@ branch.kernel @hop sites 3 states [0, 1, 2] dtype f64 params [] hermitian {
   %amp = branch.mul %ni, %after : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi64>
   %t = branch.constant %x {value = true} : tensor<?x3xi8> -> tensor<?x3xi1>
   %xp, %mel = branch.emit %x, %s2, %amp, %t {term = "hop"} : tensor<?x3xi8>, !branch.state<3x3xi8>, tensor<?x3xi64>, tensor<?x3xi1> -> tensor<?x3x3xi8>, tensor<?x3xf64>
-  %p = branch.cmp %ni, %nj {predicate = "lt"} : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
+  %p = branch.cmp lt %ni, %nj : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
   %s3 = branch.select_state %p, %s2, %s0 : tensor<?x3xi1>, !branch.state<3x3xi8>, !branch.state<3x3xi8> -> !branch.state<3x3xi8>
   %back = branch.state_read %s3, %i : !branch.state<3x3xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
   %xp2, %mel2 = branch.emit %x, %s3, %back, %t {term = "cond"} : tensor<?x3xi8>, !branch.state<3x3xi8>, tensor<?x3xi64>, tensor<?x3xi1> -> tensor<?x3x3xi8>, tensor<?x3xf64>

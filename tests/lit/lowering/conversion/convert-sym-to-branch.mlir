@@ -317,14 +317,14 @@ sym.operator @invalidate sites 2 states [0, 1] dtype f64 {
 // CHECK-NEXT: %[[V0:.*]] = branch.state %[[VX]] : tensor<?x3xi8> -> !branch.state<2x3xi8>
 // CHECK-NEXT: %[[VXI:.*]] = branch.read %[[VX]], %[[VI]] : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[VXJ:.*]] = branch.read %[[VX]], %[[VJ]] : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
-// CHECK-NEXT: %[[VP:.*]] = branch.cmp %[[VXI]], %[[VXJ]] {predicate = "ne"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[VP:.*]] = branch.cmp ne %[[VXI]], %[[VXJ]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
 // CHECK-NEXT: %[[V1:.*]] = branch.read %[[VX]], %[[VI]] : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[V2:.*]] = branch.read %[[VX]], %[[VJ]] : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[V3:.*]] = branch.write %[[V0]], %[[VI]], %[[V2]] : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
 // CHECK-NEXT: %[[V4:.*]] = branch.write %[[V3]], %[[VJ]], %[[V1]] : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
 // CHECK-NEXT: %[[V5:.*]] = branch.invalidate %[[V0]] : !branch.state<2x3xi8> -> !branch.state<2x3xi8>
 // CHECK-NEXT: %[[V6:.*]] = branch.select_state %[[VP]], %[[V4]], %[[V5]] : tensor<?x2xi1>, !branch.state<2x3xi8>, !branch.state<2x3xi8> -> !branch.state<2x3xi8>
-// CHECK-NEXT: %[[VQ:.*]] = branch.cmp %[[VXI]], %[[VXJ]] {predicate = "eq"} : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[VQ:.*]] = branch.cmp eq %[[VXI]], %[[VXJ]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
 // CHECK-NEXT: %[[VONE:.*]] = branch.constant %[[VX]] {value = 1 : i64} : tensor<?x3xi8> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[V7:.*]] = branch.write %[[V6]], %[[VI]], %[[VONE]] : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
 // CHECK-NEXT: %[[V8:.*]] = branch.select_state %[[VQ]], %[[V7]], %[[V6]] : tensor<?x2xi1>, !branch.state<2x3xi8>, !branch.state<2x3xi8> -> !branch.state<2x3xi8>
@@ -370,11 +370,11 @@ sym.operator @cond sites 3 states [0, 1] dtype f64 {
 // CHECK-NEXT: %[[VI:.*]] = branch.column %[[VX]] {values = array<i64: 0, 1, 2>} : tensor<?x3xi8> -> tensor<?x3xi64>
 // CHECK-NEXT: %[[VXI:.*]] = branch.read %[[VX]], %[[VI]] : tensor<?x3xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
 // CHECK-NEXT: %[[VZERO:.*]] = branch.constant %[[VX]] {value = 0 : i64} : tensor<?x3xi8> -> tensor<?x3xi64>
-// CHECK-NEXT: %[[VP:.*]] = branch.cmp %[[VXI]], %[[VZERO]] {predicate = "gt"} : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
+// CHECK-NEXT: %[[VP:.*]] = branch.cmp gt %[[VXI]], %[[VZERO]] : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
 // CHECK-NEXT: %[[V0:.*]] = branch.state %[[VX]] : tensor<?x3xi8> -> !branch.state<3x3xi8>
 // CHECK-NEXT: %[[VA:.*]] = branch.constant %[[VX]] {value = 1.000000e+00 : f64} : tensor<?x3xi8> -> tensor<?x3xf64>
 // CHECK-NEXT: %[[V1:[a-zA-Z0-9_]+]], %[[V2:[a-zA-Z0-9_]+]] = branch.emit %[[VX]], %[[V0]], %[[VA]], %[[VP]] {term = "t"} : tensor<?x3xi8>, !branch.state<3x3xi8>, tensor<?x3xf64>, tensor<?x3xi1> -> tensor<?x3x3xi8>, tensor<?x3xf64>
-// CHECK-NEXT: %[[VQ:.*]] = branch.cmp %[[VXI]], %[[VZERO]] {predicate = "eq"} : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
+// CHECK-NEXT: %[[VQ:.*]] = branch.cmp eq %[[VXI]], %[[VZERO]] : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
 // CHECK-NEXT: %[[V3:.*]] = branch.state %[[VX]] : tensor<?x3xi8> -> !branch.state<3x3xi8>
 // CHECK-NEXT: %[[VONE:.*]] = branch.constant %[[VX]] {value = 1 : i64} : tensor<?x3xi8> -> tensor<?x3xi64>
 // CHECK-NEXT: %[[V4:.*]] = branch.write %[[V3]], %[[VI]], %[[VONE]] : !branch.state<3x3xi8>, tensor<?x3xi64>, tensor<?x3xi64> -> !branch.state<3x3xi8>
@@ -384,7 +384,7 @@ sym.operator @cond sites 3 states [0, 1] dtype f64 {
 // CHECK-NEXT: %[[VI_1:.*]] = branch.column %[[VX]] {values = array<i64: 0, 1, 2>} : tensor<?x3xi8> -> tensor<?x3xi64>
 // CHECK-NEXT: %[[VXI_1:.*]] = branch.read %[[VX]], %[[VI_1]] : tensor<?x3xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
 // CHECK-NEXT: %[[VZERO_1:.*]] = branch.constant %[[VX]] {value = 0 : i64} : tensor<?x3xi8> -> tensor<?x3xi64>
-// CHECK-NEXT: %[[VQ_1:.*]] = branch.cmp %[[VXI_1]], %[[VZERO_1]] {predicate = "ne"} : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
+// CHECK-NEXT: %[[VQ_1:.*]] = branch.cmp ne %[[VXI_1]], %[[VZERO_1]] : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
 // CHECK-NEXT: %[[V8:.*]] = branch.state %[[VX]] : tensor<?x3xi8> -> !branch.state<3x3xi8>
 // CHECK-NEXT: %[[VA_2:.*]] = branch.constant %[[VX]] {value = 3.000000e+00 : f64} : tensor<?x3xi8> -> tensor<?x3xf64>
 // CHECK-NEXT: %[[V9:[a-zA-Z0-9_]+]], %[[V10:[a-zA-Z0-9_]+]] = branch.emit %[[VX]], %[[V8]], %[[VA_2]], %[[VQ_1]] {term = "u"} : tensor<?x3xi8>, !branch.state<3x3xi8>, tensor<?x3xf64>, tensor<?x3xi1> -> tensor<?x3x3xi8>, tensor<?x3xf64>
@@ -578,7 +578,7 @@ sym.operator @params sites 2 states [-1, 1] dtype f64 {
 // CHECK-NEXT: %[[VXJ:.*]] = branch.read %[[VX]], %[[VJ]] : tensor<?x2xi8>, tensor<?x1xi64> -> tensor<?x1xi64>
 // CHECK-NEXT: %[[VSUM:.*]] = branch.add %[[VXI]], %[[VXJ]] : tensor<?x1xi64>, tensor<?x1xi64> -> tensor<?x1xi64>
 // CHECK-NEXT: %[[V2:.*]] = branch.write %[[V1]], %[[VI]], %[[VSUM]] {checked} : !branch.state<1x2xi8>, tensor<?x1xi64>, tensor<?x1xi64> -> !branch.state<1x2xi8>
-// CHECK-NEXT: %[[VT:.*]] = branch.cmp %[[VXI]], %[[VXJ]] {predicate = "gt"} : tensor<?x1xi64>, tensor<?x1xi64> -> tensor<?x1xi1>
+// CHECK-NEXT: %[[VT:.*]] = branch.cmp gt %[[VXI]], %[[VXJ]] : tensor<?x1xi64>, tensor<?x1xi64> -> tensor<?x1xi1>
 // CHECK-NEXT: %[[VSEL:.*]] = branch.select %[[VT]], %[[VXI]], %[[VIN]] : tensor<?x1xi1>, tensor<?x1xi64>, tensor<?x1xi64> -> tensor<?x1xi64>
 // CHECK-NEXT: %[[V3:.*]] = branch.write %[[V2]], %[[VJ]], %[[VSEL]] : !branch.state<1x2xi8>, tensor<?x1xi64>, tensor<?x1xi64> -> !branch.state<1x2xi8>
 // CHECK-NEXT: %[[VA:.*]] = branch.constant %[[VX]] {value = 1.000000e+00 : f64} : tensor<?x2xi8> -> tensor<?x1xf64>
@@ -605,6 +605,51 @@ sym.operator @checked sites 2 states [-1, 1] dtype f64 {
     } amplitude {
       %a = sym.constant 1.0 : f64
       sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.count -> branch.count of x; sym.parity -> branch.parity. An integer op of labels
+// and integer constants is folded row by row into a branch.column (min(i, j) + 1 and
+// max(i, j) here), so that the count's bounds are static.
+// CHECK-LABEL: branch.kernel @jw sites 4 states [0, 1] dtype f64 params [] {
+// CHECK-NEXT: ^bb0(%[[VX:[a-zA-Z0-9_]+]]: tensor<?x4xi8>):
+// CHECK-NEXT: %[[VI:.*]] = branch.column %[[VX]] {values = array<i64: 0, 2>} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VJ:.*]] = branch.column %[[VX]] {values = array<i64: 3, 1>} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VONE:.*]] = branch.constant %[[VX]] {value = 1 : i64} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %{{.*}} = branch.column %[[VX]] {values = array<i64: 0, 1>} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VLO:.*]] = branch.column %[[VX]] {values = array<i64: 1, 2>} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VHI:.*]] = branch.column %[[VX]] {values = array<i64: 3, 2>} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VN:.*]] = branch.count %[[VX]], %[[VLO]], %[[VHI]] : tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VS:.*]] = branch.parity %[[VN]] : tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[V0:.*]] = branch.state %[[VX]] : tensor<?x4xi8> -> !branch.state<2x4xi8>
+// CHECK-NEXT: %[[VZERO:.*]] = branch.constant %[[VX]] {value = 0 : i64} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[V1:.*]] = branch.write %[[V0]], %[[VJ]], %[[VZERO]] : !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x4xi8>
+// CHECK-NEXT: %[[V2:.*]] = branch.write %[[V1]], %[[VI]], %[[VONE]] : !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x4xi8>
+// CHECK-NEXT: %[[VT:.*]] = branch.constant %[[VX]] {value = true} : tensor<?x4xi8> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[V3:[a-zA-Z0-9_]+]], %[[V4:[a-zA-Z0-9_]+]] = branch.emit %[[VX]], %[[V2]], %[[VS]], %[[VT]] {term = "hop"} : tensor<?x4xi8>, !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi1> -> tensor<?x2x4xi8>, tensor<?x2xf64>
+// CHECK-NEXT: %[[V5:.*]] = branch.concat %[[V3]] : tensor<?x2x4xi8> -> tensor<?x2x4xi8>
+// CHECK-NEXT: %[[V6:.*]] = branch.concat %[[V4]] : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: branch.return %[[V5]], %[[V6]] : tensor<?x2x4xi8>, tensor<?x2xf64>
+// CHECK-NEXT: }
+sym.operator @jw sites 4 states [0, 1] dtype f64 {
+  sym.term @hop kind "rows" labels ["i", "j"] rows [[0, 3], [2, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %one = sym.constant 1 : i64
+    %lo = sym.min %i, %j : i64, i64 -> i64
+    %lo1 = sym.add %lo, %one : i64, i64 -> i64
+    %hi = sym.max %i, %j : i64, i64 -> i64
+    %n = sym.count %lo1, %hi : i64
+    %s = sym.parity %n : i64 -> i64
+    sym.emission {
+      %zero = sym.constant 0 : i64
+      sym.write %j, %zero
+      sym.write %i, %one
+    } amplitude {
+      sym.yield %s : i64
     }
   }
 }

@@ -1,0 +1,97 @@
+"""Parsing IR text into a module, with a diagnostic for every malformed input.
+
+xDSL's parser reports most malformed input as a `ParseError`, but some inputs make it
+fail inside (an `AssertionError` on an unexpected token in a complex literal, a
+`NotImplementedError` for an integer type of an odd width such as `i255`, a
+`MemoryError` or `OverflowError` for `i9223372036854775808`, a `ZeroDivisionError` for
+`array<i0>`), and an unterminated string literal can make its lexer run for minutes.
+`parse_module` turns all of these into a `DiagnosticException` that says what is wrong,
+and refuses an unterminated string literal, an integer type of no bits or wider than 64
+bits and a static tensor type of more than 2**24 elements before the parser sees them. Every symir reader of text uses it (`symir-opt`,
+`symir-run`, `parse_ir`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.parser import Parser
+from xdsl.utils.exceptions import DiagnosticException, ParseError
+
+_INTEGER_TYPE = re.compile(r"(?:(?<![\w%@^#.$])|(?<=\dx)|(?<=\?x))[su]?i(\d+)(?!\w)")
+"""An integer type (`i8`, `ui16`, `tensor<2xi255>`), not an SSA name or symbol (`%i100`)."""
+_MAX_WIDTH = 64
+
+
+def _check_strings(text: str, name: str) -> None:
+    """A string literal must end on its line (MLIR strings hold no raw newline)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        inside = escaped = False
+        for k, c in enumerate(line):
+            if not inside and line.startswith("//", k):
+                break
+            if inside and escaped:
+                escaped = False
+            elif inside and c == "\\":
+                escaped = True
+            elif c == '"':
+                inside = not inside
+        if inside:
+            raise DiagnosticException(f"{name}:{number}: unterminated string literal")
+
+
+def _check_integer_widths(text: str, name: str) -> None:
+    """symir's levels use integers of 1 to 64 bits; wider ones (`i255`) and `i0` are
+    refused here, before xDSL's parser fails on them."""
+    for number, line in enumerate(text.splitlines(), 1):
+        code = line.split("//", 1)[0]
+        for m in _INTEGER_TYPE.finditer(code):
+            width = int(m.group(1))
+            if width > _MAX_WIDTH or width == 0:
+                what = "has no bits" if width == 0 else f"is wider than {_MAX_WIDTH} bits"
+                raise DiagnosticException(
+                    f"{name}:{number}: integer type {m.group(0)} {what} (symir's levels "
+                    "use i1 to i64)"
+                )
+
+
+_STATIC_DIMS = re.compile(r"tensor<((?:(?:\d+|\?)x)+)")
+_MAX_ELEMENTS = 2**24
+
+
+def _check_tensor_sizes(text: str, name: str) -> None:
+    """A static tensor type of more than `_MAX_ELEMENTS` elements is refused (xDSL's
+    parser would materialise a splat constant of that size element by element)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        for m in _STATIC_DIMS.finditer(line.split("//", 1)[0]):
+            size = 1
+            for d in m.group(1).split("x")[:-1]:
+                size *= int(d) if d != "?" else 1
+            if size > _MAX_ELEMENTS:
+                raise DiagnosticException(
+                    f"{name}:{number}: a tensor type with {size} static elements (symir's "
+                    f"levels use at most {_MAX_ELEMENTS})"
+                )
+
+
+def parse_module(
+    ctx: Context, text: str, name: str = "<input>", *, implicit_module: bool = True
+) -> ModuleOp:
+    """The module `text` holds; malformed text raises `ParseError` (xDSL's, with the
+    position) or `DiagnosticException` (what xDSL's parser cannot report itself)."""
+    _check_strings(text, name)
+    _check_integer_widths(text, name)
+    _check_tensor_sizes(text, name)
+    try:
+        return Parser(ctx, text, name).parse_module(implicit_module)
+    except (ParseError, DiagnosticException):
+        raise
+    except (AssertionError, NotImplementedError, ArithmeticError, MemoryError, ValueError) as e:
+        raise DiagnosticException(
+            f"{name}: malformed input (xDSL's parser failed: {type(e).__name__}: {e})"
+        ) from e
+
+
+__all__ = ["parse_module"]

@@ -1,0 +1,174 @@
+"""What the levels share: value types and their promotion, the comparison predicate, and
+element types between MLIR and numpy.
+
+- Value types: `i1 < i64 < f64 < complex<f64>` (`VALUE_TYPES`), promoted to the common
+  type by `promote`; `NUMERIC` and `REAL` are the operand sets the verifiers accept.
+- `CmpPredicate` / `CmpPredicateAttr`: the one comparison predicate of `sym.cmp` and
+  `branch.cmp` (`lt le gt ge eq ne`), with its Python meaning and its StableHLO
+  `comparison_direction`; printed as a bare keyword in both ops' custom forms and as
+  `#sym<cmp_predicate lt>` in the generic form.
+- `numpy_dtype` / `element_type`: the one map between MLIR element types and numpy dtypes
+  (configurations `i8`..`i64`, values, and the operator dtypes `float64`/`complex128`).
+
+Adding a value type: a place in `VALUE_TYPES` (its promotion rank), a numpy dtype in
+`NUMPY_DTYPES`, and the ops that accept it (their `ALLOWED`).
+"""
+
+from __future__ import annotations
+
+import operator as pyop
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from xdsl.dialects.builtin import (
+    ComplexType,
+    Float16Type,
+    Float64Type,
+    IntegerType,
+    Signedness,
+    f32,
+    f64,
+    i1,
+    i8,
+    i16,
+    i32,
+    i64,
+)
+from xdsl.dialects.utils import EnumAttribute
+from xdsl.ir import Attribute, SpacedOpaqueSyntaxAttribute
+from xdsl.irdl import base, irdl_attr_definition
+from xdsl.utils.exceptions import VerifyException
+from xdsl.utils.str_enum import StrEnum
+
+c64 = ComplexType(f64)
+"""`complex<f64>`, the complex value type."""
+
+VALUE_TYPES: tuple[Attribute, ...] = (i1, i64, f64, c64)
+"""The value types of `sym` (and the element types of `branch` values), in promotion order."""
+NUMERIC: tuple[Attribute, ...] = (i64, f64, c64)
+"""The types arithmetic accepts."""
+REAL: tuple[Attribute, ...] = (i64, f64)
+"""The real numeric types (ordered comparisons, `min`, `max`, `floor`...)."""
+
+NumericType = base(IntegerType) | base(Float64Type) | base(ComplexType)
+"""The IRDL constraint of a numeric operand (the verifier narrows it to `VALUE_TYPES`)."""
+
+
+def type_rank(t: Attribute) -> int:
+    """Position of a value type in the promotion order i1 < i64 < f64 < complex<f64>."""
+    if t not in VALUE_TYPES:
+        raise VerifyException(f"unsupported sym value type {t}")
+    return VALUE_TYPES.index(t)
+
+
+def promote(*types: Attribute, at_least: Attribute | None = None) -> Attribute:
+    """The common type of `types` (and `at_least`, if given)."""
+    ranks = [type_rank(t) for t in types]
+    if at_least is not None:
+        ranks.append(type_rank(at_least))
+    return VALUE_TYPES[max(ranks)]
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+class CmpPredicate(StrEnum):
+    """The predicate of a comparison."""
+
+    LT = "lt"
+    LE = "le"
+    GT = "gt"
+    GE = "ge"
+    EQ = "eq"
+    NE = "ne"
+
+    @property
+    def python(self) -> Callable[[Any, Any], bool]:
+        """Its meaning on Python (and numpy) values."""
+        return _PYTHON[self]
+
+    @property
+    def direction(self) -> str:
+        """StableHLO's `comparison_direction` (`LT`, ...)."""
+        return self.value.upper()
+
+    @property
+    def ordered(self) -> bool:
+        """Whether it needs an order (so it is not defined on complex values)."""
+        return self not in (CmpPredicate.EQ, CmpPredicate.NE)
+
+
+_PYTHON = {
+    CmpPredicate.LT: pyop.lt,
+    CmpPredicate.LE: pyop.le,
+    CmpPredicate.GT: pyop.gt,
+    CmpPredicate.GE: pyop.ge,
+    CmpPredicate.EQ: pyop.eq,
+    CmpPredicate.NE: pyop.ne,
+}
+
+CMP_PREDICATES: tuple[str, ...] = tuple(p.value for p in CmpPredicate)
+"""The predicate keywords, in order."""
+
+
+@irdl_attr_definition
+class CmpPredicateAttr(EnumAttribute[CmpPredicate], SpacedOpaqueSyntaxAttribute):
+    """The predicate of `sym.cmp` and `branch.cmp`: `#sym<cmp_predicate lt>`."""
+
+    name = "sym.cmp_predicate"
+
+
+# --------------------------------------------------------------------------- numpy
+
+NUMPY_DTYPES: dict[Attribute, np.dtype] = {
+    i1: np.dtype(np.bool_),
+    i8: np.dtype(np.int8),
+    i16: np.dtype(np.int16),
+    i32: np.dtype(np.int32),
+    i64: np.dtype(np.int64),
+    IntegerType(8, Signedness.UNSIGNED): np.dtype(np.uint8),
+    IntegerType(16, Signedness.UNSIGNED): np.dtype(np.uint16),
+    IntegerType(32, Signedness.UNSIGNED): np.dtype(np.uint32),
+    IntegerType(64, Signedness.UNSIGNED): np.dtype(np.uint64),
+    Float16Type(): np.dtype(np.float16),
+    f32: np.dtype(np.float32),
+    f64: np.dtype(np.float64),
+    ComplexType(f32): np.dtype(np.complex64),
+    c64: np.dtype(np.complex128),
+}
+"""The one map between MLIR element types and numpy dtypes (its printed keys, `i8`,
+`complex<f64>`, are also how jaxlib spells them)."""
+_MLIR = {dtype: t for t, dtype in NUMPY_DTYPES.items()}
+
+
+def numpy_dtype(t: Attribute) -> np.dtype:
+    """The numpy dtype of an MLIR element type."""
+    if t not in NUMPY_DTYPES:
+        raise ValueError(f"no numpy dtype for the element type {t}")
+    return NUMPY_DTYPES[t]
+
+
+def element_type(dtype: Any) -> Attribute:
+    """The MLIR element type of a numpy dtype (or a name numpy understands: `"float64"`)."""
+    dt = np.dtype(dtype)
+    if dt not in _MLIR:
+        raise ValueError(f"no MLIR element type for numpy dtype {dt}")
+    return _MLIR[dt]
+
+
+__all__ = [
+    "CMP_PREDICATES",
+    "NUMERIC",
+    "NUMPY_DTYPES",
+    "REAL",
+    "VALUE_TYPES",
+    "CmpPredicate",
+    "CmpPredicateAttr",
+    "NumericType",
+    "c64",
+    "element_type",
+    "numpy_dtype",
+    "promote",
+    "type_rank",
+]

@@ -1,0 +1,457 @@
+"""Fermions in the DSL: ladder operators, their products and sums, and the emissions a
+product becomes, with Jordan-Wigner signs in NetKet's convention.
+
+`cdag(i)`, `c(i)` and `n(i) = cdag(i) c(i)` act on a fermionic space (`sym.Fermions` or
+NetKet's `SpinOrbitalFermions`); `*` composes them (`cdag("i") * c("j")`), scales them by
+numbers or expressions, `+`/`-` make sums. `DOperator.emit(product, matrix_element=w)`
+adds, for every row of the term, the matrix elements `<x| w P |x'>` of the product `P`
+as written (no reordering is needed: every factor gets its exact sign):
+
+* NetKet's `FermionOperator2nd` convention: the operator on site `s` carries the string
+  `(-1)^(x[0] + ... + x[s-1])` of the sites before it, in NetKet's site order (the
+  orbitals of the first spin subsector, then the next: `Fermions.index(orbital, sz)`);
+* a branch is the state `x'` with `P|x'> = s |x>`, i.e. `|x'> = s P^dagger |x>`: the
+  factors are applied left to right with their daggers flipped, each one checking the
+  occupation it needs (`c` on an empty site, `cdag` on an occupied one: the branch is
+  dropped), and the matrix element is `w * s` (as NetKet's `get_conn`);
+* the sign is `sym.parity` of a sum of `sym.count`s of the source configuration plus
+  per-row corrections for the factors applied before: `count(0, a) + count(0, b)` is
+  even with `count(min(a, b), max(a, b))`, so a product of K factors needs about K/2
+  counts, and factors on the same site cancel (`n(i)` needs none and is diagonal).
+
+Sites are labels of the term or flat site indices (the row table holds the rest: a spinful
+model lists `Fermions.index(orbital, sz)` in its rows), so every relation between two
+factors (`i == j`, `i < j`) is known row by row and folds into the row table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from symir.errors import SymbolicDefinitionError
+from symir.frontend.expr import (
+    Expr,
+    SiteSelector,
+    all_of,
+    as_expr,
+    count,
+    maximum,
+    minimum,
+    parity,
+)
+from symir.frontend.update import Update
+from symir.hilbert import FermionHilbert
+from symir.lowering.sym.diagnostics import definition_error
+
+
+def _site(ref: Any) -> Expr:
+    """A fermion site: a label or a flat index."""
+    if isinstance(ref, SiteSelector):
+        ref = ref.index
+    if isinstance(ref, str):
+        if not ref.isidentifier():
+            raise ValueError(f"labels must be identifiers, got {ref!r}")
+        return Expr("label", ref)
+    if isinstance(ref, bool) or not isinstance(ref, int | Expr):
+        raise TypeError(
+            f"a fermion site must be a label or a flat site index, got {type(ref).__name__}"
+        )
+    if isinstance(ref, int):
+        if ref < 0:
+            raise ValueError(f"a flat site index must be >= 0, got {ref}")
+        return Expr("const", ref)
+    if ref.op not in ("label", "const"):
+        raise TypeError(
+            f"a fermion site must be a label or a flat site index, got the expression {ref!r}: "
+            "put the sites in the row table (for_each(..., over=rows)) instead"
+        )
+    return ref
+
+
+def _scale(coefficient: Expr | None, factor: Any) -> Expr:
+    f = as_expr(factor)
+    return f if coefficient is None else coefficient * f
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, Expr | int | float | complex) and not isinstance(value, bool)
+
+
+class FermionProduct:
+    """A product of ladder operators (`cdag`, `c`), as written, with a coefficient."""
+
+    __slots__ = ("coefficient", "factors")
+
+    scaled_by_expressions: ClassVar[bool] = True  # `Expr * product` is the product's
+
+    def __init__(self, factors: Sequence[tuple[Expr, bool]], coefficient: Expr | None = None):
+        self.factors = tuple(factors)
+        self.coefficient = coefficient
+
+    def __repr__(self) -> str:
+        def name(site: Expr) -> str:
+            return repr(site.args[0]) if site.op == "label" else str(site.args[0])
+
+        text = " ".join(f"{'cdag' if d else 'c'}({name(s)})" for s, d in self.factors)
+        return text if self.coefficient is None else f"{self.coefficient!r} * {text}"
+
+    def __bool__(self):
+        raise TypeError("a fermion product has no truth value")
+
+    def dagger(self) -> FermionProduct:
+        """The hermitian conjugate: the factors reversed, daggers flipped, the
+        coefficient conjugated."""
+        factors = [(s, not d) for s, d in reversed(self.factors)]
+        coefficient = None if self.coefficient is None else Expr("conj", self.coefficient)
+        return FermionProduct(factors, coefficient)
+
+    def __mul__(self, other: Any) -> Any:
+        if isinstance(other, FermionProduct):
+            coefficient = self.coefficient
+            if other.coefficient is not None:
+                coefficient = _scale(coefficient, other.coefficient)
+            return FermionProduct(self.factors + other.factors, coefficient)
+        if isinstance(other, FermionSum):
+            return FermionSum([self * p for p in other.products])
+        if _is_scalar(other):
+            return FermionProduct(self.factors, _scale(self.coefficient, other))
+        return NotImplemented
+
+    def __rmul__(self, other: Any) -> Any:
+        if _is_scalar(other):
+            coefficient = as_expr(other)
+            if self.coefficient is not None:
+                coefficient = coefficient * self.coefficient
+            return FermionProduct(self.factors, coefficient)
+        return NotImplemented
+
+    def __neg__(self) -> FermionProduct:
+        return self.__rmul__(-1.0)
+
+    def __add__(self, other: Any) -> Any:
+        return FermionSum([self]) + other
+
+    def __radd__(self, other: Any) -> Any:
+        if isinstance(other, int) and other == 0:
+            return FermionSum([self])  # sum([...])
+        return NotImplemented
+
+    def __sub__(self, other: Any) -> Any:
+        return FermionSum([self]) - other
+
+
+class FermionSum:
+    """A sum of fermion products: each becomes one emission."""
+
+    __slots__ = ("products",)
+
+    scaled_by_expressions: ClassVar[bool] = True
+
+    def __init__(self, products: Sequence[FermionProduct]):
+        self.products = tuple(products)
+
+    def __repr__(self) -> str:
+        return " + ".join(repr(p) for p in self.products)
+
+    def __bool__(self):
+        raise TypeError("a sum of fermion products has no truth value")
+
+    def dagger(self) -> FermionSum:
+        return FermionSum([p.dagger() for p in self.products])
+
+    def __add__(self, other: Any) -> Any:
+        if isinstance(other, FermionProduct):
+            return FermionSum([*self.products, other])
+        if isinstance(other, FermionSum):
+            return FermionSum([*self.products, *other.products])
+        if isinstance(other, int) and other == 0:
+            return self
+        return NotImplemented
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Any) -> Any:
+        if isinstance(other, FermionProduct | FermionSum):
+            return self + (-other)
+        return NotImplemented
+
+    def __neg__(self) -> FermionSum:
+        return FermionSum([-p for p in self.products])
+
+    def __mul__(self, other: Any) -> Any:
+        if isinstance(other, FermionProduct | FermionSum) or _is_scalar(other):
+            others = other.products if isinstance(other, FermionSum) else (other,)
+            return FermionSum([p * o for p in self.products for o in others])
+        return NotImplemented
+
+    def __rmul__(self, other: Any) -> Any:
+        if _is_scalar(other):
+            return FermionSum([other * p for p in self.products])
+        return NotImplemented
+
+
+def cdag(site: Any) -> FermionProduct:
+    """The creation operator on `site` (a label or a flat index)."""
+    return FermionProduct([(_site(site), True)])
+
+
+def c(site: Any) -> FermionProduct:
+    """The annihilation operator on `site` (a label or a flat index)."""
+    return FermionProduct([(_site(site), False)])
+
+
+def n(site: Any) -> FermionProduct:
+    """The number operator `cdag(site) * c(site)`."""
+    return cdag(site) * c(site)
+
+
+def is_fermionic(value: Any) -> bool:
+    """Whether `value` is a fermion product or a sum of them (what `emit` expands)."""
+    return isinstance(value, FermionProduct | FermionSum)
+
+
+# --------------------------------------------------------------------------- emissions
+
+
+@dataclass(frozen=True)
+class FermionEmission:
+    """What one product becomes: an update, the occupation checks (None: none needed),
+    the sign (None: +1) and the coefficient (None: 1)."""
+
+    update: Update
+    condition: Expr | None
+    sign: Expr | None
+    coefficient: Expr | None
+
+
+@dataclass(frozen=True)
+class _Term:
+    """What `emissions` needs of the open term."""
+
+    name: str
+    labels: tuple[str, ...]
+    rows: tuple[tuple[int, ...], ...]
+
+
+def _one(value: Any) -> Expr:
+    return as_expr(value)
+
+
+class _Factors:
+    """The factors of a product as applied to `x` (`P^dagger`: in written order, daggers
+    flipped), with their site values on every row of the term."""
+
+    def __init__(self, product: FermionProduct, term: _Term, space: FermionHilbert):
+        self.sites = [s for s, _ in product.factors]
+        self.creates = [not d for _, d in product.factors]  # flipped daggers
+        self.delta = [1 if k else -1 for k in self.creates]
+        self.values = [[self._value(s, row, term, space) for row in term.rows] for s in self.sites]
+
+    @staticmethod
+    def _value(site: Expr, row: tuple[int, ...], term: _Term, space: FermionHilbert) -> int:
+        if site.op == "const":
+            k = int(site.args[0])
+            if not 0 <= k < space.size:
+                raise SymbolicDefinitionError(
+                    f"term @{term.name}: fermion site {k} is outside [0, {space.size})"
+                )
+            return k
+        label = site.args[0]
+        if label not in term.labels:
+            raise SymbolicDefinitionError(
+                f"term @{term.name}: {label!r} is not a label of the term "
+                f"(labels: {list(term.labels)})"
+            )
+        return row[term.labels.index(label)]
+
+    def relation(self, a: int, b: int, test) -> bool | None:
+        """`test(site a, site b)` when it is the same on every row, else None."""
+        seen = {test(u, v) for u, v in zip(self.values[a], self.values[b], strict=True)}
+        return seen.pop() if len(seen) == 1 else None
+
+    def equal(self, a: int, b: int) -> Expr | int:
+        """`[site a == site b]`: 0/1, or an integer expression of the labels."""
+        known = self.relation(a, b, lambda u, v: u == v)
+        if known is not None:
+            return int(known)
+        d = self.sites[b] - self.sites[a]
+        return 1 - minimum(abs(d), 1)
+
+    def before(self, a: int, b: int) -> Expr | int:
+        """`[site a < site b]`: 0/1, or an integer expression of the labels."""
+        known = self.relation(a, b, lambda u, v: u < v)
+        if known is not None:
+            return int(known)
+        return minimum(maximum(self.sites[b] - self.sites[a], 0), 1)
+
+    def classes(self) -> list[list[int]]:
+        """The factors grouped by site, where two factors are on the same site on every
+        row (in order of first appearance)."""
+        groups: list[list[int]] = []
+        for k in range(len(self.sites)):
+            for g in groups:
+                if self.relation(g[0], k, lambda u, v: u == v):
+                    g.append(k)
+                    break
+            else:
+                groups.append([k])
+        return groups
+
+    def distinct(self, groups: list[list[int]]) -> bool:
+        """Whether factors of different groups are on different sites on every row."""
+        return all(
+            self.relation(g[0], h[0], lambda u, v: u == v) is False
+            for i, g in enumerate(groups)
+            for h in groups[i + 1 :]
+        )
+
+
+def _sum(terms: list[Expr | int]) -> Expr | int:
+    static = sum(t for t in terms if isinstance(t, int))
+    dynamic = [t for t in terms if not isinstance(t, int)]
+    if not dynamic:
+        return static
+    total = dynamic[0]
+    for t in dynamic[1:]:
+        total = total + t
+    return total + static if static else total
+
+
+def _occupations(
+    f: _Factors, groups: list[list[int]], product: FermionProduct, term: _Term
+) -> tuple[list[Expr], Update]:
+    """The occupation checks and the update. Groups on distinct sites are checked once
+    each (the rest of the group follows statically) and written once, where their net
+    change is not zero; otherwise every factor is checked and written, in order."""
+    checks: list[Expr] = []
+    update = Update()
+    if f.distinct(groups):
+        for g in groups:
+            occupied = 1 - int(f.creates[g[0]])  # what the first factor needs
+            checks.append(Expr("read", f.sites[g[0]]) == occupied)
+            for k in g:
+                if occupied != 1 - int(f.creates[k]):
+                    raise SymbolicDefinitionError(
+                        f"term @{term.name}: the fermion product {product!r} is zero on every "
+                        f"configuration (two {'creations' if f.creates[k] else 'annihilations'} "
+                        "on one site with none in between)"
+                    )
+                occupied += f.delta[k]
+            if occupied != 1 - int(f.creates[g[0]]):
+                update = update.write(f.sites[g[0]], occupied)
+        return checks, update
+    for k in range(len(f.sites)):
+        before = _sum([Expr("read", f.sites[k])] + [f.delta[j] * f.equal(j, k) for j in range(k)])
+        checks.append(as_expr(before) == (1 - int(f.creates[k])))
+        update = update.write(f.sites[k], int(f.creates[k]))
+    return checks, update
+
+
+def _sign(f: _Factors, groups: list[list[int]]) -> tuple[Expr | None, int]:
+    """The exponent of the Jordan-Wigner sign: the strings of every factor in the state it
+    sees, as counts of `x` plus corrections for the factors applied before; split into
+    its part known only at run time (None: none) and its constant part."""
+    terms: list[Expr | int] = []
+    for k in range(len(f.sites)):
+        terms.extend(f.delta[j] * f.before(j, k) for j in range(k))
+    # count(0, s) of every factor; factors on one site cancel in pairs
+    odd = [g[0] for g in groups if len(g) % 2 == 1]
+    for a, b in zip(odd[0::2], odd[1::2], strict=False):
+        sa, sb = f.sites[a], f.sites[b]
+        lo = f.relation(a, b, lambda u, v: u <= v)
+        if lo is True:
+            terms.append(count(sa, sb))
+        elif lo is False:
+            terms.append(count(sb, sa))
+        else:
+            terms.append(count(minimum(sa, sb), maximum(sa, sb)))
+    if len(odd) % 2 == 1:
+        terms.append(count(0, f.sites[odd[-1]]))
+    static = sum(t for t in terms if isinstance(t, int))
+    dynamic = _sum([t for t in terms if not isinstance(t, int)])
+    return (None if isinstance(dynamic, int) else dynamic), static
+
+
+def emissions(
+    value: FermionProduct | FermionSum,
+    space: Any,
+    term_name: str,
+    labels: Sequence[str],
+    rows: Sequence[Sequence[int]],
+) -> list[FermionEmission]:
+    """The emissions of a product (one) or a sum (one per product) on the open term."""
+    term = _Term(term_name, tuple(labels), tuple(tuple(r) for r in rows))
+    if not isinstance(space, FermionHilbert):
+        raise definition_error(
+            "SYMIR-E005",
+            f"term @{term.name}",
+            f"the fermion operator {value!r} needs a fermionic space (sym.Fermions or "
+            f"NetKet's SpinOrbitalFermions), but the operator is on {space}",
+        )
+    products = value.products if isinstance(value, FermionSum) else (value,)
+    if not products:
+        raise SymbolicDefinitionError(f"term @{term.name}: an empty sum of fermion products")
+    return [_emission(p, space, term) for p in products]
+
+
+def _emission(product: FermionProduct, space: FermionHilbert, term: _Term) -> FermionEmission:
+    if not product.factors:
+        return FermionEmission(Update(), None, None, product.coefficient)
+    f = _Factors(product, term, space)
+    _check_sectors(f, product, space, term)
+    groups = f.classes()
+    checks, update = _occupations(f, groups, product, term)
+    dynamic, static = _sign(f, groups)
+    sign = None if dynamic is None else parity(dynamic)
+    coefficient = product.coefficient
+    if static % 2:  # (-1)^(E + k) = (-1)^k (-1)^E: the constant part scales the element
+        coefficient = _one(-1) if coefficient is None else -coefficient
+    condition = checks[0] if len(checks) == 1 else all_of(*checks)
+    return FermionEmission(update, condition, sign, coefficient)
+
+
+def _check_sectors(
+    f: _Factors, product: FermionProduct, space: FermionHilbert, term: _Term
+) -> None:
+    """On a constrained space, a product must keep the particle number of every sector
+    on every row (a hop conserves it): otherwise its branches leave the space."""
+    for r, row in enumerate(term.rows):
+        for lo, hi, fixed in space.sectors:
+            change = sum(d for d, v in zip(f.delta, f.values, strict=True) if lo <= v[r] < hi)
+            if change:
+                raise definition_error(
+                    "SYMIR-E007",
+                    f"term @{term.name}",
+                    f"the fermion product {product!r} changes the number of fermions on sites "
+                    f"{lo}..{hi - 1} by {-change} on row {list(row)}, but {space} fixes it to "
+                    f"{fixed}: use the unconstrained space or rows that conserve it",
+                )
+
+
+def check_update_on(space: Any, update: Update, term_name: str) -> None:
+    """A plain update program (no Jordan-Wigner signs) on a fermionic space is refused:
+    it would give hard-core-boson semantics."""
+    if isinstance(space, FermionHilbert) and update.steps:
+        kinds = sorted({step[0] for step in update.steps})
+        raise definition_error(
+            "SYMIR-E006",
+            f"term @{term_name}",
+            f"the update {kinds} on the fermionic space {space} has no Jordan-Wigner signs "
+            "(hard-core-boson semantics): emit products of sym.cdag / sym.c / sym.n instead, "
+            "or build the operator on sym.Fock(1, N) and write the signs with sym.parity",
+        )
+
+
+__all__ = [
+    "FermionEmission",
+    "FermionProduct",
+    "FermionSum",
+    "c",
+    "cdag",
+    "check_update_on",
+    "emissions",
+    "is_fermionic",
+    "n",
+]

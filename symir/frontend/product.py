@@ -1,0 +1,765 @@
+"""The operator product `a @ b` and the adjoint `op.H` / `op.transpose()` / `op.conj()`.
+
+Both are rewrites of the DSL terms (`TermSpec`), so the result is an ordinary
+`SymbolicOperator` compiled into one kernel, and the branch passes (diagonal coalescing,
+`branch-fuse-equal-states`) merge what coincides.
+
+**Product.** With the convention of `get_conn` (`H[x, x'] = mel`, NetKet's),
+`(a @ b)[x, z] = sum_y a[x, y] b[y, z]`: from `x`, a branch of `a` leads to `y`, then a
+branch of `b` read at `y` leads to `z`. Each pair of terms `(ta, tb)` gives the terms of
+the cross product of their row tables (labels renamed apart: `a_<l>`, `b_<l>`), split into
+*classes* of rows in which the same site expressions coincide (`i_a == j_b` in every row of
+a class, or in none). Inside a class every site is known statically, so `ta`'s update
+program is executed symbolically: `y[s]` is an expression in `x` for every written site
+`s`. `tb`'s predicates, emission predicates, update values and amplitude read `y` where
+they read `x` (`site(...)`), and the composed update writes the final `z[s]` for every
+site that differs from `x[s]`: `sigma^x_i @ sigma^x_i` has the identity update on the
+class `i_a == i_b` (so it lands on the coalesced diagonal). The amplitude is
+`mel_a(x, y) * mel_b(y, z)`; the branch is active when `ta`'s branch is (its predicates,
+not invalidated, `y` made of local states) and `tb`'s branch from `y` is.
+
+**Adjoint.** `H^dagger[x, y] = conj(H[y, x])`: a branch `y -> x = U(y)` of `H` becomes a
+branch `x -> y = U^-1(x)`. The inverse is built only where it is provable: after symbolic
+execution every written site must hold `g(y[t])` for a permutation `t` of the written
+sites and `g` a composition of `+ c`, `- c`, negation and `wrap_mod(v + c)` with `c`
+independent of the configuration (flips on symmetric states, `swap`, `permute`, `hop`,
+`shift`, `shift_mod`, `affine` with scale -1 or 1). Predicates and the amplitude are
+evaluated at `y`; `emitted(...)` reads `x`.
+
+What is refused (a `SymbolicDefinitionError` naming it): a site index that depends on the
+configuration or a parameter where a written site could alias it, and for the adjoint an
+update program with `cond`, `invalidate`, a copy (`write(i, site(j))` without the reverse)
+or any value that is not of the form above.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from symir.errors import SymbolicDefinitionError
+from symir.frontend.expr import Expr, all_of, any_of, as_expr
+from symir.frontend.update import Update
+
+# The types of symir/frontend/operator.py, which calls this module (and is not imported
+# by it: new terms and emissions are built with `dataclasses.replace` of existing ones).
+TermSpec = Any
+EmissionSpec = Any
+SymbolicOperator = Any
+
+# ----------------------------------------------------------------------------- helpers
+
+_Flag = bool | Expr  # "invalidated": False, True or a predicate
+
+
+def _const(e: Expr) -> Any:
+    """The Python value of a constant node, else None (a bool is not an int here)."""
+    return e.args[0] if e.op == "const" else None
+
+
+def _int_const(e: Expr) -> int | None:
+    v = _const(e)
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _neg(e: Expr) -> Expr:
+    if e.op == "neg":
+        return e.args[0]
+    c = _int_const(e)
+    if c is not None:
+        return as_expr(-c)
+    return Expr("neg", e)
+
+
+def _add(e: Expr, d: Expr) -> Expr:
+    """`e + d`, folding integer constants (`(v + 1) + -1` is `v`)."""
+    cd = _int_const(d)
+    if cd is None:
+        return Expr("add", e, d)
+    ce = _int_const(e)
+    if ce is not None:
+        return as_expr(ce + cd)
+    if e.op == "add" and _int_const(e.args[1]) is not None:
+        return _add(e.args[0], as_expr(_int_const(e.args[1]) + cd))
+    return e if cd == 0 else Expr("add", e, d)
+
+
+def _rebuild(e: Expr, args: tuple) -> Expr:
+    """`e` with new arguments, simplifying what products create (`--v`, `(v + 1) - 1`)."""
+    if e.op == "neg":
+        return _neg(args[0])
+    if e.op == "add" and isinstance(args[1], Expr) and _int_const(args[1]) is not None:
+        return _add(args[0], args[1])
+    if e.op == "sub" and isinstance(args[1], Expr) and _int_const(args[1]) is not None:
+        return _add(args[0], as_expr(-_int_const(args[1])))
+    return Expr(e.op, *args)
+
+
+def _select(p: Expr, a: Expr, b: Expr) -> Expr:
+    if a.key == b.key:
+        return a
+    return Expr("select", p, a, b)
+
+
+def _flag_or(f: _Flag, g: _Flag) -> _Flag:
+    if f is True or g is True:
+        return True
+    if f is False:
+        return g
+    if g is False:
+        return f
+    return any_of(f, g)
+
+
+def _flag_select(p: Expr, t: _Flag, f: _Flag) -> _Flag:
+    if t is False and f is False:
+        return False
+    if t is True and f is True:
+        return True
+    tt = as_expr(t) if isinstance(t, bool) else t
+    ff = as_expr(f) if isinstance(f, bool) else f
+    return any_of(all_of(p, tt), all_of(~p, ff))
+
+
+def _walk(e: Any, visit: Callable[[Expr], None]) -> None:
+    if isinstance(e, Expr):
+        visit(e)
+        for a in e.args:
+            _walk(a, visit)
+
+
+def _update_exprs(update: Update):
+    """Every expression of an update program (site operands and values), nested too."""
+    for step in update.steps:
+        for operand in step[1:]:
+            if isinstance(operand, Update):
+                yield from _update_exprs(operand)
+            elif isinstance(operand, tuple):
+                yield from operand
+            else:
+                yield operand
+
+
+def _term_exprs(term: TermSpec):
+    yield from term.predicates
+    for em in term.emissions:
+        yield em.amplitude
+        if em.condition is not None:
+            yield em.condition
+        yield from _update_exprs(em.update)
+
+
+def _site_exprs(term: TermSpec) -> list[Expr]:
+    """The site expressions of a term: every label and every site operand."""
+    found: dict[tuple, Expr] = {}
+
+    def visit(e: Expr) -> None:
+        if e.op == "label":
+            found.setdefault(e.key, e)
+        elif e.op in ("read", "read_emitted"):
+            found.setdefault(e.args[0].key, e.args[0])
+
+    for e in _term_exprs(term):
+        _walk(e, visit)
+    for em in term.emissions:
+        for site in _update_sites(em.update):
+            found.setdefault(site.key, site)
+    return list(found.values())
+
+
+def _update_sites(update: Update):
+    for step in update.steps:
+        kind = step[0]
+        if kind in ("write", "shift", "shift_mod", "affine"):
+            yield step[1]
+        elif kind in ("swap", "permute"):
+            yield from step[1:]
+        elif kind == "scatter":
+            yield from step[1]
+        elif kind == "cond":
+            yield from _update_sites(step[2])
+            yield from _update_sites(step[3])
+
+
+_STATIC_OPS: dict[str, Callable[..., int]] = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "neg": lambda a: -a,
+    "abs": abs,
+    "min": min,
+    "max": max,
+}
+
+
+def _static_value(e: Expr, row: dict[str, int]) -> int | None:
+    """The value of a site expression made of labels, integers and `+ - *`, else None."""
+    if e.op == "label":
+        return row[e.args[0]]
+    if e.op == "const":
+        return _int_const(e)
+    fn = _STATIC_OPS.get(e.op)
+    if fn is None:
+        return None
+    values = [_static_value(a, row) if isinstance(a, Expr) else None for a in e.args]
+    if any(v is None for v in values):
+        return None
+    return fn(*values)
+
+
+def _rename(e: Any, names: dict[str, str]) -> Any:
+    """`e` with its labels renamed."""
+    if not isinstance(e, Expr):
+        return e
+    if e.op == "label":
+        return Expr("label", names[e.args[0]])
+    return Expr(e.op, *(_rename(a, names) for a in e.args))
+
+
+def _rename_update(update: Update, names: dict[str, str]) -> Update:
+    steps = []
+    for step in update.steps:
+        out = [step[0]]
+        for operand in step[1:]:
+            if isinstance(operand, Update):
+                out.append(_rename_update(operand, names))
+            elif isinstance(operand, tuple):
+                out.append(tuple(_rename(o, names) for o in operand))
+            else:
+                out.append(_rename(operand, names))
+        steps.append(tuple(out))
+    return Update(tuple(steps))
+
+
+def _renamed(term: TermSpec, prefix: str) -> TermSpec:
+    names = {label: f"{prefix}{label}" for label in term.labels}
+    return _term(
+        term,
+        name=term.name,
+        kind=term.kind,
+        labels=tuple(names[label] for label in term.labels),
+        rows=term.rows,
+        predicates=tuple(_rename(p, names) for p in term.predicates),
+        emissions=tuple(
+            _emission(
+                em,
+                _rename_update(em.update, names),
+                _rename(em.amplitude, names),
+                _rename(em.condition, names),
+                em.tag,
+            )
+            for em in term.emissions
+        ),
+    )
+
+
+def _term(template: TermSpec, **fields: Any) -> TermSpec:
+    """A new term (built from `template`'s class: this module never imports it)."""
+    fields.setdefault("predicates", ())
+    return replace(template, fanout=None, chain=None, **fields)
+
+
+def _emission(template: EmissionSpec, update, amplitude, condition, tag) -> EmissionSpec:
+    return replace(template, update=update, amplitude=amplitude, condition=condition, tag=tag)
+
+
+# ----------------------------------------------------------------------------- classes
+
+
+@dataclass
+class _Class:
+    """Rows in which the same site expressions are equal (so sites are known statically)."""
+
+    labels: tuple[str, ...]  # the labels kept (one per group of equal labels)
+    rows: list[tuple[int, ...]]
+    merge: dict[str, str]  # label -> the kept label with its value
+    keys: dict[tuple, int]  # site expression key -> its site group
+    reps: dict[int, Expr] = field(default_factory=dict)  # site group -> a site expression
+
+
+def _classes(
+    labels: tuple[str, ...], rows: list[tuple[int, ...]], sites: list[Expr], n: int
+) -> list[_Class]:
+    """Splits `rows` by which of the static `sites` are equal (modulo `n`)."""
+    first = dict(zip(labels, rows[0], strict=True))
+    static = [Expr("label", label) for label in labels]
+    static += [s for s in sites if s.op != "label" and _static_value(s, first) is not None]
+    groups: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+    for row in rows:
+        env = dict(zip(labels, row, strict=True))
+        values = [_static_value(s, env) % n for s in static]  # type: ignore[operator]
+        pattern = tuple(values.index(v) for v in values)
+        groups.setdefault(pattern, []).append(row)
+    out = []
+    for pattern, members in groups.items():
+        # labels first in `static`: a group's first member is its first label, if any
+        merge = {
+            label: static[pattern[k]].args[0] if pattern[k] < len(labels) else label
+            for k, label in enumerate(labels)
+        }
+        kept = [label for label in labels if merge[label] == label]
+        keys: dict[tuple, int] = {}
+        reps: dict[int, Expr] = {}
+        for s, g in zip(static, pattern, strict=True):
+            merged = _rename(s, merge)
+            keys[s.key] = keys[merged.key] = g
+            reps.setdefault(g, merged)
+        index = [labels.index(label) for label in kept]
+        projected = list(dict.fromkeys(tuple(r[k] for k in index) for r in members))
+        out.append(_Class(tuple(kept), projected, merge, keys, reps))
+    return out
+
+
+# ----------------------------------------------------------------------------- states
+
+
+class _State:
+    """The symbolic configuration after an update program: written site group -> value."""
+
+    def __init__(self, cls: _Class, what: str):
+        self.cls = cls
+        self.what = what
+        self.values: dict[int, Expr] = {}
+        self.invalid: _Flag = False
+
+    def copy(self) -> _State:
+        s = _State(self.cls, self.what)
+        s.values = dict(self.values)
+        s.invalid = self.invalid
+        return s
+
+    def group(self, site: Expr) -> int:
+        g = self.cls.keys.get(site.key)
+        if g is None:
+            raise SymbolicDefinitionError(
+                f"{self.what}: the site {site!r} depends on the configuration or a parameter, "
+                "so it may alias a written site; only sites made of labels and integers "
+                "can be composed"
+            )
+        return g
+
+    def site(self, g: int) -> Expr:
+        return self.cls.reps[g]
+
+    def get(self, g: int) -> Expr:
+        found = self.values.get(g)
+        return found if found is not None else Expr("read", self.site(g))
+
+    def read(self, site: Expr) -> Expr:
+        """`x[site]` in terms of the source configuration."""
+        if not self.values:
+            return Expr("read", site)
+        return self.get(self.group(site))
+
+    def written(self) -> dict[int, Expr]:
+        """The written site groups whose value is not the source value."""
+        return {
+            g: v
+            for g, v in self.values.items()
+            if not (v.op == "read" and self.cls.keys.get(v.args[0].key) == g)
+        }
+
+
+def _substitute(e: Any, merge: dict[str, str], read, read_emitted) -> Any:
+    """`e` with merged labels and `read` / `read_emitted` nodes replaced."""
+    memo: dict[int, Expr] = {}
+
+    def go(node: Any) -> Any:
+        if not isinstance(node, Expr):
+            return node
+        found = memo.get(id(node))
+        if found is not None:
+            return found
+        if node.op == "label":
+            out = Expr("label", merge.get(node.args[0], node.args[0]))
+        elif node.op == "read":
+            out = read(go(node.args[0]))
+        elif node.op == "read_emitted":
+            out = read_emitted(go(node.args[0]))
+        else:
+            out = _rebuild(node, tuple(go(a) for a in node.args))
+        memo[id(node)] = out
+        return out
+
+    return go(e)
+
+
+def _run(update: Update, state: _State, value: Callable[[Expr], Expr]) -> None:
+    """Executes `update` symbolically on `state`; `value` maps an operand (a site or a
+    value, which reads the source configuration) to an expression in the source
+    configuration of the product."""
+    for step in update.steps:
+        if state.invalid is True:
+            return
+        _STEPS[step[0]](state, value, *step[1:])
+
+
+def _step_cond(state: _State, value, predicate: Expr, if_true: Update, if_false: Update):
+    p = value(predicate)
+    t, f = state.copy(), state.copy()
+    _run(if_true, t, value)
+    _run(if_false, f, value)
+    for g in dict.fromkeys([*t.values, *f.values]):
+        state.values[g] = _select(p, t.get(g), f.get(g))
+    state.invalid = _flag_or(state.invalid, _flag_select(p, t.invalid, f.invalid))
+
+
+def _step_invalidate(state: _State, value) -> None:
+    state.invalid = True
+
+
+def _step_scatter(state: _State, value, sites: tuple, values: tuple) -> None:
+    for site, v in zip(sites, values, strict=True):
+        state.values[state.group(value(site))] = value(v)
+
+
+def _step_permute(state: _State, value, *sites: Expr) -> None:
+    """`permute` and `swap`: every value is read before any is written."""
+    groups = [state.group(value(s)) for s in sites]
+    old = [state.get(g) for g in groups]
+    for k, g in enumerate(groups):
+        state.values[g] = old[(k + 1) % len(groups)]
+
+
+def _step_write(state: _State, value, site: Expr, v: Expr) -> None:
+    state.values[state.group(value(site))] = value(v)
+
+
+def _step_shift(state: _State, value, site: Expr, delta: Expr) -> None:
+    g = state.group(value(site))
+    state.values[g] = _add(state.get(g), value(delta))
+
+
+def _step_shift_mod(state: _State, value, site: Expr, delta: Expr) -> None:
+    g = state.group(value(site))
+    state.values[g] = Expr("wrap_mod", _add(state.get(g), value(delta)))
+
+
+def _step_affine(state: _State, value, site: Expr, scale: Expr, bias: Expr) -> None:
+    g = state.group(value(site))
+    prev, scale = state.get(g), value(scale)
+    sc = _int_const(scale)
+    scaled = prev if sc == 1 else _neg(prev) if sc == -1 else Expr("mul", scale, prev)
+    state.values[g] = _add(scaled, value(bias))
+
+
+_STEPS: dict[str, Callable[..., None]] = {
+    "write": _step_write,
+    "shift": _step_shift,
+    "shift_mod": _step_shift_mod,
+    "swap": _step_permute,
+    "permute": _step_permute,
+    "affine": _step_affine,
+    "scatter": _step_scatter,
+    "invalidate": _step_invalidate,
+    "cond": _step_cond,
+}
+"""Update steps (`Update.steps`) -> their symbolic execution."""
+
+
+def _local(e: Expr, states: tuple[int, ...]) -> bool:
+    """`e` is provably a local state (as the kernel's unchecked writes)."""
+    c = _int_const(e)
+    if c is not None:
+        return c in states
+    if e.op in ("read", "read_emitted", "wrap_mod"):
+        return True
+    if e.op == "neg":
+        return tuple(sorted(-s for s in states)) == states and _local(e.args[0], states)
+    if e.op == "select":
+        return _local(e.args[1], states) and _local(e.args[2], states)
+    return False
+
+
+def _in_states(e: Expr, states: tuple[int, ...]) -> Expr:
+    if states == tuple(range(states[0], states[-1] + 1)):
+        return all_of(e >= states[0], e <= states[-1])
+    return any_of(*(e == s for s in states))
+
+
+def _validity(state: _State, states: tuple[int, ...]) -> list[Expr]:
+    """Predicates that the written sites of `state` hold local states, and that the
+    program was not invalidated."""
+    parts = [_in_states(v, states) for v in state.written().values() if not _local(v, states)]
+    if state.invalid is not False:
+        parts.append(~as_expr(state.invalid))
+    return parts
+
+
+def _impossible(state: _State, states: tuple[int, ...]) -> bool:
+    """Some written site provably holds a value that is not a local state."""
+    return any(c is not None and c not in states for c in map(_int_const, state.written().values()))
+
+
+def _updates(state: _State) -> Update:
+    """The program writing the final values of `state` (empty: the identity)."""
+    out = Update()
+    for g, v in state.written().items():
+        out = out.write(state.site(g), v)
+    return out
+
+
+def _conjoin(parts: list[Expr]) -> Expr | None:
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else all_of(*parts)
+
+
+def _statically_false(p: Expr | None) -> bool:
+    if p is None:
+        return False
+    if p.op == "const":
+        return p.args[0] is False
+    if p.op == "and":
+        return any(_statically_false(a) for a in p.args)
+    if p.op == "not":
+        return _const(p.args[0]) is True
+    return False
+
+
+def _tag(*tags: str | None) -> str | None:
+    kept = [t for t in tags if t is not None]
+    return "@".join(kept) if kept else None
+
+
+# ----------------------------------------------------------------------------- product
+
+
+def _product_terms(ta: TermSpec, tb: TermSpec, n: int, states: tuple[int, ...]):
+    """The terms of `ta @ tb`, one per class of the crossed row table."""
+    ta, tb = _renamed(ta, "a_"), _renamed(tb, "b_")
+    labels = ta.labels + tb.labels
+    rows = [ra + rb for ra in ta.rows for rb in tb.rows]
+    sites = _site_exprs(ta) + _site_exprs(tb)
+    for k, cls in enumerate(_classes(labels, rows, sites, n)):
+        merge = cls.merge
+
+        def plain(e: Any, merge: dict[str, str] = merge) -> Any:
+            return _substitute(
+                e, merge, lambda s: Expr("read", s), lambda s: Expr("read_emitted", s)
+            )
+
+        emissions = []
+        for ea in ta.emissions:
+            state = _State(cls, f"the product of terms {ta.name!r} and {tb.name!r}")
+            _run(ea.update, state, plain)
+            y = state.copy()
+
+            def at_y(e: Any, y: _State = y, merge: dict[str, str] = merge) -> Any:
+                return _substitute(e, merge, y.read, lambda s: Expr("read_emitted", s))
+
+            amp_a = _substitute(ea.amplitude, merge, lambda s: Expr("read", s), y.read)
+            head = [plain(ea.condition), *_validity(y, states)]
+            head += [at_y(p) for p in tb.predicates]
+            for eb in tb.emissions:
+                final = y.copy()
+                final.invalid = False
+                _run(eb.update, final, at_y)
+                cond = _conjoin([*head, at_y(eb.condition), *_validity_flag(final)])
+                if _statically_false(cond) or _impossible(y, states) or _impossible(final, states):
+                    continue
+                amp = amp_a * at_y(eb.amplitude)
+                emissions.append(_emission(eb, _updates(final), amp, cond, _tag(ea.tag, eb.tag)))
+        if not emissions:
+            continue
+        yield _term(
+            ta,
+            name=f"{ta.name}_at_{tb.name}_c{k}",
+            kind="rows" if cls.labels else "global",
+            labels=cls.labels,
+            rows=tuple(cls.rows),
+            predicates=tuple(plain(p) for p in ta.predicates),
+            emissions=tuple(emissions),
+        )
+
+
+def _validity_flag(state: _State) -> list[Expr]:
+    return [] if state.invalid is False else [~as_expr(state.invalid)]
+
+
+def product_terms(a: SymbolicOperator, b: SymbolicOperator) -> tuple[TermSpec, ...]:
+    """The terms of `a @ b`: `(a @ b)[x, z] = sum_y a[x, y] b[y, z]`."""
+    if a.space != b.space:
+        raise ValueError(
+            f"cannot multiply operators on different Hilbert spaces: {a.name!r} ({a.space}) "
+            f"and {b.name!r} ({b.space})"
+        )
+    n, states = a.space.size, a.space.local_states
+    terms = [t for ta in a.terms for tb in b.terms for t in _product_terms(ta, tb, n, states)]
+    if not terms:
+        raise SymbolicDefinitionError(
+            f"the product {a.name!r} @ {b.name!r} has no branch that can be active "
+            "(every composed branch is invalidated)"
+        )
+    return tuple(replace(t, name=f"p{k}_{t.name}"[:120]) for k, t in enumerate(terms))
+
+
+# ----------------------------------------------------------------------------- adjoint
+
+
+def _elementary(e: Expr, state: _State):
+    """`e` as `g(x[t])`: (site group t, the inverse of g as a function on expressions),
+    or None."""
+    if e.op == "read":
+        return state.group(e.args[0]), lambda v: v
+    rule = _INVERSES.get(e.op)
+    return None if rule is None else rule(e, state)
+
+
+def _then(found, outer: Callable[[Expr], Expr]):
+    """`g = g_inner` followed by an elementary map whose inverse is `outer`."""
+    if found is None:
+        return None
+    t, inv = found
+    return t, lambda v: inv(outer(v))
+
+
+def _inverse_neg(e: Expr, state: _State):
+    return _then(_elementary(e.args[0], state), _neg)
+
+
+def _inverse_add(e: Expr, state: _State):
+    a, b = e.args
+    if _reads_nothing(b):  # g(v) + c
+        return _then(_elementary(a, state), lambda v: _add(v, _neg(b)))
+    if _reads_nothing(a):  # c + g(v)
+        return _then(_elementary(b, state), lambda v: _add(v, _neg(a)))
+    return None
+
+
+def _inverse_sub(e: Expr, state: _State):
+    a, b = e.args
+    if _reads_nothing(b):  # g(v) - c
+        return _then(_elementary(a, state), lambda v: _add(v, b))
+    if _reads_nothing(a):  # c - g(v)
+        return _then(_elementary(b, state), lambda v: Expr("sub", a, v))
+    return None
+
+
+def _inverse_mul(e: Expr, state: _State):
+    a, b = e.args
+    for c, inner in ((a, b), (b, a)):
+        if _int_const(c) == 1:
+            return _elementary(inner, state)
+        if _int_const(c) == -1:
+            return _then(_elementary(inner, state), _neg)
+    return None
+
+
+def _inverse_wrap_mod(e: Expr, state: _State):
+    """`wrap_mod(x[t] + c)` (a bijection of the contiguous local states)."""
+    inner = e.args[0]
+    if inner.op != "add" or inner.args[0].op != "read" or not _reads_nothing(inner.args[1]):
+        return None
+    c = inner.args[1]
+    return state.group(inner.args[0].args[0]), lambda v: Expr("wrap_mod", _add(v, _neg(c)))
+
+
+_INVERSES: dict[str, Callable[[Expr, _State], Any]] = {
+    "neg": _inverse_neg,
+    "add": _inverse_add,
+    "sub": _inverse_sub,
+    "mul": _inverse_mul,
+    "wrap_mod": _inverse_wrap_mod,
+}
+"""The elementary maps whose inverse the adjoint builds (bijections of the integers, or
+of the contiguous local states for `wrap_mod`)."""
+
+
+def _reads_nothing(e: Expr) -> bool:
+    found = []
+    _walk(
+        e, lambda node: found.append(node) if node.op in ("read", "read_emitted", "param") else None
+    )
+    return not found
+
+
+def _inverse(update: Update, cls: _Class, what: str) -> _State:
+    """The state `y = U^-1(x)` of the inverse program, or a clear error."""
+    forward = _State(cls, what)
+
+    def plain(e: Any) -> Any:
+        return _substitute(
+            e, cls.merge, lambda s: Expr("read", s), lambda s: Expr("read_emitted", s)
+        )
+
+    for step in update.steps:
+        if step[0] in ("cond", "invalidate"):
+            raise SymbolicDefinitionError(
+                f"{what}: cannot invert an update program with `{step[0]}` (the adjoint "
+                "needs an update whose inverse is provable: flip, swap, permute, hop, shift)"
+            )
+    _run(update, forward, plain)
+    written = forward.written()
+    inverse = _State(cls, what)
+    sources = []
+    for g, v in written.items():
+        found = _elementary(v, forward)
+        if found is None:
+            raise SymbolicDefinitionError(
+                f"{what}: cannot invert the update x'[{forward.site(g)!r}] = {v!r} (the "
+                "adjoint needs values g(x[t]) with g a shift, a negation or wrap_mod of a "
+                "shift, and t a permutation of the written sites)"
+            )
+        t, inv = found
+        sources.append(t)
+        inverse.values[t] = inv(Expr("read", forward.site(g)))
+    if sorted(sources) != sorted(written):
+        raise SymbolicDefinitionError(
+            f"{what}: the update is not a bijection (it copies values between sites "
+            "without permuting them), so it has no inverse"
+        )
+    return inverse
+
+
+def _adjoint_term(term: TermSpec, n: int, states: tuple[int, ...], conj: bool):
+    for k, cls in enumerate(_classes(term.labels, list(term.rows), _site_exprs(term), n)):
+        emissions = []
+        for em in term.emissions:
+            what = f"the adjoint of term {term.name!r}"
+            y = _inverse(em.update, cls, what)
+            if _impossible(y, states):
+                continue
+
+            def at_y(e: Any, y: _State = y, cls: _Class = cls) -> Any:
+                return _substitute(e, cls.merge, y.read, lambda s: Expr("read", s))
+
+            amp = at_y(em.amplitude)
+            cond = _conjoin(
+                [*(at_y(p) for p in term.predicates), at_y(em.condition), *_validity(y, states)]
+            )
+            emissions.append(
+                _emission(em, _updates(y), Expr("conj", amp) if conj else amp, cond, em.tag)
+            )
+        if not emissions:
+            continue
+        yield _term(
+            term,
+            name=f"{term.name}_c{k}",
+            kind="rows" if cls.labels else "global",
+            labels=cls.labels,
+            rows=tuple(cls.rows),
+            emissions=tuple(emissions),
+        )
+
+
+def transpose_terms(op: SymbolicOperator, *, conj: bool) -> tuple[TermSpec, ...]:
+    """The terms of `op.T` (`conj=False`) or `op.H` (`conj=True`)."""
+    n, states = op.space.size, op.space.local_states
+    terms = tuple(t for term in op.terms for t in _adjoint_term(term, n, states, conj))
+    if not terms:
+        raise SymbolicDefinitionError(f"the transpose of {op.name!r} has no branch")
+    return terms
+
+
+def conjugate_terms(op: SymbolicOperator) -> tuple[TermSpec, ...]:
+    """The terms of the elementwise complex conjugate (no transpose)."""
+    return tuple(
+        replace(
+            t,
+            emissions=tuple(replace(e, amplitude=Expr("conj", e.amplitude)) for e in t.emissions),
+        )
+        for t in op.terms
+    )
