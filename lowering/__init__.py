@@ -38,6 +38,7 @@ _PASSES: dict[str, tuple[str, str]] = {
     "symbolic-normalization": ("sym.symbolic_normalization", "SymbolicNormalizationPass"),
     "symbolic-fanout-analysis": ("sym.symbolic_fanout_analysis", "SymbolicFanoutAnalysisPass"),
     "sym-differentiate": ("sym.sym_differentiate", "SymDifferentiatePass"),
+    "sym-merge-row-terms": ("sym.sym_merge_row_terms", "SymMergeRowTermsPass"),
     # branch level
     "branch-coalesce-diagonal": ("branch.branch_coalesce_diagonal", "BranchCoalesceDiagonalPass"),
     "branch-merge-exclusive-emissions": (

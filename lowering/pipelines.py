@@ -35,6 +35,9 @@ class LoweringOptions:
 
     x_dtype: str = "auto"
     """Element type of the configurations (`i8`, `i16`, `i32`, `i64` or `auto`)."""
+    merge_row_terms: bool = True
+    """Run `sym-merge-row-terms` first: terms equal but for their row tables (a model
+    written one bond at a time) become one term with the concatenated table."""
     coalesce_diagonal: bool = True
     """Run `branch-coalesce-diagonal`: every identity-update branch summed into one slot."""
     merge_exclusive_emissions: bool = True
@@ -77,7 +80,8 @@ class LoweringOptions:
 
     def passes(self) -> tuple[ModulePass, ...]:
         """The passes of the default lowering for these options, in order."""
-        names = ["convert-sym-to-branch"]
+        names = ["sym-merge-row-terms"] if self.merge_row_terms else []
+        names.append("convert-sym-to-branch")
         if self.coalesce_diagonal:
             names.append("branch-coalesce-diagonal")
         if self.merge_exclusive_emissions:
@@ -164,6 +168,8 @@ class LoweringResult:
     pass_times: dict[str, float] = field(default_factory=dict)
     fanouts: list[dict[str, Any]] = field(default_factory=list)
     fusion: dict[str, Any] = field(default_factory=dict)
+    merged_row_terms: dict[str, list[str]] = field(default_factory=dict)
+    """What `sym-merge-row-terms` merged: kept term -> the terms it absorbed."""
 
     @property
     def stablehlo_text(self) -> str:
@@ -218,6 +224,10 @@ class _Recorder:
                 kept = module if upcoming is None else module.clone()
                 self.result.levels.set(level_of(module), _printer(kept))
             self._record_size(name, module)
+            if done.name == "sym-merge-row-terms":
+                from symir.lowering.sym.sym_merge_row_terms import merged_row_terms
+
+                self.result.merged_row_terms.update(merged_row_terms(module))
         self.running = upcoming
         self.start = time.perf_counter()
 

@@ -52,7 +52,10 @@ class JaxSymbolicLowerer:
             "term_fanouts": dict(context.analyses.get("term_fanouts", {})),
             "total_fanout": context.analyses.get("total_fanout"),
             "total_padded_size": compiled.max_conn_size,
-            "fusion_groups": fusion_groups([t.name for t in ir.terms], result.fusion),
+            "fusion_groups": fusion_groups(
+                [t.name for t in ir.terms], result.fusion, result.merged_row_terms
+            ),
+            "merged_row_terms": dict(result.merged_row_terms),
             "fusion": fusion_report(result, context.options.enable_fusion),
             "lowering_passes": list(result.pass_times),
             "x_dtype": str(compiled._spec.x_dtype),
@@ -66,10 +69,13 @@ class JaxSymbolicLowerer:
         )
 
 
-def fusion_groups(terms: list[str], reports: dict[str, Any]) -> list[list[str]]:
+def fusion_groups(
+    terms: list[str], reports: dict[str, Any], merged_rows: dict[str, list[str]] | None = None
+) -> list[list[str]]:
     """The terms, partitioned by the slots `branch-fuse-equal-states` merged: two terms
     are in one group when a slot holds branches of both (every term alone when nothing
-    was merged or fusion is off)."""
+    was merged or fusion is off). A term that `sym-merge-row-terms` absorbed into
+    another (`merged_rows`: kept -> absorbed) is in the group of the term it joined."""
     parent = {t: t for t in terms}
 
     def root(t: str) -> str:
@@ -77,6 +83,10 @@ def fusion_groups(terms: list[str], reports: dict[str, Any]) -> list[list[str]]:
             t = parent[t]
         return t
 
+    for kept, absorbed in (merged_rows or {}).items():
+        for t in absorbed:
+            if t in parent and kept in parent:
+                parent[root(t)] = root(kept)
     for report in reports.values():
         for merged in report["merged"]:
             known = [t for t in merged["terms"] if t in parent]
