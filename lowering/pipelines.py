@@ -248,20 +248,29 @@ class _Recorder:
 
 
 def lower_ir(
-    ir: Any, options: LoweringOptions | None = None, *, verify_each: bool = False
+    ir: Any,
+    options: LoweringOptions | None = None,
+    *,
+    verify_each: bool = False,
+    in_place: bool = False,
 ) -> LoweringResult:
     """Runs the default lowering on a clone of `ir` (a `SymbolicOperatorIR` or a `sym`
     `ModuleOp`, never mutated); failures raise `SymbolicCompilerError` naming the pass
     (with `verify_each`, the pass whose output fails the verifiers; otherwise the IR is
-    verified at the end of each level, and a failure there names that level's last pass)."""
+    verified at the end of each level, and a failure there names that level's last pass).
+    With `in_place`, a `ModuleOp` is lowered itself, not a clone (the caller's private
+    copy, which ends as the StableHLO module; the compiler's lowerer does this)."""
     options = (options or LoweringOptions()).lowering_options()
-    if isinstance(ir, ModuleOp):
+    levels: dict[str, Callable[[], str]] = {}
+    if isinstance(ir, ModuleOp) and in_place:
+        module = ir  # its `sym` level is kept when the level ends, as every level is
+    elif isinstance(ir, ModuleOp):
         module, source = ir.clone(), ir.clone()
-        sym_text = _printer(source)
+        levels["sym"] = _printer(source)
     else:
         module = ir.module
-        sym_text = ir.__str__
-    result = LoweringResult(levels=LazyLevels({"sym": sym_text}))
+        levels["sym"] = ir.__str__
+    result = LoweringResult(levels=LazyLevels(levels))
     recorder = _Recorder(result, verify_each)
     try:
         PassPipeline(options.passes(), recorder).apply(Context(), module)

@@ -79,6 +79,18 @@ class SymbolicOperatorIR:
 
     # -------------------------------------------------------------- construction
     @classmethod
+    def unverified(cls, module: ModuleOp) -> SymbolicOperatorIR:
+        """Wraps `module` without running the verifier: for a module whose verification
+        is someone else's (the compiler's working IR, which the lowering verifies at the
+        end of the `sym` level; verifying thousands of terms twice costs more than the
+        passes)."""
+        ir = cls.__new__(cls)
+        ir._module = module
+        ir._text = None
+        ir._fingerprint = None
+        return ir
+
+    @classmethod
     def parse(cls, text: str) -> SymbolicOperatorIR:
         """Reads the printed (custom or generic) form back."""
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from symir.compiler.artifact import SymbolicCompiledArtifact
@@ -25,7 +26,11 @@ class JaxSymbolicLowerer:
         from symir.runtime.compiled import CompiledOperator
 
         ir = context.working_ir()
-        result = lower_ir(ir, context.options.lowering_options())
+        # the lowering transforms the working IR's private module in place: `ir` is
+        # read below only through facts taken before (name, space, dtype, terms, ...)
+        facts = _IRFacts.of(ir)
+        result = lower_ir(ir.readonly_module(), context.options.lowering_options(), in_place=True)
+        ir = facts
         for name, seconds in result.pass_times.items():
             context.pass_reports.append(SymbolicPassReport(name, seconds, "lowering"))
         start = time.perf_counter()
@@ -66,6 +71,29 @@ class JaxSymbolicLowerer:
             compiled_operator=compiled,
             metadata=metadata,
             levels=levels,
+        )
+
+
+@dataclass(frozen=True)
+class _IRFacts:
+    """What the lowerer reads of the working IR after lowering it in place."""
+
+    operator_name: str
+    hilbert: Any
+    dtype_str: str
+    is_hermitian: bool
+    parameters: dict[str, Any]
+    terms: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, ir: Any) -> _IRFacts:
+        return cls(
+            ir.operator_name,
+            ir.hilbert,
+            ir.dtype_str,
+            ir.is_hermitian,
+            ir.parameters,
+            tuple(ir.terms),
         )
 
 

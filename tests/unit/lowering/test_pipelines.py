@@ -127,6 +127,27 @@ def test_broken_ir_is_caught_at_the_end_of_its_level(monkeypatch):
     assert each.value.pass_name == "test-break-branch"
 
 
+def test_in_place_lowers_the_module_itself_and_keeps_its_sym_level():
+    ir = tfim().to_ir()
+    module = ir.module  # a private copy
+    result = lower_ir(module, in_place=True)
+    assert list(result.levels) == ["sym", "branch", "stablehlo"]
+    assert result.levels["sym"].strip() == str(ir).strip()  # kept before the conversion
+    assert print_module(module) == result.stablehlo_text  # the module became the kernel
+    assert result.stablehlo_text == lower_ir(ir).stablehlo_text
+
+
+def test_an_unverified_working_ir_is_verified_by_the_lowering():
+    # the compiler wraps its working IR without verifying it: a broken module must still
+    # be refused, by the lowering's check at the end of the sym level
+    module = tfim().to_ir().module
+    term = next(o for o in module.walk() if isinstance(o, sym_dialect.TermOp))
+    term.rows = term.rows.__class__([term.rows.data[0], DenseArrayBase.from_list(i64, [0])])
+    broken = sym.SymbolicOperatorIR.unverified(module)
+    with pytest.raises(SymbolicCompilerError, match="row 1"):
+        lower_ir(broken.readonly_module(), in_place=True)
+
+
 @pytest.mark.parametrize(
     "array",
     [
