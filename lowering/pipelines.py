@@ -224,16 +224,11 @@ class _Recorder:
                 kept = module if upcoming is None else module.clone()
                 self.result.levels.set(level_of(module), _printer(kept))
             self._record_size(name, module)
-            if done.name == "sym-merge-row-terms":
-                from symir.lowering.sym.sym_merge_row_terms import merged_row_terms
-
-                self.result.merged_row_terms.update(merged_row_terms(module))
+            self._record_reports(module)
         self.running = upcoming
         self.start = time.perf_counter()
 
     def _record_size(self, name: str, module: ModuleOp) -> None:
-        from symir.lowering.branch.branch_fuse_equal_states import reports
-
         size = _kernel_size(module)
         if size is not None and self.size is not None:
             self.result.fanouts.append(
@@ -244,7 +239,15 @@ class _Recorder:
                 }
             )
         self.size = size
+
+    def _record_reports(self, module: ModuleOp) -> None:
+        """The reports that passes leave on the module (`branch-fuse-equal-states`,
+        `sym-merge-row-terms`)."""
+        from symir.lowering.branch.branch_fuse_equal_states import reports
+        from symir.lowering.sym.sym_merge_row_terms import merged_row_terms
+
         self.result.fusion.update(reports(module))
+        self.result.merged_row_terms.update(merged_row_terms(module))
 
 
 def lower_ir(

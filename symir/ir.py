@@ -80,10 +80,11 @@ class SymbolicOperatorIR:
     # -------------------------------------------------------------- construction
     @classmethod
     def unverified(cls, module: ModuleOp) -> SymbolicOperatorIR:
-        """Wraps `module` without running the verifier: for a module whose verification
-        is someone else's (the compiler's working IR, which the lowering verifies at the
-        end of the `sym` level; verifying thousands of terms twice costs more than the
-        passes)."""
+        """Wraps `module` without running the verifier: for reading a module whose
+        verification is someone else's (the compiler's lowerer reads the operator's facts
+        from its working module this way, and lowers a clone of it, which the lowering
+        verifies at the end of the `sym` level; verifying thousands of terms twice costs
+        more than the passes)."""
         ir = cls.__new__(cls)
         ir._module = module
         ir._text = None

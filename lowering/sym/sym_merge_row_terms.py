@@ -36,7 +36,7 @@ from xdsl.dialects.builtin import ArrayAttr, IntAttr, ModuleOp
 from xdsl.passes import ModulePass
 
 from symir.dialects import sym
-from symir.lowering.sym._attrs import read_analyses, set_analysis
+from symir.lowering.sym._attrs import ANALYSIS_ATTR_PREFIX, from_attr, set_analysis
 
 REPORT = "merged_row_terms"
 
@@ -109,7 +109,8 @@ class SymMergeRowTermsPass(ModulePass):
 
 def merged_row_terms(module: ModuleOp) -> dict[str, list[str]]:
     """The record of `sym-merge-row-terms` on `module` (kept term -> absorbed terms)."""
-    return read_analyses(module).get(REPORT, {})
+    attr = module.attributes.get(ANALYSIS_ATTR_PREFIX + REPORT)
+    return from_attr(attr) if attr is not None else {}
 
 
 __all__ = ["SymMergeRowTermsPass", "merge_row_terms", "merged_row_terms"]

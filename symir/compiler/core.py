@@ -88,10 +88,8 @@ class SymbolicCompilationContext:
         return clone
 
     def working_ir(self) -> SymbolicOperatorIR:
-        """The (normalized) working IR without analysis attributes: what is lowered (a
-        private copy; not verified here: the lowering verifies it, at the end of its
-        `sym` level)."""
-        return SymbolicOperatorIR.unverified(self.clean_module())
+        """The (normalized) working IR without analysis attributes: what is lowered."""
+        return SymbolicOperatorIR(self.clean_module())
 
     def annotated_text(self) -> str:
         return print_module(self.peek_module()) + "\n"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from symir.compiler.artifact import SymbolicCompiledArtifact
 from symir.compiler.core import SymbolicCompilationContext, SymbolicPassReport
 from symir.dialects import print_module
+from symir.ir import SymbolicOperatorIR
 
 
 class JaxSymbolicLowerer:
@@ -25,12 +25,11 @@ class JaxSymbolicLowerer:
         from symir.lowering.pipelines import lower_ir
         from symir.runtime.compiled import CompiledOperator
 
-        ir = context.working_ir()
-        # the lowering transforms the working IR's private module in place: `ir` is
-        # read below only through facts taken before (name, space, dtype, terms, ...)
-        facts = _IRFacts.of(ir)
-        result = lower_ir(ir.readonly_module(), context.options.lowering_options(), in_place=True)
-        ir = facts
+        # the lowering transforms a private clone of the working module in place; the
+        # operator's facts (name, space, dtype, terms, ...) are read from the working
+        # module itself, which nothing mutates
+        ir = SymbolicOperatorIR.unverified(context.peek_module())
+        result = lower_ir(context.clean_module(), context.options.lowering_options(), in_place=True)
         for name, seconds in result.pass_times.items():
             context.pass_reports.append(SymbolicPassReport(name, seconds, "lowering"))
         start = time.perf_counter()
@@ -71,29 +70,6 @@ class JaxSymbolicLowerer:
             compiled_operator=compiled,
             metadata=metadata,
             levels=levels,
-        )
-
-
-@dataclass(frozen=True)
-class _IRFacts:
-    """What the lowerer reads of the working IR after lowering it in place."""
-
-    operator_name: str
-    hilbert: Any
-    dtype_str: str
-    is_hermitian: bool
-    parameters: dict[str, Any]
-    terms: tuple[Any, ...]
-
-    @classmethod
-    def of(cls, ir: Any) -> _IRFacts:
-        return cls(
-            ir.operator_name,
-            ir.hilbert,
-            ir.dtype_str,
-            ir.is_hermitian,
-            ir.parameters,
-            tuple(ir.terms),
         )
 
 
