@@ -42,6 +42,7 @@ import jax
 import jax.numpy as jnp
 import netket as nk
 import numpy as np
+from _common import first_difference, names
 
 import symir as sym
 
@@ -220,34 +221,20 @@ def netket_pauli(hi, terms) -> nk.operator.PauliStrings:
 # --------------------------------------------------------------------------- check
 
 
-def _conn_dicts(xp, mels) -> list[dict[bytes, float]]:
-    xp = np.asarray(xp).astype(np.int64)
-    mels = np.asarray(mels)
-    out = []
-    for b in range(xp.shape[0]):
-        d: dict[bytes, float] = {}
-        for f in np.flatnonzero(mels[b] != 0):
-            key = xp[b, f].tobytes()
-            d[key] = d.get(key, 0.0) + mels[b, f]
-        out.append({k: v for k, v in d.items() if abs(v) > 1e-12})
-    return out
-
-
 def check_equal(label: str, outs: list, fs: list[int]) -> None:
     """Aborts unless every kernel gives the connected states and summed mels of the
     reference (NetKet's LocalOperatorJax, `outs[2]`)."""
     k = CHECK_SAMPLES
-    ref = _conn_dicts(outs[2][0][:k], outs[2][1][:k])
+    ref = (outs[2][0][:k], outs[2][1][:k])
     for name, out, f in zip(KERNELS, outs, fs, strict=True):
-        for s, (da, db) in enumerate(zip(_conn_dicts(out[0][:k], out[1][:k]), ref)):
-            only = len(set(da) ^ set(db))
-            differ = sum(abs(da[key] - db[key]) > 1e-10 for key in set(da) & set(db))
-            if only or differ:
-                sys.exit(
-                    f"{label}: {name} (F {f}) and NetKet's LocalOperatorJax (F {fs[2]}) "
-                    f"disagree on sample {s}: {only} connected states not in both, "
-                    f"{differ} with different summed mels"
-                )
+        found = first_difference((out[0][:k], out[1][:k]), ref)
+        if found is not None:
+            s, _, _, only, differ = found
+            sys.exit(
+                f"{label}: {name} (F {f}) and NetKet's LocalOperatorJax (F {fs[2]}) "
+                f"disagree on sample {s}: {only} connected states not in both, "
+                f"{differ} with different summed mels"
+            )
 
 
 # --------------------------------------------------------------------------- rows
@@ -392,14 +379,6 @@ def pairs(models: list[str], lattices: list[str]) -> list[tuple[str, Lattice]]:
     return [(m, lat) for m in models for lat in lats if lat.honeycomb == (m == "kitaev")]
 
 
-def _names(text: str, known, what: str) -> list[str]:
-    names = [s for s in text.split(",") if s]
-    unknown = [s for s in names if s not in known]
-    if unknown:
-        sys.exit(f"unknown {what} {unknown}; known: {', '.join(known)}")
-    return names
-
-
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", default=",".join(MODELS), help="comma-separated")
@@ -423,11 +402,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.lattices, args.batch, args.rounds = "chain16,square4,honeycomb3", 256, 5
         args.expect_models, args.expect_lattices = "heisenberg,kitaev", "chain16,honeycomb3"
         args.samples = 1024
-    args.models = _names(args.models, MODELS, "models")
-    args.lattices = _names(args.lattices, LATTICES, "lattices")
-    args.expect_models = _names(args.expect_models, MODELS, "models")
-    args.expect_lattices = _names(args.expect_lattices, LATTICES, "lattices")
-    args.sections = _names(args.sections, ("conn", "expect"), "sections")
+    args.models = names(args.models, MODELS, "models")
+    args.lattices = names(args.lattices, LATTICES, "lattices")
+    args.expect_models = names(args.expect_models, MODELS, "models")
+    args.expect_lattices = names(args.expect_lattices, LATTICES, "lattices")
+    args.sections = names(args.sections, ("conn", "expect"), "sections")
     return args
 
 

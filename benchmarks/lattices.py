@@ -38,6 +38,7 @@ import jax
 import jax.numpy as jnp
 import netket as nk
 import numpy as np
+from _common import first_difference, names
 
 import symir as sym
 
@@ -177,31 +178,16 @@ def floor_kernel(f: int, n: int, mel_dtype) -> Callable:
 # --------------------------------------------------------------------------- check
 
 
-def _conn_dicts(xp, mels) -> list[dict[bytes, float]]:
-    xp = np.asarray(xp).astype(np.int64)
-    mels = np.asarray(mels)
-    out = []
-    for b in range(xp.shape[0]):
-        d: dict[bytes, float] = {}
-        for f in np.flatnonzero(mels[b] != 0):
-            key = xp[b, f].tobytes()
-            d[key] = d.get(key, 0.0) + mels[b, f]
-        out.append({k: v for k, v in d.items() if abs(v) > 1e-12})
-    return out
-
-
 def check_equal(label: str, ours, ref, f_ours: int, f_ref: int) -> None:
     """Aborts unless both give the same connected states with the same summed mels."""
-    a, b = _conn_dicts(*ours), _conn_dicts(*ref)
-    for s, (da, db) in enumerate(zip(a, b)):
-        only = len(set(da) ^ set(db))
-        differ = sum(abs(da[k] - db[k]) > 1e-10 for k in set(da) & set(db))
-        if only or differ:
-            sys.exit(
-                f"{label}: symir and NetKet disagree on sample {s} (F symir {f_ours}, "
-                f"F NetKet {f_ref}): {len(da)} vs {len(db)} connected states with nonzero "
-                f"summed mels, {only} not in both, {differ} with different mels"
-            )
+    found = first_difference(ours, ref)
+    if found is not None:
+        s, n_ours, n_ref, only, differ = found
+        sys.exit(
+            f"{label}: symir and NetKet disagree on sample {s} (F symir {f_ours}, "
+            f"F NetKet {f_ref}): {n_ours} vs {n_ref} connected states with nonzero "
+            f"summed mels, {only} not in both, {differ} with different mels"
+        )
 
 
 # --------------------------------------------------------------------------- rows
@@ -321,14 +307,6 @@ def _square(side: int) -> str:
     return name
 
 
-def _names(text: str, known, what: str) -> list[str]:
-    names = [s for s in text.split(",") if s]
-    unknown = [s for s in names if s not in known]
-    if unknown:
-        sys.exit(f"unknown {what} {unknown}; known: {', '.join(known)}")
-    return names
-
-
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", default=",".join(MODELS), help="comma-separated")
@@ -350,9 +328,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.quick:
         args.lattices, args.batch, args.rounds = "chain16,square4", 256, 5
         args.sides, args.batches = "4,6", "64,256"
-    args.models = _names(args.models, MODELS, "models")
-    args.lattices = _names(args.lattices, LATTICES, "lattices")
-    args.sections = _names(args.sections, ("table", "n", "batch"), "sections")
+    args.models = names(args.models, MODELS, "models")
+    args.lattices = names(args.lattices, LATTICES, "lattices")
+    args.sections = names(args.sections, ("table", "n", "batch"), "sections")
     args.sides = [int(s) for s in args.sides.split(",")]
     args.batches = [int(s) for s in args.batches.split(",")]
     return args
