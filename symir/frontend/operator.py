@@ -370,6 +370,14 @@ class SymbolicOperator:
     def is_hermitian(self) -> bool:
         return self.hermitian
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled without its IR (an xDSL module): `to_ir()` rebuilds it, equal, so a
+        # compile of the unpickled operator finds the artifact its original left in the
+        # compiler's cache.
+        state = dict(self.__dict__)
+        state["_ir"] = None
+        return state
+
     @property
     def dtype(self) -> str:
         """`complex128` if requested or if any matrix element is complex, else `float64`."""
@@ -392,6 +400,23 @@ class SymbolicOperator:
             if e.stage != "pre_cache":
                 raise
             return self.compile(strict_validation=False).max_conn_size
+
+    @property
+    def parameter_docs(self) -> dict[str, str]:
+        """Parameter name -> the `doc` given to `symbol(..., doc=...)` (parameters
+        without a doc are left out)."""
+        from symir.frontend.product import _term_exprs, _walk
+
+        found: dict[str, str] = {}
+
+        def visit(e: Expr) -> None:
+            if e.op == "param" and len(e.args) > 3 and e.args[3] is not None:
+                found.setdefault(e.args[0], e.args[3])
+
+        for term in self.terms:
+            for e in _term_exprs(term):
+                _walk(e, visit)
+        return dict(sorted(found.items()))
 
     def to_ir(self):
         """The `sym` dialect form of this operator (built once, immutable)."""
