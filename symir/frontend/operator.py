@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from symir.frontend import hermiticity
 from symir.frontend.expr import Expr, all_of, as_expr
 from symir.frontend.fermion import check_update_on, is_fermionic
 from symir.frontend.fermion import emissions as fermion_emissions
@@ -357,6 +358,7 @@ class SymbolicOperator:
         *,
         dtype: str = "float64",
         hermitian: bool = False,
+        hermitian_reason: str | None = None,
     ):
         self.hilbert = hilbert
         self.space: DiscreteHilbert = as_hilbert(hilbert)
@@ -364,11 +366,20 @@ class SymbolicOperator:
         self.terms = terms
         self._requested_dtype = _dtype_name(dtype)
         self.hermitian = hermitian
+        self._hermitian_reason = hermitian_reason or hermiticity.declared(hermitian)
+        self._adjoint_of: SymbolicOperator | None = None  # set on `a.H` (hermiticity.py)
         self._ir = None
 
     @property
     def is_hermitian(self) -> bool:
         return self.hermitian
+
+    @property
+    def hermitian_reason(self) -> str:
+        """Why the operator is (or is not) marked hermitian: declared by its author, or
+        proved from the structure of a product, sum or adjoint
+        (symir/frontend/hermiticity.py); when not marked, what would prove it."""
+        return self._hermitian_reason
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickled without its IR (an xDSL module): `to_ir()` rebuilds it, equal, so a
@@ -442,9 +453,24 @@ class SymbolicOperator:
             )
             for t in self.terms
         )
-        hermitian = self.hermitian and not isinstance(factor, complex | Expr)
+        real = not isinstance(factor, complex | Expr)
+        hermitian = self.hermitian and real
+        if hermitian:
+            reason = f"a real multiple of the hermitian {self.name!r}"
+        elif self.hermitian:
+            reason = (
+                f"not proved hermitian: {self.name!r} is hermitian but the factor {factor!r} "
+                "is not a real number"
+            )
+        else:
+            reason = self._hermitian_reason
         return SymbolicOperator(
-            self.hilbert, self.name, terms, dtype=self._requested_dtype, hermitian=hermitian
+            self.hilbert,
+            self.name,
+            terms,
+            dtype=self._requested_dtype,
+            hermitian=hermitian,
+            hermitian_reason=reason,
         )
 
     def __mul__(self, factor: Any) -> SymbolicOperator:
@@ -484,28 +510,47 @@ class SymbolicOperator:
         from symir.frontend.product import product_terms
 
         complex_ = "complex128" in (self.dtype, other.dtype)
+        hermitian, reason = hermiticity.product(self, other)
         return self._derived(
             f"{self.name}_at_{other.name}",
             product_terms(self, other),
             dtype="complex128" if complex_ else "float64",
-            hermitian=False,
+            hermitian=hermitian,
+            reason=reason,
         )
 
-    def _derived(self, name: str, terms, *, dtype: str, hermitian: bool) -> SymbolicOperator:
-        op = SymbolicOperator(self.hilbert, name, terms, dtype=dtype, hermitian=hermitian)
+    def _derived(
+        self, name: str, terms, *, dtype: str, hermitian: bool, reason: str | None = None
+    ) -> SymbolicOperator:
+        op = SymbolicOperator(
+            self.hilbert, name, terms, dtype=dtype, hermitian=hermitian, hermitian_reason=reason
+        )
         op.to_ir()  # verify now
         return op
 
     def _transposed(self, conj: bool) -> SymbolicOperator:
         from symir.frontend.product import transpose_terms
 
+        adjoint = conj or self.dtype == "float64"  # the transpose of a real operator
         conj = conj and self.dtype == "complex128"
-        return self._derived(
+        hermitian = self.hermitian and adjoint
+        if hermitian:
+            reason = f"the adjoint of the hermitian {self.name!r}"
+        else:
+            reason = f"not proved hermitian: the {'adjoint' if adjoint else 'transpose'} of "
+            reason += f"{self.name!r}, which is not marked hermitian"
+            if self.hermitian:
+                reason = f"not proved hermitian: the transpose of the complex {self.name!r}"
+        op = self._derived(
             f"{self.name}_{'H' if conj else 'T'}",
             transpose_terms(self, conj=conj),
             dtype=self.dtype,
-            hermitian=self.hermitian and (conj or self.dtype == "float64"),
+            hermitian=hermitian,
+            reason=reason,
         )
+        if adjoint:
+            op._adjoint_of = self
+        return op
 
     @property
     def H(self) -> SymbolicOperator:
@@ -528,7 +573,11 @@ class SymbolicOperator:
         from symir.frontend.product import conjugate_terms
 
         return self._derived(
-            f"{self.name}_conj", conjugate_terms(self), dtype=self.dtype, hermitian=self.hermitian
+            f"{self.name}_conj",
+            conjugate_terms(self),
+            dtype=self.dtype,
+            hermitian=self.hermitian,
+            reason=self._hermitian_reason,
         )
 
     conjugate = conj
@@ -571,10 +620,12 @@ class SymbolicOperatorSum(SymbolicOperator):
         dtype = (
             "complex128" if any(op._requested_dtype == "complex128" for op in flat) else "float64"
         )
+        hermitian, reason = hermiticity.total(self.operators)
         super().__init__(
             flat[0].hilbert,
             name or "_plus_".join(op.name for op in flat),
             tuple(terms),
             dtype=dtype,
-            hermitian=all(op.hermitian for op in flat),
+            hermitian=hermitian,
+            hermitian_reason=reason,
         )
