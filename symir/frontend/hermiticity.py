@@ -57,9 +57,7 @@ def product(a: SymbolicOperator, b: SymbolicOperator) -> tuple[bool, str]:
         why = (
             "(A B)^dagger = B^dagger A^dagger equals A B when B is A^dagger (a @ a.H, "
             "a.H @ a) or A = B is hermitian; "
-            + "; ".join(
-                f"{op.name!r} is not marked hermitian" for op in (a, b) if not op.hermitian
-            )
+            + "; ".join(f"{op.name!r} is not marked hermitian" for op in (a, b) if not op.hermitian)
             + f"; {b.name!r} is not built as the adjoint of {a.name!r} (nor the converse)"
         )
     return False, f"not proved hermitian: {why}"

@@ -23,8 +23,11 @@ branch `x -> y = U^-1(x)`. The inverse is built only where it is provable: after
 execution every written site must hold `g(y[t])` for a permutation `t` of the written
 sites and `g` a composition of `+ c`, `- c`, negation and `wrap_mod(v + c)` with `c`
 independent of the configuration (flips on symmetric states, `swap`, `permute`, `hop`,
-`shift`, `shift_mod`, `affine` with scale -1 or 1). Predicates and the amplitude are
-evaluated at `y`; `emitted(...)` reads `x`.
+`shift`, `shift_mod`, `affine` with scale -1 or 1), or a constant local state
+(`write(i, 1)`, sigma^+ written on a spin). A constant write erases the source value: its
+branch `x -> y` exists where `x[i]` is that constant, once for every local state `y[i]`
+(two on a spin: the flip, and the diagonal where `y[i]` already held it), at most 64 per
+branch. Predicates and the amplitude are evaluated at `y`; `emitted(...)` reads `x`.
 
 What is refused (a `SymbolicDefinitionError` naming it): a site index that depends on the
 configuration or a parameter where a written site could alias it, and for the adjoint an
@@ -682,20 +685,8 @@ _MAX_PREIMAGES = 64
 the local states to the power of the number of sites whose value they erase)."""
 
 
-def _inverses(
-    update: Update, cls: _Class, what: str, states: tuple[int, ...]
-) -> list[tuple[_State, list[Expr]]]:
-    """The states `y` with `U(y) = x`, each with the predicates on `x` under which it is
-    one: `y = U^-1(x)` for a bijection, or, where `U` writes constants (`write(i, 1)`,
-    sigma^+ on a spin), one state per value of each erased site (the local states), under
-    `x[i] == 1`; a clear error where no such form is provable."""
-    forward = _State(cls, what)
-
-    def plain(e: Any) -> Any:
-        return _substitute(
-            e, cls.merge, lambda s: Expr("read", s), lambda s: Expr("read_emitted", s)
-        )
-
+def _forward(update: Update, cls: _Class, what: str) -> _State:
+    """The symbolic execution of `update` whose adjoint is wanted (no `cond`/`invalidate`)."""
     for step in update.steps:
         if step[0] in ("cond", "invalidate"):
             raise SymbolicDefinitionError(
@@ -703,7 +694,25 @@ def _inverses(
                 "needs an update whose inverse is provable: flip, swap, permute, hop, shift, "
                 "or a write of a constant local state)"
             )
-    _run(update, forward, plain)
+    forward = _State(cls, what)
+    _run(
+        update,
+        forward,
+        lambda e: _substitute(
+            e, cls.merge, lambda s: Expr("read", s), lambda s: Expr("read_emitted", s)
+        ),
+    )
+    return forward
+
+
+def _inverses(
+    update: Update, cls: _Class, what: str, states: tuple[int, ...]
+) -> list[tuple[_State, list[Expr]]]:
+    """The states `y` with `U(y) = x`, each with the predicates on `x` under which it is
+    one: `y = U^-1(x)` for a bijection, or, where `U` writes constants (`write(i, 1)`,
+    sigma^+ on a spin), one state per value of each erased site (the local states), under
+    `x[i] == 1`; a clear error where no such form is provable."""
+    forward = _forward(update, cls, what)
     written = forward.written()
     constants = {g: _int_const(v) for g, v in written.items() if _int_const(v) is not None}
     if any(c not in states for c in constants.values()):
@@ -729,12 +738,20 @@ def _inverses(
             "without permuting them), so it has no inverse"
         )
     erased = [g for g in written if g not in sources]  # their source values are lost
+    return _preimages(inverse, erased, constants, states, forward)
+
+
+def _preimages(
+    inverse: _State, erased: list[int], constants: dict, states: tuple[int, ...], forward
+) -> list[tuple[_State, list[Expr]]]:
+    """`inverse` completed with every choice of local states on the `erased` site groups
+    (a group written with its constant keeps `x`'s value, which is that constant)."""
     if len(states) ** len(erased) > _MAX_PREIMAGES:
         raise SymbolicDefinitionError(
-            f"{what}: the update erases {len(erased)} site(s) of {len(states)} local states "
-            f"each, so a branch of the adjoint has {len(states) ** len(erased)} source "
-            f"configurations (more than {_MAX_PREIMAGES}); write the operator's adjoint "
-            "directly"
+            f"{inverse.what}: the update erases {len(erased)} site(s) of {len(states)} local "
+            f"states each, so a branch of the adjoint has {len(states) ** len(erased)} "
+            f"source configurations (more than {_MAX_PREIMAGES}); write the operator's "
+            "adjoint directly"
         )
     conditions = [Expr("read", forward.site(g)) == c for g, c in constants.items()]
     out = []

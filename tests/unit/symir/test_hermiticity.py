@@ -181,3 +181,45 @@ def test_expect_and_grad_of_a_square(hi, tfim):
     np.testing.assert_allclose(energy.mean, ref_energy.mean, rtol=1e-10)
     for g, r in zip(jax.tree_util.tree_leaves(grad), jax.tree_util.tree_leaves(ref_grad)):
         np.testing.assert_allclose(g, r, rtol=1e-8, atol=1e-10)
+
+
+# ----------------------------------------------------------------------------- constant writes
+
+
+def _adjoint_matches(op):
+    from symir.interpreter import reference_to_dense
+
+    d = reference_to_dense(op)
+    np.testing.assert_allclose(reference_to_dense(op.H), d.conj().T, atol=1e-12)
+    np.testing.assert_allclose(reference_to_dense(op.T), d.T, atol=1e-12)
+
+
+def test_adjoint_of_constant_writes():
+    spin = sym.Spin(0.5, 3)
+    # sigma^+ written as a constant write under a predicate, and without one (then it
+    # also has the diagonal branch where the spin is already up)
+    sp = (
+        sym.DOperator(spin, "sp")
+        .for_each_site("i")
+        .emit_if(sym.site("i") == -1, sym.write("i", 1), matrix_element=1 + 0.5j)
+        .build()
+    )
+    _adjoint_matches(sp)
+    bare = sym.DOperator(spin, "w").for_each_site("i").emit(sym.write("i", -1), 0.3 * sym.site("i"))
+    _adjoint_matches(bare.build())
+    # constants on a three-state space, a swap followed by a write (the swapped-in value
+    # is erased), and a scatter of constants over a pair
+    fock = sym.Fock(2, 3)
+    _adjoint_matches(
+        sym.DOperator(fock, "f")
+        .for_each_site("i")
+        .emit(sym.write("i", 2), 1.0 + sym.site("i"))
+        .for_each(("i", "j"), over=[(0, 1), (1, 2)])
+        .emit(sym.swap("i", "j").write("i", 0), 0.5 + sym.site("j"))
+        .emit(sym.scatter(["i", "j"], [1, 0]), 2.0)
+        .build()
+    )
+    with pytest.raises(sym.SymbolicDefinitionError, match="more than 64"):
+        sym.DOperator(sym.Fock(3, 4), "big").globally().emit(
+            sym.scatter([0, 1, 2, 3], [0, 0, 0, 0]), 1.0
+        ).build().H
