@@ -219,7 +219,11 @@ def test_adjoint_of_constant_writes():
         .emit(sym.scatter(["i", "j"], [1, 0]), 2.0)
         .build()
     )
+    big = (
+        sym.DOperator(sym.Fock(3, 4), "big")
+        .globally()
+        .emit(sym.scatter([0, 1, 2, 3], [0, 0, 0, 0]), 1.0)
+        .build()
+    )
     with pytest.raises(sym.SymbolicDefinitionError, match="more than 64"):
-        sym.DOperator(sym.Fock(3, 4), "big").globally().emit(
-            sym.scatter([0, 1, 2, 3], [0, 0, 0, 0]), 1.0
-        ).build().H
+        big.transpose()
