@@ -42,7 +42,12 @@ from symir.compiler import (
     SymbolicPassPipeline,
     SymbolicPassReport,
 )
-from symir.errors import SymbolicCompilerError, SymbolicDefinitionError, SymbolicError
+from symir.errors import (
+    SymbolicCompilerError,
+    SymbolicDefinitionError,
+    SymbolicError,
+    SymbolicValidationWarning,
+)
 from symir.frontend.expr import (
     Expr,
     SiteSelector,
@@ -106,6 +111,10 @@ def __getattr__(name: str):
         from symir.integrations import netket
 
         return getattr(netket, name)
+    if name == "to_local_operator":  # NetKet's LocalOperator (symir/integrations/netket_local.py)
+        from symir.integrations import netket_local
+
+        return netket_local.to_local_operator
     raise AttributeError(f"module 'symir' has no attribute {name!r}")
 
 
@@ -139,6 +148,7 @@ __all__ = [
     "SymbolicOperatorSum",
     "SymbolicPassPipeline",
     "SymbolicPassReport",
+    "SymbolicValidationWarning",
     "Update",
     "affine",
     "all_of",

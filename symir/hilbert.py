@@ -295,3 +295,41 @@ def _is_fermionic(hilbert: object) -> bool:
 def states_of(local_states: Sequence[int], size: int) -> DiscreteHilbert:
     """A Hilbert space from its local states and number of sites."""
     return DiscreteHilbert(tuple(int(v) for v in local_states), int(size))
+
+
+def hilbert_difference(a: object, b: object) -> str | None:
+    """What differs between the Hilbert spaces `a` and `b` (symir's or NetKet's), in
+    words (`"the number of sites: 4 and 5"`), or None when they are the same space.
+    Error messages about operators on different spaces quote it."""
+    if a is b:
+        return None
+    try:
+        sa, sb = as_hilbert(a), as_hilbert(b)
+    except (TypeError, ValueError):
+        return None if a == b else f"{a} and {b}"
+    found = []
+    if sa.size != sb.size:
+        found.append(f"the number of sites: {sa.size} and {sb.size}")
+    if sa.local_states != sb.local_states:
+        found.append(f"the local states: {list(sa.local_states)} and {list(sb.local_states)}")
+    fa, fb = isinstance(sa, FermionHilbert), isinstance(sb, FermionHilbert)
+    if fa != fb:
+        found.append(
+            f"the statistics: {'fermionic' if fa else 'not fermionic'} and "
+            f"{'fermionic' if fb else 'not fermionic'}"
+        )
+    elif fa and sa != sb:
+        found.append(f"the fermion spaces: {sa!r} and {sb!r}")
+    if found:
+        return "; ".join(found)
+    if _is_netket(a) and _is_netket(b) and a != b:
+        # the same sites and local states, but NetKet compares the spaces themselves
+        return (
+            f"the NetKet spaces: {a} and {b} (the same sites and local states, but NetKet "
+            "compares the space objects)"
+        )
+    return None
+
+
+def _is_netket(h: object) -> bool:
+    return type(h).__module__.split(".")[0] == "netket"

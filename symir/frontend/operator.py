@@ -20,7 +20,7 @@ from symir.frontend.expr import Expr, all_of, as_expr
 from symir.frontend.fermion import check_update_on, is_fermionic
 from symir.frontend.fermion import emissions as fermion_emissions
 from symir.frontend.update import Update
-from symir.hilbert import DiscreteHilbert, as_hilbert
+from symir.hilbert import DiscreteHilbert, as_hilbert, hilbert_difference
 
 _DTYPES = {
     "float64": "float64",
@@ -489,6 +489,8 @@ class SymbolicOperator:
     def __add__(self, other: Any) -> SymbolicOperator:
         if isinstance(other, int | float) and other == 0:
             return self  # so that sum([...]) works
+        if _is_netket_operator(other):
+            return self._as_netket_for(other) + other
         if not isinstance(other, SymbolicOperator):
             return NotImplemented
         return SymbolicOperatorSum([self, other])
@@ -496,12 +498,33 @@ class SymbolicOperator:
     def __radd__(self, other: Any) -> SymbolicOperator:
         if isinstance(other, int | float) and other == 0:
             return self
+        if _is_netket_operator(other):
+            return other + self._as_netket_for(other)
         return NotImplemented
 
     def __sub__(self, other: Any) -> SymbolicOperator:
+        if _is_netket_operator(other):
+            return self._as_netket_for(other) - other
         if not isinstance(other, SymbolicOperator):
             return NotImplemented
         return SymbolicOperatorSum([self, -other])
+
+    def __rsub__(self, other: Any) -> Any:
+        if _is_netket_operator(other):
+            return other - self._as_netket_for(other)
+        return NotImplemented
+
+    def _as_netket_for(self, other: Any) -> Any:
+        """This operator compiled and wrapped as a NetKet operator on `other`'s Hilbert
+        space (`symbolic + netket_operator` is NetKet's sum of the two kernels; to fuse
+        two symir operators into one kernel, add the symbolic operators)."""
+        difference = hilbert_difference(self.hilbert, other.hilbert)
+        if difference is not None:
+            raise ValueError(
+                f"cannot combine the symbolic operator {self.name!r} with the NetKet "
+                f"operator {type(other).__name__}: their Hilbert spaces differ in {difference}"
+            )
+        return self.compile().to_netket(other.hilbert)
 
     def __matmul__(self, other: Any) -> SymbolicOperator:
         """The operator product as one operator (symir/frontend/product.py)."""
@@ -591,6 +614,15 @@ class SymbolicOperator:
         return compile_operator(self, cache=cache, **kwargs)
 
 
+def _is_netket_operator(value: Any) -> bool:
+    """A NetKet operator (an `AbstractOperator`, the symir adapter included), recognised
+    without importing NetKet."""
+    return any(
+        c.__name__ == "AbstractOperator" and c.__module__.split(".")[0] == "netket"
+        for c in type(value).__mro__
+    )
+
+
 class SymbolicOperatorSum(SymbolicOperator):
     """A sum of operators on one Hilbert space, fused into one operator (one kernel)."""
 
@@ -610,7 +642,7 @@ class SymbolicOperatorSum(SymbolicOperator):
             if op.space != space:
                 raise ValueError(
                     f"cannot add operators on different Hilbert spaces: {flat[0].name!r} "
-                    f"({space}) and {op.name!r} ({op.space})"
+                    f"and {op.name!r} differ in {hilbert_difference(space, op.space)}"
                 )
         self.operators = tuple(flat)
         terms: list[TermSpec] = []
