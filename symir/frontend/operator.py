@@ -28,7 +28,22 @@ _DTYPES = {
     "double": "float64",
     "complex128": "complex128",
     "c128": "complex128",
+    "float32": "float32",
+    "f32": "float32",
+    "single": "float32",
+    "complex64": "complex64",
+    "c64": "complex64",
 }
+
+
+def promote_dtypes(*dtypes: str) -> str:
+    """The dtype of an operator built from operators of `dtypes` (a sum, a product):
+    complex if any is, single precision only if all are."""
+    complex_ = any(d.startswith("complex") for d in dtypes)
+    single = all(d in ("float32", "complex64") for d in dtypes)
+    if complex_:
+        return "complex64" if single else "complex128"
+    return "float32" if single else "float64"
 
 
 def _dtype_name(dtype: Any) -> str:
@@ -38,7 +53,9 @@ def _dtype_name(dtype: Any) -> str:
         return "complex128"
     name = str(np.dtype(dtype)) if not isinstance(dtype, str) else dtype
     if name not in _DTYPES:
-        raise ValueError(f"operator dtype must be float64 or complex128, got {dtype!r}")
+        raise ValueError(
+            f"operator dtype must be float64, complex128, float32 or complex64, got {dtype!r}"
+        )
     return _DTYPES[name]
 
 
@@ -391,7 +408,8 @@ class SymbolicOperator:
 
     @property
     def dtype(self) -> str:
-        """`complex128` if requested or if any matrix element is complex, else `float64`."""
+        """The requested dtype (`float64`, `complex128`, `float32`, `complex64`), made
+        complex (of the same precision) if any matrix element is complex."""
         return self.to_ir().dtype_str
 
     @property
@@ -532,12 +550,11 @@ class SymbolicOperator:
             return NotImplemented
         from symir.frontend.product import product_terms
 
-        complex_ = "complex128" in (self.dtype, other.dtype)
         hermitian, reason = hermiticity.product(self, other)
         return self._derived(
             f"{self.name}_at_{other.name}",
             product_terms(self, other),
-            dtype="complex128" if complex_ else "float64",
+            dtype=promote_dtypes(self.dtype, other.dtype),
             hermitian=hermitian,
             reason=reason,
         )
@@ -554,8 +571,9 @@ class SymbolicOperator:
     def _transposed(self, conj: bool) -> SymbolicOperator:
         from symir.frontend.product import transpose_terms
 
-        adjoint = conj or self.dtype == "float64"  # the transpose of a real operator
-        conj = conj and self.dtype == "complex128"
+        real = not self.dtype.startswith("complex")
+        adjoint = conj or real  # the transpose of a real operator is its adjoint
+        conj = conj and not real
         hermitian = self.hermitian and adjoint
         if hermitian:
             reason = f"the adjoint of the hermitian {self.name!r}"
@@ -591,7 +609,7 @@ class SymbolicOperator:
 
     def conj(self) -> SymbolicOperator:
         """The elementwise complex conjugate (NetKet's `conj()`; `H` transposes too)."""
-        if self.dtype == "float64":
+        if not self.dtype.startswith("complex"):
             return self
         from symir.frontend.product import conjugate_terms
 
@@ -649,9 +667,7 @@ class SymbolicOperatorSum(SymbolicOperator):
         for k, op in enumerate(flat):
             for t in op.terms:
                 terms.append(replace(t, name=f"{op.name}_{k}_{t.name}"))
-        dtype = (
-            "complex128" if any(op._requested_dtype == "complex128" for op in flat) else "float64"
-        )
+        dtype = promote_dtypes(*(op._requested_dtype for op in flat))
         hermitian, reason = hermiticity.total(self.operators)
         super().__init__(
             flat[0].hilbert,
