@@ -239,10 +239,19 @@ def as_hilbert(hilbert: object) -> DiscreteHilbert:
         )
     values = np.asarray(local_states, dtype=float)
     if not np.all(values == np.round(values)):
-        raise ValueError(f"local states must be integers, got {list(values)}")
+        raise ValueError(_NON_INTEGER.format(hilbert=hilbert, states=values.tolist()))
     # NetKet's Spin lists its local states in descending order ([1, -1] since 3.14); the
     # IR keeps the set of local states, in increasing order.
     return DiscreteHilbert(tuple(sorted({int(v) for v in values})), int(size))
+
+
+_NON_INTEGER = (
+    "{hilbert} has the local states {states}, which are not integers: symir's kernels work "
+    "on integer local states (its writes, shifts and the int8 configurations are exact). "
+    "Build the operator on a space with integer local states that label the same basis, "
+    "e.g. the states times 2 (nk.hilbert.Spin(0.5, N): -1, 1 for -0.5, 0.5), and write "
+    "its matrix elements with the physical value, e.g. site('i') / 2"
+)
 
 
 def _netket_fermions(hilbert: object) -> FermionHilbert:
