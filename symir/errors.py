@@ -25,3 +25,11 @@ class SymbolicDerivativeWarning(UserWarning):
     """A derivative with respect to a parameter leaves part of its dependence out: the
     parameter decides a predicate or an update, which are not differentiable (the
     derivative there is taken as zero; docs/derivatives.md)."""
+
+
+class SymbolicDefinitionWarning(UserWarning):
+    """The DSL accepted a definition that may not mean what was meant (a graph with
+    several edge colours iterated whole, a branch that leaves a constrained space);
+    `code` holds the stable diagnostic code (docs/diagnostics.md)."""
+
+    code: str = ""
