@@ -42,7 +42,12 @@ from symir.compiler import (
     SymbolicPassPipeline,
     SymbolicPassReport,
 )
-from symir.errors import SymbolicCompilerError, SymbolicDefinitionError, SymbolicError
+from symir.errors import (
+    SymbolicCompilerError,
+    SymbolicDefinitionError,
+    SymbolicDefinitionWarning,
+    SymbolicError,
+)
 from symir.frontend.expr import (
     Expr,
     SiteSelector,
@@ -91,6 +96,7 @@ from symir.hilbert import (
     FermionHilbert,
     Fermions,
     Fock,
+    SectorHilbert,
     Spin,
     as_hilbert,
     states_of,
@@ -122,6 +128,7 @@ __all__ = [
     "InMemoryArtifactStore",
     "JAXSymbolicLowerer",
     "JaxSymbolicLowerer",
+    "SectorHilbert",
     "SiteSelector",
     "Spin",
     "SymbolicCacheKey",
@@ -132,6 +139,7 @@ __all__ = [
     "SymbolicCompilerError",
     "SymbolicCompilerOptions",
     "SymbolicDefinitionError",
+    "SymbolicDefinitionWarning",
     "SymbolicError",
     "SymbolicLowererRegistry",
     "SymbolicOperator",
