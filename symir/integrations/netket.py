@@ -345,3 +345,9 @@ def to_netket(op: Any, hilbert: Any = None) -> NetKetOperator:
             )
         op = compile_()
     return NetKetOperator(op, hilbert)
+
+
+# symir's local-energy kernel for `MCState` (NetKet dispatch rules)
+from symir.integrations import netket_local_energy as _local_energy  # noqa: E402
+
+_local_energy.register(NetKetOperator)
