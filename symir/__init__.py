@@ -45,6 +45,7 @@ from symir.compiler import (
 from symir.errors import (
     SymbolicCompilerError,
     SymbolicDefinitionError,
+    SymbolicDefinitionWarning,
     SymbolicError,
     SymbolicValidationWarning,
 )
@@ -62,6 +63,7 @@ from symir.frontend.expr import (
     floor,
     imag,
     log,
+    lookup,
     maximum,
     minimum,
     parity,
@@ -96,6 +98,7 @@ from symir.hilbert import (
     FermionHilbert,
     Fermions,
     Fock,
+    SectorHilbert,
     Spin,
     as_hilbert,
     states_of,
@@ -115,6 +118,10 @@ def __getattr__(name: str):
         from symir.integrations import netket_local
 
         return netket_local.to_local_operator
+    if name == "local_energies":  # JAX glue, loaded on first use like the runtime
+        from symir.runtime.local_energy import local_energies
+
+        return local_energies
     raise AttributeError(f"module 'symir' has no attribute {name!r}")
 
 
@@ -131,6 +138,7 @@ __all__ = [
     "InMemoryArtifactStore",
     "JAXSymbolicLowerer",
     "JaxSymbolicLowerer",
+    "SectorHilbert",
     "SiteSelector",
     "Spin",
     "SymbolicCacheKey",
@@ -141,6 +149,7 @@ __all__ = [
     "SymbolicCompilerError",
     "SymbolicCompilerOptions",
     "SymbolicDefinitionError",
+    "SymbolicDefinitionWarning",
     "SymbolicError",
     "SymbolicLowererRegistry",
     "SymbolicOperator",
@@ -169,6 +178,7 @@ __all__ = [
     "imag",
     "invalidate",
     "log",
+    "lookup",
     "maximum",
     "minimum",
     "n",

@@ -33,3 +33,11 @@ class SymbolicValidationWarning(UserWarning):
     docs/diagnostics.md), so `pytest -W error`, `warnings.catch_warnings` and
     `warnings.filterwarnings("ignore", message="SYMIR-W103")` see it. The compile options
     `ignore_warnings` / `warnings_as_errors` act before it is emitted."""
+
+
+class SymbolicDefinitionWarning(UserWarning):
+    """The DSL accepted a definition that may not mean what was meant (a graph with
+    several edge colours iterated whole, a branch that leaves a constrained space);
+    `code` holds the stable diagnostic code (docs/diagnostics.md)."""
+
+    code: str = ""

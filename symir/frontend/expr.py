@@ -302,6 +302,20 @@ def count(lo: Any, hi: Any) -> Expr:
     return Expr("count", site_ref(lo), site_ref(hi))
 
 
+def lookup(table: Any, index: Any) -> Expr:
+    """The entry of a static table of real numbers at an integer `index` (`sym.lookup`),
+    `0.0` where the table has none: `table` is a mapping `key -> value` or a sequence
+    (keys `0, 1, ...`); `index` an integer expression of the term's labels, so that every
+    row reads one entry (`lookup(h, "p" * n + "q")` for a coefficient `h[p, q]`)."""
+    if isinstance(table, dict):
+        items = sorted((int(k), float(v)) for k, v in table.items())
+    else:
+        items = [(k, float(v)) for k, v in enumerate(np.asarray(table, dtype=float).ravel())]
+    keys = tuple(k for k, _ in items)
+    values = tuple(v for _, v in items)
+    return Expr("lookup", keys, values, as_expr(index))
+
+
 _PARAM_KINDS = {
     "float64": "f64",
     "f64": "f64",

@@ -19,6 +19,7 @@ from symir.frontend import hermiticity
 from symir.frontend.expr import Expr, all_of, as_expr
 from symir.frontend.fermion import check_update_on, is_fermionic
 from symir.frontend.fermion import emissions as fermion_emissions
+from symir.frontend.sectors import warn_if_leaving
 from symir.frontend.update import Update
 from symir.hilbert import DiscreteHilbert, as_hilbert, hilbert_difference
 
@@ -111,6 +112,62 @@ def _rows_from(over: Any, arity: int | None, what: str) -> tuple[tuple[int, ...]
     return tuple(rows)
 
 
+def _is_graph(over: Any) -> bool:
+    return hasattr(over, "edges") and callable(over.edges)
+
+
+def _edge_colours(color: Any, colors: Any) -> tuple[int, ...] | None:
+    """The colours `for_each` selects (None: all of them)."""
+    if color is not None and colors is not None:
+        raise ValueError("for_each: give color= or colors=, not both")
+    if color is not None:
+        colors = (color,)
+    if colors is None:
+        return None
+    if isinstance(colors, str) or not isinstance(colors, Iterable):
+        raise ValueError(f"for_each: colors= must be a list of integers, got {colors!r}")
+    found = tuple(colors)
+    if not found or any(isinstance(c, bool) or not isinstance(c, int | np.integer) for c in found):
+        raise ValueError(f"for_each: edge colours must be integers, got {list(found)!r}")
+    return tuple(int(c) for c in found)
+
+
+def _graph_edges(graph: Any, wanted: tuple[int, ...] | None, where: str) -> list:
+    """The edges of `graph` whose colour is in `wanted` (all when None), in the graph's
+    order; warns `SYMIR-W106` when all edges of a graph with several colours are taken."""
+    colours = getattr(graph, "edge_colors", None)
+    if colours is None:
+        if wanted is not None:
+            raise ValueError(
+                f"for_each: color=/colors= need a graph with edge colours (edge_colors), "
+                f"got {type(graph).__name__}"
+            )
+        return list(graph.edges())
+    edges = list(graph.edges())
+    colours = [int(c) for c in colours]
+    present = sorted(set(colours))
+    if wanted is None:
+        if len(present) > 1:
+            from symir.lowering.sym.diagnostics import definition_warning
+
+            warnings.warn(
+                definition_warning(
+                    "SYMIR-W106",
+                    where,
+                    f"for_each over a graph with the edge colours {present}: every colour is "
+                    f"iterated ({len(edges)} edges); pass color=k or colors=[...] to choose",
+                ),
+                stacklevel=3,
+            )
+        return edges
+    missing = sorted(set(wanted) - set(present))
+    if missing:
+        raise ValueError(
+            f"for_each: the graph has no edge of colour {missing}; its colours are {present}"
+        )
+    return [e for e, c in zip(edges, colours, strict=True) if c in wanted]
+
+
 class DOperator:
     """Builder of a symbolic operator on a discrete Hilbert space.
 
@@ -186,11 +243,33 @@ class DOperator:
         """Every plaquette (4 sites) in `over`."""
         return self._open("plaquette", (a, b, c, d), _rows_from(over, 4, "for_each_plaquette"))
 
-    def for_each(self, labels: str | Sequence[str], *, over: Any) -> DOperator:
-        """Every row of `over` (graph edges, any k-body index sets), bound to `labels`."""
+    def for_each(
+        self,
+        labels: str | Sequence[str],
+        *,
+        over: Any,
+        color: int | None = None,
+        colors: Sequence[int] | None = None,
+    ) -> DOperator:
+        """Every row of `over` (graph edges, any k-body index sets), bound to `labels`.
+
+        For a NetKet graph, `color=k` keeps the edges of colour `k` and `colors=[...]`
+        those of any of the colours (`nk.graph.Square(L, max_neighbor_order=2)`: 0 the
+        nearest, 1 the next-nearest neighbours). Without either, every edge is visited,
+        and a graph with more than one colour gets the warning `SYMIR-W106`.
+        """
         if isinstance(labels, str):
             labels = (labels,)
         labels = tuple(labels)
+        wanted = _edge_colours(color, colors)
+        if _is_graph(over):
+            over = _graph_edges(over, wanted, f"term @term{len(self._terms)}")
+        elif wanted is not None:
+            raise ValueError(
+                f"for_each: color=/colors= select the edges of a graph (an object with "
+                f"edges() and edge_colors, such as a NetKet graph), but over= is "
+                f"{type(over).__name__}"
+            )
         return self._open("rows", labels, _rows_from(over, len(labels), "for_each"))
 
     # ------------------------------------------------------------------ term clauses
@@ -252,6 +331,7 @@ class DOperator:
                 f"(cdag(i) * c(j)), got {update!r}"
             )
         check_update_on(self._space, update, term.name)
+        warn_if_leaving(self._space, update, term, len(term.emissions))
         emission = EmissionSpec(update, as_expr(amplitude), condition, tag)
         return self._set(replace(term, emissions=(*term.emissions, emission), chain=chain))
 

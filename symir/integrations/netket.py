@@ -19,6 +19,9 @@ NetKet checks that an operator acts on the variational state's Hilbert space
 * one built on symir's `Fermions` gets NetKet's `SpinOrbitalFermions` with the same
   orbitals, spin subsectors (`s = (n_spin_subsectors - 1) / 2`, None for one) and
   particle-number sector;
+* one built on symir's constrained `Spin(..., total_sz=)` / `Fock(..., n_particles=)`
+  gets NetKet's `Spin`/`Fock` with the same constraint (a `TensorHilbert` of them for
+  several sectors);
 * one built on symir's own space gets the NetKet space with the same local states:
   `Spin(s, N)` for `-2s, -2s+2, ..., 2s`, `Fock(n_max, N)` for `0, 1, ..., n_max`, and
   a `HomogeneousHilbert` over a `StaticRange` for other equally spaced states; other
@@ -55,7 +58,13 @@ from jax.tree_util import register_pytree_node_class
 from netket.operator import DiscreteJaxOperator, ProductOperator, SumOperator
 from netket.utils.static_range import StaticRange
 
-from symir.hilbert import DiscreteHilbert, FermionHilbert, as_hilbert, hilbert_difference
+from symir.hilbert import (
+    DiscreteHilbert,
+    FermionHilbert,
+    SectorHilbert,
+    as_hilbert,
+    hilbert_difference,
+)
 from symir.runtime.compiled import CompiledOperator
 
 __all__ = ["NetKetOperator", "netket_hilbert", "to_netket"]
@@ -82,6 +91,8 @@ def netket_hilbert(hilbert: Any) -> nk.hilbert.DiscreteHilbert:
             n_fermions=hilbert.n_fermions,
             n_fermions_per_spin=hilbert.n_fermions_per_spin,
         )
+    if isinstance(hilbert, SectorHilbert):
+        return _netket_sectors(hilbert)
     states, n = hilbert.local_states, hilbert.size
     size = len(states)
     if size >= 2 and states == tuple(range(1 - size, size, 2)):
@@ -96,6 +107,36 @@ def netket_hilbert(hilbert: Any) -> nk.hilbert.DiscreteHilbert:
         "need equally spaced local states (and at least two); build the operator on a "
         "NetKet DiscreteHilbert or pass hilbert= to to_netket"
     )
+
+
+def _netket_sectors(hilbert: SectorHilbert) -> nk.hilbert.DiscreteHilbert:
+    """NetKet's constrained space for symir's `SectorHilbert`: `Spin(s, N, total_sz=...)`
+    or `Fock(n_max, N, n_particles=...)` for one sector on all sites, otherwise the
+    `TensorHilbert` of one such space per sector (and unconstrained ones between)."""
+    states, size = hilbert.local_states, len(hilbert.local_states)
+
+    def part(n: int, total: int | None) -> nk.hilbert.DiscreteHilbert:
+        if size >= 2 and states == tuple(range(1 - size, size, 2)):
+            return nk.hilbert.Spin((size - 1) / 2, n, total_sz=None if total is None else total / 2)
+        if size >= 2 and states == tuple(range(size)):
+            return nk.hilbert.Fock(size - 1, n, n_particles=total)
+        raise ValueError(
+            f"no NetKet Hilbert space has the local states {list(states)} with a sum "
+            f"constraint ({hilbert}): build the operator on a NetKet DiscreteHilbert"
+        )
+
+    parts, end = [], 0
+    for first, stop, total in hilbert.sectors:
+        if first > end:
+            parts.append(part(first - end, None))
+        parts.append(part(stop - first, total))
+        end = stop
+    if end < hilbert.size:
+        parts.append(part(hilbert.size - end, None))
+    space = parts[0]
+    for p in parts[1:]:
+        space = space * p
+    return space
 
 
 def _check_hilbert(hilbert: Any, compiled: CompiledOperator) -> nk.hilbert.DiscreteHilbert:
@@ -320,3 +361,9 @@ def to_netket(op: Any, hilbert: Any = None) -> NetKetOperator:
         adapter._source = op  # the symbolic operator, for to_local_operator()
         return adapter
     return NetKetOperator(op, hilbert)
+
+
+# symir's local-energy kernel for `MCState` (NetKet dispatch rules)
+from symir.integrations import netket_local_energy as _local_energy  # noqa: E402
+
+_local_energy.register(NetKetOperator)

@@ -42,7 +42,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from symir.hilbert import DiscreteHilbert
+from symir.hilbert import DiscreteHilbert, as_hilbert
 from symir.runtime.integrations import integration
 from symir.runtime.stablehlo_exec import LoadedModule, ensure_x64, load_stablehlo
 
@@ -213,6 +213,9 @@ class CompiledOperator:
             x = _discrete_configurations(x)  # a tangent of x is an error, not a silent 0
         flat = jnp.reshape(x.astype(self._spec.x_dtype), (-1, n))
         xp, mels = _kernel_call(self._spec)(flat, *self._params)[:2]
+        sectors = _sectors_of(self._spec.hilbert)
+        if sectors:
+            xp, mels = _keep_in_sectors(flat, xp, mels, sectors)
         f = self.max_conn_size
         xp = jnp.reshape(xp, (*batch, f, n)).astype(dtype)
         mels = jnp.reshape(mels, (*batch, f))
@@ -222,7 +225,8 @@ class CompiledOperator:
 
     def to_dense(self) -> np.ndarray:
         """The dense matrix over `hilbert.all_states()` (small spaces only): for a
-        constrained space (a fermion sector), the states of the sector."""
+        constrained space (`total_sz`, `n_particles`, a fermion sector), the states of
+        the sector."""
         space = self._spec.space
         hilbert = self._spec.hilbert
         if not hasattr(hilbert, "states_to_numbers"):
@@ -270,6 +274,39 @@ def _refuse_x_tangent(primals: tuple, tangents: tuple) -> tuple:
 
 
 _discrete_configurations.defjvp(_refuse_x_tangent, symbolic_zeros=True)
+
+
+def _sectors_of(hilbert: Any) -> tuple[tuple[int, int, int], ...]:
+    """The fixed sums `(first, end, total)` of a constrained space (`()` otherwise)."""
+    try:
+        return _cached_sectors(hilbert)
+    except TypeError:  # an unhashable space
+        return _sectors_uncached(hilbert)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_sectors(hilbert: Any) -> tuple[tuple[int, int, int], ...]:
+    return _sectors_uncached(hilbert)
+
+
+def _sectors_uncached(hilbert: Any) -> tuple[tuple[int, int, int], ...]:
+    try:
+        space = as_hilbert(hilbert)
+    except (TypeError, ValueError):
+        return ()
+    return tuple(getattr(space, "sectors", ()) or ())
+
+
+def _keep_in_sectors(x: Any, xp: Any, mels: Any, sectors: tuple) -> tuple[Any, Any]:
+    """The constrained-space rule: a connected state outside the sector is an invalid
+    branch (`x' = x`, `mel = 0`), never an element of the matrix (docs/semantics.md)."""
+    inside = None
+    for first, end, total in sectors:
+        ok = jnp.sum(xp[..., first:end], axis=-1, dtype=jnp.int32) == total
+        inside = ok if inside is None else inside & ok
+    xp = jnp.where(inside[..., None], xp, x[:, None, :])
+    return xp, jnp.where(inside, mels, jnp.zeros((), mels.dtype))
+
 
 _WRAPPERS_LOCK = threading.Lock()
 
