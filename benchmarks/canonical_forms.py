@@ -26,6 +26,7 @@ import time
 import symir as sym
 from symir.compiler import InMemoryArtifactStore, SymbolicCompiler
 
+
 def square_bonds(side: int) -> list[tuple[int, int]]:
     bonds = []
     for r in range(side):
@@ -128,8 +129,10 @@ def main() -> None:
     reference = rows.get("compact", next(iter(rows.values())))["text"]
     side = args.side
     print(f"Heisenberg xx+yy+zz, square {side}x{side} periodic ({len(square_bonds(side))} bonds)")
-    print("| form | terms written | build (ms) | compile outside XLA (ms) | StableHLO lines | F "
-          "| same StableHLO as compact |")
+    print(
+        "| form | terms written | build (ms) | compile outside XLA (ms) | StableHLO lines | F "
+        "| same StableHLO as compact |"
+    )
     print("|---|---|---|---|---|---|---|")
     for form, r in rows.items():
         same = "yes" if r["text"] == reference else "no"

@@ -76,23 +76,35 @@ def _constant_site(value) -> int | None:
     return None
 
 
-def lift_constant_sites(term: sym.TermOp) -> dict[int, str]:
-    """Lifts the constant sites of `term` (see the module doc); returns site -> label."""
-    uses: list[tuple[Operation, int, int]] = []
+def _constant_site_uses(term: sym.TermOp) -> list[tuple[Operation, int, int]]:
+    """(op, operand index, site) for every constant site operand in `term`."""
+    uses = []
     for op in term.body.walk():
         for k in _site_operand_indices(op):
             site = _constant_site(op.operands[k])
             if site is not None:
                 uses.append((op, k, site))
-    if not uses:
-        return {}
+    return uses
+
+
+def _column_names(term: sym.TermOp, sites: list[int]) -> dict[int, str]:
+    """Each distinct site (in order) -> a new label name, clashing with none of `term`'s."""
     taken = set(term.label_names)
     prefix = "site"
     while any(t.startswith(prefix) for t in taken):
         prefix = "_" + prefix
     columns: dict[int, str] = {}
-    for _, _, site in uses:
+    for site in sites:
         columns.setdefault(site, f"{prefix}{len(columns)}")
+    return columns
+
+
+def lift_constant_sites(term: sym.TermOp) -> dict[int, str]:
+    """Lifts the constant sites of `term` (see the module doc); returns site -> label."""
+    uses = _constant_site_uses(term)
+    if not uses:
+        return {}
+    columns = _column_names(term, [site for _, _, site in uses])
     labels: dict[int, Operation] = {}  # constant op id -> its label op
     for op, k, site in uses:
         constant = op.operands[k].owner

@@ -28,10 +28,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-TermSpec = Any  # symir.frontend.operator.TermSpec (not imported: operator imports this)
-
 from symir.frontend.expr import Expr
 from symir.frontend.update import Update
+
+TermSpec = Any  # symir.frontend.operator.TermSpec (not imported: operator imports this)
 
 _SITE_READS = ("read", "read_emitted")
 _ONE_SITE_STEPS = ("write", "shift", "shift_mod", "affine")
