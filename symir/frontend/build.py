@@ -17,11 +17,12 @@ def _has_complex(module: ModuleOp) -> bool:
     return any(isinstance(op, sym.YieldOp) and op.value.type == sym.c64 for op in module.walk())
 
 
-def build_ir(op: Any) -> SymbolicOperatorIR:
-    """The `sym` module of a DSL `SymbolicOperator`."""
+def build_ir(op: Any, terms: Any = None) -> SymbolicOperatorIR:
+    """The `sym` module of a DSL `SymbolicOperator` (with `terms` instead of its own,
+    when given: its canonical form, `symir.frontend.canonical`)."""
     space = op.space
     body = Block()
-    for term in op.terms:
+    for term in op.terms if terms is None else terms:
         tblock = Block()
         emitter = RegionEmitter(tblock, allow_emitted=False)
         if term.predicate is not None:

@@ -436,7 +436,9 @@ class DOperator:
         op = SymbolicOperator(
             self.hilbert, self.name, tuple(self._terms), dtype=self.dtype, hermitian=self.hermitian
         )
-        op.to_ir()  # verify now
+        # verify now, in canonical form (symir.frontend.canonical): the bodies the
+        # compiler lowers; many terms equal but for their sites are built once
+        op.canonical_ir()
         return op
 
 
@@ -534,6 +536,24 @@ class SymbolicOperator:
 
             self._ir = build_ir(self)
         return self._ir
+
+    def canonical_ir(self, lift_constant_sites: bool = True):
+        """The `sym` form of this operator in canonical form (`symir.frontend.canonical`:
+        constant sites lifted into row tables, terms equal but for their rows merged),
+        and what was merged (kept term -> absorbed terms); built once per setting. The
+        compiler lowers this form: the same bonds written any way give one kernel."""
+        cache = self.__dict__.setdefault("_canonical", {})
+        if lift_constant_sites not in cache:
+            from symir.frontend.build import build_ir
+            from symir.frontend.canonical import canonical_terms
+
+            terms, merged = canonical_terms(self.terms, lift=lift_constant_sites)
+            same = len(terms) == len(self.terms) and all(
+                a is b for a, b in zip(terms, self.terms, strict=True)
+            )
+            ir = self.to_ir() if same else build_ir(self, terms)
+            cache[lift_constant_sites] = (ir, merged)
+        return cache[lift_constant_sites]
 
     def __repr__(self) -> str:
         return (
@@ -645,7 +665,9 @@ class SymbolicOperator:
         op = SymbolicOperator(
             self.hilbert, name, terms, dtype=dtype, hermitian=hermitian, hermitian_reason=reason
         )
-        op.to_ir()  # verify now
+        # verify now, in canonical form (symir.frontend.canonical): the bodies the
+        # compiler lowers; many terms equal but for their sites are built once
+        op.canonical_ir()
         return op
 
     def _transposed(self, conj: bool) -> SymbolicOperator:
