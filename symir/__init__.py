@@ -42,7 +42,13 @@ from symir.compiler import (
     SymbolicPassPipeline,
     SymbolicPassReport,
 )
-from symir.errors import SymbolicCompilerError, SymbolicDefinitionError, SymbolicError
+from symir.errors import (
+    SymbolicCompilerError,
+    SymbolicDefinitionError,
+    SymbolicDefinitionWarning,
+    SymbolicError,
+    SymbolicValidationWarning,
+)
 from symir.frontend.expr import (
     Expr,
     SiteSelector,
@@ -92,6 +98,7 @@ from symir.hilbert import (
     FermionHilbert,
     Fermions,
     Fock,
+    SectorHilbert,
     Spin,
     as_hilbert,
     states_of,
@@ -107,6 +114,14 @@ def __getattr__(name: str):
         from symir.integrations import netket
 
         return getattr(netket, name)
+    if name == "to_local_operator":  # NetKet's LocalOperator (symir/integrations/netket_local.py)
+        from symir.integrations import netket_local
+
+        return netket_local.to_local_operator
+    if name == "local_energies":  # JAX glue, loaded on first use like the runtime
+        from symir.runtime.local_energy import local_energies
+
+        return local_energies
     raise AttributeError(f"module 'symir' has no attribute {name!r}")
 
 
@@ -123,6 +138,7 @@ __all__ = [
     "InMemoryArtifactStore",
     "JAXSymbolicLowerer",
     "JaxSymbolicLowerer",
+    "SectorHilbert",
     "SiteSelector",
     "Spin",
     "SymbolicCacheKey",
@@ -133,6 +149,7 @@ __all__ = [
     "SymbolicCompilerError",
     "SymbolicCompilerOptions",
     "SymbolicDefinitionError",
+    "SymbolicDefinitionWarning",
     "SymbolicError",
     "SymbolicLowererRegistry",
     "SymbolicOperator",
@@ -140,6 +157,7 @@ __all__ = [
     "SymbolicOperatorSum",
     "SymbolicPassPipeline",
     "SymbolicPassReport",
+    "SymbolicValidationWarning",
     "Update",
     "affine",
     "all_of",
