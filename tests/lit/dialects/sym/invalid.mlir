@@ -1536,3 +1536,35 @@ sym.operator @op sites 4 states [0, 1] dtype f64 {
     }
   }
 }
+
+// -----
+
+// sym.lookup: a key given twice
+// CHECK: {{^}}'sym.lookup' keys must be distinct
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %k = sym.constant 1 : i64
+    %r = sym.lookup %k {keys = array<i64: 1, 1>, values = array<f64: 0.5, 0.5>} : i64 -> f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.lookup: as many keys as values
+// CHECK: {{^}}'sym.lookup' has 2 keys but 1 values
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %k = sym.constant 1 : i64
+    %r = sym.lookup %k {keys = array<i64: 0, 1>, values = array<f64: 0.5>} : i64 -> f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
