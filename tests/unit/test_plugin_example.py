@@ -246,3 +246,34 @@ def test_print_between_passes_shows_every_inner_pass_of_symir_lower():
         line[len("IR after ") : -1] for line in out.splitlines() if line.startswith("IR after")
     ]
     assert shown == [p.name for p in LoweringOptions().passes()][:-1]
+
+
+PAGE = ROOT / "docs" / "your-own-pass.md"
+
+
+def test_the_page_shows_the_packages_own_files():
+    """docs/your-own-pass.md quotes the example package's files verbatim."""
+    text = PAGE.read_text()
+    for path in (
+        "pyproject.toml",
+        "symir_plugin_example/branch_drop_zero_emissions.py",
+        "symir_plugin_example/universe.py",
+        "tests/lit/lit.cfg.py",
+        "tests/lit/branch-drop-zero-emissions.mlir",
+    ):
+        content = (EXAMPLE / path).read_text().rstrip("\n")
+        assert f"\n{content}\n```" in text, f"docs/your-own-pass.md does not quote {path}"
+
+
+def test_the_pages_examples_run_with_the_plugin_installed(plugin, capsys):
+    """The page's `py` blocks (they need the plugin installed, so the docs test, which
+    runs the `python` blocks, skips them) run in order in one namespace."""
+    import re
+
+    blocks = re.findall(r"^```py\n(.*?)^```", PAGE.read_text(), re.S | re.M)
+    assert len(blocks) == 2
+    namespace: dict = {"__name__": "docs.your_own_pass"}
+    for k, block in enumerate(blocks):
+        exec(compile(block, f"your-own-pass.md (py block {k})", "exec"), namespace)
+    out = capsys.readouterr().out
+    assert "default: F = 12" in out and "with the plugin: F = 6" in out
