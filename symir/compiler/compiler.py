@@ -17,6 +17,7 @@ import dataclasses
 import gc
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,7 +31,7 @@ from symir.compiler.core import SymbolicCompilationContext, SymbolicCompilationS
 from symir.compiler.lowerers import SymbolicLowererRegistry
 from symir.compiler.options import SymbolicCompilerOptions
 from symir.compiler.stores import default_artifact_store
-from symir.errors import SymbolicCompilerError
+from symir.errors import SymbolicCompilerError, SymbolicValidationWarning
 from symir.ir import SymbolicOperatorIR
 from symir.lowering import make_pass
 from symir.lowering.levels import check_levels, pass_levels
@@ -401,6 +402,7 @@ class SymbolicCompiler:
         ctx.analyses["pipeline"] = self.pipeline.names()
 
         self.pipeline.run_pre_cache(ctx)
+        _emit_validation_warnings(ctx)
         ctx.backend = ctx.analyses.get("resolved_backend") or (
             "jax" if options.backend_preference == "auto" else options.backend_preference
         )
@@ -525,6 +527,31 @@ class SymbolicCompiler:
                 ) from e
             ctx.record("cache_store", "finalization", start)
         return artifact.replace(pass_reports=tuple(ctx.pass_reports))
+
+
+def _emit_validation_warnings(ctx: SymbolicCompilationContext) -> None:
+    """Raises the validation warnings that `warnings_as_errors` made errors (also when
+    `strict_validation` is False), and emits each validation warning left after the
+    options' filters as a Python
+    `SymbolicValidationWarning` (a `UserWarning`, its message starting with the code), on
+    every compile of the operator (memoized validation included)."""
+    summary = ctx.analyses.get("validation_summary") or {}
+    name = getattr(ctx.ir, "operator_name", "?")
+    promoted = [e for e in summary.get("errors", ()) if not e.startswith("SYMIR-E")]
+    if promoted:
+        # `warnings_as_errors` asks for an error: with `strict_validation=False` the pass
+        # only records it, and recording would drop it silently
+        raise SymbolicCompilerError(
+            "; ".join(promoted) + " (a warning made an error by warnings_as_errors)",
+            stage="pre_cache",
+            pass_name=stage_name("symbolic-validation"),
+        )
+    for text in summary.get("warnings", ()):
+        warnings.warn(
+            f"{text} (operator {name!r}; silence it with ignore_warnings=({text.split()[0]!r},))",
+            SymbolicValidationWarning,
+            stacklevel=4,
+        )
 
 
 _DEFAULT_COMPILERS: dict[SymbolicCompilerOptions, SymbolicCompiler] = {}

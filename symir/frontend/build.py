@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from xdsl.dialects.builtin import ModuleOp, f64
+from xdsl.dialects.builtin import ModuleOp, f32, f64
 from xdsl.ir import Block, Region
 
 from symir.dialects import sym
+from symir.dialects.types import c32, element_type
 from symir.frontend.emit import RegionEmitter
 from symir.ir import SymbolicOperatorIR
 
@@ -40,12 +41,12 @@ def build_ir(op: Any, terms: Any = None) -> SymbolicOperatorIR:
             sym.TermOp(term.name, term.kind, term.labels, term.rows, term.fanout, Region(tblock))
         )
     module = ModuleOp([])
-    dtype = sym.c64 if op._requested_dtype == "complex128" else f64
+    dtype = element_type(op._requested_dtype)
     operator = sym.OperatorOp(
         op.name, space.size, space.local_states, dtype, op.hermitian, Region(body)
     )
     module.body.block.add_op(operator)
-    if dtype == f64 and _has_complex(module):
-        # A complex matrix element promotes the operator to complex128.
-        operator.dtype = sym.c64
+    if dtype in (f64, f32) and _has_complex(module):
+        # A complex matrix element promotes the operator to complex (same precision).
+        operator.dtype = sym.c64 if dtype == f64 else c32
     return SymbolicOperatorIR(module)
