@@ -84,6 +84,7 @@ from symir.lowering.branch.branch_merge_exclusive_emissions import (
     _output_emits as output_emits,
 )
 from symir.lowering.branch.branch_sort_summed_rows import ROW_WISE
+from symir.lowering.branch.fusion_decisions import States, decisions
 from symir.lowering.sym._attrs import from_attr, to_attr
 
 REPORT_ATTR = "branch.fusion"
@@ -583,8 +584,6 @@ def fuse_kernel(
     only when `diagonal`; only within the forced `groups` when given); returns its
     report (with every decision, `fusion_decisions`), or None when there is no kernel
     output to fuse."""
-    from symir.lowering.branch.fusion_decisions import decisions
-
     concats = output_concats(kernel)
     if concats is None:
         return None
@@ -596,7 +595,8 @@ def fuse_kernel(
     keys = [row_keys.branches(e, diagonal) if ok else None for e, ok in zip(emits, reindexable)]
     labels = _labels(emits)
     forced = _parse_groups(groups) if groups else None
-    found = decisions(emits, keys, row_keys, labels, reindexable, diagonal, forced)
+    states = States(INVALID, X, IDENTITY, NUMERIC)
+    found = decisions(emits, keys, row_keys, labels, reindexable, states, diagonal, forced)
     if forced is not None:
         keys = _forced_keys(emits, keys, labels, forced, found)
     new = plan(emits, keys)

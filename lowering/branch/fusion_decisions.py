@@ -39,24 +39,29 @@ REASONS = {
 """Every reason a decision can give (`rows` keys), with what it means."""
 
 
-def _signature(state: Any) -> Any:
+class States:
+    """The state encoding of `branch_fuse_equal_states.RowKeys` (given by the pass):
+    `invalid`, `x_base` (the base of `x` with writes), `identity` (`x` itself), and the
+    amplitude element types the merge can sum."""
+
+    def __init__(self, invalid: Any, x_base: Any, identity: Any, numeric: tuple):
+        self.invalid, self.x_base, self.identity, self.numeric = invalid, x_base, identity, numeric
+
+
+def _signature(state: Any, enc: States) -> Any:
     """What a state writes where, without the values: the written sites, or the state
     itself when it is not `x` with writes (a select, a write at a run-time site)."""
-    from symir.lowering.branch.branch_fuse_equal_states import INVALID, X
-
-    if state == INVALID:
+    if state == enc.invalid:
         return ("invalid",)
     base, writes = state
-    if base == X:
+    if base == enc.x_base:
         return ("sites", tuple(s for s, _ in writes))
     return ("opaque", base)
 
 
-def _why(s1: Any, s2: Any, t1: Any, t2: Any, diagonal: bool) -> str:
-    from symir.lowering.branch.branch_fuse_equal_states import IDENTITY
-
+def _why(s1: Any, s2: Any, t1: Any, t2: Any, diagonal: bool, enc: States) -> str:
     if s1 == s2:
-        if s1 == IDENTITY and not diagonal:
+        if s1 == enc.identity and not diagonal:
             return "diagonal_kept_apart"
         if t1 != t2:
             return "different_tags"
@@ -64,10 +69,10 @@ def _why(s1: Any, s2: Any, t1: Any, t2: Any, diagonal: bool) -> str:
     return "different_written_values"
 
 
-def _emission_problem(emit: branch.EmitOp, states: list | None, reindexable: bool) -> str | None:
-    from symir.lowering.branch.branch_fuse_equal_states import NUMERIC, _elem
-
-    if _elem(emit.amplitude.type) not in NUMERIC:
+def _emission_problem(
+    emit: branch.EmitOp, states: list | None, reindexable: bool, enc: States
+) -> str | None:
+    if emit.amplitude.type.element_type not in enc.numeric:  # type: ignore[union-attr]
         return "amplitude_not_numeric"
     if not reindexable:
         return "rows_not_reindexable"
@@ -82,6 +87,7 @@ def decisions(
     row_keys: Any,
     labels: dict[branch.EmitOp, str],
     reindexable: list[bool],
+    enc: States,
     diagonal: bool = True,
     forced: list[set[str]] | None = None,
 ) -> list[dict[str, Any]]:
@@ -90,18 +96,19 @@ def decisions(
     states = [row_keys.states(e.state) for e in emits]
     tags = [e.tag.data if e.tag is not None else None for e in emits]
     problems = [
-        _emission_problem(e, s, ok) for e, s, ok in zip(emits, states, reindexable, strict=True)
+        _emission_problem(e, s, ok, enc)
+        for e, s, ok in zip(emits, states, reindexable, strict=True)
     ]
     by_signature: list[dict[Any, list[int]]] = []
     for s in states:
         table: dict[Any, list[int]] = {}
         for r, st in enumerate(s or []):
-            table.setdefault(_signature(st), []).append(r)
+            table.setdefault(_signature(st, enc), []).append(r)
         by_signature.append(table)
     out = []
     for i in range(len(emits)):
         for j in range(i + 1, len(emits)):
-            rows = _pair(i, j, states, tags, keys, problems, by_signature, diagonal)
+            rows = _pair(i, j, states, tags, keys, problems, by_signature, diagonal, enc)
             if not rows:
                 continue
             if forced is not None and rows.get("merged"):
@@ -121,7 +128,7 @@ def decisions(
     return out
 
 
-def _pair(i, j, states, tags, keys, problems, by_signature, diagonal) -> dict[str, int]:
+def _pair(i, j, states, tags, keys, problems, by_signature, diagonal, enc) -> dict[str, int]:
     """Candidate row pairs of emissions i and j, counted by outcome."""
     problem = problems[i] or problems[j]
     if problem is not None:
@@ -137,9 +144,9 @@ def _pair(i, j, states, tags, keys, problems, by_signature, diagonal) -> dict[st
                 if keys[i][r1] == keys[j][r2]:
                     reason = "merged"
                 else:
-                    reason = _why(states[i][r1], states[j][r2], tags[i], tags[j], diagonal)
+                    reason = _why(states[i][r1], states[j][r2], tags[i], tags[j], diagonal, enc)
                 rows[reason] = rows.get(reason, 0) + 1
     return rows
 
 
-__all__ = ["REASONS", "decisions"]
+__all__ = ["REASONS", "States", "decisions"]
