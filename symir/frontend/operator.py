@@ -486,6 +486,7 @@ class SymbolicOperator:
         # compiler's cache.
         state = dict(self.__dict__)
         state["_ir"] = None
+        state.pop("_canonical", None)  # the canonical IR too (`canonical_ir`)
         return state
 
     @property
