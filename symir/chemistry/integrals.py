@@ -4,8 +4,7 @@
 `h1[p, q]`, the two-body `h2[p, q, r, s] = (pq|rs)` in chemists' notation and the
 constant (core energy, nuclear repulsion), with the number of electrons and `MS2 =
 N_alpha - N_beta`. They come from an FCIDUMP file (`read_fcidump`), from arrays
-(`from_arrays`, chemists' or physicists' notation) or from OpenFermion
-(`symir.chemistry.openfermion`).
+(`from_arrays`, chemists' or physicists' notation).
 
 The Hamiltonian they define is
 
