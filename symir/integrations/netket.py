@@ -302,3 +302,6 @@ def to_netket(op: Any, hilbert: Any = None) -> NetKetOperator:
             )
         op = compile_()
     return NetKetOperator(op, hilbert)
+
+
+from symir.integrations import netket_dispatch  # noqa: E402, F401  (registers the rules)
