@@ -62,6 +62,7 @@ from symir.frontend.expr import (
     floor,
     imag,
     log,
+    lookup,
     maximum,
     minimum,
     parity,
@@ -112,6 +113,10 @@ def __getattr__(name: str):
         from symir.integrations import netket
 
         return getattr(netket, name)
+    if name == "local_energies":  # JAX glue, loaded on first use like the runtime
+        from symir.runtime.local_energy import local_energies
+
+        return local_energies
     raise AttributeError(f"module 'symir' has no attribute {name!r}")
 
 
@@ -167,6 +172,7 @@ __all__ = [
     "imag",
     "invalidate",
     "log",
+    "lookup",
     "maximum",
     "minimum",
     "n",

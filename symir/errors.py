@@ -27,6 +27,14 @@ class SymbolicDerivativeWarning(UserWarning):
     derivative there is taken as zero; docs/derivatives.md)."""
 
 
+class SymbolicValidationWarning(UserWarning):
+    """A validation warning of a compile (`symbolic-validation`), emitted through Python's
+    `warnings`: the message starts with its stable code (`SYMIR-W...`,
+    docs/diagnostics.md), so `pytest -W error`, `warnings.catch_warnings` and
+    `warnings.filterwarnings("ignore", message="SYMIR-W103")` see it. The compile options
+    `ignore_warnings` / `warnings_as_errors` act before it is emitted."""
+
+
 class SymbolicDefinitionWarning(UserWarning):
     """The DSL accepted a definition that may not mean what was meant (a graph with
     several edge colours iterated whole, a branch that leaves a constrained space);

@@ -72,7 +72,10 @@ class SymbolicOperatorIR:
         try:
             module.verify()
         except VerifyException as e:
-            raise SymbolicDefinitionError(f"invalid sym IR: {e}") from None
+            from symir.dialects.locations import located_verify_error
+
+            located = located_verify_error(module, e)
+            raise SymbolicDefinitionError(f"invalid sym IR: {located or e}") from None
         self._module = module
         self._text: str | None = None
         self._fingerprint: str | None = None

@@ -47,6 +47,8 @@ class SymbolicCompilationContext:
     backend: str | None = None
     lowerer_name: str | None = None
     memo_path: tuple[Any, ...] | None = ()
+    extra_passes: list[Any] = field(default_factory=list)
+    """Passes added to the lowering (`SymbolicPassPipeline.lowering`), placed by level."""
     _module: ModuleOp | None = field(default=None, repr=False)
     _shared: ModuleOp | None = field(default=None, repr=False)
 
@@ -137,7 +139,8 @@ class SymbolicCompilationSignature:
             x_dtype=x_dtype,
             dtype=dtype,
             options_signature=ctx.options.static_signature(),
-            pipeline=tuple(ctx.analyses.get("pipeline", ())),
+            pipeline=tuple(ctx.analyses.get("pipeline", ()))
+            + tuple(ctx.analyses.get("lowering_pipeline", ())),
         )
 
     def payload(self, namespace: str) -> str:

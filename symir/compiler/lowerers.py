@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import Any
@@ -29,7 +30,18 @@ class JaxSymbolicLowerer:
         # operator's facts (name, space, dtype, terms, ...) are read from the working
         # module itself, which nothing mutates
         ir = SymbolicOperatorIR.unverified(context.peek_module())
-        result = lower_ir(context.clean_module(), context.options.lowering_options(), in_place=True)
+        # the options themselves (a subclass overriding `passes()` is obeyed), with
+        # `target` resolved as the cache key holds it
+        options = context.options
+        options = dataclasses.replace(options, target=options.resolved_target())
+        annotated = context.peek_module()  # never mutated once lowered
+        result = lower_ir(
+            context.clean_module(),
+            options,
+            in_place=True,
+            extra_passes=context.extra_passes,
+            source=lambda: _without_analyses(annotated.clone()),
+        )
         for name, seconds in result.pass_times.items():
             context.pass_reports.append(SymbolicPassReport(name, seconds, "lowering"))
         start = time.perf_counter()
@@ -50,7 +62,6 @@ class JaxSymbolicLowerer:
             SymbolicPassReport("stablehlo-load", time.perf_counter() - start, "lowering")
         )
         levels = result.levels
-        annotated = context.peek_module()  # never mutated once lowered
         levels.set("sym", lambda: print_module(annotated) + "\n")  # printed when read
         metadata: dict[str, Any] = {
             "term_fanouts": dict(context.analyses.get("term_fanouts", {})),
@@ -71,6 +82,14 @@ class JaxSymbolicLowerer:
             metadata=metadata,
             levels=levels,
         )
+
+
+def _without_analyses(module: Any) -> Any:
+    from symir.lowering.sym._attrs import ANALYSIS_ATTR_PREFIX
+
+    for k in [k for k in module.attributes if k.startswith(ANALYSIS_ATTR_PREFIX)]:
+        del module.attributes[k]
+    return module
 
 
 def fusion_groups(

@@ -19,6 +19,14 @@ KERNEL_NEUTRAL = ("x_dtype",)
 _X_DTYPES = ("auto", "i8", "i16", "i32", "i64")
 
 
+def _check_pipeline(pipeline: object) -> None:
+    if not isinstance(pipeline, str) or not pipeline.strip():
+        raise ValueError(
+            "SymbolicCompilerOptions.pipeline must be a non-empty pass pipeline "
+            f"(symir-opt -p syntax), got {pipeline!r}"
+        )
+
+
 @dataclass(frozen=True)
 class SymbolicCompilerOptions(LoweringOptions):
     """The effective options of a `SymbolicCompiler`: the lowering's own options
@@ -85,6 +93,7 @@ class SymbolicCompilerOptions(LoweringOptions):
                     f"SymbolicCompilerOptions.{name} must be one of {choices}, "
                     f"got {getattr(self, name)!r}"
                 )
+        _check_pipeline(self.pipeline)
         if self.x_dtype not in _X_DTYPES:
             raise ValueError(
                 f"SymbolicCompilerOptions.x_dtype must be one of {_X_DTYPES}, got {self.x_dtype!r}"

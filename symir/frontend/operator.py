@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from symir.frontend import hermiticity
 from symir.frontend.expr import Expr, all_of, as_expr
 from symir.frontend.fermion import check_update_on, is_fermionic
 from symir.frontend.fermion import emissions as fermion_emissions
@@ -468,6 +469,7 @@ class SymbolicOperator:
         *,
         dtype: str = "float64",
         hermitian: bool = False,
+        hermitian_reason: str | None = None,
     ):
         self.hilbert = hilbert
         self.space: DiscreteHilbert = as_hilbert(hilbert)
@@ -475,6 +477,8 @@ class SymbolicOperator:
         self.terms = terms
         self._requested_dtype = _dtype_name(dtype)
         self.hermitian = hermitian
+        self._hermitian_reason = hermitian_reason or hermiticity.declared(hermitian)
+        self._adjoint_of: SymbolicOperator | None = None  # set on `a.H` (hermiticity.py)
         self._ir = None
         self._hermiticity: tuple[bool, str] | None = None
         self._fanout: int | None = None  # F, once compiled with the default options
@@ -483,10 +487,11 @@ class SymbolicOperator:
 
     @property
     def is_hermitian(self) -> bool:
-        """True when declared (`hermitian=True`) or when symir establishes it: the
-        conjugate transpose compiles to the same kernel (proved for every parameter
-        value), or, for an operator without parameters on a small space, the matrix
-        equals its conjugate transpose (`hermiticity` says which;
+        """True when marked (declared `hermitian=True`, or proved from the parts of a
+        product, sum or adjoint: `hermitian_reason`) or when symir establishes it from
+        the kernels: the conjugate transpose compiles to the same kernel (proved for
+        every parameter value), or, for an operator without parameters on a small
+        space, the matrix equals its conjugate transpose (`hermiticity` says which;
         symir/frontend/hermiticity.py). False means "not established", not "proved
         non-hermitian" unless `hermiticity` says so."""
         return self.hermiticity[0]
@@ -495,10 +500,24 @@ class SymbolicOperator:
     def hermiticity(self) -> tuple[bool, str]:
         """`(is_hermitian, how it was established or why not)`."""
         if self._hermiticity is None:
-            from symir.frontend.hermiticity import prove_hermitian
-
-            self._hermiticity = prove_hermitian(self)
+            self._hermiticity = hermiticity.establish(self)
         return self._hermiticity
+
+    @property
+    def hermitian_reason(self) -> str:
+        """Why the operator is (or is not) marked hermitian: declared by its author, or
+        proved from the structure of a product, sum or adjoint
+        (symir/frontend/hermiticity.py); when not marked, what would prove it."""
+        return self._hermitian_reason
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled without its IR (an xDSL module): `to_ir()` rebuilds it, equal, so a
+        # compile of the unpickled operator finds the artifact its original left in the
+        # compiler's cache.
+        state = dict(self.__dict__)
+        state["_ir"] = None
+        state["_netket"] = None  # the kept NetKet adapter is remade on first use
+        return state
 
     @property
     def dtype(self) -> str:
@@ -522,6 +541,23 @@ class SymbolicOperator:
             if e.stage != "pre_cache":
                 raise
             return self.compile(strict_validation=False).max_conn_size
+
+    @property
+    def parameter_docs(self) -> dict[str, str]:
+        """Parameter name -> the `doc` given to `symbol(..., doc=...)` (parameters
+        without a doc are left out)."""
+        from symir.frontend.product import _term_exprs, _walk
+
+        found: dict[str, str] = {}
+
+        def visit(e: Expr) -> None:
+            if e.op == "param" and len(e.args) > 3 and e.args[3] is not None:
+                found.setdefault(e.args[0], e.args[3])
+
+        for term in self.terms:
+            for e in _term_exprs(term):
+                _walk(e, visit)
+        return dict(sorted(found.items()))
 
     def to_ir(self):
         """The `sym` dialect form of this operator (built once, immutable)."""
@@ -569,9 +605,24 @@ class SymbolicOperator:
             )
             for t in self.terms
         )
-        hermitian = self.hermitian and not isinstance(factor, complex | Expr)
+        real = not isinstance(factor, complex | Expr)
+        hermitian = self.hermitian and real
+        if hermitian:
+            reason = f"a real multiple of the hermitian {self.name!r}"
+        elif self.hermitian:
+            reason = (
+                f"not proved hermitian: {self.name!r} is hermitian but the factor {factor!r} "
+                "is not a real number"
+            )
+        else:
+            reason = self._hermitian_reason
         return SymbolicOperator(
-            self.hilbert, self.name, terms, dtype=self._requested_dtype, hermitian=hermitian
+            self.hilbert,
+            self.name,
+            terms,
+            dtype=self._requested_dtype,
+            hermitian=hermitian,
+            hermitian_reason=reason,
         )
 
     def __mul__(self, factor: Any) -> SymbolicOperator:
@@ -628,28 +679,47 @@ class SymbolicOperator:
         from symir.frontend.product import product_terms
 
         complex_ = "complex128" in (self.dtype, other.dtype)
+        hermitian, reason = hermiticity.product(self, other)
         return self._derived(
             f"{self.name}_at_{other.name}",
             product_terms(self, other),
             dtype="complex128" if complex_ else "float64",
-            hermitian=False,
+            hermitian=hermitian,
+            reason=reason,
         )
 
-    def _derived(self, name: str, terms, *, dtype: str, hermitian: bool) -> SymbolicOperator:
-        op = SymbolicOperator(self.hilbert, name, terms, dtype=dtype, hermitian=hermitian)
+    def _derived(
+        self, name: str, terms, *, dtype: str, hermitian: bool, reason: str | None = None
+    ) -> SymbolicOperator:
+        op = SymbolicOperator(
+            self.hilbert, name, terms, dtype=dtype, hermitian=hermitian, hermitian_reason=reason
+        )
         op.to_ir()  # verify now
         return op
 
     def _transposed(self, conj: bool) -> SymbolicOperator:
         from symir.frontend.product import transpose_terms
 
+        adjoint = conj or self.dtype == "float64"  # the transpose of a real operator
         conj = conj and self.dtype == "complex128"
-        return self._derived(
+        hermitian = self.hermitian and adjoint
+        if hermitian:
+            reason = f"the adjoint of the hermitian {self.name!r}"
+        else:
+            reason = f"not proved hermitian: the {'adjoint' if adjoint else 'transpose'} of "
+            reason += f"{self.name!r}, which is not marked hermitian"
+            if self.hermitian:
+                reason = f"not proved hermitian: the transpose of the complex {self.name!r}"
+        op = self._derived(
             f"{self.name}_{'H' if conj else 'T'}",
             transpose_terms(self, conj=conj),
             dtype=self.dtype,
-            hermitian=self.hermitian and (conj or self.dtype == "float64"),
+            hermitian=hermitian,
+            reason=reason,
         )
+        if adjoint:
+            op._adjoint_of = self
+        return op
 
     @property
     def H(self) -> SymbolicOperator:
@@ -672,7 +742,11 @@ class SymbolicOperator:
         from symir.frontend.product import conjugate_terms
 
         return self._derived(
-            f"{self.name}_conj", conjugate_terms(self), dtype=self.dtype, hermitian=self.hermitian
+            f"{self.name}_conj",
+            conjugate_terms(self),
+            dtype=self.dtype,
+            hermitian=self.hermitian,
+            reason=self._hermitian_reason,
         )
 
     conjugate = conj
@@ -718,10 +792,12 @@ class SymbolicOperatorSum(SymbolicOperator):
         dtype = (
             "complex128" if any(op._requested_dtype == "complex128" for op in flat) else "float64"
         )
+        hermitian, reason = hermiticity.total(self.operators)
         super().__init__(
             flat[0].hilbert,
             name or "_plus_".join(op.name for op in flat),
             tuple(terms),
             dtype=dtype,
-            hermitian=all(op.hermitian for op in flat),
+            hermitian=hermitian,
+            hermitian_reason=reason,
         )

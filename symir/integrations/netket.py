@@ -256,6 +256,28 @@ class NetKetOperator(DiscreteJaxOperator):
         """Connected configurations `(..., F, N)` and matrix elements `(..., F)`."""
         return self._compiled.get_conn_padded(x)
 
+    mel_cutoff: float = 1e-10
+    """Matrix elements with `|mel| <= mel_cutoff` (after equal connected states are
+    summed) are dropped by the NumPy paths (`get_conn`, `get_conn_flattened`,
+    `to_sparse`, `to_dense`), as NetKet's `LocalOperator` drops them (its `mel_cutoff`,
+    1e-10): floating-point residues of terms that cancel (TFIM @ TFIM) become exact zeros.
+    `get_conn_padded` (the JAX kernel) is unchanged."""
+
+    def get_conn_flattened(self, x: Any, sections: Any, pad: bool = False) -> tuple[Any, Any]:
+        """NetKet's `get_conn_flattened`, with one entry per distinct connected state of
+        each `x` (the kernel's branches to equal states summed) and the entries below
+        `mel_cutoff` dropped (`pad=True`: kept as padding, `x' = x`, `mel = 0`)."""
+        x = np.asarray(x)
+        xp, mels = self.get_conn_padded(x)
+        xp, mels = merge_connected(x, np.asarray(xp), np.array(mels), self.mel_cutoff)
+        if pad:
+            sections[:] = np.arange(1, len(x) + 1) * mels.shape[-1]
+            return xp.reshape(-1, xp.shape[-1]), mels.reshape(-1)
+        sections[:] = np.cumsum(np.count_nonzero(mels, axis=-1))
+        xp, mels = xp.reshape(-1, xp.shape[-1]), mels.reshape(-1)
+        keep = mels != 0
+        return xp[keep], mels[keep]
+
     def to_sparse(self, jax_: bool = False) -> Any:
         """The sparse matrix in `hilbert.all_states()` order: NetKet's (scipy CSR, or
         `jax_=True` for its BCSR), or, while a parameter is a JAX tracer, a
@@ -281,6 +303,27 @@ class NetKetOperator(DiscreteJaxOperator):
         return self.to_sparse().toarray()
 
 
+def merge_connected(
+    x: np.ndarray, xp: np.ndarray, mels: np.ndarray, cutoff: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """`xp (B, F, N)`, `mels (B, F)` with the matrix elements of equal connected states of
+    one `x[b]` summed into the first of them, the others made padding (`x' = x`,
+    `mel = 0`), and the sums with `|mel| <= cutoff` set to exactly 0."""
+    b, f, n = xp.shape
+    rows = np.repeat(np.arange(b), f)
+    keys = np.concatenate([rows[:, None], xp.reshape(-1, n).astype(np.int64)], axis=1)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    sums = np.zeros(len(first), dtype=mels.dtype)
+    np.add.at(sums, inverse.reshape(-1), mels.reshape(-1))
+    sums[np.abs(sums) <= cutoff] = 0
+    merged = np.zeros(b * f, dtype=mels.dtype)
+    merged[first] = sums
+    is_first = np.zeros(b * f, dtype=bool)
+    is_first[first] = True
+    out = np.where(is_first[:, None], xp.reshape(-1, n), np.repeat(x.reshape(b, n), f, axis=0))
+    return out.reshape(b, f, n).astype(xp.dtype), merged.reshape(b, f)
+
+
 def _is_zero(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == 0
 
@@ -294,6 +337,8 @@ def to_netket(op: Any, hilbert: Any = None) -> NetKetOperator:
     """
     if isinstance(op, NetKetOperator):
         return op if hilbert is None else NetKetOperator(op.compiled, hilbert)
+    if not isinstance(op, CompiledOperator) and hasattr(op, "hermiticity"):
+        return op.to_netket(hilbert)  # a SymbolicOperator: with its established hermiticity
     if not isinstance(op, CompiledOperator):
         compile_ = getattr(op, "compile", None)
         if compile_ is None:
@@ -303,5 +348,10 @@ def to_netket(op: Any, hilbert: Any = None) -> NetKetOperator:
         op = compile_()
     return NetKetOperator(op, hilbert)
 
+
+# symir's local-energy kernel for `MCState` (NetKet dispatch rules)
+from symir.integrations import netket_local_energy as _local_energy  # noqa: E402
+
+_local_energy.register(NetKetOperator)
 
 from symir.integrations import netket_dispatch  # noqa: E402, F401  (registers the rules)

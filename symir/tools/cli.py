@@ -8,21 +8,6 @@ import time
 
 import numpy as np
 
-
-def _merged(xp: np.ndarray, mels: np.ndarray) -> dict[tuple, complex]:
-    """Matrix elements summed per connected configuration, zeros dropped (diagonal
-    coalescing merges equal diagonal branches, so only sums are comparable)."""
-    out: dict[tuple, complex] = {}
-    for row, mel in zip(xp, mels):
-        key = tuple(int(v) for v in row)
-        out[key] = out.get(key, 0) + complex(mel)
-    return {k: v for k, v in out.items() if abs(v) > 1e-12}
-
-
-def _same(a: dict[tuple, complex], b: dict[tuple, complex]) -> bool:
-    return a.keys() == b.keys() and all(abs(a[k] - b[k]) <= 1e-12 for k in a)
-
-
 LEVELS = {
     "sym": (
         "the operator as written, one op per DSL construct: a `sym.term` per iterator "
@@ -59,6 +44,7 @@ def demo(
     import symir as sym
     from symir.interpreter import reference_get_conn_padded
     from symir.lowering.pipelines import lower_ir
+    from symir.testing import first_difference
 
     hi = sym.Spin(0.5, n_sites)
     edges = [(i, (i + 1) % n_sites) for i in range(n_sites)]
@@ -100,11 +86,11 @@ def demo(
     xp, mels = np.asarray(xp), np.asarray(mels)  # first call: includes XLA compilation
 
     checked = min(batch, 256)
-    ref_xp, ref_mels = reference_get_conn_padded(ir, x[:checked])
-    for b in range(checked):
-        if not _same(_merged(xp[b], mels[b]), _merged(ref_xp[b], ref_mels[b])):
-            print(f"MISMATCH with the reference interpreter at sample {b}", file=sys.stderr)
-            return 1
+    reference = reference_get_conn_padded(ir, x[:checked])
+    found = first_difference((xp[:checked], mels[:checked]), reference, x[:checked])
+    if found is not None:
+        print(f"MISMATCH with the reference interpreter: {found}", file=sys.stderr)
+        return 1
 
     rounds = []
     for _ in range(20):

@@ -490,6 +490,13 @@ EXPR_CASES = {
     "int_div": diag(lambda i: site(i) / 2),
     "pow": diag(lambda i: a(i) ** 0.5 + site(i) ** 2 + 2 ** site(i) + a(i) ** -1.5),
     "neg": diag(lambda i: -site(i) - (-(site(i) * 0.5))),
+    # a table read at a row-static key (a constant per row) and at a value of x
+    "lookup": diag(
+        lambda i: (
+            sym.lookup({0: 0.5, 2: -1.25, 7: 3.0}, site(i).index * 2)
+            + sym.lookup([1.5, -0.5, 0.0, 2.0], site(i) + 1)
+        )
+    ),
     "sqrt": diag(lambda i: sym.sqrt(a(i)) + sym.sqrt(site(i) * site(i))),
     "exp": diag(lambda i: sym.exp(site(i) * 0.3)),
     "log": diag(lambda i: sym.log(a(i)) + sym.log(site(i) * site(i) + 0.5)),

@@ -45,6 +45,8 @@ OPERATOR_FORMS = {
     "and": lambda a, b: a & b,
     "or": lambda a, b: a | b,
     "not": lambda a: ~a,
+    # a function whose first argument is static data, not an operand
+    "lookup": lambda k: symir.lookup({0: 1.5, 2: -0.5}, k),
 }
 
 FOCK = symir.Fock(2, 2)  # contiguous local states 0, 1, 2 (wrap_mod needs them)
