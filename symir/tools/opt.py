@@ -22,7 +22,7 @@ from xdsl.utils.exceptions import (
 )
 from xdsl.xdsl_opt_main import xDSLOptMain
 
-from symir.dialects.dominance import check_dominance
+from symir.dialects.module_checks import verify_module
 from symir.dialects.parsing import parse_module
 
 
@@ -76,8 +76,7 @@ class SymirOptMain(xDSLOptMain):
         )
 
     def apply_passes(self, prog):
-        prog.verify()
-        check_dominance(prog)  # xDSL's verifier accepts a use before its definition
+        verify_module(prog)  # with what xDSL's verifier lets through (dominance, ...)
         super().apply_passes(prog)
 
 
