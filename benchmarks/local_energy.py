@@ -183,7 +183,7 @@ def print_table(rows: list[dict]) -> None:
     print(
         "| model | lattice | net | E_loc NetKet ms | E_loc symir ms | symir/NetKet | "
         "packed/NetKet | e&g NetKet ms | e&g symir ms | symir/NetKet | evals/sample "
-        "NetKet -> symir (candidates, chunk slack/sample, chunks) | temp MiB NetKet -> symir |"
+        "NetKet -> symir (candidates, chunk rows/sample, chunks) | temp MiB NetKet -> symir |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:

@@ -51,6 +51,11 @@ class LoweringOptions:
     enable_fusion: bool = True
     """Run `branch-fuse-equal-states` (after merging exclusive emissions): branches with
     provably equal connected states, from any terms, share one slot."""
+    force_fusion: tuple[str, ...] = ()
+    """The merge groups `branch-fuse-equal-states` applies, exactly (its option
+    `groups`): each the emissions of one slot joined by `+`, as the fusion report prints
+    them (`metadata["fusion"]["merged"]`), to replay or force a decision; a group that
+    cannot be merged soundly is refused. Empty: every provable merge."""
     sort_summed_rows: bool = True
     """Run `branch-sort-summed-rows` after coalescing (it only changes summation order)."""
     sort_rows: bool = True
@@ -107,7 +112,10 @@ class LoweringOptions:
         names += ["cse", "branch-choose-lowering", "convert-branch-to-stablehlo", "cse"]
         options: dict[str, dict[str, object]] = {
             "convert-sym-to-branch": {"x_dtype": self.x_dtype},
-            "branch-fuse-equal-states": {"merge_diagonal": self.coalesce_diagonal},
+            "branch-fuse-equal-states": {
+                "merge_diagonal": self.coalesce_diagonal,
+                "groups": tuple(self.force_fusion),
+            },
             "branch-sort-rows": {"target": self.target},
             "branch-choose-lowering": {
                 "target": self.target,

@@ -172,6 +172,8 @@ class SymbolicNormalizationPass(ModulePass):
     name = "symbolic-normalization"
 
     backend: str = "auto"
+    """The backend recorded as `resolved_backend` in `sym.normalization` (`auto` is
+    `jax`, the only one); it is part of the cache key, not of the kernel."""
 
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         stats = normalize(module)

@@ -547,11 +547,12 @@ def _emit_validation_warnings(ctx: SymbolicCompilationContext) -> None:
             pass_name=stage_name("symbolic-validation"),
         )
     for text in summary.get("warnings", ()):
-        warnings.warn(
-            f"{text} (operator {name!r}; silence it with ignore_warnings=({text.split()[0]!r},))",
-            SymbolicValidationWarning,
-            stacklevel=4,
+        code = text.split()[0]
+        warning = SymbolicValidationWarning(
+            f"{text} (operator {name!r}; silence it with ignore_warnings=({code!r},))"
         )
+        warning.code = code  # type: ignore[attr-defined]
+        warnings.warn(warning, stacklevel=4)
 
 
 _DEFAULT_COMPILERS: dict[SymbolicCompilerOptions, SymbolicCompiler] = {}

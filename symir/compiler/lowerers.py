@@ -129,10 +129,19 @@ def fusion_groups(
 
 def fusion_report(result: Any, enabled: bool) -> dict[str, Any]:
     """`metadata["fusion"]`: F and the bytes written per sample before and after each
-    pass on the `branch` level, for the whole lowering, and the slots that were merged."""
+    pass on the `branch` level, for the whole lowering, the slots that were merged, every
+    decision of `branch-fuse-equal-states` (each candidate pair of emissions, merged or
+    not and why: `symir.lowering.branch.fusion_decisions`) and the row pairs per reason."""
     passes = result.fanouts
     merged = [m for report in result.fusion.values() for m in report["merged"]]
+    decisions = [d for report in result.fusion.values() for d in report.get("decisions", [])]
+    reasons: dict[str, int] = {}
+    for d in decisions:
+        for reason, n in d["rows"].items():
+            reasons[reason] = reasons.get(reason, 0) + n
     return {
+        "decisions": decisions,
+        "reasons": dict(sorted(reasons.items())),
         "enabled": enabled,
         "fanout": [passes[0]["fanout"][0], passes[-1]["fanout"][1]] if passes else None,
         "bytes_per_sample": (

@@ -168,6 +168,37 @@ def _graph_edges(graph: Any, wanted: tuple[int, ...] | None, where: str) -> list
     return [e for e, c in zip(edges, colours, strict=True) if c in wanted]
 
 
+def _is_scalar(value: Any) -> bool:
+    """A number (Python or numpy, not bool) or a symbolic expression."""
+    if isinstance(value, Expr):
+        return True
+    return isinstance(value, int | float | complex | np.number) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def _space_text(hilbert: Any, space: DiscreteHilbert) -> str:
+    """A short description of the space an operator acts on."""
+    if not isinstance(hilbert, DiscreteHilbert):
+        return str(hilbert)  # NetKet's own
+    if type(space) is DiscreteHilbert:
+        return f"{space.size} sites with local states {list(space.local_states)}"
+    return repr(space)
+
+
+def _register_netket_dispatch() -> None:
+    """Makes `vstate.expect(op)` / `expect_and_grad(op)` accept a `SymbolicOperator`:
+    when NetKet is imported, its integration (found by entry point, as for
+    `to_netket`) registers the dispatch rules on import (symir/integrations/
+    netket_dispatch.py)."""
+    import sys
+
+    if "netket" in sys.modules:
+        from symir.runtime.integrations import integration
+
+        integration("netket")
+
+
 class DOperator:
     """Builder of a symbolic operator on a discrete Hilbert space.
 
@@ -468,10 +499,28 @@ class SymbolicOperator:
         self._hermitian_reason = hermitian_reason or hermiticity.declared(hermitian)
         self._adjoint_of: SymbolicOperator | None = None  # set on `a.H` (hermiticity.py)
         self._ir = None
+        self._hermiticity: tuple[bool, str] | None = None
+        self._fanout: int | None = None  # F, once compiled with the default options
+        self._netket: Any = None
+        _register_netket_dispatch()
 
     @property
     def is_hermitian(self) -> bool:
-        return self.hermitian
+        """True when marked (declared `hermitian=True`, or proved from the parts of a
+        product, sum or adjoint: `hermitian_reason`) or when symir establishes it from
+        the kernels: the conjugate transpose compiles to the same kernel (proved for
+        every parameter value), or, for an operator without parameters on a small
+        space, the matrix equals its conjugate transpose (`hermiticity` says which;
+        symir/frontend/hermiticity.py). False means "not established", not "proved
+        non-hermitian" unless `hermiticity` says so."""
+        return self.hermiticity[0]
+
+    @property
+    def hermiticity(self) -> tuple[bool, str]:
+        """`(is_hermitian, how it was established or why not)`."""
+        if self._hermiticity is None:
+            self._hermiticity = hermiticity.establish(self)
+        return self._hermiticity
 
     @property
     def hermitian_reason(self) -> str:
@@ -486,6 +535,8 @@ class SymbolicOperator:
         # compiler's cache.
         state = dict(self.__dict__)
         state["_ir"] = None
+        state.pop("_canonical", None)  # the canonical IR too (`canonical_ir`)
+        state["_netket"] = None  # the kept NetKet adapter is remade on first use
         return state
 
     @property
@@ -556,10 +607,32 @@ class SymbolicOperator:
         return cache[lift_constant_sites]
 
     def __repr__(self) -> str:
+        shown = [
+            f"{t.name}: {len(t.rows)} row(s) x {len(t.emissions)} emission(s)"
+            for t in self.terms[:4]
+        ]
+        if len(self.terms) > 4:
+            shown.append(f"... {len(self.terms) - 4} more")
+        terms = ", ".join(shown)
+        fanout = "" if self._fanout is None else f", F={self._fanout}"
         return (
-            f"SymbolicOperator({self.name!r}, sites={self.space.size}, "
-            f"terms={len(self.terms)}, dtype={self._requested_dtype})"
+            f"{type(self).__name__}({self.name!r} on {_space_text(self.hilbert, self.space)}, "
+            f"{len(self.terms)} term(s) [{terms}], dtype={self._requested_dtype}{fanout})"
         )
+
+    def to_netket(self, hilbert: Any = None, **compile_options: Any) -> Any:
+        """This operator compiled (`compile(**compile_options)`) and wrapped as a NetKet
+        `DiscreteJaxOperator` (symir.integrations.netket), its `is_hermitian` that of
+        this operator (declared or established)."""
+        if hilbert is None and not compile_options and self._netket is not None:
+            return self._netket
+        compiled = self.compile(**compile_options)
+        if self.is_hermitian and not compiled.is_hermitian:
+            compiled = compiled.as_hermitian()
+        adapter = compiled.to_netket(hilbert)
+        if hilbert is None and not compile_options:
+            self._netket = adapter
+        return adapter
 
     # ------------------------------------------------------------------ algebra
     def _scaled(self, factor: Any) -> SymbolicOperator:
@@ -605,24 +678,28 @@ class SymbolicOperator:
         return self._scaled(1.0 / factor)
 
     def __add__(self, other: Any) -> SymbolicOperator:
-        if isinstance(other, int | float) and other == 0:
+        if _is_scalar(other) and not isinstance(other, Expr) and other == 0:
             return self  # so that sum([...]) works
         if _is_netket_operator(other):
             return self._as_netket_for(other) + other
+        if _is_scalar(other):
+            return SymbolicOperatorSum([self, self._constant(other)])
         if not isinstance(other, SymbolicOperator):
             return NotImplemented
         return SymbolicOperatorSum([self, other])
 
-    def __radd__(self, other: Any) -> SymbolicOperator:
-        if isinstance(other, int | float) and other == 0:
-            return self
+    def __radd__(self, other: Any) -> Any:
         if _is_netket_operator(other):
             return other + self._as_netket_for(other)
+        if _is_scalar(other):
+            return self.__add__(other)  # 0 + op is op (sum([...])), c + op a diagonal constant
         return NotImplemented
 
-    def __sub__(self, other: Any) -> SymbolicOperator:
+    def __sub__(self, other: Any) -> Any:
         if _is_netket_operator(other):
             return self._as_netket_for(other) - other
+        if _is_scalar(other):
+            return self + (-other)
         if not isinstance(other, SymbolicOperator):
             return NotImplemented
         return SymbolicOperatorSum([self, -other])
@@ -630,6 +707,8 @@ class SymbolicOperator:
     def __rsub__(self, other: Any) -> Any:
         if _is_netket_operator(other):
             return other - self._as_netket_for(other)
+        if _is_scalar(other):
+            return (-self) + other
         return NotImplemented
 
     def _as_netket_for(self, other: Any) -> Any:
@@ -643,6 +722,16 @@ class SymbolicOperator:
                 f"operator {type(other).__name__}: their Hilbert spaces differ in {difference}"
             )
         return self.compile().to_netket(other.hilbert)
+
+    def _constant(self, value: Any) -> SymbolicOperator:
+        """`value` times the identity on this operator's space: one diagonal branch."""
+        real = not isinstance(value, complex | Expr) and not np.iscomplexobj(value)
+        return (
+            DOperator(self.hilbert, "constant", hermitian=real)
+            .globally()
+            .emit(Update(), matrix_element=value)
+            .build()
+        )
 
     def __matmul__(self, other: Any) -> SymbolicOperator:
         """The operator product as one operator (symir/frontend/product.py)."""
@@ -731,7 +820,10 @@ class SymbolicOperator:
         values (required for a `symbol` without a default)."""
         from symir.compiler.entry import compile_operator
 
-        return compile_operator(self, cache=cache, **kwargs)
+        compiled = compile_operator(self, cache=cache, **kwargs)
+        if not kwargs:
+            self._fanout = compiled.max_conn_size
+        return compiled
 
 
 def _is_netket_operator(value: Any) -> bool:

@@ -351,6 +351,8 @@ def to_netket(op: Any, hilbert: Any = None) -> NetKetOperator:
     """
     if isinstance(op, NetKetOperator):
         return op if hilbert is None else NetKetOperator(op.compiled, hilbert)
+    if not isinstance(op, CompiledOperator) and hasattr(op, "hermiticity"):
+        return op.to_netket(hilbert)  # a SymbolicOperator: with its established hermiticity
     if not isinstance(op, CompiledOperator):
         compile_ = getattr(op, "compile", None)
         if compile_ is None:
@@ -367,3 +369,5 @@ def to_netket(op: Any, hilbert: Any = None) -> NetKetOperator:
 from symir.integrations import netket_local_energy as _local_energy  # noqa: E402
 
 _local_energy.register(NetKetOperator)
+
+from symir.integrations import netket_dispatch  # noqa: E402, F401  (registers the rules)

@@ -20,6 +20,7 @@ from typing import Any
 
 import netket as nk
 import numpy as np
+import scipy.sparse
 
 from symir.frontend.expr import Expr
 from symir.frontend.operator import SymbolicOperator
@@ -133,7 +134,9 @@ def to_local_operator(op: Any, hilbert: Any = None, params: dict | None = None) 
             if not sites:
                 constant += matrix[0, 0]
             elif np.any(matrix != 0):
-                matrices.append(matrix)
+                # sparse, as NetKet's own conversions (Ising.to_local_operator) make them:
+                # NetKet 3.23 fails to multiply a sparse local operator by a dense one
+                matrices.append(scipy.sparse.coo_matrix(matrix))
                 acting_on.append(list(sites))
     return nk.operator.LocalOperator(hilbert, matrices, acting_on, constant=constant, dtype=dtype)
 

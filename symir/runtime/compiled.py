@@ -32,6 +32,7 @@ The kernel is called through `_kernel_call`, which gives the exported call what
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 from collections.abc import Callable, Mapping
@@ -159,6 +160,11 @@ class CompiledOperator:
             for n, v, t in zip(self._spec.param_names, self._params, self._spec.param_dtypes)
         )
         return CompiledOperator(self._spec, new)
+
+    def as_hermitian(self) -> CompiledOperator:
+        """The same kernel reporting `is_hermitian = True` (for an operator whose
+        hermiticity was established after it was compiled: `SymbolicOperator.is_hermitian`)."""
+        return CompiledOperator(dataclasses.replace(self._spec, is_hermitian=True), self._params)
 
     def __reduce__(self):
         # Pickling (NetKet, multiprocessing, checkpoints): the kernel travels as its

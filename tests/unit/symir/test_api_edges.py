@@ -207,6 +207,7 @@ def test_validation_warnings_are_user_warnings():
     with pytest.warns(UserWarning, match=r"^SYMIR-W105 .*operator 'w_emit'") as record:
         op.compile()
     assert all(issubclass(w.category, SymbolicValidationWarning) for w in record)
+    assert [w.message.code for w in record] == ["SYMIR-W105"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(SymbolicValidationWarning, match="SYMIR-W105"):
