@@ -630,6 +630,7 @@ class SymbolicOperator:
         if self.is_hermitian and not compiled.is_hermitian:
             compiled = compiled.as_hermitian()
         adapter = compiled.to_netket(hilbert)
+        adapter._source = self  # for adapter.to_local_operator() (netket_local.py)
         if hilbert is None and not compile_options:
             self._netket = adapter
         return adapter

@@ -227,7 +227,9 @@ class NetKetOperator(DiscreteJaxOperator):
 
     def with_params(self, **values: Any) -> NetKetOperator:
         """The same kernel and Hilbert space with new parameter values."""
-        return type(self)(self._compiled.with_params(**values), self.hilbert)
+        new = type(self)(self._compiled.with_params(**values), self.hilbert)
+        new._source = getattr(self, "_source", None)  # for to_local_operator()
+        return new
 
     def to_local_operator(self) -> Any:
         """This operator as NetKet's `LocalOperator` (symir/integrations/netket_local.py;
