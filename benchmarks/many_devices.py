@@ -35,14 +35,10 @@ import symir as sym
 
 g = nk.graph.Square(8, pbc=True)
 hi = nk.hilbert.Spin(0.5, g.n_nodes)
-si, sj = sym.site("i"), sym.site("j")
+from symir import models
 ops = {{
-    "tfim": sym.DOperator(hi, "tfim", hermitian=True)
-    .for_each(("i", "j"), over=g).emit(sym.identity(), matrix_element=si * sj)
-    .for_each_site("i").emit(sym.write("i", -si), matrix_element=-1.0).build(),
-    "heisenberg": sym.DOperator(hi, "heis", hermitian=True)
-    .for_each(("i", "j"), over=g).emit(sym.identity(), matrix_element=si * sj)
-    .emit(sym.write("i", -si).write("j", -sj), matrix_element=2.0 * (si != sj)).build(),
+    "tfim": models.tfim(hi, g, h=1.0, J=1.0),
+    "heisenberg": models.heisenberg(hi, g, J=1.0),
 }}
 mesh = jax.make_mesh(({devices},), ("S",))
 x = hi.random_state(jax.random.key(0), {batch}, dtype=np.int8)
