@@ -149,6 +149,16 @@ Numeric = NUMERIC
 # --------------------------------------------------------------------------- kernel
 
 
+def _check_states(op: Operation, what: str, states: DenseArrayBase) -> None:
+    """A set of local states: `array<i64: ...>`, not empty, strictly increasing (the
+    conversion compares with the first and last, and tests contiguity)."""
+    values = list(states.get_values())
+    if states.elt_type != i64 or not values or values != sorted(set(values)):
+        raise VerifyException(
+            f"'{op.name}' {what} must be a non-empty, strictly increasing array<i64>, got {values}"
+        )
+
+
 @irdl_op_definition
 class KernelOp(IRDLOperation):
     """The whole operator as one batched kernel.
@@ -218,6 +228,7 @@ class KernelOp(IRDLOperation):
         n = self.num_sites.data
         if not 1 <= n <= sym.MAX_SITES:
             raise VerifyException(f"'branch.kernel' has {n} sites, outside [1, {sym.MAX_SITES}]")
+        _check_states(self, "local states", self.local_states)
         if not args or _input_sites(self, args[0].type) != n:
             raise VerifyException(
                 f"'branch.kernel' first argument must be tensor<?x{n}xiK>, "
@@ -319,8 +330,8 @@ class ReturnOp(IRDLOperation):
                 f"'branch.return' has {len(self.derivatives)} derivative(s) but "
                 f"{len(self.wrt_names)} name(s) in wrt"
             )
-        if not kernel.body.block.args:
-            return  # the kernel's own verifier reports the missing arguments
+        if len(kernel.body.blocks) != 1 or not kernel.body.block.args:
+            return  # the kernel's own verifier reports a body of several blocks, no arguments
         xt, mt = self.xp.type, self.mels.type
         assert isinstance(xt, TensorType) and isinstance(mt, TensorType)
         n = kernel.num_sites.data
@@ -1257,6 +1268,7 @@ class MemberOp(IRDLOperation):
         )
 
     def verify_(self):
+        _check_states(self, "states", self.states)
         rows = _rows_of(self, self.value.type, "value")
         if _elem(self.value.type) != i64 or self.result.type != values_type(rows, i1):
             raise VerifyException("'branch.member' maps tensor<?xMxi64> to tensor<?xMxi1>")

@@ -36,6 +36,10 @@ class LoweringOptions:
 
     x_dtype: str = "auto"
     """Element type of the configurations (`i8`, `i16`, `i32`, `i64` or `auto`)."""
+    lift_constant_sites: bool = True
+    """Run `sym-lift-constant-sites` first: constant sites (`globally()` with fixed
+    sites) become columns of the row table, so that `sym-merge-row-terms` can merge
+    terms that differ only in them."""
     merge_row_terms: bool = True
     """Run `sym-merge-row-terms` first: terms equal but for their row tables (a model
     written one bond at a time) become one term with the concatenated table."""
@@ -47,6 +51,11 @@ class LoweringOptions:
     enable_fusion: bool = True
     """Run `branch-fuse-equal-states` (after merging exclusive emissions): branches with
     provably equal connected states, from any terms, share one slot."""
+    force_fusion: tuple[str, ...] = ()
+    """The merge groups `branch-fuse-equal-states` applies, exactly (its option
+    `groups`): each the emissions of one slot joined by `+`, as the fusion report prints
+    them (`metadata["fusion"]["merged"]`), to replay or force a decision; a group that
+    cannot be merged soundly is refused. Empty: every provable merge."""
     sort_summed_rows: bool = True
     """Run `branch-sort-summed-rows` after coalescing (it only changes summation order)."""
     sort_rows: bool = True
@@ -87,7 +96,8 @@ class LoweringOptions:
 
     def passes(self) -> tuple[ModulePass, ...]:
         """The passes of the default lowering for these options, in order."""
-        names = ["sym-merge-row-terms"] if self.merge_row_terms else []
+        names = ["sym-lift-constant-sites"] if self.lift_constant_sites else []
+        names += ["sym-merge-row-terms"] if self.merge_row_terms else []
         names.append("convert-sym-to-branch")
         if self.coalesce_diagonal:
             names.append("branch-coalesce-diagonal")
@@ -102,7 +112,10 @@ class LoweringOptions:
         names += ["cse", "branch-choose-lowering", "convert-branch-to-stablehlo", "cse"]
         options: dict[str, dict[str, object]] = {
             "convert-sym-to-branch": {"x_dtype": self.x_dtype},
-            "branch-fuse-equal-states": {"merge_diagonal": self.coalesce_diagonal},
+            "branch-fuse-equal-states": {
+                "merge_diagonal": self.coalesce_diagonal,
+                "groups": tuple(self.force_fusion),
+            },
             "branch-sort-rows": {"target": self.target},
             "branch-choose-lowering": {
                 "target": self.target,

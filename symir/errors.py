@@ -32,7 +32,10 @@ class SymbolicValidationWarning(UserWarning):
     `warnings`: the message starts with its stable code (`SYMIR-W...`,
     docs/diagnostics.md), so `pytest -W error`, `warnings.catch_warnings` and
     `warnings.filterwarnings("ignore", message="SYMIR-W103")` see it. The compile options
-    `ignore_warnings` / `warnings_as_errors` act before it is emitted."""
+    `ignore_warnings` / `warnings_as_errors` act before it is emitted; `code` holds the
+    code."""
+
+    code: str = ""
 
 
 class SymbolicDefinitionWarning(UserWarning):

@@ -26,13 +26,14 @@ How branches are merged before comparing (`merge=`):
   coalescing does); every other branch stays one element of the multiset. Needs `x`.
 - `"none"`: every branch with a nonzero matrix element is one element of the multiset.
 
-Matrix elements are compared to `atol` (an infinite one equals only itself, a NaN only a
-NaN); branches whose matrix element (or sum) is at most `zero` in magnitude are dropped.
+Matrix elements `a` (got) and `b` (expected) are equal when `|a - b| <= atol + rtol |b|`
+(an infinite one equals only itself, a NaN only a NaN); branches whose matrix element (or sum) is at most `zero` in magnitude are dropped.
 """
 
 from __future__ import annotations
 
 import cmath
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,7 @@ __all__ = [
     "assert_connections_match",
     "assert_same_connections",
     "connections",
+    "dense_matrix",
     "first_difference",
 ]
 
@@ -87,10 +89,10 @@ def connections(xp: Any, mels: Any, x: Any = None, *, merge: str = "states", zer
     )
 
 
-def _close(a: complex, b: complex, atol: float) -> bool:
+def _close(a: complex, b: complex, atol: float, rtol: float) -> bool:
     if cmath.isnan(a) or cmath.isnan(b):
         return cmath.isnan(a) and cmath.isnan(b)
-    return a == b or abs(a - b) <= atol
+    return a == b or abs(a - b) <= atol + rtol * abs(b)
 
 
 @dataclass
@@ -128,7 +130,7 @@ def _show(branches: list[Branch], limit: int = 4) -> str:
     return text + (", ..." if len(branches) > limit else "")
 
 
-def _compare(got: list[Branch], expected: list[Branch], atol: float):
+def _compare(got: list[Branch], expected: list[Branch], atol: float, rtol: float):
     """Matches two sorted multisets state by state (equal states in order)."""
     by_state: dict[tuple[int, ...], tuple[list[complex], list[complex]]] = {}
     for k, branches in enumerate((got, expected)):
@@ -137,7 +139,7 @@ def _compare(got: list[Branch], expected: list[Branch], atol: float):
     only_got, only_expected, different = [], [], []
     for s, (a, b) in sorted(by_state.items()):
         for ma, mb in zip(a, b):
-            if not _close(ma, mb, atol):
+            if not _close(ma, mb, atol, rtol):
                 different.append((s, ma, mb))
         only_got += [(s, m) for m in a[len(b) :]]
         only_expected += [(s, m) for m in b[len(a) :]]
@@ -161,6 +163,7 @@ def first_difference(
     *,
     merge: str = "states",
     atol: float = ATOL,
+    rtol: float = 0.0,
     zero: float = ZERO,
 ) -> ConnectionsDiffer | None:
     """Compares two `get_conn_padded` outputs `(xp (..., F, N), mels (..., F))` of the
@@ -176,7 +179,7 @@ def first_difference(
         xb = None if xs is None else xs[b]
         a = connections(gxp[b], gm[b], xb, merge=merge, zero=zero)
         e = connections(exp_xp[b], em[b], xb, merge=merge, zero=zero)
-        only_got, only_expected, different = _compare(a, e, atol)
+        only_got, only_expected, different = _compare(a, e, atol, rtol)
         if only_got or only_expected or different:
             shown_x = None if xb is None else tuple(int(v) for v in xb.tolist())
             return ConnectionsDiffer(b, shown_x, a, e, only_got, only_expected, different)
@@ -190,11 +193,12 @@ def assert_same_connections(
     *,
     merge: str = "states",
     atol: float = ATOL,
+    rtol: float = 0.0,
     zero: float = ZERO,
 ) -> None:
     """Raises `AssertionError` naming the first configuration on which two
     `get_conn_padded` outputs differ as multisets (see `first_difference`)."""
-    found = first_difference(got, expected, x, merge=merge, atol=atol, zero=zero)
+    found = first_difference(got, expected, x, merge=merge, atol=atol, rtol=rtol, zero=zero)
     if found is not None:
         raise AssertionError(str(found))
 
@@ -223,6 +227,7 @@ def assert_connections_match(
     *,
     merge: str = "states",
     atol: float = ATOL,
+    rtol: float = 0.0,
     zero: float = ZERO,
 ) -> None:
     """`op` and `reference` give the same connected states with the same matrix elements
@@ -234,4 +239,42 @@ def assert_connections_match(
     x = np.asarray(x)
     got = _conn_padded(op, x)
     expected = _conn_padded(reference, x)
-    assert_same_connections(got, expected, x, merge=merge, atol=atol, zero=zero)
+    assert_same_connections(got, expected, x, merge=merge, atol=atol, rtol=rtol, zero=zero)
+
+
+def dense_matrix(op: Any, hilbert: Any = None) -> np.ndarray:
+    """The dense matrix of any operator with `get_conn_padded` (NetKet's, symir's
+    compiled operator or its adapter) on a small space: `H[i, j] = <s_i|H|s_j>` in the
+    order of `hilbert.all_states()` (by default `op.hilbert`, which must number states
+    with `states_to_numbers`: a NetKet space or symir's), summed with numpy from one
+    `get_conn_padded` call over the whole basis (jitted when `op` is a JAX pytree).
+
+    It gives what NetKet's `to_dense()` gives, without NetKet's sparse assembly for JAX
+    operators (`jax.experimental.sparse`, compiled anew for each number of states and
+    fan-out: seconds each time), so tests can compare many small matrices quickly."""
+    hilbert = op.hilbert if hilbert is None else hilbert
+    states = np.asarray(hilbert.all_states())
+    xp, mels = _jitted_conn(op, states)
+    xp, mels = np.asarray(xp), np.asarray(mels)
+    cols = np.asarray(hilbert.states_to_numbers(xp.reshape(-1, states.shape[-1])))
+    rows = np.repeat(np.arange(len(states)), mels.shape[-1])
+    dense = np.zeros((len(states), len(states)), dtype=np.result_type(mels.dtype, np.float64))
+    np.add.at(dense, (rows, cols), mels.reshape(-1))
+    return dense
+
+
+def _jitted_conn(op: Any, x: np.ndarray) -> tuple[Any, Any]:
+    import jax  # the runtime's dependency; imported here to keep this module light
+
+    leaves = jax.tree_util.tree_leaves(op)
+    numbers = (jax.Array, np.ndarray, np.generic, int, float, complex)
+    if leaves and all(isinstance(leaf, numbers) for leaf in leaves):  # a JAX pytree
+        return _jit_conn()(op, x)
+    return _conn_padded(op, x)
+
+
+@functools.cache
+def _jit_conn():
+    import jax
+
+    return jax.jit(lambda op, x: op.get_conn_padded(x))

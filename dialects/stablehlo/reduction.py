@@ -19,7 +19,7 @@ from xdsl.irdl import (
 from xdsl.traits import IsTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
 
-from .base import TensorConstr, i64_array, tensor_of
+from .base import DYNAMIC, TensorConstr, i64_array, tensor_of
 from .elementwise import ElementwiseBinaryOp
 
 
@@ -100,19 +100,66 @@ class ReduceOp(IRDLOperation):
         )
 
     def verify_(self) -> None:
-        if len(self.inputs) != len(self.init_values):
+        """The constraints (C1)-(C8) of ``reduce`` in the StableHLO specification
+        (https://github.com/openxla/stablehlo/blob/main/docs/spec.md#reduce), which
+        jaxlib's verifier checks; the body's element types must be the inputs' (the
+        specification also allows promoted ones, which symir never emits)."""
+        n = len(self.inputs)
+        if n != len(self.init_values) or n != len(self.results_) or n == 0:  # (C3)
             raise VerifyException(
-                "'stablehlo.reduce' needs as many init_values as inputs, got "
-                f"{len(self.inputs)} and {len(self.init_values)}"
+                "'stablehlo.reduce' needs as many init_values and results as inputs (at "
+                f"least one), got {n} inputs, {len(self.init_values)} init_values and "
+                f"{len(self.results_)} results"
             )
-        rank = tensor_of(self.inputs[0]).get_num_dims() if self.inputs else 0
-        for d in self.dimensions.get_values():
+        shape = tensor_of(self.inputs[0]).get_shape()
+        for v in self.inputs[1:]:  # (C1)
+            if not _compatible(shape, tensor_of(v).get_shape()):
+                raise VerifyException("'stablehlo.reduce' inputs have different shapes")
+        elements = [tensor_of(v).get_element_type() for v in self.inputs]
+        for v, el in zip(self.init_values, elements):  # (C2)
+            if tensor_of(v) != TensorType(el, ()):
+                raise VerifyException(
+                    f"'stablehlo.reduce' init_value must be a tensor<{el}>, got {v.type}"
+                )
+        dims = self.dimensions.get_values()
+        self._verify_dimensions(dims, len(shape))
+        self._verify_body([TensorType(el, ()) for el in elements])
+        kept = [s for i, s in enumerate(shape) if i not in dims]
+        for r, el in zip(self.results_, elements):  # (C7), (C8)
+            t = tensor_of(r)
+            if t.get_element_type() != el or not _compatible(kept, t.get_shape()):
+                raise VerifyException(
+                    f"'stablehlo.reduce' result {t} does not match the inferred type "
+                    f"{TensorType(el, kept)}"
+                )
+
+    def _verify_dimensions(self, dims: Sequence[int], rank: int) -> None:
+        """(C4), (C5): dimensions in range, none twice."""
+        for d in dims:
             if not 0 <= d < rank:
                 raise VerifyException(
                     f"'stablehlo.reduce' dimension {d} out of range for rank {rank}"
                 )
-        nargs = len(self.body.block.args)
-        if nargs != 2 * len(self.inputs):
+        if len(set(dims)) != len(dims):
+            raise VerifyException(f"'stablehlo.reduce' dimensions {list(dims)} repeat")
+
+    def _verify_body(self, scalars: list[TensorType]) -> None:
+        """(C6): the body maps two scalars per input to one per input."""
+        block = self.body.block
+        if len(block.args) != 2 * len(scalars):
             raise VerifyException(
-                f"'stablehlo.reduce' body must take {2 * len(self.inputs)} arguments, got {nargs}"
+                f"'stablehlo.reduce' body must take {2 * len(scalars)} arguments, got "
+                f"{len(block.args)}"
             )
+        if list(block.arg_types) != scalars + scalars:
+            types = ", ".join(str(t) for t in scalars + scalars)
+            raise VerifyException(f"'stablehlo.reduce' body must take ({types})")
+        last = block.last_op
+        if not isinstance(last, ReturnOp) or [r.type for r in last.results_] != scalars:
+            types = ", ".join(str(t) for t in scalars)
+            raise VerifyException(f"'stablehlo.reduce' body must return ({types})")
+
+
+def _compatible(a: Sequence[int], b: Sequence[int]) -> bool:
+    """Shapes of one rank whose sizes may be equal (a dynamic one matches any)."""
+    return len(a) == len(b) and all(x == y or DYNAMIC in (x, y) for x, y in zip(a, b))

@@ -12,6 +12,7 @@ from xdsl.dialects.builtin import (
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
     IntegerAttr,
+    IntegerType,
     TensorType,
     i32,
     i64,
@@ -35,7 +36,7 @@ from xdsl.utils.exceptions import VerifyException
 from symir.dialects.types import element_type
 
 from . import hex_float
-from .base import DYNAMIC, TensorConstr, i64_array, tensor_of
+from .base import DYNAMIC, TensorConstr, i64_array, known_entries, tensor_of
 
 
 def element_type_of_dtype(dtype: np.dtype | str | type) -> Attribute:
@@ -272,6 +273,31 @@ class DynamicBroadcastInDimOp(IRDLOperation):
             raise VerifyException(f"'{self.name}' broadcast_dimensions {list(dims)} has duplicates")
         for i, (d, size) in enumerate(zip(dims, op_t.get_shape())):
             _check_broadcast_dim(i, size, d, res_t.get_shape())
+        self._verify_output_dimensions(dims, op_t.get_shape(), res_t.get_shape())
+
+    def _verify_output_dimensions(self, dims, operand_shape, result_shape) -> None:
+        """``output_dimensions`` gives the result shape: one integer per result dimension,
+        and those known before it runs (what shape refinement sees) equal the result's
+        static sizes and can be broadcast to from the operand's."""
+        out_t = tensor_of(self.output_dimensions)
+        rank = len(result_shape)
+        if out_t.get_shape() != (rank,) or not isinstance(out_t.get_element_type(), IntegerType):
+            raise VerifyException(
+                f"'{self.name}' output_dimensions must be a tensor<{rank}xiK>, got {out_t}"
+            )
+        known = known_entries(self.output_dimensions) or [None] * rank
+        for d, (k, size) in enumerate(zip(known, result_shape)):
+            if k is not None and (k < 0 or size not in (DYNAMIC, k)):
+                raise VerifyException(
+                    f"'{self.name}' output dimension {d} is {k}, but the result is {tensor_of(self.result)}"
+                )
+        for i, (d, size) in enumerate(zip(dims, operand_shape)):
+            k = known[d]
+            if k is not None and size not in (DYNAMIC, 1, k):
+                raise VerifyException(
+                    f"'{self.name}' operand dimension {i} of size {size} cannot broadcast to "
+                    f"output dimension {d} of size {k}"
+                )
 
 
 def _check_broadcast_dim(i: int, size: int, d: int, result_shape: Sequence[int]) -> None:

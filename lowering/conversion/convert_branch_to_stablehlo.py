@@ -219,6 +219,8 @@ class KernelLowering:
     def member(self, v: SSAValue, states: Sequence[int] | None = None) -> SSAValue:
         """Whether each value is one of `states` (by default the local states)."""
         states = self.local_states if states is None else tuple(states)
+        if not states:  # the verifiers of branch.kernel and branch.member refuse it
+            raise ValueError("a membership test needs at least one local state")
         shape = v.type.get_shape()  # type: ignore[union-attr]
 
         def cmp(direction: str, s: int) -> SSAValue:

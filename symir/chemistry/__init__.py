@@ -1,4 +1,4 @@
-"""Molecular Hamiltonians: integrals in (FCIDUMP, arrays, OpenFermion), a symir operator
+"""Molecular Hamiltonians: integrals in (FCIDUMP, arrays, spin-orbital tensors), a symir operator
 on spin-orbital fermions out (docs/molecules.md).
 
 - `integrals.py`: `MolecularIntegrals` (restricted orbitals, chemists' notation), the
@@ -6,7 +6,11 @@ on spin-orbital fermions out (docs/molecules.md).
 - `hamiltonian.py`: `molecular_hamiltonian` / `spin_orbital_hamiltonian`, the operator
   as a few terms whose rows are orbital index tuples and whose matrix elements read
   coefficient tables (`sym.lookup`), with screening;
-- `openfermion.py`: OpenFermion's `InteractionOperator` / `FermionOperator` (optional).
+- `make_fcidumps.py`: the shipped FCIDUMPs and FCI energies, from PySCF (`chem` extra).
+
+OpenFermion objects are not read yet: `spin_orbital_hamiltonian` takes tensors in the
+convention of OpenFermion's `InteractionOperator` (after reordering its interleaved spin
+orbitals into NetKet's order).
 """
 
 from symir.chemistry.hamiltonian import (

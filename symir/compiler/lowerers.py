@@ -63,14 +63,20 @@ class JaxSymbolicLowerer:
         )
         levels = result.levels
         levels.set("sym", lambda: print_module(annotated) + "\n")  # printed when read
+        # terms merged by the DSL's canonical form (symir.frontend.canonical) and by
+        # sym-merge-row-terms: every term written is in a fusion group
+        canonical = context.analyses.get("canonical_merged_terms", {})
+        merged = {k: list(v) for k, v in canonical.items()}
+        for kept, absorbed in result.merged_row_terms.items():
+            merged.setdefault(kept, []).extend(absorbed)
+        names = [t.name for t in ir.terms] + [a for v in canonical.values() for a in v]
         metadata: dict[str, Any] = {
             "term_fanouts": dict(context.analyses.get("term_fanouts", {})),
             "total_fanout": context.analyses.get("total_fanout"),
             "total_padded_size": compiled.max_conn_size,
-            "fusion_groups": fusion_groups(
-                [t.name for t in ir.terms], result.fusion, result.merged_row_terms
-            ),
-            "merged_row_terms": dict(result.merged_row_terms),
+            "fusion_groups": fusion_groups(names, result.fusion, merged),
+            "canonical_merged_terms": dict(canonical),
+            "merged_row_terms": merged,
             "fusion": fusion_report(result, context.options.enable_fusion),
             "lowering_passes": list(result.pass_times),
             "x_dtype": str(compiled._spec.x_dtype),
@@ -123,10 +129,19 @@ def fusion_groups(
 
 def fusion_report(result: Any, enabled: bool) -> dict[str, Any]:
     """`metadata["fusion"]`: F and the bytes written per sample before and after each
-    pass on the `branch` level, for the whole lowering, and the slots that were merged."""
+    pass on the `branch` level, for the whole lowering, the slots that were merged, every
+    decision of `branch-fuse-equal-states` (each candidate pair of emissions, merged or
+    not and why: `symir.lowering.branch.fusion_decisions`) and the row pairs per reason."""
     passes = result.fanouts
     merged = [m for report in result.fusion.values() for m in report["merged"]]
+    decisions = [d for report in result.fusion.values() for d in report.get("decisions", [])]
+    reasons: dict[str, int] = {}
+    for d in decisions:
+        for reason, n in d["rows"].items():
+            reasons[reason] = reasons.get(reason, 0) + n
     return {
+        "decisions": decisions,
+        "reasons": dict(sorted(reasons.items())),
         "enabled": enabled,
         "fanout": [passes[0]["fanout"][0], passes[-1]["fanout"][1]] if passes else None,
         "bytes_per_sample": (

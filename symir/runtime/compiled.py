@@ -32,6 +32,7 @@ The kernel is called through `_kernel_call`, which gives the exported call what
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 from collections.abc import Callable, Mapping
@@ -160,6 +161,11 @@ class CompiledOperator:
         )
         return CompiledOperator(self._spec, new)
 
+    def as_hermitian(self) -> CompiledOperator:
+        """The same kernel reporting `is_hermitian = True` (for an operator whose
+        hermiticity was established after it was compiled: `SymbolicOperator.is_hermitian`)."""
+        return CompiledOperator(dataclasses.replace(self._spec, is_hermitian=True), self._params)
+
     def __reduce__(self):
         # Pickling (NetKet, multiprocessing, checkpoints): the kernel travels as its
         # StableHLO text (`LoadedModule.__reduce__`, reloaded through the module cache)
@@ -218,7 +224,10 @@ class CompiledOperator:
             xp, mels = _keep_in_sectors(flat, xp, mels, sectors)
         f = self.max_conn_size
         xp = jnp.reshape(xp, (*batch, f, n)).astype(dtype)
-        return xp, jnp.reshape(mels, (*batch, f))
+        mels = jnp.reshape(mels, (*batch, f))
+        if mels.dtype != self._spec.dtype:  # float32/complex64: computed in double precision
+            mels = mels.astype(self._spec.dtype)
+        return xp, mels
 
     def to_dense(self) -> np.ndarray:
         """The dense matrix over `hilbert.all_states()` (small spaces only): for a

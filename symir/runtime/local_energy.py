@@ -14,9 +14,10 @@ on the connected states that need it:
    branches and writes of the current value are `x`) and, when the operator has no
    runtime parameters, `mel != 0`, are *candidates*;
 3. the candidates of the whole batch are compacted (their flat positions, in order) and
-   evaluated in chunks of a fixed `capacity` by a `lax.while_loop` that runs
-   `ceil(count / capacity)` times: shapes are static and the result exact for any
-   batch; a batch with more candidates than one chunk costs one more chunk.
+   evaluated by `lax.while_loop`s in chunks of a fixed `capacity` while at least that
+   many are left, then in chunks of `capacity // 8`: shapes are static and the result
+   exact for any batch; a batch with more candidates than one chunk costs more chunks,
+   and fewer than `capacity // 8` rows of the last chunk are unused.
 
 Slots with `mel == 0` are kept as candidates when the operator has runtime parameters
 (`skip_zero_mels=None`), so that derivatives with respect to them stay right where a
@@ -31,8 +32,7 @@ through `mels` as in `get_conn_padded`. Forward mode (`jax.jvp`) with respect to
 
 `capacity` (the rows of one network call) defaults to what the compiler knows: all
 candidates of a batch when every non-diagonal slot is provably valid (TFIM: one chunk,
-no slack), else `B * n_valid + ceil(B * n_maybe / 8)` for a batch of `B` samples, so the
-last chunk wastes at most an eighth of the possibly-invalid slots per sample.
+no slack), else `B * n_valid + ceil(B * n_maybe / 8)` for a batch of `B` samples.
 `chunk_size` (NetKet's) bounds the memory: samples are processed in blocks of
 `max(1, 8 * chunk_size // F)` (a `lax.map`) and the network never sees more than
 `chunk_size` rows at once.
@@ -51,11 +51,13 @@ import numpy as np
 
 from symir.runtime.compiled import CompiledOperator
 
-__all__ = ["LocalEnergyPlan", "local_energies", "local_energy_plan"]
+__all__ = ["LocalEnergyPlan", "evaluation_counts", "local_energies", "local_energy_plan"]
 
 _PLAN_LOCK = threading.Lock()
 _MAYBE_FRACTION = 8
 """The default capacity holds one `_MAYBE_FRACTION`-th of the possibly-invalid slots."""
+_TAIL_FRACTION = 8
+"""The candidates left after the full chunks go in chunks of `capacity // 8`."""
 _BLOCK_FACTOR = 8
 """With `chunk_size`, a block of samples has `_BLOCK_FACTOR * chunk_size` slots."""
 
@@ -184,6 +186,41 @@ def local_energies(
     return jnp.reshape(jnp.reshape(energies, (-1,))[:b], batch)
 
 
+def evaluation_counts(
+    x: Any, op: Any, *, capacity: int | None = None, skip_zero_mels: bool | None = None
+) -> dict[str, int]:
+    """How many network evaluations `local_energies(..., x, op)` (no `chunk_size`) makes
+    on the batch `x`, against NetKet's padded kernel: `padded` = B x F, `candidates` (the
+    connected states evaluated), `capacity`, `chunks` and `evaluations`: the rows of all
+    chunks (unused ones included) plus the B samples themselves. Not jitted: for
+    benchmarks and tests."""
+    compiled = _compiled(op)
+    n = compiled._spec.space.size
+    flat = np.reshape(np.asarray(x), (-1, n))
+    b = flat.shape[0]
+    if skip_zero_mels is None:
+        skip_zero_mels = not compiled._spec.param_names
+    plan = local_energy_plan(compiled)
+    xp, mels = (np.asarray(a) for a in compiled.get_conn_padded(flat))
+    cand = list(plan.candidates)
+    needed = np.any(xp[:, cand] != flat[:, None, :], axis=-1)
+    if skip_zero_mels:
+        needed &= mels[:, cand] != 0
+    m = b * len(cand)
+    cap = min(capacity or plan.default_capacity(b), max(m, 1))
+    count = int(needed.sum())
+    tail = _tail(cap)
+    full, rest = divmod(count, cap)
+    chunks = full + -(-rest // tail)
+    return {
+        "padded": b * plan.max_conn_size,
+        "candidates": count,
+        "capacity": cap,
+        "chunks": chunks,
+        "evaluations": full * cap + -(-rest // tail) * tail + b,
+    }
+
+
 def _block(
     logpsi: Callable,
     params: Any,
@@ -209,10 +246,9 @@ def _block(
     needed = differs & (mels != 0) if skip_zero_mels else differs
     m = b * len(plan.candidates)
     capacity = min(capacity, m)
-    n_chunks = -(-m // capacity)
     mask = jnp.reshape(needed, (m,))
     count = jnp.sum(mask, dtype=jnp.int32)
-    (positions,) = jnp.nonzero(mask, size=n_chunks * capacity, fill_value=m)
+    (positions,) = jnp.nonzero(mask, size=m + _tail(capacity), fill_value=m)
     lp = _evaluate(logpsi, capacity, params, jnp.reshape(xp, (m, n)), positions, count)
     lp = jnp.reshape(lp, needed.shape)
     lp = jnp.where(needed, lp, logpsi_x[:, None])
@@ -220,65 +256,93 @@ def _block(
     return total + jnp.sum(terms, axis=-1)
 
 
-def _chunk_positions(positions: Any, c: Any, capacity: int) -> Any:
-    return jax.lax.dynamic_slice_in_dim(positions, c * capacity, capacity)
+def _tail(capacity: int) -> int:
+    return max(1, capacity // _TAIL_FRACTION)
+
+
+def _varying(tree: Any) -> Any:
+    """`tree` made to vary over the manual axes of the enclosing `shard_map` (none
+    outside one), so that a loop carry starts with the type its body gives it: the
+    body's results vary there (the traced arguments' types inside a `custom_vjp` do not
+    say so)."""
+    axes = tuple(getattr(jax.sharding.get_abstract_mesh(), "manual_axes", ()) or ())
+    if not axes:
+        return tree
+
+    def cast(t):
+        missing = tuple(a for a in axes if a not in getattr(jax.typeof(t), "vma", ()))
+        return jax.lax.pcast(t, missing, to="varying") if missing else t
+
+    return jax.tree_util.tree_map(cast, tree)
+
+
+def _chunked_loop(body: Callable, init: Any, count: Any, capacity: int) -> Any:
+    """`init` folded by `body(acc, offset, size)` over the first `count` positions: full
+    chunks of `capacity`, then the rest in chunks of `_tail(capacity)` (so the unused
+    rows of the last chunk are fewer than `_tail(capacity)`)."""
+    tail = _tail(capacity)
+    n_full = count // capacity
+    start = n_full * capacity
+    n_tail = (count - start + tail - 1) // tail
+
+    def stage(acc, n, first, size):
+        def step(carry):
+            k, acc = carry
+            return k + 1, body(acc, first + k * size, size)
+
+        return jax.lax.while_loop(lambda carry: carry[0] < n, step, (jnp.int32(0), acc))[1]
+
+    acc = stage(init, n_full, 0, capacity)
+    return stage(acc, n_tail, start, tail)
 
 
 def _evaluate(
     logpsi: Callable, capacity: int, params: Any, rows: Any, positions: Any, count: Any
 ) -> Any:
-    """`logpsi(params, rows[p])` at the first `count` of `positions` (a chunk of
-    `capacity` at a time), zero elsewhere: shape `(len(rows),)`."""
+    """`logpsi(params, rows[p])` at the first `count` of `positions` (chunks of at most
+    `capacity` rows at a time), zero elsewhere: shape `(len(rows),)`. `positions` has
+    at least `len(rows) + _tail(capacity)` entries (the unused ones `len(rows)`)."""
     return _evaluate_vjp(logpsi, capacity, params, rows, positions, count)
+
+
+def _gather(rows: Any, positions: Any, offset: Any, size: int) -> tuple[Any, Any]:
+    m = rows.shape[0]
+    where = jax.lax.dynamic_slice_in_dim(positions, offset, size)
+    return where, rows[jnp.minimum(where, m - 1)]
 
 
 def _forward(logpsi, capacity, params, rows, positions, count):
     m, n = rows.shape
-    n_needed = (count + capacity - 1) // capacity
     out_dtype = jax.eval_shape(logpsi, params, jax.ShapeDtypeStruct((1, n), rows.dtype)).dtype
-    out = jnp.zeros((m,), out_dtype)
 
-    def body(carry):
-        c, out = carry
-        where = _chunk_positions(positions, c, capacity)
-        chunk = rows[jnp.minimum(where, m - 1)]
-        values = logpsi(params, chunk)
-        return jnp.int32(c + 1), out.at[where].set(values.astype(out_dtype), mode="drop")
+    def body(out, offset, size):
+        where, chunk = _gather(rows, positions, offset, size)
+        values = logpsi(params, chunk).astype(out_dtype)
+        return out.at[where].set(values, mode="drop")
 
-    # The first chunk is peeled off the loop, so that the carry has the type the body
-    # gives it (inside `shard_map` its values vary over the devices; a fresh zeros
-    # array would not).
-    _, out = jax.lax.while_loop(lambda carry: carry[0] < n_needed, body, body((0, out)))
-    return out
+    init = _varying(jnp.zeros((m,), out_dtype))
+    return _chunked_loop(body, init, count, capacity)
 
 
 def _evaluate_fwd(logpsi, capacity, params, rows, positions, count):
-    return _forward(logpsi, capacity, params, rows, positions, count), (
-        params,
-        rows,
-        positions,
-        count,
-    )
+    out = _forward(logpsi, capacity, params, rows, positions, count)
+    return out, (params, rows, positions, count)
 
 
 def _evaluate_bwd(logpsi, capacity, residuals, cotangent):
     params, rows, positions, count = residuals
     m = rows.shape[0]
-    n_needed = (count + capacity - 1) // capacity
-    zero = jax.tree_util.tree_map(jnp.zeros_like, params)
 
-    def body(carry):
-        c, acc = carry
-        where = _chunk_positions(positions, c, capacity)
-        chunk = rows[jnp.minimum(where, m - 1)]
+    def body(acc, offset, size):
+        where, chunk = _gather(rows, positions, offset, size)
         ct = jnp.where(where < m, cotangent[jnp.minimum(where, m - 1)], 0)
         values, pullback = jax.vjp(lambda p: logpsi(p, chunk), params)
         (grads,) = pullback(ct.astype(values.dtype))
-        return jnp.int32(c + 1), jax.tree_util.tree_map(jnp.add, acc, grads)
+        return jax.tree_util.tree_map(jnp.add, acc, grads)
 
-    first = body((0, zero))  # peeled, as in `_forward`
-    _, grads = jax.lax.while_loop(lambda carry: carry[0] < n_needed, body, first)
-    return grads, None, None, None
+    zero = jax.tree_util.tree_map(jnp.zeros_like, params)
+    init = _varying(zero)
+    return _chunked_loop(body, init, count, capacity), None, None, None
 
 
 _evaluate_vjp = jax.custom_vjp(_forward, nondiff_argnums=(0, 1))

@@ -27,6 +27,7 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 
 from symir.dialects.dominance import check_dominance
 from symir.dialects.locations import located_parse_error, located_verify_error
+from symir.dialects.module_checks import check_declarations
 from symir.dialects.parsing import parse_module
 
 
@@ -127,6 +128,7 @@ class SymirOptMain(xDSLOptMain):
             e.located = located_verify_error(prog, e)  # type: ignore[attr-defined]
             raise
         check_dominance(prog)  # xDSL's verifier accepts a use before its definition
+        check_declarations(prog)  # a body-less public func.func (MLIR refuses it)
         super().apply_passes(prog)
 
 

@@ -167,7 +167,7 @@ def test_bare_insertions_are_quoted_for_xdsls_lexer():
             "symir-lower{before=convert-sym-to-branch:cse after=cse#2:dce}", LoweringOptions()
         )
     ]
-    assert names[:2] == ["sym-merge-row-terms", "cse"]
+    assert names[:3] == ["sym-lift-constant-sites", "sym-merge-row-terms", "cse"]
     assert names[-2:] == ["cse", "dce"]
 
 
@@ -219,7 +219,8 @@ def test_the_ir_after_every_pass_of_the_lowering():
     result = lower_ir(op.to_ir())
     assert list(result.levels) == ["sym", "branch", "stablehlo"]  # the levels alone
     assert result.levels.after == list(result.pass_times)
-    assert result.levels.after[:3] == [
+    assert result.levels.after[:4] == [
+        "sym-lift-constant-sites",
         "sym-merge-row-terms",
         "convert-sym-to-branch",
         "branch-coalesce-diagonal",
@@ -246,3 +247,34 @@ def test_print_between_passes_shows_every_inner_pass_of_symir_lower():
         line[len("IR after ") : -1] for line in out.splitlines() if line.startswith("IR after")
     ]
     assert shown == [p.name for p in LoweringOptions().passes()][:-1]
+
+
+PAGE = ROOT / "docs" / "your-own-pass.md"
+
+
+def test_the_page_shows_the_packages_own_files():
+    """docs/your-own-pass.md quotes the example package's files verbatim."""
+    text = PAGE.read_text()
+    for path in (
+        "pyproject.toml",
+        "symir_plugin_example/branch_drop_zero_emissions.py",
+        "symir_plugin_example/universe.py",
+        "tests/lit/lit.cfg.py",
+        "tests/lit/branch-drop-zero-emissions.mlir",
+    ):
+        content = (EXAMPLE / path).read_text().rstrip("\n")
+        assert f"\n{content}\n```" in text, f"docs/your-own-pass.md does not quote {path}"
+
+
+def test_the_pages_examples_run_with_the_plugin_installed(plugin, capsys):
+    """The page's `py` blocks (they need the plugin installed, so the docs test, which
+    runs the `python` blocks, skips them) run in order in one namespace."""
+    import re
+
+    blocks = re.findall(r"^```py\n(.*?)^```", PAGE.read_text(), re.S | re.M)
+    assert len(blocks) == 2
+    namespace: dict = {"__name__": "docs.your_own_pass"}
+    for k, block in enumerate(blocks):
+        exec(compile(block, f"your-own-pass.md (py block {k})", "exec"), namespace)
+    out = capsys.readouterr().out
+    assert "default: F = 12" in out and "with the plugin: F = 6" in out

@@ -18,6 +18,7 @@ import sys
 import warnings
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -181,8 +182,12 @@ def systems():
                 else nk.sampler.MetropolisLocal(hi)
             )
             model = nk.models.RBM(alpha=1, param_dtype=NETWORK_DTYPE[name])
-            vs = quiet(nk.vqs.MCState, sampler, model, n_samples=N_SAMPLES, seed=1, sampler_seed=2)
-            vs.samples  # noqa: B018  (sample once; every test reuses them)
+            vs = quiet(nk.vqs.MCState, sampler, model, n_samples=N_SAMPLES, seed=1)
+            # Random states of the space stand for the samples (what matters is that
+            # both operators see the same ones), set where `vs.sample()` would put them:
+            # compiling a Markov chain for each model would cost seconds of test time.
+            shape = (vs.sampler.n_chains, vs.chain_length)
+            vs._samples = jnp.asarray(hi.random_state(jax.random.key(2), shape))
             built[name] = (ours, ref, vs)
         return built[name]
 
