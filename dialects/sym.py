@@ -31,6 +31,7 @@ from xdsl.dialects.builtin import (
     ArrayAttr,
     ComplexType,
     DenseArrayBase,
+    Float32Type,
     Float64Type,
     FloatAttr,
     IntAttr,
@@ -68,6 +69,7 @@ from xdsl.utils.exceptions import VerifyException
 from symir.dialects.dominance import check_dominance
 from symir.dialects.types import (
     CMP_PREDICATES,
+    OPERATOR_DTYPES,
     CmpPredicate,
     CmpPredicateAttr,
     NumericType,
@@ -207,7 +209,9 @@ class OperatorOp(IRDLOperation):
     """A symbolic operator: its identity, its Hilbert space and its terms.
 
     The Hilbert space is `sites` sites, each taking one of the integer `states`. `dtype` is
-    the type of the matrix elements (`f64` or `complex<f64>`).
+    the type of the matrix elements: `f64` or `complex<f64>`, or `f32` / `complex<f32>`
+    (single precision: computed in `f64` / `complex<f64>` and rounded once, at the kernel's
+    output).
 
     ```mlir
     sym.operator @ising sites 4 states [-1, 1] dtype f64 hermitian {
@@ -223,7 +227,7 @@ class OperatorOp(IRDLOperation):
     sym_name = prop_def(StringAttr)
     num_sites = prop_def(IntAttr)
     local_states = prop_def(DenseArrayBase)
-    dtype = prop_def(base(Float64Type) | base(ComplexType))
+    dtype = prop_def(base(Float64Type) | base(Float32Type) | base(ComplexType))
     hermitian = opt_prop_def(UnitAttr)
     body = region_def("single_block")
 
@@ -282,6 +286,11 @@ class OperatorOp(IRDLOperation):
             )
         if self.local_states.elt_type != i64:
             raise VerifyException("'sym.operator' local states must be an array<i64>")
+        if self.dtype not in OPERATOR_DTYPES:
+            raise VerifyException(
+                f"'sym.operator' @{self.sym_name.data} dtype must be f64, complex<f64>, f32 "
+                f"or complex<f32>, got {self.dtype}"
+            )
         self._verify_terms()
         self._verify_params()
 
@@ -607,7 +616,7 @@ class YieldOp(IRDLOperation):
         operator = enclosing(self, OperatorOp)
         if operator is None:
             return
-        if self.value.type == c64 and operator.dtype != c64:
+        if self.value.type == c64 and not isinstance(operator.dtype, ComplexType):
             raise VerifyException(
                 f"'sym.yield' amplitude is complex<f64> but operator "
                 f"@{operator.sym_name.data} has dtype {operator.dtype}; "

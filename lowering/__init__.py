@@ -47,6 +47,7 @@ _PASSES: dict[str, tuple[str, str]] = {
     "symbolic-fanout-analysis": ("sym.symbolic_fanout_analysis", "SymbolicFanoutAnalysisPass"),
     "sym-differentiate": ("sym.sym_differentiate", "SymDifferentiatePass"),
     "sym-merge-row-terms": ("sym.sym_merge_row_terms", "SymMergeRowTermsPass"),
+    "sym-lift-constant-sites": ("sym.sym_lift_constant_sites", "SymLiftConstantSitesPass"),
     # branch level
     "branch-coalesce-diagonal": ("branch.branch_coalesce_diagonal", "BranchCoalesceDiagonalPass"),
     "branch-merge-exclusive-emissions": (

@@ -36,6 +36,10 @@ class LoweringOptions:
 
     x_dtype: str = "auto"
     """Element type of the configurations (`i8`, `i16`, `i32`, `i64` or `auto`)."""
+    lift_constant_sites: bool = True
+    """Run `sym-lift-constant-sites` first: constant sites (`globally()` with fixed
+    sites) become columns of the row table, so that `sym-merge-row-terms` can merge
+    terms that differ only in them."""
     merge_row_terms: bool = True
     """Run `sym-merge-row-terms` first: terms equal but for their row tables (a model
     written one bond at a time) become one term with the concatenated table."""
@@ -87,7 +91,8 @@ class LoweringOptions:
 
     def passes(self) -> tuple[ModulePass, ...]:
         """The passes of the default lowering for these options, in order."""
-        names = ["sym-merge-row-terms"] if self.merge_row_terms else []
+        names = ["sym-lift-constant-sites"] if self.lift_constant_sites else []
+        names += ["sym-merge-row-terms"] if self.merge_row_terms else []
         names.append("convert-sym-to-branch")
         if self.coalesce_diagonal:
             names.append("branch-coalesce-diagonal")

@@ -47,6 +47,7 @@ from symir.errors import (
     SymbolicDefinitionError,
     SymbolicDefinitionWarning,
     SymbolicError,
+    SymbolicValidationWarning,
 )
 from symir.frontend.expr import (
     Expr,
@@ -113,6 +114,10 @@ def __getattr__(name: str):
         from symir.integrations import netket
 
         return getattr(netket, name)
+    if name == "to_local_operator":  # NetKet's LocalOperator (symir/integrations/netket_local.py)
+        from symir.integrations import netket_local
+
+        return netket_local.to_local_operator
     if name == "local_energies":  # JAX glue, loaded on first use like the runtime
         from symir.runtime.local_energy import local_energies
 
@@ -152,6 +157,7 @@ __all__ = [
     "SymbolicOperatorSum",
     "SymbolicPassPipeline",
     "SymbolicPassReport",
+    "SymbolicValidationWarning",
     "Update",
     "affine",
     "all_of",

@@ -337,10 +337,19 @@ def as_hilbert(hilbert: object) -> DiscreteHilbert:
         return _netket_sectors(hilbert)
     values = np.asarray(local_states, dtype=float)
     if not np.all(values == np.round(values)):
-        raise ValueError(f"local states must be integers, got {list(values)}")
+        raise ValueError(_NON_INTEGER.format(hilbert=hilbert, states=values.tolist()))
     # NetKet's Spin lists its local states in descending order ([1, -1] since 3.14); the
     # IR keeps the set of local states, in increasing order.
     return DiscreteHilbert(tuple(sorted({int(v) for v in values})), int(size))
+
+
+_NON_INTEGER = (
+    "{hilbert} has the local states {states}, which are not integers: symir's kernels work "
+    "on integer local states (its writes, shifts and the int8 configurations are exact). "
+    "Build the operator on a space with integer local states that label the same basis, "
+    "e.g. the states times 2 (nk.hilbert.Spin(0.5, N): -1, 1 for -0.5, 0.5), and write "
+    "its matrix elements with the physical value, e.g. site('i') / 2"
+)
 
 
 def _netket_sectors(hilbert: object) -> SectorHilbert:
@@ -444,3 +453,41 @@ def _is_fermionic(hilbert: object) -> bool:
 def states_of(local_states: Sequence[int], size: int) -> DiscreteHilbert:
     """A Hilbert space from its local states and number of sites."""
     return DiscreteHilbert(tuple(int(v) for v in local_states), int(size))
+
+
+def hilbert_difference(a: object, b: object) -> str | None:
+    """What differs between the Hilbert spaces `a` and `b` (symir's or NetKet's), in
+    words (`"the number of sites: 4 and 5"`), or None when they are the same space.
+    Error messages about operators on different spaces quote it."""
+    if a is b:
+        return None
+    try:
+        sa, sb = as_hilbert(a), as_hilbert(b)
+    except (TypeError, ValueError):
+        return None if a == b else f"{a} and {b}"
+    found = []
+    if sa.size != sb.size:
+        found.append(f"the number of sites: {sa.size} and {sb.size}")
+    if sa.local_states != sb.local_states:
+        found.append(f"the local states: {list(sa.local_states)} and {list(sb.local_states)}")
+    fa, fb = isinstance(sa, FermionHilbert), isinstance(sb, FermionHilbert)
+    if fa != fb:
+        found.append(
+            f"the statistics: {'fermionic' if fa else 'not fermionic'} and "
+            f"{'fermionic' if fb else 'not fermionic'}"
+        )
+    elif fa and sa != sb:
+        found.append(f"the fermion spaces: {sa!r} and {sb!r}")
+    if found:
+        return "; ".join(found)
+    if _is_netket(a) and _is_netket(b) and a != b:
+        # the same sites and local states, but NetKet compares the spaces themselves
+        return (
+            f"the NetKet spaces: {a} and {b} (the same sites and local states, but NetKet "
+            "compares the space objects)"
+        )
+    return None
+
+
+def _is_netket(h: object) -> bool:
+    return type(h).__module__.split(".")[0] == "netket"

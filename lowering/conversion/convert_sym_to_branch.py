@@ -41,6 +41,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from symir.dialects import branch, sym
+from symir.dialects.types import compute_type
 
 # --------------------------------------------------------------------------- helpers
 
@@ -178,7 +179,7 @@ class OperatorToKernel(RewritePattern):
             op.sym_name.data,
             n,
             op.states,
-            op.dtype,
+            compute_type(op.dtype),  # f32 / complex<f32>: rounded at the kernel's output
             names,
             op.hermitian is not None,
             Region(block),

@@ -18,13 +18,22 @@ written with the symmetries that hold for any such operator:
 * screening: a row whose coefficients are all `|W| <= threshold` is dropped (reported).
 
 Each coefficient is read from a table, `sym.lookup`, at a key made of the row's labels
-(`((P N + R) N + Q) N + S`), so an operator of thousands of rows is a handful of terms.
-The two-body rows are split by which of their four sites coincide (all distinct: double
-excitations; one shared: single excitations through the two-body part, such as `c+_P
-c+_R c_R c_Q`), so that on every row of a term the same factors sit on the same site: the
-fermion lowering then checks and writes only the sites that change, and a single
-excitation reached from the one-body term and from several two-body rows has the same
-update program, which `branch-fuse-equal-states` proves equal and merges into one slot.
+(`((P N + R) N + Q) N + S`), so an operator of thousands of rows is five terms:
+
+| term | rows | emits |
+|---|---|---|
+| `constant` | one | the core energy |
+| `diagonal_one_body`, `diagonal_two_body` | `P`; `P < R` | `n_P`, `n_P n_R` (coalesced into one diagonal slot) |
+| `singles` | ordered `P != Q` | `c+_P c_Q (t[P, Q] + sum_R U[P, Q, R] n_R)` |
+| `doubles` | `(P, R) < (Q, S)`, four distinct sites | `O(P, R; Q, S)` and its conjugate |
+
+The singles gather every product that reaches the same state: the one-body `c+_P c_Q`
+and the two-body products with one site `R` created and annihilated (`c+_P c+_R c_R c_Q
+= c+_P c_Q n_R` for `R` not `P` or `Q`, up to the order of the pairs), so their matrix
+element is the Slater-Condon sum `t[P, Q] + sum_R U[P, Q, R] x_R` (`U` from `W` with
+the signs of the reordering) read from N tables. Each slot of the kernel is then one
+distinct excitation of the spin orbitals: no two slots of a sample hold the same `x'`
+(what `branch-fuse-equal-states` would otherwise have to find; it finds nothing left).
 """
 
 from __future__ import annotations
@@ -76,18 +85,32 @@ def _two_body_coefficients(v: np.ndarray, p: np.ndarray, r: np.ndarray) -> np.nd
     return v[P, R, S, Q] - v[R, P, S, Q] - v[P, R, Q, S] + v[R, P, Q, S]
 
 
-def spin_orbital_hamiltonian(
-    t: np.ndarray,
-    v: np.ndarray,
-    constant: float,
-    hilbert: FermionHilbert,
-    *,
-    threshold: float = 0.0,
-    name: str = "molecule",
-) -> MolecularHamiltonian:
-    """The operator `constant + sum t[P,Q] c+_P c_Q + sum v[A,B,C,D] c+_A c+_B c_C c_D`
-    on `hilbert` (N spin orbitals, NetKet's site order), coefficients with `|value| <=
-    threshold` dropped."""
+class _Screen:
+    """Drops coefficients with `|value| <= threshold` and counts what it kept and dropped."""
+
+    def __init__(self, threshold: float):
+        self.threshold = threshold
+        self.kept = self.dropped = 0
+        self.max_dropped = 0.0
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        a = np.abs(values)
+        keep = a > self.threshold
+        gone = (a > 0) & ~keep
+        self.kept += int(np.count_nonzero(keep))
+        self.dropped += int(np.count_nonzero(gone))
+        if gone.any():
+            self.max_dropped = max(self.max_dropped, float(a[gone].max()))
+        return keep
+
+    def report(self) -> dict[str, float | int]:
+        return {"kept": self.kept, "dropped": self.dropped, "max_dropped": self.max_dropped}
+
+
+_LABEL = {k: E.site(k).index for k in "prqs"}
+
+
+def _check(t, v, hilbert: FermionHilbert, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     t, v = np.asarray(t), np.asarray(v)
     nsites = hilbert.size
     if t.shape != (nsites, nsites) or v.shape != (nsites,) * 4:
@@ -101,32 +124,47 @@ def spin_orbital_hamiltonian(
         if np.abs(np.imag(t)).max(initial=0) > 0 or np.abs(np.imag(v)).max(initial=0) > 0:
             raise ValueError("complex integrals are not supported yet (sym.lookup is real)")
         t, v = t.real, v.real
-    kept = dropped = 0
-    max_dropped = 0.0
+    return t, v
 
-    def screen(values: np.ndarray) -> np.ndarray:
-        nonlocal kept, dropped, max_dropped
-        a = np.abs(values)
-        keep = a > threshold
-        nz = a > 0
-        kept += int(np.count_nonzero(keep))
-        gone = nz & ~keep
-        dropped += int(np.count_nonzero(gone))
-        if gone.any():
-            max_dropped = max(max_dropped, float(a[gone].max()))
-        return keep
 
+def spin_orbital_hamiltonian(
+    t: np.ndarray,
+    v: np.ndarray,
+    constant: float,
+    hilbert: FermionHilbert,
+    *,
+    threshold: float = 0.0,
+    name: str = "molecule",
+) -> MolecularHamiltonian:
+    """The operator `constant + sum t[P,Q] c+_P c_Q + sum v[A,B,C,D] c+_A c+_B c_C c_D`
+    on `hilbert` (N spin orbitals, NetKet's site order), coefficients with `|value| <=
+    threshold` dropped."""
+    t, v = _check(t, v, hilbert, threshold)
+    screen = _Screen(threshold)
     op = DOperator(hilbert, name, hermitian=bool(np.allclose(t, t.T) and _hermitian(v)))
     rows: dict[str, int] = {}
-    N = nsites
-    label = {k: E.site(k).index for k in "prqs"}
-
-    # -- constant
     if constant != 0.0:
         op = op.globally().named("constant").emit(identity(), matrix_element=float(constant))
         rows["constant"] = 1
+    p, r = _pairs(hilbert.size)
+    W = _two_body_coefficients(v, p, r)
+    op = _diagonal(op, t, W, p, r, screen, rows)
+    op = _singles(op, t, W, p, r, screen, rows)
+    op = _doubles(op, W, p, r, screen, rows)
+    N = hilbert.size
+    return MolecularHamiltonian(
+        operator=op.build(),
+        constant=float(constant),
+        threshold=float(threshold),
+        rows=rows,
+        screening=screen.report(),
+        naive_rows=N**2 + N**4,
+    )
 
-    # -- diagonal: n_P and n_P n_R
+
+def _diagonal(op: DOperator, t, W, p, r, screen: _Screen, rows: dict) -> DOperator:
+    """`t[P, P] n_P` and `W[PR, PR] n_P n_R` (P < R)."""
+    N = t.shape[0]
     diag = np.diagonal(t).copy()
     keep = screen(diag)
     if keep.any():
@@ -135,11 +173,9 @@ def spin_orbital_hamiltonian(
         op = (
             op.for_each(("p",), over=[(int(s),) for s in sites])
             .named("diagonal_one_body")
-            .emit(n("p"), matrix_element=E.lookup(table, label["p"]))
+            .emit(n("p"), matrix_element=E.lookup(table, _LABEL["p"]))
         )
         rows["diagonal_one_body"] = len(sites)
-    p, r = _pairs(N)
-    W = _two_body_coefficients(v, p, r)
     dW = np.diagonal(W).copy()
     keep = screen(dW)
     if keep.any():
@@ -148,11 +184,19 @@ def spin_orbital_hamiltonian(
         op = (
             op.for_each(("p", "r"), over=np.stack([p[idx], r[idx]], 1).tolist())
             .named("diagonal_two_body")
-            .emit(n("p") * n("r"), matrix_element=E.lookup(table, label["p"] * N + label["r"]))
+            .emit(n("p") * n("r"), matrix_element=E.lookup(table, _LABEL["p"] * N + _LABEL["r"]))
         )
         rows["diagonal_two_body"] = len(idx)
+    return op
 
-    # -- singles: c+_P c_Q (t[P, Q] + sum_R U[P, Q, R] n_R), one row per ordered P != Q
+
+def _singles(op: DOperator, t, W, p, r, screen: _Screen, rows: dict) -> DOperator:
+    """`c+_P c_Q (t[P, Q] + sum_R U[P, Q, R] n_R)`, one row per ordered P != Q: the
+    one-body part and every two-body product with one site R created and annihilated
+    (`c+_P c+_R c_R c_Q = c+_P c_Q n_R` up to the order of the pairs), which reach the
+    same state; `n_R` reads x (R is neither P nor Q, so x'_R = x_R)."""
+    N = t.shape[0]
+    label = _LABEL
     pair_index = np.full((N, N), -1, np.int64)
     pair_index[p, r] = pair_index[r, p] = np.arange(len(p))
     P1, Q1 = np.nonzero(~np.eye(N, dtype=bool))
@@ -160,30 +204,35 @@ def spin_orbital_hamiltonian(
     for R in range(N):
         other = (P1 != R) & (Q1 != R)
         a, b = P1[other], Q1[other]
+        # W[(P, R) sorted, (Q, R) sorted] is the coefficient of c+_min c+_max c_max' c_min'
         U[other, R] = W[pair_index[a, R], pair_index[b, R]] * np.sign(R - a) * np.sign(R - b)
     t1 = t[P1, Q1]
     keep_t, keep_u = screen(t1), screen(U)
     U = np.where(keep_u, U, 0.0)
     t1 = np.where(keep_t, t1, 0.0)
     keep = keep_t | keep_u.any(axis=1)
-    if keep.any():
-        P1, Q1, t1, U = P1[keep], Q1[keep], t1[keep], U[keep]
-        keys = (P1 * N + Q1).tolist()
-        element = E.lookup(dict(zip(keys, t1.tolist(), strict=True)), label["p"] * N + label["q"])
-        for R in np.flatnonzero(np.any(U != 0, axis=0)):
-            nz = U[:, R] != 0
-            table = dict(zip((P1[nz] * N + Q1[nz]).tolist(), U[nz, R].tolist(), strict=True))
-            element = element + E.lookup(table, label["p"] * N + label["q"]) * E.source_index(
-                int(R)
-            )
-        op = (
-            op.for_each(("p", "q"), over=np.stack([P1, Q1], 1).tolist())
-            .named("singles")
-            .emit(cdag("p") * c("q"), matrix_element=element)
-        )
-        rows["singles"] = int(len(P1))
+    if not keep.any():
+        return op
+    P1, Q1, t1, U = P1[keep], Q1[keep], t1[keep], U[keep]
+    key = label["p"] * N + label["q"]
+    element = E.lookup(dict(zip((P1 * N + Q1).tolist(), t1.tolist(), strict=True)), key)
+    for R in np.flatnonzero(np.any(U != 0, axis=0)):
+        nz = U[:, R] != 0
+        table = dict(zip((P1[nz] * N + Q1[nz]).tolist(), U[nz, R].tolist(), strict=True))
+        element = element + E.lookup(table, key) * E.source_index(int(R))
+    rows["singles"] = len(P1)
+    return (
+        op.for_each(("p", "q"), over=np.stack([P1, Q1], 1).tolist())
+        .named("singles")
+        .emit(cdag("p") * c("q"), matrix_element=element)
+    )
 
-    # -- doubles: c+_P c+_R c_S c_Q on 4 distinct sites, a row per hermitian pair
+
+def _doubles(op: DOperator, W, p, r, screen: _Screen, rows: dict) -> DOperator:
+    """`c+_P c+_R c_S c_Q` on 4 distinct sites (P < R, Q < S), a row per hermitian pair
+    `(P, R) < (Q, S)` with one emission each way."""
+    N = int(max(p.max(initial=0), r.max(initial=0))) + 1
+    label = _LABEL
     i, j = np.triu_indices(len(p), k=1)
     P, R, Q, S = p[i], r[i], p[j], r[j]
     distinct = (P != Q) & (P != S) & (R != Q) & (R != S)
@@ -191,31 +240,24 @@ def spin_orbital_hamiltonian(
     forward, backward = W[i, j], W[j, i]
     k_f, k_b = screen(forward), screen(backward)
     keep = k_f | k_b
-    if keep.any():
-        P, R, Q, S = P[keep], R[keep], Q[keep], S[keep]
-        forward = np.where(k_f, forward, 0.0)[keep]
-        backward = np.where(k_b, backward, 0.0)[keep]
-        key_f = ((P * N + R) * N + Q) * N + S
-        key_b = ((Q * N + S) * N + P) * N + R
-        table = dict(zip(key_f.tolist(), forward.tolist(), strict=True))
-        table.update(zip(key_b.tolist(), backward.tolist(), strict=True))
-        key_expr_f = ((label["p"] * N + label["r"]) * N + label["q"]) * N + label["s"]
-        key_expr_b = ((label["q"] * N + label["s"]) * N + label["p"]) * N + label["r"]
-        product = cdag("p") * cdag("r") * c("s") * c("q")
-        op = (
-            op.for_each(("p", "r", "q", "s"), over=np.stack([P, R, Q, S], 1).tolist())
-            .named("doubles")
-            .emit(product, matrix_element=E.lookup(table, key_expr_f))
-            .emit(product.dagger(), matrix_element=E.lookup(table, key_expr_b))
-        )
-        rows["doubles"] = int(len(P))
-    return MolecularHamiltonian(
-        operator=op.build(),
-        constant=float(constant),
-        threshold=float(threshold),
-        rows=rows,
-        screening={"kept": kept, "dropped": dropped, "max_dropped": max_dropped},
-        naive_rows=N**2 + N**4,
+    if not keep.any():
+        return op
+    P, R, Q, S = P[keep], R[keep], Q[keep], S[keep]
+    forward = np.where(k_f, forward, 0.0)[keep]
+    backward = np.where(k_b, backward, 0.0)[keep]
+    key_f = ((P * N + R) * N + Q) * N + S
+    key_b = ((Q * N + S) * N + P) * N + R
+    table = dict(zip(key_f.tolist(), forward.tolist(), strict=True))
+    table.update(zip(key_b.tolist(), backward.tolist(), strict=True))
+    key_expr_f = ((label["p"] * N + label["r"]) * N + label["q"]) * N + label["s"]
+    key_expr_b = ((label["q"] * N + label["s"]) * N + label["p"]) * N + label["r"]
+    product = cdag("p") * cdag("r") * c("s") * c("q")
+    rows["doubles"] = len(P)
+    return (
+        op.for_each(("p", "r", "q", "s"), over=np.stack([P, R, Q, S], 1).tolist())
+        .named("doubles")
+        .emit(product, matrix_element=E.lookup(table, key_expr_f))
+        .emit(product.dagger(), matrix_element=E.lookup(table, key_expr_b))
     )
 
 

@@ -124,9 +124,7 @@ def from_arrays(
         if h2.ndim != 4:
             raise ValueError(f"h2 must be (M, M, M, M), got shape {h2.shape}")
         h2 = np.transpose(h2, (0, 2, 1, 3))  # (pq|rs) = <pr|qs>
-    return MolecularIntegrals(
-        np.asarray(h1), h2, float(constant), n_electrons=n_electrons, ms2=ms2
-    )
+    return MolecularIntegrals(np.asarray(h1), h2, float(constant), n_electrons=n_electrons, ms2=ms2)
 
 
 # --------------------------------------------------------------------------- FCIDUMP
@@ -163,56 +161,61 @@ def read_fcidump(source: str | Path) -> MolecularIntegrals:
     match = _HEADER.search(text)
     if match is None:
         raise ValueError("FCIDUMP: no header `&FCI ... &END` found")
-    fields = _header_fields(match.group(1))
+    m, ne, ms2, orbsym = _header(_header_fields(match.group(1)))
+    tables = _Tables(m)
+    for lineno, line in enumerate(text[match.end() :].splitlines(), 1):
+        if line.split():
+            tables.add(line, lineno)
+    return MolecularIntegrals(
+        tables.h1, tables.h2, tables.constant, n_electrons=ne, ms2=ms2, orbsym=orbsym
+    )
+
+
+def _header(fields: dict[str, list[str]]) -> tuple[int, int, int, tuple[int, ...] | None]:
     for required in ("NORB", "NELEC"):
-        if required not in fields or not fields[required]:
+        if not fields.get(required):
             raise ValueError(f"FCIDUMP: the header has no {required}")
-    m = int(fields["NORB"][0])
-    ne = int(fields["NELEC"][0])
-    ms2 = int(fields["MS2"][0]) if fields.get("MS2") else 0
-    orbsym = tuple(int(v) for v in fields["ORBSYM"]) if fields.get("ORBSYM") else None
     if fields.get("UHF") and fields["UHF"][0].upper().strip(".") in ("TRUE", "T"):
         raise ValueError("FCIDUMP: unrestricted (UHF) integrals are not supported")
-    h1 = np.zeros((m, m))
-    h2 = np.zeros((m, m, m, m))
-    seen1 = np.zeros((m, m), bool)
-    seen2 = np.zeros((m, m, m, m), bool)
-    constant = 0.0
-    body = text[match.end() :]
-    for lineno, line in enumerate(body.splitlines(), 1):
+    ms2 = int(fields["MS2"][0]) if fields.get("MS2") else 0
+    orbsym = tuple(int(v) for v in fields["ORBSYM"]) if fields.get("ORBSYM") else None
+    return int(fields["NORB"][0]), int(fields["NELEC"][0]), ms2, orbsym
+
+
+class _Tables:
+    """The integrals read so far, each with its permutations."""
+
+    def __init__(self, m: int):
+        self.m = m
+        self.h1 = np.zeros((m, m))
+        self.h2 = np.zeros((m, m, m, m))
+        self.seen1 = np.zeros((m, m), bool)
+        self.seen2 = np.zeros((m, m, m, m), bool)
+        self.constant = 0.0
+
+    def add(self, line: str, lineno: int) -> None:
         parts = line.split()
-        if not parts:
-            continue
         if len(parts) != 5:
             raise ValueError(f"FCIDUMP integral line {lineno}: expected `value i j k l`: {line!r}")
         value = float(parts[0].replace("D", "E").replace("d", "e"))
-        i, j, k, l = (int(p) for p in parts[1:])
-        if not all(0 <= idx <= m for idx in (i, j, k, l)):
-            raise ValueError(f"FCIDUMP integral line {lineno}: index outside 0..{m}: {line!r}")
-        if i == j == k == l == 0:
-            constant = value
-        elif k == l == 0:
-            if j == 0:
-                continue  # an orbital energy
-            p, q = i - 1, j - 1
-            for a, b in ((p, q), (q, p)):
-                _put(h1, seen1, (a, b), value, lineno)
+        idx = tuple(int(x) for x in parts[1:])
+        if not all(0 <= k <= self.m for k in idx):
+            raise ValueError(f"FCIDUMP integral line {lineno}: index outside 0..{self.m}: {line!r}")
+        i, j, k, l_ = idx
+        if idx == (0, 0, 0, 0):
+            self.constant = value
+        elif k == l_ == 0:
+            if j > 0:  # j == 0: an orbital energy
+                for a, b in ((i - 1, j - 1), (j - 1, i - 1)):
+                    _put(self.h1, self.seen1, (a, b), value, lineno)
+        elif 0 in idx:
+            raise ValueError(f"FCIDUMP integral line {lineno}: a zero index: {line!r}")
         else:
-            if 0 in (i, j, k, l):
-                raise ValueError(f"FCIDUMP integral line {lineno}: a zero index: {line!r}")
-            p, q, r, s = i - 1, j - 1, k - 1, l - 1
-            for idx in {
-                (p, q, r, s),
-                (q, p, r, s),
-                (p, q, s, r),
-                (q, p, s, r),
-                (r, s, p, q),
-                (s, r, p, q),
-                (r, s, q, p),
-                (s, r, q, p),
-            }:
-                _put(h2, seen2, idx, value, lineno)
-    return MolecularIntegrals(h1, h2, constant, n_electrons=ne, ms2=ms2, orbsym=orbsym)
+            p, q, r, s = i - 1, j - 1, k - 1, l_ - 1
+            for pq in {(p, q), (q, p)}:
+                for rs in {(r, s), (s, r)}:
+                    _put(self.h2, self.seen2, (*pq, *rs), value, lineno)
+                    _put(self.h2, self.seen2, (*rs, *pq), value, lineno)
 
 
 def _put(table: np.ndarray, seen: np.ndarray, idx: tuple, value: float, lineno: int) -> None:
@@ -240,20 +243,15 @@ def write_fcidump(
         "  ISYM=1,",
         " &END",
     ]
-    h1, h2 = integrals.h1, integrals.h2
-    for p in range(m):
-        for q in range(p + 1):
-            for r in range(m):
-                for s in range(r + 1):
-                    if p * (p + 1) // 2 + q < r * (r + 1) // 2 + s:
-                        continue
-                    v = h2[p, q, r, s]
-                    if abs(v) > threshold:
-                        lines.append(f"{v: .16e} {p + 1:4d} {q + 1:4d} {r + 1:4d} {s + 1:4d}")
-    for p in range(m):
-        for q in range(p + 1):
-            if abs(h1[p, q]) > threshold:
-                lines.append(f"{h1[p, q]: .16e} {p + 1:4d} {q + 1:4d}    0    0")
+    pairs = [(p, q) for p in range(m) for q in range(p + 1)]  # p >= q
+    for a, (p, q) in enumerate(pairs):
+        for r, s in pairs[: a + 1]:
+            v = integrals.h2[p, q, r, s]
+            if abs(v) > threshold:
+                lines.append(f"{v: .16e} {p + 1:4d} {q + 1:4d} {r + 1:4d} {s + 1:4d}")
+    for p, q in pairs:
+        if abs(integrals.h1[p, q]) > threshold:
+            lines.append(f"{integrals.h1[p, q]: .16e} {p + 1:4d} {q + 1:4d}    0    0")
     lines.append(f"{integrals.constant: .16e}    0    0    0    0")
     Path(path).write_text("\n".join(lines) + "\n")
 

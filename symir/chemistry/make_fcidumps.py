@@ -34,8 +34,9 @@ class Molecule:
 MOLECULES = (
     Molecule("h2_sto3g", "H 0 0 0; H 0 0 0.7414", "sto-3g"),
     Molecule("lih_sto3g", "Li 0 0 0; H 0 0 1.5949", "sto-3g"),
-    Molecule("h2o_sto3g", "O 0 0 0.1173; H 0 0.7572 -0.4692; H 0 -0.7572 -0.4692", "sto-3g",
-             n_frozen=1),
+    Molecule(
+        "h2o_sto3g", "O 0 0 0.1173; H 0 0.7572 -0.4692; H 0 -0.7572 -0.4692", "sto-3g", n_frozen=1
+    ),
     Molecule("n2_631g", "N 0 0 0; N 0 0 1.0977", "6-31g", n_frozen=2, n_active=8),
 )
 
@@ -79,8 +80,18 @@ def main(argv: list[str] | None = None) -> int:
     for mol in MOLECULES:
         h1, h2, e_core, ne, orbsym, e_fci = integrals(mol)
         path = out / f"{mol.name}.fcidump"
-        fcidump.from_integrals(str(path), h1, h2, h1.shape[0], ne, nuc=e_core, ms=0,
-                               orbsym=orbsym, tol=1e-14, float_format=" %.16g")
+        fcidump.from_integrals(
+            str(path),
+            h1,
+            h2,
+            h1.shape[0],
+            ne,
+            nuc=e_core,
+            ms=0,
+            orbsym=orbsym,
+            tol=1e-14,
+            float_format=" %.16g",
+        )
         refs[mol.name] = {
             "atom": mol.atom,
             "basis": mol.basis,

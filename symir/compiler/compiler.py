@@ -380,8 +380,15 @@ class SymbolicCompiler:
     ) -> SymbolicCompiledArtifact:
         options = options or self.options
         start = time.perf_counter()
+        merged_terms: dict[str, list[str]] = {}
         try:
-            ir = operator.to_ir()
+            canonical = getattr(operator, "canonical_ir", None)
+            if options.merge_row_terms and callable(canonical):
+                # the DSL's canonical form (symir.frontend.canonical): constant sites
+                # lifted, terms equal but for their rows merged, before any IR is built
+                ir, merged_terms = canonical(options.lift_constant_sites)
+            else:
+                ir = operator.to_ir()
             if not isinstance(ir, SymbolicOperatorIR):
                 raise TypeError(f"to_ir() returned {type(ir).__name__}, not a SymbolicOperatorIR")
         except Exception as e:
@@ -390,6 +397,8 @@ class SymbolicCompiler:
             ) from e
         ctx = SymbolicCompilationContext(operator, ir, options)
         ctx.record("to_ir", "ir_extraction", start)
+        if merged_terms:
+            ctx.analyses["canonical_merged_terms"] = merged_terms
         ctx.analyses["pipeline"] = self.pipeline.names()
 
         self.pipeline.run_pre_cache(ctx)

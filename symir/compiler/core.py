@@ -12,6 +12,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from symir.compiler.options import SymbolicCompilerOptions
 from symir.dialects import print_module
+from symir.dialects.types import numpy_dtype
 from symir.ir import SymbolicOperatorIR
 from symir.lowering.sym._attrs import ANALYSIS_ATTR_PREFIX, module_fingerprint
 
@@ -130,7 +131,7 @@ class SymbolicCompilationSignature:
         operator = next(iter(module.ops))
         states = tuple(operator.states)
         x_dtype = f"i{x_element_type_for(states, ctx.options.x_dtype).width.data}"
-        dtype = "float64" if str(operator.dtype) == "f64" else "complex128"
+        dtype = str(numpy_dtype(operator.dtype))
         return cls(
             ir_fingerprint=fingerprint,
             backend=ctx.backend or ctx.analyses.get("resolved_backend", "jax"),

@@ -63,14 +63,20 @@ class JaxSymbolicLowerer:
         )
         levels = result.levels
         levels.set("sym", lambda: print_module(annotated) + "\n")  # printed when read
+        # terms merged by the DSL's canonical form (symir.frontend.canonical) and by
+        # sym-merge-row-terms: every term written is in a fusion group
+        canonical = context.analyses.get("canonical_merged_terms", {})
+        merged = {k: list(v) for k, v in canonical.items()}
+        for kept, absorbed in result.merged_row_terms.items():
+            merged.setdefault(kept, []).extend(absorbed)
+        names = [t.name for t in ir.terms] + [a for v in canonical.values() for a in v]
         metadata: dict[str, Any] = {
             "term_fanouts": dict(context.analyses.get("term_fanouts", {})),
             "total_fanout": context.analyses.get("total_fanout"),
             "total_padded_size": compiled.max_conn_size,
-            "fusion_groups": fusion_groups(
-                [t.name for t in ir.terms], result.fusion, result.merged_row_terms
-            ),
-            "merged_row_terms": dict(result.merged_row_terms),
+            "fusion_groups": fusion_groups(names, result.fusion, merged),
+            "canonical_merged_terms": dict(canonical),
+            "merged_row_terms": merged,
             "fusion": fusion_report(result, context.options.enable_fusion),
             "lowering_passes": list(result.pass_times),
             "x_dtype": str(compiled._spec.x_dtype),

@@ -69,6 +69,8 @@ class SymbolicCompilerOptions(LoweringOptions):
         for name in (
             "cache_enabled",
             "enable_fusion",
+            "merge_row_terms",
+            "lift_constant_sites",
             "strict_validation",
             "coalesce_diagonal",
             "merge_exclusive_emissions",

@@ -21,7 +21,7 @@ from symir.frontend.fermion import check_update_on, is_fermionic
 from symir.frontend.fermion import emissions as fermion_emissions
 from symir.frontend.sectors import warn_if_leaving
 from symir.frontend.update import Update
-from symir.hilbert import DiscreteHilbert, as_hilbert
+from symir.hilbert import DiscreteHilbert, as_hilbert, hilbert_difference
 
 _DTYPES = {
     "float64": "float64",
@@ -29,7 +29,22 @@ _DTYPES = {
     "double": "float64",
     "complex128": "complex128",
     "c128": "complex128",
+    "float32": "float32",
+    "f32": "float32",
+    "single": "float32",
+    "complex64": "complex64",
+    "c64": "complex64",
 }
+
+
+def promote_dtypes(*dtypes: str) -> str:
+    """The dtype of an operator built from operators of `dtypes` (a sum, a product):
+    complex if any is, single precision only if all are."""
+    complex_ = any(d.startswith("complex") for d in dtypes)
+    single = all(d in ("float32", "complex64") for d in dtypes)
+    if complex_:
+        return "complex64" if single else "complex128"
+    return "float32" if single else "float64"
 
 
 def _dtype_name(dtype: Any) -> str:
@@ -39,7 +54,9 @@ def _dtype_name(dtype: Any) -> str:
         return "complex128"
     name = str(np.dtype(dtype)) if not isinstance(dtype, str) else dtype
     if name not in _DTYPES:
-        raise ValueError(f"operator dtype must be float64 or complex128, got {dtype!r}")
+        raise ValueError(
+            f"operator dtype must be float64, complex128, float32 or complex64, got {dtype!r}"
+        )
     return _DTYPES[name]
 
 
@@ -450,7 +467,9 @@ class DOperator:
         op = SymbolicOperator(
             self.hilbert, self.name, tuple(self._terms), dtype=self.dtype, hermitian=self.hermitian
         )
-        op.to_ir()  # verify now
+        # verify now, in canonical form (symir.frontend.canonical): the bodies the
+        # compiler lowers; many terms equal but for their sites are built once
+        op.canonical_ir()
         return op
 
 
@@ -521,7 +540,8 @@ class SymbolicOperator:
 
     @property
     def dtype(self) -> str:
-        """`complex128` if requested or if any matrix element is complex, else `float64`."""
+        """The requested dtype (`float64`, `complex128`, `float32`, `complex64`), made
+        complex (of the same precision) if any matrix element is complex."""
         return self.to_ir().dtype_str
 
     @property
@@ -567,6 +587,24 @@ class SymbolicOperator:
             self._ir = build_ir(self)
         return self._ir
 
+    def canonical_ir(self, lift_constant_sites: bool = True):
+        """The `sym` form of this operator in canonical form (`symir.frontend.canonical`:
+        constant sites lifted into row tables, terms equal but for their rows merged),
+        and what was merged (kept term -> absorbed terms); built once per setting. The
+        compiler lowers this form: the same bonds written any way give one kernel."""
+        cache = self.__dict__.setdefault("_canonical", {})
+        if lift_constant_sites not in cache:
+            from symir.frontend.build import build_ir
+            from symir.frontend.canonical import canonical_terms
+
+            terms, merged = canonical_terms(self.terms, lift=lift_constant_sites)
+            same = len(terms) == len(self.terms) and all(
+                a is b for a, b in zip(terms, self.terms, strict=True)
+            )
+            ir = self.to_ir() if same else build_ir(self, terms)
+            cache[lift_constant_sites] = (ir, merged)
+        return cache[lift_constant_sites]
+
     def __repr__(self) -> str:
         shown = [
             f"{t.name}: {len(t.rows)} row(s) x {len(t.emissions)} emission(s)"
@@ -591,6 +629,7 @@ class SymbolicOperator:
         if self.is_hermitian and not compiled.is_hermitian:
             compiled = compiled.as_hermitian()
         adapter = compiled.to_netket(hilbert)
+        adapter._source = self  # the symbolic operator, for to_local_operator()
         if hilbert is None and not compile_options:
             self._netket = adapter
         return adapter
@@ -643,24 +682,34 @@ class SymbolicOperator:
             return self  # so that sum([...]) works
         if _is_scalar(other):
             return SymbolicOperatorSum([self, self._constant(other)])
+        if _is_netket_operator(other):
+            return self._as_netket_for(other) + other
         if not isinstance(other, SymbolicOperator):
             return NotImplemented
         return SymbolicOperatorSum([self, other])
 
     def __radd__(self, other: Any) -> SymbolicOperator:
-        return self.__add__(other)
+        if _is_scalar(other):
+            return self.__add__(other)
+        if _is_netket_operator(other):
+            return other + self._as_netket_for(other)
+        return NotImplemented
 
     def __sub__(self, other: Any) -> SymbolicOperator:
         if _is_scalar(other):
             return self + (-other)
+        if _is_netket_operator(other):
+            return self._as_netket_for(other) - other
         if not isinstance(other, SymbolicOperator):
             return NotImplemented
         return SymbolicOperatorSum([self, -other])
 
-    def __rsub__(self, other: Any) -> SymbolicOperator:
-        if not _is_scalar(other):
-            return NotImplemented
-        return (-self) + other
+    def __rsub__(self, other: Any) -> Any:
+        if _is_scalar(other):
+            return (-self) + other
+        if _is_netket_operator(other):
+            return other - self._as_netket_for(other)
+        return NotImplemented
 
     def _constant(self, value: Any) -> SymbolicOperator:
         """`value` times the identity on this operator's space: one diagonal branch."""
@@ -672,18 +721,29 @@ class SymbolicOperator:
             .build()
         )
 
+    def _as_netket_for(self, other: Any) -> Any:
+        """This operator compiled and wrapped as a NetKet operator on `other`'s Hilbert
+        space (`symbolic + netket_operator` is NetKet's sum of the two kernels; to fuse
+        two symir operators into one kernel, add the symbolic operators)."""
+        difference = hilbert_difference(self.hilbert, other.hilbert)
+        if difference is not None:
+            raise ValueError(
+                f"cannot combine the symbolic operator {self.name!r} with the NetKet "
+                f"operator {type(other).__name__}: their Hilbert spaces differ in {difference}"
+            )
+        return self.compile().to_netket(other.hilbert)
+
     def __matmul__(self, other: Any) -> SymbolicOperator:
         """The operator product as one operator (symir/frontend/product.py)."""
         if not isinstance(other, SymbolicOperator):
             return NotImplemented
         from symir.frontend.product import product_terms
 
-        complex_ = "complex128" in (self.dtype, other.dtype)
         hermitian, reason = hermiticity.product(self, other)
         return self._derived(
             f"{self.name}_at_{other.name}",
             product_terms(self, other),
-            dtype="complex128" if complex_ else "float64",
+            dtype=promote_dtypes(self.dtype, other.dtype),
             hermitian=hermitian,
             reason=reason,
         )
@@ -694,14 +754,17 @@ class SymbolicOperator:
         op = SymbolicOperator(
             self.hilbert, name, terms, dtype=dtype, hermitian=hermitian, hermitian_reason=reason
         )
-        op.to_ir()  # verify now
+        # verify now, in canonical form (symir.frontend.canonical): the bodies the
+        # compiler lowers; many terms equal but for their sites are built once
+        op.canonical_ir()
         return op
 
     def _transposed(self, conj: bool) -> SymbolicOperator:
         from symir.frontend.product import transpose_terms
 
-        adjoint = conj or self.dtype == "float64"  # the transpose of a real operator
-        conj = conj and self.dtype == "complex128"
+        real = not self.dtype.startswith("complex")
+        adjoint = conj or real  # the transpose of a real operator is its adjoint
+        conj = conj and not real
         hermitian = self.hermitian and adjoint
         if hermitian:
             reason = f"the adjoint of the hermitian {self.name!r}"
@@ -737,7 +800,7 @@ class SymbolicOperator:
 
     def conj(self) -> SymbolicOperator:
         """The elementwise complex conjugate (NetKet's `conj()`; `H` transposes too)."""
-        if self.dtype == "float64":
+        if not self.dtype.startswith("complex"):
             return self
         from symir.frontend.product import conjugate_terms
 
@@ -763,6 +826,15 @@ class SymbolicOperator:
         return compiled
 
 
+def _is_netket_operator(value: Any) -> bool:
+    """A NetKet operator (an `AbstractOperator`, the symir adapter included), recognised
+    without importing NetKet."""
+    return any(
+        c.__name__ == "AbstractOperator" and c.__module__.split(".")[0] == "netket"
+        for c in type(value).__mro__
+    )
+
+
 class SymbolicOperatorSum(SymbolicOperator):
     """A sum of operators on one Hilbert space, fused into one operator (one kernel)."""
 
@@ -782,16 +854,14 @@ class SymbolicOperatorSum(SymbolicOperator):
             if op.space != space:
                 raise ValueError(
                     f"cannot add operators on different Hilbert spaces: {flat[0].name!r} "
-                    f"({space}) and {op.name!r} ({op.space})"
+                    f"and {op.name!r} differ in {hilbert_difference(space, op.space)}"
                 )
         self.operators = tuple(flat)
         terms: list[TermSpec] = []
         for k, op in enumerate(flat):
             for t in op.terms:
                 terms.append(replace(t, name=f"{op.name}_{k}_{t.name}"))
-        dtype = (
-            "complex128" if any(op._requested_dtype == "complex128" for op in flat) else "float64"
-        )
+        dtype = promote_dtypes(*(op._requested_dtype for op in flat))
         hermitian, reason = hermiticity.total(self.operators)
         super().__init__(
             flat[0].hilbert,

@@ -45,6 +45,7 @@ from typing import Any
 from symir.errors import SymbolicDefinitionError
 from symir.frontend.expr import Expr, all_of, any_of, as_expr
 from symir.frontend.update import Update
+from symir.hilbert import hilbert_difference
 
 # The types of symir/frontend/operator.py, which calls this module (and is not imported
 # by it: new terms and emissions are built with `dataclasses.replace` of existing ones).
@@ -587,8 +588,8 @@ def product_terms(a: SymbolicOperator, b: SymbolicOperator) -> tuple[TermSpec, .
     """The terms of `a @ b`: `(a @ b)[x, z] = sum_y a[x, y] b[y, z]`."""
     if a.space != b.space:
         raise ValueError(
-            f"cannot multiply operators on different Hilbert spaces: {a.name!r} ({a.space}) "
-            f"and {b.name!r} ({b.space})"
+            f"cannot multiply operators on different Hilbert spaces: {a.name!r} and "
+            f"{b.name!r} differ in {hilbert_difference(a.space, b.space)}"
         )
     n, states = a.space.size, a.space.local_states
     terms = [t for ta in a.terms for tb in b.terms for t in _product_terms(ta, tb, n, states)]

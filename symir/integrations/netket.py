@@ -58,7 +58,13 @@ from jax.tree_util import register_pytree_node_class
 from netket.operator import DiscreteJaxOperator, ProductOperator, SumOperator
 from netket.utils.static_range import StaticRange
 
-from symir.hilbert import DiscreteHilbert, FermionHilbert, SectorHilbert, as_hilbert
+from symir.hilbert import (
+    DiscreteHilbert,
+    FermionHilbert,
+    SectorHilbert,
+    as_hilbert,
+    hilbert_difference,
+)
 from symir.runtime.compiled import CompiledOperator
 
 __all__ = ["NetKetOperator", "netket_hilbert", "to_netket"]
@@ -142,7 +148,8 @@ def _check_hilbert(hilbert: Any, compiled: CompiledOperator) -> nk.hilbert.Discr
         raise ValueError(
             f"hilbert= {hilbert} has {given.size} site(s) with local states "
             f"{list(given.local_states)}, but the operator {compiled.name!r} was compiled "
-            f"for {space.size} site(s) with local states {list(space.local_states)}"
+            f"for {space.size} site(s) with local states {list(space.local_states)}: they "
+            f"differ in {hilbert_difference(given, space)}"
         )
     if getattr(given, "constrained", False):
         built_on = compiled.hilbert
@@ -221,6 +228,13 @@ class NetKetOperator(DiscreteJaxOperator):
     def with_params(self, **values: Any) -> NetKetOperator:
         """The same kernel and Hilbert space with new parameter values."""
         return type(self)(self._compiled.with_params(**values), self.hilbert)
+
+    def to_local_operator(self) -> Any:
+        """This operator as NetKet's `LocalOperator` (symir/integrations/netket_local.py;
+        for an adapter made from a symbolic operator, `sym.to_netket(op)`)."""
+        from symir.integrations.netket_local import to_local_operator
+
+        return to_local_operator(self)
 
     def __repr__(self) -> str:
         return (
@@ -345,7 +359,9 @@ def to_netket(op: Any, hilbert: Any = None) -> NetKetOperator:
             raise TypeError(
                 f"to_netket expects a symir operator or a CompiledOperator, got {type(op).__name__}"
             )
-        op = compile_()
+        adapter = NetKetOperator(compile_(), hilbert)
+        adapter._source = op  # the symbolic operator, for to_local_operator()
+        return adapter
     return NetKetOperator(op, hilbert)
 
 

@@ -224,7 +224,10 @@ class CompiledOperator:
             xp, mels = _keep_in_sectors(flat, xp, mels, sectors)
         f = self.max_conn_size
         xp = jnp.reshape(xp, (*batch, f, n)).astype(dtype)
-        return xp, jnp.reshape(mels, (*batch, f))
+        mels = jnp.reshape(mels, (*batch, f))
+        if mels.dtype != self._spec.dtype:  # float32/complex64: computed in double precision
+            mels = mels.astype(self._spec.dtype)
+        return xp, mels
 
     def to_dense(self) -> np.ndarray:
         """The dense matrix over `hilbert.all_states()` (small spaces only): for a

@@ -51,7 +51,7 @@ import numpy as np
 
 from symir.runtime.compiled import CompiledOperator
 
-__all__ = ["LocalEnergyPlan", "local_energies", "local_energy_plan"]
+__all__ = ["LocalEnergyPlan", "evaluation_counts", "local_energies", "local_energy_plan"]
 
 _PLAN_LOCK = threading.Lock()
 _MAYBE_FRACTION = 8
@@ -182,6 +182,40 @@ def local_energies(
         lambda xs: _block(logpsi, params, xs, compiled, plan, cap, skip_zero_mels), blocks
     )
     return jnp.reshape(jnp.reshape(energies, (-1,))[:b], batch)
+
+
+def evaluation_counts(
+    x: Any, op: Any, *, capacity: int | None = None, skip_zero_mels: bool | None = None
+) -> dict[str, int]:
+    """How many network evaluations `local_energies(..., x, op)` (no `chunk_size`) makes
+    on the batch `x`, against NetKet's padded kernel: `padded` = B x F, `candidates` (the
+    connected states evaluated), `capacity`, `chunks` and `evaluations` = chunks x
+    capacity (the last chunk's unused rows included). Not jitted: for benchmarks and
+    tests."""
+    compiled = _compiled(op)
+    n = compiled._spec.space.size
+    flat = np.reshape(np.asarray(x), (-1, n))
+    b = flat.shape[0]
+    if skip_zero_mels is None:
+        skip_zero_mels = not compiled._spec.param_names
+    plan = local_energy_plan(compiled)
+    xp, mels = (np.asarray(a) for a in compiled.get_conn_padded(flat))
+    cand = list(plan.candidates)
+    needed = np.any(xp[:, cand] != flat[:, None, :], axis=-1)
+    if skip_zero_mels:
+        needed &= mels[:, cand] != 0
+    m = b * len(cand)
+    cap = min(capacity or plan.default_capacity(b), max(m, 1))
+    count = int(needed.sum())
+    chunks = -(-count // cap) if m else 0
+    chunks = max(chunks, 1) if m else 0  # the first chunk always runs (peeled)
+    return {
+        "padded": b * plan.max_conn_size,
+        "candidates": count,
+        "capacity": cap,
+        "chunks": chunks,
+        "evaluations": chunks * cap + b,
+    }
 
 
 def _block(

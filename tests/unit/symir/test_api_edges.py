@@ -225,3 +225,19 @@ def test_warnings_as_errors_raise_when_not_strict():
         op.compile(strict_validation=False, warnings_as_errors=("all",))
     with pytest.warns(SymbolicValidationWarning):
         assert op.compile(strict_validation=False).max_conn_size == 3
+
+
+# ----------------------------------------------------------------------------- local states
+
+
+def test_non_integer_local_states_name_the_alternative():
+    nk = pytest.importorskip("netket")
+    from netket.utils import StaticRange
+
+    half = nk.hilbert.HomogeneousHilbert(StaticRange(-0.5, 1.0, 2), 3)
+    with pytest.raises(ValueError, match=r"local states \[-0.5, 0.5\], which are not integers"):
+        sym.DOperator(half, "h")
+    with pytest.raises(ValueError, match=r"e\.g\. the states times 2 \(nk\.hilbert\.Spin"):
+        sym.as_hilbert(half)
+    # float-typed integer states (NetKet's own spaces store floats) are accepted
+    assert sym.as_hilbert(nk.hilbert.Spin(0.5, 3)).local_states == (-1, 1)
