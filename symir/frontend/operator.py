@@ -706,23 +706,11 @@ class SymbolicOperator:
         return SymbolicOperatorSum([self, -other])
 
     def __rsub__(self, other: Any) -> Any:
-        if _is_scalar(other):
-            return (-self) + other
         if _is_netket_operator(other):
             return other - self._as_netket_for(other)
         if _is_scalar(other):
             return (-self) + other
         return NotImplemented
-
-    def _constant(self, value: Any) -> SymbolicOperator:
-        """`value` times the identity on this operator's space: one diagonal branch."""
-        real = not isinstance(value, complex | Expr) and not np.iscomplexobj(value)
-        return (
-            DOperator(self.hilbert, "constant", hermitian=real)
-            .globally()
-            .emit(Update(), matrix_element=value)
-            .build()
-        )
 
     def _as_netket_for(self, other: Any) -> Any:
         """This operator compiled and wrapped as a NetKet operator on `other`'s Hilbert
