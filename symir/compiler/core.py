@@ -11,7 +11,6 @@ from typing import Any
 from xdsl.dialects.builtin import ModuleOp
 
 from symir.compiler.options import SymbolicCompilerOptions
-from symir.dialects import print_module
 from symir.dialects.types import numpy_dtype
 from symir.ir import SymbolicOperatorIR
 from symir.lowering.sym._attrs import ANALYSIS_ATTR_PREFIX, module_fingerprint
@@ -89,13 +88,6 @@ class SymbolicCompilationContext:
         for k in [k for k in clone.attributes if k.startswith(ANALYSIS_ATTR_PREFIX)]:
             del clone.attributes[k]
         return clone
-
-    def working_ir(self) -> SymbolicOperatorIR:
-        """The (normalized) working IR without analysis attributes: what is lowered."""
-        return SymbolicOperatorIR(self.clean_module())
-
-    def annotated_text(self) -> str:
-        return print_module(self.peek_module()) + "\n"
 
 
 @dataclass(frozen=True)
