@@ -28,27 +28,24 @@ def _example():
     return module
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def test_two_processes_compile_the_same_kernel_and_match_one_process(tmp_path):
+    # one test, not a module fixture shared by several: under pytest-xdist each worker
+    # would start the job again
     mp = _example()
     kw = dict(timeout=600.0, kernels=("local_energy",))
     with ThreadPoolExecutor(2) as pool:
-        two = pool.submit(mp.run_job, 2, 1, out=str(tmp_path_factory.mktemp("2x1")), **kw)
-        one = pool.submit(mp.run_job, 1, 2, out=str(tmp_path_factory.mktemp("1x2")), **kw)
-        return two.result(), one.result()
+        two = pool.submit(mp.run_job, 2, 1, out=str(tmp_path / "2x1"), **kw)
+        one = pool.submit(mp.run_job, 1, 2, out=str(tmp_path / "1x2"), **kw)
+        two, one = two.result(), one.result()
 
-
-def test_every_process_compiled_the_same_kernel(runs):
-    two, one = runs
+    # every process compiled the same kernel
     assert [r["process_count"] for r in two] == [2, 2]
     assert [r["rank"] for r in two] == [0, 1]
     kernels = [r["kernel"] for r in (*two, *one)]
     assert kernels[0]["cache_token"] and len(kernels[0]["stablehlo_sha256"]) == 64
     assert all(k == kernels[0] for k in kernels)
 
-
-def test_processes_agree_and_match_one_process(runs):
-    two, one = runs
+    # the processes agree, and agree bit for bit with one process of two devices
     assert one[0]["process_count"] == 1 and one[0]["device_count"] == 2
     keys = ("local_energy", "vmc")
     assert all(two[1][k] == two[0][k] for k in keys)
