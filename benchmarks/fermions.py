@@ -29,29 +29,15 @@ import jax
 import netket as nk
 import numpy as np
 
-import symir as sym
+from symir import models
 from symir.lowering.conversion import count_lowering
+from symir.testing import first_difference
 
 MODELS = {
     "chain16": (16, lambda: nk.graph.Chain(16, pbc=True)),
     "chain32": (32, lambda: nk.graph.Chain(32, pbc=True)),
     "square4": (16, lambda: nk.graph.Grid([4, 4], pbc=True)),
 }
-
-
-def hubbard(hi, edges, t=1.0, U=4.0):
-    """The DSL form (docs/fermions.md)."""
-    space = sym.as_hilbert(hi)
-    hops = [(space.index(i, sz), space.index(j, sz)) for i, j in edges for sz in (-1, 1)]
-    pairs = [(space.index(i, -1), space.index(i, 1)) for i in range(space.n_orbitals)]
-    return (
-        sym.DOperator(hi, "hubbard", hermitian=True)
-        .for_each(("i", "j"), over=hops)
-        .emit(sym.cdag("i") * sym.c("j") + sym.cdag("j") * sym.c("i"), matrix_element=-t)
-        .for_each(("u", "d"), over=pairs)
-        .emit(sym.n("u") * sym.n("d"), matrix_element=U)
-        .build()
-    )
 
 
 def netket_hubbard(hi, edges, t=1.0, U=4.0):
@@ -66,23 +52,10 @@ def netket_hubbard(hi, edges, t=1.0, U=4.0):
     return h.to_jax_operator()
 
 
-def connections(op, x):
-    xp, mels = (np.asarray(a) for a in op.get_conn_padded(x))
-    out = []
-    for b in range(x.shape[0]):
-        found: dict[tuple, complex] = {}
-        for s, m in zip(xp[b], mels[b], strict=True):
-            key = tuple(int(v) for v in s)
-            found[key] = found.get(key, 0.0) + complex(m)
-        out.append({k: v for k, v in found.items() if abs(v) > 1e-12})
-    return out
-
-
 def check(ours, ref, x, name):
-    a, b = connections(ours, x), connections(ref, x)
-    for s, (da, db) in enumerate(zip(a, b, strict=True)):
-        if da.keys() != db.keys() or any(abs(da[k] - db[k]) > 1e-10 for k in da):
-            raise SystemExit(f"{name}: symir and NetKet differ on sample {s}")
+    found = first_difference(ours.get_conn_padded(x), ref.get_conn_padded(x), x)
+    if found is not None:
+        raise SystemExit(f"{name}: symir and NetKet differ: {found}")
 
 
 def compiled(op, strategy):
@@ -134,7 +107,7 @@ def main() -> None:
             half = n_orbitals // 2
             hi = nk.hilbert.SpinOrbitalFermions(n_orbitals, s=0.5, n_fermions_per_spin=(half, half))
             ref = netket_hubbard(hi, edges)
-        op = hubbard(hi, edges)
+        op = models.fermi_hubbard(hi, edges)
         kernels = [compiled(op, "auto")] + [compiled(op, s) for s in strategies]
         x = np.asarray(hi.random_state(jax.random.PRNGKey(0), args.batch), dtype=np.int8)
         for k in kernels:

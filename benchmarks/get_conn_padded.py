@@ -20,30 +20,7 @@ import netket as nk
 import numpy as np
 
 import symir as sym
-
-
-def tfim(hi, graph, h=1.0):
-    return (
-        sym.DOperator(hi, "tfim", hermitian=True)
-        .for_each(("i", "j"), over=graph.edges())
-        .emit(sym.identity(), matrix_element=sym.site("i") * sym.site("j"))
-        .for_each_site("i")
-        .emit(sym.write("i", -sym.site("i")), matrix_element=-h)
-        .build()
-    )
-
-
-def heisenberg(hi, graph):
-    # NetKet's Heisenberg(J=1) on a bipartite chain (sign rule on): S.S with Marshall sign
-    # -> H = sum_<ij> z_i z_j - 2 (flip-flop) for anti-aligned neighbours.
-    si, sj = sym.site("i"), sym.site("j")
-    return (
-        sym.DOperator(hi, "heisenberg", hermitian=True)
-        .for_each(("i", "j"), over=graph.edges())
-        .emit(sym.identity(), matrix_element=si * sj)
-        .emit_if(si != sj, sym.swap("i", "j"), matrix_element=-2.0)
-        .build()
-    )
+from symir import models
 
 
 def clock(hi, graph, J=1.0, f=0.5):
@@ -105,13 +82,13 @@ def main() -> None:
             hi = nk.hilbert.Spin(0.5, n) if model != "clock" else nk.hilbert.Fock(2, n)
             graph = nk.graph.Chain(n, pbc=True)
             if model == "tfim":
-                ours = tfim(hi, graph).compile()
+                ours = models.tfim(hi, graph, h=1.0, J=1.0).compile()
                 ref = nk.operator.IsingJax(hi, graph, h=1.0)
             elif model == "clock":
                 ours = clock(hi, graph).compile()
                 ref = netket_clock(hi, graph)
             else:
-                ours = heisenberg(hi, graph).compile()
+                ours = models.heisenberg(hi, graph, J=1.0).compile()
                 ref = nk.operator.Heisenberg(hi, graph).to_jax_operator()
             x = np.asarray(hi.random_state(jax.random.PRNGKey(0), args.batch), dtype=np.int8)
             f_ours = jax.jit(lambda x, op=ours: op.get_conn_padded(x))

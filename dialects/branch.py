@@ -1197,6 +1197,50 @@ class SelectOp(ElementwiseBase):
 
 
 @irdl_op_definition
+class LookupOp(ElementwiseBase):
+    """Elementwise entry of a static table at integer keys (`0.0` where the table has no
+    entry): `sym.lookup` on every row. `convert-sym-to-branch` keeps only the entries its
+    rows read.
+
+    ```mlir
+    %c = branch.lookup %k {keys = array<i64: 0, 3>, values = array<f64: 0.5, -1.25>} : tensor<?x2xi64> -> tensor<?x2xf64>
+    ```
+    """
+
+    name = "branch.lookup"
+
+    keys = prop_def(DenseArrayBase)
+    values = prop_def(DenseArrayBase)
+    index = operand_def(TensorType)
+    result = result_def(TensorType)
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$index attr-dict `:` type($index) `->` type($result)"
+
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64,)
+
+    @classmethod
+    def element_result(cls, *types: Attribute) -> Attribute:
+        return f64
+
+    def __init__(self, index: SSAValue, keys: Sequence[int], values: Sequence[float]):
+        rows = _rows_of(self, index.type, "index")
+        super().__init__(
+            operands=[index],
+            properties={
+                "keys": DenseArrayBase.from_list(i64, [int(k) for k in keys]),
+                "values": DenseArrayBase.from_list(f64, [float(v) for v in values]),
+            },
+            result_types=[values_type(rows, f64)],
+        )
+
+    def verify_(self):
+        super().verify_()
+        if len(self.keys.get_values()) != len(self.values.get_values()):
+            raise VerifyException("'branch.lookup' needs as many keys as values")
+
+
+@irdl_op_definition
 class MemberOp(IRDLOperation):
     """Whether each value is one of the local states (`states`).
 
@@ -1581,6 +1625,7 @@ Branch = Dialect(
         OrOp,
         NotOp,
         SelectOp,
+        LookupOp,
         MemberOp,
         StateOp,
         WriteOp,

@@ -17,8 +17,9 @@ import re
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.parser import Parser
 from xdsl.utils.exceptions import DiagnosticException, ParseError
+
+from symir.dialects.locations import LocatingParser, remember_source
 
 _INTEGER_TYPE = re.compile(r"(?:(?<![\w%@^#.$])|(?<=\dx)|(?<=\?x))[su]?i(\d+)(?!\w)")
 """An integer type (`i8`, `ui16`, `tensor<2xi255>`), not an SSA name or symbol (`%i100`)."""
@@ -77,15 +78,24 @@ def _check_tensor_sizes(text: str, name: str) -> None:
 
 
 def parse_module(
-    ctx: Context, text: str, name: str = "<input>", *, implicit_module: bool = True
+    ctx: Context,
+    text: str,
+    name: str = "<input>",
+    *,
+    implicit_module: bool = True,
+    line_offset: int = 0,
 ) -> ModuleOp:
     """The module `text` holds; malformed text raises `ParseError` (xDSL's, with the
-    position) or `DiagnosticException` (what xDSL's parser cannot report itself)."""
+    position) or `DiagnosticException` (what xDSL's parser cannot report itself). Every
+    op gets the location it was parsed at (`symir.dialects.locations.LocatingParser`;
+    `line_offset`: the lines of the file before `text`, for a split input), and the
+    text is kept to quote in diagnostics."""
     _check_strings(text, name)
     _check_integer_widths(text, name)
     _check_tensor_sizes(text, name)
+    remember_source(name, text, line_offset)
     try:
-        return Parser(ctx, text, name).parse_module(implicit_module)
+        return LocatingParser(ctx, text, name, line_offset).parse_module(implicit_module)
     except (ParseError, DiagnosticException):
         raise
     except (AssertionError, NotImplementedError, ArithmeticError, MemoryError, ValueError) as e:

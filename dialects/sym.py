@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import operator as pyop
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -30,6 +31,7 @@ from xdsl.dialects.builtin import (
     ArrayAttr,
     ComplexType,
     DenseArrayBase,
+    Float32Type,
     Float64Type,
     FloatAttr,
     IntAttr,
@@ -45,6 +47,7 @@ from xdsl.interfaces import HasFolderInterface
 from xdsl.ir import Attribute, Block, Dialect, Operation, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
+    ParsePropInAttrDict,
     SameVariadicOperandSize,
     base,
     irdl_op_definition,
@@ -66,6 +69,7 @@ from xdsl.utils.exceptions import VerifyException
 from symir.dialects.dominance import check_dominance
 from symir.dialects.types import (
     CMP_PREDICATES,
+    OPERATOR_DTYPES,
     CmpPredicate,
     CmpPredicateAttr,
     NumericType,
@@ -205,7 +209,9 @@ class OperatorOp(IRDLOperation):
     """A symbolic operator: its identity, its Hilbert space and its terms.
 
     The Hilbert space is `sites` sites, each taking one of the integer `states`. `dtype` is
-    the type of the matrix elements (`f64` or `complex<f64>`).
+    the type of the matrix elements: `f64` or `complex<f64>`, or `f32` / `complex<f32>`
+    (single precision: computed in `f64` / `complex<f64>` and rounded once, at the kernel's
+    output).
 
     ```mlir
     sym.operator @ising sites 4 states [-1, 1] dtype f64 hermitian {
@@ -221,7 +227,7 @@ class OperatorOp(IRDLOperation):
     sym_name = prop_def(StringAttr)
     num_sites = prop_def(IntAttr)
     local_states = prop_def(DenseArrayBase)
-    dtype = prop_def(base(Float64Type) | base(ComplexType))
+    dtype = prop_def(base(Float64Type) | base(Float32Type) | base(ComplexType))
     hermitian = opt_prop_def(UnitAttr)
     body = region_def("single_block")
 
@@ -280,6 +286,11 @@ class OperatorOp(IRDLOperation):
             )
         if self.local_states.elt_type != i64:
             raise VerifyException("'sym.operator' local states must be an array<i64>")
+        if self.dtype not in OPERATOR_DTYPES:
+            raise VerifyException(
+                f"'sym.operator' @{self.sym_name.data} dtype must be f64, complex<f64>, f32 "
+                f"or complex<f32>, got {self.dtype}"
+            )
         self._verify_terms()
         self._verify_params()
 
@@ -605,7 +616,7 @@ class YieldOp(IRDLOperation):
         operator = enclosing(self, OperatorOp)
         if operator is None:
             return
-        if self.value.type == c64 and operator.dtype != c64:
+        if self.value.type == c64 and not isinstance(operator.dtype, ComplexType):
             raise VerifyException(
                 f"'sym.yield' amplitude is complex<f64> but operator "
                 f"@{operator.sym_name.data} has dtype {operator.dtype}; "
@@ -1965,6 +1976,68 @@ class SelectOp(ExpressionOp):
         return cast_value(if_true if condition else if_false, self.result.type)
 
 
+_LOOKUP_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@irdl_op_definition
+class LookupOp(ExpressionOp):
+    """The entry of a static table of real numbers at an integer key, `0.0` for a key the
+    table does not hold: a coefficient table read row by row (the integrals of a
+    molecular Hamiltonian, keyed by orbital indices). The keys are distinct; the index
+    must be static per row (labels and integer constants) where the operator is lowered.
+
+    ```mlir
+    %c = sym.lookup %k {keys = array<i64: 0, 3>, values = array<f64: 0.5, -1.25>} : i64 -> f64
+    ```
+    """
+
+    name = "sym.lookup"
+
+    keys = prop_def(DenseArrayBase)
+    values = prop_def(DenseArrayBase)
+    index = operand_def(NumericType)
+    result = result_def(f64)
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$index attr-dict `:` type($index) `->` type($result)"
+
+    DSL_FUNCTION: ClassVar[str | None] = None  # `symir.lookup(table, index)` (frontend)
+
+    def __init__(self, keys: Sequence[int], values: Sequence[float], index: SSAValue):
+        super().__init__(
+            operands=[index],
+            properties={
+                "keys": DenseArrayBase.from_list(i64, [int(k) for k in keys]),
+                "values": DenseArrayBase.from_list(f64, [float(v) for v in values]),
+            },
+            result_types=[f64],
+        )
+
+    def table(self) -> dict[int, float]:
+        """The table as a dict key -> value (built once per op)."""
+        cached = _LOOKUP_TABLES.get(self)
+        if cached is None or cached[0] is not self.keys or cached[1] is not self.values:
+            table = dict(zip(self.keys.get_values(), self.values.get_values(), strict=True))
+            cached = _LOOKUP_TABLES[self] = (self.keys, self.values, table)
+        return cached[2]
+
+    def verify_(self):
+        _check_value_type(self, "index", self.index.type, (i64,))
+        if self.keys.elt_type != i64 or self.values.elt_type != f64:
+            raise VerifyException("'sym.lookup' keys must be i64 and values f64 arrays")
+        keys = self.keys.get_values()
+        if len(keys) != len(self.values.get_values()):
+            raise VerifyException(
+                f"'sym.lookup' has {len(keys)} keys but {len(self.values.get_values())} values"
+            )
+        if len(set(keys)) != len(keys):
+            raise VerifyException("'sym.lookup' keys must be distinct")
+
+    def evaluate(self, *args: Value) -> Value:
+        (k,) = args
+        return float(self.table().get(int(k), 0.0))
+
+
 EXPRESSION_OPS: dict[str, type[ExpressionOp]] = {
     op.mnemonic(): op
     for op in (
@@ -1994,6 +2067,7 @@ EXPRESSION_OPS: dict[str, type[ExpressionOp]] = {
         OrOp,
         NotOp,
         SelectOp,
+        LookupOp,
     )
 }
 """The expression ops by mnemonic (= DSL node name): the registry every consumer derives

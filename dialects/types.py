@@ -44,6 +44,21 @@ from xdsl.utils.str_enum import StrEnum
 c64 = ComplexType(f64)
 """`complex<f64>`, the complex value type."""
 
+c32 = ComplexType(f32)
+"""`complex<f32>`, the single-precision operator dtype (complex64)."""
+
+OPERATOR_DTYPES: tuple[Attribute, ...] = (f64, c64, f32, c32)
+"""The matrix-element types of an operator (`sym.operator`'s `dtype`): float64,
+complex128, float32, complex64. Single precision is a storage type: matrix elements are
+computed in `compute_type(dtype)` and rounded once, at the kernel's output."""
+
+
+def compute_type(dtype: Attribute) -> Attribute:
+    """The type an operator of `dtype` computes its matrix elements in: `f64` or
+    `complex<f64>` (`f32`/`complex<f32>` operators round at the kernel's output)."""
+    return c64 if isinstance(dtype, ComplexType) else f64
+
+
 VALUE_TYPES: tuple[Attribute, ...] = (i1, i64, f64, c64)
 """The value types of `sym` (and the element types of `branch` values), in promotion order."""
 NUMERIC: tuple[Attribute, ...] = (i64, f64, c64)
@@ -161,12 +176,15 @@ __all__ = [
     "CMP_PREDICATES",
     "NUMERIC",
     "NUMPY_DTYPES",
+    "OPERATOR_DTYPES",
     "REAL",
     "VALUE_TYPES",
     "CmpPredicate",
     "CmpPredicateAttr",
     "NumericType",
+    "c32",
     "c64",
+    "compute_type",
     "element_type",
     "numpy_dtype",
     "promote",

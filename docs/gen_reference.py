@@ -232,6 +232,14 @@ def split_docstring(doc: str | None) -> tuple[str, list[str]]:
     return prose.strip(), examples
 
 
+def name_cell(name: str, anchor: str | None = None) -> str:
+    """An op, pass or option name for a table cell, kept on one line: a browser may
+    otherwise break a narrow column inside `sym.read_emitted` or
+    `branch-merge-exclusive-emissions` (at `.`, `_` or `-`)."""
+    code = f'<code style="white-space: nowrap">{name}</code>'
+    return code if anchor is None else f"[{code}](#{anchor})"
+
+
 def summary_line(doc: str | None) -> str:
     prose, _ = split_docstring(doc)
     return _cell(_escape(prose.split("\n\n")[0]))
@@ -283,7 +291,7 @@ def _arity(definition: object) -> str:
 def _value_table(title: str, defs: list) -> str:
     if not defs:
         return ""
-    rows = [f"| `{n}` | `{constraint_text(d.constr)}` | {_arity(d)} |" for n, d in defs]
+    rows = [f"| {name_cell(n)} | `{constraint_text(d.constr)}` | {_arity(d)} |" for n, d in defs]
     return f"**{title}**\n\n| name | constraint | arity |\n|---|---|---|\n" + "\n".join(rows) + "\n"
 
 
@@ -457,7 +465,8 @@ def render_dialect(data: DialectData) -> str:
         "| op | summary |\n|---|---|",
     ]
     lines += [
-        f"| [`{op.name}`](#{_anchor(op.name)}) | {summary_line(op.__doc__)} |" for op in data.ops
+        f"| {name_cell(op.name, _anchor(op.name))} | {summary_line(op.__doc__)} |"
+        for op in data.ops
     ]
     lines.append("")
     lines += [render_op(op, data) for op in data.ops]
@@ -484,7 +493,12 @@ def field_docs(cls: type) -> dict[str, str]:
         body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
         for stmt, after in itertools.pairwise(body):
             doc = getattr(getattr(after, "value", None), "value", None)
-            if isinstance(stmt, ast.AnnAssign) and isinstance(doc, str):
+            # a docstring is a bare string statement: not the string default of the next field
+            if (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(after, ast.Expr)
+                and isinstance(doc, str)
+            ):
                 docs[ast.unparse(stmt.target)] = inspect.cleandoc(doc)
     return docs
 
@@ -503,7 +517,7 @@ def _options_table(cls: type) -> str:
         return "No options.\n"
     docs = field_docs(cls)
     rows = [
-        f"| `{f.name}` | `{getattr(f.type, '__name__', f.type)}` | "
+        f"| {name_cell(f.name)} | `{getattr(f.type, '__name__', f.type)}` | "
         f"{_cell(_default_text(f))} | {_cell(_escape(docs.get(f.name, '')))} |"
         for f in fields
     ]
@@ -584,7 +598,7 @@ def render_passes() -> str:
     classes = {n: passes[n]() for n in order}
     for n in order:
         summary = summary_line(classes[n].__doc__ or XDSL_PASSES.get(n, ""))
-        lines.append(f"| [`{n}`](#{n}) | {_cell(pass_level(n))} | {summary} |")
+        lines.append(f"| {name_cell(n, n)} | {_cell(pass_level(n))} | {summary} |")
     lines.append("")
     lines += [render_pass(n, classes[n]) for n in order]
     return "\n".join(lines)
@@ -635,6 +649,22 @@ def problems() -> list[str]:
         for n in _PASSES
         if not pass_lit_files(n)
     ]
+    found += [
+        f"option {o} has no description (a docstring under the field)"
+        for o in undocumented_options()
+    ]
+    return found
+
+
+def undocumented_options(names: Iterable[str] | None = None) -> list[str]:
+    """The options (`pass.field`) of symir's passes without an attribute docstring."""
+    passes = get_all_passes()
+    found = []
+    for n in _PASSES if names is None else names:
+        cls = passes[n]()
+        docs = field_docs(cls)
+        fields = dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else ()
+        found += [f"{n}.{f.name}" for f in fields if not docs.get(f.name)]
     return found
 
 

@@ -17,14 +17,22 @@ pass is used, so `symir-opt` and `xdsl-opt` start fast and never import JAX. Eve
 reads this one registry: `symir-opt`, the stock `xdsl-opt` (through `symir.universe`),
 `make_pass`, the default lowering (`pipelines.py`) and the compiler's stages. xDSL's
 generic passes that symir uses (`XDSL_PASSES`) are exposed under their xDSL names.
+
+Passes of other packages: any installed package that registers an xDSL `Universe`
+through the `xdsl.universe` entry point (as for the stock `xdsl-opt`) adds its passes to
+`get_all_passes` (`plugin_universes`, `get_plugin_passes`): `symir-opt`, `make_pass` and
+the compiler's pipelines (`symir.lowering.pipeline_text`) can name them; see
+docs/your-own-pass.md. Nothing in symir is edited for that.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from importlib import import_module
 
 from xdsl.passes import ModulePass
+from xdsl.universe import Universe
 
 _PASSES: dict[str, tuple[str, str]] = {
     # conversions between levels
@@ -39,6 +47,7 @@ _PASSES: dict[str, tuple[str, str]] = {
     "symbolic-fanout-analysis": ("sym.symbolic_fanout_analysis", "SymbolicFanoutAnalysisPass"),
     "sym-differentiate": ("sym.sym_differentiate", "SymDifferentiatePass"),
     "sym-merge-row-terms": ("sym.sym_merge_row_terms", "SymMergeRowTermsPass"),
+    "sym-lift-constant-sites": ("sym.sym_lift_constant_sites", "SymLiftConstantSitesPass"),
     # branch level
     "branch-coalesce-diagonal": ("branch.branch_coalesce_diagonal", "BranchCoalesceDiagonalPass"),
     "branch-merge-exclusive-emissions": (
@@ -77,12 +86,61 @@ def get_symir_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     return {name: _lazy(module, cls) for name, (module, cls) in _PASSES.items()}
 
 
+_BUILTIN_UNIVERSES = ("symir", "xdsl")
+"""The `xdsl.universe` entry points that are not plugins: symir's own and xDSL's."""
+
+
+@lru_cache(maxsize=1)
+def plugin_universes() -> dict[str, Universe]:
+    """The xDSL universes of the other installed packages: the package (distribution)
+    name -> its `Universe`, found through the `xdsl.universe` entry point, as `xdsl-opt`
+    finds them (loaded once per process; only the universes, not their passes, are
+    imported)."""
+    from importlib.metadata import entry_points
+
+    found: dict[str, Universe] = {}
+    for ep in sorted(entry_points(group="xdsl.universe"), key=lambda e: e.name):
+        if ep.name in _BUILTIN_UNIVERSES:
+            continue
+        universe = ep.load()
+        if not isinstance(universe, Universe):
+            raise ValueError(
+                f"the xdsl.universe entry point {ep.name!r} ({ep.value}) is not an xDSL Universe"
+            )
+        package = ep.dist.name if ep.dist is not None else ep.name
+        found[package] = universe
+    return found
+
+
+def get_plugin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """The passes the other installed packages register (name -> factory); a name that
+    clashes with one of symir's or with another package's is an error, as in xDSL."""
+    own = set(_PASSES) | set(XDSL_PASSES)
+    passes: dict[str, Callable[[], type[ModulePass]]] = {}
+    owner: dict[str, str] = {}
+    for package, universe in plugin_universes().items():
+        for name, factory in universe.all_passes.items():
+            if name in own:
+                raise ValueError(f"package {package!r} registers the pass {name!r}, symir's own")
+            if name in passes:
+                raise ValueError(
+                    f"the pass {name!r} is registered by both {owner[name]!r} and {package!r}"
+                )
+            passes[name], owner[name] = factory, package
+    return passes
+
+
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
-    """Every pass a symir pipeline can name: symir's and xDSL's generic ones."""
+    """Every pass a symir pipeline can name: symir's, xDSL's generic ones, and those of
+    every installed package that registers an `xdsl.universe` entry point."""
     from xdsl.transforms import get_all_passes as xdsl_passes
 
     generic = xdsl_passes()
-    return {**{name: generic[name] for name in XDSL_PASSES}, **get_symir_passes()}
+    return {
+        **{name: generic[name] for name in XDSL_PASSES},
+        **get_symir_passes(),
+        **get_plugin_passes(),
+    }
 
 
 def make_pass(name: str, **options: object) -> ModulePass:
@@ -93,4 +151,11 @@ def make_pass(name: str, **options: object) -> ModulePass:
     return passes[name]()(**options)
 
 
-__all__ = ["XDSL_PASSES", "get_all_passes", "get_symir_passes", "make_pass"]
+__all__ = [
+    "XDSL_PASSES",
+    "get_all_passes",
+    "get_plugin_passes",
+    "get_symir_passes",
+    "make_pass",
+    "plugin_universes",
+]

@@ -14,7 +14,7 @@ recorded (`branch-differentiate`, then `convert-branch-to-stablehlo`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -27,6 +27,7 @@ from symir.dialects import level_of, print_module
 from symir.dialects.dominance import check_dominance
 from symir.errors import SymbolicCompilerError
 from symir.lowering import make_pass
+from symir.lowering.levels import LevelCheck, check_levels, pass_levels
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,10 @@ class LoweringOptions:
 
     x_dtype: str = "auto"
     """Element type of the configurations (`i8`, `i16`, `i32`, `i64` or `auto`)."""
+    lift_constant_sites: bool = True
+    """Run `sym-lift-constant-sites` first: constant sites (`globally()` with fixed
+    sites) become columns of the row table, so that `sym-merge-row-terms` can merge
+    terms that differ only in them."""
     merge_row_terms: bool = True
     """Run `sym-merge-row-terms` first: terms equal but for their row tables (a model
     written one bond at a time) become one term with the concatenated table."""
@@ -46,6 +51,11 @@ class LoweringOptions:
     enable_fusion: bool = True
     """Run `branch-fuse-equal-states` (after merging exclusive emissions): branches with
     provably equal connected states, from any terms, share one slot."""
+    force_fusion: tuple[str, ...] = ()
+    """The merge groups `branch-fuse-equal-states` applies, exactly (its option
+    `groups`): each the emissions of one slot joined by `+`, as the fusion report prints
+    them (`metadata["fusion"]["merged"]`), to replay or force a decision; a group that
+    cannot be merged soundly is refused. Empty: every provable merge."""
     sort_summed_rows: bool = True
     """Run `branch-sort-summed-rows` after coalescing (it only changes summation order)."""
     sort_rows: bool = True
@@ -60,6 +70,12 @@ class LoweringOptions:
     diagonal_lowering: str = "auto"
     """Diagonal sums that are quadratic forms: `auto` (by cost), `rows` (as written),
     `dense` (always the quadratic form, `x^T A x`)."""
+    pipeline: str = "symir-lower"
+    """The pass pipeline the lowering runs, in `symir-opt -p` syntax
+    (`symir.lowering.pipeline_text`): `symir-lower` is the default lowering for these
+    options, `symir-lower{after=branch-fuse-equal-states:my-pass}` inserts a pass into
+    it, and any registered pass (a plugin package's too) can be named. Part of the
+    cache key."""
 
     def resolved_target(self) -> str:
         """`target`, with `auto` resolved (`cpu` or `gpu`)."""
@@ -80,7 +96,8 @@ class LoweringOptions:
 
     def passes(self) -> tuple[ModulePass, ...]:
         """The passes of the default lowering for these options, in order."""
-        names = ["sym-merge-row-terms"] if self.merge_row_terms else []
+        names = ["sym-lift-constant-sites"] if self.lift_constant_sites else []
+        names += ["sym-merge-row-terms"] if self.merge_row_terms else []
         names.append("convert-sym-to-branch")
         if self.coalesce_diagonal:
             names.append("branch-coalesce-diagonal")
@@ -95,7 +112,10 @@ class LoweringOptions:
         names += ["cse", "branch-choose-lowering", "convert-branch-to-stablehlo", "cse"]
         options: dict[str, dict[str, object]] = {
             "convert-sym-to-branch": {"x_dtype": self.x_dtype},
-            "branch-fuse-equal-states": {"merge_diagonal": self.coalesce_diagonal},
+            "branch-fuse-equal-states": {
+                "merge_diagonal": self.coalesce_diagonal,
+                "groups": tuple(self.force_fusion),
+            },
             "branch-sort-rows": {"target": self.target},
             "branch-choose-lowering": {
                 "target": self.target,
@@ -110,13 +130,31 @@ class LoweringOptions:
 class SymirLowerPass(LoweringOptions, ModulePass):
     """`symir-lower`: the whole default lowering, `sym` module in, StableHLO `@main` out.
 
-    `symir-opt f.mlir -p 'symir-lower{coalesce_diagonal=false}'` runs it with options.
+    `symir-opt f.mlir -p 'symir-lower{coalesce_diagonal=false}'` runs it with options;
+    `symir-lower{after=branch-fuse-equal-states:my-pass}` (or `before=`) inserts passes.
     """
 
     name = "symir-lower"
+    level = "sym"
+    result_level = "stablehlo"
+
+    after: tuple[str, ...] = ()
+    """`ANCHOR:PASSES` insertions right after the pass ANCHOR of the default lowering."""
+    before: tuple[str, ...] = ()
+    """`ANCHOR:PASSES` insertions right before the pass ANCHOR of the default lowering."""
+
+    def __post_init__(self) -> None:
+        if self.pipeline != "symir-lower":
+            raise ValueError(
+                "symir-lower takes no 'pipeline' option: write the pipeline itself "
+                "(symir-opt -p, compile(pipeline=...))"
+            )
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PassPipeline(self.passes()).apply(ctx, op)
+        from symir.lowering.levels import LevelCheck
+        from symir.lowering.pipeline_text import expand
+
+        PassPipeline(expand([self]), LevelCheck()).apply(ctx, op)
 
 
 class LazyLevels(Mapping[str, str]):
@@ -129,12 +167,30 @@ class LazyLevels(Mapping[str, str]):
     def __init__(self, thunks: dict[str, Callable[[], str]] | None = None):
         self._thunks: dict[str, Callable[[], str]] = dict(thunks or {})
         self._texts: dict[str, str] = {}
+        self._after: dict[str, Callable[[], str]] = {}
 
     def set(self, level: str, thunk: Callable[[], str]) -> None:
         self._thunks[level] = thunk
         self._texts.pop(level, None)
 
+    def set_after(self, pass_key: str, thunk: Callable[[], str]) -> None:
+        """Keep the IR after the pass `pass_key` (its name; `cse#2` for a second run)."""
+        self._after[pass_key] = thunk
+        self._texts.pop(f"after:{pass_key}", None)
+
+    @property
+    def after(self) -> list[str]:
+        """The passes whose output can be read (`levels[name]`), in the order they ran."""
+        return list(self._after)
+
     def __getitem__(self, level: str) -> str:
+        """The IR of `level`, or the IR after the pass named `level` (`after`)."""
+        if level not in self._thunks and level in self._after:
+            key = f"after:{level}"
+            text = self._texts.get(key)
+            if text is None:
+                text = self._texts[key] = self._after[level]()
+            return text
         text = self._texts.get(level)
         if text is None:
             text = self._texts[level] = self._thunks[level]()
@@ -177,9 +233,12 @@ class LoweringResult:
 
 
 def _changes_level(p: ModulePass | None) -> bool:
-    """Whether `p` is a conversion (`convert-<a>-to-<b>`, the naming rule of the passes
-    that change level), or the end of the pipeline (None)."""
-    return p is None or p.name.startswith("convert-")
+    """Whether `p` changes level (a conversion: `symir.lowering.levels.pass_levels`),
+    or is the end of the pipeline (None)."""
+    if p is None:
+        return True
+    reads, leaves = pass_levels(p)
+    return reads != leaves
 
 
 def _kernel_size(module: ModuleOp) -> tuple[int, int] | None:
@@ -203,9 +262,13 @@ class _Recorder:
     transform the module in place. With `verify_each` every pass's result is verified,
     so that a failure names the pass that broke the IR, not the last one of its level."""
 
-    def __init__(self, result: LoweringResult, verify_each: bool = False):
+    def __init__(
+        self, result: LoweringResult, verify_each: bool = False, record_each: bool = False
+    ):
         self.result = result
         self.verify_each = verify_each
+        self.record_each = record_each
+        self.check = LevelCheck()
         self.running: ModulePass | None = None
         self.start = time.perf_counter()
         self.size: tuple[int, int] | None = None
@@ -223,9 +286,13 @@ class _Recorder:
             if _changes_level(upcoming):
                 kept = module if upcoming is None else module.clone()
                 self.result.levels.set(level_of(module), _printer(kept))
+            if self.record_each:
+                kept = module if upcoming is None else module.clone()
+                self.result.levels.set_after(name, _printer(kept))
             self._record_size(name, module)
             self._record_reports(module)
         self.running = upcoming
+        self.check(done, module, upcoming)
         self.start = time.perf_counter()
 
     def _record_size(self, name: str, module: ModuleOp) -> None:
@@ -250,39 +317,147 @@ class _Recorder:
         self.result.merged_row_terms.update(merged_row_terms(module))
 
 
+def place_by_level(
+    passes: Sequence[ModulePass], extra: Sequence[ModulePass]
+) -> tuple[ModulePass, ...]:
+    """`passes` (a lowering) with each pass of `extra` placed at the end of the
+    optimisations of the level it reads (`symir.lowering.levels.pass_levels`): a `branch`
+    pass right before `branch-choose-lowering` (after every `branch` optimisation of the
+    default lowering; before the conversion out of `branch` if there is no such pass),
+    a `stablehlo` pass at the end, a `sym` pass before the conversion out of `sym`. A
+    pass of no declared level is refused (where it would run is not known)."""
+    out = list(passes)
+    for p in extra:
+        reads, _ = pass_levels(p)
+        if reads is None:
+            raise ValueError(
+                f"pass '{p.name}' declares no level (class attribute `level`, or a name "
+                "`sym-...`/`branch-...`/`stablehlo-...`): say where it runs with a "
+                "pipeline instead (`symir-lower{after=ANCHOR:" + p.name + "}`)"
+            )
+        if reads == "stablehlo":
+            out.append(p)
+            continue
+        names = [q.name for q in out]
+        at = None
+        if reads == "branch" and "branch-choose-lowering" in names:
+            at = names.index("branch-choose-lowering")
+        else:
+            for i, q in enumerate(out):
+                if pass_levels(q)[0] == reads and _changes_level(q):
+                    at = i
+                    break
+        if at is None:
+            raise ValueError(f"the lowering has no '{reads}' level to run pass '{p.name}' on")
+        out.insert(at, p)
+    return tuple(out)
+
+
+def lowering_passes(
+    options: LoweringOptions | None = None, extra: Sequence[ModulePass] = ()
+) -> tuple[ModulePass, ...]:
+    """The passes `lower_ir` runs for `options` (its `pipeline`, `symir-lower` expanded
+    for these options) with `extra` placed by level (`place_by_level`); raises
+    `PipelineError` for a pipeline that cannot be built."""
+    from symir.lowering.pipeline_text import PipelineError, build_pipeline
+
+    options = options or LoweringOptions()
+    passes = build_pipeline(options.pipeline, options)
+    try:
+        return place_by_level(passes, extra) if extra else passes
+    except ValueError as e:
+        raise PipelineError(str(e)) from None
+
+
 def lower_ir(
     ir: Any,
     options: LoweringOptions | None = None,
     *,
     verify_each: bool = False,
     in_place: bool = False,
+    record_each: bool = False,
+    extra_passes: Sequence[ModulePass] = (),
+    source: Callable[[], ModuleOp] | None = None,
 ) -> LoweringResult:
-    """Runs the default lowering on a clone of `ir` (a `SymbolicOperatorIR` or a `sym`
-    `ModuleOp`, never mutated); failures raise `SymbolicCompilerError` naming the pass
-    (with `verify_each`, the pass whose output fails the verifiers; otherwise the IR is
-    verified at the end of each level, and a failure there names that level's last pass).
-    With `in_place`, a `ModuleOp` is lowered itself, not a clone (the caller's private
-    copy, which ends as the StableHLO module; the compiler's lowerer does this)."""
-    options = (options or LoweringOptions()).lowering_options()
+    """Runs the lowering (`options.pipeline`, by default the default lowering
+    `symir-lower`; a `LoweringOptions` subclass that overrides `passes()` is obeyed)
+    on a clone of `ir` (a `SymbolicOperatorIR` or a `sym` `ModuleOp`, never mutated);
+    failures raise `SymbolicCompilerError` naming the pass (with `verify_each`, the pass
+    whose output fails the verifiers; otherwise the IR is verified at the end of each
+    level, and a failure there names that level's last pass). The pipeline is checked
+    before it runs (`stage="pipeline"`): every pass must get the level it reads, and it
+    must end at `stablehlo`. With `in_place`, a `ModuleOp` is lowered itself, not a
+    clone (the caller's private copy, which ends as the StableHLO module; the
+    compiler's lowerer does this). `extra_passes` are placed by level
+    (`place_by_level`).
+
+    The IR after every pass is in `levels` under the pass's name (`levels.after` lists
+    them; `cse#2` is the second `cse`): kept as the passes run with `record_each`,
+    otherwise printed on first read by lowering again a copy of the input (`source`
+    gives it when `in_place`; without it there are none)."""
+    from symir.lowering.pipeline_text import PipelineError
+
+    options = options or LoweringOptions()
     levels: dict[str, Callable[[], str]] = {}
     if isinstance(ir, ModuleOp) and in_place:
         module = ir  # its `sym` level is kept when the level ends, as every level is
     elif isinstance(ir, ModuleOp):
-        module, source = ir.clone(), ir.clone()
-        levels["sym"] = _printer(source)
+        module, kept = ir.clone(), ir.clone()
+        levels["sym"] = _printer(kept)
+        source = source or kept.clone
     else:
         module = ir.module
         levels["sym"] = ir.__str__
-    result = LoweringResult(levels=LazyLevels(levels))
-    recorder = _Recorder(result, verify_each)
+        source = source or ir.readonly_module().clone
     try:
-        PassPipeline(options.passes(), recorder).apply(Context(), module)
+        passes = lowering_passes(options, extra_passes)
+        check_levels(passes, start=level_of(module), end="stablehlo")
+    except (PipelineError, ValueError) as e:
+        raise SymbolicCompilerError(str(e), stage="pipeline", pass_name=options.pipeline) from e
+    result = LoweringResult(levels=LazyLevels(levels))
+    recorder = _Recorder(result, verify_each, record_each)
+    try:
+        PassPipeline(passes, recorder).apply(_context(), module)
     except Exception as e:
         failed = recorder.running.name if recorder.running is not None else "lowering"
         raise SymbolicCompilerError(
             f"{type(e).__name__}: {e}", stage="lowering", pass_name=failed
         ) from e
+    if not record_each and source is not None:
+        _relower_on_read(result, source, options, extra_passes)
     return result
+
+
+def _relower_on_read(
+    result: LoweringResult,
+    source: Callable[[], ModuleOp],
+    options: LoweringOptions,
+    extra: Sequence[ModulePass],
+) -> None:
+    """Entries `levels[pass]` that lower `source()` again, keeping every pass's IR, when
+    the first of them is read (the lowering is deterministic)."""
+    memo: list[LazyLevels] = []
+
+    def after(key: str) -> str:
+        if not memo:
+            again = lower_ir(source(), options, in_place=True, record_each=True, extra_passes=extra)
+            memo.append(again.levels)
+        return memo[0][key]
+
+    for key in result.pass_times:
+        result.levels.set_after(key, lambda key=key: after(key))
+
+
+def _context() -> Context:
+    """The context the passes get: plugin packages' dialects registered (lazily)."""
+    from symir.lowering import plugin_universes
+
+    ctx = Context()
+    for universe in plugin_universes().values():
+        for name, factory in universe.all_dialects.items():
+            if name not in ctx.registered_dialect_names:
+                ctx.register_dialect(name, factory)
+    return ctx
 
 
 def lower_derivatives(branch_text: str, order: int = 1) -> LoweringResult:

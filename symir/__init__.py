@@ -42,7 +42,13 @@ from symir.compiler import (
     SymbolicPassPipeline,
     SymbolicPassReport,
 )
-from symir.errors import SymbolicCompilerError, SymbolicDefinitionError, SymbolicError
+from symir.errors import (
+    SymbolicCompilerError,
+    SymbolicDefinitionError,
+    SymbolicDefinitionWarning,
+    SymbolicError,
+    SymbolicValidationWarning,
+)
 from symir.frontend.expr import (
     Expr,
     SiteSelector,
@@ -57,6 +63,7 @@ from symir.frontend.expr import (
     floor,
     imag,
     log,
+    lookup,
     maximum,
     minimum,
     parity,
@@ -91,6 +98,7 @@ from symir.hilbert import (
     FermionHilbert,
     Fermions,
     Fock,
+    SectorHilbert,
     Spin,
     as_hilbert,
     states_of,
@@ -106,6 +114,14 @@ def __getattr__(name: str):
         from symir.integrations import netket
 
         return getattr(netket, name)
+    if name == "to_local_operator":  # NetKet's LocalOperator (symir/integrations/netket_local.py)
+        from symir.integrations import netket_local
+
+        return netket_local.to_local_operator
+    if name == "local_energies":  # JAX glue, loaded on first use like the runtime
+        from symir.runtime.local_energy import local_energies
+
+        return local_energies
     raise AttributeError(f"module 'symir' has no attribute {name!r}")
 
 
@@ -122,6 +138,7 @@ __all__ = [
     "InMemoryArtifactStore",
     "JAXSymbolicLowerer",
     "JaxSymbolicLowerer",
+    "SectorHilbert",
     "SiteSelector",
     "Spin",
     "SymbolicCacheKey",
@@ -132,6 +149,7 @@ __all__ = [
     "SymbolicCompilerError",
     "SymbolicCompilerOptions",
     "SymbolicDefinitionError",
+    "SymbolicDefinitionWarning",
     "SymbolicError",
     "SymbolicLowererRegistry",
     "SymbolicOperator",
@@ -139,6 +157,7 @@ __all__ = [
     "SymbolicOperatorSum",
     "SymbolicPassPipeline",
     "SymbolicPassReport",
+    "SymbolicValidationWarning",
     "Update",
     "affine",
     "all_of",
@@ -159,6 +178,7 @@ __all__ = [
     "imag",
     "invalidate",
     "log",
+    "lookup",
     "maximum",
     "minimum",
     "n",

@@ -7,6 +7,7 @@ local states directly; `FermionHilbert`, built by `Fermions`) and accepts NetKet
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -53,20 +54,118 @@ class DiscreteHilbert:
         return (digits * weights).sum(axis=-1)
 
 
-def Spin(s: float, N: int) -> DiscreteHilbert:
-    """Spin-`s` sites with NetKet's local states `-2s, -2s+2, ..., 2s`."""
+@dataclass(frozen=True)
+class SectorHilbert(DiscreteHilbert):
+    """A constrained space: `size` sites in `local_states`, restricted to the
+    configurations whose values on the sites `first .. end-1` sum to `total`, for every
+    `(first, end, total)` of `sectors` (disjoint site ranges).
+
+    `Spin(s, N, total_sz=m)` is one sector summing to `2m` (the local states are `2 s_z`),
+    `Fock(n_max, N, n_particles=n)` one summing to `n`; NetKet's constrained `Spin`, `Fock`
+    and their `TensorHilbert` become one sector per constrained factor. `all_states()`
+    enumerates the sector only (in the unconstrained order).
+    """
+
+    sectors: tuple[tuple[int, int, int], ...] = ()
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not self.sectors:
+            raise ValueError("a SectorHilbert needs at least one sector; use DiscreteHilbert")
+        end = 0
+        for first, stop, total in self.sectors:
+            if not (end <= first < stop <= self.size):
+                raise ValueError(
+                    f"sectors must be disjoint, increasing site ranges inside [0, {self.size}), "
+                    f"got {list(self.sectors)}"
+                )
+            end = stop
+            lo, hi = self.local_states[0] * (stop - first), self.local_states[-1] * (stop - first)
+            step = int(np.gcd.reduce(np.diff(self.local_states))) if self.local_size > 1 else 1
+            if not lo <= total <= hi or (total - lo) % step:
+                raise ValueError(
+                    f"sites {first}..{stop - 1} cannot sum to {total}: the sums are "
+                    f"{lo}, {lo + step}, ..., {hi}"
+                )
+
+    @property
+    def constrained(self) -> bool:
+        return True
+
+    def in_sector(self, x: np.ndarray) -> np.ndarray:
+        """Whether each configuration of `x (..., N)` has the fixed sums."""
+        x = np.asarray(x)
+        inside = np.ones(x.shape[:-1], dtype=bool)
+        for lo, hi, total in self.sectors:
+            inside &= x[..., lo:hi].sum(axis=-1) == total
+        return inside
+
+    @property
+    def n_states(self) -> int:
+        return len(_sector_numbers(self))
+
+    def all_states(self) -> np.ndarray:
+        """The states of the sector, first site most significant."""
+        states = DiscreteHilbert.all_states(self)
+        return states[self.in_sector(states)]
+
+    def states_to_numbers(self, x: np.ndarray) -> np.ndarray:
+        """Index of each configuration in `all_states()`; one outside the sector is a
+        `ValueError`."""
+        numbers = DiscreteHilbert.states_to_numbers(self, x)
+        table = _sector_numbers(self)
+        where = np.searchsorted(table, numbers)
+        found = (where < len(table)) & (table[np.minimum(where, len(table) - 1)] == numbers)
+        if not np.all(found):
+            raise ValueError(f"configurations outside the sector of {self}")
+        return where
+
+    def __repr__(self) -> str:
+        states, n = self.local_states, self.size
+        if len(self.sectors) == 1 and self.sectors[0][:2] == (0, n):
+            total = self.sectors[0][2]
+            if states == tuple(range(1 - len(states), len(states), 2)):
+                return f"Spin({(len(states) - 1) / 2:g}, {n}, total_sz={total / 2:g})"
+            if states == tuple(range(len(states))):
+                return f"Fock({len(states) - 1}, {n}, n_particles={total})"
+        return f"SectorHilbert({list(states)}, {n}, sectors={list(self.sectors)})"
+
+
+@functools.lru_cache(maxsize=64)
+def _sector_numbers(space: SectorHilbert) -> np.ndarray:
+    return np.flatnonzero(space.in_sector(DiscreteHilbert.all_states(space)))
+
+
+def Spin(s: float, N: int, total_sz: float | None = None) -> DiscreteHilbert:
+    """Spin-`s` sites with NetKet's local states `-2s, -2s+2, ..., 2s`; `total_sz` fixes
+    the total magnetisation (a `SectorHilbert`: the local states sum to `2 total_sz`)."""
     two_s = Fraction(s) * 2
     if two_s.denominator != 1 or two_s < 1:
         raise ValueError(f"spin must be a positive multiple of 1/2, got {s}")
     n = int(two_s)
-    return DiscreteHilbert(tuple(range(-n, n + 1, 2)), N)
+    states = tuple(range(-n, n + 1, 2))
+    if total_sz is None:
+        return DiscreteHilbert(states, N)
+    two_m = Fraction(total_sz) * 2
+    if two_m.denominator != 1 or (int(two_m) - n * N) % 2:
+        raise ValueError(
+            f"total_sz={total_sz} is not reachable by {N} spin-{Fraction(two_s, 2)} sites "
+            f"(2 total_sz must be an integer of the parity of {n * N})"
+        )
+    return SectorHilbert(states, N, ((0, N, int(two_m)),))
 
 
-def Fock(n_max: int, N: int) -> DiscreteHilbert:
-    """Bosonic sites with occupations `0 .. n_max`."""
+def Fock(n_max: int, N: int, n_particles: int | None = None) -> DiscreteHilbert:
+    """Bosonic sites with occupations `0 .. n_max`; `n_particles` fixes the total number
+    of particles (a `SectorHilbert`)."""
     if n_max < 1:
         raise ValueError(f"n_max must be >= 1, got {n_max}")
-    return DiscreteHilbert(tuple(range(n_max + 1)), N)
+    states = tuple(range(n_max + 1))
+    if n_particles is None:
+        return DiscreteHilbert(states, N)
+    if isinstance(n_particles, bool) or not isinstance(n_particles, int | np.integer):
+        raise ValueError(f"n_particles must be an integer, got {n_particles!r}")
+    return SectorHilbert(states, N, ((0, N, int(n_particles)),))
 
 
 @dataclass(frozen=True)
@@ -223,6 +322,8 @@ def as_hilbert(hilbert: object) -> DiscreteHilbert:
     """
     if isinstance(hilbert, DiscreteHilbert):
         return hilbert
+    if getattr(hilbert, "subspaces", None) is not None:
+        return _netket_tensor(hilbert)
     local_states = getattr(hilbert, "local_states", None)
     size = getattr(hilbert, "size", None)
     if local_states is None or size is None:
@@ -233,16 +334,73 @@ def as_hilbert(hilbert: object) -> DiscreteHilbert:
     if _is_fermionic(hilbert):
         return _netket_fermions(hilbert)
     if getattr(hilbert, "constrained", False):
-        raise ValueError(
-            f"constrained Hilbert spaces are not supported yet ({hilbert}); "
-            "use the unconstrained space"
-        )
+        return _netket_sectors(hilbert)
     values = np.asarray(local_states, dtype=float)
     if not np.all(values == np.round(values)):
-        raise ValueError(f"local states must be integers, got {list(values)}")
+        raise ValueError(_NON_INTEGER.format(hilbert=hilbert, states=values.tolist()))
     # NetKet's Spin lists its local states in descending order ([1, -1] since 3.14); the
     # IR keeps the set of local states, in increasing order.
     return DiscreteHilbert(tuple(sorted({int(v) for v in values})), int(size))
+
+
+_NON_INTEGER = (
+    "{hilbert} has the local states {states}, which are not integers: symir's kernels work "
+    "on integer local states (its writes, shifts and the int8 configurations are exact). "
+    "Build the operator on a space with integer local states that label the same basis, "
+    "e.g. the states times 2 (nk.hilbert.Spin(0.5, N): -1, 1 for -0.5, 0.5), and write "
+    "its matrix elements with the physical value, e.g. site('i') / 2"
+)
+
+
+def _netket_sectors(hilbert: object) -> SectorHilbert:
+    """symir's description of NetKet's constrained `Spin` (`total_sz`) or `Fock`
+    (`n_particles`): a `SumConstraint` on all sites (recognised by duck typing); any other
+    constraint is refused, naming the space."""
+    constraint = getattr(hilbert, "constraint", None)
+    total = getattr(constraint, "sum_value", None)
+    if type(constraint).__name__ != "SumConstraint" or total is None:
+        raise ValueError(
+            f"{hilbert} has the constraint {constraint!r}: symir supports the sum "
+            "constraints of Spin (total_sz) and Fock (n_particles), and the particle-number "
+            "constraints of SpinOrbitalFermions"
+        )
+    free = as_hilbert(_unconstrained_twin(hilbert))
+    return SectorHilbert(free.local_states, free.size, ((0, free.size, int(total)),))
+
+
+def _unconstrained_twin(hilbert: object) -> object:
+    """A stand-in with the local states and size of `hilbert` and no constraint."""
+
+    class _Free:
+        local_states = hilbert.local_states
+        size = hilbert.size
+        constrained = False
+
+    return _Free()
+
+
+def _netket_tensor(hilbert: object) -> DiscreteHilbert:
+    """symir's description of NetKet's `TensorHilbert` of spaces with the same local
+    states: one sector per constrained factor, placed at that factor's sites."""
+    parts = [as_hilbert(h) for h in hilbert.subspaces]
+    if any(isinstance(p, FermionHilbert) for p in parts):
+        raise ValueError(
+            f"{hilbert}: a TensorHilbert with fermionic factors is not supported (the "
+            "Jordan-Wigner order across factors is not defined); use one SpinOrbitalFermions"
+        )
+    states = {p.local_states for p in parts}
+    if len(states) != 1:
+        raise ValueError(
+            f"{hilbert}: symir needs the same local states on every site, but the factors "
+            f"have {sorted(list(s) for s in states)}"
+        )
+    sectors, offset = [], 0
+    for p in parts:
+        sectors += [(lo + offset, hi + offset, t) for lo, hi, t in getattr(p, "sectors", ())]
+        offset += p.size
+    if not sectors:
+        return DiscreteHilbert(states.pop(), offset)
+    return SectorHilbert(states.pop(), offset, tuple(sectors))
 
 
 def _netket_fermions(hilbert: object) -> FermionHilbert:
@@ -295,3 +453,41 @@ def _is_fermionic(hilbert: object) -> bool:
 def states_of(local_states: Sequence[int], size: int) -> DiscreteHilbert:
     """A Hilbert space from its local states and number of sites."""
     return DiscreteHilbert(tuple(int(v) for v in local_states), int(size))
+
+
+def hilbert_difference(a: object, b: object) -> str | None:
+    """What differs between the Hilbert spaces `a` and `b` (symir's or NetKet's), in
+    words (`"the number of sites: 4 and 5"`), or None when they are the same space.
+    Error messages about operators on different spaces quote it."""
+    if a is b:
+        return None
+    try:
+        sa, sb = as_hilbert(a), as_hilbert(b)
+    except (TypeError, ValueError):
+        return None if a == b else f"{a} and {b}"
+    found = []
+    if sa.size != sb.size:
+        found.append(f"the number of sites: {sa.size} and {sb.size}")
+    if sa.local_states != sb.local_states:
+        found.append(f"the local states: {list(sa.local_states)} and {list(sb.local_states)}")
+    fa, fb = isinstance(sa, FermionHilbert), isinstance(sb, FermionHilbert)
+    if fa != fb:
+        found.append(
+            f"the statistics: {'fermionic' if fa else 'not fermionic'} and "
+            f"{'fermionic' if fb else 'not fermionic'}"
+        )
+    elif fa and sa != sb:
+        found.append(f"the fermion spaces: {sa!r} and {sb!r}")
+    if found:
+        return "; ".join(found)
+    if _is_netket(a) and _is_netket(b) and a != b:
+        # the same sites and local states, but NetKet compares the spaces themselves
+        return (
+            f"the NetKet spaces: {a} and {b} (the same sites and local states, but NetKet "
+            "compares the space objects)"
+        )
+    return None
+
+
+def _is_netket(h: object) -> bool:
+    return type(h).__module__.split(".")[0] == "netket"

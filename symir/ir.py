@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import Builtin, ModuleOp, f64
+from xdsl.dialects.builtin import Builtin, ModuleOp
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 
 from symir.dialects import print_module, sym
 from symir.dialects.parsing import parse_module
+from symir.dialects.types import numpy_dtype
 from symir.errors import SymbolicDefinitionError, SymbolicDerivativeWarning
 from symir.hilbert import DiscreteHilbert
 
@@ -72,7 +73,10 @@ class SymbolicOperatorIR:
         try:
             module.verify()
         except VerifyException as e:
-            raise SymbolicDefinitionError(f"invalid sym IR: {e}") from None
+            from symir.dialects.locations import located_verify_error
+
+            located = located_verify_error(module, e)
+            raise SymbolicDefinitionError(f"invalid sym IR: {located or e}") from None
         self._module = module
         self._text: str | None = None
         self._fingerprint: str | None = None
@@ -133,7 +137,7 @@ class SymbolicOperatorIR:
 
     @property
     def dtype_str(self) -> str:
-        return "float64" if self.operator.dtype == f64 else "complex128"
+        return str(numpy_dtype(self.operator.dtype))
 
     @property
     def is_hermitian(self) -> bool:

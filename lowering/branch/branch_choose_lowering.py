@@ -235,8 +235,14 @@ class BranchChooseLoweringPass(ModulePass):
     name = "branch-choose-lowering"
 
     target: str = "auto"
+    """The machine whose cost model makes the choices: `cpu`, `gpu`, or `auto` (JAX's
+    backend when JAX is imported, else `cpu`); docs/cost-model.md."""
     reads: str = "auto"
+    """How reads of row-table columns are lowered: `auto` (the cheapest by the cost
+    model) or one of `x`, `slices`, `take`, `permuted`, `gather` forced (experiments)."""
     diagonal: str = "auto"
+    """Diagonal sums that are quadratic forms: `auto` (by cost), `rows` (as written),
+    `dense` (always the quadratic form, `x^T A x`)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         check_choice("branch-choose-lowering reads", self.reads, READ_CHOICES)

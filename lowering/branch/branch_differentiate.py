@@ -278,6 +278,8 @@ class BranchDifferentiatePass(ModulePass):
     name = "branch-differentiate"
 
     wrt: tuple[str, ...] = ()
+    """The parameters to differentiate by (all of the kernel's when empty); a complex
+    parameter gives two directions, its real and imaginary parts."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for kernel in [o for o in op.walk() if isinstance(o, branch.KernelOp)]:

@@ -47,7 +47,10 @@ merge.
 
 The pass writes what it did onto the module as `branch.fusion = {<kernel> = {fanout =
 [before, after], bytes_per_sample = [before, after], merged = [{emissions = [...], terms
-= [...], rows = R}, ...]}}`: an emission is named by its term (with `#k` when the term
+= [...], rows = R}, ...], decisions = [...]}}`; `decisions` explains every candidate pair
+of emissions, merged or not and why (`symir.lowering.branch.fusion_decisions`). The
+option `groups` forces the merge groups (as `merged` prints them, `"xx+yy"`): exactly
+those merge, and a group that cannot is refused. In the report: an emission is named by its term (with `#k` when the term
 returns several), once per layer; `terms` are the terms whose branches the slot holds
 (the coalesced diagonal's are the summed ones); the bytes are those `get_conn_padded`
 writes per sample, `F * N * sizeof(x) + F * sizeof(mel)`. A second run that merges
@@ -81,6 +84,7 @@ from symir.lowering.branch.branch_merge_exclusive_emissions import (
     _output_emits as output_emits,
 )
 from symir.lowering.branch.branch_sort_summed_rows import ROW_WISE
+from symir.lowering.branch.fusion_decisions import States, decisions
 from symir.lowering.sym._attrs import from_attr, to_attr
 
 REPORT_ATTR = "branch.fusion"
@@ -521,9 +525,65 @@ def _reindexable(emit: branch.EmitOp) -> bool:
     return row_wise_slice([emit.state, emit.amplitude, emit.mask]) is not None
 
 
-def fuse_kernel(kernel: branch.KernelOp, diagonal: bool = True) -> dict | None:
+def _parse_groups(groups: Sequence[str]) -> list[set[str]]:
+    """`("xx+yy", "a+b+c")` -> `[{"xx", "yy"}, {"a", "b", "c"}]`."""
+    out = []
+    for g in groups:
+        names = [n.strip() for n in str(g).split("+") if n.strip()]
+        if len(names) < 2:
+            raise ValueError(
+                f"branch-fuse-equal-states: a fusion group names two or more emissions "
+                f"joined by '+' (as the report prints them), got {g!r}"
+            )
+        out.append(set(names))
+    return out
+
+
+def _forced_keys(
+    emits: list[branch.EmitOp],
+    keys: list[list[int] | None],
+    labels: dict[branch.EmitOp, str],
+    groups: list[set[str]],
+    found: list[dict],
+) -> list[list | None]:
+    """The merge keys restricted to the forced `groups`: rows merge only with rows of
+    emissions of their group; a group that cannot merge is refused (unsound)."""
+    known = set(labels.values())
+    for g in groups:
+        unknown = sorted(g - known)
+        if unknown:
+            raise ValueError(
+                f"branch-fuse-equal-states: fusion group {'+'.join(sorted(g))!r} names "
+                f"{unknown}, not emissions of this kernel (they are {sorted(known)})"
+            )
+        for name in sorted(g):
+            pairs = [d for d in found if name in d["emissions"] and set(d["emissions"]) <= g]
+            if not any(d["rows"].get("merged") for d in pairs):
+                why = sorted({r for d in pairs for r in d["rows"]}) or ["no_common_sites"]
+                raise ValueError(
+                    f"branch-fuse-equal-states: unsound fusion group "
+                    f"{'+'.join(sorted(g))!r}: emission {name!r} shares no provably equal "
+                    f"connected state with the others (reasons: {', '.join(why)})"
+                )
+    group_of = {name: k for k, g in enumerate(groups) for name in g}
+    out: list[list | None] = []
+    for e, row_keys in zip(emits, keys, strict=True):
+        k = group_of.get(labels[e])
+        rows = _rows(e.state.type)
+        if k is None or row_keys is None:
+            out.append([("alone", id(e), r) for r in range(rows)])
+        else:
+            out.append([(k, key) for key in row_keys])
+    return out
+
+
+def fuse_kernel(
+    kernel: branch.KernelOp, diagonal: bool = True, groups: Sequence[str] = ()
+) -> dict | None:
     """Merges the equal-state branches of `kernel` (those whose state is provably `x`
-    only when `diagonal`); returns its report, or None when nothing changed."""
+    only when `diagonal`; only within the forced `groups` when given); returns its
+    report (with every decision, `fusion_decisions`), or None when there is no kernel
+    output to fuse."""
     concats = output_concats(kernel)
     if concats is None:
         return None
@@ -531,12 +591,24 @@ def fuse_kernel(kernel: branch.KernelOp, diagonal: bool = True) -> dict | None:
     if emits is None:
         return None
     row_keys = RowKeys(kernel)
-    keys = [row_keys.branches(e, diagonal) if _reindexable(e) else None for e in emits]
-    new = plan(emits, keys)
-    if len(new) == len(emits) and all(len(g) == 1 and g[0].whole for g in new):
-        return None
-    before = _fanout(kernel)
+    reindexable = [_reindexable(e) for e in emits]
+    keys = [row_keys.branches(e, diagonal) if ok else None for e, ok in zip(emits, reindexable)]
     labels = _labels(emits)
+    forced = _parse_groups(groups) if groups else None
+    states = States(INVALID, X, IDENTITY, NUMERIC)
+    found = decisions(emits, keys, row_keys, labels, reindexable, states, diagonal, forced)
+    if forced is not None:
+        keys = _forced_keys(emits, keys, labels, forced, found)
+    new = plan(emits, keys)
+    before = _fanout(kernel)
+    report = {
+        "fanout": [before, before],
+        "bytes_per_sample": [bytes_per_sample(kernel, before)] * 2,
+        "merged": [],
+        "decisions": found,
+    }
+    if len(new) == len(emits) and all(len(g) == 1 and g[0].whole for g in new):
+        return report
     xp_concat = concats[0]
     block = kernel.body.block
     outputs, merged = [], []
@@ -554,11 +626,10 @@ def fuse_kernel(kernel: branch.KernelOp, diagonal: bool = True) -> dict | None:
         )
     set_output_emits(kernel, outputs)
     after = _fanout(kernel)
-    return {
-        "fanout": [before, after],
-        "bytes_per_sample": [bytes_per_sample(kernel, before), bytes_per_sample(kernel, after)],
-        "merged": merged,
-    }
+    report["fanout"] = [before, after]
+    report["bytes_per_sample"] = [bytes_per_sample(kernel, before), bytes_per_sample(kernel, after)]
+    report["merged"] = merged
+    return report
 
 
 def reports(module: ModuleOp) -> dict[str, dict]:
@@ -578,12 +649,17 @@ class BranchFuseEqualStatesPass(ModulePass):
     lowering sets it to its `coalesce_diagonal`, so that `coalesce_diagonal=false`
     keeps every diagonal branch apart."""
 
+    groups: tuple[str, ...] = ()
+    """Forced fusion groups, each the emissions of one merged slot joined by `+` as the
+    report prints them (`"xx+yy"`): only these merge (where their states are proved
+    equal, as always); a group none of whose members can merge is refused."""
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         found = reports(op)
         for kernel in [o for o in op.walk() if isinstance(o, branch.KernelOp)]:
-            report = fuse_kernel(kernel, self.merge_diagonal)
+            report = fuse_kernel(kernel, self.merge_diagonal, self.groups)
             name = kernel.sym_name.data
-            if report is None and name in found:
+            if name in found and (report is None or not report["merged"]):
                 continue  # a second run: keep the report of the run that merged
             if report is None:
                 f = _fanout(kernel)

@@ -161,6 +161,8 @@ class BranchSortRowsPass(ModulePass):
     name = "branch-sort-rows"
 
     target: str = "auto"
+    """The machine whose cost model orders the rows: `cpu`, `gpu`, or `auto` (JAX's
+    backend when JAX is imported, else `cpu`); docs/cost-model.md."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         model = cost_model(self.target)

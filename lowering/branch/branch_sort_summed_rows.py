@@ -52,6 +52,7 @@ ROW_WISE = (
     branch.ConstantOp,
     branch.SplatOp,
     branch.ReadOp,
+    branch.CountOp,
     branch.ElementwiseBase,
     branch.MemberOp,
     branch.StateOp,
@@ -61,7 +62,8 @@ ROW_WISE = (
     branch.SelectStateOp,
     branch.EmitOp,
 )
-"""Ops whose row m depends only on row m of their operands (and on `%x`, parameters)."""
+"""Ops whose row m depends only on row m of their operands (and on `%x`, parameters);
+`branch.count` too (the particles of `x` between the bounds of row m)."""
 
 
 def row_slice(summed: branch.SumRowsOp) -> list[Operation] | None:

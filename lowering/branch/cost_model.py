@@ -2,7 +2,7 @@
 
 `branch-choose-lowering` asks it how to lower each `branch.read` of a row-table column
 and whether a diagonal sum of products of reads is cheaper as a dense quadratic form;
-`branch-sort-summed-rows` and `branch-sort-emitted-rows` ask it which row order makes the
+`branch-sort-summed-rows` and `branch-sort-rows` ask it which row order makes the
 reads cheapest. Costs are estimates in nanoseconds per batch entry of the kernel's work
 that the choice changes (bytes moved and flops, weighted by per-target constants that
 were measured, see the docs page), so only their comparison matters.

@@ -470,7 +470,49 @@ class ParityLowering(KernelPattern):
         rewriter.replace(op, [], [lower_parity(self.lowering(rewriter), op.operand)])
 
 
-OWN_PATTERNS = (branch.ConjOp, branch.WrapModOp, branch.ParityOp)
+MAX_DYNAMIC_LOOKUP_KEYS = 256
+"""A `branch.lookup` whose index is known only at run time compares it with every key:
+at most this many."""
+
+
+class LookupLowering(KernelPattern):
+    """`branch.lookup` -> the looked-up values as a `constant` broadcast over the batch,
+    when the index is a row-table column (what the DSL builds); else a sum of
+    `select(index == key, value, 0)` over the keys (at most `MAX_DYNAMIC_LOOKUP_KEYS`)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: branch.LookupOp, rewriter: PatternRewriter):
+        low = self.lowering(rewriter)
+        keys, values = op.keys.get_values(), op.values.get_values()
+        table = dict(zip(keys, values, strict=True))
+        shape = op.result.type.get_shape()
+        owner = op.index.owner
+        if (
+            isinstance(owner, stablehlo.DynamicBroadcastInDimOp)
+            and isinstance(src := owner.operand.owner, stablehlo.ConstantOp)
+            and owner.broadcast_dimensions.get_values() == (1,)
+        ):
+            column = [int(v) for v in _dense_values(src)]
+            c = low.array(np.asarray([table.get(k, 0.0) for k in column], dtype=np.float64))
+            rewriter.replace(op, [], [low.broadcast(c, [1], shape)])
+            return
+        if len(keys) > MAX_DYNAMIC_LOOKUP_KEYS:
+            raise ValueError(
+                f"'branch.lookup' with {len(keys)} keys at an index known only at run time: "
+                f"at most {MAX_DYNAMIC_LOOKUP_KEYS} keys (index the table by row labels)"
+            )
+        total = low.broadcast(low.const(0.0, f64), [], shape)
+        for k, v in table.items():
+            hit = low.add(
+                stablehlo.CompareOp("EQ", op.index, low.broadcast(low.const(k, i64), [], shape))
+            )
+            value = low.broadcast(low.const(v, f64), [], shape)
+            zero = low.broadcast(low.const(0.0, f64), [], shape)
+            total = low.add(stablehlo.AddOp(total, low.add(stablehlo.SelectOp(hit, value, zero))))
+        rewriter.replace(op, [], [total])
+
+
+OWN_PATTERNS = (branch.ConjOp, branch.WrapModOp, branch.ParityOp, branch.LookupOp)
 """Elementwise ops that expand to several StableHLO ops, with patterns of their own."""
 
 
@@ -828,6 +870,7 @@ def branch_to_stablehlo_patterns(low: KernelLowering) -> list[RewritePattern]:
         ReadLowering(low),
         CountLowering(low),
         ParityLowering(low),
+        LookupLowering(low),
         ElementwiseLowering(low, ELEMENTWISE),
         ConjLowering(low),
         WrapModLowering(low),

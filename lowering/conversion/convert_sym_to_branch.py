@@ -41,6 +41,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from symir.dialects import branch, sym
+from symir.dialects.types import compute_type
 
 # --------------------------------------------------------------------------- helpers
 
@@ -178,7 +179,7 @@ class OperatorToKernel(RewritePattern):
             op.sym_name.data,
             n,
             op.states,
-            op.dtype,
+            compute_type(op.dtype),  # f32 / complex<f32>: rounded at the kernel's output
             names,
             op.hermitian is not None,
             Region(block),
@@ -325,12 +326,27 @@ class ElementwiseToBranch(RewritePattern):
         elif isinstance(op, sym.WrapModOp):
             states = kernel_of(op).states
             new = target(op.operand, states[0], len(states))  # type: ignore[call-arg]
+        elif isinstance(op, sym.LookupOp):
+            new = _lookup(op)
         else:
             new = target(*op.operands)  # type: ignore[call-arg]
         folded = _row_static(op)
         if folded is not None:
             new = branch.ColumnOp(kernel_of(op).x, folded)
         rewriter.replace(op, new)
+
+
+def _lookup(op: sym.LookupOp) -> branch.LookupOp:
+    """`sym.lookup` -> `branch.lookup` holding only the entries its rows read, when the
+    index is static per row (a table of thousands of integrals read by a term of a few
+    rows keeps a few); the whole table otherwise."""
+    keys, values = op.keys.get_values(), op.values.get_values()
+    column = _row_values(op.index, rows_of(op))
+    if column is not None:
+        table = op.table()
+        keys = sorted({k for k in column if k in table})
+        values = [table[k] for k in keys]
+    return branch.LookupOp(op.index, keys, values)
 
 
 def _row_values(value: SSAValue, rows: int) -> list[int] | None:

@@ -5,9 +5,10 @@ error, `SYMIR-W...` a warning), the term (and emission) it is about, and a one-l
 message naming the op. Its text, as written into `validation_summary` and raised in
 strict mode, is `"<code> term @t[, emission k]: <message>"`.
 
-A few errors are found while the DSL defines an operator, before there is IR to validate
+A few errors (and warnings) are found while the DSL defines an operator, before there is IR to validate
 (their `stage` is `"definition"`): the DSL raises them as `SymbolicDefinitionError` with
-the same text (`definition_error`), and the error's `code` attribute holds the code.
+the same text (`definition_error`), and the error's `code` attribute holds the code;
+a definition-stage warning is a `SymbolicDefinitionWarning` (`definition_warning`).
 
 Adding a diagnostic: a new entry in `CODES` (never reuse or renumber a code), the check
 that emits it in `symbolic_validation.py` (or the DSL, for a definition error), a row in
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from symir.errors import SymbolicDefinitionError
+from symir.errors import SymbolicDefinitionError, SymbolicDefinitionWarning
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,12 @@ CODES: dict[str, Code] = {
     "SYMIR-W103": Code("warning", "duplicate emissions"),
     "SYMIR-W104": Code("warning", "a fan-out hint below rows x emissions"),
     "SYMIR-W105": Code("warning", "a division by a site read where 0 is a local state"),
+    "SYMIR-W106": Code(
+        "warning", "a graph with several edge colours is iterated whole", "definition"
+    ),
+    "SYMIR-W107": Code(
+        "warning", "an emission provably leaves the constrained space", "definition"
+    ),
 }
 """Every diagnostic code (stable: a code is never reused for another finding)."""
 
@@ -82,6 +89,17 @@ def definition_error(code: str, where: str, message: str) -> SymbolicDefinitionE
     return error
 
 
+def definition_warning(code: str, where: str, message: str) -> SymbolicDefinitionWarning:
+    """The `SymbolicDefinitionWarning` the DSL issues for a definition-stage warning
+    `code`: its text is the diagnostic's, its `code` attribute the code."""
+    found = CODES.get(code, Code("", ""))
+    if (found.stage, found.severity) != ("definition", "warning"):
+        raise ValueError(f"{code!r} is not a definition-stage warning code")
+    warning = SymbolicDefinitionWarning(str(Diagnostic(code, where, message)))
+    warning.code = code
+    return warning
+
+
 def check_codes(codes: Iterable[str], option: str) -> None:
     """Raises `ValueError` naming the option for a code that `CODES` does not have
     (`all` stands for every warning)."""
@@ -110,4 +128,12 @@ def classify(
     return errors, warnings
 
 
-__all__ = ["CODES", "Code", "Diagnostic", "check_codes", "classify", "definition_error"]
+__all__ = [
+    "CODES",
+    "Code",
+    "Diagnostic",
+    "check_codes",
+    "classify",
+    "definition_error",
+    "definition_warning",
+]

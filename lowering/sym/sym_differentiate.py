@@ -235,6 +235,8 @@ class SymDifferentiatePass(ModulePass):
     name = "sym-differentiate"
 
     wrt: tuple[str, ...] = ()
+    """The parameters to differentiate by (all of the operator's when empty); a complex
+    parameter gives two directions, its real and imaginary parts."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for operator in [o for o in op.ops if isinstance(o, sym.OperatorOp)]:

@@ -22,7 +22,12 @@ operator is the same; so is its fan-out before fusion (rows x emissions per term
     sym.term @b0 kind "rows" labels ["i", "j"] rows [[0, 1], [1, 2]] { BODY }
 
 Terms with different bodies (another amplitude, another update, another tag, another
-predicate) stay apart: a term's body is compared whole. Candidates are bucketed by a
+predicate) stay apart: a term's body is compared whole, with its labels by position
+(their names, and the descriptive `kind`, do not matter: `for_each(("i", "j"))` and
+`for_each(("a", "b"))` over other bonds merge; the kept term keeps its names, and its
+kind becomes `rows` if the merged kinds differ). Constant sites are lifted into the
+row table just before (`sym-lift-constant-sites`), so terms that differ only in them
+merge too. Candidates are bucketed by a
 cheap signature (kind, labels, hint and the names of the body's ops in order), so the
 pass is linear in the number of terms for the usual few distinct bodies.
 """
@@ -32,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ArrayAttr, IntAttr, ModuleOp
+from xdsl.dialects.builtin import ArrayAttr, IntAttr, ModuleOp, StringAttr
 from xdsl.passes import ModulePass
 
 from symir.dialects import sym
@@ -44,14 +49,26 @@ REPORT = "merged_row_terms"
 def _signature(term: sym.TermOp) -> tuple:
     """What two mergeable terms certainly share (a bucket key, not a proof)."""
     names = tuple(op.name for op in term.body.walk())
-    return (term.kind.data, term.label_names, term.fanout is None, names)
+    return (len(term.labels.data), term.fanout is None, names)
+
+
+def _rename_labels(term: sym.TermOp, names: dict[str, str]) -> None:
+    term.labels = ArrayAttr([StringAttr(names[n]) for n in term.label_names])
+    for op in term.body.walk():
+        if isinstance(op, sym.LabelOp):
+            op.label = StringAttr(names[op.label.data])
 
 
 def merge_row_terms(operator: sym.OperatorOp) -> dict[str, list[str]]:
-    """Merges the terms of `operator` that differ only in their rows; returns, for each
-    term that absorbed others, the names of those (in order)."""
+    """Merges the terms of `operator` that differ only in their rows (bodies compared
+    with the labels by position: their names do not matter); returns, for each term
+    that absorbed others, the names of those (in order)."""
     buckets: dict[tuple, list[_Group]] = {}
+    originals: dict[int, tuple[str, ...]] = {}
     for term in list(operator.terms):
+        # labels renamed by position while comparing, the kept terms' names restored
+        originals[id(term)] = term.label_names
+        _rename_labels(term, {n: f"#{k}" for k, n in enumerate(term.label_names)})
         groups = buckets.setdefault(_signature(term), [])
         for group in groups:
             if term.body.is_structurally_equivalent(group.term.body):
@@ -64,6 +81,8 @@ def merge_row_terms(operator: sym.OperatorOp) -> dict[str, list[str]]:
     merged: dict[str, list[str]] = {}
     for groups in buckets.values():
         for group in groups:
+            names = originals[id(group.term)]
+            _rename_labels(group.term, {f"#{k}": n for k, n in enumerate(names)})
             if group.absorbed:
                 group.write()
                 merged[group.term.sym_name.data] = group.absorbed
@@ -78,15 +97,19 @@ class _Group:
         self.rows = list(term.rows.data)
         self.fanout = term.fanout.data if term.fanout is not None else None
         self.absorbed: list[str] = []
+        self.kinds = {term.kind.data}
 
     def add(self, term: sym.TermOp) -> None:
         self.rows.extend(term.rows.data)
+        self.kinds.add(term.kind.data)
         if self.fanout is not None and term.fanout is not None:
             self.fanout += term.fanout.data
         self.absorbed.append(term.sym_name.data)
 
     def write(self) -> None:
         self.term.rows = ArrayAttr(self.rows)
+        if self.kinds != {self.term.kind.data}:
+            self.term.kind = StringAttr("rows")  # a descriptive name; merged: a row table
         if self.fanout is not None:
             self.term.fanout = IntAttr(self.fanout)
 

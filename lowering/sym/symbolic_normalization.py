@@ -72,7 +72,16 @@ class _Keys:
         if k is not None:
             return k
         owner = value.owner
-        if isinstance(owner, Operation):
+        if isinstance(owner, sym.LabelOp):
+            # by position, not name: bodies equal up to label names order alike (the
+            # canonical form of a model: symir.frontend.canonical, sym-merge-row-terms)
+            term = owner.parent_op()
+            while term is not None and not isinstance(term, sym.TermOp):
+                term = term.parent_op()
+            names = term.label_names if term is not None else ()
+            name = owner.label.data
+            text = f"sym.label#{names.index(name) if name in names else name}"
+        elif isinstance(owner, Operation):
             props = ",".join(f"{n}={owner.properties[n]}" for n in sorted(owner.properties))
             inner = ";".join(self(v) for v in owner.operands)
             index = owner.results.index(value) if len(owner.results) > 1 else 0
@@ -163,6 +172,8 @@ class SymbolicNormalizationPass(ModulePass):
     name = "symbolic-normalization"
 
     backend: str = "auto"
+    """The backend recorded as `resolved_backend` in `sym.normalization` (`auto` is
+    `jax`, the only one); it is part of the cache key, not of the kernel."""
 
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         stats = normalize(module)

@@ -35,14 +35,26 @@ class SymbolicCompiledArtifact:
     def cache_token(self) -> str | None:
         return self.cache_key.token if self.cache_key is not None else None
 
-    def ir(self, level: str = "sym") -> str:
+    def ir(self, level: str = "sym", *, after: str | None = None) -> str:
         """The printed IR at `level` ("sym" (normalized and annotated), "branch",
-        "stablehlo"); parseable by `symir-opt`."""
+        "stablehlo"), or, with `after`, the IR right after the lowering's pass of that
+        name (`artifact.passes_run` lists them; `cse#2` is the second `cse`); parseable
+        by `symir-opt`."""
+        if after is not None:
+            names = self.passes_run
+            if after not in names:
+                raise ValueError(f"no lowering pass {after!r} kept its IR; the passes run: {names}")
+            return self.levels[after]
         if level not in LEVELS:
             raise ValueError(f"unknown IR level {level!r}; expected one of {LEVELS}")
         if level not in self.levels:
             raise ValueError(f"this artifact's lowerer kept no {level!r} IR")
         return self.levels[level]
+
+    @property
+    def passes_run(self) -> list[str]:
+        """The lowering's passes whose output `ir(after=...)` gives, in the order they ran."""
+        return list(getattr(self.levels, "after", ()))
 
     @property
     def pass_names(self) -> list[str]:

@@ -17,6 +17,7 @@ import dataclasses
 import gc
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,9 +31,12 @@ from symir.compiler.core import SymbolicCompilationContext, SymbolicCompilationS
 from symir.compiler.lowerers import SymbolicLowererRegistry
 from symir.compiler.options import SymbolicCompilerOptions
 from symir.compiler.stores import default_artifact_store
-from symir.errors import SymbolicCompilerError
+from symir.errors import SymbolicCompilerError, SymbolicValidationWarning
 from symir.ir import SymbolicOperatorIR
 from symir.lowering import make_pass
+from symir.lowering.levels import check_levels, pass_levels
+from symir.lowering.pipeline_text import PipelineError, pass_specs
+from symir.lowering.pipelines import lowering_passes
 from symir.lowering.sym._attrs import read_analyses
 
 
@@ -135,6 +139,21 @@ class _BoundedMemo:
 
 
 _PRE_CACHE_MEMO = _BoundedMemo(256)
+_PIPELINE_MEMO = _BoundedMemo(256)
+
+
+def _lowering_specs(options: Any, extra: tuple[ModulePass, ...]) -> tuple[str, ...]:
+    """The full specs of the passes the lowering runs for `options` and `extra`, after
+    checking that each gets the level it reads (`symir.lowering.levels.check_levels`)."""
+    passes = lowering_passes(options, extra)
+    check_levels(passes, start="sym", end="stablehlo")
+    return pass_specs(passes)
+
+
+def _runs_in_lowering(p: Any) -> bool:
+    """Whether `p` is a `ModulePass` that reads the `branch` or `stablehlo` level (it
+    must run inside the lowering, where that level exists; `symir.lowering.levels`)."""
+    return isinstance(p, ModulePass) and pass_levels(p)[0] in ("branch", "stablehlo")
 
 
 def _as_stage(p: Any) -> Any:
@@ -169,25 +188,54 @@ def default_post_cache() -> list[Any]:
 
 
 class SymbolicPassPipeline:
-    """The pre-cache (every call) and post-cache (misses only) pass lists."""
+    """The pre-cache (every call) and post-cache (misses only) pass lists, and the
+    passes added to the lowering (`lowering`).
+
+    The pre- and post-cache stages run on the `sym` level. A `ModulePass` given to
+    `add_post_cache` (or to `post_cache`) that reads the `branch` or `stablehlo` level
+    (its `level`, `symir.lowering.levels`) cannot run there: it joins `lowering`, whose
+    passes the lowering places at the end of their level
+    (`symir.lowering.pipelines.place_by_level`; exact places: a `pipeline=`). A pass
+    added to the pre-cache stages must read `sym`."""
 
     def __init__(self, pre_cache: list[Any] | None = None, post_cache: list[Any] | None = None):
-        self.pre_cache = [
-            _as_stage(p) for p in (default_pre_cache() if pre_cache is None else pre_cache)
-        ]
-        self.post_cache = [
-            _as_stage(p) for p in (default_post_cache() if post_cache is None else post_cache)
-        ]
+        self.lowering: list[ModulePass] = []
+        self.pre_cache: list[Any] = []
+        self.post_cache: list[Any] = []
+        for p in default_pre_cache() if pre_cache is None else pre_cache:
+            self.add_pre_cache(p)
+        for p in default_post_cache() if post_cache is None else post_cache:
+            self.add_post_cache(p)
 
     def add_pre_cache(self, p: Any) -> None:
+        if _runs_in_lowering(p):
+            raise ValueError(
+                f"pass '{p.name}' reads the '{pass_levels(p)[0]}' level; the pre-cache "
+                "stages run on the 'sym' level (add it with add_post_cache or add_lowering, "
+                "or place it with compile(pipeline=...))"
+            )
         self.pre_cache.append(_as_stage(p))
 
     def add_post_cache(self, p: Any) -> None:
-        self.post_cache.append(_as_stage(p))
+        if _runs_in_lowering(p):
+            self.add_lowering(p)
+        else:
+            self.post_cache.append(_as_stage(p))
+
+    def add_lowering(self, p: ModulePass) -> None:
+        """Adds `p` (a `branch` or `stablehlo` `ModulePass`) to the lowering."""
+        if not _runs_in_lowering(p):
+            raise ValueError(
+                f"add_lowering takes a ModulePass that reads the 'branch' or 'stablehlo' "
+                f"level, got {p!r}"
+            )
+        self.lowering.append(p)
 
     def names(self) -> tuple[str, ...]:
-        return tuple(f"pre:{p.name}" for p in self.pre_cache) + tuple(
-            f"post:{p.name}" for p in self.post_cache
+        return (
+            tuple(f"pre:{p.name}" for p in self.pre_cache)
+            + tuple(f"post:{p.name}" for p in self.post_cache)
+            + tuple(f"lowering:{p.name}" for p in self.lowering)
         )
 
     @staticmethod
@@ -310,36 +358,60 @@ class SymbolicCompiler:
         """The executable `CompiledOperator`."""
         return self.compile(operator).compiled_operator
 
-    def compile(self, operator: Any) -> SymbolicCompiledArtifact:
+    def compile(self, operator: Any, pipeline: str | None = None) -> SymbolicCompiledArtifact:
         """The `SymbolicCompiledArtifact` (pass reports, metadata, IR of every level).
 
+        `pipeline` replaces the options' `pipeline` (the lowering's pass pipeline, in
+        `symir-opt -p` syntax, `symir.lowering.pipeline_text`) for this call; it is
+        checked before anything runs (`SymbolicCompilerError`, stage `pipeline`).
         Python's cyclic garbage collector is paused while it runs (`gc_paused`)."""
+        options = self.options
+        if pipeline is not None:
+            if not isinstance(pipeline, str):
+                raise SymbolicCompilerError(
+                    f"pipeline must be a string, got {pipeline!r}", stage="pipeline"
+                )
+            options = dataclasses.replace(options, pipeline=pipeline)
         with gc_paused():
-            return self._compile(operator)
+            return self._compile(operator, options)
 
-    def _compile(self, operator: Any) -> SymbolicCompiledArtifact:
+    def _compile(
+        self, operator: Any, options: SymbolicCompilerOptions | None = None
+    ) -> SymbolicCompiledArtifact:
+        options = options or self.options
         start = time.perf_counter()
+        merged_terms: dict[str, list[str]] = {}
         try:
-            ir = operator.to_ir()
+            canonical = getattr(operator, "canonical_ir", None)
+            if options.merge_row_terms and callable(canonical):
+                # the DSL's canonical form (symir.frontend.canonical): constant sites
+                # lifted, terms equal but for their rows merged, before any IR is built
+                ir, merged_terms = canonical(options.lift_constant_sites)
+            else:
+                ir = operator.to_ir()
             if not isinstance(ir, SymbolicOperatorIR):
                 raise TypeError(f"to_ir() returned {type(ir).__name__}, not a SymbolicOperatorIR")
         except Exception as e:
             raise SymbolicCompilerError(
                 f"{type(e).__name__}: {e}", stage="ir_extraction", pass_name="to_ir"
             ) from e
-        ctx = SymbolicCompilationContext(operator, ir, self.options)
+        ctx = SymbolicCompilationContext(operator, ir, options)
         ctx.record("to_ir", "ir_extraction", start)
+        if merged_terms:
+            ctx.analyses["canonical_merged_terms"] = merged_terms
         ctx.analyses["pipeline"] = self.pipeline.names()
 
         self.pipeline.run_pre_cache(ctx)
+        _emit_validation_warnings(ctx)
         ctx.backend = ctx.analyses.get("resolved_backend") or (
-            "jax" if self.options.backend_preference == "auto" else self.options.backend_preference
+            "jax" if options.backend_preference == "auto" else options.backend_preference
         )
 
         start = time.perf_counter()
+        self._validate_pipeline(ctx)
         try:
             signature = SymbolicCompilationSignature.from_context(ctx)
-            key = signature.build_cache_key(namespace=self.options.cache_namespace)
+            key = signature.build_cache_key(namespace=options.cache_namespace)
         except Exception as e:
             raise SymbolicCompilerError(
                 f"{type(e).__name__}: {e}", stage="signature", pass_name="cache_key"
@@ -347,7 +419,7 @@ class SymbolicCompiler:
         ctx.analyses["cache_token"] = key.token
         ctx.record("cache_key", "signature", start, token=key.token)
 
-        if not self.options.cache_enabled:
+        if not options.cache_enabled:
             return self._lower(ctx, key, store=False)
         found = self._lookup(ctx, key)
         if found is not None:
@@ -359,6 +431,33 @@ class SymbolicCompiler:
             return self._lower(ctx, key, store=True)
 
     # ------------------------------------------------------------------ stages
+    def _validate_pipeline(self, ctx: SymbolicCompilationContext) -> None:
+        """Builds the lowering's passes (`options.pipeline`, the passes added to
+        `pipeline.lowering`) and checks their levels, before the cache key and before
+        any lowering pass; keeps their full specs for the cache key
+        (`analyses["lowering_pipeline"]`). Part of the `cache_key` stage's time."""
+        from symir.lowering.conversion.convert_sym_to_branch import x_element_type_for
+
+        extra = tuple(self.pipeline.lowering)
+        try:
+            # the specs with the options the signature hashes in resolved form resolved
+            # (`target`, `x_dtype`): equal kernels, equal keys
+            states = tuple(next(iter(ctx.peek_module().ops)).states)
+            x_dtype = f"i{x_element_type_for(states, ctx.options.x_dtype).width.data}"
+            options = dataclasses.replace(
+                ctx.options, target=ctx.options.resolved_target(), x_dtype=x_dtype
+            )
+            specs = _PIPELINE_MEMO.get_or_make(
+                (type(options), options, pass_specs(extra)),
+                lambda: _lowering_specs(options, extra),
+            )
+        except (PipelineError, ValueError) as e:
+            raise SymbolicCompilerError(
+                str(e), stage="pipeline", pass_name=ctx.options.pipeline
+            ) from e
+        ctx.extra_passes = list(extra)
+        ctx.analyses["lowering_pipeline"] = specs
+
     def _lookup(self, ctx: SymbolicCompilationContext, key, again: bool = False):
         start = time.perf_counter()
         try:
@@ -428,6 +527,32 @@ class SymbolicCompiler:
                 ) from e
             ctx.record("cache_store", "finalization", start)
         return artifact.replace(pass_reports=tuple(ctx.pass_reports))
+
+
+def _emit_validation_warnings(ctx: SymbolicCompilationContext) -> None:
+    """Raises the validation warnings that `warnings_as_errors` made errors (also when
+    `strict_validation` is False), and emits each validation warning left after the
+    options' filters as a Python
+    `SymbolicValidationWarning` (a `UserWarning`, its message starting with the code), on
+    every compile of the operator (memoized validation included)."""
+    summary = ctx.analyses.get("validation_summary") or {}
+    name = getattr(ctx.ir, "operator_name", "?")
+    promoted = [e for e in summary.get("errors", ()) if not e.startswith("SYMIR-E")]
+    if promoted:
+        # `warnings_as_errors` asks for an error: with `strict_validation=False` the pass
+        # only records it, and recording would drop it silently
+        raise SymbolicCompilerError(
+            "; ".join(promoted) + " (a warning made an error by warnings_as_errors)",
+            stage="pre_cache",
+            pass_name=stage_name("symbolic-validation"),
+        )
+    for text in summary.get("warnings", ()):
+        code = text.split()[0]
+        warning = SymbolicValidationWarning(
+            f"{text} (operator {name!r}; silence it with ignore_warnings=({code!r},))"
+        )
+        warning.code = code  # type: ignore[attr-defined]
+        warnings.warn(warning, stacklevel=4)
 
 
 _DEFAULT_COMPILERS: dict[SymbolicCompilerOptions, SymbolicCompiler] = {}

@@ -11,7 +11,7 @@ from typing import Any
 from xdsl.dialects.builtin import ModuleOp
 
 from symir.compiler.options import SymbolicCompilerOptions
-from symir.dialects import print_module
+from symir.dialects.types import numpy_dtype
 from symir.ir import SymbolicOperatorIR
 from symir.lowering.sym._attrs import ANALYSIS_ATTR_PREFIX, module_fingerprint
 
@@ -47,6 +47,8 @@ class SymbolicCompilationContext:
     backend: str | None = None
     lowerer_name: str | None = None
     memo_path: tuple[Any, ...] | None = ()
+    extra_passes: list[Any] = field(default_factory=list)
+    """Passes added to the lowering (`SymbolicPassPipeline.lowering`), placed by level."""
     _module: ModuleOp | None = field(default=None, repr=False)
     _shared: ModuleOp | None = field(default=None, repr=False)
 
@@ -87,13 +89,6 @@ class SymbolicCompilationContext:
             del clone.attributes[k]
         return clone
 
-    def working_ir(self) -> SymbolicOperatorIR:
-        """The (normalized) working IR without analysis attributes: what is lowered."""
-        return SymbolicOperatorIR(self.clean_module())
-
-    def annotated_text(self) -> str:
-        return print_module(self.peek_module()) + "\n"
-
 
 @dataclass(frozen=True)
 class SymbolicCacheKey:
@@ -128,7 +123,7 @@ class SymbolicCompilationSignature:
         operator = next(iter(module.ops))
         states = tuple(operator.states)
         x_dtype = f"i{x_element_type_for(states, ctx.options.x_dtype).width.data}"
-        dtype = "float64" if str(operator.dtype) == "f64" else "complex128"
+        dtype = str(numpy_dtype(operator.dtype))
         return cls(
             ir_fingerprint=fingerprint,
             backend=ctx.backend or ctx.analyses.get("resolved_backend", "jax"),
@@ -137,7 +132,8 @@ class SymbolicCompilationSignature:
             x_dtype=x_dtype,
             dtype=dtype,
             options_signature=ctx.options.static_signature(),
-            pipeline=tuple(ctx.analyses.get("pipeline", ())),
+            pipeline=tuple(ctx.analyses.get("pipeline", ()))
+            + tuple(ctx.analyses.get("lowering_pipeline", ())),
         )
 
     def payload(self, namespace: str) -> str:

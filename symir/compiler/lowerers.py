@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import Any
@@ -29,7 +30,18 @@ class JaxSymbolicLowerer:
         # operator's facts (name, space, dtype, terms, ...) are read from the working
         # module itself, which nothing mutates
         ir = SymbolicOperatorIR.unverified(context.peek_module())
-        result = lower_ir(context.clean_module(), context.options.lowering_options(), in_place=True)
+        # the options themselves (a subclass overriding `passes()` is obeyed), with
+        # `target` resolved as the cache key holds it
+        options = context.options
+        options = dataclasses.replace(options, target=options.resolved_target())
+        annotated = context.peek_module()  # never mutated once lowered
+        result = lower_ir(
+            context.clean_module(),
+            options,
+            in_place=True,
+            extra_passes=context.extra_passes,
+            source=lambda: _without_analyses(annotated.clone()),
+        )
         for name, seconds in result.pass_times.items():
             context.pass_reports.append(SymbolicPassReport(name, seconds, "lowering"))
         start = time.perf_counter()
@@ -50,16 +62,21 @@ class JaxSymbolicLowerer:
             SymbolicPassReport("stablehlo-load", time.perf_counter() - start, "lowering")
         )
         levels = result.levels
-        annotated = context.peek_module()  # never mutated once lowered
         levels.set("sym", lambda: print_module(annotated) + "\n")  # printed when read
+        # terms merged by the DSL's canonical form (symir.frontend.canonical) and by
+        # sym-merge-row-terms: every term written is in a fusion group
+        canonical = context.analyses.get("canonical_merged_terms", {})
+        merged = {k: list(v) for k, v in canonical.items()}
+        for kept, absorbed in result.merged_row_terms.items():
+            merged.setdefault(kept, []).extend(absorbed)
+        names = [t.name for t in ir.terms] + [a for v in canonical.values() for a in v]
         metadata: dict[str, Any] = {
             "term_fanouts": dict(context.analyses.get("term_fanouts", {})),
             "total_fanout": context.analyses.get("total_fanout"),
             "total_padded_size": compiled.max_conn_size,
-            "fusion_groups": fusion_groups(
-                [t.name for t in ir.terms], result.fusion, result.merged_row_terms
-            ),
-            "merged_row_terms": dict(result.merged_row_terms),
+            "fusion_groups": fusion_groups(names, result.fusion, merged),
+            "canonical_merged_terms": dict(canonical),
+            "merged_row_terms": merged,
             "fusion": fusion_report(result, context.options.enable_fusion),
             "lowering_passes": list(result.pass_times),
             "x_dtype": str(compiled._spec.x_dtype),
@@ -71,6 +88,14 @@ class JaxSymbolicLowerer:
             metadata=metadata,
             levels=levels,
         )
+
+
+def _without_analyses(module: Any) -> Any:
+    from symir.lowering.sym._attrs import ANALYSIS_ATTR_PREFIX
+
+    for k in [k for k in module.attributes if k.startswith(ANALYSIS_ATTR_PREFIX)]:
+        del module.attributes[k]
+    return module
 
 
 def fusion_groups(
@@ -104,10 +129,19 @@ def fusion_groups(
 
 def fusion_report(result: Any, enabled: bool) -> dict[str, Any]:
     """`metadata["fusion"]`: F and the bytes written per sample before and after each
-    pass on the `branch` level, for the whole lowering, and the slots that were merged."""
+    pass on the `branch` level, for the whole lowering, the slots that were merged, every
+    decision of `branch-fuse-equal-states` (each candidate pair of emissions, merged or
+    not and why: `symir.lowering.branch.fusion_decisions`) and the row pairs per reason."""
     passes = result.fanouts
     merged = [m for report in result.fusion.values() for m in report["merged"]]
+    decisions = [d for report in result.fusion.values() for d in report.get("decisions", [])]
+    reasons: dict[str, int] = {}
+    for d in decisions:
+        for reason, n in d["rows"].items():
+            reasons[reason] = reasons.get(reason, 0) + n
     return {
+        "decisions": decisions,
+        "reasons": dict(sorted(reasons.items())),
         "enabled": enabled,
         "fanout": [passes[0]["fanout"][0], passes[-1]["fanout"][1]] if passes else None,
         "bytes_per_sample": (

@@ -19,6 +19,23 @@ KERNEL_NEUTRAL = ("x_dtype",)
 _X_DTYPES = ("auto", "i8", "i16", "i32", "i64")
 
 
+def _check_pipeline(pipeline: object) -> None:
+    if not isinstance(pipeline, str) or not pipeline.strip():
+        raise ValueError(
+            "SymbolicCompilerOptions.pipeline must be a non-empty pass pipeline "
+            f"(symir-opt -p syntax), got {pipeline!r}"
+        )
+
+
+def _check_groups(groups: object) -> tuple[str, ...]:
+    if isinstance(groups, str) or not all(isinstance(g, str) for g in groups):  # type: ignore[union-attr]
+        raise ValueError(
+            "SymbolicCompilerOptions.force_fusion must be a sequence of groups such as "
+            f"'xx+yy', got {groups!r}"
+        )
+    return tuple(groups)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class SymbolicCompilerOptions(LoweringOptions):
     """The effective options of a `SymbolicCompiler`: the lowering's own options
@@ -61,6 +78,8 @@ class SymbolicCompilerOptions(LoweringOptions):
         for name in (
             "cache_enabled",
             "enable_fusion",
+            "merge_row_terms",
+            "lift_constant_sites",
             "strict_validation",
             "coalesce_diagonal",
             "merge_exclusive_emissions",
@@ -85,6 +104,8 @@ class SymbolicCompilerOptions(LoweringOptions):
                     f"SymbolicCompilerOptions.{name} must be one of {choices}, "
                     f"got {getattr(self, name)!r}"
                 )
+        _check_pipeline(self.pipeline)
+        object.__setattr__(self, "force_fusion", _check_groups(self.force_fusion))
         if self.x_dtype not in _X_DTYPES:
             raise ValueError(
                 f"SymbolicCompilerOptions.x_dtype must be one of {_X_DTYPES}, got {self.x_dtype!r}"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from xdsl.dialects.builtin import ModuleOp, f64
+from xdsl.dialects.builtin import ModuleOp, f32, f64
 from xdsl.ir import Block, Region
 
 from symir.dialects import sym
+from symir.dialects.types import c32, element_type
 from symir.frontend.emit import RegionEmitter
 from symir.ir import SymbolicOperatorIR
 
@@ -16,11 +17,12 @@ def _has_complex(module: ModuleOp) -> bool:
     return any(isinstance(op, sym.YieldOp) and op.value.type == sym.c64 for op in module.walk())
 
 
-def build_ir(op: Any) -> SymbolicOperatorIR:
-    """The `sym` module of a DSL `SymbolicOperator`."""
+def build_ir(op: Any, terms: Any = None) -> SymbolicOperatorIR:
+    """The `sym` module of a DSL `SymbolicOperator` (with `terms` instead of its own,
+    when given: its canonical form, `symir.frontend.canonical`)."""
     space = op.space
     body = Block()
-    for term in op.terms:
+    for term in op.terms if terms is None else terms:
         tblock = Block()
         emitter = RegionEmitter(tblock, allow_emitted=False)
         if term.predicate is not None:
@@ -39,12 +41,12 @@ def build_ir(op: Any) -> SymbolicOperatorIR:
             sym.TermOp(term.name, term.kind, term.labels, term.rows, term.fanout, Region(tblock))
         )
     module = ModuleOp([])
-    dtype = sym.c64 if op._requested_dtype == "complex128" else f64
+    dtype = element_type(op._requested_dtype)
     operator = sym.OperatorOp(
         op.name, space.size, space.local_states, dtype, op.hermitian, Region(body)
     )
     module.body.block.add_op(operator)
-    if dtype == f64 and _has_complex(module):
-        # A complex matrix element promotes the operator to complex128.
-        operator.dtype = sym.c64
+    if dtype in (f64, f32) and _has_complex(module):
+        # A complex matrix element promotes the operator to complex (same precision).
+        operator.dtype = sym.c64 if dtype == f64 else c32
     return SymbolicOperatorIR(module)

@@ -88,8 +88,9 @@ class RegionEmitter:
         return sym.ConstantOp(FloatAttr(float(v), f64))
 
     def _param(self, e: Expr) -> Operation:
-        name, default = e.args
-        return sym.ParamOp(name, sym.c64 if isinstance(default, complex) else f64, default)
+        name, default, *declared = e.args  # declared: (kind, doc) from symbol(dtype=, doc=)
+        complex_ = declared[0] == "c64" if declared else isinstance(default, complex)
+        return sym.ParamOp(name, sym.c64 if complex_ else f64, default)
 
     def _label(self, e: Expr) -> Operation:
         return sym.LabelOp(e.args[0])

@@ -302,15 +302,83 @@ def count(lo: Any, hi: Any) -> Expr:
     return Expr("count", site_ref(lo), site_ref(hi))
 
 
-def symbol(name: str, default: complex | float | None = None) -> Expr:
-    """A named runtime parameter; complex if its default is complex."""
+def lookup(table: Any, index: Any) -> Expr:
+    """The entry of a static table of real numbers at an integer `index` (`sym.lookup`),
+    `0.0` where the table has none: `table` is a mapping `key -> value` or a sequence
+    (keys `0, 1, ...`); `index` an integer expression of the term's labels, so that every
+    row reads one entry (`lookup(h, "p" * n + "q")` for a coefficient `h[p, q]`)."""
+    if isinstance(table, dict):
+        items = sorted((int(k), float(v)) for k, v in table.items())
+    else:
+        items = [(k, float(v)) for k, v in enumerate(np.asarray(table, dtype=float).ravel())]
+    keys = tuple(k for k, _ in items)
+    values = tuple(v for _, v in items)
+    return Expr("lookup", keys, values, as_expr(index))
+
+
+_PARAM_KINDS = {
+    "float64": "f64",
+    "f64": "f64",
+    "double": "f64",
+    "complex128": "c64",
+    "c128": "c64",
+}
+
+
+def _param_kind(name: str, dtype: Any, default: Any) -> str:
+    """ "f64" or "c64" (the `sym.param` type) from `dtype=` and the default."""
+    if dtype is None:
+        return "c64" if isinstance(default, complex) else "f64"
+    if dtype is float:
+        kind = "f64"
+    elif dtype is complex:
+        kind = "c64"
+    else:
+        try:
+            label = dtype if isinstance(dtype, str) else str(np.dtype(dtype))
+        except TypeError:
+            label = repr(dtype)
+        if label in ("float32", "complex64"):
+            raise ValueError(
+                f"symbol {name!r}: parameters are float64 or complex128 (dtype={label!r} "
+                "given); a float32/complex64 operator takes float64/complex128 parameters "
+                "and rounds its matrix elements (DOperator(..., dtype='float32'))"
+            )
+        if label not in _PARAM_KINDS:
+            raise ValueError(f"symbol {name!r}: dtype must be float64 or complex128, got {dtype!r}")
+        kind = _PARAM_KINDS[label]
+    if kind == "f64" and isinstance(default, complex):
+        raise ValueError(f"symbol {name!r}: dtype float64 but the default {default} is complex")
+    return kind
+
+
+def symbol(
+    name: str,
+    default: complex | float | None = None,
+    *,
+    dtype: Any = None,
+    doc: str | None = None,
+) -> Expr:
+    """A named runtime parameter.
+
+    `dtype` is `float64` (default) or `complex128` (the default when `default` is
+    complex; a real default of a complex parameter is taken as complex). `doc` is a
+    one-line description, listed by `SymbolicOperator.parameter_docs`.
+    """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"a symbol name must be an identifier, got {name!r}")
     if default is not None and not isinstance(default, int | float | complex):
         raise TypeError(f"symbol {name!r}: default must be a number, got {default!r}")
     if isinstance(default, bool):
         raise TypeError(f"symbol {name!r}: default must be a number, got {default!r}")
-    return Expr("param", name, default)
+    if doc is not None and not isinstance(doc, str):
+        raise TypeError(f"symbol {name!r}: doc must be a string, got {doc!r}")
+    kind = _param_kind(name, dtype, default)
+    if kind == "c64" and default is not None:
+        default = complex(default)
+    if dtype is None and doc is None:
+        return Expr("param", name, default)
+    return Expr("param", name, default, kind, doc)
 
 
 def _function(op: type[sym.ExpressionOp]) -> Callable[..., Expr]:

@@ -15,11 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from symir.frontend import hermiticity
 from symir.frontend.expr import Expr, all_of, as_expr
 from symir.frontend.fermion import check_update_on, is_fermionic
 from symir.frontend.fermion import emissions as fermion_emissions
+from symir.frontend.sectors import warn_if_leaving
 from symir.frontend.update import Update
-from symir.hilbert import DiscreteHilbert, as_hilbert
+from symir.hilbert import DiscreteHilbert, as_hilbert, hilbert_difference
 
 _DTYPES = {
     "float64": "float64",
@@ -27,7 +29,22 @@ _DTYPES = {
     "double": "float64",
     "complex128": "complex128",
     "c128": "complex128",
+    "float32": "float32",
+    "f32": "float32",
+    "single": "float32",
+    "complex64": "complex64",
+    "c64": "complex64",
 }
+
+
+def promote_dtypes(*dtypes: str) -> str:
+    """The dtype of an operator built from operators of `dtypes` (a sum, a product):
+    complex if any is, single precision only if all are."""
+    complex_ = any(d.startswith("complex") for d in dtypes)
+    single = all(d in ("float32", "complex64") for d in dtypes)
+    if complex_:
+        return "complex64" if single else "complex128"
+    return "float32" if single else "float64"
 
 
 def _dtype_name(dtype: Any) -> str:
@@ -37,7 +54,9 @@ def _dtype_name(dtype: Any) -> str:
         return "complex128"
     name = str(np.dtype(dtype)) if not isinstance(dtype, str) else dtype
     if name not in _DTYPES:
-        raise ValueError(f"operator dtype must be float64 or complex128, got {dtype!r}")
+        raise ValueError(
+            f"operator dtype must be float64, complex128, float32 or complex64, got {dtype!r}"
+        )
     return _DTYPES[name]
 
 
@@ -91,6 +110,93 @@ def _rows_from(over: Any, arity: int | None, what: str) -> tuple[tuple[int, ...]
             if len(row) != arity:
                 raise ValueError(f"{what}: row {row} has {len(row)} sites, expected {arity}")
     return tuple(rows)
+
+
+def _is_graph(over: Any) -> bool:
+    return hasattr(over, "edges") and callable(over.edges)
+
+
+def _edge_colours(color: Any, colors: Any) -> tuple[int, ...] | None:
+    """The colours `for_each` selects (None: all of them)."""
+    if color is not None and colors is not None:
+        raise ValueError("for_each: give color= or colors=, not both")
+    if color is not None:
+        colors = (color,)
+    if colors is None:
+        return None
+    if isinstance(colors, str) or not isinstance(colors, Iterable):
+        raise ValueError(f"for_each: colors= must be a list of integers, got {colors!r}")
+    found = tuple(colors)
+    if not found or any(isinstance(c, bool) or not isinstance(c, int | np.integer) for c in found):
+        raise ValueError(f"for_each: edge colours must be integers, got {list(found)!r}")
+    return tuple(int(c) for c in found)
+
+
+def _graph_edges(graph: Any, wanted: tuple[int, ...] | None, where: str) -> list:
+    """The edges of `graph` whose colour is in `wanted` (all when None), in the graph's
+    order; warns `SYMIR-W106` when all edges of a graph with several colours are taken."""
+    colours = getattr(graph, "edge_colors", None)
+    if colours is None:
+        if wanted is not None:
+            raise ValueError(
+                f"for_each: color=/colors= need a graph with edge colours (edge_colors), "
+                f"got {type(graph).__name__}"
+            )
+        return list(graph.edges())
+    edges = list(graph.edges())
+    colours = [int(c) for c in colours]
+    present = sorted(set(colours))
+    if wanted is None:
+        if len(present) > 1:
+            from symir.lowering.sym.diagnostics import definition_warning
+
+            warnings.warn(
+                definition_warning(
+                    "SYMIR-W106",
+                    where,
+                    f"for_each over a graph with the edge colours {present}: every colour is "
+                    f"iterated ({len(edges)} edges); pass color=k or colors=[...] to choose",
+                ),
+                stacklevel=3,
+            )
+        return edges
+    missing = sorted(set(wanted) - set(present))
+    if missing:
+        raise ValueError(
+            f"for_each: the graph has no edge of colour {missing}; its colours are {present}"
+        )
+    return [e for e, c in zip(edges, colours, strict=True) if c in wanted]
+
+
+def _is_scalar(value: Any) -> bool:
+    """A number (Python or numpy, not bool) or a symbolic expression."""
+    if isinstance(value, Expr):
+        return True
+    return isinstance(value, int | float | complex | np.number) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def _space_text(hilbert: Any, space: DiscreteHilbert) -> str:
+    """A short description of the space an operator acts on."""
+    if not isinstance(hilbert, DiscreteHilbert):
+        return str(hilbert)  # NetKet's own
+    if type(space) is DiscreteHilbert:
+        return f"{space.size} sites with local states {list(space.local_states)}"
+    return repr(space)
+
+
+def _register_netket_dispatch() -> None:
+    """Makes `vstate.expect(op)` / `expect_and_grad(op)` accept a `SymbolicOperator`:
+    when NetKet is imported, its integration (found by entry point, as for
+    `to_netket`) registers the dispatch rules on import (symir/integrations/
+    netket_dispatch.py)."""
+    import sys
+
+    if "netket" in sys.modules:
+        from symir.runtime.integrations import integration
+
+        integration("netket")
 
 
 class DOperator:
@@ -168,11 +274,33 @@ class DOperator:
         """Every plaquette (4 sites) in `over`."""
         return self._open("plaquette", (a, b, c, d), _rows_from(over, 4, "for_each_plaquette"))
 
-    def for_each(self, labels: str | Sequence[str], *, over: Any) -> DOperator:
-        """Every row of `over` (graph edges, any k-body index sets), bound to `labels`."""
+    def for_each(
+        self,
+        labels: str | Sequence[str],
+        *,
+        over: Any,
+        color: int | None = None,
+        colors: Sequence[int] | None = None,
+    ) -> DOperator:
+        """Every row of `over` (graph edges, any k-body index sets), bound to `labels`.
+
+        For a NetKet graph, `color=k` keeps the edges of colour `k` and `colors=[...]`
+        those of any of the colours (`nk.graph.Square(L, max_neighbor_order=2)`: 0 the
+        nearest, 1 the next-nearest neighbours). Without either, every edge is visited,
+        and a graph with more than one colour gets the warning `SYMIR-W106`.
+        """
         if isinstance(labels, str):
             labels = (labels,)
         labels = tuple(labels)
+        wanted = _edge_colours(color, colors)
+        if _is_graph(over):
+            over = _graph_edges(over, wanted, f"term @term{len(self._terms)}")
+        elif wanted is not None:
+            raise ValueError(
+                f"for_each: color=/colors= select the edges of a graph (an object with "
+                f"edges() and edge_colors, such as a NetKet graph), but over= is "
+                f"{type(over).__name__}"
+            )
         return self._open("rows", labels, _rows_from(over, len(labels), "for_each"))
 
     # ------------------------------------------------------------------ term clauses
@@ -234,6 +362,7 @@ class DOperator:
                 f"(cdag(i) * c(j)), got {update!r}"
             )
         check_update_on(self._space, update, term.name)
+        warn_if_leaving(self._space, update, term, len(term.emissions))
         emission = EmissionSpec(update, as_expr(amplitude), condition, tag)
         return self._set(replace(term, emissions=(*term.emissions, emission), chain=chain))
 
@@ -338,7 +467,9 @@ class DOperator:
         op = SymbolicOperator(
             self.hilbert, self.name, tuple(self._terms), dtype=self.dtype, hermitian=self.hermitian
         )
-        op.to_ir()  # verify now
+        # verify now, in canonical form (symir.frontend.canonical): the bodies the
+        # compiler lowers; many terms equal but for their sites are built once
+        op.canonical_ir()
         return op
 
 
@@ -357,6 +488,7 @@ class SymbolicOperator:
         *,
         dtype: str = "float64",
         hermitian: bool = False,
+        hermitian_reason: str | None = None,
     ):
         self.hilbert = hilbert
         self.space: DiscreteHilbert = as_hilbert(hilbert)
@@ -364,15 +496,53 @@ class SymbolicOperator:
         self.terms = terms
         self._requested_dtype = _dtype_name(dtype)
         self.hermitian = hermitian
+        self._hermitian_reason = hermitian_reason or hermiticity.declared(hermitian)
+        self._adjoint_of: SymbolicOperator | None = None  # set on `a.H` (hermiticity.py)
         self._ir = None
+        self._hermiticity: tuple[bool, str] | None = None
+        self._fanout: int | None = None  # F, once compiled with the default options
+        self._netket: Any = None
+        _register_netket_dispatch()
 
     @property
     def is_hermitian(self) -> bool:
-        return self.hermitian
+        """True when marked (declared `hermitian=True`, or proved from the parts of a
+        product, sum or adjoint: `hermitian_reason`) or when symir establishes it from
+        the kernels: the conjugate transpose compiles to the same kernel (proved for
+        every parameter value), or, for an operator without parameters on a small
+        space, the matrix equals its conjugate transpose (`hermiticity` says which;
+        symir/frontend/hermiticity.py). False means "not established", not "proved
+        non-hermitian" unless `hermiticity` says so."""
+        return self.hermiticity[0]
+
+    @property
+    def hermiticity(self) -> tuple[bool, str]:
+        """`(is_hermitian, how it was established or why not)`."""
+        if self._hermiticity is None:
+            self._hermiticity = hermiticity.establish(self)
+        return self._hermiticity
+
+    @property
+    def hermitian_reason(self) -> str:
+        """Why the operator is (or is not) marked hermitian: declared by its author, or
+        proved from the structure of a product, sum or adjoint
+        (symir/frontend/hermiticity.py); when not marked, what would prove it."""
+        return self._hermitian_reason
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled without its IR (an xDSL module): `to_ir()` rebuilds it, equal, so a
+        # compile of the unpickled operator finds the artifact its original left in the
+        # compiler's cache.
+        state = dict(self.__dict__)
+        state["_ir"] = None
+        state.pop("_canonical", None)  # the canonical IR too (`canonical_ir`)
+        state["_netket"] = None  # the kept NetKet adapter is remade on first use
+        return state
 
     @property
     def dtype(self) -> str:
-        """`complex128` if requested or if any matrix element is complex, else `float64`."""
+        """The requested dtype (`float64`, `complex128`, `float32`, `complex64`), made
+        complex (of the same precision) if any matrix element is complex."""
         return self.to_ir().dtype_str
 
     @property
@@ -393,6 +563,23 @@ class SymbolicOperator:
                 raise
             return self.compile(strict_validation=False).max_conn_size
 
+    @property
+    def parameter_docs(self) -> dict[str, str]:
+        """Parameter name -> the `doc` given to `symbol(..., doc=...)` (parameters
+        without a doc are left out)."""
+        from symir.frontend.product import _term_exprs, _walk
+
+        found: dict[str, str] = {}
+
+        def visit(e: Expr) -> None:
+            if e.op == "param" and len(e.args) > 3 and e.args[3] is not None:
+                found.setdefault(e.args[0], e.args[3])
+
+        for term in self.terms:
+            for e in _term_exprs(term):
+                _walk(e, visit)
+        return dict(sorted(found.items()))
+
     def to_ir(self):
         """The `sym` dialect form of this operator (built once, immutable)."""
         if self._ir is None:
@@ -401,11 +588,52 @@ class SymbolicOperator:
             self._ir = build_ir(self)
         return self._ir
 
+    def canonical_ir(self, lift_constant_sites: bool = True):
+        """The `sym` form of this operator in canonical form (`symir.frontend.canonical`:
+        constant sites lifted into row tables, terms equal but for their rows merged),
+        and what was merged (kept term -> absorbed terms); built once per setting. The
+        compiler lowers this form: the same bonds written any way give one kernel."""
+        cache = self.__dict__.setdefault("_canonical", {})
+        if lift_constant_sites not in cache:
+            from symir.frontend.build import build_ir
+            from symir.frontend.canonical import canonical_terms
+
+            terms, merged = canonical_terms(self.terms, lift=lift_constant_sites)
+            same = len(terms) == len(self.terms) and all(
+                a is b for a, b in zip(terms, self.terms, strict=True)
+            )
+            ir = self.to_ir() if same else build_ir(self, terms)
+            cache[lift_constant_sites] = (ir, merged)
+        return cache[lift_constant_sites]
+
     def __repr__(self) -> str:
+        shown = [
+            f"{t.name}: {len(t.rows)} row(s) x {len(t.emissions)} emission(s)"
+            for t in self.terms[:4]
+        ]
+        if len(self.terms) > 4:
+            shown.append(f"... {len(self.terms) - 4} more")
+        terms = ", ".join(shown)
+        fanout = "" if self._fanout is None else f", F={self._fanout}"
         return (
-            f"SymbolicOperator({self.name!r}, sites={self.space.size}, "
-            f"terms={len(self.terms)}, dtype={self._requested_dtype})"
+            f"{type(self).__name__}({self.name!r} on {_space_text(self.hilbert, self.space)}, "
+            f"{len(self.terms)} term(s) [{terms}], dtype={self._requested_dtype}{fanout})"
         )
+
+    def to_netket(self, hilbert: Any = None, **compile_options: Any) -> Any:
+        """This operator compiled (`compile(**compile_options)`) and wrapped as a NetKet
+        `DiscreteJaxOperator` (symir.integrations.netket), its `is_hermitian` that of
+        this operator (declared or established)."""
+        if hilbert is None and not compile_options and self._netket is not None:
+            return self._netket
+        compiled = self.compile(**compile_options)
+        if self.is_hermitian and not compiled.is_hermitian:
+            compiled = compiled.as_hermitian()
+        adapter = compiled.to_netket(hilbert)
+        adapter._source = self  # for adapter.to_local_operator() (netket_local.py)
+        if hilbert is None and not compile_options:
+            self._netket = adapter
+        return adapter
 
     # ------------------------------------------------------------------ algebra
     def _scaled(self, factor: Any) -> SymbolicOperator:
@@ -417,9 +645,24 @@ class SymbolicOperator:
             )
             for t in self.terms
         )
-        hermitian = self.hermitian and not isinstance(factor, complex | Expr)
+        real = not isinstance(factor, complex | Expr)
+        hermitian = self.hermitian and real
+        if hermitian:
+            reason = f"a real multiple of the hermitian {self.name!r}"
+        elif self.hermitian:
+            reason = (
+                f"not proved hermitian: {self.name!r} is hermitian but the factor {factor!r} "
+                "is not a real number"
+            )
+        else:
+            reason = self._hermitian_reason
         return SymbolicOperator(
-            self.hilbert, self.name, terms, dtype=self._requested_dtype, hermitian=hermitian
+            self.hilbert,
+            self.name,
+            terms,
+            dtype=self._requested_dtype,
+            hermitian=hermitian,
+            hermitian_reason=reason,
         )
 
     def __mul__(self, factor: Any) -> SymbolicOperator:
@@ -436,21 +679,60 @@ class SymbolicOperator:
         return self._scaled(1.0 / factor)
 
     def __add__(self, other: Any) -> SymbolicOperator:
-        if isinstance(other, int | float) and other == 0:
+        if _is_scalar(other) and not isinstance(other, Expr) and other == 0:
             return self  # so that sum([...]) works
+        if _is_netket_operator(other):
+            return self._as_netket_for(other) + other
+        if _is_scalar(other):
+            return SymbolicOperatorSum([self, self._constant(other)])
         if not isinstance(other, SymbolicOperator):
             return NotImplemented
         return SymbolicOperatorSum([self, other])
 
-    def __radd__(self, other: Any) -> SymbolicOperator:
-        if isinstance(other, int | float) and other == 0:
-            return self
+    def __radd__(self, other: Any) -> Any:
+        if _is_netket_operator(other):
+            return other + self._as_netket_for(other)
+        if _is_scalar(other):
+            return self.__add__(other)  # 0 + op is op (sum([...])), c + op a diagonal constant
         return NotImplemented
 
-    def __sub__(self, other: Any) -> SymbolicOperator:
+    def __sub__(self, other: Any) -> Any:
+        if _is_netket_operator(other):
+            return self._as_netket_for(other) - other
+        if _is_scalar(other):
+            return self + (-other)
         if not isinstance(other, SymbolicOperator):
             return NotImplemented
         return SymbolicOperatorSum([self, -other])
+
+    def __rsub__(self, other: Any) -> Any:
+        if _is_netket_operator(other):
+            return other - self._as_netket_for(other)
+        if _is_scalar(other):
+            return (-self) + other
+        return NotImplemented
+
+    def _as_netket_for(self, other: Any) -> Any:
+        """This operator compiled and wrapped as a NetKet operator on `other`'s Hilbert
+        space (`symbolic + netket_operator` is NetKet's sum of the two kernels; to fuse
+        two symir operators into one kernel, add the symbolic operators)."""
+        difference = hilbert_difference(self.hilbert, other.hilbert)
+        if difference is not None:
+            raise ValueError(
+                f"cannot combine the symbolic operator {self.name!r} with the NetKet "
+                f"operator {type(other).__name__}: their Hilbert spaces differ in {difference}"
+            )
+        return self.compile().to_netket(other.hilbert)
+
+    def _constant(self, value: Any) -> SymbolicOperator:
+        """`value` times the identity on this operator's space: one diagonal branch."""
+        real = not isinstance(value, complex | Expr) and not np.iscomplexobj(value)
+        return (
+            DOperator(self.hilbert, "constant", hermitian=real)
+            .globally()
+            .emit(Update(), matrix_element=value)
+            .build()
+        )
 
     def __matmul__(self, other: Any) -> SymbolicOperator:
         """The operator product as one operator (symir/frontend/product.py)."""
@@ -458,29 +740,50 @@ class SymbolicOperator:
             return NotImplemented
         from symir.frontend.product import product_terms
 
-        complex_ = "complex128" in (self.dtype, other.dtype)
+        hermitian, reason = hermiticity.product(self, other)
         return self._derived(
             f"{self.name}_at_{other.name}",
             product_terms(self, other),
-            dtype="complex128" if complex_ else "float64",
-            hermitian=False,
+            dtype=promote_dtypes(self.dtype, other.dtype),
+            hermitian=hermitian,
+            reason=reason,
         )
 
-    def _derived(self, name: str, terms, *, dtype: str, hermitian: bool) -> SymbolicOperator:
-        op = SymbolicOperator(self.hilbert, name, terms, dtype=dtype, hermitian=hermitian)
-        op.to_ir()  # verify now
+    def _derived(
+        self, name: str, terms, *, dtype: str, hermitian: bool, reason: str | None = None
+    ) -> SymbolicOperator:
+        op = SymbolicOperator(
+            self.hilbert, name, terms, dtype=dtype, hermitian=hermitian, hermitian_reason=reason
+        )
+        # verify now, in canonical form (symir.frontend.canonical): the bodies the
+        # compiler lowers; many terms equal but for their sites are built once
+        op.canonical_ir()
         return op
 
     def _transposed(self, conj: bool) -> SymbolicOperator:
         from symir.frontend.product import transpose_terms
 
-        conj = conj and self.dtype == "complex128"
-        return self._derived(
+        real = not self.dtype.startswith("complex")
+        adjoint = conj or real  # the transpose of a real operator is its adjoint
+        conj = conj and not real
+        hermitian = self.hermitian and adjoint
+        if hermitian:
+            reason = f"the adjoint of the hermitian {self.name!r}"
+        else:
+            reason = f"not proved hermitian: the {'adjoint' if adjoint else 'transpose'} of "
+            reason += f"{self.name!r}, which is not marked hermitian"
+            if self.hermitian:
+                reason = f"not proved hermitian: the transpose of the complex {self.name!r}"
+        op = self._derived(
             f"{self.name}_{'H' if conj else 'T'}",
             transpose_terms(self, conj=conj),
             dtype=self.dtype,
-            hermitian=self.hermitian and (conj or self.dtype == "float64"),
+            hermitian=hermitian,
+            reason=reason,
         )
+        if adjoint:
+            op._adjoint_of = self
+        return op
 
     @property
     def H(self) -> SymbolicOperator:
@@ -498,12 +801,16 @@ class SymbolicOperator:
 
     def conj(self) -> SymbolicOperator:
         """The elementwise complex conjugate (NetKet's `conj()`; `H` transposes too)."""
-        if self.dtype == "float64":
+        if not self.dtype.startswith("complex"):
             return self
         from symir.frontend.product import conjugate_terms
 
         return self._derived(
-            f"{self.name}_conj", conjugate_terms(self), dtype=self.dtype, hermitian=self.hermitian
+            f"{self.name}_conj",
+            conjugate_terms(self),
+            dtype=self.dtype,
+            hermitian=self.hermitian,
+            reason=self._hermitian_reason,
         )
 
     conjugate = conj
@@ -514,7 +821,19 @@ class SymbolicOperator:
         values (required for a `symbol` without a default)."""
         from symir.compiler.entry import compile_operator
 
-        return compile_operator(self, cache=cache, **kwargs)
+        compiled = compile_operator(self, cache=cache, **kwargs)
+        if not kwargs:
+            self._fanout = compiled.max_conn_size
+        return compiled
+
+
+def _is_netket_operator(value: Any) -> bool:
+    """A NetKet operator (an `AbstractOperator`, the symir adapter included), recognised
+    without importing NetKet."""
+    return any(
+        c.__name__ == "AbstractOperator" and c.__module__.split(".")[0] == "netket"
+        for c in type(value).__mro__
+    )
 
 
 class SymbolicOperatorSum(SymbolicOperator):
@@ -536,20 +855,20 @@ class SymbolicOperatorSum(SymbolicOperator):
             if op.space != space:
                 raise ValueError(
                     f"cannot add operators on different Hilbert spaces: {flat[0].name!r} "
-                    f"({space}) and {op.name!r} ({op.space})"
+                    f"and {op.name!r} differ in {hilbert_difference(space, op.space)}"
                 )
         self.operators = tuple(flat)
         terms: list[TermSpec] = []
         for k, op in enumerate(flat):
             for t in op.terms:
                 terms.append(replace(t, name=f"{op.name}_{k}_{t.name}"))
-        dtype = (
-            "complex128" if any(op._requested_dtype == "complex128" for op in flat) else "float64"
-        )
+        dtype = promote_dtypes(*(op._requested_dtype for op in flat))
+        hermitian, reason = hermiticity.total(self.operators)
         super().__init__(
             flat[0].hilbert,
             name or "_plus_".join(op.name for op in flat),
             tuple(terms),
             dtype=dtype,
-            hermitian=all(op.hermitian for op in flat),
+            hermitian=hermitian,
+            hermitian_reason=reason,
         )

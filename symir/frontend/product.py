@@ -23,8 +23,11 @@ branch `x -> y = U^-1(x)`. The inverse is built only where it is provable: after
 execution every written site must hold `g(y[t])` for a permutation `t` of the written
 sites and `g` a composition of `+ c`, `- c`, negation and `wrap_mod(v + c)` with `c`
 independent of the configuration (flips on symmetric states, `swap`, `permute`, `hop`,
-`shift`, `shift_mod`, `affine` with scale -1 or 1). Predicates and the amplitude are
-evaluated at `y`; `emitted(...)` reads `x`.
+`shift`, `shift_mod`, `affine` with scale -1 or 1), or a constant local state
+(`write(i, 1)`, sigma^+ written on a spin). A constant write erases the source value: its
+branch `x -> y` exists where `x[i]` is that constant, once for every local state `y[i]`
+(two on a spin: the flip, and the diagonal where `y[i]` already held it), at most 64 per
+branch. Predicates and the amplitude are evaluated at `y`; `emitted(...)` reads `x`.
 
 What is refused (a `SymbolicDefinitionError` naming it): a site index that depends on the
 configuration or a parameter where a written site could alias it, and for the adjoint an
@@ -34,6 +37,7 @@ or any value that is not of the form above.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -41,6 +45,7 @@ from typing import Any
 from symir.errors import SymbolicDefinitionError
 from symir.frontend.expr import Expr, all_of, any_of, as_expr
 from symir.frontend.update import Update
+from symir.hilbert import hilbert_difference
 
 # The types of symir/frontend/operator.py, which calls this module (and is not imported
 # by it: new terms and emissions are built with `dataclasses.replace` of existing ones).
@@ -583,8 +588,8 @@ def product_terms(a: SymbolicOperator, b: SymbolicOperator) -> tuple[TermSpec, .
     """The terms of `a @ b`: `(a @ b)[x, z] = sum_y a[x, y] b[y, z]`."""
     if a.space != b.space:
         raise ValueError(
-            f"cannot multiply operators on different Hilbert spaces: {a.name!r} ({a.space}) "
-            f"and {b.name!r} ({b.space})"
+            f"cannot multiply operators on different Hilbert spaces: {a.name!r} and "
+            f"{b.name!r} differ in {hilbert_difference(a.space, b.space)}"
         )
     n, states = a.space.size, a.space.local_states
     terms = [t for ta in a.terms for tb in b.terms for t in _product_terms(ta, tb, n, states)]
@@ -676,42 +681,88 @@ def _reads_nothing(e: Expr) -> bool:
     return not found
 
 
-def _inverse(update: Update, cls: _Class, what: str) -> _State:
-    """The state `y = U^-1(x)` of the inverse program, or a clear error."""
-    forward = _State(cls, what)
+_MAX_PREIMAGES = 64
+"""The most source configurations one branch of an adjoint may have (constant writes:
+the local states to the power of the number of sites whose value they erase)."""
 
-    def plain(e: Any) -> Any:
-        return _substitute(
-            e, cls.merge, lambda s: Expr("read", s), lambda s: Expr("read_emitted", s)
-        )
 
+def _forward(update: Update, cls: _Class, what: str) -> _State:
+    """The symbolic execution of `update` whose adjoint is wanted (no `cond`/`invalidate`)."""
     for step in update.steps:
         if step[0] in ("cond", "invalidate"):
             raise SymbolicDefinitionError(
                 f"{what}: cannot invert an update program with `{step[0]}` (the adjoint "
-                "needs an update whose inverse is provable: flip, swap, permute, hop, shift)"
+                "needs an update whose inverse is provable: flip, swap, permute, hop, shift, "
+                "or a write of a constant local state)"
             )
-    _run(update, forward, plain)
+    forward = _State(cls, what)
+    _run(
+        update,
+        forward,
+        lambda e: _substitute(
+            e, cls.merge, lambda s: Expr("read", s), lambda s: Expr("read_emitted", s)
+        ),
+    )
+    return forward
+
+
+def _inverses(
+    update: Update, cls: _Class, what: str, states: tuple[int, ...]
+) -> list[tuple[_State, list[Expr]]]:
+    """The states `y` with `U(y) = x`, each with the predicates on `x` under which it is
+    one: `y = U^-1(x)` for a bijection, or, where `U` writes constants (`write(i, 1)`,
+    sigma^+ on a spin), one state per value of each erased site (the local states), under
+    `x[i] == 1`; a clear error where no such form is provable."""
+    forward = _forward(update, cls, what)
     written = forward.written()
+    constants = {g: _int_const(v) for g, v in written.items() if _int_const(v) is not None}
+    if any(c not in states for c in constants.values()):
+        return []  # the branch always writes a value that is not a local state: never active
     inverse = _State(cls, what)
     sources = []
     for g, v in written.items():
+        if g in constants:
+            continue
         found = _elementary(v, forward)
         if found is None:
             raise SymbolicDefinitionError(
                 f"{what}: cannot invert the update x'[{forward.site(g)!r}] = {v!r} (the "
                 "adjoint needs values g(x[t]) with g a shift, a negation or wrap_mod of a "
-                "shift, and t a permutation of the written sites)"
+                "shift, and t a permutation of the written sites, or constant local states)"
             )
         t, inv = found
         sources.append(t)
         inverse.values[t] = inv(Expr("read", forward.site(g)))
-    if sorted(sources) != sorted(written):
+    if len(set(sources)) != len(sources) or not set(sources) <= set(written):
         raise SymbolicDefinitionError(
             f"{what}: the update is not a bijection (it copies values between sites "
             "without permuting them), so it has no inverse"
         )
-    return inverse
+    erased = [g for g in written if g not in sources]  # their source values are lost
+    return _preimages(inverse, erased, constants, states, forward)
+
+
+def _preimages(
+    inverse: _State, erased: list[int], constants: dict, states: tuple[int, ...], forward
+) -> list[tuple[_State, list[Expr]]]:
+    """`inverse` completed with every choice of local states on the `erased` site groups
+    (a group written with its constant keeps `x`'s value, which is that constant)."""
+    if len(states) ** len(erased) > _MAX_PREIMAGES:
+        raise SymbolicDefinitionError(
+            f"{inverse.what}: the update erases {len(erased)} site(s) of {len(states)} local "
+            f"states each, so a branch of the adjoint has {len(states) ** len(erased)} "
+            f"source configurations (more than {_MAX_PREIMAGES}); write the operator's "
+            "adjoint directly"
+        )
+    conditions = [Expr("read", forward.site(g)) == c for g, c in constants.items()]
+    out = []
+    for choice in itertools.product(states, repeat=len(erased)):
+        y = inverse.copy()
+        for g, value in zip(erased, choice, strict=True):
+            if constants.get(g) != value:  # else y[g] = x[g] (= the constant)
+                y.values[g] = as_expr(value)
+        out.append((y, list(conditions)))
+    return out
 
 
 def _adjoint_term(term: TermSpec, n: int, states: tuple[int, ...], conj: bool):
@@ -719,20 +770,25 @@ def _adjoint_term(term: TermSpec, n: int, states: tuple[int, ...], conj: bool):
         emissions = []
         for em in term.emissions:
             what = f"the adjoint of term {term.name!r}"
-            y = _inverse(em.update, cls, what)
-            if _impossible(y, states):
-                continue
+            for y, conditions in _inverses(em.update, cls, what, states):
+                if _impossible(y, states):
+                    continue
 
-            def at_y(e: Any, y: _State = y, cls: _Class = cls) -> Any:
-                return _substitute(e, cls.merge, y.read, lambda s: Expr("read", s))
+                def at_y(e: Any, y: _State = y, cls: _Class = cls) -> Any:
+                    return _substitute(e, cls.merge, y.read, lambda s: Expr("read", s))
 
-            amp = at_y(em.amplitude)
-            cond = _conjoin(
-                [*(at_y(p) for p in term.predicates), at_y(em.condition), *_validity(y, states)]
-            )
-            emissions.append(
-                _emission(em, _updates(y), Expr("conj", amp) if conj else amp, cond, em.tag)
-            )
+                amp = at_y(em.amplitude)
+                cond = _conjoin(
+                    [
+                        *conditions,
+                        *(at_y(p) for p in term.predicates),
+                        at_y(em.condition),
+                        *_validity(y, states),
+                    ]
+                )
+                emissions.append(
+                    _emission(em, _updates(y), Expr("conj", amp) if conj else amp, cond, em.tag)
+                )
         if not emissions:
             continue
         yield _term(

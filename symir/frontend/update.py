@@ -12,6 +12,27 @@ from typing import Any
 from symir.frontend.expr import Expr, as_expr, site_ref
 
 
+def _step_key(step: tuple) -> tuple:
+    return tuple(_operand_key(part) for part in step)
+
+
+def _operand_key(part: Any) -> Any:
+    if isinstance(part, Expr):
+        return ("expr", part.key)
+    if isinstance(part, Update):
+        return ("update", part.key)
+    if isinstance(part, tuple):
+        return ("tuple", tuple(_operand_key(p) for p in part))
+    return (type(part).__name__, part)
+
+
+def _neg_value(e: Expr) -> Expr:
+    """`-e` for a constant (folded, so that `hop(i, j, 2)` writes `shift(i, -2)`)."""
+    if e.op == "const":
+        return as_expr(-e.args[0])
+    return -e
+
+
 def _int_value(value: Any, what: str) -> Expr:
     if isinstance(value, float):
         if not value.is_integer():
@@ -37,6 +58,29 @@ class Update:
     def __bool__(self):
         raise TypeError("an Update has no truth value")
 
+    @property
+    def key(self) -> tuple:
+        """A structural key: equal keys mean equal programs (same steps, same operands,
+        compared as expression trees). `==` and `hash` use it."""
+        return tuple(_step_key(step) for step in self.steps)
+
+    def __eq__(self, other: object) -> bool:
+        """Structural equality: the same steps in the same order, with structurally equal
+        operands (`write("i", 1) == write("i", 1)`). Two programs that differ in structure
+        but have the same effect (`write("i", 1).write("i", 1)` and `write("i", 1)`) are
+        not equal."""
+        if not isinstance(other, Update):
+            return NotImplemented
+        return self.key == other.key
+
+    def __ne__(self, other: object) -> bool:
+        if not isinstance(other, Update):
+            return NotImplemented
+        return self.key != other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
     def write(self, site: Any, value: Any) -> Update:
         """`x'[site] = value`."""
         return self._then("write", site_ref(site), _int_value(value, "write value"))
@@ -49,9 +93,16 @@ class Update:
         """`x'[site] += delta`, wrapped into the contiguous local states."""
         return self._then("shift_mod", site_ref(site), _int_value(delta, "shift_mod delta"))
 
-    def hop(self, src: Any, dst: Any) -> Update:
-        """Moves one quantum from `src` to `dst`: `shift(src, -1).shift(dst, +1)`."""
-        return self.shift(src, -1).shift(dst, 1)
+    def hop(self, src: Any, dst: Any, amount: Any = 1) -> Update:
+        """Moves `amount` quanta (default one) from `src` to `dst`:
+        `shift(src, -amount).shift(dst, +amount)`."""
+        if isinstance(amount, bool):
+            raise TypeError(f"hop() amount must be an integer, got {amount!r}")
+        if isinstance(amount, int | float):
+            delta = _int_value(amount, "hop amount")
+            return self.shift(src, _neg_value(delta)).shift(dst, delta)
+        delta = as_expr(amount)
+        return self.shift(src, -delta).shift(dst, delta)
 
     def swap(self, a: Any, b: Any) -> Update:
         """Exchanges `x'[a]` and `x'[b]`."""
@@ -129,8 +180,8 @@ def shift_mod(site: Any, delta: Any) -> Update:
     return Update().shift_mod(site, delta)
 
 
-def hop(src: Any, dst: Any) -> Update:
-    return Update().hop(src, dst)
+def hop(src: Any, dst: Any, amount: Any = 1) -> Update:
+    return Update().hop(src, dst, amount)
 
 
 def swap(a: Any, b: Any) -> Update:

@@ -19,6 +19,9 @@ NetKet checks that an operator acts on the variational state's Hilbert space
 * one built on symir's `Fermions` gets NetKet's `SpinOrbitalFermions` with the same
   orbitals, spin subsectors (`s = (n_spin_subsectors - 1) / 2`, None for one) and
   particle-number sector;
+* one built on symir's constrained `Spin(..., total_sz=)` / `Fock(..., n_particles=)`
+  gets NetKet's `Spin`/`Fock` with the same constraint (a `TensorHilbert` of them for
+  several sectors);
 * one built on symir's own space gets the NetKet space with the same local states:
   `Spin(s, N)` for `-2s, -2s+2, ..., 2s`, `Fock(n_max, N)` for `0, 1, ..., n_max`, and
   a `HomogeneousHilbert` over a `StaticRange` for other equally spaced states; other
@@ -55,7 +58,13 @@ from jax.tree_util import register_pytree_node_class
 from netket.operator import DiscreteJaxOperator, ProductOperator, SumOperator
 from netket.utils.static_range import StaticRange
 
-from symir.hilbert import DiscreteHilbert, FermionHilbert, as_hilbert
+from symir.hilbert import (
+    DiscreteHilbert,
+    FermionHilbert,
+    SectorHilbert,
+    as_hilbert,
+    hilbert_difference,
+)
 from symir.runtime.compiled import CompiledOperator
 
 __all__ = ["NetKetOperator", "netket_hilbert", "to_netket"]
@@ -82,6 +91,8 @@ def netket_hilbert(hilbert: Any) -> nk.hilbert.DiscreteHilbert:
             n_fermions=hilbert.n_fermions,
             n_fermions_per_spin=hilbert.n_fermions_per_spin,
         )
+    if isinstance(hilbert, SectorHilbert):
+        return _netket_sectors(hilbert)
     states, n = hilbert.local_states, hilbert.size
     size = len(states)
     if size >= 2 and states == tuple(range(1 - size, size, 2)):
@@ -98,6 +109,36 @@ def netket_hilbert(hilbert: Any) -> nk.hilbert.DiscreteHilbert:
     )
 
 
+def _netket_sectors(hilbert: SectorHilbert) -> nk.hilbert.DiscreteHilbert:
+    """NetKet's constrained space for symir's `SectorHilbert`: `Spin(s, N, total_sz=...)`
+    or `Fock(n_max, N, n_particles=...)` for one sector on all sites, otherwise the
+    `TensorHilbert` of one such space per sector (and unconstrained ones between)."""
+    states, size = hilbert.local_states, len(hilbert.local_states)
+
+    def part(n: int, total: int | None) -> nk.hilbert.DiscreteHilbert:
+        if size >= 2 and states == tuple(range(1 - size, size, 2)):
+            return nk.hilbert.Spin((size - 1) / 2, n, total_sz=None if total is None else total / 2)
+        if size >= 2 and states == tuple(range(size)):
+            return nk.hilbert.Fock(size - 1, n, n_particles=total)
+        raise ValueError(
+            f"no NetKet Hilbert space has the local states {list(states)} with a sum "
+            f"constraint ({hilbert}): build the operator on a NetKet DiscreteHilbert"
+        )
+
+    parts, end = [], 0
+    for first, stop, total in hilbert.sectors:
+        if first > end:
+            parts.append(part(first - end, None))
+        parts.append(part(stop - first, total))
+        end = stop
+    if end < hilbert.size:
+        parts.append(part(hilbert.size - end, None))
+    space = parts[0]
+    for p in parts[1:]:
+        space = space * p
+    return space
+
+
 def _check_hilbert(hilbert: Any, compiled: CompiledOperator) -> nk.hilbert.DiscreteHilbert:
     if not isinstance(hilbert, nk.hilbert.DiscreteHilbert):
         raise TypeError(f"hilbert= must be a NetKet DiscreteHilbert, got {type(hilbert).__name__}")
@@ -107,7 +148,8 @@ def _check_hilbert(hilbert: Any, compiled: CompiledOperator) -> nk.hilbert.Discr
         raise ValueError(
             f"hilbert= {hilbert} has {given.size} site(s) with local states "
             f"{list(given.local_states)}, but the operator {compiled.name!r} was compiled "
-            f"for {space.size} site(s) with local states {list(space.local_states)}"
+            f"for {space.size} site(s) with local states {list(space.local_states)}: they "
+            f"differ in {hilbert_difference(given, space)}"
         )
     if getattr(given, "constrained", False):
         built_on = compiled.hilbert
@@ -185,7 +227,16 @@ class NetKetOperator(DiscreteJaxOperator):
 
     def with_params(self, **values: Any) -> NetKetOperator:
         """The same kernel and Hilbert space with new parameter values."""
-        return type(self)(self._compiled.with_params(**values), self.hilbert)
+        new = type(self)(self._compiled.with_params(**values), self.hilbert)
+        new._source = getattr(self, "_source", None)  # for to_local_operator()
+        return new
+
+    def to_local_operator(self) -> Any:
+        """This operator as NetKet's `LocalOperator` (symir/integrations/netket_local.py;
+        for an adapter made from a symbolic operator, `sym.to_netket(op)`)."""
+        from symir.integrations.netket_local import to_local_operator
+
+        return to_local_operator(self)
 
     def __repr__(self) -> str:
         return (
@@ -221,6 +272,28 @@ class NetKetOperator(DiscreteJaxOperator):
         """Connected configurations `(..., F, N)` and matrix elements `(..., F)`."""
         return self._compiled.get_conn_padded(x)
 
+    mel_cutoff: float = 1e-10
+    """Matrix elements with `|mel| <= mel_cutoff` (after equal connected states are
+    summed) are dropped by the NumPy paths (`get_conn`, `get_conn_flattened`,
+    `to_sparse`, `to_dense`), as NetKet's `LocalOperator` drops them (its `mel_cutoff`,
+    1e-10): floating-point residues of terms that cancel (TFIM @ TFIM) become exact zeros.
+    `get_conn_padded` (the JAX kernel) is unchanged."""
+
+    def get_conn_flattened(self, x: Any, sections: Any, pad: bool = False) -> tuple[Any, Any]:
+        """NetKet's `get_conn_flattened`, with one entry per distinct connected state of
+        each `x` (the kernel's branches to equal states summed) and the entries below
+        `mel_cutoff` dropped (`pad=True`: kept as padding, `x' = x`, `mel = 0`)."""
+        x = np.asarray(x)
+        xp, mels = self.get_conn_padded(x)
+        xp, mels = merge_connected(x, np.asarray(xp), np.array(mels), self.mel_cutoff)
+        if pad:
+            sections[:] = np.arange(1, len(x) + 1) * mels.shape[-1]
+            return xp.reshape(-1, xp.shape[-1]), mels.reshape(-1)
+        sections[:] = np.cumsum(np.count_nonzero(mels, axis=-1))
+        xp, mels = xp.reshape(-1, xp.shape[-1]), mels.reshape(-1)
+        keep = mels != 0
+        return xp[keep], mels[keep]
+
     def to_sparse(self, jax_: bool = False) -> Any:
         """The sparse matrix in `hilbert.all_states()` order: NetKet's (scipy CSR, or
         `jax_=True` for its BCSR), or, while a parameter is a JAX tracer, a
@@ -246,6 +319,27 @@ class NetKetOperator(DiscreteJaxOperator):
         return self.to_sparse().toarray()
 
 
+def merge_connected(
+    x: np.ndarray, xp: np.ndarray, mels: np.ndarray, cutoff: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """`xp (B, F, N)`, `mels (B, F)` with the matrix elements of equal connected states of
+    one `x[b]` summed into the first of them, the others made padding (`x' = x`,
+    `mel = 0`), and the sums with `|mel| <= cutoff` set to exactly 0."""
+    b, f, n = xp.shape
+    rows = np.repeat(np.arange(b), f)
+    keys = np.concatenate([rows[:, None], xp.reshape(-1, n).astype(np.int64)], axis=1)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    sums = np.zeros(len(first), dtype=mels.dtype)
+    np.add.at(sums, inverse.reshape(-1), mels.reshape(-1))
+    sums[np.abs(sums) <= cutoff] = 0
+    merged = np.zeros(b * f, dtype=mels.dtype)
+    merged[first] = sums
+    is_first = np.zeros(b * f, dtype=bool)
+    is_first[first] = True
+    out = np.where(is_first[:, None], xp.reshape(-1, n), np.repeat(x.reshape(b, n), f, axis=0))
+    return out.reshape(b, f, n).astype(xp.dtype), merged.reshape(b, f)
+
+
 def _is_zero(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == 0
 
@@ -259,11 +353,23 @@ def to_netket(op: Any, hilbert: Any = None) -> NetKetOperator:
     """
     if isinstance(op, NetKetOperator):
         return op if hilbert is None else NetKetOperator(op.compiled, hilbert)
+    if not isinstance(op, CompiledOperator) and hasattr(op, "hermiticity"):
+        return op.to_netket(hilbert)  # a SymbolicOperator: with its established hermiticity
     if not isinstance(op, CompiledOperator):
         compile_ = getattr(op, "compile", None)
         if compile_ is None:
             raise TypeError(
                 f"to_netket expects a symir operator or a CompiledOperator, got {type(op).__name__}"
             )
-        op = compile_()
+        adapter = NetKetOperator(compile_(), hilbert)
+        adapter._source = op  # the symbolic operator, for to_local_operator()
+        return adapter
     return NetKetOperator(op, hilbert)
+
+
+# symir's local-energy kernel for `MCState` (NetKet dispatch rules)
+from symir.integrations import netket_local_energy as _local_energy  # noqa: E402
+
+_local_energy.register(NetKetOperator)
+
+from symir.integrations import netket_dispatch  # noqa: E402, F401  (registers the rules)

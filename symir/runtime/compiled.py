@@ -32,6 +32,7 @@ The kernel is called through `_kernel_call`, which gives the exported call what
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 from collections.abc import Callable, Mapping
@@ -42,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from symir.hilbert import DiscreteHilbert
+from symir.hilbert import DiscreteHilbert, as_hilbert
 from symir.runtime.integrations import integration
 from symir.runtime.stablehlo_exec import LoadedModule, ensure_x64, load_stablehlo
 
@@ -160,6 +161,23 @@ class CompiledOperator:
         )
         return CompiledOperator(self._spec, new)
 
+    def as_hermitian(self) -> CompiledOperator:
+        """The same kernel reporting `is_hermitian = True` (for an operator whose
+        hermiticity was established after it was compiled: `SymbolicOperator.is_hermitian`)."""
+        return CompiledOperator(dataclasses.replace(self._spec, is_hermitian=True), self._params)
+
+    def __reduce__(self):
+        # Pickling (NetKet, multiprocessing, checkpoints): the kernel travels as its
+        # StableHLO text (`LoadedModule.__reduce__`, reloaded through the module cache)
+        # with the static description; the parameter values as numpy scalars.
+        if any(isinstance(p, jax.core.Tracer) for p in self._params):
+            raise TypeError(
+                f"cannot pickle the compiled operator {self.name!r} while a parameter is a "
+                "JAX tracer (inside jax.jit/grad): pickle it outside the transformation"
+            )
+        params = tuple(None if p is None else np.asarray(p) for p in self._params)
+        return (_unpickle_compiled, (self._spec, params))
+
     def to_netket(self, hilbert: Any = None) -> Any:
         """This operator as a NetKet `DiscreteJaxOperator` (the `netket` integration,
         `symir.integrations.netket`, found by entry point: see `runtime.integrations`)."""
@@ -196,15 +214,25 @@ class CompiledOperator:
                 f"`compile(params={{...}})`"
             )
         batch = shape[:-1]
-        flat = jnp.reshape(jnp.asarray(x).astype(self._spec.x_dtype), (-1, n))
+        x = jnp.asarray(x)
+        if np.issubdtype(dtype, np.floating):
+            x = _discrete_configurations(x)  # a tangent of x is an error, not a silent 0
+        flat = jnp.reshape(x.astype(self._spec.x_dtype), (-1, n))
         xp, mels = _kernel_call(self._spec)(flat, *self._params)[:2]
+        sectors = _sectors_of(self._spec.hilbert)
+        if sectors:
+            xp, mels = _keep_in_sectors(flat, xp, mels, sectors)
         f = self.max_conn_size
         xp = jnp.reshape(xp, (*batch, f, n)).astype(dtype)
-        return xp, jnp.reshape(mels, (*batch, f))
+        mels = jnp.reshape(mels, (*batch, f))
+        if mels.dtype != self._spec.dtype:  # float32/complex64: computed in double precision
+            mels = mels.astype(self._spec.dtype)
+        return xp, mels
 
     def to_dense(self) -> np.ndarray:
         """The dense matrix over `hilbert.all_states()` (small spaces only): for a
-        constrained space (a fermion sector), the states of the sector."""
+        constrained space (`total_sz`, `n_particles`, a fermion sector), the states of
+        the sector."""
         space = self._spec.space
         hilbert = self._spec.hilbert
         if not hasattr(hilbert, "states_to_numbers"):
@@ -217,6 +245,73 @@ class CompiledOperator:
         dense = np.zeros((len(states), len(states)), dtype=self.dtype)
         np.add.at(dense, (rows, cols), mels.reshape(-1))
         return dense
+
+
+def _unpickle_compiled(spec: KernelSpec, params: tuple) -> CompiledOperator:
+    values = tuple(
+        _param_value(n, v, t) for n, v, t in zip(spec.param_names, params, spec.param_dtypes)
+    )
+    return CompiledOperator(spec, values)
+
+
+@jax.custom_jvp
+def _discrete_configurations(x: Any) -> Any:
+    """`x` itself; differentiating through it raises (its JVP rule).
+
+    The configurations are discrete: `xp` and `mels` are piecewise constant in `x` (its
+    values are cast to the integer local states), so JAX would return a zero derivative
+    with respect to a float `x`, silently. A non-zero tangent of `x` is refused here,
+    naming what to do instead."""
+    return x
+
+
+def _refuse_x_tangent(primals: tuple, tangents: tuple) -> tuple:
+    (x,), (dx,) = primals, tangents
+    if not isinstance(dx, jax.custom_derivatives.SymbolicZero):
+        raise TypeError(
+            "get_conn_padded is not differentiable with respect to the configurations x: "
+            "they are discrete local states (the connected states and matrix elements are "
+            "piecewise constant in x, so the derivative would be a silent 0). "
+            "Differentiate with respect to the operator's parameters (symbol(...), "
+            "docs/derivatives.md), or wrap x in jax.lax.stop_gradient(x) if its derivative "
+            "is meant to be dropped"
+        )
+    return x, dx
+
+
+_discrete_configurations.defjvp(_refuse_x_tangent, symbolic_zeros=True)
+
+
+def _sectors_of(hilbert: Any) -> tuple[tuple[int, int, int], ...]:
+    """The fixed sums `(first, end, total)` of a constrained space (`()` otherwise)."""
+    try:
+        return _cached_sectors(hilbert)
+    except TypeError:  # an unhashable space
+        return _sectors_uncached(hilbert)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_sectors(hilbert: Any) -> tuple[tuple[int, int, int], ...]:
+    return _sectors_uncached(hilbert)
+
+
+def _sectors_uncached(hilbert: Any) -> tuple[tuple[int, int, int], ...]:
+    try:
+        space = as_hilbert(hilbert)
+    except (TypeError, ValueError):
+        return ()
+    return tuple(getattr(space, "sectors", ()) or ())
+
+
+def _keep_in_sectors(x: Any, xp: Any, mels: Any, sectors: tuple) -> tuple[Any, Any]:
+    """The constrained-space rule: a connected state outside the sector is an invalid
+    branch (`x' = x`, `mel = 0`), never an element of the matrix (docs/semantics.md)."""
+    inside = None
+    for first, end, total in sectors:
+        ok = jnp.sum(xp[..., first:end], axis=-1, dtype=jnp.int32) == total
+        inside = ok if inside is None else inside & ok
+    xp = jnp.where(inside[..., None], xp, x[:, None, :])
+    return xp, jnp.where(inside, mels, jnp.zeros((), mels.dtype))
 
 
 _WRAPPERS_LOCK = threading.Lock()

@@ -243,6 +243,12 @@ class LoadedModule:
         out = self._jitted(*args)
         return out[0] if len(self.out_specs) == 1 else tuple(out)
 
+    def __reduce__(self):
+        # Pickled as its text: unpickling loads it again through the module cache, so in
+        # a process that has it loaded the same `LoadedModule` (and its wrappers) comes
+        # back, and elsewhere it is parsed and compiled anew.
+        return (load_stablehlo, (self.text,))
+
 
 def _make_exported(module, in_specs, out_specs):
     from jax._src.lib.mlir.dialects import hlo

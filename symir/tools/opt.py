@@ -2,9 +2,12 @@
 
 The dialects and passes come from symir's xDSL universe (`symir.universe`, registered as
 an `xdsl.universe` entry point), exactly as the stock `xdsl-opt` finds them; this driver
-adds only two things: the input is verified even when no pass runs, and a bad input or a
-failing pass gives one line on stderr and exit status 1, not a traceback (set
-`SYMIR_DEBUG=1` for the traceback). It never imports JAX.
+adds: the passes of every installed package that registers an `xdsl.universe` entry
+point (listed by `--help` under their package); `symir-lower` expanded into its inner
+passes (`--print-between-passes` shows each); the level of the IR checked before each
+pass (a pass given another level is an error); the input verified even when no pass
+runs; and a bad input or a failing pass gives one line on stderr and exit status 1, not
+a traceback (set `SYMIR_DEBUG=1` for the traceback). It never imports JAX.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from xdsl.utils.exceptions import (
 )
 from xdsl.xdsl_opt_main import xDSLOptMain
 
-from symir.dialects.module_checks import verify_module
+from symir.dialects.dominance import check_dominance
+from symir.dialects.locations import located_parse_error, located_verify_error
+from symir.dialects.module_checks import check_declarations
 from symir.dialects.parsing import parse_module
 
 
@@ -36,6 +41,21 @@ def _summary(name: str, factory) -> str:
     doc = (cls.__doc__ or "").strip().splitlines()[0]
     options = " ".join(f"{f.name}={getattr(cls, f.name)}" for f in fields(cls))
     return f"{doc} {{{options}}}" if options else doc
+
+
+def _sections(available) -> list[tuple[str, list[str]]]:
+    """The passes grouped by the package that registers them: symir's (and xDSL's
+    generic ones), then each plugin package's (`xdsl.universe` entry points)."""
+    from symir.lowering import plugin_universes
+
+    sections: list[tuple[str, list[str]]] = []
+    seen: set[str] = set()
+    for package, universe in plugin_universes().items():
+        names = [n for n in universe.all_passes if n in available]
+        seen.update(names)
+        sections.append((f"passes of {package} (xdsl.universe plugin)", names))
+    own = [n for n in available if n not in seen]
+    return [("passes of symir", own), *sections]
 
 
 class SymirOptMain(xDSLOptMain):
@@ -59,9 +79,30 @@ class SymirOptMain(xDSLOptMain):
                 )
         arg_parser.formatter_class = argparse.RawDescriptionHelpFormatter
         width = max(len(n) for n in self.available_passes)
-        arg_parser.epilog = "passes:\n" + "\n".join(
-            f"  {name:<{width}}  {_summary(name, factory)}"
-            for name, factory in self.available_passes.items()
+        sections = _sections(self.available_passes)
+        arg_parser.epilog = "\n\n".join(
+            f"{title}:\n"
+            + "\n".join(
+                f"  {name:<{width}}  {_summary(name, self.available_passes[name])}"
+                for name in names
+            )
+            for title, names in sections
+        )
+
+    def setup_pipeline(self):
+        """xDSL's pipeline of `-p` (bare `symir-lower{after=a:b}` insertions quoted),
+        with every `symir-lower` expanded into its inner passes (so that
+        `--print-between-passes` prints the IR after each, under its name) and the
+        level of the module checked before each pass (`symir.lowering.levels`)."""
+        from xdsl.passes import PassPipeline
+
+        from symir.lowering.levels import LevelCheck
+        from symir.lowering.pipeline_text import expand, quote_insertions
+
+        self.args.passes = quote_insertions(self.args.passes)
+        super().setup_pipeline()
+        self.pipeline = PassPipeline(
+            expand(self.pipeline.passes), LevelCheck(self.pipeline.callback)
         )
 
     def parse_chunk(self, chunk, file_extension: str, start_offset: int = 0):
@@ -72,11 +113,22 @@ class SymirOptMain(xDSLOptMain):
         data = chunk.read()
         text = data.decode(errors="replace") if isinstance(data, bytes) else data
         return parse_module(
-            self.ctx, text, self.get_input_name(), implicit_module=not self.args.no_implicit_module
+            self.ctx,
+            text,
+            self.get_input_name(),
+            implicit_module=not self.args.no_implicit_module,
+            line_offset=start_offset,
         )
 
     def apply_passes(self, prog):
-        verify_module(prog)  # with what xDSL's verifier lets through (dominance, ...)
+        try:
+            prog.verify()
+        except VerifyException as e:
+            # where: the op's file:line:col, the source line and a caret (MLIR's form)
+            e.located = located_verify_error(prog, e)  # type: ignore[attr-defined]
+            raise
+        check_dominance(prog)  # xDSL's verifier accepts a use before its definition
+        check_declarations(prog)  # a body-less public func.func (MLIR refuses it)
         super().apply_passes(prog)
 
 
@@ -90,8 +142,12 @@ def main(args: list[str] | None = None) -> None:
             ),
             args=args,
         ).run()
-    except (ParseError, VerifyException, DiagnosticException) as e:
-        print(f"symir-opt: error: {e}", file=sys.stderr)
+    except ParseError as e:
+        print(located_parse_error(e), file=sys.stderr)
+        sys.exit(1)
+    except (VerifyException, DiagnosticException) as e:
+        located = getattr(e, "located", None)
+        print(located or f"symir-opt: error: {e}", file=sys.stderr)
         sys.exit(1)
     except ArgSpecParseError as e:  # a BaseException in xDSL: a bad -p pipeline
         print(f"symir-opt: error: {e}", file=sys.stderr)

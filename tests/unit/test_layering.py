@@ -33,6 +33,8 @@ RANKS = [
     ("symir.frontend", 6),
     ("symir.interpreter", 6),
     ("symir.integrations", 7),
+    ("symir.models", 7),
+    ("symir.testing", 8),
     ("symir.tools", 8),
     ("symir.universe", 8),
     ("symir", 8),

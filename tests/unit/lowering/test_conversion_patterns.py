@@ -64,6 +64,8 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> {
     %and = sym.and %lt, %gt
     %or = sym.or %lt, %and
     %not = sym.not %and
+    %lk = sym.lookup %i {keys = array<i64: 0, 1>, values = array<f64: 0.25, -1.0>} : i64 -> f64
+    %lkx = sym.lookup %xi {keys = array<i64: -1, 1>, values = array<f64: 2.0, 3.0>} : i64 -> f64
     sym.where %or
     sym.emission if %not {
       sym.write %i, %wrap
@@ -76,7 +78,9 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> {
       %f = sym.add %e, %sin : f64, f64 -> f64
       %g = sym.add %f, %floor : f64, f64 -> f64
       %h = sym.add %g, %floori : f64, i64 -> f64
-      sym.yield %h : f64
+      %k = sym.add %h, %lk : f64, f64 -> f64
+      %l = sym.add %k, %lkx : f64, f64 -> f64
+      sym.yield %l : f64
     }
   }
 }

@@ -7,7 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symir.lowering.branch.cost_model import (
@@ -21,8 +21,11 @@ from symir.lowering.branch.cost_model import (
 )
 
 columns = st.lists(st.integers(0, 12), max_size=40).map(lambda v: np.asarray(v, np.int64))
+# pure Python, milliseconds an example: four times the profile's (tests/conftest.py)
+CHEAP = settings(max_examples=settings.default.max_examples * 4)
 
 
+@CHEAP
 @given(columns, st.integers(1, 50))
 def test_count_runs_counts_the_strided_runs(cols, limit):
     runs = strided_runs(cols)
@@ -32,6 +35,7 @@ def test_count_runs_counts_the_strided_runs(cols, limit):
     )  # the runs are the column
 
 
+@CHEAP
 @given(columns)
 def test_distinct_blocks_cut_where_a_site_repeats(cols):
     blocks = distinct_blocks(cols)

@@ -86,6 +86,25 @@ DEFINITION_EXAMPLES = {
 `definition`): a `SymbolicDefinitionError` with the diagnostic's text and code."""
 
 
+def _two_colours():
+    nk = pytest.importorskip("netket")
+    graph = nk.graph.Square(3, max_neighbor_order=2)
+    return sym.DOperator(sym.Spin(0.5, 9), "d").for_each(("i", "j"), over=graph)
+
+
+DEFINITION_WARNINGS = {
+    "SYMIR-W106": _two_colours,
+    "SYMIR-W107": lambda: (
+        sym.DOperator(sym.Spin(0.5, 4, total_sz=0), "d")
+        .for_each_site("i")
+        .emit(sym.write("i", -sym.site("i")))
+        .build()
+    ),
+}
+"""Examples of the warnings the DSL issues while it defines an operator: a
+`SymbolicDefinitionWarning` with the diagnostic's text and code."""
+
+
 def summary(example, **options):
     built = example()
     module = built if not hasattr(built, "to_ir") else built.to_ir().module
@@ -96,10 +115,13 @@ def summary(example, **options):
 
 
 def test_every_code_has_an_example_and_a_docs_row():
-    assert {k[:10] for k in EXAMPLES} | set(DEFINITION_EXAMPLES) == set(CODES)
-    assert not {k[:10] for k in EXAMPLES} & set(DEFINITION_EXAMPLES)
+    definition = set(DEFINITION_EXAMPLES) | set(DEFINITION_WARNINGS)
+    assert {k[:10] for k in EXAMPLES} | definition == set(CODES)
+    assert not {k[:10] for k in EXAMPLES} & definition
     for code in DEFINITION_EXAMPLES:
         assert CODES[code].stage == "definition" and CODES[code].severity == "error"
+    for code in DEFINITION_WARNINGS:
+        assert CODES[code].stage == "definition" and CODES[code].severity == "warning"
     documented = set(re.findall(r"^\| `(SYMIR-[EW]\d{3})` \|", DOCS.read_text(), re.M))
     assert documented == set(CODES)
 
@@ -124,7 +146,18 @@ def test_definition_example_raises_its_code(code):
     assert info.value.code == code
 
 
-@pytest.mark.parametrize("code", sorted(c for c in CODES if CODES[c].severity == "warning"))
+@pytest.mark.parametrize("code", sorted(DEFINITION_WARNINGS))
+def test_definition_warning_is_issued_with_its_code(code):
+    with pytest.warns(sym.SymbolicDefinitionWarning) as caught:
+        DEFINITION_WARNINGS[code]()
+    (found,) = [w.message for w in caught if isinstance(w.message, sym.SymbolicDefinitionWarning)]
+    assert re.match(rf"{code} term @\w+(, emission \d+)?: \S", str(found)), str(found)
+    assert found.code == code
+
+
+@pytest.mark.parametrize(
+    "code", sorted(c for c in CODES if CODES[c].severity == "warning" and c in EXAMPLES)
+)
 def test_warning_codes_can_be_errors_or_silenced(code):
     loud = summary(EXAMPLES[code], warnings_as_errors=(code,))
     assert not loud["ok"] and any(t.startswith(code) for t in loud["errors"])

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import symir as sym
+from symir.testing import assert_connections_match
 
 nk = pytest.importorskip("netket")
 
@@ -100,24 +101,9 @@ def assert_matches(op, nk_op, fanout=None):
     return fused, unfused
 
 
-def merged(xp, mels) -> dict[tuple, complex]:
-    """The connected configurations with their matrix elements summed, zeros dropped."""
-    out: dict[tuple, complex] = {}
-    for s, m in zip(np.asarray(xp).tolist(), np.asarray(mels).tolist(), strict=True):
-        out[tuple(int(v) for v in s)] = out.get(tuple(int(v) for v in s), 0) + m
-    return {k: v for k, v in out.items() if abs(v) > 1e-12}
-
-
 def assert_same_conn(compiled, nk_op, n_samples=16, seed=0):
-    hi = nk_op.hilbert
-    x = np.asarray(hi.random_state(nk.jax.PRNGKey(seed), n_samples))
-    xp, mels = compiled.get_conn_padded(x.astype(np.int8))
-    for b in range(n_samples):
-        rxp, rmels = nk_op.get_conn(x[b])
-        ref, got = merged(rxp, rmels), merged(xp[b], mels[b])
-        assert ref.keys() == got.keys()
-        for k, v in ref.items():
-            assert abs(got[k] - v) <= 1e-10
+    x = np.asarray(nk_op.hilbert.random_state(nk.jax.PRNGKey(seed), n_samples))
+    assert_connections_match(compiled, nk_op, x.astype(np.int8))
 
 
 # --------------------------------------------------------------------------- models

@@ -17,6 +17,7 @@ from symir.dialects import sym as sym_dialect
 from symir.interpreter import reference_get_conn_padded
 from symir.lowering.pipelines import lower_ir
 from symir.lowering.sym.sym_merge_row_terms import merge_row_terms
+from symir.testing import assert_same_connections
 
 nk = pytest.importorskip("netket")
 
@@ -82,26 +83,13 @@ def test_sum_of_single_bond_operators_lowers_like_the_compact_form():
     np.testing.assert_allclose(unmerged.to_dense(), ref, atol=1e-10, rtol=0)
 
 
-def branch_multiset(x, xp, mels):
-    out: dict[tuple, complex] = {}
-    for s, m in zip(np.asarray(xp).tolist(), np.asarray(mels).tolist(), strict=True):
-        key = tuple(int(v) for v in s)
-        out[key] = out.get(key, 0) + complex(m)
-    return {k: v for k, v in out.items() if abs(v) > 1e-12}
-
-
 def assert_equals_reference(op, compiled, x, params=None):
     if params:
         compiled = compiled.with_params(**params)
-    xp, mels = compiled.get_conn_padded(x)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rxp, rmels = reference_get_conn_padded(op.to_ir(), x, params)
-    for b in range(len(x)):
-        got, ref = branch_multiset(x[b], xp[b], mels[b]), branch_multiset(x[b], rxp[b], rmels[b])
-        assert got.keys() == ref.keys()
-        for k, v in ref.items():
-            assert abs(got[k] - v) <= 1e-10
+        reference = reference_get_conn_padded(op.to_ir(), x, params)
+    assert_same_connections(compiled.get_conn_padded(x), reference, x)
 
 
 def test_predicates_parameters_tags_and_hops_on_a_fock_space():

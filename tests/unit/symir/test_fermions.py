@@ -29,6 +29,7 @@ import pytest
 import symir as sym
 from symir.interpreter import reference_to_dense
 from symir.lowering.conversion import count_lowering
+from symir.testing import dense_matrix
 
 nk = pytest.importorskip("netket")
 
@@ -52,11 +53,13 @@ def fermion_op(hi, terms, weights):
 
 def dense(op):
     """Our operator's matrix in the NetKet space's basis (through the adapter)."""
-    return op.compile().to_netket().to_dense()
+    return dense_matrix(op.compile().to_netket())
 
 
 def ref_dense(ref):
-    return np.asarray(ref.to_dense())
+    """NetKet's matrix (its `to_dense()` assembles JAX operators with
+    `jax.experimental.sparse`, compiled again for every shape: seconds per call)."""
+    return dense_matrix(ref)
 
 
 # --------------------------------------------------------------------------- models
@@ -304,7 +307,7 @@ def test_fermi_hubbard_equals_netkets(case):
     hi = space()
     ours = hubbard(hi, edges, t=1.0, U=3.5).compile().to_netket()
     ref = netket_hubbard(hi, edges, t=1.0, U=3.5)
-    np.testing.assert_allclose(ours.to_dense(), ref_dense(ref), atol=ATOL, rtol=0)
+    np.testing.assert_allclose(dense_matrix(ours), ref_dense(ref), atol=ATOL, rtol=0)
 
 
 def test_fermi_hubbard_2x3_unconstrained_sparse():
@@ -326,7 +329,7 @@ def test_both_count_lowerings_give_netkets_matrix(monkeypatch):
         monkeypatch.setattr(count_lowering, "choose", lambda *a, s=strategy: s)
         compiled = hubbard(hi, edges).compile(cache=False)
         assert ("stablehlo.gather" in compiled.stablehlo_text) == (strategy == "prefix"), strategy
-        np.testing.assert_allclose(compiled.to_netket().to_dense(), ref, atol=ATOL, rtol=0)
+        np.testing.assert_allclose(dense_matrix(compiled.to_netket()), ref, atol=ATOL, rtol=0)
 
 
 def test_hubbard_fanout_and_diagonal():
@@ -361,7 +364,7 @@ def test_half_filled_hubbard_ring_lanczos():
     e_ours = nk.exact.lanczos_ed(ours, k=1)
     e_ref = np.linalg.eigvalsh(ref_dense(netket_hubbard(hi, edges, U=4.0)))[0]
     assert e_ours[0] == pytest.approx(e_ref, abs=1e-8)
-    assert e_ours[0] == pytest.approx(np.linalg.eigvalsh(ours.to_dense())[0], abs=1e-8)
+    assert e_ours[0] == pytest.approx(np.linalg.eigvalsh(dense_matrix(ours))[0], abs=1e-8)
 
 
 @pytest.mark.parametrize("n_fermions", [3, 5])
@@ -499,7 +502,7 @@ def test_plain_updates_stay_possible_on_fock_with_hand_written_signs():
     )
     terms = [((i, 1), (j, 0)) for i, j in rows]
     ref = ref_dense(fermion_op(hi, terms, [1.0] * 3))
-    np.testing.assert_allclose(ours.compile().to_netket(hi).to_dense(), ref, atol=ATOL, rtol=0)
+    np.testing.assert_allclose(dense_matrix(ours.compile().to_netket(hi)), ref, atol=ATOL, rtol=0)
 
 
 def test_constrained_hilbert_given_to_an_unconstrained_operator_is_refused():

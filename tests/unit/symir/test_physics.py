@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 import symir as sym
+from symir.testing import assert_connections_match
 
 nk = pytest.importorskip("netket")
 
@@ -177,22 +178,7 @@ def test_get_conn_padded_against_netket():
     hi = nk.hilbert.Fock(2, n)
     compiled = bose_hubbard(hi, graph.edges()).compile().with_params(**BH)
     nk_op = nk.operator.BoseHubbardNumba(hi, graph, **BH)
-    x = np.asarray(hi.all_states())
-    xp, mels = compiled.get_conn_padded(x)
-    nxp, nmels = nk_op.get_conn_padded(x)
-    for b in range(len(x)):
-        a, c = merged(xp[b], mels[b]), merged(nxp[b], nmels[b])
-        assert a.keys() == c.keys()
-        for k in a:
-            assert abs(a[k] - c[k]) < 1e-10
-
-
-def merged(xp, mels):
-    out = {}
-    for s, m in zip(np.asarray(xp).tolist(), np.asarray(mels).tolist(), strict=True):
-        key = tuple(int(v) for v in s)
-        out[key] = out.get(key, 0) + m
-    return {k: v for k, v in out.items() if abs(v) > 1e-12}
+    assert_connections_match(compiled, nk_op, np.asarray(hi.all_states()))
 
 
 # --------------------------------------------------------------------------- clock model

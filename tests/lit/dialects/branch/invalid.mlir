@@ -941,3 +941,18 @@ branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
   %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
   branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
 }
+
+// -----
+
+// branch.lookup: as many keys as values
+// CHECK: {{^}}'branch.lookup' needs as many keys as values
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %c = branch.constant %x {value = 1 : i64} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %r = branch.lookup %c {keys = array<i64: 0, 1>, values = array<f64: 0.5>} : tensor<?x3xi64> -> tensor<?x3xf64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}

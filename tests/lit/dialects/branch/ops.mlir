@@ -67,6 +67,7 @@
 // CHECK-NEXT: %[[VOK:.*]] = branch.member %[[VWRAP]] {states = array<i64: -1, 0, 1>} : tensor<?x2xi64> -> tensor<?x2xi1>
 // CHECK-NEXT: %[[VMASK:.*]] = branch.and %[[VAND]], %[[VOR]], %[[VNOT]], %[[VOK]] : tensor<?x2xi1>, tensor<?x2xi1>, tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
 // CHECK-NEXT: %[[VSEL:.*]] = branch.select %[[VMASK]], %[[VXI]], %[[VPOW]] : tensor<?x2xi1>, tensor<?x2xi64>, tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %{{.*}} = branch.lookup %[[VXI]] {keys = array<i64: 0, 2>, values = array<f64: 1.500000e+00, -5.000000e-01>} : tensor<?x2xi64> -> tensor<?x2xf64>
 // CHECK-NEXT: %[[VA1:.*]] = branch.mul %[[VSEL]], %[[VZ]] : tensor<?x2xf64>, tensor<?x2xcomplex<f64>> -> tensor<?x2xcomplex<f64>>
 // CHECK-NEXT: %[[VA2:.*]] = branch.add %[[VA1]], %[[VCOS]] : tensor<?x2xcomplex<f64>>, tensor<?x2xcomplex<f64>> -> tensor<?x2xcomplex<f64>>
 // CHECK-NEXT: %[[VA3:.*]] = branch.mul %[[VA2]], %[[VSIN]] : tensor<?x2xcomplex<f64>>, tensor<?x2xf64> -> tensor<?x2xcomplex<f64>>
@@ -127,6 +128,7 @@ branch.kernel @values sites 3 states [-1, 0, 1] dtype complex<f64> params ["J", 
   %ok = branch.member %wrap {states = array<i64: -1, 0, 1>} : tensor<?x2xi64> -> tensor<?x2xi1>
   %mask = branch.and %and, %or, %not, %ok : tensor<?x2xi1>, tensor<?x2xi1>, tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
   %sel = branch.select %mask, %xi, %pow : tensor<?x2xi1>, tensor<?x2xi64>, tensor<?x2xf64> -> tensor<?x2xf64>
+  %lk = branch.lookup %xi {keys = array<i64: 0, 2>, values = array<f64: 1.5, -0.5>} : tensor<?x2xi64> -> tensor<?x2xf64>
   %a1 = branch.mul %sel, %z : tensor<?x2xf64>, tensor<?x2xcomplex<f64>> -> tensor<?x2xcomplex<f64>>
   %a2 = branch.add %a1, %cos : tensor<?x2xcomplex<f64>>, tensor<?x2xcomplex<f64>> -> tensor<?x2xcomplex<f64>>
   %a3 = branch.mul %a2, %sin : tensor<?x2xcomplex<f64>>, tensor<?x2xf64> -> tensor<?x2xcomplex<f64>>

@@ -82,6 +82,20 @@ sym.operator @op sites 4 states [0, 0, 1] dtype f64 {
 
 // -----
 
+// sym.operator: the dtype is one of f64, complex<f64>, f32, complex<f32>
+// CHECK: {{^}}'sym.operator' @op dtype must be f64, complex<f64>, f32 or complex<f32>, got complex<f16>
+sym.operator @op sites 2 states [0, 1] dtype complex<f16> {
+  sym.term @t kind "global" labels [] rows [[]] {
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
 // sym.operator: local states stored as array<i64> (generic form)
 // CHECK: {{^}}'sym.operator' local states must be an array<i64>
 "sym.operator"() <{sym_name = "op", num_sites = #builtin.int<4>, local_states = array<i32: 0, 1>, dtype = f64}> ({
@@ -1519,6 +1533,38 @@ sym.operator @op sites 4 states [0, 1] dtype f64 {
     sym.emission {
     } amplitude {
       sym.yield %s : f64
+    }
+  }
+}
+
+// -----
+
+// sym.lookup: a key given twice
+// CHECK: {{^}}'sym.lookup' keys must be distinct
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %k = sym.constant 1 : i64
+    %r = sym.lookup %k {keys = array<i64: 1, 1>, values = array<f64: 0.5, 0.5>} : i64 -> f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.lookup: as many keys as values
+// CHECK: {{^}}'sym.lookup' has 2 keys but 1 values
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %k = sym.constant 1 : i64
+    %r = sym.lookup %k {keys = array<i64: 0, 1>, values = array<f64: 0.5>} : i64 -> f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
     }
   }
 }

@@ -230,6 +230,7 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
   // CHECK-NEXT:  %[[AND1:.*]] = sym.and %[[NE]]
   // CHECK-NEXT:  %[[NOT:.*]] = sym.not %[[AND]]
   // CHECK-NEXT:  %[[SEL:.*]] = sym.select %[[NOT]], %[[XI]], %[[CF]] : i64, f64 -> f64
+  // CHECK-NEXT:  %{{.*}} = sym.lookup %[[XI]] {keys = array<i64: 0, 2>, values = array<f64: 1.500000e+00, -5.000000e-01>} : i64 -> f64
   // CHECK-NEXT:  sym.where %[[OR]]
   // CHECK-NEXT:  sym.emission {
   // CHECK-NEXT:  sym.write %[[I]], %[[WRAP]]
@@ -286,6 +287,7 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
     %and1 = sym.and %ne
     %not = sym.not %and
     %sel = sym.select %not, %xi, %cf : i64, f64 -> f64
+    %lk = sym.lookup %xi {keys = array<i64: 0, 2>, values = array<f64: 1.5, -0.5>} : i64 -> f64
     sym.where %or
     sym.emission {
       sym.write %i, %wrap
@@ -366,6 +368,7 @@ sym.operator @fermions sites 4 states [0, 1] dtype f64 {
 // GENERIC:           %{{.*}} = "sym.cmp"(%{{.*}}, %{{.*}}) <{predicate = #sym<cmp_predicate eq>}> : (complex<f64>, complex<f64>) -> i1
 // GENERIC:           %{{.*}} = "sym.and"(%{{.*}}, %{{.*}}, %{{.*}}) : (i1, i1, i1) -> i1
 // GENERIC:           %{{.*}} = "sym.select"(%{{.*}}, %{{.*}}, %{{.*}}) : (i1, i64, f64) -> f64
+// GENERIC:           %{{.*}} = "sym.lookup"(%{{.*}}) <{keys = array<i64: 0, 2>, values = array<f64: 1.500000e+00, -5.000000e-01>}> : (i64) -> f64
 // GENERIC:           %{{.*}} = "sym.read_emitted"(%{{.*}}) : (i64) -> i64
 // GENERIC:           "sym.yield"(%{{.*}}) : (complex<f64>) -> ()
 // GENERIC-LABEL: "sym.operator"() <{sym_name = "fermions", num_sites = #builtin.int<4>, local_states = array<i64: 0, 1>, dtype = f64}> ({

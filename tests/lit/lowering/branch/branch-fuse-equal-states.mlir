@@ -2,8 +2,11 @@
 // provably equal share one slot, amplitude sum(select(mask_k, amp_k, 0)), mask or(mask_k).
 // The proof is structural: each row's update program evaluated with the row's sites (what
 // is written where); rows of different emissions align through re-indexed columns. The
-// report is the module attribute branch.fusion. The second RUN line applies the pass
-// twice: it is idempotent (and keeps the report of the run that merged).
+// report is the module attribute branch.fusion: what merged, and every decision (each
+// pair of emissions with rows writing the same sites: merged, or apart and why, as row
+// pairs per reason). The second RUN line applies the pass twice: it is idempotent (and
+// keeps the report of the run that merged). The FORCED lines replay or force merge
+// groups (option groups): exactly those merge; an unsound group is refused.
 //
 // RUN: symir-opt %s --split-input-file -p branch-fuse-equal-states | filecheck %s
 // RUN: symir-opt %s --split-input-file -p branch-fuse-equal-states,branch-fuse-equal-states | filecheck %s
@@ -12,7 +15,7 @@
 // Heisenberg's xx and yy terms on one bond list: both flip sites i and j (yy in the other
 // order); one slot per bond, amplitude xx + select(mask_yy, yy, 0), mask or(true, m) = true.
 // The report names the merged emissions; F goes from 6 to 3.
-// CHECK-LABEL: builtin.module attributes {branch.fusion = {equal = {fanout = [6 : i64, 3 : i64], bytes_per_sample = [66 : i64, 33 : i64], merged = [{emissions = ["xx", "yy"], terms = ["xx", "yy"], rows = 3 : i64}]}}}
+// CHECK-LABEL: builtin.module attributes {branch.fusion = {equal = {fanout = [6 : i64, 3 : i64], bytes_per_sample = [66 : i64, 33 : i64], merged = [{emissions = ["xx", "yy"], terms = ["xx", "yy"], rows = 3 : i64}], decisions = [{emissions = ["xx", "yy"], decision = "merged", rows = {merged = 3 : i64}}]}}}
 // CHECK: %[[TRUE:.*]] = branch.constant %x {value = true}
 // CHECK: %[[F0:.*]] = branch.write %w0, %j0, %nj0
 // CHECK: %[[A0:.*]] = branch.constant %x {value = 1.000000e+00 : f64}
@@ -58,7 +61,7 @@ branch.kernel @equal sites 3 states [-1, 1] dtype f64 params [] {
 // -----
 
 // Different sites are never merged: a flip of i, a flip of i and j, a copy of x[j] to i.
-// CHECK-LABEL: builtin.module attributes {branch.fusion = {apart = {fanout = [9 : i64, 9 : i64], bytes_per_sample = [99 : i64, 99 : i64], merged = []}}}
+// CHECK-LABEL: builtin.module attributes {branch.fusion = {apart = {fanout = [9 : i64, 9 : i64], bytes_per_sample = [99 : i64, 99 : i64], merged = [], decisions = [{emissions = ["x", "copy"], decision = "apart", rows = {different_written_values = 3 : i64}}]}}}
 // CHECK: %xp0, %mel0 = branch.emit %x, %f0, %a, %true {term = "x"}
 // CHECK: %xp1, %mel1 = branch.emit %x, %f1, %a, %true {term = "xx"}
 // CHECK: %xp2, %mel2 = branch.emit %x, %w, %a, %true {term = "copy"}
@@ -91,7 +94,7 @@ branch.kernel @apart sites 3 states [-1, 1] dtype f64 params [] {
 // (j, i), in another order. Its row r swaps the sites of row 2 - r of the first term, so
 // its amplitude and mask are recomputed on re-indexed columns ([0, 2, 1] -> [1, 2, 0],
 // [2, 1, 0] -> [0, 1, 2]) and the rows align.
-// CHECK-LABEL: builtin.module attributes {branch.fusion = {permuted = {fanout = [6 : i64, 3 : i64], bytes_per_sample = [66 : i64, 33 : i64], merged = [{emissions = ["swap", "swap_reversed"], terms = ["swap", "swap_reversed"], rows = 3 : i64}]}}}
+// CHECK-LABEL: builtin.module attributes {branch.fusion = {permuted = {fanout = [6 : i64, 3 : i64], bytes_per_sample = [66 : i64, 33 : i64], merged = [{emissions = ["swap", "swap_reversed"], terms = ["swap", "swap_reversed"], rows = 3 : i64}], decisions = [{emissions = ["swap", "swap_reversed"], decision = "merged", rows = {merged = 3 : i64}}]}}}
 // CHECK: %[[F0:.*]] = branch.write %w0, %j0, %vi0
 // CHECK: %[[A0:.*]] = branch.constant %x {value = 1.000000e+00 : f64}
 // CHECK-NEXT: %[[I1:.*]] = branch.column %x {values = array<i64: 1, 2, 0>}
@@ -134,7 +137,7 @@ branch.kernel @permuted sites 3 states [-1, 1] dtype f64 params [] {
 // Ordered pairs (for_each_distinct_pair): (i, j) and (j, i) swap the same two sites. The
 // six rows of one emission become three slots with two layers, rows [0, 1, 3] and
 // [2, 4, 5], each recomputed on re-indexed columns; both masks are selected and or-ed.
-// CHECK-LABEL: builtin.module attributes {branch.fusion = {pairs = {fanout = [6 : i64, 3 : i64], bytes_per_sample = [66 : i64, 33 : i64], merged = [{emissions = ["exchange", "exchange"], terms = ["exchange"], rows = 3 : i64}]}}}
+// CHECK-LABEL: builtin.module attributes {branch.fusion = {pairs = {fanout = [6 : i64, 3 : i64], bytes_per_sample = [66 : i64, 33 : i64], merged = [{emissions = ["exchange", "exchange"], terms = ["exchange"], rows = 3 : i64}], decisions = []}}}
 // CHECK: %[[I:.*]] = branch.column %x {values = array<i64: 0, 0, 1>}
 // CHECK-NEXT: %[[J:.*]] = branch.column %x {values = array<i64: 1, 2, 2>}
 // CHECK: %[[F:.*]] = branch.write %{{.*}}, %[[J]], %{{.*}} : !branch.state<3x3xi8>
@@ -168,7 +171,7 @@ branch.kernel @pairs sites 3 states [-1, 1] dtype f64 params [] {
 
 // A tag is a request to keep branches apart: the two emissions tagged "a" merge (and
 // keep the tag), the one tagged "b" and the untagged one keep their slots.
-// CHECK-LABEL: builtin.module attributes {branch.fusion = {tags = {fanout = [8 : i64, 6 : i64], bytes_per_sample = [80 : i64, 60 : i64], merged = [{emissions = ["t#0", "u#0"], terms = ["t", "u"], rows = 2 : i64}]}}}
+// CHECK-LABEL: builtin.module attributes {branch.fusion = {tags = {fanout = [8 : i64, 6 : i64], bytes_per_sample = [80 : i64, 60 : i64], merged = [{emissions = ["t#0", "u#0"], terms = ["t", "u"], rows = 2 : i64}], decisions = [{emissions = ["t#0", "t#1"], decision = "apart", rows = {different_tags = 2 : i64}}, {emissions = ["t#0", "u#0"], decision = "merged", rows = {merged = 2 : i64}}, {emissions = ["t#0", "u#1"], decision = "apart", rows = {different_tags = 2 : i64}}, {emissions = ["t#1", "u#0"], decision = "apart", rows = {different_tags = 2 : i64}}, {emissions = ["t#1", "u#1"], decision = "apart", rows = {different_tags = 2 : i64}}, {emissions = ["u#0", "u#1"], decision = "apart", rows = {different_tags = 2 : i64}}]}}}
 // CHECK: %xp1, %mel1 = branch.emit %x, %f, %a, %true {term = "t", tag = "b"}
 // CHECK-NEXT: %xp3, %mel3 = branch.emit %x, %f, %b, %true {term = "u"}
 // CHECK-NEXT: %[[AMP:.*]] = branch.add %a, %b
@@ -197,7 +200,7 @@ branch.kernel @tags sites 2 states [-1, 1] dtype f64 params [] {
 
 // A select_state of two equal states is that state (it merges with the plain flip); a
 // select_state of different states (flip or identity) is not equal to either.
-// CHECK-LABEL: builtin.module attributes {branch.fusion = {conditional = {fanout = [6 : i64, 4 : i64], bytes_per_sample = [60 : i64, 40 : i64], merged = [{emissions = ["flip", "both_arms_flip"], terms = ["flip", "both_arms_flip"], rows = 2 : i64}]}}}
+// CHECK-LABEL: builtin.module attributes {branch.fusion = {conditional = {fanout = [6 : i64, 4 : i64], bytes_per_sample = [60 : i64, 40 : i64], merged = [{emissions = ["flip", "both_arms_flip"], terms = ["flip", "both_arms_flip"], rows = 2 : i64}], decisions = [{emissions = ["flip", "both_arms_flip"], decision = "merged", rows = {merged = 2 : i64}}]}}}
 // CHECK: %xp2, %mel2 = branch.emit %x, %maybe, %a, %true {term = "flip_if"}
 // CHECK-NEXT: %[[AMP:.*]] = branch.add %a, %a
 // CHECK-NEXT: %[[XP:.*]], %{{.*}} = branch.emit %x, %f, %[[AMP]], %true {term = "flip"}
@@ -228,7 +231,7 @@ branch.kernel @conditional sites 2 states [-1, 1] dtype f64 params [] {
 // rows of two terms become one slot, each term's rows summed (branch.sum_rows) instead of
 // one copy per row. Checked writes of equal values (x + 1 and 1 + x: commutative
 // operands are ordered) merge: equal final states are equally valid.
-// CHECK-LABEL: builtin.module attributes {branch.fusion = {invalid = {fanout = [11 : i64, 4 : i64], bytes_per_sample = [121 : i64, 44 : i64], merged = [{emissions = ["dropped", "dropped", "dropped_after_a_write", "dropped_after_a_write", "dropped_after_a_write"], terms = ["dropped", "dropped_after_a_write"], rows = 1 : i64}, {emissions = ["raise", "raise_again"], terms = ["raise", "raise_again"], rows = 3 : i64}]}}}
+// CHECK-LABEL: builtin.module attributes {branch.fusion = {invalid = {fanout = [11 : i64, 4 : i64], bytes_per_sample = [121 : i64, 44 : i64], merged = [{emissions = ["dropped", "dropped", "dropped_after_a_write", "dropped_after_a_write", "dropped_after_a_write"], terms = ["dropped", "dropped_after_a_write"], rows = 1 : i64}, {emissions = ["raise", "raise_again"], terms = ["raise", "raise_again"], rows = 3 : i64}], decisions = [{emissions = ["dropped", "dropped_after_a_write"], decision = "merged", rows = {merged = 6 : i64}}, {emissions = ["raise", "raise_again"], decision = "merged", rows = {merged = 3 : i64}}]}}}
 // CHECK: %[[W3:.*]] = branch.write %s3, %i, %up {checked}
 // CHECK-NEXT: %[[S:.*]] = branch.state %x : tensor<?x3xi8> -> !branch.state<1x3xi8>
 // CHECK-NEXT: %[[D:.*]] = branch.invalidate %[[S]] : !branch.state<1x3xi8> -> !branch.state<1x3xi8>
@@ -271,13 +274,13 @@ branch.kernel @invalid sites 3 states [0, 1, 2] dtype f64 params [] {
 // A state that is provably x (x[i] written back to i) merges with the coalesced diagonal
 // slot; with merge_diagonal=false (the default lowering's coalesce_diagonal=false) it is
 // left alone.
-// CHECK-LABEL: builtin.module attributes {branch.fusion = {diagonal = {fanout = [4 : i64, 1 : i64], bytes_per_sample = [44 : i64, 11 : i64], merged = [{emissions = ["diagonal", "written_back", "written_back", "written_back"], terms = ["z", "written_back"], rows = 1 : i64}]}}}
+// CHECK-LABEL: builtin.module attributes {branch.fusion = {diagonal = {fanout = [4 : i64, 1 : i64], bytes_per_sample = [44 : i64, 11 : i64], merged = [{emissions = ["diagonal", "written_back", "written_back", "written_back"], terms = ["z", "written_back"], rows = 1 : i64}], decisions = [{emissions = ["diagonal", "written_back"], decision = "merged", rows = {merged = 3 : i64}}]}}}
 // CHECK: %[[SUM:.*]] = branch.sum_rows %zmel
 // CHECK: %[[ROWS:.*]] = branch.sum_rows %a : tensor<?x3xf64> -> tensor<?x1xf64>
 // CHECK-NEXT: %[[AMP:.*]] = branch.add %[[SUM]], %[[ROWS]]
 // CHECK-NEXT: %[[XP:.*]], %{{.*}} = branch.emit %x, %s1, %[[AMP]], %true1 {term = "diagonal"}
 // CHECK-NEXT: branch.concat %[[XP]] : tensor<?x1x3xi8> -> tensor<?x1x3xi8>
-// NODIAG-LABEL: builtin.module attributes {branch.fusion = {diagonal = {fanout = [4 : i64, 4 : i64], bytes_per_sample = [44 : i64, 44 : i64], merged = []}}}
+// NODIAG-LABEL: builtin.module attributes {branch.fusion = {diagonal = {fanout = [4 : i64, 4 : i64], bytes_per_sample = [44 : i64, 44 : i64], merged = [], decisions = [{emissions = ["diagonal", "written_back"], decision = "apart", rows = {diagonal_kept_apart = 3 : i64}}]}}}
 // NODIAG: branch.concat %xp0, %xp1 : tensor<?x1x3xi8>, tensor<?x3x3xi8> -> tensor<?x4x3xi8>
 branch.kernel @diagonal sites 3 states [-1, 1] dtype f64 params [] {
 ^bb0(%x: tensor<?x3xi8>):
@@ -303,7 +306,7 @@ branch.kernel @diagonal sites 3 states [-1, 1] dtype f64 params [] {
 // Writes at sites known only at run time (x[i] used as a site) stay in sequence: equal
 // sequences merge (a, b: after value numbering, as after CSE), a different order does
 // not (c writes the dynamic site first, d last).
-// CHECK-LABEL: builtin.module attributes {branch.fusion = {dynamic_sites = {fanout = [12 : i64, 9 : i64], bytes_per_sample = [132 : i64, 99 : i64], merged = [{emissions = ["a", "b"], terms = ["a", "b"], rows = 3 : i64}]}}}
+// CHECK-LABEL: builtin.module attributes {branch.fusion = {dynamic_sites = {fanout = [12 : i64, 9 : i64], bytes_per_sample = [132 : i64, 99 : i64], merged = [{emissions = ["a", "b"], terms = ["a", "b"], rows = 3 : i64}], decisions = [{emissions = ["a", "b"], decision = "merged", rows = {merged = 3 : i64}}, {emissions = ["a", "c"], decision = "apart", rows = {different_written_values = 3 : i64}}, {emissions = ["b", "c"], decision = "apart", rows = {different_written_values = 3 : i64}}]}}}
 // CHECK: %xp2, %mel2 = branch.emit %x, %w2, %a, %true {term = "c"}
 // CHECK: %xp3, %mel3 = branch.emit %x, %d3, %a, %true {term = "d"}
 // CHECK-NEXT: %[[AMP:.*]] = branch.add %a, %a

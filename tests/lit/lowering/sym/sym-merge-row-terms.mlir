@@ -82,14 +82,15 @@ builtin.module {
 
 // -----
 
-// Bodies that differ (an amplitude, a tag) stay apart, and so do terms whose labels or
-// kinds differ.
+// Bodies that differ (an amplitude, a tag) stay apart. Labels are compared by position
+// and the kind is only a description: a term with another label name or another kind
+// but the same body merges (the kept term keeps its names; its kind becomes "rows").
 // CHECK-LABEL: sym.operator @apart
-// CHECK-NEXT:    sym.term @amp1 kind "site" labels ["i"] rows {{\[\[}}0]] {
+// CHECK-NEXT:    sym.term @amp1 kind "rows" labels ["i"] rows {{\[\[}}0], [0], [1]] {
 // CHECK:         sym.term @amp2 kind "site" labels ["i"] rows {{\[\[}}1]] {
 // CHECK:         sym.term @tagged kind "site" labels ["i"] rows {{\[\[}}2]] {
-// CHECK:         sym.term @other_label kind "site" labels ["k"] rows {{\[\[}}0]] {
-// CHECK:         sym.term @other_kind kind "rows" labels ["i"] rows {{\[\[}}1]] {
+// CHECK-NOT:     sym.term @other_label
+// CHECK-NOT:     sym.term @other_kind
 builtin.module {
   sym.operator @apart sites 3 states [0, 1] dtype f64 {
     sym.term @amp1 kind "site" labels ["i"] rows [[0]] {

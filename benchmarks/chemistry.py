@@ -1,0 +1,197 @@
+"""Molecular Hamiltonians: symir vs NetKet's FermionOperator2ndJax and its particle-number
+and spin conserving operator, on random molecular-style integrals (every integral
+non-zero, 8-fold symmetric, seeded) of M spatial orbitals = 2M spin orbitals at half
+filling (`n_fermions_per_spin = (M/2, M/2)`).
+
+NetKet's operators get the same Hamiltonian as symir, already antisymmetrised (what a
+careful user would write): the one-body `t[P, Q] c+_P c_Q` and `W c+_P c+_R c_S c_Q` for
+`P < R`, `Q < S` (symir.chemistry.hamiltonian's coefficients), as a `FermionOperator2nd`
+made `.to_jax_operator()`, and `ParticleNumberAndSpinConservingFermioperator2nd
+.from_fermionoperator2nd` of it. Before timing, the three agree on 8 samples (connected
+states and summed matrix elements, 1e-10).
+
+Per size and operator: F (`max_conn_size`), the distinct connected states with a non-zero
+matrix element per sample (mean over the batch; `reach`: what a state of the sector can
+reach at most, 1 + singles + doubles), F / distinct, the largest number of slots that
+hold one x' in a sample (`dup`: 1 = no duplicates), build+compile time outside XLA (symir:
+`SymbolicCompiler.compile`; NetKet: the constructors), the first call (XLA compile
+included), the kernel time (median, interleaved rounds, jitted, batch B), and the bytes
+`get_conn_padded` writes per sample (`F * (N + 8)`, int8 configurations, f64 mels).
+Everything is measured twice (`--repetitions 2`), each repetition building everything
+anew in the same process.
+
+    .venv/bin/python benchmarks/chemistry.py [--sizes 8,12,16,20,28] [--batch 64] [--rounds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from math import comb
+
+import jax
+import numpy as np
+
+from symir.chemistry import from_arrays, molecular_hamiltonian
+from symir.chemistry.hamiltonian import _pairs, _two_body_coefficients
+from symir.compiler import SymbolicCompiler
+from symir.testing import first_difference
+
+warnings.simplefilter("ignore")
+
+
+def random_integrals(m: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    h1 = rng.normal(size=(m, m))
+    h1 = h1 + h1.T
+    h2 = rng.normal(size=(m,) * 4)
+    h2 = h2 + h2.transpose(1, 0, 2, 3)
+    h2 = h2 + h2.transpose(0, 1, 3, 2)
+    h2 = h2 + h2.transpose(2, 3, 0, 1)
+    return h1, 0.1 * h2
+
+
+def reach(m: int, per_spin) -> int:
+    singles = sum(k * (m - k) for k in per_spin)
+    same = sum(comb(k, 2) * comb(m - k, 2) for k in per_spin)
+    opposite = np.prod([k * (m - k) for k in per_spin])
+    return int(1 + singles + same + opposite)
+
+
+def netket_operators(ints, nk_hi):
+    """FermionOperator2ndJax and the particle-number conserving operator of the same
+    (antisymmetrised) Hamiltonian, and their construction time."""
+    import netket as nk
+
+    t, v = ints.spin_orbital_tensors()
+    n = t.shape[0]
+    p, r = _pairs(n)
+    W = _two_body_coefficients(v, p, r)
+    start = time.perf_counter()
+    terms, weights = [], []
+    for a, b in zip(*np.nonzero(t), strict=True):
+        terms.append(((int(a), 1), (int(b), 0)))
+        weights.append(float(t[a, b]))
+    for i, j in zip(*np.nonzero(np.abs(W) > 0), strict=True):
+        terms.append(((int(p[i]), 1), (int(r[i]), 1), (int(r[j]), 0), (int(p[j]), 0)))
+        weights.append(float(W[i, j]))
+    fop = nk.operator.FermionOperator2nd(nk_hi, terms, weights, constant=ints.constant)
+    jax_op = fop.to_jax_operator()
+    built = time.perf_counter() - start
+    start = time.perf_counter()
+    pnc = nk.experimental.operator.ParticleNumberAndSpinConservingFermioperator2nd
+    pnc_op = pnc.from_fermionoperator2nd(fop)
+    return {"nk_jax": (jax_op, built), "nk_pnc": (pnc_op, built + time.perf_counter() - start)}
+
+
+def distinct_stats(xp, mels) -> tuple[float, int]:
+    """Mean distinct non-zero connected states per sample, and the most slots one x'
+    takes in any sample."""
+    xp, mels = np.asarray(xp), np.asarray(mels)
+    counts, dup = [], 1
+    for b in range(xp.shape[0]):
+        active = xp[b][mels[b] != 0]
+        _, mult = np.unique(active, axis=0, return_counts=True)
+        counts.append(len(mult))
+        dup = max(dup, int(mult.max(initial=1)))
+    return float(np.mean(counts)), dup
+
+
+def agree(outs, samples: int = 8) -> None:
+    """Every kernel gives the connected states and summed mels of the first."""
+    names = list(outs)
+    ref = tuple(np.asarray(a)[:samples] for a in outs[names[0]])
+    for name in names[1:]:
+        got = tuple(np.asarray(a)[:samples] for a in outs[name])
+        found = first_difference(got, ref)
+        assert found is None, f"{name} vs {names[0]}: {found}"
+
+
+def measure(m: int, batch: int, rounds: int, with_netket: bool) -> list[dict]:
+    import netket as nk
+
+    h1, h2 = random_integrals(m)
+    ints = from_arrays(h1, h2, 0.5, notation="chemist", n_electrons=m, ms2=0)
+    nk_hi = nk.hilbert.SpinOrbitalFermions(m, s=0.5, n_fermions_per_spin=ints.n_fermions_per_spin)
+    x = np.asarray(nk_hi.random_state(jax.random.PRNGKey(1), batch), dtype=np.int8)
+    start = time.perf_counter()
+    mh = molecular_hamiltonian(ints)
+    artifact = SymbolicCompiler().compile(mh.operator)
+    ops = {"symir": (artifact.compiled_operator, time.perf_counter() - start)}
+    if with_netket:
+        ops.update(netket_operators(ints, nk_hi))
+    fns, first, outs = {}, {}, {}
+    for name, (op, _) in ops.items():
+        xin = x if name == "symir" else x.astype(nk_hi.random_state(jax.random.PRNGKey(0)).dtype)
+        fn = jax.jit(lambda xx, op=op: op.get_conn_padded(xx))
+        t0 = time.perf_counter()
+        out = jax.block_until_ready(fn(xin))
+        first[name] = time.perf_counter() - t0
+        fns[name], outs[name] = (fn, xin), out
+    if len(outs) > 1:
+        agree(outs)
+    times = {name: [] for name in fns}
+    order = list(fns)
+    for k in range(rounds):
+        for name in order[k % len(order) :] + order[: k % len(order)]:
+            fn, xin = fns[name]
+            t0 = time.perf_counter()
+            jax.block_until_ready(fn(xin))
+            times[name].append(time.perf_counter() - t0)
+    rows = []
+    n_sites = 2 * m
+    target = reach(m, ints.n_fermions_per_spin)
+    for name, (op, built) in ops.items():
+        f = int(op.max_conn_size)
+        distinct, dup = distinct_stats(*outs[name])
+        rows.append(
+            {
+                "N": n_sites,
+                "op": name,
+                "F": f,
+                "distinct": distinct,
+                "reach": target,
+                "F/distinct": f / distinct,
+                "dup": dup,
+                "build_s": built,
+                "first_call_s": first[name],
+                "kernel_ms": 1e3 * float(np.median(times[name])),
+                "bytes/sample": f * (n_sites + 8),
+            }
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="8,12,16,20,28")
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--repetitions", type=int, default=2)
+    parser.add_argument(
+        "--netket-max", type=int, default=20, help="largest N for NetKet's operators"
+    )
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    header = (
+        "| rep | N | operator | F | distinct/sample | reach | F/distinct | dup | "
+        "build+compile s | first call s | kernel ms | bytes/sample |"
+    )
+    print(f"batch {args.batch}, {args.rounds} interleaved rounds, jax {jax.__version__}")
+    print(header)
+    print("|---" * 12 + "|")
+    for rep in range(1, args.repetitions + 1):
+        for n_sites in sizes:
+            rows = measure(n_sites // 2, args.batch, args.rounds, n_sites <= args.netket_max)
+            for r in rows:
+                print(
+                    f"| {rep} | {r['N']} | {r['op']} | {r['F']} | {r['distinct']:.1f} | "
+                    f"{r['reach']} | {r['F/distinct']:.2f} | {r['dup']} | {r['build_s']:.2f} | "
+                    f"{r['first_call_s']:.2f} | {r['kernel_ms']:.2f} | {r['bytes/sample']} |",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()

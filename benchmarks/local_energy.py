@@ -1,0 +1,231 @@
+"""Local energies and `expect_and_grad`: symir's local-energy path vs NetKet's operator.
+
+For each model and network, on the same samples (one Metropolis sweep from random
+states, `n_chains = batch`), in one process:
+
+- `E_loc`: one jitted call of the local kernel: symir's (`symir.local_energies` on the
+  symir operator) and NetKet's (`local_value_kernel_jax` on NetKet's operator of the
+  same model, what `MCState` uses by default); also NetKet's experimental packed kernel
+  (`local_value_kernel_jax_packed`, opt-in in NetKet 3.23) on NetKet's operator;
+- `expect_and_grad`: `vstate.expect_and_grad(op)` (hermitian: the local energies and a
+  vjp of the network on the samples) with the symir operator (NetKet's dispatch picks
+  symir's kernel) and with NetKet's operator.
+
+The local energies are compared value by value (1e-10) before timing. Timings are
+medians of interleaved rounds (the order rotates), two repetitions. Also: network
+evaluations per sample (NetKet: F + 1; symir: chunks x capacity / B + 1, and the
+candidates, the connected states that differ from x with a nonzero mel), and the
+temporary memory of one `E_loc` call (`memory_analysis()` of the compiled executable).
+
+    .venv/bin/python benchmarks/local_energy.py [--batch 4096] [--side 10] [--rounds 5]
+        [--models heisenberg,j1j2,bose_hubbard,fermi_hubbard,tfim] [--networks rbm1,rbm4,mlp4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+import warnings
+from functools import partial
+from pathlib import Path
+
+import jax
+import netket as nk
+import netket.vqs.mc.kernels as nk_kernels
+import netket.vqs.mc.kernels_packed as nk_packed
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import names
+from lattices import BH, J1, J2, bose_hubbard, heisenberg, j1j2, netket_operator, tfim
+
+import symir as sym
+from symir.runtime.local_energy import evaluation_counts
+
+MODELS = ("heisenberg", "j1j2", "bose_hubbard", "fermi_hubbard", "tfim")
+NETWORKS = {
+    "rbm1": lambda n: nk.models.RBM(alpha=1, param_dtype=complex),
+    "rbm4": lambda n: nk.models.RBM(alpha=4, param_dtype=complex),
+    "mlp4": lambda n: nk.models.MLP(hidden_dims=(2 * n,) * 4, param_dtype=float),
+}
+
+
+def fermi_hubbard(hi, graph, t=1.0, U=4.0):
+    space = sym.as_hilbert(hi)
+    hops = [(space.index(i, s), space.index(j, s)) for i, j in graph.edges() for s in (-1, 1)]
+    pairs = [(space.index(i, -1), space.index(i, 1)) for i in range(space.n_orbitals)]
+    return (
+        sym.DOperator(hi, "hubbard", hermitian=True)
+        .for_each(("i", "j"), over=hops)
+        .emit(sym.cdag("i") * sym.c("j") + sym.cdag("j") * sym.c("i"), matrix_element=-t)
+        .for_each(("u", "d"), over=pairs)
+        .emit(sym.n("u") * sym.n("d"), matrix_element=U)
+        .build()
+    )
+
+
+def netket_fermi_hubbard(hi, graph, t=1.0, U=4.0):
+    from netket.operator.fermion import create, destroy, number
+
+    h = 0.0
+    for (i, j), s in itertools.product(graph.edges(), (-1, 1)):
+        h = (
+            h
+            - t * (create(hi, i, s) @ destroy(hi, j, s))
+            - t * (create(hi, j, s) @ destroy(hi, i, s))
+        )
+    for i in range(hi.n_orbitals):
+        h = h + U * number(hi, i, 1) @ number(hi, i, -1)
+    return h.to_jax_operator()
+
+
+def build(model: str, side: int, fh_side: int):
+    """(hilbert, symir NetKetOperator, NetKet's operator, sampler, label)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if model == "fermi_hubbard":
+            graph = nk.graph.Square(fh_side, pbc=True)
+            n = graph.n_nodes
+            hi = nk.hilbert.SpinOrbitalFermions(n, s=0.5, n_fermions_per_spin=(n // 2, n // 2))
+            ours = fermi_hubbard(hi, graph).compile().to_netket(hi)
+            ref = netket_fermi_hubbard(hi, graph)
+            sampler = nk.sampler.MetropolisFermionHop(hi, graph=graph, n_chains=1)
+            return hi, ours, ref, sampler, f"{fh_side}x{fh_side}"
+        graph = nk.graph.Square(side, pbc=True, max_neighbor_order=2 if model == "j1j2" else 1)
+        n = graph.n_nodes
+        # Bose-Hubbard: the unconstrained Fock space (n_max 3; symir's operators do not
+        # take NetKet's constrained Fock spaces yet), so the filling is not fixed to 1
+        hi = nk.hilbert.Fock(n_max=3, N=n) if model == "bose_hubbard" else nk.hilbert.Spin(0.5, n)
+        builder = {
+            "heisenberg": heisenberg,
+            "j1j2": j1j2,
+            "bose_hubbard": bose_hubbard,
+            "tfim": tfim,
+        }
+        ours = builder[model](hi, graph).compile().to_netket(hi)
+        ref = netket_operator(model, hi, graph)
+        sampler = nk.sampler.MetropolisLocal(hi, n_chains=1)
+        return hi, ours, ref, sampler, f"{side}x{side}"
+
+
+def median_rounds(fns: dict, rounds: int) -> dict[str, float]:
+    times = {k: [] for k in fns}
+    keys = list(fns)
+    for r in range(rounds):
+        for k in keys[r % len(keys) :] + keys[: r % len(keys)]:
+            t = time.perf_counter()
+            jax.block_until_ready(fns[k]())
+            times[k].append(time.perf_counter() - t)
+    return {k: float(np.median(v)) for k, v in times.items()}
+
+
+def temp_bytes(jitted, *args) -> int:
+    analysis = jitted.lower(*args).compile().memory_analysis()
+    return int(analysis.temp_size_in_bytes) if analysis is not None else -1
+
+
+def run(model: str, network: str, args) -> dict:
+    hi, ours, ref, sampler, label = build(model, args.side, args.fh_side)
+    sampler = sampler.replace(n_chains=args.batch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        vs = nk.vqs.MCState(
+            sampler, NETWORKS[network](hi.size), n_samples=args.batch, n_discard_per_chain=0, seed=0
+        )
+        x = vs.samples.reshape(-1, hi.size)
+    apply = vs._apply_fun
+    # operators are jit arguments (NetKet's build caches inside their first call)
+    ours_eloc = jax.jit(lambda v, x, op: sym.local_energies(apply, v, x, op))
+    nk_eloc = jax.jit(lambda v, x, op: nk_kernels.local_value_kernel_jax(apply, v, x, op))
+    packed_eloc = jax.jit(lambda v, x, op: nk_packed.local_value_kernel_jax_packed(apply, v, x, op))
+    got, expected = ours_eloc(vs.variables, x, ours), nk_eloc(vs.variables, x, ref)
+    err = float(np.max(np.abs(np.asarray(got) - np.asarray(expected))))
+    assert err < 1e-10 * max(1.0, float(np.max(np.abs(expected)))), (model, network, err)
+    counts = evaluation_counts(x, ours)
+    b = x.shape[0]
+
+    def eg(op):
+        return lambda: vs.expect_and_grad(op)[1]
+
+    fns = {
+        "eloc_symir": lambda: ours_eloc(vs.variables, x, ours),
+        "eloc_netket": lambda: nk_eloc(vs.variables, x, ref),
+        "eloc_packed": lambda: packed_eloc(vs.variables, x, ref),
+        "eg_symir": eg(ours),
+        "eg_netket": eg(ref),
+    }
+    for f in fns.values():  # warm up (compile)
+        jax.block_until_ready(f())
+    reps = [median_rounds(fns, args.rounds) for _ in range(2)]
+    mem = {
+        "symir": temp_bytes(ours_eloc, vs.variables, x, ours),
+        "netket": temp_bytes(nk_eloc, vs.variables, x, ref),
+    }
+    return {
+        "model": model,
+        "lattice": label,
+        "network": network,
+        "F_symir": ours.max_conn_size,
+        "F_netket": ref.max_conn_size,
+        "evals_symir": counts["evaluations"] / b,
+        "candidates": counts["candidates"] / b,
+        "slack": counts["capacity"] / b,
+        "chunks": counts["chunks"],
+        "evals_netket": ref.max_conn_size + 1,
+        "reps": reps,
+        "mem": mem,
+    }
+
+
+def print_table(rows: list[dict]) -> None:
+    print(
+        "| model | lattice | net | E_loc NetKet ms | E_loc symir ms | symir/NetKet | "
+        "packed/NetKet | e&g NetKet ms | e&g symir ms | symir/NetKet | evals/sample "
+        "NetKet -> symir (candidates, chunk rows/sample, chunks) | temp MiB NetKet -> symir |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        for i, t in enumerate(r["reps"]):
+            mib = {k: v / 2**20 for k, v in r["mem"].items()}
+            print(
+                f"| {r['model']} | {r['lattice']} | {r['network']} (rep {i + 1}) | "
+                f"{t['eloc_netket'] * 1e3:.1f} | {t['eloc_symir'] * 1e3:.1f} | "
+                f"{t['eloc_symir'] / t['eloc_netket']:.2f} | "
+                f"{t['eloc_packed'] / t['eloc_netket']:.2f} | "
+                f"{t['eg_netket'] * 1e3:.1f} | {t['eg_symir'] * 1e3:.1f} | "
+                f"{t['eg_symir'] / t['eg_netket']:.2f} | "
+                f"{r['evals_netket']} -> {r['evals_symir']:.1f} ({r['candidates']:.1f}, "
+                f"{r['slack']:.1f}, {r['chunks']}) | "
+                f"{mib['netket']:.1f} -> {mib['symir']:.1f} |"
+            )
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--batch", type=int, default=4096)
+    p.add_argument("--side", type=int, default=10, help="square lattice side (spins, bosons)")
+    p.add_argument("--fh-side", type=int, default=4, help="Fermi-Hubbard square lattice side")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--models", type=partial(names, known=MODELS, what="model"), default=MODELS)
+    p.add_argument(
+        "--networks", type=partial(names, known=tuple(NETWORKS), what="network"), default=["rbm4"]
+    )
+    args = p.parse_args(argv)
+    print(
+        f"jax {jax.__version__}, netket {nk.__version__}, {jax.devices()[0].platform}, "
+        f"batch {args.batch}, BH {BH}, J1-J2 {J1, J2}"
+    )
+    rows = []
+    for model in args.models:
+        for network in args.networks:
+            rows.append(run(model, network, args))
+            print_table(rows[-1:])
+            sys.stdout.flush()
+    print()
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

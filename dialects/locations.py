@@ -1,0 +1,190 @@
+"""Where an op comes from, and diagnostics that say so, as MLIR prints them.
+
+- Parsed IR: `LocatingParser` (used by `symir.dialects.parsing.parse_module`) gives
+  every op it parses the location of its first token, a `FileLineColLoc` (an explicit
+  `loc(...)` in the text wins), and reports a value used but never defined at its
+  first use, not at the end of the input. The text itself is kept (`remember_source`,
+  the last few inputs) so that a diagnostic can quote the line.
+- DSL-built IR has no file: `describe` names the term, the row and the emission instead.
+- `located_verify_error(module, error)` finds the op whose verifier raised `error` and
+  returns the message as MLIR writes it:
+
+      f.mlir:2:3: error: 'sym.term' @t row 1 [1, 9] has site index 9 outside [0, 4)
+        sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1], [1, 9]] {
+        ^
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr
+from xdsl.ir import Operation
+from xdsl.parser import Parser
+from xdsl.utils.exceptions import ParseError, VerifyException
+
+_SOURCES: OrderedDict[str, str] = OrderedDict()
+_MAX_SOURCES = 16
+
+
+def remember_source(name: str, text: str, line_offset: int = 0) -> None:
+    """Keep `text` (lines from `line_offset + 1` of the file `name`) to quote it."""
+    key = name
+    if line_offset:
+        old = _SOURCES.get(name, "")
+        lines = old.split("\n")
+        lines += [""] * max(0, line_offset - len(lines))
+        text = "\n".join(lines[:line_offset] + text.split("\n"))
+    _SOURCES[key] = text
+    _SOURCES.move_to_end(key)
+    while len(_SOURCES) > _MAX_SOURCES:
+        _SOURCES.popitem(last=False)
+
+
+def source_line(name: str, line: int) -> str | None:
+    text = _SOURCES.get(name)
+    if text is None:
+        return None
+    lines = text.split("\n")
+    return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+def format_diagnostic(name: str, line: int, col: int, message: str) -> str:
+    """`name:line:col: error: message`, the source line and a caret under `col`."""
+    head = f"{name}:{line}:{col}: error: {message}"
+    text = source_line(name, line)
+    if text is None:
+        return head
+    return f"{head}\n{text}\n{' ' * (col - 1)}^"
+
+
+class LocatingParser(Parser):
+    """xDSL's parser, recording where each op starts (`op.location`) and where each
+    value is first used, so that an undefined value is reported at its use."""
+
+    def __init__(self, ctx, text: str, name: str = "<input>", line_offset: int = 0):
+        super().__init__(ctx, text, name)
+        self._line_offset = line_offset
+        self._first_use: dict[str, object] = {}
+
+    def parse_optional_operation(self) -> Operation | None:
+        span = self._current_token.span
+        op = super().parse_optional_operation()
+        if op is not None and not isinstance(op.location, FileLineColLoc):
+            where = span.get_location()
+            op.location = FileLineColLoc(
+                StringAttr(where.file),
+                IntAttr(where.line + self._line_offset),
+                IntAttr(where.col),
+            )
+        return op
+
+    def resolve_operand(self, operand, type):
+        name = operand.operand_name
+        if name not in self.ssa_values and name not in self._first_use:
+            self._first_use[name] = operand.span
+        return super().resolve_operand(operand, type)
+
+    def parse_module(self, allow_implicit_module: bool = True) -> ModuleOp:
+        try:
+            return super().parse_module(allow_implicit_module)
+        except ParseError as e:
+            if "values used but not defined" not in str(e):
+                raise
+            undefined = [n for n in self.forward_ssa_references if n in self._first_use]
+            if not undefined:
+                raise
+            first = min(undefined, key=lambda n: self._first_use[n].start)  # type: ignore[attr-defined]
+            self.raise_error(f"use of undefined value '%{first}'", self._first_use[first])  # type: ignore[arg-type]
+
+
+def file_location(op: Operation) -> tuple[str, int, int] | None:
+    """(file, line, column) of a parsed op, or None."""
+    loc = op.location
+    if isinstance(loc, FileLineColLoc):
+        return loc.filename.data, loc.line.data, loc.column.data
+    return None
+
+
+def describe(op: Operation) -> str:
+    """Where a DSL-built op sits: its term (and row, for a term op), emission and op.
+
+    `term 'zz', emission 1 ('flip'), op 'sym.write'`."""
+    from symir.dialects import sym
+
+    parts: list[str] = []
+    node: Operation | None = op
+    emission = None
+    term = None
+    while node is not None:
+        if isinstance(node, sym.EmissionOp) and emission is None:
+            emission = node
+        if isinstance(node, sym.TermOp):
+            term = node
+            break
+        node = node.parent_op()
+    if term is not None:
+        parts.append(f"term '{term.sym_name.data}'")
+        if emission is not None:
+            index = [o for o in term.body.block.ops if isinstance(o, sym.EmissionOp)].index(
+                emission
+            )
+            tag = getattr(emission, "tag", None)
+            parts.append(f"emission {index}" + (f" ('{tag.data}')" if tag is not None else ""))
+    if op is not term and op is not emission:
+        parts.append(f"op '{op.name}'")
+    return ", ".join(parts) if parts else f"op '{op.name}'"
+
+
+def failing_op(module: Operation, error: Exception) -> Operation | None:
+    """The op whose own verifier raises `error`'s message (xDSL's exception does not
+    say which op it came from); None if none does alone."""
+    message = str(error)
+    for op in module.walk():
+        try:
+            op.verify(verify_nested_ops=False)
+        except VerifyException as e:
+            if str(e) == message:
+                return op
+        except Exception:
+            continue
+    return None
+
+
+def located_verify_error(module: Operation, error: Exception) -> str | None:
+    """`error` (a verifier's) as a located diagnostic: `file:line:col: error: ...` with
+    the source line and a caret for parsed IR, the term, row and emission for
+    DSL-built IR; None when the op is not found."""
+    op = failing_op(module, error)
+    if op is None:
+        return None
+    where = file_location(op)
+    if where is not None:
+        return format_diagnostic(*where, str(error))
+    return f"{describe(op)}: {error}"
+
+
+def located_parse_error(error: ParseError) -> str:
+    """A `ParseError` as MLIR prints one: `file:line:col: error: message`, the line, a caret."""
+    span = error.span
+    where = span.get_location()
+    message = error.msg if hasattr(error, "msg") else str(error)
+    text = span.input.content
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    start = span.input.get_start_of_line(span.start)
+    end = span.input.get_end_of_line(span.start)
+    line_text = text[start:end]
+    return f"{where.file}:{where.line}:{where.col}: error: {message}\n{line_text}\n{' ' * (where.col - 1)}^"
+
+
+__all__ = [
+    "LocatingParser",
+    "describe",
+    "failing_op",
+    "file_location",
+    "format_diagnostic",
+    "located_parse_error",
+    "located_verify_error",
+    "remember_source",
+]

@@ -1,0 +1,131 @@
+"""Constrained spaces: which emissions provably leave the sector (`SYMIR-W107`).
+
+On a `SectorHilbert` (`Spin(..., total_sz=)`, `Fock(..., n_particles=)`, NetKet's
+constrained spaces) the sites of each sector sum to a fixed value. An emission whose
+update changes that sum on some row can never connect two states of the space: the
+DSL warns (`SYMIR-W107`), and at run time such a branch is invalid (`x' = x`,
+`mel = 0`: `CompiledOperator.get_conn_padded`), never an element of the matrix.
+
+The proof is made row by row on the update program, with the row's sites known:
+constant `shift`s (and `hop`s) add known amounts to the sums of their sectors; a `swap`
+or `permute` inside one sector changes nothing; `write(s, -site(s))` on a site not yet
+written changes the sum by `-2 x[s]`, never zero when 0 is not a local state. An
+emission leaves the sector when some sector's change is a known non-zero amount, or one
+such flip and nothing else. Anything the analysis cannot follow (`cond`, `affine`,
+`scatter`, a site given by an expression, ...) is not reported: no warning is not a
+proof that the emission conserves the sums.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from symir.frontend.expr import Expr
+from symir.frontend.update import Update
+
+
+class _Unknown(Exception):
+    """The analysis cannot follow this update program."""
+
+
+def _site(ref: Expr, env: dict[str, int]) -> int:
+    if ref.op == "label" and ref.args[0] in env:
+        return env[ref.args[0]]
+    if ref.op == "const" and isinstance(ref.args[0], int):
+        return ref.args[0]
+    raise _Unknown
+
+
+def _const(value: Expr) -> int:
+    if (
+        value.op == "const"
+        and isinstance(value.args[0], int)
+        and not isinstance(value.args[0], bool)
+    ):
+        return value.args[0]
+    raise _Unknown
+
+
+def _change(
+    update: Update, env: dict[str, int], sector_of: dict[int, int], zero_is_state: bool
+) -> dict[int, tuple[int, int]]:
+    """Per sector: (known change of its sum, number of sign flips `-2 x[s]`)."""
+    known: dict[int, int] = {}
+    flips: dict[int, int] = {}
+    touched: set[int] = set()
+    for step in update.steps:
+        kind = step[0]
+        if kind == "shift":
+            s = _site(step[1], env)
+            if s in sector_of:
+                known[sector_of[s]] = known.get(sector_of[s], 0) + _const(step[2])
+            touched.add(s)
+        elif kind in ("swap", "permute"):
+            sites = [_site(r, env) for r in step[1:]]
+            if len({sector_of.get(s) for s in sites}) != 1:
+                raise _Unknown
+            touched.update(sites)
+        elif kind == "write":
+            s = _site(step[1], env)
+            value = step[2]
+            flip = (
+                value.op == "neg"
+                and isinstance(value.args[0], Expr)
+                and value.args[0].op == "read"
+                and _site(value.args[0].args[0], env) == s
+            )
+            if not flip or s in touched or zero_is_state:
+                raise _Unknown
+            if s in sector_of:
+                flips[sector_of[s]] = flips.get(sector_of[s], 0) + 1
+            touched.add(s)
+        else:  # shift_mod, affine, scatter, cond, invalidate
+            raise _Unknown
+    return {k: (known.get(k, 0), flips.get(k, 0)) for k in set(known) | set(flips)}
+
+
+def leaving_row(
+    space: Any, update: Update, labels: tuple[str, ...], rows: tuple[tuple[int, ...], ...]
+) -> tuple[tuple[int, ...], tuple[int, int, int]] | None:
+    """The first row (and its sector) on which `update` provably changes a fixed sum of
+    `space`, or None."""
+    sectors = tuple(getattr(space, "sectors", ()) or ())
+    if not sectors or not update.steps:
+        return None
+    sector_of = {s: k for k, (lo, hi, _) in enumerate(sectors) for s in range(lo, hi)}
+    zero_is_state = 0 in space.local_states
+    for row in rows:
+        try:
+            changes = _change(update, dict(zip(labels, row)), sector_of, zero_is_state)
+        except _Unknown:
+            return None  # the same program on every row: no row can be followed
+        for k, (known, flips) in sorted(changes.items()):
+            if (flips == 0 and known != 0) or (flips == 1 and known == 0):
+                return tuple(row), sectors[k]
+    return None
+
+
+def warn_if_leaving(
+    space: Any, update: Update, term: Any, emission: int, *, stacklevel: int = 4
+) -> None:
+    """Issues `SYMIR-W107` when emission `emission` of `term` provably leaves a sector."""
+    found = leaving_row(space, update, term.labels, term.rows)
+    if found is None:
+        return
+    from symir.lowering.sym.diagnostics import definition_warning
+
+    row, (lo, hi, total) = found
+    warnings.warn(
+        definition_warning(
+            "SYMIR-W107",
+            f"term @{term.name}, emission {emission}",
+            f"the update {update!r} changes the sum of sites {lo}..{hi - 1} on row "
+            f"{list(row)}, which {space} fixes to {total}: its branches leave the space "
+            "and are invalid at run time (x' = x, mel = 0)",
+        ),
+        stacklevel=stacklevel,
+    )
+
+
+__all__ = ["leaving_row", "warn_if_leaving"]

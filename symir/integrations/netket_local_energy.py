@@ -1,0 +1,71 @@
+"""symir's local-energy kernel inside NetKet: `MCState` + `NetKetOperator`.
+
+`register(NetKetOperator)` (the NetKet adapter, `symir.integrations.netket`, calls it on
+import; this module does not import the adapter) registers NetKet's dispatch rules `get_local_kernel(vstate: MCState, op: NetKetOperator)` and its
+chunked variant `get_local_kernel(vstate, op, chunk_size: int)`, so that
+`vstate.expect(op)`, `vstate.expect_and_grad(op)`, `vstate.local_estimators(op)` and the
+VMC drivers compute local energies with `symir.local_energies`
+(`symir/runtime/local_energy.py`): the network is evaluated only on the connected states
+that differ from the sample. `get_local_kernel_arguments` is NetKet's own for a
+`DiscreteJaxOperator` (the samples and the operator).
+
+With NetKet's sharding on (`nk.config.netket_sharding`, its default) the kernel runs on
+each device's samples inside `shard_map` (NetKet's `sharding_decorator`), so that the
+compaction of connected states is per device, not a global operation; with it off, or
+on one device, it is the plain function.
+
+`set_local_energy_kernel(False)` (or `SYMIR_NETKET_LOCAL_ENERGY=0` in the environment)
+gives NetKet's own kernels back for symir operators.
+"""
+
+import os
+from typing import Any
+
+from netket.jax.sharding import sharding_decorator
+from netket.utils import HashablePartial
+from netket.vqs import MCState
+from netket.vqs.mc import get_local_kernel, kernels
+
+from symir.runtime.local_energy import local_energies
+
+__all__ = ["local_value_kernel", "register", "set_local_energy_kernel"]
+
+_ENABLED = [os.environ.get("SYMIR_NETKET_LOCAL_ENERGY", "1") not in ("0", "false", "False")]
+
+
+def set_local_energy_kernel(enabled: bool) -> None:
+    """Use symir's local-energy kernel for symir operators in NetKet (True, the default)
+    or NetKet's own padded kernels (False). Takes effect for the next `expect` call."""
+    _ENABLED[0] = bool(enabled)
+
+
+def local_value_kernel(
+    logpsi: Any, pars: Any, samples: Any, op: Any, *, chunk_size: int | None = None
+) -> Any:
+    """NetKet's local kernel signature (`local_value_kernel_jax`, and with `chunk_size`
+    its chunked variant): `symir.local_energies` on each device's samples."""
+    kernel = HashablePartial(_per_device, logpsi, chunk_size=chunk_size)
+    return sharding_decorator(
+        kernel, sharded_args_tree=(False, True, False), pvary_args_tree=(True, False, False)
+    )(pars, samples, op)
+
+
+def _per_device(logpsi, pars, samples, op, *, chunk_size):
+    return local_energies(logpsi, pars, samples, op, chunk_size=chunk_size)
+
+
+def register(operator_type: type) -> None:
+    """Registers the kernel in NetKet's dispatch for `MCState` and `operator_type` (the
+    adapter's `NetKetOperator`), unchunked and chunked."""
+
+    @get_local_kernel.dispatch
+    def _get_local_kernel(vstate: MCState, op: operator_type):
+        if not _ENABLED[0]:
+            return kernels.local_value_kernel_jax
+        return local_value_kernel
+
+    @get_local_kernel.dispatch
+    def _get_local_kernel_chunked(vstate: MCState, op: operator_type, chunk_size: int):
+        if not _ENABLED[0]:
+            return kernels.local_value_kernel_jax_chunked
+        return local_value_kernel

@@ -1,0 +1,196 @@
+"""Common lattice models in the DSL, written to equal NetKet's operators of the same name.
+
+Each builder takes a Hilbert space (symir's or NetKet's) and the bonds: a NetKet graph or
+a list of site pairs. A coupling is a number or a DSL expression; by default it is a
+parameter (`sym.symbol`) with NetKet's default value, so `compiled.with_params(h=0.5)`
+changes it without compiling again and `jax.grad` can differentiate with respect to it.
+
+| builder | equals | on |
+| --- | --- | --- |
+| `tfim(hi, bonds, h=, J=)` | `nk.operator.Ising(hi, graph, h=h, J=J)`: `-h sum_i X_i + J sum_<ij> Z_i Z_j` | spin 1/2 |
+| `heisenberg(hi, bonds, J=, sign_rule=)` | `nk.operator.Heisenberg(hi, graph, J=J, sign_rule=...)` | spin 1/2 |
+| `j1j2(hi, graph, J1=, J2=)` | a `GraphOperator` with the Heisenberg bond `J1` on colour 0 and `J2` on colour 1 (no sign rule) | spin 1/2 |
+| `bose_hubbard(hi, bonds, U=, V=, J=, mu=)` | `nk.operator.BoseHubbard(hi, graph, U=U, V=V, J=J, mu=mu)` | Fock |
+| `fermi_hubbard(hi, bonds, t=, U=)` | `-t sum_<ij>,s (cdag_is c_js + h.c.) + U sum_i n_i,up n_i,down` (NetKet's `create`/`destroy`/`number`) | spin-1/2 fermions |
+
+```python
+import netket as nk
+from symir import models
+
+hi = nk.hilbert.Spin(0.5, 16)
+graph = nk.graph.Square(4)
+op = models.heisenberg(hi, graph)  # sign rule on: the square lattice is bipartite
+compiled = op.compile().with_params(J=0.5)
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from symir.frontend.expr import emitted, site, sqrt, symbol
+from symir.frontend.fermion import c, cdag, n
+from symir.frontend.operator import DOperator, SymbolicOperator
+from symir.frontend.update import hop, identity, swap, write
+from symir.hilbert import as_hilbert
+
+__all__ = ["bonds", "bose_hubbard", "fermi_hubbard", "heisenberg", "is_bipartite", "j1j2", "tfim"]
+
+
+def bonds(graph_or_edges: Any, color: int | None = None) -> list[tuple[int, int]]:
+    """The site pairs of a NetKet graph (those of one edge colour if `color` is given) or of
+    a list of pairs."""
+    if hasattr(graph_or_edges, "edges") and callable(graph_or_edges.edges):
+        if color is None:
+            edges = graph_or_edges.edges()
+        else:
+            edges = graph_or_edges.edges(filter_color=color)
+    elif color is not None:
+        raise ValueError("an edge colour needs a NetKet graph, not a list of pairs")
+    else:
+        edges = graph_or_edges
+    out = [(int(i), int(j)) for i, j in edges]
+    if not out:
+        raise ValueError("no bonds" + ("" if color is None else f" of colour {color}"))
+    return out
+
+
+def is_bipartite(edges: Iterable[tuple[int, int]]) -> bool:
+    """Whether the graph of these bonds is bipartite (two-colourable)."""
+    neighbours: dict[int, list[int]] = {}
+    for i, j in edges:
+        neighbours.setdefault(i, []).append(j)
+        neighbours.setdefault(j, []).append(i)
+    side: dict[int, int] = {}
+    for start in neighbours:
+        if start in side:
+            continue
+        side[start], stack = 0, [start]
+        while stack:
+            i = stack.pop()
+            for j in neighbours[i]:
+                if j not in side:
+                    side[j] = 1 - side[i]
+                    stack.append(j)
+                elif side[j] == side[i]:
+                    return False
+    return True
+
+
+def _coupling(value: Any, name: str, default: float) -> Any:
+    return symbol(name, default) if value is None else value
+
+
+def tfim(
+    hilbert: Any, graph: Any, *, h: Any = None, J: Any = None, name: str = "tfim"
+) -> SymbolicOperator:
+    """The transverse-field Ising model, NetKet's `Ising`: `-h sum_i X_i + J sum_<ij> Z_i
+    Z_j` (Z is the local state, -1 or 1). `h`, `J`: parameters `h` = 1, `J` = 1 unless
+    given."""
+    h, J = _coupling(h, "h", 1.0), _coupling(J, "J", 1.0)
+    return (
+        DOperator(hilbert, name, hermitian=True)
+        .for_each_site("i")
+        .emit(write("i", -site("i")), matrix_element=-h)
+        .for_each(("i", "j"), over=bonds(graph))
+        .emit(identity(), matrix_element=J * site("i") * site("j"))
+        .build()
+    )
+
+
+def heisenberg(
+    hilbert: Any,
+    graph: Any,
+    *,
+    J: Any = None,
+    sign_rule: bool | None = None,
+    name: str = "heisenberg",
+) -> SymbolicOperator:
+    """NetKet's `Heisenberg`: `J sum_<ij> (Z_i Z_j + X_i X_j + Y_i Y_j)`, the exchange with
+    Marshall's sign (`-2` instead of `2` on anti-aligned pairs) if `sign_rule`, which
+    defaults to NetKet's: on where the bonds are bipartite. `J`: parameter `J` = 1 unless
+    given."""
+    edges = bonds(graph)
+    if sign_rule is None:
+        sign_rule = is_bipartite(edges)
+    J = _coupling(J, "J", 1.0)
+    exchange = -2.0 if sign_rule else 2.0
+    return (
+        DOperator(hilbert, name, hermitian=True)
+        .for_each(("i", "j"), over=edges)
+        .emit(identity(), matrix_element=J * site("i") * site("j"))
+        .emit_if(site("i") != site("j"), swap("i", "j"), matrix_element=exchange * J)
+        .build()
+    )
+
+
+def j1j2(
+    hilbert: Any, graph: Any, *, J1: Any = None, J2: Any = None, name: str = "j1j2"
+) -> SymbolicOperator:
+    """`sum_c J_c sum_<ij>_c (Z_i Z_j + X_i X_j + Y_i Y_j)` over the bonds of colour c = 0
+    (nearest neighbours, `J1`) and 1 (next-nearest, `J2`) of a NetKet graph made with
+    `max_neighbor_order=2`, or a pair `(bonds_1, bonds_2)`; no sign rule. `J1`, `J2`:
+    parameters `J1` = 1, `J2` = 0.5 unless given."""
+    if isinstance(graph, tuple) and len(graph) == 2:
+        layers = [bonds(graph[0]), bonds(graph[1])]
+    else:
+        layers = [bonds(graph, color=0), bonds(graph, color=1)]
+    op = DOperator(hilbert, name, hermitian=True)
+    for edges, coupling in zip(layers, (_coupling(J1, "J1", 1.0), _coupling(J2, "J2", 0.5))):
+        op = (
+            op.for_each(("i", "j"), over=edges)
+            .emit(identity(), matrix_element=coupling * site("i") * site("j"))
+            .emit_if(site("i") != site("j"), swap("i", "j"), matrix_element=2.0 * coupling)
+        )
+    return op.build()
+
+
+def bose_hubbard(
+    hilbert: Any,
+    graph: Any,
+    *,
+    U: Any = None,
+    V: Any = None,
+    J: Any = None,
+    mu: Any = None,
+    name: str = "bose_hubbard",
+) -> SymbolicOperator:
+    """NetKet's `BoseHubbard`: `sum_i (U/2 n_i (n_i - 1) - mu n_i) + sum_<ij> (V n_i n_j -
+    J (b_i^+ b_j + b_j^+ b_i))`. Parameters `U` = 1, `V` = 0, `J` = 1, `mu` = 0 unless
+    given."""
+    U, V = _coupling(U, "U", 1.0), _coupling(V, "V", 0.0)
+    J, mu = _coupling(J, "J", 1.0), _coupling(mu, "mu", 0.0)
+    ni, nj = site("i"), site("j")
+    return (
+        DOperator(hilbert, name, hermitian=True)
+        .for_each_site("i")
+        .emit(identity(), matrix_element=U / 2 * ni * (ni - 1) - mu * ni)
+        .for_each(("i", "j"), over=bonds(graph))
+        .emit(identity(), matrix_element=V * ni * nj)
+        # b_j^+ b_i: <x'| b_j^+ b_i |x> = sqrt(n_i (n_j + 1)) = sqrt(n_i x'_j)
+        .emit(hop("i", "j"), matrix_element=-J * sqrt(ni * emitted("j")))
+        .emit(hop("j", "i"), matrix_element=-J * sqrt(nj * emitted("i")))
+        .build()
+    )
+
+
+def fermi_hubbard(
+    hilbert: Any, graph: Any, *, t: Any = 1.0, U: Any = 4.0, name: str = "hubbard"
+) -> SymbolicOperator:
+    """The Fermi-Hubbard model on spin-1/2 fermions (`sym.Fermions(L, 2)` or NetKet's
+    `SpinOrbitalFermions(L, s=0.5)`; the bonds are between orbitals): `-t sum_<ij>,s
+    (cdag_is c_js + cdag_js c_is) + U sum_i n_i,up n_i,down`. `t`, `U`: constants 1 and 4
+    unless given (numbers or DSL expressions)."""
+    space = as_hilbert(hilbert)
+    edges = bonds(graph)
+    hops = [(space.index(i, sz), space.index(j, sz)) for i, j in edges for sz in (-1, 1)]
+    pairs = [(space.index(i, -1), space.index(i, 1)) for i in range(space.n_orbitals)]
+    return (
+        DOperator(hilbert, name, hermitian=True)
+        .for_each(("i", "j"), over=hops)
+        .emit(cdag("i") * c("j") + cdag("j") * c("i"), matrix_element=-t)
+        .for_each(("u", "d"), over=pairs)
+        .emit(n("u") * n("d"), matrix_element=U)
+        .build()
+    )

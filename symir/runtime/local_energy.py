@@ -1,0 +1,349 @@
+"""Local energies that evaluate the wave function only where it matters.
+
+`local_energies(logpsi, params, x, op)` returns, for each sample `x`,
+
+    E_loc(x) = sum_x' <x|H|x'> exp(logpsi(x') - logpsi(x))
+
+with NetKet's conventions (its `local_value_kernel_jax`: the same sum over the slots of
+`get_conn_padded`, the same dtype, complex and real networks), but calls `logpsi` only
+on the connected states that need it:
+
+1. the slots that the compiler proves are `x` itself (identity updates: the coalesced
+   diagonal, `lowering/branch/_slot_kinds.py`) are summed as they are, `mel * 1`;
+2. of the other slots, only those with `x' != x` (checked at run time: padding, invalid
+   branches and writes of the current value are `x`) and, when the operator has no
+   runtime parameters, `mel != 0`, are *candidates*;
+3. the candidates of the whole batch are compacted (their flat positions, in order) and
+   evaluated by `lax.while_loop`s in chunks of a fixed `capacity` while at least that
+   many are left, then in chunks of `capacity // 8`: shapes are static and the result
+   exact for any batch; a batch with more candidates than one chunk costs more chunks,
+   and fewer than `capacity // 8` rows of the last chunk are unused.
+
+Slots with `mel == 0` are kept as candidates when the operator has runtime parameters
+(`skip_zero_mels=None`), so that derivatives with respect to them stay right where a
+matrix element is zero at the current value (`h = 0`) but not its derivative.
+
+The evaluation loop has its own reverse-mode rule (`jax.custom_vjp`): the backward pass
+runs the same loop over the chunks with `jax.vjp` of `logpsi`, so `jax.grad` /
+`jax.vjp` with respect to `params` work (NetKet differentiates the local energies of a
+non-hermitian operator); derivatives with respect to the operator's parameters go
+through `mels` as in `get_conn_padded`. Forward mode (`jax.jvp`) with respect to
+`params` is not supported (a `custom_vjp`).
+
+`capacity` (the rows of one network call) defaults to what the compiler knows: all
+candidates of a batch when every non-diagonal slot is provably valid (TFIM: one chunk,
+no slack), else `B * n_valid + ceil(B * n_maybe / 8)` for a batch of `B` samples.
+`chunk_size` (NetKet's) bounds the memory: samples are processed in blocks of
+`max(1, 8 * chunk_size // F)` (a `lax.map`) and the network never sees more than
+`chunk_size` rows at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from symir.runtime.compiled import CompiledOperator
+
+__all__ = ["LocalEnergyPlan", "evaluation_counts", "local_energies", "local_energy_plan"]
+
+_PLAN_LOCK = threading.Lock()
+_MAYBE_FRACTION = 8
+"""The default capacity holds one `_MAYBE_FRACTION`-th of the possibly-invalid slots."""
+_TAIL_FRACTION = 8
+"""The candidates left after the full chunks go in chunks of `capacity // 8`."""
+_BLOCK_FACTOR = 8
+"""With `chunk_size`, a block of samples has `_BLOCK_FACTOR * chunk_size` slots."""
+
+
+@dataclass(frozen=True)
+class LocalEnergyPlan:
+    """What the local-energy path knows about an operator's slots (static)."""
+
+    max_conn_size: int
+    diagonal: tuple[int, ...]
+    """Slots that are `x` in every row: summed, never evaluated."""
+    candidates: tuple[int, ...]
+    """The other slots, in order."""
+    n_valid: int
+    """How many of the candidates are provably valid in every row."""
+    analysed: bool
+    """False when the `branch` level could not be read: every slot is a candidate."""
+
+    def default_capacity(self, batch: int) -> int:
+        n_maybe = len(self.candidates) - self.n_valid
+        return max(1, batch * self.n_valid + -(-batch * n_maybe // _MAYBE_FRACTION))
+
+
+def local_energy_plan(op: CompiledOperator) -> LocalEnergyPlan:
+    """The `LocalEnergyPlan` of a compiled operator, from its `branch` level (kept with
+    its loaded module)."""
+    spec = op._spec
+    key = ("local_energy_plan", spec.branch_text)
+    with _PLAN_LOCK:
+        hit = spec.module.wrappers.get(key)
+    if hit is not None:
+        return hit
+    f = spec.max_conn_size
+    kinds = None
+    if spec.branch_text is not None:
+        from symir.lowering.branch._slot_kinds import slot_kinds
+
+        kinds = slot_kinds(spec.branch_text)
+        if kinds is not None and len(kinds) != f:
+            kinds = None
+    if kinds is None:
+        plan = LocalEnergyPlan(f, (), tuple(range(f)), 0, False)
+    else:
+        diagonal = tuple(i for i, k in enumerate(kinds) if k == "diagonal")
+        candidates = tuple(i for i, k in enumerate(kinds) if k != "diagonal")
+        n_valid = sum(k == "valid" for k in kinds)
+        plan = LocalEnergyPlan(f, diagonal, candidates, n_valid, True)
+    with _PLAN_LOCK:
+        return spec.module.wrappers.setdefault(key, plan)
+
+
+def _compiled(op: Any) -> CompiledOperator:
+    if isinstance(op, CompiledOperator):
+        return op
+    inner = getattr(op, "compiled", None)  # the NetKet adapter
+    if isinstance(inner, CompiledOperator):
+        return inner
+    raise TypeError(
+        f"local_energies needs a symir operator compiled by symir (a CompiledOperator or "
+        f"its NetKet adapter), got {type(op).__name__}"
+    )
+
+
+def local_energies(
+    logpsi: Callable,
+    params: Any,
+    x: Any,
+    op: Any,
+    *,
+    chunk_size: int | None = None,
+    capacity: int | None = None,
+    skip_zero_mels: bool | None = None,
+) -> Any:
+    """`E_loc(x) = sum_x' <x|H|x'> exp(logpsi(params, x') - logpsi(params, x))` for each
+    configuration of `x` (shape `(..., N)`), evaluating `logpsi` only on the connected
+    states that differ from `x` (see the module docstring).
+
+    `logpsi(params, x)` takes a batch `(b, N)` and returns `(b,)` (a Flax `apply`, as
+    NetKet passes it). `op` is a `CompiledOperator` or its NetKet adapter. `chunk_size`
+    bounds the rows of one network call and processes the samples in blocks (NetKet's
+    `chunk_size`); `capacity` overrides the rows of one chunk of candidates (default:
+    chosen from the operator, `LocalEnergyPlan.default_capacity`); `skip_zero_mels`
+    (default: when the operator has no runtime parameters) leaves slots with a zero
+    matrix element out. Returns `(...)` in the dtype NetKet's kernel gives.
+    """
+    compiled = _compiled(op)
+    n = compiled._spec.space.size
+    shape = tuple(np.shape(x))
+    if len(shape) < 1 or shape[-1] != n:
+        raise ValueError(
+            f"local_energies expects configurations of shape (..., {n}) for operator "
+            f"{compiled.name!r}, got shape {shape}"
+        )
+    for name, value in (("chunk_size", chunk_size), ("capacity", capacity)):
+        if value is not None and (not isinstance(value, int | np.integer) or value < 1):
+            raise ValueError(f"local_energies: {name} must be a positive integer, got {value!r}")
+    if skip_zero_mels is None:
+        skip_zero_mels = not compiled._spec.param_names
+    plan = local_energy_plan(compiled)
+    x = jnp.asarray(x)
+    batch = shape[:-1]
+    flat = jnp.reshape(x, (-1, n))
+    b = flat.shape[0]
+    if b == 0:
+        one = jax.ShapeDtypeStruct((1, n), x.dtype)
+        out = jax.eval_shape(
+            lambda p, s: _block(logpsi, p, s, compiled, plan, 1, skip_zero_mels), params, one
+        )
+        return jnp.zeros(batch, out.dtype)
+    if chunk_size is None:
+        cap = capacity or plan.default_capacity(b)
+        energies = _block(logpsi, params, flat, compiled, plan, cap, skip_zero_mels)
+        return jnp.reshape(energies, batch)
+    cap = min(capacity or chunk_size, chunk_size)
+    block = max(1, min(b, _BLOCK_FACTOR * chunk_size // max(1, plan.max_conn_size)))
+    n_blocks = -(-b // block)
+    if n_blocks == 1:
+        energies = _block(logpsi, params, flat, compiled, plan, cap, skip_zero_mels)
+        return jnp.reshape(energies, batch)
+    pad = n_blocks * block - b
+    padded = jnp.concatenate([flat, jnp.repeat(flat[-1:], pad, axis=0)]) if pad else flat
+    blocks = jnp.reshape(padded, (n_blocks, block, n))
+    energies = jax.lax.map(
+        lambda xs: _block(logpsi, params, xs, compiled, plan, cap, skip_zero_mels), blocks
+    )
+    return jnp.reshape(jnp.reshape(energies, (-1,))[:b], batch)
+
+
+def evaluation_counts(
+    x: Any, op: Any, *, capacity: int | None = None, skip_zero_mels: bool | None = None
+) -> dict[str, int]:
+    """How many network evaluations `local_energies(..., x, op)` (no `chunk_size`) makes
+    on the batch `x`, against NetKet's padded kernel: `padded` = B x F, `candidates` (the
+    connected states evaluated), `capacity`, `chunks` and `evaluations`: the rows of all
+    chunks (unused ones included) plus the B samples themselves. Not jitted: for
+    benchmarks and tests."""
+    compiled = _compiled(op)
+    n = compiled._spec.space.size
+    flat = np.reshape(np.asarray(x), (-1, n))
+    b = flat.shape[0]
+    if skip_zero_mels is None:
+        skip_zero_mels = not compiled._spec.param_names
+    plan = local_energy_plan(compiled)
+    xp, mels = (np.asarray(a) for a in compiled.get_conn_padded(flat))
+    cand = list(plan.candidates)
+    needed = np.any(xp[:, cand] != flat[:, None, :], axis=-1)
+    if skip_zero_mels:
+        needed &= mels[:, cand] != 0
+    m = b * len(cand)
+    cap = min(capacity or plan.default_capacity(b), max(m, 1))
+    count = int(needed.sum())
+    tail = _tail(cap)
+    full, rest = divmod(count, cap)
+    chunks = full + -(-rest // tail)
+    return {
+        "padded": b * plan.max_conn_size,
+        "candidates": count,
+        "capacity": cap,
+        "chunks": chunks,
+        "evaluations": full * cap + -(-rest // tail) * tail + b,
+    }
+
+
+def _block(
+    logpsi: Callable,
+    params: Any,
+    x: Any,
+    compiled: CompiledOperator,
+    plan: LocalEnergyPlan,
+    capacity: int,
+    skip_zero_mels: bool,
+) -> Any:
+    """The local energies of one block of samples `x (b, N)`."""
+    b, n = x.shape
+    xp, mels = compiled.get_conn_padded(x)
+    logpsi_x = logpsi(params, x)
+    total = jnp.zeros((b,), jnp.result_type(mels.dtype, logpsi_x.dtype))
+    if plan.diagonal:
+        total = total + jnp.sum(mels[:, np.asarray(plan.diagonal)], axis=-1)
+    if not plan.candidates:
+        return total
+    cand = np.asarray(plan.candidates)
+    if len(plan.candidates) != plan.max_conn_size:
+        xp, mels = xp[:, cand], mels[:, cand]
+    differs = jnp.any(xp != x[:, None, :], axis=-1)
+    needed = differs & (mels != 0) if skip_zero_mels else differs
+    m = b * len(plan.candidates)
+    capacity = min(capacity, m)
+    mask = jnp.reshape(needed, (m,))
+    count = jnp.sum(mask, dtype=jnp.int32)
+    (positions,) = jnp.nonzero(mask, size=m + _tail(capacity), fill_value=m)
+    lp = _evaluate(logpsi, capacity, params, jnp.reshape(xp, (m, n)), positions, count)
+    lp = jnp.reshape(lp, needed.shape)
+    lp = jnp.where(needed, lp, logpsi_x[:, None])
+    terms = mels * jnp.exp(lp - logpsi_x[:, None])
+    return total + jnp.sum(terms, axis=-1)
+
+
+def _tail(capacity: int) -> int:
+    return max(1, capacity // _TAIL_FRACTION)
+
+
+def _varying(tree: Any) -> Any:
+    """`tree` made to vary over the manual axes of the enclosing `shard_map` (none
+    outside one), so that a loop carry starts with the type its body gives it: the
+    body's results vary there (the traced arguments' types inside a `custom_vjp` do not
+    say so)."""
+    axes = tuple(getattr(jax.sharding.get_abstract_mesh(), "manual_axes", ()) or ())
+    if not axes:
+        return tree
+
+    def cast(t):
+        missing = tuple(a for a in axes if a not in getattr(jax.typeof(t), "vma", ()))
+        return jax.lax.pcast(t, missing, to="varying") if missing else t
+
+    return jax.tree_util.tree_map(cast, tree)
+
+
+def _chunked_loop(body: Callable, init: Any, count: Any, capacity: int) -> Any:
+    """`init` folded by `body(acc, offset, size)` over the first `count` positions: full
+    chunks of `capacity`, then the rest in chunks of `_tail(capacity)` (so the unused
+    rows of the last chunk are fewer than `_tail(capacity)`)."""
+    tail = _tail(capacity)
+    n_full = count // capacity
+    start = n_full * capacity
+    n_tail = (count - start + tail - 1) // tail
+
+    def stage(acc, n, first, size):
+        def step(carry):
+            k, acc = carry
+            return k + 1, body(acc, first + k * size, size)
+
+        return jax.lax.while_loop(lambda carry: carry[0] < n, step, (jnp.int32(0), acc))[1]
+
+    acc = stage(init, n_full, 0, capacity)
+    return stage(acc, n_tail, start, tail)
+
+
+def _evaluate(
+    logpsi: Callable, capacity: int, params: Any, rows: Any, positions: Any, count: Any
+) -> Any:
+    """`logpsi(params, rows[p])` at the first `count` of `positions` (chunks of at most
+    `capacity` rows at a time), zero elsewhere: shape `(len(rows),)`. `positions` has
+    at least `len(rows) + _tail(capacity)` entries (the unused ones `len(rows)`)."""
+    return _evaluate_vjp(logpsi, capacity, params, rows, positions, count)
+
+
+def _gather(rows: Any, positions: Any, offset: Any, size: int) -> tuple[Any, Any]:
+    m = rows.shape[0]
+    where = jax.lax.dynamic_slice_in_dim(positions, offset, size)
+    return where, rows[jnp.minimum(where, m - 1)]
+
+
+def _forward(logpsi, capacity, params, rows, positions, count):
+    m, n = rows.shape
+    out_dtype = jax.eval_shape(logpsi, params, jax.ShapeDtypeStruct((1, n), rows.dtype)).dtype
+
+    def body(out, offset, size):
+        where, chunk = _gather(rows, positions, offset, size)
+        values = logpsi(params, chunk).astype(out_dtype)
+        return out.at[where].set(values, mode="drop")
+
+    init = _varying(jnp.zeros((m,), out_dtype))
+    return _chunked_loop(body, init, count, capacity)
+
+
+def _evaluate_fwd(logpsi, capacity, params, rows, positions, count):
+    out = _forward(logpsi, capacity, params, rows, positions, count)
+    return out, (params, rows, positions, count)
+
+
+def _evaluate_bwd(logpsi, capacity, residuals, cotangent):
+    params, rows, positions, count = residuals
+    m = rows.shape[0]
+
+    def body(acc, offset, size):
+        where, chunk = _gather(rows, positions, offset, size)
+        ct = jnp.where(where < m, cotangent[jnp.minimum(where, m - 1)], 0)
+        values, pullback = jax.vjp(lambda p: logpsi(p, chunk), params)
+        (grads,) = pullback(ct.astype(values.dtype))
+        return jax.tree_util.tree_map(jnp.add, acc, grads)
+
+    zero = jax.tree_util.tree_map(jnp.zeros_like, params)
+    init = _varying(zero)
+    return _chunked_loop(body, init, count, capacity), None, None, None
+
+
+_evaluate_vjp = jax.custom_vjp(_forward, nondiff_argnums=(0, 1))
+_evaluate_vjp.defvjp(_evaluate_fwd, _evaluate_bwd)

@@ -1,0 +1,205 @@
+"""Molecular Hamiltonians (symir.chemistry): FCIDUMP and array input, the operator against
+NetKet's FermionOperator2nd built term by term from the textbook formula, and the FCI
+energies of the shipped molecules (made by symir/chemistry/make_fcidumps.py from PySCF)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import symir as sym
+from symir.chemistry import (
+    from_arrays,
+    molecular_hamiltonian,
+    read_fcidump,
+    spin_orbital_hamiltonian,
+    write_fcidump,
+)
+from symir.chemistry.make_fcidumps import DATA
+
+REFERENCES = json.loads((DATA / "references.json").read_text())
+
+
+def random_integrals(m: int, seed: int = 0):
+    """Real integrals with the 8-fold symmetry, every one non-zero."""
+    rng = np.random.default_rng(seed)
+    h1 = rng.normal(size=(m, m))
+    h1 = h1 + h1.T
+    h2 = rng.normal(size=(m,) * 4)
+    h2 = h2 + h2.transpose(1, 0, 2, 3)
+    h2 = h2 + h2.transpose(0, 1, 3, 2)
+    h2 = h2 + h2.transpose(2, 3, 0, 1)
+    return h1, 0.1 * h2
+
+
+def netket_reference(integrals):
+    """H = E + sum h1 c+_ps c_qs + 1/2 sum (pq|rs) c+_ps c+_rt c_st c_qs, every index
+    written out, on NetKet's SpinOrbitalFermions (spin down first)."""
+    import netket as nk
+
+    m = integrals.n_orbitals
+    hi = nk.hilbert.SpinOrbitalFermions(m, s=0.5, n_fermions_per_spin=integrals.n_fermions_per_spin)
+    site = {(p, s): p + (m if s == 1 else 0) for p in range(m) for s in (-1, 1)}
+    terms, weights = [], []
+    h1, h2 = integrals.h1, integrals.h2
+    for p in range(m):
+        for q in range(m):
+            for s in (-1, 1):
+                terms.append(((site[p, s], 1), (site[q, s], 0)))
+                weights.append(h1[p, q])
+    for p, q, r, t in np.ndindex(m, m, m, m):
+        for s in (-1, 1):
+            for u in (-1, 1):
+                terms.append(((site[p, s], 1), (site[r, u], 1), (site[t, u], 0), (site[q, s], 0)))
+                weights.append(0.5 * h2[p, q, r, t])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return nk.operator.FermionOperator2nd(hi, terms, weights, constant=integrals.constant)
+
+
+def test_dense_matrix_equals_netket_fermion_operator():
+    h1, h2 = random_integrals(3)
+    ints = from_arrays(h1, h2, 0.25, notation="chemist", n_electrons=3, ms2=1)
+    mh = molecular_hamiltonian(ints)
+    assert mh.hilbert == sym.Fermions(3, 2, n_fermions_per_spin=(1, 2))
+    H = mh.compile()
+    reference = netket_reference(ints)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = reference.to_dense()
+    assert np.abs(H.to_dense() - expected).max() < 1e-10
+
+
+def test_connected_states_are_distinct_and_minimal_over_absolute_excitations():
+    """One slot per distinct excitation (1 + singles + doubles over spin orbitals of one
+    spin sector pattern): no sample has two slots with the same x' (ignoring padding)."""
+    h1, h2 = random_integrals(3, seed=1)
+    ints = from_arrays(h1, h2, 0.0, notation="chemist", n_electrons=2, ms2=0)
+    mh = molecular_hamiltonian(ints)
+    H = mh.compile()
+    m = 3
+    singles = 2 * m * (m - 1)
+    doubles = 2 * (m * (m - 1) // 2) * ((m - 2) * (m - 3) // 2) + (m * (m - 1)) ** 2
+    assert H.max_conn_size == 1 + singles + doubles
+    x = np.asarray(mh.hilbert.all_states())
+    xp, mels = (np.asarray(a) for a in H.get_conn_padded(x))
+    for b in range(len(x)):
+        active = [tuple(s) for s, v in zip(xp[b], mels[b], strict=True) if v != 0]
+        assert len(active) == len(set(active))
+
+
+def test_physicists_notation_is_transposed():
+    h1, h2 = random_integrals(2)
+    chem = from_arrays(h1, h2, 1.0, notation="chemist", n_electrons=2)
+    phys = from_arrays(h1, h2.transpose(0, 2, 1, 3), 1.0, notation="physicist", n_electrons=2)
+    assert np.array_equal(chem.h2, phys.h2)
+    with pytest.raises(ValueError, match="notation must be one of"):
+        from_arrays(h1, h2, notation="dirac")
+
+
+FCIDUMP = """ &FCI NORB=2,NELEC=2,MS2=0,
+  ORBSYM=1,2,
+  ISYM=1,
+ &END
+  0.5   1 1 1 1
+  0.25  2 1 1 1
+  0.125 2 1 2 1
+  0.75  2 2 2 2
+  0.3   2 2 1 1
+ -1.25  1 1 0 0
+  0.1   2 1 0 0
+ -0.5   2 2 0 0
+  0.7   0 0 0 0
+"""
+
+
+def test_fcidump_header_integrals_and_symmetries():
+    ints = read_fcidump(FCIDUMP)
+    assert (ints.n_orbitals, ints.n_electrons, ints.ms2, ints.orbsym) == (2, 2, 0, (1, 2))
+    assert ints.constant == 0.7
+    assert ints.h1.tolist() == [[-1.25, 0.1], [0.1, -0.5]]
+    h2 = ints.h2
+    for idx in [(1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)]:
+        assert h2[idx] == 0.25
+    for idx in [(1, 0, 1, 0), (0, 1, 1, 0), (1, 0, 0, 1), (0, 1, 0, 1)]:
+        assert h2[idx] == 0.125
+    assert h2[0, 0, 1, 1] == h2[1, 1, 0, 0] == 0.3
+    assert ints.n_fermions_per_spin == (1, 1)
+
+
+def test_fcidump_round_trip(tmp_path):
+    h1, h2 = random_integrals(3, seed=2)
+    ints = from_arrays(h1, h2, -3.5, notation="chemist", n_electrons=4, ms2=2)
+    write_fcidump(tmp_path / "x.fcidump", ints)
+    back = read_fcidump(tmp_path / "x.fcidump")
+    assert np.allclose(back.h1, ints.h1, atol=1e-14) and np.allclose(back.h2, ints.h2, atol=1e-14)
+    assert (back.constant, back.n_electrons, back.ms2) == (-3.5, 4, 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (" &FCI NELEC=2 &END\n", "no NORB"),
+        ("nothing here", "no header"),
+        (" &FCI NORB=1,NELEC=2 &END\n 1.0 1 1 1\n", "expected `value i j k l`"),
+        (" &FCI NORB=1,NELEC=2 &END\n 1.0 2 1 0 0\n", "index outside 0..1"),
+        (" &FCI NORB=2,NELEC=2 &END\n 1.0 2 1 1 1\n 2.0 1 2 1 1\n", "contradicts"),
+        (" &FCI NORB=1,NELEC=3 &END\n", "do not fit 1 orbitals"),
+    ],
+)
+def test_fcidump_errors_name_the_problem(text, message, tmp_path):
+    path = tmp_path / "bad.fcidump"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        read_fcidump(path)
+
+
+def test_screening_drops_small_coefficients_and_reports_them():
+    h1, h2 = random_integrals(2, seed=3)
+    h2 = h2 + 0.0
+    h2[0, 1, 0, 1] = h2[1, 0, 0, 1] = h2[0, 1, 1, 0] = h2[1, 0, 1, 0] = 1e-9
+    ints = from_arrays(h1, h2, 0.0, notation="chemist", n_electrons=2)
+    full = molecular_hamiltonian(ints)
+    screened = molecular_hamiltonian(ints, threshold=1e-6)
+    assert full.screening["dropped"] == 0
+    assert screened.screening["dropped"] > 0
+    assert 0 < screened.screening["max_dropped"] <= 1e-6
+    assert screened.screening["kept"] + screened.screening["dropped"] == full.screening["kept"]
+    d_full = full.compile().to_dense()
+    d_screened = screened.compile().to_dense()
+    assert 0 < np.abs(d_full - d_screened).max() < 1e-7
+    with pytest.raises(ValueError, match="threshold must be >= 0"):
+        molecular_hamiltonian(ints, threshold=-1.0)
+
+
+def test_spin_orbital_input_is_checked():
+    hi = sym.Fermions(2, 2)
+    with pytest.raises(ValueError, match=r"t must be \(4, 4\)"):
+        spin_orbital_hamiltonian(np.zeros((3, 3)), np.zeros((4,) * 4), 0.0, hi)
+
+
+def ground_energy(name: str) -> float:
+    mh = molecular_hamiltonian(read_fcidump(DATA / f"{name}.fcidump"))
+    return float(np.linalg.eigvalsh(mh.compile().to_dense())[0])
+
+
+@pytest.mark.parametrize("name", ["h2_sto3g", "lih_sto3g"])
+def test_ground_energy_equals_pyscf_fci(name):
+    """The FCIDUMPs and FCI energies were written by make_fcidumps.py with PySCF."""
+    assert abs(ground_energy(name) - REFERENCES[name]["e_fci"]) < 1e-8
+
+
+def test_pyscf_integrals_reproduce_the_shipped_file():
+    """PySCF (the `chem` extra, in the test extra too) recomputes H2's integrals and FCI
+    energy; the operator built from them has that energy."""
+    from symir.chemistry.make_fcidumps import MOLECULES, integrals
+
+    (h2_molecule,) = [m for m in MOLECULES if m.name == "h2_sto3g"]
+    h1, h2, e_core, ne, _, e_fci = integrals(h2_molecule)
+    assert abs(e_fci - REFERENCES["h2_sto3g"]["e_fci"]) < 1e-9
+    ints = from_arrays(h1, h2, e_core, notation="chemist", n_electrons=ne)
+    H = molecular_hamiltonian(ints).compile()
+    assert abs(np.linalg.eigvalsh(H.to_dense())[0] - e_fci) < 1e-8

@@ -1,0 +1,262 @@
+"""Constrained spaces (issue 21, item 2): `Spin(..., total_sz=)`, `Fock(...,
+n_particles=)`, NetKet's constrained `Spin`/`Fock` and their `TensorHilbert`.
+
+References nobody here wrote: NetKet's constrained spaces (their `all_states`, their
+equality) and NetKet's operators on them (`Heisenberg`, `BoseHubbard`) at 1e-10; for an
+operator that leaves the sector, the unconstrained matrix restricted to the sector's
+states (NetKet's `states_to_numbers` of the unconstrained space); one short VMC run on
+`Spin(0.5, 6, total_sz=0)` against the exact ground-state energy.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import symir as sym
+
+nk = pytest.importorskip("netket")
+
+site = sym.site
+RING6 = [(i, (i + 1) % 6) for i in range(6)]
+RING4 = [(i, (i + 1) % 4) for i in range(4)]
+BH = {"U": 1.1, "V": 0.3, "J": 0.7, "mu": 0.2}
+
+
+def heisenberg(hi, edges, exchange=2.0):
+    """sum_<ij> (Z_i Z_j + X_i X_j + Y_i Y_j) (NetKet's `Heisenberg`, no sign rule)."""
+    return (
+        sym.DOperator(hi, "heisenberg", hermitian=True)
+        .for_each(("i", "j"), over=edges)
+        .emit(sym.identity(), matrix_element=site("i") * site("j"))
+        .emit_if(site("i") != site("j"), sym.swap("i", "j"), exchange)
+        .build()
+    )
+
+
+def bose_hubbard(hi, edges):
+    ni, nj = site("i"), site("j")
+    return (
+        sym.DOperator(hi, "bose_hubbard", hermitian=True)
+        .for_each_site("i")
+        .emit(sym.identity(), matrix_element=BH["U"] / 2 * ni * (ni - 1) - BH["mu"] * ni)
+        .for_each(("i", "j"), over=edges)
+        .emit(sym.identity(), matrix_element=BH["V"] * ni * nj)
+        .emit(sym.hop("i", "j"), matrix_element=-BH["J"] * sym.sqrt(ni * sym.emitted("j")))
+        .emit(sym.hop("j", "i"), matrix_element=-BH["J"] * sym.sqrt(nj * sym.emitted("i")))
+        .build()
+    )
+
+
+def field(hi):
+    """-sum_i X_i: every branch flips one spin, so it leaves any total_sz sector."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sym.SymbolicDefinitionWarning)
+        return (
+            sym.DOperator(hi, "field", hermitian=True)
+            .for_each_site("i")
+            .emit(sym.write("i", -site("i")), matrix_element=-1.0)
+            .build()
+        )
+
+
+def restricted(dense_free: np.ndarray, free, constrained) -> np.ndarray:
+    """The unconstrained matrix restricted to the states of the constrained space."""
+    idx = np.asarray(free.states_to_numbers(np.asarray(constrained.all_states())))
+    return dense_free[np.ix_(idx, idx)]
+
+
+# --------------------------------------------------------------------------- spaces
+
+
+def test_symir_spaces_enumerate_the_sector():
+    spins = sym.Spin(0.5, 6, total_sz=0)
+    assert isinstance(spins, sym.SectorHilbert) and spins.constrained
+    assert spins.n_states == 20 and repr(spins) == "Spin(0.5, 6, total_sz=0)"
+    states = spins.all_states()
+    assert (states.sum(axis=1) == 0).all() and len(states) == 20
+    np.testing.assert_array_equal(spins.states_to_numbers(states), np.arange(20))
+    with pytest.raises(ValueError, match="outside the sector"):
+        spins.states_to_numbers(np.ones((1, 6), dtype=int))
+    bosons = sym.Fock(2, 4, n_particles=3)  # NetKet's order for Fock is the same
+    theirs = np.asarray(nk.hilbert.Fock(2, 4, n_particles=3).all_states())
+    np.testing.assert_array_equal(bosons.all_states(), theirs)
+    assert sym.Spin(1, 3, total_sz=1).n_states == 6  # (2,0,0) x 3, (2,2,-2) x 3
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: sym.Spin(0.5, 3, total_sz=0), "not reachable"),
+        (lambda: sym.Fock(1, 3, n_particles=4), "cannot sum to 4"),
+        (lambda: sym.Fock(1, 3, n_particles=1.5), "must be an integer"),
+    ],
+)
+def test_unreachable_sectors_are_clear_errors(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (sym.Spin(0.5, 4, total_sz=1), nk.hilbert.Spin(0.5, 4, total_sz=1)),
+        (sym.Spin(1, 3, total_sz=-1), nk.hilbert.Spin(1, 3, total_sz=-1)),
+        (sym.Fock(2, 3, n_particles=2), nk.hilbert.Fock(2, 3, n_particles=2)),
+        (
+            sym.SectorHilbert((-1, 1), 6, ((0, 4, 0),)),
+            nk.hilbert.Spin(0.5, 4, total_sz=0) * nk.hilbert.Spin(0.5, 2),
+        ),
+        (
+            sym.SectorHilbert((-1, 1), 8, ((0, 4, 0), (4, 8, 2))),
+            nk.hilbert.Spin(0.5, 4, total_sz=0) * nk.hilbert.Spin(0.5, 4, total_sz=1),
+        ),
+    ],
+    ids=["spin", "spin1", "fock", "tensor-one-sector", "tensor-two-sectors"],
+)
+def test_netket_spaces_convert_both_ways(ours, theirs):
+    from symir.integrations.netket import netket_hilbert
+
+    assert sym.as_hilbert(theirs) == ours
+    assert netket_hilbert(ours) == theirs
+
+
+def test_unsupported_tensor_spaces_are_clear_errors():
+    mixed = nk.hilbert.Spin(0.5, 2, total_sz=0) * nk.hilbert.Fock(2, 2)
+    with pytest.raises(ValueError, match="same local states on every site"):
+        sym.as_hilbert(mixed)
+    fermions = nk.hilbert.SpinOrbitalFermions(2, n_fermions=1)
+    with pytest.raises(ValueError, match="fermionic factors"):
+        sym.as_hilbert(fermions * fermions)
+
+
+# --------------------------------------------------------------------------- operators
+
+
+@pytest.fixture(scope="module")
+def heisenberg_pair():
+    hi = nk.hilbert.Spin(0.5, 6, total_sz=0)
+    graph = nk.graph.Chain(6, pbc=True)
+    ours = heisenberg(hi, RING6).compile().to_netket()
+    return hi, ours, nk.operator.Heisenberg(hi, graph, sign_rule=False)
+
+
+def test_heisenberg_on_netket_sector_equals_netket(heisenberg_pair):
+    hi, ours, ref = heisenberg_pair
+    assert ours.hilbert is hi  # NetKet's states accept it
+    assert ours.to_dense().shape == (20, 20)
+    np.testing.assert_allclose(ours.to_dense(), ref.to_dense(), rtol=0, atol=1e-10)
+
+
+def test_heisenberg_on_symir_sector_equals_netket(heisenberg_pair):
+    hi, _, ref = heisenberg_pair
+    ours = heisenberg(sym.Spin(0.5, 6, total_sz=0), RING6).compile()
+    adapter = ours.to_netket()
+    assert adapter.hilbert == hi
+    np.testing.assert_allclose(adapter.to_dense(), ref.to_dense(), rtol=0, atol=1e-10)
+    # symir's own order (local states increasing) is a permutation of NetKet's
+    assert ours.to_dense().shape == (20, 20)
+    np.testing.assert_allclose(
+        np.sort(np.linalg.eigvalsh(ours.to_dense())),
+        np.sort(np.linalg.eigvalsh(ref.to_dense())),
+        atol=1e-10,
+    )
+
+
+def test_bose_hubbard_on_particle_sector_equals_netket():
+    hi = nk.hilbert.Fock(2, 4, n_particles=3)
+    ref = nk.operator.BoseHubbardJax(hi, nk.graph.Chain(4, pbc=True), **BH)
+    for space in (hi, sym.Fock(2, 4, n_particles=3)):
+        adapter = bose_hubbard(space, RING4).compile().to_netket()
+        assert adapter.hilbert == hi
+        np.testing.assert_allclose(adapter.to_dense(), ref.to_dense(), rtol=0, atol=1e-10)
+
+
+def test_leaving_the_sector_warns_and_drops_the_branch():
+    hi = nk.hilbert.Spin(0.5, 6, total_sz=0)
+    with pytest.warns(sym.SymbolicDefinitionWarning, match=r"SYMIR-W107 term @term0, emission 0"):
+        sym.DOperator(hi, "field").for_each_site("i").emit(sym.write("i", -site("i")))
+    op = (field(hi) + heisenberg(hi, RING6)).compile()
+    x = np.asarray(hi.all_states())
+    xp, mels = map(np.asarray, op.get_conn_padded(x))
+    assert (xp.sum(axis=-1) == 0).all()  # every connected state is in the sector
+    # the 6 flips of each state are invalid branches: x' = x and mel = 0
+    assert not np.isclose(mels, -1.0).any()
+    assert op.max_conn_size == 13  # the diagonal, 6 swaps and the 6 dropped flips
+    assert (np.count_nonzero(mels == 0, axis=-1) >= 6).all()
+    # the matrix is the unconstrained one restricted to the sector
+    free = nk.hilbert.Spin(0.5, 6)
+    whole = (field(free) + heisenberg(free, RING6)).compile().to_netket().to_dense()
+    np.testing.assert_allclose(
+        op.to_netket().to_dense(), restricted(whole, free, hi), rtol=0, atol=1e-10
+    )
+
+
+def test_tensor_of_sectors_is_the_restricted_matrix():
+    hi = nk.hilbert.Spin(0.5, 4, total_sz=0) * nk.hilbert.Spin(0.5, 4, total_sz=1)
+    edges = [*RING4, *[(4 + i, 4 + j) for i, j in RING4], (0, 4)]  # (0, 4) crosses
+    free = nk.hilbert.Spin(0.5, 8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sym.SymbolicDefinitionWarning)  # not provable
+        ours = heisenberg(hi, edges).compile().to_netket()
+    assert ours.hilbert is hi
+    whole = heisenberg(free, edges).compile().to_netket().to_dense()
+    np.testing.assert_allclose(ours.to_dense(), restricted(whole, free, hi), atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("update", "leaves"),
+    [
+        (sym.write("i", -site("i")), True),
+        (sym.shift("i", 2), True),
+        (sym.shift("i", 2).shift("j", -2), False),
+        (sym.swap("i", "j"), False),
+        (sym.write("i", -site("i")).write("j", -site("j")), False),  # not provable
+        (sym.cond(site("i") > 0, sym.write("i", -1)), False),  # not followed
+    ],
+)
+def test_sector_analysis(update, leaves):
+    from symir.frontend.sectors import leaving_row
+
+    space = sym.Spin(0.5, 4, total_sz=0)
+    found = leaving_row(space, update, ("i", "j"), ((0, 1), (1, 2)))
+    assert (found is not None) == leaves
+    if leaves:
+        assert found == ((0, 1), (0, 4, 0))
+
+
+def test_hop_across_two_sectors_leaves_them():
+    from symir.frontend.sectors import leaving_row
+
+    space = sym.SectorHilbert((0, 1, 2), 4, ((0, 2, 1), (2, 4, 1)))
+    hop = sym.hop("i", "j")
+    assert leaving_row(space, hop, ("i", "j"), ((0, 1),)) is None
+    assert leaving_row(space, hop, ("i", "j"), ((0, 1), (1, 2))) == ((1, 2), (0, 2, 1))
+
+
+# --------------------------------------------------------------------------- VMC
+
+
+def test_vmc_in_the_sector():
+    """A short VMC run on Spin(0.5, 6, total_sz=0) with the symir operator (Marshall's
+    sign rule, so that a real RBM can hold the ground state): the samples stay in the
+    sector, expectations equal NetKet's operator's on the same samples, and the energy
+    comes within 2% of the exact ground state."""
+    hi = nk.hilbert.Spin(0.5, 6, total_sz=0)
+    graph = nk.graph.Chain(6, pbc=True)
+    ours = heisenberg(hi, RING6, exchange=-2.0).compile().to_netket()
+    ref = nk.operator.Heisenberg(hi, graph)  # sign rule on by default here
+    exact = np.linalg.eigvalsh(ours.to_dense())[0]
+    sampler = nk.sampler.MetropolisExchange(hi, graph=graph)
+    vstate = nk.vqs.MCState(sampler, nk.models.RBM(alpha=1), n_samples=128, seed=1)
+    vstate.sampler_seed = 2
+    driver = nk.driver.VMC(ours, nk.optimizer.Adam(0.03), variational_state=vstate)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        driver.run(40, out=None, show_progress=False)
+    assert (np.asarray(vstate.samples).sum(axis=-1) == 0).all()
+    a, b = vstate.expect(ours), vstate.expect(ref)
+    assert abs(a.mean - b.mean) < 1e-10
+    assert abs(a.mean.real - exact) < 0.02 * abs(exact), (a, exact)

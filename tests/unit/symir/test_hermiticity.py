@@ -1,0 +1,229 @@
+"""Hermiticity of products, sums and adjoints (issue 24), symir/frontend/hermiticity.py.
+
+- Structural proofs: `a @ a` (a hermitian), `a @ a.H`, `a.H @ a`, `a + a.H`, sums of
+  hermitian parts, real multiples; everything else unmarked with its reason.
+- Soundness: every operator marked hermitian here has a hermitian dense matrix, and
+  the marked products equal NetKet's products of NetKet's own operators.
+- The NetKet adapter: NetKet's own `test_is_hermitian` procedure (get_conn of x, then
+  of each connected x', whose first match must hold the conjugate element) passes on
+  TFIM @ TFIM, which needs equal connected states summed and residues of cancelling
+  terms dropped (`NetKetOperator.mel_cutoff`); `expect_and_grad(a @ a)` runs.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import jax
+import numpy as np
+import pytest
+
+import symir as sym
+
+nk = pytest.importorskip("netket")
+
+N = 4
+EDGES = [(i, (i + 1) % N) for i in range(N)]
+
+
+@pytest.fixture(scope="module")
+def hi():
+    return nk.hilbert.Spin(0.5, N)
+
+
+@pytest.fixture(scope="module")
+def tfim(hi):
+    return (
+        sym.DOperator(hi, "tfim", hermitian=True)
+        .for_each_site("i")
+        .emit(sym.write("i", -sym.site("i")), matrix_element=-0.7)
+        .for_each(("i", "j"), over=EDGES)
+        .emit(sym.identity(), matrix_element=1.3 * sym.site("i") * sym.site("j"))
+        .build()
+    )
+
+
+@pytest.fixture(scope="module")
+def zz(hi):
+    return (
+        sym.DOperator(hi, "zz", hermitian=True)
+        .for_each(("i", "j"), over=EDGES)
+        .emit(sym.identity(), matrix_element=sym.site("i") * sym.site("j"))
+        .build()
+    )
+
+
+@pytest.fixture(scope="module")
+def raising(hi):
+    """sum_i (1 + 0.5 i) sigma^+_i, a complex non-hermitian operator with a provable
+    adjoint (a flip under a predicate)."""
+    return (
+        sym.DOperator(hi, "raise")
+        .for_each_site("i")
+        .emit_if(sym.site("i") == -1, sym.write("i", 1), matrix_element=1 + 0.5j)
+        .build()
+    )
+
+
+def dense(op):
+    return sym.to_netket(op).to_dense()
+
+
+def test_products_of_an_operator_and_its_adjoint(tfim, raising):
+    assert (tfim @ tfim).is_hermitian
+    assert "square of the hermitian 'tfim'" in (tfim @ tfim).hermitian_reason
+    for op in (raising @ raising.H, raising.H @ raising, tfim @ tfim.H, tfim.H @ tfim):
+        assert op.is_hermitian, op.hermitian_reason
+        assert "adjoint" in op.hermitian_reason
+        assert op.to_ir().is_hermitian and op.compile().is_hermitian
+        assert sym.to_netket(op).is_hermitian
+        d = dense(op)
+        np.testing.assert_allclose(d, d.conj().T, atol=1e-12)
+    assert not raising.is_hermitian and not raising.H.is_hermitian
+    # the dense matrices of the products are the products of the dense matrices
+    r = dense(raising)
+    np.testing.assert_allclose(dense(raising @ raising.H), r @ r.conj().T, atol=1e-12)
+
+
+def test_unproved_products_keep_their_reason(tfim, zz, raising):
+    op = tfim @ zz
+    assert not op.is_hermitian
+    assert "commute, which is not proved" in op.hermitian_reason
+    rr = raising @ raising
+    assert not rr.is_hermitian
+    assert "'raise' is not marked hermitian" in rr.hermitian_reason
+    d = dense(rr)
+    assert not np.allclose(d, d.conj().T)  # rightly unmarked
+    assert not (raising @ tfim).is_hermitian
+
+
+def test_sums_and_scalars(tfim, zz, raising):
+    assert (tfim + zz).is_hermitian
+    assert (raising + raising.H).is_hermitian
+    assert (raising.H + tfim + raising).is_hermitian
+    assert "paired with their adjoints" in (raising + raising.H).hermitian_reason
+    d = dense(raising + raising.H)
+    np.testing.assert_allclose(d, d.conj().T, atol=1e-12)
+    s = raising + raising
+    assert not s.is_hermitian and "no other part is its adjoint" in s.hermitian_reason
+    assert (2.5 * tfim).is_hermitian and "real multiple" in (2.5 * tfim).hermitian_reason
+    assert not (1j * tfim).is_hermitian and "not a real number" in (1j * tfim).hermitian_reason
+    assert tfim.H.is_hermitian and "adjoint of the hermitian" in tfim.H.hermitian_reason
+    assert "declared hermitian" in tfim.hermitian_reason
+    assert "not declared hermitian" in raising.hermitian_reason
+
+
+def test_products_match_netket(hi, tfim):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ising = nk.operator.Ising(hi, nk.graph.Chain(N), h=0.7, J=1.3)
+    ref = ising.to_sparse().toarray()  # scipy (its to_dense compiles a jax kernel)
+    np.testing.assert_allclose(dense(tfim @ tfim), ref @ ref, atol=1e-10)
+
+
+def _netket_is_hermitian_check(op, hi):
+    """NetKet 3.23's `test_is_hermitian` (test/operator/test_operator.py), as it runs on
+    its own operators: get_conn of random states, then of each connected state, whose
+    first match must hold the conjugate matrix element."""
+
+    def nonzero_conn(s):
+        sp, mels = op.get_conn(s)
+        return sp[mels != 0, :], mels[mels != 0]
+
+    rng = nk.jax.PRNGSeq(20)
+    for rstate in np.asarray(hi.random_state(rng.next(), 30)):
+        rstatet, mels = nonzero_conn(rstate)
+        for k, state in enumerate(rstatet):
+            invstates, mels1 = nonzero_conn(state)
+            found = False
+            for kp, invstate in enumerate(invstates):
+                if np.array_equal(rstate, invstate.flatten()):
+                    found = True
+                    np.testing.assert_allclose(mels1[kp], np.conj(mels[k]))
+                    break
+            assert found
+
+
+def test_netket_hermiticity_check_on_tfim_squared(hi, tfim, raising):
+    op = sym.to_netket(tfim @ tfim)
+    assert op.is_hermitian
+    _netket_is_hermitian_check(op, hi)
+    _netket_is_hermitian_check(sym.to_netket(raising @ raising.H), hi)
+    # the residues the kernel leaves where terms cancel (its own to_dense sums them as
+    # they come) are below the cutoff and dropped by the adapter, exactly 0 there
+    raw = (tfim @ tfim).compile().to_dense()
+    d = op.to_dense()
+    assert np.all(d[np.abs(raw) <= op.mel_cutoff] == 0)
+    np.testing.assert_allclose(d, raw, atol=1e-12)
+
+
+def test_merge_connected():
+    from symir.integrations.netket import merge_connected
+
+    x = np.array([[1, 1], [1, -1]], dtype=np.int8)
+    xp = np.array([[[1, -1], [1, -1], [1, 1]], [[1, 1], [1, -1], [-1, -1]]], dtype=np.int8)
+    mels = np.array([[0.5, 0.25, 1e-12], [0.1, 2.0, -0.1]])
+    out, m = merge_connected(x, xp, mels, 1e-10)
+    assert m.tolist() == [[0.75, 0.0, 0.0], [0.1, 2.0, -0.1]]
+    assert out[0].tolist() == [[1, -1], [1, 1], [1, 1]]  # merged-away and dropped: x' = x
+    assert out.dtype == xp.dtype and out[1].tolist() == xp[1].tolist()
+
+
+def test_expect_and_grad_of_a_square(hi, tfim):
+    # FullSumState.expect_and_grad raises NotImplementedError for an operator that is not
+    # marked hermitian; marked, its value and gradient are NetKet's for Ising @ Ising
+    fs = nk.vqs.FullSumState(hi, nk.models.RBM(alpha=1), seed=0)
+    energy, grad = fs.expect_and_grad(sym.to_netket(tfim @ tfim))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ising = nk.operator.Ising(hi, nk.graph.Chain(N), h=0.7, J=1.3)
+    ref_energy, ref_grad = fs.expect_and_grad(ising @ ising)
+    np.testing.assert_allclose(energy.mean, ref_energy.mean, rtol=1e-10)
+    for g, r in zip(jax.tree_util.tree_leaves(grad), jax.tree_util.tree_leaves(ref_grad)):
+        np.testing.assert_allclose(g, r, rtol=1e-8, atol=1e-10)
+
+
+# ----------------------------------------------------------------------------- constant writes
+
+
+def _adjoint_matches(op):
+    from symir.interpreter import reference_to_dense
+
+    d = reference_to_dense(op)
+    np.testing.assert_allclose(reference_to_dense(op.H), d.conj().T, atol=1e-12)
+    np.testing.assert_allclose(reference_to_dense(op.T), d.T, atol=1e-12)
+
+
+def test_adjoint_of_constant_writes():
+    spin = sym.Spin(0.5, 3)
+    # sigma^+ written as a constant write under a predicate, and without one (then it
+    # also has the diagonal branch where the spin is already up)
+    sp = (
+        sym.DOperator(spin, "sp")
+        .for_each_site("i")
+        .emit_if(sym.site("i") == -1, sym.write("i", 1), matrix_element=1 + 0.5j)
+        .build()
+    )
+    _adjoint_matches(sp)
+    bare = sym.DOperator(spin, "w").for_each_site("i").emit(sym.write("i", -1), 0.3 * sym.site("i"))
+    _adjoint_matches(bare.build())
+    # constants on a three-state space, a swap followed by a write (the swapped-in value
+    # is erased), and a scatter of constants over a pair
+    fock = sym.Fock(2, 3)
+    _adjoint_matches(
+        sym.DOperator(fock, "f")
+        .for_each_site("i")
+        .emit(sym.write("i", 2), 1.0 + sym.site("i"))
+        .for_each(("i", "j"), over=[(0, 1), (1, 2)])
+        .emit(sym.swap("i", "j").write("i", 0), 0.5 + sym.site("j"))
+        .emit(sym.scatter(["i", "j"], [1, 0]), 2.0)
+        .build()
+    )
+    big = (
+        sym.DOperator(sym.Fock(3, 4), "big")
+        .globally()
+        .emit(sym.scatter([0, 1, 2, 3], [0, 0, 0, 0]), 1.0)
+        .build()
+    )
+    with pytest.raises(sym.SymbolicDefinitionError, match="more than 64"):
+        big.transpose()

@@ -1,0 +1,135 @@
+"""NetKet interop at the API's edges (issue 24).
+
+- `symbolic + netket_operator` (and `-`, both orders) is NetKet's sum, through the adapter;
+  its matrix is the sum of NetKet's matrices.
+- `to_local_operator()` gives NetKet's `LocalOperator`, equal to the symir operator's
+  matrix at 1e-10 (spins with a parameter and a constant; bosons with a `count` term).
+- Hilbert-space mismatches name what differs (sites, local states, statistics, NetKet
+  space types).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import symir as sym
+from symir.hilbert import hilbert_difference
+
+nk = pytest.importorskip("netket")
+
+N = 4
+EDGES = [(i, (i + 1) % N) for i in range(N)]
+
+
+def chain(n):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return nk.graph.Chain(n)
+
+
+@pytest.fixture(scope="module")
+def hi():
+    return nk.hilbert.Spin(0.5, N)
+
+
+@pytest.fixture(scope="module")
+def tfim(hi):
+    return (
+        sym.DOperator(hi, "tfim", hermitian=True)
+        .for_each_site("i")
+        .emit(sym.write("i", -sym.site("i")), matrix_element=-sym.symbol("h", 0.7))
+        .for_each(("i", "j"), over=EDGES)
+        .emit(sym.identity(), matrix_element=1.3 * sym.site("i") * sym.site("j"))
+        .globally()
+        .emit(sym.identity(), 0.25)
+        .build()
+    )
+
+
+def test_symbolic_plus_netket(hi, tfim):
+    ising = nk.operator.IsingJax(hi, chain(N), h=1.1)
+    # NetKet's operators through scipy (their to_dense compiles a jax sparse kernel)
+    mine = sym.to_netket(tfim).to_dense()
+    ref = ising.to_sparse().toarray()
+    combined = tfim + ising
+    assert isinstance(combined, nk.operator.DiscreteJaxOperator) and combined.hilbert == hi
+    np.testing.assert_allclose(combined.to_sparse().toarray(), mine + ref, atol=1e-12)
+    for combined in (ising + tfim, tfim - ising, ising - tfim):
+        assert isinstance(combined, nk.operator.DiscreteJaxOperator) and combined.hilbert == hi
+    # on symir's own space, converted to the NetKet operand's
+    own = (
+        sym.DOperator(sym.Spin(0.5, N), "x")
+        .for_each_site("i")
+        .emit(sym.write("i", -sym.site("i")), 1.0)
+        .build()
+    )
+    assert (own + ising).hilbert == hi
+
+
+def test_symbolic_plus_netket_on_another_space(tfim):
+    other = nk.operator.IsingJax(nk.hilbert.Spin(0.5, N + 1), chain(N + 1), h=1.0)
+    with pytest.raises(ValueError, match=r"differ in the number of sites: 4 and 5"):
+        tfim + other
+    qubits = nk.operator.spin.sigmax(nk.hilbert.Qubit(N), 0)
+    with pytest.raises(ValueError, match=r"differ in the local states: \[-1, 1\] and \[0, 1\]"):
+        qubits + tfim
+
+
+def test_to_local_operator(hi, tfim):
+    from symir.integrations.netket_local import to_local_operator
+
+    adapter = sym.to_netket(tfim)
+    local = adapter.to_local_operator()
+    assert isinstance(local, nk.operator._local_operator.LocalOperatorBase)
+    np.testing.assert_allclose(local.to_sparse().toarray(), adapter.to_dense(), atol=1e-10)
+    # the adapter's parameter values, or given ones
+    other = sym.to_netket(tfim.compile(params={"h": 2.0}))
+    np.testing.assert_allclose(
+        to_local_operator(tfim, params={"h": 2.0}).to_sparse().toarray(),
+        other.to_dense(),
+        atol=1e-10,
+    )
+    with pytest.raises(TypeError, match="made from a CompiledOperator"):
+        sym.to_netket(tfim.compile()).to_local_operator()
+
+
+def test_to_local_operator_bosons():
+    from symir.integrations.netket_local import to_local_operator
+
+    hb = nk.hilbert.Fock(2, N)
+    bh = (
+        sym.DOperator(hb, "bh")
+        .for_each(("i", "j"), over=[(0, 1), (1, 2), (2, 3)])
+        .emit(sym.hop("i", "j"), -sym.sqrt(sym.site("i") * (sym.site("j") + 1.0)))
+        .for_each_site("i")
+        .emit(sym.identity(), 0.5 * sym.site("i") * (sym.site("i") - 1.0))
+        .globally()
+        .emit(sym.identity(), 0.1 * sym.count(0, 2))
+        .build()
+    )
+    local = to_local_operator(bh)
+    assert max(len(s) for s in local.acting_on) == 2  # bonds; sites; count(0, 2): a pair
+    np.testing.assert_allclose(
+        local.to_sparse().toarray(), sym.to_netket(bh).to_dense(), atol=1e-10
+    )
+
+
+def test_hilbert_difference_messages(tfim):
+    assert hilbert_difference(sym.Spin(0.5, 4), nk.hilbert.Spin(0.5, 4)) is None
+    assert hilbert_difference(sym.Spin(0.5, 4), sym.Spin(1, 4)) == (
+        "the local states: [-1, 1] and [-2, 0, 2]"
+    )
+    assert "the statistics: fermionic and not fermionic" in hilbert_difference(
+        sym.Fermions(4), sym.Fock(1, 4)
+    )
+    assert "n_fermions=2" in hilbert_difference(sym.Fermions(4, n_fermions=2), sym.Fermions(4))
+    b = sym.DOperator(sym.Spin(0.5, 5), "b").globally().emit(sym.identity(), 1.0).build()
+    with pytest.raises(ValueError, match="'tfim' and 'b' differ in the number of sites: 4 and 5"):
+        tfim + b
+    with pytest.raises(ValueError, match="differ in the number of sites: 4 and 5"):
+        tfim @ b
+    with pytest.raises(ValueError, match="differ in the local states"):
+        sym.to_netket(tfim.compile(), nk.hilbert.Qubit(N))

@@ -1,0 +1,374 @@
+"""`symir.local_energies` and its registration in NetKet, against NetKet's own operators.
+
+The reference nobody here wrote: NetKet's local kernel (`local_value_kernel_jax`) and
+`MCState.local_estimators` / `expect` / `expect_and_grad` with NetKet's operator of the
+same model (`Heisenberg`, `GraphOperator` J1-J2, `BoseHubbard`, the fermion operator of
+Fermi-Hubbard, `IsingJax`) on the same samples, at 1e-10: local estimators value by
+value, expectation values and gradients; real and complex RBMs; chunked and not; with
+NetKet's sharding on (its default) and off, and on two CPU devices (a subprocess); a
+batch whose connected states overflow one chunk (capacity 1 and 3).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import symir as sym
+from symir.runtime.local_energy import local_energy_plan
+
+nk = pytest.importorskip("netket")
+import netket.vqs.mc.kernels as nk_kernels  # noqa: E402
+
+from symir.integrations import netket_local_energy  # noqa: E402
+
+ATOL = 1e-10
+N_SAMPLES = 32
+
+
+def quiet(f, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return f(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------- models
+
+
+def heisenberg(hi, graph):
+    exchange = -2.0 if graph.is_bipartite() else 2.0
+    si, sj = sym.site("i"), sym.site("j")
+    return (
+        sym.DOperator(hi, "le_heisenberg", hermitian=True)
+        .for_each(("i", "j"), over=graph.edges())
+        .emit(sym.identity(), matrix_element=si * sj)
+        .emit_if(si != sj, sym.swap("i", "j"), matrix_element=exchange)
+        .build()
+    )
+
+
+def j1j2(hi, graph, couplings=(1.0, 0.5)):
+    si, sj = sym.site("i"), sym.site("j")
+    op = sym.DOperator(hi, "le_j1j2", hermitian=True)
+    for color, coupling in enumerate(couplings):
+        op = (
+            op.for_each(("i", "j"), over=graph.edges(filter_color=color))
+            .emit(sym.identity(), matrix_element=coupling * si * sj)
+            .emit_if(si != sj, sym.swap("i", "j"), matrix_element=2.0 * coupling)
+        )
+    return op.build()
+
+
+BH = {"U": 4.0, "V": 0.5, "J": 1.0, "mu": 0.3}
+
+
+def bose_hubbard(hi, graph):
+    ni, nj = sym.site("i"), sym.site("j")
+    return (
+        sym.DOperator(hi, "le_bose_hubbard", hermitian=True)
+        .for_each_site("i")
+        .emit(sym.identity(), matrix_element=BH["U"] / 2 * ni * (ni - 1) - BH["mu"] * ni)
+        .for_each(("i", "j"), over=graph.edges())
+        .emit(sym.identity(), matrix_element=BH["V"] * ni * nj)
+        .emit(sym.hop("i", "j"), matrix_element=-BH["J"] * sym.sqrt(ni * sym.emitted("j")))
+        .emit(sym.hop("j", "i"), matrix_element=-BH["J"] * sym.sqrt(nj * sym.emitted("i")))
+        .build()
+    )
+
+
+def fermi_hubbard(hi, graph, t=1.0, U=4.0):
+    space = sym.as_hilbert(hi)
+    edges = graph.edges()
+    hops = [(space.index(i, sz), space.index(j, sz)) for i, j in edges for sz in (-1, 1)]
+    pairs = [(space.index(i, -1), space.index(i, 1)) for i in range(space.n_orbitals)]
+    return (
+        sym.DOperator(hi, "le_fermi_hubbard", hermitian=True)
+        .for_each(("i", "j"), over=hops)
+        .emit(sym.cdag("i") * sym.c("j") + sym.cdag("j") * sym.c("i"), matrix_element=-t)
+        .for_each(("u", "d"), over=pairs)
+        .emit(sym.n("u") * sym.n("d"), matrix_element=U)
+        .build()
+    )
+
+
+def netket_fermi_hubbard(hi, graph, t=1.0, U=4.0):
+    from netket.operator.fermion import create, destroy, number
+
+    h = 0.0
+    for (i, j), sz in itertools.product(graph.edges(), (-1, 1)):
+        h = h - t * (create(hi, i, sz) @ destroy(hi, j, sz))
+        h = h - t * (create(hi, j, sz) @ destroy(hi, i, sz))
+    for i in range(hi.n_orbitals):
+        h = h + U * number(hi, i, 1) @ number(hi, i, -1)
+    return h.to_jax_operator()
+
+
+def tfim(hi, graph, h=1.0):
+    return (
+        sym.DOperator(hi, "le_tfim", hermitian=True)
+        .for_each(("i", "j"), over=graph.edges())
+        .emit(sym.identity(), matrix_element=sym.site("i") * sym.site("j"))
+        .for_each_site("i")
+        .emit(sym.write("i", -sym.site("i")), matrix_element=-sym.symbol("h", h))
+        .build()
+    )
+
+
+def _model(name):
+    """(hilbert, symir NetKetOperator, NetKet's operator) of a small system."""
+    if name == "heisenberg":
+        g = quiet(nk.graph.Square, 3, pbc=True)
+        hi = nk.hilbert.Spin(0.5, g.n_nodes)
+        return hi, heisenberg(hi, g), nk.operator.Heisenberg(hi, g).to_jax_operator()
+    if name == "j1j2":
+        g = quiet(nk.graph.Chain, 8, pbc=True, max_neighbor_order=2)
+        hi = nk.hilbert.Spin(0.5, g.n_nodes)
+        pauli = nk.operator.spin
+        ref = sum(
+            c
+            * (
+                pauli.sigmaz(hi, i) @ pauli.sigmaz(hi, j)
+                + pauli.sigmax(hi, i) @ pauli.sigmax(hi, j)
+                + pauli.sigmay(hi, i) @ pauli.sigmay(hi, j)
+            )
+            for color, c in enumerate((1.0, 0.5))
+            for i, j in g.edges(filter_color=color)
+        )
+        return hi, j1j2(hi, g), ref.to_jax_operator()
+    if name == "bose_hubbard":
+        g = quiet(nk.graph.Square, 2, pbc=False)
+        hi = nk.hilbert.Fock(n_max=3, N=g.n_nodes)
+        return hi, bose_hubbard(hi, g), nk.operator.BoseHubbard(hi, g, **BH).to_jax_operator()
+    if name == "fermi_hubbard":
+        g = quiet(nk.graph.Square, 2, pbc=False)
+        hi = nk.hilbert.SpinOrbitalFermions(g.n_nodes, s=0.5, n_fermions_per_spin=(2, 2))
+        return hi, fermi_hubbard(hi, g), quiet(netket_fermi_hubbard, hi, g)
+    g = quiet(nk.graph.Square, 3, pbc=True)
+    hi = nk.hilbert.Spin(0.5, g.n_nodes)
+    return hi, tfim(hi, g), nk.operator.IsingJax(hi, g, h=1.0, J=1.0)
+
+
+MODELS = ("heisenberg", "j1j2", "bose_hubbard", "fermi_hubbard", "tfim")
+NETWORK_DTYPE = {  # real and complex networks, across the models (one state each: fast)
+    "heisenberg": complex,
+    "j1j2": float,
+    "bose_hubbard": complex,
+    "fermi_hubbard": float,
+    "tfim": complex,
+}
+
+
+@pytest.fixture(scope="module")
+def systems():
+    """name -> (symir's operator through NetKet, NetKet's operator, an MCState whose
+    samples are drawn once)."""
+    built = {}
+
+    def get(name):
+        if name not in built:
+            hi, op, ref = quiet(_model, name)
+            ours = op.compile().to_netket(hi)
+            sampler = (
+                nk.sampler.MetropolisFermionHop(hi, graph=_hop_graph(hi))
+                if isinstance(hi, nk.hilbert.SpinOrbitalFermions)
+                else nk.sampler.MetropolisLocal(hi)
+            )
+            model = nk.models.RBM(alpha=1, param_dtype=NETWORK_DTYPE[name])
+            vs = quiet(nk.vqs.MCState, sampler, model, n_samples=N_SAMPLES, seed=1)
+            # Random states of the space stand for the samples (what matters is that
+            # both operators see the same ones), set where `vs.sample()` would put them:
+            # compiling a Markov chain for each model would cost seconds of test time.
+            shape = (vs.sampler.n_chains, vs.chain_length)
+            vs._samples = jnp.asarray(hi.random_state(jax.random.key(2), shape))
+            built[name] = (ours, ref, vs)
+        return built[name]
+
+    return get
+
+
+def _hop_graph(hi):
+    n = hi.n_orbitals
+    return nk.graph.Graph(edges=[(i, j) for i in range(n) for j in range(i + 1, n)])
+
+
+def _leaves_close(a, b):
+    for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+        np.testing.assert_allclose(np.asarray(u), np.asarray(v), atol=ATOL, rtol=1e-10)
+
+
+# --------------------------------------------------------------------------- item 1
+
+
+def test_local_energies_chunked_batch_shape_and_grad(systems):
+    """`chunk_size` (blocks of samples, chunks of at most chunk_size rows), leading batch
+    dimensions, and `jax.grad` through the evaluation loop (capacity 1: one chunk per
+    connected state) against `jax.grad` of NetKet's kernel."""
+    ours, ref, vs = systems("bose_hubbard")
+    x = vs.samples.reshape(4, -1, vs.hilbert.size)
+    expected = nk_kernels.local_value_kernel_jax(vs._apply_fun, vs.variables, x.reshape(-1, 4), ref)
+    got = sym.local_energies(vs._apply_fun, vs.variables, x, ours, chunk_size=7)
+    assert got.shape == x.shape[:-1]
+    np.testing.assert_allclose(np.asarray(got).reshape(-1), expected, atol=ATOL, rtol=0)
+
+    def apply(p, s):
+        return vs._apply_fun({"params": p}, s)
+
+    flat = x.reshape(-1, 4)[:8]
+
+    def loss(p, energies):
+        e = energies(p)
+        return (e.real**2 + 3 * e.imag).sum()
+
+    ours_grad = jax.jit(
+        jax.grad(lambda p: loss(p, lambda p: sym.local_energies(apply, p, flat, ours, capacity=1)))
+    )(vs.parameters)
+    ref_grad = jax.grad(
+        lambda p: loss(p, lambda p: nk_kernels.local_value_kernel_jax(apply, p, flat, ref))
+    )(vs.parameters)
+    _leaves_close(ours_grad, ref_grad)
+
+
+def test_plan_from_the_branch_level(systems):
+    """The compiler's knowledge: TFIM's flips are always valid (one chunk holds all of
+    them), Heisenberg's swaps are not; the coalesced diagonal is never evaluated."""
+    plan = local_energy_plan(systems("tfim")[0].compiled)
+    assert plan.analysed and plan.diagonal == (0,) and plan.n_valid == 9
+    assert plan.default_capacity(10) == 90
+    heis = local_energy_plan(systems("heisenberg")[0].compiled)
+    assert heis.diagonal == (0,) and heis.n_valid == 0 and len(heis.candidates) == 18
+    assert heis.default_capacity(10) == -(-10 * 18 // 8)
+
+
+def test_operator_parameter_gradient_where_a_mel_is_zero(systems):
+    """With `h = 0` every flip has a zero matrix element but not a zero derivative: the
+    flips are still evaluated (the operator has a parameter), so d E_loc / dh is right."""
+    ours, _, vs = systems("tfim")
+    x = vs.samples.reshape(-1, vs.hilbert.size)
+
+    def mean_energy(h, kernel):
+        return kernel(vs._apply_fun, vs.variables, x, ours.with_params(h=h)).mean().real
+
+    got = jax.grad(lambda h: mean_energy(h, sym.local_energies))(0.0)
+    expected = jax.grad(lambda h: mean_energy(h, nk_kernels.local_value_kernel_jax))(0.0)
+    assert abs(float(expected)) > 1e-3
+    np.testing.assert_allclose(got, expected, atol=ATOL, rtol=1e-10)
+
+
+def test_errors_name_the_problem(systems):
+    ours, _, vs = systems("tfim")
+    with pytest.raises(ValueError, match=r"shape \(\.\.\., 9\)"):
+        sym.local_energies(vs._apply_fun, vs.variables, np.ones((2, 4), np.int8), ours)
+    with pytest.raises(ValueError, match="capacity must be a positive integer"):
+        sym.local_energies(vs._apply_fun, vs.variables, vs.samples, ours, capacity=0)
+    with pytest.raises(TypeError, match="compiled by symir"):
+        sym.local_energies(vs._apply_fun, vs.variables, vs.samples, object())
+    empty = sym.local_energies(vs._apply_fun, vs.variables, np.ones((0, 9), np.int8), ours)
+    assert empty.shape == (0,)
+
+
+# --------------------------------------------------------------------------- item 2
+
+
+CHUNKED = ("heisenberg", "fermi_hubbard")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_local_energies_in_netket_equal_netkets_operator(systems, name):
+    """Items 1 and 2 on each model, on the same samples, against NetKet's operator:
+    `local_estimators` value by value (NetKet's kernel on its operator), `expect` and
+    `expect_and_grad`, through NetKet's dispatch to symir's kernel; `local_energies`
+    called directly with capacity 3 (every batch overflows one chunk many times), in
+    the dtype NetKet's kernel gives on the same operator; chunked (`chunk_size` 16:
+    several blocks of samples) on Heisenberg and Fermi-Hubbard."""
+    ours, ref, vs = systems(name)
+    assert nk.vqs.get_local_kernel(vs, ours) is netket_local_energy.local_value_kernel
+    assert nk.vqs.get_local_kernel(vs, ours, 16) is netket_local_energy.local_value_kernel
+    expected = np.asarray(vs.local_estimators(ref).data)
+    x = vs.samples.reshape(-1, vs.hilbert.size)
+    dtype = jax.eval_shape(
+        lambda v: nk_kernels.local_value_kernel_jax(vs._apply_fun, v, x, ours), vs.variables
+    ).dtype
+    direct = jax.jit(lambda v, x: sym.local_energies(vs._apply_fun, v, x, ours, capacity=3))(
+        vs.variables, x
+    )
+    assert direct.dtype == dtype
+    np.testing.assert_allclose(np.asarray(direct), expected.reshape(-1), atol=ATOL, rtol=0)
+    e_ref, g_ref = vs.expect_and_grad(ref)
+    try:
+        for chunk_size in (None, 16) if name in CHUNKED else (None,):
+            vs.chunk_size = chunk_size
+            got = np.asarray(vs.local_estimators(ours).data)
+            np.testing.assert_allclose(got, expected, atol=ATOL, rtol=0)
+            e_ours, g_ours = vs.expect_and_grad(ours)
+            np.testing.assert_allclose(e_ours.mean, e_ref.mean, atol=ATOL, rtol=0)
+            _leaves_close(g_ours, g_ref)
+            np.testing.assert_allclose(vs.expect(ours).mean, e_ref.mean, atol=ATOL, rtol=0)
+    finally:
+        vs.chunk_size = None
+
+
+def test_netket_sharding_off_and_switching_the_kernel_off(systems):
+    """NetKet's sharding off (`nk.config.netket_sharding = False`; traced anew: the
+    chunk size is new and the kernel is called in a new `jax.jit`), and
+    `set_local_energy_kernel(False)` gives NetKet's own kernel back."""
+    ours, ref, vs = systems("heisenberg")
+    x = vs.samples.reshape(-1, vs.hilbert.size)
+    expected = np.asarray(vs.local_estimators(ref).data)
+    before = nk.config.netket_sharding
+    try:
+        nk.config.netket_sharding = False
+        got = jax.jit(
+            lambda v, x: netket_local_energy.local_value_kernel(vs._apply_fun, v, x, ours)
+        )(vs.variables, x)
+        np.testing.assert_allclose(np.asarray(got), expected.reshape(-1), atol=ATOL, rtol=0)
+        vs.chunk_size = 8
+        _leaves_close(vs.expect_and_grad(ours)[1], vs.expect_and_grad(ref)[1])
+    finally:
+        nk.config.netket_sharding = before
+        vs.chunk_size = None
+    try:
+        netket_local_energy.set_local_energy_kernel(False)
+        assert nk.vqs.get_local_kernel(vs, ours) is nk_kernels.local_value_kernel_jax
+    finally:
+        netket_local_energy.set_local_energy_kernel(True)
+
+
+_TWO_DEVICES = r"""
+import warnings; warnings.simplefilter("ignore")
+import jax, numpy as np, netket as nk, symir as sym
+assert len(jax.devices()) == 2, jax.devices()
+g = nk.graph.Chain(6, pbc=True)
+hi = nk.hilbert.Spin(0.5, 6)
+si, sj = sym.site("i"), sym.site("j")
+ours = (sym.DOperator(hi, "heis", hermitian=True).for_each(("i", "j"), over=g.edges())
+    .emit(sym.identity(), matrix_element=si * sj)
+    .emit_if(si != sj, sym.swap("i", "j"), matrix_element=-2.0).build().compile().to_netket())
+ref = nk.operator.Heisenberg(hi, g).to_jax_operator()
+vs = nk.vqs.MCState(nk.sampler.MetropolisLocal(hi, n_chains=8),
+                    nk.models.RBM(alpha=1, param_dtype=complex), n_samples=32, seed=1)
+assert len(vs.samples.sharding.device_set) == 2
+np.testing.assert_allclose(np.asarray(vs.local_estimators(ours).data),
+                           np.asarray(vs.local_estimators(ref).data), atol=1e-10, rtol=0)
+for a, b in zip(jax.tree.leaves(vs.expect_and_grad(ours)[1]),
+                jax.tree.leaves(vs.expect_and_grad(ref)[1])):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-10, rtol=1e-10)
+print("ok")
+"""
+
+
+def test_netket_sharded_over_two_devices():
+    """Samples sharded over two CPU devices (NetKet's sharding, a fresh process):
+    symir's kernel runs per device and agrees with NetKet's operator."""
+    env = dict(os.environ, NETKET_EXPERIMENTAL_SHARDING_CPU="2", JAX_PLATFORMS="cpu")
+    out = subprocess.run(
+        [sys.executable, "-c", _TWO_DEVICES], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]
