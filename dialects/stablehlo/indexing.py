@@ -27,12 +27,13 @@ from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
 from .attributes import GatherDimensionNumbers
-from .base import DYNAMIC, TensorConstr, i64_array, known_entries, tensor_of
+from .base import BATCH, DYNAMIC, TensorConstr, i64_array, known_entries, tensor_of
 
 
 def _compatible(a: int, b: int) -> bool:
-    """Two dimension sizes that may be equal (a dynamic one is compatible with any)."""
-    return a == b or a == DYNAMIC or b == DYNAMIC
+    """Two dimension sizes that are equal: a dynamic one is the batch size (`BATCH`),
+    equal to another dynamic one only."""
+    return a == b
 
 
 def _fmt(values: Sequence[int]) -> str:
@@ -132,6 +133,8 @@ class _Gather:
             if self.sizes[d] > 1:
                 self.fail(f"operand batching dimension {d} must have slice size <= 1")
         for d, (size, bound) in enumerate(zip(self.sizes, self.operand.get_shape())):
+            if size == DYNAMIC and bound == DYNAMIC:
+                continue  # the whole batch
             if size < 0 or (bound != DYNAMIC and size > bound):
                 self.fail(f"slice size {size} of dimension {d} is outside [0, {bound}]")
 
@@ -248,6 +251,18 @@ def _check_slice_dim(d, start, limit, stride, size, result_size) -> None:
     runs: ``0 <= start <= limit <= size``, ``stride > 0``, and a static result size of
     ``ceil((limit - start) / stride)``."""
     name = RealDynamicSliceOp.name
+    if result_size == DYNAMIC:
+        if start not in (None, 0) or stride not in (None, 1) or limit not in (None, BATCH):
+            raise VerifyException(
+                f"'{name}' dynamic result dimension {d} must be the whole batch: start 0, "
+                f"limit the batch size, stride 1, got [{start}:{limit}:{stride}]"
+            )
+        return
+    if BATCH in (start, limit, stride):
+        raise VerifyException(
+            f"'{name}' static result dimension {d} of size {result_size} cannot depend on "
+            f"the batch size, got [{start}:{limit}:{stride}]"
+        )
     if stride is not None and stride <= 0:
         raise VerifyException(f"'{name}' stride {stride} of dimension {d} must be > 0")
     if start is not None and start < 0:
@@ -256,7 +271,7 @@ def _check_slice_dim(d, start, limit, stride, size, result_size) -> None:
         raise VerifyException(f"'{name}' start {start} of dimension {d} is past its limit {limit}")
     if limit is not None and size != DYNAMIC and limit > size:
         raise VerifyException(f"'{name}' limit {limit} of dimension {d} is past its size {size}")
-    if None in (start, limit, stride) or result_size == DYNAMIC:
+    if None in (start, limit, stride):
         return
     expected = -(-(limit - start) // stride)
     if result_size != expected:
@@ -387,4 +402,6 @@ class DynamicGatherOp(IRDLOperation):
         """The slice sizes when they are known before the gather runs (as jaxlib's shape
         refinement sees them), else None."""
         sizes = known_entries(self.slice_sizes)
-        return None if sizes is None or None in sizes else sizes  # type: ignore[return-value]
+        if sizes is None or None in sizes:
+            return None
+        return [DYNAMIC if v == BATCH else v for v in sizes]  # type: ignore[misc]

@@ -19,7 +19,7 @@ from xdsl.irdl import (
 from xdsl.traits import IsTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
 
-from .base import DYNAMIC, TensorConstr, i64_array, tensor_of
+from .base import TensorConstr, i64_array, tensor_of
 from .elementwise import ElementwiseBinaryOp
 
 
@@ -161,5 +161,6 @@ class ReduceOp(IRDLOperation):
 
 
 def _compatible(a: Sequence[int], b: Sequence[int]) -> bool:
-    """Shapes of one rank whose sizes may be equal (a dynamic one matches any)."""
-    return len(a) == len(b) and all(x == y or DYNAMIC in (x, y) for x, y in zip(a, b))
+    """Equal shapes: a dynamic dimension is the batch size, equal to a dynamic one only
+    (`base.BATCH`)."""
+    return tuple(a) == tuple(b)

@@ -36,7 +36,7 @@ from xdsl.utils.exceptions import VerifyException
 from symir.dialects.types import element_type
 
 from . import hex_float
-from .base import DYNAMIC, TensorConstr, i64_array, known_entries, tensor_of
+from .base import BATCH, DYNAMIC, TensorConstr, i64_array, known_entries, tensor_of
 
 
 def element_type_of_dtype(dtype: np.dtype | str | type) -> Attribute:
@@ -219,6 +219,31 @@ class ConcatenateOp(IRDLOperation):
                     f"'stablehlo.concatenate' inputs must have equal element types and ranks, "
                     f"got {types[0]} and {t}"
                 )
+        self._verify_shapes(d, types, tensor_of(self.result))
+
+    def _verify_shapes(self, d: int, types: list[TensorType], result: TensorType) -> None:
+        """spec.md#concatenate (C1), (C6): equal sizes but along ``dimension``, where the
+        result's is their sum; a dynamic dimension is the batch size (``base.BATCH``), so
+        concatenating along one is refused."""
+        shapes = [t.get_shape() for t in types]
+        for shape in shapes:
+            if shape[d] == DYNAMIC:
+                raise VerifyException(
+                    f"'stablehlo.concatenate' along dimension {d}, which is dynamic (the "
+                    f"batch size) in {types[shapes.index(shape)]}"
+                )
+        expected = list(shapes[0])
+        expected[d] = sum(s[d] for s in shapes)
+        for shape in shapes:
+            if any(a != b for k, (a, b) in enumerate(zip(shape, expected)) if k != d):
+                raise VerifyException(
+                    f"'stablehlo.concatenate' inputs differ outside dimension {d}: {types}"
+                )
+        if result != TensorType(types[0].get_element_type(), expected):
+            raise VerifyException(
+                f"'stablehlo.concatenate' result {result} does not match the inferred type "
+                f"{TensorType(types[0].get_element_type(), expected)}"
+            )
 
 
 @irdl_op_definition
@@ -287,17 +312,15 @@ class DynamicBroadcastInDimOp(IRDLOperation):
             )
         known = known_entries(self.output_dimensions) or [None] * rank
         for d, (k, size) in enumerate(zip(known, result_shape)):
-            if k is not None and (k < 0 or size not in (DYNAMIC, k)):
+            if k is not None and k != (BATCH if size == DYNAMIC else size):
                 raise VerifyException(
-                    f"'{self.name}' output dimension {d} is {k}, but the result is {tensor_of(self.result)}"
+                    f"'{self.name}' output dimension {d} is {k}, but the result is "
+                    f"{tensor_of(self.result)} (a dynamic dimension is the batch size)"
                 )
-        for i, (d, size) in enumerate(zip(dims, operand_shape)):
-            k = known[d]
-            if k is not None and size not in (DYNAMIC, 1, k):
-                raise VerifyException(
-                    f"'{self.name}' operand dimension {i} of size {size} cannot broadcast to "
-                    f"output dimension {d} of size {k}"
-                )
+
+
+def _size(size: int) -> str:
+    return "?" if size == DYNAMIC else str(size)
 
 
 def _check_broadcast_dim(i: int, size: int, d: int, result_shape: Sequence[int]) -> None:
@@ -307,10 +330,10 @@ def _check_broadcast_dim(i: int, size: int, d: int, result_shape: Sequence[int])
         raise VerifyException(
             f"'{name}' broadcast dimension {d} out of range for result rank {len(result_shape)}"
         )
-    if DYNAMIC not in (size, result_shape[d]) and size not in (1, result_shape[d]):
+    if size not in (1, result_shape[d]):  # a dynamic one is the batch size (base.BATCH)
         raise VerifyException(
-            f"'{name}' operand dimension {i} of size {size} cannot broadcast to "
-            f"result dimension {d} of size {result_shape[d]}"
+            f"'{name}' operand dimension {i} of size {_size(size)} cannot broadcast to "
+            f"result dimension {d} of size {_size(result_shape[d])}"
         )
 
 

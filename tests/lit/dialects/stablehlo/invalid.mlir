@@ -376,3 +376,460 @@ func.func @f(%x: tensor<?x16xi8>, %idx: tensor<3x1xi64>, %sizes: tensor<2xi64>) 
 }
 
 // CHECK: 'stablehlo.dynamic_gather' result element type differs from the operand's
+
+// -----
+
+// gather: offset_dims range C5
+func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<offset_dims = [2], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>, slice_sizes = array<i64: 5, 1>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5x3xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' offset_dims [2] has 2, outside [0, 2)
+
+// -----
+
+// gather: collapsed range C8
+func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [2], start_index_map = [1], index_vector_dim = 1>, slice_sizes = array<i64: 5, 1>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5x3xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' collapsed_slice_dims [2] has 2, outside [0, 2)
+
+// -----
+
+// gather: operand_batching range C11 (fuzz stablehlo_f832a146 class)
+func.func @f(%x: tensor<?x4xf64>, %idx: tensor<?x3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<collapsed_slice_dims = [1], operand_batching_dims = [2], start_indices_batching_dims = [0], start_index_map = [1], index_vector_dim = 2>, slice_sizes = array<i64: 1, 1>}> : (tensor<?x4xf64>, tensor<?x3x1xi32>) -> tensor<?x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' operand_batching_dims [2] has 2, outside [0, 2)
+
+// -----
+
+// gather: start_indices_batching range C14
+func.func @f(%x: tensor<?x4xf64>, %idx: tensor<?x3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<collapsed_slice_dims = [1], operand_batching_dims = [0], start_indices_batching_dims = [3], start_index_map = [1], index_vector_dim = 2>, slice_sizes = array<i64: 1, 1>}> : (tensor<?x4xf64>, tensor<?x3x1xi32>) -> tensor<?x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' start_indices_batching_dims [3] has 3, outside [0, 3)
+
+// -----
+
+// gather: start_index_map range C19
+func.func @f(%x: tensor<?x4xf64>, %idx: tensor<?x3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<collapsed_slice_dims = [1], operand_batching_dims = [0], start_indices_batching_dims = [0], start_index_map = [2], index_vector_dim = 2>, slice_sizes = array<i64: 1, 1>}> : (tensor<?x4xf64>, tensor<?x3x1xi32>) -> tensor<?x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' start_index_map [2] has 2, outside [0, 2)
+
+// -----
+
+// gather: offset_dims unique C4
+func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<offset_dims = [0, 0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>, slice_sizes = array<i64: 5, 1>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5x3xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' offset_dims [0, 0] must be sorted and without repeats
+
+// -----
+
+// gather: collapsed sorted C7
+func.func @f(%x: tensor<5x4xf64>, %idx: tensor<3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<collapsed_slice_dims = [1, 0], start_index_map = [1], index_vector_dim = 1>, slice_sizes = array<i64: 1, 1>}> : (tensor<5x4xf64>, tensor<3x1xi32>) -> tensor<3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' collapsed_slice_dims [1, 0] must be sorted and without repeats
+
+// -----
+
+// gather: operand_batching sorted C10
+func.func @f(%x: tensor<?x4xf64>, %idx: tensor<?x3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<operand_batching_dims = [1, 0], start_indices_batching_dims = [0, 1], start_index_map = [1], index_vector_dim = 2>, slice_sizes = array<i64: 1, 1>}> : (tensor<?x4xf64>, tensor<?x3x1xi32>) -> tensor<?x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' operand_batching_dims [1, 0] must be sorted and without repeats
+
+// -----
+
+// gather: collapsed overlaps operand_batching C6
+func.func @f(%x: tensor<?x4xf64>, %idx: tensor<?x3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<collapsed_slice_dims = [0, 1], operand_batching_dims = [0], start_indices_batching_dims = [0], start_index_map = [1], index_vector_dim = 2>, slice_sizes = array<i64: 1, 1>}> : (tensor<?x4xf64>, tensor<?x3x1xi32>) -> tensor<?x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' collapsed_slice_dims and operand_batching_dims repeat a dimension: [0, 1, 0]
+
+// -----
+
+// gather: start_indices_batching repeats C13
+func.func @f(%x: tensor<?x4xf64>, %idx: tensor<?x3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<operand_batching_dims = [0, 1], start_indices_batching_dims = [0, 0], start_index_map = [1], index_vector_dim = 2>, slice_sizes = array<i64: 1, 1>}> : (tensor<?x4xf64>, tensor<?x3x1xi32>) -> tensor<?x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' start_indices_batching_dims repeat a dimension: [0, 0]
+
+// -----
+
+// gather: start_index_map overlaps operand_batching C18
+func.func @f(%x: tensor<?x4xf64>, %idx: tensor<?x3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<collapsed_slice_dims = [1], operand_batching_dims = [0], start_indices_batching_dims = [0], start_index_map = [0], index_vector_dim = 2>, slice_sizes = array<i64: 1, 1>}> : (tensor<?x4xf64>, tensor<?x3x1xi32>) -> tensor<?x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' start_index_map and operand_batching_dims repeat a dimension: [0, 0]
+
+// -----
+
+// gather: operand rank C1
+func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>, slice_sizes = array<i64: 5, 1>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5x3xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' operand rank 2 must be the number of offset_dims (0), collapsed_slice_dims (1) and operand_batching_dims (0)
+
+// -----
+
+// gather: index_vector_dim range C2
+func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 3>, slice_sizes = array<i64: 5, 1>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5x3xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' index_vector_dim 3 is outside [0, 2]
+
+// -----
+
+// gather: index_vector_dim batching C15
+func.func @f(%x: tensor<?x4xf64>, %idx: tensor<?x3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<collapsed_slice_dims = [1], operand_batching_dims = [0], start_indices_batching_dims = [0], start_index_map = [1], index_vector_dim = 0>, slice_sizes = array<i64: 1, 1>}> : (tensor<?x4xf64>, tensor<?x3x1xi32>) -> tensor<?x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' index_vector_dim 0 is one of start_indices_batching_dims
+
+// -----
+
+// gather: batching counts C16
+func.func @f(%x: tensor<?x4xf64>, %idx: tensor<?x3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<collapsed_slice_dims = [1], operand_batching_dims = [0], start_index_map = [1], index_vector_dim = 2>, slice_sizes = array<i64: 1, 1>}> : (tensor<?x4xf64>, tensor<?x3x1xi32>) -> tensor<?x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' has 1 operand_batching_dims but 0 start_indices_batching_dims
+
+// -----
+
+// gather: batching sizes C17
+func.func @f(%x: tensor<2x4xf64>, %idx: tensor<3x3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<collapsed_slice_dims = [1], operand_batching_dims = [0], start_indices_batching_dims = [0], start_index_map = [1], index_vector_dim = 2>, slice_sizes = array<i64: 1, 1>}> : (tensor<2x4xf64>, tensor<3x3x1xi32>) -> tensor<3x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' operand batching dimension 0 (size 2) and start_indices batching dimension 0 (size 3) differ
+
+// -----
+
+// gather: start_index_map size C3
+func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [0, 1], index_vector_dim = 1>, slice_sizes = array<i64: 5, 1>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5x3xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' start_index_map [0, 1] must have 1 entries
+
+// -----
+
+// gather: batching slice size C12
+func.func @f(%x: tensor<?x4xf64>, %idx: tensor<?x3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<collapsed_slice_dims = [1], operand_batching_dims = [0], start_indices_batching_dims = [0], start_index_map = [1], index_vector_dim = 2>, slice_sizes = array<i64: 2, 1>}> : (tensor<?x4xf64>, tensor<?x3x1xi32>) -> tensor<?x3xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' operand batching dimension 0 must have slice size <= 1
+
+// -----
+
+// gather: slice size bound C21
+func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>, slice_sizes = array<i64: 6, 1>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5x3xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' slice size 6 of dimension 0 is outside [0, 5]
+
+// -----
+
+// gather: result rank C22
+func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>, slice_sizes = array<i64: 5, 1>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' result tensor<5xi8> must have rank 2 (1 batch and 1 offset dimensions)
+
+// -----
+
+// gather: result shape C22
+func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>, slice_sizes = array<i64: 5, 1>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5x4xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' result tensor<5x4xi8> does not match the inferred shape 5x3
+
+// -----
+
+// gather: element type C23
+func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>, slice_sizes = array<i64: 5, 1>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5x3xi16>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' result element type differs from the operand's
+
+// -----
+
+// dynamic_gather: constant slice sizes
+func.func @f(%x: tensor<?x16xi8>, %idx: tensor<3x1xi64>) {
+  %sizes = stablehlo.constant dense<[5, 2]> : tensor<2xi64>
+  %0 = "stablehlo.dynamic_gather"(%x, %idx, %sizes) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>}> : (tensor<?x16xi8>, tensor<3x1xi64>, tensor<2xi64>) -> tensor<5x3xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_gather' collapsed slice dimension 1 must have slice size <= 1
+
+// -----
+
+// dynamic_gather: dimension numbers
+func.func @f(%x: tensor<?x16xi8>, %idx: tensor<3x1xi64>, %sizes: tensor<2xi64>) {
+  %0 = "stablehlo.dynamic_gather"(%x, %idx, %sizes) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [1, 1], index_vector_dim = 1>}> : (tensor<?x16xi8>, tensor<3x1xi64>, tensor<2xi64>) -> tensor<?x3xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_gather' start_index_map and operand_batching_dims repeat a dimension: [1, 1]
+
+// -----
+
+// reduce: input shapes C1
+func.func @f(%x: tensor<2x4xf64>, %y: tensor<2x5xf64>, %z: tensor<f64>) {
+  %0, %1 = "stablehlo.reduce"(%x, %y, %z, %z) <{dimensions = array<i64: 1>}> ({
+  ^bb0(%a: tensor<f64>, %b: tensor<f64>, %c: tensor<f64>, %d: tensor<f64>):
+    stablehlo.return %a, %b : tensor<f64>, tensor<f64>
+  }) : (tensor<2x4xf64>, tensor<2x5xf64>, tensor<f64>, tensor<f64>) -> (tensor<2xf64>, tensor<2xf64>)
+  func.return
+}
+
+// CHECK: 'stablehlo.reduce' inputs have different shapes
+
+// -----
+
+// reduce: init value C2
+func.func @f(%x: tensor<2x4xf64>, %z: tensor<f32>) {
+  %0 = "stablehlo.reduce"(%x, %z) <{dimensions = array<i64: 1>}> ({
+  ^bb0(%a: tensor<f64>, %b: tensor<f64>):
+    stablehlo.return %a : tensor<f64>
+  }) : (tensor<2x4xf64>, tensor<f32>) -> tensor<2xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.reduce' init_value must be a tensor<f64>, got tensor<f32>
+
+// -----
+
+// reduce: repeated dimension C5 (fuzz stablehlo_f832a146)
+func.func @f(%x: tensor<2x4xf64>, %z: tensor<f64>) {
+  %0 = "stablehlo.reduce"(%x, %z) <{dimensions = array<i64: 1, 1>}> ({
+  ^bb0(%a: tensor<f64>, %b: tensor<f64>):
+    stablehlo.return %a : tensor<f64>
+  }) : (tensor<2x4xf64>, tensor<f64>) -> tensor<2xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.reduce' dimensions [1, 1] repeat
+
+// -----
+
+// reduce: body argument types C6
+func.func @f(%x: tensor<2x4xf64>, %z: tensor<f64>) {
+  %0 = "stablehlo.reduce"(%x, %z) <{dimensions = array<i64: 1>}> ({
+  ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+    stablehlo.return %a : tensor<f32>
+  }) : (tensor<2x4xf64>, tensor<f64>) -> tensor<2xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.reduce' body must take (tensor<f64>, tensor<f64>)
+
+// -----
+
+// reduce: body results C6
+func.func @f(%x: tensor<2x4xf64>, %z: tensor<f64>) {
+  %0 = "stablehlo.reduce"(%x, %z) <{dimensions = array<i64: 1>}> ({
+  ^bb0(%a: tensor<f64>, %b: tensor<f64>):
+    stablehlo.return
+  }) : (tensor<2x4xf64>, tensor<f64>) -> tensor<2xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.reduce' body must return (tensor<f64>)
+
+// -----
+
+// reduce: inferred result C7
+func.func @f(%x: tensor<2x4xf64>, %z: tensor<f64>) {
+  %0 = "stablehlo.reduce"(%x, %z) <{dimensions = array<i64: 1>}> ({
+  ^bb0(%a: tensor<f64>, %b: tensor<f64>):
+    stablehlo.return %a : tensor<f64>
+  }) : (tensor<2x4xf64>, tensor<f64>) -> tensor<4xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.reduce' result tensor<4xf64> does not match the inferred type tensor<2xf64>
+
+// -----
+
+// reduce: result element type C8
+func.func @f(%x: tensor<2x4xf64>, %z: tensor<f64>) {
+  %0 = "stablehlo.reduce"(%x, %z) <{dimensions = array<i64: 1>}> ({
+  ^bb0(%a: tensor<f64>, %b: tensor<f64>):
+    stablehlo.return %a : tensor<f64>
+  }) : (tensor<2x4xf64>, tensor<f64>) -> tensor<2xf32>
+  func.return
+}
+
+// CHECK: 'stablehlo.reduce' result tensor<2xf32> does not match the inferred type tensor<2xf64>
+
+// -----
+
+// real_dynamic_slice: stride
+func.func @f(%x: tensor<?x4xi8>, %lim: tensor<2xi64>) {
+  %start = stablehlo.constant dense<[0, 0]> : tensor<2xi64>
+  %stride = stablehlo.constant dense<[1, 0]> : tensor<2xi64>
+  %n = "stablehlo.get_dimension_size"(%x) <{dimension = 0 : i64}> : (tensor<?x4xi8>) -> tensor<i32>
+  %n64 = stablehlo.convert %n : (tensor<i32>) -> tensor<i64>
+  %n1 = stablehlo.reshape %n64 : (tensor<i64>) -> tensor<1xi64>
+  %l1 = stablehlo.constant dense<4> : tensor<1xi64>
+  %limit = "stablehlo.concatenate"(%n1, %l1) <{dimension = 0 : i64}> : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %0 = stablehlo.real_dynamic_slice %x, %start, %limit, %stride : (tensor<?x4xi8>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x4xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.real_dynamic_slice' stride 0 of dimension 1 must be > 0
+
+// -----
+
+// real_dynamic_slice: start
+func.func @f(%x: tensor<?x4xi8>, %lim: tensor<2xi64>) {
+  %start = stablehlo.constant dense<[0, -1]> : tensor<2xi64>
+  %stride = stablehlo.constant dense<[1, 1]> : tensor<2xi64>
+  %n = "stablehlo.get_dimension_size"(%x) <{dimension = 0 : i64}> : (tensor<?x4xi8>) -> tensor<i32>
+  %n64 = stablehlo.convert %n : (tensor<i32>) -> tensor<i64>
+  %n1 = stablehlo.reshape %n64 : (tensor<i64>) -> tensor<1xi64>
+  %l1 = stablehlo.constant dense<4> : tensor<1xi64>
+  %limit = "stablehlo.concatenate"(%n1, %l1) <{dimension = 0 : i64}> : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %0 = stablehlo.real_dynamic_slice %x, %start, %limit, %stride : (tensor<?x4xi8>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x5xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.real_dynamic_slice' start -1 of dimension 1 must be >= 0
+
+// -----
+
+// real_dynamic_slice: start past limit
+func.func @f(%x: tensor<?x4xi8>, %lim: tensor<2xi64>) {
+  %start = stablehlo.constant dense<[0, 3]> : tensor<2xi64>
+  %stride = stablehlo.constant dense<[1, 1]> : tensor<2xi64>
+  %n = "stablehlo.get_dimension_size"(%x) <{dimension = 0 : i64}> : (tensor<?x4xi8>) -> tensor<i32>
+  %n64 = stablehlo.convert %n : (tensor<i32>) -> tensor<i64>
+  %n1 = stablehlo.reshape %n64 : (tensor<i64>) -> tensor<1xi64>
+  %l1 = stablehlo.constant dense<2> : tensor<1xi64>
+  %limit = "stablehlo.concatenate"(%n1, %l1) <{dimension = 0 : i64}> : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %0 = stablehlo.real_dynamic_slice %x, %start, %limit, %stride : (tensor<?x4xi8>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x0xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.real_dynamic_slice' start 3 of dimension 1 is past its limit 2
+
+// -----
+
+// real_dynamic_slice: limit past size
+func.func @f(%x: tensor<?x4xi8>, %lim: tensor<2xi64>) {
+  %start = stablehlo.constant dense<[0, 0]> : tensor<2xi64>
+  %stride = stablehlo.constant dense<[1, 1]> : tensor<2xi64>
+  %n = "stablehlo.get_dimension_size"(%x) <{dimension = 0 : i64}> : (tensor<?x4xi8>) -> tensor<i32>
+  %n64 = stablehlo.convert %n : (tensor<i32>) -> tensor<i64>
+  %n1 = stablehlo.reshape %n64 : (tensor<i64>) -> tensor<1xi64>
+  %l1 = stablehlo.constant dense<5> : tensor<1xi64>
+  %limit = "stablehlo.concatenate"(%n1, %l1) <{dimension = 0 : i64}> : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %0 = stablehlo.real_dynamic_slice %x, %start, %limit, %stride : (tensor<?x4xi8>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x5xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.real_dynamic_slice' limit 5 of dimension 1 is past its size 4
+
+// -----
+
+// real_dynamic_slice: result size (through the concatenate)
+func.func @f(%x: tensor<?x4xi8>, %lim: tensor<2xi64>) {
+  %start = stablehlo.constant dense<[0, 1]> : tensor<2xi64>
+  %stride = stablehlo.constant dense<[1, 2]> : tensor<2xi64>
+  %n = "stablehlo.get_dimension_size"(%x) <{dimension = 0 : i64}> : (tensor<?x4xi8>) -> tensor<i32>
+  %n64 = stablehlo.convert %n : (tensor<i32>) -> tensor<i64>
+  %n1 = stablehlo.reshape %n64 : (tensor<i64>) -> tensor<1xi64>
+  %l1 = stablehlo.constant dense<4> : tensor<1xi64>
+  %limit = "stablehlo.concatenate"(%n1, %l1) <{dimension = 0 : i64}> : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %0 = stablehlo.real_dynamic_slice %x, %start, %limit, %stride : (tensor<?x4xi8>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x1xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.real_dynamic_slice' result dimension 1 has size 1, but the slice [1:4:2] has 2
+
+// -----
+
+// dynamic_broadcast_in_dim: output_dimensions length
+func.func @f(%v: tensor<4xf64>) {
+  %shape = stablehlo.constant dense<[3, 4, 1]> : tensor<3xi64>
+  %0 = "stablehlo.dynamic_broadcast_in_dim"(%v, %shape) <{broadcast_dimensions = array<i64: 1>}> : (tensor<4xf64>, tensor<3xi64>) -> tensor<?x4xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_broadcast_in_dim' output_dimensions must be a tensor<2xiK>, got tensor<3xi64>
+
+// -----
+
+// dynamic_broadcast_in_dim: output dimension vs result
+func.func @f(%v: tensor<4xf64>) {
+  %shape = stablehlo.constant dense<[3, 5]> : tensor<2xi64>
+  %0 = "stablehlo.dynamic_broadcast_in_dim"(%v, %shape) <{broadcast_dimensions = array<i64: 1>}> : (tensor<4xf64>, tensor<2xi64>) -> tensor<?x4xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_broadcast_in_dim' output dimension 0 is 3, but the result is tensor<?x4xf64> (a dynamic dimension is the batch size)
+
+// -----
+
+// dynamic_broadcast_in_dim: operand vs output dimension
+func.func @f(%v: tensor<4xf64>) {
+  %shape = stablehlo.constant dense<[3, 5]> : tensor<2xi64>
+  %0 = "stablehlo.dynamic_broadcast_in_dim"(%v, %shape) <{broadcast_dimensions = array<i64: 1>}> : (tensor<4xf64>, tensor<2xi64>) -> tensor<?x?xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_broadcast_in_dim' operand dimension 0 of size 4 cannot broadcast to result dimension 1 of size ?
+
+// -----
+
+// func: body-less public declaration (fuzz stablehlo_f5b46ad5)
+func.func @unary(%a: tensor<4xf64>) -> tensor<4xf64>
+
+// CHECK: 'func.func' @unary has no body: a declaration must be private (`func.func private @unary(...)`), MLIR refuses a public one
