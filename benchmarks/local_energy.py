@@ -39,9 +39,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import names
-from lattices import BH, J1, J2, bose_hubbard, heisenberg, j1j2, netket_operator, tfim
+from lattices import BH, J1, J2, SYMIR_MODELS, netket_operator
 
 import symir as sym
+from symir.models import fermi_hubbard
 from symir.runtime.local_energy import evaluation_counts
 
 MODELS = ("heisenberg", "j1j2", "bose_hubbard", "fermi_hubbard", "tfim")
@@ -50,20 +51,6 @@ NETWORKS = {
     "rbm4": lambda n: nk.models.RBM(alpha=4, param_dtype=complex),
     "mlp4": lambda n: nk.models.MLP(hidden_dims=(2 * n,) * 4, param_dtype=float),
 }
-
-
-def fermi_hubbard(hi, graph, t=1.0, U=4.0):
-    space = sym.as_hilbert(hi)
-    hops = [(space.index(i, s), space.index(j, s)) for i, j in graph.edges() for s in (-1, 1)]
-    pairs = [(space.index(i, -1), space.index(i, 1)) for i in range(space.n_orbitals)]
-    return (
-        sym.DOperator(hi, "hubbard", hermitian=True)
-        .for_each(("i", "j"), over=hops)
-        .emit(sym.cdag("i") * sym.c("j") + sym.cdag("j") * sym.c("i"), matrix_element=-t)
-        .for_each(("u", "d"), over=pairs)
-        .emit(sym.n("u") * sym.n("d"), matrix_element=U)
-        .build()
-    )
 
 
 def netket_fermi_hubbard(hi, graph, t=1.0, U=4.0):
@@ -98,13 +85,7 @@ def build(model: str, side: int, fh_side: int):
         # Bose-Hubbard: the unconstrained Fock space (n_max 3; symir's operators do not
         # take NetKet's constrained Fock spaces yet), so the filling is not fixed to 1
         hi = nk.hilbert.Fock(n_max=3, N=n) if model == "bose_hubbard" else nk.hilbert.Spin(0.5, n)
-        builder = {
-            "heisenberg": heisenberg,
-            "j1j2": j1j2,
-            "bose_hubbard": bose_hubbard,
-            "tfim": tfim,
-        }
-        ours = builder[model](hi, graph).compile().to_netket(hi)
+        ours = SYMIR_MODELS[model](hi, graph).compile().to_netket(hi)
         ref = netket_operator(model, hi, graph)
         sampler = nk.sampler.MetropolisLocal(hi, n_chains=1)
         return hi, ours, ref, sampler, f"{side}x{side}"

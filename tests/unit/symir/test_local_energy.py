@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 import symir as sym
+from symir.models import fermi_hubbard
 from symir.runtime.local_energy import local_energy_plan
 
 nk = pytest.importorskip("netket")
@@ -84,21 +85,6 @@ def bose_hubbard(hi, graph):
     )
 
 
-def fermi_hubbard(hi, graph, t=1.0, U=4.0):
-    space = sym.as_hilbert(hi)
-    edges = graph.edges()
-    hops = [(space.index(i, sz), space.index(j, sz)) for i, j in edges for sz in (-1, 1)]
-    pairs = [(space.index(i, -1), space.index(i, 1)) for i in range(space.n_orbitals)]
-    return (
-        sym.DOperator(hi, "le_fermi_hubbard", hermitian=True)
-        .for_each(("i", "j"), over=hops)
-        .emit(sym.cdag("i") * sym.c("j") + sym.cdag("j") * sym.c("i"), matrix_element=-t)
-        .for_each(("u", "d"), over=pairs)
-        .emit(sym.n("u") * sym.n("d"), matrix_element=U)
-        .build()
-    )
-
-
 def netket_fermi_hubbard(hi, graph, t=1.0, U=4.0):
     from netket.operator.fermion import create, destroy, number
 
@@ -150,7 +136,7 @@ def _model(name):
     if name == "fermi_hubbard":
         g = quiet(nk.graph.Square, 2, pbc=False)
         hi = nk.hilbert.SpinOrbitalFermions(g.n_nodes, s=0.5, n_fermions_per_spin=(2, 2))
-        return hi, fermi_hubbard(hi, g), quiet(netket_fermi_hubbard, hi, g)
+        return hi, fermi_hubbard(hi, g, name="le_fermi_hubbard"), quiet(netket_fermi_hubbard, hi, g)
     g = quiet(nk.graph.Square, 3, pbc=True)
     hi = nk.hilbert.Spin(0.5, g.n_nodes)
     return hi, tfim(hi, g), nk.operator.IsingJax(hi, g, h=1.0, J=1.0)
