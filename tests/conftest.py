@@ -27,7 +27,10 @@ import os
 from hypothesis import HealthCheck, settings
 
 if os.environ.get("SYMIR_TEST_XLA_OPTIMIZE", "").lower() in ("", "0", "false"):
+    import jax  # often imported already by a pytest plugin (jaxtyping): set, not env only
+
     os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
+    jax.config.update("jax_disable_most_optimizations", True)
 
 # every example compiles an operator (lowering and XLA): seconds, not milliseconds
 _SLOW = {
