@@ -11,7 +11,8 @@ per distinct `x'`:
 1. each row `x'` gets a 32-bit hash: every site's value as 32-bit words (integers
    widened, floats by their bits), each word mixed with its position (murmur3's
    finaliser) and the mixed words summed;
-2. the slots of a sample are sorted by (not a candidate, hash, slot);
+2. the slots of a sample are sorted by (hash, slot), the non-candidates last (one sort
+   of packed integer keys);
 3. a slot is a duplicate when it and the slot before it in that order are candidates
    with the same hash and the same `x'`, compared site by site: equal hashes only
    select the pairs to compare, so a hash collision costs a missed merge, never a wrong
@@ -66,19 +67,39 @@ def row_hashes(rows: jax.Array) -> jax.Array:
     return jnp.sum(_fmix(words ^ jnp.asarray(salt)), axis=-1, dtype=jnp.uint32)
 
 
-def representatives(xp: jax.Array, needed: jax.Array) -> tuple[jax.Array, jax.Array]:
+def _sorted(hashes: jax.Array, needed: jax.Array, wide: bool) -> tuple[jax.Array, jax.Array]:
+    """Each row's slots sorted by (hash, slot), the non-candidates last: `(hashes, order)`
+    in that order. One sort of packed keys (hash in the high bits, slot in the low ones):
+    64-bit keys if `wide`, else 32-bit ones with the hash's high bits only (more
+    collisions, still exact)."""
+    c = hashes.shape[1]
+    slot = jnp.arange(c, dtype=jnp.uint32)
+    if wide:
+        keys = jnp.where(needed, hashes, jnp.uint32(2**32 - 1)).astype(jnp.uint64)
+        keys = jnp.sort((keys << 32) | slot.astype(jnp.uint64), axis=1)
+        return (keys >> 32).astype(jnp.uint32), (keys & (2**32 - 1)).astype(jnp.int32)
+    bits = max(1, (c - 1).bit_length())
+    top = jnp.uint32(2 ** (32 - bits) - 1)
+    keys = jnp.where(needed, hashes >> bits, top)
+    keys = jnp.sort((keys << bits) | slot, axis=1)
+    return keys >> bits, (keys & (2**bits - 1)).astype(jnp.int32)
+
+
+def representatives(
+    xp: jax.Array, needed: jax.Array, *, wide: bool | None = None
+) -> tuple[jax.Array, jax.Array]:
     """For the connected states `xp (b, c, n)` of `b` samples and the candidate mask
     `needed (b, c)`: `(evaluate, source)`, both `(b, c)`: `evaluate` marks one candidate
     per distinct `x'` of each sample, `source` the slot whose evaluation each slot takes
-    (its representative; itself where it is not a duplicate)."""
+    (its representative; itself where it is not a duplicate). `wide`: sort 64-bit keys
+    (default: when JAX's x64 is on) or 32-bit ones."""
     b, c, _ = xp.shape
     slot = jnp.broadcast_to(jnp.arange(c, dtype=jnp.int32), (b, c))
     if c < 2:
         return needed, slot
-    hashes = jnp.where(needed, row_hashes(xp), jnp.uint32(0))
-    _, hashes, order = jax.lax.sort(
-        ((~needed).astype(jnp.uint8), hashes, slot), dimension=1, num_keys=3
-    )
+    if wide is None:
+        wide = bool(jax.config.read("jax_enable_x64"))
+    hashes, order = _sorted(row_hashes(xp), needed, wide)
     in_order = jnp.take_along_axis(needed, order, axis=1)
     rows = jnp.take_along_axis(xp, order[..., None], axis=1)
     same = (
@@ -87,8 +108,14 @@ def representatives(xp: jax.Array, needed: jax.Array) -> tuple[jax.Array, jax.Ar
         & (hashes[:, 1:] == hashes[:, :-1])
         & jnp.all(rows[:, 1:] == rows[:, :-1], axis=-1)
     )
+    # runs of equal rows: run k starts at position start[k]; each position takes its
+    # run's start (cumsum and a scatter: cheaper than a cumulative max on CPU)
     starts = jnp.concatenate([jnp.ones((b, 1), bool), ~same], axis=1)
-    first = jax.lax.cummax(jnp.where(starts, slot, 0), axis=1)
-    rep = jnp.take_along_axis(order, first, axis=1)
-    source = jnp.zeros((b, c), jnp.int32).at[jnp.arange(b)[:, None], order].set(rep)
+    run = jnp.cumsum(starts, axis=1, dtype=jnp.int32) - 1
+    rows_b = jnp.arange(b)[:, None]
+    start = (
+        jnp.zeros((b, c), jnp.int32).at[rows_b, jnp.where(starts, run, c)].set(slot, mode="drop")
+    )
+    rep = jnp.take_along_axis(order, jnp.take_along_axis(start, run, axis=1), axis=1)
+    source = jnp.zeros((b, c), jnp.int32).at[rows_b, order].set(rep)
     return needed & (source == slot), source

@@ -12,7 +12,9 @@ on the connected states that need it:
    diagonal, `lowering/branch/_slot_kinds.py`) are summed as they are, `mel * 1`;
 2. of the other slots, only those with `x' != x` (checked at run time: padding, invalid
    branches and writes of the current value are `x`) and, when the operator has no
-   runtime parameters, `mel != 0`, are *candidates*;
+   runtime parameters, `mel != 0`, are *candidates*; with `dedup=True` only one
+   candidate per distinct `x'` of each sample is evaluated and the others take its value
+   (`symir/runtime/dedup.py`: for equal states the static fusion could not prove equal);
 3. the candidates of the whole batch are compacted (their flat positions, in order) and
    evaluated by `lax.while_loop`s in chunks of a fixed `capacity` while at least that
    many are left, then in chunks of `capacity // 8`: shapes are static and the result

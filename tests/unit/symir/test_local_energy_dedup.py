@@ -150,16 +150,16 @@ def _distinct_per_sample(op, x):
 
 def test_representatives_are_exact_whatever_the_hash(monkeypatch):
     """Classes of equal rows against a brute force, float and integer rows, with the real
-    hash (one evaluation per distinct row) and with every hash equal (all rows collide:
-    the exact comparison still merges only equal rows); non-candidates are never
-    merged."""
+    hash (one evaluation per distinct row; 64- and 32-bit sort keys) and with every hash
+    equal (all rows collide: the exact comparison still merges only equal rows);
+    non-candidates are never merged."""
     rng = np.random.default_rng(0)
     pool = rng.choice([-1.0, 1.0], size=(5, 6))
     xp = pool[rng.integers(0, 5, size=(4, 12))]
     needed = rng.random((4, 12)) < 0.8
 
-    def check(rows, minimal):
-        found = jax.jit(lambda r, n: dedup.representatives(r, n))(rows, needed)
+    def check(rows, minimal, wide=True):
+        found = jax.jit(lambda r, n: dedup.representatives(r, n, wide=wide))(rows, needed)
         evaluate, source = (np.asarray(a) for a in found)
         for b in range(4):
             for k in range(12):
@@ -170,7 +170,7 @@ def test_representatives_are_exact_whatever_the_hash(monkeypatch):
             assert (evaluate[b].sum() == distinct) if minimal else evaluate[b].sum() >= distinct
 
     check(jnp.asarray(xp), minimal=True)
-    check(jnp.asarray(xp.astype(np.int8)), minimal=True)
+    check(jnp.asarray(xp.astype(np.int8)), minimal=True, wide=False)
     monkeypatch.setattr(dedup, "row_hashes", lambda rows: jnp.zeros(rows.shape[:-1], jnp.uint32))
     check(jnp.asarray(xp), minimal=False)
 
