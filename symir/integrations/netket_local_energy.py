@@ -16,6 +16,12 @@ on one device, it is the plain function.
 
 `set_local_energy_kernel(False)` (or `SYMIR_NETKET_LOCAL_ENERGY=0` in the environment)
 gives NetKet's own kernels back for symir operators.
+
+`set_local_energy_dedup(True)` (or `SYMIR_NETKET_LOCAL_ENERGY_DEDUP=1`) makes the kernel
+`local_value_kernel_dedup`: `symir.local_energies(..., dedup=True)`, which evaluates the
+connected states of one sample that are equal at run time once (off by default:
+docs/local-energy.md says when it pays). A separate function, so that NetKet's jitted
+`expect` compiles anew when the switch changes.
 """
 
 import os
@@ -28,9 +34,17 @@ from netket.vqs.mc import get_local_kernel, kernels
 
 from symir.runtime.local_energy import local_energies
 
-__all__ = ["local_value_kernel", "register", "set_local_energy_kernel"]
+__all__ = [
+    "local_value_kernel",
+    "local_value_kernel_dedup",
+    "register",
+    "set_local_energy_dedup",
+    "set_local_energy_kernel",
+]
 
-_ENABLED = [os.environ.get("SYMIR_NETKET_LOCAL_ENERGY", "1") not in ("0", "false", "False")]
+_FALSE = ("0", "false", "False")
+_ENABLED = [os.environ.get("SYMIR_NETKET_LOCAL_ENERGY", "1") not in _FALSE]
+_DEDUP = [os.environ.get("SYMIR_NETKET_LOCAL_ENERGY_DEDUP", "0") not in (*_FALSE, "")]
 
 
 def set_local_energy_kernel(enabled: bool) -> None:
@@ -39,19 +53,43 @@ def set_local_energy_kernel(enabled: bool) -> None:
     _ENABLED[0] = bool(enabled)
 
 
+def set_local_energy_dedup(enabled: bool) -> None:
+    """Evaluate equal connected states of one sample once (True) or not (False, the
+    default) in symir's kernel for symir operators in NetKet. Takes effect for the next
+    `expect` call."""
+    _DEDUP[0] = bool(enabled)
+
+
 def local_value_kernel(
-    logpsi: Any, pars: Any, samples: Any, op: Any, *, chunk_size: int | None = None
+    logpsi: Any,
+    pars: Any,
+    samples: Any,
+    op: Any,
+    *,
+    chunk_size: int | None = None,
+    dedup: bool = False,
 ) -> Any:
     """NetKet's local kernel signature (`local_value_kernel_jax`, and with `chunk_size`
     its chunked variant): `symir.local_energies` on each device's samples."""
-    kernel = HashablePartial(_per_device, logpsi, chunk_size=chunk_size)
+    kernel = HashablePartial(_per_device, logpsi, chunk_size=chunk_size, dedup=dedup)
     return sharding_decorator(
         kernel, sharded_args_tree=(False, True, False), pvary_args_tree=(True, False, False)
     )(pars, samples, op)
 
 
-def _per_device(logpsi, pars, samples, op, *, chunk_size):
-    return local_energies(logpsi, pars, samples, op, chunk_size=chunk_size)
+def local_value_kernel_dedup(
+    logpsi: Any, pars: Any, samples: Any, op: Any, *, chunk_size: int | None = None
+) -> Any:
+    """`local_value_kernel` with runtime deduplication (`dedup=True`)."""
+    return local_value_kernel(logpsi, pars, samples, op, chunk_size=chunk_size, dedup=True)
+
+
+def _per_device(logpsi, pars, samples, op, *, chunk_size, dedup):
+    return local_energies(logpsi, pars, samples, op, chunk_size=chunk_size, dedup=dedup)
+
+
+def _symir_kernel():
+    return local_value_kernel_dedup if _DEDUP[0] else local_value_kernel
 
 
 def register(operator_type: type) -> None:
@@ -62,10 +100,10 @@ def register(operator_type: type) -> None:
     def _get_local_kernel(vstate: MCState, op: operator_type):
         if not _ENABLED[0]:
             return kernels.local_value_kernel_jax
-        return local_value_kernel
+        return _symir_kernel()
 
     @get_local_kernel.dispatch
     def _get_local_kernel_chunked(vstate: MCState, op: operator_type, chunk_size: int):
         if not _ENABLED[0]:
             return kernels.local_value_kernel_jax_chunked
-        return local_value_kernel
+        return _symir_kernel()
