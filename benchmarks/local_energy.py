@@ -30,7 +30,8 @@ against NetKet's particle-number and spin conserving operator of the textbook su
 (`ParticleNumberAndSpinConservingFermioperator2nd`, NetKet's fastest for molecules; its
 `FermionOperator2ndJax`, F about 1,500, is checked and counted but too slow to time in
 the same rounds); and Heisenberg written twice (`heisenberg_twice`: the swap form plus
-the flip form on the reversed bonds, 6x6 by default) against NetKet's `2 * Heisenberg`.
+the flip form on the reversed bonds, 6x6 by default) against NetKet's `2 * Heisenberg`; `heisenberg` and `tfim` (`symir.models`, no
+duplicates) are the control: what the deduplication costs where nothing repeats.
 Per row: evaluations per sample (NetKet F + 1; symir without and with dedup:
 `evaluation_counts`, in brackets the candidates and the distinct states per sample),
 `E_loc` and `expect_and_grad` times, ratios, two repetitions:
@@ -205,7 +206,7 @@ def print_table(rows: list[dict]) -> None:
 
 # --------------------------------------------------------------------------- dedup
 
-DEDUP_MODELS = ("lih", "lih_terms", "h2o", "h2o_terms", "heisenberg_twice")
+DEDUP_MODELS = ("lih", "lih_terms", "h2o", "h2o_terms", "heisenberg_twice", "heisenberg", "tfim")
 
 
 def heisenberg_twice(hi, graph):
@@ -257,6 +258,9 @@ def build_dedup(model: str, side: int):
             ours = heisenberg_twice(hi, graph).compile().to_netket(hi)
             ref = (2.0 * nk.operator.Heisenberg(hi, graph, sign_rule=False)).to_jax_operator()
             return hi, ours, ref, None, nk.sampler.MetropolisLocal(hi), f"{side}x{side}"
+        if model in ("heisenberg", "tfim"):  # symir.models: nothing repeats (the control)
+            hi, ours, ref, sampler, label = build(model, side, side)
+            return hi, ours, ref, None, sampler, label
         molecule = model.removesuffix("_terms")
         ints = read_fcidump(DATA / f"{molecule}_sto3g.fcidump")
         m = ints.n_orbitals
