@@ -137,6 +137,11 @@ class DeltaBuilder:
         (another column gets its values wrapped), a site known only at run time gets a
         `branch.wrap_mod`."""
         owner = sites.owner
+        if isinstance(owner, branch.WrapModOp) and (
+            owner.low.value.data,
+            owner.count.value.data,
+        ) == (0, self.n):
+            return sites
         if isinstance(owner, branch.ColumnOp):
             values = list(owner.values.get_values())
             if all(0 <= v < self.n for v in values):
@@ -145,9 +150,10 @@ class DeltaBuilder:
         return self.add(branch.WrapModOp(sites, 0, self.n))
 
     def both(self, a: SSAValue | None, b: SSAValue | None) -> SSAValue | None:
-        if a is None:
+        """`a and b`; None stands for true, and so does a constant true."""
+        if a is None or _always_true(a):
             return b
-        if b is None:
+        if b is None or _always_true(b):
             return a
         return self.add(branch.AndOp([a, b]))
 
@@ -189,7 +195,6 @@ class DeltaBuilder:
     def select(self, op: branch.SelectStateOp) -> History:
         a, b = self.histories[op.if_true], self.histories[op.if_false]
         p = op.condition
-        rows = op.result.type.rows.data  # type: ignore[union-attr]
         length = max(len(a.entries), len(b.entries))
         ea, eb = self.pad(a.entries, b.entries, length), self.pad(b.entries, a.entries, length)
         entries = []
@@ -199,13 +204,10 @@ class DeltaBuilder:
             entries.append((s, v))
         valid = None
         if a.valid is not None or b.valid is not None:
-            true = None
-            if a.valid is None or b.valid is None:
-                true = self.const(True, i1, rows)
             # `branch.select` is not defined on i1: (p and va) or (not p and vb)
-            left = self.add(branch.AndOp([p, a.valid or true]))  # type: ignore[list-item]
-            right = self.add(branch.AndOp([self.add(branch.NotOp(p)), b.valid or true]))  # type: ignore[list-item]
-            valid = self.add(branch.OrOp([left, right]))
+            left = self.both(p, a.valid)
+            right = self.both(self.add(branch.NotOp(p)), b.valid)
+            valid = self.add(branch.OrOp([left, right]))  # type: ignore[list-item]
         return History(entries, valid, a.checked or b.checked)
 
     def pad(self, entries: list[Entry], other: list[Entry], length: int) -> list[Entry]:
@@ -234,13 +236,15 @@ class DeltaBuilder:
                 if later:
                     ok = self.add(branch.OrOp([ok, *later]))  # type: ignore[list-item]
                 active = self.both(active, ok)
-        assert active is not None
-        self.active[key] = active
+        self.active[key] = active = active or emit.mask  # None: the mask, a constant true
         return active
 
     def mel(self, emit: branch.EmitOp) -> SSAValue:
-        """`select(active, amplitude, 0)` in the emission's dtype."""
+        """`select(active, amplitude, 0)` in the emission's dtype (the amplitude itself
+        where the branch is always active and of that dtype)."""
         active = self.is_active(emit)
+        if _always_true(active) and emit.amplitude.type == emit.mel.type:
+            return emit.amplitude
         rows = emit.mel.type.get_shape()[1]  # type: ignore[union-attr]
         zero = self.const(0.0, f64, rows)
         mel = self.add(branch.SelectOp(active, emit.amplitude, zero))
@@ -248,6 +252,19 @@ class DeltaBuilder:
         if isinstance(target, ComplexType) and mel.type.element_type != target:  # type: ignore[union-attr]
             mel = self.add(branch.ComplexOp(mel, zero))
         return mel
+
+    def visit(self, op: Operation) -> None:
+        """Notes what `op` (not an emission) is: the history of a state, a read of `x`
+        or a constant to reuse; a `branch.state_read` is replaced by its value."""
+        if isinstance(op, branch.StateReadOp):
+            op.result.replace_all_uses_with(self.state_read(op))
+        elif isinstance(op, branch.ReadOp) and op.x is self.x:
+            self.cache.setdefault(("read", op.sites), op.result)
+        elif isinstance(op, branch.ConstantOp):
+            self.cache.setdefault(("constant", op.value, op.rows), op.result)
+        elif op.results and isinstance(op.results[0].type, branch.StateType):
+            self.at = InsertPoint.before(op.next_op)  # type: ignore[arg-type]
+            self.histories[op.results[0]] = self.history(op)
 
     def state_read(self, op: branch.StateReadOp) -> SSAValue:
         """`x'` at a site: the last write to it, else `x` there."""
@@ -268,13 +285,20 @@ class DeltaBuilder:
             for later_site, later_value in h.entries[j + 1 :]:  # the last write decides
                 final = self.choose(self.where_same(site, later_site), later_value, final)
             sites.append(site)
-            values.append(self.add(branch.SelectOp(active, final, self.read_x(site))))
+            if not _always_true(active):
+                final = self.add(branch.SelectOp(active, final, self.read_x(site)))
+            values.append(final)
         if not sites:
             zero = self.add(branch.ColumnOp(self.x, [0] * rows))
             sites, values = [zero], [self.read_x(zero)]
         sites += [sites[0]] * (k - len(sites))
         values += [values[0]] * (k - len(values))
         return self.add(branch.StackOp(sites)), self.add(branch.StackOp(values))
+
+
+def _always_true(mask: SSAValue) -> bool:
+    owner = mask.owner
+    return isinstance(owner, branch.ConstantOp) and bool(owner.value.value.data)
 
 
 def _writes(state: SSAValue) -> int:
@@ -289,48 +313,54 @@ def _writes(state: SSAValue) -> int:
     return 0
 
 
+def returned_emissions(kernel: branch.KernelOp) -> list[branch.EmitOp]:
+    """The emissions whose `xp` the kernel returns, in slot order (an error when its
+    `xp` is not a `branch.concat` of emission results)."""
+    name = kernel.sym_name.data
+    if not isinstance(kernel.body.block.last_op, branch.ReturnOp):
+        raise ValueError(f"branch-return-deltas: kernel @{name} does not end with branch.return")
+    concats = output_concats(kernel)
+    inputs = list(concats[0].inputs) if concats is not None else []
+    emits = [v.owner for v in inputs]
+    if concats is None or not all(
+        isinstance(e, branch.EmitOp) and v is e.xp for e, v in zip(emits, inputs, strict=True)
+    ):
+        raise ValueError(
+            f"branch-return-deltas: kernel @{name} does not return a branch.concat of "
+            "branch.emit results as xp, so the sites each slot writes are not known"
+        )
+    for e in {id(e): e for e in emits}.values():
+        extra = [u.operation.name for u in e.xp.uses if u.operation is not concats[0]]  # type: ignore[union-attr]
+        if extra:
+            raise ValueError(
+                f"branch-return-deltas: the xp of an emission of @{name} is used by "
+                f"'{extra[0]}', not only by the output concat"
+            )
+    return emits  # type: ignore[return-value]
+
+
 def return_deltas(kernel: branch.KernelOp) -> None:
     """Makes `kernel` a delta kernel (the module docstring)."""
     block = kernel.body.block
     ret = block.last_op
     if isinstance(ret, branch.ReturnDeltasOp):
         return
-    name = kernel.sym_name.data
-    if not isinstance(ret, branch.ReturnOp):
-        raise ValueError(f"branch-return-deltas: kernel @{name} does not end with branch.return")
-    concats = output_concats(kernel)
-    emits = [v.owner for v in concats[0].inputs] if concats is not None else []
-    if concats is None or not all(
-        isinstance(e, branch.EmitOp) and v is e.xp
-        for e, v in zip(emits, concats[0].inputs, strict=True)
-    ):
-        raise ValueError(
-            f"branch-return-deltas: kernel @{name} does not return a branch.concat of "
-            "branch.emit results as xp, so the sites each slot writes are not known"
-        )
-    k = max([1, *(_writes(e.state) for e in emits)])  # type: ignore[union-attr]
+    emits = returned_emissions(kernel)
+    assert isinstance(ret, branch.ReturnOp)
+    k = max([1, *(_writes(e.state) for e in emits)])
     builder = DeltaBuilder(kernel)
     outputs: dict[Operation, tuple[SSAValue, SSAValue]] = {}
     for op in list(block.ops):
         builder.at = InsertPoint.before(op)
         if isinstance(op, branch.EmitOp):
-            extra = [u.operation for u in op.xp.uses if u.operation is not concats[0]]
-            if extra:
-                raise ValueError(
-                    f"branch-return-deltas: the xp of an emission of @{name} is used by "
-                    f"'{extra[0].name}', not only by the output concat"
-                )
             if op in emits:
                 outputs[op] = builder.deltas(op, k)
             op.mel.replace_all_uses_with(builder.mel(op))
-        elif isinstance(op, branch.StateReadOp):
-            op.result.replace_all_uses_with(builder.state_read(op))
-        elif op.results and isinstance(op.results[0].type, branch.StateType):
-            builder.at = InsertPoint.before(op.next_op)  # type: ignore[arg-type]
-            builder.histories[op.results[0]] = builder.history(op)
+        else:
+            builder.visit(op)
     builder.at = InsertPoint.before(ret)
-    sites = builder.add(branch.ConcatOp([outputs[e][0] for e in emits]))  # type: ignore[index]
-    values = builder.add(branch.ConcatOp([outputs[e][1] for e in emits]))  # type: ignore[index]
+    sites = builder.add(branch.ConcatOp([outputs[e][0] for e in emits]))
+    values = builder.add(branch.ConcatOp([outputs[e][1] for e in emits]))
     new = branch.ReturnDeltasOp(sites, values, ret.mels, ret.derivatives, ret.wrt_names)
     Rewriter.replace_op(ret, new)
     region_dce(kernel.body)
