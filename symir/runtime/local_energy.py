@@ -130,6 +130,7 @@ def local_energies(
     chunk_size: int | None = None,
     capacity: int | None = None,
     skip_zero_mels: bool | None = None,
+    fast_updates: Any = False,
 ) -> Any:
     """`E_loc(x) = sum_x' <x|H|x'> exp(logpsi(params, x') - logpsi(params, x))` for each
     configuration of `x` (shape `(..., N)`), evaluating `logpsi` only on the connected
@@ -141,7 +142,10 @@ def local_energies(
     `chunk_size`); `capacity` overrides the rows of one chunk of candidates (default:
     chosen from the operator, `LocalEnergyPlan.default_capacity`); `skip_zero_mels`
     (default: when the operator has no runtime parameters) leaves slots with a zero
-    matrix element out. Returns `(...)` in the dtype NetKet's kernel gives.
+    matrix element out. `fast_updates` (True, `"auto"`, or the Flax module whose `apply`
+    is `logpsi`) evaluates the connected states from the network's first layer and the
+    operator's deltas, never building them (`symir/runtime/fast_updates.py`). Returns
+    `(...)` in the dtype NetKet's kernel gives.
     """
     compiled = _compiled(op)
     n = compiled._spec.space.size
@@ -157,6 +161,12 @@ def local_energies(
     if skip_zero_mels is None:
         skip_zero_mels = not compiled._spec.param_names
     plan = local_energy_plan(compiled)
+    block_fn = _block
+    if fast_updates is not None and fast_updates is not False:
+        from symir.runtime.fast_updates import fast_block, resolve_fast_updates
+
+        layer = resolve_fast_updates(fast_updates, logpsi)
+        block_fn = _block if layer is None else fast_block(layer)
     x = jnp.asarray(x)
     batch = shape[:-1]
     flat = jnp.reshape(x, (-1, n))
@@ -164,24 +174,24 @@ def local_energies(
     if b == 0:
         one = jax.ShapeDtypeStruct((1, n), x.dtype)
         out = jax.eval_shape(
-            lambda p, s: _block(logpsi, p, s, compiled, plan, 1, skip_zero_mels), params, one
+            lambda p, s: block_fn(logpsi, p, s, compiled, plan, 1, skip_zero_mels), params, one
         )
         return jnp.zeros(batch, out.dtype)
     if chunk_size is None:
         cap = capacity or plan.default_capacity(b)
-        energies = _block(logpsi, params, flat, compiled, plan, cap, skip_zero_mels)
+        energies = block_fn(logpsi, params, flat, compiled, plan, cap, skip_zero_mels)
         return jnp.reshape(energies, batch)
     cap = min(capacity or chunk_size, chunk_size)
     block = max(1, min(b, _BLOCK_FACTOR * chunk_size // max(1, plan.max_conn_size)))
     n_blocks = -(-b // block)
     if n_blocks == 1:
-        energies = _block(logpsi, params, flat, compiled, plan, cap, skip_zero_mels)
+        energies = block_fn(logpsi, params, flat, compiled, plan, cap, skip_zero_mels)
         return jnp.reshape(energies, batch)
     pad = n_blocks * block - b
     padded = jnp.concatenate([flat, jnp.repeat(flat[-1:], pad, axis=0)]) if pad else flat
     blocks = jnp.reshape(padded, (n_blocks, block, n))
     energies = jax.lax.map(
-        lambda xs: _block(logpsi, params, xs, compiled, plan, cap, skip_zero_mels), blocks
+        lambda xs: block_fn(logpsi, params, xs, compiled, plan, cap, skip_zero_mels), blocks
     )
     return jnp.reshape(jnp.reshape(energies, (-1,))[:b], batch)
 
