@@ -48,6 +48,19 @@ __all__ = [
 
 
 @dataclass(frozen=True)
+class LogCoshSum:
+    """`logpsi(theta) = sum_g coef_g sum_{h in g} log_cosh(theta_h) + sum_{h in linear}
+    theta_h`, with NetKet's `log_cosh`: what lets the fast path evaluate
+    `logpsi(x') - logpsi(x)` as logarithms of products of `cosh(theta'_h) / cosh(theta_h)`
+    (`_cosh_ratio`), without a transcendental function per hidden unit."""
+
+    groups: tuple[tuple[int, int, complex], ...]
+    """`(start, stop, coef)`: columns `start:stop` of theta, weighted by `coef`."""
+    linear: tuple[int, int] | None = None
+    """`(start, stop)`: columns of theta added as they are (a visible bias)."""
+
+
+@dataclass(frozen=True)
 class LinearFirstLayer:
     """How to evaluate a network by fast updates (the module docstring)."""
 
@@ -58,6 +71,8 @@ class LinearFirstLayer:
     weights: Callable[[Any], Any] | None = None
     """`variables -> W (N, H)`, the change of `theta` per unit change of each site
     (None: derived from `theta` by `jax.jacfwd`)."""
+    log_cosh: Callable[[int], LogCoshSum] | None = None
+    """When `logpsi` is a `LogCoshSum` of theta's `H` columns: `H -> LogCoshSum`."""
 
     def weight_matrix(self, variables: Any, n: int) -> Any:
         """`W (N, H)`."""
@@ -181,7 +196,11 @@ def _rbm(module: Any) -> LinearFirstLayer:
             return jnp.sum(module.activation(t), axis=-1)
         return jnp.sum(module.activation(t[:, :-1]), axis=-1) + t[:, -1]
 
-    return LinearFirstLayer(theta, logpsi, weights)
+    def log_cosh(width):
+        hidden = width - 1 if visible else width
+        return LogCoshSum(((0, hidden, 1),), (hidden, width) if visible else None)
+
+    return LinearFirstLayer(theta, logpsi, weights, log_cosh if _is_log_cosh(module) else None)
 
 
 def _rbm_mod_phase(module: Any) -> LinearFirstLayer:
@@ -203,7 +222,17 @@ def _rbm_mod_phase(module: Any) -> LinearFirstLayer:
         im = jnp.sum(module.activation(t[:, h:]), axis=-1)
         return re + 1j * im
 
-    return LinearFirstLayer(theta, logpsi, weights)
+    def log_cosh(width):
+        h = width // 2
+        return LogCoshSum(((0, h, 1), (h, width, 1j)))
+
+    return LinearFirstLayer(theta, logpsi, weights, log_cosh if _is_log_cosh(module) else None)
+
+
+def _is_log_cosh(module: Any) -> bool:
+    from netket.nn.activation import log_cosh
+
+    return module.activation is log_cosh
 
 
 def _jastrow_matrix(kernel: Any, n: int) -> Any:
@@ -253,14 +282,29 @@ def _register_netket() -> None:
 # --------------------------------------------------------------------------- the local energy
 
 
-def fast_block(layer: LinearFirstLayer) -> Callable:
+CHUNK_ELEMENTS = {"cpu": 1 << 15, "other": 1 << 20}
+"""The default chunk of the fast path holds about this many elements of `theta`
+(`rows x H`), by backend: on CPU a chunk that stays in cache (512 KiB of complex128: a
+row costs O(H), so the loop's per-chunk overhead is small against it), elsewhere large
+chunks. An explicit `capacity` is used as given."""
+
+
+def fast_block(layer: LinearFirstLayer, *, default_capacity: bool = True) -> Callable:
     """A replacement of `local_energy._block` (same signature) that evaluates the
-    connected states by fast updates from the operator's deltas."""
-    return functools.partial(_fast_block, layer)
+    connected states by fast updates from the operator's deltas; with
+    `default_capacity` (no `capacity` given), chunks of about `CHUNK_ELEMENTS` elements
+    of `theta` (at most the padded path's capacity)."""
+    return functools.partial(_fast_block, layer, default_capacity)
+
+
+def _chunk_rows(hidden: int) -> int:
+    budget = CHUNK_ELEMENTS["cpu" if jax.default_backend() == "cpu" else "other"]
+    return max(32, budget // max(1, hidden))
 
 
 def _fast_block(
     layer: LinearFirstLayer,
+    default_capacity: bool,
     logpsi: Callable,
     params: Any,
     x: Any,
@@ -270,7 +314,9 @@ def _fast_block(
     skip_zero_mels: bool,
 ) -> Any:
     """The local energies of one block of samples `x (b, N)` by fast updates: as
-    `local_energy._block`, with the candidate rows `(sample, sites, changes)`."""
+    `local_energy._block`, with the candidate rows `(sample, sites, changes)` and the
+    loop evaluating `logpsi(x') - logpsi(x)` (`_cosh_ratio` where the network is a
+    `LogCoshSum`, else `_generic_ratio`)."""
     from symir.runtime.conn_delta import conn_delta_flat, site_changes
     from symir.runtime.local_energy import _evaluate, _tail
 
@@ -281,8 +327,8 @@ def _fast_block(
         mels = mels.astype(compiled._spec.dtype)
     theta = layer.theta(params, x)
     w = layer.weight_matrix(params, n)
-    logpsi_x = layer.logpsi(params, theta)
-    total = jnp.zeros((b,), jnp.result_type(mels.dtype, logpsi_x.dtype))
+    out = jax.eval_shape(layer.logpsi, params, theta).dtype
+    total = jnp.zeros((b,), jnp.result_type(mels.dtype, out))
     if plan.diagonal:
         total = total + jnp.sum(mels[:, np.asarray(plan.diagonal)], axis=-1)
     if not plan.candidates:
@@ -296,6 +342,8 @@ def _fast_block(
         needed = needed & (mels != 0)
     c = len(plan.candidates)
     m = b * c
+    if default_capacity:
+        capacity = min(capacity, _chunk_rows(theta.shape[-1]))
     capacity = min(capacity, m)
     sample = jnp.broadcast_to(jnp.arange(b, dtype=jnp.int32)[:, None, None], (b, c, 1))
     rows = jnp.concatenate([sample, sites.astype(jnp.int32), changes], axis=-1)
@@ -303,20 +351,114 @@ def _fast_block(
     mask = jnp.reshape(needed, (m,))
     count = jnp.sum(mask, dtype=jnp.int32)
     (positions,) = jnp.nonzero(mask, size=m + _tail(capacity), fill_value=m)
-    updated = functools.partial(_updated_logpsi, layer)
-    lp = _evaluate(updated, capacity, (params, theta, w), rows, positions, count)
-    lp = jnp.reshape(lp, needed.shape)
-    lp = jnp.where(needed, lp, logpsi_x[:, None])
-    terms = mels * jnp.exp(lp - logpsi_x[:, None])
-    return total + jnp.sum(terms, axis=-1)
+    ratio, aux = _ratio_of(layer, params, theta, w, compiled._spec.space.local_states)
+    r = _evaluate(ratio, capacity, aux, rows, positions, count)
+    r = jnp.where(needed, jnp.reshape(r, needed.shape), jnp.zeros((), r.dtype))
+    return total + jnp.sum(mels * jnp.exp(r), axis=-1)
 
 
-def _updated_logpsi(layer: LinearFirstLayer, aux: Any, rows: Any) -> Any:
-    """`logpsi` of a chunk of candidates, rows `(sample, sites (k), changes (k))`:
-    `f(theta[sample] + sum_j changes_j W[sites_j])`."""
-    params, theta, w = aux
+def _ratio_of(
+    layer: LinearFirstLayer, params: Any, theta: Any, w: Any, local_states: Any
+) -> tuple[Callable, Any]:
+    """The chunk function `(aux, rows) -> logpsi(x') - logpsi(x)` and its differentiable
+    inputs `aux` (computed once per block)."""
+    form = None if layer.log_cosh is None else layer.log_cosh(theta.shape[-1])
+    real = not jnp.issubdtype(theta.dtype, jnp.complexfloating)
+    if form is not None and (real or all(coef == 1 for _, _, coef in form.groups)):
+        return _cosh_tables(form, theta, w, local_states)
+    logpsi_x = layer.logpsi(params, theta)
+    return functools.partial(_generic_ratio, layer), (params, theta, w, logpsi_x)
+
+
+def _generic_ratio(layer: LinearFirstLayer, aux: Any, rows: Any) -> Any:
+    """`logpsi(x') - logpsi(x)` of a chunk of candidates, rows `(sample, sites (k),
+    changes (k))`: `f(theta[sample] + sum_j changes_j W[sites_j]) - logpsi(x)`."""
+    params, theta, w, logpsi_x = aux
     k = (rows.shape[-1] - 1) // 2
     t = theta[rows[:, 0]]
     for j in range(k):
         t = t + rows[:, 1 + k + j, None].astype(w.dtype) * w[rows[:, 1 + j]]
-    return layer.logpsi(params, t)
+    return layer.logpsi(params, t) - logpsi_x[rows[:, 0]]
+
+
+GROUP = 4
+"""`_cosh_ratio` multiplies this many ratios before taking a logarithm: exact while
+each ratio is below `exp(177)` in modulus (`|Re theta' - Re theta| < 177`)."""
+
+
+@dataclass(frozen=True, eq=False)
+class _CoshPlan:
+    """The static part of `_cosh_ratio`: the changes a site can make (`values`, sorted,
+    symmetric) and their index by `value - low`, the column groups (offsets into the
+    concatenated log-cosh columns) and the output dtype."""
+
+    values: np.ndarray
+    index: np.ndarray
+    low: int
+    groups: tuple[tuple[int, int, complex], ...]
+    dtype: Any
+
+
+def _cosh_tables(form: LogCoshSum, theta: Any, w: Any, local_states: Any) -> tuple[Callable, Any]:
+    """`_cosh_ratio` and its inputs. With `s = sign(Re theta)`, `a = exp(-2 s theta)`
+    (`|a| <= 1`) and `q = exp(d)` for `theta' = theta + d`:
+
+        cosh(theta') / cosh(theta) = (q + a / q) / (1 + a)      (s = +1)
+                                   = (1 / q + a q) / (1 + a)    (s = -1)
+
+    so per sample `alpha, beta` with ratio `= alpha q + beta / q`, and `q` is a product
+    of the table `exp(dv W[site])` over the changed sites: multiplications only."""
+    states = np.asarray(local_states, np.int64)
+    values = np.unique((states[:, None] - states[None, :]).ravel())
+    low = int(values[0])
+    index = np.zeros(int(values[-1]) - low + 1, np.int32)
+    index[values - low] = np.arange(len(values), dtype=np.int32)
+    columns, groups, at = [], [], 0
+    for start, stop, coef in form.groups:
+        columns += list(range(start, stop))
+        groups.append((at, at + stop - start, coef))
+        at += stop - start
+    cols = np.asarray(columns)
+    tc, wc = theta[:, cols], w[:, cols]
+    positive = jnp.real(tc) >= 0
+    a = jnp.exp(-2 * jnp.where(positive, tc, -tc))
+    g = 1 / (1 + a)
+    alpha, beta = jnp.where(positive, g, a * g), jnp.where(positive, a * g, g)
+    table = jnp.exp(jnp.asarray(values, wc.dtype)[:, None, None] * wc[None])
+    if form.linear is None:
+        linear = jnp.zeros((w.shape[0],), w.dtype)
+    else:
+        linear = jnp.sum(w[:, form.linear[0] : form.linear[1]], axis=-1)
+    coefs = [coef for _, _, coef in groups]
+    dtype = jnp.result_type(theta.dtype, *(np.asarray(c) for c in coefs), w.dtype)
+    plan = _CoshPlan(values, index, low, tuple(groups), dtype)
+    return functools.partial(_cosh_ratio, plan), (alpha, beta, table, linear)
+
+
+def _cosh_ratio(plan: _CoshPlan, aux: Any, rows: Any) -> Any:
+    """`logpsi(x') - logpsi(x)` of a chunk of candidates for a `LogCoshSum` network
+    (`_cosh_tables`): `sum_g coef_g log prod_h ratio_h` (products of `GROUP` ratios)
+    plus the linear columns' change."""
+    alpha, beta, table, linear = aux
+    k = (rows.shape[-1] - 1) // 2
+    n_values = len(plan.values)
+    index = jnp.asarray(plan.index)
+    s = rows[:, 0]
+    q = q_inv = None
+    out = jnp.zeros(rows.shape[:1], plan.dtype)
+    for j in range(k):
+        site, change = rows[:, 1 + j], rows[:, 1 + k + j]
+        i = index[change - plan.low]
+        qj, qj_inv = table[i, site], table[n_values - 1 - i, site]
+        q = qj if q is None else q * qj
+        q_inv = qj_inv if q_inv is None else q_inv * qj_inv
+        out = out + change.astype(linear.dtype) * linear[site]
+    ratio = alpha[s] * q + beta[s] * q_inv
+    for start, stop, coef in plan.groups:
+        part = ratio[:, start:stop]
+        pad = -part.shape[-1] % GROUP
+        if pad:
+            part = jnp.concatenate([part, jnp.ones((part.shape[0], pad), part.dtype)], -1)
+        part = jnp.prod(jnp.reshape(part, (part.shape[0], -1, GROUP)), axis=-1)
+        out = out + coef * jnp.sum(jnp.log(part), axis=-1)
+    return out
