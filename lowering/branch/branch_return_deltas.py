@@ -77,7 +77,7 @@ class History:
 
 class DeltaBuilder:
     """Builds the delta form of one kernel's states and emissions, op by op, each new op
-    inserted at the rewriter's insertion point."""
+    inserted at `at` (before the op being visited, or after the state it defines)."""
 
     def __init__(self, kernel: branch.KernelOp):
         self.kernel = kernel
@@ -85,7 +85,11 @@ class DeltaBuilder:
         self.n = kernel.num_sites.data
         self.states = kernel.states
         x_elem = kernel.x.type.element_type  # type: ignore[union-attr]
-        assert isinstance(x_elem, IntegerType)
+        if not isinstance(x_elem, IntegerType):
+            raise ValueError(
+                f"branch-return-deltas: kernel @{kernel.sym_name.data} takes configurations "
+                f"of {x_elem}, not integers"
+            )
         self.width = x_elem.width.data
         self.histories: dict[SSAValue, History] = {}
         self.active: dict[tuple[SSAValue, SSAValue], SSAValue] = {}
@@ -301,16 +305,22 @@ def _always_true(mask: SSAValue) -> bool:
     return isinstance(owner, branch.ConstantOp) and bool(owner.value.value.data)
 
 
-def _writes(state: SSAValue) -> int:
-    """The most writes on any path from `branch.state %x` to `state`."""
+def _writes(state: SSAValue, seen: dict[SSAValue, int]) -> int:
+    """The most writes on any path from `branch.state %x` to `state` (`seen`: the
+    states counted so far)."""
+    if state in seen:
+        return seen[state]
     owner = state.owner
     if isinstance(owner, branch.WriteOp):
-        return _writes(owner.state) + 1
-    if isinstance(owner, branch.InvalidateOp):
-        return _writes(owner.state)
-    if isinstance(owner, branch.SelectStateOp):
-        return max(_writes(owner.if_true), _writes(owner.if_false))
-    return 0
+        count = _writes(owner.state, seen) + 1
+    elif isinstance(owner, branch.InvalidateOp):
+        count = _writes(owner.state, seen)
+    elif isinstance(owner, branch.SelectStateOp):
+        count = max(_writes(owner.if_true, seen), _writes(owner.if_false, seen))
+    else:
+        count = 0
+    seen[state] = count
+    return count
 
 
 def returned_emissions(kernel: branch.KernelOp) -> list[branch.EmitOp]:
@@ -347,7 +357,8 @@ def return_deltas(kernel: branch.KernelOp) -> None:
         return
     emits = returned_emissions(kernel)
     assert isinstance(ret, branch.ReturnOp)
-    k = max([1, *(_writes(e.state) for e in emits)])
+    seen: dict[SSAValue, int] = {}
+    k = max([1, *(_writes(e.state, seen) for e in emits)])
     builder = DeltaBuilder(kernel)
     outputs: dict[Operation, tuple[SSAValue, SSAValue]] = {}
     for op in list(block.ops):

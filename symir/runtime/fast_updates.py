@@ -12,7 +12,12 @@ values come from the operator's delta kernel (`CompiledOperator.get_conn_delta`,
 `symir.runtime.conn_delta`). `symir.local_energies(..., fast_updates=...)` uses this
 path (`fast_block`): the same compaction of candidates and chunked evaluation loop as
 the padded path (`symir/runtime/local_energy.py`, with its reverse-mode rule), whose
-rows are `(sample, sites, changes)` instead of configurations.
+rows are `(sample, sites, changes)` instead of configurations and which evaluates
+`logpsi(x') - logpsi(x)`. A network of NetKet's log-cosh form (`LogCoshSum`: its RBMs
+with the default activation) gets that difference as logarithms of products of
+`cosh(theta'_h) / cosh(theta_h)`, each a few multiplications of per-sample factors and a
+table `exp(dv W[site])` (`_cosh_tables`); any other, as `f(theta') - f(theta)`
+(`_generic_ratio`).
 
 The protocol (`LinearFirstLayer`): `theta(variables, x) -> (b, H)`, affine in `x`;
 `logpsi(variables, theta) -> (b,)`; optionally `weights(variables) -> W (N, H)`
