@@ -209,10 +209,26 @@ class CompiledOperator:
         """What each connected configuration changes: `sites (..., F, k)` (int32),
         `values (..., F, k)` (x's dtype) and `mels (..., F)`, slot for slot with
         `get_conn_padded`, without building `xp`: setting `x[sites] = values` gives
-        `xp` (`symir.runtime.conn_delta`, docs/runtime.md)."""
-        from symir.runtime.conn_delta import get_conn_delta
+        `xp` (the convention and helpers: `symir.runtime.conn_delta`, docs/runtime.md)."""
+        flat, batch, dtype = self._kernel_input(x, "get_conn_delta")
+        sites, values, mels = self._conn_delta_flat(flat)
+        f, k = sites.shape[1:]
+        sites = jnp.reshape(sites, (*batch, f, k))
+        values = jnp.reshape(values, (*batch, f, k)).astype(dtype)
+        mels = jnp.reshape(mels, (*batch, f))
+        if mels.dtype != self._spec.dtype:
+            mels = mels.astype(self._spec.dtype)
+        return sites, values, mels
 
-        return get_conn_delta(self, x)
+    def _conn_delta_flat(self, flat: Any) -> tuple[Any, Any, Any]:
+        """The delta kernel on `flat (b, N)` (what `_kernel_input` gives), the sector rule
+        applied: `sites (b, F, k)` int32, `values (b, F, k)` in the kernel's configuration
+        dtype, `mels (b, F)` in the kernel's."""
+        sites, values, mels = _kernel_call(self._spec, 0, "deltas")(flat, *self._params)[:3]
+        sectors = _sectors_of(self._spec.hilbert)
+        if sectors:
+            sites, values, mels = _keep_deltas_in_sectors(flat, sites, values, mels, sectors)
+        return sites, values, mels
 
     def _kernel_input(self, x: Any, what: str) -> tuple[Any, tuple[int, ...], np.dtype]:
         """`x` checked and flattened for the kernel: `(b, N)` in the kernel's dtype, the
@@ -327,6 +343,33 @@ def _keep_in_sectors(x: Any, xp: Any, mels: Any, sectors: tuple) -> tuple[Any, A
         inside = ok if inside is None else inside & ok
     xp = jnp.where(inside[..., None], xp, x[:, None, :])
     return xp, jnp.where(inside, mels, jnp.zeros((), mels.dtype))
+
+
+def repeated_sites(sites: Any) -> Any:
+    """`(..., k)`: whether an earlier entry of the slot names the same site (a delta's
+    entry that changes nothing more)."""
+    k = sites.shape[-1]
+    earlier = np.tril(np.ones((k, k), bool), -1)  # [j, l]: l < j
+    same = sites[..., :, None] == sites[..., None, :]
+    return jnp.any(same & earlier, axis=-1)
+
+
+def _keep_deltas_in_sectors(
+    x: Any, sites: Any, values: Any, mels: Any, sectors: tuple
+) -> tuple[Any, Any, Any]:
+    """The constrained-space rule on deltas, as `_keep_in_sectors`: a connected state
+    outside the sector is an invalid branch (the values of `x`, `mel = 0`)."""
+    wide = jnp.int32
+    old = x[jnp.arange(x.shape[0])[:, None, None], sites]
+    change = jnp.where(repeated_sites(sites), 0, values.astype(wide) - old.astype(wide))
+    inside = None
+    for first, end, total in sectors:
+        held = jnp.sum(x[:, first:end], axis=-1, dtype=wide)
+        moved = jnp.sum(jnp.where((sites >= first) & (sites < end), change, 0), axis=-1)
+        ok = held[:, None] + moved == total
+        inside = ok if inside is None else inside & ok
+    values = jnp.where(inside[..., None], values, old)
+    return sites, values, jnp.where(inside, mels, jnp.zeros((), mels.dtype))
 
 
 _WRAPPERS_LOCK = threading.Lock()

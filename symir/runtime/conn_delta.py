@@ -1,6 +1,7 @@
 """Connection deltas: what each connected configuration changes, without building it.
 
-`CompiledOperator.get_conn_delta(x)` returns, slot for slot with `get_conn_padded(x)`,
+`CompiledOperator.get_conn_delta(x)` (symir/runtime/compiled.py) returns, slot for slot
+with `get_conn_padded(x)`,
 
 - `sites (..., F, k)` (int32): the sites the slot's branch writes, `k` the most sites any
   branch of the operator writes (known statically, at least 1: `delta_width(op)`);
@@ -31,42 +32,15 @@ from __future__ import annotations
 from typing import Any
 
 import jax.numpy as jnp
-import numpy as np
 
-from symir.runtime.compiled import CompiledOperator, _kernel_call, _sectors_of
+from symir.runtime.compiled import CompiledOperator, _delta_module, repeated_sites
 
-__all__ = ["apply_deltas", "delta_width", "get_conn_delta", "site_changes"]
+__all__ = ["apply_deltas", "delta_width", "site_changes"]
 
 
 def delta_width(op: CompiledOperator) -> int:
     """`k`: the entries per slot of `op`'s deltas (builds the delta kernel)."""
-    from symir.runtime.compiled import _delta_module
-
     return int(_delta_module(op._spec, 0).out_specs[0][0][2])
-
-
-def get_conn_delta(op: CompiledOperator, x: Any) -> tuple[Any, Any, Any]:
-    """`CompiledOperator.get_conn_delta`: `(sites, values, mels)` (the module docstring)."""
-    flat, batch, dtype = op._kernel_input(x, "get_conn_delta")
-    sites, values, mels = conn_delta_flat(op, flat)
-    f, k = sites.shape[1:]
-    sites = jnp.reshape(sites, (*batch, f, k))
-    values = jnp.reshape(values, (*batch, f, k)).astype(dtype)
-    mels = jnp.reshape(mels, (*batch, f))
-    if mels.dtype != op._spec.dtype:
-        mels = mels.astype(op._spec.dtype)
-    return sites, values, mels
-
-
-def conn_delta_flat(op: CompiledOperator, flat: Any) -> tuple[Any, Any, Any]:
-    """The delta kernel on `flat (b, N)` in the kernel's configuration dtype (what
-    `CompiledOperator._kernel_input` gives), the sector rule applied: `sites (b, F, k)`
-    int32, `values (b, F, k)` in that dtype, `mels (b, F)`."""
-    sites, values, mels = _kernel_call(op._spec, 0, "deltas")(flat, *op._params)[:3]
-    sectors = _sectors_of(op._spec.hilbert)
-    if sectors:
-        sites, values, mels = _keep_in_sectors(flat, sites, values, mels, sectors)
-    return sites, values, mels
 
 
 def site_changes(x: Any, sites: Any, values: Any, dtype: Any = None) -> Any:
@@ -82,7 +56,7 @@ def site_changes(x: Any, sites: Any, values: Any, dtype: Any = None) -> Any:
     wide = jnp.promote_types(flat.dtype, jnp.int32)
     old = flat[jnp.arange(flat.shape[0])[:, None, None], idx].astype(wide)
     new = jnp.reshape(values, idx.shape).astype(wide)
-    change = jnp.where(_repeats(idx), jnp.zeros((), wide), new - old)
+    change = jnp.where(repeated_sites(idx), jnp.zeros((), wide), new - old)
     change = jnp.reshape(change, (*batch, f, k))
     return change.astype(x.dtype if dtype is None else dtype)
 
@@ -94,29 +68,3 @@ def apply_deltas(x: Any, sites: Any, values: Any) -> Any:
     f = sites.shape[-2]
     xp = jnp.broadcast_to(x[..., None, :], (*x.shape[:-1], f, x.shape[-1]))
     return jnp.put_along_axis(xp, sites, jnp.asarray(values, x.dtype), axis=-1, inplace=False)
-
-
-def _repeats(sites: Any) -> Any:
-    """`(..., k)`: whether an earlier entry of the slot names the same site."""
-    k = sites.shape[-1]
-    earlier = np.tril(np.ones((k, k), bool), -1)  # [j, l]: l < j
-    same = sites[..., :, None] == sites[..., None, :]
-    return jnp.any(same & earlier, axis=-1)
-
-
-def _keep_in_sectors(
-    x: Any, sites: Any, values: Any, mels: Any, sectors: tuple
-) -> tuple[Any, Any, Any]:
-    """The constrained-space rule on deltas: a connected state outside the sector is an
-    invalid branch (values of `x`, `mel = 0`), as `compiled._keep_in_sectors`."""
-    wide = jnp.int32
-    old = x[jnp.arange(x.shape[0])[:, None, None], sites]
-    change = jnp.where(_repeats(sites), 0, values.astype(wide) - old.astype(wide))
-    inside = None
-    for first, end, total in sectors:
-        held = jnp.sum(x[:, first:end], axis=-1, dtype=wide)
-        moved = jnp.sum(jnp.where((sites >= first) & (sites < end), change, 0), axis=-1)
-        ok = held[:, None] + moved == total
-        inside = ok if inside is None else inside & ok
-    values = jnp.where(inside[..., None], values, old)
-    return sites, values, jnp.where(inside, mels, jnp.zeros((), mels.dtype))

@@ -294,12 +294,16 @@ row costs O(H), so the loop's per-chunk overhead is small against it), elsewhere
 chunks. An explicit `capacity` is used as given."""
 
 
-def fast_block(layer: LinearFirstLayer, *, default_capacity: bool = True) -> Callable:
+def fast_block(
+    layer: LinearFirstLayer, evaluate: Callable, tail: Callable, *, default_capacity: bool = True
+) -> Callable:
     """A replacement of `local_energy._block` (same signature) that evaluates the
-    connected states by fast updates from the operator's deltas; with
+    connected states by fast updates from the operator's deltas, with the local-energy
+    path's chunked loop `evaluate` (`local_energy._evaluate`, its reverse-mode rule
+    included) and `tail` (the rows of its last chunks, `local_energy._tail`); with
     `default_capacity` (no `capacity` given), chunks of about `CHUNK_ELEMENTS` elements
     of `theta` (at most the padded path's capacity)."""
-    return functools.partial(_fast_block, layer, default_capacity)
+    return functools.partial(_fast_block, layer, evaluate, tail, default_capacity)
 
 
 def _chunk_rows(hidden: int) -> int:
@@ -309,6 +313,8 @@ def _chunk_rows(hidden: int) -> int:
 
 def _fast_block(
     layer: LinearFirstLayer,
+    evaluate: Callable,
+    tail: Callable,
     default_capacity: bool,
     logpsi: Callable,
     params: Any,
@@ -322,12 +328,11 @@ def _fast_block(
     `local_energy._block`, with the candidate rows `(sample, sites, changes)` and the
     loop evaluating `logpsi(x') - logpsi(x)` (`_cosh_ratio` where the network is a
     `LogCoshSum`, else `_generic_ratio`)."""
-    from symir.runtime.conn_delta import conn_delta_flat, site_changes
-    from symir.runtime.local_energy import _evaluate, _tail
+    from symir.runtime.conn_delta import site_changes
 
     b, n = x.shape
     flat, _, _ = compiled._kernel_input(x, "local_energies")
-    sites, values, mels = conn_delta_flat(compiled, flat)
+    sites, values, mels = compiled._conn_delta_flat(flat)
     if mels.dtype != compiled._spec.dtype:
         mels = mels.astype(compiled._spec.dtype)
     theta = layer.theta(params, x)
@@ -355,9 +360,9 @@ def _fast_block(
     rows = jnp.reshape(rows, (m, rows.shape[-1]))
     mask = jnp.reshape(needed, (m,))
     count = jnp.sum(mask, dtype=jnp.int32)
-    (positions,) = jnp.nonzero(mask, size=m + _tail(capacity), fill_value=m)
+    (positions,) = jnp.nonzero(mask, size=m + tail(capacity), fill_value=m)
     ratio, aux = _ratio_of(layer, params, theta, w, compiled._spec.space.local_states)
-    r = _evaluate(ratio, capacity, aux, rows, positions, count)
+    r = evaluate(ratio, capacity, aux, rows, positions, count)
     r = jnp.where(needed, jnp.reshape(r, needed.shape), jnp.zeros((), r.dtype))
     return total + jnp.sum(mels * jnp.exp(r), axis=-1)
 

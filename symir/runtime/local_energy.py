@@ -166,7 +166,8 @@ def local_energies(
         from symir.runtime.fast_updates import fast_block, resolve_fast_updates
 
         layer = resolve_fast_updates(fast_updates, logpsi)
-        block_fn = _block if layer is None else fast_block(layer, default_capacity=not capacity)
+        if layer is not None:  # the loop below is handed over (no import back)
+            block_fn = fast_block(layer, _evaluate, _tail, default_capacity=not capacity)
     x = jnp.asarray(x)
     batch = shape[:-1]
     flat = jnp.reshape(x, (-1, n))
