@@ -134,6 +134,7 @@ def local_energies(
     capacity: int | None = None,
     skip_zero_mels: bool | None = None,
     dedup: bool = False,
+    fast_updates: Any = False,
 ) -> Any:
     """`E_loc(x) = sum_x' <x|H|x'> exp(logpsi(params, x') - logpsi(params, x))` for each
     configuration of `x` (shape `(..., N)`), evaluating `logpsi` only on the connected
@@ -147,7 +148,11 @@ def local_energies(
     (default: when the operator has no runtime parameters) leaves slots with a zero
     matrix element out; `dedup` evaluates the connected states of one sample that are
     equal at run time once (`symir/runtime/dedup.py`; off by default, see
-    docs/local-energy.md). Returns `(...)` in the dtype NetKet's kernel gives.
+    docs/local-energy.md). `fast_updates` (True, `"auto"`, or the Flax module whose `apply`
+    is `logpsi`) evaluates the connected states from the network's first layer and the
+    operator's deltas, never building them (`symir/runtime/fast_updates.py`; it cannot be
+    combined with `dedup`, which compares the connected states). Returns `(...)` in the
+    dtype NetKet's kernel gives.
     """
     compiled = _compiled(op)
     n = compiled._spec.space.size
@@ -160,11 +165,10 @@ def local_energies(
     for name, value in (("chunk_size", chunk_size), ("capacity", capacity)):
         if value is not None and (not isinstance(value, int | np.integer) or value < 1):
             raise ValueError(f"local_energies: {name} must be a positive integer, got {value!r}")
-    if not isinstance(dedup, bool | np.bool_):
-        raise ValueError(f"local_energies: dedup must be True or False, got {dedup!r}")
     if skip_zero_mels is None:
         skip_zero_mels = not compiled._spec.param_names
     plan = local_energy_plan(compiled)
+    block_fn = _block_function(logpsi, dedup, fast_updates, capacity)
     x = jnp.asarray(x)
     batch = shape[:-1]
     flat = jnp.reshape(x, (-1, n))
@@ -172,26 +176,51 @@ def local_energies(
     if b == 0:
         one = jax.ShapeDtypeStruct((1, n), x.dtype)
         out = jax.eval_shape(
-            lambda p, s: _block(logpsi, p, s, compiled, plan, 1, skip_zero_mels, dedup), params, one
+            lambda p, s: block_fn(logpsi, p, s, compiled, plan, 1, skip_zero_mels), params, one
         )
         return jnp.zeros(batch, out.dtype)
     if chunk_size is None:
         cap = capacity or plan.default_capacity(b)
-        energies = _block(logpsi, params, flat, compiled, plan, cap, skip_zero_mels, dedup)
+        energies = block_fn(logpsi, params, flat, compiled, plan, cap, skip_zero_mels)
         return jnp.reshape(energies, batch)
     cap = min(capacity or chunk_size, chunk_size)
     block = max(1, min(b, _BLOCK_FACTOR * chunk_size // max(1, plan.max_conn_size)))
     n_blocks = -(-b // block)
     if n_blocks == 1:
-        energies = _block(logpsi, params, flat, compiled, plan, cap, skip_zero_mels, dedup)
+        energies = block_fn(logpsi, params, flat, compiled, plan, cap, skip_zero_mels)
         return jnp.reshape(energies, batch)
     pad = n_blocks * block - b
     padded = jnp.concatenate([flat, jnp.repeat(flat[-1:], pad, axis=0)]) if pad else flat
     blocks = jnp.reshape(padded, (n_blocks, block, n))
     energies = jax.lax.map(
-        lambda xs: _block(logpsi, params, xs, compiled, plan, cap, skip_zero_mels, dedup), blocks
+        lambda xs: block_fn(logpsi, params, xs, compiled, plan, cap, skip_zero_mels), blocks
     )
     return jnp.reshape(jnp.reshape(energies, (-1,))[:b], batch)
+
+
+def _block_function(logpsi: Callable, dedup: Any, fast_updates: Any, capacity: Any) -> Callable:
+    """The function that computes the local energies of one block of samples: `_block`
+    (with or without `dedup`), or the fast-update block when `fast_updates` applies."""
+    if not isinstance(dedup, bool | np.bool_):
+        raise ValueError(f"local_energies: dedup must be True or False, got {dedup!r}")
+
+    def block_fn(logpsi, params, xs, compiled, plan, capacity, skip_zero_mels):
+        return _block(logpsi, params, xs, compiled, plan, capacity, skip_zero_mels, dedup)
+
+    if fast_updates is None or fast_updates is False:
+        return block_fn
+    from symir.runtime.fast_updates import fast_block, resolve_fast_updates
+
+    layer = resolve_fast_updates(fast_updates, logpsi)
+    if layer is None:
+        return block_fn
+    if dedup:
+        raise ValueError(
+            "local_energies: dedup=True compares the connected states, which fast updates "
+            "never build; use one of dedup and fast_updates"
+        )
+    # the loop is handed over (no import back)
+    return fast_block(layer, _evaluate, _tail, default_capacity=not capacity)
 
 
 def evaluation_counts(
