@@ -62,7 +62,9 @@ from lattices import BH, J1, J2, SYMIR_MODELS, netket_operator
 
 import symir as sym
 from symir import models
+from symir.integrations.netket_local_energy import set_fast_updates
 from symir.models import fermi_hubbard
+from symir.runtime.fast_updates import fast_updates_for
 from symir.runtime.local_energy import evaluation_counts
 
 MODELS = ("heisenberg", "j1j2", "bose_hubbard", "fermi_hubbard", "tfim")
@@ -138,33 +140,59 @@ def run(model: str, network: str, args) -> dict:
         )
         x = vs.samples.reshape(-1, hi.size)
     apply = vs._apply_fun
+    fast = fast_updates_for(vs.model) is not None
+
     # operators are jit arguments (NetKet's build caches inside their first call)
-    ours_eloc = jax.jit(lambda v, x, op: sym.local_energies(apply, v, x, op))
+    def ours_jit(**options):
+        return jax.jit(lambda v, x, op: sym.local_energies(apply, v, x, op, **options))
+
+    ours_eloc = ours_jit()
+    padded_eloc = ours_jit(connected_states="padded")
+    fast_eloc = ours_jit(fast_updates=vs.model) if fast else None
     nk_eloc = jax.jit(lambda v, x, op: nk_kernels.local_value_kernel_jax(apply, v, x, op))
     packed_eloc = jax.jit(lambda v, x, op: nk_packed.local_value_kernel_jax_packed(apply, v, x, op))
-    got, expected = ours_eloc(vs.variables, x, ours), nk_eloc(vs.variables, x, ref)
-    err = float(np.max(np.abs(np.asarray(got) - np.asarray(expected))))
-    assert err < 1e-10 * max(1.0, float(np.max(np.abs(expected)))), (model, network, err)
+    expected = nk_eloc(vs.variables, x, ref)
+    for kernel in (ours_eloc, padded_eloc, fast_eloc):
+        if kernel is None:
+            continue
+        got = kernel(vs.variables, x, ours)
+        err = float(np.max(np.abs(np.asarray(got) - np.asarray(expected))))
+        assert err < 1e-10 * max(1.0, float(np.max(np.abs(expected)))), (model, network, err)
     counts = evaluation_counts(x, ours)
     b = x.shape[0]
 
-    def eg(op):
-        return lambda: vs.expect_and_grad(op)[1]
+    def eg(op, fast_updates=False):
+        def call():
+            set_fast_updates(fast_updates)
+            try:
+                return vs.expect_and_grad(op)[1]
+            finally:
+                set_fast_updates(True)
+
+        return call
 
     fns = {
         "eloc_symir": lambda: ours_eloc(vs.variables, x, ours),
+        "eloc_padded": lambda: padded_eloc(vs.variables, x, ours),
         "eloc_netket": lambda: nk_eloc(vs.variables, x, ref),
-        "eloc_packed": lambda: packed_eloc(vs.variables, x, ref),
         "eg_symir": eg(ours),
         "eg_netket": eg(ref),
     }
+    if args.packed:
+        fns["eloc_packed"] = lambda: packed_eloc(vs.variables, x, ref)
+    if fast:
+        fns["eloc_fast"] = lambda: fast_eloc(vs.variables, x, ours)
+        fns["eg_fast"] = eg(ours, fast_updates=True)
     for f in fns.values():  # warm up (compile)
         jax.block_until_ready(f())
     reps = [median_rounds(fns, args.rounds) for _ in range(2)]
     mem = {
         "symir": temp_bytes(ours_eloc, vs.variables, x, ours),
+        "padded": temp_bytes(padded_eloc, vs.variables, x, ours),
         "netket": temp_bytes(nk_eloc, vs.variables, x, ref),
     }
+    if fast:
+        mem["fast"] = temp_bytes(fast_eloc, vs.variables, x, ours)
     return {
         "model": model,
         "lattice": label,
@@ -181,26 +209,35 @@ def run(model: str, network: str, args) -> dict:
     }
 
 
+def _ratio(t: dict, key: str, base: str) -> str:
+    return f"{t[key] / t[base]:.2f}" if key in t else "-"
+
+
 def print_table(rows: list[dict]) -> None:
     print(
         "| model | lattice | net | E_loc NetKet ms | E_loc symir ms | symir/NetKet | "
-        "packed/NetKet | e&g NetKet ms | e&g symir ms | symir/NetKet | evals/sample "
-        "NetKet -> symir (candidates, chunk rows/sample, chunks) | temp MiB NetKet -> symir |"
+        "padded/NetKet | fast/NetKet | packed/NetKet | e&g NetKet ms | e&g symir ms | "
+        "symir/NetKet | fast/NetKet | evals/sample NetKet -> symir (candidates, chunk "
+        "rows/sample, chunks) | temp MiB NetKet -> padded -> symir -> fast |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         for i, t in enumerate(r["reps"]):
-            mib = {k: v / 2**20 for k, v in r["mem"].items()}
+            mib = {k: f"{v / 2**20:.1f}" for k, v in r["mem"].items()}
             print(
                 f"| {r['model']} | {r['lattice']} | {r['network']} (rep {i + 1}) | "
                 f"{t['eloc_netket'] * 1e3:.1f} | {t['eloc_symir'] * 1e3:.1f} | "
-                f"{t['eloc_symir'] / t['eloc_netket']:.2f} | "
-                f"{t['eloc_packed'] / t['eloc_netket']:.2f} | "
+                f"{_ratio(t, 'eloc_symir', 'eloc_netket')} | "
+                f"{_ratio(t, 'eloc_padded', 'eloc_netket')} | "
+                f"{_ratio(t, 'eloc_fast', 'eloc_netket')} | "
+                f"{_ratio(t, 'eloc_packed', 'eloc_netket')} | "
                 f"{t['eg_netket'] * 1e3:.1f} | {t['eg_symir'] * 1e3:.1f} | "
-                f"{t['eg_symir'] / t['eg_netket']:.2f} | "
+                f"{_ratio(t, 'eg_symir', 'eg_netket')} | "
+                f"{_ratio(t, 'eg_fast', 'eg_netket')} | "
                 f"{r['evals_netket']} -> {r['evals_symir']:.1f} ({r['candidates']:.1f}, "
                 f"{r['slack']:.1f}, {r['chunks']}) | "
-                f"{mib['netket']:.1f} -> {mib['symir']:.1f} |"
+                f"{mib['netket']} -> {mib['padded']} -> {mib['symir']} -> "
+                f"{mib.get('fast', '-')} |"
             )
 
 
@@ -376,6 +413,12 @@ def main(argv=None) -> None:
     p.add_argument("--models", type=partial(names, known=MODELS, what="model"), default=MODELS)
     p.add_argument(
         "--networks", type=partial(names, known=tuple(NETWORKS), what="network"), default=["rbm4"]
+    )
+    p.add_argument(
+        "--no-packed",
+        dest="packed",
+        action="store_false",
+        help="leave NetKet's experimental packed kernel out (it costs a column of time)",
     )
     p.add_argument("--dedup", action="store_true", help="the runtime deduplication table")
     p.add_argument(

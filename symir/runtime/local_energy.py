@@ -42,6 +42,7 @@ no slack), else `B * n_valid + ceil(B * n_maybe / 8)` for a batch of `B` samples
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -135,6 +136,7 @@ def local_energies(
     skip_zero_mels: bool | None = None,
     dedup: bool = False,
     fast_updates: Any = False,
+    connected_states: str = "auto",
 ) -> Any:
     """`E_loc(x) = sum_x' <x|H|x'> exp(logpsi(params, x') - logpsi(params, x))` for each
     configuration of `x` (shape `(..., N)`), evaluating `logpsi` only on the connected
@@ -168,7 +170,7 @@ def local_energies(
     if skip_zero_mels is None:
         skip_zero_mels = not compiled._spec.param_names
     plan = local_energy_plan(compiled)
-    block_fn = _block_function(logpsi, dedup, fast_updates, capacity)
+    block_fn = _block_function(logpsi, dedup, fast_updates, capacity, connected_states, compiled)
     x = jnp.asarray(x)
     batch = shape[:-1]
     flat = jnp.reshape(x, (-1, n))
@@ -198,22 +200,44 @@ def local_energies(
     return jnp.reshape(jnp.reshape(energies, (-1,))[:b], batch)
 
 
-def _block_function(logpsi: Callable, dedup: Any, fast_updates: Any, capacity: Any) -> Callable:
+def _block_function(
+    logpsi: Callable,
+    dedup: Any,
+    fast_updates: Any,
+    capacity: Any,
+    connected_states: str = "auto",
+    compiled: CompiledOperator | None = None,
+) -> Callable:
     """The function that computes the local energies of one block of samples: `_block`
-    (with or without `dedup`), or the fast-update block when `fast_updates` applies."""
+    (from `xp`, with or without `dedup`), `_delta_block` (from the deltas), or the
+    fast-update block when `fast_updates` applies."""
     if not isinstance(dedup, bool | np.bool_):
         raise ValueError(f"local_energies: dedup must be True or False, got {dedup!r}")
+    if connected_states not in CONNECTED_STATES:
+        raise ValueError(
+            f"local_energies: connected_states must be one of {CONNECTED_STATES}, "
+            f"got {connected_states!r}"
+        )
+    if dedup and connected_states == "deltas":
+        raise ValueError(
+            "local_energies: dedup=True compares whole connected states, which "
+            "connected_states='deltas' never builds; use connected_states='padded' or 'auto'"
+        )
 
     def block_fn(logpsi, params, xs, compiled, plan, capacity, skip_zero_mels):
         return _block(logpsi, params, xs, compiled, plan, capacity, skip_zero_mels, dedup)
 
     if fast_updates is None or fast_updates is False:
-        return block_fn
+        if dedup or connected_states == "padded":
+            return block_fn
+        if connected_states == "auto" and not _has_deltas(compiled):
+            return block_fn
+        return _delta_block
     from symir.runtime.fast_updates import fast_block, resolve_fast_updates
 
     layer = resolve_fast_updates(fast_updates, logpsi)
     if layer is None:
-        return block_fn
+        return block_fn if dedup or connected_states == "padded" else _delta_block
     if dedup:
         raise ValueError(
             "local_energies: dedup=True compares the connected states, which fast updates "
@@ -221,6 +245,24 @@ def _block_function(logpsi: Callable, dedup: Any, fast_updates: Any, capacity: A
         )
     # the loop is handed over (no import back)
     return fast_block(layer, _evaluate, _tail, default_capacity=not capacity)
+
+
+CONNECTED_STATES = ("auto", "deltas", "padded")
+"""How `local_energies` builds the connected states it evaluates (`connected_states`)."""
+
+
+def _has_deltas(compiled: CompiledOperator | None) -> bool:
+    """Whether the operator's delta kernel can be built (it is built and kept)."""
+    if compiled is None:
+        return False
+    from symir.errors import SymbolicCompilerError
+    from symir.runtime.conn_delta import delta_width
+
+    try:
+        delta_width(compiled)
+    except SymbolicCompilerError:
+        return False
+    return True
 
 
 def evaluation_counts(
@@ -312,6 +354,57 @@ def _block(
     return total + jnp.sum(terms, axis=-1)
 
 
+def _delta_block(
+    logpsi: Callable,
+    params: Any,
+    x: Any,
+    compiled: CompiledOperator,
+    plan: LocalEnergyPlan,
+    capacity: int,
+    skip_zero_mels: bool,
+) -> Any:
+    """As `_block`, from the operator's deltas (`get_conn_delta`): the candidates are the
+    slots whose deltas change `x`, and the loop builds the rows of each chunk from `x`
+    and their deltas, so no `xp[B, F, N]` is written, padding or not."""
+    from symir.runtime.conn_delta import site_changes
+
+    b = x.shape[0]
+    sites, values, mels = compiled.get_conn_delta(x)
+    logpsi_x = logpsi(params, x)
+    total = jnp.zeros((b,), jnp.result_type(mels.dtype, logpsi_x.dtype))
+    if plan.diagonal:
+        total = total + jnp.sum(mels[:, np.asarray(plan.diagonal)], axis=-1)
+    if not plan.candidates:
+        return total
+    cand = np.asarray(plan.candidates)
+    if len(plan.candidates) != plan.max_conn_size:
+        sites, values, mels = sites[:, cand], values[:, cand], mels[:, cand]
+    needed = jnp.any(site_changes(x, sites, values) != 0, axis=-1)
+    if skip_zero_mels:
+        needed = needed & (mels != 0)
+    c = len(plan.candidates)
+    m = b * c
+    k = sites.shape[-1]
+    capacity = min(capacity, m)
+    mask = jnp.reshape(needed, (m,))
+    count = jnp.sum(mask, dtype=jnp.int32)
+    (positions,) = jnp.nonzero(mask, size=m + _tail(capacity), fill_value=m)
+    rows = (jnp.reshape(sites, (m, k)), jnp.reshape(values, (m, k)), x)
+    gather = functools.partial(_rows_from_deltas, c)
+    lp = _evaluate(logpsi, capacity, params, rows, positions, count, gather)
+    lp = jnp.where(needed, jnp.reshape(lp, needed.shape), logpsi_x[:, None])
+    terms = mels * jnp.exp(lp - logpsi_x[:, None])
+    return total + jnp.sum(terms, axis=-1)
+
+
+def _rows_from_deltas(slots: int, rows: Any, where: Any) -> Any:
+    """The connected states at flat slot positions `where`: the sample's `x` with its
+    slot's `x[sites] = values` (`slots` slots per sample)."""
+    sites, values, x = rows
+    base = x[where // slots]
+    return jnp.put_along_axis(base, sites[where], values[where], axis=-1, inplace=False)
+
+
 def _tail(capacity: int) -> int:
     return max(1, capacity // _TAIL_FRACTION)
 
@@ -353,26 +446,43 @@ def _chunked_loop(body: Callable, init: Any, count: Any, capacity: int) -> Any:
 
 
 def _evaluate(
-    logpsi: Callable, capacity: int, params: Any, rows: Any, positions: Any, count: Any
+    logpsi: Callable,
+    capacity: int,
+    params: Any,
+    rows: Any,
+    positions: Any,
+    count: Any,
+    gather: Callable | None = None,
 ) -> Any:
     """`logpsi(params, rows[p])` at the first `count` of `positions` (chunks of at most
-    `capacity` rows at a time), zero elsewhere: shape `(len(rows),)`. `positions` has
-    at least `len(rows) + _tail(capacity)` entries (the unused ones `len(rows)`)."""
-    return _evaluate_vjp(logpsi, capacity, params, rows, positions, count)
+    `capacity` rows at a time), zero elsewhere: shape `(m,)`, `m` the leading dimension of
+    `rows`' first leaf. `positions` has at least `m + _tail(capacity)` entries (the unused
+    ones `m`). `gather(rows, where)` builds the rows of a chunk (`where < m`); by default
+    `rows` is an `(m, N)` array and the chunk `rows[where]`."""
+    return _evaluate_vjp(logpsi, capacity, gather or _take_rows, params, rows, positions, count)
 
 
-def _gather(rows: Any, positions: Any, offset: Any, size: int) -> tuple[Any, Any]:
-    m = rows.shape[0]
+def _take_rows(rows: Any, where: Any) -> Any:
+    return rows[where]
+
+
+def _count_of(rows: Any) -> int:
+    return jax.tree_util.tree_leaves(rows)[0].shape[0]
+
+
+def _chunk(gather: Callable, rows: Any, positions: Any, offset: Any, size: int) -> tuple:
+    m = _count_of(rows)
     where = jax.lax.dynamic_slice_in_dim(positions, offset, size)
-    return where, rows[jnp.minimum(where, m - 1)]
+    return where, gather(rows, jnp.minimum(where, m - 1))
 
 
-def _forward(logpsi, capacity, params, rows, positions, count):
-    m, n = rows.shape
-    out_dtype = jax.eval_shape(logpsi, params, jax.ShapeDtypeStruct((1, n), rows.dtype)).dtype
+def _forward(logpsi, capacity, gather, params, rows, positions, count):
+    m = _count_of(rows)
+    one = jax.eval_shape(lambda r: gather(r, jnp.zeros((1,), jnp.int32)), rows)
+    out_dtype = jax.eval_shape(logpsi, params, one).dtype
 
     def body(out, offset, size):
-        where, chunk = _gather(rows, positions, offset, size)
+        where, chunk = _chunk(gather, rows, positions, offset, size)
         values = logpsi(params, chunk).astype(out_dtype)
         return out.at[where].set(values, mode="drop")
 
@@ -380,17 +490,17 @@ def _forward(logpsi, capacity, params, rows, positions, count):
     return _chunked_loop(body, init, count, capacity)
 
 
-def _evaluate_fwd(logpsi, capacity, params, rows, positions, count):
-    out = _forward(logpsi, capacity, params, rows, positions, count)
+def _evaluate_fwd(logpsi, capacity, gather, params, rows, positions, count):
+    out = _forward(logpsi, capacity, gather, params, rows, positions, count)
     return out, (params, rows, positions, count)
 
 
-def _evaluate_bwd(logpsi, capacity, residuals, cotangent):
+def _evaluate_bwd(logpsi, capacity, gather, residuals, cotangent):
     params, rows, positions, count = residuals
-    m = rows.shape[0]
+    m = _count_of(rows)
 
     def body(acc, offset, size):
-        where, chunk = _gather(rows, positions, offset, size)
+        where, chunk = _chunk(gather, rows, positions, offset, size)
         ct = jnp.where(where < m, cotangent[jnp.minimum(where, m - 1)], 0)
         values, pullback = jax.vjp(lambda p: logpsi(p, chunk), params)
         (grads,) = pullback(ct.astype(values.dtype))
@@ -401,5 +511,5 @@ def _evaluate_bwd(logpsi, capacity, residuals, cotangent):
     return _chunked_loop(body, init, count, capacity), None, None, None
 
 
-_evaluate_vjp = jax.custom_vjp(_forward, nondiff_argnums=(0, 1))
+_evaluate_vjp = jax.custom_vjp(_forward, nondiff_argnums=(0, 1, 2))
 _evaluate_vjp.defvjp(_evaluate_fwd, _evaluate_bwd)

@@ -361,3 +361,58 @@ def test_netket_sharded_over_two_devices():
         [sys.executable, "-c", _TWO_DEVICES], env=env, capture_output=True, text=True, timeout=600
     )
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]
+
+
+# --------------------------------------------------------------------------- no padding
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_connected_states_from_deltas_or_padded_agree_with_netket(systems, name, monkeypatch):
+    """`connected_states="deltas"` (the default where the operator gives deltas) builds
+    only the rows of each chunk from `x` and the delta kernel: `get_conn_padded` is never
+    called, so no `xp[B, F, N]` is written; `"padded"` gathers them from `xp`. Both equal
+    NetKet's kernel on its own operator value by value, with every batch overflowing one
+    chunk (capacity 5), and so do their gradients with respect to the network."""
+    ours, ref, vs = systems(name)
+    x = vs.samples.reshape(-1, vs.hilbert.size)[:16]
+
+    def apply(p, s):
+        return vs._apply_fun({"params": p}, s)
+
+    def loss(p, kernel):
+        e = kernel(p)
+        return (e.real**2 + 3 * e.imag).sum()
+
+    expected = nk_kernels.local_value_kernel_jax(apply, vs.parameters, x, ref)
+    expected_grad = jax.grad(
+        lambda p: loss(p, lambda p: nk_kernels.local_value_kernel_jax(apply, p, x, ref))
+    )(vs.parameters)
+    compiled_type = type(ours.compiled)
+    padded = compiled_type.get_conn_padded
+    for how in ("padded", "deltas"):
+        if how == "deltas":
+
+            def refuse(self, x):
+                raise AssertionError("connected_states='deltas' called get_conn_padded")
+
+            monkeypatch.setattr(compiled_type, "get_conn_padded", refuse)
+
+        def energies(p, how=how):
+            return sym.local_energies(apply, p, x, ours, capacity=5, connected_states=how)
+
+        got, grad = jax.jit(lambda p: (energies(p), jax.grad(lambda q: loss(q, energies))(p)))(
+            vs.parameters
+        )
+        np.testing.assert_allclose(np.asarray(got), expected, atol=ATOL, rtol=0)
+        _leaves_close(grad, expected_grad)
+    monkeypatch.setattr(compiled_type, "get_conn_padded", padded)
+
+
+def test_connected_states_option_errors(systems):
+    ours, _, vs = systems("tfim")
+    with pytest.raises(ValueError, match="connected_states must be one of"):
+        sym.local_energies(vs._apply_fun, vs.variables, vs.samples, ours, connected_states="x")
+    with pytest.raises(ValueError, match="dedup=True compares whole connected states"):
+        sym.local_energies(
+            vs._apply_fun, vs.variables, vs.samples, ours, dedup=True, connected_states="deltas"
+        )
