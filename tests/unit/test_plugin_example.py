@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,24 +29,32 @@ INSERT = "symir-lower{after=branch-fuse-equal-states:branch-drop-zero-emissions}
 
 
 def install(source: Path, target: Path) -> None:
-    """What `pip install --target` leaves for a package: its modules and a dist-info
-    holding the entry points its pyproject.toml declares (how xDSL finds the plugin).
-    Written here, not built by pip: building needs `wheel`, which a fresh venv lacks."""
-    project = tomllib.loads((source / "pyproject.toml").read_text())
-    meta = project["project"]
-    for package in project["tool"]["setuptools"]["packages"]:
-        shutil.copytree(source / package, target / package)
-    info = target / f"{meta['name'].replace('-', '_')}-{meta['version']}.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(
-        f"Metadata-Version: 2.1\nName: {meta['name']}\nVersion: {meta['version']}\n"
+    """`pip install --target` of the package, as a user installs it (built by its own
+    pyproject.toml: setuptools and `wheel`, which the `test` extra pins; no build
+    isolation, so nothing is downloaded), from a copy so that the build leaves nothing in
+    the repository."""
+    work = target.with_name(f"{target.name}-src")
+    shutil.copytree(source, work)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(work),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    (info / "entry_points.txt").write_text(
-        "".join(
-            f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in entries.items()) + "\n"
-            for group, entries in meta["entry-points"].items()
-        )
-    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    entry_points = next(target.glob("symir_plugin_example-*.dist-info")) / "entry_points.txt"
+    assert "symir_plugin_example.universe:UNIVERSE" in entry_points.read_text()
 
 
 @pytest.fixture(scope="module")
