@@ -164,6 +164,32 @@ def located_verify_error(module: Operation, error: Exception) -> str | None:
     return f"{describe(op)}: {error}"
 
 
+def attach_op(error: BaseException, op: Operation) -> BaseException:
+    """Records on `error` the op a pass was rewriting when it raised (`error.op`; the
+    innermost op wins: an op already recorded is kept). Returns `error`."""
+    if getattr(error, "op", None) is None:
+        try:
+            error.op = op  # type: ignore[attr-defined]
+        except AttributeError:  # an exception type that takes no attributes
+            pass
+    return error
+
+
+def located_failure(error: BaseException) -> str | None:
+    """A pass's failure with where it happened, from the op `attach_op` recorded:
+    `file:line:col: error: Type: message`, the source line and a caret for parsed IR;
+    `Type: message (at term 'zz', emission 1, op 'sym.write')` for DSL-built IR; None
+    when no op was recorded."""
+    op = getattr(error, "op", None)
+    if not isinstance(op, Operation):
+        return None
+    message = f"{type(error).__name__}: {error}"
+    where = file_location(op)
+    if where is not None:
+        return format_diagnostic(*where, message)
+    return f"{message} (at {describe(op)})"
+
+
 def located_parse_error(error: ParseError) -> str:
     """A `ParseError` as MLIR prints one: `file:line:col: error: message`, the line, a caret."""
     span = error.span
@@ -180,10 +206,12 @@ def located_parse_error(error: ParseError) -> str:
 
 __all__ = [
     "LocatingParser",
+    "attach_op",
     "describe",
     "failing_op",
     "file_location",
     "format_diagnostic",
+    "located_failure",
     "located_parse_error",
     "located_verify_error",
     "remember_source",

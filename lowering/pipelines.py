@@ -422,9 +422,7 @@ def lower_ir(
         PassPipeline(passes, recorder).apply(_context(), module)
     except Exception as e:
         failed = recorder.running.name if recorder.running is not None else "lowering"
-        raise SymbolicCompilerError(
-            f"{type(e).__name__}: {e}", stage="lowering", pass_name=failed
-        ) from e
+        raise SymbolicCompilerError(_failure(e), stage="lowering", pass_name=failed) from e
     if not record_each and source is not None:
         _relower_on_read(result, source, options, extra_passes)
     return result
@@ -507,7 +505,17 @@ def _lower_branch_text(branch_text: str, names: Sequence[str], stage: str) -> Lo
         PassPipeline(passes, recorder).apply(ctx, module)
     except Exception as e:
         failed = recorder.running.name if recorder.running is not None else "lowering"
-        raise SymbolicCompilerError(
-            f"{type(e).__name__}: {e}", stage=stage, pass_name=failed
-        ) from e
+        raise SymbolicCompilerError(_failure(e), stage=stage, pass_name=failed) from e
     return result
+
+
+def _failure(error: Exception) -> str:
+    """A pass's exception as the compiler reports it: with the op it was rewriting
+    (`symir.dialects.locations.located_failure`) when a pattern recorded one."""
+    from symir.dialects.locations import located_failure
+
+    return (
+        getattr(error, "located", None)
+        or located_failure(error)
+        or (f"{type(error).__name__}: {error}")
+    )

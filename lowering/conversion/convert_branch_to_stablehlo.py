@@ -64,6 +64,7 @@ from symir.dialects import branch, stablehlo
 from symir.dialects.types import c64, numpy_dtype, promote
 from symir.lowering.branch.cost_model import default_read, distinct_blocks, strided_runs
 from symir.lowering.conversion.count_lowering import lower_count, lower_parity
+from symir.lowering.locating import LocatingPattern
 
 
 def _elem(v: SSAValue) -> Attribute:
@@ -945,10 +946,14 @@ def lower_kernel(kernel: branch.KernelOp) -> func.FuncOp:
     if any(isinstance(o, branch.KernelOp) and o is not kernel for o in region.walk()):
         raise ValueError("convert-branch-to-stablehlo expects one branch.kernel per module")
     low = KernelLowering.of(kernel)
-    PatternRewriteWalker(KernelToFunc(low), apply_recursively=False).rewrite_region(region)
+    PatternRewriteWalker(
+        LocatingPattern(KernelToFunc(low)), apply_recursively=False
+    ).rewrite_region(region)
     assert low.func is not None
     PatternRewriteWalker(
-        GreedyRewritePatternApplier(branch_to_stablehlo_patterns(low), dce_enabled=False),
+        LocatingPattern(
+            GreedyRewritePatternApplier(branch_to_stablehlo_patterns(low), dce_enabled=False)
+        ),
         apply_recursively=False,
     ).rewrite_region(low.func.body)
     erase_state_casts(low.func)

@@ -42,6 +42,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from symir.dialects import branch, sym
 from symir.dialects.types import compute_type
+from symir.lowering.locating import LocatingPattern
 
 # --------------------------------------------------------------------------- helpers
 
@@ -572,10 +573,12 @@ class ConvertSymToBranchPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         before = set(_kernels(op))
         PatternRewriteWalker(
-            OperatorToKernel(self.x_dtype), apply_recursively=False
+            LocatingPattern(OperatorToKernel(self.x_dtype)), apply_recursively=False
         ).rewrite_module(op)
         body = PatternRewriteWalker(
-            GreedyRewritePatternApplier(sym_to_branch_patterns(), dce_enabled=False),
+            LocatingPattern(
+                GreedyRewritePatternApplier(sym_to_branch_patterns(), dce_enabled=False)
+            ),
             walk_regions_first=True,
             apply_recursively=False,
         )

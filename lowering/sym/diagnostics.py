@@ -19,7 +19,8 @@ tests/unit/lowering/test_diagnostics.py (which checks that both exist for every 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from symir.errors import SymbolicDefinitionError, SymbolicDefinitionWarning
 
@@ -65,6 +66,8 @@ class Diagnostic:
     code: str
     where: str  # "term @t" or "term @t, emission k"
     message: str
+    op: Any = field(default=None, compare=False, repr=False)
+    """The op the finding is about (its location is printed for parsed IR)."""
 
     def __post_init__(self):
         if self.code not in CODES:
@@ -77,6 +80,14 @@ class Diagnostic:
     def __str__(self) -> str:
         where = f" {self.where}:" if self.where else ""
         return f"{self.code}{where} {self.message}"
+
+    def located(self) -> str | None:
+        """`file:line:col: error: <text>`, the source line and a caret, when the op was
+        parsed from a file; None otherwise."""
+        from symir.dialects.locations import file_location, format_diagnostic
+
+        where = file_location(self.op) if self.op is not None else None
+        return format_diagnostic(*where, str(self)) if where is not None else None
 
 
 def definition_error(code: str, where: str, message: str) -> SymbolicDefinitionError:

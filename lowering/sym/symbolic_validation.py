@@ -111,13 +111,17 @@ def _update_findings(term: sym.TermOp, states: tuple[int, ...]) -> list[Diagnost
         if len(updates) == 1:
             error = _constant_map_error(updates[0], states)
             if error is not None:
-                found.append(Diagnostic("SYMIR-E002", where, error))
+                found.append(Diagnostic("SYMIR-E002", where, error, updates[0]))
         for u in updates:
             if isinstance(u, sym.ScatterOp):
-                found.extend(Diagnostic("SYMIR-E003", where, e) for e in _scatter_errors(u, states))
+                found.extend(
+                    Diagnostic("SYMIR-E003", where, e, u) for e in _scatter_errors(u, states)
+                )
         if emission.condition is not None and _statically_false(emission.condition):
             found.append(
-                Diagnostic("SYMIR-W102", where, "the 'sym.emission' predicate is constant false")
+                Diagnostic(
+                    "SYMIR-W102", where, "the 'sym.emission' predicate is constant false", emission
+                )
             )
     return found
 
@@ -130,13 +134,14 @@ def _division_findings(term: sym.TermOp, states: tuple[int, ...]) -> list[Diagno
             continue
         divisor = op.operands[1]
         if sym.constant_value(divisor) == 0:
-            found.append(Diagnostic("SYMIR-E004", where, "'sym.div' by the constant zero"))
+            found.append(Diagnostic("SYMIR-E004", where, "'sym.div' by the constant zero", op))
         elif isinstance(divisor.owner, sym.ReadOp | sym.ReadEmittedOp) and 0 in states:
             found.append(
                 Diagnostic(
                     "SYMIR-W105",
                     where,
                     "'sym.div' by a site read, and 0 is a local state (guard it with a predicate)",
+                    op,
                 )
             )
     return found
@@ -155,14 +160,15 @@ def _term_findings(term: sym.TermOp, states: tuple[int, ...]) -> list[Diagnostic
                 f"{rows * emissions} (the kernel keeps {rows * emissions} slots; the "
                 "reference interpreter raises where a configuration has more active "
                 "branches than the hint)",
+                term,
             )
         )
     predicate = term.predicate
     if predicate is not None and _statically_false(predicate.operands[0]):
-        found.append(Diagnostic("SYMIR-W101", where, "the predicate is constant false"))
+        found.append(Diagnostic("SYMIR-W101", where, "the predicate is constant false", predicate))
     texts = [_region_text(e) for e in term.emissions]
     if len(set(texts)) != len(texts):
-        found.append(Diagnostic("SYMIR-W103", where, "duplicate emissions (kept: multiset)"))
+        found.append(Diagnostic("SYMIR-W103", where, "duplicate emissions (kept: multiset)", term))
     return found
 
 
@@ -213,7 +219,14 @@ class SymbolicValidationPass(ModulePass):
         }
         set_analysis(module, "validation_summary", summary)
         if errors and self.strict:
-            raise SymbolicValidationError("; ".join(errors))
+            error = SymbolicValidationError("; ".join(errors))
+            # where each error is, for parsed IR (symir-opt prints it): MLIR's form
+            located = {str(d): d.located() for d in found}
+            if any(located.get(text) for text in errors):
+                error.located = "\n".join(  # type: ignore[attr-defined]
+                    located.get(text) or f"error: {text}" for text in errors
+                )
+            raise error
 
 
 __all__ = ["SymbolicValidationError", "SymbolicValidationPass"]

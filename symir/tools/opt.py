@@ -26,7 +26,11 @@ from xdsl.utils.exceptions import (
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from symir.dialects.dominance import check_dominance
-from symir.dialects.locations import located_parse_error, located_verify_error
+from symir.dialects.locations import (
+    located_failure,
+    located_parse_error,
+    located_verify_error,
+)
 from symir.dialects.module_checks import check_declarations
 from symir.dialects.parsing import parse_module
 
@@ -155,7 +159,9 @@ def main(args: list[str] | None = None) -> None:
     except Exception as e:  # a pass failed: report it, not a traceback (SYMIR_DEBUG=1 shows it)
         if os.environ.get("SYMIR_DEBUG"):
             raise
-        print(f"symir-opt: error: {type(e).__name__}: {e}", file=sys.stderr)
+        # where: the op the failing pattern was rewriting, or each finding's op
+        located = getattr(e, "located", None) or located_failure(e)
+        print(located or f"symir-opt: error: {type(e).__name__}: {e}", file=sys.stderr)
         sys.exit(1)
 
 

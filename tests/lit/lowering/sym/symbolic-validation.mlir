@@ -53,7 +53,16 @@ builtin.module {
 // CHECK-SAME: warnings = []
 // CHECK: sym.operator @e sites 2 states [-1, 1] dtype f64
 
-// STRICT: symir-opt: error: SymbolicValidationError: SYMIR-E002 term @flip, emission 0: 'sym.shift' by 1 maps no local state [-1, 1] to a local state, so every branch it emits is invalid; SYMIR-E003 term @flip, emission 1: 'sym.scatter' writes 3, which is not a local state [-1, 1]; SYMIR-E004 term @flip: 'sym.div' by the constant zero
+// Strict: each error at its op's file:line:col (absolute lines: filecheck's @LINE
+// arithmetic is unreliable), with the source line and a caret.
+// STRICT: symbolic-validation.mlir:72:9: error: SYMIR-E002 term @flip, emission 0: 'sym.shift' by 1 maps no local state [-1, 1] to a local state, so every branch it emits is invalid
+// STRICT-NEXT: sym.shift %i, %d
+// STRICT-NEXT: ^
+// STRICT-NEXT: symbolic-validation.mlir:83:9: error: SYMIR-E003 term @flip, emission 1: 'sym.scatter' writes 3, which is not a local state [-1, 1]
+// STRICT-NEXT: sym.scatter [%i, %i], [%w, %v]
+// STRICT-NEXT: ^
+// STRICT-NEXT: symbolic-validation.mlir:76:9: error: SYMIR-E004 term @flip: 'sym.div' by the constant zero
+// STRICT-NEXT: %q = sym.div %a, %z : f64, i64 -> f64
 builtin.module {
   sym.operator @e sites 2 states [-1, 1] dtype f64 {
     sym.term @flip kind "site" labels ["i"] rows [[0], [1]] {
