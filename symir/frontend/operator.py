@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -469,8 +470,69 @@ class DOperator:
         )
         # verify now, in canonical form (symir.frontend.canonical): the bodies the
         # compiler lowers; many terms equal but for their sites are built once
-        op.canonical_ir()
+        _check_definition(op)
         return op
+
+
+_VERIFIED_BODIES: OrderedDict[tuple, None] = OrderedDict()
+"""Keys (`_definition_key`) of operators whose canonical `sym` IR was built and verified:
+another operator with the same key differs only in the sites of its rows."""
+_VERIFIED_MAX = 512
+
+
+def _definition_key(op: SymbolicOperator, terms: Sequence[TermSpec]) -> tuple:
+    """What the `sym` IR of `op` (in canonical form, `terms`) depends on, but the site
+    indices of its rows: its space, dtype and every term's body (`body_key`), kind,
+    label count and fan-out hint."""
+    from symir.frontend.canonical import body_key
+
+    space = op.space
+    return (
+        repr(space),
+        op._requested_dtype,
+        tuple((body_key(t), t.kind, len(t.labels), t.fanout) for t in terms),
+    )
+
+
+def _check_definition(op: SymbolicOperator) -> None:
+    """Builds and verifies `op`'s canonical `sym` IR (`op.canonical_ir()`), unless an
+    operator that differs only in the sites of its rows was verified before (128
+    single-bond operators written alike verify one body, not 128): then only what the
+    verifier checks of the rows is checked (their length and site range, as
+    `sym.term`'s verifier), with the same message."""
+    from symir.frontend.canonical import canonical_terms
+
+    terms, _ = canonical_terms(op.terms, lift=True)
+    key = _definition_key(op, terms)
+    if key not in _VERIFIED_BODIES:
+        op.canonical_ir()
+        _VERIFIED_BODIES[key] = None
+        while len(_VERIFIED_BODIES) > _VERIFIED_MAX:
+            _VERIFIED_BODIES.popitem(last=False)
+        return
+    _VERIFIED_BODIES.move_to_end(key)
+    n = op.space.size
+    for t in terms:
+        term = f"'sym.term' @{t.name}"
+        if len(set(t.labels)) != len(t.labels):
+            _invalid(f"{term} has duplicate labels {list(t.labels)}")
+        if not t.rows:
+            _invalid(f"{term} has an empty row table")
+        for index, row in enumerate(t.rows):
+            if len(row) != len(t.labels):
+                _invalid(
+                    f"{term} row {index} {list(row)} has {len(row)} entries but the term "
+                    f"has {len(t.labels)} labels {list(t.labels)}"
+                )
+            for k in row:
+                if not 0 <= k < n:
+                    _invalid(f"{term} row {index} {list(row)} has site index {k} outside [0, {n})")
+
+
+def _invalid(message: str) -> None:
+    from symir.errors import SymbolicDefinitionError
+
+    raise SymbolicDefinitionError(f"invalid sym IR: {message}")
 
 
 class SymbolicOperator:
@@ -757,7 +819,7 @@ class SymbolicOperator:
         )
         # verify now, in canonical form (symir.frontend.canonical): the bodies the
         # compiler lowers; many terms equal but for their sites are built once
-        op.canonical_ir()
+        _check_definition(op)
         return op
 
     def _transposed(self, conj: bool) -> SymbolicOperator:

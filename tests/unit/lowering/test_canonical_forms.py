@@ -8,11 +8,13 @@ written; the operator is unchanged (the reference interpreter on every basis sta
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 import symir as sym
+from symir.errors import SymbolicDefinitionError
 from symir.frontend.canonical import canonical_terms, lift_constant_sites
 from symir.interpreter import reference_to_dense
 from symir.lowering.pipelines import LoweringOptions, lower_ir
@@ -158,3 +160,30 @@ def test_options_switch_the_canonical_form_off():
     assert "sym-lift-constant-sites" not in [p.name for p in off.passes()]
     artifact = op.compile(lift_constant_sites=False, cache=False)
     assert artifact.max_conn_size == op.compile().max_conn_size  # fusion merges them anyway
+
+
+def test_build_verifies_one_body_for_operators_that_differ_only_in_sites():
+    """`build()` verifies an operator's canonical IR once per body: a second operator
+    that differs only in the sites of its rows is checked without building its IR (the
+    IR is built when first used), and still gets the verifier's errors."""
+    from symir.frontend import operator as frontend
+
+    def bond(a, b, sign=1.0):
+        return (
+            sym.DOperator(sym.Spin(0.5, 6), f"bond_{a}_{b}")
+            .globally()
+            .emit(sym.swap(a, b), matrix_element=sign * sym.site(a) * sym.site(b))
+            .build()
+        )
+
+    first = bond(0, 1, sign=-0.25)
+    assert "_canonical" in first.__dict__  # verified: the first of its kind
+    second = bond(2, 5, sign=-0.25)
+    assert "_canonical" not in second.__dict__  # same body: rows checked only
+    assert "_canonical" in bond(2, 5, sign=0.5).__dict__  # another body: verified
+    reference = reference_to_dense(second.to_ir().module)
+    np.testing.assert_allclose(second.compile().to_dense(), reference, atol=1e-12)
+    terms, _ = canonical_terms(second.terms)
+    bad = replace(terms[0], rows=((2, 7),))
+    with pytest.raises(SymbolicDefinitionError, match=r"row 0 \[2, 7\] has site index 7"):
+        frontend._check_definition(frontend.SymbolicOperator(second.hilbert, "bad", (bad,)))
