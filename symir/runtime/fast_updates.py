@@ -329,6 +329,7 @@ def _fast_block(
     loop evaluating `logpsi(x') - logpsi(x)` (`_cosh_ratio` where the network is a
     `LogCoshSum`, else `_generic_ratio`)."""
     from symir.runtime.conn_delta import site_changes
+    from symir.runtime.local_energy import split_diagonal
 
     b, n = x.shape
     flat, _, _ = compiled._kernel_input(x, "local_energies")
@@ -338,14 +339,9 @@ def _fast_block(
     theta = layer.theta(params, x)
     w = layer.weight_matrix(params, n)
     out = jax.eval_shape(layer.logpsi, params, theta).dtype
-    total = jnp.zeros((b,), jnp.result_type(mels.dtype, out))
-    if plan.diagonal:
-        total = total + jnp.sum(mels[:, np.asarray(plan.diagonal)], axis=-1)
+    total, (sites, values, mels) = split_diagonal(plan, mels, out, (sites, values, mels))
     if not plan.candidates:
         return total
-    cand = np.asarray(plan.candidates)
-    if len(plan.candidates) != plan.max_conn_size:
-        sites, values, mels = sites[:, cand], values[:, cand], mels[:, cand]
     changes = site_changes(flat, sites, values, jnp.int32)
     needed = jnp.any(changes != 0, axis=-1)
     if skip_zero_mels:

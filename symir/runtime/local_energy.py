@@ -314,6 +314,21 @@ def evaluation_counts(
 _representatives_jit = jax.jit(representatives)
 
 
+def split_diagonal(
+    plan: LocalEnergyPlan, mels: Any, out_dtype: Any, per_slot: tuple
+) -> tuple[Any, tuple]:
+    """The diagonal part of the local energies (the matrix elements of the slots that
+    are `x` itself, summed: `(b,)` in the result dtype of `mels` and `out_dtype`), and
+    the arrays `per_slot` (`(b, F, ...)`) restricted to the candidate slots."""
+    total = jnp.zeros((mels.shape[0],), jnp.result_type(mels.dtype, out_dtype))
+    if plan.diagonal:
+        total = total + jnp.sum(mels[:, np.asarray(plan.diagonal)], axis=-1)
+    if plan.candidates and len(plan.candidates) != plan.max_conn_size:
+        cand = np.asarray(plan.candidates)
+        per_slot = tuple(a[:, cand] for a in per_slot)
+    return total, per_slot
+
+
 def _block(
     logpsi: Callable,
     params: Any,
@@ -328,14 +343,9 @@ def _block(
     b, n = x.shape
     xp, mels = compiled.get_conn_padded(x)
     logpsi_x = logpsi(params, x)
-    total = jnp.zeros((b,), jnp.result_type(mels.dtype, logpsi_x.dtype))
-    if plan.diagonal:
-        total = total + jnp.sum(mels[:, np.asarray(plan.diagonal)], axis=-1)
+    total, (xp, mels) = split_diagonal(plan, mels, logpsi_x.dtype, (xp, mels))
     if not plan.candidates:
         return total
-    cand = np.asarray(plan.candidates)
-    if len(plan.candidates) != plan.max_conn_size:
-        xp, mels = xp[:, cand], mels[:, cand]
     differs = jnp.any(xp != x[:, None, :], axis=-1)
     needed = differs & (mels != 0) if skip_zero_mels else differs
     # with dedup, one slot per distinct x' is evaluated and the others take its value
@@ -371,14 +381,9 @@ def _delta_block(
     b = x.shape[0]
     sites, values, mels = compiled.get_conn_delta(x)
     logpsi_x = logpsi(params, x)
-    total = jnp.zeros((b,), jnp.result_type(mels.dtype, logpsi_x.dtype))
-    if plan.diagonal:
-        total = total + jnp.sum(mels[:, np.asarray(plan.diagonal)], axis=-1)
+    total, (sites, values, mels) = split_diagonal(plan, mels, logpsi_x.dtype, (sites, values, mels))
     if not plan.candidates:
         return total
-    cand = np.asarray(plan.candidates)
-    if len(plan.candidates) != plan.max_conn_size:
-        sites, values, mels = sites[:, cand], values[:, cand], mels[:, cand]
     needed = jnp.any(site_changes(x, sites, values) != 0, axis=-1)
     if skip_zero_mels:
         needed = needed & (mels != 0)
