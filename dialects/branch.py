@@ -1298,29 +1298,52 @@ def _check_values_for_state(op: Operation, state: StateType, values: Sequence[SS
 class StateOp(IRDLOperation):
     """The initial connected configurations: `x` repeated for each of M rows, all valid.
 
+    `lowering`, set by `branch-choose-lowering` (`STATE_LOWERINGS`), says how the rows'
+    copy of `x` becomes StableHLO: `x` (absent: `x` itself) or `projected` (`x` projected
+    onto evenly spaced local states `s0, s0 + d, ..., s1`, `clamp(s0 + d floor((x - s0) /
+    d), s0, s1)`: `x` itself on local states, in a form XLA:CPU vectorises;
+    docs/cost-model.md).
+
     ```mlir
     %s = branch.state %x : tensor<?x4xi8> -> !branch.state<3x4xi8>
+    %t = branch.state %x {lowering = "projected"} : tensor<?x4xi8> -> !branch.state<4x4xi8>
     ```
     """
 
     name = "branch.state"
 
     x = operand_def(TensorType)
+    lowering = opt_prop_def(StringAttr)
     result = result_def(StateType)
 
     traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$x attr-dict `:` type($x) `->` type($result)"
 
-    def __init__(self, x: SSAValue, rows: int):
+    def __init__(self, x: SSAValue, rows: int, lowering: str | None = None):
         assert isinstance(x.type, TensorType)
         n = x.type.get_shape()[1]
-        super().__init__(operands=[x], result_types=[StateType(rows, n, x.type.element_type)])
+        props = {"lowering": StringAttr(lowering)} if lowering is not None else {}
+        super().__init__(
+            operands=[x],
+            properties=props,
+            result_types=[StateType(rows, n, x.type.element_type)],
+        )
 
     def verify_(self):
         n = _input_sites(self, self.x.type)
         s = _state_of(self, self.result)
         if s.sites.data != n or s.element_type != _elem(self.x.type):
             raise VerifyException(f"'branch.state' result {s} does not match input {self.x.type}")
+        if self.lowering is not None and self.lowering.data not in STATE_LOWERINGS:
+            raise VerifyException(
+                f"'branch.state' lowering must be one of {STATE_LOWERINGS}, "
+                f"got {self.lowering.data!r}"
+            )
+
+
+STATE_LOWERINGS = ("x", "projected")
+"""The ways the rows' copy of `x` in a `branch.state` can be lowered (`StateOp.lowering`)."""
 
 
 @irdl_op_definition

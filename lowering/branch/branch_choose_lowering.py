@@ -39,13 +39,16 @@ from xdsl.passes import ModulePass
 from xdsl.transforms.dead_code_elimination import region_dce
 
 from symir.dialects import branch
+from symir.lowering.branch._exact_form import exact_form
 from symir.lowering.branch._polynomial import PolynomialReader, QuadraticForm, forms_of
 from symir.lowering.branch.cost_model import (
     DIAGONAL_CHOICES,
     READ_CHOICES,
+    STATE_CHOICES,
     CostModel,
     check_choice,
     cost_model,
+    projection,
 )
 
 
@@ -138,6 +141,13 @@ def _build(
     return ops, total
 
 
+def _dense_cost(model: CostModel, n: int, form: QuadraticForm, states) -> float:
+    """What the form costs: in f32 when its weights allow it (`exact_form`)."""
+    _, weights, _, linear = form.entries()
+    exact = bool(weights) and exact_form(weights, linear, states) is not None
+    return model.dense_cost(n, bool(form.linear), exact)
+
+
 def choose_quadratic_forms(kernel: branch.KernelOp, model: CostModel, forced: bool) -> bool:
     """Replaces the diagonal sums that are cheaper (or, `forced`, all that can be) as one
     quadratic form; returns whether anything changed."""
@@ -166,7 +176,7 @@ def choose_quadratic_forms(kernel: branch.KernelOp, model: CostModel, forced: bo
     changed = False
     for group, total, rest in groups:
         forms = _merge(group)
-        dense = sum(model.dense_cost(n, bool(f.linear)) for f in forms.values())
+        dense = sum(_dense_cost(model, n, f, kernel.states) for f in forms.values())
         if not forced and dense >= sum(s.rows_cost for s in group):
             continue
         new_ops, value = _build(kernel, forms, group[0].op.result)
@@ -228,6 +238,22 @@ def choose_reads(kernel: branch.KernelOp, model: CostModel, forced: str) -> None
         op.lowering = StringAttr(how)
 
 
+def choose_states(kernel: branch.KernelOp, model: CostModel, forced: str) -> None:
+    """Marks every `branch.state` `{lowering = "projected"}` where that is the choice (by
+    the target, or `forced`; only where the local states are evenly spaced and fit the
+    configuration type); the others carry no attribute (`x`)."""
+    x_elem = kernel.x.type.element_type  # type: ignore[union-attr]
+    grid = projection(kernel.states, x_elem)
+    n = kernel.num_sites.data
+    if forced == "auto":
+        how = model.state_lowering(n, grid)
+    else:
+        how = forced if grid is not None else "x"
+    for op in kernel.body.block.ops:
+        if isinstance(op, branch.StateOp):
+            op.lowering = StringAttr(how) if how == "projected" else None
+
+
 @dataclass(frozen=True)
 class BranchChooseLoweringPass(ModulePass):
     """Chooses how each read and diagonal sum of a `branch.kernel` is lowered, by cost."""
@@ -243,12 +269,17 @@ class BranchChooseLoweringPass(ModulePass):
     diagonal: str = "auto"
     """Diagonal sums that are quadratic forms: `auto` (by cost), `rows` (as written),
     `dense` (always the quadratic form, `x^T A x`)."""
+    states: str = "auto"
+    """How the rows' copy of `x` in each `branch.state` is lowered: `auto` (by the
+    target), `x` or `projected` (`x` projected onto the local states) forced."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         check_choice("branch-choose-lowering reads", self.reads, READ_CHOICES)
         check_choice("branch-choose-lowering diagonal", self.diagonal, DIAGONAL_CHOICES)
+        check_choice("branch-choose-lowering states", self.states, STATE_CHOICES)
         model = cost_model(self.target)
         for kernel in [o for o in op.walk() if isinstance(o, branch.KernelOp)]:
             if self.diagonal != "rows":
                 choose_quadratic_forms(kernel, model, forced=self.diagonal == "dense")
             choose_reads(kernel, model, self.reads)
+            choose_states(kernel, model, self.states)

@@ -18,16 +18,20 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 
-from symir.dialects.branch import READ_LOWERINGS
+from symir.dialects.branch import READ_LOWERINGS, STATE_LOWERINGS
 
 TARGETS = ("cpu", "gpu")
 TARGET_CHOICES = ("auto", *TARGETS)
 READ_CHOICES = ("auto", *READ_LOWERINGS)
 """Values of the `read_lowering` option: `auto` (the cheapest), or one lowering forced on
 every read of a row-table column where it applies (`x` only on the identity column)."""
+STATE_CHOICES = ("auto", *STATE_LOWERINGS)
+"""Values of the `state_lowering` option: `auto` (by the target), or `x` / `projected`
+forced on every `branch.state` (`projected` only where the local states allow it)."""
 DIAGONAL_CHOICES = ("auto", "rows", "dense")
 """Values of the `diagonal_lowering` option: `auto` (the cheaper), `rows` (a sum over the
 rows as written), `dense` (a quadratic form wherever the sum is one)."""
@@ -128,6 +132,19 @@ def default_read(cols: np.ndarray | None, n: int) -> str:
     return "slices" if count_runs(cols, MAX_SLICES + 1) <= MAX_SLICES else "gather"
 
 
+def projection(states: Sequence[int], elem) -> tuple[int, int, int] | None:
+    """`(s0, d, s1)` for local states `s0, s0 + d, ..., s1` evenly spaced whose range
+    `s1 - s0` fits the configuration type `elem` (an xDSL integer type), or None: what a
+    `projected` state needs (`x` projected onto them, `clamp(s0 + d floor((x - s0) / d),
+    s0, s1)`, is computed in that type)."""
+    values = sorted(int(s) for s in states)
+    steps = {b - a for a, b in pairwise(values)} or {1}
+    top = 2 ** (elem.width.data - 1) - 1
+    if len(steps) != 1 or values[-1] - values[0] > top or not -top - 1 <= values[0] <= top:
+        return None
+    return values[0], steps.pop(), values[-1]
+
+
 @dataclass(frozen=True)
 class CostModel:
     """Per-target weights, in ns per batch entry."""
@@ -150,6 +167,18 @@ class CostModel:
     """One elementwise op on one row value (convert, multiply, add, reduce)."""
     dense_flop: float
     """One flop of the f64 matrix product of a quadratic form."""
+    dense_flop_f32: float
+    """One flop of the f32 matrix product of a quadratic form whose weights are integer
+    multiples of one unit (`_exact_form`: exact in f32)."""
+    rolled_sites: int
+    """The fewest sites at which the compiler keeps the loop over the sites that builds
+    `x'` (a select per write against `x`) a loop and vectorises it; fewer: it is unrolled
+    into scalar code (XLA:CPU: LLVM's full unrolling, no SLP vectorizer). 0: no such
+    effect (GPU)."""
+    rolled_sites_projected: int
+    """The same with `x` projected onto local states `s0, s0 + d, ...` with `d >= 2`
+    (`branch.state {lowering = "projected"}`), whose heavier loop body stays a loop from
+    fewer sites on."""
 
     def read_costs(self, cols: np.ndarray, n: int, emitted: bool = False) -> dict[str, float]:
         """The cost of each lowering that can read the static column `cols` (sites mod N);
@@ -193,9 +222,24 @@ class CostModel:
         the sum over the rows."""
         return sum(self.read_cost(c, n) for c in reads) + (ops + 1) * rows * self.elementwise
 
-    def dense_cost(self, n: int, linear: bool) -> float:
-        """A quadratic form: `x` to f64, `y = x A` (2 N^2 flops), `sum(x * y)`, `+ w`."""
-        return 2 * n * n * self.dense_flop + (3 + int(linear)) * n * self.elementwise
+    def dense_cost(self, n: int, linear: bool, exact: bool = False) -> float:
+        """A quadratic form: `x` to f64 (f32 when `exact`), `y = x A` (2 N^2 flops),
+        `sum(x * y)`, `+ w`."""
+        flop = self.dense_flop_f32 if exact else self.dense_flop
+        return 2 * n * n * flop + (3 + int(linear)) * n * self.elementwise
+
+    def state_lowering(self, n: int, grid: tuple[int, int, int] | None) -> str:
+        """How the rows' copy of `x` is lowered on N sites with local states `grid`
+        (`projection`, None: not evenly spaced): `projected` where that turns the
+        scalar loop that builds `x'` into a vector loop (`rolled_sites_projected <= N <
+        rolled_sites`, local states with a step `d >= 2`), else `x`."""
+        if (
+            grid is not None
+            and grid[1] >= 2
+            and self.rolled_sites_projected <= n < self.rolled_sites
+        ):
+            return "projected"
+        return "x"
 
 
 COST_MODELS = {
@@ -212,6 +256,9 @@ COST_MODELS = {
         slice_op=0.2,
         elementwise=0.2,
         dense_flop=0.01,
+        dense_flop_f32=0.005,
+        rolled_sites=64,
+        rolled_sites_projected=16,
     ),
     # measured on an H100, JAX 0.11 (XLA:GPU), batch 16384: gathers of either kind
     # ~0.007 ns per element, the f64 matrix product ~3e-5..9e-5 ns per flop
@@ -225,6 +272,9 @@ COST_MODELS = {
         slice_op=0.002,
         elementwise=0.002,
         dense_flop=8.5e-5,
+        dense_flop_f32=8.5e-5,
+        rolled_sites=0,
+        rolled_sites_projected=0,
     ),
 }
 

@@ -1221,20 +1221,22 @@ def test_choices_are_visible_in_the_branch_ir():
 
 
 def test_writes_on_2d_tables_are_one_broadcast_select_each():
-    # rows not in site order: every write is still a compare of a site iota against the
-    # written site and one select over (batch, rows, sites); no scatter, no gather of x'
+    # rows not in site order: every write is still one select over (batch, rows, sites)
+    # against a constant mask of the sites it writes; no scatter, no gather of x'. The
+    # diagonal row and the bonds' rows are built together (no concatenate of x').
     import re
 
     op = CHOICE_MODELS["heisenberg_2d_param"]
     text = op.compile().stablehlo_text
-    rows = len(_square_bonds(3))
+    rows = len(_square_bonds(3)) + 1
     assert "scatter" not in text
-    compares = re.findall(rf"compare EQ, .* -> tensor<\?x{rows}x9xi1>", text)
-    assert len(compares) == 2  # the swap: two writes
+    masks = re.findall(rf"stablehlo.constant dense<.*> : tensor<{rows}x9xi1>", text)
+    assert len(masks) == 2  # the swap: two writes
     selects = re.findall(
         rf"stablehlo.select .* tensor<\?x{rows}x9xi1>, tensor<\?x{rows}x9xi8>", text
     )
     assert len(selects) == 3  # two writes and the emission's mask
+    assert not re.findall(r"concatenate.* -> tensor<\?x\d+x9xi8>", text)
     gathers = re.findall(
         r"\"stablehlo.(?:dynamic_)?gather\"\(%[^,]+, [^)]*\) .* \((tensor<[^,]+),", text
     )
