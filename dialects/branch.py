@@ -1298,15 +1298,18 @@ def _check_values_for_state(op: Operation, state: StateType, values: Sequence[SS
 class StateOp(IRDLOperation):
     """The initial connected configurations: `x` repeated for each of M rows, all valid.
 
-    `lowering`, set by `branch-choose-lowering` (`STATE_LOWERINGS`), says how the rows'
-    copy of `x` becomes StableHLO: `x` (absent: `x` itself) or `projected` (`x` projected
-    onto evenly spaced local states `s0, s0 + d, ..., s1`, `clamp(s0 + d floor((x - s0) /
-    d), s0, s1)`: `x` itself on local states, in a form XLA:CPU vectorises;
-    docs/cost-model.md).
+    `lowering`, set by `branch-choose-lowering` (`STATE_LOWERINGS`), says how its rows
+    become StableHLO (docs/cost-model.md): `concat` (absent: the writes compare a site
+    iota, and each emission's `x'` is built alone and concatenated to the others'),
+    `merged` (a write of static sites selects with a constant mask, and the `x'` of all
+    the emissions a `branch.concat` joins are one select per write over all their rows)
+    or `projected` (`merged`, the rows starting from `x` projected onto evenly spaced
+    local states `s0, s0 + d, ..., s1`, `clamp(s0 + d floor((x - s0) / d), s0, s1)`: `x`
+    itself on local states, in a form that XLA:CPU vectorises from fewer sites on).
 
     ```mlir
     %s = branch.state %x : tensor<?x4xi8> -> !branch.state<3x4xi8>
-    %t = branch.state %x {lowering = "projected"} : tensor<?x4xi8> -> !branch.state<4x4xi8>
+    %t = branch.state %x {lowering = "merged"} : tensor<?x4xi8> -> !branch.state<4x4xi8>
     ```
     """
 
@@ -1342,8 +1345,8 @@ class StateOp(IRDLOperation):
             )
 
 
-STATE_LOWERINGS = ("x", "projected")
-"""The ways the rows' copy of `x` in a `branch.state` can be lowered (`StateOp.lowering`)."""
+STATE_LOWERINGS = ("concat", "merged", "projected")
+"""The ways the rows of a `branch.state` can be lowered (`StateOp.lowering`)."""
 
 
 @irdl_op_definition

@@ -71,9 +71,8 @@ class LoweringOptions:
     """Diagonal sums that are quadratic forms: `auto` (by cost), `rows` (as written),
     `dense` (always the quadratic form, `x^T A x`)."""
     state_lowering: str = "auto"
-    """How the rows' copy of `x` is lowered: `auto` (by the target), `x`, or
-    `projected` (`x` projected onto the local states, which XLA:CPU vectorises on some
-    sizes) forced; docs/cost-model.md."""
+    """How the rows of the states (the connected configurations) are lowered: `auto`
+    (by the target), or `concat`, `merged`, `projected` forced (docs/cost-model.md)."""
     pipeline: str = "symir-lower"
     """The pass pipeline the lowering runs, in `symir-opt -p` syntax
     (`symir.lowering.pipeline_text`): `symir-lower` is the default lowering for these

@@ -239,19 +239,19 @@ def choose_reads(kernel: branch.KernelOp, model: CostModel, forced: str) -> None
 
 
 def choose_states(kernel: branch.KernelOp, model: CostModel, forced: str) -> None:
-    """Marks every `branch.state` `{lowering = "projected"}` where that is the choice (by
-    the target, or `forced`; only where the local states are evenly spaced and fit the
-    configuration type); the others carry no attribute (`x`)."""
+    """Sets `lowering` on every `branch.state` (by the target, or `forced`; `projected`
+    only where the local states are evenly spaced and fit the configuration type, else
+    `merged`); `concat` is the default and carries no attribute."""
     x_elem = kernel.x.type.element_type  # type: ignore[union-attr]
     grid = projection(kernel.states, x_elem)
     n = kernel.num_sites.data
     if forced == "auto":
         how = model.state_lowering(n, grid)
     else:
-        how = forced if grid is not None else "x"
+        how = "merged" if forced == "projected" and grid is None else forced
     for op in kernel.body.block.ops:
         if isinstance(op, branch.StateOp):
-            op.lowering = StringAttr(how) if how == "projected" else None
+            op.lowering = None if how == "concat" else StringAttr(how)
 
 
 @dataclass(frozen=True)
@@ -270,8 +270,8 @@ class BranchChooseLoweringPass(ModulePass):
     """Diagonal sums that are quadratic forms: `auto` (by cost), `rows` (as written),
     `dense` (always the quadratic form, `x^T A x`)."""
     states: str = "auto"
-    """How the rows' copy of `x` in each `branch.state` is lowered: `auto` (by the
-    target), `x` or `projected` (`x` projected onto the local states) forced."""
+    """How the rows of each `branch.state` are lowered: `auto` (by the target), or
+    `concat`, `merged`, `projected` forced (docs/cost-model.md)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         check_choice("branch-choose-lowering reads", self.reads, READ_CHOICES)

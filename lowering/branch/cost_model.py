@@ -30,8 +30,9 @@ READ_CHOICES = ("auto", *READ_LOWERINGS)
 """Values of the `read_lowering` option: `auto` (the cheapest), or one lowering forced on
 every read of a row-table column where it applies (`x` only on the identity column)."""
 STATE_CHOICES = ("auto", *STATE_LOWERINGS)
-"""Values of the `state_lowering` option: `auto` (by the target), or `x` / `projected`
-forced on every `branch.state` (`projected` only where the local states allow it)."""
+"""Values of the `state_lowering` option: `auto` (by the target), or `concat`, `merged`,
+`projected` forced on every `branch.state` (`projected` only where the local states
+allow it, else `merged`)."""
 DIAGONAL_CHOICES = ("auto", "rows", "dense")
 """Values of the `diagonal_lowering` option: `auto` (the cheaper), `rows` (a sum over the
 rows as written), `dense` (a quadratic form wherever the sum is one)."""
@@ -172,9 +173,9 @@ class CostModel:
     multiples of one unit (`_exact_form`: exact in f32)."""
     rolled_sites: int
     """The fewest sites at which the compiler keeps the loop over the sites that builds
-    `x'` (a select per write against `x`) a loop and vectorises it; fewer: it is unrolled
-    into scalar code (XLA:CPU: LLVM's full unrolling, no SLP vectorizer). 0: no such
-    effect (GPU)."""
+    `x'` (a select per write) a loop and vectorises it; fewer: it unrolls it into scalar
+    code (XLA:CPU: LLVM's full unrolling; XLA runs no SLP vectorizer). 0: the target
+    has no such effect (GPU: states stay `concat`)."""
     rolled_sites_projected: int
     """The same with `x` projected onto local states `s0, s0 + d, ...` with `d >= 2`
     (`branch.state {lowering = "projected"}`), whose heavier loop body stays a loop from
@@ -229,17 +230,20 @@ class CostModel:
         return 2 * n * n * flop + (3 + int(linear)) * n * self.elementwise
 
     def state_lowering(self, n: int, grid: tuple[int, int, int] | None) -> str:
-        """How the rows' copy of `x` is lowered on N sites with local states `grid`
-        (`projection`, None: not evenly spaced): `projected` where that turns the
-        scalar loop that builds `x'` into a vector loop (`rolled_sites_projected <= N <
-        rolled_sites`, local states with a step `d >= 2`), else `x`."""
-        if (
-            grid is not None
-            and grid[1] >= 2
-            and self.rolled_sites_projected <= n < self.rolled_sites
-        ):
+        """How the rows of the states are lowered on N sites with local states `grid`
+        (`projection`; None: not evenly spaced or too wide). Where the loop that builds
+        `x'` is a vector loop (`N >= rolled_sites`), `merged` (one select per write over
+        all rows, constant masks: vector loads); where the projection makes it one
+        (`rolled_sites_projected <= N`, local states with a step `d >= 2`),
+        `projected`; else (a scalar loop, or a target without the effect) `concat`, whose
+        iota comparisons are cheaper than mask loads in scalar code."""
+        if not self.rolled_sites:
+            return "concat"
+        if n >= self.rolled_sites:
+            return "merged"
+        if grid is not None and grid[1] >= 2 and n >= self.rolled_sites_projected:
             return "projected"
-        return "x"
+        return "concat"
 
 
 COST_MODELS = {
@@ -257,7 +261,7 @@ COST_MODELS = {
         elementwise=0.2,
         dense_flop=0.01,
         dense_flop_f32=0.005,
-        rolled_sites=64,
+        rolled_sites=56,
         rolled_sites_projected=16,
     ),
     # measured on an H100, JAX 0.11 (XLA:GPU), batch 16384: gathers of either kind

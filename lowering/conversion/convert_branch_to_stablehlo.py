@@ -314,8 +314,16 @@ class KernelLowering:
     def configurations(self, config: _Config) -> SSAValue:
         """The `tensor<?xMxNxiK>` configurations of a state (built once)."""
         if config.cfg is None:
-            config.cfg = self._apply(config.base, config.writes, config.rows)
+            config.cfg = self._apply(self.base(config), config.writes, config.rows)
         return config.cfg
+
+    def base(self, config: _Config) -> SSAValue:
+        """What the rows of a chain of writes start from: `x`, or `x` projected."""
+        assert config.base is not None
+        if not config.projected:
+            return config.base
+        x = config.base
+        return self.once(("projected", x), lambda: self.projected(x))
 
     def _apply(self, base, writes, rows: int) -> SSAValue:
         shape = [DYN, rows, self.n]
@@ -334,15 +342,16 @@ class KernelLowering:
         x = self.x
         rows = sum(p.config.rows for p in parts)
         shape = [DYN, rows, self.n]
-        bases = {p.config.base for p in parts}
-        if len(parts) > 1 and (None in bases or len(bases) > 1):
+        bases = {(p.config.base, p.config.projected) for p in parts}
+        merged = all(p.config.merged for p in parts)
+        if len(parts) > 1 and (any(b is None for b, _ in bases) or len(bases) > 1 or not merged):
             built = [self.emitted([p]) for p in parts]
             return self.add(stablehlo.ConcatenateOp(built, 1))
         if parts[0].config.writes is None:
             cfg = self.configurations(parts[0].config)
         else:
             depth = max(len(p.config.writes) for p in parts)  # type: ignore[arg-type]
-            cfg = self.broadcast(parts[0].config.base, [0, 2], shape)
+            cfg = self.broadcast(self.base(parts[0].config), [0, 2], shape)
             for k in range(depth):
                 cfg = self._write_rows(cfg, [p.config for p in parts], k, shape)
         if all(self.is_true(p.active) for p in parts):
@@ -850,6 +859,11 @@ class _Config:
     base: SSAValue | None
     writes: tuple[_Write, ...] | None
     cfg: SSAValue | None = None
+    merged: bool = False
+    """Its writes are constant masks where the sites are static, and its `x'` is built
+    with the other emissions' (`branch.state` lowering `merged` or `projected`)."""
+    projected: bool = False
+    """Its rows start from `base` projected onto the local states (built when needed)."""
 
 
 @dataclass(frozen=True)
@@ -906,11 +920,11 @@ class StateLowering(KernelPattern):
     def match_and_rewrite(self, op: branch.StateOp, rewriter: PatternRewriter):
         low = self.lowering(rewriter)
         s = op.result.type
-        base = op.x
-        if op.lowering is not None and op.lowering.data == "projected":
-            base = low.once(("projected", op.x), lambda: low.projected(op.x))
+        how = "concat" if op.lowering is None else op.lowering.data
         valid = low.broadcast(low.const(True, i1), [], [DYN, s.rows.data])
-        _replace_state(rewriter, op, _State(_Config(s.rows.data, base, ()), valid, False), low)
+        config = _Config(s.rows.data, op.x, (), merged=how != "concat")
+        config.projected = how == "projected"
+        _replace_state(rewriter, op, _State(config, valid, False), low)
 
 
 def _fits(low: KernelLowering, values: SSAValue) -> SSAValue | None:
@@ -943,20 +957,21 @@ class WriteLowering(KernelPattern):
         fits = _fits(low, op.values) if op.checked is not None else None
         if fits is not None:
             valid = low.add(stablehlo.AndOp(valid, fits))
+        old = before.config
         write = _Write(
-            low.static_sites(op.sites),
+            low.static_sites(op.sites) if old.merged else None,
             low.site_indices(op.sites),
             low.convert(op.values, low.x_elem),
         )
-        old = before.config
         if old.writes is None:
             shape = _state_shape(op.state.type)
             hit = low.write_mask(write.cols, write.at, shape)
             values = low.broadcast(write.stored, [0, 1], shape)
             cfg = low.add(stablehlo.SelectOp(hit, values, low.configurations(old)))
-            config = _Config(old.rows, None, None, cfg)
+            config = _Config(old.rows, None, None, cfg, old.merged)
         else:
-            config = _Config(old.rows, old.base, (*old.writes, write))
+            config = _Config(old.rows, old.base, (*old.writes, write), None, old.merged)
+            config.projected = old.projected
         checked = before.checked or op.checked is not None
         _replace_state(rewriter, op, _State(config, valid, checked), low)
 
@@ -1014,7 +1029,7 @@ class SelectStateLowering(KernelPattern):
             stablehlo.SelectOp(p3, low.configurations(a.config), low.configurations(b.config))
         )
         valid = low.add(stablehlo.SelectOp(p, a.valid, b.valid))
-        config = _Config(a.config.rows, None, None, cfg)
+        config = _Config(a.config.rows, None, None, cfg, a.config.merged and b.config.merged)
         _replace_state(rewriter, op, _State(config, valid, a.checked or b.checked), low)
 
 
