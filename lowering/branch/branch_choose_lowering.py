@@ -238,6 +238,25 @@ def choose_reads(kernel: branch.KernelOp, model: CostModel, forced: str) -> None
         op.lowering = StringAttr(how)
 
 
+def _writes_per_row(kernel: branch.KernelOp) -> int:
+    """The most writes a row of an emitted `x'` gets (the longest chain of writes from a
+    `branch.state` to an emission whose `x'` is output)."""
+    depth: dict[SSAValue, int] = {}
+    most = 0
+    for op in kernel.body.block.ops:
+        if isinstance(op, branch.StateOp):
+            depth[op.result] = 0
+        elif isinstance(op, branch.WriteOp):
+            depth[op.result] = depth.get(op.state, 0) + 1
+        elif isinstance(op, branch.InvalidateOp):
+            depth[op.result] = depth.get(op.state, 0)
+        elif isinstance(op, branch.SelectStateOp):
+            depth[op.result] = max(depth.get(op.if_true, 0), depth.get(op.if_false, 0))
+        elif isinstance(op, branch.EmitOp) and any(True for _ in op.xp.uses):
+            most = max(most, depth.get(op.state, 0))
+    return most
+
+
 def choose_states(kernel: branch.KernelOp, model: CostModel, forced: str) -> None:
     """Sets `lowering` on every `branch.state` (by the target, or `forced`; `projected`
     only where the local states are evenly spaced and fit the configuration type, else
@@ -246,7 +265,7 @@ def choose_states(kernel: branch.KernelOp, model: CostModel, forced: str) -> Non
     grid = projection(kernel.states, x_elem)
     n = kernel.num_sites.data
     if forced == "auto":
-        how = model.state_lowering(n, grid)
+        how = model.state_lowering(n, grid, _writes_per_row(kernel))
     else:
         how = "merged" if forced == "projected" and grid is None else forced
     for op in kernel.body.block.ops:

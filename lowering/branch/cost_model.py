@@ -171,15 +171,12 @@ class CostModel:
     dense_flop_f32: float
     """One flop of the f32 matrix product of a quadratic form whose weights are integer
     multiples of one unit (`_exact_form`: exact in f32)."""
-    rolled_sites: int
-    """The fewest sites at which the compiler keeps the loop over the sites that builds
-    `x'` (a select per write) a loop and vectorises it; fewer: it unrolls it into scalar
-    code (XLA:CPU: LLVM's full unrolling; XLA runs no SLP vectorizer). 0: the target
-    has no such effect (GPU: states stay `concat`)."""
-    rolled_sites_projected: int
-    """The same with `x` projected onto local states `s0, s0 + d, ...` with `d >= 2`
-    (`branch.state {lowering = "projected"}`), whose heavier loop body stays a loop from
-    fewer sites on."""
+    unroll_budget: int
+    """The loop over the sites that builds `x'` is a loop, vectorised, only if N times its
+    body (`loop_body`) reaches this; below, the compiler unrolls it into scalar code
+    (XLA:CPU: LLVM's full unrolling, whose threshold this is; XLA runs no SLP vectorizer
+    to vectorise the unrolled code). 0: the target has no such effect (GPU: every state
+    stays `concat`)."""
 
     def read_costs(self, cols: np.ndarray, n: int, emitted: bool = False) -> dict[str, float]:
         """The cost of each lowering that can read the static column `cols` (sites mod N);
@@ -229,21 +226,40 @@ class CostModel:
         flop = self.dense_flop_f32 if exact else self.dense_flop
         return 2 * n * n * flop + (3 + int(linear)) * n * self.elementwise
 
-    def state_lowering(self, n: int, grid: tuple[int, int, int] | None) -> str:
+    def rolled(self, n: int, form: str, writes: int, step: int = 0) -> bool:
+        """Whether the loop that builds `x'` on N sites, with `writes` writes per row and
+        the states lowered `form` (`projected`: onto local states of step `step`), stays
+        a (vector) loop."""
+        return bool(self.unroll_budget) and n * loop_body(form, writes, step) >= self.unroll_budget
+
+    def state_lowering(self, n: int, grid: tuple[int, int, int] | None, writes: int) -> str:
         """How the rows of the states are lowered on N sites with local states `grid`
-        (`projection`; None: not evenly spaced or too wide). Where the loop that builds
-        `x'` is a vector loop (`N >= rolled_sites`), `merged` (one select per write over
-        all rows, constant masks: vector loads); where the projection makes it one
-        (`rolled_sites_projected <= N`, local states with a step `d >= 2`),
-        `projected`; else (a scalar loop, or a target without the effect) `concat`, whose
-        iota comparisons are cheaper than mask loads in scalar code."""
-        if not self.rolled_sites:
-            return "concat"
-        if n >= self.rolled_sites:
+        (`projection`; None: not evenly spaced or too wide) and at most `writes` writes
+        per row: `merged` where its loop is a vector loop (one select per write over all
+        rows, the masks vector loads), else `projected` where that makes it one, else
+        `concat` (a scalar loop either way, where a compare of a site iota is cheaper
+        than a mask load)."""
+        if self.rolled(n, "merged", writes):
             return "merged"
-        if grid is not None and grid[1] >= 2 and n >= self.rolled_sites_projected:
+        if grid is not None and self.rolled(n, "projected", writes, grid[1]):
             return "projected"
         return "concat"
+
+
+def loop_body(form: str, writes: int, step: int = 0) -> int:
+    """The size, in LLVM's units, of one site of the loop that builds `x'` in XLA:CPU:
+    a load and a store of the row, and per write a select against a mask (a load of a
+    constant mask for `merged`, a compare with the iota for `concat`); `projected` adds
+    the projection of `x`, which LLVM counts in the loop before it hoists it out (a
+    floor division and a clamp for a step of 2 or more, a clamp alone for a step of 1).
+    Fitted to where XLA:CPU (JAX 0.10.2) vectorises the TFIM (1 write), Heisenberg and
+    Bose-Hubbard (2 writes) kernels on chains of 8 to 96 sites (docs/cost-model.md)."""
+    if form == "concat":
+        return 2 + 3 * writes
+    body = 3 + 3 * writes
+    if form == "projected":
+        body += 13 if step >= 2 else 4
+    return body
 
 
 COST_MODELS = {
@@ -261,8 +277,7 @@ COST_MODELS = {
         elementwise=0.2,
         dense_flop=0.01,
         dense_flop_f32=0.005,
-        rolled_sites=56,
-        rolled_sites_projected=16,
+        unroll_budget=300,
     ),
     # measured on an H100, JAX 0.11 (XLA:GPU), batch 16384: gathers of either kind
     # ~0.007 ns per element, the f64 matrix product ~3e-5..9e-5 ns per flop
@@ -277,8 +292,7 @@ COST_MODELS = {
         elementwise=0.002,
         dense_flop=8.5e-5,
         dense_flop_f32=8.5e-5,
-        rolled_sites=0,
-        rolled_sites_projected=0,
+        unroll_budget=0,
     ),
 }
 

@@ -1,9 +1,10 @@
 // branch-choose-lowering: how the rows of each branch.state are lowered
 // (docs/cost-model.md), shown as `{lowering = ...}` on the state (`concat`, the default,
-// carries none). On a CPU the loop that builds x' is a scalar loop below 56 sites (LLVM
-// unrolls it; XLA runs no SLP vectorizer): `concat` there, `merged` from 56 sites on, and
-// `projected` from 16 sites on where the local states are evenly spaced with a step of 2
-// or more (spins). On a GPU, `concat`. Options force a choice: `projected` only where the
+// carries none). On a CPU the loop that builds x' stays a (vector) loop only if N times
+// its body reaches LLVM's full-unroll threshold (XLA runs no SLP vectorizer; the cost
+// model's `loop_body`): with one write per row `merged` from 50 sites, `projected` for
+// spins from 16, else `concat`; two writes per row make the body heavier (`merged` from
+// 34 sites). On a GPU, `concat`. Options force a choice: `projected` only where the
 // local states are evenly spaced (else `merged`). The pass is idempotent.
 //
 // RUN: symir-opt %s --split-input-file -p 'branch-choose-lowering{target=cpu}' | filecheck %s
@@ -85,8 +86,9 @@ branch.kernel @spins56 sites 56 states [-1, 1] dtype f64 params [] hermitian {
 
 // -----
 
-// Bosons (local states 0..3, step 1) on 24 sites: the projection would only clamp, not
-// enough for LLVM: concat on a CPU. Forced projected: allowed (evenly spaced).
+// Bosons (local states 0..3, step 1) on 24 sites, one write per row: the projection
+// would only clamp, not enough for LLVM: concat on a CPU. Forced projected: allowed
+// (evenly spaced).
 // CHECK-LABEL: branch.kernel @bosons24
 // CHECK: branch.state %x : tensor<?x24xi8> -> !branch.state<24x24xi8>
 // PROJECTED-LABEL: branch.kernel @bosons24
@@ -124,4 +126,26 @@ branch.kernel @uneven20 sites 20 states [-3, -1, 2] dtype f64 params [] hermitia
   %t = branch.constant %x {value = true} : tensor<?x20xi8> -> tensor<?x20xi1>
   %xp, %mel = branch.emit %x, %s1, %m, %t {term = "flip"} : tensor<?x20xi8>, !branch.state<20x20xi8>, tensor<?x20xf64>, tensor<?x20xi1> -> tensor<?x20x20xi8>, tensor<?x20xf64>
   branch.return %xp, %mel : tensor<?x20x20xi8>, tensor<?x20xf64>
+}
+
+// -----
+
+// Two writes per row (a swap) on 36 spins: merged on a CPU.
+// CHECK-LABEL: branch.kernel @swaps36
+// CHECK: branch.state %x {lowering = "merged"} : tensor<?x36xi8> -> !branch.state<36x36xi8>
+// GPU-LABEL: branch.kernel @swaps36
+// GPU: branch.state %x : tensor<?x36xi8> -> !branch.state<36x36xi8>
+branch.kernel @swaps36 sites 36 states [-1, 1] dtype f64 params [] hermitian {
+^bb0(%x: tensor<?x36xi8>):
+  %s = branch.state %x : tensor<?x36xi8> -> !branch.state<36x36xi8>
+  %i = branch.column %x {values = array<i64: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35>} : tensor<?x36xi8> -> tensor<?x36xi64>
+  %j = branch.column %x {values = array<i64: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 0>} : tensor<?x36xi8> -> tensor<?x36xi64>
+  %xi = branch.read %x, %i : tensor<?x36xi8>, tensor<?x36xi64> -> tensor<?x36xi64>
+  %xj = branch.read %x, %j : tensor<?x36xi8>, tensor<?x36xi64> -> tensor<?x36xi64>
+  %s1 = branch.write %s, %i, %xj : !branch.state<36x36xi8>, tensor<?x36xi64>, tensor<?x36xi64> -> !branch.state<36x36xi8>
+  %s2 = branch.write %s1, %j, %xi : !branch.state<36x36xi8>, tensor<?x36xi64>, tensor<?x36xi64> -> !branch.state<36x36xi8>
+  %m = branch.constant %x {value = 0.5 : f64} : tensor<?x36xi8> -> tensor<?x36xf64>
+  %t = branch.constant %x {value = true} : tensor<?x36xi8> -> tensor<?x36xi1>
+  %xp, %mel = branch.emit %x, %s2, %m, %t {term = "swap"} : tensor<?x36xi8>, !branch.state<36x36xi8>, tensor<?x36xf64>, tensor<?x36xi1> -> tensor<?x36x36xi8>, tensor<?x36xf64>
+  branch.return %xp, %mel : tensor<?x36x36xi8>, tensor<?x36xf64>
 }
