@@ -19,6 +19,25 @@ temporary memory of one `E_loc` call (`memory_analysis()` of the compiled execut
 
     .venv/bin/python benchmarks/local_energy.py [--batch 4096] [--side 10] [--rounds 5]
         [--models heisenberg,j1j2,bose_hubbard,fermi_hubbard,tfim] [--networks rbm1,rbm4,mlp4]
+
+`--dedup` measures the runtime deduplication instead (`local_energies(..., dedup=True)`,
+NetKet's switch `set_local_energy_dedup`) on `--dedup-models`: the shipped LiH and H2O
+(STO-3G, 12 spin orbitals) as `symir.chemistry.molecular_hamiltonian` writes them (`lih`,
+`h2o`: one slot per distinct excitation, no duplicates) and term by term
+(`lih_terms`, `h2o_terms`: `term_by_term_hamiltonian`, the sum of products NetKet's
+`FermionOperator2nd` holds; a single excitation repeats once per occupied spectator),
+against NetKet's particle-number and spin conserving operator of the textbook sum
+(`ParticleNumberAndSpinConservingFermioperator2nd`, NetKet's fastest for molecules; its
+`FermionOperator2ndJax`, F about 1,500, is checked and counted but too slow to time in
+the same rounds); and Heisenberg written twice (`heisenberg_twice`: the swap form plus
+the flip form on the reversed bonds, 6x6 by default) against NetKet's `2 * Heisenberg`; `heisenberg` and `tfim` (`symir.models`, no
+duplicates) are the control: what the deduplication costs where nothing repeats.
+Per row: evaluations per sample (NetKet F + 1; symir without and with dedup:
+`evaluation_counts`, in brackets the candidates and the distinct states per sample),
+`E_loc` and `expect_and_grad` times, ratios, two repetitions:
+
+    .venv/bin/python benchmarks/local_energy.py --dedup [--dedup-models lih,lih_terms]
+        [--batch 1024] [--networks rbm4]
 """
 
 from __future__ import annotations
@@ -42,6 +61,7 @@ from _common import names
 from lattices import BH, J1, J2, SYMIR_MODELS, netket_operator
 
 import symir as sym
+from symir import models
 from symir.models import fermi_hubbard
 from symir.runtime.local_energy import evaluation_counts
 
@@ -50,6 +70,7 @@ NETWORKS = {
     "rbm1": lambda n: nk.models.RBM(alpha=1, param_dtype=complex),
     "rbm4": lambda n: nk.models.RBM(alpha=4, param_dtype=complex),
     "mlp4": lambda n: nk.models.MLP(hidden_dims=(2 * n,) * 4, param_dtype=float),
+    "mlp256": lambda n: nk.models.MLP(hidden_dims=(256,) * 4, param_dtype=float),
 }
 
 
@@ -183,6 +204,169 @@ def print_table(rows: list[dict]) -> None:
             )
 
 
+# --------------------------------------------------------------------------- dedup
+
+DEDUP_MODELS = ("lih", "lih_terms", "h2o", "h2o_terms", "heisenberg_twice", "heisenberg", "tfim")
+
+
+def heisenberg_twice(hi, graph):
+    """`2 H` (no sign rule): the swap form on the bonds plus the flip form (`XX + YY`:
+    both sites flipped, `1 - s_i s_j`) on the reversed bonds. The two forms' states are
+    equal only where the spins differ, which the static fusion cannot prove."""
+    si, sj = sym.site("i"), sym.site("j")
+    flips = (
+        sym.DOperator(hi, "heisenberg_flips", hermitian=True)
+        .for_each(("i", "j"), over=[(j, i) for i, j in graph.edges()])
+        .emit(sym.identity(), matrix_element=si * sj)
+        .emit(sym.scatter(["i", "j"], [-si, -sj]), matrix_element=1 - si * sj)
+        .build()
+    )
+    return models.heisenberg(hi, graph, J=1.0, sign_rule=False) + flips
+
+
+def netket_molecule(ints, hi):
+    """NetKet's `FermionOperator2nd` of E + sum h1 c+_ps c_qs + 1/2 sum (pq|rs) c+_ps
+    c+_rt c_st c_qs (non-zero terms, every index written out): its jax operator and its
+    particle-number and spin conserving operator."""
+    m = ints.n_orbitals
+    site = {(p, s): p + (m if s == 1 else 0) for p in range(m) for s in (-1, 1)}
+    terms, weights = [], []
+    for p, q in zip(*np.nonzero(ints.h1), strict=True):
+        for s in (-1, 1):
+            terms.append(((site[p, s], 1), (site[q, s], 0)))
+            weights.append(float(ints.h1[p, q]))
+    for p, q, r, t in zip(*np.nonzero(ints.h2), strict=True):
+        for s, u in itertools.product((-1, 1), repeat=2):
+            terms.append(((site[p, s], 1), (site[r, u], 1), (site[t, u], 0), (site[q, s], 0)))
+            weights.append(0.5 * float(ints.h2[p, q, r, t]))
+    fop = nk.operator.FermionOperator2nd(hi, terms, weights, constant=ints.constant)
+    pnc = nk.experimental.operator.ParticleNumberAndSpinConservingFermioperator2nd
+    return fop.to_jax_operator(), pnc.from_fermionoperator2nd(fop)
+
+
+def build_dedup(model: str, side: int):
+    """(hilbert, symir NetKetOperator, NetKet's operator to time, NetKet's padded
+    operator (evaluations only) or None, sampler, label)."""
+    from symir.chemistry import molecular_hamiltonian, read_fcidump, term_by_term_hamiltonian
+    from symir.chemistry.make_fcidumps import DATA
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if model == "heisenberg_twice":
+            graph = nk.graph.Square(side, pbc=True)
+            hi = nk.hilbert.Spin(0.5, graph.n_nodes)
+            ours = heisenberg_twice(hi, graph).compile().to_netket(hi)
+            ref = (2.0 * nk.operator.Heisenberg(hi, graph, sign_rule=False)).to_jax_operator()
+            return hi, ours, ref, None, nk.sampler.MetropolisLocal(hi), f"{side}x{side}"
+        if model in ("heisenberg", "tfim"):  # symir.models: nothing repeats (the control)
+            hi, ours, ref, sampler, label = build(model, side, side)
+            return hi, ours, ref, None, sampler, label
+        molecule = model.removesuffix("_terms")
+        ints = read_fcidump(DATA / f"{molecule}_sto3g.fcidump")
+        m = ints.n_orbitals
+        hi = nk.hilbert.SpinOrbitalFermions(m, s=0.5, n_fermions_per_spin=ints.n_fermions_per_spin)
+        if model.endswith("_terms"):
+            t, v = ints.spin_orbital_tensors()
+            op = term_by_term_hamiltonian(t, v, ints.constant, ints.hilbert())
+        else:
+            op = molecular_hamiltonian(ints).operator
+        ours = op.compile().to_netket(hi)
+        padded, pnc = netket_molecule(ints, hi)
+        hops = nk.graph.Graph(edges=[(i, j) for i in range(m) for j in range(i + 1, m)])
+        sampler = nk.sampler.MetropolisFermionHop(hi, graph=hops)
+        return hi, ours, pnc, padded, sampler, f"{2 * m} spin orbitals"
+
+
+def run_dedup(model: str, network: str, args) -> dict:
+    from symir.integrations.netket_local_energy import set_local_energy_dedup
+
+    hi, ours, ref, padded, sampler, label = build_dedup(model, args.side)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        vs = nk.vqs.MCState(
+            sampler.replace(n_chains=args.batch),
+            NETWORKS[network](hi.size),
+            n_samples=args.batch,
+            n_discard_per_chain=0,
+            seed=0,
+        )
+        x = vs.samples.reshape(-1, hi.size)
+    apply = vs._apply_fun
+    ours_eloc = jax.jit(lambda v, x, op: sym.local_energies(apply, v, x, op))
+    dedup_eloc = jax.jit(lambda v, x, op: sym.local_energies(apply, v, x, op, dedup=True))
+    nk_eloc = jax.jit(lambda v, x, op: nk_kernels.local_value_kernel_jax(apply, v, x, op))
+    expected = np.asarray(nk_eloc(vs.variables, x, ref))
+    scale = max(1.0, float(np.max(np.abs(expected))))
+    checked = [ours_eloc(vs.variables, x, ours), dedup_eloc(vs.variables, x, ours)]
+    if padded is not None:
+        checked.append(nk_eloc(vs.variables, x[:16], padded))
+    for got in checked:
+        err = float(np.max(np.abs(np.asarray(got) - expected[: len(got)])))
+        assert err < 1e-10 * scale, (model, network, err)
+    plain = evaluation_counts(x, ours)
+    deduped = evaluation_counts(x, ours, dedup=True)
+    b = x.shape[0]
+
+    def eg(op, dedup=False):
+        def call():
+            set_local_energy_dedup(dedup)
+            try:
+                return vs.expect_and_grad(op)[1]
+            finally:
+                set_local_energy_dedup(False)
+
+        return call
+
+    fns = {
+        "eloc_netket": lambda: nk_eloc(vs.variables, x, ref),
+        "eloc_symir": lambda: ours_eloc(vs.variables, x, ours),
+        "eloc_dedup": lambda: dedup_eloc(vs.variables, x, ours),
+        "eg_netket": eg(ref),
+        "eg_symir": eg(ours),
+        "eg_dedup": eg(ours, dedup=True),
+    }
+    for f in fns.values():  # warm up (compile)
+        jax.block_until_ready(f())
+    g_dedup, g_ref = fns["eg_dedup"](), fns["eg_netket"]()
+    for u, w in zip(jax.tree.leaves(g_dedup), jax.tree.leaves(g_ref), strict=True):
+        assert np.allclose(np.asarray(u), np.asarray(w), atol=1e-10, rtol=1e-10), model
+    return {
+        "model": model,
+        "label": label,
+        "network": network,
+        "evals_netket": ref.max_conn_size + 1,
+        "evals_padded": padded.max_conn_size + 1 if padded is not None else None,
+        "evals_symir": plain["evaluations"] / b,
+        "evals_dedup": deduped["evaluations"] / b,
+        "candidates": plain["candidates"] / b,
+        "distinct": deduped["distinct"] / b,
+        "reps": [median_rounds(fns, args.rounds) for _ in range(2)],
+    }
+
+
+def print_dedup_table(rows: list[dict]) -> None:
+    print(
+        "| model | size | net | evals/sample NetKet (padded) | symir | symir dedup | "
+        "candidates -> distinct | E_loc NetKet ms | symir/NetKet | dedup/NetKet | "
+        "dedup/symir | e&g NetKet ms | symir/NetKet | dedup/NetKet | dedup/symir |"
+    )
+    print("|---" * 15 + "|")
+    for r in rows:
+        for i, t in enumerate(r["reps"]):
+            padded = f" ({r['evals_padded']})" if r["evals_padded"] else ""
+            print(
+                f"| {r['model']} | {r['label']} | {r['network']} (rep {i + 1}) | "
+                f"{r['evals_netket']}{padded} | {r['evals_symir']:.1f} | {r['evals_dedup']:.1f} | "
+                f"{r['candidates']:.1f} -> {r['distinct']:.1f} | "
+                f"{t['eloc_netket'] * 1e3:.1f} | "
+                f"{t['eloc_symir'] / t['eloc_netket']:.2f} | "
+                f"{t['eloc_dedup'] / t['eloc_netket']:.2f} | "
+                f"{t['eloc_dedup'] / t['eloc_symir']:.2f} | "
+                f"{t['eg_netket'] * 1e3:.1f} | {t['eg_symir'] / t['eg_netket']:.2f} | "
+                f"{t['eg_dedup'] / t['eg_netket']:.2f} | {t['eg_dedup'] / t['eg_symir']:.2f} |"
+            )
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--batch", type=int, default=4096)
@@ -193,7 +377,24 @@ def main(argv=None) -> None:
     p.add_argument(
         "--networks", type=partial(names, known=tuple(NETWORKS), what="network"), default=["rbm4"]
     )
+    p.add_argument("--dedup", action="store_true", help="the runtime deduplication table")
+    p.add_argument(
+        "--dedup-models",
+        type=partial(names, known=DEDUP_MODELS, what="model"),
+        default=["lih", "lih_terms", "heisenberg_twice"],
+    )
     args = p.parse_args(argv)
+    if args.dedup:
+        print(f"jax {jax.__version__}, netket {nk.__version__}, batch {args.batch}")
+        rows = []
+        for model in args.dedup_models:
+            for network in args.networks:
+                rows.append(run_dedup(model, network, args))
+                print_dedup_table(rows[-1:])
+                sys.stdout.flush()
+        print()
+        print_dedup_table(rows)
+        return
     print(
         f"jax {jax.__version__}, netket {nk.__version__}, {jax.devices()[0].platform}, "
         f"batch {args.batch}, BH {BH}, J1-J2 {J1, J2}"

@@ -354,6 +354,92 @@ class ReturnOp(IRDLOperation):
             )
 
 
+@irdl_op_definition
+class ReturnDeltasOp(IRDLOperation):
+    """Ends a *delta kernel* (`branch-return-deltas`): instead of the connected
+    configurations `xp`, for every slot the sites its branch writes and the values of
+    `xp` there, `tensor<?xFxKxi64>` each (K: the most sites a branch writes), then the
+    matrix elements and, in a derivative kernel, their derivatives as in `branch.return`.
+
+    Applying the K entries of a slot to `x` (`x[sites[f, j]] = values[f, j]`, in any
+    order: an entry that repeats a site carries the same value) gives that slot's `xp`.
+
+    ```mlir
+    branch.return_deltas %sites, %values, %mels : tensor<?x5x2xi64>, tensor<?x5x2xi64>, tensor<?x5xf64>
+    branch.return_deltas %sites, %values, %mels, %dh {wrt = ["h"]} : tensor<?x5x1xi64>, tensor<?x5x1xi64>, tensor<?x5xf64>, tensor<?x5xf64>
+    ```
+    """
+
+    name = "branch.return_deltas"
+
+    sites = operand_def(TensorType)
+    values = operand_def(TensorType)
+    mels = operand_def(TensorType)
+    derivatives = var_operand_def(TensorType)
+    wrt = opt_prop_def(ArrayAttr[StringAttr])
+
+    traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(KernelOp)))
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = (
+        "$sites `,` $values `,` $mels (`,` $derivatives^)? attr-dict `:` type($sites) `,` "
+        "type($values) `,` type($mels) (`,` type($derivatives)^)?"
+    )
+
+    def __init__(
+        self,
+        sites: SSAValue,
+        values: SSAValue,
+        mels: SSAValue,
+        derivatives: Sequence[SSAValue] = (),
+        wrt: Sequence[str] = (),
+    ):
+        props: dict[str, Attribute] = {}
+        if wrt:
+            props["wrt"] = ArrayAttr([StringAttr(w) for w in wrt])
+        super().__init__(operands=[sites, values, mels, list(derivatives)], properties=props)
+
+    @property
+    def wrt_names(self) -> tuple[str, ...]:
+        return tuple(w.data for w in self.wrt.data) if self.wrt is not None else ()
+
+    @property
+    def width(self) -> int:
+        """K: the entries of each slot."""
+        return self.sites.type.get_shape()[2]  # type: ignore[union-attr]
+
+    def verify_(self):
+        kernel = self.parent_op()
+        assert isinstance(kernel, KernelOp)
+        if len(self.wrt_names) != len(self.derivatives):
+            raise VerifyException(
+                f"'branch.return_deltas' has {len(self.derivatives)} derivative(s) but "
+                f"{len(self.wrt_names)} name(s) in wrt"
+            )
+        st, mt = self.sites.type, self.mels.type
+        assert isinstance(st, TensorType) and isinstance(mt, TensorType)
+        shape = st.get_shape()
+        if len(shape) != 3 or shape[0] != DYN or shape[2] < 1 or st.element_type != i64:
+            raise VerifyException(
+                f"'branch.return_deltas' sites must be tensor<?xFxKxi64> with K >= 1, got {st}"
+            )
+        if self.values.type != st:
+            raise VerifyException(
+                f"'branch.return_deltas' values must have the type of sites ({st}), "
+                f"got {self.values.type}"
+            )
+        if mt.get_shape() != (DYN, shape[1]) or mt.element_type != kernel.dtype:
+            raise VerifyException(
+                f"'branch.return_deltas' mels must be tensor<?x{shape[1]}x{kernel.dtype}>, got {mt}"
+            )
+        for d in self.derivatives:
+            if d.type != mt:
+                raise VerifyException(
+                    f"'branch.return_deltas' derivatives must have the type of mels ({mt}), "
+                    f"got {d.type}"
+                )
+
+
 # --------------------------------------------------------------------------- values
 
 
@@ -1614,11 +1700,53 @@ class ConcatOp(IRDLOperation):
             raise VerifyException(f"'branch.concat' result must have shape {dims}")
 
 
+@irdl_op_definition
+class StackOp(IRDLOperation):
+    """Joins K values of each row along a new last axis: K `tensor<?xMxT>` ->
+    `tensor<?xMxKxT>` (the K entries of a connection delta, `branch-return-deltas`).
+
+    ```mlir
+    %s = branch.stack %a, %b : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3x2xi64>
+    ```
+    """
+
+    name = "branch.stack"
+
+    inputs = var_operand_def(TensorType)
+    result = result_def(TensorType)
+
+    traits = traits_def(Pure())
+    assembly_format = "$inputs attr-dict `:` type($inputs) `->` type($result)"
+
+    def __init__(self, inputs: Sequence[SSAValue]):
+        first = inputs[0].type
+        assert isinstance(first, TensorType)
+        rows = first.get_shape()[1]
+        super().__init__(
+            operands=[list(inputs)],
+            result_types=[TensorType(first.element_type, [DYN, rows, len(inputs)])],
+        )
+
+    def verify_(self):
+        if not self.inputs:
+            raise VerifyException("'branch.stack' needs at least one input")
+        rows = _same_rows(self, self.inputs)
+        elems = {_elem(v.type) for v in self.inputs}
+        if len(elems) != 1:
+            raise VerifyException("'branch.stack' inputs must have one element type")
+        expected = TensorType(elems.pop(), [DYN, rows, len(self.inputs)])
+        if self.result.type != expected:
+            raise VerifyException(
+                f"'branch.stack' result must be {expected}, got {self.result.type}"
+            )
+
+
 Branch = Dialect(
     "branch",
     [
         KernelOp,
         ReturnOp,
+        ReturnDeltasOp,
         ConstantOp,
         ColumnOp,
         SplatOp,
@@ -1661,6 +1789,7 @@ Branch = Dialect(
         EmitOp,
         SumRowsOp,
         ConcatOp,
+        StackOp,
     ],
     [StateType],
 )

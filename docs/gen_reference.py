@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import inspect
 import itertools
 import logging
@@ -378,11 +379,39 @@ def _anchor(op_name: str) -> str:
 
 def _source(obj: object) -> str:
     path = Path(inspect.getsourcefile(obj)).resolve()
-    line = inspect.getsourcelines(obj)[1]
+    line = _first_line(obj, path)
     try:
         return f"{path.relative_to(ROOT).as_posix()}:{line}"
     except ValueError:
         return f"{obj.__module__}:{line}"
+
+
+def _first_line(obj: object, path: Path) -> int:
+    """The line where `obj`'s definition starts (its first decorator), as
+    `inspect.getsourcelines` gives it, without parsing the file again for every class."""
+    obj = inspect.unwrap(obj) if callable(obj) and not isinstance(obj, type) else obj
+    code = getattr(obj, "__code__", None)
+    if code is not None:
+        return code.co_firstlineno
+    return _class_lines(path)[obj.__qualname__]
+
+
+@functools.cache
+def _class_lines(path: Path) -> dict[str, int]:
+    """Qualified name -> first line (of its first decorator) of every class in `path`."""
+    lines: dict[str, int] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                name = prefix + child.name
+                lines[name] = min([child.lineno, *(d.lineno for d in child.decorator_list)])
+                visit(child, name + ".")
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                visit(child, prefix + child.name + ".<locals>.")
+
+    visit(ast.parse(path.read_text()), "")
+    return lines
 
 
 def _verifier_text(op: type, data: DialectData) -> str:

@@ -57,6 +57,7 @@ _PASSES: dict[str, tuple[str, str]] = {
     "branch-sort-summed-rows": ("branch.branch_sort_summed_rows", "BranchSortSummedRowsPass"),
     "branch-fuse-equal-states": ("branch.branch_fuse_equal_states", "BranchFuseEqualStatesPass"),
     "branch-differentiate": ("branch.branch_differentiate", "BranchDifferentiatePass"),
+    "branch-return-deltas": ("branch.branch_return_deltas", "BranchReturnDeltasPass"),
     "branch-sort-rows": ("branch.branch_sort_rows", "BranchSortRowsPass"),
     "branch-choose-lowering": ("branch.branch_choose_lowering", "BranchChooseLoweringPass"),
     # the default pipeline as one pass

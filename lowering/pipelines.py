@@ -246,14 +246,16 @@ def _changes_level(p: ModulePass | None) -> bool:
 
 
 def _kernel_size(module: ModuleOp) -> tuple[int, int] | None:
-    """F and the bytes per sample of the module's first `branch.kernel`, if it has one."""
+    """F and the bytes per sample of the module's first `branch.kernel`, if it has one
+    (and returns `xp`: not a delta kernel)."""
     from symir.dialects import branch
     from symir.lowering.branch.branch_fuse_equal_states import bytes_per_sample
 
     for op in module.ops:
         if isinstance(op, branch.KernelOp):
             ret = op.body.block.last_op
-            assert isinstance(ret, branch.ReturnOp)
+            if not isinstance(ret, branch.ReturnOp):
+                return None
             f = ret.mels.type.get_shape()[1]  # type: ignore[union-attr]
             return f, bytes_per_sample(op, f)
     return None
@@ -471,25 +473,45 @@ def lower_derivatives(branch_text: str, order: int = 1) -> LoweringResult:
     parameters up to that order (`branch-differentiate` applied `order` times; the
     layout of the outputs: docs/derivatives.md), lowered by
     `convert-branch-to-stablehlo`. Failures raise `SymbolicCompilerError`."""
+    if not isinstance(order, int) or order < 1:
+        raise ValueError(f"a derivative kernel has order >= 1, got {order!r}")
+    passes = ["branch-differentiate"] * order + ["convert-branch-to-stablehlo"]
+    return _lower_branch_text(branch_text, passes, "derivatives")
+
+
+def lower_deltas(branch_text: str, order: int = 0) -> LoweringResult:
+    """The delta kernel of a lowered operator, from its `branch` level (as
+    `lower_derivatives`): `branch-return-deltas` makes it return, per slot, the sites its
+    branch writes and the values there instead of `xp` (docs/runtime.md), after
+    `branch-differentiate` applied `order` times for the derivatives of the matrix
+    elements; lowered by `convert-branch-to-stablehlo`. Failures (an operator whose
+    kernel cannot give deltas) raise `SymbolicCompilerError` of stage `deltas`."""
+    if not isinstance(order, int) or order < 0:
+        raise ValueError(f"a delta kernel has derivative order >= 0, got {order!r}")
+    passes = ["branch-differentiate"] * order
+    passes += ["branch-return-deltas", "convert-branch-to-stablehlo"]
+    return _lower_branch_text(branch_text, passes, "deltas")
+
+
+def _lower_branch_text(branch_text: str, names: Sequence[str], stage: str) -> LoweringResult:
+    """The passes `names` run on a printed `branch` module; a failure is a
+    `SymbolicCompilerError` of `stage` naming the pass."""
     from xdsl.dialects.builtin import Builtin
 
     from symir.dialects.branch import Branch
 
-    if not isinstance(order, int) or order < 1:
-        raise ValueError(f"a derivative kernel has order >= 1, got {order!r}")
     ctx = Context()
     ctx.load_dialect(Builtin)
     ctx.load_dialect(Branch)
-    module = Parser(ctx, branch_text).parse_module()
-    passes = [make_pass("branch-differentiate") for _ in range(order)]
-    passes.append(make_pass("convert-branch-to-stablehlo"))
     result = LoweringResult(levels=LazyLevels({"branch": lambda: branch_text}))
     recorder = _Recorder(result)
     try:
-        PassPipeline(tuple(passes), recorder).apply(ctx, module)
+        module = Parser(ctx, branch_text).parse_module()
+        passes = tuple(make_pass(name) for name in names)
+        PassPipeline(passes, recorder).apply(ctx, module)
     except Exception as e:
         failed = recorder.running.name if recorder.running is not None else "lowering"
         raise SymbolicCompilerError(
-            f"{type(e).__name__}: {e}", stage="derivatives", pass_name=failed
+            f"{type(e).__name__}: {e}", stage=stage, pass_name=failed
         ) from e
     return result

@@ -9,6 +9,15 @@
   `SYMIR_HYPOTHESIS_PROFILE`. Property tests set no `max_examples` of their own, or a
   multiple of the profile's (`settings.default.max_examples`, read when the test module
   is imported, after this file), so that the profile scales them all.
+- XLA compiles with most of its optimisations off (`jax_disable_most_optimizations`, as
+  `JAX_DISABLE_MOST_OPTIMIZATIONS=1` so that the subprocesses tests start inherit it):
+  most of the suite's time is XLA compiling small kernels and NetKet's VMC steps once
+  each, and the optimisations change how fast a kernel runs, not what it computes beyond
+  rounding (the tests' tolerances are 1e-10 and above, or exact on integer-valued sums).
+  What users run is still checked with XLA's defaults: CI's wheel smoke test runs the
+  demo (which checks its kernel against the reference interpreter) and `symir-run` from
+  the installed wheel, and the benchmarks check their results against NetKet's before
+  timing. `SYMIR_TEST_XLA_OPTIMIZE=1` gives the defaults back.
 """
 
 from __future__ import annotations
@@ -16,6 +25,12 @@ from __future__ import annotations
 import os
 
 from hypothesis import HealthCheck, settings
+
+if os.environ.get("SYMIR_TEST_XLA_OPTIMIZE", "").lower() in ("", "0", "false"):
+    import jax  # often imported already by a pytest plugin (jaxtyping): set, not env only
+
+    os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
+    jax.config.update("jax_disable_most_optimizations", True)
 
 # every example compiles an operator (lowering and XLA): seconds, not milliseconds
 _SLOW = {

@@ -8,6 +8,9 @@
   sorted so their reads become slices;
 - `branch_sort_rows.py`: `branch-sort-rows`, each term's rows (emitted too) in the order
   whose reads are cheapest;
+- `branch_return_deltas.py`: `branch-return-deltas`, the delta kernel (per slot the
+  sites a branch writes and their values instead of `xp`; run by the runtime for
+  `get_conn_delta`, not in the default lowering);
 - `branch_choose_lowering.py`: `branch-choose-lowering`, how each read and diagonal sum
   becomes StableHLO (reads annotated, diagonal sums as `branch.quadratic_form`);
 - `cost_model.py`: the per-target cost estimates both consult (docs/cost-model.md);

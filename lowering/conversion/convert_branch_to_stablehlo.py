@@ -47,6 +47,7 @@ from xdsl.dialects.builtin import (
     f32,
     f64,
     i1,
+    i32,
     i64,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
@@ -555,13 +556,19 @@ class KernelToFunc(KernelPattern):
     def match_and_rewrite(self, op: branch.KernelOp, rewriter: PatternRewriter):
         block = op.body.block
         ret = block.last_op
-        if not isinstance(ret, branch.ReturnOp):
+        if isinstance(ret, branch.ReturnOp):
+            configurations = [ret.xp.type]
+        elif isinstance(ret, branch.ReturnDeltasOp):
+            shape = ret.sites.type.get_shape()  # type: ignore[union-attr]
+            x_elem = _elem(op.x)
+            configurations = [TensorType(i32, shape), TensorType(x_elem, shape)]
+        else:
             raise ValueError(
                 f"'branch.kernel' @{op.sym_name.data} does not end with 'branch.return'"
             )
         fn_type = FunctionType.from_lists(
             [a.type for a in block.args],
-            [ret.xp.type, ret.mels.type, *(d.type for d in ret.derivatives)],
+            [*configurations, ret.mels.type, *(d.type for d in ret.derivatives)],
         )
         fn = func.FuncOp("main", fn_type, rewriter.move_region_contents_to_new_regions(op.body))
         rewriter.replace(op, fn, new_results=[])
@@ -577,6 +584,19 @@ class ReturnLowering(KernelPattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.ReturnOp, rewriter: PatternRewriter):
         rewriter.replace(op, func.ReturnOp(op.xp, op.mels, *op.derivatives), new_results=[])
+
+
+class ReturnDeltasLowering(KernelPattern):
+    """`branch.return_deltas` -> `func.return` of the sites as `i32`, the values in the
+    configurations' element type, `mels` and the derivatives."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: branch.ReturnDeltasOp, rewriter: PatternRewriter):
+        low = self.lowering(rewriter)
+        sites = low.convert(op.sites, i32)
+        values = low.convert(op.values, low.x_elem)
+        ret = func.ReturnOp(sites, values, op.mels, *op.derivatives)
+        rewriter.replace(op, ret, new_results=[])
 
 
 # --------------------------------------------------------------------------- values
@@ -1122,6 +1142,19 @@ class QuadraticFormLowering(KernelPattern):
         rewriter.replace(op, [], [low.quadratic_form(op)])
 
 
+class StackLowering(KernelPattern):
+    """`branch.stack` -> each input broadcast to `(batch, rows, 1)`, then `concatenate`
+    along the new last axis."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: branch.StackOp, rewriter: PatternRewriter):
+        low = self.lowering(rewriter)
+        rows = op.result.type.get_shape()[1]  # type: ignore[union-attr]
+        parts = [low.broadcast(v, [0, 1], [DYN, rows, 1]) for v in op.inputs]
+        stacked = parts[0] if len(parts) == 1 else low.add(stablehlo.ConcatenateOp(parts, 2))
+        rewriter.replace(op, [], [stacked])
+
+
 class ConcatLowering(KernelPattern):
     """`branch.concat` -> `concatenate` along the rows (its input when there is one); of
     the `x'` of emissions, all built at once (`KernelLowering.emitted`)."""
@@ -1167,7 +1200,9 @@ def branch_to_stablehlo_patterns(low: KernelLowering) -> list[RewritePattern]:
         SumRowsLowering(low),
         QuadraticFormLowering(low),
         ConcatLowering(low),
+        StackLowering(low),
         ReturnLowering(low),
+        ReturnDeltasLowering(low),
     ]
 
 

@@ -277,4 +277,52 @@ def molecular_hamiltonian(
     )
 
 
-__all__ = ["MolecularHamiltonian", "molecular_hamiltonian", "spin_orbital_hamiltonian"]
+def term_by_term_hamiltonian(
+    t: np.ndarray, v: np.ndarray, constant: float, hilbert: FermionHilbert, *, name: str = "terms"
+) -> SymbolicOperator:
+    """The operator of `spin_orbital_hamiltonian` written as a plain sum of products, the
+    way a list of terms (OpenFermion's, NetKet's `FermionOperator2nd`) gives it: the
+    constant, `t[P, Q] c+_P c_Q` for every non-zero `t[P, Q]`, and `W[PR, QS] c+_P c+_R
+    c_S c_Q` (`P < R`, `Q < S`, the antisymmetrised coefficients) for every non-zero `W`,
+    one emission each, with no gathering of the products that reach the same state.
+
+    Same matrix; more slots, and connected states that repeat within a sample: the
+    single excitation `c+_P c_Q` is also reached by each `c+_P c+_R c_R c_Q` with `R`
+    occupied, which the static fusion cannot merge (they write different sites) and
+    `local_energies(..., dedup=True)` merges at run time (docs/local-energy.md)."""
+    t, v = _check(t, v, hilbert, 0.0)
+    N = hilbert.size
+    op = DOperator(hilbert, name, hermitian=bool(np.allclose(t, t.T) and _hermitian(v)))
+    if constant != 0.0:
+        op = op.globally().named("constant").emit(identity(), matrix_element=float(constant))
+    a, b = np.nonzero(t)
+    if len(a):
+        table = dict(zip((a * N + b).tolist(), t[a, b].tolist(), strict=True))
+        op = (
+            op.for_each(("p", "q"), over=np.stack([a, b], 1).tolist())
+            .named("one_body")
+            .emit(cdag("p") * c("q"), matrix_element=E.lookup(table, _LABEL["p"] * N + _LABEL["q"]))
+        )
+    p, r = _pairs(N)
+    W = _two_body_coefficients(v, p, r)
+    i, j = np.nonzero(W)
+    if len(i):
+        P, R, Q, S = p[i], r[i], p[j], r[j]
+        key = ((P * N + R) * N + Q) * N + S
+        table = dict(zip(key.tolist(), W[i, j].tolist(), strict=True))
+        label = _LABEL
+        key_expr = ((label["p"] * N + label["r"]) * N + label["q"]) * N + label["s"]
+        op = (
+            op.for_each(("p", "r", "q", "s"), over=np.stack([P, R, Q, S], 1).tolist())
+            .named("two_body")
+            .emit(cdag("p") * cdag("r") * c("s") * c("q"), matrix_element=E.lookup(table, key_expr))
+        )
+    return op.build()
+
+
+__all__ = [
+    "MolecularHamiltonian",
+    "molecular_hamiltonian",
+    "spin_orbital_hamiltonian",
+    "term_by_term_hamiltonian",
+]

@@ -4,8 +4,14 @@
   `jax.export` wraps it), x64, the persistent compilation cache;
 - `compiled.py`: `CompiledOperator` (`get_conn_padded`, `with_params`, `to_dense`), a JAX
   pytree with a batching rule and a clear error for differentiation;
+- `conn_delta.py`: `get_conn_delta` (what each connected state changes, from the delta
+  kernel), `apply_deltas`, `site_changes`;
+- `local_energy.py`, `fast_updates.py`: `symir.local_energies` and its fast-update path;
 - `integrations.py`: integrations (NetKet) found by entry point, so that the runtime
-  imports none of them.
+  imports none of them;
+- `local_energy.py`: `local_energies`, the network evaluated only on the connected states
+  that need it (docs/local-energy.md), and `dedup.py`, its runtime deduplication of equal
+  connected states within a sample.
 
 JAX is imported lazily: `import symir.runtime` stays JAX-free. What `get_conn_padded`
 returns is defined in docs/semantics.md, how it runs in docs/runtime.md.

@@ -193,31 +193,7 @@ class CompiledOperator:
     def get_conn_padded(self, x: Any) -> tuple[Any, Any]:
         """Connected configurations `(..., F, N)` and matrix elements `(..., F)`."""
         n = self._spec.space.size
-        shape = tuple(np.shape(x))
-        if len(shape) < 1 or shape[-1] != n:
-            raise ValueError(
-                f"get_conn_padded expects configurations of shape (..., {n}) for operator "
-                f"{self.name!r}, got shape {shape}"
-            )
-        dtype = np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
-        if not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
-            raise ValueError(
-                f"get_conn_padded expects integer (or integer-valued float) configurations, "
-                f"got dtype {dtype}"
-            )
-        missing = [k for k, v in zip(self._spec.param_names, self._params) if v is None]
-        if missing:
-            given = ", ".join(f"{k}=..." for k in missing)
-            raise ValueError(
-                f"operator {self.name!r} needs a value for the parameter(s) {missing}, which "
-                f"have no default: give it with `.with_params({given})` or "
-                f"`compile(params={{...}})`"
-            )
-        batch = shape[:-1]
-        x = jnp.asarray(x)
-        if np.issubdtype(dtype, np.floating):
-            x = _discrete_configurations(x)  # a tangent of x is an error, not a silent 0
-        flat = jnp.reshape(x.astype(self._spec.x_dtype), (-1, n))
+        flat, batch, dtype = self._kernel_input(x, "get_conn_padded")
         xp, mels = _kernel_call(self._spec)(flat, *self._params)[:2]
         sectors = _sectors_of(self._spec.hilbert)
         if sectors:
@@ -228,6 +204,61 @@ class CompiledOperator:
         if mels.dtype != self._spec.dtype:  # float32/complex64: computed in double precision
             mels = mels.astype(self._spec.dtype)
         return xp, mels
+
+    def get_conn_delta(self, x: Any) -> tuple[Any, Any, Any]:
+        """What each connected configuration changes: `sites (..., F, k)` (int32),
+        `values (..., F, k)` (x's dtype) and `mels (..., F)`, slot for slot with
+        `get_conn_padded`, without building `xp`: setting `x[sites] = values` gives
+        `xp` (the convention and helpers: `symir.runtime.conn_delta`, docs/runtime.md)."""
+        flat, batch, dtype = self._kernel_input(x, "get_conn_delta")
+        sites, values, mels = self._conn_delta_flat(flat)
+        f, k = sites.shape[1:]
+        sites = jnp.reshape(sites, (*batch, f, k))
+        values = jnp.reshape(values, (*batch, f, k)).astype(dtype)
+        mels = jnp.reshape(mels, (*batch, f))
+        if mels.dtype != self._spec.dtype:
+            mels = mels.astype(self._spec.dtype)
+        return sites, values, mels
+
+    def _conn_delta_flat(self, flat: Any) -> tuple[Any, Any, Any]:
+        """The delta kernel on `flat (b, N)` (what `_kernel_input` gives), the sector rule
+        applied: `sites (b, F, k)` int32, `values (b, F, k)` in the kernel's configuration
+        dtype, `mels (b, F)` in the kernel's."""
+        sites, values, mels = _kernel_call(self._spec, 0, "deltas")(flat, *self._params)[:3]
+        sectors = _sectors_of(self._spec.hilbert)
+        if sectors:
+            sites, values, mels = _keep_deltas_in_sectors(flat, sites, values, mels, sectors)
+        return sites, values, mels
+
+    def _kernel_input(self, x: Any, what: str) -> tuple[Any, tuple[int, ...], np.dtype]:
+        """`x` checked and flattened for the kernel: `(b, N)` in the kernel's dtype, the
+        batch shape and `x`'s dtype."""
+        n = self._spec.space.size
+        shape = tuple(np.shape(x))
+        if len(shape) < 1 or shape[-1] != n:
+            raise ValueError(
+                f"{what} expects configurations of shape (..., {n}) for operator "
+                f"{self.name!r}, got shape {shape}"
+            )
+        dtype = np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
+        if not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
+            raise ValueError(
+                f"{what} expects integer (or integer-valued float) configurations, "
+                f"got dtype {dtype}"
+            )
+        missing = [k for k, v in zip(self._spec.param_names, self._params) if v is None]
+        if missing:
+            given = ", ".join(f"{k}=..." for k in missing)
+            raise ValueError(
+                f"operator {self.name!r} needs a value for the parameter(s) {missing}, which "
+                f"have no default: give it with `.with_params({given})` or "
+                f"`compile(params={{...}})`"
+            )
+        x = jnp.asarray(x)
+        if np.issubdtype(dtype, np.floating):
+            x = _discrete_configurations(x)  # a tangent of x is an error, not a silent 0
+        flat = jnp.reshape(x.astype(self._spec.x_dtype), (-1, n))
+        return flat, shape[:-1], dtype
 
     def to_dense(self) -> np.ndarray:
         """The dense matrix over `hilbert.all_states()` (small spaces only): for a
@@ -314,6 +345,33 @@ def _keep_in_sectors(x: Any, xp: Any, mels: Any, sectors: tuple) -> tuple[Any, A
     return xp, jnp.where(inside, mels, jnp.zeros((), mels.dtype))
 
 
+def repeated_sites(sites: Any) -> Any:
+    """`(..., k)`: whether an earlier entry of the slot names the same site (a delta's
+    entry that changes nothing more)."""
+    k = sites.shape[-1]
+    earlier = np.tril(np.ones((k, k), bool), -1)  # [j, l]: l < j
+    same = sites[..., :, None] == sites[..., None, :]
+    return jnp.any(same & earlier, axis=-1)
+
+
+def _keep_deltas_in_sectors(
+    x: Any, sites: Any, values: Any, mels: Any, sectors: tuple
+) -> tuple[Any, Any, Any]:
+    """The constrained-space rule on deltas, as `_keep_in_sectors`: a connected state
+    outside the sector is an invalid branch (the values of `x`, `mel = 0`)."""
+    wide = jnp.int32
+    old = x[jnp.arange(x.shape[0])[:, None, None], sites]
+    change = jnp.where(repeated_sites(sites), 0, values.astype(wide) - old.astype(wide))
+    inside = None
+    for first, end, total in sectors:
+        held = jnp.sum(x[:, first:end], axis=-1, dtype=wide)
+        moved = jnp.sum(jnp.where((sites >= first) & (sites < end), change, 0), axis=-1)
+        ok = held[:, None] + moved == total
+        inside = ok if inside is None else inside & ok
+    values = jnp.where(inside[..., None], values, old)
+    return sites, values, jnp.where(inside, mels, jnp.zeros((), mels.dtype))
+
+
 _WRAPPERS_LOCK = threading.Lock()
 
 
@@ -340,6 +398,31 @@ def _derivative_module(spec: KernelSpec, order: int) -> LoadedModule:
         return spec.module.wrappers.setdefault(key, module)
 
 
+def _delta_module(spec: KernelSpec, order: int) -> LoadedModule:
+    """The loaded delta kernel of `spec`'s operator (`branch-return-deltas`, after
+    `order` derivatives), built from its `branch` level on first use and kept in the
+    primal module's `wrappers`, as `_derivative_module`."""
+    from symir.errors import SymbolicCompilerError
+
+    if spec.branch_text is None:
+        raise SymbolicCompilerError(
+            f"the compiled operator {spec.name!r} cannot give connection deltas: it was "
+            "loaded without its branch-level IR, from which the delta kernel is built "
+            "(compile it from a symbolic operator)",
+            stage="deltas",
+        )
+    key = ("delta_kernel", order, spec.branch_text)
+    with _WRAPPERS_LOCK:
+        hit = spec.module.wrappers.get(key)
+    if hit is not None:
+        return hit
+    from symir.lowering.pipelines import lower_deltas
+
+    module = load_stablehlo(lower_deltas(spec.branch_text, order).stablehlo_text)
+    with _WRAPPERS_LOCK:
+        return spec.module.wrappers.setdefault(key, module)
+
+
 def _along(spec: KernelSpec, dparams: tuple) -> list[Any]:
     """The parameter tangents as coefficients of the directions, in kernel order: `dh`
     for a real `h`, `re(dz)` and `im(dz)` for a complex `z`."""
@@ -352,9 +435,19 @@ def _along(spec: KernelSpec, dparams: tuple) -> list[Any]:
     return found
 
 
-def _kernel_call(spec: KernelSpec, order: int = 0) -> Callable:
+def _module_of(spec: KernelSpec, order: int, outputs: str) -> tuple[LoadedModule, int]:
+    """The module `_kernel_call` runs and how many of its outputs come before the matrix
+    elements (`xp`; or `sites` and `values` for the delta kernel)."""
+    if outputs == "deltas":
+        return _delta_module(spec, order), 2
+    return (spec.module if order == 0 else _derivative_module(spec, order)), 1
+
+
+def _kernel_call(spec: KernelSpec, order: int = 0, outputs: str = "padded") -> Callable:
     """`spec.module` (order 0) or its derivative kernel of order `order`, with a batching
-    rule and a differentiation rule.
+    rule and a differentiation rule; with `outputs="deltas"`, the delta kernel of that
+    order (`_delta_module`), whose outputs start with `sites` and `values` instead of
+    `xp` (`get_conn_delta`).
 
     The wrapped function takes the flat configurations `(b, N)` and the parameter
     scalars, like the module's `@main`, and returns every output of the module: `xp`,
@@ -366,12 +459,12 @@ def _kernel_call(spec: KernelSpec, order: int = 0) -> Callable:
     kernels are built from), kept in the primal module's `wrappers`: it goes when that
     module goes (`stablehlo_exec.clear_cache()`).
     """
-    key = ("kernel_call", spec.name, order, spec.branch_text)
+    key = ("kernel_call", spec.name, order, spec.branch_text, outputs)
     with _WRAPPERS_LOCK:
         hit = spec.module.wrappers.get(key)
     if hit is not None:
         return hit
-    module = spec.module if order == 0 else _derivative_module(spec, order)
+    module, configurations = _module_of(spec, order, outputs)
     out_specs = module.out_specs
 
     @jax.custom_jvp
@@ -407,16 +500,18 @@ def _kernel_call(spec: KernelSpec, order: int = 0) -> Callable:
     def _jvp_rule(primals, tangents):
         x, *params = primals
         _, *dparams = tangents
-        outs = _kernel_call(spec, order + 1)(x, *params)
-        count = len(out_specs) - 1  # the matrix-element outputs of this order
+        outs = _kernel_call(spec, order + 1, outputs)(x, *params)
+        first = configurations  # the outputs before the matrix elements
+        count = len(out_specs) - first  # the matrix-element outputs of this order
         coefficients = _along(spec, tuple(dparams))
-        derivatives = outs[1 + count :]
-        result_tangents = [np.zeros(np.shape(outs[0]), dtype=jax.dtypes.float0)]
+        derivatives = outs[first + count :]
+        result_tangents = [np.zeros(np.shape(o), dtype=jax.dtypes.float0) for o in outs[:first]]
         for i in range(count):
             terms = [derivatives[j * count + i] * c for j, c in enumerate(coefficients)]
-            total = functools.reduce(jnp.add, terms) if terms else jnp.zeros_like(outs[1 + i])
-            result_tangents.append(total.astype(outs[1 + i].dtype))
-        return tuple(outs[: 1 + count]), tuple(result_tangents)
+            zero = jnp.zeros_like(outs[first + i])
+            total = functools.reduce(jnp.add, terms) if terms else zero
+            result_tangents.append(total.astype(outs[first + i].dtype))
+        return tuple(outs[: first + count]), tuple(result_tangents)
 
     with _WRAPPERS_LOCK:
         return spec.module.wrappers.setdefault(key, call)

@@ -12,7 +12,9 @@ on the connected states that need it:
    diagonal, `lowering/branch/_slot_kinds.py`) are summed as they are, `mel * 1`;
 2. of the other slots, only those with `x' != x` (checked at run time: padding, invalid
    branches and writes of the current value are `x`) and, when the operator has no
-   runtime parameters, `mel != 0`, are *candidates*;
+   runtime parameters, `mel != 0`, are *candidates*; with `dedup=True` only one
+   candidate per distinct `x'` of each sample is evaluated and the others take its value
+   (`symir/runtime/dedup.py`: for equal states the static fusion could not prove equal);
 3. the candidates of the whole batch are compacted (their flat positions, in order) and
    evaluated by `lax.while_loop`s in chunks of a fixed `capacity` while at least that
    many are left, then in chunks of `capacity // 8`: shapes are static and the result
@@ -50,6 +52,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from symir.runtime.compiled import CompiledOperator
+from symir.runtime.dedup import representatives
 
 __all__ = ["LocalEnergyPlan", "evaluation_counts", "local_energies", "local_energy_plan"]
 
@@ -130,6 +133,8 @@ def local_energies(
     chunk_size: int | None = None,
     capacity: int | None = None,
     skip_zero_mels: bool | None = None,
+    dedup: bool = False,
+    fast_updates: Any = False,
 ) -> Any:
     """`E_loc(x) = sum_x' <x|H|x'> exp(logpsi(params, x') - logpsi(params, x))` for each
     configuration of `x` (shape `(..., N)`), evaluating `logpsi` only on the connected
@@ -141,7 +146,13 @@ def local_energies(
     `chunk_size`); `capacity` overrides the rows of one chunk of candidates (default:
     chosen from the operator, `LocalEnergyPlan.default_capacity`); `skip_zero_mels`
     (default: when the operator has no runtime parameters) leaves slots with a zero
-    matrix element out. Returns `(...)` in the dtype NetKet's kernel gives.
+    matrix element out; `dedup` evaluates the connected states of one sample that are
+    equal at run time once (`symir/runtime/dedup.py`; off by default, see
+    docs/local-energy.md). `fast_updates` (True, `"auto"`, or the Flax module whose `apply`
+    is `logpsi`) evaluates the connected states from the network's first layer and the
+    operator's deltas, never building them (`symir/runtime/fast_updates.py`; it cannot be
+    combined with `dedup`, which compares the connected states). Returns `(...)` in the
+    dtype NetKet's kernel gives.
     """
     compiled = _compiled(op)
     n = compiled._spec.space.size
@@ -157,6 +168,7 @@ def local_energies(
     if skip_zero_mels is None:
         skip_zero_mels = not compiled._spec.param_names
     plan = local_energy_plan(compiled)
+    block_fn = _block_function(logpsi, dedup, fast_updates, capacity)
     x = jnp.asarray(x)
     batch = shape[:-1]
     flat = jnp.reshape(x, (-1, n))
@@ -164,35 +176,67 @@ def local_energies(
     if b == 0:
         one = jax.ShapeDtypeStruct((1, n), x.dtype)
         out = jax.eval_shape(
-            lambda p, s: _block(logpsi, p, s, compiled, plan, 1, skip_zero_mels), params, one
+            lambda p, s: block_fn(logpsi, p, s, compiled, plan, 1, skip_zero_mels), params, one
         )
         return jnp.zeros(batch, out.dtype)
     if chunk_size is None:
         cap = capacity or plan.default_capacity(b)
-        energies = _block(logpsi, params, flat, compiled, plan, cap, skip_zero_mels)
+        energies = block_fn(logpsi, params, flat, compiled, plan, cap, skip_zero_mels)
         return jnp.reshape(energies, batch)
     cap = min(capacity or chunk_size, chunk_size)
     block = max(1, min(b, _BLOCK_FACTOR * chunk_size // max(1, plan.max_conn_size)))
     n_blocks = -(-b // block)
     if n_blocks == 1:
-        energies = _block(logpsi, params, flat, compiled, plan, cap, skip_zero_mels)
+        energies = block_fn(logpsi, params, flat, compiled, plan, cap, skip_zero_mels)
         return jnp.reshape(energies, batch)
     pad = n_blocks * block - b
     padded = jnp.concatenate([flat, jnp.repeat(flat[-1:], pad, axis=0)]) if pad else flat
     blocks = jnp.reshape(padded, (n_blocks, block, n))
     energies = jax.lax.map(
-        lambda xs: _block(logpsi, params, xs, compiled, plan, cap, skip_zero_mels), blocks
+        lambda xs: block_fn(logpsi, params, xs, compiled, plan, cap, skip_zero_mels), blocks
     )
     return jnp.reshape(jnp.reshape(energies, (-1,))[:b], batch)
 
 
+def _block_function(logpsi: Callable, dedup: Any, fast_updates: Any, capacity: Any) -> Callable:
+    """The function that computes the local energies of one block of samples: `_block`
+    (with or without `dedup`), or the fast-update block when `fast_updates` applies."""
+    if not isinstance(dedup, bool | np.bool_):
+        raise ValueError(f"local_energies: dedup must be True or False, got {dedup!r}")
+
+    def block_fn(logpsi, params, xs, compiled, plan, capacity, skip_zero_mels):
+        return _block(logpsi, params, xs, compiled, plan, capacity, skip_zero_mels, dedup)
+
+    if fast_updates is None or fast_updates is False:
+        return block_fn
+    from symir.runtime.fast_updates import fast_block, resolve_fast_updates
+
+    layer = resolve_fast_updates(fast_updates, logpsi)
+    if layer is None:
+        return block_fn
+    if dedup:
+        raise ValueError(
+            "local_energies: dedup=True compares the connected states, which fast updates "
+            "never build; use one of dedup and fast_updates"
+        )
+    # the loop is handed over (no import back)
+    return fast_block(layer, _evaluate, _tail, default_capacity=not capacity)
+
+
 def evaluation_counts(
-    x: Any, op: Any, *, capacity: int | None = None, skip_zero_mels: bool | None = None
+    x: Any,
+    op: Any,
+    *,
+    capacity: int | None = None,
+    skip_zero_mels: bool | None = None,
+    dedup: bool = False,
 ) -> dict[str, int]:
     """How many network evaluations `local_energies(..., x, op)` (no `chunk_size`) makes
     on the batch `x`, against NetKet's padded kernel: `padded` = B x F, `candidates` (the
-    connected states evaluated), `capacity`, `chunks` and `evaluations`: the rows of all
-    chunks (unused ones included) plus the B samples themselves. Not jitted: for
+    connected states that differ from `x`, with a nonzero matrix element where zeros are
+    skipped), `distinct` (the connected states evaluated: the candidates, or with `dedup`
+    one per distinct `x'` of each sample), `capacity`, `chunks` and `evaluations`: the rows
+    of all chunks (unused ones included) plus the B samples themselves. Not jitted: for
     benchmarks and tests."""
     compiled = _compiled(op)
     n = compiled._spec.space.size
@@ -206,6 +250,9 @@ def evaluation_counts(
     needed = np.any(xp[:, cand] != flat[:, None, :], axis=-1)
     if skip_zero_mels:
         needed &= mels[:, cand] != 0
+    candidates = int(needed.sum())
+    if dedup and b:
+        needed = np.asarray(_representatives_jit(xp[:, cand], needed)[0])
     m = b * len(cand)
     cap = min(capacity or plan.default_capacity(b), max(m, 1))
     count = int(needed.sum())
@@ -214,11 +261,15 @@ def evaluation_counts(
     chunks = full + -(-rest // tail)
     return {
         "padded": b * plan.max_conn_size,
-        "candidates": count,
+        "candidates": candidates,
+        "distinct": count,
         "capacity": cap,
         "chunks": chunks,
         "evaluations": full * cap + -(-rest // tail) * tail + b,
     }
+
+
+_representatives_jit = jax.jit(representatives)
 
 
 def _block(
@@ -229,6 +280,7 @@ def _block(
     plan: LocalEnergyPlan,
     capacity: int,
     skip_zero_mels: bool,
+    dedup: bool = False,
 ) -> Any:
     """The local energies of one block of samples `x (b, N)`."""
     b, n = x.shape
@@ -244,13 +296,17 @@ def _block(
         xp, mels = xp[:, cand], mels[:, cand]
     differs = jnp.any(xp != x[:, None, :], axis=-1)
     needed = differs & (mels != 0) if skip_zero_mels else differs
+    # with dedup, one slot per distinct x' is evaluated and the others take its value
+    evaluate, source = representatives(xp, needed) if dedup else (needed, None)
     m = b * len(plan.candidates)
     capacity = min(capacity, m)
-    mask = jnp.reshape(needed, (m,))
+    mask = jnp.reshape(evaluate, (m,))
     count = jnp.sum(mask, dtype=jnp.int32)
     (positions,) = jnp.nonzero(mask, size=m + _tail(capacity), fill_value=m)
     lp = _evaluate(logpsi, capacity, params, jnp.reshape(xp, (m, n)), positions, count)
     lp = jnp.reshape(lp, needed.shape)
+    if source is not None:
+        lp = jnp.take_along_axis(lp, source, axis=1)
     lp = jnp.where(needed, lp, logpsi_x[:, None])
     terms = mels * jnp.exp(lp - logpsi_x[:, None])
     return total + jnp.sum(terms, axis=-1)

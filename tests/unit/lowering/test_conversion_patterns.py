@@ -133,6 +133,7 @@ def branch_corpus() -> list[ModuleOp]:
             "convert-branch-to-stablehlo-read-lowerings.mlir",
             "convert-branch-to-stablehlo-quadratic-form.mlir",
             "convert-branch-to-stablehlo-state-reads.mlir",
+            "convert-branch-to-stablehlo-deltas.mlir",
         )
         for text in chunks(LIT / name)
     ]

@@ -18,6 +18,7 @@ operators from a small grammar.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -1188,10 +1189,30 @@ CHOICE_MODELS = _choice_models()
 CHOICE_PARAMS = {"heisenberg_2d_param": {"J": 0.7}, "powers_and_division": {"K": 3}}
 
 
-@pytest.mark.parametrize("target", ["cpu", "gpu"])
-@pytest.mark.parametrize("diagonal", ["rows", "dense", "auto"])
-@pytest.mark.parametrize("reads", ["auto", "x", "slices", "take", "permuted", "gather"])
-@pytest.mark.parametrize("model", sorted(CHOICE_MODELS))
+READS = ("auto", "x", "slices", "take", "permuted", "gather")
+DIAGONALS = ("rows", "dense", "auto")
+TARGETS = ("cpu", "gpu")
+
+
+def _pairwise_choices() -> list[tuple[str, str, str, str]]:
+    """Model x reads x diagonal x target, every *pair* of values once at least (a
+    pairwise covering array: 30 kernels, not the 180 of the full product). Row (m, r)
+    takes diagonal (m + r) % 3 and target (m + r) % 2: for a fixed model, reads runs
+    over 6 consecutive values of m + r, which covers every diagonal, target and
+    diagonal-target pair, and the same holds the other way round."""
+    models = sorted(CHOICE_MODELS)
+    rows = [
+        (model, reads, DIAGONALS[(m + r) % 3], TARGETS[(m + r) % 2])
+        for m, model in enumerate(models)
+        for r, reads in enumerate(READS)
+    ]
+    for a, b in itertools.combinations(range(4), 2):
+        values = (models, READS, DIAGONALS, TARGETS)
+        assert {(row[a], row[b]) for row in rows} == set(itertools.product(values[a], values[b]))
+    return rows
+
+
+@pytest.mark.parametrize("model, reads, diagonal, target", _pairwise_choices())
 def test_every_lowering_choice_equals_the_reference(model, reads, diagonal, target):
     op = CHOICE_MODELS[model]
     params = CHOICE_PARAMS.get(model)

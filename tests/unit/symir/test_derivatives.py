@@ -341,6 +341,7 @@ def energy_like(op, x):
 def test_grad_jit_vmap_jacobians(compiled_tfim):
     x = configurations(compiled_tfim._spec.space, count=16)
 
+    @jax.jit  # each transformation below compiles one program, not op by op
     def f(h, J):
         return energy_like(compiled_tfim.with_params(h=h, J=J), x)
 

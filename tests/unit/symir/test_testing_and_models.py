@@ -23,6 +23,7 @@ from symir.testing import (
     assert_connections_match,
     assert_same_connections,
     connections,
+    dense_matrix,
     first_difference,
 )
 
@@ -106,6 +107,22 @@ def test_batches_of_any_shape_and_bad_input():
         first_difference((xp, mels), (XP, MELS))
 
 
+def test_dense_matrix_equals_netkets_to_dense():
+    """`dense_matrix` (the other tests' way to NetKet's matrices) against NetKet's own
+    `to_dense()`, literally, on a complex non-hermitian JAX operator; and on a symir
+    adapter, whose `to_dense` is symir's."""
+    from netket.operator.spin import sigmam, sigmap, sigmaz
+
+    hi = nk.hilbert.Spin(0.5, 3)
+    op = (1 + 0.5j) * sigmap(hi, 0) @ sigmam(hi, 2) + 0.3 * sigmaz(hi, 1) - 0.2j * sigmap(hi, 1)
+    assert isinstance(op, nk.operator.DiscreteJaxOperator)
+    expected = np.asarray(op.to_dense())
+    assert not np.allclose(expected, expected.conj().T)
+    np.testing.assert_allclose(dense_matrix(op), expected, atol=1e-12, rtol=0)
+    adapter = models.tfim(hi, [(0, 1), (1, 2)]).compile().to_netket()
+    np.testing.assert_allclose(dense_matrix(adapter), adapter.to_dense(), atol=1e-12, rtol=0)
+
+
 # --------------------------------------------------------------------------- models
 
 
@@ -126,12 +143,12 @@ def test_tfim_equals_ising(spins):
     hi, x = spins
     graph = quiet(nk.graph.Chain, 6)
     compiled = models.tfim(hi, graph).compile().with_params(h=0.8, J=1.1)
-    ref = nk.operator.IsingNumba(hi, graph, h=0.8, J=1.1)
-    np.testing.assert_allclose(compiled.to_dense(), ref.to_dense(), atol=1e-10, rtol=0)
+    ref = nk.operator.Ising(hi, graph, h=0.8, J=1.1)
+    np.testing.assert_allclose(compiled.to_dense(), dense_matrix(ref), atol=1e-10, rtol=0)
     assert_connections_match(compiled, ref, x)
     assert_connections_match(compiled.to_netket(), ref, x)  # the adapter too
     with pytest.raises(AssertionError, match="different mels"):
-        assert_connections_match(compiled, nk.operator.IsingNumba(hi, graph, h=0.7, J=1.1), x)
+        assert_connections_match(compiled, nk.operator.Ising(hi, graph, h=0.7, J=1.1), x)
 
 
 @pytest.mark.parametrize("sign_rule", [None, False])
@@ -139,11 +156,9 @@ def test_heisenberg_equals_netkets_with_and_without_sign_rule(spins, sign_rule):
     hi, x = spins
     graph = quiet(nk.graph.Chain, 6)  # bipartite: NetKet's default is the sign rule
     op = models.heisenberg(hi, graph.edges(), sign_rule=sign_rule)
-    ref = nk.operator.Heisenberg(
-        hi, graph, J=0.7, sign_rule=sign_rule, cls=nk.operator.LocalOperatorNumba
-    )
+    ref = nk.operator.Heisenberg(hi, graph, J=0.7, sign_rule=sign_rule)
     compiled = op.compile().with_params(J=0.7)
-    np.testing.assert_allclose(compiled.to_dense(), ref.to_dense(), atol=1e-10, rtol=0)
+    np.testing.assert_allclose(compiled.to_dense(), dense_matrix(ref), atol=1e-10, rtol=0)
     assert_connections_match(compiled, ref, x)
 
 
@@ -152,9 +167,9 @@ def test_bipartite_default_follows_netket():
     assert not models.is_bipartite([(0, 1), (1, 2), (2, 0)])
     hi = nk.hilbert.Spin(0.5, 3)
     graph = quiet(nk.graph.Chain, 3)  # an odd ring: NetKet applies no sign rule
-    ref = nk.operator.Heisenberg(hi, graph, cls=nk.operator.LocalOperatorNumba)
+    ref = nk.operator.Heisenberg(hi, graph)
     np.testing.assert_allclose(
-        models.heisenberg(hi, graph).compile().to_dense(), ref.to_dense(), atol=1e-10
+        models.heisenberg(hi, graph).compile().to_dense(), dense_matrix(ref), atol=1e-10
     )
 
 
@@ -165,11 +180,11 @@ def test_j1j2_equals_graph_operator_by_colour(spins):
     bond = np.real(np.kron(z, z) + np.kron(sx, sx) + np.kron(sy, sy))
     ref = nk.operator.GraphOperator(hi, graph, bond_ops=[bond, 0.5 * bond], bond_ops_colors=[0, 1])
     op = models.j1j2(hi, graph)
-    np.testing.assert_allclose(op.compile().to_dense(), ref.to_dense(), atol=1e-10, rtol=0)
+    np.testing.assert_allclose(op.compile().to_dense(), dense_matrix(ref), atol=1e-10, rtol=0)
     assert_connections_match(op, ref, x)  # a symir operator is compiled by the helper
     by_pairs = models.j1j2(hi, (models.bonds(graph, 0), models.bonds(graph, 1)), J2=0.25)
     ref = nk.operator.GraphOperator(hi, graph, bond_ops=[bond, 0.25 * bond], bond_ops_colors=[0, 1])
-    np.testing.assert_allclose(by_pairs.compile().to_dense(), ref.to_dense(), atol=1e-10)
+    np.testing.assert_allclose(by_pairs.compile().to_dense(), dense_matrix(ref), atol=1e-10)
     with pytest.raises(ValueError, match="an edge colour needs a NetKet graph"):
         models.bonds([(0, 1)], color=0)
 
@@ -180,7 +195,7 @@ def test_bose_hubbard_equals_netkets():
     params = {"U": 1.1, "V": 0.3, "J": 0.7, "mu": 0.2}
     compiled = models.bose_hubbard(sym.Fock(2, 4), graph).compile().with_params(**params)
     ref = nk.operator.BoseHubbard(hi, graph, **params)
-    np.testing.assert_allclose(compiled.to_dense(), ref.to_dense(), atol=1e-10, rtol=0)
+    np.testing.assert_allclose(compiled.to_dense(), dense_matrix(ref), atol=1e-10, rtol=0)
     assert_connections_match(compiled, ref, random_states(hi, seed=1))
 
 
@@ -202,7 +217,7 @@ def test_fermi_hubbard_equals_netkets():
 
     ref = quiet(reference)
     ours = models.fermi_hubbard(hi, edges, t=0.5, U=3.0).compile().to_netket()
-    np.testing.assert_allclose(ours.to_dense(), quiet(ref.to_dense), atol=1e-10, rtol=0)
+    np.testing.assert_allclose(ours.to_dense(), quiet(dense_matrix, ref), atol=1e-10, rtol=0)
     x = random_states(hi, seed=2)
     assert_connections_match(ours, ref, x)
     # a reference with NetKet's one-configuration get_conn only is padded by the helper

@@ -969,3 +969,129 @@ branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
   %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
   branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
 }
+
+// -----
+
+// branch.stack: inputs of different element types
+// CHECK: {{^}}'branch.stack' inputs must have one element type
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %a = branch.constant %x {value = 1 : i64} : tensor<?x4xi8> -> tensor<?x1xi64>
+  %b = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %st = "branch.stack"(%a, %b) : (tensor<?x1xi64>, tensor<?x1xf64>) -> tensor<?x1x2xi64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.stack: a result that is not K inputs along a new last axis
+// CHECK: {{^}}'branch.stack' result must be tensor<?x1x2xi64>, got tensor<?x1x3xi64>
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %a = branch.constant %x {value = 1 : i64} : tensor<?x4xi8> -> tensor<?x1xi64>
+  %st = "branch.stack"(%a, %a) : (tensor<?x1xi64>, tensor<?x1xi64>) -> tensor<?x1x3xi64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.stack: no input
+// CHECK: {{^}}'branch.stack' needs at least one input
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %st = "branch.stack"() : () -> tensor<?x1x0xi64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.stack: inputs of different row counts
+// CHECK: {{^}}'branch.stack' operands have different row counts [1, 2]
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %a = branch.constant %x {value = 1 : i64} : tensor<?x4xi8> -> tensor<?x1xi64>
+  %b = branch.constant %x {value = 1 : i64} : tensor<?x4xi8> -> tensor<?x2xi64>
+  %st = "branch.stack"(%a, %b) : (tensor<?x1xi64>, tensor<?x2xi64>) -> tensor<?x1x2xi64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.return_deltas: derivatives without names
+// CHECK: {{^}}'branch.return_deltas' has 1 derivative(s) but 0 name(s) in wrt
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %si = "test.op"() : () -> tensor<?x1x2xi64>
+  %v3 = "test.op"() : () -> tensor<?x1x3xi64>
+  %m = "test.op"() : () -> tensor<?x1xf64>
+  %m2 = "test.op"() : () -> tensor<?x2xf64>
+  branch.return_deltas %si, %si, %m, %m : tensor<?x1x2xi64>, tensor<?x1x2xi64>, tensor<?x1xf64>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.return_deltas: sites that are not tensor<?xFxKxi64>
+// CHECK: {{^}}'branch.return_deltas' sites must be tensor<?xFxKxi64> with K >= 1, got tensor<?x1xf64>
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %si = "test.op"() : () -> tensor<?x1x2xi64>
+  %v3 = "test.op"() : () -> tensor<?x1x3xi64>
+  %m = "test.op"() : () -> tensor<?x1xf64>
+  %m2 = "test.op"() : () -> tensor<?x2xf64>
+  branch.return_deltas %m, %m, %m : tensor<?x1xf64>, tensor<?x1xf64>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.return_deltas: values of another type than the sites
+// CHECK: {{^}}'branch.return_deltas' values must have the type of sites (tensor<?x1x2xi64>), got tensor<?x1x3xi64>
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %si = "test.op"() : () -> tensor<?x1x2xi64>
+  %v3 = "test.op"() : () -> tensor<?x1x3xi64>
+  %m = "test.op"() : () -> tensor<?x1xf64>
+  %m2 = "test.op"() : () -> tensor<?x2xf64>
+  branch.return_deltas %si, %v3, %m : tensor<?x1x2xi64>, tensor<?x1x3xi64>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.return_deltas: mels of another slot count
+// CHECK: {{^}}'branch.return_deltas' mels must be tensor<?x1xf64>, got tensor<?x2xf64>
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %si = "test.op"() : () -> tensor<?x1x2xi64>
+  %v3 = "test.op"() : () -> tensor<?x1x3xi64>
+  %m = "test.op"() : () -> tensor<?x1xf64>
+  %m2 = "test.op"() : () -> tensor<?x2xf64>
+  branch.return_deltas %si, %si, %m2 : tensor<?x1x2xi64>, tensor<?x1x2xi64>, tensor<?x2xf64>
+}
+
+// -----
+
+// branch.return_deltas: a derivative of another type than mels
+// CHECK: {{^}}'branch.return_deltas' derivatives must have the type of mels (tensor<?x1xf64>), got tensor<?x2xf64>
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %si = "test.op"() : () -> tensor<?x1x2xi64>
+  %v3 = "test.op"() : () -> tensor<?x1x3xi64>
+  %m = "test.op"() : () -> tensor<?x1xf64>
+  %m2 = "test.op"() : () -> tensor<?x2xf64>
+  branch.return_deltas %si, %si, %m, %m2 {wrt = ["h"]} : tensor<?x1x2xi64>, tensor<?x1x2xi64>, tensor<?x1xf64>, tensor<?x2xf64>
+}

@@ -267,7 +267,6 @@ branch.kernel @derivatives sites 2 states [-1, 1] dtype f64 params ["h"] {
 // CHECK-NEXT: %{{.*}} = branch.quadratic_form %[[VX_C]] {pairs = array<i64>, weights = array<f64>, sites = array<i64>, linear = array<f64>, constant = 0.000000e+00 : f64} : tensor<?x4xi8> -> tensor<?x1xcomplex<f64>>
 // CHECK: branch.return
 // CHECK-NEXT: }
-// CHECK-NEXT: }
 branch.kernel @choices sites 4 states [-1, 1] dtype f64 params [] {
 ^bb0(%x: tensor<?x4xi8>):
   %id = branch.column %x {values = array<i64: 0, 1, 2, 3>} : tensor<?x4xi8> -> tensor<?x4xi64>
@@ -283,4 +282,28 @@ branch.kernel @choices sites 4 states [-1, 1] dtype f64 params [] {
   %t = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
   %xp, %mel = branch.emit %x, %s, %q, %t {term = "diagonal"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
   branch.return %xp, %mel : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// A delta kernel (branch-return-deltas): branch.stack joins K values per row, and
+// branch.return_deltas returns the sites and values (and mels, derivatives) of each slot.
+// CHECK-LABEL: branch.kernel @deltas sites 2 states [-1, 1] dtype f64 params ["h"] {
+// CHECK: %[[VSS:.*]] = branch.stack %{{.*}}, %{{.*}} : tensor<?x1xi64>, tensor<?x1xi64> -> tensor<?x1x2xi64>
+// CHECK-NEXT: %[[VSV:.*]] = branch.stack %{{.*}}, %{{.*}} : tensor<?x1xi64>, tensor<?x1xi64> -> tensor<?x1x2xi64>
+// CHECK: branch.return_deltas %[[VSS]], %[[VSV]], %{{.*}}, %{{.*}} {wrt = ["h"]} : tensor<?x1x2xi64>, tensor<?x1x2xi64>, tensor<?x1xf64>, tensor<?x1xf64>
+// CHECK-NEXT: }
+// CHECK-NEXT: }
+// GENERIC-LABEL: "branch.kernel"() <{sym_name = "deltas"
+// GENERIC: "branch.stack"(%{{.*}}, %{{.*}}) : (tensor<?x1xi64>, tensor<?x1xi64>) -> tensor<?x1x2xi64>
+// GENERIC: "branch.return_deltas"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{wrt = ["h"]}> : (tensor<?x1x2xi64>, tensor<?x1x2xi64>, tensor<?x1xf64>, tensor<?x1xf64>) -> ()
+branch.kernel @deltas sites 2 states [-1, 1] dtype f64 params ["h"] {
+^bb0(%x: tensor<?x2xi8>, %h: tensor<f64>):
+  %i = branch.column %x {values = array<i64: 0>} : tensor<?x2xi8> -> tensor<?x1xi64>
+  %j = branch.column %x {values = array<i64: 1>} : tensor<?x2xi8> -> tensor<?x1xi64>
+  %xi = branch.read %x, %i : tensor<?x2xi8>, tensor<?x1xi64> -> tensor<?x1xi64>
+  %xj = branch.read %x, %j : tensor<?x2xi8>, tensor<?x1xi64> -> tensor<?x1xi64>
+  %sites = branch.stack %i, %j : tensor<?x1xi64>, tensor<?x1xi64> -> tensor<?x1x2xi64>
+  %values = branch.stack %xj, %xi : tensor<?x1xi64>, tensor<?x1xi64> -> tensor<?x1x2xi64>
+  %mel = branch.splat %h, %x : tensor<f64>, tensor<?x2xi8> -> tensor<?x1xf64>
+  %d = branch.constant %x {value = 1.0 : f64} : tensor<?x2xi8> -> tensor<?x1xf64>
+  branch.return_deltas %sites, %values, %mel, %d {wrt = ["h"]} : tensor<?x1x2xi64>, tensor<?x1x2xi64>, tensor<?x1xf64>, tensor<?x1xf64>
 }

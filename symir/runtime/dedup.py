@@ -1,0 +1,121 @@
+"""Runtime deduplication of the connected states of one sample, for the local-energy path.
+
+The static fusion (`branch-fuse-equal-states`) merges slots whose states it proves equal
+for every input; slots that are equal only for some inputs stay apart: a single
+excitation `c+_P c_Q` and a two-body product `c+_P c+_R c_R c_Q` reach the same `x'`
+when `R` is occupied (they write different sites), a `swap(i, j)` and the double flip
+of the same bond agree when the spins differ. `local_energies(..., dedup=True)` calls
+`representatives` on the candidate slots of each sample and evaluates the network once
+per distinct `x'`:
+
+1. each row `x'` gets a 32-bit hash: every site's value as 32-bit words (integers
+   widened, floats by their bits), each word mixed with its position (murmur3's
+   finaliser) and the mixed words summed;
+2. the slots of a sample are sorted by (hash, slot), the non-candidates last (one sort
+   of packed integer keys);
+3. a slot is a duplicate when it and the slot before it in that order are candidates
+   with the same hash and the same `x'`, compared site by site: equal hashes only
+   select the pairs to compare, so a hash collision costs a missed merge, never a wrong
+   answer; runs of duplicates share the run's first slot, its *representative*.
+
+The caller evaluates the network on the representatives only and gives every candidate
+its representative's value (`jnp.take_along_axis(values, source, axis=1)`), so each
+term `mel * exp(logpsi(x') - logpsi(x))` is the one of NetKet's sum, and reverse mode
+adds the cotangents of a state's duplicates onto its one evaluation.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["representatives", "row_hashes"]
+
+_SEED = 0x5EED
+
+
+def _words(rows: jax.Array) -> jax.Array:
+    """`rows (..., n)` as 32-bit words `(..., n * w)`, one or two per site (an exact
+    encoding: equal rows give equal words; -0.0 and 0.0 differ, which only costs a merge)."""
+    dtype = rows.dtype
+    if dtype == jnp.bool_ or jnp.issubdtype(dtype, jnp.integer):
+        if jnp.dtype(dtype).itemsize < 4:
+            rows = rows.astype(jnp.int32)
+    elif jnp.issubdtype(dtype, jnp.floating):
+        if jnp.dtype(dtype).itemsize < 4:
+            rows = rows.astype(jnp.float32)
+    else:
+        raise TypeError(f"configurations of dtype {dtype} cannot be hashed for deduplication")
+    words = jax.lax.bitcast_convert_type(rows, jnp.uint32)
+    return jnp.reshape(words, (*rows.shape[:-1], -1))
+
+
+def _fmix(h: jax.Array) -> jax.Array:
+    """murmur3's 32-bit finaliser: every input bit affects every output bit."""
+    h = h ^ (h >> 16)
+    h = h * jnp.uint32(0x85EBCA6B)
+    h = h ^ (h >> 13)
+    h = h * jnp.uint32(0xC2B2AE35)
+    return h ^ (h >> 16)
+
+
+def row_hashes(rows: jax.Array) -> jax.Array:
+    """A 32-bit hash of each row of `rows (..., n)`: `(...)`, `uint32`."""
+    words = _words(rows)
+    salt = np.random.default_rng(_SEED).integers(0, 2**32, words.shape[-1], dtype=np.uint32)
+    return jnp.sum(_fmix(words ^ jnp.asarray(salt)), axis=-1, dtype=jnp.uint32)
+
+
+def _sorted(hashes: jax.Array, needed: jax.Array, wide: bool) -> tuple[jax.Array, jax.Array]:
+    """Each row's slots sorted by (hash, slot), the non-candidates last: `(hashes, order)`
+    in that order. One sort of packed keys (hash in the high bits, slot in the low ones):
+    64-bit keys if `wide`, else 32-bit ones with the hash's high bits only (more
+    collisions, still exact)."""
+    c = hashes.shape[1]
+    slot = jnp.arange(c, dtype=jnp.uint32)
+    if wide:
+        keys = jnp.where(needed, hashes, jnp.uint32(2**32 - 1)).astype(jnp.uint64)
+        keys = jnp.sort((keys << 32) | slot.astype(jnp.uint64), axis=1)
+        return (keys >> 32).astype(jnp.uint32), (keys & (2**32 - 1)).astype(jnp.int32)
+    bits = max(1, (c - 1).bit_length())
+    top = jnp.uint32(2 ** (32 - bits) - 1)
+    keys = jnp.where(needed, hashes >> bits, top)
+    keys = jnp.sort((keys << bits) | slot, axis=1)
+    return keys >> bits, (keys & (2**bits - 1)).astype(jnp.int32)
+
+
+def representatives(
+    xp: jax.Array, needed: jax.Array, *, wide: bool | None = None
+) -> tuple[jax.Array, jax.Array]:
+    """For the connected states `xp (b, c, n)` of `b` samples and the candidate mask
+    `needed (b, c)`: `(evaluate, source)`, both `(b, c)`: `evaluate` marks one candidate
+    per distinct `x'` of each sample, `source` the slot whose evaluation each slot takes
+    (its representative; itself where it is not a duplicate). `wide`: sort 64-bit keys
+    (default: when JAX's x64 is on) or 32-bit ones."""
+    b, c, _ = xp.shape
+    slot = jnp.broadcast_to(jnp.arange(c, dtype=jnp.int32), (b, c))
+    if c < 2:
+        return needed, slot
+    if wide is None:
+        wide = bool(jax.config.read("jax_enable_x64"))
+    hashes, order = _sorted(row_hashes(xp), needed, wide)
+    in_order = jnp.take_along_axis(needed, order, axis=1)
+    rows = jnp.take_along_axis(xp, order[..., None], axis=1)
+    same = (
+        in_order[:, 1:]
+        & in_order[:, :-1]
+        & (hashes[:, 1:] == hashes[:, :-1])
+        & jnp.all(rows[:, 1:] == rows[:, :-1], axis=-1)
+    )
+    # runs of equal rows: run k starts at position start[k]; each position takes its
+    # run's start (cumsum and a scatter: cheaper than a cumulative max on CPU)
+    starts = jnp.concatenate([jnp.ones((b, 1), bool), ~same], axis=1)
+    run = jnp.cumsum(starts, axis=1, dtype=jnp.int32) - 1
+    rows_b = jnp.arange(b)[:, None]
+    start = (
+        jnp.zeros((b, c), jnp.int32).at[rows_b, jnp.where(starts, run, c)].set(slot, mode="drop")
+    )
+    rep = jnp.take_along_axis(order, jnp.take_along_axis(start, run, axis=1), axis=1)
+    source = jnp.zeros((b, c), jnp.int32).at[rows_b, order].set(rep)
+    return needed & (source == slot), source

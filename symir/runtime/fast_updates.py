@@ -1,0 +1,474 @@
+"""Fast updates: `logpsi(x')` from `logpsi(x)`'s first layer and the sites `x'` changes.
+
+For a network whose first layer is affine in the configuration, `theta(x) = x W + b`
+(`W` of shape `(N, H)`), and whose output is a function of `theta` only,
+`logpsi(x) = f(theta(x))`, a connected state that differs from `x` at a few sites has
+
+    theta(x') = theta(x) + sum_j (x'[s_j] - x[s_j]) W[s_j]
+
+so `logpsi(x')` costs `O(k H)` for the `k` changed sites plus `f`, instead of the
+`O(N H)` of the first layer, and `x'` itself is never built: the changed sites and
+values come from the operator's delta kernel (`CompiledOperator.get_conn_delta`,
+`symir.runtime.conn_delta`). `symir.local_energies(..., fast_updates=...)` uses this
+path (`fast_block`): the same compaction of candidates and chunked evaluation loop as
+the padded path (`symir/runtime/local_energy.py`, with its reverse-mode rule), whose
+rows are `(sample, sites, changes)` instead of configurations and which evaluates
+`logpsi(x') - logpsi(x)`. A network of NetKet's log-cosh form (`LogCoshSum`: its RBMs
+with the default activation) gets that difference as logarithms of products of
+`cosh(theta'_h) / cosh(theta_h)`, each a few multiplications of per-sample factors and a
+table `exp(dv W[site])` (`_cosh_tables`); any other, as `f(theta') - f(theta)`
+(`_generic_ratio`).
+
+The protocol (`LinearFirstLayer`): `theta(variables, x) -> (b, H)`, affine in `x`;
+`logpsi(variables, theta) -> (b,)`; optionally `weights(variables) -> W (N, H)`
+(default: `jax.jacfwd` of `theta`, exact for an affine map). A Flax module provides it
+by defining two methods, `fast_theta(self, x)` and `fast_logpsi(self, theta)` (with
+`self.fast_logpsi(self.fast_theta(x))` equal to its `__call__`), or through an adapter
+registered for its type (`register_fast_updates`). Adapters are registered here for
+NetKet's `RBM`, `RBMModPhase` and `Jastrow` (read from their parameter trees; the
+visible bias of `RBM` is one more column of `theta`, and `Jastrow`'s `x^T W x` is
+`theta = (x, x S)` with `S = W + W^T`, `logpsi = sum(theta_x * theta_Sx) / 2`).
+`fast_updates_for(model)` finds either.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = [
+    "LinearFirstLayer",
+    "fast_block",
+    "fast_updates_for",
+    "register_fast_updates",
+    "resolve_fast_updates",
+]
+
+
+@dataclass(frozen=True)
+class LogCoshSum:
+    """`logpsi(theta) = sum_g coef_g sum_{h in g} log_cosh(theta_h) + sum_{h in linear}
+    theta_h`, with NetKet's `log_cosh`: what lets the fast path evaluate
+    `logpsi(x') - logpsi(x)` as logarithms of products of `cosh(theta'_h) / cosh(theta_h)`
+    (`_cosh_ratio`), without a transcendental function per hidden unit."""
+
+    groups: tuple[tuple[int, int, complex], ...]
+    """`(start, stop, coef)`: columns `start:stop` of theta, weighted by `coef`."""
+    linear: tuple[int, int] | None = None
+    """`(start, stop)`: columns of theta added as they are (a visible bias)."""
+
+
+@dataclass(frozen=True)
+class LinearFirstLayer:
+    """How to evaluate a network by fast updates (the module docstring)."""
+
+    theta: Callable[[Any, Any], Any]
+    """`(variables, x (b, N)) -> theta (b, H)`, affine in `x`."""
+    logpsi: Callable[[Any, Any], Any]
+    """`(variables, theta (b, H)) -> logpsi (b,)`."""
+    weights: Callable[[Any], Any] | None = None
+    """`variables -> W (N, H)`, the change of `theta` per unit change of each site
+    (None: derived from `theta` by `jax.jacfwd`)."""
+    log_cosh: Callable[[int], LogCoshSum] | None = None
+    """When `logpsi` is a `LogCoshSum` of theta's `H` columns: `H -> LogCoshSum`."""
+
+    def weight_matrix(self, variables: Any, n: int) -> Any:
+        """`W (N, H)`."""
+        if self.weights is not None:
+            return self.weights(variables)
+
+        def one(v):
+            return self.theta(variables, v[None, :])[0]
+
+        return jnp.transpose(jax.jacfwd(one)(jnp.zeros((n,), jnp.float64)))
+
+
+# --------------------------------------------------------------------------- finding it
+
+_ADAPTERS: dict[type, Callable[[Any], LinearFirstLayer]] = {}
+
+
+def register_fast_updates(module_type: type, adapter: Callable[[Any], LinearFirstLayer]) -> None:
+    """Registers `adapter(module) -> LinearFirstLayer` for modules of exactly
+    `module_type` (a subclass may compute something else: register it on its own)."""
+    _ADAPTERS[module_type] = adapter
+
+
+def fast_updates_for(model: Any) -> LinearFirstLayer | None:
+    """The fast-update protocol of `model`: its own `fast_theta` / `fast_logpsi`
+    methods, else the adapter registered for its type, else None."""
+    if callable(getattr(model, "fast_theta", None)) and callable(
+        getattr(model, "fast_logpsi", None)
+    ):
+        return LinearFirstLayer(
+            theta=lambda v, x: model.apply(v, x, method="fast_theta"),
+            logpsi=lambda v, t: model.apply(v, t, method="fast_logpsi"),
+        )
+    _register_netket()
+    adapter = _ADAPTERS.get(type(model))
+    return None if adapter is None else adapter(model)
+
+
+def resolve_fast_updates(fast_updates: Any, logpsi: Callable) -> LinearFirstLayer | None:
+    """What `local_energies(..., fast_updates=...)` means: False / None (off), True (the
+    model of `logpsi`, a Flax module's bound `apply`, must support fast updates),
+    `"auto"` (on when that model supports them), a Flax module (whose `apply` is
+    `logpsi`: NetKet wraps `apply` in functions of its own) or a `LinearFirstLayer`."""
+    if fast_updates is None or fast_updates is False:
+        return None
+    if isinstance(fast_updates, LinearFirstLayer):
+        return fast_updates
+    if fast_updates is True or fast_updates == "auto":
+        model = _bound_module(logpsi)
+        layer = None if model is None else fast_updates_for(model)
+        if layer is None and fast_updates is True:
+            raise TypeError(
+                "local_energies(fast_updates=True) needs logpsi to be the `apply` of a Flax "
+                "module that supports fast updates (NetKet's RBM, RBMModPhase, Jastrow, or a "
+                "module with fast_theta / fast_logpsi methods); got "
+                f"{type(model).__name__ if model is not None else repr(logpsi)}. Pass the "
+                "module itself as fast_updates=model when logpsi wraps its apply"
+            )
+        return layer
+    if isinstance(fast_updates, str):
+        raise ValueError(
+            f"local_energies: fast_updates must be True, False, 'auto', a Flax module or a "
+            f"LinearFirstLayer, got {fast_updates!r}"
+        )
+    layer = fast_updates_for(fast_updates)
+    if layer is None:
+        raise TypeError(
+            f"local_energies: the model {type(fast_updates).__name__} does not support fast "
+            "updates (its first layer must be affine in x: define fast_theta / fast_logpsi, "
+            "or register an adapter with symir.runtime.fast_updates.register_fast_updates)"
+        )
+    return layer
+
+
+def _bound_module(logpsi: Callable) -> Any:
+    owner = getattr(logpsi, "__self__", None)
+    if owner is not None and getattr(logpsi, "__name__", None) == "apply":
+        return owner
+    return None
+
+
+# --------------------------------------------------------------------------- NetKet's models
+
+
+def _dense(dense: dict, x: Any, precision: Any) -> Any:
+    """Flax's `Dense` on `x` from its parameters (kernel, optional bias), promoted as
+    Flax promotes them."""
+    from flax.linen.dtypes import promote_dtype
+
+    kernel, bias = dense["kernel"], dense.get("bias")
+    x, kernel, bias = promote_dtype(x, kernel, bias, dtype=None)
+    y = jax.lax.dot_general(x, kernel, (((x.ndim - 1,), (0,)), ((), ())), precision=precision)
+    return y if bias is None else y + bias
+
+
+def _rbm(module: Any) -> LinearFirstLayer:
+    """NetKet's `RBM`: `theta = (x W + b, x . a)` (the visible bias `a` as a last column
+    when used), `logpsi = sum(activation(theta[:H])) + theta[H]`."""
+    visible = module.use_visible_bias
+
+    def theta(v, x):
+        p = v["params"]
+        t = _dense(p["Dense"], x, module.precision)
+        if not visible:
+            return t
+        c = jnp.dot(x, p["visible_bias"])
+        dtype = jnp.result_type(t, c)
+        return jnp.concatenate([t.astype(dtype), c.astype(dtype)[:, None]], axis=-1)
+
+    def weights(v):
+        p = v["params"]
+        kernel = p["Dense"]["kernel"]
+        if not visible:
+            return kernel
+        bias = p["visible_bias"]
+        dtype = jnp.result_type(kernel, bias)
+        return jnp.concatenate([kernel.astype(dtype), bias.astype(dtype)[:, None]], axis=-1)
+
+    def logpsi(v, t):
+        if not visible:
+            return jnp.sum(module.activation(t), axis=-1)
+        return jnp.sum(module.activation(t[:, :-1]), axis=-1) + t[:, -1]
+
+    def log_cosh(width):
+        hidden = width - 1 if visible else width
+        return LogCoshSum(((0, hidden, 1),), (hidden, width) if visible else None)
+
+    return LinearFirstLayer(theta, logpsi, weights, log_cosh if _is_log_cosh(module) else None)
+
+
+def _rbm_mod_phase(module: Any) -> LinearFirstLayer:
+    """NetKet's `RBMModPhase`: `theta = (x W0 + b0, x W1 + b1)`, `logpsi =
+    sum(activation(theta_0)) + 1j sum(activation(theta_1))`."""
+
+    def theta(v, x):
+        p = v["params"]
+        parts = [_dense(p[name], x, module.precision) for name in ("Dense_0", "Dense_1")]
+        return jnp.concatenate(parts, axis=-1)
+
+    def weights(v):
+        p = v["params"]
+        return jnp.concatenate([p["Dense_0"]["kernel"], p["Dense_1"]["kernel"]], axis=-1)
+
+    def logpsi(v, t):
+        h = t.shape[-1] // 2
+        re = jnp.sum(module.activation(t[:, :h]), axis=-1)
+        im = jnp.sum(module.activation(t[:, h:]), axis=-1)
+        return re + 1j * im
+
+    def log_cosh(width):
+        h = width // 2
+        return LogCoshSum(((0, h, 1), (h, width, 1j)))
+
+    return LinearFirstLayer(theta, logpsi, weights, log_cosh if _is_log_cosh(module) else None)
+
+
+def _is_log_cosh(module: Any) -> bool:
+    from netket.nn.activation import log_cosh
+
+    return module.activation is log_cosh
+
+
+def _jastrow_matrix(kernel: Any, n: int) -> Any:
+    """NetKet's `Jastrow` matrix: `kernel` on the strictly lower triangle."""
+    il = jnp.tril_indices(n, k=-1)
+    return jnp.zeros((n, n), kernel.dtype).at[il].set(kernel)
+
+
+def _jastrow(module: Any) -> LinearFirstLayer:
+    """NetKet's `Jastrow`, `x^T W x` (W strictly lower triangular): `theta = (x, x S)`
+    with `S = W + W^T`, `logpsi = sum(theta[:N] * theta[N:]) / 2`."""
+
+    def symmetric(v, n):
+        w = _jastrow_matrix(v["params"]["kernel"], n)
+        return w + w.T
+
+    def theta(v, x):
+        n = x.shape[-1]
+        s = symmetric(v, n)
+        x = x.astype(jnp.result_type(x, s))
+        return jnp.concatenate([x, x @ s], axis=-1)
+
+    def weights(v):
+        kernel = v["params"]["kernel"]
+        n = (1 + math.isqrt(1 + 8 * kernel.shape[0])) // 2  # kernel: n (n - 1) / 2
+        s = symmetric(v, n)
+        return jnp.concatenate([jnp.eye(n, dtype=s.dtype), s], axis=-1)
+
+    def logpsi(v, t):
+        n = t.shape[-1] // 2
+        return jnp.sum(t[:, :n] * t[:, n:], axis=-1) / 2
+
+    return LinearFirstLayer(theta, logpsi, weights)
+
+
+@functools.cache
+def _register_netket() -> None:
+    """Registers the adapters of NetKet's models (once; nothing without NetKet)."""
+    try:
+        from netket.models import RBM, Jastrow, RBMModPhase
+    except ImportError:  # pragma: no cover - NetKet is optional
+        return
+    for module_type, adapter in ((RBM, _rbm), (RBMModPhase, _rbm_mod_phase), (Jastrow, _jastrow)):
+        _ADAPTERS.setdefault(module_type, adapter)
+
+
+# --------------------------------------------------------------------------- the local energy
+
+
+CHUNK_ELEMENTS = {"cpu": 1 << 15, "other": 1 << 20}
+"""The default chunk of the fast path holds about this many elements of `theta`
+(`rows x H`), by backend: on CPU a chunk that stays in cache (512 KiB of complex128: a
+row costs O(H), so the loop's per-chunk overhead is small against it), elsewhere large
+chunks. An explicit `capacity` is used as given."""
+
+
+def fast_block(
+    layer: LinearFirstLayer, evaluate: Callable, tail: Callable, *, default_capacity: bool = True
+) -> Callable:
+    """A replacement of `local_energy._block` (same signature) that evaluates the
+    connected states by fast updates from the operator's deltas, with the local-energy
+    path's chunked loop `evaluate` (`local_energy._evaluate`, its reverse-mode rule
+    included) and `tail` (the rows of its last chunks, `local_energy._tail`); with
+    `default_capacity` (no `capacity` given), chunks of about `CHUNK_ELEMENTS` elements
+    of `theta` (at most the padded path's capacity)."""
+    return functools.partial(_fast_block, layer, evaluate, tail, default_capacity)
+
+
+def _chunk_rows(hidden: int) -> int:
+    budget = CHUNK_ELEMENTS["cpu" if jax.default_backend() == "cpu" else "other"]
+    return max(32, budget // max(1, hidden))
+
+
+def _fast_block(
+    layer: LinearFirstLayer,
+    evaluate: Callable,
+    tail: Callable,
+    default_capacity: bool,
+    logpsi: Callable,
+    params: Any,
+    x: Any,
+    compiled: Any,
+    plan: Any,
+    capacity: int,
+    skip_zero_mels: bool,
+) -> Any:
+    """The local energies of one block of samples `x (b, N)` by fast updates: as
+    `local_energy._block`, with the candidate rows `(sample, sites, changes)` and the
+    loop evaluating `logpsi(x') - logpsi(x)` (`_cosh_ratio` where the network is a
+    `LogCoshSum`, else `_generic_ratio`)."""
+    from symir.runtime.conn_delta import site_changes
+
+    b, n = x.shape
+    flat, _, _ = compiled._kernel_input(x, "local_energies")
+    sites, values, mels = compiled._conn_delta_flat(flat)
+    if mels.dtype != compiled._spec.dtype:
+        mels = mels.astype(compiled._spec.dtype)
+    theta = layer.theta(params, x)
+    w = layer.weight_matrix(params, n)
+    out = jax.eval_shape(layer.logpsi, params, theta).dtype
+    total = jnp.zeros((b,), jnp.result_type(mels.dtype, out))
+    if plan.diagonal:
+        total = total + jnp.sum(mels[:, np.asarray(plan.diagonal)], axis=-1)
+    if not plan.candidates:
+        return total
+    cand = np.asarray(plan.candidates)
+    if len(plan.candidates) != plan.max_conn_size:
+        sites, values, mels = sites[:, cand], values[:, cand], mels[:, cand]
+    changes = site_changes(flat, sites, values, jnp.int32)
+    needed = jnp.any(changes != 0, axis=-1)
+    if skip_zero_mels:
+        needed = needed & (mels != 0)
+    c = len(plan.candidates)
+    m = b * c
+    if default_capacity:
+        capacity = min(capacity, _chunk_rows(theta.shape[-1]))
+    capacity = min(capacity, m)
+    sample = jnp.broadcast_to(jnp.arange(b, dtype=jnp.int32)[:, None, None], (b, c, 1))
+    rows = jnp.concatenate([sample, sites.astype(jnp.int32), changes], axis=-1)
+    rows = jnp.reshape(rows, (m, rows.shape[-1]))
+    mask = jnp.reshape(needed, (m,))
+    count = jnp.sum(mask, dtype=jnp.int32)
+    (positions,) = jnp.nonzero(mask, size=m + tail(capacity), fill_value=m)
+    ratio, aux = _ratio_of(layer, params, theta, w, compiled._spec.space.local_states)
+    r = evaluate(ratio, capacity, aux, rows, positions, count)
+    r = jnp.where(needed, jnp.reshape(r, needed.shape), jnp.zeros((), r.dtype))
+    return total + jnp.sum(mels * jnp.exp(r), axis=-1)
+
+
+def _ratio_of(
+    layer: LinearFirstLayer, params: Any, theta: Any, w: Any, local_states: Any
+) -> tuple[Callable, Any]:
+    """The chunk function `(aux, rows) -> logpsi(x') - logpsi(x)` and its differentiable
+    inputs `aux` (computed once per block)."""
+    form = None if layer.log_cosh is None else layer.log_cosh(theta.shape[-1])
+    real = not jnp.issubdtype(theta.dtype, jnp.complexfloating)
+    if form is not None and (real or all(coef == 1 for _, _, coef in form.groups)):
+        return _cosh_tables(form, theta, w, local_states)
+    logpsi_x = layer.logpsi(params, theta)
+    return functools.partial(_generic_ratio, layer), (params, theta, w, logpsi_x)
+
+
+def _generic_ratio(layer: LinearFirstLayer, aux: Any, rows: Any) -> Any:
+    """`logpsi(x') - logpsi(x)` of a chunk of candidates, rows `(sample, sites (k),
+    changes (k))`: `f(theta[sample] + sum_j changes_j W[sites_j]) - logpsi(x)`."""
+    params, theta, w, logpsi_x = aux
+    k = (rows.shape[-1] - 1) // 2
+    t = theta[rows[:, 0]]
+    for j in range(k):
+        t = t + rows[:, 1 + k + j, None].astype(w.dtype) * w[rows[:, 1 + j]]
+    return layer.logpsi(params, t) - logpsi_x[rows[:, 0]]
+
+
+GROUP = 4
+"""`_cosh_ratio` multiplies this many ratios before taking a logarithm: exact while
+each ratio is below `exp(177)` in modulus (`|Re theta' - Re theta| < 177`)."""
+
+
+@dataclass(frozen=True, eq=False)
+class _CoshPlan:
+    """The static part of `_cosh_ratio`: the changes a site can make (`values`, sorted,
+    symmetric) and their index by `value - low`, the column groups (offsets into the
+    concatenated log-cosh columns) and the output dtype."""
+
+    values: np.ndarray
+    index: np.ndarray
+    low: int
+    groups: tuple[tuple[int, int, complex], ...]
+    dtype: Any
+
+
+def _cosh_tables(form: LogCoshSum, theta: Any, w: Any, local_states: Any) -> tuple[Callable, Any]:
+    """`_cosh_ratio` and its inputs. With `s = sign(Re theta)`, `a = exp(-2 s theta)`
+    (`|a| <= 1`) and `q = exp(d)` for `theta' = theta + d`:
+
+        cosh(theta') / cosh(theta) = (q + a / q) / (1 + a)      (s = +1)
+                                   = (1 / q + a q) / (1 + a)    (s = -1)
+
+    so per sample `alpha, beta` with ratio `= alpha q + beta / q`, and `q` is a product
+    of the table `exp(dv W[site])` over the changed sites: multiplications only."""
+    states = np.asarray(local_states, np.int64)
+    values = np.unique((states[:, None] - states[None, :]).ravel())
+    low = int(values[0])
+    index = np.zeros(int(values[-1]) - low + 1, np.int32)
+    index[values - low] = np.arange(len(values), dtype=np.int32)
+    columns, groups, at = [], [], 0
+    for start, stop, coef in form.groups:
+        columns += list(range(start, stop))
+        groups.append((at, at + stop - start, coef))
+        at += stop - start
+    cols = np.asarray(columns)
+    tc, wc = theta[:, cols], w[:, cols]
+    positive = jnp.real(tc) >= 0
+    a = jnp.exp(-2 * jnp.where(positive, tc, -tc))
+    g = 1 / (1 + a)
+    alpha, beta = jnp.where(positive, g, a * g), jnp.where(positive, a * g, g)
+    table = jnp.exp(jnp.asarray(values, wc.dtype)[:, None, None] * wc[None])
+    if form.linear is None:
+        linear = jnp.zeros((w.shape[0],), w.dtype)
+    else:
+        linear = jnp.sum(w[:, form.linear[0] : form.linear[1]], axis=-1)
+    coefs = [coef for _, _, coef in groups]
+    dtype = jnp.result_type(theta.dtype, *(np.asarray(c) for c in coefs), w.dtype)
+    plan = _CoshPlan(values, index, low, tuple(groups), dtype)
+    return functools.partial(_cosh_ratio, plan), (alpha, beta, table, linear)
+
+
+def _cosh_ratio(plan: _CoshPlan, aux: Any, rows: Any) -> Any:
+    """`logpsi(x') - logpsi(x)` of a chunk of candidates for a `LogCoshSum` network
+    (`_cosh_tables`): `sum_g coef_g log prod_h ratio_h` (products of `GROUP` ratios)
+    plus the linear columns' change."""
+    alpha, beta, table, linear = aux
+    k = (rows.shape[-1] - 1) // 2
+    n_values = len(plan.values)
+    index = jnp.asarray(plan.index)
+    s = rows[:, 0]
+    q = q_inv = None
+    out = jnp.zeros(rows.shape[:1], plan.dtype)
+    for j in range(k):
+        site, change = rows[:, 1 + j], rows[:, 1 + k + j]
+        i = index[change - plan.low]
+        qj, qj_inv = table[i, site], table[n_values - 1 - i, site]
+        q = qj if q is None else q * qj
+        q_inv = qj_inv if q_inv is None else q_inv * qj_inv
+        out = out + change.astype(linear.dtype) * linear[site]
+    ratio = alpha[s] * q + beta[s] * q_inv
+    for start, stop, coef in plan.groups:
+        part = ratio[:, start:stop]
+        pad = -part.shape[-1] % GROUP
+        if pad:
+            part = jnp.concatenate([part, jnp.ones((part.shape[0], pad), part.dtype)], -1)
+        part = jnp.prod(jnp.reshape(part, (part.shape[0], -1, GROUP)), axis=-1)
+        out = out + coef * jnp.sum(jnp.log(part), axis=-1)
+    return out

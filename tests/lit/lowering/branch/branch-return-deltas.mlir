@@ -1,0 +1,176 @@
+// branch-return-deltas: the kernel returns, for every slot, the sites its branch writes and
+// the values of xp there (K entries per slot, K = the most writes on a branch's path, at least
+// 1), with mels unchanged, instead of xp: branch.return_deltas %sites, %values, %mels. Each
+// state is followed through its writes as (batch, rows) values; an emission's rule (mask,
+// validity, checked writes) becomes explicit ops; state_read becomes the last write to its
+// site, else x there; the states, emissions and the xp concat are removed. Errors:
+// branch-return-deltas-errors.mlir.
+//
+// RUN: symir-opt %s --split-input-file -p branch-return-deltas | filecheck %s
+// RUN: symir-opt %s --split-input-file -p branch-return-deltas,branch-return-deltas | filecheck %s
+// RUN: symir-opt %s --split-input-file -p branch-differentiate,branch-return-deltas | filecheck %s --check-prefix=DIFF
+// RUN: symir-opt %s --split-input-file -p branch-return-deltas,convert-branch-to-stablehlo | filecheck %s --check-prefix=HLO
+
+// A flip (one write: K = 1) and a coalesced diagonal (no write: K entries (0, x[0])). Always
+// active (mask true, no checked write): the written value and the amplitude are used as they
+// are. A second run changes nothing.
+// CHECK-LABEL: branch.kernel @flip
+// CHECK-NEXT: ^bb0(%x: tensor<?x2xi8>, %h: tensor<f64>):
+// CHECK-NEXT: %i = branch.column %x {values = array<i64: 0, 1>}
+// CHECK-NEXT: %xi = branch.read %x, %i
+// CHECK-NEXT: %v = branch.neg %xi
+// CHECK-NEXT: %a = branch.splat %h, %x
+// CHECK-NEXT: %[[S:.*]] = branch.stack %i : tensor<?x2xi64> -> tensor<?x2x1xi64>
+// CHECK-NEXT: %[[V:.*]] = branch.stack %v : tensor<?x2xi64> -> tensor<?x2x1xi64>
+// CHECK-NEXT: %one = branch.constant %x {value = 1.000000e+00 : f64}
+// CHECK-NEXT: %[[ZERO:.*]] = branch.column %x {values = array<i64: 0>} : tensor<?x2xi8> -> tensor<?x1xi64>
+// CHECK-NEXT: %[[X0:.*]] = branch.read %x, %[[ZERO]]
+// CHECK-NEXT: %[[DS:.*]] = branch.stack %[[ZERO]] : tensor<?x1xi64> -> tensor<?x1x1xi64>
+// CHECK-NEXT: %[[DV:.*]] = branch.stack %[[X0]] : tensor<?x1xi64> -> tensor<?x1x1xi64>
+// CHECK-NEXT: %mels = branch.concat %one, %a
+// CHECK-NEXT: %[[SITES:.*]] = branch.concat %[[DS]], %[[S]] : tensor<?x1x1xi64>, tensor<?x2x1xi64> -> tensor<?x3x1xi64>
+// CHECK-NEXT: %[[VALUES:.*]] = branch.concat %[[DV]], %[[V]] : tensor<?x1x1xi64>, tensor<?x2x1xi64> -> tensor<?x3x1xi64>
+// CHECK-NEXT: branch.return_deltas %[[SITES]], %[[VALUES]], %mels : tensor<?x3x1xi64>, tensor<?x3x1xi64>, tensor<?x3xf64>
+// CHECK-NOT: branch.state
+// CHECK-NOT: branch.emit
+// The derivative kernel's delta form: the derivatives of mels follow it, named in wrt.
+// DIFF-LABEL: branch.kernel @flip
+// DIFF: branch.return_deltas %{{.*}}, %{{.*}}, %mels, %{{.*}} {wrt = ["h"]} : tensor<?x3x1xi64>, tensor<?x3x1xi64>, tensor<?x3xf64>, tensor<?x3xf64>
+// Lowered: sites as i32, values in the configurations' type (i8), then mels.
+// HLO-LABEL: func.func @main(%x: tensor<?x2xi8>, %h: tensor<f64>) -> (tensor<?x3x1xi32>, tensor<?x3x1xi8>, tensor<?x3xf64>)
+// HLO: func.return %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x3x1xi32>, tensor<?x3x1xi8>, tensor<?x3xf64>
+builtin.module {
+  branch.kernel @flip sites 2 states [-1, 1] dtype f64 params ["h"] {
+  ^bb0(%x: tensor<?x2xi8>, %h: tensor<f64>):
+    %s = branch.state %x : tensor<?x2xi8> -> !branch.state<2x2xi8>
+    %i = branch.column %x {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
+    %xi = branch.read %x, %i : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+    %v = branch.neg %xi : tensor<?x2xi64> -> tensor<?x2xi64>
+    %w = branch.write %s, %i, %v : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+    %a = branch.splat %h, %x : tensor<f64>, tensor<?x2xi8> -> tensor<?x2xf64>
+    %t = branch.constant %x {value = true} : tensor<?x2xi8> -> tensor<?x2xi1>
+    %xp, %mel = branch.emit %x, %w, %a, %t {term = "flip"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+    %d = branch.state %x : tensor<?x2xi8> -> !branch.state<1x2xi8>
+    %one = branch.constant %x {value = 1.0 : f64} : tensor<?x2xi8> -> tensor<?x1xf64>
+    %t1 = branch.constant %x {value = true} : tensor<?x2xi8> -> tensor<?x1xi1>
+    %dxp, %dmel = branch.emit %x, %d, %one, %t1 {term = "diagonal"} : tensor<?x2xi8>, !branch.state<1x2xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x2xi8>, tensor<?x1xf64>
+    %xps = branch.concat %dxp, %xp : tensor<?x1x2xi8>, tensor<?x2x2xi8> -> tensor<?x3x2xi8>
+    %mels = branch.concat %dmel, %mel : tensor<?x1xf64>, tensor<?x2xf64> -> tensor<?x3xf64>
+    branch.return %xps, %mels : tensor<?x3x2xi8>, tensor<?x3xf64>
+  }
+}
+
+// -----
+
+// A boson hop (Bose-Hubbard): two checked writes at the columns i and j (different in every
+// row: no comparison). The state_reads become the written value (%up) or x there (%xj); the
+// validity is each checked value fitting i8, then each final value a local state; an
+// inactive row gets x's values at its sites (%xi, %xj), its mel 0.
+// CHECK-LABEL: branch.kernel @hop
+// CHECK: %down = branch.add %xi, %m1
+// CHECK-NEXT: %[[LO:.*]] = branch.constant %x {value = -128 : i64}
+// CHECK-NEXT: %[[HI:.*]] = branch.constant %x {value = 127 : i64}
+// CHECK-NEXT: %[[GE:.*]] = branch.cmp ge %down, %[[LO]]
+// CHECK-NEXT: %[[LE:.*]] = branch.cmp le %down, %[[HI]]
+// CHECK-NEXT: %[[FITS1:.*]] = branch.and %[[GE]], %[[LE]]
+// CHECK-NEXT: %xj = branch.read %x, %j
+// CHECK-NEXT: %up = branch.add %xj, %p1
+// CHECK: %[[FITS2:.*]] = branch.and
+// CHECK-NEXT: %[[FITS:.*]] = branch.and %[[FITS1]], %[[FITS2]]
+// CHECK-NEXT: %prod = branch.mul %xi, %up
+// CHECK-NEXT: %amp = branch.sqrt %prod
+// CHECK-NEXT: %[[IN1:.*]] = branch.member %down {states = array<i64: 0, 1, 2>}
+// CHECK-NEXT: %[[A1:.*]] = branch.and %[[FITS]], %[[IN1]]
+// CHECK-NEXT: %[[IN2:.*]] = branch.member %up {states = array<i64: 0, 1, 2>}
+// CHECK-NEXT: %[[ACTIVE:.*]] = branch.and %[[A1]], %[[IN2]]
+// CHECK-NEXT: %[[VI:.*]] = branch.select %[[ACTIVE]], %down, %xi
+// CHECK-NEXT: %[[VJ:.*]] = branch.select %[[ACTIVE]], %up, %xj
+// CHECK-NEXT: %[[S:.*]] = branch.stack %i, %j : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2x2xi64>
+// CHECK-NEXT: %[[V:.*]] = branch.stack %[[VI]], %[[VJ]]
+// CHECK-NEXT: %[[Z:.*]] = branch.constant %x {value = 0.000000e+00 : f64}
+// CHECK-NEXT: %mel = branch.select %[[ACTIVE]], %amp, %[[Z]]
+// CHECK: branch.return_deltas %{{.*}}, %{{.*}}, %mels : tensor<?x2x2xi64>, tensor<?x2x2xi64>, tensor<?x2xf64>
+// HLO-LABEL: func.func @main(%x: tensor<?x3xi8>) -> (tensor<?x2x2xi32>, tensor<?x2x2xi8>, tensor<?x2xf64>)
+builtin.module {
+  branch.kernel @hop sites 3 states [0, 1, 2] dtype f64 params [] {
+  ^bb0(%x: tensor<?x3xi8>):
+    %s = branch.state %x : tensor<?x3xi8> -> !branch.state<2x3xi8>
+    %i = branch.column %x {values = array<i64: 0, 1>} : tensor<?x3xi8> -> tensor<?x2xi64>
+    %j = branch.column %x {values = array<i64: 1, 2>} : tensor<?x3xi8> -> tensor<?x2xi64>
+    %xi = branch.read %x, %i : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+    %m1 = branch.constant %x {value = -1 : i64} : tensor<?x3xi8> -> tensor<?x2xi64>
+    %p1 = branch.constant %x {value = 1 : i64} : tensor<?x3xi8> -> tensor<?x2xi64>
+    %down = branch.add %xi, %m1 : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+    %s1 = branch.write %s, %i, %down {checked} : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+    %xj = branch.state_read %s1, %j : !branch.state<2x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+    %up = branch.add %xj, %p1 : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+    %s2 = branch.write %s1, %j, %up {checked} : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+    %nj = branch.state_read %s2, %j : !branch.state<2x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+    %prod = branch.mul %xi, %nj : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+    %amp = branch.sqrt %prod : tensor<?x2xi64> -> tensor<?x2xf64>
+    %t = branch.constant %x {value = true} : tensor<?x3xi8> -> tensor<?x2xi1>
+    %xp, %mel = branch.emit %x, %s2, %amp, %t {term = "hop"} : tensor<?x3xi8>, !branch.state<2x3xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x3xi8>, tensor<?x2xf64>
+    %xps = branch.concat %xp : tensor<?x2x3xi8> -> tensor<?x2x3xi8>
+    %mels = branch.concat %mel : tensor<?x2xf64> -> tensor<?x2xf64>
+    branch.return %xps, %mels : tensor<?x2x3xi8>, tensor<?x2xf64>
+  }
+}
+
+// -----
+
+// A select_state of histories of one and two writes (the second invalidated): the shorter
+// is padded at its front with (i, x[i]), which changes nothing; entries are selected one by
+// one (a site equal on both sides is kept), the validity is (p and true) or (not p and
+// false). The later entry's site is known only at run time, so the first entry's final
+// value compares the sites. A write at a site computed at run time (%k, already wrapped
+// into [0, N)) is compared with the column j.
+// CHECK-LABEL: branch.kernel @choice
+// CHECK: %[[F:.*]] = branch.constant %x {value = false}
+// CHECK-NEXT: %[[V0:.*]] = branch.select %p, %xi, %xj
+// CHECK-NEXT: %[[S1:.*]] = branch.select %p, %i, %j
+// CHECK-NEXT: %[[V1:.*]] = branch.select %p, %zero, %xi
+// CHECK-NEXT: %[[NP:.*]] = branch.not %p
+// CHECK-NEXT: %[[R:.*]] = branch.and %[[NP]], %[[F]]
+// CHECK-NEXT: %[[VALID:.*]] = branch.or %p, %[[R]]
+// CHECK: %[[SAME:.*]] = branch.cmp eq %i, %[[S1]]
+// CHECK-NEXT: %[[FINAL0:.*]] = branch.select %[[SAME]], %[[V1]], %[[V0]]
+// CHECK-NEXT: %[[OUT0:.*]] = branch.select %[[VALID]], %[[FINAL0]], %xi
+// CHECK-NEXT: %[[XS1:.*]] = branch.read %x, %[[S1]]
+// CHECK-NEXT: %[[OUT1:.*]] = branch.select %[[VALID]], %[[V1]], %[[XS1]]
+// CHECK-NEXT: branch.stack %i, %[[S1]]
+// CHECK-NEXT: branch.stack %[[OUT0]], %[[OUT1]]
+// CHECK: %mel = branch.select %[[VALID]], %a, %{{.*}}
+// CHECK-NEXT: %k = branch.wrap_mod %xi {low = 0 : i64, count = 3 : i64}
+// CHECK-NEXT: %[[SAMEK:.*]] = branch.cmp eq %k, %j
+// CHECK-NEXT: %[[FINALK:.*]] = branch.select %[[SAMEK]], %xi, %zero
+// CHECK-NEXT: %[[XK:.*]] = branch.read %x, %k
+// CHECK-NEXT: branch.select %p, %[[FINALK]], %[[XK]]
+// CHECK: branch.stack %k, %j
+// CHECK: branch.return_deltas %{{.*}}, %{{.*}}, %mels : tensor<?x4x2xi64>, tensor<?x4x2xi64>, tensor<?x4xf64>
+builtin.module {
+  branch.kernel @choice sites 3 states [-1, 0, 1] dtype f64 params [] {
+  ^bb0(%x: tensor<?x3xi8>):
+    %s = branch.state %x : tensor<?x3xi8> -> !branch.state<2x3xi8>
+    %i = branch.column %x {values = array<i64: 0, 1>} : tensor<?x3xi8> -> tensor<?x2xi64>
+    %j = branch.column %x {values = array<i64: 1, 2>} : tensor<?x3xi8> -> tensor<?x2xi64>
+    %xi = branch.read %x, %i : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+    %xj = branch.read %x, %j : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+    %zero = branch.constant %x {value = 0 : i64} : tensor<?x3xi8> -> tensor<?x2xi64>
+    %p = branch.cmp gt %xi, %zero : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+    %one = branch.write %s, %i, %zero : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+    %two_a = branch.write %s, %i, %xj : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+    %two = branch.write %two_a, %j, %xi : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+    %gone = branch.invalidate %two : !branch.state<2x3xi8> -> !branch.state<2x3xi8>
+    %sel = branch.select_state %p, %one, %gone : tensor<?x2xi1>, !branch.state<2x3xi8>, !branch.state<2x3xi8> -> !branch.state<2x3xi8>
+    %a = branch.constant %x {value = 0.5 : f64} : tensor<?x3xi8> -> tensor<?x2xf64>
+    %t = branch.constant %x {value = true} : tensor<?x3xi8> -> tensor<?x2xi1>
+    %xp, %mel = branch.emit %x, %sel, %a, %t {term = "choice"} : tensor<?x3xi8>, !branch.state<2x3xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x3xi8>, tensor<?x2xf64>
+    %k = branch.wrap_mod %xi {low = 0 : i64, count = 3 : i64} : tensor<?x2xi64> -> tensor<?x2xi64>
+    %r = branch.write %s, %k, %zero : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+    %r2 = branch.write %r, %j, %xi : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+    %rxp, %rmel = branch.emit %x, %r2, %a, %p {term = "runtime"} : tensor<?x3xi8>, !branch.state<2x3xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x3xi8>, tensor<?x2xf64>
+    %xps = branch.concat %xp, %rxp : tensor<?x2x3xi8>, tensor<?x2x3xi8> -> tensor<?x4x3xi8>
+    %mels = branch.concat %mel, %rmel : tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x4xf64>
+    branch.return %xps, %mels : tensor<?x4x3xi8>, tensor<?x4xf64>
+  }
+}
