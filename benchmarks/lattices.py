@@ -16,8 +16,9 @@ matrix elements (it aborts otherwise). Then, after a warm-up, rounds interleave 
 kernels (the order rotates each round); the table gives medians and the ratios
 symir / NetKet and symir / floor (< 1 means symir is faster), once per repetition.
 `--baseline KEY=VALUE,...` adds a fourth kernel, symir compiled with those options (say
-`state_lowering=concat`), timed in the same rounds, and the ratio symir / baseline. The
-scaling sections run TFIM and Heisenberg on square lattices L = 4, 6, 8, 12, 16
+`state_lowering=concat`), timed in the same rounds, and the ratio symir / baseline;
+`--baseline-stablehlo FOLDER` takes it from another tree instead: the kernels that tree
+wrote with `--dump-stablehlo FOLDER`, run by this tree's runtime. The scaling sections run TFIM and Heisenberg on square lattices L = 4, 6, 8, 12, 16
 (N = 16..256) and on 8x8 with batches 64..16384.
 
     .venv/bin/python benchmarks/lattices.py                 # everything (long on a CPU)
@@ -26,6 +27,9 @@ scaling sections run TFIM and Heisenberg on square lattices L = 4, 6, 8, 12, 16
         --sections table --rounds 30 --repeat 2
     .venv/bin/python benchmarks/lattices.py --models tfim --sections table \\
         --baseline state_lowering=concat
+    (cd ../main && .venv/bin/python benchmarks/lattices.py --sections table --rounds 1 \\
+        --repeat 1 --dump-stablehlo /tmp/main-kernels)
+    .venv/bin/python benchmarks/lattices.py --sections table --baseline-stablehlo /tmp/main-kernels
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -45,6 +50,7 @@ import numpy as np
 from _common import names
 
 from symir import models
+from symir.runtime.compiled import CompiledOperator
 from symir.testing import first_difference
 
 H_FIELD, J_ISING = 1.0, 1.0
@@ -168,17 +174,49 @@ def _netket_conn(op, x):
 _COMPILED: dict[tuple[str, str], tuple] = {}
 
 
-def build_row(model: str, lattice: str, batch: int, baseline: dict | None = None) -> Row:
+def stablehlo_file(folder: str, model: str, lattice: str) -> Path:
+    """Where `--dump-stablehlo` writes, and `--baseline-stablehlo` reads, a kernel."""
+    return Path(folder) / f"{model}_{lattice}.mlir"
+
+
+def baseline_operator(ours, op, model: str, lattice: str, baseline: dict | str):
+    """symir compiled with the options `baseline`, or (a folder) the kernel another
+    tree's `--dump-stablehlo` wrote there, run by this tree's runtime."""
+    if isinstance(baseline, dict):
+        return op.compile(cache=False, **baseline)
+    s = ours._spec
+    return CompiledOperator.from_stablehlo(
+        stablehlo_file(baseline, model, lattice).read_text(),
+        name=s.name,
+        space=s.space,
+        hilbert=s.hilbert,
+        dtype=str(s.dtype),
+        is_hermitian=s.is_hermitian,
+        parameters={},
+        key=f"baseline:{baseline}:{model}:{lattice}",
+    )
+
+
+def build_row(
+    model: str,
+    lattice: str,
+    batch: int,
+    baseline: dict | str | None = None,
+    dump: str | None = None,
+) -> Row:
     """Compiles (cold, once per model and lattice), builds NetKet's operator, checks
-    them against each other and warms up the kernels (with `baseline`, symir compiled
-    with those options too, checked against NetKet as well)."""
+    them against each other and warms up the kernels (with `baseline`, a second symir
+    kernel, `baseline_operator`, checked against NetKet as well; with `dump`, symir's
+    StableHLO text written into that folder)."""
     hi, graph = space_and_graph(model, lattice)
     if (model, lattice) not in _COMPILED:
         op = SYMIR_MODELS[model](hi, graph)
         t = time.perf_counter()
         ours = op.compile(cache=False)
         compile_ms = (time.perf_counter() - t) * 1e3
-        base = op.compile(cache=False, **baseline) if baseline else None
+        if dump:
+            stablehlo_file(dump, model, lattice).write_text(ours.stablehlo_text)
+        base = baseline_operator(ours, op, model, lattice, baseline) if baseline else None
         t = time.perf_counter()
         ref = netket_operator(model, hi, graph)
         netket_ms = (time.perf_counter() - t) * 1e3
@@ -302,6 +340,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         "(e.g. state_lowering=concat), timed in the same rounds",
     )
     p.add_argument(
+        "--baseline-stablehlo",
+        default="",
+        help="FOLDER: the fourth kernel is the one another tree wrote there with "
+        "--dump-stablehlo (say main's), run by this tree's runtime",
+    )
+    p.add_argument(
+        "--dump-stablehlo",
+        default="",
+        help="FOLDER: write symir's StableHLO text of every row there (MODEL_LATTICE.mlir)",
+    )
+    p.add_argument(
         "--quick",
         action="store_true",
         help="smoke run: chain16 and square4, batch 256, 5 rounds, small scaling sections",
@@ -318,6 +367,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.baseline = {
         k: _option(v) for k, v in (kv.split("=", 1) for kv in args.baseline.split(",") if kv)
     }
+    if args.baseline_stablehlo:
+        if args.baseline:
+            p.error("--baseline and --baseline-stablehlo exclude each other")
+        args.baseline = args.baseline_stablehlo
+    if args.dump_stablehlo:
+        Path(args.dump_stablehlo).mkdir(parents=True, exist_ok=True)
     return args
 
 
@@ -337,7 +392,7 @@ def main(argv=None) -> None:
     sections: list[tuple[str, list[Row]]] = []
     if "table" in args.sections:
         rows = [
-            build_row(m, lat, args.batch, args.baseline)
+            build_row(m, lat, args.batch, args.baseline, args.dump_stablehlo)
             for m in args.models
             for lat in args.lattices
         ]
@@ -345,11 +400,17 @@ def main(argv=None) -> None:
     scaled = [m for m in ("tfim", "heisenberg") if m in args.models]
     if "n" in args.sections:
         rows = [
-            build_row(m, _square(s), args.batch, args.baseline) for m in scaled for s in args.sides
+            build_row(m, _square(s), args.batch, args.baseline, args.dump_stablehlo)
+            for m in scaled
+            for s in args.sides
         ]
         sections.append((f"scaling in N: square L x L, batch {args.batch}", rows))
     if "batch" in args.sections:
-        rows = [build_row(m, _square(8), b, args.baseline) for m in scaled for b in args.batches]
+        rows = [
+            build_row(m, _square(8), b, args.baseline, args.dump_stablehlo)
+            for m in scaled
+            for b in args.batches
+        ]
         sections.append(("scaling in batch: square 8x8", rows))
     print(f"checked against NetKet on {CHECK_SAMPLES} samples per row: all equal")
 
