@@ -14,14 +14,22 @@ per-slot constant, so XLA has to write every byte. Before timing, every row chec
 samples that symir and NetKet give the same connected states with the same summed nonzero
 matrix elements (it aborts otherwise). Then, after a warm-up, rounds interleave the three
 kernels (the order rotates each round); the table gives medians and the ratios
-symir / NetKet and symir / floor (< 1 means symir is faster), once per repetition. The
-scaling sections run TFIM and Heisenberg on square lattices L = 4, 6, 8, 12, 16
+symir / NetKet and symir / floor (< 1 means symir is faster), once per repetition.
+`--baseline KEY=VALUE,...` adds a fourth kernel, symir compiled with those options (say
+`state_lowering=concat`), timed in the same rounds, and the ratio symir / baseline;
+`--baseline-stablehlo FOLDER` takes it from another tree instead: the kernels that tree
+wrote with `--dump-stablehlo FOLDER`, run by this tree's runtime. The scaling sections run TFIM and Heisenberg on square lattices L = 4, 6, 8, 12, 16
 (N = 16..256) and on 8x8 with batches 64..16384.
 
     .venv/bin/python benchmarks/lattices.py                 # everything (long on a CPU)
     .venv/bin/python benchmarks/lattices.py --quick         # smoke run, under a minute
     .venv/bin/python benchmarks/lattices.py --models tfim,j1j2 --lattices square8 \\
         --sections table --rounds 30 --repeat 2
+    .venv/bin/python benchmarks/lattices.py --models tfim --sections table \\
+        --baseline state_lowering=concat
+    (cd ../main && .venv/bin/python benchmarks/lattices.py --sections table --rounds 1 \\
+        --repeat 1 --dump-stablehlo /tmp/main-kernels)
+    .venv/bin/python benchmarks/lattices.py --sections table --baseline-stablehlo /tmp/main-kernels
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -41,6 +50,7 @@ import numpy as np
 from _common import names
 
 from symir import models
+from symir.runtime.compiled import CompiledOperator
 from symir.testing import first_difference
 
 H_FIELD, J_ISING = 1.0, 1.0
@@ -150,9 +160,10 @@ class Row:
     f_ref: int
     compile_ms: float
     netket_ms: float
-    kernels: tuple[Callable, Callable, Callable]
+    kernels: tuple[Callable, ...]
+    """symir, NetKet, the floor, and the baseline (`--baseline`) if any."""
     x: jax.Array
-    times: list[list[float]] = field(default_factory=lambda: [[], [], []])
+    times: list[list[float]] = field(default_factory=list)
 
 
 @jax.jit
@@ -163,20 +174,54 @@ def _netket_conn(op, x):
 _COMPILED: dict[tuple[str, str], tuple] = {}
 
 
-def build_row(model: str, lattice: str, batch: int) -> Row:
+def stablehlo_file(folder: str, model: str, lattice: str) -> Path:
+    """Where `--dump-stablehlo` writes, and `--baseline-stablehlo` reads, a kernel."""
+    return Path(folder) / f"{model}_{lattice}.mlir"
+
+
+def baseline_operator(ours, op, model: str, lattice: str, baseline: dict | str):
+    """symir compiled with the options `baseline`, or (a folder) the kernel another
+    tree's `--dump-stablehlo` wrote there, run by this tree's runtime."""
+    if isinstance(baseline, dict):
+        return op.compile(cache=False, **baseline)
+    s = ours._spec
+    return CompiledOperator.from_stablehlo(
+        stablehlo_file(baseline, model, lattice).read_text(),
+        name=s.name,
+        space=s.space,
+        hilbert=s.hilbert,
+        dtype=str(s.dtype),
+        is_hermitian=s.is_hermitian,
+        parameters={},
+        key=f"baseline:{baseline}:{model}:{lattice}",
+    )
+
+
+def build_row(
+    model: str,
+    lattice: str,
+    batch: int,
+    baseline: dict | str | None = None,
+    dump: str | None = None,
+) -> Row:
     """Compiles (cold, once per model and lattice), builds NetKet's operator, checks
-    them against each other and warms up the three kernels."""
+    them against each other and warms up the kernels (with `baseline`, a second symir
+    kernel, `baseline_operator`, checked against NetKet as well; with `dump`, symir's
+    StableHLO text written into that folder)."""
     hi, graph = space_and_graph(model, lattice)
     if (model, lattice) not in _COMPILED:
         op = SYMIR_MODELS[model](hi, graph)
         t = time.perf_counter()
         ours = op.compile(cache=False)
         compile_ms = (time.perf_counter() - t) * 1e3
+        if dump:
+            stablehlo_file(dump, model, lattice).write_text(ours.stablehlo_text)
+        base = baseline_operator(ours, op, model, lattice, baseline) if baseline else None
         t = time.perf_counter()
         ref = netket_operator(model, hi, graph)
         netket_ms = (time.perf_counter() - t) * 1e3
-        _COMPILED[model, lattice] = (ours, ref, compile_ms, netket_ms)
-    ours, ref, compile_ms, netket_ms = _COMPILED[model, lattice]
+        _COMPILED[model, lattice] = (ours, ref, compile_ms, netket_ms, base)
+    ours, ref, compile_ms, netket_ms, base = _COMPILED[model, lattice]
     x = np.asarray(hi.random_state(jax.random.PRNGKey(batch), batch), dtype=np.int8)
     x = jax.device_put(x)
     f_ours = jax.jit(lambda x, op=ours: op.get_conn_padded(x))
@@ -192,6 +237,19 @@ def build_row(model: str, lattice: str, batch: int) -> Row:
     )
     f_floor = floor_kernel(out_ours[0].shape[1], hi.size, out_ours[1].dtype)
     jax.block_until_ready(f_floor(x))
+    kernels = (f_ours, f_ref, f_floor)
+    if base is not None:
+        f_base = jax.jit(lambda x, op=base: op.get_conn_padded(x))
+        out_base = f_base(x)
+        check_equal(
+            f"{model} on {lattice} (baseline)",
+            (out_base[0][:k], out_base[1][:k]),
+            (out_ref[0][:k], out_ref[1][:k]),
+            base.max_conn_size,
+            ref.max_conn_size,
+        )
+        kernels += (f_base,)
+        del out_base
     del out_ours, out_ref
     return Row(
         model,
@@ -202,7 +260,7 @@ def build_row(model: str, lattice: str, batch: int) -> Row:
         ref.max_conn_size,
         compile_ms,
         netket_ms,
-        (f_ours, f_ref, f_floor),
+        kernels,
         x,
     )
 
@@ -211,12 +269,13 @@ def time_rows(rows: list[Row], rounds: int) -> None:
     """Per row: a warm-up call each, then `rounds` rounds of one call per kernel, in an
     order that rotates each round."""
     for row in rows:
-        row.times = [[], [], []]
+        n = len(row.kernels)
+        row.times = [[] for _ in range(n)]
         for fn in row.kernels:
             jax.block_until_ready(fn(row.x))
         for r in range(rounds):
-            for k in range(3):
-                i = (r + k) % 3
+            for k in range(n):
+                i = (r + k) % n
                 t = time.perf_counter()
                 jax.block_until_ready(row.kernels[i](row.x))
                 row.times[i].append(time.perf_counter() - t)
@@ -231,13 +290,14 @@ HEADER = (
 
 def print_table(title: str, rows: list[Row]) -> None:
     print(f"\n{title}")
-    print(HEADER)
+    based = any(len(row.kernels) > 3 for row in rows)
+    print(HEADER + (f"{'base':>9}{'sym/base':>9}" if based else ""))
     for row in rows:
-        a, b, c = (np.median(t) * 1e3 for t in row.times)
+        a, b, c, *d = (np.median(t) * 1e3 for t in row.times)
         print(
             f"{row.model:<13}{row.lattice:<12}{row.n:>4}{row.batch:>7}{row.f_ours:>5}"
             f"{row.f_ref:>6}{row.compile_ms:>9.1f}{row.netket_ms:>9.1f}{a:>9.3f}{b:>9.3f}"
-            f"{c:>9.3f}{a / b:>8.2f}{a / c:>8.2f}"
+            f"{c:>9.3f}{a / b:>8.2f}{a / c:>8.2f}" + (f"{d[0]:>9.3f}{a / d[0]:>9.2f}" if d else "")
         )
     sys.stdout.flush()
 
@@ -254,6 +314,13 @@ def _square(side: int) -> str:
     return name
 
 
+def _option(text: str) -> bool | int | str:
+    """A `--baseline` value: `true`/`false` as a bool, digits as an int, else the text."""
+    if text in ("true", "false"):
+        return text == "true"
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", default=",".join(MODELS), help="comma-separated")
@@ -265,6 +332,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--sides", default="4,6,8,12,16", help="square sides L for section n")
     p.add_argument(
         "--batches", default="64,256,1024,4096,16384", help="batches (8x8) for section batch"
+    )
+    p.add_argument(
+        "--baseline",
+        default="",
+        help="KEY=VALUE,...: a fourth kernel, symir compiled with these options "
+        "(e.g. state_lowering=concat), timed in the same rounds",
+    )
+    p.add_argument(
+        "--baseline-stablehlo",
+        default="",
+        help="FOLDER: the fourth kernel is the one another tree wrote there with "
+        "--dump-stablehlo (say main's), run by this tree's runtime",
+    )
+    p.add_argument(
+        "--dump-stablehlo",
+        default="",
+        help="FOLDER: write symir's StableHLO text of every row there (MODEL_LATTICE.mlir)",
     )
     p.add_argument(
         "--quick",
@@ -280,6 +364,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.sections = names(args.sections, ("table", "n", "batch"), "sections")
     args.sides = [int(s) for s in args.sides.split(",")]
     args.batches = [int(s) for s in args.batches.split(",")]
+    args.baseline = {
+        k: _option(v) for k, v in (kv.split("=", 1) for kv in args.baseline.split(",") if kv)
+    }
+    if args.baseline_stablehlo:
+        if args.baseline:
+            p.error("--baseline and --baseline-stablehlo exclude each other")
+        args.baseline = args.baseline_stablehlo
+    if args.dump_stablehlo:
+        Path(args.dump_stablehlo).mkdir(parents=True, exist_ok=True)
     return args
 
 
@@ -298,14 +391,26 @@ def main(argv=None) -> None:
 
     sections: list[tuple[str, list[Row]]] = []
     if "table" in args.sections:
-        rows = [build_row(m, lat, args.batch) for m in args.models for lat in args.lattices]
+        rows = [
+            build_row(m, lat, args.batch, args.baseline, args.dump_stablehlo)
+            for m in args.models
+            for lat in args.lattices
+        ]
         sections.append((f"models x lattices, batch {args.batch}", rows))
     scaled = [m for m in ("tfim", "heisenberg") if m in args.models]
     if "n" in args.sections:
-        rows = [build_row(m, _square(s), args.batch) for m in scaled for s in args.sides]
+        rows = [
+            build_row(m, _square(s), args.batch, args.baseline, args.dump_stablehlo)
+            for m in scaled
+            for s in args.sides
+        ]
         sections.append((f"scaling in N: square L x L, batch {args.batch}", rows))
     if "batch" in args.sections:
-        rows = [build_row(m, _square(8), b) for m in scaled for b in args.batches]
+        rows = [
+            build_row(m, _square(8), b, args.baseline, args.dump_stablehlo)
+            for m in scaled
+            for b in args.batches
+        ]
         sections.append(("scaling in batch: square 8x8", rows))
     print(f"checked against NetKet on {CHECK_SAMPLES} samples per row: all equal")
 

@@ -1384,29 +1384,55 @@ def _check_values_for_state(op: Operation, state: StateType, values: Sequence[SS
 class StateOp(IRDLOperation):
     """The initial connected configurations: `x` repeated for each of M rows, all valid.
 
+    `lowering`, set by `branch-choose-lowering` (`STATE_LOWERINGS`), says how its rows
+    become StableHLO (docs/cost-model.md): `concat` (absent: the writes compare a site
+    iota, and each emission's `x'` is built alone and concatenated to the others'),
+    `merged` (a write of static sites selects with a constant mask, and the `x'` of all
+    the emissions a `branch.concat` joins are one select per write over all their rows)
+    or `projected` (`merged`, the rows starting from `x` projected onto evenly spaced
+    local states `s0, s0 + d, ..., s1`, `clamp(s0 + d floor((x - s0) / d), s0, s1)`: `x`
+    itself on local states, in a form that XLA:CPU vectorises from fewer sites on).
+
     ```mlir
     %s = branch.state %x : tensor<?x4xi8> -> !branch.state<3x4xi8>
+    %t = branch.state %x {lowering = "merged"} : tensor<?x4xi8> -> !branch.state<4x4xi8>
     ```
     """
 
     name = "branch.state"
 
     x = operand_def(TensorType)
+    lowering = opt_prop_def(StringAttr)
     result = result_def(StateType)
 
     traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$x attr-dict `:` type($x) `->` type($result)"
 
-    def __init__(self, x: SSAValue, rows: int):
+    def __init__(self, x: SSAValue, rows: int, lowering: str | None = None):
         assert isinstance(x.type, TensorType)
         n = x.type.get_shape()[1]
-        super().__init__(operands=[x], result_types=[StateType(rows, n, x.type.element_type)])
+        props = {"lowering": StringAttr(lowering)} if lowering is not None else {}
+        super().__init__(
+            operands=[x],
+            properties=props,
+            result_types=[StateType(rows, n, x.type.element_type)],
+        )
 
     def verify_(self):
         n = _input_sites(self, self.x.type)
         s = _state_of(self, self.result)
         if s.sites.data != n or s.element_type != _elem(self.x.type):
             raise VerifyException(f"'branch.state' result {s} does not match input {self.x.type}")
+        if self.lowering is not None and self.lowering.data not in STATE_LOWERINGS:
+            raise VerifyException(
+                f"'branch.state' lowering must be one of {STATE_LOWERINGS}, "
+                f"got {self.lowering.data!r}"
+            )
+
+
+STATE_LOWERINGS = ("concat", "merged", "projected")
+"""The ways the rows of a `branch.state` can be lowered (`StateOp.lowering`)."""
 
 
 @irdl_op_definition

@@ -70,6 +70,9 @@ class LoweringOptions:
     diagonal_lowering: str = "auto"
     """Diagonal sums that are quadratic forms: `auto` (by cost), `rows` (as written),
     `dense` (always the quadratic form, `x^T A x`)."""
+    state_lowering: str = "auto"
+    """How the rows of the states (the connected configurations) are lowered: `auto`
+    (by the target), or `concat`, `merged`, `projected` forced (docs/cost-model.md)."""
     pipeline: str = "symir-lower"
     """The pass pipeline the lowering runs, in `symir-opt -p` syntax
     (`symir.lowering.pipeline_text`): `symir-lower` is the default lowering for these
@@ -121,6 +124,7 @@ class LoweringOptions:
                 "target": self.target,
                 "reads": self.read_lowering,
                 "diagonal": self.diagonal_lowering,
+                "states": self.state_lowering,
             },
         }
         return tuple(make_pass(n, **options.get(n, {})) for n in names)

@@ -39,13 +39,16 @@ from xdsl.passes import ModulePass
 from xdsl.transforms.dead_code_elimination import region_dce
 
 from symir.dialects import branch
+from symir.lowering.branch._exact_form import exact_form
 from symir.lowering.branch._polynomial import PolynomialReader, QuadraticForm, forms_of
 from symir.lowering.branch.cost_model import (
     DIAGONAL_CHOICES,
     READ_CHOICES,
+    STATE_CHOICES,
     CostModel,
     check_choice,
     cost_model,
+    projection,
 )
 
 
@@ -138,6 +141,13 @@ def _build(
     return ops, total
 
 
+def _dense_cost(model: CostModel, n: int, form: QuadraticForm, states) -> float:
+    """What the form costs: in f32 when its weights allow it (`exact_form`)."""
+    _, weights, _, linear = form.entries()
+    exact = bool(weights) and exact_form(weights, linear, states) is not None
+    return model.dense_cost(n, bool(form.linear), exact)
+
+
 def choose_quadratic_forms(kernel: branch.KernelOp, model: CostModel, forced: bool) -> bool:
     """Replaces the diagonal sums that are cheaper (or, `forced`, all that can be) as one
     quadratic form; returns whether anything changed."""
@@ -166,7 +176,7 @@ def choose_quadratic_forms(kernel: branch.KernelOp, model: CostModel, forced: bo
     changed = False
     for group, total, rest in groups:
         forms = _merge(group)
-        dense = sum(model.dense_cost(n, bool(f.linear)) for f in forms.values())
+        dense = sum(_dense_cost(model, n, f, kernel.states) for f in forms.values())
         if not forced and dense >= sum(s.rows_cost for s in group):
             continue
         new_ops, value = _build(kernel, forms, group[0].op.result)
@@ -228,6 +238,41 @@ def choose_reads(kernel: branch.KernelOp, model: CostModel, forced: str) -> None
         op.lowering = StringAttr(how)
 
 
+def _writes_per_row(kernel: branch.KernelOp) -> int:
+    """The most writes a row of an emitted `x'` gets (the longest chain of writes from a
+    `branch.state` to an emission whose `x'` is output)."""
+    depth: dict[SSAValue, int] = {}
+    most = 0
+    for op in kernel.body.block.ops:
+        if isinstance(op, branch.StateOp):
+            depth[op.result] = 0
+        elif isinstance(op, branch.WriteOp):
+            depth[op.result] = depth.get(op.state, 0) + 1
+        elif isinstance(op, branch.InvalidateOp):
+            depth[op.result] = depth.get(op.state, 0)
+        elif isinstance(op, branch.SelectStateOp):
+            depth[op.result] = max(depth.get(op.if_true, 0), depth.get(op.if_false, 0))
+        elif isinstance(op, branch.EmitOp) and any(True for _ in op.xp.uses):
+            most = max(most, depth.get(op.state, 0))
+    return most
+
+
+def choose_states(kernel: branch.KernelOp, model: CostModel, forced: str) -> None:
+    """Sets `lowering` on every `branch.state` (by the target, or `forced`; `projected`
+    only where the local states are evenly spaced and fit the configuration type, else
+    `merged`); `concat` is the default and carries no attribute."""
+    x_elem = kernel.x.type.element_type  # type: ignore[union-attr]
+    grid = projection(kernel.states, x_elem)
+    n = kernel.num_sites.data
+    if forced == "auto":
+        how = model.state_lowering(n, grid, _writes_per_row(kernel))
+    else:
+        how = "merged" if forced == "projected" and grid is None else forced
+    for op in kernel.body.block.ops:
+        if isinstance(op, branch.StateOp):
+            op.lowering = None if how == "concat" else StringAttr(how)
+
+
 @dataclass(frozen=True)
 class BranchChooseLoweringPass(ModulePass):
     """Chooses how each read and diagonal sum of a `branch.kernel` is lowered, by cost."""
@@ -243,12 +288,17 @@ class BranchChooseLoweringPass(ModulePass):
     diagonal: str = "auto"
     """Diagonal sums that are quadratic forms: `auto` (by cost), `rows` (as written),
     `dense` (always the quadratic form, `x^T A x`)."""
+    states: str = "auto"
+    """How the rows of each `branch.state` are lowered: `auto` (by the target), or
+    `concat`, `merged`, `projected` forced (docs/cost-model.md)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         check_choice("branch-choose-lowering reads", self.reads, READ_CHOICES)
         check_choice("branch-choose-lowering diagonal", self.diagonal, DIAGONAL_CHOICES)
+        check_choice("branch-choose-lowering states", self.states, STATE_CHOICES)
         model = cost_model(self.target)
         for kernel in [o for o in op.walk() if isinstance(o, branch.KernelOp)]:
             if self.diagonal != "rows":
                 choose_quadratic_forms(kernel, model, forced=self.diagonal == "dense")
             choose_reads(kernel, model, self.reads)
+            choose_states(kernel, model, self.states)

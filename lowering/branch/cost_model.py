@@ -18,16 +18,21 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 
-from symir.dialects.branch import READ_LOWERINGS
+from symir.dialects.branch import READ_LOWERINGS, STATE_LOWERINGS
 
 TARGETS = ("cpu", "gpu")
 TARGET_CHOICES = ("auto", *TARGETS)
 READ_CHOICES = ("auto", *READ_LOWERINGS)
 """Values of the `read_lowering` option: `auto` (the cheapest), or one lowering forced on
 every read of a row-table column where it applies (`x` only on the identity column)."""
+STATE_CHOICES = ("auto", *STATE_LOWERINGS)
+"""Values of the `state_lowering` option: `auto` (by the target), or `concat`, `merged`,
+`projected` forced on every `branch.state` (`projected` only where the local states
+allow it, else `merged`)."""
 DIAGONAL_CHOICES = ("auto", "rows", "dense")
 """Values of the `diagonal_lowering` option: `auto` (the cheaper), `rows` (a sum over the
 rows as written), `dense` (a quadratic form wherever the sum is one)."""
@@ -128,6 +133,19 @@ def default_read(cols: np.ndarray | None, n: int) -> str:
     return "slices" if count_runs(cols, MAX_SLICES + 1) <= MAX_SLICES else "gather"
 
 
+def projection(states: Sequence[int], elem) -> tuple[int, int, int] | None:
+    """`(s0, d, s1)` for local states `s0, s0 + d, ..., s1` evenly spaced whose range
+    `s1 - s0` fits the configuration type `elem` (an xDSL integer type), or None: what a
+    `projected` state needs (`x` projected onto them, `clamp(s0 + d floor((x - s0) / d),
+    s0, s1)`, is computed in that type)."""
+    values = sorted(int(s) for s in states)
+    steps = {b - a for a, b in pairwise(values)} or {1}
+    top = 2 ** (elem.width.data - 1) - 1
+    if len(steps) != 1 or values[-1] - values[0] > top or not -top - 1 <= values[0] <= top:
+        return None
+    return values[0], steps.pop(), values[-1]
+
+
 @dataclass(frozen=True)
 class CostModel:
     """Per-target weights, in ns per batch entry."""
@@ -150,6 +168,15 @@ class CostModel:
     """One elementwise op on one row value (convert, multiply, add, reduce)."""
     dense_flop: float
     """One flop of the f64 matrix product of a quadratic form."""
+    dense_flop_f32: float
+    """One flop of the f32 matrix product of a quadratic form whose weights are integer
+    multiples of one unit (`_exact_form`: exact in f32)."""
+    unroll_budget: int
+    """The loop over the sites that builds `x'` is a loop, vectorised, only if N times its
+    body (`loop_body`) reaches this; below, the compiler unrolls it into scalar code
+    (XLA:CPU: LLVM's full unrolling, whose threshold this is; XLA runs no SLP vectorizer
+    to vectorise the unrolled code). 0: the target has no such effect (GPU: every state
+    stays `concat`)."""
 
     def read_costs(self, cols: np.ndarray, n: int, emitted: bool = False) -> dict[str, float]:
         """The cost of each lowering that can read the static column `cols` (sites mod N);
@@ -193,9 +220,46 @@ class CostModel:
         the sum over the rows."""
         return sum(self.read_cost(c, n) for c in reads) + (ops + 1) * rows * self.elementwise
 
-    def dense_cost(self, n: int, linear: bool) -> float:
-        """A quadratic form: `x` to f64, `y = x A` (2 N^2 flops), `sum(x * y)`, `+ w`."""
-        return 2 * n * n * self.dense_flop + (3 + int(linear)) * n * self.elementwise
+    def dense_cost(self, n: int, linear: bool, exact: bool = False) -> float:
+        """A quadratic form: `x` to f64 (f32 when `exact`), `y = x A` (2 N^2 flops),
+        `sum(x * y)`, `+ w`."""
+        flop = self.dense_flop_f32 if exact else self.dense_flop
+        return 2 * n * n * flop + (3 + int(linear)) * n * self.elementwise
+
+    def rolled(self, n: int, form: str, writes: int, step: int = 0) -> bool:
+        """Whether the loop that builds `x'` on N sites, with `writes` writes per row and
+        the states lowered `form` (`projected`: onto local states of step `step`), stays
+        a (vector) loop."""
+        return bool(self.unroll_budget) and n * loop_body(form, writes, step) >= self.unroll_budget
+
+    def state_lowering(self, n: int, grid: tuple[int, int, int] | None, writes: int) -> str:
+        """How the rows of the states are lowered on N sites with local states `grid`
+        (`projection`; None: not evenly spaced or too wide) and at most `writes` writes
+        per row: `merged` where its loop is a vector loop (one select per write over all
+        rows, the masks vector loads), else `projected` where that makes it one, else
+        `concat` (a scalar loop either way, where a compare of a site iota is cheaper
+        than a mask load)."""
+        if self.rolled(n, "merged", writes):
+            return "merged"
+        if grid is not None and self.rolled(n, "projected", writes, grid[1]):
+            return "projected"
+        return "concat"
+
+
+def loop_body(form: str, writes: int, step: int = 0) -> int:
+    """The size, in LLVM's units, of one site of the loop that builds `x'` in XLA:CPU:
+    a load and a store of the row, and per write a select against a mask (a load of a
+    constant mask for `merged`, a compare with the iota for `concat`); `projected` adds
+    the projection of `x`, which LLVM counts in the loop before it hoists it out (a
+    floor division and a clamp for a step of 2 or more, a clamp alone for a step of 1).
+    Fitted to where XLA:CPU (JAX 0.10.2) vectorises the TFIM (1 write), Heisenberg and
+    Bose-Hubbard (2 writes) kernels on chains of 8 to 96 sites (docs/cost-model.md)."""
+    if form == "concat":
+        return 2 + 3 * writes
+    body = 3 + 3 * writes
+    if form == "projected":
+        body += 13 if step >= 2 else 4
+    return body
 
 
 COST_MODELS = {
@@ -212,6 +276,8 @@ COST_MODELS = {
         slice_op=0.2,
         elementwise=0.2,
         dense_flop=0.01,
+        dense_flop_f32=0.005,
+        unroll_budget=300,
     ),
     # measured on an H100, JAX 0.11 (XLA:GPU), batch 16384: gathers of either kind
     # ~0.007 ns per element, the f64 matrix product ~3e-5..9e-5 ns per flop
@@ -225,6 +291,8 @@ COST_MODELS = {
         slice_op=0.002,
         elementwise=0.002,
         dense_flop=8.5e-5,
+        dense_flop_f32=8.5e-5,
+        unroll_budget=0,
     ),
 }
 

@@ -44,6 +44,7 @@ from xdsl.dialects.builtin import (
     TensorType,
     UnitAttr,
     UnrealizedConversionCastOp,
+    f32,
     f64,
     i1,
     i32,
@@ -62,9 +63,19 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from symir.dialects import branch, stablehlo
 from symir.dialects.types import c64, numpy_dtype, promote
-from symir.lowering.branch.cost_model import default_read, distinct_blocks, strided_runs
+from symir.lowering.branch._exact_form import exact_form
+from symir.lowering.branch.cost_model import (
+    default_read,
+    distinct_blocks,
+    projection,
+    strided_runs,
+)
 from symir.lowering.conversion.count_lowering import lower_count, lower_parity
 from symir.lowering.locating import LocatingPattern
+
+MAX_WRITE_MASK = 1 << 16
+"""The most elements (rows x sites) a write's constant site mask may have; a larger one
+is an iota comparison (the mask is a constant in the StableHLO text)."""
 
 
 def _elem(v: SSAValue) -> Attribute:
@@ -93,6 +104,10 @@ class KernelLowering:
     the block, so it dominates them)."""
     func: func.FuncOp | None = None
     """The function the kernel became."""
+    states: dict[SSAValue, _State] = field(default_factory=dict)
+    """What each lowered state is (its configurations, built when needed)."""
+    pending: dict[SSAValue, _Emitted] = field(default_factory=dict)
+    """The emissions' `x'` left to the `branch.concat` that uses them."""
     writes: dict[SSAValue, tuple[tuple[SSAValue, SSAValue], ...] | None] = field(
         default_factory=dict
     )
@@ -277,18 +292,182 @@ class KernelLowering:
         parts = [self.take(x, b) for b in distinct_blocks(cols)]  # permuted
         return parts[0] if len(parts) == 1 else self.add(stablehlo.ConcatenateOp(parts, 1))
 
+    def write_mask(
+        self, cols: np.ndarray | None, at: SSAValue | None, shape: list[int]
+    ) -> SSAValue:
+        """`tensor<?xMxNxi1>`, true at the site each row writes: for static sites `cols`
+        (modulo N, -1 for a row that writes none) a constant `M x N` mask broadcast over
+        the batch (at most `MAX_WRITE_MASK` elements; XLA loads it per element, where an
+        iota comparison in i64 costs a compare of 64-bit lanes), else `iota == site` on
+        `at` (`tensor<?xMxi64>`, the sites modulo N)."""
+        rows, n = shape[1], shape[2]
+        if cols is not None and rows * n <= MAX_WRITE_MASK:
+            mask = np.arange(n)[None, :] == np.asarray(cols)[:, None]
+            return self.broadcast(self.array(mask), [1, 2], shape)
+        if at is None:
+            at = self.broadcast(self.array(np.asarray(cols, np.int64)), [1], [DYN, rows])
+        iota = self.broadcast(self.array(np.arange(n, dtype=np.int64)), [2], shape)
+        return self.add(stablehlo.CompareOp("EQ", iota, self.broadcast(at, [0, 1], shape)))
+
+    def wide(self, stored: SSAValue) -> SSAValue:
+        """A stored value back in i64 (once per value)."""
+        return self.once(("wide", stored), lambda: self.convert(stored, i64))
+
+    def configurations(self, config: _Config) -> SSAValue:
+        """The `tensor<?xMxNxiK>` configurations of a state (built once)."""
+        if config.cfg is None:
+            config.cfg = self._apply(self.base(config), config.writes, config.rows)
+        return config.cfg
+
+    def base(self, config: _Config) -> SSAValue:
+        """What the rows of a chain of writes start from: `x`, or `x` projected."""
+        assert config.base is not None
+        if not config.projected:
+            return config.base
+        x = config.base
+        return self.once(("projected", x), lambda: self.projected(x))
+
+    def _apply(self, base, writes, rows: int) -> SSAValue:
+        shape = [DYN, rows, self.n]
+        cfg = self.broadcast(base, [0, 2], shape)
+        for w in writes:
+            hit = self.write_mask(w.cols, w.at, shape)
+            cfg = self.add(stablehlo.SelectOp(hit, self.broadcast(w.stored, [0, 1], shape), cfg))
+        return cfg
+
+    def emitted(self, parts: Sequence[_Emitted]) -> SSAValue:
+        """The `x'` of emissions, concatenated along the rows: `x'` where a row is active,
+        else `x`. When every one is a chain of writes on the same copy of `x`, one
+        select per write over all the rows (the k-th writes of every row, masks and
+        values concatenated; a row with fewer writes hits no site), so that XLA fuses
+        one loop without a concatenation in it; else each built and concatenated."""
+        x = self.x
+        rows = sum(p.config.rows for p in parts)
+        shape = [DYN, rows, self.n]
+        bases = {(p.config.base, p.config.projected) for p in parts}
+        merged = all(p.config.merged for p in parts)
+        if len(parts) > 1 and (any(b is None for b, _ in bases) or len(bases) > 1 or not merged):
+            built = [self.emitted([p]) for p in parts]
+            return self.add(stablehlo.ConcatenateOp(built, 1))
+        if parts[0].config.writes is None:
+            cfg = self.configurations(parts[0].config)
+        else:
+            depth = max(len(p.config.writes) for p in parts)  # type: ignore[arg-type]
+            cfg = self.broadcast(self.base(parts[0].config), [0, 2], shape)
+            for k in range(depth):
+                cfg = self._write_rows(cfg, [p.config for p in parts], k, shape)
+        if all(self.is_true(p.active) for p in parts):
+            return cfg
+        active = self._rows([p.active for p in parts])
+        x3 = self.broadcast(x, [0, 2], shape)
+        return self.add(stablehlo.SelectOp(self.broadcast(active, [0, 1], shape), cfg, x3))
+
+    def is_true(self, value: SSAValue) -> bool:
+        """Whether `value` is the constant true broadcast (`and_` keeps it that way)."""
+        owner = value.owner
+        return (
+            isinstance(owner, stablehlo.DynamicBroadcastInDimOp)
+            and isinstance(src := owner.operand.owner, stablehlo.ConstantOp)
+            and src.value.type.get_shape() == ()
+            and _elem(src.output) == i1
+            and bool(_dense_values(src)[0])
+        )
+
+    def and_(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        """`a AND b`, or one of them when the other is the constant true."""
+        if self.is_true(a):
+            return b
+        if self.is_true(b):
+            return a
+        return self.add(stablehlo.AndOp(a, b))
+
+    def _write_rows(self, cfg: SSAValue, configs: list[_Config], k: int, shape) -> SSAValue:
+        """`cfg` with the k-th write of each state's rows (rows without one: unchanged)."""
+        writes = [c.writes[k] if k < len(c.writes) else None for c in configs]  # type: ignore[arg-type]
+        if all(w is None or w.cols is not None for w in writes):
+            cols = np.concatenate(
+                [np.full(c.rows, -1) if w is None else w.cols for c, w in zip(configs, writes)]
+            )
+            at = None
+        else:
+            cols = None
+            at = self._rows(
+                [
+                    self.broadcast(self.const(-1, i64), [], [DYN, c.rows]) if w is None else w.at
+                    for c, w in zip(configs, writes)
+                ]
+            )
+        stored = self._rows(
+            [
+                self.broadcast(self.const(0, self.x_elem), [], [DYN, c.rows])
+                if w is None
+                else w.stored
+                for c, w in zip(configs, writes)
+            ]
+        )
+        hit = self.write_mask(cols, at, shape)
+        return self.add(stablehlo.SelectOp(hit, self.broadcast(stored, [0, 1], shape), cfg))
+
+    def _rows(self, values: list[SSAValue]) -> SSAValue:
+        """`tensor<?xMxT>` values concatenated along the rows."""
+        return values[0] if len(values) == 1 else self.add(stablehlo.ConcatenateOp(values, 1))
+
+    def projected(self, x: SSAValue) -> SSAValue:
+        """`x` projected onto the local states `s0, s0 + d, ..., s1` (`projection`):
+        `clamp(s0 + d * floor((x - s0) / d), s0, s1)`, which is `x` itself wherever `x`
+        holds local states (the kernel's input contract). XLA:CPU computes it once per
+        entry and site; its weight keeps LLVM from unrolling the loop over the sites that
+        builds `x'`, so that the loop is vectorised (`branch-choose-lowering`,
+        docs/cost-model.md)."""
+        s0, d, s1 = projection(self.local_states, self.x_elem)  # type: ignore[misc]
+        t = self.x_elem
+        shape = x.type.get_shape()  # type: ignore[union-attr]
+
+        def c(v: int) -> SSAValue:
+            return self.broadcast(self.const(v, t), [], shape)
+
+        grid = x
+        if d > 1:
+            a = self.add(stablehlo.SubtractOp(x, c(s0))) if s0 else x
+            q = self.add(stablehlo.DivideOp(a, c(d)))
+            r = self.add(stablehlo.RemainderOp(a, c(d)))
+            below = self.add(  # floor: one less where a < 0 and d does not divide it
+                stablehlo.AndOp(
+                    self.add(stablehlo.CompareOp("LT", a, c(0))),
+                    self.add(stablehlo.CompareOp("NE", r, c(0))),
+                )
+            )
+            q = self.add(stablehlo.SelectOp(below, self.add(stablehlo.SubtractOp(q, c(1))), q))
+            grid = self.add(stablehlo.MultiplyOp(q, c(d)))
+            grid = self.add(stablehlo.AddOp(grid, c(s0))) if s0 else grid
+        low = self.add(stablehlo.MaximumOp(grid, c(s0)))
+        return self.add(stablehlo.MinimumOp(low, c(s1)))
+
     def quadratic_form(self, op: branch.QuadraticFormOp) -> SSAValue:
         """`x^T A x + w . x + c` per batch entry, `tensor<?x1xT>`: `A` (N x N) is built
         from the pairs as `onehot(i)^T diag(weights) onehot(j)` (static shapes, no batch),
-        then `y = x A (+ w)` and `sum(x * y)` are two `dot_general`s."""
+        then `y = x A (+ w)` and `sum(x * y)` are two `dot_general`s. When the weights are
+        integer multiples `k u` of one unit and the sums stay below 2^24 (`exact_form`),
+        `A` holds the `k`, the products run in f32 (exact: integers) and the f64 result
+        is `u` times theirs; a linear part that is not a multiple of `u` is added in f64."""
         n = self.n
-        xf = self.convert(self.x, f64)
         pairs = op.pair_sites
+        weights = np.asarray(op.weights.get_values(), np.float64)
+        sites = op.sites.get_values()
+        linear = np.asarray(op.linear.get_values(), np.float64)
+        exact = exact_form(weights, linear, self.local_states) if pairs else None
+        t = f64 if exact is None else f32
+        unit = 1.0 if exact is None else exact.unit
+        if exact is not None:
+            weights = np.asarray(exact.pairs, np.float64)
+            if exact.linear is not None:
+                linear = np.asarray(exact.linear, np.float64)
+        folded = exact is None or exact.linear is not None  # w in the same products
+        xt = self.convert(self.x, t)
         y = None
         if pairs:
-            weights = np.asarray(op.weights.get_values(), np.float64)
-            rows = [self._one_hot([p[k] for p in pairs], n) for k in (0, 1)]
-            scale = self.broadcast(self.array(weights), [0], [len(pairs), n])
+            rows = [self._one_hot([p[k] for p in pairs], n, t) for k in (0, 1)]
+            scale = self.broadcast(self.array(weights.astype(_np_dtype(t))), [0], [len(pairs), n])
             lhs = self.add(stablehlo.MultiplyOp(rows[0], scale))
             over_rows = stablehlo.DotDimensionNumbers(
                 lhs_contracting_dimensions=[0], rhs_contracting_dimensions=[0]
@@ -297,37 +476,57 @@ class KernelLowering:
             product = stablehlo.DotDimensionNumbers(
                 lhs_contracting_dimensions=[1], rhs_contracting_dimensions=[0]
             )
-            y = self.add(stablehlo.DotGeneralOp(xf, a, product))
-        sites = op.sites.get_values()
-        if sites:
-            w = np.zeros(n)
-            np.add.at(w, list(sites), np.asarray(op.linear.get_values(), np.float64))
-            wb = self.broadcast(self.array(w), [1], [DYN, n])
-            y = wb if y is None else self.add(stablehlo.AddOp(y, wb))
+            y = self.add(stablehlo.DotGeneralOp(xt, a, product))
+        if sites and folded:
+            y = self._plus_linear(y, sites, linear, t)
         if y is None:
             total = self.broadcast(self.const(0.0, f64), [], [DYN])
         else:
-            rowwise = stablehlo.DotDimensionNumbers(
-                lhs_batching_dimensions=[0],
-                rhs_batching_dimensions=[0],
-                lhs_contracting_dimensions=[1],
-                rhs_contracting_dimensions=[1],
+            total = self.convert(self._rowwise(xt, y), f64)
+        if unit != 1.0:
+            total = self.add(
+                stablehlo.MultiplyOp(total, self.broadcast(self.const(unit, f64), [], [DYN]))
             )
-            total = self.add(stablehlo.DotGeneralOp(xf, y, rowwise))
+        if sites and not folded:
+            total = self.add(
+                stablehlo.AddOp(
+                    total,
+                    self._rowwise(
+                        self.convert(self.x, f64), self._plus_linear(None, sites, linear, f64)
+                    ),
+                )
+            )
         c = op.constant.value.data
         if c != 0.0:
             total = self.add(stablehlo.AddOp(total, self.broadcast(self.const(c, f64), [], [DYN])))
         return self.convert(self.broadcast(total, [0], [DYN, 1]), _elem(op.result))
 
-    def _one_hot(self, sites: Sequence[int], n: int) -> SSAValue:
-        """`tensor<Kxnxf64>`: row k is 1 at `sites[k]`, else 0."""
+    def _plus_linear(self, y: SSAValue | None, sites, linear: np.ndarray, t: Attribute) -> SSAValue:
+        """`y + w` (`w` alone when `y` is None), `w[s]` the linear weight of site `s`."""
+        w = np.zeros(self.n)
+        np.add.at(w, list(sites), linear)
+        wb = self.broadcast(self.array(w.astype(_np_dtype(t))), [1], [DYN, self.n])
+        return wb if y is None else self.add(stablehlo.AddOp(y, wb))
+
+    def _rowwise(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        """`sum(a * b)` over the sites, per batch entry, as a `dot_general`."""
+        rowwise = stablehlo.DotDimensionNumbers(
+            lhs_batching_dimensions=[0],
+            rhs_batching_dimensions=[0],
+            lhs_contracting_dimensions=[1],
+            rhs_contracting_dimensions=[1],
+        )
+        return self.add(stablehlo.DotGeneralOp(a, b, rowwise))
+
+    def _one_hot(self, sites: Sequence[int], n: int, t: Attribute = f64) -> SSAValue:
+        """`tensor<KxnxT>`: row k is 1 at `sites[k]`, else 0."""
         k = len(sites)
         iota = self.once(
             ("iota", k, n),
             lambda: self.add(stablehlo.IotaOp(1, TensorType(i64, [k, n]))),
         )
         at = self.broadcast(self.array(np.asarray(sites, np.int64)), [0], [k, n])
-        return self.convert(self.add(stablehlo.CompareOp("EQ", iota, at)), f64)
+        return self.convert(self.add(stablehlo.CompareOp("EQ", iota, at)), t)
 
 
 def _dense_values(op: stablehlo.ConstantOp):
@@ -652,50 +851,101 @@ class MemberLowering(KernelPattern):
 CHECKED = "branch.checked"
 """Marks the cast of a state that a checked write may have taken out of the local states."""
 
+PENDING = "branch.pending"
+"""Marks the stand-in for an emission's `x'` that a `branch.concat` builds together with
+the others it concatenates (`EmitLowering`); erased once the walk is done."""
+
 
 def _state_shape(s: branch.StateType) -> list[int]:
     return [DYN, s.rows.data, s.sites.data]
 
 
+@dataclass(frozen=True)
+class _Write:
+    """One `branch.write` of a chain: the sites (`cols`, the row-table column modulo N,
+    when they are one; `at`, `tensor<?xMxi64>` modulo N) and the values as stored."""
+
+    cols: np.ndarray | None
+    at: SSAValue
+    stored: SSAValue
+
+
+@dataclass
+class _Config:
+    """The configurations of a state's rows: `base` (`tensor<?xNxiK>`, x or x projected)
+    with `writes` applied in order, or (`writes` None, after a `select_state`) only
+    `cfg`; `cfg` (`tensor<?xMxNxiK>`) is built when something needs it."""
+
+    rows: int
+    base: SSAValue | None
+    writes: tuple[_Write, ...] | None
+    cfg: SSAValue | None = None
+    merged: bool = False
+    """Its writes are constant masks where the sites are static, and its `x'` is built
+    with the other emissions' (`branch.state` lowering `merged` or `projected`)."""
+    projected: bool = False
+    """Its rows start from `base` projected onto the local states (built when needed)."""
+
+
+@dataclass(frozen=True)
+class _State:
+    """A lowered `!branch.state`: its configurations, their validity `tensor<?xMxi1>`,
+    and whether a checked write may have left the local states."""
+
+    config: _Config
+    valid: SSAValue
+    checked: bool
+
+
+@dataclass(frozen=True)
+class _Emitted:
+    """An emission's `x'` before it is built: its state's configurations and the rows
+    that are active (the others are `x`)."""
+
+    config: _Config
+    active: SSAValue
+
+
 def _replace_state(
-    rewriter: PatternRewriter,
-    op: Operation,
-    cfg: SSAValue,
-    valid: SSAValue,
-    checked: bool,
-    low: KernelLowering,
-    writes: tuple[tuple[SSAValue, SSAValue], ...] | None = None,
+    rewriter: PatternRewriter, op: Operation, state: _State, low: KernelLowering
 ) -> None:
-    """Replaces the state `op` defines by a cast of its two tensors (and records the
-    writes that made it, `KernelLowering.writes`)."""
+    """Replaces the state `op` defines by a cast of its validity, and records what it is
+    (`KernelLowering.states`) and the writes that made it (`KernelLowering.writes`)."""
+    writes = state.config.writes
+    wide = None if writes is None else tuple((w.at, low.wide(w.stored)) for w in writes)
     cast = UnrealizedConversionCastOp.build(
-        operands=[[cfg, valid]],
+        operands=[[state.valid]],
         result_types=[[op.results[0].type]],
-        attributes={CHECKED: UnitAttr()} if checked else {},
+        attributes={CHECKED: UnitAttr()} if state.checked else {},
     )
     rewriter.replace(op, cast)
-    low.writes[cast.results[0]] = writes
+    low.states[cast.results[0]] = state
+    low.writes[cast.results[0]] = wide
 
 
-def _state(state: SSAValue) -> tuple[SSAValue, SSAValue, bool]:
-    """The (configurations, validity, checked) of a lowered state."""
-    cast = state.owner
-    if not isinstance(cast, UnrealizedConversionCastOp):
-        raise ValueError(f"!branch.state {state} is not lowered yet (defined by {cast})")
-    cfg, valid = cast.inputs
-    return cfg, valid, CHECKED in cast.attributes
+def _state(low: KernelLowering, state: SSAValue) -> _State:
+    """What a lowered state is."""
+    found = low.states.get(state)
+    if found is None:
+        raise ValueError(f"!branch.state {state} is not lowered yet (defined by {state.owner})")
+    return found
 
 
 class StateLowering(KernelPattern):
-    """`branch.state %x` -> `x` broadcast to every row, all valid."""
+    """`branch.state %x` -> `x` for every row, all valid; with `{lowering = "projected"}`,
+    `x` projected onto the local states (`KernelLowering.projected`: the same values, in
+    a form XLA:CPU vectorises, docs/cost-model.md). The rows' configurations are built
+    when needed (`KernelLowering.configurations`)."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.StateOp, rewriter: PatternRewriter):
         low = self.lowering(rewriter)
         s = op.result.type
-        cfg = low.broadcast(op.x, [0, 2], _state_shape(s))
+        how = "concat" if op.lowering is None else op.lowering.data
         valid = low.broadcast(low.const(True, i1), [], [DYN, s.rows.data])
-        _replace_state(rewriter, op, cfg, valid, False, low, ())
+        config = _Config(s.rows.data, op.x, (), merged=how != "concat")
+        config.projected = how == "projected"
+        _replace_state(rewriter, op, _State(config, valid, False), low)
 
 
 def _fits(low: KernelLowering, values: SSAValue) -> SSAValue | None:
@@ -712,7 +962,9 @@ def _fits(low: KernelLowering, values: SSAValue) -> SSAValue | None:
 
 
 class WriteLowering(KernelPattern):
-    """`branch.write` -> `select(iota == site, value, cfg)` over the configurations.
+    """`branch.write` -> one more write of the state's chain; its configurations are
+    `select(hit, value, cfg)`, `hit` the sites written (`KernelLowering.write_mask`: a
+    constant when they are a row-table column, else `iota == site`).
 
     A checked write first tests that its `i64` value fits the configuration type: one
     that does not (256 on `i8`) drops the row instead of wrapping around into a state
@@ -721,23 +973,28 @@ class WriteLowering(KernelPattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.WriteOp, rewriter: PatternRewriter):
         low = self.lowering(rewriter)
-        cfg, valid, checked = _state(op.state)
+        before = _state(low, op.state)
+        valid = before.valid
         fits = _fits(low, op.values) if op.checked is not None else None
         if fits is not None:
             valid = low.add(stablehlo.AndOp(valid, fits))
-        s = op.state.type
-        shape = _state_shape(s)
-        iota = low.array(np.arange(s.sites.data, dtype=np.int64))
-        iota = low.broadcast(iota, [2], shape)
-        at = low.site_indices(op.sites)
-        sites = low.broadcast(at, [0, 1], shape)
-        hit = low.add(stablehlo.CompareOp("EQ", iota, sites))
-        stored = low.convert(op.values, low.x_elem)
-        values = low.broadcast(stored, [0, 1], shape)
-        new_cfg = low.add(stablehlo.SelectOp(hit, values, cfg))
-        before = low.writes.get(op.state)
-        writes = None if before is None else (*before, (at, low.convert(stored, i64)))
-        _replace_state(rewriter, op, new_cfg, valid, checked or op.checked is not None, low, writes)
+        old = before.config
+        write = _Write(
+            low.static_sites(op.sites) if old.merged else None,
+            low.site_indices(op.sites),
+            low.convert(op.values, low.x_elem),
+        )
+        if old.writes is None:
+            shape = _state_shape(op.state.type)
+            hit = low.write_mask(write.cols, write.at, shape)
+            values = low.broadcast(write.stored, [0, 1], shape)
+            cfg = low.add(stablehlo.SelectOp(hit, values, low.configurations(old)))
+            config = _Config(old.rows, None, None, cfg, old.merged)
+        else:
+            config = _Config(old.rows, old.base, (*old.writes, write), None, old.merged)
+            config.projected = old.projected
+        checked = before.checked or op.checked is not None
+        _replace_state(rewriter, op, _State(config, valid, checked), low)
 
 
 class StateReadLowering(KernelPattern):
@@ -750,10 +1007,10 @@ class StateReadLowering(KernelPattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.StateReadOp, rewriter: PatternRewriter):
         low = self.lowering(rewriter)
-        cfg, _, _ = _state(op.state)
         idx = low.site_indices(op.sites)
         writes = low.writes.get(op.state)
         if writes is None:
+            cfg = low.configurations(_state(low, op.state).config)
             rewriter.replace(op, [], [low.convert(low.gather(cfg, idx, 2), i64)])
             return
         cols = low.static_sites(op.sites)
@@ -774,10 +1031,10 @@ class InvalidateLowering(KernelPattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.InvalidateOp, rewriter: PatternRewriter):
         low = self.lowering(rewriter)
-        cfg, _, checked = _state(op.state)
+        state = _state(low, op.state)
         rows = op.state.type.rows.data
         invalid = low.broadcast(low.const(False, i1), [], [DYN, rows])
-        _replace_state(rewriter, op, cfg, invalid, checked, low, low.writes.get(op.state))
+        _replace_state(rewriter, op, _State(state.config, invalid, state.checked), low)
 
 
 class SelectStateLowering(KernelPattern):
@@ -786,23 +1043,25 @@ class SelectStateLowering(KernelPattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.SelectStateOp, rewriter: PatternRewriter):
         low = self.lowering(rewriter)
-        (ca, va, ka), (cb, vb, kb) = _state(op.if_true), _state(op.if_false)
+        a, b = _state(low, op.if_true), _state(low, op.if_false)
         p = op.condition
         p3 = low.broadcast(p, [0, 1], _state_shape(op.result.type))
-        cfg = low.add(stablehlo.SelectOp(p3, ca, cb))
-        valid = low.add(stablehlo.SelectOp(p, va, vb))
-        _replace_state(rewriter, op, cfg, valid, ka or kb, low)
+        cfg = low.add(
+            stablehlo.SelectOp(p3, low.configurations(a.config), low.configurations(b.config))
+        )
+        valid = low.add(stablehlo.SelectOp(p, a.valid, b.valid))
+        config = _Config(a.config.rows, None, None, cfg, a.config.merged and b.config.merged)
+        _replace_state(rewriter, op, _State(config, valid, a.checked or b.checked), low)
 
 
-def _all_inside(
-    low: KernelLowering, cfg: SSAValue, writes: tuple[tuple[SSAValue, SSAValue], ...] | None
-) -> SSAValue:
+def _all_inside(low: KernelLowering, state: SSAValue) -> SSAValue:
     """Whether every site of the final `x'` is a local state, `tensor<?xMxi1>`. From the
     writes when the state is a chain of them (`x` holds local states, so only the last
     value written to each written site matters: a `(batch, rows)` test per write), else
     a test of every site of the configurations and a reduce over the sites."""
+    writes = low.writes.get(state)
     if not writes:
-        inside = low.member(cfg)
+        inside = low.member(low.configurations(_state(low, state).config))
         body = stablehlo.scalar_body([i1], stablehlo.AndOp)
         return low.add(stablehlo.ReduceOp([inside], [low.const(True, i1)], [2], body))
     result = None
@@ -814,25 +1073,43 @@ def _all_inside(
     return result
 
 
+def _concatenated(value: SSAValue) -> bool:
+    """Whether every user of `value` is a `branch.concat` of several inputs."""
+    return all(
+        isinstance(u.operation, branch.ConcatOp) and len(u.operation.inputs) > 1 for u in value.uses
+    )
+
+
 class EmitLowering(KernelPattern):
     """`branch.emit` -> `x'` where the row is active (mask AND valid AND, after a checked
     write, every site a local state), else `x`; `mel` there, else 0. A result nothing
-    uses (the `x'` of a coalesced diagonal emission) is not built."""
+    uses (the `x'` of a coalesced diagonal emission) is not built. An `x'` only
+    concatenated with others is left to `branch.concat`, which builds them all at once
+    (`KernelLowering.emitted`): one select per write over all the rows, not a
+    concatenation of `(batch, rows, sites)` tensors."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.EmitOp, rewriter: PatternRewriter):
         low = self.lowering(rewriter)
-        cfg, valid, checked = _state(op.state)
-        shape = _state_shape(op.state.type)
-        if checked:
+        state = _state(low, op.state)
+        valid = state.valid
+        if state.checked:
             # A checked write may have left the local states: the final x' must be valid.
-            valid = low.add(stablehlo.AndOp(valid, _all_inside(low, cfg, low.writes.get(op.state))))
-        active = low.add(stablehlo.AndOp(op.mask, valid))
+            valid = low.add(stablehlo.AndOp(valid, _all_inside(low, op.state)))
+        active = low.and_(op.mask, valid)
         xp = mel = None
         if op.xp.uses:
-            active3 = low.broadcast(active, [0, 1], shape)
-            x3 = low.broadcast(op.x, [0, 2], shape)
-            xp = low.add(stablehlo.SelectOp(active3, cfg, x3))
+            emitted = _Emitted(state.config, active)
+            if _concatenated(op.xp):
+                stand_in = UnrealizedConversionCastOp.build(
+                    operands=[[active]],
+                    result_types=[[op.xp.type]],
+                    attributes={PENDING: UnitAttr()},
+                )
+                xp = low.add(stand_in)
+                low.pending[xp] = emitted
+            else:
+                xp = low.emitted([emitted])
         if op.mel.uses:
             t = _elem(op.mel)
             amp = low.convert(op.amplitude, t)
@@ -880,7 +1157,8 @@ class StackLowering(KernelPattern):
 
 
 class ConcatLowering(KernelPattern):
-    """`branch.concat` -> `concatenate` along the rows (its input when there is one)."""
+    """`branch.concat` -> `concatenate` along the rows (its input when there is one); of
+    the `x'` of emissions, all built at once (`KernelLowering.emitted`)."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.ConcatOp, rewriter: PatternRewriter):
@@ -888,7 +1166,12 @@ class ConcatLowering(KernelPattern):
             rewriter.replace(op, [], [op.inputs[0]])
             return
         low = self.lowering(rewriter)
-        rewriter.replace(op, [], [low.add(stablehlo.ConcatenateOp(list(op.inputs), 1))])
+        pending = [low.pending.get(v) for v in op.inputs]
+        if all(p is not None for p in pending):
+            rewriter.replace(op, [], [low.emitted(pending)])  # type: ignore[arg-type]
+            return
+        parts = [v if p is None else low.emitted([p]) for v, p in zip(op.inputs, pending)]
+        rewriter.replace(op, [], [low.add(stablehlo.ConcatenateOp(parts, 1))])
 
 
 # --------------------------------------------------------------------------- the pass
@@ -925,12 +1208,12 @@ def branch_to_stablehlo_patterns(low: KernelLowering) -> list[RewritePattern]:
 
 
 def erase_state_casts(fn: func.FuncOp) -> None:
-    """Erases the casts that stood for `!branch.state`s, all dead once every user is
-    lowered. (xDSL 0.74's `reconcile-unrealized-casts` folds 1:1 cast chains only: on a
-    cast of two values to one it fails an assertion.)"""
+    """Erases the casts that stood for `!branch.state`s and for emissions' `x'` built
+    by their `branch.concat`, all dead once every user is lowered. (xDSL 0.74's
+    `reconcile-unrealized-casts` folds 1:1 cast chains only.)"""
     for op in reversed(list(fn.body.block.ops)):
-        if isinstance(op, UnrealizedConversionCastOp) and isinstance(
-            op.outputs[0].type, branch.StateType
+        if isinstance(op, UnrealizedConversionCastOp) and (
+            isinstance(op.outputs[0].type, branch.StateType) or PENDING in op.attributes
         ):
             users = sorted({use.operation.name for use in op.outputs[0].uses})
             if users:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields, replace
 from symir.lowering.branch.cost_model import (
     DIAGONAL_CHOICES,
     READ_CHOICES,
+    STATE_CHOICES,
     TARGET_CHOICES,
     resolve_target,
 )
@@ -41,7 +42,7 @@ class SymbolicCompilerOptions(LoweringOptions):
     """The effective options of a `SymbolicCompiler`: the lowering's own options
     (`LoweringOptions`: `x_dtype`, `coalesce_diagonal`, `merge_exclusive_emissions`,
     `enable_fusion`, `sort_summed_rows`, `sort_rows`, `target`, `read_lowering`,
-    `diagonal_lowering`, each documented there) and the compiler's.
+    `diagonal_lowering`, `state_lowering`, each documented there) and the compiler's.
 
     backend_preference: "auto" (the first lowerer that supports the operator) or "jax".
     cache_enabled: look up / store artifacts in the artifact store.
@@ -98,6 +99,7 @@ class SymbolicCompilerOptions(LoweringOptions):
             ("target", TARGET_CHOICES),
             ("read_lowering", READ_CHOICES),
             ("diagonal_lowering", DIAGONAL_CHOICES),
+            ("state_lowering", STATE_CHOICES),
         ):
             if getattr(self, name) not in choices:
                 raise ValueError(

@@ -16,6 +16,7 @@ from symir.lowering.branch.cost_model import (
     count_runs,
     default_read,
     distinct_blocks,
+    projection,
     resolve_target,
     strided_runs,
 )
@@ -82,3 +83,71 @@ def test_targets():
         ValueError, match=r"target must be one of \('auto', 'cpu', 'gpu'\), got 'tpu'"
     ):
         resolve_target("tpu")
+
+
+# --------------------------------------------------------------------------- states
+
+
+def test_projection_needs_evenly_spaced_states_that_fit():
+    from xdsl.dialects.builtin import i8, i16
+
+    assert projection((-1, 1), i8) == (-1, 2, 1)
+    assert projection((0, 1, 2, 3), i8) == (0, 1, 3)
+    assert projection((-3, -1, 1, 3), i8) == (-3, 2, 3)
+    assert projection((5,), i8) == (5, 1, 5)
+    assert projection((-3, -1, 2), i8) is None  # not evenly spaced
+    assert projection((-100, 100), i8) is None  # 200 does not fit i8
+    assert projection((-100, 100), i16) == (-100, 200, 100)
+
+
+@CHEAP
+@given(st.integers(-20, 20), st.integers(1, 5), st.integers(1, 8))
+def test_the_projection_is_the_identity_on_local_states(s0, d, k):
+    """What `KernelLowering.projected` computes, in numpy: x itself on every local state,
+    and a local state for any other value."""
+    states = s0 + d * np.arange(k)
+    s1 = int(states[-1])
+    x = np.arange(-128, 128)
+    p = np.clip(s0 + d * np.floor_divide(x - s0, d), s0, s1)
+    assert np.array_equal(p[np.isin(x, states)], x[np.isin(x, states)])
+    assert np.isin(p, states).all()
+
+
+def test_state_lowerings_by_target_and_size():
+    """Where XLA:CPU (JAX 0.10.2) vectorises the loop that builds x' (its LLVM IR, on
+    chains): TFIM `merged` from 52 sites (not 48), `projected` from 16 (not 14);
+    Heisenberg `merged` from 36 (not 32); Bose-Hubbard (step 1) `projected` from 24 (not
+    16); `concat` from 64 (not 56) with one write, 48 (not 36) with two."""
+    cpu, gpu = COST_MODELS["cpu"], COST_MODELS["gpu"]
+    spins, bosons = (-1, 2, 1), (0, 1, 3)
+    assert [cpu.state_lowering(n, spins, 1) for n in (4, 14, 16, 36, 48, 52, 72)] == [
+        "concat",
+        "concat",
+        "projected",
+        "projected",
+        "projected",
+        "merged",
+        "merged",
+    ]
+    assert [cpu.state_lowering(n, spins, 2) for n in (12, 16, 32, 36)] == [
+        "concat",
+        "projected",
+        "projected",
+        "merged",
+    ]
+    assert [cpu.state_lowering(n, bosons, 2) for n in (16, 24, 32, 36)] == [
+        "concat",
+        "projected",
+        "projected",
+        "merged",
+    ]
+    assert cpu.state_lowering(36, None, 1) == "concat"
+    assert cpu.state_lowering(64, None, 1) == "merged"
+    for n, writes, rolled in ((56, 1, False), (64, 1, True), (36, 2, False), (48, 2, True)):
+        assert cpu.rolled(n, "concat", writes) == rolled
+    assert {gpu.state_lowering(n, spins, 1) for n in (4, 16, 36, 72)} == {"concat"}
+
+
+def test_an_exact_form_costs_less_than_an_f64_one():
+    cpu = COST_MODELS["cpu"]
+    assert cpu.dense_cost(36, False, exact=True) < cpu.dense_cost(36, False)

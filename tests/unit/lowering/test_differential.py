@@ -1241,17 +1241,25 @@ def test_choices_are_visible_in_the_branch_ir():
     assert rows["branch"].count('{lowering = "take"}') == 3
 
 
-def test_writes_on_2d_tables_are_one_broadcast_select_each():
-    # rows not in site order: every write is still a compare of a site iota against the
-    # written site and one select over (batch, rows, sites); no scatter, no gather of x'
+@pytest.mark.parametrize("states", ["concat", "merged"])
+def test_writes_on_2d_tables_are_one_broadcast_select_each(states):
+    # rows not in site order: every write is still one select over (batch, rows, sites),
+    # against a compare of a site iota with the written site (concat) or a constant mask
+    # of the sites it writes (merged: the diagonal row and the bonds' rows built
+    # together, no concatenate of x'); no scatter, no gather of x'
     import re
 
     op = CHOICE_MODELS["heisenberg_2d_param"]
-    text = op.compile().stablehlo_text
-    rows = len(_square_bonds(3))
+    text = op.compile(target="cpu", state_lowering=states).stablehlo_text
+    bonds = len(_square_bonds(3))
+    rows = bonds + 1 if states == "merged" else bonds
     assert "scatter" not in text
-    compares = re.findall(rf"compare EQ, .* -> tensor<\?x{rows}x9xi1>", text)
-    assert len(compares) == 2  # the swap: two writes
+    if states == "merged":
+        writes = re.findall(rf"stablehlo.constant dense<.*> : tensor<{rows}x9xi1>", text)
+        assert not re.findall(r"concatenate.* -> tensor<\?x\d+x9xi8>", text)
+    else:
+        writes = re.findall(rf"compare EQ, .* -> tensor<\?x{rows}x9xi1>", text)
+    assert len(writes) == 2  # the swap: two writes
     selects = re.findall(
         rf"stablehlo.select .* tensor<\?x{rows}x9xi1>, tensor<\?x{rows}x9xi8>", text
     )

@@ -4,8 +4,9 @@ The reference is the operator's own main kernel (itself tested against NetKet an
 reference interpreter): applying each slot's deltas to `x` must give exactly its `xp`,
 and the matrix elements must be equal exactly, on random states of several models
 (Heisenberg, TFIM, Bose-Hubbard with checked writes, Fermi-Hubbard with fermion signs
-and a particle-number sector, J1-J2) and on update constructs of the differential corpus
-whose branches the branch passes merge (`select_state`) or that write a site twice.
+and a particle-number sector, J1-J2; main kernels whose states are `merged` or
+`projected`) and on update constructs of the differential corpus whose branches the
+branch passes merge (`select_state`) or that write a site twice.
 """
 
 from __future__ import annotations
@@ -114,6 +115,17 @@ def test_deltas_reproduce_get_conn_padded(systems, name):
     x = random_states(name, hi, (2, 24))
     assert delta_width(compiled) == k
     assert_deltas_give_xp(compiled, x, k)
+
+
+@pytest.mark.parametrize(("name", "states"), [("tfim", "projected"), ("bose_hubbard", "merged")])
+def test_deltas_of_kernels_whose_states_are_merged_or_projected(name, states):
+    """The branch level a delta kernel starts from carries the main kernel's lowering of
+    its states (`state_lowering`; `auto` picks these on a CPU from 14-16 sites on): the
+    delta kernel drops it with the states, and its deltas still give that kernel's `xp`."""
+    hi, op, k = quiet(_system, name)
+    compiled = quiet(op.compile, target="cpu", state_lowering=states)
+    assert f'lowering = "{states}"' in compiled._spec.branch_text
+    assert_deltas_give_xp(compiled, random_states(name, hi, (16,)), k)
 
 
 def test_deltas_under_vmap_and_a_parameter_gradient(systems):

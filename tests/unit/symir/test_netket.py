@@ -379,6 +379,9 @@ CHOICES = [
     {"read_lowering": "permuted", "diagonal_lowering": "rows"},
     {"read_lowering": "gather", "diagonal_lowering": "dense", "target": "gpu"},
     {"read_lowering": "slices", "diagonal_lowering": "rows", "sort_rows": False},
+    {"state_lowering": "merged", "diagonal_lowering": "rows"},
+    {"state_lowering": "projected", "diagonal_lowering": "dense"},
+    {"state_lowering": "concat", "target": "cpu"},
 ]
 
 

@@ -844,6 +844,19 @@ branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
 
 // -----
 
+// branch.state: an unknown lowering
+// CHECK: {{^}}'branch.state' lowering must be one of ('concat', 'merged', 'projected'), got 'scatter'
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %s_ = branch.state %x {lowering = "scatter"} : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
 // branch.read: a static lowering of sites that are not a column
 // CHECK: {{^}}'branch.read' lowering 'take' needs sites from a 'branch.column'
 branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {

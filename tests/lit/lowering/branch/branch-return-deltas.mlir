@@ -174,3 +174,40 @@ builtin.module {
     branch.return %xps, %mels : tensor<?x4x3xi8>, tensor<?x4xf64>
   }
 }
+
+// -----
+
+// The states carry the lowering branch-choose-lowering chose for the kernel's x' (the branch
+// level a delta kernel starts from): the delta kernel builds no x', so the choice is dropped
+// with the states; the deltas are @flip's, and the lowered kernel projects nothing.
+// CHECK-LABEL: branch.kernel @flip_lowered
+// CHECK-NOT: branch.state
+// CHECK-NOT: lowering
+// CHECK: %[[S:.*]] = branch.stack %i : tensor<?x2xi64> -> tensor<?x2x1xi64>
+// CHECK-NEXT: %[[V:.*]] = branch.stack %v : tensor<?x2xi64> -> tensor<?x2x1xi64>
+// CHECK: branch.return_deltas %{{.*}}, %{{.*}}, %mels : tensor<?x3x1xi64>, tensor<?x3x1xi64>, tensor<?x3xf64>
+// DIFF-LABEL: branch.kernel @flip_lowered
+// DIFF: branch.return_deltas %{{.*}}, %{{.*}}, %mels, %{{.*}} {wrt = ["h"]}
+// HLO-LABEL: func.func @main(%x: tensor<?x2xi8>, %h: tensor<f64>) -> (tensor<?x3x1xi32>, tensor<?x3x1xi8>, tensor<?x3xf64>)
+// HLO-NOT: stablehlo.clamp
+// HLO: func.return %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x3x1xi32>, tensor<?x3x1xi8>, tensor<?x3xf64>
+builtin.module {
+  branch.kernel @flip_lowered sites 2 states [-1, 1] dtype f64 params ["h"] {
+  ^bb0(%x: tensor<?x2xi8>, %h: tensor<f64>):
+    %s = branch.state %x {lowering = "projected"} : tensor<?x2xi8> -> !branch.state<2x2xi8>
+    %i = branch.column %x {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
+    %xi = branch.read %x, %i : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+    %v = branch.neg %xi : tensor<?x2xi64> -> tensor<?x2xi64>
+    %w = branch.write %s, %i, %v : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+    %a = branch.splat %h, %x : tensor<f64>, tensor<?x2xi8> -> tensor<?x2xf64>
+    %t = branch.constant %x {value = true} : tensor<?x2xi8> -> tensor<?x2xi1>
+    %xp, %mel = branch.emit %x, %w, %a, %t {term = "flip"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+    %d = branch.state %x {lowering = "merged"} : tensor<?x2xi8> -> !branch.state<1x2xi8>
+    %one = branch.constant %x {value = 1.0 : f64} : tensor<?x2xi8> -> tensor<?x1xf64>
+    %t1 = branch.constant %x {value = true} : tensor<?x2xi8> -> tensor<?x1xi1>
+    %dxp, %dmel = branch.emit %x, %d, %one, %t1 {term = "diagonal"} : tensor<?x2xi8>, !branch.state<1x2xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x2xi8>, tensor<?x1xf64>
+    %xps = branch.concat %dxp, %xp : tensor<?x1x2xi8>, tensor<?x2x2xi8> -> tensor<?x3x2xi8>
+    %mels = branch.concat %dmel, %mel : tensor<?x1xf64>, tensor<?x2xf64> -> tensor<?x3xf64>
+    branch.return %xps, %mels : tensor<?x3x2xi8>, tensor<?x3xf64>
+  }
+}

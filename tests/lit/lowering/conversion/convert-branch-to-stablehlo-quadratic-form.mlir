@@ -1,37 +1,49 @@
 // convert-branch-to-stablehlo on a branch.quadratic_form (what branch-choose-lowering
 // makes of a diagonal sum of products of two reads): A (N x N) is built from the pairs as
-// onehot(i)^T diag(weights) onehot(j), without the batch; then y = x A + w and
-// sum(x * y) are two dot_generals, the constant is added and the per-entry value
-// broadcast to one row. Then jaxlib's verifier, and an execution through JAX.
+// onehot(i)^T diag(weights) onehot(j), without the batch; then y = x A and sum(x * y)
+// are two dot_generals. Here the weights 0.5, 1.5, -2 are 1, 3, -4 times the unit 0.5,
+// so A holds 1, 3, -4 and the products run in f32 (exact: sums of integers below 2^24),
+// and the f64 result is 0.5 times theirs; the linear weights -0.8 and 0.25 are not
+// multiples of 0.5: w . x is added in f64, then the constant, and the per-entry value
+// is broadcast to one row. Then jaxlib's verifier, and an execution through JAX.
+// (convert-branch-to-stablehlo-quadratic-form-f64.mlir: weights without a unit.)
 //
 // RUN: symir-opt %s -p convert-branch-to-stablehlo | filecheck %s
 // RUN: symir-opt %s -p convert-branch-to-stablehlo | %jax-verify | filecheck %s --check-prefix=JAX
 // RUN: symir-opt %s -p convert-branch-to-stablehlo | symir-run - --input '[[1, 2, 0], [2, 2, 1], [0, 0, 0]]:int8' | filecheck %s --check-prefix=EXEC
 
 // CHECK: func.func @main(%[[X:[A-Za-z0-9_]+]]: tensor<?x3xi8>) -> (tensor<?x1x3xi8>, tensor<?x1xf64>) {
-// CHECK: %[[XF:.*]] = stablehlo.convert %[[X]] : (tensor<?x3xi8>) -> tensor<?x3xf64>
+// CHECK: %[[XF:.*]] = stablehlo.convert %[[X]] : (tensor<?x3xi8>) -> tensor<?x3xf32>
 // CHECK-NEXT: %[[IOTA:.*]] = "stablehlo.iota"() <{iota_dimension = 1 : i64}> : () -> tensor<3x3xi64>
 // The first site of each pair, one-hot.
 // CHECK-NEXT: %[[I:.*]] = stablehlo.constant dense<[0, 0, 1]> : tensor<3xi64>
 // CHECK: %[[IB:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[I]], %{{.*}}) <{broadcast_dimensions = array<i64: 0>}> : (tensor<3xi64>, tensor<2xi64>) -> tensor<3x3xi64>
 // CHECK-NEXT: %[[HI:.*]] = stablehlo.compare EQ, %[[IOTA]], %[[IB]], SIGNED
-// CHECK-NEXT: %[[OHI:.*]] = stablehlo.convert %[[HI]] : (tensor<3x3xi1>) -> tensor<3x3xf64>
+// CHECK-NEXT: %[[OHI:.*]] = stablehlo.convert %[[HI]] : (tensor<3x3xi1>) -> tensor<3x3xf32>
 // The second site of each pair, one-hot.
 // CHECK-NEXT: %[[J:.*]] = stablehlo.constant dense<[0, 1, 2]> : tensor<3xi64>
-// CHECK: %[[OHJ:.*]] = stablehlo.convert %{{.*}} : (tensor<3x3xi1>) -> tensor<3x3xf64>
-// CHECK-NEXT: %[[W:.*]] = stablehlo.constant dense<[5.000000e-01, 1.500000e+00, -2.000000e+00]> : tensor<3xf64>
+// CHECK: %[[OHJ:.*]] = stablehlo.convert %{{.*}} : (tensor<3x3xi1>) -> tensor<3x3xf32>
+// The integer weights.
+// CHECK-NEXT: %[[W:.*]] = stablehlo.constant dense<[1.000000e+00, 3.000000e+00, -4.000000e+00]> : tensor<3xf32>
 // CHECK-NEXT: %[[WB:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[W]], %{{.*}}) <{broadcast_dimensions = array<i64: 0>}>
-// CHECK-NEXT: %[[LHS:.*]] = stablehlo.multiply %[[OHI]], %[[WB]] : tensor<3x3xf64>
-// CHECK-NEXT: %[[A:.*]] = "stablehlo.dot_general"(%[[LHS]], %[[OHJ]]) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [0], rhs_contracting_dimensions = [0]>}> : (tensor<3x3xf64>, tensor<3x3xf64>) -> tensor<3x3xf64>
-// CHECK-NEXT: %[[Y:.*]] = "stablehlo.dot_general"(%[[XF]], %[[A]]) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [0]>}> : (tensor<?x3xf64>, tensor<3x3xf64>) -> tensor<?x3xf64>
-// The linear weights per site.
+// CHECK-NEXT: %[[LHS:.*]] = stablehlo.multiply %[[OHI]], %[[WB]] : tensor<3x3xf32>
+// CHECK-NEXT: %[[A:.*]] = "stablehlo.dot_general"(%[[LHS]], %[[OHJ]]) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [0], rhs_contracting_dimensions = [0]>}> : (tensor<3x3xf32>, tensor<3x3xf32>) -> tensor<3x3xf32>
+// CHECK-NEXT: %[[Y:.*]] = "stablehlo.dot_general"(%[[XF]], %[[A]]) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [0]>}> : (tensor<?x3xf32>, tensor<3x3xf32>) -> tensor<?x3xf32>
+// CHECK-NEXT: %[[Q:.*]] = "stablehlo.dot_general"(%[[XF]], %[[Y]]) <{dot_dimension_numbers = #stablehlo.dot<lhs_batching_dimensions = [0], rhs_batching_dimensions = [0], lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [1]>}> : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?xf32>
+// CHECK-NEXT: %[[Q64:.*]] = stablehlo.convert %[[Q]] : (tensor<?xf32>) -> tensor<?xf64>
+// Times the unit.
+// CHECK-NEXT: %[[U:.*]] = stablehlo.constant dense<5.000000e-01> : tensor<f64>
+// CHECK-NEXT: %[[UB:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[U]], %{{.*}}) <{broadcast_dimensions = array<i64>}> : (tensor<f64>, tensor<1xi64>) -> tensor<?xf64>
+// CHECK-NEXT: %[[QU:.*]] = stablehlo.multiply %[[Q64]], %[[UB]] : tensor<?xf64>
+// The linear weights per site, in f64.
+// CHECK-NEXT: %[[XD:.*]] = stablehlo.convert %[[X]] : (tensor<?x3xi8>) -> tensor<?x3xf64>
 // CHECK-NEXT: %[[LIN:.*]] = stablehlo.constant dense<[-8.000000e-01, 0.000000e+00, 2.500000e-01]> : tensor<3xf64>
 // CHECK: %[[LB:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[LIN]], %{{.*}}) <{broadcast_dimensions = array<i64: 1>}> : (tensor<3xf64>, tensor<2xi64>) -> tensor<?x3xf64>
-// CHECK-NEXT: %[[YW:.*]] = stablehlo.add %[[Y]], %[[LB]] : tensor<?x3xf64>
-// CHECK-NEXT: %[[Q:.*]] = "stablehlo.dot_general"(%[[XF]], %[[YW]]) <{dot_dimension_numbers = #stablehlo.dot<lhs_batching_dimensions = [0], rhs_batching_dimensions = [0], lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [1]>}> : (tensor<?x3xf64>, tensor<?x3xf64>) -> tensor<?xf64>
+// CHECK-NEXT: %[[WX:.*]] = "stablehlo.dot_general"(%[[XD]], %[[LB]]) <{dot_dimension_numbers = #stablehlo.dot<lhs_batching_dimensions = [0], rhs_batching_dimensions = [0], lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [1]>}> : (tensor<?x3xf64>, tensor<?x3xf64>) -> tensor<?xf64>
+// CHECK-NEXT: %[[QW:.*]] = stablehlo.add %[[QU]], %[[WX]] : tensor<?xf64>
 // CHECK-NEXT: %[[C:.*]] = stablehlo.constant dense<1.000000e+00> : tensor<f64>
 // CHECK-NEXT: %[[CB:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[C]], %{{.*}}) <{broadcast_dimensions = array<i64>}> : (tensor<f64>, tensor<1xi64>) -> tensor<?xf64>
-// CHECK-NEXT: %[[QC:.*]] = stablehlo.add %[[Q]], %[[CB]] : tensor<?xf64>
+// CHECK-NEXT: %[[QC:.*]] = stablehlo.add %[[QW]], %[[CB]] : tensor<?xf64>
 // CHECK: %{{.*}} = "stablehlo.dynamic_broadcast_in_dim"(%[[QC]], %{{.*}}) <{broadcast_dimensions = array<i64: 0>}> : (tensor<?xf64>, tensor<2xi64>) -> tensor<?x1xf64>
 // CHECK-NOT: branch.
 

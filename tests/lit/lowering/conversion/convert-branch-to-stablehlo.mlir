@@ -20,9 +20,9 @@
 // CHECK-NEXT: %[[I:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[IROW]], %[[SHAPE2]]) <{broadcast_dimensions = array<i64: 1>}> : (tensor<4xi64>, tensor<2xi64>) -> tensor<?x4xi64>
 // CHECK-NEXT: %[[JROW:.*]] = stablehlo.constant dense<[1, 2, 3, 0]> : tensor<4xi64>
 // CHECK-NEXT: %[[JJ:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[JROW]], %[[SHAPE2]]) <{broadcast_dimensions = array<i64: 1>}> : (tensor<4xi64>, tensor<2xi64>) -> tensor<?x4xi64>
-// branch.state: x repeated over the rows.
-// CHECK: %[[SHAPE3:.*]] = "stablehlo.concatenate"(%[[N]], %{{.*}}, %{{.*}}) <{dimension = 0 : i64}> : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<3xi64>
-// CHECK-NEXT: %{{.*}} = "stablehlo.dynamic_broadcast_in_dim"(%[[X]], %[[SHAPE3]]) <{broadcast_dimensions = array<i64: 0, 2>}> : (tensor<?x4xi8>, tensor<3xi64>) -> tensor<?x4x4xi8>
+// branch.state: the mask of its rows (all valid); x repeated over the rows is built
+// where an emission needs it.
+// CHECK: %[[TRUE:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%{{.*}}, %[[SHAPE2]]) <{broadcast_dimensions = array<i64>}> : (tensor<i1>, tensor<2xi64>) -> tensor<?x4xi1>
 // branch.splat of the parameter J.
 // CHECK: %[[COUPLING:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[J]], %[[SHAPE2]]) <{broadcast_dimensions = array<i64>}> : (tensor<f64>, tensor<2xi64>) -> tensor<?x4xf64>
 // branch.read of the static sites 0, 1, 2, 3: x itself, widened to i64 (no gather).
@@ -43,30 +43,34 @@
 // CHECK: %[[CXI:.*]] = stablehlo.multiply %[[COUPLING]], %{{.*}} : tensor<?x4xf64>
 // CHECK-NEXT: %[[XJF:.*]] = stablehlo.convert %{{.*}} : (tensor<?x4xi64>) -> tensor<?x4xf64>
 // CHECK-NEXT: %[[ZZ:.*]] = stablehlo.multiply %[[CXI]], %[[XJF]] : tensor<?x4xf64>
-// branch.emit of the zz term: mel where the mask holds, else 0; its x' (only summed
-// rows use this emission) is not built.
-// CHECK: %[[ZZMASK:.*]] = stablehlo.and %{{.*}}, %{{.*}} : tensor<?x4xi1>
+// branch.emit of the zz term: mel where the mask holds (the constant true mask AND the
+// state's validity is that mask), else 0; its x' (only summed rows use this emission)
+// is not built.
 // CHECK-NOT: tensor<?x4x4xi8>
-// CHECK: %[[ZZMEL:.*]] = stablehlo.select %[[ZZMASK]], %[[ZZ]], %{{.*}} : tensor<?x4xi1>, tensor<?x4xf64>
-// branch.write (the flip): one broadcast select against an iota of sites, no scatter.
+// CHECK: %[[ZZMEL:.*]] = stablehlo.select %[[TRUE]], %[[ZZ]], %{{.*}} : tensor<?x4xi1>, tensor<?x4xf64>
+// branch.write (the flip): the value stored, narrowed to the configuration type.
 // CHECK: %[[FLIPPED:.*]] = stablehlo.negate %{{.*}} : tensor<?x4xi64>
-// CHECK: %[[SITES:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%{{.*}}, %[[SHAPE3]]) <{broadcast_dimensions = array<i64: 2>}> : (tensor<4xi64>, tensor<3xi64>) -> tensor<?x4x4xi64>
-// CHECK-NEXT: %[[AT:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%{{.*}}, %[[SHAPE3]]) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<?x4xi64>, tensor<3xi64>) -> tensor<?x4x4xi64>
-// CHECK-NEXT: %[[HIT:.*]] = stablehlo.compare EQ, %[[SITES]], %[[AT]], SIGNED : (tensor<?x4x4xi64>, tensor<?x4x4xi64>) -> tensor<?x4x4xi1>
 // CHECK-NEXT: %[[NARROW:.*]] = stablehlo.convert %[[FLIPPED]] : (tensor<?x4xi64>) -> tensor<?x4xi8>
-// CHECK-NEXT: %[[NEWV:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[NARROW]], %[[SHAPE3]]) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<?x4xi8>, tensor<3xi64>) -> tensor<?x4x4xi8>
-// CHECK-NEXT: %{{.*}} = stablehlo.select %[[HIT]], %[[NEWV]], %{{.*}} : tensor<?x4x4xi1>, tensor<?x4x4xi8>
 // CHECK: %[[HB:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[H]], %[[SHAPE2]])
 // CHECK-NEXT: %[[MH:.*]] = stablehlo.negate %[[HB]] : tensor<?x4xf64>
-// CHECK: %[[FLIPXP:.*]] = stablehlo.select %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x4x4xi1>, tensor<?x4x4xi8>
-// CHECK: %[[FLIPMEL:.*]] = stablehlo.select %{{.*}}, %[[MH]], %{{.*}} : tensor<?x4xi1>, tensor<?x4xf64>
+// CHECK-NEXT: %[[FLIPMEL:.*]] = stablehlo.select %[[TRUE]], %[[MH]], %{{.*}} : tensor<?x4xi1>, tensor<?x4xf64>
 // branch.sum_rows: a reduce over the rows of the masked zz mels.
 // CHECK: %[[SUM:.*]] = "stablehlo.reduce"(%[[ZZMEL]], %{{.*}}) <{dimensions = array<i64: 1>}> ({
 // CHECK: stablehlo.add
 // CHECK: }) : (tensor<?x4xf64>, tensor<f64>) -> tensor<?xf64>
-// The diagonal emit (width 1), then branch.concat along the rows: diagonal first.
-// CHECK: %[[DIAGXP:.*]] = stablehlo.select %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x1x4xi1>, tensor<?x1x4xi8>
+// The diagonal emit (width 1).
 // CHECK: %[[DIAGMEL:.*]] = stablehlo.select %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x1xi1>, tensor<?x1xf64>
+// branch.concat of the x' of the two emissions: each built (every row active: no select
+// against x), the flip's as one broadcast select against an iota of sites (no
+// scatter), then concatenated along the rows, diagonal first.
+// CHECK: %[[DIAGXP:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[X]], %{{.*}}) <{broadcast_dimensions = array<i64: 0, 2>}> : (tensor<?x4xi8>, tensor<3xi64>) -> tensor<?x1x4xi8>
+// CHECK-NEXT: %[[SHAPE3:.*]] = "stablehlo.concatenate"(%[[N]], %{{.*}}, %{{.*}}) <{dimension = 0 : i64}> : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<3xi64>
+// CHECK-NEXT: %[[XROWS:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[X]], %[[SHAPE3]]) <{broadcast_dimensions = array<i64: 0, 2>}> : (tensor<?x4xi8>, tensor<3xi64>) -> tensor<?x4x4xi8>
+// CHECK-NEXT: %[[SITES:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%{{.*}}, %[[SHAPE3]]) <{broadcast_dimensions = array<i64: 2>}> : (tensor<4xi64>, tensor<3xi64>) -> tensor<?x4x4xi64>
+// CHECK-NEXT: %[[AT:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%{{.*}}, %[[SHAPE3]]) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<?x4xi64>, tensor<3xi64>) -> tensor<?x4x4xi64>
+// CHECK-NEXT: %[[HIT:.*]] = stablehlo.compare EQ, %[[SITES]], %[[AT]], SIGNED : (tensor<?x4x4xi64>, tensor<?x4x4xi64>) -> tensor<?x4x4xi1>
+// CHECK-NEXT: %[[NEWV:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[NARROW]], %[[SHAPE3]]) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<?x4xi8>, tensor<3xi64>) -> tensor<?x4x4xi8>
+// CHECK-NEXT: %[[FLIPXP:.*]] = stablehlo.select %[[HIT]], %[[NEWV]], %[[XROWS]] : tensor<?x4x4xi1>, tensor<?x4x4xi8>
 // CHECK-NEXT: %[[XP:.*]] = "stablehlo.concatenate"(%[[DIAGXP]], %[[FLIPXP]]) <{dimension = 1 : i64}> : (tensor<?x1x4xi8>, tensor<?x4x4xi8>) -> tensor<?x5x4xi8>
 // CHECK-NEXT: %[[MELS:.*]] = "stablehlo.concatenate"(%[[DIAGMEL]], %[[FLIPMEL]]) <{dimension = 1 : i64}> : (tensor<?x1xf64>, tensor<?x4xf64>) -> tensor<?x5xf64>
 // CHECK-NEXT: func.return %[[XP]], %[[MELS]] : tensor<?x5x4xi8>, tensor<?x5xf64>
@@ -77,8 +81,8 @@
 // JAX: func.func @main(%arg0: tensor<?x4xi8>, %arg1: tensor<f64>, %arg2: tensor<f64>) -> (tensor<?x5x4xi8>, tensor<?x5xf64>) {
 // JAX: stablehlo.get_dimension_size %arg0, dim = 0
 // JAX: stablehlo.real_dynamic_slice
-// JAX: stablehlo.compare EQ
 // JAX: stablehlo.reduce
+// JAX: stablehlo.compare EQ
 // JAX: stablehlo.concatenate {{.*}}, dim = 1 : (tensor<?x1x4xi8>, tensor<?x4x4xi8>) -> tensor<?x5x4xi8>
 // JAX: return
 
