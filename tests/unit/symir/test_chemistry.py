@@ -203,6 +203,20 @@ def test_ground_energy_equals_pyscf_fci(name):
     assert abs(ground_energy(name) - REFERENCES[name]["e_fci"]) < 1e-8
 
 
+def test_kernel_constants_are_reported():
+    """The compiled kernel's constant data (row tables, coefficient columns) in the
+    artifact's metadata and on the operator; H2's doubles term has 2 rows."""
+    mh = molecular_hamiltonian(read_fcidump(DATA / "h2_sto3g.fcidump"))
+    artifact = sym.SymbolicCompiler().compile(mh.operator)
+    constants = artifact.compiled_operator.constants
+    assert artifact.metadata["constants"] == constants
+    assert artifact.compiled_operator.constant_bytes == constants["bytes"]
+    assert constants["bytes"] >= constants["splat_bytes"] + sum(
+        c["bytes"] for c in constants["largest"]
+    )
+    assert constants["count"] >= len(constants["largest"]) > 0
+
+
 def test_pyscf_integrals_reproduce_the_shipped_file():
     """PySCF (the `chem` extra, in the test extra too) recomputes H2's integrals and FCI
     energy; the operator built from them has that energy."""
