@@ -112,6 +112,8 @@ def _pad(a: np.ndarray, n: int) -> np.ndarray:
 
 
 def _number(value, what: str) -> complex | float:
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
     if not isinstance(value, numbers.Number):
         raise TypeError(f"OpenFermion input: the {what} {value!r} is not a number")
     return value.real if complex(value).imag == 0 else complex(value)

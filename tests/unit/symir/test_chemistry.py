@@ -344,8 +344,9 @@ def test_openfermion_fermion_operator_reproduces_fci():
 
 def test_openfermion_anticommutator_is_a_constant():
     # a_0 a+_0 + a+_0 a_0 = 1
-    mh = from_openfermion(SimpleNamespace(terms={((0, 0), (0, 1)): 1.5, ((0, 1), (0, 0)): 1.5}))
-    assert mh.constant == 1.5
+    terms = {((0, 0), (0, 1)): 1.5, ((0, 1), (0, 0)): 1.5, (): np.asarray(0.25)}
+    mh = from_openfermion(SimpleNamespace(terms=terms))
+    assert mh.constant == 1.75
     assert mh.rows == {"constant": 1}
 
 
