@@ -16,9 +16,18 @@ reach at most, 1 + singles + doubles), F / distinct, the largest number of slots
 hold one x' in a sample (`dup`: 1 = no duplicates), build+compile time outside XLA (symir:
 `SymbolicCompiler.compile`; NetKet: the constructors), the first call (XLA compile
 included), the kernel time (median, interleaved rounds, jitted, batch B), and the bytes
-`get_conn_padded` writes per sample (`F * (N + 8)`, int8 configurations, f64 mels).
-Everything is measured twice (`--repetitions 2`), each repetition building everything
-anew in the same process.
+`get_conn_padded` writes per sample (`F * (N + 8)`, int8 configurations, f64 mels), and
+the tables each operator carries (`tables KiB`): for symir the constants its kernel
+embeds (`CompiledOperator.constant_bytes`: row tables, coefficient columns, signs), for
+NetKet's operators the arrays of their pytree (the same information, passed to the
+kernel as arguments). Everything is measured twice (`--repetitions 2`), each repetition
+building everything anew in the same process: symir from an empty artifact store and
+module cache; NetKet's particle-number conserving operator reuses in repetition 2 the
+numba functions compiled in repetition 1 (its build time there is without them).
+
+Sizes above `--run-max` (default 16) are built and compiled outside XLA only (symir's
+F, build+compile time and constants; XLA's compilation of the kernel takes tens of
+minutes there on the shared machine): the other columns are `-`.
 
     .venv/bin/python benchmarks/chemistry.py [--sizes 8,12,16,20,28] [--batch 64] [--rounds 10]
 """
@@ -26,6 +35,7 @@ anew in the same process.
 from __future__ import annotations
 
 import argparse
+import copy
 import time
 import warnings
 from math import comb
@@ -35,7 +45,8 @@ import numpy as np
 
 from symir.chemistry import from_arrays, molecular_hamiltonian
 from symir.chemistry.hamiltonian import _pairs, _two_body_coefficients
-from symir.compiler import SymbolicCompiler
+from symir.compiler import InMemoryArtifactStore, SymbolicCompiler
+from symir.runtime.stablehlo_exec import clear_cache
 from symir.testing import first_difference
 
 warnings.simplefilter("ignore")
@@ -108,6 +119,47 @@ def agree(outs, samples: int = 8) -> None:
         assert found is None, f"{name} vs {names[0]}: {found}"
 
 
+def table_bytes(op, x) -> int:
+    """symir: the constants its kernel embeds; NetKet: the arrays of its pytree, after one
+    eager call on `x` of a copy (its operators build their arrays on first use, which
+    inside `jit` would be tracers; the copy leaves the timed operator as built)."""
+    if hasattr(op, "constant_bytes"):
+        return op.constant_bytes
+    probe = copy.copy(op)
+    jax.block_until_ready(probe.get_conn_padded(x))
+    return sum(int(np.asarray(leaf).nbytes) for leaf in jax.tree_util.tree_leaves(probe))
+
+
+def build_symir(ints):
+    """symir's compiled operator and the seconds to build and compile it, from nothing:
+    a fresh artifact store and no loaded StableHLO module (a repetition does not hit the
+    previous one's caches)."""
+    clear_cache()
+    start = time.perf_counter()
+    mh = molecular_hamiltonian(ints)
+    artifact = SymbolicCompiler(artifact_store=InMemoryArtifactStore()).compile(mh.operator)
+    return artifact.compiled_operator, time.perf_counter() - start
+
+
+def build_only(m: int) -> list[dict]:
+    """symir's operator built and compiled outside XLA (no kernel call)."""
+    h1, h2 = random_integrals(m)
+    ints = from_arrays(h1, h2, 0.5, notation="chemist", n_electrons=m, ms2=0)
+    op, built = build_symir(ints)
+    n_sites, f = 2 * m, int(op.max_conn_size)
+    return [
+        {
+            "N": n_sites,
+            "op": "symir",
+            "F": f,
+            "reach": reach(m, ints.n_fermions_per_spin),
+            "build_s": built,
+            "bytes/sample": f * (n_sites + 8),
+            "tables": table_bytes(op, None),
+        }
+    ]
+
+
 def measure(m: int, batch: int, rounds: int, with_netket: bool) -> list[dict]:
     import netket as nk
 
@@ -115,15 +167,13 @@ def measure(m: int, batch: int, rounds: int, with_netket: bool) -> list[dict]:
     ints = from_arrays(h1, h2, 0.5, notation="chemist", n_electrons=m, ms2=0)
     nk_hi = nk.hilbert.SpinOrbitalFermions(m, s=0.5, n_fermions_per_spin=ints.n_fermions_per_spin)
     x = np.asarray(nk_hi.random_state(jax.random.PRNGKey(1), batch), dtype=np.int8)
-    start = time.perf_counter()
-    mh = molecular_hamiltonian(ints)
-    artifact = SymbolicCompiler().compile(mh.operator)
-    ops = {"symir": (artifact.compiled_operator, time.perf_counter() - start)}
+    ops = {"symir": build_symir(ints)}
     if with_netket:
         ops.update(netket_operators(ints, nk_hi))
-    fns, first, outs = {}, {}, {}
+    fns, first, outs, tables = {}, {}, {}, {}
     for name, (op, _) in ops.items():
         xin = x if name == "symir" else x.astype(nk_hi.random_state(jax.random.PRNGKey(0)).dtype)
+        tables[name] = table_bytes(op, xin[:1])
         fn = jax.jit(lambda xx, op=op: op.get_conn_padded(xx))
         t0 = time.perf_counter()
         out = jax.block_until_ready(fn(xin))
@@ -158,9 +208,14 @@ def measure(m: int, batch: int, rounds: int, with_netket: bool) -> list[dict]:
                 "first_call_s": first[name],
                 "kernel_ms": 1e3 * float(np.median(times[name])),
                 "bytes/sample": f * (n_sites + 8),
+                "tables": tables[name],
             }
         )
     return rows
+
+
+def cell(row: dict, key: str, fmt: str = "") -> str:
+    return format(row[key], fmt) if key in row else "-"
 
 
 def main() -> None:
@@ -172,23 +227,31 @@ def main() -> None:
     parser.add_argument(
         "--netket-max", type=int, default=20, help="largest N for NetKet's operators"
     )
+    parser.add_argument(
+        "--run-max", type=int, default=16, help="largest N whose kernels are called"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     header = (
         "| rep | N | operator | F | distinct/sample | reach | F/distinct | dup | "
-        "build+compile s | first call s | kernel ms | bytes/sample |"
+        "build+compile s | first call s | kernel ms | bytes/sample | tables KiB |"
     )
     print(f"batch {args.batch}, {args.rounds} interleaved rounds, jax {jax.__version__}")
     print(header)
-    print("|---" * 12 + "|")
+    print("|---" * 13 + "|")
     for rep in range(1, args.repetitions + 1):
         for n_sites in sizes:
-            rows = measure(n_sites // 2, args.batch, args.rounds, n_sites <= args.netket_max)
+            if n_sites > args.run_max:
+                rows = build_only(n_sites // 2)
+            else:
+                rows = measure(n_sites // 2, args.batch, args.rounds, n_sites <= args.netket_max)
             for r in rows:
                 print(
-                    f"| {rep} | {r['N']} | {r['op']} | {r['F']} | {r['distinct']:.1f} | "
-                    f"{r['reach']} | {r['F/distinct']:.2f} | {r['dup']} | {r['build_s']:.2f} | "
-                    f"{r['first_call_s']:.2f} | {r['kernel_ms']:.2f} | {r['bytes/sample']} |",
+                    f"| {rep} | {r['N']} | {r['op']} | {r['F']} | {cell(r, 'distinct', '.1f')} | "
+                    f"{r['reach']} | {cell(r, 'F/distinct', '.2f')} | {cell(r, 'dup')} | "
+                    f"{r['build_s']:.2f} | {cell(r, 'first_call_s', '.2f')} | "
+                    f"{cell(r, 'kernel_ms', '.2f')} | {r['bytes/sample']} | "
+                    f"{r['tables'] / 1024:.1f} |",
                     flush=True,
                 )
 

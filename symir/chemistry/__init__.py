@@ -7,11 +7,10 @@ on spin-orbital fermions out (docs/molecules.md).
   as a few terms whose rows are orbital index tuples and whose matrix elements read
   coefficient tables (`sym.lookup`), with screening; `term_by_term_hamiltonian`, the same
   operator as a plain sum of products (for comparison: its connected states repeat);
+- `openfermion_input.py`: `from_openfermion`, OpenFermion's `InteractionOperator` and
+  `FermionOperator` read through their attributes (no OpenFermion import), its
+  interleaved spin orbitals mapped to NetKet's order (`openfermion_sites`);
 - `make_fcidumps.py`: the shipped FCIDUMPs and FCI energies, from PySCF (`chem` extra).
-
-OpenFermion objects are not read yet: `spin_orbital_hamiltonian` takes tensors in the
-convention of OpenFermion's `InteractionOperator` (after reordering its interleaved spin
-orbitals into NetKet's order).
 """
 
 from symir.chemistry.hamiltonian import (
@@ -26,12 +25,15 @@ from symir.chemistry.integrals import (
     read_fcidump,
     write_fcidump,
 )
+from symir.chemistry.openfermion_input import from_openfermion, openfermion_sites
 
 __all__ = [
     "MolecularHamiltonian",
     "MolecularIntegrals",
     "from_arrays",
+    "from_openfermion",
     "molecular_hamiltonian",
+    "openfermion_sites",
     "read_fcidump",
     "spin_orbital_hamiltonian",
     "term_by_term_hamiltonian",

@@ -141,13 +141,13 @@ def spin_orbital_hamiltonian(
     threshold` dropped."""
     t, v = _check(t, v, hilbert, threshold)
     screen = _Screen(threshold)
-    op = DOperator(hilbert, name, hermitian=bool(np.allclose(t, t.T) and _hermitian(v)))
+    p, r = _pairs(hilbert.size)
+    W = _two_body_coefficients(v, p, r)
+    op = DOperator(hilbert, name, hermitian=_hermitian(t, W))
     rows: dict[str, int] = {}
     if constant != 0.0:
         op = op.globally().named("constant").emit(identity(), matrix_element=float(constant))
         rows["constant"] = 1
-    p, r = _pairs(hilbert.size)
-    W = _two_body_coefficients(v, p, r)
     op = _diagonal(op, t, W, p, r, screen, rows)
     op = _singles(op, t, W, p, r, screen, rows)
     op = _doubles(op, W, p, r, screen, rows)
@@ -261,9 +261,10 @@ def _doubles(op: DOperator, W, p, r, screen: _Screen, rows: dict) -> DOperator:
     )
 
 
-def _hermitian(v: np.ndarray) -> bool:
-    # (c+_A c+_B c_C c_D)^dagger = c+_D c+_C c_B c_A
-    return bool(np.allclose(v, np.transpose(v, (3, 2, 1, 0)).conj()))
+def _hermitian(t: np.ndarray, W: np.ndarray) -> bool:
+    """`(c+_P c+_R c_S c_Q)^dagger = c+_Q c+_S c_R c_P`: hermitian when `t` and the
+    antisymmetrised `W` are (whatever order the products of `v` were written in)."""
+    return bool(np.allclose(t, t.T.conj()) and np.allclose(W, W.T.conj()))
 
 
 def molecular_hamiltonian(
@@ -292,7 +293,9 @@ def term_by_term_hamiltonian(
     `local_energies(..., dedup=True)` merges at run time (docs/local-energy.md)."""
     t, v = _check(t, v, hilbert, 0.0)
     N = hilbert.size
-    op = DOperator(hilbert, name, hermitian=bool(np.allclose(t, t.T) and _hermitian(v)))
+    p, r = _pairs(N)
+    W = _two_body_coefficients(v, p, r)
+    op = DOperator(hilbert, name, hermitian=_hermitian(t, W))
     if constant != 0.0:
         op = op.globally().named("constant").emit(identity(), matrix_element=float(constant))
     a, b = np.nonzero(t)
@@ -303,8 +306,6 @@ def term_by_term_hamiltonian(
             .named("one_body")
             .emit(cdag("p") * c("q"), matrix_element=E.lookup(table, _LABEL["p"] * N + _LABEL["q"]))
         )
-    p, r = _pairs(N)
-    W = _two_body_coefficients(v, p, r)
     i, j = np.nonzero(W)
     if len(i):
         P, R, Q, S = p[i], r[i], p[j], r[j]

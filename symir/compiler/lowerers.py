@@ -80,6 +80,7 @@ class JaxSymbolicLowerer:
             "fusion": fusion_report(result, context.options.enable_fusion),
             "lowering_passes": list(result.pass_times),
             "x_dtype": str(compiled._spec.x_dtype),
+            "constants": compiled.constants,
         }
         return SymbolicCompiledArtifact(
             backend=context.backend or "jax",

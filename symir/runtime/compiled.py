@@ -144,6 +144,21 @@ class CompiledOperator:
         return self._spec.module.text
 
     @property
+    def constants(self) -> dict[str, Any]:
+        """The constant data the `get_conn_padded` kernel embeds (row tables, coefficient
+        columns, signs: its `stablehlo.constant`s), taken when it was loaded: `bytes` in
+        full (what XLA holds as literals), `count`, `splat_bytes` (the part of one value
+        repeated) and the `largest` (shape, dtype, bytes); `stablehlo_exec.constants_report`.
+        The derivative and delta kernels, built on first use, hold their own."""
+        report = self._spec.module.constants
+        return {**report, "largest": [dict(c) for c in report.get("largest", ())]}
+
+    @property
+    def constant_bytes(self) -> int:
+        """`constants["bytes"]`: the bytes of constant data the kernel embeds."""
+        return int(self._spec.module.constants.get("bytes", 0))
+
+    @property
     def params(self) -> dict[str, Any]:
         return dict(zip(self._spec.param_names, self._params))
 

@@ -56,6 +56,7 @@ __all__ = [
     "StableHLOError",
     "X64Error",
     "clear_cache",
+    "constants_report",
     "ensure_x64",
     "load_stablehlo",
     "module_uses_x64",
@@ -179,6 +180,51 @@ def _configure_persistent_cache() -> None:
 
 
 # ------------------------------------------------------------------------------------
+# Constants
+# ------------------------------------------------------------------------------------
+
+_LARGEST = 5
+
+
+def _constants(module) -> dict[str, Any]:
+    """`constants_report` of a parsed module."""
+    _, ir = _mlir()
+    found: list[tuple[int, tuple[int, ...], str, bool]] = []
+
+    def walk(operation) -> None:
+        for region in operation.regions:
+            for block in region.blocks:
+                for op in block.operations:
+                    if op.operation.name == "stablehlo.constant":
+                        attr = ir.DenseElementsAttr(op.attributes["value"])
+                        shape, dtype = _tensor_spec(attr.type)
+                        size = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+                        found.append((size, tuple(shape), str(np.dtype(dtype)), attr.is_splat))
+                    walk(op.operation)
+
+    walk(module.operation)
+    found.sort(key=lambda c: -c[0])
+    return {
+        "bytes": sum(c[0] for c in found),
+        "count": len(found),
+        "splat_bytes": sum(c[0] for c in found if c[3]),
+        "largest": [
+            {"shape": list(shape), "dtype": dtype, "bytes": size}
+            for size, shape, dtype, _ in [c for c in found if not c[3]][:_LARGEST]
+        ],
+    }
+
+
+def constants_report(text: str) -> dict[str, Any]:
+    """The constants a StableHLO module embeds (its `stablehlo.constant` ops, nested
+    regions included): `bytes`, their data in full (shape x element size: what XLA holds
+    as literals), `count`, `splat_bytes` (the part in constants of one repeated value,
+    which the text stores once and XLA may fold into a broadcast) and `largest`, the
+    shape, dtype and bytes of the largest ones that are not splats."""
+    return _constants(_parse(text)[1])
+
+
+# ------------------------------------------------------------------------------------
 # Loaded modules
 # ------------------------------------------------------------------------------------
 
@@ -203,6 +249,8 @@ class LoadedModule:
     wrappers: dict[Any, Any] = field(repr=False, default_factory=dict)
     """Callables built around this module by its users (e.g. the batching rule of
     `CompiledOperator`), kept with it so that they live and die together."""
+    constants: dict[str, Any] = field(repr=False, default_factory=dict)
+    """`constants_report` of the module, taken when it was loaded."""
 
     @property
     def in_avals(self):
@@ -327,7 +375,7 @@ def load_stablehlo(text: str) -> LoadedModule:
         raise StableHLOError(f"cannot serialise the StableHLO module: {e}") from e
 
     call = exported.call
-    loaded = LoadedModule(text, exported, tuple(ins), tuple(outs))
+    loaded = LoadedModule(text, exported, tuple(ins), tuple(outs), constants=_constants(module))
     loaded._jitted = jax.jit(lambda *a: call(*a))
     with _LOCK:
         return _CACHE.setdefault(key, loaded)

@@ -32,6 +32,7 @@ from xdsl.parser import Parser
 import symir.dialects.stablehlo as sh
 from symir.runtime.stablehlo_exec import (
     StableHLOError,
+    constants_report,
     load_stablehlo,
     parse_and_verify,
     verify_and_print,
@@ -538,3 +539,45 @@ def test_every_op_is_executed_here_and_round_tripped_in_lit():
         built = re.search(rf"\bsh\.{op.__name__}\b", source)
         assert built or (op is sh.ReturnOp and "sh.scalar_body(" in source), op.name
         assert re.search(rf"\b{re.escape(op.name)}\b", ops_mlir), op.name
+
+
+CONSTANTS = """\
+func.func @main(%x: tensor<?x2xi8>) -> tensor<3xf64> {
+  %a = stablehlo.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf64>
+  %z = stablehlo.constant dense<0> : tensor<4x2xi64>
+  %n = stablehlo.constant dense<0> : tensor<i32>
+  %r:2 = stablehlo.while(%i = %n, %acc = %a) : tensor<i32>, tensor<3xf64>
+    cond {
+      %lim = stablehlo.constant dense<2> : tensor<i32>
+      %c = stablehlo.compare LT, %i, %lim : (tensor<i32>, tensor<i32>) -> tensor<i1>
+      stablehlo.return %c : tensor<i1>
+    } do {
+      %one = stablehlo.constant dense<1> : tensor<i32>
+      %w = stablehlo.constant dense<[true, false]> : tensor<2xi1>
+      %b = stablehlo.constant dense<[0.5, 0.25, 0.125]> : tensor<3xf32>
+      %bb = stablehlo.convert %b : (tensor<3xf32>) -> tensor<3xf64>
+      %j = stablehlo.add %i, %one : tensor<i32>
+      %s = stablehlo.add %acc, %bb : tensor<3xf64>
+      stablehlo.return %j, %s : tensor<i32>, tensor<3xf64>
+    }
+  return %r#1 : tensor<3xf64>
+}
+"""
+
+
+def test_constants_report_counts_every_constant_in_full():
+    """Shape x element size of each `stablehlo.constant`, inside the while loop's
+    regions too; splats (one value repeated) counted in full and apart."""
+    report = constants_report(CONSTANTS)
+    # f64[3] 24 + i64[4x2] 64 + i32 4, and in the loop i32 4 + i32 4 + i1[2] 2 + f32[3] 12
+    assert report["bytes"] == 24 + 64 + 4 + 4 + 4 + 2 + 12
+    assert report["count"] == 7
+    assert report["splat_bytes"] == 64 + 4 + 4 + 4
+    assert report["largest"] == [
+        {"shape": [3], "dtype": "float64", "bytes": 24},
+        {"shape": [3], "dtype": "float32", "bytes": 12},
+        {"shape": [2], "dtype": "bool", "bytes": 2},
+    ]
+    module = load_stablehlo(CONSTANTS)
+    assert module.constants == report
+    np.testing.assert_array_equal(np.asarray(module(np.zeros((1, 2), np.int8))), [2, 2.5, 3.25])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -13,7 +14,9 @@ import pytest
 import symir as sym
 from symir.chemistry import (
     from_arrays,
+    from_openfermion,
     molecular_hamiltonian,
+    openfermion_sites,
     read_fcidump,
     spin_orbital_hamiltonian,
     write_fcidump,
@@ -61,19 +64,24 @@ def netket_reference(integrals):
         return nk.operator.FermionOperator2nd(hi, terms, weights, constant=integrals.constant)
 
 
-def test_dense_matrix_equals_netket_fermion_operator():
+@pytest.fixture(scope="module")
+def three_orbitals():
+    """Random integrals of 3 orbitals in the sector (N_down, N_up) = (1, 2), and NetKet's
+    dense matrix of them."""
     h1, h2 = random_integrals(3)
     ints = from_arrays(h1, h2, 0.25, notation="chemist", n_electrons=3, ms2=1)
-    mh = molecular_hamiltonian(ints)
-    assert mh.hilbert == sym.Fermions(3, 2, n_fermions_per_spin=(1, 2))
-    H = mh.compile()
-    reference = netket_reference(ints)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # NetKet's matrix through one get_conn_padded call (its own to_dense() of the
         # JAX operator compiles a sparse assembly per shape: most of a minute here)
-        expected = dense_matrix(reference)
-    assert np.abs(H.to_dense() - expected).max() < 1e-10
+        return ints, dense_matrix(netket_reference(ints))
+
+
+def test_dense_matrix_equals_netket_fermion_operator(three_orbitals):
+    ints, expected = three_orbitals
+    mh = molecular_hamiltonian(ints)
+    assert mh.hilbert == sym.Fermions(3, 2, n_fermions_per_spin=(1, 2))
+    assert np.abs(mh.compile().to_dense() - expected).max() < 1e-10
 
 
 def test_connected_states_are_distinct_and_minimal_over_absolute_excitations():
@@ -195,6 +203,20 @@ def test_ground_energy_equals_pyscf_fci(name):
     assert abs(ground_energy(name) - REFERENCES[name]["e_fci"]) < 1e-8
 
 
+def test_kernel_constants_are_reported():
+    """The compiled kernel's constant data (row tables, coefficient columns) in the
+    artifact's metadata and on the operator; H2's doubles term has 2 rows."""
+    mh = molecular_hamiltonian(read_fcidump(DATA / "h2_sto3g.fcidump"))
+    artifact = sym.SymbolicCompiler().compile(mh.operator)
+    constants = artifact.compiled_operator.constants
+    assert artifact.metadata["constants"] == constants
+    assert artifact.compiled_operator.constant_bytes == constants["bytes"]
+    assert constants["bytes"] >= constants["splat_bytes"] + sum(
+        c["bytes"] for c in constants["largest"]
+    )
+    assert constants["count"] >= len(constants["largest"]) > 0
+
+
 def test_pyscf_integrals_reproduce_the_shipped_file():
     """PySCF (the `chem` extra, in the test extra too) recomputes H2's integrals and FCI
     energy; the operator built from them has that energy."""
@@ -206,3 +228,147 @@ def test_pyscf_integrals_reproduce_the_shipped_file():
     ints = from_arrays(h1, h2, e_core, notation="chemist", n_electrons=ne)
     H = molecular_hamiltonian(ints).compile()
     assert abs(np.linalg.eigvalsh(H.to_dense())[0] - e_fci) < 1e-8
+
+
+# --------------------------------------------------------------------------- OpenFermion
+# OpenFermion is too heavy an install for CI (the `openfermion` extra); these objects have
+# the attributes from_openfermion reads, filled by OpenFermion's documented convention:
+# spin orbital 2p is orbital p spin up, 2p + 1 spin down; H = c + sum one[p, q] a+_p a_q +
+# sum two[p, q, r, s] a+_p a+_q a_r a_s. benchmarks/openfermion_check.py checks the real
+# thing (dense matrices against OpenFermion's own, FCI energies).
+
+
+def openfermion_shaped(ints) -> SimpleNamespace:
+    """An InteractionOperator of restricted integrals: one[2p+s, 2q+s] = h1[p, q] and
+    two[2p+s, 2q+u, 2r+u, 2s'+s] = 1/2 (ps'|qr) for the spins s, u."""
+    m = ints.n_orbitals
+    one = np.zeros((2 * m,) * 2)
+    two = np.zeros((2 * m,) * 4)
+    for s in (0, 1):
+        one[s::2, s::2] = ints.h1
+        for u in (0, 1):
+            two[s::2, u::2, u::2, s::2] = 0.5 * ints.h2.transpose(0, 2, 3, 1)
+    return SimpleNamespace(constant=ints.constant, one_body_tensor=one, two_body_tensor=two)
+
+
+def fermion_operator_terms(iop) -> dict:
+    """The InteractionOperator as a FermionOperator's terms, with every other product
+    written out of normal order (a+_p a+_q a_r a_s = delta_qr a+_p a_s - a+_p a_r a+_q a_s,
+    a+_p a_q = delta_pq - a_q a+_p), so reading it needs the anticommutators."""
+    terms = {(): iop.constant}
+
+    def add(term, value):
+        terms[term] = terms.get(term, 0.0) + value
+
+    for k, (p, q) in enumerate(zip(*np.nonzero(iop.one_body_tensor), strict=True)):
+        value = iop.one_body_tensor[p, q]
+        if k % 2:
+            add(((q, 0), (p, 1)), -value)
+            add((), value if p == q else 0.0)
+        else:
+            add(((p, 1), (q, 0)), value)
+    for k, (p, q, r, s) in enumerate(zip(*np.nonzero(iop.two_body_tensor), strict=True)):
+        value = iop.two_body_tensor[p, q, r, s]
+        if k % 2:
+            add(((p, 1), (r, 0), (q, 1), (s, 0)), -value)
+            if q == r:
+                add(((p, 1), (s, 0)), value)
+        else:
+            add(((p, 1), (q, 1), (r, 0), (s, 0)), value)
+    return {tuple((int(i), a) for i, a in term): v for term, v in terms.items()}
+
+
+def netket_site(hilbert, orbital: int, sz: int) -> int:
+    """NetKet's own site of (orbital, sz), read off its number operator."""
+    import netket as nk
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ((site, _), _), *_ = nk.operator.fermion.number(hilbert, orbital, sz=sz).terms
+    return int(site)
+
+
+def test_openfermion_sites_are_netkets_orbital_and_spin():
+    """OpenFermion's 2p is orbital p spin up (sz = +1), 2p + 1 spin down (sz = -1)."""
+    import netket as nk
+
+    hi = nk.hilbert.SpinOrbitalFermions(3, s=0.5)
+    expected = [netket_site(hi, i // 2, 1 if i % 2 == 0 else -1) for i in range(6)]
+    assert openfermion_sites(3).tolist() == expected == [3, 0, 4, 1, 5, 2]
+
+
+def test_openfermion_interaction_operator_equals_netket(three_orbitals):
+    """With a field `b[i] n_i` on each of OpenFermion's spin orbitals: a restricted
+    Hamiltonian alone is the same with the spins swapped, the field tells them apart."""
+    import netket as nk
+
+    ints, expected = three_orbitals
+    iop = openfermion_shaped(ints)
+    field = 0.1 + 0.3 * np.arange(6)
+    iop.one_body_tensor += np.diag(field)
+    mh = from_openfermion(iop, n_fermions_per_spin=(1, 2))
+    assert mh.hilbert == sym.Fermions(3, 2, n_fermions_per_spin=(1, 2))
+    hi = nk.hilbert.SpinOrbitalFermions(3, s=0.5, n_fermions_per_spin=(1, 2))
+    sites = [netket_site(hi, i // 2, 1 if i % 2 == 0 else -1) for i in range(6)]
+    x = np.asarray(hi.all_states())
+    expected = expected + np.diag(x[:, sites] @ field)
+    assert np.abs(mh.compile().to_dense() - expected).max() < 1e-10
+
+
+def test_openfermion_fermion_operator_is_normal_ordered(three_orbitals):
+    ints, expected = three_orbitals
+    fop = SimpleNamespace(terms=fermion_operator_terms(openfermion_shaped(ints)))
+    assert any(term[0][1] == 0 for term in fop.terms if term)  # out of normal order
+    mh = from_openfermion(fop, n_fermions_per_spin=(1, 2))
+    assert np.abs(mh.compile().to_dense() - expected).max() < 1e-10
+
+
+@pytest.mark.parametrize("name", ["h2_sto3g", "lih_sto3g"])
+def test_openfermion_molecule_is_the_fcidump_operator(name):
+    """The same IR as molecular_hamiltonian of the FCIDUMP (whose ground energy is
+    PySCF's FCI energy: test_ground_energy_equals_pyscf_fci)."""
+    ints = read_fcidump(DATA / f"{name}.fcidump")
+    mh = from_openfermion(
+        openfermion_shaped(ints), n_fermions_per_spin=ints.n_fermions_per_spin, name="molecule"
+    )
+    assert mh.operator.to_ir() == molecular_hamiltonian(ints).operator.to_ir()
+
+
+def test_openfermion_fermion_operator_reproduces_fci():
+    ints = read_fcidump(DATA / "h2_sto3g.fcidump")
+    fop = SimpleNamespace(terms=fermion_operator_terms(openfermion_shaped(ints)))
+    mh = from_openfermion(fop, n_fermions_per_spin=ints.n_fermions_per_spin)
+    e0 = np.linalg.eigvalsh(mh.compile().to_dense())[0]
+    assert abs(e0 - REFERENCES["h2_sto3g"]["e_fci"]) < 1e-8
+
+
+def test_openfermion_anticommutator_is_a_constant():
+    # a_0 a+_0 + a+_0 a_0 = 1
+    terms = {((0, 0), (0, 1)): 1.5, ((0, 1), (0, 0)): 1.5, (): np.asarray(0.25)}
+    mh = from_openfermion(SimpleNamespace(terms=terms))
+    assert mh.constant == 1.75
+    assert mh.rows == {"constant": 1}
+
+
+@pytest.mark.parametrize(
+    ("source", "options", "error", "message"),
+    [
+        ({((0, 1),): 1.0}, {}, ValueError, "does not conserve the particle number"),
+        (
+            {((0, 1), (1, 1), (2, 1), (3, 0), (4, 0), (5, 0)): 1.0},
+            {},
+            ValueError,
+            "acts on more than two particles",
+        ),
+        ({((0, 2), (0, 0)): 1.0}, {}, ValueError, "actions 1 \\(create\\) or 0"),
+        ({(0, 1): 1.0}, {}, ValueError, "a term must be"),
+        ({((3, 1), (3, 0)): 1.0}, {"n_orbitals": 1}, ValueError, "n_orbitals=1 is too few"),
+        ({(): 1j}, {}, ValueError, "constant 1j is not real"),
+        ({(): "x"}, {}, TypeError, "is not a number"),
+    ],
+)
+def test_openfermion_input_errors_name_the_problem(source, options, error, message):
+    with pytest.raises(error, match=message):
+        from_openfermion(SimpleNamespace(terms=source), **options)
+    with pytest.raises(TypeError, match="reads an InteractionOperator"):
+        from_openfermion(object())
