@@ -196,10 +196,13 @@ def _constants(module) -> dict[str, Any]:
             for block in region.blocks:
                 for op in block.operations:
                     if op.operation.name == "stablehlo.constant":
-                        attr = ir.DenseElementsAttr(op.attributes["value"])
-                        shape, dtype = _tensor_spec(attr.type)
+                        try:
+                            splat = ir.DenseElementsAttr(op.attributes["value"]).is_splat
+                        except (TypeError, ValueError):  # complex: the bindings cannot read it
+                            splat = False
+                        shape, dtype = _tensor_spec(op.results[0].type)
                         size = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-                        found.append((size, tuple(shape), str(np.dtype(dtype)), attr.is_splat))
+                        found.append((size, tuple(shape), str(np.dtype(dtype)), splat))
                     walk(op.operation)
 
     walk(module.operation)
