@@ -62,6 +62,16 @@ def _sections(available) -> list[tuple[str, list[str]]]:
     return [("passes of symir", own), *sections]
 
 
+def _pass_list(available) -> str:
+    """The epilog of `--help`: every pass with its summary, grouped by package."""
+    width = max(len(n) for n in available)
+    return "\n\n".join(
+        f"{title}:\n"
+        + "\n".join(f"  {name:<{width}}  {_summary(name, available[name])}" for name in names)
+        for title, names in _sections(available)
+    )
+
+
 class SymirOptMain(xDSLOptMain):
     """`xdsl-opt` limited to symir's passes (and xDSL's generic ones symir uses), that
     verifies its input before the passes run."""
@@ -82,16 +92,14 @@ class SymirOptMain(xDSLOptMain):
                     "(the passes are listed below)"
                 )
         arg_parser.formatter_class = argparse.RawDescriptionHelpFormatter
-        width = max(len(n) for n in self.available_passes)
-        sections = _sections(self.available_passes)
-        arg_parser.epilog = "\n\n".join(
-            f"{title}:\n"
-            + "\n".join(
-                f"  {name:<{width}}  {_summary(name, self.available_passes[name])}"
-                for name in names
-            )
-            for title, names in sections
-        )
+        print_help = arg_parser.print_help
+
+        def print_help_with_passes(file=None):
+            # the list imports every pass module (a second and more): only for --help
+            arg_parser.epilog = _pass_list(self.available_passes)
+            print_help(file)
+
+        arg_parser.print_help = print_help_with_passes
 
     def setup_pipeline(self):
         """xDSL's pipeline of `-p` (bare `symir-lower{after=a:b}` insertions quoted),

@@ -4,6 +4,7 @@ Usage::
 
     symir-run --verify-only FILE|-        # jaxlib parse + verify; print jaxlib's form
     symir-run FILE|- --input '[[1, 2], [3, 4]]:int8' [--input ...]
+    symir-run FILE|- --print-module --input ...   # jaxlib's form, then the results
 
 Inputs are JSON nested lists (or a scalar) followed by ``:`` and a numpy dtype name.
 For complex dtypes the innermost elements are ``[re, im]`` pairs.
@@ -75,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
         help="parse and verify with jaxlib and print jaxlib's form of the module",
     )
     ap.add_argument(
+        "--print-module",
+        action="store_true",
+        help="print jaxlib's form of the module (as --verify-only does), then execute it",
+    )
+    ap.add_argument(
         "--input",
         action="append",
         default=[],
@@ -91,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         text = _read(args.file)
-        if args.verify_only:
+        if args.verify_only or args.print_module:
             sys.stdout.write(verify_and_print(text))
+        if args.verify_only:
             return 0
         inputs = [parse_input(s) for s in args.input]
         module = load_stablehlo(text)

@@ -15,7 +15,15 @@ config.test_exec_root = os.path.join(config.test_source_root, "Output")
 # The tools (symir-opt, symir-run, filecheck) live next to the interpreter running lit.
 bindir = os.path.dirname(os.path.abspath(sys.executable))
 config.environment["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-for name in ("PYTHONPATH", "JAX_PLATFORMS", "HOME", "XLA_FLAGS", "JAX_ENABLE_X64"):
+# JAX_DISABLE_MOST_OPTIMIZATIONS: set by tests/conftest.py for the suite's subprocesses
+for name in (
+    "PYTHONPATH",
+    "JAX_PLATFORMS",
+    "HOME",
+    "XLA_FLAGS",
+    "JAX_ENABLE_X64",
+    "JAX_DISABLE_MOST_OPTIMIZATIONS",
+):
     if name in os.environ:
         config.environment[name] = os.environ[name]
 config.environment.setdefault("JAX_PLATFORMS", "cpu")

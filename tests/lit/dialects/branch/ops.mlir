@@ -1,10 +1,12 @@
 // Round trip of every branch op and of the !branch.state type through symir-opt: the
 // custom form, the generic form, and a fixed point after one print.
-// RUN: symir-opt %s | filecheck %s
-// RUN: SYMIR_ROUNDTRIP
-// RUN: SYMIR_GENERIC_ROUNDTRIP
-// RUN: symir-opt %s --print-op-generic | filecheck %s --check-prefix=GENERIC
-// RUN: symir-opt %s -o %t.1.mlir && symir-opt %t.1.mlir -o %t.2.mlir && diff %t.1.mlir %t.2.mlir
+// (SYMIR_ROUNDTRIP and SYMIR_GENERIC_ROUNDTRIP written out: each print made once, checked
+// by FileCheck and parsed back from the file.)
+// RUN: symir-opt %s -o %t.1.mlir && filecheck %s < %t.1.mlir
+// RUN: symir-opt %t.1.mlir -o %t.2.mlir && filecheck %s < %t.2.mlir && diff %t.1.mlir %t.2.mlir
+// RUN: symir-opt %s --print-op-generic -o %t.generic.mlir
+// RUN: filecheck %s --check-prefix=GENERIC < %t.generic.mlir
+// RUN: symir-opt %t.generic.mlir | filecheck %s
 
 // The generic form spells properties and the state type out.
 // GENERIC-LABEL: "branch.kernel"() <{sym_name = "values", num_sites = #builtin.int<3>, local_states = array<i64: -1, 0, 1>, dtype = complex<f64>, params = ["J", "w"], hermitian}> ({

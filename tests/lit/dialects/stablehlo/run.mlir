@@ -1,7 +1,8 @@
 // End to end: symir-opt prints the module, symir-run executes @main through JAX.
-// RUN: symir-opt %s | symir-run - --input '[[1, -1, 1, 1], [-1, -1, 1, -1], [1, 1, 1, 1]]:int8' --input '[0.5, 2.0]:float64' | filecheck %s
+// RUN: symir-opt %s -o %t.mlir
+// RUN: symir-run - --input '[[1, -1, 1, 1], [-1, -1, 1, -1], [1, 1, 1, 1]]:int8' --input '[0.5, 2.0]:float64' < %t.mlir | filecheck %s
 // Wrong dtype is reported with the argument, expected and got.
-// RUN: symir-opt %s | not symir-run - --input '[[1, -1, 1, 1]]:int32' --input '[0.5, 2.0]:float64' 2>&1 | filecheck %s --check-prefix=ERR
+// RUN: not symir-run %t.mlir --input '[[1, -1, 1, 1]]:int32' --input '[0.5, 2.0]:float64' 2>&1 | filecheck %s --check-prefix=ERR
 // ERR: symir-run: error: argument 0 of @main: expected dtype int8, got int32
 
 // Batch of spins x: tensor<?x4xi8>; h = [a, b].

@@ -1,8 +1,8 @@
 // xDSL's `canonicalize` folds the sym expression ops (their `fold`, from the op's
 // `evaluate`: the reference interpreter's meaning) and removes the dead pure ops.
 //
-// RUN: symir-opt %s -p canonicalize | filecheck %s
-// RUN: symir-opt %s -p canonicalize | symir-opt | filecheck %s
+// RUN: symir-opt %s -p canonicalize -o %t.mlir && filecheck %s < %t.mlir
+// RUN: symir-opt %t.mlir | filecheck %s
 
 sym.operator @fold sites 2 states [0, 1, 2] dtype complex<f64> {
 

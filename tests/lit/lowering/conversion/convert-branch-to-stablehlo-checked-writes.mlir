@@ -4,8 +4,9 @@
 // the final x' is tested for the local states [0, 3] as for any checked write. Executed: x0
 // = 3 + 1 = 4 is not a local state (mel 0, x' = x), x1 = 0 + 1 = 1 is.
 //
-// RUN: symir-opt %s -p convert-branch-to-stablehlo | filecheck %s
-// RUN: symir-opt %s -p convert-branch-to-stablehlo | symir-run - --input '[[3, 0]]:int8' | filecheck %s --check-prefix=EXEC
+// RUN: symir-opt %s -p convert-branch-to-stablehlo > %t.mlir
+// RUN: filecheck %s < %t.mlir
+// RUN: symir-run %t.mlir --input '[[3, 0]]:int8' | filecheck %s --check-prefix=EXEC
 
 // CHECK-LABEL: func.func @main
 // CHECK: %[[V:.*]] = stablehlo.add %{{.*}}, %{{.*}} : tensor<?x2xi64>

@@ -6,9 +6,9 @@
 // concatenated with itself); `gather` is a gather with batching dimensions even of a
 // static column. Then jaxlib's verifier, and an execution through JAX.
 //
-// RUN: symir-opt %s -p convert-branch-to-stablehlo | filecheck %s
-// RUN: symir-opt %s -p convert-branch-to-stablehlo | %jax-verify | filecheck %s --check-prefix=JAX
-// RUN: symir-opt %s -p convert-branch-to-stablehlo | symir-run - --input '[[1, -1, -1, 1], [1, 1, -1, -1]]:int8' | filecheck %s --check-prefix=EXEC
+// RUN: symir-opt %s -p convert-branch-to-stablehlo > %t.mlir
+// RUN: filecheck %s < %t.mlir
+// RUN: symir-run %t.mlir --print-module --input '[[1, -1, -1, 1], [1, 1, -1, -1]]:int8' | filecheck %s --check-prefixes=JAX,EXEC
 
 // CHECK: func.func @main(%[[X:[A-Za-z0-9_]+]]: tensor<?x4xi8>) -> (tensor<?x12x4xi8>, tensor<?x12xf64>) {
 // x: the convert of x itself.

@@ -3,9 +3,9 @@
 // runs is a concatenation of slices over the whole batch, any other column is a gather
 // with batching dimensions. Then jaxlib's verifier, and an execution through JAX.
 //
-// RUN: symir-opt %s -p convert-branch-to-stablehlo | filecheck %s
-// RUN: symir-opt %s -p convert-branch-to-stablehlo | %jax-verify | filecheck %s --check-prefix=JAX
-// RUN: symir-opt %s -p convert-branch-to-stablehlo | symir-run - --input '[[1, -1, 1, 1, -1, -1, 1, -1], [1, 1, 1, 1, 1, 1, 1, -1]]:int8' | filecheck %s --check-prefix=EXEC
+// RUN: symir-opt %s -p convert-branch-to-stablehlo > %t.mlir
+// RUN: filecheck %s < %t.mlir
+// RUN: symir-run %t.mlir --print-module --input '[[1, -1, 1, 1, -1, -1, 1, -1], [1, 1, 1, 1, 1, 1, 1, -1]]:int8' | filecheck %s --check-prefixes=JAX,EXEC
 
 // CHECK: func.func @main(%[[X:[A-Za-z0-9_]+]]: tensor<?x8xi8>) -> (tensor<?x8x8xi8>, tensor<?x8xf64>) {
 // CHECK: %[[N:.*]] = stablehlo.reshape %{{.*}} : (tensor<i64>) -> tensor<1xi64>

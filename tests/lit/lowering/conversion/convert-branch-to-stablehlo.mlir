@@ -3,9 +3,9 @@
 // batch, xp tensor<?x5x4xi8> and mels tensor<?x5xf64>; then jaxlib's own verifier on the
 // printed module, and an execution of it through JAX.
 //
-// RUN: symir-opt %s -p convert-branch-to-stablehlo | filecheck %s
-// RUN: symir-opt %s -p convert-branch-to-stablehlo | %jax-verify | filecheck %s --check-prefix=JAX
-// RUN: symir-opt %s -p convert-branch-to-stablehlo | symir-run - --input '[[1, 1, 1, 1], [1, -1, 1, -1], [1, 1, -1, -1]]:int8' --input '1.0:float64' --input '0.5:float64' | filecheck %s --check-prefix=EXEC
+// RUN: symir-opt %s -p convert-branch-to-stablehlo > %t.mlir
+// RUN: filecheck %s < %t.mlir
+// RUN: symir-run %t.mlir --print-module --input '[[1, 1, 1, 1], [1, -1, 1, -1], [1, 1, -1, -1]]:int8' --input '1.0:float64' --input '0.5:float64' | filecheck %s --check-prefixes=JAX,EXEC
 
 // One argument per runtime parameter (in the kernel's order), the batch stays dynamic.
 // CHECK: func.func @main(%[[X:[A-Za-z0-9_]+]]: tensor<?x4xi8>, %[[J:[A-Za-z0-9_]+]]: tensor<f64>, %[[H:[A-Za-z0-9_]+]]: tensor<f64>) -> (tensor<?x5x4xi8>, tensor<?x5xf64>) {

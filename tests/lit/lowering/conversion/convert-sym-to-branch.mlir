@@ -2,9 +2,9 @@
 // (iterator kinds, update ops, predicates, read_emitted, complex amplitudes, parameters,
 // checked and unchecked writes). Every line of the resulting branch.kernel is checked.
 //
-// RUN: symir-opt %s --split-input-file -p convert-sym-to-branch | filecheck %s
+// RUN: symir-opt %s --split-input-file -p convert-sym-to-branch -o %t.mlir && filecheck %s < %t.mlir
 // The result parses back and verifies as branch IR.
-// RUN: symir-opt %s --split-input-file -p convert-sym-to-branch | symir-opt --split-input-file | filecheck %s
+// RUN: symir-opt %t.mlir --split-input-file | filecheck %s
 //
 // Conventions of the lowering: a label becomes a branch.column of its site in every row
 // (M rows = the term's iterator table); sym.constant and sym.param become branch.constant

@@ -1,5 +1,5 @@
-// RUN: symir-opt %s -p symbolic-normalization | filecheck %s
-// RUN: symir-opt %s -p symbolic-normalization | symir-opt | filecheck %s
+// RUN: symir-opt %s -p symbolic-normalization -o %t.mlir && filecheck %s < %t.mlir
+// RUN: symir-opt %t.mlir | filecheck %s
 
 // Constant operands fold (2 + 3 -> 5, then 5 * 1.5 -> 7.5), dead constants go, and the
 // operands of a commutative op get a canonical order.

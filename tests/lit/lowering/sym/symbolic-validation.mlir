@@ -1,5 +1,5 @@
-// RUN: symir-opt %s --split-input-file -p 'symbolic-validation{strict=false}' | filecheck %s
-// RUN: symir-opt %s --split-input-file -p 'symbolic-validation{strict=false}' | symir-opt --split-input-file | filecheck %s
+// RUN: symir-opt %s --split-input-file -p 'symbolic-validation{strict=false}' -o %t.mlir && filecheck %s < %t.mlir
+// RUN: symir-opt %t.mlir --split-input-file | filecheck %s
 // RUN: not symir-opt %s --split-input-file -p symbolic-validation 2>&1 | filecheck %s --check-prefix=STRICT
 // RUN: symir-opt %s --split-input-file -p 'symbolic-validation{strict=false ignore_warnings=SYMIR-W103,SYMIR-W104}' | filecheck %s --check-prefix=IGNORE
 // RUN: symir-opt %s --split-input-file -p 'symbolic-validation{strict=false warnings_as_errors=all}' | filecheck %s --check-prefix=WERROR
