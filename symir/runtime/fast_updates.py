@@ -329,7 +329,7 @@ def _fast_block(
     loop evaluating `logpsi(x') - logpsi(x)` (`_cosh_ratio` where the network is a
     `LogCoshSum`, else `_generic_ratio`)."""
     from symir.runtime.conn_delta import site_changes
-    from symir.runtime.local_energy import split_diagonal
+    from symir.runtime.slots import split_diagonal
 
     b, n = x.shape
     flat, _, _ = compiled._kernel_input(x, "local_energies")

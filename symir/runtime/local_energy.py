@@ -54,6 +54,7 @@ import numpy as np
 
 from symir.runtime.compiled import CompiledOperator
 from symir.runtime.dedup import representatives
+from symir.runtime.slots import split_diagonal
 
 __all__ = ["LocalEnergyPlan", "evaluation_counts", "local_energies", "local_energy_plan"]
 
@@ -312,21 +313,6 @@ def evaluation_counts(
 
 
 _representatives_jit = jax.jit(representatives)
-
-
-def split_diagonal(
-    plan: LocalEnergyPlan, mels: Any, out_dtype: Any, per_slot: tuple
-) -> tuple[Any, tuple]:
-    """The diagonal part of the local energies (the matrix elements of the slots that
-    are `x` itself, summed: `(b,)` in the result dtype of `mels` and `out_dtype`), and
-    the arrays `per_slot` (`(b, F, ...)`) restricted to the candidate slots."""
-    total = jnp.zeros((mels.shape[0],), jnp.result_type(mels.dtype, out_dtype))
-    if plan.diagonal:
-        total = total + jnp.sum(mels[:, np.asarray(plan.diagonal)], axis=-1)
-    if plan.candidates and len(plan.candidates) != plan.max_conn_size:
-        cand = np.asarray(plan.candidates)
-        per_slot = tuple(a[:, cand] for a in per_slot)
-    return total, per_slot
 
 
 def _block(
