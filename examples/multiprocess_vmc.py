@@ -70,7 +70,15 @@ def run_job(
     out_dir.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     env = dict(os.environ)
-    env.pop("XLA_FLAGS", None)  # the device count is set by the worker itself
+    # the device count is set by the worker itself (jax_num_cpu_devices): a device count
+    # in XLA_FLAGS would contradict it; XLA's other flags pass through
+    flags = [
+        f
+        for f in env.pop("XLA_FLAGS", "").split()
+        if not f.startswith("--xla_force_host_platform_device_count")
+    ]
+    if flags:
+        env["XLA_FLAGS"] = " ".join(flags)
     env["PYTHONUNBUFFERED"] = "1"
     procs, logs = [], []
     for rank in range(processes):

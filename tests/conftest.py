@@ -10,10 +10,14 @@
   multiple of the profile's (`settings.default.max_examples`, read when the test module
   is imported, after this file), so that the profile scales them all.
 - XLA compiles with most of its optimisations off (`jax_disable_most_optimizations`, as
-  `JAX_DISABLE_MOST_OPTIMIZATIONS=1` so that the subprocesses tests start inherit it):
-  most of the suite's time is XLA compiling small kernels and NetKet's VMC steps once
-  each, and the optimisations change how fast a kernel runs, not what it computes beyond
-  rounding (the tests' tolerances are 1e-10 and above, or exact on integer-valued sums).
+  `JAX_DISABLE_MOST_OPTIMIZATIONS=1` so that the subprocesses tests start inherit it),
+  and its CPU backend emits code with its element-wise emitters instead of its fusion
+  emitters (`--xla_cpu_use_fusion_emitters=false`, added to `XLA_FLAGS`, inherited the
+  same way): most of the suite's time is XLA compiling small kernels, NetKet's VMC steps
+  and the primitives that JAX and NetKet run eagerly (one compilation per primitive and
+  shape, ~35 ms each with the fusion emitters, half that without), and neither setting
+  changes what a kernel computes beyond rounding (the tests' tolerances are 1e-10 and
+  above, or exact on integer-valued sums).
   What users run is still checked with XLA's defaults: CI's wheel smoke test runs the
   demo (which checks its kernel against the reference interpreter) and `symir-run` from
   the installed wheel, and the benchmarks check their results against NetKet's before
@@ -31,6 +35,10 @@ if os.environ.get("SYMIR_TEST_XLA_OPTIMIZE", "").lower() in ("", "0", "false"):
 
     os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
     jax.config.update("jax_disable_most_optimizations", True)
+    # read when XLA's CPU backend starts (the first computation, after this file)
+    _FLAG = "--xla_cpu_use_fusion_emitters=false"
+    if _FLAG.split("=")[0] not in os.environ.get("XLA_FLAGS", ""):
+        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_FLAG}".strip()
 
 # every example compiles an operator (lowering and XLA): seconds, not milliseconds
 _SLOW = {
