@@ -371,7 +371,7 @@ class _Interpreter:
             self.run_updates(emission.update.block, env, ctx)
         except _Invalidated:
             return None
-        if any(v not in self.state_set for v in ctx.xp):
+        if not self.state_set.issuperset(ctx.xp):
             return None
         mel = self.eval_amplitude(emission.amplitude.block, env, ctx)
         if self.dtype == np.float64 and isinstance(mel, complex):
@@ -382,20 +382,34 @@ class _Interpreter:
         return ctx.xp, mel
 
     def check_config(self, x: np.ndarray) -> tuple[int, ...]:
+        """`x` as a tuple of ints, or a `ValueError` saying what is wrong. A numeric `x` is
+        tested with numpy over the whole configuration (an operator may have 2**24 sites)."""
         if x.shape != (self.n,):
             raise ValueError(f"configuration must have shape ({self.n},), got {tuple(x.shape)}")
-        values = []
-        for v in x.tolist():
-            if isinstance(v, complex) or not float(v).is_integer():
+        if x.dtype.kind not in "biuf":  # complex or Python objects: one value at a time
+            values = []
+            for v in x.tolist():
+                if isinstance(v, complex) or not float(v).is_integer():
+                    raise ValueError(f"configuration {x.tolist()} has a non-integer value {v}")
+                values.append(int(v))
+            self._check_states(values, [v for v in values if v not in self.state_set])
+            return tuple(values)
+        if x.dtype.kind == "f":
+            fractional = ~np.isfinite(x) | (np.floor(x) != x)
+            if fractional.any():
+                v = x[np.argmax(fractional)].item()
                 raise ValueError(f"configuration {x.tolist()} has a non-integer value {v}")
-            values.append(int(v))
-        bad = [v for v in values if v not in self.state_set]
+        outside = ~np.isin(x, self.states)
+        if outside.any():
+            self._check_states([int(v) for v in x.tolist()], [int(v) for v in x[outside]])
+        return tuple(x.astype(np.int64).tolist())
+
+    def _check_states(self, values: list[int], bad: list[int]) -> None:
         if bad:
             raise ValueError(
                 f"configuration {values} has values {bad} outside the local states "
                 f"{list(self.states)}"
             )
-        return tuple(values)
 
 
 _LEAVES: dict[type[Operation], Callable[..., Value]] = {
