@@ -30,7 +30,10 @@ Each case is classified:
   operator: 2**24 sites is the verifiers' limit; the reference is plain Python, and above
   `REFERENCE_BUDGET` configuration entries it is run on the first configuration only);
 - `jaxlib`: jaxlib refused (parse, verify, compile or run) a module symir verified;
-- `mismatch`: kernel and reference disagree (docs/semantics.md says what both compute).
+- `mismatch`: kernel and reference disagree (docs/semantics.md says what both compute);
+- `deviation` (not a failure): they disagree on a configuration where the reference
+  computed a subnormal float, docs/semantics.md's known deviation (XLA:CPU flushes
+  denormals to zero; any op on one may differ).
 
 Cases run one at a time in a worker process (killed and restarted on a hang). Case `i`
 of seed `s` is the same mutation in every run, so a range can be run in chunks:
@@ -39,6 +42,10 @@ of seed `s` is the same mutation in every run, so a range can be run in chunks:
     python benchmarks/fuzz_opt.py --summary /tmp/fuzz        # counts over all chunks
 
 Failures are written to `<out>/<class>_<case>.mlir` with the error in a comment.
+
+`--arith` runs, instead of mutations, valid `sym` operators computing random programs of
+the arithmetic ops on extreme constants (`arith_text`): each value is compared with the
+reference (64-bit wrap-around, overflow to inf, NaN, underflow).
 """
 
 from __future__ import annotations
@@ -58,7 +65,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CLASSES = ("diagnostic", "ok", "slow", "internal", "hang", "jaxlib", "mismatch")
+CLASSES = ("diagnostic", "ok", "slow", "internal", "hang", "jaxlib", "mismatch", "deviation")
 REFERENCE_BUDGET = 2**22
 """Configuration entries (batch x sites x slots) above which the reference (plain Python,
 one site at a time) is run on the first configuration only."""
@@ -179,6 +186,94 @@ def case_text(base: list[str], seed: int, i: int) -> str:
     for _ in range(rng.choice([1, 1, 1, 2, 3])):
         text = small_edit(text, rng) if rng.random() < 0.5 else mutate(text, rng)
     return text
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+_INTS = (0, 1, -1, 2, 3, 7, 2**31, 2**62, 2**63 - 1, -(2**63), -(2**62) - 5, 10**18)
+_FLOATS = (0.0, 1.0, -1.0, 0.5, 1e308, -1e308, 1e-300, 3.5, -2.25, 1e19, 9.3e18, 700.0, -745.5)
+_BINARY = ("add", "sub", "mul", "min", "max", "div", "pow")
+_UNARY = ("neg", "abs", "sqrt", "exp", "log", "sin", "cos", "floor", "wrap_mod", "parity")
+
+
+def arith_text(rng: random.Random) -> str:
+    """`--arith`: a valid `sym` operator computing a random program of the arithmetic ops
+    on extreme constants (`i64` near 2**63, `f64` near overflow and underflow) and two
+    reads of `x`; every value is the matrix element of its own branch (emission k flips
+    site 2 + k), so each is compared with the reference; the last emission also writes
+    an `i64` value at site 0 (through `wrap_mod`, or two `shift`s)."""
+    lines = [
+        "%s0 = sym.constant 0 : i64",
+        "%s1 = sym.constant 1 : i64",
+        "%x0 = sym.read %s0 : i64",
+        "%x1 = sym.read %s1 : i64",
+    ]
+    values = [("%x0", "i64"), ("%x1", "i64")]
+
+    def new(t: str, expr: str) -> None:
+        values.append((f"%v{len(values)}", t))
+        lines.append(f"%v{len(values) - 1} = {expr}")
+
+    for _ in range(rng.randint(2, 5)):
+        if rng.random() < 0.5:
+            new("i64", f"sym.constant {rng.choice(_INTS)} : i64")
+        else:
+            new("f64", f"sym.constant {rng.choice(_FLOATS):.17e} : f64")
+    for _ in range(rng.randint(2, 8)):
+        (a, ta), (b, tb) = rng.choice(values), rng.choice(values)
+        r = rng.random()
+        if r < 0.5:
+            op = rng.choice(_BINARY)
+            t = "f64" if "f64" in (ta, tb) or op in ("div", "pow") else "i64"
+            new(t, f"sym.{op} {a}, {b} : {ta}, {tb} -> {t}")
+        elif r < 0.85:
+            op = rng.choice(_UNARY)
+            if op in ("wrap_mod", "parity") and ta != "i64":
+                continue
+            t = {"neg": ta, "abs": ta, "floor": ta, "wrap_mod": ta, "parity": "i64"}.get(op, "f64")
+            new(t, f"sym.{op} {a} : {ta} -> {t}")
+        else:
+            (c, tc), (d, td) = rng.choice(values), rng.choice(values)
+            pred = rng.choice(["lt", "le", "eq", "ne", "gt", "ge"])
+            lines.append(f"%p{len(values)} = sym.cmp {pred} {a}, {b} : {ta}, {tb}")
+            t = "f64" if "f64" in (tc, td) else "i64"
+            new(t, f"sym.select %p{len(values)}, {c}, {d} : {tc}, {td} -> {t}")
+    ints = [v for v, t in values if t == "i64"]
+    last_update = rng.choice(
+        [
+            f"%w = sym.wrap_mod {rng.choice(ints)} : i64 -> i64\n        sym.write %s0, %w",
+            f"sym.shift %s0, {rng.choice(ints)}\n        sym.shift %s0, {rng.choice(ints)}",
+            "",
+        ]
+    )
+    emissions = []
+    for k, (v, t) in enumerate(values):
+        update = last_update if k == len(values) - 1 else ""
+        emissions.append(
+            f"""      sym.emission {{
+        %f{k} = sym.constant {2 + k} : i64
+        %y{k} = sym.read %f{k} : i64
+        %one{k} = sym.constant 1 : i64
+        %n{k} = sym.sub %one{k}, %y{k} : i64, i64 -> i64
+        sym.write %f{k}, %n{k}
+        {update}
+      }} amplitude {{
+        %zero{k} = sym.constant 0.0 : f64
+        %out{k} = sym.add {v}, %zero{k} : {t}, f64 -> f64
+        sym.yield %out{k} : f64
+      }}"""
+        )
+    body = "\n      ".join(lines)
+    sites = 2 + len(values)
+    return f"""builtin.module {{
+  sym.operator @op sites {sites} states [0, 1] dtype f64 {{
+    sym.term @t kind "global" labels [] rows [[]] {{
+      {body}
+{chr(10).join(emissions)}
+    }}
+  }}
+}}
+"""
 
 
 # --------------------------------------------------------------------------- one case
@@ -323,8 +418,10 @@ def run_case(text: str, seed: int) -> tuple[str, str]:
 
 
 def _compare_with_reference(sym_module, args, outputs) -> tuple[str, str]:
-    """The reference interpreter on the kernel's inputs; its errors other than the
-    documented ValueError (fan-out hint exceeded, bad parameter) are internal errors."""
+    """The reference interpreter on the kernel's inputs, one configuration at a time; its
+    errors other than the documented ValueError (fan-out hint exceeded, bad parameter)
+    are internal errors. A difference where the reference computed a subnormal float is
+    docs/semantics.md's denormal deviation (XLA:CPU flushes them to zero): `deviation`."""
     import numpy as np
 
     from symir.interpreter import reference_get_conn_padded
@@ -336,24 +433,56 @@ def _compare_with_reference(sym_module, args, outputs) -> tuple[str, str]:
         x = x[:1]  # a huge operator (2**24 sites): the reference on one configuration
     params = {n: np.asarray(a).item() for n, a in zip(names, args[1:])}
     _stage("reference")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            rxp, rmels = reference_get_conn_padded(sym_module, x, params)
-    except ValueError as e:
-        if _is_clean(e):
-            return "ok", f"ran; reference refused: {str(e)[:120]}"
-        raise
-    xp, mels = outputs[0][: len(x)], outputs[1][: len(x)]
-    got, ref = _branches(xp, mels), _branches(rxp, rmels)
-    for b in range(len(got)):
-        if not _same(ref[b], got[b]):
-            shown = x[b].tolist()[:16]
-            return (
-                "mismatch",
-                f"x={shown} params={params}\nref {_show(ref[b])}\nkernel {_show(got[b])}",
+    for b in range(len(x)):
+        try:
+            with warnings.catch_warnings(), _Subnormals() as subnormals:
+                warnings.simplefilter("ignore")
+                rxp, rmels = reference_get_conn_padded(sym_module, x[b : b + 1], params)
+        except ValueError as e:
+            if _is_clean(e):
+                return "ok", f"ran; reference refused: {str(e)[:120]}"
+            raise
+        (ref,), (got,) = (
+            _branches(rxp, rmels),
+            _branches(outputs[0][b : b + 1], outputs[1][b : b + 1]),
+        )
+        if not _same(ref, got):
+            cls = "deviation" if subnormals.seen else "mismatch"
+            detail = (
+                f"x={x[b].tolist()[:16]} params={params}\nref {_show(ref)}\nkernel {_show(got)}"
             )
+            return cls, (
+                "the reference computed a subnormal float\n" if subnormals.seen else ""
+            ) + detail
     return "ok", "ran; same as reference"
+
+
+class _Subnormals:
+    """Within it, notes whether the reference interpreter gave any value a subnormal
+    float (its `cast_value`, which every op result goes through, wrapped)."""
+
+    seen = False
+
+    def __enter__(self) -> _Subnormals:
+        import sys as _sys
+
+        import symir.interpreter as interpreter
+
+        self.module, self.original = interpreter, interpreter.cast_value
+        tiny = _sys.float_info.min
+
+        def cast(value, t):
+            v = self.original(value, t)
+            parts = (v.real, v.imag) if isinstance(v, complex) else (v,)
+            if any(isinstance(p, float) and 0 < abs(p) < tiny for p in parts):
+                self.seen = True
+            return v
+
+        interpreter.cast_value = cast
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.module.cast_value = self.original
 
 
 def _param_names(operator) -> list[str]:
@@ -394,15 +523,17 @@ def _start():
     return proc, parent
 
 
-def fuzz(cases: int, start: int, seed: int, timeout: float, out: Path) -> Counter:
+def fuzz(
+    cases: int, start: int, seed: int, timeout: float, out: Path, arith: bool = False
+) -> Counter:
     out.mkdir(parents=True, exist_ok=True)
-    base = all_seeds()
-    print(f"{len(base)} seeds", flush=True)
+    base = [] if arith else all_seeds()
+    print("arithmetic programs" if arith else f"{len(base)} seeds", flush=True)
     counts: Counter = Counter()
     proc, conn = _start()
     t0 = time.time()
     for i in range(start, start + cases):
-        text = case_text(base, seed, i)
+        text = arith_text(random.Random(f"arith:{seed}:{i}")) if arith else case_text(base, seed, i)
         conn.send((i, text, seed * 1_000_003 + i))
         cls, detail = _answer(conn, timeout)
         if cls in ("hang", "slow"):
@@ -470,6 +601,7 @@ if __name__ == "__main__":
     ap.add_argument("--out", type=Path, default=Path("/tmp/symir-fuzz"))
     ap.add_argument("--summary", type=Path, default=None, metavar="OUT")
     ap.add_argument("--replay", type=Path, nargs="*", default=None, metavar="FILE")
+    ap.add_argument("--arith", action="store_true", help="arithmetic programs, not mutations")
     a = ap.parse_args()
     if a.replay is not None:
         replay(a.replay)
@@ -478,5 +610,5 @@ if __name__ == "__main__":
         c = summary(a.summary)
         print(json.dumps({"cases": sum(c.values()), **dict(c)}))
         sys.exit(0)
-    c = fuzz(a.cases, a.start, a.seed, a.timeout, a.out)
+    c = fuzz(a.cases, a.start, a.seed, a.timeout, a.out, a.arith)
     print(json.dumps({"cases": sum(c.values()), **dict(c)}))
