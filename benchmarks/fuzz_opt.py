@@ -530,6 +530,7 @@ def fuzz(
     base = [] if arith else all_seeds()
     print("arithmetic programs" if arith else f"{len(base)} seeds", flush=True)
     counts: Counter = Counter()
+    kinds: Counter = Counter()
     proc, conn = _start()
     t0 = time.time()
     for i in range(start, start + cases):
@@ -541,7 +542,9 @@ def fuzz(
             proc.join()
             proc, conn = _start()
         counts[cls] += 1
-        if cls not in ("diagnostic", "ok"):
+        if cls in ("diagnostic", "ok"):
+            kinds[f"{cls}: {_kind(detail)}"] += 1
+        else:
             body = "\n".join("// " + line for line in detail.splitlines())
             (out / f"{cls}_{seed}_{i}.mlir").write_text(f"{body}\n{text}\n")
         if (i - start + 1) % 250 == 0:
@@ -549,7 +552,15 @@ def fuzz(
     conn.send(None)
     proc.join(5)
     (out / f"counts_{seed}_{start}_{cases}.json").write_text(json.dumps(dict(counts)))
+    (out / f"kinds_{seed}_{start}_{cases}.json").write_text(json.dumps(dict(kinds)))
+    print(json.dumps(dict(sorted(kinds.items()))), flush=True)
     return counts
+
+
+def _kind(detail: str) -> str:
+    """What a diagnostic or ok case was: the exception's name, or how far an accepted
+    module went (`no @main`, `ran`, `ran; same as reference`, `ran; reference refused`)."""
+    return detail.split(":")[0]
 
 
 def _answer(conn, timeout: float) -> tuple[str, str]:
@@ -585,9 +596,10 @@ def replay(paths: list[Path]) -> None:
         print(f"{path.name}: {cls}: {detail[-600:]}")
 
 
-def summary(out: Path) -> Counter:
+def summary(out: Path, what: str = "counts") -> Counter:
+    """The counts (`what="kinds"`: the kinds of diagnostic and ok cases) of all chunks."""
     total: Counter = Counter()
-    for f in sorted(out.glob("counts_*.json")):
+    for f in sorted(out.glob(f"{what}_*.json")):
         total.update(json.loads(f.read_text()))
     return total
 
@@ -609,6 +621,7 @@ if __name__ == "__main__":
     if a.summary is not None:
         c = summary(a.summary)
         print(json.dumps({"cases": sum(c.values()), **dict(c)}))
+        print(json.dumps(dict(sorted(summary(a.summary, "kinds").items()))))
         sys.exit(0)
     c = fuzz(a.cases, a.start, a.seed, a.timeout, a.out, a.arith)
     print(json.dumps({"cases": sum(c.values()), **dict(c)}))
