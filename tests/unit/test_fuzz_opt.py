@@ -265,6 +265,20 @@ def test_the_long_harness_tells_a_slow_reference_from_a_hang():
     child.send(("stage", 0, "reference"))
     child.send((0, "ok", "ran; same as reference"))
     assert _answer(parent, 5) == ("ok", "ran; same as reference")
+    # the limit is the worker's CPU time: a worker that sleeps (a niced run on a busy
+    # machine) is stopped only by the wall-clock backstop, 10 x the limit
+    import subprocess
+    import time
+
+    sleeper = subprocess.Popen(["sleep", "5"])
+    try:
+        t0 = time.time()
+        cls, detail = _answer(parent, 0.1, sleeper.pid)
+        assert cls == "hang" and "0 s of CPU time" in detail
+        assert 0.9 < time.time() - t0 < 3
+    finally:
+        sleeper.kill()
+        sleeper.wait()
 
 
 if __name__ == "__main__":
