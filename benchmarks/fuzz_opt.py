@@ -23,9 +23,18 @@ Each case is classified:
   symir's own code, not by xDSL's internals);
 - `ok`: every step accepted it (`ran` when it had a `@main` that jaxlib compiled and ran);
 - `internal`: any other exception, in symir, xDSL or the reference interpreter;
-- `hang`: no answer within `--timeout` seconds (the worker process is killed);
+- `hang`: no answer from symir or jaxlib within `--timeout` seconds of the worker's CPU
+  time (or 10 times that of wall clock; the worker process is killed);
+- `slow` (not a failure): symir and jaxlib accepted, compiled and ran the module within
+  the time, but the reference comparison did not finish in it (a legitimately huge
+  operator: 2**24 sites is the verifiers' limit; the reference is plain Python, and above
+  `REFERENCE_BUDGET` configuration entries it is run on the first configuration only);
 - `jaxlib`: jaxlib refused (parse, verify, compile or run) a module symir verified;
-- `mismatch` (reported, not a failure class of issue 25): kernel and reference disagree.
+- `mismatch`: kernel and reference disagree (docs/semantics.md says what both compute);
+- `deviation` (not a failure): they disagree where docs/semantics.md's known deviations
+  say they may: on a configuration where the reference computed a subnormal float
+  (XLA:CPU flushes denormals to zero; any op on one may differ), or in an operator with
+  an expression XLA's algebraic simplifier rewrites (`xla_rewrites`).
 
 Cases run one at a time in a worker process (killed and restarted on a hang). Case `i`
 of seed `s` is the same mutation in every run, so a range can be run in chunks:
@@ -34,6 +43,10 @@ of seed `s` is the same mutation in every run, so a range can be run in chunks:
     python benchmarks/fuzz_opt.py --summary /tmp/fuzz        # counts over all chunks
 
 Failures are written to `<out>/<class>_<case>.mlir` with the error in a comment.
+
+`--arith` runs, instead of mutations, valid `sym` operators computing random programs of
+the arithmetic ops on extreme constants (`arith_text`): each value is compared with the
+reference (64-bit wrap-around, overflow to inf, NaN, underflow).
 """
 
 from __future__ import annotations
@@ -41,6 +54,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import random
 import re
 import sys
@@ -53,7 +67,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CLASSES = ("diagnostic", "ok", "internal", "hang", "jaxlib", "mismatch")
+CLASSES = ("diagnostic", "ok", "slow", "internal", "hang", "jaxlib", "mismatch", "deviation")
+REFERENCE_BUDGET = 2**22
+"""Configuration entries (batch x sites x slots) above which the reference (plain Python,
+one site at a time) is run on the first configuration only."""
+
+_stage_callback = None
+
+
+def _stage(name: str) -> None:
+    """Tells the parent (in a fuzz run) which step a case has reached."""
+    if _stage_callback is not None:
+        _stage_callback(name)
 
 
 # --------------------------------------------------------------------------- seeds
@@ -165,6 +190,94 @@ def case_text(base: list[str], seed: int, i: int) -> str:
     return text
 
 
+# --------------------------------------------------------------------------- arithmetic
+
+_INTS = (0, 1, -1, 2, 3, 7, 2**31, 2**62, 2**63 - 1, -(2**63), -(2**62) - 5, 10**18)
+_FLOATS = (0.0, 1.0, -1.0, 0.5, 1e308, -1e308, 1e-300, 3.5, -2.25, 1e19, 9.3e18, 700.0, -745.5)
+_BINARY = ("add", "sub", "mul", "min", "max", "div", "pow")
+_UNARY = ("neg", "abs", "sqrt", "exp", "log", "sin", "cos", "floor", "wrap_mod", "parity")
+
+
+def arith_text(rng: random.Random) -> str:
+    """`--arith`: a valid `sym` operator computing a random program of the arithmetic ops
+    on extreme constants (`i64` near 2**63, `f64` near overflow and underflow) and two
+    reads of `x`; every value is the matrix element of its own branch (emission k flips
+    site 2 + k), so each is compared with the reference; the last emission also writes
+    an `i64` value at site 0 (through `wrap_mod`, or two `shift`s)."""
+    lines = [
+        "%s0 = sym.constant 0 : i64",
+        "%s1 = sym.constant 1 : i64",
+        "%x0 = sym.read %s0 : i64",
+        "%x1 = sym.read %s1 : i64",
+    ]
+    values = [("%x0", "i64"), ("%x1", "i64")]
+
+    def new(t: str, expr: str) -> None:
+        values.append((f"%v{len(values)}", t))
+        lines.append(f"%v{len(values) - 1} = {expr}")
+
+    for _ in range(rng.randint(2, 5)):
+        if rng.random() < 0.5:
+            new("i64", f"sym.constant {rng.choice(_INTS)} : i64")
+        else:
+            new("f64", f"sym.constant {rng.choice(_FLOATS):.17e} : f64")
+    for _ in range(rng.randint(2, 8)):
+        (a, ta), (b, tb) = rng.choice(values), rng.choice(values)
+        r = rng.random()
+        if r < 0.5:
+            op = rng.choice(_BINARY)
+            t = "f64" if "f64" in (ta, tb) or op in ("div", "pow") else "i64"
+            new(t, f"sym.{op} {a}, {b} : {ta}, {tb} -> {t}")
+        elif r < 0.85:
+            op = rng.choice(_UNARY)
+            if op in ("wrap_mod", "parity") and ta != "i64":
+                continue
+            t = {"neg": ta, "abs": ta, "floor": ta, "wrap_mod": ta, "parity": "i64"}.get(op, "f64")
+            new(t, f"sym.{op} {a} : {ta} -> {t}")
+        else:
+            (c, tc), (d, td) = rng.choice(values), rng.choice(values)
+            pred = rng.choice(["lt", "le", "eq", "ne", "gt", "ge"])
+            lines.append(f"%p{len(values)} = sym.cmp {pred} {a}, {b} : {ta}, {tb}")
+            t = "f64" if "f64" in (tc, td) else "i64"
+            new(t, f"sym.select %p{len(values)}, {c}, {d} : {tc}, {td} -> {t}")
+    ints = [v for v, t in values if t == "i64"]
+    last_update = rng.choice(
+        [
+            f"%w = sym.wrap_mod {rng.choice(ints)} : i64 -> i64\n        sym.write %s0, %w",
+            f"sym.shift %s0, {rng.choice(ints)}\n        sym.shift %s0, {rng.choice(ints)}",
+            "",
+        ]
+    )
+    emissions = []
+    for k, (v, t) in enumerate(values):
+        update = last_update if k == len(values) - 1 else ""
+        emissions.append(
+            f"""      sym.emission {{
+        %f{k} = sym.constant {2 + k} : i64
+        %y{k} = sym.read %f{k} : i64
+        %one{k} = sym.constant 1 : i64
+        %n{k} = sym.sub %one{k}, %y{k} : i64, i64 -> i64
+        sym.write %f{k}, %n{k}
+        {update}
+      }} amplitude {{
+        %zero{k} = sym.constant 0.0 : f64
+        %out{k} = sym.add {v}, %zero{k} : {t}, f64 -> f64
+        sym.yield %out{k} : f64
+      }}"""
+        )
+    body = "\n      ".join(lines)
+    sites = 2 + len(values)
+    return f"""builtin.module {{
+  sym.operator @op sites {sites} states [0, 1] dtype f64 {{
+    sym.term @t kind "global" labels [] rows [[]] {{
+      {body}
+{chr(10).join(emissions)}
+    }}
+  }}
+}}
+"""
+
+
 # --------------------------------------------------------------------------- one case
 
 
@@ -207,17 +320,31 @@ def _random_inputs(specs, rng, states=(-1, 1)):
     return args
 
 
-def _branches(xp, mels):
+def _branches(xp, mels) -> list[dict[bytes, complex]]:
+    """Per configuration: the matrix elements summed per connected state (keyed by the
+    bytes of the state as int64: cheap for 2**24 sites too), zeros dropped."""
     import numpy as np
 
+    xp = np.asarray(xp).astype(np.int64)
     out = []
     for b in range(xp.shape[0]):
-        d: dict[tuple, complex] = {}
+        d: dict[bytes, complex] = {}
         for f in range(xp.shape[1]):
-            key = tuple(int(v) for v in np.asarray(xp[b, f]).tolist())
+            key = xp[b, f].tobytes()
             d[key] = d.get(key, 0j) + complex(mels[b, f])
         out.append({k: v for k, v in d.items() if v != 0})
     return out
+
+
+def _show(branches: dict[bytes, complex]) -> str:
+    """The branches of `_branches` as `{state: mel}` (states of more than 16 sites cut)."""
+    import numpy as np
+
+    def state(key: bytes) -> str:
+        values = np.frombuffer(key, dtype=np.int64)
+        return str(values[:16].tolist())[:-1] + (", ...]" if len(values) > 16 else "]")
+
+    return "{" + ", ".join(f"{state(k)}: {v}" for k, v in branches.items()) + "}"
 
 
 def _same(a, b) -> bool:
@@ -278,6 +405,7 @@ def run_case(text: str, seed: int) -> tuple[str, str]:
     if sym_module is not None:
         (operator,) = [op for op in sym_module.ops if op.name == "sym.operator"]
         states = operator.states
+    _stage("jaxlib")
     try:
         parse_and_verify(hlo)
         loaded = load_stablehlo(hlo)
@@ -292,8 +420,10 @@ def run_case(text: str, seed: int) -> tuple[str, str]:
 
 
 def _compare_with_reference(sym_module, args, outputs) -> tuple[str, str]:
-    """The reference interpreter on the kernel's inputs; its errors other than the
-    documented ValueError (fan-out hint exceeded, bad parameter) are internal errors."""
+    """The reference interpreter on the kernel's inputs, one configuration at a time; its
+    errors other than the documented ValueError (fan-out hint exceeded, bad parameter)
+    are internal errors. A difference where the reference computed a subnormal float is
+    docs/semantics.md's denormal deviation (XLA:CPU flushes them to zero): `deviation`."""
     import numpy as np
 
     from symir.interpreter import reference_get_conn_padded
@@ -301,21 +431,82 @@ def _compare_with_reference(sym_module, args, outputs) -> tuple[str, str]:
     (operator,) = [op for op in sym_module.ops if op.name == "sym.operator"]
     names = [p for p in _param_names(operator)]
     x = args[0]
+    if x.size * max(1, outputs[0].shape[1]) > REFERENCE_BUDGET:
+        x = x[:1]  # a huge operator (2**24 sites): the reference on one configuration
     params = {n: np.asarray(a).item() for n, a in zip(names, args[1:])}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            rxp, rmels = reference_get_conn_padded(sym_module, x, params)
-    except ValueError as e:
-        if _is_clean(e):
-            return "ok", f"ran; reference refused: {str(e)[:120]}"
-        raise
-    xp, mels = outputs[0], outputs[1]
-    got, ref = _branches(xp, mels), _branches(rxp, rmels)
-    for b in range(len(got)):
-        if not _same(ref[b], got[b]):
-            return "mismatch", f"x={x[b].tolist()} params={params}\nref {ref[b]}\nkernel {got[b]}"
+    _stage("reference")
+    for b in range(len(x)):
+        try:
+            with warnings.catch_warnings(), _Subnormals() as subnormals:
+                warnings.simplefilter("ignore")
+                rxp, rmels = reference_get_conn_padded(sym_module, x[b : b + 1], params)
+        except ValueError as e:
+            if _is_clean(e):
+                return "ok", f"ran; reference refused: {str(e)[:120]}"
+            raise
+        (ref,), (got,) = (
+            _branches(rxp, rmels),
+            _branches(outputs[0][b : b + 1], outputs[1][b : b + 1]),
+        )
+        if not _same(ref, got):
+            detail = (
+                f"x={x[b].tolist()[:16]} params={params}\nref {_show(ref)}\nkernel {_show(got)}"
+            )
+            if subnormals.seen:
+                return "deviation", f"the reference computed a subnormal float\n{detail}"
+            rewrites = xla_rewrites(sym_module)
+            if rewrites:
+                return "deviation", f"XLA may rewrite {', '.join(rewrites)}\n{detail}"
+            return "mismatch", detail
     return "ok", "ran; same as reference"
+
+
+def xla_rewrites(sym_module) -> list[str]:
+    """The expressions of the module that XLA's algebraic simplifier rewrites into others
+    equal in exact arithmetic (docs/semantics.md's known deviation): `log` of a `pow` or an
+    `exp`, a product or quotient of two `exp`s, a `pow` of an `exp`, a `pow` with a
+    constant exponent."""
+    found = []
+    for op in sym_module.walk():
+        kinds = [getattr(v.owner, "name", "") for v in op.operands]
+        name = op.name.removeprefix("sym.")
+        if name == "log" and kinds[0] in ("sym.pow", "sym.exp"):
+            found.append(f"log({kinds[0][4:]})")
+        elif name in ("mul", "div") and kinds == ["sym.exp", "sym.exp"]:
+            found.append(f"exp {name} exp")
+        elif name == "pow" and kinds[0] == "sym.exp":
+            found.append("pow(exp, b)")
+        elif name == "pow" and kinds[1] == "sym.constant":
+            found.append("pow(a, constant)")
+    return sorted(set(found))
+
+
+class _Subnormals:
+    """Within it, notes whether the reference interpreter gave any value a subnormal
+    float (its `cast_value`, which every op result goes through, wrapped)."""
+
+    seen = False
+
+    def __enter__(self) -> _Subnormals:
+        import sys as _sys
+
+        import symir.interpreter as interpreter
+
+        self.module, self.original = interpreter, interpreter.cast_value
+        tiny = _sys.float_info.min
+
+        def cast(value, t):
+            v = self.original(value, t)
+            parts = (v.real, v.imag) if isinstance(v, complex) else (v,)
+            if any(isinstance(p, float) and 0 < abs(p) < tiny for p in parts):
+                self.seen = True
+            return v
+
+        interpreter.cast_value = cast
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.module.cast_value = self.original
 
 
 def _param_names(operator) -> list[str]:
@@ -333,11 +524,13 @@ def _worker(conn) -> None:
     import jax
 
     jax.config.update("jax_enable_x64", True)
+    global _stage_callback
     while True:
         msg = conn.recv()
         if msg is None:
             return
         i, text, seed = msg
+        _stage_callback = lambda name, i=i: conn.send(("stage", i, name))  # noqa: E731
         try:
             cls, detail = run_case(text, seed)
         except Refused as e:
@@ -354,25 +547,28 @@ def _start():
     return proc, parent
 
 
-def fuzz(cases: int, start: int, seed: int, timeout: float, out: Path) -> Counter:
+def fuzz(
+    cases: int, start: int, seed: int, timeout: float, out: Path, arith: bool = False
+) -> Counter:
     out.mkdir(parents=True, exist_ok=True)
-    base = all_seeds()
-    print(f"{len(base)} seeds", flush=True)
+    base = [] if arith else all_seeds()
+    print("arithmetic programs" if arith else f"{len(base)} seeds", flush=True)
     counts: Counter = Counter()
+    kinds: Counter = Counter()
     proc, conn = _start()
     t0 = time.time()
     for i in range(start, start + cases):
-        text = case_text(base, seed, i)
+        text = arith_text(random.Random(f"arith:{seed}:{i}")) if arith else case_text(base, seed, i)
         conn.send((i, text, seed * 1_000_003 + i))
-        if conn.poll(timeout):
-            _, cls, detail = conn.recv()
-        else:
+        cls, detail = _answer(conn, timeout, proc.pid)
+        if cls in ("hang", "slow"):
             proc.kill()
             proc.join()
             proc, conn = _start()
-            cls, detail = "hang", f"no answer in {timeout} s"
         counts[cls] += 1
-        if cls not in ("diagnostic", "ok"):
+        if cls in ("diagnostic", "ok"):
+            kinds[f"{cls}: {_kind(detail)}"] += 1
+        else:
             body = "\n".join("// " + line for line in detail.splitlines())
             (out / f"{cls}_{seed}_{i}.mlir").write_text(f"{body}\n{text}\n")
         if (i - start + 1) % 250 == 0:
@@ -380,7 +576,60 @@ def fuzz(cases: int, start: int, seed: int, timeout: float, out: Path) -> Counte
     conn.send(None)
     proc.join(5)
     (out / f"counts_{seed}_{start}_{cases}.json").write_text(json.dumps(dict(counts)))
+    (out / f"kinds_{seed}_{start}_{cases}.json").write_text(json.dumps(dict(kinds)))
+    print(json.dumps(dict(sorted(kinds.items()))), flush=True)
     return counts
+
+
+def _kind(detail: str) -> str:
+    """What a diagnostic or ok case was: the exception's name, or how far an accepted
+    module went (`no @main`, `ran`, `ran; same as reference`, `ran; reference refused`)."""
+    return detail.split(":")[0]
+
+
+WALL_FACTOR = 10
+"""A case also stops after `WALL_FACTOR * timeout` seconds of wall clock (a worker blocked
+without using the CPU)."""
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """The CPU time (user + system, all threads) process `pid` has used, from
+    /proc/<pid>/stat; None where that cannot be read."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _answer(conn, timeout: float, pid: int | None = None) -> tuple[str, str]:
+    """The worker's (class, detail) for the case it was sent, or, once it has used
+    `timeout` seconds of CPU time (wall clock where that cannot be read, e.g. no `pid`;
+    and at most `WALL_FACTOR * timeout` s of wall clock: a niced run on a busy machine is
+    not a hang), `slow` when it was in the reference comparison (symir and jaxlib had
+    accepted, compiled and run the module: only the harness's plain-Python reference did
+    not finish) and `hang` otherwise."""
+    t0, cpu0 = time.time(), _cpu_seconds(pid)
+    stage = "symir"
+    while True:
+        wall = time.time() - t0
+        cpu = _cpu_seconds(pid)
+        spent = wall if cpu is None or cpu0 is None else cpu - cpu0
+        if spent >= timeout or wall >= WALL_FACTOR * timeout:
+            break
+        if not conn.poll(min(1.0, timeout - spent)):
+            continue
+        msg = conn.recv()
+        if msg[0] == "stage":
+            stage = msg[2]
+            continue
+        return msg[1], msg[2]
+    spent_s = f"{spent:.0f} s of CPU time, {wall:.0f} s" if cpu is not None else f"{wall:.0f} s"
+    if stage == "reference":
+        return "slow", f"the kernel ran; the reference did not finish in {spent_s}"
+    return "hang", f"no answer in {spent_s} (in the {stage} steps)"
 
 
 def replay(paths: list[Path]) -> None:
@@ -398,9 +647,10 @@ def replay(paths: list[Path]) -> None:
         print(f"{path.name}: {cls}: {detail[-600:]}")
 
 
-def summary(out: Path) -> Counter:
+def summary(out: Path, what: str = "counts") -> Counter:
+    """The counts (`what="kinds"`: the kinds of diagnostic and ok cases) of all chunks."""
     total: Counter = Counter()
-    for f in sorted(out.glob("counts_*.json")):
+    for f in sorted(out.glob(f"{what}_*.json")):
         total.update(json.loads(f.read_text()))
     return total
 
@@ -414,6 +664,7 @@ if __name__ == "__main__":
     ap.add_argument("--out", type=Path, default=Path("/tmp/symir-fuzz"))
     ap.add_argument("--summary", type=Path, default=None, metavar="OUT")
     ap.add_argument("--replay", type=Path, nargs="*", default=None, metavar="FILE")
+    ap.add_argument("--arith", action="store_true", help="arithmetic programs, not mutations")
     a = ap.parse_args()
     if a.replay is not None:
         replay(a.replay)
@@ -421,6 +672,7 @@ if __name__ == "__main__":
     if a.summary is not None:
         c = summary(a.summary)
         print(json.dumps({"cases": sum(c.values()), **dict(c)}))
+        print(json.dumps(dict(sorted(summary(a.summary, "kinds").items()))))
         sys.exit(0)
-    c = fuzz(a.cases, a.start, a.seed, a.timeout, a.out)
+    c = fuzz(a.cases, a.start, a.seed, a.timeout, a.out, a.arith)
     print(json.dumps({"cases": sum(c.values()), **dict(c)}))

@@ -1229,17 +1229,25 @@ class CountOp(IRDLOperation):
 
 
 Value = bool | int | float | complex
-"""The Python value of a sym value: `i1` -> bool, `i64` -> int (exact, unbounded),
+"""The Python value of a sym value: `i1` -> bool, `i64` -> int (in `[-2**63, 2**63)`),
 `f64` -> float, `complex<f64>` -> complex."""
 
 
+def wrap_i64(value: int) -> int:
+    """`value` as a 64-bit two's complement integer: what the kernel's `i64` arithmetic
+    gives (`2**63` wraps around to `-2**63`). An exact result of `+`, `-`, `*` wrapped
+    once equals the result with every step wrapped."""
+    return (value + 2**63) % 2**64 - 2**63
+
+
 def cast_value(value: Value, t: Attribute) -> Value:
-    """`value` as the Python representation of the sym type `t` (see `Value`)."""
+    """`value` as the Python representation of the sym type `t` (see `Value`); an
+    integer outside 64 bits wraps around (`wrap_i64`)."""
     if t == i1:
         return bool(value)
     if t == i64:
         if isinstance(value, bool | int | np.integer):
-            return int(value)
+            return wrap_i64(int(value))
         raise TypeError(f"cannot use {value!r} as an i64")
     if t == f64:
         if isinstance(value, complex | np.complexfloating):
@@ -1270,8 +1278,10 @@ def constant_attr(value: Value, t: Attribute) -> IntegerAttr | FloatAttr | None:
 @dataclass(frozen=True)
 class Arithmetic:
     """An evaluation rule on operands promoted to the result type `t`: exact on `i64`
-    (`on_int`, Python ints), IEEE on `f64` / `complex<f64>` (`on_float`, a numpy function,
-    warnings silenced: `1.0 / 0` is `inf`, `sqrt(-1.0)` is `nan`)."""
+    (`on_int`, Python ints; the interpreter wraps the result into 64 bits, `cast_value`,
+    and the folder does not fold one outside them), IEEE on `f64` / `complex<f64>`
+    (`on_float`, a numpy function, warnings silenced: `1.0 / 0` is `inf`, `sqrt(-1.0)` is
+    `nan`)."""
 
     on_int: Callable[..., int] | None
     on_float: Callable[..., Any]
@@ -1722,7 +1732,7 @@ class WrapModOp(UnaryOpBase):
         if operator_op is None:
             raise ValueError("'sym.wrap_mod' outside a 'sym.operator' has no local states")
         states = operator_op.states
-        return states[0] + (int(args[0]) - states[0]) % len(states)
+        return states[0] + wrap_i64(int(args[0]) - states[0]) % len(states)
 
     def fold(self) -> Sequence[SSAValue | Attribute] | None:
         if enclosing(self, OperatorOp) is None:

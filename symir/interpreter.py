@@ -45,16 +45,20 @@ For each term, for each row of its table (program order):
      environment (seeded with the term body's values), so a value defined in the update
      region is visible in the amplitude region; MLIR dominance would reject such IR.
 
-Values: `i1` -> bool, `i64` -> Python int (exact, unbounded: (*) no 64-bit wrap-around),
-`f64` -> float, `complex<f64>` -> complex. Every op result is cast to the op's result type;
-binary ops first promote their operands to it (`i1 < i64 < f64 < complex<f64>`).
+Values: `i1` -> bool, `i64` -> Python int, `f64` -> float, `complex<f64>` -> complex.
+Every op result is cast to the op's result type; binary ops first promote their operands
+to it (`i1 < i64 < f64 < complex<f64>`). `i64` is a 64-bit two's complement integer, as in
+the kernel: every `i64` result (of an op or an update: `shift`, `affine`, `shift_mod`)
+wraps around into `[-2**63, 2**63)` (`sym.wrap_i64`), so `(2**63 - 1) + 1` is `-2**63`
+and a product of large integers converted to `f64` is finite.
 Floating/complex arithmetic follows numpy/IEEE (with warnings silenced): `1.0 / 0` is
 `inf`, `0 / 0` is `nan`, `sqrt`/`log` of a negative real are `nan` (no switch to complex),
 `log(0) = -inf`, `pow` of a negative real base to a fractional real power is `nan`.
 `sym.abs` of a complex is its float modulus; `sym.conj` of a real is the identity.
 `sym.cmp` compares promoted values (IEEE: any ordered comparison with NaN is false).
 `sym.min`/`sym.max` on floats propagate NaN (numpy `minimum`/`maximum`, as StableHLO does).
-`sym.wrap_mod v = s0 + (v - s0) mod d` and `sym.shift_mod` likewise on `x'[site] + delta`,
+`sym.wrap_mod v = s0 + (v - s0) mod d` (`v - s0` wrapped into 64 bits first, as the
+kernel computes it) and `sym.shift_mod` likewise on `x'[site] + delta`,
 for the contiguous local states `s0 .. s0+d-1` (Python `mod`, result in `[0, d)`).
 
 Sites: a site operand is an `i64`; every site is taken modulo `N` with Python `%`
@@ -94,7 +98,7 @@ from xdsl.dialects.builtin import ModuleOp, f64
 from xdsl.ir import Block, Operation, SSAValue
 
 from symir.dialects import sym
-from symir.dialects.sym import Value, cast_value
+from symir.dialects.sym import Value, cast_value, wrap_i64
 from symir.dialects.types import numpy_dtype
 from symir.lowering.sym.symbolic_fanout_analysis import term_fanouts as _term_fanouts
 
@@ -224,7 +228,7 @@ class _Interpreter:
         return int(env[value]) % self.n
 
     def _wrap(self, v: int) -> int:
-        return self.s0 + (v - self.s0) % self.d
+        return self.s0 + wrap_i64(v - self.s0) % self.d
 
     # ---- expressions
 
@@ -279,11 +283,11 @@ class _Interpreter:
 
     def _shift(self, op: sym.ShiftOp, env: Env, ctx: _Ctx, xp: list[int]) -> None:
         s = self._site(env, op.site)
-        xp[s] = xp[s] + int(env[op.delta])
+        xp[s] = wrap_i64(xp[s] + int(env[op.delta]))
 
     def _shift_mod(self, op: sym.ShiftModOp, env: Env, ctx: _Ctx, xp: list[int]) -> None:
         s = self._site(env, op.site)
-        xp[s] = self._wrap(xp[s] + int(env[op.delta]))
+        xp[s] = self._wrap(wrap_i64(xp[s] + int(env[op.delta])))
 
     def _swap(self, op: sym.SwapOp, env: Env, ctx: _Ctx, xp: list[int]) -> None:
         a, b = self._site(env, op.a), self._site(env, op.b)
@@ -297,7 +301,7 @@ class _Interpreter:
 
     def _affine(self, op: sym.AffineOp, env: Env, ctx: _Ctx, xp: list[int]) -> None:
         s = self._site(env, op.site)
-        xp[s] = int(env[op.scale]) * xp[s] + int(env[op.bias])
+        xp[s] = wrap_i64(int(env[op.scale]) * xp[s] + int(env[op.bias]))
 
     def _scatter(self, op: sym.ScatterOp, env: Env, ctx: _Ctx, xp: list[int]) -> None:
         for s, v in zip(op.site_list, op.value_list, strict=True):
@@ -367,7 +371,7 @@ class _Interpreter:
             self.run_updates(emission.update.block, env, ctx)
         except _Invalidated:
             return None
-        if any(v not in self.state_set for v in ctx.xp):
+        if not self.state_set.issuperset(ctx.xp):
             return None
         mel = self.eval_amplitude(emission.amplitude.block, env, ctx)
         if self.dtype == np.float64 and isinstance(mel, complex):
@@ -378,20 +382,34 @@ class _Interpreter:
         return ctx.xp, mel
 
     def check_config(self, x: np.ndarray) -> tuple[int, ...]:
+        """`x` as a tuple of ints, or a `ValueError` saying what is wrong. A numeric `x` is
+        tested with numpy over the whole configuration (an operator may have 2**24 sites)."""
         if x.shape != (self.n,):
             raise ValueError(f"configuration must have shape ({self.n},), got {tuple(x.shape)}")
-        values = []
-        for v in x.tolist():
-            if isinstance(v, complex) or not float(v).is_integer():
+        if x.dtype.kind not in "biuf":  # complex or Python objects: one value at a time
+            values = []
+            for v in x.tolist():
+                if isinstance(v, complex) or not float(v).is_integer():
+                    raise ValueError(f"configuration {x.tolist()} has a non-integer value {v}")
+                values.append(int(v))
+            self._check_states(values, [v for v in values if v not in self.state_set])
+            return tuple(values)
+        if x.dtype.kind == "f":
+            fractional = ~np.isfinite(x) | (np.floor(x) != x)
+            if fractional.any():
+                v = x[np.argmax(fractional)].item()
                 raise ValueError(f"configuration {x.tolist()} has a non-integer value {v}")
-            values.append(int(v))
-        bad = [v for v in values if v not in self.state_set]
+        outside = ~np.isin(x, self.states)
+        if outside.any():
+            self._check_states([int(v) for v in x.tolist()], [int(v) for v in x[outside]])
+        return tuple(x.astype(np.int64).tolist())
+
+    def _check_states(self, values: list[int], bad: list[int]) -> None:
         if bad:
             raise ValueError(
                 f"configuration {values} has values {bad} outside the local states "
                 f"{list(self.states)}"
             )
-        return tuple(values)
 
 
 _LEAVES: dict[type[Operation], Callable[..., Value]] = {

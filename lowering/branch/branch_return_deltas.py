@@ -24,8 +24,9 @@ appends `(site mod N, value)`; a `branch.select_state` pads the shorter history 
 front with entries `(s, x[s])` that change nothing and selects entry by entry; a
 `branch.invalidate` clears the validity), as `(batch, rows)` values. At each
 `branch.emit` the pass builds explicitly what the emission does implicitly: active =
-mask and validity (and, after a checked write, every last-written value a local state,
-each checked value fitting the configuration type), `mel = select(active, amplitude,
+mask and validity (and, after a checked write, every last-written value a local state:
+the values are the exact `i64` ones, so one that left the configuration type in between
+and came back counts as what it is), `mel = select(active, amplitude,
 0)`, and for the emissions the kernel returns, the final value of each written site
 (the last write to it) where active, `x` there elsewhere. A `branch.state_read` becomes
 the last write to its site, else `x` there. The states, emissions and the `xp` concat
@@ -51,7 +52,6 @@ from xdsl.dialects.builtin import (
     ModuleOp,
     f64,
     i1,
-    i64,
 )
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
@@ -90,7 +90,6 @@ class DeltaBuilder:
                 f"branch-return-deltas: kernel @{kernel.sym_name.data} takes configurations "
                 f"of {x_elem}, not integers"
             )
-        self.width = x_elem.width.data
         self.histories: dict[SSAValue, History] = {}
         self.active: dict[tuple[SSAValue, SSAValue], SSAValue] = {}
         self.cache: dict[tuple, SSAValue] = {}
@@ -161,17 +160,6 @@ class DeltaBuilder:
             return a
         return self.add(branch.AndOp([a, b]))
 
-    def fits(self, values: SSAValue, rows: int) -> SSAValue | None:
-        """Whether each value fits the configuration type (None: always), as the lowering
-        of a checked write tests it."""
-        if self.width >= 64:
-            return None
-        lo = self.const(-(2 ** (self.width - 1)), i64, rows)
-        hi = self.const(2 ** (self.width - 1) - 1, i64, rows)
-        above = self.add(branch.CmpOp("ge", values, lo))
-        below = self.add(branch.CmpOp("le", values, hi))
-        return self.add(branch.AndOp([above, below]))
-
     # ----------------------------------------------------------------- states
     def history(self, op: Operation) -> History:
         """The history of the state `op` defines (after its operands' histories)."""
@@ -179,12 +167,8 @@ class DeltaBuilder:
             return History()
         if isinstance(op, branch.WriteOp):
             before = self.histories[op.state]
-            rows = op.state.type.rows.data  # type: ignore[union-attr]
-            valid = before.valid
-            if op.checked is not None:
-                valid = self.both(valid, self.fits(op.values, rows))
             entries = [*before.entries, (self.site(op.sites), op.values)]
-            return History(entries, valid, before.checked or op.checked is not None)
+            return History(entries, before.valid, before.checked or op.checked is not None)
         if isinstance(op, branch.InvalidateOp):
             before = self.histories[op.state]
             rows = op.state.type.rows.data  # type: ignore[union-attr]

@@ -17,9 +17,12 @@ its pattern replaces it by a `builtin.unrealized_conversion_cast` of the two (ma
 unpack; once the walk is done, every such cast is dead and is erased. Broadcasts to the batch use
 `dynamic_broadcast_in_dim` with a shape built from `get_dimension_size`. Writes are one
 broadcast `select` against an iota of site indices (no scatter); the writes of each state
-are remembered (`KernelLowering.writes`), so that a read of `x'` and the validity after
+are remembered (`KernelLowering.writes`: the sites and the exact `i64` values, a
+`select_state` choosing entry by entry), so that a read of `x'` and the validity after
 checked writes are `(batch, rows)` ops on the written values, not ops on the
-`(batch, rows, sites)` configurations. A read of a row-table
+`(batch, rows, sites)` configurations, and a value that does not fit the configuration
+type in between (`shift(i, 7)` then `shift(i, -7)` at 127 on `i8`) is exact where it is
+read and tested: only the final `x'` must be local states. A read of a row-table
 column whose sites form a few strided runs (the identity column, a shifted chain) is `x`
 itself or a concatenation of `real_dynamic_slice`s (static slices once the batch is
 known); any other read is a `gather` with batching dimensions.
@@ -86,6 +89,10 @@ def _elem(v: SSAValue) -> Attribute:
 _np_dtype = numpy_dtype
 
 
+Write = tuple[SSAValue, SSAValue]
+"""A write a state remembers: (normalised sites, exact value), both `tensor<?xMxi64>`."""
+
+
 @dataclass
 class KernelLowering:
     """The state shared by the patterns while one kernel is converted: what the kernel
@@ -108,12 +115,12 @@ class KernelLowering:
     """What each lowered state is (its configurations, built when needed)."""
     pending: dict[SSAValue, _Emitted] = field(default_factory=dict)
     """The emissions' `x'` left to the `branch.concat` that uses them."""
-    writes: dict[SSAValue, tuple[tuple[SSAValue, SSAValue], ...] | None] = field(
-        default_factory=dict
-    )
-    """For each lowered state: the writes (normalised sites, values as stored, i64) made
-    since `branch.state %x`, in order, or None when it is not such a chain (after a
-    `select_state`). A `branch.state_read` of a known chain is computed from them."""
+    writes: dict[SSAValue, tuple[Write, ...]] = field(default_factory=dict)
+    """For each lowered state: the writes made since `branch.state %x`, in order (the
+    normalised sites and the exact values, both `tensor<?xMxi64>`; after a
+    `select_state`, each entry chosen from its two states' entries, a site of -1 where the
+    chosen state has fewer writes). A `branch.state_read` is computed from them, and so
+    is the validity after checked writes."""
 
     @staticmethod
     def of(kernel: branch.KernelOp) -> KernelLowering:
@@ -308,10 +315,6 @@ class KernelLowering:
             at = self.broadcast(self.array(np.asarray(cols, np.int64)), [1], [DYN, rows])
         iota = self.broadcast(self.array(np.arange(n, dtype=np.int64)), [2], shape)
         return self.add(stablehlo.CompareOp("EQ", iota, self.broadcast(at, [0, 1], shape)))
-
-    def wide(self, stored: SSAValue) -> SSAValue:
-        """A stored value back in i64 (once per value)."""
-        return self.once(("wide", stored), lambda: self.convert(stored, i64))
 
     def configurations(self, config: _Config) -> SSAValue:
         """The `tensor<?xMxNxiK>` configurations of a state (built once)."""
@@ -907,12 +910,14 @@ class _Emitted:
 
 
 def _replace_state(
-    rewriter: PatternRewriter, op: Operation, state: _State, low: KernelLowering
+    rewriter: PatternRewriter,
+    op: Operation,
+    state: _State,
+    low: KernelLowering,
+    writes: tuple[Write, ...],
 ) -> None:
     """Replaces the state `op` defines by a cast of its validity, and records what it is
     (`KernelLowering.states`) and the writes that made it (`KernelLowering.writes`)."""
-    writes = state.config.writes
-    wide = None if writes is None else tuple((w.at, low.wide(w.stored)) for w in writes)
     cast = UnrealizedConversionCastOp.build(
         operands=[[state.valid]],
         result_types=[[op.results[0].type]],
@@ -920,7 +925,7 @@ def _replace_state(
     )
     rewriter.replace(op, cast)
     low.states[cast.results[0]] = state
-    low.writes[cast.results[0]] = wide
+    low.writes[cast.results[0]] = writes
 
 
 def _state(low: KernelLowering, state: SSAValue) -> _State:
@@ -945,20 +950,7 @@ class StateLowering(KernelPattern):
         valid = low.broadcast(low.const(True, i1), [], [DYN, s.rows.data])
         config = _Config(s.rows.data, op.x, (), merged=how != "concat")
         config.projected = how == "projected"
-        _replace_state(rewriter, op, _State(config, valid, False), low)
-
-
-def _fits(low: KernelLowering, values: SSAValue) -> SSAValue | None:
-    """Whether each `i64` value fits the configuration type (None: it always does)."""
-    width = low.x_elem.width.data  # type: ignore[union-attr]
-    if width >= 64:
-        return None
-    shape = values.type.get_shape()  # type: ignore[union-attr]
-    lo = low.broadcast(low.const(-(2 ** (width - 1)), i64), [], shape)
-    hi = low.broadcast(low.const(2 ** (width - 1) - 1, i64), [], shape)
-    above = low.add(stablehlo.CompareOp("GE", values, lo))
-    below = low.add(stablehlo.CompareOp("LE", values, hi))
-    return low.add(stablehlo.AndOp(above, below))
+        _replace_state(rewriter, op, _State(config, valid, False), low, ())
 
 
 class WriteLowering(KernelPattern):
@@ -966,18 +958,17 @@ class WriteLowering(KernelPattern):
     `select(hit, value, cfg)`, `hit` the sites written (`KernelLowering.write_mask`: a
     constant when they are a row-table column, else `iota == site`).
 
-    A checked write first tests that its `i64` value fits the configuration type: one
-    that does not (256 on `i8`) drops the row instead of wrapping around into a state
-    that might be valid."""
+    The configurations hold the value narrowed to the configuration type, which wraps
+    around where it does not fit (256 on `i8`); the write is remembered with its exact
+    `i64` value, from which reads of `x'` and the final test of a checked write are
+    computed, so a wrapped value is never read and never emitted (a branch whose final
+    value is not a local state is padding)."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.WriteOp, rewriter: PatternRewriter):
         low = self.lowering(rewriter)
         before = _state(low, op.state)
         valid = before.valid
-        fits = _fits(low, op.values) if op.checked is not None else None
-        if fits is not None:
-            valid = low.add(stablehlo.AndOp(valid, fits))
         old = before.config
         write = _Write(
             low.static_sites(op.sites) if old.merged else None,
@@ -994,25 +985,21 @@ class WriteLowering(KernelPattern):
             config = _Config(old.rows, old.base, (*old.writes, write), None, old.merged)
             config.projected = old.projected
         checked = before.checked or op.checked is not None
-        _replace_state(rewriter, op, _State(config, valid, checked), low)
+        writes = (*low.writes[op.state], (write.at, op.values))
+        _replace_state(rewriter, op, _State(config, valid, checked), low, writes)
 
 
 class StateReadLowering(KernelPattern):
-    """`branch.state_read` -> from the writes that made the state, when it is a chain of
-    writes on `branch.state %x` (per row: the value of the last write to the site, else
-    `x` there, read as `branch.read` would; `(batch, rows)` selects, no gather from the
-    `(batch, rows, sites)` configurations, which then need not be built before it); else
-    a `gather` from the configurations. Converted to i64."""
+    """`branch.state_read` -> from the writes that made the state (per row: the exact
+    value of the last write to the site, else `x` there, read as `branch.read` would;
+    `(batch, rows)` selects, no gather from the `(batch, rows, sites)` configurations,
+    which then need not be built before it). In i64."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.StateReadOp, rewriter: PatternRewriter):
         low = self.lowering(rewriter)
         idx = low.site_indices(op.sites)
-        writes = low.writes.get(op.state)
-        if writes is None:
-            cfg = low.configurations(_state(low, op.state).config)
-            rewriter.replace(op, [], [low.convert(low.gather(cfg, idx, 2), i64)])
-            return
+        writes = low.writes[op.state]
         cols = low.static_sites(op.sites)
         how = default_read(cols, low.n)
         value = low.once(
@@ -1034,11 +1021,14 @@ class InvalidateLowering(KernelPattern):
         state = _state(low, op.state)
         rows = op.state.type.rows.data
         invalid = low.broadcast(low.const(False, i1), [], [DYN, rows])
-        _replace_state(rewriter, op, _State(state.config, invalid, state.checked), low)
+        _replace_state(
+            rewriter, op, _State(state.config, invalid, state.checked), low, low.writes[op.state]
+        )
 
 
 class SelectStateLowering(KernelPattern):
-    """`branch.select_state` -> a `select` of the configurations and one of validity."""
+    """`branch.select_state` -> a `select` of the configurations and one of validity,
+    and the writes chosen entry by entry (`_select_writes`)."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.SelectStateOp, rewriter: PatternRewriter):
@@ -1051,26 +1041,49 @@ class SelectStateLowering(KernelPattern):
         )
         valid = low.add(stablehlo.SelectOp(p, a.valid, b.valid))
         config = _Config(a.config.rows, None, None, cfg, a.config.merged and b.config.merged)
-        _replace_state(rewriter, op, _State(config, valid, a.checked or b.checked), low)
+        writes = _select_writes(low, p, low.writes[op.if_true], low.writes[op.if_false])
+        _replace_state(rewriter, op, _State(config, valid, a.checked or b.checked), low, writes)
 
 
-def _all_inside(low: KernelLowering, state: SSAValue) -> SSAValue:
-    """Whether every site of the final `x'` is a local state, `tensor<?xMxi1>`. From the
-    writes when the state is a chain of them (`x` holds local states, so only the last
-    value written to each written site matters: a `(batch, rows)` test per write), else
-    a test of every site of the configurations and a reduce over the sites."""
-    writes = low.writes.get(state)
-    if not writes:
-        inside = low.member(low.configurations(_state(low, state).config))
-        body = stablehlo.scalar_body([i1], stablehlo.AndOp)
-        return low.add(stablehlo.ReduceOp([inside], [low.const(True, i1)], [2], body))
+def _select_writes(
+    low: KernelLowering, p: SSAValue, a: tuple[Write, ...], b: tuple[Write, ...]
+) -> tuple[Write, ...]:
+    """The writes of `select_state(p, a, b)`: the entries the two share at their front
+    (the writes made before the condition) as they are, then the rest entry by entry,
+    `select(p, a_k, b_k)` of site and value. The shorter list is padded with entries at
+    site -1 holding a local state: no site index is -1, so a read never takes one and it
+    overwrites nothing, and its value passes the final test. Per row, the entries are
+    those of the chosen state, padding aside."""
+    common = 0
+    while common < min(len(a), len(b)) and a[common] == b[common]:
+        common += 1
+    length = max(len(a), len(b))
+    rows = p.type.get_shape()  # type: ignore[union-attr]
+
+    def pad(entries: tuple[Write, ...]) -> list[Write]:
+        nowhere = low.broadcast(low.const(-1, i64), [], rows)
+        state = low.broadcast(low.const(low.local_states[0], i64), [], rows)
+        return [*entries[common:], *[(nowhere, state)] * (length - len(entries))]
+
+    chosen = []
+    for (sa, va), (sb, vb) in zip(pad(a), pad(b), strict=True):
+        s = sa if sa is sb else low.add(stablehlo.SelectOp(p, sa, sb))
+        v = va if va is vb else low.add(stablehlo.SelectOp(p, va, vb))
+        chosen.append((s, v))
+    return (*a[:common], *chosen)
+
+
+def _all_inside(low: KernelLowering, writes: tuple[Write, ...], rows: int) -> SSAValue:
+    """Whether every site of the final `x'` is a local state, `tensor<?xMxi1>`, from the
+    writes that made it (`x` holds local states, so only the last value written to each
+    written site matters: a `(batch, rows)` test of the exact value per write)."""
     result = None
     for k, (at, stored) in enumerate(writes):
         ok = low.member(stored)
         for later, _ in writes[k + 1 :]:  # overwritten later: that write decides
             ok = low.add(stablehlo.OrOp(ok, low.add(stablehlo.CompareOp("EQ", at, later))))
         result = ok if result is None else low.add(stablehlo.AndOp(result, ok))
-    return result
+    return result if result is not None else low.broadcast(low.const(True, i1), [], [DYN, rows])
 
 
 def _concatenated(value: SSAValue) -> bool:
@@ -1095,7 +1108,8 @@ class EmitLowering(KernelPattern):
         valid = state.valid
         if state.checked:
             # A checked write may have left the local states: the final x' must be valid.
-            valid = low.add(stablehlo.AndOp(valid, _all_inside(low, op.state)))
+            inside = _all_inside(low, low.writes[op.state], op.state.type.rows.data)
+            valid = low.add(stablehlo.AndOp(valid, inside))
         active = low.and_(op.mask, valid)
         xp = mel = None
         if op.xp.uses:

@@ -19,8 +19,9 @@ constants were measured on CPU (jax 0.10.2, batch 2048, a kernel of one count pe
 each lowering forced): the prefix sum was 1.7x to 180x faster from 8 rows on (N = 16..128,
 M = 8..256; the `(B, M, N)` product of the masked reduction runs out of cache), the masked
 reduction 1.3x to 2.3x faster for 1 to 4 rows of 16 to 64 sites. The `strategy` property of
-the op, when set, fixes the choice. Sums are taken in `i32` (the configurations' own
-integer type when it is wider), then converted to the `i64` of the `branch` value.
+the op, when set, fixes the choice. Sums are taken in `i32` (in `i64` when the
+configurations' type is wider or a sum of N local states might not fit `i32`), then
+converted to the `i64` of the `branch` value.
 """
 
 from __future__ import annotations
@@ -85,8 +86,11 @@ def static_column(v: SSAValue) -> np.ndarray | None:
 
 
 def _sum_type(low: Any) -> IntegerType:
+    """`i32` where no sum of N local states can leave it, else `i64` (whose sums wrap
+    around as the reference's `i64` values do)."""
+    largest = max(abs(s) for s in low.local_states) * low.n
     width = low.x_elem.width.data
-    return IntegerType(64) if width > 32 else IntegerType(32)
+    return IntegerType(64) if width > 32 or largest >= 2**31 else IntegerType(32)
 
 
 def lower_count(low: Any, op: branch.CountOp) -> SSAValue:

@@ -248,6 +248,39 @@ def test_zero_width_integers_are_a_diagnostic():
         parse_module(context(), text)
 
 
+def test_the_long_harness_tells_a_slow_reference_from_a_hang():
+    """benchmarks/fuzz_opt.py: past its time limit, a case whose worker had reached the
+    reference comparison (symir and jaxlib done: a legitimately huge operator) is `slow`,
+    one still in symir or jaxlib a `hang`; an answer in time is the worker's."""
+    import multiprocessing as mp
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from fuzz_opt import _answer
+
+    parent, child = mp.Pipe()
+    child.send(("stage", 0, "jaxlib"))
+    assert _answer(parent, 0.05)[0] == "hang"
+    child.send(("stage", 0, "reference"))
+    assert _answer(parent, 0.05)[0] == "slow"
+    child.send(("stage", 0, "reference"))
+    child.send((0, "ok", "ran; same as reference"))
+    assert _answer(parent, 5) == ("ok", "ran; same as reference")
+    # the limit is the worker's CPU time: a worker that sleeps (a niced run on a busy
+    # machine) is stopped only by the wall-clock backstop, 10 x the limit
+    import subprocess
+    import time
+
+    sleeper = subprocess.Popen(["sleep", "5"])
+    try:
+        t0 = time.time()
+        cls, detail = _answer(parent, 0.1, sleeper.pid)
+        assert cls == "hang" and "0 s of CPU time" in detail
+        assert 0.9 < time.time() - t0 < 3
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1000)

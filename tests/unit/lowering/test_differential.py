@@ -1132,6 +1132,80 @@ def test_checked_writes_past_the_configuration_dtype_drop_the_branch(update, x_d
     check_against_reference(op, compiled, x, None, True, compiled.max_conn_size)
 
 
+PAST_AND_BACK = {
+    # 127 + 7 - 7 (the fuzzer's case) and 0 + 300 - 173 = 127 come back; 1 + 300 - 173 and
+    # 127 + 300 - 173 do not (128, 254: not states)
+    "chain": lambda i: sym.shift(i, 7).shift(i, -7),
+    "far": lambda i: sym.shift(i, 300).shift(i, -173),
+    "cond": lambda i: sym.cond(
+        site(i) > 0, sym.shift(i, 7).shift(i, -7), sym.shift(i, 300).shift(i, -173)
+    ),
+}
+
+
+def c_past_the_dtype_and_back(hi, how="chain"):
+    """Updates whose value leaves the configuration dtype (i8 for the states [0, 1, 127])
+    in between; the `emit_if` chain is merged into one slot (`select_state`)."""
+    update = PAST_AND_BACK[how]
+    return (
+        _op(hi)
+        .for_each_site("i")
+        .emit(update("i"), matrix_element=0.5)
+        .emit_if(site("i") == 127, PAST_AND_BACK["chain"]("i"), matrix_element=2.0)
+        .emit_elseif(site("i") < 127, PAST_AND_BACK["far"]("i"), matrix_element=3.0)
+        .build()
+    )
+
+
+@pytest.mark.parametrize("how", list(PAST_AND_BACK))
+def test_a_value_past_the_configuration_dtype_that_comes_back_counts(how):
+    """Only the final x' must be local states (docs/semantics.md): a value that leaves
+    the configuration dtype in between and comes back keeps its branch in the kernel, as
+    in the reference, which computes exactly (issue 25's fuzz mismatch: the states [0, 1,
+    127], `shift(i, 7)` then `shift(i, -7)` at 127 was dropped in i8)."""
+    hi = sym.DiscreteHilbert((0, 1, 127), 3)
+    compiled, _, _ = check(c_past_the_dtype_and_back(hi, how))
+    x = np.full(3, 127, np.int8)
+    xp, mels = (np.asarray(a) for a in compiled.get_conn_padded(x))
+    assert xp.dtype == np.int8
+    # at 127 the "chain" comes back (0.5 per site where it is emitted) and so does the
+    # emit_if chain's first arm (2.0 per site); "far" gives 254, no branch
+    diagonal = mels[(xp == x).all(axis=-1)].sum()
+    assert diagonal == pytest.approx({"chain": 7.5, "far": 6.0, "cond": 7.5}[how])
+
+
+def test_i64_arithmetic_wraps_around_in_the_reference_as_in_the_kernel():
+    """`i64` is 64-bit two's complement in both (issue 25: the reference computed exactly
+    and raised OverflowError converting a huge product to f64): a comparison, a matrix
+    element, `shift_mod` (2**64 is 1 mod 3, so wrapping first matters) and three shifts
+    adding 2**64 (the identity in 64 bits) all see the wrapped values."""
+    hi = HILBERTS["fock2"]  # states 0, 1, 2
+    big = 2**63 - 1
+    near = site("i") + (big - 1)  # 2**63 - 2, 2**63 - 1, then -2**63
+    op = (
+        _op(hi)
+        .for_each_site("i")
+        .emit_if(near < 0, sym.write("i", 0), matrix_element=near * 1e-18)
+        .emit(sym.shift_mod("i", big), matrix_element=1.0)
+        .emit(sym.shift("i", big).shift("i", big).shift("i", 2), matrix_element=0.5)
+        .build()
+    )
+    check(op)
+    x = np.array([2, 1, 0], np.int8)
+    _, ref = reference_get_conn_padded(op.to_ir(), x)
+    assert ref.sum() == pytest.approx(-(2**63) * 1e-18 + 3 * 1.0 + 3 * 0.5)
+
+
+def test_a_count_past_i32_is_summed_in_i64():
+    """`sym.count` sums in i32 only where no sum of N local states can leave it: four
+    sites of 2**30 sum to 2**32 (0 in i32), as the reference computes."""
+    hi = sym.DiscreteHilbert((0, 2**30), 4)
+    op = _op(hi).globally().emit(sym.identity(), matrix_element=sym.count(0, 4) * 0.5).build()
+    compiled, _, _ = check(op, x=np.array([[0, 0, 0, 0], [2**30] * 4, [2**30, 0, 2**30, 0]]))
+    x = np.full(4, 2**30, np.int32)
+    assert np.asarray(compiled.get_conn_padded(x)[1]).sum() == 2.0**31
+
+
 # ------------------------------------------------------------------ lowering choices
 # branch-choose-lowering picks how each read and diagonal sum is lowered; every choice
 # must compute the same branches. Each model is compiled with every read lowering forced,

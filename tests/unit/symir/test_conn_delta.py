@@ -163,6 +163,16 @@ def test_deltas_of_merged_and_rewritten_branches(case, space):
     assert_deltas_give_xp(quiet(op.compile, strict_validation=False), x)
 
 
+@pytest.mark.parametrize("how", list(corpus.PAST_AND_BACK))
+def test_deltas_of_values_past_the_configuration_dtype(how):
+    """Values that leave i8 in between and come back (`get_conn_padded` agrees with the
+    reference there: test_differential): the delta kernel keeps the same branches."""
+    hi = sym.DiscreteHilbert((0, 1, 127), 3)
+    op = corpus.c_past_the_dtype_and_back(hi, how)
+    x = np.asarray(corpus.configurations(hi), np.int8)
+    assert_deltas_give_xp(quiet(op.compile, strict_validation=False), x)
+
+
 def test_an_operator_without_its_branch_level_cannot_give_deltas(systems):
     _, compiled, _ = systems("tfim")
     spec = dataclasses.replace(compiled._spec, branch_text=None, key=compiled._spec.key + "-bare")

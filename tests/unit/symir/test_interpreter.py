@@ -439,6 +439,35 @@ def test_integer_arithmetic_is_exact():
     assert amplitude_of(lines, "%r", "i64") == 1.0
 
 
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # (2**63 - 1) + 1 wraps around to -2**63, as the kernel's i64 does
+        ("%r = sym.add %big, %one_i : i64, i64 -> i64", -(2**63)),
+        ("%r = sym.mul %big, %big : i64, i64 -> i64", 1),
+        ("%m = sym.neg %big : i64 -> i64\n%r = sym.sub %m, %two : i64, i64 -> i64", 2**63 - 1),
+        ("%n = sym.add %big, %one_i : i64, i64 -> i64\n%r = sym.abs %n : i64 -> i64", -(2**63)),
+    ],
+)
+def test_integer_arithmetic_wraps_around_in_64_bits(lines, expected):
+    """i64 is a 64-bit two's complement integer in the reference as in the kernel."""
+    head = (
+        f"%big = sym.constant {2**63 - 1} : i64\n%one_i = sym.constant 1 : i64\n"
+        "%two = sym.constant 2 : i64\n"
+    )
+    assert amplitude_of(head + lines, "%r", "i64") == float(expected)
+
+
+def test_a_product_past_the_f64_range_converts_to_f64():
+    """(2**63 - 1)**32 squared step by step (exactly about 2**2016, past f64) raised
+    OverflowError converting to f64 (issue 25); wrapped into 64 bits it is 1."""
+    lines = f"%a0 = sym.constant {2**63 - 1} : i64\n" + "\n".join(
+        f"%a{k + 1} = sym.mul %a{k}, %a{k} : i64, i64 -> i64" for k in range(5)
+    )
+    lines += "\n%r = sym.sqrt %a5 : i64 -> f64"
+    assert amplitude_of(lines, "%r", "f64") == 1.0
+
+
 def test_label_and_read_bind_rows():
     module = operator(
         """

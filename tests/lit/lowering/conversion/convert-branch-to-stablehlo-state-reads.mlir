@@ -1,11 +1,13 @@
 // convert-branch-to-stablehlo on the reads of x' and the validity after checked writes.
 // @hop writes n_i - 1 at i and n_j + 1 at j (checked: 0 - 1 leaves the states [0, 1, 2])
-// and reads x'_j: the state is a chain of writes on branch.state %x, so the read is x_j
-// overridden by the last write to the same site ((batch, rows) selects, no gather from
-// the (batch, rows, sites) configurations), and the emission's validity tests only the
-// values written (a value overwritten later does not count), no reduce over the sites.
-// After a branch.select_state the chain is not known: a gather from the configurations
-// and a reduce over every site, as before. Then jaxlib's verifier, and an execution.
+// and reads x'_j: every state remembers the writes that made it, so the read is x_j
+// overridden by the last write to the same site, with its exact i64 value ((batch, rows)
+// selects, no gather from the (batch, rows, sites) configurations), and the emission's
+// validity tests only the values written (a value overwritten later does not count), no
+// reduce over the sites. After a branch.select_state the writes are chosen entry by entry
+// (`select %p` of the sites and of the values; the state with fewer writes gets entries at
+// site -1, which no read takes, holding a local state), and the read and the validity are
+// computed from them in the same way. Then jaxlib's verifier, and an execution.
 //
 // RUN: symir-opt %s -p convert-branch-to-stablehlo > %t.mlir
 // RUN: filecheck %s < %t.mlir
@@ -14,34 +16,45 @@
 // CHECK: func.func @main(%[[X:[A-Za-z0-9_]+]]: tensor<?x3xi8>) -> (tensor<?x6x3xi8>, tensor<?x6xf64>) {
 // CHECK: %[[I:[a-z0-9_]+]] = "stablehlo.dynamic_broadcast_in_dim"(%{{.*}}) <{broadcast_dimensions = array<i64: 1>}> : (tensor<3xi64>, tensor<2xi64>) -> tensor<?x3xi64>
 // CHECK: %[[J:[a-z0-9_]+]] = "stablehlo.dynamic_broadcast_in_dim"(%{{.*}}) <{broadcast_dimensions = array<i64: 1>}> : (tensor<3xi64>, tensor<2xi64>) -> tensor<?x3xi64>
-// The two writes, each stored as i8 (after the i8 range check of a checked write).
-// CHECK: %[[DI8:.*]] = stablehlo.convert %di : (tensor<?x3xi64>) -> tensor<?x3xi8>
-// CHECK: %[[DI:.*]] = stablehlo.convert %[[DI8]] : (tensor<?x3xi8>) -> tensor<?x3xi64>
-// CHECK: %[[DJ8:.*]] = stablehlo.convert %dj : (tensor<?x3xi64>) -> tensor<?x3xi8>
-// CHECK: %[[DJ:.*]] = stablehlo.convert %[[DJ8]] : (tensor<?x3xi8>) -> tensor<?x3xi64>
+// The two writes, each narrowed to i8 for the configurations only.
+// CHECK: %{{.*}} = stablehlo.convert %di : (tensor<?x3xi64>) -> tensor<?x3xi8>
+// CHECK: %{{.*}} = stablehlo.convert %dj : (tensor<?x3xi64>) -> tensor<?x3xi8>
 // x'_j: x_j, then the write at i if i == j, then the write at j.
 // CHECK: %[[JI:.*]] = stablehlo.compare EQ, %[[J]], %[[I]], SIGNED : (tensor<?x3xi64>, tensor<?x3xi64>) -> tensor<?x3xi1>
-// CHECK-NEXT: %[[V1:.*]] = stablehlo.select %[[JI]], %[[DI]], %nj : tensor<?x3xi1>, tensor<?x3xi64>
+// CHECK-NEXT: %[[V1:.*]] = stablehlo.select %[[JI]], %di, %nj : tensor<?x3xi1>, tensor<?x3xi64>
 // CHECK-NEXT: %[[JJ:.*]] = stablehlo.compare EQ, %[[J]], %[[J]], SIGNED
-// CHECK-NEXT: %after = stablehlo.select %[[JJ]], %[[DJ]], %[[V1]] : tensor<?x3xi1>, tensor<?x3xi64>
+// CHECK-NEXT: %after = stablehlo.select %[[JJ]], %dj, %[[V1]] : tensor<?x3xi1>, tensor<?x3xi64>
 // Validity: the value written at i is a state (or i is written again, at j), and the
 // value written at j is a state.
-// CHECK: stablehlo.compare GE, %[[DI]]
-// CHECK: stablehlo.compare LE, %[[DI]]
+// CHECK: stablehlo.compare GE, %di
+// CHECK: stablehlo.compare LE, %di
 // CHECK: %[[OVER:.*]] = stablehlo.compare EQ, %[[I]], %[[J]], SIGNED
 // CHECK-NEXT: stablehlo.or %{{.*}}, %[[OVER]] : tensor<?x3xi1>
-// CHECK-NEXT: stablehlo.compare GE, %[[DJ]]
-// CHECK-NEXT: stablehlo.compare LE, %[[DJ]]
+// CHECK-NEXT: stablehlo.compare GE, %dj
+// CHECK-NEXT: stablehlo.compare LE, %dj
 // CHECK-NOT: stablehlo.gather
 // CHECK-NOT: stablehlo.reduce
 // CHECK: %p = stablehlo.compare LT
-// After the select_state: a gather from the configurations, a reduce over the sites.
-// CHECK: "stablehlo.gather"(%{{.*}}, %[[I]]) <{dimension_numbers = #stablehlo.gather<collapsed_slice_dims = [2], operand_batching_dims = [0, 1], start_indices_batching_dims = [0, 1], start_index_map = [2], index_vector_dim = 2>
-// CHECK: "stablehlo.reduce"(%{{.*}}) <{dimensions = array<i64: 2>}>
+// After the select_state: the entries chosen by %p (site -1 and the state 0 where %p is
+// false: %s0 has no writes), the read of x'_i from them, the validity from them.
+// CHECK: %[[NOWHERE:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%{{.*}}) <{broadcast_dimensions = array<i64>}> : (tensor<i64>, tensor<2xi64>) -> tensor<?x3xi64>
+// CHECK-NEXT: %[[S1:.*]] = stablehlo.select %p, %[[I]], %[[NOWHERE]] : tensor<?x3xi1>, tensor<?x3xi64>
+// CHECK-NEXT: %[[V1:.*]] = stablehlo.select %p, %di, %{{.*}} : tensor<?x3xi1>, tensor<?x3xi64>
+// CHECK-NEXT: %[[S2:.*]] = stablehlo.select %p, %[[J]], %[[NOWHERE]] : tensor<?x3xi1>, tensor<?x3xi64>
+// CHECK-NEXT: %[[V2:.*]] = stablehlo.select %p, %dj, %{{.*}} : tensor<?x3xi1>, tensor<?x3xi64>
+// CHECK-NEXT: %[[IS1:.*]] = stablehlo.compare EQ, %[[I]], %[[S1]], SIGNED
+// CHECK-NEXT: %[[R1:.*]] = stablehlo.select %[[IS1]], %[[V1]], %ni
+// CHECK-NEXT: %[[IS2:.*]] = stablehlo.compare EQ, %[[I]], %[[S2]], SIGNED
+// CHECK-NEXT: %back = stablehlo.select %[[IS2]], %[[V2]], %[[R1]]
+// CHECK: stablehlo.compare GE, %[[V1]]
+// CHECK: stablehlo.compare LE, %[[V2]]
+// CHECK: %mel2 = stablehlo.select
+// CHECK-NOT: stablehlo.gather
+// CHECK-NOT: stablehlo.reduce
 
 // JAX: func.func @main(%arg0: tensor<?x3xi8>) -> (tensor<?x6x3xi8>, tensor<?x6xf64>) {
-// JAX: stablehlo.gather
-// JAX: stablehlo.reduce
+// JAX-NOT: stablehlo.gather
+// JAX-NOT: stablehlo.reduce
 // JAX: return
 
 // hop: n_i * n'_j where both written values are states, else 0; cond: x'_i.
