@@ -568,7 +568,10 @@ def fuzz(
         counts[cls] += 1
         if cls in ("diagnostic", "ok"):
             kinds[f"{cls}: {_kind(detail)}"] += 1
-        else:
+        if cls == "ok" and "reference refused" in detail:
+            # not a failure, but a configuration only the kernel answered: kept to read
+            (out / f"refused_{seed}_{i}.mlir").write_text(f"// {detail}\n{text}\n")
+        elif cls not in ("diagnostic", "ok"):
             body = "\n".join("// " + line for line in detail.splitlines())
             (out / f"{cls}_{seed}_{i}.mlir").write_text(f"{body}\n{text}\n")
         if (i - start + 1) % 250 == 0:
