@@ -18,111 +18,149 @@ sibling trees `dialects/` and `lowering/`, installed as `symir.dialects` and
 - `tools/`: the commands `symir`, `symir-opt`, `symir-run`;
 - `universe.py`: the xDSL universe behind the `xdsl.universe` entry point.
 
-Adding a public name: import it here and add it to `__all__` (a name that needs an
-optional dependency goes through `__getattr__` below instead), and list it in the API
-section of docs/index.md. Which room a change belongs to: docs/where-does-my-change-go.md.
+Importing `symir` (or any of its subpackages, `symir.dialects.sym` say) loads nothing
+else: every public name is loaded on first use (`_PUBLIC`, PEP 562's module
+`__getattr__`), so `symir-opt` and the dialects do not pay for the compiler, the DSL or
+JAX. Adding a public name: add it to `_PUBLIC` with the module that defines it (and to
+`__all__` unless it needs an optional dependency, like `to_netket`), and list it in the
+API section of docs/index.md. Which room a change belongs to: docs/where-does-my-change-go.md.
 
 The functions of the expression ops (`sqrt`, `minimum`, `select`, `complex_`, ...) are made
 from the op table (`DSL_FUNCTION` of the ops in dialects/sym.py, collected in
 `symir.frontend.expr.FUNCTIONS`); a new one is exported here by name.
 """
 
-from symir.compiler import (
-    DiskArtifactStore,
-    InMemoryArtifactStore,
-    JAXSymbolicLowerer,
-    JaxSymbolicLowerer,
-    SymbolicCacheKey,
-    SymbolicCompilationContext,
-    SymbolicCompilationSignature,
-    SymbolicCompiledArtifact,
-    SymbolicCompiler,
-    SymbolicCompilerOptions,
-    SymbolicLowererRegistry,
-    SymbolicPassPipeline,
-    SymbolicPassReport,
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_PUBLIC: dict[str, str] = {
+    # symir.compiler
+    "DiskArtifactStore": "symir.compiler",
+    "InMemoryArtifactStore": "symir.compiler",
+    "JAXSymbolicLowerer": "symir.compiler",
+    "JaxSymbolicLowerer": "symir.compiler",
+    "SymbolicCacheKey": "symir.compiler",
+    "SymbolicCompilationContext": "symir.compiler",
+    "SymbolicCompilationSignature": "symir.compiler",
+    "SymbolicCompiledArtifact": "symir.compiler",
+    "SymbolicCompiler": "symir.compiler",
+    "SymbolicCompilerOptions": "symir.compiler",
+    "SymbolicLowererRegistry": "symir.compiler",
+    "SymbolicPassPipeline": "symir.compiler",
+    "SymbolicPassReport": "symir.compiler",
+    # symir.errors
+    "SymbolicCompilerError": "symir.errors",
+    "SymbolicDefinitionError": "symir.errors",
+    "SymbolicDefinitionWarning": "symir.errors",
+    "SymbolicError": "symir.errors",
+    "SymbolicValidationWarning": "symir.errors",
+    # symir.frontend.expr
+    "Expr": "symir.frontend.expr",
+    "SiteSelector": "symir.frontend.expr",
+    "all_of": "symir.frontend.expr",
+    "any_of": "symir.frontend.expr",
+    "complex_": "symir.frontend.expr",
+    "conj": "symir.frontend.expr",
+    "cos": "symir.frontend.expr",
+    "count": "symir.frontend.expr",
+    "emitted": "symir.frontend.expr",
+    "exp": "symir.frontend.expr",
+    "floor": "symir.frontend.expr",
+    "imag": "symir.frontend.expr",
+    "log": "symir.frontend.expr",
+    "lookup": "symir.frontend.expr",
+    "maximum": "symir.frontend.expr",
+    "minimum": "symir.frontend.expr",
+    "parity": "symir.frontend.expr",
+    "real": "symir.frontend.expr",
+    "select": "symir.frontend.expr",
+    "sin": "symir.frontend.expr",
+    "site": "symir.frontend.expr",
+    "source_index": "symir.frontend.expr",
+    "sqrt": "symir.frontend.expr",
+    "symbol": "symir.frontend.expr",
+    "target_index": "symir.frontend.expr",
+    "wrap_mod": "symir.frontend.expr",
+    # symir.frontend.fermion
+    "FermionProduct": "symir.frontend.fermion",
+    "FermionSum": "symir.frontend.fermion",
+    "c": "symir.frontend.fermion",
+    "cdag": "symir.frontend.fermion",
+    "n": "symir.frontend.fermion",
+    # symir.frontend.operator
+    "DOperator": "symir.frontend.operator",
+    "SymbolicOperator": "symir.frontend.operator",
+    "SymbolicOperatorSum": "symir.frontend.operator",
+    # symir.frontend.update
+    "Update": "symir.frontend.update",
+    "affine": "symir.frontend.update",
+    "cond": "symir.frontend.update",
+    "hop": "symir.frontend.update",
+    "identity": "symir.frontend.update",
+    "invalidate": "symir.frontend.update",
+    "permute": "symir.frontend.update",
+    "scatter": "symir.frontend.update",
+    "shift": "symir.frontend.update",
+    "shift_mod": "symir.frontend.update",
+    "swap": "symir.frontend.update",
+    "write": "symir.frontend.update",
+    # symir.hilbert
+    "DiscreteHilbert": "symir.hilbert",
+    "FermionHilbert": "symir.hilbert",
+    "Fermions": "symir.hilbert",
+    "Fock": "symir.hilbert",
+    "SectorHilbert": "symir.hilbert",
+    "Spin": "symir.hilbert",
+    "as_hilbert": "symir.hilbert",
+    "states_of": "symir.hilbert",
+    # symir.ir
+    "SymbolicOperatorIR": "symir.ir",
+    "parse_ir": "symir.ir",
+    # optional or slow dependencies (NetKet, JAX): left out of `__all__`, so that
+    # `from symir import *` works without NetKet
+    "NetKetOperator": "symir.integrations.netket",
+    "to_netket": "symir.integrations.netket",
+    "to_local_operator": "symir.integrations.netket_local",
+    "local_energies": "symir.runtime.local_energy",
+}
+"""Every public name of `symir` -> the module that defines it (loaded on first use)."""
+
+_SUBPACKAGES = frozenset(
+    {
+        "compiler",
+        "dialects",
+        "errors",
+        "frontend",
+        "hilbert",
+        "integrations",
+        "interpreter",
+        "ir",
+        "lowering",
+        "runtime",
+        "testing",
+        "tools",
+        "universe",
+        "models",
+        "chemistry",
+    }
 )
-from symir.errors import (
-    SymbolicCompilerError,
-    SymbolicDefinitionError,
-    SymbolicDefinitionWarning,
-    SymbolicError,
-    SymbolicValidationWarning,
-)
-from symir.frontend.expr import (
-    Expr,
-    SiteSelector,
-    all_of,
-    any_of,
-    complex_,
-    conj,
-    cos,
-    count,
-    emitted,
-    exp,
-    floor,
-    imag,
-    log,
-    lookup,
-    maximum,
-    minimum,
-    parity,
-    real,
-    select,
-    sin,
-    site,
-    source_index,
-    sqrt,
-    symbol,
-    target_index,
-    wrap_mod,
-)
-from symir.frontend.fermion import FermionProduct, FermionSum, c, cdag, n
-from symir.frontend.operator import DOperator, SymbolicOperator, SymbolicOperatorSum
-from symir.frontend.update import (
-    Update,
-    affine,
-    cond,
-    hop,
-    identity,
-    invalidate,
-    permute,
-    scatter,
-    shift,
-    shift_mod,
-    swap,
-    write,
-)
-from symir.hilbert import (
-    DiscreteHilbert,
-    FermionHilbert,
-    Fermions,
-    Fock,
-    SectorHilbert,
-    Spin,
-    as_hilbert,
-    states_of,
-)
-from symir.ir import SymbolicOperatorIR, parse_ir
 
 
-def __getattr__(name: str):
-    # `sym.to_netket` / `sym.NetKetOperator`: NetKet is optional and slow to import, so
-    # `symir.integrations.netket` is loaded on first use (and left out of `__all__`, so that
-    # `from symir import *` works without NetKet).
-    if name in ("NetKetOperator", "to_netket"):
-        from symir.integrations import netket
-
-        return getattr(netket, name)
-    if name == "to_local_operator":  # NetKet's LocalOperator (symir/integrations/netket_local.py)
-        from symir.integrations import netket_local
-
-        return netket_local.to_local_operator
-    if name == "local_energies":  # JAX glue, loaded on first use like the runtime
-        from symir.runtime.local_energy import local_energies
-
-        return local_energies
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # the next access is a plain attribute
+        return value
+    if name in _SUBPACKAGES:  # `symir.compiler` without importing it first
+        return importlib.import_module(f"symir.{name}")
     raise AttributeError(f"module 'symir' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PUBLIC})
 
 
 __all__ = [

@@ -105,3 +105,33 @@ def test_no_import_cycle():
     for m in sorted(GRAPH):
         if m not in state:
             visit(m)
+
+
+@pytest.mark.parametrize(
+    "imports, absent",
+    [
+        # the dialects (what `symir-opt` parses with) load neither the rooms above them nor JAX
+        (
+            "symir.dialects.sym, symir.dialects.branch, symir.dialects.stablehlo",
+            ("symir.compiler", "symir.frontend", "symir.runtime", "symir.lowering", "jax"),
+        ),
+        # the public package loads its names on first use
+        ("symir", ("symir.compiler", "symir.frontend", "symir.dialects", "jax", "netket")),
+        # the DSL does not load the runtime (JAX) or NetKet until an operator is compiled
+        (
+            "symir.frontend.operator, symir.frontend.expr",
+            ("symir.compiler", "symir.runtime", "jax", "netket"),
+        ),
+    ],
+)
+def test_what_an_import_loads_at_run_time(imports, absent):
+    # a fresh interpreter: this process has imported everything already
+    import subprocess
+    import sys
+
+    code = f"import sys, {imports}; print(' '.join(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    loaded = sorted(m for m in out if any(m == a or m.startswith(a + ".") for a in absent))
+    assert not loaded, f"import {imports} loaded {loaded}"
