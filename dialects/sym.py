@@ -1218,6 +1218,93 @@ class CountOp(IRDLOperation):
         return int(sum(x[max(lo, 0) : min(hi, n)]))
 
 
+def check_site_list(op: Operation, sites: Sequence[int], n: int | None) -> None:
+    """A static list of sites: not empty, distinct, each in `[0, N)` (when N is known)."""
+    if not sites:
+        raise VerifyException(f"'{op.name}' needs at least one site")
+    if len(set(sites)) != len(sites):
+        raise VerifyException(f"'{op.name}' sites must be distinct, got {list(sites)}")
+    if n is not None:
+        for s in sites:
+            if not 0 <= s < n:
+                raise VerifyException(f"'{op.name}' site {s} is outside [0, {n})")
+
+
+@irdl_op_definition
+class NthSiteOp(IRDLOperation):
+    """The site of the `rank`-th (from 0) of the static `sites`, in their order, whose
+    local state in the source configuration is `state`; `-1` when `rank` is negative or
+    fewer than `rank + 1` of them hold `state`.
+
+    On fermions, `state = 1` gives the site of the k-th particle among some orbitals
+    (`state = 0` the k-th hole), so that a term can iterate over excitations of the
+    particles a configuration has instead of over all orbitals: `cdag(nth_site(l, 0,
+    sites)) * c(nth_site(k, 1, sites))` moves the k-th particle to the l-th hole.
+
+    ```mlir
+    %s = sym.nth_site %k {sites = array<i64: 0, 1, 2, 3>, state = 1 : i64} : i64
+    ```
+    """
+
+    name = "sym.nth_site"
+
+    rank = operand_def(i64)
+    sites = prop_def(DenseArrayBase)
+    state = prop_def(IntegerAttr)
+    result = result_def(i64)
+
+    traits = traits_def(Pure())
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$rank attr-dict `:` type($result)"
+
+    def __init__(self, rank: SSAValue, sites: Sequence[int], state: int):
+        super().__init__(
+            operands=[rank],
+            properties={
+                "sites": DenseArrayBase.from_list(i64, [int(s) for s in sites]),
+                "state": IntegerAttr(int(state), i64),
+            },
+            result_types=[i64],
+        )
+
+    @property
+    def site_list(self) -> tuple[int, ...]:
+        return tuple(int(s) for s in self.sites.get_values())
+
+    def verify_(self):
+        if self.sites.elt_type != i64:
+            raise VerifyException("'sym.nth_site' sites must be an array<i64>")
+        if self.state.type != i64:
+            raise VerifyException("'sym.nth_site' state must be an i64 integer")
+        operator = enclosing(self, OperatorOp)
+        n = operator.num_sites.data if isinstance(operator, OperatorOp) else None
+        sites = self.site_list
+        check_site_list(self, sites, n)
+        v = self.state.value.data
+        if isinstance(operator, OperatorOp) and v not in operator.states:
+            raise VerifyException(
+                f"'sym.nth_site' state {v} is not a local state {list(operator.states)}"
+            )
+        k = constant_int(self.rank)
+        if k is not None and not 0 <= k < len(sites):
+            raise VerifyException(
+                f"'sym.nth_site' rank {k} is outside [0, {len(sites)}) for {len(sites)} sites"
+            )
+
+    @staticmethod
+    def evaluate_on(x: Sequence[int], sites: Sequence[int], state: int, rank: int) -> int:
+        """The site on configuration `x` (the meaning, for the interpreter)."""
+        if rank < 0:
+            return -1
+        for s in sites:
+            if x[s] == state:
+                if rank == 0:
+                    return int(s)
+                rank -= 1
+        return -1
+
+
 # --------------------------------------------------------------------------- expression ops
 #
 # THE table of expression ops. Every consumer derives from the classes below and the
@@ -2120,6 +2207,7 @@ Sym = Dialect(
         ReadOp,
         ReadEmittedOp,
         CountOp,
+        NthSiteOp,
         *EXPRESSION_OPS.values(),
     ],
     [CmpPredicateAttr],

@@ -157,6 +157,10 @@ class RowKeys:
             return None if sites is None else [self.read(s) for s in sites]
         if isinstance(op, branch.StateReadOp):
             return self._state_read(op)
+        if isinstance(op, branch.NthSiteOp):  # a function of x and the rank, like a read
+            ranks = self.values(op.rank)
+            key = (op.name, op.site_list, op.state.value.data)
+            return None if ranks is None else [self.intern((*key, k)) for k in ranks]
         if isinstance(op, branch.ElementwiseBase | branch.MemberOp):
             return self._elementwise(op)
         return None

@@ -74,6 +74,7 @@ from symir.lowering.branch.cost_model import (
     strided_runs,
 )
 from symir.lowering.conversion.count_lowering import lower_count, lower_parity
+from symir.lowering.conversion.nth_site_lowering import lower_nth_site
 from symir.lowering.locating import LocatingPattern
 
 MAX_WRITE_MASK = 1 << 16
@@ -685,6 +686,15 @@ class CountLowering(KernelPattern):
         rewriter.replace(op, [], [lower_count(self.lowering(rewriter), op)])
 
 
+class NthSiteLowering(KernelPattern):
+    """`branch.nth_site` -> a prefix sum of the matches, compared with the ranks
+    (`nth_site_lowering`)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: branch.NthSiteOp, rewriter: PatternRewriter):
+        rewriter.replace(op, [], [lower_nth_site(self.lowering(rewriter), op)])
+
+
 class ParityLowering(KernelPattern):
     """`branch.parity` -> `1 - 2 |n rem 2|`."""
 
@@ -1200,6 +1210,7 @@ def branch_to_stablehlo_patterns(low: KernelLowering) -> list[RewritePattern]:
         SplatLowering(low),
         ReadLowering(low),
         CountLowering(low),
+        NthSiteLowering(low),
         ParityLowering(low),
         LookupLowering(low),
         ElementwiseLowering(low, ELEMENTWISE),

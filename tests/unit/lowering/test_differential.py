@@ -506,6 +506,25 @@ EXPR_CASES = {
     "count_runtime_bounds": diag(
         lambda i: sym.count(sym.minimum(site(i) + 1, 3), 3) + 0.25 * sym.count(0, site(0) + 2)
     ),
+    # the k-th of some sites holding a state: static ranks (the shared table, read by a
+    # take), ranks known at run time (a gather into the table), one row (per-row form)
+    "nth_site_static_rank": diag(
+        lambda i: 1.0 * sym.nth_site(i, 2, [2, 0, 1]) + 10 * sym.nth_site(i, -1, [0, 1, 2])
+    ),
+    "nth_site_runtime_rank": diag(
+        lambda i: 1.0 * sym.nth_site(site(i) + 1, 0, [1, 2]) + 10 * sym.nth_site(-site(i), 2, [2, 0])
+    ),
+    "nth_site_one_row": lambda hi: (
+        _op(hi)
+        .globally()
+        .emit(
+            sym.identity(),
+            matrix_element=1.0 * sym.nth_site(site(0) + 1, 2, [0, 1, 2])
+            + 10 * sym.nth_site(1, 0, [2, 1, 0])
+            + 100 * sym.nth_site(site(2), -1, [1, 2, 0]),
+        )
+        .build()
+    ),
     "symbol_real": diag(lambda i: symbol("J", 0.75) * site(i) + symbol("h", -1.25)),
     "symbol_int_default": diag(lambda i: symbol("K", 2) * site(i)),
     "emitted": offdiag(lambda i, j: sym.emitted(i) * 2.0 + sym.emitted(j) - site(i)),
