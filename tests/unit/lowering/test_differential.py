@@ -512,7 +512,9 @@ EXPR_CASES = {
         lambda i: 1.0 * sym.nth_site(i, 2, [2, 0, 1]) + 10 * sym.nth_site(i, -1, [0, 1, 2])
     ),
     "nth_site_runtime_rank": diag(
-        lambda i: 1.0 * sym.nth_site(site(i) + 1, 0, [1, 2]) + 10 * sym.nth_site(-site(i), 2, [2, 0])
+        lambda i: (
+            1.0 * sym.nth_site(site(i) + 1, 0, [1, 2]) + 10 * sym.nth_site(-site(i), 2, [2, 0])
+        )
     ),
     "nth_site_one_row": lambda hi: (
         _op(hi)
