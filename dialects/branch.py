@@ -1334,7 +1334,8 @@ class SelectOp(ElementwiseBase):
 class LookupOp(ElementwiseBase):
     """Elementwise entry of a static table at integer keys (`0.0` where the table has no
     entry): `sym.lookup` on every row. `convert-sym-to-branch` keeps only the entries its
-    rows read.
+    rows read when the keys are static per row; `convert-branch-to-stablehlo` reads the
+    table at run-time keys by a gather from a dense table spanning them.
 
     ```mlir
     %c = branch.lookup %k {keys = array<i64: 0, 3>, values = array<f64: 0.5, -1.25>} : tensor<?x2xi64> -> tensor<?x2xf64>

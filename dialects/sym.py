@@ -2080,8 +2080,12 @@ _LOOKUP_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 class LookupOp(ExpressionOp):
     """The entry of a static table of real numbers at an integer key, `0.0` for a key the
     table does not hold: a coefficient table read row by row (the integrals of a
-    molecular Hamiltonian, keyed by orbital indices). The keys are distinct; the index
-    must be static per row (labels and integer constants) where the operator is lowered.
+    molecular Hamiltonian, keyed by orbital indices). The keys are distinct. An index that
+    is static per row (labels and integer constants) reads the table when the operator
+    is lowered; one known only at run time (a value of `x`, a site found by
+    `sym.nth_site`) reads it in the kernel (`convert-branch-to-stablehlo`: a gather from a
+    dense table spanning the keys, of at most 2^20 entries, or one select per key for at
+    most 256 keys spanning more).
 
     ```mlir
     %c = sym.lookup %k {keys = array<i64: 0, 3>, values = array<f64: 0.5, -1.25>} : i64 -> f64

@@ -703,15 +703,23 @@ class ParityLowering(KernelPattern):
         rewriter.replace(op, [], [lower_parity(self.lowering(rewriter), op.operand)])
 
 
+MAX_DENSE_LOOKUP = 1 << 20
+"""A `branch.lookup` whose index is known only at run time reads a dense table spanning
+its keys (`max - min + 1` entries, zeros between them) when that is at most this many
+entries (8 MiB of `f64`)."""
+
 MAX_DYNAMIC_LOOKUP_KEYS = 256
-"""A `branch.lookup` whose index is known only at run time compares it with every key:
-at most this many."""
+"""A `branch.lookup` whose index is known only at run time and whose keys span more than
+`MAX_DENSE_LOOKUP` compares it with every key: at most this many."""
 
 
 class LookupLowering(KernelPattern):
     """`branch.lookup` -> the looked-up values as a `constant` broadcast over the batch,
-    when the index is a row-table column (what the DSL builds); else a sum of
-    `select(index == key, value, 0)` over the keys (at most `MAX_DYNAMIC_LOOKUP_KEYS`)."""
+    when the index is a row-table column (what the DSL builds from labels); at an index
+    known only at run time, a `gather` from a dense table spanning the keys (`table[k -
+    min]`, a last entry 0.0 read by the indices outside the span), or where the span is
+    too large for one (`MAX_DENSE_LOOKUP`), a sum of `select(index == key, value, 0)`
+    over the keys (at most `MAX_DYNAMIC_LOOKUP_KEYS`)."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.LookupOp, rewriter: PatternRewriter):
@@ -729,10 +737,19 @@ class LookupLowering(KernelPattern):
             c = low.array(np.asarray([table.get(k, 0.0) for k in column], dtype=np.float64))
             rewriter.replace(op, [], [low.broadcast(c, [1], shape)])
             return
+        if not keys:
+            rewriter.replace(op, [], [low.broadcast(low.const(0.0, f64), [], shape)])
+            return
+        first, span = min(keys), max(keys) - min(keys) + 1
+        if span <= MAX_DENSE_LOOKUP:
+            rewriter.replace(op, [], [_dense_lookup(low, op.index, table, first, span, shape)])
+            return
         if len(keys) > MAX_DYNAMIC_LOOKUP_KEYS:
             raise ValueError(
-                f"'branch.lookup' with {len(keys)} keys at an index known only at run time: "
-                f"at most {MAX_DYNAMIC_LOOKUP_KEYS} keys (index the table by row labels)"
+                f"'branch.lookup' with {len(keys)} keys spanning {span} integers at an index "
+                f"known only at run time: a dense table of at most {MAX_DENSE_LOOKUP} entries "
+                f"or at most {MAX_DYNAMIC_LOOKUP_KEYS} keys (index the table by row labels, "
+                "or number the keys densely)"
             )
         total = low.broadcast(low.const(0.0, f64), [], shape)
         for k, v in table.items():
@@ -743,6 +760,30 @@ class LookupLowering(KernelPattern):
             zero = low.broadcast(low.const(0.0, f64), [], shape)
             total = low.add(stablehlo.AddOp(total, low.add(stablehlo.SelectOp(hit, value, zero))))
         rewriter.replace(op, [], [total])
+
+
+def _dense_lookup(
+    low: KernelLowering, index: SSAValue, table: dict, first: int, span: int, shape
+) -> SSAValue:
+    """`dense[index - first]` with `dense` the table over `first .. first + span - 1` and a
+    last entry 0.0, which the indices outside the span read."""
+    dense = np.zeros(span + 1)
+    dense[np.asarray(list(table), np.int64) - first] = list(table.values())
+    offset = index
+    if first != 0:
+        offset = low.add(
+            stablehlo.SubtractOp(index, low.broadcast(low.const(first, i64), [], shape))
+        )
+    zero = low.broadcast(low.const(0, i64), [], shape)
+    end = low.broadcast(low.const(span, i64), [], shape)
+    inside = low.add(
+        stablehlo.AndOp(
+            low.add(stablehlo.CompareOp("GE", offset, zero)),
+            low.add(stablehlo.CompareOp("LT", offset, end)),
+        )
+    )
+    at = low.add(stablehlo.SelectOp(inside, offset, end))
+    return low.gather(low.array(dense), at, 0)
 
 
 OWN_PATTERNS = (branch.ConjOp, branch.WrapModOp, branch.ParityOp, branch.LookupOp)

@@ -323,8 +323,10 @@ def nth_site(rank: Any, state: int, sites: Iterable[int]) -> Expr:
 def lookup(table: Any, index: Any) -> Expr:
     """The entry of a static table of real numbers at an integer `index` (`sym.lookup`),
     `0.0` where the table has none: `table` is a mapping `key -> value` or a sequence
-    (keys `0, 1, ...`); `index` an integer expression of the term's labels, so that every
-    row reads one entry (`lookup(h, "p" * n + "q")` for a coefficient `h[p, q]`)."""
+    (keys `0, 1, ...`); `index` an integer expression: of the term's labels, so that every
+    row reads one entry when the operator is compiled (`lookup(h, "p" * n + "q")` for a
+    coefficient `h[p, q]`), or of values known only at run time (sites found by
+    `nth_site`, values of `x`), read in the kernel from a dense table spanning the keys."""
     if isinstance(table, dict):
         items = sorted((int(k), float(v)) for k, v in table.items())
     else:

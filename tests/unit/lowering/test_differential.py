@@ -466,6 +466,14 @@ EXPR_CASES = {
             + sym.lookup([1.5, -0.5, 0.0, 2.0], site(i) + 1)
         )
     ),
+    # at run-time keys: a dense table from a negative first key (a gather, with keys
+    # outside it), and keys too far apart for one (a select per key)
+    "lookup_runtime_keys": diag(
+        lambda i: (
+            sym.lookup({-3: 1.5, -1: 0.25, 2: 4.0, 3: -8.0}, site(i) * 2 - 1)
+            + 10 * sym.lookup({-(10**12): 1.0, 0: 0.5, 10**12: 2.0}, site(i) * 10**12)
+        )
+    ),
     "sqrt": diag(lambda i: sym.sqrt(a(i)) + sym.sqrt(site(i) * site(i))),
     "exp": diag(lambda i: sym.exp(site(i) * 0.3)),
     "log": diag(lambda i: sym.log(a(i)) + sym.log(site(i) * site(i) + 0.5)),
