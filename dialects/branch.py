@@ -1363,8 +1363,8 @@ class LookupOp(ElementwiseBase):
         super().__init__(
             operands=[index],
             properties={
-                "keys": DenseArrayBase.from_list(i64, [int(k) for k in keys]),
-                "values": DenseArrayBase.from_list(f64, [float(v) for v in values]),
+                "keys": sym.packed_array(i64, keys),
+                "values": sym.packed_array(f64, values),
             },
             result_types=[values_type(rows, f64)],
         )

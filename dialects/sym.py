@@ -29,6 +29,7 @@ import numpy as np
 from xdsl.dialect_interfaces.constant_materialization import ConstantMaterializationInterface
 from xdsl.dialects.builtin import (
     ArrayAttr,
+    BytesAttr,
     ComplexType,
     DenseArrayBase,
     Float32Type,
@@ -180,6 +181,17 @@ def _float_literal(value: float) -> str:
 
 def _int_array(values: Sequence[int]) -> DenseArrayBase:
     return DenseArrayBase.from_list(i64, list(values))
+
+
+def packed_array(
+    element_type: Attribute, values: Sequence[int] | Sequence[float]
+) -> DenseArrayBase:
+    """`array<i64: ...>` or `array<f64: ...>` of `values`, packed by numpy (what
+    `DenseArrayBase.from_list` gives, without a Python call per value: a coefficient table
+    has tens of thousands)."""
+    dtype = "<i8" if element_type == i64 else "<f8"
+    data = np.asarray(values, dtype=dtype)
+    return DenseArrayBase(element_type, BytesAttr(data.tobytes()))  # type: ignore[arg-type]
 
 
 def _unpack_rows(rows: ArrayAttr) -> tuple[tuple[int, ...], ...]:
@@ -1262,7 +1274,7 @@ class NthSiteOp(IRDLOperation):
         super().__init__(
             operands=[rank],
             properties={
-                "sites": DenseArrayBase.from_list(i64, [int(s) for s in sites]),
+                "sites": packed_array(i64, [int(s) for s in sites]),
                 "state": IntegerAttr(int(state), i64),
             },
             result_types=[i64],
@@ -2108,8 +2120,8 @@ class LookupOp(ExpressionOp):
         super().__init__(
             operands=[index],
             properties={
-                "keys": DenseArrayBase.from_list(i64, [int(k) for k in keys]),
-                "values": DenseArrayBase.from_list(f64, [float(v) for v in values]),
+                "keys": packed_array(i64, keys),
+                "values": packed_array(f64, values),
             },
             result_types=[f64],
         )
