@@ -477,9 +477,13 @@ def test_definition_errors():
         sym.DOperator(fermions, "f").for_each_site("i").emit(sym.c("k")).build()
     with pytest.raises(sym.SymbolicDefinitionError, match=r"fermion site 4 is outside \[0, 4\)"):
         sym.DOperator(fermions, "f").globally().emit(sym.c(4)).build()
-    with pytest.raises(TypeError, match="a fermion site must be a label, a flat site index or nth_site"):
+    with pytest.raises(
+        TypeError, match="a fermion site must be a label, a flat site index or nth_site"
+    ):
         sym.c(sym.site("i").index + 1)
-    with pytest.raises(TypeError, match="a fermion site must be a label, a flat site index or nth_site"):
+    with pytest.raises(
+        TypeError, match="a fermion site must be a label, a flat site index or nth_site"
+    ):
         sym.cdag(1.5)
     # identity updates (diagonal terms of site reads) are fine on fermions
     diag = sym.DOperator(fermions, "d").for_each_site("i").emit(matrix_element=sym.site("i"))
