@@ -56,7 +56,7 @@ def _site(ref: Any) -> Expr:
         return Expr("label", ref)
     if isinstance(ref, bool) or not isinstance(ref, int | Expr):
         raise TypeError(
-            f"a fermion site must be a label or a flat site index, got {type(ref).__name__}"
+            f"a fermion site must be a label, a flat site index or nth_site(...), got {type(ref).__name__}"
         )
     if isinstance(ref, int):
         if ref < 0:
