@@ -43,6 +43,7 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     FunctionType,
     IntegerAttr,
+    IntegerType,
     ModuleOp,
     TensorType,
     UnitAttr,
@@ -307,14 +308,19 @@ class KernelLowering:
         (modulo N, -1 for a row that writes none) a constant `M x N` mask broadcast over
         the batch (at most `MAX_WRITE_MASK` elements; XLA loads it per element, where an
         iota comparison in i64 costs a compare of 64-bit lanes), else `iota == site` on
-        `at` (`tensor<?xMxi64>`, the sites modulo N)."""
+        `at` (`tensor<?xMxi64>`, the sites modulo N, or -1), both converted to the
+        narrowest integer type that holds `-1 .. N` (the `(batch, M, N)` comparison in
+        8-bit lanes up to 127 sites)."""
         rows, n = shape[1], shape[2]
         if cols is not None and rows * n <= MAX_WRITE_MASK:
             mask = np.arange(n)[None, :] == np.asarray(cols)[:, None]
             return self.broadcast(self.array(mask), [1, 2], shape)
         if at is None:
             at = self.broadcast(self.array(np.asarray(cols, np.int64)), [1], [DYN, rows])
-        iota = self.broadcast(self.array(np.arange(n, dtype=np.int64)), [2], shape)
+        width = next(w for w in (8, 16, 32, 64) if n < 2 ** (w - 1))
+        t = IntegerType(width)
+        iota = self.broadcast(self.array(np.arange(n, dtype=_np_dtype(t))), [2], shape)
+        at = self.convert(at, t)
         return self.add(stablehlo.CompareOp("EQ", iota, self.broadcast(at, [0, 1], shape)))
 
     def configurations(self, config: _Config) -> SSAValue:

@@ -319,6 +319,7 @@ class _Factors:
         self.creates = [not d for _, d in product.factors]  # flipped daggers
         self.delta = [1 if k else -1 for k in self.creates]
         self.values = [[self._value(s, row, term, space) for row in term.rows] for s in self.sites]
+        self.space = space
 
     @staticmethod
     def _value(site: Expr, row: tuple[int, ...], term: _Term, space: FermionHilbert) -> Site:
@@ -396,15 +397,28 @@ class _Factors:
             for h in groups[i + 1 :]
         )
 
-    def holds(self, k: int, occupied: int) -> Expr:
+    def holds(self, k: int, occupied: int) -> Expr | None:
         """`x[site k] == occupied`; for a site found at run time, that it was found (and,
-        unless it was found holding `occupied`, the read)."""
+        unless it was found holding `occupied`, the read); None where that always holds."""
         site = self.sites[k]
         read = Expr("read", site) == occupied
         if not self.found(k):
             return read
-        present = site >= 0
-        return present if site.args[1] == occupied else present & read
+        present = None if self.always_found(k) else site >= 0
+        if site.args[1] == occupied:
+            return present
+        return read if present is None else present & read
+
+    def always_found(self, k: int) -> bool:
+        """Whether factor k's site, found at run time, is found in every state of the
+        space on every row: its sites are a sector that fixes the number of fermions,
+        and each row's rank is below the number of particles (state 1) or holes (0)."""
+        sites, state, _ = self.sites[k].args
+        for lo, hi, fixed in self.space.sectors:
+            if set(sites) == set(range(lo, hi)):
+                holding = fixed if state == 1 else hi - lo - fixed
+                return all(v.rank is not None and 0 <= v.rank < holding for v in self.values[k])
+        return False
 
 
 def _sum(terms: list[Expr | int]) -> Expr | int:
@@ -429,7 +443,9 @@ def _occupations(
     if f.distinct(groups):
         for g in groups:
             occupied = 1 - int(f.creates[g[0]])  # what the first factor needs
-            checks.append(f.holds(g[0], occupied))
+            check = f.holds(g[0], occupied)
+            if check is not None:
+                checks.append(check)
             for k in g:
                 if occupied != 1 - int(f.creates[k]):
                     raise SymbolicDefinitionError(
@@ -444,7 +460,7 @@ def _occupations(
     for k in range(len(f.sites)):
         before = _sum([Expr("read", f.sites[k])] + [f.delta[j] * f.equal(j, k) for j in range(k)])
         checks.append(as_expr(before) == (1 - int(f.creates[k])))
-        if f.found(k):
+        if f.found(k) and not f.always_found(k):
             checks.append(f.sites[k] >= 0)
         update = update.write(f.sites[k], int(f.creates[k]))
     return checks, update
@@ -509,7 +525,7 @@ def _emission(product: FermionProduct, space: FermionHilbert, term: _Term) -> Fe
     coefficient = product.coefficient
     if static % 2:  # (-1)^(E + k) = (-1)^k (-1)^E: the constant part scales the element
         coefficient = _one(-1) if coefficient is None else -coefficient
-    condition = checks[0] if len(checks) == 1 else all_of(*checks)
+    condition = None if not checks else checks[0] if len(checks) == 1 else all_of(*checks)
     return FermionEmission(update, condition, sign, coefficient)
 
 

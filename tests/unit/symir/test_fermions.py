@@ -325,7 +325,7 @@ def test_hops_between_a_state_s_particles_and_holes_found_at_run_time():
 
 def test_sites_found_across_a_fixed_sector_are_refused():
     hi = sym.Fermions(3, 2, n_fermions_per_spin=(1, 1))
-    with pytest.raises(sym.SymbolicDefinitionError, match="SYMIR-E007 .*found among"):
+    with pytest.raises(sym.SymbolicDefinitionError, match=r"SYMIR-E007 .*found among"):
         hops_by_rank(hi, np.ones((6, 6)), range(6))
 
 
