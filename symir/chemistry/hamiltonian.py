@@ -1,5 +1,10 @@
 """Second-quantised molecular Hamiltonians as a few symir terms with coefficient tables.
 
+Two ways to index the slots (`slots=`): by the excitations of each state's electrons
+(`"excitations"`, symir/chemistry/excitations.py: the default on a space that fixes the
+number of electrons of each spin, `F` the number of states a state reaches), or by spin
+orbitals (`"orbitals"`, below). Both share the coefficients and the diagonal terms.
+
 From spin-orbital coefficients `t[P, Q]` (of `c+_P c_Q`) and `v[A, B, C, D]` (of
 `c+_A c+_B c_C c_D`, OpenFermion's `InteractionOperator` convention) the operator is
 written with the symmetries that hold for any such operator:
@@ -17,8 +22,9 @@ written with the symmetries that hold for any such operator:
 * one-body likewise: rows `P < Q` with `c+_P c_Q` and `c+_Q c_P`, and `n_P`;
 * screening: a row whose coefficients are all `|W| <= threshold` is dropped (reported).
 
-Each coefficient is read from a table, `sym.lookup`, at a key made of the row's labels
-(`((P N + R) N + Q) N + S`), so an operator of thousands of rows is five terms:
+Indexed by orbitals, each coefficient is read from a table, `sym.lookup`, at a key made
+of the row's labels (`((P N + R) N + Q) N + S`), so an operator of thousands of rows is
+five terms:
 
 | term | rows | emits |
 |---|---|---|
