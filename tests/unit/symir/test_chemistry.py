@@ -91,16 +91,40 @@ def test_dense_matrix_equals_netket_fermion_operator(three_orbitals):
         assert np.abs(mh.compile().to_dense() - expected).max() < 1e-10
 
 
-def test_connected_states_equal_netket_s_and_the_reference_interpreter_s(three_orbitals):
+@pytest.fixture(scope="module")
+def three_orbitals_kernel(three_orbitals):
+    """The excitation-indexed operator of `three_orbitals`, compiled."""
+    mh = molecular_hamiltonian(three_orbitals[0])
+    return mh, mh.compile()
+
+
+def test_connected_states_equal_netket_s_and_the_reference_interpreter_s(
+    three_orbitals, three_orbitals_kernel
+):
     """Slot by slot on every state of the sector: NetKet's `get_conn` (its duplicates
     summed) and the reference interpreter (the coalesced diagonal summed) have the
     connected states and matrix elements of the kernel indexed by excitations."""
-    ints, _, (x, netket_conn) = three_orbitals
-    mh = molecular_hamiltonian(ints)
-    xp, mels = (np.asarray(a) for a in mh.compile().get_conn_padded(x.astype(np.int8)))
+    _, _, (x, netket_conn) = three_orbitals
+    mh, H = three_orbitals_kernel
+    xp, mels = (np.asarray(a) for a in H.get_conn_padded(x.astype(np.int8)))
     assert first_difference((xp, mels), netket_conn, x, atol=1e-10) is None
     rxp, rmels = reference_get_conn_padded(mh.operator, x)
     assert first_difference((xp, mels), (rxp, rmels), x, merge="diagonal", atol=1e-12) is None
+
+
+def test_delta_kernel_names_the_sites_each_excitation_moves(three_orbitals, three_orbitals_kernel):
+    """The delta kernel (`get_conn_delta`) of the excitation-indexed form: at most four
+    sites per slot (a double excitation), which applied to x give `get_conn_padded`'s x'."""
+    from symir.runtime.conn_delta import apply_deltas
+
+    _, _, (x, _) = three_orbitals
+    _, H = three_orbitals_kernel
+    x = x.astype(np.int8)
+    xp, mels = (np.asarray(a) for a in H.get_conn_padded(x))
+    sites, values, delta_mels = H.get_conn_delta(x)
+    assert np.asarray(sites).shape[-1] == 4
+    assert np.array_equal(np.asarray(apply_deltas(x, sites, values)), xp)
+    assert np.array_equal(np.asarray(delta_mels), mels)
 
 
 def reachable(per_spin, m: int) -> int:
