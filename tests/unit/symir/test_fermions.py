@@ -323,6 +323,19 @@ def test_hops_between_a_state_s_particles_and_holes_found_at_run_time():
     np.testing.assert_allclose(reference_to_dense(scrambled, hilbert=hi), expected, atol=ATOL)
 
 
+def test_equal_hops_at_found_sites_share_slots():
+    """branch-fuse-equal-states keys a site found at run time by its sites, state and
+    rank: the same hops in two operators summed take one slot each, their elements
+    summed."""
+    hi = sym.Fermions(5, n_fermions=2)
+    t = np.ones((5, 5))
+    summed = hops_by_rank(hi, t, range(5)) + 2.0 * hops_by_rank(hi, t, range(5))
+    compiled = summed.compile()
+    assert compiled.max_conn_size == 2 * 3  # not 12
+    expected = 3 * reference_to_dense(hops_by_rank(hi, t, range(5)), hilbert=hi)
+    np.testing.assert_allclose(compiled.to_dense(), expected, atol=ATOL, rtol=0)
+
+
 def test_sites_found_across_a_fixed_sector_are_refused():
     hi = sym.Fermions(3, 2, n_fermions_per_spin=(1, 1))
     with pytest.raises(sym.SymbolicDefinitionError, match=r"SYMIR-E007 .*found among"):
