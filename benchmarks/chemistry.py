@@ -25,9 +25,12 @@ building everything anew in the same process: symir from an empty artifact store
 module cache; NetKet's particle-number conserving operator reuses in repetition 2 the
 numba functions compiled in repetition 1 (its build time there is without them).
 
-Sizes above `--run-max` (default 16) are built and compiled outside XLA only (symir's
-F, build+compile time and constants; XLA's compilation of the kernel takes tens of
-minutes there on the shared machine): the other columns are `-`.
+`symir` is `molecular_hamiltonian`'s default, its slots indexed by the excitations of
+each state's own electrons (F = reach); `symir_orb` (sizes up to `--orbitals-max`,
+default 12) the orbital-indexed form (`slots="orbitals"`, F = 1 + singles + doubles
+over all spin orbitals). NetKet's operators run up to `--netket-max` (default 20). Sizes
+above `--run-max` (default 28) are built and compiled outside XLA only (symir's F,
+build+compile time and constants): the other columns are `-`.
 
     .venv/bin/python benchmarks/chemistry.py [--sizes 8,12,16,20,28] [--batch 64] [--rounds 10]
 """
@@ -130,13 +133,14 @@ def table_bytes(op, x) -> int:
     return sum(int(np.asarray(leaf).nbytes) for leaf in jax.tree_util.tree_leaves(probe))
 
 
-def build_symir(ints):
+def build_symir(ints, slots: str = "auto"):
     """symir's compiled operator and the seconds to build and compile it, from nothing:
     a fresh artifact store and no loaded StableHLO module (a repetition does not hit the
-    previous one's caches)."""
+    previous one's caches). `slots`: `auto` (indexed by excitations of each state's
+    electrons) or `orbitals`."""
     clear_cache()
     start = time.perf_counter()
-    mh = molecular_hamiltonian(ints)
+    mh = molecular_hamiltonian(ints, slots=slots)
     artifact = SymbolicCompiler(artifact_store=InMemoryArtifactStore()).compile(mh.operator)
     return artifact.compiled_operator, time.perf_counter() - start
 
@@ -160,7 +164,7 @@ def build_only(m: int) -> list[dict]:
     ]
 
 
-def measure(m: int, batch: int, rounds: int, with_netket: bool) -> list[dict]:
+def measure(m: int, batch: int, rounds: int, with_netket: bool, with_orbitals: bool) -> list[dict]:
     import netket as nk
 
     h1, h2 = random_integrals(m)
@@ -168,11 +172,17 @@ def measure(m: int, batch: int, rounds: int, with_netket: bool) -> list[dict]:
     nk_hi = nk.hilbert.SpinOrbitalFermions(m, s=0.5, n_fermions_per_spin=ints.n_fermions_per_spin)
     x = np.asarray(nk_hi.random_state(jax.random.PRNGKey(1), batch), dtype=np.int8)
     ops = {"symir": build_symir(ints)}
+    if with_orbitals:
+        ops["symir_orb"] = build_symir(ints, "orbitals")
     if with_netket:
         ops.update(netket_operators(ints, nk_hi))
     fns, first, outs, tables = {}, {}, {}, {}
     for name, (op, _) in ops.items():
-        xin = x if name == "symir" else x.astype(nk_hi.random_state(jax.random.PRNGKey(0)).dtype)
+        xin = (
+            x
+            if name.startswith("symir")
+            else x.astype(nk_hi.random_state(jax.random.PRNGKey(0)).dtype)
+        )
         tables[name] = table_bytes(op, xin[:1])
         fn = jax.jit(lambda xx, op=op: op.get_conn_padded(xx))
         t0 = time.perf_counter()
@@ -228,7 +238,13 @@ def main() -> None:
         "--netket-max", type=int, default=20, help="largest N for NetKet's operators"
     )
     parser.add_argument(
-        "--run-max", type=int, default=16, help="largest N whose kernels are called"
+        "--run-max", type=int, default=28, help="largest N whose kernels are called"
+    )
+    parser.add_argument(
+        "--orbitals-max",
+        type=int,
+        default=12,
+        help="largest N for symir's orbital-indexed form (symir_orb) besides the default",
     )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -244,7 +260,13 @@ def main() -> None:
             if n_sites > args.run_max:
                 rows = build_only(n_sites // 2)
             else:
-                rows = measure(n_sites // 2, args.batch, args.rounds, n_sites <= args.netket_max)
+                rows = measure(
+                    n_sites // 2,
+                    args.batch,
+                    args.rounds,
+                    n_sites <= args.netket_max,
+                    n_sites <= args.orbitals_max,
+                )
             for r in rows:
                 print(
                     f"| {rep} | {r['N']} | {r['op']} | {r['F']} | {cell(r, 'distinct', '.1f')} | "

@@ -6,7 +6,8 @@
 - `branch.py`: the vectorised level (tensors of branches, `!branch.state`);
 - `stablehlo/`: the subset of StableHLO symir emits, split by op category;
 - `types.py`: what the levels share (type promotion, numeric constraints, the comparison
-  predicate, numpy <-> MLIR element types).
+  predicate, numpy <-> MLIR element types);
+- `printing.py`: xDSL's printer with large dense arrays printed in one piece.
 
 Adding a dialect: a module here with its `Dialect` object, one entry in `_DIALECTS`
 below, `tests/lit/dialects/<name>/ops.mlir` and `invalid.mlir`, and
@@ -22,7 +23,6 @@ from io import StringIO
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Dialect
-from xdsl.printer import Printer
 
 _DIALECTS: dict[str, tuple[str, str]] = {
     "sym": ("sym", "Sym"),
@@ -60,9 +60,12 @@ def level_of(module: ModuleOp) -> str:
 
 
 def print_module(module: ModuleOp, *, generic: bool = False) -> str:
-    """The printed form of `module` (custom form unless `generic`)."""
+    """The printed form of `module` (custom form unless `generic`), as xDSL's printer
+    gives it (large dense arrays printed in one piece: `printing.ArrayPrinter`)."""
+    from symir.dialects.printing import ArrayPrinter
+
     out = StringIO()
-    Printer(stream=out, print_generic_format=generic).print_op(module)
+    ArrayPrinter(stream=out, print_generic_format=generic).print_op(module)
     return out.getvalue()
 
 

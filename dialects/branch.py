@@ -741,6 +741,54 @@ class CountOp(IRDLOperation):
             )
 
 
+@irdl_op_definition
+class NthSiteOp(IRDLOperation):
+    """Per batch entry and row: the site of the `rank[b, m]`-th (from 0) of the static
+    `sites`, in their order, with `x[b, site] == state`; `-1` where the rank is negative
+    or fewer sites hold `state` (the counterpart of `sym.nth_site`).
+
+    ```mlir
+    %s = branch.nth_site %x, %k {sites = array<i64: 0, 1, 2, 3>, state = 1 : i64} : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+    ```
+    """
+
+    name = "branch.nth_site"
+
+    x = operand_def(TensorType)
+    rank = operand_def(TensorType)
+    sites = prop_def(DenseArrayBase)
+    state = prop_def(IntegerAttr)
+    result = result_def(TensorType)
+
+    traits = traits_def(Pure())
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$x `,` $rank attr-dict `:` type($x) `,` type($rank) `->` type($result)"
+
+    def __init__(self, x: SSAValue, rank: SSAValue, sites: Sequence[int], state: int):
+        rows = _rows_of(self, rank.type, "ranks")
+        super().__init__(
+            operands=[x, rank],
+            properties={"sites": i64_array(sites), "state": IntegerAttr(int(state), i64)},
+            result_types=[values_type(rows, i64)],
+        )
+
+    @property
+    def site_list(self) -> tuple[int, ...]:
+        return tuple(int(s) for s in self.sites.get_values())
+
+    def verify_(self):
+        n = _input_sites(self, self.x.type)
+        rows = _rows_of(self, self.rank.type, "ranks")
+        if _elem(self.rank.type) != i64:
+            raise VerifyException("'branch.nth_site' ranks must have i64 elements")
+        if self.result.type != values_type(rows, i64):
+            raise VerifyException(f"'branch.nth_site' result must be {values_type(rows, i64)}")
+        if self.sites.elt_type != i64 or self.state.type != i64:
+            raise VerifyException("'branch.nth_site' sites must be an array<i64>, state an i64")
+        sym.check_site_list(self, self.site_list, n)
+
+
 # --------------------------------------------------------------------------- elementwise
 
 
@@ -1286,7 +1334,8 @@ class SelectOp(ElementwiseBase):
 class LookupOp(ElementwiseBase):
     """Elementwise entry of a static table at integer keys (`0.0` where the table has no
     entry): `sym.lookup` on every row. `convert-sym-to-branch` keeps only the entries its
-    rows read.
+    rows read when the keys are static per row; `convert-branch-to-stablehlo` reads the
+    table at run-time keys by a gather from a dense table spanning them.
 
     ```mlir
     %c = branch.lookup %k {keys = array<i64: 0, 3>, values = array<f64: 0.5, -1.25>} : tensor<?x2xi64> -> tensor<?x2xf64>
@@ -1314,8 +1363,8 @@ class LookupOp(ElementwiseBase):
         super().__init__(
             operands=[index],
             properties={
-                "keys": DenseArrayBase.from_list(i64, [int(k) for k in keys]),
-                "values": DenseArrayBase.from_list(f64, [float(v) for v in values]),
+                "keys": sym.packed_array(i64, keys),
+                "values": sym.packed_array(f64, values),
             },
             result_types=[values_type(rows, f64)],
         )
@@ -1753,6 +1802,7 @@ Branch = Dialect(
         ReadOp,
         QuadraticFormOp,
         CountOp,
+        NthSiteOp,
         AddOp,
         SubOp,
         MulOp,

@@ -29,6 +29,7 @@ import numpy as np
 from xdsl.dialect_interfaces.constant_materialization import ConstantMaterializationInterface
 from xdsl.dialects.builtin import (
     ArrayAttr,
+    BytesAttr,
     ComplexType,
     DenseArrayBase,
     Float32Type,
@@ -180,6 +181,17 @@ def _float_literal(value: float) -> str:
 
 def _int_array(values: Sequence[int]) -> DenseArrayBase:
     return DenseArrayBase.from_list(i64, list(values))
+
+
+def packed_array(
+    element_type: Attribute, values: Sequence[int] | Sequence[float]
+) -> DenseArrayBase:
+    """`array<i64: ...>` or `array<f64: ...>` of `values`, packed by numpy (what
+    `DenseArrayBase.from_list` gives, without a Python call per value: a coefficient table
+    has tens of thousands)."""
+    dtype = "<i8" if element_type == i64 else "<f8"
+    data = np.asarray(values, dtype=dtype)
+    return DenseArrayBase(element_type, BytesAttr(data.tobytes()))  # type: ignore[arg-type]
 
 
 def _unpack_rows(rows: ArrayAttr) -> tuple[tuple[int, ...], ...]:
@@ -1218,6 +1230,93 @@ class CountOp(IRDLOperation):
         return int(sum(x[max(lo, 0) : min(hi, n)]))
 
 
+def check_site_list(op: Operation, sites: Sequence[int], n: int | None) -> None:
+    """A static list of sites: not empty, distinct, each in `[0, N)` (when N is known)."""
+    if not sites:
+        raise VerifyException(f"'{op.name}' needs at least one site")
+    if len(set(sites)) != len(sites):
+        raise VerifyException(f"'{op.name}' sites must be distinct, got {list(sites)}")
+    if n is not None:
+        for s in sites:
+            if not 0 <= s < n:
+                raise VerifyException(f"'{op.name}' site {s} is outside [0, {n})")
+
+
+@irdl_op_definition
+class NthSiteOp(IRDLOperation):
+    """The site of the `rank`-th (from 0) of the static `sites`, in their order, whose
+    local state in the source configuration is `state`; `-1` when `rank` is negative or
+    fewer than `rank + 1` of them hold `state`.
+
+    On fermions, `state = 1` gives the site of the k-th particle among some orbitals
+    (`state = 0` the k-th hole), so that a term can iterate over excitations of the
+    particles a configuration has instead of over all orbitals: `cdag(nth_site(l, 0,
+    sites)) * c(nth_site(k, 1, sites))` moves the k-th particle to the l-th hole.
+
+    ```mlir
+    %s = sym.nth_site %k {sites = array<i64: 0, 1, 2, 3>, state = 1 : i64} : i64
+    ```
+    """
+
+    name = "sym.nth_site"
+
+    rank = operand_def(i64)
+    sites = prop_def(DenseArrayBase)
+    state = prop_def(IntegerAttr)
+    result = result_def(i64)
+
+    traits = traits_def(Pure())
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$rank attr-dict `:` type($result)"
+
+    def __init__(self, rank: SSAValue, sites: Sequence[int], state: int):
+        super().__init__(
+            operands=[rank],
+            properties={
+                "sites": packed_array(i64, [int(s) for s in sites]),
+                "state": IntegerAttr(int(state), i64),
+            },
+            result_types=[i64],
+        )
+
+    @property
+    def site_list(self) -> tuple[int, ...]:
+        return tuple(int(s) for s in self.sites.get_values())
+
+    def verify_(self):
+        if self.sites.elt_type != i64:
+            raise VerifyException("'sym.nth_site' sites must be an array<i64>")
+        if self.state.type != i64:
+            raise VerifyException("'sym.nth_site' state must be an i64 integer")
+        operator = enclosing(self, OperatorOp)
+        n = operator.num_sites.data if isinstance(operator, OperatorOp) else None
+        sites = self.site_list
+        check_site_list(self, sites, n)
+        v = self.state.value.data
+        if isinstance(operator, OperatorOp) and v not in operator.states:
+            raise VerifyException(
+                f"'sym.nth_site' state {v} is not a local state {list(operator.states)}"
+            )
+        k = constant_int(self.rank)
+        if k is not None and not 0 <= k < len(sites):
+            raise VerifyException(
+                f"'sym.nth_site' rank {k} is outside [0, {len(sites)}) for {len(sites)} sites"
+            )
+
+    @staticmethod
+    def evaluate_on(x: Sequence[int], sites: Sequence[int], state: int, rank: int) -> int:
+        """The site on configuration `x` (the meaning, for the interpreter)."""
+        if rank < 0:
+            return -1
+        for s in sites:
+            if x[s] == state:
+                if rank == 0:
+                    return int(s)
+                rank -= 1
+        return -1
+
+
 # --------------------------------------------------------------------------- expression ops
 #
 # THE table of expression ops. Every consumer derives from the classes below and the
@@ -1993,8 +2092,12 @@ _LOOKUP_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 class LookupOp(ExpressionOp):
     """The entry of a static table of real numbers at an integer key, `0.0` for a key the
     table does not hold: a coefficient table read row by row (the integrals of a
-    molecular Hamiltonian, keyed by orbital indices). The keys are distinct; the index
-    must be static per row (labels and integer constants) where the operator is lowered.
+    molecular Hamiltonian, keyed by orbital indices). The keys are distinct. An index that
+    is static per row (labels and integer constants) reads the table when the operator
+    is lowered; one known only at run time (a value of `x`, a site found by
+    `sym.nth_site`) reads it in the kernel (`convert-branch-to-stablehlo`: a gather from a
+    dense table spanning the keys, of at most 2^20 entries, or one select per key for at
+    most 256 keys spanning more).
 
     ```mlir
     %c = sym.lookup %k {keys = array<i64: 0, 3>, values = array<f64: 0.5, -1.25>} : i64 -> f64
@@ -2017,8 +2120,8 @@ class LookupOp(ExpressionOp):
         super().__init__(
             operands=[index],
             properties={
-                "keys": DenseArrayBase.from_list(i64, [int(k) for k in keys]),
-                "values": DenseArrayBase.from_list(f64, [float(v) for v in values]),
+                "keys": packed_array(i64, keys),
+                "values": packed_array(f64, values),
             },
             result_types=[f64],
         )
@@ -2120,6 +2223,7 @@ Sym = Dialect(
         ReadOp,
         ReadEmittedOp,
         CountOp,
+        NthSiteOp,
         *EXPRESSION_OPS.values(),
     ],
     [CmpPredicateAttr],

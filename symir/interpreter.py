@@ -67,7 +67,8 @@ Sites: a site operand is an `i64`; every site is taken modulo `N` with Python `%
 `sym.label` the bound site index, `sym.param` the supplied value or its default.
 `sym.count lo, hi` is `x[lo] + ... + x[hi-1]` of the source `x`, with the bounds clamped
 to `[0, N]` (not taken modulo N) and `lo >= hi` an empty range (0); `sym.parity n` is
-`(-1)^n`.
+`(-1)^n`. `sym.nth_site k` is the site of the k-th (from 0) of its `sites`, in their
+order, whose value in the source `x` is its `state`, or -1 (k < 0, or too few such sites).
 
 Updates act on the current `x'` in program order: `write`, `shift` (`x' + d`),
 `shift_mod`, `swap`, `permute` (cyclic, all values read before writing:
@@ -258,6 +259,11 @@ class _Interpreter:
     def _count(self, op: sym.CountOp, env: Env, ctx: _Ctx) -> Value:
         return sym.CountOp.evaluate_on(ctx.x, int(env[op.lo]), int(env[op.hi]))
 
+    def _nth_site(self, op: sym.NthSiteOp, env: Env, ctx: _Ctx) -> Value:
+        return sym.NthSiteOp.evaluate_on(
+            ctx.x, op.site_list, op.state.value.data, int(env[op.rank])
+        )
+
     def _read_emitted(self, op: sym.ReadEmittedOp, env: Env, ctx: _Ctx) -> Value:
         if ctx.xp is None:
             raise RuntimeError("'sym.read_emitted' evaluated outside an amplitude region")
@@ -419,6 +425,7 @@ _LEAVES: dict[type[Operation], Callable[..., Value]] = {
     sym.ReadOp: _Interpreter._read,
     sym.ReadEmittedOp: _Interpreter._read_emitted,
     sym.CountOp: _Interpreter._count,
+    sym.NthSiteOp: _Interpreter._nth_site,
 }
 """The value ops that are not expression ops: their rules need the interpreter's state."""
 

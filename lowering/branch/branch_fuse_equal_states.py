@@ -17,8 +17,9 @@ numbering, i.e. after CSE). A state is `x` with a map from site to written value
 later write to a site replaces an earlier one; writing `x[s]` back to `s` is no write), a
 `select_state` of two different states under a condition (of two equal states: that
 state), a write at a site known only at run time (kept in sequence), or invalid. Values
-are reads of `x` or `x'` at a site, constants, parameters and `branch` ops of values
-(operands of commutative ops ordered). Branches with equal keys have equal `x'` for every
+are reads of `x` or `x'` at a site, sites found in `x` (`branch.nth_site`, by its sites,
+state and rank), constants, parameters and `branch` ops of values (operands of
+commutative ops ordered). Branches with equal keys have equal `x'` for every
 input, and equal validity: a branch is valid when it was not invalidated and its final
 `x'` is made of local states (what `branch.write {checked}` checks at `branch.emit`; an
 unchecked write writes a local state), so equal final states are equally valid on inputs
@@ -157,6 +158,10 @@ class RowKeys:
             return None if sites is None else [self.read(s) for s in sites]
         if isinstance(op, branch.StateReadOp):
             return self._state_read(op)
+        if isinstance(op, branch.NthSiteOp):  # a function of x and the rank, like a read
+            ranks = self.values(op.rank)
+            key = (op.name, op.site_list, op.state.value.data)
+            return None if ranks is None else [self.intern((*key, k)) for k in ranks]
         if isinstance(op, branch.ElementwiseBase | branch.MemberOp):
             return self._elementwise(op)
         return None

@@ -53,6 +53,7 @@ ROW_WISE = (
     branch.SplatOp,
     branch.ReadOp,
     branch.CountOp,
+    branch.NthSiteOp,
     branch.ElementwiseBase,
     branch.MemberOp,
     branch.StateOp,
@@ -63,7 +64,8 @@ ROW_WISE = (
     branch.EmitOp,
 )
 """Ops whose row m depends only on row m of their operands (and on `%x`, parameters);
-`branch.count` too (the particles of `x` between the bounds of row m)."""
+`branch.count` too (the particles of `x` between the bounds of row m), and
+`branch.nth_site` (a site of `x` found at the rank of row m)."""
 
 
 def row_slice(summed: branch.SumRowsOp) -> list[Operation] | None:

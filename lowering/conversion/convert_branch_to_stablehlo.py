@@ -43,6 +43,7 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     FunctionType,
     IntegerAttr,
+    IntegerType,
     ModuleOp,
     TensorType,
     UnitAttr,
@@ -74,6 +75,7 @@ from symir.lowering.branch.cost_model import (
     strided_runs,
 )
 from symir.lowering.conversion.count_lowering import lower_count, lower_parity
+from symir.lowering.conversion.nth_site_lowering import lower_nth_site
 from symir.lowering.locating import LocatingPattern
 
 MAX_WRITE_MASK = 1 << 16
@@ -306,14 +308,19 @@ class KernelLowering:
         (modulo N, -1 for a row that writes none) a constant `M x N` mask broadcast over
         the batch (at most `MAX_WRITE_MASK` elements; XLA loads it per element, where an
         iota comparison in i64 costs a compare of 64-bit lanes), else `iota == site` on
-        `at` (`tensor<?xMxi64>`, the sites modulo N)."""
+        `at` (`tensor<?xMxi64>`, the sites modulo N, or -1), both converted to the
+        narrowest integer type that holds `-1 .. N` (the `(batch, M, N)` comparison in
+        8-bit lanes up to 127 sites)."""
         rows, n = shape[1], shape[2]
         if cols is not None and rows * n <= MAX_WRITE_MASK:
             mask = np.arange(n)[None, :] == np.asarray(cols)[:, None]
             return self.broadcast(self.array(mask), [1, 2], shape)
         if at is None:
             at = self.broadcast(self.array(np.asarray(cols, np.int64)), [1], [DYN, rows])
-        iota = self.broadcast(self.array(np.arange(n, dtype=np.int64)), [2], shape)
+        width = next(w for w in (8, 16, 32, 64) if n < 2 ** (w - 1))
+        t = IntegerType(width)
+        iota = self.broadcast(self.array(np.arange(n, dtype=_np_dtype(t))), [2], shape)
+        at = self.convert(at, t)
         return self.add(stablehlo.CompareOp("EQ", iota, self.broadcast(at, [0, 1], shape)))
 
     def configurations(self, config: _Config) -> SSAValue:
@@ -685,6 +692,15 @@ class CountLowering(KernelPattern):
         rewriter.replace(op, [], [lower_count(self.lowering(rewriter), op)])
 
 
+class NthSiteLowering(KernelPattern):
+    """`branch.nth_site` -> a prefix sum of the matches, compared with the ranks
+    (`nth_site_lowering`)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: branch.NthSiteOp, rewriter: PatternRewriter):
+        rewriter.replace(op, [], [lower_nth_site(self.lowering(rewriter), op)])
+
+
 class ParityLowering(KernelPattern):
     """`branch.parity` -> `1 - 2 |n rem 2|`."""
 
@@ -693,15 +709,23 @@ class ParityLowering(KernelPattern):
         rewriter.replace(op, [], [lower_parity(self.lowering(rewriter), op.operand)])
 
 
+MAX_DENSE_LOOKUP = 1 << 20
+"""A `branch.lookup` whose index is known only at run time reads a dense table spanning
+its keys (`max - min + 1` entries, zeros between them) when that is at most this many
+entries (8 MiB of `f64`)."""
+
 MAX_DYNAMIC_LOOKUP_KEYS = 256
-"""A `branch.lookup` whose index is known only at run time compares it with every key:
-at most this many."""
+"""A `branch.lookup` whose index is known only at run time and whose keys span more than
+`MAX_DENSE_LOOKUP` compares it with every key: at most this many."""
 
 
 class LookupLowering(KernelPattern):
     """`branch.lookup` -> the looked-up values as a `constant` broadcast over the batch,
-    when the index is a row-table column (what the DSL builds); else a sum of
-    `select(index == key, value, 0)` over the keys (at most `MAX_DYNAMIC_LOOKUP_KEYS`)."""
+    when the index is a row-table column (what the DSL builds from labels); at an index
+    known only at run time, a `gather` from a dense table spanning the keys (`table[k -
+    min]`, a last entry 0.0 read by the indices outside the span), or where the span is
+    too large for one (`MAX_DENSE_LOOKUP`), a sum of `select(index == key, value, 0)`
+    over the keys (at most `MAX_DYNAMIC_LOOKUP_KEYS`)."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.LookupOp, rewriter: PatternRewriter):
@@ -719,10 +743,19 @@ class LookupLowering(KernelPattern):
             c = low.array(np.asarray([table.get(k, 0.0) for k in column], dtype=np.float64))
             rewriter.replace(op, [], [low.broadcast(c, [1], shape)])
             return
+        if not keys:
+            rewriter.replace(op, [], [low.broadcast(low.const(0.0, f64), [], shape)])
+            return
+        first, span = min(keys), max(keys) - min(keys) + 1
+        if span <= MAX_DENSE_LOOKUP:
+            rewriter.replace(op, [], [_dense_lookup(low, op.index, table, first, span, shape)])
+            return
         if len(keys) > MAX_DYNAMIC_LOOKUP_KEYS:
             raise ValueError(
-                f"'branch.lookup' with {len(keys)} keys at an index known only at run time: "
-                f"at most {MAX_DYNAMIC_LOOKUP_KEYS} keys (index the table by row labels)"
+                f"'branch.lookup' with {len(keys)} keys spanning {span} integers at an index "
+                f"known only at run time: a dense table of at most {MAX_DENSE_LOOKUP} entries "
+                f"or at most {MAX_DYNAMIC_LOOKUP_KEYS} keys (index the table by row labels, "
+                "or number the keys densely)"
             )
         total = low.broadcast(low.const(0.0, f64), [], shape)
         for k, v in table.items():
@@ -733,6 +766,30 @@ class LookupLowering(KernelPattern):
             zero = low.broadcast(low.const(0.0, f64), [], shape)
             total = low.add(stablehlo.AddOp(total, low.add(stablehlo.SelectOp(hit, value, zero))))
         rewriter.replace(op, [], [total])
+
+
+def _dense_lookup(
+    low: KernelLowering, index: SSAValue, table: dict, first: int, span: int, shape
+) -> SSAValue:
+    """`dense[index - first]` with `dense` the table over `first .. first + span - 1` and a
+    last entry 0.0, which the indices outside the span read."""
+    dense = np.zeros(span + 1)
+    dense[np.asarray(list(table), np.int64) - first] = list(table.values())
+    offset = index
+    if first != 0:
+        offset = low.add(
+            stablehlo.SubtractOp(index, low.broadcast(low.const(first, i64), [], shape))
+        )
+    zero = low.broadcast(low.const(0, i64), [], shape)
+    end = low.broadcast(low.const(span, i64), [], shape)
+    inside = low.add(
+        stablehlo.AndOp(
+            low.add(stablehlo.CompareOp("GE", offset, zero)),
+            low.add(stablehlo.CompareOp("LT", offset, end)),
+        )
+    )
+    at = low.add(stablehlo.SelectOp(inside, offset, end))
+    return low.gather(low.array(dense), at, 0)
 
 
 OWN_PATTERNS = (branch.ConjOp, branch.WrapModOp, branch.ParityOp, branch.LookupOp)
@@ -1200,6 +1257,7 @@ def branch_to_stablehlo_patterns(low: KernelLowering) -> list[RewritePattern]:
         SplatLowering(low),
         ReadLowering(low),
         CountLowering(low),
+        NthSiteLowering(low),
         ParityLowering(low),
         LookupLowering(low),
         ElementwiseLowering(low, ELEMENTWISE),

@@ -292,6 +292,15 @@ class CountToBranch(RewritePattern):
         rewriter.replace(op, branch.CountOp(kernel_of(op).x, op.lo, op.hi))
 
 
+class NthSiteToBranch(RewritePattern):
+    """`sym.nth_site` -> `branch.nth_site` of the source configurations."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.NthSiteOp, rewriter: PatternRewriter):
+        new = branch.NthSiteOp(kernel_of(op).x, op.rank, op.site_list, op.state.value.data)
+        rewriter.replace(op, new)
+
+
 class ReadEmittedToStateRead(RewritePattern):
     """`sym.read_emitted` -> `branch.state_read` of the emission's final state."""
 
@@ -538,6 +547,7 @@ def sym_to_branch_patterns() -> list[RewritePattern]:
         LabelToColumn(),
         ReadToGather(),
         CountToBranch(),
+        NthSiteToBranch(),
         ReadEmittedToStateRead(),
         ElementwiseToBranch(ELEMENTWISE),
         WriteToBranch(),

@@ -32,6 +32,7 @@ from xdsl.transforms.canonicalize import CanonicalizationRewritePattern
 from xdsl.transforms.dead_code_elimination import region_dce
 
 from symir.dialects import sym
+from symir.dialects.printing import attribute_text
 from symir.lowering.sym._attrs import module_fingerprint, operator_of, set_analysis
 
 
@@ -82,7 +83,9 @@ class _Keys:
             name = owner.label.data
             text = f"sym.label#{names.index(name) if name in names else name}"
         elif isinstance(owner, Operation):
-            props = ",".join(f"{n}={owner.properties[n]}" for n in sorted(owner.properties))
+            props = ",".join(
+                f"{n}={attribute_text(owner.properties[n])}" for n in sorted(owner.properties)
+            )
             inner = ";".join(self(v) for v in owner.operands)
             index = owner.results.index(value) if len(owner.results) > 1 else 0
             types = ",".join(str(r.type) for r in owner.results)

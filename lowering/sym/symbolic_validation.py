@@ -47,10 +47,10 @@ def _region_text(op: sym.EmissionOp) -> str:
             r.name_hint = None
     from io import StringIO
 
-    from xdsl.printer import Printer
+    from symir.dialects.printing import ArrayPrinter
 
     out = StringIO()
-    Printer(stream=out).print_op(clone)
+    ArrayPrinter(stream=out).print_op(clone)
     return out.getvalue()
 
 
@@ -166,7 +166,7 @@ def _term_findings(term: sym.TermOp, states: tuple[int, ...]) -> list[Diagnostic
     predicate = term.predicate
     if predicate is not None and _statically_false(predicate.operands[0]):
         found.append(Diagnostic("SYMIR-W101", where, "the predicate is constant false", predicate))
-    texts = [_region_text(e) for e in term.emissions]
+    texts = [_region_text(e) for e in term.emissions] if len(term.emissions) > 1 else []
     if len(set(texts)) != len(texts):
         found.append(Diagnostic("SYMIR-W103", where, "duplicate emissions (kept: multiset)", term))
     return found

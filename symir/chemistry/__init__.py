@@ -4,9 +4,13 @@ on spin-orbital fermions out (docs/molecules.md).
 - `integrals.py`: `MolecularIntegrals` (restricted orbitals, chemists' notation), the
   FCIDUMP reader and writer, `from_arrays` (chemists' or physicists' notation);
 - `hamiltonian.py`: `molecular_hamiltonian` / `spin_orbital_hamiltonian`, the operator
-  as a few terms whose rows are orbital index tuples and whose matrix elements read
-  coefficient tables (`sym.lookup`), with screening; `term_by_term_hamiltonian`, the same
-  operator as a plain sum of products (for comparison: its connected states repeat);
+  as a few terms whose matrix elements read coefficient tables (`sym.lookup`), with
+  screening, its slots indexed by the excitations of each state's electrons (on a space
+  of fixed electron numbers per spin: `excitations.py`) or by spin orbitals;
+  `term_by_term_hamiltonian`, the same operator as a plain sum of products (for
+  comparison: its connected states repeat);
+- `excitations.py`: the terms over ranks of a state's electrons and holes (the k-th
+  electron of a spin to its l-th hole, ...), `F` = the states a state reaches;
 - `openfermion_input.py`: `from_openfermion`, OpenFermion's `InteractionOperator` and
   `FermionOperator` read through their attributes (no OpenFermion import), its
   interleaved spin orbitals mapped to NetKet's order (`openfermion_sites`);

@@ -1,5 +1,10 @@
 """Second-quantised molecular Hamiltonians as a few symir terms with coefficient tables.
 
+Two ways to index the slots (`slots=`): by the excitations of each state's electrons
+(`"excitations"`, symir/chemistry/excitations.py: the default on a space that fixes the
+number of electrons of each spin, `F` the number of states a state reaches), or by spin
+orbitals (`"orbitals"`, below). Both share the coefficients and the diagonal terms.
+
 From spin-orbital coefficients `t[P, Q]` (of `c+_P c_Q`) and `v[A, B, C, D]` (of
 `c+_A c+_B c_C c_D`, OpenFermion's `InteractionOperator` convention) the operator is
 written with the symmetries that hold for any such operator:
@@ -17,8 +22,9 @@ written with the symmetries that hold for any such operator:
 * one-body likewise: rows `P < Q` with `c+_P c_Q` and `c+_Q c_P`, and `n_P`;
 * screening: a row whose coefficients are all `|W| <= threshold` is dropped (reported).
 
-Each coefficient is read from a table, `sym.lookup`, at a key made of the row's labels
-(`((P N + R) N + Q) N + S`), so an operator of thousands of rows is five terms:
+Indexed by orbitals, each coefficient is read from a table, `sym.lookup`, at a key made
+of the row's labels (`((P N + R) N + Q) N + S`), so an operator of thousands of rows is
+five terms:
 
 | term | rows | emits |
 |---|---|---|
@@ -42,6 +48,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from symir.chemistry import excitations
 from symir.chemistry.integrals import MolecularIntegrals
 from symir.frontend import expr as E
 from symir.frontend.fermion import c, cdag, n
@@ -64,6 +71,9 @@ class MolecularHamiltonian:
     largest magnitude dropped."""
     naive_rows: int = 0
     """`N^2 + N^4`: the rows of the one- and two-body sums written out index by index."""
+    slots: str = "orbitals"
+    """How the slots are indexed: `"excitations"` (of a configuration's own particles) or
+    `"orbitals"` (`spin_orbital_hamiltonian(..., slots=)`)."""
 
     @property
     def hilbert(self):
@@ -127,6 +137,10 @@ def _check(t, v, hilbert: FermionHilbert, threshold: float) -> tuple[np.ndarray,
     return t, v
 
 
+SLOTS = ("auto", "excitations", "orbitals")
+"""How the terms index their slots (`spin_orbital_hamiltonian(..., slots=)`)."""
+
+
 def spin_orbital_hamiltonian(
     t: np.ndarray,
     v: np.ndarray,
@@ -135,11 +149,20 @@ def spin_orbital_hamiltonian(
     *,
     threshold: float = 0.0,
     name: str = "molecule",
+    slots: str = "auto",
 ) -> MolecularHamiltonian:
     """The operator `constant + sum t[P,Q] c+_P c_Q + sum v[A,B,C,D] c+_A c+_B c_C c_D`
     on `hilbert` (N spin orbitals, NetKet's site order), coefficients with `|value| <=
-    threshold` dropped."""
+    threshold` dropped.
+
+    `slots`: `"excitations"` indexes the slots by the excitations of a configuration's
+    own particles (the k-th particle of a sector to its l-th hole, ...: `F` is the number
+    of states a configuration reaches; symir/chemistry/excitations.py), which needs a
+    space that fixes the number of fermions of every sector; `"orbitals"` by spin
+    orbitals (`F = 1 + singles + doubles` over all orbitals, rows without a coefficient
+    dropped); `"auto"` (default): excitations on such a space, else orbitals."""
     t, v = _check(t, v, hilbert, threshold)
+    slots = _slots(slots, hilbert)
     screen = _Screen(threshold)
     p, r = _pairs(hilbert.size)
     W = _two_body_coefficients(v, p, r)
@@ -149,8 +172,11 @@ def spin_orbital_hamiltonian(
         op = op.globally().named("constant").emit(identity(), matrix_element=float(constant))
         rows["constant"] = 1
     op = _diagonal(op, t, W, p, r, screen, rows)
-    op = _singles(op, t, W, p, r, screen, rows)
-    op = _doubles(op, W, p, r, screen, rows)
+    if slots == "excitations":
+        op = _excitations(op, t, W, p, r, hilbert, screen, rows)
+    else:
+        op = _singles(op, t, W, p, r, screen, rows)
+        op = _doubles(op, W, p, r, screen, rows)
     N = hilbert.size
     return MolecularHamiltonian(
         operator=op.build(),
@@ -159,7 +185,42 @@ def spin_orbital_hamiltonian(
         rows=rows,
         screening=screen.report(),
         naive_rows=N**2 + N**4,
+        slots=slots,
     )
+
+
+def _slots(slots: str, hilbert: FermionHilbert) -> str:
+    if slots not in SLOTS:
+        raise ValueError(f"slots must be one of {SLOTS}, got {slots!r}")
+    fixed = bool(hilbert.sectors)
+    if slots == "auto":
+        return "excitations" if fixed else "orbitals"
+    if slots == "excitations" and not fixed:
+        raise ValueError(
+            f"slots='excitations' needs a space that fixes the number of fermions of every "
+            f"spin sector (n_fermions_per_spin= or n_fermions=), got {hilbert}"
+        )
+    return slots
+
+
+def _excitations(op: DOperator, t, W, p, r, hilbert: FermionHilbert, screen, rows) -> DOperator:
+    """The singles and doubles indexed by the ranks of a configuration's particles and
+    holes in each sector (symir/chemistry/excitations.py)."""
+    blocks = list(hilbert.sectors)
+    excitations.check_conserving(t, W, p, r, blocks)
+    pair_index = np.full((hilbert.size,) * 2, -1, np.int64)
+    pair_index[p, r] = pair_index[r, p] = np.arange(len(p))
+    for b, block in enumerate(blocks):
+        op = excitations.singles(op, block, t, W, pair_index, screen, rows, f"singles_{b}")
+    for b, block in enumerate(blocks):
+        op = excitations.same_sector_doubles(op, block, W, pair_index, screen, rows, f"doubles_{b}")
+    for b, first in enumerate(blocks):
+        for b2 in range(b + 1, len(blocks)):
+            name = f"doubles_{b}_{b2}"
+            op = excitations.cross_sector_doubles(
+                op, first, blocks[b2], W, pair_index, screen, rows, name
+            )
+    return op
 
 
 def _diagonal(op: DOperator, t, W, p, r, screen: _Screen, rows: dict) -> DOperator:
@@ -268,13 +329,19 @@ def _hermitian(t: np.ndarray, W: np.ndarray) -> bool:
 
 
 def molecular_hamiltonian(
-    integrals: MolecularIntegrals, *, threshold: float = 0.0, name: str = "molecule"
+    integrals: MolecularIntegrals,
+    *,
+    threshold: float = 0.0,
+    name: str = "molecule",
+    slots: str = "auto",
 ) -> MolecularHamiltonian:
     """The Hamiltonian of restricted-orbital integrals on `SpinOrbitalFermions(M,
-    s=1/2, n_fermions_per_spin=(N_beta, N_alpha))` (unconstrained without NELEC)."""
+    s=1/2, n_fermions_per_spin=(N_beta, N_alpha))` (unconstrained without NELEC); its
+    slots indexed by excitations of each configuration's electrons (`slots`, see
+    `spin_orbital_hamiltonian`)."""
     t, v = integrals.spin_orbital_tensors()
     return spin_orbital_hamiltonian(
-        t, v, integrals.constant, integrals.hilbert(), threshold=threshold, name=name
+        t, v, integrals.constant, integrals.hilbert(), threshold=threshold, name=name, slots=slots
     )
 
 

@@ -41,6 +41,7 @@ def from_openfermion(
     n_orbitals: int | None = None,
     threshold: float = 0.0,
     name: str = "openfermion",
+    slots: str = "auto",
 ) -> MolecularHamiltonian:
     """The operator of an OpenFermion `InteractionOperator` or `FermionOperator` (read
     through its attributes; OpenFermion need not be installed) on `Fermions(M, 2,
@@ -50,7 +51,8 @@ def from_openfermion(
     (None: every particle number). `n_orbitals`, the spatial orbitals M, defaults to half
     the tensors' size (`InteractionOperator`) or to what the largest index needs
     (`FermionOperator`). OpenFermion's interleaved spin orbitals are mapped to NetKet's
-    order (`openfermion_sites`); `threshold` screens as `molecular_hamiltonian` does."""
+    order (`openfermion_sites`); `threshold` screens and `slots` indexes the slots as
+    `molecular_hamiltonian` does."""
     if _is_interaction_operator(operator):
         constant, t, v = _interaction_tensors(operator)
         m = _orbitals(t.shape[0], n_orbitals)
@@ -76,7 +78,9 @@ def from_openfermion(
         hilbert = Fermions(m, 2)
     else:
         hilbert = Fermions(m, 2, n_fermions_per_spin=tuple(int(k) for k in n_fermions_per_spin))
-    return spin_orbital_hamiltonian(t, v, constant, hilbert, threshold=threshold, name=name)
+    return spin_orbital_hamiltonian(
+        t, v, constant, hilbert, threshold=threshold, name=name, slots=slots
+    )
 
 
 def _is_interaction_operator(operator) -> bool:

@@ -119,8 +119,14 @@ def _key(e: Any, labels: dict[str, int]) -> Any:
     if isinstance(e, Update):
         return ("update", *(_key(s, labels) for s in e.steps))
     if isinstance(e, tuple | list):
+        kinds = set(map(type, e))
+        if kinds <= _NUMBERS:  # a table (lookup keys and values, nth_site sites): whole
+            return ("numbers", tuple(sorted(k.__name__ for k in kinds)), tuple(e))
         return tuple(_key(a, labels) for a in e)
     return (type(e).__name__, e)
+
+
+_NUMBERS = {int, float, bool}
 
 
 def body_key(term: TermSpec) -> tuple:

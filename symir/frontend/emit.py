@@ -104,6 +104,10 @@ class RegionEmitter:
             self.integer(lo, "a count's lower bound"), self.integer(hi, "a count's upper bound")
         )
 
+    def _nth_site(self, e: Expr) -> Operation:
+        sites, state, rank = e.args
+        return sym.NthSiteOp(self.integer(rank, "a rank of nth_site"), sites, state)
+
     def _read_emitted(self, e: Expr) -> Operation:
         if not self.allow_emitted:
             raise SymbolicDefinitionError(
@@ -170,6 +174,7 @@ _LEAVES: dict[str, Callable[[RegionEmitter, Expr], Operation]] = {
     "read": RegionEmitter._read,
     "read_emitted": RegionEmitter._read_emitted,
     "count": RegionEmitter._count,
+    "nth_site": RegionEmitter._nth_site,
 }
 """DSL nodes that are not expression ops (the expression ops: `sym.EXPRESSION_OPS`)."""
 

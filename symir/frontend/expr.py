@@ -302,11 +302,31 @@ def count(lo: Any, hi: Any) -> Expr:
     return Expr("count", site_ref(lo), site_ref(hi))
 
 
+def nth_site(rank: Any, state: int, sites: Iterable[int]) -> Expr:
+    """The site of the `rank`-th (from 0) of `sites` (static, distinct, in their order)
+    whose local state in the source configuration `x` is `state` (`sym.nth_site`), or
+    `-1` when `rank` is negative or fewer of them hold `state`. `rank` is a label, an
+    integer or an integer expression: on fermions `nth_site("k", 1, range(m))` is the
+    site of the k-th particle among the sites `0 .. m-1`, `nth_site("l", 0, range(m))`
+    the l-th hole, and `cdag(hole) * c(particle)` moves one to the other, whichever
+    orbitals a configuration occupies."""
+    if isinstance(state, bool) or not isinstance(state, int | np.integer):
+        raise TypeError(f"nth_site() state must be an int local state, got {state!r}")
+    listed = tuple(int(s) for s in sites)
+    if not listed:
+        raise ValueError("nth_site() needs at least one site")
+    if len(set(listed)) != len(listed) or min(listed) < 0:
+        raise ValueError(f"nth_site() sites must be distinct flat indices >= 0, got {listed}")
+    return Expr("nth_site", listed, int(state), site_ref(rank))
+
+
 def lookup(table: Any, index: Any) -> Expr:
     """The entry of a static table of real numbers at an integer `index` (`sym.lookup`),
     `0.0` where the table has none: `table` is a mapping `key -> value` or a sequence
-    (keys `0, 1, ...`); `index` an integer expression of the term's labels, so that every
-    row reads one entry (`lookup(h, "p" * n + "q")` for a coefficient `h[p, q]`)."""
+    (keys `0, 1, ...`); `index` an integer expression: of the term's labels, so that every
+    row reads one entry when the operator is compiled (`lookup(h, "p" * n + "q")` for a
+    coefficient `h[p, q]`), or of values known only at run time (sites found by
+    `nth_site`, values of `x`), read in the kernel from a dense table spanning the keys."""
     if isinstance(table, dict):
         items = sorted((int(k), float(v)) for k, v in table.items())
     else:

@@ -47,7 +47,7 @@ from symir.lowering.sym.diagnostics import definition_error
 
 
 def _site(ref: Any) -> Expr:
-    """A fermion site: a label or a flat index."""
+    """A fermion site: a label, a flat index, or a site found at run time (`nth_site`)."""
     if isinstance(ref, SiteSelector):
         ref = ref.index
     if isinstance(ref, str):
@@ -56,18 +56,23 @@ def _site(ref: Any) -> Expr:
         return Expr("label", ref)
     if isinstance(ref, bool) or not isinstance(ref, int | Expr):
         raise TypeError(
-            f"a fermion site must be a label or a flat site index, got {type(ref).__name__}"
+            f"a fermion site must be a label, a flat site index or nth_site(...), got {type(ref).__name__}"
         )
     if isinstance(ref, int):
         if ref < 0:
             raise ValueError(f"a flat site index must be >= 0, got {ref}")
         return Expr("const", ref)
-    if ref.op not in ("label", "const"):
+    if ref.op not in ("label", "const", "nth_site"):
         raise TypeError(
-            f"a fermion site must be a label or a flat site index, got the expression {ref!r}: "
-            "put the sites in the row table (for_each(..., over=rows)) instead"
+            f"a fermion site must be a label, a flat site index or nth_site(...), got the "
+            f"expression {ref!r}: put the sites in the row table (for_each(..., over=rows)) "
+            "instead"
         )
     return ref
+
+
+def _rank_name(rank: Expr) -> str:
+    return repr(rank.args[0]) if rank.op in ("label", "const") else repr(rank)
 
 
 def _scale(coefficient: Expr | None, factor: Any) -> Expr:
@@ -92,6 +97,9 @@ class FermionProduct:
 
     def __repr__(self) -> str:
         def name(site: Expr) -> str:
+            if site.op == "nth_site":
+                sites, state, rank = site.args
+                return f"nth_site({_rank_name(rank)}, {state}, {list(sites)})"
             return repr(site.args[0]) if site.op == "label" else str(site.args[0])
 
         text = " ".join(f"{'cdag' if d else 'c'}({name(s)})" for s, d in self.factors)
@@ -239,25 +247,94 @@ def _one(value: Any) -> Expr:
     return as_expr(value)
 
 
+@dataclass(frozen=True)
+class _Found:
+    """A site found at run time (`nth_site`) on one row: one of `sites`, the one at `rank`
+    (None: known only at run time) among those holding `state`. What is known statically
+    about it is that set (its range) and, against another site found among the same
+    sites, the order of the ranks."""
+
+    sites: tuple[int, ...]
+    state: int
+    rank: int | None
+
+    @property
+    def increasing(self) -> bool:
+        return all(a < b for a, b in zip(self.sites, self.sites[1:]))
+
+
+Site = int | _Found
+"""A factor's site on one row: known (an index) or found at run time."""
+
+
+def _span(u: Site) -> tuple[int, int]:
+    return (u, u) if isinstance(u, int) else (min(u.sites), max(u.sites))
+
+
+def _members(u: Site) -> frozenset[int]:
+    return frozenset((u,) if isinstance(u, int) else u.sites)
+
+
+def _compare(u: Site, v: Site, kind: str) -> bool | None:
+    """`u == v` (`kind` "eq"), `u < v` ("lt") or `u <= v` ("le") on one row, where it is
+    known statically, else None. Sites found at run time are compared as the sites of
+    branches that are active, where they were found (a branch whose site was not found
+    is dropped by its occupation check, whatever its sign or update)."""
+    if isinstance(u, int) and isinstance(v, int):
+        return u == v if kind == "eq" else u < v if kind == "lt" else u <= v
+    if isinstance(u, _Found) and isinstance(v, _Found):
+        known = _compare_found(u, v, kind)
+        if known is not None:
+            return known
+    if kind == "eq":
+        return False if not _members(u) & _members(v) else None
+    (lu, hu), (lv, hv) = _span(u), _span(v)
+    if hu < lv or (kind == "le" and hu <= lv):
+        return True
+    if lu > hv or (kind == "lt" and lu >= hv):
+        return False
+    return None
+
+
+def _compare_found(u: _Found, v: _Found, kind: str) -> bool | None:
+    """What two sites found at run time tell by themselves: sites holding different
+    states differ; among the same sites and state, ranks order them as the sites are."""
+    if u.state != v.state:
+        return False if kind == "eq" else None
+    if u.sites != v.sites or u.rank is None or v.rank is None:
+        return None
+    if kind == "eq":
+        return u.rank == v.rank
+    if not u.increasing:
+        return None
+    return u.rank < v.rank if kind == "lt" else u.rank <= v.rank
+
+
 class _Factors:
     """The factors of a product as applied to `x` (`P^dagger`: in written order, daggers
-    flipped), with their site values on every row of the term."""
+    flipped), with their sites on every row of the term (`Site`)."""
 
     def __init__(self, product: FermionProduct, term: _Term, space: FermionHilbert):
         self.sites = [s for s, _ in product.factors]
         self.creates = [not d for _, d in product.factors]  # flipped daggers
         self.delta = [1 if k else -1 for k in self.creates]
         self.values = [[self._value(s, row, term, space) for row in term.rows] for s in self.sites]
+        self.space = space
 
     @staticmethod
-    def _value(site: Expr, row: tuple[int, ...], term: _Term, space: FermionHilbert) -> int:
+    def _value(site: Expr, row: tuple[int, ...], term: _Term, space: FermionHilbert) -> Site:
+        if site.op == "nth_site":
+            sites, state, rank = site.args
+            for k in sites:
+                _Factors._in_space(k, term, space)
+            known = None
+            if rank.op == "const":
+                known = int(rank.args[0])
+            elif rank.op == "label" and rank.args[0] in term.labels:
+                known = row[term.labels.index(rank.args[0])]
+            return _Found(tuple(sites), int(state), known)
         if site.op == "const":
-            k = int(site.args[0])
-            if not 0 <= k < space.size:
-                raise SymbolicDefinitionError(
-                    f"term @{term.name}: fermion site {k} is outside [0, {space.size})"
-                )
-            return k
+            return _Factors._in_space(int(site.args[0]), term, space)
         label = site.args[0]
         if label not in term.labels:
             raise SymbolicDefinitionError(
@@ -266,22 +343,35 @@ class _Factors:
             )
         return row[term.labels.index(label)]
 
-    def relation(self, a: int, b: int, test) -> bool | None:
-        """`test(site a, site b)` when it is the same on every row, else None."""
-        seen = {test(u, v) for u, v in zip(self.values[a], self.values[b], strict=True)}
+    @staticmethod
+    def _in_space(k: int, term: _Term, space: FermionHilbert) -> int:
+        if not 0 <= k < space.size:
+            raise SymbolicDefinitionError(
+                f"term @{term.name}: fermion site {k} is outside [0, {space.size})"
+            )
+        return k
+
+    def found(self, k: int) -> bool:
+        """Whether factor k's site is found at run time (`nth_site`)."""
+        return self.sites[k].op == "nth_site"
+
+    def relation(self, a: int, b: int, kind: str) -> bool | None:
+        """`site a <kind> site b` (`_compare`) when it is the same on every row, else None."""
+        pairs = set(zip(self.values[a], self.values[b], strict=True))
+        seen = {_compare(u, v, kind) for u, v in pairs}
         return seen.pop() if len(seen) == 1 else None
 
     def equal(self, a: int, b: int) -> Expr | int:
-        """`[site a == site b]`: 0/1, or an integer expression of the labels."""
-        known = self.relation(a, b, lambda u, v: u == v)
+        """`[site a == site b]`: 0/1, or an integer expression of the sites."""
+        known = self.relation(a, b, "eq")
         if known is not None:
             return int(known)
         d = self.sites[b] - self.sites[a]
         return 1 - minimum(abs(d), 1)
 
     def before(self, a: int, b: int) -> Expr | int:
-        """`[site a < site b]`: 0/1, or an integer expression of the labels."""
-        known = self.relation(a, b, lambda u, v: u < v)
+        """`[site a < site b]`: 0/1, or an integer expression of the sites."""
+        known = self.relation(a, b, "lt")
         if known is not None:
             return int(known)
         return minimum(maximum(self.sites[b] - self.sites[a], 0), 1)
@@ -292,7 +382,7 @@ class _Factors:
         groups: list[list[int]] = []
         for k in range(len(self.sites)):
             for g in groups:
-                if self.relation(g[0], k, lambda u, v: u == v):
+                if self.relation(g[0], k, "eq"):
                     g.append(k)
                     break
             else:
@@ -302,10 +392,33 @@ class _Factors:
     def distinct(self, groups: list[list[int]]) -> bool:
         """Whether factors of different groups are on different sites on every row."""
         return all(
-            self.relation(g[0], h[0], lambda u, v: u == v) is False
+            self.relation(g[0], h[0], "eq") is False
             for i, g in enumerate(groups)
             for h in groups[i + 1 :]
         )
+
+    def holds(self, k: int, occupied: int) -> Expr | None:
+        """`x[site k] == occupied`; for a site found at run time, that it was found (and,
+        unless it was found holding `occupied`, the read); None where that always holds."""
+        site = self.sites[k]
+        read = Expr("read", site) == occupied
+        if not self.found(k):
+            return read
+        present = None if self.always_found(k) else site >= 0
+        if site.args[1] == occupied:
+            return present
+        return read if present is None else present & read
+
+    def always_found(self, k: int) -> bool:
+        """Whether factor k's site, found at run time, is found in every state of the
+        space on every row: its sites are a sector that fixes the number of fermions,
+        and each row's rank is below the number of particles (state 1) or holes (0)."""
+        sites, state, _ = self.sites[k].args
+        for lo, hi, fixed in self.space.sectors:
+            if set(sites) == set(range(lo, hi)):
+                holding = fixed if state == 1 else hi - lo - fixed
+                return all(v.rank is not None and 0 <= v.rank < holding for v in self.values[k])
+        return False
 
 
 def _sum(terms: list[Expr | int]) -> Expr | int:
@@ -330,7 +443,9 @@ def _occupations(
     if f.distinct(groups):
         for g in groups:
             occupied = 1 - int(f.creates[g[0]])  # what the first factor needs
-            checks.append(Expr("read", f.sites[g[0]]) == occupied)
+            check = f.holds(g[0], occupied)
+            if check is not None:
+                checks.append(check)
             for k in g:
                 if occupied != 1 - int(f.creates[k]):
                     raise SymbolicDefinitionError(
@@ -345,6 +460,8 @@ def _occupations(
     for k in range(len(f.sites)):
         before = _sum([Expr("read", f.sites[k])] + [f.delta[j] * f.equal(j, k) for j in range(k)])
         checks.append(as_expr(before) == (1 - int(f.creates[k])))
+        if f.found(k) and not f.always_found(k):
+            checks.append(f.sites[k] >= 0)
         update = update.write(f.sites[k], int(f.creates[k]))
     return checks, update
 
@@ -360,7 +477,7 @@ def _sign(f: _Factors, groups: list[list[int]]) -> tuple[Expr | None, int]:
     odd = [g[0] for g in groups if len(g) % 2 == 1]
     for a, b in zip(odd[0::2], odd[1::2], strict=False):
         sa, sb = f.sites[a], f.sites[b]
-        lo = f.relation(a, b, lambda u, v: u <= v)
+        lo = f.relation(a, b, "le")
         if lo is True:
             terms.append(count(sa, sb))
         elif lo is False:
@@ -408,7 +525,7 @@ def _emission(product: FermionProduct, space: FermionHilbert, term: _Term) -> Fe
     coefficient = product.coefficient
     if static % 2:  # (-1)^(E + k) = (-1)^k (-1)^E: the constant part scales the element
         coefficient = _one(-1) if coefficient is None else -coefficient
-    condition = checks[0] if len(checks) == 1 else all_of(*checks)
+    condition = None if not checks else checks[0] if len(checks) == 1 else all_of(*checks)
     return FermionEmission(update, condition, sign, coefficient)
 
 
@@ -419,7 +536,19 @@ def _check_sectors(
     on every row (a hop conserves it): otherwise its branches leave the space."""
     for r, row in enumerate(term.rows):
         for lo, hi, fixed in space.sectors:
-            change = sum(d for d, v in zip(f.delta, f.values, strict=True) if lo <= v[r] < hi)
+            change = 0
+            for d, v in zip(f.delta, f.values, strict=True):
+                inside = {lo <= k < hi for k in _members(v[r])}
+                if len(inside) > 1:
+                    raise definition_error(
+                        "SYMIR-E007",
+                        f"term @{term.name}",
+                        f"the fermion product {product!r} has a factor on a site found among "
+                        f"{list(v[r].sites)}, some of them in the sector of sites {lo}..{hi - 1} "
+                        f"that {space} fixes to {fixed} fermions and some not, so it may change "
+                        "that number: find the site among the sites of one sector",
+                    )
+                change += d if inside.pop() else 0
             if change:
                 raise definition_error(
                     "SYMIR-E007",

@@ -2,9 +2,9 @@
 
 NetKet's `LocalOperator` is a sum of small matrices, each acting on a few sites. A symir
 term visits rows of sites; for each row, the sites its branches read or write are found
-statically (the labels of the row, flat indices, and the ranges of `count(lo, hi)`; a
-site index that depends on the configuration or on a parameter makes the row act on every
-site). The row's local matrix is then filled by the reference interpreter
+statically (the labels of the row, flat indices, the ranges of `count(lo, hi)` and the
+sites of `nth_site`; a site index that depends on the configuration or on a parameter
+makes the row act on every site). The row's local matrix is then filled by the reference interpreter
 (symir/interpreter.py): every configuration of those sites, embedded in a fixed
 background, gives the row's branches, which may only change those sites. Rows acting on no
 site (a constant) become the operator's `constant`.
@@ -58,6 +58,8 @@ def _support(term: Any, row: tuple[int, ...], n: int) -> tuple[int, ...] | None:
                 dynamic = True
             else:
                 sites.update(range(max(lo, 0), min(hi, n)))
+        elif e.op == "nth_site":  # reads x at all of its sites
+            sites.update(e.args[0])
 
     for e in _term_exprs(term):
         _walk(e, visit)

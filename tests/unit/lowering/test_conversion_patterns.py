@@ -134,6 +134,8 @@ def branch_corpus() -> list[ModuleOp]:
             "convert-branch-to-stablehlo-quadratic-form.mlir",
             "convert-branch-to-stablehlo-state-reads.mlir",
             "convert-branch-to-stablehlo-deltas.mlir",
+            "convert-branch-to-stablehlo-nth-site.mlir",
+            "convert-branch-to-stablehlo-lookup.mlir",
         )
         for text in chunks(LIT / name)
     ]

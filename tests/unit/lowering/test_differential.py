@@ -466,6 +466,14 @@ EXPR_CASES = {
             + sym.lookup([1.5, -0.5, 0.0, 2.0], site(i) + 1)
         )
     ),
+    # at run-time keys: a dense table from a negative first key (a gather, with keys
+    # outside it), and keys too far apart for one (a select per key)
+    "lookup_runtime_keys": diag(
+        lambda i: (
+            sym.lookup({-3: 1.5, -1: 0.25, 2: 4.0, 3: -8.0}, site(i) * 2 - 1)
+            + 10 * sym.lookup({-(10**12): 1.0, 0: 0.5, 10**12: 2.0}, site(i) * 10**12)
+        )
+    ),
     "sqrt": diag(lambda i: sym.sqrt(a(i)) + sym.sqrt(site(i) * site(i))),
     "exp": diag(lambda i: sym.exp(site(i) * 0.3)),
     "log": diag(lambda i: sym.log(a(i)) + sym.log(site(i) * site(i) + 0.5)),
@@ -505,6 +513,27 @@ EXPR_CASES = {
     ),
     "count_runtime_bounds": diag(
         lambda i: sym.count(sym.minimum(site(i) + 1, 3), 3) + 0.25 * sym.count(0, site(0) + 2)
+    ),
+    # the k-th of some sites holding a state: static ranks (the shared table, read by a
+    # take), ranks known at run time (a gather into the table), one row (per-row form)
+    "nth_site_static_rank": diag(
+        lambda i: 1.0 * sym.nth_site(i, 2, [2, 0, 1]) + 10 * sym.nth_site(i, -1, [0, 1, 2])
+    ),
+    "nth_site_runtime_rank": diag(
+        lambda i: (
+            1.0 * sym.nth_site(site(i) + 1, 0, [1, 2]) + 10 * sym.nth_site(-site(i), 2, [2, 0])
+        )
+    ),
+    "nth_site_one_row": lambda hi: (
+        _op(hi)
+        .globally()
+        .emit(
+            sym.identity(),
+            matrix_element=1.0 * sym.nth_site(site(0) + 1, 2, [0, 1, 2])
+            + 10 * sym.nth_site(1, 0, [2, 1, 0])
+            + 100 * sym.nth_site(site(2), -1, [1, 2, 0]),
+        )
+        .build()
     ),
     "symbol_real": diag(lambda i: symbol("J", 0.75) * site(i) + symbol("h", -1.25)),
     "symbol_int_default": diag(lambda i: symbol("K", 2) * site(i)),

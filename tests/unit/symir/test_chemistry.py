@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from math import comb
 from types import SimpleNamespace
 
 import numpy as np
@@ -22,7 +23,8 @@ from symir.chemistry import (
     write_fcidump,
 )
 from symir.chemistry.make_fcidumps import DATA
-from symir.testing import dense_matrix
+from symir.interpreter import reference_get_conn_padded, reference_to_dense
+from symir.testing import dense_matrix, first_difference
 
 REFERENCES = json.loads((DATA / "references.json").read_text())
 
@@ -66,30 +68,107 @@ def netket_reference(integrals):
 
 @pytest.fixture(scope="module")
 def three_orbitals():
-    """Random integrals of 3 orbitals in the sector (N_down, N_up) = (1, 2), and NetKet's
-    dense matrix of them."""
+    """Random integrals of 3 orbitals in the sector (N_down, N_up) = (1, 2), NetKet's
+    dense matrix of them and NetKet's connected states of every state of the sector."""
     h1, h2 = random_integrals(3)
     ints = from_arrays(h1, h2, 0.25, notation="chemist", n_electrons=3, ms2=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # NetKet's matrix through one get_conn_padded call (its own to_dense() of the
         # JAX operator compiles a sparse assembly per shape: most of a minute here)
-        return ints, dense_matrix(netket_reference(ints))
+        reference = netket_reference(ints)
+        x = np.asarray(reference.hilbert.all_states())
+        xp, mels = reference.get_conn_padded(x)
+        return ints, dense_matrix(reference), (x, (np.asarray(xp), np.asarray(mels)))
 
 
 def test_dense_matrix_equals_netket_fermion_operator(three_orbitals):
-    ints, expected = three_orbitals
+    ints, expected, _ = three_orbitals
+    for slots in ("excitations", "orbitals"):
+        mh = molecular_hamiltonian(ints, slots=slots)
+        assert mh.hilbert == sym.Fermions(3, 2, n_fermions_per_spin=(1, 2))
+        assert mh.slots == slots
+        assert np.abs(mh.compile().to_dense() - expected).max() < 1e-10
+
+
+@pytest.fixture(scope="module")
+def three_orbitals_kernel(three_orbitals):
+    """The excitation-indexed operator of `three_orbitals`, compiled."""
+    mh = molecular_hamiltonian(three_orbitals[0])
+    return mh, mh.compile()
+
+
+def test_connected_states_equal_netket_s_and_the_reference_interpreter_s(
+    three_orbitals, three_orbitals_kernel
+):
+    """Slot by slot on every state of the sector: NetKet's `get_conn` (its duplicates
+    summed) and the reference interpreter (the coalesced diagonal summed) have the
+    connected states and matrix elements of the kernel indexed by excitations."""
+    _, _, (x, netket_conn) = three_orbitals
+    mh, H = three_orbitals_kernel
+    xp, mels = (np.asarray(a) for a in H.get_conn_padded(x.astype(np.int8)))
+    assert first_difference((xp, mels), netket_conn, x, atol=1e-10) is None
+    rxp, rmels = reference_get_conn_padded(mh.operator, x)
+    assert first_difference((xp, mels), (rxp, rmels), x, merge="diagonal", atol=1e-12) is None
+
+
+def test_delta_kernel_names_the_sites_each_excitation_moves(three_orbitals, three_orbitals_kernel):
+    """The delta kernel (`get_conn_delta`) of the excitation-indexed form: at most four
+    sites per slot (a double excitation), which applied to x give `get_conn_padded`'s x'."""
+    from symir.runtime.conn_delta import apply_deltas
+
+    _, _, (x, _) = three_orbitals
+    _, H = three_orbitals_kernel
+    x = x.astype(np.int8)
+    xp, mels = (np.asarray(a) for a in H.get_conn_padded(x))
+    sites, values, delta_mels = H.get_conn_delta(x)
+    assert np.asarray(sites).shape[-1] == 4
+    assert np.array_equal(np.asarray(apply_deltas(x, sites, values)), xp)
+    assert np.array_equal(np.asarray(delta_mels), mels)
+
+
+def reachable(per_spin, m: int) -> int:
+    """1 + singles + same-spin doubles + opposite-spin doubles of one state."""
+    singles = sum(k * (m - k) for k in per_spin)
+    same = sum(comb(k, 2) * comb(m - k, 2) for k in per_spin)
+    return 1 + singles + same + int(np.prod([k * (m - k) for k in per_spin]))
+
+
+@pytest.mark.parametrize("per_spin", [(1, 1), (2, 1), (0, 2), (3, 2)])
+def test_slots_are_the_distinct_states_a_state_reaches(per_spin):
+    """Indexed by excitations of each state's own electrons: F is the number of states it
+    reaches (every integral non-zero: each slot has a non-zero element), no two slots of
+    a state hold the same x', and the matrix is the orbital-indexed form's (which
+    NetKet checks above; here by the reference interpreter). Sectors with no electron or
+    no hole of a spin, and with one electron of a spin (no same-spin doubles), included."""
+    m = 3
+    h1, h2 = random_integrals(m, seed=sum(per_spin))
+    ints = from_arrays(
+        h1, h2, 0.5, notation="chemist", n_electrons=sum(per_spin), ms2=per_spin[1] - per_spin[0]
+    )
+    assert ints.n_fermions_per_spin == per_spin
     mh = molecular_hamiltonian(ints)
-    assert mh.hilbert == sym.Fermions(3, 2, n_fermions_per_spin=(1, 2))
-    assert np.abs(mh.compile().to_dense() - expected).max() < 1e-10
+    H = mh.compile()
+    assert H.max_conn_size == reachable(per_spin, m)
+    x = np.asarray(mh.hilbert.all_states())
+    xp, mels = (np.asarray(a) for a in H.get_conn_padded(x))
+    for b in range(len(x)):
+        active = {tuple(s) for s, v in zip(xp[b], mels[b], strict=True) if v != 0}
+        assert len(active) == H.max_conn_size  # every slot a different state
+    # the orbital-indexed form, by the reference interpreter (no second kernel)
+    orbitals = reference_to_dense(
+        molecular_hamiltonian(ints, slots="orbitals").operator, hilbert=mh.hilbert
+    )
+    assert np.abs(H.to_dense() - orbitals).max() < 1e-12
 
 
 def test_connected_states_are_distinct_and_minimal_over_absolute_excitations():
-    """One slot per distinct excitation (1 + singles + doubles over spin orbitals of one
-    spin sector pattern): no sample has two slots with the same x' (ignoring padding)."""
+    """Indexed by orbitals: one slot per distinct excitation (1 + singles + doubles over
+    spin orbitals of one spin sector pattern): no sample has two slots with the same x'
+    (ignoring padding)."""
     h1, h2 = random_integrals(3, seed=1)
     ints = from_arrays(h1, h2, 0.0, notation="chemist", n_electrons=2, ms2=0)
-    mh = molecular_hamiltonian(ints)
+    mh = molecular_hamiltonian(ints, slots="orbitals")
     H = mh.compile()
     m = 3
     singles = 2 * m * (m - 1)
@@ -190,6 +269,19 @@ def test_spin_orbital_input_is_checked():
     hi = sym.Fermions(2, 2)
     with pytest.raises(ValueError, match=r"t must be \(4, 4\)"):
         spin_orbital_hamiltonian(np.zeros((3, 3)), np.zeros((4,) * 4), 0.0, hi)
+    t, v = np.eye(4), np.zeros((4,) * 4)
+    with pytest.raises(ValueError, match="slots must be one of"):
+        spin_orbital_hamiltonian(t, v, 0.0, hi, slots="ranks")
+    with pytest.raises(ValueError, match="slots='excitations' needs a space that fixes"):
+        spin_orbital_hamiltonian(t, v, 0.0, hi, slots="excitations")
+    assert spin_orbital_hamiltonian(t, v, 0.0, hi).slots == "orbitals"  # unconstrained
+    fixed = sym.Fermions(2, 2, n_fermions_per_spin=(1, 1))
+    t[0, 2] = t[2, 0] = 0.5  # orbital 0: spin down to spin up
+    with pytest.raises(ValueError, match=r"t\[0, 2\] = 0.5 moves a fermion between the sectors"):
+        spin_orbital_hamiltonian(t, v, 0.0, fixed)
+    v[0, 1, 2, 3] = 1.0  # two down to two up
+    with pytest.raises(ValueError, match="changes the number of fermions of a sector"):
+        spin_orbital_hamiltonian(np.eye(4), v, 0.0, fixed)
 
 
 def ground_energy(name: str) -> float:
@@ -302,7 +394,7 @@ def test_openfermion_interaction_operator_equals_netket(three_orbitals):
     Hamiltonian alone is the same with the spins swapped, the field tells them apart."""
     import netket as nk
 
-    ints, expected = three_orbitals
+    ints, expected, _ = three_orbitals
     iop = openfermion_shaped(ints)
     field = 0.1 + 0.3 * np.arange(6)
     iop.one_body_tensor += np.diag(field)
@@ -316,7 +408,7 @@ def test_openfermion_interaction_operator_equals_netket(three_orbitals):
 
 
 def test_openfermion_fermion_operator_is_normal_ordered(three_orbitals):
-    ints, expected = three_orbitals
+    ints, expected, _ = three_orbitals
     fop = SimpleNamespace(terms=fermion_operator_terms(openfermion_shaped(ints)))
     assert any(term[0][1] == 0 for term in fop.terms if term)  # out of normal order
     mh = from_openfermion(fop, n_fermions_per_spin=(1, 2))

@@ -280,6 +280,68 @@ def test_random_hermitian_quadratic_hamiltonian():
     # lookup would need a table: here the sum of the single terms is the reference
 
 
+def hops_by_rank(hi, t: np.ndarray, sites) -> sym.SymbolicOperator:
+    """`sum_pq t[p, q] c+_p c_q` (p != q) with one row per particle rank k and hole rank
+    l: the k-th particle and the l-th hole among `sites` (in their order), found per
+    configuration, the coefficient read at their run-time key."""
+    n = t.shape[0]
+    table = {p * n + q: float(t[p, q]) for p in range(n) for q in range(n) if p != q}
+    particle, hole = sym.nth_site("k", 1, sites), sym.nth_site("l", 0, sites)
+    count = hi.sectors[0][2]
+    rows = [(k, h) for k in range(count) for h in range(len(sites) - count)]
+    return (
+        sym.DOperator(hi, "ranks")
+        .for_each(("k", "l"), over=rows)
+        .emit(
+            sym.cdag(particle) * sym.c(hole), matrix_element=sym.lookup(table, particle * n + hole)
+        )
+        .build()
+    )
+
+
+def test_hops_between_a_state_s_particles_and_holes_found_at_run_time():
+    """Fermion products at sites found per configuration (`nth_site`): one slot per
+    particle and hole of the state (F = N_f (N - N_f)), the matrix of the same hops
+    written over all ordered pairs of sites; with the sites in increasing order (the
+    ranks order the sites: a count between them) and scrambled (no order known)."""
+    n = 5
+    rng = np.random.default_rng(3)
+    t = rng.normal(size=(n, n))
+    hi = sym.Fermions(n, n_fermions=2)
+    pairs = [(p, q) for p in range(n) for q in range(n) if p != q]
+    absolute = sym.DOperator(hi, "pairs")
+    for p, q in pairs:
+        absolute = absolute.for_each(("p", "q"), over=[(p, q)]).emit(
+            sym.cdag("p") * sym.c("q"), matrix_element=float(t[p, q])
+        )
+    expected = reference_to_dense(absolute.build(), hilbert=hi)
+    ranked = hops_by_rank(hi, t, range(n))
+    compiled = ranked.compile()
+    assert compiled.max_conn_size == 2 * 3
+    np.testing.assert_allclose(compiled.to_dense(), expected, atol=ATOL, rtol=0)
+    scrambled = hops_by_rank(hi, t, [3, 0, 4, 1, 2])
+    np.testing.assert_allclose(reference_to_dense(scrambled, hilbert=hi), expected, atol=ATOL)
+
+
+def test_equal_hops_at_found_sites_share_slots():
+    """branch-fuse-equal-states keys a site found at run time by its sites, state and
+    rank: the same hops in two operators summed take one slot each, their elements
+    summed."""
+    hi = sym.Fermions(5, n_fermions=2)
+    t = np.ones((5, 5))
+    summed = hops_by_rank(hi, t, range(5)) + 2.0 * hops_by_rank(hi, t, range(5))
+    compiled = summed.compile()
+    assert compiled.max_conn_size == 2 * 3  # not 12
+    expected = 3 * reference_to_dense(hops_by_rank(hi, t, range(5)), hilbert=hi)
+    np.testing.assert_allclose(compiled.to_dense(), expected, atol=ATOL, rtol=0)
+
+
+def test_sites_found_across_a_fixed_sector_are_refused():
+    hi = sym.Fermions(3, 2, n_fermions_per_spin=(1, 1))
+    with pytest.raises(sym.SymbolicDefinitionError, match=r"SYMIR-E007 .*found among"):
+        hops_by_rank(hi, np.ones((6, 6)), range(6))
+
+
 # one case per kind of space and lattice (each distinct constrained NetKet space costs
 # seconds of NetKet's own set-up): the free ring of 4 and the 2x2 lattice (the same
 # square ring) are covered by the free open chain here and the free 2x3 lattice of
@@ -477,9 +539,13 @@ def test_definition_errors():
         sym.DOperator(fermions, "f").for_each_site("i").emit(sym.c("k")).build()
     with pytest.raises(sym.SymbolicDefinitionError, match=r"fermion site 4 is outside \[0, 4\)"):
         sym.DOperator(fermions, "f").globally().emit(sym.c(4)).build()
-    with pytest.raises(TypeError, match="a fermion site must be a label or a flat site index"):
+    with pytest.raises(
+        TypeError, match="a fermion site must be a label, a flat site index or nth_site"
+    ):
         sym.c(sym.site("i").index + 1)
-    with pytest.raises(TypeError, match="a fermion site must be a label or a flat site index"):
+    with pytest.raises(
+        TypeError, match="a fermion site must be a label, a flat site index or nth_site"
+    ):
         sym.cdag(1.5)
     # identity updates (diagonal terms of site reads) are fine on fermions
     diag = sym.DOperator(fermions, "d").for_each_site("i").emit(matrix_element=sym.site("i"))

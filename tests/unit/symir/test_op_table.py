@@ -117,7 +117,7 @@ def test_every_sym_op_is_classified():
     must be one of them (an expression op goes into `EXPRESSION_OPS`)."""
     structure = {sym.OperatorOp, sym.TermOp, sym.WhereOp, sym.EmissionOp, sym.YieldOp}
     leaves = {sym.ConstantOp, sym.ParamOp, sym.LabelOp, sym.ReadOp, sym.ReadEmittedOp}
-    leaves |= {sym.CountOp}  # reads a range of x, like sym.read a site
+    leaves |= {sym.CountOp, sym.NthSiteOp}  # read a range / a set of sites of x, like sym.read
     kinds = [structure, set(sym.UPDATE_OPS), leaves, set(sym.EXPRESSION_OPS.values())]
     for op in sym.Sym.operations:
         assert sum(op in k for k in kinds) == 1, op.name

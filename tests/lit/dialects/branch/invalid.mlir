@@ -752,6 +752,96 @@ branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
 
 // -----
 
+// branch.nth_site: at least one site
+// CHECK: {{^}}'branch.nth_site' needs at least one site
+branch.kernel @k sites 4 states [0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %lo = branch.column %x {values = array<i64: 0, 1, 2>} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %n = branch.nth_site %x, %lo {sites = array<i64>, state = 1 : i64} : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.nth_site: distinct sites
+// CHECK: {{^}}'branch.nth_site' sites must be distinct, got [1, 1]
+branch.kernel @k sites 4 states [0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %lo = branch.column %x {values = array<i64: 0, 1, 2>} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %n = branch.nth_site %x, %lo {sites = array<i64: 1, 1>, state = 1 : i64} : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.nth_site: sites in [0, N)
+// CHECK: {{^}}'branch.nth_site' site -1 is outside [0, 4)
+branch.kernel @k sites 4 states [0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %lo = branch.column %x {values = array<i64: 0, 1, 2>} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %n = branch.nth_site %x, %lo {sites = array<i64: 0, -1>, state = 1 : i64} : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.nth_site: sites are i64 and the state an i64
+// CHECK: {{^}}'branch.nth_site' sites must be an array<i64>, state an i64
+branch.kernel @k sites 4 states [0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %lo = branch.column %x {values = array<i64: 0, 1, 2>} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %n = branch.nth_site %x, %lo {sites = array<i64: 0, 1>, state = 1 : i32} : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.nth_site: integer ranks
+// CHECK: {{^}}'branch.nth_site' ranks must have i64 elements
+branch.kernel @k sites 4 states [0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %lo = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x3xf64>
+  %n = branch.nth_site %x, %lo {sites = array<i64: 0, 1>, state = 1 : i64} : tensor<?x4xi8>, tensor<?x3xf64> -> tensor<?x3xi64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.nth_site: a result that is not tensor<?xMxi64>
+// CHECK: {{^}}'branch.nth_site' result must be tensor<?x3xi64>
+branch.kernel @k sites 4 states [0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %lo = branch.column %x {values = array<i64: 0, 1, 2>} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %n = branch.nth_site %x, %lo {sites = array<i64: 0, 1>, state = 1 : i64} : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x2xi64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
 // branch.count: an unknown lowering strategy
 // CHECK: {{^}}'branch.count' strategy "scan" is not one of ['masked', 'prefix']
 branch.kernel @k sites 4 states [0, 1] dtype f64 params [] {

@@ -14,6 +14,7 @@
 // GENERIC: "branch.count"(%{{.*}}, %{{.*}}, %{{.*}}) : (tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64>) -> tensor<?x2xi64>
 // GENERIC: "branch.count"(%{{.*}}, %{{.*}}, %{{.*}}) <{strategy = "prefix"}> : (tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64>) -> tensor<?x2xi64>
 // GENERIC: "branch.parity"(%{{.*}}) : (tensor<?x2xi64>) -> tensor<?x2xi64>
+// GENERIC: "branch.nth_site"(%{{.*}}, %{{.*}}) <{sites = array<i64: 3, 0, 1>, state = 1 : i64}> : (tensor<?x4xi8>, tensor<?x2xi64>) -> tensor<?x2xi64>
 // GENERIC-LABEL: "branch.kernel"() <{sym_name = "states", num_sites = #builtin.int<4>, local_states = array<i64: 0, 1, 2>, dtype = f64, params = []}> ({
 // GENERIC: "branch.write"(%{{.*}}, %{{.*}}, %{{.*}}) : (!branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64>) -> !branch.state<2x4xi8>
 // GENERIC: "branch.write"(%{{.*}}, %{{.*}}, %{{.*}}) <{checked}> : (!branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64>) -> !branch.state<2x4xi8>
@@ -157,6 +158,7 @@ branch.kernel @values sites 3 states [-1, 0, 1] dtype complex<f64> params ["J", 
 // CHECK-NEXT: %[[CN:.*]] = branch.count %[[CX]], %[[CLO]], %[[CHI]] : tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[CP:.*]] = branch.count %[[CX]], %[[CLO]], %[[CN]] {strategy = "prefix"} : tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
 // CHECK-NEXT: %[[CS:.*]] = branch.parity %[[CP]] : tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[CK:.*]] = branch.nth_site %[[CX]], %[[CLO]] {sites = array<i64: 3, 0, 1>, state = 1 : i64} : tensor<?x4xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
 branch.kernel @counts sites 4 states [0, 1] dtype f64 params [] {
 ^bb0(%x: tensor<?x4xi8>):
   %lo = branch.column %x {values = array<i64: 0, 1>} : tensor<?x4xi8> -> tensor<?x2xi64>
@@ -164,6 +166,7 @@ branch.kernel @counts sites 4 states [0, 1] dtype f64 params [] {
   %n = branch.count %x, %lo, %hi : tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
   %p = branch.count %x, %lo, %n {strategy = "prefix"} : tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
   %s = branch.parity %p : tensor<?x2xi64> -> tensor<?x2xi64>
+  %k = branch.nth_site %x, %lo {sites = array<i64: 3, 0, 1>, state = 1 : i64} : tensor<?x4xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
   %st = branch.state %x : tensor<?x4xi8> -> !branch.state<2x4xi8>
   %t = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x2xi1>
   %xp, %mel = branch.emit %x, %st, %s, %t {term = "jw"} : tensor<?x4xi8>, !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi1> -> tensor<?x2x4xi8>, tensor<?x2xf64>

@@ -1524,6 +1524,111 @@ sym.operator @op sites 4 states [0, 1] dtype f64 {
 
 // -----
 
+// sym.nth_site: at least one site
+// CHECK: {{^}}'sym.nth_site' needs at least one site
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %k = sym.constant 0 : i64
+    %s = sym.nth_site %k {sites = array<i64>, state = 1 : i64} : i64
+    sym.emission {
+    } amplitude {
+      sym.yield %s : i64
+    }
+  }
+}
+
+// -----
+
+// sym.nth_site: distinct sites
+// CHECK: {{^}}'sym.nth_site' sites must be distinct, got [0, 2, 0]
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %k = sym.constant 0 : i64
+    %s = sym.nth_site %k {sites = array<i64: 0, 2, 0>, state = 1 : i64} : i64
+    sym.emission {
+    } amplitude {
+      sym.yield %s : i64
+    }
+  }
+}
+
+// -----
+
+// sym.nth_site: sites in [0, N)
+// CHECK: {{^}}'sym.nth_site' site 4 is outside [0, 4)
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %k = sym.constant 0 : i64
+    %s = sym.nth_site %k {sites = array<i64: 0, 4>, state = 1 : i64} : i64
+    sym.emission {
+    } amplitude {
+      sym.yield %s : i64
+    }
+  }
+}
+
+// -----
+
+// sym.nth_site: the state is a local state
+// CHECK: {{^}}'sym.nth_site' state 2 is not a local state [0, 1]
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %k = sym.constant 0 : i64
+    %s = sym.nth_site %k {sites = array<i64: 0, 1>, state = 2 : i64} : i64
+    sym.emission {
+    } amplitude {
+      sym.yield %s : i64
+    }
+  }
+}
+
+// -----
+
+// sym.nth_site: sites are i64
+// CHECK: {{^}}'sym.nth_site' sites must be an array<i64>
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %k = sym.constant 0 : i64
+    %s = sym.nth_site %k {sites = array<i32: 0, 1>, state = 1 : i64} : i64
+    sym.emission {
+    } amplitude {
+      sym.yield %s : i64
+    }
+  }
+}
+
+// -----
+
+// sym.nth_site: the state is an i64
+// CHECK: {{^}}'sym.nth_site' state must be an i64 integer
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %k = sym.constant 0 : i64
+    %s = sym.nth_site %k {sites = array<i64: 0, 1>, state = 1 : i32} : i64
+    sym.emission {
+    } amplitude {
+      sym.yield %s : i64
+    }
+  }
+}
+
+// -----
+
+// sym.nth_site: a constant rank lies in [0, number of sites)
+// CHECK: {{^}}'sym.nth_site' rank 2 is outside [0, 2) for 2 sites
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %k = sym.constant 2 : i64
+    %s = sym.nth_site %k {sites = array<i64: 0, 1>, state = 1 : i64} : i64
+    sym.emission {
+    } amplitude {
+      sym.yield %s : i64
+    }
+  }
+}
+
+// -----
+
 // sym.parity: an integer operand only
 // CHECK: {{^}}'sym.parity' needs an integer (i64) operand, got f64
 sym.operator @op sites 4 states [0, 1] dtype f64 {

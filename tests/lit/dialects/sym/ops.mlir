@@ -337,6 +337,31 @@ sym.operator @fermions sites 4 states [0, 1] dtype f64 {
       sym.yield %m : i64
     }
   }
+  // the site of the k-th particle and of the k-th hole among the first three sites (a
+  // leaf that reads x, at a rank that is a label)
+  // CHECK-LABEL: sym.term @excite kind "rows" labels ["k"] rows {{\[\[}}0], [1]] {
+  // CHECK-NEXT:  %[[K:.*]] = sym.label "k"
+  // CHECK-NEXT:  %[[P:.*]] = sym.nth_site %[[K]] {sites = array<i64: 0, 1, 2>, state = 1 : i64} : i64
+  // CHECK-NEXT:  %[[H:.*]] = sym.nth_site %[[K]] {sites = array<i64: 2, 1, 0>, state = 0 : i64} : i64
+  // CHECK-NEXT:  sym.emission {
+  // CHECK-NEXT:  %[[ZERO2:.*]] = sym.constant 0 : i64
+  // CHECK-NEXT:  %[[ONE2:.*]] = sym.constant 1 : i64
+  // CHECK-NEXT:  sym.write %[[P]], %[[ZERO2]]
+  // CHECK-NEXT:  sym.write %[[H]], %[[ONE2]]
+  sym.term @excite kind "rows" labels ["k"] rows [[0], [1]] {
+    %k = sym.label "k"
+    %p = sym.nth_site %k {sites = array<i64: 0, 1, 2>, state = 1 : i64} : i64
+    %h = sym.nth_site %k {sites = array<i64: 2, 1, 0>, state = 0 : i64} : i64
+    sym.emission {
+      %zero = sym.constant 0 : i64
+      %one = sym.constant 1 : i64
+      sym.write %p, %zero
+      sym.write %h, %one
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -375,3 +400,4 @@ sym.operator @fermions sites 4 states [0, 1] dtype f64 {
 // GENERIC-LABEL: "sym.operator"() <{sym_name = "fermions", num_sites = #builtin.int<4>, local_states = array<i64: 0, 1>, dtype = f64}> ({
 // GENERIC:           %{{.*}} = "sym.count"(%{{.*}}, %{{.*}}) : (i64, i64) -> i64
 // GENERIC:           %{{.*}} = "sym.parity"(%{{.*}}) : (i64) -> i64
+// GENERIC:           %{{.*}} = "sym.nth_site"(%{{.*}}) <{sites = array<i64: 0, 1, 2>, state = 1 : i64}> : (i64) -> i64

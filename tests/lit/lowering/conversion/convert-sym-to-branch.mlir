@@ -653,3 +653,44 @@ sym.operator @jw sites 4 states [0, 1] dtype f64 {
     }
   }
 }
+
+// -----
+
+// sym.nth_site -> branch.nth_site of %x at the converted rank (here a label's column):
+// the k-th particle moves to the k-th hole, sites found per configuration; the sign is
+// the parity of the particles between them (a count at run-time bounds).
+// CHECK-LABEL: branch.kernel @excite sites 4 states [0, 1] dtype f64 params [] {
+// CHECK-NEXT: ^bb0(%[[VX:[a-zA-Z0-9_]+]]: tensor<?x4xi8>):
+// CHECK-NEXT: %[[VK:.*]] = branch.column %[[VX]] {values = array<i64: 0, 1>} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VP:.*]] = branch.nth_site %[[VX]], %[[VK]] {sites = array<i64: 0, 1, 2, 3>, state = 1 : i64} : tensor<?x4xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VH:.*]] = branch.nth_site %[[VX]], %[[VK]] {sites = array<i64: 0, 1, 2, 3>, state = 0 : i64} : tensor<?x4xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VLO:.*]] = branch.min %[[VP]], %[[VH]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VHI:.*]] = branch.max %[[VP]], %[[VH]] : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VN:.*]] = branch.count %[[VX]], %[[VLO]], %[[VHI]] : tensor<?x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VS:.*]] = branch.parity %[[VN]] : tensor<?x2xi64> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[V0:.*]] = branch.state %[[VX]] : tensor<?x4xi8> -> !branch.state<2x4xi8>
+// CHECK-NEXT: %[[VZERO:.*]] = branch.constant %[[VX]] {value = 0 : i64} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[VONE:.*]] = branch.constant %[[VX]] {value = 1 : i64} : tensor<?x4xi8> -> tensor<?x2xi64>
+// CHECK-NEXT: %[[V1:.*]] = branch.write %[[V0]], %[[VP]], %[[VZERO]] : !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x4xi8>
+// CHECK-NEXT: %[[V2:.*]] = branch.write %[[V1]], %[[VH]], %[[VONE]] : !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x4xi8>
+// CHECK-NEXT: %[[VT:.*]] = branch.constant %[[VX]] {value = true} : tensor<?x4xi8> -> tensor<?x2xi1>
+// CHECK-NEXT: %[[V3:[a-zA-Z0-9_]+]], %[[V4:[a-zA-Z0-9_]+]] = branch.emit %[[VX]], %[[V2]], %[[VS]], %[[VT]] {term = "excite"} : tensor<?x4xi8>, !branch.state<2x4xi8>, tensor<?x2xi64>, tensor<?x2xi1> -> tensor<?x2x4xi8>, tensor<?x2xf64>
+sym.operator @excite sites 4 states [0, 1] dtype f64 {
+  sym.term @excite kind "rows" labels ["k"] rows [[0], [1]] {
+    %k = sym.label "k"
+    %p = sym.nth_site %k {sites = array<i64: 0, 1, 2, 3>, state = 1 : i64} : i64
+    %h = sym.nth_site %k {sites = array<i64: 0, 1, 2, 3>, state = 0 : i64} : i64
+    %lo = sym.min %p, %h : i64, i64 -> i64
+    %hi = sym.max %p, %h : i64, i64 -> i64
+    %n = sym.count %lo, %hi : i64
+    %s = sym.parity %n : i64 -> i64
+    sym.emission {
+      %zero = sym.constant 0 : i64
+      %one = sym.constant 1 : i64
+      sym.write %p, %zero
+      sym.write %h, %one
+    } amplitude {
+      sym.yield %s : i64
+    }
+  }
+}

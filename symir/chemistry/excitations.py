@@ -1,0 +1,205 @@
+"""A molecular Hamiltonian whose slots are the excitations of a configuration's own
+particles: the k-th particle of a spin sector moved to its l-th hole (singles), two of
+its particles to two of its holes (same-spin doubles), one particle of each of two
+sectors (opposite-spin doubles).
+
+On a space that fixes the number of fermions of every spin sector (`SpinOrbitalFermions
+(M, s=1/2, n_fermions_per_spin=(N_down, N_up))`), a configuration reaches exactly
+
+    1 + sum_s N_s (M - N_s) + sum_s C(N_s, 2) C(M - N_s, 2) + prod_s N_s (M - N_s)
+
+distinct states (the diagonal, singles, same-spin and opposite-spin doubles), whichever
+orbitals it occupies. The terms here iterate over those excitations by *rank*, not by
+orbital: a row `(k, l)` of the singles of sector `s` names the sites
+`P = nth_site(k, 1, sites_s)` (its k-th particle) and `Q = nth_site(l, 0, sites_s)` (its
+l-th hole), found per configuration, and emits `c+_P c_Q` (the branch `x' = c+_Q c_P x`)
+with the matrix element read from a coefficient table at the run-time key of `(P, Q)`.
+So the kernel's fan-out `F` is that count exactly, every slot of a configuration holds a
+different `x'` (different ranks are different orbitals), and no slot is wasted on an
+excitation the configuration cannot make.
+
+The matrix element of each slot is the Slater-Condon rule, as in the orbital-indexed form
+(`hamiltonian.py`): for a single, `t[P, Q] + sum_R U[P, Q, R] x_R` (the one-body
+coefficient and every two-body product with a spectator `R`), for a double the
+antisymmetrised `W[PR, QS]`. The tables are keyed by the orbitals' offsets in their
+sectors (`(P - lo) m + (Q - lo)`, and the like with four offsets), read with
+`sym.lookup` at keys known only at run time: a gather from a dense table in the kernel.
+The Jordan-Wigner signs are those of the fermion products at sites found at run time
+(symir/frontend/fermion.py): `sym.count`s between the sites, lowered as prefix sums.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations, product
+
+import numpy as np
+
+from symir.frontend import expr as E
+from symir.frontend.fermion import c, cdag
+from symir.frontend.operator import DOperator
+
+Block = tuple[int, int, int]
+"""A spin sector: its sites `lo .. hi-1` and its number of fermions."""
+
+
+def excitation_count(blocks: list[Block]) -> int:
+    """The distinct states a configuration reaches: 1 + singles + doubles."""
+    from math import comb, prod
+
+    holes = [(n, hi - lo - n) for lo, hi, n in blocks]
+    singles = sum(n * h for n, h in holes)
+    same = sum(comb(n, 2) * comb(h, 2) for n, h in holes)
+    opposite = sum(prod(a) * prod(b) for i, a in enumerate(holes) for b in holes[i + 1 :])
+    return 1 + singles + same + opposite
+
+
+def check_conserving(t: np.ndarray, W: np.ndarray, p, r, blocks: list[Block]) -> None:
+    """Every non-zero coefficient keeps the number of fermions of every sector (else the
+    excitations of a configuration's own particles miss it)."""
+    sector = np.empty(t.shape[0], np.int64)
+    for b, (lo, hi, _) in enumerate(blocks):
+        sector[lo:hi] = b
+    P, Q = np.nonzero(t)
+    bad = sector[P] != sector[Q]
+    if bad.any():
+        a, b = int(P[bad][0]), int(Q[bad][0])
+        raise ValueError(
+            f"t[{a}, {b}] = {t[a, b]} moves a fermion between the sectors of sites {a} and "
+            f"{b}, whose numbers the space fixes: excitations within the sectors cannot hold it"
+        )
+    i, j = np.nonzero(W)
+    before = np.sort(np.stack([sector[p[i]], sector[r[i]]]), axis=0)
+    after = np.sort(np.stack([sector[p[j]], sector[r[j]]]), axis=0)
+    bad = (before != after).any(axis=0)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        sites = [int(p[i[k]]), int(r[i[k]]), int(r[j[k]]), int(p[j[k]])]
+        raise ValueError(
+            f"the two-body coefficient of c+_{sites[0]} c+_{sites[1]} c_{sites[2]} c_{sites[3]} "
+            f"is {W[i[k], j[k]]}: it changes the number of fermions of a sector the space fixes"
+        )
+
+
+def _offset(site: E.Expr, lo: int) -> E.Expr:
+    return site - lo if lo else site
+
+
+def _table(keys: np.ndarray, values: np.ndarray) -> dict[int, float]:
+    keep = values != 0
+    return dict(zip(keys[keep].tolist(), values[keep].tolist(), strict=True))
+
+
+def singles(op: DOperator, block: Block, t, W, pair_index, screen, rows: dict, name: str):
+    """`c+_P c_Q (t[P, Q] + sum_R U[P, Q, R] x_R)` for the k-th particle P and the l-th
+    hole Q of the sector, one row per `(k, l)`."""
+    lo, hi, n = block
+    m = hi - lo
+    if n in (0, m):
+        return op
+    P1, Q1 = (a.ravel() + lo for a in np.nonzero(~np.eye(m, dtype=bool)))
+    U = spectator_coefficients(W, pair_index, P1, Q1, t.shape[0])
+    t1 = t[P1, Q1]
+    t1 = np.where(screen(t1), t1, 0.0)
+    U = np.where(screen(U), U, 0.0)
+    if not (t1.any() or U.any()):
+        return op
+    sites = range(lo, hi)
+    particle, hole = E.nth_site("k", 1, sites), E.nth_site("l", 0, sites)
+    key = _offset(particle, lo) * m + _offset(hole, lo)
+    keys = (P1 - lo) * m + (Q1 - lo)
+    element = E.lookup(_table(keys, t1), key)
+    for R in np.flatnonzero(U.any(axis=0)):
+        element = element + E.lookup(_table(keys, U[:, R]), key) * E.source_index(int(R))
+    table = [(k, h) for k in range(n) for h in range(m - n)]
+    rows[name] = len(table)
+    return (
+        op.for_each(("k", "l"), over=table)
+        .named(name)
+        .emit(cdag(particle) * c(hole), matrix_element=element)
+    )
+
+
+def spectator_coefficients(W, pair_index, P1, Q1, n_sites: int) -> np.ndarray:
+    """`U[i, R]`: the coefficient of `c+_P c_Q n_R` (`P, Q = P1[i], Q1[i]`) gathered from
+    the two-body products `c+_P c+_R c_R c_Q` written with sorted pairs (the signs of the
+    reordering); 0 for `R` = `P` or `Q`."""
+    U = np.zeros((len(P1), n_sites))
+    for R in range(n_sites):
+        other = (P1 != R) & (Q1 != R)
+        a, b = P1[other], Q1[other]
+        U[other, R] = W[pair_index[a, R], pair_index[b, R]] * np.sign(R - a) * np.sign(R - b)
+    return U
+
+
+def same_sector_doubles(op: DOperator, block: Block, W, pair_index, screen, rows, name):
+    """`c+_P c+_R c_S c_Q` for the particles `P < R` (ranks `k1 < k2`) and the holes
+    `Q < S` (ranks `l1 < l2`) of one sector."""
+    lo, hi, n = block
+    m = hi - lo
+    if n < 2 or m - n < 2:
+        return op
+    quads = np.array(
+        [(a, b, c_, d) for (a, b), (c_, d) in product(combinations(range(m), 2), repeat=2)],
+        np.int64,
+    ).reshape(-1, 4)
+    a, b, q, s = quads.T
+    distinct = (a != q) & (a != s) & (b != q) & (b != s)
+    a, b, q, s = a[distinct], b[distinct], q[distinct], s[distinct]
+    values = W[pair_index[a + lo, b + lo], pair_index[q + lo, s + lo]]
+    values = np.where(screen(values), values, 0.0)
+    if not values.any():
+        return op
+    keys = ((a * m + b) * m + q) * m + s
+    sites = range(lo, hi)
+    P, R = E.nth_site("k1", 1, sites), E.nth_site("k2", 1, sites)
+    Q, S = E.nth_site("l1", 0, sites), E.nth_site("l2", 0, sites)
+    key = ((_offset(P, lo) * m + _offset(R, lo)) * m + _offset(Q, lo)) * m + _offset(S, lo)
+    table = [
+        (k1, k2, l1, l2)
+        for k1, k2 in combinations(range(n), 2)
+        for l1, l2 in combinations(range(m - n), 2)
+    ]
+    rows[name] = len(table)
+    return (
+        op.for_each(("k1", "k2", "l1", "l2"), over=table)
+        .named(name)
+        .emit(cdag(P) * cdag(R) * c(S) * c(Q), matrix_element=E.lookup(_table(keys, values), key))
+    )
+
+
+def cross_sector_doubles(
+    op: DOperator, first: Block, second: Block, W, pair_index, screen, rows, name
+):
+    """`c+_P c+_R c_S c_Q` for a particle P and a hole Q of the first sector and a
+    particle R and a hole S of the second (all of whose sites come after the first's)."""
+    (lo, hi, n), (lo2, hi2, n2) = first, second
+    m, m2 = hi - lo, hi2 - lo2
+    if n in (0, m) or n2 in (0, m2):
+        return op
+    a, q, b, s = (v.ravel() for v in np.indices((m, m, m2, m2)))
+    distinct = (a != q) & (b != s)
+    a, q, b, s = a[distinct], q[distinct], b[distinct], s[distinct]
+    values = W[pair_index[a + lo, b + lo2], pair_index[q + lo, s + lo2]]
+    values = np.where(screen(values), values, 0.0)
+    if not values.any():
+        return op
+    keys = ((a * m + q) * m2 + b) * m2 + s
+    P, Q = E.nth_site("k1", 1, range(lo, hi)), E.nth_site("l1", 0, range(lo, hi))
+    R, S = E.nth_site("k2", 1, range(lo2, hi2)), E.nth_site("l2", 0, range(lo2, hi2))
+    key = ((_offset(P, lo) * m + _offset(Q, lo)) * m2 + _offset(R, lo2)) * m2 + _offset(S, lo2)
+    table = [
+        (k1, k2, l1, l2)
+        for k1 in range(n)
+        for k2 in range(n2)
+        for l1 in range(m - n)
+        for l2 in range(m2 - n2)
+    ]
+    rows[name] = len(table)
+    return (
+        op.for_each(("k1", "k2", "l1", "l2"), over=table)
+        .named(name)
+        .emit(cdag(P) * cdag(R) * c(S) * c(Q), matrix_element=E.lookup(_table(keys, values), key))
+    )
+
+
+__all__ = ["check_conserving", "excitation_count", "spectator_coefficients"]
