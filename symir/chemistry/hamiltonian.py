@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from symir.chemistry import excitations
+import symir.chemistry.excitations as excitations
 from symir.chemistry.integrals import MolecularIntegrals
 from symir.frontend import expr as E
 from symir.frontend.fermion import c, cdag, n
