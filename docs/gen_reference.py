@@ -469,7 +469,8 @@ def render_op(op: type, data: DialectData) -> str:
     props = list(definition.properties.items()) + list(definition.attributes.items())
     out.append(_value_table("Properties and attributes", props))
     regions = ", ".join(f"`{n}` ({type(r).__name__})" for n, r in definition.regions)
-    traits = [_trait_text(t) for t in definition.traits] + [
+    # sorted: xDSL keeps the traits in a frozenset, whose order changes from run to run
+    traits = sorted(_trait_text(t) for t in definition.traits) + [
         type(o).__name__ for o in definition.options
     ]
     facts = [
@@ -484,11 +485,21 @@ def render_op(op: type, data: DialectData) -> str:
     return "\n".join(o for o in out if o)
 
 
+def defining_module(ops: Iterable[type]) -> str:
+    """The module or package that defines `ops`: the longest common prefix of their
+    modules (`symir.dialects.sym` for the ops of `symir.dialects.sym.structure`, ...)."""
+    common: list[str] = []
+    for names in zip(*(op.__module__.split(".") for op in ops)):
+        if len(set(names)) != 1:
+            break
+        common.append(names[0])
+    return ".".join(common)
+
+
 def render_dialect(data: DialectData) -> str:
-    module = sys.modules[data.ops[0].__module__]
     lines = [
         f"# The `{data.name}` dialect: op reference\n",
-        f"Generated from the IRDL definitions in `{module.__name__}` and the lit tests "
+        f"Generated from the IRDL definitions in `{defining_module(data.ops)}` and the lit tests "
         f"under [`tests/lit/dialects/{data.name}/`](../lit/index.md); the guide is "
         f"[dialects/{data.name}.md](../../dialects/{data.name}.md).\n",
         "| op | summary |\n|---|---|",
