@@ -1,0 +1,648 @@
+"""The elementwise ops, the counterparts of the `sym` expression ops (same mnemonic:
+`ELEMENTWISE` pairs them by name), on their bases (`ElementwiseBase`, `BinaryBase`,
+`UnaryBase`, ...), and `branch.member`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, TensorType, f64, i1, i64
+from xdsl.ir import Attribute, SSAValue
+from xdsl.irdl import (
+    IRDLOperation,
+    ParsePropInAttrDict,
+    irdl_op_definition,
+    operand_def,
+    prop_def,
+    result_def,
+    traits_def,
+    var_operand_def,
+)
+from xdsl.parser import Parser
+from xdsl.printer import Printer
+from xdsl.traits import Pure
+from xdsl.utils.exceptions import VerifyException
+
+from symir.dialects import sym
+from symir.dialects.branch.kernel import _check_states
+from symir.dialects.branch.types import Numeric, _elem, _rows_of, _same_rows, values_type
+from symir.dialects.types import CMP_PREDICATES, CmpPredicate, CmpPredicateAttr, c64, promote
+
+
+class ElementwiseBase(IRDLOperation):
+    """Elementwise op on `tensor<?xMxT>` values; element types follow `sym` promotion.
+
+    Each is the counterpart of the `sym` expression op of the same mnemonic (`ELEMENTWISE`)
+    and means what that op means, element by element."""
+
+    traits = traits_def(Pure())
+
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = Numeric
+
+    @classmethod
+    def identity_on(cls) -> tuple[Attribute, ...]:
+        """The element types on which the op is the identity (its `sym` counterpart's
+        `IDENTITY_ON`): a lowering forwards the operand there."""
+        source = sym.EXPRESSION_OPS.get(cls.name.removeprefix("branch."))
+        return getattr(source, "IDENTITY_ON", ())
+
+    def operand_values(self) -> Sequence[SSAValue]:
+        return self.operands
+
+    @classmethod
+    def element_result(cls, *types: Attribute) -> Attribute:
+        return promote(*types)
+
+    def verify_(self):
+        values = self.operand_values()
+        rows = _same_rows(self, values)
+        for v in values:
+            if _elem(v.type) not in self.ALLOWED:
+                raise VerifyException(f"'{self.name}' does not accept {_elem(v.type)} elements")
+        expected = values_type(rows, self.element_result(*(_elem(v.type) for v in values)))
+        if self.result.type != expected:
+            raise VerifyException(
+                f"'{self.name}' result must be {expected}, got {self.result.type}"
+            )
+
+
+class BinaryBase(ElementwiseBase):
+    lhs = operand_def(TensorType)
+    rhs = operand_def(TensorType)
+    result = result_def(TensorType)
+
+    assembly_format = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)"
+
+    AT_LEAST: ClassVar[Attribute | None] = None
+
+    @classmethod
+    def element_result(cls, *types: Attribute) -> Attribute:
+        return promote(*types, at_least=cls.AT_LEAST)
+
+    def __init__(self, lhs: SSAValue, rhs: SSAValue):
+        rows = _rows_of(self, lhs.type, "lhs")
+        t = self.element_result(_elem(lhs.type), _elem(rhs.type))
+        super().__init__(operands=[lhs, rhs], result_types=[values_type(rows, t)])
+
+
+@irdl_op_definition
+class AddOp(BinaryBase):
+    """Elementwise `lhs + rhs`.
+
+    ```mlir
+    %r = branch.add %a, %b : tensor<?x3xi64>, tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "branch.add"
+
+
+@irdl_op_definition
+class SubOp(BinaryBase):
+    """Elementwise `lhs - rhs`.
+
+    ```mlir
+    %r = branch.sub %a, %b : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi64>
+    ```
+    """
+
+    name = "branch.sub"
+
+
+@irdl_op_definition
+class MulOp(BinaryBase):
+    """Elementwise `lhs * rhs`.
+
+    ```mlir
+    %r = branch.mul %a, %b : tensor<?x3xf64>, tensor<?x3xi64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "branch.mul"
+
+
+@irdl_op_definition
+class DivOp(BinaryBase):
+    """Elementwise true division; at least f64.
+
+    ```mlir
+    %r = branch.div %a, %b : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "branch.div"
+    AT_LEAST: ClassVar[Attribute | None] = f64
+
+
+@irdl_op_definition
+class PowOp(BinaryBase):
+    """Elementwise power; at least f64.
+
+    ```mlir
+    %r = branch.pow %a, %b : tensor<?x3xf64>, tensor<?x3xi64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "branch.pow"
+    AT_LEAST: ClassVar[Attribute | None] = f64
+
+
+@irdl_op_definition
+class MinOp(BinaryBase):
+    """Elementwise minimum of real values.
+
+    ```mlir
+    %r = branch.min %a, %b : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi64>
+    ```
+    """
+
+    name = "branch.min"
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64, f64)
+
+
+@irdl_op_definition
+class MaxOp(BinaryBase):
+    """Elementwise maximum of real values.
+
+    ```mlir
+    %r = branch.max %a, %b : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi64>
+    ```
+    """
+
+    name = "branch.max"
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64, f64)
+
+
+class UnaryBase(ElementwiseBase):
+    operand = operand_def(TensorType)
+    result = result_def(TensorType)
+
+    assembly_format = "$operand attr-dict `:` type($operand) `->` type($result)"
+
+    @classmethod
+    def element_result(cls, *types: Attribute) -> Attribute:
+        return types[0]
+
+    def __init__(self, operand: SSAValue):
+        rows = _rows_of(self, operand.type, "operand")
+        t = self.element_result(_elem(operand.type))
+        super().__init__(operands=[operand], result_types=[values_type(rows, t)])
+
+
+class FloatingUnaryBase(UnaryBase):
+    @classmethod
+    def element_result(cls, *types: Attribute) -> Attribute:
+        return promote(types[0], at_least=f64)
+
+
+@irdl_op_definition
+class NegOp(UnaryBase):
+    """Elementwise negation.
+
+    ```mlir
+    %r = branch.neg %a : tensor<?x3xi64> -> tensor<?x3xi64>
+    ```
+    """
+
+    name = "branch.neg"
+
+
+@irdl_op_definition
+class AbsOp(UnaryBase):
+    """Elementwise absolute value (complex modulus is f64).
+
+    ```mlir
+    %r = branch.abs %a : tensor<?x3xcomplex<f64>> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "branch.abs"
+
+    @classmethod
+    def element_result(cls, *types: Attribute) -> Attribute:
+        return f64 if types[0] == c64 else types[0]
+
+
+@irdl_op_definition
+class ConjOp(UnaryBase):
+    """Elementwise complex conjugate.
+
+    ```mlir
+    %r = branch.conj %a : tensor<?x3xcomplex<f64>> -> tensor<?x3xcomplex<f64>>
+    ```
+    """
+
+    name = "branch.conj"
+
+
+@irdl_op_definition
+class RealOp(UnaryBase):
+    """Elementwise real part.
+
+    ```mlir
+    %r = branch.real %a : tensor<?x3xcomplex<f64>> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "branch.real"
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (c64,)
+
+    @classmethod
+    def element_result(cls, *types: Attribute) -> Attribute:
+        return f64
+
+
+@irdl_op_definition
+class ImagOp(UnaryBase):
+    """Elementwise imaginary part.
+
+    ```mlir
+    %r = branch.imag %a : tensor<?x3xcomplex<f64>> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "branch.imag"
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (c64,)
+
+    @classmethod
+    def element_result(cls, *types: Attribute) -> Attribute:
+        return f64
+
+
+@irdl_op_definition
+class SqrtOp(FloatingUnaryBase):
+    """Elementwise square root.
+
+    ```mlir
+    %r = branch.sqrt %a : tensor<?x3xi64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "branch.sqrt"
+
+
+@irdl_op_definition
+class ExpOp(FloatingUnaryBase):
+    """Elementwise exponential.
+
+    ```mlir
+    %r = branch.exp %a : tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "branch.exp"
+
+
+@irdl_op_definition
+class LogOp(FloatingUnaryBase):
+    """Elementwise natural logarithm.
+
+    ```mlir
+    %r = branch.log %a : tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "branch.log"
+
+
+@irdl_op_definition
+class SinOp(FloatingUnaryBase):
+    """Elementwise sine.
+
+    ```mlir
+    %r = branch.sin %a : tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "branch.sin"
+
+
+@irdl_op_definition
+class CosOp(FloatingUnaryBase):
+    """Elementwise cosine.
+
+    ```mlir
+    %r = branch.cos %a : tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "branch.cos"
+
+
+@irdl_op_definition
+class FloorOp(UnaryBase):
+    """Elementwise floor of real values (the identity on i64).
+
+    ```mlir
+    %r = branch.floor %a : tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "branch.floor"
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64, f64)
+
+
+@irdl_op_definition
+class WrapModOp(UnaryBase):
+    """Wraps integers into the contiguous states `lo .. lo+d-1`: `lo + (v - lo) mod d`.
+
+    ```mlir
+    %r = branch.wrap_mod %a {low = -1 : i64, count = 3 : i64} : tensor<?x3xi64> -> tensor<?x3xi64>
+    ```
+    """
+
+    name = "branch.wrap_mod"
+
+    low = prop_def(IntegerAttr)
+    count = prop_def(IntegerAttr)
+
+    irdl_options = (ParsePropInAttrDict(),)
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64,)
+
+    def __init__(self, operand: SSAValue, low: int, count: int):
+        rows = _rows_of(self, operand.type, "operand")
+        IRDLOperation.__init__(
+            self,
+            operands=[operand],
+            properties={"low": IntegerAttr(low, i64), "count": IntegerAttr(count, i64)},
+            result_types=[values_type(rows, i64)],
+        )
+
+    def verify_(self):
+        super().verify_()
+        if self.count.value.data < 1:
+            raise VerifyException("'branch.wrap_mod' count must be >= 1")
+
+
+@irdl_op_definition
+class ParityOp(UnaryBase):
+    """Elementwise `(-1)^n` of integers.
+
+    ```mlir
+    %s = branch.parity %n : tensor<?x3xi64> -> tensor<?x3xi64>
+    ```
+    """
+
+    name = "branch.parity"
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64,)
+
+
+@irdl_op_definition
+class ComplexOp(ElementwiseBase):
+    """Elementwise `re + i im`.
+
+    ```mlir
+    %z = branch.complex %re, %im : tensor<?x3xf64>, tensor<?x3xf64> -> tensor<?x3xcomplex<f64>>
+    ```
+    """
+
+    name = "branch.complex"
+
+    re = operand_def(TensorType)
+    im = operand_def(TensorType)
+    result = result_def(TensorType)
+
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64, f64)
+    assembly_format = "$re `,` $im attr-dict `:` type($re) `,` type($im) `->` type($result)"
+
+    @classmethod
+    def element_result(cls, *types: Attribute) -> Attribute:
+        return c64
+
+    def __init__(self, re: SSAValue, im: SSAValue):
+        rows = _rows_of(self, re.type, "re")
+        super().__init__(operands=[re, im], result_types=[values_type(rows, c64)])
+
+
+@irdl_op_definition
+class CmpOp(ElementwiseBase):
+    """Elementwise comparison (`lt le gt ge eq ne`, the `sym.cmp` predicate), giving `i1`.
+
+    ```mlir
+    %p = branch.cmp gt %a, %b : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
+    ```
+    """
+
+    name = "branch.cmp"
+
+    predicate = prop_def(CmpPredicateAttr)
+    lhs = operand_def(TensorType)
+    rhs = operand_def(TensorType)
+    result = result_def(TensorType)
+
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i1, i64, f64, c64)
+
+    def print(self, printer: Printer):
+        printer.print_string(f" {self.predicate.data} ")
+        printer.print_operand(self.lhs)
+        printer.print_string(", ")
+        printer.print_operand(self.rhs)
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_attribute(self.lhs.type)
+        printer.print_string(", ")
+        printer.print_attribute(self.rhs.type)
+        printer.print_string(" -> ")
+        printer.print_attribute(self.result.type)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> CmpOp:
+        pred = parser.parse_keyword_in(CMP_PREDICATES)
+        lhs = parser.parse_unresolved_operand()
+        parser.parse_punctuation(",")
+        rhs = parser.parse_unresolved_operand()
+        attributes = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        lt = parser.parse_type()
+        parser.parse_punctuation(",")
+        rt = parser.parse_type()
+        parser.parse_punctuation("->")
+        result_type = parser.parse_type()
+        op = cls(pred, parser.resolve_operand(lhs, lt), parser.resolve_operand(rhs, rt))
+        op.attributes.update(attributes)
+        if op.result.type != result_type:
+            parser.raise_error(f"'branch.cmp' result must be {op.result.type}, got {result_type}")
+        return op
+
+    @classmethod
+    def element_result(cls, *types: Attribute) -> Attribute:
+        return i1
+
+    def __init__(self, predicate: str | CmpPredicate, lhs: SSAValue, rhs: SSAValue):
+        rows = _rows_of(self, lhs.type, "lhs")
+        super().__init__(
+            operands=[lhs, rhs],
+            properties={"predicate": CmpPredicateAttr(CmpPredicate(predicate))},
+            result_types=[values_type(rows, i1)],
+        )
+
+
+class LogicBase(ElementwiseBase):
+    inputs = var_operand_def(TensorType)
+    result = result_def(TensorType)
+
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i1,)
+    assembly_format = "$inputs attr-dict `:` type($inputs) `->` type($result)"
+
+    def __init__(self, inputs: Sequence[SSAValue]):
+        rows = _rows_of(self, inputs[0].type, "operand")
+        super().__init__(operands=[list(inputs)], result_types=[values_type(rows, i1)])
+
+    @classmethod
+    def element_result(cls, *types: Attribute) -> Attribute:
+        return i1
+
+
+@irdl_op_definition
+class AndOp(LogicBase):
+    """Elementwise n-ary conjunction.
+
+    ```mlir
+    %p = branch.and %a, %b : tensor<?x3xi1>, tensor<?x3xi1> -> tensor<?x3xi1>
+    ```
+    """
+
+    name = "branch.and"
+
+
+@irdl_op_definition
+class OrOp(LogicBase):
+    """Elementwise n-ary disjunction.
+
+    ```mlir
+    %p = branch.or %a, %b : tensor<?x3xi1>, tensor<?x3xi1> -> tensor<?x3xi1>
+    ```
+    """
+
+    name = "branch.or"
+
+
+@irdl_op_definition
+class NotOp(UnaryBase):
+    """Elementwise negation of booleans.
+
+    ```mlir
+    %q = branch.not %p : tensor<?x3xi1> -> tensor<?x3xi1>
+    ```
+    """
+
+    name = "branch.not"
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i1,)
+
+
+@irdl_op_definition
+class SelectOp(ElementwiseBase):
+    """Elementwise `cond ? a : b`, promoted.
+
+    ```mlir
+    %r = branch.select %p, %a, %b : tensor<?x3xi1>, tensor<?x3xi64>, tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "branch.select"
+
+    condition = operand_def(TensorType)
+    if_true = operand_def(TensorType)
+    if_false = operand_def(TensorType)
+    result = result_def(TensorType)
+
+    assembly_format = (
+        "$condition `,` $if_true `,` $if_false attr-dict `:` type($condition) `,` "
+        "type($if_true) `,` type($if_false) `->` type($result)"
+    )
+
+    def operand_values(self):
+        return (self.if_true, self.if_false)
+
+    def __init__(self, condition: SSAValue, if_true: SSAValue, if_false: SSAValue):
+        rows = _rows_of(self, condition.type, "condition")
+        t = promote(_elem(if_true.type), _elem(if_false.type))
+        super().__init__(
+            operands=[condition, if_true, if_false], result_types=[values_type(rows, t)]
+        )
+
+    def verify_(self):
+        super().verify_()
+        if self.condition.type != values_type(_same_rows(self, self.operands), i1):
+            raise VerifyException("'branch.select' condition must be a tensor<?xMxi1>")
+
+
+@irdl_op_definition
+class LookupOp(ElementwiseBase):
+    """Elementwise entry of a static table at integer keys (`0.0` where the table has no
+    entry): `sym.lookup` on every row. `convert-sym-to-branch` keeps only the entries its
+    rows read when the keys are static per row; `convert-branch-to-stablehlo` reads the
+    table at run-time keys by a gather from a dense table spanning them.
+
+    ```mlir
+    %c = branch.lookup %k {keys = array<i64: 0, 3>, values = array<f64: 0.5, -1.25>} : tensor<?x2xi64> -> tensor<?x2xf64>
+    ```
+    """
+
+    name = "branch.lookup"
+
+    keys = prop_def(DenseArrayBase)
+    values = prop_def(DenseArrayBase)
+    index = operand_def(TensorType)
+    result = result_def(TensorType)
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$index attr-dict `:` type($index) `->` type($result)"
+
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64,)
+
+    @classmethod
+    def element_result(cls, *types: Attribute) -> Attribute:
+        return f64
+
+    def __init__(self, index: SSAValue, keys: Sequence[int], values: Sequence[float]):
+        rows = _rows_of(self, index.type, "index")
+        super().__init__(
+            operands=[index],
+            properties={
+                "keys": sym.packed_array(i64, keys),
+                "values": sym.packed_array(f64, values),
+            },
+            result_types=[values_type(rows, f64)],
+        )
+
+    def verify_(self):
+        super().verify_()
+        if len(self.keys.get_values()) != len(self.values.get_values()):
+            raise VerifyException("'branch.lookup' needs as many keys as values")
+
+
+@irdl_op_definition
+class MemberOp(IRDLOperation):
+    """Whether each value is one of the local states (`states`).
+
+    ```mlir
+    %ok = branch.member %v {states = array<i64: -1, 1>} : tensor<?x3xi64> -> tensor<?x3xi1>
+    ```
+    """
+
+    name = "branch.member"
+
+    value = operand_def(TensorType)
+    states = prop_def(DenseArrayBase)
+    result = result_def(TensorType)
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$value attr-dict `:` type($value) `->` type($result)"
+
+    def __init__(self, value: SSAValue, states: Sequence[int]):
+        rows = _rows_of(self, value.type, "value")
+        super().__init__(
+            operands=[value],
+            properties={"states": DenseArrayBase.from_list(i64, list(states))},
+            result_types=[values_type(rows, i1)],
+        )
+
+    def verify_(self):
+        _check_states(self, "states", self.states)
+        rows = _rows_of(self, self.value.type, "value")
+        if _elem(self.value.type) != i64 or self.result.type != values_type(rows, i1):
+            raise VerifyException("'branch.member' maps tensor<?xMxi64> to tensor<?xMxi1>")

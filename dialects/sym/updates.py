@@ -1,0 +1,340 @@
+"""The update ops of an emission's update region (`sym.write`, `sym.shift`, `sym.swap`,
+..., `sym.invalidate`) and the conditional update `sym.cond`; `UpdateOpBase` checks
+their placement and site operands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xdsl.dialects.builtin import i1, i64
+from xdsl.ir import Operation, Region, SSAValue
+from xdsl.irdl import (
+    IRDLOperation,
+    SameVariadicOperandSize,
+    irdl_op_definition,
+    operand_def,
+    region_def,
+    traits_def,
+    var_operand_def,
+)
+from xdsl.parser import Parser, UnresolvedOperand
+from xdsl.printer import Printer
+from xdsl.traits import NoTerminator
+from xdsl.utils.exceptions import VerifyException
+
+from symir.dialects.sym.common import _parse_block_region, _parse_defined_operand, enclosing
+from symir.dialects.sym.constants import constant_int
+from symir.dialects.sym.structure import EmissionOp, OperatorOp, _check_site_operands
+
+
+def _check_in_update_region(op: Operation):
+    """Update ops live in an emission's update region (possibly nested in sym.cond)."""
+    parent = op.parent_op()
+    while isinstance(parent, CondOp):
+        parent = parent.parent_op()
+    region = op.parent_region()
+    while region is not None and isinstance(region.parent_op(), CondOp):
+        region = region.parent_op().parent_region()
+    if not isinstance(parent, EmissionOp) or region is not parent.update:
+        raise VerifyException(f"'{op.name}' must be inside the update region of 'sym.emission'")
+
+
+class UpdateOpBase(IRDLOperation):
+    """Common verification of update ops: placement and site operands."""
+
+    def sites(self) -> Sequence[SSAValue]:
+        return ()
+
+    def verify_(self):
+        _check_in_update_region(self)
+        _check_site_operands(self, self.sites())
+
+
+@irdl_op_definition
+class WriteOp(UpdateOpBase):
+    """`x'[site] = value`.
+
+    ```mlir
+    sym.write %site, %value
+    ```
+    """
+
+    name = "sym.write"
+
+    site = operand_def(i64)
+    value = operand_def(i64)
+
+    assembly_format = "$site `,` $value attr-dict"
+
+    def __init__(self, site: SSAValue, value: SSAValue):
+        super().__init__(operands=[site, value])
+
+    def sites(self):
+        return (self.site,)
+
+    def verify_(self):
+        super().verify_()
+        v = constant_int(self.value)
+        operator = enclosing(self, OperatorOp)
+        if v is not None and operator is not None and v not in operator.states:
+            raise VerifyException(
+                f"'sym.write' writes {v}, which is not a local state {list(operator.states)}"
+            )
+
+
+@irdl_op_definition
+class ShiftOp(UpdateOpBase):
+    """`x'[site] = x'[site] + delta`.
+
+    ```mlir
+    sym.shift %site, %delta
+    ```
+    """
+
+    name = "sym.shift"
+
+    site = operand_def(i64)
+    delta = operand_def(i64)
+
+    assembly_format = "$site `,` $delta attr-dict"
+
+    def __init__(self, site: SSAValue, delta: SSAValue):
+        super().__init__(operands=[site, delta])
+
+    def sites(self):
+        return (self.site,)
+
+
+@irdl_op_definition
+class ShiftModOp(UpdateOpBase):
+    """`x'[site]` shifted by `delta`, wrapped into the contiguous local states.
+
+    With states `s0 .. s0+d-1`: `x'[site] = s0 + (x'[site] + delta - s0) mod d`.
+
+    ```mlir
+    sym.shift_mod %site, %delta
+    ```
+    """
+
+    name = "sym.shift_mod"
+
+    site = operand_def(i64)
+    delta = operand_def(i64)
+
+    assembly_format = "$site `,` $delta attr-dict"
+
+    def __init__(self, site: SSAValue, delta: SSAValue):
+        super().__init__(operands=[site, delta])
+
+    def sites(self):
+        return (self.site,)
+
+    def verify_(self):
+        super().verify_()
+        _check_contiguous_states(self)
+
+
+def _check_contiguous_states(op: Operation):
+    operator = enclosing(op, OperatorOp)
+    if operator is not None and not operator.states_are_contiguous():
+        raise VerifyException(
+            f"'{op.name}' needs contiguous integer local states, got {list(operator.states)}"
+        )
+
+
+@irdl_op_definition
+class SwapOp(UpdateOpBase):
+    """Exchanges `x'[a]` and `x'[b]`.
+
+    ```mlir
+    sym.swap %a, %b
+    ```
+    """
+
+    name = "sym.swap"
+
+    a = operand_def(i64)
+    b = operand_def(i64)
+
+    assembly_format = "$a `,` $b attr-dict"
+
+    def __init__(self, a: SSAValue, b: SSAValue):
+        super().__init__(operands=[a, b])
+
+    def sites(self):
+        return (self.a, self.b)
+
+
+@irdl_op_definition
+class PermuteOp(UpdateOpBase):
+    """Cyclic rotation: `x'[s0] <- x'[s1], x'[s1] <- x'[s2], ..., x'[sK-1] <- x'[s0]`.
+
+    All values are read before any is written.
+
+    ```mlir
+    sym.permute %s0, %s1, %s2
+    ```
+    """
+
+    name = "sym.permute"
+
+    site_list = var_operand_def(i64)
+
+    assembly_format = "$site_list attr-dict"
+
+    def __init__(self, sites: Sequence[SSAValue]):
+        super().__init__(operands=[list(sites)])
+
+    def sites(self):
+        return tuple(self.site_list)
+
+    def verify_(self):
+        if len(self.site_list) < 2:
+            raise VerifyException(
+                f"'sym.permute' needs at least two sites, got {len(self.site_list)}"
+            )
+        super().verify_()
+
+
+@irdl_op_definition
+class AffineOp(UpdateOpBase):
+    """`x'[site] = scale * x'[site] + bias`.
+
+    ```mlir
+    sym.affine %site, %scale, %bias
+    ```
+    """
+
+    name = "sym.affine"
+
+    site = operand_def(i64)
+    scale = operand_def(i64)
+    bias = operand_def(i64)
+
+    assembly_format = "$site `,` $scale `,` $bias attr-dict"
+
+    def __init__(self, site: SSAValue, scale: SSAValue, bias: SSAValue):
+        super().__init__(operands=[site, scale, bias])
+
+    def sites(self):
+        return (self.site,)
+
+
+@irdl_op_definition
+class ScatterOp(UpdateOpBase):
+    """Writes `x'[sites[k]] = values[k]` for every k, in order.
+
+    ```mlir
+    sym.scatter [%s0, %s1], [%v0, %v1]
+    ```
+    """
+
+    name = "sym.scatter"
+
+    site_list = var_operand_def(i64)
+    value_list = var_operand_def(i64)
+
+    irdl_options = (SameVariadicOperandSize(),)
+
+    def __init__(self, sites: Sequence[SSAValue], values: Sequence[SSAValue]):
+        super().__init__(operands=[list(sites), list(values)])
+
+    def sites(self):
+        return tuple(self.site_list)
+
+    def verify_(self):
+        if len(self.site_list) != len(self.value_list):
+            raise VerifyException(
+                f"'sym.scatter' has {len(self.site_list)} sites but {len(self.value_list)} values"
+            )
+        if not self.site_list:
+            raise VerifyException("'sym.scatter' needs at least one site")
+        super().verify_()
+
+    def print(self, printer: Printer):
+        printer.print_string(" [")
+        printer.print_list(self.site_list, printer.print_operand)
+        printer.print_string("], [")
+        printer.print_list(self.value_list, printer.print_operand)
+        printer.print_string("]")
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ScatterOp:
+        def operands() -> list[SSAValue]:
+            unresolved: list[UnresolvedOperand] = parser.parse_comma_separated_list(
+                parser.Delimiter.SQUARE, parser.parse_unresolved_operand
+            )
+            return [parser.resolve_operand(u, i64) for u in unresolved]
+
+        sites = operands()
+        parser.parse_punctuation(",")
+        values = operands()
+        if len(sites) != len(values):
+            parser.raise_error(f"'sym.scatter' has {len(sites)} sites but {len(values)} values")
+        return cls(sites, values)
+
+
+@irdl_op_definition
+class InvalidateOp(UpdateOpBase):
+    """Marks the branch invalid: it is emitted as `x' = x`, `mel = 0`.
+
+    ```mlir
+    sym.invalidate
+    ```
+    """
+
+    name = "sym.invalidate"
+
+    assembly_format = "attr-dict"
+
+    def __init__(self):
+        super().__init__()
+
+
+@irdl_op_definition
+class CondOp(IRDLOperation):
+    """A conditional update: runs the `then` updates where `%p` holds, else the others.
+
+    ```mlir
+    sym.cond %p {
+      sym.shift %i, %d
+    } else {
+      sym.write %i, %v
+    }
+    ```
+    """
+
+    name = "sym.cond"
+
+    condition = operand_def(i1)
+    then_region = region_def("single_block")
+    else_region = region_def("single_block")
+
+    traits = traits_def(NoTerminator())
+
+    def __init__(self, condition: SSAValue, then_region: Region, else_region: Region):
+        super().__init__(operands=[condition], regions=[then_region, else_region])
+
+    def verify_(self):
+        _check_in_update_region(self)
+
+    def print(self, printer: Printer):
+        printer.print_string(" ")
+        printer.print_operand(self.condition)
+        printer.print_string(" ")
+        printer.print_region(
+            self.then_region, print_entry_block_args=False, print_empty_block=False
+        )
+        printer.print_string(" else ")
+        printer.print_region(
+            self.else_region, print_entry_block_args=False, print_empty_block=False
+        )
+
+    @classmethod
+    def parse(cls, parser: Parser) -> CondOp:
+        condition = _parse_defined_operand(parser)
+        then_region = _parse_block_region(parser)
+        parser.parse_keyword("else")
+        else_region = _parse_block_region(parser)
+        return cls(condition, then_region, else_region)
