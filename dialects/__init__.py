@@ -1,9 +1,9 @@
-"""`symir.dialects`: the IR levels of symir, one xDSL dialect per module.
+"""`symir.dialects`: the IR levels of symir, one xDSL dialect per module or package.
 
-- `sym.py`: the symbolic level (operator, terms, predicates, emissions, updates, and the
+- `sym/`: the symbolic level (operator, terms, predicates, emissions, updates, and the
   expression ops, which are the table the DSL, the interpreter and the conversions derive
   from);
-- `branch.py`: the vectorised level (tensors of branches, `!branch.state`);
+- `branch/`: the vectorised level (tensors of branches, `!branch.state`);
 - `stablehlo/`: the subset of StableHLO symir emits, split by op category;
 - `types.py`: what the levels share (type promotion, numeric constraints, the comparison
   predicate, numpy <-> MLIR element types);

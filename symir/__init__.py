@@ -26,7 +26,7 @@ JAX. Adding a public name: add it to `_PUBLIC` with the module that defines it (
 API section of docs/index.md. Which room a change belongs to: docs/where-does-my-change-go.md.
 
 The functions of the expression ops (`sqrt`, `minimum`, `select`, `complex_`, ...) are made
-from the op table (`DSL_FUNCTION` of the ops in dialects/sym.py, collected in
+from the op table (`DSL_FUNCTION` of the ops in dialects/sym/expression_ops.py, collected in
 `symir.frontend.expr.FUNCTIONS`); a new one is exported here by name.
 """
 

@@ -23,7 +23,7 @@ API
   `all_states()`) to get exactly that hilbert's order.
 - `reference_basis(op)`: the basis states in the default order, shape `(d**N, N)`.
 
-Semantics (dialects/sym.py is the authority; the choices it leaves open are marked *)
+Semantics (dialects/sym/ is the authority; the choices it leaves open are marked *)
 ---------------------------------------------------------------------------------------
 For each term, for each row of its table (program order):
   1. bind labels to the row's site indices; evaluate the term body's expression ops in
@@ -174,7 +174,7 @@ class _Interpreter:
     """Interprets one `sym.operator` for one parameter binding.
 
     Every op is run by a rule found by its class: the expression ops by their own
-    `evaluate` (dialects/sym.py, the op table), the leaves (`_LEAVES`: constants,
+    `evaluate` (dialects/sym/expression_ops.py, the op table), the leaves (`_LEAVES`: constants,
     parameters, labels, reads) and the update ops (`_UPDATES`) by the methods below.
     """
 

@@ -168,7 +168,7 @@ def counterpart(op: type[sym.ExpressionOp]) -> type[ElementwiseBase]:
         raise KeyError(
             f"'{op.name}' has no branch counterpart: define "
             f"'branch.{op.name.removeprefix('sym.')}' in "
-            "dialects/branch.py (docs/adding-an-op.md)"
+            "dialects/branch/elementwise.py (docs/adding-an-op.md)"
         )
     return found
 

@@ -23,13 +23,13 @@ LEVELS = [
     (
         "sym",
         "operator · terms (iterator rows) · where · emissions · updates · expressions",
-        "dialects/sym.py · passes: lowering/sym/ (validation, normalization, analyses)",
+        "dialects/sym/ · passes: lowering/sym/ (validation, normalization, analyses)",
         "#e3f2fd",
     ),
     (
         "branch",
         "vectorised over a batch: one kernel, branch states, emits, concatenation",
-        "dialects/branch.py · passes: lowering/branch/ (coalesce, merge, sort)",
+        "dialects/branch/ · passes: lowering/branch/ (coalesce, merge, sort)",
         "#e8f5e9",
     ),
     (

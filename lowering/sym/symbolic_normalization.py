@@ -1,7 +1,7 @@
 """`symbolic-normalization`: one canonical form for equivalent constructions.
 
 - folding and dead-code removal by xDSL's canonicalizer (`canonicalize`): the `sym`
-  expression ops fold themselves (their `fold`, dialects/sym.py), and pure ops left
+  expression ops fold themselves (their `fold`, dialects/sym/expression_ops.py), and pure ops left
   without uses go;
 - a canonical order of the operands of the commutative ops (the ops with xDSL's
   `Commutative` trait: add, mul, min, max, and, or), by a structural key of the

@@ -17,7 +17,7 @@ nothing of the integrations or the tools (tests/unit/test_layering.py).
 
 Adding a construct: a new iterator is a method of `DOperator` that builds a row table
 (no new IR); a new expression or update is a node in `expr.py` or a step in `update.py`,
-emitted as its `sym` op in `emit.py` (the op itself goes in `dialects/sym.py`), and
+emitted as its `sym` op in `emit.py` (the op itself goes in `dialects/sym/`), and
 exported from `symir/__init__.py` if public. Errors a user can make are raised at
 definition time as `SymbolicDefinitionError`, naming the problem. Tests:
 tests/unit/symir/test_dsl.py; docs/where-does-my-change-go.md lists the rest.

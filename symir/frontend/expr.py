@@ -431,7 +431,7 @@ def _function(op: type[sym.ExpressionOp]) -> Callable[..., Expr]:
 FUNCTIONS: dict[str, Callable[..., Expr]] = {
     op.DSL_FUNCTION: _function(op) for op in sym.EXPRESSION_OPS.values() if op.DSL_FUNCTION
 }
-"""The public DSL functions, one per expression op with a `DSL_FUNCTION` (dialects/sym.py),
+"""The public DSL functions, one per expression op with a `DSL_FUNCTION` (dialects/sym/expression_ops.py),
 made from the op table: `sqrt`, `exp`, `minimum`, `select`, `complex_`, ... Each is also a
 name of this module (and exported by `symir`)."""
 globals().update(FUNCTIONS)

@@ -1,6 +1,6 @@
 """The expression-op table is complete: every `sym` expression op has everything it needs.
 
-`sym.EXPRESSION_OPS` (dialects/sym.py) is the one table of expression ops; the DSL, its
+`sym.EXPRESSION_OPS` (dialects/sym/expression_ops.py) is the one table of expression ops; the DSL, its
 emitter, the reference interpreter, the folder and the `branch` dialect derive from it.
 These tests find a missing piece of a new op (docs/adding-an-op.md): a DSL form, an
 evaluation rule, a `branch` counterpart, a lit round-trip case. (That every `sym` op has a

@@ -1,5 +1,5 @@
 // Every verifier message of the branch dialect (every `raise VerifyException` in
-// dialects/branch.py that a user can reach from text) and the parse error of the
+// dialects/branch/ that a user can reach from text) and the parse error of the
 // !branch.state type. One case per split chunk; never write the split marker in a comment.
 //
 // RUN: symir-opt %s --split-input-file --verify-diagnostics --parsing-diagnostics | filecheck %s

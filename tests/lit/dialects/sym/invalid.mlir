@@ -1,5 +1,5 @@
 // Every verifier message of the sym dialect (every `raise VerifyException` in
-// dialects/sym.py that a user can reach), the parse errors of the custom forms and the
+// dialects/sym/ that a user can reach), the parse errors of the custom forms and the
 // IRDL type-constraint failures a user can hit. One case per split chunk. (Never write
 // the split marker inside a comment: --split-input-file splits on it anywhere.)
 //
