@@ -43,7 +43,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from symir.errors import SymbolicDefinitionError
-from symir.frontend.expr import Expr, all_of, any_of, as_expr
+from symir.frontend.expr import Expr, all_of, any_of, as_expr, floor, maximum, minimum, select
 from symir.frontend.update import Update
 from symir.hilbert import hilbert_difference
 
@@ -366,8 +366,9 @@ class _State:
         }
 
 
-def _substitute(e: Any, merge: dict[str, str], read, read_emitted) -> Any:
-    """`e` with merged labels and `read` / `read_emitted` nodes replaced."""
+def _substitute(e: Any, merge: dict[str, str], read, read_emitted, count=None) -> Any:
+    """`e` with merged labels and `read` / `read_emitted` (and, given `count`, `count`)
+    nodes replaced."""
     memo: dict[int, Expr] = {}
 
     def go(node: Any) -> Any:
@@ -382,12 +383,47 @@ def _substitute(e: Any, merge: dict[str, str], read, read_emitted) -> Any:
             out = read(go(node.args[0]))
         elif node.op == "read_emitted":
             out = read_emitted(go(node.args[0]))
+        elif node.op == "count" and count is not None:
+            out = count(go(node.args[0]), go(node.args[1]))
         else:
             out = _rebuild(node, tuple(go(a) for a in node.args))
         memo[id(node)] = out
         return out
 
     return go(e)
+
+
+def _static_range(e: Expr, cls: _Class) -> tuple[int, int] | None:
+    """The least and greatest value of a site expression over the rows of `cls`, when it
+    is made of labels and integers; else None."""
+    values = [_static_value(e, dict(zip(cls.labels, row, strict=True))) for row in cls.rows]
+    if not values or any(v is None for v in values):
+        return None
+    return min(values), max(values)  # type: ignore[type-var]
+
+
+def _count_at(state: _State, lo: Expr, hi: Expr, n: int) -> Expr:
+    """`count(lo, hi)` of the configuration `state` stands for, in terms of the source
+    `x`: the source's count, plus, at every site written with a new value, the change
+    there when the site lies within the bounds (clamped to `[0, n]`, as `sym.count`
+    clamps them; a site is taken modulo `n`)."""
+    total = Expr("count", lo, hi)
+    written = state.written()
+    if not written:
+        return total
+
+    def clamped(bound: Expr) -> Expr:
+        r = _static_range(bound, state.cls)
+        return bound if r is not None and 0 <= r[0] and r[1] <= n else minimum(maximum(bound, 0), n)
+
+    lo_c, hi_c = clamped(lo), clamped(hi)
+    for g, value in written.items():
+        site = state.site(g)
+        r = _static_range(site, state.cls)
+        at = site if r is not None and 0 <= r[0] and r[1] < n else site - n * floor(site / n)
+        inside = (lo_c <= at) & (at < hi_c)
+        total = total + select(inside, value - Expr("read", site), 0)
+    return total
 
 
 def _run(update: Update, state: _State, value: Callable[[Expr], Expr]) -> None:
@@ -553,7 +589,14 @@ def _product_terms(ta: TermSpec, tb: TermSpec, n: int, states: tuple[int, ...]):
             y = state.copy()
 
             def at_y(e: Any, y: _State = y, merge: dict[str, str] = merge) -> Any:
-                return _substitute(e, merge, y.read, lambda s: Expr("read_emitted", s))
+                # reads and counts of the second factor see y, the first factor's x'
+                return _substitute(
+                    e,
+                    merge,
+                    y.read,
+                    lambda s: Expr("read_emitted", s),
+                    lambda lo, hi: _count_at(y, lo, hi, n),
+                )
 
             amp_a = _substitute(ea.amplitude, merge, lambda s: Expr("read", s), y.read)
             head = [plain(ea.condition), *_validity(y, states)]
@@ -676,7 +719,12 @@ of the contiguous local states for `wrap_mod`)."""
 def _reads_nothing(e: Expr) -> bool:
     found = []
     _walk(
-        e, lambda node: found.append(node) if node.op in ("read", "read_emitted", "param") else None
+        e,
+        lambda node: (
+            found.append(node)
+            if node.op in ("read", "read_emitted", "param", "count", "nth_site")
+            else None
+        ),
     )
     return not found
 
@@ -775,7 +823,14 @@ def _adjoint_term(term: TermSpec, n: int, states: tuple[int, ...], conj: bool):
                     continue
 
                 def at_y(e: Any, y: _State = y, cls: _Class = cls) -> Any:
-                    return _substitute(e, cls.merge, y.read, lambda s: Expr("read", s))
+                    # the term's reads and counts of x, with x the preimage y of the source
+                    return _substitute(
+                        e,
+                        cls.merge,
+                        y.read,
+                        lambda s: Expr("read", s),
+                        lambda lo, hi: _count_at(y, lo, hi, n),
+                    )
 
                 amp = at_y(em.amplitude)
                 cond = _conjoin(

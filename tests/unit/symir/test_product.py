@@ -251,6 +251,49 @@ def test_predicates_of_the_second_factor_read_the_intermediate_state():
     check(a @ a @ b, da @ da @ db)
 
 
+def _fermion_hops(name: str, pairs) -> sym.SymbolicOperator:
+    # rows of labels: the Jordan-Wigner sign of a factor is parity(count(0, i)), a count
+    # of the configuration the factor acts on
+    return (
+        sym.DOperator(sym.Fermions(4), name)
+        .for_each(("i", "j"), over=pairs)
+        .emit(sym.cdag("i") * sym.c("j"), matrix_element=1.0)
+        .build()
+    )
+
+
+def test_counts_of_the_second_factor_and_of_an_adjoint_see_the_written_sites():
+    # the first factor's hop writes sites inside the second factor's Jordan-Wigner string
+    # (and inside the adjoint's): both must count on the state they act on
+    from netket.operator.fermion import create, destroy
+
+    nk_hi = nk.hilbert.SpinOrbitalFermions(4)
+    a_pairs, b_pairs = [(0, 3), (3, 0)], [(1, 2), (2, 1), (0, 1)]
+    a, b = _fermion_hops("a", a_pairs), _fermion_hops("b", b_pairs)
+    ref_a = sum(create(nk_hi, i) @ destroy(nk_hi, j) for i, j in a_pairs)
+    ref_b = sum(create(nk_hi, i) @ destroy(nk_hi, j) for i, j in b_pairs)
+    check(a @ b, dense_matrix(ref_a @ ref_b))
+    check(b @ a, dense_matrix(ref_b @ ref_a))
+    check(b.H, dense_matrix(ref_b).conj().T)
+    # sym.count in a matrix element, after a write of the first factor
+    hi = sym.Fock(2, 3)
+    shift = (
+        sym.DOperator(hi, "shift")
+        .for_each_site("i")
+        .emit(sym.shift("i", 1), matrix_element=sym.count(0, 2) + 1.0)
+        .build()
+    )
+    counted = (
+        sym.DOperator(hi, "cnt")
+        .globally()
+        .emit(sym.identity(), matrix_element=sym.count(0, 2) * 1.0)
+        .build()
+    )
+    s, c = reference(shift), reference(counted)
+    check(shift @ counted, s @ c)
+    check(shift.H, s.conj().T)
+
+
 def test_conditional_updates_invalidate_and_constant_sites():
     hi = nk.hilbert.Fock(n_max=2, N=3)
     a = (
