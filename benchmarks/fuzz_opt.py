@@ -67,7 +67,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CLASSES = ("diagnostic", "ok", "slow", "internal", "hang", "jaxlib", "mismatch", "deviation")
+CLASSES = (
+    "diagnostic",
+    "ok",
+    "slow",
+    "internal",
+    "hang",
+    "crash",
+    "jaxlib",
+    "mismatch",
+    "deviation",
+)
 REFERENCE_BUDGET = 2**22
 """Configuration entries (batch x sites x slots) above which the reference (plain Python,
 one site at a time) is run on the first configuration only."""
@@ -465,7 +475,8 @@ def xla_rewrites(sym_module) -> list[str]:
     """The expressions of the module that XLA's algebraic simplifier rewrites into others
     equal in exact arithmetic (docs/semantics.md's known deviation): `log` of a `pow` or an
     `exp`, a product or quotient of two `exp`s, a `pow` of an `exp`, a `pow` with a
-    constant exponent."""
+    constant exponent, a division by a constant whose reciprocal is subnormal (XLA
+    multiplies by the reciprocal, which it flushes to zero)."""
     found = []
     for op in sym_module.walk():
         kinds = [getattr(v.owner, "name", "") for v in op.operands]
@@ -478,7 +489,18 @@ def xla_rewrites(sym_module) -> list[str]:
             found.append("pow(exp, b)")
         elif name == "pow" and kinds[1] == "sym.constant":
             found.append("pow(a, constant)")
+        elif name == "div" and kinds[1] == "sym.constant" and _huge(op.operands[1].owner):
+            found.append("a / constant (a subnormal reciprocal)")
     return sorted(set(found))
+
+
+def _huge(constant) -> bool:
+    """Whether a `sym.constant`'s reciprocal is a subnormal float (|c| > 1 / 2.2e-308)."""
+    import sys as _sys
+
+    value = getattr(getattr(constant, "value", None), "value", None)
+    data = getattr(value, "data", None)
+    return isinstance(data, float) and abs(data) * _sys.float_info.min > 1.0
 
 
 class _Subnormals:
@@ -561,7 +583,10 @@ def fuzz(
         text = arith_text(random.Random(f"arith:{seed}:{i}")) if arith else case_text(base, seed, i)
         conn.send((i, text, seed * 1_000_003 + i))
         cls, detail = _answer(conn, timeout, proc.pid)
-        if cls in ("hang", "slow"):
+        if cls in ("hang", "slow", "crash") or (i - start + 1) % RESTART_EVERY == 0:
+            # past a hang or a crash, and every RESTART_EVERY cases: the compiled kernels
+            # JAX keeps would otherwise pile up in one process (LLVM then runs out of
+            # memory for code sections after a few thousand arithmetic programs)
             proc.kill()
             proc.join()
             proc, conn = _start()
@@ -607,6 +632,10 @@ def _cpu_seconds(pid: int | None) -> float | None:
         return None
 
 
+RESTART_EVERY = 250
+"""Cases per worker process."""
+
+
 def _answer(conn, timeout: float, pid: int | None = None) -> tuple[str, str]:
     """The worker's (class, detail) for the case it was sent, or, once it has used
     `timeout` seconds of CPU time (wall clock where that cannot be read, e.g. no `pid`;
@@ -622,9 +651,12 @@ def _answer(conn, timeout: float, pid: int | None = None) -> tuple[str, str]:
         spent = wall if cpu is None or cpu0 is None else cpu - cpu0
         if spent >= timeout or wall >= WALL_FACTOR * timeout:
             break
-        if not conn.poll(min(1.0, timeout - spent)):
-            continue
-        msg = conn.recv()
+        try:
+            if not conn.poll(min(1.0, timeout - spent)):
+                continue
+            msg = conn.recv()
+        except (EOFError, ConnectionError):  # the worker process died (a crash, not Python)
+            return "crash", f"the worker process died in the {stage} steps"
         if msg[0] == "stage":
             stage = msg[2]
             continue
