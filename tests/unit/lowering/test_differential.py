@@ -102,7 +102,9 @@ def check_against_reference(op, compiled, x, params, coalesce, fanout, fused=Fal
     # static fan-out and the shape/dtype contract
     if fanout is None:
         fanout = expected_fanout(op) if coalesce else static_fanout(op.to_ir())
-    assert f == fanout, f"fan-out {f}, expected {fanout}\n{op.to_ir()}"
+    # at most the static count: rows the compiler proves inactive (a predicate that folds to
+    # false, `p & !p`) are dropped; the branches themselves are compared below, in full
+    assert f <= fanout, f"fan-out {f}, expected at most {fanout}\n{op.to_ir()}"
     assert xp.shape == (*x.shape[:-1], f, space.size) and xp.dtype == x.dtype
     assert mels.shape == (*x.shape[:-1], f)
     assert mels.dtype == np.dtype(op.dtype)
