@@ -105,12 +105,15 @@ def build(model: str, side: int, fh_side: int):
             return hi, ours, ref, sampler, f"{fh_side}x{fh_side}"
         graph = nk.graph.Square(side, pbc=True, max_neighbor_order=2 if model == "j1j2" else 1)
         n = graph.n_nodes
-        # Bose-Hubbard: the unconstrained Fock space (n_max 3; symir's operators do not
-        # take NetKet's constrained Fock spaces yet), so the filling is not fixed to 1
-        hi = nk.hilbert.Fock(n_max=3, N=n) if model == "bose_hubbard" else nk.hilbert.Spin(0.5, n)
+        if model == "bose_hubbard":
+            # filling 1: the sector of n bosons (n_max 3), sampled by exchanges, which keep it
+            hi = nk.hilbert.Fock(n_max=3, N=n, n_particles=n)
+            sampler = nk.sampler.MetropolisExchange(hi, graph=graph, n_chains=1)
+        else:
+            hi = nk.hilbert.Spin(0.5, n)
+            sampler = nk.sampler.MetropolisLocal(hi, n_chains=1)
         ours = SYMIR_MODELS[model](hi, graph).compile().to_netket(hi)
         ref = netket_operator(model, hi, graph)
-        sampler = nk.sampler.MetropolisLocal(hi, n_chains=1)
         return hi, ours, ref, sampler, f"{side}x{side}"
 
 
