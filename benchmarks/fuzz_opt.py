@@ -496,11 +496,9 @@ def xla_rewrites(sym_module) -> list[str]:
 
 def _huge(constant) -> bool:
     """Whether a `sym.constant`'s reciprocal is a subnormal float (|c| > 1 / 2.2e-308)."""
-    import sys as _sys
-
     value = getattr(getattr(constant, "value", None), "value", None)
     data = getattr(value, "data", None)
-    return isinstance(data, float) and abs(data) * _sys.float_info.min > 1.0
+    return isinstance(data, float) and abs(data) * sys.float_info.min > 1.0
 
 
 class _Subnormals:
@@ -510,12 +508,10 @@ class _Subnormals:
     seen = False
 
     def __enter__(self) -> _Subnormals:
-        import sys as _sys
-
         import symir.interpreter as interpreter
 
         self.module, self.original = interpreter, interpreter.cast_value
-        tiny = _sys.float_info.min
+        tiny = sys.float_info.min
 
         def cast(value, t):
             v = self.original(value, t)
