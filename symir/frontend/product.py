@@ -393,13 +393,11 @@ def _substitute(e: Any, merge: dict[str, str], read, read_emitted, count=None) -
     return go(e)
 
 
-def _static_range(e: Expr, cls: _Class) -> tuple[int, int] | None:
-    """The least and greatest value of a site expression over the rows of `cls`, when it
-    is made of labels and integers; else None."""
+def _statically_within(e: Expr, cls: _Class, lo: int, hi: int) -> bool:
+    """Whether a site expression made of labels and integers lies in `[lo, hi]` on every
+    row of `cls` (False when it is not such an expression)."""
     values = [_static_value(e, dict(zip(cls.labels, row, strict=True))) for row in cls.rows]
-    if not values or any(v is None for v in values):
-        return None
-    return min(values), max(values)  # type: ignore[type-var]
+    return bool(values) and all(v is not None and lo <= v <= hi for v in values)
 
 
 def _count_at(state: _State, lo: Expr, hi: Expr, n: int) -> Expr:
@@ -413,14 +411,17 @@ def _count_at(state: _State, lo: Expr, hi: Expr, n: int) -> Expr:
         return total
 
     def clamped(bound: Expr) -> Expr:
-        r = _static_range(bound, state.cls)
-        return bound if r is not None and 0 <= r[0] and r[1] <= n else minimum(maximum(bound, 0), n)
+        if _statically_within(bound, state.cls, 0, n):
+            return bound
+        return minimum(maximum(bound, 0), n)
 
     lo_c, hi_c = clamped(lo), clamped(hi)
     for g, value in written.items():
         site = state.site(g)
-        r = _static_range(site, state.cls)
-        at = site if r is not None and 0 <= r[0] and r[1] < n else site - n * floor(site / n)
+        if _statically_within(site, state.cls, 0, n - 1):
+            at = site
+        else:
+            at = site - n * floor(site / n)
         inside = (lo_c <= at) & (at < hi_c)
         total = total + select(inside, value - Expr("read", site), 0)
     return total
