@@ -82,6 +82,7 @@ _PUBLIC: dict[str, str] = {
     "source_index": "symir.frontend.expr",
     "sqrt": "symir.frontend.expr",
     "symbol": "symir.frontend.expr",
+    "table": "symir.frontend.expr",
     "target_index": "symir.frontend.expr",
     "wrap_mod": "symir.frontend.expr",
     # symir.frontend.fermion
@@ -237,6 +238,7 @@ __all__ = [
     "states_of",
     "swap",
     "symbol",
+    "table",
     "target_index",
     "wrap_mod",
     "write",

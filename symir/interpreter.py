@@ -214,6 +214,8 @@ class _Interpreter:
                 f"parameter '{name}' of operator @{self.operator.sym_name.data} has no "
                 "default and no value was given"
             )
+        if op.is_table:
+            return _table_value(name, op, value)
         value = complex(value) if np.iscomplexobj(value) else value
         if op.result.type != f64:
             return complex(value)
@@ -242,6 +244,9 @@ class _Interpreter:
             value = op.evaluate(*(env[v] for v in op.operands))
         else:
             raise NotImplementedError(f"the reference interpreter does not know '{op.name}'")
+        if isinstance(op, sym.ParamOp) and op.is_table:
+            env[op.results[0]] = value  # a table: its entries, as given
+            return
         env[op.results[0]] = cast_value(value, op.results[0].type)
 
     def _constant(self, op: sym.ConstantOp, env: Env, ctx: _Ctx) -> Value:
@@ -543,3 +548,17 @@ def reference_to_dense(
 
 def _key(state: Iterable[Any]) -> tuple[int, ...]:
     return tuple(round(float(v)) for v in state)
+
+
+def _table_value(name: str, op: sym.ParamOp, value: Any) -> np.ndarray:
+    """The entries of a table parameter: `K` real numbers."""
+    size = op.result.type.get_shape()[0]  # type: ignore[union-attr]
+    entries = np.asarray(value)
+    if np.iscomplexobj(entries):
+        raise ValueError(f"table parameter '{name}' is real; got complex entries")
+    entries = entries.astype(np.float64)
+    if entries.shape != (size,):
+        raise ValueError(
+            f"table parameter '{name}' has {size} entries; got an array of shape {entries.shape}"
+        )
+    return entries

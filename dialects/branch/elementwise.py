@@ -15,6 +15,8 @@ from xdsl.irdl import (
     ParsePropInAttrDict,
     irdl_op_definition,
     operand_def,
+    opt_operand_def,
+    opt_prop_def,
     prop_def,
     result_def,
     traits_def,
@@ -571,25 +573,32 @@ class SelectOp(ElementwiseBase):
 
 @irdl_op_definition
 class LookupOp(ElementwiseBase):
-    """Elementwise entry of a static table at integer keys (`0.0` where the table has no
-    entry): `sym.lookup` on every row. `convert-sym-to-branch` keeps only the entries its
-    rows read when the keys are static per row; `convert-branch-to-stablehlo` reads the
-    table at run-time keys by a gather from a dense table spanning them.
+    """Elementwise entry of a table at integer keys (`0.0` where the table has no
+    entry): `sym.lookup` on every row. The entries are static (`values`) or a table
+    parameter of the kernel (`tensor<Kxf64>`, its j-th entry the value of the j-th key).
+    `convert-sym-to-branch` keeps only the static entries its rows read when the keys are
+    static per row; `convert-branch-to-stablehlo` reads the table at run-time keys by a
+    gather from a dense table spanning them.
 
     ```mlir
     %c = branch.lookup %k {keys = array<i64: 0, 3>, values = array<f64: 0.5, -1.25>} : tensor<?x2xi64> -> tensor<?x2xf64>
+    %d = branch.lookup %k, %t {keys = array<i64: 0, 3>} : tensor<?x2xi64>, tensor<2xf64> -> tensor<?x2xf64>
     ```
     """
 
     name = "branch.lookup"
 
     keys = prop_def(DenseArrayBase)
-    values = prop_def(DenseArrayBase)
+    values = opt_prop_def(DenseArrayBase)
     index = operand_def(TensorType)
+    table_param = opt_operand_def(TensorType)
     result = result_def(TensorType)
 
     irdl_options = (ParsePropInAttrDict(),)
-    assembly_format = "$index attr-dict `:` type($index) `->` type($result)"
+    assembly_format = (
+        "$index (`,` $table_param^)? attr-dict `:` type($index) (`,` type($table_param)^)? "
+        "`->` type($result)"
+    )
 
     ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64,)
 
@@ -597,21 +606,35 @@ class LookupOp(ElementwiseBase):
     def element_result(cls, *types: Attribute) -> Attribute:
         return f64
 
-    def __init__(self, index: SSAValue, keys: Sequence[int], values: Sequence[float]):
+    def __init__(self, index: SSAValue, keys: Sequence[int], values: Sequence[float] | SSAValue):
+        """`values`: the static entries, or the kernel's `tensor<Kxf64>` table parameter."""
         rows = _rows_of(self, index.type, "index")
-        super().__init__(
-            operands=[index],
-            properties={
-                "keys": sym.packed_array(i64, keys),
-                "values": sym.packed_array(f64, values),
-            },
-            result_types=[values_type(rows, f64)],
-        )
+        props = {"keys": sym.packed_array(i64, keys)}
+        operands: list = [index, []]
+        if isinstance(values, SSAValue):
+            operands[1] = [values]
+        else:
+            props["values"] = sym.packed_array(f64, values)
+        super().__init__(operands=operands, properties=props, result_types=[values_type(rows, f64)])
 
     def verify_(self):
-        super().verify_()
-        if len(self.keys.get_values()) != len(self.values.get_values()):
+        rows = _rows_of(self, self.index.type, "index")
+        if _elem(self.index.type) != i64 or self.result.type != values_type(rows, f64):
+            raise VerifyException("'branch.lookup' maps tensor<?xMxi64> to tensor<?xMxf64>")
+        keys = self.keys.get_values()
+        if (self.values is None) == (self.table_param is None):
+            raise VerifyException(
+                "'branch.lookup' needs either static values or a table parameter operand, not both"
+            )
+        if self.values is not None and len(keys) != len(self.values.get_values()):
             raise VerifyException("'branch.lookup' needs as many keys as values")
+        if self.table_param is not None:
+            expected = TensorType(f64, [len(keys)])
+            if self.table_param.type != expected:
+                raise VerifyException(
+                    f"'branch.lookup' has {len(keys)} keys: its table parameter must be "
+                    f"{expected}, got {self.table_param.type}"
+                )
 
 
 @irdl_op_definition

@@ -16,6 +16,7 @@ from xdsl.dialects.builtin import (
     StringAttr,
     TensorType,
     UnitAttr,
+    f64,
     i64,
 )
 from xdsl.ir import Attribute, Operation, Region, SSAValue
@@ -54,8 +55,9 @@ def _check_states(op: Operation, what: str, states: DenseArrayBase) -> None:
 class KernelOp(IRDLOperation):
     """The whole operator as one batched kernel.
 
-    Its block takes the configurations `tensor<?xNxT>` and one scalar tensor per runtime
-    parameter (`params` gives their names, in order) and ends with `branch.return`.
+    Its block takes the configurations `tensor<?xNxT>` and one tensor per runtime
+    parameter (`params` gives their names, in order): 0-d for a number, `tensor<Kxf64>`
+    for a table that `branch.lookup` reads; it ends with `branch.return`.
 
     ```mlir
     branch.kernel @tfim sites 4 states [-1, 1] dtype f64 params ["h"] {
@@ -131,9 +133,13 @@ class KernelOp(IRDLOperation):
                 f"{len(args) - 1} parameter arguments"
             )
         for a in args[1:]:
-            if not isinstance(a.type, TensorType) or a.type.get_shape() != ():
+            if not isinstance(a.type, TensorType) or not (
+                a.type.get_shape() == ()
+                or (len(a.type.get_shape()) == 1 and a.type.element_type == f64)
+            ):
                 raise VerifyException(
-                    f"'branch.kernel' parameters must be 0-d tensors, got {a.type}"
+                    "'branch.kernel' parameters must be 0-d tensors or tables "
+                    f"(tensor<Kxf64>), got {a.type}"
                 )
 
     def print(self, printer: Printer):

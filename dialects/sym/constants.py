@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from xdsl.dialects.builtin import (
     ArrayAttr,
     ComplexType,
+    DenseArrayBase,
     Float64Type,
     FloatAttr,
     IntegerAttr,
     IntegerType,
     StringAttr,
+    TensorType,
     f64,
     i1,
     i64,
@@ -35,7 +38,7 @@ from xdsl.printer import Printer
 from xdsl.traits import ConstantLike, Pure
 from xdsl.utils.exceptions import VerifyException
 
-from symir.dialects.sym.common import _check_value_type, _float_literal
+from symir.dialects.sym.common import _check_value_type, _float_literal, packed_array
 from symir.dialects.types import c64
 
 
@@ -117,74 +120,110 @@ class ConstantOp(IRDLOperation, HasFolderInterface):
 
 @irdl_op_definition
 class ParamOp(IRDLOperation):
-    """A named runtime parameter, with an optional default value.
+    """A named runtime parameter, with an optional default value: a real or complex
+    number, or a *table*, a `tensor<Kxf64>` of K real numbers that `sym.lookup` reads
+    (the coefficients of a molecular Hamiltonian), with an `array<f64: ...>` default.
 
     ```mlir
     %J = sym.param "J" default 1.0 : f64
     %h = sym.param "h" : f64
+    %t = sym.param "t" default array<f64: 0.5, -1.25> : tensor<2xf64>
     ```
     """
 
     name = "sym.param"
 
     param_name = prop_def(StringAttr)
-    default = opt_prop_def(base(FloatAttr) | base(ArrayAttr))
-    result = result_def(base(Float64Type) | base(ComplexType))
+    default = opt_prop_def(base(FloatAttr) | base(ArrayAttr) | base(DenseArrayBase))
+    result = result_def(base(Float64Type) | base(ComplexType) | base(TensorType))
 
     traits = traits_def(Pure())
 
-    def __init__(self, name: str, type: Attribute, default: complex | float | None = None):
+    def __init__(self, name: str, type: Attribute, default: object = None):
         props: dict[str, Attribute] = {"param_name": StringAttr(name)}
         if default is not None:
-            if type == c64:
-                d = complex(default)
+            if isinstance(type, TensorType):
+                props["default"] = packed_array(f64, np.ravel(np.asarray(default, dtype=float)))
+            elif type == c64:
+                d = complex(default)  # type: ignore[arg-type]
                 props["default"] = ArrayAttr([FloatAttr(d.real, f64), FloatAttr(d.imag, f64)])
             else:
-                props["default"] = FloatAttr(float(default), f64)
+                props["default"] = FloatAttr(float(default), f64)  # type: ignore[arg-type]
         super().__init__(properties=props, result_types=[type])
 
     @property
-    def default_value(self) -> complex | float | None:
+    def is_table(self) -> bool:
+        return isinstance(self.result.type, TensorType)
+
+    @property
+    def default_value(self) -> complex | float | np.ndarray | None:
+        """The default: a number, or for a table a read-only `float64` array."""
         if self.default is None:
             return None
+        if isinstance(self.default, DenseArrayBase):
+            values = np.frombuffer(self.default.data.data, dtype="<f8").astype(np.float64)
+            values.flags.writeable = False
+            return values
         if isinstance(self.default, ArrayAttr):
             re, im = (a.value.data for a in self.default.data)
             return complex(re, im)
         return self.default.value.data
 
     def verify_(self):
-        if not self.param_name.data.isidentifier():
+        name = self.param_name.data
+        if not name.isidentifier():
+            raise VerifyException(f"'sym.param' name \"{name}\" must be an identifier")
+        t = self.result.type
+        if isinstance(t, TensorType):
+            shape = t.get_shape()
+            if t.element_type != f64 or len(shape) != 1 or shape[0] < 1:
+                raise VerifyException(
+                    f"'sym.param' table \"{name}\" must be a tensor<Kxf64> with K >= 1, got {t}"
+                )
+            if self.default is not None:
+                d = self.default
+                if not isinstance(d, DenseArrayBase) or d.elt_type != f64:
+                    raise VerifyException(
+                        f"'sym.param' table \"{name}\" needs an array<f64: ...> default"
+                    )
+                if len(d.get_values()) != shape[0]:
+                    raise VerifyException(
+                        f"'sym.param' table \"{name}\" of {shape[0]} entries has a default "
+                        f"of {len(d.get_values())}"
+                    )
+            return
+        if isinstance(self.default, DenseArrayBase):
             raise VerifyException(
-                f"'sym.param' name \"{self.param_name.data}\" must be an identifier"
+                f"'sym.param' \"{name}\" has an array default but type {t} (a table is "
+                "tensor<Kxf64>)"
             )
-        if isinstance(self.default, ArrayAttr) and self.result.type != c64:
+        if isinstance(self.default, ArrayAttr) and t != c64:
+            raise VerifyException(f"'sym.param' \"{name}\" has a complex default but type {t}")
+        if isinstance(self.default, FloatAttr) and t == c64:
             raise VerifyException(
-                f"'sym.param' \"{self.param_name.data}\" has a complex default but type "
-                f"{self.result.type}"
-            )
-        if isinstance(self.default, FloatAttr) and self.result.type == c64:
-            raise VerifyException(
-                f"'sym.param' \"{self.param_name.data}\" of type complex<f64> needs a "
-                "complex default (re, im)"
+                f"'sym.param' \"{name}\" of type complex<f64> needs a complex default (re, im)"
             )
 
     def print(self, printer: Printer):
         printer.print_string(" ")
         printer.print_string_literal(self.param_name.data)
-        d = self.default_value
-        if d is not None:
+        if isinstance(self.default, DenseArrayBase):
+            printer.print_string(" default ")
+            printer.print_attribute(self.default)
+        elif (d := self.default_value) is not None:
             printer.print_string(" default ")
             if isinstance(d, complex):
                 printer.print_string(f"({_float_literal(d.real)}, {_float_literal(d.imag)})")
             else:
-                printer.print_string(_float_literal(d))
+                printer.print_string(_float_literal(d))  # type: ignore[arg-type]
         printer.print_string(" : ")
         printer.print_attribute(self.result.type)
 
     @classmethod
     def parse(cls, parser: Parser) -> ParamOp:
         name = parser.parse_str_literal()
-        default: complex | float | None = None
+        default: object = None
+        table: Attribute | None = None
         if parser.parse_optional_keyword("default"):
             if parser.parse_optional_punctuation("("):
                 re = parser.parse_float()
@@ -192,10 +231,15 @@ class ParamOp(IRDLOperation):
                 im = parser.parse_float()
                 parser.parse_punctuation(")")
                 default = complex(re, im)
+            elif parser.parse_optional_keyword("array") is not None:
+                table = parser._parse_builtin_densearray_attr()  # what follows `array`
             else:
                 default = float(parser.parse_number())
         parser.parse_punctuation(":")
         t = parser.parse_type()
         if isinstance(default, complex) and t != c64:
             parser.raise_error(f"'sym.param' complex default needs complex<f64>, got {t}")
-        return cls(name, t, default)
+        op = cls(name, t, default)
+        if table is not None:
+            op.default = table
+        return op

@@ -20,6 +20,7 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     IntegerAttr,
     IntegerType,
+    TensorType,
     f64,
     i1,
     i64,
@@ -32,6 +33,8 @@ from xdsl.irdl import (
     base,
     irdl_op_definition,
     operand_def,
+    opt_operand_def,
+    opt_prop_def,
     prop_def,
     result_def,
     traits_def,
@@ -826,64 +829,108 @@ _LOOKUP_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 @irdl_op_definition
 class LookupOp(ExpressionOp):
-    """The entry of a static table of real numbers at an integer key, `0.0` for a key the
+    """The entry of a table of real numbers at an integer key, `0.0` for a key the
     table does not hold: a coefficient table read row by row (the integrals of a
-    molecular Hamiltonian, keyed by orbital indices). The keys are distinct. An index that
-    is static per row (labels and integer constants) reads the table when the operator
-    is lowered; one known only at run time (a value of `x`, a site found by
-    `sym.nth_site`) reads it in the kernel (`convert-branch-to-stablehlo`: a gather from a
-    dense table spanning the keys, of at most 2^20 entries, or one select per key for at
-    most 256 keys spanning more).
+    molecular Hamiltonian, keyed by orbital indices). The keys are distinct. The entries
+    are either static (`values`) or a *table parameter* (a `sym.param` of type
+    `tensor<Kxf64>`, its j-th entry the value of the j-th key), which `with_params`
+    changes without recompiling and with respect to which the matrix elements are
+    differentiated (docs/derivatives.md). An index that is static per row (labels and
+    integer constants) reads a static table when the operator is lowered; one known only
+    at run time (a value of `x`, a site found by `sym.nth_site`) reads it in the kernel
+    (`convert-branch-to-stablehlo`: a gather from a dense table spanning the keys, of at
+    most 2^20 entries, or one select per key for at most 256 keys spanning more).
 
     ```mlir
     %c = sym.lookup %k {keys = array<i64: 0, 3>, values = array<f64: 0.5, -1.25>} : i64 -> f64
+    %d = sym.lookup %k, %t {keys = array<i64: 0, 3>} : i64, tensor<2xf64> -> f64
     ```
     """
 
     name = "sym.lookup"
 
     keys = prop_def(DenseArrayBase)
-    values = prop_def(DenseArrayBase)
+    values = opt_prop_def(DenseArrayBase)
     index = operand_def(NumericType)
+    table_param = opt_operand_def(TensorType)
     result = result_def(f64)
 
     irdl_options = (ParsePropInAttrDict(),)
-    assembly_format = "$index attr-dict `:` type($index) `->` type($result)"
+    assembly_format = (
+        "$index (`,` $table_param^)? attr-dict `:` type($index) (`,` type($table_param)^)? "
+        "`->` type($result)"
+    )
 
     DSL_FUNCTION: ClassVar[str | None] = None  # `symir.lookup(table, index)` (frontend)
 
-    def __init__(self, keys: Sequence[int], values: Sequence[float], index: SSAValue):
-        super().__init__(
-            operands=[index],
-            properties={
-                "keys": packed_array(i64, keys),
-                "values": packed_array(f64, values),
-            },
-            result_types=[f64],
-        )
+    def __init__(
+        self,
+        keys: Sequence[int],
+        values: Sequence[float] | SSAValue,
+        index: SSAValue,
+    ):
+        """`values`: the static entries, or the `tensor<Kxf64>` table parameter."""
+        props = {"keys": packed_array(i64, keys)}
+        operands: list = [index, []]
+        if isinstance(values, SSAValue):
+            operands[1] = [values]
+        else:
+            props["values"] = packed_array(f64, values)
+        super().__init__(operands=operands, properties=props, result_types=[f64])
+
+    @classmethod
+    def from_dsl(cls, operands: Sequence[SSAValue], *attributes: Any) -> ExpressionOp:
+        keys, values = attributes
+        index, *table = operands
+        return cls(keys, table[0] if table else values, index)
 
     def table(self) -> dict[int, float]:
-        """The table as a dict key -> value (built once per op)."""
+        """The static table as a dict key -> value (built once per op); a table
+        parameter has none (`table_param` is set)."""
+        if self.values is None:
+            raise ValueError(f"'sym.lookup' reads the table parameter {self.table_param}")
         cached = _LOOKUP_TABLES.get(self)
         if cached is None or cached[0] is not self.keys or cached[1] is not self.values:
             table = dict(zip(self.keys.get_values(), self.values.get_values(), strict=True))
             cached = _LOOKUP_TABLES[self] = (self.keys, self.values, table)
         return cached[2]
 
+    def positions(self) -> dict[int, int]:
+        """Key -> its position in `keys` (the entry of a table parameter it reads)."""
+        return {k: j for j, k in enumerate(self.keys.get_values())}
+
     def verify_(self):
         _check_value_type(self, "index", self.index.type, (i64,))
-        if self.keys.elt_type != i64 or self.values.elt_type != f64:
-            raise VerifyException("'sym.lookup' keys must be i64 and values f64 arrays")
+        if self.keys.elt_type != i64:
+            raise VerifyException("'sym.lookup' keys must be an i64 array")
         keys = self.keys.get_values()
-        if len(keys) != len(self.values.get_values()):
+        if (self.values is None) == (self.table_param is None):
             raise VerifyException(
-                f"'sym.lookup' has {len(keys)} keys but {len(self.values.get_values())} values"
+                "'sym.lookup' needs either static values or a table parameter operand, not both"
             )
+        if self.values is not None:
+            if self.values.elt_type != f64:
+                raise VerifyException("'sym.lookup' keys must be i64 and values f64 arrays")
+            if len(keys) != len(self.values.get_values()):
+                raise VerifyException(
+                    f"'sym.lookup' has {len(keys)} keys but {len(self.values.get_values())} values"
+                )
+        else:
+            t = self.table_param.type
+            expected = TensorType(f64, [len(keys)])
+            if t != expected:
+                raise VerifyException(
+                    f"'sym.lookup' has {len(keys)} keys: its table parameter must be "
+                    f"{expected}, got {t}"
+                )
         if len(set(keys)) != len(keys):
             raise VerifyException("'sym.lookup' keys must be distinct")
 
     def evaluate(self, *args: Value) -> Value:
-        (k,) = args
+        k, *table = args
+        if table:
+            j = self.positions().get(int(k))
+            return 0.0 if j is None else float(table[0][j])  # type: ignore[index]
         return float(self.table().get(int(k), 0.0))
 
 

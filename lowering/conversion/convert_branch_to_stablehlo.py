@@ -730,16 +730,14 @@ class LookupLowering(KernelPattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.LookupOp, rewriter: PatternRewriter):
         low = self.lowering(rewriter)
+        if op.table_param is not None:
+            rewriter.replace(op, [], [_table_lookup(low, op)])
+            return
         keys, values = op.keys.get_values(), op.values.get_values()
         table = dict(zip(keys, values, strict=True))
         shape = op.result.type.get_shape()
-        owner = op.index.owner
-        if (
-            isinstance(owner, stablehlo.DynamicBroadcastInDimOp)
-            and isinstance(src := owner.operand.owner, stablehlo.ConstantOp)
-            and owner.broadcast_dimensions.get_values() == (1,)
-        ):
-            column = [int(v) for v in _dense_values(src)]
+        column = _static_column(op.index)
+        if column is not None:
             c = low.array(np.asarray([table.get(k, 0.0) for k in column], dtype=np.float64))
             rewriter.replace(op, [], [low.broadcast(c, [1], shape)])
             return
@@ -768,6 +766,67 @@ class LookupLowering(KernelPattern):
         rewriter.replace(op, [], [total])
 
 
+def _table_lookup(low: KernelLowering, op: branch.LookupOp) -> SSAValue:
+    """A lookup in a table parameter `%t` (`tensor<Kxf64>`): `[t, 0.0][position]`, the
+    position of each row's key among the keys (K, which reads the appended 0.0, for a
+    key not held): constant positions broadcast over the batch where the index is a
+    row-table column, else positions read at run time from a dense table spanning the
+    keys (`position_table`)."""
+    keys = op.keys.get_values()
+    size = len(keys)
+    extended = low.once(
+        ("table", op.table_param),
+        lambda: low.add(stablehlo.ConcatenateOp([op.table_param, low.const(0.0, f64, (1,))], 0)),
+    )
+    shape = op.result.type.get_shape()
+    column = _static_column(op.index)
+    if column is not None:
+        where = {k: j for j, k in enumerate(keys)}
+        positions = np.asarray([where.get(k, size) for k in column], np.int64)
+        values = low.gather(extended, low.array(positions), 0)
+        return low.broadcast(values, [1], shape)
+    return low.gather(extended, position_table(low, op.index, keys, shape), 0)
+
+
+def position_table(low: KernelLowering, index: SSAValue, keys: Sequence[int], shape) -> SSAValue:
+    """The position of each run-time key `index` among `keys` (`len(keys)` where it is
+    not one): a gather from a dense table spanning the keys when that is at most
+    `MAX_DENSE_LOOKUP` entries, else one select per key (at most
+    `MAX_DYNAMIC_LOOKUP_KEYS`)."""
+    size = len(keys)
+    first, span = min(keys), max(keys) - min(keys) + 1
+    if span <= MAX_DENSE_LOOKUP:
+        dense = np.full(span + 1, size, np.int64)
+        dense[np.asarray(keys, np.int64) - first] = np.arange(size)
+        return _dense_read(low, index, dense, first, span, shape)
+    if size > MAX_DYNAMIC_LOOKUP_KEYS:
+        raise ValueError(
+            f"'branch.lookup' of a table parameter with {size} keys spanning {span} integers "
+            f"at an index known only at run time: a dense table of at most "
+            f"{MAX_DENSE_LOOKUP} entries or at most {MAX_DYNAMIC_LOOKUP_KEYS} keys (index "
+            "the table by row labels, or number the keys densely)"
+        )
+    position = low.broadcast(low.const(size, i64), [], shape)
+    for j, k in enumerate(keys):
+        hit = low.add(stablehlo.CompareOp("EQ", index, low.broadcast(low.const(k, i64), [], shape)))
+        at = low.broadcast(low.const(j, i64), [], shape)
+        position = low.add(stablehlo.SelectOp(hit, at, position))
+    return position
+
+
+def _static_column(index: SSAValue) -> list[int] | None:
+    """The per-row keys of a lookup index that is a row-table column (a constant
+    broadcast over the batch), else None."""
+    owner = index.owner
+    if (
+        isinstance(owner, stablehlo.DynamicBroadcastInDimOp)
+        and isinstance(src := owner.operand.owner, stablehlo.ConstantOp)
+        and owner.broadcast_dimensions.get_values() == (1,)
+    ):
+        return [int(v) for v in _dense_values(src)]
+    return None
+
+
 def _dense_lookup(
     low: KernelLowering, index: SSAValue, table: dict, first: int, span: int, shape
 ) -> SSAValue:
@@ -775,6 +834,14 @@ def _dense_lookup(
     last entry 0.0, which the indices outside the span read."""
     dense = np.zeros(span + 1)
     dense[np.asarray(list(table), np.int64) - first] = list(table.values())
+    return _dense_read(low, index, dense, first, span, shape)
+
+
+def _dense_read(
+    low: KernelLowering, index: SSAValue, dense: np.ndarray, first: int, span: int, shape
+) -> SSAValue:
+    """`dense[index - first]`, `dense[span]` (its last entry) where the index is outside
+    `first .. first + span - 1`."""
     offset = index
     if first != 0:
         offset = low.add(

@@ -170,7 +170,10 @@ class OperatorToKernel(RewritePattern):
         names = sorted(params)
         n = op.num_sites.data
         arg_types = [TensorType(x_element_type, [DYN, n])]
-        arg_types += [TensorType(params[p], []) for p in names]  # type: ignore[arg-type]
+        arg_types += [  # a table parameter is already a tensor<Kxf64>
+            t if isinstance(t, TensorType) else TensorType(t, [])  # type: ignore[arg-type]
+            for t in (params[p] for p in names)
+        ]
         block = Block(arg_types=arg_types)
         block.args[0].name_hint = "x"
         for arg, name in zip(block.args[1:], names):
@@ -256,12 +259,16 @@ class ConstantToBranch(RewritePattern):
 
 
 class ParamToBranch(RewritePattern):
-    """`sym.param` -> `branch.splat` of the kernel's parameter argument."""
+    """`sym.param` -> `branch.splat` of the kernel's parameter argument (a table: the
+    argument itself, which `branch.lookup` reads)."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: sym.ParamOp, rewriter: PatternRewriter):
         kernel = kernel_of(op)
         arg = kernel.param_args[kernel.param_names.index(op.param_name.data)]
+        if op.is_table:  # read whole by `branch.lookup`
+            rewriter.replace(op, [], [arg])
+            return
         rewriter.replace(op, branch.SplatOp(arg, kernel.x, rows_of(op)))
 
 
@@ -350,6 +357,8 @@ def _lookup(op: sym.LookupOp) -> branch.LookupOp:
     """`sym.lookup` -> `branch.lookup` holding only the entries its rows read, when the
     index is static per row (a table of thousands of integrals read by a term of a few
     rows keeps a few); the whole table otherwise."""
+    if op.table_param is not None:  # a table parameter: every key keeps its entry
+        return branch.LookupOp(op.index, op.keys.get_values(), op.table_param)
     keys, values = op.keys.get_values(), op.values.get_values()
     column = _row_values(op.index, rows_of(op))
     if column is not None:

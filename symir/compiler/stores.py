@@ -12,6 +12,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from symir.compiler.artifact import SymbolicCompiledArtifact
 from symir.compiler.core import SymbolicCacheKey
 
@@ -63,6 +65,8 @@ _FORMAT = 1
 def _encode(value: Any) -> Any:
     if isinstance(value, complex):
         return {"complex": [value.real, value.imag]}
+    if getattr(value, "ndim", 0) == 1:  # a table parameter's entries
+        return {"table": [float(v) for v in value.tolist()]}
     if hasattr(value, "item"):  # numpy/jax scalars
         return _encode(value.item())
     return value
@@ -71,6 +75,8 @@ def _encode(value: Any) -> Any:
 def _decode(value: Any) -> Any:
     if isinstance(value, dict) and "complex" in value:
         return complex(*value["complex"])
+    if isinstance(value, dict) and "table" in value:
+        return np.asarray(value["table"], dtype=np.float64)
     return value
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr, f64, i1, i64
+from xdsl.dialects.builtin import FloatAttr, IntegerAttr, TensorType, f64, i1, i64
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
@@ -89,6 +89,9 @@ class RegionEmitter:
 
     def _param(self, e: Expr) -> Operation:
         name, default, *declared = e.args  # declared: (kind, doc) from symbol(dtype=, doc=)
+        if declared and declared[0].startswith("table:"):  # symir.table: tensor<Kxf64>
+            size = int(declared[0].removeprefix("table:"))
+            return sym.ParamOp(name, TensorType(f64, [size]), default)
         complex_ = declared[0] == "c64" if declared else isinstance(default, complex)
         return sym.ParamOp(name, sym.c64 if complex_ else f64, default)
 

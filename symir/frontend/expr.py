@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -320,19 +321,90 @@ def nth_site(rank: Any, state: int, sites: Iterable[int]) -> Expr:
     return Expr("nth_site", listed, int(state), site_ref(rank))
 
 
-def lookup(table: Any, index: Any) -> Expr:
-    """The entry of a static table of real numbers at an integer `index` (`sym.lookup`),
-    `0.0` where the table has none: `table` is a mapping `key -> value` or a sequence
-    (keys `0, 1, ...`); `index` an integer expression: of the term's labels, so that every
-    row reads one entry when the operator is compiled (`lookup(h, "p" * n + "q")` for a
-    coefficient `h[p, q]`), or of values known only at run time (sites found by
-    `nth_site`, values of `x`), read in the kernel from a dense table spanning the keys."""
+@dataclass(frozen=True)
+class Table:
+    """A table parameter (`symir.table`): named, runtime entries at static integer
+    keys, read by `lookup(table, index)`."""
+
+    name: str
+    keys: tuple[int, ...]
+    default: tuple[float, ...] | None
+    doc: str | None = None
+
+    def param(self) -> Expr:
+        """The DSL node of the `sym.param` of type `tensor<Kxf64>`."""
+        return Expr("param", self.name, self.default, f"table:{len(self.keys)}", self.doc)
+
+
+def _items(table: Any, what: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
     if isinstance(table, dict):
         items = sorted((int(k), float(v)) for k, v in table.items())
     else:
-        items = [(k, float(v)) for k, v in enumerate(np.asarray(table, dtype=float).ravel())]
-    keys = tuple(k for k, _ in items)
-    values = tuple(v for _, v in items)
+        values = np.asarray(table, dtype=float)
+        if values.ndim != 1:
+            raise ValueError(f"{what}: a sequence of entries must be 1-D, got shape {values.shape}")
+        items = list(enumerate(values.tolist()))
+    return tuple(k for k, _ in items), tuple(v for _, v in items)
+
+
+def table(
+    name: str,
+    default: Any = None,
+    *,
+    keys: Any = None,
+    doc: str | None = None,
+) -> Table:
+    """A *table parameter*: real entries at static integer keys, given at run time.
+
+    `default`: a mapping `key -> value`, or a sequence (the values of keys `0, 1, ...`,
+    or of `keys` when given); None with `keys` for a table with no default (a value is
+    then required: `with_params(name=array)`). `lookup(t, index)` reads it like a static
+    table (0.0 at a key it does not hold). The compiled operator takes the entries as an
+    array of `len(keys)` values in key order (`with_params(name=values)`), and its
+    matrix elements can be differentiated with respect to them (docs/derivatives.md)."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"a table name must be an identifier, got {name!r}")
+    if doc is not None and not isinstance(doc, str):
+        raise TypeError(f"table {name!r}: doc must be a string, got {doc!r}")
+    if keys is not None:
+        sorted_keys, values = _keyed(name, keys, default)
+    elif default is None:
+        raise ValueError(f"table {name!r} needs a default or keys=")
+    else:
+        sorted_keys, values = _items(default, f"table {name!r}")
+    if not sorted_keys:
+        raise ValueError(f"table {name!r} has no keys")
+    if len(set(sorted_keys)) != len(sorted_keys):
+        raise ValueError(f"table {name!r}: keys must be distinct")
+    return Table(name, sorted_keys, values, doc)
+
+
+def _keyed(name: str, keys: Any, default: Any) -> tuple[tuple[int, ...], tuple | None]:
+    """The keys of `table(name, default, keys=keys)` in increasing order, and the default
+    values in that order (None: no default)."""
+    listed = [int(k) for k in np.asarray(keys, dtype=np.int64).ravel()]
+    if isinstance(default, dict):
+        raise ValueError(f"table {name!r}: give keys= or a mapping default, not both")
+    order = np.argsort(listed, kind="stable")
+    if default is None:
+        return tuple(listed[i] for i in order), None
+    values = np.asarray(default, dtype=float).ravel()
+    if len(values) != len(listed):
+        raise ValueError(f"table {name!r}: {len(listed)} keys but {len(values)} default values")
+    return tuple(listed[i] for i in order), tuple(float(values[i]) for i in order)
+
+
+def lookup(table: Any, index: Any) -> Expr:
+    """The entry of a table of real numbers at an integer `index` (`sym.lookup`),
+    `0.0` where the table has none: `table` is a mapping `key -> value` or a sequence
+    (keys `0, 1, ...`), or a table parameter (`symir.table`, entries given at run time);
+    `index` an integer expression: of the term's labels, so that every row reads one
+    entry (`lookup(h, "p" * n + "q")` for a coefficient `h[p, q]`), or of values known
+    only at run time (sites found by `nth_site`, values of `x`), read in the kernel from
+    a dense table spanning the keys."""
+    if isinstance(table, Table):
+        return Expr("lookup", table.keys, None, as_expr(index), table.param())
+    keys, values = _items(table, "lookup")
     return Expr("lookup", keys, values, as_expr(index))
 
 

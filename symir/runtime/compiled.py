@@ -66,6 +66,8 @@ class KernelSpec:
     branch_text: str | None = None
     """The operator's `branch` level after the branch passes, from which its derivative
     kernels are built (None: derivatives are not available)."""
+    param_shapes: tuple[tuple[int, ...], ...] = ()
+    """The shape of each parameter: `()` for a number, `(K,)` for a table."""
 
     def __hash__(self) -> int:
         return hash(self.key)
@@ -101,6 +103,7 @@ class CompiledOperator:
         max_conn_size = module.out_specs[1][0][1]  # mels: (batch, F)
         names = tuple(parameters)
         pdtypes = tuple(np.dtype(s[1]) for s in module.in_specs[1:])
+        pshapes = tuple(tuple(s[0]) for s in module.in_specs[1:])
         spec = KernelSpec(
             module,
             name,
@@ -114,9 +117,10 @@ class CompiledOperator:
             pdtypes,
             key,
             branch_text,
+            pshapes,
         )
         params = tuple(parameters[n] for n in names)
-        return cls(spec, tuple(_param_value(n, v, t) for n, v, t in zip(names, params, pdtypes)))
+        return cls(spec, _param_values(spec, params))
 
     # ----------------------------------------------------------------- properties
     @property
@@ -170,11 +174,13 @@ class CompiledOperator:
                 f"unknown parameter(s) {sorted(unknown)}; this operator has "
                 f"{list(self._spec.param_names)}"
             )
+        spec = self._spec
+        given = tuple(values.get(n) for n in spec.param_names)
+        checked = _param_values(spec, given)
         new = tuple(
-            _param_value(n, values[n], t) if n in values else v
-            for n, v, t in zip(self._spec.param_names, self._params, self._spec.param_dtypes)
+            c if n in values else v for n, v, c in zip(spec.param_names, self._params, checked)
         )
-        return CompiledOperator(self._spec, new)
+        return CompiledOperator(spec, new)
 
     def as_hermitian(self) -> CompiledOperator:
         """The same kernel reporting `is_hermitian = True` (for an operator whose
@@ -294,10 +300,7 @@ class CompiledOperator:
 
 
 def _unpickle_compiled(spec: KernelSpec, params: tuple) -> CompiledOperator:
-    values = tuple(
-        _param_value(n, v, t) for n, v, t in zip(spec.param_names, params, spec.param_dtypes)
-    )
-    return CompiledOperator(spec, values)
+    return CompiledOperator(spec, _param_values(spec, params))
 
 
 @jax.custom_jvp
@@ -532,9 +535,21 @@ def _kernel_call(spec: KernelSpec, order: int = 0, outputs: str = "padded") -> C
         return spec.module.wrappers.setdefault(key, call)
 
 
-def _param_value(name: str, value: Any, dtype: np.dtype) -> Any:
+def _param_values(spec: KernelSpec, values: tuple) -> tuple:
+    """`values` (in `spec.param_names` order) checked and converted to the kernel's
+    parameter dtypes and shapes."""
+    shapes = spec.param_shapes or ((),) * len(spec.param_names)
+    return tuple(
+        _param_value(n, v, t, shape)
+        for n, v, t, shape in zip(spec.param_names, values, spec.param_dtypes, shapes)
+    )
+
+
+def _param_value(name: str, value: Any, dtype: np.dtype, shape: tuple[int, ...] = ()) -> Any:
     if value is None:
         return None  # a required parameter: `get_conn_padded` asks for it
+    if shape:
+        return _table_value(name, value, dtype, shape)
     if isinstance(value, jax.Array | np.ndarray) and np.shape(value) == ():
         if np.iscomplexobj(value) and not np.issubdtype(dtype, np.complexfloating):
             raise ValueError(f"parameter {name!r} is real ({dtype}); got a complex value")
@@ -545,6 +560,22 @@ def _param_value(name: str, value: Any, dtype: np.dtype) -> Any:
         value = value.real
     if not isinstance(value, int | float | complex | np.number) or isinstance(value, bool):
         raise ValueError(f"parameter {name!r} must be a number, got {value!r}")
+    return jnp.asarray(value, dtype=dtype)
+
+
+def _table_value(name: str, value: Any, dtype: np.dtype, shape: tuple[int, ...]) -> Any:
+    """The entries of a table parameter: an array of `shape` (`(K,)`), real."""
+    if not isinstance(value, jax.Array | np.ndarray | list | tuple):
+        raise ValueError(
+            f"parameter {name!r} is a table of {shape[0]} entries; got {type(value).__name__}"
+        )
+    if np.iscomplexobj(value):
+        raise ValueError(f"table parameter {name!r} is real ({dtype}); got complex entries")
+    if tuple(np.shape(value)) != tuple(shape):
+        raise ValueError(
+            f"table parameter {name!r} has {shape[0]} entries (in key order); got an array "
+            f"of shape {tuple(np.shape(value))}"
+        )
     return jnp.asarray(value, dtype=dtype)
 
 
