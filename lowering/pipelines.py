@@ -13,6 +13,8 @@ recorded (`branch-differentiate`, then `convert-branch-to-stablehlo`).
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -477,6 +479,21 @@ def lower_derivatives(branch_text: str, order: int = 1) -> LoweringResult:
     return _lower_branch_text(branch_text, passes, "derivatives")
 
 
+def lower_table_derivatives(branch_text: str) -> tuple[LoweringResult, tuple[str, ...]]:
+    """The table-derivative kernel of a lowered operator, from its `branch` level (as
+    `lower_derivatives`), and the names of its records: `branch-differentiate{tables=
+    true}` makes it return, after `xp` and `mels`, the records from which the derivative
+    of the matrix elements with respect to its table parameters is formed
+    (`branch_differentiate.read_records`), lowered by `convert-branch-to-stablehlo`."""
+    first = _lower_branch_text(branch_text, ["branch-differentiate{tables=true}"], "derivatives")
+    text = first.levels["branch"]
+    returns = [line for line in text.splitlines() if "branch.return " in line]
+    found = re.search(r"wrt = \[([^\]]*)\]", returns[-1]) if returns else None
+    names = tuple(json.loads(f"[{found.group(1)}]")) if found else ()
+    result = _lower_branch_text(text, ["convert-branch-to-stablehlo"], "derivatives")
+    return result, names
+
+
 def lower_deltas(branch_text: str, order: int = 0) -> LoweringResult:
     """The delta kernel of a lowered operator, from its `branch` level (as
     `lower_derivatives`): `branch-return-deltas` makes it return, per slot, the sites its
@@ -505,12 +522,19 @@ def _lower_branch_text(branch_text: str, names: Sequence[str], stage: str) -> Lo
     recorder = _Recorder(result)
     try:
         module = Parser(ctx, branch_text).parse_module()
-        passes = tuple(make_pass(name) for name in names)
+        passes = tuple(_named_pass(name) for name in names)
         PassPipeline(passes, recorder).apply(ctx, module)
     except Exception as e:
         failed = recorder.running.name if recorder.running is not None else "lowering"
         raise SymbolicCompilerError(_failure(e), stage=stage, pass_name=failed) from e
     return result
+
+
+def _named_pass(spelling: str) -> ModulePass:
+    """`name` or `name{option=true}` (a boolean option) as the pass it names."""
+    name, _, rest = spelling.partition("{")
+    options = dict(item.split("=") for item in rest.rstrip("}").split(",") if item)
+    return make_pass(name, **{k: v == "true" for k, v in options.items()})
 
 
 def _failure(error: Exception) -> str:

@@ -239,8 +239,13 @@ class ReturnOp(IRDLOperation):
             raise VerifyException(
                 f"'branch.return' mels must be tensor<?x{f}x{kernel.dtype}>, got {mt}"
             )
-        for d in self.derivatives:
-            if d.type != mt:
+        for d, name in zip(self.derivatives, self.wrt_names):
+            if name.startswith("@"):  # a record of table reads (`branch-differentiate`)
+                if not isinstance(d.type, TensorType) or len(d.type.get_shape()) != 2:
+                    raise VerifyException(
+                        f"'branch.return' record {name!r} must be a tensor<?xMxT>, got {d.type}"
+                    )
+            elif d.type != mt:
                 raise VerifyException(
                     f"'branch.return' derivatives must have the type of mels ({mt}), got {d.type}"
                 )

@@ -133,8 +133,16 @@ def directions(kernel: branch.KernelOp, wrt: Sequence[str]) -> list[Direction]:
             f"branch-differentiate: kernel @{kernel.sym_name.data} has no parameter(s) "
             f"{unknown}; its parameters are {list(names)}"
         )
+    tables = [n for n in wrt if is_table(kernel.param_args[names.index(n)])]
+    if tables:
+        raise ValueError(
+            f"branch-differentiate: {tables} are table parameters, differentiated by "
+            "`branch-differentiate{tables=true}` (their reads, not one direction each)"
+        )
     found = []
     for name in wrt or names:
+        if is_table(kernel.param_args[names.index(name)]):
+            continue
         arg = kernel.param_args[names.index(name)]
         if isinstance(element_type(arg), ComplexType):
             found += [
@@ -221,6 +229,134 @@ class Sweep:
             self.decided.append(f"term @{op.term.data}{tag}: its {' and '.join(what)}")
 
 
+def is_table(arg: SSAValue) -> bool:
+    """Whether a kernel parameter is a table (`tensor<Kxf64>`), not a number."""
+    return isinstance(arg.type, TensorType) and len(arg.type.get_shape()) == 1
+
+
+class ReadSweep(Sweep):
+    """The tangents of the value of one op, `seed` (a read of a table parameter, or a
+    `branch.sum_rows` that such reads reach), seeded with ones: the partial derivative
+    of every value after it with respect to the seed's value *in the same row*. Rows
+    mix only in `branch.sum_rows`: the sweep stops there and records the tangent of the
+    sum's input (`reached`), whose partial derivatives are then taken with respect to
+    the sum itself. For a read, `positions` carries, row for row along the tangents, the
+    position of the entry it read, plus one (`0.0`: no entry, or no read in that slot)."""
+
+    def __init__(self, kernel: branch.KernelOp, table: SSAValue, seed: Operation, anchors):
+        name = kernel.param_names[list(kernel.param_args).index(table)]
+        super().__init__(kernel, Direction(name, name, table, 1.0), anchors)
+        self.seed = seed
+        self.positions: dict[SSAValue, SSAValue] = {}
+        self.reached: list[tuple[branch.SumRowsOp, SSAValue, SSAValue | None]] = []
+
+    def tangent_of(self, op: Operation) -> Tangent:
+        if op is self.seed:
+            result = op.results[0]
+            if isinstance(op, branch.LookupOp):
+                keys = op.keys.get_values()
+                where = branch.LookupOp(op.index, keys, [j + 1.0 for j in range(len(keys))])
+                self.alg.built.append(where)
+                self.positions[result] = where.result
+            return self.alg.scalar(1.0, element_type(result), result)
+        if isinstance(op, branch.SumRowsOp):
+            tangent = self.tangents.get(op.input)
+            if tangent is not None:
+                self.reached.append((op, tangent, self.positions.get(op.input)))
+            return None
+        tangent = super().tangent_of(op)
+        if tangent is not None and self.positions:
+            self.track_positions(op)
+        return tangent
+
+    def track_positions(self, op: Operation) -> None:
+        """The positions of the seed's reads in `op`'s result: those of its operands
+        (the same rows), or for `branch.concat` theirs side by side."""
+        found = [self.positions.get(v) for v in op.operands]
+        if isinstance(op, branch.ConcatOp):
+            parts = [
+                p if p is not None else self.alg.zero(f64, v) for v, p in zip(op.inputs, found)
+            ]
+            concat = branch.ConcatOp(parts)
+            self.alg.built.append(concat)
+            self.positions[op.results[-1]] = concat.result
+            return
+        known = [p for p in found if p is not None]
+        if known:
+            self.positions[op.results[-1]] = known[0]
+
+
+def read_records(kernel: branch.KernelOp) -> tuple[list[SSAValue], list[str]]:
+    """What the derivative of the matrix elements with respect to the kernel's table
+    parameters takes: for every read `r` of a table `t` (a `branch.lookup` of it, named
+    `t#k`, k counting the reads of the kernel) and every `branch.sum_rows` such reads
+    reach (`sum#k`), the tangent of what it reaches (the matrix elements, `mels`, or a
+    sum, `sum#k`) with respect to its value, row for row, and for a read the positions
+    of the entries it read (plus one, 0.0 for none): outputs named `@<source>><target>:D`
+    and `@<source>><target>:P`. With `dT` the tangent of the table,
+
+        d mels = sum over sources s reaching mels of  D * value(s),
+        value(t#k) = dT[P - 1] (0 where P = 0),   value(sum#k) = sum over its rows of
+                     the sources reaching it, D * value(source),
+
+    linear in `dT` (what `symir.runtime.compiled` evaluates, and JAX transposes)."""
+    block = kernel.body.block
+    ret = block.last_op
+    assert isinstance(ret, branch.ReturnOp)
+    primal = list(block.ops)
+    tables = {a for a in kernel.param_args if is_table(a)}
+    sources: list[tuple[str, Operation, SSAValue]] = []
+    for op in primal:
+        if isinstance(op, branch.LookupOp) and op.table_param in tables:
+            table = op.table_param
+            name = kernel.param_names[list(kernel.param_args).index(table)]
+            sources.append((f"{name}#{len(sources)}", op, table))
+    outputs: list[SSAValue] = []
+    names: list[str] = []
+    sums: dict[Operation, str] = {}
+    anchors: dict[Operation, Operation] = {}
+    k = 0
+    while k < len(sources):
+        label, seed, table = sources[k]
+        k += 1
+        sweep = ReadSweep(kernel, table, seed, anchors)
+        sweep.run(primal)
+        for total, tangent, positions in sweep.reached:
+            if total not in sums:
+                sums[total] = f"sum#{len(sums)}"
+                sources.append((sums[total], total, table))
+            outputs.append(tangent)
+            names.append(f"@{label}>{sums[total]}:D")
+            if positions is not None:
+                outputs.append(positions)
+                names.append(f"@{label}>{sums[total]}:P")
+        d = sweep.tangents.get(ret.mels)
+        if d is not None:
+            outputs.append(d)
+            names.append(f"@{label}>mels:D")
+            if isinstance(seed, branch.LookupOp):
+                outputs.append(sweep.positions[ret.mels])
+                names.append(f"@{label}>mels:P")
+    return outputs, names
+
+
+def differentiate_tables(kernel: branch.KernelOp) -> None:
+    """Makes `kernel` return, after `xp` and `mels`, the records of `read_records`."""
+    block = kernel.body.block
+    ret = block.last_op
+    if not isinstance(ret, branch.ReturnOp) or ret.derivatives:
+        raise ValueError(
+            f"branch-differentiate{{tables=true}}: kernel @{kernel.sym_name.data} must end "
+            "with a 'branch.return' of xp and mels only (first derivatives)"
+        )
+    outputs, names = read_records(kernel)
+    new = branch.ReturnOp(ret.xp, ret.mels, outputs, names)
+    block.insert_op_before(new, ret)
+    ret.detach()
+    ret.erase()
+    region_dce(kernel.body)
+
+
 def _tag(op: branch.EmitOp) -> str | None:
     return op.tag.data if op.tag is not None else None
 
@@ -278,10 +414,18 @@ class BranchDifferentiatePass(ModulePass):
     name = "branch-differentiate"
 
     wrt: tuple[str, ...] = ()
-    """The parameters to differentiate by (all of the kernel's when empty); a complex
-    parameter gives two directions, its real and imaginary parts."""
+    """The parameters to differentiate by (all of the kernel's numbers when empty); a
+    complex parameter gives two directions, its real and imaginary parts."""
+
+    tables: bool = False
+    """Instead: the derivatives with respect to the kernel's table parameters, as the
+    records of `read_records` (first derivatives only)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.tables:
+            for kernel in [o for o in op.walk() if isinstance(o, branch.KernelOp)]:
+                differentiate_tables(kernel)
+            return
         for kernel in [o for o in op.walk() if isinstance(o, branch.KernelOp)]:
             for message in differentiate_kernel(kernel, self.wrt):
                 warnings.warn(

@@ -442,15 +442,100 @@ def _delta_module(spec: KernelSpec, order: int) -> LoadedModule:
 
 
 def _along(spec: KernelSpec, dparams: tuple) -> list[Any]:
-    """The parameter tangents as coefficients of the directions, in kernel order: `dh`
-    for a real `h`, `re(dz)` and `im(dz)` for a complex `z`."""
-    found = []
-    for dp, t in zip(dparams, spec.param_dtypes):
-        if np.issubdtype(t, np.complexfloating):
+    """The tangents of the numeric parameters as coefficients of the directions, in
+    kernel order: `dh` for a real `h`, `re(dz)` and `im(dz)` for a complex `z` (None for
+    a symbolic zero); tables are not directions (`_table_tangent`)."""
+    found: list[Any] = []
+    for dp, t, shape in zip(dparams, spec.param_dtypes, _shapes(spec)):
+        if shape:
+            continue
+        complex_ = np.issubdtype(t, np.complexfloating)
+        if _is_zero(dp):
+            found += [None, None] if complex_ else [None]
+        elif complex_:
             found += [jnp.real(dp), jnp.imag(dp)]
         else:
             found.append(dp)
     return found
+
+
+def _shapes(spec: KernelSpec) -> tuple[tuple[int, ...], ...]:
+    return spec.param_shapes or ((),) * len(spec.param_names)
+
+
+def _is_zero(tangent: Any) -> bool:
+    return isinstance(tangent, jax.custom_derivatives.SymbolicZero)
+
+
+def _table_module(spec: KernelSpec) -> tuple[LoadedModule, tuple[str, ...]]:
+    """The loaded table-derivative kernel of `spec`'s operator and the names of its
+    records (`lower_table_derivatives`), built on first use and kept in the primal
+    module's `wrappers`."""
+    if spec.branch_text is None:
+        raise NotImplementedError(
+            f"get_conn_padded of the compiled operator {spec.name!r} cannot be "
+            "differentiated with respect to its table parameters: it was loaded without its "
+            "branch-level IR (compile it from a symbolic operator)"
+        )
+    key = ("table_kernel", spec.branch_text)
+    with _WRAPPERS_LOCK:
+        hit = spec.module.wrappers.get(key)
+    if hit is not None:
+        return hit
+    from symir.lowering.pipelines import lower_table_derivatives
+
+    result, names = lower_table_derivatives(spec.branch_text)
+    found = (load_stablehlo(result.stablehlo_text), names)
+    with _WRAPPERS_LOCK:
+        return spec.module.wrappers.setdefault(key, found)
+
+
+class _TableTangent:
+    """The tangent of `mels` from the tangents `dtables` of table parameters (name ->
+    `(K,)`), formed from the records of the table-derivative kernel (`read_records` in
+    `lowering/branch/branch_differentiate.py`): linear in the table tangents, so JAX
+    transposes it (a gather becomes a scatter-add: `jax.grad` with respect to a table)."""
+
+    def __init__(self, spec: KernelSpec, x: Any, params: tuple, dtables: dict[str, Any]):
+        outs = _kernel_call(spec, 0, "tables")(x, *params)
+        _, names = _table_module(spec)
+        self.edges: dict[tuple[str, str], dict[str, Any]] = {}
+        for name, value in zip(names, outs[2:]):
+            route, what = name[1:].rsplit(":", 1)
+            source, target = route.split(">")
+            self.edges.setdefault((source, target), {})[what] = value
+        zero = jnp.zeros((1,), jnp.float64)
+        self.extended = {  # the tangent with a last 0.0, read where no entry is
+            k: jnp.concatenate([jnp.asarray(d, jnp.float64), zero]) for k, d in dtables.items()
+        }
+        self.sums: dict[str, Any] = {}
+
+    def of_mels(self) -> Any:
+        return self.contributions("mels")
+
+    def value(self, source: str, record: dict[str, Any]) -> Any:
+        """The tangent of a source's value: a read's entries, or a sum's total."""
+        if source.startswith("sum#"):
+            if source not in self.sums:
+                self.sums[source] = self.contributions(source)
+            return self.sums[source]
+        table = self.extended.get(source.split("#")[0])
+        if table is None:
+            return None  # a table without a tangent
+        at = jnp.round(record["P"]).astype(jnp.int32) - 1
+        return table[jnp.where(at < 0, table.shape[0] - 1, at)]
+
+    def contributions(self, target: str) -> Any:
+        found = None
+        for (source, to), record in self.edges.items():
+            v = self.value(source, record) if to == target else None
+            if v is None:
+                continue
+            term = record["D"] * v
+            if target != "mels":  # a sum: its rows summed
+                term = jnp.sum(term, axis=1, keepdims=True)
+            found = term if found is None else found + term
+        return found
 
 
 def _module_of(spec: KernelSpec, order: int, outputs: str) -> tuple[LoadedModule, int]:
@@ -458,6 +543,8 @@ def _module_of(spec: KernelSpec, order: int, outputs: str) -> tuple[LoadedModule
     elements (`xp`; or `sites` and `values` for the delta kernel)."""
     if outputs == "deltas":
         return _delta_module(spec, order), 2
+    if outputs == "tables":
+        return _table_module(spec)[0], 1
     return (spec.module if order == 0 else _derivative_module(spec, order)), 1
 
 
@@ -514,25 +601,59 @@ def _kernel_call(spec: KernelSpec, order: int = 0, outputs: str = "padded") -> C
 
         return jax.lax.map(one, mapped), everywhere
 
-    @call.defjvp
     def _jvp_rule(primals, tangents):
-        x, *params = primals
-        _, *dparams = tangents
-        outs = _kernel_call(spec, order + 1, outputs)(x, *params)
-        first = configurations  # the outputs before the matrix elements
-        count = len(out_specs) - first  # the matrix-element outputs of this order
-        coefficients = _along(spec, tuple(dparams))
-        derivatives = outs[first + count :]
-        result_tangents = [np.zeros(np.shape(o), dtype=jax.dtypes.float0) for o in outs[:first]]
-        for i in range(count):
-            terms = [derivatives[j * count + i] * c for j, c in enumerate(coefficients)]
-            zero = jnp.zeros_like(outs[first + i])
-            total = functools.reduce(jnp.add, terms) if terms else zero
-            result_tangents.append(total.astype(outs[first + i].dtype))
-        return tuple(outs[: first + count]), tuple(result_tangents)
+        return _jvp(spec, order, outputs, configurations, len(out_specs), primals, tangents)
 
+    call.defjvp(_jvp_rule, symbolic_zeros=True)
     with _WRAPPERS_LOCK:
         return spec.module.wrappers.setdefault(key, call)
+
+
+def _check_table_tangents(spec: KernelSpec, order: int, outputs: str, dparams) -> dict:
+    """The non-zero tangents of table parameters (name -> tangent), where they can be
+    taken: first derivatives of `get_conn_padded` only."""
+    dtables = {
+        n: dp
+        for n, dp, shape in zip(spec.param_names, dparams, _shapes(spec))
+        if shape and not _is_zero(dp)
+    }
+    if outputs == "tables" and any(not _is_zero(dp) for dp in dparams):
+        raise NotImplementedError(
+            f"operator {spec.name!r}: second derivatives through a derivative with respect "
+            "to a table parameter are not available"
+        )
+    if dtables and (order > 0 or outputs != "padded"):
+        raise NotImplementedError(
+            f"operator {spec.name!r}: only first derivatives of get_conn_padded with "
+            f"respect to table parameters are available (tables {sorted(dtables)}; "
+            f"asked: order {order + 1}, {outputs} outputs)"
+        )
+    return dtables
+
+
+def _jvp(spec: KernelSpec, order, outputs, configurations, n_outputs, primals, tangents):
+    """The JVP of `_kernel_call(spec, order, outputs)` (see there)."""
+    x, *params = primals
+    _, *dparams = tangents
+    dtables = _check_table_tangents(spec, order, outputs, dparams)
+    outs = _kernel_call(spec, order + 1, outputs)(x, *params)
+    first = configurations  # the outputs before the matrix elements
+    count = n_outputs - first  # the matrix-element outputs of this order
+    coefficients = _along(spec, tuple(dparams))
+    derivatives = outs[first + count :]
+    result_tangents = [np.zeros(np.shape(o), dtype=jax.dtypes.float0) for o in outs[:first]]
+    for i in range(count):
+        terms = [
+            derivatives[j * count + i] * c for j, c in enumerate(coefficients) if c is not None
+        ]
+        if i == 0 and dtables:
+            table_term = _TableTangent(spec, x, tuple(params), dtables).of_mels()
+            if table_term is not None:
+                terms.append(table_term)
+        zero = jnp.zeros_like(outs[first + i])
+        total = functools.reduce(jnp.add, terms) if terms else zero
+        result_tangents.append(total.astype(outs[first + i].dtype))
+    return tuple(outs[: first + count]), tuple(result_tangents)
 
 
 def _param_values(spec: KernelSpec, values: tuple) -> tuple:
