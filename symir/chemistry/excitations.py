@@ -31,12 +31,16 @@ The Jordan-Wigner signs are those of the fermion products at sites found at run 
 from __future__ import annotations
 
 from itertools import combinations, product
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from symir.frontend import expr as E
 from symir.frontend.fermion import c, cdag
 from symir.frontend.operator import DOperator
+
+if TYPE_CHECKING:
+    from symir.chemistry.tables import Coefficients
 
 Block = tuple[int, int, int]
 """A spin sector: its sites `lo .. hi-1` and its number of fermions."""
@@ -84,12 +88,7 @@ def _offset(site: E.Expr, lo: int) -> E.Expr:
     return site - lo if lo else site
 
 
-def _table(keys: np.ndarray, values: np.ndarray) -> dict[int, float]:
-    keep = values != 0
-    return dict(zip(keys[keep].tolist(), values[keep].tolist(), strict=True))
-
-
-def singles(op: DOperator, block: Block, t, W, pair_index, screen, rows: dict, name: str):
+def singles(op: DOperator, block: Block, coefficients: Coefficients, pair_index, rows, name):
     """`c+_P c_Q (t[P, Q] + sum_R U[P, Q, R] x_R)` for the k-th particle P and the l-th
     hole Q of the sector, one row per `(k, l)`."""
     lo, hi, n = block
@@ -97,19 +96,23 @@ def singles(op: DOperator, block: Block, t, W, pair_index, screen, rows: dict, n
     if n in (0, m):
         return op
     P1, Q1 = (a.ravel() + lo for a in np.nonzero(~np.eye(m, dtype=bool)))
-    U = spectator_coefficients(W, pair_index, P1, Q1, t.shape[0])
-    t1 = t[P1, Q1]
-    t1 = np.where(screen(t1), t1, 0.0)
-    U = np.where(screen(U), U, 0.0)
-    if not (t1.any() or U.any()):
-        return op
     sites = range(lo, hi)
     particle, hole = E.nth_site("k", 1, sites), E.nth_site("l", 0, sites)
     key = _offset(particle, lo) * m + _offset(hole, lo)
     keys = (P1 - lo) * m + (Q1 - lo)
-    element = E.lookup(_table(keys, t1), key)
-    for R in np.flatnonzero(U.any(axis=0)):
-        element = element + E.lookup(_table(keys, U[:, R]), key) * E.source_index(int(R))
+    parts = [coefficients.lookup(f"{name}_t", keys, lambda t, W, xp: t[P1, Q1], key)]
+    for R in range(coefficients.t.shape[0]):
+        if not ((P1 != R) & (Q1 != R)).any():
+            continue
+        column = _spectator_column(pair_index, P1, Q1, R)
+        found = coefficients.lookup(f"{name}_u{R}", keys, column, key)
+        parts.append(None if found is None else found * E.source_index(int(R)))
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return op
+    element = parts[0]
+    for part in parts[1:]:
+        element = element + part
     table = [(k, h) for k in range(n) for h in range(m - n)]
     rows[name] = len(table)
     return (
@@ -119,19 +122,23 @@ def singles(op: DOperator, block: Block, t, W, pair_index, screen, rows: dict, n
     )
 
 
+def _spectator_column(pair_index, P1, Q1, R: int):
+    """`(t, W, xp) -> U[:, R]`: the coefficient of `c+_P c_Q n_R` (`P, Q = P1[i], Q1[i]`)
+    from the two-body product `c+_P c+_R c_R c_Q` written with sorted pairs (the signs of
+    the reordering); 0 for `R` = `P` or `Q`."""
+    other = (P1 != R) & (Q1 != R)
+    a, b = pair_index[P1, R], pair_index[Q1, R]
+    sign = np.sign(R - P1) * np.sign(R - Q1)
+    return lambda t, W, xp: xp.where(other, W[a, b] * sign, 0.0)
+
+
 def spectator_coefficients(W, pair_index, P1, Q1, n_sites: int) -> np.ndarray:
-    """`U[i, R]`: the coefficient of `c+_P c_Q n_R` (`P, Q = P1[i], Q1[i]`) gathered from
-    the two-body products `c+_P c+_R c_R c_Q` written with sorted pairs (the signs of the
-    reordering); 0 for `R` = `P` or `Q`."""
-    U = np.zeros((len(P1), n_sites))
-    for R in range(n_sites):
-        other = (P1 != R) & (Q1 != R)
-        a, b = P1[other], Q1[other]
-        U[other, R] = W[pair_index[a, R], pair_index[b, R]] * np.sign(R - a) * np.sign(R - b)
-    return U
+    """`U[i, R]`: the coefficient of `c+_P c_Q n_R` (`P, Q = P1[i], Q1[i]`), every R."""
+    columns = [_spectator_column(pair_index, P1, Q1, R)(None, W, np) for R in range(n_sites)]
+    return np.stack(columns, axis=1) if columns else np.zeros((len(P1), 0))
 
 
-def same_sector_doubles(op: DOperator, block: Block, W, pair_index, screen, rows, name):
+def same_sector_doubles(op: DOperator, block: Block, coefficients, pair_index, rows, name):
     """`c+_P c+_R c_S c_Q` for the particles `P < R` (ranks `k1 < k2`) and the holes
     `Q < S` (ranks `l1 < l2`) of one sector."""
     lo, hi, n = block
@@ -145,15 +152,15 @@ def same_sector_doubles(op: DOperator, block: Block, W, pair_index, screen, rows
     a, b, q, s = quads.T
     distinct = (a != q) & (a != s) & (b != q) & (b != s)
     a, b, q, s = a[distinct], b[distinct], q[distinct], s[distinct]
-    values = W[pair_index[a + lo, b + lo], pair_index[q + lo, s + lo]]
-    values = np.where(screen(values), values, 0.0)
-    if not values.any():
-        return op
+    before, after = pair_index[a + lo, b + lo], pair_index[q + lo, s + lo]
     keys = ((a * m + b) * m + q) * m + s
     sites = range(lo, hi)
     P, R = E.nth_site("k1", 1, sites), E.nth_site("k2", 1, sites)
     Q, S = E.nth_site("l1", 0, sites), E.nth_site("l2", 0, sites)
     key = ((_offset(P, lo) * m + _offset(R, lo)) * m + _offset(Q, lo)) * m + _offset(S, lo)
+    element = coefficients.lookup(name, keys, lambda t, W, xp: W[before, after], key)
+    if element is None:
+        return op
     table = [
         (k1, k2, l1, l2)
         for k1, k2 in combinations(range(n), 2)
@@ -163,12 +170,12 @@ def same_sector_doubles(op: DOperator, block: Block, W, pair_index, screen, rows
     return (
         op.for_each(("k1", "k2", "l1", "l2"), over=table)
         .named(name)
-        .emit(cdag(P) * cdag(R) * c(S) * c(Q), matrix_element=E.lookup(_table(keys, values), key))
+        .emit(cdag(P) * cdag(R) * c(S) * c(Q), matrix_element=element)
     )
 
 
 def cross_sector_doubles(
-    op: DOperator, first: Block, second: Block, W, pair_index, screen, rows, name
+    op: DOperator, first: Block, second: Block, coefficients, pair_index, rows, name
 ):
     """`c+_P c+_R c_S c_Q` for a particle P and a hole Q of the first sector and a
     particle R and a hole S of the second (all of whose sites come after the first's)."""
@@ -179,14 +186,14 @@ def cross_sector_doubles(
     a, q, b, s = (v.ravel() for v in np.indices((m, m, m2, m2)))
     distinct = (a != q) & (b != s)
     a, q, b, s = a[distinct], q[distinct], b[distinct], s[distinct]
-    values = W[pair_index[a + lo, b + lo2], pair_index[q + lo, s + lo2]]
-    values = np.where(screen(values), values, 0.0)
-    if not values.any():
-        return op
+    before, after = pair_index[a + lo, b + lo2], pair_index[q + lo, s + lo2]
     keys = ((a * m + q) * m2 + b) * m2 + s
     P, Q = E.nth_site("k1", 1, range(lo, hi)), E.nth_site("l1", 0, range(lo, hi))
     R, S = E.nth_site("k2", 1, range(lo2, hi2)), E.nth_site("l2", 0, range(lo2, hi2))
     key = ((_offset(P, lo) * m + _offset(Q, lo)) * m2 + _offset(R, lo2)) * m2 + _offset(S, lo2)
+    element = coefficients.lookup(name, keys, lambda t, W, xp: W[before, after], key)
+    if element is None:
+        return op
     table = [
         (k1, k2, l1, l2)
         for k1 in range(n)
@@ -198,7 +205,7 @@ def cross_sector_doubles(
     return (
         op.for_each(("k1", "k2", "l1", "l2"), over=table)
         .named(name)
-        .emit(cdag(P) * cdag(R) * c(S) * c(Q), matrix_element=E.lookup(_table(keys, values), key))
+        .emit(cdag(P) * cdag(R) * c(S) * c(Q), matrix_element=element)
     )
 
 

@@ -45,11 +45,13 @@ distinct excitation of the spin orbitals: no two slots of a sample hold the same
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 import symir.chemistry.excitations as excitations
 from symir.chemistry.integrals import MolecularIntegrals
+from symir.chemistry.tables import Coefficients, pair_coefficients, spin_orbital_arrays
 from symir.frontend import expr as E
 from symir.frontend.fermion import c, cdag, n
 from symir.frontend.operator import DOperator, SymbolicOperator
@@ -74,6 +76,29 @@ class MolecularHamiltonian:
     slots: str = "orbitals"
     """How the slots are indexed: `"excitations"` (of a configuration's own particles) or
     `"orbitals"` (`spin_orbital_hamiltonian(..., slots=)`)."""
+    coefficients: Coefficients | None = None
+    """The table parameters' recipes (`parametric=True`), else None."""
+    pairs: tuple[np.ndarray, np.ndarray] | None = None
+    """The pairs `p < r` indexing `W`."""
+
+    def parameters(self, t: Any, v: Any) -> dict[str, Any]:
+        """The table parameters of the operator of spin-orbital coefficients `t[P, Q]` and
+        `v[A, B, C, D]` (as `spin_orbital_hamiltonian` takes them; numpy or `jax.numpy`
+        arrays: differentiable), for `with_params`. The constant is not a parameter."""
+        if self.coefficients is None or self.pairs is None:
+            raise ValueError(
+                f"operator {self.operator.name!r} was built with static coefficient tables: "
+                "build it with parametric=True to give its coefficients at run time"
+            )
+        xp = _array_module(t, v)
+        p, r = self.pairs
+        return self.coefficients.values_from(t, _two_body_coefficients(v, p, r), xp)
+
+    def parameters_from_integrals(self, h1: Any, h2: Any) -> dict[str, Any]:
+        """`parameters` of restricted-orbital integrals `h1[M, M]` and `h2[M, M, M, M]`
+        (chemists' notation, as `MolecularIntegrals` holds them; differentiable)."""
+        xp = _array_module(h1, h2)
+        return self.parameters(*spin_orbital_arrays(h1, h2, xp))
 
     @property
     def hilbert(self):
@@ -83,16 +108,21 @@ class MolecularHamiltonian:
         return self.operator.compile(**options)
 
 
+def _array_module(*arrays: Any) -> Any:
+    """`jax.numpy` when one of `arrays` is a JAX array (or tracer), else numpy."""
+    if any(type(a).__module__.startswith("jax") for a in arrays):
+        import jax.numpy as jnp
+
+        return jnp
+    return np
+
+
 def _pairs(n_sites: int) -> tuple[np.ndarray, np.ndarray]:
     p, r = np.triu_indices(n_sites, k=1)
     return p.astype(np.int64), r.astype(np.int64)
 
 
-def _two_body_coefficients(v: np.ndarray, p: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """`W[i, j]`: the coefficient of `c+_{p_i} c+_{r_i} c_{r_j} c_{p_j}` (pairs i, j)."""
-    P, R = p[:, None], r[:, None]
-    Q, S = p[None, :], r[None, :]
-    return v[P, R, S, Q] - v[R, P, S, Q] - v[P, R, Q, S] + v[R, P, Q, S]
+_two_body_coefficients = pair_coefficients
 
 
 class _Screen:
@@ -150,6 +180,7 @@ def spin_orbital_hamiltonian(
     threshold: float = 0.0,
     name: str = "molecule",
     slots: str = "auto",
+    parametric: bool = False,
 ) -> MolecularHamiltonian:
     """The operator `constant + sum t[P,Q] c+_P c_Q + sum v[A,B,C,D] c+_A c+_B c_C c_D`
     on `hilbert` (N spin orbitals, NetKet's site order), coefficients with `|value| <=
@@ -160,20 +191,34 @@ def spin_orbital_hamiltonian(
     of states a configuration reaches; symir/chemistry/excitations.py), which needs a
     space that fixes the number of fermions of every sector; `"orbitals"` by spin
     orbitals (`F = 1 + singles + doubles` over all orbitals, rows without a coefficient
-    dropped); `"auto"` (default): excitations on such a space, else orbitals."""
+    dropped); `"auto"` (default): excitations on such a space, else orbitals.
+
+    `parametric=True`: every coefficient table is a table parameter (`symir.table`, every
+    symmetry-allowed entry kept, zeros too): `with_params(**h.parameters(t2, v2))` gives
+    the operator of other integrals without recompiling, and the matrix elements are
+    differentiable with respect to them (`jax.grad` through `parameters`, whose arrays
+    may be `jax.numpy` ones; docs/molecules.md). Needs `slots="excitations"` and
+    `threshold=0`."""
     t, v = _check(t, v, hilbert, threshold)
     slots = _slots(slots, hilbert)
+    if parametric and (slots != "excitations" or threshold != 0.0):
+        raise ValueError(
+            "parametric=True (coefficient tables as parameters) needs slots='excitations' "
+            f"(a space that fixes the electrons of each spin) and threshold=0, got "
+            f"slots={slots!r}, threshold={threshold}"
+        )
     screen = _Screen(threshold)
     p, r = _pairs(hilbert.size)
     W = _two_body_coefficients(v, p, r)
+    coefficients = Coefficients(t, W, screen, parametric)
     op = DOperator(hilbert, name, hermitian=_hermitian(t, W))
     rows: dict[str, int] = {}
     if constant != 0.0:
         op = op.globally().named("constant").emit(identity(), matrix_element=float(constant))
         rows["constant"] = 1
-    op = _diagonal(op, t, W, p, r, screen, rows)
+    op = _diagonal(op, coefficients, p, r, rows)
     if slots == "excitations":
-        op = _excitations(op, t, W, p, r, hilbert, screen, rows)
+        op = _excitations(op, t, W, p, r, hilbert, coefficients, rows)
     else:
         op = _singles(op, t, W, p, r, screen, rows)
         op = _doubles(op, W, p, r, screen, rows)
@@ -186,6 +231,8 @@ def spin_orbital_hamiltonian(
         screening=screen.report(),
         naive_rows=N**2 + N**4,
         slots=slots,
+        coefficients=coefficients if parametric else None,
+        pairs=(p, r),
     )
 
 
@@ -203,7 +250,7 @@ def _slots(slots: str, hilbert: FermionHilbert) -> str:
     return slots
 
 
-def _excitations(op: DOperator, t, W, p, r, hilbert: FermionHilbert, screen, rows) -> DOperator:
+def _excitations(op: DOperator, t, W, p, r, hilbert: FermionHilbert, coefficients, rows):
     """The singles and doubles indexed by the ranks of a configuration's particles and
     holes in each sector (symir/chemistry/excitations.py)."""
     blocks = list(hilbert.sectors)
@@ -211,43 +258,50 @@ def _excitations(op: DOperator, t, W, p, r, hilbert: FermionHilbert, screen, row
     pair_index = np.full((hilbert.size,) * 2, -1, np.int64)
     pair_index[p, r] = pair_index[r, p] = np.arange(len(p))
     for b, block in enumerate(blocks):
-        op = excitations.singles(op, block, t, W, pair_index, screen, rows, f"singles_{b}")
+        op = excitations.singles(op, block, coefficients, pair_index, rows, f"singles_{b}")
     for b, block in enumerate(blocks):
-        op = excitations.same_sector_doubles(op, block, W, pair_index, screen, rows, f"doubles_{b}")
+        op = excitations.same_sector_doubles(
+            op, block, coefficients, pair_index, rows, f"doubles_{b}"
+        )
     for b, first in enumerate(blocks):
         for b2 in range(b + 1, len(blocks)):
             name = f"doubles_{b}_{b2}"
             op = excitations.cross_sector_doubles(
-                op, first, blocks[b2], W, pair_index, screen, rows, name
+                op, first, blocks[b2], coefficients, pair_index, rows, name
             )
     return op
 
 
-def _diagonal(op: DOperator, t, W, p, r, screen: _Screen, rows: dict) -> DOperator:
+def _diagonal(op: DOperator, coefficients: Coefficients, p, r, rows: dict) -> DOperator:
     """`t[P, P] n_P` and `W[PR, PR] n_P n_R` (P < R)."""
-    N = t.shape[0]
-    diag = np.diagonal(t).copy()
-    keep = screen(diag)
-    if keep.any():
-        sites = np.flatnonzero(keep)
-        table = {int(s): float(diag[s]) for s in sites}
+    N = coefficients.t.shape[0]
+    sites = np.arange(N)
+    element = coefficients.lookup(
+        "diagonal_one_body", sites, lambda t, W, xp: xp.diagonal(t), _LABEL["p"]
+    )
+    if element is not None:
+        kept = coefficients.kept
         op = (
-            op.for_each(("p",), over=[(int(s),) for s in sites])
+            op.for_each(("p",), over=[(int(s),) for s in kept])
             .named("diagonal_one_body")
-            .emit(n("p"), matrix_element=E.lookup(table, _LABEL["p"]))
+            .emit(n("p"), matrix_element=element)
         )
-        rows["diagonal_one_body"] = len(sites)
-    dW = np.diagonal(W).copy()
-    keep = screen(dW)
-    if keep.any():
-        idx = np.flatnonzero(keep)
-        table = {int(p[i] * N + r[i]): float(dW[i]) for i in idx}
+        rows["diagonal_one_body"] = len(kept)
+    pairs = np.arange(len(p))
+    element = coefficients.lookup(
+        "diagonal_two_body",
+        p * N + r,
+        lambda t, W, xp: W[pairs, pairs],
+        _LABEL["p"] * N + _LABEL["r"],
+    )
+    if element is not None:
+        kept = coefficients.kept
         op = (
-            op.for_each(("p", "r"), over=np.stack([p[idx], r[idx]], 1).tolist())
+            op.for_each(("p", "r"), over=np.stack([kept // N, kept % N], 1).tolist())
             .named("diagonal_two_body")
-            .emit(n("p") * n("r"), matrix_element=E.lookup(table, _LABEL["p"] * N + _LABEL["r"]))
+            .emit(n("p") * n("r"), matrix_element=element)
         )
-        rows["diagonal_two_body"] = len(idx)
+        rows["diagonal_two_body"] = len(kept)
     return op
 
 
@@ -334,14 +388,23 @@ def molecular_hamiltonian(
     threshold: float = 0.0,
     name: str = "molecule",
     slots: str = "auto",
+    parametric: bool = False,
 ) -> MolecularHamiltonian:
     """The Hamiltonian of restricted-orbital integrals on `SpinOrbitalFermions(M,
     s=1/2, n_fermions_per_spin=(N_beta, N_alpha))` (unconstrained without NELEC); its
     slots indexed by excitations of each configuration's electrons (`slots`, see
-    `spin_orbital_hamiltonian`)."""
+    `spin_orbital_hamiltonian`); `parametric=True`: the coefficient tables are table
+    parameters (`MolecularHamiltonian.parameters_from_integrals`)."""
     t, v = integrals.spin_orbital_tensors()
     return spin_orbital_hamiltonian(
-        t, v, integrals.constant, integrals.hilbert(), threshold=threshold, name=name, slots=slots
+        t,
+        v,
+        integrals.constant,
+        integrals.hilbert(),
+        threshold=threshold,
+        name=name,
+        slots=slots,
+        parametric=parametric,
     )
 
 

@@ -18,7 +18,7 @@ import pytest
 from xdsl.context import Context
 from xdsl.dialects.builtin import Builtin
 from xdsl.ir import Operation
-from xdsl.irdl import VarOperandDef
+from xdsl.irdl import OptOperandDef, VarOperandDef
 from xdsl.parser import Parser
 from xdsl.traits import Commutative, HasFolder, Pure
 
@@ -69,9 +69,10 @@ def dsl_form(op: type[sym.ExpressionOp]):
 
 
 def arity(op: type[sym.ExpressionOp]) -> int:
-    """The number of operands of `op` (two for a variadic op)."""
-    operands = op.get_irdl_definition().operands
-    if any(isinstance(d, VarOperandDef) for _, d in operands):
+    """The number of operands of `op` (two for a variadic op; an optional operand, the
+    table parameter of `sym.lookup`, is left out)."""
+    operands = [d for _, d in op.get_irdl_definition().operands if not isinstance(d, OptOperandDef)]
+    if any(isinstance(d, VarOperandDef) for d in operands):
         return 2
     return len(operands)
 
