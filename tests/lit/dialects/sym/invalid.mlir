@@ -1673,3 +1673,101 @@ sym.operator @op sites 4 states [0, 1] dtype f64 {
     }
   }
 }
+
+// -----
+
+// sym.param: a table is a tensor<Kxf64>
+// CHECK: {{^}}'sym.param' table "t" must be a tensor<Kxf64> with K >= 1, got tensor<2xi64>
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i"] rows [[0]] {
+    %i = sym.label "i"
+    %t = sym.param "t" : tensor<2xi64>
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.param: a table's default is an array<f64>
+// CHECK: {{^}}'sym.param' table "t" needs an array<f64: ...> default
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i"] rows [[0]] {
+    %i = sym.label "i"
+    %t = "sym.param"() <{param_name = "t", default = 1.0 : f64}> : () -> tensor<2xf64>
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.param: a table's default has K entries
+// CHECK: {{^}}'sym.param' table "t" of 2 entries has a default of 3
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i"] rows [[0]] {
+    %i = sym.label "i"
+    %t = sym.param "t" default array<f64: 1.0, 2.0, 3.0> : tensor<2xf64>
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.param: an array default belongs to a table
+// CHECK: {{^}}'sym.param' "t" has an array default but type f64 (a table is tensor<Kxf64>)
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i"] rows [[0]] {
+    %i = sym.label "i"
+    %t = sym.param "t" default array<f64: 1.0> : f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.lookup: static values or a table parameter, not both
+// CHECK: {{^}}'sym.lookup' needs either static values or a table parameter operand, not both
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i"] rows [[0]] {
+    %i = sym.label "i"
+    %t = sym.param "t" : tensor<1xf64>
+    %c = sym.lookup %i, %t {keys = array<i64: 0>, values = array<f64: 1.0>} : i64, tensor<1xf64> -> f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.lookup: the table parameter has one entry per key
+// CHECK: {{^}}'sym.lookup' has 2 keys: its table parameter must be tensor<2xf64>, got tensor<3xf64>
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i"] rows [[0]] {
+    %i = sym.label "i"
+    %t = sym.param "t" : tensor<3xf64>
+    %c = sym.lookup %i, %t {keys = array<i64: 0, 1>} : i64, tensor<3xf64> -> f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}

@@ -232,6 +232,9 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
   // CHECK-NEXT:  %[[NOT:.*]] = sym.not %[[AND]]
   // CHECK-NEXT:  %[[SEL:.*]] = sym.select %[[NOT]], %[[XI]], %[[CF]] : i64, f64 -> f64
   // CHECK-NEXT:  %{{.*}} = sym.lookup %[[XI]] {keys = array<i64: 0, 2>, values = array<f64: 1.500000e+00, -5.000000e-01>} : i64 -> f64
+  // CHECK-NEXT:  %[[TABLE:.*]] = sym.param "coefficients" default array<f64: 2.500000e-01, -1.000000e+00> : tensor<2xf64>
+  // CHECK-NEXT:  %{{.*}} = sym.lookup %[[XI]], %[[TABLE]] {keys = array<i64: 0, 2>} : i64, tensor<2xf64> -> f64
+  // CHECK-NEXT:  %[[REQUIRED:.*]] = sym.param "required" : tensor<3xf64>
   // CHECK-NEXT:  sym.where %[[OR]]
   // CHECK-NEXT:  sym.emission {
   // CHECK-NEXT:  sym.write %[[I]], %[[WRAP]]
@@ -289,6 +292,9 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
     %not = sym.not %and
     %sel = sym.select %not, %xi, %cf : i64, f64 -> f64
     %lk = sym.lookup %xi {keys = array<i64: 0, 2>, values = array<f64: 1.5, -0.5>} : i64 -> f64
+    %table = sym.param "coefficients" default array<f64: 0.25, -1.0> : tensor<2xf64>
+    %read = sym.lookup %xi, %table {keys = array<i64: 0, 2>} : i64, tensor<2xf64> -> f64
+    %required = sym.param "required" : tensor<3xf64>
     sym.where %or
     sym.emission {
       sym.write %i, %wrap
