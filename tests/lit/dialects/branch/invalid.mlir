@@ -65,10 +65,10 @@ branch.kernel @k sites 4 states [-1, 1] dtype f64 params ["h"] {
 
 // -----
 
-// branch.kernel: a parameter that is not a 0-d tensor
-// CHECK: {{^}}'branch.kernel' parameters must be 0-d tensors, got tensor<2xf64>
+// branch.kernel: a parameter that is neither a 0-d tensor nor a table
+// CHECK: {{^}}'branch.kernel' parameters must be 0-d tensors or tables (tensor<Kxf64>), got tensor<2x2xf64>
 branch.kernel @k sites 4 states [-1, 1] dtype f64 params ["h"] {
-^bb0(%x: tensor<?x4xi8>, %h: tensor<2xf64>):
+^bb0(%x: tensor<?x4xi8>, %h: tensor<2x2xf64>):
   %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
   %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
   %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
