@@ -485,12 +485,12 @@ def lower_table_derivatives(branch_text: str) -> tuple[LoweringResult, tuple[str
     true}` makes it return, after `xp` and `mels`, the records from which the derivative
     of the matrix elements with respect to its table parameters is formed
     (`branch_differentiate.read_records`), lowered by `convert-branch-to-stablehlo`."""
-    first = _lower_branch_text(branch_text, ["branch-differentiate{tables=true}"], "derivatives")
-    text = first.levels["branch"]
+    passes = ["branch-differentiate{tables=true}", "convert-branch-to-stablehlo"]
+    result = _lower_branch_text(branch_text, passes, "derivatives")
+    text = result.levels["branch"]  # the kernel the first pass made, its records named
     returns = [line for line in text.splitlines() if "branch.return " in line]
     found = re.search(r"wrt = \[([^\]]*)\]", returns[-1]) if returns else None
     names = tuple(json.loads(f"[{found.group(1)}]")) if found else ()
-    result = _lower_branch_text(text, ["convert-branch-to-stablehlo"], "derivatives")
     return result, names
 
 
