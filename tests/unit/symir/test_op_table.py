@@ -28,6 +28,7 @@ from symir.dialects import branch, print_module, sym
 from symir.frontend.expr import FUNCTIONS, Expr
 from symir.interpreter import reference_get_conn
 from symir.lowering import _derivatives as derivatives
+from symir.lowering.conversion import convert_branch_to_stablehlo as b2s
 from symir.lowering.sym.symbolic_normalization import canonicalize
 from symir.testing import assert_same_connections
 
@@ -171,6 +172,14 @@ def test_every_op_has_a_branch_counterpart(op):
     assert counterpart.name == f"branch.{op.mnemonic()}"
     assert counterpart in set(branch.Branch.operations)
     assert issubclass(counterpart, branch.ElementwiseBase)
+
+
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+def test_every_op_lowers_to_stablehlo(op):
+    """Its counterpart is one StableHLO op (`ELEMENTWISE`) or has a pattern of its own."""
+    counterpart = branch.counterpart(op)
+    assert counterpart not in b2s.NO_STABLEHLO_OP, b2s.NO_STABLEHLO_OP.get(counterpart)
+    assert counterpart in b2s.ELEMENTWISE or counterpart in b2s.OWN_PATTERNS, op.name
 
 
 def test_the_counterparts_are_exactly_branch_s_elementwise_ops():
