@@ -5,9 +5,12 @@ Both differentiation passes (`sym-differentiate`, `branch-differentiate`) propag
 derivative along one real direction of one parameter (`dv/dh` for a real `h`; for a
 complex `z`, `dv/d re(z)` or `dv/d im(z)`). A rule gets the op and the tangents of its
 operands (None: the operand does not depend on the parameter) and builds the ops of its
-tangent, or returns None when it is zero. Each pass keeps its own table, op class ->
-rule (`RULES` in the pass module); the math is here, once, as functions of an `Algebra`
-that builds the ops of one level.
+tangent, or returns None when it is zero. The rules are here, once, as functions of an
+`Algebra` that builds the ops of one level, in one table keyed by mnemonic
+(`DERIVATIVES`); each pass derives its table, op class -> rule (`RULES` in the pass
+module), from it. An expression op with a floating result has a rule here or is declared
+in `NO_DERIVATIVE` with the reason (`tests/unit/symir/test_op_table.py` names one that
+is neither).
 
 A tangent has the element type of its value (an `f64` tangent of a `complex<f64>` value
 is promoted with `coerce`), so a rule may rely on the operand types of the primal op.
@@ -286,7 +289,63 @@ def select(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     return alg.choose(op.operands[0], t[1], t[2], element_type(op.results[0]))
 
 
+def piecewise_constant(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
+    """d floor(a) = 0 (a step function: 0 wherever it is differentiable, as JAX's)"""
+    return None
+
+
+DERIVATIVES: dict[str, Rule] = {
+    "add": add,
+    "sub": sub,
+    "mul": mul,
+    "div": div,
+    "pow": pow_,
+    "min": minimum,
+    "max": maximum,
+    "neg": neg,
+    "abs": absolute,
+    "conj": conj,
+    "real": real,
+    "imag": imag,
+    "sqrt": sqrt,
+    "exp": exp,
+    "log": log,
+    "sin": sin,
+    "cos": cos,
+    "floor": piecewise_constant,
+    "complex": complex_,
+    "select": select,
+}
+"""The derivative rule of each expression op with a floating result, by mnemonic (the
+`sym` op `sym.<mnemonic>` and its `branch` counterpart `branch.<mnemonic>`)."""
+
+NO_DERIVATIVE: dict[str, str] = {
+    "lookup": (
+        "its key is an integer, which carries no tangent; a read of a table parameter is "
+        "differentiated by branch-differentiate{tables=true} (docs/derivatives.md)"
+    ),
+}
+"""The expression ops with a floating result and no rule, by mnemonic, with the reason."""
+
+
+def missing_rule(pass_name: str, op: Operation, direction: str) -> ValueError:
+    """The error of a pass that meets an op with no rule on a parameter's path."""
+    reason = NO_DERIVATIVE.get(op.name.split(".", 1)[-1])
+    if reason is not None:
+        return ValueError(
+            f"{pass_name}: '{op.name}' has no derivative ({reason}), yet its result "
+            f"depends on parameter direction {direction!r}"
+        )
+    return ValueError(
+        f"{pass_name} has no derivative rule for '{op.name}' (its result depends on "
+        f"parameter direction {direction!r}): add one to DERIVATIVES in "
+        "lowering/_derivatives.py"
+    )
+
+
 __all__ = [
+    "DERIVATIVES",
+    "NO_DERIVATIVE",
     "Algebra",
     "Rule",
     "Tangent",
@@ -303,8 +362,10 @@ __all__ = [
     "log",
     "maximum",
     "minimum",
+    "missing_rule",
     "mul",
     "neg",
+    "piecewise_constant",
     "pow_",
     "real",
     "select",

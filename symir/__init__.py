@@ -21,13 +21,15 @@ sibling trees `dialects/` and `lowering/`, installed as `symir.dialects` and
 Importing `symir` (or any of its subpackages, `symir.dialects.sym` say) loads nothing
 else: every public name is loaded on first use (`_PUBLIC`, PEP 562's module
 `__getattr__`), so `symir-opt` and the dialects do not pay for the compiler, the DSL or
-JAX. Adding a public name: add it to `_PUBLIC` with the module that defines it (and to
-`__all__` unless it needs an optional dependency, like `to_netket`), and list it in the
-API section of docs/index.md. Which room a change belongs to: docs/where-does-my-change-go.md.
+JAX. Adding a public name: add it to `_PUBLIC` with the module that defines it (it is in
+`__all__` unless it needs an optional dependency, like `to_netket`: `_NOT_IN_ALL`), and
+list it in the API section of docs/index.md. Which room a change belongs to:
+docs/where-does-my-change-go.md.
 
 The functions of the expression ops (`sqrt`, `minimum`, `select`, `complex_`, ...) are made
 from the op table (`DSL_FUNCTION` of the ops in dialects/sym/expression_ops.py, collected in
-`symir.frontend.expr.FUNCTIONS`); a new one is exported here by name.
+`symir.frontend.expr.FUNCTIONS`) and are public names by themselves: `symir.sqrt`,
+`dir(symir)` and `__all__` (computed on first use) find them there, with no line here.
 """
 
 from __future__ import annotations
@@ -56,35 +58,20 @@ _PUBLIC: dict[str, str] = {
     "SymbolicDefinitionWarning": "symir.errors",
     "SymbolicError": "symir.errors",
     "SymbolicValidationWarning": "symir.errors",
-    # symir.frontend.expr
+    # symir.frontend.expr (and the functions of the expression ops: `_op_functions`)
     "Expr": "symir.frontend.expr",
     "SiteSelector": "symir.frontend.expr",
     "all_of": "symir.frontend.expr",
     "any_of": "symir.frontend.expr",
-    "complex_": "symir.frontend.expr",
-    "conj": "symir.frontend.expr",
-    "cos": "symir.frontend.expr",
     "count": "symir.frontend.expr",
     "emitted": "symir.frontend.expr",
-    "exp": "symir.frontend.expr",
-    "floor": "symir.frontend.expr",
-    "imag": "symir.frontend.expr",
-    "log": "symir.frontend.expr",
     "lookup": "symir.frontend.expr",
-    "maximum": "symir.frontend.expr",
-    "minimum": "symir.frontend.expr",
     "nth_site": "symir.frontend.expr",
-    "parity": "symir.frontend.expr",
-    "real": "symir.frontend.expr",
-    "select": "symir.frontend.expr",
-    "sin": "symir.frontend.expr",
     "site": "symir.frontend.expr",
     "source_index": "symir.frontend.expr",
-    "sqrt": "symir.frontend.expr",
     "symbol": "symir.frontend.expr",
     "table": "symir.frontend.expr",
     "target_index": "symir.frontend.expr",
-    "wrap_mod": "symir.frontend.expr",
     # symir.frontend.fermion
     "FermionProduct": "symir.frontend.fermion",
     "FermionSum": "symir.frontend.fermion",
@@ -120,14 +107,17 @@ _PUBLIC: dict[str, str] = {
     # symir.ir
     "SymbolicOperatorIR": "symir.ir",
     "parse_ir": "symir.ir",
-    # optional or slow dependencies (NetKet, JAX): left out of `__all__`, so that
-    # `from symir import *` works without NetKet
+    # optional or slow dependencies (NetKet, JAX)
     "NetKetOperator": "symir.integrations.netket",
     "to_netket": "symir.integrations.netket",
     "to_local_operator": "symir.integrations.netket_local",
     "local_energies": "symir.runtime.local_energy",
 }
-"""Every public name of `symir` -> the module that defines it (loaded on first use)."""
+"""Every public name of `symir` -> the module that defines it (loaded on first use), but for
+the functions of the expression ops (`_op_functions`)."""
+
+_NOT_IN_ALL = frozenset({"NetKetOperator", "to_netket", "to_local_operator", "local_energies"})
+"""The names left out of `__all__`, so that `from symir import *` works without NetKet."""
 
 _SUBPACKAGES = frozenset(
     {
@@ -150,6 +140,12 @@ _SUBPACKAGES = frozenset(
 )
 
 
+def _op_functions() -> dict[str, Any]:
+    """The public functions of the expression ops (`sqrt`, `minimum`, `select`, ...): one per
+    `DSL_FUNCTION` of the op table, made by `symir.frontend.expr` (`FUNCTIONS`)."""
+    return importlib.import_module("symir.frontend.expr").FUNCTIONS
+
+
 def __getattr__(name: str) -> Any:
     module = _PUBLIC.get(name)
     if module is not None:
@@ -158,88 +154,16 @@ def __getattr__(name: str) -> Any:
         return value
     if name in _SUBPACKAGES:  # `symir.compiler` without importing it first
         return importlib.import_module(f"symir.{name}")
+    if name == "__all__":  # `from symir import *`
+        value = sorted({*_PUBLIC, *_op_functions()} - _NOT_IN_ALL)
+        globals()[name] = value
+        return value
+    if not name.startswith("__") and name in _op_functions():
+        value = _op_functions()[name]
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'symir' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_PUBLIC})
-
-
-__all__ = [
-    "DOperator",
-    "DiscreteHilbert",
-    "DiskArtifactStore",
-    "Expr",
-    "FermionHilbert",
-    "FermionProduct",
-    "FermionSum",
-    "Fermions",
-    "Fock",
-    "InMemoryArtifactStore",
-    "JAXSymbolicLowerer",
-    "JaxSymbolicLowerer",
-    "SectorHilbert",
-    "SiteSelector",
-    "Spin",
-    "SymbolicCacheKey",
-    "SymbolicCompilationContext",
-    "SymbolicCompilationSignature",
-    "SymbolicCompiledArtifact",
-    "SymbolicCompiler",
-    "SymbolicCompilerError",
-    "SymbolicCompilerOptions",
-    "SymbolicDefinitionError",
-    "SymbolicDefinitionWarning",
-    "SymbolicError",
-    "SymbolicLowererRegistry",
-    "SymbolicOperator",
-    "SymbolicOperatorIR",
-    "SymbolicOperatorSum",
-    "SymbolicPassPipeline",
-    "SymbolicPassReport",
-    "SymbolicValidationWarning",
-    "Update",
-    "affine",
-    "all_of",
-    "any_of",
-    "as_hilbert",
-    "c",
-    "cdag",
-    "complex_",
-    "cond",
-    "conj",
-    "cos",
-    "count",
-    "emitted",
-    "exp",
-    "floor",
-    "hop",
-    "identity",
-    "imag",
-    "invalidate",
-    "log",
-    "lookup",
-    "maximum",
-    "minimum",
-    "n",
-    "nth_site",
-    "parity",
-    "parse_ir",
-    "permute",
-    "real",
-    "scatter",
-    "select",
-    "shift",
-    "shift_mod",
-    "sin",
-    "site",
-    "source_index",
-    "sqrt",
-    "states_of",
-    "swap",
-    "symbol",
-    "table",
-    "target_index",
-    "wrap_mod",
-    "write",
-]
+    return sorted({*globals(), *_PUBLIC, *_op_functions()})

@@ -1,15 +1,26 @@
 """The elementwise ops, the counterparts of the `sym` expression ops (same mnemonic:
 `ELEMENTWISE` pairs them by name), on their bases (`ElementwiseBase`, `BinaryBase`,
-`UnaryBase`, ...), and `branch.member`.
+`UnaryBase`, `LogicBase`), and `branch.member`.
+
+The counterpart of a *plain* `sym` op (on `BinaryOpBase`, `UnaryOpBase` or `LogicOpBase`,
+without properties: `add`, `sqrt`, `floor`, `and`, ...) is generated from the `sym` op's
+class (`counterpart_op`): the same operand types (`ALLOWED`), the same result rule
+(`result_type_for`), element by element, named `branch.<mnemonic>` and the class name of
+the `sym` op (`branch.FloorOp`). The others, whose `branch` form differs (properties,
+a predicate, a condition), are written here by hand (`HAND_WRITTEN`). `COUNTERPARTS` holds
+them all, by mnemonic, in the order of `sym.EXPRESSION_OPS`.
 """
 
 from __future__ import annotations
 
+import inspect
+import io
+import re
 from collections.abc import Sequence
 from typing import ClassVar
 
 from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, TensorType, f64, i1, i64
-from xdsl.ir import Attribute, SSAValue
+from xdsl.ir import Attribute, Block, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
@@ -42,6 +53,8 @@ class ElementwiseBase(IRDLOperation):
     traits = traits_def(Pure())
 
     ALLOWED: ClassVar[tuple[Attribute, ...]] = Numeric
+    GENERATED_FROM: ClassVar[type[sym.ExpressionOp] | None] = None
+    """The `sym` op this op was generated from (`counterpart_op`); None: written by hand."""
 
     @classmethod
     def identity_on(cls) -> tuple[Attribute, ...]:
@@ -71,17 +84,13 @@ class ElementwiseBase(IRDLOperation):
 
 
 class BinaryBase(ElementwiseBase):
+    """`%r = branch.<op> %lhs, %rhs : tensor<?xMxA>, tensor<?xMxB> -> tensor<?xMxR>`."""
+
     lhs = operand_def(TensorType)
     rhs = operand_def(TensorType)
     result = result_def(TensorType)
 
     assembly_format = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)"
-
-    AT_LEAST: ClassVar[Attribute | None] = None
-
-    @classmethod
-    def element_result(cls, *types: Attribute) -> Attribute:
-        return promote(*types, at_least=cls.AT_LEAST)
 
     def __init__(self, lhs: SSAValue, rhs: SSAValue):
         rows = _rows_of(self, lhs.type, "lhs")
@@ -89,95 +98,9 @@ class BinaryBase(ElementwiseBase):
         super().__init__(operands=[lhs, rhs], result_types=[values_type(rows, t)])
 
 
-@irdl_op_definition
-class AddOp(BinaryBase):
-    """Elementwise `lhs + rhs`.
-
-    ```mlir
-    %r = branch.add %a, %b : tensor<?x3xi64>, tensor<?x3xf64> -> tensor<?x3xf64>
-    ```
-    """
-
-    name = "branch.add"
-
-
-@irdl_op_definition
-class SubOp(BinaryBase):
-    """Elementwise `lhs - rhs`.
-
-    ```mlir
-    %r = branch.sub %a, %b : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi64>
-    ```
-    """
-
-    name = "branch.sub"
-
-
-@irdl_op_definition
-class MulOp(BinaryBase):
-    """Elementwise `lhs * rhs`.
-
-    ```mlir
-    %r = branch.mul %a, %b : tensor<?x3xf64>, tensor<?x3xi64> -> tensor<?x3xf64>
-    ```
-    """
-
-    name = "branch.mul"
-
-
-@irdl_op_definition
-class DivOp(BinaryBase):
-    """Elementwise true division; at least f64.
-
-    ```mlir
-    %r = branch.div %a, %b : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xf64>
-    ```
-    """
-
-    name = "branch.div"
-    AT_LEAST: ClassVar[Attribute | None] = f64
-
-
-@irdl_op_definition
-class PowOp(BinaryBase):
-    """Elementwise power; at least f64.
-
-    ```mlir
-    %r = branch.pow %a, %b : tensor<?x3xf64>, tensor<?x3xi64> -> tensor<?x3xf64>
-    ```
-    """
-
-    name = "branch.pow"
-    AT_LEAST: ClassVar[Attribute | None] = f64
-
-
-@irdl_op_definition
-class MinOp(BinaryBase):
-    """Elementwise minimum of real values.
-
-    ```mlir
-    %r = branch.min %a, %b : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi64>
-    ```
-    """
-
-    name = "branch.min"
-    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64, f64)
-
-
-@irdl_op_definition
-class MaxOp(BinaryBase):
-    """Elementwise maximum of real values.
-
-    ```mlir
-    %r = branch.max %a, %b : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi64>
-    ```
-    """
-
-    name = "branch.max"
-    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64, f64)
-
-
 class UnaryBase(ElementwiseBase):
+    """`%r = branch.<op> %operand : tensor<?xMxA> -> tensor<?xMxR>`."""
+
     operand = operand_def(TensorType)
     result = result_def(TensorType)
 
@@ -191,159 +114,6 @@ class UnaryBase(ElementwiseBase):
         rows = _rows_of(self, operand.type, "operand")
         t = self.element_result(_elem(operand.type))
         super().__init__(operands=[operand], result_types=[values_type(rows, t)])
-
-
-class FloatingUnaryBase(UnaryBase):
-    @classmethod
-    def element_result(cls, *types: Attribute) -> Attribute:
-        return promote(types[0], at_least=f64)
-
-
-@irdl_op_definition
-class NegOp(UnaryBase):
-    """Elementwise negation.
-
-    ```mlir
-    %r = branch.neg %a : tensor<?x3xi64> -> tensor<?x3xi64>
-    ```
-    """
-
-    name = "branch.neg"
-
-
-@irdl_op_definition
-class AbsOp(UnaryBase):
-    """Elementwise absolute value (complex modulus is f64).
-
-    ```mlir
-    %r = branch.abs %a : tensor<?x3xcomplex<f64>> -> tensor<?x3xf64>
-    ```
-    """
-
-    name = "branch.abs"
-
-    @classmethod
-    def element_result(cls, *types: Attribute) -> Attribute:
-        return f64 if types[0] == c64 else types[0]
-
-
-@irdl_op_definition
-class ConjOp(UnaryBase):
-    """Elementwise complex conjugate.
-
-    ```mlir
-    %r = branch.conj %a : tensor<?x3xcomplex<f64>> -> tensor<?x3xcomplex<f64>>
-    ```
-    """
-
-    name = "branch.conj"
-
-
-@irdl_op_definition
-class RealOp(UnaryBase):
-    """Elementwise real part.
-
-    ```mlir
-    %r = branch.real %a : tensor<?x3xcomplex<f64>> -> tensor<?x3xf64>
-    ```
-    """
-
-    name = "branch.real"
-    ALLOWED: ClassVar[tuple[Attribute, ...]] = (c64,)
-
-    @classmethod
-    def element_result(cls, *types: Attribute) -> Attribute:
-        return f64
-
-
-@irdl_op_definition
-class ImagOp(UnaryBase):
-    """Elementwise imaginary part.
-
-    ```mlir
-    %r = branch.imag %a : tensor<?x3xcomplex<f64>> -> tensor<?x3xf64>
-    ```
-    """
-
-    name = "branch.imag"
-    ALLOWED: ClassVar[tuple[Attribute, ...]] = (c64,)
-
-    @classmethod
-    def element_result(cls, *types: Attribute) -> Attribute:
-        return f64
-
-
-@irdl_op_definition
-class SqrtOp(FloatingUnaryBase):
-    """Elementwise square root.
-
-    ```mlir
-    %r = branch.sqrt %a : tensor<?x3xi64> -> tensor<?x3xf64>
-    ```
-    """
-
-    name = "branch.sqrt"
-
-
-@irdl_op_definition
-class ExpOp(FloatingUnaryBase):
-    """Elementwise exponential.
-
-    ```mlir
-    %r = branch.exp %a : tensor<?x3xf64> -> tensor<?x3xf64>
-    ```
-    """
-
-    name = "branch.exp"
-
-
-@irdl_op_definition
-class LogOp(FloatingUnaryBase):
-    """Elementwise natural logarithm.
-
-    ```mlir
-    %r = branch.log %a : tensor<?x3xf64> -> tensor<?x3xf64>
-    ```
-    """
-
-    name = "branch.log"
-
-
-@irdl_op_definition
-class SinOp(FloatingUnaryBase):
-    """Elementwise sine.
-
-    ```mlir
-    %r = branch.sin %a : tensor<?x3xf64> -> tensor<?x3xf64>
-    ```
-    """
-
-    name = "branch.sin"
-
-
-@irdl_op_definition
-class CosOp(FloatingUnaryBase):
-    """Elementwise cosine.
-
-    ```mlir
-    %r = branch.cos %a : tensor<?x3xf64> -> tensor<?x3xf64>
-    ```
-    """
-
-    name = "branch.cos"
-
-
-@irdl_op_definition
-class FloorOp(UnaryBase):
-    """Elementwise floor of real values (the identity on i64).
-
-    ```mlir
-    %r = branch.floor %a : tensor<?x3xf64> -> tensor<?x3xf64>
-    ```
-    """
-
-    name = "branch.floor"
-    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64, f64)
 
 
 @irdl_op_definition
@@ -376,19 +146,6 @@ class WrapModOp(UnaryBase):
         super().verify_()
         if self.count.value.data < 1:
             raise VerifyException("'branch.wrap_mod' count must be >= 1")
-
-
-@irdl_op_definition
-class ParityOp(UnaryBase):
-    """Elementwise `(-1)^n` of integers.
-
-    ```mlir
-    %s = branch.parity %n : tensor<?x3xi64> -> tensor<?x3xi64>
-    ```
-    """
-
-    name = "branch.parity"
-    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64,)
 
 
 @irdl_op_definition
@@ -482,6 +239,8 @@ class CmpOp(ElementwiseBase):
 
 
 class LogicBase(ElementwiseBase):
+    """`%r = branch.<op> %a, %b, ... : tensor<?xMxi1>, ... -> tensor<?xMxi1>`."""
+
     inputs = var_operand_def(TensorType)
     result = result_def(TensorType)
 
@@ -495,30 +254,6 @@ class LogicBase(ElementwiseBase):
     @classmethod
     def element_result(cls, *types: Attribute) -> Attribute:
         return i1
-
-
-@irdl_op_definition
-class AndOp(LogicBase):
-    """Elementwise n-ary conjunction.
-
-    ```mlir
-    %p = branch.and %a, %b : tensor<?x3xi1>, tensor<?x3xi1> -> tensor<?x3xi1>
-    ```
-    """
-
-    name = "branch.and"
-
-
-@irdl_op_definition
-class OrOp(LogicBase):
-    """Elementwise n-ary disjunction.
-
-    ```mlir
-    %p = branch.or %a, %b : tensor<?x3xi1>, tensor<?x3xi1> -> tensor<?x3xi1>
-    ```
-    """
-
-    name = "branch.or"
 
 
 @irdl_op_definition
@@ -669,3 +404,113 @@ class MemberOp(IRDLOperation):
         rows = _rows_of(self, self.value.type, "value")
         if _elem(self.value.type) != i64 or self.result.type != values_type(rows, i1):
             raise VerifyException("'branch.member' maps tensor<?xMxi64> to tensor<?xMxi1>")
+
+
+# --------------------------------------------------------------------------- generated
+
+HAND_WRITTEN: tuple[type[ElementwiseBase], ...] = (
+    WrapModOp,
+    ComplexOp,
+    CmpOp,
+    NotOp,
+    SelectOp,
+    LookupOp,
+)
+"""The counterparts written by hand: their `branch` form is not the `sym` op's on tensors
+(`branch.wrap_mod` holds the local states, `branch.lookup` its table, ...)."""
+
+_PLAIN_BASES: tuple[tuple[type[sym.ExpressionOp], type[ElementwiseBase]], ...] = (
+    (sym.BinaryOpBase, BinaryBase),
+    (sym.UnaryOpBase, UnaryBase),
+    (sym.LogicOpBase, LogicBase),
+)
+
+
+def plain_base(source: type[sym.ExpressionOp]) -> type[ElementwiseBase] | None:
+    """The `branch` base of the counterpart of a plain `sym` op (on `BinaryOpBase`,
+    `UnaryOpBase` or `LogicOpBase`, without properties); None for any other op."""
+    if source.get_irdl_definition().properties:
+        return None
+    for sym_base, branch_base in _PLAIN_BASES:
+        if issubclass(source, sym_base):
+            return branch_base
+    return None
+
+
+def counterpart_op(source: type[sym.ExpressionOp]) -> type[ElementwiseBase]:
+    """The `branch` op of the plain `sym` op `source`, generated from its class: named
+    `branch.<mnemonic>` and `source`'s class name, on the `sym` op's operand types
+    (`ALLOWED`) with its result rule (`result_type_for`) element by element, the verifier
+    of its base, and a docstring made of the `sym` op's and an example."""
+    base = plain_base(source)
+    if base is None:
+        raise TypeError(
+            f"'{source.name}' is not a plain op (on BinaryOpBase, UnaryOpBase or "
+            "LogicOpBase, without properties): write its branch counterpart by hand in "
+            "dialects/branch/elementwise.py and add it to HAND_WRITTEN"
+        )
+
+    class Counterpart(base):
+        name = f"branch.{source.mnemonic()}"
+        ALLOWED: ClassVar[tuple[Attribute, ...]] = source.ALLOWED  # type: ignore[attr-defined]
+        GENERATED_FROM: ClassVar[type[sym.ExpressionOp] | None] = source
+
+        @classmethod
+        def element_result(cls, *types: Attribute) -> Attribute:
+            return source.result_type_for(*types)  # type: ignore[attr-defined]
+
+    Counterpart.__name__ = Counterpart.__qualname__ = source.__name__
+    op = irdl_op_definition(Counterpart)
+    op.__doc__ = _docstring(op, source)
+    return op
+
+
+_TYPES = {str(t): t for t in (i1, i64, f64, c64)}
+_EXAMPLE = re.compile(r"(%\w+) = sym\.\w+ ([^:{]*)(?::\s*(.*?)\s*->)?")
+
+
+def _docstring(op: type[ElementwiseBase], source: type[sym.ExpressionOp]) -> str:
+    """The `sym` op's text, and its `mlir` example on `tensor<?x3xT>` values."""
+    text = inspect.cleandoc(source.__doc__ or "")
+    prose, _, rest = text.partition("```mlir")
+    return (
+        f"Elementwise `{source.name}` (generated from its class): {prose.strip()}\n\n"
+        f"```mlir\n{_example(op, rest.partition('```')[0].strip())}\n```\n"
+    )
+
+
+def _example(op: type[ElementwiseBase], sym_example: str) -> str:
+    """`sym_example` (`%r = sym.add %a, %b : i64, f64 -> f64`) as `op` on `tensor<?x3xT>`
+    values, printed by `op`'s own format (the operand types of an example that writes
+    none are the first `ALLOWED` type)."""
+    found = _EXAMPLE.match(sym_example)
+    assert found is not None, f"no example to derive from: {sym_example!r}"
+    result, operands, types = found.groups()
+    names = re.findall(r"%(\w+)", operands)
+    elements = [_TYPES[t] for t in types.split(", ")] if types else [op.ALLOWED[0]] * len(names)
+    block = Block(arg_types=[values_type(3, t) for t in elements])
+    for arg, n in zip(block.args, names, strict=True):
+        arg.name_hint = n
+    new = op(list(block.args)) if issubclass(op, LogicBase) else op(*block.args)
+    new.results[0].name_hint = result.removeprefix("%")
+    out = io.StringIO()
+    Printer(stream=out).print_op(new)
+    return out.getvalue()
+
+
+def _counterpart(source: type[sym.ExpressionOp]) -> type[ElementwiseBase] | None:
+    """The hand-written counterpart of `source`, else the generated one of a plain op."""
+    for op in HAND_WRITTEN:
+        if op.name == f"branch.{source.mnemonic()}":
+            return op
+    return counterpart_op(source) if plain_base(source) is not None else None
+
+
+COUNTERPARTS: dict[str, type[ElementwiseBase]] = {
+    mnemonic: found
+    for mnemonic, source in sym.EXPRESSION_OPS.items()
+    if (found := _counterpart(source)) is not None
+}
+"""Every `sym` expression op's `branch` counterpart, by mnemonic: the hand-written one,
+else the one generated from the `sym` op (`counterpart_op`). A `sym` op that is neither
+plain nor has a hand-written one has none (`branch.counterpart` names what to write)."""

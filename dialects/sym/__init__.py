@@ -36,11 +36,11 @@ What lives where (one module per role, as in `stablehlo/`):
   value semantics every consumer derives from (`Value`, `cast_value`, `Arithmetic`,
   `ExpressionOp.evaluate`). Adding one: docs/adding-an-op.md.
 * this `__init__`: the `Sym` dialect, `UPDATE_OPS`, the constant materialisation of the
-  folder, and the re-exports: a new op is defined in the module of its role, imported
-  here and named in `__all__` (and listed in `Sym`, `UPDATE_OPS` or `EXPRESSION_OPS`, as
-  its kind asks). It also keeps `_int_array`, `c64`, `f64`, `i1`, `i64` reachable as
-  `sym.<name>` for the code that reads them from here (imported `as` themselves, not in
-  `__all__`).
+  folder, and the re-exports: every op of `EXPRESSION_OPS` is a name of the package by
+  itself; any other new op or helper is defined in the module of its role, imported here
+  and named in `__all__` (and listed in `Sym` or `UPDATE_OPS`, as its kind asks). It
+  also keeps `_int_array`, `c64`, `f64`, `i1`, `i64` reachable as `sym.<name>` for the
+  code that reads them from here (imported `as` themselves, not in `__all__`).
 """
 
 from __future__ import annotations
@@ -57,40 +57,13 @@ from symir.dialects.sym.common import enclosing, packed_array
 from symir.dialects.sym.constants import ConstantOp, ParamOp, constant_int, constant_value
 from symir.dialects.sym.expression_ops import (
     EXPRESSION_OPS,
-    AbsOp,
-    AddOp,
-    AndOp,
     Arithmetic,
     BinaryOpBase,
-    CmpOp,
-    ComplexOp,
-    ConjOp,
-    CosOp,
-    DivOp,
-    ExpOp,
     ExpressionOp,
     FloatingUnaryOpBase,
-    FloorOp,
-    ImagOp,
     LogicOpBase,
-    LogOp,
-    LookupOp,
-    MaxOp,
-    MinOp,
-    MulOp,
-    NegOp,
-    NotOp,
-    OrOp,
-    ParityOp,
-    PowOp,
-    RealOp,
-    SelectOp,
-    SinOp,
-    SqrtOp,
-    SubOp,
     UnaryOpBase,
     Value,
-    WrapModOp,
     cast_value,
     constant_attr,
     wrap_i64,
@@ -118,6 +91,11 @@ from symir.dialects.sym.updates import (
 )
 from symir.dialects.types import CmpPredicateAttr
 from symir.dialects.types import c64 as c64
+
+# Every expression op is a name of the package (`sym.FloorOp`), from the table: a new one
+# needs no line here.
+for _op in EXPRESSION_OPS.values():
+    globals()[_op.__name__] = _op
 
 UPDATE_OPS = (
     WriteOp,
@@ -168,53 +146,27 @@ __all__ = [
     "EXPRESSION_OPS",
     "MAX_SITES",
     "UPDATE_OPS",
-    "AbsOp",
-    "AddOp",
     "AffineOp",
-    "AndOp",
     "Arithmetic",
     "BinaryOpBase",
-    "CmpOp",
-    "ComplexOp",
     "CondOp",
-    "ConjOp",
     "ConstantOp",
-    "CosOp",
     "CountOp",
-    "DivOp",
     "EmissionOp",
-    "ExpOp",
     "ExpressionOp",
     "FloatingUnaryOpBase",
-    "FloorOp",
-    "ImagOp",
     "InvalidateOp",
     "LabelOp",
-    "LogOp",
     "LogicOpBase",
-    "LookupOp",
-    "MaxOp",
-    "MinOp",
-    "MulOp",
-    "NegOp",
-    "NotOp",
     "NthSiteOp",
     "OperatorOp",
-    "OrOp",
     "ParamOp",
-    "ParityOp",
     "PermuteOp",
-    "PowOp",
     "ReadEmittedOp",
     "ReadOp",
-    "RealOp",
     "ScatterOp",
-    "SelectOp",
     "ShiftModOp",
     "ShiftOp",
-    "SinOp",
-    "SqrtOp",
-    "SubOp",
     "SwapOp",
     "Sym",
     "SymConstantMaterialization",
@@ -223,7 +175,6 @@ __all__ = [
     "UpdateOpBase",
     "Value",
     "WhereOp",
-    "WrapModOp",
     "WriteOp",
     "YieldOp",
     "cast_value",
@@ -234,4 +185,5 @@ __all__ = [
     "enclosing",
     "packed_array",
     "wrap_i64",
+    *(op.__name__ for op in EXPRESSION_OPS.values()),
 ]

@@ -51,6 +51,8 @@ from symir.dialects.sym.structure import OperatorOp
 from symir.dialects.sym.updates import _check_contiguous_states
 from symir.dialects.types import (
     CMP_PREDICATES,
+    NUMERIC,
+    REAL,
     CmpPredicate,
     CmpPredicateAttr,
     NumericType,
@@ -62,7 +64,8 @@ from symir.dialects.types import (
 # registry `EXPRESSION_OPS`: the DSL (`Expr("<mnemonic>", ...)` nodes and the public
 # functions named by `DSL_FUNCTION`), the DSL emitter, the reference interpreter and the
 # folder (`evaluate`), `symbolic-normalization` (the `Commutative` trait), and the
-# `branch` dialect (the counterpart `branch.<mnemonic>`, see `branch.ELEMENTWISE`).
+# `branch` dialect (the counterpart `branch.<mnemonic>`, generated from a plain op's class:
+# `branch.counterpart_op`; see `branch.ELEMENTWISE`).
 # Adding an op: docs/adding-an-op.md.
 
 
@@ -149,6 +152,10 @@ class ExpressionOp(IRDLOperation, HasFolderInterface):
     - `verify_`: the types it accepts (the DSL reports the same message);
     - traits: `Pure`, and `Commutative` where the operand order does not matter.
 
+    A *plain* op (on `BinaryOpBase`, `UnaryOpBase` or `LogicOpBase`, without properties)
+    also says `ALLOWED` (its operand types) and `result_type_for(*operand_types)`: its
+    `branch` counterpart is generated from them (`branch.counterpart_op`).
+
     `fold` (xDSL's folder interface, run by `canonicalize`): an op whose operands are all
     `sym.constant`s becomes the constant `evaluate` gives, where a `sym.constant` can hold
     it (`constant_attr`).
@@ -194,22 +201,22 @@ class BinaryOpBase(ExpressionOp):
 
     assembly_format = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)"
 
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = NUMERIC
     AT_LEAST: ClassVar[Attribute | None] = None
-    ALLOWS_COMPLEX: ClassVar[bool] = True
+
+    @classmethod
+    def result_type_for(cls, lhs: Attribute, rhs: Attribute) -> Attribute:
+        return promote(lhs, rhs, at_least=cls.AT_LEAST)
 
     def __init__(self, lhs: SSAValue, rhs: SSAValue):
         super().__init__(
-            operands=[lhs, rhs],
-            result_types=[promote(lhs.type, rhs.type, at_least=self.AT_LEAST)],
+            operands=[lhs, rhs], result_types=[self.result_type_for(lhs.type, rhs.type)]
         )
 
     def verify_(self):
-        allowed = (i64, f64, c64)
-        if not self.ALLOWS_COMPLEX:
-            allowed = (i64, f64)
         for name, v in (("lhs", self.lhs), ("rhs", self.rhs)):
-            _check_value_type(self, name, v.type, allowed)
-        expected = promote(self.lhs.type, self.rhs.type, at_least=self.AT_LEAST)
+            _check_value_type(self, name, v.type, self.ALLOWED)
+        expected = self.result_type_for(self.lhs.type, self.rhs.type)
         if self.result.type != expected:
             raise VerifyException(
                 f"'{self.name}' result type must be {expected} for operands "
@@ -297,7 +304,7 @@ class MinOp(BinaryOpBase):
 
     name = "sym.min"
     traits = traits_def(Commutative())
-    ALLOWS_COMPLEX: ClassVar[bool] = False
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = REAL
     DSL_FUNCTION: ClassVar[str | None] = "minimum"
     RULE: ClassVar[Arithmetic | None] = Arithmetic(min, np.minimum)
 
@@ -313,7 +320,7 @@ class MaxOp(BinaryOpBase):
 
     name = "sym.max"
     traits = traits_def(Commutative())
-    ALLOWS_COMPLEX: ClassVar[bool] = False
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = REAL
     DSL_FUNCTION: ClassVar[str | None] = "maximum"
     RULE: ClassVar[Arithmetic | None] = Arithmetic(max, np.maximum)
 
@@ -329,7 +336,7 @@ class UnaryOpBase(ExpressionOp):
 
     assembly_format = "$operand attr-dict `:` type($operand) `->` type($result)"
 
-    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64, f64, c64)
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = NUMERIC
     IDENTITY_ON: ClassVar[tuple[Attribute, ...]] = ()
 
     @classmethod
@@ -708,6 +715,12 @@ class LogicOpBase(ExpressionOp):
     result = result_def(i1)
 
     assembly_format = "$inputs attr-dict"
+
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i1,)
+
+    @classmethod
+    def result_type_for(cls, *inputs: Attribute) -> Attribute:
+        return i1
 
     def __init__(self, inputs: Sequence[SSAValue]):
         super().__init__(operands=[list(inputs)], result_types=[i1])

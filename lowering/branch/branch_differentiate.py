@@ -47,7 +47,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.transforms.dead_code_elimination import region_dce
 
-from symir.dialects import branch
+from symir.dialects import branch, sym
 from symir.errors import SymbolicDerivativeWarning
 from symir.lowering import _derivatives as rules
 from symir.lowering._derivatives import Algebra, Rule, Tangent, element_type, is_floating
@@ -87,29 +87,14 @@ class BranchAlgebra(Algebra):
 
 
 RULES: dict[type[Operation], Rule] = {
-    branch.AddOp: rules.add,
-    branch.SubOp: rules.sub,
-    branch.MulOp: rules.mul,
-    branch.DivOp: rules.div,
-    branch.PowOp: rules.pow_,
-    branch.MinOp: rules.minimum,
-    branch.MaxOp: rules.maximum,
-    branch.NegOp: rules.neg,
-    branch.AbsOp: rules.absolute,
-    branch.ConjOp: rules.conj,
-    branch.RealOp: rules.real,
-    branch.ImagOp: rules.imag,
-    branch.SqrtOp: rules.sqrt,
-    branch.ExpOp: rules.exp,
-    branch.LogOp: rules.log,
-    branch.SinOp: rules.sin,
-    branch.CosOp: rules.cos,
-    branch.ComplexOp: rules.complex_,
-    branch.SelectOp: rules.select,
+    branch.counterpart(op): rules.DERIVATIVES[mnemonic]
+    for mnemonic, op in sym.EXPRESSION_OPS.items()
+    if mnemonic in rules.DERIVATIVES
 }
-"""The derivative rule of each `branch` op with a floating result (the others, integer,
-boolean and state results, have no tangent; `splat`, `emit`, `sum_rows` and `concat`
-are handled by `Sweep` itself)."""
+"""The derivative rule of each `branch` op with a floating result, from the rules of the
+`sym` ops (`DERIVATIVES` of lowering/_derivatives.py) through their counterparts (the
+others, integer, boolean and state results, have no tangent; `splat`, `emit`,
+`sum_rows` and `concat` are handled by `Sweep` itself)."""
 
 
 @dataclass(frozen=True)
@@ -213,10 +198,7 @@ class Sweep:
             return concat.result
         rule = RULES.get(type(op))
         if rule is None:
-            raise ValueError(
-                f"branch-differentiate has no derivative rule for '{op.name}' (its result "
-                f"depends on parameter direction {self.direction.name!r})"
-            )
+            raise rules.missing_rule("branch-differentiate", op, self.direction.name)
         return self.alg.coerce(rule(self.alg, op, t), element_type(op.results[0]))
 
     def zero_like(self, value: SSAValue) -> SSAValue:

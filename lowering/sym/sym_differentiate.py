@@ -70,28 +70,13 @@ class SymAlgebra(Algebra):
 
 
 RULES: dict[type[Operation], Rule] = {
-    sym.AddOp: rules.add,
-    sym.SubOp: rules.sub,
-    sym.MulOp: rules.mul,
-    sym.DivOp: rules.div,
-    sym.PowOp: rules.pow_,
-    sym.MinOp: rules.minimum,
-    sym.MaxOp: rules.maximum,
-    sym.NegOp: rules.neg,
-    sym.AbsOp: rules.absolute,
-    sym.ConjOp: rules.conj,
-    sym.RealOp: rules.real,
-    sym.ImagOp: rules.imag,
-    sym.SqrtOp: rules.sqrt,
-    sym.ExpOp: rules.exp,
-    sym.LogOp: rules.log,
-    sym.SinOp: rules.sin,
-    sym.CosOp: rules.cos,
-    sym.ComplexOp: rules.complex_,
-    sym.SelectOp: rules.select,
+    op: rules.DERIVATIVES[mnemonic]
+    for mnemonic, op in sym.EXPRESSION_OPS.items()
+    if mnemonic in rules.DERIVATIVES
 }
-"""The derivative rule of each `sym` expression op with a floating result (integer and
-boolean results have no tangent; `sym.param` is the seed)."""
+"""The derivative rule of each `sym` expression op with a floating result, from
+`DERIVATIVES` of lowering/_derivatives.py (integer and boolean results have no tangent;
+`sym.param` is the seed)."""
 
 
 @dataclass(frozen=True)
@@ -167,10 +152,7 @@ class Sweep:
             return None
         rule = RULES.get(type(op))
         if rule is None:
-            raise ValueError(
-                f"sym-differentiate has no derivative rule for '{op.name}' (its result "
-                f"depends on parameter direction {self.direction.name!r})"
-            )
+            raise rules.missing_rule("sym-differentiate", op, self.direction.name)
         return self.alg.coerce(rule(self.alg, op, t), element_type(op.results[0]))
 
     def finish(self) -> None:

@@ -63,7 +63,7 @@ def test_an_op_without_an_example_is_found():
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_every_op_has_a_lit_case(dialect):
     data = gen.dialect_data(dialect)
-    missing = [op.name for op in data.ops if not data.uses[op.name]]
+    missing = [op.name for op in gen.unused_ops(data)]
     assert missing == [], f"ops used by no case under tests/lit/dialects/{dialect}/"
 
 

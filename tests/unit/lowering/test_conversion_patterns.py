@@ -32,8 +32,11 @@ from symir.lowering.conversion import convert_sym_to_branch as s2b
 
 LIT = Path(__file__).resolve().parents[2] / "lit" / "lowering" / "conversion"
 
-# Every expression op not in convert-sym-to-branch.mlir, with a predicate and an
-# emission predicate (the mask is their `branch.and`).
+SYM_ROUND_TRIP = Path(__file__).resolve().parents[2] / "lit" / "dialects" / "sym" / "ops.mlir"
+
+# Expression ops with a predicate and an emission predicate (the mask is their
+# `branch.and`). Every expression op is in the corpus anyway: the operators of the sym
+# round trip (`SYM_ROUND_TRIP`, which has a case of every op) are part of it.
 EXPRESSIONS = """
 sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> {
   sym.term @all kind "rows" labels ["i", "j"] rows [[0, 1], [1, 2]] {
@@ -118,8 +121,18 @@ def chunks(path: Path) -> list[str]:
     return path.read_text().split("// -----\n")
 
 
+def round_trip_operators() -> list[str]:
+    """Every `sym.operator` with terms of the sym round trip, one module each."""
+    module = parse(SYM_ROUND_TRIP.read_text())
+    return [
+        str(ModuleOp([op.clone()]))
+        for op in module.ops
+        if isinstance(op, sym.OperatorOp) and op.terms
+    ]
+
+
 def sym_corpus() -> list[str]:
-    return [*chunks(LIT / "convert-sym-to-branch.mlir"), EXPRESSIONS]
+    return [*chunks(LIT / "convert-sym-to-branch.mlir"), EXPRESSIONS, *round_trip_operators()]
 
 
 def branch_corpus() -> list[ModuleOp]:
@@ -255,6 +268,23 @@ def test_every_branch_op_has_one_pattern_that_fires(monkeypatch):
     assert fired[b2s.ElementwiseLowering] == set(b2s.ELEMENTWISE)
     for cls, types in fired.items():
         assert cls is b2s.ElementwiseLowering or len(types) == 1, (cls, types)
+
+
+def test_an_op_without_a_stablehlo_op_is_a_clear_error(monkeypatch):
+    """A `branch` op whose StableHLO op symir lacks does not break the import of the
+    conversion (`NO_STABLEHLO_OP`): converting it names the op and what to add."""
+    table = {k: v for k, v in b2s.ELEMENTWISE.items() if k is not branch.FloorOp}
+    monkeypatch.setattr(b2s, "ELEMENTWISE", table)
+    monkeypatch.setitem(
+        b2s.NO_STABLEHLO_OP, branch.FloorOp, b2s.missing_stablehlo_op(branch.FloorOp)
+    )
+    module = parse(EXPRESSIONS)
+    s2b.ConvertSymToBranchPass().apply(context(), module)
+    with pytest.raises(
+        ValueError,
+        match=r"no StableHLO op for 'branch.floor': .* dialects/stablehlo/elementwise.py",
+    ):
+        b2s.ConvertBranchToStablehloPass().apply(context(), module)
 
 
 def test_member_compares_against_its_own_states():

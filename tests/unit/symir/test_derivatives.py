@@ -212,6 +212,7 @@ RULES = {
     "log": lambda p, q, s: sym.log(p + q + s + 2.0),
     "sin": lambda p, q, s: sym.sin(p * s + q),
     "cos": lambda p, q, s: sym.cos(p * s + q),
+    "floor": lambda p, q, s: p * sym.floor(q * s + 0.5) + sym.floor(p * s),
     "complex": lambda p, q, s: sym.complex_(p * s, q * q),
     "select": lambda p, q, s: sym.select(s > 0, p * q, q * q),
     "select_mixed": lambda p, q, s: sym.select(s > 0, p, 2),

@@ -18,14 +18,17 @@ import pytest
 from xdsl.context import Context
 from xdsl.dialects.builtin import Builtin
 from xdsl.ir import Operation
-from xdsl.irdl import OptOperandDef, VarOperandDef
+from xdsl.irdl import OptOperandDef, VarOperandDef, VerificationContext
 from xdsl.parser import Parser
 from xdsl.traits import Commutative, HasFolder, Pure
+from xdsl.utils.exceptions import VerifyException
 
 import symir
 from symir.dialects import branch, print_module, sym
 from symir.frontend.expr import FUNCTIONS, Expr
 from symir.interpreter import reference_get_conn
+from symir.lowering import _derivatives as derivatives
+from symir.lowering.conversion import convert_branch_to_stablehlo as b2s
 from symir.lowering.sym.symbolic_normalization import canonicalize
 from symir.testing import assert_same_connections
 
@@ -59,6 +62,11 @@ SAMPLES = {
     "complex": lambda: symir.symbol("z", 0.5 - 1.5j),
     "i1": lambda: symir.site("i") > 0,
 }
+
+
+def _generated_mnemonics() -> set[str]:
+    """The mnemonics whose `branch` counterpart is generated from the `sym` op."""
+    return {m for m, op in branch.COUNTERPARTS.items() if op.GENERATED_FROM is not None}
 
 
 def dsl_form(op: type[sym.ExpressionOp]):
@@ -167,6 +175,14 @@ def test_every_op_has_a_branch_counterpart(op):
     assert issubclass(counterpart, branch.ElementwiseBase)
 
 
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+def test_every_op_lowers_to_stablehlo(op):
+    """Its counterpart is one StableHLO op (`ELEMENTWISE`) or has a pattern of its own."""
+    counterpart = branch.counterpart(op)
+    assert counterpart not in b2s.NO_STABLEHLO_OP, b2s.NO_STABLEHLO_OP.get(counterpart)
+    assert counterpart in b2s.ELEMENTWISE or counterpart in b2s.OWN_PATTERNS, op.name
+
+
 def test_the_counterparts_are_exactly_branch_s_elementwise_ops():
     elementwise = {op for op in branch.Branch.operations if issubclass(op, branch.ElementwiseBase)}
     assert set(branch.ELEMENTWISE.values()) == elementwise
@@ -177,14 +193,66 @@ def test_a_missing_counterpart_is_named():
         branch.counterpart(sym.ConstantOp)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("dialect", ["sym", "branch"])
-@pytest.mark.parametrize("op", OPS, ids=IDS)
+# Every op has a `sym` lit round trip; a hand-written `branch` counterpart has one too (the
+# round trip of a generated one is tests/unit/dialects/test_counterparts.py).
+LIT_CASES = [(op, "sym") for op in OPS] + [
+    (op, "branch") for op in OPS if op.mnemonic() not in _generated_mnemonics()
+]
+
+
+@pytest.mark.parametrize(
+    "op, dialect", LIT_CASES, ids=[f"{d}.{op.mnemonic()}" for op, d in LIT_CASES]
+)
 def test_every_op_has_a_lit_round_trip_case(op, dialect):
     text = (LIT / dialect / "ops.mlir").read_text()
     code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
     assert re.search(rf"= {dialect}\.{op.mnemonic()}\b", code), f"{dialect}.{op.mnemonic()}"
     checks = "\n".join(line for line in text.splitlines() if "CHECK" in line)
     assert re.search(rf"{dialect}\.{op.mnemonic()}\b", checks), f"{dialect}.{op.mnemonic()}"
+
+
+# --------------------------------------------------------------------------- derivatives
+
+
+def result_types(op: type[sym.ExpressionOp]) -> set:
+    """The types the result of `op` can have: by its result rule for a plain op (one
+    with `ALLOWED` and `result_type_for`), else those its result constraint accepts."""
+    if hasattr(op, "ALLOWED") and hasattr(op, "result_type_for"):
+        kinds = itertools.product(op.ALLOWED, repeat=arity(op))
+        return {op.result_type_for(*types) for types in kinds}
+    (_, result), *_ = op.get_irdl_definition().results
+    found = set()
+    for t in (sym.i1, sym.i64, sym.f64, sym.c64):
+        try:
+            result.constr.verify([t], VerificationContext())
+        except VerifyException:
+            continue
+        found.add(t)
+    return found
+
+
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+def test_every_op_with_a_floating_result_has_a_derivative_rule(op):
+    """A new op that can give `f64` or `complex<f64>` needs a rule in `DERIVATIVES`
+    (lowering/_derivatives.py), or its reason in `NO_DERIVATIVE`: else a gradient through
+    it fails only when someone takes one (docs/derivatives.md#the-rules)."""
+    mnemonic = op.mnemonic()
+    floating = result_types(op) & {sym.f64, sym.c64}
+    declared = mnemonic in derivatives.DERIVATIVES or mnemonic in derivatives.NO_DERIVATIVE
+    assert declared or not floating, (
+        f"'{op.name}' can give {sorted(map(str, floating))} but has no derivative rule: add "
+        f"one to DERIVATIVES in lowering/_derivatives.py, or say why it has none in "
+        "NO_DERIVATIVE"
+    )
+    assert not (mnemonic in derivatives.DERIVATIVES and mnemonic in derivatives.NO_DERIVATIVE)
+    assert floating or not declared, f"'{op.name}' has no floating result, yet a rule"
+
+
+def test_the_derivative_tables_name_expression_ops():
+    for table in (derivatives.DERIVATIVES, derivatives.NO_DERIVATIVE):
+        assert set(table) <= set(sym.EXPRESSION_OPS)
+    assert sym.f64 in result_types(sym.FloorOp) and result_types(sym.CmpOp) == {sym.i1}
+    assert result_types(sym.ParityOp) == {sym.i64} and result_types(sym.LookupOp) == {sym.f64}
 
 
 def test_commutative_ops_are_marked():

@@ -447,6 +447,29 @@ builtin.module {
 
 // -----
 
+// d floor(a) = 0 (a step function): d(floor(p) p) = floor(p) dp.
+// CHECK-LABEL: sym.operator @floor__d_p
+// CHECK: %[[P:.*]] = sym.param "p"
+// CHECK-NEXT: %[[ONE:.*]] = sym.constant 1.000000e+00 : f64
+// CHECK-NEXT: %[[F:.*]] = sym.floor %[[P]] : f64 -> f64
+// CHECK-NEXT: %[[D:.*]] = sym.mul %[[F]], %[[ONE]] : f64, f64 -> f64
+// CHECK-NEXT: sym.yield %[[D]] : f64
+builtin.module {
+  sym.operator @floor sites 2 states [-1, 1] dtype f64 {
+    sym.term @t kind "site" labels ["i"] rows [[0], [1]] {
+      sym.emission {
+      } amplitude {
+        %p = sym.param "p" default 0.5 : f64
+        %f = sym.floor %p : f64 -> f64
+        %a = sym.mul %f, %p : f64, f64 -> f64
+        sym.yield %a : f64
+      }
+    }
+  }
+}
+
+// -----
+
 // d complex(re, im) = complex(d re, d im) (d re = 0: an integer read).
 // CHECK-LABEL: sym.operator @complex__d_p sites 2 states [-1, 1] dtype complex<f64>
 // CHECK: %[[ONE:.*]] = sym.constant 1.000000e+00 : f64
