@@ -17,7 +17,7 @@ Adding a value type: a place in `VALUE_TYPES` (its promotion rank), a numpy dtyp
 from __future__ import annotations
 
 import operator as pyop
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -172,6 +172,25 @@ def element_type(dtype: Any) -> Attribute:
     return _MLIR[dt]
 
 
+def _fits(states: Sequence[int], width: int) -> bool:
+    return -(2 ** (width - 1)) <= min(states) and max(states) <= 2 ** (width - 1) - 1
+
+
+def x_element_type_for(states: Sequence[int], requested: str) -> IntegerType:
+    """The integer type of configurations (`i8`..`i64`) of an operator on the local states
+    `states`: `requested` (`"i8"`, ..., `"i64"`), or with `"auto"` the smallest that holds
+    them. The conversion types `%x` with it and the compiler's cache key holds it."""
+    if requested != "auto":
+        width = int(requested.lstrip("i"))
+        if not _fits(states, width):
+            raise ValueError(f"local states {list(states)} do not fit in {requested}")
+        return IntegerType(width)
+    for width in (8, 16, 32, 64):
+        if _fits(states, width):
+            return IntegerType(width)
+    raise ValueError(f"local states {list(states)} do not fit in i64")
+
+
 __all__ = [
     "CMP_PREDICATES",
     "NUMERIC",
@@ -189,4 +208,5 @@ __all__ = [
     "numpy_dtype",
     "promote",
     "type_rank",
+    "x_element_type_for",
 ]

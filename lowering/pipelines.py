@@ -13,8 +13,6 @@ recorded (`branch-differentiate`, then `convert-branch-to-stablehlo`).
 
 from __future__ import annotations
 
-import json
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -232,6 +230,10 @@ class LoweringResult:
     fusion: dict[str, Any] = field(default_factory=dict)
     merged_row_terms: dict[str, list[str]] = field(default_factory=dict)
     """What `sym-merge-row-terms` merged: kept term -> the terms it absorbed."""
+    modules: dict[str, ModuleOp] = field(default_factory=dict)
+    """The module at the end of each level but the last (a private copy, never mutated):
+    `modules["branch"]` is the `branch` level after every branch pass, from which the
+    derivative and delta kernels are made (`symir.lowering.derived_kernels`)."""
 
     @property
     def stablehlo_text(self) -> str:
@@ -294,6 +296,8 @@ class _Recorder:
             if _changes_level(upcoming):
                 kept = module if upcoming is None else module.clone()
                 self.result.levels.set(level_of(module), _printer(kept))
+                if upcoming is not None:
+                    self.result.modules[level_of(module)] = kept
             if self.record_each:
                 kept = module if upcoming is None else module.clone()
                 self.result.levels.set_after(name, _printer(kept))
@@ -466,9 +470,10 @@ def _context() -> Context:
     return ctx
 
 
-def lower_derivatives(branch_text: str, order: int = 1) -> LoweringResult:
+def lower_derivatives(branch: ModuleOp | str, order: int = 1) -> LoweringResult:
     """The derivative kernel of order `order` of a lowered operator, from its `branch`
-    level (`LoweringResult.levels["branch"]`, after every branch pass): the kernel made
+    level (`LoweringResult.modules["branch"]`, after every branch pass, never mutated; or
+    its printed text): the kernel made
     to return every partial derivative of its matrix elements with respect to its
     parameters up to that order (`branch-differentiate` applied `order` times; the
     layout of the outputs: docs/derivatives.md), lowered by
@@ -476,25 +481,27 @@ def lower_derivatives(branch_text: str, order: int = 1) -> LoweringResult:
     if not isinstance(order, int) or order < 1:
         raise ValueError(f"a derivative kernel has order >= 1, got {order!r}")
     passes = ["branch-differentiate"] * order + ["convert-branch-to-stablehlo"]
-    return _lower_branch_text(branch_text, passes, "derivatives")
+    return _lower_branch(branch, passes, "derivatives")
 
 
-def lower_table_derivatives(branch_text: str) -> tuple[LoweringResult, tuple[str, ...]]:
+def lower_table_derivatives(branch: ModuleOp | str) -> tuple[LoweringResult, tuple[str, ...]]:
     """The table-derivative kernel of a lowered operator, from its `branch` level (as
     `lower_derivatives`), and the names of its records: `branch-differentiate{tables=
     true}` makes it return, after `xp` and `mels`, the records from which the derivative
     of the matrix elements with respect to its table parameters is formed
     (`branch_differentiate.read_records`), lowered by `convert-branch-to-stablehlo`."""
     passes = ["branch-differentiate{tables=true}", "convert-branch-to-stablehlo"]
-    result = _lower_branch_text(branch_text, passes, "derivatives")
-    text = result.levels["branch"]  # the kernel the first pass made, its records named
-    returns = [line for line in text.splitlines() if "branch.return " in line]
-    found = re.search(r"wrt = \[([^\]]*)\]", returns[-1]) if returns else None
-    names = tuple(json.loads(f"[{found.group(1)}]")) if found else ()
-    return result, names
+    result = _lower_branch(branch, passes, "derivatives")
+    from symir.dialects import branch as branch_dialect
+
+    # the kernel the first pass made: its records are named by its `branch.return`
+    returns = [
+        op for op in result.modules["branch"].walk() if isinstance(op, branch_dialect.ReturnOp)
+    ]
+    return result, returns[-1].wrt_names if returns else ()
 
 
-def lower_deltas(branch_text: str, order: int = 0) -> LoweringResult:
+def lower_deltas(branch: ModuleOp | str, order: int = 0) -> LoweringResult:
     """The delta kernel of a lowered operator, from its `branch` level (as
     `lower_derivatives`): `branch-return-deltas` makes it return, per slot, the sites its
     branch writes and the values there instead of `xp` (docs/runtime.md), after
@@ -505,12 +512,12 @@ def lower_deltas(branch_text: str, order: int = 0) -> LoweringResult:
         raise ValueError(f"a delta kernel has derivative order >= 0, got {order!r}")
     passes = ["branch-differentiate"] * order
     passes += ["branch-return-deltas", "convert-branch-to-stablehlo"]
-    return _lower_branch_text(branch_text, passes, "deltas")
+    return _lower_branch(branch, passes, "deltas")
 
 
-def _lower_branch_text(branch_text: str, names: Sequence[str], stage: str) -> LoweringResult:
-    """The passes `names` run on a printed `branch` module; a failure is a
-    `SymbolicCompilerError` of `stage` naming the pass."""
+def _lower_branch(branch: ModuleOp | str, names: Sequence[str], stage: str) -> LoweringResult:
+    """The passes `names` run on a copy of a `branch` module (or on the module a printed
+    one parses to); a failure is a `SymbolicCompilerError` of `stage` naming the pass."""
     from xdsl.dialects.builtin import Builtin
 
     from symir.dialects.branch import Branch
@@ -518,10 +525,13 @@ def _lower_branch_text(branch_text: str, names: Sequence[str], stage: str) -> Lo
     ctx = Context()
     ctx.load_dialect(Builtin)
     ctx.load_dialect(Branch)
-    result = LoweringResult(levels=LazyLevels({"branch": lambda: branch_text}))
+    result = LoweringResult(levels=LazyLevels())
     recorder = _Recorder(result)
     try:
-        module = Parser(ctx, branch_text).parse_module()
+        if isinstance(branch, ModuleOp):
+            module = branch.clone()
+        else:
+            module = Parser(ctx, branch).parse_module()
         passes = tuple(_named_pass(name) for name in names)
         PassPipeline(passes, recorder).apply(ctx, module)
     except Exception as e:

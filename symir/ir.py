@@ -8,7 +8,6 @@ state and the dtype.
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -175,9 +174,12 @@ class SymbolicOperatorIR:
         return print_module(clone)
 
     def static_fingerprint(self) -> str:
-        """SHA-256 of the canonical printed IR."""
+        """SHA-256 of the canonical printed IR (`symir.lowering.analyses.fingerprint`, the
+        one fingerprint: SSA names and analyses dropped)."""
         if self._fingerprint is None:
-            self._fingerprint = hashlib.sha256(self.canonical_text().encode()).hexdigest()
+            from symir.lowering.analyses import fingerprint
+
+            self._fingerprint = fingerprint(self._module)
         return self._fingerprint
 
     def __eq__(self, other: object) -> bool:

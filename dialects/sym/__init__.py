@@ -76,7 +76,15 @@ from symir.dialects.sym.expressions import (
     ReadOp,
     check_site_list,
 )
-from symir.dialects.sym.structure import MAX_SITES, EmissionOp, OperatorOp, TermOp, WhereOp, YieldOp
+from symir.dialects.sym.structure import (
+    MAX_SITES,
+    EmissionOp,
+    OperatorOp,
+    TermOp,
+    WhereOp,
+    YieldOp,
+    operator_of,
+)
 from symir.dialects.sym.updates import (
     AffineOp,
     CondOp,
@@ -183,6 +191,7 @@ __all__ = [
     "constant_int",
     "constant_value",
     "enclosing",
+    "operator_of",
     "packed_array",
     "wrap_i64",
     *(op.__name__ for op in EXPRESSION_OPS.values()),

@@ -13,6 +13,7 @@ from xdsl.dialects.builtin import (
     Float32Type,
     Float64Type,
     IntAttr,
+    ModuleOp,
     StringAttr,
     UnitAttr,
     f64,
@@ -494,3 +495,11 @@ class YieldOp(IRDLOperation):
                 f"@{operator.sym_name.data} has dtype {operator.dtype}; "
                 "declare the operator complex"
             )
+
+
+def operator_of(module: ModuleOp) -> OperatorOp:
+    """The one `sym.operator` of a `builtin.module` (what the `sym`-level passes read)."""
+    ops = list(module.ops)
+    if len(ops) != 1 or not isinstance(ops[0], OperatorOp):
+        raise ValueError("expected a module holding exactly one 'sym.operator'")
+    return ops[0]

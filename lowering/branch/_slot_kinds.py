@@ -12,17 +12,15 @@ Each slot of `get_conn_padded`'s fan-out `F` is one of:
 - `"maybe"`: anything else (a predicate, an `emit_if`, a checked write, an invalidation,
   a `branch.select_state`, a fused slot): valid in some rows only.
 
-`slot_kinds(branch_text)` reads this off the kernel's outputs (`output_concats`); it
+`kernel_slot_kinds(module)` reads this off the kernel's outputs (`output_concats`); it
 returns None when the outputs are not the two `branch.concat`s of `branch.emit`s that the
 default lowering produces, and the runtime then treats every slot as `"maybe"`.
 """
 
 from __future__ import annotations
 
-from xdsl.context import Context
-from xdsl.dialects.builtin import Builtin, ModuleOp, TensorType
+from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import SSAValue
-from xdsl.parser import Parser
 
 from symir.dialects import branch
 from symir.lowering.branch._kernel_outputs import output_concats
@@ -75,12 +73,3 @@ def kernel_slot_kinds(module: ModuleOp) -> tuple[str, ...] | None:
             return None
         kinds += [emit_kind(emit)] * width
     return tuple(kinds)
-
-
-def slot_kinds(branch_text: str) -> tuple[str, ...] | None:
-    """`kernel_slot_kinds` of a printed `branch` module (`KernelSpec.branch_text`)."""
-    ctx = Context()
-    ctx.load_dialect(Builtin)
-    ctx.load_dialect(branch.Branch)
-    module = Parser(ctx, branch_text).parse_module()
-    return kernel_slot_kinds(module)

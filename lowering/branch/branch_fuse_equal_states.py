@@ -80,13 +80,13 @@ from xdsl.passes import ModulePass
 
 from symir.dialects import branch
 from symir.dialects.sym import c64
+from symir.lowering.analyses import read_analysis, write_analysis
 from symir.lowering.branch._kernel_outputs import output_concats, set_output_emits
 from symir.lowering.branch.branch_merge_exclusive_emissions import (
     _output_emits as output_emits,
 )
 from symir.lowering.branch.branch_sort_summed_rows import ROW_WISE
 from symir.lowering.branch.fusion_decisions import States, decisions
-from symir.lowering.sym._attrs import from_attr, to_attr
 
 REPORT_ATTR = "branch.fusion"
 """The module attribute the pass writes its report into (one entry per kernel)."""
@@ -639,8 +639,7 @@ def fuse_kernel(
 
 def reports(module: ModuleOp) -> dict[str, dict]:
     """The fusion reports the module carries (kernel name -> report)."""
-    attr = module.attributes.get(REPORT_ATTR)
-    return from_attr(attr) if attr is not None else {}
+    return read_analysis(module, "fusion", "branch") or {}
 
 
 @dataclass(frozen=True)
@@ -672,7 +671,7 @@ class BranchFuseEqualStatesPass(ModulePass):
                 report = {"fanout": [f, f], "bytes_per_sample": [b, b], "merged": []}
             found[name] = report
         if found:
-            op.attributes[REPORT_ATTR] = to_attr(found)
+            write_analysis(op, "fusion", found, "branch")
 
 
 __all__ = ["REPORT_ATTR", "BranchFuseEqualStatesPass", "RowKeys", "fuse_kernel", "reports"]

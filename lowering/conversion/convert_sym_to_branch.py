@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import DYNAMIC_INDEX as DYN
-from xdsl.dialects.builtin import IntegerAttr, IntegerType, ModuleOp, TensorType, i1, i64
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, TensorType, i1, i64
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -41,7 +41,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from symir.dialects import branch, sym
-from symir.dialects.types import compute_type
+from symir.dialects.types import compute_type, x_element_type_for
 from symir.lowering.locating import LocatingPattern
 
 # --------------------------------------------------------------------------- helpers
@@ -126,23 +126,6 @@ def known_in_states(value: SSAValue, states: Sequence[int]) -> bool:
 
 def constant(op: Operation, value: IntegerAttr, rows: int) -> branch.ConstantOp:
     return branch.ConstantOp(kernel_of(op).x, value, rows)
-
-
-def _fits(states: Sequence[int], width: int) -> bool:
-    return -(2 ** (width - 1)) <= min(states) and max(states) <= 2 ** (width - 1) - 1
-
-
-def x_element_type_for(states: Sequence[int], requested: str) -> IntegerType:
-    """The integer type of configurations: `requested` or the smallest that holds states."""
-    if requested != "auto":
-        width = int(requested.lstrip("i"))
-        if not _fits(states, width):
-            raise ValueError(f"local states {list(states)} do not fit in {requested}")
-        return IntegerType(width)
-    for width in (8, 16, 32, 64):
-        if _fits(states, width):
-            return IntegerType(width)
-    raise ValueError(f"local states {list(states)} do not fit in i64")
 
 
 # --------------------------------------------------------------------------- structure

@@ -4,12 +4,12 @@
 - `symbolic_normalization.py`: `symbolic-normalization`, the canonical form and the
   fingerprint;
 - `symbolic_fanout_analysis.py`: `symbolic-fanout-analysis`, per-term static fan-out;
-- `_attrs.py`: analyses <-> module attributes.
-
-Each pass works on a `sym` module and writes what it finds as discardable attributes on
-the `builtin.module` (`sym.validation_summary`, `sym.normalization`, `sym.fanout_analysis`; the custom formats of `sym.operator`/`sym.term` do not print extra
-attributes, the module's attr-dict does). `SymbolicCompiler` runs them as plain xDSL
-passes and reads those attributes back into `context.analyses` (`_attrs.read_analyses`).
+Each pass works on a `sym` module and reports what it finds as analyses, discardable
+attributes on the `builtin.module` (`sym.validation_summary`, `sym.normalization`,
+`sym.fanout_analysis`; the custom formats of `sym.operator`/`sym.term` do not print extra
+attributes, the module's attr-dict does), through the public protocol of
+`symir.lowering.analyses` (`write_analysis`; `SymbolicCompiler` takes them off the module
+after each pass into `context.analyses`: `take_analyses`).
 
 Adding a pass: `sym_foo.py` (a `ModulePass` named `sym-foo`), one line in the registry
 `symir.lowering._PASSES`, `tests/lit/lowering/sym/sym-foo.mlir`, a section in

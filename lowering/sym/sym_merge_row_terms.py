@@ -41,7 +41,7 @@ from xdsl.dialects.builtin import ArrayAttr, IntAttr, ModuleOp, StringAttr
 from xdsl.passes import ModulePass
 
 from symir.dialects import sym
-from symir.lowering.sym._attrs import ANALYSIS_ATTR_PREFIX, from_attr, set_analysis
+from symir.lowering.analyses import read_analysis, write_analysis
 
 REPORT = "merged_row_terms"
 
@@ -127,13 +127,12 @@ class SymMergeRowTermsPass(ModulePass):
         for operator in [o for o in op.walk() if isinstance(o, sym.OperatorOp)]:
             merged.update(merge_row_terms(operator))
         if merged:
-            set_analysis(op, REPORT, merged)
+            write_analysis(op, REPORT, merged)
 
 
 def merged_row_terms(module: ModuleOp) -> dict[str, list[str]]:
     """The record of `sym-merge-row-terms` on `module` (kept term -> absorbed terms)."""
-    attr = module.attributes.get(ANALYSIS_ATTR_PREFIX + REPORT)
-    return from_attr(attr) if attr is not None else {}
+    return read_analysis(module, REPORT) or {}
 
 
 __all__ = ["SymMergeRowTermsPass", "merge_row_terms", "merged_row_terms"]

@@ -9,7 +9,8 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
 from symir.dialects import sym
-from symir.lowering.sym._attrs import operator_of, set_analysis
+from symir.dialects.sym import operator_of
+from symir.lowering.analyses import write_analysis
 
 
 def term_fanouts(operator: sym.OperatorOp) -> dict[str, int]:
@@ -31,4 +32,4 @@ class SymbolicFanoutAnalysisPass(ModulePass):
     def apply(self, ctx: Context, module: ModuleOp) -> None:
         fanouts = term_fanouts(operator_of(module))
         total = sum(fanouts.values())
-        set_analysis(module, "fanout_analysis", {"term_fanouts": fanouts, "total_fanout": total})
+        write_analysis(module, "fanout_analysis", {"term_fanouts": fanouts, "total_fanout": total})

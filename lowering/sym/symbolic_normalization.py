@@ -33,7 +33,8 @@ from xdsl.transforms.dead_code_elimination import region_dce
 
 from symir.dialects import sym
 from symir.dialects.printing import attribute_text
-from symir.lowering.sym._attrs import module_fingerprint, operator_of, set_analysis
+from symir.dialects.sym import operator_of
+from symir.lowering.analyses import fingerprint, write_analysis
 
 
 def canonicalize(module: ModuleOp) -> dict[str, int]:
@@ -183,12 +184,11 @@ class SymbolicNormalizationPass(ModulePass):
         operator = operator_of(module)
         term_order = [t.sym_name.data for t in operator.terms]
         resolved = "jax" if self.backend == "auto" else self.backend
-        fingerprint = module_fingerprint(module)
-        set_analysis(
+        write_analysis(
             module,
             "normalization",
             {
-                "ir_fingerprint": fingerprint,
+                "ir_fingerprint": fingerprint(module),
                 "term_order": term_order,
                 "resolved_backend": resolved,
                 **stats,

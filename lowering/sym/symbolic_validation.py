@@ -32,7 +32,8 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import VerifyException
 
 from symir.dialects import sym
-from symir.lowering.sym._attrs import operator_of, set_analysis
+from symir.dialects.sym import operator_of
+from symir.lowering.analyses import write_analysis
 from symir.lowering.sym.diagnostics import Diagnostic, check_codes, classify
 
 
@@ -217,7 +218,7 @@ class SymbolicValidationPass(ModulePass):
             "required_parameters": required,
             "term_count": len(operator.terms) if operator is not None else 0,
         }
-        set_analysis(module, "validation_summary", summary)
+        write_analysis(module, "validation_summary", summary)
         if errors and self.strict:
             error = SymbolicValidationError("; ".join(errors))
             # where each error is, for parsed IR (symir-opt prints it): MLIR's form

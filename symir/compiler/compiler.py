@@ -31,13 +31,13 @@ from symir.compiler.core import SymbolicCompilationContext, SymbolicCompilationS
 from symir.compiler.lowerers import SymbolicLowererRegistry
 from symir.compiler.options import SymbolicCompilerOptions
 from symir.compiler.stores import default_artifact_store
+from symir.dialects.types import x_element_type_for
 from symir.errors import SymbolicCompilerError, SymbolicValidationWarning
 from symir.ir import SymbolicOperatorIR
 from symir.lowering import make_pass
 from symir.lowering.levels import check_levels, pass_levels
 from symir.lowering.pipeline_text import PipelineError, pass_specs
 from symir.lowering.pipelines import lowering_passes
-from symir.lowering.sym._attrs import read_analyses
 
 
 def stage_name(pass_name: str) -> str:
@@ -50,8 +50,9 @@ class ModulePassStage:
     """A compiler stage that runs an xDSL `ModulePass` on the context's working module.
 
     `make(options)` builds the pass for the effective options. The analyses the pass
-    writes onto the module (attributes `sym.<name>`) become `context.analyses` entries
-    (`symir.lowering.sym._attrs.read_analyses`): a pass needs no other protocol.
+    reports (`symir.lowering.analyses`: attributes `sym.<name>` of the module) are taken
+    off the module into `context.analyses` right after it runs: a pass needs no other
+    protocol.
 
     A `memoizable` stage is a deterministic function of the module and of the pass's
     fields (the built-in passes are). Its result is memoized process-wide under the IR's
@@ -91,13 +92,14 @@ class ModulePassStage:
         if key is not None:
             found = _PRE_CACHE_MEMO.get(key)
             if found is not None:
-                context.adopt_memoized(found)
-                context.analyses.update(read_analyses(found))
+                module, taken = found
+                context.adopt_memoized(module)
+                context.adopt_analyses(taken)
                 return True
         p.apply(Context(), context.module)
-        context.analyses.update(read_analyses(context.module))
+        taken = context.take_analyses()
         if key is not None:
-            _PRE_CACHE_MEMO.put(key, context.module.clone())
+            _PRE_CACHE_MEMO.put(key, (context.module.clone(), taken))
         return False
 
 
@@ -285,13 +287,11 @@ def _rebind_hilbert(artifact: SymbolicCompiledArtifact, operator: Any) -> Symbol
     entry). The memo holds both objects, so their ids cannot be reused while it lives."""
     compiled = artifact.compiled_operator
     hilbert = getattr(operator, "hilbert", None)
-    spec = getattr(compiled, "_spec", None)
-    if hilbert is None or spec is None or spec.hilbert is hilbert:
+    if hilbert is None or not hasattr(compiled, "with_hilbert") or compiled.hilbert is hilbert:
         return artifact
 
     def rebind() -> tuple[Any, Any, Any]:
-        new = type(compiled)(dataclasses.replace(spec, hilbert=hilbert), compiled._params)
-        return compiled, hilbert, new
+        return compiled, hilbert, compiled.with_hilbert(hilbert)
 
     _, _, rebound = _REBOUND.get_or_make((id(compiled), id(hilbert)), rebind)
     return artifact.replace(compiled_operator=rebound)
@@ -436,8 +436,6 @@ class SymbolicCompiler:
         `pipeline.lowering`) and checks their levels, before the cache key and before
         any lowering pass; keeps their full specs for the cache key
         (`analyses["lowering_pipeline"]`). Part of the `cache_key` stage's time."""
-        from symir.lowering.conversion.convert_sym_to_branch import x_element_type_for
-
         extra = tuple(self.pipeline.lowering)
         try:
             # the specs with the options the signature hashes in resolved form resolved

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Attribute
 
 from symir.compiler.options import SymbolicCompilerOptions
-from symir.dialects.types import numpy_dtype
+from symir.dialects.types import numpy_dtype, x_element_type_for
 from symir.ir import SymbolicOperatorIR
-from symir.lowering.sym._attrs import ANALYSIS_ATTR_PREFIX, module_fingerprint
+from symir.lowering.analyses import fingerprint, read_analyses, take_analyses, without_analyses
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,10 @@ class SymbolicCompilationContext:
     """The working state of one compile.
 
     `ir` is the operator's IR (never mutated); `module` is the working clone the passes
-    transform and annotate (made on first access); `analyses` is the pass-to-pass map;
+    transform (made on first access); `analyses` is the pass-to-pass map (the analyses
+    the passes report, `symir.lowering.analyses`, and the compiler's own entries);
+    `annotations` the analysis attributes taken off the module after each pass
+    (`take_analyses`), written back only where the `sym` level is printed;
     `pass_reports` the history.
 
     `memo_path` names the state of the working module: the IR's static fingerprint and the
@@ -44,6 +48,7 @@ class SymbolicCompilationContext:
     options: SymbolicCompilerOptions
     analyses: dict[str, Any] = field(default_factory=dict)
     pass_reports: list[SymbolicPassReport] = field(default_factory=list)
+    annotations: dict[str, Attribute] = field(default_factory=dict)
     backend: str | None = None
     lowerer_name: str | None = None
     memo_path: tuple[Any, ...] | None = ()
@@ -82,12 +87,22 @@ class SymbolicCompilationContext:
             SymbolicPassReport(name, time.perf_counter() - start, stage, dict(details))
         )
 
-    def clean_module(self) -> ModuleOp:
-        """A clone of the working module without the analysis attributes."""
-        clone = self.peek_module().clone()
-        for k in [k for k in clone.attributes if k.startswith(ANALYSIS_ATTR_PREFIX)]:
-            del clone.attributes[k]
-        return clone
+    def take_analyses(self, module: ModuleOp | None = None) -> dict[str, Attribute]:
+        """Takes the analyses a pass reported off `module` (the working module) into
+        `analyses` and `annotations`; returns their attributes."""
+        taken = take_analyses(self.module if module is None else module)
+        self.adopt_analyses(taken)
+        return taken
+
+    def adopt_analyses(self, taken: dict[str, Attribute]) -> None:
+        """Records analysis attributes (taken off a module) as analyses."""
+        self.annotations.update(taken)
+        self.analyses.update(read_analyses(taken))
+
+    def operator_module(self) -> ModuleOp:
+        """A clone of the working module, the plain operator (an IR parsed from an
+        annotated printout has its analyses dropped)."""
+        return without_analyses(self.peek_module())
 
 
 @dataclass(frozen=True)
@@ -116,16 +131,14 @@ class SymbolicCompilationSignature:
 
     @classmethod
     def from_context(cls, ctx: SymbolicCompilationContext) -> SymbolicCompilationSignature:
-        from symir.lowering.conversion.convert_sym_to_branch import x_element_type_for
-
         module = ctx.peek_module()
-        fingerprint = ctx.analyses.get("ir_fingerprint") or module_fingerprint(module)
+        found = ctx.analyses.get("ir_fingerprint") or fingerprint(module)
         operator = next(iter(module.ops))
         states = tuple(operator.states)
         x_dtype = f"i{x_element_type_for(states, ctx.options.x_dtype).width.data}"
         dtype = str(numpy_dtype(operator.dtype))
         return cls(
-            ir_fingerprint=fingerprint,
+            ir_fingerprint=found,
             backend=ctx.backend or ctx.analyses.get("resolved_backend", "jax"),
             hilbert_size=operator.num_sites.data,
             local_states=states,

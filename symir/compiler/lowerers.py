@@ -11,6 +11,8 @@ from symir.compiler.artifact import SymbolicCompiledArtifact
 from symir.compiler.core import SymbolicCompilationContext, SymbolicPassReport
 from symir.dialects import print_module
 from symir.ir import SymbolicOperatorIR
+from symir.lowering.analyses import annotate, without_analyses
+from symir.lowering.derived_kernels import DerivedKernels
 
 
 class JaxSymbolicLowerer:
@@ -34,13 +36,13 @@ class JaxSymbolicLowerer:
         # `target` resolved as the cache key holds it
         options = context.options
         options = dataclasses.replace(options, target=options.resolved_target())
-        annotated = context.peek_module()  # never mutated once lowered
+        normalized = context.peek_module()  # never mutated once lowered
         result = lower_ir(
-            context.clean_module(),
+            context.operator_module(),
             options,
             in_place=True,
             extra_passes=context.extra_passes,
-            source=lambda: _without_analyses(annotated.clone()),
+            source=lambda: without_analyses(normalized),
         )
         for name, seconds in result.pass_times.items():
             context.pass_reports.append(SymbolicPassReport(name, seconds, "lowering"))
@@ -56,13 +58,14 @@ class JaxSymbolicLowerer:
             is_hermitian=ir.is_hermitian,
             parameters=ir.parameters,
             key=key,
-            branch_text=result.levels.get("branch"),
+            kernels=DerivedKernels.of(result),
         )
         context.pass_reports.append(
             SymbolicPassReport("stablehlo-load", time.perf_counter() - start, "lowering")
         )
         levels = result.levels
-        levels.set("sym", lambda: print_module(annotated) + "\n")  # printed when read
+        annotations = dict(context.annotations)  # the analyses, printed on the module
+        levels.set("sym", lambda: print_module(annotate(normalized.clone(), annotations)) + "\n")
         # terms merged by the DSL's canonical form (symir.frontend.canonical) and by
         # sym-merge-row-terms: every term written is in a fusion group
         canonical = context.analyses.get("canonical_merged_terms", {})
@@ -79,7 +82,7 @@ class JaxSymbolicLowerer:
             "merged_row_terms": merged,
             "fusion": fusion_report(result, context.options.enable_fusion),
             "lowering_passes": list(result.pass_times),
-            "x_dtype": str(compiled._spec.x_dtype),
+            "x_dtype": str(compiled.x_dtype),
             "constants": compiled.constants,
         }
         return SymbolicCompiledArtifact(
@@ -89,14 +92,6 @@ class JaxSymbolicLowerer:
             metadata=metadata,
             levels=levels,
         )
-
-
-def _without_analyses(module: Any) -> Any:
-    from symir.lowering.sym._attrs import ANALYSIS_ATTR_PREFIX
-
-    for k in [k for k in module.attributes if k.startswith(ANALYSIS_ATTR_PREFIX)]:
-        del module.attributes[k]
-    return module
 
 
 def fusion_groups(

@@ -80,6 +80,13 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _kernels(branch_text: str | None) -> Any:
+    """The kernels made from a stored `branch` level (parsed on first use)."""
+    from symir.lowering.derived_kernels import DerivedKernels
+
+    return DerivedKernels.from_text(branch_text) if branch_text is not None else None
+
+
 class DiskArtifactStore:
     """One JSON file per entry (`<namespace>/<token>.json`) holding the StableHLO text and
     metadata: enough to rebuild the `CompiledOperator` without re-running any pass.
@@ -144,7 +151,7 @@ class DiskArtifactStore:
             is_hermitian=c["is_hermitian"],
             parameters={k: _decode(v) for k, v in c["parameters"]},
             key=key.token,
-            branch_text=payload["levels"].get("branch"),
+            kernels=_kernels(payload["levels"].get("branch")),
         )
         return SymbolicCompiledArtifact(
             backend=payload["backend"],
@@ -162,7 +169,7 @@ class DiskArtifactStore:
         op = artifact.compiled_operator
         if "stablehlo" not in artifact.levels:
             return  # not rebuildable from text: keep it in memory only
-        space = op._spec.space
+        space = op.space
         payload = {
             "format": _FORMAT,
             "token": key.token,

@@ -142,7 +142,7 @@ def _netket_sectors(hilbert: SectorHilbert) -> nk.hilbert.DiscreteHilbert:
 def _check_hilbert(hilbert: Any, compiled: CompiledOperator) -> nk.hilbert.DiscreteHilbert:
     if not isinstance(hilbert, nk.hilbert.DiscreteHilbert):
         raise TypeError(f"hilbert= must be a NetKet DiscreteHilbert, got {type(hilbert).__name__}")
-    space = compiled._spec.space
+    space = compiled.space
     given = as_hilbert(hilbert)  # refuses constrained spaces but fermion sectors
     if (given.size, given.local_states) != (space.size, space.local_states):
         raise ValueError(

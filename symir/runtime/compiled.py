@@ -19,9 +19,11 @@ The kernel is called through `_kernel_call`, which gives the exported call what
   complex parameter `z`: `dmels/d re(z) re(dz) + dmels/d im(z) im(dz)`), `xp` a zero
   tangent. The partial derivatives come from the *derivative kernel* of order 1, the
   same kernel made to return them too (`branch-differentiate` on the operator's
-  `branch` level, `symir.lowering.pipelines.lower_derivatives`): one call gives `xp`,
-  `mels` and every `dmels/dp_k`, slot for slot. It is built on first use and kept with
-  the primal module (`_derivative_module`). The rule is linear in the parameter tangents and written in
+  `branch` level): one call gives `xp`, `mels` and every `dmels/dp_k`, slot for slot.
+  The runtime does not lower anything: it asks the `KernelSource` the compiler gave it
+  (`symir.lowering.derived_kernels.DerivedKernels`, made from the `branch` level the
+  compile kept) for the kernel's text on first use, and keeps the loaded kernel with the
+  primal module (`_derivative_module`). The rule is linear in the parameter tangents and written in
   JAX, so reverse mode transposes it; the call of order k has the same rule with the
   kernel of order k + 1, which gives second derivatives (`jax.hessian`) and beyond.
   Differentiating anything else in a function that calls `get_conn_padded` (a wave
@@ -37,7 +39,7 @@ import functools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import jax
 import jax.numpy as jnp
@@ -46,6 +48,20 @@ import numpy as np
 from symir.hilbert import DiscreteHilbert, as_hilbert
 from symir.runtime.integrations import integration
 from symir.runtime.stablehlo_exec import LoadedModule, ensure_x64, load_stablehlo
+
+
+@runtime_checkable
+class KernelSource(Protocol):
+    """Where a compiled operator gets the kernels made from its `branch` level, as
+    StableHLO text (the compiler gives `symir.lowering.derived_kernels.DerivedKernels`)."""
+
+    def derivatives(self, order: int = 1) -> str: ...
+
+    def tables(self) -> tuple[str, tuple[str, ...]]: ...
+
+    def deltas(self, order: int = 0) -> str: ...
+
+    def slot_kinds(self) -> tuple[str, ...] | None: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,9 +79,9 @@ class KernelSpec:
     param_names: tuple[str, ...]
     param_dtypes: tuple[np.dtype, ...]
     key: str
-    branch_text: str | None = None
-    """The operator's `branch` level after the branch passes, from which its derivative
-    kernels are built (None: derivatives are not available)."""
+    kernels: KernelSource | None = None
+    """The kernels made from the operator's `branch` level (derivatives, deltas; None:
+    they are not available)."""
     param_shapes: tuple[tuple[int, ...], ...] = ()
     """The shape of each parameter: `()` for a number, `(K,)` for a table."""
 
@@ -95,8 +111,18 @@ class CompiledOperator:
         is_hermitian: bool,
         parameters: Mapping[str, Any],
         key: str,
-        branch_text: str | None = None,
+        kernels: KernelSource | None = None,
     ) -> CompiledOperator:
+        """The operator whose `get_conn_padded` kernel is the StableHLO `text`; `key`
+        identifies the kernel (the compiler's cache token), `kernels` gives the kernels
+        made from its `branch` level (without it, derivatives with respect to the
+        parameters and `get_conn_delta` raise)."""
+        if kernels is not None and not isinstance(kernels, KernelSource):
+            raise TypeError(
+                f"kernels= must give derivatives/tables/deltas/slot_kinds (a "
+                f"KernelSource, e.g. symir.lowering.derived_kernels.DerivedKernels), got "
+                f"{type(kernels).__name__}"
+            )
         ensure_x64(True)
         module = load_stablehlo(text)
         x_dtype = np.dtype(module.in_specs[0][1])
@@ -116,7 +142,7 @@ class CompiledOperator:
             names,
             pdtypes,
             key,
-            branch_text,
+            kernels,
             pshapes,
         )
         params = tuple(parameters[n] for n in names)
@@ -130,6 +156,32 @@ class CompiledOperator:
     @property
     def hilbert(self) -> Any:
         return self._spec.hilbert
+
+    @property
+    def space(self) -> DiscreteHilbert:
+        """The sites and local states the kernel was compiled for (`hilbert` is the
+        space object the operator was written on, a NetKet one say)."""
+        return self._spec.space
+
+    @property
+    def x_dtype(self) -> np.dtype:
+        """The integer dtype of configurations the kernel computes in."""
+        return self._spec.x_dtype
+
+    @property
+    def key(self) -> str:
+        """What identifies the kernel (the compiler's cache token)."""
+        return self._spec.key
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """The runtime parameters, in the kernel's argument order."""
+        return self._spec.param_names
+
+    @property
+    def kernels(self) -> KernelSource | None:
+        """The kernels made from the `branch` level (None: loaded without them)."""
+        return self._spec.kernels
 
     @property
     def max_conn_size(self) -> int:
@@ -181,6 +233,15 @@ class CompiledOperator:
             c if n in values else v for n, v, c in zip(spec.param_names, self._params, checked)
         )
         return CompiledOperator(spec, new)
+
+    def with_hilbert(self, hilbert: Any) -> CompiledOperator:
+        """The same kernel and parameter values, reporting `hilbert` as the space it acts
+        on (the compiler gives a cached kernel the space object of the operator being
+        compiled; the space must have the kernel's sites and local states, which the
+        caller checks)."""
+        if hilbert is self._spec.hilbert:
+            return self
+        return CompiledOperator(dataclasses.replace(self._spec, hilbert=hilbert), self._params)
 
     def as_hermitian(self) -> CompiledOperator:
         """The same kernel reporting `is_hermitian = True` (for an operator whose
@@ -394,49 +455,45 @@ _WRAPPERS_LOCK = threading.Lock()
 
 
 def _derivative_module(spec: KernelSpec, order: int) -> LoadedModule:
-    """The loaded derivative kernel of order `order` >= 1 of `spec`'s operator, built
-    from its `branch` level on first use and kept in the primal module's `wrappers` (it
-    goes when that module goes)."""
-    if spec.branch_text is None:
+    """The loaded derivative kernel of order `order` >= 1 of `spec`'s operator, made by
+    its `kernels` on first use and kept in the primal module's `wrappers` (it goes when
+    that module goes)."""
+    if spec.kernels is None:
         raise NotImplementedError(
             f"get_conn_padded of the compiled operator {spec.name!r} cannot be "
             "differentiated with respect to its parameters: it was loaded without its "
-            "branch-level IR, from which the derivative kernel is built (compile it from "
-            "a symbolic operator)"
+            "branch-level kernels, from which the derivative kernel is made (compile it "
+            "from a symbolic operator)"
         )
-    key = ("derivative_kernel", order, spec.branch_text)
+    key = ("derivative_kernel", order, spec.key)
     with _WRAPPERS_LOCK:
         hit = spec.module.wrappers.get(key)
     if hit is not None:
         return hit
-    from symir.lowering.pipelines import lower_derivatives
-
-    module = load_stablehlo(lower_derivatives(spec.branch_text, order).stablehlo_text)
+    module = load_stablehlo(spec.kernels.derivatives(order))
     with _WRAPPERS_LOCK:
         return spec.module.wrappers.setdefault(key, module)
 
 
 def _delta_module(spec: KernelSpec, order: int) -> LoadedModule:
     """The loaded delta kernel of `spec`'s operator (`branch-return-deltas`, after
-    `order` derivatives), built from its `branch` level on first use and kept in the
-    primal module's `wrappers`, as `_derivative_module`."""
+    `order` derivatives), made by its `kernels` on first use and kept in the primal
+    module's `wrappers`, as `_derivative_module`."""
     from symir.errors import SymbolicCompilerError
 
-    if spec.branch_text is None:
+    if spec.kernels is None:
         raise SymbolicCompilerError(
             f"the compiled operator {spec.name!r} cannot give connection deltas: it was "
-            "loaded without its branch-level IR, from which the delta kernel is built "
+            "loaded without its branch-level kernels, from which the delta kernel is made "
             "(compile it from a symbolic operator)",
             stage="deltas",
         )
-    key = ("delta_kernel", order, spec.branch_text)
+    key = ("delta_kernel", order, spec.key)
     with _WRAPPERS_LOCK:
         hit = spec.module.wrappers.get(key)
     if hit is not None:
         return hit
-    from symir.lowering.pipelines import lower_deltas
-
-    module = load_stablehlo(lower_deltas(spec.branch_text, order).stablehlo_text)
+    module = load_stablehlo(spec.kernels.deltas(order))
     with _WRAPPERS_LOCK:
         return spec.module.wrappers.setdefault(key, module)
 
@@ -469,23 +526,21 @@ def _is_zero(tangent: Any) -> bool:
 
 def _table_module(spec: KernelSpec) -> tuple[LoadedModule, tuple[str, ...]]:
     """The loaded table-derivative kernel of `spec`'s operator and the names of its
-    records (`lower_table_derivatives`), built on first use and kept in the primal
-    module's `wrappers`."""
-    if spec.branch_text is None:
+    records, made by its `kernels` on first use and kept in the primal module's
+    `wrappers`."""
+    if spec.kernels is None:
         raise NotImplementedError(
             f"get_conn_padded of the compiled operator {spec.name!r} cannot be "
             "differentiated with respect to its table parameters: it was loaded without its "
-            "branch-level IR (compile it from a symbolic operator)"
+            "branch-level kernels (compile it from a symbolic operator)"
         )
-    key = ("table_kernel", spec.branch_text)
+    key = ("table_kernel", spec.key)
     with _WRAPPERS_LOCK:
         hit = spec.module.wrappers.get(key)
     if hit is not None:
         return hit
-    from symir.lowering.pipelines import lower_table_derivatives
-
-    result, names = lower_table_derivatives(spec.branch_text)
-    found = (load_stablehlo(result.stablehlo_text), names)
+    text, names = spec.kernels.tables()
+    found = (load_stablehlo(text), names)
     with _WRAPPERS_LOCK:
         return spec.module.wrappers.setdefault(key, found)
 
@@ -560,11 +615,11 @@ def _kernel_call(spec: KernelSpec, order: int = 0, outputs: str = "padded") -> C
     element outputs, `D` the number of parameter directions). Its JVP calls the kernel
     of order k + 1, which returns the same outputs followed by, for each direction j,
     the derivative of each of the `L_k` outputs along j. One wrapper per loaded module,
-    operator name (used in error messages), order and branch text (what the derivative
-    kernels are built from), kept in the primal module's `wrappers`: it goes when that
-    module goes (`stablehlo_exec.clear_cache()`).
+    operator name (used in error messages), order and kernel key (with or without the
+    kernels the derivative kernels are made by), kept in the primal module's `wrappers`:
+    it goes when that module goes (`stablehlo_exec.clear_cache()`).
     """
-    key = ("kernel_call", spec.name, order, spec.branch_text, outputs)
+    key = ("kernel_call", spec.name, order, spec.key, spec.kernels is not None, outputs)
     with _WRAPPERS_LOCK:
         hit = spec.module.wrappers.get(key)
     if hit is not None:

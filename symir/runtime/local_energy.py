@@ -87,20 +87,18 @@ class LocalEnergyPlan:
 
 
 def local_energy_plan(op: CompiledOperator) -> LocalEnergyPlan:
-    """The `LocalEnergyPlan` of a compiled operator, from its `branch` level (kept with
-    its loaded module)."""
+    """The `LocalEnergyPlan` of a compiled operator, from the slot kinds of its `branch`
+    level (`kernels.slot_kinds()`; kept with its loaded module)."""
     spec = op._spec
-    key = ("local_energy_plan", spec.branch_text)
+    key = ("local_energy_plan", spec.key, spec.kernels is not None)
     with _PLAN_LOCK:
         hit = spec.module.wrappers.get(key)
     if hit is not None:
         return hit
     f = spec.max_conn_size
     kinds = None
-    if spec.branch_text is not None:
-        from symir.lowering.branch._slot_kinds import slot_kinds
-
-        kinds = slot_kinds(spec.branch_text)
+    if spec.kernels is not None:
+        kinds = spec.kernels.slot_kinds()
         if kinds is not None and len(kinds) != f:
             kinds = None
     if kinds is None:

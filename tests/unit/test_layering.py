@@ -135,3 +135,45 @@ def test_what_an_import_loads_at_run_time(imports, absent):
     ).stdout.split()
     loaded = sorted(m for m in out if any(m == a or m.startswith(a + ".") for a in absent))
     assert not loaded, f"import {imports} loaded {loaded}"
+
+
+# --------------------------------------------------------------------------- seams
+
+
+def test_the_runtime_runs_no_pass():
+    """The runtime gets the kernels made from an operator's `branch` level from the object
+    the compiler gave it (`KernelSource`, `symir.lowering.derived_kernels.DerivedKernels`):
+    it imports neither the lowering nor the compiler."""
+    found = {
+        (m, i)
+        for m, deps in GRAPH.items()
+        if m.startswith("symir.runtime")
+        for i in deps
+        if i.startswith(("symir.lowering", "symir.compiler"))
+    }
+    assert not found, found
+
+
+def private_reads(file: Path) -> list[str]:
+    """The `x._spec` / `x._params` reads of `file` whose object is not `self`."""
+    out = []
+    for node in ast.walk(ast.parse(file.read_text())):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in ("_spec", "_params")
+            and not (isinstance(node.value, ast.Name) and node.value.id == "self")
+        ):
+            out.append(f"{file.name}:{node.lineno} .{node.attr}")
+    return out
+
+
+def test_only_the_runtime_reads_a_compiled_operator_s_private_state():
+    """The compiler, the NetKet adapter and the rest use `CompiledOperator`'s public
+    surface (`space`, `x_dtype`, `params`, `key`, `kernels`, `with_hilbert`)."""
+    found = [
+        read
+        for name, file in modules().items()
+        if not name.startswith("symir.runtime")
+        for read in private_reads(file)
+    ]
+    assert not found, found

@@ -109,7 +109,7 @@ def summary(example, **options):
     built = example()
     module = built if not hasattr(built, "to_ir") else built.to_ir().module
     SymbolicValidationPass(strict=False, **options).apply(Context(), module)
-    from symir.lowering.sym._attrs import read_analyses
+    from symir.lowering.analyses import read_analyses
 
     return read_analyses(module)["validation_summary"]
 

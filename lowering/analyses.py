@@ -1,0 +1,248 @@
+"""What passes report: analyses, their printed form, and the one fingerprint.
+
+A pass that finds something the compiler (or a user) wants to know (the fan-out of each
+term, the terms it merged, the validation summary) reports it as an *analysis*: a name and
+a value made of booleans, integers, strings, lists and string-keyed dicts. An analysis is
+written onto the `builtin.module` as the discardable attribute `<dialect>.<name>` (MLIR's
+convention for pass results), so `symir-opt` prints it and a lit test can `CHECK` it:
+
+    builtin.module attributes {sym.fanout_analysis = {term_fanouts = {a = 3 : i64}, ...}}
+
+This module is the whole protocol, public and the same for built-in and installed passes:
+
+- `write_analysis(module, name, value)`: what a pass calls (or it sets the attribute
+  itself: `op.attributes["sym.emission_count"] = IntegerAttr(1, i64)` is the same);
+- `read_analyses(module)`: the analyses a module carries, as Python values (a record's
+  fields are entries of their own: `sym.normalization = {ir_fingerprint = ...}` gives
+  `normalization` and `ir_fingerprint`);
+- `take_analyses(module)`: removes them and returns the attributes. `SymbolicCompiler`
+  calls it right after each pass it runs on the `sym` level: the values go to
+  `context.analyses` (and `artifact.analyses`), the attributes are written back only when
+  the `sym` level is printed (`artifact.ir("sym")`, `annotate`), so the module the
+  compiler fingerprints, memoizes and lowers is always the plain operator;
+- `ANALYSES`: the built-in analyses, which pass writes each and what its fields mean
+  (docs/compiler.md lists them; a test checks that every analysis a built-in pass writes
+  is here);
+- `fingerprint(module)`: the one fingerprint of IR, SHA-256 of the canonical printed module
+  (SSA names and analyses dropped): `SymbolicOperatorIR.static_fingerprint`, the
+  `ir_fingerprint` of `symbolic-normalization` and the compiler's cache key all use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    BoolAttr,
+    DictionaryAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    i1,
+    i64,
+)
+from xdsl.ir import Attribute
+
+from symir.dialects import print_module
+
+DIALECTS = ("sym", "branch")
+"""An analysis attribute is named `<dialect>.<name>` for one of these dialects: the level
+the pass that wrote it reads."""
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A built-in analysis: the attribute it is printed as, the pass that writes it, and
+    its fields (name -> meaning; empty for a value that is not a record)."""
+
+    attribute: str
+    written_by: str
+    doc: str
+    fields: Mapping[str, str]
+    record: bool = False
+    """Whether `read_analyses` also gives each field as an entry of its own."""
+
+
+ANALYSES: dict[str, Analysis] = {
+    "validation_summary": Analysis(
+        "sym.validation_summary",
+        "symbolic-validation",
+        "what validation found",
+        {
+            "ok": "no error was found",
+            "errors": "each error's message (with its code)",
+            "warnings": "each warning's message (with its code)",
+            "required_parameters": "the parameters without a default",
+            "term_count": "the operator's terms",
+        },
+    ),
+    "normalization": Analysis(
+        "sym.normalization",
+        "symbolic-normalization",
+        "the canonical form's identity and what normalizing changed",
+        {
+            "ir_fingerprint": "`fingerprint` of the normalized module",
+            "term_order": "the term names in canonical order",
+            "resolved_backend": "the backend the cache key holds (`jax`)",
+            "folded": "ops folded to constants (xDSL's canonicalize)",
+            "removed": "ops removed as dead",
+            "reordered": "commutative ops whose operands were put in canonical order",
+        },
+        record=True,
+    ),
+    "fanout_analysis": Analysis(
+        "sym.fanout_analysis",
+        "symbolic-fanout-analysis",
+        "the static fan-out before the lowering",
+        {
+            "term_fanouts": "term -> its fan-out (its hint, else rows x emissions)",
+            "total_fanout": "their sum",
+        },
+        record=True,
+    ),
+    "merged_row_terms": Analysis(
+        "sym.merged_row_terms",
+        "sym-merge-row-terms",
+        "kept term -> the terms it absorbed (written only where terms merged)",
+        {},
+    ),
+    "fusion": Analysis(
+        "branch.fusion",
+        "branch-fuse-equal-states",
+        "kernel -> what fusion did to it",
+        {
+            "fanout": "[F before, F after]",
+            "bytes_per_sample": "[bytes written per sample before, after]",
+            "merged": "the slots merged: their emissions, terms and rows",
+            "decisions": "every candidate pair of emissions, merged or not and why",
+        },
+    ),
+}
+"""The analyses the built-in passes write, by name."""
+
+
+# ----------------------------------------------------------------- values <-> attributes
+
+
+def to_attribute(value: Any) -> Attribute:
+    """The attribute of an analysis value (bool, int, str, list/tuple, str-keyed dict)."""
+    if isinstance(value, bool):
+        return BoolAttr.from_bool(value)
+    if isinstance(value, int):
+        return IntegerAttr(value, i64)
+    if isinstance(value, str):
+        return StringAttr(value)
+    if isinstance(value, dict):
+        return DictionaryAttr({str(k): to_attribute(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return ArrayAttr([to_attribute(v) for v in value])
+    raise TypeError(f"an analysis value is a bool, int, str, list or dict, not {value!r}")
+
+
+def from_attribute(attr: Attribute) -> Any:
+    """The Python value of an analysis attribute (`to_attribute`'s inverse)."""
+    if isinstance(attr, IntegerAttr):
+        return bool(attr.value.data) if attr.type == i1 else attr.value.data
+    if isinstance(attr, StringAttr):
+        return attr.data
+    if isinstance(attr, DictionaryAttr):
+        return {k: from_attribute(v) for k, v in attr.data.items()}
+    if isinstance(attr, ArrayAttr):
+        return [from_attribute(v) for v in attr.data]
+    raise TypeError(f"not an analysis value: {attr}")
+
+
+# --------------------------------------------------------------------------- the protocol
+
+
+def is_analysis(key: str) -> bool:
+    """Whether a module attribute's name is an analysis's (`<dialect>.<name>`)."""
+    dialect, dot, _ = key.partition(".")
+    return bool(dot) and dialect in DIALECTS
+
+
+def write_analysis(module: ModuleOp, name: str, value: Any, dialect: str = "sym") -> None:
+    """Reports the analysis `name`: the attribute `<dialect>.<name>` of `module`."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"an analysis is written by a pass of {DIALECTS}, not {dialect!r}")
+    module.attributes[f"{dialect}.{name}"] = to_attribute(value)
+
+
+def read_analysis(module: ModuleOp, name: str, dialect: str = "sym") -> Any:
+    """The value of one analysis of `module`, or None when it carries none."""
+    attr = module.attributes.get(f"{dialect}.{name}")
+    return from_attribute(attr) if attr is not None else None
+
+
+def read_analyses(module: ModuleOp | Mapping[str, Attribute]) -> dict[str, Any]:
+    """The analyses `module` carries (or the attributes `take_analyses` took), by name
+    (the attribute `sym.<name>` is the entry `<name>`), with the fields of a record
+    (`ANALYSES[...].record`) as entries too."""
+    attributes = module.attributes if isinstance(module, ModuleOp) else module
+    found: dict[str, Any] = {}
+    for key, attr in attributes.items():
+        if not is_analysis(key):
+            continue
+        name = key.partition(".")[2]
+        try:
+            found[name] = from_attribute(attr)
+        except TypeError:
+            continue  # an attribute of that dialect that is no analysis value
+        known = ANALYSES.get(name)
+        if known is not None and known.record and isinstance(found[name], dict):
+            found.update(found[name])
+    return found
+
+
+def take_analyses(module: ModuleOp) -> dict[str, Attribute]:
+    """Removes the analyses from `module`; returns their attributes (`read_analyses`
+    reads them, `annotate` puts them back)."""
+    taken = {k: v for k, v in module.attributes.items() if is_analysis(k)}
+    for key in taken:
+        del module.attributes[key]
+    return taken
+
+
+def annotate(module: ModuleOp, attributes: Mapping[str, Attribute]) -> ModuleOp:
+    """`module` with the analysis attributes `attributes` written onto it (in place)."""
+    module.attributes.update(attributes)
+    return module
+
+
+def without_analyses(module: ModuleOp) -> ModuleOp:
+    """A clone of `module` without its analyses."""
+    clone = module.clone()
+    take_analyses(clone)
+    return clone
+
+
+def fingerprint(module: ModuleOp) -> str:
+    """SHA-256 of the canonical printed module: SSA names and analyses dropped, so equal
+    operators, however written and whatever passes reported on them, fingerprint equally.
+    The one fingerprint of IR (`SymbolicOperatorIR.static_fingerprint`)."""
+    clone = without_analyses(module)
+    for op in clone.walk():
+        for r in op.results:
+            r.name_hint = None
+    return hashlib.sha256(print_module(clone).encode()).hexdigest()
+
+
+__all__ = [
+    "ANALYSES",
+    "DIALECTS",
+    "Analysis",
+    "annotate",
+    "fingerprint",
+    "from_attribute",
+    "is_analysis",
+    "read_analyses",
+    "read_analysis",
+    "take_analyses",
+    "to_attribute",
+    "without_analyses",
+    "write_analysis",
+]
