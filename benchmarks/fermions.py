@@ -21,7 +21,6 @@ how the cost model's constants were chosen.
 from __future__ import annotations
 
 import argparse
-import itertools
 import time
 import warnings
 
@@ -38,18 +37,6 @@ MODELS = {
     "chain32": (32, lambda: nk.graph.Chain(32, pbc=True)),
     "square4": (16, lambda: nk.graph.Grid([4, 4], pbc=True)),
 }
-
-
-def netket_hubbard(hi, edges, t=1.0, U=4.0):
-    from netket.operator.fermion import create, destroy, number
-
-    h = 0.0
-    for (i, j), sz in itertools.product(edges, (-1, 1)):
-        h = h - t * (create(hi, i, sz) @ destroy(hi, j, sz))
-        h = h - t * (create(hi, j, sz) @ destroy(hi, i, sz))
-    for i in range(hi.n_orbitals):
-        h = h + U * number(hi, i, 1) @ number(hi, i, -1)
-    return h.to_jax_operator()
 
 
 def check(ours, ref, x, name):
@@ -106,7 +93,7 @@ def main() -> None:
             edges = graph().edges()
             half = n_orbitals // 2
             hi = nk.hilbert.SpinOrbitalFermions(n_orbitals, s=0.5, n_fermions_per_spin=(half, half))
-            ref = netket_hubbard(hi, edges)
+            ref = models.netket_fermi_hubbard(hi, edges).to_jax_operator()
         op = models.fermi_hubbard(hi, edges)
         kernels = [compiled(op, "auto")] + [compiled(op, s) for s in strategies]
         x = np.asarray(hi.random_state(jax.random.PRNGKey(0), args.batch), dtype=np.int8)

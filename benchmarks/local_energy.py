@@ -63,7 +63,7 @@ from lattices import BH, J1, J2, SYMIR_MODELS, netket_operator
 import symir as sym
 from symir import models
 from symir.integrations.netket_local_energy import set_fast_updates
-from symir.models import fermi_hubbard
+from symir.models import fermi_hubbard, netket_fermi_hubbard
 from symir.runtime.fast_updates import fast_updates_for
 from symir.runtime.local_energy import evaluation_counts
 
@@ -76,21 +76,6 @@ NETWORKS = {
 }
 
 
-def netket_fermi_hubbard(hi, graph, t=1.0, U=4.0):
-    from netket.operator.fermion import create, destroy, number
-
-    h = 0.0
-    for (i, j), s in itertools.product(graph.edges(), (-1, 1)):
-        h = (
-            h
-            - t * (create(hi, i, s) @ destroy(hi, j, s))
-            - t * (create(hi, j, s) @ destroy(hi, i, s))
-        )
-    for i in range(hi.n_orbitals):
-        h = h + U * number(hi, i, 1) @ number(hi, i, -1)
-    return h.to_jax_operator()
-
-
 def build(model: str, side: int, fh_side: int):
     """(hilbert, symir NetKetOperator, NetKet's operator, sampler, label)."""
     with warnings.catch_warnings():
@@ -100,7 +85,7 @@ def build(model: str, side: int, fh_side: int):
             n = graph.n_nodes
             hi = nk.hilbert.SpinOrbitalFermions(n, s=0.5, n_fermions_per_spin=(n // 2, n // 2))
             ours = fermi_hubbard(hi, graph).compile().to_netket(hi)
-            ref = netket_fermi_hubbard(hi, graph)
+            ref = netket_fermi_hubbard(hi, graph).to_jax_operator()
             sampler = nk.sampler.MetropolisFermionHop(hi, graph=graph, n_chains=1)
             return hi, ours, ref, sampler, f"{fh_side}x{fh_side}"
         graph = nk.graph.Square(side, pbc=True, max_neighbor_order=2 if model == "j1j2" else 1)

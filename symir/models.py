@@ -11,7 +11,7 @@ changes it without compiling again and `jax.grad` can differentiate with respect
 | `heisenberg(hi, bonds, J=, sign_rule=)` | `nk.operator.Heisenberg(hi, graph, J=J, sign_rule=...)` | spin 1/2 |
 | `j1j2(hi, graph, J1=, J2=)` | a `GraphOperator` with the Heisenberg bond `J1` on colour 0 and `J2` on colour 1 (no sign rule) | spin 1/2 |
 | `bose_hubbard(hi, bonds, U=, V=, J=, mu=)` | `nk.operator.BoseHubbard(hi, graph, U=U, V=V, J=J, mu=mu)` | Fock |
-| `fermi_hubbard(hi, bonds, t=, U=)` | `-t sum_<ij>,s (cdag_is c_js + h.c.) + U sum_i n_i,up n_i,down` (NetKet's `create`/`destroy`/`number`) | spin-1/2 fermions |
+| `fermi_hubbard(hi, bonds, t=, U=)` | `netket_fermi_hubbard(hi, bonds, t=, U=)`: `-t sum_<ij>,s (cdag_is c_js + h.c.) + U sum_i n_i,up n_i,down` written with NetKet's `create`/`destroy`/`number` (NetKet has no Fermi-Hubbard class; this is the reference the tests and benchmarks share) | spin-1/2 fermions |
 
 ```python
 import netket as nk
@@ -35,7 +35,16 @@ from symir.frontend.operator import DOperator, SymbolicOperator
 from symir.frontend.update import hop, identity, swap, write
 from symir.hilbert import as_hilbert
 
-__all__ = ["bonds", "bose_hubbard", "fermi_hubbard", "heisenberg", "is_bipartite", "j1j2", "tfim"]
+__all__ = [
+    "bonds",
+    "bose_hubbard",
+    "fermi_hubbard",
+    "heisenberg",
+    "is_bipartite",
+    "j1j2",
+    "netket_fermi_hubbard",
+    "tfim",
+]
 
 
 def bonds(graph_or_edges: Any, color: int | None = None) -> list[tuple[int, int]]:
@@ -194,3 +203,20 @@ def fermi_hubbard(
         .emit(n("u") * n("d"), matrix_element=U)
         .build()
     )
+
+
+def netket_fermi_hubbard(hilbert: Any, graph: Any, *, t: float = 1.0, U: float = 4.0) -> Any:
+    """NetKet's Fermi-Hubbard operator, the reference `fermi_hubbard` equals: `-t
+    sum_<ij>,s (cdag_is c_js + cdag_js c_is) + U sum_i n_i,up n_i,down` written with
+    NetKet's `create`/`destroy`/`number` on its `SpinOrbitalFermions` `hilbert` (a
+    `FermionOperator2nd`; `.to_jax_operator()` for its JAX form). Needs NetKet."""
+    from netket.operator.fermion import create, destroy, number
+
+    h = 0.0
+    for i, j in bonds(graph):
+        for sz in (-1, 1):
+            h = h - t * (create(hilbert, i, sz) @ destroy(hilbert, j, sz))
+            h = h - t * (create(hilbert, j, sz) @ destroy(hilbert, i, sz))
+    for i in range(hilbert.n_orbitals):
+        h = h + U * number(hilbert, i, 1) @ number(hilbert, i, -1)
+    return h

@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 import symir as sym
+from symir import models
 from symir.interpreter import reference_to_dense
 from symir.lowering.conversion import count_lowering
 from symir.testing import dense_matrix
@@ -81,18 +82,7 @@ def hubbard(hi, edges, t=1.0, U=4.0, name="hubbard"):
 
 
 def netket_hubbard(hi, edges, t=1.0, U=4.0):
-    from netket.operator.fermion import create, destroy, number
-
-    def go():
-        h = 0.0
-        for (i, j), sz in itertools.product(edges, (-1, 1)):
-            h = h - t * (create(hi, i, sz) @ destroy(hi, j, sz))
-            h = h - t * (create(hi, j, sz) @ destroy(hi, i, sz))
-        for i in range(hi.n_orbitals):
-            h = h + U * number(hi, i, 1) @ number(hi, i, -1)
-        return h
-
-    return quiet(go)
+    return quiet(models.netket_fermi_hubbard, hi, edges, t=t, U=U)
 
 
 def chain(n, pbc=True):

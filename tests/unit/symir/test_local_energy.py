@@ -11,7 +11,6 @@ batch whose connected states overflow one chunk (capacity 1 and 3).
 
 from __future__ import annotations
 
-import itertools
 import os
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import numpy as np
 import pytest
 
 import symir as sym
-from symir.models import fermi_hubbard
+from symir.models import fermi_hubbard, netket_fermi_hubbard
 from symir.runtime.local_energy import local_energy_plan
 
 nk = pytest.importorskip("netket")
@@ -85,18 +84,6 @@ def bose_hubbard(hi, graph):
     )
 
 
-def netket_fermi_hubbard(hi, graph, t=1.0, U=4.0):
-    from netket.operator.fermion import create, destroy, number
-
-    h = 0.0
-    for (i, j), sz in itertools.product(graph.edges(), (-1, 1)):
-        h = h - t * (create(hi, i, sz) @ destroy(hi, j, sz))
-        h = h - t * (create(hi, j, sz) @ destroy(hi, i, sz))
-    for i in range(hi.n_orbitals):
-        h = h + U * number(hi, i, 1) @ number(hi, i, -1)
-    return h.to_jax_operator()
-
-
 def tfim(hi, graph, h=1.0):
     return (
         sym.DOperator(hi, "le_tfim", hermitian=True)
@@ -136,7 +123,11 @@ def _model(name):
     if name == "fermi_hubbard":
         g = quiet(nk.graph.Square, 2, pbc=False)
         hi = nk.hilbert.SpinOrbitalFermions(g.n_nodes, s=0.5, n_fermions_per_spin=(2, 2))
-        return hi, fermi_hubbard(hi, g, name="le_fermi_hubbard"), quiet(netket_fermi_hubbard, hi, g)
+        return (
+            hi,
+            fermi_hubbard(hi, g, name="le_fermi_hubbard"),
+            quiet(netket_fermi_hubbard, hi, g).to_jax_operator(),
+        )
     g = quiet(nk.graph.Square, 3, pbc=True)
     hi = nk.hilbert.Spin(0.5, g.n_nodes)
     return hi, tfim(hi, g), nk.operator.IsingJax(hi, g, h=1.0, J=1.0)

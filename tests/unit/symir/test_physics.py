@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 
 import symir as sym
+from symir.models import bose_hubbard, heisenberg, tfim
 from symir.testing import assert_connections_match, dense_matrix
 
 nk = pytest.importorskip("netket")
@@ -47,63 +48,7 @@ def chain(n: int, pbc: bool):
 
 
 # --------------------------------------------------------------------------- models
-
-
-def tfim(hi, edges, *, h=None, J=None):
-    """H = -h sum_i X_i + J sum_<ij> Z_i Z_j (NetKet's `Ising`), Z = x on states {-1, 1}."""
-    h = sym.symbol("h", 1.0) if h is None else h
-    J = sym.symbol("J", 1.0) if J is None else J
-    return (
-        sym.DOperator(hi, "tfim", hermitian=True)
-        .for_each_site("i")
-        .emit(sym.write("i", -sym.site("i")), matrix_element=-h)
-        .for_each(("i", "j"), over=edges)
-        .emit(sym.identity(), matrix_element=J * sym.site("i") * sym.site("j"))
-        .build()
-    )
-
-
-def heisenberg_exchange(graph) -> float:
-    # NetKet's bond is J (sz_sz + exchange) or, with the sign rule (Marshall's, the
-    # default on bipartite graphs), J (sz_sz - exchange), where `exchange` has 2 on the
-    # two anti-aligned off-diagonal entries.
-    return -2.0 if graph.is_bipartite() else 2.0
-
-
-def heisenberg(hi, edges, exchange: float):
-    """H = J sum_<ij> (Z_i Z_j + exchange [x_i != x_j] swap_ij) (NetKet's `Heisenberg`)."""
-    J = sym.symbol("J", 1.0)
-    return (
-        sym.DOperator(hi, "heisenberg", hermitian=True)
-        .for_each(("i", "j"), over=edges)
-        .emit(sym.identity(), matrix_element=J * sym.site("i") * sym.site("j"), tag="zz")
-        .emit_if(
-            sym.site("i") != sym.site("j"),
-            sym.swap("i", "j"),
-            matrix_element=exchange * J,
-            tag="exchange",
-        )
-        .build()
-    )
-
-
-def bose_hubbard(hi, edges):
-    """H = sum_i (U/2 n_i (n_i - 1) - mu n_i) + sum_<ij> (V n_i n_j - J (b_i^+ b_j + h.c.))."""
-    U, V = sym.symbol("U", 1.0), sym.symbol("V", 0.0)
-    J, mu = sym.symbol("J", 1.0), sym.symbol("mu", 0.0)
-    n = sym.site("i")
-    ni, nj = sym.site("i"), sym.site("j")
-    return (
-        sym.DOperator(hi, "bose_hubbard", hermitian=True)
-        .for_each_site("i")
-        .emit(sym.identity(), matrix_element=U / 2 * n * (n - 1) - mu * n)
-        .for_each(("i", "j"), over=edges)
-        .emit(sym.identity(), matrix_element=V * ni * nj, tag="density")
-        # b_j^+ b_i: <x'| b_j^+ b_i |x> = sqrt(n_i (n_j + 1)) = sqrt(n_i x'_j)
-        .emit(sym.hop("i", "j"), matrix_element=-J * sym.sqrt(ni * sym.emitted("j")))
-        .emit(sym.hop("j", "i"), matrix_element=-J * sym.sqrt(nj * sym.emitted("i")))
-        .build()
-    )
+# symir.models' builders (tfim, heisenberg, bose_hubbard), each equal to NetKet's operator
 
 
 # --------------------------------------------------------------------------- checks
@@ -131,7 +76,7 @@ def test_tfim(n, pbc):
 def test_heisenberg(n, pbc):
     graph = chain(n, pbc)
     hi = nk.hilbert.Spin(0.5, n)
-    compiled = heisenberg(hi, graph.edges(), heisenberg_exchange(graph)).compile()
+    compiled = heisenberg(hi, graph.edges()).compile()  # NetKet's sign rule: on if bipartite
     nk_op = nk.operator.Heisenberg(hi, graph)
     assert_dense_equal(compiled, nk_op)
     assert compiled.max_conn_size == len(graph.edges()) + 1
@@ -143,7 +88,7 @@ def test_heisenberg_without_sign_rule(n, pbc):
     # sign_rule=False on a bipartite chain (an override) and a non-bipartite ring
     graph = chain(n, pbc)
     hi = nk.hilbert.Spin(0.5, n)
-    compiled = heisenberg(hi, graph.edges(), 2.0).compile().with_params(J=0.6)
+    compiled = heisenberg(hi, graph.edges(), sign_rule=False).compile().with_params(J=0.6)
     nk_op = nk.operator.Heisenberg(hi, graph, J=0.6, sign_rule=False)
     assert_dense_equal(compiled, nk_op)
 
