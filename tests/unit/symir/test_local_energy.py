@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import symir as sym
+from symir import models
 from symir.models import fermi_hubbard, netket_fermi_hubbard
 from symir.runtime.local_energy import local_energy_plan
 
@@ -41,58 +42,11 @@ def quiet(f, *args, **kwargs):
 
 
 # --------------------------------------------------------------------------- models
-
-
-def heisenberg(hi, graph):
-    exchange = -2.0 if graph.is_bipartite() else 2.0
-    si, sj = sym.site("i"), sym.site("j")
-    return (
-        sym.DOperator(hi, "le_heisenberg", hermitian=True)
-        .for_each(("i", "j"), over=graph.edges())
-        .emit(sym.identity(), matrix_element=si * sj)
-        .emit_if(si != sj, sym.swap("i", "j"), matrix_element=exchange)
-        .build()
-    )
-
-
-def j1j2(hi, graph, couplings=(1.0, 0.5)):
-    si, sj = sym.site("i"), sym.site("j")
-    op = sym.DOperator(hi, "le_j1j2", hermitian=True)
-    for color, coupling in enumerate(couplings):
-        op = (
-            op.for_each(("i", "j"), over=graph.edges(filter_color=color))
-            .emit(sym.identity(), matrix_element=coupling * si * sj)
-            .emit_if(si != sj, sym.swap("i", "j"), matrix_element=2.0 * coupling)
-        )
-    return op.build()
+# symir.models' builders with constant couplings, but TFIM's field, the parameter `h` (the
+# plan of an operator without parameters skips zero matrix elements; with one it cannot)
 
 
 BH = {"U": 4.0, "V": 0.5, "J": 1.0, "mu": 0.3}
-
-
-def bose_hubbard(hi, graph):
-    ni, nj = sym.site("i"), sym.site("j")
-    return (
-        sym.DOperator(hi, "le_bose_hubbard", hermitian=True)
-        .for_each_site("i")
-        .emit(sym.identity(), matrix_element=BH["U"] / 2 * ni * (ni - 1) - BH["mu"] * ni)
-        .for_each(("i", "j"), over=graph.edges())
-        .emit(sym.identity(), matrix_element=BH["V"] * ni * nj)
-        .emit(sym.hop("i", "j"), matrix_element=-BH["J"] * sym.sqrt(ni * sym.emitted("j")))
-        .emit(sym.hop("j", "i"), matrix_element=-BH["J"] * sym.sqrt(nj * sym.emitted("i")))
-        .build()
-    )
-
-
-def tfim(hi, graph, h=1.0):
-    return (
-        sym.DOperator(hi, "le_tfim", hermitian=True)
-        .for_each(("i", "j"), over=graph.edges())
-        .emit(sym.identity(), matrix_element=sym.site("i") * sym.site("j"))
-        .for_each_site("i")
-        .emit(sym.write("i", -sym.site("i")), matrix_element=-sym.symbol("h", h))
-        .build()
-    )
 
 
 def _model(name):
@@ -100,7 +54,7 @@ def _model(name):
     if name == "heisenberg":
         g = quiet(nk.graph.Square, 3, pbc=True)
         hi = nk.hilbert.Spin(0.5, g.n_nodes)
-        return hi, heisenberg(hi, g), nk.operator.Heisenberg(hi, g).to_jax_operator()
+        return hi, models.heisenberg(hi, g, J=1.0), nk.operator.Heisenberg(hi, g).to_jax_operator()
     if name == "j1j2":
         g = quiet(nk.graph.Chain, 8, pbc=True, max_neighbor_order=2)
         hi = nk.hilbert.Spin(0.5, g.n_nodes)
@@ -115,11 +69,15 @@ def _model(name):
             for color, c in enumerate((1.0, 0.5))
             for i, j in g.edges(filter_color=color)
         )
-        return hi, j1j2(hi, g), ref.to_jax_operator()
+        return hi, models.j1j2(hi, g, J1=1.0, J2=0.5), ref.to_jax_operator()
     if name == "bose_hubbard":
         g = quiet(nk.graph.Square, 2, pbc=False)
         hi = nk.hilbert.Fock(n_max=3, N=g.n_nodes)
-        return hi, bose_hubbard(hi, g), nk.operator.BoseHubbard(hi, g, **BH).to_jax_operator()
+        return (
+            hi,
+            models.bose_hubbard(hi, g, **BH),
+            nk.operator.BoseHubbard(hi, g, **BH).to_jax_operator(),
+        )
     if name == "fermi_hubbard":
         g = quiet(nk.graph.Square, 2, pbc=False)
         hi = nk.hilbert.SpinOrbitalFermions(g.n_nodes, s=0.5, n_fermions_per_spin=(2, 2))
@@ -130,7 +88,7 @@ def _model(name):
         )
     g = quiet(nk.graph.Square, 3, pbc=True)
     hi = nk.hilbert.Spin(0.5, g.n_nodes)
-    return hi, tfim(hi, g), nk.operator.IsingJax(hi, g, h=1.0, J=1.0)
+    return hi, models.tfim(hi, g, J=1.0), nk.operator.IsingJax(hi, g, h=1.0, J=1.0)
 
 
 MODELS = ("heisenberg", "j1j2", "bose_hubbard", "fermi_hubbard", "tfim")
