@@ -28,38 +28,24 @@ import jax.numpy as jnp
 import numpy as np
 
 import symir as sym
+from symir import models
 from symir.runtime.compiled import _kernel_call
 
 jax.config.update("jax_enable_x64", True)
 
 
 def tfim(n):
-    hi = sym.Spin(0.5, n)
-    bonds = [(i, (i + 1) % n) for i in range(n)]
-    return (
-        sym.DOperator(hi, "tfim", hermitian=True)
-        .for_each(("i", "j"), over=bonds)
-        .emit(sym.identity(), matrix_element=-sym.symbol("J", 1.0) * sym.site("i") * sym.site("j"))
-        .for_each_site("i")
-        .emit(sym.write("i", -sym.site("i")), matrix_element=-sym.symbol("h", 1.0))
-        .build()
-    ), {"h": 1.0, "J": 1.0}
+    """NetKet's Ising on a ring (`symir.models.tfim`), parameters `h` and `J`."""
+    ring = [(i, (i + 1) % n) for i in range(n)]
+    return models.tfim(sym.Spin(0.5, n), ring), {"h": 1.0, "J": 1.0}
 
 
 def bose_hubbard(n, n_max=3):
-    hi = sym.Fock(n_max, n)
-    bonds = [(i, (i + 1) % n) for i in range(n)]
-    ni, nj = sym.site("i"), sym.site("j")
-    U, J, mu = sym.symbol("U", 4.0), sym.symbol("J", 1.0), sym.symbol("mu", 0.5)
-    return (
-        sym.DOperator(hi, "bose_hubbard", hermitian=True)
-        .for_each_site("i")
-        .emit(sym.identity(), matrix_element=U / 2 * ni * (ni - 1) - mu * ni)
-        .for_each(("i", "j"), over=bonds)
-        .emit(sym.hop("i", "j"), matrix_element=-J * sym.sqrt(ni * sym.emitted("j")))
-        .emit(sym.hop("j", "i"), matrix_element=-J * sym.sqrt(nj * sym.emitted("i")))
-        .build()
-    ), {"U": 4.0, "J": 1.0, "mu": 0.5}
+    """NetKet's Bose-Hubbard on a ring (`symir.models.bose_hubbard`), parameters `U`, `V`,
+    `J` and `mu`."""
+    ring = [(i, (i + 1) % n) for i in range(n)]
+    params = {"U": 4.0, "V": 0.0, "J": 1.0, "mu": 0.5}
+    return models.bose_hubbard(sym.Fock(n_max, n), ring), params
 
 
 def functions(compiled, names):

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import symir as sym
+from symir import models
 from symir.testing import dense_matrix
 
 nk = pytest.importorskip("netket")
@@ -26,29 +27,13 @@ RING4 = [(i, (i + 1) % 4) for i in range(4)]
 BH = {"U": 1.1, "V": 0.3, "J": 0.7, "mu": 0.2}
 
 
-def heisenberg(hi, edges, exchange=2.0):
-    """sum_<ij> (Z_i Z_j + X_i X_j + Y_i Y_j) (NetKet's `Heisenberg`, no sign rule)."""
-    return (
-        sym.DOperator(hi, "heisenberg", hermitian=True)
-        .for_each(("i", "j"), over=edges)
-        .emit(sym.identity(), matrix_element=site("i") * site("j"))
-        .emit_if(site("i") != site("j"), sym.swap("i", "j"), exchange)
-        .build()
-    )
+def heisenberg(hi, edges, sign_rule=False):
+    """NetKet's `Heisenberg` (`symir.models.heisenberg`), J = 1, no sign rule unless asked."""
+    return models.heisenberg(hi, edges, J=1.0, sign_rule=sign_rule)
 
 
 def bose_hubbard(hi, edges):
-    ni, nj = site("i"), site("j")
-    return (
-        sym.DOperator(hi, "bose_hubbard", hermitian=True)
-        .for_each_site("i")
-        .emit(sym.identity(), matrix_element=BH["U"] / 2 * ni * (ni - 1) - BH["mu"] * ni)
-        .for_each(("i", "j"), over=edges)
-        .emit(sym.identity(), matrix_element=BH["V"] * ni * nj)
-        .emit(sym.hop("i", "j"), matrix_element=-BH["J"] * sym.sqrt(ni * sym.emitted("j")))
-        .emit(sym.hop("j", "i"), matrix_element=-BH["J"] * sym.sqrt(nj * sym.emitted("i")))
-        .build()
-    )
+    return models.bose_hubbard(hi, edges, **BH)
 
 
 def field(hi):
@@ -248,7 +233,7 @@ def test_vmc_in_the_sector(heisenberg_pair):
     comes within 2% of the exact ground state."""
     hi, _, netket_matrix = heisenberg_pair
     graph = nk.graph.Chain(6, pbc=True)
-    ours = heisenberg(hi, RING6, exchange=-2.0).compile().to_netket()
+    ours = heisenberg(hi, RING6, sign_rule=True).compile().to_netket()
     ref = nk.operator.Heisenberg(hi, graph)  # sign rule on by default here
     # the exact ground state of NetKet's matrix without the sign rule: on the bipartite
     # ring the rule is a diagonal +-1 change of basis, the spectrum is the same

@@ -23,6 +23,7 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 import symir as sym
+from symir import models
 from symir.errors import SymbolicDerivativeWarning
 
 jax.config.update("jax_enable_x64", True)
@@ -75,30 +76,18 @@ def chain(n):
 
 
 def tfim(n=6):
+    """NetKet's Ising on a ring (`symir.models.tfim`) with `J` entering as `-J`: parameters
+    `h` = 0.5 and `J` = 1."""
     hi = sym.Spin(0.5, n)
-    return (
-        sym.DOperator(hi, "tfim_d", hermitian=True)
-        .for_each(("i", "j"), over=chain(n))
-        .emit(sym.identity(), matrix_element=-symbol("J", 1.0) * site("i") * site("j"))
-        .for_each_site("i")
-        .emit(sym.write("i", -site("i")), matrix_element=-symbol("h", 0.5))
-        .build()
-    )
+    return models.tfim(hi, chain(n), h=symbol("h", 0.5), J=-symbol("J", 1.0), name="tfim_d")
 
 
 def bose_hubbard(n=5, n_max=3):
-    hi = sym.Fock(n_max, n)
-    ni, nj = site("i"), site("j")
+    """NetKet's Bose-Hubbard on a ring (`symir.models.bose_hubbard`) without `V`:
+    parameters `U` = 4, `J` = 1, `mu` = 0.5."""
     U, J, mu = symbol("U", 4.0), symbol("J", 1.0), symbol("mu", 0.5)
-    return (
-        sym.DOperator(hi, "bose_hubbard_d", hermitian=True)
-        .for_each_site("i")
-        .emit(sym.identity(), matrix_element=U / 2 * ni * (ni - 1) - mu * ni)
-        .for_each(("i", "j"), over=chain(n))
-        .emit(sym.hop("i", "j"), matrix_element=-J * sym.sqrt(ni * sym.emitted("j")))
-        .emit(sym.hop("j", "i"), matrix_element=-J * sym.sqrt(nj * sym.emitted("i")))
-        .build()
-    )
+    hi = sym.Fock(n_max, n)
+    return models.bose_hubbard(hi, chain(n), U=U, V=0.0, J=J, mu=mu, name="bose_hubbard_d")
 
 
 def peierls(n=5, n_max=2):
