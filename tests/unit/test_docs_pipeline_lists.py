@@ -42,15 +42,36 @@ def _levels_diagram() -> str:
     return match.group(1)
 
 
+def _check(where: str, listed: list[str]) -> None:
+    """Fails naming what the list `where` lacks, has too many of, or has out of order."""
+    expected = _default_names()
+    if listed == expected:
+        return
+    missing = [n for n in expected if n not in listed]
+    extra = [n for n in listed if n not in expected]
+    what = [f"add {missing}" if missing else "", f"remove {extra}" if extra else ""]
+    what = [w for w in what if w] or ["put them in order"]
+    raise AssertionError(
+        f"{where} lists the default lowering as {listed}, but LoweringOptions.passes() "
+        f"runs {expected}: {', '.join(what)} (docs/adding-a-pass.md)"
+    )
+
+
 @pytest.mark.parametrize("page", ["compiler.md", "passes.md"])
 def test_marked_pipeline_lists_follow_the_default_lowering(page):
-    assert _names_in(_marked(page)) == _default_names()
+    _check(f"docs/{page} (between the <!-- default-pipeline --> marks)", _names_in(_marked(page)))
 
 
 def test_the_levels_diagram_follows_the_default_lowering():
-    assert _names_in(_levels_diagram()) == _default_names()
+    _check("the levels diagram of docs/index.md", _names_in(_levels_diagram()))
 
 
-def test_a_stale_list_is_found():
+def test_a_stale_list_is_found_and_what_it_lacks_is_named():
     stale = "`convert-sym-to-branch`, `branch-coalesce-diagonal`, `convert-branch-to-stablehlo`"
     assert _names_in(stale) != _default_names()
+    with pytest.raises(AssertionError, match=r"add \['sym-lift-constant-sites'"):
+        _check("a page", _names_in(stale))
+    swapped = _default_names()
+    swapped[0], swapped[1] = swapped[1], swapped[0]
+    with pytest.raises(AssertionError, match="put them in order"):
+        _check("a page", swapped)
