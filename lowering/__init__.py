@@ -22,7 +22,10 @@ Passes of other packages: any installed package that registers an xDSL `Universe
 through the `xdsl.universe` entry point (as for the stock `xdsl-opt`) adds its passes to
 `get_all_passes` (`plugin_universes`, `get_plugin_passes`): `symir-opt`, `make_pass` and
 the compiler's pipelines (`symir.lowering.pipeline_text`) can name them; see
-docs/your-own-pass.md. Nothing in symir is edited for that.
+docs/your-own-pass.md. Nothing in symir is edited for that. A name registered twice (a
+plugin's pass named as one of symir's, or two plugins' passes of one name) is left out
+and reported (`pass_clashes`): naming it in a pipeline is an error that names both
+packages; every other call works.
 """
 
 from __future__ import annotations
@@ -113,22 +116,46 @@ def plugin_universes() -> dict[str, Universe]:
     return found
 
 
-def get_plugin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
-    """The passes the other installed packages register (name -> factory); a name that
-    clashes with one of symir's or with another package's is an error, as in xDSL."""
+def _clash(name: str, packages: list[str]) -> str:
+    """The report of the pass `name` registered by each of `packages`."""
+    fix = (
+        "symir's default lowering runs symir's own; rename the package's pass"
+        if packages[0] == "symir"
+        else "rename one of them, or uninstall one package"
+    )
+    return (
+        f"the pass {name!r} is registered by both {' and '.join(map(repr, packages))} "
+        f"(xdsl.universe entry points): a pipeline that names it is refused ({fix})"
+    )
+
+
+def _plugin_registry() -> tuple[dict[str, Callable[[], type[ModulePass]]], dict[str, str]]:
+    """The plugin packages' passes (name -> factory) but those whose name is taken
+    twice, and for each such name the message that says by whom."""
     own = set(_PASSES) | set(XDSL_PASSES)
-    passes: dict[str, Callable[[], type[ModulePass]]] = {}
-    owner: dict[str, str] = {}
+    owners: dict[str, list[str]] = {}
+    factories: dict[str, Callable[[], type[ModulePass]]] = {}
     for package, universe in plugin_universes().items():
         for name, factory in universe.all_passes.items():
-            if name in own:
-                raise ValueError(f"package {package!r} registers the pass {name!r}, symir's own")
-            if name in passes:
-                raise ValueError(
-                    f"the pass {name!r} is registered by both {owner[name]!r} and {package!r}"
-                )
-            passes[name], owner[name] = factory, package
-    return passes
+            owners.setdefault(name, ["symir"] if name in own else []).append(package)
+            factories[name] = factory
+    clashes = {name: _clash(name, who) for name, who in owners.items() if len(who) > 1}
+    passes = {name: f for name, f in factories.items() if name not in clashes}
+    return passes, clashes
+
+
+def get_plugin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """The passes the other installed packages register (name -> factory), but a name
+    that is symir's own or that two packages register (`pass_clashes`)."""
+    return _plugin_registry()[0]
+
+
+def pass_clashes() -> dict[str, str]:
+    """Each pass name registered twice (by a plugin package and symir, or by two plugin
+    packages) -> the message that names both. Such a name is refused in a pipeline text
+    (`symir.lowering.pipeline_text`); everything else keeps working (xDSL's own
+    `Universe.get_multiverse` refuses every call instead)."""
+    return _plugin_registry()[1]
 
 
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
@@ -147,6 +174,8 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 def make_pass(name: str, **options: object) -> ModulePass:
     """The pass registered as `name`, built with `options` (its dataclass fields)."""
     passes = get_all_passes()
+    if name not in passes and name in pass_clashes():
+        raise KeyError(pass_clashes()[name])
     if name not in passes:
         raise KeyError(f"no pass named {name!r}; the passes are {sorted(passes)}")
     return passes[name]()(**options)
@@ -158,5 +187,6 @@ __all__ = [
     "get_plugin_passes",
     "get_symir_passes",
     "make_pass",
+    "pass_clashes",
     "plugin_universes",
 ]

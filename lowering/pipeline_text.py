@@ -9,11 +9,17 @@ retyping it:
 
     symir-lower{after=branch-fuse-equal-states:my-pass}
     symir-lower{before=convert-branch-to-stablehlo:my-pass after=cse:other-pass}
+    symir-lower{after=branch-fuse-equal-states:my-pass,cse#2:other-pass}
     symir-lower{after="branch-sort-rows:my-pass{threshold=2},cse"}
+    symir-lower{force_fusion="xx+yy","p+q"}
 
 `after=ANCHOR:PASSES` / `before=ANCHOR:PASSES` put PASSES (a pipeline of their own, with
 options when quoted) right after / before the pass ANCHOR of the default lowering (its
-first occurrence; `cse#2` names the second); several insertions are separated by commas.
+first occurrence; `cse#2` names the second). The options of a pass are separated by
+spaces, as in xDSL, or by commas (`{after=a:p,before=b:q}`: a comma followed by `name=`
+starts the next option); the values of one option (several insertions, several merge
+groups) by commas. A value that is not a bare name or `ANCHOR:PASS` is quoted: a merge
+group `"xx+yy"`, a pass with options. Syntax errors point into the text as typed.
 `expand` replaces every `symir-lower` of a pass list by its inner passes, so that
 `--print-between-passes`, the levels check and the lowering's records see each of them.
 """
@@ -22,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import fields, replace
+from dataclasses import fields, is_dataclass, replace
 from typing import Any
 
 from xdsl.passes import ModulePass
@@ -34,7 +40,12 @@ DEFAULT_PIPELINE = "symir-lower"
 LOWER = "symir-lower"
 INSERTION_FIELDS = ("after", "before")
 
-_BARE_INSERTION = re.compile(r"(?<=[=,])([A-Za-z0-9_.-]+(?:#[0-9]+)?:[A-Za-z0-9_.-]+)(?=[,}\s])")
+_BARE_INSERTION = re.compile(r"[A-Za-z0-9_.-]+(?:#[0-9]+)?:[A-Za-z0-9_.-]+(?=[,}\s]|$)")
+"""A bare `anchor:pass` option value (xDSL's lexer has no `:`: it is quoted for it)."""
+_NEXT_OPTION = re.compile(r",\s*[A-Za-z0-9_-]+\s*=")
+"""A comma that starts the next option of a pass (xDSL wants a space there)."""
+_STRING = re.compile(r'"(?:\\.|[^"\\\n])*"?')
+_XDSL_LOCATION = re.compile(r"^pass-pipeline:\d+:(\d+)$", re.M)
 
 
 class PipelineError(ValueError):
@@ -42,35 +53,102 @@ class PipelineError(ValueError):
     bad insertion, or passes in an order that gives one of them the wrong level."""
 
 
+def _to_xdsl(text: str) -> tuple[str, list[int]]:
+    """`text` in xDSL's pipeline syntax, and for each character of that (and its end)
+    the index in `text` it comes from: inside `{...}`, a bare `anchor:pass` value is
+    quoted (`after=a:b` is read as `after="a:b"`) and a comma before the next option is
+    read as the space xDSL wants (`{after=a:b,before=c:d}`); quoted strings are kept."""
+    out: list[str] = []
+    origin: list[int] = []
+    depth = i = 0
+    while i < len(text):
+        c = text[i]
+        bare = _BARE_INSERTION.match(text, i) if depth and text[i - 1] in "=," else None
+        if c == '"':
+            end = _STRING.match(text, i).end()  # type: ignore[union-attr]
+            out.append(text[i:end])
+            origin.extend(range(i, end))
+            i = end
+        elif bare is not None:
+            out.append(f'"{bare.group()}"')
+            origin.extend([i, *range(i, bare.end()), bare.end()])
+            i = bare.end()
+        else:
+            depth += {"{": 1, "}": -1}.get(c, 0)
+            out.append(" " if depth and _NEXT_OPTION.match(text, i) else c)
+            origin.append(i)
+            i += 1
+    origin.append(len(text))
+    return "".join(out), origin
+
+
 def quote_insertions(text: str) -> str:
-    """`text` with every bare `anchor:pass` option value quoted, so that xDSL's lexer
-    (which has no `:` token) reads `symir-lower{after=a:b}` as `after="a:b"`."""
-    return _BARE_INSERTION.sub(r'"\1"', text)
+    """`text` in xDSL's pipeline syntax: every bare `anchor:pass` option value quoted, so
+    that xDSL's lexer (which has no `:`) reads `symir-lower{after=a:b}` as `after="a:b"`,
+    and a comma between two options read as a space (`_to_xdsl`)."""
+    return _to_xdsl(text)[0]
+
+
+def _syntax_error(text: str, error: ArgSpecParseError) -> str:
+    """xDSL's report of a syntax error in `_to_xdsl(text)`, pointing into `text` as the
+    user typed it, with a hint for an unquoted merge group (`a+b`)."""
+    _, origin = _to_xdsl(text)
+    found = _XDSL_LOCATION.search(str(error))
+    if found is None:
+        return f"cannot parse the pipeline {text!r}: {error}"
+    at = origin[min(int(found.group(1)) - 1, len(origin) - 1)]
+    what = str(error).strip().splitlines()[-1].strip()  # under xDSL's caret
+    message = f"cannot parse the pipeline at column {at + 1}: {what}\n{text}\n{' ' * at}^"
+    start = max(text.rfind(c, 0, at) for c in "=,{ ") + 1
+    value = re.match(r"[^\s{},=\"]*", text[start:]).group()  # type: ignore[union-attr]
+    if "+" in value:
+        message += (
+            f"\nhint: a merge group (emissions joined by '+') must be quoted: \"{value}\"; "
+            'several are separated by commas: symir-lower{force_fusion="xx+yy","p+q"}'
+        )
+    return message
 
 
 def parse_specs(text: str) -> list[ArgSpec]:
-    """The pass specs of `text` (xDSL's pipeline syntax; bare insertions quoted)."""
+    """The pass specs of `text` (xDSL's pipeline syntax, read by `_to_xdsl`); a syntax
+    error is a `PipelineError` that points into `text` as typed."""
     try:
         return list(parse_pipeline(quote_insertions(text)))
     except ArgSpecParseError as e:
-        raise PipelineError(f"cannot parse the pipeline {text!r}: {e}") from None
+        raise PipelineError(_syntax_error(text, e)) from None
 
 
 def _build(spec: ArgSpec, available: dict[str, Callable[[], type[ModulePass]]]) -> ModulePass:
-    if spec.name not in available:
-        import difflib
+    from symir.lowering import pass_clashes
 
-        close = difflib.get_close_matches(spec.name, available, n=3)
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    if spec.name in pass_clashes():
+        raise PipelineError(pass_clashes()[spec.name])
+    if spec.name not in available:
         raise PipelineError(
-            f"unknown pass {spec.name!r}{hint}; the passes are listed by `symir-opt --help` "
-            "(another package's passes are found through its `xdsl.universe` entry point)"
+            f"unknown pass {spec.name!r}{_did_you_mean(spec.name, available)}; the passes "
+            "are listed by `symir-opt --help` (another package's passes are found through "
+            "its `xdsl.universe` entry point)"
         )
     cls = available[spec.name]()
+    names = [f.name for f in fields(cls)] if is_dataclass(cls) else None
+    for given in spec.normalize_parameter_names().parameters:
+        if names is not None and given not in names:
+            raise PipelineError(
+                f"pass {spec.name!r} has no option {given!r}{_did_you_mean(given, names)}; "
+                f"its options: {', '.join(names) or 'none'}"
+            )
     try:
         return cls.from_pass_spec(spec)
     except Exception as e:
-        raise PipelineError(f"pass {spec.name!r}: bad options {spec}: {e}") from None
+        raise PipelineError(f"pass {spec.name!r}: bad options: {e}") from None
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    """` (did you mean a, b?)`: the names of `known` close to `name` (difflib), or ``."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=3)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
 
 
 def _insertions(values: Sequence[str], option: str) -> list[tuple[str, str]]:
@@ -153,6 +231,17 @@ def expand(passes: Iterable[ModulePass]) -> tuple[ModulePass, ...]:
     return tuple(out)
 
 
+def build_passes(
+    text: str, available: dict[str, Callable[[], type[ModulePass]]] | None = None
+) -> tuple[ModulePass, ...]:
+    """The passes the pipeline `text` names, as written (`symir-lower` not expanded:
+    `expand`), each built from `available` (default: every registered pass); raises
+    `PipelineError` (a syntax error pointing into `text`, an unknown pass with the
+    names it may be a misspelling of, bad options)."""
+    available = available if available is not None else _available()
+    return tuple(_build(spec, available) for spec in parse_specs(text))
+
+
 def build_pipeline(
     text: str,
     options: Any,
@@ -195,6 +284,7 @@ def pass_specs(passes: Iterable[ModulePass]) -> tuple[str, ...]:
 __all__ = [
     "DEFAULT_PIPELINE",
     "PipelineError",
+    "build_passes",
     "build_pipeline",
     "expand",
     "insert_passes",

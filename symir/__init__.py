@@ -52,6 +52,8 @@ _PUBLIC: dict[str, str] = {
     "SymbolicLowererRegistry": "symir.compiler",
     "SymbolicPassPipeline": "symir.compiler",
     "SymbolicPassReport": "symir.compiler",
+    # symir.lowering.pipelines
+    "LoweringOptions": "symir.lowering.pipelines",
     # symir.errors
     "SymbolicCompilerError": "symir.errors",
     "SymbolicDefinitionError": "symir.errors",

@@ -358,22 +358,39 @@ class SymbolicCompiler:
         """The executable `CompiledOperator`."""
         return self.compile(operator).compiled_operator
 
-    def compile(self, operator: Any, pipeline: str | None = None) -> SymbolicCompiledArtifact:
+    def compile(
+        self, operator: Any, pipeline: str | None = None, **options: Any
+    ) -> SymbolicCompiledArtifact:
         """The `SymbolicCompiledArtifact` (pass reports, metadata, IR of every level).
 
+        Keyword arguments replace fields of the compiler's `SymbolicCompilerOptions` for
+        this call, as in `op.compile(...)`: the lowering's options (`LoweringOptions`:
+        `force_fusion`, `x_dtype`, `enable_fusion`, ...) and the compiler's own.
         `pipeline` replaces the options' `pipeline` (the lowering's pass pipeline, in
-        `symir-opt -p` syntax, `symir.lowering.pipeline_text`) for this call; it is
-        checked before anything runs (`SymbolicCompilerError`, stage `pipeline`).
-        Python's cyclic garbage collector is paused while it runs (`gc_paused`)."""
-        options = self.options
+        `symir-opt -p` syntax, `symir.lowering.pipeline_text`); it is checked before
+        anything runs (`SymbolicCompilerError`, stage `pipeline`). Python's cyclic
+        garbage collector is paused while it runs (`gc_paused`)."""
         if pipeline is not None:
             if not isinstance(pipeline, str):
                 raise SymbolicCompilerError(
                     f"pipeline must be a string, got {pipeline!r}", stage="pipeline"
                 )
-            options = dataclasses.replace(options, pipeline=pipeline)
+            options["pipeline"] = pipeline
         with gc_paused():
-            return self._compile(operator, options)
+            return self._compile(operator, self._options_for(options))
+
+    def _options_for(self, changes: dict[str, Any]) -> SymbolicCompilerOptions:
+        """The compiler's options with `changes` (keyword arguments of `compile`)."""
+        if not changes:
+            return self.options
+        known = [f.name for f in dataclasses.fields(self.options)]
+        unknown = sorted(set(changes) - set(known))
+        if unknown:
+            raise TypeError(
+                f"SymbolicCompiler.compile() got unknown option(s) {unknown}; the options "
+                f"are the fields of {type(self.options).__name__}: {', '.join(known)}"
+            )
+        return dataclasses.replace(self.options, **changes)
 
     def _compile(
         self, operator: Any, options: SymbolicCompilerOptions | None = None

@@ -33,6 +33,7 @@ from symir.dialects.locations import (
 )
 from symir.dialects.module_checks import check_declarations
 from symir.dialects.parsing import parse_module
+from symir.lowering.pipeline_text import PipelineError
 
 
 def _summary(name: str, factory) -> str:
@@ -50,12 +51,13 @@ def _summary(name: str, factory) -> str:
 def _sections(available) -> list[tuple[str, list[str]]]:
     """The passes grouped by the package that registers them: symir's (and xDSL's
     generic ones), then each plugin package's (`xdsl.universe` entry points)."""
-    from symir.lowering import plugin_universes
+    from symir.lowering import get_plugin_passes, plugin_universes
 
+    plugin_passes = get_plugin_passes()  # not a name two packages register
     sections: list[tuple[str, list[str]]] = []
     seen: set[str] = set()
     for package, universe in plugin_universes().items():
-        names = [n for n in universe.all_passes if n in available]
+        names = [n for n in universe.all_passes if n in available and n in plugin_passes]
         seen.update(names)
         sections.append((f"passes of {package} (xdsl.universe plugin)", names))
     own = [n for n in available if n not in seen]
@@ -76,9 +78,28 @@ class SymirOptMain(xDSLOptMain):
     """`xdsl-opt` limited to symir's passes (and xDSL's generic ones symir uses), that
     verifies its input before the passes run."""
 
-    def register_all_passes(self):
-        from symir.lowering import get_all_passes
+    def register_all_dialects(self):
+        """The dialects of every `xdsl.universe` (xDSL's, symir's, the plugins'); a
+        name registered twice keeps its first definition, where xDSL's own
+        `Universe.get_multiverse` refuses every call."""
+        from symir.universe import all_dialects
 
+        for name, factory in all_dialects().items():
+            self.ctx.register_dialect(name, factory)
+
+    def register_all_targets(self):
+        from symir.universe import all_targets
+
+        for name, factory in all_targets().items():
+            self.available_targets.setdefault(name, factory)
+
+    def register_all_passes(self):
+        """symir's passes (`symir.lowering.get_all_passes`); a pass name registered
+        twice is reported once, on stderr, and refused only where a pipeline names it."""
+        from symir.lowering import get_all_passes, pass_clashes
+
+        for message in pass_clashes().values():
+            print(f"symir-opt: warning: {message}", file=sys.stderr)
         for name, factory in get_all_passes().items():
             self.register_pass(name, factory)
 
@@ -102,20 +123,21 @@ class SymirOptMain(xDSLOptMain):
         arg_parser.print_help = print_help_with_passes
 
     def setup_pipeline(self):
-        """xDSL's pipeline of `-p` (bare `symir-lower{after=a:b}` insertions quoted),
-        with every `symir-lower` expanded into its inner passes (so that
-        `--print-between-passes` prints the IR after each, under its name) and the
-        level of the module checked before each pass (`symir.lowering.levels`)."""
+        """The pipeline of `-p`, read by `symir.lowering.pipeline_text` (errors point
+        into the text as typed; an unknown pass names the close ones), with every
+        `symir-lower` expanded into its inner passes (so that `--print-between-passes`
+        prints the IR after each, under its name) and the level of the module checked
+        before each pass (`symir.lowering.levels`)."""
         from xdsl.passes import PassPipeline
 
         from symir.lowering.levels import LevelCheck
-        from symir.lowering.pipeline_text import expand, quote_insertions
+        from symir.lowering.pipeline_text import build_passes, expand
 
-        self.args.passes = quote_insertions(self.args.passes)
-        super().setup_pipeline()
-        self.pipeline = PassPipeline(
-            expand(self.pipeline.passes), LevelCheck(self.pipeline.callback)
-        )
+        passes = build_passes(self.args.passes, self.available_passes)
+        self.args.passes = ""
+        super().setup_pipeline()  # an empty pipeline with xDSL's callback (verification,
+        # --print-between-passes, --time-passes), which ours runs
+        self.pipeline = PassPipeline(expand(passes), LevelCheck(self.pipeline.callback))
 
     def parse_chunk(self, chunk, file_extension: str, start_offset: int = 0):
         """xDSL's parse of an `.mlir` chunk, through `symir.dialects.parsing.parse_module`
@@ -161,7 +183,7 @@ def main(args: list[str] | None = None) -> None:
         located = getattr(e, "located", None)
         print(located or f"symir-opt: error: {e}", file=sys.stderr)
         sys.exit(1)
-    except ArgSpecParseError as e:  # a BaseException in xDSL: a bad -p pipeline
+    except (ArgSpecParseError, PipelineError) as e:  # a bad -p pipeline
         print(f"symir-opt: error: {e}", file=sys.stderr)
         sys.exit(1)
     except Exception as e:  # a pass failed: report it, not a traceback (SYMIR_DEBUG=1 shows it)

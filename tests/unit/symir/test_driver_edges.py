@@ -1,0 +1,251 @@
+"""The opt driver, pipeline text, `compile()` options, parse and DSL errors (issue 35,
+items 8-14): each names the problem and where it is.
+
+- 8: a misspelled pass (or option) says which registered names are close.
+- 9: a plugin pass named as one of symir's (or as another plugin's) is reported once,
+  naming both packages; calls that do not name it keep working.
+- 10: options of a pass separated by commas are accepted; syntax errors point into the
+  pipeline as typed, not into a re-quoted one.
+- 11: an unquoted merge group (`force_fusion=a+b`) says that it must be quoted.
+- 12: `SymbolicCompiler.compile` takes the options `op.compile` takes; `LoweringOptions`
+  is public.
+- 13: an unknown op is reported at its name; a missing operand at the end of the op,
+  not at the next line.
+- 14: a compile error is raised once, without a chained copy of itself.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import symir as sym
+from symir.errors import SymbolicCompilerError
+from symir.lowering import get_all_passes, make_pass, pass_clashes, plugin_universes
+from symir.lowering.pipeline_text import PipelineError, build_pipeline
+from symir.lowering.pipelines import LoweringOptions
+
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[3]
+SYM_MODULE = ROOT / "tests" / "lit" / "lowering" / "pipelines-wrong-level.mlir"
+
+
+def opt(*args: str, env: dict | None = None, stdin: str | None = None):
+    return subprocess.run(
+        [str(BIN / "symir-opt"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        check=False,
+    )
+
+
+def flips(n: int = 3) -> sym.SymbolicOperator:
+    """Two terms (`term0`, `term1`) with equal connected states: one fusion group."""
+    return (
+        sym.DOperator(sym.Spin(0.5, n), "flips")
+        .for_each_site("k")
+        .emit(sym.write("k", -sym.site("k")), amplitude=0.5)
+        .for_each_site("k")
+        .emit(sym.write("k", -sym.site("k")), amplitude=0.25)
+        .build()
+    )
+
+
+def compiler() -> sym.SymbolicCompiler:
+    return sym.SymbolicCompiler(sym.SymbolicCompilerOptions(cache_enabled=False))
+
+
+# ----------------------------------------------------------------------------- item 8
+
+
+@pytest.mark.parametrize("pipeline", ["branch-fuse-equal-state", "symir-lower,branch-sort-row"])
+def test_a_misspelled_pass_names_the_close_ones(pipeline):
+    proc = opt(str(SYM_MODULE), "-p", pipeline)
+    assert proc.returncode == 1
+    assert "did you mean branch-" in proc.stderr and "Unrecognized passes" not in proc.stderr
+    with pytest.raises(SymbolicCompilerError, match="did you mean branch-") as e:
+        compiler().compile(flips(), pipeline=pipeline)
+    assert e.value.stage == "pipeline"
+
+
+def test_a_misspelled_pass_in_compile_says_did_you_mean():
+    with pytest.raises(SymbolicCompilerError, match="did you mean branch-fuse-equal-states"):
+        flips().compile(pipeline="symir-lower,branch-fuse-equal-state", cache=False)
+
+
+def test_a_misspelled_option_names_the_close_ones():
+    with pytest.raises(
+        PipelineError, match=r"no option 'enable_fusoin' \(did you mean enable_fusion"
+    ):
+        build_pipeline("symir-lower{enable_fusoin=false}", LoweringOptions())
+    with pytest.raises(PipelineError, match=r"no option 'group' \(did you mean groups"):
+        build_pipeline('branch-fuse-equal-states{group="a+b"}', LoweringOptions())
+
+
+# ----------------------------------------------------------------------------- item 9
+
+
+def fake_plugin(site: Path, package: str, names: list[str]) -> None:
+    """An installed distribution `package` whose `xdsl.universe` registers `names`."""
+    module = package.replace("-", "_")
+    (site / module).mkdir()
+    (site / module / "__init__.py").write_text("")
+    (site / module / "universe.py").write_text(
+        "from xdsl.universe import Universe\n\n\n"
+        "def _pass():\n"
+        "    from symir.lowering.branch.branch_sort_rows import BranchSortRowsPass\n\n"
+        "    return BranchSortRowsPass\n\n\n"
+        f"UNIVERSE = Universe(all_passes=dict.fromkeys({names!r}, _pass))\n"
+    )
+    info = site / f"{module}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {package}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(
+        f"[xdsl.universe]\n{module} = {module}.universe:UNIVERSE\n"
+    )
+
+
+@pytest.fixture
+def clashing_plugins(tmp_path):
+    """`clash-pkg` registers `branch-sort-rows` (symir's) and `shared-pass`;
+    `other-pkg` registers `shared-pass` too and `other-pass`."""
+    fake_plugin(tmp_path, "clash-pkg", ["branch-sort-rows", "shared-pass"])
+    fake_plugin(tmp_path, "other-pkg", ["shared-pass", "other-pass"])
+    sys.path.insert(0, str(tmp_path))
+    plugin_universes.cache_clear()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), *sys.path[1:]]))
+    yield env
+    sys.path.remove(str(tmp_path))
+    plugin_universes.cache_clear()
+    for name in [m for m in sys.modules if m.split(".")[0] in ("clash_pkg", "other_pkg")]:
+        del sys.modules[name]
+
+
+def test_a_clashing_plugin_pass_leaves_unrelated_symir_opt_calls_working(clashing_plugins):
+    proc = opt(str(SYM_MODULE), "-p", "symir-lower", env=clashing_plugins)
+    assert proc.returncode == 0, proc.stderr
+    assert "func.func @main" in proc.stdout
+    assert "Duplicate definition" not in proc.stderr
+    # reported once each, naming both packages
+    assert proc.stderr.count("'branch-sort-rows'") == 1
+    assert "'symir' and 'clash-pkg'" in proc.stderr
+    assert "'clash-pkg' and 'other-pkg'" in proc.stderr
+    # the plugin's pass of a name nobody else registers is there
+    assert "other-pass" in opt("--help", env=clashing_plugins).stdout
+
+
+@pytest.mark.parametrize(
+    "pipeline, packages",
+    [
+        ("symir-lower,branch-sort-rows", "'symir' and 'clash-pkg'"),
+        ("symir-lower{after=branch-fuse-equal-states:shared-pass}", "'clash-pkg' and 'other-pkg'"),
+    ],
+)
+def test_naming_a_clashing_pass_is_an_error_naming_both_packages(
+    clashing_plugins, pipeline, packages
+):
+    proc = opt(str(SYM_MODULE), "-p", pipeline, env=clashing_plugins)
+    assert proc.returncode == 1
+    errors = [line for line in proc.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and packages in errors[0], proc.stderr
+    with pytest.raises(SymbolicCompilerError, match=packages) as e:
+        compiler().compile(flips(), pipeline=pipeline)
+    assert e.value.stage == "pipeline"
+
+
+def test_a_clashing_plugin_pass_leaves_compile_working(clashing_plugins):
+    assert set(pass_clashes()) == {"branch-sort-rows", "shared-pass"}
+    assert "other-pass" in get_all_passes() and "shared-pass" not in get_all_passes()
+    # symir's own pass, where symir runs it (the default lowering, make_pass)
+    assert type(make_pass("branch-sort-rows")).__module__.startswith("symir.lowering")
+    with pytest.raises(KeyError, match="'clash-pkg' and 'other-pkg'"):
+        make_pass("shared-pass")
+    artifact = compiler().compile(flips())
+    assert "branch-sort-rows" in artifact.passes_run
+    assert artifact.compiled_operator.max_conn_size == 3
+
+
+# ---------------------------------------------------------------------------- item 10
+
+INSERTIONS = (
+    "symir-lower{after=branch-fuse-equal-states:cse,before=convert-branch-to-stablehlo:dce}"
+)
+
+
+def test_options_separated_by_a_comma_are_accepted():
+    spaced = INSERTIONS.replace(",before", " before")
+    names = [p.name for p in build_pipeline(INSERTIONS, LoweringOptions())]
+    assert names == [p.name for p in build_pipeline(spaced, LoweringOptions())]
+    k = names.index("branch-fuse-equal-states")
+    assert names[k + 1] == "cse" and names[names.index("convert-branch-to-stablehlo") - 1] == "dce"
+    proc = opt(str(SYM_MODULE), "-p", INSERTIONS)
+    assert proc.returncode == 0, proc.stderr
+    comma = "symir-lower{x_dtype=i16,sort_rows=false}"
+    assert "tensor<?x2xi16>" in opt(str(SYM_MODULE), "-p", comma).stdout
+
+
+@pytest.mark.parametrize(
+    "pipeline, column",
+    [
+        ("symir-lower{after=a:b before}x", 30),
+        ("symir-lower{after=branch-sort-rows:cse,x", 41),
+        ("symir-lower{after=a:b,,}", 23),
+    ],
+)
+def test_a_syntax_error_points_into_the_pipeline_as_typed(pipeline, column):
+    proc = opt(str(SYM_MODULE), "-p", pipeline)
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert f"at column {column}:" in lines[0]
+    assert lines[1] == pipeline  # as typed: no quotes added
+    assert lines[2] == " " * (column - 1) + "^"
+    with pytest.raises(PipelineError) as e:
+        build_pipeline(pipeline, LoweringOptions())
+    assert str(e.value).splitlines()[1:3] == lines[1:3]
+
+
+# ---------------------------------------------------------------------------- item 11
+
+
+def test_an_unquoted_merge_group_says_to_quote_it():
+    proc = opt(str(SYM_MODULE), "-p", "symir-lower{force_fusion=term0+term1}")
+    assert proc.returncode == 1
+    assert 'must be quoted: "term0+term1"' in proc.stderr
+    with pytest.raises(SymbolicCompilerError, match='must be quoted: "term0\\+term1"'):
+        compiler().compile(flips(), pipeline="symir-lower{force_fusion=term0+term1}")
+    quoted = compiler().compile(flips(), pipeline='symir-lower{force_fusion="term0+term1"}')
+    assert quoted.compiled_operator.max_conn_size == 3
+
+
+# ---------------------------------------------------------------------------- item 12
+
+
+def test_symbolic_compiler_compile_takes_the_lowering_options():
+    op = flips()
+    forced = compiler().compile(op, force_fusion=("term0+term1",))
+    assert forced.compiled_operator.max_conn_size == 3
+    assert compiler().compile(op, enable_fusion=False).compiled_operator.max_conn_size == 6
+    wide = compiler().compile(op, x_dtype="i16", pipeline="symir-lower")
+    assert "xi16>" in wide.levels["stablehlo"]
+    assert compiler().options == sym.SymbolicCompilerOptions(cache_enabled=False)  # per call
+    with pytest.raises(TypeError, match=r"unknown option.*'force_fusoin'.*force_fusion"):
+        compiler().compile(op, force_fusoin=("term0+term1",))
+
+
+def test_lowering_options_is_public():
+    assert sym.LoweringOptions is LoweringOptions
+    assert "LoweringOptions" in sym.__all__ and "LoweringOptions" in dir(sym)
+    assert issubclass(sym.SymbolicCompilerOptions, sym.LoweringOptions)
+
+
+def test_help_lists_a_clashing_name_under_symir_only(clashing_plugins):
+    out = opt("--help", env=clashing_plugins).stdout
+    own, plugins = out.split("passes of symir:")[1].split("passes of clash-pkg")
+    assert "branch-sort-rows" in own and "branch-sort-rows" not in plugins
+    assert "shared-pass" not in out and "other-pass" in plugins
