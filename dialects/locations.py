@@ -22,6 +22,7 @@ from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr
 from xdsl.ir import Operation
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
+from xdsl.utils.lexer import Span
 
 _SOURCES: OrderedDict[str, str] = OrderedDict()
 _MAX_SOURCES = 16
@@ -66,6 +67,34 @@ class LocatingParser(Parser):
         super().__init__(ctx, text, name)
         self._line_offset = line_offset
         self._first_use: dict[str, object] = {}
+        self._previous: Span | None = None
+
+    def _consume_token(self, expected_kind=None):
+        token = super()._consume_token(expected_kind)
+        self._previous = token.span
+        return token
+
+    def _get_op_by_name(self, name: str) -> type[Operation]:
+        """The op class `name`; an unknown name is reported at the name (just consumed),
+        not at the token after it."""
+        if self.ctx.get_optional_op(name, dialect_stack=self._parser_state.dialect_stack):
+            return super()._get_op_by_name(name)
+        self.raise_error(f"Operation {name} is not registered", self._previous)
+
+    def raise_error(self, msg, at_position=None, end_position=None):
+        """xDSL's `raise_error`; an error at a token that starts its line (the
+        token after a missing one: `sym.write %0` with its value missing) is reported
+        at the end of the previous token instead, as MLIR does, not on the next line."""
+        token = self._current_token.span
+        at_token = at_position is None or (
+            isinstance(at_position, Span) and at_position.start == token.start
+        )
+        if end_position is None and at_token and self._previous is not None:
+            text = token.input.content
+            if text[token.input.get_start_of_line(token.start) : token.start].strip() == "":
+                end = self._previous.end
+                at_position = Span(end, end, token.input)
+        super().raise_error(msg, at_position, end_position)
 
     def parse_optional_operation(self) -> Operation | None:
         span = self._current_token.span

@@ -249,3 +249,43 @@ def test_help_lists_a_clashing_name_under_symir_only(clashing_plugins):
     own, plugins = out.split("passes of symir:")[1].split("passes of clash-pkg")
     assert "branch-sort-rows" in own and "branch-sort-rows" not in plugins
     assert "shared-pass" not in out and "other-pass" in plugins
+
+
+# ---------------------------------------------------------------------------- item 13
+
+FLIP = """sym.operator @x sites 2 states [-1, 1] dtype f64 {{
+  sym.term @flip kind "site" labels ["i"] rows [[0], [1]] {{
+    %i = sym.label "i"
+    sym.emission {{
+      %xi = sym.read %i : i64
+      {line}
+    }} amplitude {{
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }}
+  }}
+}}
+"""
+
+
+@pytest.mark.parametrize(
+    "line, column, message",
+    [
+        ("%f = sym.negate %xi : i64 -> i64", 12, "Operation sym.negate is not registered"),
+        ("sym.negate %xi : i64 -> i64", 7, "Operation sym.negate is not registered"),
+        ('"sym.negate"(%xi) : (i64) -> i64', 7, "Operation sym.negate is not registered"),
+        ("sym.write %i", 19, "Expected ','"),
+        ("sym.write %i,", 20, "operand expected"),
+        ("sym.write %i, // the value was to come here", 20, "operand expected"),
+    ],
+)
+def test_a_parse_error_is_reported_where_the_problem_is(line, column, message):
+    text = FLIP.format(line=line)
+    with pytest.raises(sym.SymbolicDefinitionError) as e:
+        sym.parse_ir(text)
+    where, source, caret, said = str(e.value).splitlines()[:4]
+    assert where.endswith(f"<sym>:6:{column}") and said.strip() == message
+    assert source == text.splitlines()[5] and caret.index("^") == column - 1
+    proc = opt(stdin=text)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[0].endswith(f":6:{column}: error: {message}")
