@@ -25,7 +25,7 @@ from xdsl.passes import ModulePass, PassPipeline
 
 from symir.dialects import level_of, print_module
 from symir.dialects.dominance import check_dominance
-from symir.errors import SymbolicCompilerError
+from symir.errors import SymbolicCompilerError, shown_cause
 from symir.lowering import make_pass
 from symir.lowering.levels import LevelCheck, check_levels, pass_levels
 
@@ -425,14 +425,18 @@ def lower_ir(
         passes = lowering_passes(options, extra_passes)
         check_levels(passes, start=level_of(module), end="stablehlo")
     except (PipelineError, ValueError) as e:
-        raise SymbolicCompilerError(str(e), stage="pipeline", pass_name=options.pipeline) from e
+        raise SymbolicCompilerError(
+            str(e), stage="pipeline", pass_name=options.pipeline, cause=e
+        ) from shown_cause(e)
     result = LoweringResult(levels=LazyLevels(levels))
     recorder = _Recorder(result, verify_each, record_each)
     try:
         PassPipeline(passes, recorder).apply(_context(), module)
     except Exception as e:
         failed = recorder.running.name if recorder.running is not None else "lowering"
-        raise SymbolicCompilerError(_failure(e), stage="lowering", pass_name=failed) from e
+        raise SymbolicCompilerError(
+            _failure(e), stage="lowering", pass_name=failed, cause=e
+        ) from shown_cause(e)
     if not record_each and source is not None:
         _relower_on_read(result, source, options, extra_passes)
     return result
@@ -536,7 +540,9 @@ def _lower_branch(branch: ModuleOp | str, names: Sequence[str], stage: str) -> L
         PassPipeline(passes, recorder).apply(ctx, module)
     except Exception as e:
         failed = recorder.running.name if recorder.running is not None else "lowering"
-        raise SymbolicCompilerError(_failure(e), stage=stage, pass_name=failed) from e
+        raise SymbolicCompilerError(
+            _failure(e), stage=stage, pass_name=failed, cause=e
+        ) from shown_cause(e)
     return result
 
 

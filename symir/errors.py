@@ -12,13 +12,48 @@ class SymbolicDefinitionError(SymbolicError, ValueError):
 
 
 class SymbolicCompilerError(SymbolicError, RuntimeError):
-    """A compiler stage failed. `stage` and `pass_name` say where."""
+    """A compiler stage failed. `stage` and `pass_name` say where; `cause` is the
+    exception the stage raised, if any (its message is part of this one's; it is
+    chained, shown as a second traceback, only where it is a bug: `shown_cause`)."""
 
-    def __init__(self, message: str, *, stage: str, pass_name: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        stage: str,
+        pass_name: str | None = None,
+        cause: BaseException | None = None,
+    ):
         where = f"stage '{stage}'" + (f", pass '{pass_name}'" if pass_name else "")
         super().__init__(f"[{where}] {message}")
         self.stage = stage
         self.pass_name = pass_name
+        self.cause = cause
+
+
+_BUGS = (
+    AssertionError,
+    AttributeError,
+    LookupError,
+    NameError,
+    TypeError,
+    ArithmeticError,
+    NotImplementedError,
+    RecursionError,
+)
+"""Python's own errors that signal a bug where they are raised."""
+
+
+def shown_cause(error: BaseException) -> BaseException | None:
+    """What a `SymbolicCompilerError` made from `error` (its `cause`) is raised from:
+    `error` when it is one of Python's errors that signal a bug inside symir (an
+    `AssertionError`, a `KeyError`, a `TypeError`, ...), whose traceback says where;
+    None otherwise: a report of what is wrong with the user's input (a verifier's, a
+    validation's, a `ValueError`), whose message the new error repeats, shown once.
+    With `SYMIR_DEBUG=1` every cause is chained."""
+    import os
+
+    return error if isinstance(error, _BUGS) or os.environ.get("SYMIR_DEBUG") else None
 
 
 class SymbolicDerivativeWarning(UserWarning):

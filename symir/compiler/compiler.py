@@ -32,7 +32,7 @@ from symir.compiler.lowerers import SymbolicLowererRegistry
 from symir.compiler.options import SymbolicCompilerOptions
 from symir.compiler.stores import default_artifact_store
 from symir.dialects.types import x_element_type_for
-from symir.errors import SymbolicCompilerError, SymbolicValidationWarning
+from symir.errors import SymbolicCompilerError, SymbolicValidationWarning, shown_cause
 from symir.ir import SymbolicOperatorIR
 from symir.lowering import make_pass
 from symir.lowering.levels import check_levels, pass_levels
@@ -253,8 +253,8 @@ class SymbolicPassPipeline:
                 raise
             except Exception as e:
                 raise SymbolicCompilerError(
-                    f"{type(e).__name__}: {e}", stage=stage, pass_name=p.name
-                ) from e
+                    f"{type(e).__name__}: {e}", stage=stage, pass_name=p.name, cause=e
+                ) from shown_cause(e)
             if memoized:
                 context.record(p.name, stage, start, memoized=True)
             else:
@@ -410,8 +410,8 @@ class SymbolicCompiler:
                 raise TypeError(f"to_ir() returned {type(ir).__name__}, not a SymbolicOperatorIR")
         except Exception as e:
             raise SymbolicCompilerError(
-                f"{type(e).__name__}: {e}", stage="ir_extraction", pass_name="to_ir"
-            ) from e
+                f"{type(e).__name__}: {e}", stage="ir_extraction", pass_name="to_ir", cause=e
+            ) from shown_cause(e)
         ctx = SymbolicCompilationContext(operator, ir, options)
         ctx.record("to_ir", "ir_extraction", start)
         if merged_terms:
@@ -431,8 +431,8 @@ class SymbolicCompiler:
             key = signature.build_cache_key(namespace=options.cache_namespace)
         except Exception as e:
             raise SymbolicCompilerError(
-                f"{type(e).__name__}: {e}", stage="signature", pass_name="cache_key"
-            ) from e
+                f"{type(e).__name__}: {e}", stage="signature", pass_name="cache_key", cause=e
+            ) from shown_cause(e)
         ctx.analyses["cache_token"] = key.token
         ctx.record("cache_key", "signature", start, token=key.token)
 
@@ -468,8 +468,8 @@ class SymbolicCompiler:
             )
         except (PipelineError, ValueError) as e:
             raise SymbolicCompilerError(
-                str(e), stage="pipeline", pass_name=ctx.options.pipeline
-            ) from e
+                str(e), stage="pipeline", pass_name=ctx.options.pipeline, cause=e
+            ) from shown_cause(e)
         ctx.extra_passes = list(extra)
         ctx.analyses["lowering_pipeline"] = specs
 
@@ -479,8 +479,11 @@ class SymbolicCompiler:
             found = self.artifact_store.get(key)
         except Exception as e:
             raise SymbolicCompilerError(
-                f"{type(e).__name__}: {e}", stage="cache_lookup", pass_name="artifact_store.get"
-            ) from e
+                f"{type(e).__name__}: {e}",
+                stage="cache_lookup",
+                pass_name="artifact_store.get",
+                cause=e,
+            ) from shown_cause(e)
         name = "cache_lookup_locked" if again else "cache_lookup"
         ctx.record(name, "cache_lookup", start, hit=found is not None)
         if found is None:
@@ -504,8 +507,8 @@ class SymbolicCompiler:
             lowerer = self.lowerer_registry.resolve(ctx)
         except Exception as e:
             raise SymbolicCompilerError(
-                f"{type(e).__name__}: {e}", stage="lowerer_resolution"
-            ) from e
+                f"{type(e).__name__}: {e}", stage="lowerer_resolution", cause=e
+            ) from shown_cause(e)
         ctx.lowerer_name = lowerer.name
         ctx.record("lowerer_resolution", "lowerer_resolution", start, lowerer=lowerer.name)
         start = time.perf_counter()
@@ -520,8 +523,8 @@ class SymbolicCompiler:
             raise
         except Exception as e:
             raise SymbolicCompilerError(
-                f"{type(e).__name__}: {e}", stage="lowering", pass_name=lowerer.name
-            ) from e
+                f"{type(e).__name__}: {e}", stage="lowering", pass_name=lowerer.name, cause=e
+            ) from shown_cause(e)
         ctx.record(lowerer.name, "lowering", start)
         start = time.perf_counter()
         artifact = artifact.replace(
@@ -538,8 +541,11 @@ class SymbolicCompiler:
                 self.artifact_store.put(key, artifact)
             except Exception as e:
                 raise SymbolicCompilerError(
-                    f"{type(e).__name__}: {e}", stage="cache_store", pass_name="artifact_store.put"
-                ) from e
+                    f"{type(e).__name__}: {e}",
+                    stage="cache_store",
+                    pass_name="artifact_store.put",
+                    cause=e,
+                ) from shown_cause(e)
             ctx.record("cache_store", "finalization", start)
         return artifact.replace(pass_reports=tuple(ctx.pass_reports))
 

@@ -623,7 +623,8 @@ class SymbolicOperator:
         except SymbolicCompilerError as e:
             if e.stage != "pre_cache":
                 raise
-            return self.compile(strict_validation=False).max_conn_size
+        # outside the handler: a failure of this compile is not chained to the first's
+        return self.compile(strict_validation=False).max_conn_size
 
     @property
     def parameter_docs(self) -> dict[str, str]:

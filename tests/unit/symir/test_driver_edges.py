@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
@@ -289,3 +290,43 @@ def test_a_parse_error_is_reported_where_the_problem_is(line, column, message):
     proc = opt(stdin=text)
     assert proc.returncode == 1
     assert proc.stderr.splitlines()[0].endswith(f":6:{column}: error: {message}")
+
+
+# ---------------------------------------------------------------------------- item 14
+
+
+def shown(error: BaseException) -> str:
+    return "".join(traceback.format_exception(error))
+
+
+def test_a_validation_error_is_shown_once():
+    op = sym.DOperator(sym.Spin(0.5, 3), "shifted").for_each_site("i").emit(sym.shift("i", 1))
+    with pytest.raises(SymbolicCompilerError) as e:
+        op.build().compile(cache=False)
+    text = shown(e.value)
+    assert text.count("SYMIR-E002") == 1, text
+    assert "above exception" not in text and "During handling" not in text
+    assert e.value.__cause__ is None and type(e.value.cause).__name__ == "SymbolicValidationError"
+
+
+def test_a_lowering_error_is_shown_once():
+    with pytest.raises(SymbolicCompilerError) as e:
+        compiler().compile(flips(), force_fusion=("term0+nope",))
+    text = shown(e.value)
+    assert text.count("names ['nope']") == 1 and "above exception" not in text, text
+    assert isinstance(e.value.cause, ValueError)
+
+
+def test_a_bug_inside_a_stage_keeps_its_traceback():
+    class Broken:
+        name = "broken"
+
+        def run(self, context):
+            raise AssertionError("an invariant of symir")
+
+    broken = compiler()
+    broken.pipeline.add_pre_cache(Broken())
+    with pytest.raises(SymbolicCompilerError) as e:
+        broken.compile(flips())
+    assert isinstance(e.value.__cause__, AssertionError) and e.value.cause is e.value.__cause__
+    assert "in run" in shown(e.value)
