@@ -27,8 +27,8 @@ import pytest
 import symir as sym
 from symir.errors import SymbolicCompilerError
 from symir.lowering import get_all_passes, make_pass, pass_clashes, plugin_universes
-from symir.lowering.pipeline_text import PipelineError, build_pipeline
-from symir.lowering.pipelines import LoweringOptions
+from symir.lowering.pipeline_text import PipelineError, build_pipeline, parse_specs
+from symir.lowering.pipelines import LoweringOptions, lower_ir
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[3]
@@ -330,3 +330,43 @@ def test_a_bug_inside_a_stage_keeps_its_traceback():
         broken.compile(flips())
     assert isinstance(e.value.__cause__, AssertionError) and e.value.cause is e.value.__cause__
     assert "in run" in shown(e.value)
+
+
+# ------------------------------------------------------------------- items 10, 11, 15
+
+DOCS = ROOT / "docs"
+
+
+def test_the_pipeline_texts_the_docs_show_are_read_as_they_say():
+    page = (DOCS / "your-own-pass.md").read_text()
+    both = "symir-lower{after=branch-fuse-equal-states:my-pass,before=convert-branch-to-stablehlo:other-pass}"
+    assert f"`{both}`" in page
+    spec = parse_specs(both)
+    assert dict(spec[0].parameters) == {
+        "after": ("branch-fuse-equal-states:my-pass",),
+        "before": ("convert-branch-to-stablehlo:other-pass",),
+    }
+    passes = (DOCS / "passes.md").read_text()
+    assert 'symir-lower{force_fusion="xx+yy","p+q"}' in passes
+    groups = build_pipeline('symir-lower{force_fusion="xx+yy","p+q"}', LoweringOptions())
+    fuse = next(p for p in groups if p.name == "branch-fuse-equal-states")
+    assert fuse.groups == ("xx+yy", "p+q")
+
+
+def test_the_docs_say_that_an_emits_term_is_a_property():
+    page = (DOCS / "your-own-pass.md").read_text()
+    assert 'emit.attributes.get("term")`' in page
+    assert 'emit.properties["term"]' in page and "emit.term.data" in page
+    # what the page says
+    from symir.dialects import branch
+
+    lowered = lower_ir(flips().to_ir()).modules["branch"]
+    emit = next(op for op in lowered.walk() if isinstance(op, branch.EmitOp))
+    assert emit.attributes.get("term") is None
+    assert emit.term.data == emit.properties["term"].data == "term0"
+    assert '{term = "term0"}' in str(emit)
+
+
+def test_the_lit_page_names_the_test_extra():
+    page = (DOCS / "lit-tests.md").read_text()
+    assert "from the `test` extra" in page and "'.[test]'" in page
