@@ -3,7 +3,9 @@
 - Parsed IR: `LocatingParser` (used by `symir.dialects.parsing.parse_module`) gives
   every op it parses the location of its first token, a `FileLineColLoc` (an explicit
   `loc(...)` in the text wins), and reports a value used but never defined at its
-  first use, not at the end of the input. The text itself is kept (`remember_source`,
+  first use, not at the end of the input, an unknown op at its name, and an error at
+  a token that starts its line (the token after a missing one) at the end of the token
+  before it, as MLIR does. The text itself is kept (`remember_source`,
   the last few inputs) so that a diagnostic can quote the line.
 - DSL-built IR has no file: `describe` names the term, the row and the emission instead.
 - `located_verify_error(module, error)` finds the op whose verifier raised `error` and
@@ -60,8 +62,10 @@ def format_diagnostic(name: str, line: int, col: int, message: str) -> str:
 
 
 class LocatingParser(Parser):
-    """xDSL's parser, recording where each op starts (`op.location`) and where each
-    value is first used, so that an undefined value is reported at its use."""
+    """xDSL's parser, recording where each op starts (`op.location`), where each value
+    is first used (an undefined value is reported at its use) and the token last
+    consumed (an unknown op is reported at its name, a missing token after the one
+    before it)."""
 
     def __init__(self, ctx, text: str, name: str = "<input>", line_offset: int = 0):
         super().__init__(ctx, text, name)
