@@ -158,11 +158,24 @@ def pass_clashes() -> dict[str, str]:
     return _plugin_registry()[1]
 
 
+_REPORTED: set[str] = set()
+"""The clashes `get_all_passes` warned of (each once per process)."""
+
+
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Every pass a symir pipeline can name: symir's, xDSL's generic ones, and those of
-    every installed package that registers an `xdsl.universe` entry point."""
+    every installed package that registers an `xdsl.universe` entry point; a name two
+    packages register is left out, with a `PassNameClashWarning` (once per process)."""
+    import warnings
+
     from xdsl.transforms import get_all_passes as xdsl_passes
 
+    from symir.errors import PassNameClashWarning
+
+    for message in pass_clashes().values():
+        if message not in _REPORTED:
+            _REPORTED.add(message)
+            warnings.warn(message, PassNameClashWarning, stacklevel=2)
     generic = xdsl_passes()
     return {
         **{name: generic[name] for name in XDSL_PASSES},

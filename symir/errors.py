@@ -56,6 +56,12 @@ def shown_cause(error: BaseException) -> BaseException | None:
     return error if isinstance(error, _BUGS) or os.environ.get("SYMIR_DEBUG") else None
 
 
+class PassNameClashWarning(UserWarning):
+    """Two installed packages register one pass name (a plugin's pass named as one of
+    symir's, or two plugins' passes of one name): a pipeline that names it is refused;
+    emitted once per name and process (`symir.lowering.pass_clashes`)."""
+
+
 class SymbolicDerivativeWarning(UserWarning):
     """A derivative with respect to a parameter leaves part of its dependence out: the
     parameter decides a predicate or an update, which are not differentiable (the

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from dataclasses import fields
 
 from xdsl.utils.exceptions import (
@@ -95,11 +96,9 @@ class SymirOptMain(xDSLOptMain):
 
     def register_all_passes(self):
         """symir's passes (`symir.lowering.get_all_passes`); a pass name registered
-        twice is reported once, on stderr, and refused only where a pipeline names it."""
-        from symir.lowering import get_all_passes, pass_clashes
+        twice is reported once (a warning) and refused only where a pipeline names it."""
+        from symir.lowering import get_all_passes
 
-        for message in pass_clashes().values():
-            print(f"symir-opt: warning: {message}", file=sys.stderr)
         for name, factory in get_all_passes().items():
             self.register_pass(name, factory)
 
@@ -166,7 +165,13 @@ class SymirOptMain(xDSLOptMain):
         super().apply_passes(prog)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A Python warning as one line on stderr (a pass name two packages register)."""
+    print(f"symir-opt: warning: {message}", file=sys.stderr)
+
+
 def main(args: list[str] | None = None) -> None:
+    warnings.showwarning = _show_warning
     try:
         SymirOptMain(
             description=(
