@@ -18,7 +18,11 @@ from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i1
 from xdsl.passes import ModulePass
 
 from symir.dialects import branch
-from symir.lowering.branch._kernel_outputs import output_concats, set_output_emits
+from symir.lowering.branch._kernel_outputs import (
+    check_slots_movable,
+    output_concats,
+    set_output_emits,
+)
 
 
 def is_diagonal(emit: branch.EmitOp) -> bool:
@@ -42,6 +46,7 @@ def coalesce_kernel(kernel: branch.KernelOp) -> None:
     rest = [e for e in emits if e not in diagonal]
     if not diagonal or (len(diagonal) == 1 and diagonal[0].mel.type.get_shape()[1] == 1):
         return
+    check_slots_movable(kernel, "branch-coalesce-diagonal")
     x = kernel.x
     new_ops = []
     total = None

@@ -48,6 +48,7 @@ from xdsl.passes import ModulePass
 from xdsl.transforms.dead_code_elimination import region_dce
 
 from symir.dialects import branch, sym
+from symir.dialects.locations import attach_op
 from symir.errors import SymbolicDerivativeWarning
 from symir.lowering import _derivatives as rules
 from symir.lowering._derivatives import Algebra, Rule, Tangent, element_type, is_floating
@@ -327,9 +328,12 @@ def differentiate_tables(kernel: branch.KernelOp) -> None:
     block = kernel.body.block
     ret = block.last_op
     if not isinstance(ret, branch.ReturnOp) or ret.derivatives:
-        raise ValueError(
-            f"branch-differentiate{{tables=true}}: kernel @{kernel.sym_name.data} must end "
-            "with a 'branch.return' of xp and mels only (first derivatives)"
+        raise attach_op(
+            ValueError(
+                f"branch-differentiate{{tables=true}}: kernel @{kernel.sym_name.data} must "
+                "end with a 'branch.return' of xp and mels only (first derivatives)"
+            ),
+            ret or kernel,
         )
     outputs, names = read_records(kernel)
     new = branch.ReturnOp(ret.xp, ret.mels, outputs, names)
@@ -349,9 +353,13 @@ def differentiate_kernel(kernel: branch.KernelOp, wrt: Sequence[str] = ()) -> li
     an update)."""
     block = kernel.body.block
     ret = block.last_op
-    if not isinstance(ret, branch.ReturnOp):
-        raise ValueError(
-            f"'branch.kernel' @{kernel.sym_name.data} does not end with 'branch.return'"
+    if not isinstance(ret, branch.ReturnOp | branch.ReturnDeltasOp):
+        raise attach_op(
+            ValueError(
+                f"branch-differentiate: kernel @{kernel.sym_name.data} does not end with "
+                "'branch.return' or 'branch.return_deltas'"
+            ),
+            kernel,
         )
     outputs = [ret.mels, *ret.derivatives]
     labels = ["", *ret.wrt_names]
@@ -377,7 +385,10 @@ def differentiate_kernel(kernel: branch.KernelOp, wrt: Sequence[str] = ()) -> li
                 "not differentiable: a step, zero almost everywhere)"
             )
             found[message] = None
-    new = branch.ReturnOp(ret.xp, ret.mels, derivatives, names)
+    if isinstance(ret, branch.ReturnDeltasOp):  # a delta kernel: the same slots
+        new = branch.ReturnDeltasOp(ret.sites, ret.values, ret.mels, derivatives, names)
+    else:
+        new = branch.ReturnOp(ret.xp, ret.mels, derivatives, names)
     block.insert_op_before(new, ret)
     ret.detach()
     ret.erase()

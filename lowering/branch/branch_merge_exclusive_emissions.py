@@ -35,7 +35,11 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from symir.dialects import branch
-from symir.lowering.branch._kernel_outputs import output_concats, set_output_emits
+from symir.lowering.branch._kernel_outputs import (
+    check_slots_movable,
+    output_concats,
+    set_output_emits,
+)
 
 Literal = tuple[SSAValue, bool]
 
@@ -130,6 +134,7 @@ def merge_kernel(kernel: branch.KernelOp) -> bool:
     groups = _group(emits)
     if all(len(g) == 1 for g in groups):
         return False
+    check_slots_movable(kernel, "branch-merge-exclusive-emissions")
     replacement: dict[branch.EmitOp, branch.EmitOp] = {}
     for members in groups:
         if len(members) > 1:

@@ -59,6 +59,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.transforms.dead_code_elimination import region_dce
 
 from symir.dialects import branch
+from symir.dialects.locations import attach_op
 from symir.lowering.branch._kernel_outputs import output_concats
 
 Entry = tuple[SSAValue, SSAValue]
@@ -308,27 +309,32 @@ def _writes(state: SSAValue, seen: dict[SSAValue, int]) -> int:
 
 
 def returned_emissions(kernel: branch.KernelOp) -> list[branch.EmitOp]:
-    """The emissions whose `xp` the kernel returns, in slot order (an error when its
-    `xp` is not a `branch.concat` of emission results)."""
+    """The emissions whose `xp` the kernel returns, in slot order (an error when it does
+    not end with a `branch.return` whose `xp` is a `branch.concat` of emission results)."""
     name = kernel.sym_name.data
-    if not isinstance(kernel.body.block.last_op, branch.ReturnOp):
-        raise ValueError(f"branch-return-deltas: kernel @{name} does not end with branch.return")
+    ret = kernel.body.block.last_op
     concats = output_concats(kernel)
     inputs = list(concats[0].inputs) if concats is not None else []
     emits = [v.owner for v in inputs]
     if concats is None or not all(
         isinstance(e, branch.EmitOp) and v is e.xp for e, v in zip(emits, inputs, strict=True)
     ):
-        raise ValueError(
-            f"branch-return-deltas: kernel @{name} does not return a branch.concat of "
-            "branch.emit results as xp, so the sites each slot writes are not known"
+        raise attach_op(
+            ValueError(
+                f"branch-return-deltas: kernel @{name} does not return a branch.concat of "
+                "branch.emit results as xp, so the sites each slot writes are not known"
+            ),
+            ret,
         )
     for e in {id(e): e for e in emits}.values():
-        extra = [u.operation.name for u in e.xp.uses if u.operation is not concats[0]]  # type: ignore[union-attr]
+        extra = [u.operation for u in e.xp.uses if u.operation is not concats[0]]  # type: ignore[union-attr]
         if extra:
-            raise ValueError(
-                f"branch-return-deltas: the xp of an emission of @{name} is used by "
-                f"'{extra[0]}', not only by the output concat"
+            raise attach_op(
+                ValueError(
+                    f"branch-return-deltas: the xp of an emission of @{name} is used by "
+                    f"'{extra[0].name}', not only by the output concat"
+                ),
+                extra[0],
             )
     return emits  # type: ignore[return-value]
 
@@ -339,8 +345,15 @@ def return_deltas(kernel: branch.KernelOp) -> None:
     ret = block.last_op
     if isinstance(ret, branch.ReturnDeltasOp):
         return
+    if not isinstance(ret, branch.ReturnOp):
+        raise attach_op(
+            ValueError(
+                f"branch-return-deltas: kernel @{kernel.sym_name.data} does not end with "
+                "branch.return"
+            ),
+            kernel,
+        )
     emits = returned_emissions(kernel)
-    assert isinstance(ret, branch.ReturnOp)
     seen: dict[SSAValue, int] = {}
     k = max([1, *(_writes(e.state, seen) for e in emits)])
     builder = DeltaBuilder(kernel)

@@ -11,7 +11,9 @@ by one permutation permutes every value in it the same way, the `x'` and `mel` o
 emission alike, so every branch stays whole. The component may be permuted when its values
 are used only inside it, by a `branch.sum_rows` (whose sum does not depend on the order,
 beyond floating-point rounding) or by the kernel's output `branch.concat`s (where the
-slots go).
+slots go). A delta kernel (`branch.return_deltas`) keeps the order of the rows it returns:
+the sites and the values of one slot may come from two components (`x[i] = x[j]`: the
+stack of `i` and that of the read of `j`), no longer joined by a `branch.write`.
 
 Candidate orders, judged by the total cost of the reads of the component's columns
 (`CostModel.read_cost`): the given order, the lexicographic order of the read columns,

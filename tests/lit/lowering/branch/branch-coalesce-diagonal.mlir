@@ -3,9 +3,16 @@
 // (term = "diagonal"); the other emissions follow in their order.
 //
 // RUN: symir-opt %s --split-input-file -p convert-sym-to-branch,branch-coalesce-diagonal | filecheck %s
-// The original diagonal branch.emit ops stay (their masked mel feeds branch.sum_rows).
-// KNOWN BUG (not tested here): a second run of the pass counts them again, doubling
-// the diagonal matrix element.
+// The original diagonal branch.emit ops stay (their masked mel feeds branch.sum_rows); a
+// second run leaves them (and everything else) as they are:
+// RUN: symir-opt %s --split-input-file -p convert-sym-to-branch,branch-coalesce-diagonal,branch-coalesce-diagonal | filecheck %s
+// A delta kernel (branch-return-deltas) returns no emissions' xp: it is left as it is.
+// RUN: symir-opt %s --split-input-file -p convert-sym-to-branch,branch-return-deltas > %t.deltas.mlir
+// RUN: symir-opt %s --split-input-file -p convert-sym-to-branch,branch-return-deltas,branch-coalesce-diagonal | diff %t.deltas.mlir -
+// A kernel that returns derivatives (slot for slot with mels) is refused: its slots
+// would change under them.
+// RUN: not symir-opt %s --split-input-file -p convert-sym-to-branch,branch-differentiate,branch-coalesce-diagonal 2>&1 | filecheck %s --check-prefix=DERIV
+// DERIV: ValueError: branch-coalesce-diagonal: kernel @tfim returns derivatives ['J', 'h'] slot for slot with its matrix elements, and this pass would change its slots: run it before branch-differentiate (at op 'branch.return')
 
 // TFIM on 4 sites: the zz emission (identity update) becomes one branch.sum_rows and a
 // width-1 `term = "diagonal"` emit, first in the concat; the flips follow: F = N + 1 = 5.

@@ -13,7 +13,24 @@
 // RUN: symir-opt %s --split-input-file -p branch-differentiate 2>&1 >/dev/null | filecheck %s --check-prefix=WARN
 // RUN: not symir-opt %s --split-input-file -p 'branch-differentiate{wrt=nope}' 2>&1 | filecheck %s --check-prefix=ERR
 
+// A delta kernel (branch-return-deltas) gets the same derivatives, after its sites, values
+// and mels; {tables=true} (first derivatives of a branch.return only) refuses it.
+// RUN: symir-opt %s --split-input-file -p branch-return-deltas,branch-differentiate 2>/dev/null | filecheck %s --check-prefix=DELTAS
+// RUN: not symir-opt %s --split-input-file -p 'branch-return-deltas,branch-differentiate{tables=true}' 2>&1 | filecheck %s --check-prefix=TABLES
+
 // ERR: symir-opt: error: ValueError: branch-differentiate: kernel @flip has no parameter(s) ['nope']; its parameters are ['h']
+// TABLES: ValueError: branch-differentiate{tables=true}: kernel @flip must end with a 'branch.return' of xp and mels only (first derivatives) (at op 'branch.return_deltas')
+
+// DELTAS-LABEL: branch.kernel @flip
+// DELTAS: branch.return_deltas %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {wrt = ["h"]} : tensor<?x2x1xi64>, tensor<?x2x1xi64>, tensor<?x2xf64>, tensor<?x2xf64>
+// DELTAS-LABEL: branch.kernel @diag
+// DELTAS: branch.return_deltas %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {wrt = ["J", "h"]} : tensor<?x3x1xi64>, tensor<?x3x1xi64>, tensor<?x3xf64>, tensor<?x3xf64>, tensor<?x3xf64>
+// DELTAS-LABEL: branch.kernel @chain
+// DELTAS: branch.return_deltas {{.*}} {wrt = ["h"]}
+// DELTAS-LABEL: branch.kernel @zphase
+// DELTAS: branch.return_deltas {{.*}} {wrt = ["re(h)", "im(h)"]}
+// DELTAS-LABEL: branch.kernel @threshold
+// DELTAS: branch.return_deltas {{.*}} {wrt = ["h"]}
 
 // A splat of h is seeded with 1; the emit gets a twin with the tangent amplitude and the
 // same state and mask; the return lists the derivative after mels, named in wrt.
@@ -206,7 +223,7 @@ builtin.module {
 // CHECK: %[[MASK:.*]] = branch.cmp gt %{{.*}}, %{{.*}}
 // CHECK: branch.emit %x, %[[S:.*]], %{{.*}}, %[[MASK]]
 // CHECK-NEXT: branch.emit %x, %[[S]], %{{.*}}, %[[MASK]]
-// WARN: SymbolicDerivativeWarning: branch-differentiate: kernel @threshold: parameter 'h' decides term @term0: its mask; the derivative of mels with respect to 'h' leaves that dependence out
+// WARN: symir-opt: warning: branch-differentiate: kernel @threshold: parameter 'h' decides term @term0: its mask; the derivative of mels with respect to 'h' leaves that dependence out
 builtin.module {
   branch.kernel @threshold sites 2 states [0, 1, 2] dtype f64 params ["h"] {
   ^bb0(%x: tensor<?x2xi8>, %h: tensor<f64>):

@@ -3,7 +3,8 @@
 // RUN: not symir-opt %s -p branch-return-deltas 2>&1 | filecheck %s
 
 // A kernel whose xp is not a concat of emissions: no deltas, an error naming the kernel.
-// CHECK: symir-opt: error: ValueError: branch-return-deltas: kernel @bare does not return a branch.concat of branch.emit results as xp, so the sites each slot writes are not known
+// CHECK: branch-return-deltas-errors.mlir:15:5: error: ValueError: branch-return-deltas: kernel @bare does not return a branch.concat of branch.emit results as xp, so the sites each slot writes are not known
+// CHECK-NEXT: branch.return %xp, %mel
 builtin.module {
   branch.kernel @bare sites 2 states [-1, 1] dtype f64 params [] {
   ^bb0(%x: tensor<?x2xi8>):

@@ -9,6 +9,8 @@
 // RUN: symir-opt %s --split-input-file -p 'branch-sort-rows{target=cpu}' | filecheck %s
 // RUN: symir-opt %s --split-input-file -p 'branch-sort-rows{target=cpu},branch-sort-rows{target=cpu}' | filecheck %s
 // RUN: symir-opt %s --split-input-file -p 'branch-sort-rows{target=cpu},branch-choose-lowering{target=cpu diagonal=rows}' | filecheck %s --check-prefix=READS
+// A delta kernel (branch-return-deltas) keeps the order of the rows it returns (@deltas).
+// RUN: symir-opt %s --split-input-file -p 'branch-return-deltas,branch-sort-rows{target=cpu}' | filecheck %s --check-prefix=DELTAS
 
 // Heisenberg on NetKet's Chain(6, pbc=True) after coalescing and merging: the bonds come
 // scrambled ((0, 1), (0, 5), (1, 2), (3, 4), (2, 3), (4, 5): i and j 4 runs each, gathers);
@@ -81,4 +83,32 @@ branch.kernel @kept sites 4 states [-1, 1] dtype f64 params [] {
   %xps = branch.concat %dxp, %xp : tensor<?x1x4xi8>, tensor<?x4x4xi8> -> tensor<?x5x4xi8>
   %mels = branch.concat %dmel, %mel : tensor<?x1xf64>, tensor<?x4xf64> -> tensor<?x5xf64>
   branch.return %xps, %mels : tensor<?x5x4xi8>, tensor<?x5xf64>
+}
+
+// -----
+
+// x[i] = x[j]: the write joins i and j in one component, sorted by the read of j. In the
+// delta kernel the sites (the stack of i) and the values (the stack of the read of j) are
+// two components, no longer joined: sorting one alone would pair each site with another
+// row's value, so the rows it returns keep their order.
+// CHECK-LABEL: branch.kernel @deltas
+// CHECK: branch.column %{{.*}} {values = array<i64: 1, 3, 2, 0>}
+// CHECK: branch.column %{{.*}} {values = array<i64: 0, 1, 2, 3>}
+// DELTAS-LABEL: branch.kernel @deltas
+// DELTAS: branch.column %{{.*}} {values = array<i64: 0, 1, 2, 3>}
+// DELTAS: branch.column %{{.*}} {values = array<i64: 3, 0, 2, 1>}
+// DELTAS: branch.return_deltas
+branch.kernel @deltas sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %i = branch.column %x {values = array<i64: 0, 1, 2, 3>} : tensor<?x4xi8> -> tensor<?x4xi64>
+  %j = branch.column %x {values = array<i64: 3, 0, 2, 1>} : tensor<?x4xi8> -> tensor<?x4xi64>
+  %v = branch.read %x, %j : tensor<?x4xi8>, tensor<?x4xi64> -> tensor<?x4xi64>
+  %s = branch.state %x : tensor<?x4xi8> -> !branch.state<4x4xi8>
+  %s1 = branch.write %s, %i, %v : !branch.state<4x4xi8>, tensor<?x4xi64>, tensor<?x4xi64> -> !branch.state<4x4xi8>
+  %a = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x4xf64>
+  %t = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x4xi1>
+  %xp, %mel = branch.emit %x, %s1, %a, %t {term = "t"} : tensor<?x4xi8>, !branch.state<4x4xi8>, tensor<?x4xf64>, tensor<?x4xi1> -> tensor<?x4x4xi8>, tensor<?x4xf64>
+  %xps = branch.concat %xp : tensor<?x4x4xi8> -> tensor<?x4x4xi8>
+  %mels = branch.concat %mel : tensor<?x4xf64> -> tensor<?x4xf64>
+  branch.return %xps, %mels : tensor<?x4x4xi8>, tensor<?x4xf64>
 }

@@ -664,9 +664,9 @@ builtin.module {
 // CHECK-NEXT: %[[TWO:.*]] = sym.constant 2.000000e+00 : f64
 // CHECK-NEXT: %[[D:.*]] = sym.mul %[[TWO]], %[[ONE]] : f64, f64 -> f64
 // CHECK-NEXT: sym.yield %[[D]] : f64
-// WARN: SymbolicDerivativeWarning: sym-differentiate: operator @predicate: parameter 'p' decides the predicate of term @t; the derivative with respect to 'p' keeps it as it is
-// WARN: SymbolicDerivativeWarning: sym-differentiate: operator @predicate: parameter 'p' decides the emission predicate of term @t, emission 0
-// WARN: SymbolicDerivativeWarning: sym-differentiate: operator @predicate: parameter 'p' decides an update of term @t, emission 0
+// WARN: symir-opt: warning: sym-differentiate: operator @predicate: parameter 'p' decides the predicate of term @t; the derivative with respect to 'p' keeps it as it is
+// WARN: symir-opt: warning: sym-differentiate: operator @predicate: parameter 'p' decides the emission predicate of term @t, emission 0
+// WARN: symir-opt: warning: sym-differentiate: operator @predicate: parameter 'p' decides an update of term @t, emission 0
 builtin.module {
   sym.operator @predicate sites 2 states [-1, 0, 1] dtype f64 {
     sym.term @t kind "site" labels ["i"] rows [[0], [1]] {
