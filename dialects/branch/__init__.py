@@ -53,7 +53,13 @@ from symir.dialects.branch.elementwise import (
     counterpart_op,
     plain_base,
 )
-from symir.dialects.branch.kernel import KernelOp, ReturnDeltasOp, ReturnOp
+from symir.dialects.branch.kernel import (
+    X_ELEMENT_TYPES,
+    KernelOp,
+    ReturnDeltasOp,
+    ReturnOp,
+    kernel_states,
+)
 from symir.dialects.branch.states import (
     STATE_LOWERINGS,
     InvalidateOp,
@@ -136,6 +142,7 @@ __all__ = [
     "HAND_WRITTEN",
     "READ_LOWERINGS",
     "STATE_LOWERINGS",
+    "X_ELEMENT_TYPES",
     "BinaryBase",
     "Branch",
     "ColumnOp",
@@ -166,6 +173,7 @@ __all__ = [
     "counterpart",
     "counterpart_op",
     "i64_array",
+    "kernel_states",
     "plain_base",
     "values_type",
     *(op.__name__ for op in COUNTERPARTS.values()),

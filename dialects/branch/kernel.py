@@ -13,6 +13,7 @@ from xdsl.dialects.builtin import (
     DenseArrayBase,
     Float64Type,
     IntAttr,
+    IntegerType,
     StringAttr,
     TensorType,
     UnitAttr,
@@ -39,6 +40,10 @@ from xdsl.utils.exceptions import VerifyException
 from symir.dialects import sym
 from symir.dialects.branch.types import _elem, _input_sites
 from symir.dialects.dominance import check_dominance
+from symir.dialects.types import _fits
+
+X_ELEMENT_TYPES = (IntegerType(8), IntegerType(16), IntegerType(32), IntegerType(64))
+"""The element types of a kernel's configurations `x` (signless integers)."""
 
 
 def _check_states(op: Operation, what: str, states: DenseArrayBase) -> None:
@@ -127,6 +132,17 @@ class KernelOp(IRDLOperation):
                 f"'branch.kernel' first argument must be tensor<?x{n}xiK>, "
                 f"got {args[0].type if args else 'nothing'}"
             )
+        elem = _elem(args[0].type)
+        if elem not in X_ELEMENT_TYPES:
+            raise VerifyException(
+                f"'branch.kernel' configurations must have element type i8, i16, i32 or i64, "
+                f"got {elem}"
+            )
+        if not _fits(self.states, elem.width.data):  # type: ignore[union-attr]
+            raise VerifyException(
+                f"'branch.kernel' local states {list(self.states)} do not fit the "
+                f"configurations' element type {elem}"
+            )
         if len(args) - 1 != len(self.params.data):
             raise VerifyException(
                 f"'branch.kernel' has {len(self.params.data)} parameter names but "
@@ -173,6 +189,14 @@ class KernelOp(IRDLOperation):
         hermitian = parser.parse_optional_keyword("hermitian") is not None
         body = parser.parse_region()
         return cls(name, n, states, dtype, params, hermitian, body)
+
+
+def kernel_states(op: Operation) -> tuple[int, ...] | None:
+    """The local states of the `branch.kernel` around `op`, or None outside one."""
+    parent = op.parent_op()
+    while parent is not None and not isinstance(parent, KernelOp):
+        parent = parent.parent_op()
+    return parent.states if parent is not None else None
 
 
 @irdl_op_definition

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xdsl.dialects.builtin import StringAttr, TensorType, UnitAttr, i1, i64
+from xdsl.dialects.builtin import IntegerAttr, StringAttr, TensorType, UnitAttr, i1, i64
 from xdsl.ir import Operation, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
@@ -21,7 +21,9 @@ from xdsl.irdl import (
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
+from symir.dialects.branch.kernel import kernel_states
 from symir.dialects.branch.types import StateType, _elem, _input_sites, _rows_of, values_type
+from symir.dialects.branch.values import ConstantOp
 
 
 def _state_of(op: Operation, v: SSAValue) -> StateType:
@@ -133,6 +135,19 @@ class WriteOp(IRDLOperation):
         _check_values_for_state(self, s, (self.sites, self.values))
         if self.result.type != s:
             raise VerifyException("'branch.write' result must have the state's type")
+        constant = self.values.owner
+        states = kernel_states(self)
+        if (
+            self.checked is None
+            and states is not None
+            and isinstance(constant, ConstantOp)
+            and isinstance(constant.value, IntegerAttr)
+            and constant.value.value.data not in states
+        ):
+            raise VerifyException(
+                f"'branch.write' writes {constant.value.value.data}, which is not a local "
+                f"state {list(states)} (a write that may leave them is {{checked}})"
+            )
 
 
 @irdl_op_definition

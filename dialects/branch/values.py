@@ -32,6 +32,7 @@ from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
 from symir.dialects import sym
+from symir.dialects.branch.kernel import kernel_states
 from symir.dialects.branch.types import (
     _elem,
     _input_sites,
@@ -387,3 +388,9 @@ class NthSiteOp(IRDLOperation):
         if self.sites.elt_type != i64 or self.state.type != i64:
             raise VerifyException("'branch.nth_site' sites must be an array<i64>, state an i64")
         sym.check_site_list(self, self.site_list, n)
+        states = kernel_states(self)
+        v = self.state.value.data
+        if states is not None and v not in states:
+            raise VerifyException(
+                f"'branch.nth_site' state {v} is not a local state {list(states)}"
+            )

@@ -32,6 +32,24 @@ branch.kernel @k sites 16777217 states [-1, 1] dtype f64 params [] {
 
 // -----
 
+// branch.kernel: configurations of a non-integer type
+// CHECK: {{^}}'branch.kernel' configurations must have element type i8, i16, i32 or i64, got f64
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xf64>):
+  "test.termop"() : () -> ()
+}
+
+// -----
+
+// branch.kernel: local states the configurations' type cannot hold
+// CHECK: {{^}}'branch.kernel' local states [0, 255] do not fit the configurations' element type i8
+branch.kernel @k sites 4 states [0, 255] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  "test.termop"() : () -> ()
+}
+
+// -----
+
 // branch.kernel: no block arguments at all (test.termop: branch.return would read the missing argument)
 // CHECK: {{^}}'branch.kernel' first argument must be tensor<?x4xiK>, got nothing
 branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
@@ -525,6 +543,24 @@ branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
 
 // -----
 
+// branch.write: an unchecked write of a constant that is not a local state (`{checked}`
+// would make its branches invalid instead)
+// CHECK: {{^}}'branch.write' writes 3, which is not a local state [-1, 1] (a write that may leave them is {checked})
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %s = branch.state %x : tensor<?x4xi8> -> !branch.state<3x4xi8>
+  %i = branch.column %x {values = array<i64: 0, 1, 2>} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %c = branch.constant %x {value = 3 : i64} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %w = branch.write %s, %i, %c : !branch.state<3x4xi8>, tensor<?x3xi64>, tensor<?x3xi64> -> !branch.state<3x4xi8>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
 // branch.state_read: sites with another row count than the state
 // CHECK: {{^}}'branch.state_read' operand has 1 rows but the state has 3
 branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
@@ -758,6 +794,21 @@ branch.kernel @k sites 4 states [0, 1] dtype f64 params [] {
 ^bb0(%x: tensor<?x4xi8>):
   %lo = branch.column %x {values = array<i64: 0, 1, 2>} : tensor<?x4xi8> -> tensor<?x3xi64>
   %n = branch.nth_site %x, %lo {sites = array<i64>, state = 1 : i64} : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+  %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.nth_site: a state that is not a local state (255 would not fit x's i8 either)
+// CHECK: {{^}}'branch.nth_site' state 255 is not a local state [0, 1]
+branch.kernel @k sites 4 states [0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %lo = branch.column %x {values = array<i64: 0, 1, 2>} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %n = branch.nth_site %x, %lo {sites = array<i64: 0, 1>, state = 255 : i64} : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
   %s_ = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
   %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
   %m_ = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
