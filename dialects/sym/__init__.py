@@ -52,8 +52,8 @@ from xdsl.dialects.builtin import i1 as i1
 from xdsl.dialects.builtin import i64 as i64
 from xdsl.ir import Attribute, Dialect, Operation
 
+from symir.dialects.sym.common import InTerm, enclosing, packed_array
 from symir.dialects.sym.common import _int_array as _int_array
-from symir.dialects.sym.common import enclosing, packed_array
 from symir.dialects.sym.constants import ConstantOp, ParamOp, constant_int, constant_value
 from symir.dialects.sym.expression_ops import (
     EXPRESSION_OPS,
@@ -163,6 +163,7 @@ __all__ = [
     "EmissionOp",
     "ExpressionOp",
     "FloatingUnaryOpBase",
+    "InTerm",
     "InvalidateOp",
     "LabelOp",
     "LogicOpBase",

@@ -11,6 +11,7 @@ from xdsl.dialects.builtin import ArrayAttr, BytesAttr, DenseArrayBase, i64
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.parser import Parser
 from xdsl.printer import Printer
+from xdsl.traits import OpTrait
 from xdsl.utils.exceptions import VerifyException
 
 
@@ -26,6 +27,25 @@ def enclosing(op: Operation, kind: type[Operation]) -> Operation | None:
     while parent is not None and not isinstance(parent, kind):
         parent = parent.parent_op()
     return parent
+
+
+class InTerm(OpTrait):
+    """A value of a term: the op must be inside a `sym.term` (its body, a predicate, an
+    emission), as every value the lowering converts is. A detached op (one being built,
+    as the DSL verifies its expressions) is not checked."""
+
+    def verify(self, op: Operation) -> None:
+        if op.parent is None:
+            return
+        parent = op.parent_op()
+        while parent is not None and parent.name != "sym.term":
+            parent = parent.parent_op()
+        if parent is None:
+            where = op.parent_op()
+            found = f"in '{where.name}'" if where is not None else "outside any op"
+            raise VerifyException(
+                f"'{op.name}' must be inside a 'sym.term' of a 'sym.operator', found {found}"
+            )
 
 
 def _parse_defined_operand(parser: Parser) -> SSAValue:

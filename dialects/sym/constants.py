@@ -38,7 +38,7 @@ from xdsl.printer import Printer
 from xdsl.traits import ConstantLike, Pure
 from xdsl.utils.exceptions import VerifyException
 
-from symir.dialects.sym.common import _check_value_type, _float_literal, packed_array
+from symir.dialects.sym.common import InTerm, _check_value_type, _float_literal, packed_array
 from symir.dialects.types import c64
 
 
@@ -78,7 +78,7 @@ class ConstantOp(IRDLOperation, HasFolderInterface):
     value = prop_def(base(IntegerAttr) | base(FloatAttr))
     result = result_def(base(IntegerType) | base(Float64Type))
 
-    traits = traits_def(Pure(), ConstantLike())
+    traits = traits_def(Pure(), ConstantLike(), InTerm())
 
     def __init__(self, value: IntegerAttr | FloatAttr):
         super().__init__(properties={"value": value}, result_types=[value.type])
@@ -137,7 +137,7 @@ class ParamOp(IRDLOperation):
     default = opt_prop_def(base(FloatAttr) | base(ArrayAttr) | base(DenseArrayBase))
     result = result_def(base(Float64Type) | base(ComplexType) | base(TensorType))
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), InTerm())
 
     def __init__(self, name: str, type: Attribute, default: object = None):
         props: dict[str, Attribute] = {"param_name": StringAttr(name)}

@@ -45,7 +45,7 @@ from xdsl.printer import Printer
 from xdsl.traits import Commutative, Pure
 from xdsl.utils.exceptions import VerifyException
 
-from symir.dialects.sym.common import _check_value_type, enclosing, packed_array
+from symir.dialects.sym.common import InTerm, _check_value_type, enclosing, packed_array
 from symir.dialects.sym.constants import constant_value
 from symir.dialects.sym.structure import OperatorOp
 from symir.dialects.sym.updates import _check_contiguous_states
@@ -161,7 +161,7 @@ class ExpressionOp(IRDLOperation, HasFolderInterface):
     it (`constant_attr`).
     """
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), InTerm())
 
     DSL_FUNCTION: ClassVar[str | None] = None
     RULE: ClassVar[Arithmetic | None] = None

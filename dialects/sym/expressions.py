@@ -20,7 +20,7 @@ from xdsl.irdl import (
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
-from symir.dialects.sym.common import enclosing, packed_array
+from symir.dialects.sym.common import InTerm, enclosing, packed_array
 from symir.dialects.sym.constants import constant_int
 from symir.dialects.sym.structure import EmissionOp, OperatorOp, TermOp, _check_static_site
 
@@ -39,7 +39,7 @@ class LabelOp(IRDLOperation):
     label = prop_def(StringAttr)
     result = result_def(i64)
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), InTerm())
 
     assembly_format = "$label attr-dict"
 
@@ -49,7 +49,7 @@ class LabelOp(IRDLOperation):
     def verify_(self):
         term = enclosing(self, TermOp)
         if term is None:
-            raise VerifyException(f"'sym.label' \"{self.label.data}\" is not inside a 'sym.term'")
+            return  # a detached op (`InTerm` reports one outside a term)
         if self.label.data not in term.label_names:
             raise VerifyException(
                 f"'sym.label' \"{self.label.data}\" is not a label of term "
@@ -71,7 +71,7 @@ class ReadOp(IRDLOperation):
     site = operand_def(i64)
     result = result_def(i64)
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), InTerm())
 
     assembly_format = "$site attr-dict `:` type($result)"
 
@@ -96,7 +96,7 @@ class ReadEmittedOp(IRDLOperation):
     site = operand_def(i64)
     result = result_def(i64)
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), InTerm())
 
     assembly_format = "$site attr-dict `:` type($result)"
 
@@ -135,7 +135,7 @@ class CountOp(IRDLOperation):
     hi = operand_def(i64)
     result = result_def(i64)
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), InTerm())
 
     assembly_format = "$lo `,` $hi attr-dict `:` type($result)"
 
@@ -194,7 +194,7 @@ class NthSiteOp(IRDLOperation):
     state = prop_def(IntegerAttr)
     result = result_def(i64)
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), InTerm())
 
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$rank attr-dict `:` type($result)"

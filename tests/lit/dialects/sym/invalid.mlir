@@ -125,7 +125,24 @@ sym.operator @op sites 4 states [0, 1] dtype i64 {
 // -----
 
 // sym.operator: only sym.term ops in the body
-// CHECK: {{^}}'sym.operator' may only contain 'sym.term' ops, found 'sym.constant'
+// CHECK: {{^}}'sym.operator' may only contain 'sym.term' ops, found 'test.op'
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  "test.op"() : () -> ()
+  sym.term @t kind "global" labels [] rows [[]] {
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+
+// -----
+
+// A value of a term (sym.constant, sym.param, every expression op, sym.label, sym.read,
+// ...) outside any sym.term: directly in the operator's body
+// CHECK: {{^}}'sym.constant' must be inside a 'sym.term' of a 'sym.operator', found in 'sym.operator'
 sym.operator @op sites 4 states [0, 1] dtype f64 {
   %c = sym.constant 1 : i64
   sym.term @t kind "global" labels [] rows [[]] {
@@ -135,6 +152,31 @@ sym.operator @op sites 4 states [0, 1] dtype f64 {
       sym.yield %a : f64
     }
   }
+}
+
+// -----
+
+// ... outside any operator, at the top of the module
+// CHECK: {{^}}'sym.constant' must be inside a 'sym.term' of a 'sym.operator', found in 'builtin.module'
+%c = sym.constant 1.0 : f64
+
+// -----
+
+// ... or in a function
+// CHECK: {{^}}'sym.param' must be inside a 'sym.term' of a 'sym.operator', found in 'func.func'
+func.func @f() {
+  %h = sym.param "h" : f64
+  %n = sym.neg %h : f64 -> f64
+  func.return
+}
+
+// -----
+
+// ... the first op the verifier meets is reported: here the expression op
+// CHECK: {{^}}'sym.neg' must be inside a 'sym.term' of a 'sym.operator', found in 'func.func'
+func.func @f(%h: f64) {
+  %n = sym.neg %h : f64 -> f64
+  func.return
 }
 
 // -----
@@ -885,7 +927,7 @@ sym.operator @op sites 4 states [0, 1] dtype f64 {
 // -----
 
 // sym.label: only inside a sym.term
-// CHECK: {{^}}'sym.label' "i" is not inside a 'sym.term'
+// CHECK: {{^}}'sym.label' must be inside a 'sym.term' of a 'sym.operator', found in 'builtin.module'
 %i = sym.label "i"
 
 // -----
