@@ -54,6 +54,7 @@ import numpy as np
 
 from symir.runtime.compiled import CompiledOperator
 from symir.runtime.dedup import representatives
+from symir.runtime.lapack_order import lapack_ordered, network_calls_lapack
 from symir.runtime.slots import split_diagonal
 
 __all__ = ["LocalEnergyPlan", "evaluation_counts", "local_energies", "local_energy_plan"]
@@ -180,23 +181,32 @@ def local_energies(
             lambda p, s: block_fn(logpsi, p, s, compiled, plan, 1, skip_zero_mels), params, one
         )
         return jnp.zeros(batch, out.dtype)
-    if chunk_size is None:
-        cap = capacity or plan.default_capacity(b)
-        energies = block_fn(logpsi, params, flat, compiled, plan, cap, skip_zero_mels)
-        return jnp.reshape(energies, batch)
-    cap = min(capacity or chunk_size, chunk_size)
-    block = max(1, min(b, _BLOCK_FACTOR * chunk_size // max(1, plan.max_conn_size)))
-    n_blocks = -(-b // block)
-    if n_blocks == 1:
-        energies = block_fn(logpsi, params, flat, compiled, plan, cap, skip_zero_mels)
-        return jnp.reshape(energies, batch)
-    pad = n_blocks * block - b
-    padded = jnp.concatenate([flat, jnp.repeat(flat[-1:], pad, axis=0)]) if pad else flat
-    blocks = jnp.reshape(padded, (n_blocks, block, n))
-    energies = jax.lax.map(
-        lambda xs: block_fn(logpsi, params, xs, compiled, plan, cap, skip_zero_mels), blocks
-    )
-    return jnp.reshape(jnp.reshape(energies, (-1,))[:b], batch)
+
+    def blocks(logpsi: Callable, params: Any, flat: Any) -> Any:
+        if chunk_size is None:
+            cap = capacity or plan.default_capacity(b)
+            return block_fn(logpsi, params, flat, compiled, plan, cap, skip_zero_mels)
+        cap = min(capacity or chunk_size, chunk_size)
+        block = max(1, min(b, _BLOCK_FACTOR * chunk_size // max(1, plan.max_conn_size)))
+        n_blocks = -(-b // block)
+        if n_blocks == 1:
+            return block_fn(logpsi, params, flat, compiled, plan, cap, skip_zero_mels)
+        pad = n_blocks * block - b
+        padded = jnp.concatenate([flat, jnp.repeat(flat[-1:], pad, axis=0)]) if pad else flat
+        energies = jax.lax.map(
+            lambda xs: block_fn(logpsi, params, xs, compiled, plan, cap, skip_zero_mels),
+            jnp.reshape(padded, (n_blocks, block, n)),
+        )
+        return jnp.reshape(energies, (-1,))[:b]
+
+    if network_calls_lapack(logpsi, params, flat[:1]):
+        # one order for every LAPACK call of the program, the network's calls inside the
+        # evaluation loops and around them (symir/runtime/lapack_order.py)
+        ordered = lapack_ordered(logpsi)
+        energies = lapack_ordered(lambda p, f: blocks(ordered, p, f))(params, flat)
+    else:
+        energies = blocks(logpsi, params, flat)
+    return jnp.reshape(energies, batch)
 
 
 def _block_function(
