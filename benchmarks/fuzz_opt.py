@@ -1,16 +1,19 @@
 """Mutation fuzzer over symir's IR at all three levels (the harness behind issue 25's counts).
 
-Seeds: every module of every lit file (tests/lit, one module per top-level op of each
-`// -----` chunk), the seeds of the CI fuzz test (tests/unit/test_fuzz_opt.py, which adds
-the `branch` and `stablehlo` forms of the `sym` ones and the reproducers of earlier fuzz
-runs), and the operators of the differential tests (tests/unit/lowering/test_differential.py)
-built with the DSL on their small Hilbert spaces, at the `sym`, `branch` and `stablehlo`
-levels. Each case is one seeded mutation (test_fuzz_opt.mutate: byte flips, token swaps,
-swapped SSA names, changed numbers, deleted or duplicated lines) of one seed.
+Seeds: every module of every lit file (tests/lit: each `// -----` chunk, and one module
+per top-level op of each), the seeds of the CI fuzz test (tests/unit/test_fuzz_opt.py,
+which adds the `branch` and `stablehlo` forms of the `sym` ones and the reproducers of
+earlier fuzz runs), and the operators of the differential tests
+(tests/unit/lowering/test_differential.py) built with the DSL on their small Hilbert
+spaces, at the `sym`, `branch` and `stablehlo` levels. Each case is one seeded mutation
+(test_fuzz_opt.mutate: byte flips, token swaps, swapped SSA names, changed numbers,
+deleted or duplicated lines) of one seed.
 
 Each case goes through what `symir-opt` does (parse, verify with SSA dominance), then the
 lowering of its level (`symir-lower` for `sym`, `convert-branch-to-stablehlo` for
-`branch`), then, for a module with a StableHLO `@main`, jaxlib: parse and verify
+`branch`) or, in a third of the cases (`case_pass`), one registered pass alone
+(test_fuzz_opt.PASSES, default options; the IR it gives verified), then, for a module
+with a StableHLO `@main`, jaxlib: parse and verify
 (`parse_and_verify`), serialise and compile (`load_stablehlo`), and a run on a batch of 3
 random inputs. A verified `sym` module is also given to the reference interpreter
 (symir/interpreter.py) on the same configurations, and its connected states compared with
@@ -18,9 +21,9 @@ the kernel's (matrix elements summed per connected state, zeros dropped, 1e-9 re
 
 Each case is classified:
 
-- `diagnostic`: a step refused it with a clean diagnostic (`ParseError`,
-  `VerifyException`, `DiagnosticException`, `SymbolicError`, or a `ValueError` raised by
-  symir's own code, not by xDSL's internals);
+- `diagnostic`: a step refused it with a clean diagnostic (test_fuzz_opt.is_diagnostic:
+  `ParseError`, `VerifyException`, `DiagnosticException`, `SymbolicError`, or a
+  `ValueError` raised by symir's own code, not by xDSL's or numpy's);
 - `ok`: every step accepted it (`ran` when it had a `@main` that jaxlib compiled and ran);
 - `internal`: any other exception, in symir, xDSL or the reference interpreter;
 - `hang`: no answer from symir or jaxlib within `--timeout` seconds of the worker's CPU
@@ -42,7 +45,12 @@ of seed `s` is the same mutation in every run, so a range can be run in chunks:
     python benchmarks/fuzz_opt.py --cases 1000 --start 0 --seed 0 --out /tmp/fuzz
     python benchmarks/fuzz_opt.py --summary /tmp/fuzz        # counts over all chunks
 
-Failures are written to `<out>/<class>_<case>.mlir` with the error in a comment.
+Failures are written to `<out>/<class>_<case>.mlir` with the error in a comment (and the
+pass, for a case that ran one alone).
+
+`--passes` runs, instead of mutations, every registered pass alone on every unmutated lit
+chunk and seed that verifies, and prints each internal error (what the CI test
+`test_every_pass_alone_on_every_lit_module` checks on the lit chunks).
 
 `--arith` runs, instead of mutations, valid `sym` operators computing random programs of
 the arithmetic ops on extreme constants (`arith_text`): each value is compared with the
@@ -95,23 +103,11 @@ def _stage(name: str) -> None:
 
 
 def lit_seeds() -> list[str]:
-    """One module per top-level op of every chunk of every lit file that parses."""
-    from xdsl.dialects.builtin import ModuleOp
-    from xdsl.parser import Parser
+    """Every chunk of every lit file as it is written (test_fuzz_opt.seeds has one module
+    per top-level op of each)."""
+    from tests.unit.test_fuzz_opt import lit_chunks
 
-    from symir.dialects import print_module
-    from tests.unit.test_fuzz_opt import context
-
-    out = []
-    for path in sorted((ROOT / "tests" / "lit").rglob("*.mlir")):
-        for chunk in re.split(r"^// -----$", path.read_text(), flags=re.M):
-            try:
-                module = Parser(context(), chunk).parse_module()
-            except Exception:
-                continue  # an invalid.mlir chunk that does not parse: not a seed
-            for op in module.ops:
-                out.append(print_module(ModuleOp([op.clone()])))
-    return out
+    return [chunk for _, chunk in lit_chunks()]
 
 
 def dsl_seeds() -> list[str]:
@@ -186,6 +182,15 @@ def small_edit(text: str, rng: random.Random) -> str:
     v = int(m.group())
     new = rng.choice([v - 1, v + 1, rng.randrange(0, 5)])
     return text[: m.start()] + str(new) + text[m.end() :]
+
+
+def case_pass(seed: int, i: int) -> str | None:
+    """The pass case `i` of seed `seed` runs alone (a third of the cases), or None: the
+    lowering of the module's level."""
+    from tests.unit.test_fuzz_opt import PASSES
+
+    rng = random.Random(f"{seed}:{i}:pass")
+    return rng.choice(PASSES) if rng.random() < 1 / 3 else None
 
 
 def case_text(base: list[str], seed: int, i: int) -> str:
@@ -296,19 +301,11 @@ class Refused(Exception):
 
 
 def _is_clean(e: BaseException) -> bool:
-    """A diagnostic symir or xDSL meant to give, not an exception escaping from internals."""
-    from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+    """A diagnostic symir or xDSL meant to give, not an exception escaping from internals
+    (test_fuzz_opt.is_diagnostic)."""
+    from tests.unit.test_fuzz_opt import is_diagnostic
 
-    from symir.errors import SymbolicError
-
-    if isinstance(e, ParseError | VerifyException | DiagnosticException | SymbolicError):
-        return True
-    if type(e) is ValueError or e.__class__.__name__ == "PassFailedException":
-        # a ValueError is a diagnostic when symir's own code raised it; one raised inside
-        # xDSL (e.g. `Region.block` of a multi-block region) is an escaped internal error
-        tb = traceback.extract_tb(e.__traceback__)
-        return bool(tb) and "/xdsl/" not in tb[-1].filename
-    return False
+    return is_diagnostic(e)
 
 
 def _random_inputs(specs, rng, states=(-1, 1)):
@@ -375,11 +372,11 @@ def _same(a, b) -> bool:
     return True
 
 
-def run_case(text: str, seed: int) -> tuple[str, str]:
-    """(class, detail) of one module."""
-    import numpy as np
-
-    from symir.dialects import level_of, print_module
+def _symir_steps(text: str, pass_name: str | None):
+    """What `symir-opt` does with the module: parse, verify, then the lowering of its
+    level or the pass `pass_name` alone, and verify. Returns (the module, the verified
+    `sym` module to compare with, when it was lowered), or a diagnostic's text."""
+    from symir.dialects import level_of
     from symir.dialects.module_checks import verify_module
     from symir.dialects.parsing import parse_module
     from symir.lowering import make_pass
@@ -390,20 +387,29 @@ def run_case(text: str, seed: int) -> tuple[str, str]:
         module = parse_module(ctx, text)
         verify_module(module)
         level = level_of(module)
-    except Exception as e:
-        if _is_clean(e):
-            return "diagnostic", f"{type(e).__name__}: {str(e)[:200]}"
-        raise
-    sym_module = module.clone() if level == "sym" else None
-    passes = {"sym": ["symir-lower"], "branch": ["convert-branch-to-stablehlo"]}.get(level, [])
-    try:
-        for name in passes:
+        sym_module = module.clone() if level == "sym" and pass_name is None else None
+        lowering = {"sym": ["symir-lower"], "branch": ["convert-branch-to-stablehlo"]}
+        for name in [pass_name] if pass_name is not None else lowering.get(level, []):
             make_pass(name).apply(ctx, module)
             verify_module(module)
     except Exception as e:
         if _is_clean(e):
-            return "diagnostic", f"{type(e).__name__}: {str(e)[:200]}"
+            return f"{type(e).__name__}: {str(e)[:200]}"
         raise
+    return module, sym_module
+
+
+def run_case(text: str, seed: int, pass_name: str | None = None) -> tuple[str, str]:
+    """(class, detail) of one module: through the lowering of its level, or the pass
+    `pass_name` alone (then not compared with the reference)."""
+    import numpy as np
+
+    from symir.dialects import print_module
+
+    found = _symir_steps(text, pass_name)
+    if isinstance(found, str):
+        return "diagnostic", found
+    module, sym_module = found
     if not any(op.name == "func.func" and op.sym_name.data == "main" for op in module.ops):
         return "ok", "no @main"
 
@@ -547,10 +553,10 @@ def _worker(conn) -> None:
         msg = conn.recv()
         if msg is None:
             return
-        i, text, seed = msg
+        i, text, seed, pass_name = msg
         _stage_callback = lambda name, i=i: conn.send(("stage", i, name))  # noqa: E731
         try:
-            cls, detail = run_case(text, seed)
+            cls, detail = run_case(text, seed, pass_name)
         except Refused as e:
             cls, detail = "jaxlib", str(e)[-3000:]
         except Exception as e:
@@ -577,7 +583,8 @@ def fuzz(
     t0 = time.time()
     for i in range(start, start + cases):
         text = arith_text(random.Random(f"arith:{seed}:{i}")) if arith else case_text(base, seed, i)
-        conn.send((i, text, seed * 1_000_003 + i))
+        pass_name = None if arith else case_pass(seed, i)
+        conn.send((i, text, seed * 1_000_003 + i, pass_name))
         cls, detail = _answer(conn, timeout, proc.pid)
         if cls in ("hang", "slow", "crash") or (i - start + 1) % RESTART_EVERY == 0:
             # past a hang or a crash, and every RESTART_EVERY cases: the compiled kernels
@@ -594,7 +601,8 @@ def fuzz(
             (out / f"refused_{seed}_{i}.mlir").write_text(f"// {detail}\n{text}\n")
         elif cls not in ("diagnostic", "ok"):
             body = "\n".join("// " + line for line in detail.splitlines())
-            (out / f"{cls}_{seed}_{i}.mlir").write_text(f"{body}\n{text}\n")
+            ran = f"// pass: {pass_name}\n" if pass_name is not None else ""
+            (out / f"{cls}_{seed}_{i}.mlir").write_text(f"{ran}{body}\n{text}\n")
         if (i - start + 1) % 250 == 0:
             print(f"{i - start + 1} cases, {time.time() - t0:.0f} s: {dict(counts)}", flush=True)
     conn.send(None)
@@ -663,14 +671,48 @@ def _answer(conn, timeout: float, pid: int | None = None) -> tuple[str, str]:
     return "hang", f"no answer in {spent_s} (in the {stage} steps)"
 
 
+def pass_sweep() -> Counter:
+    """`--passes`: every registered pass alone on every unmutated lit chunk and seed that
+    verifies; prints each internal error, returns the counts."""
+    from symir.dialects.module_checks import verify_module
+    from symir.dialects.parsing import parse_module
+    from tests.unit.test_fuzz_opt import PASSES, context, run_pass
+
+    counts: Counter = Counter()
+    for k, text in enumerate(all_seeds()):
+        try:
+            module = parse_module(context(), text)
+            verify_module(module)
+        except Exception:
+            continue
+        for name in PASSES:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    counts[run_pass(module, name)] += 1
+            except Exception as e:
+                counts["internal"] += 1
+                where = traceback.extract_tb(e.__traceback__)[-1]
+                print(
+                    f"seed {k} -p {name}: {type(e).__name__}: {str(e)[:200]} "
+                    f"({where.filename}:{where.lineno})",
+                    flush=True,
+                )
+    return counts
+
+
 def replay(paths: list[Path]) -> None:
-    """Runs saved cases again in this process and prints the class of each."""
+    """Runs saved cases again in this process and prints the class of each (alone
+    through the pass a `// pass: NAME` first line names)."""
     import jax
 
     jax.config.update("jax_enable_x64", True)
     for path in paths:
+        text = path.read_text()
+        first = text.split("\n", 1)[0]
+        pass_name = first.removeprefix("// pass: ") if first.startswith("// pass: ") else None
         try:
-            cls, detail = run_case(path.read_text(), 0)
+            cls, detail = run_case(text, 0, pass_name)
         except Refused as e:
             cls, detail = "jaxlib", str(e)
         except Exception as e:
@@ -696,7 +738,14 @@ if __name__ == "__main__":
     ap.add_argument("--summary", type=Path, default=None, metavar="OUT")
     ap.add_argument("--replay", type=Path, nargs="*", default=None, metavar="FILE")
     ap.add_argument("--arith", action="store_true", help="arithmetic programs, not mutations")
+    ap.add_argument(
+        "--passes", action="store_true", help="every pass alone on every seed, no mutations"
+    )
     a = ap.parse_args()
+    if a.passes:
+        c = pass_sweep()
+        print(json.dumps(dict(c)))
+        sys.exit(1 if c["internal"] else 0)
     if a.replay is not None:
         replay(a.replay)
         sys.exit(0)

@@ -196,7 +196,8 @@ class DeltaBuilder:
             # `branch.select` is not defined on i1: (p and va) or (not p and vb)
             left = self.both(p, a.valid)
             right = self.both(self.add(branch.NotOp(p)), b.valid)
-            valid = self.add(branch.OrOp([left, right]))  # type: ignore[list-item]
+            if left is not None and right is not None:  # None: true (a constant true p)
+                valid = self.add(branch.OrOp([left, right]))
         return History(entries, valid, a.checked or b.checked)
 
     def pad(self, entries: list[Entry], other: list[Entry], length: int) -> list[Entry]:

@@ -41,6 +41,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from symir.dialects import branch, sym
+from symir.dialects.locations import attach_op
 from symir.dialects.types import compute_type, x_element_type_for
 from symir.lowering.locating import LocatingPattern
 
@@ -588,9 +589,14 @@ class ConvertSymToBranchPass(ModulePass):
             if kernel not in before:
                 body.rewrite_region(kernel.body)
                 finish_kernel(kernel)
-        left = [o.name for o in op.walk() if o.dialect_name() == "sym"]
+        left = [o for o in op.walk() if o.dialect_name() == "sym"]
         if left:
-            raise ValueError(f"convert-sym-to-branch left sym ops behind: {sorted(set(left))}")
+            raise attach_op(
+                ValueError(
+                    f"convert-sym-to-branch left sym ops behind: {sorted({o.name for o in left})}"
+                ),
+                left[0],
+            )
 
 
 def _kernels(op: ModuleOp) -> list[branch.KernelOp]:

@@ -31,12 +31,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ComplexType, FloatAttr, IntegerAttr, ModuleOp, StringAttr, f64
+from xdsl.dialects.builtin import (
+    ComplexType,
+    FloatAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+    f64,
+)
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.transforms.dead_code_elimination import region_dce
 
 from symir.dialects import sym
+from symir.dialects.locations import attach_op
 from symir.errors import SymbolicDerivativeWarning
 from symir.lowering import _derivatives as rules
 from symir.lowering._derivatives import Algebra, Rule, Tangent, element_type, is_floating
@@ -94,20 +103,34 @@ class Direction:
 
 
 def directions(operator: sym.OperatorOp, wrt: Sequence[str]) -> list[Direction]:
-    """The directions of the parameters `wrt` (all of the operator's, sorted, when
-    empty); a complex parameter `z` gives `re(z)` then `im(z)`."""
+    """The directions of the parameters `wrt` (all of the operator's numbers, sorted,
+    when empty: a table parameter has no direction); a complex parameter `z` gives
+    `re(z)` then `im(z)`."""
     types: dict[str, Attribute] = {}
     for op in operator.walk():
         if isinstance(op, sym.ParamOp):
             types.setdefault(op.param_name.data, op.result.type)
     unknown = [w for w in wrt if w not in types]
     if unknown:
-        raise ValueError(
-            f"sym-differentiate: operator @{operator.sym_name.data} has no parameter(s) "
-            f"{unknown}; its parameters are {sorted(types)}"
+        raise attach_op(
+            ValueError(
+                f"sym-differentiate: operator @{operator.sym_name.data} has no parameter(s) "
+                f"{unknown}; its parameters are {sorted(types)}"
+            ),
+            operator,
+        )
+    tables = [w for w in wrt if isinstance(types[w], TensorType)]
+    if tables:
+        raise attach_op(
+            ValueError(
+                f"sym-differentiate: {tables} are table parameters of operator "
+                f"@{operator.sym_name.data}, which have no direction of their own: "
+                "differentiate by them at the branch level (`branch-differentiate{tables=true}`)"
+            ),
+            operator,
         )
     found = []
-    for name in wrt or sorted(types):
+    for name in wrt or sorted(n for n, t in types.items() if not isinstance(t, TensorType)):
         if isinstance(types[name], ComplexType):
             found += [Direction(f"re({name})", name, 1.0), Direction(f"im({name})", name, 1j)]
         else:

@@ -37,7 +37,7 @@ from symir.lowering.analyses import write_analysis
 from symir.lowering.sym.diagnostics import Diagnostic, check_codes, classify
 
 
-class SymbolicValidationError(Exception):
+class SymbolicValidationError(ValueError):
     """A validation error (strict mode)."""
 
 

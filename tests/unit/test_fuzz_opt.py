@@ -1,15 +1,20 @@
 """Mutated IR never crashes the compiler, never hangs, and verified IR lowers to StableHLO
-that jaxlib accepts.
+that jaxlib accepts; no pass, run alone, crashes on any verified lit module.
 
 Seeded, bounded mutations (byte flips, token swaps, swapped SSA names, changed numbers)
-of the lit inputs of every level go through what `symir-opt` does: parse, verify (with
-SSA dominance), then the lowering of the module's level (`symir-lower` for `sym`,
-`convert-branch-to-stablehlo` for `branch`), and, when every step accepted the input,
-jaxlib's own parser and verifier on the printed StableHLO. A step may reject the input
-only with a diagnostic (`ParseError`, `VerifyException`, `DiagnosticException`, or a
-`ValueError`/`SymbolicError` that a pass raises on purpose), never with an internal error
-(`IndexError`, `KeyError`, `AttributeError`, `TypeError`, `AssertionError`, ...), and
-within a time limit.
+of every lit module (each top-level op of each `// -----` chunk of tests/lit) go through
+what `symir-opt` does: parse, verify (with SSA dominance), then either the lowering of
+the module's level (`symir-lower` for `sym`, `convert-branch-to-stablehlo` for `branch`)
+or one registered pass alone (`PASSES`), and, when every step accepted the input and
+made StableHLO, jaxlib's own parser and verifier on it. A step may reject the input only
+with a diagnostic (`is_diagnostic`: `ParseError`, `VerifyException`,
+`DiagnosticException`, `SymbolicError`, or a `ValueError` symir's own code raises on
+purpose), never with an internal error (`IndexError`, `KeyError`, `AttributeError`,
+`TypeError`, `AssertionError`, `OverflowError`, a `ValueError` from inside xDSL or
+numpy, ...), and within a time limit.
+
+`test_every_pass_alone_on_every_lit_module` runs every pass alone on every unmutated lit
+chunk (the inputs the lit tests run only through the passes they name).
 
 Run more cases by hand: `python tests/unit/test_fuzz_opt.py --cases 3000 --seed 1`.
 """
@@ -22,12 +27,16 @@ import re
 import signal
 import sys
 import traceback
+import warnings
 from collections import Counter
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pytest
 from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 
@@ -35,49 +44,109 @@ from symir.dialects import get_all_dialects, level_of, print_module
 from symir.dialects.module_checks import verify_module
 from symir.dialects.parsing import parse_module
 from symir.errors import SymbolicError
-from symir.lowering import make_pass
+from symir.lowering import _PASSES, XDSL_PASSES, make_pass
 
-LIT = Path(__file__).resolve().parents[1] / "lit"
+ROOT = Path(__file__).resolve().parents[2]
+LIT = ROOT / "tests" / "lit"
 REPRODUCERS = sorted((Path(__file__).parent / "fuzz_seeds").glob("*.mlir"))
-"""Inputs earlier fuzz runs found a bug with (issue 25): seeds, each refused cleanly."""
-SOURCES = [
-    LIT / "dialects" / "sym" / "ops.mlir",
-    LIT / "dialects" / "sym" / "models.mlir",
-    LIT / "dialects" / "branch" / "ops.mlir",
-    LIT / "dialects" / "stablehlo" / "ops.mlir",
-]
+"""Inputs earlier fuzz runs found a bug with: seeds, each refused cleanly or lowered."""
 CLEAN = (ParseError, VerifyException, DiagnosticException, ValueError, SymbolicError)
 TIME_LIMIT_S = 10
+PASSES = sorted([*_PASSES, *XDSL_PASSES])
+"""Every pass symir registers (its own and the xDSL ones it exposes), each run alone with
+its default options."""
 
 
-def seeds() -> list[str]:
-    """One module per top-level op of the lit inputs (a `sym.operator`, a `branch.kernel`,
-    a `func.func`), and the `branch` and `stablehlo` forms of every `sym` one."""
+def is_diagnostic(e: BaseException) -> bool:
+    """Whether `e` is a diagnostic a step means to give: a parse or verify error, an xDSL
+    `DiagnosticException`, a `SymbolicError`, or a `ValueError` raised by symir's own
+    code (not one escaping from xDSL's internals, e.g. `Region.block` of a region of
+    several blocks, or from numpy)."""
+    if not isinstance(e, CLEAN):
+        return False
+    if isinstance(e, ValueError) and not isinstance(e, ParseError | VerifyException):
+        frames = traceback.extract_tb(e.__traceback__)
+        return bool(frames) and _own_code(frames[-1].filename)
+    return True
+
+
+def _own_code(filename: str) -> bool:
+    path = Path(filename).resolve()
+    return path.is_relative_to(ROOT) and ".venv" not in path.relative_to(ROOT).parts
+
+
+def lit_chunks() -> list[tuple[str, str]]:
+    """(`file#k`, text) of every `// -----` chunk of every lit file."""
+    out = []
+    for path in sorted(LIT.rglob("*.mlir")):
+        if "Output" in path.relative_to(LIT).parts:
+            continue  # lit's own outputs
+        for k, chunk in enumerate(re.split(r"^// -----$", path.read_text(), flags=re.M)):
+            if chunk.strip():
+                out.append((f"{path.relative_to(LIT)}#{k}", chunk))
+    return out
+
+
+def verified_lit_modules() -> list[tuple[str, ModuleOp]]:
+    """The lit chunks that parse and verify (an invalid.mlir case does not), parsed."""
+    out = []
+    for where, chunk in lit_chunks():
+        try:
+            module = parse_module(context(), chunk)
+            verify_module(module)
+        except CLEAN:
+            continue
+        out.append((where, module))
+    return out
+
+
+def run_pass(module: ModuleOp, name: str) -> str:
+    """'accepted' when the pass `name` alone, on a copy of the verified `module`, gives
+    IR that verifies, 'rejected' for a diagnostic; raises anything else."""
+    copy = module.clone()
+    try:
+        make_pass(name).apply(context(), copy)
+        verify_module(copy)
+    except CLEAN as e:
+        return rejected(e)
+    return "accepted"
+
+
+@cache
+def seeds() -> tuple[str, ...]:
+    """One module per top-level op (a `sym.operator`, a `branch.kernel`, a `func.func`) of
+    every lit chunk that parses, printed (where that parses again), the `branch` and
+    `stablehlo` forms of every `sym` one that verifies, and the reproducers."""
     from xdsl.dialects.builtin import ModuleOp
 
-    texts = []
-    for path in SOURCES:
-        for chunk in re.split(r"^// -----$", path.read_text(), flags=re.M):
-            if not chunk.strip():
-                continue
+    texts: dict[str, None] = {}
+    for _, chunk in lit_chunks():
+        try:
             module = Parser(context(), chunk).parse_module()
-            for op in module.ops:
-                texts.append(print_module(ModuleOp([op.clone()])))
-    lowered = []
+        except CLEAN:
+            continue  # an invalid.mlir case that does not parse
+        for op in module.ops:
+            texts.setdefault(print_module(ModuleOp([op.clone()])), None)
+    parsed, lowered = [], []
     for text in texts:
         ctx = context()
-        module = Parser(ctx, text).parse_module()
-        if level_of(module) != "sym":
-            continue
         try:
+            module = Parser(ctx, text).parse_module()
+        except CLEAN:
+            continue  # an invalid op whose custom form does not parse back
+        parsed.append(text)
+        try:
+            verify_module(module)
+            if level_of(module) != "sym":
+                continue
             for name in ("convert-sym-to-branch", "branch-coalesce-diagonal"):
                 make_pass(name).apply(ctx, module)
-        except ValueError:
-            continue  # an operator the lowering refuses on purpose (no terms)
+            lowered.append(print_module(module))
+            make_pass("convert-branch-to-stablehlo").apply(ctx, module)
+        except CLEAN:
+            continue  # an invalid case, or an operator the lowering refuses on purpose
         lowered.append(print_module(module))
-        make_pass("convert-branch-to-stablehlo").apply(ctx, module)
-        lowered.append(print_module(module))
-    return texts + lowered + [path.read_text() for path in REPRODUCERS]
+    return (*parsed, *lowered, *(path.read_text() for path in REPRODUCERS))
 
 
 def context() -> Context:
@@ -156,17 +225,16 @@ def time_limit(seconds: int):
 
 
 def rejected(e: Exception) -> str:
-    """'rejected' for a diagnostic; re-raises a `ValueError` that escaped from xDSL's
-    internals (`Region.block` of a region of several blocks, ...): an internal error."""
-    if type(e) is ValueError:
-        frames = traceback.extract_tb(e.__traceback__)
-        if frames and "/xdsl/" in frames[-1].filename:
-            raise e
+    """'rejected' for a diagnostic (`is_diagnostic`); re-raises anything else (a
+    `ValueError` escaping from xDSL's internals, ...): an internal error."""
+    if not is_diagnostic(e):
+        raise e
     return "rejected"
 
 
-def run_case(text: str) -> str:
-    """'rejected' / 'lowered' / 'accepted', or raises what is not a clean diagnostic."""
+def run_case(text: str, pass_name: str | None = None) -> str:
+    """'rejected' / 'lowered' / 'accepted', or raises what is not a clean diagnostic. The
+    module goes through the lowering of its level, or the pass `pass_name` alone."""
     ctx = context()
     try:
         module = parse_module(ctx, text)
@@ -175,6 +243,8 @@ def run_case(text: str) -> str:
     except CLEAN as e:
         return rejected(e)
     passes = {"sym": ["symir-lower"], "branch": ["convert-branch-to-stablehlo"]}.get(level, [])
+    if pass_name is not None:
+        passes = [pass_name]
     try:
         for name in passes:
             make_pass(name).apply(ctx, module)
@@ -196,22 +266,47 @@ def fuzz(cases: int, seed: int) -> tuple[Counter, list[tuple[str, str]]]:
     failures: list[tuple[str, str]] = []
     for _ in range(cases):
         text = mutate(rng.choice(base), rng)
+        # half the cases: the lowering of the module's level; the others one pass alone
+        pass_name = rng.choice(PASSES) if rng.random() < 0.5 else None
         try:
             with time_limit(TIME_LIMIT_S):
-                outcomes[run_case(text)] += 1
+                outcomes[run_case(text, pass_name)] += 1
         except Exception as e:  # an internal error, a hang or a jaxlib rejection
             outcomes["failed"] += 1
-            failures.append((text, "".join(traceback.format_exception(e))))
+            error = "".join(traceback.format_exception(e))
+            failures.append((text, f"pass: {pass_name or 'the lowering of its level'}\n{error}"))
     return outcomes, failures
 
 
 def test_seeds_lower_cleanly():
     base = seeds()
-    assert len(base) >= 20
-    outcomes = Counter(run_case(text) for text in base)
-    # sym/ops.mlir has one operator with no term; every reproducer is refused
-    assert outcomes["rejected"] <= 1 + len(REPRODUCERS), outcomes
-    assert outcomes["lowered"] >= 5
+    assert len(base) >= 200
+    # a sample (every seed costs a parse, a lowering and jaxlib's verifier): the invalid.mlir
+    # cases are rejected by their verifiers, the others lower to StableHLO jaxlib accepts
+    outcomes = Counter(run_case(text) for text in random.Random(0).sample(base, 60))
+    assert outcomes["rejected"] < outcomes["lowered"] + outcomes["accepted"], outcomes
+    assert outcomes["lowered"] >= 10, outcomes
+
+
+def test_every_pass_alone_on_every_lit_module():
+    """Each registered pass, alone, on each lit chunk that verifies: a result that
+    verifies or a diagnostic, never an internal error (issue 35: a kernel ending in
+    `branch.return_deltas` made four branch passes fail with a bare AssertionError, which
+    the lit files, running each pass only on its own inputs, never showed)."""
+    modules = verified_lit_modules()
+    assert len(modules) >= 100
+    outcomes: Counter = Counter()
+    failures = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # derivative warnings, ...
+        for where, module in modules:
+            for name in PASSES:
+                try:
+                    outcomes[run_pass(module, name)] += 1
+                except Exception as e:
+                    failures.append(f"{where} -p {name}: {type(e).__name__}: {e}"[:400])
+    assert not failures, f"{len(failures)} internal errors:\n" + "\n".join(failures[:20])
+    assert outcomes["accepted"] > 5 * outcomes["rejected"] > 0, outcomes
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -238,7 +333,12 @@ def test_escaped_xdsl_value_error_is_an_internal_error():
         _ = Region([Block(), Block()]).block
     with pytest.raises(ValueError, match="single-block"):
         rejected(escaped.value)
-    assert rejected(ValueError("a pass's own message")) == "rejected"
+    with pytest.raises(ValueError) as own:
+        raise ValueError("a pass's own message")
+    assert rejected(own.value) == "rejected"
+    with pytest.raises(OverflowError) as overflow:  # issue 35, item 17
+        np.array(255, dtype=np.int8)
+    assert not is_diagnostic(overflow.value)
 
 
 def test_zero_width_integers_are_a_diagnostic():

@@ -204,3 +204,32 @@ builtin.module {
     branch.return %xps, %mels : tensor<?x3x2xi8>, tensor<?x3xf64>
   }
 }
+
+// -----
+
+// A select_state whose condition is the constant true, between a written state and an
+// invalidated one: the branch is the written one, valid in every row (no validity or mask
+// left: the amplitude is mels as it is).
+// CHECK-LABEL: branch.kernel @select_true
+// CHECK: %[[R:.*]] = branch.read %x, %i
+// CHECK-NEXT: %[[V:.*]] = branch.select %t, %v, %[[R]]
+// CHECK-NEXT: %a = branch.constant %x {value = 1.000000e+00 : f64}
+// CHECK-NEXT: %[[S:.*]] = branch.stack %i
+// CHECK-NEXT: %[[W:.*]] = branch.stack %[[V]]
+// CHECK-NEXT: %mels = branch.concat %a
+// CHECK: branch.return_deltas %{{.*}}, %{{.*}}, %mels
+branch.kernel @select_true sites 2 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x2xi8>):
+  %s = branch.state %x : tensor<?x2xi8> -> !branch.state<1x2xi8>
+  %i = branch.column %x {values = array<i64: 1>} : tensor<?x2xi8> -> tensor<?x1xi64>
+  %v = branch.constant %x {value = 1 : i64} : tensor<?x2xi8> -> tensor<?x1xi64>
+  %w = branch.write %s, %i, %v : !branch.state<1x2xi8>, tensor<?x1xi64>, tensor<?x1xi64> -> !branch.state<1x2xi8>
+  %inv = branch.invalidate %s : !branch.state<1x2xi8> -> !branch.state<1x2xi8>
+  %t = branch.constant %x {value = true} : tensor<?x2xi8> -> tensor<?x1xi1>
+  %sel = branch.select_state %t, %w, %inv : tensor<?x1xi1>, !branch.state<1x2xi8>, !branch.state<1x2xi8> -> !branch.state<1x2xi8>
+  %a = branch.constant %x {value = 1.0 : f64} : tensor<?x2xi8> -> tensor<?x1xf64>
+  %xp, %mel = branch.emit %x, %sel, %a, %t {term = "t"} : tensor<?x2xi8>, !branch.state<1x2xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x2xi8>, tensor<?x1xf64>
+  %xps = branch.concat %xp : tensor<?x1x2xi8> -> tensor<?x1x2xi8>
+  %mels = branch.concat %mel : tensor<?x1xf64> -> tensor<?x1xf64>
+  branch.return %xps, %mels : tensor<?x1x2xi8>, tensor<?x1xf64>
+}

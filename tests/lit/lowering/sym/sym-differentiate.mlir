@@ -6,8 +6,11 @@
 // RUN: symir-opt %s --split-input-file -p 'sym-differentiate{wrt=p}' | filecheck %s
 // RUN: symir-opt %s --split-input-file -p 'sym-differentiate{wrt=p}' 2>&1 >/dev/null | filecheck %s --check-prefix=WARN
 // RUN: not symir-opt %s --split-input-file -p 'sym-differentiate{wrt=nope}' 2>&1 | filecheck %s --check-prefix=ERR
+// A table parameter has no direction: every parameter but the tables by default (@table;
+// naming one is an error: sym-differentiate-errors.mlir).
+// RUN: symir-opt %s --split-input-file -p sym-differentiate 2>/dev/null | filecheck %s --check-prefix=TABLES
 
-// ERR: symir-opt: error: ValueError: sym-differentiate: operator @seed has no parameter(s) ['nope']; its parameters are ['p', 'q']
+// ERR: error: ValueError: sym-differentiate: operator @seed has no parameter(s) ['nope']; its parameters are ['p', 'q']
 
 // The parameter itself: dp/dp = 1.
 // CHECK-LABEL: sym.operator @seed__d_p sites 2 states [-1, 1] dtype f64 {
@@ -686,6 +689,33 @@ builtin.module {
         %p3 = sym.param "p" default 0.5 : f64
         %two = sym.constant 2.0 : f64
         %a = sym.mul %two, %p3 : f64, f64 -> f64
+        sym.yield %a : f64
+      }
+    }
+  }
+}
+
+// -----
+
+// A table parameter (read by sym.lookup) beside a number: only the number is a direction.
+// CHECK-LABEL: sym.operator @table__d_p
+// CHECK: %[[T:.*]] = sym.param "coefficients" default array<f64: 2.500000e-01, -1.000000e+00> : tensor<2xf64>
+// CHECK-NEXT: %[[R:.*]] = sym.lookup %{{.*}}, %[[T]] {keys = array<i64: -1, 1>} : i64, tensor<2xf64> -> f64
+// CHECK: %[[D:.*]] = sym.mul %[[R]], %{{.*}} : f64, f64 -> f64
+// CHECK-NEXT: sym.yield %[[D]] : f64
+// TABLES-LABEL: sym.operator @table__d_p
+// TABLES-NOT: sym.operator @table__d_coefficients
+builtin.module {
+  sym.operator @table sites 2 states [-1, 1] dtype f64 {
+    sym.term @t kind "site" labels ["i"] rows [[0], [1]] {
+      %i = sym.label "i"
+      sym.emission {
+      } amplitude {
+        %xi = sym.read %i : i64
+        %table = sym.param "coefficients" default array<f64: 0.25, -1.0> : tensor<2xf64>
+        %read = sym.lookup %xi, %table {keys = array<i64: -1, 1>} : i64, tensor<2xf64> -> f64
+        %p = sym.param "p" : f64
+        %a = sym.mul %read, %p : f64, f64 -> f64
         sym.yield %a : f64
       }
     }
