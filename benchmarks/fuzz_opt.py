@@ -449,7 +449,8 @@ def _compare_with_reference(sym_module, args, outputs) -> tuple[str, str]:
     x = args[0]
     if x.size * max(1, outputs[0].shape[1]) > REFERENCE_BUDGET:
         x = x[:1]  # a huge operator (2**24 sites): the reference on one configuration
-    params = {n: np.asarray(a).item() for n, a in zip(names, args[1:])}
+    # a number as a Python scalar, a table (`tensor<Kxf64>`) as its entries
+    params = {n: a.item() if a.ndim == 0 else a for n, a in zip(names, map(np.asarray, args[1:]))}
     _stage("reference")
     for b in range(len(x)):
         try:
