@@ -116,11 +116,16 @@ def fast_updates_for(model: Any) -> LinearFirstLayer | None:
     return None if adapter is None else adapter(model)
 
 
-def resolve_fast_updates(fast_updates: Any, logpsi: Callable) -> LinearFirstLayer | None:
+def resolve_fast_updates(
+    fast_updates: Any, logpsi: Callable, *, derived: bool = False
+) -> LinearFirstLayer | None:
     """What `local_energies(..., fast_updates=...)` means: False / None (off), True (the
     model of `logpsi`, a Flax module's bound `apply`, must support fast updates),
     `"auto"` (on when that model supports them), a Flax module (whose `apply` is
-    `logpsi`: NetKet wraps `apply` in functions of its own) or a `LinearFirstLayer`."""
+    `logpsi`: NetKet wraps `apply` in functions of its own) or a `LinearFirstLayer`.
+    With `derived` (the local-energy path), None also where the network's own program
+    is to be split instead (`symir/runtime/network_split.py`): True, `"auto"` or a
+    module without an adapter."""
     if fast_updates is None or fast_updates is False:
         return None
     if isinstance(fast_updates, LinearFirstLayer):
@@ -128,7 +133,7 @@ def resolve_fast_updates(fast_updates: Any, logpsi: Callable) -> LinearFirstLaye
     if fast_updates is True or fast_updates == "auto":
         model = _bound_module(logpsi)
         layer = None if model is None else fast_updates_for(model)
-        if layer is None and fast_updates is True:
+        if layer is None and fast_updates is True and not derived:
             raise TypeError(
                 "local_energies(fast_updates=True) needs logpsi to be the `apply` of a Flax "
                 "module that supports fast updates (NetKet's RBM, RBMModPhase, Jastrow, or a "
@@ -143,7 +148,7 @@ def resolve_fast_updates(fast_updates: Any, logpsi: Callable) -> LinearFirstLaye
             f"LinearFirstLayer, got {fast_updates!r}"
         )
     layer = fast_updates_for(fast_updates)
-    if layer is None:
+    if layer is None and not derived:
         raise TypeError(
             f"local_energies: the model {type(fast_updates).__name__} does not support fast "
             "updates (its first layer must be affine in x: define fast_theta / fast_logpsi, "
@@ -336,7 +341,7 @@ def _fast_block(
     sites, values, mels = compiled._conn_delta_flat(flat)
     if mels.dtype != compiled._spec.dtype:
         mels = mels.astype(compiled._spec.dtype)
-    theta = layer.theta(params, x)
+    theta = _first_layer(layer, params, x)
     w = layer.weight_matrix(params, n)
     out = jax.eval_shape(layer.logpsi, params, theta).dtype
     total, (sites, values, mels) = split_diagonal(plan, mels, out, (sites, values, mels))
@@ -361,6 +366,22 @@ def _fast_block(
     r = evaluate(ratio, capacity, aux, rows, positions, count)
     r = jnp.where(needed, jnp.reshape(r, needed.shape), jnp.zeros((), r.dtype))
     return total + jnp.sum(mels * jnp.exp(r), axis=-1)
+
+
+def _first_layer(layer: LinearFirstLayer, params: Any, x: Any) -> Any:
+    """`layer.theta(params, x)`, or a `ValueError` that names the mismatch when `params`
+    are not the variables of the model the fast updates were asked for (issue 35, item 6:
+    a bare `KeyError: 'params'` from inside an adapter)."""
+    try:
+        return layer.theta(params, x)
+    except (KeyError, TypeError, AttributeError, IndexError) as error:
+        given = sorted(params) if isinstance(params, dict) else type(params).__name__
+        raise ValueError(
+            "local_energies(fast_updates=...): the variables passed do not fit the model's "
+            f"first layer ({type(error).__name__}: {error}); the variables given have the "
+            f"top-level keys {given}: pass the variables of the module whose `apply` is "
+            "logpsi (for a Flax module: {'params': ...}, as returned by module.init)"
+        ) from None
 
 
 def _ratio_of(
@@ -468,3 +489,102 @@ def _cosh_ratio(plan: _CoshPlan, aux: Any, rows: Any) -> Any:
         part = jnp.prod(jnp.reshape(part, (part.shape[0], -1, GROUP)), axis=-1)
         out = out + coef * jnp.sum(jnp.log(part), axis=-1)
     return out
+
+
+# --------------------------------------------------------------------------- derived splits
+
+
+def derived_block(
+    split: Any, evaluate: Callable, tail: Callable, *, default_capacity: bool = True
+) -> Callable:
+    """`fast_block` for a network split from its own program (`network_split`): the
+    candidate rows are `(sample, (site, old state, new state) index of each change)` and
+    a chunk evaluates `rest(theta(x) + sum_j E[index_j]) - logpsi(x)` (`tables`)."""
+    return functools.partial(_derived_block, split, evaluate, tail, default_capacity)
+
+
+def _derived_block(
+    split: Any,
+    evaluate: Callable,
+    tail: Callable,
+    default_capacity: bool,
+    logpsi: Callable,
+    params: Any,
+    x: Any,
+    compiled: Any,
+    plan: Any,
+    capacity: int,
+    skip_zero_mels: bool,
+) -> Any:
+    """The local energies of one block of samples by a derived split (`derived_block`)."""
+    from symir.runtime import network_split as ns
+    from symir.runtime.compiled import repeated_sites
+    from symir.runtime.slots import split_diagonal
+
+    b = x.shape[0]
+    flat, _, _ = compiled._kernel_input(x, "local_energies")
+    sites, values, mels = compiled._conn_delta_flat(flat)
+    if mels.dtype != compiled._spec.dtype:
+        mels = mels.astype(compiled._spec.dtype)
+    consts = ns.constants(split, params)
+    cached = ns.theta(split, consts, x)
+    states = np.asarray(compiled._spec.space.local_states)
+    tabs = ns.tables(split, consts, states)
+    logpsi_x = ns.rest(split, consts, cached)
+    total, (sites, values, mels) = split_diagonal(plan, mels, logpsi_x.dtype, (sites, values, mels))
+    if not plan.candidates:
+        return total
+    sites = sites.astype(jnp.int32)
+    old = jnp.take_along_axis(flat[:, None, :], sites, axis=-1)
+    table_states = jnp.asarray(states, flat.dtype)
+    old_i = jnp.searchsorted(table_states, old).astype(jnp.int32)
+    new_i = jnp.searchsorted(table_states, values.astype(flat.dtype)).astype(jnp.int32)
+    new_i = jnp.where(repeated_sites(sites), old_i, new_i)
+    needed = jnp.any(new_i != old_i, axis=-1)
+    n_states = len(states)
+    change = (sites * n_states + old_i) * n_states + new_i
+    if skip_zero_mels:
+        needed = needed & (mels != 0)
+    c = len(plan.candidates)
+    m = b * c
+    if default_capacity:
+        capacity = min(capacity, _chunk_rows(split.width))
+    capacity = min(capacity, m)
+    sample = jnp.broadcast_to(jnp.arange(b, dtype=jnp.int32)[:, None, None], (b, c, 1))
+    rows = jnp.concatenate([sample, change], axis=-1)
+    rows = jnp.reshape(rows, (m, rows.shape[-1]))
+    mask = jnp.reshape(needed, (m,))
+    count = jnp.sum(mask, dtype=jnp.int32)
+    (positions,) = jnp.nonzero(mask, size=m + tail(capacity), fill_value=m)
+    aux = (consts, cached, tabs, logpsi_x)
+    leaves, tree = jax.tree_util.tree_flatten(aux)
+    inexact = tuple(bool(jnp.issubdtype(jnp.result_type(v), jnp.inexact)) for v in leaves)
+    diff = [v for v, d in zip(leaves, inexact, strict=True) if d]
+    static = tuple(v for v, d in zip(leaves, inexact, strict=True) if not d)
+    ratio = functools.partial(_derived_ratio, split, tree, inexact)
+    r = evaluate(ratio, capacity, diff, (rows, static), positions, count, _rows_and_static)
+    r = jnp.where(needed, jnp.reshape(r, needed.shape), jnp.zeros((), r.dtype))
+    return total + jnp.sum(mels * jnp.exp(r), axis=-1)
+
+
+def _rows_and_static(rows: Any, where: Any) -> Any:
+    return rows[0][where], rows[1]
+
+
+def _derived_ratio(split: Any, tree: Any, inexact: tuple, diff: Any, chunk: Any) -> Any:
+    """`logpsi(x') - logpsi(x)` of a chunk of candidate rows (`_derived_block`)."""
+    from symir.runtime import network_split as ns
+
+    rows, static = chunk
+    diff_iter, static_iter = iter(diff), iter(static)
+    leaves = [next(diff_iter) if d else next(static_iter) for d in inexact]
+    consts, cached, tabs, logpsi_x = jax.tree_util.tree_unflatten(tree, leaves)
+    s = rows[:, 0]
+    values = []
+    for c, t in zip(cached, tabs, strict=True):
+        wide = jnp.int32 if c.dtype == jnp.bool_ else c.dtype
+        v = c[s].astype(wide)
+        for j in range(1, rows.shape[-1]):
+            v = v + t[rows[:, j]].astype(wide)
+        values.append(v.astype(c.dtype))
+    return ns.rest(split, consts, tuple(values)) - logpsi_x[s]

@@ -82,8 +82,13 @@ def calls_lapack(jaxpr: Any) -> bool:
 
 
 def network_calls_lapack(logpsi: Callable, params: Any, x: Any) -> bool:
-    """Whether `logpsi(params, x)` calls LAPACK (traced on `x`, one sample is enough)."""
-    return calls_lapack(jax.make_jaxpr(logpsi)(params, x))
+    """Whether `logpsi(params, x)` calls LAPACK (traced on `x`, one sample is enough;
+    False where it does not trace: the evaluation itself then reports why)."""
+    try:
+        closed = jax.make_jaxpr(logpsi)(params, x)
+    except Exception:
+        return False
+    return calls_lapack(closed)
 
 
 def lapack_ordered(fn: Callable) -> Callable:

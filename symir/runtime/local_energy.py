@@ -57,7 +57,14 @@ from symir.runtime.dedup import representatives
 from symir.runtime.lapack_order import lapack_ordered, network_calls_lapack
 from symir.runtime.slots import split_diagonal
 
-__all__ = ["LocalEnergyPlan", "evaluation_counts", "local_energies", "local_energy_plan"]
+__all__ = [
+    "LocalEnergyPath",
+    "LocalEnergyPlan",
+    "choose_path",
+    "evaluation_counts",
+    "local_energies",
+    "local_energy_plan",
+]
 
 _PLAN_LOCK = threading.Lock()
 _MAYBE_FRACTION = 8
@@ -219,7 +226,40 @@ def _block_function(
 ) -> Callable:
     """The function that computes the local energies of one block of samples: `_block`
     (from `xp`, with or without `dedup`), `_delta_block` (from the deltas), or the
-    fast-update block when `fast_updates` applies."""
+    fast-update block when `fast_updates` applies (an adapter's, or the network's own
+    split, `_derived_or_plain`)."""
+    _check_block_options(dedup, connected_states)
+
+    def block_fn(logpsi, params, xs, compiled, plan, capacity, skip_zero_mels):
+        return _block(logpsi, params, xs, compiled, plan, capacity, skip_zero_mels, dedup)
+
+    plain = block_fn if dedup or connected_states == "padded" else _delta_block
+    if fast_updates is None or fast_updates is False:
+        if connected_states == "auto" and not dedup and not _has_deltas(compiled):
+            return block_fn
+        return plain
+    from symir.runtime.fast_updates import fast_block, resolve_fast_updates
+
+    layer = resolve_fast_updates(fast_updates, logpsi, derived=True)
+    if layer is None:
+        if dedup or connected_states == "padded" or not _has_deltas(compiled):
+            if fast_updates is True:
+                raise ValueError(
+                    "local_energies: fast_updates=True needs the operator's deltas and no "
+                    "dedup (the fast path never builds the connected states)"
+                )
+            return block_fn
+        return functools.partial(_derived_or_plain, fast_updates is True, not capacity)
+    if dedup:
+        raise ValueError(
+            "local_energies: dedup=True compares the connected states, which fast updates "
+            "never build; use one of dedup and fast_updates"
+        )
+    # the loop is handed over (no import back)
+    return fast_block(layer, _evaluate, _tail, default_capacity=not capacity)
+
+
+def _check_block_options(dedup: Any, connected_states: str) -> None:
     if not isinstance(dedup, bool | np.bool_):
         raise ValueError(f"local_energies: dedup must be True or False, got {dedup!r}")
     if connected_states not in CONNECTED_STATES:
@@ -233,27 +273,73 @@ def _block_function(
             "connected_states='deltas' never builds; use connected_states='padded' or 'auto'"
         )
 
-    def block_fn(logpsi, params, xs, compiled, plan, capacity, skip_zero_mels):
-        return _block(logpsi, params, xs, compiled, plan, capacity, skip_zero_mels, dedup)
 
-    if fast_updates is None or fast_updates is False:
-        if dedup or connected_states == "padded":
-            return block_fn
-        if connected_states == "auto" and not _has_deltas(compiled):
-            return block_fn
-        return _delta_block
-    from symir.runtime.fast_updates import fast_block, resolve_fast_updates
+def _derived_or_plain(required: bool, default_capacity: bool, logpsi, params, xs, *rest) -> Any:
+    """The block of a network without an adapter: by its split (`network_split`) where it
+    applies and pays (`choose_path`), else `_delta_block`."""
+    compiled, plan = rest[0], rest[1]
+    path = choose_path(logpsi, params, xs, compiled, plan, required=required)
+    if path.split is None:
+        if required:
+            raise ValueError(f"local_energies(fast_updates=True): {path.reason}")
+        return _delta_block(logpsi, params, xs, *rest)
+    from symir.runtime.fast_updates import derived_block
 
-    layer = resolve_fast_updates(fast_updates, logpsi)
-    if layer is None:
-        return block_fn if dedup or connected_states == "padded" else _delta_block
-    if dedup:
-        raise ValueError(
-            "local_energies: dedup=True compares the connected states, which fast updates "
-            "never build; use one of dedup and fast_updates"
-        )
-    # the loop is handed over (no import back)
-    return fast_block(layer, _evaluate, _tail, default_capacity=not capacity)
+    block = derived_block(path.split, _evaluate, _tail, default_capacity=default_capacity)
+    return block(logpsi, params, xs, *rest)
+
+
+@dataclass(frozen=True)
+class LocalEnergyPath:
+    """Which way `local_energies` evaluates the connected states, and why."""
+
+    name: str
+    """`"derived"` (the network's split), `"deltas"` (the whole network on each connected
+    state, built from the deltas), `"adapter"`, `"padded"`, `"dedup"`."""
+    reason: str
+    split: Any = None
+    """The `NetworkSplit` used (`"derived"`), else None."""
+
+    def __str__(self) -> str:
+        text = f"local energies: {self.name} ({self.reason})"
+        if self.split is not None:
+            text += "\n" + str(self.split)
+        return text
+
+
+def choose_path(
+    logpsi: Callable,
+    params: Any,
+    x: Any,
+    compiled: CompiledOperator,
+    plan: LocalEnergyPlan,
+    *,
+    required: bool = False,
+) -> LocalEnergyPath:
+    """The derived split of `logpsi` when it applies and pays on this batch, else the plain
+    path, with the reason. Costs, in element operations per call, for `B` samples and
+    `C` expected candidates each (the valid slots and an eighth of the others), `N`
+    sites, `S` local states, `k` changed sites per slot, `P` the prefix's cost on one
+    sample and `H` the cached width: plain `B C P`, derived `N S P` (the tables) plus
+    `B C 2 k H`. With `required` (`fast_updates=True`) the split is used wherever it
+    applies."""
+    from symir.runtime.conn_delta import delta_width
+    from symir.runtime.network_split import prefix_cost, split_network
+
+    split = split_network(logpsi, params, x)
+    if not split.applies:
+        return LocalEnergyPath("deltas", split.reason)
+    b = int(np.prod(np.shape(x)[:-1], dtype=np.int64))
+    c = plan.n_valid + (len(plan.candidates) - plan.n_valid) / _MAYBE_FRACTION
+    k = delta_width(compiled)
+    s = len(compiled.space.local_states)
+    p = prefix_cost(split)
+    plain = b * c * p
+    derived = split.n_sites * s * p + b * c * 2 * k * split.width
+    costs = f"prefix {p} per sample, cached width {split.width}; plain {plain:.3g}, derived {derived:.3g}"
+    if derived >= plain and not required:
+        return LocalEnergyPath("deltas", f"the split does not pay on this batch: {costs}")
+    return LocalEnergyPath("derived", costs, split)
 
 
 CONNECTED_STATES = ("auto", "deltas", "padded")

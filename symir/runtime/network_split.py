@@ -1,0 +1,593 @@
+"""The network's program split at its linear prefix: fast updates for networks no one wrote
+an adapter for.
+
+`split_network(logpsi, params, x)` reads the program of `logpsi(params, x)` (its jaxpr,
+traced on one sample; calls to `jit` functions are inlined) and classifies every value by
+how it depends on the configuration `x`:
+
+- **const**: not at all (the parameters, what is computed from them only);
+- **aligned**: `x` and element-wise maps of it (`(x + 1) // 2`, `x == 1`), element `i`
+  reading site `i` only;
+- **local**: each element depends on one site of `x` at most (aligned values, a one-hot
+  encoding, an embedding gather `table[x]`, reshapes of these);
+- **separable**: a sum over sites, `v(x) = c + sum_s g_s(x_s)`: linear maps of local
+  values (`dot_general` / einsum / Dense, convolutions, sums, `+` / `-`, products with
+  constants) and reshapes, slices, gathers with constant indices of separable values;
+- **other**: anything else (a non-linear function of a separable value).
+
+The **cut** is the set of separable values that an equation of kind *other* reads (or
+that `logpsi` returns). They are cached per sample (`theta`), and a connected state `x'`
+that differs from `x` at the sites `s_j` has
+
+    theta(x') = theta(x) + sum_j T[s_j, x'_{s_j}] - T[s_j, x_{s_j}]
+
+with the table `T[s, v] = theta(x0 with x0_s = v) - theta(x0)` (any reference `x0`:
+exact for a separable `theta`), computed once per call from the parameters by evaluating
+the prefix on the `N x (local states)` configurations, and kept as the differences
+`T[s, v'] - T[s, v]` of each pair of states (`tables`): one row read per changed site. The **rest**, the equations of
+kind *other*, then runs on `theta(x')`: the first layer costs `O(k H)` per connected state
+(`k` changed sites, `H` the cached width) instead of `O(N H)`. A network where `x` enters
+no linear map (its cut is `x` itself, or an element-wise map of it: nothing to save)
+does not split, and the reason says where `x` first meets a non-linear operation.
+
+The split prints (`str(split)`): which equations were made incremental, the cached
+values with their shapes, how many equations the rest has, or why the network falls
+back. `symir.local_energies(..., fast_updates="auto")` uses it for any network without a
+hand-written adapter (docs/local-energy.md).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.extend import core
+
+__all__ = ["NetworkSplit", "split_network"]
+
+CONST, ALIGNED, LOCAL, SEPARABLE, OTHER = "const", "aligned", "local", "separable", "other"
+
+_LINEAR_UNARY = frozenset(
+    {"neg", "copy", "copy_p", "real", "imag", "conj", "reduce_precision", "optimization_barrier"}
+)
+"""Element-wise maps that are additive (a separable input stays separable)."""
+_STRUCTURAL = frozenset(
+    {
+        "reshape",
+        "transpose",
+        "broadcast_in_dim",
+        "squeeze",
+        "expand_dims",
+        "slice",
+        "rev",
+        "concatenate",
+        "pad",
+        "copy",
+        "copy_p",
+    }
+)
+"""Operations that move elements without combining them."""
+_SUMS = frozenset({"reduce_sum", "cumsum"})
+_ELEMENTWISE = frozenset(
+    {
+        "neg",
+        "sign",
+        "floor",
+        "ceil",
+        "round",
+        "is_finite",
+        "exp",
+        "exp2",
+        "log",
+        "log1p",
+        "expm1",
+        "tanh",
+        "logistic",
+        "sin",
+        "cos",
+        "tan",
+        "asin",
+        "acos",
+        "atan",
+        "sinh",
+        "cosh",
+        "asinh",
+        "acosh",
+        "atanh",
+        "sqrt",
+        "rsqrt",
+        "cbrt",
+        "abs",
+        "not",
+        "integer_pow",
+        "square",
+        "real",
+        "imag",
+        "conj",
+        "convert_element_type",
+        "erf",
+        "erfc",
+        "erf_inv",
+        "lgamma",
+        "digamma",
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "rem",
+        "pow",
+        "max",
+        "min",
+        "atan2",
+        "nextafter",
+        "and",
+        "or",
+        "xor",
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "select_n",
+        "clamp",
+        "complex",
+        "shift_left",
+        "shift_right_logical",
+        "shift_right_arithmetic",
+        "stop_gradient",
+    }
+)
+"""Element-wise operations (an element of the result reads the same element of each
+operand, after broadcasting): local inputs give a local result."""
+_INLINE = frozenset({"jit", "pjit", "closed_call", "core_call"})
+
+
+@dataclass(frozen=True)
+class _Eqn:
+    """One equation of the inlined program: value ids in, value ids out."""
+
+    primitive: Any
+    params: dict
+    ins: tuple[Any, ...]
+    """Value ids (int) or `_Lit` constants."""
+    outs: tuple[int, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class _Lit:
+    value: Any
+
+
+@dataclass
+class _Program:
+    eqns: list[_Eqn] = field(default_factory=list)
+    avals: dict[int, Any] = field(default_factory=dict)
+    consts: dict[int, Any] = field(default_factory=dict)
+    next_id: int = 0
+
+    def new(self, aval: Any) -> int:
+        self.next_id += 1
+        self.avals[self.next_id] = aval
+        return self.next_id
+
+
+_LIBRARIES = ("/jax/", "/jaxlib/", "/flax/", "/netket/", "/symir/runtime/")
+
+
+def _source(eqn: Any) -> str:
+    """`file:line` of the user's code that made `eqn` (the innermost frame outside JAX,
+    Flax, NetKet and this runtime), or the equation's name stack."""
+    traceback = getattr(eqn.source_info, "traceback", None)
+    for frame in getattr(traceback, "frames", None) or ():
+        if not any(lib in frame.file_name for lib in _LIBRARIES):
+            return f"{frame.file_name.rsplit('/', 1)[-1]}:{frame.line_num}"
+    return str(getattr(eqn.source_info, "name_stack", "")) or "?"
+
+
+def _inline(program: _Program, jaxpr: Any, consts: Any, args: list[Any]) -> list[Any]:
+    env: dict[Any, Any] = {}
+    for var, value in zip(jaxpr.constvars, consts, strict=True):
+        vid = program.new(var.aval)
+        program.consts[vid] = value
+        env[var] = vid
+    for var, value in zip(jaxpr.invars, args, strict=True):
+        env[var] = value
+
+    def read(v: Any) -> Any:
+        return _Lit(v.val) if isinstance(v, core.Literal) else env[v]
+
+    for eqn in jaxpr.eqns:
+        ins = [read(v) for v in eqn.invars]
+        if eqn.primitive.name in _INLINE and "jaxpr" in eqn.params:
+            closed = eqn.params["jaxpr"]
+            outs = _inline(program, closed.jaxpr, closed.consts, ins)
+        else:
+            outs = [program.new(v.aval) for v in eqn.outvars]
+            program.eqns.append(
+                _Eqn(eqn.primitive, dict(eqn.params), tuple(ins), tuple(outs), _source(eqn))
+            )
+        for var, value in zip(eqn.outvars, outs, strict=True):
+            if not isinstance(var, core.DropVar):
+                env[var] = value
+    return [read(v) for v in jaxpr.outvars]
+
+
+def _structural(eqn: _Eqn, kinds: list[str], worst: str) -> str:
+    return worst if eqn.primitive.name != "pad" or kinds[1] == CONST else OTHER
+
+
+def _convert(eqn: _Eqn, kinds: list[str], worst: str) -> str:
+    inexact = jnp.issubdtype(eqn.params["new_dtype"], jnp.inexact)
+    return worst if worst == LOCAL or inexact else OTHER  # rounding to integers is not additive
+
+
+def _add(eqn: _Eqn, kinds: list[str], worst: str) -> str:
+    two = sum(k != CONST for k in kinds) == 2
+    return SEPARABLE if two or worst == SEPARABLE else LOCAL
+
+
+def _scale(eqn: _Eqn, kinds: list[str], worst: str) -> str:
+    if sum(k != CONST for k in kinds) != 1:
+        return OTHER
+    if eqn.primitive.name == "div" and kinds[1] != CONST:
+        return OTHER if worst == SEPARABLE else LOCAL
+    return worst
+
+
+def _linear_map(eqn: _Eqn, kinds: list[str], worst: str) -> str:
+    if eqn.primitive.name == "conv_general_dilated" and kinds[1] != CONST:
+        return OTHER
+    return SEPARABLE if sum(k != CONST for k in kinds) == 1 else OTHER
+
+
+def _gather(eqn: _Eqn, kinds: list[str], worst: str) -> str:
+    if all(k == CONST for k in kinds[1:]):
+        return worst  # constant indices: elements moved
+    if eqn.primitive.name == "gather" and kinds[0] == CONST and worst == LOCAL:
+        return LOCAL  # an embedding: table[x]
+    return OTHER
+
+
+def _select(eqn: _Eqn, kinds: list[str], worst: str) -> str:
+    return worst if kinds[0] == CONST else _local_map(eqn, kinds, worst)
+
+
+def _local_map(eqn: _Eqn, kinds: list[str], worst: str) -> str:
+    one = sum(k != CONST for k in kinds) == 1
+    return LOCAL if one and worst == LOCAL else OTHER
+
+
+_RULES: dict[str, Callable[[_Eqn, list[str], str], str]] = {
+    **dict.fromkeys(_STRUCTURAL, _structural),
+    **dict.fromkeys(_LINEAR_UNARY, lambda eqn, kinds, worst: worst),
+    **dict.fromkeys(_SUMS, lambda eqn, kinds, worst: SEPARABLE),
+    "convert_element_type": _convert,
+    "add": _add,
+    "sub": _add,
+    "add_any": _add,
+    "mul": _scale,
+    "div": _scale,
+    "dot_general": _linear_map,
+    "conv_general_dilated": _linear_map,
+    "fft": lambda eqn, kinds, worst: SEPARABLE,
+    "gather": _gather,
+    "dynamic_slice": _gather,
+    "select_n": _select,
+}
+"""How each operation combines its operands' kinds (given that one is x-dependent and
+none is *other*); an element-wise operation not listed is `_local_map`, anything else
+*other*."""
+
+
+def _kind_of(eqn: _Eqn, kinds: list[str]) -> str:
+    """The kind of an equation's results from its operands' kinds (module docstring)."""
+    name = eqn.primitive.name
+    dependent = [k for k in kinds if k != CONST]
+    if not dependent:
+        return CONST
+    if OTHER in dependent:
+        return OTHER
+    if name in _ELEMENTWISE and all(k == ALIGNED for k in dependent):
+        return ALIGNED  # x and element-wise maps of x, element for element
+    worst = SEPARABLE if SEPARABLE in dependent else LOCAL
+    rule = _RULES.get(name, _local_map if name in _ELEMENTWISE else None)
+    kind = OTHER if rule is None else rule(eqn, kinds, worst)
+    if kind == OTHER and rule is not _local_map and name in _ELEMENTWISE:
+        return _local_map(eqn, kinds, worst)
+    return kind
+
+
+@dataclass(frozen=True)
+class NetworkSplit:
+    """What `split_network` found (the module docstring); `applies` says whether the
+    network is evaluated incrementally, `reason` why not."""
+
+    applies: bool
+    reason: str
+    incremental: tuple[str, ...] = ()
+    """The equations made incremental (the prefix), as `primitive @ source`."""
+    cached: tuple[tuple[str, tuple[int, ...], str], ...] = ()
+    """The cached values (the cut): `(name, shape of one sample, dtype)`."""
+    rest: tuple[str, ...] = ()
+    """The primitives of the rest, evaluated per connected state."""
+    width: int = 0
+    """Elements cached per sample (`H`): the first layer's cost per connected state is
+    `O(k H)`."""
+    n_sites: int = 0
+    program: Any = field(default=None, repr=False, compare=False)
+
+    def __str__(self) -> str:
+        if not self.applies:
+            return f"network split: falls back ({self.reason})"
+        counts = Counter(self.rest)
+        rest = ", ".join(f"{n} x{c}" if c > 1 else n for n, c in sorted(counts.items()))
+        lines = [
+            f"network split: incremental (cached width H = {self.width} per sample, "
+            f"N = {self.n_sites} sites)",
+            "  made incremental (x enters through):",
+            *(f"    {e}" for e in self.incremental),
+            "  cached per sample:",
+            *(f"    {n}: {dtype}{list(shape)}" for n, shape, dtype in self.cached),
+            f"  rest, per connected state ({len(self.rest)} equations): {rest}",
+        ]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, eq=False)
+class _Plan:
+    """The evaluation plan of a split program (value ids by role)."""
+
+    program: _Program
+    param_ids: tuple[int, ...]
+    x_id: int
+    out: Any
+    const_eqns: tuple[_Eqn, ...]
+    prefix_eqns: tuple[_Eqn, ...]
+    rest_eqns: tuple[_Eqn, ...]
+    const_ids: tuple[int, ...]
+    """The const values the prefix and the rest read."""
+    cut_ids: tuple[int, ...]
+    param_tree: Any
+
+
+def split_network(logpsi: Callable, params: Any, x: Any) -> NetworkSplit:
+    """The split of `logpsi(params, x)` (`x`: one sample or a batch; traced on one)."""
+    x1 = jnp.asarray(x)
+    x1 = jnp.reshape(x1, (-1, x1.shape[-1]))[:1]
+    n = x1.shape[-1]
+    leaves, tree = jax.tree_util.tree_flatten(params)
+    try:
+        closed = jax.make_jaxpr(
+            lambda flat, x: logpsi(jax.tree_util.tree_unflatten(tree, flat), x)
+        )(leaves, x1)
+    except Exception as error:  # the network does not trace: the plain path reports it
+        return NetworkSplit(False, f"logpsi could not be traced: {type(error).__name__}: {error}")
+    program = _Program()
+    ins = [program.new(v.aval) for v in closed.jaxpr.invars]
+    (out,) = _inline(program, closed.jaxpr, closed.consts, ins)
+    param_ids, x_id = tuple(ins[:-1]), ins[-1]
+    if isinstance(out, _Lit):
+        return NetworkSplit(False, "logpsi does not depend on x")
+    kinds: dict[int, str] = {i: CONST for i in param_ids}
+    kinds.update({i: CONST for i in program.consts})
+    kinds[x_id] = ALIGNED
+    readers: dict[int, list[_Eqn]] = {}
+    for eqn in program.eqns:
+        in_kinds = [CONST if isinstance(v, _Lit) else kinds[v] for v in eqn.ins]
+        kind = _kind_of(eqn, in_kinds)
+        for o in eqn.outs:
+            kinds[o] = kind
+        for v in eqn.ins:
+            if not isinstance(v, _Lit):
+                readers.setdefault(v, []).append(eqn)
+    return _finish(program, kinds, readers, param_ids, x_id, out, tree, n)
+
+
+def _finish(program, kinds, readers, param_ids, x_id, out, tree, n) -> NetworkSplit:
+    if kinds[out] == CONST:
+        return NetworkSplit(False, "logpsi does not depend on x")
+    cut: list[int] = []
+    first_other: _Eqn | None = None
+    for eqn in program.eqns:
+        if kinds[eqn.outs[0]] != OTHER:
+            continue
+        first_other = first_other or eqn
+        for v in eqn.ins:
+            if not isinstance(v, _Lit) and kinds[v] in (ALIGNED, LOCAL, SEPARABLE) and v not in cut:
+                cut.append(v)
+    if kinds[out] in (ALIGNED, LOCAL, SEPARABLE) and out not in cut:
+        cut.append(out)
+    if all(kinds[v] in (ALIGNED, LOCAL) for v in cut):
+        where = (
+            f"{first_other.primitive.name} @ {first_other.source}"
+            if first_other is not None
+            else "the output"
+        )
+        return NetworkSplit(
+            False,
+            f"x enters no linear map before a non-linear operation ({where}): the values to "
+            "cache would be x itself, nothing is saved",
+        )
+    needed = _ancestors(program, cut, out)
+    prefix = tuple(
+        e
+        for e in program.eqns
+        if kinds[e.outs[0]] in (ALIGNED, LOCAL, SEPARABLE) and e.outs[0] in needed
+    )
+    rest = tuple(e for e in program.eqns if kinds[e.outs[0]] == OTHER and e.outs[0] in needed)
+    const_eqns = tuple(e for e in program.eqns if kinds[e.outs[0]] == CONST and e.outs[0] in needed)
+    const_ids = sorted(
+        {
+            v
+            for e in (*prefix, *rest)
+            for v in e.ins
+            if not isinstance(v, _Lit) and kinds[v] == CONST
+        }
+        | ({out} if kinds[out] == CONST else set())
+    )
+    plan = _Plan(
+        program,
+        param_ids,
+        x_id,
+        out,
+        const_eqns,
+        prefix,
+        rest,
+        tuple(const_ids),
+        tuple(cut),
+        tree,
+    )
+    cached = tuple(
+        (f"theta{i}", tuple(program.avals[v].shape), str(program.avals[v].dtype))
+        for i, v in enumerate(cut)
+    )
+    width = int(sum(np.prod(program.avals[v].shape, dtype=np.int64) for v in cut))
+    return NetworkSplit(
+        True,
+        "",
+        tuple(f"{e.primitive.name} @ {e.source}" for e in prefix),
+        cached,
+        tuple(e.primitive.name for e in rest),
+        width,
+        n,
+        plan,
+    )
+
+
+def _ancestors(program: _Program, cut: list[int], out: Any) -> set[int]:
+    """The values that the cut and the output need (by a backward walk)."""
+    producer = {o: e for e in program.eqns for o in e.outs}
+    needed: set[int] = set()
+    stack = [v for v in (*cut, out) if not isinstance(v, _Lit)]
+    while stack:
+        v = stack.pop()
+        if v in needed:
+            continue
+        needed.add(v)
+        eqn = producer.get(v)
+        if eqn is not None:
+            needed.update(eqn.outs)
+            stack.extend(i for i in eqn.ins if not isinstance(i, _Lit))
+    return needed
+
+
+def prefix_cost(split: NetworkSplit) -> int:
+    """Element operations of the prefix on one sample: a `dot_general` or convolution
+    costs its result's size times the elements it contracts, anything else its largest
+    operand or result."""
+    plan: _Plan = split.program
+    avals = plan.program.avals
+    total = 0
+    for eqn in plan.prefix_eqns:
+        sizes = [int(np.prod(avals[o].shape, dtype=np.int64)) for o in eqn.outs]
+        sizes += [
+            int(
+                np.prod(
+                    np.shape(v.value) if isinstance(v, _Lit) else avals[v].shape, dtype=np.int64
+                )
+            )
+            for v in eqn.ins
+        ]
+        size = max(sizes or [1])
+        if eqn.primitive.name == "dot_general":
+            (contract, _), _ = eqn.params["dimension_numbers"]
+            lhs = eqn.ins[0]
+            shape = np.shape(lhs.value) if isinstance(lhs, _Lit) else avals[lhs].shape
+            size = sizes[0] * int(np.prod([shape[d] for d in contract], dtype=np.int64))
+        elif eqn.primitive.name == "conv_general_dilated":
+            rhs = eqn.ins[1]
+            kernel = np.shape(rhs.value) if isinstance(rhs, _Lit) else avals[rhs].shape
+            size = sizes[0] * int(np.prod(kernel, dtype=np.int64)) // max(1, kernel[0])
+        total += size
+    return max(1, total)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _bind(eqn: _Eqn, env: dict) -> None:
+    ins = [v.value if isinstance(v, _Lit) else env[v] for v in eqn.ins]
+    params = eqn.primitive.get_bind_params(eqn.params)
+    outs = eqn.primitive.bind(*ins, **params)
+    outs = outs if eqn.primitive.multiple_results else [outs]
+    for o, value in zip(eqn.outs, outs, strict=True):
+        env[o] = value
+
+
+def _run(eqns: tuple[_Eqn, ...], env: dict) -> dict:
+    for eqn in eqns:
+        _bind(eqn, env)
+    return env
+
+
+def constants(split: NetworkSplit, params: Any) -> tuple[Any, ...]:
+    """The const values the prefix and the rest read, from the parameters (once per call)."""
+    plan: _Plan = split.program
+    env = dict(plan.program.consts)
+    env.update(zip(plan.param_ids, jax.tree_util.tree_leaves(params), strict=True))
+    _run(plan.const_eqns, env)
+    return tuple(env[i] for i in plan.const_ids)
+
+
+def _env(plan: _Plan, consts: tuple[Any, ...]) -> dict:
+    env = dict(plan.program.consts)
+    env.update(zip(plan.const_ids, consts, strict=True))
+    return env
+
+
+def theta(split: NetworkSplit, consts: tuple[Any, ...], x: Any) -> tuple[Any, ...]:
+    """The cached values of each sample of `x (b, N)`: a tuple of `(b, *shape)` arrays."""
+    plan: _Plan = split.program
+
+    def one(xi):
+        env = _env(plan, consts)
+        env[plan.x_id] = xi[None].astype(plan.program.avals[plan.x_id].dtype)
+        _run(plan.prefix_eqns, env)
+        return tuple(env[v] for v in plan.cut_ids)
+
+    return jax.vmap(one)(x)
+
+
+def rest(split: NetworkSplit, consts: tuple[Any, ...], cached: tuple[Any, ...]) -> Any:
+    """`logpsi` of each row from its cached values (`(r, *shape)` arrays): `(r,)`."""
+    plan: _Plan = split.program
+
+    def one(values):
+        env = _env(plan, consts)
+        env.update(zip(plan.cut_ids, values, strict=True))
+        _run(plan.rest_eqns, env)
+        out = plan.out
+        return (out.value if isinstance(out, _Lit) else env[out]).reshape(())
+
+    return jax.vmap(one)(cached)
+
+
+def tables(split: NetworkSplit, consts: tuple[Any, ...], local_states: Any) -> tuple[Any, ...]:
+    """The change of each cached value when one site changes state: `E[(s S + i) S + j] =
+    T[s, j] - T[s, i]`, `T[s, i] = theta(x0 with x0_s = local_states[i]) - theta(x0)`
+    (`x0` all `local_states[0]`), one `(N S S, *shape)` array per cached value (booleans
+    counted as int32)."""
+    plan: _Plan = split.program
+    n = split.n_sites
+    states = np.asarray(local_states)
+    s = len(states)
+    dtype = plan.program.avals[plan.x_id].dtype
+    base = np.full((n,), states[0])
+    xs = np.broadcast_to(base, (n, s, n)).copy()
+    xs[np.arange(n), :, np.arange(n)] = states[None, :]
+    xs = jnp.asarray(np.concatenate([base[None], xs.reshape(n * s, n)]), dtype)
+    out = []
+    for v in theta(split, consts, xs):
+        if v.dtype == jnp.bool_:
+            v = v.astype(jnp.int32)
+        t = jnp.reshape(v[1:] - v[:1], (n, s, 1, *v.shape[1:]))
+        pair = jnp.swapaxes(t, 1, 2) - t  # [s, i, j] = T[s, j] - T[s, i]
+        out.append(jnp.reshape(pair, (n * s * s, *v.shape[1:])))
+    return tuple(out)
