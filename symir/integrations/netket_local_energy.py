@@ -119,7 +119,8 @@ def _per_device(logpsi, pars, samples, op, *, chunk_size, fast_updates=False, de
 
 def _kernel_for(vstate: MCState) -> Any:
     """`local_value_kernel`, with `fast_updates=model` when the state's model (a Flax
-    module, whose `apply` NetKet calls) supports them and they are on;
+    module, whose `apply` NetKet calls) has an adapter and they are on, else
+    `fast_updates="auto"` (the network's own split where it pays);
     `local_value_kernel_dedup` when runtime deduplication is on."""
     if _DEDUP[0]:
         return local_value_kernel_dedup
@@ -131,6 +132,9 @@ def _kernel_for(vstate: MCState) -> Any:
         model = getattr(vstate, "model", None)
         if isinstance(model, linen.Module) and fast_updates_for(model) is not None:
             return HashablePartial(local_value_kernel, fast_updates=model)
+        # any other network: its own program split where that applies and pays
+        # (symir/runtime/network_split.py; local_energies' choose_path)
+        return HashablePartial(local_value_kernel, fast_updates="auto")
     return local_value_kernel
 
 

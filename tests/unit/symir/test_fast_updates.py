@@ -164,8 +164,9 @@ def test_values_and_parameter_gradients_through_the_fast_path(systems):
 
 def test_netket_picks_fast_updates_for_supported_models(systems):
     """NetKet's dispatch gives symir's kernel with `fast_updates=model` for a model that
-    supports them (RBM, Jastrow, a protocol module), the plain kernel otherwise (an MLP,
-    an apply function that is not a module) or when they are switched off
+    has an adapter (RBM, Jastrow, a protocol module), `fast_updates="auto"` otherwise (an
+    MLP, an apply function that is not a module: the network's own split where it pays,
+    tests/unit/symir/test_network_split.py), the plain kernel when they are switched off
     (`set_fast_updates(False)`)."""
     hi, ours, _, _ = systems("heisenberg")
     adapted = ours.to_netket(hi)
@@ -177,9 +178,9 @@ def test_netket_picks_fast_updates_for_supported_models(systems):
         kernel = netket_local_energy._kernel_for(SimpleNamespace(model=model))
         assert kernel.keywords == {"fast_updates": model}
     mlp = SimpleNamespace(model=nk.models.MLP(hidden_dims=(4,)))
-    assert netket_local_energy._kernel_for(mlp) is netket_local_energy.local_value_kernel
+    assert netket_local_energy._kernel_for(mlp).keywords == {"fast_updates": "auto"}
     bound = SimpleNamespace(model=nk.utils.wrap_afun(nk.models.RBM().apply))
-    assert netket_local_energy._kernel_for(bound) is netket_local_energy.local_value_kernel
+    assert netket_local_energy._kernel_for(bound).keywords == {"fast_updates": "auto"}
     try:
         netket_local_energy.set_fast_updates(False)
         assert nk.vqs.get_local_kernel(vs, adapted) is netket_local_energy.local_value_kernel
