@@ -25,7 +25,8 @@ Each case is classified:
   `ParseError`, `VerifyException`, `DiagnosticException`, `SymbolicError`, or a
   `ValueError` raised by symir's own code, not by xDSL's or numpy's);
 - `ok`: every step accepted it (`ran` when it had a `@main` that jaxlib compiled and ran);
-- `internal`: any other exception, in symir, xDSL or the reference interpreter;
+- `internal`: any other exception, in symir, xDSL or the reference interpreter, and IR
+  that a pass gave (having accepted its input) but that does not verify;
 - `hang`: no answer from symir or jaxlib within `--timeout` seconds of the worker's CPU
   time (or 10 times that of wall clock; the worker process is killed);
 - `slow` (not a failure): symir and jaxlib accepted, compiled and ran the module within
@@ -387,15 +388,20 @@ def _symir_steps(text: str, pass_name: str | None):
         module = parse_module(ctx, text)
         verify_module(module)
         level = level_of(module)
-        sym_module = module.clone() if level == "sym" and pass_name is None else None
-        lowering = {"sym": ["symir-lower"], "branch": ["convert-branch-to-stablehlo"]}
-        for name in [pass_name] if pass_name is not None else lowering.get(level, []):
-            make_pass(name).apply(ctx, module)
-            verify_module(module)
     except Exception as e:
         if _is_clean(e):
             return f"{type(e).__name__}: {str(e)[:200]}"
         raise
+    sym_module = module.clone() if level == "sym" and pass_name is None else None
+    lowering = {"sym": ["symir-lower"], "branch": ["convert-branch-to-stablehlo"]}
+    for name in [pass_name] if pass_name is not None else lowering.get(level, []):
+        try:
+            make_pass(name).apply(ctx, module)
+        except Exception as e:
+            if _is_clean(e):
+                return f"{type(e).__name__}: {str(e)[:200]}"
+            raise
+        verify_module(module)  # a pass that accepts its input gives IR that verifies
     return module, sym_module
 
 
