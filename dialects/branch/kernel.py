@@ -191,6 +191,16 @@ class KernelOp(IRDLOperation):
         return cls(name, n, states, dtype, params, hermitian, body)
 
 
+def _input_sites_or_none(kernel: KernelOp) -> int | None:
+    """N of the kernel's `tensor<?xNxiK>` configurations, or None when its first block
+    argument is missing or of another type."""
+    args = kernel.body.block.args
+    t = args[0].type if args else None
+    if not isinstance(t, TensorType) or len(t.get_shape()) != 2 or t.get_shape()[0] != DYN:
+        return None
+    return t.get_shape()[1]
+
+
 def kernel_states(op: Operation) -> tuple[int, ...] | None:
     """The local states of the `branch.kernel` around `op`, or None outside one."""
     parent = op.parent_op()
@@ -251,8 +261,8 @@ class ReturnOp(IRDLOperation):
                 f"'branch.return' has {len(self.derivatives)} derivative(s) but "
                 f"{len(self.wrt_names)} name(s) in wrt"
             )
-        if len(kernel.body.blocks) != 1 or not kernel.body.block.args:
-            return  # the kernel's own verifier reports a body of several blocks, no arguments
+        if len(kernel.body.blocks) != 1 or _input_sites_or_none(kernel) is None:
+            return  # the kernel's own verifier reports it (it runs after this one)
         xt, mt = self.xp.type, self.mels.type
         assert isinstance(xt, TensorType) and isinstance(mt, TensorType)
         n = kernel.num_sites.data

@@ -67,7 +67,8 @@ def _rows_of(op: Operation, t: Attribute, what: str) -> int:
 
 
 def _elem(t: Attribute) -> Attribute:
-    assert isinstance(t, TensorType)
+    if not isinstance(t, TensorType):
+        raise VerifyException(f"expected a tensor type, got {t}")
     return t.element_type
 
 

@@ -50,6 +50,18 @@ branch.kernel @k sites 4 states [0, 255] dtype f64 params [] {
 
 // -----
 
+// branch.kernel: configurations that are not a tensor (its branch.return, verified before
+// the kernel, leaves the report to it)
+// CHECK: {{^}}'branch.kernel' configurations must be a tensor<?xNxiK>, got i64
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: i64):
+  %xp = "test.op"() : () -> tensor<?x1x4xi8>
+  %mel = "test.op"() : () -> tensor<?x1xf64>
+  branch.return %xp, %mel : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
 // branch.kernel: no block arguments at all (test.termop: branch.return would read the missing argument)
 // CHECK: {{^}}'branch.kernel' first argument must be tensor<?x4xiK>, got nothing
 branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
