@@ -324,12 +324,20 @@ class GatherOp(IRDLOperation):
         )
 
     def verify_(self) -> None:
+        sizes = self.slice_sizes.get_values()
+        negative = [s for s in sizes if s < 0]
+        if negative:  # a dynamic size (-2**63) included: jaxlib wants static slice sizes
+            raise VerifyException(
+                f"'stablehlo.gather' slice_sizes {_fmt(sizes)} has {negative[0]}: a slice "
+                "size is static and >= 0 (a whole dynamic dimension is sliced by "
+                "stablehlo.dynamic_gather)"
+            )
         verify_gather(
             self.name,
             tensor_of(self.operand),
             tensor_of(self.start_indices),
             self.dimension_numbers,
-            self.slice_sizes.get_values(),
+            sizes,
             tensor_of(self.result),
         )
 

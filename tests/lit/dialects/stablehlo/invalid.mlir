@@ -569,6 +569,17 @@ func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
 
 // -----
 
+// gather: a dynamic slice size (found by fuzzing: a batch dimension sliced whole, which
+// jaxlib refuses in a gather; stablehlo.dynamic_gather does it)
+func.func @f(%x: tensor<?x4xi8>, %idx: tensor<?x1x1xi32>) {
+  %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<collapsed_slice_dims = [1], operand_batching_dims = [0], start_indices_batching_dims = [0], start_index_map = [1], index_vector_dim = 2>, slice_sizes = array<i64: -9223372036854775808, 1>}> : (tensor<?x4xi8>, tensor<?x1x1xi32>) -> tensor<?x1xi8>
+  func.return
+}
+
+// CHECK: 'stablehlo.gather' slice_sizes [-9223372036854775808, 1] has -9223372036854775808: a slice size is static and >= 0 (a whole dynamic dimension is sliced by stablehlo.dynamic_gather)
+
+// -----
+
 // gather: result rank C22
 func.func @f(%x: tensor<5x16xi8>, %idx: tensor<3x1xi32>) {
   %0 = "stablehlo.gather"(%x, %idx) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>, slice_sizes = array<i64: 5, 1>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5xi8>
