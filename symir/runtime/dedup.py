@@ -26,11 +26,13 @@ adds the cotangents of a state's duplicates onto its one evaluation.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["representatives", "row_hashes"]
+__all__ = ["only_active", "repeated_samples", "representatives", "row_hashes"]
 
 _SEED = 0x5EED
 
@@ -119,3 +121,21 @@ def representatives(
     rep = jnp.take_along_axis(order, jnp.take_along_axis(start, run, axis=1), axis=1)
     source = jnp.zeros((b, c), jnp.int32).at[rows_b, order].set(rep)
     return needed & (source == slot), source
+
+
+def repeated_samples(x: Any) -> tuple[Any, Any]:
+    """`(source, active)` for a batch of configurations `x (b, N)`: `source[i]` the first
+    row equal to row `i`, `active[i]` whether row `i` is that first row. Markov chains
+    repeat the states of rejected moves; the local energies of a repeated sample are
+    those of its first occurrence (`local_energies(..., repeated_samples=True)`)."""
+    b = x.shape[0]
+    _, first, inverse = jnp.unique(
+        x, axis=0, size=b, fill_value=None, return_index=True, return_inverse=True
+    )
+    source = first[jnp.reshape(inverse, (b,))].astype(jnp.int32)
+    return source, source == jnp.arange(b, dtype=jnp.int32)
+
+
+def only_active(needed: Any, active: Any) -> Any:
+    """`needed (b, F)` with the rows of inactive samples (`active (b,)` False) cleared."""
+    return needed if active is None else needed & active[:, None]

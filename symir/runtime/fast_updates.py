@@ -43,6 +43,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from symir.runtime.dedup import only_active
+
 __all__ = [
     "LinearFirstLayer",
     "fast_block",
@@ -328,6 +330,7 @@ def _fast_block(
     plan: Any,
     capacity: int,
     skip_zero_mels: bool,
+    active: Any = None,
 ) -> Any:
     """The local energies of one block of samples `x (b, N)` by fast updates: as
     `local_energy._block`, with the candidate rows `(sample, sites, changes)` and the
@@ -351,6 +354,7 @@ def _fast_block(
     needed = jnp.any(changes != 0, axis=-1)
     if skip_zero_mels:
         needed = needed & (mels != 0)
+    needed = only_active(needed, active)
     c = len(plan.candidates)
     m = b * c
     if default_capacity:
@@ -515,6 +519,7 @@ def _derived_block(
     plan: Any,
     capacity: int,
     skip_zero_mels: bool,
+    active: Any = None,
 ) -> Any:
     """The local energies of one block of samples by a derived split (`derived_block`)."""
     from symir.runtime import network_split as ns
@@ -545,6 +550,7 @@ def _derived_block(
     change = (sites * n_states + old_i) * n_states + new_i
     if skip_zero_mels:
         needed = needed & (mels != 0)
+    needed = only_active(needed, active)
     c = len(plan.candidates)
     m = b * c
     if default_capacity:

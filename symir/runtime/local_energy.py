@@ -53,7 +53,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from symir.runtime.compiled import CompiledOperator
-from symir.runtime.dedup import representatives
+from symir.runtime.dedup import only_active, repeated_samples, representatives
 from symir.runtime.lapack_order import lapack_ordered, network_calls_lapack
 from symir.runtime.slots import split_diagonal
 
@@ -144,6 +144,7 @@ def local_energies(
     dedup: bool = False,
     fast_updates: Any = False,
     connected_states: str = "auto",
+    repeated: bool = True,
 ) -> Any:
     """`E_loc(x) = sum_x' <x|H|x'> exp(logpsi(params, x') - logpsi(params, x))` for each
     configuration of `x` (shape `(..., N)`), evaluating `logpsi` only on the connected
@@ -160,24 +161,22 @@ def local_energies(
     docs/local-energy.md). `fast_updates` (True, `"auto"`, or the Flax module whose `apply`
     is `logpsi`) evaluates the connected states from the network's first layer and the
     operator's deltas, never building them (`symir/runtime/fast_updates.py`; it cannot be
-    combined with `dedup`, which compares the connected states). Returns `(...)` in the
-    dtype NetKet's kernel gives.
+    combined with `dedup`, which compares the connected states). `repeated` (default)
+    evaluates the connected states of each distinct sample of a block once: a Markov
+    chain repeats the state of every rejected move, and the repeats take the energy of
+    the first occurrence (`dedup.repeated_samples`). Returns `(...)` in the dtype
+    NetKet's kernel gives.
     """
     compiled = _compiled(op)
     n = compiled._spec.space.size
     shape = tuple(np.shape(x))
-    if len(shape) < 1 or shape[-1] != n:
-        raise ValueError(
-            f"local_energies expects configurations of shape (..., {n}) for operator "
-            f"{compiled.name!r}, got shape {shape}"
-        )
-    for name, value in (("chunk_size", chunk_size), ("capacity", capacity)):
-        if value is not None and (not isinstance(value, int | np.integer) or value < 1):
-            raise ValueError(f"local_energies: {name} must be a positive integer, got {value!r}")
+    _check_sizes(compiled, shape, chunk_size, capacity)
     if skip_zero_mels is None:
         skip_zero_mels = not compiled._spec.param_names
     plan = local_energy_plan(compiled)
     block_fn = _block_function(logpsi, dedup, fast_updates, capacity, connected_states, compiled)
+    if repeated:
+        block_fn = functools.partial(_once_per_distinct_sample, block_fn)
     x = jnp.asarray(x)
     batch = shape[:-1]
     flat = jnp.reshape(x, (-1, n))
@@ -216,6 +215,18 @@ def local_energies(
     return jnp.reshape(energies, batch)
 
 
+def _check_sizes(compiled: CompiledOperator, shape: tuple, chunk_size: Any, capacity: Any) -> None:
+    n = compiled._spec.space.size
+    if len(shape) < 1 or shape[-1] != n:
+        raise ValueError(
+            f"local_energies expects configurations of shape (..., {n}) for operator "
+            f"{compiled.name!r}, got shape {shape}"
+        )
+    for name, value in (("chunk_size", chunk_size), ("capacity", capacity)):
+        if value is not None and (not isinstance(value, int | np.integer) or value < 1):
+            raise ValueError(f"local_energies: {name} must be a positive integer, got {value!r}")
+
+
 def _block_function(
     logpsi: Callable,
     dedup: Any,
@@ -230,8 +241,8 @@ def _block_function(
     split, `_derived_or_plain`)."""
     _check_block_options(dedup, connected_states)
 
-    def block_fn(logpsi, params, xs, compiled, plan, capacity, skip_zero_mels):
-        return _block(logpsi, params, xs, compiled, plan, capacity, skip_zero_mels, dedup)
+    def block_fn(logpsi, params, xs, compiled, plan, capacity, skip_zero_mels, active=None):
+        return _block(logpsi, params, xs, compiled, plan, capacity, skip_zero_mels, dedup, active)
 
     plain = block_fn if dedup or connected_states == "padded" else _delta_block
     if fast_updates is None or fast_updates is False:
@@ -274,7 +285,17 @@ def _check_block_options(dedup: Any, connected_states: str) -> None:
         )
 
 
-def _derived_or_plain(required: bool, default_capacity: bool, logpsi, params, xs, *rest) -> Any:
+def _once_per_distinct_sample(block_fn: Callable, logpsi, params, xs, *rest) -> Any:
+    """`block_fn` evaluating the connected states of each distinct row of `xs` once."""
+    if xs.shape[0] < 2:
+        return block_fn(logpsi, params, xs, *rest)
+    source, active = repeated_samples(xs)
+    return block_fn(logpsi, params, xs, *rest, active=active)[source]
+
+
+def _derived_or_plain(
+    required: bool, default_capacity: bool, logpsi, params, xs, *rest, active=None
+) -> Any:
     """The block of a network without an adapter: by its split (`network_split`) where it
     applies and pays (`choose_path`), else `_delta_block`."""
     compiled, plan = rest[0], rest[1]
@@ -282,11 +303,11 @@ def _derived_or_plain(required: bool, default_capacity: bool, logpsi, params, xs
     if path.split is None:
         if required:
             raise ValueError(f"local_energies(fast_updates=True): {path.reason}")
-        return _delta_block(logpsi, params, xs, *rest)
+        return _delta_block(logpsi, params, xs, *rest, active=active)
     from symir.runtime.fast_updates import derived_block
 
     block = derived_block(path.split, _evaluate, _tail, default_capacity=default_capacity)
-    return block(logpsi, params, xs, *rest)
+    return block(logpsi, params, xs, *rest, active=active)
 
 
 @dataclass(frozen=True)
@@ -418,8 +439,10 @@ def _block(
     capacity: int,
     skip_zero_mels: bool,
     dedup: bool = False,
+    active: Any = None,
 ) -> Any:
-    """The local energies of one block of samples `x (b, N)`."""
+    """The local energies of one block of samples `x (b, N)` (`active`: the samples
+    whose connected states are evaluated; the others' energies are not used)."""
     b, n = x.shape
     xp, mels = compiled.get_conn_padded(x)
     logpsi_x = logpsi(params, x)
@@ -428,6 +451,7 @@ def _block(
         return total
     differs = jnp.any(xp != x[:, None, :], axis=-1)
     needed = differs & (mels != 0) if skip_zero_mels else differs
+    needed = only_active(needed, active)
     # with dedup, one slot per distinct x' is evaluated and the others take its value
     evaluate, source = representatives(xp, needed) if dedup else (needed, None)
     m = b * len(plan.candidates)
@@ -452,6 +476,7 @@ def _delta_block(
     plan: LocalEnergyPlan,
     capacity: int,
     skip_zero_mels: bool,
+    active: Any = None,
 ) -> Any:
     """As `_block`, from the operator's deltas (`get_conn_delta`): the candidates are the
     slots whose deltas change `x`, and the loop builds the rows of each chunk from `x`
@@ -467,6 +492,7 @@ def _delta_block(
     needed = jnp.any(site_changes(x, sites, values) != 0, axis=-1)
     if skip_zero_mels:
         needed = needed & (mels != 0)
+    needed = only_active(needed, active)
     c = len(plan.candidates)
     m = b * c
     k = sites.shape[-1]

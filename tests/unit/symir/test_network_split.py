@@ -179,3 +179,27 @@ def test_variables_of_another_model_name_the_mismatch():
     kernel = rbm.init(jax.random.key(0), x)["params"]["Dense"]["kernel"]
     with pytest.raises(ValueError, match=r"do not fit the model.*top-level keys \['w'\]"):
         sym.local_energies(rbm.apply, {"w": kernel}, x, op, fast_updates=rbm)
+
+
+@pytest.mark.parametrize("fast", [False, "auto", True])
+def test_repeated_samples_are_evaluated_once_with_the_same_result(heisenberg, fast):
+    """Issue 36, item 3: a Markov chain repeats samples; each distinct one is evaluated
+    once (`repeated=True`, the default) with the energies and gradients of evaluating
+    every one."""
+    hi, op, _ = heisenberg
+    ma = nk.models.RBM(alpha=1, param_dtype=complex) if fast is True else DenseAct()
+    distinct = jnp.asarray(hi.random_state(jax.random.key(9), 6), jnp.float64)
+    order = np.random.default_rng(0).integers(0, 6, size=20)
+    x = distinct[order]
+    params = ma.init(jax.random.key(10), x)
+
+    def energies(p, repeated):
+        return sym.local_energies(ma.apply, p, x, op, fast_updates=fast, repeated=repeated)
+
+    np.testing.assert_allclose(energies(params, True), energies(params, False), rtol=1e-12)
+    grads = [
+        jax.grad(lambda p, r=r: jnp.sum(jnp.abs(energies(p, r)) ** 2))(params)
+        for r in (True, False)
+    ]
+    for a, b in zip(*(jax.tree_util.tree_leaves(g) for g in grads), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
