@@ -3,8 +3,10 @@
 On a `SectorHilbert` (`Spin(..., total_sz=)`, `Fock(..., n_particles=)`, NetKet's
 constrained spaces) the sites of each sector sum to a fixed value. An emission whose
 update changes that sum on some row can never connect two states of the space: the
-DSL warns (`SYMIR-W107`), and at run time such a branch is invalid (`x' = x`,
-`mel = 0`: `CompiledOperator.get_conn_padded`), never an element of the matrix.
+DSL warns (`SYMIR-W107`), and at run time such a branch is invalid from a configuration
+in the sector (`x' = x`, `mel = 0`: `CompiledOperator.get_conn_padded`), never an element
+of the matrix (from one outside the sector, every branch is kept: the constraint selects
+the basis, it does not change the matrix elements).
 
 The proof is made row by row on the update program, with the row's sites known:
 constant `shift`s (and `hop`s) add known amounts to the sums of their sectors; a `swap`

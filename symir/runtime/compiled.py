@@ -413,15 +413,27 @@ def _sectors_uncached(hilbert: Any) -> tuple[tuple[int, int, int], ...]:
     return tuple(getattr(space, "sectors", ()) or ())
 
 
-def _keep_in_sectors(x: Any, xp: Any, mels: Any, sectors: tuple) -> tuple[Any, Any]:
-    """The constrained-space rule: a connected state outside the sector is an invalid
-    branch (`x' = x`, `mel = 0`), never an element of the matrix (docs/semantics.md)."""
+def _in_sectors(sums: Any, sectors: tuple) -> Any:
+    """Whether every sector's sum (`sums(first, end)`) has its fixed value."""
     inside = None
     for first, end, total in sectors:
-        ok = jnp.sum(xp[..., first:end], axis=-1, dtype=jnp.int32) == total
+        ok = sums(first, end) == total
         inside = ok if inside is None else inside & ok
-    xp = jnp.where(inside[..., None], xp, x[:, None, :])
-    return xp, jnp.where(inside, mels, jnp.zeros((), mels.dtype))
+    return inside
+
+
+def _keep_in_sectors(x: Any, xp: Any, mels: Any, sectors: tuple) -> tuple[Any, Any]:
+    """The constrained-space rule: for `x` in the sector, a connected state outside it is
+    an invalid branch (`x' = x`, `mel = 0`), never an element of the matrix
+    (docs/semantics.md). The constraint selects the basis; it does not change the
+    operator's matrix elements: for `x` outside the sector every branch is kept (the
+    row of the unconstrained operator, as NetKet's operators give), never zeros."""
+    wide = jnp.int32
+    keep = _in_sectors(lambda a, b: jnp.sum(xp[..., a:b], axis=-1, dtype=wide), sectors)
+    x_in = _in_sectors(lambda a, b: jnp.sum(x[:, a:b], axis=-1, dtype=wide), sectors)
+    keep = keep | ~x_in[:, None]
+    xp = jnp.where(keep[..., None], xp, x[:, None, :])
+    return xp, jnp.where(keep, mels, jnp.zeros((), mels.dtype))
 
 
 def repeated_sites(sites: Any) -> Any:
@@ -436,19 +448,23 @@ def repeated_sites(sites: Any) -> Any:
 def _keep_deltas_in_sectors(
     x: Any, sites: Any, values: Any, mels: Any, sectors: tuple
 ) -> tuple[Any, Any, Any]:
-    """The constrained-space rule on deltas, as `_keep_in_sectors`: a connected state
-    outside the sector is an invalid branch (the values of `x`, `mel = 0`)."""
+    """The constrained-space rule on deltas, as `_keep_in_sectors`: for `x` in the
+    sector, a connected state outside it is an invalid branch (the values of `x`,
+    `mel = 0`); for `x` outside the sector every branch is kept."""
     wide = jnp.int32
     old = x[jnp.arange(x.shape[0])[:, None, None], sites]
     change = jnp.where(repeated_sites(sites), 0, values.astype(wide) - old.astype(wide))
-    inside = None
-    for first, end, total in sectors:
-        held = jnp.sum(x[:, first:end], axis=-1, dtype=wide)
+
+    def held(first: int, end: int) -> Any:
+        return jnp.sum(x[:, first:end], axis=-1, dtype=wide)
+
+    def after(first: int, end: int) -> Any:
         moved = jnp.sum(jnp.where((sites >= first) & (sites < end), change, 0), axis=-1)
-        ok = held[:, None] + moved == total
-        inside = ok if inside is None else inside & ok
-    values = jnp.where(inside[..., None], values, old)
-    return sites, values, jnp.where(inside, mels, jnp.zeros((), mels.dtype))
+        return held(first, end)[:, None] + moved
+
+    keep = _in_sectors(after, sectors) | ~_in_sectors(held, sectors)[:, None]
+    values = jnp.where(keep[..., None], values, old)
+    return sites, values, jnp.where(keep, mels, jnp.zeros((), mels.dtype))
 
 
 _WRAPPERS_LOCK = threading.Lock()

@@ -1,0 +1,171 @@
+"""Edges of the runtime and the NetKet adapter (issue 35, items 1, 4, 19, 20).
+
+References nobody here wrote: NetKet's operators on the same (constrained) spaces, their
+`get_conn` and matrices at 1e-10, and NetKet's own rule that a JAX operator's
+`get_conn_flattened` inside `jax.jit` raises `JaxOperatorGetConnInJitError`.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import symir as sym
+from symir import models
+from symir.runtime.conn_delta import apply_deltas
+from symir.testing import assert_connections_match, assert_same_connections
+
+nk = pytest.importorskip("netket")
+
+site = sym.site
+RING4 = [(i, (i + 1) % 4) for i in range(4)]
+BH = {"U": 1.1, "V": 0.3, "J": 0.7, "mu": 0.2}
+
+
+def field(hi):
+    """-sum_i X_i: every branch flips one spin, so it leaves any total_sz sector."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sym.SymbolicDefinitionWarning)
+        return (
+            sym.DOperator(hi, "field", hermitian=True)
+            .for_each_site("i")
+            .emit(sym.write("i", -site("i")), matrix_element=-1.0)
+            .build()
+        )
+
+
+def logpsi(params, x):
+    """A fixed, non-trivial log-amplitude (complex), for local energies by hand."""
+    x = jnp.asarray(x, jnp.float64)
+    return x @ params["a"] + 1j * jnp.sin(x @ params["b"])
+
+
+# --------------------------------------------------------------------------- item 1
+
+
+def test_configuration_outside_the_sector_keeps_the_operators_row():
+    """The issue's case: Heisenberg ring on Spin(0.5, 4, total_sz=0), x = all up. The
+    operator's own value there is 4 (NetKet's operator gives 4), never 0."""
+    hi = sym.Spin(0.5, 4, total_sz=0)
+    compiled = models.heisenberg(hi, RING4, J=1.0, sign_rule=False).compile()
+    x = np.ones((1, 4), np.int8)
+    reference = nk.operator.Heisenberg(
+        nk.hilbert.Spin(0.5, 4, total_sz=0), nk.graph.Chain(4), sign_rule=False
+    )
+    xp, mels = compiled.get_conn_padded(x)
+    assert_connections_match(compiled, reference, x)
+    assert float(np.sum(mels)) == 4.0
+    sites, values, dmels = compiled.get_conn_delta(x)
+    np.testing.assert_array_equal(apply_deltas(x, sites, values), xp)
+    np.testing.assert_array_equal(dmels, mels)
+    energy = sym.local_energies(lambda p, s: jnp.zeros(s.shape[0]), {}, x, compiled)
+    np.testing.assert_allclose(energy, [4.0], atol=1e-12)
+    adapter = compiled.to_netket()
+    assert_connections_match(adapter, reference, x)
+    got = adapter.get_conn(x[0])
+    assert_same_connections((got[0][None], got[1][None]), reference.get_conn_padded(x))
+
+
+def _spaces():
+    """(constrained space, its unconstrained twin, the operator on a space, NetKet's
+    operator on the constrained space or None when it leaves the sector)."""
+    spin = nk.hilbert.Spin(0.5, 4, total_sz=0)
+    fock = nk.hilbert.Fock(2, 3, n_particles=2)
+    fermions = nk.hilbert.SpinOrbitalFermions(2, s=0.5, n_fermions=2)
+    tensor = nk.hilbert.Spin(0.5, 2, total_sz=0) * nk.hilbert.Spin(0.5, 2, total_sz=1)
+    ring3 = [(0, 1), (1, 2), (2, 0)]
+    chain2 = nk.graph.Chain(2, pbc=False)
+    return {
+        "heisenberg+field": (
+            sym.Spin(0.5, 4, total_sz=0),
+            sym.Spin(0.5, 4),
+            lambda h: models.heisenberg(h, RING4, J=1.0, sign_rule=False) + field(h),
+            None,
+        ),
+        "heisenberg-netket-sector": (
+            spin,
+            nk.hilbert.Spin(0.5, 4),
+            lambda h: models.heisenberg(h, RING4, J=1.0, sign_rule=False),
+            nk.operator.Heisenberg(spin, nk.graph.Chain(4), sign_rule=False),
+        ),
+        "bose-hubbard": (
+            sym.Fock(2, 3, n_particles=2),
+            sym.Fock(2, 3),
+            lambda h: models.bose_hubbard(h, ring3, **BH),
+            nk.operator.BoseHubbard(fock, nk.graph.Chain(3), **BH),
+        ),
+        "fermi-hubbard": (
+            fermions,
+            nk.hilbert.SpinOrbitalFermions(2, s=0.5),
+            lambda h: models.fermi_hubbard(h, chain2, t=1.0, U=4.0),
+            models.netket_fermi_hubbard(fermions, chain2, t=1.0, U=4.0),
+        ),
+        "tensor-of-sectors": (
+            tensor,
+            nk.hilbert.Spin(0.5, 4),
+            lambda h: models.heisenberg(h, [(0, 1), (1, 2), (2, 3)], J=1.0) + field(h),
+            None,
+        ),
+    }
+
+
+@pytest.mark.filterwarnings("ignore:.*fixed number of fermions:UserWarning")
+@pytest.mark.parametrize("case", list(_spaces()))
+def test_constraint_does_not_change_the_matrix_elements(case):
+    """On every configuration of the unconstrained space: inside the sector, the row is
+    the unconstrained operator's restricted to the sector; outside it, the unconstrained
+    row itself (as NetKet's operators give). The same through `get_conn_padded`,
+    `get_conn_delta`, `local_energies` and the NetKet adapter's `get_conn`."""
+    space, free, make, reference = _spaces()[case]
+    ours = make(space).compile()
+    whole = make(free).compile()
+    x = np.asarray(free.all_states(), dtype=np.int8)
+    constrained = sym.as_hilbert(space)
+    inside = np.ones(len(x), bool)
+    for first, end, total in constrained.sectors:
+        inside &= x[:, first:end].sum(axis=-1) == total
+    assert inside.any() and not inside.all()
+
+    xp, mels = map(np.asarray, ours.get_conn_padded(x))
+    fxp, fmels = map(np.asarray, whole.get_conn_padded(x))
+    # the unconstrained row, restricted to the sector's states where x is in the sector
+    leaves = np.ones(fmels.shape, bool)
+    for first, end, total in constrained.sectors:
+        leaves &= fxp[..., first:end].sum(axis=-1) == total
+    keep = leaves | ~inside[:, None]
+    expected = (np.where(keep[..., None], fxp, x[:, None]), np.where(keep, fmels, 0))
+    assert_same_connections((xp, mels), expected, x)
+    if reference is not None:  # NetKet's operator on the constrained space, every x
+        assert_connections_match(ours, reference, x)
+
+    sites, values, dmels = ours.get_conn_delta(x)
+    assert_same_connections((apply_deltas(x, sites, values), dmels), (xp, mels), x)
+
+    params = {"a": np.linspace(-0.3, 0.4, x.shape[1]), "b": np.linspace(0.2, 0.9, x.shape[1])}
+    lp = np.asarray(logpsi(params, x.reshape(-1, x.shape[1])))
+    lpp = np.asarray(logpsi(params, xp.reshape(-1, x.shape[1]))).reshape(mels.shape)
+    by_hand = np.sum(mels * np.exp(lpp - lp[:, None]), axis=-1)
+    got = sym.local_energies(logpsi, params, x, ours)
+    np.testing.assert_allclose(got, by_hand, rtol=1e-12, atol=1e-12)
+    assert not np.allclose(by_hand[~inside], 0)
+    rbm = nk.models.RBM(alpha=1, param_dtype=complex)
+    variables = rbm.init(jax.random.PRNGKey(3), x[:1])
+    plain = sym.local_energies(rbm.apply, variables, x, ours)
+    fast = sym.local_energies(rbm.apply, variables, x, ours, fast_updates=rbm)
+    lp = np.asarray(rbm.apply(variables, x))
+    lpp = np.asarray(rbm.apply(variables, xp.reshape(-1, x.shape[1]))).reshape(mels.shape)
+    by_hand = np.sum(mels * np.exp(lpp - lp[:, None]), axis=-1)
+    np.testing.assert_allclose(plain, by_hand, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(fast, by_hand, rtol=1e-10, atol=1e-10)
+
+    adapter = ours.to_netket()
+    for b in np.flatnonzero(~inside):
+        got_xp, got_mels = adapter.get_conn(x[b])
+        if len(got_mels) == 0:  # the vacuum of Bose-Hubbard: an empty row
+            assert not np.any(mels[b])
+            continue
+        assert_same_connections((got_xp[None], got_mels[None]), (xp[b][None], mels[b][None]))
