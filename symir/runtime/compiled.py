@@ -742,11 +742,17 @@ def _param_value(name: str, value: Any, dtype: np.dtype, shape: tuple[int, ...] 
         return None  # a required parameter: `get_conn_padded` asks for it
     if shape:
         return _table_value(name, value, dtype, shape)
+    real = not np.issubdtype(dtype, np.complexfloating)
     if isinstance(value, jax.Array | np.ndarray) and np.shape(value) == ():
-        if np.iscomplexobj(value) and not np.issubdtype(dtype, np.complexfloating):
-            raise ValueError(f"parameter {name!r} is real ({dtype}); got a complex value")
+        if real and np.iscomplexobj(value):
+            raise ValueError(
+                f"parameter {name!r} is real ({dtype}); got a complex value of dtype "
+                f"{np.dtype(value.dtype)}"
+            )
         return jnp.asarray(value, dtype=dtype)
-    if isinstance(value, complex) and not np.issubdtype(dtype, np.complexfloating):
+    if real and isinstance(value, complex | np.complexfloating):
+        # every complex kind (Python's, numpy's complex64/128/clongdouble): a non-zero
+        # imaginary part is refused, never dropped by the cast to the real dtype
         if value.imag != 0:
             raise ValueError(f"parameter {name!r} is real ({dtype}); got the complex value {value}")
         value = value.real

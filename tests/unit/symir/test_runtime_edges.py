@@ -113,7 +113,7 @@ def _spaces():
     }
 
 
-@pytest.mark.filterwarnings("ignore:.*fixed number of fermions:UserWarning")
+@pytest.mark.filterwarnings(r"ignore:\s+WARNING.*fixed number of fermions:UserWarning")
 @pytest.mark.parametrize("case", list(_spaces()))
 def test_constraint_does_not_change_the_matrix_elements(case):
     """On every configuration of the unconstrained space: inside the sector, the row is
@@ -169,3 +169,66 @@ def test_constraint_does_not_change_the_matrix_elements(case):
             assert not np.any(mels[b])
             continue
         assert_same_connections((got_xp[None], got_mels[None]), (xp[b][None], mels[b][None]))
+
+
+# --------------------------------------------------------------------------- item 4
+
+
+@pytest.fixture(scope="module")
+def real_parameter():
+    """A compiled operator with one real parameter `h` (float64)."""
+    hi = sym.Spin(0.5, 3)
+    return (
+        sym.DOperator(hi, "field", hermitian=True)
+        .for_each_site("i")
+        .emit(sym.write("i", -site("i")), matrix_element=sym.symbol("h", 1.0))
+        .build()
+        .compile()
+    )
+
+
+COMPLEX_VALUES = {
+    "python": 1 + 2j,
+    "complex64": np.complex64(1 + 2j),
+    "complex128": np.complex128(1 + 2j),
+    "clongdouble": np.clongdouble(1 + 2j),
+    "0d-complex64": np.array(1 + 2j, np.complex64),
+    "0d-complex128": np.array(1 + 2j),
+    "0d-clongdouble": np.array(1 + 2j, np.clongdouble),
+    "jax-complex64": jnp.asarray(1 + 2j, jnp.complex64),
+    "array": np.array([1 + 2j]),
+    "0d-complex-zero-imag": np.array(1 + 0j, np.complex64),
+}
+
+
+@pytest.mark.parametrize("value", list(COMPLEX_VALUES.values()), ids=list(COMPLEX_VALUES))
+def test_complex_values_for_a_real_parameter_are_refused(real_parameter, value):
+    """Every complex kind is refused (docs/semantics.md), never cast with numpy's
+    ComplexWarning and its imaginary part dropped."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a ComplexWarning is a failure too
+        with pytest.raises(ValueError, match="parameter 'h'"):
+            real_parameter.with_params(h=value)
+
+
+@pytest.mark.parametrize("value", [2.0 + 0j, np.complex64(2), np.clongdouble(2)])
+def test_complex_scalar_with_zero_imaginary_part_is_real(real_parameter, value):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        op = real_parameter.with_params(h=value)
+    assert float(op.params["h"]) == 2.0
+    assert op.params["h"].dtype == np.float64
+
+
+def test_complex_value_at_compile_is_refused():
+    hi = sym.Spin(0.5, 3)
+    op = (
+        sym.DOperator(hi, "field", hermitian=True)
+        .for_each_site("i")
+        .emit(sym.write("i", -site("i")), matrix_element=sym.symbol("h", 1.0))
+        .build()
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="parameter 'h' is real"):
+            op.compile(params={"h": np.complex64(1 + 2j)})
