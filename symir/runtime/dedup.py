@@ -125,15 +125,17 @@ def representatives(
 
 def repeated_samples(x: Any) -> tuple[Any, Any]:
     """`(source, active)` for a batch of configurations `x (b, N)`: `source[i]` the first
-    row equal to row `i`, `active[i]` whether row `i` is that first row. Markov chains
-    repeat the states of rejected moves; the local energies of a repeated sample are
-    those of its first occurrence (`local_energies(..., repeated_samples=True)`)."""
+    row of the run of equal consecutive rows that row `i` is in, `active[i]` whether row
+    `i` starts its run. A Markov chain repeats its state at every rejected move, and
+    NetKet lays a chain's samples out consecutively; the local energies of a repeat are
+    those of the run's first row (`local_energies(..., repeated=True)`). Equal rows that
+    are not consecutive are evaluated each (finding them costs a sort of the batch, about
+    as much as it saves on lattice models)."""
     b = x.shape[0]
-    _, first, inverse = jnp.unique(
-        x, axis=0, size=b, fill_value=None, return_index=True, return_inverse=True
-    )
-    source = first[jnp.reshape(inverse, (b,))].astype(jnp.int32)
-    return source, source == jnp.arange(b, dtype=jnp.int32)
+    index = jnp.arange(b, dtype=jnp.int32)
+    starts = jnp.concatenate([jnp.ones((1,), bool), jnp.any(x[1:] != x[:-1], axis=-1)])
+    source = jax.lax.cummax(jnp.where(starts, index, 0))
+    return source, starts
 
 
 def only_active(needed: Any, active: Any) -> Any:

@@ -162,9 +162,9 @@ def local_energies(
     is `logpsi`) evaluates the connected states from the network's first layer and the
     operator's deltas, never building them (`symir/runtime/fast_updates.py`; it cannot be
     combined with `dedup`, which compares the connected states). `repeated` (default)
-    evaluates the connected states of each distinct sample of a block once: a Markov
-    chain repeats the state of every rejected move, and the repeats take the energy of
-    the first occurrence (`dedup.repeated_samples`). Returns `(...)` in the dtype
+    evaluates the connected states of a run of equal consecutive samples once: a Markov
+    chain repeats its state at every rejected move, and the repeats take the energy of
+    the run's first sample (`dedup.repeated_samples`). Returns `(...)` in the dtype
     NetKet's kernel gives.
     """
     compiled = _compiled(op)
@@ -286,7 +286,7 @@ def _check_block_options(dedup: Any, connected_states: str) -> None:
 
 
 def _once_per_distinct_sample(block_fn: Callable, logpsi, params, xs, *rest) -> Any:
-    """`block_fn` evaluating the connected states of each distinct row of `xs` once."""
+    """`block_fn` evaluating the connected states of a run of equal rows of `xs` once."""
     if xs.shape[0] < 2:
         return block_fn(logpsi, params, xs, *rest)
     source, active = repeated_samples(xs)
