@@ -390,6 +390,39 @@ def split_network(logpsi: Callable, params: Any, x: Any) -> NetworkSplit:
     return _finish(program, kinds, readers, param_ids, x_id, out, tree, n)
 
 
+_PULL_BACK = _LINEAR_UNARY | _STRUCTURAL | {"convert_element_type"}
+"""Cheap operations that the rest can redo on the cached values before them."""
+
+
+def _size(program: _Program, v: int) -> int:
+    return int(np.prod(program.avals[v].shape, dtype=np.int64))
+
+
+def _pull_back(program: _Program, kinds: dict, readers: dict, cut: list[int]) -> None:
+    """Caches the operands of a cut value instead of the value itself where it is a cheap
+    map of them (`_PULL_BACK`) read only by the rest and they are no larger (the real
+    part of a cached value, a reshape, a broadcast): each value cached once, the cheap
+    map moved to the rest (`kinds` and `cut` are updated)."""
+    producer = {o: e for e in program.eqns for o in e.outs}
+    changed = True
+    while changed:
+        changed = False
+        for v in list(cut):
+            eqn = producer.get(v)
+            if eqn is None or eqn.primitive.name not in _PULL_BACK or len(eqn.outs) != 1:
+                continue
+            if any(kinds[r.outs[0]] != OTHER for r in readers.get(v, ())):
+                continue
+            inputs = [i for i in eqn.ins if not isinstance(i, _Lit) and kinds[i] != CONST]
+            new = [i for i in dict.fromkeys(inputs) if i not in cut]
+            if sum(_size(program, i) for i in new) > _size(program, v):
+                continue
+            kinds[v] = OTHER
+            cut.remove(v)
+            cut.extend(new)
+            changed = True
+
+
 def _finish(program, kinds, readers, param_ids, x_id, out, tree, n) -> NetworkSplit:
     if kinds[out] == CONST:
         return NetworkSplit(False, "logpsi does not depend on x")
@@ -404,6 +437,7 @@ def _finish(program, kinds, readers, param_ids, x_id, out, tree, n) -> NetworkSp
                 cut.append(v)
     if kinds[out] in (ALIGNED, LOCAL, SEPARABLE) and out not in cut:
         cut.append(out)
+    _pull_back(program, kinds, readers, cut)
     if all(kinds[v] in (ALIGNED, LOCAL) for v in cut):
         where = (
             f"{first_other.primitive.name} @ {first_other.source}"

@@ -209,3 +209,28 @@ def test_repeated_samples_are_evaluated_once_with_the_same_result(heisenberg, fa
     ]
     for a, b in zip(*(jax.tree_util.tree_leaves(g) for g in grads), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+
+
+def test_why_the_rbm_adapter_stays(heisenberg):
+    """The split of NetKet's RBM finds the adapter's cut (`x W + b` and the visible term),
+    with the same energies; but its rest is `log_cosh` of every hidden unit (exponentials
+    and logarithms per unit and connected state), where the adapter's cosh-ratio tables
+    need none (`LogCoshSum`): the adapter stays for speed, not for what it computes."""
+    from symir.runtime import local_energy as le
+    from symir.runtime.fast_updates import derived_block, fast_updates_for
+
+    hi, op, _ = heisenberg
+    rbm = nk.models.RBM(alpha=2, param_dtype=complex)
+    x = jnp.asarray(hi.random_state(jax.random.key(11), 16), jnp.float64)
+    params = rbm.init(jax.random.key(12), x)
+    split = split_network(rbm.apply, params, x)
+    assert split.applies and split.width == 2 * 12 + 1
+    transcendental = {"exp", "log", "log1p"} & set(split.rest)
+    assert transcendental, split.rest
+    assert fast_updates_for(rbm).log_cosh is not None
+    plan = local_energy_plan(op)
+    derived = derived_block(split, le._evaluate, le._tail)(
+        rbm.apply, params, x, op, plan, plan.default_capacity(16), True
+    )
+    adapter = sym.local_energies(rbm.apply, params, x, op, fast_updates=True)
+    np.testing.assert_allclose(derived, adapter, rtol=1e-12)
