@@ -55,6 +55,7 @@ import netket as nk
 import numpy as np
 from jax.experimental.sparse import BCOO
 from jax.tree_util import register_pytree_node_class
+from netket.errors import JaxOperatorGetConnInJitError, concrete_or_error
 from netket.operator import DiscreteJaxOperator, ProductOperator, SumOperator
 from netket.utils.static_range import StaticRange
 
@@ -173,9 +174,21 @@ class NetKetOperator(DiscreteJaxOperator):
     `jax_=True` for NetKet's BCSR) and `n_conn` are NetKet's, derived from it, and
     `to_dense` is `to_sparse().toarray()`. Parameters are pytree leaves:
     `with_params(...)` gives the same kernel with new values.
+
+    `deduplicate_connected_components` (default True) is what the NumPy paths
+    (`get_conn`, `get_conn_flattened`) give: one entry per distinct connected state of
+    each `x`, the kernel's branches to equal states summed; False gives one entry per
+    branch of the kernel, equal states kept apart (as NetKet's `DiscreteJaxOperator`
+    does). Matrices and expectation values are the same either way.
     """
 
-    def __init__(self, compiled: CompiledOperator, hilbert: Any = None):
+    def __init__(
+        self,
+        compiled: CompiledOperator,
+        hilbert: Any = None,
+        *,
+        deduplicate_connected_components: bool = True,
+    ):
         if not isinstance(compiled, CompiledOperator):
             raise TypeError(
                 f"NetKetOperator wraps a CompiledOperator (op.compile()), got "
@@ -187,16 +200,33 @@ class NetKetOperator(DiscreteJaxOperator):
             hilbert = _check_hilbert(hilbert, compiled)
         super().__init__(hilbert)
         self._compiled = compiled
+        self.deduplicate_connected_components = deduplicate_connected_components
+
+    @property
+    def deduplicate_connected_components(self) -> bool:
+        """Whether `get_conn`/`get_conn_flattened` sum the branches to equal connected
+        states into one entry (True, the default) or keep one entry per branch."""
+        return self._deduplicate
+
+    @deduplicate_connected_components.setter
+    def deduplicate_connected_components(self, value: bool) -> None:
+        if not isinstance(value, bool | np.bool_):
+            raise TypeError(
+                f"deduplicate_connected_components must be True or False, got {value!r}"
+            )
+        self._deduplicate = bool(value)
 
     # ----------------------------------------------------------------- pytree
     def tree_flatten(self):
-        return (self._compiled,), self.hilbert
+        return (self._compiled,), (self.hilbert, self._deduplicate)
 
     @classmethod
-    def tree_unflatten(cls, hilbert, children):
+    def tree_unflatten(cls, aux, children):
+        hilbert, deduplicate = aux
         obj = cls.__new__(cls)
         DiscreteJaxOperator.__init__(obj, hilbert)
         obj._compiled = children[0]
+        obj._deduplicate = deduplicate
         return obj
 
     # ----------------------------------------------------------------- properties
@@ -227,7 +257,11 @@ class NetKetOperator(DiscreteJaxOperator):
 
     def with_params(self, **values: Any) -> NetKetOperator:
         """The same kernel and Hilbert space with new parameter values."""
-        new = type(self)(self._compiled.with_params(**values), self.hilbert)
+        new = type(self)(
+            self._compiled.with_params(**values),
+            self.hilbert,
+            deduplicate_connected_components=self._deduplicate,
+        )
         new._source = getattr(self, "_source", None)  # for to_local_operator()
         return new
 
@@ -281,11 +315,21 @@ class NetKetOperator(DiscreteJaxOperator):
 
     def get_conn_flattened(self, x: Any, sections: Any, pad: bool = False) -> tuple[Any, Any]:
         """NetKet's `get_conn_flattened`, with one entry per distinct connected state of
-        each `x` (the kernel's branches to equal states summed) and the entries below
-        `mel_cutoff` dropped (`pad=True`: kept as padding, `x' = x`, `mel = 0`)."""
-        x = np.asarray(x)
+        each `x` (the kernel's branches to equal states summed; one per branch with
+        `deduplicate_connected_components = False`) and the entries below `mel_cutoff`
+        dropped (`pad=True`: kept as padding, `x' = x`, `mel = 0`).
+
+        It returns NumPy arrays, so it cannot run inside a JAX transformation (`jax.jit`,
+        `jax.grad`, ...): there it raises NetKet's `JaxOperatorGetConnInJitError`, as
+        NetKet's own JAX operators do (use `get_conn_padded` instead)."""
+        x = _concrete(np.asarray, x, self)
         xp, mels = self.get_conn_padded(x)
-        xp, mels = merge_connected(x, np.asarray(xp), np.array(mels), self.mel_cutoff)
+        xp, mels = _concrete(np.asarray, xp, self), _concrete(np.array, mels, self)
+        if self._deduplicate:
+            xp, mels = merge_connected(x, xp, mels, self.mel_cutoff)
+        else:
+            mels = np.where(np.abs(mels) <= self.mel_cutoff, np.zeros((), mels.dtype), mels)
+            xp = np.where((mels == 0)[..., None], x[:, None, :], xp)
         if pad:
             sections[:] = np.arange(1, len(x) + 1) * mels.shape[-1]
             return xp.reshape(-1, xp.shape[-1]), mels.reshape(-1)
@@ -319,6 +363,12 @@ class NetKetOperator(DiscreteJaxOperator):
         return self.to_sparse().toarray()
 
 
+def _concrete(force: Any, value: Any, op: NetKetOperator) -> Any:
+    """`force(value)` (a NumPy array), or NetKet's `JaxOperatorGetConnInJitError` for a
+    JAX tracer (inside `jax.jit`, `jax.grad`, ...), as NetKet's JAX operators raise."""
+    return concrete_or_error(force, value, JaxOperatorGetConnInJitError, op)
+
+
 def merge_connected(
     x: np.ndarray, xp: np.ndarray, mels: np.ndarray, cutoff: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -344,27 +394,47 @@ def _is_zero(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == 0
 
 
-def to_netket(op: Any, hilbert: Any = None) -> NetKetOperator:
+def to_netket(
+    op: Any, hilbert: Any = None, *, deduplicate_connected_components: bool | None = None
+) -> NetKetOperator:
     """`op` as a NetKet `DiscreteJaxOperator`.
 
     `op` is a `CompiledOperator`, a symbolic operator (compiled with `op.compile()`)
     or a `NetKetOperator` (rewrapped when `hilbert` is given). See the module docstring
-    for how the NetKet Hilbert space is chosen.
+    for how the NetKet Hilbert space is chosen. `deduplicate_connected_components`:
+    see `NetKetOperator` (default True; a `NetKetOperator` keeps its own unless given).
     """
+    dedup = deduplicate_connected_components
     if isinstance(op, NetKetOperator):
-        return op if hilbert is None else NetKetOperator(op.compiled, hilbert)
+        if hilbert is None and dedup in (None, op.deduplicate_connected_components):
+            return op
+        new = NetKetOperator(
+            op.compiled,
+            op.hilbert if hilbert is None else hilbert,
+            deduplicate_connected_components=op.deduplicate_connected_components
+            if dedup is None
+            else dedup,
+        )
+        new._source = getattr(op, "_source", None)
+        return new
     if not isinstance(op, CompiledOperator) and hasattr(op, "hermiticity"):
-        return op.to_netket(hilbert)  # a SymbolicOperator: with its established hermiticity
+        adapter = op.to_netket(hilbert)  # a SymbolicOperator: with its established hermiticity
+        return (
+            adapter
+            if dedup is None
+            else to_netket(adapter, None, deduplicate_connected_components=dedup)
+        )
+    dedup = True if dedup is None else dedup
     if not isinstance(op, CompiledOperator):
         compile_ = getattr(op, "compile", None)
         if compile_ is None:
             raise TypeError(
                 f"to_netket expects a symir operator or a CompiledOperator, got {type(op).__name__}"
             )
-        adapter = NetKetOperator(compile_(), hilbert)
+        adapter = NetKetOperator(compile_(), hilbert, deduplicate_connected_components=dedup)
         adapter._source = op  # the symbolic operator, for to_local_operator()
         return adapter
-    return NetKetOperator(op, hilbert)
+    return NetKetOperator(op, hilbert, deduplicate_connected_components=dedup)
 
 
 # symir's local-energy kernel for `MCState` (NetKet dispatch rules)

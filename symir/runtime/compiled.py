@@ -260,10 +260,11 @@ class CompiledOperator:
         params = tuple(None if p is None else np.asarray(p) for p in self._params)
         return (_unpickle_compiled, (self._spec, params))
 
-    def to_netket(self, hilbert: Any = None) -> Any:
+    def to_netket(self, hilbert: Any = None, **options: Any) -> Any:
         """This operator as a NetKet `DiscreteJaxOperator` (the `netket` integration,
-        `symir.integrations.netket`, found by entry point: see `runtime.integrations`)."""
-        return integration("netket")(self, hilbert)
+        `symir.integrations.netket`, found by entry point: see `runtime.integrations`;
+        `options`: its `to_netket`'s, e.g. `deduplicate_connected_components=False`)."""
+        return integration("netket")(self, hilbert, **options)
 
     def __repr__(self) -> str:
         return (

@@ -232,3 +232,132 @@ def test_complex_value_at_compile_is_refused():
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="parameter 'h' is real"):
             op.compile(params={"h": np.complex64(1 + 2j)})
+
+
+# --------------------------------------------------------------------------- item 19
+
+
+@pytest.fixture(scope="module")
+def overlapping():
+    """`-sum_i X_i + 0.5 sum_i sigma^-_i` written as two terms whose branches reach the
+    same states at run time (a flip, and a write of +1 where the site is -1: not provably
+    equal, so the kernel keeps both), with NetKet's `LocalOperator` of the same matrix."""
+    from netket.operator.spin import sigmam, sigmax
+
+    hi = nk.hilbert.Spin(0.5, 3)
+    flip = (
+        sym.DOperator(hi, "flip")
+        .for_each_site("i")
+        .emit(sym.write("i", -site("i")), matrix_element=-1.0)
+        .build()
+    )
+    up = (
+        sym.DOperator(hi, "up")
+        .for_each_site("i")
+        .emit_if(site("i") < 0, sym.write("i", 1), matrix_element=0.5)
+        .build()
+    )
+    reference = sum(-1.0 * sigmax(hi, i) + 0.5 * sigmam(hi, i) for i in range(3))
+    return hi, (flip + up).compile(), reference
+
+
+def test_deduplicate_connected_components_false_keeps_every_branch(overlapping):
+    hi, compiled, reference = overlapping
+    x = np.asarray(hi.all_states())
+    merged = compiled.to_netket()
+    raw = compiled.to_netket(deduplicate_connected_components=False)
+    assert merged.deduplicate_connected_components and not raw.deduplicate_connected_components
+    # all down: 3 flips and 3 writes of +1 to the same 3 states; summed, or kept apart
+    xp, mels = raw.get_conn(x[-1])
+    assert len(mels) == 6 and len({tuple(s) for s in xp}) == 3
+    xp, mels = merged.get_conn(x[-1])
+    assert len(mels) == 3 and sorted(mels) == [-0.5, -0.5, -0.5]
+    # without deduplication: what NetKet's own DiscreteJaxOperator gives (one entry per
+    # nonzero branch of get_conn_padded)
+    for pad in (False, True):
+        ours, theirs = np.empty(len(x), np.int32), np.empty(len(x), np.int32)
+        got = raw.get_conn_flattened(x, ours, pad=pad)
+        expected = nk.operator.DiscreteJaxOperator.get_conn_flattened(raw, x, theirs, pad=pad)
+        np.testing.assert_array_equal(ours, theirs)
+        np.testing.assert_array_equal(got[0], expected[0])
+        np.testing.assert_array_equal(got[1], expected[1])
+    # both describe the same matrix: NetKet's
+    for op in (merged, raw):
+        np.testing.assert_allclose(op.to_dense(), reference.to_dense(), rtol=0, atol=1e-10)
+        assert_connections_match(op, reference, x)
+
+
+def test_deduplicate_connected_components_survives_transformations(overlapping):
+    hi, compiled, _ = overlapping
+    raw = sym.to_netket(compiled, deduplicate_connected_components=False)
+    again = jax.tree_util.tree_map(lambda v: v, raw)
+    assert not again.deduplicate_connected_components
+    assert not sym.to_netket(raw).deduplicate_connected_components
+    assert sym.to_netket(
+        raw, deduplicate_connected_components=True
+    ).deduplicate_connected_components
+    raw.deduplicate_connected_components = True  # NetKet-style attribute, honoured
+    assert len(raw.get_conn(np.asarray(hi.all_states())[-1])[1]) == 3
+    with pytest.raises(TypeError, match="deduplicate_connected_components"):
+        raw.deduplicate_connected_components = "no"
+
+
+# --------------------------------------------------------------------------- item 20
+
+
+def _jax_operators():
+    hi = nk.hilbert.Spin(0.5, 4)
+    sector = nk.hilbert.Spin(0.5, 4, total_sz=0)
+    fermions = nk.hilbert.SpinOrbitalFermions(2, s=0.5, n_fermions=2)
+    chain = nk.graph.Chain(4)
+    h = sym.symbol("h", 0.7)
+    return {
+        "tfim": models.tfim(hi, chain, h=1.3).compile().to_netket(),
+        "with-parameter": models.tfim(hi, chain, h=h).compile().to_netket(),
+        "heisenberg-sector": models.heisenberg(sector, RING4).compile().to_netket(),
+        "fermi-hubbard": models.fermi_hubbard(fermions, nk.graph.Chain(2, pbc=False))
+        .compile()
+        .to_netket(),
+        "netket-ising-jax": nk.operator.IsingJax(hi, chain, h=1.3),  # the reference's rule
+    }
+
+
+@pytest.mark.parametrize("name", list(_jax_operators()))
+def test_operator_jax_get_conn_flattened_throws(name):
+    """NetKet's `test_operator_jax_get_conn_flattened_throws`: `get_conn_flattened` (and
+    `get_conn`) inside `jax.jit` raise `JaxOperatorGetConnInJitError`, whether the
+    operator is closed over or passed as an argument."""
+    from netket.errors import JaxOperatorGetConnInJitError
+
+    op = _jax_operators()[name]
+    state = op.hilbert.random_state(jax.random.PRNGKey(1), 3)
+
+    @jax.jit
+    def flattened(s):
+        sections = np.zeros(s.shape[0], dtype=np.int32)
+        return op.get_conn_flattened(s, sections)
+
+    @jax.jit
+    def flattened_arg(op, s):
+        sections = np.zeros(s.shape[0], dtype=np.int32)
+        return op.get_conn_flattened(s, sections)
+
+    @jax.jit
+    def one(op, s):
+        return op.get_conn(s)
+
+    with pytest.raises(JaxOperatorGetConnInJitError):
+        flattened(state)
+    with pytest.raises(JaxOperatorGetConnInJitError):
+        flattened_arg(op, state)
+    with pytest.raises(JaxOperatorGetConnInJitError):
+        one(op, state[0])
+    if jax.tree_util.tree_leaves(op):  # concrete states, traced parameters
+        first = np.asarray(state[0])
+        with pytest.raises(JaxOperatorGetConnInJitError):
+            jax.jit(lambda op: op.get_conn(first))(op)
+    # outside jax.jit it works, and inside it get_conn_padded does
+    sections = np.zeros(3, dtype=np.int32)
+    _, mels = op.get_conn_flattened(np.asarray(state), sections)
+    assert sections[-1] == len(mels) > 0
+    jax.jit(lambda op, s: op.get_conn_padded(s))(op, state)
