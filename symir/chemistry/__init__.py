@@ -24,6 +24,7 @@ from symir.chemistry.hamiltonian import (
     term_by_term_hamiltonian,
 )
 from symir.chemistry.integrals import (
+    FcidumpWarning,
     MolecularIntegrals,
     from_arrays,
     read_fcidump,
@@ -32,6 +33,7 @@ from symir.chemistry.integrals import (
 from symir.chemistry.openfermion_input import from_openfermion, openfermion_sites
 
 __all__ = [
+    "FcidumpWarning",
     "MolecularHamiltonian",
     "MolecularIntegrals",
     "from_arrays",

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 import symir.chemistry.excitations as excitations
-from symir.chemistry.integrals import MolecularIntegrals
+from symir.chemistry.integrals import MolecularIntegrals, check_finite
 from symir.chemistry.tables import Coefficients, pair_coefficients, spin_orbital_arrays
 from symir.frontend import expr as E
 from symir.frontend.fermion import c, cdag, n
@@ -160,6 +160,8 @@ def _check(t, v, hilbert: FermionHilbert, threshold: float) -> tuple[np.ndarray,
         )
     if threshold < 0:
         raise ValueError(f"threshold must be >= 0, got {threshold}")
+    check_finite(t, "t")
+    check_finite(v, "v")
     if np.iscomplexobj(t) or np.iscomplexobj(v):
         if np.abs(np.imag(t)).max(initial=0) > 0 or np.abs(np.imag(v)).max(initial=0) > 0:
             raise ValueError("complex integrals are not supported yet (sym.lookup is real)")
@@ -200,6 +202,7 @@ def spin_orbital_hamiltonian(
     may be `jax.numpy` ones; docs/molecules.md). Needs `slots="excitations"` and
     `threshold=0`."""
     t, v = _check(t, v, hilbert, threshold)
+    check_finite(np.asarray(constant), "the constant")
     slots = _slots(slots, hilbert)
     if parametric and (slots != "excitations" or threshold != 0.0):
         raise ValueError(

@@ -18,7 +18,9 @@ sites `M .. 2M-1`; so `n_fermions_per_spin = (N_beta, N_alpha)`.
 
 from __future__ import annotations
 
+import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,15 +52,13 @@ class MolecularIntegrals:
         m = h1.shape[0]
         if h2.shape != (m, m, m, m):
             raise ValueError(f"h2 must be ({m}, {m}, {m}, {m}) for {m} orbitals, got {h2.shape}")
+        check_finite(h1, "h1")
+        check_finite(h2, "h2")
+        check_finite(np.asarray(self.constant), "the constant")
         if self.n_electrons is not None:
-            ne, ms2 = self.n_electrons, self.ms2
-            if not 0 <= ne <= 2 * m or (ne + ms2) % 2 or abs(ms2) > ne:
-                raise ValueError(
-                    f"NELEC={ne} and MS2={ms2} do not fit {m} orbitals "
-                    "(need 0 <= NELEC <= 2M, |MS2| <= NELEC and NELEC + MS2 even)"
-                )
-            if (ne + ms2) // 2 > m or (ne - ms2) // 2 > m:
-                raise ValueError(f"NELEC={ne}, MS2={ms2}: more electrons of one spin than {m}")
+            problem = _electrons_problem(m, self.n_electrons, self.ms2)
+            if problem:
+                raise ValueError(problem)
         if self.orbsym is not None and len(self.orbsym) != m:
             raise ValueError(f"ORBSYM has {len(self.orbsym)} entries for {m} orbitals")
         object.__setattr__(self, "h1", h1)
@@ -104,6 +104,32 @@ class MolecularIntegrals:
         return t, v
 
 
+def _electrons_problem(m: int, ne: int, ms2: int) -> str | None:
+    """What is wrong with NELEC and MS2 for m orbitals, if anything."""
+    if not 0 <= ne <= 2 * m or (ne + ms2) % 2 or abs(ms2) > ne:
+        return (
+            f"NELEC={ne} and MS2={ms2} do not fit {m} orbitals "
+            "(need 0 <= NELEC <= 2M, |MS2| <= NELEC and NELEC + MS2 even)"
+        )
+    if (ne + ms2) // 2 > m or (ne - ms2) // 2 > m:
+        return f"NELEC={ne}, MS2={ms2}: more electrons of one spin than {m}"
+    return None
+
+
+def check_finite(values: np.ndarray, name: str, note: str = "") -> None:
+    """A ValueError naming the first entry of `values` (integrals, coefficients) that is
+    not a finite number (NaN, inf), and how many are not: screening (`|value| >
+    threshold`, False for NaN) would drop it silently."""
+    if not (np.issubdtype(values.dtype, np.number) and values.dtype != np.bool_):
+        raise ValueError(f"{name} must be numbers, got dtype {values.dtype}")
+    bad = np.argwhere(~np.isfinite(values))
+    if len(bad):
+        first = tuple(int(k) for k in bad[0])
+        at = f"{name}[{', '.join(map(str, first))}]" if first else name
+        more = f" ({len(bad)} entries are not)" if len(bad) > 1 else ""
+        raise ValueError(f"{at}{note} is {values[first]}: integrals must be finite{more}")
+
+
 def from_arrays(
     h1,
     h2,
@@ -115,35 +141,32 @@ def from_arrays(
 ) -> MolecularIntegrals:
     """Integrals from arrays of M restricted orbitals: `h1[M, M]` and `h2[M, M, M, M]` in
     `notation="chemist"` (`h2[p, q, r, s] = (pq|rs)`) or `"physicist"` (`h2[p, q, r, s] =
-    <pq|rs> = (pr|qs)`), and the constant (core energy)."""
+    <pq|rs> = (pr|qs)`), and the constant (core energy). A value that is not a finite number
+    (NaN, inf) is a ValueError naming the table and the index."""
     if notation not in NOTATIONS:
         raise ValueError(f"notation must be one of {NOTATIONS}, got {notation!r}")
-    h2 = np.asarray(h2)
+    h1, h2 = np.asarray(h1), np.asarray(h2)
+    check_finite(h1, "h1")
+    check_finite(h2, "h2", f" ({notation}s' notation)")
+    check_finite(np.asarray(constant), "the constant")
     if notation == "physicist":
         if h2.ndim != 4:
             raise ValueError(f"h2 must be (M, M, M, M), got shape {h2.shape}")
         h2 = np.transpose(h2, (0, 2, 1, 3))  # (pq|rs) = <pr|qs>
-    return MolecularIntegrals(np.asarray(h1), h2, float(constant), n_electrons=n_electrons, ms2=ms2)
+    return MolecularIntegrals(h1, h2, float(constant), n_electrons=n_electrons, ms2=ms2)
 
 
 # --------------------------------------------------------------------------- FCIDUMP
 
-_HEADER = re.compile(r"&FCI(.*?)(&END|/)", re.IGNORECASE | re.DOTALL)
+
+class FcidumpWarning(UserWarning):
+    """An FCIDUMP that reads, but leaves something to a default (a header without MS2)."""
 
 
-def _header_fields(text: str) -> dict[str, list[str]]:
-    fields: dict[str, list[str]] = {}
-    key = None
-    for token in re.split(r"[\s,]+", text):
-        if not token:
-            continue
-        if "=" in token:
-            key, _, value = token.partition("=")
-            key = key.upper()
-            fields[key] = [value] if value else []
-        elif key is not None:
-            fields[key].append(token)
-    return fields
+_HEADER = re.compile(r"\s*&FCI(.*?)(&END|/)", re.IGNORECASE | re.DOTALL)
+_KEY = re.compile(r"([A-Za-z_]\w*)\s*=")
+_INTEGER_KEYS = ("NORB", "NELEC", "MS2", "ISYM")
+_REQUIRED_KEYS = ("NORB", "NELEC")
 
 
 def read_fcidump(source: str | Path) -> MolecularIntegrals:
@@ -153,85 +176,249 @@ def read_fcidump(source: str | Path) -> MolecularIntegrals:
     0`, `h1[i, j]` for `k = l = 0`, the core energy for `i = j = k = l = 0`. Orbital
     energies (`i > 0, j = k = l = 0`) are ignored. Real orbitals: each listed integral
     fills its 8 (two-body) or 2 (one-body) permutations; an entry given twice must agree.
-    `source` is a path or the text itself (it starts with `&FCI`)."""
-    text = str(source)
-    if not text.lstrip().upper().startswith("&FCI"):
-        text = Path(source).read_text()
-    match = _HEADER.search(text)
+    `source` is a path or the text itself (it starts with `&FCI`).
+
+    A cut or malformed file is refused, a ValueError naming the line and the problem: a
+    header without NORB or NELEC, a key given twice, a value that is not an integer,
+    ORBSYM of other than NORB entries, NELEC and MS2 that do not fit NORB; an integral
+    line of other than 5 fields, a value that is not a finite number (NaN, inf), an
+    index that is not an integer, above NORB or of no integral (`0 j 0 0`); no
+    core-energy line `value 0 0 0 0` (PySCF and Molpro always write it, last: its
+    absence is the mark of a file cut short; write `0.0 0 0 0 0` for a zero core
+    energy); an orbital of NORB in no integral (the header does not match the
+    integrals). A header without MS2 reads as MS2=0 (the namelist's default) with a
+    `FcidumpWarning`."""
+    text, where = _fcidump_text(source)
+    match = _HEADER.match(text)
     if match is None:
-        raise ValueError("FCIDUMP: no header `&FCI ... &END` found")
-    m, ne, ms2, orbsym = _header(_header_fields(match.group(1)))
-    tables = _Tables(m)
-    for lineno, line in enumerate(text[match.end() :].splitlines(), 1):
+        if text.lstrip().upper().startswith("&FCI"):
+            raise ValueError(f"{where}: the header `&FCI` is not closed by `&END` or `/`")
+        raise ValueError(f"{where}: no header `&FCI ... &END` at the start")
+    header_lines = (1, _line_of(text, match.end()))
+    fields = _header_fields(text, match, where)
+    m, ne, ms2, orbsym = _header(fields, where, header_lines)
+    tables = _Tables(m, where)
+    first = header_lines[1]  # the rest of the header's last line, then the integrals
+    for lineno, line in enumerate(text[match.end() :].splitlines(), first):
         if line.split():
             tables.add(line, lineno)
+    tables.check_complete(header_lines)
+    if "MS2" not in fields:
+        warnings.warn(
+            f"{where}, header (lines {header_lines[0]}-{header_lines[1]}): no MS2, taken as 0 "
+            "(the namelist's default: as many electrons of each spin); write MS2= to say so",
+            FcidumpWarning,
+            stacklevel=2,
+        )
     return MolecularIntegrals(
         tables.h1, tables.h2, tables.constant, n_electrons=ne, ms2=ms2, orbsym=orbsym
     )
 
 
-def _header(fields: dict[str, list[str]]) -> tuple[int, int, int, tuple[int, ...] | None]:
-    for required in ("NORB", "NELEC"):
-        if not fields.get(required):
-            raise ValueError(f"FCIDUMP: the header has no {required}")
-    if fields.get("UHF") and fields["UHF"][0].upper().strip(".") in ("TRUE", "T"):
-        raise ValueError("FCIDUMP: unrestricted (UHF) integrals are not supported")
-    ms2 = int(fields["MS2"][0]) if fields.get("MS2") else 0
-    orbsym = tuple(int(v) for v in fields["ORBSYM"]) if fields.get("ORBSYM") else None
-    return int(fields["NORB"][0]), int(fields["NELEC"][0]), ms2, orbsym
+def _fcidump_text(source: str | Path) -> tuple[str, str]:
+    """The FCIDUMP text and what errors call it: a string that starts with `&FCI` or has
+    several lines is the text, any other string or path names a file."""
+    if isinstance(source, str):
+        if not source.strip():
+            raise ValueError(
+                "read_fcidump: the input is empty (give a path, or the FCIDUMP text, which "
+                "starts with `&FCI`)"
+            )
+        if source.lstrip().upper().startswith("&FCI") or "\n" in source.strip():
+            return source, "FCIDUMP text"
+    path = Path(source)
+    text = path.read_text()
+    if not text.strip():
+        raise ValueError(f"FCIDUMP {path}: the file is empty")
+    return text, f"FCIDUMP {path}"
+
+
+def _line_of(text: str, position: int) -> int:
+    """The 1-based line number of `text[position]`."""
+    return text.count("\n", 0, position) + 1
+
+
+def _header_fields(text: str, match: re.Match, where: str) -> dict[str, tuple[list[str], int]]:
+    """Each key of the header (`KEY=value, ...`), its values and its line."""
+    header, offset = match.group(1), match.start(1)
+    keys = list(_KEY.finditer(header))
+    stray = header[: keys[0].start() if keys else len(header)].replace(",", " ").split()
+    if stray:
+        lineno = _line_of(text, offset + header.index(stray[0]))
+        raise ValueError(f"{where}, line {lineno}: {stray[0]!r} in the header is not `KEY=value`")
+    fields: dict[str, tuple[list[str], int]] = {}
+    for key, after in zip(keys, [*keys[1:], None], strict=True):
+        name, lineno = key.group(1).upper(), _line_of(text, offset + key.start())
+        if name in fields:
+            raise ValueError(
+                f"{where}, line {lineno}: {name} given twice in the header "
+                f"(before on line {fields[name][1]})"
+            )
+        values = header[key.end() : after.start() if after else len(header)]
+        fields[name] = (values.replace(",", " ").split(), lineno)
+    return fields
+
+
+def _header(
+    fields: dict[str, tuple[list[str], int]], where: str, lines: tuple[int, int]
+) -> tuple[int, int, int, tuple[int, ...] | None]:
+    """NORB, NELEC, MS2 and ORBSYM, checked."""
+    for required in _REQUIRED_KEYS:
+        if required not in fields:
+            raise ValueError(f"{where}, header (lines {lines[0]}-{lines[1]}): no {required}")
+    values = {key: _header_integer(fields, key, where) for key in _INTEGER_KEYS if key in fields}
+    uhf = fields.get("UHF", ([""], 0))[0] or [""]
+    if uhf[0].upper().strip(".") in ("TRUE", "T"):
+        raise ValueError(
+            f"{where}, line {fields['UHF'][1]}: unrestricted (UHF) integrals are not supported"
+        )
+    m, ne, ms2 = values["NORB"], values["NELEC"], values.get("MS2", 0)
+    if m < 1:
+        raise ValueError(f"{where}, line {fields['NORB'][1]}: NORB={m}, not a positive number")
+    problem = _electrons_problem(m, ne, ms2)
+    if problem:
+        no_ms2 = "" if "MS2" in values else " (the header has no MS2: taken as 0)"
+        raise ValueError(f"{where}, line {fields['NELEC'][1]}: {problem}{no_ms2}")
+    if "ORBSYM" not in fields:
+        return m, ne, ms2, None
+    given, lineno = fields["ORBSYM"]
+    orbsym = tuple(_integer(v, f"{where}, line {lineno}: ORBSYM") for v in given)
+    if len(orbsym) != m:
+        raise ValueError(f"{where}, line {lineno}: ORBSYM has {len(orbsym)} entries for NORB={m}")
+    return m, ne, ms2, orbsym
+
+
+def _header_integer(fields: dict[str, tuple[list[str], int]], key: str, where: str) -> int:
+    given, lineno = fields[key]
+    if len(given) != 1:
+        raise ValueError(f"{where}, line {lineno}: {key} has {len(given)} values, not one")
+    return _integer(given[0], f"{where}, line {lineno}: {key}")
+
+
+def _integer(text: str, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{what}={text!r} is not an integer") from None
 
 
 class _Tables:
-    """The integrals read so far, each with its permutations."""
+    """The integrals read so far, each with its permutations and the line that gave it."""
 
-    def __init__(self, m: int):
+    def __init__(self, m: int, where: str):
         self.m = m
+        self.where = where
         self.h1 = np.zeros((m, m))
         self.h2 = np.zeros((m, m, m, m))
-        self.seen1 = np.zeros((m, m), bool)
-        self.seen2 = np.zeros((m, m, m, m), bool)
+        self.line1 = np.zeros((m, m), np.int32)
+        self.line2 = np.zeros((m, m, m, m), np.int32)
         self.constant = 0.0
+        self.constant_line = 0
+        self.used = np.zeros(m, bool)
+        """The orbitals in a one- or two-body integral."""
+
+    def error(self, lineno: int, what: str, line: str | None = None) -> ValueError:
+        shown = f": {line.strip()!r}" if line is not None else ""
+        return ValueError(f"{self.where}, line {lineno}: {what}{shown}")
 
     def add(self, line: str, lineno: int) -> None:
-        parts = line.split()
-        if len(parts) != 5:
-            raise ValueError(f"FCIDUMP integral line {lineno}: expected `value i j k l`: {line!r}")
-        value = float(parts[0].replace("D", "E").replace("d", "e"))
-        idx = tuple(int(x) for x in parts[1:])
-        if not all(0 <= k <= self.m for k in idx):
-            raise ValueError(f"FCIDUMP integral line {lineno}: index outside 0..{self.m}: {line!r}")
+        value, idx = self.parse(line, lineno)
         i, j, k, l_ = idx
         if idx == (0, 0, 0, 0):
-            self.constant = value
-        elif k == l_ == 0:
-            if j > 0:  # j == 0: an orbital energy
-                for a, b in ((i - 1, j - 1), (j - 1, i - 1)):
-                    _put(self.h1, self.seen1, (a, b), value, lineno)
-        elif 0 in idx:
-            raise ValueError(f"FCIDUMP integral line {lineno}: a zero index: {line!r}")
-        else:
+            if self.constant_line and not _agree(self.constant, value):
+                raise self.error(
+                    lineno,
+                    f"the core energy {value} contradicts {self.constant} given on line "
+                    f"{self.constant_line}",
+                )
+            self.constant, self.constant_line = value, lineno
+        elif i > 0 and j == k == l_ == 0:
+            pass  # an orbital energy
+        elif i > 0 and j > 0 and k == l_ == 0:
+            for a, b in ((i - 1, j - 1), (j - 1, i - 1)):
+                self.put(self.h1, self.line1, (a, b), value, lineno)
+            self.used[[i - 1, j - 1]] = True
+        elif min(idx) > 0:
             p, q, r, s = i - 1, j - 1, k - 1, l_ - 1
             for pq in {(p, q), (q, p)}:
                 for rs in {(r, s), (s, r)}:
-                    _put(self.h2, self.seen2, (*pq, *rs), value, lineno)
-                    _put(self.h2, self.seen2, (*rs, *pq), value, lineno)
+                    self.put(self.h2, self.line2, (*pq, *rs), value, lineno)
+                    self.put(self.h2, self.line2, (*rs, *pq), value, lineno)
+            self.used[[p, q, r, s]] = True
+        else:
+            raise self.error(
+                lineno,
+                f"indices {i} {j} {k} {l_} name no integral (a zero index where `i j k l`, "
+                "`i j 0 0`, `i 0 0 0` or `0 0 0 0` is expected)",
+                line,
+            )
+
+    def parse(self, line: str, lineno: int) -> tuple[float, tuple[int, ...]]:
+        """`value i j k l`: a finite number and four indices in 0..NORB."""
+        parts = line.split()
+        if len(parts) != 5:
+            raise self.error(lineno, f"expected `value i j k l`, got {len(parts)} fields", line)
+        value = self.value(parts[0], line, lineno)
+        idx = tuple(self.index(x, line, lineno) for x in parts[1:])
+        for k in idx:
+            if not 0 <= k <= self.m:
+                raise self.error(lineno, f"index outside 0..{self.m} (NORB={self.m}): {k}", line)
+        return value, idx
+
+    def value(self, text: str, line: str, lineno: int) -> float:
+        try:
+            value = float(text.replace("D", "E").replace("d", "e"))
+        except ValueError:
+            raise self.error(lineno, f"the value {text!r} is not a number", line) from None
+        if not math.isfinite(value):
+            raise self.error(lineno, f"the value {text!r} is not a finite number", line)
+        return value
+
+    def index(self, text: str, line: str, lineno: int) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise self.error(lineno, f"the index {text!r} is not an integer", line) from None
+
+    def put(self, table: np.ndarray, lines: np.ndarray, idx: tuple, value: float, lineno: int):
+        if lines[idx] and not _agree(table[idx], value):
+            raise self.error(
+                lineno,
+                f"{value} contradicts {table[idx]} given on line {lines[idx]} for the same "
+                f"integral {tuple(int(v) + 1 for v in idx)} (8-fold symmetry)",
+            )
+        table[idx] = value
+        lines[idx] = lineno
+
+    def check_complete(self, header_lines: tuple[int, int]) -> None:
+        """A file cut short has no core-energy line (written last); NORB must match the
+        orbitals of the integrals."""
+        if not self.constant_line:
+            raise ValueError(
+                f"{self.where}: no core-energy line `value 0 0 0 0` (a file cut short? "
+                "PySCF and Molpro write it last; write `0.0 0 0 0 0` for a zero core energy)"
+            )
+        unused = [int(p) + 1 for p in np.flatnonzero(~self.used)]
+        if unused:
+            raise ValueError(
+                f"{self.where}, header (lines {header_lines[0]}-{header_lines[1]}): "
+                f"NORB={self.m} does not match the integrals: orbital"
+                f"{'s' if len(unused) > 1 else ''} {', '.join(map(str, unused))} in no "
+                "one- or two-body integral (write `0.0 p p 0 0` for an orbital p without "
+                "integrals)"
+            )
 
 
-def _put(table: np.ndarray, seen: np.ndarray, idx: tuple, value: float, lineno: int) -> None:
-    if seen[idx] and abs(table[idx] - value) > 1e-10 * max(1.0, abs(value)):
-        raise ValueError(
-            f"FCIDUMP integral line {lineno}: {value} contradicts {table[idx]} given before "
-            f"for the same integral {tuple(int(v) + 1 for v in idx)} (8-fold symmetry)"
-        )
-    table[idx] = value
-    seen[idx] = True
+def _agree(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-10 * max(1.0, abs(b))
 
 
 def write_fcidump(
     path: str | Path, integrals: MolecularIntegrals, *, threshold: float = 1e-12
 ) -> None:
     """Writes real restricted integrals as an FCIDUMP (each 8-fold symmetric two-body
-    integral once, `|value| > threshold`), readable by `read_fcidump` and PySCF."""
+    integral once, `|value| > threshold`; the diagonal one-body integrals always, so that
+    every orbital is in one), readable by `read_fcidump` and PySCF."""
     if np.iscomplexobj(integrals.h1) or np.iscomplexobj(integrals.h2):
         raise ValueError("FCIDUMP holds real integrals only")
     m = integrals.n_orbitals
@@ -249,7 +436,7 @@ def write_fcidump(
             if abs(v) > threshold:
                 lines.append(f"{v: .16e} {p + 1:4d} {q + 1:4d} {r + 1:4d} {s + 1:4d}")
     for p, q in pairs:
-        if abs(integrals.h1[p, q]) > threshold:
+        if abs(integrals.h1[p, q]) > threshold or p == q:  # each orbital in an integral
             lines.append(f"{integrals.h1[p, q]: .16e} {p + 1:4d} {q + 1:4d}    0    0")
     lines.append(f"{integrals.constant: .16e}    0    0    0    0")
     Path(path).write_text("\n".join(lines) + "\n")
@@ -257,6 +444,7 @@ def write_fcidump(
 
 __all__ = [
     "NOTATIONS",
+    "FcidumpWarning",
     "MolecularIntegrals",
     "from_arrays",
     "read_fcidump",
