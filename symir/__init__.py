@@ -97,6 +97,8 @@ _PUBLIC: dict[str, str] = {
     "shift_mod": "symir.frontend.update",
     "swap": "symir.frontend.update",
     "write": "symir.frontend.update",
+    # symir.frontend.pauli
+    "pauli_strings": "symir.frontend.pauli",
     # symir.hilbert
     "DiscreteHilbert": "symir.hilbert",
     "FermionHilbert": "symir.hilbert",
@@ -114,11 +116,26 @@ _PUBLIC: dict[str, str] = {
     "to_netket": "symir.integrations.netket",
     "to_local_operator": "symir.integrations.netket_local",
     "local_energies": "symir.runtime.local_energy",
+    "MetropolisSampler": "symir.integrations.netket_sampler",
+    "MetropolisLocal": "symir.integrations.netket_sampler",
+    "MetropolisExchange": "symir.integrations.netket_sampler",
+    "MetropolisFermionHop": "symir.integrations.netket_sampler",
 }
 """Every public name of `symir` -> the module that defines it (loaded on first use), but for
 the functions of the expression ops (`_op_functions`)."""
 
-_NOT_IN_ALL = frozenset({"NetKetOperator", "to_netket", "to_local_operator", "local_energies"})
+_NOT_IN_ALL = frozenset(
+    {
+        "NetKetOperator",
+        "to_netket",
+        "to_local_operator",
+        "local_energies",
+        "MetropolisSampler",
+        "MetropolisLocal",
+        "MetropolisExchange",
+        "MetropolisFermionHop",
+    }
+)
 """The names left out of `__all__`, so that `from symir import *` works without NetKet."""
 
 _SUBPACKAGES = frozenset(

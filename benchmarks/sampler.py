@@ -1,0 +1,166 @@
+"""symir's incremental Metropolis sampler against NetKet's: `vstate.sample()` and whole
+VMC_SR steps (issue 39).
+
+For each model and network: two `MCState`s with the same network, seeds, `--chains`
+chains and `--samples` samples, one with NetKet's sampler (`MetropolisLocal` for the TFIM,
+`MetropolisExchange` in the zero-magnetisation sector for the Heisenberg and J1-J2
+models), one with symir's of the same rule (`symir.MetropolisLocal` /
+`symir.MetropolisExchange`). Medians of interleaved rounds of
+
+- `vstate.sample()` (a fresh set of samples each round: `vstate.reset()` before it),
+- a whole VMC_SR step (`nk.driver.VMC_SR`, `optax.sgd`, `diag_shift=0.01`): `reset_step`,
+  `compute_loss_and_update` (sampling, local energies, gradient, SR solve),
+  `update_parameters`; NetKet's step uses NetKet's sampler and operator, symir's step
+  symir's sampler and operator (`op.compile().to_netket(hi)`): the two-line change of
+  docs/netket-vmc.md.
+
+Before timing, the two samplers' first `--samples` samples are compared (the same chain:
+the fraction of equal samples is printed, 1.0 unless a rounding difference flipped an
+acceptance) and the symir sampler's path (`sampler.path`) and drift are printed.
+
+    .venv/bin/python benchmarks/sampler.py [--models tfim4,heisenberg20,j1j2]
+        [--networks rbm,mlp] [--samples 1024] [--chains 16] [--rounds 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import jax
+import netket as nk
+import numpy as np
+import optax
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import names
+from lattices import SYMIR_MODELS, netket_operator
+
+import symir as sym
+
+NETWORKS = {
+    "rbm": lambda n: nk.models.RBM(alpha=1, param_dtype=float),
+    "mlp": lambda n: nk.models.MLP(hidden_dims=(2 * n, 2 * n), param_dtype=float),
+}
+MODELS = {
+    # name: (symir model, side or length, lattice)
+    "tfim4": ("tfim", 4, "square"),
+    "heisenberg20": ("heisenberg", 20, "chain"),
+    "j1j2": ("j1j2", 6, "square"),
+}
+
+
+def build(name: str, chains: int, incremental: bool):
+    model, size, lattice = MODELS[name]
+    if lattice == "chain":
+        graph = nk.graph.Chain(size)
+    else:
+        graph = nk.graph.Square(size, max_neighbor_order=2 if model == "j1j2" else 1)
+    n = graph.n_nodes
+    lib = sym if incremental else nk.sampler
+    if model == "tfim":
+        hi = nk.hilbert.Spin(0.5, n)
+        sampler = lib.MetropolisLocal(hi, n_chains=chains)
+    else:
+        hi = nk.hilbert.Spin(0.5, n, total_sz=0)
+        sampler = lib.MetropolisExchange(hi, graph=graph, n_chains=chains)
+    if incremental:
+        op = SYMIR_MODELS[model](hi, graph).compile().to_netket(hi)
+    else:
+        op = netket_operator(model, hi, graph)
+    return hi, sampler, op
+
+
+def timed(fns: dict, rounds: int) -> dict[str, float]:
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    keys = list(fns)
+    for r in range(rounds):
+        for k in keys[r % len(keys) :] + keys[: r % len(keys)]:
+            t = time.perf_counter()
+            jax.block_until_ready(fns[k]())
+            times[k].append(time.perf_counter() - t)
+    return {k: 1e3 * float(np.median(v)) for k, v in times.items()}
+
+
+def sample(vs):
+    vs.reset()
+    return vs.sample()
+
+
+def step(driver):
+    driver.reset_step()
+    _, dp = driver.compute_loss_and_update()
+    driver.update_parameters(dp)
+    return driver.state.parameters
+
+
+def run(model: str, network: str, args) -> str:
+    states, drivers = {}, {}
+    for side, incremental in (("netket", False), ("symir", True)):
+        hi, sampler, op = build(model, args.chains, incremental)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            vs = nk.vqs.MCState(
+                sampler, NETWORKS[network](hi.size), n_samples=args.samples, seed=0, sampler_seed=1
+            )
+            vs.sample()
+        states[side] = vs
+        # a second state for the driver, so that its steps do not move the sampling one
+        vd = nk.vqs.MCState(
+            sampler, NETWORKS[network](hi.size), n_samples=args.samples, seed=0, sampler_seed=1
+        )
+        drivers[side] = nk.driver.VMC_SR(op, optax.sgd(0.01), diag_shift=0.01, variational_state=vd)
+    a, b = (np.asarray(states[s].samples).reshape(-1, hi.size) for s in ("netket", "symir"))
+    same = float(np.mean(np.all(a == b, axis=1)))
+    vs = states["symir"]
+    path = vs.sampler.path(vs._sampler_model, vs._sampler_variables)
+    if args.verbose:
+        print(path)
+    fns = {
+        "sample_netket": lambda: sample(states["netket"]),
+        "sample_symir": lambda: sample(states["symir"]),
+        "step_netket": lambda: step(drivers["netket"]),
+        "step_symir": lambda: step(drivers["symir"]),
+    }
+    for f in fns.values():  # compile
+        jax.block_until_ready(f())
+    t = timed(fns, args.rounds)
+    drift = float(vs.sampler_state.max_drift)
+    way = "incremental" if path.incremental else "plain"
+    return (
+        f"| {model} | {network} | {way} | {same:.3f} | {drift:.1e} | "
+        f"{t['sample_netket']:.1f} | {t['sample_symir']:.1f} | "
+        f"{t['sample_symir'] / t['sample_netket']:.2f} | "
+        f"{t['step_netket']:.1f} | {t['step_symir']:.1f} | "
+        f"{t['step_symir'] / t['step_netket']:.2f} |"
+    )
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default="tfim4,heisenberg20,j1j2")
+    parser.add_argument("--networks", default="rbm,mlp")
+    parser.add_argument("--samples", type=int, default=1024)
+    parser.add_argument("--chains", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    print(
+        f"{args.samples} samples, {args.chains} chains, {jax.default_backend()}, "
+        f"medians of {args.rounds} rounds (ms)\n"
+    )
+    print(
+        "| model | network | symir path | same samples | max drift | sample NetKet | "
+        "sample symir | ratio | VMC_SR step NetKet | VMC_SR step symir | ratio |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for model in names(args.models, MODELS, "model"):
+        for network in names(args.networks, NETWORKS, "network"):
+            print(run(model, network, args), flush=True)
+
+
+if __name__ == "__main__":
+    main()

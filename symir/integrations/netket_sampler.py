@@ -1,0 +1,433 @@
+"""A NetKet Metropolis sampler that evaluates proposals incrementally from a per-chain cache.
+
+`MetropolisSampler(hilbert, rule, ...)` is NetKet's `nk.sampler.MetropolisSampler` (a
+subclass: `nk.vqs.MCState(sampler=...)`, `vstate.sample()`, `nk.VMC`, `nk.VMC_SR` take
+it as they take NetKet's) with one change: the log-amplitude of a proposal is not the
+whole network on `sigma'`. The network's program is split at its linear prefix
+(`symir.runtime.network_split`, the derivation the local energies use): each chain keeps
+the cut's values `theta(sigma)` (a first layer's pre-activations, say), the rule proposes
+`sigma'` as in NetKet, the changed sites are found by comparing `sigma'` with `sigma` (at
+most `k` of them, static per rule), and
+
+    theta(sigma') = theta(sigma) + sum_j E[(s_j S + old_j) S + new_j],
+    log psi(sigma') = rest(theta(sigma'))
+
+with the pair tables `E` built once per `reset` (once per `vstate.sample()`: the
+parameters changed). On acceptance the chain's cache becomes `theta(sigma')`. The first
+layer costs `O(k H)` per proposal instead of `O(N H)`.
+
+Same chain as NetKet's: the same random keys are split and drawn in the same order (the
+rule's `transition` is NetKet's, called with the same key), the same acceptance test
+`uniform < exp(machine_pow * Re log psi(sigma') - log_prob(sigma) + correction)`, the
+same `sweep_size`, `n_chains`, `reset_chains`, `machine_pow`, `dtype`. Only the value of
+`log psi(sigma')` differs, by rounding (`~1e-14`), which flips an acceptance only when the
+uniform number falls within that distance of the threshold.
+
+`k` (the most sites a proposal changes): 1 for `LocalRule`, the cluster size (2) for
+`ExchangeRule` and `FermionHopRule`, the largest of `MultipleRules`' rules, the sum of
+`TensorRule`'s; a user's rule states it as an attribute `max_changed_sites` (or the
+sampler's `max_changed_sites=` argument). A proposal that changes more sites than `k`
+(a rule that understated it) is still exact: the step then evaluates the cache of all
+chains from scratch.
+
+Fallback (NetKet's own step, the whole network per proposal; `sampler.path(...)` says
+which and why): a network the split does not apply to (`split.reason`), a rule whose `k`
+is unknown, a Hilbert space without one list of local states, or a split that does not
+pay (`(2k + 1) H` element operations per proposal against the prefix's cost `P`).
+
+Drift control: every `refresh_every` sweeps (a sweep is one sample per chain, `sweep_size`
+Metropolis steps; default `REFRESH_EVERY`) the caches are recomputed from `sigma`, and the
+largest difference seen between the incremental and the exact cache is kept in the
+sampler state: `state.max_drift` (the cached values) and `state.max_log_prob_drift`
+(`machine_pow * Re log psi`). `reset` (every `vstate.sample()`) recomputes them too, and
+keeps the maxima.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from netket.sampler import MetropolisSampler as _NetKetMetropolisSampler
+from netket.sampler import MetropolisSamplerState
+from netket.sampler import rules as nk_rules
+from netket.utils import struct
+
+__all__ = [
+    "REFRESH_EVERY",
+    "IncrementalSamplerState",
+    "MetropolisExchange",
+    "MetropolisFermionHop",
+    "MetropolisLocal",
+    "MetropolisSampler",
+    "SamplerPath",
+    "max_changed_sites",
+]
+
+REFRESH_EVERY = 4
+"""Default number of sweeps between two recomputations of the caches from scratch."""
+
+
+class IncrementalSamplerState(MetropolisSamplerState):
+    """NetKet's Metropolis state plus each chain's cache and the drift measured."""
+
+    cache: Any = struct.field(serialize=False)
+    """The cut's values of each chain, a tuple of `(n_chains, *shape)` arrays (`()` on the
+    fallback path)."""
+    sweeps: jax.Array = struct.field(serialize=False)
+    """Sweeps since the caches were last computed from scratch."""
+    max_drift: jax.Array = struct.field(serialize=False)
+    """The largest `|theta_incremental - theta_exact|` seen at a refresh."""
+    max_log_prob_drift: jax.Array = struct.field(serialize=False)
+    """The largest `|log_prob_incremental - log_prob_exact|` seen at a refresh."""
+
+    def __init__(
+        self,
+        σ: jax.Array,
+        rng: jax.Array,
+        rule_state: Any,
+        log_prob: jax.Array | None = None,
+        cache: Any = (),
+        max_drift: Any = 0.0,
+        max_log_prob_drift: Any = 0.0,
+    ):
+        self.cache = cache
+        self.sweeps = jnp.zeros((), dtype=jnp.int32)
+        self.max_drift = jnp.asarray(max_drift, dtype=float)
+        self.max_log_prob_drift = jnp.asarray(max_log_prob_drift, dtype=float)
+        super().__init__(σ, rng=rng, rule_state=rule_state, log_prob=log_prob)
+
+
+def max_changed_sites(rule: Any) -> int | None:
+    """The most sites one proposal of `rule` changes, or None if unknown (module
+    docstring)."""
+    stated = getattr(rule, "max_changed_sites", None)
+    if stated is not None:
+        return int(stated)
+    if isinstance(rule, nk_rules.LocalRule):
+        return 1
+    if isinstance(rule, nk_rules.ExchangeRule):  # FermionHopRule included
+        return int(np.shape(rule.clusters)[-1])
+    if isinstance(rule, nk_rules.FixedRule):
+        return 1
+    if isinstance(rule, nk_rules.MultipleRules | nk_rules.TensorRule):
+        ks = [max_changed_sites(r) for r in rule.rules]
+        if any(k is None for k in ks):
+            return None
+        return max(ks) if isinstance(rule, nk_rules.MultipleRules) else sum(ks)
+    return None
+
+
+def _guaranteed(rule: Any) -> bool:
+    """Whether `max_changed_sites(rule)` is a bound NetKet's code guarantees (a built-in
+    rule), not one a user stated (then each step checks it)."""
+    if getattr(rule, "max_changed_sites", None) is not None:
+        return False
+    if isinstance(rule, nk_rules.MultipleRules | nk_rules.TensorRule):
+        return all(_guaranteed(r) for r in rule.rules)
+    return isinstance(rule, nk_rules.LocalRule | nk_rules.ExchangeRule | nk_rules.FixedRule)
+
+
+@dataclass(frozen=True)
+class SamplerPath:
+    """How the sampler evaluates proposals for one network, and why."""
+
+    incremental: bool
+    reason: str
+    split: Any = None
+    k: int = 0
+    """The most sites a proposal changes."""
+    guaranteed: bool = False
+    """Whether `k` is guaranteed by the rule (else each step checks it)."""
+
+    def __str__(self) -> str:
+        name = "incremental" if self.incremental else "plain (NetKet's step)"
+        text = f"sampler: {name} ({self.reason})"
+        if self.split is not None:
+            text += "\n" + str(self.split)
+        return text
+
+
+def _path(sampler: MetropolisSampler, apply: Any, parameters: Any, σ: Any) -> SamplerPath:
+    from symir.runtime.network_split import prefix_cost, split_network
+
+    k = sampler.max_changed_sites
+    guaranteed = False
+    if k is None:
+        k = max_changed_sites(sampler.rule)
+        guaranteed = _guaranteed(sampler.rule)
+    if k is None:
+        return SamplerPath(
+            False,
+            f"the rule {type(sampler.rule).__name__} does not state how many sites a "
+            "proposal changes (give it an attribute `max_changed_sites`, or pass "
+            "`max_changed_sites=` to the sampler)",
+        )
+    try:
+        states = sampler.hilbert.local_states
+    except Exception:  # a space without one list of local states
+        states = None
+    if states is None:
+        return SamplerPath(False, "the Hilbert space has no single list of local states")
+    if k >= sampler.hilbert.size:
+        return SamplerPath(False, f"a proposal may change all {k} sites")
+    split = split_network(apply, parameters, σ)
+    if not split.applies:
+        return SamplerPath(False, split.reason)
+    p = prefix_cost(split)
+    cost = f"k = {k}, prefix {p} per proposal, incremental {(2 * k + 1) * split.width}"
+    if (2 * k + 1) * split.width >= p:
+        return SamplerPath(False, f"the split does not pay: {cost}", split, k, guaranteed)
+    return SamplerPath(True, cost, split, k, guaranteed)
+
+
+def _state_index(states: jax.Array, x: jax.Array) -> jax.Array:
+    """The index of each value of `x` among the sorted `states`."""
+    return jnp.sum(x[..., None] > states, axis=-1).astype(jnp.int32)
+
+
+def _max_abs(a: Any, b: Any) -> jax.Array:
+    diffs = [jnp.max(jnp.abs(x - y)) for x, y in zip(a, b, strict=True) if x.size]
+    return jnp.max(jnp.stack(diffs)).astype(float) if diffs else jnp.zeros((), float)
+
+
+def _changed_sites(diff: jax.Array, k: int) -> jax.Array:
+    """`(chains, k)` indices of the sites where `diff` is True (the first ones; an unchanged
+    site where fewer than `k` changed, whose pair-table row is zero)."""
+    n = diff.shape[1]
+    first = jnp.argmax(diff, axis=1)
+    if k == 1:
+        return first[:, None]
+    if k == 2:
+        return jnp.stack([first, n - 1 - jnp.argmax(diff[:, ::-1], axis=1)], axis=1)
+    found = [first]
+    rows = jnp.arange(diff.shape[0])
+    for _ in range(k - 1):
+        diff = diff.at[rows, found[-1]].set(False)
+        found.append(jnp.argmax(diff, axis=1))
+    return jnp.stack(found, axis=1)
+
+
+def _propose(sampler, path, consts, tabs, states, cache, σ, σp):
+    """The cache of each proposal from the chain's cache, and its log-probability."""
+    k, n_states = path.k, states.shape[0]
+    diff = σ != σp
+    idx = _changed_sites(diff, k)
+    old = _state_index(states, jnp.take_along_axis(σ, idx, axis=1))
+    new = _state_index(states, jnp.take_along_axis(σp, idx, axis=1))
+    rows = (idx * n_states + old) * n_states + new  # (chains, k)
+    cache_p = tuple(
+        c + jnp.sum(t[rows], axis=1).astype(c.dtype) for c, t in zip(cache, tabs, strict=True)
+    )
+    if not path.guaranteed:  # a rule that states its k: a proposal beyond it, from scratch
+        cache_p = jax.lax.cond(
+            jnp.any(jnp.sum(diff, axis=1) > k),
+            lambda: sampler._exact_cache(path, consts, σp),
+            lambda: cache_p,
+        )
+    return cache_p, sampler._log_prob(path, consts, cache_p)
+
+
+class MetropolisSampler(_NetKetMetropolisSampler):
+    """NetKet's `MetropolisSampler` evaluating proposals incrementally from a per-chain
+    cache (module docstring). Arguments as NetKet's, plus `refresh_every` (sweeps
+    between recomputations of the caches from scratch, default `REFRESH_EVERY`) and
+    `max_changed_sites` (overrides the rule's `k`)."""
+
+    refresh_every: int = struct.field(pytree_node=False, default=REFRESH_EVERY)
+    """Sweeps between two recomputations of the caches from scratch."""
+    max_changed_sites: int | None = struct.field(pytree_node=False, default=None)
+    """The most sites a proposal changes (None: from the rule, `max_changed_sites`)."""
+
+    def __init__(
+        self,
+        hilbert: Any,
+        rule: Any,
+        *,
+        refresh_every: int = REFRESH_EVERY,
+        max_changed_sites: int | None = None,
+        **kwargs: Any,
+    ):
+        if int(refresh_every) < 1:
+            raise ValueError(f"refresh_every must be a positive integer, not {refresh_every}")
+        super().__init__(hilbert, rule, **kwargs)
+        self.refresh_every = int(refresh_every)
+        self.max_changed_sites = None if max_changed_sites is None else int(max_changed_sites)
+
+    # ------------------------------------------------------------------ the path
+
+    def path(self, machine: Any, parameters: Any, σ: Any = None) -> SamplerPath:
+        """How proposals are evaluated for this network (`print` it)."""
+        from netket.utils import wrap_afun
+
+        if σ is None:
+            σ = jnp.zeros((1, self.hilbert.size), dtype=self.dtype)
+        return _path(self, wrap_afun(machine).apply, parameters, σ)
+
+    def _plan(self, machine: Any, parameters: Any, σ: Any):
+        """(path, consts, tables, sorted local states) for tracing."""
+        from symir.runtime.network_split import constants, tables
+
+        path = _path(self, machine.apply, parameters, σ)
+        if not path.incremental:
+            return path, None, None, None
+        states = np.sort(np.asarray(self.hilbert.local_states))
+        consts = constants(path.split, parameters)
+        tabs = tables(path.split, consts, states)
+        return path, consts, tabs, jnp.asarray(states, dtype=σ.dtype)
+
+    def _exact_cache(self, path, consts, σ):
+        from symir.runtime.network_split import theta
+
+        return tuple(theta(path.split, consts, σ))
+
+    def _log_prob(self, path, consts, cache):
+        from symir.runtime.network_split import rest
+
+        return self.machine_pow * rest(path.split, consts, cache).real
+
+    # ------------------------------------------------------------------ state
+
+    @partial(jax.jit, static_argnums=1)
+    def _init_state(self, machine, parameters, key):
+        base = _NetKetMetropolisSampler._init_state(self, machine, parameters, key)
+        path, consts, _, _ = self._plan(machine, parameters, base.σ)
+        cache = self._exact_cache(path, consts, base.σ) if path.incremental else ()
+        return IncrementalSamplerState(
+            σ=base.σ,
+            rng=base.rng,
+            rule_state=base.rule_state,
+            log_prob=base.log_prob,
+            cache=cache,
+        )
+
+    @partial(jax.jit, static_argnums=1)
+    def _reset(self, machine, parameters, state):
+        if not isinstance(state, IncrementalSamplerState):
+            state = IncrementalSamplerState(
+                σ=state.σ, rng=state.rng, rule_state=state.rule_state, log_prob=state.log_prob
+            )
+        state = _NetKetMetropolisSampler._reset(self, machine, parameters, state)
+        path, consts, _, _ = self._plan(machine, parameters, state.σ)
+        cache = self._exact_cache(path, consts, state.σ) if path.incremental else ()
+        return state.replace(cache=cache, sweeps=jnp.zeros_like(state.sweeps))
+
+    # ------------------------------------------------------------------ the chain
+
+    def _sample_next(self, machine, parameters, state, plan=None):
+        if plan is None:
+            plan = self._plan(machine, parameters, state.σ)
+        path, consts, tabs, states = plan
+        if not path.incremental:
+            return super()._sample_next(machine, parameters, state)
+        n = self.hilbert.size
+        propose = partial(_propose, self, path, consts, tabs, states)
+
+        def loop_body(i, state):
+            # NetKet's step (MetropolisSampler._sample_next), but for the proposal's value
+            new_rng, key1, key2 = jax.random.split(state.rng, 3)
+            σp, log_prob_correction = self.rule.transition(
+                self, machine, parameters, state, key1, state.σ
+            )
+            if σp.shape != (self.n_batches, n):
+                raise ValueError(
+                    f"{self.rule}.transition returned shape {σp.shape}, expected "
+                    f"{(self.n_batches, n)}"
+                )
+            σp = σp.astype(state.σ.dtype)
+            cache_p, proposal_log_prob = propose(state.cache, state.σ, σp)
+            uniform = jax.random.uniform(key2, shape=(self.n_batches,))
+            if log_prob_correction is not None:
+                do_accept = uniform < jnp.exp(
+                    proposal_log_prob - state.log_prob + log_prob_correction
+                )
+            else:
+                do_accept = uniform < jnp.exp(proposal_log_prob - state.log_prob)
+
+            def keep(new, old):
+                return jnp.where(do_accept.reshape((-1,) + (1,) * (new.ndim - 1)), new, old)
+
+            return state.replace(
+                σ=keep(σp, state.σ),
+                log_prob=jnp.where(do_accept, proposal_log_prob, state.log_prob),
+                cache=tuple(keep(a, b) for a, b in zip(cache_p, state.cache, strict=True)),
+                rng=new_rng,
+                n_accepted_proc=state.n_accepted_proc + do_accept,
+                n_steps_proc=state.n_steps_proc + self.n_batches,
+            )
+
+        state = jax.lax.fori_loop(0, self.sweep_size, loop_body, state)
+
+        def refresh(state):
+            exact = self._exact_cache(path, consts, state.σ)
+            log_prob = self._log_prob(path, consts, exact).astype(state.log_prob.dtype)
+            drift = _max_abs(state.cache, exact)
+            lp_drift = jnp.max(jnp.abs(log_prob - state.log_prob)).astype(float)
+            return state.replace(
+                cache=exact,
+                log_prob=log_prob,
+                sweeps=jnp.zeros_like(state.sweeps),
+                max_drift=jnp.maximum(state.max_drift, drift),
+                max_log_prob_drift=jnp.maximum(state.max_log_prob_drift, lp_drift),
+            )
+
+        state = state.replace(sweeps=state.sweeps + 1)
+        state = jax.lax.cond(state.sweeps >= self.refresh_every, refresh, lambda s: s, state)
+        return state, (state.σ, state.log_prob)
+
+    @partial(jax.jit, static_argnames=("machine", "chain_length", "return_log_probabilities"))
+    def _sample_chain(
+        self, machine, parameters, state, chain_length, return_log_probabilities: bool = False
+    ):
+        # NetKet's, with the tables built once per chain rather than once per sweep
+        plan = self._plan(machine, parameters, state.σ)
+        state, (samples, log_probabilities) = jax.lax.scan(
+            lambda state, _: self._sample_next(machine, parameters, state, plan),
+            state,
+            xs=None,
+            length=chain_length,
+        )
+        samples = jnp.swapaxes(samples, 0, 1)
+        log_probabilities = jnp.swapaxes(log_probabilities, 0, 1)
+        if return_log_probabilities:
+            return (samples, log_probabilities), state
+        return samples, state
+
+    def __repr__(self) -> str:
+        return super().__repr__()[:-1] + f",\n  refresh_every = {self.refresh_every}\n)"
+
+
+def MetropolisLocal(hilbert: Any, **kwargs: Any) -> MetropolisSampler:
+    """`nk.sampler.MetropolisLocal` with incremental proposals (`MetropolisSampler`)."""
+    return MetropolisSampler(hilbert, nk_rules.LocalRule(), **kwargs)
+
+
+def MetropolisExchange(
+    hilbert: Any, *, clusters=None, graph=None, d_max=1, probabilities=None, **kwargs: Any
+) -> MetropolisSampler:
+    """`nk.sampler.MetropolisExchange` with incremental proposals (`MetropolisSampler`)."""
+    rule = nk_rules.ExchangeRule(
+        clusters=clusters, graph=graph, d_max=d_max, probabilities=probabilities
+    )
+    return MetropolisSampler(hilbert, rule, **kwargs)
+
+
+def MetropolisFermionHop(
+    hilbert: Any,
+    *,
+    clusters=None,
+    graph=None,
+    d_max=1,
+    spin_symmetric=True,
+    dtype=np.int8,
+    **kwargs: Any,
+) -> MetropolisSampler:
+    """`nk.sampler.MetropolisFermionHop` with incremental proposals (`MetropolisSampler`)."""
+    rule = nk_rules.FermionHopRule(
+        hilbert, clusters=clusters, graph=graph, d_max=d_max, spin_symmetric=spin_symmetric
+    )
+    return MetropolisSampler(hilbert, rule, dtype=dtype, **kwargs)
