@@ -9,6 +9,8 @@ on spin-orbital fermions out (docs/molecules.md).
   of fixed electron numbers per spin: `excitations.py`) or by spin orbitals;
   `term_by_term_hamiltonian`, the same operator as a plain sum of products (for
   comparison: its connected states repeat);
+- `symmetry.py`: the integral cutoff (`CUTOFF`, NetKet's 1e-11) and ORBSYM, checked
+  against the integrals (`check_orbsym`);
 - `excitations.py`: the terms over ranks of a state's electrons and holes (the k-th
   electron of a spin to its l-th hole, ...), `F` = the states a state reaches;
 - `openfermion_input.py`: `from_openfermion`, OpenFermion's `InteractionOperator` and
@@ -27,6 +29,7 @@ from symir.chemistry.integrals import (
     FcidumpWarning,
     MolecularIntegrals,
     from_arrays,
+    from_pyscf,
     read_fcidump,
     write_fcidump,
 )
@@ -38,6 +41,7 @@ __all__ = [
     "MolecularIntegrals",
     "from_arrays",
     "from_openfermion",
+    "from_pyscf",
     "molecular_hamiltonian",
     "openfermion_sites",
     "read_fcidump",

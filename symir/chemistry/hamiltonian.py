@@ -51,6 +51,7 @@ import numpy as np
 
 import symir.chemistry.excitations as excitations
 from symir.chemistry.integrals import MolecularIntegrals, check_finite
+from symir.chemistry.symmetry import CUTOFF, check_orbsym
 from symir.chemistry.tables import Coefficients, pair_coefficients, spin_orbital_arrays
 from symir.frontend import expr as E
 from symir.frontend.fermion import c, cdag, n
@@ -179,14 +180,15 @@ def spin_orbital_hamiltonian(
     constant: float,
     hilbert: FermionHilbert,
     *,
-    threshold: float = 0.0,
+    threshold: float | None = None,
     name: str = "molecule",
     slots: str = "auto",
     parametric: bool = False,
 ) -> MolecularHamiltonian:
     """The operator `constant + sum t[P,Q] c+_P c_Q + sum v[A,B,C,D] c+_A c+_B c_C c_D`
     on `hilbert` (N spin orbitals, NetKet's site order), coefficients with `|value| <=
-    threshold` dropped.
+    threshold` dropped (default `symir.chemistry.symmetry.CUTOFF`, 1e-11, NetKet's PNC
+    operator's cutoff: numerical zeros get no table entry; 0 with `parametric=True`).
 
     `slots`: `"excitations"` indexes the slots by the excitations of a configuration's
     own particles (the k-th particle of a sector to its l-th hole, ...: `F` is the number
@@ -201,6 +203,8 @@ def spin_orbital_hamiltonian(
     differentiable with respect to them (`jax.grad` through `parameters`, whose arrays
     may be `jax.numpy` ones; docs/molecules.md). Needs `slots="excitations"` and
     `threshold=0`."""
+    if threshold is None:
+        threshold = 0.0 if parametric else CUTOFF
     t, v = _check(t, v, hilbert, threshold)
     check_finite(np.asarray(constant), "the constant")
     slots = _slots(slots, hilbert)
@@ -388,7 +392,7 @@ def _hermitian(t: np.ndarray, W: np.ndarray) -> bool:
 def molecular_hamiltonian(
     integrals: MolecularIntegrals,
     *,
-    threshold: float = 0.0,
+    threshold: float | None = None,
     name: str = "molecule",
     slots: str = "auto",
     parametric: bool = False,
@@ -397,7 +401,16 @@ def molecular_hamiltonian(
     s=1/2, n_fermions_per_spin=(N_beta, N_alpha))` (unconstrained without NELEC); its
     slots indexed by excitations of each configuration's electrons (`slots`, see
     `spin_orbital_hamiltonian`); `parametric=True`: the coefficient tables are table
-    parameters (`MolecularHamiltonian.parameters_from_integrals`)."""
+    parameters (`MolecularHamiltonian.parameters_from_integrals`).
+
+    `threshold`: the integral cutoff (default `CUTOFF` = 1e-11, NetKet's; 0 with
+    `parametric=True`). With ORBSYM (`integrals.orbsym`, from the FCIDUMP or PySCF) every
+    integral above the cutoff is checked against it (`check_orbsym`): one that ORBSYM
+    says vanishes is a ValueError naming it (with `threshold=0`, against `CUTOFF`)."""
+    if threshold is None:
+        threshold = 0.0 if parametric else CUTOFF
+    if integrals.orbsym is not None:
+        check_orbsym(integrals.h1, integrals.h2, integrals.orbsym, threshold or CUTOFF)
     t, v = integrals.spin_orbital_tensors()
     return spin_orbital_hamiltonian(
         t,

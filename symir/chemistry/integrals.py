@@ -138,11 +138,14 @@ def from_arrays(
     notation: str,
     n_electrons: int | None = None,
     ms2: int = 0,
+    orbsym=None,
 ) -> MolecularIntegrals:
     """Integrals from arrays of M restricted orbitals: `h1[M, M]` and `h2[M, M, M, M]` in
     `notation="chemist"` (`h2[p, q, r, s] = (pq|rs)`) or `"physicist"` (`h2[p, q, r, s] =
     <pq|rs> = (pr|qs)`), and the constant (core energy). A value that is not a finite number
-    (NaN, inf) is a ValueError naming the table and the index."""
+    (NaN, inf) is a ValueError naming the table and the index. `orbsym`: each orbital's
+    irrep, FCIDUMP's labels 1..8 (`symir.chemistry.symmetry`; `pyscf_orbsym(ids)` converts
+    PySCF's irrep ids), checked against the integrals when the operator is built."""
     if notation not in NOTATIONS:
         raise ValueError(f"notation must be one of {NOTATIONS}, got {notation!r}")
     h1, h2 = np.asarray(h1), np.asarray(h2)
@@ -153,7 +156,47 @@ def from_arrays(
         if h2.ndim != 4:
             raise ValueError(f"h2 must be (M, M, M, M), got shape {h2.shape}")
         h2 = np.transpose(h2, (0, 2, 1, 3))  # (pq|rs) = <pr|qs>
-    return MolecularIntegrals(h1, h2, float(constant), n_electrons=n_electrons, ms2=ms2)
+    if orbsym is not None:
+        orbsym = tuple(int(o) for o in orbsym)
+    return MolecularIntegrals(
+        h1, h2, float(constant), n_electrons=n_electrons, ms2=ms2, orbsym=orbsym
+    )
+
+
+def from_pyscf(mf, *, ncore: int = 0, ncas: int | None = None) -> MolecularIntegrals:
+    """The integrals of a PySCF restricted Hartree-Fock `mf` in its molecular orbitals
+    (`mf.mo_coeff`): all of them, or the active space of `ncas` orbitals after `ncore`
+    frozen doubly occupied ones (their energy in the constant, their mean field in
+    `h1`: PySCF's CASCI Hamiltonian), with the electrons, `MS2 = mol.spin` and, for a
+    molecule built with `symmetry=True`, ORBSYM (`pyscf_orbsym` of the orbitals' irrep
+    ids). Needs PySCF (the `chem` extra)."""
+    from pyscf import ao2mo, mcscf, symm
+
+    from symir.chemistry.symmetry import pyscf_orbsym
+
+    mol = mf.mol
+    n_mo = mf.mo_coeff.shape[1]
+    ncas = n_mo - ncore if ncas is None else ncas
+    nelecas = mol.nelectron - 2 * ncore
+    cas = mcscf.CASCI(mf, ncas, nelecas, ncore=ncore)
+    h1, e_core = cas.get_h1eff(mf.mo_coeff)
+    C = mf.mo_coeff[:, ncore : ncore + ncas]
+    h2 = ao2mo.restore(1, ao2mo.full(mol, C), ncas)
+    orbsym = None
+    if mol.symmetry:
+        ids = getattr(mf.mo_coeff, "orbsym", None)
+        if ids is None:
+            ids = symm.label_orb_symm(mol, mol.irrep_id, mol.symm_orb, mf.mo_coeff)
+        orbsym = pyscf_orbsym(np.asarray(ids)[ncore : ncore + ncas])
+    return from_arrays(
+        h1,
+        h2,
+        float(e_core),
+        notation="chemist",
+        n_electrons=nelecas,
+        ms2=mol.spin,
+        orbsym=orbsym,
+    )
 
 
 # --------------------------------------------------------------------------- FCIDUMP
@@ -447,6 +490,7 @@ __all__ = [
     "FcidumpWarning",
     "MolecularIntegrals",
     "from_arrays",
+    "from_pyscf",
     "read_fcidump",
     "write_fcidump",
 ]

@@ -39,7 +39,7 @@ def from_openfermion(
     *,
     n_fermions_per_spin: tuple[int, int] | None = None,
     n_orbitals: int | None = None,
-    threshold: float = 0.0,
+    threshold: float | None = None,
     name: str = "openfermion",
     slots: str = "auto",
 ) -> MolecularHamiltonian:

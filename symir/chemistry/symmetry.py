@@ -1,0 +1,85 @@
+"""Point-group symmetry of restricted orbitals (ORBSYM) and the integral cutoff.
+
+`CUTOFF = 1e-11` is the default integral cutoff of `molecular_hamiltonian` (NetKet's
+`ParticleNumberAndSpinConservingFermioperator2nd` drops the same): a coefficient with
+`|value| <= cutoff` is a numerical zero (symmetry-forbidden integrals come out of the
+integral transformation at about 1e-12 to 1e-15) and gets no table entry.
+
+ORBSYM gives each orbital an irreducible representation of an abelian point group
+(D2h and its subgroups; a linear molecule's D-infinity-h or C-infinity-v through its D2h
+or C2v subgroup). Labels are FCIDUMP's (Molpro's), 1 to 8: the product of two irreps is
+`((a - 1) ^ (b - 1)) + 1` (XOR), so an integral can be non-zero only where the XOR of
+its orbitals' `label - 1` is 0 (`h1[p, q]`: equal irreps; `(pq|rs)`: `g_p ^ g_q ^ g_r ^
+g_s = 0`). PySCF's irrep ids (`mol.irrep_id`, `mf.mo_coeff.orbsym`) map to such labels
+by `id % 10 + 1` (`pyscf_orbsym`): XOR is PySCF's product rule on the ids' last digit.
+
+`check_orbsym` holds ORBSYM against the tables: an integral above the cutoff that
+ORBSYM says vanishes is a ValueError naming it, so a wrong ORBSYM is never a wrong
+Hamiltonian.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+CUTOFF = 1e-11
+"""The default integral cutoff (NetKet's PNC operator's `cutoff`)."""
+
+
+def pyscf_orbsym(ids: Iterable[int]) -> tuple[int, ...]:
+    """FCIDUMP-style labels (1..8, product by XOR of `label - 1`) of PySCF's irrep ids
+    (`mf.mo_coeff.orbsym`, `pyscf.symm.label_orb_symm(..., mol.irrep_id, ...)`): the
+    D2h-subgroup part of the id, `id % 10`, plus one."""
+    listed = [int(i) for i in ids]
+    if any(i < 0 for i in listed):
+        raise ValueError(f"PySCF irrep ids are >= 0, got {listed}")
+    return tuple(i % 10 + 1 for i in listed)
+
+
+def irreps(orbsym: Iterable[int]) -> np.ndarray:
+    """The 0-based irreps (`label - 1`, 0..7) of FCIDUMP-style ORBSYM labels, checked."""
+    g = np.asarray(list(orbsym), np.int64)
+    bad = np.flatnonzero((g < 1) | (g > 8))
+    if len(bad):
+        k = int(bad[0])
+        raise ValueError(
+            f"ORBSYM[{k}] = {int(g[k])}: labels are 1..8 (an irrep of D2h or a subgroup, "
+            "FCIDUMP's convention; pyscf_orbsym converts PySCF's irrep ids)"
+        )
+    return g - 1
+
+
+def check_orbsym(h1: np.ndarray, h2: np.ndarray, orbsym: Iterable[int], cutoff: float) -> None:
+    """A ValueError naming the first integral with `|value| > cutoff` that ORBSYM says is
+    zero (chemists' notation, 0-based indices), and how many there are."""
+    g = irreps(orbsym)
+    m = len(g)
+    if h1.shape[0] != m:
+        raise ValueError(f"ORBSYM has {m} entries for {h1.shape[0]} orbitals")
+    found = []
+    forbidden1 = g[:, None] != g[None, :]
+    bad1 = np.argwhere(forbidden1 & (np.abs(h1) > cutoff))
+    if len(bad1):
+        found.append(("h1", bad1, h1))
+    product = g[:, None, None, None] ^ g[None, :, None, None] ^ g[None, None, :, None]
+    forbidden2 = (product ^ g[None, None, None, :]) != 0
+    bad2 = np.argwhere(forbidden2 & (np.abs(h2) > cutoff))
+    if len(bad2):
+        found.append(("h2", bad2, h2))
+    if not found:
+        return
+    name, where, table = found[0]
+    idx = tuple(int(k) for k in where[0])
+    labels = ", ".join(str(int(g[k]) + 1) for k in idx)
+    total = sum(len(w) for _, w, _ in found)
+    raise ValueError(
+        f"ORBSYM contradicts the integrals: {name}[{', '.join(map(str, idx))}] = "
+        f"{table[idx]:.3e} is above the cutoff {cutoff:g}, but the orbitals' irreps "
+        f"({labels}) make it vanish ({total} such integrals); give the right ORBSYM, none "
+        "(orbsym=None), or a larger cutoff"
+    )
+
+
+__all__ = ["CUTOFF", "check_orbsym", "irreps", "pyscf_orbsym"]

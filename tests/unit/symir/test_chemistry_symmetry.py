@@ -1,0 +1,140 @@
+"""Molecules with point-group symmetry (issue 37): the integral cutoff, ORBSYM checked
+against the integrals, the ground energies of PySCF molecules built with
+`symmetry=True` against PySCF's FCI / CASCI, and the connected elements and F against
+NetKet's particle-number and spin conserving operator."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from symir.chemistry import from_arrays, from_pyscf, molecular_hamiltonian, read_fcidump
+from symir.chemistry.make_fcidumps import DATA
+from symir.chemistry.symmetry import CUTOFF, check_orbsym, pyscf_orbsym
+
+pyscf = pytest.importorskip("pyscf")
+
+MOLECULES = {
+    # name: (atom, basis, frozen core orbitals, active orbitals or None)
+    "lih": ("Li 0 0 0; H 0 0 1.5949", "sto-3g", 0, None),
+    "h2o": ("O 0 0 0.1173; H 0 0.7572 -0.4692; H 0 -0.7572 -0.4692", "sto-3g", 1, None),
+    "beh2": ("Be 0 0 0; H 0 0 1.3264; H 0 0 -1.3264", "sto-3g", 1, None),
+    "n2": ("N 0 0 0; N 0 0 1.0977", "sto-3g", 2, 6),
+}
+
+
+def pyscf_molecule(name: str):
+    from pyscf import gto, scf
+
+    atom, basis, ncore, ncas = MOLECULES[name]
+    symmetry = "D2h" if name == "n2" else True  # N2's (6e, 6o) cuts its pi pairs
+    mol = gto.M(atom=atom, basis=basis, symmetry=symmetry, verbose=0)
+    return scf.RHF(mol).run(), ncore, ncas
+
+
+def pyscf_energy(mf, ncore: int, ncas: int | None) -> float:
+    """PySCF's FCI energy (all orbitals) or CASCI energy of the active space."""
+    from pyscf import fci, mcscf
+
+    if ncore == 0 and ncas is None:
+        return float(fci.FCI(mf).kernel()[0])
+    n_mo = mf.mo_coeff.shape[1]
+    ncas = n_mo - ncore if ncas is None else ncas
+    return float(mcscf.CASCI(mf, ncas, mf.mol.nelectron - 2 * ncore, ncore=ncore).kernel()[0])
+
+
+def lowest(H) -> float:
+    return float(np.linalg.eigvalsh(np.asarray(H.to_dense()))[0])
+
+
+@pytest.mark.parametrize("name", ["lih", "h2o", "beh2", "n2"])
+def test_ground_energy_equals_pyscf_with_symmetry(name):
+    """`from_pyscf(mf)` (ORBSYM from `mol.symmetry`) -> `molecular_hamiltonian(...)
+    .compile()`: its lowest eigenvalue in the sector is PySCF's FCI (LiH) or CASCI
+    (frozen core, an active space for N2) energy to 1e-8."""
+    mf, ncore, ncas = pyscf_molecule(name)
+    ints = from_pyscf(mf, ncore=ncore, ncas=ncas)
+    assert ints.orbsym is not None and len(set(ints.orbsym)) > 1
+    mh = molecular_hamiltonian(ints)
+    assert mh.threshold == CUTOFF
+    assert abs(lowest(mh.compile()) - pyscf_energy(mf, ncore, ncas)) < 1e-8
+
+
+def test_wrong_orbsym_is_an_error_naming_the_integral():
+    """ORBSYM that forbids an integral above the cutoff: a ValueError naming it; the
+    right ORBSYM (or none) builds."""
+    ints = read_fcidump(DATA / "lih_sto3g.fcidump")
+    assert ints.orbsym is not None
+    molecular_hamiltonian(ints)  # the file's own ORBSYM holds
+    wrong = list(ints.orbsym)
+    wrong[0] = 2 if wrong[0] != 2 else 3  # orbital 0 into another irrep
+    bad = from_arrays(
+        ints.h1, ints.h2, ints.constant, notation="chemist", n_electrons=4, orbsym=wrong
+    )
+    with pytest.raises(ValueError, match=r"ORBSYM contradicts the integrals: h1\[0, \d+\]"):
+        molecular_hamiltonian(bad)
+    # a two-body integral alone: h1 diagonal, orbitals 0, 1 in different irreps
+    h1 = np.diag([-1.0, -0.5])
+    h2 = np.zeros((2,) * 4)
+    h2[0, 0, 1, 1] = h2[1, 1, 0, 0] = 0.3
+    h2[0, 1, 0, 0] = h2[1, 0, 0, 0] = h2[0, 0, 0, 1] = h2[0, 0, 1, 0] = 0.05
+    two = from_arrays(h1, h2, 0.0, notation="chemist", n_electrons=2, orbsym=(1, 2))
+    with pytest.raises(ValueError, match=r"h2\[0, 0, 0, 1\] = 5\.000e-02 is above the cutoff"):
+        molecular_hamiltonian(two)
+    with pytest.raises(ValueError, match=r"ORBSYM\[1\] = 9: labels are 1\.\.8"):
+        check_orbsym(h1, h2, (1, 9), CUTOFF)
+    # below the cutoff it is a numerical zero: no error, and no table entry
+    h2[0, 1, 0, 0] = h2[1, 0, 0, 0] = h2[0, 0, 0, 1] = h2[0, 0, 1, 0] = 1e-13
+    small = from_arrays(h1, h2, 0.0, notation="chemist", n_electrons=2, orbsym=(1, 2))
+    assert molecular_hamiltonian(small).screening["max_dropped"] <= 1e-12
+
+
+def test_pyscf_orbsym_takes_the_d2h_part_of_the_ids():
+    assert pyscf_orbsym([0, 5, 2, 3, 10, 11, 7]) == (1, 6, 3, 4, 1, 2, 8)
+    with pytest.raises(ValueError, match="ids are >= 0"):
+        pyscf_orbsym([-1])
+
+
+def test_cutoff_is_settable_and_zero_keeps_numerical_zeros():
+    mf, ncore, ncas = pyscf_molecule("h2o")
+    ints = from_pyscf(mf, ncore=ncore, ncas=ncas)
+    default = molecular_hamiltonian(ints)
+    exact = molecular_hamiltonian(ints, threshold=0.0)
+    assert default.screening["dropped"] > 0 and default.screening["max_dropped"] <= CUTOFF
+    assert exact.screening["kept"] == default.screening["kept"] + default.screening["dropped"]
+    assert molecular_hamiltonian(ints, threshold=1e-3).screening["max_dropped"] > CUTOFF
+
+
+def netket_conn(op, x) -> list[dict]:
+    xp, mels = (np.asarray(a) for a in op.get_conn_padded(x))
+    out = []
+    for b in range(len(x)):
+        row: dict = {}
+        for s, v in zip(xp[b], mels[b], strict=True):
+            key = tuple(int(k) for k in s)
+            row[key] = row.get(key, 0.0) + float(v)
+        out.append({k: v for k, v in row.items() if abs(v) > 1e-10})
+    return out
+
+
+def test_connected_elements_equal_netket_pnc():
+    """Every state of the sector of LiH (C2v): the connected states and matrix elements
+    of NetKet's `ParticleNumberAndSpinConservingFermioperator2nd.from_pyscf_molecule`
+    (numerical zeros below 1e-10 aside)."""
+    import netket as nk
+
+    mf, _, _ = pyscf_molecule("lih")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pnc = nk.experimental.operator.ParticleNumberAndSpinConservingFermioperator2nd
+        reference = pnc.from_pyscf_molecule(mf.mol, mf.mo_coeff)
+    H = molecular_hamiltonian(from_pyscf(mf)).compile()
+    x = np.asarray(reference.hilbert.all_states())
+    expected = netket_conn(reference, x)
+    got = netket_conn(H, x.astype(np.int8))
+    for b in range(len(x)):
+        assert got[b].keys() == expected[b].keys(), b
+        for k, v in expected[b].items():
+            assert abs(got[b][k] - v) < 1e-10
