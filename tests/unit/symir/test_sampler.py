@@ -1,0 +1,228 @@
+"""symir's incremental Metropolis sampler (symir/integrations/netket_sampler.py, issue 39):
+the same chains as NetKet's sampler with the same seeds (local, exchange, fermion-hop and
+users' rules, the fallbacks), the exact distribution on a summable system, the drift
+measured at the refresh, and the drop-in use in `MCState` and `VMC_SR`."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import netket as nk
+import numpy as np
+import optax
+import pytest
+
+import symir as sym
+from symir.integrations.netket_sampler import IncrementalSamplerState, max_changed_sites
+
+
+def _params(net, n, seed=0, scale=None):
+    params = net.init(jax.random.PRNGKey(seed), np.ones((1, n)))
+    if scale is not None:  # a less flat distribution
+        params = jax.tree_util.tree_map(lambda p: scale * p, params)
+    return params
+
+
+def _chains(sampler, net, params, chain_length, seed=3):
+    state = sampler.reset(net, params, sampler.init_state(net, params, seed=seed))
+    (x, log_prob), state = sampler.sample(
+        net, params, state=state, chain_length=chain_length, return_log_probabilities=True
+    )
+    return np.asarray(x), np.asarray(log_prob), state
+
+
+def _same_chains(ours, theirs, net, params, chain_length=25):
+    x, lp, state = _chains(ours, net, params, chain_length)
+    x0, lp0, state0 = _chains(theirs, net, params, chain_length)
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_allclose(lp, lp0, rtol=0, atol=1e-10)
+    assert int(state.n_accepted) == int(state0.n_accepted) > 0
+    return state
+
+
+HI8 = nk.hilbert.Spin(0.5, 8)
+CHAIN8 = nk.graph.Chain(8)
+
+
+@pytest.mark.parametrize(
+    "net",
+    [
+        nk.models.RBM(alpha=1, param_dtype=float),
+        nk.models.MLP(hidden_dims=(16,), param_dtype=complex),
+    ],
+    ids=["rbm", "mlp-complex"],
+)
+def test_local_rule_gives_netkets_chains(net):
+    params = _params(net, 8, scale=4.0)
+    ours = sym.MetropolisLocal(HI8, n_chains=8)
+    assert ours.path(net, params).incremental and ours.path(net, params).k == 1
+    state = _same_chains(ours, nk.sampler.MetropolisLocal(HI8, n_chains=8), net, params)
+    assert isinstance(state, IncrementalSamplerState)
+    assert 0 < float(state.max_drift) < 1e-10  # 25 sweeps, refreshed every REFRESH_EVERY
+    assert float(state.max_log_prob_drift) < 1e-10
+
+
+def test_exchange_and_fermion_hop_rules_give_netkets_chains():
+    net = nk.models.RBM(alpha=1, param_dtype=float)
+    hi = nk.hilbert.Spin(0.5, 8, total_sz=0)
+    params = _params(net, 8, scale=4.0)
+    ours = sym.MetropolisExchange(hi, graph=CHAIN8, n_chains=8)
+    assert ours.path(net, params).k == 2
+    _same_chains(ours, nk.sampler.MetropolisExchange(hi, graph=CHAIN8, n_chains=8), net, params)
+
+    fermions = nk.hilbert.SpinOrbitalFermions(4, s=0.5, n_fermions_per_spin=(2, 2))
+    graph = nk.graph.Chain(4)
+    params = _params(net, fermions.size, scale=4.0)
+    _same_chains(
+        sym.MetropolisFermionHop(fermions, graph=graph, n_chains=8),
+        nk.sampler.MetropolisFermionHop(fermions, graph=graph, n_chains=8),
+        net,
+        params,
+    )
+
+
+class TwoFlips(nk.sampler.rules.MetropolisRule):
+    """A user's rule: flips two random sites (the same pair twice flips none)."""
+
+    def transition(rule, sampler, machine, parameters, state, key, σ):
+        k1, k2 = jax.random.split(key)
+        n = sampler.hilbert.size
+        i = jax.random.randint(k1, (σ.shape[0],), 0, n)
+        j = jax.random.randint(k2, (σ.shape[0],), 0, n)
+        rows = jnp.arange(σ.shape[0])
+        σ = σ.at[rows, i].set(-σ[rows, i])
+        return σ.at[rows, j].set(-σ[rows, j]), None
+
+
+class StatedTwoFlips(TwoFlips):
+    max_changed_sites = 2
+
+
+class UnderstatedTwoFlips(TwoFlips):
+    max_changed_sites = 1  # wrong: the step finds proposals beyond it and recomputes
+
+
+def test_users_rule_states_its_changed_sites():
+    net = nk.models.RBM(alpha=1, param_dtype=float)
+    params = _params(net, 8, scale=4.0)
+    theirs = nk.sampler.MetropolisSampler(HI8, TwoFlips(), n_chains=8)
+    for rule in (StatedTwoFlips(), UnderstatedTwoFlips()):
+        ours = sym.MetropolisSampler(HI8, rule, n_chains=8)
+        path = ours.path(net, params)
+        assert path.incremental and not path.guaranteed
+        _same_chains(ours, theirs, net, params)
+    # no statement: NetKet's step, and the reason says how to state it
+    plain = sym.MetropolisSampler(HI8, TwoFlips(), n_chains=8)
+    path = plain.path(net, params)
+    assert not path.incremental and "max_changed_sites" in str(path)
+    _same_chains(plain, theirs, net, params, chain_length=5)
+    # ... or the sampler's argument
+    assert sym.MetropolisSampler(HI8, TwoFlips(), max_changed_sites=2).path(net, params).k == 2
+
+
+def test_changed_sites_of_netkets_rules():
+    rules = nk.sampler.rules
+    assert max_changed_sites(rules.LocalRule()) == 1
+    assert max_changed_sites(rules.ExchangeRule(graph=CHAIN8)) == 2
+    assert (
+        max_changed_sites(
+            rules.MultipleRules([rules.LocalRule(), rules.ExchangeRule(graph=CHAIN8)], [0.5, 0.5])
+        )
+        == 2
+    )
+    assert max_changed_sites(rules.HamiltonianRule(nk.operator.Ising(HI8, CHAIN8, h=1.0))) is None
+
+
+class NoLinearMap(nn.Module):
+    """x meets a non-linear operation (a product of two sites) first: no split."""
+
+    @nn.compact
+    def __call__(self, x):
+        w = self.param("w", nn.initializers.normal(), (x.shape[-1],), float)
+        return jnp.sum(w * x * jnp.roll(x, 1, axis=-1), axis=-1)
+
+
+def test_a_network_that_does_not_split_takes_netkets_step():
+    net = NoLinearMap()
+    params = _params(net, 8)
+    ours = sym.MetropolisLocal(HI8, n_chains=8)
+    path = ours.path(net, params)
+    assert not path.incremental and "non-linear" in path.reason
+    state = _same_chains(ours, nk.sampler.MetropolisLocal(HI8, n_chains=8), net, params, 10)
+    assert state.cache == () and float(state.max_drift) == 0.0
+
+
+def test_the_distribution_is_psi_squared_on_a_summable_system():
+    """10 spins: <z_i z_{i+1}> and the histogram of sum_i z_i from the samples against the
+    exact |psi|^2 sums."""
+    n = 10
+    hi = nk.hilbert.Spin(0.5, n)
+    net = nk.models.RBM(alpha=1, param_dtype=float)
+    params = _params(net, n, seed=1, scale=6.0)
+    sampler = sym.MetropolisLocal(hi, n_chains=16, refresh_every=3)
+    x, _, state = _chains(sampler, net, params, chain_length=250)
+    x = x.reshape(16, 250, n)[:, 20:].reshape(-1, n).astype(float)  # burn-in
+    assert float(state.max_drift) < 1e-10
+    every = np.array(list(itertools.product([-1.0, 1.0], repeat=n)))
+    p = np.exp(2 * np.real(np.asarray(net.apply(params, every))))
+    p /= p.sum()
+    zz_exact = np.sum(p * np.mean(every * np.roll(every, 1, axis=1), axis=1))
+    zz = np.mean(x * np.roll(x, 1, axis=1), axis=1)
+    # the chains' spread (16 independent chains) bounds the error of the mean
+    chain_means = zz.reshape(16, -1).mean(axis=1)
+    error = chain_means.std(ddof=1) / np.sqrt(16)
+    assert abs(zz.mean() - zz_exact) < 5 * error + 1e-3
+    m_exact = np.bincount(every.sum(1).astype(int) // 2 + n // 2, weights=p, minlength=n + 1)
+    m = np.bincount(x.sum(1).astype(int) // 2 + n // 2, minlength=n + 1) / len(x)
+    assert np.max(np.abs(m - m_exact)) < 0.05
+
+
+def test_drop_in_for_mcstate_and_vmc_sr():
+    """The two-line change: symir's sampler and symir's operator; the same trajectory as
+    NetKet's sampler and operator (the same samples, the same energies)."""
+    tfim = sym.models.tfim(HI8, CHAIN8, h=1.0, J=1.0)
+    energies = {}
+    for side in ("netket", "symir"):
+        if side == "netket":
+            sampler, op = (
+                nk.sampler.MetropolisLocal(HI8, n_chains=8),
+                nk.operator.IsingJax(HI8, CHAIN8, h=1.0, J=1.0),
+            )
+        else:
+            sampler, op = sym.MetropolisLocal(HI8, n_chains=8), tfim.compile().to_netket(HI8)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            vs = nk.vqs.MCState(
+                sampler,
+                nk.models.RBM(alpha=1, param_dtype=float),
+                n_samples=64,
+                seed=0,
+                sampler_seed=1,
+            )
+            driver = nk.driver.VMC_SR(op, optax.sgd(0.05), diag_shift=0.1, variational_state=vs)
+            log = nk.logging.RuntimeLog()
+            driver.run(n_iter=2, out=log, show_progress=False)
+        energies[side] = np.asarray(log.data["Energy"]["Mean"])
+    np.testing.assert_allclose(energies["symir"], energies["netket"], rtol=0, atol=1e-10)
+
+
+def test_arguments_and_public_names():
+    with pytest.raises(ValueError, match="refresh_every"):
+        sym.MetropolisLocal(HI8, refresh_every=0)
+    sampler = sym.MetropolisLocal(HI8, n_chains=4, refresh_every=7, sweep_size=3)
+    assert isinstance(sampler, nk.sampler.MetropolisSampler)
+    assert (sampler.refresh_every, sampler.sweep_size, sampler.n_chains) == (7, 3, 4)
+    assert "refresh_every = 7" in repr(sampler)
+    net = nk.models.RBM(alpha=1, param_dtype=float)
+    assert "network split: incremental" in str(sampler.path(net, _params(net, 8)))
+    for name in (
+        "MetropolisSampler",
+        "MetropolisLocal",
+        "MetropolisExchange",
+        "MetropolisFermionHop",
+    ):
+        assert name in dir(sym) and name not in sym.__all__
