@@ -33,6 +33,17 @@ above `--run-max` (default 28) are built and compiled outside XLA only (symir's 
 build+compile time and constants): the other columns are `-`.
 
     .venv/bin/python benchmarks/chemistry.py [--sizes 8,12,16,20,28] [--batch 64] [--rounds 10]
+
+`--molecules h2o_631g,c2h4_sto3g,n2_631g,n2_ccpvdz` (issue 37) measures real molecules
+instead: PySCF RHF with `symmetry=True`, `symir.chemistry.from_pyscf(mf)` (ORBSYM from the
+point group) -> `molecular_hamiltonian(...)` compiled, against NetKet's
+`ParticleNumberAndSpinConservingFermioperator2nd.from_pyscf_molecule(mol, mo_coeff)`
+(cutoff 1e-11, as symir's default), on random states of the sector: F symir, the
+computed bound (`symmetry.connected_bound`: the most connected states ORBSYM allows any
+state of the sector), the largest number of distinct connected states with a non-zero
+element over the sampled states (symir's kernel, |mel| > 1e-10), F NetKet, the kernels'
+medians (jitted `get_conn_padded`, interleaved rounds), symir's build + compile time
+and the process's peak RSS after the molecule.
 """
 
 from __future__ import annotations
@@ -224,6 +235,85 @@ def measure(m: int, batch: int, rounds: int, with_netket: bool, with_orbitals: b
     return rows
 
 
+MOLECULES = {
+    "h2o_631g": ("O 0 0 0.1173; H 0 0.7572 -0.4692; H 0 -0.7572 -0.4692", "6-31g"),
+    "c2h4_sto3g": (
+        "C 0 0 0.6695; C 0 0 -0.6695; H 0 0.9289 1.2321; H 0 -0.9289 1.2321; "
+        "H 0 0.9289 -1.2321; H 0 -0.9289 -1.2321",
+        "sto-3g",
+    ),
+    "n2_631g": ("N 0 0 0; N 0 0 1.0977", "6-31g"),
+    "n2_ccpvdz": ("N 0 0 0; N 0 0 1.0977", "cc-pvdz"),
+}
+
+
+def measure_molecule(name: str, batch: int, rounds: int) -> dict:
+    import resource
+
+    import netket as nk
+    from pyscf import gto, scf
+
+    from symir.chemistry import from_pyscf
+    from symir.chemistry.symmetry import connected_bound
+
+    atom, basis = MOLECULES[name]
+    mol = gto.M(atom=atom, basis=basis, symmetry=True, verbose=0)
+    mf = scf.RHF(mol).run()
+    ints = from_pyscf(mf)
+    symir_op, built = build_symir(ints)
+    pnc = nk.experimental.operator.ParticleNumberAndSpinConservingFermioperator2nd
+    nk_op = pnc.from_pyscf_molecule(mol, mf.mo_coeff)
+    x = np.asarray(nk_op.hilbert.random_state(jax.random.PRNGKey(1), batch))
+    fns = {
+        "symir": (jax.jit(symir_op.get_conn_padded), x.astype(np.int8)),
+        "netket": (jax.jit(nk_op.get_conn_padded), x),
+    }
+    outs = {k: jax.block_until_ready(fn(xin)) for k, (fn, xin) in fns.items()}
+    times = {k: [] for k in fns}
+    order = list(fns)
+    for k in range(rounds):
+        for key in order[k % 2 :] + order[: k % 2]:
+            fn, xin = fns[key]
+            t0 = time.perf_counter()
+            jax.block_until_ready(fn(xin))
+            times[key].append(time.perf_counter() - t0)
+    xp, mels = (np.asarray(a) for a in outs["symir"])
+    distinct = 0
+    for b in range(batch):
+        active = xp[b][np.abs(mels[b]) > 1e-10]
+        distinct = max(distinct, len(np.unique(active, axis=0)))
+    kernel = {k: 1e3 * float(np.median(v)) for k, v in times.items()}
+    return {
+        "molecule": name,
+        "N": 2 * ints.n_orbitals,
+        "F": int(symir_op.max_conn_size),
+        "bound": connected_bound(ints.orbsym, ints.n_fermions_per_spin),
+        "distinct": distinct,
+        "F_nk": int(nk_op.max_conn_size),
+        "symir_ms": kernel["symir"],
+        "nk_ms": kernel["netket"],
+        "build_s": built,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def molecules_table(names: list[str], batch: int, rounds: int) -> None:
+    print(f"batch {batch}, {rounds} interleaved rounds, jax {jax.__version__}")
+    print(
+        "| molecule | spin orbitals | F symir | bound | largest sampled distinct | F NetKet | "
+        "kernel ms symir / NetKet | ratio | build + compile s | peak RSS MB |"
+    )
+    print("|---" * 10 + "|")
+    for name in names:
+        r = measure_molecule(name, batch, rounds)
+        print(
+            f"| {r['molecule']} | {r['N']} | {r['F']} | {r['bound']} | {r['distinct']} | "
+            f"{r['F_nk']} | {r['symir_ms']:.2f} / {r['nk_ms']:.2f} | "
+            f"{r['symir_ms'] / r['nk_ms']:.2f} | {r['build_s']:.2f} | {r['rss_mb']:.0f} |",
+            flush=True,
+        )
+
+
 def cell(row: dict, key: str, fmt: str = "") -> str:
     return format(row[key], fmt) if key in row else "-"
 
@@ -246,7 +336,11 @@ def main() -> None:
         default=12,
         help="largest N for symir's orbital-indexed form (symir_orb) besides the default",
     )
+    parser.add_argument("--molecules", default="", help="PySCF molecules (issue 37 table)")
     args = parser.parse_args()
+    if args.molecules:
+        molecules_table(args.molecules.split(","), args.batch, args.rounds)
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     header = (
         "| rep | N | operator | F | distinct/sample | reach | F/distinct | dup | "

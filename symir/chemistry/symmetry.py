@@ -82,4 +82,76 @@ def check_orbsym(h1: np.ndarray, h2: np.ndarray, orbsym: Iterable[int], cutoff: 
     )
 
 
-__all__ = ["CUTOFF", "check_orbsym", "irreps", "pyscf_orbsym"]
+def _patterns(sizes: np.ndarray, n: int) -> np.ndarray:
+    """Every occupation `(n_g)` of the irrep blocks of `sizes` with `sum n_g = n`."""
+    found = [np.zeros(0, np.int64)]
+    for size in sizes:
+        found = [np.append(f, k) for f in found for k in range(int(size) + 1)]
+        found = [f for f in found if f.sum() <= n]
+    return np.array([f for f in found if f.sum() == n], np.int64).reshape(-1, len(sizes))
+
+
+def _excitations_by_irrep(sizes: np.ndarray, P: np.ndarray):
+    """Per occupation pattern (rows of `P`) and product irrep h: the single excitations
+    `X[:, h]` (particle of irrep a to a hole of irrep a ^ h), the particle pairs
+    `Y[:, h]` and the hole pairs `Z[:, h]` whose irreps multiply to h."""
+    holes = sizes[None, :] - P
+    X = np.zeros((len(P), 8), np.int64)
+    Y, Z = np.zeros_like(X), np.zeros_like(X)
+    for h in range(8):
+        for a in range(8):
+            b = a ^ h
+            X[:, h] += P[:, a] * holes[:, b]
+            if a < b:
+                Y[:, h] += P[:, a] * P[:, b]
+                Z[:, h] += holes[:, a] * holes[:, b]
+            elif a == b:
+                Y[:, h] += P[:, a] * (P[:, a] - 1) // 2
+                Z[:, h] += holes[:, a] * (holes[:, a] - 1) // 2
+    return X, Y, Z
+
+
+def connected_bound(orbsym: Iterable[int], n_fermions_per_spin: tuple[int, int]) -> int:
+    """The most connected states (the state itself included) that ORBSYM allows a state
+    of the sector: the maximum over every occupation of the irrep blocks, per spin, of
+    `1 + singles + same-spin doubles + opposite-spin doubles` whose irreps multiply to
+    the identity (a single within an irrep; a double `P, R -> Q, S` with `g_P ^ g_R =
+    g_Q ^ g_S`). It depends on how many electrons each irrep holds only, so the maximum
+    runs over those occupations, not over the states. No kernel with a fixed number of
+    slots can have fewer: it bounds F from below for every exact layout."""
+    g = irreps(orbsym)
+    sizes = np.bincount(g, minlength=8)
+    parts = []
+    for n in n_fermions_per_spin:
+        P = _patterns(sizes, int(n))
+        X, Y, Z = _excitations_by_irrep(sizes, P)
+        parts.append((X[:, 0] + (Y * Z).sum(1), X))
+    (a0, X0), (a1, X1) = parts
+    total = 1 + a0[:, None] + a1[None, :] + X0 @ X1.T
+    return int(total.max())
+
+
+def connected_count(orbsym: Iterable[int], occupied: np.ndarray, n_orbitals: int) -> int:
+    """The connected states ORBSYM allows the state `occupied` (a 0/1 vector of the 2M
+    spin orbitals, NetKet's order): `connected_bound`'s count at its own occupation."""
+    g = irreps(orbsym)
+    sizes = np.bincount(g, minlength=8)
+    occupied = np.asarray(occupied)
+    parts = []
+    for s in (0, 1):
+        pattern = np.bincount(
+            g, weights=occupied[s * n_orbitals : (s + 1) * n_orbitals], minlength=8
+        )
+        X, Y, Z = _excitations_by_irrep(sizes, pattern.astype(np.int64)[None, :])
+        parts.append((int(X[0, 0] + (Y * Z).sum()), X[0]))
+    return int(1 + parts[0][0] + parts[1][0] + parts[0][1] @ parts[1][1])
+
+
+__all__ = [
+    "CUTOFF",
+    "check_orbsym",
+    "connected_bound",
+    "connected_count",
+    "irreps",
+    "pyscf_orbsym",
+]

@@ -138,3 +138,24 @@ def test_connected_elements_equal_netket_pnc():
         assert got[b].keys() == expected[b].keys(), b
         for k, v in expected[b].items():
             assert abs(got[b][k] - v) < 1e-10
+
+
+def test_connected_bound_is_the_most_connected_states_orbsym_allows():
+    """`connected_bound`: the maximum over the sector of `connected_count`, which bounds
+    each state's distinct connected states with a non-zero element (H2O, C2v, every
+    state of the sector); the kernel's F is at least the bound."""
+    from symir.chemistry.symmetry import connected_bound, connected_count
+
+    mf, ncore, ncas = pyscf_molecule("h2o")
+    ints = from_pyscf(mf, ncore=ncore, ncas=ncas)
+    H = molecular_hamiltonian(ints).compile()
+    x = np.asarray(H.hilbert.all_states()).astype(np.int8)
+    xp, mels = (np.asarray(a) for a in H.get_conn_padded(x))
+    counts = []
+    for b in range(len(x)):
+        reached = len(np.unique(xp[b][np.abs(mels[b]) > 1e-10], axis=0))
+        allowed = connected_count(ints.orbsym, x[b], ints.n_orbitals)
+        assert reached <= allowed
+        counts.append(allowed)
+    bound = connected_bound(ints.orbsym, ints.n_fermions_per_spin)
+    assert bound == max(counts) <= H.max_conn_size
