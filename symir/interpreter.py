@@ -269,6 +269,9 @@ class _Interpreter:
             ctx.x, op.site_list, op.state.value.data, int(env[op.rank])
         )
 
+    def _parity_sum(self, op: sym.ParitySumOp, env: Env, ctx: _Ctx) -> Value:
+        return op.evaluate_on(ctx.x, int(env[op.index]))
+
     def _read_emitted(self, op: sym.ReadEmittedOp, env: Env, ctx: _Ctx) -> Value:
         if ctx.xp is None:
             raise RuntimeError("'sym.read_emitted' evaluated outside an amplitude region")
@@ -317,6 +320,9 @@ class _Interpreter:
     def _scatter(self, op: sym.ScatterOp, env: Env, ctx: _Ctx, xp: list[int]) -> None:
         for s, v in zip(op.site_list, op.value_list, strict=True):
             xp[self._site(env, s)] = int(env[v])
+
+    def _flip_sites(self, op: sym.FlipSitesOp, env: Env, ctx: _Ctx, xp: list[int]) -> None:
+        op.flip(xp, int(env[op.index]), self.states)
 
     def _invalidate(self, op: sym.InvalidateOp, env: Env, ctx: _Ctx, xp: list[int]) -> None:
         raise _Invalidated
@@ -431,6 +437,7 @@ _LEAVES: dict[type[Operation], Callable[..., Value]] = {
     sym.ReadEmittedOp: _Interpreter._read_emitted,
     sym.CountOp: _Interpreter._count,
     sym.NthSiteOp: _Interpreter._nth_site,
+    sym.ParitySumOp: _Interpreter._parity_sum,
 }
 """The value ops that are not expression ops: their rules need the interpreter's state."""
 
@@ -442,6 +449,7 @@ _UPDATES: dict[type[Operation], Callable[..., None]] = {
     sym.PermuteOp: _Interpreter._permute,
     sym.AffineOp: _Interpreter._affine,
     sym.ScatterOp: _Interpreter._scatter,
+    sym.FlipSitesOp: _Interpreter._flip_sites,
     sym.InvalidateOp: _Interpreter._invalidate,
     sym.CondOp: _Interpreter._cond,
 }

@@ -1,5 +1,5 @@
 """The connected configurations being built: `branch.state`, `branch.write`,
-`branch.state_read`, `branch.invalidate`, `branch.select_state`, and the lowering
+`branch.state_read`, `branch.flip_sites`, `branch.invalidate`, `branch.select_state`, and the lowering
 choices of `state`.
 """
 
@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xdsl.dialects.builtin import IntegerAttr, StringAttr, TensorType, UnitAttr, i1, i64
+from xdsl.dialects.builtin import (
+    DenseArrayBase,
+    IntegerAttr,
+    StringAttr,
+    TensorType,
+    UnitAttr,
+    i1,
+    i64,
+)
 from xdsl.ir import Operation, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
@@ -15,12 +23,14 @@ from xdsl.irdl import (
     irdl_op_definition,
     operand_def,
     opt_prop_def,
+    prop_def,
     result_def,
     traits_def,
 )
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
+from symir.dialects import sym
 from symir.dialects.branch.kernel import kernel_states
 from symir.dialects.branch.types import StateType, _elem, _input_sites, _rows_of, values_type
 from symir.dialects.branch.values import ConstantOp
@@ -233,4 +243,52 @@ class SelectStateOp(IRDLOperation):
         if self.condition.type != values_type(s.rows.data, i1):
             raise VerifyException(
                 f"'branch.select_state' condition must be {values_type(s.rows.data, i1)}"
+            )
+
+
+@irdl_op_definition
+class FlipSitesOp(IRDLOperation):
+    """Flips the sites of the `index[b, m]`-th mask of the table in each row's
+    configuration (two local states `s0 < s1`: `x' = s0 + s1 - x'` there; the
+    counterpart of `sym.flip_sites`); lowered when the indices are a row-table column:
+    one `select` with the rows' constant masks.
+
+    ```mlir
+    %s1 = branch.flip_sites %s0, %k {masks = array<i64: 1, 6>} : !branch.state<2x4xi8>, tensor<?x2xi64> -> !branch.state<2x4xi8>
+    ```
+    """
+
+    name = "branch.flip_sites"
+
+    state = operand_def(StateType)
+    index = operand_def(TensorType)
+    masks = prop_def(DenseArrayBase)
+    result = result_def(StateType)
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = (
+        "$state `,` $index attr-dict `:` type($state) `,` type($index) `->` type($result)"
+    )
+
+    def __init__(self, state: SSAValue, index: SSAValue, masks: DenseArrayBase):
+        super().__init__(
+            operands=[state, index], properties={"masks": masks}, result_types=[state.type]
+        )
+
+    def words(self):
+        return sym.FlipSitesOp.words(self)  # type: ignore[arg-type]
+
+    def verify_(self):
+        s = _state_of(self, self.state)
+        _check_values_for_state(self, s, (self.index,))
+        if self.result.type != s:
+            raise VerifyException("'branch.flip_sites' result must have the state's type")
+        problem = sym.check_words(self.words(), s.sites.data)
+        if problem is not None:
+            raise VerifyException(f"'branch.flip_sites' {problem}")
+        states = kernel_states(self)
+        if states is not None and len(states) != 2:
+            raise VerifyException(
+                f"'branch.flip_sites' needs two local states, the kernel has {list(states)}"
             )

@@ -1,6 +1,6 @@
 """The ops that make values (one per batch entry and row) from constants, the iterator's
 rows and the configuration: `branch.constant`, `branch.column`, `branch.splat`,
-`branch.read`, `branch.quadratic_form`, `branch.count`, and the lowering choices of
+`branch.read`, `branch.quadratic_form`, `branch.count`, `branch.parity_sum`, and the lowering choices of
 `read` and `count`.
 """
 
@@ -393,4 +393,77 @@ class NthSiteOp(IRDLOperation):
         if states is not None and v not in states:
             raise VerifyException(
                 f"'branch.nth_site' state {v} is not a local state {list(states)}"
+            )
+
+
+@irdl_op_definition
+class ParitySumOp(IRDLOperation):
+    """Per batch entry and row: `sum_t c_t (-1)^(sites of mask_t where x[b] holds
+    state)` over the entries `t` of key `k[b, m]` (the counterpart of `sym.parity_sum`,
+    with its tables); lowered when the keys are a row-table column: the sign counts of
+    all the entries are one `dot_general` of `x == state` with the unpacked masks.
+
+    ```mlir
+    %v = branch.parity_sum %x, %k {offsets = array<i64: 0, 1, 3>, masks = array<i64: 1, 2, 6>, real = array<f64: 0.5, 1.0, -2.0>, state = 1 : i64} : tensor<?x4xi8>, tensor<?x2xi64> -> tensor<?x2xf64>
+    ```
+    """
+
+    name = "branch.parity_sum"
+
+    x = operand_def(TensorType)
+    index = operand_def(TensorType)
+    offsets = prop_def(DenseArrayBase)
+    masks = prop_def(DenseArrayBase)
+    real = prop_def(DenseArrayBase)
+    imag = opt_prop_def(DenseArrayBase)
+    state = prop_def(IntegerAttr)
+    result = result_def(TensorType)
+
+    traits = traits_def(Pure())
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$x `,` $index attr-dict `:` type($x) `,` type($index) `->` type($result)"
+
+    def __init__(self, x: SSAValue, index: SSAValue, source: sym.ParitySumOp):
+        rows = _rows_of(self, index.type, "keys")
+        props = {
+            "offsets": source.offsets,
+            "masks": source.masks,
+            "real": source.real,
+            "state": source.state,
+        }
+        if source.imag is not None:
+            props["imag"] = source.imag
+        super().__init__(
+            operands=[x, index],
+            properties=props,
+            result_types=[values_type(rows, source.result.type)],
+        )
+
+    def tables(self):
+        return sym.ParitySumOp.tables(self)  # type: ignore[arg-type]
+
+    def verify_(self):
+        n = _input_sites(self, self.x.type)
+        rows = _rows_of(self, self.index.type, "keys")
+        if _elem(self.index.type) != i64:
+            raise VerifyException("'branch.parity_sum' keys must have i64 elements")
+        expected = values_type(rows, f64 if self.imag is None else c64)
+        if self.result.type != expected:
+            raise VerifyException(f"'branch.parity_sum' result must be {expected}")
+        offsets, words, c = self.tables()
+        if len(offsets) < 1 or offsets[0] != 0 or offsets[-1] != len(c):
+            raise VerifyException(
+                "'branch.parity_sum' offsets must start at 0 and end at the number of coefficients"
+            )
+        problem = sym.check_words(words, n)
+        if problem is None and len(words) != sym.words_per_mask(n) * len(c):
+            problem = f"needs {sym.words_per_mask(n)} mask words per coefficient"
+        if problem is not None:
+            raise VerifyException(f"'branch.parity_sum' {problem}")
+        states = kernel_states(self)
+        v = self.state.value.data
+        if states is not None and v not in states:
+            raise VerifyException(
+                f"'branch.parity_sum' state {v} is not a local state {list(states)}"
             )

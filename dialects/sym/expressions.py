@@ -1,18 +1,21 @@
 """The leaves that read the term or the configuration: `sym.label`, `sym.read`,
-`sym.read_emitted` and `sym.count`.
+`sym.read_emitted`, `sym.count`, `sym.nth_site` and `sym.parity_sum`.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 
-from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, StringAttr, i64
+import numpy as np
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, StringAttr, f64, i64
 from xdsl.ir import Operation, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
     irdl_op_definition,
     operand_def,
+    opt_prop_def,
     prop_def,
     result_def,
     traits_def,
@@ -22,7 +25,9 @@ from xdsl.utils.exceptions import VerifyException
 
 from symir.dialects.sym.common import InTerm, enclosing, packed_array
 from symir.dialects.sym.constants import constant_int
+from symir.dialects.sym.site_masks import check_words, unpack_masks, words_per_mask
 from symir.dialects.sym.structure import EmissionOp, OperatorOp, TermOp, _check_static_site
+from symir.dialects.types import NumericType, c64
 
 
 @irdl_op_definition
@@ -244,3 +249,145 @@ class NthSiteOp(IRDLOperation):
                     return int(s)
                 rank -= 1
         return -1
+
+
+def _mask_sites(op: Operation) -> int | None:
+    operator = enclosing(op, OperatorOp)
+    return operator.num_sites.data if isinstance(operator, OperatorOp) else None
+
+
+@irdl_op_definition
+class ParitySumOp(IRDLOperation):
+    """A sum of signed coefficients read from a table at an integer key `k`:
+    `sum_t c_t (-1)^(number of sites of mask_t where x holds state)`, over the entries
+    `t` in `[offsets[k], offsets[k + 1])`; `0` for a key outside `[0, K)`. The masks are
+    packed site masks (`dialects/sym/site_masks.py`: `ceil(N / 64)` i64 words each, bit
+    `b` of word `w` is site `64 w + b`), the coefficients `real` (and `imag`: then the
+    result is `complex<f64>`). On a spin-1/2 space it is the diagonal factor of a sum of
+    Pauli strings that flip the same sites (`symir.pauli_strings`, docs/pauli-strings.md):
+    each Z or Y of a string contributes a sign read from the source configuration. The key
+    is static per row (labels, constants) when lowered.
+
+    ```mlir
+    %v = sym.parity_sum %k {offsets = array<i64: 0, 1, 3>, masks = array<i64: 1, 2, 6>, real = array<f64: 0.5, 1.0, -2.0>, state = 1 : i64} : f64
+    ```
+    """
+
+    name = "sym.parity_sum"
+
+    index = operand_def(i64)
+    offsets = prop_def(DenseArrayBase)
+    masks = prop_def(DenseArrayBase)
+    real = prop_def(DenseArrayBase)
+    imag = opt_prop_def(DenseArrayBase)
+    state = prop_def(IntegerAttr)
+    result = result_def(NumericType)
+
+    traits = traits_def(Pure(), InTerm())
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$index attr-dict `:` type($result)"
+
+    def __init__(
+        self,
+        index: SSAValue,
+        offsets: Sequence[int],
+        masks: Sequence[int],
+        real: Sequence[float],
+        imag: Sequence[float] | None,
+        state: int,
+    ):
+        props = {
+            "offsets": packed_array(i64, offsets),
+            "masks": packed_array(i64, masks),
+            "real": packed_array(f64, real),
+            "state": IntegerAttr(int(state), i64),
+        }
+        if imag is not None:
+            props["imag"] = packed_array(f64, imag)
+        super().__init__(
+            operands=[index], properties=props, result_types=[f64 if imag is None else c64]
+        )
+
+    def tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`(offsets, words, coefficients)` as numpy arrays (coefficients complex when
+        `imag` is set)."""
+        cached = _PARITY_TABLES.get(self)
+        key = (self.offsets, self.masks, self.real, self.imag)
+        if cached is None or cached[0] != key:
+            offsets = np.frombuffer(self.offsets.data.data, "<i8")
+            words = np.frombuffer(self.masks.data.data, "<i8")
+            c = np.frombuffer(self.real.data.data, "<f8").astype(np.float64)
+            if self.imag is not None:
+                c = c + 1j * np.frombuffer(self.imag.data.data, "<f8")
+            cached = _PARITY_TABLES[self] = (key, (offsets, words, c))
+        return cached[1]
+
+    def verify_(self):
+        for name in ("offsets", "masks"):
+            if getattr(self, name).elt_type != i64:
+                raise VerifyException(f"'sym.parity_sum' {name} must be an array<i64>")
+        for name in ("real", "imag"):
+            a = getattr(self, name)
+            if a is not None and a.elt_type != f64:
+                raise VerifyException(f"'sym.parity_sum' {name} must be an array<f64>")
+        if self.state.type != i64:
+            raise VerifyException("'sym.parity_sum' state must be an i64 integer")
+        expected = f64 if self.imag is None else c64
+        if self.result.type != expected:
+            raise VerifyException(
+                f"'sym.parity_sum' result must be {expected} "
+                f"({'with' if self.imag is not None else 'without'} imaginary parts), "
+                f"got {self.result.type}"
+            )
+        self._verify_tables()
+
+    def _verify_tables(self):
+        offsets, words, c = self.tables()
+        if len(offsets) < 1 or offsets[0] != 0 or np.any(np.diff(offsets) < 0):
+            raise VerifyException("'sym.parity_sum' offsets must start at 0 and never decrease")
+        if self.imag is not None and len(self.imag) != len(self.real):
+            raise VerifyException(
+                f"'sym.parity_sum' has {len(self.real)} real parts but {len(self.imag)} "
+                "imaginary parts"
+            )
+        if offsets[-1] != len(c):
+            raise VerifyException(
+                f"'sym.parity_sum' offsets end at {int(offsets[-1])} but there are "
+                f"{len(c)} coefficients"
+            )
+        n = _mask_sites(self)
+        if n is None:
+            return
+        w = words_per_mask(n)
+        if len(words) != w * len(c):
+            raise VerifyException(
+                f"'sym.parity_sum' has {len(words)} mask words for {len(c)} coefficients: "
+                f"needs {w} per coefficient on {n} sites"
+            )
+        problem = check_words(words, n)
+        if problem is not None:
+            raise VerifyException(f"'sym.parity_sum' {problem}")
+        operator = enclosing(self, OperatorOp)
+        v = self.state.value.data
+        if v not in operator.states:  # type: ignore[union-attr]
+            raise VerifyException(
+                f"'sym.parity_sum' state {v} is not a local state {list(operator.states)}"  # type: ignore[union-attr]
+            )
+
+    def evaluate_on(self, x: Sequence[int], key: int) -> float | complex:
+        """The value on configuration `x` (the meaning, for the interpreter)."""
+        offsets, words, c = self.tables()
+        if not 0 <= key < len(offsets) - 1:
+            return 0.0 if self.imag is None else 0j
+        lo, hi = int(offsets[key]), int(offsets[key + 1])
+        n = len(x)
+        w = words_per_mask(n)
+        masks = unpack_masks(words[lo * w : hi * w], n)
+        hit = np.asarray(x) == self.state.value.data
+        signs = 1 - 2 * ((masks & hit).sum(axis=1) % 2)
+        total = complex(np.sum(signs * c[lo:hi])) if hi > lo else 0j
+        return total.real if self.imag is None else total
+
+
+_PARITY_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xdsl.dialects.builtin import i1, i64
+import numpy as np
+from xdsl.dialects.builtin import DenseArrayBase, i1, i64
 from xdsl.ir import Operation, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
+    ParsePropInAttrDict,
     SameVariadicOperandSize,
     irdl_op_definition,
     operand_def,
+    prop_def,
     region_def,
     traits_def,
     var_operand_def,
@@ -23,8 +26,14 @@ from xdsl.printer import Printer
 from xdsl.traits import NoTerminator
 from xdsl.utils.exceptions import VerifyException
 
-from symir.dialects.sym.common import _parse_block_region, _parse_defined_operand, enclosing
+from symir.dialects.sym.common import (
+    _parse_block_region,
+    _parse_defined_operand,
+    enclosing,
+    packed_array,
+)
 from symir.dialects.sym.constants import constant_int
+from symir.dialects.sym.site_masks import check_words, unpack_masks, words_per_mask
 from symir.dialects.sym.structure import EmissionOp, OperatorOp, _check_site_operands
 
 
@@ -273,6 +282,62 @@ class ScatterOp(UpdateOpBase):
         if len(sites) != len(values):
             parser.raise_error(f"'sym.scatter' has {len(sites)} sites but {len(values)} values")
         return cls(sites, values)
+
+
+@irdl_op_definition
+class FlipSitesOp(UpdateOpBase):
+    """Flips every site of the `index`-th mask of a table on a space of two local
+    states `s0 < s1`: `x'[j] = s0 + s1 - x'[j]` (the other state) for each site `j` of
+    the mask; no site for an index outside `[0, K)`. The masks are packed site masks
+    (`dialects/sym/site_masks.py`, `ceil(N / 64)` i64 words each). The X and Y factors of
+    a Pauli string (`symir.pauli_strings`, docs/pauli-strings.md); the index is static
+    per row (labels, constants) when lowered.
+
+    ```mlir
+    sym.flip_sites %k {masks = array<i64: 1, 6>}
+    ```
+    """
+
+    name = "sym.flip_sites"
+
+    index = operand_def(i64)
+    masks = prop_def(DenseArrayBase)
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$index attr-dict"
+
+    def __init__(self, index: SSAValue, masks: Sequence[int]):
+        super().__init__(operands=[index], properties={"masks": packed_array(i64, masks)})
+
+    def words(self) -> np.ndarray:
+        return np.frombuffer(self.masks.data.data, "<i8")
+
+    def verify_(self):
+        super().verify_()
+        if self.masks.elt_type != i64:
+            raise VerifyException("'sym.flip_sites' masks must be an array<i64>")
+        operator = enclosing(self, OperatorOp)
+        if not isinstance(operator, OperatorOp):
+            return
+        if len(operator.states) != 2:
+            raise VerifyException(
+                f"'sym.flip_sites' needs two local states, operator @{operator.sym_name.data} "
+                f"has {list(operator.states)}"
+            )
+        problem = check_words(self.words(), operator.num_sites.data)
+        if problem is not None:
+            raise VerifyException(f"'sym.flip_sites' {problem}")
+
+    def flip(self, xp: list[int], index: int, states: Sequence[int]) -> None:
+        """Flips the sites of mask `index` of `xp` in place (the meaning)."""
+        n = len(xp)
+        w = words_per_mask(n)
+        words = self.words()
+        if not 0 <= index < len(words) // w:
+            return
+        total = states[0] + states[1]
+        for j in np.flatnonzero(unpack_masks(words[index * w : (index + 1) * w], n)[0]):
+            xp[j] = total - xp[j]
 
 
 @irdl_op_definition

@@ -66,7 +66,13 @@ def rows_of(op: Operation) -> int:
     return len(term_of(op).rows.data)
 
 
-_STATE_OPS = (branch.StateOp, branch.WriteOp, branch.InvalidateOp, branch.SelectStateOp)
+_STATE_OPS = (
+    branch.StateOp,
+    branch.WriteOp,
+    branch.FlipSitesOp,
+    branch.InvalidateOp,
+    branch.SelectStateOp,
+)
 
 
 def _last_state_in(block: Block, before: Operation | None = None) -> SSAValue | None:
@@ -292,6 +298,14 @@ class NthSiteToBranch(RewritePattern):
         rewriter.replace(op, new)
 
 
+class ParitySumToBranch(RewritePattern):
+    """`sym.parity_sum` -> `branch.parity_sum` of the source configurations."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.ParitySumOp, rewriter: PatternRewriter):
+        rewriter.replace(op, branch.ParitySumOp(kernel_of(op).x, op.index, op))
+
+
 class ReadEmittedToStateRead(RewritePattern):
     """`sym.read_emitted` -> `branch.state_read` of the emission's final state."""
 
@@ -495,6 +509,15 @@ class ScatterToBranch(RewritePattern):
         rewriter.erase(op)
 
 
+class FlipSitesToBranch(RewritePattern):
+    """`sym.flip_sites` -> `branch.flip_sites` of the current state."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: sym.FlipSitesOp, rewriter: PatternRewriter):
+        rewriter.insert(branch.FlipSitesOp(current_state(rewriter, op), op.index, op.masks))
+        rewriter.erase(op)
+
+
 class InvalidateToBranch(RewritePattern):
     """`sym.invalidate` -> `branch.invalidate` of the current state."""
 
@@ -541,6 +564,7 @@ def sym_to_branch_patterns() -> list[RewritePattern]:
         ReadToGather(),
         CountToBranch(),
         NthSiteToBranch(),
+        ParitySumToBranch(),
         ReadEmittedToStateRead(),
         ElementwiseToBranch(ELEMENTWISE),
         WriteToBranch(),
@@ -550,6 +574,7 @@ def sym_to_branch_patterns() -> list[RewritePattern]:
         PermuteToBranch(),
         AffineToBranch(),
         ScatterToBranch(),
+        FlipSitesToBranch(),
         InvalidateToBranch(),
         CondToSelectState(),
     ]

@@ -111,6 +111,13 @@ class RegionEmitter:
         sites, state, rank = e.args
         return sym.NthSiteOp(self.integer(rank, "a rank of nth_site"), sites, state)
 
+    def _parity_sum(self, e: Expr) -> Operation:
+        table, state, index = e.args
+        offsets, masks, real, imag = table.arrays
+        return sym.ParitySumOp(
+            self.integer(index, "a parity_sum index"), offsets, masks, real, imag, state
+        )
+
     def _read_emitted(self, e: Expr) -> Operation:
         if not self.allow_emitted:
             raise SymbolicDefinitionError(
@@ -157,6 +164,9 @@ class RegionEmitter:
             [self.site(s) for s in sites], [self.integer(v, "a scatter value") for v in values]
         )
 
+    def _flip_sites(self, index: Expr, table) -> Operation:
+        return sym.FlipSitesOp(self.integer(index, "a flip_sites index"), table.arrays[0])
+
     def _invalidate(self) -> Operation:
         return sym.InvalidateOp()
 
@@ -178,6 +188,7 @@ _LEAVES: dict[str, Callable[[RegionEmitter, Expr], Operation]] = {
     "read_emitted": RegionEmitter._read_emitted,
     "count": RegionEmitter._count,
     "nth_site": RegionEmitter._nth_site,
+    "parity_sum": RegionEmitter._parity_sum,
 }
 """DSL nodes that are not expression ops (the expression ops: `sym.EXPRESSION_OPS`)."""
 
@@ -189,6 +200,7 @@ _UPDATES: dict[str, Callable[..., Operation]] = {
     "permute": RegionEmitter._permute,
     "affine": RegionEmitter._affine,
     "scatter": RegionEmitter._scatter,
+    "flip_sites": RegionEmitter._flip_sites,
     "invalidate": RegionEmitter._invalidate,
     "cond": RegionEmitter._cond,
 }

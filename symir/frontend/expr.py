@@ -321,6 +321,44 @@ def nth_site(rank: Any, state: int, sites: Iterable[int]) -> Expr:
     return Expr("nth_site", listed, int(state), site_ref(rank))
 
 
+class PackedTable:
+    """Static arrays an op carries as a table (`parity_sum`, `flip_sites`): compared and
+    hashed by their bytes, printed short (they may hold a hundred thousand entries)."""
+
+    __slots__ = ("_digest", "arrays")
+
+    def __init__(self, *arrays: Any):
+        self.arrays = tuple(None if a is None else np.ascontiguousarray(a) for a in arrays)
+        import hashlib
+
+        h = hashlib.sha256()
+        for a in self.arrays:
+            h.update(b"none" if a is None else a.dtype.str.encode() + a.tobytes() + b"|")
+        self._digest = h.hexdigest()
+
+    def __hash__(self) -> int:
+        return hash(self._digest)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PackedTable) and other._digest == self._digest
+
+    def __repr__(self) -> str:
+        sizes = ", ".join("-" if a is None else str(a.size) for a in self.arrays)
+        return f"PackedTable({sizes}; {self._digest[:12]})"
+
+
+def parity_sum(index: Any, offsets: Any, masks: Any, coefficients: Any, state: int) -> Expr:
+    """`sum_t c_t (-1)^(sites of mask_t holding state)` over the entries `t` of key
+    `index` (`sym.parity_sum`): `offsets` (K + 1 entries) delimit each key's entries,
+    `masks` the packed site masks (`symir.dialects.sym.site_masks.pack_masks`), one per
+    coefficient; complex coefficients give a complex value."""
+    c = np.asarray(coefficients)
+    real = np.ascontiguousarray(c.real, dtype=np.float64)
+    imag = np.ascontiguousarray(c.imag, dtype=np.float64) if np.iscomplexobj(c) else None
+    table = PackedTable(np.asarray(offsets, np.int64), np.asarray(masks, np.int64), real, imag)
+    return Expr("parity_sum", table, int(state), as_expr(index))
+
+
 @dataclass(frozen=True)
 class Table:
     """A table parameter (`symir.table`): named, runtime entries at static integer

@@ -434,7 +434,13 @@ def _run(update: Update, state: _State, value: Callable[[Expr], Expr]) -> None:
     for step in update.steps:
         if state.invalid is True:
             return
-        _STEPS[step[0]](state, value, *step[1:])
+        run = _STEPS.get(step[0])
+        if run is None:  # a table update (`flip_sites` of symir.pauli_strings)
+            raise SymbolicDefinitionError(
+                f"{state.what}: cannot compose or invert an update program with "
+                f"`{step[0]}` (a table update)"
+            )
+        run(state, value, *step[1:])
 
 
 def _step_cond(state: _State, value, predicate: Expr, if_true: Update, if_false: Update):

@@ -136,6 +136,13 @@ class Update:
             tuple(_int_value(v, "scatter value") for v in values),
         )
 
+    def flip_sites(self, index: Any, masks: Any) -> Update:
+        """Flips (two local states: to the other one) every site of the `index`-th of
+        the packed site `masks` (`sym.flip_sites`)."""
+        from symir.frontend.expr import PackedTable
+
+        return self._then("flip_sites", as_expr(index), PackedTable(masks))
+
     def invalidate(self) -> Update:
         """Drops the branch (it is emitted as `x' = x`, `mel = 0`)."""
         return self._then("invalidate")
@@ -202,6 +209,10 @@ def scatter(sites: Sequence[Any], values: Sequence[Any]) -> Update:
 
 def invalidate() -> Update:
     return Update().invalidate()
+
+
+def flip_sites(index: Any, masks: Any) -> Update:
+    return Update().flip_sites(index, masks)
 
 
 def cond(predicate: Any, if_true: Update | None = None, if_false: Update | None = None):

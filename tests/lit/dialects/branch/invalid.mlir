@@ -1248,3 +1248,127 @@ branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
   %m2 = "test.op"() : () -> tensor<?x2xf64>
   branch.return_deltas %si, %si, %m, %m2 {wrt = ["h"]} : tensor<?x1x2xi64>, tensor<?x1x2xi64>, tensor<?x1xf64>, tensor<?x2xf64>
 }
+
+// -----
+
+// branch.parity_sum: i64 keys
+// CHECK: {{^}}'branch.parity_sum' keys must have i64 elements
+branch.kernel @k sites 3 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x3xi8>):
+  %k = branch.column %x {values = array<i64: 0, 1>} : tensor<?x3xi8> -> tensor<?x2xi64>
+  %kf = branch.constant %x {value = 1.0 : f64} : tensor<?x3xi8> -> tensor<?x2xf64>
+  %v = branch.parity_sum %x, %kf {offsets = array<i64: 0, 1, 3>, masks = array<i64: 4, 0, 2>, real = array<f64: 0.5, 1.0, -2.0>, state = -1 : i64} : tensor<?x3xi8>, tensor<?x2xf64> -> tensor<?x2xf64>
+  %s_ = branch.state %x : tensor<?x3xi8> -> !branch.state<1x3xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x3xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x3xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x3xi8>, !branch.state<1x3xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x3xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x3xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.parity_sum: result type
+// CHECK: {{^}}'branch.parity_sum' result must be tensor<?x2xf64>
+branch.kernel @k sites 3 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x3xi8>):
+  %k = branch.column %x {values = array<i64: 0, 1>} : tensor<?x3xi8> -> tensor<?x2xi64>
+  %v = branch.parity_sum %x, %k {offsets = array<i64: 0, 1, 3>, masks = array<i64: 4, 0, 2>, real = array<f64: 0.5, 1.0, -2.0>, state = -1 : i64} : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %s_ = branch.state %x : tensor<?x3xi8> -> !branch.state<1x3xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x3xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x3xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x3xi8>, !branch.state<1x3xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x3xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x3xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.parity_sum: offsets
+// CHECK: {{^}}'branch.parity_sum' offsets must start at 0 and end at the number of coefficients
+branch.kernel @k sites 3 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x3xi8>):
+  %k = branch.column %x {values = array<i64: 0, 1>} : tensor<?x3xi8> -> tensor<?x2xi64>
+  %v = branch.parity_sum %x, %k {offsets = array<i64: 0, 1, 2>, masks = array<i64: 4, 0, 2>, real = array<f64: 0.5, 1.0, -2.0>, state = -1 : i64} : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xf64>
+  %s_ = branch.state %x : tensor<?x3xi8> -> !branch.state<1x3xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x3xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x3xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x3xi8>, !branch.state<1x3xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x3xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x3xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.parity_sum: masks inside the sites
+// CHECK: {{^}}'branch.parity_sum' has a mask with a site outside [0, 3)
+branch.kernel @k sites 3 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x3xi8>):
+  %k = branch.column %x {values = array<i64: 0, 1>} : tensor<?x3xi8> -> tensor<?x2xi64>
+  %v = branch.parity_sum %x, %k {offsets = array<i64: 0, 1, 3>, masks = array<i64: 8, 0, 2>, real = array<f64: 0.5, 1.0, -2.0>, state = -1 : i64} : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xf64>
+  %s_ = branch.state %x : tensor<?x3xi8> -> !branch.state<1x3xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x3xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x3xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x3xi8>, !branch.state<1x3xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x3xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x3xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.parity_sum: a local state
+// CHECK: {{^}}'branch.parity_sum' state 0 is not a local state [-1, 1]
+branch.kernel @k sites 3 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x3xi8>):
+  %k = branch.column %x {values = array<i64: 0, 1>} : tensor<?x3xi8> -> tensor<?x2xi64>
+  %v = branch.parity_sum %x, %k {offsets = array<i64: 0, 1, 3>, masks = array<i64: 4, 0, 2>, real = array<f64: 0.5, 1.0, -2.0>, state = 0 : i64} : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xf64>
+  %s_ = branch.state %x : tensor<?x3xi8> -> !branch.state<1x3xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x3xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x3xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x3xi8>, !branch.state<1x3xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x3xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x3xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.flip_sites: the state's type
+// CHECK: {{^}}'branch.flip_sites' result must have the state's type
+branch.kernel @k sites 3 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x3xi8>):
+  %k = branch.column %x {values = array<i64: 0, 1>} : tensor<?x3xi8> -> tensor<?x2xi64>
+  %s = branch.state %x : tensor<?x3xi8> -> !branch.state<2x3xi8>
+  %f = branch.flip_sites %s, %k {masks = array<i64: 1, 6>} : !branch.state<2x3xi8>, tensor<?x2xi64> -> !branch.state<2x3xi16>
+  %s_ = branch.state %x : tensor<?x3xi8> -> !branch.state<1x3xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x3xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x3xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x3xi8>, !branch.state<1x3xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x3xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x3xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.flip_sites: masks inside the sites
+// CHECK: {{^}}'branch.flip_sites' has a mask with a site outside [0, 3)
+branch.kernel @k sites 3 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x3xi8>):
+  %k = branch.column %x {values = array<i64: 0, 1>} : tensor<?x3xi8> -> tensor<?x2xi64>
+  %s = branch.state %x : tensor<?x3xi8> -> !branch.state<2x3xi8>
+  %f = branch.flip_sites %s, %k {masks = array<i64: 1, 9>} : !branch.state<2x3xi8>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+  %s_ = branch.state %x : tensor<?x3xi8> -> !branch.state<1x3xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x3xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x3xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x3xi8>, !branch.state<1x3xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x3xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x3xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// branch.flip_sites: two local states
+// CHECK: {{^}}'branch.flip_sites' needs two local states, the kernel has [-1, 0, 1]
+branch.kernel @k sites 3 states [-1, 0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x3xi8>):
+  %k = branch.column %x {values = array<i64: 0, 1>} : tensor<?x3xi8> -> tensor<?x2xi64>
+  %s = branch.state %x : tensor<?x3xi8> -> !branch.state<2x3xi8>
+  %f = branch.flip_sites %s, %k {masks = array<i64: 1, 6>} : !branch.state<2x3xi8>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+  %s_ = branch.state %x : tensor<?x3xi8> -> !branch.state<1x3xi8>
+  %a_ = branch.constant %x {value = 1.0 : f64} : tensor<?x3xi8> -> tensor<?x1xf64>
+  %m_ = branch.constant %x {value = true} : tensor<?x3xi8> -> tensor<?x1xi1>
+  %xp_, %mel_ = branch.emit %x, %s_, %a_, %m_ {term = "t"} : tensor<?x3xi8>, !branch.state<1x3xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x3xi8>, tensor<?x1xf64>
+  branch.return %xp_, %mel_ : tensor<?x1x3xi8>, tensor<?x1xf64>
+}

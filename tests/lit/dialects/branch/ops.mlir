@@ -289,6 +289,24 @@ branch.kernel @choices sites 4 states [-1, 1] dtype f64 params [] {
   branch.return %xp, %mel : tensor<?x1x4xi8>, tensor<?x1xf64>
 }
 
+// The table ops of symir.pauli_strings (docs/pauli-strings.md).
+// CHECK-LABEL: branch.kernel @pauli sites 3 states [-1, 1] dtype f64 params [] {
+// CHECK:       %[[PV:.*]] = branch.parity_sum %{{.*}}, %{{.*}} {offsets = array<i64: 0, 1, 3>, masks = array<i64: 4, 0, 2>, real = array<f64: 5.000000e-01, 1.000000e+00, -2.000000e+00>, state = -1 : i64} : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xf64>
+// CHECK:       %{{.*}} = branch.flip_sites %{{.*}}, %{{.*}} {masks = array<i64: 1, 6>} : !branch.state<2x3xi8>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+// GENERIC-LABEL: "branch.kernel"() <{sym_name = "pauli"
+// GENERIC: "branch.parity_sum"(%{{.*}}, %{{.*}}) <{offsets = array<i64: 0, 1, 3>, masks = array<i64: 4, 0, 2>, real = array<f64: 5.000000e-01, 1.000000e+00, -2.000000e+00>, state = -1 : i64}> : (tensor<?x3xi8>, tensor<?x2xi64>) -> tensor<?x2xf64>
+// GENERIC: "branch.flip_sites"(%{{.*}}, %{{.*}}) <{masks = array<i64: 1, 6>}> : (!branch.state<2x3xi8>, tensor<?x2xi64>) -> !branch.state<2x3xi8>
+branch.kernel @pauli sites 3 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x3xi8>):
+  %k = branch.column %x {values = array<i64: 0, 1>} : tensor<?x3xi8> -> tensor<?x2xi64>
+  %v = branch.parity_sum %x, %k {offsets = array<i64: 0, 1, 3>, masks = array<i64: 4, 0, 2>, real = array<f64: 0.5, 1.0, -2.0>, state = -1 : i64} : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xf64>
+  %s = branch.state %x : tensor<?x3xi8> -> !branch.state<2x3xi8>
+  %f = branch.flip_sites %s, %k {masks = array<i64: 1, 6>} : !branch.state<2x3xi8>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+  %m = branch.constant %x {value = true} : tensor<?x3xi8> -> tensor<?x2xi1>
+  %xp, %mel = branch.emit %x, %f, %v, %m {term = "strings"} : tensor<?x3xi8>, !branch.state<2x3xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x3xi8>, tensor<?x2xf64>
+  branch.return %xp, %mel : tensor<?x2x3xi8>, tensor<?x2xf64>
+}
+
 // A delta kernel (branch-return-deltas): branch.stack joins K values per row, and
 // branch.return_deltas returns the sites and values (and mels, derivatives) of each slot.
 // CHECK-LABEL: branch.kernel @deltas sites 2 states [-1, 1] dtype f64 params ["h"] {
@@ -312,3 +330,4 @@ branch.kernel @deltas sites 2 states [-1, 1] dtype f64 params ["h"] {
   %d = branch.constant %x {value = 1.0 : f64} : tensor<?x2xi8> -> tensor<?x1xf64>
   branch.return_deltas %sites, %values, %mel, %d {wrt = ["h"]} : tensor<?x1x2xi64>, tensor<?x1x2xi64>, tensor<?x1xf64>, tensor<?x1xf64>
 }
+

@@ -1813,3 +1813,110 @@ sym.operator @op sites 4 states [0, 1] dtype f64 {
     }
   }
 }
+
+// -----
+
+// sym.parity_sum: offsets from 0, never decreasing
+// CHECK: {{^}}'sym.parity_sum' offsets must start at 0 and never decrease
+sym.operator @op sites 3 states [-1, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %k = sym.constant 0 : i64
+    %v = sym.parity_sum %k {offsets = array<i64: 0, 2, 1>, masks = array<i64: 1>, real = array<f64: 1.0>, state = 1 : i64} : f64
+    sym.emission {
+    } amplitude {
+      sym.yield %v : f64
+    }
+  }
+}
+
+// -----
+
+// sym.parity_sum: one mask per coefficient
+// CHECK: {{^}}'sym.parity_sum' has 1 mask words for 2 coefficients: needs 1 per coefficient on 3 sites
+sym.operator @op sites 3 states [-1, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %k = sym.constant 0 : i64
+    %v = sym.parity_sum %k {offsets = array<i64: 0, 2>, masks = array<i64: 1>, real = array<f64: 1.0, 2.0>, state = 1 : i64} : f64
+    sym.emission {
+    } amplitude {
+      sym.yield %v : f64
+    }
+  }
+}
+
+// -----
+
+// sym.parity_sum: masks inside the sites
+// CHECK: {{^}}'sym.parity_sum' has a mask with a site outside [0, 3)
+sym.operator @op sites 3 states [-1, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %k = sym.constant 0 : i64
+    %v = sym.parity_sum %k {offsets = array<i64: 0, 1>, masks = array<i64: 8>, real = array<f64: 1.0>, state = 1 : i64} : f64
+    sym.emission {
+    } amplitude {
+      sym.yield %v : f64
+    }
+  }
+}
+
+// -----
+
+// sym.parity_sum: complex result with imaginary parts only
+// CHECK: {{^}}'sym.parity_sum' result must be f64 (without imaginary parts), got complex<f64>
+sym.operator @op sites 3 states [-1, 1] dtype complex<f64> {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %k = sym.constant 0 : i64
+    %v = sym.parity_sum %k {offsets = array<i64: 0, 1>, masks = array<i64: 1>, real = array<f64: 1.0>, state = 1 : i64} : complex<f64>
+    sym.emission {
+    } amplitude {
+      sym.yield %v : complex<f64>
+    }
+  }
+}
+
+// -----
+
+// sym.parity_sum: the state is a local state
+// CHECK: {{^}}'sym.parity_sum' state 0 is not a local state [-1, 1]
+sym.operator @op sites 3 states [-1, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    %k = sym.constant 0 : i64
+    %v = sym.parity_sum %k {offsets = array<i64: 0, 1>, masks = array<i64: 1>, real = array<f64: 1.0>, state = 0 : i64} : f64
+    sym.emission {
+    } amplitude {
+      sym.yield %v : f64
+    }
+  }
+}
+
+// -----
+
+// sym.flip_sites: two local states
+// CHECK: {{^}}'sym.flip_sites' needs two local states, operator @op has [0, 1, 2]
+sym.operator @op sites 3 states [0, 1, 2] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    sym.emission {
+      %k = sym.constant 0 : i64
+      sym.flip_sites %k {masks = array<i64: 1>}
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.flip_sites: masks inside the sites
+// CHECK: {{^}}'sym.flip_sites' has a mask with a site outside [0, 3)
+sym.operator @op sites 3 states [-1, 1] dtype f64 {
+  sym.term @t kind "global" labels [] rows [[]] {
+    sym.emission {
+      %k = sym.constant 0 : i64
+      sym.flip_sites %k {masks = array<i64: 15>}
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}

@@ -407,3 +407,40 @@ sym.operator @fermions sites 4 states [0, 1] dtype f64 {
 // GENERIC:           %{{.*}} = "sym.count"(%{{.*}}, %{{.*}}) : (i64, i64) -> i64
 // GENERIC:           %{{.*}} = "sym.parity"(%{{.*}}) : (i64) -> i64
 // GENERIC:           %{{.*}} = "sym.nth_site"(%{{.*}}) <{sites = array<i64: 0, 1, 2>, state = 1 : i64}> : (i64) -> i64
+
+// ---------------------------------------------------------------------------------------
+// @pauli: the table ops of `symir.pauli_strings` (docs/pauli-strings.md): sym.flip_sites
+// (an update: the sites of the k-th packed mask flipped) and sym.parity_sum (a leaf: the
+// signed coefficients of key k), real and complex, at a key made of labels.
+// CHECK-LABEL: sym.operator @pauli sites 3 states [-1, 1] dtype complex<f64> {
+// CHECK:       %[[PK:.*]] = sym.add
+// CHECK-NEXT:  sym.flip_sites %[[PK]] {masks = array<i64: 1, 6>}
+// CHECK:       %{{.*}} = sym.parity_sum %{{.*}} {offsets = array<i64: 0, 1, 3>, masks = array<i64: 4, 0, 2>, real = array<f64: 5.000000e-01, 1.000000e+00, -2.000000e+00>, state = -1 : i64} : f64
+// CHECK:       %{{.*}} = sym.parity_sum %{{.*}} {offsets = array<i64: 0, 1>, masks = array<i64: 7>, real = array<f64: 0.000000e+00>, state = 1 : i64, imag = array<f64: 1.500000e+00>} : complex<f64>
+// GENERIC-LABEL: "sym.operator"() <{sym_name = "pauli"
+// GENERIC:       "sym.flip_sites"(%{{.*}}) <{masks = array<i64: 1, 6>}> : (i64) -> ()
+// GENERIC:       %{{.*}} = "sym.parity_sum"(%{{.*}}) <{offsets = array<i64: 0, 1, 3>, masks = array<i64: 4, 0, 2>, real = array<f64: 5.000000e-01, 1.000000e+00, -2.000000e+00>, state = -1 : i64}> : (i64) -> f64
+sym.operator @pauli sites 3 states [-1, 1] dtype complex<f64> {
+  sym.term @strings kind "rows" labels ["p0", "p1"] rows [[0, 0], [0, 1]] {
+    sym.emission {
+      %p0 = sym.label "p0"
+      %three = sym.constant 3 : i64
+      %hi = sym.mul %p0, %three : i64, i64 -> i64
+      %p1 = sym.label "p1"
+      %k = sym.add %hi, %p1 : i64, i64 -> i64
+      sym.flip_sites %k {masks = array<i64: 1, 6>}
+    } amplitude {
+      %q0 = sym.label "p0"
+      %v = sym.parity_sum %q0 {offsets = array<i64: 0, 1, 3>, masks = array<i64: 4, 0, 2>, real = array<f64: 0.5, 1.0, -2.0>, state = -1 : i64} : f64
+      sym.yield %v : f64
+    }
+  }
+  sym.term @diagonal kind "global" labels [] rows [[]] {
+    sym.emission {
+    } amplitude {
+      %zero = sym.constant 0 : i64
+      %z = sym.parity_sum %zero {offsets = array<i64: 0, 1>, masks = array<i64: 7>, real = array<f64: 0.0>, state = 1 : i64, imag = array<f64: 1.5>} : complex<f64>
+      sym.yield %z : complex<f64>
+    }
+  }
+}

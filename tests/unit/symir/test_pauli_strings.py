@@ -1,0 +1,165 @@
+"""`symir.pauli_strings`: sums of Pauli strings as two table ops, equal to NetKet's
+`PauliStrings` (docs/pauli-strings.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import symir as sym
+from symir.interpreter import reference_get_conn
+from symir.lowering.pipelines import lower_ir
+
+nk = pytest.importorskip("netket")
+
+
+def _random(rng, n_strings: int, n: int, letters: str = "IXYZ") -> list[str]:
+    return ["".join(rng.choice(list(letters), n)) for _ in range(n_strings)]
+
+
+@pytest.mark.parametrize(
+    ("n", "complex_weights", "seed"), [(4, False, 0), (6, True, 1), (8, False, 2)]
+)
+def test_dense_matrix_equals_netket(n, complex_weights, seed):
+    rng = np.random.default_rng(seed)
+    strings = _random(rng, 3 * n, n)
+    strings += [strings[0], strings[1], "I" * n, "Z" * n, "Y" * n, "X" * n]  # repeats
+    strings += [s.replace("Z", "I") for s in strings[:3]]  # patterns shared by several
+    w = rng.normal(size=len(strings))
+    if complex_weights:
+        w = w + 1j * rng.normal(size=len(strings))
+    hi = nk.hilbert.Spin(0.5, n)
+    op = sym.pauli_strings(hi, strings, w)
+    ref = nk.operator.PauliStrings(hi, strings, w)
+    H = op.compile()
+    assert H.max_conn_size == ref.max_conn_size  # one slot per distinct X/Y pattern
+    np.testing.assert_allclose(H.to_dense(), ref.to_dense(), atol=1e-10, rtol=0)
+    assert op.is_hermitian == ref.is_hermitian
+
+
+def test_reference_interpreter_agrees():
+    rng = np.random.default_rng(7)
+    n = 4
+    strings = [*_random(rng, 10, n), "I" * n]
+    w = rng.normal(size=len(strings)) + 0.5j
+    hi = nk.hilbert.Spin(0.5, n)
+    op = sym.pauli_strings(hi, strings, w)
+    dense = np.zeros((2**n, 2**n), complex)
+    states = hi.all_states()
+    for a, x in enumerate(states.astype(int)):
+        xp, mels = reference_get_conn(op, x)
+        for y, m in zip(xp, mels, strict=True):
+            dense[a, hi.states_to_numbers(np.asarray(y, float)[None])[0]] += m
+    ref = nk.operator.PauliStrings(hi, strings, w).to_dense()
+    np.testing.assert_allclose(dense, ref, atol=1e-12)
+
+
+def test_qubits():
+    rng = np.random.default_rng(4)
+    strings = _random(rng, 12, 5)
+    w = rng.normal(size=12)
+    hi = nk.hilbert.Qubit(5)
+    got = sym.pauli_strings(hi, strings, w).compile().to_dense()
+    np.testing.assert_allclose(got, nk.operator.PauliStrings(hi, strings, w).to_dense(), atol=1e-12)
+
+
+def test_connected_sets_on_40_qubits():
+    rng = np.random.default_rng(5)
+    n = 40
+    strings = _random(rng, 300, n)
+    strings += [s[:20] + "I" * 20 for s in strings[:40]]  # some shared patterns
+    w = rng.normal(size=len(strings)) + 1j * rng.normal(size=len(strings))
+    hi = nk.hilbert.Spin(0.5, n)
+    H = sym.pauli_strings(hi, strings, w).compile()
+    ref = nk.operator.PauliStringsJax(hi, strings, w, cutoff=0.0)
+    x = np.asarray(hi.random_state(__import__("jax").random.PRNGKey(0), 16))
+    xp, mels = H.get_conn_padded(x.astype(np.int8))
+    rxp, rmels = ref.get_conn_padded(x)
+    assert xp.shape[1] == rxp.shape[1]
+    for b in range(len(x)):
+        got = {tuple(r): complex(m) for r, m in zip(np.asarray(xp[b]).astype(int), mels[b])}
+        want = {tuple(r): complex(m) for r, m in zip(np.asarray(rxp[b]).astype(int), rmels[b])}
+        assert got.keys() == want.keys()
+        assert max(abs(got[k] - want[k]) for k in got) < 1e-10
+
+
+def test_input_forms_agree():
+    hi = nk.hilbert.Spin(0.5, 4)
+    strings, w = ["XIZY", "ZZII", "IIII", "XIZI"], [0.5, -1.0, 2.0, 0.25j]
+    dense = sym.pauli_strings(hi, strings, w).compile().to_dense()
+    ref = nk.operator.PauliStrings(hi, strings, w).to_dense()
+    np.testing.assert_allclose(dense, ref, atol=1e-12)
+    pairs = list(zip(strings, w, strict=True))
+    terms = {
+        ((0, "X"), (2, "Z"), (3, "Y")): 0.5,
+        ((0, "Z"), (1, "Z")): -1.0,
+        (): 2.0,
+        ((0, "X"), (2, "Z")): 0.25j,
+    }
+
+    class QubitOperatorLike:  # OpenFermion's QubitOperator, duck-typed
+        def __init__(self, terms):
+            self.terms = terms
+
+    ir = sym.pauli_strings(hi, strings, w).to_ir()
+    for form in (pairs, terms, QubitOperatorLike(terms)):
+        assert sym.pauli_strings(hi, form).to_ir() == ir  # the same tables
+    # one string, one weight; weights default to 1
+    assert (
+        sym.pauli_strings(hi, "XXII", 2.0).to_ir() == sym.pauli_strings(hi, [("XXII", 2.0)]).to_ir()
+    )
+    assert (
+        sym.pauli_strings(hi, ["ZIII"]).to_ir() == sym.pauli_strings(hi, {((0, "Z"),): 1}).to_ir()
+    )
+
+
+@pytest.mark.parametrize(
+    ("strings", "weights", "hilbert", "message"),
+    [
+        (["XYZ"], [1.0], nk.hilbert.Spin(0.5, 4), "string 0 'XYZ' has 3 letters, the space has 4"),
+        (
+            ["XIZI", "XQZI"],
+            [1.0, 1.0],
+            nk.hilbert.Spin(0.5, 4),
+            "string 1 'XQZI' has the letter 'Q'",
+        ),
+        (["XIZI"], [1.0, 2.0], nk.hilbert.Spin(0.5, 4), "1 strings but weights of shape (2,)"),
+        (["XIZ"], [1.0], nk.hilbert.Spin(1.0, 3), "two local states per site"),
+        ({((5, "X"),): 1.0}, None, nk.hilbert.Spin(0.5, 4), "acts on site 5, outside [0, 4)"),
+        ({((1, "W"),): 1.0}, None, nk.hilbert.Spin(0.5, 4), "has the letter 'W'"),
+        ({((1, "X"), (1, "Z")): 1.0}, None, nk.hilbert.Spin(0.5, 4), "acts twice on site 1"),
+        (["XIZI"], [np.nan], nk.hilbert.Spin(0.5, 4), "weights must be finite"),
+    ],
+)
+def test_errors_name_the_problem(strings, weights, hilbert, message):
+    with pytest.raises(ValueError, match=__import__("re").escape(message)):
+        sym.pauli_strings(hilbert, strings, weights)
+
+
+def _op_counts(n_strings: int) -> tuple[int, int, int]:
+    rng = np.random.default_rng(n_strings)
+    n = 30  # every string its own flip pattern
+    strings = _random(rng, n_strings, n)
+    w = rng.normal(size=n_strings)
+    ir = sym.pauli_strings(nk.hilbert.Spin(0.5, n), strings, w).to_ir()
+    sym_ops = sum(1 for _ in ir.module.walk())
+    levels = lower_ir(ir).levels
+    hlo = levels[list(levels)[-1]]
+    return sym_ops, sum(1 for line in hlo.splitlines() if "stablehlo." in line), len(hlo)
+
+
+def test_ir_does_not_grow_with_the_strings():
+    """Ten times the strings (each its own flip pattern): the same ops at every level,
+    only the tables (the constants) grow."""
+    few, many = _op_counts(50), _op_counts(500)
+    assert few[0] < 60  # labels p0..p6 (the pattern index in base 30), the two table ops
+    assert few[:2] == many[:2]
+    assert many[2] > few[2]  # the tables
+
+
+def test_printed_ir_round_trips():
+    hi = nk.hilbert.Spin(0.5, 3)
+    ir = sym.pauli_strings(hi, ["XYZ", "ZZI", "IXX"], [1.0, 2.0, 3.0]).to_ir()
+    text = str(ir)
+    assert "sym.flip_sites" in text and "sym.parity_sum" in text
+    assert sym.parse_ir(text) == ir
