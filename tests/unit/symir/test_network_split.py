@@ -181,32 +181,28 @@ def test_variables_of_another_model_name_the_mismatch():
         sym.local_energies(rbm.apply, {"w": kernel}, x, op, fast_updates=rbm)
 
 
-@pytest.mark.parametrize("fast", [False, "auto", True])
-def test_repeated_samples_are_evaluated_once_with_the_same_result(heisenberg, fast):
-    """Issue 36, item 3: a Markov chain repeats samples; each distinct one is evaluated
-    once (`repeated=True`, the default) with the energies and gradients of evaluating
-    every one."""
-    hi, op, _ = heisenberg
-    ma = nk.models.RBM(alpha=1, param_dtype=complex) if fast is True else DenseAct()
-    distinct = jnp.asarray(hi.random_state(jax.random.key(9), 6), jnp.float64)
-    order = np.random.default_rng(0).integers(0, 6, size=20)
-    order = np.repeat(order, np.random.default_rng(1).integers(1, 4, size=20))  # runs
-    x = distinct[order]
-    params = ma.init(jax.random.key(10), x)
-
-    def energies(p, repeated):
-        return sym.local_energies(ma.apply, p, x, op, fast_updates=fast, repeated=repeated)
-
-    np.testing.assert_allclose(energies(params, True), energies(params, False), rtol=1e-12)
+def test_repeated_samples_are_evaluated_once_with_the_same_result(heisenberg):
+    """Issue 36, item 3: a Markov chain repeats samples; each run of equal consecutive
+    ones is evaluated once (`repeated=True`, the default) with the energies (plain,
+    derived, adapter paths) and gradients (adapter) of evaluating every one."""
     from symir.runtime.dedup import repeated_samples
 
+    hi, op, _ = heisenberg
+    distinct = jnp.asarray(hi.random_state(jax.random.key(9), 6), jnp.float64)
+    order = np.random.default_rng(0).integers(0, 6, size=12)
+    order = np.repeat(order, np.random.default_rng(1).integers(1, 4, size=12))  # runs
+    x = distinct[order]
     source, active = repeated_samples(x)
     assert int(active.sum()) == 1 + int(np.sum(order[1:] != order[:-1]))
     np.testing.assert_array_equal(np.asarray(x)[np.asarray(source)], np.asarray(x))
-    grads = [
-        jax.grad(lambda p, r=r: jnp.sum(jnp.abs(energies(p, r)) ** 2))(params)
-        for r in (True, False)
-    ]
+    for fast, ma in ((False, DenseAct()), ("auto", DenseAct()), (True, nk.models.RBM())):
+        params = ma.init(jax.random.key(10), x)
+
+        def energies(p, repeated, ma=ma, fast=fast):
+            return sym.local_energies(ma.apply, p, x, op, fast_updates=fast, repeated=repeated)
+
+        np.testing.assert_allclose(energies(params, True), energies(params, False), rtol=1e-12)
+    grads = [jax.grad(lambda p, r=r: jnp.sum(energies(p, r) ** 2))(params) for r in (True, False)]
     for a, b in zip(*(jax.tree_util.tree_leaves(g) for g in grads), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
 
