@@ -113,6 +113,10 @@ def _spaces():
     }
 
 
+_LOCAL_ENERGY_CASES = ("heisenberg+field", "fermi-hubbard")
+"""The cases whose local energies and adapter rows are checked too."""
+
+
 @pytest.mark.filterwarnings(r"ignore:\s+WARNING.*fixed number of fermions:UserWarning")
 @pytest.mark.parametrize("case", list(_spaces()))
 def test_constraint_does_not_change_the_matrix_elements(case):
@@ -144,6 +148,8 @@ def test_constraint_does_not_change_the_matrix_elements(case):
 
     sites, values, dmels = ours.get_conn_delta(x)
     assert_same_connections((apply_deltas(x, sites, values), dmels), (xp, mels), x)
+    if case not in _LOCAL_ENERGY_CASES:  # the same kernels: checked on two spaces (time)
+        return
 
     params = {"a": np.linspace(-0.3, 0.4, x.shape[1]), "b": np.linspace(0.2, 0.9, x.shape[1])}
     lp = np.asarray(logpsi(params, x.reshape(-1, x.shape[1])))
