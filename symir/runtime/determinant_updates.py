@@ -1,0 +1,565 @@
+"""Determinant (Slater) networks: connected states by low-rank updates of a cached inverse.
+
+`determinant_block(logpsi, params, x_example)` reads the network's program (the jaxpr of
+`logpsi` on one sample) and returns `(block, reason)`: `block` has the signature of
+`local_energy._delta_block` and computes the local energies without one determinant per
+connected state; `block` is None when the structure is not recognised, and `reason`
+says why (printable either way).
+
+What is recognised (a *site*):
+
+- a *determinant unit*: a call in the program (`jit`, `custom_jvp_call`, ...) with one
+  square-matrix input `A (*b, n, n)` that computes `slogdet(A)` (outputs `sign, logabs`
+  of shape `b`) or `det(A)` (one output of shape `b`). It is checked, not assumed: the
+  unit is evaluated on random matrices and compared with `jnp.linalg.slogdet`/`det`
+  (JAX's `slogdet` is an `lu` inside a `custom_jvp`, or closed-form for n <= 3; `det`
+  is a `jit` of either);
+- whose input is, up to element-wise conversions (`convert_element_type`, `copy`), a
+  *row gather* `A = M[R]` of a matrix `M (*b, m, n)` that does not depend on `x` (the
+  orbitals: parameters or functions of them) with row indices `R (*b, n)` that do
+  (`x.nonzero(size=n)`, its spin-sector slices, ...). Batch dimensions `b` cover
+  NetKet's `MultiSlater2nd` (one determinant per leading index, by `nn.vmap`).
+
+For each sample `x` the program runs once (its values are NetKet's) and each site keeps
+`R(x)`, `A(x)^-1` and the unit's outputs. For each connected state `x'` the program runs
+again with every site replaced: `R(x')` comes from the program itself (an O(N) index
+computation), the rows of `R(x')` absent from `R(x)` (`a_j`, at most `K`) replace the
+rows of `R(x)` absent from `R(x')` (positions `p_j`) and
+
+    det M[R(x')] / det M[R(x)] = sign(pi) * det_{K x K}( M[a_j] . A^-1[:, p_k] )
+
+(matrix determinant lemma; `pi` reorders the replaced list into `R(x')`'s order, its
+sign from counting inversions). A one-particle hop is `K = 1`: one dot product of length
+`n`. The unit's outputs at `x'` are `sign(x) * sign(r), logabs(x) + log|r|` (or
+`det(x) * r`), and the rest of the program (NetKet's `logdet_cmplx`, a sum over spin
+sectors, `logsumexp` over determinants, other factors) runs on them as written, so
+`logpsi(x') - logpsi(x)` keeps NetKet's conventions (the phase `i pi` of a negative
+determinant). Parts of the program that do not feed a site's matrix are evaluated for
+every connected state as they are (a Jastrow factor, say); the gathered matrices `A(x')`
+are never built.
+
+`K = max(1, k // 2)` for deltas of width `k` (a move of `n` particles changes `2n`
+sites and `n` rows). A batch in which some connected state replaces more rows (another
+index function, an operator that moves more) is evaluated by the plain delta block
+(`local_energy._delta_block`, a `lax.cond`), so the result is exact for any operator.
+
+Derivatives are JAX's own through the block (the cached inverse is `jnp.linalg.inv`,
+the units keep their custom JVP rules): `jax.grad` with respect to `params` and to the
+operator's parameters (through `mels`) works.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["DeterminantProgram", "derive_determinants", "determinant_block"]
+
+_CALLS = frozenset({"jit", "pjit", "closed_call", "core_call"})
+"""Calls inlined when they are not a determinant unit."""
+_UNIT_CALLS = _CALLS | frozenset({"custom_jvp_call", "custom_vjp_call", "custom_vjp_call_jaxpr"})
+"""Calls that may be a determinant unit."""
+_CHAIN = frozenset({"convert_element_type", "copy", "copy_p"})
+"""Element-wise maps allowed between the row gather and the unit."""
+
+
+@dataclass
+class _Node:
+    eqn: Any
+    ins: list  # refs (int) or ("lit", value)
+    outs: list[int]
+
+
+@dataclass
+class _Site:
+    unit: int  # node index of the unit
+    kind: str  # "slogdet" | "det"
+    gather: int  # node index of the gather
+    chain: list[int]  # node indices between gather and unit, in order
+    batched_operand: bool  # M has the batch dimensions (MultiSlater), else broadcast
+    batch: tuple[int, ...]
+    n: int
+    m: int
+
+    def describe(self, nodes: list[_Node]) -> str:
+        g = nodes[self.gather].eqn
+        op = g.invars[0].aval
+        b = f" x {self.batch}" if self.batch else ""
+        chain = "".join(f" -> {nodes[c].eqn.primitive.name}" for c in self.chain)
+        return (
+            f"{self.kind} of rows R(x) of a fixed {tuple(op.shape)} {op.dtype} matrix "
+            f"(gather{chain}; n={self.n}{b})"
+        )
+
+
+@dataclass
+class DeterminantProgram:
+    """The flattened program of `logpsi` on one sample and its determinant sites."""
+
+    nodes: list[_Node]
+    consts: dict[int, Any]
+    param_refs: list[int]
+    x_ref: int
+    out_refs: list
+    out_tree: Any
+    params_tree: Any
+    x_shape: tuple[int, ...]
+    x_dtype: Any
+    sites: list[_Site]
+    unrecognised: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        lines = [f"{len(self.sites)} determinant site(s) by low-rank updates:"]
+        lines += [f"  {s.describe(self.nodes)}" for s in self.sites]
+        lines += [f"  evaluated in full: {u}" for u in self.unrecognised]
+        return "\n".join(lines)
+
+    __str__ = describe
+
+
+# --------------------------------------------------------------------------- program
+
+
+def _inner(eqn: Any) -> Any:
+    for key in ("jaxpr", "call_jaxpr", "fun_jaxpr"):
+        j = eqn.params.get(key)
+        if j is not None:
+            return j
+    return None
+
+
+def _bind(eqn: Any, invals: list) -> list:
+    params = eqn.primitive.get_bind_params(eqn.params)
+    with eqn.ctx.manager:
+        out = eqn.primitive.bind(*invals, **params)
+    return list(out) if eqn.primitive.multiple_results else [out]
+
+
+_KINDS: dict[int, tuple[Any, str | None]] = {}
+
+
+def _unit_kind(eqn: Any) -> str | None:
+    """Cached `_check_unit` (by the equation's identity)."""
+    hit = _KINDS.get(id(eqn))
+    if hit is not None and hit[0] is eqn:
+        return hit[1]
+    kind = _check_unit(eqn)
+    _KINDS[id(eqn)] = (eqn, kind)
+    return kind
+
+
+def _check_unit(eqn: Any) -> str | None:
+    """"slogdet" / "det" when `eqn` is a call computing that of its one input (checked
+    on random matrices), else None."""
+    if eqn.primitive.name not in _UNIT_CALLS or len(eqn.invars) != 1:
+        return None
+    aval = eqn.invars[0].aval
+    shape = tuple(getattr(aval, "shape", ()))
+    if len(shape) < 2 or shape[-1] != shape[-2] or shape[-1] < 1:
+        return None
+    if not jnp.issubdtype(aval.dtype, jnp.inexact):
+        return None
+    batch = shape[:-2]
+    outs = [getattr(v.aval, "shape", None) for v in eqn.outvars]
+    if len(outs) == 2 and all(tuple(o) == batch for o in outs):
+        kind = "slogdet"
+    elif len(outs) == 1 and tuple(outs[0]) == batch:
+        kind = "det"
+    else:
+        return None
+    rng = np.random.default_rng(0)
+    tol = 1e-8 if jnp.finfo(aval.dtype).bits >= 64 else 1e-3
+    try:
+        with jax.ensure_compile_time_eval():
+            for trial in range(3):
+                a = rng.normal(size=shape)
+                if jnp.issubdtype(aval.dtype, jnp.complexfloating):
+                    a = a + 1j * rng.normal(size=shape)
+                if trial == 1:
+                    a[..., [0, -1], :] = a[..., [-1, 0], :]
+                a = jnp.asarray(a, aval.dtype)
+                got = [np.asarray(v) for v in _bind(eqn, [a])]
+                if kind == "slogdet":
+                    s, la = jnp.linalg.slogdet(a)
+                    ok = np.allclose(got[0], s, rtol=tol, atol=tol) and np.allclose(
+                        got[1], la, rtol=tol, atol=tol
+                    )
+                else:
+                    ok = np.allclose(got[0], jnp.linalg.det(a), rtol=tol, atol=tol)
+                if not ok:
+                    return None
+    except Exception:
+        return None
+    return kind
+
+
+def _flatten(closed: Any) -> tuple[list[_Node], dict[int, Any], list[int], list]:
+    """The program with its calls inlined, except the determinant units: nodes over
+    integer refs. Returns nodes, constants by ref, the input refs and the output refs."""
+    nodes: list[_Node] = []
+    consts: dict[int, Any] = {}
+    counter = [0]
+
+    def fresh() -> int:
+        counter[0] += 1
+        return counter[0]
+
+    def const(value: Any) -> int:
+        r = fresh()
+        consts[r] = value
+        return r
+
+    def walk(jaxpr: Any, const_refs: list, in_refs: list) -> list:
+        env: dict[Any, Any] = dict(zip(jaxpr.constvars, const_refs, strict=True))
+        env.update(zip(jaxpr.invars, in_refs, strict=True))
+
+        def ref(a: Any) -> Any:
+            if type(a).__name__ == "Literal":
+                return ("lit", a.val)
+            return env[a]
+
+        for eqn in jaxpr.eqns:
+            ins = [ref(v) for v in eqn.invars]
+            inner = _inner(eqn)
+            if eqn.primitive.name in _CALLS and inner is not None and _unit_kind(eqn) is None:
+                if hasattr(inner, "consts"):
+                    outs = walk(inner.jaxpr, [const(c) for c in inner.consts], ins)
+                else:
+                    outs = walk(inner, [], ins)
+                env.update(zip(eqn.outvars, outs, strict=True))
+                continue
+            outs = [fresh() for _ in eqn.outvars]
+            nodes.append(_Node(eqn, ins, outs))
+            env.update(zip(eqn.outvars, outs, strict=True))
+        return [ref(v) for v in jaxpr.outvars]
+
+    top = closed.jaxpr
+    in_refs = [fresh() for _ in top.invars]
+    outs = walk(top, [const(c) for c in closed.consts], in_refs)
+    return nodes, consts, in_refs, outs
+
+
+def _row_gather(eqn: Any, unit_shape: tuple) -> tuple[bool, str]:
+    """Whether the gather `eqn` is `A[..., i, :] = M[..., R[..., i], :]` (batch dims of
+    `M` mapped to those of `R`, or `M` unbatched); (batched_operand, "") or (_, why)."""
+    dn = eqn.params["dimension_numbers"]
+    op_shape = tuple(eqn.invars[0].aval.shape)
+    idx_shape = tuple(eqn.invars[1].aval.shape)
+    nb = len(unit_shape) - 2
+    n = unit_shape[-1]
+    if idx_shape != (*unit_shape[:-2], n, 1):
+        return False, f"gather indices of shape {idx_shape}, not {(*unit_shape[:-2], n, 1)}"
+    if tuple(eqn.outvars[0].aval.shape) != tuple(unit_shape):
+        return False, "the gathered matrix is reshaped before the determinant"
+    batched = tuple(dn.operand_batching_dims) == tuple(range(nb)) and nb > 0
+    row = nb if batched else 0
+    if batched:
+        ok_batch = tuple(dn.start_indices_batching_dims) == tuple(range(nb))
+    else:
+        ok_batch = not dn.operand_batching_dims and not dn.start_indices_batching_dims
+    if not (
+        ok_batch
+        and len(op_shape) == row + 2
+        and tuple(dn.collapsed_slice_dims) == (row,)
+        and tuple(dn.start_index_map) == (row,)
+        and tuple(dn.offset_dims) == (nb + 1,)
+        and tuple(eqn.params["slice_sizes"]) == (1,) * row + (1, op_shape[-1])
+        and op_shape[-1] == n
+    ):
+        return False, f"a gather that is not a gather of whole rows ({dn})"
+    return batched, ""
+
+
+def derive_determinants(logpsi: Callable, params: Any, x_example: Any) -> tuple[Any, str]:
+    """The `DeterminantProgram` of `logpsi` (traced on one sample of `x_example`) and its
+    description, or `(None, reason)`."""
+    x_example = jnp.asarray(x_example)
+    x1 = jnp.reshape(x_example, (-1, x_example.shape[-1]))[0]
+    try:
+        closed, shape = jax.make_jaxpr(logpsi, return_shape=True)(params, x1)
+    except Exception as exc:  # noqa: BLE001
+        return None, f"logpsi does not trace on one sample of shape {x1.shape}: {exc!r}"[:400]
+    if tuple(getattr(shape, "shape", (None,))) != ():
+        return None, f"logpsi on one sample gives shape {getattr(shape, 'shape', shape)}, not ()"
+    nodes, consts, in_refs, out_refs = _flatten(closed)
+    n_params = len(jax.tree_util.tree_leaves(params))
+    param_refs, x_ref = in_refs[:n_params], in_refs[n_params]
+    depends: set[int] = {x_ref}
+    producer: dict[int, int] = {}
+    for i, node in enumerate(nodes):
+        for o in node.outs:
+            producer[o] = i
+        if any(isinstance(r, int) and r in depends for r in node.ins):
+            depends.update(node.outs)
+    sites: list[_Site] = []
+    unrecognised: list[str] = []
+    n_units = 0
+    for i, node in enumerate(nodes):
+        kind = _unit_kind(node.eqn) if node.eqn.primitive.name in _UNIT_CALLS else None
+        if kind is None:
+            continue
+        n_units += 1
+        src = node.ins[0]
+        if not (isinstance(src, int) and src in depends):
+            continue
+        unit_shape = tuple(node.eqn.invars[0].aval.shape)
+        chain: list[int] = []
+        why = ""
+        while True:
+            j = producer.get(src) if isinstance(src, int) else None
+            if j is None:
+                why = "its matrix is an input of the program"
+                break
+            prim = nodes[j].eqn.primitive.name
+            if prim in _CHAIN and len(nodes[j].ins) == 1:
+                chain.insert(0, j)
+                src = nodes[j].ins[0]
+                continue
+            if prim != "gather":
+                why = f"its matrix comes from `{prim}`, not from a gather of rows"
+                break
+            g = nodes[j]
+            op, idx = g.ins
+            if isinstance(op, int) and op in depends:
+                why = "the gathered matrix depends on x (only its row indices may)"
+                break
+            if not (isinstance(idx, int) and idx in depends):
+                why = "the row indices do not depend on x"
+                break
+            batched, why = _row_gather(g.eqn, unit_shape)
+            if why:
+                break
+            op_shape = tuple(g.eqn.invars[0].aval.shape)
+            sites.append(
+                _Site(i, kind, j, chain, batched, unit_shape[:-2], unit_shape[-1], op_shape[-2])
+            )
+            break
+        if why:
+            unrecognised.append(f"{kind} ({node.eqn.primitive.name}): {why}")
+    if not sites:
+        if n_units == 0:
+            return None, "no determinant (slogdet/det of a square matrix) in the program"
+        if not unrecognised:
+            return None, "no determinant in the program depends on x"
+        return None, "no determinant is of rows gathered by x: " + "; ".join(unrecognised)
+    prog = DeterminantProgram(
+        nodes,
+        consts,
+        param_refs,
+        x_ref,
+        out_refs,
+        jax.tree_util.tree_structure(shape),
+        jax.tree_util.tree_structure(params),
+        tuple(x1.shape),
+        x1.dtype,
+        sites,
+        unrecognised,
+    )
+    return prog, prog.describe()
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _read(env: dict, r: Any) -> Any:
+    return r[1] if isinstance(r, tuple) else env[r]
+
+
+def _live(prog: DeterminantProgram) -> list[bool]:
+    """Nodes the connected-state pass needs: each site's unit needs its gather's operand
+    and indices (not the gathered matrix)."""
+    site_of = {s.unit: s for s in prog.sites}
+    needed = {r for r in prog.out_refs if isinstance(r, int)}
+    live = [False] * len(prog.nodes)
+    for i in range(len(prog.nodes) - 1, -1, -1):
+        node = prog.nodes[i]
+        if not any(o in needed for o in node.outs):
+            continue
+        live[i] = True
+        if i in site_of:
+            ins = prog.nodes[site_of[i].gather].ins
+        else:
+            ins = node.ins
+        needed.update(r for r in ins if isinstance(r, int))
+    return live
+
+
+def _run(prog: DeterminantProgram, params: Any, x: Any, hook: Callable, live: Any = None):
+    env = dict(prog.consts)
+    env.update(zip(prog.param_refs, jax.tree_util.tree_leaves(params), strict=True))
+    env[prog.x_ref] = x.astype(prog.x_dtype)
+    site_of = {s.unit: s for s in prog.sites}
+    for i, node in enumerate(prog.nodes):
+        if live is not None and not live[i]:
+            continue
+        if i in site_of:
+            outs = hook(site_of[i], env)
+        else:
+            outs = _bind(node.eqn, [_read(env, r) for r in node.ins])
+        env.update(zip(node.outs, outs, strict=True))
+    return _read(env, prog.out_refs[0])
+
+
+def _canonical(prog: DeterminantProgram, site: _Site, env: dict) -> tuple[Any, Any]:
+    """`M (*b, m, n)` and `R (*b, n)` of a site."""
+    op_ref, idx_ref = prog.nodes[site.gather].ins
+    m = _read(env, op_ref)
+    r = _read(env, idx_ref)[..., 0]
+    if not site.batched_operand:
+        m = jnp.broadcast_to(m, (*site.batch, *m.shape))
+    return m, r
+
+
+def _apply_chain(prog: DeterminantProgram, site: _Site, v: Any) -> Any:
+    for c in site.chain:
+        v = _bind(prog.nodes[c].eqn, [v])[0]
+    return v
+
+
+def _base_pass(prog: DeterminantProgram, params: Any, x: Any) -> tuple[Any, list]:
+    """`logpsi(x)` (one sample) and each site's cache `(R, A^-1, unit outputs)`."""
+    caches: list = []
+
+    def hook(site: _Site, env: dict) -> list:
+        a = _read(env, prog.nodes[site.unit].ins[0])
+        outs = _bind(prog.nodes[site.unit].eqn, [a])
+        _, r = _canonical(prog, site, env)
+        caches.append((r, jnp.linalg.inv(a), outs))
+        return outs
+
+    lp = _run(prog, params, x, hook)
+    return lp, caches
+
+
+def _small_det(c: Any) -> Any:
+    k = c.shape[-1]
+    if k == 1:
+        return c[..., 0, 0]
+    if k == 2:
+        return c[..., 0, 0] * c[..., 1, 1] - c[..., 0, 1] * c[..., 1, 0]
+    return jnp.linalg.det(c)
+
+
+def _ratio(m: Any, r: Any, ainv: Any, rp: Any, kk: int, chain: Callable) -> tuple[Any, Any]:
+    """`det M[rp] / det M[r]` from `ainv = M[r]^-1` (one determinant, no batch), and
+    whether more than `kk` rows changed."""
+    n = r.shape[-1]
+    eq = rp[:, None] == r[None, :]  # eq[q, p]: R'[q] == R[p]
+    added = ~jnp.any(eq, axis=1)
+    removed = ~jnp.any(eq, axis=0)
+    na = jnp.sum(added)
+    nr = jnp.sum(removed)
+    (apos,) = jnp.nonzero(added, size=kk, fill_value=0)
+    (rpos,) = jnp.nonzero(removed, size=kk, fill_value=n)
+    valid = jnp.arange(kk) < jnp.minimum(na, nr)
+    v = chain(m[jnp.clip(rp[apos], 0, m.shape[0] - 1)])  # (kk, n) new rows
+    c = v @ ainv[:, jnp.minimum(rpos, n - 1)]
+    c = jnp.where(valid[:, None], c, jnp.eye(kk, dtype=c.dtype))
+    d = _small_det(c)
+    # the permutation taking the replaced list (R with R[p_j] = R'[a_j]) to R'
+    pos = jnp.argmax(eq, axis=0)
+    pos = pos.at[jnp.where(valid, rpos, n)].set(apos, mode="drop")
+    inv = jnp.sum(jnp.triu(pos[:, None] > pos[None, :], 1))
+    sign = 1 - 2 * (inv % 2)
+    d = jnp.where(na == nr, d * sign.astype(d.dtype), jnp.zeros((), d.dtype))
+    return d, jnp.maximum(na, nr) > kk
+
+
+def _conn_pass(prog, live, kk, params, xp, caches):
+    """`logpsi(x')` of one connected state from the sample's caches, and whether some
+    site changed more than `kk` rows."""
+    it = iter(caches)
+    over: list = []
+
+    def hook(site: _Site, env: dict) -> list:
+        r, ainv, outs = next(it)
+        m, rp = _canonical(prog, site, env)
+        chain = functools.partial(_apply_chain, prog, site)
+        nb = len(site.batch)
+        if nb:
+            flat = (-1,)
+            fm = jnp.reshape(m, flat + m.shape[nb:])
+            args = [jnp.reshape(a, flat + a.shape[nb:]) for a in (r, ainv, rp)]
+            d, o = jax.vmap(lambda mm, a, b, c: _ratio(mm, a, b, c, kk, chain))(fm, *args)
+            d = jnp.reshape(d, site.batch)
+            o = jnp.any(o)
+        else:
+            d, o = _ratio(m, r, ainv, rp, kk, chain)
+        over.append(o)
+        if site.kind == "det":
+            return [outs[0] * d.astype(outs[0].dtype)]
+        sign, logabs = outs
+        mag = jnp.abs(d)
+        return [sign * jnp.sign(d).astype(sign.dtype), logabs + jnp.log(mag).astype(logabs.dtype)]
+
+    lp = _run(prog, params, xp, hook, live)
+    return lp, functools.reduce(jnp.logical_or, over, jnp.bool_(False))
+
+
+def determinant_block(logpsi: Callable, params: Any, x_example: Any) -> tuple[Any, str]:
+    """`(block, reason)`: `block(logpsi, params, x, compiled, plan, capacity,
+    skip_zero_mels, active=None) -> E_loc (b,)` (the signature of
+    `local_energy._delta_block`) evaluating the connected states by low-rank updates of
+    each sample's cached inverse, or `(None, reason)` when `logpsi`'s program has no
+    determinant of rows gathered by the configuration (module docstring). `reason`
+    describes the sites found (or why none). The block evaluates the program derived
+    here: `logpsi` given to it must compute the same function (a wrapper such as
+    `lapack_ordered(logpsi)` is fine; it is used for the plain fallback)."""
+    prog, reason = derive_determinants(logpsi, params, x_example)
+    if prog is None:
+        return None, reason
+    block = functools.partial(_determinant_block, prog)
+    block.program = prog  # type: ignore[attr-defined]
+    return block, reason
+
+
+def _determinant_block(
+    prog: DeterminantProgram,
+    logpsi: Callable,
+    params: Any,
+    x: Any,
+    compiled: Any,
+    plan: Any,
+    capacity: int,
+    skip_zero_mels: bool,
+    active: Any = None,
+) -> Any:
+    from symir.runtime.conn_delta import site_changes
+    from symir.runtime.dedup import only_active
+    from symir.runtime.slots import split_diagonal
+
+    sites, values, mels = compiled.get_conn_delta(x)
+    lp_x, caches = jax.vmap(functools.partial(_base_pass, prog), (None, 0))(params, x)
+    total, (sites, values, mels) = split_diagonal(plan, mels, lp_x.dtype, (sites, values, mels))
+    if not plan.candidates:
+        return total
+    needed = jnp.any(site_changes(x, sites, values) != 0, axis=-1)
+    if skip_zero_mels:
+        needed = needed & (mels != 0)
+    needed = only_active(needed, active)
+    b, c = needed.shape
+    xp = jnp.broadcast_to(x[:, None, :], (b, c, x.shape[-1]))
+    xp = jnp.put_along_axis(xp, sites, values.astype(x.dtype), axis=-1, inplace=False)
+    kk = max(1, sites.shape[-1] // 2)
+    live = _live(prog)
+    conn = functools.partial(_conn_pass, prog, live, kk)
+    lp, over = jax.vmap(jax.vmap(conn, (None, 0, None)), (None, 0, 0))(params, xp, caches)
+    lp = jnp.where(needed, lp, lp_x[:, None])
+    terms = mels * jnp.exp(lp - lp_x[:, None])
+    energies = total + jnp.sum(terms, axis=-1)
+    overflow = jnp.any(over & needed)
+
+    def plain(_):
+        from symir.runtime.local_energy import _delta_block
+
+        return _delta_block(
+            logpsi, params, x, compiled, plan, capacity, skip_zero_mels, active=active
+        ).astype(energies.dtype)
+
+    return jax.lax.cond(overflow, plain, lambda _: energies, None)
