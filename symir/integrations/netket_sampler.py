@@ -33,7 +33,13 @@ chains from scratch.
 Fallback (NetKet's own step, the whole network per proposal; `sampler.path(...)` says
 which and why): a network the split does not apply to (`split.reason`), a rule whose `k`
 is unknown, a Hilbert space without one list of local states, or a split that does not
-pay (`(2k + 1) H` element operations per proposal against the prefix's cost `P`).
+pay. The cost model, in element operations per Metropolis step of `B` chains: plain
+`B P` (`P` the prefix's cost on one sample), incremental `B (2k + 1) H` plus a fixed
+`STEP_OVERHEAD` (finding the changed sites, gathering the table rows, the extra kernels:
+on CPU these small kernels cost microseconds each whatever their size, measured against
+NetKet's step). With 16 chains the saving is below it on lattices up to ~64 sites: NetKet's
+step is used, and the sampler is NetKet's; from ~128 chains the split pays.
+`incremental=True` uses the split wherever it applies, `False` never.
 
 Drift control: every `refresh_every` sweeps (a sweep is one sample per chain, `sweep_size`
 Metropolis steps; default `REFRESH_EVERY`) the caches are recomputed from `sigma`, and the
@@ -70,6 +76,11 @@ __all__ = [
 
 REFRESH_EVERY = 4
 """Default number of sweeps between two recomputations of the caches from scratch."""
+
+STEP_OVERHEAD = 50_000
+"""The incremental step's fixed cost, in element operations (module docstring): measured
+on CPU, 16 chains on 36 sites with an RBM or MLP gain nothing (saving ~20-40k), 128 chains
+(saving ~160k and more) run 3-6x faster than NetKet's step."""
 
 
 class IncrementalSamplerState(MetropolisSamplerState):
@@ -155,6 +166,8 @@ class SamplerPath:
 def _path(sampler: MetropolisSampler, apply: Any, parameters: Any, σ: Any) -> SamplerPath:
     from symir.runtime.network_split import prefix_cost, split_network
 
+    if sampler.incremental is False:
+        return SamplerPath(False, "incremental=False")
     k = sampler.max_changed_sites
     guaranteed = False
     if k is None:
@@ -179,8 +192,14 @@ def _path(sampler: MetropolisSampler, apply: Any, parameters: Any, σ: Any) -> S
     if not split.applies:
         return SamplerPath(False, split.reason)
     p = prefix_cost(split)
-    cost = f"k = {k}, prefix {p} per proposal, incremental {(2 * k + 1) * split.width}"
-    if (2 * k + 1) * split.width >= p:
+    b = sampler.n_batches
+    saving = b * (p - (2 * k + 1) * split.width)
+    cost = (
+        f"k = {k}, {b} chains, prefix {p} per proposal, incremental "
+        f"{(2 * k + 1) * split.width}: saves {saving} element operations per step, the "
+        f"step's fixed cost {STEP_OVERHEAD}"
+    )
+    if sampler.incremental is None and saving <= STEP_OVERHEAD:
         return SamplerPath(False, f"the split does not pay: {cost}", split, k, guaranteed)
     return SamplerPath(True, cost, split, k, guaranteed)
 
@@ -236,12 +255,16 @@ class MetropolisSampler(_NetKetMetropolisSampler):
     """NetKet's `MetropolisSampler` evaluating proposals incrementally from a per-chain
     cache (module docstring). Arguments as NetKet's, plus `refresh_every` (sweeps
     between recomputations of the caches from scratch, default `REFRESH_EVERY`) and
-    `max_changed_sites` (overrides the rule's `k`)."""
+    `max_changed_sites` (overrides the rule's `k`) and `incremental` (None: where the split
+    pays, True: wherever it applies, False: never)."""
 
     refresh_every: int = struct.field(pytree_node=False, default=REFRESH_EVERY)
     """Sweeps between two recomputations of the caches from scratch."""
     max_changed_sites: int | None = struct.field(pytree_node=False, default=None)
     """The most sites a proposal changes (None: from the rule, `max_changed_sites`)."""
+    incremental: bool | None = struct.field(pytree_node=False, default=None)
+    """None: the split where it pays (`STEP_OVERHEAD`); True: wherever it applies; False:
+    never (NetKet's step)."""
 
     def __init__(
         self,
@@ -250,6 +273,7 @@ class MetropolisSampler(_NetKetMetropolisSampler):
         *,
         refresh_every: int = REFRESH_EVERY,
         max_changed_sites: int | None = None,
+        incremental: bool | None = None,
         **kwargs: Any,
     ):
         if int(refresh_every) < 1:
@@ -257,6 +281,7 @@ class MetropolisSampler(_NetKetMetropolisSampler):
         super().__init__(hilbert, rule, **kwargs)
         self.refresh_every = int(refresh_every)
         self.max_changed_sites = None if max_changed_sites is None else int(max_changed_sites)
+        self.incremental = incremental
 
     # ------------------------------------------------------------------ the path
 

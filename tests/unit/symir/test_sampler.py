@@ -58,7 +58,7 @@ CHAIN8 = nk.graph.Chain(8)
 )
 def test_local_rule_gives_netkets_chains(net):
     params = _params(net, 8, scale=4.0)
-    ours = sym.MetropolisLocal(HI8, n_chains=8)
+    ours = sym.MetropolisLocal(HI8, n_chains=8, incremental=True)
     assert ours.path(net, params).incremental and ours.path(net, params).k == 1
     state = _same_chains(ours, nk.sampler.MetropolisLocal(HI8, n_chains=8), net, params)
     assert isinstance(state, IncrementalSamplerState)
@@ -70,7 +70,7 @@ def test_exchange_and_fermion_hop_rules_give_netkets_chains():
     net = nk.models.RBM(alpha=1, param_dtype=float)
     hi = nk.hilbert.Spin(0.5, 8, total_sz=0)
     params = _params(net, 8, scale=4.0)
-    ours = sym.MetropolisExchange(hi, graph=CHAIN8, n_chains=8)
+    ours = sym.MetropolisExchange(hi, graph=CHAIN8, n_chains=8, incremental=True)
     assert ours.path(net, params).k == 2
     _same_chains(ours, nk.sampler.MetropolisExchange(hi, graph=CHAIN8, n_chains=8), net, params)
 
@@ -78,7 +78,7 @@ def test_exchange_and_fermion_hop_rules_give_netkets_chains():
     graph = nk.graph.Chain(4)
     params = _params(net, fermions.size, scale=4.0)
     _same_chains(
-        sym.MetropolisFermionHop(fermions, graph=graph, n_chains=8),
+        sym.MetropolisFermionHop(fermions, graph=graph, n_chains=8, incremental=True),
         nk.sampler.MetropolisFermionHop(fermions, graph=graph, n_chains=8),
         net,
         params,
@@ -111,12 +111,12 @@ def test_users_rule_states_its_changed_sites():
     params = _params(net, 8, scale=4.0)
     theirs = nk.sampler.MetropolisSampler(HI8, TwoFlips(), n_chains=8)
     for rule in (StatedTwoFlips(), UnderstatedTwoFlips()):
-        ours = sym.MetropolisSampler(HI8, rule, n_chains=8)
+        ours = sym.MetropolisSampler(HI8, rule, n_chains=8, incremental=True)
         path = ours.path(net, params)
         assert path.incremental and not path.guaranteed
         _same_chains(ours, theirs, net, params)
     # no statement: NetKet's step, and the reason says how to state it
-    plain = sym.MetropolisSampler(HI8, TwoFlips(), n_chains=8)
+    plain = sym.MetropolisSampler(HI8, TwoFlips(), n_chains=8, incremental=True)
     path = plain.path(net, params)
     assert not path.incremental and "max_changed_sites" in str(path)
     _same_chains(plain, theirs, net, params, chain_length=5)
@@ -149,7 +149,7 @@ class NoLinearMap(nn.Module):
 def test_a_network_that_does_not_split_takes_netkets_step():
     net = NoLinearMap()
     params = _params(net, 8)
-    ours = sym.MetropolisLocal(HI8, n_chains=8)
+    ours = sym.MetropolisLocal(HI8, n_chains=8, incremental=True)
     path = ours.path(net, params)
     assert not path.incremental and "non-linear" in path.reason
     state = _same_chains(ours, nk.sampler.MetropolisLocal(HI8, n_chains=8), net, params, 10)
@@ -163,7 +163,7 @@ def test_the_distribution_is_psi_squared_on_a_summable_system():
     hi = nk.hilbert.Spin(0.5, n)
     net = nk.models.RBM(alpha=1, param_dtype=float)
     params = _params(net, n, seed=1, scale=6.0)
-    sampler = sym.MetropolisLocal(hi, n_chains=16, refresh_every=3)
+    sampler = sym.MetropolisLocal(hi, n_chains=16, refresh_every=3, incremental=True)
     x, _, state = _chains(sampler, net, params, chain_length=250)
     x = x.reshape(16, 250, n)[:, 20:].reshape(-1, n).astype(float)  # burn-in
     assert float(state.max_drift) < 1e-10
@@ -193,7 +193,10 @@ def test_drop_in_for_mcstate_and_vmc_sr():
                 nk.operator.IsingJax(HI8, CHAIN8, h=1.0, J=1.0),
             )
         else:
-            sampler, op = sym.MetropolisLocal(HI8, n_chains=8), tfim.compile().to_netket(HI8)
+            sampler, op = (
+                sym.MetropolisLocal(HI8, n_chains=8, incremental=True),
+                tfim.compile().to_netket(HI8),
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             vs = nk.vqs.MCState(
@@ -218,7 +221,14 @@ def test_arguments_and_public_names():
     assert (sampler.refresh_every, sampler.sweep_size, sampler.n_chains) == (7, 3, 4)
     assert "refresh_every = 7" in repr(sampler)
     net = nk.models.RBM(alpha=1, param_dtype=float)
-    assert "network split: incremental" in str(sampler.path(net, _params(net, 8)))
+    params = _params(net, 8)
+    assert "network split: incremental" in str(sampler.path(net, params))
+    # where it pays: 4 chains of 8 sites save less than the step's fixed cost
+    assert "does not pay" in sampler.path(net, params).reason
+    assert sym.MetropolisLocal(HI8, n_chains=2048).path(net, params).incremental
+    assert (
+        sym.MetropolisLocal(HI8, incremental=False).path(net, params).reason == "incremental=False"
+    )
     for name in (
         "MetropolisSampler",
         "MetropolisLocal",
