@@ -155,7 +155,7 @@ def _unit_kind(eqn: Any) -> str | None:
 
 
 def _check_unit(eqn: Any) -> str | None:
-    """"slogdet" / "det" when `eqn` is a call computing that of its one input (checked
+    """ "slogdet" / "det" when `eqn` is a call computing that of its one input (checked
     on random matrices), else None."""
     if eqn.primitive.name not in _UNIT_CALLS or len(eqn.invars) != 1:
         return None
@@ -173,29 +173,34 @@ def _check_unit(eqn: Any) -> str | None:
         kind = "det"
     else:
         return None
+    return kind if _computes(eqn, kind, shape, aval.dtype) else None
+
+
+def _computes(eqn: Any, kind: str, shape: tuple, dtype: Any) -> bool:
+    """Whether the unit `eqn` gives `jnp.linalg.slogdet` / `det` on random matrices (one
+    with its first and last rows swapped: both signs of the determinant are seen)."""
     rng = np.random.default_rng(0)
-    tol = 1e-8 if jnp.finfo(aval.dtype).bits >= 64 else 1e-3
+    tol = 1e-8 if jnp.finfo(dtype).bits >= 64 else 1e-3
+    close = functools.partial(np.allclose, rtol=tol, atol=tol)
     try:
         with jax.ensure_compile_time_eval():
             for trial in range(3):
                 a = rng.normal(size=shape)
-                if jnp.issubdtype(aval.dtype, jnp.complexfloating):
+                if jnp.issubdtype(dtype, jnp.complexfloating):
                     a = a + 1j * rng.normal(size=shape)
                 if trial == 1:
                     a[..., [0, -1], :] = a[..., [-1, 0], :]
-                a = jnp.asarray(a, aval.dtype)
+                a = jnp.asarray(a, dtype)
                 got = [np.asarray(v) for v in _bind(eqn, [a])]
                 if kind == "slogdet":
-                    s, la = jnp.linalg.slogdet(a)
-                    ok = np.allclose(got[0], s, rtol=tol, atol=tol) and np.allclose(
-                        got[1], la, rtol=tol, atol=tol
-                    )
+                    want = jnp.linalg.slogdet(a)
                 else:
-                    ok = np.allclose(got[0], jnp.linalg.det(a), rtol=tol, atol=tol)
-                if not ok:
-                    return None
+                    want = (jnp.linalg.det(a),)
+                if not all(close(g, w) for g, w in zip(got, want, strict=True)):
+                    return False
     except Exception:
-        return None
+        return False
+    return True
     return kind
 
 
@@ -276,20 +281,37 @@ def _row_gather(eqn: Any, unit_shape: tuple) -> tuple[bool, str]:
     return batched, ""
 
 
-def derive_determinants(logpsi: Callable, params: Any, x_example: Any) -> tuple[Any, str]:
-    """The `DeterminantProgram` of `logpsi` (traced on one sample of `x_example`) and its
-    description, or `(None, reason)`."""
-    x_example = jnp.asarray(x_example)
-    x1 = jnp.reshape(x_example, (-1, x_example.shape[-1]))[0]
-    try:
-        closed, shape = jax.make_jaxpr(logpsi, return_shape=True)(params, x1)
-    except Exception as exc:  # noqa: BLE001
-        return None, f"logpsi does not trace on one sample of shape {x1.shape}: {exc!r}"[:400]
-    if tuple(getattr(shape, "shape", (None,))) != ():
-        return None, f"logpsi on one sample gives shape {getattr(shape, 'shape', shape)}, not ()"
-    nodes, consts, in_refs, out_refs = _flatten(closed)
-    n_params = len(jax.tree_util.tree_leaves(params))
-    param_refs, x_ref = in_refs[:n_params], in_refs[n_params]
+def _site(nodes: list, i: int, kind: str, depends: set, producer: dict) -> tuple[Any, str]:
+    """The site of the unit `nodes[i]` (its matrix traced back through element-wise
+    conversions to a row gather), or `(None, why)`."""
+    unit_shape = tuple(nodes[i].eqn.invars[0].aval.shape)
+    chain: list[int] = []
+    src = nodes[i].ins[0]
+    while True:
+        j = producer.get(src) if isinstance(src, int) else None
+        if j is None:
+            return None, "its matrix is an input of the program"
+        prim = nodes[j].eqn.primitive.name
+        if prim in _CHAIN and len(nodes[j].ins) == 1:
+            chain.insert(0, j)
+            src = nodes[j].ins[0]
+            continue
+        if prim != "gather":
+            return None, f"its matrix comes from `{prim}`, not from a gather of rows"
+        op, idx = nodes[j].ins
+        if isinstance(op, int) and op in depends:
+            return None, "the gathered matrix depends on x (only its row indices may)"
+        if not (isinstance(idx, int) and idx in depends):
+            return None, "the row indices do not depend on x"
+        batched, why = _row_gather(nodes[j].eqn, unit_shape)
+        if why:
+            return None, why
+        m = tuple(nodes[j].eqn.invars[0].aval.shape)[-2]
+        return _Site(i, kind, j, chain, batched, unit_shape[:-2], unit_shape[-1], m), ""
+
+
+def _dataflow(nodes: list, x_ref: int) -> tuple[set, dict]:
+    """The refs that depend on `x` and the node producing each ref."""
     depends: set[int] = {x_ref}
     producer: dict[int, int] = {}
     for i, node in enumerate(nodes):
@@ -297,6 +319,24 @@ def derive_determinants(logpsi: Callable, params: Any, x_example: Any) -> tuple[
             producer[o] = i
         if any(isinstance(r, int) and r in depends for r in node.ins):
             depends.update(node.outs)
+    return depends, producer
+
+
+def derive_determinants(logpsi: Callable, params: Any, x_example: Any) -> tuple[Any, str]:
+    """The `DeterminantProgram` of `logpsi` (traced on one sample of `x_example`) and its
+    description, or `(None, reason)`."""
+    x_example = jnp.asarray(x_example)
+    x1 = jnp.reshape(x_example, (-1, x_example.shape[-1]))[0]
+    try:
+        closed, shape = jax.make_jaxpr(logpsi, return_shape=True)(params, x1)
+    except Exception as exc:
+        return None, f"logpsi does not trace on one sample of shape {x1.shape}: {exc!r}"[:400]
+    if tuple(getattr(shape, "shape", (None,))) != ():
+        return None, f"logpsi on one sample gives shape {getattr(shape, 'shape', shape)}, not ()"
+    nodes, consts, in_refs, out_refs = _flatten(closed)
+    n_params = len(jax.tree_util.tree_leaves(params))
+    param_refs, x_ref = in_refs[:n_params], in_refs[n_params]
+    depends, producer = _dataflow(nodes, x_ref)
     sites: list[_Site] = []
     unrecognised: list[str] = []
     n_units = 0
@@ -308,40 +348,11 @@ def derive_determinants(logpsi: Callable, params: Any, x_example: Any) -> tuple[
         src = node.ins[0]
         if not (isinstance(src, int) and src in depends):
             continue
-        unit_shape = tuple(node.eqn.invars[0].aval.shape)
-        chain: list[int] = []
-        why = ""
-        while True:
-            j = producer.get(src) if isinstance(src, int) else None
-            if j is None:
-                why = "its matrix is an input of the program"
-                break
-            prim = nodes[j].eqn.primitive.name
-            if prim in _CHAIN and len(nodes[j].ins) == 1:
-                chain.insert(0, j)
-                src = nodes[j].ins[0]
-                continue
-            if prim != "gather":
-                why = f"its matrix comes from `{prim}`, not from a gather of rows"
-                break
-            g = nodes[j]
-            op, idx = g.ins
-            if isinstance(op, int) and op in depends:
-                why = "the gathered matrix depends on x (only its row indices may)"
-                break
-            if not (isinstance(idx, int) and idx in depends):
-                why = "the row indices do not depend on x"
-                break
-            batched, why = _row_gather(g.eqn, unit_shape)
-            if why:
-                break
-            op_shape = tuple(g.eqn.invars[0].aval.shape)
-            sites.append(
-                _Site(i, kind, j, chain, batched, unit_shape[:-2], unit_shape[-1], op_shape[-2])
-            )
-            break
-        if why:
+        site, why = _site(nodes, i, kind, depends, producer)
+        if site is None:
             unrecognised.append(f"{kind} ({node.eqn.primitive.name}): {why}")
+        else:
+            sites.append(site)
     if not sites:
         if n_units == 0:
             return None, "no determinant (slogdet/det of a square matrix) in the program"
@@ -496,7 +507,11 @@ def _conn_pass(prog, live, kk, params, xp, caches):
             return [outs[0] * d.astype(outs[0].dtype)]
         sign, logabs = outs
         mag = jnp.abs(d)
-        return [sign * jnp.sign(d).astype(sign.dtype), logabs + jnp.log(mag).astype(logabs.dtype)]
+        if jnp.issubdtype(d.dtype, jnp.complexfloating):  # d / |d|, differentiable
+            phase = d / jnp.where(mag == 0, jnp.ones_like(mag), mag).astype(d.dtype)
+        else:  # +-1, locally constant
+            phase = jnp.sign(d)
+        return [sign * phase.astype(sign.dtype), logabs + jnp.log(mag).astype(logabs.dtype)]
 
     lp = _run(prog, params, xp, hook, live)
     return lp, functools.reduce(jnp.logical_or, over, jnp.bool_(False))

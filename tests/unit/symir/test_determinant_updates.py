@@ -1,0 +1,274 @@
+"""Determinant networks by low-rank updates (symir/runtime/determinant_updates.py, issue
+36 item 2): the block derived from the network's program equals the plain evaluation
+`sum mels * exp(logpsi(xp) - logpsi(x))` on NetKet's connected states, for NetKet's
+Slater networks and for modules the code has never seen; networks that are not
+determinants of gathered rows fall back with a reason; gradients are the plain ones."""
+
+from __future__ import annotations
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+nk = pytest.importorskip("netket")
+import flax.linen as nn  # noqa: E402
+
+from symir import models  # noqa: E402
+from symir.runtime.determinant_updates import determinant_block  # noqa: E402
+from symir.runtime.local_energy import local_energy_plan  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
+
+
+def quiet(f, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return f(*args, **kwargs)
+
+
+def hubbard(graph, per_spin):
+    hi = nk.hilbert.SpinOrbitalFermions(graph.n_nodes, s=0.5, n_fermions_per_spin=per_spin)
+    op = models.fermi_hubbard(hi, graph, t=1, U=4).compile()
+    ref = quiet(models.netket_fermi_hubbard, hi, graph, t=1, U=4).to_jax_operator()
+    return hi, op, ref
+
+
+def plain(apply, params, x, conn):
+    """NetKet's evaluation on `conn = ref.get_conn_padded(x)` (computed outside `jit`:
+    NetKet's operator sets itself up on first use)."""
+    xp, mels = conn
+    lp = apply(params, xp.reshape(-1, x.shape[-1])).reshape(mels.shape)
+    return jnp.sum(mels * jnp.exp(lp - apply(params, x)[:, None]), axis=-1)
+
+
+def fast(apply, params, x, op):
+    block, reason = determinant_block(apply, params, x)
+    assert block is not None, reason
+    plan = local_energy_plan(op)
+    return block(apply, params, x, op, plan, x.shape[0] * plan.max_conn_size, True)
+
+
+def random_params(params, seed):
+    """Every parameter random at its initial scale (complex ones with a random phase)."""
+    leaves, tree = jax.tree_util.tree_flatten(params)
+    keys = jax.random.split(jax.random.key(seed), len(leaves))
+    new = []
+    for k, leaf in zip(keys, leaves, strict=True):
+        v = jax.random.normal(k, leaf.shape)
+        if jnp.iscomplexobj(leaf):
+            v = v + 1j * jax.random.normal(jax.random.fold_in(k, 1), leaf.shape)
+        scale = float(np.std(np.asarray(leaf))) if leaf.size > 1 else 1.0
+        new.append((v * (scale or 1.0)).astype(leaf.dtype))
+    return jax.tree_util.tree_unflatten(tree, new)
+
+
+def close(got, want, tol):
+    """Equal within `tol` times the largest magnitude (at least 1): a random Slater
+    matrix near singular gives local energies (and gradients) of 1e3 to 1e7."""
+    got, want = np.asarray(got), np.asarray(want)
+    scale = max(1.0, float(np.max(np.abs(want))))
+    np.testing.assert_allclose(got, want, rtol=0, atol=tol * scale)
+
+
+def check(apply, params, x, op, ref, grad=True):
+    conn = ref.get_conn_padded(x)
+    got = jax.jit(lambda p, x: fast(apply, p, x, op))(params, x)
+    want = jax.jit(lambda p, x: plain(apply, p, x, conn))(params, x)
+    assert got.dtype == want.dtype
+    close(got, want, 1e-10)
+    if not grad:
+        return
+    for part in (jnp.real, jnp.imag):
+        g = jax.jit(jax.grad(lambda p, part=part: part(jnp.sum(fast(apply, p, x, op)))))(params)
+        w = jax.jit(jax.grad(lambda p, part=part: part(jnp.sum(plain(apply, p, x, conn)))))(params)
+        for a, b in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(w), strict=True):
+            close(a, b, 1e-8)
+
+
+LATTICES = {
+    "chain4": (lambda: nk.graph.Chain(4, pbc=True), (2, 2)),
+    "chain6": (lambda: nk.graph.Chain(6, pbc=True), (3, 3)),
+    "square2x2": (lambda: nk.graph.Square(2, pbc=False), (2, 1)),
+    "grid2x3": (lambda: nk.graph.Grid((2, 3), pbc=False), (3, 2)),
+}
+SLATERS = {
+    "generalized": dict(generalized=True, restricted=False),
+    "restricted": dict(restricted=True),
+    "unrestricted": dict(restricted=False),
+    "complex": dict(restricted=False, param_dtype=complex),
+}
+
+
+@pytest.mark.parametrize("lattice", sorted(LATTICES))
+@pytest.mark.parametrize("kind", sorted(SLATERS))
+def test_slater2nd_equals_plain_evaluation(lattice, kind):
+    make, per_spin = LATTICES[lattice]
+    kw = SLATERS[kind]
+    if kw.get("restricted") and per_spin[0] != per_spin[1]:
+        pytest.skip("restricted orbitals need equal fillings")
+    hi, op, ref = hubbard(quiet(make), per_spin)
+    ma = nk.models.Slater2nd(hi, **kw)
+    x = hi.random_state(jax.random.key(0), 32)
+    params = random_params(ma.init(jax.random.key(1), x), 2)
+    check(ma.apply, params, x, op, ref, grad=lattice in ("chain4", "grid2x3"))
+
+
+def test_multislater2nd_equals_plain_evaluation():
+    hi, op, ref = hubbard(nk.graph.Chain(5, pbc=True), (2, 3))
+    ma = nk.models.MultiSlater2nd(hi, n_determinants=3, restricted=False)
+    x = hi.random_state(jax.random.key(0), 32)
+    params = random_params(ma.init(jax.random.key(1), x), 3)
+    block, reason = determinant_block(ma.apply, params, x)
+    assert block is not None and "x (3,)" in reason, reason
+    check(ma.apply, params, x, op, ref)
+
+
+class JastrowSlater(nn.Module):
+    """A user's module: `slogdet` of orbitals at the occupied positions (one matrix for
+    all spin-orbitals, written with `jnp.nonzero`) times a Jastrow factor."""
+
+    n: int
+
+    @nn.compact
+    def __call__(self, x):
+        orbitals = self.param("orbitals", nn.initializers.normal(1.0), (x.shape[-1], self.n))
+        J = self.param("J", nn.initializers.normal(0.1), (x.shape[-1], x.shape[-1]))
+
+        def one(x):
+            (rows,) = jnp.nonzero(x, size=self.n)
+            sign, logabs = jnp.linalg.slogdet(orbitals[rows])
+            return logabs + jnp.log(sign + 0j) + x @ J @ x
+
+        return jnp.vectorize(one, signature="(n)->()")(x)
+
+
+class DetTimesPhase(nn.Module):
+    """A user's module: `log(det)` of complex orbitals gathered with `jnp.take`, a real
+    determinant per spin sector written as one `vmap`, plus a linear phase."""
+
+    n_orbitals: int
+    per_spin: int
+
+    @nn.compact
+    def __call__(self, x):
+        w = self.param("w", nn.initializers.normal(1.0), (2, self.n_orbitals, self.per_spin))
+        c = self.param("c", nn.initializers.normal(0.3), (x.shape[-1],))
+
+        def one(x):
+            sectors = x.reshape(2, self.n_orbitals)
+
+            def det(occ, m):
+                (rows,) = jnp.nonzero(occ, size=self.per_spin)
+                return jnp.linalg.det(jnp.take(m, rows, axis=0))
+
+            dets = jax.vmap(det)(sectors, w)
+            return jnp.sum(jnp.log(dets.astype(complex))) + 1j * (c @ x)
+
+        if x.ndim == 1:
+            return one(x)
+        return jax.vmap(one)(x)
+
+
+@pytest.mark.parametrize("per_spin", [(2, 2), (4, 4)])
+def test_user_modules_never_seen_equal_plain_evaluation(per_spin):
+    g = nk.graph.Chain(per_spin[0] * 2, pbc=True) if per_spin[0] == 2 else nk.graph.Chain(6)
+    hi, op, ref = hubbard(g, per_spin)
+    x = hi.random_state(jax.random.key(0), 24)
+    for module in (JastrowSlater(sum(per_spin)), DetTimesPhase(hi.n_orbitals, per_spin[0])):
+        params = random_params(module.init(jax.random.key(1), x), 4)
+        block, reason = determinant_block(module.apply, params, x)
+        assert block is not None, reason
+        check(module.apply, params, x, op, ref)
+
+
+class Backflow(nn.Module):
+    """Orbitals that depend on the configuration: not a gather of a fixed matrix."""
+
+    n: int
+
+    @nn.compact
+    def __call__(self, x):
+        orbitals = self.param("orbitals", nn.initializers.normal(1.0), (x.shape[-1], self.n))
+
+        def one(x):
+            (rows,) = jnp.nonzero(x, size=self.n)
+            m = orbitals * (1 + 0.1 * x[:, None])
+            return jnp.linalg.slogdet(m[rows])[1]
+
+        return jnp.vectorize(one, signature="(n)->()")(x)
+
+
+def test_networks_that_are_not_determinants_of_gathered_rows_fall_back_with_a_reason():
+    hi = nk.hilbert.SpinOrbitalFermions(4, s=0.5, n_fermions_per_spin=(2, 2))
+    x = hi.random_state(jax.random.key(0), 4)
+    cases = {
+        nk.models.RBM(alpha=1): "no determinant",
+        nk.models.MLP(hidden_dims=(8,)): "no determinant",
+        Backflow(4): "depends on x",
+    }
+    for module, words in cases.items():
+        params = module.init(jax.random.key(1), x)
+        block, reason = determinant_block(module.apply, params, x)
+        assert block is None
+        assert words in reason, reason
+
+
+def test_reason_describes_the_sites():
+    hi, _, _ = hubbard(nk.graph.Chain(4, pbc=True), (2, 1))
+    ma = nk.models.Slater2nd(hi, restricted=False)
+    x = hi.random_state(jax.random.key(0), 4)
+    block, reason = determinant_block(ma.apply, ma.init(jax.random.key(1), x), x)
+    assert reason.splitlines()[0] == "2 determinant site(s) by low-rank updates:"
+    assert "slogdet of rows R(x) of a fixed (4, 2) float64 matrix" in reason
+    assert "slogdet of rows R(x) of a fixed (4, 1) float64 matrix" in reason
+    assert len(block.program.sites) == 2
+
+
+def test_more_replaced_rows_than_the_rank_falls_back_to_the_plain_block(monkeypatch):
+    """Row indices shifted by two sites' occupations: a hop that changes one of them
+    changes every row, more than `K = 1`: the batch takes the plain path, exactly."""
+    hi, op, ref = hubbard(nk.graph.Chain(4, pbc=True), (2, 2))
+
+    class Shifted(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            m = self.param("m", nn.initializers.normal(1.0), (8, 4))
+
+            def one(x):
+                (rows,) = jnp.nonzero(x, size=4)
+                rows = (rows + x[0] + x[5]) % 8
+                return jnp.linalg.slogdet(m[rows])[1]
+
+            return jnp.vectorize(one, signature="(n)->()")(x)
+
+    module = Shifted()
+    x = hi.random_state(jax.random.key(0), 16)
+    params = module.init(jax.random.key(1), x)
+    check(module.apply, params, x, op, ref, grad=False)
+    # the batch did take the plain block: one that gives zeros is what comes back
+    import symir.runtime.local_energy as le
+
+    monkeypatch.setattr(le, "_delta_block", lambda *a, **k: jnp.zeros(a[2].shape[0]))
+    assert np.all(np.asarray(fast(module.apply, params, x, op)) == 0)
+
+
+def test_molecule_lih_with_slater2nd():
+    from symir.chemistry import molecular_hamiltonian, read_fcidump
+    from symir.chemistry.make_fcidumps import DATA
+
+    mh = molecular_hamiltonian(read_fcidump(DATA / "lih_sto3g.fcidump"))
+    op = mh.compile()
+    m = mh.hilbert.n_orbitals
+    hi = nk.hilbert.SpinOrbitalFermions(m, s=0.5, n_fermions_per_spin=(2, 2))
+    x = hi.random_state(jax.random.key(0), 16)
+    for kw in (dict(restricted=True), dict(generalized=True, restricted=False)):
+        ma = nk.models.Slater2nd(hi, **kw)
+        params = random_params(ma.init(jax.random.key(1), x), 5)
+        got = jax.jit(lambda p, x, ma=ma: fast(ma.apply, p, x, op))(params, x)
+        xp, mels = op.get_conn_padded(x)
+        lp = ma.apply(params, xp.reshape(-1, x.shape[-1])).reshape(mels.shape)
+        want = jnp.sum(mels * jnp.exp(lp - ma.apply(params, x)[:, None]), axis=-1)
+        close(got, want, 1e-10)
