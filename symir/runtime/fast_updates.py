@@ -44,6 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from symir.runtime.dedup import only_active
+from symir.runtime.lapack_order import lapack_ordered
 
 __all__ = [
     "LinearFirstLayer",
@@ -593,4 +594,6 @@ def _derived_ratio(split: Any, tree: Any, inexact: tuple, diff: Any, chunk: Any)
         for j in range(1, rows.shape[-1]):
             v = v + t[rows[:, j]].astype(wide)
         values.append(v.astype(c.dtype))
-    return ns.rest(split, consts, tuple(values)) - logpsi_x[s]
+    # a rest that calls LAPACK runs its calls in one order inside the loop (lapack_order)
+    rest = lapack_ordered(functools.partial(ns.rest, split))
+    return rest(consts, tuple(values)) - logpsi_x[s]
