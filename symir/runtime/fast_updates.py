@@ -319,6 +319,34 @@ def _chunk_rows(hidden: int) -> int:
     return max(32, budget // max(1, hidden))
 
 
+def _deltas(compiled: Any, x: Any) -> tuple[Any, Any, Any, Any]:
+    """`(flat x, sites, values, mels)` of the operator's delta kernel on `x`, `mels` in
+    the operator's dtype."""
+    flat, _, _ = compiled._kernel_input(x, "local_energies")
+    sites, values, mels = compiled._conn_delta_flat(flat)
+    if mels.dtype != compiled._spec.dtype:
+        mels = mels.astype(compiled._spec.dtype)
+    return flat, sites, values, mels
+
+
+def _candidate_rows(
+    needed: Any, changes: Any, capacity: int, tail: Callable
+) -> tuple[Any, Any, Any, int]:
+    """The rows `(sample, *changes)` of every slot `(b * c, 1 + ...)`, the positions of
+    the needed ones (padded for the loop's last chunks), their count and the capacity
+    (at most the slots)."""
+    b, c = needed.shape
+    m = b * c
+    capacity = min(capacity, m)
+    sample = jnp.broadcast_to(jnp.arange(b, dtype=jnp.int32)[:, None, None], (b, c, 1))
+    rows = jnp.concatenate([sample, changes], axis=-1)
+    rows = jnp.reshape(rows, (m, rows.shape[-1]))
+    mask = jnp.reshape(needed, (m,))
+    count = jnp.sum(mask, dtype=jnp.int32)
+    (positions,) = jnp.nonzero(mask, size=m + tail(capacity), fill_value=m)
+    return rows, positions, count, capacity
+
+
 def _fast_block(
     layer: LinearFirstLayer,
     evaluate: Callable,
@@ -340,11 +368,8 @@ def _fast_block(
     from symir.runtime.conn_delta import site_changes
     from symir.runtime.slots import split_diagonal
 
-    b, n = x.shape
-    flat, _, _ = compiled._kernel_input(x, "local_energies")
-    sites, values, mels = compiled._conn_delta_flat(flat)
-    if mels.dtype != compiled._spec.dtype:
-        mels = mels.astype(compiled._spec.dtype)
+    n = x.shape[1]
+    flat, sites, values, mels = _deltas(compiled, x)
     theta = _first_layer(layer, params, x)
     w = layer.weight_matrix(params, n)
     out = jax.eval_shape(layer.logpsi, params, theta).dtype
@@ -356,17 +381,10 @@ def _fast_block(
     if skip_zero_mels:
         needed = needed & (mels != 0)
     needed = only_active(needed, active)
-    c = len(plan.candidates)
-    m = b * c
     if default_capacity:
         capacity = min(capacity, _chunk_rows(theta.shape[-1]))
-    capacity = min(capacity, m)
-    sample = jnp.broadcast_to(jnp.arange(b, dtype=jnp.int32)[:, None, None], (b, c, 1))
-    rows = jnp.concatenate([sample, sites.astype(jnp.int32), changes], axis=-1)
-    rows = jnp.reshape(rows, (m, rows.shape[-1]))
-    mask = jnp.reshape(needed, (m,))
-    count = jnp.sum(mask, dtype=jnp.int32)
-    (positions,) = jnp.nonzero(mask, size=m + tail(capacity), fill_value=m)
+    changes = jnp.concatenate([sites.astype(jnp.int32), changes], axis=-1)
+    rows, positions, count, capacity = _candidate_rows(needed, changes, capacity, tail)
     ratio, aux = _ratio_of(layer, params, theta, w, compiled._spec.space.local_states)
     r = evaluate(ratio, capacity, aux, rows, positions, count)
     r = jnp.where(needed, jnp.reshape(r, needed.shape), jnp.zeros((), r.dtype))
@@ -527,11 +545,7 @@ def _derived_block(
     from symir.runtime.compiled import repeated_sites
     from symir.runtime.slots import split_diagonal
 
-    b = x.shape[0]
-    flat, _, _ = compiled._kernel_input(x, "local_energies")
-    sites, values, mels = compiled._conn_delta_flat(flat)
-    if mels.dtype != compiled._spec.dtype:
-        mels = mels.astype(compiled._spec.dtype)
+    flat, sites, values, mels = _deltas(compiled, x)
     consts = ns.constants(split, params)
     cached = ns.theta(split, consts, x)
     states = np.asarray(compiled._spec.space.local_states)
@@ -552,17 +566,9 @@ def _derived_block(
     if skip_zero_mels:
         needed = needed & (mels != 0)
     needed = only_active(needed, active)
-    c = len(plan.candidates)
-    m = b * c
     if default_capacity:
         capacity = min(capacity, _chunk_rows(split.width))
-    capacity = min(capacity, m)
-    sample = jnp.broadcast_to(jnp.arange(b, dtype=jnp.int32)[:, None, None], (b, c, 1))
-    rows = jnp.concatenate([sample, change], axis=-1)
-    rows = jnp.reshape(rows, (m, rows.shape[-1]))
-    mask = jnp.reshape(needed, (m,))
-    count = jnp.sum(mask, dtype=jnp.int32)
-    (positions,) = jnp.nonzero(mask, size=m + tail(capacity), fill_value=m)
+    rows, positions, count, capacity = _candidate_rows(needed, change, capacity, tail)
     aux = (consts, cached, tabs, logpsi_x)
     leaves, tree = jax.tree_util.tree_flatten(aux)
     inexact = tuple(bool(jnp.issubdtype(jnp.result_type(v), jnp.inexact)) for v in leaves)
