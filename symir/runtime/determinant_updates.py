@@ -517,7 +517,9 @@ def _conn_pass(prog, live, kk, params, xp, caches):
     return lp, functools.reduce(jnp.logical_or, over, jnp.bool_(False))
 
 
-def determinant_block(logpsi: Callable, params: Any, x_example: Any) -> tuple[Any, str]:
+def determinant_block(
+    logpsi: Callable, params: Any, x_example: Any, *, fallback: Callable
+) -> tuple[Any, str]:
     """`(block, reason)`: `block(logpsi, params, x, compiled, plan, capacity,
     skip_zero_mels, active=None) -> E_loc (b,)` (the signature of
     `local_energy._delta_block`) evaluating the connected states by low-rank updates of
@@ -525,17 +527,21 @@ def determinant_block(logpsi: Callable, params: Any, x_example: Any) -> tuple[An
     determinant of rows gathered by the configuration (module docstring). `reason`
     describes the sites found (or why none). The block evaluates the program derived
     here: `logpsi` given to it must compute the same function (a wrapper such as
-    `lapack_ordered(logpsi)` is fine; it is used for the plain fallback)."""
+    `lapack_ordered(logpsi)` is fine; it is used for the plain fallback). `fallback` is
+    the plain block of that signature (`local_energy._delta_block`, handed over so that
+    this module does not import the local-energy path back) for a batch in which a
+    connected state replaces more rows than the updates handle."""
     prog, reason = derive_determinants(logpsi, params, x_example)
     if prog is None:
         return None, reason
-    block = functools.partial(_determinant_block, prog)
+    block = functools.partial(_determinant_block, prog, fallback)
     block.program = prog  # type: ignore[attr-defined]
     return block, reason
 
 
 def _determinant_block(
     prog: DeterminantProgram,
+    fallback: Callable,
     logpsi: Callable,
     params: Any,
     x: Any,
@@ -547,10 +553,12 @@ def _determinant_block(
 ) -> Any:
     from symir.runtime.conn_delta import site_changes
     from symir.runtime.dedup import only_active
+    from symir.runtime.lapack_order import lapack_ordered
     from symir.runtime.slots import split_diagonal
 
     sites, values, mels = compiled.get_conn_delta(x)
-    lp_x, caches = jax.vmap(functools.partial(_base_pass, prog), (None, 0))(params, x)
+    base = jax.vmap(functools.partial(_base_pass, prog), (None, 0))
+    lp_x, caches = lapack_ordered(base)(params, x)
     total, (sites, values, mels) = split_diagonal(plan, mels, lp_x.dtype, (sites, values, mels))
     if not plan.candidates:
         return total
@@ -571,10 +579,15 @@ def _determinant_block(
     overflow = jnp.any(over & needed)
 
     def plain(_):
-        from symir.runtime.local_energy import _delta_block
-
-        return _delta_block(
-            logpsi, params, x, compiled, plan, capacity, skip_zero_mels, active=active
+        return fallback(
+            lapack_ordered(logpsi),
+            params,
+            x,
+            compiled,
+            plan,
+            capacity,
+            skip_zero_mels,
+            active=active,
         ).astype(energies.dtype)
 
     return jax.lax.cond(overflow, plain, lambda _: energies, None)

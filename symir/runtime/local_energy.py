@@ -364,7 +364,7 @@ def choose_path(
     from symir.runtime.network_split import prefix_cost, split_network
 
     if required:  # a determinant of gathered rows: its low-rank updates first
-        block, why = determinant_block(logpsi, params, x)
+        block, why = determinant_block(logpsi, params, x, fallback=_delta_block)
         if block is not None:
             return LocalEnergyPath("determinant", why, block=block)
     split = split_network(logpsi, params, x)
