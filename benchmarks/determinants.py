@@ -30,6 +30,7 @@ import numpy as np
 
 from symir import models
 from symir.runtime.determinant_updates import determinant_block
+from symir.runtime.lapack_order import lapack_ordered
 from symir.runtime.local_energy import _delta_block, local_energy_plan
 
 jax.config.update("jax_enable_x64", True)
@@ -55,7 +56,8 @@ def timed(fns: dict, rounds: int) -> dict[str, float]:
 def local_estimators(vs, op, packed: bool):
     nk.config.netket_experimental_packed_kernel = packed
     try:
-        return vs.local_estimators(op)
+        out = vs.local_estimators(op)
+        return getattr(out, "data", out)
     finally:
         nk.config.netket_experimental_packed_kernel = False
 
@@ -82,6 +84,7 @@ def run(side: int, kind: str, args) -> str:
     det = jax.jit(lambda p, x: block(ma.apply, p, x, op, plan, capacity, True))
 
     @jax.jit
+    @lapack_ordered  # two independent batched LUs can deadlock XLA's CPU pool
     def plain(p, x):
         xp, mels = op.get_conn_padded(x)
         lp = ma.apply(p, xp.reshape(-1, x.shape[-1])).reshape(mels.shape)

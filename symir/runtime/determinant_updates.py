@@ -412,9 +412,35 @@ def _run(prog: DeterminantProgram, params: Any, x: Any, hook: Callable, live: An
         if i in site_of:
             outs = hook(site_of[i], env)
         else:
-            outs = _bind(node.eqn, [_read(env, r) for r in node.ins])
+            outs = _bind_dense(node.eqn, [_read(env, r) for r in node.ins])
         env.update(zip(node.outs, outs, strict=True))
     return _read(env, prog.out_refs[0])
+
+
+def _bind_dense(eqn: Any, invals: list) -> list:
+    """`eqn` evaluated; a small integer scatter-add into a vector (`jnp.nonzero`'s
+    counting, `jnp.bincount`) as a one-hot sum: the same integers, no serial scatter
+    loop per connected state (XLA's CPU scatter is one)."""
+    if eqn.primitive.name == "scatter-add" and len(invals) == 3:
+        operand, idx, upd = invals
+        dn = eqn.params["dimension_numbers"]
+        if (
+            jnp.ndim(operand) == 1
+            and jnp.issubdtype(jnp.result_type(operand), jnp.integer)
+            and jnp.ndim(idx) == 2
+            and jnp.shape(idx)[1] == 1
+            and jnp.shape(upd) == jnp.shape(idx)[:1]
+            and tuple(dn.update_window_dims) == ()
+            and tuple(dn.inserted_window_dims) == (0,)
+            and tuple(dn.scatter_dims_to_operand_dims) == (0,)
+            and not dn.operand_batching_dims
+            and "FILL_OR_DROP" in str(eqn.params["mode"])
+            and jnp.size(operand) * jnp.size(upd) <= 1 << 16
+        ):
+            hit = idx[:, 0, None] == jnp.arange(jnp.size(operand), dtype=idx.dtype)
+            add = jnp.sum(jnp.where(hit, upd[:, None], 0), axis=0, dtype=operand.dtype)
+            return [operand + add]
+    return _bind(eqn, invals)
 
 
 def _canonical(prog: DeterminantProgram, site: _Site, env: dict) -> tuple[Any, Any]:
@@ -457,51 +483,74 @@ def _small_det(c: Any) -> Any:
     return jnp.linalg.det(c)
 
 
-def _ratio(m: Any, r: Any, ainv: Any, rp: Any, kk: int, chain: Callable) -> tuple[Any, Any]:
-    """`det M[rp] / det M[r]` from `ainv = M[r]^-1` (one determinant, no batch), and
-    whether more than `kk` rows changed."""
+def _first_true(mask: Any, kk: int) -> Any:
+    """The positions of the first `kk` True entries of `mask` (0 past the last), without
+        a scatter or an `argmax` (`jnp.nonzero` scatters, `argmax` is a variadic reduction:
+    both slow on CPU for one short row)."""
+    n = mask.shape[-1]
+    where = jnp.arange(n, dtype=jnp.int32)
+    found, last = [], jnp.int32(-1)
+    for _ in range(kk):
+        last = jnp.min(jnp.where(mask & (where > last), where, n))
+        found.append(last)
+    return jnp.minimum(jnp.stack(found), n - 1) * (jnp.stack(found) < n)
+
+
+def _ratio(m: Any, r: Any, cols: Callable, rp: Any, kk: int, chain: Callable) -> tuple[Any, Any]:
+    """`det M[rp] / det M[r]` from `cols(p) = (M[r]^-1)[:, p].T` (one determinant, no
+    batch), and whether more than `kk` rows changed."""
     n = r.shape[-1]
     eq = rp[:, None] == r[None, :]  # eq[q, p]: R'[q] == R[p]
     added = ~jnp.any(eq, axis=1)
     removed = ~jnp.any(eq, axis=0)
-    na = jnp.sum(added)
-    nr = jnp.sum(removed)
-    (apos,) = jnp.nonzero(added, size=kk, fill_value=0)
-    (rpos,) = jnp.nonzero(removed, size=kk, fill_value=n)
+    na = jnp.sum(added, dtype=jnp.int32)
+    nr = jnp.sum(removed, dtype=jnp.int32)
+    apos = _first_true(added, kk)
+    rpos = _first_true(removed, kk)
     valid = jnp.arange(kk) < jnp.minimum(na, nr)
     v = chain(m[jnp.clip(rp[apos], 0, m.shape[0] - 1)])  # (kk, n) new rows
-    c = v @ ainv[:, jnp.minimum(rpos, n - 1)]
+    c = v @ cols(rpos).T
     c = jnp.where(valid[:, None], c, jnp.eye(kk, dtype=c.dtype))
     d = _small_det(c)
     # the permutation taking the replaced list (R with R[p_j] = R'[a_j]) to R'
-    pos = jnp.argmax(eq, axis=0)
-    pos = pos.at[jnp.where(valid, rpos, n)].set(apos, mode="drop")
+    where = jnp.arange(n, dtype=jnp.int32)
+    pos = jnp.sum(jnp.where(eq, where[:, None], 0), axis=0)  # eq has one True per column
+    for j in range(kk):
+        pos = jnp.where((where == rpos[j]) & valid[j], apos[j], pos)
     inv = jnp.sum(jnp.triu(pos[:, None] > pos[None, :], 1))
     sign = 1 - 2 * (inv % 2)
     d = jnp.where(na == nr, d * sign.astype(d.dtype), jnp.zeros((), d.dtype))
     return d, jnp.maximum(na, nr) > kk
 
 
-def _conn_pass(prog, live, kk, params, xp, caches):
-    """`logpsi(x')` of one connected state from the sample's caches, and whether some
-    site changed more than `kk` rows."""
+def _conn_pass(prog, live, kk, caches, params, xp, sample):
+    """`logpsi(x')` of one connected state of sample `sample` from the caches of the
+    whole batch (only the `kk` columns of the inverse it needs are read), and whether
+    some site changed more than `kk` rows."""
     it = iter(caches)
     over: list = []
 
     def hook(site: _Site, env: dict) -> list:
         r, ainv, outs = next(it)
+        r = r[sample]
+        outs = [o[sample] for o in outs]
         m, rp = _canonical(prog, site, env)
         chain = functools.partial(_apply_chain, prog, site)
         nb = len(site.batch)
         if nb:
-            flat = (-1,)
-            fm = jnp.reshape(m, flat + m.shape[nb:])
-            args = [jnp.reshape(a, flat + a.shape[nb:]) for a in (r, ainv, rp)]
-            d, o = jax.vmap(lambda mm, a, b, c: _ratio(mm, a, b, c, kk, chain))(fm, *args)
+            n = site.n
+            fm = jnp.reshape(m, (-1, site.m, n))
+            fr, frp = (jnp.reshape(a, (-1, n)) for a in (r, rp))
+            fa = jnp.reshape(ainv, (ainv.shape[0], -1, n, n))
+
+            def one(t, mm, a, b):
+                return _ratio(mm, a, lambda p: fa[sample, t, :, p], b, kk, chain)
+
+            d, o = jax.vmap(one)(jnp.arange(fm.shape[0]), fm, fr, frp)
             d = jnp.reshape(d, site.batch)
             o = jnp.any(o)
         else:
-            d, o = _ratio(m, r, ainv, rp, kk, chain)
+            d, o = _ratio(m, r, lambda p: ainv[sample, :, p], rp, kk, chain)
         over.append(o)
         if site.kind == "det":
             return [outs[0] * d.astype(outs[0].dtype)]
@@ -515,6 +564,44 @@ def _conn_pass(prog, live, kk, params, xp, caches):
 
     lp = _run(prog, params, xp, hook, live)
     return lp, functools.reduce(jnp.logical_or, over, jnp.bool_(False))
+
+
+def _compacted(conn, params, x, caches, sites, values, needed, capacity):
+    """`conn(params, x', cache)` at the needed slots only (`needed (b, c)`), in chunks of
+    `capacity` (a `lax.scan` whose chunks past the count are skipped by a `lax.cond`):
+    `lp (b, c)` (zero where not needed) and the overflow flags."""
+    b, c = needed.shape
+    m = b * c
+    k = sites.shape[-1]
+    size = max(1, min(capacity, m))
+    n_chunks = -(-m // size)
+    mask = jnp.reshape(needed, (m,))
+    count = jnp.sum(mask, dtype=jnp.int32)
+    (positions,) = jnp.nonzero(mask, size=n_chunks * size, fill_value=m)
+    flat_sites = jnp.reshape(sites, (m, k))
+    flat_values = jnp.reshape(values, (m, k)).astype(x.dtype)
+    rows = jax.vmap(functools.partial(conn, caches), (None, 0, 0))
+
+    def chunk(i):
+        where = jax.lax.dynamic_slice_in_dim(positions, i * size, size)
+        w = jnp.minimum(where, m - 1)
+        s = w // c
+        xp = jnp.put_along_axis(x[s], flat_sites[w], flat_values[w], axis=-1, inplace=False)
+        lp, over = rows(params, xp, s)
+        return lp, over & (where < m)
+
+    shape = jax.eval_shape(chunk, 0)
+
+    def skip(i):
+        return tuple(jnp.zeros(a.shape, a.dtype) for a in shape)
+
+    def body(carry, i):
+        return carry, jax.lax.cond(i * size < count, chunk, skip, i)
+
+    _, (lp, over) = jax.lax.scan(body, None, jnp.arange(n_chunks))
+    out = jnp.zeros((m,), lp.dtype).at[positions].set(jnp.reshape(lp, (-1,)), mode="drop")
+    flag = jnp.any(over)
+    return jnp.reshape(out, (b, c)), flag
 
 
 def determinant_block(
@@ -566,17 +653,13 @@ def _determinant_block(
     if skip_zero_mels:
         needed = needed & (mels != 0)
     needed = only_active(needed, active)
-    b, c = needed.shape
-    xp = jnp.broadcast_to(x[:, None, :], (b, c, x.shape[-1]))
-    xp = jnp.put_along_axis(xp, sites, values.astype(x.dtype), axis=-1, inplace=False)
     kk = max(1, sites.shape[-1] // 2)
-    live = _live(prog)
-    conn = functools.partial(_conn_pass, prog, live, kk)
-    lp, over = jax.vmap(jax.vmap(conn, (None, 0, None)), (None, 0, 0))(params, xp, caches)
+    conn = functools.partial(_conn_pass, prog, _live(prog), kk)
+    lp, over = _compacted(conn, params, x, caches, sites, values, needed, capacity)
     lp = jnp.where(needed, lp, lp_x[:, None])
     terms = mels * jnp.exp(lp - lp_x[:, None])
     energies = total + jnp.sum(terms, axis=-1)
-    overflow = jnp.any(over & needed)
+    overflow = over
 
     def plain(_):
         return fallback(
