@@ -231,6 +231,19 @@ def _changed_sites(diff: jax.Array, k: int) -> jax.Array:
     return jnp.stack(found, axis=1)
 
 
+def _updated(cache: Any, tabs: Any, rows: jax.Array) -> tuple[Any, ...]:
+    """Each chain's cache plus the table rows `rows (chains, k)` of its changed sites: one
+    row gather per changed site, added (a gather of all `k` summed in one reduction is
+    emitted ~3x slower by XLA on CPU, 8 us per step on 72-wide caches)."""
+    out = []
+    for c, t in zip(cache, tabs, strict=True):
+        delta = t[rows[:, 0]]
+        for j in range(1, rows.shape[1]):
+            delta = delta + t[rows[:, j]]
+        out.append(c + delta.astype(c.dtype))
+    return tuple(out)
+
+
 def _propose(sampler, path, consts, tabs, states, cache, σ, σp):
     """The cache of each proposal from the chain's cache, and its log-probability."""
     k, n_states = path.k, states.shape[0]
@@ -239,9 +252,7 @@ def _propose(sampler, path, consts, tabs, states, cache, σ, σp):
     old = _state_index(states, jnp.take_along_axis(σ, idx, axis=1))
     new = _state_index(states, jnp.take_along_axis(σp, idx, axis=1))
     rows = (idx * n_states + old) * n_states + new  # (chains, k)
-    cache_p = tuple(
-        c + jnp.sum(t[rows], axis=1).astype(c.dtype) for c, t in zip(cache, tabs, strict=True)
-    )
+    cache_p = _updated(cache, tabs, rows)
     if not path.guaranteed:  # a rule that states its k: a proposal beyond it, from scratch
         cache_p = jax.lax.cond(
             jnp.any(jnp.sum(diff, axis=1) > k),
@@ -249,6 +260,145 @@ def _propose(sampler, path, consts, tabs, states, cache, σ, σp):
             lambda: cache_p,
         )
     return cache_p, sampler._log_prob(path, consts, cache_p)
+
+
+def _float_of(dtype: Any) -> Any:
+    """The inexact dtype `jax.random.choice` gives weights of `dtype` (its
+    `promote_dtypes_inexact`, as a unary `jnp` function's: a bool becomes float32)."""
+    return jax.eval_shape(jnp.sqrt, jax.ShapeDtypeStruct((), dtype)).dtype
+
+
+class _LocalMoves:
+    """`LocalRule`'s proposals on a homogeneous space (`Spin`, `Fock`, `Qubit`), NetKet's
+    `LocalRule.transition` and `flip_state` with the random numbers drawn ahead: `draw`
+    depends on the key only, `apply` on the chains' configurations and the draws."""
+
+    k = 1
+
+    def __init__(self, hilbert: Any, n_chains: int):
+        self.hilbert, self.n, self.b = hilbert, hilbert.size, n_chains
+        self.d = len(hilbert.local_states)
+
+    def draw(self, key: jax.Array) -> Any:
+        key1, key2 = jax.random.split(key, 2)
+        site = jax.random.randint(key1, shape=(self.b,), minval=0, maxval=self.n)
+        if self.d == 2:  # no randomness in the new value
+            return site, None
+        return site, jax.vmap(jax.random.uniform)(jax.random.split(key2, self.b))
+
+    def init(self, σ: jax.Array) -> Any:
+        return ()
+
+    def apply(self, σ: jax.Array, aux: Any, drawn: Any):
+        site, r = drawn
+        old = jnp.take_along_axis(σ, site[:, None], axis=1)[:, 0]
+        xi_old = self.hilbert.states_to_local_indices(old)
+        if self.d == 2:
+            xi_new = jnp.where(xi_old == 1, 0, 1).astype(xi_old.dtype)
+        else:
+            xi_new = jnp.floor(r * (self.d - 1))
+            xi_new = (xi_new + (xi_new >= xi_old)).astype(xi_old.dtype)
+        new = self.hilbert.local_indices_to_states(xi_new, dtype=σ.dtype)
+        σp = jnp.where(jnp.arange(self.n) == site[:, None], new[:, None], σ)
+        return σp, None, site[:, None], old[:, None], new[:, None], ()
+
+
+_BLOCK = 16
+"""Clusters per block in `_ExchangeMoves`' two-level count."""
+
+
+class _ExchangeMoves:
+    """`ExchangeRule`'s (and `FermionHopRule`'s) proposals, NetKet's
+    `ExchangeRule.transition` with the random numbers drawn ahead (`_LocalMoves`).
+
+    NetKet draws the cluster with `jax.random.choice(key, p=w)`: `c = cumsum(w)`,
+    `r = c[-1] (1 - uniform(key))`, the index `searchsorted(c, r)`, that is the number of
+    `c_i < r` (the same index, counted). With no `probabilities` the weights are the mask
+    of the clusters whose two sites differ, and `c` counts them: integers, exact in any
+    order of summation, so the count is taken in two levels (`_count_below`): the
+    clusters' blocks of `_BLOCK`, then the one block where `c` reaches `r`, instead of the
+    cumulative sum's sequential pass (`jnp.cumsum` on CPU costs ~20 us per step on 144
+    clusters). With `probabilities`, `c` is NetKet's `jnp.cumsum` of the weights."""
+
+    k = 2
+
+    def __init__(self, rule: Any, n_chains: int):
+        self.clusters = rule.clusters
+        self.probabilities = rule.probabilities
+        self.b = n_chains
+        self.dtype = _float_of(self._weights(jnp.zeros((), bool)).dtype)
+
+    def _weights(self, mask: jax.Array) -> jax.Array:
+        return mask if self.probabilities is None else mask * self.probabilities
+
+    def _mask(self, σ: jax.Array) -> jax.Array:
+        a, b = σ[:, self.clusters[:, 0]], σ[:, self.clusters[:, 1]]
+        if jnp.issubdtype(σ.dtype, jnp.bool_) or jnp.issubdtype(σ.dtype, jnp.integer):
+            return a != b
+        return ~jnp.isclose(a, b)
+
+    def init(self, σ: jax.Array) -> Any:
+        return ()
+
+    def draw(self, key: jax.Array) -> Any:
+        keys = jnp.asarray(jax.random.split(key, self.b))
+        return jax.vmap(lambda k: jax.random.uniform(k, (), dtype=self.dtype))(keys)
+
+    def _count_below(self, mask: jax.Array, u: jax.Array):
+        """NetKet's cluster index and the number of hoppable clusters, from the mask
+        `(chains, clusters)` (0 or 1) and the uniform numbers: the blocks whose count
+        stays below `r`, then the places below `r` in the next block."""
+        chains, n = mask.shape
+        w = _BLOCK
+        nb = -(-n // w)
+        exact = jax.lax.Precision.HIGHEST
+        q = jnp.pad(mask, ((0, 0), (0, nb * w - n))).reshape(chains, nb, w)
+        sums = jnp.sum(q, axis=2)
+        upto = jnp.dot(sums, jnp.triu(jnp.ones((nb, nb), mask.dtype)), precision=exact)
+        count = upto[:, -1]
+        threshold = count * (1 - u)
+        full = jnp.minimum(jnp.sum(upto < threshold[:, None], axis=1), nb - 1)
+        block = jnp.take_along_axis(q, full[:, None, None], axis=1)[:, 0]
+        before = jnp.take_along_axis(upto - sums, full[:, None], axis=1)
+        inner = jnp.dot(block, jnp.triu(jnp.ones((w, w), mask.dtype)), precision=exact)
+        within = jnp.sum(before + inner < threshold[:, None], axis=1)
+        return full * w + within, count
+
+    def apply(self, σ: jax.Array, aux: Any, u: jax.Array):
+        p = self._weights(self._mask(σ)).astype(self.dtype)
+        if self.probabilities is None:
+            cluster, total = self._count_below(p, u)
+        else:
+            cumulative = jnp.cumsum(p, axis=1)
+            cluster = jnp.sum(cumulative < (cumulative[:, -1] * (1 - u))[:, None], axis=1)
+            total = p.sum(axis=1)
+        pair = self.clusters[jnp.minimum(cluster, self.clusters.shape[0] - 1)]
+        old = jnp.take_along_axis(σ, pair, axis=1)
+        new = old[:, ::-1]
+        sites = jnp.arange(σ.shape[1])
+        σp = jnp.where(
+            sites == pair[:, :1], new[:, :1], jnp.where(sites == pair[:, 1:], new[:, 1:], σ)
+        )
+        p_proposed = self._weights(self._mask(σp)).astype(self.dtype)
+        correction = jnp.log(total) - jnp.log(p_proposed.sum(axis=1))
+        return σp, correction, pair, old, new, ()
+
+
+def _moves(sampler: Any) -> Any:
+    """The drawn-ahead proposals of a built-in rule NetKet's code defines (`_LocalMoves`,
+    `_ExchangeMoves`), or None (a user's rule, a combination: its `transition` per step)."""
+    from netket.hilbert import Fock, Qubit, Spin
+
+    rule, hilbert = sampler.rule, sampler.hilbert
+    if type(rule) is nk_rules.LocalRule and type(hilbert) in (Spin, Fock, Qubit):
+        if len(hilbert.local_states) >= 2:
+            return _LocalMoves(hilbert, sampler.n_batches)
+    if (
+        isinstance(rule, nk_rules.ExchangeRule)
+        and type(rule).transition is nk_rules.ExchangeRule.transition
+    ):
+        return _ExchangeMoves(rule, sampler.n_batches)
+    return None
 
 
 class MetropolisSampler(_NetKetMetropolisSampler):
@@ -346,9 +496,80 @@ class MetropolisSampler(_NetKetMetropolisSampler):
     def _sample_next(self, machine, parameters, state, plan=None):
         if plan is None:
             plan = self._plan(machine, parameters, state.σ)
-        path, consts, tabs, states = plan
-        if not path.incremental:
+        path, consts = plan[:2]
+        moves = _moves(self)
+        if moves is not None:
+            state = self._sweep_drawn(machine, parameters, state, plan, moves)
+        elif not path.incremental:
             return super()._sample_next(machine, parameters, state)
+        else:
+            state = self._sweep(machine, parameters, state, plan)
+        if not path.incremental:
+            return state, (state.σ, state.log_prob)
+        return self._refreshed(path, consts, state)
+
+    def _sweep_drawn(self, machine, parameters, state, plan, moves):
+        """One sweep of a built-in rule (`_moves`): NetKet's keys for the sweep's steps
+        first (the chain of `split(rng, 3)`), every random number drawn from them at once,
+        then the steps, each the proposal from its draws, its value (incremental or the
+        whole network), NetKet's acceptance test."""
+        from netket.jax import apply_chunked
+
+        path, consts, tabs, states = plan
+        b = self.n_batches
+
+        def split3(rng, _):
+            new_rng, key1, key2 = jax.random.split(rng, 3)
+            return new_rng, (key1, key2)
+
+        rng, (keys1, keys2) = jax.lax.scan(split3, state.rng, None, length=self.sweep_size)
+        drawn = jax.vmap(moves.draw)(keys1)
+        uniforms = jax.vmap(lambda key: jax.random.uniform(key, shape=(b,)))(keys2)
+        if path.incremental:
+            index = partial(_state_index, states)
+        else:
+            apply = apply_chunked(machine.apply, in_axes=(None, 0), chunk_size=self.chunk_size)
+
+        def step(carry, xs):
+            σ, log_prob, cache, aux, accepted = carry
+            draws, uniform = xs
+            σp, correction, sites, old, new, aux_p = moves.apply(σ, aux, draws)
+            if path.incremental:
+                n_states = states.shape[0]
+                rows = (sites * n_states + index(old)) * n_states + index(new)
+                cache_p = _updated(cache, tabs, rows)
+                proposal = self._log_prob(path, consts, cache_p)
+            else:
+                cache_p = cache
+                proposal = self.machine_pow * apply(parameters, σp).real
+            exponent = proposal - log_prob
+            if correction is not None:
+                exponent = exponent + correction
+            accept = uniform < jnp.exp(exponent)
+
+            def keep(a, b):
+                return jnp.where(accept.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
+
+            cache = tuple(keep(a, c) for a, c in zip(cache_p, cache, strict=True))
+            aux = jax.tree_util.tree_map(keep, aux_p, aux)
+            log_prob = jnp.where(accept, proposal, log_prob)
+            return (keep(σp, σ), log_prob, cache, aux, accepted + accept), None
+
+        carry = (state.σ, state.log_prob, state.cache, moves.init(state.σ), state.n_accepted_proc)
+        (σ, log_prob, cache, _, accepted), _ = jax.lax.scan(step, carry, (drawn, uniforms))
+        return state.replace(
+            σ=σ,
+            log_prob=log_prob,
+            cache=cache,
+            rng=rng,
+            n_accepted_proc=accepted,
+            n_steps_proc=state.n_steps_proc + self.sweep_size * b,
+        )
+
+    def _sweep(self, machine, parameters, state, plan):
+        """One sweep of a rule whose `transition` runs per step (a user's rule, a
+        combination): the changed sites found by comparing `sigma'` with `sigma`."""
+        path, consts, tabs, states = plan
         n = self.hilbert.size
         propose = partial(_propose, self, path, consts, tabs, states)
 
@@ -385,7 +606,11 @@ class MetropolisSampler(_NetKetMetropolisSampler):
                 n_steps_proc=state.n_steps_proc + self.n_batches,
             )
 
-        state = jax.lax.fori_loop(0, self.sweep_size, loop_body, state)
+        return jax.lax.fori_loop(0, self.sweep_size, loop_body, state)
+
+    def _refreshed(self, path, consts, state):
+        """The sweep counted, and the caches recomputed from scratch every
+        `refresh_every` sweeps (the drift kept)."""
 
         def refresh(state):
             exact = self._exact_cache(path, consts, state.σ)

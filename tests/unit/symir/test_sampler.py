@@ -85,6 +85,32 @@ def test_exchange_and_fermion_hop_rules_give_netkets_chains():
     )
 
 
+def test_drawn_ahead_proposals_of_more_rules_give_netkets_chains():
+    """The built-in rules' proposals with their random numbers drawn per sweep: a local
+    rule with more than two local states (a uniform number per chain), exchanges with
+    NetKet's `probabilities` (the cumulative sum path) and with more clusters than one
+    block of the two-level count, on the plain path (the whole network) too."""
+    net = nk.models.RBM(alpha=1, param_dtype=float)
+    fock = nk.hilbert.Fock(n_max=3, N=8)
+    params = _params(net, 8, scale=2.0)
+    _same_chains(
+        sym.MetropolisLocal(fock, n_chains=8, incremental=True),
+        nk.sampler.MetropolisLocal(fock, n_chains=8),
+        net,
+        params,
+    )
+    graph = nk.graph.Square(4)
+    hi = nk.hilbert.Spin(0.5, 16, total_sz=0)
+    params = _params(net, 16, scale=4.0)
+    for incremental, kwargs in ((False, {"probabilities": [0.7, 0.3]}), (True, {})):
+        ours = sym.MetropolisExchange(
+            hi, graph=graph, n_chains=8, d_max=2, incremental=incremental, **kwargs
+        )
+        assert len(ours.rule.clusters) > 16 and ours.path(net, params).incremental == incremental
+        theirs = nk.sampler.MetropolisExchange(hi, graph=graph, n_chains=8, d_max=2, **kwargs)
+        _same_chains(ours, theirs, net, params, chain_length=10)
+
+
 class TwoFlips(nk.sampler.rules.MetropolisRule):
     """A user's rule: flips two random sites (the same pair twice flips none)."""
 
