@@ -2,12 +2,19 @@
 VMC_SR steps (issue 39).
 
 For each model and network: two `MCState`s with the same network, seeds, `--chains`
-chains and `--samples` samples, one with NetKet's sampler (`MetropolisLocal` for the TFIM,
-`MetropolisExchange` in the zero-magnetisation sector for the Heisenberg and J1-J2
-models), one with symir's of the same rule (`symir.MetropolisLocal` /
-`symir.MetropolisExchange`). Medians of interleaved rounds of
+chains and `--samples` samples, one with NetKet's sampler (`MetropolisLocal` for the TFIM
+and Bose-Hubbard models, `MetropolisExchange` in the zero-magnetisation sector for the
+Heisenberg and J1-J2 models), one with symir's of the same rule (`symir.MetropolisLocal`
+/ `symir.MetropolisExchange`). Models: TFIM on a periodic 4x4 square and a 48-site kagome
+lattice, Heisenberg on a 20-site chain, J1-J2 on a 6x6 square, Bose-Hubbard (n_max 3,
+no particle-number constraint) on a 16-site chain. Networks: `RBM(alpha=1)`,
+`RBM(alpha=2)`, `MLP(2N, 2N)`, NetKet's `Jastrow`. The default rows are the three first
+models with RBM and MLP plus `--extra` (kagome with RBM(alpha=2), Bose-Hubbard with
+Jastrow and RBM). Medians of interleaved rounds of
 
 - `vstate.sample()` (a fresh set of samples each round: `vstate.reset()` before it),
+- `vstate.expect_and_grad(op)` on fixed samples (NetKet's operator on NetKet's state,
+  symir's on symir's),
 - a whole VMC_SR step (`nk.driver.VMC_SR`, `optax.sgd`, `diag_shift=0.01`): `reset_step`,
   `compute_loss_and_update` (sampling, local energies, gradient, SR solve),
   `update_parameters`; NetKet's step uses NetKet's sampler and operator, symir's step
@@ -19,16 +26,22 @@ the fraction of equal samples is printed, 1.0 unless a rounding difference flipp
 acceptance) and the symir sampler's path (`sampler.path`) and drift are printed.
 
     .venv/bin/python benchmarks/sampler.py [--models tfim4,heisenberg20,j1j2]
-        [--networks rbm,mlp] [--samples 1024] [--chains 16] [--rounds 7]
+        [--networks rbm,mlp] [--extra kagome48:rbm2,bh16:jastrow,bh16:rbm]
+        [--samples 1024] [--chains 16] [--rounds 7]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
 from pathlib import Path
+
+# OpenBLAS's threads (jaxlib's LAPACK: the SR solve's Cholesky) wait for each other on a
+# loaded shared CPU: a 288 x 288 Cholesky took 1 ms to 0.8 s at random, both sides alike.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import jax
 import netket as nk
@@ -43,13 +56,17 @@ import symir as sym
 
 NETWORKS = {
     "rbm": lambda n: nk.models.RBM(alpha=1, param_dtype=float),
+    "rbm2": lambda n: nk.models.RBM(alpha=2, param_dtype=float),
     "mlp": lambda n: nk.models.MLP(hidden_dims=(2 * n, 2 * n), param_dtype=float),
+    "jastrow": lambda n: nk.models.Jastrow(param_dtype=float),
 }
 MODELS = {
     # name: (symir model, side or length, lattice)
     "tfim4": ("tfim", 4, "square"),
+    "kagome48": ("tfim", 4, "kagome"),
     "heisenberg20": ("heisenberg", 20, "chain"),
     "j1j2": ("j1j2", 6, "square"),
+    "bh16": ("bose_hubbard", 16, "chain"),
 }
 
 
@@ -57,12 +74,14 @@ def build(name: str, chains: int, incremental: bool):
     model, size, lattice = MODELS[name]
     if lattice == "chain":
         graph = nk.graph.Chain(size)
+    elif lattice == "kagome":
+        graph = nk.graph.Kagome(extent=[size, size], pbc=True)
     else:
         graph = nk.graph.Square(size, max_neighbor_order=2 if model == "j1j2" else 1)
     n = graph.n_nodes
     lib = sym if incremental else nk.sampler
-    if model == "tfim":
-        hi = nk.hilbert.Spin(0.5, n)
+    if model in ("tfim", "bose_hubbard"):
+        hi = nk.hilbert.Spin(0.5, n) if model == "tfim" else nk.hilbert.Fock(n_max=3, N=n)
         sampler = lib.MetropolisLocal(hi, n_chains=chains)
     else:
         hi = nk.hilbert.Spin(0.5, n, total_sz=0)
@@ -90,6 +109,10 @@ def sample(vs):
     return vs.sample()
 
 
+def expect_and_grad(vs, op):
+    return vs.expect_and_grad(op)
+
+
 def step(driver):
     driver.reset_step()
     _, dp = driver.compute_loss_and_update()
@@ -98,7 +121,7 @@ def step(driver):
 
 
 def run(model: str, network: str, args) -> str:
-    states, drivers = {}, {}
+    states, drivers, ops = {}, {}, {}
     for side, incremental in (("netket", False), ("symir", True)):
         hi, sampler, op = build(model, args.chains, incremental)
         with warnings.catch_warnings():
@@ -108,6 +131,7 @@ def run(model: str, network: str, args) -> str:
             )
             vs.sample()
         states[side] = vs
+        ops[side] = op
         # a second state for the driver, so that its steps do not move the sampling one
         vd = nk.vqs.MCState(
             sampler, NETWORKS[network](hi.size), n_samples=args.samples, seed=0, sampler_seed=1
@@ -122,6 +146,8 @@ def run(model: str, network: str, args) -> str:
     fns = {
         "sample_netket": lambda: sample(states["netket"]),
         "sample_symir": lambda: sample(states["symir"]),
+        "eg_netket": lambda: expect_and_grad(states["netket"], ops["netket"]),
+        "eg_symir": lambda: expect_and_grad(states["symir"], ops["symir"]),
         "step_netket": lambda: step(drivers["netket"]),
         "step_symir": lambda: step(drivers["symir"]),
     }
@@ -134,6 +160,7 @@ def run(model: str, network: str, args) -> str:
         f"| {model} | {network} | {way} | {same:.3f} | {drift:.1e} | "
         f"{t['sample_netket']:.1f} | {t['sample_symir']:.1f} | "
         f"{t['sample_symir'] / t['sample_netket']:.2f} | "
+        f"{t['eg_netket']:.1f} | {t['eg_symir']:.1f} | "
         f"{t['step_netket']:.1f} | {t['step_symir']:.1f} | "
         f"{t['step_symir'] / t['step_netket']:.2f} |"
     )
@@ -143,6 +170,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="tfim4,heisenberg20,j1j2")
     parser.add_argument("--networks", default="rbm,mlp")
+    parser.add_argument("--extra", default="kagome48:rbm2,bh16:jastrow,bh16:rbm")
     parser.add_argument("--samples", type=int, default=1024)
     parser.add_argument("--chains", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=7)
@@ -154,12 +182,22 @@ def main(argv=None) -> None:
     )
     print(
         "| model | network | symir path | same samples | max drift | sample NetKet | "
-        "sample symir | ratio | VMC_SR step NetKet | VMC_SR step symir | ratio |"
+        "sample symir | ratio | e&g NetKet | e&g symir | VMC_SR step NetKet | "
+        "VMC_SR step symir | ratio |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for model in names(args.models, MODELS, "model"):
-        for network in names(args.networks, NETWORKS, "network"):
-            print(run(model, network, args), flush=True)
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    rows = [
+        (model, network)
+        for model in names(args.models, MODELS, "model")
+        for network in names(args.networks, NETWORKS, "network")
+    ]
+    for pair in (p for p in args.extra.split(",") if p):
+        model, _, network = pair.partition(":")
+        names(model, MODELS, "model")
+        names(network, NETWORKS, "network")
+        rows.append((model, network))
+    for model, network in rows:
+        print(run(model, network, args), flush=True)
 
 
 if __name__ == "__main__":

@@ -16,12 +16,24 @@ with the pair tables `E` built once per `reset` (once per `vstate.sample()`: the
 parameters changed). On acceptance the chain's cache becomes `theta(sigma')`. The first
 layer costs `O(k H)` per proposal instead of `O(N H)`.
 
-Same chain as NetKet's: the same random keys are split and drawn in the same order (the
-rule's `transition` is NetKet's, called with the same key), the same acceptance test
-`uniform < exp(machine_pow * Re log psi(sigma') - log_prob(sigma) + correction)`, the
-same `sweep_size`, `n_chains`, `reset_chains`, `machine_pow`, `dtype`. Only the value of
-`log psi(sigma')` differs, by rounding (`~1e-14`), which flips an acceptance only when the
-uniform number falls within that distance of the threshold.
+Same chain as NetKet's: the same random keys are split and drawn in the same order, the
+same acceptance test `uniform < exp(machine_pow * Re log psi(sigma') - log_prob(sigma) +
+correction)`, the same `sweep_size`, `n_chains`, `reset_chains`, `machine_pow`, `dtype`.
+Only the value of `log psi(sigma')` differs, by rounding (`~1e-14`), which flips an
+acceptance only when the uniform number falls within that distance of the threshold.
+
+The proposals of NetKet's own rules (`LocalRule` on `Spin`, `Fock`, `Qubit`;
+`ExchangeRule` and `FermionHopRule`) are NetKet's `transition` with the random numbers
+drawn ahead: NetKet's keys of a whole sweep first (the chain `rng, key1, key2 =
+split(rng, 3)`, one small kernel per step), every random number drawn from them at once
+(the site, the new local value, the cluster's uniform number, the acceptance's uniform
+number), then the sweep's steps, each of which only reads its draws. The sites a
+proposal changes are then known (no comparison of `sigma'` with `sigma`), and the
+exchange's cluster (`jax.random.choice` over the clusters whose two sites differ) is
+counted in two levels instead of a cumulative sum (`_ExchangeMoves`). The same proposals
+serve the plain path (the whole network per proposal). Any other rule (a user's,
+`MultipleRules`, `TensorRule`) runs its `transition` on every step, as in NetKet, and
+the changed sites are found by comparing `sigma'` with `sigma`.
 
 `k` (the most sites a proposal changes): 1 for `LocalRule`, the cluster size (2) for
 `ExchangeRule` and `FermionHopRule`, the largest of `MultipleRules`' rules, the sum of
@@ -35,10 +47,10 @@ which and why): a network the split does not apply to (`split.reason`), a rule w
 is unknown, a Hilbert space without one list of local states, or a split that does not
 pay. The cost model, in element operations per Metropolis step of `B` chains: plain
 `B P` (`P` the prefix's cost on one sample), incremental `B (2k + 1) H` plus a fixed
-`STEP_OVERHEAD` (finding the changed sites, gathering the table rows, the extra kernels:
-on CPU these small kernels cost microseconds each whatever their size, measured against
-NetKet's step). With 16 chains the saving is below it on lattices up to ~64 sites: NetKet's
-step is used, and the sampler is NetKet's; from ~128 chains the split pays.
+`STEP_OVERHEAD` (the table rows' gathers, the cache's selection on acceptance). With the
+proposals drawn ahead the incremental step costs no more than the plain one beyond the
+noise of a CPU measurement, and less from a saving of a few thousand operations (16
+chains on 16-64 sites: TFIM 4x4 to kagome 48, RBM and MLP).
 `incremental=True` uses the split wherever it applies, `False` never.
 
 Drift control: every `refresh_every` sweeps (a sweep is one sample per chain, `sweep_size`
@@ -77,10 +89,12 @@ __all__ = [
 REFRESH_EVERY = 4
 """Default number of sweeps between two recomputations of the caches from scratch."""
 
-STEP_OVERHEAD = 50_000
+STEP_OVERHEAD = 4_000
 """The incremental step's fixed cost, in element operations (module docstring): measured
-on CPU, 16 chains on 36 sites with an RBM or MLP gain nothing (saving ~20-40k), 128 chains
-(saving ~160k and more) run 3-6x faster than NetKet's step."""
+on CPU with 16 chains, the incremental and the plain step are equal within the noise
+where the saving is below ~5k (TFIM 4x4 or a 16-site Bose-Hubbard chain with an RBM or a
+Jastrow), the incremental one faster above it (J1-J2 6x6 RBM, saving ~20k: 36 vs 40 ms
+for 1,024 samples; kagome 48 RBM(alpha=2), ~72k: 62 vs 67 ms)."""
 
 
 class IncrementalSamplerState(MetropolisSamplerState):
@@ -338,7 +352,7 @@ class _ExchangeMoves:
         return ~jnp.isclose(a, b)
 
     def init(self, σ: jax.Array) -> Any:
-        return ()
+        return self._weights(self._mask(σ)).astype(self.dtype)
 
     def draw(self, key: jax.Array) -> Any:
         keys = jnp.asarray(jax.random.split(key, self.b))
@@ -365,7 +379,7 @@ class _ExchangeMoves:
         return full * w + within, count
 
     def apply(self, σ: jax.Array, aux: Any, u: jax.Array):
-        p = self._weights(self._mask(σ)).astype(self.dtype)
+        p = aux  # the weights of the chain's configuration, carried from the last step
         if self.probabilities is None:
             cluster, total = self._count_below(p, u)
         else:
@@ -381,7 +395,7 @@ class _ExchangeMoves:
         )
         p_proposed = self._weights(self._mask(σp)).astype(self.dtype)
         correction = jnp.log(total) - jnp.log(p_proposed.sum(axis=1))
-        return σp, correction, pair, old, new, ()
+        return σp, correction, pair, old, new, p_proposed
 
 
 def _moves(sampler: Any) -> Any:
