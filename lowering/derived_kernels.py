@@ -11,7 +11,7 @@ branch pass), on first use, by the passes that make them:
   (`branch-differentiate{tables=true}`; `lower_table_derivatives`);
 - `deltas(order)`: the delta kernel (`branch-return-deltas`; `lower_deltas`), for
   `get_conn_delta` and the fast-update local energies;
-- `slot_kinds()`: what each slot of the kernel can hold (`_slot_kinds.kernel_slot_kinds`),
+- `slot_kinds()`: what each slot of the kernel can hold (`slot_kinds.kernel_slot_kinds`),
   for the local-energy plan.
 
 Each returns StableHLO text (or data); the runtime loads it. The compiler's lowerer gives
@@ -113,7 +113,7 @@ class DerivedKernels:
 
     def slot_kinds(self) -> tuple[str, ...] | None:
         """What each slot of the kernel can hold (None when it cannot be told)."""
-        from symir.lowering.branch._slot_kinds import kernel_slot_kinds
+        from symir.lowering.branch.slot_kinds import kernel_slot_kinds
 
         return self._once("slot_kinds", lambda: kernel_slot_kinds(self.module))
 

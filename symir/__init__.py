@@ -80,8 +80,8 @@ _PUBLIC: dict[str, str] = {
     "c": "symir.frontend.fermion",
     "cdag": "symir.frontend.fermion",
     "n": "symir.frontend.fermion",
-    # symir.frontend.operator
-    "DOperator": "symir.frontend.operator",
+    # symir.frontend.builder, symir.frontend.operator
+    "DOperator": "symir.frontend.builder",
     "SymbolicOperator": "symir.frontend.operator",
     "SymbolicOperatorSum": "symir.frontend.operator",
     # symir.frontend.update

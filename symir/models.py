@@ -29,9 +29,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from symir.frontend.builder import DOperator
 from symir.frontend.expr import emitted, site, sqrt, symbol
 from symir.frontend.fermion import c, cdag, n
-from symir.frontend.operator import DOperator, SymbolicOperator
+from symir.frontend.operator import SymbolicOperator
 from symir.frontend.update import hop, identity, swap, write
 from symir.hilbert import as_hilbert
 

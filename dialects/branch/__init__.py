@@ -60,6 +60,7 @@ from symir.dialects.branch.kernel import (
     ReturnOp,
     kernel_states,
 )
+from symir.dialects.branch.slot_kinds import SlotKind
 from symir.dialects.branch.states import (
     STATE_LOWERINGS,
     FlipSitesOp,
@@ -168,6 +169,7 @@ __all__ = [
     "ReturnDeltasOp",
     "ReturnOp",
     "SelectStateOp",
+    "SlotKind",
     "SplatOp",
     "StackOp",
     "StateOp",

@@ -3,7 +3,13 @@
 - `convert_sym_to_branch.py`: `convert-sym-to-branch`, a `sym.operator` -> a
   `branch.kernel`;
 - `convert_branch_to_stablehlo.py`: `convert-branch-to-stablehlo`, a `branch.kernel` ->
-  a StableHLO `func.func @main`.
+  a StableHLO `func.func @main`: the patterns, one per `branch` op, and the pass. They
+  share one `KernelLowering` (`kernel_state.py`: the state model, what a lowered
+  `!branch.state` is, with its write records), which is a `StablehloBuilder`
+  (`stablehlo_builder.py`: builds each constant, shape, broadcast and read once). The ops
+  that expand to many StableHLO ops have their lowering in a module of their own:
+  `count_lowering.py`, `nth_site_lowering.py`, `lookup_lowering.py`,
+  `quadratic_form_lowering.py`, `site_mask_lowering.py`.
 
 Each has one rewrite pattern per source op. Adding a conversion: `convert_a_to_b.py` with
 a `ModulePass` named `convert-a-to-b`, ONE line in `_PASSES` (symir.lowering), the lit file

@@ -27,7 +27,6 @@ converted to the `i64` of the `branch` value.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 from xdsl.dialects.builtin import DYNAMIC_INDEX as DYN
@@ -36,6 +35,7 @@ from xdsl.ir import Attribute, SSAValue
 
 from symir.dialects import branch, stablehlo
 from symir.dialects.types import numpy_dtype
+from symir.lowering.conversion.stablehlo_builder import StablehloBuilder, static_column
 
 MASKED_COST = 1.0
 """Relative cost of one masked multiply-add (per configuration, row and site)."""
@@ -66,26 +66,7 @@ def choose(rows: int, sites: int, static: bool) -> str:
     return "masked" if masked <= prefix_cost(rows, sites) else "prefix"
 
 
-def static_column(v: SSAValue) -> np.ndarray | None:
-    """The per-row values of `v` when it is a constant broadcast along the batch (a
-    row-table column, or a scalar constant), else None."""
-    owner = v.owner
-    if not isinstance(owner, stablehlo.DynamicBroadcastInDimOp):
-        return None
-    src = owner.operand.owner
-    if not isinstance(src, stablehlo.ConstantOp):
-        return None
-    rows = v.type.get_shape()[1]  # type: ignore[union-attr]
-    values = np.asarray([int(x) for x in src.value.get_values()], dtype=np.int64)
-    dims = owner.broadcast_dimensions.get_values()
-    if dims == (1,):
-        return values
-    if dims == () and values.size == 1:
-        return np.full(rows, values[0], dtype=np.int64)
-    return None
-
-
-def _sum_type(low: Any) -> IntegerType:
+def _sum_type(low: StablehloBuilder) -> IntegerType:
     """`i32` where no sum of N local states can leave it, else `i64` (whose sums wrap
     around as the reference's `i64` values do)."""
     largest = max(abs(s) for s in low.local_states) * low.n
@@ -93,7 +74,7 @@ def _sum_type(low: Any) -> IntegerType:
     return IntegerType(64) if width > 32 or largest >= 2**31 else IntegerType(32)
 
 
-def lower_count(low: Any, op: branch.CountOp) -> SSAValue:
+def lower_count(low: StablehloBuilder, op: branch.CountOp) -> SSAValue:
     """`op` lowered with `low` (the kernel's `KernelLowering`): the `tensor<?xMxi64>`."""
     rows = op.result.type.get_shape()[1]  # type: ignore[union-attr]
     n = low.n
@@ -111,13 +92,13 @@ def lower_count(low: Any, op: branch.CountOp) -> SSAValue:
     return low.convert(result, i64)
 
 
-def _reduce_sites(low: Any, values: SSAValue) -> SSAValue:
+def _reduce_sites(low: StablehloBuilder, values: SSAValue) -> SSAValue:
     t = values.type.element_type  # type: ignore[union-attr]
     body = stablehlo.scalar_body([t], stablehlo.AddOp)
     return low.add(stablehlo.ReduceOp([values], [low.const(0, t)], [2], body))
 
 
-def _masked_static(low: Any, xs: SSAValue, lo: np.ndarray, hi: np.ndarray) -> SSAValue:
+def _masked_static(low: StablehloBuilder, xs: SSAValue, lo: np.ndarray, hi: np.ndarray) -> SSAValue:
     """`sum_k x[b, k] * mask[m, k]` with the constant mask of the rows' ranges."""
     t: Attribute = xs.type.element_type  # type: ignore[union-attr]
     sites = np.arange(low.n)
@@ -128,7 +109,9 @@ def _masked_static(low: Any, xs: SSAValue, lo: np.ndarray, hi: np.ndarray) -> SS
     return _reduce_sites(low, low.add(stablehlo.MultiplyOp(x3, low.broadcast(c, [1, 2], shape))))
 
 
-def _masked_dynamic(low: Any, xs: SSAValue, lo: SSAValue, hi: SSAValue, rows: int) -> SSAValue:
+def _masked_dynamic(
+    low: StablehloBuilder, xs: SSAValue, lo: SSAValue, hi: SSAValue, rows: int
+) -> SSAValue:
     """`sum_k x[b, k] [lo[b, m] <= k < hi[b, m]]`, the mask compared at run time."""
     t: Attribute = xs.type.element_type  # type: ignore[union-attr]
     shape = [DYN, rows, low.n]
@@ -142,7 +125,7 @@ def _masked_dynamic(low: Any, xs: SSAValue, lo: SSAValue, hi: SSAValue, rows: in
     return _reduce_sites(low, low.add(stablehlo.SelectOp(inside, x3, zero)))
 
 
-def _shifted(low: Any, y: SSAValue, s: int) -> SSAValue:
+def shifted(low: StablehloBuilder, y: SSAValue, s: int) -> SSAValue:
     """`y` shifted by `s` sites to the right along dimension 1, zeros entering."""
     t: Attribute = y.type.element_type  # type: ignore[union-attr]
     width = y.type.get_shape()[1]  # type: ignore[union-attr]
@@ -151,24 +134,29 @@ def _shifted(low: Any, y: SSAValue, s: int) -> SSAValue:
     return low.add(stablehlo.ConcatenateOp([zeros, kept], 1))
 
 
-def prefix_sums(low: Any, xs: SSAValue) -> SSAValue:
+def prefix_sums(low: StablehloBuilder, xs: SSAValue) -> SSAValue:
     """`P (B, N + 1)`: `P[b, k] = x[b, 0] + ... + x[b, k-1]` (Hillis-Steele: `log2 N`
     shifted adds, then a leading 0)."""
     y, s = xs, 1
     while s < low.n:
-        y = low.add(stablehlo.AddOp(y, _shifted(low, y, s)))
+        y = low.add(stablehlo.AddOp(y, shifted(low, y, s)))
         s *= 2
     return _shifted_into(low, y)
 
 
-def _shifted_into(low: Any, y: SSAValue) -> SSAValue:
+def _shifted_into(low: StablehloBuilder, y: SSAValue) -> SSAValue:
     t: Attribute = y.type.element_type  # type: ignore[union-attr]
     zero = low.broadcast(low.const(0, t), [], [DYN, 1])
     return low.add(stablehlo.ConcatenateOp([zero, y], 1))
 
 
 def _bounds(
-    low: Any, lo: SSAValue, hi: SSAValue, slo: np.ndarray | None, shi: np.ndarray | None, rows: int
+    low: StablehloBuilder,
+    lo: SSAValue,
+    hi: SSAValue,
+    slo: np.ndarray | None,
+    shi: np.ndarray | None,
+    rows: int,
 ) -> tuple[SSAValue, SSAValue]:
     """The bounds clamped to `[0, N]`, with `hi >= lo` (an empty range reads `P[lo]`
     twice)."""
@@ -193,7 +181,7 @@ def _bounds(
 
 
 def _prefix(
-    low: Any,
+    low: StablehloBuilder,
     xs: SSAValue,
     lo: SSAValue,
     hi: SSAValue,
@@ -209,7 +197,7 @@ def _prefix(
     return low.add(stablehlo.SubtractOp(upper, lower))
 
 
-def lower_parity(low: Any, n: SSAValue) -> SSAValue:
+def lower_parity(low: StablehloBuilder, n: SSAValue) -> SSAValue:
     """`(-1)^n = 1 - 2 |n rem 2|`."""
     shape = n.type.get_shape()  # type: ignore[union-attr]
     one = low.broadcast(low.const(1, i64), [], shape)
@@ -225,5 +213,5 @@ __all__ = [
     "masked_cost",
     "prefix_cost",
     "prefix_sums",
-    "static_column",
+    "shifted",
 ]

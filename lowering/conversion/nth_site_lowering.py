@@ -28,8 +28,6 @@ Counts are `i32` (a position is at most `K`), converted to the `i64` of the resu
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from xdsl.dialects.builtin import DYNAMIC_INDEX as DYN
 from xdsl.dialects.builtin import i32, i64
@@ -37,7 +35,8 @@ from xdsl.ir import SSAValue
 
 from symir.dialects import branch, stablehlo
 from symir.lowering.branch.cost_model import default_read
-from symir.lowering.conversion.count_lowering import _shifted, static_column
+from symir.lowering.conversion.count_lowering import shifted
+from symir.lowering.conversion.stablehlo_builder import StablehloBuilder, static_column
 
 
 def choose(rows: int, sites: int) -> str:
@@ -45,7 +44,7 @@ def choose(rows: int, sites: int) -> str:
     return "rows" if rows < sites else "table"
 
 
-def lower_nth_site(low: Any, op: branch.NthSiteOp) -> SSAValue:
+def lower_nth_site(low: StablehloBuilder, op: branch.NthSiteOp) -> SSAValue:
     """`op` lowered with `low` (the kernel's `KernelLowering`): the `tensor<?xMxi64>`."""
     sites = np.asarray(op.site_list, np.int64)
     state = op.state.value.data
@@ -85,7 +84,7 @@ def lower_nth_site(low: Any, op: branch.NthSiteOp) -> SSAValue:
     return low.gather(table, index, 1)
 
 
-def _prefix(low: Any, x: SSAValue, sites: np.ndarray, state: int) -> SSAValue:
+def _prefix(low: StablehloBuilder, x: SSAValue, sites: np.ndarray, state: int) -> SSAValue:
     """`c (B, K)`, `i32`: the number of matches among `S[0 .. j]`."""
     how = default_read(sites, low.n)
     values = low.read(x, "take" if how == "gather" else how, sites, None)
@@ -93,12 +92,12 @@ def _prefix(low: Any, x: SSAValue, sites: np.ndarray, state: int) -> SSAValue:
     y = low.convert(low.add(stablehlo.CompareOp("EQ", values, target)), i32)
     s = 1
     while s < len(sites):
-        y = low.add(stablehlo.AddOp(y, _shifted(low, y, s)))
+        y = low.add(stablehlo.AddOp(y, shifted(low, y, s)))
         s *= 2
     return y
 
 
-def _table(low: Any, prefix: SSAValue, sites: np.ndarray) -> SSAValue:
+def _table(low: StablehloBuilder, prefix: SSAValue, sites: np.ndarray) -> SSAValue:
     """`(B, K + 1)`, `i64`: the site of each rank `0 .. K-1`, then `-1`."""
     k = len(sites)
     shape = [DYN, k, k]
@@ -110,13 +109,13 @@ def _table(low: Any, prefix: SSAValue, sites: np.ndarray) -> SSAValue:
     return low.add(stablehlo.ConcatenateOp([site, none], 1))
 
 
-def _sum_last(low: Any, values: SSAValue) -> SSAValue:
+def _sum_last(low: StablehloBuilder, values: SSAValue) -> SSAValue:
     """The sum over the last dimension of a `(B, M, K)` `i32` tensor."""
     body = stablehlo.scalar_body([i32], stablehlo.AddOp)
     return low.add(stablehlo.ReduceOp([values], [low.const(0, i32)], [2], body))
 
 
-def _site_at(low: Any, sites: np.ndarray, position: SSAValue) -> SSAValue:
+def _site_at(low: StablehloBuilder, sites: np.ndarray, position: SSAValue) -> SSAValue:
     """`S'[position]` (`S'`: the sites, then `-1`) for positions in `[0, K]`, `i64`."""
     padded = low.array(np.append(sites, -1).astype(np.int64))
     return low.gather(padded, low.convert(position, i64), 0)

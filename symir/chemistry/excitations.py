@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from symir.frontend import expr as E
+from symir.frontend.builder import DOperator
 from symir.frontend.fermion import c, cdag
-from symir.frontend.operator import DOperator
 
 if TYPE_CHECKING:
     from symir.chemistry.tables import Coefficients

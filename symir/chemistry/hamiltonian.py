@@ -54,8 +54,9 @@ from symir.chemistry.integrals import MolecularIntegrals, check_finite
 from symir.chemistry.symmetry import CUTOFF, check_orbsym
 from symir.chemistry.tables import Coefficients, pair_coefficients, spin_orbital_arrays
 from symir.frontend import expr as E
+from symir.frontend.builder import DOperator
 from symir.frontend.fermion import c, cdag, n
-from symir.frontend.operator import DOperator, SymbolicOperator
+from symir.frontend.operator import SymbolicOperator
 from symir.frontend.update import identity
 from symir.hilbert import FermionHilbert
 

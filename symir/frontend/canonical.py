@@ -29,9 +29,8 @@ from dataclasses import replace
 from typing import Any
 
 from symir.frontend.expr import Expr
+from symir.frontend.term_spec import TermSpec
 from symir.frontend.update import Update
-
-TermSpec = Any  # symir.frontend.operator.TermSpec (not imported: operator imports this)
 
 _SITE_READS = ("read", "read_emitted")
 _ONE_SITE_STEPS = ("write", "shift", "shift_mod", "affine")

@@ -30,7 +30,8 @@ import numpy as np
 
 from symir.dialects.sym.site_masks import pack_masks
 from symir.frontend import expr as E
-from symir.frontend.operator import DOperator, SymbolicOperator
+from symir.frontend.builder import DOperator
+from symir.frontend.operator import SymbolicOperator
 from symir.frontend.update import flip_sites, identity
 from symir.hilbert import as_hilbert
 

@@ -44,13 +44,10 @@ from typing import Any
 
 from symir.errors import SymbolicDefinitionError
 from symir.frontend.expr import Expr, all_of, any_of, as_expr, floor, maximum, minimum, select
+from symir.frontend.term_spec import EmissionSpec, TermSpec
 from symir.frontend.update import Update
 from symir.hilbert import hilbert_difference
 
-# The types of symir/frontend/operator.py, which calls this module (and is not imported
-# by it: new terms and emissions are built with `dataclasses.replace` of existing ones).
-TermSpec = Any
-EmissionSpec = Any
 SymbolicOperator = Any
 
 # ----------------------------------------------------------------------------- helpers
@@ -127,11 +124,12 @@ def _flag_select(p: Expr, t: _Flag, f: _Flag) -> _Flag:
     return any_of(all_of(p, tt), all_of(~p, ff))
 
 
-def _walk(e: Any, visit: Callable[[Expr], None]) -> None:
+def walk(e: Any, visit: Callable[[Expr], None]) -> None:
+    """Call `visit` on `e` and every expression inside it."""
     if isinstance(e, Expr):
         visit(e)
         for a in e.args:
-            _walk(a, visit)
+            walk(a, visit)
 
 
 def _update_exprs(update: Update):
@@ -146,7 +144,8 @@ def _update_exprs(update: Update):
                 yield operand
 
 
-def _term_exprs(term: TermSpec):
+def term_exprs(term: TermSpec):
+    """Yield every expression of `term`: predicates, amplitudes, conditions, updates."""
     yield from term.predicates
     for em in term.emissions:
         yield em.amplitude
@@ -165,8 +164,8 @@ def _site_exprs(term: TermSpec) -> list[Expr]:
         elif e.op in ("read", "read_emitted"):
             found.setdefault(e.args[0].key, e.args[0])
 
-    for e in _term_exprs(term):
-        _walk(e, visit)
+    for e in term_exprs(term):
+        walk(e, visit)
     for em in term.emissions:
         for site in _update_sites(em.update):
             found.setdefault(site.key, site)
@@ -198,7 +197,7 @@ _STATIC_OPS: dict[str, Callable[..., int]] = {
 }
 
 
-def _static_value(e: Expr, row: dict[str, int]) -> int | None:
+def static_value(e: Expr, row: dict[str, int]) -> int | None:
     """The value of a site expression made of labels, integers and `+ - *`, else None."""
     if e.op == "label":
         return row[e.args[0]]
@@ -207,7 +206,7 @@ def _static_value(e: Expr, row: dict[str, int]) -> int | None:
     fn = _STATIC_OPS.get(e.op)
     if fn is None:
         return None
-    values = [_static_value(a, row) if isinstance(a, Expr) else None for a in e.args]
+    values = [static_value(a, row) if isinstance(a, Expr) else None for a in e.args]
     if any(v is None for v in values):
         return None
     return fn(*values)
@@ -289,11 +288,11 @@ def _classes(
     """Splits `rows` by which of the static `sites` are equal (modulo `n`)."""
     first = dict(zip(labels, rows[0], strict=True))
     static = [Expr("label", label) for label in labels]
-    static += [s for s in sites if s.op != "label" and _static_value(s, first) is not None]
+    static += [s for s in sites if s.op != "label" and static_value(s, first) is not None]
     groups: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
     for row in rows:
         env = dict(zip(labels, row, strict=True))
-        values = [_static_value(s, env) % n for s in static]  # type: ignore[operator]
+        values = [static_value(s, env) % n for s in static]  # type: ignore[operator]
         pattern = tuple(values.index(v) for v in values)
         groups.setdefault(pattern, []).append(row)
     out = []
@@ -396,7 +395,7 @@ def _substitute(e: Any, merge: dict[str, str], read, read_emitted, count=None) -
 def _statically_within(e: Expr, cls: _Class, lo: int, hi: int) -> bool:
     """Whether a site expression made of labels and integers lies in `[lo, hi]` on every
     row of `cls` (False when it is not such an expression)."""
-    values = [_static_value(e, dict(zip(cls.labels, row, strict=True))) for row in cls.rows]
+    values = [static_value(e, dict(zip(cls.labels, row, strict=True))) for row in cls.rows]
     return bool(values) and all(v is not None and lo <= v <= hi for v in values)
 
 
@@ -725,7 +724,7 @@ of the contiguous local states for `wrap_mod`)."""
 
 def _reads_nothing(e: Expr) -> bool:
     found = []
-    _walk(
+    walk(
         e,
         lambda node: (
             found.append(node)

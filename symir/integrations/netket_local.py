@@ -24,7 +24,7 @@ import scipy.sparse
 
 from symir.frontend.expr import Expr
 from symir.frontend.operator import SymbolicOperator
-from symir.frontend.product import _static_value, _term_exprs, _walk
+from symir.frontend.product import static_value, term_exprs, walk
 from symir.interpreter import reference_get_conn
 
 __all__ = ["MAX_LOCAL_SIZE", "to_local_operator"]
@@ -42,7 +42,7 @@ def _support(term: Any, row: tuple[int, ...], n: int) -> tuple[int, ...] | None:
 
     def site(e: Expr) -> None:
         nonlocal dynamic
-        v = _static_value(e, env)
+        v = static_value(e, env)
         if v is None:
             dynamic = True
         else:
@@ -53,7 +53,7 @@ def _support(term: Any, row: tuple[int, ...], n: int) -> tuple[int, ...] | None:
         if e.op in ("read", "read_emitted"):
             site(e.args[0])
         elif e.op == "count":
-            lo, hi = (_static_value(a, env) for a in e.args)
+            lo, hi = (static_value(a, env) for a in e.args)
             if lo is None or hi is None:
                 dynamic = True
             else:
@@ -61,8 +61,8 @@ def _support(term: Any, row: tuple[int, ...], n: int) -> tuple[int, ...] | None:
         elif e.op == "nth_site":  # reads x at all of its sites
             sites.update(e.args[0])
 
-    for e in _term_exprs(term):
-        _walk(e, visit)
+    for e in term_exprs(term):
+        walk(e, visit)
     return None if dynamic else tuple(sorted(sites))
 
 
@@ -93,7 +93,7 @@ def _row_support(term: Any, row: tuple[int, ...], n: int) -> tuple[int, ...]:
     extra = set()
     for em in term.emissions:
         for s in _written_sites(em.update):
-            v = _static_value(s, env)
+            v = static_value(s, env)
             if v is None:
                 return tuple(range(n))
             extra.add(v)

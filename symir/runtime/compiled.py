@@ -200,6 +200,23 @@ class CompiledOperator:
         return self._spec.module.text
 
     @property
+    def delta_width(self) -> int:
+        """`k`: the entries per slot of `get_conn_delta` (builds the delta kernel)."""
+        return int(_delta_module(self._spec, 0).out_specs[0][0][2])
+
+    def kept(self, key: tuple, build: Callable[[], Any]) -> Any:
+        """The value built for `key` from this kernel: `build()` on first use, then kept
+        with the loaded module (shared by every operator of the same kernel, and gone
+        when the module goes)."""
+        with _WRAPPERS_LOCK:
+            hit = self._spec.module.wrappers.get(key)
+        if hit is not None:
+            return hit
+        value = build()
+        with _WRAPPERS_LOCK:
+            return self._spec.module.wrappers.setdefault(key, value)
+
+    @property
     def constants(self) -> dict[str, Any]:
         """The constant data the `get_conn_padded` kernel embeds (row tables, coefficient
         columns, signs: its `stablehlo.constant`s), taken when it was loaded: `bytes` in

@@ -33,14 +33,14 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from symir.runtime.compiled import CompiledOperator, _delta_module, repeated_sites
+from symir.runtime.compiled import CompiledOperator, repeated_sites
 
 __all__ = ["apply_deltas", "delta_width", "site_changes"]
 
 
 def delta_width(op: CompiledOperator) -> int:
     """`k`: the entries per slot of `op`'s deltas (builds the delta kernel)."""
-    return int(_delta_module(op._spec, 0).out_specs[0][0][2])
+    return op.delta_width
 
 
 def site_changes(x: Any, sites: Any, values: Any, dtype: Any = None) -> Any:

@@ -324,8 +324,8 @@ def _deltas(compiled: Any, x: Any) -> tuple[Any, Any, Any, Any]:
     the operator's dtype."""
     flat, _, _ = compiled._kernel_input(x, "local_energies")
     sites, values, mels = compiled._conn_delta_flat(flat)
-    if mels.dtype != compiled._spec.dtype:
-        mels = mels.astype(compiled._spec.dtype)
+    if mels.dtype != compiled.dtype:
+        mels = mels.astype(compiled.dtype)
     return flat, sites, values, mels
 
 
@@ -385,7 +385,7 @@ def _fast_block(
         capacity = min(capacity, _chunk_rows(theta.shape[-1]))
     changes = jnp.concatenate([sites.astype(jnp.int32), changes], axis=-1)
     rows, positions, count, capacity = _candidate_rows(needed, changes, capacity, tail)
-    ratio, aux = _ratio_of(layer, params, theta, w, compiled._spec.space.local_states)
+    ratio, aux = _ratio_of(layer, params, theta, w, compiled.space.local_states)
     r = evaluate(ratio, capacity, aux, rows, positions, count)
     r = jnp.where(needed, jnp.reshape(r, needed.shape), jnp.zeros((), r.dtype))
     return total + jnp.sum(mels * jnp.exp(r), axis=-1)
@@ -548,7 +548,7 @@ def _derived_block(
     flat, sites, values, mels = _deltas(compiled, x)
     consts = ns.constants(split, params)
     cached = ns.theta(split, consts, x)
-    states = np.asarray(compiled._spec.space.local_states)
+    states = np.asarray(compiled.space.local_states)
     tabs = ns.tables(split, consts, states)
     logpsi_x = ns.rest(split, consts, cached)
     total, (sites, values, mels) = split_diagonal(plan, mels, logpsi_x.dtype, (sites, values, mels))

@@ -9,7 +9,7 @@ with NetKet's conventions (its `local_value_kernel_jax`: the same sum over the s
 on the connected states that need it:
 
 1. the slots that the compiler proves are `x` itself (identity updates: the coalesced
-   diagonal, `lowering/branch/_slot_kinds.py`) are summed as they are, `mel * 1`;
+   diagonal, `lowering/branch/slot_kinds.py`) are summed as they are, `mel * 1`;
 2. of the other slots, only those with `x' != x` (checked at run time: padding, invalid
    branches and writes of the current value are `x`) and, when the operator has no
    runtime parameters, `mel != 0`, are *candidates*; with `dedup=True` only one
@@ -43,7 +43,6 @@ no slack), else `B * n_valid + ceil(B * n_maybe / 8)` for a batch of `B` samples
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +51,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from symir.dialects.branch.slot_kinds import SlotKind
 from symir.runtime.compiled import CompiledOperator
 from symir.runtime.dedup import only_active, repeated_samples, representatives
 from symir.runtime.lapack_order import lapack_ordered, network_calls_lapack
@@ -66,7 +66,6 @@ __all__ = [
     "local_energy_plan",
 ]
 
-_PLAN_LOCK = threading.Lock()
 _MAYBE_FRACTION = 8
 """The default capacity holds one `_MAYBE_FRACTION`-th of the possibly-invalid slots."""
 _TAIL_FRACTION = 8
@@ -97,27 +96,22 @@ class LocalEnergyPlan:
 def local_energy_plan(op: CompiledOperator) -> LocalEnergyPlan:
     """The `LocalEnergyPlan` of a compiled operator, from the slot kinds of its `branch`
     level (`kernels.slot_kinds()`; kept with its loaded module)."""
-    spec = op._spec
-    key = ("local_energy_plan", spec.key, spec.kernels is not None)
-    with _PLAN_LOCK:
-        hit = spec.module.wrappers.get(key)
-    if hit is not None:
-        return hit
-    f = spec.max_conn_size
+    return op.kept(("local_energy_plan", op.key, op.kernels is not None), lambda: _plan(op))
+
+
+def _plan(op: CompiledOperator) -> LocalEnergyPlan:
+    f = op.max_conn_size
     kinds = None
-    if spec.kernels is not None:
-        kinds = spec.kernels.slot_kinds()
+    if op.kernels is not None:
+        kinds = op.kernels.slot_kinds()
         if kinds is not None and len(kinds) != f:
             kinds = None
     if kinds is None:
-        plan = LocalEnergyPlan(f, (), tuple(range(f)), 0, False)
-    else:
-        diagonal = tuple(i for i, k in enumerate(kinds) if k == "diagonal")
-        candidates = tuple(i for i, k in enumerate(kinds) if k != "diagonal")
-        n_valid = sum(k == "valid" for k in kinds)
-        plan = LocalEnergyPlan(f, diagonal, candidates, n_valid, True)
-    with _PLAN_LOCK:
-        return spec.module.wrappers.setdefault(key, plan)
+        return LocalEnergyPlan(f, (), tuple(range(f)), 0, False)
+    diagonal = tuple(i for i, k in enumerate(kinds) if k == SlotKind.DIAGONAL)
+    candidates = tuple(i for i, k in enumerate(kinds) if k != SlotKind.DIAGONAL)
+    n_valid = sum(k == SlotKind.VALID for k in kinds)
+    return LocalEnergyPlan(f, diagonal, candidates, n_valid, True)
 
 
 def _compiled(op: Any) -> CompiledOperator:
@@ -168,11 +162,11 @@ def local_energies(
     NetKet's kernel gives.
     """
     compiled = _compiled(op)
-    n = compiled._spec.space.size
+    n = compiled.space.size
     shape = tuple(np.shape(x))
     _check_sizes(compiled, shape, chunk_size, capacity)
     if skip_zero_mels is None:
-        skip_zero_mels = not compiled._spec.param_names
+        skip_zero_mels = not compiled.param_names
     plan = local_energy_plan(compiled)
     block_fn = _block_function(logpsi, dedup, fast_updates, capacity, connected_states, compiled)
     if repeated:
@@ -216,7 +210,7 @@ def local_energies(
 
 
 def _check_sizes(compiled: CompiledOperator, shape: tuple, chunk_size: Any, capacity: Any) -> None:
-    n = compiled._spec.space.size
+    n = compiled.space.size
     if len(shape) < 1 or shape[-1] != n:
         raise ValueError(
             f"local_energies expects configurations of shape (..., {n}) for operator "
@@ -417,11 +411,11 @@ def evaluation_counts(
     of all chunks (unused ones included) plus the B samples themselves. Not jitted: for
     benchmarks and tests."""
     compiled = _compiled(op)
-    n = compiled._spec.space.size
+    n = compiled.space.size
     flat = np.reshape(np.asarray(x), (-1, n))
     b = flat.shape[0]
     if skip_zero_mels is None:
-        skip_zero_mels = not compiled._spec.param_names
+        skip_zero_mels = not compiled.param_names
     plan = local_energy_plan(compiled)
     xp, mels = (np.asarray(a) for a in compiled.get_conn_padded(flat))
     cand = list(plan.candidates)

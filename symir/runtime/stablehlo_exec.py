@@ -50,6 +50,7 @@ import jax.extend.mlir
 import numpy as np
 
 from symir.dialects.types import NUMPY_DTYPES
+from symir.runtime.jax_private import mlir_modules, stablehlo_target_version
 
 __all__ = [
     "LoadedModule",
@@ -78,15 +79,8 @@ class X64Error(RuntimeError):
 # ------------------------------------------------------------------------------------
 
 
-def _mlir():
-    from jax._src.interpreters import mlir
-    from jax._src.lib.mlir import ir
-
-    return mlir, ir
-
-
 def _parse(text: str):
-    mlir, ir = _mlir()
+    mlir, ir = mlir_modules()
     ctx = mlir.make_ir_context()
     try:
         with ctx, ir.Location.unknown(ctx):
@@ -124,7 +118,7 @@ BATCH_SYMBOL = "b"
 
 def _tensor_spec(typ) -> tuple[tuple[int | None, ...], np.dtype]:
     """Shape (None for dynamic dims) and numpy dtype of an ``ir.Type`` tensor type."""
-    _, ir = _mlir()
+    _, ir = mlir_modules()
     rt = ir.RankedTensorType(typ)
     shape = tuple(None if rt.is_dynamic_dim(i) else rt.get_dim_size(i) for i in range(rt.rank))
     el = str(rt.element_type)
@@ -134,7 +128,7 @@ def _tensor_spec(typ) -> tuple[tuple[int | None, ...], np.dtype]:
 
 
 def _main_signature(module) -> tuple[list, list]:
-    _, ir = _mlir()
+    _, ir = mlir_modules()
     for op in module.body.operations:
         if (
             op.operation.name == "func.func"
@@ -188,7 +182,7 @@ _LARGEST = 5
 
 def _constants(module) -> dict[str, Any]:
     """`constants_report` of a parsed module."""
-    _, ir = _mlir()
+    _, ir = mlir_modules()
     found: list[tuple[int, tuple[int, ...], str, bool]] = []
 
     def walk(operation) -> None:
@@ -302,8 +296,6 @@ class LoadedModule:
 
 
 def _make_exported(module, in_specs, out_specs):
-    from jax._src.lib.mlir.dialects import hlo
-
     dynamic = any(d is None for s, _ in (*in_specs, *out_specs) for d in s)
     (sym_b,) = jax.export.symbolic_shape(BATCH_SYMBOL) if dynamic else (None,)
 
@@ -313,9 +305,7 @@ def _make_exported(module, in_specs, out_specs):
 
     in_avals = tuple(aval(s) for s in in_specs)
     out_avals = tuple(aval(s) for s in out_specs)
-    target = hlo.get_version_from_compatibility_requirement(
-        hlo.StablehloCompatibilityRequirement.WEEK_4
-    )
+    target = stablehlo_target_version()
     serialized = jax.extend.mlir.serialize_portable_artifact(module, target)
     n_in, n_out = len(in_avals), len(out_avals)
     fields = dict(

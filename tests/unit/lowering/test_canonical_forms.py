@@ -186,4 +186,4 @@ def test_build_verifies_one_body_for_operators_that_differ_only_in_sites():
     terms, _ = canonical_terms(second.terms)
     bad = replace(terms[0], rows=((2, 7),))
     with pytest.raises(SymbolicDefinitionError, match=r"row 0 \[2, 7\] has site index 7"):
-        frontend._check_definition(frontend.SymbolicOperator(second.hilbert, "bad", (bad,)))
+        frontend.check_definition(frontend.SymbolicOperator(second.hilbert, "bad", (bad,)))

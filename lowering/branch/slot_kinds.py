@@ -23,9 +23,8 @@ from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import SSAValue
 
 from symir.dialects import branch
+from symir.dialects.branch.slot_kinds import SlotKind
 from symir.lowering.branch._kernel_outputs import output_concats
-
-SLOT_KINDS = ("diagonal", "valid", "maybe")
 
 
 def _always_true(mask: SSAValue) -> bool:
@@ -46,16 +45,16 @@ def _unchecked_writes_only(state: SSAValue) -> bool:
     return isinstance(owner, branch.StateOp)
 
 
-def emit_kind(emit: branch.EmitOp) -> str:
-    """The kind (`SLOT_KINDS`) of every slot of one `branch.emit`."""
+def emit_kind(emit: branch.EmitOp) -> SlotKind:
+    """The kind of every slot of one `branch.emit`."""
     if isinstance(emit.state.owner, branch.StateOp):
-        return "diagonal"
+        return SlotKind.DIAGONAL
     if _always_true(emit.mask) and _unchecked_writes_only(emit.state):
-        return "valid"
-    return "maybe"
+        return SlotKind.VALID
+    return SlotKind.MAYBE
 
 
-def kernel_slot_kinds(module: ModuleOp) -> tuple[str, ...] | None:
+def kernel_slot_kinds(module: ModuleOp) -> tuple[SlotKind, ...] | None:
     """One kind per output slot of the module's only `branch.kernel`, in slot order."""
     kernels = [op for op in module.walk() if isinstance(op, branch.KernelOp)]
     if len(kernels) != 1:
@@ -63,7 +62,7 @@ def kernel_slot_kinds(module: ModuleOp) -> tuple[str, ...] | None:
     concats = output_concats(kernels[0])
     if concats is None:
         return None
-    kinds: list[str] = []
+    kinds: list[SlotKind] = []
     for value in concats[0].inputs:
         emit = value.owner
         if not isinstance(emit, branch.EmitOp) or value is not emit.xp:

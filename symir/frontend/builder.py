@@ -1,0 +1,301 @@
+"""`DOperator`, the builder of symbolic operators.
+
+Each iterator call (`globally`, `for_each_site`, ...) opens a new term; `where`, `emit`,
+`emit_if/elseif/else`, `named` and `fanout` act on the open term; `build()` returns a
+`SymbolicOperator` (symir/frontend/operator.py), whose `to_ir()` is the `sym` dialect
+module.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from symir.frontend.expr import all_of, as_expr
+from symir.frontend.fermion import check_update_on, is_fermionic
+from symir.frontend.fermion import emissions as fermion_emissions
+from symir.frontend.graph_rows import edge_colours, graph_edges, is_graph, rows_from
+from symir.frontend.operator import SymbolicOperator, check_definition
+from symir.frontend.sectors import warn_if_leaving
+from symir.frontend.term_spec import EmissionSpec, TermSpec, dtype_name
+from symir.frontend.update import Update
+from symir.hilbert import as_hilbert
+
+
+class DOperator:
+    """Builder of a symbolic operator on a discrete Hilbert space.
+
+    ```python
+    op = (
+        DOperator(hi, "tfim")
+        .for_each(("i", "j"), over=edges).emit(identity(), matrix_element=J * site("i") * site("j"))
+        .for_each_site("i").emit(write("i", -site("i")), matrix_element=-h)
+        .build()
+    )
+    ```
+    """
+
+    def __init__(
+        self,
+        hilbert: Any,
+        name: str = "operator",
+        *,
+        dtype: Any = "float64",
+        hermitian: bool = False,
+    ):
+        self.hilbert = hilbert
+        self._space = as_hilbert(hilbert)
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"operator name must be a non-empty string, got {name!r}")
+        self.name = name
+        self.dtype = dtype_name(dtype)
+        self.hermitian = bool(hermitian)
+        self._terms: list[TermSpec] = []
+
+    # ------------------------------------------------------------------ iterators
+    def _open(self, kind: str, labels: Sequence[str], rows) -> DOperator:
+        labels = tuple(labels)
+        for label in labels:
+            if not isinstance(label, str) or not label.isidentifier():
+                raise ValueError(f"labels must be identifiers, got {label!r}")
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"labels of one term must be distinct, got {list(labels)}")
+        n = self._space.size
+        for row in rows:
+            for k in row:
+                if not 0 <= k < n:
+                    raise ValueError(
+                        f"{kind} iterator row {list(row)} has site {k} outside [0, {n})"
+                    )
+        name = f"term{len(self._terms)}"
+        self._terms.append(TermSpec(name, kind, labels, tuple(rows)))
+        return self
+
+    def globally(self) -> DOperator:
+        """A term visited once, with no labels."""
+        return self._open("global", (), [()])
+
+    def for_each_site(self, label: str) -> DOperator:
+        """A term visited for every site `label = 0 .. N-1`."""
+        return self._open("site", (label,), [(i,) for i in range(self._space.size)])
+
+    def for_each_pair(self, a: str, b: str) -> DOperator:
+        """Every ordered pair of sites, including `a == b`."""
+        n = self._space.size
+        return self._open("pair", (a, b), list(itertools.product(range(n), repeat=2)))
+
+    def for_each_distinct_pair(self, a: str, b: str) -> DOperator:
+        """Every ordered pair of distinct sites."""
+        n = self._space.size
+        return self._open("distinct_pair", (a, b), list(itertools.permutations(range(n), 2)))
+
+    def for_each_triplet(self, a: str, b: str, c: str, *, over: Any = None) -> DOperator:
+        """Every triplet of sites in `over`."""
+        return self._open("triplet", (a, b, c), rows_from(over, 3, "for_each_triplet"))
+
+    def for_each_plaquette(self, a: str, b: str, c: str, d: str, *, over: Any = None) -> DOperator:
+        """Every plaquette (4 sites) in `over`."""
+        return self._open("plaquette", (a, b, c, d), rows_from(over, 4, "for_each_plaquette"))
+
+    def for_each(
+        self,
+        labels: str | Sequence[str],
+        *,
+        over: Any,
+        color: int | None = None,
+        colors: Sequence[int] | None = None,
+    ) -> DOperator:
+        """Every row of `over` (graph edges, any k-body index sets), bound to `labels`.
+
+        For a NetKet graph, `color=k` keeps the edges of colour `k` and `colors=[...]`
+        those of any of the colours (`nk.graph.Square(L, max_neighbor_order=2)`: 0 the
+        nearest, 1 the next-nearest neighbours). Without either, every edge is visited,
+        and a graph with more than one colour gets the warning `SYMIR-W106`.
+        """
+        if isinstance(labels, str):
+            labels = (labels,)
+        labels = tuple(labels)
+        wanted = edge_colours(color, colors)
+        if is_graph(over):
+            over = graph_edges(over, wanted, f"term @term{len(self._terms)}")
+        elif wanted is not None:
+            raise ValueError(
+                f"for_each: color=/colors= select the edges of a graph (an object with "
+                f"edges() and edge_colors, such as a NetKet graph), but over= is "
+                f"{type(over).__name__}"
+            )
+        return self._open("rows", labels, rows_from(over, len(labels), "for_each"))
+
+    # ------------------------------------------------------------------ term clauses
+    def _term(self, what: str) -> TermSpec:
+        if not self._terms:
+            raise ValueError(
+                f"{what}() needs an open term: call an iterator such as globally() first"
+            )
+        return self._terms[-1]
+
+    def _set(self, term: TermSpec) -> DOperator:
+        self._terms[-1] = term
+        return self
+
+    def where(self, predicate: Any) -> DOperator:
+        """Restricts the term to visits where `predicate` holds; repeated calls are ANDed."""
+        term = self._term("where")
+        if term.emissions:
+            raise ValueError("where() must come before the term's emissions")
+        return self._set(replace(term, predicates=(*term.predicates, as_expr(predicate))))
+
+    def named(self, name: str) -> DOperator:
+        """Names the open term."""
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"term names must be identifiers, got {name!r}")
+        return self._set(replace(self._term("named"), name=name))
+
+    def fanout(self, hint: int) -> DOperator:
+        """An upper bound on the active branches of the open term for one configuration.
+
+        The hint is a promise that the reference interpreter checks and validation
+        reports on; it does NOT compact the kernel: the compiled fan-out F is what the
+        branch passes leave (see `SymbolicOperator.max_conn_size`). A `UserWarning` says
+        so each time a hint is given.
+        """
+        if not isinstance(hint, int | np.integer) or hint < 0:
+            raise ValueError(f"fan-out hint must be a non-negative integer, got {hint!r}")
+        warnings.warn(
+            f"fan-out hint {int(hint)}: hints do not compact the kernel (its fan-out F is what "
+            "the compiler's branch passes leave, see SymbolicOperator.max_conn_size); the "
+            "hint is only checked by the reference interpreter and validation",
+            UserWarning,
+            stacklevel=2,
+        )
+        return self._set(replace(self._term("fanout"), fanout=int(hint)))
+
+    max_conn_size = fanout
+
+    def _emit(self, term: TermSpec, update: Any, amplitude: Any, condition, tag, chain):
+        if update is None:
+            update = Update()
+        if tag is not None and not isinstance(tag, str):
+            raise TypeError(f"tag must be a string, got {tag!r}")
+        if is_fermionic(update):
+            return self._emit_fermions(term, update, amplitude, condition, tag, chain)
+        if not isinstance(update, Update):
+            raise TypeError(
+                f"emit() needs an Update (e.g. identity(), shift(...)) or a fermion product "
+                f"(cdag(i) * c(j)), got {update!r}"
+            )
+        check_update_on(self._space, update, term.name)
+        warn_if_leaving(self._space, update, term, len(term.emissions))
+        emission = EmissionSpec(update, as_expr(amplitude), condition, tag)
+        return self._set(replace(term, emissions=(*term.emissions, emission), chain=chain))
+
+    def _emit_fermions(self, term: TermSpec, value: Any, amplitude: Any, condition, tag, chain):
+        """One emission per product of `value` (symir/frontend/fermion.py): its update, its
+        occupation checks ANDed with `condition`, `amplitude` times its coefficient and
+        Jordan-Wigner sign."""
+        found = fermion_emissions(value, self._space, term.name, term.labels, term.rows)
+        emissions = list(term.emissions)
+        for fe in found:
+            amp = as_expr(amplitude)
+            if fe.coefficient is not None:
+                amp = fe.coefficient * amp
+            if fe.sign is not None:
+                amp = amp * fe.sign
+            checks = [p for p in (condition, fe.condition) if p is not None]
+            cond = None if not checks else checks[0] if len(checks) == 1 else all_of(*checks)
+            emissions.append(EmissionSpec(fe.update, amp, cond, tag))
+        return self._set(replace(term, emissions=tuple(emissions), chain=chain))
+
+    def _matrix_element(self, matrix_element: Any, amplitude: Any) -> Any:
+        if matrix_element is not None and amplitude is not None:
+            raise ValueError("pass either matrix_element= or amplitude=, not both")
+        value = matrix_element if matrix_element is not None else amplitude
+        return 1.0 if value is None else value
+
+    def emit(
+        self,
+        update: Update | None = None,
+        matrix_element: Any = None,
+        *,
+        tag: str | None = None,
+        amplitude: Any = None,
+    ) -> DOperator:
+        """Adds a branch: `x' = update(x)` with matrix element `matrix_element`; or, for a
+        fermion product (`cdag("i") * c("j")`) or a sum of them, one branch per product
+        with its Jordan-Wigner sign and occupation checks (symir/frontend/fermion.py)."""
+        term = self._term("emit")
+        me = self._matrix_element(matrix_element, amplitude)
+        return self._emit(term, update, me, None, tag, None)
+
+    def emit_if(
+        self,
+        predicate: Any,
+        update: Update | None = None,
+        matrix_element: Any = None,
+        *,
+        tag: str | None = None,
+        amplitude: Any = None,
+    ) -> DOperator:
+        """Starts an if/elseif/else chain: a branch active where `predicate` holds."""
+        term = self._term("emit_if")
+        p = as_expr(predicate)
+        me = self._matrix_element(matrix_element, amplitude)
+        return self._emit(term, update, me, p, tag, (p,))
+
+    def emit_elseif(
+        self,
+        predicate: Any,
+        update: Update | None = None,
+        matrix_element: Any = None,
+        *,
+        tag: str | None = None,
+        amplitude: Any = None,
+    ) -> DOperator:
+        """A branch active where `predicate` holds and no earlier branch of the chain did."""
+        term = self._term("emit_elseif")
+        if term.chain is None:
+            raise ValueError("emit_elseif() must follow emit_if() or emit_elseif()")
+        p = as_expr(predicate)
+        condition = all_of(*(~q for q in term.chain), p)
+        me = self._matrix_element(matrix_element, amplitude)
+        return self._emit(term, update, me, condition, tag, (*term.chain, p))
+
+    def emit_else(
+        self,
+        update: Update | None = None,
+        matrix_element: Any = None,
+        *,
+        tag: str | None = None,
+        amplitude: Any = None,
+    ) -> DOperator:
+        """A branch active where no branch of the chain was."""
+        term = self._term("emit_else")
+        if term.chain is None:
+            raise ValueError("emit_else() must follow emit_if() or emit_elseif()")
+        condition = all_of(*(~q for q in term.chain))
+        me = self._matrix_element(matrix_element, amplitude)
+        return self._emit(term, update, me, condition, tag, None)
+
+    # ------------------------------------------------------------------ build
+    def build(self) -> SymbolicOperator:
+        """The operator; checked now (an invalid definition raises here, not at compile)."""
+        if not self._terms:
+            raise ValueError(f"operator {self.name!r} has no terms")
+        names = [t.name for t in self._terms]
+        for term in self._terms:
+            if not term.emissions:
+                raise ValueError(f"term {term.name!r} of operator {self.name!r} has no emission")
+            if names.count(term.name) > 1:
+                raise ValueError(f"operator {self.name!r} has two terms named {term.name!r}")
+        op = SymbolicOperator(
+            self.hilbert, self.name, tuple(self._terms), dtype=self.dtype, hermitian=self.hermitian
+        )
+        # verify now, in canonical form (symir.frontend.canonical): the bodies the
+        # compiler lowers; many terms equal but for their sites are built once
+        check_definition(op)
+        return op
