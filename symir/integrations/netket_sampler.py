@@ -168,16 +168,22 @@ class SamplerPath:
     """The most sites a proposal changes."""
     guaranteed: bool = False
     """Whether `k` is guaranteed by the rule (else each step checks it)."""
+    determinants: Any = None
+    """The network's determinant sites (`symir.runtime.determinant_chains`), where the
+    chains keep their matrices' inverses instead of a split."""
 
     def __str__(self) -> str:
         name = "incremental" if self.incremental else "plain (NetKet's step)"
         text = f"sampler: {name} ({self.reason})"
         if self.split is not None:
             text += "\n" + str(self.split)
+        if self.determinants is not None:
+            text += "\n" + self.determinants.reason
         return text
 
 
 def _path(sampler: MetropolisSampler, apply: Any, parameters: Any, σ: Any) -> SamplerPath:
+    from symir.runtime.determinant_chains import DeterminantChains
     from symir.runtime.network_split import prefix_cost, split_network
 
     if sampler.incremental is False:
@@ -202,6 +208,13 @@ def _path(sampler: MetropolisSampler, apply: Any, parameters: Any, σ: Any) -> S
         return SamplerPath(False, "the Hilbert space has no single list of local states")
     if k >= sampler.hilbert.size:
         return SamplerPath(False, f"a proposal may change all {k} sites")
+    chains = DeterminantChains(apply, parameters, σ)
+    if chains.applies:  # before the split: it would cache R(x)'s index arithmetic only
+        reason = (
+            f"k = {k}: each chain keeps its determinants' inverses, a proposal costs "
+            "O(n^2) per determinant (no LAPACK call), an acceptance a rank-1 update"
+        )
+        return SamplerPath(True, reason, None, k, guaranteed, chains)
     split = split_network(apply, parameters, σ)
     if not split.applies:
         return SamplerPath(False, split.reason)
@@ -224,7 +237,8 @@ def _state_index(states: jax.Array, x: jax.Array) -> jax.Array:
 
 
 def _max_abs(a: Any, b: Any) -> jax.Array:
-    diffs = [jnp.max(jnp.abs(x - y)) for x, y in zip(a, b, strict=True) if x.size]
+    leaves = zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True)
+    diffs = [jnp.max(jnp.abs(x - y)) for x, y in leaves if x.size]
     return jnp.max(jnp.stack(diffs)).astype(float) if diffs else jnp.zeros((), float)
 
 
@@ -258,22 +272,69 @@ def _updated(cache: Any, tabs: Any, rows: jax.Array) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _propose(sampler, path, consts, tabs, states, cache, σ, σp):
-    """The cache of each proposal from the chain's cache, and its log-probability."""
-    k, n_states = path.k, states.shape[0]
-    diff = σ != σp
-    idx = _changed_sites(diff, k)
-    old = _state_index(states, jnp.take_along_axis(σ, idx, axis=1))
-    new = _state_index(states, jnp.take_along_axis(σp, idx, axis=1))
-    rows = (idx * n_states + old) * n_states + new  # (chains, k)
-    cache_p = _updated(cache, tabs, rows)
-    if not path.guaranteed:  # a rule that states its k: a proposal beyond it, from scratch
-        cache_p = jax.lax.cond(
-            jnp.any(jnp.sum(diff, axis=1) > k),
-            lambda: sampler._exact_cache(path, consts, σp),
-            lambda: cache_p,
-        )
-    return cache_p, sampler._log_prob(path, consts, cache_p)
+class _SplitEvaluator:
+    """The split's caches (`network_split`): the cut's values per chain, a proposal's
+    from the pair tables of its changed sites."""
+
+    def __init__(self, sampler, path, parameters, σ):
+        from symir.runtime.network_split import constants, tables
+
+        states = np.sort(np.asarray(sampler.hilbert.local_states))
+        self.sampler, self.path = sampler, path
+        self.consts = constants(path.split, parameters)
+        self.tabs = tables(path.split, self.consts, states)
+        self.states = jnp.asarray(states, dtype=σ.dtype)
+
+    def log_prob(self, cache):
+        from symir.runtime.network_split import rest
+
+        return self.sampler.machine_pow * rest(self.path.split, self.consts, cache).real
+
+    def exact(self, σ):
+        from symir.runtime.network_split import theta
+
+        cache = tuple(theta(self.path.split, self.consts, σ))
+        return cache, self.log_prob(cache)
+
+    def propose(self, cache, σ, σp, sites=None, old=None, new=None):
+        """The proposals' caches and log-probabilities; `sites, old, new (chains, k)` the
+        changed sites and their values where the rule's proposals say them, else found."""
+        path, n_states, index = self.path, self.states.shape[0], partial(_state_index, self.states)
+        if sites is None:
+            diff = σ != σp
+            sites = _changed_sites(diff, path.k)
+            old = jnp.take_along_axis(σ, sites, axis=1)
+            new = jnp.take_along_axis(σp, sites, axis=1)
+        rows = (sites * n_states + index(old)) * n_states + index(new)
+        cache_p = _updated(cache, self.tabs, rows)
+        if not path.guaranteed:  # a rule that states its k: beyond it, from scratch
+            cache_p = jax.lax.cond(
+                jnp.any(jnp.sum(σ != σp, axis=1) > path.k),
+                lambda: self.exact(σp)[0],
+                lambda: cache_p,
+            )
+        return cache_p, self.log_prob(cache_p)
+
+
+class _DeterminantEvaluator:
+    """A determinant network's caches (`symir.runtime.determinant_chains`): each chain's
+    `R`, inverses and units' outputs; a proposal that replaces more than one row of a
+    site's matrix (some chain's) is evaluated from scratch."""
+
+    def __init__(self, sampler, path, parameters):
+        self.chains, self.parameters = path.determinants, parameters
+        self.machine_pow = sampler.machine_pow
+
+    def exact(self, σ):
+        from symir.runtime.lapack_order import lapack_ordered
+
+        lp, cache = lapack_ordered(self.chains.exact)(self.parameters, σ)
+        return cache, self.machine_pow * lp.real
+
+    def propose(self, cache, σ, σp, sites=None, old=None, new=None):
+        lp, cache_p, over = self.chains.propose(self.parameters, cache, σp)
+        log_prob = self.machine_pow * lp.real
+        return jax.lax.cond(over, lambda: self.exact(σp), lambda: (cache_p, log_prob))
 
 
 def _float_of(dtype: Any) -> Any:
@@ -458,34 +519,21 @@ class MetropolisSampler(_NetKetMetropolisSampler):
         return _path(self, wrap_afun(machine).apply, parameters, σ)
 
     def _plan(self, machine: Any, parameters: Any, σ: Any):
-        """(path, consts, tables, sorted local states) for tracing."""
-        from symir.runtime.network_split import constants, tables
-
+        """(path, evaluator of the caches, None on the plain path) for tracing."""
         path = _path(self, machine.apply, parameters, σ)
         if not path.incremental:
-            return path, None, None, None
-        states = np.sort(np.asarray(self.hilbert.local_states))
-        consts = constants(path.split, parameters)
-        tabs = tables(path.split, consts, states)
-        return path, consts, tabs, jnp.asarray(states, dtype=σ.dtype)
-
-    def _exact_cache(self, path, consts, σ):
-        from symir.runtime.network_split import theta
-
-        return tuple(theta(path.split, consts, σ))
-
-    def _log_prob(self, path, consts, cache):
-        from symir.runtime.network_split import rest
-
-        return self.machine_pow * rest(path.split, consts, cache).real
+            return path, None
+        if path.determinants is not None:
+            return path, _DeterminantEvaluator(self, path, parameters)
+        return path, _SplitEvaluator(self, path, parameters, σ)
 
     # ------------------------------------------------------------------ state
 
     @partial(jax.jit, static_argnums=1)
     def _init_state(self, machine, parameters, key):
         base = _NetKetMetropolisSampler._init_state(self, machine, parameters, key)
-        path, consts, _, _ = self._plan(machine, parameters, base.σ)
-        cache = self._exact_cache(path, consts, base.σ) if path.incremental else ()
+        path, evaluator = self._plan(machine, parameters, base.σ)
+        cache = evaluator.exact(base.σ)[0] if path.incremental else ()
         return IncrementalSamplerState(
             σ=base.σ,
             rng=base.rng,
@@ -501,8 +549,8 @@ class MetropolisSampler(_NetKetMetropolisSampler):
                 σ=state.σ, rng=state.rng, rule_state=state.rule_state, log_prob=state.log_prob
             )
         state = _NetKetMetropolisSampler._reset(self, machine, parameters, state)
-        path, consts, _, _ = self._plan(machine, parameters, state.σ)
-        cache = self._exact_cache(path, consts, state.σ) if path.incremental else ()
+        path, evaluator = self._plan(machine, parameters, state.σ)
+        cache = evaluator.exact(state.σ)[0] if path.incremental else ()
         return state.replace(cache=cache, sweeps=jnp.zeros_like(state.sweeps))
 
     # ------------------------------------------------------------------ the chain
@@ -510,7 +558,7 @@ class MetropolisSampler(_NetKetMetropolisSampler):
     def _sample_next(self, machine, parameters, state, plan=None):
         if plan is None:
             plan = self._plan(machine, parameters, state.σ)
-        path, consts = plan[:2]
+        path, evaluator = plan
         moves = _moves(self)
         if moves is not None:
             state = self._sweep_drawn(machine, parameters, state, plan, moves)
@@ -520,7 +568,7 @@ class MetropolisSampler(_NetKetMetropolisSampler):
             state = self._sweep(machine, parameters, state, plan)
         if not path.incremental:
             return state, (state.σ, state.log_prob)
-        return self._refreshed(path, consts, state)
+        return self._refreshed(evaluator, state)
 
     def _sweep_drawn(self, machine, parameters, state, plan, moves):
         """One sweep of a built-in rule (`_moves`): NetKet's keys for the sweep's steps
@@ -529,7 +577,7 @@ class MetropolisSampler(_NetKetMetropolisSampler):
         whole network), NetKet's acceptance test."""
         from netket.jax import apply_chunked
 
-        path, consts, tabs, states = plan
+        path, evaluator = plan
         b = self.n_batches
 
         def split3(rng, _):
@@ -539,9 +587,7 @@ class MetropolisSampler(_NetKetMetropolisSampler):
         rng, (keys1, keys2) = jax.lax.scan(split3, state.rng, None, length=self.sweep_size)
         drawn = jax.vmap(moves.draw)(keys1)
         uniforms = jax.vmap(lambda key: jax.random.uniform(key, shape=(b,)))(keys2)
-        if path.incremental:
-            index = partial(_state_index, states)
-        else:
+        if not path.incremental:
             apply = apply_chunked(machine.apply, in_axes=(None, 0), chunk_size=self.chunk_size)
 
         def step(carry, xs):
@@ -549,10 +595,7 @@ class MetropolisSampler(_NetKetMetropolisSampler):
             draws, uniform = xs
             σp, correction, sites, old, new, aux_p = moves.apply(σ, aux, draws)
             if path.incremental:
-                n_states = states.shape[0]
-                rows = (sites * n_states + index(old)) * n_states + index(new)
-                cache_p = _updated(cache, tabs, rows)
-                proposal = self._log_prob(path, consts, cache_p)
+                cache_p, proposal = evaluator.propose(cache, σ, σp, sites, old, new)
             else:
                 cache_p = cache
                 proposal = self.machine_pow * apply(parameters, σp).real
@@ -564,7 +607,7 @@ class MetropolisSampler(_NetKetMetropolisSampler):
             def keep(a, b):
                 return jnp.where(accept.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
 
-            cache = tuple(keep(a, c) for a, c in zip(cache_p, cache, strict=True))
+            cache = jax.tree_util.tree_map(keep, cache_p, cache)
             aux = jax.tree_util.tree_map(keep, aux_p, aux)
             log_prob = jnp.where(accept, proposal, log_prob)
             return (keep(σp, σ), log_prob, cache, aux, accepted + accept), None
@@ -583,9 +626,8 @@ class MetropolisSampler(_NetKetMetropolisSampler):
     def _sweep(self, machine, parameters, state, plan):
         """One sweep of a rule whose `transition` runs per step (a user's rule, a
         combination): the changed sites found by comparing `sigma'` with `sigma`."""
-        path, consts, tabs, states = plan
+        evaluator = plan[1]
         n = self.hilbert.size
-        propose = partial(_propose, self, path, consts, tabs, states)
 
         def loop_body(i, state):
             # NetKet's step (MetropolisSampler._sample_next), but for the proposal's value
@@ -599,7 +641,7 @@ class MetropolisSampler(_NetKetMetropolisSampler):
                     f"{(self.n_batches, n)}"
                 )
             σp = σp.astype(state.σ.dtype)
-            cache_p, proposal_log_prob = propose(state.cache, state.σ, σp)
+            cache_p, proposal_log_prob = evaluator.propose(state.cache, state.σ, σp)
             uniform = jax.random.uniform(key2, shape=(self.n_batches,))
             if log_prob_correction is not None:
                 do_accept = uniform < jnp.exp(
@@ -614,7 +656,7 @@ class MetropolisSampler(_NetKetMetropolisSampler):
             return state.replace(
                 σ=keep(σp, state.σ),
                 log_prob=jnp.where(do_accept, proposal_log_prob, state.log_prob),
-                cache=tuple(keep(a, b) for a, b in zip(cache_p, state.cache, strict=True)),
+                cache=jax.tree_util.tree_map(keep, cache_p, state.cache),
                 rng=new_rng,
                 n_accepted_proc=state.n_accepted_proc + do_accept,
                 n_steps_proc=state.n_steps_proc + self.n_batches,
@@ -622,13 +664,13 @@ class MetropolisSampler(_NetKetMetropolisSampler):
 
         return jax.lax.fori_loop(0, self.sweep_size, loop_body, state)
 
-    def _refreshed(self, path, consts, state):
+    def _refreshed(self, evaluator, state):
         """The sweep counted, and the caches recomputed from scratch every
         `refresh_every` sweeps (the drift kept)."""
 
         def refresh(state):
-            exact = self._exact_cache(path, consts, state.σ)
-            log_prob = self._log_prob(path, consts, exact).astype(state.log_prob.dtype)
+            exact, log_prob = evaluator.exact(state.σ)
+            log_prob = log_prob.astype(state.log_prob.dtype)
             drift = _max_abs(state.cache, exact)
             lp_drift = jnp.max(jnp.abs(log_prob - state.log_prob)).astype(float)
             return state.replace(

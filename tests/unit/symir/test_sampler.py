@@ -111,6 +111,51 @@ def test_drawn_ahead_proposals_of_more_rules_give_netkets_chains():
         _same_chains(ours, theirs, net, params, chain_length=10)
 
 
+class TwoHops(nk.sampler.rules.MetropolisRule):
+    """A user's rule: two of NetKet's fermion hops in a row (up to two rows of a
+    determinant's matrix replaced)."""
+
+    max_changed_sites = 4
+    hop: nk.sampler.rules.FermionHopRule
+
+    def __init__(self, hop):
+        self.hop = hop
+
+    def transition(rule, sampler, machine, parameters, state, key, σ):
+        k1, k2 = jax.random.split(key)
+        σ, c1 = rule.hop.transition(sampler, machine, parameters, state, k1, σ)
+        σ, c2 = rule.hop.transition(sampler, machine, parameters, state, k2, σ)
+        return σ, c1 + c2
+
+
+def test_determinant_networks_keep_their_inverses():
+    """Slater2nd (restricted, complex: two determinants, phases) with fermion hops: each
+    chain's inverses updated on acceptance (symir.runtime.determinant_chains), NetKet's
+    chains; a user's rule that may replace two rows is evaluated from scratch there."""
+    graph = nk.graph.Chain(4)
+    hi = nk.hilbert.SpinOrbitalFermions(4, s=0.5, n_fermions_per_spin=(2, 2))
+    x0 = jnp.asarray(hi.random_state(jax.random.PRNGKey(0), 1))
+    net = nk.models.Slater2nd(hi, param_dtype=complex)
+    params = jax.tree_util.tree_map(
+        lambda p: p + 0.3 * jax.random.normal(jax.random.PRNGKey(1), p.shape, p.dtype),
+        net.init(jax.random.PRNGKey(0), x0),
+    )
+    ours = sym.MetropolisFermionHop(hi, graph=graph, n_chains=8)
+    path = ours.path(net, params)
+    assert path.incremental and "2 determinant site(s)" in str(path)
+    theirs = nk.sampler.MetropolisFermionHop(hi, graph=graph, n_chains=8)
+    state = _same_chains(ours, theirs, net, params, chain_length=15)
+    assert 0 < float(state.max_drift) < 1e-10
+    rule = TwoHops(nk.sampler.rules.FermionHopRule(hi, graph=graph))
+    _same_chains(
+        sym.MetropolisSampler(hi, rule, n_chains=8, dtype=np.int8),
+        nk.sampler.MetropolisSampler(hi, rule, n_chains=8, dtype=np.int8),
+        net,
+        params,
+        chain_length=10,
+    )
+
+
 class TwoFlips(nk.sampler.rules.MetropolisRule):
     """A user's rule: flips two random sites (the same pair twice flips none)."""
 
