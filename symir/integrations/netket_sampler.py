@@ -274,7 +274,10 @@ def _updated(cache: Any, tabs: Any, rows: jax.Array) -> tuple[Any, ...]:
 
 class _SplitEvaluator:
     """The split's caches (`network_split`): the cut's values per chain, a proposal's
-    from the pair tables of its changed sites."""
+    from the pair tables of its changed sites. Cut values of one dtype are kept as one
+    `(chains, H)` array with one table (one row gather per changed site and one
+    selection on acceptance, instead of one per value); the local states' index is
+    arithmetic where they are equally spaced (`Spin`, `Fock`, `Qubit`)."""
 
     def __init__(self, sampler, path, parameters, σ):
         from symir.runtime.network_split import constants, tables
@@ -282,30 +285,63 @@ class _SplitEvaluator:
         states = np.sort(np.asarray(sampler.hilbert.local_states))
         self.sampler, self.path = sampler, path
         self.consts = constants(path.split, parameters)
-        self.tabs = tables(path.split, self.consts, states)
-        self.states = jnp.asarray(states, dtype=σ.dtype)
+        tabs = tables(path.split, self.consts, states)
+        self.shapes = [shape for _, shape, _ in path.split.cached]
+        dtypes = {dtype for _, _, dtype in path.split.cached}
+        self.flat = len(dtypes) == 1 and "bool" not in dtypes
+        if self.flat:
+            dtype = jnp.dtype(dtypes.pop())
+            self.tabs = (
+                jnp.concatenate([jnp.reshape(t, (t.shape[0], -1)).astype(dtype) for t in tabs], 1),
+            )
+        else:
+            self.tabs = tabs
+        self.n_states = len(states)
+        steps = np.diff(states)
+        if len(states) > 1 and np.all(steps == steps[0]):
+            first, step = float(states[0]), float(steps[0])
+            self.index = lambda x: jnp.round((x - first) / step).astype(jnp.int32)
+        else:
+            self.index = partial(_state_index, jnp.asarray(states, dtype=σ.dtype))
+
+    def _values(self, cache):
+        """The cut's values (`rest`'s input) from the cache."""
+        if not self.flat:
+            return cache
+        (flat,) = cache
+        sizes = np.cumsum([int(np.prod(shape, dtype=np.int64)) for shape in self.shapes])
+        parts = jnp.split(flat, sizes[:-1], axis=1)
+        return tuple(
+            jnp.reshape(v, (flat.shape[0], *shape))
+            for v, shape in zip(parts, self.shapes, strict=True)
+        )
 
     def log_prob(self, cache):
         from symir.runtime.network_split import rest
 
-        return self.sampler.machine_pow * rest(self.path.split, self.consts, cache).real
+        values = self._values(cache)
+        return self.sampler.machine_pow * rest(self.path.split, self.consts, values).real
 
     def exact(self, σ):
         from symir.runtime.network_split import theta
 
-        cache = tuple(theta(self.path.split, self.consts, σ))
+        values = tuple(theta(self.path.split, self.consts, σ))
+        if self.flat:
+            cache = (jnp.concatenate([jnp.reshape(v, (v.shape[0], -1)) for v in values], 1),)
+        else:
+            cache = values
         return cache, self.log_prob(cache)
 
     def propose(self, cache, σ, σp, sites=None, old=None, new=None):
         """The proposals' caches and log-probabilities; `sites, old, new (chains, k)` the
         changed sites and their values where the rule's proposals say them, else found."""
-        path, n_states, index = self.path, self.states.shape[0], partial(_state_index, self.states)
+        path, n_states = self.path, self.n_states
         if sites is None:
             diff = σ != σp
             sites = _changed_sites(diff, path.k)
             old = jnp.take_along_axis(σ, sites, axis=1)
             new = jnp.take_along_axis(σp, sites, axis=1)
-        rows = (sites * n_states + index(old)) * n_states + index(new)
+        rows = (sites * n_states + self.index(old)) * n_states + self.index(new)
         cache_p = _updated(cache, self.tabs, rows)
         if not path.guaranteed:  # a rule that states its k: beyond it, from scratch
             cache_p = jax.lax.cond(
