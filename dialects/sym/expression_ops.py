@@ -325,6 +325,33 @@ class MaxOp(BinaryOpBase):
     RULE: ClassVar[Arithmetic | None] = Arithmetic(max, np.maximum)
 
 
+def _quotient(a: int, b: int) -> int:
+    """`a / b` rounded toward zero (StableHLO's `divide` on integers); `-1` for `b = 0`
+    (what XLA gives)."""
+    if b == 0:
+        return -1
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+@irdl_op_definition
+class QuotientOp(BinaryOpBase):
+    """Integer division `lhs / rhs` rounded toward zero, on `i64` (StableHLO's `divide`
+    on integers; `-1` where `rhs` is 0, as XLA gives): decodes a flat index into digits
+    of sizes known only at run time (the excitations of a molecule's irreps,
+    symir/chemistry/irrep_slots.py).
+
+    ```mlir
+    %r = sym.quotient %a, %b : i64, i64 -> i64
+    ```
+    """
+
+    name = "sym.quotient"
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64,)
+    DSL_FUNCTION: ClassVar[str | None] = "quotient"
+    RULE: ClassVar[Arithmetic | None] = Arithmetic(_quotient, np.floor_divide)
+
+
 class UnaryOpBase(ExpressionOp):
     """`%r = sym.<op> %operand : operand_type -> result_type`.
 
@@ -957,6 +984,7 @@ EXPRESSION_OPS: dict[str, type[ExpressionOp]] = {
         PowOp,
         MinOp,
         MaxOp,
+        QuotientOp,
         NegOp,
         AbsOp,
         ConjOp,

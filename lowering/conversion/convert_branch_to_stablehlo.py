@@ -211,6 +211,7 @@ STABLEHLO_NAMES = {
     "sub": "subtract",
     "mul": "multiply",
     "div": "divide",
+    "quotient": "divide",
     "pow": "power",
     "min": "minimum",
     "max": "maximum",

@@ -204,6 +204,7 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
   // CHECK-NEXT:  %[[POW:.*]] = sym.pow %[[XI]], %[[CF]] : i64, f64 -> f64
   // CHECK-NEXT:  %[[MIN:.*]] = sym.min %[[XI]], %[[XJ]] : i64, i64 -> i64
   // CHECK-NEXT:  %[[MAX:.*]] = sym.max %[[CF]], %[[XI]] : f64, i64 -> f64
+  // CHECK-NEXT:  %[[QUOT:.*]] = sym.quotient %[[XI]], %[[XJ]] : i64, i64 -> i64
   // CHECK-NEXT:  %[[NEG:.*]] = sym.neg %[[XI]] : i64 -> i64
   // CHECK-NEXT:  %[[ABS:.*]] = sym.abs %[[Z]] : complex<f64> -> f64
   // CHECK-NEXT:  %[[ABSI:.*]] = sym.abs %[[XI]] : i64 -> i64
@@ -264,6 +265,7 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
     %pow = sym.pow %xi, %cf : i64, f64 -> f64
     %min = sym.min %xi, %xj : i64, i64 -> i64
     %max = sym.max %cf, %xi : f64, i64 -> f64
+    %quot = sym.quotient %xi, %xj : i64, i64 -> i64
     %neg = sym.neg %xi : i64 -> i64
     %abs = sym.abs %z : complex<f64> -> f64
     %absi = sym.abs %xi : i64 -> i64
