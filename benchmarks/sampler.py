@@ -5,9 +5,9 @@ For each model and network: two `MCState`s with the same network, seeds, `--chai
 chains and `--samples` samples, one with NetKet's sampler (`MetropolisLocal` for the TFIM
 and Bose-Hubbard models, `MetropolisExchange` in the zero-magnetisation sector for the
 Heisenberg and J1-J2 models), one with symir's of the same rule (`symir.MetropolisLocal`
-/ `symir.MetropolisExchange`). Models: TFIM on a periodic 4x4 square and a 48-site kagome
-lattice, Heisenberg on a 20-site chain, J1-J2 on a 6x6 square, Bose-Hubbard (n_max 3,
-no particle-number constraint) on a 16-site chain. Networks: `RBM(alpha=1)`,
+/ `symir.MetropolisExchange`). Models: TFIM on a periodic 4x4 square and a 48-site
+kagome lattice, Heisenberg on a 20-site chain, J1-J2 on a 6x6 square, Bose-Hubbard
+(n_max 3, no particle-number constraint) on a 16-site chain. Networks: `RBM(alpha=1)`,
 `RBM(alpha=2)`, `MLP(2N, 2N)`, NetKet's `Jastrow`. The default rows are the three first
 models with RBM and MLP plus `--extra` (kagome with RBM(alpha=2), Bose-Hubbard with
 Jastrow and RBM). Medians of interleaved rounds of
@@ -55,10 +55,10 @@ from lattices import SYMIR_MODELS, netket_operator
 import symir as sym
 
 NETWORKS = {
-    "rbm": lambda n: nk.models.RBM(alpha=1, param_dtype=float),
-    "rbm2": lambda n: nk.models.RBM(alpha=2, param_dtype=float),
-    "mlp": lambda n: nk.models.MLP(hidden_dims=(2 * n, 2 * n), param_dtype=float),
-    "jastrow": lambda n: nk.models.Jastrow(param_dtype=float),
+    "rbm": lambda hi: nk.models.RBM(alpha=1, param_dtype=float),
+    "rbm2": lambda hi: nk.models.RBM(alpha=2, param_dtype=float),
+    "mlp": lambda hi: nk.models.MLP(hidden_dims=(2 * hi.size, 2 * hi.size), param_dtype=float),
+    "jastrow": lambda hi: nk.models.Jastrow(param_dtype=float),
 }
 MODELS = {
     # name: (symir model, side or length, lattice)
@@ -127,14 +127,14 @@ def run(model: str, network: str, args) -> str:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             vs = nk.vqs.MCState(
-                sampler, NETWORKS[network](hi.size), n_samples=args.samples, seed=0, sampler_seed=1
+                sampler, NETWORKS[network](hi), n_samples=args.samples, seed=0, sampler_seed=1
             )
             vs.sample()
         states[side] = vs
         ops[side] = op
         # a second state for the driver, so that its steps do not move the sampling one
         vd = nk.vqs.MCState(
-            sampler, NETWORKS[network](hi.size), n_samples=args.samples, seed=0, sampler_seed=1
+            sampler, NETWORKS[network](hi), n_samples=args.samples, seed=0, sampler_seed=1
         )
         drivers[side] = nk.driver.VMC_SR(op, optax.sgd(0.01), diag_shift=0.01, variational_state=vd)
     a, b = (np.asarray(states[s].samples).reshape(-1, hi.size) for s in ("netket", "symir"))
