@@ -25,6 +25,7 @@ Before timing, the two samplers' first `--samples` samples are compared (the sam
 the fraction of equal samples is printed, 1.0 unless a rounding difference flipped an
 acceptance) and the symir sampler's path (`sampler.path`) and drift are printed.
 
+    .venv/bin/python benchmarks/sampler.py --slater [--chains 16] [--rounds 7]
     .venv/bin/python benchmarks/sampler.py [--models tfim4,heisenberg20,j1j2]
         [--networks rbm,mlp] [--extra kagome48:rbm2,bh16:jastrow,bh16:rbm]
         [--samples 1024] [--chains 16] [--rounds 7]
@@ -37,6 +38,7 @@ import os
 import sys
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 # OpenBLAS's threads (jaxlib's LAPACK: the SR solve's Cholesky) wait for each other on a
@@ -166,6 +168,60 @@ def run(model: str, network: str, args) -> str:
     )
 
 
+SLATER = {
+    "restricted": {},
+    "generalized": {"generalized": True},
+    "restricted complex": {"param_dtype": complex},
+}
+
+
+def slater(args) -> None:
+    """`--slater`: the samplers alone on Fermi-Hubbard 4x4 ((8, 8) fermions,
+    `MetropolisFermionHop`) with NetKet's `Slater2nd`: NetKet's, symir's keeping each
+    chain's inverses, and symir's with `incremental=False` (NetKet's rule drawn ahead, the
+    whole network per proposal). The jitted chains of `--samples` samples, no `MCState`:
+    a whole VMC_SR row of this model (MCState, expect_and_grad, VMC_SR steps of either
+    side) hung at 0 % CPU on a 2-core machine, where it was not investigated further."""
+    graph = nk.graph.Square(4)
+    n = graph.n_nodes
+    hi = nk.hilbert.SpinOrbitalFermions(n, s=0.5, n_fermions_per_spin=(n // 2, n // 2))
+    print(
+        f"\nFermi-Hubbard 4x4, Slater2nd, {args.samples} samples, {args.chains} chains, "
+        f"medians of {args.rounds} rounds (ms)\n"
+    )
+    print("| Slater2nd | same samples | max drift | NetKet | symir | symir plain | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    length = args.samples // args.chains
+    for name, kwargs in SLATER.items():
+        net = nk.models.Slater2nd(hi, **kwargs)
+        x0 = np.asarray(hi.random_state(jax.random.PRNGKey(0), 1))
+        params = jax.tree_util.tree_map(
+            lambda p: p + 0.3 * jax.random.normal(jax.random.PRNGKey(1), p.shape, p.dtype),
+            net.init(jax.random.PRNGKey(0), x0),
+        )
+        samplers = {
+            "netket": nk.sampler.MetropolisFermionHop(hi, graph=graph, n_chains=args.chains),
+            "symir": sym.MetropolisFermionHop(hi, graph=graph, n_chains=args.chains),
+            "plain": sym.MetropolisFermionHop(
+                hi, graph=graph, n_chains=args.chains, incremental=False
+            ),
+        }
+        fns, outs = {}, {}
+        for side, sampler in samplers.items():
+            state = sampler.reset(net, params, sampler.init_state(net, params, seed=3))
+            chain = jax.jit(partial(sampler._sample_chain, net, chain_length=length))
+            fns[side] = partial(chain, params, state)
+            outs[side] = jax.block_until_ready(fns[side]())
+        same = float(np.mean(np.all(outs["symir"][0] == outs["netket"][0], axis=-1)))
+        drift = float(outs["symir"][1].max_drift)
+        t = timed(fns, args.rounds)
+        print(
+            f"| {name} | {same:.3f} | {drift:.1e} | {t['netket']:.1f} | {t['symir']:.1f} | "
+            f"{t['plain']:.1f} | {t['symir'] / t['netket']:.2f} |",
+            flush=True,
+        )
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="tfim4,heisenberg20,j1j2")
@@ -175,7 +231,11 @@ def main(argv=None) -> None:
     parser.add_argument("--chains", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--slater", action="store_true", help="only the Slater2nd samplers")
     args = parser.parse_args(argv)
+    if args.slater:
+        slater(args)
+        return
     print(
         f"{args.samples} samples, {args.chains} chains, {jax.default_backend()}, "
         f"medians of {args.rounds} rounds (ms)\n"
