@@ -131,7 +131,8 @@ class TwoHops(nk.sampler.rules.MetropolisRule):
 def test_determinant_networks_keep_their_inverses():
     """Slater2nd (restricted, complex: two determinants, phases) with fermion hops: each
     chain's inverses updated on acceptance (symir.runtime.determinant_chains), NetKet's
-    chains; a user's rule that may replace two rows is evaluated from scratch there."""
+    chains; MultiSlater2nd with a user's rule that may replace two rows (evaluated from
+    scratch there)."""
     graph = nk.graph.Chain(4)
     hi = nk.hilbert.SpinOrbitalFermions(4, s=0.5, n_fermions_per_spin=(2, 2))
     x0 = jnp.asarray(hi.random_state(jax.random.PRNGKey(0), 1))
@@ -144,9 +145,16 @@ def test_determinant_networks_keep_their_inverses():
     path = ours.path(net, params)
     assert path.incremental and "2 determinant site(s)" in str(path)
     theirs = nk.sampler.MetropolisFermionHop(hi, graph=graph, n_chains=8)
-    state = _same_chains(ours, theirs, net, params, chain_length=15)
+    state = _same_chains(ours, theirs, net, params, chain_length=10)
     assert 0 < float(state.max_drift) < 1e-10
+    # MultiSlater2nd (a batch of determinants per site) with a rule that may replace two rows
+    net = nk.models.MultiSlater2nd(hi, n_determinants=2, param_dtype=float)
+    params = jax.tree_util.tree_map(
+        lambda p: p + 0.3 * jax.random.normal(jax.random.PRNGKey(1), p.shape, p.dtype),
+        net.init(jax.random.PRNGKey(0), x0),
+    )
     rule = TwoHops(nk.sampler.rules.FermionHopRule(hi, graph=graph))
+    assert sym.MetropolisSampler(hi, rule, n_chains=8).path(net, params).determinants
     _same_chains(
         sym.MetropolisSampler(hi, rule, n_chains=8, dtype=np.int8),
         nk.sampler.MetropolisSampler(hi, rule, n_chains=8, dtype=np.int8),
