@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from symir.frontend.expr import Expr
+from symir.frontend.expr import Expr, Key
 from symir.frontend.term_spec import TermSpec
 from symir.frontend.update import Update
 
@@ -42,6 +42,7 @@ class _Lifter:
 
     def __init__(self, taken: tuple[str, ...]):
         self.columns: dict[int, str] = {}
+        self.done: dict[int, tuple[Expr, Any]] = {}
         prefix = "site"
         while any(t.startswith(prefix) for t in taken):
             prefix = "_" + prefix
@@ -59,6 +60,12 @@ class _Lifter:
     def expr(self, e: Any) -> Any:
         if not isinstance(e, Expr):
             return e
+        done = self.done.get(id(e))
+        if done is None or done[0] is not e:
+            done = self.done[id(e)] = (e, self._expr(e))  # shared subexpressions: once
+        return done[1]
+
+    def _expr(self, e: Expr) -> Any:
         if e.op in _SITE_READS:
             args = (self.site(e.args[0]), *(self.expr(a) for a in e.args[1:]))
         elif e.op == "count":
@@ -110,18 +117,27 @@ def lift_constant_sites(term: TermSpec) -> TermSpec:
     )
 
 
-def _key(e: Any, labels: dict[str, int]) -> Any:
+def _key(e: Any, labels: dict[str, int], memo: dict | None = None) -> Any:
+    """`e`'s structure with labels by position; an expression's key once per node
+    (`memo`, by identity) and hashed once (`Key`): shared subexpressions are not walked
+    as a tree."""
     if isinstance(e, Expr):
-        if e.op == "label":
-            return ("label", labels.get(e.args[0], e.args[0]))
-        return (e.op, *(_key(a, labels) for a in e.args))
+        memo = {} if memo is None else memo
+        found = memo.get(id(e))
+        if found is None or found[0] is not e:
+            if e.op == "label":
+                key: Any = ("label", labels.get(e.args[0], e.args[0]))
+            else:
+                key = Key((e.op, *(_key(a, labels, memo) for a in e.args)))
+            found = memo[id(e)] = (e, key)
+        return found[1]
     if isinstance(e, Update):
-        return ("update", *(_key(s, labels) for s in e.steps))
+        return ("update", *(_key(s, labels, memo) for s in e.steps))
     if isinstance(e, tuple | list):
         kinds = set(map(type, e))
         if kinds <= _NUMBERS:  # a table (lookup keys and values, nth_site sites): whole
             return ("numbers", tuple(sorted(k.__name__ for k in kinds)), tuple(e))
-        return tuple(_key(a, labels) for a in e)
+        return tuple(_key(a, labels, memo) for a in e)
     return (type(e).__name__, e)
 
 
@@ -131,16 +147,17 @@ _NUMBERS = {int, float, bool}
 def body_key(term: TermSpec) -> tuple:
     """Equal keys: equal bodies up to the names of the labels (labels by position)."""
     labels = {name: k for k, name in enumerate(term.labels)}
+    memo: dict = {}
     emissions = tuple(
         (
-            _key(em.update, labels),
-            _key(em.amplitude, labels),
-            _key(em.condition, labels),
+            _key(em.update, labels, memo),
+            _key(em.amplitude, labels, memo),
+            _key(em.condition, labels, memo),
             em.tag,
         )
         for em in term.emissions
     )
-    predicates = tuple(_key(p, labels) for p in term.predicates)
+    predicates = tuple(_key(p, labels, memo) for p in term.predicates)
     return (len(term.labels), term.fanout is None, predicates, emissions)
 
 

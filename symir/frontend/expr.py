@@ -24,6 +24,19 @@ _BOOL_ERROR = (
 )
 
 
+class Key(tuple):
+    """An expression's structural key: a tuple that hashes once. Keys nest their
+    children's keys, so a tuple's usual hash, recomputed through every level, would cost
+    the size of the expression *tree*, exponential in the depth where subexpressions are
+    shared (the select chains of symir/chemistry/irrep_slots.py)."""
+
+    def __hash__(self) -> int:
+        found = self.__dict__.get("_hash")
+        if found is None:
+            found = self.__dict__["_hash"] = tuple.__hash__(self)
+        return found
+
+
 class Expr:
     """A node of a symbolic expression: `op` applied to `args` (Exprs or literals)."""
 
@@ -41,7 +54,7 @@ class Expr:
             parts = tuple(
                 a.key if isinstance(a, Expr) else (type(a).__name__, a) for a in self.args
             )
-            self._key = (self.op, *parts)
+            self._key = Key((self.op, *parts))
         return self._key
 
     def __repr__(self) -> str:
