@@ -24,10 +24,11 @@ acceptance only when the uniform number falls within that distance of the thresh
 
 The proposals of NetKet's own rules (`LocalRule` on `Spin`, `Fock`, `Qubit`;
 `ExchangeRule` and `FermionHopRule`) are NetKet's `transition` with the random numbers
-drawn ahead: NetKet's keys of a whole sweep first (the chain `rng, key1, key2 =
+drawn ahead: NetKet's keys of a whole chain first (the chain `rng, key1, key2 =
 split(rng, 3)`, one small kernel per step), every random number drawn from them at once
 (the site, the new local value, the cluster's uniform number, the acceptance's uniform
-number), then the sweep's steps, each of which only reads its draws. The sites a
+number), then the chain's steps, each of which only reads its draws (a chain of more
+than `DRAWN_AHEAD` proposals draws them per sweep; `sample_next` too). The sites a
 proposal changes are then known (no comparison of `sigma'` with `sigma`), and the
 exchange's cluster (`jax.random.choice` over the clusters whose two sites differ) is
 counted in two levels instead of a cumulative sum (`_ExchangeMoves`). The same proposals
@@ -88,6 +89,11 @@ __all__ = [
 
 REFRESH_EVERY = 4
 """Default number of sweeps between two recomputations of the caches from scratch."""
+
+DRAWN_AHEAD = 1 << 22
+"""The most proposals (steps x chains) of one `sample` call whose random numbers are drawn
+at once, before the chain (~100 MB of draws at most); a longer chain draws them per
+sweep."""
 
 STEP_OVERHEAD = 4_000
 """The incremental step's fixed cost, in element operations (module docstring): measured
@@ -591,13 +597,13 @@ class MetropolisSampler(_NetKetMetropolisSampler):
 
     # ------------------------------------------------------------------ the chain
 
-    def _sample_next(self, machine, parameters, state, plan=None):
+    def _sample_next(self, machine, parameters, state, plan=None, draws=None):
         if plan is None:
             plan = self._plan(machine, parameters, state.σ)
         path, evaluator = plan
         moves = _moves(self)
         if moves is not None:
-            state = self._sweep_drawn(machine, parameters, state, plan, moves)
+            state = self._sweep_drawn(machine, parameters, state, plan, moves, draws)
         elif not path.incremental:
             return super()._sample_next(machine, parameters, state)
         else:
@@ -606,23 +612,35 @@ class MetropolisSampler(_NetKetMetropolisSampler):
             return state, (state.σ, state.log_prob)
         return self._refreshed(evaluator, state)
 
-    def _sweep_drawn(self, machine, parameters, state, plan, moves):
-        """One sweep of a built-in rule (`_moves`): NetKet's keys for the sweep's steps
-        first (the chain of `split(rng, 3)`), every random number drawn from them at once,
-        then the steps, each the proposal from its draws, its value (incremental or the
-        whole network), NetKet's acceptance test."""
-        from netket.jax import apply_chunked
-
-        path, evaluator = plan
+    def _draws(self, rng, moves, n_steps):
+        """NetKet's keys of `n_steps` Metropolis steps (the chain of `split(rng, 3)`) and
+        every random number drawn from them at once: `(rng after them, the rule's draws,
+        the acceptance's uniform numbers)`, each with a leading axis of `n_steps`."""
         b = self.n_batches
 
         def split3(rng, _):
             new_rng, key1, key2 = jax.random.split(rng, 3)
             return new_rng, (key1, key2)
 
-        rng, (keys1, keys2) = jax.lax.scan(split3, state.rng, None, length=self.sweep_size)
+        rng, (keys1, keys2) = jax.lax.scan(split3, rng, None, length=n_steps)
         drawn = jax.vmap(moves.draw)(keys1)
         uniforms = jax.vmap(lambda key: jax.random.uniform(key, shape=(b,)))(keys2)
+        return rng, drawn, uniforms
+
+    def _sweep_drawn(self, machine, parameters, state, plan, moves, draws=None):
+        """One sweep of a built-in rule (`_moves`): NetKet's keys for the sweep's steps
+        first, every random number drawn from them at once (`_draws`; or `draws`, the
+        sweep's share of a whole chain's, then the caller sets the final `rng`), then the
+        steps, each the proposal from its draws, its value (incremental or the whole
+        network), NetKet's acceptance test."""
+        from netket.jax import apply_chunked
+
+        path, evaluator = plan
+        b = self.n_batches
+        if draws is None:
+            rng, drawn, uniforms = self._draws(state.rng, moves, self.sweep_size)
+        else:
+            rng, (drawn, uniforms) = state.rng, draws
         if not path.incremental:
             apply = apply_chunked(machine.apply, in_axes=(None, 0), chunk_size=self.chunk_size)
 
@@ -725,14 +743,30 @@ class MetropolisSampler(_NetKetMetropolisSampler):
     def _sample_chain(
         self, machine, parameters, state, chain_length, return_log_probabilities: bool = False
     ):
-        # NetKet's, with the tables built once per chain rather than once per sweep
+        # NetKet's, with the tables built once per chain rather than once per sweep, and
+        # a built-in rule's random numbers drawn once per chain (up to DRAWN_AHEAD)
         plan = self._plan(machine, parameters, state.σ)
-        state, (samples, log_probabilities) = jax.lax.scan(
-            lambda state, _: self._sample_next(machine, parameters, state, plan),
-            state,
-            xs=None,
-            length=chain_length,
-        )
+        moves = _moves(self)
+        n_steps = chain_length * self.sweep_size
+        if moves is not None and n_steps * self.n_batches <= DRAWN_AHEAD:
+            rng, drawn, uniforms = self._draws(state.rng, moves, n_steps)
+            xs = jax.tree_util.tree_map(
+                lambda a: jnp.reshape(a, (chain_length, self.sweep_size, *a.shape[1:])),
+                (drawn, uniforms),
+            )
+            state, (samples, log_probabilities) = jax.lax.scan(
+                lambda state, x: self._sample_next(machine, parameters, state, plan, x),
+                state,
+                xs=xs,
+            )
+            state = state.replace(rng=rng)
+        else:
+            state, (samples, log_probabilities) = jax.lax.scan(
+                lambda state, _: self._sample_next(machine, parameters, state, plan),
+                state,
+                xs=None,
+                length=chain_length,
+            )
         samples = jnp.swapaxes(samples, 0, 1)
         log_probabilities = jnp.swapaxes(log_probabilities, 0, 1)
         if return_log_probabilities:

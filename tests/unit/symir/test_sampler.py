@@ -17,6 +17,7 @@ import optax
 import pytest
 
 import symir as sym
+from symir.integrations import netket_sampler
 from symir.integrations.netket_sampler import IncrementalSamplerState, max_changed_sites
 
 
@@ -85,7 +86,7 @@ def test_exchange_and_fermion_hop_rules_give_netkets_chains():
     )
 
 
-def test_drawn_ahead_proposals_of_more_rules_give_netkets_chains():
+def test_drawn_ahead_proposals_of_more_rules_give_netkets_chains(monkeypatch):
     """The built-in rules' proposals with their random numbers drawn per sweep: a local
     rule with more than two local states (a uniform number per chain), exchanges with
     NetKet's `probabilities` (the cumulative sum path) and with more clusters than one
@@ -99,6 +100,16 @@ def test_drawn_ahead_proposals_of_more_rules_give_netkets_chains():
         net,
         params,
     )
+    # a chain too long to draw at once: drawn per sweep
+    monkeypatch.setattr(netket_sampler, "DRAWN_AHEAD", 0)
+    _same_chains(
+        sym.MetropolisLocal(fock, n_chains=6, incremental=True),
+        nk.sampler.MetropolisLocal(fock, n_chains=6),
+        net,
+        params,
+        chain_length=10,
+    )
+    monkeypatch.undo()
     graph = nk.graph.Square(4)
     hi = nk.hilbert.Spin(0.5, 16, total_sz=0)
     params = _params(net, 16, scale=4.0)
