@@ -38,7 +38,8 @@ build+compile time and constants): the other columns are `-`.
 instead: PySCF RHF with `symmetry=True`, `symir.chemistry.from_pyscf(mf)` (ORBSYM from the
 point group) -> `molecular_hamiltonian(...)` compiled, against NetKet's
 `ParticleNumberAndSpinConservingFermioperator2nd.from_pyscf_molecule(mol, mo_coeff)`
-(cutoff 1e-11, as symir's default), on random states of the sector: F symir, the
+(cutoff 1e-11, as symir's default), on random states of the sector, symir with
+`slots="symmetry"` (symir/chemistry/irrep_slots.py): F symir, the
 computed bound (`symmetry.connected_bound`: the most connected states ORBSYM allows any
 state of the sector), the largest number of distinct connected states with a non-zero
 element over the sampled states (symir's kernel, |mel| > 1e-10), F NetKet, the kernels'
@@ -148,7 +149,7 @@ def build_symir(ints, slots: str = "auto"):
     """symir's compiled operator and the seconds to build and compile it, from nothing:
     a fresh artifact store and no loaded StableHLO module (a repetition does not hit the
     previous one's caches). `slots`: `auto` (indexed by excitations of each state's
-    electrons) or `orbitals`."""
+    electrons), `orbitals` or `symmetry` (excitations ORBSYM allows)."""
     clear_cache()
     start = time.perf_counter()
     mh = molecular_hamiltonian(ints, slots=slots)
@@ -260,7 +261,7 @@ def measure_molecule(name: str, batch: int, rounds: int) -> dict:
     mol = gto.M(atom=atom, basis=basis, symmetry=True, verbose=0)
     mf = scf.RHF(mol).run()
     ints = from_pyscf(mf)
-    symir_op, built = build_symir(ints)
+    symir_op, built = build_symir(ints, "symmetry")
     pnc = nk.experimental.operator.ParticleNumberAndSpinConservingFermioperator2nd
     nk_op = pnc.from_pyscf_molecule(mol, mf.mo_coeff)
     x = np.asarray(nk_op.hilbert.random_state(jax.random.PRNGKey(1), batch))
@@ -278,6 +279,7 @@ def measure_molecule(name: str, batch: int, rounds: int) -> dict:
             jax.block_until_ready(fn(xin))
             times[key].append(time.perf_counter() - t0)
     xp, mels = (np.asarray(a) for a in outs["symir"])
+    same = _same_connected(outs["symir"], outs["netket"])
     distinct = 0
     for b in range(batch):
         active = xp[b][np.abs(mels[b]) > 1e-10]
@@ -294,22 +296,42 @@ def measure_molecule(name: str, batch: int, rounds: int) -> dict:
         "nk_ms": kernel["netket"],
         "build_s": built,
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "same": same,
     }
+
+
+def _same_connected(a, b, tol: float = 1e-10) -> bool:
+    """Whether two kernels give every sampled state the same connected states and summed
+    elements (|element| > tol)."""
+    (xa, ma), (xb, mb) = ((np.asarray(x), np.asarray(m)) for x, m in (a, b))
+    for k in range(xa.shape[0]):
+        rows = []
+        for x, m in ((xa[k], ma[k]), (xb[k], mb[k])):
+            found: dict = {}
+            for s, v in zip(x.astype(np.int8), m, strict=True):
+                found[s.tobytes()] = found.get(s.tobytes(), 0.0) + float(v)
+            rows.append({s: v for s, v in found.items() if abs(v) > tol})
+        if rows[0].keys() != rows[1].keys():
+            return False
+        if any(abs(rows[0][s] - v) > 1e-9 for s, v in rows[1].items()):
+            return False
+    return True
 
 
 def molecules_table(names: list[str], batch: int, rounds: int) -> None:
     print(f"batch {batch}, {rounds} interleaved rounds, jax {jax.__version__}")
     print(
         "| molecule | spin orbitals | F symir | bound | largest sampled distinct | F NetKet | "
-        "kernel ms symir / NetKet | ratio | build + compile s | peak RSS MB |"
+        "kernel ms symir / NetKet | ratio | build + compile s | peak RSS MB | same as NetKet |"
     )
-    print("|---" * 10 + "|")
+    print("|---" * 11 + "|")
     for name in names:
         r = measure_molecule(name, batch, rounds)
         print(
             f"| {r['molecule']} | {r['N']} | {r['F']} | {r['bound']} | {r['distinct']} | "
             f"{r['F_nk']} | {r['symir_ms']:.2f} / {r['nk_ms']:.2f} | "
-            f"{r['symir_ms'] / r['nk_ms']:.2f} | {r['build_s']:.2f} | {r['rss_mb']:.0f} |",
+            f"{r['symir_ms'] / r['nk_ms']:.2f} | {r['build_s']:.2f} | {r['rss_mb']:.0f} | "
+            f"{'yes' if r['same'] else 'NO'} |",
             flush=True,
         )
 

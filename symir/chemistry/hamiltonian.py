@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 import symir.chemistry.excitations as excitations
+import symir.chemistry.irrep_slots as irrep_slots
 from symir.chemistry.integrals import MolecularIntegrals, check_finite
 from symir.chemistry.symmetry import CUTOFF, check_orbsym
 from symir.chemistry.tables import Coefficients, pair_coefficients, spin_orbital_arrays
@@ -171,7 +172,7 @@ def _check(t, v, hilbert: FermionHilbert, threshold: float) -> tuple[np.ndarray,
     return t, v
 
 
-SLOTS = ("auto", "excitations", "orbitals")
+SLOTS = ("auto", "excitations", "orbitals", "symmetry")
 """How the terms index their slots (`spin_orbital_hamiltonian(..., slots=)`)."""
 
 
@@ -185,6 +186,7 @@ def spin_orbital_hamiltonian(
     name: str = "molecule",
     slots: str = "auto",
     parametric: bool = False,
+    orbsym=None,
 ) -> MolecularHamiltonian:
     """The operator `constant + sum t[P,Q] c+_P c_Q + sum v[A,B,C,D] c+_A c+_B c_C c_D`
     on `hilbert` (N spin orbitals, NetKet's site order), coefficients with `|value| <=
@@ -203,7 +205,16 @@ def spin_orbital_hamiltonian(
     the operator of other integrals without recompiling, and the matrix elements are
     differentiable with respect to them (`jax.grad` through `parameters`, whose arrays
     may be `jax.numpy` ones; docs/molecules.md). Needs `slots="excitations"` and
-    `threshold=0`."""
+    `threshold=0`.
+
+    `slots="symmetry"` with `orbsym`, the irreps of the spatial orbitals (FCIDUMP labels
+    1..8, the same for every spin: restricted orbitals): excitation slots that follow
+    the point-group symmetry (symir/chemistry/irrep_slots.py: a slot only for the
+    excitations ORBSYM allows, numbered per configuration; `F` within a few per cent of
+    `symmetry.connected_bound`), on a space that fixes the electrons of each spin, with
+    static tables; a coefficient above the cutoff that ORBSYM forbids is a ValueError
+    naming it. Not the default yet: its run-time decoding is thousands of ops, which
+    the compiler takes 10-20 s to lower (docs/molecules.md)."""
     if threshold is None:
         threshold = 0.0 if parametric else CUTOFF
     t, v = _check(t, v, hilbert, threshold)
@@ -225,7 +236,15 @@ def spin_orbital_hamiltonian(
         op = op.globally().named("constant").emit(identity(), matrix_element=float(constant))
         rows["constant"] = 1
     op = _diagonal(op, coefficients, p, r, rows)
-    if slots == "excitations":
+    if slots == "symmetry":
+        if orbsym is None or parametric or not hilbert.sectors:
+            raise ValueError(
+                "slots='symmetry' needs orbsym= (the orbitals' irreps), a space that fixes "
+                "the electrons of each spin and static tables (parametric=False)"
+            )
+        irrep_slots.check(t, W, p, r, orbsym, threshold)
+        op = _excitations(op, t, W, p, r, hilbert, coefficients, rows, orbsym)
+    elif slots == "excitations":
         op = _excitations(op, t, W, p, r, hilbert, coefficients, rows)
     else:
         op = _singles(op, t, W, p, r, screen, rows)
@@ -258,13 +277,18 @@ def _slots(slots: str, hilbert: FermionHilbert) -> str:
     return slots
 
 
-def _excitations(op: DOperator, t, W, p, r, hilbert: FermionHilbert, coefficients, rows):
+def _excitations(
+    op: DOperator, t, W, p, r, hilbert: FermionHilbert, coefficients, rows, orbsym=None
+):
     """The singles and doubles indexed by the ranks of a configuration's particles and
-    holes in each sector (symir/chemistry/excitations.py)."""
+    holes in each sector (symir/chemistry/excitations.py), or with ORBSYM by its
+    symmetry-allowed excitations (symir/chemistry/irrep_slots.py)."""
     blocks = list(hilbert.sectors)
     excitations.check_conserving(t, W, p, r, blocks)
     pair_index = np.full((hilbert.size,) * 2, -1, np.int64)
     pair_index[p, r] = pair_index[r, p] = np.arange(len(p))
+    if orbsym is not None:
+        return irrep_slots.terms(op, blocks, orbsym, coefficients, pair_index, rows)
     for b, block in enumerate(blocks):
         op = excitations.singles(op, block, coefficients, pair_index, rows, f"singles_{b}")
     for b, block in enumerate(blocks):
@@ -422,6 +446,7 @@ def molecular_hamiltonian(
         name=name,
         slots=slots,
         parametric=parametric,
+        orbsym=integrals.orbsym,
     )
 
 

@@ -119,27 +119,6 @@ def netket_conn(op, x) -> list[dict]:
     return out
 
 
-def test_connected_elements_equal_netket_pnc():
-    """Every state of the sector of LiH (C2v): the connected states and matrix elements
-    of NetKet's `ParticleNumberAndSpinConservingFermioperator2nd.from_pyscf_molecule`
-    (numerical zeros below 1e-10 aside)."""
-    import netket as nk
-
-    mf, _, _ = pyscf_molecule("lih")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pnc = nk.experimental.operator.ParticleNumberAndSpinConservingFermioperator2nd
-        reference = pnc.from_pyscf_molecule(mf.mol, mf.mo_coeff)
-    H = molecular_hamiltonian(from_pyscf(mf)).compile()
-    x = np.asarray(reference.hilbert.all_states())
-    expected = netket_conn(reference, x)
-    got = netket_conn(H, x.astype(np.int8))
-    for b in range(len(x)):
-        assert got[b].keys() == expected[b].keys(), b
-        for k, v in expected[b].items():
-            assert abs(got[b][k] - v) < 1e-10
-
-
 def test_connected_bound_is_the_most_connected_states_orbsym_allows():
     """`connected_bound`: the maximum over the sector of `connected_count`, which bounds
     each state's distinct connected states with a non-zero element (H2O, C2v, every
@@ -159,3 +138,57 @@ def test_connected_bound_is_the_most_connected_states_orbsym_allows():
         counts.append(allowed)
     bound = connected_bound(ints.orbsym, ints.n_fermions_per_spin)
     assert bound == max(counts) <= H.max_conn_size
+
+
+def test_connected_elements_equal_netket_pnc():
+    """Every state of the sector of LiH (C2v): the connected states and matrix elements
+    of NetKet's `ParticleNumberAndSpinConservingFermioperator2nd.from_pyscf_molecule`
+    (numerical zeros below 1e-10 aside), with the default slots and with
+    `slots="symmetry"` (symir/chemistry/irrep_slots.py); for the latter F the sum
+    of the five terms' largest counts over the irreps' occupations, between the exact
+    bound and NetKet's F, and no two slots of a state on one connected state."""
+    import netket as nk
+
+    from symir.chemistry.symmetry import connected_bound
+
+    mf, _, _ = pyscf_molecule("lih")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pnc = nk.experimental.operator.ParticleNumberAndSpinConservingFermioperator2nd
+        reference = pnc.from_pyscf_molecule(mf.mol, mf.mo_coeff)
+    ints = from_pyscf(mf)
+    x = np.asarray(reference.hilbert.all_states())
+    expected = netket_conn(reference, x)
+    for slots in ("auto", "symmetry"):
+        mh = molecular_hamiltonian(ints, slots=slots)
+        H = mh.compile()
+        got = netket_conn(H, x.astype(np.int8))
+        for b in range(len(x)):
+            assert got[b].keys() == expected[b].keys(), (slots, b)
+            for k, v in expected[b].items():
+                assert abs(got[b][k] - v) < 1e-10
+    bound = connected_bound(ints.orbsym, ints.n_fermions_per_spin)
+    slots = sum(v for k, v in mh.rows.items() if k.startswith(("singles", "doubles")))
+    assert H.max_conn_size == 1 + slots
+    assert bound <= H.max_conn_size < reference.max_conn_size
+    xp, mels = (np.asarray(a) for a in H.get_conn_padded(x.astype(np.int8)))
+    for b in range(len(x)):
+        active = xp[b][mels[b] != 0]
+        assert len(np.unique(active, axis=0)) == len(active), b  # no slot twice
+
+
+def test_symmetry_slots_refuse_a_coefficient_orbsym_forbids():
+    """Spin-orbital tensors with ORBSYM that forbids one of their coefficients: a
+    ValueError naming it (the symmetry slots would have no place for it)."""
+    from symir.chemistry import spin_orbital_hamiltonian
+
+    ints = read_fcidump(DATA / "lih_sto3g.fcidump")
+    t, v = ints.spin_orbital_tensors()
+    wrong = list(ints.orbsym)
+    wrong[0] = 2 if wrong[0] != 2 else 3
+    with pytest.raises(ValueError, match=r"ORBSYM contradicts the coefficients: t\[0, \d+\]"):
+        spin_orbital_hamiltonian(
+            t, v, ints.constant, ints.hilbert(), slots="symmetry", orbsym=wrong
+        )
+    with pytest.raises(ValueError, match="slots='symmetry' needs orbsym="):
+        spin_orbital_hamiltonian(t, v, ints.constant, ints.hilbert(), slots="symmetry")

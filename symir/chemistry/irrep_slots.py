@@ -1,0 +1,392 @@
+"""Excitation slots that follow the molecule's point-group symmetry (ORBSYM): a slot for
+every excitation whose coefficient symmetry allows, numbered per configuration.
+
+A single `P -> Q` needs `g_P = g_Q`; a double `P, R -> Q, S` needs `g_P ^ g_R = g_Q ^
+g_S` (irreps of D2h and its subgroups, product by XOR, symir/chemistry/symmetry.py). How
+many a configuration has depends only on how many electrons of each spin each irrep
+holds, `n[s, a]` (and the holes `h[s, a] = m_a - n[s, a]`):
+
+* singles of spin s: `sum_a n[s, a] h[s, a]`;
+* same-spin doubles: `sum_h Y[s, h] Z[s, h]`, the particle pairs and the hole pairs
+  whose irreps multiply to `h`;
+* opposite-spin doubles: `sum_h X[0, h] X[1, h]`, `X[s, h] = sum_a n[s, a] h[s, a ^ h]`
+  the moves of one electron of spin s whose irreps multiply to `h`.
+
+Each of the five terms (singles and same-spin doubles per spin, opposite-spin doubles)
+has one row per slot, `j = 0 .. F_T - 1`, `F_T` the largest count of its kind over the
+occupations of the irreps (`symmetry._patterns`): the sum over the terms is within a few
+per cent of `symmetry.connected_bound` (the largest total, which no fixed layout can
+beat) on real molecules. Row `j` of a configuration is decoded at run time into its
+excitation, as a mixed-radix number whose digits' sizes are the configuration's counts:
+
+1. the segment it falls in (the product irrep `h`, then the irrep `a` of the first
+   electron, ...): cumulative sums of the segments' sizes compared with `j`, the
+   segment's values picked with `select`s;
+2. the digits in the segment: `sym.quotient` by the run-time size of the next digit
+   (`k = r / h[s, a]`, `l = r - k h[s, a]`), a pair of one irrep by the triangular
+   numbers;
+3. the sites: each spin's orbitals are listed irrep by irrep (`sites`), so the k-th
+   electron of irrep `a` is the `(sum_{b < a} n[s, b] + k)`-th electron of that list,
+   `nth_site(rank, 1, sites)` (holes likewise with state 0).
+
+A row past the configuration's count gets rank -1: its site is not found and its branch
+is dropped. The matrix elements are those of `excitations.py` (Slater-Condon singles,
+antisymmetrised doubles) read at run-time keys; a same-spin double's table is keyed by
+the four offsets in any order (`P`, `R` and `Q`, `S` come in irrep order, not site
+order), with the sign of the reordering folded into the entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from symir.chemistry.excitations import _offset, _spectator_column
+from symir.chemistry.symmetry import _excitations_by_irrep, _patterns, irreps
+from symir.frontend import expr as E
+from symir.frontend.builder import DOperator
+from symir.frontend.fermion import c, cdag
+
+if TYPE_CHECKING:
+    from symir.chemistry.tables import Coefficients
+
+Block = tuple[int, int, int]
+
+
+def _sum(parts: list) -> E.Expr | int:
+    total: E.Expr | int = 0
+    for p in parts:
+        total = p if isinstance(total, int) and total == 0 else total + p
+    return total
+
+
+def _pick(j, segments: list[tuple[object, tuple]]):
+    """`(r, payload, valid)`: the segment of the flat index `j` (segments in order, each
+    `(size, payload)`), `j` less the segment's start, its payload, and whether `j` is
+    below the total."""
+    start: object = 0
+    r: object = j
+    payload = tuple(0 for _ in segments[0][1])
+    for size, values in segments:
+        end = start + size
+        inside = (j >= start) & (j < end)
+        r = E.select(inside, j - start, r)
+        payload = tuple(E.select(inside, v, p) for v, p in zip(values, payload, strict=True))
+        start = end
+    return r, payload, j < start
+
+
+def _by_h(hval, values: dict[int, object]):
+    """The value at the run-time irrep product `hval` (0 where none is given)."""
+    out: object = 0
+    for hh, v in values.items():
+        out = E.select(hval == hh, v, out)
+    return out
+
+
+@dataclass
+class _Sector:
+    """A spin sector's orbitals by irrep, and its run-time occupations per irrep."""
+
+    lo: int
+    m: int
+    n: int
+    g: np.ndarray  # irrep of each orbital (0..7)
+
+    def __post_init__(self):
+        self.irreps = sorted({int(a) for a in self.g})
+        self.orbitals = {a: [int(o) for o in np.flatnonzero(self.g == a)] for a in self.irreps}
+        self.sites = [self.lo + o for a in self.irreps for o in self.orbitals[a]]
+        self.size = {a: len(self.orbitals[a]) for a in self.irreps}
+        self.particles = {
+            a: _sum([E.source_index(self.lo + o) for o in self.orbitals[a]]) for a in self.irreps
+        }
+        self.holes = {a: self.size[a] - self.particles[a] for a in self.irreps}
+        self.first_particle, self.first_hole = {}, {}
+        pc: object = 0
+        hc: object = 0
+        for a in self.irreps:
+            self.first_particle[a], self.first_hole[a] = pc, hc
+            pc = pc + self.particles[a]
+            hc = hc + self.holes[a]
+
+    def count(self, state: int) -> dict:
+        return self.particles if state == 1 else self.holes
+
+    def first(self, state: int) -> dict:
+        return self.first_particle if state == 1 else self.first_hole
+
+    def site(self, rank, state: int, valid) -> E.Expr:
+        return E.nth_site(E.select(valid, rank, -1), state, self.sites)
+
+    def moves(self, hval) -> list[tuple[object, tuple]]:
+        """The segments of the moves of one electron whose irreps multiply to the
+        run-time `hval`, by the electron's irrep `a` (its hole's is `a ^ hval`):
+        `(size, (holes of a ^ h, first particle rank of a, first hole rank of a ^ h))`."""
+        out = []
+        for a in self.irreps:
+            holes = _by_h(hval, {hh: self.holes[a ^ hh] for hh in range(8) if a ^ hh in self.size})
+            first = _by_h(
+                hval, {hh: self.first_hole[a ^ hh] for hh in range(8) if a ^ hh in self.size}
+            )
+            out.append((self.particles[a] * holes, (holes, self.first_particle[a], first)))
+        return out
+
+    def move_count(self, h: int):
+        return _sum(
+            [self.particles[a] * self.holes[a ^ h] for a in self.irreps if a ^ h in self.size]
+        )
+
+    def pair_count(self, h: int, state: int):
+        count = self.count(state)
+        parts = []
+        for a in self.irreps:
+            b = a ^ h
+            if b not in self.size or b < a:
+                continue
+            if a == b:
+                parts.append(E.quotient(count[a] * (count[a] - 1), 2))
+            else:
+                parts.append(count[a] * count[b])
+        return _sum(parts)
+
+    def pair(self, index, hval, state: int, valid):
+        """The two sites of the `index`-th pair (of particles, state 1, or holes, 0)
+        whose irreps multiply to the run-time `hval`: the pair's first irrep `a`, then
+        `a < b = a ^ h` as two digits, or `a = b` (h = 0) by the triangular numbers."""
+        count, first = self.count(state), self.first(state)
+        segments = []
+        for a in self.irreps:
+            sizes, seconds, firsts = {}, {}, {}
+            for hh in range(8):
+                b = a ^ hh
+                if b not in self.size or b < a:
+                    continue
+                if b == a:
+                    sizes[hh] = E.quotient(count[a] * (count[a] - 1), 2)
+                else:
+                    sizes[hh] = count[a] * count[b]
+                seconds[hh], firsts[hh] = count[b], first[b]
+            if sizes:
+                payload = (_by_h(hval, seconds), first[a], _by_h(hval, firsts))
+                segments.append((_by_h(hval, sizes), payload))
+        q, (second, first_a, first_b), _ = _pick(index, segments)
+        k1 = E.quotient(q, E.maximum(second, 1))
+        k2 = q - k1 * second
+        # a pair of one irrep: q = C(t2, 2) + t1 with t1 < t2
+        biggest = max(self.size.values())
+        t2 = 1 + _sum([E.select(q >= t * (t - 1) // 2, 1, 0) for t in range(2, biggest)])
+        t1 = q - E.quotient(t2 * (t2 - 1), 2)
+        same = hval == 0
+        r1 = E.select(same, first_a + t1, first_a + k1)
+        r2 = E.select(same, first_a + t2, first_b + k2)
+        return self.site(r1, state, valid), self.site(r2, state, valid)
+
+
+_DIGITS = ("j0", "j1", "j2")
+"""A row's slot number `j` as three base-N digits (row labels are sites, below N)."""
+
+
+def _base(op: DOperator) -> int:
+    return int(op.hilbert.size)
+
+
+def _slot_index(op: DOperator) -> E.Expr:
+    n = _base(op)
+    j0, j1, j2 = (E.site(d).index for d in _DIGITS)
+    return (j0 * n + j1) * n + j2
+
+
+def _slot_rows(op: DOperator, slots: int) -> list[tuple[int, int, int]]:
+    n = _base(op)
+    if slots > n**3:
+        raise ValueError(f"{slots} slots do not fit three digits of base {n}")
+    return [(j // (n * n), (j // n) % n, j % n) for j in range(slots)]
+
+
+def _most(per_pattern: np.ndarray) -> int:
+    return int(per_pattern.max(initial=0))
+
+
+def _patterns_of(sector: _Sector):
+    sizes = np.zeros(8, np.int64)
+    for a, k in sector.size.items():
+        sizes[a] = k
+    P = _patterns(sizes, sector.n)
+    return _excitations_by_irrep(sizes, P)
+
+
+def singles(op: DOperator, sector: _Sector, coefficients: Coefficients, pair_index, rows, name):
+    """`c+_P c_Q (t[P, Q] + sum_R U[P, Q, R] x_R)`, P and Q of one irrep."""
+    X, _, _ = _patterns_of(sector)
+    slots = _most(X[:, 0])
+    if slots == 0:
+        return op
+    lo, m = sector.lo, sector.m
+    j = _slot_index(op)
+    segments = [
+        (
+            sector.particles[a] * sector.holes[a],
+            (sector.holes[a], sector.first_particle[a], sector.first_hole[a]),
+        )
+        for a in sector.irreps
+    ]
+    r, (holes, first_p, first_h), valid = _pick(j, segments)
+    k = E.quotient(r, E.maximum(holes, 1))
+    particle = sector.site(first_p + k, 1, valid)
+    hole = sector.site(first_h + r - k * holes, 0, valid)
+    g = sector.g
+    P1, Q1 = (v + lo for v in np.nonzero((g[:, None] == g[None, :]) & ~np.eye(m, dtype=bool)))
+    key = _offset(particle, lo) * m + _offset(hole, lo)
+    keys = (P1 - lo) * m + (Q1 - lo)
+    parts = [coefficients.lookup(f"{name}_t", keys, lambda t, W, xp: t[P1, Q1], key)]
+    for R in range(coefficients.t.shape[0]):
+        if not ((P1 != R) & (Q1 != R)).any():
+            continue
+        column = _spectator_column(pair_index, P1, Q1, R)
+        found = coefficients.lookup(f"{name}_u{R}", keys, column, key)
+        parts.append(None if found is None else found * E.source_index(int(R)))
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return op
+    rows[name] = slots
+    return (
+        op.for_each(_DIGITS, over=_slot_rows(op, slots))
+        .named(name)
+        .emit(cdag(particle) * c(hole), matrix_element=_sum(parts))
+    )
+
+
+def same_sector_doubles(op, sector: _Sector, coefficients, pair_index, rows, name):
+    """`c+_P c+_R c_S c_Q`: particles `P, R` to holes `Q, S` of one spin, `g_P ^ g_R =
+    g_Q ^ g_S`."""
+    _, Y, Z = _patterns_of(sector)
+    slots = _most((Y * Z).sum(1))
+    if slots == 0:
+        return op
+    lo, m = sector.lo, sector.m
+    j = _slot_index(op)
+    hs = [h for h in range(8) if _most(Y[:, h] * Z[:, h]) > 0]
+    segments = [
+        (sector.pair_count(h, 1) * sector.pair_count(h, 0), (h, sector.pair_count(h, 0)))
+        for h in hs
+    ]
+    r, (hval, hole_pairs), valid = _pick(j, segments)
+    first = E.quotient(r, E.maximum(hole_pairs, 1))
+    P, R = sector.pair(first, hval, 1, valid)
+    Q, S = sector.pair(r - first * hole_pairs, hval, 0, valid)
+    g = sector.g
+    a, b, q, s = (v.ravel() for v in np.indices((m,) * 4))
+    allowed = (a != b) & (q != s) & (a != q) & (a != s) & (b != q) & (b != s)
+    allowed &= (g[a] ^ g[b]) == (g[q] ^ g[s])
+    a, b, q, s = a[allowed], b[allowed], q[allowed], s[allowed]
+    before, after = pair_index[a + lo, b + lo], pair_index[q + lo, s + lo]
+    sign = np.sign(b - a) * np.sign(s - q)
+    keys = ((a * m + b) * m + q) * m + s
+    key = ((_offset(P, lo) * m + _offset(R, lo)) * m + _offset(Q, lo)) * m + _offset(S, lo)
+    element = coefficients.lookup(name, keys, lambda t, W, xp: W[before, after] * sign, key)
+    if element is None:
+        return op
+    rows[name] = slots
+    return (
+        op.for_each(_DIGITS, over=_slot_rows(op, slots))
+        .named(name)
+        .emit(cdag(P) * cdag(R) * c(S) * c(Q), matrix_element=element)
+    )
+
+
+def cross_sector_doubles(op, first: _Sector, second: _Sector, coefficients, pair_index, rows, name):
+    """`c+_P c+_R c_S c_Q`: P to Q in the first sector, R to S in the second, `g_P ^ g_Q
+    = g_R ^ g_S`."""
+    X0, _, _ = _patterns_of(first)
+    X1, _, _ = _patterns_of(second)
+    slots = _most(X0 @ X1.T)
+    if slots == 0:
+        return op
+    j = _slot_index(op)
+    hs = [h for h in range(8) if _most(X0[:, h]) > 0 and _most(X1[:, h]) > 0]
+    segments = [(first.move_count(h) * second.move_count(h), (h, second.move_count(h))) for h in hs]
+    r, (hval, moves), valid = _pick(j, segments)
+    i = E.quotient(r, E.maximum(moves, 1))
+    sites = []
+    for sector, index in ((first, i), (second, r - i * moves)):
+        r2, (holes, first_p, first_h), _ = _pick(index, sector.moves(hval))
+        k = E.quotient(r2, E.maximum(holes, 1))
+        sites.append(
+            (sector.site(first_p + k, 1, valid), sector.site(first_h + r2 - k * holes, 0, valid))
+        )
+    (P, Q), (R, S) = sites
+    lo, m, lo2, m2 = first.lo, first.m, second.lo, second.m
+    g, g2 = first.g, second.g
+    a, q, b, s = (v.ravel() for v in np.indices((m, m, m2, m2)))
+    allowed = (a != q) & (b != s) & ((g[a] ^ g[q]) == (g2[b] ^ g2[s]))
+    a, q, b, s = a[allowed], q[allowed], b[allowed], s[allowed]
+    before, after = pair_index[a + lo, b + lo2], pair_index[q + lo, s + lo2]
+    keys = ((a * m + q) * m2 + b) * m2 + s
+    key = ((_offset(P, lo) * m + _offset(Q, lo)) * m2 + _offset(R, lo2)) * m2 + _offset(S, lo2)
+    element = coefficients.lookup(name, keys, lambda t, W, xp: W[before, after], key)
+    if element is None:
+        return op
+    rows[name] = slots
+    return (
+        op.for_each(_DIGITS, over=_slot_rows(op, slots))
+        .named(name)
+        .emit(cdag(P) * cdag(R) * c(S) * c(Q), matrix_element=element)
+    )
+
+
+def sectors(blocks: list[Block], orbsym) -> list[_Sector]:
+    """The spin sectors of restricted orbitals of ORBSYM `orbsym` (one irrep per
+    spatial orbital, the same for every spin)."""
+    g = irreps(orbsym)
+    out = []
+    for lo, hi, n in blocks:
+        if hi - lo != len(g):
+            raise ValueError(f"ORBSYM has {len(g)} entries for sectors of {hi - lo} orbitals")
+        out.append(_Sector(lo, hi - lo, n, g))
+    return out
+
+
+def terms(op: DOperator, blocks: list[Block], orbsym, coefficients, pair_index, rows) -> DOperator:
+    """The singles and doubles of every sector and pair of sectors, in symmetry slots."""
+    found = sectors(blocks, orbsym)
+    for b, sector in enumerate(found):
+        op = singles(op, sector, coefficients, pair_index, rows, f"singles_{b}")
+    for b, sector in enumerate(found):
+        op = same_sector_doubles(op, sector, coefficients, pair_index, rows, f"doubles_{b}")
+    for b, one in enumerate(found):
+        for b2 in range(b + 1, len(found)):
+            op = cross_sector_doubles(
+                op, one, found[b2], coefficients, pair_index, rows, f"doubles_{b}_{b2}"
+            )
+    return op
+
+
+def check(t: np.ndarray, W: np.ndarray, p, r, orbsym, threshold: float) -> None:
+    """A ValueError naming the first coefficient above `threshold` that ORBSYM forbids
+    (the symmetry slots have no place for it: it would be dropped silently)."""
+    g = irreps(orbsym)
+    n = t.shape[0]
+    if n % len(g):
+        raise ValueError(f"ORBSYM has {len(g)} entries for {n} spin orbitals")
+    gs = np.tile(g, n // len(g))
+    P, Q = np.nonzero((np.abs(t) > threshold) & (gs[:, None] != gs[None, :]))
+    if len(P):
+        raise ValueError(
+            f"ORBSYM contradicts the coefficients: t[{P[0]}, {Q[0]}] = {t[P[0], Q[0]]:.3e} is "
+            f"above the cutoff {threshold:g} but joins irreps {gs[P[0]] + 1} and {gs[Q[0]] + 1}"
+        )
+    product = gs[p] ^ gs[r]
+    i, k = np.nonzero((np.abs(W) > threshold) & (product[:, None] != product[None, :]))
+    if len(i):
+        sites = (int(p[i[0]]), int(r[i[0]]), int(r[k[0]]), int(p[k[0]]))
+        raise ValueError(
+            "ORBSYM contradicts the coefficients: the two-body coefficient of "
+            f"c+_{sites[0]} c+_{sites[1]} c_{sites[2]} c_{sites[3]} is {W[i[0], k[0]]:.3e}, "
+            f"above the cutoff {threshold:g}, but its irreps do not multiply to the identity"
+        )
+
+
+__all__ = ["check", "sectors", "terms"]
