@@ -13,6 +13,9 @@ on spin-orbital fermions out (docs/molecules.md).
   against the integrals (`check_orbsym`);
 - `excitations.py`: the terms over ranks of a state's electrons and holes (the k-th
   electron of a spin to its l-th hole, ...), `F` = the states a state reaches;
+- `irrep_slots.py`: `slots="symmetry"`, slots only for the excitations ORBSYM allows,
+  numbered per state and decoded at run time (`F` within 3% of
+  `symmetry.connected_bound`);
 - `openfermion_input.py`: `from_openfermion`, OpenFermion's `InteractionOperator` and
   `FermionOperator` read through their attributes (no OpenFermion import), its
   interleaved spin orbitals mapped to NetKet's order (`openfermion_sites`);

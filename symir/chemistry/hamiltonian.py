@@ -77,8 +77,9 @@ class MolecularHamiltonian:
     naive_rows: int = 0
     """`N^2 + N^4`: the rows of the one- and two-body sums written out index by index."""
     slots: str = "orbitals"
-    """How the slots are indexed: `"excitations"` (of a configuration's own particles) or
-    `"orbitals"` (`spin_orbital_hamiltonian(..., slots=)`)."""
+    """How the slots are indexed: `"excitations"` (of a configuration's own particles),
+    `"symmetry"` (those ORBSYM allows) or `"orbitals"` (`spin_orbital_hamiltonian(...,
+    slots=)`)."""
     coefficients: Coefficients | None = None
     """The table parameters' recipes (`parametric=True`), else None."""
     pairs: tuple[np.ndarray, np.ndarray] | None = None
@@ -425,7 +426,8 @@ def molecular_hamiltonian(
     """The Hamiltonian of restricted-orbital integrals on `SpinOrbitalFermions(M,
     s=1/2, n_fermions_per_spin=(N_beta, N_alpha))` (unconstrained without NELEC); its
     slots indexed by excitations of each configuration's electrons (`slots`, see
-    `spin_orbital_hamiltonian`); `parametric=True`: the coefficient tables are table
+    `spin_orbital_hamiltonian`; `slots="symmetry"` with the integrals' ORBSYM: only
+    those the symmetry allows); `parametric=True`: the coefficient tables are table
     parameters (`MolecularHamiltonian.parameters_from_integrals`).
 
     `threshold`: the integral cutoff (default `CUTOFF` = 1e-11, NetKet's; 0 with
