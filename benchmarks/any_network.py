@@ -15,13 +15,30 @@ of interleaved rounds of `vstate.expect_and_grad(op)` with
 Energies and gradients are compared with NetKet's default before timing (1e-10). The
 path symir takes (`symir.runtime.local_energy.choose_path`) is printed with its reason.
 
+NetKet's packed kernel is timed in a subprocess under `--packed-timeout` seconds (with
+`Slater2nd` it deadlocks XLA's CPU pool on a 2-core machine, issue 35 item 5, in
+NetKet's code), interleaved there with NetKet's default kernel: `symir/packed` is
+`symir/NetKet` of this process times `NetKet/packed` of that one, "hangs" when it does
+not return.
+
+Models: `j1j2` (6x6), `tfim4` (4x4), `heisenberg20` (chain), `fh4` (Fermi-Hubbard 4x4,
+periodic, (8, 8) fermions, `MetropolisFermionHop`), `h2o` (H2O STO-3G, all 7 orbitals,
+(5, 5) electrons; NetKet's `ParticleNumberAndSpinConservingFermioperator2nd` from PySCF).
+Networks: `mlp1` MLP(2N), `user` (Dense-gelu-Dense, written here), `mlp2` MLP(2N, 2N),
+`mlp64` MLP(64, 64), `conv` (a circular `nn.Conv` of the configuration, tanh, Dense:
+written here, in no test), `rbm` (the adapter), `slater` (`Slater2nd`, fermion models:
+determinant updates).
+
     .venv/bin/python benchmarks/any_network.py [--models j1j2,tfim4,heisenberg20]
         [--networks mlp1,user,mlp2,rbm] [--samples 1024] [--rounds 7]
+        [--packed-timeout 300]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 import time
 import warnings
@@ -37,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import names
 from lattices import SYMIR_MODELS, netket_operator
 
+from symir import models as symir_models
 from symir.integrations import netket_local_energy
 from symir.runtime.local_energy import choose_path, local_energy_plan
 
@@ -52,22 +70,50 @@ class UserModule(nn.Module):
         return nn.Dense(1, param_dtype=float)(h)[..., 0]
 
 
+class ConvModule(nn.Module):
+    """A module written inside this benchmark: a circular 1D convolution of the
+    configuration, tanh, a Dense to one output (in no test; no adapter knows it)."""
+
+    features: int = 8
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.Conv(self.features, (3,), padding="CIRCULAR", param_dtype=float)(x[..., None])
+        h = jnp.tanh(h).reshape(*x.shape[:-1], -1)
+        return nn.Dense(1, param_dtype=float)(h)[..., 0]
+
+
 NETWORKS = {
-    "mlp1": lambda n: nk.models.MLP(hidden_dims=(2 * n,), param_dtype=float),
-    "user": lambda n: UserModule(2 * n),
-    "mlp2": lambda n: nk.models.MLP(hidden_dims=(2 * n, 2 * n), param_dtype=float),
-    "rbm": lambda n: nk.models.RBM(alpha=2, param_dtype=float),
+    "mlp1": lambda hi: nk.models.MLP(hidden_dims=(2 * hi.size,), param_dtype=float),
+    "user": lambda hi: UserModule(2 * hi.size),
+    "mlp2": lambda hi: nk.models.MLP(hidden_dims=(2 * hi.size, 2 * hi.size), param_dtype=float),
+    "mlp64": lambda hi: nk.models.MLP(hidden_dims=(64, 64), param_dtype=float),
+    "conv": lambda hi: ConvModule(),
+    "rbm": lambda hi: nk.models.RBM(alpha=2, param_dtype=float),
+    "slater": lambda hi: nk.models.Slater2nd(hi, param_dtype=float),
 }
 MODELS = {
-    # name: (symir model, side or length, lattice, sampler)
+    # name: (symir model, side or length, lattice)
     "j1j2": ("j1j2", 6, "square"),
     "tfim4": ("tfim", 4, "square"),
     "heisenberg20": ("heisenberg", 20, "chain"),
+    "fh4": ("fermi_hubbard", 4, "square"),
+    "h2o": ("h2o", 7, "molecule"),
 }
+FERMIONS = ("fh4", "h2o")
 
 
 def build(name: str, chains: int):
     model, size, lattice = MODELS[name]
+    if model == "fermi_hubbard":
+        graph = nk.graph.Square(size, pbc=True)
+        n = graph.n_nodes
+        hi = nk.hilbert.SpinOrbitalFermions(n, s=0.5, n_fermions_per_spin=(n // 2, n // 2))
+        ours = symir_models.fermi_hubbard(hi, graph, t=1, U=4).compile().to_netket(hi)
+        ref = symir_models.netket_fermi_hubbard(hi, graph, t=1, U=4).to_jax_operator()
+        return hi, ours, ref, nk.sampler.MetropolisFermionHop(hi, graph=graph, n_chains=chains)
+    if model == "h2o":
+        return _h2o(chains)
     if lattice == "chain":
         graph = nk.graph.Chain(size)
     else:
@@ -81,6 +127,27 @@ def build(name: str, chains: int):
         sampler = nk.sampler.MetropolisExchange(hi, graph=graph, n_chains=chains)
     ours = SYMIR_MODELS[model](hi, graph).compile().to_netket(hi)
     return hi, ours, netket_operator(model, hi, graph), sampler
+
+
+def _h2o(chains: int):
+    from pyscf import gto, scf
+
+    from symir.chemistry import from_pyscf, molecular_hamiltonian
+
+    mol = gto.M(
+        atom="O 0 0 0.1173; H 0 0.7572 -0.4692; H 0 -0.7572 -0.4692",
+        basis="sto-3g",
+        symmetry=True,
+        verbose=0,
+    )
+    mf = scf.RHF(mol).run()
+    ours = molecular_hamiltonian(from_pyscf(mf)).compile().to_netket()
+    pnc = nk.experimental.operator.ParticleNumberAndSpinConservingFermioperator2nd
+    ref = pnc.from_pyscf_molecule(mol, mf.mo_coeff)
+    hi = ours.hilbert
+    m = hi.n_orbitals
+    orbitals = nk.graph.Graph(edges=[(i, j) for i in range(m) for j in range(i + 1, m)])
+    return hi, ours, ref, nk.sampler.MetropolisFermionHop(hi, graph=orbitals, n_chains=chains)
 
 
 def timed(fns: dict, rounds: int) -> dict[str, float]:
@@ -105,25 +172,9 @@ def expect_and_grad(vs, op, *, packed=False, fast=True):
         netket_local_energy.set_fast_updates(True)
 
 
-def run(model: str, network: str, args) -> str:
-    hi, ours, ref, sampler = build(model, args.chains)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        vs = nk.vqs.MCState(sampler, NETWORKS[network](hi.size), n_samples=args.samples, seed=0)
-        vs.sample()
-    x = vs.samples.reshape(-1, hi.size)
-    distinct = len(np.unique(np.asarray(x), axis=0))
-    path = choose_path(
-        vs._apply_fun, vs.variables, x, ours.compiled, local_energy_plan(ours.compiled)
-    )
-    fns = {
-        "symir": lambda: expect_and_grad(vs, ours),
-        "symir_plain": lambda: expect_and_grad(vs, ours, fast=False),
-        "netket": lambda: expect_and_grad(vs, ref),
-        "packed": lambda: expect_and_grad(vs, ref, packed=True),
-    }
-    results = {k: f() for k, f in fns.items()}
-    e0, g0 = results["netket"]
+def assert_equal(results: dict, reference: str) -> None:
+    """Energies and gradients of every method equal to `reference`'s within 1e-10."""
+    e0, g0 = results[reference]
     for k, (e, g) in results.items():
         err = max(
             float(jnp.max(jnp.abs(a - b)))
@@ -132,12 +183,68 @@ def run(model: str, network: str, args) -> str:
             )
         )
         assert abs(complex(e) - complex(e0)) < 1e-10 and err < 1e-10, (k, e, e0, err)
+
+
+def state(model: str, network: str, args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hi, ours, ref, sampler = build(model, args.chains)
+        vs = nk.vqs.MCState(sampler, NETWORKS[network](hi), n_samples=args.samples, seed=0)
+        vs.sample()
+    return hi, ours, ref, vs
+
+
+def packed_only(model: str, network: str, args) -> None:
+    """The subprocess: NetKet's default and packed kernels on the same samples, checked
+    equal and timed interleaved; prints `{"netket": ms, "packed": ms}`."""
+    _, _, ref, vs = state(model, network, args)
+    fns = {
+        "netket": lambda: expect_and_grad(vs, ref),
+        "packed": lambda: expect_and_grad(vs, ref, packed=True),
+    }
+    assert_equal({k: f() for k, f in fns.items()}, "netket")
+    print(json.dumps(timed(fns, args.rounds)), flush=True)
+
+
+def packed_ratio(model: str, network: str, args) -> float | None:
+    """`NetKet / packed` measured in a subprocess, None when it does not return within
+    `--packed-timeout` seconds."""
+    command = [sys.executable, __file__, "--packed-only", f"{model}:{network}"]
+    command += ["--samples", str(args.samples), "--chains", str(args.chains)]
+    command += ["--rounds", str(args.rounds)]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=args.packed_timeout, check=True
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    t = json.loads(done.stdout.strip().splitlines()[-1])
+    return t["netket"] / t["packed"]
+
+
+def run(model: str, network: str, args) -> str:
+    hi, ours, ref, vs = state(model, network, args)
+    x = vs.samples.reshape(-1, hi.size)
+    distinct = len(np.unique(np.asarray(x), axis=0))
+    path = choose_path(
+        vs._apply_fun, vs.variables, x, ours.compiled, local_energy_plan(ours.compiled), padded=True
+    )
+    fns = {
+        "symir": lambda: expect_and_grad(vs, ours),
+        "symir_plain": lambda: expect_and_grad(vs, ours, fast=False),
+        "netket": lambda: expect_and_grad(vs, ref),
+    }
+    assert_equal({k: f() for k, f in fns.items()}, "netket")
     t = timed(fns, args.rounds)
     way = "adapter" if network == "rbm" else path.name
+    ratio = packed_ratio(model, network, args)
+    to_netket = t["symir"] / t["netket"]
+    packed = "hangs" if ratio is None else f"{t['netket'] / ratio:.1f}"
+    to_packed = f"> {args.packed_timeout} s" if ratio is None else f"{to_netket * ratio:.2f}"
     return (
         f"| {model} | {network} | {distinct}/{x.shape[0]} | {way} | {t['netket']:.1f} | "
-        f"{t['packed']:.1f} | {t['symir_plain']:.1f} | {t['symir']:.1f} | "
-        f"{t['symir'] / t['netket']:.2f} | {t['symir'] / t['packed']:.2f} |"
+        f"{packed} | {t['symir_plain']:.1f} | {t['symir']:.1f} | "
+        f"{to_netket:.2f} | {to_packed} |"
     )
 
 
@@ -148,10 +255,16 @@ def main(argv=None) -> None:
     parser.add_argument("--samples", type=int, default=1024)
     parser.add_argument("--chains", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--packed-timeout", type=int, default=300)
+    parser.add_argument("--packed-only", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.packed_only:
+        packed_only(*args.packed_only.split(":"), args)
+        return
     print(
         f"expect_and_grad, {args.samples} samples, {args.chains} chains, "
-        f"{jax.default_backend()}, medians of {args.rounds} rounds (ms)\n"
+        f"{jax.default_backend()}, medians of {args.rounds} rounds (ms; NetKet packed: "
+        "its time scaled by NetKet/packed of its subprocess)\n"
     )
     print(
         "| model | network | distinct samples | symir path | NetKet | NetKet packed | "
@@ -160,6 +273,8 @@ def main(argv=None) -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for model in names(args.models, MODELS, "model"):
         for network in names(args.networks, NETWORKS, "network"):
+            if network == "slater" and model not in FERMIONS:
+                continue
             print(run(model, network, args), flush=True)
 
 

@@ -4,34 +4,40 @@ Fermi-Hubbard (default 4x4, periodic, (8, 8) fermions) with NetKet's `Slater2nd`
 same `--samples` samples (NetKet's `MetropolisFermionHop`, sampled once) for every
 method; medians of interleaved rounds in one process, jitted:
 
-- `symir det`: `determinant_block` (symir/runtime/determinant_updates.py): each sample's
-  inverse once, a rank-1 update per hop;
-- `symir plain`: `sum mels * exp(logpsi(xp) - logpsi(x))` on symir's `get_conn_padded`
-  (one `slogdet` per connected state and spin sector);
-- `NetKet`: `vstate.local_estimators(FermionOperator2ndJax)` (and with
-  `netket_experimental_packed_kernel`, which evaluates only the non-zero elements).
+- `symir det`: `symir.local_energies(..., fast_updates="auto")`, which chooses the
+  determinant updates by cost (`choose_path`; symir/runtime/determinant_updates.py):
+  each sample's inverse once, a rank-1 update per hop;
+- `symir plain`: `symir.local_energies` without fast updates (the network on each
+  candidate connected state, compacted: one `slogdet` per state and spin sector);
+- `NetKet`: `vstate.local_estimators(FermionOperator2ndJax)`, and with
+  `netket_experimental_packed_kernel` (the non-zero elements only). The packed kernel
+  deadlocks XLA's CPU pool with `Slater2nd` on a 2-core machine (issue 35 item 5, in
+  NetKet's code): it runs in a subprocess under `--packed-timeout` seconds, interleaved
+  there with NetKet's default, and `det/packed` is `det/NetKet` here times
+  `NetKet/packed` there ("hangs" when it does not return).
 
 Energies are checked equal (1e-10 relative to the largest) before timing.
 
     .venv/bin/python benchmarks/determinants.py [--side 4] [--samples 1024] [--rounds 7]
-        [--kinds restricted,unrestricted,generalized]
+        [--kinds restricted,unrestricted,generalized] [--packed-timeout 200]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
 import time
 import warnings
 
 import jax
-import jax.numpy as jnp
 import netket as nk
 import numpy as np
 
+import symir as sym
 from symir import models
-from symir.runtime.determinant_updates import determinant_block
-from symir.runtime.lapack_order import lapack_ordered
-from symir.runtime.local_energy import _delta_block, local_energy_plan
+from symir.runtime.local_energy import choose_path, local_energy_plan
 
 jax.config.update("jax_enable_x64", True)
 
@@ -62,7 +68,7 @@ def local_estimators(vs, op, packed: bool):
         nk.config.netket_experimental_packed_kernel = False
 
 
-def run(side: int, kind: str, args) -> str:
+def state(side: int, kind: str, args):
     graph = nk.graph.Square(side, pbc=True)
     n = graph.n_nodes
     hi = nk.hilbert.SpinOrbitalFermions(n, s=0.5, n_fermions_per_spin=(n // 2, n // 2))
@@ -74,40 +80,67 @@ def run(side: int, kind: str, args) -> str:
         sampler = nk.sampler.MetropolisFermionHop(hi, graph=graph, n_chains=16)
         vs = nk.vqs.MCState(sampler, ma, n_samples=args.samples, seed=0)
         vs.sample()
-    x = vs.samples.reshape(-1, hi.size)
-    params = vs.variables
-    block, reason = determinant_block(ma.apply, params, x, fallback=_delta_block)
-    assert block is not None, reason
-    plan = local_energy_plan(op)
-    capacity = x.shape[0] * plan.max_conn_size
+    return hi, op, ref, ma, vs
 
-    det = jax.jit(lambda p, x: block(ma.apply, p, x, op, plan, capacity, True))
 
-    @jax.jit
-    @lapack_ordered  # two independent batched LUs can deadlock XLA's CPU pool
-    def plain(p, x):
-        xp, mels = op.get_conn_padded(x)
-        lp = ma.apply(p, xp.reshape(-1, x.shape[-1])).reshape(mels.shape)
-        return jnp.sum(mels * jnp.exp(lp - ma.apply(p, x)[:, None]), axis=-1)
-
-    fns = {
-        "det": lambda: det(params, x),
-        "plain": lambda: plain(params, x),
-        "netket": lambda: local_estimators(vs, ref, False),
-        "packed": lambda: local_estimators(vs, ref, True),
-    }
-    results = {k: np.asarray(f()).reshape(-1) for k, f in fns.items()}
+def check(results: dict) -> None:
     want = results["netket"]
     scale = max(1.0, float(np.max(np.abs(want))))
     for k, got in results.items():
         err = float(np.max(np.abs(got - want)))
         assert err < 1e-10 * scale, (k, err, scale)
+
+
+def packed_only(side: int, kind: str, args) -> None:
+    """The subprocess: NetKet's default and packed kernels, checked equal and timed
+    interleaved; prints `{"netket": ms, "packed": ms}`."""
+    _, _, ref, _, vs = state(side, kind, args)
+    fns = {
+        "netket": lambda: local_estimators(vs, ref, False),
+        "packed": lambda: local_estimators(vs, ref, True),
+    }
+    check({k: np.asarray(f()).reshape(-1) for k, f in fns.items()})
+    print(json.dumps(timed(fns, args.rounds)), flush=True)
+
+
+def packed_ratio(side: int, kind: str, args) -> float | None:
+    """`NetKet / packed` from a subprocess; None when it does not return in time."""
+    command = [sys.executable, __file__, "--packed-only", "--side", str(side)]
+    command += ["--kinds", kind, "--samples", str(args.samples), "--rounds", str(args.rounds)]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=args.packed_timeout, check=True
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    t = json.loads(done.stdout.strip().splitlines()[-1])
+    return t["netket"] / t["packed"]
+
+
+def run(side: int, kind: str, args) -> str:
+    hi, op, ref, ma, vs = state(side, kind, args)
+    n = hi.size // 2
+    x = vs.samples.reshape(-1, hi.size)
+    params = vs.variables
+    plan = local_energy_plan(op)
+    path = choose_path(ma.apply, params, x, op, plan, padded=True)
+    det = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates="auto"))
+    plain = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op))
+    fns = {
+        "det": lambda: det(params, x),
+        "plain": lambda: plain(params, x),
+        "netket": lambda: local_estimators(vs, ref, False),
+    }
+    check({k: np.asarray(f()).reshape(-1) for k, f in fns.items()})
     t = timed(fns, args.rounds)
+    ratio = packed_ratio(side, kind, args)
+    to_netket = t["det"] / t["netket"]
+    packed = "hangs" if ratio is None else f"{t['netket'] / ratio:.1f}"
+    to_packed = f"> {args.packed_timeout} s" if ratio is None else f"{to_netket * ratio:.3f}"
     return (
-        f"| {side}x{side} ({n // 2},{n // 2}) | {kind} | {plan.max_conn_size} | "
-        f"{t['netket']:.1f} | {t['packed']:.1f} | {t['plain']:.1f} | {t['det']:.1f} | "
-        f"{t['det'] / t['plain']:.3f} | {t['det'] / t['netket']:.3f} | "
-        f"{t['det'] / t['packed']:.3f} |"
+        f"| {side}x{side} ({n // 2},{n // 2}) | {kind} | {plan.max_conn_size} | {path.name} | "
+        f"{t['netket']:.1f} | {packed} | {t['plain']:.1f} | {t['det']:.1f} | "
+        f"{t['det'] / t['plain']:.3f} | {to_netket:.3f} | {to_packed} |"
     )
 
 
@@ -116,17 +149,22 @@ def main(argv=None) -> None:
     parser.add_argument("--side", type=int, default=4)
     parser.add_argument("--samples", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--kinds", default="restricted")
+    parser.add_argument("--kinds", default="restricted,unrestricted,generalized")
+    parser.add_argument("--packed-timeout", type=int, default=200)
+    parser.add_argument("--packed-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.packed_only:
+        packed_only(args.side, args.kinds, args)
+        return
     print(
         f"local energies, Fermi-Hubbard, Slater2nd, {args.samples} samples, "
         f"{jax.default_backend()}, medians of {args.rounds} rounds (ms)\n"
     )
     print(
-        "| model | Slater2nd | F | NetKet | NetKet packed | symir plain | symir det | "
-        "det/plain | det/NetKet | det/packed |"
+        "| model | Slater2nd | F | symir path (auto) | NetKet | NetKet packed | symir plain | "
+        "symir det | det/plain | det/NetKet | det/packed |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for kind in args.kinds.split(","):
         print(run(args.side, kind, args), flush=True)
 

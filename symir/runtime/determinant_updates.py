@@ -74,6 +74,7 @@ class _Node:
     eqn: Any
     ins: list  # refs (int) or ("lit", value)
     outs: list[int]
+    kind: str | None = None  # "slogdet" / "det" for a determinant unit
 
 
 @dataclass
@@ -204,10 +205,26 @@ def _computes(eqn: Any, kind: str, shape: tuple, dtype: Any) -> bool:
     return kind
 
 
-def _flatten(closed: Any) -> tuple[list[_Node], dict[int, Any], list[int], list]:
+def _next_kind(kinds: Any, record: list | None, eqn: Any) -> str | None:
+    """`_flatten`'s unit check of `eqn` (from `kinds` when given; appended to `record`)."""
+    if eqn.primitive.name not in _UNIT_CALLS:
+        return None
+    kind = next(kinds, None) if kinds is not None else _unit_kind(eqn)
+    if record is not None:
+        record.append(kind)
+    return kind
+
+
+def _flatten(
+    closed: Any, kinds: Any = None, record: list | None = None
+) -> tuple[list[_Node], dict[int, Any], list[int], list]:
     """The program with its calls inlined, except the determinant units: nodes over
-    integer refs. Returns nodes, constants by ref, the input refs and the output refs."""
+    integer refs. Returns nodes, constants by ref, the input refs and the output refs.
+    The unit check of each call (`_unit_kind`, in program order) is taken from the
+    iterator `kinds` when given, and appended to `record` when given."""
     nodes: list[_Node] = []
+    kind_of = functools.partial(_next_kind, kinds, record)
+
     consts: dict[int, Any] = {}
     counter = [0]
 
@@ -232,7 +249,8 @@ def _flatten(closed: Any) -> tuple[list[_Node], dict[int, Any], list[int], list]
         for eqn in jaxpr.eqns:
             ins = [ref(v) for v in eqn.invars]
             inner = _inner(eqn)
-            if eqn.primitive.name in _CALLS and inner is not None and _unit_kind(eqn) is None:
+            kind = kind_of(eqn)
+            if eqn.primitive.name in _CALLS and inner is not None and kind is None:
                 if hasattr(inner, "consts"):
                     outs = walk(inner.jaxpr, [const(c) for c in inner.consts], ins)
                 else:
@@ -240,7 +258,7 @@ def _flatten(closed: Any) -> tuple[list[_Node], dict[int, Any], list[int], list]
                 env.update(zip(eqn.outvars, outs, strict=True))
                 continue
             outs = [fresh() for _ in eqn.outvars]
-            nodes.append(_Node(eqn, ins, outs))
+            nodes.append(_Node(eqn, ins, outs, kind))
             env.update(zip(eqn.outvars, outs, strict=True))
         return [ref(v) for v in jaxpr.outvars]
 
@@ -322,6 +340,24 @@ def _dataflow(nodes: list, x_ref: int) -> tuple[set, dict]:
     return depends, producer
 
 
+def _manual_axes() -> tuple:
+    """The manual axes of the enclosing `shard_map` (none outside one)."""
+    return tuple(getattr(jax.sharding.get_abstract_mesh(), "manual_axes", ()) or ())
+
+
+def _invariant_kinds(logpsi: Callable, params: Any, x1: Any) -> Any:
+    """Inside `shard_map` the program casts values to varying (`pvary`), which cannot run
+    outside one: the units' checks in program order, on the program traced with params
+    and x not varying (None outside `shard_map`: each unit is checked as it is)."""
+    if not _manual_axes():
+        return None
+    shapes = jax.tree_util.tree_map(lambda v: jax.ShapeDtypeStruct(v.shape, v.dtype), params)
+    plain = jax.make_jaxpr(logpsi)(shapes, jax.ShapeDtypeStruct(x1.shape, x1.dtype))
+    recorded: list = []
+    _flatten(plain, record=recorded)
+    return iter(recorded)
+
+
 def derive_determinants(logpsi: Callable, params: Any, x_example: Any) -> tuple[Any, str]:
     """The `DeterminantProgram` of `logpsi` (traced on one sample of `x_example`) and its
     description, or `(None, reason)`."""
@@ -333,7 +369,7 @@ def derive_determinants(logpsi: Callable, params: Any, x_example: Any) -> tuple[
         return None, f"logpsi does not trace on one sample of shape {x1.shape}: {exc!r}"[:400]
     if tuple(getattr(shape, "shape", (None,))) != ():
         return None, f"logpsi on one sample gives shape {getattr(shape, 'shape', shape)}, not ()"
-    nodes, consts, in_refs, out_refs = _flatten(closed)
+    nodes, consts, in_refs, out_refs = _flatten(closed, _invariant_kinds(logpsi, params, x1))
     n_params = len(jax.tree_util.tree_leaves(params))
     param_refs, x_ref = in_refs[:n_params], in_refs[n_params]
     depends, producer = _dataflow(nodes, x_ref)
@@ -341,7 +377,7 @@ def derive_determinants(logpsi: Callable, params: Any, x_example: Any) -> tuple[
     unrecognised: list[str] = []
     n_units = 0
     for i, node in enumerate(nodes):
-        kind = _unit_kind(node.eqn) if node.eqn.primitive.name in _UNIT_CALLS else None
+        kind = node.kind
         if kind is None:
             continue
         n_units += 1
@@ -592,8 +628,9 @@ def _compacted(conn, params, x, caches, sites, values, needed, capacity):
 
     shape = jax.eval_shape(chunk, 0)
 
-    def skip(i):
-        return tuple(jnp.zeros(a.shape, a.dtype) for a in shape)
+    def skip(i):  # varying like `chunk`'s results inside `shard_map`
+        vary = jnp.zeros((), jnp.int32) * x[0, 0].astype(jnp.int32)
+        return tuple(jnp.full(a.shape, vary).astype(a.dtype) for a in shape)
 
     def body(carry, i):
         return carry, jax.lax.cond(i * size < count, chunk, skip, i)

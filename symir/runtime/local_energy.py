@@ -168,7 +168,9 @@ def local_energies(
     if skip_zero_mels is None:
         skip_zero_mels = not compiled.param_names
     plan = local_energy_plan(compiled)
-    block_fn = _block_function(logpsi, dedup, fast_updates, capacity, connected_states, compiled)
+    block_fn = _block_function(
+        logpsi, dedup, fast_updates, capacity, connected_states, compiled, chunk_size is None
+    )
     if repeated:
         block_fn = functools.partial(_once_per_distinct_sample, block_fn)
     x = jnp.asarray(x)
@@ -228,6 +230,7 @@ def _block_function(
     capacity: Any,
     connected_states: str = "auto",
     compiled: CompiledOperator | None = None,
+    unchunked: bool = False,
 ) -> Callable:
     """The function that computes the local energies of one block of samples: `_block`
     (from `xp`, with or without `dedup`), `_delta_block` (from the deltas), or the
@@ -254,7 +257,10 @@ def _block_function(
                     "dedup (the fast path never builds the connected states)"
                 )
             return block_fn
-        return functools.partial(_derived_or_plain, fast_updates is True, not capacity, logpsi)
+        padded = unchunked and not capacity  # one call may see every slot of the block
+        return functools.partial(
+            _derived_or_plain, fast_updates is True, not capacity, padded, logpsi
+        )
     if dedup:
         raise ValueError(
             "local_energies: dedup=True compares the connected states, which fast updates "
@@ -290,6 +296,7 @@ def _once_per_distinct_sample(block_fn: Callable, logpsi, params, xs, *rest) -> 
 def _derived_or_plain(
     required: bool,
     default_capacity: bool,
+    padded: bool,
     network: Callable,
     logpsi: Callable,
     params: Any,
@@ -297,11 +304,12 @@ def _derived_or_plain(
     *rest: Any,
     active: Any = None,
 ) -> Any:
-    """The block of a network without an adapter: by its split (`network_split`) or its
-    determinants (`determinant_updates`) where they apply and pay (`choose_path`, on the
-    user's `network`; `logpsi` may be its LAPACK-ordered wrapper), else `_delta_block`."""
+    """The block of a network without an adapter: by its split (`network_split`), its
+    determinants (`determinant_updates`), the padded evaluation (`padded`: allowed) or
+    `_delta_block`, whichever costs least (`choose_path`, on the user's `network`;
+    `logpsi` may be its LAPACK-ordered wrapper)."""
     compiled, plan = rest[0], rest[1]
-    path = choose_path(network, params, xs, compiled, plan, required=required)
+    path = choose_path(network, params, xs, compiled, plan, required=required, padded=padded)
     if path.block is not None:
         return path.block(logpsi, params, xs, *rest, active=active)
     if path.split is None:
@@ -320,19 +328,31 @@ class LocalEnergyPath:
 
     name: str
     """`"derived"` (the network's split), `"determinant"` (low-rank updates of its
-    determinants' inverses), `"deltas"` (the whole network on each connected state,
-    built from the deltas)."""
+    determinants' inverses), `"deltas"` (the whole network on each candidate connected
+    state, built from the deltas, compacted), `"padded"` (the whole network on every
+    candidate slot at once, no compaction)."""
     reason: str
     split: Any = None
     """The `NetworkSplit` used (`"derived"`), else None."""
     block: Any = None
-    """The block function of `"determinant"` (`determinant_updates.determinant_block`)."""
+    """The block function of `"determinant"` (`determinant_updates.determinant_block`)
+    and `"padded"` (`_padded_block`), else None."""
 
     def __str__(self) -> str:
         text = f"local energies: {self.name} ({self.reason})"
         if self.split is not None:
             text += "\n" + str(self.split)
         return text
+
+
+_LOOP_FACTOR = 1.25
+"""The cost of a network row inside the compacted loop against the same row in one
+padded call (smaller chunks, the rows gathered: measured on CPU, TFIM 4x4 MLPs)."""
+_ROW_OVERHEAD = 300
+"""Element operations per evaluated row of the compacted loop: its position, the gather
+of its inputs and the scatter of its result (CPU: about 1/4 of a 16-site MLP(32) row)."""
+_PADDED_FRACTION = 2
+"""Expected candidates: the valid slots and one half of the possibly-valid ones."""
 
 
 def choose_path(
@@ -343,38 +363,83 @@ def choose_path(
     plan: LocalEnergyPlan,
     *,
     required: bool = False,
+    padded: bool = False,
 ) -> LocalEnergyPath:
-    """With `required` (`fast_updates=True`), the determinants of `logpsi` by low-rank
-    updates where its program has them (`determinant_updates`; not yet chosen by cost:
-    on Fermi-Hubbard 4x4 with `Slater2nd` it is still 3.7x the plain path); else its
-    derived split when it applies and pays on this batch, else the plain path, with the
-    reason. Costs, in element operations per call, for `B` samples and
-    `C` expected candidates each (the valid slots and an eighth of the others), `N`
-    sites, `S` local states, `k` changed sites per slot, `P` the prefix's cost on one
-    sample and `H` the cached width: plain `B C P`, derived `N S P` (the tables) plus
-    `B C 2 k H`. With `required` the split is used wherever it applies."""
-    from symir.runtime.conn_delta import delta_width
-    from symir.runtime.determinant_updates import determinant_block
-    from symir.runtime.network_split import prefix_cost, split_network
+    """The cheapest way to evaluate the connected states of `logpsi` on this batch, with
+    the reason (the costs). Candidates: the determinants of `logpsi` by low-rank updates
+    where its program has them (`determinant_updates`), its derived split where it
+    applies (`network_split`), the compacted plain path (`"deltas"`) and, with `padded`
+    (no `chunk_size` and no `capacity` asked for), the network on every candidate slot
+    at once without compaction (`"padded"`: NetKet's padded evaluation less the
+    diagonal). With `required` (`fast_updates=True`) the determinant updates, else the
+    split, are taken wherever they apply.
 
-    if required:  # a determinant of gathered rows: its low-rank updates first
-        block, why = determinant_block(logpsi, params, x, fallback=_delta_block)
-        if block is not None:
-            return LocalEnergyPath("determinant", why, block=block)
+    Costs, in element operations per sample, for `c` candidate slots and `C` expected
+    candidates (the valid slots and half of the others), `N` sites, `S` local states,
+    `k` changed sites per slot, `B` samples, `P` and `R` the prefix's and the rest's
+    cost on one state (`network_split.prefix_cost`, `rest_cost`), `L = 1.25` the loop's
+    factor and `O = 300` a compacted row's overhead (`_LOOP_FACTOR`, `_ROW_OVERHEAD`):
+    padded `c (P + R)`, deltas `C (L (P + R) + O)`, derived `N S P / B + C (L (2 k H +
+    R) + O)`; for determinants of `n x n` matrices (`d` of them), the network `d (n^3 /
+    3 + n^2 + 1000) + N` per state (a LAPACK call's fixed cost, `LAPACK_CALL_COST`), the updates `d n^3` per sample plus `C (L (3 d n^2 + 4 N)
+    + O)`. A network that does not split counts `P + R` as one row of `N` sites."""
+    from symir.runtime.determinant_updates import determinant_block
+    from symir.runtime.network_split import split_network
+
+    det_block, det_why = determinant_block(logpsi, params, x, fallback=_delta_block)
+    if required and det_block is not None:  # a determinant of gathered rows: its updates
+        return LocalEnergyPath("determinant", det_why, block=det_block)
     split = split_network(logpsi, params, x)
-    if not split.applies:
-        return LocalEnergyPath("deltas", split.reason)
-    b = int(np.prod(np.shape(x)[:-1], dtype=np.int64))
-    c = plan.n_valid + (len(plan.candidates) - plan.n_valid) / _MAYBE_FRACTION
-    k = delta_width(compiled)
-    s = len(compiled.space.local_states)
-    p = prefix_cost(split)
-    plain = b * c * p
-    derived = split.n_sites * s * p + b * c * 2 * k * split.width
-    costs = f"prefix {p} per sample, cached width {split.width}; plain {plain:.3g}, derived {derived:.3g}"
-    if derived >= plain and not required:
-        return LocalEnergyPath("deltas", f"the split does not pay on this batch: {costs}")
-    return LocalEnergyPath("derived", costs, split)
+    if required and not split.applies:
+        return LocalEnergyPath("deltas", f"{split.reason}; {det_why}")
+    costs, what = _path_costs(split, det_block, x, compiled, plan, padded)
+    name = "derived" if required else min(costs, key=costs.get)
+    text = ", ".join(f"{k} {v:.3g}" for k, v in costs.items())
+    reason = f"cost per sample: {text} ({what})"
+    if det_block is not None:
+        reason += "\n" + det_why
+    block = {"determinant": det_block, "padded": _padded_block}.get(name)
+    return LocalEnergyPath(name, reason, split if name == "derived" else None, block)
+
+
+def _path_costs(
+    split: Any, det_block: Any, x: Any, compiled: CompiledOperator, plan: Any, padded: bool
+) -> tuple[dict[str, float], str]:
+    """The costs of `choose_path`'s candidates (its docstring) and what they read."""
+    from symir.runtime.conn_delta import delta_width
+    from symir.runtime.network_split import LAPACK_CALL_COST, prefix_cost, rest_cost
+
+    b = max(1, int(np.prod(np.shape(x)[:-1], dtype=np.int64)))
+    c = len(plan.candidates)
+    cand = plan.n_valid + (c - plan.n_valid) / _PADDED_FRACTION
+    n = compiled.space.size
+    loop, row = _LOOP_FACTOR, _ROW_OVERHEAD
+    dets = []
+    if det_block is not None:
+        dets = [(int(np.prod(s.batch, dtype=np.int64)), s.n) for s in det_block.program.sites]
+        full = sum(d * (m**3 / 3 + m**2 + LAPACK_CALL_COST) for d, m in dets) + n
+    elif split.applies:
+        full = prefix_cost(split) + rest_cost(split)
+    else:
+        full = n
+    costs = {"deltas": cand * (loop * full + row)}
+    if padded:
+        costs["padded"] = c * full
+    if split.applies:
+        k = delta_width(compiled)
+        s = len(compiled.space.local_states)
+        p, r = prefix_cost(split), rest_cost(split)
+        costs["derived"] = split.n_sites * s * p / b + cand * (
+            loop * (2 * k * split.width + r) + row
+        )
+        what = f"prefix {p}, rest {r} per state, cached width {split.width}"
+    else:
+        what = f"no split: {split.reason}"
+    if dets:
+        costs["determinant"] = sum(d * m**3 for d, m in dets) + cand * (
+            loop * (sum(3 * d * m**2 for d, m in dets) + 4 * n) + row
+        )
+    return costs, f"{what}; {c} candidate slots, {cand:g} expected"
 
 
 CONNECTED_STATES = ("auto", "deltas", "padded")
@@ -518,6 +583,46 @@ def _delta_block(
     gather = functools.partial(_rows_from_deltas, c)
     lp = _evaluate(logpsi, capacity, params, rows, positions, count, gather)
     lp = jnp.where(needed, jnp.reshape(lp, needed.shape), logpsi_x[:, None])
+    terms = mels * jnp.exp(lp - logpsi_x[:, None])
+    return total + jnp.sum(terms, axis=-1)
+
+
+def _padded_block(
+    logpsi: Callable,
+    params: Any,
+    x: Any,
+    compiled: CompiledOperator,
+    plan: LocalEnergyPlan,
+    capacity: int,
+    skip_zero_mels: bool,
+    active: Any = None,
+) -> Any:
+    """As `_delta_block` without the compaction: the network runs on every candidate
+    slot of the block at once (`b x c` rows built from the deltas, NetKet's padded
+    evaluation less the diagonal slots), no loop, no positions. Chosen by cost where
+    nearly every slot is a candidate and the network is cheap (`choose_path`); `active`
+    is not used (every row is evaluated)."""
+    from symir.runtime.conn_delta import site_changes
+
+    b = x.shape[0]
+    sites, values, mels = compiled.get_conn_delta(x)
+    logpsi_x = logpsi(params, x)
+    total, (sites, values, mels) = split_diagonal(plan, mels, logpsi_x.dtype, (sites, values, mels))
+    if not plan.candidates:
+        return total
+    needed = jnp.any(site_changes(x, sites, values) != 0, axis=-1)
+    if skip_zero_mels:
+        needed = needed & (mels != 0)
+    c = len(plan.candidates)
+    xp = jnp.put_along_axis(
+        jnp.broadcast_to(x[:, None, :], (b, c, x.shape[-1])),
+        sites,
+        values.astype(x.dtype),
+        axis=-1,
+        inplace=False,
+    )
+    lp = jnp.reshape(logpsi(params, jnp.reshape(xp, (b * c, x.shape[-1]))), (b, c))
+    lp = jnp.where(needed, lp, logpsi_x[:, None])
     terms = mels * jnp.exp(lp - logpsi_x[:, None])
     return total + jnp.sum(terms, axis=-1)
 

@@ -512,14 +512,38 @@ def _ancestors(program: _Program, cut: list[int], out: Any) -> set[int]:
     return needed
 
 
+_TRANSCENDENTAL = frozenset(
+    {"exp", "exp2", "expm1", "log", "log1p", "tanh", "logistic", "erf", "erfc", "erf_inv"}
+    | {"sin", "cos", "tan", "atan2", "pow", "sqrt", "rsqrt", "cbrt", "lgamma", "digamma"}
+)
+"""Element-wise functions counted `TRANSCENDENTAL_WEIGHT` operations per element."""
+TRANSCENDENTAL_WEIGHT = 8
+_FACTORIZATIONS = frozenset({"lu", "cholesky", "eigh", "eig", "qr", "svd", "triangular_solve"})
+LAPACK_CALL_COST = 1000
+"""Element operations a factorisation costs per matrix besides its `n^3 / 3` (on CPU a
+small matrix's LAPACK call is dominated by its fixed cost)."""
+
+
 def prefix_cost(split: NetworkSplit) -> int:
     """Element operations of the prefix on one sample: a `dot_general` or convolution
-    costs its result's size times the elements it contracts, anything else its largest
-    operand or result."""
+    costs its result's size times the elements it contracts, an exponential, logarithm or
+    hyperbolic function `TRANSCENDENTAL_WEIGHT` per element of its result, a factorisation
+    of `n x n` matrices (or a custom rule on one: `slogdet`) `n^3 / 3 + LAPACK_CALL_COST`
+    per matrix, anything else its largest operand or result."""
     plan: _Plan = split.program
-    avals = plan.program.avals
+    return _eqns_cost(plan.program, plan.prefix_eqns)
+
+
+def rest_cost(split: NetworkSplit) -> int:
+    """Element operations of the rest on one connected state (as `prefix_cost`)."""
+    plan: _Plan = split.program
+    return _eqns_cost(plan.program, plan.rest_eqns)
+
+
+def _eqns_cost(program: _Program, eqns: tuple[_Eqn, ...]) -> int:
+    avals = program.avals
     total = 0
-    for eqn in plan.prefix_eqns:
+    for eqn in eqns:
         sizes = [int(np.prod(avals[o].shape, dtype=np.int64)) for o in eqn.outs]
         sizes += [
             int(
@@ -539,6 +563,20 @@ def prefix_cost(split: NetworkSplit) -> int:
             rhs = eqn.ins[1]
             kernel = np.shape(rhs.value) if isinstance(rhs, _Lit) else avals[rhs].shape
             size = sizes[0] * int(np.prod(kernel, dtype=np.int64)) // max(1, kernel[0])
+        elif eqn.primitive.name in _TRANSCENDENTAL:
+            size = sizes[0] * TRANSCENDENTAL_WEIGHT
+        elif eqn.primitive.name in _FACTORIZATIONS or eqn.primitive.name.startswith("custom_"):
+            square = [
+                avals[v].shape
+                for v in eqn.ins
+                if not isinstance(v, _Lit)
+                and len(avals[v].shape) >= 2
+                and avals[v].shape[-1] == avals[v].shape[-2]
+            ]
+            if square:  # a factorisation (slogdet, solve: an `lu` in a custom rule)
+                m = square[0][-1]
+                batch = int(np.prod(square[0][:-2], dtype=np.int64))
+                size = max(size, batch * (m**3 // 3 + LAPACK_CALL_COST))
         total += size
     return max(1, total)
 
@@ -603,6 +641,15 @@ def rest(split: NetworkSplit, consts: tuple[Any, ...], cached: tuple[Any, ...]) 
     return jax.vmap(one)(cached)
 
 
+def _varying(x: Any) -> Any:
+    """`x` made to vary over the manual axes of the enclosing `shard_map` (none outside
+    one): the program traced there casts its constants to varying where they meet `x`,
+    so the table's configurations must vary as `x` did."""
+    axes = tuple(getattr(jax.sharding.get_abstract_mesh(), "manual_axes", ()) or ())
+    missing = tuple(a for a in axes if a not in getattr(jax.typeof(x), "vma", ()))
+    return jax.lax.pcast(x, missing, to="varying") if missing else x
+
+
 def tables(split: NetworkSplit, consts: tuple[Any, ...], local_states: Any) -> tuple[Any, ...]:
     """The change of each cached value when one site changes state: `E[(s S + i) S + j] =
     T[s, j] - T[s, i]`, `T[s, i] = theta(x0 with x0_s = local_states[i]) - theta(x0)`
@@ -616,7 +663,7 @@ def tables(split: NetworkSplit, consts: tuple[Any, ...], local_states: Any) -> t
     base = np.full((n,), states[0])
     xs = np.broadcast_to(base, (n, s, n)).copy()
     xs[np.arange(n), :, np.arange(n)] = states[None, :]
-    xs = jnp.asarray(np.concatenate([base[None], xs.reshape(n * s, n)]), dtype)
+    xs = _varying(jnp.asarray(np.concatenate([base[None], xs.reshape(n * s, n)]), dtype))
     out = []
     for v in theta(split, consts, xs):
         if v.dtype == jnp.bool_:

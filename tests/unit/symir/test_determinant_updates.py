@@ -281,3 +281,24 @@ def test_molecule_lih_with_slater2nd():
         lp = ma.apply(params, xp.reshape(-1, x.shape[-1])).reshape(mels.shape)
         want = jnp.sum(mels * jnp.exp(lp - ma.apply(params, x)[:, None]), axis=-1)
         close(got, want, 1e-10)
+
+
+def test_auto_chooses_the_determinant_updates_by_cost_and_is_exact():
+    """`fast_updates="auto"` (NetKet's dispatch) takes the determinant updates where
+    the cost model says they pay (`choose_path`), with the costs and the sites printable,
+    and gives the plain evaluation's energies."""
+    import symir as sym
+    from symir.runtime.local_energy import choose_path
+
+    hi, op, ref = hubbard(nk.graph.Chain(6, pbc=True), (3, 3))
+    ma = nk.models.Slater2nd(hi, restricted=False)
+    x = hi.random_state(jax.random.key(3), 32)
+    params = random_params(ma.init(jax.random.key(4), x), 5)
+    path = choose_path(ma.apply, params, x, op, local_energy_plan(op), padded=True)
+    assert path.name == "determinant", path.reason
+    text = str(path)
+    assert "cost per sample" in text and "2 determinant site(s)" in text
+    conn = ref.get_conn_padded(x)
+    got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates="auto"))
+    want = jax.jit(lambda p, x: plain(ma.apply, p, x, conn))(params, x)
+    close(got(params, x), want, 1e-10)

@@ -230,3 +230,31 @@ def test_why_the_rbm_adapter_stays(heisenberg):
     )
     adapter = sym.local_energies(rbm.apply, params, x, op, fast_updates=True)
     np.testing.assert_allclose(derived, adapter, rtol=1e-12)
+
+
+def test_a_small_system_where_every_slot_is_a_candidate_takes_the_padded_path():
+    """Issue 36 item 4: on TFIM (every flip is a connected state) with a cheap two-layer
+    MLP, the compaction and the split cost more than they save; the cost model takes the
+    padded evaluation (no compaction), exact, and only where no `chunk_size` or
+    `capacity` bounds the rows of one call."""
+    hi = nk.hilbert.Spin(0.5, 8)
+    graph = nk.graph.Chain(8)
+    op = models.tfim(hi, graph).compile()
+    ref = nk.operator.IsingJax(hi, graph, h=1.0, J=1.0)
+    ma = nk.models.MLP(hidden_dims=(16, 16), param_dtype=float)
+    x = jnp.asarray(hi.random_state(jax.random.key(8), 32), jnp.float64)
+    params = ma.init(jax.random.key(9), x)
+    plan = local_energy_plan(op)
+    path = choose_path(ma.apply, params, x, op, plan, padded=True)
+    assert path.name == "padded", path.reason
+    assert "cost per sample: deltas" in str(path) and "padded" in str(path)
+    assert choose_path(ma.apply, params, x, op, plan).name != "padded"
+    want = _reference(ma, params, x, ref)
+    got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates="auto"))
+    np.testing.assert_allclose(got(params, x), want, rtol=RTOL, atol=RTOL)
+    grad = jax.grad(lambda p: jnp.sum(sym.local_energies(ma.apply, p, x, op, fast_updates="auto")))(
+        params
+    )
+    plain = jax.grad(lambda p: jnp.sum(sym.local_energies(ma.apply, p, x, op)))(params)
+    for a, b in zip(jax.tree_util.tree_leaves(grad), jax.tree_util.tree_leaves(plain), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
