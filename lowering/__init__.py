@@ -51,6 +51,7 @@ _PASSES: dict[str, tuple[str, str]] = {
     "sym-differentiate": ("sym.sym_differentiate", "SymDifferentiatePass"),
     "sym-merge-row-terms": ("sym.sym_merge_row_terms", "SymMergeRowTermsPass"),
     "sym-lift-constant-sites": ("sym.sym_lift_constant_sites", "SymLiftConstantSitesPass"),
+    "sym-tabulate-terms": ("sym.sym_tabulate_terms", "SymTabulateTermsPass"),
     # branch level
     "branch-coalesce-diagonal": ("branch.branch_coalesce_diagonal", "BranchCoalesceDiagonalPass"),
     "branch-merge-exclusive-emissions": (

@@ -110,6 +110,16 @@ ANALYSES: dict[str, Analysis] = {
         "kept term -> the terms it absorbed (written only where terms merged)",
         {},
     ),
+    "tabulation": Analysis(
+        "sym.tabulation",
+        "sym-tabulate-terms",
+        "what tabulation did to the terms of one shape (written where it found a group)",
+        {
+            "terms": "[terms before, terms after]",
+            "tabulated": "kept term -> the terms it absorbed into its table",
+            "decisions": "every group of terms of one shape, tabulated or not and why",
+        },
+    ),
     "fusion": Analysis(
         "branch.fusion",
         "branch-fuse-equal-states",

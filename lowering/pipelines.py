@@ -40,6 +40,10 @@ class LoweringOptions:
     """Run `sym-lift-constant-sites` first: constant sites (`globally()` with fixed
     sites) become columns of the row table, so that `sym-merge-row-terms` can merge
     terms that differ only in them."""
+    tabulate_terms: bool = True
+    """Run `sym-tabulate-terms` after `sym-lift-constant-sites`: terms of one shape that
+    differ only in constants (an operator written one term at a time) become one term
+    iterating a table, where the cost model finds that it pays (docs/passes.md)."""
     merge_row_terms: bool = True
     """Run `sym-merge-row-terms` first: terms equal but for their row tables (a model
     written one bond at a time) become one term with the concatenated table."""
@@ -100,6 +104,7 @@ class LoweringOptions:
     def passes(self) -> tuple[ModulePass, ...]:
         """The passes of the default lowering for these options, in order."""
         names = ["sym-lift-constant-sites"] if self.lift_constant_sites else []
+        names += ["sym-tabulate-terms"] if self.tabulate_terms else []
         names += ["sym-merge-row-terms"] if self.merge_row_terms else []
         names.append("convert-sym-to-branch")
         if self.coalesce_diagonal:
@@ -230,6 +235,8 @@ class LoweringResult:
     fusion: dict[str, Any] = field(default_factory=dict)
     merged_row_terms: dict[str, list[str]] = field(default_factory=dict)
     """What `sym-merge-row-terms` merged: kept term -> the terms it absorbed."""
+    tabulation: dict[str, Any] = field(default_factory=dict)
+    """The report of `sym-tabulate-terms` (`terms`, `tabulated`, `decisions`)."""
     modules: dict[str, ModuleOp] = field(default_factory=dict)
     """The module at the end of each level but the last (a private copy, never mutated):
     `modules["branch"]` is the `branch` level after every branch pass, from which the
@@ -324,9 +331,11 @@ class _Recorder:
         `sym-merge-row-terms`)."""
         from symir.lowering.branch.branch_fuse_equal_states import reports
         from symir.lowering.sym.sym_merge_row_terms import merged_row_terms
+        from symir.lowering.sym.sym_tabulate_terms import tabulation
 
         self.result.fusion.update(reports(module))
         self.result.merged_row_terms.update(merged_row_terms(module))
+        self.result.tabulation.update(tabulation(module))
 
 
 def place_by_level(

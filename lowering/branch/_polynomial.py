@@ -6,7 +6,7 @@ A monomial is a sorted tuple of kernel parameters (by argument index: a `branch.
 of a parameter is a factor, any power of it) and a sorted tuple of at most two read
 columns (each a `branch.column`'s sites mod N, by column op); its coefficient is an array
 over the rows, of compile-time constants: `branch.constant`, the values of a
-`branch.column` and arithmetic on them. Any op other than `add`, `sub`, `mul`, `neg`, a
+`branch.column`, a static `branch.lookup` at a column and arithmetic on them. Any op other than `add`, `sub`, `mul`, `neg`, a
 division by a constant and a power by a constant 0, 1 or 2 makes the value not a
 polynomial (None).
 """
@@ -84,6 +84,8 @@ class PolynomialReader:
             return Polynomial.constant(rows, np.float64(number))
         if isinstance(op, branch.ColumnOp):
             return Polynomial.constant(rows, np.asarray(op.values.get_values(), np.float64))
+        if isinstance(op, branch.LookupOp):
+            return _lookup(op, rows)
         if isinstance(op, branch.ReadOp):
             return self._read(op, rows)
         if isinstance(op, branch.SplatOp):
@@ -137,6 +139,17 @@ class PolynomialReader:
             if result is None:
                 return None
         return result
+
+
+def _lookup(op: branch.LookupOp, rows: int) -> Polynomial | None:
+    """A static table read at a column (a coefficient per row, `sym-tabulate-terms`):
+    a constant per row; at keys known only at run time, or a table parameter, None."""
+    column = op.index.owner
+    if op.values is None or not isinstance(column, branch.ColumnOp):
+        return None
+    table = dict(zip(op.keys.get_values(), op.values.get_values(), strict=True))
+    values = [table.get(k, 0.0) for k in column.values.get_values()]
+    return Polynomial.constant(rows, np.asarray(values, np.float64))
 
 
 @dataclass

@@ -326,6 +326,24 @@ def gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
+def _extract_ir(
+    operator: Any, options: SymbolicCompilerOptions
+) -> tuple[Any, dict[str, list[str]], dict[str, Any]]:
+    """The IR the compiler lowers, the terms the DSL merged (kept -> absorbed) and what
+    the DSL's tabulation did (`symir.frontend.tabulate`; empty without one)."""
+    canonical = getattr(operator, "canonical_ir", None)
+    if not (options.merge_row_terms and callable(canonical)):
+        return operator.to_ir(), {}, {}
+    # the DSL's canonical form (symir.frontend.canonical): constant sites lifted, terms
+    # equal but for their rows merged, terms of one shape tabulated, before any IR
+    if not options.tabulate_terms:
+        ir, merged = canonical(options.lift_constant_sites, False)
+        return ir, merged, {}
+    ir, merged = canonical(options.lift_constant_sites, True)
+    report = getattr(operator, "tabulation", None)
+    return ir, merged, report(options.lift_constant_sites) if callable(report) else {}
+
+
 class SymbolicCompiler:
     """Compiles `SymbolicOperator`s through the staged pipeline (see the module doc)."""
 
@@ -397,15 +415,8 @@ class SymbolicCompiler:
     ) -> SymbolicCompiledArtifact:
         options = options or self.options
         start = time.perf_counter()
-        merged_terms: dict[str, list[str]] = {}
         try:
-            canonical = getattr(operator, "canonical_ir", None)
-            if options.merge_row_terms and callable(canonical):
-                # the DSL's canonical form (symir.frontend.canonical): constant sites
-                # lifted, terms equal but for their rows merged, before any IR is built
-                ir, merged_terms = canonical(options.lift_constant_sites)
-            else:
-                ir = operator.to_ir()
+            ir, merged_terms, tabulated = _extract_ir(operator, options)
             if not isinstance(ir, SymbolicOperatorIR):
                 raise TypeError(f"to_ir() returned {type(ir).__name__}, not a SymbolicOperatorIR")
         except Exception as e:
@@ -416,6 +427,8 @@ class SymbolicCompiler:
         ctx.record("to_ir", "ir_extraction", start)
         if merged_terms:
             ctx.analyses["canonical_merged_terms"] = merged_terms
+        if tabulated:
+            ctx.analyses["canonical_tabulation"] = tabulated
         ctx.analyses["pipeline"] = self.pipeline.names()
 
         self.pipeline.run_pre_cache(ctx)

@@ -72,6 +72,9 @@ class JaxSymbolicLowerer:
         merged = {k: list(v) for k, v in canonical.items()}
         for kept, absorbed in result.merged_row_terms.items():
             merged.setdefault(kept, []).extend(absorbed)
+        for kept, absorbed in result.tabulation.get("tabulated", {}).items():
+            merged.setdefault(kept, []).extend(absorbed)
+        tabulation = tabulation_report(context.analyses.get("canonical_tabulation"), result)
         names = [t.name for t in ir.terms] + [a for v in canonical.values() for a in v]
         metadata: dict[str, Any] = {
             "term_fanouts": dict(context.analyses.get("term_fanouts", {})),
@@ -80,6 +83,7 @@ class JaxSymbolicLowerer:
             "fusion_groups": fusion_groups(names, result.fusion, merged),
             "canonical_merged_terms": dict(canonical),
             "merged_row_terms": merged,
+            "tabulation": tabulation,
             "fusion": fusion_report(result, context.options.enable_fusion),
             "lowering_passes": list(result.pass_times),
             "x_dtype": str(compiled.x_dtype),
@@ -92,6 +96,24 @@ class JaxSymbolicLowerer:
             metadata=metadata,
             levels=levels,
         )
+
+
+def tabulation_report(dsl: dict[str, Any] | None, result: Any) -> dict[str, Any]:
+    """What tabulation did, by the DSL (`symir.frontend.tabulate`, before the IR was
+    built) and by `sym-tabulate-terms` in the lowering: `terms` [written, after],
+    `tabulated` (kept term -> absorbed terms), `decisions` (each group's, `by` saying
+    which of the two decided)."""
+    out: dict[str, Any] = {"terms": None, "tabulated": {}, "decisions": []}
+    for by, report in (("dsl", dsl or {}), ("pass", result.tabulation)):
+        if not report:
+            continue
+        if out["terms"] is None:
+            out["terms"] = list(report["terms"])
+        else:
+            out["terms"][1] = report["terms"][1]
+        out["tabulated"].update(report["tabulated"])
+        out["decisions"] += [{**d, "by": by} for d in report["decisions"]]
+    return out
 
 
 def fusion_groups(

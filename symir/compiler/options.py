@@ -81,6 +81,7 @@ class SymbolicCompilerOptions(LoweringOptions):
             "enable_fusion",
             "merge_row_terms",
             "lift_constant_sites",
+            "tabulate_terms",
             "strict_validation",
             "coalesce_diagonal",
             "merge_exclusive_emissions",

@@ -215,23 +215,39 @@ class SymbolicOperator:
             self._ir = build_ir(self)
         return self._ir
 
-    def canonical_ir(self, lift_constant_sites: bool = True):
+    def canonical_ir(self, lift_constant_sites: bool = True, tabulate_terms: bool = True):
         """The `sym` form of this operator in canonical form (`symir.frontend.canonical`:
-        constant sites lifted into row tables, terms equal but for their rows merged),
+        constant sites lifted into row tables, terms equal but for their rows merged;
+        with `tabulate_terms`, terms of one shape tabulated, `symir.frontend.tabulate`),
         and what was merged (kept term -> absorbed terms); built once per setting. The
         compiler lowers this form: the same bonds written any way give one kernel."""
         cache = self.__dict__.setdefault("_canonical", {})
-        if lift_constant_sites not in cache:
+        key = (lift_constant_sites, tabulate_terms)
+        if key not in cache:
             from symir.frontend.build import build_ir
             from symir.frontend.canonical import canonical_terms
 
             terms, merged = canonical_terms(self.terms, lift=lift_constant_sites)
+            report: dict[str, Any] = {}
+            if tabulate_terms:
+                from symir.frontend.tabulate import absorb
+                from symir.frontend.tabulate import tabulate_terms as tabulate
+
+                terms, tabulated, report = tabulate(terms, self.space.size)
+                merged = absorb(merged, tabulated)
             same = len(terms) == len(self.terms) and all(
                 a is b for a, b in zip(terms, self.terms, strict=True)
             )
             ir = self.to_ir() if same else build_ir(self, terms)
-            cache[lift_constant_sites] = (ir, merged)
-        return cache[lift_constant_sites]
+            cache[key] = (ir, merged, report)
+        return cache[key][:2]
+
+    def tabulation(self, lift_constant_sites: bool = True) -> dict[str, Any]:
+        """What the DSL's tabulation did to this operator's canonical form
+        (`symir.frontend.tabulate`; `sym.tabulation`'s form, empty when it found no two
+        terms of one shape)."""
+        self.canonical_ir(lift_constant_sites, True)
+        return self.__dict__["_canonical"][(lift_constant_sites, True)][2]
 
     def __repr__(self) -> str:
         shown = [

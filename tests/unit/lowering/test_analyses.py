@@ -32,6 +32,7 @@ SYM_PASSES = [
     "symbolic-normalization",
     "symbolic-fanout-analysis",
     "sym-lift-constant-sites",
+    "sym-tabulate-terms",
     "sym-merge-row-terms",
 ]
 BRANCH_PASSES = [

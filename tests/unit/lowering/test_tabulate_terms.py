@@ -1,0 +1,143 @@
+"""`sym-tabulate-terms` and its DSL twin (`symir.frontend.tabulate`): an operator written
+one term at a time lowers as one term per shape.
+
+Checked against NetKet's dense matrices (1e-10), against the reference interpreter on
+every basis state (the pass alone on the untabulated IR), and on the IR and reports:
+fusion and coalescing still work on the tabulated terms, and the cost model's decisions
+are reported.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from xdsl.context import Context
+
+import symir as sym
+from symir.interpreter import reference_to_dense
+from symir.ir import SymbolicOperatorIR
+from symir.lowering import make_pass
+from symir.lowering.analyses import read_analysis
+from symir.lowering.sym.sym_tabulate_terms import REASONS, digits, encode, integer_column
+
+nk = pytest.importorskip("netket")
+
+
+def fermion_terms(n_orbitals: int, n_terms: int, seed: int):
+    """Random two-body products `w cdag(i) cdag(j) c(k) c(l)`, one DSL term each, and
+    NetKet's `FermionOperator2nd` of the same list."""
+    rng = np.random.default_rng(seed)
+    hi = nk.hilbert.SpinOrbitalFermions(n_orbitals)
+    builder = sym.DOperator(hi, "two_body")
+    terms, weights = [], []
+    for _ in range(n_terms):
+        i, j, k, m = (int(v) for v in rng.choice(n_orbitals, 4, replace=False))
+        w = float(rng.normal())
+        builder = builder.globally().emit(
+            sym.cdag(i) * sym.cdag(j) * sym.c(k) * sym.c(m), matrix_element=w
+        )
+        terms.append(((i, 1), (j, 1), (k, 0), (m, 0)))
+        weights.append(w)
+    return builder.build(), nk.operator.FermionOperator2nd(hi, terms, weights)
+
+
+def spin_couplings(n_sites: int, n_pairs: int, seed: int):
+    """Random `J s_i s_j` (diagonal) and `K X_i X_j` couplings written one term each, and
+    NetKet's `PauliStrings` of the same list."""
+    rng = np.random.default_rng(seed)
+    hi = nk.hilbert.Spin(0.5, n_sites)
+    builder = sym.DOperator(hi, "couplings")
+    strings, weights = [], []
+    for _ in range(n_pairs):
+        i, j = (int(v) for v in rng.choice(n_sites, 2, replace=False))
+        J, K = (float(v) for v in rng.normal(size=2))
+        si, sj = sym.site(i), sym.site(j)
+        builder = builder.globally().emit(sym.identity(), matrix_element=J * si * sj)
+        builder = builder.globally().emit(sym.write(i, -si).write(j, -sj), matrix_element=K)
+        for letter, w in (("Z", J), ("X", K)):
+            s = ["I"] * n_sites
+            s[i] = s[j] = letter
+            strings.append("".join(s))
+            weights.append(w)
+    return builder.build(), nk.operator.PauliStrings(hi, strings, weights)
+
+
+def tabulated_ir(ir: SymbolicOperatorIR, min_terms: int = 2) -> SymbolicOperatorIR:
+    module = ir.module
+    for name in ("symbolic-normalization", "sym-lift-constant-sites"):
+        make_pass(name).apply(Context(), module)
+    make_pass("sym-tabulate-terms", min_terms=min_terms).apply(Context(), module)
+    return SymbolicOperatorIR(module)
+
+
+def test_digits_and_columns():
+    assert [digits(k, 5) for k in (1, 5, 6, 25, 26)] == [1, 1, 2, 2, 3]
+    assert encode(10, 5, 2) == [0, 2]
+    column = integer_column([3, 5, 4], 5)  # 5 = N is no site: 3 + a digit
+    assert (column.offset, column.rows) == (3, [[0], [2], [1]])
+    assert integer_column([0, 4], 5).offset == 0
+
+
+def test_fermion_two_body_terms_equal_netkets_and_the_reference():
+    op, ref = fermion_terms(6, 24, seed=11)
+    expected = ref.to_dense()
+    compiled = op.compile(cache=False)
+    np.testing.assert_allclose(compiled.to_dense(), expected, atol=1e-10)
+    # the DSL built one term per shape (a fermion product with or without a sign factor)
+    ir, _ = op.canonical_ir()
+    assert ir.term_count <= 2 < len(op.terms)
+    # the pass alone, on the IR written term by term, agrees with the reference
+    plain, _ = op.canonical_ir(tabulate_terms=False)
+    assert plain.term_count == len(op.terms)
+    passed = tabulated_ir(plain)
+    assert passed.term_count <= 2
+    np.testing.assert_allclose(reference_to_dense(passed), reference_to_dense(plain), atol=1e-12)
+    np.testing.assert_allclose(reference_to_dense(plain), expected, atol=1e-10)
+
+
+def test_couplings_fuse_and_coalesce_after_tabulation():
+    op, ref = spin_couplings(7, 30, seed=5)
+    artifact = sym.SymbolicCompiler(sym.SymbolicCompilerOptions(cache_enabled=False)).compile(op)
+    compiled = artifact.compiled_operator
+    np.testing.assert_allclose(compiled.to_dense(), ref.to_dense(), atol=1e-10)
+    # pairs drawn twice share a slot (fusion), the diagonal is one slot (coalescing), as
+    # NetKet's operator, and the diagonal is one quadratic form of the table
+    assert compiled.max_conn_size == ref.max_conn_size
+    assert "branch.quadratic_form" in artifact.ir("branch")
+    report = artifact.metadata["tabulation"]
+    assert report["terms"] == [60, 2]
+    assert [(d["terms"], d["decision"], d["by"]) for d in report["decisions"]] == [
+        (30, "tabulated", "dsl"),
+        (30, "tabulated", "dsl"),
+    ]
+    # every term written is in a fusion group
+    assert sum(map(len, artifact.metadata["fusion_groups"])) == 60
+
+
+def test_the_pass_reports_its_decisions_and_keeps_small_groups_apart():
+    op, _ = spin_couplings(5, 4, seed=2)
+    plain, _ = op.canonical_ir(tabulate_terms=False)
+    module = plain.module
+    make_pass("sym-tabulate-terms").apply(Context(), module)
+    report = read_analysis(module, "tabulation")
+    assert [d["reason"] for d in report["decisions"]] == ["below_min_terms"] * 2
+    assert report["terms"] == [8, 8] and report["tabulated"] == {}
+    assert all(d["reason"] in REASONS for d in report["decisions"])
+    # the DSL twin decides alike: four terms of a shape stay as written
+    assert op.tabulation()["decisions"][0]["reason"] == "below_min_terms"
+
+
+def test_the_lowering_tabulates_parsed_ir():
+    op, ref = spin_couplings(6, 12, seed=8)
+    plain, _ = op.canonical_ir(tabulate_terms=False)
+    parsed = SymbolicOperatorIR.parse(str(plain))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        artifact = sym.SymbolicCompiler(sym.SymbolicCompilerOptions(cache_enabled=False)).compile(
+            parsed
+        )
+    assert artifact.metadata["tabulation"]["terms"] == [24, 2]
+    assert {d["by"] for d in artifact.metadata["tabulation"]["decisions"]} == {"pass"}
+    np.testing.assert_allclose(artifact.compiled_operator.to_dense(), ref.to_dense(), atol=1e-10)
