@@ -64,9 +64,7 @@ def check_definition(op: SymbolicOperator) -> None:
     single-bond operators written alike verify one body, not 128): then only what the
     verifier checks of the rows is checked (their length and site range, as
     `sym.term`'s verifier), with the same message."""
-    from symir.frontend.canonical import canonical_terms
-
-    terms, _ = canonical_terms(op.terms, lift=True)
+    terms = op.canonical_terms()[0]
     key = _definition_key(op, terms)
     if key not in _VERIFIED_BODIES:
         op.canonical_ir()
@@ -215,16 +213,17 @@ class SymbolicOperator:
             self._ir = build_ir(self)
         return self._ir
 
-    def canonical_ir(self, lift_constant_sites: bool = True, tabulate_terms: bool = True):
-        """The `sym` form of this operator in canonical form (`symir.frontend.canonical`:
-        constant sites lifted into row tables, terms equal but for their rows merged;
-        with `tabulate_terms`, terms of one shape tabulated, `symir.frontend.tabulate`),
-        and what was merged (kept term -> absorbed terms); built once per setting. The
-        compiler lowers this form: the same bonds written any way give one kernel."""
-        cache = self.__dict__.setdefault("_canonical", {})
+    def canonical_terms(
+        self, lift_constant_sites: bool = True, tabulate_terms: bool = True
+    ) -> tuple[tuple[TermSpec, ...], dict[str, list[str]], dict[str, Any]]:
+        """This operator's terms in canonical form (`symir.frontend.canonical`: constant
+        sites lifted into row tables, terms equal but for their rows merged; with
+        `tabulate_terms`, terms of one shape tabulated, `symir.frontend.tabulate`), what
+        was merged (kept term -> absorbed terms) and the tabulation's report; computed
+        once per setting."""
+        cache = self.__dict__.setdefault("_canonical_terms", {})
         key = (lift_constant_sites, tabulate_terms)
         if key not in cache:
-            from symir.frontend.build import build_ir
             from symir.frontend.canonical import canonical_terms
 
             terms, merged = canonical_terms(self.terms, lift=lift_constant_sites)
@@ -235,19 +234,31 @@ class SymbolicOperator:
 
                 terms, tabulated, report = tabulate(terms, self.space.size)
                 merged = absorb(merged, tabulated)
+            cache[key] = (terms, merged, report)
+        return cache[key]
+
+    def canonical_ir(self, lift_constant_sites: bool = True, tabulate_terms: bool = True):
+        """The `sym` form of this operator in canonical form (`canonical_terms`), and
+        what was merged (kept term -> absorbed terms); built once per setting. The
+        compiler lowers this form: the same bonds written any way give one kernel."""
+        cache = self.__dict__.setdefault("_canonical", {})
+        key = (lift_constant_sites, tabulate_terms)
+        if key not in cache:
+            from symir.frontend.build import build_ir
+
+            terms, merged, _ = self.canonical_terms(lift_constant_sites, tabulate_terms)
             same = len(terms) == len(self.terms) and all(
                 a is b for a, b in zip(terms, self.terms, strict=True)
             )
             ir = self.to_ir() if same else build_ir(self, terms)
-            cache[key] = (ir, merged, report)
-        return cache[key][:2]
+            cache[key] = (ir, merged)
+        return cache[key]
 
     def tabulation(self, lift_constant_sites: bool = True) -> dict[str, Any]:
         """What the DSL's tabulation did to this operator's canonical form
         (`symir.frontend.tabulate`; `sym.tabulation`'s form, empty when it found no two
         terms of one shape)."""
-        self.canonical_ir(lift_constant_sites, True)
-        return self.__dict__["_canonical"][(lift_constant_sites, True)][2]
+        return self.canonical_terms(lift_constant_sites, True)[2]
 
     def __repr__(self) -> str:
         shown = [
