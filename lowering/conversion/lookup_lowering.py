@@ -10,7 +10,7 @@ from xdsl.dialects.builtin import f64, i64
 from xdsl.ir import SSAValue
 
 from symir.dialects import branch, stablehlo
-from symir.lowering.conversion.stablehlo_builder import StablehloBuilder, dense_values
+from symir.lowering.conversion.stablehlo_builder import StablehloBuilder, row_column
 
 MAX_DENSE_LOOKUP = 1 << 20
 """A `branch.lookup` whose index is known only at run time reads a dense table spanning
@@ -112,14 +112,8 @@ def position_table(low: StablehloBuilder, index: SSAValue, keys: Sequence[int], 
 def _static_column(index: SSAValue) -> list[int] | None:
     """The per-row keys of a lookup index that is a row-table column (a constant
     broadcast over the batch), else None."""
-    owner = index.owner
-    if (
-        isinstance(owner, stablehlo.DynamicBroadcastInDimOp)
-        and isinstance(src := owner.operand.owner, stablehlo.ConstantOp)
-        and owner.broadcast_dimensions.get_values() == (1,)
-    ):
-        return [int(v) for v in dense_values(src)]
-    return None
+    keys = row_column(index)
+    return None if keys is None else keys.tolist()
 
 
 def _dense_lookup(

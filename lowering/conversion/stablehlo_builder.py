@@ -39,21 +39,37 @@ def dense_values(op: stablehlo.ConstantOp):
     return op.value.get_values()
 
 
-def static_column(v: SSAValue) -> np.ndarray | None:
-    """The per-row values of `v` when it is a constant broadcast along the batch (a
-    row-table column, or a scalar constant), else None."""
+def _broadcast_constant(v: SSAValue) -> tuple[np.ndarray, tuple[int, ...]] | None:
+    """The `i64` values of the constant `v` broadcasts over the batch, and the
+    dimensions it is broadcast at; None when `v` is not such a broadcast."""
     owner = v.owner
     if not isinstance(owner, stablehlo.DynamicBroadcastInDimOp):
         return None
     src = owner.operand.owner
     if not isinstance(src, stablehlo.ConstantOp):
         return None
-    rows = v.type.get_shape()[1]  # type: ignore[union-attr]
-    values = np.asarray([int(x) for x in src.value.get_values()], dtype=np.int64)
-    dims = owner.broadcast_dimensions.get_values()
+    values = np.asarray([int(x) for x in dense_values(src)], dtype=np.int64)
+    return values, owner.broadcast_dimensions.get_values()
+
+
+def row_column(v: SSAValue) -> np.ndarray | None:
+    """The per-row values of `v` when it is a row-table column (a constant broadcast
+    along the batch at dimension 1), else None."""
+    found = _broadcast_constant(v)
+    return found[0] if found is not None and found[1] == (1,) else None
+
+
+def static_column(v: SSAValue) -> np.ndarray | None:
+    """The per-row values of `v` when it is a constant broadcast along the batch (a
+    row-table column, or a scalar constant), else None."""
+    found = _broadcast_constant(v)
+    if found is None:
+        return None
+    values, dims = found
     if dims == (1,):
         return values
     if dims == () and values.size == 1:
+        rows = v.type.get_shape()[1]  # type: ignore[union-attr]
         return np.full(rows, values[0], dtype=np.int64)
     return None
 
@@ -156,14 +172,8 @@ class StablehloBuilder:
     def static_sites(self, sites: SSAValue) -> np.ndarray | None:
         """The site of each row, taken modulo N, when `sites` is a row-table column (a
         constant broadcast along the batch); None when the sites are only known at run time."""
-        owner = sites.owner
-        if not (
-            isinstance(owner, stablehlo.DynamicBroadcastInDimOp)
-            and isinstance(src := owner.operand.owner, stablehlo.ConstantOp)
-            and owner.broadcast_dimensions.get_values() == (1,)
-        ):
-            return None
-        return np.asarray([int(v) for v in dense_values(src)], dtype=np.int64) % self.n
+        cols = row_column(sites)
+        return None if cols is None else cols % self.n
 
     def read_columns(self, x: SSAValue, runs: Sequence[tuple[int, int, int]]) -> SSAValue:
         """`x[:, cols]` for static `cols` given as strided runs: `x` itself, or the
