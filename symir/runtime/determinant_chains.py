@@ -43,6 +43,8 @@ from symir.runtime.determinant_updates import (
     _live,
     _run,
     derive_determinants,
+    replacement_sign,
+    row_changes,
 )
 
 __all__ = ["DeterminantChains"]
@@ -52,11 +54,7 @@ def _replace_row(m: Any, r: Any, ainv: Any, rp: Any, chain: Any) -> tuple[Any, A
     """`(det A(x') / det A(x), A(x')^-1, more than one row replaced)` of one determinant,
     `A(x) = chain(M[r])`, `A(x') = chain(M[rp])` (module docstring)."""
     n = r.shape[-1]
-    eq = rp[:, None] == r[None, :]  # eq[q, p]: R'[q] == R[p]
-    added = ~jnp.any(eq, axis=1)
-    removed = ~jnp.any(eq, axis=0)
-    na = jnp.sum(added, dtype=jnp.int32)
-    nr = jnp.sum(removed, dtype=jnp.int32)
+    eq, added, removed, na, nr = row_changes(r, rp)
     one = (na == 1) & (nr == 1)
     q = _first_true(added, 1)[0]
     p = _first_true(removed, 1)[0]
@@ -66,10 +64,8 @@ def _replace_row(m: Any, r: Any, ainv: Any, rp: Any, chain: Any) -> tuple[Any, A
     c_safe = jnp.where(one, c, jnp.ones((), c.dtype))
     where = jnp.arange(n, dtype=jnp.int32)
     # pos[j]: the place in R' of the row at place j of the replaced list (R, R[p] = R'[q])
-    pos = jnp.sum(jnp.where(eq, where[:, None], 0), axis=0)
-    pos = jnp.where(one & (where == p), q, pos)
-    inversions = jnp.sum(jnp.triu(pos[:, None] > pos[None, :], 1))
-    sign = (1 - 2 * (inversions % 2)).astype(c.dtype)
+    sign, pos = replacement_sign(eq, p[None], q[None], one[None])
+    sign = sign.astype(c.dtype)
     ratio = jnp.where(one, c * sign, jnp.ones((), c.dtype))
     e_p = (where == p).astype(ainv.dtype)
     b_inv = ainv - jnp.outer(col, v @ ainv - e_p) / c_safe

@@ -532,15 +532,31 @@ def _first_true(mask: Any, kk: int) -> Any:
     return jnp.minimum(jnp.stack(found), n - 1) * (jnp.stack(found) < n)
 
 
+def row_changes(r: Any, rp: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """How the row list `rp` differs from `r`: `eq[q, p]` (`rp[q] == r[p]`), the rows of
+    `rp` added, those of `r` removed, and their counts (`int32`)."""
+    eq = rp[:, None] == r[None, :]
+    added = ~jnp.any(eq, axis=1)
+    removed = ~jnp.any(eq, axis=0)
+    return eq, added, removed, jnp.sum(added, dtype=jnp.int32), jnp.sum(removed, dtype=jnp.int32)
+
+
+def replacement_sign(eq: Any, removed_at: Any, added_at: Any, valid: Any) -> tuple[Any, Any]:
+    """The sign of the permutation taking `r` with `r[removed_at[j]] = rp[added_at[j]]`
+    (where `valid[j]`) to `rp`, and `pos`, the place in `rp` of each row of that list
+    (`eq` from `row_changes`, one True per kept column)."""
+    where = jnp.arange(eq.shape[-1], dtype=jnp.int32)
+    pos = jnp.sum(jnp.where(eq, where[:, None], 0), axis=0)
+    for j in range(removed_at.shape[0]):
+        pos = jnp.where((where == removed_at[j]) & valid[j], added_at[j], pos)
+    inversions = jnp.sum(jnp.triu(pos[:, None] > pos[None, :], 1))
+    return 1 - 2 * (inversions % 2), pos
+
+
 def _ratio(m: Any, r: Any, cols: Callable, rp: Any, kk: int, chain: Callable) -> tuple[Any, Any]:
     """`det M[rp] / det M[r]` from `cols(p) = (M[r]^-1)[:, p].T` (one determinant, no
     batch), and whether more than `kk` rows changed."""
-    n = r.shape[-1]
-    eq = rp[:, None] == r[None, :]  # eq[q, p]: R'[q] == R[p]
-    added = ~jnp.any(eq, axis=1)
-    removed = ~jnp.any(eq, axis=0)
-    na = jnp.sum(added, dtype=jnp.int32)
-    nr = jnp.sum(removed, dtype=jnp.int32)
+    eq, added, removed, na, nr = row_changes(r, rp)
     apos = _first_true(added, kk)
     rpos = _first_true(removed, kk)
     valid = jnp.arange(kk) < jnp.minimum(na, nr)
@@ -548,13 +564,7 @@ def _ratio(m: Any, r: Any, cols: Callable, rp: Any, kk: int, chain: Callable) ->
     c = v @ cols(rpos).T
     c = jnp.where(valid[:, None], c, jnp.eye(kk, dtype=c.dtype))
     d = _small_det(c)
-    # the permutation taking the replaced list (R with R[p_j] = R'[a_j]) to R'
-    where = jnp.arange(n, dtype=jnp.int32)
-    pos = jnp.sum(jnp.where(eq, where[:, None], 0), axis=0)  # eq has one True per column
-    for j in range(kk):
-        pos = jnp.where((where == rpos[j]) & valid[j], apos[j], pos)
-    inv = jnp.sum(jnp.triu(pos[:, None] > pos[None, :], 1))
-    sign = 1 - 2 * (inv % 2)
+    sign, _ = replacement_sign(eq, rpos, apos, valid)
     d = jnp.where(na == nr, d * sign.astype(d.dtype), jnp.zeros((), d.dtype))
     return d, jnp.maximum(na, nr) > kk
 
