@@ -15,7 +15,8 @@ the passes, the StableHLO text; `tabulate_terms` as `--no-tabulate` says), first
 count, the peak resident memory so far, F, and the kernel time (medians of interleaved
 rounds, `B` samples) of both. NetKet's first result is its build plus its first jitted
 call. Before timing, the connected elements of both on 16 samples are compared (summed
-per connected state, zeros dropped, 1e-10).
+per connected state, zeros dropped, 1e-10). Both are warmed up first on 16 terms of the
+same kind (another seed), so that the first row holds no imports (`--cold`: it does).
 
     .venv/bin/python benchmarks/many_terms.py --model fermion --sizes 1000,5000
     .venv/bin/python benchmarks/many_terms.py --model couplings --sizes 2000 --sites 32
@@ -164,6 +165,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-netket", action="store_true", help="symir only")
     p.add_argument("--no-tabulate", action="store_true", help="compile with tabulate_terms=False")
+    p.add_argument("--cold", action="store_true", help="no warm-up (imports in the first row)")
     args = p.parse_args()
     print(f"jax {jax.__version__}, {args.model}, batch {args.batch}, seed {args.seed}")
     cols = [
@@ -171,6 +173,8 @@ def main() -> None:
         "nk_first_result", "hlo_kib", "hlo_ops", "kernel_ms", "nk_kernel_ms", "ratio", "peak_mib",
     ]  # fmt: skip
     print(" | ".join(cols))
+    if not args.cold:  # imports and first uses of both, on a small model of the same kind
+        run(args.model, 16, argparse.Namespace(**{**vars(args), "rounds": 1, "seed": 99}))
     for size in (int(s) for s in args.sizes.split(",") if s):
         row = run(args.model, size, args)
         print(

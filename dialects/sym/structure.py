@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from xdsl.dialects.builtin import (
     ArrayAttr,
+    BytesAttr,
     ComplexType,
     DenseArrayBase,
     Float32Type,
@@ -217,6 +219,15 @@ class OperatorOp(IRDLOperation):
         return cls(name, num_sites, states, dtype, hermitian, body)
 
 
+def _int_arrays(rows: Sequence[Sequence[int]]) -> list[DenseArrayBase]:
+    """The rows as i64 arrays, packed by numpy in one go when they have one length (a
+    table of thousands of rows: a term tabulated from as many, `sym-tabulate-terms`)."""
+    if rows and len({len(r) for r in rows}) == 1 and len(rows[0]):
+        data = np.asarray(rows, dtype="<i8")
+        return [DenseArrayBase(i64, BytesAttr(r.tobytes())) for r in data]  # type: ignore[arg-type]
+    return [_int_array(r) for r in rows]
+
+
 @irdl_op_definition
 class TermOp(IRDLOperation):
     """One term of an operator: an iterator, a predicate and its emissions.
@@ -269,7 +280,7 @@ class TermOp(IRDLOperation):
             "sym_name": StringAttr(name),
             "kind": StringAttr(kind),
             "labels": ArrayAttr([StringAttr(label) for label in labels]),
-            "rows": ArrayAttr([_int_array(r) for r in rows]),
+            "rows": ArrayAttr(_int_arrays(rows)),
         }
         if fanout is not None:
             props["fanout"] = IntAttr(fanout)

@@ -52,7 +52,6 @@ from typing import Any
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
     ArrayAttr,
-    DenseArrayBase,
     IntAttr,
     IntegerAttr,
     ModuleOp,
@@ -66,6 +65,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.traits import Commutative
 
 from symir.dialects import sym
+from symir.dialects.sym.structure import _int_arrays
 from symir.lowering.analyses import read_analysis, write_analysis
 
 REPORT = "tabulation"
@@ -201,6 +201,9 @@ class Column:
     labels: list[str] = field(default_factory=list)
     existing: bool = False
     """A label column the term already has (`labels`), which holds the value row by row."""
+    site: bool = False
+    """A constant site lifted into a column (the DSL's tabulation, which also does what
+    `sym-lift-constant-sites` does): named `site0, site1, ...`, not counted as a table."""
 
     @property
     def width(self) -> int:
@@ -247,20 +250,21 @@ def _existing_label(per_term: list[int], tables: list[tuple[tuple[int, ...], ...
 
 def plan(
     values: list[list[int | float]],
-    real: list[bool],
+    kinds: list[str],
     n: int,
     tables: list[tuple[tuple[int, ...], ...]],
     labels: tuple[str, ...],
 ) -> Plan:
     """The plan for one group: `values[g][s]` the value of slot `s` in term `g`,
-    `real[s]` whether slot `s` is real, `tables[g]` the row table of term `g` (an
-    integer equal to a label's value in every row reads that label), `labels` the kept
-    term's labels."""
+    `kinds[s]` its kind (`real`, `int`, or `site`: a constant site, which always becomes
+    a column holding it, as `sym-lift-constant-sites` makes it), `tables[g]` the row
+    table of term `g` (an integer equal to a label's value in every row reads that
+    label), `labels` the kept term's labels."""
     columns: list[Column] = []
     known: dict[tuple, int] = {}
 
     def column(c: Column) -> int:
-        sig = (c.offset, tuple(map(tuple, c.rows)), c.existing and c.labels[0])
+        sig = (c.offset, tuple(map(tuple, c.rows)), c.existing and c.labels[0], c.site)
         if sig not in known:
             known[sig] = len(columns)
             columns.append(c)
@@ -270,11 +274,18 @@ def plan(
     reals: dict[int, list[float]] = {}
     key: int | None = None
     ops = 0
-    for s, is_real in enumerate(real):
+    for s, kind in enumerate(kinds):
         per_term = [v[s] for v in values]
+        if kind == "site":
+            j = _existing_label([int(v) for v in per_term], tables)
+            if j is not None:
+                integers[s] = column(Column(0, [], [labels[j]], existing=True))
+            else:
+                integers[s] = column(Column(0, [[int(v)] for v in per_term], site=True))
+            continue
         if all(v == per_term[0] for v in per_term):
             continue
-        if is_real:
+        if kind == "real":
             if key is None:
                 key = column(index_column(len(values), n))
             reals[s] = [float(v) for v in per_term]
@@ -291,6 +302,53 @@ def plan(
     return Plan(columns, integers, reals, key, ops)
 
 
+def varies(p: Plan) -> bool:
+    """Whether some constant other than a site differs within the group."""
+    return bool(p.reals) or any(not p.columns[c].site for c in p.integers.values())
+
+
+def table_rows(
+    p: Plan, tables: list[tuple[tuple[int, ...], ...]], n: int, linear: int | None = None
+) -> tuple[list[tuple[int, ...]], dict[int, list[float]]]:
+    """The rows of the tabulated term (each term's rows followed by its values of the
+    plan's new columns, in their order) and the real tables (slot -> the values the key
+    column indexes). With `linear` (the one real slot that differs, a factor of the
+    amplitude of the term's only emission), rows equal in every column are one branch
+    written twice: they are combined, their coefficients summed, and the key column
+    indexes the combined rows (the plan's key column is rewritten so)."""
+    new = [c for c in p.columns if not c.existing]
+    if linear is None or p.key is None:
+        rows = [
+            (*row, *(d for c in new for d in c.rows[g]))
+            for g, term in enumerate(tables)
+            for row in term
+        ]
+        return rows, p.reals
+    key = p.columns[p.key]
+    coefficients = p.reals[linear]
+    found: dict[tuple[int, ...], int] = {}
+    kept: list[tuple[int, tuple[int, ...]]] = []  # (term, row without the key) per row
+    sums: list[float] = []
+    for g, term in enumerate(tables):
+        for row in term:
+            full = (*row, *(d for c in new if c is not key for d in c.rows[g]))
+            k = found.get(full)
+            if k is None:
+                k = found[full] = len(sums)
+                kept.append((g, row))
+                sums.append(0.0)
+            sums[k] += coefficients[g]
+    if len(sums) == sum(map(len, tables)):  # nothing to combine: one key per term
+        return table_rows(p, tables, n)
+    width = digits(len(sums), n)
+    key.rows = [encode(k, n, width) for k in range(len(sums))]
+    rows = [
+        (*row, *(d for c in new for d in (key.rows[k] if c is key else c.rows[g])))
+        for k, (g, row) in enumerate(kept)
+    ]
+    return rows, {linear: sums}
+
+
 def _index_ops(c: Column) -> int:
     """The ops reading a column: its labels, `base` and the multiply-adds, the offset."""
     return c.width + (0 if c.width == 1 else 1 + 2 * (c.width - 1)) + (2 if c.offset else 0)
@@ -300,7 +358,8 @@ def _index_ops(c: Column) -> int:
 class Decision:
     term: str
     terms: int
-    rows: int
+    rows: tuple[int, int]
+    """The rows of the group, and of the tabulated term (equal rows combined)."""
     decision: str
     reason: str
     columns: int = 0
@@ -311,7 +370,7 @@ class Decision:
         return {
             "term": self.term,
             "terms": self.terms,
-            "rows": self.rows,
+            "rows": list(self.rows),
             "decision": self.decision,
             "reason": self.reason,
             "columns": self.columns,
@@ -322,15 +381,15 @@ class Decision:
 
 def decide(
     name: str, terms: int, rows: int, body: int, p: Plan, n: int, min_terms: int
-) -> Decision:
+) -> Decision:  # the rows after tabulating: set by the caller
     """The cost model's decision for a group of `terms` terms of one shape (`rows` rows
     in all, `body` ops each) and its plan `p` on `n` sites: tabulated when the group has
     at least `min_terms` terms, some constant differs, and the ops the tables add are
     fewer than the ops of the bodies removed, `(terms - 1) x body`."""
     before = terms * body
-    columns = sum(c.width for c in p.columns if not c.existing)
-    d = Decision(name, terms, rows, "apart", "", columns, len(p.reals), (before, before))
-    if not p.integers and not p.reals:
+    columns = sum(c.width for c in p.columns if not (c.existing or c.site))
+    d = Decision(name, terms, (rows, rows), "apart", "", columns, len(p.reals), (before, before))
+    if not varies(p):
         d.reason, d.columns = "constants_equal", 0
     elif terms < min_terms:
         d.reason = "below_min_terms"
@@ -382,31 +441,48 @@ def _label_prefix(taken: tuple[str, ...]) -> str:
     return prefix
 
 
-def tabulate_group(terms: list[sym.TermOp], shapes: list[_Shape], p: Plan, n: int) -> None:
+def _linear(term: sym.TermOp, shape: _Shape, p: Plan) -> int | None:
+    """The real slot that differs, when it is the only one and a factor of the amplitude
+    of the term's only emission (the yielded value, or an operand of the `sym.mul` it
+    yields): rows equal but for it may be combined (`table_rows`)."""
+    if len(p.reals) != 1 or len(term.emissions) != 1:
+        return None
+    (s,) = p.reals
+    user, _ = shape.slots[s]
+    if isinstance(user, sym.MulOp):
+        uses = list(user.result.uses)
+        if len(uses) != 1 or not isinstance(uses[0].operation, sym.YieldOp):
+            return None
+        user = uses[0].operation
+    if not isinstance(user, sym.YieldOp) or not isinstance(user.parent_op(), sym.EmissionOp):
+        return None
+    return s
+
+
+def tabulate_group(
+    terms: list[sym.TermOp], shapes: list[_Shape], p: Plan, n: int
+) -> tuple[int, int]:
     """Rewrites the first of `terms` into the tabulated term of the group (`p`) and
-    erases the others."""
+    erases the others; returns the rows before and after (equal rows combined)."""
     kept, shape = terms[0], shapes[0]
+    tables = [t.row_table for t in terms]
+    rows, reals = table_rows(p, tables, n, _linear(kept, shape, p))
     prefix = _label_prefix(kept.label_names)
     names: list[str] = []
-    new = [c for c in p.columns if not c.existing]
-    for c in new:
-        c.labels = [f"{prefix}{len(names) + d}" for d in range(c.width)]
-        names += c.labels
-    rows = []
-    for g, term in enumerate(terms):
-        extra = [d for c in new for d in c.rows[g]]
-        rows += [[*row, *extra] for row in term.row_table]
+    for c in p.columns:
+        if not c.existing:
+            c.labels = [f"{prefix}{len(names) + d}" for d in range(c.width)]
+            names += c.labels
     builder = _Builder(n)
     replaced: list[sym.ConstantOp] = []
     for s, (user, k) in enumerate(shape.slots):
         if s in p.integers:
             c = p.integers[s]
             value = builder.value(p.columns[c], c, user)
-        elif s in p.reals:
+        elif s in reals:
             assert p.key is not None
             index = builder.value(p.columns[p.key], p.key, user)
-            keys = list(range(len(terms)))
-            lookup = sym.LookupOp(keys, p.reals[s], index)
+            lookup = sym.LookupOp(list(range(len(reals[s]))), reals[s], index)
             Rewriter.insert_op(lookup, InsertPoint.before(user))
             value = lookup.result
         else:
@@ -417,7 +493,7 @@ def tabulate_group(terms: list[sym.TermOp], shapes: list[_Shape], p: Plan, n: in
         if constant.parent is not None and not constant.result.uses:
             Rewriter.erase_op(constant)
     kept.labels = ArrayAttr([*kept.labels.data, *(StringAttr(x) for x in names)])
-    kept.rows = ArrayAttr([DenseArrayBase.from_list(i64, r) for r in rows])
+    kept.rows = ArrayAttr(_int_arrays(rows))
     kept.kind = StringAttr("rows")
     hints = [t.fanout.data for t in terms if t.fanout is not None]
     if kept.fanout is not None:
@@ -425,6 +501,7 @@ def tabulate_group(terms: list[sym.TermOp], shapes: list[_Shape], p: Plan, n: in
     for term in terms[1:]:
         term.detach()
         term.erase()
+    return sum(map(len, tables)), len(rows)
 
 
 def tabulate_terms(
@@ -446,13 +523,14 @@ def tabulate_terms(
         shapes = [s for _, s in members]
         name = terms[0].sym_name.data
         rows = sum(len(t.row_table) for t in terms)
-        reals = [u.operands[k].type == f64 for u, k in shapes[0].slots]
+        kinds = ["real" if u.operands[k].type == f64 else "int" for u, k in shapes[0].slots]
         tables = [t.row_table for t in terms]
-        p = plan([s.values for s in shapes], reals, n, tables, terms[0].label_names)
+        p = plan([s.values for s in shapes], kinds, n, tables, terms[0].label_names)
         decision = decide(name, len(terms), rows, shapes[0].ops, p, n, min_terms)
         decisions.append(decision)
         if decision.decision == "tabulated":
-            tabulate_group(terms, shapes, p, n)
+            decision.rows = tabulate_group(terms, shapes, p, n)
+            decision.columns = sum(c.width for c in p.columns if not c.existing)
             tabulated[name] = [t.sym_name.data for t in terms[1:]]
     return tabulated, decisions
 
@@ -506,6 +584,8 @@ __all__ = [
     "SymTabulateTermsPass",
     "decide",
     "plan",
+    "table_rows",
     "tabulate_terms",
     "tabulation",
+    "varies",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -286,11 +287,11 @@ class DOperator:
         """The operator; checked now (an invalid definition raises here, not at compile)."""
         if not self._terms:
             raise ValueError(f"operator {self.name!r} has no terms")
-        names = [t.name for t in self._terms]
+        counts = Counter(t.name for t in self._terms)  # not list.count: thousands of terms
         for term in self._terms:
             if not term.emissions:
                 raise ValueError(f"term {term.name!r} of operator {self.name!r} has no emission")
-            if names.count(term.name) > 1:
+            if counts[term.name] > 1:
                 raise ValueError(f"operator {self.name!r} has two terms named {term.name!r}")
         op = SymbolicOperator(
             self.hilbert, self.name, tuple(self._terms), dtype=self.dtype, hermitian=self.hermitian

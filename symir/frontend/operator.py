@@ -226,14 +226,16 @@ class SymbolicOperator:
         if key not in cache:
             from symir.frontend.canonical import canonical_terms
 
-            terms, merged = canonical_terms(self.terms, lift=lift_constant_sites)
-            report: dict[str, Any] = {}
-            if tabulate_terms:
-                from symir.frontend.tabulate import absorb
+            terms, tabulated, report = self.terms, {}, {}
+            if tabulate_terms and lift_constant_sites:  # it lifts the sites it tabulates
                 from symir.frontend.tabulate import tabulate_terms as tabulate
 
                 terms, tabulated, report = tabulate(terms, self.space.size)
-                merged = absorb(merged, tabulated)
+            terms, merged = canonical_terms(terms, lift=lift_constant_sites)
+            if tabulated:
+                from symir.frontend.tabulate import absorb
+
+                merged = absorb(tabulated, merged)
             cache[key] = (terms, merged, report)
         return cache[key]
 

@@ -5,26 +5,31 @@ module doc says what a shape is and what the table holds): an operator written o
 at a time (a loop of `globally().emit(...)` over random couplings, a fermion two-body sum
 written product by product) has thousands of terms of a few shapes. Building, verifying,
 normalizing and fingerprinting their IR costs milliseconds per term; done here, on the
-DSL's terms (`TermSpec`), the compiler builds one term per shape. It runs after
-`symir.frontend.canonical` (constant sites lifted, equal bodies merged), with the same
-rules, the same columns (`plan`) and the same cost model as the pass:
+DSL's terms (`TermSpec`), the compiler builds one term per shape. It walks each term as
+written once, with the same rules, the same columns (`plan`) and the same cost model as
+the pass, and does on the way what `symir.frontend.canonical` would do first:
 
+* a constant site (`site(3)`, `write(3, ...)`, ...) is a column holding it, as
+  `lift_constant_sites` makes it (named `site0, site1, ...`);
 * a constant is a *slot* where the pass would tabulate it: a real number anywhere, an
   integer that is an operand of an expression op, a `count` bound or an amplitude;
   never a boolean, a value an update writes, a shift delta, an `nth_site` rank or the
   key of `flip_sites`/`parity_sum`;
 * constant arithmetic on numbers (`-1 * w`, written by a fermion product's sign) is
-  folded first, as `symbolic-normalization` folds it in the IR, so that terms that
-  differ only in such a sign are one shape;
+  folded, as `symbolic-normalization` folds it in the IR, so that terms that differ
+  only in such a sign are one shape;
 * terms are of one shape when their keys, with slots abstracted, are equal (labels by
   position); a group's slots that differ become label columns (integers) or a
   `lookup` keyed by the term's index in the group (reals).
 
-A term whose expressions are too large to walk as trees (`MAX_NODES`) is left alone.
+A group whose constants other than sites are all equal is left to
+`symir.frontend.canonical` (lifted and merged there, as before). A term whose
+expressions are too large to walk as trees (`MAX_NODES`) is left alone.
 """
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from typing import Any
 
@@ -40,6 +45,7 @@ from symir.lowering.sym.sym_tabulate_terms import (
     Plan,
     decide,
     plan,
+    table_rows,
 )
 
 MAX_NODES = 20_000
@@ -49,12 +55,19 @@ _EXPRESSIONS = frozenset(sym.EXPRESSION_OPS) | {"count"}
 """DSL nodes whose integer constant operands are slots (the pass: expression ops and
 `sym.count`)."""
 
+_SITE_READS = ("read", "read_emitted")
+_ONE_SITE_STEPS = ("write", "shift", "shift_mod", "affine")
+
 _FOLDED = {
     "add": lambda a, b: a + b,
     "sub": lambda a, b: a - b,
     "mul": lambda a, b: a * b,
     "neg": lambda a: -a,
 }
+
+SITE, VALUE, EXACT = "site", "int", "exact"
+"""Where a constant sits: a site (a column), an operand whose integers are slots, or
+one whose integers stay as written."""
 
 
 class _TooBig(Exception):
@@ -65,102 +78,79 @@ def _number(e: Any) -> bool:
     return isinstance(e, Expr) and e.op == "const" and type(e.args[0]) in (int, float)
 
 
-def fold(e: Any, memo: dict[int, tuple[Any, Any]] | None = None) -> Any:
-    """`e` with arithmetic on number constants folded (`mul(-1, 0.5)` -> `-0.5`)."""
-    if not isinstance(e, Expr) or e.op == "const":
-        return e
-    memo = {} if memo is None else memo
-    found = memo.get(id(e))
-    if found is not None and found[0] is e:
-        return found[1]
-    args = tuple(fold(a, memo) if isinstance(a, Expr) else a for a in e.args)
-    out = e if all(a is b for a, b in zip(args, e.args, strict=True)) else Expr(e.op, *args)
-    if e.op in _FOLDED and all(_number(a) for a in args):
-        out = Expr("const", _FOLDED[e.op](*(a.args[0] for a in args)))
-    memo[id(e)] = (e, out)
-    return out
-
-
-def _fold_update(u: Update, memo: dict) -> Update:
-    steps = []
-    for step in u.steps:
-        parts = []
-        for part in step:
-            if isinstance(part, Update):
-                part = _fold_update(part, memo)
-            elif isinstance(part, tuple):
-                part = tuple(fold(p, memo) for p in part)
-            else:
-                part = fold(part, memo)
-            parts.append(part)
-        steps.append(tuple(parts))
-    return Update(tuple(steps))
-
-
-def fold_term(term: TermSpec) -> TermSpec:
-    """`term` with its constant arithmetic folded (itself when nothing folds)."""
-    memo: dict = {}
-    predicates = tuple(fold(p, memo) for p in term.predicates)
-    emissions = tuple(
-        replace(
-            em,
-            update=_fold_update(em.update, memo),
-            amplitude=fold(em.amplitude, memo),
-            condition=fold(em.condition, memo),
-        )
-        for em in term.emissions
-    )
-    return replace(term, predicates=predicates, emissions=emissions)
-
-
 class _Walk:
     """Walks a term's expressions as trees in one fixed order: with `replace` None it
-    builds the shape key and collects the slots' values; with `replace` (slot -> new
-    expression or None) it rebuilds the term's expressions with those slots replaced."""
+    builds the shape key and collects the slots (value and kind); with `replace` (slot
+    -> new expression) it rebuilds the term's expressions with those slots replaced and
+    constant arithmetic folded."""
 
     def __init__(self, term: TermSpec, replace: dict[int, Expr] | None = None):
         self.labels = {name: k for k, name in enumerate(term.labels)}
         self.values: list[int | float] = []
+        self.kinds: list[str] = []
         self.nodes = 0
         self.replace = replace
+        self.linear: int | None = None
+        """The slot of a real constant that is a factor of the amplitude of the term's
+        only emission (the amplitude, or an operand of the `mul` it is)."""
 
-    # key mode and rebuild mode share the traversal
-    def expr(self, e: Any, slot_ok: bool) -> Any:
+    def _const(self, e: Expr, v: Any, where: str) -> Any:
+        kind = None
+        if type(v) is float:
+            kind = "real"
+        elif type(v) is int and where != EXACT:
+            kind = where
+        if kind is None:
+            if self.replace is not None:
+                return e if e.op == "const" else Expr("const", v)
+            return ("const", type(v).__name__, v)
+        slot = len(self.values)
+        self.values.append(v)
+        self.kinds.append(kind)
+        if self.replace is not None:
+            found = self.replace.get(slot)
+            if found is not None:
+                return found
+            return e if e.op == "const" else Expr("const", v)
+        return ("slot", kind)
+
+    def expr(self, e: Any, where: str) -> Any:
         if not isinstance(e, Expr):
             return e if self.replace is not None else _key(e, self.labels)
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise _TooBig
-        if e.op == "const":
-            v = e.args[0]
-            if type(v) is float or (type(v) is int and slot_ok):
-                slot = len(self.values)
-                self.values.append(v)
-                if self.replace is not None:
-                    return self.replace.get(slot, e)
-                return ("slot", type(v).__name__)
-            return e if self.replace is not None else ("const", type(v).__name__, v)
-        if e.op == "label" and self.replace is None:
+        op = e.op
+        if op == "const":
+            return self._const(e, e.args[0], where)
+        if op in _FOLDED and all(_number(a) for a in e.args):
+            value = _FOLDED[op](*(a.args[0] for a in e.args))
+            return self._const(e, value, EXACT if where == SITE else where)
+        if op == "label" and self.replace is None:
             return ("label", self.labels.get(e.args[0], e.args[0]))
-        child = e.op in _EXPRESSIONS
-        args = [self.expr(a, child) for a in e.args]
+        if op in _SITE_READS:
+            args = [self.expr(e.args[0], SITE), *(self.expr(a, EXACT) for a in e.args[1:])]
+        else:
+            child = VALUE if op in _EXPRESSIONS else EXACT
+            args = [self.expr(a, child) for a in e.args]
         if self.replace is not None:
-            return (
-                e if all(a is b for a, b in zip(args, e.args, strict=True)) else Expr(e.op, *args)
-            )
-        return Key((e.op, *args))
+            same = all(a is b for a, b in zip(args, e.args, strict=True))
+            return e if same else Expr(op, *args)
+        return Key((op, *args))
 
     def update(self, u: Update) -> Any:
         steps = []
         for kind, *ops in u.steps:
             parts: list[Any] = [kind]
-            for o in ops:
+            for k, o in enumerate(ops):
+                site = kind in ("swap", "permute") or (kind in _ONE_SITE_STEPS and k == 0)
                 if isinstance(o, Update):
                     parts.append(self.update(o))
                 elif isinstance(o, tuple) and any(isinstance(p, Expr) for p in o):
-                    parts.append(tuple(self.expr(p, False) for p in o))
+                    where = SITE if kind == "scatter" and k == 0 else EXACT
+                    parts.append(tuple(self.expr(p, where) for p in o))
                 else:
-                    parts.append(self.expr(o, False))
+                    parts.append(self.expr(o, SITE if site else EXACT))
             steps.append(tuple(parts))
         if self.replace is not None:
             return Update(tuple(steps))
@@ -168,12 +158,12 @@ class _Walk:
 
     def term(self, term: TermSpec) -> tuple[Any, Any]:
         """(predicates, emissions): keys, or the rebuilt ones."""
-        predicates = tuple(self.expr(p, False) for p in term.predicates)
+        predicates = tuple(self.expr(p, EXACT) for p in term.predicates)
         emissions = []
         for em in term.emissions:
             update = self.update(em.update)
-            amplitude = self.expr(em.amplitude, True)
-            condition = self.expr(em.condition, False) if em.condition is not None else None
+            amplitude = self._amplitude(em.amplitude, len(term.emissions) == 1)
+            condition = self.expr(em.condition, EXACT) if em.condition is not None else None
             if self.replace is not None:
                 emissions.append(
                     EmissionSpec(update, amplitude, condition, em.tag)  # type: ignore[arg-type]
@@ -182,15 +172,47 @@ class _Walk:
                 emissions.append((update, amplitude, condition, em.tag))
         return predicates, tuple(emissions)
 
+    def _amplitude(self, e: Any, only: bool) -> Any:
+        """The amplitude's key (or rebuilt expression), noting its linear slot."""
+        if not only or not isinstance(e, Expr):
+            return self.expr(e, VALUE)
+        if _real(e):
+            self.linear = len(self.values)
+            return self.expr(e, VALUE)
+        if e.op != "mul" or len(e.args) != 2 or all(_number(a) for a in e.args):
+            return self.expr(e, VALUE)
+        self.nodes += 1
+        a, b = e.args
+        if _real(a):
+            self.linear = len(self.values)
+        ka = self.expr(a, VALUE)
+        if _real(b) and self.linear is None:
+            self.linear = len(self.values)
+        kb = self.expr(b, VALUE)
+        if self.replace is not None:
+            return e if ka is a and kb is b else Expr("mul", ka, kb)
+        return Key(("mul", ka, kb))
 
-def _shape(term: TermSpec) -> tuple[Any, list[int | float], int] | None:
+
+def _real(e: Any) -> bool:
+    """Whether `e` is a real constant, or arithmetic on numbers folding to one."""
+    if not isinstance(e, Expr):
+        return False
+    if e.op == "const":
+        return type(e.args[0]) is float
+    if e.op in _FOLDED and all(_number(a) for a in e.args):
+        return type(_FOLDED[e.op](*(a.args[0] for a in e.args))) is float
+    return False
+
+
+def _shape(term: TermSpec) -> tuple[Any, list[int | float], list[str], int, int | None] | None:
     walk = _Walk(term)
     try:
         predicates, emissions = walk.term(term)
     except _TooBig:
         return None
     key = (len(term.labels), term.fanout is None, predicates, emissions)
-    return key, walk.values, walk.nodes
+    return key, walk.values, walk.kinds, walk.nodes, walk.linear
 
 
 def _read(column: Column, n: int) -> Expr:
@@ -206,28 +228,32 @@ def _read(column: Column, n: int) -> Expr:
     return value
 
 
-def _tabulated(members: list[TermSpec], p: Plan, n: int) -> TermSpec:
+def _prefix(name: str, taken: tuple[str, ...]) -> str:
+    while any(t.startswith(name) for t in taken):
+        name = "_" + name
+    return name
+
+
+def _tabulated(members: list[TermSpec], p: Plan, n: int, linear: int | None) -> TermSpec:
     first = members[0]
-    prefix = "tab"
-    while any(t.startswith(prefix) for t in first.labels):
-        prefix = "_" + prefix
+    linear = linear if linear is not None and len(p.reals) == 1 and linear in p.reals else None
+    rows, reals = table_rows(p, [t.rows for t in members], n, linear)
+    tab, site = _prefix("tab", first.labels), _prefix("site", first.labels)
     names: list[str] = []
     new = [c for c in p.columns if not c.existing]
+    counts = {True: 0, False: 0}
     for c in new:
-        c.labels = [f"{prefix}{len(names) + d}" for d in range(c.width)]
+        prefix = site if c.site else tab
+        c.labels = [f"{prefix}{counts[c.site] + d}" for d in range(c.width)]
+        counts[c.site] += c.width
         names += c.labels
-    rows = []
-    for g, term in enumerate(members):
-        extra = tuple(d for c in new for d in c.rows[g])
-        rows += [(*row, *extra) for row in term.rows]
     replaced: dict[int, Expr] = {}
     for s, k in p.integers.items():
         replaced[s] = _read(p.columns[k], n)
     if p.key is not None:
         key = _read(p.columns[p.key], n)
-        keys = tuple(range(len(members)))
-        for s, values in p.reals.items():
-            replaced[s] = Expr("lookup", keys, tuple(values), key)
+        for s, values in reals.items():
+            replaced[s] = Expr("lookup", tuple(range(len(values))), tuple(values), key)
     predicates, emissions = _Walk(first, replaced).term(first)
     hinted = first.fanout is not None
     return replace(
@@ -244,40 +270,56 @@ def _tabulated(members: list[TermSpec], p: Plan, n: int) -> TermSpec:
 def tabulate_terms(
     terms: tuple[TermSpec, ...], n_sites: int, min_terms: int = MIN_TERMS
 ) -> tuple[tuple[TermSpec, ...], dict[str, list[str]], dict[str, Any]]:
-    """The terms with each group of one shape that pays tabulated (module doc), kept
-    term -> the terms it absorbed, and the report (`sym.tabulation`'s form: `terms`
-    before and after, `tabulated`, `decisions`; empty when no group was found)."""
-    groups: dict[Any, list[tuple[TermSpec, TermSpec, list, int]]] = {}
-    order: list[Any] = []
+    """The terms (as written, before `symir.frontend.canonical`) with each group of one
+    shape that pays tabulated, in the place of its first term (module doc); kept term ->
+    the terms it absorbed; and the report (`sym.tabulation`'s form: `terms` before and
+    after, `tabulated`, `decisions`; empty when no group was found). Python's cyclic
+    garbage collector is paused meanwhile: it would scan every expression of every term
+    again and again while the walks allocate (a third of the time for 5,000 terms)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _tabulate(terms, n_sites, min_terms)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _tabulate(
+    terms: tuple[TermSpec, ...], n_sites: int, min_terms: int
+) -> tuple[tuple[TermSpec, ...], dict[str, list[str]], dict[str, Any]]:
+    groups: dict[Any, list[int]] = {}
+    shapes: list[tuple[Any, list[int | float], list[str], int, int | None] | None] = []
     for k, term in enumerate(terms):
-        folded = fold_term(term)
-        shape = _shape(folded)
-        key = ("alone", k) if shape is None else shape[0]
-        if key not in groups:
-            groups[key] = []
-            order.append(key)
-        values, nodes = ([], 0) if shape is None else (shape[1], shape[2])
-        groups[key].append((term, folded, values, nodes))
-    out: list[TermSpec] = []
+        shape = _shape(term)
+        shapes.append(shape)
+        groups.setdefault(("alone", k) if shape is None else shape[0], []).append(k)
+    replaced: dict[int, TermSpec | None] = {}
     tabulated: dict[str, list[str]] = {}
     decisions: list[Decision] = []
-    for key in order:
-        members = groups[key]
+    for members in groups.values():
         if len(members) < 2:
-            out.append(members[0][0])
             continue
-        folded = [m[1] for m in members]
-        rows = sum(len(t.rows) for t in folded)
-        reals = [type(v) is float for v in members[0][2]]
-        tables = [t.rows for t in folded]
-        p = plan([m[2] for m in members], reals, n_sites, tables, folded[0].labels)
-        decision = decide(folded[0].name, len(members), rows, members[0][3], p, n_sites, min_terms)
+        group = [terms[k] for k in members]
+        found = [shapes[k] for k in members]
+        kinds, nodes = found[0][2], found[0][3]  # type: ignore[index]
+        tables = [t.rows for t in group]
+        values = [f[1] for f in found]  # type: ignore[index]
+        p = plan(values, kinds, n_sites, tables, group[0].labels)
+        rows = sum(len(t.rows) for t in group)
+        decision = decide(group[0].name, len(group), rows, nodes, p, n_sites, min_terms)
         decisions.append(decision)
-        if decision.decision != "tabulated":
-            out.extend(m[0] for m in members)
-            continue
-        out.append(_tabulated(folded, p, n_sites))
-        tabulated[folded[0].name] = [t.name for t in folded[1:]]
+        if decision.decision == "tabulated":
+            made = replaced[members[0]] = _tabulated(group, p, n_sites, found[0][4])  # type: ignore[index]
+            decision.rows = (rows, len(made.rows))
+            decision.columns = sum(c.width for c in p.columns if not (c.existing or c.site))
+            replaced.update(dict.fromkeys(members[1:]))
+            tabulated[group[0].name] = [t.name for t in group[1:]]
+    out = tuple(
+        replaced[k] if k in replaced else t  # type: ignore[misc]
+        for k, t in enumerate(terms)
+        if k not in replaced or replaced[k] is not None
+    )
     report: dict[str, Any] = {}
     if decisions:
         report = {
@@ -285,7 +327,7 @@ def tabulate_terms(
             "tabulated": tabulated,
             "decisions": [d.as_dict() for d in decisions],
         }
-    return tuple(out), tabulated, report
+    return out, tabulated, report
 
 
 def absorb(merged: dict[str, list[str]], tabulated: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -299,4 +341,4 @@ def absorb(merged: dict[str, list[str]], tabulated: dict[str, list[str]]) -> dic
     return out
 
 
-__all__ = ["MAX_NODES", "absorb", "fold", "fold_term", "tabulate_terms"]
+__all__ = ["MAX_NODES", "absorb", "tabulate_terms"]

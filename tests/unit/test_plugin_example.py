@@ -174,7 +174,12 @@ def test_bare_insertions_are_quoted_for_xdsls_lexer():
             "symir-lower{before=convert-sym-to-branch:cse after=cse#2:dce}", LoweringOptions()
         )
     ]
-    assert names[:3] == ["sym-lift-constant-sites", "sym-merge-row-terms", "cse"]
+    assert names[:4] == [
+        "sym-lift-constant-sites",
+        "sym-tabulate-terms",
+        "sym-merge-row-terms",
+        "cse",
+    ]
     assert names[-2:] == ["cse", "dce"]
 
 
@@ -226,8 +231,9 @@ def test_the_ir_after_every_pass_of_the_lowering():
     result = lower_ir(op.to_ir())
     assert list(result.levels) == ["sym", "branch", "stablehlo"]  # the levels alone
     assert result.levels.after == list(result.pass_times)
-    assert result.levels.after[:4] == [
+    assert result.levels.after[:5] == [
         "sym-lift-constant-sites",
+        "sym-tabulate-terms",
         "sym-merge-row-terms",
         "convert-sym-to-branch",
         "branch-coalesce-diagonal",

@@ -7,7 +7,7 @@
 // product's operands in another order: neither is part of the shape) become one term:
 // the coefficient is read from a table keyed by the index of the row's term in the
 // group, the new column tab0. The report names the kept and absorbed terms.
-// CHECK:       builtin.module attributes {sym.tabulation = {terms = [3 : i64, 1 : i64], tabulated = {z0 = ["z1", "z2"]}, decisions = [{term = "z0", terms = 3 : i64, rows = 4 : i64, decision = "tabulated", reason = "tabulated", columns = 1 : i64, tables = 1 : i64, ops = [27 : i64, 11 : i64]}]}} {
+// CHECK:       builtin.module attributes {sym.tabulation = {terms = [3 : i64, 1 : i64], tabulated = {z0 = ["z1", "z2"]}, decisions = [{term = "z0", terms = 3 : i64, rows = [4 : i64, 4 : i64], decision = "tabulated", reason = "tabulated", columns = 1 : i64, tables = 1 : i64, ops = [27 : i64, 11 : i64]}]}} {
 // CHECK-LABEL: sym.operator @coefficients
 // CHECK-NEXT:    sym.term @z0 kind "rows" labels ["i", "j", "tab0"] rows {{\[\[}}0, 1, 0], [1, 2, 1], [2, 3, 2], [3, 0, 2]] {
 // CHECK:           %[[P:.*]] = sym.mul %{{.*}}, %{{.*}} : i64, i64 -> i64
@@ -144,7 +144,7 @@ builtin.module {
 // -----
 
 // More terms than sites: the index of a term in the group takes two base-2 digits,
-// tab0 + 2 tab1.
+// tab0 + 2 tab1 (the coefficient is no factor of the amplitude: rows are not combined).
 // CHECK-LABEL: sym.operator @two_digits
 // CHECK-NEXT:    sym.term @x0 kind "rows" labels ["i", "tab0", "tab1"] rows {{\[\[}}0, 0, 0], [1, 1, 0], [0, 0, 1]] {
 // CHECK:           %[[T0:.*]] = sym.label "tab0"
@@ -153,7 +153,8 @@ builtin.module {
 // CHECK-NEXT:      %[[HIGH:.*]] = sym.mul %[[T1]], %[[TWO]] : i64, i64 -> i64
 // CHECK-NEXT:      %[[K:.*]] = sym.add %[[T0]], %[[HIGH]] : i64, i64 -> i64
 // CHECK-NEXT:      %[[C:.*]] = sym.lookup %[[K]] {keys = array<i64: 0, 1, 2>, values = array<f64: 1.000000e+00, 2.000000e+00, 3.000000e+00>} : i64 -> f64
-// CHECK-NEXT:      sym.yield %[[C]] : f64
+// CHECK-NEXT:      %[[A:.*]] = sym.add %[[C]], %{{.*}} : f64, i64 -> f64
+// CHECK-NEXT:      sym.yield %[[A]] : f64
 // CHECK-NOT:     sym.term
 builtin.module {
   sym.operator @two_digits sites 2 states [-1, 1] dtype f64 {
@@ -164,11 +165,68 @@ builtin.module {
         %y = sym.neg %x : i64 -> i64
         sym.write %i, %y
       } amplitude {
+        %i = sym.label "i"
+        %x = sym.read %i : i64
+        %c = sym.constant 1.0 : f64
+        %a = sym.add %c, %x : f64, i64 -> f64
+        sym.yield %a : f64
+      }
+    }
+    sym.term @x1 kind "rows" labels ["i"] rows [[1]] {
+      sym.emission {
+        %i = sym.label "i"
+        %x = sym.read %i : i64
+        %y = sym.neg %x : i64 -> i64
+        sym.write %i, %y
+      } amplitude {
+        %i = sym.label "i"
+        %x = sym.read %i : i64
+        %c = sym.constant 2.0 : f64
+        %a = sym.add %c, %x : f64, i64 -> f64
+        sym.yield %a : f64
+      }
+    }
+    sym.term @x2 kind "rows" labels ["i"] rows [[0]] {
+      sym.emission {
+        %i = sym.label "i"
+        %x = sym.read %i : i64
+        %y = sym.neg %x : i64 -> i64
+        sym.write %i, %y
+      } amplitude {
+        %i = sym.label "i"
+        %x = sym.read %i : i64
+        %c = sym.constant 3.0 : f64
+        %a = sym.add %c, %x : f64, i64 -> f64
+        sym.yield %a : f64
+      }
+    }
+  }
+}
+
+// -----
+
+// The coefficient is the amplitude of the only emission: rows equal in every column are
+// one branch written twice, combined with their coefficients summed (rows [3, 2]); the
+// key then indexes the rows.
+// CHECK:       builtin.module attributes {sym.tabulation = {terms = [3 : i64, 1 : i64], tabulated = {d0 = ["d1", "d2"]}, decisions = [{term = "d0", terms = 3 : i64, rows = [3 : i64, 2 : i64]
+// CHECK-LABEL: sym.operator @duplicates
+// CHECK-NEXT:    sym.term @d0 kind "rows" labels ["i", "tab0"] rows {{\[\[}}0, 0], [1, 1]] {
+// CHECK:           %[[C:.*]] = sym.lookup %{{.*}} {keys = array<i64: 0, 1>, values = array<f64: 4.000000e+00, 2.000000e+00>} : i64 -> f64
+// CHECK-NEXT:      sym.yield %[[C]] : f64
+builtin.module {
+  sym.operator @duplicates sites 2 states [-1, 1] dtype f64 {
+    sym.term @d0 kind "rows" labels ["i"] rows [[0]] {
+      sym.emission {
+        %i = sym.label "i"
+        %x = sym.read %i : i64
+        %y = sym.neg %x : i64 -> i64
+        sym.write %i, %y
+      } amplitude {
         %c = sym.constant 1.0 : f64
         sym.yield %c : f64
       }
     }
-    sym.term @x1 kind "rows" labels ["i"] rows [[1]] {
+    sym.term @d1 kind "rows" labels ["i"] rows [[1]] {
       sym.emission {
         %i = sym.label "i"
         %x = sym.read %i : i64
@@ -179,7 +237,7 @@ builtin.module {
         sym.yield %c : f64
       }
     }
-    sym.term @x2 kind "rows" labels ["i"] rows [[0]] {
+    sym.term @d2 kind "rows" labels ["i"] rows [[0]] {
       sym.emission {
         %i = sym.label "i"
         %x = sym.read %i : i64
@@ -230,11 +288,11 @@ builtin.module {
 
 // Terms of one shape with equal constants are left to sym-merge-row-terms, with the
 // reason; below min_terms (8 by default) a group is kept apart, with its reason.
-// CHECK:       builtin.module attributes {sym.tabulation = {terms = [2 : i64, 2 : i64], tabulated = {}, decisions = [{term = "e0", terms = 2 : i64, rows = 2 : i64, decision = "apart", reason = "constants_equal", columns = 0 : i64, tables = 0 : i64, ops = [14 : i64, 14 : i64]}]}} {
+// CHECK:       builtin.module attributes {sym.tabulation = {terms = [2 : i64, 2 : i64], tabulated = {}, decisions = [{term = "e0", terms = 2 : i64, rows = [2 : i64, 2 : i64], decision = "apart", reason = "constants_equal", columns = 0 : i64, tables = 0 : i64, ops = [14 : i64, 14 : i64]}]}} {
 // CHECK-LABEL: sym.operator @equal
 // CHECK-NEXT:    sym.term @e0 kind "rows" labels ["i"] rows {{\[\[}}0]] {
 // CHECK:         sym.term @e1 kind "rows" labels ["i"] rows {{\[\[}}1]] {
-// DEFAULT:     decisions = [{term = "e0", terms = 2 : i64, rows = 2 : i64, decision = "apart", reason = "constants_equal"
+// DEFAULT:     decisions = [{term = "e0", terms = 2 : i64, rows = [2 : i64, 2 : i64], decision = "apart", reason = "constants_equal"
 builtin.module {
   sym.operator @equal sites 2 states [-1, 1] dtype f64 {
     sym.term @e0 kind "rows" labels ["i"] rows [[0]] {
