@@ -1,0 +1,99 @@
+"""Every place an op with a derivative and a StableHLO counterpart is written has a test
+that names it when it is missing (docs/adding-an-op.md, "Where a new op is written").
+
+The op table (`sym.EXPRESSION_OPS`), the rule table (`DERIVATIVES` of
+lowering/derivatives.py) and the `Stablehlo` dialect are the sources; these tests ask
+each of them for its lit case, its executed or finite-difference case and its docs row.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from symir.dialects.stablehlo import Stablehlo
+from symir.lowering import derivatives
+
+ROOT = Path(__file__).resolve().parents[3]
+STABLEHLO_CLASSES = {op.name: op for op in Stablehlo.operations}
+STABLEHLO_OPS = sorted(STABLEHLO_CLASSES)
+RULES = sorted(derivatives.DERIVATIVES)
+
+
+def _code(path: Path) -> str:
+    """Return the lines of a lit file that are not comments."""
+    lines = path.read_text().splitlines()
+    return "\n".join(line for line in lines if not line.lstrip().startswith("//"))
+
+
+def _checks(path: Path) -> str:
+    """Return the CHECK lines of a lit file."""
+    return "\n".join(line for line in path.read_text().splitlines() if "CHECK" in line)
+
+
+def _table_rows(path: Path) -> list[str]:
+    """Return the rows of the Markdown tables of a docs page."""
+    return [line for line in path.read_text().splitlines() if line.startswith("| ")]
+
+
+@pytest.mark.parametrize("name", STABLEHLO_OPS)
+def test_every_stablehlo_op_has_a_lit_round_trip_case(name):
+    path = ROOT / "tests/lit/dialects/stablehlo/ops.mlir"
+    word = rf"{re.escape(name)}\b"
+    assert re.search(word, _code(path)) and re.search(word, _checks(path)), (
+        f"'{name}' has no round-trip case with CHECK lines in {path.relative_to(ROOT)}"
+    )
+
+
+@pytest.mark.parametrize("name", STABLEHLO_OPS)
+def test_every_stablehlo_op_has_an_executed_case(name):
+    op = STABLEHLO_CLASSES[name]
+    path = ROOT / "tests/unit/dialects/test_stablehlo_ops.py"
+    text = path.read_text()
+    assert re.search(rf"\bsh\.{op.__name__}\b|{re.escape(name)}\b", text), (
+        f"'{name}' is never executed through JAX: add a case using sh.{op.__name__} to "
+        f"{path.relative_to(ROOT)}"
+    )
+
+
+@pytest.mark.parametrize("name", STABLEHLO_OPS)
+def test_every_stablehlo_op_has_a_docs_row(name):
+    path = ROOT / "docs/dialects/stablehlo.md"
+    rows = [row.split("|")[1] for row in _table_rows(path)]
+    assert any(re.search(rf"`{re.escape(name)}`", cell) for cell in rows), (
+        f"'{name}' has no row in the op tables of {path.relative_to(ROOT)}"
+    )
+
+
+@pytest.mark.parametrize("mnemonic", RULES)
+def test_every_rule_has_a_lit_case(mnemonic):
+    path = ROOT / "tests/lit/lowering/sym/sym-differentiate.mlir"
+    word = rf"sym\.{mnemonic}\b"
+    assert re.search(word, _code(path)), (
+        f"the derivative rule of 'sym.{mnemonic}' has no case in {path.relative_to(ROOT)}"
+    )
+
+
+@pytest.mark.parametrize("mnemonic", RULES)
+def test_every_rule_has_a_finite_difference_entry(mnemonic):
+    path = ROOT / "tests/unit/symir/test_derivatives.py"
+    text = path.read_text()
+    table = text[text.index("\nRULES = {") : text.index("\n}\n", text.index("\nRULES = {"))]
+    assert re.search(rf'^    "{mnemonic}(_\w+)?":', table, re.M), (
+        f"the derivative rule of 'sym.{mnemonic}' has no entry in RULES of "
+        f"{path.relative_to(ROOT)} (finite differences)"
+    )
+
+
+@pytest.mark.parametrize("mnemonic", RULES)
+def test_every_rule_has_a_docs_row(mnemonic):
+    path = ROOT / "docs/derivatives.md"
+    text = path.read_text()
+    rules = text[text.index("| op | tangent |") :].split("\n\n", 1)[0]
+    cells = [row.split("|")[1] for row in rules.splitlines()[2:]]
+    assert any(re.search(rf"`{mnemonic}`", cell) for cell in cells), (
+        f"the derivative rule of 'sym.{mnemonic}' has no row in the rule table of "
+        f"{path.relative_to(ROOT)}"
+    )
