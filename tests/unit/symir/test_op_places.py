@@ -97,3 +97,39 @@ def test_every_rule_has_a_docs_row(mnemonic):
         f"the derivative rule of 'sym.{mnemonic}' has no row in the rule table of "
         f"{path.relative_to(ROOT)}"
     )
+
+
+def _defined_stablehlo_ops() -> list[type]:
+    """Return the op classes defined in the modules of dialects/stablehlo/."""
+    import inspect
+
+    from symir.dialects.stablehlo import (
+        contraction,
+        elementwise,
+        indexing,
+        reduction,
+        tensor,
+    )
+
+    found = []
+    for module in (contraction, elementwise, indexing, reduction, tensor):
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            name = getattr(cls, "name", None)
+            if cls.__module__ == module.__name__ and isinstance(name, str):
+                found.append(cls)
+    return found
+
+
+def test_every_defined_stablehlo_op_is_in_the_dialect_and_exported():
+    import symir.dialects.stablehlo as package
+
+    listed = set(Stablehlo.operations)
+    for op in _defined_stablehlo_ops():
+        assert op in listed, (
+            f"'{op.name}' ({op.__module__}.{op.__name__}) is not in the Stablehlo list of "
+            "dialects/stablehlo/__init__.py"
+        )
+        assert op.__name__ in package.__all__, (
+            f"'{op.name}': import {op.__name__} in dialects/stablehlo/__init__.py and name it "
+            "in __all__"
+        )
