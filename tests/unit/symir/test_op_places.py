@@ -133,3 +133,41 @@ def test_every_defined_stablehlo_op_is_in_the_dialect_and_exported():
             f"'{op.name}': import {op.__name__} in dialects/stablehlo/__init__.py and name it "
             "in __all__"
         )
+
+
+def test_every_expression_op_class_is_in_the_table():
+    import inspect
+
+    from symir.dialects.sym import expression_ops
+
+    table = set(expression_ops.EXPRESSION_OPS.values())
+    for _, cls in inspect.getmembers(expression_ops, inspect.isclass):
+        defined_here = cls.__module__ == expression_ops.__name__
+        if defined_here and issubclass(cls, expression_ops.ExpressionOp):
+            if isinstance(getattr(cls, "name", None), str):
+                assert cls in table, (
+                    f"'{cls.name}' ({cls.__name__}) is not in EXPRESSION_OPS of "
+                    "dialects/sym/expression_ops.py"
+                )
+
+
+GUIDE = ROOT / "docs/adding-an-op.md"
+
+
+def test_the_guide_s_table_of_places_is_true():
+    """The guide's count of files and places is its table's, and each test it names exists."""
+    text = GUIDE.read_text()
+    section = text[text.index("## Every place, and the test that names it") :]
+    table = section[section.index("| place | file |") :].split("\n\n", 1)[0]
+    rows = table.splitlines()[2:]
+    files = set()
+    for row in rows:
+        _, _, file, test, _ = (cell.strip() for cell in row.split("|"))
+        file, test = file.strip("`"), test.split("`")[1]
+        assert (ROOT / file).exists(), file
+        files.add(file)
+        path, name = test.split("::")
+        assert re.search(rf"^def {name}\(", (ROOT / path).read_text(), re.M), test
+    m = re.search(r"is written in (\d+) files, (\d+) places", section)
+    assert m is not None, "the guide states the count of files and places"
+    assert (int(m[1]), int(m[2])) == (len(files), len(rows))
