@@ -36,8 +36,10 @@ from xdsl.dialects.builtin import (
     i64,
 )
 from xdsl.dialects.utils import EnumAttribute
-from xdsl.ir import Attribute, SpacedOpaqueSyntaxAttribute
+from xdsl.ir import Attribute, SpacedOpaqueSyntaxAttribute, SSAValue
 from xdsl.irdl import base, irdl_attr_definition
+from xdsl.parser import Parser
+from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 from xdsl.utils.str_enum import StrEnum
 
@@ -127,6 +129,50 @@ CMP_PREDICATES: tuple[str, ...] = tuple(p.value for p in CmpPredicate)
 """The predicate keywords, in order."""
 
 
+def print_cmp(printer: Printer, op: Any, *, attributes: bool = False, result: bool = False):
+    """Print a comparison as `<predicate> %lhs, %rhs [attr-dict] : tL, tR [-> tResult]`."""
+    printer.print_string(f" {op.predicate.data} ")
+    printer.print_operand(op.lhs)
+    printer.print_string(", ")
+    printer.print_operand(op.rhs)
+    if attributes:
+        printer.print_op_attributes(op.attributes)
+    printer.print_string(" : ")
+    printer.print_attribute(op.lhs.type)
+    printer.print_string(", ")
+    printer.print_attribute(op.rhs.type)
+    if result:
+        printer.print_string(" -> ")
+        printer.print_attribute(op.result.type)
+
+
+def parse_cmp(
+    parser: Parser, *, attributes: bool = False, result: bool = False
+) -> tuple[str, SSAValue, SSAValue, dict[str, Attribute], Attribute | None]:
+    """Parse what `print_cmp` prints: the predicate, the operands, the attributes and the
+    result type (empty and None where the form has none)."""
+    pred = parser.parse_keyword_in(CMP_PREDICATES)
+    lhs = parser.parse_unresolved_operand()
+    parser.parse_punctuation(",")
+    rhs = parser.parse_unresolved_operand()
+    attrs = parser.parse_optional_attr_dict() if attributes else {}
+    parser.parse_punctuation(":")
+    lt = parser.parse_type()
+    parser.parse_punctuation(",")
+    rt = parser.parse_type()
+    result_type = None
+    if result:
+        parser.parse_punctuation("->")
+        result_type = parser.parse_type()
+    return (
+        pred,
+        parser.resolve_operand(lhs, lt),
+        parser.resolve_operand(rhs, rt),
+        attrs,
+        result_type,
+    )
+
+
 @irdl_attr_definition
 class CmpPredicateAttr(EnumAttribute[CmpPredicate], SpacedOpaqueSyntaxAttribute):
     """The predicate of `sym.cmp` and `branch.cmp`: `#sym<cmp_predicate lt>`."""
@@ -206,6 +252,8 @@ __all__ = [
     "compute_type",
     "element_type",
     "numpy_dtype",
+    "parse_cmp",
+    "print_cmp",
     "promote",
     "type_rank",
     "x_element_type_for",

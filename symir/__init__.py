@@ -32,10 +32,8 @@ from the op table (`DSL_FUNCTION` of the ops in dialects/sym/expression_ops.py, 
 `dir(symir)` and `__all__` (computed on first use) find them there, with no line here.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
+import importlib as _importlib
+from typing import Any as _Any
 
 _PUBLIC: dict[str, str] = {
     # symir.compiler
@@ -159,20 +157,20 @@ _SUBPACKAGES = frozenset(
 )
 
 
-def _op_functions() -> dict[str, Any]:
+def _op_functions() -> dict[str, _Any]:
     """The public functions of the expression ops (`sqrt`, `minimum`, `select`, ...): one per
     `DSL_FUNCTION` of the op table, made by `symir.frontend.expr` (`FUNCTIONS`)."""
-    return importlib.import_module("symir.frontend.expr").FUNCTIONS
+    return _importlib.import_module("symir.frontend.expr").FUNCTIONS
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     module = _PUBLIC.get(name)
     if module is not None:
-        value = getattr(importlib.import_module(module), name)
+        value = getattr(_importlib.import_module(module), name)
         globals()[name] = value  # the next access is a plain attribute
         return value
     if name in _SUBPACKAGES:  # `symir.compiler` without importing it first
-        return importlib.import_module(f"symir.{name}")
+        return _importlib.import_module(f"symir.{name}")
     if name == "__all__":  # `from symir import *`
         value = sorted({*_PUBLIC, *_op_functions()} - _NOT_IN_ALL)
         globals()[name] = value

@@ -56,6 +56,7 @@ from symir.dialects.branch.elementwise import (
 from symir.dialects.branch.kernel import (
     X_ELEMENT_TYPES,
     KernelOp,
+    KernelReturnBase,
     ReturnDeltasOp,
     ReturnOp,
     kernel_states,
@@ -159,6 +160,7 @@ __all__ = [
     "FlipSitesOp",
     "InvalidateOp",
     "KernelOp",
+    "KernelReturnBase",
     "LogicBase",
     "MemberOp",
     "NthSiteOp",

@@ -41,7 +41,14 @@ from xdsl.utils.exceptions import VerifyException
 from symir.dialects import sym
 from symir.dialects.branch.kernel import _check_states
 from symir.dialects.branch.types import Numeric, _elem, _rows_of, _same_rows, values_type
-from symir.dialects.types import CMP_PREDICATES, CmpPredicate, CmpPredicateAttr, c64, promote
+from symir.dialects.types import (
+    CmpPredicate,
+    CmpPredicateAttr,
+    c64,
+    parse_cmp,
+    print_cmp,
+    promote,
+)
 
 
 class ElementwiseBase(IRDLOperation):
@@ -194,32 +201,12 @@ class CmpOp(ElementwiseBase):
     ALLOWED: ClassVar[tuple[Attribute, ...]] = (i1, i64, f64, c64)
 
     def print(self, printer: Printer):
-        printer.print_string(f" {self.predicate.data} ")
-        printer.print_operand(self.lhs)
-        printer.print_string(", ")
-        printer.print_operand(self.rhs)
-        printer.print_op_attributes(self.attributes)
-        printer.print_string(" : ")
-        printer.print_attribute(self.lhs.type)
-        printer.print_string(", ")
-        printer.print_attribute(self.rhs.type)
-        printer.print_string(" -> ")
-        printer.print_attribute(self.result.type)
+        print_cmp(printer, self, attributes=True, result=True)
 
     @classmethod
     def parse(cls, parser: Parser) -> CmpOp:
-        pred = parser.parse_keyword_in(CMP_PREDICATES)
-        lhs = parser.parse_unresolved_operand()
-        parser.parse_punctuation(",")
-        rhs = parser.parse_unresolved_operand()
-        attributes = parser.parse_optional_attr_dict()
-        parser.parse_punctuation(":")
-        lt = parser.parse_type()
-        parser.parse_punctuation(",")
-        rt = parser.parse_type()
-        parser.parse_punctuation("->")
-        result_type = parser.parse_type()
-        op = cls(pred, parser.resolve_operand(lhs, lt), parser.resolve_operand(rhs, rt))
+        pred, lhs, rhs, attributes, result_type = parse_cmp(parser, attributes=True, result=True)
+        op = cls(pred, lhs, rhs)
         op.attributes.update(attributes)
         if op.result.type != result_type:
             parser.raise_error(f"'branch.cmp' result must be {op.result.type}, got {result_type}")

@@ -209,8 +209,36 @@ def kernel_states(op: Operation) -> tuple[int, ...] | None:
     return parent.states if parent is not None else None
 
 
+class KernelReturnBase(IRDLOperation):
+    """Base of a kernel's terminators: the matrix elements' derivatives named by `wrt`."""
+
+    wrt = opt_prop_def(ArrayAttr[StringAttr])
+
+    traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(KernelOp)))
+
+    irdl_options = (ParsePropInAttrDict(),)
+
+    @staticmethod
+    def wrt_properties(wrt: Sequence[str]) -> dict[str, Attribute]:
+        """Return the properties that name the derivatives `wrt` (none without any)."""
+        return {"wrt": ArrayAttr([StringAttr(w) for w in wrt])} if wrt else {}
+
+    @property
+    def wrt_names(self) -> tuple[str, ...]:
+        """What each of `derivatives` is the derivative with respect to."""
+        return tuple(w.data for w in self.wrt.data) if self.wrt is not None else ()
+
+    def verify_wrt(self, derivatives: Sequence[SSAValue]):
+        """Check that `wrt` names each of `derivatives`."""
+        if len(self.wrt_names) != len(derivatives):
+            raise VerifyException(
+                f"'{self.name}' has {len(derivatives)} derivative(s) but "
+                f"{len(self.wrt_names)} name(s) in wrt"
+            )
+
+
 @irdl_op_definition
-class ReturnOp(IRDLOperation):
+class ReturnOp(KernelReturnBase):
     """Ends a kernel with the padded connected configurations and matrix elements, and,
     in a derivative kernel (`branch-differentiate`), partial derivatives of the matrix
     elements: one `tensor<?xFxT>` per name in `wrt`, slot for slot with `mels`.
@@ -226,11 +254,7 @@ class ReturnOp(IRDLOperation):
     xp = operand_def(TensorType)
     mels = operand_def(TensorType)
     derivatives = var_operand_def(TensorType)
-    wrt = opt_prop_def(ArrayAttr[StringAttr])
 
-    traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(KernelOp)))
-
-    irdl_options = (ParsePropInAttrDict(),)
     assembly_format = (
         "$xp `,` $mels (`,` $derivatives^)? attr-dict `:` type($xp) `,` type($mels) "
         "(`,` type($derivatives)^)?"
@@ -243,24 +267,14 @@ class ReturnOp(IRDLOperation):
         derivatives: Sequence[SSAValue] = (),
         wrt: Sequence[str] = (),
     ):
-        props: dict[str, Attribute] = {}
-        if wrt:
-            props["wrt"] = ArrayAttr([StringAttr(w) for w in wrt])
-        super().__init__(operands=[xp, mels, list(derivatives)], properties=props)
-
-    @property
-    def wrt_names(self) -> tuple[str, ...]:
-        """What each of `derivatives` is the derivative with respect to."""
-        return tuple(w.data for w in self.wrt.data) if self.wrt is not None else ()
+        super().__init__(
+            operands=[xp, mels, list(derivatives)], properties=self.wrt_properties(wrt)
+        )
 
     def verify_(self):
         kernel = self.parent_op()
         assert isinstance(kernel, KernelOp)
-        if len(self.wrt_names) != len(self.derivatives):
-            raise VerifyException(
-                f"'branch.return' has {len(self.derivatives)} derivative(s) but "
-                f"{len(self.wrt_names)} name(s) in wrt"
-            )
+        self.verify_wrt(self.derivatives)
         if len(kernel.body.blocks) != 1 or _input_sites_or_none(kernel) is None:
             return  # the kernel's own verifier reports it (it runs after this one)
         xt, mt = self.xp.type, self.mels.type
@@ -291,7 +305,7 @@ class ReturnOp(IRDLOperation):
 
 
 @irdl_op_definition
-class ReturnDeltasOp(IRDLOperation):
+class ReturnDeltasOp(KernelReturnBase):
     """Ends a *delta kernel* (`branch-return-deltas`): instead of the connected
     configurations `xp`, for every slot the sites its branch writes and the values of
     `xp` there, `tensor<?xFxKxi64>` each (K: the most sites a branch writes), then the
@@ -312,11 +326,7 @@ class ReturnDeltasOp(IRDLOperation):
     values = operand_def(TensorType)
     mels = operand_def(TensorType)
     derivatives = var_operand_def(TensorType)
-    wrt = opt_prop_def(ArrayAttr[StringAttr])
 
-    traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(KernelOp)))
-
-    irdl_options = (ParsePropInAttrDict(),)
     assembly_format = (
         "$sites `,` $values `,` $mels (`,` $derivatives^)? attr-dict `:` type($sites) `,` "
         "type($values) `,` type($mels) (`,` type($derivatives)^)?"
@@ -330,14 +340,10 @@ class ReturnDeltasOp(IRDLOperation):
         derivatives: Sequence[SSAValue] = (),
         wrt: Sequence[str] = (),
     ):
-        props: dict[str, Attribute] = {}
-        if wrt:
-            props["wrt"] = ArrayAttr([StringAttr(w) for w in wrt])
-        super().__init__(operands=[sites, values, mels, list(derivatives)], properties=props)
-
-    @property
-    def wrt_names(self) -> tuple[str, ...]:
-        return tuple(w.data for w in self.wrt.data) if self.wrt is not None else ()
+        super().__init__(
+            operands=[sites, values, mels, list(derivatives)],
+            properties=self.wrt_properties(wrt),
+        )
 
     @property
     def width(self) -> int:
@@ -347,11 +353,7 @@ class ReturnDeltasOp(IRDLOperation):
     def verify_(self):
         kernel = self.parent_op()
         assert isinstance(kernel, KernelOp)
-        if len(self.wrt_names) != len(self.derivatives):
-            raise VerifyException(
-                f"'branch.return_deltas' has {len(self.derivatives)} derivative(s) but "
-                f"{len(self.wrt_names)} name(s) in wrt"
-            )
+        self.verify_wrt(self.derivatives)
         st, mt = self.sites.type, self.mels.type
         assert isinstance(st, TensorType) and isinstance(mt, TensorType)
         shape = st.get_shape()

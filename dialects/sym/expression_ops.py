@@ -50,13 +50,14 @@ from symir.dialects.sym.constants import constant_value
 from symir.dialects.sym.structure import OperatorOp
 from symir.dialects.sym.updates import _check_contiguous_states
 from symir.dialects.types import (
-    CMP_PREDICATES,
     NUMERIC,
     REAL,
     CmpPredicate,
     CmpPredicateAttr,
     NumericType,
     c64,
+    parse_cmp,
+    print_cmp,
     promote,
 )
 
@@ -707,26 +708,12 @@ class CmpOp(ExpressionOp):
         return self.predicate.data.python(a, b)
 
     def print(self, printer: Printer):
-        printer.print_string(f" {self.predicate.data} ")
-        printer.print_operand(self.lhs)
-        printer.print_string(", ")
-        printer.print_operand(self.rhs)
-        printer.print_string(" : ")
-        printer.print_attribute(self.lhs.type)
-        printer.print_string(", ")
-        printer.print_attribute(self.rhs.type)
+        print_cmp(printer, self)
 
     @classmethod
     def parse(cls, parser: Parser) -> CmpOp:
-        pred = parser.parse_keyword_in(CMP_PREDICATES)
-        lhs = parser.parse_unresolved_operand()
-        parser.parse_punctuation(",")
-        rhs = parser.parse_unresolved_operand()
-        parser.parse_punctuation(":")
-        lt = parser.parse_type()
-        parser.parse_punctuation(",")
-        rt = parser.parse_type()
-        return cls(pred, parser.resolve_operand(lhs, lt), parser.resolve_operand(rhs, rt))
+        pred, lhs, rhs, _, _ = parse_cmp(parser)
+        return cls(pred, lhs, rhs)
 
 
 def _check_predicates(op: Operation, values: Sequence[SSAValue]):

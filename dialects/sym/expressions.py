@@ -62,8 +62,22 @@ class LabelOp(IRDLOperation):
             )
 
 
+class SiteReadBase(IRDLOperation):
+    """Base of the reads of one configuration at an `i64` site: `%v = sym.<op> %i : i64`."""
+
+    site = operand_def(i64)
+    result = result_def(i64)
+
+    traits = traits_def(Pure(), InTerm())
+
+    assembly_format = "$site attr-dict `:` type($result)"
+
+    def __init__(self, site: SSAValue):
+        super().__init__(operands=[site], result_types=[i64])
+
+
 @irdl_op_definition
-class ReadOp(IRDLOperation):
+class ReadOp(SiteReadBase):
     """Reads the source configuration: `x[site]`.
 
     ```mlir
@@ -73,22 +87,12 @@ class ReadOp(IRDLOperation):
 
     name = "sym.read"
 
-    site = operand_def(i64)
-    result = result_def(i64)
-
-    traits = traits_def(Pure(), InTerm())
-
-    assembly_format = "$site attr-dict `:` type($result)"
-
-    def __init__(self, site: SSAValue):
-        super().__init__(operands=[site], result_types=[i64])
-
     def verify_(self):
         _check_static_site(self, self.site)
 
 
 @irdl_op_definition
-class ReadEmittedOp(IRDLOperation):
+class ReadEmittedOp(SiteReadBase):
     """Reads the emitted configuration `x'[site]`; only inside an amplitude region.
 
     ```mlir
@@ -97,16 +101,6 @@ class ReadEmittedOp(IRDLOperation):
     """
 
     name = "sym.read_emitted"
-
-    site = operand_def(i64)
-    result = result_def(i64)
-
-    traits = traits_def(Pure(), InTerm())
-
-    assembly_format = "$site attr-dict `:` type($result)"
-
-    def __init__(self, site: SSAValue):
-        super().__init__(operands=[site], result_types=[i64])
 
     def verify_(self):
         region = self.parent_region()

@@ -92,8 +92,27 @@ class WriteOp(UpdateOpBase):
             )
 
 
+class I64PairUpdateBase(UpdateOpBase):
+    """Base of the updates on two `i64` operands (`sym.shift`, `sym.shift_mod`, `sym.swap`)."""
+
+    def __init__(self, first: SSAValue, second: SSAValue):
+        super().__init__(operands=[first, second])
+
+
+class SiteDeltaUpdateBase(I64PairUpdateBase):
+    """Base of the updates `sym.<op> %site, %delta` that move one site by an `i64` delta."""
+
+    site = operand_def(i64)
+    delta = operand_def(i64)
+
+    assembly_format = "$site `,` $delta attr-dict"
+
+    def sites(self):
+        return (self.site,)
+
+
 @irdl_op_definition
-class ShiftOp(UpdateOpBase):
+class ShiftOp(SiteDeltaUpdateBase):
     """`x'[site] = x'[site] + delta`.
 
     ```mlir
@@ -103,20 +122,9 @@ class ShiftOp(UpdateOpBase):
 
     name = "sym.shift"
 
-    site = operand_def(i64)
-    delta = operand_def(i64)
-
-    assembly_format = "$site `,` $delta attr-dict"
-
-    def __init__(self, site: SSAValue, delta: SSAValue):
-        super().__init__(operands=[site, delta])
-
-    def sites(self):
-        return (self.site,)
-
 
 @irdl_op_definition
-class ShiftModOp(UpdateOpBase):
+class ShiftModOp(SiteDeltaUpdateBase):
     """`x'[site]` shifted by `delta`, wrapped into the contiguous local states.
 
     With states `s0 .. s0+d-1`: `x'[site] = s0 + (x'[site] + delta - s0) mod d`.
@@ -127,17 +135,6 @@ class ShiftModOp(UpdateOpBase):
     """
 
     name = "sym.shift_mod"
-
-    site = operand_def(i64)
-    delta = operand_def(i64)
-
-    assembly_format = "$site `,` $delta attr-dict"
-
-    def __init__(self, site: SSAValue, delta: SSAValue):
-        super().__init__(operands=[site, delta])
-
-    def sites(self):
-        return (self.site,)
 
     def verify_(self):
         super().verify_()
@@ -153,7 +150,7 @@ def _check_contiguous_states(op: Operation):
 
 
 @irdl_op_definition
-class SwapOp(UpdateOpBase):
+class SwapOp(I64PairUpdateBase):
     """Exchanges `x'[a]` and `x'[b]`.
 
     ```mlir
@@ -167,9 +164,6 @@ class SwapOp(UpdateOpBase):
     b = operand_def(i64)
 
     assembly_format = "$a `,` $b attr-dict"
-
-    def __init__(self, a: SSAValue, b: SSAValue):
-        super().__init__(operands=[a, b])
 
     def sites(self):
         return (self.a, self.b)

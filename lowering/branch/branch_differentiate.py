@@ -2,7 +2,7 @@
 
 For every real direction of every parameter in `wrt` (a real parameter `h` is one
 direction, `h`; a complex `z` two, `re(z)` and `im(z)`), the pass propagates tangents
-forward through the kernel's body, op by op (the rules: `lowering/_derivatives.py`,
+forward through the kernel's body, op by op (the rules: `lowering/derivatives.py`,
 through the table `RULES` below), and makes the kernel return, after `xp` and `mels`,
 the derivative of every matrix-element output along every direction:
 
@@ -50,8 +50,8 @@ from xdsl.transforms.dead_code_elimination import region_dce
 from symir.dialects import branch, sym
 from symir.dialects.locations import attach_op
 from symir.errors import SymbolicDerivativeWarning
-from symir.lowering import _derivatives as rules
-from symir.lowering._derivatives import Algebra, Rule, Tangent, element_type, is_floating
+from symir.lowering import derivatives as rules
+from symir.lowering.derivatives import Algebra, Rule, Tangent, element_type, is_floating
 
 
 class BranchAlgebra(Algebra):
@@ -93,7 +93,7 @@ RULES: dict[type[Operation], Rule] = {
     if mnemonic in rules.DERIVATIVES
 }
 """The derivative rule of each `branch` op with a floating result, from the rules of the
-`sym` ops (`DERIVATIVES` of lowering/_derivatives.py) through their counterparts (the
+`sym` ops (`DERIVATIVES` of lowering/derivatives.py) through their counterparts (the
 others, integer, boolean and state results, have no tangent; `splat`, `emit`,
 `sum_rows` and `concat` are handled by `Sweep` itself)."""
 

@@ -4,7 +4,7 @@ For every real direction of every parameter in `wrt` (a real `h`: one, `h`; a co
 `z`: two, `re(z)` and `im(z)`), the pass builds the operator whose matrix is the
 derivative of H's along it: H's terms, row tables, predicates, emissions, update programs
 and tags unchanged, each amplitude replaced by its derivative (tangents propagated forward
-through the amplitude's expression ops by the rules of `lowering/_derivatives.py`, in the
+through the amplitude's expression ops by the rules of `lowering/derivatives.py`, in the
 table `RULES` below; a parameter's own tangent is 1, or `i` for `im(z)`). An emission whose
 amplitude does not depend on the parameter yields 0: it stays a branch, so dH/dp has
 exactly H's branches (the same connected configurations), with the derivative matrix
@@ -47,8 +47,8 @@ from xdsl.transforms.dead_code_elimination import region_dce
 from symir.dialects import sym
 from symir.dialects.locations import attach_op
 from symir.errors import SymbolicDerivativeWarning
-from symir.lowering import _derivatives as rules
-from symir.lowering._derivatives import Algebra, Rule, Tangent, element_type, is_floating
+from symir.lowering import derivatives as rules
+from symir.lowering.derivatives import Algebra, Rule, Tangent, element_type, is_floating
 
 
 class SymAlgebra(Algebra):
@@ -84,7 +84,7 @@ RULES: dict[type[Operation], Rule] = {
     if mnemonic in rules.DERIVATIVES
 }
 """The derivative rule of each `sym` expression op with a floating result, from
-`DERIVATIVES` of lowering/_derivatives.py (integer and boolean results have no tangent;
+`DERIVATIVES` of lowering/derivatives.py (integer and boolean results have no tangent;
 `sym.param` is the seed)."""
 
 

@@ -243,10 +243,7 @@ class DOperator:
         amplitude: Any = None,
     ) -> DOperator:
         """Starts an if/elseif/else chain: a branch active where `predicate` holds."""
-        term = self._term("emit_if")
-        p = as_expr(predicate)
-        me = self._matrix_element(matrix_element, amplitude)
-        return self._emit(term, update, me, p, tag, (p,))
+        return self._emit_in_chain("emit_if", predicate, update, matrix_element, tag, amplitude)
 
     def emit_elseif(
         self,
@@ -258,13 +255,7 @@ class DOperator:
         amplitude: Any = None,
     ) -> DOperator:
         """A branch active where `predicate` holds and no earlier branch of the chain did."""
-        term = self._term("emit_elseif")
-        if term.chain is None:
-            raise ValueError("emit_elseif() must follow emit_if() or emit_elseif()")
-        p = as_expr(predicate)
-        condition = all_of(*(~q for q in term.chain), p)
-        me = self._matrix_element(matrix_element, amplitude)
-        return self._emit(term, update, me, condition, tag, (*term.chain, p))
+        return self._emit_in_chain("emit_elseif", predicate, update, matrix_element, tag, amplitude)
 
     def emit_else(
         self,
@@ -275,12 +266,28 @@ class DOperator:
         amplitude: Any = None,
     ) -> DOperator:
         """A branch active where no branch of the chain was."""
-        term = self._term("emit_else")
-        if term.chain is None:
-            raise ValueError("emit_else() must follow emit_if() or emit_elseif()")
-        condition = all_of(*(~q for q in term.chain))
+        return self._emit_in_chain("emit_else", None, update, matrix_element, tag, amplitude)
+
+    def _emit_in_chain(
+        self,
+        method: str,
+        predicate: Any,
+        update: Any,
+        matrix_element: Any,
+        tag: Any,
+        amplitude: Any,
+    ) -> DOperator:
+        """Add the branch of `method` to an if/elseif/else chain: active where `predicate`
+        holds (`emit_else`: always) and no earlier branch of the chain did."""
+        term = self._term(method)
+        earlier = () if method == "emit_if" else term.chain
+        if earlier is None:
+            raise ValueError(f"{method}() must follow emit_if() or emit_elseif()")
+        own = () if method == "emit_else" else (as_expr(predicate),)
+        condition = own[0] if method == "emit_if" else all_of(*(~q for q in earlier), *own)
         me = self._matrix_element(matrix_element, amplitude)
-        return self._emit(term, update, me, condition, tag, None)
+        chain = None if method == "emit_else" else (*earlier, *own)
+        return self._emit(term, update, me, condition, tag, chain)
 
     # ------------------------------------------------------------------ build
     def build(self) -> SymbolicOperator:

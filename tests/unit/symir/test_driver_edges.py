@@ -375,3 +375,9 @@ def test_the_docs_say_that_an_emits_term_is_a_property():
 def test_the_lit_page_names_the_test_extra():
     page = (DOCS / "lit-tests.md").read_text()
     assert "from the `test` extra" in page and "'.[test]'" in page
+
+
+def test_dir_lists_no_module_imports():
+    names = dir(sym)
+    assert "annotations" not in names and "importlib" not in names and "Any" not in names
+    assert "sqrt" in names and "SymbolicCompiler" in names

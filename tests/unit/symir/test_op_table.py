@@ -27,7 +27,7 @@ import symir
 from symir.dialects import branch, print_module, sym
 from symir.frontend.expr import FUNCTIONS, Expr
 from symir.interpreter import reference_get_conn
-from symir.lowering import _derivatives as derivatives
+from symir.lowering import derivatives as derivatives
 from symir.lowering.conversion import convert_branch_to_stablehlo as b2s
 from symir.lowering.sym.symbolic_normalization import canonicalize
 from symir.testing import assert_same_connections
@@ -235,14 +235,14 @@ def result_types(op: type[sym.ExpressionOp]) -> set:
 @pytest.mark.parametrize("op", OPS, ids=IDS)
 def test_every_op_with_a_floating_result_has_a_derivative_rule(op):
     """A new op that can give `f64` or `complex<f64>` needs a rule in `DERIVATIVES`
-    (lowering/_derivatives.py), or its reason in `NO_DERIVATIVE`: else a gradient through
+    (lowering/derivatives.py), or its reason in `NO_DERIVATIVE`: else a gradient through
     it fails only when someone takes one (docs/derivatives.md#the-rules)."""
     mnemonic = op.mnemonic()
     floating = result_types(op) & {sym.f64, sym.c64}
     declared = mnemonic in derivatives.DERIVATIVES or mnemonic in derivatives.NO_DERIVATIVE
     assert declared or not floating, (
         f"'{op.name}' can give {sorted(map(str, floating))} but has no derivative rule: add "
-        f"one to DERIVATIVES in lowering/_derivatives.py, or say why it has none in "
+        f"one to DERIVATIVES in lowering/derivatives.py, or say why it has none in "
         "NO_DERIVATIVE"
     )
     assert not (mnemonic in derivatives.DERIVATIVES and mnemonic in derivatives.NO_DERIVATIVE)

@@ -339,7 +339,7 @@ def missing_rule(pass_name: str, op: Operation, direction: str) -> ValueError:
     return ValueError(
         f"{pass_name} has no derivative rule for '{op.name}' (its result depends on "
         f"parameter direction {direction!r}): add one to DERIVATIVES in "
-        "lowering/_derivatives.py"
+        "lowering/derivatives.py"
     )
 
 
