@@ -138,31 +138,56 @@ class Algebra:
 
 
 # ---------------------------------------------------------------------- the rules
-# Each takes the algebra, the primal op and the tangents of its operands.
+# Each takes the algebra, the primal op and the tangents of its operands; `@rule(...)`
+# enters it in `DERIVATIVES` under the mnemonics of the ops it differentiates, and its
+# docstring is its row in docs/derivatives.md ("The rules", generated).
+
+DERIVATIVES: dict[str, Rule] = {}
+"""The derivative rule of each expression op with a floating result, by mnemonic (the
+`sym` op `sym.<mnemonic>` and its `branch` counterpart `branch.<mnemonic>`), filled by
+`rule`."""
 
 
+def rule(*mnemonics: str) -> Callable[[Rule], Rule]:
+    """Enter the decorated function in `DERIVATIVES` as the rule of the ops `mnemonics`."""
+
+    def enter(function: Rule) -> Rule:
+        for mnemonic in mnemonics:
+            if mnemonic in DERIVATIVES:
+                raise ValueError(f"two derivative rules for 'sym.{mnemonic}'")
+            DERIVATIVES[mnemonic] = function
+        return function
+
+    return enter
+
+
+@rule("add")
 def add(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d(a + b) = da + db"""
     return alg.plus(t[0], t[1])
 
 
+@rule("sub")
 def sub(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d(a - b) = da - db"""
     return alg.minus(t[0], t[1])
 
 
+@rule("mul")
 def mul(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d(a b) = da b + a db"""
     a, b = op.operands
     return alg.plus(alg.times(b, t[0]), alg.times(a, t[1]))
 
 
+@rule("div")
 def div(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d(a / b) = (da - (a / b) db) / b"""
     _, b = op.operands
     return alg.over(alg.minus(t[0], alg.times(op.results[0], t[1])), b)
 
 
+@rule("pow")
 def pow_(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d(a ** b) = b a ** (b - 1) da + [a == 0 ? 0 : a ** b log a] db"""
     a, b = op.operands
@@ -189,23 +214,27 @@ def _real(t: Attribute) -> Attribute:
     return f64 if isinstance(t, ComplexType) else t
 
 
+@rule("min")
 def minimum(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d min(a, b) = a <= b ? da : db (a tie takes the left operand's)"""
     a, b = op.operands
     return alg.choose(alg.cmp("le", a, b), t[0], t[1], element_type(op.results[0]))
 
 
+@rule("max")
 def maximum(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d max(a, b) = a >= b ? da : db (a tie takes the left operand's)"""
     a, b = op.operands
     return alg.choose(alg.cmp("ge", a, b), t[0], t[1], element_type(op.results[0]))
 
 
+@rule("neg")
 def neg(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d(-a) = -da"""
     return None if t[0] is None else alg.op(alg.NEG, t[0])
 
 
+@rule("abs")
 def absolute(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """real: d|a| = a >= 0 ? da : -da; complex: d|a| = re(conj(a) da) / |a|, 0 at a = 0"""
     (a,) = op.operands
@@ -222,6 +251,7 @@ def absolute(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     return alg.op(alg.SELECT, at_least_zero, t[0], alg.op(alg.NEG, t[0]))
 
 
+@rule("conj")
 def conj(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d conj(a) = conj(da)"""
     if t[0] is None:
@@ -229,6 +259,7 @@ def conj(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     return alg.op(alg.CONJ, alg.coerce(t[0], element_type(op.operands[0])))  # type: ignore[arg-type]
 
 
+@rule("real")
 def real(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d re(a) = re(da)"""
     if t[0] is None:
@@ -236,6 +267,7 @@ def real(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     return alg.op(alg.REAL, alg.coerce(t[0], element_type(op.operands[0])))  # type: ignore[arg-type]
 
 
+@rule("imag")
 def imag(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d im(a) = im(da)"""
     if t[0] is None:
@@ -243,6 +275,7 @@ def imag(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     return alg.op(alg.IMAG, alg.coerce(t[0], element_type(op.operands[0])))  # type: ignore[arg-type]
 
 
+@rule("sqrt")
 def sqrt(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d sqrt(a) = da / (2 sqrt(a))"""
     v = op.results[0]
@@ -250,16 +283,19 @@ def sqrt(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     return alg.over(t[0], alg.op(alg.MUL, two, v))
 
 
+@rule("exp")
 def exp(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d exp(a) = exp(a) da"""
     return alg.times(op.results[0], t[0])
 
 
+@rule("log")
 def log(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d log(a) = da / a"""
     return alg.over(t[0], op.operands[0])
 
 
+@rule("sin")
 def sin(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d sin(a) = cos(a) da"""
     if t[0] is None:
@@ -267,6 +303,7 @@ def sin(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     return alg.times(alg.op(alg.COS, op.operands[0]), t[0])
 
 
+@rule("cos")
 def cos(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d cos(a) = -sin(a) da"""
     if t[0] is None:
@@ -274,6 +311,7 @@ def cos(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     return alg.op(alg.NEG, alg.op(alg.MUL, alg.op(alg.SIN, op.operands[0]), t[0]))
 
 
+@rule("complex")
 def complex_(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d complex(re, im) = complex(d re, d im)"""
     if t[0] is None and t[1] is None:
@@ -284,40 +322,17 @@ def complex_(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     return alg.op(alg.COMPLEX, re, im)
 
 
+@rule("select")
 def select(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
     """d (c ? a : b) = c ? da : db (the condition carries no tangent)"""
     return alg.choose(op.operands[0], t[1], t[2], element_type(op.results[0]))
 
 
+@rule("floor")
 def piecewise_constant(alg: Algebra, op: Operation, t: Sequence[Tangent]) -> Tangent:
-    """d floor(a) = 0 (a step function: 0 wherever it is differentiable, as JAX's)"""
+    """0, a step function (`floor`): 0 wherever it is differentiable, as JAX's"""
     return None
 
-
-DERIVATIVES: dict[str, Rule] = {
-    "add": add,
-    "sub": sub,
-    "mul": mul,
-    "div": div,
-    "pow": pow_,
-    "min": minimum,
-    "max": maximum,
-    "neg": neg,
-    "abs": absolute,
-    "conj": conj,
-    "real": real,
-    "imag": imag,
-    "sqrt": sqrt,
-    "exp": exp,
-    "log": log,
-    "sin": sin,
-    "cos": cos,
-    "floor": piecewise_constant,
-    "complex": complex_,
-    "select": select,
-}
-"""The derivative rule of each expression op with a floating result, by mnemonic (the
-`sym` op `sym.<mnemonic>` and its `branch` counterpart `branch.<mnemonic>`)."""
 
 NO_DERIVATIVE: dict[str, str] = {
     "lookup": (
@@ -349,27 +364,8 @@ __all__ = [
     "Algebra",
     "Rule",
     "Tangent",
-    "absolute",
-    "add",
-    "complex_",
-    "conj",
-    "cos",
-    "div",
     "element_type",
-    "exp",
-    "imag",
     "is_floating",
-    "log",
-    "maximum",
-    "minimum",
     "missing_rule",
-    "mul",
-    "neg",
-    "piecewise_constant",
-    "pow_",
-    "real",
-    "select",
-    "sin",
-    "sqrt",
-    "sub",
+    "rule",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import operator as pyop
+import sys
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from xdsl.printer import Printer
 from xdsl.traits import Commutative, Pure
 from xdsl.utils.exceptions import VerifyException
 
+from symir.dialects.registry import operations_defined_in
 from symir.dialects.sym.common import InTerm, _check_value_type, enclosing, packed_array
 from symir.dialects.sym.constants import constant_value
 from symir.dialects.sym.structure import OperatorOp
@@ -962,37 +964,9 @@ class LookupOp(ExpressionOp):
 
 
 EXPRESSION_OPS: dict[str, type[ExpressionOp]] = {
-    op.mnemonic(): op
-    for op in (
-        AddOp,
-        SubOp,
-        MulOp,
-        DivOp,
-        PowOp,
-        MinOp,
-        MaxOp,
-        QuotientOp,
-        NegOp,
-        AbsOp,
-        ConjOp,
-        RealOp,
-        ImagOp,
-        SqrtOp,
-        ExpOp,
-        LogOp,
-        SinOp,
-        CosOp,
-        FloorOp,
-        WrapModOp,
-        ParityOp,
-        ComplexOp,
-        CmpOp,
-        AndOp,
-        OrOp,
-        NotOp,
-        SelectOp,
-        LookupOp,
-    )
+    op.mnemonic(): op for op in operations_defined_in(sys.modules[__name__], ExpressionOp)
 }
-"""The expression ops by mnemonic (= DSL node name): the registry every consumer derives
-from (the DSL emitter, the reference interpreter, the `branch` counterparts)."""
+"""The expression ops by mnemonic (= DSL node name), every concrete `ExpressionOp` class
+of this module in the order it defines them (a new op is its class, no line here): the
+registry every consumer derives from (the DSL emitter, the reference interpreter, the
+`branch` counterparts)."""

@@ -6,9 +6,6 @@ printed by xDSL, round-tripped through xDSL's parser, and run with `load_stableh
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -528,17 +525,6 @@ def test_class_names_are_the_mnemonics():
         mnemonic = op.name.removeprefix("stablehlo.")
         assert op.__name__ == _snake_to_camel(mnemonic) + "Op", op.name
         assert getattr(sh, op.__name__) is op
-
-
-def test_every_op_is_executed_here_and_round_tripped_in_lit():
-    """The checklist of `symir.dialects.stablehlo`: every op has an executed case in this
-    file (`return` through `scalar_body`) and a case in the lit round trip."""
-    source = Path(__file__).read_text()
-    ops_mlir = (Path(__file__).parents[2] / "lit/dialects/stablehlo/ops.mlir").read_text()
-    for op in sh.Stablehlo.operations:
-        built = re.search(rf"\bsh\.{op.__name__}\b", source)
-        assert built or (op is sh.ReturnOp and "sh.scalar_body(" in source), op.name
-        assert re.search(rf"\b{re.escape(op.name)}\b", ops_mlir), op.name
 
 
 CONSTANTS = """\
