@@ -586,6 +586,33 @@ class FloorOp(UnaryOpBase):
 
 
 @irdl_op_definition
+class TruncOp(UnaryOpBase):
+    """The integer part of a real value, rounded toward zero, as an `i64` (`trunc(-1.5) =
+    -1`; StableHLO's `convert`); the identity on `i64`. It turns an integer read from a
+    real table (`sym.lookup`) into a key, a rank or a divisor (the per-state tables of a
+    molecule's symmetry slots, symir/chemistry/irrep_slots.py). A NaN, an infinity or a
+    value outside `i64` is undefined (XLA's conversion).
+
+    ```mlir
+    %r = sym.trunc %a : f64 -> i64
+    ```
+    """
+
+    name = "sym.trunc"
+    ALLOWED: ClassVar[tuple[Attribute, ...]] = (i64, f64)
+    IDENTITY_ON: ClassVar[tuple[Attribute, ...]] = (i64,)
+    DSL_FUNCTION: ClassVar[str | None] = "trunc"
+
+    @classmethod
+    def result_type_for(cls, t: Attribute) -> Attribute:
+        return i64
+
+    def evaluate(self, *args: Value) -> Value:
+        (v,) = args
+        return int(v) if isinstance(v, int) or math.isfinite(v) else 0
+
+
+@irdl_op_definition
 class WrapModOp(UnaryOpBase):
     """Wraps an integer into the contiguous local states: `s0 + (v - s0) mod d`.
 

@@ -270,6 +270,14 @@ class ParityLowering(KernelPattern):
         rewriter.replace(op, [], [lower_parity(self.lowering(rewriter), op.operand)])
 
 
+class TruncLowering(KernelPattern):
+    """`branch.trunc` -> `convert` to `i64` (toward zero), its operand when `i64`."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: branch.TruncOp, rewriter: PatternRewriter):
+        rewriter.replace(op, [], [self.lowering(rewriter).convert(op.operand, i64)])
+
+
 class LookupLowering(KernelPattern):
     """`branch.lookup` -> constants where the index is a row-table column, else a gather
     from a dense table spanning the keys or a select per key (`lookup_lowering`)."""
@@ -279,7 +287,13 @@ class LookupLowering(KernelPattern):
         rewriter.replace(op, [], [lower_lookup(self.lowering(rewriter), op)])
 
 
-OWN_PATTERNS = (branch.ConjOp, branch.WrapModOp, branch.ParityOp, branch.LookupOp)
+OWN_PATTERNS = (
+    branch.ConjOp,
+    branch.WrapModOp,
+    branch.ParityOp,
+    branch.LookupOp,
+    branch.TruncOp,
+)
 """Elementwise ops that expand to several StableHLO ops, with patterns of their own."""
 
 
@@ -299,7 +313,8 @@ ELEMENTWISE: dict[type[Operation], type[Operation]] = {
 """The `branch` elementwise ops that are one StableHLO op on converted operands (a chain
 of them for the variadic `and`, `or`), derived from the op table by mnemonic
 (`STABLEHLO_NAMES` for the renamed ones). `OWN_PATTERNS` (`branch.conj`, `branch.wrap_mod`,
-`branch.parity`, `branch.lookup`) expand to several ops and have patterns of their own."""
+`branch.parity`, `branch.lookup`) expand to several ops and `branch.trunc` (a `convert`) takes
+no operand of its result type first: they have patterns of their own."""
 
 
 def missing_stablehlo_op(source: type[Operation]) -> str:
@@ -650,6 +665,7 @@ def branch_to_stablehlo_patterns(low: KernelLowering) -> list[RewritePattern]:
         NthSiteLowering(low),
         ParitySumLowering(low),
         ParityLowering(low),
+        TruncLowering(low),
         LookupLowering(low),
         ElementwiseLowering(low, ELEMENTWISE),
         ConjLowering(low),

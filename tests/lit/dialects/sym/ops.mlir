@@ -179,7 +179,7 @@ sym.operator @empty sites 1 states [0] dtype f64 {
 // ---------------------------------------------------------------------------------------
 // @exprs: complex dtype, hermitian; every expression op (constants, params with and
 // without default, complex default, label, read, read_emitted, arithmetic with promotion,
-// unary functions, floor, wrap_mod, complex, cmp with each predicate, and/or/not, select).
+// unary functions, floor, trunc, wrap_mod, complex, cmp with each predicate, and/or/not, select).
 // ---------------------------------------------------------------------------------------
 
 // CHECK-LABEL: sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
@@ -219,6 +219,8 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
   // CHECK-NEXT:  %[[COS:.*]] = sym.cos %[[XI]] : i64 -> f64
   // CHECK-NEXT:  %[[FLOOR:.*]] = sym.floor %[[CF]] : f64 -> f64
   // CHECK-NEXT:  %[[FLOORI:.*]] = sym.floor %[[XI]] : i64 -> i64
+  // CHECK-NEXT:  %[[TRUNC:.*]] = sym.trunc %[[CF]] : f64 -> i64
+  // CHECK-NEXT:  %[[TRUNCI:.*]] = sym.trunc %[[XI]] : i64 -> i64
   // CHECK-NEXT:  %[[WRAP:.*]] = sym.wrap_mod %[[SUB]] : i64 -> i64
   // CHECK-NEXT:  %[[CPLX:.*]] = sym.complex %[[RE]], %[[XI]] : f64, i64
   // CHECK-NEXT:  %[[LT:.*]] = sym.cmp lt %[[XI]], %[[XJ]] : i64, i64
@@ -280,6 +282,8 @@ sym.operator @exprs sites 3 states [-1, 0, 1] dtype complex<f64> hermitian {
     %cos = sym.cos %xi : i64 -> f64
     %floor = sym.floor %cf : f64 -> f64
     %floori = sym.floor %xi : i64 -> i64
+    %trunc = sym.trunc %cf : f64 -> i64
+    %trunci = sym.trunc %xi : i64 -> i64
     %wrap = sym.wrap_mod %sub : i64 -> i64
     %cplx = sym.complex %re, %xi : f64, i64
     %lt = sym.cmp lt %xi, %xj : i64, i64
