@@ -90,9 +90,9 @@ _NOT_TABULATED_USERS = (
 )
 
 
-def _tabulatable_use(constant: sym.ConstantOp, user: Operation) -> bool:
+def _tabulatable_use(constant: sym.ConstantOp | sym.LabelOp, user: Operation) -> bool:
     """Whether a use of `constant` by `user` may read a per-row value instead."""
-    t = constant.result.type
+    t = constant.results[0].type
     if t == f64:
         return True
     if t != i64 or isinstance(user, _NOT_TABULATED_USERS):
@@ -119,27 +119,37 @@ class _Shape:
     ops: int
 
 
-def _operand(op: Operation, v: SSAValue, index: dict[int, int]) -> Any:
+def _operand(
+    op: Operation, v: SSAValue, index: dict[int, int], labels: dict[str, int], one_row: bool
+) -> Any:
     """How an operand enters the shape: a slot, an exact constant, or the op it comes
-    from (by walk index)."""
+    from (by walk index). In a term of one row (`labels` given) a label is the constant
+    of that row where a constant would be a slot; a label is read by its position."""
     owner = v.owner
     if isinstance(owner, sym.ConstantOp):
         if _tabulatable_use(owner, op):
             return ("slot", owner.result.type)
         return ("const", owner.value)
+    if isinstance(owner, sym.LabelOp):  # labels by position: their names do not matter
+        position = labels.get(owner.label.data, owner.label.data)
+        if one_row and isinstance(position, int) and _tabulatable_use(owner, op):
+            return ("slot", i64)
+        return ("label", position)
     if isinstance(v, BlockArgument) or not isinstance(owner, Operation):
         return ("arg", getattr(v, "index", -1))
     return ("op", index.get(id(owner), -3), v.index)  # type: ignore[union-attr]
 
 
-def _properties(op: Operation, labels: dict[str, int]) -> tuple:
-    if isinstance(op, sym.LabelOp):  # labels by position: their names do not matter
-        return (labels.get(op.label.data, op.label.data),)
+def _properties(op: Operation) -> tuple:
+    if isinstance(op, sym.LabelOp):  # its uses read it by position (`_operand`)
+        return ()
     return tuple(sorted((k, _hashable(a)) for k, a in op.properties.items()))
 
 
 def _shape(term: sym.TermOp) -> _Shape:
     labels = {name: k for k, name in enumerate(term.label_names)}
+    table = term.row_table
+    row = table[0] if len(table) == 1 else None
     index: dict[int, int] = {}
     parts: list[tuple] = []
     slots: list[tuple[Operation, int]] = []
@@ -154,17 +164,22 @@ def _shape(term: sym.TermOp) -> _Shape:
         where = -1 if parent is term else index.get(id(parent), -2)
         region = op.parent_region()
         region_k = parent.regions.index(region) if parent is not None and region else 0
-        operands = [(_operand(op, v, index), k) for k, v in enumerate(op.operands)]
+        one = row is not None
+        operands = [(_operand(op, v, index, labels, one), k) for k, v in enumerate(op.operands)]
         if op.has_trait(Commutative):  # operand order is no part of the shape
             operands.sort(key=lambda o: (repr(o[0]), o[1]))
         for rep, k in operands:
             if rep[0] == "slot":
                 slots.append((op, k))
-                values.append(_constant(op.operands[k].owner))  # type: ignore[arg-type]
+                owner = op.operands[k].owner
+                if isinstance(owner, sym.LabelOp):  # a label of a term of one row
+                    values.append(row[labels[owner.label.data]])  # type: ignore[index]
+                else:
+                    values.append(_constant(owner))  # type: ignore[arg-type]
         attrs = tuple(sorted((k, _hashable(a)) for k, a in op.attributes.items()))
         types = tuple(r.type for r in op.results)
         reps = tuple(rep for rep, _ in operands)
-        parts.append((op.name, where, region_k, reps, _properties(op, labels), attrs, types))
+        parts.append((op.name, where, region_k, reps, _properties(op), attrs, types))
     key = (len(labels), term.fanout is None, tuple(parts))
     return _Shape(key, slots, values, ops)
 
@@ -474,7 +489,7 @@ def tabulate_group(
             c.labels = [f"{prefix}{len(names) + d}" for d in range(c.width)]
             names += c.labels
     builder = _Builder(n)
-    replaced: list[sym.ConstantOp] = []
+    replaced: list[sym.ConstantOp | sym.LabelOp] = []
     for s, (user, k) in enumerate(shape.slots):
         if s in p.integers:
             c = p.integers[s]
@@ -490,7 +505,7 @@ def tabulate_group(
         replaced.append(user.operands[k].owner)  # type: ignore[arg-type]
         user.operands[k] = value
     for constant in replaced:
-        if constant.parent is not None and not constant.result.uses:
+        if constant.parent is not None and not constant.results[0].uses:
             Rewriter.erase_op(constant)
     kept.labels = ArrayAttr([*kept.labels.data, *(StringAttr(x) for x in names)])
     kept.rows = ArrayAttr(_int_arrays(rows))

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from symir.frontend.expr import all_of, as_expr
-from symir.frontend.fermion import check_update_on, is_fermionic
+from symir.frontend.fermion import check_update_on, is_fermionic, lifted_emissions
 from symir.frontend.fermion import emissions as fermion_emissions
 from symir.frontend.graph_rows import edge_colours, graph_edges, is_graph, rows_from
 from symir.frontend.operator import SymbolicOperator, check_definition
@@ -199,7 +199,14 @@ class DOperator:
         """One emission per product of `value` (symir/frontend/fermion.py): its update, its
         occupation checks ANDed with `condition`, `amplitude` times its coefficient and
         Jordan-Wigner sign."""
-        found = fermion_emissions(value, self._space, term.name, term.labels, term.rows)
+        lifted = lifted_emissions(value, self._space, term.name, term.labels, term.rows)
+        if lifted is None:
+            found = fermion_emissions(value, self._space, term.name, term.labels, term.rows)
+        else:  # constant sites on one row: lifted into columns, emissions per pattern
+            labels, values, found = lifted
+            if values:
+                rows = ((*term.rows[0], *values),)
+                term = replace(term, kind="rows", labels=labels, rows=rows)
         emissions = list(term.emissions)
         for fe in found:
             amp = as_expr(amplitude)

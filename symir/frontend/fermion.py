@@ -513,6 +513,104 @@ def emissions(
     return [_emission(p, space, term) for p in products]
 
 
+_PATTERNS: dict[tuple, FermionEmission] = {}
+"""`lifted_emissions`' emissions per pattern of a product (its daggers, the columns of its
+factors, the order of their sites and the sector of each): built once, shared."""
+
+_PATTERNS_MAX = 4096
+_MINUS_ONE = Expr("const", -1)
+
+
+def lifted_emissions(
+    value: FermionProduct | FermionSum,
+    space: Any,
+    term_name: str,
+    labels: Sequence[str],
+    rows: Sequence[Sequence[int]],
+) -> tuple[tuple[str, ...], tuple[int, ...], list[FermionEmission]] | None:
+    """The emissions of `value` on a term of one row whose products have constant sites
+    only (`cdag(3) * c(7)`), with those sites lifted into new label columns (`site0,
+    site1, ...`, one per distinct site, as `symir.frontend.canonical.lift_constant_sites`
+    names them): the new labels, the values of the row's new columns, and the emissions.
+    The emissions of a product depend on its sites only through their order, their
+    equalities and their sectors, so they are built once per such *pattern* and shared
+    by every product of that pattern (a sum of thousands of two-body terms written one
+    by one builds a few dozen, and `symir.frontend.tabulate` walks each once). None when
+    that does not apply (`emissions` then handles `value`); a product that is invalid
+    is also left to `emissions`, which names it."""
+    if not isinstance(space, FermionHilbert) or len(rows) != 1:
+        return None
+    products = value.products if isinstance(value, FermionSum) else (value,)
+    sites = _constant_sites(products, space)
+    if not sites:
+        return None
+    prefix = "site"
+    while any(t.startswith(prefix) for t in labels):
+        prefix = "_" + prefix
+    columns: dict[int, str] = {}
+    for k in sites:
+        if k not in columns:
+            columns[k] = f"{prefix}{len(columns)}"
+    new_labels = (*labels, *columns.values())
+    term = _Term(term_name, new_labels, ((*rows[0], *columns),))
+    found: list[FermionEmission] = []
+    for p in products:
+        generic = _pattern(p, columns, space, term)
+        if generic is None:
+            return None
+        coefficient = p.coefficient
+        if generic.coefficient is not None:  # an odd constant sign
+            coefficient = _MINUS_ONE if coefficient is None else -coefficient
+        found.append(FermionEmission(generic.update, generic.condition, generic.sign, coefficient))
+    return new_labels, tuple(columns), found
+
+
+def _constant_sites(products: Sequence[FermionProduct], space: FermionHilbert) -> list[int]:
+    """The sites of every factor of `products`, if all are constants in the space (else
+    an empty list)."""
+    sites: list[int] = []
+    for p in products:
+        if not p.factors:
+            return []
+        for s, _ in p.factors:
+            if s.op != "const" or type(s.args[0]) is not int or not 0 <= s.args[0] < space.size:
+                return []
+            sites.append(s.args[0])
+    return sites
+
+
+def _pattern(
+    p: FermionProduct, columns: dict[int, str], space: FermionHilbert, term: _Term
+) -> FermionEmission | None:
+    """The emission of `p` with its sites read from their `columns` and no coefficient,
+    built once per pattern (None: `p` is invalid, left to `emissions` to name)."""
+    values = [s.args[0] for s, _ in p.factors]
+    order = sorted(set(values))
+    key = (
+        tuple(d for _, d in p.factors),
+        tuple(columns[v] for v in values),
+        tuple(order.index(v) for v in values),
+        tuple(
+            next((j for j, (lo, hi, _) in enumerate(space.sectors) if lo <= v < hi), -1)
+            for v in values
+        ),
+        space.sectors,
+    )
+    generic = _PATTERNS.get(key)
+    if generic is None:
+        factors = [
+            (Expr("label", columns[v]), d) for v, (_, d) in zip(values, p.factors, strict=True)
+        ]
+        try:
+            generic = _emission(FermionProduct(factors), space, term)
+        except SymbolicDefinitionError:
+            return None
+        if len(_PATTERNS) >= _PATTERNS_MAX:
+            _PATTERNS.clear()
+        _PATTERNS[key] = generic
+    return generic
+
+
 def _emission(product: FermionProduct, space: FermionHilbert, term: _Term) -> FermionEmission:
     if not product.factors:
         return FermionEmission(Update(), None, None, product.coefficient)
@@ -582,5 +680,6 @@ __all__ = [
     "check_update_on",
     "emissions",
     "is_fermionic",
+    "lifted_emissions",
     "n",
 ]

@@ -84,17 +84,53 @@ class _Walk:
     -> new expression) it rebuilds the term's expressions with those slots replaced and
     constant arithmetic folded."""
 
-    def __init__(self, term: TermSpec, replace: dict[int, Expr] | None = None):
+    def __init__(
+        self, term: TermSpec, replace: dict[int, Expr] | None = None, memo: dict | None = None
+    ):
         self.labels = {name: k for k, name in enumerate(term.labels)}
+        self.row = term.rows[0] if len(term.rows) == 1 else None
+        """A term of one row reads its labels as the constants of that row."""
         self.values: list[int | float] = []
+        self.sources: list[tuple[bool, Any]] = []
+        """Per slot: (False, the constant) or (True, the position of the label read)."""
         self.kinds: list[str] = []
         self.nodes = 0
         self.replace = replace
         self.linear: int | None = None
         """The slot of a real constant that is a factor of the amplitude of the term's
         only emission (the amplitude, or an operand of the `mul` it is)."""
+        self.memo: dict | None = None
+        if memo is not None and replace is None:
+            self.memo = memo.setdefault((term.labels, self.row is not None), {})
 
-    def _const(self, e: Expr, v: Any, where: str) -> Any:
+    def root(self, e: Any, where: str) -> Any:
+        """`expr(e, where)`, remembered by identity across the terms of one tabulation:
+        expressions shared by many terms (the emissions `symir.frontend.fermion` builds
+        once per pattern) are walked once, their slots read again from each term's row."""
+        if self.memo is None or not isinstance(e, Expr):
+            return self.expr(e, where)
+        return self._remembered(e, where, lambda: self.expr(e, where))
+
+    def _remembered(self, e: Any, where: str, walk: Any) -> Any:
+        assert self.memo is not None
+        found = self.memo.get((id(e), where))
+        if found is not None and found[0] is e:
+            _, key, kinds, sources, nodes = found
+            self.nodes += nodes
+            if self.nodes > MAX_NODES:
+                raise _TooBig
+            row = self.row
+            self.kinds += kinds
+            self.sources += sources
+            self.values += [row[s] if label else s for label, s in sources]  # type: ignore[index]
+            return key
+        start, nodes = len(self.values), self.nodes
+        key = walk()
+        kinds, sources = self.kinds[start:], self.sources[start:]
+        self.memo[(id(e), where)] = (e, key, kinds, sources, self.nodes - nodes)
+        return key
+
+    def _const(self, e: Expr, v: Any, where: str, label: int | None = None) -> Any:
         kind = None
         if type(v) is float:
             kind = "real"
@@ -106,6 +142,7 @@ class _Walk:
             return ("const", type(v).__name__, v)
         slot = len(self.values)
         self.values.append(v)
+        self.sources.append((False, v) if label is None else (True, label))
         self.kinds.append(kind)
         if self.replace is not None:
             found = self.replace.get(slot)
@@ -126,8 +163,12 @@ class _Walk:
         if op in _FOLDED and all(_number(a) for a in e.args):
             value = _FOLDED[op](*(a.args[0] for a in e.args))
             return self._const(e, value, EXACT if where == SITE else where)
-        if op == "label" and self.replace is None:
-            return ("label", self.labels.get(e.args[0], e.args[0]))
+        if op == "label":
+            position = self.labels.get(e.args[0])
+            if self.row is not None and position is not None:
+                return self._const(e, self.row[position], where, position)
+            if self.replace is None:
+                return ("label", e.args[0] if position is None else position)
         if op in _SITE_READS:
             args = [self.expr(e.args[0], SITE), *(self.expr(a, EXACT) for a in e.args[1:])]
         else:
@@ -139,6 +180,11 @@ class _Walk:
         return Key((op, *args))
 
     def update(self, u: Update) -> Any:
+        if self.memo is None:
+            return self._update(u)
+        return self._remembered(u, "update", lambda: self._update(u))
+
+    def _update(self, u: Update) -> Any:
         steps = []
         for kind, *ops in u.steps:
             parts: list[Any] = [kind]
@@ -158,12 +204,12 @@ class _Walk:
 
     def term(self, term: TermSpec) -> tuple[Any, Any]:
         """(predicates, emissions): keys, or the rebuilt ones."""
-        predicates = tuple(self.expr(p, EXACT) for p in term.predicates)
+        predicates = tuple(self.root(p, EXACT) for p in term.predicates)
         emissions = []
         for em in term.emissions:
             update = self.update(em.update)
             amplitude = self._amplitude(em.amplitude, len(term.emissions) == 1)
-            condition = self.expr(em.condition, EXACT) if em.condition is not None else None
+            condition = self.root(em.condition, EXACT) if em.condition is not None else None
             if self.replace is not None:
                 emissions.append(
                     EmissionSpec(update, amplitude, condition, em.tag)  # type: ignore[arg-type]
@@ -175,20 +221,20 @@ class _Walk:
     def _amplitude(self, e: Any, only: bool) -> Any:
         """The amplitude's key (or rebuilt expression), noting its linear slot."""
         if not only or not isinstance(e, Expr):
-            return self.expr(e, VALUE)
+            return self.root(e, VALUE)
         if _real(e):
             self.linear = len(self.values)
             return self.expr(e, VALUE)
         if e.op != "mul" or len(e.args) != 2 or all(_number(a) for a in e.args):
-            return self.expr(e, VALUE)
+            return self.root(e, VALUE)
         self.nodes += 1
         a, b = e.args
         if _real(a):
             self.linear = len(self.values)
-        ka = self.expr(a, VALUE)
+        ka = self.root(a, VALUE)
         if _real(b) and self.linear is None:
             self.linear = len(self.values)
-        kb = self.expr(b, VALUE)
+        kb = self.root(b, VALUE)
         if self.replace is not None:
             return e if ka is a and kb is b else Expr("mul", ka, kb)
         return Key(("mul", ka, kb))
@@ -205,8 +251,10 @@ def _real(e: Any) -> bool:
     return False
 
 
-def _shape(term: TermSpec) -> tuple[Any, list[int | float], list[str], int, int | None] | None:
-    walk = _Walk(term)
+def _shape(
+    term: TermSpec, memo: dict | None = None
+) -> tuple[Any, list[int | float], list[str], int, int | None] | None:
+    walk = _Walk(term, memo=memo)
     try:
         predicates, emissions = walk.term(term)
     except _TooBig:
@@ -290,8 +338,9 @@ def _tabulate(
 ) -> tuple[tuple[TermSpec, ...], dict[str, list[str]], dict[str, Any]]:
     groups: dict[Any, list[int]] = {}
     shapes: list[tuple[Any, list[int | float], list[str], int, int | None] | None] = []
+    memo: dict = {}
     for k, term in enumerate(terms):
-        shape = _shape(term)
+        shape = _shape(term, memo)
         shapes.append(shape)
         groups.setdefault(("alone", k) if shape is None else shape[0], []).append(k)
     replaced: dict[int, TermSpec | None] = {}

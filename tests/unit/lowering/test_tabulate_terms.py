@@ -141,3 +141,30 @@ def test_the_lowering_tabulates_parsed_ir():
     assert artifact.metadata["tabulation"]["terms"] == [24, 2]
     assert {d["by"] for d in artifact.metadata["tabulation"]["decisions"]} == {"pass"}
     np.testing.assert_allclose(artifact.compiled_operator.to_dense(), ref.to_dense(), atol=1e-10)
+
+
+def test_fermion_products_of_one_pattern_share_their_emissions():
+    """Products with constant sites are built once per pattern (order, coincidences and
+    sectors of their sites) with the sites lifted into columns: here with coinciding
+    sites, sums of products and a space of fixed particle numbers per spin."""
+    rng = np.random.default_rng(3)
+    hi = nk.hilbert.SpinOrbitalFermions(3, s=0.5, n_fermions_per_spin=(1, 2))
+    builder = sym.DOperator(hi, "hops")
+    terms, weights = [], []
+    for _ in range(40):
+        s = 3 * int(rng.integers(2))  # one spin sector: the particle numbers are kept
+        i, j = (s + int(v) for v in rng.choice(3, 2, replace=False))
+        k, m = (s + int(v) for v in rng.choice(3, 2, replace=False))
+        w, t = (float(v) for v in rng.normal(size=2))
+        builder = builder.globally().emit(
+            sym.cdag(i) * sym.cdag(j) * sym.c(k) * sym.c(m), matrix_element=w
+        )
+        builder = builder.globally().emit(t * (sym.cdag(i) * sym.c(k) + sym.cdag(k) * sym.c(i)))
+        terms += [((i, 1), (j, 1), (k, 0), (m, 0)), ((i, 1), (k, 0)), ((k, 1), (i, 0))]
+        weights += [w, t, t]
+    op = builder.build()
+    assert all(t.labels and t.labels[0] == "site0" for t in op.terms)
+    updates = [t.emissions[0].update for t in op.terms[::2]]
+    assert len({id(u) for u in updates}) < len(updates)  # patterns shared
+    ref = nk.operator.FermionOperator2nd(hi, terms, weights)
+    np.testing.assert_allclose(op.compile(cache=False).to_dense(), ref.to_dense(), atol=1e-10)
