@@ -63,11 +63,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import DYNAMIC_INDEX as DYN
 from xdsl.dialects.builtin import (
     ComplexType,
-    DenseArrayBase,
     IntegerAttr,
     ModuleOp,
     TensorType,
@@ -316,8 +316,8 @@ def reindexed(
     for op in ops:
         props = dict(op.properties)
         if isinstance(op, branch.ColumnOp):
-            column = op.values.get_values()
-            props["values"] = DenseArrayBase.from_list(i64, [column[r] for r in index])
+            column = np.frombuffer(op.values.data.data, dtype="<i8")  # packed, not per value
+            props["values"] = branch.i64_array(column[np.asarray(index, dtype=np.intp)])
         new = type(op).create(
             operands=[mapping.get(v, v) for v in op.operands],
             result_types=[_retyped(r.type, len(index)) for r in op.results],

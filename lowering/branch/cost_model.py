@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -106,26 +106,36 @@ def count_runs(cols: np.ndarray, limit: int) -> int:
 @lru_cache(maxsize=4096)
 def _distinct_block_lengths(data: bytes) -> tuple[int, ...]:
     """The lengths of the distinct blocks of a column (`distinct_blocks`, equal blocks
-    once), by the column's bytes: a row order is judged on the same columns often."""
+    once), by the column's bytes: a row order is judged on the same columns often. Only
+    the first `MAX_TAKES + 1` where there are more (a read that is then not `permuted`:
+    its cost in `read_costs` is a lower bound, and `best_read`/`read_cost` drop it)."""
     cols = np.frombuffer(data, np.int64)
     if len(np.unique(cols)) == len(cols):
         return (len(cols),) if len(cols) else ()
-    distinct = {b.tobytes(): len(b) for b in distinct_blocks(cols)}
+    distinct: dict[bytes, int] = {}
+    for b in _blocks(cols):  # past MAX_TAKES distinct blocks the read is not `permuted`
+        distinct.setdefault(b.tobytes(), len(b))
+        if len(distinct) > MAX_TAKES:
+            break
     return tuple(distinct.values())
+
+
+def _blocks(cols: np.ndarray) -> Iterator[np.ndarray]:
+    start, seen = 0, set()
+    for k, c in enumerate(cols.tolist()):
+        if c in seen:
+            yield cols[start:k]
+            start, seen = k, set()
+        seen.add(c)
+    if start < len(cols):
+        yield cols[start:]
 
 
 def distinct_blocks(cols: np.ndarray) -> list[np.ndarray]:
     """`cols` cut into consecutive blocks without a repeated site (a new block starts
     where a site repeats): the takes of a `permuted` read (a permutation of the sites
     repeated k times is k equal blocks, one take)."""
-    blocks, start, seen = [], 0, set()
-    for k, c in enumerate(cols.tolist()):
-        if c in seen:
-            blocks.append(cols[start:k])
-            start, seen = k, set()
-        seen.add(c)
-    blocks.append(cols[start:])
-    return [b for b in blocks if len(b)]
+    return [b for b in _blocks(cols) if len(b)]
 
 
 def default_read(cols: np.ndarray | None, n: int) -> str:

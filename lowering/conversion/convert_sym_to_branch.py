@@ -388,8 +388,12 @@ def _row_static(op: Operation) -> list[int] | None:
     columns = [_row_values(v, rows) for v in op.operands]
     if any(c is None for c in columns):
         return None
+    rule = op.RULE.on_int if op.RULE is not None else None
     try:
-        values = [int(op.evaluate(*args)) for args in zip(*columns)]  # type: ignore[misc]
+        if rule is not None:  # the i64 rule on the operands (ints of 64 bits) directly
+            values = [int(rule(*args)) for args in zip(*columns)]  # type: ignore[misc]
+        else:
+            values = [int(op.evaluate(*args)) for args in zip(*columns)]  # type: ignore[misc]
     except (ArithmeticError, ValueError, NotImplementedError):
         return None  # e.g. wrap_mod: its local states are the kernel's now
     if any(not -(2**63) <= v < 2**63 for v in values):
