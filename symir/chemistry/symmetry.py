@@ -84,11 +84,14 @@ def check_orbsym(h1: np.ndarray, h2: np.ndarray, orbsym: Iterable[int], cutoff: 
 
 def _patterns(sizes: np.ndarray, n: int) -> np.ndarray:
     """Every occupation `(n_g)` of the irrep blocks of `sizes` with `sum n_g = n`."""
-    found = [np.zeros(0, np.int64)]
+    found = np.zeros((1, 0), np.int64)
     for size in sizes:
-        found = [np.append(f, k) for f in found for k in range(int(size) + 1)]
-        found = [f for f in found if f.sum() <= n]
-    return np.array([f for f in found if f.sum() == n], np.int64).reshape(-1, len(sizes))
+        k = np.arange(int(size) + 1)
+        found = np.concatenate(
+            [np.repeat(found, len(k), axis=0), np.tile(k, len(found))[:, None]], axis=1
+        )
+        found = found[found.sum(1) <= n]
+    return found[found.sum(1) == n].reshape(-1, len(sizes))
 
 
 def _excitations_by_irrep(sizes: np.ndarray, P: np.ndarray):

@@ -146,7 +146,8 @@ def test_connected_elements_equal_netket_pnc():
     (numerical zeros below 1e-10 aside), with the default slots and with
     `slots="symmetry"` (symir/chemistry/irrep_slots.py); for the latter F the sum
     of the five terms' largest counts over the irreps' occupations, between the exact
-    bound and NetKet's F, and no two slots of a state on one connected state."""
+    bound and NetKet's F, within 1.25 times the most distinct connected states of a
+    state of the sector, and no two slots of a state on one connected state."""
     import netket as nk
 
     from symir.chemistry.symmetry import connected_bound
@@ -167,6 +168,7 @@ def test_connected_elements_equal_netket_pnc():
             assert got[b].keys() == expected[b].keys(), (slots, b)
             for k, v in expected[b].items():
                 assert abs(got[b][k] - v) < 1e-10
+    assert H.max_conn_size <= 1.25 * max(len(row) for row in got)
     bound = connected_bound(ints.orbsym, ints.n_fermions_per_spin)
     slots = sum(v for k, v in mh.rows.items() if k.startswith(("singles", "doubles")))
     assert H.max_conn_size == 1 + slots
@@ -175,6 +177,26 @@ def test_connected_elements_equal_netket_pnc():
     for b in range(len(x)):
         active = xp[b][mels[b] != 0]
         assert len(np.unique(active, axis=0)) == len(active), b  # no slot twice
+
+
+def test_symmetry_slots_equal_the_default_slots_in_d2h():
+    """N2 (D2h, a (6e, 6o) active space: the symmetry slots' segments over several
+    irreps and irrep products): the same matrix as the default slots (1e-10), F at
+    least the exact bound and at most 1.25 times the most distinct connected states of
+    a state of the sector."""
+    from symir.chemistry.symmetry import connected_bound
+
+    mf, ncore, ncas = pyscf_molecule("n2")
+    ints = from_pyscf(mf, ncore=ncore, ncas=ncas)
+    assert len(set(ints.orbsym)) > 2
+    default = molecular_hamiltonian(ints).compile()
+    H = molecular_hamiltonian(ints, slots="symmetry").compile()
+    assert np.abs(np.asarray(H.to_dense()) - np.asarray(default.to_dense())).max() < 1e-10
+    x = np.asarray(H.hilbert.all_states()).astype(np.int8)
+    xp, mels = (np.asarray(a) for a in H.get_conn_padded(x))
+    distinct = max(len(np.unique(xp[b][np.abs(mels[b]) > 1e-10], axis=0)) for b in range(len(x)))
+    bound = connected_bound(ints.orbsym, ints.n_fermions_per_spin)
+    assert distinct <= bound <= H.max_conn_size <= 1.25 * distinct < default.max_conn_size
 
 
 def test_symmetry_slots_refuse_a_coefficient_orbsym_forbids():
