@@ -97,6 +97,8 @@ _PUBLIC: dict[str, str] = {
     "write": "symir.frontend.update",
     # symir.frontend.pauli
     "pauli_strings": "symir.frontend.pauli",
+    # symir.frontend.fermion_terms
+    "fermion_terms": "symir.frontend.fermion_terms",
     # symir.hilbert
     "DiscreteHilbert": "symir.hilbert",
     "FermionHilbert": "symir.hilbert",

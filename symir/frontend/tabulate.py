@@ -263,7 +263,7 @@ def _shape(
     return key, walk.values, walk.kinds, walk.nodes, walk.linear
 
 
-def _read(column: Column, n: int) -> Expr:
+def read_column(column: Column, n: int) -> Expr:
     """The expression of a column's value per row (the pass's `_Builder`, in the DSL)."""
     labels = [Expr("label", name) for name in column.labels]
     value = labels[-1]
@@ -297,9 +297,9 @@ def _tabulated(members: list[TermSpec], p: Plan, n: int, linear: int | None) -> 
         names += c.labels
     replaced: dict[int, Expr] = {}
     for s, k in p.integers.items():
-        replaced[s] = _read(p.columns[k], n)
+        replaced[s] = read_column(p.columns[k], n)
     if p.key is not None:
-        key = _read(p.columns[p.key], n)
+        key = read_column(p.columns[p.key], n)
         for s, values in reals.items():
             replaced[s] = Expr("lookup", tuple(range(len(values))), tuple(values), key)
     predicates, emissions = _Walk(first, replaced).term(first)
@@ -390,4 +390,4 @@ def absorb(merged: dict[str, list[str]], tabulated: dict[str, list[str]]) -> dic
     return out
 
 
-__all__ = ["MAX_NODES", "absorb", "tabulate_terms"]
+__all__ = ["MAX_NODES", "absorb", "read_column", "tabulate_terms"]

@@ -151,7 +151,7 @@ def test_fermion_products_of_one_pattern_share_their_emissions():
     hi = nk.hilbert.SpinOrbitalFermions(3, s=0.5, n_fermions_per_spin=(1, 2))
     builder = sym.DOperator(hi, "hops")
     terms, weights = [], []
-    for _ in range(40):
+    for _ in range(20):
         s = 3 * int(rng.integers(2))  # one spin sector: the particle numbers are kept
         i, j = (s + int(v) for v in rng.choice(3, 2, replace=False))
         k, m = (s + int(v) for v in rng.choice(3, 2, replace=False))

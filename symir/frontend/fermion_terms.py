@@ -1,0 +1,240 @@
+"""Sums of fermion products given as a list (`symir.fermion_terms`), built as tables.
+
+`fermion_terms(hilbert, terms, weights)` is `sum_k w_k P_k`, `P_k` a product of ladder
+operators on flat sites, equal to NetKet's `FermionOperator2nd(hilbert, terms, weights)`
+(the same Jordan-Wigner convention as `DOperator.emit(cdag(i) * c(j), ...)`,
+symir/frontend/fermion.py). It writes what the DSL would write for the products one by
+one, tabulated (symir/frontend/tabulate.py), without building a term per product:
+
+* a product's emission depends on its sites only through their order, their
+  coincidences and their sectors (its *pattern*, `fermion.lifted_emissions`): products
+  of one pattern are one term, its rows their distinct sites (labels `site0, site1,
+  ...`) and the index of the row (base-N digits `tab0, tab1, ...`), its matrix element
+  `sym.lookup` of the weights at that index (times the pattern's constant sign) times
+  the Jordan-Wigner sign; the same product given twice is one row, its weights summed;
+* the product `()` (the constant) is one diagonal term.
+
+So the IR has one term per pattern (a few dozen for two-body terms), whatever the
+number of products; only the row tables grow (docs/pauli-strings.md#fermion-products).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from numbers import Number
+from typing import Any
+
+import numpy as np
+
+from symir.frontend.expr import Expr, as_expr
+from symir.frontend.fermion import FermionProduct, lifted_emissions
+from symir.frontend.fermion import emissions as fermion_emissions
+from symir.frontend.operator import SymbolicOperator, check_definition
+from symir.frontend.tabulate import read_column
+from symir.frontend.term_spec import EmissionSpec, TermSpec
+from symir.frontend.update import Update
+from symir.hilbert import FermionHilbert, as_hilbert
+from symir.lowering.sym.sym_tabulate_terms import index_column
+
+Product = tuple[tuple[int, int], ...]
+
+
+def _factor(entry: Any, n: int, k: int) -> tuple[int, int]:
+    try:
+        site, dagger = entry
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"fermion_terms: term {k}: each factor must be (site, dagger), got {entry!r}"
+        ) from None
+    if isinstance(site, bool) or not isinstance(site, int | np.integer) or not 0 <= site < n:
+        raise ValueError(f"fermion_terms: term {k}: site {site!r} is not a site in [0, {n})")
+    if dagger not in (0, 1):
+        raise ValueError(
+            f"fermion_terms: term {k}: dagger {dagger!r} must be 1 (create) or 0 (annihilate)"
+        )
+    return int(site), int(dagger)
+
+
+def _product(term: Any, n: int, k: int) -> Product:
+    """A term as `((site, dagger), ...)`: given so, or as NetKet's string `"3^ 2 1^ 0"`."""
+    if isinstance(term, str):
+        entries = [(t[:-1], 1) if t.endswith("^") else (t, 0) for t in term.split()]
+        try:
+            term = [(int(s), d) for s, d in entries]
+        except ValueError:
+            raise ValueError(
+                f"fermion_terms: term {k} {term!r}: factors are 'i^' (create) or 'i'"
+            ) from None
+    return tuple(_factor(e, n, k) for e in term)
+
+
+def _parse(terms: Any, weights: Any) -> tuple[list[Any], list[Any]]:
+    if hasattr(terms, "terms") and not isinstance(terms, Mapping):
+        terms = terms.terms  # OpenFermion's FermionOperator (duck-typed)
+    if isinstance(terms, Mapping):
+        if weights is not None:
+            raise ValueError(
+                "fermion_terms: a mapping {term: coefficient} carries its own weights; "
+                "do not pass weights="
+            )
+        return list(terms.keys()), list(terms.values())
+    terms = list(terms)
+    if weights is None:
+        if terms and all(
+            isinstance(t, tuple | list)
+            and len(t) == 2
+            and isinstance(t[1], Number)
+            and isinstance(t[0], tuple | list | str)
+            for t in terms
+        ):
+            return [t for t, _ in terms], [w for _, w in terms]
+        return terms, [1.0] * len(terms)
+    if isinstance(weights, Number):
+        return terms, [weights] * len(terms)
+    weights = (
+        list(np.asarray(weights).reshape(-1)) if isinstance(weights, np.ndarray) else list(weights)
+    )
+    if len(weights) != len(terms):
+        raise ValueError(f"fermion_terms: {len(terms)} terms but {len(weights)} weights")
+    return terms, weights
+
+
+def _pattern_key(product: Product, space: FermionHilbert) -> tuple[tuple, tuple[int, ...]]:
+    """The product's pattern (as `fermion._pattern` keys it) and its distinct sites in
+    order of first appearance (the values of its columns)."""
+    first: dict[int, int] = {}
+    columns = tuple(first.setdefault(s, len(first)) for s, _ in product)
+    distinct = tuple(first)
+    order = sorted(distinct)
+    sectors = tuple(
+        next((j for j, (lo, hi, _) in enumerate(space.sectors) if lo <= s < hi), -1)
+        for s in distinct
+    )
+    key = (
+        tuple(d for _, d in product),
+        columns,
+        tuple(order.index(s) for s in distinct),
+        sectors,
+    )
+    return key, distinct
+
+
+def _emission(product: Product, space: FermionHilbert, name: str):
+    """The pattern's emission (labels `site0, ...`); an invalid product is named by
+    `fermion.emissions`."""
+    written = FermionProduct([(Expr("const", s), bool(d)) for s, d in product])
+    lifted = lifted_emissions(written, space, name, (), ((),))
+    if lifted is None:
+        fermion_emissions(written, space, name, (), ((),))  # raises, naming the product
+        raise AssertionError(f"no emission for {written!r}")  # pragma: no cover
+    return lifted[0], lifted[2][0]
+
+
+def _amplitude(values: np.ndarray, key: Expr) -> Expr:
+    keys = tuple(range(len(values)))
+    real = Expr("lookup", keys, tuple(values.real.tolist()), key)
+    if not np.iscomplexobj(values) or not np.any(values.imag):
+        return real
+    return Expr("complex", real, Expr("lookup", keys, tuple(values.imag.tolist()), key))
+
+
+def _groups(
+    written: list[Any], coefficients: np.ndarray, space: FermionHilbert
+) -> tuple[dict[tuple, dict[tuple[int, ...], complex]], dict[tuple, Product], complex]:
+    """The products by pattern (pattern -> distinct sites -> summed weight), an example
+    product of each pattern, and the constant (the weights of `()`)."""
+    groups: dict[tuple, dict[tuple[int, ...], complex]] = {}
+    examples: dict[tuple, Product] = {}
+    constant = 0j
+    for k, (term, c) in enumerate(zip(written, coefficients.tolist(), strict=True)):
+        product = _product(term, space.size, k)
+        if not product:
+            constant += c
+            continue
+        key, distinct = _pattern_key(product, space)
+        table = groups.get(key)
+        if table is None:
+            table = groups[key] = {}
+            examples[key] = product
+        table[distinct] = table.get(distinct, 0j) + c
+    return groups, examples, constant
+
+
+def fermion_terms(
+    hilbert: Any, terms: Any, weights: Any = None, *, name: str = "fermion_terms"
+) -> SymbolicOperator:
+    """The operator `sum_k weights[k] P_k` of fermion products on flat sites, equal to
+    NetKet's `FermionOperator2nd(hilbert, terms, weights)`.
+
+    `terms`: a list of products, each `((site, dagger), ...)` (`dagger` 1 creates, 0
+    annihilates; applied right to left, as written) or NetKet's string `"3^ 2 1^ 0"`,
+    with `weights` (a number or one per term; default 1); a list of `(term, weight)`
+    pairs; a mapping `{term: weight}` (OpenFermion's `FermionOperator.terms`, `()` the
+    constant; its sites are taken as flat sites of the space as they are); or an object
+    with such a `.terms`. One term per pattern of products (module doc), so that the IR
+    does not grow with the number of products."""
+    space = as_hilbert(hilbert)
+    if not isinstance(space, FermionHilbert):
+        raise ValueError(
+            f"fermion_terms needs a fermionic space (sym.Fermions or NetKet's "
+            f"SpinOrbitalFermions), got {space}"
+        )
+    n = space.size
+    written, w = _parse(terms, weights)
+    coefficients = np.asarray(w, dtype=np.complex128)
+    if not np.all(np.isfinite(coefficients)):
+        raise ValueError("fermion_terms: the weights must be finite")
+    complex_ = bool(np.any(coefficients.imag != 0))
+    groups, examples, constant = _groups(written, coefficients, space)
+    specs: list[TermSpec] = []
+    if constant:
+        value = constant if complex_ else constant.real
+        specs.append(
+            TermSpec(
+                "constant",
+                "global",
+                (),
+                ((),),
+                emissions=(EmissionSpec(Update(), as_expr(value)),),
+            )
+        )
+    for g, (key, table) in enumerate(groups.items()):
+        term_name = f"pattern{g}"
+        labels, em = _emission(examples[key], space, term_name)
+        sign = -1.0 if em.coefficient is not None else 1.0  # the pattern's constant sign
+        values = np.asarray(list(table.values()), dtype=np.complex128) * sign
+        if not complex_:
+            values = values.real
+        column = index_column(len(values), n)
+        column.labels = [f"tab{d}" for d in range(column.width)]
+        amplitude = _amplitude(values, read_column(column, n))
+        if em.sign is not None:
+            amplitude = amplitude * em.sign
+        rows = tuple((*sites, *digits) for sites, digits in zip(table, column.rows, strict=True))
+        specs.append(
+            TermSpec(
+                term_name,
+                "rows",
+                (*labels, *column.labels),
+                rows,
+                emissions=(EmissionSpec(em.update, amplitude, em.condition),),
+            )
+        )
+    if not specs:  # no product (or all weights zero): the zero operator
+        specs.append(
+            TermSpec(
+                "constant",
+                "global",
+                (),
+                ((),),
+                emissions=(EmissionSpec(Update(), as_expr(0.0)),),
+            )
+        )
+    op = SymbolicOperator(
+        hilbert, name, tuple(specs), dtype="complex128" if complex_ else "float64"
+    )
+    check_definition(op)
+    return op
+
+
+__all__ = ["fermion_terms"]

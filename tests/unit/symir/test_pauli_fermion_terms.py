@@ -1,0 +1,99 @@
+"""`symir.fermion_terms`: fermion products given as a list, one term per pattern, equal
+to NetKet's `FermionOperator2nd` of the same list (dense at 1e-10, connected sets)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import symir as sym
+from symir.interpreter import reference_to_dense
+from symir.testing import first_difference
+
+nk = pytest.importorskip("netket")
+
+
+def random_terms(n_sites: int, count: int, seed: int, sector: int | None = None):
+    """Two-body, one-body and number terms with random weights (sites may coincide
+    across factors), and a constant."""
+    rng = np.random.default_rng(seed)
+    terms, weights = [()], [0.75]
+    for _ in range(count):
+        lo, hi = (0, n_sites) if sector is None else (sector * (k := n_sites // 2), sector * k + k)
+        kind = int(rng.integers(3))
+        if kind == 0:
+            i, j = (int(v) for v in rng.choice(range(lo, hi), 2, replace=False))
+            k_, m = (int(v) for v in rng.choice(range(lo, hi), 2, replace=False))
+            terms.append(((i, 1), (j, 1), (k_, 0), (m, 0)))
+        elif kind == 1:
+            i, j = (int(v) for v in rng.integers(lo, hi, 2))
+            terms.append(((i, 1), (j, 0)))
+        else:
+            i = int(rng.integers(lo, hi))
+            terms.append(((i, 1), (i, 0)))
+        weights.append(float(rng.normal()))
+    return terms, weights
+
+
+def test_fermion_terms_equal_netkets_operator():
+    hi = nk.hilbert.SpinOrbitalFermions(6)
+    terms, weights = random_terms(6, 60, seed=1)
+    terms += terms[1:4]  # the same products again: their weights are summed
+    weights += [0.5, -0.25, 1.0]
+    op = sym.fermion_terms(hi, terms, weights)
+    ir = op.to_ir()
+    assert ir.term_count < 20 < len(terms)  # one term per pattern
+    ref = nk.operator.FermionOperator2nd(hi, terms, weights)
+    np.testing.assert_allclose(op.compile(cache=False).to_dense(), ref.to_dense(), atol=1e-10)
+
+
+def test_fermion_terms_inputs_and_sectors():
+    hi = nk.hilbert.SpinOrbitalFermions(3, s=0.5, n_fermions_per_spin=(1, 2))
+    terms, weights = random_terms(6, 30, seed=2, sector=1)
+    ref = nk.operator.FermionOperator2nd(hi, terms, weights).to_dense()
+    mapping: dict = {}
+    for t, w in zip(terms, weights, strict=True):
+        mapping[t] = mapping.get(t, 0.0) + w
+    strings = [" ".join(f"{s}{'^' if d else ''}" for s, d in t) for t in terms]
+    op = sym.fermion_terms(hi, terms, weights)
+    np.testing.assert_allclose(op.compile(cache=False).to_dense(), ref, atol=1e-10)
+    full = reference_to_dense(op.to_ir())  # the reference interpreter, on every state
+    for given in (
+        sym.fermion_terms(hi, mapping),
+        sym.fermion_terms(hi, list(zip(terms, weights, strict=True))),
+        sym.fermion_terms(hi, strings, weights),
+    ):
+        np.testing.assert_allclose(reference_to_dense(given.to_ir()), full, atol=1e-12)
+
+
+def test_fermion_terms_complex_weights_and_connected_sets():
+    hi = nk.hilbert.SpinOrbitalFermions(12)
+    terms, weights = random_terms(12, 300, seed=3)
+    w = np.asarray(weights) * np.exp(1j * np.linspace(0, 3, len(weights)))
+    op = sym.fermion_terms(hi, terms, w).compile(cache=False)
+    ref = nk.operator.FermionOperator2nd(hi, terms, w)
+    x = np.asarray(hi.random_state(__import__("jax").random.PRNGKey(0), 16))
+    found = first_difference(op.get_conn_padded(x.astype(np.int8)), ref.get_conn_padded(x), x)
+    assert found is None, found
+
+
+@pytest.mark.parametrize(
+    ("terms", "weights", "message"),
+    [
+        ([((6, 1),)], None, "site 6 is not a site"),
+        ([((0, 2),)], None, "dagger 2"),
+        ([((0, 1), (0, 1))], None, "zero on every configuration"),
+        ([((0, 1),)], [1.0, 2.0], "1 terms but 2 weights"),
+        ([((0, 1),)], [np.inf], "finite"),
+        (["0^ x"], None, "factors are"),
+    ],
+)
+def test_fermion_terms_refuse_bad_input(terms, weights, message):
+    hi = nk.hilbert.SpinOrbitalFermions(6)
+    with pytest.raises((ValueError, sym.SymbolicDefinitionError), match=message):
+        sym.fermion_terms(hi, terms, weights)
+
+
+def test_fermion_terms_need_a_fermionic_space():
+    with pytest.raises(ValueError, match="fermionic space"):
+        sym.fermion_terms(nk.hilbert.Spin(0.5, 4), [((0, 1),)])
