@@ -31,9 +31,14 @@ excitation, as a mixed-radix number whose digits' sizes are the configuration's 
 
 A row past the configuration's count gets rank -1: its site is not found and its branch
 is dropped. The matrix elements are those of `excitations.py` (Slater-Condon singles,
-antisymmetrised doubles) read at run-time keys; a same-spin double's table is keyed by
-the four offsets in any order (`P`, `R` and `Q`, `S` come in irrep order, not site
-order), with the sign of the reordering folded into the entries.
+antisymmetrised doubles) read at run-time keys. A double's table holds only what the
+irreps allow, numbered densely block by block (`_compact`: the pairs or moves of one
+irrep product `h` after those of the products before, `O_h + p1 n2_h + p2`), so that it
+has about `1/8` of the entries of a table keyed by four orbital offsets (N2 cc-pVTZ, 60
+orbitals per spin, fits): the key is the sum of two small lookups of the halves (`p1`
+from the first pair or move, `p2` from the second, `sym.trunc` of each). A same-spin
+double's pairs are read unordered (`P`, `R` and `Q`, `S` come in irrep order, not site
+order), the sign of the reordering `sign(R - P) sign(S - Q)` applied at run time.
 """
 
 from __future__ import annotations
@@ -185,6 +190,40 @@ class _Sector:
         return self.site(r1, state, valid), self.site(r2, state, valid)
 
 
+def _blocks(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every `(i, k)` with `first[i] == second[k]` (a coefficient the irreps allow)."""
+    i, k = np.nonzero(first[:, None] == second[None, :])
+    return i, k
+
+
+def _compact(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keys of the allowed `(i, k)` numbered densely, `base[i] + position[k]`: the
+    blocks of one irrep product `h` one after the other, `i` and `k` by their positions
+    `p1`, `p2` among the items of product `h` (`base = O_h + p1 n2_h`, `position = p2`);
+    `sum_h n1_h n2_h` keys instead of the dense product of the orbital indices."""
+    base = np.zeros(len(first), np.int64)
+    position = np.zeros(len(second), np.int64)
+    offset = 0
+    for h in range(8):
+        one, two = np.flatnonzero(first == h), np.flatnonzero(second == h)
+        position[two] = np.arange(len(two))
+        base[one] = offset + np.arange(len(one)) * len(two)
+        offset += len(one) * len(two)
+    return base, position
+
+
+def _dense(values: np.ndarray, keys: np.ndarray | None = None) -> dict:
+    keys = np.arange(len(values)) if keys is None else keys
+    return dict(zip(np.asarray(keys).tolist(), np.asarray(values, float).tolist(), strict=True))
+
+
+def _pair_key(u: E.Expr, v: E.Expr, m: int) -> E.Expr:
+    """The index of the unordered pair `{u, v}` (`u != v`) among `np.triu_indices`' pairs
+    of sites below `m`, `lo (2 m - lo - 1) / 2 + hi - lo - 1` with `lo < hi`."""
+    low, high = E.minimum(u, v), E.maximum(u, v)
+    return E.quotient(low * (2 * m - low - 1), 2) + high - low - 1
+
+
 _DIGITS = ("j0", "j1", "j2")
 """A row's slot number `j` as three base-N digits (row labels are sites, below N)."""
 
@@ -277,18 +316,25 @@ def same_sector_doubles(op, sector: _Sector, coefficients, pair_index, rows, nam
     first = E.quotient(r, E.maximum(hole_pairs, 1))
     P, R = sector.pair(first, hval, 1, valid)
     Q, S = sector.pair(r - first * hole_pairs, hval, 0, valid)
-    g = sector.g
-    a, b, q, s = (v.ravel() for v in np.indices((m,) * 4))
-    allowed = (a != b) & (q != s) & (a != q) & (a != s) & (b != q) & (b != s)
-    allowed &= (g[a] ^ g[b]) == (g[q] ^ g[s])
-    a, b, q, s = a[allowed], b[allowed], q[allowed], s[allowed]
+    a, b = np.triu_indices(m, k=1)
+    product = sector.g[a] ^ sector.g[b]
+    base, position = _compact(product, product)
+    i, k = _blocks(product, product)
+    a, b, q, s = a[i], b[i], a[k], b[k]
+    distinct = (a != q) & (a != s) & (b != q) & (b != s)
+    a, b, q, s, i, k = (v[distinct] for v in (a, b, q, s, i, k))
     before, after = pair_index[a + lo, b + lo], pair_index[q + lo, s + lo]
-    sign = np.sign(b - a) * np.sign(s - q)
-    keys = ((a * m + b) * m + q) * m + s
-    key = ((_offset(P, lo) * m + _offset(R, lo)) * m + _offset(Q, lo)) * m + _offset(S, lo)
-    element = coefficients.lookup(name, keys, lambda t, W, xp: W[before, after] * sign, key)
+    keys = base[i] + position[k]
+    first_pair = _pair_key(_offset(P, lo), _offset(R, lo), m)
+    second_pair = _pair_key(_offset(Q, lo), _offset(S, lo), m)
+    key = E.trunc(E.lookup(_dense(base), first_pair)) + E.trunc(
+        E.lookup(_dense(position), second_pair)
+    )
+    sign = E.select(P < R, 1, -1) * E.select(Q < S, 1, -1)
+    element = coefficients.lookup(name, keys, lambda t, W, xp: W[before, after], key)
     if element is None:
         return op
+    element = sign * element
     rows[name] = slots
     return (
         op.for_each(_DIGITS, over=_slot_rows(op, slots))
@@ -319,13 +365,16 @@ def cross_sector_doubles(op, first: _Sector, second: _Sector, coefficients, pair
         )
     (P, Q), (R, S) = sites
     lo, m, lo2, m2 = first.lo, first.m, second.lo, second.m
-    g, g2 = first.g, second.g
-    a, q, b, s = (v.ravel() for v in np.indices((m, m, m2, m2)))
-    allowed = (a != q) & (b != s) & ((g[a] ^ g[q]) == (g2[b] ^ g2[s]))
-    a, q, b, s = a[allowed], q[allowed], b[allowed], s[allowed]
-    before, after = pair_index[a + lo, b + lo2], pair_index[q + lo, s + lo2]
-    keys = ((a * m + q) * m2 + b) * m2 + s
-    key = ((_offset(P, lo) * m + _offset(Q, lo)) * m2 + _offset(R, lo2)) * m2 + _offset(S, lo2)
+    a, q = (v.ravel() for v in np.nonzero(~np.eye(m, dtype=bool)))
+    b, s = (v.ravel() for v in np.nonzero(~np.eye(m2, dtype=bool)))
+    one, two = first.g[a] ^ first.g[q], second.g[b] ^ second.g[s]
+    base, position = _compact(one, two)
+    i, k = _blocks(one, two)
+    before, after = pair_index[a[i] + lo, b[k] + lo2], pair_index[q[i] + lo, s[k] + lo2]
+    keys = base[i] + position[k]
+    key = E.trunc(E.lookup(_dense(base, a * m + q), _offset(P, lo) * m + _offset(Q, lo))) + E.trunc(
+        E.lookup(_dense(position, b * m2 + s), _offset(R, lo2) * m2 + _offset(S, lo2))
+    )
     element = coefficients.lookup(name, keys, lambda t, W, xp: W[before, after], key)
     if element is None:
         return op
