@@ -9,7 +9,10 @@ Models (`--model`):
 * `couplings`: random pairs (i, j) with `J s_i s_j` (diagonal) and `K X_i X_j` (a flip of
   both), two terms per pair, against NetKet's `PauliStringsJax` of the same strings.
 
-For each size: build (the DSL loop and `.build()`), compile (symir: the canonical form,
+Inputs (`--input`): `dsl`, the loop above; `list`, the list NetKet gets, given to
+`sym.fermion_terms` (fermion) or `sym.pauli_strings` (couplings).
+
+For each size: build (the DSL loop and `.build()`, or the list input), compile (symir: the canonical form,
 the passes, the StableHLO text; `tabulate_terms` as `--no-tabulate` says), first call
 (`get_conn_padded` on `B` samples: XLA compile and run), the StableHLO text size and op
 count, the peak resident memory so far, F, and the kernel time (medians of interleaved
@@ -20,6 +23,7 @@ same kind (another seed), so that the first row holds no imports (`--cold`: it d
 
     .venv/bin/python benchmarks/many_terms.py --model fermion --sizes 1000,5000
     .venv/bin/python benchmarks/many_terms.py --model couplings --sizes 2000 --sites 32
+    .venv/bin/python benchmarks/many_terms.py --model fermion --input list --sizes 1000,10000,100000
 """
 
 from __future__ import annotations
@@ -45,17 +49,21 @@ def fermion_model(n_terms: int, n_sites: int, seed: int):
     picks = [tuple(int(v) for v in rng.choice(n_sites, 4, replace=False)) for _ in range(n_terms)]
     weights = [float(w) for w in rng.normal(size=n_terms)]
 
+    terms = [((i, 1), (j, 1), (k, 0), (m, 0)) for i, j, k, m in picks]
+
     def build():
         b = sym.DOperator(hi, "two_body")
         for (i, j, k, m), w in zip(picks, weights, strict=True):
             b = b.globally().emit(sym.cdag(i) * sym.cdag(j) * sym.c(k) * sym.c(m), matrix_element=w)
         return b.build()
 
+    def from_list():
+        return sym.fermion_terms(hi, terms, weights)
+
     def reference():
-        terms = [((i, 1), (j, 1), (k, 0), (m, 0)) for i, j, k, m in picks]
         return nk.operator.FermionOperator2ndJax(hi, terms, weights)
 
-    return hi, build, reference
+    return hi, {"dsl": build, "list": from_list}, reference
 
 
 def couplings_model(n_pairs: int, n_sites: int, seed: int):
@@ -76,17 +84,21 @@ def couplings_model(n_pairs: int, n_sites: int, seed: int):
             b = b.globally().emit(sym.write(i, -si).write(j, -sj), matrix_element=float(xx))
         return b.build()
 
+    strings, weights = [], []
+    for (i, j), (zz, xx) in zip(pairs, couplings, strict=True):
+        for letter, w in (("Z", zz), ("X", xx)):
+            s = ["I"] * n_sites
+            s[i] = s[j] = letter
+            strings.append("".join(s))
+            weights.append(float(w))
+
+    def from_list():
+        return sym.pauli_strings(hi, strings, weights)
+
     def reference():
-        strings, weights = [], []
-        for (i, j), (zz, xx) in zip(pairs, couplings, strict=True):
-            for letter, w in (("Z", zz), ("X", xx)):
-                s = ["I"] * n_sites
-                s[i] = s[j] = letter
-                strings.append("".join(s))
-                weights.append(float(w))
         return nk.operator.PauliStringsJax(hi, strings, weights)
 
-    return hi, build, reference
+    return hi, {"dsl": build, "list": from_list}, reference
 
 
 MODELS = {"fermion": fermion_model, "couplings": couplings_model}
@@ -111,7 +123,8 @@ def interleaved(fns, x, rounds: int) -> list[float]:
 def run(model: str, size: int, args) -> dict:
     from symir.testing import first_difference
 
-    hi, build, reference = MODELS[model](size, args.sites, args.seed)
+    hi, builders, reference = MODELS[model](size, args.sites, args.seed)
+    build = builders[args.input]
     native = np.asarray(hi.random_state(jax.random.PRNGKey(args.seed), args.batch))
     x = native.astype(np.int8)
     row: dict = {"terms": size, "sites": args.sites}
@@ -163,11 +176,20 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=512)
     p.add_argument("--rounds", type=int, default=15)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--input",
+        choices=("dsl", "list"),
+        default="dsl",
+        help="dsl: one DOperator term per product/coupling; list: sym.fermion_terms / "
+        "sym.pauli_strings of the list NetKet gets",
+    )
     p.add_argument("--no-netket", action="store_true", help="symir only")
     p.add_argument("--no-tabulate", action="store_true", help="compile with tabulate_terms=False")
     p.add_argument("--cold", action="store_true", help="no warm-up (imports in the first row)")
     args = p.parse_args()
-    print(f"jax {jax.__version__}, {args.model}, batch {args.batch}, seed {args.seed}")
+    print(
+        f"jax {jax.__version__}, {args.model} ({args.input}), batch {args.batch}, seed {args.seed}"
+    )
     cols = [
         "terms", "sites", "F", "nk_F", "build", "compile", "first_call", "first_result",
         "nk_first_result", "hlo_kib", "hlo_ops", "kernel_ms", "nk_kernel_ms", "ratio", "peak_mib",

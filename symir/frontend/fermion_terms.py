@@ -34,7 +34,7 @@ from symir.frontend.tabulate import read_column
 from symir.frontend.term_spec import EmissionSpec, TermSpec
 from symir.frontend.update import Update
 from symir.hilbert import FermionHilbert, as_hilbert
-from symir.lowering.sym.sym_tabulate_terms import index_column
+from symir.lowering.sym.sym_tabulate_terms import Column, digits
 
 Product = tuple[tuple[int, int], ...]
 
@@ -138,11 +138,70 @@ def _amplitude(values: np.ndarray, key: Expr) -> Expr:
     return Expr("complex", real, Expr("lookup", keys, tuple(values.imag.tolist()), key))
 
 
+Groups = dict[Any, tuple[np.ndarray, np.ndarray]]
+"""Pattern -> (its products' distinct sites `(R, D)`, their summed weights `(R,)`)."""
+
+
+def _merged(sites: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows given twice as one, their weights summed."""
+    unique, inverse = np.unique(sites, axis=0, return_inverse=True)
+    total = np.zeros(len(unique), np.complex128)
+    np.add.at(total, np.asarray(inverse).reshape(-1), weights)
+    return unique, total
+
+
+def _groups_packed(
+    written: list[Any], coefficients: np.ndarray, space: FermionHilbert
+) -> tuple[Groups, dict[Any, Product], complex] | None:
+    """`_groups` by numpy, for products that all have the same number of factors given
+    as `(site, dagger)` pairs (None otherwise, or where one is invalid: `_groups` then
+    names it)."""
+    if not written or any(isinstance(t, str) for t in written):
+        return None
+    try:
+        a = np.asarray(written)
+    except ValueError:
+        return None
+    if a.ndim != 3 or a.shape[1] == 0 or a.shape[2] != 2 or a.dtype.kind not in "iu":
+        return None
+    sites, daggers = a[:, :, 0].astype(np.int64), a[:, :, 1].astype(np.int64)
+    if sites.min() < 0 or sites.max() >= space.size or not np.isin(daggers, (0, 1)).all():
+        return None
+    k = sites.shape[1]
+    eq = sites[:, :, None] == sites[:, None, :]  # [t, j, k]: factors j and k on one site
+    first = eq.argmax(axis=1)  # the first factor on each factor's site
+    is_first = first == np.arange(k)
+    index = np.cumsum(is_first, axis=1) - 1  # a first factor's column
+    columns = np.take_along_axis(index, first, axis=1)
+    below = (sites[:, :, None] < sites[:, None, :]) & is_first[:, :, None]
+    ranks = below.sum(axis=1)  # distinct sites below each factor's site
+    sectors = np.full(sites.shape, -1)
+    for j, (lo, hi, _) in enumerate(space.sectors):
+        sectors[(sites >= lo) & (sites < hi)] = j
+    keys = np.concatenate([daggers, columns, ranks, sectors], axis=1)
+    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    order = np.argsort(inverse, kind="stable")
+    starts = np.searchsorted(inverse[order], np.arange(len(unique) + 1))
+    groups: Groups = {}
+    examples: dict[Any, Product] = {}
+    for g in range(len(unique)):
+        members = order[starts[g] : starts[g + 1]]
+        t = members[0]
+        firsts = np.flatnonzero(is_first[t])
+        groups[g] = _merged(sites[members][:, firsts], coefficients[members])
+        examples[g] = tuple((int(s), int(d)) for s, d in zip(sites[t], daggers[t], strict=True))
+    return groups, examples, 0j
+
+
 def _groups(
     written: list[Any], coefficients: np.ndarray, space: FermionHilbert
-) -> tuple[dict[tuple, dict[tuple[int, ...], complex]], dict[tuple, Product], complex]:
-    """The products by pattern (pattern -> distinct sites -> summed weight), an example
-    product of each pattern, and the constant (the weights of `()`)."""
+) -> tuple[Groups, dict[Any, Product], complex]:
+    """The products by pattern (`Groups`), an example product of each pattern, and the
+    constant (the weights of `()`)."""
+    packed = _groups_packed(written, coefficients, space)
+    if packed is not None:
+        return packed
     groups: dict[tuple, dict[tuple[int, ...], complex]] = {}
     examples: dict[tuple, Product] = {}
     constant = 0j
@@ -157,7 +216,55 @@ def _groups(
             table = groups[key] = {}
             examples[key] = product
         table[distinct] = table.get(distinct, 0j) + c
-    return groups, examples, constant
+    arrays = {
+        key: (np.asarray(list(t), dtype=np.int64), np.asarray(list(t.values()), np.complex128))
+        for key, t in groups.items()
+    }
+    return arrays, examples, constant
+
+
+def _abstract_counts(e: Any, bounds: list[str]) -> Any:
+    """`e` with the label bounds of its `count`s replaced by new labels `cnt0, cnt1, ...`
+    (the label each reads appended to `bounds`): patterns that differ only in the order
+    of their sites, hence in which sites bound their Jordan-Wigner counts, are one shape
+    (as the DSL's tabulation makes them, symir/frontend/tabulate.py)."""
+    if not isinstance(e, Expr):
+        return e
+    if e.op == "count":
+        args = []
+        for a in e.args:
+            if isinstance(a, Expr) and a.op == "label":
+                bounds.append(a.args[0])
+                args.append(Expr("label", f"cnt{len(bounds) - 1}"))
+            else:
+                args.append(_abstract_counts(a, bounds))
+        return Expr("count", *args)
+    return Expr(e.op, *(_abstract_counts(a, bounds) for a in e.args))
+
+
+def _shape_term(name: str, members: list, n: int, complex_: bool) -> TermSpec:
+    """One term for the patterns of one shape: per row, the distinct sites, the sites
+    bounding the counts and the index of its weight."""
+    (labels, em, sign), positions, _, _ = members[0]
+    rows = np.concatenate([np.concatenate([t[0], t[0][:, w]], axis=1) for _, w, t, _ in members])
+    values = np.concatenate([t[1] * factor for _, _, t, factor in members])
+    if not complex_:
+        values = values.real
+    width = digits(len(values), n)
+    index = np.arange(len(values))
+    tab = np.stack([(index // n**d) % n for d in range(width)], axis=1)  # least first
+    column = Column(0, [[0] * width], [f"tab{d}" for d in range(width)])
+    amplitude = _amplitude(values, read_column(column, n))
+    if sign is not None:
+        amplitude = amplitude * sign
+    bounds = [f"cnt{j}" for j in range(len(positions))]
+    return TermSpec(
+        name,
+        "rows",
+        (*labels, *bounds, *column.labels),
+        tuple(map(tuple, np.concatenate([rows, tab], axis=1).tolist())),
+        emissions=(EmissionSpec(em.update, amplitude, em.condition),),
+    )
 
 
 def fermion_terms(
@@ -198,28 +305,22 @@ def fermion_terms(
                 emissions=(EmissionSpec(Update(), as_expr(value)),),
             )
         )
-    for g, (key, table) in enumerate(groups.items()):
-        term_name = f"pattern{g}"
-        labels, em = _emission(examples[key], space, term_name)
-        sign = -1.0 if em.coefficient is not None else 1.0  # the pattern's constant sign
-        values = np.asarray(list(table.values()), dtype=np.complex128) * sign
-        if not complex_:
-            values = values.real
-        column = index_column(len(values), n)
-        column.labels = [f"tab{d}" for d in range(column.width)]
-        amplitude = _amplitude(values, read_column(column, n))
-        if em.sign is not None:
-            amplitude = amplitude * em.sign
-        rows = tuple((*sites, *digits) for sites, digits in zip(table, column.rows, strict=True))
-        specs.append(
-            TermSpec(
-                term_name,
-                "rows",
-                (*labels, *column.labels),
-                rows,
-                emissions=(EmissionSpec(em.update, amplitude, em.condition),),
-            )
+    shapes: dict[tuple, list[tuple[Any, list[int], tuple[np.ndarray, np.ndarray], float]]] = {}
+    for key, table in groups.items():
+        labels, em = _emission(examples[key], space, "fermion_terms")
+        bounds: list[str] = []
+        sign = _abstract_counts(em.sign, bounds) if em.sign is not None else None
+        shape = (
+            len(labels),
+            em.update,
+            None if em.condition is None else em.condition.key,
+            None if sign is None else sign.key,
         )
+        factor = -1.0 if em.coefficient is not None else 1.0  # the pattern's constant sign
+        positions = [labels.index(b) for b in bounds]
+        shapes.setdefault(shape, []).append(((labels, em, sign), positions, table, factor))
+    for g, members in enumerate(shapes.values()):
+        specs.append(_shape_term(f"shape{g}", members, n, complex_))
     if not specs:  # no product (or all weights zero): the zero operator
         specs.append(
             TermSpec(

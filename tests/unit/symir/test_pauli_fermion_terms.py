@@ -47,6 +47,30 @@ def test_fermion_terms_equal_netkets_operator():
     np.testing.assert_allclose(op.compile(cache=False).to_dense(), ref.to_dense(), atol=1e-10)
 
 
+def test_fermion_terms_of_one_length_are_grouped_by_numpy():
+    """Products of one length (here two-body, sites coinciding, some given twice) take
+    the packed path; the same list as strings takes the per-product one: equal."""
+    rng = np.random.default_rng(4)
+    hi = nk.hilbert.SpinOrbitalFermions(6)
+    terms = [
+        tuple((int(s), d) for s, d in zip(rng.integers(0, 6, 4), (1, 1, 0, 0), strict=True))
+        for _ in range(80)
+    ]
+    terms = [t for t in terms if t[0][0] != t[1][0] and t[2][0] != t[3][0]]
+    terms += terms[:5]
+    weights = [float(w) for w in rng.normal(size=len(terms))]
+    op = sym.fermion_terms(hi, terms, weights)
+    assert op.to_ir().term_count <= 4  # distinct sites, or coinciding ones, ...
+    ref = nk.operator.FermionOperator2nd(hi, terms, weights)
+    np.testing.assert_allclose(op.compile(cache=False).to_dense(), ref.to_dense(), atol=1e-10)
+    strings = [" ".join(f"{s}{'^' if d else ''}" for s, d in t) for t in terms]
+    np.testing.assert_allclose(
+        reference_to_dense(sym.fermion_terms(hi, strings, weights).to_ir()),
+        reference_to_dense(op.to_ir()),
+        atol=1e-12,
+    )
+
+
 def test_fermion_terms_inputs_and_sectors():
     hi = nk.hilbert.SpinOrbitalFermions(3, s=0.5, n_fermions_per_spin=(1, 2))
     terms, weights = random_terms(6, 30, seed=2, sector=1)
