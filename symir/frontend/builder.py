@@ -8,6 +8,7 @@ module.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import warnings
 from collections import Counter
@@ -311,6 +312,14 @@ class DOperator:
             self.hilbert, self.name, tuple(self._terms), dtype=self.dtype, hermitian=self.hermitian
         )
         # verify now, in canonical form (symir.frontend.canonical): the bodies the
-        # compiler lowers; many terms equal but for their sites are built once
-        check_definition(op)
+        # compiler lowers; many terms equal but for their sites are built once. The
+        # cyclic collector is paused meanwhile (IR objects: a collection walks every
+        # object of the process, 0.1 s each with JAX and NetKet loaded)
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            check_definition(op)
+        finally:
+            if paused:
+                gc.enable()
         return op

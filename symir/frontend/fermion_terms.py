@@ -20,6 +20,7 @@ number of products; only the row tables grow (docs/pauli-strings.md#fermion-prod
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from numbers import Number
 from typing import Any
@@ -142,9 +143,24 @@ Groups = dict[Any, tuple[np.ndarray, np.ndarray]]
 """Pattern -> (its products' distinct sites `(R, D)`, their summed weights `(R,)`)."""
 
 
+def _unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(a, axis=0, return_inverse=True)` for non-negative integers, by one
+    integer per row where they fit in 63 bits (a sort of integers, not of byte rows)."""
+    if not len(a) or a.shape[1] == 0:
+        return np.unique(a, axis=0, return_inverse=True)
+    bases = a.max(axis=0).astype(object) + 1
+    if int(np.prod(bases)) >= 2**63:
+        return np.unique(a, axis=0, return_inverse=True)
+    code = np.zeros(len(a), np.int64)
+    for j in range(a.shape[1]):
+        code = code * int(bases[j]) + a[:, j]
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    return a[first], np.asarray(inverse).reshape(-1)
+
+
 def _merged(sites: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows given twice as one, their weights summed."""
-    unique, inverse = np.unique(sites, axis=0, return_inverse=True)
+    unique, inverse = _unique_rows(sites)
     total = np.zeros(len(unique), np.complex128)
     np.add.at(total, np.asarray(inverse).reshape(-1), weights)
     return unique, total
@@ -178,8 +194,8 @@ def _groups_packed(
     sectors = np.full(sites.shape, -1)
     for j, (lo, hi, _) in enumerate(space.sectors):
         sectors[(sites >= lo) & (sites < hi)] = j
-    keys = np.concatenate([daggers, columns, ranks, sectors], axis=1)
-    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+    keys = np.concatenate([daggers, columns, ranks, sectors + 1], axis=1)
+    unique, inverse = _unique_rows(keys)
     inverse = np.asarray(inverse).reshape(-1)
     order = np.argsort(inverse, kind="stable")
     starts = np.searchsorted(inverse[order], np.arange(len(unique) + 1))
@@ -286,6 +302,16 @@ def fermion_terms(
             f"fermion_terms needs a fermionic space (sym.Fermions or NetKet's "
             f"SpinOrbitalFermions), got {space}"
         )
+    paused = gc.isenabled()
+    gc.disable()  # many small objects: collections would walk every object of the process
+    try:
+        return _build(hilbert, space, terms, weights, name)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _build(hilbert: Any, space: FermionHilbert, terms: Any, weights: Any, name: str):
     n = space.size
     written, w = _parse(terms, weights)
     coefficients = np.asarray(w, dtype=np.complex128)
