@@ -458,15 +458,15 @@ def _label_prefix(taken: tuple[str, ...]) -> str:
 
 def _linear(term: sym.TermOp, shape: _Shape, p: Plan) -> int | None:
     """The real slot that differs, when it is the only one and a factor of the amplitude
-    of the term's only emission (the yielded value, or an operand of the `sym.mul` it
+    of the term's only emission (the yielded value, or a factor of the `sym.mul`s it
     yields): rows equal but for it may be combined (`table_rows`)."""
     if len(p.reals) != 1 or len(term.emissions) != 1:
         return None
     (s,) = p.reals
     user, _ = shape.slots[s]
-    if isinstance(user, sym.MulOp):
+    while isinstance(user, sym.MulOp):  # a factor of a product (`J * s_i * s_j`)
         uses = list(user.result.uses)
-        if len(uses) != 1 or not isinstance(uses[0].operation, sym.YieldOp):
+        if len(uses) != 1 or not isinstance(uses[0].operation, sym.MulOp | sym.YieldOp):
             return None
         user = uses[0].operation
     if not isinstance(user, sym.YieldOp) or not isinstance(user.parent_op(), sym.EmissionOp):

@@ -180,8 +180,7 @@ def pauli_strings(
     letters = _letters(strings, n)
     if not np.all(np.isfinite(w)):
         raise ValueError("pauli_strings: the weights must be finite")
-    keep = w != 0
-    letters, w = letters[keep], w[keep]
+    letters, w = _combined(letters, w)
     x_or_y = (letters == ord("X")) | (letters == ord("Y"))
     z_or_y = (letters == ord("Z")) | (letters == ord("Y"))
     n_y = (letters == ord("Y")).sum(axis=1)
@@ -250,6 +249,20 @@ def pauli_strings(
     if not terms:  # no string (or all weights zero): the zero operator
         op = op.globally().named("diagonal").emit(identity(), matrix_element=0.0)
     return op.build()
+
+
+def _combined(letters: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct string once, its weights summed (NetKet's `PauliStrings` does so),
+    and the strings whose weight is zero dropped: a sum of couplings names the same
+    string many times, and each string costs the kernel a column of its tables."""
+    if len(letters) > 1:
+        unique, inverse = np.unique(letters, axis=0, return_inverse=True)
+        if len(unique) < len(letters):
+            total = np.zeros(len(unique), np.result_type(w, np.float64))
+            np.add.at(total, np.asarray(inverse).reshape(-1), w)
+            letters, w = unique, total
+    keep = w != 0
+    return letters[keep], w[keep]
 
 
 def _digits(n: int, patterns: int) -> int:

@@ -219,7 +219,9 @@ class _Walk:
         return predicates, tuple(emissions)
 
     def _amplitude(self, e: Any, only: bool) -> Any:
-        """The amplitude's key (or rebuilt expression), noting its linear slot."""
+        """The amplitude's key (or rebuilt expression), noting its linear slot: a real
+        constant that is the amplitude or a factor of the product it is (`J * s_i *
+        s_j`: `mul(mul(J, s_i), s_j)`)."""
         if not only or not isinstance(e, Expr):
             return self.root(e, VALUE)
         if _real(e):
@@ -227,16 +229,27 @@ class _Walk:
             return self.expr(e, VALUE)
         if e.op != "mul" or len(e.args) != 2 or all(_number(a) for a in e.args):
             return self.root(e, VALUE)
+        return self._product(e)
+
+    def _product(self, e: Expr) -> Any:
         self.nodes += 1
-        a, b = e.args
-        if _real(a):
-            self.linear = len(self.values)
-        ka = self.root(a, VALUE)
-        if _real(b) and self.linear is None:
-            self.linear = len(self.values)
-        kb = self.root(b, VALUE)
+        keys = []
+        for a in e.args:
+            if _real(a) and self.linear is None:
+                self.linear = len(self.values)
+                keys.append(self.root(a, VALUE))
+            elif (
+                isinstance(a, Expr)
+                and a.op == "mul"
+                and len(a.args) == 2
+                and not all(_number(b) for b in a.args)
+            ):
+                keys.append(self._product(a))
+            else:
+                keys.append(self.root(a, VALUE))
+        ka, kb = keys
         if self.replace is not None:
-            return e if ka is a and kb is b else Expr("mul", ka, kb)
+            return e if ka is e.args[0] and kb is e.args[1] else Expr("mul", ka, kb)
         return Key(("mul", ka, kb))
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -163,3 +165,17 @@ def test_printed_ir_round_trips():
     text = str(ir)
     assert "sym.flip_sites" in text and "sym.parity_sum" in text
     assert sym.parse_ir(text) == ir
+
+
+def test_a_string_given_twice_is_one_column_of_the_tables():
+    """Couplings name the same string many times (NetKet's `PauliStrings` sums them):
+    each distinct string is one entry of `sym.parity_sum`, its weights summed."""
+    hi = nk.hilbert.Spin(0.5, 4)
+    strings = ["ZZII", "XXII", "ZZII", "IZZI", "XXII", "ZZII", "IYYI"]
+    weights = [0.5, 1.0, -0.25, 2.0, 0.5, 0.25, -1.0]
+    op = sym.pauli_strings(hi, strings, weights)
+    tables = re.findall(r"real = array<f64: ([^>]*)>", str(op.to_ir()))
+    entries = sorted(sorted(float(v) for v in t.split(",")) for t in tables)
+    assert entries == [[0.5, 2.0], [1.0, 1.5]]  # ZZII, IZZI; XXII and IYYI (-(-i)^2)
+    ref = nk.operator.PauliStrings(hi, strings, weights)
+    np.testing.assert_allclose(op.compile(cache=False).to_dense(), ref.to_dense(), atol=1e-12)
