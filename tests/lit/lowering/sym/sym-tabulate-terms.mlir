@@ -319,3 +319,58 @@ builtin.module {
     }
   }
 }
+
+// -----
+
+// Terms of one row read their labels as the constants of that row: @l0 counts from its
+// label a to b, @l1 from b to a (its sites in the other order). As constants the bounds
+// are slots, so the two are one shape; the bounds (1, 2 and 4, 5) are new columns tab0
+// and tab1 (no label holds them in both terms), the coefficient a table at tab2. The
+// label ops left without a use are erased.
+// CHECK:       builtin.module attributes {sym.tabulation = {terms = [2 : i64, 1 : i64], tabulated = {l0 = ["l1"]}
+// CHECK-LABEL: sym.operator @one_row
+// CHECK-NEXT:    sym.term @l0 kind "rows" labels ["a", "b", "tab0", "tab1", "tab2"] rows {{\[\[}}1, 4, 1, 4, 0], [5, 2, 2, 5, 1]] {
+// CHECK:           } amplitude {
+// CHECK-NEXT:        %[[LO:.*]] = sym.label "tab0"
+// CHECK-NEXT:        %[[HI:.*]] = sym.label "tab1"
+// CHECK-NEXT:        %[[N:.*]] = sym.count %[[LO]], %[[HI]] : i64
+// CHECK-NEXT:        %[[S:.*]] = sym.parity %[[N]] : i64 -> i64
+// CHECK-NEXT:        %[[K:.*]] = sym.label "tab2"
+// CHECK-NEXT:        %[[C:.*]] = sym.lookup %[[K]] {keys = array<i64: 0, 1>, values = array<f64: 5.000000e-01, -1.500000e+00>} : i64 -> f64
+// CHECK-NEXT:        %[[M:.*]] = sym.mul %[[C]], %[[S]] : f64, i64 -> f64
+// CHECK-NEXT:        sym.yield %[[M]] : f64
+// CHECK-NOT:     sym.term
+builtin.module {
+  sym.operator @one_row sites 6 states [0, 1] dtype f64 {
+    sym.term @l0 kind "rows" labels ["a", "b"] rows [[1, 4]] {
+      sym.emission {
+        %a = sym.label "a"
+        %one = sym.constant 1 : i64
+        sym.write %a, %one
+      } amplitude {
+        %lo = sym.label "a"
+        %hi = sym.label "b"
+        %n = sym.count %lo, %hi : i64
+        %s = sym.parity %n : i64 -> i64
+        %c = sym.constant 0.5 : f64
+        %m = sym.mul %c, %s : f64, i64 -> f64
+        sym.yield %m : f64
+      }
+    }
+    sym.term @l1 kind "rows" labels ["a", "b"] rows [[5, 2]] {
+      sym.emission {
+        %a = sym.label "a"
+        %one = sym.constant 1 : i64
+        sym.write %a, %one
+      } amplitude {
+        %lo = sym.label "b"
+        %hi = sym.label "a"
+        %n = sym.count %lo, %hi : i64
+        %s = sym.parity %n : i64 -> i64
+        %c = sym.constant -1.5 : f64
+        %m = sym.mul %c, %s : f64, i64 -> f64
+        sym.yield %m : f64
+      }
+    }
+  }
+}
