@@ -217,6 +217,29 @@ def _dense(values: np.ndarray, keys: np.ndarray | None = None) -> dict:
     return dict(zip(np.asarray(keys).tolist(), np.asarray(values, float).tolist(), strict=True))
 
 
+CHUNK = 1 << 20
+"""The most keys of one coefficient lookup (the dense tables of the kernel's lookups
+span at most 2^20 entries): a larger table is read as several lookups of disjoint key
+ranges, summed (each reads 0.0 outside its own range)."""
+
+
+def _lookup(coefficients, name: str, keys, before, after, key) -> E.Expr | None:
+    """`W[before, after]` at the run-time `key` (`keys`: the compact keys of the
+    entries), in lookups of at most `CHUNK` consecutive keys."""
+    parts = []
+    for chunk, start in enumerate(range(0, int(keys.max(initial=0)) + 1, CHUNK)):
+        inside = (keys >= start) & (keys < start + CHUNK)
+        found = coefficients.lookup(
+            name if chunk == 0 else f"{name}_{chunk}",
+            keys[inside],
+            lambda t, W, xp, b=before[inside], a=after[inside]: W[b, a],
+            key,
+        )
+        if found is not None:
+            parts.append(found)
+    return _sum(parts) if parts else None
+
+
 def _pair_key(u: E.Expr, v: E.Expr, m: int) -> E.Expr:
     """The index of the unordered pair `{u, v}` (`u != v`) among `np.triu_indices`' pairs
     of sites below `m`, `lo (2 m - lo - 1) / 2 + hi - lo - 1` with `lo < hi`."""
@@ -331,7 +354,7 @@ def same_sector_doubles(op, sector: _Sector, coefficients, pair_index, rows, nam
         E.lookup(_dense(position), second_pair)
     )
     sign = E.select(P < R, 1, -1) * E.select(Q < S, 1, -1)
-    element = coefficients.lookup(name, keys, lambda t, W, xp: W[before, after], key)
+    element = _lookup(coefficients, name, keys, before, after, key)
     if element is None:
         return op
     element = sign * element
@@ -375,7 +398,7 @@ def cross_sector_doubles(op, first: _Sector, second: _Sector, coefficients, pair
     key = E.trunc(E.lookup(_dense(base, a * m + q), _offset(P, lo) * m + _offset(Q, lo))) + E.trunc(
         E.lookup(_dense(position, b * m2 + s), _offset(R, lo2) * m2 + _offset(S, lo2))
     )
-    element = coefficients.lookup(name, keys, lambda t, W, xp: W[before, after], key)
+    element = _lookup(coefficients, name, keys, before, after, key)
     if element is None:
         return op
     rows[name] = slots
