@@ -44,7 +44,9 @@ computed bound (`symmetry.connected_bound`: the most connected states ORBSYM all
 state of the sector), the largest number of distinct connected states with a non-zero
 element over the sampled states (symir's kernel, |mel| > 1e-10), F NetKet, the kernels'
 medians (jitted `get_conn_padded`, interleaved rounds), symir's build + compile time
-and the process's peak RSS after the molecule.
+and the process's peak RSS after the molecule. Besides the four of issue 37's first
+table: `nh3_631g`, `co_631g`, `hf_ccpvdz` (its done-when check on other molecules),
+`c6h6_sto3g` (72 spin orbitals; `--batch 16 --rounds 3`) and `n2_ccpvtz` (120).
 """
 
 from __future__ import annotations
