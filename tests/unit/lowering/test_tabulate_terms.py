@@ -114,6 +114,9 @@ def test_couplings_fuse_and_coalesce_after_tabulation():
     ]
     # every term written is in a fusion group
     assert sum(map(len, artifact.metadata["fusion_groups"])) == 60
+    # a pair drawn twice is one row of each term, its couplings summed: the flip's
+    # coefficient K and the diagonal's J, a factor of J * s_i * s_j
+    assert all(d["rows"][1] < d["rows"][0] == 30 for d in report["decisions"])
 
 
 def test_the_pass_reports_its_decisions_and_keeps_small_groups_apart():
