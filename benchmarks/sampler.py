@@ -6,15 +6,20 @@ chains and `--samples` samples, one with NetKet's sampler (`MetropolisLocal` for
 and Bose-Hubbard models, `MetropolisExchange` in the zero-magnetisation sector for the
 Heisenberg and J1-J2 models), one with symir's of the same rule (`symir.MetropolisLocal`
 / `symir.MetropolisExchange`). Models: TFIM on a periodic 4x4 square and a 48-site
-kagome lattice, Heisenberg on a 20-site chain, J1-J2 on a 6x6 square, Bose-Hubbard
-(n_max 3, no particle-number constraint) on a 16-site chain. Networks: `RBM(alpha=1)`,
-`RBM(alpha=2)`, `MLP(2N, 2N)`, NetKet's `Jastrow`. The default rows are the three first
-models with RBM and MLP plus `--extra` (kagome with RBM(alpha=2), Bose-Hubbard with
-Jastrow and RBM). Medians of interleaved rounds of
+kagome lattice, Heisenberg on a 20-site chain and an 8x8 square (64 sites), J1-J2 on a
+4x4 and a 6x6 square, Bose-Hubbard (n_max 3, no particle-number constraint) on a 16-site
+chain. Networks: `RBM(alpha=1)`, `RBM(alpha=2)`, `RBMModPhase(alpha=1)`, `MLP(2N, 2N)`,
+NetKet's `Jastrow`, and a user's flax module (`DenseTanh`: Dense(2N), tanh, Dense(1)).
+The default rows are the three first models with RBM and MLP plus `--extra` (kagome with
+RBM(alpha=2), Bose-Hubbard with Jastrow, RBM and DenseTanh, J1-J2 4x4 with RBMModPhase,
+Heisenberg 8x8 with RBM). Medians of interleaved rounds of
 
 - `vstate.sample()` (a fresh set of samples each round: `vstate.reset()` before it),
 - `vstate.expect_and_grad(op)` on fixed samples (NetKet's operator on NetKet's state,
   symir's on symir's),
+- the SR update alone (`sr_solve`: NetKet's Jacobian and linear solve as `VMC_SR` calls
+  them, QGT or NTK as it chooses, on fixed samples and local energies; NetKet's code on
+  both sides),
 - a whole VMC_SR step (`nk.driver.VMC_SR`, `optax.sgd`, `diag_shift=0.01`): `reset_step`,
   `compute_loss_and_update` (sampling, local energies, gradient, SR solve),
   `update_parameters`; NetKet's step uses NetKet's sampler and operator, symir's step
@@ -27,7 +32,7 @@ acceptance) and the symir sampler's path (`sampler.path`) and drift are printed.
 
     .venv/bin/python benchmarks/sampler.py --slater [--chains 16] [--rounds 7]
     .venv/bin/python benchmarks/sampler.py [--models tfim4,heisenberg20,j1j2]
-        [--networks rbm,mlp] [--extra kagome48:rbm2,bh16:jastrow,bh16:rbm]
+        [--networks rbm,mlp] [--extra kagome48:rbm2,bh16:jastrow,bh16:rbm,...]
         [--samples 1024] [--chains 16] [--rounds 7]
 """
 
@@ -45,10 +50,14 @@ from pathlib import Path
 # loaded shared CPU: a 288 x 288 Cholesky took 1 ms to 0.8 s at random, both sides alike.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import flax.linen as nn
 import jax
+import jax.numpy as jnp
 import netket as nk
 import numpy as np
 import optax
+from netket._src.ngd.sr_srt_common import get_samples_and_pdf, sr, srt
+from netket._src.ngd.srt_onthefly import srt_onthefly
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import names
@@ -56,8 +65,22 @@ from lattices import SYMIR_MODELS, netket_operator
 
 import symir as sym
 
+
+class DenseTanh(nn.Module):
+    """A user's network as flax writes it: Dense, tanh, Dense to one output."""
+
+    hidden: int
+
+    @nn.compact
+    def __call__(self, x):
+        h = jnp.tanh(nn.Dense(self.hidden, param_dtype=float)(x))
+        return nn.Dense(1, param_dtype=float)(h)[..., 0]
+
+
 NETWORKS = {
     "rbm": lambda hi: nk.models.RBM(alpha=1, param_dtype=float),
+    "rbmmodphase": lambda hi: nk.models.RBMModPhase(alpha=1, param_dtype=float),
+    "densetanh": lambda hi: DenseTanh(hidden=2 * hi.size),
     "rbm2": lambda hi: nk.models.RBM(alpha=2, param_dtype=float),
     "mlp": lambda hi: nk.models.MLP(hidden_dims=(2 * hi.size, 2 * hi.size), param_dtype=float),
     "jastrow": lambda hi: nk.models.Jastrow(param_dtype=float),
@@ -68,6 +91,8 @@ MODELS = {
     "kagome48": ("tfim", 4, "kagome"),
     "heisenberg20": ("heisenberg", 20, "chain"),
     "j1j2": ("j1j2", 6, "square"),
+    "j1j2_4": ("j1j2", 4, "square"),
+    "heisenberg64": ("heisenberg", 8, "square"),
     "bh16": ("bose_hubbard", 16, "chain"),
 }
 
@@ -115,6 +140,32 @@ def expect_and_grad(vs, op):
     return vs.expect_and_grad(op)
 
 
+def sr_solve(driver, local_energies):
+    """NetKet's SR update of `driver` (the Jacobian and the linear solve) on the state's
+    current samples and `local_energies`, as `VMC_SR.compute_loss_and_update` calls it."""
+    vs = driver.state
+    samples, pdf = get_samples_and_pdf(vs)
+    if driver.use_ntk:
+        update = srt_onthefly if driver.on_the_fly else srt
+    else:
+        update = sr
+    return update(
+        vs._apply_fun,
+        local_energies,
+        vs.parameters,
+        vs.model_state,
+        samples,
+        diag_shift=driver.diag_shift,
+        solver_fn=driver._linear_solver,
+        mode=driver.mode,
+        proj_reg=driver.proj_reg,
+        momentum=driver.momentum,
+        old_updates=driver._old_updates,
+        chunk_size=driver.chunk_size_bwd,
+        weights=pdf,
+    )[0]
+
+
 def step(driver):
     driver.reset_step()
     _, dp = driver.compute_loss_and_update()
@@ -123,7 +174,7 @@ def step(driver):
 
 
 def run(model: str, network: str, args) -> str:
-    states, drivers, ops = {}, {}, {}
+    states, drivers, ops, local_energies = {}, {}, {}, {}
     for side, incremental in (("netket", False), ("symir", True)):
         hi, sampler, op = build(model, args.chains, incremental)
         with warnings.catch_warnings():
@@ -139,6 +190,7 @@ def run(model: str, network: str, args) -> str:
             sampler, NETWORKS[network](hi), n_samples=args.samples, seed=0, sampler_seed=1
         )
         drivers[side] = nk.driver.VMC_SR(op, optax.sgd(0.01), diag_shift=0.01, variational_state=vd)
+        local_energies[side] = vd.local_estimators(op)
     a, b = (np.asarray(states[s].samples).reshape(-1, hi.size) for s in ("netket", "symir"))
     same = float(np.mean(np.all(a == b, axis=1)))
     vs = states["symir"]
@@ -150,6 +202,8 @@ def run(model: str, network: str, args) -> str:
         "sample_symir": lambda: sample(states["symir"]),
         "eg_netket": lambda: expect_and_grad(states["netket"], ops["netket"]),
         "eg_symir": lambda: expect_and_grad(states["symir"], ops["symir"]),
+        "sr_netket": lambda: sr_solve(drivers["netket"], local_energies["netket"]),
+        "sr_symir": lambda: sr_solve(drivers["symir"], local_energies["symir"]),
         "step_netket": lambda: step(drivers["netket"]),
         "step_symir": lambda: step(drivers["symir"]),
     }
@@ -163,6 +217,7 @@ def run(model: str, network: str, args) -> str:
         f"{t['sample_netket']:.1f} | {t['sample_symir']:.1f} | "
         f"{t['sample_symir'] / t['sample_netket']:.2f} | "
         f"{t['eg_netket']:.1f} | {t['eg_symir']:.1f} | "
+        f"{t['sr_netket']:.1f} | {t['sr_symir']:.1f} | "
         f"{t['step_netket']:.1f} | {t['step_symir']:.1f} | "
         f"{t['step_symir'] / t['step_netket']:.2f} |"
     )
@@ -226,7 +281,11 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="tfim4,heisenberg20,j1j2")
     parser.add_argument("--networks", default="rbm,mlp")
-    parser.add_argument("--extra", default="kagome48:rbm2,bh16:jastrow,bh16:rbm")
+    parser.add_argument(
+        "--extra",
+        default="kagome48:rbm2,bh16:jastrow,bh16:rbm,j1j2_4:rbmmodphase,bh16:densetanh,"
+        "heisenberg64:rbm",
+    )
     parser.add_argument("--samples", type=int, default=1024)
     parser.add_argument("--chains", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=7)
@@ -242,10 +301,10 @@ def main(argv=None) -> None:
     )
     print(
         "| model | network | symir path | same samples | max drift | sample NetKet | "
-        "sample symir | ratio | e&g NetKet | e&g symir | VMC_SR step NetKet | "
-        "VMC_SR step symir | ratio |"
+        "sample symir | ratio | e&g NetKet | e&g symir | SR NetKet | SR symir | "
+        "VMC_SR step NetKet | VMC_SR step symir | ratio |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     rows = [
         (model, network)
         for model in names(args.models, MODELS, "model")

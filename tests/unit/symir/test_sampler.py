@@ -100,11 +100,12 @@ def test_drawn_ahead_proposals_of_more_rules_give_netkets_chains(monkeypatch):
         net,
         params,
     )
-    # a chain too long to draw at once: drawn per sweep
+    # a chain too long to draw at once: drawn per sweep; an odd sweep (the loop runs
+    # UNROLL = 2 steps per iteration, and one more)
     monkeypatch.setattr(netket_sampler, "DRAWN_AHEAD", 0)
     _same_chains(
-        sym.MetropolisLocal(fock, n_chains=6, incremental=True),
-        nk.sampler.MetropolisLocal(fock, n_chains=6),
+        sym.MetropolisLocal(fock, n_chains=6, sweep_size=5, incremental=True),
+        nk.sampler.MetropolisLocal(fock, n_chains=6, sweep_size=5),
         net,
         params,
         chain_length=10,
