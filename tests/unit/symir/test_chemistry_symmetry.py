@@ -108,14 +108,17 @@ def test_cutoff_is_settable_and_zero_keeps_numerical_zeros():
 
 
 def netket_conn(op, x) -> list[dict]:
+    """Per state: each connected state (its occupations as one integer) -> the summed
+    element, zeros below 1e-10 dropped."""
     xp, mels = (np.asarray(a) for a in op.get_conn_padded(x))
+    codes = (xp.astype(np.int64) << np.arange(xp.shape[-1])).sum(-1)  # occupations 0/1
     out = []
     for b in range(len(x)):
-        row: dict = {}
-        for s, v in zip(xp[b], mels[b], strict=True):
-            key = tuple(int(k) for k in s)
-            row[key] = row.get(key, 0.0) + float(v)
-        out.append({k: v for k, v in row.items() if abs(v) > 1e-10})
+        keys, where = np.unique(codes[b], return_inverse=True)
+        sums = np.zeros(len(keys), dtype=mels.dtype)
+        np.add.at(sums, where.ravel(), mels[b])
+        keep = np.abs(sums) > 1e-10
+        out.append(dict(zip(keys[keep].tolist(), sums[keep].tolist(), strict=True)))
     return out
 
 
