@@ -140,27 +140,36 @@ def expect_and_grad(vs, op):
     return vs.expect_and_grad(op)
 
 
-def sr_solve(driver, local_energies):
-    """NetKet's SR update of `driver` (the Jacobian and the linear solve) on the state's
-    current samples and `local_energies`, as `VMC_SR.compute_loss_and_update` calls it."""
+def sr_inputs(driver, op):
+    """What `VMC_SR.compute_loss_and_update` hands to NetKet's SR update, taken once from
+    the driver's state (fixed samples, parameters and local energies: `vs.samples` after
+    a step would sample again)."""
     vs = driver.state
     samples, pdf = get_samples_and_pdf(vs)
+    local_energies = vs.local_estimators(op)
+    return vs._apply_fun, local_energies, vs.parameters, vs.model_state, samples, pdf
+
+
+def sr_solve(driver, inputs):
+    """NetKet's SR update (the Jacobian and the linear solve) of `driver` on `inputs`
+    (`sr_inputs`), as `VMC_SR.compute_loss_and_update` calls it."""
+    apply_fun, local_energies, parameters, model_state, samples, pdf = inputs
     if driver.use_ntk:
         update = srt_onthefly if driver.on_the_fly else srt
     else:
         update = sr
     return update(
-        vs._apply_fun,
+        apply_fun,
         local_energies,
-        vs.parameters,
-        vs.model_state,
+        parameters,
+        model_state,
         samples,
         diag_shift=driver.diag_shift,
         solver_fn=driver._linear_solver,
         mode=driver.mode,
         proj_reg=driver.proj_reg,
         momentum=driver.momentum,
-        old_updates=driver._old_updates,
+        old_updates=None,
         chunk_size=driver.chunk_size_bwd,
         weights=pdf,
     )[0]
@@ -174,7 +183,7 @@ def step(driver):
 
 
 def run(model: str, network: str, args) -> str:
-    states, drivers, ops, local_energies = {}, {}, {}, {}
+    states, drivers, ops, sr_args = {}, {}, {}, {}
     for side, incremental in (("netket", False), ("symir", True)):
         hi, sampler, op = build(model, args.chains, incremental)
         with warnings.catch_warnings():
@@ -190,7 +199,7 @@ def run(model: str, network: str, args) -> str:
             sampler, NETWORKS[network](hi), n_samples=args.samples, seed=0, sampler_seed=1
         )
         drivers[side] = nk.driver.VMC_SR(op, optax.sgd(0.01), diag_shift=0.01, variational_state=vd)
-        local_energies[side] = vd.local_estimators(op)
+        sr_args[side] = sr_inputs(drivers[side], op)
     a, b = (np.asarray(states[s].samples).reshape(-1, hi.size) for s in ("netket", "symir"))
     same = float(np.mean(np.all(a == b, axis=1)))
     vs = states["symir"]
@@ -202,8 +211,8 @@ def run(model: str, network: str, args) -> str:
         "sample_symir": lambda: sample(states["symir"]),
         "eg_netket": lambda: expect_and_grad(states["netket"], ops["netket"]),
         "eg_symir": lambda: expect_and_grad(states["symir"], ops["symir"]),
-        "sr_netket": lambda: sr_solve(drivers["netket"], local_energies["netket"]),
-        "sr_symir": lambda: sr_solve(drivers["symir"], local_energies["symir"]),
+        "sr_netket": lambda: sr_solve(drivers["netket"], sr_args["netket"]),
+        "sr_symir": lambda: sr_solve(drivers["symir"], sr_args["symir"]),
         "step_netket": lambda: step(drivers["netket"]),
         "step_symir": lambda: step(drivers["symir"]),
     }
