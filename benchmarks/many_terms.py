@@ -35,6 +35,7 @@ import warnings
 
 import jax
 import numpy as np
+from _common import print_row
 
 jax.config.update("jax_enable_x64", True)
 
@@ -198,14 +199,7 @@ def main() -> None:
     if not args.cold:  # imports and first uses of both, on a small model of the same kind
         run(args.model, 16, argparse.Namespace(**{**vars(args), "rounds": 1, "seed": 99}))
     for size in (int(s) for s in args.sizes.split(",") if s):
-        row = run(args.model, size, args)
-        print(
-            " | ".join(
-                f"{row[c]:.3g}" if isinstance(row.get(c), float) else str(row.get(c, "-"))
-                for c in cols
-            ),
-            flush=True,
-        )
+        print_row(run(args.model, size, args), cols)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import time
 
 import jax
 import numpy as np
+from _common import print_row
 
 jax.config.update("jax_enable_x64", True)
 
@@ -104,13 +105,8 @@ def main() -> None:
     ]  # fmt: skip
     print(" | ".join(cols))
     for size in (int(s) for s in args.sizes.split(",") if s):
-        row = run(size, args.sites, args.batch, args.repeats, args.seed, not args.no_netket)
-        print(
-            " | ".join(
-                f"{row[c]:.3g}" if isinstance(row.get(c), float) else str(row.get(c, "-"))
-                for c in cols
-            ),
-            flush=True,
+        print_row(
+            run(size, args.sites, args.batch, args.repeats, args.seed, not args.no_netket), cols
         )
 
 
