@@ -217,7 +217,7 @@ def rule_operator(name, amplitude):
 
 def generic_operands(p, q, s):
     """Operands of every kind a rule may need, in its domain and away from its kinks:
-    reals in [1.9, 4.0] (positive, distinct, not integers at p = 0.61, q = 1.37),
+    reals in [0.9, 4.0] (positive, distinct, not integers at p = 0.61, q = 1.37),
     a complex value, a predicate."""
     reals = [p * s + q + 2, q * s * 0.5 + p + 1.0, p * q + s * 0.25 + 1.5]
     return {"real": reals, "complex": [sym.complex_(p * s + 2, q)], "bool": [s > 0]}
