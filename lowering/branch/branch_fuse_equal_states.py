@@ -33,6 +33,12 @@ not know) merges only row by row with emissions of the same state value.
 `merge_diagonal=false` keeps the branches whose state is provably `x` apart (the default
 lowering passes its `coalesce_diagonal`).
 
+The keys cost Python work per row and op. When every output emission's state is `x`
+with writes at run-time sites only, its rows' states are first hashed with numpy
+(`RowHashes`: each a function of the exact key); all hashes distinct proves that nothing
+merges and that no pair of emissions is a candidate, and the exact keys are skipped (a
+molecule's excitation slots: thousands of rows over thousands of ops).
+
 Merging: branches with equal keys form a class; the classes drawing on the same
 emissions (in the same order) form one new emission with one row per class. Each of its
 layers is a source emission read at the class's rows: the source itself when those are
@@ -265,6 +271,119 @@ class RowKeys:
             )
             for r, s in enumerate(states)
         ]
+
+
+_MASK = (1 << 64) - 1
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser on uint64 (wrapping arithmetic)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _tag(obj: object) -> np.uint64:
+    return np.uint64(hash(obj) & _MASK)
+
+
+def _combine(tag: object, *parts: np.ndarray) -> np.ndarray:
+    """One hash per row of the tuple `(tag, *parts)` (position-dependent)."""
+    h = _mix(np.full(len(parts[0]) if parts else 1, _tag(tag), np.uint64))
+    for k, part in enumerate(parts):
+        h = _mix(h ^ (part + np.uint64((0x9E3779B97F4A7C15 * (k + 1)) & _MASK)))
+    return h
+
+
+class RowHashes:
+    """`RowKeys` hashed: one uint64 per row, computed with numpy, a function of the row's
+    exact key (equal keys, equal hashes), for the states made of `x` and writes at sites
+    known only at run time (what a kernel whose branches write sites found in `x` has:
+    a molecule's excitations, `sym.nth_site`). Distinct hashes prove distinct keys, so
+    a kernel whose states all hash apart has nothing to merge: the pass skips the exact
+    analysis, whose cost is Python work per row and op (`distinct_states`)."""
+
+    def __init__(self, kernel: branch.KernelOp):
+        self.n = kernel.num_sites.data
+        self.params = list(kernel.param_args)
+        self.memo: dict[SSAValue, tuple[np.ndarray, np.ndarray | None] | None] = {}
+
+    def values(self, v: SSAValue) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """(hash per row, the integer per row where the exact key is an integer)."""
+        if v not in self.memo:
+            self.memo[v] = self._values(v)
+        return self.memo[v]
+
+    def _int(self, ints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return _combine("int", ints.astype(np.uint64)), ints
+
+    def _values(self, v: SSAValue) -> tuple[np.ndarray, np.ndarray | None] | None:
+        op = v.owner
+        rows = _rows(v.type)
+        if isinstance(op, branch.ColumnOp):
+            return self._int(np.frombuffer(op.values.data.data, dtype="<i8"))
+        if isinstance(op, branch.ConstantOp):
+            value = op.value
+            if isinstance(value, IntegerAttr) and value.type == i64:
+                return self._int(np.full(rows, value.value.data, np.int64))
+            return np.full(rows, _tag(("const", value)), np.uint64), None
+        if isinstance(op, branch.SplatOp):
+            return np.full(rows, _tag(("param", self.params.index(op.scalar))), np.uint64), None
+        if isinstance(op, branch.ReadOp):
+            sites = self.values(op.sites)
+            if sites is None:
+                return None
+            if sites[1] is not None:
+                return _combine("read", (sites[1] % self.n).astype(np.uint64)), None
+            return _combine("read_at", sites[0]), None
+        if isinstance(op, branch.NthSiteOp):
+            ranks = self.values(op.rank)
+            key = (op.name, op.site_list, op.state.value.data)
+            return None if ranks is None else (_combine(key, ranks[0]), None)
+        if isinstance(op, branch.ElementwiseBase | branch.MemberOp):
+            return self._elementwise(op)
+        return None  # a state read, an unknown op: the exact analysis decides
+
+    def _elementwise(self, op: Operation) -> tuple[np.ndarray, None] | None:
+        operands = [self.values(o) for o in op.operands]
+        if any(o is None for o in operands):
+            return None
+        hashes = [o[0] for o in operands]  # type: ignore[index]
+        if len({len(h) for h in hashes}) > 1:
+            return None
+        props = tuple(sorted(op.properties.items()))
+        if isinstance(op, COMMUTATIVE) and len(hashes) > 1:
+            hashes = list(np.sort(np.stack(hashes), axis=0))
+        return _combine((op.name, props), *hashes), None
+
+    def state(self, v: SSAValue) -> np.ndarray | None:
+        """A hash per row of the state `v`: `x` with writes at run-time sites only."""
+        op = v.owner
+        if isinstance(op, branch.StateOp):
+            return np.full(_rows(v.type), _tag("identity"), np.uint64)
+        if not isinstance(op, branch.WriteOp):
+            return None  # invalidate, select_state: the exact analysis decides
+        before, sites, values = self.state(op.state), self.values(op.sites), self.values(op.values)
+        if before is None or sites is None or values is None or sites[1] is not None:
+            return None  # a static site: the exact analysis keeps a map of writes
+        if not len(before) == len(sites[0]) == len(values[0]):
+            return None
+        return _combine("write_at", before, sites[0], values[0])
+
+
+def distinct_states(kernel: branch.KernelOp, emits: list[branch.EmitOp]) -> bool:
+    """Whether every row of every emission of `kernel` provably has its own connected
+    state (`RowHashes`): then no slots merge and no pair of emissions is a candidate
+    (no two share a state's signature), and the exact analysis can be skipped."""
+    hashes = RowHashes(kernel)
+    found = []
+    for e in emits:
+        h = hashes.state(e.state)
+        if h is None:
+            return False
+        found.append(h)
+    every = np.concatenate(found) if found else np.zeros(0, np.uint64)
+    return len(np.unique(every)) == len(every)
 
 
 def _rows(t: Attribute) -> int:
@@ -602,6 +721,15 @@ def fuse_kernel(
     emits = output_emits(*concats)
     if emits is None:
         return None
+    if not groups and distinct_states(kernel, emits):
+        before = _fanout(kernel)
+        size = bytes_per_sample(kernel, before)
+        return {
+            "fanout": [before, before],
+            "bytes_per_sample": [size, size],
+            "merged": [],
+            "decisions": [],
+        }
     row_keys = RowKeys(kernel)
     reindexable = [_reindexable(e) for e in emits]
     keys = [row_keys.branches(e, diagonal) if ok else None for e, ok in zip(emits, reindexable)]

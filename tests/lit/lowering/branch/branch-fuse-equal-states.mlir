@@ -334,3 +334,38 @@ branch.kernel @dynamic_sites sites 3 states [0, 1, 2] dtype f64 params [] {
   %mel = branch.concat %mel0, %mel1, %mel2, %mel3 : tensor<?x3xf64>, tensor<?x3xf64>, tensor<?x3xf64>, tensor<?x3xf64> -> tensor<?x12xf64>
   branch.return %xp, %mel : tensor<?x12x3xi8>, tensor<?x12xf64>
 }
+
+// -----
+
+// A molecule's excitations: each row moves the k-th particle to the l-th hole, sites
+// found in x (branch.nth_site). The rows of both emissions write different run-time
+// sites, so their states are told apart by hashing them (one hash per row, with numpy,
+// equal keys giving equal hashes): all distinct, nothing merges and no pair of
+// emissions is a candidate, without the exact analysis's Python work per row and op.
+// CHECK-LABEL: builtin.module attributes {branch.fusion = {excitations = {fanout = [6 : i64, 6 : i64], bytes_per_sample = [72 : i64, 72 : i64], merged = [], decisions = []}}}
+// CHECK: %xp0, %mel0 = branch.emit %x, %h0, %a, %true {term = "down"}
+// CHECK: %xp1, %mel1 = branch.emit %x, %h1, %a, %true {term = "up"}
+// CHECK-NEXT: branch.concat %xp0, %xp1 :
+branch.kernel @excitations sites 4 states [0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %s = branch.state %x : tensor<?x4xi8> -> !branch.state<3x4xi8>
+  %true = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x3xi1>
+  %a = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x3xf64>
+  %zero = branch.constant %x {value = 0 : i64} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %one = branch.constant %x {value = 1 : i64} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %k = branch.column %x {values = array<i64: 0, 0, 1>} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %l = branch.column %x {values = array<i64: 0, 1, 0>} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %p0 = branch.nth_site %x, %k {sites = array<i64: 0, 1>, state = 1 : i64} : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+  %q0 = branch.nth_site %x, %l {sites = array<i64: 0, 1>, state = 0 : i64} : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+  %w0 = branch.write %s, %p0, %zero : !branch.state<3x4xi8>, tensor<?x3xi64>, tensor<?x3xi64> -> !branch.state<3x4xi8>
+  %h0 = branch.write %w0, %q0, %one : !branch.state<3x4xi8>, tensor<?x3xi64>, tensor<?x3xi64> -> !branch.state<3x4xi8>
+  %xp0, %mel0 = branch.emit %x, %h0, %a, %true {term = "down"} : tensor<?x4xi8>, !branch.state<3x4xi8>, tensor<?x3xf64>, tensor<?x3xi1> -> tensor<?x3x4xi8>, tensor<?x3xf64>
+  %p1 = branch.nth_site %x, %k {sites = array<i64: 2, 3>, state = 1 : i64} : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+  %q1 = branch.nth_site %x, %l {sites = array<i64: 2, 3>, state = 0 : i64} : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+  %w1 = branch.write %s, %p1, %zero : !branch.state<3x4xi8>, tensor<?x3xi64>, tensor<?x3xi64> -> !branch.state<3x4xi8>
+  %h1 = branch.write %w1, %q1, %one : !branch.state<3x4xi8>, tensor<?x3xi64>, tensor<?x3xi64> -> !branch.state<3x4xi8>
+  %xp1, %mel1 = branch.emit %x, %h1, %a, %true {term = "up"} : tensor<?x4xi8>, !branch.state<3x4xi8>, tensor<?x3xf64>, tensor<?x3xi1> -> tensor<?x3x4xi8>, tensor<?x3xf64>
+  %xp = branch.concat %xp0, %xp1 : tensor<?x3x4xi8>, tensor<?x3x4xi8> -> tensor<?x6x4xi8>
+  %mel = branch.concat %mel0, %mel1 : tensor<?x3xf64>, tensor<?x3xf64> -> tensor<?x6xf64>
+  branch.return %xp, %mel : tensor<?x6x4xi8>, tensor<?x6xf64>
+}
