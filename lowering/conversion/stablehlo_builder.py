@@ -254,7 +254,11 @@ class StablehloBuilder:
             return self.read_columns(x, strided_runs(cols))
         if how == "take":
             return self.take(x, cols)
-        parts = [self.take(x, b) for b in distinct_blocks(cols)]  # permuted
+        blocks = distinct_blocks(cols)  # permuted
+        if len(blocks) > 1 and len(blocks[0]) == 1 and len(set(cols.tolist())) == 1:
+            # one site in every row: its take broadcast (not one concatenated per row)
+            return self.broadcast(self.take(x, blocks[0]), [0, 1], [DYN, len(cols)])
+        parts = [self.take(x, b) for b in blocks]
         return parts[0] if len(parts) == 1 else self.add(stablehlo.ConcatenateOp(parts, 1))
 
     def write_mask(

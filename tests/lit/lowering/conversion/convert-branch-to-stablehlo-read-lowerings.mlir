@@ -3,8 +3,10 @@
 // slices of x over the whole batch (any number of runs: 7 here, each slice built once);
 // `take` is one constant-index `dynamic_gather` without batching dimensions; `permuted`
 // takes each distinct block of sites once (the column [2, 0, 3, 1] twice: one take,
-// concatenated with itself); `gather` is a gather with batching dimensions even of a
-// static column. Then jaxlib's verifier, and an execution through JAX.
+// concatenated with itself; a column of one site in every row, [1, 1, ...], is that
+// site's take broadcast over the rows, not concatenated once per row); `gather` is a
+// gather with batching dimensions even of a static column. Then jaxlib's verifier, and
+// an execution through JAX.
 //
 // RUN: symir-opt %s -p convert-branch-to-stablehlo > %t.mlir
 // RUN: filecheck %s < %t.mlir
@@ -27,6 +29,10 @@
 // CHECK: %[[IDX4:.*]] = stablehlo.constant dense<{{\[\[}}2], [0], [3], [1{{\]\]}}> : tensor<4x1xi64>
 // CHECK-NEXT: %[[BLOCK:.*]] = "stablehlo.dynamic_gather"(%[[X]], %[[IDX4]], %[[SIZES]]) {{.*}} -> tensor<?x4xi8>
 // CHECK-NEXT: %{{.*}} = "stablehlo.concatenate"(%[[BLOCK]], %[[BLOCK]]) <{dimension = 1 : i64}> : (tensor<?x4xi8>, tensor<?x4xi8>) -> tensor<?x8xi8>
+// permuted, one site in every row: site 1 taken once and broadcast over the 8 rows.
+// CHECK: %[[IDX1:.*]] = stablehlo.constant dense<1> : tensor<1x1xi64>
+// CHECK-NEXT: %[[ONE:.*]] = "stablehlo.dynamic_gather"(%[[X]], %[[IDX1]], %[[SIZES]]) {{.*}} -> tensor<?x1xi8>
+// CHECK: %{{.*}} = "stablehlo.dynamic_broadcast_in_dim"(%[[ONE]], %{{.*}}) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<?x1xi8>, tensor<2xi64>) -> tensor<?x8xi8>
 // gather: batching dimensions, indices broadcast over the batch.
 // CHECK: "stablehlo.gather"(%[[X]], %{{.*}}) <{dimension_numbers = #stablehlo.gather<collapsed_slice_dims = [1], operand_batching_dims = [0], start_indices_batching_dims = [0], start_index_map = [1], index_vector_dim = 2>
 // CHECK-NOT: stablehlo.dynamic_gather
@@ -39,10 +45,10 @@
 // JAX: stablehlo.gather
 // JAX: return
 
-// Slots 0..3: x_i; slots 4..11: x[rev] * x[sc] + x[sc] - x[dbl].
+// Slots 0..3: x_i; slots 4..11: x[rev] * x[sc] + x[sc] - x[dbl] + x[1].
 // EXEC: result1: (2, 12) float64
-// EXEC-NEXT: {{\[\[}} 1., -1., -1.,  1., -3.,  1.,  1., -3., -3.,  1.,  1., -3.],
-// EXEC-NEXT:  [ 1.,  1., -1., -1., -1., -1., -1.,  3., -1., -1., -1.,  3.{{\]\]}}
+// EXEC-NEXT: {{\[\[}} 1., -1., -1.,  1., -4.,  0.,  0., -4., -4.,  0.,  0., -4.],
+// EXEC-NEXT:  [ 1.,  1., -1., -1.,  0.,  0.,  0.,  4.,  0.,  0.,  0.,  4.{{\]\]}}
 
 branch.kernel @lowerings sites 4 states [-1, 1] dtype f64 params [] hermitian {
 ^bb0(%x: tensor<?x4xi8>):
@@ -54,10 +60,13 @@ branch.kernel @lowerings sites 4 states [-1, 1] dtype f64 params [] hermitian {
   %b = branch.read %x, %rev {lowering = "slices"} : tensor<?x4xi8>, tensor<?x8xi64> -> tensor<?x8xi64>
   %c = branch.read %x, %sc {lowering = "take"} : tensor<?x4xi8>, tensor<?x8xi64> -> tensor<?x8xi64>
   %d = branch.read %x, %sc {lowering = "permuted"} : tensor<?x4xi8>, tensor<?x8xi64> -> tensor<?x8xi64>
+  %same = branch.column %x {values = array<i64: 1, 1, 1, 1, 1, 1, 1, 1>} : tensor<?x4xi8> -> tensor<?x8xi64>
+  %f = branch.read %x, %same {lowering = "permuted"} : tensor<?x4xi8>, tensor<?x8xi64> -> tensor<?x8xi64>
   %e = branch.read %x, %dbl {lowering = "gather"} : tensor<?x4xi8>, tensor<?x8xi64> -> tensor<?x8xi64>
   %bc = branch.mul %b, %c : tensor<?x8xi64>, tensor<?x8xi64> -> tensor<?x8xi64>
   %bcd = branch.add %bc, %d : tensor<?x8xi64>, tensor<?x8xi64> -> tensor<?x8xi64>
-  %all = branch.sub %bcd, %e : tensor<?x8xi64>, tensor<?x8xi64> -> tensor<?x8xi64>
+  %bcde = branch.sub %bcd, %e : tensor<?x8xi64>, tensor<?x8xi64> -> tensor<?x8xi64>
+  %all = branch.add %bcde, %f : tensor<?x8xi64>, tensor<?x8xi64> -> tensor<?x8xi64>
   %s = branch.state %x : tensor<?x4xi8> -> !branch.state<8x4xi8>
   %t = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x8xi1>
   %xp, %mel = branch.emit %x, %s, %all, %t {term = "reads"} : tensor<?x4xi8>, !branch.state<8x4xi8>, tensor<?x8xi64>, tensor<?x8xi1> -> tensor<?x8x4xi8>, tensor<?x8xf64>
