@@ -40,6 +40,7 @@ from xdsl.transforms.dead_code_elimination import region_dce
 
 from symir.dialects import branch
 from symir.lowering.branch._exact_form import exact_form
+from symir.lowering.branch._flips import flip_writes
 from symir.lowering.branch._polynomial import PolynomialReader, QuadraticForm, forms_of
 from symir.lowering.branch.cost_model import (
     DIAGONAL_CHOICES,
@@ -240,14 +241,20 @@ def choose_reads(kernel: branch.KernelOp, model: CostModel, forced: str) -> None
 
 def _writes_per_row(kernel: branch.KernelOp) -> int:
     """The most writes a row of an emitted `x'` gets (the longest chain of writes from a
-    `branch.state` to an emission whose `x'` is output)."""
+    `branch.state` to an emission whose `x'` is output); a chain of writes that flip
+    their sites counts as one (`_flips`: it is built as one select)."""
+    flips = flip_writes(kernel)
     depth: dict[SSAValue, int] = {}
+    flipping: dict[SSAValue, bool] = {}
     most = 0
     for op in kernel.body.block.ops:
         if isinstance(op, branch.StateOp):
             depth[op.result] = 0
+            flipping[op.result] = True
         elif isinstance(op, branch.WriteOp):
-            depth[op.result] = depth.get(op.state, 0) + 1
+            chain = flipping.get(op.state, False) and id(op) in flips
+            flipping[op.result] = chain
+            depth[op.result] = 1 if chain else depth.get(op.state, 0) + 1
         elif isinstance(op, branch.InvalidateOp):
             depth[op.result] = depth.get(op.state, 0)
         elif isinstance(op, branch.SelectStateOp):

@@ -475,6 +475,7 @@ class WriteLowering(KernelPattern):
             op.values,
             low.static_sites(op.sites) if old.merged else None,
             low.convert(op.values, low.x_elem),
+            id(op) in low.flip_writes,
         )
         if old.writes is None:
             shape = state_shape(op.state.type)

@@ -23,6 +23,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.pattern_rewriter import PatternRewriter
 
 from symir.dialects import branch, stablehlo
+from symir.lowering.branch._flips import flip_writes
 from symir.lowering.branch.cost_model import projection
 from symir.lowering.conversion.stablehlo_builder import StablehloBuilder
 
@@ -32,6 +33,11 @@ CHECKED = "branch.checked"
 PENDING = "branch.pending"
 """Marks the stand-in for an emission's `x'` that a `branch.concat` builds together with
 the others it concatenates (`EmitLowering`); erased once the walk is done."""
+
+
+MAX_FLIP_MASK = 1 << 22
+"""The most elements (rows x sites) of the constant mask of flipped sites that builds the
+`x'` of flipping rows in one select (`KernelLowering._flipped`); larger: a select per write."""
 
 
 def state_shape(s: branch.StateType) -> list[int]:
@@ -52,6 +58,8 @@ class Write:
     exact: SSAValue
     cols: np.ndarray | None = None
     stored: SSAValue | None = None
+    flip: bool = False
+    """The value is `s0 + s1 - x` read at the sites written (`lowering/branch/_flips.py`)."""
 
     def same(self, other: Write) -> bool:
         """Whether `other` writes the same values at the same sites."""
@@ -73,6 +81,10 @@ class Config:
     with the other emissions' (`branch.state` lowering `merged` or `projected`)."""
     projected: bool = False
     """Its rows start from `base` projected onto the local states (built when needed)."""
+    flips: tuple[SSAValue, bool, np.ndarray] | None = None
+    """After a `branch.flip_sites` on unwritten rows: their base, whether it is
+    projected, and the sites each row flips (`rows x N` booleans); `cfg` is then built
+    from them when needed (alone, or with the rows of other emissions: `emitted`)."""
 
 
 @dataclass(frozen=True)
@@ -110,9 +122,14 @@ class KernelLowering(StablehloBuilder):
     pending: dict[SSAValue, Emitted] = field(default_factory=dict)
     """The emissions' `x'` left to the `branch.concat` that uses them."""
 
+    flip_writes: set[int] = field(default_factory=set)
+    """The `id`s of the kernel's writes that flip their sites (`_flips.flip_writes`)."""
+
     @staticmethod
     def of(kernel: branch.KernelOp) -> KernelLowering:
-        return KernelLowering(kernel.x, kernel.num_sites.data, kernel.states)
+        low = KernelLowering(kernel.x, kernel.num_sites.data, kernel.states)
+        low.flip_writes = flip_writes(kernel)
+        return low
 
     def state(self, value: SSAValue) -> State:
         """What a lowered state is."""
@@ -134,7 +151,11 @@ class KernelLowering(StablehloBuilder):
 
     def configurations(self, config: Config) -> SSAValue:
         """The `tensor<?xMxNxiK>` configurations of a state (built once)."""
-        if config.cfg is None:
+        if config.cfg is None and config.flips is not None:
+            base, projected, mask = config.flips
+            shape = [DYN, config.rows, self.n]
+            config.cfg = self.flip_select(base, projected, mask, shape)
+        elif config.cfg is None:
             config.cfg = self._apply(self.base(config), config.writes, config.rows)
         return config.cfg
 
@@ -159,16 +180,20 @@ class KernelLowering(StablehloBuilder):
         else `x`. When every one is a chain of writes on the same copy of `x`, one
         select per write over all the rows (the k-th writes of every row, masks and
         values concatenated; a row with fewer writes hits no site), so that XLA fuses
-        one loop without a concatenation in it; else each built and concatenated."""
+        one loop without a concatenation in it; when every row is its base with sites
+        flipped, one select for all (`_flipped`); else each built and concatenated."""
         x = self.x
         rows = sum(p.config.rows for p in parts)
         shape = [DYN, rows, self.n]
         bases = {(p.config.base, p.config.projected) for p in parts}
         merged = all(p.config.merged for p in parts)
-        if len(parts) > 1 and (any(b is None for b, _ in bases) or len(bases) > 1 or not merged):
+        flipped = self._flipped(parts, shape)
+        if flipped is not None:
+            cfg = flipped
+        elif len(parts) > 1 and (any(b is None for b, _ in bases) or len(bases) > 1 or not merged):
             built = [self.emitted([p]) for p in parts]
             return self.add(stablehlo.ConcatenateOp(built, 1))
-        if parts[0].config.writes is None:
+        elif parts[0].config.writes is None:
             cfg = self.configurations(parts[0].config)
         else:
             depth = max(len(p.config.writes) for p in parts)  # type: ignore[arg-type]
@@ -180,6 +205,53 @@ class KernelLowering(StablehloBuilder):
         active = self.concat_rows([p.active for p in parts])
         x3 = self.broadcast(x, [0, 2], shape)
         return self.add(stablehlo.SelectOp(self.broadcast(active, [0, 1], shape), cfg, x3))
+
+    def flip_mask(self, config: Config) -> tuple[SSAValue, bool, np.ndarray] | None:
+        """`(base, projected, mask)` when the rows of `config` are `base` with the sites
+        of `mask` (`rows x N` booleans) flipped: a `branch.flip_sites` on unwritten rows,
+        or a chain of flipping writes at static sites (none: `x` itself); else None."""
+        if config.flips is not None:
+            return config.flips
+        if config.writes is None or config.base is None:
+            return None
+        mask = np.zeros((config.rows, self.n), bool)
+        for w in config.writes:
+            if not w.flip or w.cols is None:
+                return None
+            cols = np.asarray(w.cols, np.int64)
+            hit = np.flatnonzero(cols >= 0)
+            mask[hit, cols[hit] % self.n] = True
+        return config.base, config.projected, mask
+
+    def _flipped(self, parts: Sequence[Emitted], shape: list[int]) -> SSAValue | None:
+        """The rows of `parts` as one `select(mask, s0 + s1 - base, base)` when each
+        is its base with sites flipped (`flip_mask`), all on one base, and that saves
+        selects: a `branch.flip_sites` joined with other rows (which the other form
+        concatenates), or rows with two flips or more (one select each); else None."""
+        found = [self.flip_mask(p.config) for p in parts]
+        if any(f is None for f in found) or len({f[0] for f in found}) != 1:  # type: ignore[index]
+            return None
+        rows, n = shape[1], shape[2]
+        flip_sites = any(p.config.flips is not None for p in parts)
+        chains = max((len(p.config.writes or ()) for p in parts), default=0)
+        if not ((flip_sites and len(parts) > 1) or chains > 1) or rows * n > MAX_FLIP_MASK:
+            return None
+        projected = any(f[1] for f in found)  # type: ignore[index]
+        mask = np.concatenate([f[2] for f in found])  # type: ignore[index]
+        return self.flip_select(found[0][0], projected, mask, shape)  # type: ignore[index]
+
+    def flip_select(
+        self, base: SSAValue, projected: bool, mask: np.ndarray, shape: list[int]
+    ) -> SSAValue:
+        """`select(mask, s0 + s1 - b, b)` over `shape`, `b` the rows of `base` (projected
+        onto the local states where `projected`), `mask` a constant `rows x N`."""
+        if projected:
+            base = self.once(("projected", base), lambda: self.projected(base))
+        cfg = self.broadcast(base, [0, 2], shape)
+        s0, s1 = self.local_states
+        total = self.broadcast(self.const(s0 + s1, self.x_elem), [], shape)
+        hit = self.broadcast(self.array(mask), [1, 2], shape)
+        return self.add(stablehlo.SelectOp(hit, self.add(stablehlo.SubtractOp(total, cfg)), cfg))
 
     def _write_rows(self, cfg: SSAValue, configs: list[Config], k: int, shape) -> SSAValue:
         """`cfg` with the k-th write of each state's rows (rows without one: unchanged)."""

@@ -11,7 +11,13 @@ from xdsl.ir import SSAValue
 
 from symir.dialects import branch, stablehlo, sym
 from symir.dialects.types import c64
-from symir.lowering.conversion.kernel_state import Config, KernelLowering, State, state_shape
+from symir.lowering.conversion.kernel_state import (
+    MAX_FLIP_MASK,
+    Config,
+    KernelLowering,
+    State,
+    state_shape,
+)
 from symir.lowering.conversion.stablehlo_builder import (
     StablehloBuilder,
     element_type,
@@ -66,24 +72,55 @@ def unpacked_masks(low: StablehloBuilder, words: np.ndarray, width: int) -> SSAV
     return low.add(stablehlo.ReshapeOp(hit, TensorType(i1, [k, width])))
 
 
-def lower_parity_sum(low: KernelLowering, op: branch.ParitySumOp) -> SSAValue:
-    """`op` with static keys lowered: the rows grouped by their number `l` of
-    entries rounded up to a power of two (padded with zero coefficients); per group, the sign counts of all its entries are one `dot_general` of
-    `x == state` (f32, exact) with the group's masks `(width, rows, l)` (unpacked in the
-    kernel), `(-1)^count` times the coefficients summed over `l` by a second
-    `dot_general`; the groups are concatenated and taken back into row order."""
-    keys = static_keys(op.index, op.name)
+def _row_entries(
+    op: branch.ParitySumOp, keys: np.ndarray, w: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of `op` (its `keys`): the sum of the coefficients of its entries without a
+    mask (a constant), and where its entries with a mask start and how many there are in
+    the tables of those entries alone (masks `(K, w)` words, coefficients), returned
+    last."""
     offsets, words, c = op.tables()
-    w = sym.words_per_mask(low.n)
     kcount = len(offsets) - 1
+    masks = words.reshape(-1, w)
+    rows = len(keys)
+    if not kcount:
+        zeros = np.zeros(rows, np.int64)
+        return np.zeros(rows, c.dtype), zeros, zeros, masks[:0], c[:0]
     inside = (keys >= 0) & (keys < kcount)
     safe = np.where(inside, keys, 0)
-    starts = np.where(inside, offsets[safe], 0) if kcount else np.zeros_like(keys)
-    counts = np.where(inside, offsets[safe + 1] - offsets[safe], 0) if kcount else starts
-    rows = len(keys)
-    t = element_type(op.result)
+    masked = masks.any(axis=1)
+    entry_key = np.repeat(np.arange(kcount), np.diff(offsets))
+    key_const = np.zeros(kcount, c.dtype)
+    np.add.at(key_const, entry_key[~masked], c[~masked])
+    kept = np.flatnonzero(masked)
+    key_counts = np.bincount(entry_key[kept], minlength=kcount)
+    key_starts = np.concatenate([[0], np.cumsum(key_counts)[:-1]])
+    const = np.where(inside, key_const[safe], 0)
+    starts = np.where(inside, key_starts[safe], 0)
+    counts = np.where(inside, key_counts[safe], 0)
+    return const, starts, counts, masks[kept], c[kept]
+
+
+def _constant_rows(low: KernelLowering, values: np.ndarray, t) -> SSAValue:
+    """`tensor<?xRxT>` holding `values` in every batch entry."""
+    rows = len(values)
+    if not values.any():
+        return low.broadcast(low.const(0, t), [], [DYN, rows])
+    if t == c64:
+        parts = [low.array(np.ascontiguousarray(values.real)), low.array(values.imag.copy())]
+        return low.broadcast(low.add(stablehlo.ComplexOp(*parts)), [1], [DYN, rows])
+    return low.broadcast(low.array(values.real.astype(np.float64)), [1], [DYN, rows])
+
+
+def _sign_counts(
+    low: KernelLowering, masks: np.ndarray, coef: np.ndarray, t, state: int
+) -> SSAValue:
+    """`sum_e c_e (-1)^(sites of e on state)` per row (`masks` `(R, l, w)` packed words,
+    `coef` `(R, l)`): the counts are one `dot_general` of `x == state` (f32, exact) with
+    the masks unpacked in the kernel, `1 - 2 (count mod 2)` times the coefficients summed
+    over `l` by a second."""
+    rows, count, _ = masks.shape
     width = 8 * -(-low.n // 8)
-    state = op.state.value.data
     x = low.x
 
     def hits() -> SSAValue:
@@ -99,59 +136,78 @@ def lower_parity_sum(low: KernelLowering, op: branch.ParitySumOp) -> SSAValue:
         return low.add(stablehlo.ConcatenateOp([b, pad], 1))
 
     b = low.once(("parity_hits", x, state), hits)
+    unpacked = low.convert(unpacked_masks(low, masks.reshape(-1), width), f32)  # (R l, width)
+    m3 = low.add(stablehlo.ReshapeOp(unpacked, TensorType(f32, [rows, count, width])))
+    over_sites = stablehlo.DotDimensionNumbers(
+        lhs_contracting_dimensions=[1], rhs_contracting_dimensions=[2]
+    )
+    shape = [DYN, rows, count]
+    n_hit = low.add(stablehlo.DotGeneralOp(b, m3, over_sites, TensorType(f32, shape)))
+    two = low.broadcast(low.const(2.0, f32), [], shape)
+    odd = low.add(stablehlo.RemainderOp(n_hit, two))
+    sign = low.add(
+        stablehlo.SubtractOp(
+            low.broadcast(low.const(1.0, f32), [], shape),
+            low.add(stablehlo.MultiplyOp(odd, two)),
+        )
+    )
+    sign = low.convert(sign, f64)
+    over_entries = stablehlo.DotDimensionNumbers(
+        lhs_contracting_dimensions=[2], rhs_contracting_dimensions=[0]
+    )
+    ones = low.const(1.0, f64, (count,))
+    values = []
+    for part in (coef.real, coef.imag) if t == c64 else (coef.real,):
+        scaled = low.add(stablehlo.MultiplyOp(sign, low.broadcast(low.array(part), [1, 2], shape)))
+        values.append(
+            low.add(
+                stablehlo.DotGeneralOp(scaled, ones, over_entries, TensorType(f64, [DYN, rows]))
+            )
+        )
+    return values[0] if len(values) == 1 else low.add(stablehlo.ComplexOp(*values))
+
+
+def lower_parity_sum(low: KernelLowering, op: branch.ParitySumOp) -> SSAValue:
+    """`op` with static keys lowered. The entries without a Z/Y site (mask zero: the
+    coefficient alone) are summed per row into a constant column; the others are
+    grouped by rows, by their number `l` per row rounded up to a power of two (padded
+    with zero coefficients), and each group is `_sign_counts` (the counts as a
+    `dot_general` with the masks) or, where every entry has at most two sites and a row
+    more entries than sites, `_pair_form` (a quadratic form in the spins), plus the
+    group's constant column; the groups are concatenated and taken back into row order.
+    A row of entries without masks (strings of X alone) is its constant: no count."""
+    keys = static_keys(op.index, op.name)
+    w = sym.words_per_mask(low.n)
+    const, starts, counts, words, c = _row_entries(op, keys, w)
+    rows = len(keys)
+    t = element_type(op.result)
+    width = 8 * -(-low.n // 8)
+    state = op.state.value.data
     parts: list[SSAValue] = []
     order: list[np.ndarray] = []
     # rows grouped by their number of entries rounded up to a power of two (padded
     # with zero coefficients): the ops grow with the buckets, not with the entries
     bucket = np.where(counts > 0, 2 ** np.ceil(np.log2(np.maximum(counts, 1))), 0)
     bucket = bucket.astype(np.int64)
-    padded_words = np.concatenate([words.reshape(-1, w), np.zeros((1, w), np.int64)])
+    padded_words = np.concatenate([words, np.zeros((1, w), np.int64)])
     padded_c = np.concatenate([c, np.zeros(1, c.dtype)])
     for count in sorted(set(bucket.tolist())):
         idx = np.flatnonzero(bucket == count)
         order.append(idx)
         if count == 0:
-            parts.append(low.broadcast(low.const(0, t), [], [DYN, len(idx)]))
+            parts.append(_constant_rows(low, const[idx], t))
             continue
         entries = starts[idx][:, None] + np.arange(count)[None, :]
-        entries = np.where(
-            np.arange(count)[None, :] < counts[idx][:, None], entries, len(c)
-        ).reshape(-1)
-        table = padded_words[entries].reshape(-1)
-        masks = low.convert(unpacked_masks(low, table, width), f32)  # (R l, width)
-        m3 = low.add(stablehlo.ReshapeOp(masks, TensorType(f32, [len(idx), count, width])))
-        over_sites = stablehlo.DotDimensionNumbers(
-            lhs_contracting_dimensions=[1], rhs_contracting_dimensions=[2]
-        )
-        shape = [DYN, len(idx), count]
-        n_hit = low.add(stablehlo.DotGeneralOp(b, m3, over_sites, TensorType(f32, shape)))
-        two = low.broadcast(low.const(2.0, f32), [], shape)
-        odd = low.add(stablehlo.RemainderOp(n_hit, two))
-        sign = low.add(
-            stablehlo.SubtractOp(
-                low.broadcast(low.const(1.0, f32), [], shape),
-                low.add(stablehlo.MultiplyOp(odd, two)),
-            )
-        )
-        sign = low.convert(sign, f64)
-        coef = padded_c[entries].reshape(len(idx), count)
-        over_entries = stablehlo.DotDimensionNumbers(
-            lhs_contracting_dimensions=[2], rhs_contracting_dimensions=[0]
-        )
-        ones = low.const(1.0, f64, (count,))
-        values = []
-        for part in (coef.real, coef.imag) if t == c64 else (coef.real,):
-            scaled = low.add(
-                stablehlo.MultiplyOp(sign, low.broadcast(low.array(part), [1, 2], shape))
-            )
-            values.append(
-                low.add(
-                    stablehlo.DotGeneralOp(
-                        scaled, ones, over_entries, TensorType(f64, [DYN, len(idx)])
-                    )
-                )
-            )
-        value = values[0] if len(values) == 1 else low.add(stablehlo.ComplexOp(*values))
+        entries = np.where(np.arange(count)[None, :] < counts[idx][:, None], entries, len(c))
+        coef = padded_c[entries]
+        sites = _unpack(padded_words[entries.reshape(-1)], low.n)  # (R l, N) bools
+        if low.n * low.n <= count * width and sites.sum(axis=1).max() <= 2:
+            sites = sites.reshape(len(idx), count, low.n)
+            value = _pair_form(low, sites, coef, t, state)
+        else:
+            value = _sign_counts(low, padded_words[entries], coef, t, state)
+        if const[idx].any():
+            value = low.add(stablehlo.AddOp(value, _constant_rows(low, const[idx], t)))
         parts.append(value)
     grouped = parts[0] if len(parts) == 1 else low.add(stablehlo.ConcatenateOp(parts, 1))
     position = np.concatenate(order)
@@ -162,10 +218,77 @@ def lower_parity_sum(low: KernelLowering, op: branch.ParitySumOp) -> SSAValue:
     return grouped
 
 
+def _unpack(words: np.ndarray, n: int) -> np.ndarray:
+    """`(K, n)` booleans of K packed masks (`(K, words_per_mask)` int64)."""
+    bits = np.ascontiguousarray(np.asarray(words, "<i8")).view(np.uint8).reshape(len(words), -1)
+    return np.unpackbits(bits, axis=1, bitorder="little")[:, :n].astype(bool)
+
+
+def _pair_form(low: KernelLowering, sites: np.ndarray, coef: np.ndarray, t, state: int) -> SSAValue:
+    """`sum_e c_e prod_{i in e} z_i` per row, `z = 1 - 2 (x == state)`, for entries of at
+    most two sites (`sites`: `(R, l, N)` booleans): the quadratic form `z^T Q_r z + L_r .
+    z` of each row, `Q_r` its pairs' coefficients and `L_r` its single sites', as one
+    `dot_general` of `z` with the rows' `R x N x N` matrices, then the products with `z`
+    summed over the sites. Cheaper than the sign counts when a row has more entries than
+    sites (a diagonal of many couplings)."""
+    rows, _, n = sites.shape
+    x = low.x
+
+    def spins() -> SSAValue:
+        eq = low.add(
+            stablehlo.CompareOp(
+                "EQ", x, low.broadcast(low.const(state, element_type(x)), [], [DYN, n])
+            )
+        )
+        hit = low.convert(low.convert(eq, i32), f64)
+        two = low.broadcast(low.const(2.0, f64), [], [DYN, n])
+        one = low.broadcast(low.const(1.0, f64), [], [DYN, n])
+        return low.add(stablehlo.SubtractOp(one, low.add(stablehlo.MultiplyOp(two, hit))))
+
+    z = low.once(("parity_spins", x, state), spins)
+    coef = coef.reshape(rows, -1)
+    count = sites.sum(axis=2)
+    values = []
+    for part in (coef.real, coef.imag) if t == c64 else (coef.real,):
+        q = np.zeros((rows, n, n))
+        lin = np.zeros((rows, n))
+        r, e = np.nonzero(count == 2)
+        if len(r):
+            pair = np.nonzero(sites[r, e])[1].reshape(-1, 2)
+            np.add.at(q, (r, pair[:, 0], pair[:, 1]), part[r, e])
+        r, e = np.nonzero(count == 1)
+        if len(r):
+            site = np.nonzero(sites[r, e])[1]
+            np.add.at(lin, (r, site), part[r, e])
+        # (batch, R, N): z . Q_r over the first index of each row's matrix
+        over = stablehlo.DotDimensionNumbers(
+            lhs_contracting_dimensions=[1], rhs_contracting_dimensions=[1]
+        )
+        shape = [DYN, rows, n]
+        zq = low.add(stablehlo.DotGeneralOp(z, low.array(q), over, TensorType(f64, shape)))
+        if lin.any():
+            zq = low.add(stablehlo.AddOp(zq, low.broadcast(low.array(lin), [1, 2], shape)))
+        zb = low.broadcast(z, [0, 2], shape)
+        prod = low.add(stablehlo.MultiplyOp(zq, zb))
+        over_sites = stablehlo.DotDimensionNumbers(
+            lhs_contracting_dimensions=[2], rhs_contracting_dimensions=[0]
+        )
+        ones = low.const(1.0, f64, (n,))
+        values.append(
+            low.add(stablehlo.DotGeneralOp(prod, ones, over_sites, TensorType(f64, [DYN, rows])))
+        )
+    return values[0] if len(values) == 1 else low.add(stablehlo.ComplexOp(*values))
+
+
 def lower_flip_sites(low: KernelLowering, op: branch.FlipSitesOp) -> State:
-    """The state after `op` (static indices): the rows' configurations built, then
-    one `select(mask, s0 + s1 - cfg, cfg)` with the rows' masks (a constant `rows x N`,
-    unpacked in the kernel from the packed table). `x'` is not read back after it."""
+    """The state after `op` (static indices): one `select(mask, s0 + s1 - cfg, cfg)`
+    with the rows' masks, a constant `rows x N` of booleans (up to `MAX_FLIP_MASK`
+    elements; XLA reads it per element of `x'`, where a mask unpacked in the kernel is
+    unpacked again per element: 3x the time of the select), else unpacked in the kernel
+    from the packed table. On rows not written before, the select is left to the
+    emission (`Config.flips`): where a concat joins the rows of other emissions that
+    are flips of the same `x` (the diagonal: no site), all are one select
+    (`KernelLowering.emitted`), not a concatenation. `x'` is not read back after it."""
     before = low.state(op.state)
     keys = static_keys(op.index, op.name)
     words = op.words()
@@ -176,8 +299,21 @@ def lower_flip_sites(low: KernelLowering, op: branch.FlipSitesOp) -> State:
     table[~inside] = 0
     rows = len(keys)
     width = 8 * -(-low.n // 8)
-    mask = unpacked_masks(low, table.reshape(-1), width)
-    if width != low.n:
+    shape = state_shape(op.state.type)
+    if (
+        rows * low.n <= MAX_FLIP_MASK
+        and before.config.writes == ()
+        and before.config.base is not None
+    ):
+        # built when needed, alone or with the other emissions' rows (`emitted`)
+        flips = (before.config.base, before.config.projected, _unpack(table, low.n))
+        config = Config(before.config.rows, None, None, None, before.config.merged, flips=flips)
+        return State(config, before.valid, before.checked, None)
+    if rows * low.n <= MAX_FLIP_MASK:
+        mask = low.array(_unpack(table, low.n))
+    else:
+        mask = unpacked_masks(low, table.reshape(-1), width)
+    if mask.type.get_shape()[1] != low.n:  # type: ignore[union-attr]
         mask = low.add(
             stablehlo.RealDynamicSliceOp(
                 mask,
@@ -187,7 +323,6 @@ def lower_flip_sites(low: KernelLowering, op: branch.FlipSitesOp) -> State:
                 TensorType(i1, [rows, low.n]),
             )
         )
-    shape = state_shape(op.state.type)
     cfg = low.configurations(before.config)
     s0, s1 = low.local_states
     total = low.broadcast(low.const(s0 + s1, low.x_elem), [], shape)

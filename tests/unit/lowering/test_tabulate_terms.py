@@ -16,11 +16,12 @@ import pytest
 from xdsl.context import Context
 
 import symir as sym
-from symir.interpreter import reference_to_dense
+from symir.interpreter import reference_get_conn_padded, reference_to_dense
 from symir.ir import SymbolicOperatorIR
 from symir.lowering import make_pass
 from symir.lowering.analyses import read_analysis
 from symir.lowering.sym.sym_tabulate_terms import REASONS, digits, encode, integer_column
+from symir.testing import first_difference
 
 nk = pytest.importorskip("netket")
 
@@ -43,19 +44,25 @@ def fermion_terms(n_orbitals: int, n_terms: int, seed: int):
     return builder.build(), nk.operator.FermionOperator2nd(hi, terms, weights)
 
 
-def spin_couplings(n_sites: int, n_pairs: int, seed: int):
-    """Random `J s_i s_j` (diagonal) and `K X_i X_j` couplings written one term each, and
-    NetKet's `PauliStrings` of the same list."""
+def spin_couplings(n_sites: int, n_pairs: int, seed: int, qubits: bool = False):
+    """Random `J Z_i Z_j` (diagonal) and `K X_i X_j` couplings written one term each, and
+    NetKet's `PauliStrings` of the same list: on spins `Z_i = s_i` and X writes `-s_i`,
+    on qubits (`qubits`) `Z_i = 1 - 2 n_i` and X writes `1 - n_i`."""
     rng = np.random.default_rng(seed)
-    hi = nk.hilbert.Spin(0.5, n_sites)
+    hi = nk.hilbert.Qubit(n_sites) if qubits else nk.hilbert.Spin(0.5, n_sites)
     builder = sym.DOperator(hi, "couplings")
     strings, weights = [], []
     for _ in range(n_pairs):
         i, j = (int(v) for v in rng.choice(n_sites, 2, replace=False))
         J, K = (float(v) for v in rng.normal(size=2))
         si, sj = sym.site(i), sym.site(j)
-        builder = builder.globally().emit(sym.identity(), matrix_element=J * si * sj)
-        builder = builder.globally().emit(sym.write(i, -si).write(j, -sj), matrix_element=K)
+        if qubits:
+            zz = J * (1 - 2 * si) * (1 - 2 * sj)
+            flip = sym.write(i, 1 - si).write(j, 1 - sj)
+        else:
+            zz, flip = J * si * sj, sym.write(i, -si).write(j, -sj)
+        builder = builder.globally().emit(sym.identity(), matrix_element=zz)
+        builder = builder.globally().emit(flip, matrix_element=K)
         for letter, w in (("Z", J), ("X", K)):
             s = ["I"] * n_sites
             s[i] = s[j] = letter
@@ -119,6 +126,23 @@ def test_couplings_fuse_and_coalesce_after_tabulation():
     assert all(d["rows"][1] < d["rows"][0] == 30 for d in report["decisions"])
 
 
+@pytest.mark.parametrize(("n_sites", "qubits"), [(20, False), (32, True)])
+def test_flipping_writes_build_x_prime_in_one_select(n_sites, qubits):
+    """Where the states are `projected` (sites enough for XLA's loop to stay a vector
+    loop), the two writes of each flip (`-s_i`, `1 - n_i`) and the diagonal's row are
+    one select of `s0 + s1 - x` (lowering/branch/_flips.py), equal to the reference."""
+    op, _ = spin_couplings(n_sites, 40, seed=4, qubits=qubits)
+    artifact = sym.SymbolicCompiler(sym.SymbolicCompilerOptions(cache_enabled=False)).compile(op)
+    compiled = artifact.compiled_operator
+    rows = f"tensor<?x{compiled.max_conn_size}x{n_sites}xi1>"
+    selects = [s for s in artifact.ir("stablehlo").splitlines() if "stablehlo.select" in s]
+    assert sum(f"{rows}, tensor" in s for s in selects) == 1 + qubits  # qubits: checked
+    x = np.random.default_rng(n_sites).integers(0, 2, (16, n_sites)).astype(np.int8)
+    x = x if qubits else 2 * x - 1
+    ref = reference_get_conn_padded(op.to_ir(), x)
+    assert first_difference(compiled.get_conn_padded(x), ref, x) is None
+
+
 def test_the_pass_reports_its_decisions_and_keeps_small_groups_apart():
     op, _ = spin_couplings(5, 4, seed=2)
     plain, _ = op.canonical_ir(tabulate_terms=False)
@@ -169,5 +193,12 @@ def test_fermion_products_of_one_pattern_share_their_emissions():
     assert all(t.labels and t.labels[0] == "site0" for t in op.terms)
     updates = [t.emissions[0].update for t in op.terms[::2]]
     assert len({id(u) for u in updates}) < len(updates)  # patterns shared
-    ref = nk.operator.FermionOperator2nd(hi, terms, weights)
-    np.testing.assert_allclose(op.compile(cache=False).to_dense(), ref.to_dense(), atol=1e-10)
+    # the same list given to fermion_terms (NetKet's FermionOperator2nd on such spaces:
+    # tests/unit/symir/test_pauli_fermion_terms.py), in the reference interpreter, on
+    # every state of the sector (NetKet's to_dense and all_states here cost seconds of
+    # compiling): one fermion among sites 0-2, two among 3-5
+    basis = np.indices((2,) * 6).reshape(6, -1).T
+    states = basis[(basis[:, :3].sum(1) == 1) & (basis[:, 3:].sum(1) == 2)].astype(np.int8)
+    ours = op.compile(cache=False).get_conn_padded(states)
+    ref = reference_get_conn_padded(sym.fermion_terms(hi, terms, weights).to_ir(), states)
+    assert first_difference(ours, ref, states) is None
