@@ -33,8 +33,9 @@ def build_ir(op: Any, terms: Any = None) -> SymbolicOperatorIR:
             if em.condition is not None:
                 cond = emitter.predicate(em.condition, "an emission predicate")
             ublock, ablock = Block(), Block()
-            RegionEmitter(ublock, allow_emitted=False).updates(em.update)
-            amp = RegionEmitter(ablock, allow_emitted=True)
+            # the regions use what the term body computes (the predicates' values)
+            RegionEmitter(ublock, allow_emitted=False, outer=emitter.memo).updates(em.update)
+            amp = RegionEmitter(ablock, allow_emitted=True, outer=emitter.memo)
             amp.add(sym.YieldOp(amp.numeric(em.amplitude)))
             emitter.add(sym.EmissionOp(Region(ublock), Region(ablock), cond, em.tag))
         body.add_op(

@@ -1,7 +1,9 @@
 """Emits DSL expressions and update programs as `sym` ops into a block.
 
 Each region gets a `RegionEmitter`; structurally equal expressions are emitted once per
-region. Type errors a user can make (a non-boolean predicate, a real-valued site or
+region, and an emission's update and amplitude regions use the values the term body
+already computes (its predicates'), but for leaves (constants, labels, reads), which
+each region emits itself. Type errors a user can make (a non-boolean predicate, a real-valued site or
 update value) are reported here with the expression that caused them.
 """
 
@@ -25,10 +27,16 @@ class RegionEmitter:
     An expression node `Expr("<mnemonic>", ...)` becomes the op `sym.EXPRESSION_OPS`
     names; its type errors are the op verifier's, reported with the expression."""
 
-    def __init__(self, block: Block, *, allow_emitted: bool):
+    def __init__(
+        self, block: Block, *, allow_emitted: bool, outer: dict[tuple, SSAValue] | None = None
+    ):
         self.block = block
         self.allow_emitted = allow_emitted
         self.memo: dict[tuple, SSAValue] = {}
+        self.outer = outer
+        """The values of the enclosing term's body (`outer` memo): an expression it already
+        computes from other values (not a leaf, `_LOCAL`) is used, not emitted again in this
+        region (a decoding the predicates compute is written once)."""
 
     def add(self, op: Operation) -> Operation:
         self.block.add_op(op)
@@ -37,6 +45,8 @@ class RegionEmitter:
     def value(self, e: Expr) -> SSAValue:
         key = e.key
         found = self.memo.get(key)
+        if found is None and self.outer is not None and e.op not in _LOCAL:
+            found = self.outer.get(key)
         if found is None:
             found = self._emit(e)
             self.memo[key] = found
@@ -191,6 +201,10 @@ _LEAVES: dict[str, Callable[[RegionEmitter, Expr], Operation]] = {
     "parity_sum": RegionEmitter._parity_sum,
 }
 """DSL nodes that are not expression ops (the expression ops: `sym.EXPRESSION_OPS`)."""
+
+_LOCAL = frozenset(_LEAVES) - {"nth_site"}
+"""The leaves a region emits itself even when the term body computes them (constants,
+labels, reads: cheap, and the printed regions stay self-contained)."""
 
 _UPDATES: dict[str, Callable[..., Operation]] = {
     "write": RegionEmitter._write,
