@@ -280,8 +280,33 @@ def _patterns_of(sector: _Sector):
     return _excitations_by_irrep(sizes, P)
 
 
-def singles(op: DOperator, sector: _Sector, coefficients: Coefficients, pair_index, rows, name):
-    """`c+_P c_Q (t[P, Q] + sum_R U[P, Q, R] x_R)`, P and Q of one irrep."""
+def _spectator_sum(coefficients, pair_index, P1, Q1, keys, key, name: str, other: _Sector):
+    """`sum_R U[P, Q, R] x_R` over the sites R of the sector `other`: over its electrons
+    R_k (`nth_site(k, 1, ...)`, k < n), each read from one table keyed by `(P, Q)`'s key
+    and R's offset as two digits (`key + K (R - lo)`, `K` past the pairs' keys), zero
+    where R is P or Q: one lookup per electron, where a table per site R times `x_R`
+    made one per site."""
+    lo, m = other.lo, other.m
+    R = np.repeat(np.arange(lo, lo + m), len(P1))
+    span = int(keys.max(initial=0)) + 1
+    table_keys = np.tile(keys, m) + span * (R - lo)
+    spectator = _spectator_column(pair_index, np.tile(P1, m), np.tile(Q1, m), R)
+    sites = range(lo, lo + m)
+    first = coefficients.lookup(name, table_keys, spectator, key)  # screened once
+    if first is None:
+        return []
+    table = first.args[:2]  # (keys, values), read at each electron's key
+    return [
+        E.Expr("lookup", *table, key + span * _offset(E.nth_site(k, 1, sites), lo))
+        for k in range(other.n)
+    ]
+
+
+def singles(
+    op: DOperator, sector: _Sector, spectators, coefficients: Coefficients, pair_index, rows, name
+):
+    """`c+_P c_Q (t[P, Q] + sum_R U[P, Q, R] x_R)`, P and Q of one irrep, R over the
+    electrons of every sector (`spectators`)."""
     X, _, _ = _patterns_of(sector)
     slots = _most(X[:, 0])
     if slots == 0:
@@ -304,12 +329,8 @@ def singles(op: DOperator, sector: _Sector, coefficients: Coefficients, pair_ind
     key = _offset(particle, lo) * m + _offset(hole, lo)
     keys = (P1 - lo) * m + (Q1 - lo)
     parts = [coefficients.lookup(f"{name}_t", keys, lambda t, W, xp: t[P1, Q1], key)]
-    for R in range(coefficients.t.shape[0]):
-        if not ((P1 != R) & (Q1 != R)).any():
-            continue
-        column = _spectator_column(pair_index, P1, Q1, R)
-        found = coefficients.lookup(f"{name}_u{R}", keys, column, key)
-        parts.append(None if found is None else found * E.source_index(int(R)))
+    for b, other in enumerate(spectators):
+        parts += _spectator_sum(coefficients, pair_index, P1, Q1, keys, key, f"{name}_u{b}", other)
     parts = [p for p in parts if p is not None]
     if not parts:
         return op
@@ -425,7 +446,7 @@ def terms(op: DOperator, blocks: list[Block], orbsym, coefficients, pair_index, 
     """The singles and doubles of every sector and pair of sectors, in symmetry slots."""
     found = sectors(blocks, orbsym)
     for b, sector in enumerate(found):
-        op = singles(op, sector, coefficients, pair_index, rows, f"singles_{b}")
+        op = singles(op, sector, found, coefficients, pair_index, rows, f"singles_{b}")
     for b, sector in enumerate(found):
         op = same_sector_doubles(op, sector, coefficients, pair_index, rows, f"doubles_{b}")
     for b, one in enumerate(found):
