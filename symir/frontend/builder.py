@@ -24,6 +24,7 @@ from symir.frontend.fermion import emissions as fermion_emissions
 from symir.frontend.graph_rows import edge_colours, graph_edges, is_graph, rows_from
 from symir.frontend.operator import SymbolicOperator, check_definition
 from symir.frontend.sectors import warn_if_leaving
+from symir.frontend.tabulate import DEFER_AFTER, defer_full_collections
 from symir.frontend.term_spec import EmissionSpec, TermSpec, dtype_name
 from symir.frontend.update import Update
 from symir.hilbert import as_hilbert
@@ -58,6 +59,7 @@ class DOperator:
         self.dtype = dtype_name(dtype)
         self.hermitian = bool(hermitian)
         self._terms: list[TermSpec] = []
+        self._deferral: Any = None
 
     # ------------------------------------------------------------------ iterators
     def _open(self, kind: str, labels: Sequence[str], rows) -> DOperator:
@@ -76,6 +78,8 @@ class DOperator:
                     )
         name = f"term{len(self._terms)}"
         self._terms.append(TermSpec(name, kind, labels, tuple(rows)))
+        if len(self._terms) == DEFER_AFTER:  # a loop of many terms: no full collections
+            self._deferral = defer_full_collections(self)
         return self
 
     def globally(self) -> DOperator:
@@ -300,6 +304,8 @@ class DOperator:
     # ------------------------------------------------------------------ build
     def build(self) -> SymbolicOperator:
         """The operator; checked now (an invalid definition raises here, not at compile)."""
+        if self._deferral is not None:
+            self._deferral()  # full collections as before (symir.frontend.tabulate)
         if not self._terms:
             raise ValueError(f"operator {self.name!r} has no terms")
         counts = Counter(t.name for t in self._terms)  # not list.count: thousands of terms

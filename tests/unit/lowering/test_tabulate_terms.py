@@ -202,3 +202,20 @@ def test_fermion_products_of_one_pattern_share_their_emissions():
     ours = op.compile(cache=False).get_conn_padded(states)
     ref = reference_get_conn_padded(sym.fermion_terms(hi, terms, weights).to_ir(), states)
     assert first_difference(ours, ref, states) is None
+
+
+def test_a_builder_of_many_terms_defers_full_collections_until_built():
+    """From `DEFER_AFTER` terms on, an open builder defers Python's full collections (a
+    loop of thousands of terms: symir.frontend.tabulate); build() restores them."""
+    import gc
+
+    from symir.frontend.tabulate import DEFER_AFTER
+
+    before = gc.get_threshold()
+    builder = sym.DOperator(nk.hilbert.Spin(0.5, 4), "many")
+    for k in range(DEFER_AFTER):
+        assert gc.get_threshold() == before
+        builder = builder.globally().emit(sym.identity(), matrix_element=0.5 + k)
+    assert gc.get_threshold()[2] > before[2]
+    builder.build()
+    assert gc.get_threshold() == before
