@@ -30,21 +30,34 @@ connected states of one sample that are equal at run time once (off by default:
 docs/local-energy.md says when it pays; when on, it is used instead of fast updates, which
 never build the connected states it compares). A separate function, so that NetKet's
 jitted `expect` compiles anew when the switch changes.
+
+`vstate.expect_and_grad(op)` and `vstate.expect_and_forces(op)` of a hermitian operator
+run NetKet's own program (`forces_expect_hermitian`, or its chunked variant: the local
+energies, their statistics and the gradient pass over the samples) with every LAPACK
+call of the whole program in one order (`ordered_expect_and_forces`,
+`symir.runtime.lapack_order`): independent batched LAPACK calls (the two spin sectors
+of `Slater2nd` in the gradient pass, or the gradient pass beside the local energies'
+loops) deadlocked XLA's CPU pool on a two-core machine (issue 36). A network without
+LAPACK calls runs NetKet's program unchanged.
 """
 
+import functools
 import os
 from typing import Any
 
+import jax
 from netket.jax.sharding import sharding_decorator
 from netket.utils import HashablePartial
-from netket.vqs import MCState
-from netket.vqs.mc import get_local_kernel, kernels
+from netket.vqs import MCState, expect_and_forces
+from netket.vqs.mc import get_local_kernel, get_local_kernel_arguments, kernels
 
+from symir.runtime.lapack_order import lapack_ordered
 from symir.runtime.local_energy import local_energies
 
 __all__ = [
     "local_value_kernel",
     "local_value_kernel_dedup",
+    "ordered_expect_and_forces",
     "register",
     "set_fast_updates",
     "set_local_energy_dedup",
@@ -138,9 +151,42 @@ def _kernel_for(vstate: MCState) -> Any:
     return local_value_kernel
 
 
+def ordered_expect_and_forces(
+    vstate: MCState, op: Any, chunk_size: int | None = None, *, mutable: Any = False
+) -> Any:
+    """NetKet's `expect_and_forces(vstate, op, chunk_size)` (any operator NetKet has a
+    local kernel for: symir's, NetKet's own, with its default or packed kernel) computed
+    by NetKet's jitted implementation with the LAPACK calls of the whole program in one
+    order (`lapack_ordered`). Returns the statistics and the forces."""
+    from netket.vqs.mc.mc_state import expect_forces, expect_forces_chunked
+
+    samples, arguments = get_local_kernel_arguments(vstate, op)
+    if chunk_size is None:
+        impl = expect_forces.forces_expect_hermitian
+        static = (get_local_kernel(vstate, op), vstate._apply_fun, mutable)
+    else:
+        impl = expect_forces_chunked.forces_expect_hermitian_chunked
+        kernel = get_local_kernel(vstate, op, chunk_size)
+        static = (chunk_size, kernel, vstate._apply_fun, mutable)
+    stats, forces, model_state = _ordered_forces(
+        impl, static, vstate.parameters, vstate.model_state, samples, arguments
+    )
+    if mutable is not False:
+        vstate.model_state = model_state
+    return stats, forces
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _ordered_forces(impl: Any, static: tuple, *args: Any) -> Any:
+    """`impl` (one of NetKet's jitted `forces_expect_hermitian*`) on `static` and `args`,
+    traced from its Python function and evaluated with its LAPACK calls in order."""
+    return lapack_ordered(functools.partial(impl.__wrapped__, *static))(*args)
+
+
 def register(operator_type: type) -> None:
     """Registers the kernel in NetKet's dispatch for `MCState` and `operator_type` (the
-    adapter's `NetKetOperator`), unchunked and chunked."""
+    adapter's `NetKetOperator`), unchunked and chunked, and `expect_and_forces` with its
+    LAPACK calls in order (`ordered_expect_and_forces`)."""
 
     @get_local_kernel.dispatch
     def _get_local_kernel(vstate: MCState, op: operator_type):
@@ -153,3 +199,13 @@ def register(operator_type: type) -> None:
         if not _ENABLED[0]:
             return kernels.local_value_kernel_jax_chunked
         return _kernel_for(vstate)
+
+    @expect_and_forces.dispatch
+    def _expect_and_forces(vstate: MCState, op: operator_type, chunk_size: None, *, mutable=False):
+        return ordered_expect_and_forces(vstate, op, None, mutable=mutable)
+
+    @expect_and_forces.dispatch
+    def _expect_and_forces_chunked(
+        vstate: MCState, op: operator_type, chunk_size: int, *, mutable=False
+    ):
+        return ordered_expect_and_forces(vstate, op, chunk_size, mutable=mutable)

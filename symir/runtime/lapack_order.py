@@ -1,24 +1,33 @@
-"""Networks that call LAPACK, evaluated inside a loop without deadlocking XLA's CPU pool.
+"""Programs that call LAPACK, evaluated without deadlocking XLA's CPU pool.
 
 jaxlib's CPU kernels of the batched linear-algebra primitives (`lu` behind `det`,
-`slogdet` and `solve`, `eigh`, `svd`, `qr`, `cholesky`, ...) split their batch over
-XLA's intra-op thread pool and block the calling thread until every piece is done
-(`ParallelBatchMap`, with a blocking counter). Inside a `lax.while_loop`, XLA's CPU
-runtime runs the loop body's independent operations on the threads of that same pool.
-Two such kernels that do not depend on each other (the two spin sectors of NetKet's
-`Slater2nd`, say) then each occupy one pool thread and wait for pieces that no free
-thread is left to run: on a machine whose pool has two threads, the program hangs at 0%
-CPU (issue 35, item 5). The local-energy path evaluates the network in chunks inside
-such loops (`symir/runtime/local_energy.py`).
+`slogdet` and `solve`, `triangular_solve` in their derivatives, `eigh`, `svd`, `qr`,
+`cholesky`, ...) split a batch whose cost passes a threshold (about 2e5 flops, 512 8x8
+LUs) over XLA's intra-op thread pool and block the calling thread until every piece is
+done (`ParallelBatchMap`, a blocking counter). XLA's CPU runtime runs a program's
+independent operations on the threads of that same pool, at the top level of the
+program and inside loop bodies. Two such kernels that do not depend on each other (the
+two spin sectors of NetKet's `Slater2nd`, or their derivatives in the gradient) can
+then each hold a pool thread and wait for pieces that no free thread is left to run: on
+a machine whose pool has two threads the program stops at 0% CPU, at random (issue 35,
+item 5; issue 36). The same happens in NetKet's own `expect_and_grad` of such a network.
 
 `lapack_ordered(fn)` returns `fn` evaluated so that these kernels run one after another:
 the inputs of each one are made to depend on the outputs of the one before (`_barrier`),
-so at most one of them holds a pool thread while its pieces run on the others.
-The function's program (`jax.make_jaxpr`) is read; one without such a primitive is
-called as it is (no cost), one with them is evaluated equation by equation, inlining the
-calls (`jit`, custom derivatives) that contain them. Derivatives then go through the
-primitives' own rules (a custom JVP rule inside is inlined, not applied: the same values
-wherever the function is differentiable).
+so at most one of them holds a pool thread while its pieces run on the others. The
+order goes through the whole program: calls (`jit`, custom derivative rules) are
+inlined, and a loop (`while`, `scan`) or branch (`cond`) that calls LAPACK is rebuilt
+with its own calls in order and a token carried from one iteration to the next, so the
+last call of an iteration precedes the first of the next one (even where a loop is
+unrolled). A program without such a primitive is called as it is (no cost).
+`unordered_lapack_calls(jaxpr)` names the pairs of calls that may run at the same time
+(empty for a program this module ordered); the tests check programs with it.
+
+Derivatives of the ordered function go through the primitives' own rules: a custom
+derivative rule inside is inlined, not applied (the same values wherever the function
+is differentiable). symir's NetKet integration orders the whole `expect_and_forces`
+program (local energies and NetKet's gradient pass) this way
+(`symir/integrations/netket_local_energy.py`).
 """
 
 from __future__ import annotations
@@ -31,7 +40,13 @@ import jax
 import jax.numpy as jnp
 from jax.extend import core
 
-__all__ = ["LAPACK_PRIMITIVES", "calls_lapack", "lapack_ordered", "network_calls_lapack"]
+__all__ = [
+    "LAPACK_PRIMITIVES",
+    "calls_lapack",
+    "lapack_ordered",
+    "network_calls_lapack",
+    "unordered_lapack_calls",
+]
 
 LAPACK_PRIMITIVES = frozenset(
     {
@@ -55,10 +70,22 @@ LAPACK_PRIMITIVES = frozenset(
 )
 """The primitives whose CPU kernels are jaxlib's LAPACK calls."""
 
-_INLINED = frozenset({"jit", "pjit", "closed_call", "core_call"})
-"""Calls evaluated through their body when it calls LAPACK; any other higher-order
-primitive around a LAPACK call (a loop, a branch, a custom derivative rule, a linear
-solve) runs as one unit, after the call before it (its own rule kept)."""
+_INLINED = {
+    "jit": "jaxpr",
+    "pjit": "jaxpr",
+    "closed_call": "call_jaxpr",
+    "core_call": "call_jaxpr",
+    "custom_jvp_call": "call_jaxpr",
+    "custom_vjp_call": "call_jaxpr",
+    "custom_vjp_call_jaxpr": "fun_jaxpr",
+}
+"""Calls evaluated through their body (the parameter naming it) when it calls LAPACK.
+`while`, `scan` and `cond` are rebuilt (`_while`, `_scan`, `_cond`); any other
+higher-order primitive around a LAPACK call (a linear solve, `shard_map`) runs as one
+unit, after the call before it."""
+
+_TOKEN = jnp.float32
+"""The token between two calls: a float32 zero computed from the earlier call's outputs."""
 
 
 def _sub_jaxprs(eqn: Any) -> list[Any]:
@@ -106,31 +133,70 @@ def lapack_ordered(fn: Callable) -> Callable:
     return ordered
 
 
-def _barrier(values: list[Any], token: Any) -> list[Any]:
-    """`values` made to depend on `token` (the outputs of the previous LAPACK call) by
-    data, not only in the program: XLA's CPU runtime orders its operations by the buffers
-    they read and write, so each floating input gets `+ 0 * t`, `t` one element of the
-    previous call's first floating output (XLA does not fold `0 * t` for floats, where
-    `t` may be NaN; the sum is the input's value unless that call gave NaN or inf)."""
-    if token is None or not values:
-        return values
-    floats = [t for t in token if jnp.issubdtype(jnp.result_type(t), jnp.inexact)]
-    if not floats:
-        return values
-    t = jnp.ravel(floats[0])[0]
-    out = []
+def _varying(x: Any) -> frozenset:
+    """The manual mesh axes `x` varies over (inside `shard_map`; empty outside)."""
+    return getattr(getattr(jax.typeof(x), "mat", None), "varying", frozenset())
+
+
+def _vary(x: Any, axes: frozenset) -> Any:
+    """`x` made to vary over `axes` too (`shard_map`'s types must match where values meet)."""
+    missing = tuple(sorted(axes - _varying(x)))
+    return jax.lax.pcast(x, missing, to="varying") if missing else x
+
+
+def _zero(values: list[Any]) -> Any:
+    """A float32 zero that depends on `values` by data (one element of each non-empty
+    numeric value): XLA's CPU runtime orders its operations by the buffers they read
+    and write, and it does not fold `0 * t` for floats (`t` might be NaN; non-finite
+    elements are replaced by 0 first, so the zero is exact)."""
+    terms = []
     for v in values:
         dtype = jnp.result_type(v)
-        if jnp.issubdtype(dtype, jnp.inexact):
-            zero = t * 0 if jnp.issubdtype(dtype, jnp.complexfloating) else jnp.real(t) * 0
-            v = v + zero.astype(dtype)
-        out.append(v)
+        if jnp.size(v) == 0 or dtype == jnp.bool_ or not jnp.issubdtype(dtype, jnp.number):
+            continue
+        t = jnp.real(jnp.ravel(v)[0])
+        if jnp.issubdtype(t.dtype, jnp.floating):
+            t = jnp.where(jnp.isfinite(t), t, 0)
+        terms.append(t.astype(_TOKEN))
+    if not terms:
+        return None
+    axes = frozenset().union(*(_varying(t) for t in terms))
+    return functools.reduce(jnp.add, [_vary(t, axes) for t in terms]) * _TOKEN(0)
+
+
+def _after(outs: list[Any], token: Any) -> Any:
+    """The token after a unit with outputs `outs` (`token` where none is numeric)."""
+    zero = _zero(outs)
+    return token if zero is None else zero
+
+
+def _barrier(values: list[Any], token: Any) -> list[Any]:
+    """`values` with their smallest numeric one made to depend on `token` (adding the
+    zero): an operation cannot start before all its inputs are written. Inside
+    `shard_map` only a value varying over the token's axes can take it (its type stays);
+    where none does, the values are returned as they are (`unordered_lapack_calls` then
+    reports the pair)."""
+    if token is None:
+        return values
+    axes = _varying(token)
+    numeric = [
+        i
+        for i, v in enumerate(values)
+        if jnp.issubdtype(jnp.result_type(v), jnp.number)
+        and jnp.size(v) > 0
+        and axes <= _varying(v)
+    ]
+    if not numeric:
+        return values
+    i = min(numeric, key=lambda k: jnp.size(values[k]))
+    out = list(values)
+    out[i] = values[i] + token.astype(jnp.result_type(values[i]))
     return out
 
 
 def _run(jaxpr: Any, consts: Any, args: list[Any], token: Any) -> tuple[list[Any], Any]:
     """Evaluates `jaxpr`, threading `token` through its LAPACK calls; returns the outputs
-    and the token after the last call."""
+    and the token after the last call (`token` itself when there was none)."""
     env: dict[Any, Any] = {}
 
     def read(v: Any) -> Any:
@@ -151,22 +217,152 @@ def _run(jaxpr: Any, consts: Any, args: list[Any], token: Any) -> tuple[list[Any
 
 def _equation(eqn: Any, invals: list[Any], token: Any) -> tuple[list[Any], Any]:
     name = eqn.primitive.name
-    inner = [j for j in _sub_jaxprs(eqn) if calls_lapack(j)]
-    if name not in LAPACK_PRIMITIVES and not inner:
-        return _bind(eqn, invals), token
-    body = eqn.params.get("jaxpr")
-    if inner and name in _INLINED and body is not None:
-        closed = body if isinstance(body, core.ClosedJaxpr) else None
-        consts = closed.consts if closed is not None else ()
-        jaxpr = closed.jaxpr if closed is not None else body
-        return _run(jaxpr, consts, invals, token)
-    # a LAPACK call, or a loop / branch / custom rule around one: one unit, after the last
-    outs = _bind(eqn, _barrier(invals, token))
-    return outs, outs
+    if name in LAPACK_PRIMITIVES:
+        outs = _bind(eqn, eqn.params, _barrier(invals, token))
+        return outs, _after(outs, token)
+    if not any(calls_lapack(j) for j in _sub_jaxprs(eqn)):
+        return _bind(eqn, eqn.params, invals), token
+    body = eqn.params.get(_INLINED.get(name, ""))
+    if isinstance(body, core.ClosedJaxpr | core.Jaxpr):
+        consts = body.consts if isinstance(body, core.ClosedJaxpr) else ()
+        return _run(getattr(body, "jaxpr", body), consts, invals, token)
+    rebuild = {"while": _while, "scan": _scan, "cond": _cond}.get(name)
+    if rebuild is not None:
+        return rebuild(eqn, invals, token)
+    # any other primitive around a LAPACK call: one unit, after the last call
+    outs = _bind(eqn, eqn.params, _barrier(invals, token))
+    return outs, _after(outs, token)
 
 
-def _bind(eqn: Any, invals: list[Any]) -> list[Any]:
-    params = eqn.primitive.get_bind_params(eqn.params)
+def _spec(aval: Any) -> Any:
+    """`aval` as `make_jaxpr` takes it (with its sharding and manual axes, in `shard_map`)."""
+    mat = getattr(aval, "mat", None)
+    if mat is None or not mat.varying:
+        return jax.ShapeDtypeStruct(aval.shape, aval.dtype, weak_type=aval.weak_type)
+    return jax.ShapeDtypeStruct(
+        aval.shape,
+        aval.dtype,
+        weak_type=aval.weak_type,
+        sharding=aval.sharding,
+        manual_axis_type=mat,
+    )
+
+
+def _token_axes(closed: Any, token: Any) -> frozenset:
+    """The axes a loop's or branch's token varies over: those of its inputs and of the
+    token before it (inside `shard_map`; empty outside)."""
+    axes = frozenset() if token is None else _varying(token)
+    for v in closed.jaxpr.invars:
+        axes |= getattr(getattr(v.aval, "mat", None), "varying", frozenset())
+    return axes
+
+
+def _start(token: Any, axes: frozenset) -> Any:
+    return _vary(jnp.zeros((), _TOKEN) if token is None else token, axes)
+
+
+def _ordered_body(closed: Any, token_at: int, axes: frozenset) -> Any:
+    """`closed` (a ClosedJaxpr) with one more input, a token at position `token_at`
+    varying over `axes`, and one more output at the end, the token after its last
+    LAPACK call."""
+    specs = [_spec(v.aval) for v in closed.jaxpr.invars]
+    specs.insert(token_at, _token_spec(axes))
+
+    def body(*args: Any) -> Any:
+        args = list(args)
+        token = args.pop(token_at)
+        outs, token = _run(closed.jaxpr, closed.consts, args, token)
+        return (*outs, _vary(jnp.asarray(token, _TOKEN), axes))
+
+    return jax.make_jaxpr(body)(*specs)
+
+
+def _token_spec(axes: frozenset) -> Any:
+    return _spec(jax.typeof(_start(None, axes)))
+
+
+def _while(eqn: Any, invals: list[Any], token: Any) -> tuple[list[Any], Any]:
+    """A `while` whose body calls LAPACK, with the token carried: its calls in order
+    within an iteration and from one iteration to the next."""
+    params = dict(eqn.params)
+    cond, body = params["cond_jaxpr"], params["body_jaxpr"]
+    if calls_lapack(cond):  # a condition that calls LAPACK: one unit
+        outs = _bind(eqn, params, _barrier(invals, token))
+        return outs, _after(outs, token)
+    n_carry = len(invals) - params["cond_nconsts"] - params["body_nconsts"]
+    axes = _token_axes(body, token)
+    specs = [_spec(v.aval) for v in cond.jaxpr.invars] + [_token_spec(axes)]
+    params["cond_jaxpr"] = jax.make_jaxpr(lambda *a: core.jaxpr_as_fun(cond)(*a[:-1]))(*specs)
+    params["body_jaxpr"] = _ordered_body(body, len(body.jaxpr.invars), axes)
+    outs = _bind(eqn, params, [*invals, _start(token, axes)])
+    assert len(outs) == n_carry + 1
+    return outs[:-1], outs[-1]
+
+
+def _scan(eqn: Any, invals: list[Any], token: Any) -> tuple[list[Any], Any]:
+    """A `scan` whose body calls LAPACK, with the token as one more carry."""
+    params = dict(eqn.params)
+    at = params["num_consts"] + params["num_carry"]
+    axes = _token_axes(params["jaxpr"], token)
+    params["jaxpr"] = _ordered_body(params["jaxpr"], at, axes)
+    # the body's outputs: carry, token (moved from the end), ys
+    closed = params["jaxpr"]
+    jaxpr = closed.jaxpr
+    n_carry = params["num_carry"]
+    outvars = list(jaxpr.outvars)
+    outvars.insert(n_carry, outvars.pop())
+    params["jaxpr"] = core.ClosedJaxpr(jaxpr.replace(outvars=outvars), closed.consts)
+    params["num_carry"] = n_carry + 1
+    if "linear" in params:
+        linear = list(params["linear"])
+        linear.insert(at, False)
+        params["linear"] = tuple(linear)
+    outs = _bind(eqn, params, [*invals[:at], _start(token, axes), *invals[at:]])
+    return [*outs[:n_carry], *outs[n_carry + 1 :]], outs[n_carry]
+
+
+def _cond(eqn: Any, invals: list[Any], token: Any) -> tuple[list[Any], Any]:
+    """A `cond` whose branches call LAPACK: each branch in order, the token in and out."""
+    params = dict(eqn.params)
+    axes = frozenset().union(*(_token_axes(b, token) for b in params["branches"]))
+    params["branches"] = tuple(
+        _ordered_body(b, len(b.jaxpr.invars), axes) for b in params["branches"]
+    )
+    outs = _bind(eqn, params, [*invals, _start(token, axes)])
+    return outs[:-1], outs[-1]
+
+
+def _bind(eqn: Any, params: dict, invals: list[Any]) -> list[Any]:
+    params = eqn.primitive.get_bind_params(params)
     with eqn.ctx.manager:
         outs = eqn.primitive.bind(*invals, **params)
     return list(outs) if eqn.primitive.multiple_results else [outs]
+
+
+def unordered_lapack_calls(jaxpr: Any) -> list[tuple[str, str]]:
+    """The pairs of LAPACK calls of `jaxpr` (a `Jaxpr` or `ClosedJaxpr`, at any depth)
+    that no data dependency orders, so that XLA may run them at the same time; a loop,
+    branch or call containing LAPACK counts as one unit at its level (its inside is
+    checked on its own). Each call is named `primitive#index` in its jaxpr."""
+    jaxpr = getattr(jaxpr, "jaxpr", jaxpr)
+    pairs: list[tuple[str, str]] = []
+    depends: dict[Any, set[int]] = {}  # var -> indices of the units it depends on
+    units: list[tuple[int, str, set[int]]] = []
+    for k, eqn in enumerate(jaxpr.eqns):
+        before: set[int] = set()
+        for v in eqn.invars:
+            if not isinstance(v, core.Literal):
+                before |= depends.get(v, set())
+        inner = [j for j in _sub_jaxprs(eqn) if calls_lapack(j)]
+        for j in inner:
+            pairs += unordered_lapack_calls(j)
+        if eqn.primitive.name in LAPACK_PRIMITIVES or inner:
+            label = f"{eqn.primitive.name}#{k}"
+            for i, other, _ in units:
+                if i not in before:
+                    pairs.append((other, label))
+            units.append((k, label, before))
+            before = before | {k}
+        for v in eqn.outvars:
+            depends[v] = before
+    return pairs
