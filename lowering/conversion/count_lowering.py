@@ -12,6 +12,11 @@ lowerings:
   entries, `ceil(log2 N)` shifted adds), then `P[hi] - P[lo]` by two batched gathers:
   `N log N` adds and `2 M` gathered elements per configuration.
 
+Bounds that are the same constants in every row of a term of several rows (the electrons
+of some orbitals, a molecule's per-irrep counts: symir/chemistry/irrep_slots.py) are
+counted once, two columns of the prefix sums, and broadcast over the rows (unless the
+op's `strategy` is set).
+
 `choose` compares the two estimates: `M * N` for the masked reduction against
 `N ceil(log2 N) + 2 M G` for the prefix sum, so the masked reduction is kept for a few
 rows (a global term: `M <= log2 N` or so) and the prefix sum taken otherwise. The
@@ -82,6 +87,11 @@ def lower_count(low: StablehloBuilder, op: branch.CountOp) -> SSAValue:
     static = lo is not None and hi is not None
     strategy = op.strategy.data if op.strategy is not None else choose(rows, n, static)
     xs = low.convert(op.x, _sum_type(low))
+    if op.strategy is None and static and rows > 1 and _one_range(lo, hi):
+        # the same range in every row: counted once and broadcast over the rows (not a
+        # gather of every row's bounds)
+        once = _prefix_once(low, xs, int(lo[0]), int(hi[0]))
+        return low.convert(low.broadcast(once, [0, 1], [DYN, rows]), i64)
     if strategy == "masked":
         if static:
             result = _masked_static(low, xs, np.clip(lo, 0, n), np.clip(hi, 0, n))
@@ -90,6 +100,22 @@ def lower_count(low: StablehloBuilder, op: branch.CountOp) -> SSAValue:
     else:
         result = _prefix(low, xs, op.lo, op.hi, lo, hi, rows)
     return low.convert(result, i64)
+
+
+def _one_range(lo: np.ndarray, hi: np.ndarray) -> bool:
+    return bool((lo == lo[0]).all() and (hi == hi[0]).all())
+
+
+def _prefix_once(low: StablehloBuilder, xs: SSAValue, lo: int, hi: int) -> SSAValue:
+    """`P[hi] - P[lo]` for one static range, `tensor<?x1x...>`: two columns of the prefix
+    sums taken."""
+    n = low.n
+    clo = min(max(lo, 0), n)
+    chi = max(min(max(hi, 0), n), clo)
+    p = prefix_sums(low, xs)
+    upper = low.take(p, np.array([chi]))
+    lower = low.take(p, np.array([clo]))
+    return low.add(stablehlo.SubtractOp(upper, lower))
 
 
 def _reduce_sites(low: StablehloBuilder, values: SSAValue) -> SSAValue:

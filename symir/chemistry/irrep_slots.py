@@ -91,6 +91,20 @@ def _by_h(hval, values: dict[int, object]):
     return out
 
 
+def _counts(lo: int, orbitals: list[int]) -> list[E.Expr]:
+    """The electrons on `orbitals` (offsets from `lo`, increasing): one `sym.count` per
+    run of consecutive orbitals. Counts, not reads of `x` at constant sites, so that no
+    site is lifted into a column of the term's thousands of rows (`sym-lift-constant-
+    sites`); the same range in every row is counted once and broadcast."""
+    runs: list[list[int]] = []
+    for o in orbitals:
+        if runs and runs[-1][1] == o:
+            runs[-1][1] = o + 1
+        else:
+            runs.append([o, o + 1])
+    return [E.count(lo + a, lo + b) for a, b in runs]
+
+
 @dataclass
 class _Sector:
     """A spin sector's orbitals by irrep, and its run-time occupations per irrep."""
@@ -105,9 +119,7 @@ class _Sector:
         self.orbitals = {a: [int(o) for o in np.flatnonzero(self.g == a)] for a in self.irreps}
         self.sites = [self.lo + o for a in self.irreps for o in self.orbitals[a]]
         self.size = {a: len(self.orbitals[a]) for a in self.irreps}
-        self.particles = {
-            a: _sum([E.source_index(self.lo + o) for o in self.orbitals[a]]) for a in self.irreps
-        }
+        self.particles = {a: _sum(_counts(self.lo, self.orbitals[a])) for a in self.irreps}
         self.holes = {a: self.size[a] - self.particles[a] for a in self.irreps}
         self.first_particle, self.first_hole = {}, {}
         pc: object = 0

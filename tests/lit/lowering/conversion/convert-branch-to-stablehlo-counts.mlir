@@ -2,7 +2,9 @@
 // branch.parity: static bounds (row-table columns) and bounds known at run time, each as
 // a masked reduction and as a prefix sum (the first count has no strategy: the cost model
 // takes the masked reduction for 2 rows of 6 sites; the others fix theirs); an empty
-// range (lo > hi) counts 0. Then jaxlib's verifier, and an
+// range (lo > hi) counts 0; the same static range in every row (no strategy) is counted
+// once, two columns of the prefix sums, and broadcast over the rows. Then jaxlib's
+// verifier, and an
 // execution through JAX against the counts worked out by hand.
 //
 // RUN: symir-opt %s -p convert-branch-to-stablehlo > %t.mlir
@@ -46,6 +48,13 @@
 // CHECK-NEXT: %[[CHI2:.*]] = stablehlo.maximum %[[CHI]], %[[CLO]] : tensor<?x2xi64>
 // CHECK-NEXT: "stablehlo.gather"(%{{.*}}, %[[CHI2]])
 // CHECK-NEXT: "stablehlo.gather"(%{{.*}}, %[[CLO]])
+// The same static range [1, 5) in both rows: P[5] - P[1] taken once, broadcast.
+// CHECK: %[[C5:.*]] = stablehlo.constant dense<5> : tensor<1x1xi64>
+// CHECK-NEXT: %[[P5:.*]] = "stablehlo.dynamic_gather"(%[[PS:.*]], %[[C5]], %{{.*}}) {{.*}} -> tensor<?x1xi32>
+// CHECK-NEXT: %[[C1:.*]] = stablehlo.constant dense<1> : tensor<1x1xi64>
+// CHECK-NEXT: %[[P1:.*]] = "stablehlo.dynamic_gather"(%[[PS]], %[[C1]], %{{.*}}) {{.*}} -> tensor<?x1xi32>
+// CHECK-NEXT: %[[ONCE:.*]] = stablehlo.subtract %[[P5]], %[[P1]] : tensor<?x1xi32>
+// CHECK-NEXT: %{{.*}} = "stablehlo.dynamic_broadcast_in_dim"(%[[ONCE]], %{{.*}}) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<?x1xi32>, tensor<2xi64>) -> tensor<?x2xi32>
 // Parity: 1 - 2 |n rem 2|.
 // CHECK: %[[REM:.*]] = stablehlo.remainder %{{.*}}, %[[TWO:.*]] : tensor<?x2xi64>
 // CHECK-NEXT: %[[ODD:.*]] = stablehlo.abs %[[REM]] : (tensor<?x2xi64>) -> tensor<?x2xi64>
@@ -57,12 +66,12 @@
 // JAX: stablehlo.gather
 
 // The digits of each matrix element are (masked, prefix, run-time masked, run-time prefix,
-// empty) counts, times the parity of the run-time prefix count: for x = 110110, rows
-// [0, 6) and [2, 4) count 4 and 1; the run-time ranges [0, x[0] + 3) = [0, 4) and
-// [2, x[2] + 3) = [2, 3) count 3 (odd: a minus sign) and 0.
+// empty, same range) counts, times the parity of the run-time prefix count: for x =
+// 110110, rows [0, 6) and [2, 4) count 4 and 1; the run-time ranges [0, x[0] + 3) =
+// [0, 4) and [2, x[2] + 3) = [2, 3) count 3 (odd: a minus sign) and 0; [1, 5) counts 3.
 // EXEC: result1: (2, 2) float64
-// EXEC-NEXT: {{\[\[}}-44330.,  11000.],
-// EXEC-NEXT: [ 44220.,  22220.]]
+// EXEC-NEXT: {{\[\[}}-443303.,  110003.],
+// EXEC-NEXT: [ 442203.,  222203.]]
 
 branch.kernel @counts sites 6 states [0, 1] dtype f64 params [] {
 ^bb0(%x: tensor<?x6xi8>):
@@ -76,6 +85,9 @@ branch.kernel @counts sites 6 states [0, 1] dtype f64 params [] {
   %dmasked = branch.count %x, %lo, %dyn {strategy = "masked"} : tensor<?x6xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
   %dprefix = branch.count %x, %lo, %dyn {strategy = "prefix"} : tensor<?x6xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
   %empty = branch.count %x, %hi, %lo {strategy = "prefix"} : tensor<?x6xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %slo = branch.column %x {values = array<i64: 1, 1>} : tensor<?x6xi8> -> tensor<?x2xi64>
+  %shi = branch.column %x {values = array<i64: 5, 5>} : tensor<?x6xi8> -> tensor<?x2xi64>
+  %same = branch.count %x, %slo, %shi : tensor<?x6xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
   %sign = branch.parity %dprefix : tensor<?x2xi64> -> tensor<?x2xi64>
   %ten = branch.constant %x {value = 10 : i64} : tensor<?x6xi8> -> tensor<?x2xi64>
   %a1 = branch.mul %masked, %ten : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
@@ -86,7 +98,9 @@ branch.kernel @counts sites 6 states [0, 1] dtype f64 params [] {
   %a6 = branch.add %a5, %dprefix : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
   %a7 = branch.mul %a6, %ten : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
   %a8 = branch.add %a7, %empty : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
-  %amp = branch.mul %a8, %sign : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %a9 = branch.mul %a8, %ten : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %a10 = branch.add %a9, %same : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %amp = branch.mul %a10, %sign : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi64>
   %s = branch.state %x : tensor<?x6xi8> -> !branch.state<2x6xi8>
   %t = branch.constant %x {value = true} : tensor<?x6xi8> -> tensor<?x2xi1>
   %xp, %mel = branch.emit %x, %s, %amp, %t {term = "counts"} : tensor<?x6xi8>, !branch.state<2x6xi8>, tensor<?x2xi64>, tensor<?x2xi1> -> tensor<?x2x6xi8>, tensor<?x2xf64>
