@@ -248,8 +248,8 @@ def test_a_network_that_does_not_split_takes_netkets_step():
 
 
 def test_the_distribution_is_psi_squared_on_a_summable_system():
-    """10 spins: <z_i z_{i+1}> and the histogram of sum_i z_i from the samples against the
-    exact |psi|^2 sums."""
+    """10 spins: <z_i z_{i+1}>, the histogram of sum_i z_i, the TFIM energy and its
+    gradient from the samples against the exact |psi|^2 sums."""
     n = 10
     hi = nk.hilbert.Spin(0.5, n)
     net = nk.models.RBM(alpha=1, param_dtype=float)
@@ -270,6 +270,57 @@ def test_the_distribution_is_psi_squared_on_a_summable_system():
     m_exact = np.bincount(every.sum(1).astype(int) // 2 + n // 2, weights=p, minlength=n + 1)
     m = np.bincount(x.sum(1).astype(int) // 2 + n // 2, minlength=n + 1) / len(x)
     assert np.max(np.abs(m - m_exact)) < 0.05
+    _energy_and_gradient_agree_with_the_exact_sums(hi, net, params, x)
+
+
+def _energy_and_gradient_agree_with_the_exact_sums(hi, net, params, x):
+    """The TFIM energy and its gradient (`2 Re cov(O_k, E_loc)`, as NetKet's
+    `expect_and_grad` forms it) from the sampled chains, with symir's local energies,
+    against the sums over all 2^n states, within the 16 chains' spread."""
+    graph = nk.graph.Chain(hi.size)
+    op = sym.models.tfim(hi, graph, h=1.0, J=1.0).compile()
+    every = jnp.asarray(hi.all_states())
+    log_psi = np.asarray(net.apply(params, every))
+    p = np.exp(2 * (log_psi.real - log_psi.real.max()))
+    p /= p.sum()
+    # H = J sum_<ij> z_i z_j - h sum_i x_i (NetKet's Ising), J = h = 1, written out
+    z = np.asarray(every, dtype=float)
+    dense = np.diag(sum(z[:, i] * z[:, j] for i, j in graph.edges()))
+    for i in range(hi.size):
+        flipped = z.copy()
+        flipped[:, i] *= -1
+        dense[np.arange(len(z)), hi.states_to_numbers(flipped)] -= 1.0
+    psi = np.exp(log_psi - log_psi.real.max())
+    e_exact = np.real(np.conj(psi) @ dense @ psi) / np.real(np.conj(psi) @ psi)
+
+    def jacobian(states):  # O_k(x) = d log psi(x) / d theta_k, one row per state
+        one = jax.vmap(jax.grad(lambda q, s: net.apply(q, s[None])[0].real), (None, 0))
+        jac = one(params, states)
+        return jnp.concatenate([jnp.reshape(j, (len(states), -1)) for j in jax.tree.leaves(jac)], 1)
+
+    # one compilation for the exact sums' states and the samples together
+    states = jnp.concatenate([every, jnp.asarray(x, every.dtype)])
+    both = jax.jit(lambda s: (sym.local_energies(net.apply, params, s, op).real, jacobian(s)))
+    e_both, o_both = (np.asarray(a) for a in both(states))
+    e_all, o_all, e_loc, o = (
+        e_both[: len(every)],
+        o_both[: len(every)],
+        e_both[len(every) :],
+        o_both[len(every) :],
+    )
+    assert abs(np.sum(p * e_all) - e_exact) < 1e-10  # E_loc itself is exact
+    o_mean = p @ o_all
+    g_exact = 2 * (p * (e_all - e_exact)) @ (o_all - o_mean)
+
+    per_chain_e = e_loc.reshape(16, -1).mean(axis=1)
+    assert abs(e_loc.mean() - e_exact) < 5 * per_chain_e.std(ddof=1) / 4 + 1e-3
+    centred = (e_loc - e_loc.mean())[:, None] * (o - o.mean(axis=0))
+    per_chain_g = 2 * centred.reshape(16, -1, o.shape[1]).mean(axis=1)
+    variance = per_chain_g.var(axis=0, ddof=1) / 16  # of the mean over the chains
+    miss = per_chain_g.mean(axis=0) - g_exact
+    # chi-square of the gradient's components: about 1 per component when they agree
+    assert np.sum(miss**2) < 3 * np.sum(variance) + 1e-6, (np.sum(miss**2), np.sum(variance))
+    assert np.linalg.norm(g_exact) > 4 * np.sqrt(np.sum(variance))  # a gradient, not noise
 
 
 def test_drop_in_for_mcstate_and_vmc_sr():
