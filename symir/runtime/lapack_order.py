@@ -170,9 +170,12 @@ def _after(outs: list[Any], token: Any) -> Any:
     return token if zero is None else zero
 
 
-def _barrier(values: list[Any], token: Any) -> list[Any]:
-    """`values` with their smallest numeric one made to depend on `token` (adding the
-    zero): an operation cannot start before all its inputs are written. Inside
+def _barrier(values: list[Any], token: Any, *, every: bool = False) -> list[Any]:
+    """`values` with their smallest numeric one (`every`: each numeric one) made to
+    depend on `token` (adding the zero): an operation cannot start before all its inputs
+    are written. A LAPACK primitive reads all its inputs; a higher-order primitive may
+    not (`custom_linear_solve` lowers only its `solve`, and XLA drops the inputs only
+    the others read, the dependency with them), so it takes the token in each. Inside
     `shard_map` only a value varying over the token's axes can take it (its type stays);
     where none does, the values are returned as they are (`unordered_lapack_calls` then
     reports the pair)."""
@@ -188,9 +191,11 @@ def _barrier(values: list[Any], token: Any) -> list[Any]:
     ]
     if not numeric:
         return values
-    i = min(numeric, key=lambda k: jnp.size(values[k]))
+    if not every:
+        numeric = [min(numeric, key=lambda k: jnp.size(values[k]))]
     out = list(values)
-    out[i] = values[i] + token.astype(jnp.result_type(values[i]))
+    for i in numeric:
+        out[i] = values[i] + token.astype(jnp.result_type(values[i]))
     return out
 
 
@@ -230,7 +235,7 @@ def _equation(eqn: Any, invals: list[Any], token: Any) -> tuple[list[Any], Any]:
     if rebuild is not None:
         return rebuild(eqn, invals, token)
     # any other primitive around a LAPACK call: one unit, after the last call
-    outs = _bind(eqn, eqn.params, _barrier(invals, token))
+    outs = _bind(eqn, eqn.params, _barrier(invals, token, every=True))
     return outs, _after(outs, token)
 
 
@@ -287,7 +292,7 @@ def _while(eqn: Any, invals: list[Any], token: Any) -> tuple[list[Any], Any]:
     params = dict(eqn.params)
     cond, body = params["cond_jaxpr"], params["body_jaxpr"]
     if calls_lapack(cond):  # a condition that calls LAPACK: one unit
-        outs = _bind(eqn, params, _barrier(invals, token))
+        outs = _bind(eqn, params, _barrier(invals, token, every=True))
         return outs, _after(outs, token)
     n_carry = len(invals) - params["cond_nconsts"] - params["body_nconsts"]
     axes = _token_axes(body, token)
