@@ -38,6 +38,30 @@ determinant). Parts of the program that do not feed a site's matrix are evaluate
 every connected state as they are (a Jastrow factor, say); the gathered matrices `A(x')`
 are never built.
 
+**Rows by occupation ranks.** Where each site's row indices are, up to moves and
+element-wise maps with constant scalars (`phi`: an offset, NetKet's wrap of negative
+indices, a conversion), consecutive places `D[r, lo:lo + n]` of `D = nonzero(L)` taken
+row by row of a value `L (rows, w)` whose elements each read one site of `x` (a *site
+map*, derived like the shapes: `x`, element-wise maps of it, reshapes, broadcasts,
+slices), `R(x')` is never computed (`derive_ranks`). That `D` is `nonzero(L, size=n)`
+is checked, not assumed: the nodes computing it from `L` are run on random rows of the
+values `L` takes with exactly `n` non-zero elements (found by evaluating `L` at each
+local state), and each sample's `D(x)` is checked against its bits at run time. Per
+sample: `2 count + bit` of each site's element (`count`, the running number of
+non-zero elements of its row up to it) and `G[u, s] = chain(M_u[phi(s)]) A_u^-1` (the
+ratio row a particle added at site `s` brings). Per slot, from the deltas alone
+(`O(k)`): the removed particles (bit 1 -> 0) at places `rank = count - 1` of `D(x)`,
+the added ones (0 -> 1) at places `q = count - (removed before) + (added before)` of
+`D(x')`; a slice `[lo, lo + n)` whose ends see as many removed as added places before
+them replaces the rows at `rank - lo` by `phi(added)` in order, with ratio
+`det_K(G[u, added_i, rank_j - lo]) (-1)^(sum rank + sum q)` (the parity of moving each
+added row to its sorted place). A changed count, more than `K` particles, a particle
+moving across a slice's end or a row out of range take the plain block (as below).
+Every candidate slot of the batch is evaluated at once (a few gathers per slot, no
+loop); the rest of the program then runs per slot on the units' new outputs (and on
+`x'` where it reads `x`: a Jastrow factor). Other row indices (reversed, shifted by
+`x`) take the comparison of `R(x')` with `R(x)` below.
+
 `K = max(1, k // 2)` for deltas of width `k` (a move of `n` particles changes `2n`
 sites and `n` rows). A batch in which some connected state replaces more rows (another
 index function, an operator that moves more) is evaluated by the plain delta block
@@ -59,7 +83,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["DeterminantProgram", "derive_determinants", "determinant_block"]
+__all__ = ["DeterminantProgram", "derive_determinants", "derive_ranks", "determinant_block"]
 
 _CALLS = frozenset({"jit", "pjit", "closed_call", "core_call"})
 """Calls inlined when they are not a determinant unit."""
@@ -651,6 +675,675 @@ def _compacted(conn, params, x, caches, sites, values, needed, capacity):
     return jnp.reshape(out, (b, c)), flag
 
 
+# --------------------------------------------------------------------------- row ranks
+
+
+_MOVES = frozenset(
+    {"slice", "reshape", "broadcast_in_dim", "squeeze", "expand_dims", "transpose", "copy"}
+    | {"copy_p"}
+)
+"""Operations between the occupied positions and a gather's row indices that move
+elements without changing them."""
+
+
+@dataclass
+class _Occupation:
+    """`D = nonzero(L)` along the last axis: the positions of the non-zero elements of
+    each row of a value `L (*vb, w)` whose elements each read one site of `x` at most."""
+
+    l_ref: int
+    d_ref: int
+    l_nodes: tuple[int, ...]
+    """The nodes computing `L` from `x` and constants."""
+    rows: int
+    width: int
+    n: int
+    """`D`'s last dimension: the positions kept per row."""
+    element: np.ndarray
+    """`(N, rows)`: the element of each row of `L` that each site sets, -1 for none."""
+    bits: np.ndarray
+    """`(N, S, rows)`: whether that element is non-zero when the site holds each local
+    state."""
+
+
+@dataclass
+class _RankSite:
+    """How a site's row indices follow from an occupation: unit `u` (flat over the
+    site's batch) takes the gather rows `phi(D[row[u], lo[u] + i])`, `i < n`."""
+
+    occupation: int
+    row: np.ndarray
+    lo: np.ndarray
+    region: tuple[int, ...]
+    """The nodes from `D` to the gather's indices (moves and element-wise maps: `phi`)."""
+    root: int
+    index: int
+    scalars: dict[int, Any]
+    """The constant operands of the region's element-wise maps (scalars)."""
+    rows_at: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    """`(U, N)`: the gather row `phi(column)` a particle added at each site brings to each
+    unit (0 where none)."""
+    valid_at: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
+    """`(U, N)`: whether that row exists (the site is in the unit's row, the row is in
+    range)."""
+
+
+@dataclass
+class _Ranks:
+    """The row-rank evaluation of a program (`_derive_ranks`)."""
+
+    occupations: list[_Occupation]
+    sites: list[_RankSite]
+    local_states: np.ndarray
+    rest: list[bool]
+    """The nodes evaluated per connected state: those the output needs, less the sites'
+    units and what only their row indices need."""
+    rest_reads_x: bool
+    tables: list = field(default_factory=list)
+    """Per occupation, `(rows, N, S)`: `2 (column + 1) + bit` of the element each site
+    sets in each row when it holds each local state (0 for none)."""
+
+
+class _Derivation:
+    """What `_derive_ranks` knows about the program: producers, constants, and the
+    *site map* of each value whose elements each read one site of `x` at most (the
+    site, -1 for none): `x`, element-wise maps of such values, moves of them."""
+
+    def __init__(self, prog: DeterminantProgram):
+        self.prog = prog
+        self.depends, self.producer = _dataflow(prog.nodes, prog.x_ref)
+        self.on_params: set[int] = set(prog.param_refs)
+        for node in prog.nodes:
+            if any(isinstance(r, int) and r in self.on_params for r in node.ins):
+                self.on_params.update(node.outs)
+        self._folded: dict[int, Any] = {}
+        n = prog.x_shape[-1]
+        self.sites: dict[int, np.ndarray] = {
+            prog.x_ref: np.broadcast_to(np.arange(n), prog.x_shape).copy()
+        }
+        for node in prog.nodes:
+            where = self._site_map(node)
+            if where is not None:
+                self.sites[node.outs[0]] = where
+
+    def _site_map(self, node: _Node) -> Any:
+        from symir.runtime.network_split import _ELEMENTWISE
+
+        name = node.eqn.primitive.name
+        moving = [r for r in node.ins if isinstance(r, int) and r in self.depends]
+        if len(node.outs) != 1 or not moving or any(r not in self.sites for r in moving):
+            return None
+        shape = tuple(node.eqn.outvars[0].aval.shape)
+        if name in _MOVES and len(moving) == 1 and node.ins[0] == moving[0]:
+            others = [self.constant(r) for r in node.ins[1:]]
+            if any(v is None for v in others):
+                return None
+            with jax.ensure_compile_time_eval():
+                return np.asarray(_bind(node.eqn, [self.sites[moving[0]], *others])[0])
+        if name not in _ELEMENTWISE or node.kind is not None:
+            return None
+        maps = [self.sites[r] for r in moving]
+        if any(m.shape != shape for m in maps):
+            return None
+        where = np.max(np.stack(maps), axis=0)
+        if any(np.any((m >= 0) & (m != where)) for m in maps):
+            return None
+        return where
+
+    def constant(self, r: Any) -> Any:
+        """The concrete value of `r` (a literal, or a ref computed from neither `x` nor
+        the parameters), or None."""
+        if isinstance(r, tuple):
+            return r[1]
+        if r in self._folded:
+            return self._folded[r]
+        value = None
+        if r in self.prog.consts:
+            value = self.prog.consts[r]
+            if isinstance(value, jax.core.Tracer):
+                value = None
+        elif r not in self.depends and r not in self.on_params and r in self.producer:
+            node = self.prog.nodes[self.producer[r]]
+            ins = [self.constant(i) for i in node.ins]
+            if all(v is not None for v in ins):
+                with jax.ensure_compile_time_eval():
+                    outs = _bind(node.eqn, ins)
+                for o, v in zip(node.outs, outs, strict=True):
+                    self._folded[o] = v
+                value = self._folded[r]
+        self._folded[r] = value
+        return value
+
+    def ancestors(self, r: int, stop: Callable[[int], bool]) -> tuple[set[int], set[int]]:
+        """The x-dependent nodes `r` needs back to the refs where `stop` holds, and
+        those refs."""
+        nodes: set[int] = set()
+        frontier: set[int] = set()
+        stack = [r]
+        seen: set[int] = set()
+        while stack:
+            v = stack.pop()
+            if v in seen or v not in self.depends:
+                continue
+            seen.add(v)
+            if stop(v):
+                frontier.add(v)
+                continue
+            j = self.producer.get(v)
+            if j is None:
+                frontier.add(v)
+                continue
+            nodes.add(j)
+            stack.extend(i for i in self.prog.nodes[j].ins if isinstance(i, int))
+        return nodes, frontier
+
+    def dominators(self, r: int) -> list[int]:
+        """The refs every x-dependent path from `r` back to `x` passes through, nearest
+        first."""
+        nodes, _ = self.ancestors(r, lambda v: v == self.prog.x_ref)
+        refs = sorted({o for j in nodes for o in self.prog.nodes[j].outs}, reverse=True)
+        return [d for d in refs if d != r and not self._reaches_x(r, d)]
+
+    def _reaches_x(self, r: int, avoid: int) -> bool:
+        stack, seen = [r], set()
+        while stack:
+            v = stack.pop()
+            if v == self.prog.x_ref:
+                return True
+            if v in seen or v == avoid or v not in self.depends:
+                continue
+            seen.add(v)
+            j = self.producer.get(v)
+            if j is not None:
+                stack.extend(i for i in self.prog.nodes[j].ins if isinstance(i, int))
+        return False
+
+
+def _region(der: _Derivation, root: int, index: int) -> tuple[Any, str]:
+    """The nodes from `root` to `index` when they only move elements and map them one by
+    one with constant scalars: `(nodes, positions of index in root (flat), scalars)`."""
+    nodes, frontier = der.ancestors(index, lambda v: v == root)
+    if frontier != {root}:
+        return None, "the row indices read x besides the occupied positions"
+    shape = tuple(der.prog.nodes[der.producer[root]].eqn.outvars[0].aval.shape)
+    where = {root: np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)}
+    scalars: dict[int, Any] = {}
+    for j in sorted(nodes):
+        why = _region_step(der, der.prog.nodes[j], where, scalars)
+        if why:
+            return None, why
+    return (tuple(sorted(nodes)), where[index], scalars), ""
+
+
+def _region_step(der: _Derivation, node: _Node, where: dict, scalars: dict) -> str:
+    """One node of `_region`: its positions into `where`, its constant scalars into
+    `scalars`; why not, or ""."""
+    from symir.runtime.network_split import _ELEMENTWISE
+
+    name = node.eqn.primitive.name
+    moving = [r for r in node.ins if isinstance(r, int) and r in der.depends]
+    if len(node.outs) != 1 or not moving:
+        return f"`{name}` between the positions and the row indices"
+    if name in _MOVES and len(moving) == 1 and node.ins[0] == moving[0]:
+        others = [der.constant(r) for r in node.ins[1:]]
+        if any(v is None for v in others):
+            return f"`{name}` with operands that are not constants"
+        with jax.ensure_compile_time_eval():
+            where[node.outs[0]] = np.asarray(_bind(node.eqn, [where[moving[0]], *others])[0])
+        return ""
+    if name not in _ELEMENTWISE:
+        return f"`{name}` between the positions and the row indices"
+    maps = [where[r] for r in moving]
+    if any(m.shape != maps[0].shape or np.any(m != maps[0]) for m in maps):
+        return f"`{name}` combines different positions"
+    for r in node.ins:
+        if isinstance(r, int) and r in der.depends:
+            continue
+        value = der.constant(r)
+        if value is None or np.size(value) != 1:
+            return f"`{name}` with an operand that is not a constant scalar"
+        if isinstance(r, int):
+            scalars[r] = np.reshape(np.asarray(value), ())
+    where[node.outs[0]] = maps[0]
+    return ""
+
+
+def _values_of(der: _Derivation, occ_nodes: tuple, l_ref: int, states: np.ndarray) -> Any:
+    """`L` at the configurations `x = states[v]` everywhere, `(S, *L.shape)`: each
+    element of `L` reads one site, so these are all the values it takes."""
+    prog = der.prog
+
+    def one(state):
+        env = {prog.x_ref: jnp.full(prog.x_shape, state, prog.x_dtype)}
+        for j in occ_nodes:
+            node = prog.nodes[j]
+            ins = [env[r] if isinstance(r, int) and r in env else der.constant(r) for r in node.ins]
+            env.update(zip(node.outs, _bind(node.eqn, ins), strict=True))
+        return env[l_ref]
+
+    with jax.ensure_compile_time_eval():
+        return np.asarray(jax.vmap(one)(jnp.asarray(states, prog.x_dtype)))
+
+
+def _run_nodes(der: _Derivation, nodes: Any, env: dict) -> dict:
+    for j in sorted(nodes):
+        node = der.prog.nodes[j]
+        ins = [env[r] if isinstance(r, int) and r in env else der.constant(r) for r in node.ins]
+        if any(v is None for v in ins):
+            raise ValueError("an operand that is not a constant")
+        env.update(zip(node.outs, _bind(node.eqn, ins), strict=True))
+    return env
+
+
+def _occupation(der: _Derivation, d_ref: int, states: np.ndarray) -> tuple[Any, str]:
+    """The `_Occupation` of `D` (checked: `D = nonzero(L, size=n)` row by row on random
+    rows of the values `L` takes, each with exactly `n` non-zero elements), or
+    `(None, why)`."""
+    prog = der.prog
+    d_aval = prog.nodes[der.producer[d_ref]].eqn.outvars[0].aval
+    if len(d_aval.shape) < 1 or not jnp.issubdtype(d_aval.dtype, jnp.integer):
+        return None, "not integer positions"
+    nodes, frontier = der.ancestors(d_ref, lambda v: v in der.sites)
+    if len(frontier) != 1:
+        return None, "the positions read more than one value of x"
+    (l_ref,) = frontier
+    l_nodes, _ = der.ancestors(l_ref, lambda v: v == prog.x_ref)
+    where = der.sites[l_ref]
+    if where.shape[:-1] != tuple(d_aval.shape[:-1]):
+        return None, "positions and occupations of different shapes"
+    if any(
+        isinstance(r, int) and r in der.on_params
+        for j in (*l_nodes, *nodes)
+        for r in prog.nodes[j].ins
+    ):
+        return None, "the occupations depend on the parameters"
+    rows, width, n = int(np.prod(where.shape[:-1])), where.shape[-1], int(d_aval.shape[-1])
+    element = _element_map(where.reshape(rows, width), prog.x_shape[-1])
+    if element is None:
+        return None, "a site sets two occupations of one row"
+    values = _values_of(der, tuple(sorted(l_nodes)), l_ref, states).reshape(
+        len(states), rows, width
+    )
+    cols = np.maximum(element, 0)  # (N, rows)
+    picked = values[:, np.arange(rows)[None, :], cols]  # (S, N, rows)
+    bits = np.transpose(picked != 0, (1, 0, 2)) & (element >= 0)[:, None, :]
+    occ = _Occupation(l_ref, d_ref, tuple(sorted(l_nodes)), rows, width, n, element, bits)
+    if not _is_nonzero(der, occ, nodes, values, where.shape):
+        return None, "not x.nonzero()"
+    return occ, ""
+
+
+def _element_map(flat: np.ndarray, n_sites: int) -> Any:
+    """`(N, rows)`: the column of each row of a site map `flat (rows, width)` holding each
+    site (-1 for none), or None where a site is in two columns of one row."""
+    rows, width = flat.shape
+    element = np.full((n_sites, rows), -1, np.int64)
+    for r in range(rows):
+        for col in range(width):
+            s = flat[r, col]
+            if s < 0:
+                continue
+            if element[s, r] >= 0:
+                return None
+            element[s, r] = col
+    return element
+
+
+def _is_nonzero(der: _Derivation, occ: _Occupation, nodes: set, values: Any, shape: tuple) -> bool:
+    """Whether the nodes computing `D` from `L` give the positions of the non-zero
+    elements of each row, on random rows of the values `L` takes with `n` of them."""
+    rng = np.random.default_rng(0)
+    trials = []
+    for _ in range(4):
+        trial = np.array(values[0])
+        for r in range(occ.rows):
+            cells = [list(values[:, r, c]) for c in range(occ.width)]
+            zero = [[v for v in vs if v == 0] for vs in cells]
+            other = [[v for v in vs if v != 0] for vs in cells]
+            forced = [c for c in range(occ.width) if not zero[c]]
+            free = [c for c in range(occ.width) if zero[c] and other[c]]
+            if len(forced) > occ.n or len(forced) + len(free) < occ.n:
+                return False
+            chosen = set(forced) | set(rng.permutation(free)[: occ.n - len(forced)].tolist())
+            for c in range(occ.width):
+                pool = other[c] if c in chosen else zero[c]
+                trial[r, c] = pool[rng.integers(len(pool))]
+        trials.append(trial.reshape(shape))
+    ls = np.stack(trials)
+
+    def one(lv):
+        return _run_nodes(der, nodes, {occ.l_ref: lv})[occ.d_ref]
+
+    try:
+        with jax.ensure_compile_time_eval():
+            got = np.asarray(jax.vmap(one)(jnp.asarray(ls)))
+    except Exception:
+        return False
+    want = np.stack([[np.nonzero(r)[0] for r in t.reshape(occ.rows, occ.width)] for t in ls])
+    return got.size == want.size and np.array_equal(got.reshape(want.shape), want)
+
+
+def _rest_live(prog: DeterminantProgram) -> tuple[list[bool], bool]:
+    """The nodes a connected state's `logpsi` needs when the sites' units are given, and
+    whether they read `x`."""
+    units = {s.unit for s in prog.sites}
+    needed = {r for r in prog.out_refs if isinstance(r, int)}
+    live = [False] * len(prog.nodes)
+    for i in range(len(prog.nodes) - 1, -1, -1):
+        node = prog.nodes[i]
+        if not any(o in needed for o in node.outs):
+            continue
+        live[i] = True
+        if i not in units:
+            needed.update(r for r in node.ins if isinstance(r, int))
+    return live, prog.x_ref in needed
+
+
+def derive_ranks(prog: DeterminantProgram, local_states: Any) -> tuple[Any, str]:
+    """`(ranks, reason)`: how each site's rows follow from the occupied positions of `x`
+    (`x.nonzero()` of a value whose elements each read one site, sliced, offset), so that
+    a connected state's replaced rows, their places and the permutation's sign come from
+    its deltas and per-sample ranks; `(None, why)` where some site's rows do not."""
+    cached = getattr(prog, "_ranks", {})
+    key = tuple(np.asarray(local_states).tolist())
+    if key in cached:
+        return cached[key]
+    prog._ranks = cached  # type: ignore[attr-defined]
+    cached[key] = _derive_ranks(prog, np.asarray(local_states).astype(np.dtype(prog.x_dtype)))
+    return cached[key]
+
+
+def _derive_ranks(prog: DeterminantProgram, states: np.ndarray) -> tuple[Any, str]:
+    der = _Derivation(prog)
+    occupations: list[_Occupation] = []
+    found: dict[int, Any] = {}
+    sites: list[_RankSite] = []
+    for site in prog.sites:
+        index = prog.nodes[site.gather].ins[1]
+        why, best = "its row indices are not positions of x.nonzero()", None
+        for root in der.dominators(index):  # the farthest that applies: the whole nonzero
+            region, why_r = _region(der, root, index)
+            if region is None:
+                why = why_r
+                continue
+            if root not in found:
+                found[root] = _occupation(der, root, states)
+            occ, why_o = found[root]
+            if occ is None:
+                why = why_o
+                continue
+            nodes, where, scalars = region
+            where = np.reshape(where, (-1, site.n))
+            row, lo = where[:, 0] // occ.n, where[:, 0] % occ.n
+            if not np.array_equal(where, (row * occ.n + lo)[:, None] + np.arange(site.n)):
+                why = "the rows are not consecutive occupied positions in order"
+                continue
+            best = (occ, row, lo, nodes, root, scalars)
+        if best is None:
+            return None, f"row ranks do not apply: {why}"
+        occ, row, lo, nodes, root, scalars = best
+        if not any(c is occ for c in occupations):
+            occupations.append(occ)
+        o = next(i for i, c in enumerate(occupations) if c is occ)
+        rs = _RankSite(o, row, lo, nodes, root, index, scalars)
+        cols = occ.element[:, row].T  # (U, N)
+        with jax.ensure_compile_time_eval():
+            rows_at = np.asarray(_phi(prog, rs, jnp.asarray(np.maximum(cols, 0))))
+        rs.valid_at = (cols >= 0) & (rows_at >= 0) & (rows_at < site.m)
+        rs.rows_at = np.where(rs.valid_at, rows_at, 0)
+        sites.append(rs)
+    rest, reads_x = _rest_live(prog)
+    tables = [
+        np.where(o.element.T[:, :, None] >= 0, 2 * (o.element.T[:, :, None] + 1), 0)
+        + np.transpose(o.bits, (2, 0, 1))
+        for o in occupations
+    ]
+    ranks = _Ranks(occupations, sites, states, rest, reads_x, [t.astype(np.int32) for t in tables])
+    words = ", ".join(f"nonzero of {o.rows} x {o.width} -> {o.n}" for o in occupations)
+    return ranks, f"rows by occupation ranks ({words}); per connected state: " + (
+        "the network's other x-dependent part" if reads_x else "no x-dependent part"
+    )
+
+
+def _phi(prog: DeterminantProgram, site: _RankSite, positions: Any) -> Any:
+    """The gather rows of occupied positions `positions` (the region's element-wise
+    maps)."""
+    root_dtype = prog.nodes[site.region[0]].eqn.invars[0].aval.dtype if site.region else None
+    env = {site.root: positions.astype(root_dtype) if root_dtype is not None else positions}
+    for j in site.region:
+        node = prog.nodes[j]
+        if node.eqn.primitive.name in _MOVES:
+            env[node.outs[0]] = env[node.ins[0]]
+            continue
+        ins = [
+            r[1] if isinstance(r, tuple) else env[r] if r in env else site.scalars[r]
+            for r in node.ins
+        ]
+        env[node.outs[0]] = _bind(node.eqn, ins)[0]
+    return env[site.index]
+
+
+def _rank_base(prog: DeterminantProgram, ranks: _Ranks, params: Any, x: Any) -> tuple:
+    """`logpsi(x)` of one sample; each site's `G[u, s] = chain(M_u[a_u(s)]) A_u^-1`, the
+    ratio row of the gather row `a_u(s)` that an added particle at site `s` brings
+    (`(U, N, n)`, `U` the site's units), and the unit outputs; each occupation row's
+    `2 count + bit` per site (the running count of non-zero elements up to the site's
+    element, and its bit); whether `D(x)` is the positions of the bits (every row
+    holding exactly `n`)."""
+    caches: list = []
+    seen: list = []
+
+    def hook(site: _Site, env: dict) -> list:
+        seen.append(env)
+        a = _read(env, prog.nodes[site.unit].ins[0])
+        outs = _bind(prog.nodes[site.unit].eqn, [a])
+        m, _ = _canonical(prog, site, env)
+        rs = ranks.sites[len(caches)]
+        flat_m = jnp.reshape(m, (-1, site.m, site.n))
+        rows = flat_m[jnp.arange(flat_m.shape[0])[:, None], jnp.asarray(rs.rows_at)]
+        inv = jnp.reshape(jnp.linalg.inv(a), (-1, site.n, site.n))
+        caches.append((_apply_chain(prog, site, rows) @ inv, tuple(outs)))
+        return outs
+
+    lp = _run(prog, params, x, hook)
+    env = seen[0]
+    occs, ok = [], jnp.bool_(True)
+    for occ in ranks.occupations:
+        bits = jnp.reshape(env[occ.l_ref] != 0, (occ.rows, occ.width))
+        counts = jnp.cumsum(bits, axis=-1, dtype=jnp.int32)
+        d = jnp.reshape(env[occ.d_ref], (occ.rows, occ.n))
+        dc = jnp.clip(d, 0, occ.width - 1).astype(jnp.int32)
+        at = jnp.take_along_axis(bits, dc, -1)
+        at = at & (jnp.take_along_axis(counts, dc, -1) == 1 + jnp.arange(occ.n))
+        ok = ok & jnp.all(at & (d == dc)) & jnp.all(counts[:, -1] == occ.n)
+        col = jnp.asarray(np.maximum(occ.element, 0).T)  # (rows, N)
+        row = jnp.arange(occ.rows)[:, None]
+        occs.append(2 * counts[row, col] + bits[row, col].astype(jnp.int32))
+    return lp, tuple(caches), tuple(occs), ok
+
+
+def _smallest(col: Any, mask: Any, kk: int, w: int) -> list:
+    """The `kk` smallest `col` where `mask` along the last axis (distinct columns):
+    `(column, one-hot selection)` each, `w` and none past the last."""
+    out, last = [], jnp.full(col.shape[:-1], -1, col.dtype)
+    for _ in range(kk):
+        last = jnp.min(jnp.where(mask & (col > last[..., None]), col, w), axis=-1)
+        out.append((last, mask & (col == last[..., None])))
+    return out
+
+
+def _row_changes(occ, table, packed, kk, sites, vi, known, first):
+    """One occupation row's changes per slot (`(b, c, k)` deltas): whether the ranks do
+    not give them (a changed count, more than `kk`), and for the `kk` removed and added
+    particles in order (`valid`: there is one), the place `rank` of the removed one in
+    `D(x)`, the place `q` of the added one in `D(x')` and its site."""
+    w = occ.width
+    t = table[sites, vi]
+    col, new = (t >> 1) - 1, (t & 1) == 1
+    has = (col >= 0) & first
+    pk = jnp.take_along_axis(packed[:, None, :], sites, axis=-1)
+    old, count = (pk & 1) == 1, pk >> 1
+    removed, added = has & known & old & ~new, has & known & ~old & new
+    nr = jnp.sum(removed, axis=-1, dtype=jnp.int32)
+    over = jnp.any(has & ~known, axis=-1) | (nr != jnp.sum(added, axis=-1)) | (nr > kk)
+    gone = _smallest(col, removed, kk, w)
+    come = _smallest(col, added, kk, w)
+    valid = [j < nr for j in range(kk)]
+    rank = [jnp.sum(jnp.where(sel, count, 0), axis=-1) - 1 for _, sel in gone]
+    q, where = [], []
+    for j, (ac, sel) in enumerate(come):
+        less = sum(((g < ac) & valid[i]).astype(jnp.int32) for i, (g, _) in enumerate(gone))
+        q.append(jnp.sum(jnp.where(sel, count, 0), axis=-1) - less + j)
+        where.append(jnp.sum(jnp.where(sel, sites, 0), axis=-1))
+    return over, valid, rank, q, where
+
+
+def _in_order(mask: list, values: list, kk: int) -> list:
+    """The `values` where `mask`, in order, padded with zeros (`kk` each)."""
+    out, seen = [], [0] * len(mask)
+    running = 0
+    for j, m in enumerate(mask):
+        seen[j] = running
+        running = running + m.astype(jnp.int32)
+    for i in range(kk):
+        out.append(sum(jnp.where(m & (s == i), v, 0) for m, s, v in zip(mask, seen, values)))
+    return out
+
+
+def _slice_ratio(g, u, lo, n, kk, change, fits, needed):
+    """The ratio of unit `u`'s determinants (rows `D[lo:lo + n]`) at `x'` and `x` per
+    slot, and whether the ranks do not give it (a particle that moves across the
+    slice's ends: the rows shift)."""
+    _, valid, rank, q, where = change
+    hi = lo + n
+    ends = [
+        sum((v & (r < e)).astype(jnp.int32) for v, r in zip(valid, rank))
+        == sum((v & (p < e)).astype(jnp.int32) for v, p in zip(valid, q))
+        for e in (lo, hi)
+    ]
+    gone = [v & (r >= lo) & (r < hi) for v, r in zip(valid, rank)]
+    come = [v & (p >= lo) & (p < hi) for v, p in zip(valid, q)]
+    k_here = sum(m.astype(jnp.int32) for m in gone)
+    use = (k_here > 0) & ends[0] & ends[1] & needed
+    parity = sum(jnp.where(m, r, 0) for m, r in zip(gone, rank)) + sum(
+        jnp.where(m, p, 0) for m, p in zip(come, q)
+    )
+    places = [jnp.clip(r - lo, 0, n - 1) for r in _in_order(gone, rank, kk)]
+    brought = _in_order(come, where, kk)
+    here = [i < k_here for i in range(kk)]
+    bad = functools.reduce(jnp.logical_or, [h & ~fits[s] for h, s in zip(here, brought)])
+    batch = jnp.arange(g.shape[0])[:, None]
+    c = jnp.stack([jnp.stack([g[batch, u, s, p] for p in places], -1) for s in brought], -2)
+    both = jnp.stack(here, -1)
+    c = jnp.where(both[..., :, None] & both[..., None, :], c, jnp.eye(kk, dtype=c.dtype))
+    d = _small_det(c) * (1 - 2 * (parity % 2)).astype(c.dtype)
+    over = ~(ends[0] & ends[1]) | (use & bad)
+    return jnp.where(use, d, jnp.ones((), d.dtype)), over
+
+
+def _rank_slots(prog, ranks, kk, params, x, caches, sites, values, needed):
+    """`logpsi(x')` of every slot (deltas `sites`, `values` `(b, c, k)`) from the
+    samples' caches, and whether the ranks do not give a needed slot's rows (a changed
+    count, more than `kk` rows, a change across a slice: the plain block then takes the
+    batch)."""
+    from symir.runtime.compiled import repeated_sites
+
+    site_caches, occ_caches = caches
+    states = jnp.asarray(ranks.local_states)
+    match = values[..., None] == states
+    known = jnp.any(match, axis=-1)
+    vi = jnp.sum(jnp.where(match, jnp.arange(states.shape[0]), 0), axis=-1)
+    first = ~repeated_sites(sites)
+    over = jnp.zeros(needed.shape, bool)
+    changes = []
+    for occ, table, packed in zip(ranks.occupations, ranks.tables, occ_caches, strict=True):
+        per_row = []
+        for r in range(occ.rows):
+            change = _row_changes(
+                occ, jnp.asarray(table[r]), packed[:, r], kk, sites, vi, known, first
+            )
+            over = over | change[0]
+            per_row.append(change)
+        changes.append(per_row)
+    outs_new = []
+    for site, rs, (g, outs) in zip(prog.sites, ranks.sites, site_caches, strict=True):
+        ds = []
+        for u in range(g.shape[1]):
+            change = changes[rs.occupation][rs.row[u]]
+            fits = jnp.asarray(rs.valid_at[u])
+            d, o = _slice_ratio(g, u, int(rs.lo[u]), site.n, kk, change, fits, needed)
+            over = over | o
+            ds.append(d)
+        d = jnp.reshape(jnp.stack(ds, -1), (*needed.shape, *site.batch))
+        wide = [jnp.broadcast_to(o[:, None], (*needed.shape, *o.shape[1:])) for o in outs]
+        outs_new.append(_updated_outs(site, wide, d))
+    if ranks.rest_reads_x:
+        xs = jnp.broadcast_to(x[:, None, :], (*needed.shape, x.shape[-1]))
+        xs = jnp.put_along_axis(xs, sites, values.astype(x.dtype), axis=-1, inplace=False)
+    else:
+        xs = jnp.broadcast_to(x[:, None, :1], (*needed.shape, 1))
+
+    def rest(outs, xp):
+        it = iter(outs)
+        xp = xp if ranks.rest_reads_x else jnp.zeros(prog.x_shape, prog.x_dtype)
+        return _run(prog, params, xp, lambda site, env: next(it), ranks.rest)
+
+    lp = jax.vmap(jax.vmap(rest))(outs_new, xs)
+    return lp, over & needed
+
+
+def _updated_outs(site: _Site, outs: Any, d: Any) -> list:
+    """A unit's outputs at `x'` from those at `x` and the ratio `d` of determinants."""
+    if site.kind == "det":
+        return [outs[0] * d.astype(outs[0].dtype)]
+    sign, logabs = outs
+    mag = jnp.abs(d)
+    if jnp.issubdtype(d.dtype, jnp.complexfloating):  # d / |d|, differentiable
+        phase = d / jnp.where(mag == 0, jnp.ones_like(mag), mag).astype(d.dtype)
+    else:  # +-1, locally constant
+        phase = jnp.sign(d)
+    return [sign * phase.astype(sign.dtype), logabs + jnp.log(mag).astype(logabs.dtype)]
+
+
+def _rank_block(
+    prog, ranks, fallback, logpsi, params, x, compiled, plan, capacity, skip_zero_mels, active=None
+):
+    from symir.runtime.conn_delta import site_changes
+    from symir.runtime.dedup import only_active
+    from symir.runtime.lapack_order import lapack_ordered
+    from symir.runtime.slots import split_diagonal
+
+    sites, values, mels = compiled.get_conn_delta(x)
+    base = jax.vmap(functools.partial(_rank_base, prog, ranks), (None, 0))
+    lp_x, site_caches, occ_caches, ok = lapack_ordered(base)(params, x)
+    total, (sites, values, mels) = split_diagonal(plan, mels, lp_x.dtype, (sites, values, mels))
+    if not plan.candidates:
+        return total
+    needed = jnp.any(site_changes(x, sites, values) != 0, axis=-1)
+    if skip_zero_mels:
+        needed = needed & (mels != 0)
+    needed = only_active(needed, active)
+    kk = max(1, sites.shape[-1] // 2)
+    lp, over_rows = _rank_slots(
+        prog, ranks, kk, params, x, (site_caches, occ_caches), sites, values, needed
+    )
+    overflow = jnp.any(over_rows)
+    lp = jnp.where(needed, lp, lp_x[:, None])
+    energies = total + jnp.sum(mels * jnp.exp(lp - lp_x[:, None]), axis=-1)
+    overflow = overflow | ~jnp.all(ok)
+
+    def plain(operands):
+        p, xs = operands
+        return fallback(
+            lapack_ordered(logpsi), p, xs, compiled, plan, capacity, skip_zero_mels, active=active
+        ).astype(energies.dtype)
+
+    def keep(operands):
+        return energies
+
+    return jax.lax.cond(overflow, plain, keep, (params, x))
+
+
 def determinant_block(
     logpsi: Callable, params: Any, x_example: Any, *, fallback: Callable
 ) -> tuple[Any, str]:
@@ -690,6 +1383,21 @@ def _determinant_block(
     from symir.runtime.lapack_order import lapack_ordered
     from symir.runtime.slots import split_diagonal
 
+    ranks, _ = derive_ranks(prog, compiled.space.local_states)
+    if ranks is not None:
+        return _rank_block(
+            prog,
+            ranks,
+            fallback,
+            logpsi,
+            params,
+            x,
+            compiled,
+            plan,
+            capacity,
+            skip_zero_mels,
+            active,
+        )
     sites, values, mels = compiled.get_conn_delta(x)
     base = jax.vmap(functools.partial(_base_pass, prog), (None, 0))
     lp_x, caches = lapack_ordered(base)(params, x)
