@@ -43,8 +43,10 @@ point group) -> `molecular_hamiltonian(...)` compiled, against NetKet's
 computed bound (`symmetry.connected_bound`: the most connected states ORBSYM allows any
 state of the sector), the largest number of distinct connected states with a non-zero
 element over the sampled states (symir's kernel, |mel| > 1e-10), F NetKet, the kernels'
-medians (jitted `get_conn_padded`, interleaved rounds), symir's build + compile time
-and the process's peak RSS after the molecule. Besides the four of issue 37's first
+medians (jitted `get_conn_padded`, interleaved rounds), symir's build
+(`molecular_hamiltonian`), compile (`SymbolicCompiler.compile`, outside XLA) and first
+call (XLA's compile) times, and the peak RSS of the process that measured the molecule
+(each molecule in a fresh process). Besides the four of issue 37's first
 table: `nh3_631g`, `co_631g`, `hf_ccpvdz` (its done-when check on other molecules),
 `c6h6_sto3g` (72 spin orbitals; `--batch 16 --rounds 3`) and `n2_ccpvtz` (120).
 """
@@ -147,16 +149,21 @@ def table_bytes(op, x) -> int:
     return sum(int(np.asarray(leaf).nbytes) for leaf in jax.tree_util.tree_leaves(probe))
 
 
-def build_symir(ints, slots: str = "auto"):
+def build_symir(ints, slots: str = "auto", split: bool = False):
     """symir's compiled operator and the seconds to build and compile it, from nothing:
     a fresh artifact store and no loaded StableHLO module (a repetition does not hit the
     previous one's caches). `slots`: `auto` (indexed by excitations of each state's
-    electrons), `orbitals` or `symmetry` (excitations ORBSYM allows)."""
+    electrons), `orbitals` or `symmetry` (excitations ORBSYM allows). With `split`, the
+    seconds as `(build, compile)`: `molecular_hamiltonian` and `SymbolicCompiler.compile`
+    (outside XLA)."""
     clear_cache()
     start = time.perf_counter()
     mh = molecular_hamiltonian(ints, slots=slots)
+    built = time.perf_counter()
     artifact = SymbolicCompiler(artifact_store=InMemoryArtifactStore()).compile(mh.operator)
-    return artifact.compiled_operator, time.perf_counter() - start
+    end = time.perf_counter()
+    seconds = (built - start, end - built) if split else end - start
+    return artifact.compiled_operator, seconds
 
 
 def build_only(m: int) -> list[dict]:
@@ -278,7 +285,7 @@ def measure_molecule(name: str, batch: int, rounds: int) -> dict:
     mol = gto.M(atom=atom, basis=basis, symmetry=True, verbose=0)
     mf = scf.RHF(mol).run()
     ints = from_pyscf(mf)
-    symir_op, built = build_symir(ints, "symmetry")
+    symir_op, (built, compiled) = build_symir(ints, "symmetry", split=True)
     pnc = nk.experimental.operator.ParticleNumberAndSpinConservingFermioperator2nd
     nk_op = pnc.from_pyscf_molecule(mol, mf.mo_coeff)
     x = np.asarray(nk_op.hilbert.random_state(jax.random.PRNGKey(1), batch))
@@ -286,7 +293,11 @@ def measure_molecule(name: str, batch: int, rounds: int) -> dict:
         "symir": (jax.jit(symir_op.get_conn_padded), x.astype(np.int8)),
         "netket": (jax.jit(nk_op.get_conn_padded), x),
     }
-    outs = {k: jax.block_until_ready(fn(xin)) for k, (fn, xin) in fns.items()}
+    outs, first = {}, {}
+    for k, (fn, xin) in fns.items():
+        t0 = time.perf_counter()
+        outs[k] = jax.block_until_ready(fn(xin))
+        first[k] = time.perf_counter() - t0
     times = {k: [] for k in fns}
     order = list(fns)
     for k in range(rounds):
@@ -312,6 +323,8 @@ def measure_molecule(name: str, batch: int, rounds: int) -> dict:
         "symir_ms": kernel["symir"],
         "nk_ms": kernel["netket"],
         "build_s": built,
+        "compile_s": compiled,
+        "first_s": first["symir"],
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "same": same,
     }
@@ -335,20 +348,29 @@ def _same_connected(a, b, tol: float = 1e-10) -> bool:
     return True
 
 
+def _in_child(name: str, batch: int, rounds: int) -> dict:
+    """`measure_molecule` in a fresh process (`spawn`): its peak RSS is that molecule's."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(measure_molecule, (name, batch, rounds))
+
+
 def molecules_table(names: list[str], batch: int, rounds: int) -> None:
     print(f"batch {batch}, {rounds} interleaved rounds, jax {jax.__version__}")
     print(
         "| molecule | spin orbitals | F symir | bound | largest sampled distinct | F NetKet | "
-        "kernel ms symir / NetKet | ratio | build + compile s | peak RSS MB | same as NetKet |"
+        "kernel ms symir / NetKet | ratio | build s | compile s | first call s | "
+        "peak RSS MB | same as NetKet |"
     )
-    print("|---" * 11 + "|")
+    print("|---" * 13 + "|")
     for name in names:
-        r = measure_molecule(name, batch, rounds)
+        r = _in_child(name, batch, rounds)
         print(
             f"| {r['molecule']} | {r['N']} | {r['F']} | {r['bound']} | {r['distinct']} | "
             f"{r['F_nk']} | {r['symir_ms']:.2f} / {r['nk_ms']:.2f} | "
-            f"{r['symir_ms'] / r['nk_ms']:.2f} | {r['build_s']:.2f} | {r['rss_mb']:.0f} | "
-            f"{'yes' if r['same'] else 'NO'} |",
+            f"{r['symir_ms'] / r['nk_ms']:.2f} | {r['build_s']:.2f} | {r['compile_s']:.2f} | "
+            f"{r['first_s']:.2f} | {r['rss_mb']:.0f} | {'yes' if r['same'] else 'NO'} |",
             flush=True,
         )
 
