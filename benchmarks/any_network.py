@@ -15,19 +15,25 @@ of interleaved rounds of `vstate.expect_and_grad(op)` with
 Energies and gradients are compared with NetKet's default before timing (1e-10). The
 path symir takes (`symir.runtime.local_energy.choose_path`) is printed with its reason.
 
-NetKet's packed kernel is timed in a subprocess under `--packed-timeout` seconds (with
-`Slater2nd` it deadlocks XLA's CPU pool on a 2-core machine, issue 35 item 5, in
-NetKet's code), interleaved there with NetKet's default kernel: `symir/packed` is
-`symir/NetKet` of this process times `NetKet/packed` of that one, "hangs" when it does
-not return.
+NetKet's packed kernel is timed in a subprocess under `--packed-timeout` seconds,
+interleaved there with NetKet's default kernel: `symir/packed` is `symir/NetKet` of this
+process times `NetKet/packed` of that one, "hangs" when it does not return.
+
+A network that calls LAPACK (`Slater2nd`): NetKet's own `expect_and_grad` deadlocks
+XLA's CPU pool on a two-core machine (independent batched `lu`/`triangular_solve` calls
+of its gradient pass each hold a pool thread; issue 36), within its first few calls. Its
+columns are then NetKet's own program and kernels with their LAPACK calls put in one
+order by symir (`symir.integrations.netket_local_energy.ordered_expect_and_forces`, the
+same program symir's operator runs), marked "(ordered)"; symir's operator is always run
+so.
 
 Models: `j1j2` (6x6), `tfim4` (4x4), `heisenberg20` (chain), `fh4` (Fermi-Hubbard 4x4,
 periodic, (8, 8) fermions, `MetropolisFermionHop`), `h2o` (H2O STO-3G, all 7 orbitals,
 (5, 5) electrons; NetKet's `ParticleNumberAndSpinConservingFermioperator2nd` from PySCF).
 Networks: `mlp1` MLP(2N), `user` (Dense-gelu-Dense, written here), `mlp2` MLP(2N, 2N),
 `mlp64` MLP(64, 64), `conv` (a circular `nn.Conv` of the configuration, tanh, Dense:
-written here, in no test), `rbm` (the adapter), `slater` (`Slater2nd`, fermion models:
-determinant updates).
+written here, in no test), `rbm` (the adapter), `slater` (`Slater2nd`, restricted;
+`slater_u` unrestricted, `slater_g` generalized; fermion models: determinant updates).
 
     .venv/bin/python benchmarks/any_network.py [--models j1j2,tfim4,heisenberg20]
         [--networks mlp1,user,mlp2,rbm] [--samples 1024] [--rounds 7]
@@ -56,6 +62,7 @@ from lattices import SYMIR_MODELS, netket_operator
 
 from symir import models as symir_models
 from symir.integrations import netket_local_energy
+from symir.runtime.lapack_order import network_calls_lapack
 from symir.runtime.local_energy import choose_path, local_energy_plan
 
 
@@ -91,6 +98,8 @@ NETWORKS = {
     "conv": lambda hi: ConvModule(),
     "rbm": lambda hi: nk.models.RBM(alpha=2, param_dtype=float),
     "slater": lambda hi: nk.models.Slater2nd(hi, param_dtype=float),
+    "slater_u": lambda hi: nk.models.Slater2nd(hi, restricted=False, param_dtype=float),
+    "slater_g": lambda hi: nk.models.Slater2nd(hi, generalized=True, param_dtype=float),
 }
 MODELS = {
     # name: (symir model, side or length, lattice)
@@ -161,10 +170,18 @@ def timed(fns: dict, rounds: int) -> dict[str, float]:
     return {k: 1e3 * float(np.median(v)) for k, v in times.items()}
 
 
-def expect_and_grad(vs, op, *, packed=False, fast=True):
+def expect_and_grad(vs, op, *, packed=False, fast=True, ordered=False):
+    """`vs.expect_and_grad(op)`'s mean and gradient; `ordered`: NetKet's program for `op`
+    with its LAPACK calls in one order (a hermitian `op`: the forces made gradients as
+    NetKet's `expect_and_grad` makes them)."""
+    from netket.vqs.mc.common import force_to_grad
+
     nk.config.netket_experimental_packed_kernel = packed
     netket_local_energy.set_fast_updates(fast)
     try:
+        if ordered:
+            e, forces = netket_local_energy.ordered_expect_and_forces(vs, op)
+            return e.mean, force_to_grad(forces, vs.parameters)
         e, g = vs.expect_and_grad(op)
         return e.mean, g
     finally:
@@ -178,8 +195,8 @@ def one_at_a_time(fns: dict) -> dict:
     batched LAPACK kernels (`lu` of `Slater2nd`'s determinants) each block a thread of
     XLA's CPU pool while their pieces wait for a free one deadlock a two-thread pool
     (two of NetKet's own default `expect_and_grad` of Fermi-Hubbard 4x4 with `Slater2nd`,
-    dispatched together, never return). Waiting is not enough for `fh4` with `Slater2nd`:
-    one such program alone can deadlock too (docs/local-energy.md, "What is left")."""
+    dispatched together, never return). One such program alone can deadlock too: NetKet's
+    is then run with its LAPACK calls in order (`expect_and_grad(..., ordered=True)`)."""
     return {k: jax.block_until_ready(f()) for k, f in fns.items()}
 
 
@@ -205,13 +222,20 @@ def state(model: str, network: str, args):
     return hi, ours, ref, vs
 
 
+def lapack(vs) -> bool:
+    """Whether the state's network calls LAPACK (NetKet's own program then hangs here)."""
+    x = vs.samples.reshape(-1, vs.samples.shape[-1])[:1]
+    return network_calls_lapack(vs._apply_fun, vs.variables, x)
+
+
 def packed_only(model: str, network: str, args) -> None:
     """The subprocess: NetKet's default and packed kernels on the same samples, checked
     equal and timed interleaved; prints `{"netket": ms, "packed": ms}`."""
     _, _, ref, vs = state(model, network, args)
+    ordered = lapack(vs)
     fns = {
-        "netket": lambda: expect_and_grad(vs, ref),
-        "packed": lambda: expect_and_grad(vs, ref, packed=True),
+        "netket": lambda: expect_and_grad(vs, ref, ordered=ordered),
+        "packed": lambda: expect_and_grad(vs, ref, packed=True, ordered=ordered),
     }
     assert_equal(one_at_a_time(fns), "netket")
     print(json.dumps(timed(fns, args.rounds)), flush=True)
@@ -240,10 +264,11 @@ def run(model: str, network: str, args) -> str:
     path = choose_path(
         vs._apply_fun, vs.variables, x, ours.compiled, local_energy_plan(ours.compiled), padded=True
     )
+    ordered = lapack(vs)
     fns = {
         "symir": lambda: expect_and_grad(vs, ours),
         "symir_plain": lambda: expect_and_grad(vs, ours, fast=False),
-        "netket": lambda: expect_and_grad(vs, ref),
+        "netket": lambda: expect_and_grad(vs, ref, ordered=ordered),
     }
     assert_equal(one_at_a_time(fns), "netket")
     t = timed(fns, args.rounds)
@@ -252,9 +277,10 @@ def run(model: str, network: str, args) -> str:
     to_netket = t["symir"] / t["netket"]
     packed = "hangs" if ratio is None else f"{t['netket'] / ratio:.1f}"
     to_packed = f"> {args.packed_timeout} s" if ratio is None else f"{to_netket * ratio:.2f}"
+    mark = " (ordered)" if ordered else ""
     return (
-        f"| {model} | {network} | {distinct}/{x.shape[0]} | {way} | {t['netket']:.1f} | "
-        f"{packed} | {t['symir_plain']:.1f} | {t['symir']:.1f} | "
+        f"| {model} | {network} | {distinct}/{x.shape[0]} | {way} | {t['netket']:.1f}{mark} | "
+        f"{packed}{mark if ratio is not None else ''} | {t['symir_plain']:.1f} | {t['symir']:.1f} | "
         f"{to_netket:.2f} | {to_packed} |"
     )
 
@@ -284,7 +310,7 @@ def main(argv=None) -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for model in names(args.models, MODELS, "model"):
         for network in names(args.networks, NETWORKS, "network"):
-            if network == "slater" and model not in FERMIONS:
+            if network.startswith("slater") and model not in FERMIONS:
                 continue
             print(run(model, network, args), flush=True)
 
