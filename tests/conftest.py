@@ -27,6 +27,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 from hypothesis import HealthCheck, settings
 
@@ -49,3 +51,37 @@ settings.register_profile("dev", max_examples=25, **_SLOW)
 settings.register_profile("ci", max_examples=12, derandomize=True, print_blob=True, **_SLOW)
 _CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
 settings.load_profile(os.environ.get("SYMIR_HYPOTHESIS_PROFILE") or ("ci" if _CI else "dev"))
+
+_CACHE_OFF = os.environ.get("SYMIR_TEST_JAX_CACHE", "").lower() in ("0", "false")
+
+
+def pytest_configure(config):
+    """Runs first in the process that starts the xdist workers: the cache directory is
+    made here, before they start, so that they and their subprocesses inherit it."""
+    if _CACHE_OFF or os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="symir-jax-cache-")
+    os.environ["SYMIR_TEST_JAX_CACHE_MADE"] = os.environ["JAX_COMPILATION_CACHE_DIR"]
+    _use_cache()
+
+
+def pytest_unconfigure(config):
+    made = os.environ.get("SYMIR_TEST_JAX_CACHE_MADE")
+    if made and not hasattr(config, "workerinput"):  # the process that made it
+        shutil.rmtree(made, ignore_errors=True)
+
+
+def _use_cache():
+    """Every compilation goes through the cache, however short (JAX's defaults keep only
+    those over a second)."""
+    import jax
+
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+    jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+if not _CACHE_OFF and os.environ.get("JAX_COMPILATION_CACHE_DIR"):  # a worker: inherited
+    _use_cache()
