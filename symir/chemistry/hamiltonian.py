@@ -214,8 +214,8 @@ def spin_orbital_hamiltonian(
     excitations ORBSYM allows, numbered per configuration; `F` within a few per cent of
     `symmetry.connected_bound`), on a space that fixes the electrons of each spin, with
     static tables; a coefficient above the cutoff that ORBSYM forbids is a ValueError
-    naming it. Not the default yet: its run-time decoding is thousands of ops, which
-    the compiler takes 10-20 s to lower (docs/molecules.md)."""
+    naming it. Not the default yet: its run-time decoding is a few thousand ops, which
+    XLA's first call takes several seconds to compile (docs/molecules.md)."""
     if threshold is None:
         threshold = 0.0 if parametric else CUTOFF
     t, v = _check(t, v, hilbert, threshold)
