@@ -32,6 +32,11 @@ import tempfile
 
 from hypothesis import HealthCheck, settings
 
+# symir's kernel inside NetKet without the measured choice (a choice that depends on the
+# machine's load would make the tests depend on it): tests/unit/symir/test_netket_measured.py
+# turns it on where it is tested (symir/integrations/netket_measured.py)
+os.environ.setdefault("SYMIR_NETKET_MEASURE_PATHS", "0")
+
 if os.environ.get("SYMIR_TEST_XLA_OPTIMIZE", "").lower() in ("", "0", "false"):
     import jax  # often imported already by a pytest plugin (jaxtyping): set, not env only
 

@@ -15,7 +15,10 @@ compaction of connected states is per device, not a global operation; with it of
 on one device, it is the plain function.
 
 `set_local_energy_kernel(False)` (or `SYMIR_NETKET_LOCAL_ENERGY=0` in the environment)
-gives NetKet's own kernels back for symir operators.
+gives NetKet's own kernels back for symir operators. Unchunked, the kernel is chosen by
+measurement the first time (`symir.integrations.netket_measured`): symir's, or NetKet's
+padded kernel on symir's operator where that ran faster (small systems), so that it is
+never slower than NetKet's.
 
 Fast updates are picked automatically: when the state's model supports them (NetKet's
 `RBM`, `RBMModPhase`, `Jastrow`, or a module with `fast_theta` / `fast_logpsi`:
@@ -51,6 +54,7 @@ from netket.utils import HashablePartial
 from netket.vqs import MCState, expect_and_forces
 from netket.vqs.mc import get_local_kernel, get_local_kernel_arguments, kernels
 
+from symir.integrations import netket_measured
 from symir.runtime.lapack_order import lapack_ordered
 from symir.runtime.local_energy import local_energies
 
@@ -192,7 +196,8 @@ def register(operator_type: type) -> None:
     def _get_local_kernel(vstate: MCState, op: operator_type):
         if not _ENABLED[0]:
             return kernels.local_value_kernel_jax
-        return _kernel_for(vstate)
+        # symir's kernel or NetKet's padded one, whichever ran faster (measured once)
+        return netket_measured.choose(vstate, op, _kernel_for(vstate))
 
     @get_local_kernel.dispatch
     def _get_local_kernel_chunked(vstate: MCState, op: operator_type, chunk_size: int):

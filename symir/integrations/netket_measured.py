@@ -1,0 +1,125 @@
+"""The local-energy kernel inside NetKet chosen by measurement: never slower than NetKet's.
+
+symir's kernel (`local_energies`: the compaction of connected states, fast updates, the
+network's split or its determinant updates, chosen by `choose_path`'s cost model) saves
+network evaluations; on small systems its fixed costs (the compaction's loops, the
+deltas' scatters, the repeated samples' detection, a few dozen XLA kernels) can cost more
+than it saves, and the cost model, fitted on a few networks of one machine, does not see
+them (Bose-Hubbard chain of 16 sites with NetKet's `Jastrow`, 1,024 samples: symir's
+kernel 2.1-3.5 ms on its paths, NetKet's padded kernel 1.8 ms).
+
+So, the first time a state asks for the local kernel of a symir operator (`vstate.expect`,
+`expect_and_grad`, a driver's first step), the two candidates are compiled alone and
+timed on the state's own samples (best of `ROUNDS` calls after one warm-up):
+
+- symir's kernel as `netket_local_energy` picks it (adapter, `"auto"`, or plain), and
+- NetKet's own padded kernel (`local_value_kernel_jax`) on symir's operator (its
+  `get_conn_padded`: NetKet's evaluation, symir's connected states).
+
+The faster is kept for that operator, network, sample shape and kernel (`CHOICES`); the
+choice and its times are `measured_choice(vstate, op)`. Both compute the same local
+energies (to rounding). It costs one more compilation and a few calls, once per
+operator and network. `set_measured_choice(False)` (or
+`SYMIR_NETKET_MEASURE_PATHS=0`) takes symir's kernel without measuring: the tests do
+(a timing-dependent choice would make them depend on the machine's load), except those
+of this module. It measures only unchunked kernels on one device.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import numpy as np
+from netket.vqs.mc import kernels
+
+from symir.runtime.lapack_order import network_calls_lapack
+
+__all__ = ["CHOICES", "MeasuredChoice", "choose", "measured_choice", "set_measured_choice"]
+
+ROUNDS = 3
+"""Timed calls of each candidate after its warm-up call (the best is kept)."""
+
+_ON = [os.environ.get("SYMIR_NETKET_MEASURE_PATHS", "1") not in ("0", "false", "False")]
+
+
+@dataclass(frozen=True)
+class MeasuredChoice:
+    """Which kernel NetKet runs for one symir operator and network, and why."""
+
+    kernel: Any
+    """The kernel taken (symir's, or NetKet's `local_value_kernel_jax`)."""
+    name: str
+    """`"symir"` or `"netket-padded"`."""
+    times: dict
+    """Seconds per call of each candidate, by name."""
+
+    def __str__(self) -> str:
+        text = ", ".join(f"{k} {1e3 * v:.3g} ms" for k, v in self.times.items())
+        return f"{self.name} (measured: {text})"
+
+
+CHOICES: dict = {}
+"""`(id(op), logpsi, samples' shape and dtype, symir's kernel) -> (op, MeasuredChoice)`;
+the operator is kept alive with its entry so that its `id` is not reused."""
+
+
+def set_measured_choice(enabled: bool) -> None:
+    """Measure the kernels once per operator and network and take the faster (True, the
+    default), or take symir's kernel unmeasured (False). Takes effect for the next
+    `expect` call."""
+    _ON[0] = bool(enabled)
+
+
+def _key(vstate: Any, op: Any, kernel: Any) -> tuple:
+    x = vstate.samples
+    return (id(op), vstate._apply_fun, tuple(x.shape), str(x.dtype), kernel)
+
+
+def measured_choice(vstate: Any, op: Any) -> MeasuredChoice | None:
+    """The choice made for `vstate`'s network and `op` (None before its first `expect`,
+    or when not measured)."""
+    for key, (_, choice) in CHOICES.items():
+        if key[0] == id(op) and key[1] == vstate._apply_fun:
+            return choice
+    return None
+
+
+def choose(vstate: Any, op: Any, symir_kernel: Any) -> Any:
+    """`symir_kernel` or NetKet's padded kernel, whichever ran faster on `vstate`'s
+    samples (measured once, then remembered); `symir_kernel` when measuring is off, the
+    state spans several devices or the network calls LAPACK (NetKet's kernel would
+    leave its batched calls unordered: `symir.runtime.lapack_order`)."""
+    if not _ON[0] or jax.device_count() > 1:
+        return symir_kernel
+    key = _key(vstate, op, symir_kernel)
+    if key not in CHOICES:
+        logpsi, variables = vstate._apply_fun, vstate.variables
+        x = vstate.samples.reshape(-1, vstate.samples.shape[-1])
+        if network_calls_lapack(logpsi, variables, x[:1]):
+            times = {"symir": float("nan")}
+            CHOICES[key] = (op, MeasuredChoice(symir_kernel, "symir (LAPACK: not measured)", times))
+            return symir_kernel
+        times = {
+            "symir": _seconds(symir_kernel, logpsi, variables, x, op),
+            "netket-padded": _seconds(kernels.local_value_kernel_jax, logpsi, variables, x, op),
+        }
+        name = min(times, key=times.get)
+        kernel = symir_kernel if name == "symir" else kernels.local_value_kernel_jax
+        CHOICES[key] = (op, MeasuredChoice(kernel, name, times))
+    return CHOICES[key][1].kernel
+
+
+def _seconds(kernel: Any, logpsi: Any, variables: Any, x: Any, op: Any) -> float:
+    """Best time of `ROUNDS` calls of `kernel` jitted alone, after a warm-up call."""
+    run = jax.jit(lambda v, s: kernel(logpsi, v, s, op))
+    jax.block_until_ready(run(variables, x))
+    best = np.inf
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        jax.block_until_ready(run(variables, x))
+        best = min(best, time.perf_counter() - start)
+    return float(best)

@@ -1,0 +1,91 @@
+"""The kernel NetKet runs for a symir operator, chosen by measurement
+(symir/integrations/netket_measured.py): the faster of symir's kernel and NetKet's padded
+kernel on symir's operator is taken, remembered and reported; either gives NetKet's
+energies and gradients."""
+
+from __future__ import annotations
+
+import warnings
+from types import SimpleNamespace
+
+import jax
+import jax.numpy as jnp
+import netket as nk
+import numpy as np
+import pytest
+
+import symir as sym
+from symir.integrations import netket_measured
+from symir.integrations.netket_measured import measured_choice
+
+HI = nk.hilbert.Spin(0.5, 8)
+CHAIN = nk.graph.Chain(8)
+
+
+@pytest.fixture
+def measuring(monkeypatch):
+    monkeypatch.setattr(netket_measured, "_ON", [True])
+    monkeypatch.setattr(netket_measured, "CHOICES", {})
+
+
+def _state():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return nk.vqs.MCState(
+            nk.sampler.MetropolisLocal(HI, n_chains=8),
+            nk.models.RBM(alpha=1, param_dtype=float),
+            n_samples=64,
+            seed=0,
+            sampler_seed=1,
+        )
+
+
+def _close(a, b):
+    leaves = zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
+    return max(float(np.abs(np.asarray(x) - np.asarray(y)).max()) for x, y in leaves)
+
+
+def test_the_faster_kernel_is_taken_and_reported(measuring, monkeypatch):
+    op = sym.models.tfim(HI, CHAIN, h=1.0, J=1.0).compile().to_netket(HI)
+    reference = nk.operator.IsingJax(HI, CHAIN, h=1.0, J=1.0)
+    vs = _state()
+    e0, g0 = vs.expect_and_grad(reference)
+    # measured for real: a choice with two positive times, NetKet's results either way
+    e, g = vs.expect_and_grad(op)
+    choice = measured_choice(vs, op)
+    assert choice is not None and set(choice.times) == {"symir", "netket-padded"}
+    assert all(t > 0 for t in choice.times.values()) and "measured" in str(choice)
+    assert abs(e.mean - e0.mean) < 1e-10 and _close(g, g0) < 1e-10
+    # each side slower in turn (a fresh operator: its own entry)
+    for slow, taken in (("symir", "netket-padded"), ("netket-padded", "symir")):
+        fake = {"symir": 1.0, "netket-padded": 2.0} if slow == "netket-padded" else None
+        fake = fake or {"symir": 2.0, "netket-padded": 1.0}
+        monkeypatch.setattr(
+            netket_measured,
+            "_seconds",
+            lambda kernel, *a, fake=fake: fake[
+                "netket-padded"
+                if kernel is netket_measured.kernels.local_value_kernel_jax
+                else "symir"
+            ],
+        )
+        op2 = sym.models.tfim(HI, CHAIN, h=1.0, J=1.0).compile().to_netket(HI)
+        e, g = vs.expect_and_grad(op2)
+        assert measured_choice(vs, op2).name == taken
+        assert abs(e.mean - e0.mean) < 1e-10 and _close(g, g0) < 1e-10
+
+
+def test_networks_calling_lapack_and_the_switch_keep_symirs_kernel(measuring):
+    def slogdet_net(params, x):  # a determinant: NetKet's kernel would leave its lu unordered
+        rows = x[..., :4, None] * x[..., None, 4:] + params  # 4 x 4: LAPACK's lu
+        return jnp.linalg.slogdet(rows)[1]
+
+    state = SimpleNamespace(
+        _apply_fun=slogdet_net, variables=jnp.eye(4), samples=jnp.ones((4, 8), jnp.int8)
+    )
+    mine = object()
+    assert netket_measured.choose(state, "op", mine) is mine
+    assert "LAPACK" in measured_choice(state, "op").name
+    netket_measured.set_measured_choice(False)
+    assert netket_measured.choose(state, "another op", mine) is mine
+    assert measured_choice(state, "another op") is None
