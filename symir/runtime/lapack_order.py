@@ -16,10 +16,10 @@ item 5; issue 36). The same happens in NetKet's own `expect_and_grad` of such a 
 the inputs of each one are made to depend on the outputs of the one before (`_barrier`),
 so at most one of them holds a pool thread while its pieces run on the others. The
 order goes through the whole program: calls (`jit`, custom derivative rules) are
-inlined, and a loop (`while`, `scan`) or branch (`cond`) that calls LAPACK is rebuilt
+inlined, a loop (`while`, `scan`) or branch (`cond`) that calls LAPACK is rebuilt
 with its own calls in order and a token carried from one iteration to the next, so the
 last call of an iteration precedes the first of the next one (even where a loop is
-unrolled). A program without such a primitive is called as it is (no cost).
+unrolled), and a `shard_map` body is ordered inside. A program without such a primitive is called as it is (no cost).
 `unordered_lapack_calls(jaxpr)` names the pairs of calls that may run at the same time
 (empty for a program this module ordered); the tests check programs with it.
 
@@ -80,9 +80,9 @@ _INLINED = {
     "custom_vjp_call_jaxpr": "fun_jaxpr",
 }
 """Calls evaluated through their body (the parameter naming it) when it calls LAPACK.
-`while`, `scan` and `cond` are rebuilt (`_while`, `_scan`, `_cond`); any other
-higher-order primitive around a LAPACK call (a linear solve, `shard_map`) runs as one
-unit, after the call before it."""
+`while`, `scan`, `cond` and `shard_map` are rebuilt (`_while`, `_scan`, `_cond`,
+`_shard_map`); any other higher-order primitive around a LAPACK call (a linear solve)
+runs as one unit, after the call before it."""
 
 _TOKEN = jnp.float32
 """The token between two calls: a float32 zero computed from the earlier call's outputs."""
@@ -231,7 +231,7 @@ def _equation(eqn: Any, invals: list[Any], token: Any) -> tuple[list[Any], Any]:
     if isinstance(body, core.ClosedJaxpr | core.Jaxpr):
         consts = body.consts if isinstance(body, core.ClosedJaxpr) else ()
         return _run(getattr(body, "jaxpr", body), consts, invals, token)
-    rebuild = {"while": _while, "scan": _scan, "cond": _cond}.get(name)
+    rebuild = {"while": _while, "scan": _scan, "cond": _cond, "shard_map": _shard_map}.get(name)
     if rebuild is not None:
         return rebuild(eqn, invals, token)
     # any other primitive around a LAPACK call: one unit, after the last call
@@ -335,6 +335,32 @@ def _cond(eqn: Any, invals: list[Any], token: Any) -> tuple[list[Any], Any]:
     )
     outs = _bind(eqn, params, [*invals, _start(token, axes)])
     return outs[:-1], outs[-1]
+
+
+def _shard_map(eqn: Any, invals: list[Any], token: Any) -> tuple[list[Any], Any]:
+    """A `shard_map` whose body calls LAPACK (NetKet's sharded kernels and chunked
+    gradients): its body with its calls in order, mapped again by `jax.shard_map` with
+    the same mesh and specs, after the call before it as one unit (each input takes the
+    token)."""
+    params = eqn.params
+    body = params["jaxpr"]
+    if getattr(body, "constvars", ()):  # not seen: one unit
+        outs = _bind(eqn, params, _barrier(invals, token, every=True))
+        return outs, _after(outs, token)
+
+    def inner(*args: Any) -> tuple:
+        return tuple(_run(body, (), list(args), None)[0])
+
+    mapped = jax.shard_map(
+        inner,
+        mesh=params["mesh"],
+        in_specs=tuple(params["in_specs"]),
+        out_specs=tuple(params["out_specs"]),
+        axis_names=params.get("newly_manual_axes") or frozenset(),
+        check_vma=params.get("check_vma", True),
+    )
+    outs = list(mapped(*_barrier(invals, token, every=True)))
+    return outs, _after(outs, token)
 
 
 def _bind(eqn: Any, params: dict, invals: list[Any]) -> list[Any]:

@@ -74,9 +74,7 @@ def test_netket_expect_and_forces_runs_its_lapack_calls_in_order():
     """`vstate.expect_and_forces(op)` (behind `expect_and_grad`) of a symir operator with
     `Slater2nd`: the program NetKet runs for its own operator has independent LAPACK
     calls (the spin sectors, the gradient pass beside the local energies); symir's has
-    none, with and without its fast paths."""
-    from symir.integrations import netket_local_energy
-
+    none, unchunked and chunked (NetKet's chunked gradient inside its `shard_map`)."""
     graph = nk.graph.Chain(6)
     hi = nk.hilbert.SpinOrbitalFermions(6, s=0.5, n_fermions_per_spin=(3, 3))
     ours = models.fermi_hubbard(hi, graph, t=1, U=4).compile().to_netket(hi)
@@ -84,14 +82,11 @@ def test_netket_expect_and_forces_runs_its_lapack_calls_in_order():
     sampler = nk.sampler.MetropolisFermionHop(hi, graph=graph, n_chains=4)
     vs = nk.vqs.MCState(sampler, nk.models.Slater2nd(hi, param_dtype=float), n_samples=16)
     assert unordered_lapack_calls(jax.make_jaxpr(lambda: vs.expect_and_forces(ref))())
-    try:
-        for fast in (True, False):
-            netket_local_energy.set_fast_updates(fast)
-            program = jax.make_jaxpr(lambda: vs.expect_and_forces(ours))()
-            assert calls_lapack(program)
-            assert unordered_lapack_calls(program) == [], fast
-    finally:
-        netket_local_energy.set_fast_updates(True)
+    for chunk_size in (None, 8):
+        vs.chunk_size = chunk_size
+        program = jax.make_jaxpr(lambda: vs.expect_and_forces(ours))()
+        assert calls_lapack(program)
+        assert unordered_lapack_calls(program) == [], chunk_size
 
 
 def _lapack_network(params, x):
