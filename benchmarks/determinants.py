@@ -1,6 +1,7 @@
 """Slater networks' local energies by low-rank updates (issue 36 item 2).
 
-Fermi-Hubbard (default 4x4, periodic, (8, 8) fermions) with NetKet's `Slater2nd`, the
+Fermi-Hubbard (default 4x4, periodic, (8, 8) fermions) with NetKet's `Slater2nd`
+(restricted, unrestricted, generalized), `MultiSlater2nd` or a user's module, the
 same `--samples` samples (NetKet's `MetropolisFermionHop`, sampled once) for every
 method; medians of interleaved rounds in one process, jitted:
 
@@ -16,10 +17,12 @@ method; medians of interleaved rounds in one process, jitted:
   there with NetKet's default, and `det/packed` is `det/NetKet` here times
   `NetKet/packed` there ("hangs" when it does not return).
 
-Energies are checked equal (1e-10 relative to the largest) before timing.
+Energies are checked equal (1e-10 relative to the largest) before timing. Ratios are
+of wall-clock medians, with those of process CPU time (all threads) in parentheses: on
+a shared machine the CPU time varies less with the other jobs' load.
 
     .venv/bin/python benchmarks/determinants.py [--side 4] [--samples 1024] [--rounds 7]
-        [--kinds restricted,unrestricted,generalized] [--packed-timeout 200]
+        [--kinds restricted,unrestricted,generalized,multi,user] [--packed-timeout 200]
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ import sys
 import time
 import warnings
 
+import flax.linen as nn
 import jax
+import jax.numpy as jnp
 import netket as nk
 import numpy as np
 
@@ -41,22 +46,48 @@ from symir.runtime.local_energy import choose_path, local_energy_plan
 
 jax.config.update("jax_enable_x64", True)
 
+
+class OccupiedOrbitals(nn.Module):
+    """A user's module (no adapter, not NetKet's): `slogdet` of one orbital matrix at the
+    occupied positions (`jnp.nonzero`), times a Jastrow factor `exp(x J x)`."""
+
+    n: int
+
+    @nn.compact
+    def __call__(self, x):
+        orbitals = self.param("orbitals", nn.initializers.normal(1.0), (x.shape[-1], self.n))
+        jastrow = self.param("J", nn.initializers.normal(0.01), (x.shape[-1], x.shape[-1]))
+
+        def one(x):
+            (rows,) = jnp.nonzero(x, size=self.n)
+            sign, logabs = jnp.linalg.slogdet(orbitals[rows])
+            return logabs + jnp.log(sign + 0j) + x @ jastrow @ x
+
+        return jnp.vectorize(one, signature="(n)->()")(x.astype(float))
+
+
 KINDS = {
-    "restricted": dict(restricted=True),
-    "unrestricted": dict(restricted=False),
-    "generalized": dict(generalized=True, restricted=False),
+    "restricted": lambda hi: nk.models.Slater2nd(hi, restricted=True),
+    "unrestricted": lambda hi: nk.models.Slater2nd(hi, restricted=False),
+    "generalized": lambda hi: nk.models.Slater2nd(hi, generalized=True, restricted=False),
+    "multi": lambda hi: nk.models.MultiSlater2nd(hi, n_determinants=4, restricted=True),
+    "user": lambda hi: OccupiedOrbitals(hi.n_fermions),
 }
+"""The networks (`--kinds`): `Slater2nd`'s three kinds of orbitals, `MultiSlater2nd` (4
+restricted determinants) and a user's module (`OccupiedOrbitals`)."""
 
 
-def timed(fns: dict, rounds: int) -> dict[str, float]:
-    times: dict[str, list[float]] = {k: [] for k in fns}
+def timed(fns: dict, rounds: int) -> dict[str, tuple[float, float]]:
+    """Medians of interleaved rounds (ms): `(wall clock, process CPU time)` per function
+    (on a shared machine the CPU time, all threads, varies less with the load)."""
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in fns}
     keys = list(fns)
     for r in range(rounds):
         for k in keys[r % len(keys) :] + keys[: r % len(keys)]:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             jax.block_until_ready(fns[k]())
-            times[k].append(time.perf_counter() - t)
-    return {k: 1e3 * float(np.median(v)) for k, v in times.items()}
+            times[k].append((time.perf_counter() - t, time.process_time() - c))
+    return {k: tuple(1e3 * float(m) for m in np.median(v, axis=0)) for k, v in times.items()}
 
 
 def local_estimators(vs, op, packed: bool):
@@ -76,7 +107,7 @@ def state(side: int, kind: str, args):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = models.netket_fermi_hubbard(hi, graph, t=1, U=4).to_jax_operator()
-        ma = nk.models.Slater2nd(hi, **KINDS[kind])
+        ma = KINDS[kind](hi)
         sampler = nk.sampler.MetropolisFermionHop(hi, graph=graph, n_chains=16)
         vs = nk.vqs.MCState(sampler, ma, n_samples=args.samples, seed=0)
         vs.sample()
@@ -103,8 +134,9 @@ def packed_only(side: int, kind: str, args) -> None:
     print(json.dumps(timed(fns, args.rounds)), flush=True)
 
 
-def packed_ratio(side: int, kind: str, args) -> float | None:
-    """`NetKet / packed` from a subprocess; None when it does not return in time."""
+def packed_ratio(side: int, kind: str, args) -> tuple[float, float] | None:
+    """`NetKet / packed` from a subprocess (wall clock, CPU time); None when it does not
+    return in time."""
     command = [sys.executable, __file__, "--packed-only", "--side", str(side)]
     command += ["--kinds", kind, "--samples", str(args.samples), "--rounds", str(args.rounds)]
     try:
@@ -114,7 +146,7 @@ def packed_ratio(side: int, kind: str, args) -> float | None:
     except subprocess.TimeoutExpired:
         return None
     t = json.loads(done.stdout.strip().splitlines()[-1])
-    return t["netket"] / t["packed"]
+    return t["netket"][0] / t["packed"][0], t["netket"][1] / t["packed"][1]
 
 
 def run(side: int, kind: str, args) -> str:
@@ -134,13 +166,22 @@ def run(side: int, kind: str, args) -> str:
     check({k: np.asarray(f()).reshape(-1) for k, f in fns.items()})
     t = timed(fns, args.rounds)
     ratio = packed_ratio(side, kind, args)
-    to_netket = t["det"] / t["netket"]
-    packed = "hangs" if ratio is None else f"{t['netket'] / ratio:.1f}"
-    to_packed = f"> {args.packed_timeout} s" if ratio is None else f"{to_netket * ratio:.3f}"
+    wall = {k: v[0] for k, v in t.items()}
+    cpu = {k: v[1] for k, v in t.items()}
+    packed = "hangs" if ratio is None else f"{wall['netket'] / ratio[0]:.1f}"
+    to_packed = (
+        f"> {args.packed_timeout} s"
+        if ratio is None
+        else (
+            f"{wall['det'] / wall['netket'] * ratio[0]:.3f} "
+            f"({cpu['det'] / cpu['netket'] * ratio[1]:.3f})"
+        )
+    )
     return (
         f"| {side}x{side} ({n // 2},{n // 2}) | {kind} | {plan.max_conn_size} | {path.name} | "
-        f"{t['netket']:.1f} | {packed} | {t['plain']:.1f} | {t['det']:.1f} | "
-        f"{t['det'] / t['plain']:.3f} | {to_netket:.3f} | {to_packed} |"
+        f"{wall['netket']:.1f} | {packed} | {wall['plain']:.1f} | {wall['det']:.1f} | "
+        f"{wall['det'] / wall['plain']:.3f} ({cpu['det'] / cpu['plain']:.3f}) | "
+        f"{wall['det'] / wall['netket']:.3f} ({cpu['det'] / cpu['netket']:.3f}) | {to_packed} |"
     )
 
 
@@ -161,7 +202,7 @@ def main(argv=None) -> None:
         f"{jax.default_backend()}, medians of {args.rounds} rounds (ms)\n"
     )
     print(
-        "| model | Slater2nd | F | symir path (auto) | NetKet | NetKet packed | symir plain | "
+        "| model | network | F | symir path (auto) | NetKet | NetKet packed | symir plain | "
         "symir det | det/plain | det/NetKet | det/packed |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")

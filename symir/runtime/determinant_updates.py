@@ -1241,7 +1241,7 @@ def _slice_ratio(g, u, lo, n, kk, change, fits, needed):
     return jnp.where(use, d, jnp.ones((), d.dtype)), over
 
 
-def _rank_slots(prog, ranks, kk, params, x, caches, sites, values, needed):
+def _rank_slots(prog, ranks, kk, params, x, caches, sites, values, needed, capacity):
     """`logpsi(x')` of every slot (deltas `sites`, `values` `(b, c, k)`) from the
     samples' caches, and whether the ranks do not give a needed slot's rows (a changed
     count, more than `kk` rows, a change across a slice: the plain block then takes the
@@ -1277,19 +1277,52 @@ def _rank_slots(prog, ranks, kk, params, x, caches, sites, values, needed):
         d = jnp.reshape(jnp.stack(ds, -1), (*needed.shape, *site.batch))
         wide = [jnp.broadcast_to(o[:, None], (*needed.shape, *o.shape[1:])) for o in outs]
         outs_new.append(_updated_outs(site, wide, d))
-    if ranks.rest_reads_x:
-        xs = jnp.broadcast_to(x[:, None, :], (*needed.shape, x.shape[-1]))
-        xs = jnp.put_along_axis(xs, sites, values.astype(x.dtype), axis=-1, inplace=False)
-    else:
-        xs = jnp.broadcast_to(x[:, None, :1], (*needed.shape, 1))
 
     def rest(outs, xp):
         it = iter(outs)
-        xp = xp if ranks.rest_reads_x else jnp.zeros(prog.x_shape, prog.x_dtype)
         return _run(prog, params, xp, lambda site, env: next(it), ranks.rest)
 
-    lp = jax.vmap(jax.vmap(rest))(outs_new, xs)
+    if ranks.rest_reads_x:  # the network's other part on the needed slots only
+        lp = _compacted_rest(rest, x, outs_new, sites, values, needed, capacity)
+    else:
+        xp = jnp.zeros(prog.x_shape, prog.x_dtype)
+        lp = jax.vmap(jax.vmap(lambda outs: rest(outs, xp)))(outs_new)
     return lp, over & needed
+
+
+def _compacted_rest(rest, x, outs, sites, values, needed, capacity):
+    """`rest(outs, x')` at the needed slots only (`needed (b, c)`), in chunks of
+    `capacity` (a `lax.scan` whose chunks past the count are skipped by a `lax.cond`):
+    `(b, c)`, zero where not needed."""
+    b, c = needed.shape
+    m, k = b * c, sites.shape[-1]
+    size = max(1, min(capacity, m))
+    n_chunks = -(-m // size)
+    mask = jnp.reshape(needed, (m,))
+    count = jnp.sum(mask, dtype=jnp.int32)
+    (positions,) = jnp.nonzero(mask, size=n_chunks * size, fill_value=m)
+    flat = jax.tree_util.tree_map(lambda o: jnp.reshape(o, (m, *o.shape[2:])), outs)
+    flat_sites = jnp.reshape(sites, (m, k))
+    flat_values = jnp.reshape(values, (m, k)).astype(x.dtype)
+
+    def chunk(i):
+        where = jax.lax.dynamic_slice_in_dim(positions, i * size, size)
+        w = jnp.minimum(where, m - 1)
+        xp = jnp.put_along_axis(x[w // c], flat_sites[w], flat_values[w], axis=-1, inplace=False)
+        return jax.vmap(rest)(jax.tree_util.tree_map(lambda o: o[w], flat), xp)
+
+    shape = jax.eval_shape(chunk, 0)
+
+    def skip(i):  # varying like `chunk`'s results inside `shard_map`
+        vary = jnp.zeros((), jnp.int32) * x[0, 0].astype(jnp.int32)
+        return jnp.full(shape.shape, vary).astype(shape.dtype)
+
+    def body(carry, i):
+        return carry, jax.lax.cond(i * size < count, chunk, skip, i)
+
+    _, lp = jax.lax.scan(body, None, jnp.arange(n_chunks))
+    out = jnp.zeros((m,), lp.dtype).at[positions].set(jnp.reshape(lp, (-1,)), mode="drop")
+    return jnp.reshape(out, (b, c))
 
 
 def _updated_outs(site: _Site, outs: Any, d: Any) -> list:
@@ -1325,7 +1358,7 @@ def _rank_block(
     needed = only_active(needed, active)
     kk = max(1, sites.shape[-1] // 2)
     lp, over_rows = _rank_slots(
-        prog, ranks, kk, params, x, (site_caches, occ_caches), sites, values, needed
+        prog, ranks, kk, params, x, (site_caches, occ_caches), sites, values, needed, capacity
     )
     overflow = jnp.any(over_rows)
     lp = jnp.where(needed, lp, lp_x[:, None])
