@@ -52,8 +52,13 @@ import numpy as np
 import symir.chemistry.excitations as excitations
 import symir.chemistry.irrep_slots as irrep_slots
 from symir.chemistry.integrals import MolecularIntegrals, check_finite
-from symir.chemistry.symmetry import CUTOFF, check_orbsym
-from symir.chemistry.tables import Coefficients, pair_coefficients, spin_orbital_arrays
+from symir.chemistry.symmetry import CUTOFF, check_orbsym, irreps
+from symir.chemistry.tables import (
+    Coefficients,
+    RestrictedPairs,
+    pair_coefficients,
+    spin_orbital_arrays,
+)
 from symir.frontend import expr as E
 from symir.frontend.builder import DOperator
 from symir.frontend.fermion import c, cdag, n
@@ -221,6 +226,29 @@ def spin_orbital_hamiltonian(
     t, v = _check(t, v, hilbert, threshold)
     check_finite(np.asarray(constant), "the constant")
     slots = _slots(slots, hilbert)
+    p, r = _pairs(hilbert.size)
+    W = _two_body_coefficients(v, p, r)
+    return _hamiltonian(t, W, (p, r), constant, hilbert, threshold, name, slots, parametric, orbsym)
+
+
+def _hamiltonian(
+    t,
+    W,
+    pairs,
+    constant: float,
+    hilbert: FermionHilbert,
+    threshold: float,
+    name: str,
+    slots: str,
+    parametric: bool,
+    orbsym,
+    checked: bool = False,
+) -> MolecularHamiltonian:
+    """The operator of `spin_orbital_hamiltonian` from `t` and the pair coefficients `W`
+    (an array, or `RestrictedPairs` read where needed); `checked`: `W` is known to be
+    hermitian (with `t`), to conserve each spin and to hold nothing above `threshold`
+    that ORBSYM forbids (`molecular_hamiltonian` checked the integrals instead)."""
+    p, r = pairs
     if parametric and (slots != "excitations" or threshold != 0.0):
         raise ValueError(
             "parametric=True (coefficient tables as parameters) needs slots='excitations' "
@@ -228,10 +256,8 @@ def spin_orbital_hamiltonian(
             f"slots={slots!r}, threshold={threshold}"
         )
     screen = _Screen(threshold)
-    p, r = _pairs(hilbert.size)
-    W = _two_body_coefficients(v, p, r)
     coefficients = Coefficients(t, W, screen, parametric)
-    op = DOperator(hilbert, name, hermitian=_hermitian(t, W))
+    op = DOperator(hilbert, name, hermitian=checked or _hermitian(t, W))
     rows: dict[str, int] = {}
     if constant != 0.0:
         op = op.globally().named("constant").emit(identity(), matrix_element=float(constant))
@@ -243,8 +269,9 @@ def spin_orbital_hamiltonian(
                 "slots='symmetry' needs orbsym= (the orbitals' irreps), a space that fixes "
                 "the electrons of each spin and static tables (parametric=False)"
             )
-        irrep_slots.check(t, W, p, r, orbsym, threshold)
-        op = _excitations(op, t, W, p, r, hilbert, coefficients, rows, orbsym)
+        if not checked:
+            irrep_slots.check(t, W, p, r, orbsym, threshold)
+        op = _excitations(op, t, W, p, r, hilbert, coefficients, rows, orbsym, checked)
     elif slots == "excitations":
         op = _excitations(op, t, W, p, r, hilbert, coefficients, rows)
     else:
@@ -279,13 +306,23 @@ def _slots(slots: str, hilbert: FermionHilbert) -> str:
 
 
 def _excitations(
-    op: DOperator, t, W, p, r, hilbert: FermionHilbert, coefficients, rows, orbsym=None
+    op: DOperator,
+    t,
+    W,
+    p,
+    r,
+    hilbert: FermionHilbert,
+    coefficients,
+    rows,
+    orbsym=None,
+    checked: bool = False,
 ):
     """The singles and doubles indexed by the ranks of a configuration's particles and
     holes in each sector (symir/chemistry/excitations.py), or with ORBSYM by its
     symmetry-allowed excitations (symir/chemistry/irrep_slots.py)."""
     blocks = list(hilbert.sectors)
-    excitations.check_conserving(t, W, p, r, blocks)
+    if not checked:
+        excitations.check_conserving(t, W, p, r, blocks)
     pair_index = np.full((hilbert.size,) * 2, -1, np.int64)
     pair_index[p, r] = pair_index[r, p] = np.arange(len(p))
     if orbsym is not None:
@@ -438,6 +475,17 @@ def molecular_hamiltonian(
         threshold = 0.0 if parametric else CUTOFF
     if integrals.orbsym is not None:
         check_orbsym(integrals.h1, integrals.h2, integrals.orbsym, threshold or CUTOFF)
+    if slots == "symmetry" and not parametric and _restricted_checked(integrals, threshold):
+        # the tables read W where they need it, from the orbitals' integrals
+        hilbert = integrals.hilbert()
+        t = np.kron(np.eye(2), np.asarray(integrals.h1, float))  # t[sM + p, sM + q] = h1
+        p, r = _pairs(hilbert.size)
+        W = RestrictedPairs(np.asarray(integrals.h2, float), p, r)
+        constant = integrals.constant
+        check_finite(np.asarray(constant), "the constant")
+        return _hamiltonian(
+            t, W, (p, r), constant, hilbert, threshold, name, slots, False, integrals.orbsym, True
+        )
     t, v = integrals.spin_orbital_tensors()
     return spin_orbital_hamiltonian(
         t,
@@ -450,6 +498,29 @@ def molecular_hamiltonian(
         parametric=parametric,
         orbsym=integrals.orbsym,
     )
+
+
+def _restricted_checked(integrals: MolecularIntegrals, threshold: float) -> bool:
+    """Whether the checks `spin_orbital_hamiltonian` makes on `W` hold from the integrals
+    alone (then `W` need not be made whole): real integrals with ORBSYM and fixed
+    numbers of electrons, `h1` symmetric and `(pq|rs) = (qp|sr)` (hermitian), and every
+    integral ORBSYM forbids small enough that no antisymmetrised coefficient it makes,
+    at most twice it, is above `threshold` (spins are conserved by restricted
+    orbitals). Otherwise the whole tensors are built and checked as before."""
+    h1, h2 = integrals.h1, integrals.h2
+    if integrals.orbsym is None or integrals.n_fermions_per_spin is None:
+        return False
+    if np.iscomplexobj(h1) or np.iscomplexobj(h2):
+        return False
+    if not (np.allclose(h1, h1.T) and np.allclose(h2, np.transpose(h2, (1, 0, 3, 2)))):
+        return False
+    g = irreps(integrals.orbsym)
+    forbidden1 = g[:, None] != g[None, :]
+    product = g[:, None, None, None] ^ g[None, :, None, None] ^ g[None, None, :, None]
+    forbidden2 = (product ^ g[None, None, None, :]) != 0
+    largest1 = float(np.abs(h1[forbidden1]).max(initial=0.0))
+    largest2 = float(np.abs(h2[forbidden2]).max(initial=0.0))
+    return largest1 <= threshold and 2 * largest2 <= threshold
 
 
 def term_by_term_hamiltonian(

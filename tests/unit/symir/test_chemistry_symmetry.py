@@ -236,3 +236,28 @@ def test_symmetry_slots_refuse_a_coefficient_orbsym_forbids():
         )
     with pytest.raises(ValueError, match="slots='symmetry' needs orbsym="):
         spin_orbital_hamiltonian(t, v, ints.constant, ints.hilbert(), slots="symmetry")
+
+
+def test_symmetry_slots_read_the_pair_coefficients_from_the_integrals():
+    """`molecular_hamiltonian(..., slots="symmetry")` reads the antisymmetrised pair
+    coefficients from the orbitals' integrals where the tables need them
+    (`RestrictedPairs`: no `(2M)^4` tensor): the same entries as `pair_coefficients` of
+    the spin-orbital tensors (also of integrals without the 8-fold symmetry), and for
+    LiH the same operator as `spin_orbital_hamiltonian` of those tensors."""
+    from symir.chemistry import spin_orbital_hamiltonian
+    from symir.chemistry.tables import RestrictedPairs, pair_coefficients, spin_orbital_arrays
+
+    rng = np.random.default_rng(1)
+    h1, h2 = rng.normal(size=(3, 3)), rng.normal(size=(3,) * 4)
+    p, r = np.triu_indices(6, k=1)
+    dense = pair_coefficients(spin_orbital_arrays(h1, h2)[1], p, r)
+    i, j = np.indices(dense.shape)
+    assert np.array_equal(RestrictedPairs(h2, p, r)[i, j], dense)
+    ints = read_fcidump(DATA / "lih_sto3g.fcidump")
+    t, v = ints.spin_orbital_tensors()
+    read = molecular_hamiltonian(ints, slots="symmetry")
+    whole = spin_orbital_hamiltonian(
+        t, v, ints.constant, ints.hilbert(), slots="symmetry", orbsym=ints.orbsym
+    )
+    assert str(read.operator.to_ir()) == str(whole.operator.to_ir())
+    assert read.screening == whole.screening and read.rows == whole.rows
