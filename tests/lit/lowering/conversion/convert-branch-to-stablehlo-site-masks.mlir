@@ -13,8 +13,9 @@
 //   write).
 // Then an execution through JAX.
 //
-// RUN: symir-opt %s -p convert-branch-to-stablehlo | filecheck %s
-// RUN: symir-opt %s -p convert-branch-to-stablehlo | symir-run - --input '[[1, -1, 1], [-1, -1, 1]]:int8' | filecheck %s --check-prefix=EXEC
+// RUN: symir-opt %s -p convert-branch-to-stablehlo -o %t.mlir
+// RUN: filecheck %s < %t.mlir
+// RUN: symir-run %t.mlir --input '[[1, -1, 1], [-1, -1, 1]]:int8' | filecheck %s --check-prefix=EXEC
 
 // CHECK-LABEL: func.func @main(%[[X:[A-Za-z0-9_]+]]: tensor<?x3xi8>) -> (tensor<?x4x3xi8>, tensor<?x4xf64>) {
 // The diagonal: z, then z Q and its product with z summed over the sites.
