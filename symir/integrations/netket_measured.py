@@ -10,7 +10,8 @@ kernel 2.1-3.5 ms on its paths, NetKet's padded kernel 1.8 ms).
 
 So, the first time a state asks for the local kernel of a symir operator (`vstate.expect`,
 `expect_and_grad`, a driver's first step), the two candidates are compiled alone and
-timed on the state's own samples (best of `ROUNDS` calls after one warm-up):
+timed on the state's own samples (the best of `ROUNDS` interleaved calls each, after
+a warm-up call):
 
 - symir's kernel as `netket_local_energy` picks it (adapter, `"auto"`, or plain), and
 - NetKet's own padded kernel (`local_value_kernel_jax`) on symir's operator (its
@@ -40,8 +41,9 @@ from symir.runtime.lapack_order import network_calls_lapack
 
 __all__ = ["CHOICES", "MeasuredChoice", "choose", "measured_choice", "set_measured_choice"]
 
-ROUNDS = 3
-"""Timed calls of each candidate after its warm-up call (the best is kept)."""
+ROUNDS = 7
+"""Interleaved rounds of timed calls of the candidates after their warm-up calls (the
+best time of each is kept)."""
 
 _ON = [os.environ.get("SYMIR_NETKET_MEASURE_PATHS", "1") not in ("0", "false", "False")]
 
@@ -103,23 +105,26 @@ def choose(vstate: Any, op: Any, symir_kernel: Any) -> Any:
             times = {"symir": float("nan")}
             CHOICES[key] = (op, MeasuredChoice(symir_kernel, "symir (LAPACK: not measured)", times))
             return symir_kernel
-        times = {
-            "symir": _seconds(symir_kernel, logpsi, variables, x, op),
-            "netket-padded": _seconds(kernels.local_value_kernel_jax, logpsi, variables, x, op),
-        }
+        candidates = {"symir": symir_kernel, "netket-padded": kernels.local_value_kernel_jax}
+        times = _seconds(candidates, logpsi, variables, x, op)
         name = min(times, key=times.get)
         kernel = symir_kernel if name == "symir" else kernels.local_value_kernel_jax
         CHOICES[key] = (op, MeasuredChoice(kernel, name, times))
     return CHOICES[key][1].kernel
 
 
-def _seconds(kernel: Any, logpsi: Any, variables: Any, x: Any, op: Any) -> float:
-    """Best time of `ROUNDS` calls of `kernel` jitted alone, after a warm-up call."""
-    run = jax.jit(lambda v, s: kernel(logpsi, v, s, op))
-    jax.block_until_ready(run(variables, x))
-    best = np.inf
+def _seconds(candidates: dict, logpsi: Any, variables: Any, x: Any, op: Any) -> dict:
+    """Each kernel of `candidates` jitted alone: after a warm-up call of each, `ROUNDS`
+    rounds in which each runs once (interleaved, so that a burst of load from elsewhere
+    falls on both), the best time of each."""
+    runs = {}
+    for name, kernel in candidates.items():
+        runs[name] = jax.jit(lambda v, s, kernel=kernel: kernel(logpsi, v, s, op))
+        jax.block_until_ready(runs[name](variables, x))
+    best = dict.fromkeys(runs, np.inf)
     for _ in range(ROUNDS):
-        start = time.perf_counter()
-        jax.block_until_ready(run(variables, x))
-        best = min(best, time.perf_counter() - start)
-    return float(best)
+        for name, run in runs.items():
+            start = time.perf_counter()
+            jax.block_until_ready(run(variables, x))
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: float(t) for name, t in best.items()}
