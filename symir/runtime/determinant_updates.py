@@ -1049,7 +1049,11 @@ def derive_ranks(prog: DeterminantProgram, local_states: Any) -> tuple[Any, str]
     if key in cached:
         return cached[key]
     prog._ranks = cached  # type: ignore[attr-defined]
-    cached[key] = _derive_ranks(prog, np.asarray(local_states).astype(np.dtype(prog.x_dtype)))
+    try:
+        states = np.asarray(local_states).astype(np.dtype(prog.x_dtype))
+        cached[key] = _derive_ranks(prog, states)
+    except Exception as exc:  # an operation that cannot run outside the program's context
+        cached[key] = (None, f"row ranks do not apply: {type(exc).__name__}: {exc}"[:300])
     return cached[key]
 
 
