@@ -1295,9 +1295,22 @@ def _rank_slots(prog, ranks, kk, params, x, caches, sites, values, needed, capac
 
 
 def _compacted_rest(rest, x, outs, sites, values, needed, capacity):
-    """`rest(outs, x')` at the needed slots only (`needed (b, c)`), in chunks of
-    `capacity` (a `lax.scan` whose chunks past the count are skipped by a `lax.cond`):
-    `(b, c)`, zero where not needed."""
+    """`rest(outs, x')` at the needed slots only (`needed (b, c)`): `(b, c)`, zero where
+    not needed (`_compacted_rows`)."""
+    m = needed.size
+    flat = jax.tree_util.tree_map(lambda o: jnp.reshape(o, (m, *o.shape[2:])), outs)
+
+    def rows(xp, w):
+        return jax.vmap(rest)(jax.tree_util.tree_map(lambda o: o[w], flat), xp)
+
+    return _compacted_rows(rows, x, sites, values, needed, capacity)
+
+
+def _compacted_rows(rows, x, sites, values, needed, capacity):
+    """`rows(x', slots)` at the needed slots only (`needed (b, c)`; `x'` the connected
+    states of a chunk, `slots` their flat places), in chunks of `capacity` (a
+    `lax.scan` whose chunks past the count are skipped by a `lax.cond`): `(b, c)`, zero
+    where not needed."""
     b, c = needed.shape
     m, k = b * c, sites.shape[-1]
     size = max(1, min(capacity, m))
@@ -1305,7 +1318,6 @@ def _compacted_rest(rest, x, outs, sites, values, needed, capacity):
     mask = jnp.reshape(needed, (m,))
     count = jnp.sum(mask, dtype=jnp.int32)
     (positions,) = jnp.nonzero(mask, size=n_chunks * size, fill_value=m)
-    flat = jax.tree_util.tree_map(lambda o: jnp.reshape(o, (m, *o.shape[2:])), outs)
     flat_sites = jnp.reshape(sites, (m, k))
     flat_values = jnp.reshape(values, (m, k)).astype(x.dtype)
 
@@ -1313,7 +1325,7 @@ def _compacted_rest(rest, x, outs, sites, values, needed, capacity):
         where = jax.lax.dynamic_slice_in_dim(positions, i * size, size)
         w = jnp.minimum(where, m - 1)
         xp = jnp.put_along_axis(x[w // c], flat_sites[w], flat_values[w], axis=-1, inplace=False)
-        return jax.vmap(rest)(jax.tree_util.tree_map(lambda o: o[w], flat), xp)
+        return rows(xp, w)
 
     shape = jax.eval_shape(chunk, 0)
 
@@ -1364,10 +1376,13 @@ def _rank_block(
     lp, over_rows = _rank_slots(
         prog, ranks, kk, params, x, (site_caches, occ_caches), sites, values, needed, capacity
     )
-    overflow = jnp.any(over_rows)
+    # a slot the ranks do not give, or a sample whose D(x) is not its occupied
+    # positions: the batch takes the plain block (the network on those slots only, in
+    # compacted chunks, cost more than the `cond`)
+    redo = over_rows | (needed & ~ok[:, None])
+    overflow = jnp.any(redo)
     lp = jnp.where(needed, lp, lp_x[:, None])
     energies = total + jnp.sum(mels * jnp.exp(lp - lp_x[:, None]), axis=-1)
-    overflow = overflow | ~jnp.all(ok)
 
     def plain(operands):
         p, xs = operands
