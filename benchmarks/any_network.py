@@ -13,7 +13,9 @@ of interleaved rounds of `vstate.expect_and_grad(op)` with
   packed kernel (`nk.config.netket_experimental_packed_kernel = True`), NetKet's fastest.
 
 Energies and gradients are compared with NetKet's default before timing (1e-10). The
-path symir takes (`symir.runtime.local_energy.choose_path`) is printed with its reason.
+path symir takes (`symir.runtime.local_energy.choose_path`) is printed with its reason,
+and where NetKet's padded kernel on symir's operator measured faster inside NetKet
+(`symir.integrations.netket_measured`), that it was taken.
 
 NetKet's packed kernel is timed in a subprocess under `--packed-timeout` seconds,
 interleaved there with NetKet's default kernel: `symir/packed` is `symir/NetKet` of this
@@ -62,6 +64,7 @@ from lattices import SYMIR_MODELS, netket_operator
 
 from symir import models as symir_models
 from symir.integrations import netket_local_energy
+from symir.integrations.netket_measured import measured_choice
 from symir.runtime.lapack_order import network_calls_lapack
 from symir.runtime.local_energy import choose_path, local_energy_plan
 
@@ -273,6 +276,9 @@ def run(model: str, network: str, args) -> str:
     assert_equal(one_at_a_time(fns), "netket")
     t = timed(fns, args.rounds)
     way = "adapter" if network == "rbm" else path.name
+    choice = measured_choice(vs, ours)  # inside NetKet: symir's kernel or NetKet's padded
+    if choice is not None and choice.name == "netket-padded":
+        way = f"{way}; NetKet's padded kernel (measured)"
     ratio = packed_ratio(model, network, args)
     to_netket = t["symir"] / t["netket"]
     packed = "hangs" if ratio is None else f"{t['netket'] / ratio:.1f}"
