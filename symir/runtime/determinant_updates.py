@@ -166,6 +166,19 @@ def _bind(eqn: Any, invals: list) -> list:
     return list(out) if eqn.primitive.multiple_results else [out]
 
 
+_CASTS = frozenset({"pvary", "pcast"})
+"""Casts to varying over `shard_map`'s axes: the identity on values (what the derivation
+evaluates outside the program's context, they are skipped)."""
+
+
+def _bind_outside(eqn: Any, invals: list) -> list:
+    """`_bind`, with `shard_map`'s casts to varying taken as the identity (the derivation
+    runs the program's pieces outside its `shard_map`)."""
+    if eqn.primitive.name in _CASTS and len(invals) == len(eqn.outvars):
+        return list(invals)
+    return _bind(eqn, invals)
+
+
 _KINDS: dict[int, tuple[Any, str | None]] = {}
 
 
@@ -680,7 +693,7 @@ def _compacted(conn, params, x, caches, sites, values, needed, capacity):
 
 _MOVES = frozenset(
     {"slice", "reshape", "broadcast_in_dim", "squeeze", "expand_dims", "transpose", "copy"}
-    | {"copy_p"}
+    | {"copy_p", "pvary", "pcast"}
 )
 """Operations between the occupied positions and a gather's row indices that move
 elements without changing them."""
@@ -779,7 +792,7 @@ class _Derivation:
             if any(v is None for v in others):
                 return None
             with jax.ensure_compile_time_eval():
-                return np.asarray(_bind(node.eqn, [self.sites[moving[0]], *others])[0])
+                return np.asarray(_bind_outside(node.eqn, [self.sites[moving[0]], *others])[0])
         if name not in _ELEMENTWISE or node.kind is not None:
             return None
         maps = [self.sites[r] for r in moving]
@@ -807,7 +820,7 @@ class _Derivation:
             ins = [self.constant(i) for i in node.ins]
             if all(v is not None for v in ins):
                 with jax.ensure_compile_time_eval():
-                    outs = _bind(node.eqn, ins)
+                    outs = _bind_outside(node.eqn, ins)
                 for o, v in zip(node.outs, outs, strict=True):
                     self._folded[o] = v
                 value = self._folded[r]
@@ -889,7 +902,9 @@ def _region_step(der: _Derivation, node: _Node, where: dict, scalars: dict) -> s
         if any(v is None for v in others):
             return f"`{name}` with operands that are not constants"
         with jax.ensure_compile_time_eval():
-            where[node.outs[0]] = np.asarray(_bind(node.eqn, [where[moving[0]], *others])[0])
+            where[node.outs[0]] = np.asarray(
+                _bind_outside(node.eqn, [where[moving[0]], *others])[0]
+            )
         return ""
     if name not in _ELEMENTWISE:
         return f"`{name}` between the positions and the row indices"
@@ -918,7 +933,7 @@ def _values_of(der: _Derivation, occ_nodes: tuple, l_ref: int, states: np.ndarra
         for j in occ_nodes:
             node = prog.nodes[j]
             ins = [env[r] if isinstance(r, int) and r in env else der.constant(r) for r in node.ins]
-            env.update(zip(node.outs, _bind(node.eqn, ins), strict=True))
+            env.update(zip(node.outs, _bind_outside(node.eqn, ins), strict=True))
         return env[l_ref]
 
     with jax.ensure_compile_time_eval():
@@ -931,7 +946,7 @@ def _run_nodes(der: _Derivation, nodes: Any, env: dict) -> dict:
         ins = [env[r] if isinstance(r, int) and r in env else der.constant(r) for r in node.ins]
         if any(v is None for v in ins):
             raise ValueError("an operand that is not a constant")
-        env.update(zip(node.outs, _bind(node.eqn, ins), strict=True))
+        env.update(zip(node.outs, _bind_outside(node.eqn, ins), strict=True))
     return env
 
 
@@ -1123,7 +1138,7 @@ def _phi(prog: DeterminantProgram, site: _RankSite, positions: Any) -> Any:
             r[1] if isinstance(r, tuple) else env[r] if r in env else site.scalars[r]
             for r in node.ins
         ]
-        env[node.outs[0]] = _bind(node.eqn, ins)[0]
+        env[node.outs[0]] = _bind_outside(node.eqn, ins)[0]
     return env[site.index]
 
 

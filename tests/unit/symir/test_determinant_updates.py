@@ -356,3 +356,24 @@ def test_auto_chooses_the_determinant_updates_by_cost_and_is_exact():
     got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates="auto"))
     want = jax.jit(lambda p, x: plain(ma.apply, p, x, conn))(params, x)
     close(got(params, x), want, 1e-10)
+
+
+def test_ranks_apply_inside_netkets_shard_map(monkeypatch):
+    """NetKet evaluates a symir operator's local energies inside `shard_map`, whose casts
+    to varying (`pvary`) the derivation takes as the identity: the ranks apply there
+    (traced only: the values are the tests' above)."""
+    from symir.runtime import determinant_updates
+
+    found = []
+
+    def spy(prog, local_states):
+        ranks, why = derive_ranks(prog, local_states)
+        found.append(ranks is not None)
+        return ranks, why
+
+    monkeypatch.setattr(determinant_updates, "derive_ranks", spy)
+    hi, op, _ = hubbard(nk.graph.Chain(4, pbc=True), (2, 2))
+    sampler = nk.sampler.MetropolisFermionHop(hi, graph=nk.graph.Chain(4, pbc=True))
+    vs = nk.vqs.MCState(sampler, nk.models.Slater2nd(hi, param_dtype=float), n_samples=16)
+    jax.make_jaxpr(lambda: vs.local_estimators(op.to_netket(hi)))()
+    assert found and all(found)
