@@ -58,8 +58,10 @@ them replaces the rows at `rank - lo` by `phi(added)` in order, with ratio
 added row to its sorted place). A changed count, more than `K` particles, a particle
 moving across a slice's end or a row out of range take the plain block (as below).
 Every candidate slot of the batch is evaluated at once (a few gathers per slot, no
-loop); the rest of the program then runs per slot on the units' new outputs (and on
-`x'` where it reads `x`: a Jastrow factor). Other row indices (reversed, shifted by
+loop); the rest of the program then runs on the units' new outputs, on every slot at
+once where it does not read `x`, on the needed slots only (compacted chunks, `x'` built
+from the deltas) where it does (a Jastrow factor). Inside `shard_map` the casts to
+varying (`pvary`) are taken as the identity by the derivation. Other row indices (reversed, shifted by
 `x`) take the comparison of `R(x')` with `R(x)` below.
 
 `K = max(1, k // 2)` for deltas of width `k` (a move of `n` particles changes `2n`
