@@ -277,8 +277,8 @@ def run(model: str, network: str, args) -> str:
     t = timed(fns, args.rounds)
     way = "adapter" if network == "rbm" else path.name
     choice = measured_choice(vs, ours)  # inside NetKet: symir's kernel or NetKet's padded
-    if choice is not None and choice.name == "netket-padded":
-        way = f"{way}; NetKet's padded kernel (measured)"
+    if choice is not None and choice.name.startswith("netket"):
+        way = f"{way}; taken: NetKet's {choice.name[7:]} kernel (measured)"
     ratio = packed_ratio(model, network, args)
     to_netket = t["symir"] / t["netket"]
     packed = "hangs" if ratio is None else f"{t['netket'] / ratio:.1f}"

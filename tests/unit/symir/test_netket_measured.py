@@ -1,7 +1,7 @@
 """The kernel NetKet runs for a symir operator, chosen by measurement
-(symir/integrations/netket_measured.py): the faster of symir's kernel and NetKet's padded
-kernel on symir's operator is taken, remembered and reported; either gives NetKet's
-energies and gradients."""
+(symir/integrations/netket_measured.py): the fastest of symir's kernel and NetKet's padded
+and packed kernels on symir's operator is taken, remembered and reported; each gives
+NetKet's energies and gradients."""
 
 from __future__ import annotations
 
@@ -53,13 +53,14 @@ def test_the_faster_kernel_is_taken_and_reported(measuring, monkeypatch):
     # measured for real: a choice with two positive times, NetKet's results either way
     e, g = vs.expect_and_grad(op)
     choice = measured_choice(vs, op)
-    assert choice is not None and set(choice.times) == {"symir", "netket-padded"}
+    assert choice is not None and set(choice.times) == {"symir", "netket-padded", "netket-packed"}
     assert all(t > 0 for t in choice.times.values()) and "measured" in str(choice)
     assert abs(e.mean - e0.mean) < 1e-10 and _close(g, g0) < 1e-10
     # each side slower in turn (a fresh operator: its own entry)
     for fake, taken in (
-        ({"symir": 2.0, "netket-padded": 1.0}, "netket-padded"),
-        ({"symir": 1.0, "netket-padded": 2.0}, "symir"),
+        ({"symir": 2.0, "netket-padded": 1.0, "netket-packed": 3.0}, "netket-padded"),
+        ({"symir": 2.0, "netket-padded": 3.0, "netket-packed": 1.0}, "netket-packed"),
+        ({"symir": 1.0, "netket-padded": 2.0, "netket-packed": 3.0}, "symir"),
     ):
         monkeypatch.setattr(netket_measured, "_seconds", lambda candidates, *a, fake=fake: fake)
         op2 = sym.models.tfim(HI, CHAIN, h=1.0, J=1.0).compile().to_netket(HI)
