@@ -637,15 +637,7 @@ def _conn_pass(prog, live, kk, caches, params, xp, sample):
         else:
             d, o = _ratio(m, r, lambda p: ainv[sample, :, p], rp, kk, chain)
         over.append(o)
-        if site.kind == "det":
-            return [outs[0] * d.astype(outs[0].dtype)]
-        sign, logabs = outs
-        mag = jnp.abs(d)
-        if jnp.issubdtype(d.dtype, jnp.complexfloating):  # d / |d|, differentiable
-            phase = d / jnp.where(mag == 0, jnp.ones_like(mag), mag).astype(d.dtype)
-        else:  # +-1, locally constant
-            phase = jnp.sign(d)
-        return [sign * phase.astype(sign.dtype), logabs + jnp.log(mag).astype(logabs.dtype)]
+        return _updated_outs(site, outs, d)
 
     lp = _run(prog, params, xp, hook, live)
     return lp, functools.reduce(jnp.logical_or, over, jnp.bool_(False))
