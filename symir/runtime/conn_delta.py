@@ -61,6 +61,20 @@ def site_changes(x: Any, sites: Any, values: Any, dtype: Any = None) -> Any:
     return change.astype(x.dtype if dtype is None else dtype)
 
 
+def needed_slots(
+    x: Any, sites: Any, values: Any, mels: Any, skip_zero_mels: bool, active: Any = None
+) -> Any:
+    """`(b, F)`: the slots whose network value is needed, those that change `x` (and, with
+    `skip_zero_mels`, have a nonzero matrix element), of the samples `active` (b,) keeps
+    (all when None: `dedup.only_active`)."""
+    from symir.runtime.dedup import only_active
+
+    needed = jnp.any(site_changes(x, sites, values) != 0, axis=-1)
+    if skip_zero_mels:
+        needed = needed & (mels != 0)
+    return only_active(needed, active)
+
+
 def apply_deltas(x: Any, sites: Any, values: Any) -> Any:
     """`xp (..., F, N)` from `x (..., N)` and the deltas: `x` with `x[sites] = values`
     in each slot (for tests and small batches: it builds what the deltas avoid)."""

@@ -1366,8 +1366,7 @@ def _updated_outs(site: _Site, outs: Any, d: Any) -> list:
 def _rank_block(
     prog, ranks, fallback, logpsi, params, x, compiled, plan, capacity, skip_zero_mels, active=None
 ):
-    from symir.runtime.conn_delta import site_changes
-    from symir.runtime.dedup import only_active
+    from symir.runtime.conn_delta import needed_slots
     from symir.runtime.lapack_order import lapack_ordered
     from symir.runtime.slots import split_diagonal
 
@@ -1377,10 +1376,7 @@ def _rank_block(
     total, (sites, values, mels) = split_diagonal(plan, mels, lp_x.dtype, (sites, values, mels))
     if not plan.candidates:
         return total
-    needed = jnp.any(site_changes(x, sites, values) != 0, axis=-1)
-    if skip_zero_mels:
-        needed = needed & (mels != 0)
-    needed = only_active(needed, active)
+    needed = needed_slots(x, sites, values, mels, skip_zero_mels, active)
     kk = max(1, sites.shape[-1] // 2)
     lp, over_rows = _rank_slots(
         prog, ranks, kk, params, x, (site_caches, occ_caches), sites, values, needed, capacity
@@ -1439,8 +1435,7 @@ def _determinant_block(
     skip_zero_mels: bool,
     active: Any = None,
 ) -> Any:
-    from symir.runtime.conn_delta import site_changes
-    from symir.runtime.dedup import only_active
+    from symir.runtime.conn_delta import needed_slots
     from symir.runtime.lapack_order import lapack_ordered
     from symir.runtime.slots import split_diagonal
 
@@ -1465,10 +1460,7 @@ def _determinant_block(
     total, (sites, values, mels) = split_diagonal(plan, mels, lp_x.dtype, (sites, values, mels))
     if not plan.candidates:
         return total
-    needed = jnp.any(site_changes(x, sites, values) != 0, axis=-1)
-    if skip_zero_mels:
-        needed = needed & (mels != 0)
-    needed = only_active(needed, active)
+    needed = needed_slots(x, sites, values, mels, skip_zero_mels, active)
     kk = max(1, sites.shape[-1] // 2)
     conn = functools.partial(_conn_pass, prog, _live(prog), kk)
     lp, over = _compacted(conn, params, x, caches, sites, values, needed, capacity)

@@ -560,7 +560,7 @@ def _delta_block(
     """As `_block`, from the operator's deltas (`get_conn_delta`): the candidates are the
     slots whose deltas change `x`, and the loop builds the rows of each chunk from `x`
     and their deltas, so no `xp[B, F, N]` is written, padding or not."""
-    from symir.runtime.conn_delta import site_changes
+    from symir.runtime.conn_delta import needed_slots
 
     b = x.shape[0]
     sites, values, mels = compiled.get_conn_delta(x)
@@ -568,10 +568,7 @@ def _delta_block(
     total, (sites, values, mels) = split_diagonal(plan, mels, logpsi_x.dtype, (sites, values, mels))
     if not plan.candidates:
         return total
-    needed = jnp.any(site_changes(x, sites, values) != 0, axis=-1)
-    if skip_zero_mels:
-        needed = needed & (mels != 0)
-    needed = only_active(needed, active)
+    needed = needed_slots(x, sites, values, mels, skip_zero_mels, active)
     c = len(plan.candidates)
     m = b * c
     k = sites.shape[-1]
@@ -602,7 +599,7 @@ def _padded_block(
     evaluation less the diagonal slots), no loop, no positions. Chosen by cost where
     nearly every slot is a candidate and the network is cheap (`choose_path`); `active`
     is not used (every row is evaluated)."""
-    from symir.runtime.conn_delta import site_changes
+    from symir.runtime.conn_delta import needed_slots
 
     b = x.shape[0]
     sites, values, mels = compiled.get_conn_delta(x)
@@ -610,9 +607,7 @@ def _padded_block(
     total, (sites, values, mels) = split_diagonal(plan, mels, logpsi_x.dtype, (sites, values, mels))
     if not plan.candidates:
         return total
-    needed = jnp.any(site_changes(x, sites, values) != 0, axis=-1)
-    if skip_zero_mels:
-        needed = needed & (mels != 0)
+    needed = needed_slots(x, sites, values, mels, skip_zero_mels)
     c = len(plan.candidates)
     xp = jnp.put_along_axis(
         jnp.broadcast_to(x[:, None, :], (b, c, x.shape[-1])),
