@@ -104,6 +104,11 @@ def test_more_differences():
         one(amp=sym.symbol("K")),
         one(amp=sym.symbol("J", 1.0)),
         one(amp=sym.symbol("J", 1j)),
+        # tables of 40 entries (fingerprinted by the digest of their bytes) that differ
+        # in one value, in one key, in being integers
+        one(amp=sym.lookup([float(k) for k in range(40)], sym.site("i") + 1)),
+        one(amp=sym.lookup([float(k) for k in range(39)] + [39.5], sym.site("i") + 1)),
+        one(amp=sym.lookup({k + (k == 39): float(k) for k in range(40)}, sym.site("i") + 1)),
     ]
     assert len(set(prints)) == len(prints)
 
