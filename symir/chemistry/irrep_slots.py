@@ -135,9 +135,6 @@ class _Sector:
     def first(self, state: int) -> dict:
         return self.first_particle if state == 1 else self.first_hole
 
-    def site(self, rank, state: int, valid) -> E.Expr:
-        return E.nth_site(E.select(valid, rank, -1), state, self.sites)
-
     def moves(self, hval) -> list[tuple[object, tuple]]:
         """The segments of the moves of one electron whose irreps multiply to the
         run-time `hval`, by the electron's irrep `a` (its hole's is `a ^ hval`):
@@ -169,8 +166,9 @@ class _Sector:
                 parts.append(count[a] * count[b])
         return _sum(parts)
 
-    def pair(self, index, hval, state: int, valid):
-        """The two sites of the `index`-th pair (of particles, state 1, or holes, 0)
+    def pair(self, index, hval, state: int):
+        """The ranks (among the electrons, state 1, or holes, 0, in `sites`' order) of
+        the two sites of the `index`-th pair (of particles, state 1, or holes, 0)
         whose irreps multiply to the run-time `hval`: the pair's first irrep `a`, then
         `a < b = a ^ h` as two digits, or `a = b` (h = 0) by the triangular numbers."""
         count, first = self.count(state), self.first(state)
@@ -199,7 +197,30 @@ class _Sector:
         same = hval == 0
         r1 = E.select(same, first_a + t1, first_a + k1)
         r2 = E.select(same, first_a + t2, first_b + k2)
-        return self.site(r1, state, valid), self.site(r2, state, valid)
+        return r1, r2
+
+
+def _once(ranks: list, valid, divisor, m: int) -> list:
+    """`ranks` (each in `[0, m)` where `valid`), `-1` each where not, decoded once per
+    configuration and row: packed into one integer (digits of a power of two `>= m`)
+    that goes through `quotient(v * divisor, divisor)` (the identity, `divisor >= 1` a
+    run-time value) and unpacked. XLA copies cheap element-wise producers into each
+    of their consumers, so the select chains of the decoding ran once per site gathered
+    (four times for a double); an integer division by a run-time value is no cheap
+    producer to XLA, so the packed value is computed once and stored (N2 6-31G: the
+    kernel 2.2 times faster)."""
+    radix = 1 << max(1, (m - 1).bit_length())
+    packed: object = 0
+    for rank in ranks:
+        packed = packed * radix + rank
+    packed = E.select(valid, packed, -1)
+    stored = E.quotient(packed * divisor, divisor)
+    out = []
+    for n in range(len(ranks)):
+        scale = radix ** (len(ranks) - 1 - n)
+        digit = E.quotient(stored, scale) - E.quotient(stored, scale * radix) * radix
+        out.append(E.select(stored >= 0, digit, -1))
+    return out
 
 
 def _blocks(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -334,8 +355,8 @@ def singles(
     ]
     r, (holes, first_p, first_h), valid = _pick(j, segments)
     k = E.quotient(r, E.maximum(holes, 1))
-    particle = sector.site(first_p + k, 1, valid)
-    hole = sector.site(first_h + r - k * holes, 0, valid)
+    ranks = _once([first_p + k, first_h + r - k * holes], valid, E.maximum(holes, 1), m)
+    particle, hole = E.nth_site(ranks[0], 1, sector.sites), E.nth_site(ranks[1], 0, sector.sites)
     g = sector.g
     P1, Q1 = (v + lo for v in np.nonzero((g[:, None] == g[None, :]) & ~np.eye(m, dtype=bool)))
     key = _offset(particle, lo) * m + _offset(hole, lo)
@@ -370,8 +391,10 @@ def same_sector_doubles(op, sector: _Sector, coefficients, pair_index, rows, nam
     ]
     r, (hval, hole_pairs), valid = _pick(j, segments)
     first = E.quotient(r, E.maximum(hole_pairs, 1))
-    P, R = sector.pair(first, hval, 1, valid)
-    Q, S = sector.pair(r - first * hole_pairs, hval, 0, valid)
+    ranks = [*sector.pair(first, hval, 1), *sector.pair(r - first * hole_pairs, hval, 0)]
+    rP, rR, rQ, rS = _once(ranks, valid, E.maximum(hole_pairs, 1), m)
+    P, R = E.nth_site(rP, 1, sector.sites), E.nth_site(rR, 1, sector.sites)
+    Q, S = E.nth_site(rQ, 0, sector.sites), E.nth_site(rS, 0, sector.sites)
     a, b = np.triu_indices(m, k=1)
     product = sector.g[a] ^ sector.g[b]
     base, position = _compact(product, product)
@@ -412,14 +435,14 @@ def cross_sector_doubles(op, first: _Sector, second: _Sector, coefficients, pair
     segments = [(first.move_count(h) * second.move_count(h), (h, second.move_count(h))) for h in hs]
     r, (hval, moves), valid = _pick(j, segments)
     i = E.quotient(r, E.maximum(moves, 1))
-    sites = []
+    ranks = []
     for sector, index in ((first, i), (second, r - i * moves)):
         r2, (holes, first_p, first_h), _ = _pick(index, sector.moves(hval))
         k = E.quotient(r2, E.maximum(holes, 1))
-        sites.append(
-            (sector.site(first_p + k, 1, valid), sector.site(first_h + r2 - k * holes, 0, valid))
-        )
-    (P, Q), (R, S) = sites
+        ranks += [first_p + k, first_h + r2 - k * holes]
+    rP, rQ, rR, rS = _once(ranks, valid, E.maximum(moves, 1), max(first.m, second.m))
+    P, Q = E.nth_site(rP, 1, first.sites), E.nth_site(rQ, 0, first.sites)
+    R, S = E.nth_site(rR, 1, second.sites), E.nth_site(rS, 0, second.sites)
     lo, m, lo2, m2 = first.lo, first.m, second.lo, second.m
     a, q = (v.ravel() for v in np.nonzero(~np.eye(m, dtype=bool)))
     b, s = (v.ravel() for v in np.nonzero(~np.eye(m2, dtype=bool)))
