@@ -31,7 +31,10 @@ number), then the chain's steps, each of which only reads its draws (a chain of 
 than `DRAWN_AHEAD` proposals draws them per sweep; `sample_next` too). The sites a
 proposal changes are then known (no comparison of `sigma'` with `sigma`), and the
 exchange's cluster (`jax.random.choice` over the clusters whose two sites differ) is
-counted in two levels instead of a cumulative sum (`_ExchangeMoves`). The same proposals
+found from the mask kept as bits where the space has two local states (`_ExchangeBits`:
+every operation of the rule element-wise, the mask toggled by a table row per cluster),
+else counted in two levels instead of a cumulative sum (`_ExchangeMoves`); the split's
+rows of an exchange are read per cluster (one row for both sites). The same proposals
 serve the plain path (the whole network per proposal). Any other rule (a user's,
 `MultipleRules`, `TensorRule`) runs its `transition` on every step, as in NetKet, and
 the changed sites are found by comparing `sigma'` with `sigma`.
@@ -345,10 +348,34 @@ class _SplitEvaluator:
             cache = values
         return cache, self.log_prob(cache)
 
-    def propose(self, cache, σ, σp, sites=None, old=None, new=None):
+    def prepare(self, moves: Any) -> None:
+        """Per-cluster tables for an exchange's proposals (`moves.clusters`): the rows of
+        the cluster `(a, b)` exchanging the values of index `i` (at `a`) and `j` (at `b`),
+        `T[a, i, j] + T[b, j, i]`, one row read per proposal instead of two (zero where
+        `i == j`)."""
+        clusters = getattr(moves, "clusters", None)
+        if clusters is None:
+            self.cluster_tabs = None
+            return
+        s = self.n_states
+        i = np.arange(s)[:, None]
+        j = np.arange(s)[None, :]
+        a = clusters[:, 0][:, None, None]
+        b = clusters[:, 1][:, None, None]
+        rows_a = ((a * s + i) * s + j).reshape(-1)
+        rows_b = ((b * s + j) * s + i).reshape(-1)
+        self.cluster_tabs = tuple(t[rows_a] + t[rows_b] for t in self.tabs)
+
+    def propose(self, cache, σ, σp, sites=None, old=None, new=None, cluster=None):
         """The proposals' caches and log-probabilities; `sites, old, new (chains, k)` the
-        changed sites and their values where the rule's proposals say them, else found."""
+        changed sites and their values where the rule's proposals say them, else found;
+        `cluster (chains,)` an exchange's cluster (`prepare`)."""
         path, n_states = self.path, self.n_states
+        if cluster is not None and getattr(self, "cluster_tabs", None) is not None:
+            index = self.index(old)
+            rows = ((cluster * n_states + index[:, 0]) * n_states + index[:, 1])[:, None]
+            cache_p = _updated(cache, self.cluster_tabs, rows)
+            return cache_p, self.log_prob(cache_p)
         if sites is None:
             diff = σ != σp
             sites = _changed_sites(diff, path.k)
@@ -380,7 +407,10 @@ class _DeterminantEvaluator:
         lp, cache = lapack_ordered(self.chains.exact)(self.parameters, σ)
         return cache, self.machine_pow * lp.real
 
-    def propose(self, cache, σ, σp, sites=None, old=None, new=None):
+    def prepare(self, moves: Any) -> None:
+        """Nothing per rule."""
+
+    def propose(self, cache, σ, σp, sites=None, old=None, new=None, cluster=None):
         lp, cache_p, over = self.chains.propose(self.parameters, cache, σp)
         log_prob = self.machine_pow * lp.real
         return jax.lax.cond(over, lambda: self.exact(σp), lambda: (cache_p, log_prob))
@@ -416,6 +446,11 @@ class _LocalMoves:
     def apply(self, σ: jax.Array, aux: Any, drawn: Any):
         site, r = drawn
         old = jnp.take_along_axis(σ, site[:, None], axis=1)[:, 0]
+        if self.d == 2:  # the other state, element-wise: the gather feeds the cache's rows only
+            s0, s1 = (np.asarray(v, dtype=σ.dtype) for v in self.hilbert.local_states)
+            σp = jnp.where(jnp.arange(self.n) == site[:, None], (s0 + s1) - σ, σ)
+            new = (s0 + s1) - old
+            return σp, None, site[:, None], old[:, None], new[:, None], (), None
         xi_old = self.hilbert.states_to_local_indices(old)
         if self.d == 2:
             xi_new = jnp.where(xi_old == 1, 0, 1).astype(xi_old.dtype)
@@ -424,7 +459,7 @@ class _LocalMoves:
             xi_new = (xi_new + (xi_new >= xi_old)).astype(xi_old.dtype)
         new = self.hilbert.local_indices_to_states(xi_new, dtype=σ.dtype)
         σp = jnp.where(jnp.arange(self.n) == site[:, None], new[:, None], σ)
-        return σp, None, site[:, None], old[:, None], new[:, None], ()
+        return σp, None, site[:, None], old[:, None], new[:, None], (), None
 
 
 _BLOCK = 16
@@ -496,7 +531,8 @@ class _ExchangeMoves:
             cumulative = jnp.cumsum(p, axis=1)
             cluster = jnp.sum(cumulative < (cumulative[:, -1] * (1 - u))[:, None], axis=1)
             total = p.sum(axis=1)
-        pair = self.clusters[jnp.minimum(cluster, self.clusters.shape[0] - 1)]
+        cluster = jnp.minimum(cluster, self.clusters.shape[0] - 1)
+        pair = self.clusters[cluster]
         old = jnp.take_along_axis(σ, pair, axis=1)
         new = old[:, ::-1]
         sites = jnp.arange(σ.shape[1])
@@ -505,7 +541,107 @@ class _ExchangeMoves:
         )
         p_proposed = self._weights(self._mask(σp)).astype(self.dtype)
         correction = jnp.log(total) - jnp.log(p_proposed.sum(axis=1))
-        return σp, correction, pair, old, new, p_proposed
+        return σp, correction, pair, old, new, p_proposed, cluster
+
+
+_WORD = 32
+"""Bits per word of `_ExchangeBits`' cluster masks."""
+
+
+def _select_bit(word: jax.Array, m: jax.Array) -> jax.Array:
+    """The position of the `m`-th set bit (1-based) of each `uint32` `word` (0 where `m` is
+    0): a binary search over halves counted by `population_count`, element-wise."""
+    position = jnp.zeros(word.shape, jnp.int32)
+    for width in (16, 8, 4, 2, 1):
+        low_mask = jnp.uint32((1 << width) - 1)
+        low = jax.lax.population_count(word & low_mask).astype(jnp.int32)
+        high = m > low
+        m = jnp.where(high, m - low, m)
+        word = jnp.where(high, word >> width, word & low_mask)
+        position = position + jnp.where(high, width, 0)
+    return position
+
+
+class _ExchangeBits(_ExchangeMoves):
+    """`ExchangeRule`'s proposals (no `probabilities`) on a space of two local states, the
+    clusters' mask kept as bits: `(chains, W)` words of 32 clusters. Every operation of a
+    step is element-wise on `(chains, W)` or `(chains, 2)` values (XLA fuses them with the
+    network's gathers), instead of the mask's gathers, its block sums and their dot
+    products (`_ExchangeMoves`).
+
+    NetKet's cluster index `#{i : c_i < r}` (`c` the cumulative count of hoppable
+    clusters, integers; `r = c[-1] (1 - u)` in the weights' float dtype) is the position
+    of the `ceil(r)`-th set bit of the mask: the word where the words' running counts of
+    set bits reach it, then the bit within the word (`_select_bit`). With two local states
+    an exchange of two different values flips both sites, and a cluster's two sites then
+    differ after the exchange exactly where one of them was flipped: the mask becomes
+    `bits ^ incident[i] ^ incident[j]` (`incident[s]` the clusters touching site `s`;
+    the cluster `(i, j)` itself is in both and stays). The correction
+    `log(count) - log(count')` from the integer counts, as NetKet's `log(p.sum())`."""
+
+    def __init__(self, rule: Any, n_chains: int, n_sites: int):
+        super().__init__(rule, n_chains)
+        c = self.clusters.shape[0]
+        self.n_words = -(-c // _WORD)
+        self.weights = jnp.asarray((1 << np.arange(_WORD, dtype=np.uint64)).astype(np.uint32))
+        # the clusters are the rule's pytree leaf (traced): the table from them, once
+        index = np.arange(c)
+        bit = jnp.asarray(self.weights[index % _WORD])
+        incident = jnp.zeros((n_sites, self.n_words), jnp.uint32)
+        for end in (0, 1):  # distinct bits: the sum is their union
+            incident = incident.at[self.clusters[:, end], index // _WORD].add(bit)
+        # per cluster, one row: its two sites, then the clusters its exchange toggles
+        toggle = incident[self.clusters[:, 0]] ^ incident[self.clusters[:, 1]]
+        self.packed = jnp.concatenate([self.clusters.astype(jnp.uint32), toggle], axis=1)
+
+    def init(self, σ: jax.Array) -> Any:
+        mask = self._mask(σ)
+        pad = self.n_words * _WORD - mask.shape[1]
+        mask = jnp.pad(mask, ((0, 0), (0, pad))).reshape(mask.shape[0], self.n_words, _WORD)
+        return jnp.sum(jnp.where(mask, self.weights, jnp.uint32(0)), axis=2, dtype=jnp.uint32)
+
+    def _counts(self, bits: jax.Array) -> list[jax.Array]:
+        return [jax.lax.population_count(bits[:, w]).astype(jnp.int32) for w in range(self.n_words)]
+
+    def apply(self, σ: jax.Array, aux: Any, u: jax.Array):
+        bits = aux
+        counts = self._counts(bits)
+        total = sum(counts[1:], counts[0])
+        r = total.astype(self.dtype) * (1 - u)
+        m = jnp.ceil(r).astype(jnp.int32)
+        word = jnp.zeros_like(m)
+        chosen = bits[:, 0]
+        below = jnp.zeros_like(m)  # set bits in the words before the chosen one
+        running = counts[0]
+        for w in range(1, self.n_words):
+            later = running < m
+            word = jnp.where(later, w, word)
+            chosen = jnp.where(later, bits[:, w], chosen)
+            below = jnp.where(later, running, below)
+            running = running + counts[w]
+        cluster = jnp.minimum(word * _WORD + _select_bit(chosen, m - below), len(self.packed) - 1)
+        row = self.packed[cluster]
+        pair = row[:, :2].astype(jnp.int32)
+        old = jnp.take_along_axis(σ, pair, axis=1)
+        new = old[:, ::-1]
+        sites = jnp.arange(σ.shape[1])
+        σp = jnp.where(
+            sites == pair[:, :1], new[:, :1], jnp.where(sites == pair[:, 1:], new[:, 1:], σ)
+        )
+        # two local states: the values are exactly the states, `!=` is NetKet's isclose
+        toggled = bits ^ row[:, 2:]
+        bits_p = jnp.where(old[:, :1] != old[:, 1:], toggled, bits)
+        counts_p = self._counts(bits_p)
+        correction = jnp.log(total) - jnp.log(sum(counts_p[1:], counts_p[0]))
+        return σp, correction, pair, old, new, bits_p, cluster
+
+
+def _local_states(hilbert: Any) -> Any:
+    """The space's one list of local states, or None."""
+    try:
+        return hilbert.local_states
+    except Exception:  # a space without one list of local states
+        return None
 
 
 def _moves(sampler: Any) -> Any:
@@ -521,6 +657,9 @@ def _moves(sampler: Any) -> Any:
         isinstance(rule, nk_rules.ExchangeRule)
         and type(rule).transition is nk_rules.ExchangeRule.transition
     ):
+        states = _local_states(hilbert)
+        if rule.probabilities is None and states is not None and len(states) == 2:
+            return _ExchangeBits(rule, sampler.n_batches, hilbert.size)
         return _ExchangeMoves(rule, sampler.n_batches)
     return None
 
@@ -567,14 +706,19 @@ class MetropolisSampler(_NetKetMetropolisSampler):
             σ = jnp.zeros((1, self.hilbert.size), dtype=self.dtype)
         return _path(self, wrap_afun(machine).apply, parameters, σ)
 
-    def _plan(self, machine: Any, parameters: Any, σ: Any):
-        """(path, evaluator of the caches, None on the plain path) for tracing."""
+    def _plan(self, machine: Any, parameters: Any, σ: Any, moves: Any = None):
+        """(path, evaluator of the caches, None on the plain path) for tracing; with the
+        drawn rule's `moves`, the evaluator's tables for them (`prepare`)."""
         path = _path(self, machine.apply, parameters, σ)
         if not path.incremental:
             return path, None
         if path.determinants is not None:
-            return path, _DeterminantEvaluator(self, path, parameters)
-        return path, _SplitEvaluator(self, path, parameters, σ)
+            evaluator = _DeterminantEvaluator(self, path, parameters)
+        else:
+            evaluator = _SplitEvaluator(self, path, parameters, σ)
+        if moves is not None:
+            evaluator.prepare(moves)
+        return path, evaluator
 
     # ------------------------------------------------------------------ state
 
@@ -604,11 +748,12 @@ class MetropolisSampler(_NetKetMetropolisSampler):
 
     # ------------------------------------------------------------------ the chain
 
-    def _sample_next(self, machine, parameters, state, plan=None, draws=None):
+    def _sample_next(self, machine, parameters, state, plan=None, draws=None, moves=None):
+        if moves is None:
+            moves = _moves(self)
         if plan is None:
-            plan = self._plan(machine, parameters, state.σ)
+            plan = self._plan(machine, parameters, state.σ, moves)
         path, evaluator = plan
-        moves = _moves(self)
         if moves is not None:
             state = self._sweep_drawn(machine, parameters, state, plan, moves, draws)
         elif not path.incremental:
@@ -654,9 +799,9 @@ class MetropolisSampler(_NetKetMetropolisSampler):
         def step(carry, xs):
             σ, log_prob, cache, aux, accepted = carry
             draws, uniform = xs
-            σp, correction, sites, old, new, aux_p = moves.apply(σ, aux, draws)
+            σp, correction, sites, old, new, aux_p, cluster = moves.apply(σ, aux, draws)
             if path.incremental:
-                cache_p, proposal = evaluator.propose(cache, σ, σp, sites, old, new)
+                cache_p, proposal = evaluator.propose(cache, σ, σp, sites, old, new, cluster)
             else:
                 cache_p = cache
                 proposal = self.machine_pow * apply(parameters, σp).real
@@ -754,8 +899,8 @@ class MetropolisSampler(_NetKetMetropolisSampler):
     ):
         # NetKet's, with the tables built once per chain rather than once per sweep, and
         # a built-in rule's random numbers drawn once per chain (up to DRAWN_AHEAD)
-        plan = self._plan(machine, parameters, state.σ)
         moves = _moves(self)
+        plan = self._plan(machine, parameters, state.σ, moves)
         n_steps = chain_length * self.sweep_size
         if moves is not None and n_steps * self.n_batches <= DRAWN_AHEAD:
             rng, drawn, uniforms = self._draws(state.rng, moves, n_steps)
@@ -764,14 +909,14 @@ class MetropolisSampler(_NetKetMetropolisSampler):
                 (drawn, uniforms),
             )
             state, (samples, log_probabilities) = jax.lax.scan(
-                lambda state, x: self._sample_next(machine, parameters, state, plan, x),
+                lambda state, x: self._sample_next(machine, parameters, state, plan, x, moves),
                 state,
                 xs=xs,
             )
             state = state.replace(rng=rng)
         else:
             state, (samples, log_probabilities) = jax.lax.scan(
-                lambda state, _: self._sample_next(machine, parameters, state, plan),
+                lambda state, _: self._sample_next(machine, parameters, state, plan, None, moves),
                 state,
                 xs=None,
                 length=chain_length,

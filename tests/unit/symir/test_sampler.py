@@ -88,9 +88,10 @@ def test_exchange_and_fermion_hop_rules_give_netkets_chains():
 
 def test_drawn_ahead_proposals_of_more_rules_give_netkets_chains(monkeypatch):
     """The built-in rules' proposals with their random numbers drawn per sweep: a local
-    rule with more than two local states (a uniform number per chain), exchanges with
-    NetKet's `probabilities` (the cumulative sum path) and with more clusters than one
-    block of the two-level count, on the plain path (the whole network) too."""
+    rule with more than two local states (a uniform number per chain); exchanges with
+    NetKet's `probabilities` (the cumulative sum path) on the plain path (the whole
+    network), of three local states (the two-level count, more clusters than one block;
+    the per-cluster tables) and of two (the mask as bits, more clusters than one word)."""
     net = nk.models.RBM(alpha=1, param_dtype=float)
     fock = nk.hilbert.Fock(n_max=3, N=8)
     params = _params(net, 8, scale=2.0)
@@ -112,13 +113,19 @@ def test_drawn_ahead_proposals_of_more_rules_give_netkets_chains(monkeypatch):
     )
     monkeypatch.undo()
     graph = nk.graph.Square(4)
-    hi = nk.hilbert.Spin(0.5, 16, total_sz=0)
+    spins = nk.hilbert.Spin(0.5, 16, total_sz=0)
+    bosons = nk.hilbert.Fock(n_max=2, N=16)
     params = _params(net, 16, scale=4.0)
-    for incremental, kwargs in ((False, {"probabilities": [0.7, 0.3]}), (True, {})):
+    for hi, incremental, kwargs, moves in (
+        (spins, False, {"probabilities": [0.7, 0.3]}, netket_sampler._ExchangeMoves),
+        (bosons, True, {}, netket_sampler._ExchangeMoves),
+        (spins, True, {}, netket_sampler._ExchangeBits),
+    ):
         ours = sym.MetropolisExchange(
             hi, graph=graph, n_chains=8, d_max=2, incremental=incremental, **kwargs
         )
-        assert len(ours.rule.clusters) > 16 and ours.path(net, params).incremental == incremental
+        assert len(ours.rule.clusters) > 32 and ours.path(net, params).incremental == incremental
+        assert type(netket_sampler._moves(ours)) is moves
         theirs = nk.sampler.MetropolisExchange(hi, graph=graph, n_chains=8, d_max=2, **kwargs)
         _same_chains(ours, theirs, net, params, chain_length=10)
 
