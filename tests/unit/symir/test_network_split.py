@@ -258,3 +258,30 @@ def test_a_small_system_where_every_slot_is_a_candidate_takes_the_padded_path():
     plain = jax.grad(lambda p: jnp.sum(sym.local_energies(ma.apply, p, x, op)))(params)
     for a, b in zip(jax.tree_util.tree_leaves(grad), jax.tree_util.tree_leaves(plain), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+
+
+class BatchDependent(nn.Module):
+    """A program that differs with the batch size (one more equation for a batch)."""
+
+    @nn.compact
+    def __call__(self, x):
+        h = jnp.tanh(nn.Dense(5, param_dtype=float)(x))
+        if x.shape[0] > 1:
+            h = h * 1.0
+        return jnp.sum(h, -1)
+
+
+@pytest.mark.parametrize("module", [DenseAct(), BatchDependent()], ids=["same", "differs"])
+def test_rest_on_many_rows_uses_the_batched_program_where_it_matches(module):
+    """`rest` on `r` rows runs the program traced on `r` samples where it is the
+    one-sample program with a longer sample dimension, else maps the one-sample rest;
+    both equal the network on the same configurations."""
+    from symir.runtime import network_split as ns
+
+    x = jnp.asarray(np.random.default_rng(3).choice([-1.0, 1.0], (6, 7)))
+    params = module.init(jax.random.PRNGKey(0), x)
+    split = split_network(module.apply, params, x)
+    consts = ns.constants(split, params)
+    out = ns.rest(split, consts, ns.theta(split, consts, x))
+    np.testing.assert_allclose(out, module.apply(params, x), rtol=RTOL)
+    assert (ns._batched(split.program, 6) is not None) == isinstance(module, DenseAct)
