@@ -1149,13 +1149,14 @@ def _rank_base(prog: DeterminantProgram, ranks: _Ranks, params: Any, x: Any) -> 
     def hook(site: _Site, env: dict) -> list:
         seen.append(env)
         a = _read(env, prog.nodes[site.unit].ins[0])
-        outs = _bind(prog.nodes[site.unit].eqn, [a])
         m, _ = _canonical(prog, site, env)
         rs = ranks.sites[len(caches)]
         flat_m = jnp.reshape(m, (-1, site.m, site.n))
         rows = flat_m[jnp.arange(flat_m.shape[0])[:, None], jnp.asarray(rs.rows_at)]
-        inv = jnp.reshape(jnp.linalg.inv(a), (-1, site.n, site.n))
-        caches.append((_apply_chain(prog, site, rows) @ inv, tuple(outs)))
+        outs, g = _factorised(
+            prog.nodes[site.unit].eqn, site.kind, a, _apply_chain(prog, site, rows)
+        )
+        caches.append((g, tuple(outs)))
         return outs
 
     lp = _run(prog, params, x, hook)
@@ -1173,6 +1174,33 @@ def _rank_base(prog: DeterminantProgram, ranks: _Ranks, params: Any, x: Any) -> 
         row = jnp.arange(occ.rows)[:, None]
         occs.append(2 * counts[row, col] + bits[row, col].astype(jnp.int32))
     return lp, tuple(caches), tuple(occs), ok
+
+
+def _factorised(eqn: Any, kind: str, a: Any, rows: Any) -> tuple[list, Any]:
+    """The unit's outputs (`slogdet` / `det` of `a (*b, n, n)`, in the dtypes of `eqn`'s
+    outputs) and `rows A^-1` (`rows (U, N, n)`, `U` the flat batch) from one LU of each
+    matrix (`P A = L U`: `rows U^-1 L^-1 P`, two triangular solves)."""
+    n = a.shape[-1]
+    lu, pivots, perm = jax.lax.linalg.lu(a)
+    diag = jnp.diagonal(lu, axis1=-2, axis2=-1)
+    odd = jnp.sum(pivots != jnp.arange(n, dtype=pivots.dtype), axis=-1) % 2
+    parity = (1 - 2 * odd).astype(lu.dtype)
+    if kind == "det":
+        outs = [parity * jnp.prod(diag, axis=-1)]
+    else:
+        mag = jnp.abs(diag)
+        zero = jnp.any(mag == 0, axis=-1)
+        unit = diag / jnp.where(mag == 0, jnp.ones_like(mag), mag).astype(diag.dtype)
+        sign = jnp.where(zero, jnp.zeros((), lu.dtype), parity * jnp.prod(unit, axis=-1))
+        outs = [sign, jnp.sum(jnp.log(mag), axis=-1)]
+    outs = [o.astype(v.aval.dtype) for o, v in zip(outs, eqn.outvars, strict=True)]
+    flat = jnp.reshape(lu, (-1, n, n))
+    rows = rows.astype(lu.dtype)
+    solve = jax.lax.linalg.triangular_solve
+    y = solve(flat, rows, left_side=False, lower=False)
+    z = solve(flat, y, left_side=False, lower=True, unit_diagonal=True)
+    back = jnp.reshape(perm, (-1, n))[:, :, None] == jnp.arange(n, dtype=perm.dtype)
+    return outs, jnp.einsum("uti,uij->utj", z, back.astype(z.dtype))
 
 
 def _smallest(col: Any, mask: Any, kk: int, w: int) -> list:
@@ -1390,9 +1418,16 @@ def _rank_block(
     energies = total + jnp.sum(mels * jnp.exp(lp - lp_x[:, None]), axis=-1)
 
     def plain(operands):
-        p, xs = operands
+        p, xs = jax.lax.optimization_barrier(operands)
         return fallback(
-            lapack_ordered(logpsi), p, xs, compiled, plan, capacity, skip_zero_mels, active=active
+            lapack_ordered(logpsi),
+            p,
+            xs,
+            compiled,
+            plan,
+            max(1, capacity // 8),
+            skip_zero_mels,
+            active=active,
         ).astype(energies.dtype)
 
     def keep(operands):
