@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from symir.runtime.dedup import only_active
+from symir.runtime.dedup import compact_positions, only_active
 from symir.runtime.lapack_order import lapack_ordered
 
 __all__ = [
@@ -343,7 +343,7 @@ def _candidate_rows(
     rows = jnp.reshape(rows, (m, rows.shape[-1]))
     mask = jnp.reshape(needed, (m,))
     count = jnp.sum(mask, dtype=jnp.int32)
-    (positions,) = jnp.nonzero(mask, size=m + tail(capacity), fill_value=m)
+    positions = compact_positions(mask, m + tail(capacity))
     return rows, positions, count, capacity
 
 
@@ -556,9 +556,8 @@ def _derived_block(
         return total
     sites = sites.astype(jnp.int32)
     old = jnp.take_along_axis(flat[:, None, :], sites, axis=-1)
-    table_states = jnp.asarray(states, flat.dtype)
-    old_i = jnp.searchsorted(table_states, old).astype(jnp.int32)
-    new_i = jnp.searchsorted(table_states, values.astype(flat.dtype)).astype(jnp.int32)
+    index = state_index(states, flat.dtype)
+    old_i, new_i = index(old), index(values.astype(flat.dtype))
     new_i = jnp.where(repeated_sites(sites), old_i, new_i)
     needed = jnp.any(new_i != old_i, axis=-1)
     n_states = len(states)
@@ -578,6 +577,21 @@ def _derived_block(
     r = evaluate(ratio, capacity, diff, (rows, static), positions, count, _rows_and_static)
     r = jnp.where(needed, jnp.reshape(r, needed.shape), jnp.zeros((), r.dtype))
     return total + jnp.sum(mels * jnp.exp(r), axis=-1)
+
+
+def state_index(states: Any, dtype: Any) -> Callable[[Any], Any]:
+    """`values -> their index in the sorted local states` (int32): arithmetic where the
+    states are equally spaced (`Spin`, `Fock`, `Qubit`), else a binary search."""
+    states = np.asarray(states)
+    steps = np.diff(states)
+    if len(states) > 1 and steps[0] > 0 and np.all(steps == steps[0]):
+        first, step = states[0].item(), steps[0].item()
+        if jnp.issubdtype(dtype, jnp.integer) and float(first).is_integer() and float(step) == 1:
+            return lambda v: (v - int(first)).astype(jnp.int32)
+        if jnp.issubdtype(dtype, jnp.floating):
+            return lambda v: jnp.round((v - first) / step).astype(jnp.int32)
+    table = jnp.asarray(states, dtype)
+    return lambda v: jnp.searchsorted(table, v).astype(jnp.int32)
 
 
 def _rows_and_static(rows: Any, where: Any) -> Any:

@@ -53,7 +53,12 @@ import numpy as np
 
 from symir.dialects.branch.slot_kinds import SlotKind
 from symir.runtime.compiled import CompiledOperator
-from symir.runtime.dedup import only_active, repeated_samples, representatives
+from symir.runtime.dedup import (
+    compact_positions,
+    only_active,
+    repeated_samples,
+    representatives,
+)
 from symir.runtime.lapack_order import lapack_ordered, network_calls_lapack
 from symir.runtime.slots import split_diagonal
 
@@ -537,7 +542,7 @@ def _block(
     capacity = min(capacity, m)
     mask = jnp.reshape(evaluate, (m,))
     count = jnp.sum(mask, dtype=jnp.int32)
-    (positions,) = jnp.nonzero(mask, size=m + _tail(capacity), fill_value=m)
+    positions = compact_positions(mask, m + _tail(capacity))
     lp = _evaluate(logpsi, capacity, params, jnp.reshape(xp, (m, n)), positions, count)
     lp = jnp.reshape(lp, needed.shape)
     if source is not None:
@@ -575,7 +580,7 @@ def _delta_block(
     capacity = min(capacity, m)
     mask = jnp.reshape(needed, (m,))
     count = jnp.sum(mask, dtype=jnp.int32)
-    (positions,) = jnp.nonzero(mask, size=m + _tail(capacity), fill_value=m)
+    positions = compact_positions(mask, m + _tail(capacity))
     rows = (jnp.reshape(sites, (m, k)), jnp.reshape(values, (m, k)), x)
     gather = functools.partial(_rows_from_deltas, c)
     lp = _evaluate(logpsi, capacity, params, rows, positions, count, gather)

@@ -237,3 +237,16 @@ def test_dedup_gradient_and_errors(systems):
     _leaves_close(got, grad(lambda *a: nk_kernels.local_value_kernel_jax(*a, ref)))
     with pytest.raises(ValueError, match="dedup must be True or False"):
         sym.local_energies(apply, vs.parameters, flat, ours, dedup="auto")
+
+
+def test_compact_positions_equal_nonzero():
+    """`compact_positions` gives `jnp.nonzero`'s positions and fill, empty and full masks
+    included."""
+    from symir.runtime.dedup import compact_positions
+
+    rng = np.random.default_rng(5)
+    for mask in (rng.random(37) < 0.4, np.zeros(5, bool), np.ones(6, bool)):
+        m = len(mask)
+        expected = np.nonzero(mask)[0]
+        expected = np.concatenate([expected, np.full(m + 3 - len(expected), m)])
+        np.testing.assert_array_equal(compact_positions(jnp.asarray(mask), m + 3), expected)
