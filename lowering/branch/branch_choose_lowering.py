@@ -222,6 +222,34 @@ def feeds_emitted_rows(value: SSAValue) -> bool:
     return False
 
 
+def lone(emit: branch.EmitOp) -> bool:
+    """Whether the emission's `x'` is returned as it is, not concatenated with other
+    emissions' rows (`convert-branch-to-stablehlo` then computes its mask once, in a
+    reduction, `cost_model.CostModel.gather_index_element`)."""
+    uses = [u.operation for u in emit.xp.uses]
+    return bool(uses) and not all(
+        isinstance(u, branch.ConcatOp) and len(u.inputs) > 1 for u in uses
+    )
+
+
+def feeds_lone_emission(value: SSAValue) -> bool:
+    """Whether `value` flows, through any ops, into a lone emission (`lone`)."""
+    stack, seen = [value], set()
+    while stack:
+        v = stack.pop()
+        for use in v.uses:
+            op = use.operation
+            if op in seen:
+                continue
+            seen.add(op)
+            if isinstance(op, branch.EmitOp):
+                if lone(op):
+                    return True
+                continue
+            stack.extend(op.results)
+    return False
+
+
 def choose_reads(kernel: branch.KernelOp, model: CostModel, forced: str) -> None:
     """Sets `lowering` on every read of a `branch.column` (the cheapest, or `forced`)."""
     n = kernel.num_sites.data
@@ -231,7 +259,7 @@ def choose_reads(kernel: branch.KernelOp, model: CostModel, forced: str) -> None
         cols = np.asarray(op.sites.owner.values.get_values(), np.int64) % n
         emitted = feeds_emitted_rows(op.result)
         if forced == "auto":
-            how = model.best_read(cols, n, emitted)
+            how = model.best_read(cols, n, emitted, emitted and feeds_lone_emission(op.result))
         elif forced == "x":
             how = "x" if "x" in model.read_costs(cols, n) else model.best_read(cols, n, emitted)
         else:

@@ -177,6 +177,11 @@ class CostModel:
     lays the gathered values out site-major there and transposes them."""
     take_op: float
     """A constant-index gather, fixed part."""
+    gather_index_element: float
+    """Added to `gather_element` where the read feeds a *lone* emission (one whose `x'`
+    is returned as it is, not concatenated with others' rows): XLA fuses the gather into
+    the reduction that computes the emission's mask once (`convert-branch-to-stablehlo`)
+    and builds the gather's `(batch, rows, 2)` indices at run time, on every call."""
     slice_element: float
     """A slice or concatenation of slices, per element (fused into its users)."""
     slice_op: float
@@ -195,16 +200,20 @@ class CostModel:
     to vectorise the unrolled code). 0: the target has no such effect (GPU: every state
     stays `concat`)."""
 
-    def read_costs(self, cols: np.ndarray, n: int, emitted: bool = False) -> dict[str, float]:
+    def read_costs(
+        self, cols: np.ndarray, n: int, emitted: bool = False, lone: bool = False
+    ) -> dict[str, float]:
         """The cost of each lowering that can read the static column `cols` (sites mod N);
-        `emitted`: the read feeds emitted rows, not only sums."""
+        `emitted`: the read feeds emitted rows, not only sums; `lone`: it feeds a lone
+        emission (`gather_index_element`)."""
         m = len(cols)
         take = self.take_emitted_element if emitted else self.take_element
+        gather = self.gather_element + (self.gather_index_element if lone else 0.0)
         runs = count_runs(cols, MAX_SLICES + 1)  # beyond MAX_SLICES: a lower bound
         costs = {
             "slices": runs * self.slice_op + m * self.slice_element,
             "take": self.take_op + m * take,
-            "gather": m * self.gather_element,
+            "gather": m * gather,
         }
         if m == n and np.array_equal(cols, np.arange(n)):
             costs["x"] = 0.0
@@ -214,9 +223,9 @@ class CostModel:
         )
         return costs
 
-    def best_read(self, cols: np.ndarray, n: int, emitted: bool = False) -> str:
+    def best_read(self, cols: np.ndarray, n: int, emitted: bool = False, lone: bool = False) -> str:
         """The cheapest lowering of a read of `cols`; slices only up to `MAX_SLICES` runs."""
-        costs = self.read_costs(cols, n, emitted)
+        costs = self.read_costs(cols, n, emitted, lone)
         if "x" in costs:
             return "x"
         if count_runs(cols, MAX_SLICES + 1) > MAX_SLICES:
@@ -293,6 +302,7 @@ COST_MODELS = {
         take_element=0.6,
         take_emitted_element=1.2,
         take_op=1.0,
+        gather_index_element=1.0,
         slice_element=0.05,
         slice_op=0.2,
         elementwise=0.2,
@@ -308,6 +318,7 @@ COST_MODELS = {
         take_element=0.008,
         take_emitted_element=0.008,
         take_op=0.01,
+        gather_index_element=0.0,
         slice_element=0.001,
         slice_op=0.002,
         elementwise=0.002,

@@ -557,6 +557,18 @@ def _concatenated(value: SSAValue) -> bool:
     )
 
 
+def _materialized(low, mask: SSAValue) -> SSAValue:
+    """`mask` (`tensor<?xRxi1>`) as the AND-reduction of `[mask, true]` along a new
+    axis: a reduction is never fused into its consumers, so XLA computes the mask once
+    per row (`stablehlo.optimization_barrier` does not stop XLA:CPU's fusion)."""
+    rows = mask.type.get_shape()[1]
+    shape = [DYN, rows, 1]
+    pair = [low.broadcast(mask, [0, 1], shape), low.broadcast(low.const(True, i1), [], shape)]
+    stacked = low.add(stablehlo.ConcatenateOp(pair, 2))
+    body = stablehlo.scalar_body([i1], stablehlo.AndOp)
+    return low.add(stablehlo.ReduceOp([stacked], [low.const(True, i1)], [2], body))
+
+
 class EmitLowering(KernelPattern):
     """`branch.emit` -> `x'` where the row is active (mask AND valid AND, after a checked
     write, every site a local state), else `x`; `mel` there, else 0. A result nothing
@@ -576,6 +588,11 @@ class EmitLowering(KernelPattern):
             valid = low.add(stablehlo.AndOp(valid, inside))
         active = low.and_(op.mask, valid)
         xp = mel = None
+        if op.xp.uses and not _concatenated(op.xp) and not low.is_true(active):
+            # x' reads the row's mask at every site: computed once (XLA would fuse its
+            # reads, converts and compares into the loop over the sites, once per site;
+            # the masks of concatenated x' are concatenated, which XLA computes apart)
+            active = _materialized(low, active)
         if op.xp.uses:
             emitted = Emitted(state.config, active)
             if _concatenated(op.xp):

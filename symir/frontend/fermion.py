@@ -544,6 +544,8 @@ def lifted_emissions(
     sites = _constant_sites(products, space)
     if not sites:
         return None
+    products = tuple(_run_ordered(p) for p in products)
+    sites = _constant_sites(products, space)
     prefix = "site"
     while any(t.startswith(prefix) for t in labels):
         prefix = "_" + prefix
@@ -563,6 +565,33 @@ def lifted_emissions(
             coefficient = _negated(coefficient)
         found.append(FermionEmission(generic.update, generic.condition, generic.sign, coefficient))
     return new_labels, tuple(columns), found
+
+
+def _run_ordered(p: FermionProduct) -> FermionProduct:
+    """`p` (constant sites) with the sites of each run of consecutive creators (or
+    annihilators) in increasing order, its coefficient negated for an odd permutation
+    (they anticommute); as written where a run names a site twice. Products written in
+    other orders are then one pattern and, tabulated, one row: no two rows reach the
+    same state by the same sites (`branch-fuse-equal-states` would sum them in slots of
+    2, 3, ... products, one body per multiplicity; `fermion_terms._ordered` for lists)."""
+    factors = list(p.factors)
+    odd = moved = False
+    k = 0
+    while k < len(factors):
+        end = k
+        while end < len(factors) and factors[end][1] == factors[k][1]:
+            end += 1
+        run = [s.args[0] for s, _ in factors[k:end]]
+        if len(set(run)) < len(run):
+            return p
+        inversions = sum(a > b for x, a in enumerate(run) for b in run[x + 1 :])
+        odd ^= inversions % 2 == 1
+        moved = moved or inversions > 0
+        factors[k:end] = sorted(factors[k:end], key=lambda f: f[0].args[0])
+        k = end
+    if not moved:
+        return p
+    return FermionProduct(factors, _negated(p.coefficient) if odd else p.coefficient)
 
 
 def _negated(coefficient: Expr | None) -> Expr | None:

@@ -11,7 +11,10 @@ one, tabulated (symir/frontend/tabulate.py), without building a term per product
   of one pattern are one term, its rows their distinct sites (labels `site0, site1,
   ...`) and the index of the row (base-N digits `tab0, tab1, ...`), its matrix element
   `sym.lookup` of the weights at that index (times the pattern's constant sign) times
-  the Jordan-Wigner sign; the same product given twice is one row, its weights summed;
+  the Jordan-Wigner sign; the same product given twice is one row, its weights summed,
+  and so are products that differ only in the order of consecutive creators (or
+  annihilators), which anticommute (`_ordered`: sorted, with their sign), so that no
+  two rows reach the same state by the same sites;
 * the product `()` (the constant) is one diagonal term.
 
 So the IR has one term per pattern (a few dozen for two-body terms), whatever the
@@ -100,6 +103,48 @@ def _parse(terms: Any, weights: Any) -> tuple[list[Any], list[Any]]:
     return terms, weights
 
 
+def _ordered(product: Product) -> tuple[Product, int]:
+    """The product with the sites of each run of consecutive creators (annihilators)
+    in increasing order, and the sign that costs (they anticommute); as written where a
+    run names a site twice (`c_i c_i = 0`: refused later, naming it). Products that
+    differ only in such orders are then one product, one row (`branch-fuse-equal-states`
+    would otherwise sum them as slots of 2, 3, ... products, one body per multiplicity:
+    the StableHLO grew with the number of products)."""
+    out: list[tuple[int, int]] = []
+    sign = 1
+    k = 0
+    while k < len(product):
+        end = k
+        while end < len(product) and product[end][1] == product[k][1]:
+            end += 1
+        run = [s for s, _ in product[k:end]]
+        if len(set(run)) < len(run):
+            return product, 1
+        inversions = sum(a > b for x, a in enumerate(run) for b in run[x + 1 :])
+        sign *= -1 if inversions % 2 else 1
+        out += [(s, product[k][1]) for s in sorted(run)]
+        k = end
+    return tuple(out), sign
+
+
+def _ordered_packed(sites: np.ndarray, daggers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_ordered` of `(T, k)` products: the sites sorted within runs, and the signs
+    (a product with a site twice in a run as written, sign 1)."""
+    k = sites.shape[1]
+    run = np.concatenate(
+        [np.zeros((len(sites), 1), np.int64), np.cumsum(daggers[:, 1:] != daggers[:, :-1], 1)],
+        axis=1,
+    )
+    same = run[:, :, None] == run[:, None, :]
+    later = np.triu(np.ones((k, k), bool), 1)
+    inversions = (same & later & (sites[:, :, None] > sites[:, None, :])).sum(axis=(1, 2))
+    twice = (same & later & (sites[:, :, None] == sites[:, None, :])).any(axis=(1, 2))
+    order = np.argsort(run * (sites.max() + 1) + sites, axis=1, kind="stable")
+    order[twice] = np.arange(k)  # as written: refused later, naming the product
+    signs = np.where(twice, 1, 1 - 2 * (inversions % 2))
+    return np.take_along_axis(sites, order, axis=1), signs
+
+
 def _pattern_key(product: Product, space: FermionHilbert) -> tuple[tuple, tuple[int, ...]]:
     """The product's pattern (as `fermion._pattern` keys it) and its distinct sites in
     order of first appearance (the values of its columns)."""
@@ -183,6 +228,8 @@ def _groups_packed(
     sites, daggers = a[:, :, 0].astype(np.int64), a[:, :, 1].astype(np.int64)
     if sites.min() < 0 or sites.max() >= space.size or not np.isin(daggers, (0, 1)).all():
         return None
+    sites, signs = _ordered_packed(sites, daggers)
+    coefficients = coefficients * signs
     k = sites.shape[1]
     eq = sites[:, :, None] == sites[:, None, :]  # [t, j, k]: factors j and k on one site
     first = eq.argmax(axis=1)  # the first factor on each factor's site
@@ -226,6 +273,8 @@ def _groups(
         if not product:
             constant += c
             continue
+        product, sign = _ordered(product)
+        c *= sign
         key, distinct = _pattern_key(product, space)
         table = groups.get(key)
         if table is None:

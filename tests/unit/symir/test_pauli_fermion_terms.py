@@ -62,6 +62,9 @@ def test_fermion_terms_of_one_length_are_grouped_by_numpy():
     weights = [float(w) for w in rng.normal(size=len(terms))]
     op = sym.fermion_terms(hi, terms, weights)
     assert op.to_ir().term_count <= 4  # distinct sites, or coinciding ones, ...
+    # one row per product up to the order of its creators and of its annihilators
+    products = {(frozenset(t[:2]), frozenset(t[2:])) for t in terms}
+    assert sum(len(t.rows) for t in op.terms) == len(products)
     ref = nk.operator.FermionOperator2nd(hi, terms, weights)
     np.testing.assert_allclose(op.compile(cache=False).to_dense(), ref.to_dense(), atol=1e-10)
     strings = [" ".join(f"{s}{'^' if d else ''}" for s, d in t) for t in terms]

@@ -183,3 +183,35 @@ branch.kernel @not_forms sites 3 states [-1, 1] dtype f64 params ["J"] hermitian
   %mels = branch.concat %d_mel : tensor<?x1xf64> -> tensor<?x1xf64>
   branch.return %xps, %mels : tensor<?x1x3xi8>, tensor<?x1xf64>
 }
+
+// -----
+
+// A lone emission (its x' returned as it is, not concatenated): convert-branch-to-stablehlo
+// computes its mask once, in a reduction, into which XLA:CPU fuses the reads; a batched
+// gather there builds its (batch, rows, 2) indices on every call (`gather_index_element`),
+// so on a CPU the reads of both columns (8 rows, more runs than slices take) are constant-
+// index takes; on a GPU, batched gathers.
+// CHECK-LABEL: branch.kernel @lone_hop
+// CHECK: branch.read %{{.*}}, %{{.*}} {lowering = "take"} : tensor<?x6xi8>, tensor<?x8xi64>
+// CHECK: branch.read %{{.*}}, %{{.*}} {lowering = "take"} : tensor<?x6xi8>, tensor<?x8xi64>
+// GPU-LABEL: branch.kernel @lone_hop
+// GPU: branch.read %{{.*}}, %{{.*}} {lowering = "gather"} : tensor<?x6xi8>, tensor<?x8xi64>
+// GPU: branch.read %{{.*}}, %{{.*}} {lowering = "gather"} : tensor<?x6xi8>, tensor<?x8xi64>
+branch.kernel @lone_hop sites 6 states [0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x6xi8>):
+  %a = branch.column %x {values = array<i64: 4, 0, 5, 1, 3, 0, 2, 5>} : tensor<?x6xi8> -> tensor<?x8xi64>
+  %xa = branch.read %x, %a : tensor<?x6xi8>, tensor<?x8xi64> -> tensor<?x8xi64>
+  %b = branch.column %x {values = array<i64: 1, 3, 0, 4, 2, 5, 4, 0>} : tensor<?x6xi8> -> tensor<?x8xi64>
+  %xb = branch.read %x, %b : tensor<?x6xi8>, tensor<?x8xi64> -> tensor<?x8xi64>
+  %one = branch.constant %x {value = 1 : i64} : tensor<?x6xi8> -> tensor<?x8xi64>
+  %zero = branch.constant %x {value = 0 : i64} : tensor<?x6xi8> -> tensor<?x8xi64>
+  %full = branch.cmp eq %xa, %one : tensor<?x8xi64>, tensor<?x8xi64> -> tensor<?x8xi1>
+  %empty = branch.cmp eq %xb, %zero : tensor<?x8xi64>, tensor<?x8xi64> -> tensor<?x8xi1>
+  %m = branch.and %full, %empty : tensor<?x8xi1>, tensor<?x8xi1> -> tensor<?x8xi1>
+  %s = branch.state %x : tensor<?x6xi8> -> !branch.state<8x6xi8>
+  %s1 = branch.write %s, %a, %zero : !branch.state<8x6xi8>, tensor<?x8xi64>, tensor<?x8xi64> -> !branch.state<8x6xi8>
+  %s2 = branch.write %s1, %b, %one : !branch.state<8x6xi8>, tensor<?x8xi64>, tensor<?x8xi64> -> !branch.state<8x6xi8>
+  %t = branch.constant %x {value = -1.000000e+00 : f64} : tensor<?x6xi8> -> tensor<?x8xf64>
+  %xp, %mel = branch.emit %x, %s2, %t, %m {term = "hop"} : tensor<?x6xi8>, !branch.state<8x6xi8>, tensor<?x8xf64>, tensor<?x8xi1> -> tensor<?x8x6xi8>, tensor<?x8xf64>
+  branch.return %xp, %mel : tensor<?x8x6xi8>, tensor<?x8xf64>
+}
