@@ -555,28 +555,44 @@ def _derived_block(
     if not plan.candidates:
         return total
     sites = sites.astype(jnp.int32)
-    old = jnp.take_along_axis(flat[:, None, :], sites, axis=-1)
     index = state_index(states, flat.dtype)
-    old_i, new_i = index(old), index(values.astype(flat.dtype))
-    new_i = jnp.where(repeated_sites(sites), old_i, new_i)
+    old_i = jnp.take_along_axis(index(flat)[:, None, :], sites, axis=-1)
+    new_i = jnp.where(repeated_sites(sites), old_i, index(values.astype(flat.dtype)))
     needed = jnp.any(new_i != old_i, axis=-1)
     n_states = len(states)
-    change = (sites * n_states + old_i) * n_states + new_i
+    b = flat.shape[0]
+    # rows of the joint table: the sample's cached values, then the pair changes
+    change = b + (sites * n_states + old_i) * n_states + new_i
     if skip_zero_mels:
         needed = needed & (mels != 0)
     needed = only_active(needed, active)
     if default_capacity:
         capacity = min(capacity, _chunk_rows(split.width))
     rows, positions, count, capacity = _candidate_rows(needed, change, capacity, tail)
-    aux = (consts, cached, tabs, logpsi_x)
+    joint = tuple(_joint_table(c, t) for c, t in zip(cached, tabs, strict=True))
+    aux = (consts, joint, logpsi_x)
     leaves, tree = jax.tree_util.tree_flatten(aux)
     inexact = tuple(bool(jnp.issubdtype(jnp.result_type(v), jnp.inexact)) for v in leaves)
     diff = [v for v, d in zip(leaves, inexact, strict=True) if d]
     static = tuple(v for v, d in zip(leaves, inexact, strict=True) if not d)
-    ratio = functools.partial(_derived_ratio, split, tree, inexact)
+    shapes = tuple((c.shape[1:], c.dtype) for c in cached)
+    ratio = functools.partial(_derived_ratio, split, tree, inexact, shapes)
     r = evaluate(ratio, capacity, diff, (rows, static), positions, count, _rows_and_static)
     r = jnp.where(needed, jnp.reshape(r, needed.shape), jnp.zeros((), r.dtype))
     return total + jnp.sum(mels * jnp.exp(r), axis=-1)
+
+
+def _joint_table(cached: Any, table: Any) -> Any:
+    """One cached value of every sample `(b, *shape)` and its pair changes `(N S S,
+    *shape)` as one `(b + N S S, size)` table (booleans as int32): a candidate's value is
+    the sum of its rows `(sample, b + change_1, ...)`, one gather per chunk."""
+    wide = jnp.int32 if cached.dtype == jnp.bool_ else cached.dtype
+    return jnp.concatenate(
+        [
+            jnp.reshape(cached, (cached.shape[0], -1)).astype(wide),
+            jnp.reshape(table, (table.shape[0], -1)).astype(wide),
+        ]
+    )
 
 
 def state_index(states: Any, dtype: Any) -> Callable[[Any], Any]:
@@ -586,8 +602,14 @@ def state_index(states: Any, dtype: Any) -> Callable[[Any], Any]:
     steps = np.diff(states)
     if len(states) > 1 and steps[0] > 0 and np.all(steps == steps[0]):
         first, step = states[0].item(), steps[0].item()
-        if jnp.issubdtype(dtype, jnp.integer) and float(first).is_integer() and float(step) == 1:
-            return lambda v: (v - int(first)).astype(jnp.int32)
+        if jnp.issubdtype(dtype, jnp.integer) and float(first).is_integer():
+            first, step = int(first), int(step)
+            if step == 1:
+                return lambda v: v.astype(jnp.int32) - first
+            return lambda v: (v.astype(jnp.int32) - first) // step
+        if jnp.issubdtype(dtype, jnp.floating) and np.log2(step).is_integer():
+            # exact: a state minus the first is an integer multiple of a power of two
+            return lambda v: ((v - first) * (1 / step)).astype(jnp.int32)
         if jnp.issubdtype(dtype, jnp.floating):
             return lambda v: jnp.round((v - first) / step).astype(jnp.int32)
     table = jnp.asarray(states, dtype)
@@ -598,22 +620,22 @@ def _rows_and_static(rows: Any, where: Any) -> Any:
     return rows[0][where], rows[1]
 
 
-def _derived_ratio(split: Any, tree: Any, inexact: tuple, diff: Any, chunk: Any) -> Any:
+def _derived_ratio(
+    split: Any, tree: Any, inexact: tuple, shapes: tuple, diff: Any, chunk: Any
+) -> Any:
     """`logpsi(x') - logpsi(x)` of a chunk of candidate rows (`_derived_block`)."""
     from symir.runtime import network_split as ns
 
     rows, static = chunk
     diff_iter, static_iter = iter(diff), iter(static)
     leaves = [next(diff_iter) if d else next(static_iter) for d in inexact]
-    consts, cached, tabs, logpsi_x = jax.tree_util.tree_unflatten(tree, leaves)
+    consts, joint, logpsi_x = jax.tree_util.tree_unflatten(tree, leaves)
     s = rows[:, 0]
     values = []
-    for c, t in zip(cached, tabs, strict=True):
-        wide = jnp.int32 if c.dtype == jnp.bool_ else c.dtype
-        v = c[s].astype(wide)
+    for t, (shape, dtype) in zip(joint, shapes, strict=True):
+        v = t[s]
         for j in range(1, rows.shape[-1]):
-            v = v + t[rows[:, j]].astype(wide)
-        values.append(v.astype(c.dtype))
-    # a rest that calls LAPACK runs its calls in one order inside the loop (lapack_order)
+            v = v + t[rows[:, j]]
+        values.append(jnp.reshape(v, (rows.shape[0], *shape)).astype(dtype))
     rest = lapack_ordered(functools.partial(ns.rest, split))
     return rest(consts, tuple(values)) - logpsi_x[s]

@@ -285,3 +285,24 @@ def test_rest_on_many_rows_uses_the_batched_program_where_it_matches(module):
     out = ns.rest(split, consts, ns.theta(split, consts, x))
     np.testing.assert_allclose(out, module.apply(params, x), rtol=RTOL)
     assert (ns._batched(split.program, 6) is not None) == isinstance(module, DenseAct)
+
+
+@pytest.mark.parametrize(
+    "states, dtype",
+    [
+        ([-1, 1], jnp.int8),
+        ([-1.0, 1.0], jnp.float64),
+        ([0, 1, 2, 3], jnp.int8),
+        ([0.0, 1.0, 2.0], jnp.float32),
+        ([-2.0, 0.5, 3.0], jnp.float64),
+        ([0.0, 1 / 3], float),
+    ],
+)
+def test_state_index_is_the_position_among_the_local_states(states, dtype):
+    """The derived block's local-state index (arithmetic for equally spaced states,
+    a binary search otherwise) is each value's position in the sorted states."""
+    from symir.runtime.fast_updates import state_index
+
+    values = jnp.asarray(np.asarray(states)[[0, -1, 1, 0, -1]], dtype)
+    expected = np.searchsorted(np.asarray(states, dtype), np.asarray(values))
+    np.testing.assert_array_equal(state_index(np.asarray(states), dtype)(values), expected)
