@@ -198,7 +198,7 @@ class DOperator:
         check_update_on(self._space, update, term.name)
         warn_if_leaving(self._space, update, term, len(term.emissions))
         emission = EmissionSpec(update, as_expr(amplitude), condition, tag)
-        return self._set(replace(term, emissions=(*term.emissions, emission), chain=chain))
+        return self._set(term.with_emissions((*term.emissions, emission), chain))
 
     def _emit_fermions(self, term: TermSpec, value: Any, amplitude: Any, condition, tag, chain):
         """One emission per product of `value` (symir/frontend/fermion.py): its update, its
@@ -222,7 +222,7 @@ class DOperator:
             checks = [p for p in (condition, fe.condition) if p is not None]
             cond = None if not checks else checks[0] if len(checks) == 1 else all_of(*checks)
             emissions.append(EmissionSpec(fe.update, amp, cond, tag))
-        return self._set(replace(term, emissions=tuple(emissions), chain=chain))
+        return self._set(term.with_emissions(tuple(emissions), chain))
 
     def _matrix_element(self, matrix_element: Any, amplitude: Any) -> Any:
         if matrix_element is not None and amplitude is not None:

@@ -72,6 +72,22 @@ class TermSpec:
     fanout: int | None = None
     chain: tuple[Expr, ...] | None = field(default=None, compare=False)
 
+    def with_emissions(
+        self, emissions: tuple[EmissionSpec, ...], chain: tuple[Expr, ...] | None
+    ) -> TermSpec:
+        """The term with these emissions and chain (`dataclasses.replace`, written out:
+        a DSL loop of thousands of terms calls it once per `emit`)."""
+        return TermSpec(
+            self.name,
+            self.kind,
+            self.labels,
+            self.rows,
+            self.predicates,
+            emissions,
+            self.fanout,
+            chain,
+        )
+
     @property
     def predicate(self) -> Expr | None:
         if not self.predicates:
