@@ -465,7 +465,7 @@ def molecular_hamiltonian(
     slots indexed by excitations of each configuration's electrons (`slots`, see
     `spin_orbital_hamiltonian`; `slots="symmetry"` with the integrals' ORBSYM: only
     those the symmetry allows, which `"auto"` takes where ORBSYM cuts F by
-    `SYMMETRY_RATIO` or more on `SYMMETRY_FROM` excitations or more); `parametric=True`: the coefficient tables are table
+    `SYMMETRY_RATIO` or more, from `SYMMETRY_FROM` excitations); `parametric=True`: the coefficient tables are table
     parameters (`MolecularHamiltonian.parameters_from_integrals`).
 
     `threshold`: the integral cutoff (default `CUTOFF` = 1e-11, NetKet's; 0 with
@@ -508,15 +508,15 @@ SYMMETRY_FROM = 1000
 excitations per configuration (`excitation_count`): on small spaces XLA's compile of the
 symmetry slots' decoding takes longer than their kernel saves (`SYMMETRY_RATIO`)."""
 
-SYMMETRY_RATIO = 3
+SYMMETRY_RATIO = 2
 """`molecular_hamiltonian(slots="auto")` takes the symmetry slots (`slots="symmetry"`)
 when ORBSYM is known and a configuration has at least `SYMMETRY_FROM` excitations
 (`excitation_count`, the default slots' F) and this many times more than the bound on
-the symmetry slots (`connected_bound`): N2 in 6-31G (36 spin orbitals, 8,394 against
-1,960) and in cc-pVDZ, C2H4 in STO-3G, not H2O in 6-31G (2,241 against 1,105). There
-the symmetry slots' kernel is 2.4 to 2.9 times faster than the default slots' (N2
-6-31G), for some ten seconds more of XLA's first compile; where F shrinks by 2 (H2O) it
-was 1.1 to 1.4 times faster, not worth the compile (docs/molecules.md)."""
+the symmetry slots (`connected_bound`): N2 and CO in 6-31G (36 spin orbitals, 8,394
+against 1,960 and 3,342), H2O in 6-31G (2,241 against 1,105), C2H4 in STO-3G, N2 in
+cc-pVDZ; not HF in cc-pVDZ (6,861 against 3,545) nor NH3 in 6-31G. On N2 6-31G the
+symmetry slots' kernel is 2.4 times faster than the default slots', on H2O 6-31G 1.1 to
+1.4 times, for 6 to 11 s more of XLA's first compile (docs/molecules.md)."""
 
 
 def _symmetry_pays(integrals: MolecularIntegrals, parametric: bool) -> bool:
