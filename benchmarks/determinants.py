@@ -1,36 +1,46 @@
-"""Slater networks' local energies by low-rank updates (issue 36 item 2).
+"""Slater networks by low-rank updates (issue 36 item 2): local energies and `expect_and_grad`.
 
-Fermi-Hubbard (default 4x4, periodic, (8, 8) fermions) with NetKet's `Slater2nd`
-(restricted, unrestricted, generalized), `MultiSlater2nd` or a user's module, the
-same `--samples` samples (NetKet's `MetropolisFermionHop`, sampled once) for every
-method; medians of interleaved rounds in one process, jitted:
+Fermi-Hubbard (`--models`, default the 4x4 square, periodic, half filling; `U = 4`) with
+NetKet's `Slater2nd` (restricted, unrestricted, generalized), `MultiSlater2nd` or a
+user's module, the same `--samples` samples (NetKet's `MetropolisFermionHop`, sampled
+once, then fixed) for every method; medians of interleaved rounds in one process:
 
-- `symir det`: `symir.local_energies(..., fast_updates="auto")`, which chooses the
-  determinant updates by cost (`choose_path`; symir/runtime/determinant_updates.py):
-  each sample's inverse once, a rank-1 update per hop;
-- `symir plain`: `symir.local_energies` without fast updates (the network on each
-  candidate connected state, compacted: one `slogdet` per state and spin sector);
-- `NetKet`: `vstate.local_estimators(FermionOperator2ndJax)`, and with
-  `netket_experimental_packed_kernel` (the non-zero elements only). The packed kernel
-  deadlocks XLA's CPU pool with `Slater2nd` on a 2-core machine (issue 35 item 5, in
-  NetKet's code): it runs in a subprocess under `--packed-timeout` seconds, interleaved
-  there with NetKet's default, and `det/packed` is `det/NetKet` here times
-  `NetKet/packed` there ("hangs" when it does not return).
+- `E_loc` (jitted local energies): `symir` is `symir.local_energies(...,
+  fast_updates="auto")`, which chooses the determinant updates by cost (`choose_path`;
+  symir/runtime/determinant_updates.py), `symir plain` the same without fast updates
+  (the network on each candidate connected state, compacted), `NetKet` and `NetKet
+  packed` NetKet's default kernel and its experimental packed kernel
+  (`nk.config.netket_experimental_packed_kernel`: the non-zero elements only) on
+  NetKet's `FermionOperator2ndJax` of the model;
+- `expect_and_grad`: `vstate.expect_and_grad(op)` with symir's operator (symir's kernel
+  inside NetKet's program), and NetKet's program with NetKet's operator and its default
+  or packed kernel.
 
-Energies are checked equal (1e-10 relative to the largest) before timing. Ratios are
-of wall-clock medians, with those of process CPU time (all threads) in parentheses: on
-a shared machine the CPU time varies less with the other jobs' load.
+NetKet's kernels call LAPACK through the network (`lu`, `triangular_solve`); its own
+programs deadlock XLA's CPU pool at random on a 2-core machine (issue 35 item 5, issue
+36; the packed kernel most often with unrestricted orbitals and `MultiSlater2nd`).
+NetKet's columns are therefore NetKet's programs with their LAPACK calls put in one
+order (`lapack_ordered`, `ordered_expect_and_forces`: the order symir's own programs
+run in), timed in this process, interleaved with symir's. Run the whole benchmark
+under `timeout`.
 
-    .venv/bin/python benchmarks/determinants.py [--side 4] [--samples 1024] [--rounds 7]
-        [--kinds restricted,unrestricted,generalized,multi,user] [--packed-timeout 200]
+Energies (and in `expect_and_grad` the gradients) of every method are checked equal to
+NetKet's default within 1e-10 of the largest magnitude (at least 1) before timing.
+
+Models (`--models`, comma-separated): `LxW` (a periodic `L x W` grid), `chainL` (a
+periodic chain), each optionally `:UP/DOWN` fermions per spin (default: half of the
+sites each): `4x4`, `3x4:5/6`, `chain12:4/3`. Networks (`--kinds`): `restricted`,
+`unrestricted`, `generalized` (`Slater2nd`), `multi` (`MultiSlater2nd` with 4 restricted
+determinants), `user` (a module written here: `slogdet` of orbitals at `jnp.nonzero`
+positions times a Jastrow factor).
+
+    timeout 3000 .venv/bin/python benchmarks/determinants.py [--models 4x4] [--samples 1024]
+        [--rounds 5] [--kinds restricted,unrestricted,generalized,multi,user]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import time
 import warnings
 
@@ -39,9 +49,12 @@ import jax
 import jax.numpy as jnp
 import netket as nk
 import numpy as np
+from netket.vqs.mc.common import force_to_grad
 
 import symir as sym
 from symir import models
+from symir.integrations import netket_local_energy
+from symir.runtime.lapack_order import lapack_ordered
 from symir.runtime.local_energy import choose_path, local_energy_plan
 
 jax.config.update("jax_enable_x64", True)
@@ -77,137 +90,148 @@ KINDS = {
 restricted determinants) and a user's module (`OccupiedOrbitals`)."""
 
 
-def timed(fns: dict, rounds: int) -> dict[str, tuple[float, float]]:
-    """Medians of interleaved rounds (ms): `(wall clock, process CPU time)` per function
-    (on a shared machine the CPU time, all threads, varies less with the load)."""
-    times: dict[str, list[tuple[float, float]]] = {k: [] for k in fns}
+def lattice(spec: str):
+    """`(graph, fermions per spin)` of a model `spec` (module docstring)."""
+    shape, _, filling = spec.partition(":")
+    if shape.startswith("chain"):
+        graph = nk.graph.Chain(int(shape[5:]), pbc=True)
+    else:
+        graph = nk.graph.Grid([int(s) for s in shape.split("x")], pbc=True)
+    n = graph.n_nodes
+    per_spin = tuple(int(f) for f in filling.split("/")) if filling else (n // 2, n // 2)
+    return graph, per_spin
+
+
+def timed(fns: dict, rounds: int) -> dict[str, float]:
+    """Medians of interleaved rounds (ms, wall clock), each call waited for (two
+    programs that call LAPACK dispatched together can deadlock XLA's CPU pool)."""
+    times: dict[str, list[float]] = {k: [] for k in fns}
     keys = list(fns)
     for r in range(rounds):
         for k in keys[r % len(keys) :] + keys[: r % len(keys)]:
-            t, c = time.perf_counter(), time.process_time()
+            t = time.perf_counter()
             jax.block_until_ready(fns[k]())
-            times[k].append((time.perf_counter() - t, time.process_time() - c))
-    return {k: tuple(1e3 * float(m) for m in np.median(v, axis=0)) for k, v in times.items()}
+            times[k].append(time.perf_counter() - t)
+    return {k: 1e3 * float(np.median(v)) for k, v in times.items()}
 
 
-def local_estimators(vs, op, packed: bool):
+def state(spec: str, kind: str, network, args):
+    graph, per_spin = lattice(spec)
+    hi = nk.hilbert.SpinOrbitalFermions(graph.n_nodes, s=0.5, n_fermions_per_spin=per_spin)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = models.fermi_hubbard(hi, graph, t=1, U=4).compile().to_netket(hi)
+        ref = models.netket_fermi_hubbard(hi, graph, t=1, U=4).to_jax_operator()
+        sampler = nk.sampler.MetropolisFermionHop(hi, graph=graph, n_chains=16)
+        vs = nk.vqs.MCState(sampler, network(hi), n_samples=args.samples, seed=0)
+        vs.sample()
+    return hi, ours, ref, vs
+
+
+def netket_local_energies(vs, ref, packed: bool):
+    """NetKet's kernel (default or packed) on NetKet's operator, jitted, its LAPACK calls
+    in one order."""
     nk.config.netket_experimental_packed_kernel = packed
     try:
-        out = vs.local_estimators(op)
-        return getattr(out, "data", out)
+        kernel = nk.vqs.get_local_kernel(vs, ref)
+    finally:
+        nk.config.netket_experimental_packed_kernel = False
+    return jax.jit(lapack_ordered(lambda p, x, op: kernel(vs._apply_fun, p, x, op)))
+
+
+def expect_and_grad(vs, op, *, packed=False, ordered=True):
+    """The mean energy and gradient of `vs.expect_and_grad(op)`; `ordered`: NetKet's
+    program with its LAPACK calls in one order (the forces made gradients as NetKet's
+    `expect_and_grad` makes them; symir's operator runs so in any case)."""
+    nk.config.netket_experimental_packed_kernel = packed
+    try:
+        if ordered:
+            e, forces = netket_local_energy.ordered_expect_and_forces(vs, op)
+            return e.mean, force_to_grad(forces, vs.parameters)
+        e, g = vs.expect_and_grad(op)
+        return e.mean, g
     finally:
         nk.config.netket_experimental_packed_kernel = False
 
 
-def state(side: int, kind: str, args):
-    graph = nk.graph.Square(side, pbc=True)
-    n = graph.n_nodes
-    hi = nk.hilbert.SpinOrbitalFermions(n, s=0.5, n_fermions_per_spin=(n // 2, n // 2))
-    op = models.fermi_hubbard(hi, graph, t=1, U=4).compile()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref = models.netket_fermi_hubbard(hi, graph, t=1, U=4).to_jax_operator()
-        ma = KINDS[kind](hi)
-        sampler = nk.sampler.MetropolisFermionHop(hi, graph=graph, n_chains=16)
-        vs = nk.vqs.MCState(sampler, ma, n_samples=args.samples, seed=0)
-        vs.sample()
-    return hi, op, ref, ma, vs
-
-
-def check(results: dict) -> None:
-    want = results["netket"]
-    scale = max(1.0, float(np.max(np.abs(want))))
+def assert_equal(results: dict, reference: str = "netket") -> None:
+    """Every result (a pytree) within 1e-10 of `reference`'s, relative to its largest
+    magnitude (at least 1)."""
+    want = jax.tree_util.tree_leaves(results[reference])
+    scale = max(1.0, *(float(jnp.max(jnp.abs(w))) for w in want))
     for k, got in results.items():
-        err = float(np.max(np.abs(got - want)))
+        err = max(
+            float(jnp.max(jnp.abs(a - b)))
+            for a, b in zip(jax.tree_util.tree_leaves(got), want, strict=True)
+        )
         assert err < 1e-10 * scale, (k, err, scale)
 
 
-def packed_only(side: int, kind: str, args) -> None:
-    """The subprocess: NetKet's default and packed kernels, checked equal and timed
-    interleaved; prints `{"netket": ms, "packed": ms}`."""
-    _, _, ref, _, vs = state(side, kind, args)
-    fns = {
-        "netket": lambda: local_estimators(vs, ref, False),
-        "packed": lambda: local_estimators(vs, ref, True),
-    }
-    check({k: np.asarray(f()).reshape(-1) for k, f in fns.items()})
-    print(json.dumps(timed(fns, args.rounds)), flush=True)
-
-
-def packed_ratio(side: int, kind: str, args) -> tuple[float, float] | None:
-    """`NetKet / packed` from a subprocess (wall clock, CPU time); None when it does not
-    return in time."""
-    command = [sys.executable, __file__, "--packed-only", "--side", str(side)]
-    command += ["--kinds", kind, "--samples", str(args.samples), "--rounds", str(args.rounds)]
+def run(spec: str, kind: str, args, network=None) -> tuple[str, ...]:
+    """The `E_loc` and `expect_and_grad` rows of one model and network (`network`: a
+    function of the Hilbert space, default `KINDS[kind]`)."""
     try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=args.packed_timeout, check=True
-        )
-    except subprocess.TimeoutExpired:
-        return None
-    t = json.loads(done.stdout.strip().splitlines()[-1])
-    return t["netket"][0] / t["packed"][0], t["netket"][1] / t["packed"][1]
-
-
-def run(side: int, kind: str, args) -> str:
-    hi, op, ref, ma, vs = state(side, kind, args)
-    n = hi.size // 2
+        hi, ours, ref, vs = state(spec, kind, network or KINDS[kind], args)
+    except ValueError as exc:  # restricted orbitals with unequal spin fillings
+        return (f"| {spec} | {kind} | not built: {exc} |",)
+    op = ours.compiled
     x = vs.samples.reshape(-1, hi.size)
     params = vs.variables
-    plan = local_energy_plan(op)
-    path = choose_path(ma.apply, params, x, op, plan, padded=True)
-    det = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates="auto"))
-    plain = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op))
-    fns = {
-        "det": lambda: det(params, x),
+    apply = vs._apply_fun
+    path = choose_path(apply, params, x, op, local_energy_plan(op), padded=True)
+    det = jax.jit(lambda p, x: sym.local_energies(apply, p, x, op, fast_updates="auto"))
+    plain = jax.jit(lambda p, x: sym.local_energies(apply, p, x, op))
+    default = netket_local_energies(vs, ref, False)
+    packed = netket_local_energies(vs, ref, True)
+    e_loc = {
+        "netket": lambda: default(params, x, ref),
+        "packed": lambda: packed(params, x, ref),
         "plain": lambda: plain(params, x),
-        "netket": lambda: local_estimators(vs, ref, False),
+        "symir": lambda: det(params, x),
     }
-    check({k: np.asarray(f()).reshape(-1) for k, f in fns.items()})
-    t = timed(fns, args.rounds)
-    ratio = packed_ratio(side, kind, args)
-    wall = {k: v[0] for k, v in t.items()}
-    cpu = {k: v[1] for k, v in t.items()}
-    packed = "hangs" if ratio is None else f"{wall['netket'] / ratio[0]:.1f}"
-    to_packed = (
-        f"> {args.packed_timeout} s"
-        if ratio is None
-        else (
-            f"{wall['det'] / wall['netket'] * ratio[0]:.3f} "
-            f"({cpu['det'] / cpu['netket'] * ratio[1]:.3f})"
-        )
-    )
+    e_and_g = {
+        "netket": lambda: expect_and_grad(vs, ref),
+        "packed": lambda: expect_and_grad(vs, ref, packed=True),
+        "symir": lambda: expect_and_grad(vs, ours, ordered=False),
+    }
+    for fns in (e_loc, e_and_g):
+        assert_equal({k: jax.block_until_ready(f()) for k, f in fns.items()})
+    t = timed(e_loc, args.rounds)
+    g = timed(e_and_g, args.rounds)
+    up, down = hi.n_fermions_per_spin
+    head = f"| {spec.partition(':')[0]} ({up},{down}) | {kind} |"
     return (
-        f"| {side}x{side} ({n // 2},{n // 2}) | {kind} | {plan.max_conn_size} | {path.name} | "
-        f"{wall['netket']:.1f} | {packed} | {wall['plain']:.1f} | {wall['det']:.1f} | "
-        f"{wall['det'] / wall['plain']:.3f} ({cpu['det'] / cpu['plain']:.3f}) | "
-        f"{wall['det'] / wall['netket']:.3f} ({cpu['det'] / cpu['netket']:.3f}) | {to_packed} |"
+        f"{head} E_loc | {path.name} | {t['netket']:.1f} | {t['packed']:.1f} | "
+        f"{t['plain']:.1f} | {t['symir']:.1f} | {t['symir'] / t['netket']:.2f} | "
+        f"{t['symir'] / t['packed']:.2f} |",
+        f"{head} expect_and_grad | {path.name} | {g['netket']:.1f} | {g['packed']:.1f} | | "
+        f"{g['symir']:.1f} | {g['symir'] / g['netket']:.2f} | {g['symir'] / g['packed']:.2f} |",
     )
+
+
+HEADER = (
+    "| model | network | what | symir path (auto) | NetKet ms | NetKet packed | symir plain | "
+    "symir | symir/NetKet | symir/packed |\n|---|---|---|---|---|---|---|---|---|---|"
+)
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--side", type=int, default=4)
+    parser.add_argument("--models", default="4x4")
     parser.add_argument("--samples", type=int, default=1024)
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--kinds", default="restricted,unrestricted,generalized")
-    parser.add_argument("--packed-timeout", type=int, default=200)
-    parser.add_argument("--packed-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--kinds", default="restricted,unrestricted,generalized,multi,user")
     args = parser.parse_args(argv)
-    if args.packed_only:
-        packed_only(args.side, args.kinds, args)
-        return
     print(
-        f"local energies, Fermi-Hubbard, Slater2nd, {args.samples} samples, "
-        f"{jax.default_backend()}, medians of {args.rounds} rounds (ms)\n"
+        f"Fermi-Hubbard, U = 4, {args.samples} samples, {jax.default_backend()}, medians of "
+        f"{args.rounds} interleaved rounds (ms); NetKet's programs with their LAPACK calls "
+        "in one order\n"
     )
-    print(
-        "| model | network | F | symir path (auto) | NetKet | NetKet packed | symir plain | "
-        "symir det | det/plain | det/NetKet | det/packed |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for kind in args.kinds.split(","):
-        print(run(args.side, kind, args), flush=True)
+    print(HEADER)
+    for spec in args.models.split(","):
+        for kind in args.kinds.split(","):
+            for row in run(spec, kind, args):
+                print(row, flush=True)
 
 
 if __name__ == "__main__":
