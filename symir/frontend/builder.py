@@ -211,7 +211,16 @@ class DOperator:
             labels, values, found = lifted
             if values:
                 rows = ((*term.rows[0], *values),)
-                term = replace(term, kind="rows", labels=labels, rows=rows)
+                term = TermSpec(
+                    term.name,
+                    "rows",
+                    labels,
+                    rows,
+                    term.predicates,
+                    term.emissions,
+                    term.fanout,
+                    term.chain,
+                )
         emissions = list(term.emissions)
         for fe in found:
             amp = as_expr(amplitude)

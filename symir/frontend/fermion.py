@@ -48,6 +48,8 @@ from symir.lowering.sym.diagnostics import definition_error
 
 def _site(ref: Any) -> Expr:
     """A fermion site: a label, a flat index, or a site found at run time (`nth_site`)."""
+    if type(ref) is int and ref >= 0:  # the common case first: a loop over constant sites
+        return Expr("const", ref)
     if isinstance(ref, SiteSelector):
         ref = ref.index
     if isinstance(ref, str):
