@@ -29,12 +29,15 @@ order by symir (`symir.integrations.netket_local_energy.ordered_expect_and_force
 same program symir's operator runs), marked "(ordered)"; symir's operator is always run
 so.
 
-Models: `j1j2` (6x6), `tfim4` (4x4), `heisenberg20` (chain), `fh4` (Fermi-Hubbard 4x4,
-periodic, (8, 8) fermions, `MetropolisFermionHop`), `h2o` (H2O STO-3G, all 7 orbitals,
-(5, 5) electrons; NetKet's `ParticleNumberAndSpinConservingFermioperator2nd` from PySCF).
-Networks: `mlp1` MLP(2N), `user` (Dense-gelu-Dense, written here), `mlp2` MLP(2N, 2N),
-`mlp64` MLP(64, 64), `conv` (a circular `nn.Conv` of the configuration, tanh, Dense:
-written here, in no test), `rbm` (the adapter), `slater` (`Slater2nd`, restricted;
+Models: `j1j2` (6x6), `tfim4` (4x4), `heisenberg20` (chain), `heisenberg8` (8x8,
+`total_sz=0`), `tfim8` (8x8), `bh6` (Bose-Hubbard 6x6, `n_max=3`, 36 bosons,
+`MetropolisExchange`), `fh4` (Fermi-Hubbard 4x4, periodic, (8, 8) fermions,
+`MetropolisFermionHop`), `h2o` (H2O STO-3G, all 7 orbitals, (5, 5) electrons; NetKet's
+`ParticleNumberAndSpinConservingFermioperator2nd` from PySCF).
+Networks: `mlp1` MLP(2N), `user` (Dense-gelu-Dense, written here), `tanh`
+(Dense(2N)-tanh-Dense summed, written here), `mlp2` MLP(2N, 2N), `mlp3` MLP(N, N, N) with
+`silu`, `mlp64` MLP(64, 64), `conv` (a circular `nn.Conv` of the configuration, tanh,
+Dense: written here, in no test), `rbm` (the adapter), `slater` (`Slater2nd`, restricted;
 `slater_u` unrestricted, `slater_g` generalized; fermion models: determinant updates).
 
     .venv/bin/python benchmarks/any_network.py [--models j1j2,tfim4,heisenberg20]
@@ -80,6 +83,17 @@ class UserModule(nn.Module):
         return nn.Dense(1, param_dtype=float)(h)[..., 0]
 
 
+class TanhModule(nn.Module):
+    """A module written inside this benchmark: Dense, tanh, a sum (no adapter knows it)."""
+
+    features: int
+
+    @nn.compact
+    def __call__(self, x):
+        h = jnp.tanh(nn.Dense(self.features, param_dtype=float)(x))
+        return jnp.sum(nn.Dense(1, param_dtype=float)(h), axis=-1)
+
+
 class ConvModule(nn.Module):
     """A module written inside this benchmark: a circular 1D convolution of the
     configuration, tanh, a Dense to one output (in no test; no adapter knows it)."""
@@ -98,6 +112,10 @@ NETWORKS = {
     "user": lambda hi: UserModule(2 * hi.size),
     "mlp2": lambda hi: nk.models.MLP(hidden_dims=(2 * hi.size, 2 * hi.size), param_dtype=float),
     "mlp64": lambda hi: nk.models.MLP(hidden_dims=(64, 64), param_dtype=float),
+    "tanh": lambda hi: TanhModule(2 * hi.size),
+    "mlp3": lambda hi: nk.models.MLP(
+        hidden_dims=(hi.size,) * 3, hidden_activations=jax.nn.silu, param_dtype=float
+    ),
     "conv": lambda hi: ConvModule(),
     "rbm": lambda hi: nk.models.RBM(alpha=2, param_dtype=float),
     "slater": lambda hi: nk.models.Slater2nd(hi, param_dtype=float),
@@ -109,6 +127,9 @@ MODELS = {
     "j1j2": ("j1j2", 6, "square"),
     "tfim4": ("tfim", 4, "square"),
     "heisenberg20": ("heisenberg", 20, "chain"),
+    "heisenberg8": ("heisenberg", 8, "square"),
+    "tfim8": ("tfim", 8, "square"),
+    "bh6": ("bose_hubbard", 6, "square"),
     "fh4": ("fermi_hubbard", 4, "square"),
     "h2o": ("h2o", 7, "molecule"),
 }
@@ -126,6 +147,12 @@ def build(name: str, chains: int):
         return hi, ours, ref, nk.sampler.MetropolisFermionHop(hi, graph=graph, n_chains=chains)
     if model == "h2o":
         return _h2o(chains)
+    if model == "bose_hubbard":  # n_max 3, one boson per site, hops conserve the number
+        graph = nk.graph.Square(size, pbc=True)
+        hi = nk.hilbert.Fock(n_max=3, N=graph.n_nodes, n_particles=graph.n_nodes)
+        ours = SYMIR_MODELS[model](hi, graph).compile().to_netket(hi)
+        sampler = nk.sampler.MetropolisExchange(hi, graph=graph, n_chains=chains)
+        return hi, ours, netket_operator(model, hi, graph), sampler
     if lattice == "chain":
         graph = nk.graph.Chain(size)
     else:
@@ -162,14 +189,21 @@ def _h2o(chains: int):
     return hi, ours, ref, nk.sampler.MetropolisFermionHop(hi, graph=orbitals, n_chains=chains)
 
 
-def timed(fns: dict, rounds: int) -> dict[str, float]:
+def timed(fns: dict, rounds: int, cpu: dict | None = None) -> dict[str, float]:
+    """Medians of interleaved rounds (ms); `cpu`, when given, receives each function's
+    least process CPU time (ms: every thread of this process, less sensitive than the
+    wall clock to other jobs on a shared machine)."""
     times: dict[str, list[float]] = {k: [] for k in fns}
+    spent: dict[str, list[float]] = {k: [] for k in fns}
     keys = list(fns)
     for r in range(rounds):
         for k in keys[r % len(keys) :] + keys[: r % len(keys)]:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             jax.block_until_ready(fns[k]())
             times[k].append(time.perf_counter() - t)
+            spent[k].append(time.process_time() - c)
+    if cpu is not None:
+        cpu.update({k: 1e3 * float(np.min(v)) for k, v in spent.items()})
     return {k: 1e3 * float(np.median(v)) for k, v in times.items()}
 
 
@@ -276,7 +310,8 @@ def run(model: str, network: str, args) -> str:
     if not ordered:  # no LAPACK call: NetKet's packed kernel in this process, interleaved
         fns["packed"] = lambda: expect_and_grad(vs, ref, packed=True)
     assert_equal(one_at_a_time(fns), "netket")
-    t = timed(fns, args.rounds)
+    cpu: dict[str, float] = {}
+    t = timed(fns, args.rounds, cpu)
     way = "adapter" if network == "rbm" else path.name
     choice = measured_choice(vs, ours)  # inside NetKet: symir's kernel or NetKet's padded
     if choice is not None and choice.name.startswith("netket"):
@@ -285,11 +320,13 @@ def run(model: str, network: str, args) -> str:
     to_netket = t["symir"] / t["netket"]
     packed = "hangs" if ratio is None else f"{t['netket'] / ratio:.1f}"
     to_packed = f"> {args.packed_timeout} s" if ratio is None else f"{to_netket * ratio:.2f}"
+    if "packed" in cpu:
+        to_packed += f" ({cpu['symir'] / cpu['packed']:.2f})"
     mark = " (ordered)" if ordered else ""
     return (
         f"| {model} | {network} | {distinct}/{x.shape[0]} | {way} | {t['netket']:.1f}{mark} | "
         f"{packed}{mark if ratio is not None else ''} | {t['symir_plain']:.1f} | {t['symir']:.1f} | "
-        f"{to_netket:.2f} | {to_packed} |"
+        f"{to_netket:.2f} ({cpu['symir'] / cpu['netket']:.2f}) | {to_packed} |"
     )
 
 
@@ -309,7 +346,8 @@ def main(argv=None) -> None:
     print(
         f"expect_and_grad, {args.samples} samples, {args.chains} chains, "
         f"{jax.default_backend()}, medians of {args.rounds} rounds (ms; NetKet packed: "
-        "its time scaled by NetKet/packed of its subprocess)\n"
+        "its time scaled by NetKet/packed of its subprocess where it runs there; ratios "
+        "by process CPU time in parentheses)\n"
     )
     print(
         "| model | network | distinct samples | symir path | NetKet | NetKet packed | "
