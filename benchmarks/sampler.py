@@ -5,14 +5,15 @@ For each model and network: two `MCState`s with the same network, seeds, `--chai
 chains and `--samples` samples, one with NetKet's sampler (`MetropolisLocal` for the TFIM
 and Bose-Hubbard models, `MetropolisExchange` in the zero-magnetisation sector for the
 Heisenberg and J1-J2 models), one with symir's of the same rule (`symir.MetropolisLocal`
-/ `symir.MetropolisExchange`). Models: TFIM on a periodic 4x4 square and a 48-site
-kagome lattice, Heisenberg on a 20-site chain and an 8x8 square (64 sites), J1-J2 on a
-4x4 and a 6x6 square, Bose-Hubbard (n_max 3, no particle-number constraint) on a 16-site
-chain. Networks: `RBM(alpha=1)`, `RBM(alpha=2)`, `RBMModPhase(alpha=1)`, `MLP(2N, 2N)`,
-NetKet's `Jastrow`, and a user's flax module (`DenseTanh`: Dense(2N), tanh, Dense(1)).
-The default rows are the three first models with RBM and MLP plus `--extra` (kagome with
-RBM(alpha=2), Bose-Hubbard with Jastrow, RBM and DenseTanh, J1-J2 4x4 with RBMModPhase,
-Heisenberg 8x8 with RBM). Medians of interleaved rounds of
+/ `symir.MetropolisExchange`). Models: TFIM on a periodic 4x4 square, a 20-site chain and
+a 48-site kagome lattice, Heisenberg on a 20-site chain, a 4x4 and an 8x8 square, J1-J2
+on a 4x4 and a 6x6 square, Bose-Hubbard (n_max 3) on a 16-site chain, with no
+particle-number constraint (local rule) or with 16 bosons sampled by exchanges of
+occupations (`bh16hop`). Networks: `RBM(alpha=1)`, `RBM(alpha=2)`,
+`RBMModPhase(alpha=1)`, `MLP(2N, 2N)`, NetKet's `Jastrow`, and a user's flax module
+(`DenseTanh`: Dense(2N), tanh, Dense(1)). The default rows are the three first models
+with RBM and MLP plus `--extra` (kagome with RBM(alpha=2), Bose-Hubbard with Jastrow, RBM
+and DenseTanh, J1-J2 4x4 with RBMModPhase, Heisenberg 8x8 with RBM). Medians of interleaved rounds of
 
 - `vstate.sample()` (a fresh set of samples each round: `vstate.reset()` before it),
 - `vstate.expect_and_grad(op)` on fixed samples (NetKet's operator on NetKet's state,
@@ -26,9 +27,15 @@ Heisenberg 8x8 with RBM). Medians of interleaved rounds of
   symir's sampler and operator (`op.compile().to_netket(hi)`): the two-line change of
   docs/netket-vmc.md.
 
+The last column is the whole step's ratio of this process's CPU times (medians of the
+same rounds): on a shared machine other jobs move it less than the wall times.
+
 Before timing, the two samplers' first `--samples` samples are compared (the same chain:
 the fraction of equal samples is printed, 1.0 unless a rounding difference flipped an
-acceptance) and the symir sampler's path (`sampler.path`) and drift are printed.
+acceptance), the energies and gradients of the two (`expect_and_grad`, each side's
+operator on its own samples: "dE / error" the difference of the energies in NetKet's
+standard errors of the mean, "max dgrad" the largest difference of a gradient's
+component) and the symir sampler's path (`sampler.path`) and drift are printed.
 
     .venv/bin/python benchmarks/sampler.py --slater [--chains 16] [--rounds 7]
     .venv/bin/python benchmarks/sampler.py [--models tfim4,heisenberg20,j1j2]
@@ -94,7 +101,14 @@ MODELS = {
     "j1j2_4": ("j1j2", 4, "square"),
     "heisenberg64": ("heisenberg", 8, "square"),
     "bh16": ("bose_hubbard", 16, "chain"),
+    # beyond the first tables: a TFIM chain, a Heisenberg square, bosons hopping
+    "tfim20": ("tfim", 20, "chain"),
+    "heisenberg16": ("heisenberg", 4, "square"),
+    "bh16hop": ("bose_hubbard", 16, "chain"),
 }
+HOPS = {"bh16hop"}
+"""Models sampled by exchanges of occupations (`MetropolisExchange` on the chain's
+bonds, 16 bosons on 16 sites: the particle number fixed)."""
 
 
 def build(name: str, chains: int, incremental: bool):
@@ -107,7 +121,10 @@ def build(name: str, chains: int, incremental: bool):
         graph = nk.graph.Square(size, max_neighbor_order=2 if model == "j1j2" else 1)
     n = graph.n_nodes
     lib = sym if incremental else nk.sampler
-    if model in ("tfim", "bose_hubbard"):
+    if name in HOPS:
+        hi = nk.hilbert.Fock(n_max=3, N=n, n_particles=n)
+        sampler = lib.MetropolisExchange(hi, graph=graph, n_chains=chains)
+    elif model in ("tfim", "bose_hubbard"):
         hi = nk.hilbert.Spin(0.5, n) if model == "tfim" else nk.hilbert.Fock(n_max=3, N=n)
         sampler = lib.MetropolisLocal(hi, n_chains=chains)
     else:
@@ -120,15 +137,20 @@ def build(name: str, chains: int, incremental: bool):
     return hi, sampler, op
 
 
-def timed(fns: dict, rounds: int) -> dict[str, float]:
+def timed(fns: dict, rounds: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Medians in ms of interleaved rounds: wall time, and this process's CPU time (all
+    its threads; less moved than wall time by other jobs on a loaded machine)."""
     times: dict[str, list[float]] = {k: [] for k in fns}
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
     keys = list(fns)
     for r in range(rounds):
         for k in keys[r % len(keys) :] + keys[: r % len(keys)]:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             jax.block_until_ready(fns[k]())
             times[k].append(time.perf_counter() - t)
-    return {k: 1e3 * float(np.median(v)) for k, v in times.items()}
+            cpu[k].append(time.process_time() - c)
+    median = lambda d: {k: 1e3 * float(np.median(v)) for k, v in d.items()}  # noqa: E731
+    return median(times), median(cpu)
 
 
 def sample(vs):
@@ -202,6 +224,13 @@ def run(model: str, network: str, args) -> str:
         sr_args[side] = sr_inputs(drivers[side], op)
     a, b = (np.asarray(states[s].samples).reshape(-1, hi.size) for s in ("netket", "symir"))
     same = float(np.mean(np.all(a == b, axis=1)))
+    # energies and gradients of the two sides, each on its own samples
+    (e_n, g_n), (e_s, g_s) = (states[s].expect_and_grad(ops[s]) for s in ("netket", "symir"))
+    d_energy = abs(complex(e_s.mean) - complex(e_n.mean)) / max(float(e_n.error_of_mean), 1e-300)
+    d_grad = max(
+        float(np.max(np.abs(np.asarray(x) - np.asarray(y))))
+        for x, y in zip(jax.tree.leaves(g_s), jax.tree.leaves(g_n), strict=True)
+    )
     vs = states["symir"]
     path = vs.sampler.path(vs._sampler_model, vs._sampler_variables)
     if args.verbose:
@@ -218,17 +247,19 @@ def run(model: str, network: str, args) -> str:
     }
     for f in fns.values():  # compile
         jax.block_until_ready(f())
-    t = timed(fns, args.rounds)
+    t, cpu = timed(fns, args.rounds)
     drift = float(vs.sampler_state.max_drift)
     way = "incremental" if path.incremental else "plain"
     return (
-        f"| {model} | {network} | {way} | {same:.3f} | {drift:.1e} | "
+        f"| {model} | {network} | {way} | {same:.3f} | {d_energy:.1e} | {d_grad:.1e} | "
+        f"{drift:.1e} | "
         f"{t['sample_netket']:.1f} | {t['sample_symir']:.1f} | "
         f"{t['sample_symir'] / t['sample_netket']:.2f} | "
         f"{t['eg_netket']:.1f} | {t['eg_symir']:.1f} | "
         f"{t['sr_netket']:.1f} | {t['sr_symir']:.1f} | "
         f"{t['step_netket']:.1f} | {t['step_symir']:.1f} | "
-        f"{t['step_symir'] / t['step_netket']:.2f} |"
+        f"{t['step_symir'] / t['step_netket']:.2f} | "
+        f"{cpu['step_symir'] / cpu['step_netket']:.2f} |"
     )
 
 
@@ -309,11 +340,12 @@ def main(argv=None) -> None:
         f"medians of {args.rounds} rounds (ms)\n"
     )
     print(
-        "| model | network | symir path | same samples | max drift | sample NetKet | "
+        "| model | network | symir path | same samples | dE / error | max dgrad | "
+        "max drift | sample NetKet | "
         "sample symir | ratio | e&g NetKet | e&g symir | SR NetKet | SR symir | "
-        "VMC_SR step NetKet | VMC_SR step symir | ratio |"
+        "VMC_SR step NetKet | VMC_SR step symir | ratio | ratio of CPU times |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     rows = [
         (model, network)
         for model in names(args.models, MODELS, "model")

@@ -686,8 +686,16 @@ class _ExchangeMoves:
             sites == pair[:, :1], new[:, :1], jnp.where(sites == pair[:, 1:], new[:, 1:], σ)
         )
         p_proposed = self._weights(self._mask(σp)).astype(self.dtype)
-        correction = jnp.log(total) - jnp.log(p_proposed.sum(axis=1))
+        total_p = p_proposed.sum(axis=1)
+        if self.probabilities is None:  # NetKet's sums of a bool mask: the default int
+            total, total_p = (c.astype(_default_int()) for c in (total, total_p))
+        correction = jnp.log(total) - jnp.log(total_p)
         return σp, correction, pair, old, new, p_proposed, cluster
+
+
+def _default_int() -> Any:
+    """JAX's default integer dtype (int64 with x64, else int32): a bool mask's sum's."""
+    return jax.dtypes.canonicalize_dtype(jnp.int64)
 
 
 _WORD = 32
@@ -778,7 +786,9 @@ class _ExchangeBits(_ExchangeMoves):
         toggled = bits ^ row[:, 2:]
         bits_p = jnp.where(old[:, :1] != old[:, 1:], toggled, bits)
         counts_p = self._counts(bits_p)
-        correction = jnp.log(total) - jnp.log(sum(counts_p[1:], counts_p[0]))
+        # NetKet's log of a bool mask's sum: of the default int (float64 with x64)
+        counts = [c.astype(_default_int()) for c in (total, sum(counts_p[1:], counts_p[0]))]
+        correction = jnp.log(counts[0]) - jnp.log(counts[1])
         return σp, correction, pair, old, new, bits_p, cluster
 
 

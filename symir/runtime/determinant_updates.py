@@ -711,6 +711,10 @@ class _Occupation:
     bits: np.ndarray
     """`(N, S, rows)`: whether that element is non-zero when the site holds each local
     state."""
+    same_as: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.int64))
+    """`(rows,)`: the first row whose non-zero elements are those of this one for every
+    `x` (the same site in each column, the same zero pattern at every local state: the
+    copies of `x` that `MultiSlater2nd`'s `vmap` broadcasts); its changes are shared."""
 
 
 @dataclass
@@ -977,9 +981,23 @@ def _occupation(der: _Derivation, d_ref: int, states: np.ndarray) -> tuple[Any, 
     picked = values[:, np.arange(rows)[None, :], cols]  # (S, N, rows)
     bits = np.transpose(picked != 0, (1, 0, 2)) & (element >= 0)[:, None, :]
     occ = _Occupation(l_ref, d_ref, tuple(sorted(l_nodes)), rows, width, n, element, bits)
+    occ.same_as = _same_rows(element, values != 0)
     if not _is_nonzero(der, occ, nodes, values, where.shape):
         return None, "not x.nonzero()"
     return occ, ""
+
+
+def _same_rows(element: np.ndarray, nonzero: np.ndarray) -> np.ndarray:
+    """`(rows,)`: for each row of `L`, the first row with the same site in each column
+    (`element (N, rows)`) and the same non-zero pattern at each local state (`nonzero
+    (S, rows, width)`; an element reads one site at most, so the patterns then agree at
+    every `x`)."""
+    first: dict[bytes, int] = {}
+    out = np.zeros(element.shape[1], np.int64)
+    for r in range(element.shape[1]):
+        key = element[:, r].tobytes() + np.ascontiguousarray(nonzero[:, r]).tobytes()
+        out[r] = first.setdefault(key, r)
+    return out
 
 
 def _element_map(flat: np.ndarray, n_sites: int) -> Any:
@@ -1213,8 +1231,9 @@ def _smallest(col: Any, mask: Any, kk: int, w: int) -> list:
     return out
 
 
-def _row_changes(occ, table, packed, kk, sites, vi, known, first):
-    """One occupation row's changes per slot (`(b, c, k)` deltas): whether the ranks do
+def _row_changes(occ, table, packed, kk, sites, vi, known, first, sample):
+    """One occupation row's changes per slot (`(B, C, k)` deltas of samples `sample (B,
+    C)`; `packed (b, N)` the samples' `2 count + bit`): whether the ranks do
     not give them (a changed count, more than `kk`), and for the `kk` removed and added
     particles in order (`valid`: there is one), the place `rank` of the removed one in
     `D(x)`, the place `q` of the added one in `D(x')` and its site."""
@@ -1222,7 +1241,7 @@ def _row_changes(occ, table, packed, kk, sites, vi, known, first):
     t = table[sites, vi]
     col, new = (t >> 1) - 1, (t & 1) == 1
     has = (col >= 0) & first
-    pk = jnp.take_along_axis(packed[:, None, :], sites, axis=-1)
+    pk = packed[sample[..., None], sites]
     old, count = (pk & 1) == 1, pk >> 1
     removed, added = has & known & old & ~new, has & known & ~old & new
     nr = jnp.sum(removed, axis=-1, dtype=jnp.int32)
@@ -1251,10 +1270,11 @@ def _in_order(mask: list, values: list, kk: int) -> list:
     return out
 
 
-def _slice_ratio(g, u, lo, n, kk, change, fits, needed):
-    """The ratio of unit `u`'s determinants (rows `D[lo:lo + n]`) at `x'` and `x` per
-    slot, and whether the ranks do not give it (a particle that moves across the
-    slice's ends: the rows shift)."""
+def _slice_ratio(g, us, lo, n, kk, change, fits, needed, sample):
+    """The ratios of units `us`' determinants (rows `D[lo:lo + n]` of one occupation row,
+    `fits (len(us), N)` their `valid_at`) at `x'` and `x` per slot (`(b, c, len(us))`),
+    and whether the ranks do not give them (a particle that moves across the slice's
+    ends: the rows shift)."""
     _, valid, rank, q, where = change
     hi = lo + n
     ends = [
@@ -1272,21 +1292,27 @@ def _slice_ratio(g, u, lo, n, kk, change, fits, needed):
     places = [jnp.clip(r - lo, 0, n - 1) for r in _in_order(gone, rank, kk)]
     brought = _in_order(come, where, kk)
     here = [i < k_here for i in range(kk)]
-    bad = functools.reduce(jnp.logical_or, [h & ~fits[s] for h, s in zip(here, brought)])
-    batch = jnp.arange(g.shape[0])[:, None]
-    c = jnp.stack([jnp.stack([g[batch, u, s, p] for p in places], -1) for s in brought], -2)
-    both = jnp.stack(here, -1)
+    bad = functools.reduce(
+        jnp.logical_or, [h[..., None] & ~fits.T[s] for h, s in zip(here, brought)]
+    )
+    batch = sample[..., None]
+    u = jnp.asarray(us)
+    c = jnp.stack(
+        [jnp.stack([g[batch, u, s[..., None], p[..., None]] for p in places], -1) for s in brought],
+        -2,
+    )
+    both = jnp.stack(here, -1)[..., None, :]
     c = jnp.where(both[..., :, None] & both[..., None, :], c, jnp.eye(kk, dtype=c.dtype))
-    d = _small_det(c) * (1 - 2 * (parity % 2)).astype(c.dtype)
-    over = ~(ends[0] & ends[1]) | (use & bad)
-    return jnp.where(use, d, jnp.ones((), d.dtype)), over
+    d = _small_det(c) * (1 - 2 * (parity % 2)).astype(c.dtype)[..., None]
+    over = ~(ends[0] & ends[1]) | (use & jnp.any(bad, axis=-1))
+    return jnp.where(use[..., None], d, jnp.ones((), d.dtype)), over
 
 
-def _rank_slots(prog, ranks, kk, params, x, caches, sites, values, needed, capacity):
-    """`logpsi(x')` of every slot (deltas `sites`, `values` `(b, c, k)`) from the
-    samples' caches, and whether the ranks do not give a needed slot's rows (a changed
-    count, more than `kk` rows, a change across a slice: the plain block then takes the
-    batch)."""
+def _rank_slots(prog, ranks, kk, params, x, caches, sites, values, needed, sample):
+    """`logpsi(x')` of the slots with deltas `sites`, `values` `(B, C, k)` of samples
+    `sample (B, C)` from the samples' caches, and whether the ranks do not give a needed
+    slot's rows (a changed count, more than `kk` rows, a change across a slice: the plain
+    block then takes the batch)."""
     from symir.runtime.compiled import repeated_sites
 
     site_caches, occ_caches = caches
@@ -1300,54 +1326,50 @@ def _rank_slots(prog, ranks, kk, params, x, caches, sites, values, needed, capac
     for occ, table, packed in zip(ranks.occupations, ranks.tables, occ_caches, strict=True):
         per_row = []
         for r in range(occ.rows):
+            if occ.same_as[r] != r:  # a copy of an earlier row: the same changes
+                per_row.append(per_row[occ.same_as[r]])
+                continue
             change = _row_changes(
-                occ, jnp.asarray(table[r]), packed[:, r], kk, sites, vi, known, first
+                occ, jnp.asarray(table[r]), packed[:, r], kk, sites, vi, known, first, sample
             )
             over = over | change[0]
             per_row.append(change)
         changes.append(per_row)
     outs_new = []
     for site, rs, (g, outs) in zip(prog.sites, ranks.sites, site_caches, strict=True):
-        ds = []
+        occ = ranks.occupations[rs.occupation]
+        groups: dict[tuple[int, int], list[int]] = {}  # units of one row's change and slice
         for u in range(g.shape[1]):
-            change = changes[rs.occupation][rs.row[u]]
-            fits = jnp.asarray(rs.valid_at[u])
-            d, o = _slice_ratio(g, u, int(rs.lo[u]), site.n, kk, change, fits, needed)
+            groups.setdefault((int(occ.same_as[rs.row[u]]), int(rs.lo[u])), []).append(u)
+        ds: list = [None] * g.shape[1]
+        for (row, lo), us in groups.items():
+            change = changes[rs.occupation][row]
+            fits = jnp.asarray(rs.valid_at[us])
+            d, o = _slice_ratio(g, us, lo, site.n, kk, change, fits, needed, sample)
             over = over | o
-            ds.append(d)
+            for i, u in enumerate(us):
+                ds[u] = d[..., i]
         d = jnp.reshape(jnp.stack(ds, -1), (*needed.shape, *site.batch))
-        wide = [jnp.broadcast_to(o[:, None], (*needed.shape, *o.shape[1:])) for o in outs]
-        outs_new.append(_updated_outs(site, wide, d))
+        outs_new.append(_updated_outs(site, [o[sample] for o in outs], d))
 
     def rest(outs, xp):
         it = iter(outs)
         return _run(prog, params, xp, lambda site, env: next(it), ranks.rest)
 
-    if ranks.rest_reads_x:  # the network's other part on the needed slots only
-        lp = _compacted_rest(rest, x, outs_new, sites, values, needed, capacity)
+    if ranks.rest_reads_x:  # the network's other part reads x': build it from the deltas
+        xp = jnp.put_along_axis(x[sample], sites, values.astype(x.dtype), axis=-1, inplace=False)
+        lp = jax.vmap(jax.vmap(rest))(outs_new, xp)
     else:
         xp = jnp.zeros(prog.x_shape, prog.x_dtype)
         lp = jax.vmap(jax.vmap(lambda outs: rest(outs, xp)))(outs_new)
     return lp, over & needed
 
 
-def _compacted_rest(rest, x, outs, sites, values, needed, capacity):
-    """`rest(outs, x')` at the needed slots only (`needed (b, c)`): `(b, c)`, zero where
-    not needed (`_compacted_rows`)."""
-    m = needed.size
-    flat = jax.tree_util.tree_map(lambda o: jnp.reshape(o, (m, *o.shape[2:])), outs)
-
-    def rows(xp, w):
-        return jax.vmap(rest)(jax.tree_util.tree_map(lambda o: o[w], flat), xp)
-
-    return _compacted_rows(rows, x, sites, values, needed, capacity)
-
-
-def _compacted_rows(rows, x, sites, values, needed, capacity):
-    """`rows(x', slots)` at the needed slots only (`needed (b, c)`; `x'` the connected
-    states of a chunk, `slots` their flat places), in chunks of `capacity` (a
-    `lax.scan` whose chunks past the count are skipped by a `lax.cond`): `(b, c)`, zero
-    where not needed."""
+def _rank_compacted(prog, ranks, kk, params, x, caches, sites, values, needed, capacity):
+    """`_rank_slots` on the needed slots only (`needed (b, c)`, about a quarter of the
+    candidates of a Hubbard hop), in chunks of `capacity` (a `lax.scan` whose chunks past
+    the count are skipped by a `lax.cond`): `logpsi(x')` `(b, c)` (zero where not
+    needed) and whether the ranks do not give some needed slot."""
     b, c = needed.shape
     m, k = b * c, sites.shape[-1]
     size = max(1, min(capacity, m))
@@ -1356,26 +1378,37 @@ def _compacted_rows(rows, x, sites, values, needed, capacity):
     count = jnp.sum(mask, dtype=jnp.int32)
     (positions,) = jnp.nonzero(mask, size=n_chunks * size, fill_value=m)
     flat_sites = jnp.reshape(sites, (m, k))
-    flat_values = jnp.reshape(values, (m, k)).astype(x.dtype)
+    flat_values = jnp.reshape(values, (m, k))
 
     def chunk(i):
         where = jax.lax.dynamic_slice_in_dim(positions, i * size, size)
         w = jnp.minimum(where, m - 1)
-        xp = jnp.put_along_axis(x[w // c], flat_sites[w], flat_values[w], axis=-1, inplace=False)
-        return rows(xp, w)
+        lp, over = _rank_slots(
+            prog,
+            ranks,
+            kk,
+            params,
+            x,
+            caches,
+            flat_sites[w][None],
+            flat_values[w][None],
+            (where < m)[None],
+            (w // c)[None],
+        )
+        return lp[0], over[0]
 
     shape = jax.eval_shape(chunk, 0)
 
     def skip(i):  # varying like `chunk`'s results inside `shard_map`
         vary = jnp.zeros((), jnp.int32) * x[0, 0].astype(jnp.int32)
-        return jnp.full(shape.shape, vary).astype(shape.dtype)
+        return tuple(jnp.full(a.shape, vary).astype(a.dtype) for a in shape)
 
     def body(carry, i):
         return carry, jax.lax.cond(i * size < count, chunk, skip, i)
 
-    _, lp = jax.lax.scan(body, None, jnp.arange(n_chunks))
+    _, (lp, over) = jax.lax.scan(body, None, jnp.arange(n_chunks))
     out = jnp.zeros((m,), lp.dtype).at[positions].set(jnp.reshape(lp, (-1,)), mode="drop")
-    return jnp.reshape(out, (b, c))
+    return jnp.reshape(out, (b, c)), jnp.any(over)
 
 
 def _updated_outs(site: _Site, outs: Any, d: Any) -> list:
@@ -1406,7 +1439,7 @@ def _rank_block(
         return total
     needed = needed_slots(x, sites, values, mels, skip_zero_mels, active)
     kk = max(1, sites.shape[-1] // 2)
-    lp, over_rows = _rank_slots(
+    lp, over_rows = _rank_compacted(
         prog, ranks, kk, params, x, (site_caches, occ_caches), sites, values, needed, capacity
     )
     # a slot the ranks do not give, or a sample whose D(x) is not its occupied

@@ -568,7 +568,12 @@ def _derived_block(
     needed = only_active(needed, active)
     if default_capacity:
         capacity = min(capacity, _chunk_rows(split.width))
-    rows, positions, count, capacity = _candidate_rows(needed, change, capacity, tail)
+    c, k = change.shape[1:]
+    m = b * c
+    capacity = min(capacity, m)
+    mask = jnp.reshape(needed, (m,))
+    count = jnp.sum(mask, dtype=jnp.int32)
+    positions = compact_positions(mask, m + tail(capacity))
     joint = tuple(_joint_table(c, t) for c, t in zip(cached, tabs, strict=True))
     aux = (consts, joint, logpsi_x)
     leaves, tree = jax.tree_util.tree_flatten(aux)
@@ -577,9 +582,18 @@ def _derived_block(
     static = tuple(v for v, d in zip(leaves, inexact, strict=True) if not d)
     shapes = tuple((c.shape[1:], c.dtype) for c in cached)
     ratio = functools.partial(_derived_ratio, split, tree, inexact, shapes)
-    r = evaluate(ratio, capacity, diff, (rows, static), positions, count, _rows_and_static)
+    rows = (jnp.reshape(change, (m, k)), static)
+    gather = functools.partial(_sample_and_changes, c)
+    r = evaluate(ratio, capacity, diff, rows, positions, count, gather)
     r = jnp.where(needed, jnp.reshape(r, needed.shape), jnp.zeros((), r.dtype))
     return total + jnp.sum(mels * jnp.exp(r), axis=-1)
+
+
+def _sample_and_changes(slots: int, rows: Any, where: Any) -> Any:
+    """A chunk's `(sample, changes)` at flat slot positions `where` (`slots` per sample:
+    the sample is `where // slots`, no column of samples is written for every slot)."""
+    changes, static = rows
+    return (where // slots, changes[where]), static
 
 
 def _joint_table(cached: Any, table: Any) -> Any:
@@ -616,10 +630,6 @@ def state_index(states: Any, dtype: Any) -> Callable[[Any], Any]:
     return lambda v: jnp.searchsorted(table, v).astype(jnp.int32)
 
 
-def _rows_and_static(rows: Any, where: Any) -> Any:
-    return rows[0][where], rows[1]
-
-
 def _derived_ratio(
     split: Any, tree: Any, inexact: tuple, shapes: tuple, diff: Any, chunk: Any
 ) -> Any:
@@ -630,12 +640,12 @@ def _derived_ratio(
     diff_iter, static_iter = iter(diff), iter(static)
     leaves = [next(diff_iter) if d else next(static_iter) for d in inexact]
     consts, joint, logpsi_x = jax.tree_util.tree_unflatten(tree, leaves)
-    s = rows[:, 0]
+    s, changes = rows
     values = []
     for t, (shape, dtype) in zip(joint, shapes, strict=True):
         v = t[s]
-        for j in range(1, rows.shape[-1]):
-            v = v + t[rows[:, j]]
-        values.append(jnp.reshape(v, (rows.shape[0], *shape)).astype(dtype))
+        for j in range(changes.shape[-1]):
+            v = v + t[changes[:, j]]
+        values.append(jnp.reshape(v, (s.shape[0], *shape)).astype(dtype))
     rest = lapack_ordered(functools.partial(ns.rest, split))
     return rest(consts, tuple(values)) - logpsi_x[s]

@@ -116,7 +116,7 @@ def test_drawn_ahead_proposals_of_more_rules_give_netkets_chains(monkeypatch):
     spins = nk.hilbert.Spin(0.5, 16, total_sz=0)
     bosons = nk.hilbert.Fock(n_max=2, N=16)
     params = _params(net, 16, scale=4.0)
-    for hi, incremental, kwargs, moves in (
+    for hi, incremental, kwargs, kind in (
         (spins, False, {"probabilities": [0.7, 0.3]}, netket_sampler._ExchangeMoves),
         (bosons, True, {}, netket_sampler._ExchangeMoves),
         (spins, True, {}, netket_sampler._ExchangeBits),
@@ -125,9 +125,13 @@ def test_drawn_ahead_proposals_of_more_rules_give_netkets_chains(monkeypatch):
             hi, graph=graph, n_chains=8, d_max=2, incremental=incremental, **kwargs
         )
         assert len(ours.rule.clusters) > 32 and ours.path(net, params).incremental == incremental
-        assert type(netket_sampler._moves(ours)) is moves
+        assert type(netket_sampler._moves(ours)) is kind
         theirs = nk.sampler.MetropolisExchange(hi, graph=graph, n_chains=8, d_max=2, **kwargs)
-        _same_chains(ours, theirs, net, params, chain_length=10)
+        state = _same_chains(ours, theirs, net, params, chain_length=10)
+        # NetKet's correction: the log of a count (int64) or of float64 weights
+        moves = netket_sampler._moves(ours)
+        out = jax.jit(moves.apply)(state.σ, moves.init(state.σ), jnp.full(8, 0.5, moves.dtype))
+        assert out[1].dtype == jnp.float64
 
 
 class TwoHops(nk.sampler.rules.MetropolisRule):
