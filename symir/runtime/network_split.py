@@ -557,6 +557,21 @@ def rest_cost(split: NetworkSplit) -> int:
     return _eqns_cost(plan.program, plan.rest_eqns)
 
 
+def rest_has_matmul(split: NetworkSplit, width: int = 8) -> bool:
+    """Whether the rest multiplies a matrix into each connected state's values: a
+    `dot_general` or convolution whose result on one state has at least `width` elements
+    (a second Dense layer; not the last layer's product to one output, an element-wise
+    map's cost). Such a rest runs faster on large chunks of rows (`fast_updates`)."""
+    plan: _Plan = split.program
+    avals = plan.program.avals
+    for eqn in plan.rest_eqns:
+        if eqn.primitive.name in ("dot_general", "conv_general_dilated"):
+            out = avals[eqn.outs[0]].shape
+            if int(np.prod(out, dtype=np.int64)) >= width:
+                return True
+    return False
+
+
 def _eqns_cost(program: _Program, eqns: tuple[_Eqn, ...]) -> int:
     avals = program.avals
     total = 0

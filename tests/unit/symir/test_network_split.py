@@ -18,7 +18,7 @@ import pytest
 import symir as sym
 from symir import models
 from symir.runtime.local_energy import choose_path, local_energy_plan
-from symir.runtime.network_split import split_network
+from symir.runtime.network_split import rest_has_matmul, split_network
 
 nk = pytest.importorskip("netket")
 
@@ -168,6 +168,20 @@ def test_split_lists_the_incremental_equations_and_cached_values(heisenberg):
     assert sorted(int(np.prod(shape)) for _, shape, _ in split.cached) == [12, 12]
     assert "dot_general" in " ".join(split.incremental)
     assert split.rest == ("dot_general",)  # x . (W x), one product per connected state
+
+
+def test_a_rest_that_multiplies_a_matrix_takes_large_chunks(heisenberg):
+    """A second Dense layer makes the rest a matrix product per row (large chunks on
+    CPU); the Jastrow's `x . (W x)` and a last Dense(1) are one output per state."""
+    hi, _, _ = heisenberg
+    x = jnp.asarray(hi.random_state(jax.random.key(7), 4), jnp.float64)
+    for ma, want in (
+        (nk.models.MLP(hidden_dims=(8, 8), param_dtype=float), True),
+        (DenseAct(), False),
+        (nk.models.Jastrow(), False),
+    ):
+        split = split_network(ma.apply, ma.init(jax.random.key(8), x), x)
+        assert split.applies and rest_has_matmul(split) == want, ma
 
 
 def test_variables_of_another_model_name_the_mismatch():
