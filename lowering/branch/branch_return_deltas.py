@@ -22,7 +22,9 @@ The convention (what makes "apply the entries to x" give exactly `xp`):
 How: each state is followed from `branch.state %x` through its writes (a `branch.write`
 appends `(site mod N, value)`; a `branch.select_state` pads the shorter history at its
 front with entries `(s, x[s])` that change nothing and selects entry by entry; a
-`branch.invalidate` clears the validity), as `(batch, rows)` values. At each
+`branch.invalidate` clears the validity; a `branch.flip_sites` with a static index per
+row appends the sites of each row's mask, in order, with their flipped values), as
+`(batch, rows)` values. At each
 `branch.emit` the pass builds explicitly what the emission does implicitly: active =
 mask and validity (and, after a checked write, every last-written value a local state:
 the values are the exact `i64` ones, so one that left the configuration type in between
@@ -43,6 +45,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
     ComplexType,
@@ -58,7 +61,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.transforms.dead_code_elimination import region_dce
 
-from symir.dialects import branch
+from symir.dialects import branch, sym
 from symir.dialects.locations import attach_op
 from symir.lowering.branch._kernel_outputs import output_concats
 
@@ -176,10 +179,34 @@ class DeltaBuilder:
             return History(list(before.entries), self.const(False, i1, rows), before.checked)
         if isinstance(op, branch.SelectStateOp):
             return self.select(op)
+        if isinstance(op, branch.FlipSitesOp):
+            return self.flip(op)
         raise ValueError(
             f"branch-return-deltas: '{op.name}' defines a !branch.state; only branch.state, "
-            "branch.write, branch.invalidate and branch.select_state are known"
+            "branch.write, branch.invalidate, branch.select_state and branch.flip_sites are "
+            "known"
         )
+
+    def flip(self, op: branch.FlipSitesOp) -> History:
+        """A `branch.flip_sites`: one entry per flipped site of the row's mask (the j-th
+        site of each row's mask as a column; a row with fewer repeats its first flip),
+        the value `s0 + s1 - x'` there before the flip; a row whose mask is empty gets
+        entries `(0, x'[0])` that change nothing."""
+        before = self.histories[op.state]
+        per_row = flipped_sites(op, self.n)
+        s0, s1 = self.kernel.states
+        entries = list(before.entries)
+        empty = [not sites for sites in per_row]
+        # x'' = a + b x': a flip (s0 + s1 - x') where the row flips, else x' itself
+        offset = self.add(branch.ColumnOp(self.x, [0 if e else s0 + s1 for e in empty]))
+        scale = self.add(branch.ColumnOp(self.x, [1 if e else -1 for e in empty]))
+        for j in range(max([0, *map(len, per_row)])):
+            column = [sites[min(j, len(sites) - 1)] if sites else 0 for sites in per_row]
+            site = self.add(branch.ColumnOp(self.x, column))
+            now = self.value_at(site, before)
+            value = self.add(branch.AddOp(offset, self.add(branch.MulOp(scale, now))))
+            entries.append((site, value))
+        return History(entries, before.valid, before.checked)
 
     def select(self, op: branch.SelectStateOp) -> History:
         a, b = self.histories[op.if_true], self.histories[op.if_false]
@@ -258,9 +285,13 @@ class DeltaBuilder:
 
     def state_read(self, op: branch.StateReadOp) -> SSAValue:
         """`x'` at a site: the last write to it, else `x` there."""
-        site = self.site(op.sites)
+        return self.value_at(self.site(op.sites), self.histories[op.state])
+
+    def value_at(self, site: SSAValue, history: History) -> SSAValue:
+        """The value at `site` (normalised) after `history`: its last write there, else
+        `x` there."""
         value = self.read_x(site)
-        for at, stored in self.histories[op.state].entries:
+        for at, stored in history.entries:
             value = self.choose(self.where_same(site, at), stored, value)
         return value
 
@@ -303,10 +334,38 @@ def _writes(state: SSAValue, seen: dict[SSAValue, int]) -> int:
         count = _writes(owner.state, seen)
     elif isinstance(owner, branch.SelectStateOp):
         count = max(_writes(owner.if_true, seen), _writes(owner.if_false, seen))
+    elif isinstance(owner, branch.FlipSitesOp):
+        n = owner.state.type.sites.data  # type: ignore[union-attr]
+        count = _writes(owner.state, seen) + max([0, *map(len, flipped_sites(owner, n))])
     else:
         count = 0
     seen[state] = count
     return count
+
+
+def flipped_sites(op: branch.FlipSitesOp, n_sites: int) -> list[list[int]]:
+    """The sites each row of a `branch.flip_sites` flips (its mask's sites in order;
+    none for an index outside the table): its index must be static per row, a
+    `branch.column` or a `branch.constant`."""
+    index = op.index.owner
+    rows = op.state.type.rows.data  # type: ignore[union-attr]
+    if isinstance(index, branch.ColumnOp):
+        keys = list(index.values.get_values())
+    elif isinstance(index, branch.ConstantOp) and isinstance(index.value, IntegerAttr):
+        keys = [index.value.value.data] * rows
+    else:
+        raise attach_op(
+            ValueError(
+                "branch-return-deltas: 'branch.flip_sites' needs an index that is static per "
+                "row (a branch.column or branch.constant): a key known only at run time is "
+                "not supported"
+            ),
+            op,
+        )
+    w = sym.words_per_mask(n_sites)
+    table = np.asarray(op.words()).reshape(-1, w)
+    masks = sym.unpack_masks(table.reshape(-1), n_sites).reshape(len(table), n_sites)
+    return [[int(j) for j in np.flatnonzero(masks[k])] if 0 <= k < len(table) else [] for k in keys]
 
 
 def returned_emissions(kernel: branch.KernelOp) -> list[branch.EmitOp]:

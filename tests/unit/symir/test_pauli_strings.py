@@ -179,3 +179,31 @@ def test_a_string_given_twice_is_one_column_of_the_tables():
     assert entries == [[0.5, 2.0], [1.0, 1.5]]  # ZZII, IZZI; XXII and IYYI (-(-i)^2)
     ref = nk.operator.PauliStrings(hi, strings, weights)
     np.testing.assert_allclose(op.compile(cache=False).to_dense(), ref.to_dense(), atol=1e-12)
+
+
+def test_local_energies_and_netket_expectations_equal_netkets():
+    """The delta kernel of `branch.flip_sites` (`branch-return-deltas`): symir's local
+    energies, plain and by the network's split, and `vstate.expect` / `expect_and_grad`
+    with symir's operator equal NetKet's `PauliStrings` (the delta kernel had refused the
+    flips: every local-energy path of a Pauli sum failed)."""
+    import jax
+
+    rng = np.random.default_rng(4)
+    hi = nk.hilbert.Spin(0.5, 7)
+    strings = ["".join(rng.choice(list("IXYZ"), 7)) for _ in range(24)] + ["IIIIIII", "XXXXXXX"]
+    weights = rng.normal(size=len(strings))
+    ours = sym.pauli_strings(hi, strings, weights).compile()
+    ref = nk.operator.PauliStrings(hi, strings, weights)
+    sites = ours.get_conn_delta(hi.all_states()[:5])[0]
+    assert sites.shape[-1] == 7  # the most sites one string flips
+    model = nk.models.MLP(hidden_dims=(8,), param_dtype=float)
+    vs = nk.vqs.MCState(nk.sampler.MetropolisLocal(hi), model, n_samples=64, seed=1)
+    x = vs.samples.reshape(-1, 7)
+    want = nk.vqs.get_local_kernel(vs, ref)(vs._apply_fun, vs.variables, x, ref)
+    for fast in (False, "auto"):
+        got = sym.local_energies(vs._apply_fun, vs.variables, x, ours, fast_updates=fast)
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-10, rtol=0)
+    (e, g), (e_ref, g_ref) = vs.expect_and_grad(ours.to_netket(hi)), vs.expect_and_grad(ref)
+    assert abs(complex(e.mean) - complex(e_ref.mean)) < 1e-10
+    for a, b in zip(jax.tree.leaves(g), jax.tree.leaves(g_ref), strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-10, rtol=0)

@@ -233,3 +233,45 @@ branch.kernel @select_true sites 2 states [-1, 1] dtype f64 params [] {
   %mels = branch.concat %mel : tensor<?x1xf64> -> tensor<?x1xf64>
   branch.return %xps, %mels : tensor<?x1x2xi8>, tensor<?x1xf64>
 }
+
+// -----
+
+// Pauli strings' flips (branch.flip_sites, states [0, 1]): row 0 flips mask {0}, row 1
+// mask {1, 2}, row 2 an index outside the table (no site). K = 2, the most sites of a
+// row's mask: entry j is the j-th site of each row's mask as a column (row 0 repeats its
+// first flip, the empty row 2 names site 0), its value a + b x there, a = s0 + s1 and b = -1
+// where the row flips, a = 0 and b = 1 where it does not (x unchanged).
+// CHECK-LABEL: branch.kernel @strings
+// CHECK-NEXT: ^bb0(%x: tensor<?x3xi8>):
+// CHECK-NEXT: %[[A:.*]] = branch.column %x {values = array<i64: 1, 1, 0>}
+// CHECK-NEXT: %[[B:.*]] = branch.column %x {values = array<i64: -1, -1, 1>}
+// CHECK-NEXT: %[[S0:.*]] = branch.column %x {values = array<i64: 0, 1, 0>}
+// CHECK-NEXT: %[[X0:.*]] = branch.read %x, %[[S0]]
+// CHECK-NEXT: %[[BX0:.*]] = branch.mul %[[B]], %[[X0]]
+// CHECK-NEXT: %[[V0:.*]] = branch.add %[[A]], %[[BX0]]
+// CHECK-NEXT: %[[S1:.*]] = branch.column %x {values = array<i64: 0, 2, 0>}
+// CHECK-NEXT: %[[X1:.*]] = branch.read %x, %[[S1]]
+// CHECK-NEXT: %[[BX1:.*]] = branch.mul %[[B]], %[[X1]]
+// CHECK-NEXT: %[[V1:.*]] = branch.add %[[A]], %[[BX1]]
+// The first entry's final value: the second where it names the same site.
+// CHECK: %[[SAME:.*]] = branch.cmp eq %[[S0]], %[[S1]]
+// CHECK-NEXT: %[[F0:.*]] = branch.select %[[SAME]], %[[V1]], %[[V0]]
+// CHECK-NEXT: %[[SITES:.*]] = branch.stack %[[S0]], %[[S1]] : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3x2xi64>
+// CHECK-NEXT: %[[VALUES:.*]] = branch.stack %[[F0]], %[[V1]]
+// CHECK: branch.return_deltas %{{.*}}, %{{.*}}, %mels : tensor<?x3x2xi64>, tensor<?x3x2xi64>, tensor<?x3xf64>
+// CHECK-NOT: branch.flip_sites
+// HLO-LABEL: func.func @main(%x: tensor<?x3xi8>) -> (tensor<?x3x2xi32>, tensor<?x3x2xi8>, tensor<?x3xf64>)
+builtin.module {
+  branch.kernel @strings sites 3 states [0, 1] dtype f64 params [] {
+  ^bb0(%x: tensor<?x3xi8>):
+    %k = branch.column %x {values = array<i64: 0, 1, 2>} : tensor<?x3xi8> -> tensor<?x3xi64>
+    %s = branch.state %x : tensor<?x3xi8> -> !branch.state<3x3xi8>
+    %f = branch.flip_sites %s, %k {masks = array<i64: 1, 6>} : !branch.state<3x3xi8>, tensor<?x3xi64> -> !branch.state<3x3xi8>
+    %a = branch.constant %x {value = 0.5 : f64} : tensor<?x3xi8> -> tensor<?x3xf64>
+    %t = branch.constant %x {value = true} : tensor<?x3xi8> -> tensor<?x3xi1>
+    %xp, %mel = branch.emit %x, %f, %a, %t {term = "strings"} : tensor<?x3xi8>, !branch.state<3x3xi8>, tensor<?x3xf64>, tensor<?x3xi1> -> tensor<?x3x3xi8>, tensor<?x3xf64>
+    %xps = branch.concat %xp : tensor<?x3x3xi8> -> tensor<?x3x3xi8>
+    %mels = branch.concat %mel : tensor<?x3xf64> -> tensor<?x3xf64>
+    branch.return %xps, %mels : tensor<?x3x3xi8>, tensor<?x3xf64>
+  }
+}
