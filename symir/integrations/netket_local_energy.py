@@ -35,9 +35,12 @@ never build the connected states it compares). A separate function, so that NetK
 jitted `expect` compiles anew when the switch changes.
 
 `vstate.expect_and_grad(op)` and `vstate.expect_and_forces(op)` of a hermitian operator
-run NetKet's own program (`forces_expect_hermitian`, or its chunked variant: the local
+run NetKet's program (`forces_expect_hermitian`, or its chunked variant: the local
 energies, their statistics and the gradient pass over the samples) with every LAPACK
-call of the whole program in one order (`ordered_expect_and_forces`,
+call of the whole program in one order; unchunked, with real parameters and no mutable
+state, the gradient pass is one backward pass of `logpsi` (`symir_expect_and_forces`),
+where NetKet's `nkjax.vjp` makes four for a complex `logpsi` (`Slater2nd`,
+`RBMModPhase`) and two for complex local energies: the same forces to rounding (`ordered_expect_and_forces`,
 `symir.runtime.lapack_order`): independent batched LAPACK calls (the two spin sectors
 of `Slater2nd` in the gradient pass, or the gradient pass beside the local energies'
 loops) deadlocked XLA's CPU pool on a two-core machine (issue 36). A network without
@@ -49,7 +52,9 @@ import os
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 from netket.jax.sharding import sharding_decorator
+from netket.stats import statistics
 from netket.utils import HashablePartial
 from netket.vqs import MCState, expect_and_forces
 from netket.vqs.mc import get_local_kernel, get_local_kernel_arguments, kernels
@@ -187,6 +192,65 @@ def _ordered_forces(impl: Any, static: tuple, *args: Any) -> Any:
     return lapack_ordered(functools.partial(impl.__wrapped__, *static))(*args)
 
 
+def symir_expect_and_forces(vstate: MCState, op: Any, *, mutable: Any = False) -> Any:
+    """`expect_and_forces(vstate, op)` (unchunked) for a symir operator: NetKet's
+    `forces_expect_hermitian` program (the local energies, their statistics, the forces
+    `conj(J^T conj(O_loc - mean) / n)`, `J` the Jacobian of `logpsi` on the samples),
+    with its LAPACK calls in one order, except that for real parameters the forces take
+    one backward pass of `logpsi` (`_real_parameter_forces`) where NetKet's `nkjax.vjp`
+    takes four (a complex `logpsi`: the real and imaginary parts each pulled back with the
+    real and imaginary cotangents) or two (a real `logpsi` and complex local energies).
+    A mutable model state, or complex parameters, run NetKet's program
+    (`ordered_expect_and_forces`)."""
+    parameters = vstate.parameters
+    if mutable is not False or any(
+        jnp.iscomplexobj(leaf) for leaf in jax.tree_util.tree_leaves(parameters)
+    ):
+        return ordered_expect_and_forces(vstate, op, None, mutable=mutable)
+    samples, arguments = get_local_kernel_arguments(vstate, op)
+    kernel = get_local_kernel(vstate, op)
+    return _symir_forces(
+        kernel, vstate._apply_fun, parameters, vstate.model_state, samples, arguments
+    )
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _symir_forces(kernel, apply_fun, parameters, model_state, samples, arguments):
+    def program(parameters, model_state, samples, arguments):
+        chains = samples.shape[0]
+        x = jax.lax.collapse(samples, 0, 2) if samples.ndim >= 3 else samples
+        local = kernel(apply_fun, {"params": parameters, **model_state}, x, arguments)
+        stats = statistics(local.reshape((chains, -1)))
+        centered = jnp.conjugate(local - stats.mean) / x.shape[0]
+        forces = _real_parameter_forces(
+            lambda w: apply_fun({"params": w, **model_state}, x), parameters, centered
+        )
+        return stats, forces
+
+    return lapack_ordered(program)(parameters, model_state, samples, arguments)
+
+
+def _real_parameter_forces(logpsi: Any, parameters: Any, cotangent: Any) -> Any:
+    """`conj(J^T c)` for real `parameters`, `J` the Jacobian of `logpsi` and `c` the
+    cotangent, as NetKet's `nkjax.vjp(..., conjugate=True)` gives it, in one backward
+    pass. A real `logpsi` and a real `c`: `J^T c`, real. Otherwise, with `g(w) = (Re
+    logpsi, Im logpsi)`, `Re J^T c = g^T (Re c, -Im c)` and `Im J^T c = g^T (Im c, Re c)`,
+    the two pulled back together (`vmap` over the cotangents), complex."""
+    c = jnp.asarray(cotangent)
+    if not jnp.iscomplexobj(c) and not jnp.iscomplexobj(jax.eval_shape(logpsi, parameters)):
+        out, pullback = jax.vjp(logpsi, parameters)
+        return pullback(c.astype(out.dtype))[0]
+    out, pullback = jax.vjp(lambda w: _parts(logpsi(w)), parameters)
+    re, im = jnp.real(c).astype(out.dtype), jnp.imag(c).astype(out.dtype)
+    (pulled,) = jax.vmap(pullback)(jnp.stack([jnp.stack([re, -im]), jnp.stack([im, re])]))
+    return jax.tree_util.tree_map(lambda g: jnp.conjugate(g[0] + 1j * g[1]), pulled)
+
+
+def _parts(value: Any) -> Any:
+    """`(Re value, Im value)` stacked (a real value's imaginary part is zero)."""
+    return jnp.stack([jnp.real(value), jnp.imag(value)])
+
+
 def register(operator_type: type) -> None:
     """Registers the kernel in NetKet's dispatch for `MCState` and `operator_type` (the
     adapter's `NetKetOperator`), unchunked and chunked, and `expect_and_forces` with its
@@ -207,7 +271,7 @@ def register(operator_type: type) -> None:
 
     @expect_and_forces.dispatch
     def _expect_and_forces(vstate: MCState, op: operator_type, chunk_size: None, *, mutable=False):
-        return ordered_expect_and_forces(vstate, op, None, mutable=mutable)
+        return symir_expect_and_forces(vstate, op, mutable=mutable)
 
     @expect_and_forces.dispatch
     def _expect_and_forces_chunked(

@@ -162,6 +162,32 @@ def test_mc_expect_and_grad_equal_netkets(mc_state, symir_space, chunk_size):
     assert mc_state.samples is samples  # the same samples throughout
 
 
+@pytest.mark.parametrize(
+    "model,strings",
+    [
+        (nk.models.RBMModPhase(alpha=1), ["XXIIII", "IZZIII"]),  # complex logpsi, real E_loc
+        (nk.models.RBM(alpha=1, param_dtype=float), ["XYIIII", "IZZIII"]),  # complex E_loc
+        (nk.models.RBM(alpha=1, param_dtype=float), ["XIIIII", "ZZIIII"]),  # all real
+    ],
+    ids=["complex-logpsi", "complex-local-energies", "real"],
+)
+def test_forces_of_real_parameters_in_one_backward_pass_equal_netkets(model, strings):
+    """symir's `expect_and_forces` pulls the forces of real parameters back in one pass
+    (`_real_parameter_forces`); NetKet's `nkjax.vjp` takes four (complex `logpsi`) or two
+    (complex local energies): the same statistics and forces, the same dtypes."""
+    from symir.integrations import netket_local_energy as nle
+
+    hi = nk.hilbert.Spin(0.5, 6)
+    op = sym.pauli_strings(hi, strings, [0.7, -1.3]).compile().to_netket(hi)
+    vs = nk.vqs.MCState(nk.sampler.MetropolisLocal(hi, n_chains=8), model, n_samples=64, seed=3)
+    (s1, f1), (s2, f2) = nle.symir_expect_and_forces(vs, op), nle.ordered_expect_and_forces(vs, op)
+    assert abs(complex(s1.mean) - complex(s2.mean)) < 1e-12
+    assert float(s1.variance) == pytest.approx(float(s2.variance), abs=1e-12)
+    assert jax.tree.map(lambda a: a.dtype, f1) == jax.tree.map(lambda a: a.dtype, f2)
+    assert_trees_close(f1, f2, atol=1e-12)
+    assert max(float(jnp.max(jnp.abs(g))) for g in jax.tree.leaves(f1)) > 1e-3  # not zero
+
+
 def test_vmap_over_samples_matches_local_estimators(mc_state):
     ours, ref = model_pair("ising")
     samples = mc_state.samples.reshape(-1, N)
