@@ -22,7 +22,9 @@ programs deadlock XLA's CPU pool at random on a 2-core machine (issue 35 item 5,
 NetKet's columns are therefore NetKet's programs with their LAPACK calls put in one
 order (`lapack_ordered`, `ordered_expect_and_forces`: the order symir's own programs
 run in), timed in this process, interleaved with symir's. Run the whole benchmark
-under `timeout`.
+under `timeout`. On a 2-core machine NetKet's packed kernel still stopped in `E_loc`
+with its calls ordered (2026-11-25); with `PJRT_NPROC=4` (four threads in XLA's CPU
+pool, symir's times unchanged) it returned in every run.
 
 Energies (and in `expect_and_grad` the gradients) of every method are checked equal to
 NetKet's default within 1e-10 of the largest magnitude (at least 1) before timing.
@@ -34,7 +36,7 @@ sites each): `4x4`, `3x4:5/6`, `chain12:4/3`. Networks (`--kinds`): `restricted`
 determinants), `user` (a module written here: `slogdet` of orbitals at `jnp.nonzero`
 positions times a Jastrow factor).
 
-    timeout 3000 .venv/bin/python benchmarks/determinants.py [--models 4x4] [--samples 1024]
+    PJRT_NPROC=4 timeout 3000 .venv/bin/python benchmarks/determinants.py [--models 4x4] [--samples 1024]
         [--rounds 5] [--kinds restricted,unrestricted,generalized,multi,user]
 """
 
