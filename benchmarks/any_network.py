@@ -63,10 +63,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import names
+from _expect import expect_and_grad
 from lattices import SYMIR_MODELS, netket_operator
 
 from symir import models as symir_models
-from symir.integrations import netket_local_energy
 from symir.integrations.netket_measured import measured_choice
 from symir.runtime.lapack_order import network_calls_lapack
 from symir.runtime.local_energy import choose_path, local_energy_plan
@@ -205,25 +205,6 @@ def timed(fns: dict, rounds: int, cpu: dict | None = None) -> dict[str, float]:
     if cpu is not None:
         cpu.update({k: 1e3 * float(np.min(v)) for k, v in spent.items()})
     return {k: 1e3 * float(np.median(v)) for k, v in times.items()}
-
-
-def expect_and_grad(vs, op, *, packed=False, fast=True, ordered=False):
-    """`vs.expect_and_grad(op)`'s mean and gradient; `ordered`: NetKet's program for `op`
-    with its LAPACK calls in one order (a hermitian `op`: the forces made gradients as
-    NetKet's `expect_and_grad` makes them)."""
-    from netket.vqs.mc.common import force_to_grad
-
-    nk.config.netket_experimental_packed_kernel = packed
-    netket_local_energy.set_fast_updates(fast)
-    try:
-        if ordered:
-            e, forces = netket_local_energy.ordered_expect_and_forces(vs, op)
-            return e.mean, force_to_grad(forces, vs.parameters)
-        e, g = vs.expect_and_grad(op)
-        return e.mean, g
-    finally:
-        nk.config.netket_experimental_packed_kernel = False
-        netket_local_energy.set_fast_updates(True)
 
 
 def one_at_a_time(fns: dict) -> dict:

@@ -51,11 +51,10 @@ import jax
 import jax.numpy as jnp
 import netket as nk
 import numpy as np
-from netket.vqs.mc.common import force_to_grad
+from _expect import expect_and_grad
 
 import symir as sym
 from symir import models
-from symir.integrations import netket_local_energy
 from symir.runtime.lapack_order import lapack_ordered
 from symir.runtime.local_energy import choose_path, local_energy_plan
 
@@ -141,21 +140,6 @@ def netket_local_energies(vs, ref, packed: bool):
     return jax.jit(lapack_ordered(lambda p, x, op: kernel(vs._apply_fun, p, x, op)))
 
 
-def expect_and_grad(vs, op, *, packed=False, ordered=True):
-    """The mean energy and gradient of `vs.expect_and_grad(op)`; `ordered`: NetKet's
-    program with its LAPACK calls in one order (the forces made gradients as NetKet's
-    `expect_and_grad` makes them; symir's operator runs so in any case)."""
-    nk.config.netket_experimental_packed_kernel = packed
-    try:
-        if ordered:
-            e, forces = netket_local_energy.ordered_expect_and_forces(vs, op)
-            return e.mean, force_to_grad(forces, vs.parameters)
-        e, g = vs.expect_and_grad(op)
-        return e.mean, g
-    finally:
-        nk.config.netket_experimental_packed_kernel = False
-
-
 def assert_equal(results: dict, reference: str = "netket") -> None:
     """Every result (a pytree) within 1e-10 of `reference`'s, relative to its largest
     magnitude (at least 1)."""
@@ -192,9 +176,9 @@ def run(spec: str, kind: str, args, network=None) -> tuple[str, ...]:
         "symir": lambda: det(params, x),
     }
     e_and_g = {
-        "netket": lambda: expect_and_grad(vs, ref),
-        "packed": lambda: expect_and_grad(vs, ref, packed=True),
-        "symir": lambda: expect_and_grad(vs, ours, ordered=False),
+        "netket": lambda: expect_and_grad(vs, ref, ordered=True),
+        "packed": lambda: expect_and_grad(vs, ref, packed=True, ordered=True),
+        "symir": lambda: expect_and_grad(vs, ours),
     }
     for fns in (e_loc, e_and_g):
         assert_equal({k: jax.block_until_ready(f()) for k, f in fns.items()})
