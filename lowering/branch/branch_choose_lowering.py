@@ -29,6 +29,7 @@ sum). Idempotent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -198,10 +199,9 @@ def choose_quadratic_forms(kernel: branch.KernelOp, model: CostModel, forced: bo
     return changed
 
 
-def feeds_emitted_rows(value: SSAValue) -> bool:
-    """Whether `value` flows into emitted rows (the `x'` or `mel` of an emission that is
-    output, not only summed): through any op to a `branch.emit` result used by anything
-    but a `branch.sum_rows`."""
+def _reaches_emission(value: SSAValue, hit: Callable[[branch.EmitOp], bool], sums: bool) -> bool:
+    """Whether `value` flows, through any ops, into a `branch.emit` for which `hit` is
+    true (`sums`: also through `branch.sum_rows`)."""
     stack, seen = [value], set()
     while stack:
         v = stack.pop()
@@ -210,16 +210,26 @@ def feeds_emitted_rows(value: SSAValue) -> bool:
             if op in seen:
                 continue
             seen.add(op)
-            if isinstance(op, branch.SumRowsOp):
+            if isinstance(op, branch.SumRowsOp) and not sums:
                 continue
             if isinstance(op, branch.EmitOp):
-                if any(not isinstance(u.operation, branch.SumRowsOp) for u in op.mel.uses):
-                    return True
-                if any(True for _ in op.xp.uses):
+                if hit(op):
                     return True
                 continue
             stack.extend(op.results)
     return False
+
+
+def feeds_emitted_rows(value: SSAValue) -> bool:
+    """Whether `value` flows into emitted rows (the `x'` or `mel` of an emission that is
+    output, not only summed): through any op but a `branch.sum_rows` to a `branch.emit`
+    result used by anything but a `branch.sum_rows`."""
+
+    def emitted(emit: branch.EmitOp) -> bool:
+        mel_out = any(not isinstance(u.operation, branch.SumRowsOp) for u in emit.mel.uses)
+        return mel_out or any(True for _ in emit.xp.uses)
+
+    return _reaches_emission(value, emitted, sums=False)
 
 
 def lone(emit: branch.EmitOp) -> bool:
@@ -234,20 +244,7 @@ def lone(emit: branch.EmitOp) -> bool:
 
 def feeds_lone_emission(value: SSAValue) -> bool:
     """Whether `value` flows, through any ops, into a lone emission (`lone`)."""
-    stack, seen = [value], set()
-    while stack:
-        v = stack.pop()
-        for use in v.uses:
-            op = use.operation
-            if op in seen:
-                continue
-            seen.add(op)
-            if isinstance(op, branch.EmitOp):
-                if lone(op):
-                    return True
-                continue
-            stack.extend(op.results)
-    return False
+    return _reaches_emission(value, lone, sums=True)
 
 
 def choose_reads(kernel: branch.KernelOp, model: CostModel, forced: str) -> None:
