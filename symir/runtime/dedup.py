@@ -26,13 +26,21 @@ adds the cotangents of a state's duplicates onto its one evaluation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["compact_positions", "only_active", "repeated_samples", "representatives", "row_hashes"]
+__all__ = [
+    "candidate_positions",
+    "compact_positions",
+    "only_active",
+    "repeated_samples",
+    "representatives",
+    "row_hashes",
+]
 
 _SEED = 0x5EED
 
@@ -158,3 +166,14 @@ def compact_positions(mask: Any, size: int) -> Any:
         .at[target]
         .set(jnp.arange(m, dtype=jnp.int32), mode="drop", unique_indices=True)
     )
+
+
+def candidate_positions(needed: Any, capacity: int, tail: Callable[[int], int]) -> tuple:
+    """The chunked loop's inputs for the slots `needed (b, c)`: the flat positions of the
+    needed ones (`compact_positions`, padded by `tail(capacity)` entries for the loop's
+    last chunks), their count and the capacity, at most the `b c` slots."""
+    m = needed.size
+    capacity = min(capacity, m)
+    mask = jnp.reshape(needed, (m,))
+    count = jnp.sum(mask, dtype=jnp.int32)
+    return compact_positions(mask, m + tail(capacity)), count, capacity

@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from symir.runtime.dedup import compact_positions, only_active
+from symir.runtime.dedup import candidate_positions, only_active
 from symir.runtime.lapack_order import lapack_ordered
 
 __all__ = [
@@ -343,15 +343,10 @@ def _candidate_rows(
     the needed ones (padded for the loop's last chunks), their count and the capacity
     (at most the slots)."""
     b, c = needed.shape
-    m = b * c
-    capacity = min(capacity, m)
     sample = jnp.broadcast_to(jnp.arange(b, dtype=jnp.int32)[:, None, None], (b, c, 1))
     rows = jnp.concatenate([sample, changes], axis=-1)
-    rows = jnp.reshape(rows, (m, rows.shape[-1]))
-    mask = jnp.reshape(needed, (m,))
-    count = jnp.sum(mask, dtype=jnp.int32)
-    positions = compact_positions(mask, m + tail(capacity))
-    return rows, positions, count, capacity
+    rows = jnp.reshape(rows, (b * c, rows.shape[-1]))
+    return rows, *candidate_positions(needed, capacity, tail)
 
 
 def _fast_block(
@@ -576,20 +571,16 @@ def _derived_block(
     if default_capacity:
         capacity = min(capacity, _chunk_rows(split.width, ns.rest_has_matmul(split)))
     c, k = change.shape[1:]
-    m = b * c
-    capacity = min(capacity, m)
-    mask = jnp.reshape(needed, (m,))
-    count = jnp.sum(mask, dtype=jnp.int32)
-    positions = compact_positions(mask, m + tail(capacity))
-    joint = tuple(_joint_table(c, t) for c, t in zip(cached, tabs, strict=True))
+    positions, count, capacity = candidate_positions(needed, capacity, tail)
+    joint = tuple(_joint_table(v, t) for v, t in zip(cached, tabs, strict=True))
     aux = (consts, joint, logpsi_x)
     leaves, tree = jax.tree_util.tree_flatten(aux)
     inexact = tuple(bool(jnp.issubdtype(jnp.result_type(v), jnp.inexact)) for v in leaves)
     diff = [v for v, d in zip(leaves, inexact, strict=True) if d]
     static = tuple(v for v, d in zip(leaves, inexact, strict=True) if not d)
-    shapes = tuple((c.shape[1:], c.dtype) for c in cached)
+    shapes = tuple((v.shape[1:], v.dtype) for v in cached)
     ratio = functools.partial(_derived_ratio, split, tree, inexact, shapes)
-    rows = (jnp.reshape(change, (m, k)), static)
+    rows = (jnp.reshape(change, (b * c, k)), static)
     gather = functools.partial(_sample_and_changes, c)
     r = evaluate(ratio, capacity, diff, rows, positions, count, gather)
     r = jnp.where(needed, jnp.reshape(r, needed.shape), jnp.zeros((), r.dtype))

@@ -54,7 +54,7 @@ import numpy as np
 from symir.dialects.branch.slot_kinds import SlotKind
 from symir.runtime.compiled import CompiledOperator
 from symir.runtime.dedup import (
-    compact_positions,
+    candidate_positions,
     only_active,
     repeated_samples,
     representatives,
@@ -539,10 +539,7 @@ def _block(
     # with dedup, one slot per distinct x' is evaluated and the others take its value
     evaluate, source = representatives(xp, needed) if dedup else (needed, None)
     m = b * len(plan.candidates)
-    capacity = min(capacity, m)
-    mask = jnp.reshape(evaluate, (m,))
-    count = jnp.sum(mask, dtype=jnp.int32)
-    positions = compact_positions(mask, m + _tail(capacity))
+    positions, count, capacity = candidate_positions(evaluate, capacity, _tail)
     lp = _evaluate(logpsi, capacity, params, jnp.reshape(xp, (m, n)), positions, count)
     lp = jnp.reshape(lp, needed.shape)
     if source is not None:
@@ -577,10 +574,7 @@ def _delta_block(
     c = len(plan.candidates)
     m = b * c
     k = sites.shape[-1]
-    capacity = min(capacity, m)
-    mask = jnp.reshape(needed, (m,))
-    count = jnp.sum(mask, dtype=jnp.int32)
-    positions = compact_positions(mask, m + _tail(capacity))
+    positions, count, capacity = candidate_positions(needed, capacity, _tail)
     rows = (jnp.reshape(sites, (m, k)), jnp.reshape(values, (m, k)), x)
     gather = functools.partial(_rows_from_deltas, c)
     lp = _evaluate(logpsi, capacity, params, rows, positions, count, gather)
