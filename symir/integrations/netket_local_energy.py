@@ -37,14 +37,14 @@ jitted `expect` compiles anew when the switch changes.
 `vstate.expect_and_grad(op)` and `vstate.expect_and_forces(op)` of a hermitian operator
 run NetKet's program (`forces_expect_hermitian`, or its chunked variant: the local
 energies, their statistics and the gradient pass over the samples) with every LAPACK
-call of the whole program in one order; unchunked, with real parameters and no mutable
-state, the gradient pass is one backward pass of `logpsi` (`symir_expect_and_forces`),
-where NetKet's `nkjax.vjp` makes four for a complex `logpsi` (`Slater2nd`,
-`RBMModPhase`) and two for complex local energies: the same forces to rounding (`ordered_expect_and_forces`,
-`symir.runtime.lapack_order`): independent batched LAPACK calls (the two spin sectors
-of `Slater2nd` in the gradient pass, or the gradient pass beside the local energies'
-loops) deadlocked XLA's CPU pool on a two-core machine (issue 36). A network without
-LAPACK calls runs NetKet's program unchanged.
+call of the whole program in one order (`ordered_expect_and_forces`,
+`symir.runtime.lapack_order`); unchunked, with real parameters and no mutable state,
+its gradient pass is one backward pass of `logpsi` (`symir_expect_and_forces`), where
+NetKet's `nkjax.vjp` makes four for a complex `logpsi` (`Slater2nd`, `RBMModPhase`) and
+two for complex local energies: the same forces to rounding. The order matters because
+independent batched LAPACK calls (the two spin sectors of `Slater2nd` in the gradient
+pass, or the gradient pass beside the local energies' loops) deadlocked XLA's CPU pool
+on a two-core machine (issue 36); for a network without LAPACK calls it changes nothing.
 """
 
 import functools
