@@ -85,6 +85,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from symir.runtime.dedup import compact_positions
+
 __all__ = ["DeterminantProgram", "derive_determinants", "derive_ranks", "determinant_block"]
 
 _CALLS = frozenset({"jit", "pjit", "closed_call", "core_call"})
@@ -1376,7 +1378,7 @@ def _rank_compacted(prog, ranks, kk, params, x, caches, sites, values, needed, c
     n_chunks = -(-m // size)
     mask = jnp.reshape(needed, (m,))
     count = jnp.sum(mask, dtype=jnp.int32)
-    (positions,) = jnp.nonzero(mask, size=n_chunks * size, fill_value=m)
+    positions = compact_positions(mask, n_chunks * size)
     flat_sites = jnp.reshape(sites, (m, k))
     flat_values = jnp.reshape(values, (m, k))
 
