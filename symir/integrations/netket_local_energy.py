@@ -38,9 +38,9 @@ jitted `expect` compiles anew when the switch changes.
 run NetKet's program (`forces_expect_hermitian`, or its chunked variant: the local
 energies, their statistics and the gradient pass over the samples) with every LAPACK
 call of the whole program in one order (`ordered_expect_and_forces`,
-`symir.runtime.lapack_order`); unchunked, with real parameters and no mutable state,
-its gradient pass is one backward pass of `logpsi` (`symir_expect_and_forces`), where
-NetKet's `nkjax.vjp` makes four for a complex `logpsi` (`Slater2nd`, `RBMModPhase`) and
+`symir.runtime.lapack_order`); with real parameters and no mutable state, its gradient
+pass is one backward pass of `logpsi` (`symir_expect_and_forces`; chunked, one per chunk
+of samples), where NetKet's `nkjax.vjp` (and `vjp_chunked`) makes four for a complex `logpsi` (`Slater2nd`, `RBMModPhase`) and
 two for complex local energies: the same forces to rounding. The order matters because
 independent batched LAPACK calls (the two spin sectors of `Slater2nd` in the gradient
 pass, or the gradient pass beside the local energies' loops) deadlocked XLA's CPU pool
@@ -192,42 +192,87 @@ def _ordered_forces(impl: Any, static: tuple, *args: Any) -> Any:
     return lapack_ordered(functools.partial(impl.__wrapped__, *static))(*args)
 
 
-def symir_expect_and_forces(vstate: MCState, op: Any, *, mutable: Any = False) -> Any:
-    """`expect_and_forces(vstate, op)` (unchunked) for a symir operator: NetKet's
-    `forces_expect_hermitian` program (the local energies, their statistics, the forces
-    `conj(J^T conj(O_loc - mean) / n)`, `J` the Jacobian of `logpsi` on the samples),
-    with its LAPACK calls in one order, except that for real parameters the forces take
-    one backward pass of `logpsi` (`_real_parameter_forces`) where NetKet's `nkjax.vjp`
-    takes four (a complex `logpsi`: the real and imaginary parts each pulled back with the
-    real and imaginary cotangents) or two (a real `logpsi` and complex local energies).
-    A mutable model state, or complex parameters, run NetKet's program
+def symir_expect_and_forces(
+    vstate: MCState, op: Any, chunk_size: int | None = None, *, mutable: Any = False
+) -> Any:
+    """`expect_and_forces(vstate, op, chunk_size)` for a symir operator: NetKet's
+    `forces_expect_hermitian` program, or its chunked variant (the local energies, their
+    statistics, the forces `conj(J^T conj(O_loc - mean) / n)`, `J` the Jacobian of
+    `logpsi` on the samples), with its LAPACK calls in one order, except that for real
+    parameters the forces take one backward pass of `logpsi` (`_real_parameter_forces`)
+    where NetKet's `nkjax.vjp` (and `vjp_chunked`, per chunk) takes four (a complex
+    `logpsi`: the real and imaginary parts each pulled back with the real and imaginary
+    cotangents) or two (a real `logpsi` and complex local energies). Chunked, the pass
+    runs on `chunk_size` samples at a time, as NetKet's does (`_chunked_forces`). A
+    mutable model state, or complex parameters, run NetKet's program
     (`ordered_expect_and_forces`)."""
     parameters = vstate.parameters
     if mutable is not False or any(
         jnp.iscomplexobj(leaf) for leaf in jax.tree_util.tree_leaves(parameters)
     ):
-        return ordered_expect_and_forces(vstate, op, None, mutable=mutable)
+        return ordered_expect_and_forces(vstate, op, chunk_size, mutable=mutable)
     samples, arguments = get_local_kernel_arguments(vstate, op)
-    kernel = get_local_kernel(vstate, op)
+    if chunk_size is None:
+        kernel = get_local_kernel(vstate, op)
+    else:
+        kernel = HashablePartial(get_local_kernel(vstate, op, chunk_size), chunk_size=chunk_size)
     return _symir_forces(
-        kernel, vstate._apply_fun, parameters, vstate.model_state, samples, arguments
+        kernel,
+        vstate._apply_fun,
+        chunk_size,
+        parameters,
+        vstate.model_state,
+        samples,
+        arguments,
     )
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def _symir_forces(kernel, apply_fun, parameters, model_state, samples, arguments):
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _symir_forces(kernel, apply_fun, chunk_size, parameters, model_state, samples, arguments):
     def program(parameters, model_state, samples, arguments):
         chains = samples.shape[0]
         x = jax.lax.collapse(samples, 0, 2) if samples.ndim >= 3 else samples
         local = kernel(apply_fun, {"params": parameters, **model_state}, x, arguments)
         stats = statistics(local.reshape((chains, -1)))
         centered = jnp.conjugate(local - stats.mean) / x.shape[0]
-        forces = _real_parameter_forces(
-            lambda w: apply_fun({"params": w, **model_state}, x), parameters, centered
-        )
+
+        def logpsi(w, x):
+            return apply_fun({"params": w, **model_state}, x)
+
+        forces = _chunked_forces(logpsi, parameters, x, centered, chunk_size)
         return stats, forces
 
     return lapack_ordered(program)(parameters, model_state, samples, arguments)
+
+
+def _chunked_forces(
+    logpsi: Any, parameters: Any, x: Any, cotangent: Any, chunk_size: int | None
+) -> Any:
+    """`_real_parameter_forces` of `w -> logpsi(w, x)`, on all of `x` at once
+    (`chunk_size` None or at least the samples) or summed over chunks of `chunk_size`
+    samples (a `lax.scan` over the whole chunks, then the remaining samples), so that a
+    backward pass holds one chunk's intermediates, as NetKet's `vjp_chunked`."""
+    n = x.shape[0]
+    if chunk_size is None or chunk_size >= n:
+        return _real_parameter_forces(lambda w: logpsi(w, x), parameters, cotangent)
+    whole = n - n % chunk_size
+
+    def chunk(x, c):
+        return _real_parameter_forces(lambda w: logpsi(w, x), parameters, c)
+
+    def body(total, xc):
+        part = chunk(*xc)
+        return jax.tree_util.tree_map(jnp.add, total, part), None
+
+    split = (
+        jnp.reshape(x[:whole], (-1, chunk_size, *x.shape[1:])),
+        jnp.reshape(cotangent[:whole], (-1, chunk_size)),
+    )
+    first = chunk(split[0][0], split[1][0])
+    total, _ = jax.lax.scan(body, first, (split[0][1:], split[1][1:]))
+    if whole < n:
+        total = jax.tree_util.tree_map(jnp.add, total, chunk(x[whole:], cotangent[whole:]))
+    return total
 
 
 def _real_parameter_forces(logpsi: Any, parameters: Any, cotangent: Any) -> Any:
@@ -277,4 +322,4 @@ def register(operator_type: type) -> None:
     def _expect_and_forces_chunked(
         vstate: MCState, op: operator_type, chunk_size: int, *, mutable=False
     ):
-        return ordered_expect_and_forces(vstate, op, chunk_size, mutable=mutable)
+        return symir_expect_and_forces(vstate, op, chunk_size, mutable=mutable)

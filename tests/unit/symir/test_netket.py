@@ -188,6 +188,32 @@ def test_forces_of_real_parameters_in_one_backward_pass_equal_netkets(model, str
     assert max(float(jnp.max(jnp.abs(g))) for g in jax.tree.leaves(f1)) > 1e-3  # not zero
 
 
+@pytest.mark.filterwarnings("ignore:For performance reasons")  # NetKet: a power of two
+def test_chunked_forces_in_one_backward_pass_equal_netkets():
+    """Chunked (`vstate.chunk_size`), symir's `expect_and_forces` pulls the forces back one
+    chunk of samples at a time, one pass per chunk (a `lax.scan` over the whole chunks,
+    then the remaining samples: 64 = 4 x 16, or 2 x 24 + 16): the statistics and forces
+    of NetKet's chunked program, through `vstate.expect_and_grad` too."""
+    from symir.integrations import netket_local_energy as nle
+
+    chunk_size = 24
+    hi = nk.hilbert.Spin(0.5, 6)
+    op = sym.pauli_strings(hi, ["XXIIII", "IZZIII"], [0.7, -1.3]).compile().to_netket(hi)
+    model = nk.models.RBMModPhase(alpha=1)  # complex logpsi of real parameters
+    vs = nk.vqs.MCState(nk.sampler.MetropolisLocal(hi, n_chains=8), model, n_samples=64, seed=3)
+    vs.chunk_size = chunk_size
+    s1, f1 = nle.symir_expect_and_forces(vs, op, chunk_size)
+    s2, f2 = nle.ordered_expect_and_forces(vs, op, chunk_size)
+    assert abs(complex(s1.mean) - complex(s2.mean)) < 1e-12
+    assert jax.tree.map(lambda a: a.dtype, f1) == jax.tree.map(lambda a: a.dtype, f2)
+    assert_trees_close(f1, f2, atol=1e-12)
+    assert max(float(jnp.max(jnp.abs(g))) for g in jax.tree.leaves(f1)) > 1e-3  # not zero
+    _, g = vs.expect_and_grad(op)  # NetKet's dispatch reaches the chunked rule
+    vs.chunk_size = None
+    _, g_whole = vs.expect_and_grad(op)
+    assert_trees_close(g, g_whole, atol=1e-12)
+
+
 def test_vmap_over_samples_matches_local_estimators(mc_state):
     ours, ref = model_pair("ising")
     samples = mc_state.samples.reshape(-1, N)
