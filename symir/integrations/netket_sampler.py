@@ -74,11 +74,12 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.extend import core as jex_core
 from netket.sampler import MetropolisSampler as _NetKetMetropolisSampler
 from netket.sampler import MetropolisSamplerState
 from netket.sampler import rules as nk_rules
 from netket.utils import struct
+
+from symir.runtime.fewer_logs import FewerLogs
 
 __all__ = [
     "REFRESH_EVERY",
@@ -289,147 +290,6 @@ def _updated(cache: Any, tabs: Any, rows: jax.Array) -> tuple[Any, ...]:
     return tuple(out)
 
 
-_LOG_BLOCK = 16
-"""Factors per product in `_log_of_products` (a block's logarithm read once)."""
-
-
-def _log_of_products(y: jax.Array, axes: tuple[int, ...]) -> jax.Array:
-    """`sum(log1p(y), axes)` with one logarithm per `_LOG_BLOCK` elements: the logarithm
-    of the block's product of `1 + y`, where every block's product is a normal number;
-    else (some chain's factors too large or too close to zero) `log1p` per element."""
-    rest_axes = [a for a in range(y.ndim) if a not in axes]
-    moved = jnp.transpose(y, (*rest_axes, *axes))
-    shape = moved.shape[: len(rest_axes)]
-    flat = jnp.reshape(moved, (*shape, -1))
-    n = flat.shape[-1]
-    pad = -n % _LOG_BLOCK
-    blocks = jnp.pad(1 + flat, [(0, 0)] * len(shape) + [(0, pad)], constant_values=1)
-    products = jnp.prod(jnp.reshape(blocks, (*shape, -1, _LOG_BLOCK)), axis=-1)
-    normal = (products > 2.0**-1000) & (products < 2.0**1000)  # NaN: not normal
-    return jax.lax.cond(
-        jnp.all(normal),
-        lambda: jnp.sum(jnp.log(products), axis=-1),
-        lambda: jnp.sum(jnp.log1p(flat), axis=-1),
-    )
-
-
-class _FewerLogs:
-    """A program (a closed jaxpr) evaluated with its sums of `log1p` taken as logarithms
-    of products: `reduce_sum(a + log1p(y) - c)` (a tree of `add`, `sub`, `neg` whose
-    values nothing else reads, over values of the sum's shape and scalars) is evaluated
-    as `reduce_sum(a) - c n + sum log(prod(1 + y))` (`_log_of_products`). An RBM's
-    `log_cosh` summed over its hidden units (`|x| + log1p(exp(-2|x|)) - log 2`) then
-    costs one logarithm per 16 units instead of one each: on CPU a float64 `log1p` per
-    element is most of an incremental Metropolis step (16 chains, 16 hidden units: ~1.5
-    of ~4.5 us). Rounding: each factor `1 + y` rounds by at most half an ulp of it, the
-    sum moves by ~1e-16 per element, as a sum of `log1p` values does."""
-
-    def __init__(self, closed: Any):
-        self.closed = closed
-        jaxpr = closed.jaxpr
-        uses, producer = self._uses(jaxpr)
-        self.rewrites: dict[int, Any] = {}
-        self.skipped: set[int] = set()
-        for eqn in jaxpr.eqns:
-            aval = getattr(eqn.invars[0], "aval", None) if eqn.invars else None
-            if eqn.primitive.name != "reduce_sum" or aval is None:
-                continue
-            if not jnp.issubdtype(aval.dtype, jnp.floating):
-                continue
-            found = self._terms(eqn.invars[0], aval.shape, uses, producer)
-            if found[2]:
-                self.rewrites[id(eqn)] = found
-                self.skipped.update(id(e) for e in found[3])
-
-    @staticmethod
-    def _uses(jaxpr: Any) -> tuple[dict, dict]:
-        """How many times each value is read (outputs count as read twice) and the
-        equation producing it."""
-        uses: dict[Any, int] = {}
-        producer: dict[Any, Any] = {}
-        reads = [v for eqn in jaxpr.eqns for v in eqn.invars] + 2 * list(jaxpr.outvars)
-        for v in reads:
-            if not isinstance(v, jex_core.Literal):
-                uses[v] = uses.get(v, 0) + 1
-        for eqn in jaxpr.eqns:
-            for v in eqn.outvars:
-                producer[v] = eqn
-        return uses, producer
-
-    @staticmethod
-    def _terms(root, shape, uses, producer):
-        """`(full, scalars, logs, eqns)`: the signed terms of the tree under `root` (values
-        of the sum's shape, scalars, `log1p`'s operands) and the tree's equations."""
-        full, scalars, logs, eqns = [], [], [], []
-        stack = [(root, 1)]
-        while stack:
-            var, sign = stack.pop()
-            eqn = producer.get(var) if uses.get(var) == 1 else None
-            name = eqn.primitive.name if eqn is not None else None
-            if name in ("add", "sub"):
-                shapes = [getattr(getattr(a, "aval", None), "shape", None) for a in eqn.invars]
-                if any(sh not in (shape, ()) for sh in shapes):
-                    full.append((sign, var))
-                    continue
-                eqns.append(eqn)
-                for a, sh, s in zip(
-                    eqn.invars, shapes, (sign, sign if name == "add" else -sign), strict=True
-                ):
-                    if sh == shape:
-                        stack.append((a, s))
-                    else:
-                        scalars.append((s, a))
-            elif name == "neg":
-                eqns.append(eqn)
-                stack.append((eqn.invars[0], -sign))
-            elif name == "log1p" and jnp.issubdtype(var.aval.dtype, jnp.floating):
-                eqns.append(eqn)
-                logs.append((sign, eqn.invars[0]))
-            else:
-                full.append((sign, var))
-        return full, scalars, logs, eqns
-
-    def __call__(self, *args: Any) -> list[Any]:
-        jaxpr = self.closed.jaxpr
-        env: dict[Any, Any] = {}
-
-        def read(v):
-            return v.val if isinstance(v, jex_core.Literal) else env[v]
-
-        env.update(zip(jaxpr.constvars, self.closed.consts, strict=True))
-        env.update(zip(jaxpr.invars, args, strict=True))
-        for eqn in jaxpr.eqns:
-            if id(eqn) in self.skipped:
-                continue
-            found = self.rewrites.get(id(eqn))
-            if found is not None:
-                env[eqn.outvars[0]] = self._sum(eqn, found, read)
-                continue
-            params = eqn.primitive.get_bind_params(eqn.params)
-            subfuns, params = params if isinstance(params, tuple) else ((), params)
-            outs = eqn.primitive.bind(*subfuns, *map(read, eqn.invars), **params)
-            outs = outs if eqn.primitive.multiple_results else [outs]
-            env.update(zip(eqn.outvars, outs, strict=True))
-        return [read(v) for v in jaxpr.outvars]
-
-    @staticmethod
-    def _sum(eqn, found, read):
-        full, scalars, logs, _ = found
-        axes = tuple(eqn.params["axes"])
-        aval = eqn.outvars[0].aval
-        shape = eqn.invars[0].aval.shape
-        total = jnp.zeros(aval.shape, aval.dtype)
-        if full:
-            terms = sum(sign * read(v) for sign, v in full)
-            total = total + jnp.sum(terms, axis=axes)
-        count = int(np.prod([shape[a] for a in axes], dtype=np.int64))
-        for sign, v in scalars:
-            total = total + sign * count * read(v)
-        for sign, v in logs:
-            total = total + sign * _log_of_products(read(v), axes)
-        return total.astype(aval.dtype)
-
-
 class _SplitEvaluator:
     """The split's caches (`network_split`): the cut's values per chain, a proposal's
     from the pair tables of its changed sites. Cut values of one dtype are kept as one
@@ -480,7 +340,7 @@ class _SplitEvaluator:
         values = self._values(cache)
         split = self.path.split
         closed = jax.make_jaxpr(lambda c, v: rest(split, c, v))(self.consts, values)
-        out = _FewerLogs(closed)(*jax.tree_util.tree_leaves((self.consts, values)))
+        out = FewerLogs(closed)(*jax.tree_util.tree_leaves((self.consts, values)))
         (log_psi,) = out
         return self.sampler.machine_pow * log_psi.real
 

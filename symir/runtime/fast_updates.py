@@ -44,6 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from symir.runtime.dedup import candidate_positions, only_active
+from symir.runtime.fewer_logs import fewer_logs
 from symir.runtime.lapack_order import lapack_ordered
 
 __all__ = [
@@ -293,6 +294,12 @@ def _register_netket() -> None:
 
 
 # --------------------------------------------------------------------------- the local energy
+
+
+FEWER_LOGS = True
+"""The derived path evaluates the network's rest with its sums of `log1p` as logarithms
+of products (`symir.runtime.fewer_logs`): a user's RBM-like module (a Dense layer,
+`log_cosh`, a sum) then takes one logarithm per 16 hidden units per connected state."""
 
 
 CHUNK_ELEMENTS = {"cpu": 1 << 15, "cpu_matmul": 1 << 20, "other": 1 << 20}
@@ -645,5 +652,7 @@ def _derived_ratio(
         for j in range(changes.shape[-1]):
             v = v + t[changes[:, j]]
         values.append(jnp.reshape(v, (s.shape[0], *shape)).astype(dtype))
-    rest = lapack_ordered(functools.partial(ns.rest, split))
-    return rest(consts, tuple(values)) - logpsi_x[s]
+    rest = functools.partial(ns.rest, split)
+    if FEWER_LOGS:
+        rest = fewer_logs(rest)
+    return lapack_ordered(rest)(consts, tuple(values)) - logpsi_x[s]

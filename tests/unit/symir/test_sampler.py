@@ -389,35 +389,3 @@ def test_arguments_and_public_names():
         "MetropolisFermionHop",
     ):
         assert name in dir(sym) and name not in sym.__all__
-
-
-def test_sums_of_log1p_taken_as_logarithms_of_products():
-    """`_FewerLogs`: an RBM's `log_cosh` summed over the hidden units with one logarithm
-    per block of factors (equal to the network within rounding); a `log1p` read
-    elsewhere stays; factors whose product is not a normal number take `log1p` per
-    element."""
-    net = nk.models.RBM(alpha=1, param_dtype=float)
-    x = jnp.asarray(HI8.random_state(jax.random.PRNGKey(0), 4))
-    params = _params(net, 8, scale=8.0)
-    closed = jax.make_jaxpr(net.apply)(params, x)
-    fewer = netket_sampler._FewerLogs(closed)
-    assert len(fewer.rewrites) == 1
-
-    def shared(y):  # the log1p's value is also returned: no rewrite
-        t = jnp.log1p(y)
-        return jnp.sum(t + 1.0, axis=1), t
-
-    y = jnp.asarray([[1e200, 1e200, 3.0], [0.5, 0.1, 0.2]])
-    assert not netket_sampler._FewerLogs(jax.make_jaxpr(shared)(y)).rewrites
-
-    @jax.jit
-    def values(params, x, y):
-        (log_psi,) = fewer(*jax.tree_util.tree_leaves((params, x)))
-        logs = netket_sampler._log_of_products
-        return log_psi, net.apply(params, x), logs(y, (1,)), logs(y[1:], (1,))
-
-    got, expected, overflowing, normal = values(params, x, y)
-    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
-    sums = np.log1p(np.asarray(y)).sum(axis=1)
-    np.testing.assert_allclose(overflowing, sums, rtol=1e-15)
-    np.testing.assert_allclose(normal, sums[1:], rtol=1e-15)
