@@ -37,7 +37,8 @@ Models: `j1j2` (6x6), `tfim4` (4x4), `heisenberg20` (chain), `heisenberg8` (8x8,
 Networks: `mlp1` MLP(2N), `user` (Dense-gelu-Dense, written here), `tanh`
 (Dense(2N)-tanh-Dense summed, written here), `mlp2` MLP(2N, 2N), `mlp3` MLP(N, N, N) with
 `silu`, `mlp64` MLP(64, 64), `conv` (a circular `nn.Conv` of the configuration, tanh,
-Dense: written here, in no test), `rbm` (the adapter), `slater` (`Slater2nd`, restricted;
+Dense: written here, in no test), `urbm` (Dense(2N), `log_cosh`, a sum: an RBM written
+here, no adapter), `rbm` (the adapter), `slater` (`Slater2nd`, restricted;
 `slater_u` unrestricted, `slater_g` generalized; fermion models: determinant updates).
 
     .venv/bin/python benchmarks/any_network.py [--models j1j2,tfim4,heisenberg20]
@@ -107,7 +108,20 @@ class ConvModule(nn.Module):
         return nn.Dense(1, param_dtype=float)(h)[..., 0]
 
 
+class UserRBM(nn.Module):
+    """A module written inside this benchmark: an RBM as flax writes it, Dense,
+    `log_cosh`, a sum (NetKet's `RBM` has an adapter; this module does not)."""
+
+    features: int
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.Dense(self.features, param_dtype=float)(x)
+        return jnp.sum(nk.nn.activation.log_cosh(h), axis=-1)
+
+
 NETWORKS = {
+    "urbm": lambda hi: UserRBM(2 * hi.size),
     "mlp1": lambda hi: nk.models.MLP(hidden_dims=(2 * hi.size,), param_dtype=float),
     "user": lambda hi: UserModule(2 * hi.size),
     "mlp2": lambda hi: nk.models.MLP(hidden_dims=(2 * hi.size, 2 * hi.size), param_dtype=float),
