@@ -5,7 +5,15 @@ A float64 `log1p` costs about as much as the rest of an element-wise activation 
 log1p(exp(-2|x|)) - log 2`, summed over its hidden units; a `softplus` summed), the sum is
 the logarithm of the product of the factors `1 + y`: one logarithm per `LOG_BLOCK` factors
 instead of one per element. `FewerLogs(closed_jaxpr)` evaluates a program with every such
-sum rewritten; `fewer_logs(fn)` wraps a function. The sampler's incremental step
+sum rewritten; `fewer_logs(fn)` wraps a function.
+
+Before that, a `softplus` (`jax.nn.softplus` is `logaddexp(x, 0)`, a custom derivative
+around `select(isnan(x - 0), x + 0, max(x, 0) + log1p(exp(-|x - 0|)))`) whose second
+operand is a finite constant is evaluated without its select (`_plain_logaddexp`): that
+select is taken only where `x` is NaN, and then the other branch is NaN too, so the
+values are the same for every input; on CPU the select kept XLA from vectorising the
+fusion (float64, 2.9M elements: 38.8 ms against 7.7 without it). Its `log1p` is then
+visible to the sums above. The sampler's incremental step
 (`symir.integrations.netket_sampler`) and the derived local energies
 (`symir.runtime.fast_updates`) evaluate the network's rest through it.
 """
@@ -60,6 +68,7 @@ class FewerLogs:
     sum moves by ~1e-16 per element, as a sum of `log1p` values does."""
 
     def __init__(self, closed: Any):
+        closed = _plain_logaddexp(closed)
         self.closed = closed
         jaxpr = closed.jaxpr
         uses, producer = self._uses(jaxpr)
@@ -140,11 +149,7 @@ class FewerLogs:
             if found is not None:
                 env[eqn.outvars[0]] = self._sum(eqn, found, read)
                 continue
-            params = eqn.primitive.get_bind_params(eqn.params)
-            subfuns, params = params if isinstance(params, tuple) else ((), params)
-            outs = eqn.primitive.bind(*subfuns, *map(read, eqn.invars), **params)
-            outs = outs if eqn.primitive.multiple_results else [outs]
-            env.update(zip(eqn.outvars, outs, strict=True))
+            env.update(zip(eqn.outvars, _bind(eqn, read), strict=True))
         return [read(v) for v in jaxpr.outvars]
 
     @staticmethod
@@ -176,3 +181,89 @@ def fewer_logs(fn: Callable) -> Callable:
         return jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(shape), out)
 
     return wrapped
+
+
+def _bind(eqn: Any, read: Callable) -> list[Any]:
+    """The outputs of one equation on the values `read` gives."""
+    params = eqn.primitive.get_bind_params(eqn.params)
+    subfuns, params = params if isinstance(params, tuple) else ((), params)
+    outs = eqn.primitive.bind(*subfuns, *map(read, eqn.invars), **params)
+    return outs if eqn.primitive.multiple_results else [outs]
+
+
+def _is_softplus(eqn: Any) -> bool:
+    """A `logaddexp` (JAX's custom derivative of that name) of a real value and a finite
+    real constant: `softplus` and its shifts."""
+    if eqn.primitive.name != "custom_jvp_call":
+        return False
+    debug = getattr(getattr(eqn.params.get("call_jaxpr"), "jaxpr", None), "debug_info", None)
+    if getattr(debug, "func_name", None) != "logaddexp":
+        return False
+    if len(eqn.invars) != 2 or len(eqn.outvars) != 1:
+        return False
+    if not jnp.issubdtype(eqn.outvars[0].aval.dtype, jnp.floating):
+        return False
+    constants = [v for v in eqn.invars if isinstance(v, jex_core.Literal)]
+    return len(constants) == 1 and bool(np.all(np.isfinite(np.asarray(constants[0].val))))
+
+
+def _inner(eqn: Any) -> Any:
+    """The closed program of a `jit` call (`pjit`), else None."""
+    if eqn.primitive.name not in ("pjit", "jit"):
+        return None
+    return eqn.params.get("jaxpr")
+
+
+def _has_softplus(jaxpr: Any) -> bool:
+    """Whether `jaxpr` or a `jit` call in it has an `_is_softplus` equation."""
+    for eqn in jaxpr.eqns:
+        inner = _inner(eqn)
+        if _is_softplus(eqn) or (inner is not None and _has_softplus(inner.jaxpr)):
+            return True
+    return False
+
+
+def _without_softplus_selects(jaxpr: Any, consts: Any, args: Any) -> list[Any]:
+    """`jaxpr` evaluated with each `_is_softplus` equation as `max(a, b) + log1p(exp(-|a
+    - b|))`, the `jit` calls that hold one inlined."""
+    env: dict[Any, Any] = {}
+
+    def read(v):
+        return v.val if isinstance(v, jex_core.Literal) else env[v]
+
+    env.update(zip(jaxpr.constvars, consts, strict=True))
+    env.update(zip(jaxpr.invars, args, strict=True))
+    for eqn in jaxpr.eqns:
+        inner = _inner(eqn)
+        if _is_softplus(eqn):
+            out = _softplus_form(*map(read, eqn.invars))
+            outs = [out.astype(eqn.outvars[0].aval.dtype)]
+        elif inner is not None and _has_softplus(inner.jaxpr):
+            outs = _without_softplus_selects(inner.jaxpr, inner.consts, map(read, eqn.invars))
+        else:
+            outs = _bind(eqn, read)
+        env.update(zip(eqn.outvars, outs, strict=True))
+    return [read(v) for v in jaxpr.outvars]
+
+
+def _softplus_form(a: Any, b: Any) -> Any:
+    """`logaddexp(a, b)` for a finite `b`, without the NaN select: `max(a, b) +
+    log1p(exp(-|a - b|))`, `|d|` written `max(d, -d)` (the same value) so that the
+    derivative at `a = b` is JAX's `1/2` (JAX's `abs` has derivative 1 at 0)."""
+    d = a - b
+    return jnp.maximum(a, b) + jnp.log1p(jnp.exp(-jnp.maximum(d, -d)))
+
+
+def _plain_logaddexp(closed: Any) -> Any:
+    """`closed` with each `_is_softplus` equation replaced by `max(a, b) + log1p(exp(-|a -
+    b|))` (retraced, the `jit` calls that hold one inlined; `closed` itself where there is
+    none). With `b` a finite constant, `a - b` is NaN only where `a` is, and both forms
+    are then NaN: the same values; the derivative is the logistic function of `a - b`, as
+    by JAX's rule (`_softplus_form`)."""
+    jaxpr = closed.jaxpr
+    if not _has_softplus(jaxpr):
+        return closed
+    avals = [jax.ShapeDtypeStruct(v.aval.shape, v.aval.dtype) for v in jaxpr.invars]
+    return jax.make_jaxpr(lambda *args: _without_softplus_selects(jaxpr, closed.consts, args))(
+        *avals
+    )

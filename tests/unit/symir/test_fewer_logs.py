@@ -95,3 +95,27 @@ def test_derived_local_energies_take_the_rests_logs_as_products():
     lp = ma.apply(params, jnp.reshape(xp, (-1, 10))).reshape(mels.shape)
     expected = jnp.sum(mels * jnp.exp(lp - ma.apply(params, x)[:, None]), -1)
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_softplus_without_its_nan_select_has_the_same_values_and_derivatives():
+    """`jax.nn.softplus` (`logaddexp(x, 0)`, inside a `jit` call) is evaluated without its
+    NaN select, its `log1p` then summed as a logarithm of products: the same values at
+    NaN, infinities and huge arguments, the same derivative (1/2 at 0 included)."""
+
+    def net(h):
+        return jnp.sum(jax.nn.softplus(h), axis=-1), jax.nn.softplus(h)
+
+    h = jnp.asarray(np.random.default_rng(0).normal(size=(6, 40)) * 30)
+    h = h.at[0, 0].set(jnp.inf).at[1, 0].set(-jnp.inf).at[2, 0].set(jnp.nan).at[3, :].set(0.0)
+    fewer = FewerLogs(jax.make_jaxpr(net)(h))
+    assert len(fewer.rewrites) == 1
+    assert "custom_jvp_call" not in str(fewer.closed)
+    (total, each), (total_ref, each_ref) = fewer(h), net(h)
+    np.testing.assert_array_equal(np.isnan(each), np.isnan(each_ref))
+    np.testing.assert_allclose(each, each_ref, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(total, total_ref, rtol=1e-14, atol=0)
+    finite = h[3:]
+    grad = jax.grad(lambda h: jnp.sum(fewer_logs(net)(h)[0]))(finite)
+    grad_ref = jax.grad(lambda h: jnp.sum(net(h)[0]))(finite)
+    np.testing.assert_allclose(grad, grad_ref, rtol=1e-14, atol=1e-300)
+    assert float(grad[0, 0]) == 0.5
