@@ -182,6 +182,7 @@ def local_energies(
     batch = shape[:-1]
     flat = jnp.reshape(x, (-1, n))
     b = flat.shape[0]
+    _check_output_shape(logpsi, params, flat[:2] if b else jnp.zeros((1, n), x.dtype))
     if b == 0:
         one = jax.ShapeDtypeStruct((1, n), x.dtype)
         out = jax.eval_shape(
@@ -226,6 +227,19 @@ def _check_sizes(compiled: CompiledOperator, shape: tuple, chunk_size: Any, capa
     for name, value in (("chunk_size", chunk_size), ("capacity", capacity)):
         if value is not None and (not isinstance(value, int | np.integer) or value < 1):
             raise ValueError(f"local_energies: {name} must be a positive integer, got {value!r}")
+
+
+def _check_output_shape(logpsi: Callable, params: Any, rows: Any) -> None:
+    """`logpsi` maps `(b, N)` to `(b,)` (NetKet's convention); a `(b, 1)` output (a last
+    `Dense(1)` not squeezed) would broadcast against the `(b, F)` matrix elements."""
+    out = jax.eval_shape(logpsi, params, rows)
+    shape = tuple(getattr(out, "shape", ()))
+    if shape != rows.shape[:1]:
+        raise ValueError(
+            f"local_energies: logpsi must map a batch of shape (b, N) to shape (b,), as "
+            f"NetKet's models do; on a batch of shape {tuple(rows.shape)} it returned shape "
+            f"{shape} (squeeze the last axis: `out[..., 0]` or `out.reshape(-1)`)"
+        )
 
 
 def _block_function(

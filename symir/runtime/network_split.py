@@ -378,12 +378,17 @@ def split_network(logpsi: Callable, params: Any, x: Any) -> NetworkSplit:
     ins = [program.new(v.aval) for v in closed.jaxpr.invars]
     (out,) = _inline(program, closed.jaxpr, closed.consts, ins)
     param_ids, x_id = tuple(ins[:-1]), ins[-1]
-    abstract = [jax.ShapeDtypeStruct(np.shape(v), jnp.result_type(v)) for v in leaves]
+    # the types of the traced inputs, with the manual axes they vary over inside a
+    # `shard_map` (NetKet's sharded kernels): a program traced on invariant inputs has
+    # invariant values inside its calls (`custom_jvp_call` of `relu`), which then meet
+    # the varying cached values
+    abstract = [jax.typeof(v) for v in leaves]
+    x_type = jax.typeof(x1)
 
     def retrace(rows: int) -> _Program:
         closed = jax.make_jaxpr(
             lambda flat, x: logpsi(jax.tree_util.tree_unflatten(tree, flat), x)
-        )(abstract, jax.ShapeDtypeStruct((rows, n), x1.dtype))
+        )(abstract, x_type.update(shape=(rows, n)))
         batched = _Program()
         ins = [batched.new(v.aval) for v in closed.jaxpr.invars]
         _inline(batched, closed.jaxpr, closed.consts, ins)
@@ -690,7 +695,7 @@ def _matches(plan: _Plan, other: _Program, rows: int) -> bool:
             return False
     for i, aval in program.avals.items():
         new = other.avals[i]
-        if new.dtype != aval.dtype:
+        if new.dtype != aval.dtype or getattr(new, "vma", None) != getattr(aval, "vma", None):
             return False
         same = tuple(new.shape) == tuple(aval.shape)
         if not same and (

@@ -216,6 +216,22 @@ def test_errors_name_the_problem(systems):
     assert empty.shape == (0,)
 
 
+@pytest.mark.parametrize("fast_updates", [False, "auto", True])
+def test_a_network_returning_b_by_1_is_named(systems, fast_updates):
+    """A network that returns `(b, 1)` (a last `Dense(1)` not squeezed) would broadcast
+    against the `(b, F)` matrix elements: each path said something else (a reshape's
+    `TypeError`, a broadcast's `ValueError`) or, with the derived split, returned `(b,)`."""
+    ours, _, vs = systems("tfim")
+    x = jnp.asarray(vs.samples).reshape(-1, 9)[:4]
+    w = jnp.linspace(-0.3, 0.3, 9 * 4).reshape(9, 4)
+
+    def logpsi(p, x):
+        return jnp.tanh(x @ p) @ jnp.ones((4, 1))
+
+    with pytest.raises(ValueError, match=r"returned shape \(2, 1\)"):
+        sym.local_energies(logpsi, w, x, ours, fast_updates=fast_updates)
+
+
 # --------------------------------------------------------------------------- item 2
 
 

@@ -320,3 +320,36 @@ def test_state_index_is_the_position_among_the_local_states(states, dtype):
     values = jnp.asarray(np.asarray(states)[[0, -1, 1, 0, -1]], dtype)
     expected = np.searchsorted(np.asarray(states, dtype), np.asarray(values))
     np.testing.assert_array_equal(state_index(np.asarray(states), dtype)(values), expected)
+
+
+class NoBiasRelu(nn.Module):
+    """A first layer without bias, then `relu` (a `custom_jvp_call` in the rest)."""
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.Dense(6, use_bias=False, param_dtype=jnp.float64)(x)
+        return nn.Dense(1, param_dtype=jnp.float64)(nn.relu(h))[..., 0]
+
+
+def test_derived_path_inside_netkets_sharded_chunked_kernel():
+    """Inside NetKet's `shard_map` the rest on many rows is the program traced on many
+    samples with the varying types of the one-sample trace: traced on invariant inputs,
+    `relu`'s `custom_jvp_call` gave invariant values that met the varying parameters in
+    the last `dot_general` (a `ValueError` from JAX in `expect_and_grad(chunk_size=)`)."""
+    from netket.vqs.mc.kernels import local_value_kernel_jax
+
+    from symir.integrations.netket_local_energy import local_value_kernel
+
+    hi = nk.hilbert.Spin(0.5, 6)
+    graph = nk.graph.Chain(6)
+    op = models.heisenberg(hi, graph).compile().to_netket(hi)
+    ma = NoBiasRelu()
+    x = jnp.asarray(hi.random_state(jax.random.key(4), 24), jnp.float64)
+    params = ma.init(jax.random.key(5), x)
+
+    @jax.jit
+    def ours(p, x):
+        return local_value_kernel(ma.apply, p, x, op, chunk_size=8, fast_updates=True)
+
+    expected = local_value_kernel_jax(ma.apply, params, x, nk.operator.Heisenberg(hi, graph))
+    np.testing.assert_allclose(ours(params, x), expected, rtol=RTOL, atol=RTOL)
