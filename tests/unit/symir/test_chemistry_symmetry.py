@@ -108,9 +108,88 @@ def test_auto_takes_the_symmetry_slots_where_they_cut_f_enough():
     assert excitation_count(list(ints.hilbert().sectors)) == 8394 >= SYMMETRY_FROM
     assert 8394 >= SYMMETRY_RATIO * connected_bound(orbsym, (7, 7)) == SYMMETRY_RATIO * 1734
     assert molecular_hamiltonian(ints).slots == "symmetry"
-    one = from_arrays(h1, h2, 0.0, notation="chemist", n_electrons=14, orbsym=[1] * m)
+    # one irrep and no zeros in the tables: nothing to follow
+    rng = np.random.default_rng(0)
+    dense1 = rng.normal(size=(m, m))
+    dense2 = rng.normal(size=(m,) * 4)
+    dense2 = dense2 + dense2.transpose(1, 0, 3, 2)
+    one = from_arrays(
+        dense1 + dense1.T, dense2, 0.0, notation="chemist", n_electrons=14, orbsym=[1] * m
+    )
     assert molecular_hamiltonian(one).slots == "excitations"
     assert molecular_hamiltonian(read_fcidump(DATA / "n2_631g.fcidump")).slots == "excitations"
+    # from 24 spin orbitals on, however few the excitations (one electron of each spin
+    # in 12 orbitals: 144 excitations, bound 31)
+    few = from_arrays(
+        h1[:12, :12],
+        h2[:12, :12, :12, :12],
+        0.0,
+        notation="chemist",
+        n_electrons=2,
+        orbsym=orbsym[:12],
+    )
+    assert excitation_count(list(few.hilbert().sectors)) == 144 < SYMMETRY_FROM
+    assert 144 >= SYMMETRY_RATIO * connected_bound(orbsym[:12], (1, 1))
+    assert molecular_hamiltonian(few).slots == "symmetry"
+
+
+def test_fcidump_orbsym_of_pyscf_irrep_ids():
+    """PySCF's `fcidump.from_scf` writes its irrep ids (0..7) as ORBSYM: an ORBSYM with a
+    0 reads as those plus one (the labels 1..8, whose product is the XOR of `label - 1`
+    too) and builds; a label outside both is a ValueError naming the line."""
+    ints = read_fcidump(DATA / "lih_sto3g.fcidump")
+    text = (DATA / "lih_sto3g.fcidump").read_text()
+    line = "ORBSYM=" + ",".join(map(str, ints.orbsym))
+    assert text.count(line) == 1
+
+    def with_orbsym(labels) -> str:
+        return text.replace(line, "ORBSYM=" + ",".join(map(str, labels)))
+
+    assert read_fcidump(with_orbsym(ints.orbsym)).orbsym == ints.orbsym
+    assert "ORBSYM=0," in with_orbsym([o - 1 for o in ints.orbsym])
+    read = read_fcidump(with_orbsym([o - 1 for o in ints.orbsym]))
+    assert read.orbsym == ints.orbsym
+    assert molecular_hamiltonian(read).rows == molecular_hamiltonian(ints).rows
+    bad = with_orbsym([1, 9] + [1] * (len(ints.orbsym) - 2))
+    with pytest.raises(ValueError, match=r"line \d+: ORBSYM=9: the labels are 1\.\.8"):
+        read_fcidump(bad)
+
+
+def test_irreps_found_from_the_tables_zeros():
+    """Without ORBSYM (PySCF without `symmetry=True`, an FCIDUMP without it) the irreps
+    come from the integrals' own zeros (`orbsym_from_integrals`): they hold against the
+    integrals and give LiH (STO-3G, C2v) PySCF's irreps up to their names; LiH computed
+    in C1 gets symmetry slots whose operator is the default slots' (every state of the
+    sector) with PySCF's FCI energy."""
+    from pyscf import fci, gto, scf
+
+    from symir.chemistry.symmetry import orbsym_from_integrals
+
+    atom, basis = MOLECULES["lih"][:2]
+    found_of, ints_of, mf_of = {}, {}, {}
+    for symmetry in (True, False):
+        mol = gto.M(atom=atom, basis=basis, symmetry=symmetry, verbose=0)
+        mf_of[symmetry] = scf.RHF(mol).run()
+        ints_of[symmetry] = from_pyscf(mf_of[symmetry])
+        ints = ints_of[symmetry]
+        found_of[symmetry] = orbsym_from_integrals(ints.h1, ints.h2, CUTOFF)
+        check_orbsym(ints.h1, ints.h2, found_of[symmetry], CUTOFF)
+    given = ints_of[True].orbsym
+    pairs = set(zip(given, found_of[True], strict=True))  # the same partition, names aside
+    assert len(pairs) == len(set(given)) == len({b for _, b in pairs}) > 1
+    ints = ints_of[False]
+    mh = molecular_hamiltonian(ints, slots="symmetry")
+    assert ints.orbsym is None and mh.orbsym == found_of[False]
+    H = mh.compile()
+    default = molecular_hamiltonian(ints, slots="excitations").compile()
+    dense = np.asarray(H.to_dense())
+    assert np.abs(dense - np.asarray(default.to_dense())).max() < 1e-10
+    assert abs(np.linalg.eigvalsh(dense)[0] - fci.FCI(mf_of[False]).kernel()[0]) < 1e-8
+    assert H.max_conn_size < default.max_conn_size
+    # no zeros, no irreps: every integral non-zero gives one irrep
+    rng = np.random.default_rng(2)
+    h2 = rng.normal(size=(4,) * 4)
+    assert orbsym_from_integrals(np.eye(4), h2 + h2.transpose(1, 0, 3, 2), CUTOFF) == (1,) * 4
 
 
 def test_pyscf_orbsym_takes_the_d2h_part_of_the_ids():
