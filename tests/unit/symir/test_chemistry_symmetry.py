@@ -361,3 +361,28 @@ def test_symmetry_slots_read_the_pair_coefficients_from_the_integrals():
     )
     assert str(read.operator.to_ir()) == str(whole.operator.to_ir())
     assert read.screening == whole.screening and read.rows == whole.rows
+
+
+def test_a_hamiltonian_built_twice_compares_its_keys_once_per_node():
+    """The symmetry slots' decoding is a deep expression DAG (select chains sharing their
+    subexpressions). Two operators built alike have equal keys that are not the same
+    objects; comparing them (`check_definition` of the second finds the first's key)
+    walks each pair of nodes once (`expr.Key.__eq__`), not the tree: a chain of 64
+    shared levels, 2^64 paths, compares at once, and LiH's symmetry slots build twice
+    with the same operator (the second took 9 s)."""
+    from symir.frontend import expr as E
+    from symir.frontend.canonical import _key
+
+    def chain(depth: int):
+        v = E.site("j").index
+        for k in range(depth):
+            v = E.select(v > k, v + 1, v * 2)  # v used twice: shared
+        return v
+
+    one, two = _key(chain(64), {}), _key(chain(64), {})
+    assert one is not two and one == two and not one != two
+    assert _key(chain(63), {}) != one
+    ints = read_fcidump(DATA / "lih_sto3g.fcidump")
+    first = molecular_hamiltonian(ints, slots="symmetry")
+    second = molecular_hamiltonian(ints, slots="symmetry")
+    assert str(first.operator.to_ir()) == str(second.operator.to_ir())
