@@ -107,7 +107,11 @@ def orbsym_from_integrals(h1: np.ndarray, h2: np.ndarray, cutoff: float) -> tupl
     two_body = bit[found[:, 0]] ^ bit[found[:, 1]] ^ bit[found[:, 2]] ^ bit[found[:, 3]]
     equations = np.concatenate([np.asarray(rows, np.uint64).reshape(-1, words), two_body])
     equations = equations[equations.any(1)]
-    equations = np.unique(equations[:, 0] if words == 1 else equations, axis=0).reshape(-1, words)
+    if words == 1:
+        equations = np.unique(equations[:, 0]).reshape(-1, 1)
+    else:  # rows as single items: numpy's unique of rows (axis=0) is slower
+        rows_as_one = np.ascontiguousarray(equations).view(np.dtype((np.void, 8 * words)))
+        equations = np.unique(rows_as_one).view(np.uint64).reshape(-1, words)
     pivots = []
     for p in range(m):  # Gauss-Jordan over GF(2), one orbital (bit) at a time
         w, b = p // 64, np.uint64(1) << np.uint64(p % 64)

@@ -186,6 +186,16 @@ def test_irreps_found_from_the_tables_zeros():
     assert np.abs(dense - np.asarray(default.to_dense())).max() < 1e-10
     assert abs(np.linalg.eigvalsh(dense)[0] - fci.FCI(mf_of[False]).kernel()[0]) < 1e-8
     assert H.max_conn_size < default.max_conn_size
+    # more than 64 orbitals (equations of two words): the irreps of 65 orbitals
+    g = np.arange(65) % 8
+    rng = np.random.default_rng(3)
+    p, q, r = rng.integers(0, 65, (3, 3000))
+    s = 8 * rng.integers(0, 8, 3000) + (g[p] ^ g[q] ^ g[r])  # g[s] = g[p] ^ g[q] ^ g[r]
+    keep = s < 65
+    h2 = np.zeros((65,) * 4, np.int8)
+    h2[p[keep], q[keep], r[keep], s[keep]] = 1
+    found = orbsym_from_integrals(np.eye(65), h2, CUTOFF)
+    assert len(set(zip(g.tolist(), found, strict=True))) == len(set(found)) == 8
     # no zeros, no irreps: every integral non-zero gives one irrep
     rng = np.random.default_rng(2)
     h2 = rng.normal(size=(4,) * 4)
