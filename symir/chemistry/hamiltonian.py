@@ -123,7 +123,11 @@ class MolecularHamiltonian:
         return self.operator.hilbert
 
     def compile(self, **options):
-        return self.operator.compile(**options)
+        """The compiled operator, without the runtime's sector check
+        (`CompiledOperator.keeping_sectors`): every term is the constant or a fermion
+        product, which the DSL checks keeps each spin's number on every row (HCN 6-31G:
+        29.6 -> 22.0 ms per batch of 64, docs/molecules.md)."""
+        return self.operator.compile(**options).keeping_sectors()
 
 
 def _array_module(*arrays: Any) -> Any:
