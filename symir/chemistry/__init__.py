@@ -10,7 +10,8 @@ on spin-orbital fermions out (docs/molecules.md).
   `term_by_term_hamiltonian`, the same operator as a plain sum of products (for
   comparison: its connected states repeat);
 - `symmetry.py`: the integral cutoff (`CUTOFF`, NetKet's 1e-11) and ORBSYM, checked
-  against the integrals (`check_orbsym`);
+  against the integrals (`check_orbsym`) or, where none is given, found from their
+  zeros (`orbsym_from_integrals`);
 - `excitations.py`: the terms over ranks of a state's electrons and holes (the k-th
   electron of a spin to its l-th hole, ...), `F` = the states a state reaches;
 - `irrep_slots.py`: `slots="symmetry"`, slots only for the excitations ORBSYM allows,

@@ -44,7 +44,7 @@ distinct excitation of the spin orbitals: no two slots of a sample hold the same
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -52,7 +52,13 @@ import numpy as np
 import symir.chemistry.excitations as excitations
 import symir.chemistry.irrep_slots as irrep_slots
 from symir.chemistry.integrals import MolecularIntegrals, check_finite
-from symir.chemistry.symmetry import CUTOFF, check_orbsym, connected_bound, irreps
+from symir.chemistry.symmetry import (
+    CUTOFF,
+    check_orbsym,
+    connected_bound,
+    irreps,
+    orbsym_from_integrals,
+)
 from symir.chemistry.tables import (
     Coefficients,
     RestrictedPairs,
@@ -89,6 +95,9 @@ class MolecularHamiltonian:
     """The table parameters' recipes (`parametric=True`), else None."""
     pairs: tuple[np.ndarray, np.ndarray] | None = None
     """The pairs `p < r` indexing `W`."""
+    orbsym: tuple[int, ...] | None = None
+    """The irreps the symmetry slots follow (`slots="symmetry"`): the integrals' ORBSYM,
+    or, without one, those of the tables' zeros (`symmetry.orbsym_from_integrals`)."""
 
     def parameters(self, t: Any, v: Any) -> dict[str, Any]:
         """The table parameters of the operator of spin-orbital coefficients `t[P, Q]` and
@@ -114,7 +123,11 @@ class MolecularHamiltonian:
         return self.operator.hilbert
 
     def compile(self, **options):
-        return self.operator.compile(**options)
+        """The compiled operator, without the runtime's sector check
+        (`CompiledOperator.keeping_sectors`): every term is the constant or a fermion
+        product, which the DSL checks keeps each spin's number on every row (HCN 6-31G:
+        29.6 -> 22.0 ms per batch of 64, docs/molecules.md)."""
+        return self.operator.compile(**options).keeping_sectors()
 
 
 def _array_module(*arrays: Any) -> Any:
@@ -288,6 +301,7 @@ def _hamiltonian(
         slots=slots,
         coefficients=coefficients if parametric else None,
         pairs=(p, r),
+        orbsym=tuple(orbsym) if slots == "symmetry" else None,
     )
 
 
@@ -471,11 +485,16 @@ def molecular_hamiltonian(
     `threshold`: the integral cutoff (default `CUTOFF` = 1e-11, NetKet's; 0 with
     `parametric=True`). With ORBSYM (`integrals.orbsym`, from the FCIDUMP or PySCF) every
     integral above the cutoff is checked against it (`check_orbsym`): one that ORBSYM
-    says vanishes is a ValueError naming it (with `threshold=0`, against `CUTOFF`)."""
+    says vanishes is a ValueError naming it (with `threshold=0`, against `CUTOFF`).
+    Without ORBSYM, or with every orbital in one irrep (PySCF's FCIDUMP of a molecule
+    without `symmetry=True`), the irreps are found from the tables' own zeros
+    (`symmetry.orbsym_from_integrals`, with a cutoff above 0 and static tables); the
+    result's `orbsym` says which irreps the symmetry slots follow."""
     if threshold is None:
         threshold = 0.0 if parametric else CUTOFF
     if integrals.orbsym is not None:
         check_orbsym(integrals.h1, integrals.h2, integrals.orbsym, threshold or CUTOFF)
+    integrals = _with_found_orbsym(integrals, threshold, slots, parametric)
     if slots == "auto" and _symmetry_pays(integrals, parametric):
         slots = "symmetry"
     if slots == "symmetry" and not parametric and _restricted_checked(integrals, threshold):
@@ -505,27 +524,57 @@ def molecular_hamiltonian(
 
 SYMMETRY_FROM = 1000
 """`molecular_hamiltonian(slots="auto")` keeps the default slots below this many
-excitations per configuration (`excitation_count`): on small spaces XLA's compile of the
-symmetry slots' decoding takes longer than their kernel saves (`SYMMETRY_RATIO`)."""
+excitations per configuration (`excitation_count`) on fewer than `SYMMETRY_SITES` spin
+orbitals: on small spaces XLA's compile of the symmetry slots' decoding takes longer
+than their kernel saves (`SYMMETRY_RATIO`)."""
 
-SYMMETRY_RATIO = 2
+SYMMETRY_SITES = 24
+"""From this many spin orbitals on, `slots="auto"` takes the symmetry slots where they cut
+F by `SYMMETRY_RATIO` however few the excitations: H2 in aug-cc-pVDZ (36 spin orbitals,
+1 electron of each spin) has 324 excitations, a bound of 66, and NetKet's PNC operator
+F 74."""
+
+SYMMETRY_RATIO = 1.25
 """`molecular_hamiltonian(slots="auto")` takes the symmetry slots (`slots="symmetry"`)
-when ORBSYM is known and a configuration has at least `SYMMETRY_FROM` excitations
-(`excitation_count`, the default slots' F) and this many times more than the bound on
-the symmetry slots (`connected_bound`): N2 and CO in 6-31G (36 spin orbitals, 8,394
-against 1,960 and 3,342), H2O in 6-31G (2,241 against 1,105), C2H4 in STO-3G, N2 in
-cc-pVDZ; not HF in cc-pVDZ (6,861 against 3,545) nor NH3 in 6-31G. On N2 6-31G the
-symmetry slots' kernel is 2.4 times faster than the default slots', on H2O 6-31G 1.1 to
-1.4 times, for 6 to 11 s more of XLA's first compile (docs/molecules.md)."""
+when ORBSYM is known (or found from the tables' zeros), a configuration has at least
+`SYMMETRY_FROM` excitations (`excitation_count`, the default slots' F) or the space
+`SYMMETRY_SITES` spin orbitals, and this many times more than the bound on the symmetry
+slots (`connected_bound`): N2 and CO in 6-31G (36 spin orbitals, 8,394 against 1,960
+and 3,342), H2O in 6-31G (2,241 against 1,105), C2H4 in STO-3G, N2 in cc-pVDZ, HF in
+cc-pVDZ (6,861 against 3,545: NetKet's F is 4,501), NH3 in 6-31G (3,501 and 2,261). On
+N2 6-31G the symmetry slots' kernel is 2.4 times faster than the default slots', on H2O
+6-31G 1.1 to 1.4 times, for 6 to 11 s more of XLA's first compile (docs/molecules.md)."""
+
+
+def _with_found_orbsym(
+    integrals: MolecularIntegrals, threshold: float, slots: str, parametric: bool
+) -> MolecularIntegrals:
+    """`integrals` with the irreps of their own zeros (`orbsym_from_integrals`) where they
+    give no ORBSYM or one irrep only and the symmetry slots may be taken: fixed electrons
+    of each spin, static tables, a cutoff above 0 (exact zeros alone rarely show the
+    symmetry). Found irreps hold by construction; none found leaves `integrals` as they
+    are."""
+    given = integrals.orbsym
+    if given is not None and len(set(given)) > 1:
+        return integrals
+    if parametric or threshold <= 0 or slots not in ("auto", "symmetry"):
+        return integrals
+    if integrals.n_fermions_per_spin is None:
+        return integrals
+    found = orbsym_from_integrals(integrals.h1, integrals.h2, threshold)
+    if len(set(found)) == 1:
+        return integrals
+    return replace(integrals, orbsym=found)
 
 
 def _symmetry_pays(integrals: MolecularIntegrals, parametric: bool) -> bool:
     """Whether `slots="auto"` takes the symmetry slots (`SYMMETRY_FROM`,
-    `SYMMETRY_RATIO`)."""
+    `SYMMETRY_SITES`, `SYMMETRY_RATIO`)."""
     if parametric or integrals.orbsym is None or integrals.n_fermions_per_spin is None:
         return False
     reach = excitations.excitation_count(list(integrals.hilbert().sectors))
-    return reach >= SYMMETRY_FROM and reach >= SYMMETRY_RATIO * connected_bound(
+    large = reach >= SYMMETRY_FROM or 2 * integrals.n_orbitals >= SYMMETRY_SITES
+    return large and reach >= SYMMETRY_RATIO * connected_bound(
         integrals.orbsym, integrals.n_fermions_per_spin
     )
 

@@ -229,8 +229,10 @@ def read_fcidump(source: str | Path) -> MolecularIntegrals:
     core-energy line `value 0 0 0 0` (PySCF and Molpro always write it, last: its
     absence is the mark of a file cut short; write `0.0 0 0 0 0` for a zero core
     energy); an orbital of NORB in no integral (the header does not match the
-    integrals). A header without MS2 reads as MS2=0 (the namelist's default) with a
-    `FcidumpWarning`."""
+    integrals), an ORBSYM label outside 1..8. A header without MS2 reads as MS2=0 (the
+    namelist's default) with a `FcidumpWarning`. ORBSYM with a 0 in it is PySCF's (its
+    `fcidump.from_scf` writes its irrep ids, 0..7): it reads as those ids plus one, the
+    labels `MolecularIntegrals.orbsym` holds."""
     text, where = _fcidump_text(source)
     match = _HEADER.match(text)
     if match is None:
@@ -328,6 +330,16 @@ def _header(
     orbsym = tuple(_integer(v, f"{where}, line {lineno}: ORBSYM") for v in given)
     if len(orbsym) != m:
         raise ValueError(f"{where}, line {lineno}: ORBSYM has {len(orbsym)} entries for NORB={m}")
+    if 0 in orbsym and max(orbsym) <= 7:
+        # PySCF's `fcidump.from_scf` (and `from_mo`, `from_mcscf`) writes its own irrep
+        # ids, 0-based, whose product is the XOR too: Molpro's labels are those plus one
+        orbsym = tuple(o + 1 for o in orbsym)
+    bad = [o for o in orbsym if not 1 <= o <= 8]
+    if bad:
+        raise ValueError(
+            f"{where}, line {lineno}: ORBSYM={bad[0]}: the labels are 1..8 (Molpro's, an "
+            "irrep of D2h or a subgroup) or 0..7 (PySCF's irrep ids)"
+        )
     return m, ne, ms2, orbsym
 
 

@@ -16,6 +16,11 @@ by `id % 10 + 1` (`pyscf_orbsym`): XOR is PySCF's product rule on the ids' last 
 `check_orbsym` holds ORBSYM against the tables: an integral above the cutoff that
 ORBSYM says vanishes is a ValueError naming it, so a wrong ORBSYM is never a wrong
 Hamiltonian.
+
+`orbsym_from_integrals` finds such labels from the tables' own zeros, where no ORBSYM
+is given (an FCIDUMP without it, PySCF without `symmetry=True`): the finest grading of
+the orbitals by `Z2^3` under which every integral above the cutoff is allowed, the
+solutions of one linear equation over GF(2) per integral.
 """
 
 from __future__ import annotations
@@ -78,8 +83,62 @@ def check_orbsym(h1: np.ndarray, h2: np.ndarray, orbsym: Iterable[int], cutoff: 
         f"ORBSYM contradicts the integrals: {name}[{', '.join(map(str, idx))}] = "
         f"{table[idx]:.3e} is above the cutoff {cutoff:g}, but the orbitals' irreps "
         f"({labels}) make it vanish ({total} such integrals); give the right ORBSYM, none "
-        "(orbsym=None), or a larger cutoff"
+        "(orbsym=None: the irreps are then found from the integrals' zeros), or a larger "
+        "cutoff"
     )
+
+
+def orbsym_from_integrals(h1: np.ndarray, h2: np.ndarray, cutoff: float) -> tuple[int, ...]:
+    """FCIDUMP-style labels (1..8) of the M orbitals that every integral above the cutoff
+    allows (`check_orbsym` holds them: `|h1| > cutoff` and `|h2| > cutoff / 2`, so that no
+    antisymmetrised coefficient `(pq|rs) - (ps|rq)` they forbid is above the cutoff):
+    the tables' own structural zeros as a point group. Orbital `p` gets bits `x_p` over
+    GF(2); each such integral asks `x_p + x_q (+ x_r + x_s) = 0`; the labels are three
+    independent solutions (those of the elimination's free orbitals, taken as each
+    other's complement of the all-ones solution every table has), all 1 where there are
+    none. More than three (accidental zeros) give a coarser grading, still exact."""
+    h1, h2 = np.asarray(h1), np.asarray(h2)
+    m = h1.shape[0]
+    words = (m + 63) // 64
+    bit = np.zeros((m, words), np.uint64)
+    bit[np.arange(m), np.arange(m) // 64] = np.uint64(1) << (np.arange(m) % 64).astype(np.uint64)
+    rows = [bit[a] ^ bit[b] for a, b in np.argwhere(np.abs(h1) > cutoff)]
+    found = np.argwhere(np.abs(h2) > cutoff / 2)
+    two_body = bit[found[:, 0]] ^ bit[found[:, 1]] ^ bit[found[:, 2]] ^ bit[found[:, 3]]
+    equations = np.concatenate([np.asarray(rows, np.uint64).reshape(-1, words), two_body])
+    equations = equations[equations.any(1)]
+    if words == 1:
+        equations = np.unique(equations[:, 0]).reshape(-1, 1)
+    else:  # rows as single items: numpy's unique of rows (axis=0) is slower
+        rows_as_one = np.ascontiguousarray(equations).view(np.dtype((np.void, 8 * words)))
+        equations = np.unique(rows_as_one).view(np.uint64).reshape(-1, words)
+    pivots = []
+    for p in range(m):  # Gauss-Jordan over GF(2), one orbital (bit) at a time
+        w, b = p // 64, np.uint64(1) << np.uint64(p % 64)
+        has = (equations[:, w] & b) != 0
+        if not has.any():
+            continue
+        k = int(np.argmax(has))
+        row = equations[k].copy()
+        equations = equations[np.arange(len(equations)) != k]
+        equations[has[np.arange(len(has)) != k]] ^= row
+        for _, prow in pivots:  # keep the earlier pivot rows reduced
+            if prow[w] & b:
+                prow ^= row
+        pivots.append((p, row))
+    pivot_of = dict(pivots)
+    free = [p for p in range(m) if p not in pivot_of]
+    labels = np.zeros(m, np.int64)
+    # one solution per free orbital f: x_f = 1, the other free orbitals 0, each pivot
+    # orbital the bit f of its reduced row; the all-ones solution is their sum, so the
+    # solutions of free[1:] span the rest
+    for chosen, f in enumerate(free[1:4]):
+        x = np.zeros(m, np.int64)
+        x[f] = 1
+        for p, row in pivot_of.items():
+            x[p] = int((row[f // 64] >> np.uint64(f % 64)) & np.uint64(1))
+        labels |= x << chosen
+    return tuple(int(g) + 1 for g in labels)
 
 
 def _patterns(sizes: np.ndarray, n: int) -> np.ndarray:
@@ -156,5 +215,6 @@ __all__ = [
     "connected_bound",
     "connected_count",
     "irreps",
+    "orbsym_from_integrals",
     "pyscf_orbsym",
 ]

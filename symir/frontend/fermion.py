@@ -320,8 +320,25 @@ class _Factors:
         self.sites = [s for s, _ in product.factors]
         self.creates = [not d for _, d in product.factors]  # flipped daggers
         self.delta = [1 if k else -1 for k in self.creates]
-        self.values = [[self._value(s, row, term, space) for row in term.rows] for s in self.sites]
+        # a site that reads no label (a constant, a site found at a rank that is no label)
+        # is the same on every row: computed once (thousands of rows of one slot each,
+        # symir/chemistry/irrep_slots.py)
+        self.uniform = [not self._reads_label(s, term) for s in self.sites]
+        self.values = [
+            [self._value(s, term.rows[0], term, space)] * len(term.rows)
+            if same and term.rows
+            else [self._value(s, row, term, space) for row in term.rows]
+            for s, same in zip(self.sites, self.uniform, strict=True)
+        ]
         self.space = space
+
+    @staticmethod
+    def _reads_label(site: Expr, term: _Term) -> bool:
+        """Whether the site's value depends on the row (reads one of the term's labels)."""
+        if site.op == "nth_site":
+            rank = site.args[2]
+            return rank.op == "label" and rank.args[0] in term.labels
+        return site.op != "const"
 
     @staticmethod
     def _value(site: Expr, row: tuple[int, ...], term: _Term, space: FermionHilbert) -> Site:
@@ -359,6 +376,8 @@ class _Factors:
 
     def relation(self, a: int, b: int, kind: str) -> bool | None:
         """`site a <kind> site b` (`_compare`) when it is the same on every row, else None."""
+        if self.uniform[a] and self.uniform[b]:
+            return _compare(self.values[a][0], self.values[b][0], kind)
         pairs = set(zip(self.values[a], self.values[b], strict=True))
         seen = {_compare(u, v, kind) for u, v in pairs}
         return seen.pop() if len(seen) == 1 else None
@@ -673,8 +692,10 @@ def _check_sectors(
     f: _Factors, product: FermionProduct, space: FermionHilbert, term: _Term
 ) -> None:
     """On a constrained space, a product must keep the particle number of every sector
-    on every row (a hop conserves it): otherwise its branches leave the space."""
-    for r, row in enumerate(term.rows):
+    on every row (a hop conserves it): otherwise its branches leave the space (one row
+    where every site is the same on every row)."""
+    rows = term.rows[:1] if all(f.uniform) else term.rows
+    for r, row in enumerate(rows):
         for lo, hi, fixed in space.sectors:
             change = 0
             for d, v in zip(f.delta, f.values, strict=True):

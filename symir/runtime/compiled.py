@@ -84,6 +84,11 @@ class KernelSpec:
     they are not available)."""
     param_shapes: tuple[tuple[int, ...], ...] = ()
     """The shape of each parameter: `()` for a number, `(K,)` for a table."""
+    keeps_sectors: bool = False
+    """Every emission is known to keep each fixed sum of a constrained space (fermion
+    products, which the DSL checks conserve every sector on every row): the runtime's
+    check that each connected state stays in the sector (`_keep_in_sectors`, an `O(B F
+    N)` pass) is then skipped, with the same result for every `x`."""
 
     def __hash__(self) -> int:
         return hash(self.key)
@@ -260,6 +265,13 @@ class CompiledOperator:
             return self
         return CompiledOperator(dataclasses.replace(self._spec, hilbert=hilbert), self._params)
 
+    def keeping_sectors(self) -> CompiledOperator:
+        """The same kernel without the runtime's sector check (`KernelSpec.keeps_sectors`),
+        for an operator known to keep every sector of its constrained space: for `x` in
+        the sector each connected state is in it, and for `x` outside it the check keeps
+        every branch, so the results are the same (`MolecularHamiltonian.compile`)."""
+        return CompiledOperator(dataclasses.replace(self._spec, keeps_sectors=True), self._params)
+
     def as_hermitian(self) -> CompiledOperator:
         """The same kernel reporting `is_hermitian = True` (for an operator whose
         hermiticity was established after it was compiled: `SymbolicOperator.is_hermitian`)."""
@@ -296,7 +308,7 @@ class CompiledOperator:
         flat, batch, dtype = self._kernel_input(x, "get_conn_padded")
         xp, mels = _kernel_call(self._spec)(flat, *self._params)[:2]
         sectors = _sectors_of(self._spec.hilbert)
-        if sectors:
+        if sectors and not self._spec.keeps_sectors:
             xp, mels = _keep_in_sectors(flat, xp, mels, sectors)
         f = self.max_conn_size
         xp = jnp.reshape(xp, (*batch, f, n)).astype(dtype)
@@ -326,7 +338,7 @@ class CompiledOperator:
         dtype, `mels (b, F)` in the kernel's."""
         sites, values, mels = _kernel_call(self._spec, 0, "deltas")(flat, *self._params)[:3]
         sectors = _sectors_of(self._spec.hilbert)
-        if sectors:
+        if sectors and not self._spec.keeps_sectors:
             sites, values, mels = _keep_deltas_in_sectors(flat, sites, values, mels, sectors)
         return sites, values, mels
 

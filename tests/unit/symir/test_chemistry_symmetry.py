@@ -108,9 +108,98 @@ def test_auto_takes_the_symmetry_slots_where_they_cut_f_enough():
     assert excitation_count(list(ints.hilbert().sectors)) == 8394 >= SYMMETRY_FROM
     assert 8394 >= SYMMETRY_RATIO * connected_bound(orbsym, (7, 7)) == SYMMETRY_RATIO * 1734
     assert molecular_hamiltonian(ints).slots == "symmetry"
-    one = from_arrays(h1, h2, 0.0, notation="chemist", n_electrons=14, orbsym=[1] * m)
+    # one irrep and no zeros in the tables: nothing to follow
+    rng = np.random.default_rng(0)
+    dense1 = rng.normal(size=(m, m))
+    dense2 = rng.normal(size=(m,) * 4)
+    dense2 = dense2 + dense2.transpose(1, 0, 3, 2)
+    one = from_arrays(
+        dense1 + dense1.T, dense2, 0.0, notation="chemist", n_electrons=14, orbsym=[1] * m
+    )
     assert molecular_hamiltonian(one).slots == "excitations"
     assert molecular_hamiltonian(read_fcidump(DATA / "n2_631g.fcidump")).slots == "excitations"
+    # from 24 spin orbitals on, however few the excitations (one electron of each spin
+    # in 12 orbitals: 144 excitations, bound 31)
+    few = from_arrays(
+        h1[:12, :12],
+        h2[:12, :12, :12, :12],
+        0.0,
+        notation="chemist",
+        n_electrons=2,
+        orbsym=orbsym[:12],
+    )
+    assert excitation_count(list(few.hilbert().sectors)) == 144 < SYMMETRY_FROM
+    assert 144 >= SYMMETRY_RATIO * connected_bound(orbsym[:12], (1, 1))
+    assert molecular_hamiltonian(few).slots == "symmetry"
+
+
+def test_fcidump_orbsym_of_pyscf_irrep_ids():
+    """PySCF's `fcidump.from_scf` writes its irrep ids (0..7) as ORBSYM: an ORBSYM with a
+    0 reads as those plus one (the labels 1..8, whose product is the XOR of `label - 1`
+    too) and builds; a label outside both is a ValueError naming the line."""
+    ints = read_fcidump(DATA / "lih_sto3g.fcidump")
+    text = (DATA / "lih_sto3g.fcidump").read_text()
+    line = "ORBSYM=" + ",".join(map(str, ints.orbsym))
+    assert text.count(line) == 1
+
+    def with_orbsym(labels) -> str:
+        return text.replace(line, "ORBSYM=" + ",".join(map(str, labels)))
+
+    assert read_fcidump(with_orbsym(ints.orbsym)).orbsym == ints.orbsym
+    assert "ORBSYM=0," in with_orbsym([o - 1 for o in ints.orbsym])
+    read = read_fcidump(with_orbsym([o - 1 for o in ints.orbsym]))
+    assert read.orbsym == ints.orbsym
+    assert molecular_hamiltonian(read).rows == molecular_hamiltonian(ints).rows
+    bad = with_orbsym([1, 9] + [1] * (len(ints.orbsym) - 2))
+    with pytest.raises(ValueError, match=r"line \d+: ORBSYM=9: the labels are 1\.\.8"):
+        read_fcidump(bad)
+
+
+def test_irreps_found_from_the_tables_zeros():
+    """Without ORBSYM (PySCF without `symmetry=True`, an FCIDUMP without it) the irreps
+    come from the integrals' own zeros (`orbsym_from_integrals`): they hold against the
+    integrals and give LiH (STO-3G, C2v) PySCF's irreps up to their names; LiH computed
+    in C1 gets symmetry slots whose operator is the default slots' (every state of the
+    sector) with PySCF's FCI energy."""
+    from pyscf import fci, gto, scf
+
+    from symir.chemistry.symmetry import orbsym_from_integrals
+
+    atom, basis = MOLECULES["lih"][:2]
+    found_of, ints_of, mf_of = {}, {}, {}
+    for symmetry in (True, False):
+        mol = gto.M(atom=atom, basis=basis, symmetry=symmetry, verbose=0)
+        mf_of[symmetry] = scf.RHF(mol).run()
+        ints_of[symmetry] = from_pyscf(mf_of[symmetry])
+        ints = ints_of[symmetry]
+        found_of[symmetry] = orbsym_from_integrals(ints.h1, ints.h2, CUTOFF)
+        check_orbsym(ints.h1, ints.h2, found_of[symmetry], CUTOFF)
+    given = ints_of[True].orbsym
+    pairs = set(zip(given, found_of[True], strict=True))  # the same partition, names aside
+    assert len(pairs) == len(set(given)) == len({b for _, b in pairs}) > 1
+    ints = ints_of[False]
+    mh = molecular_hamiltonian(ints, slots="symmetry")
+    assert ints.orbsym is None and mh.orbsym == found_of[False]
+    H = mh.compile()
+    default = molecular_hamiltonian(ints, slots="excitations").compile()
+    dense = np.asarray(H.to_dense())
+    assert np.abs(dense - np.asarray(default.to_dense())).max() < 1e-10
+    assert abs(np.linalg.eigvalsh(dense)[0] - fci.FCI(mf_of[False]).kernel()[0]) < 1e-8
+    assert H.max_conn_size < default.max_conn_size
+    # more than 64 orbitals (equations of two words): the irreps of 65 orbitals
+    g = np.arange(65) % 8
+    rng = np.random.default_rng(3)
+    p, q, r = rng.integers(0, 65, (3, 3000))
+    s = 8 * rng.integers(0, 8, 3000) + (g[p] ^ g[q] ^ g[r])  # g[s] = g[p] ^ g[q] ^ g[r]
+    keep = s < 65
+    h2 = np.zeros((65,) * 4, np.int8)
+    h2[p[keep], q[keep], r[keep], s[keep]] = 1
+    found = orbsym_from_integrals(np.eye(65), h2, CUTOFF)
+    assert len(set(zip(g.tolist(), found, strict=True))) == len(set(found)) == 8
+    # no zeros, no irreps: every integral non-zero gives one irrep
+    rng = np.random.default_rng(2)
+    h2 = rng.normal(size=(4,) * 4)
+    assert orbsym_from_integrals(np.eye(4), h2 + h2.transpose(1, 0, 3, 2), CUTOFF) == (1,) * 4
 
 
 def test_pyscf_orbsym_takes_the_d2h_part_of_the_ids():
@@ -282,3 +371,51 @@ def test_symmetry_slots_read_the_pair_coefficients_from_the_integrals():
     )
     assert str(read.operator.to_ir()) == str(whole.operator.to_ir())
     assert read.screening == whole.screening and read.rows == whole.rows
+
+
+def test_a_hamiltonian_built_twice_compares_its_keys_once_per_node():
+    """The symmetry slots' decoding is a deep expression DAG (select chains sharing their
+    subexpressions). Two operators built alike have equal keys that are not the same
+    objects; comparing them (`check_definition` of the second finds the first's key)
+    walks each pair of nodes once (`expr.Key.__eq__`), not the tree: a chain of 64
+    shared levels, 2^64 paths, compares at once, and LiH's symmetry slots build twice
+    with the same operator (the second took 9 s)."""
+    from symir.frontend import expr as E
+    from symir.frontend.canonical import _key
+
+    def chain(depth: int):
+        v = E.site("j").index
+        for k in range(depth):
+            v = E.select(v > k, v + 1, v * 2)  # v used twice: shared
+        return v
+
+    one, two = _key(chain(64), {}), _key(chain(64), {})
+    assert one is not two and one == two and not one != two
+    assert _key(chain(63), {}) != one
+    ints = read_fcidump(DATA / "lih_sto3g.fcidump")
+    first = molecular_hamiltonian(ints, slots="symmetry")
+    second = molecular_hamiltonian(ints, slots="symmetry")
+    assert str(first.operator.to_ir()) == str(second.operator.to_ir())
+
+
+def test_compile_skips_the_sector_check_with_the_same_results():
+    """`MolecularHamiltonian.compile()` drops the runtime's check that connected states
+    stay in the sector (`keeping_sectors`: every emission is a fermion product the DSL
+    proved keeps each spin's number): the same connected states, elements and deltas as
+    the operator compiled with the check, on every state of LiH's sector and on states
+    outside it (whose rows the check keeps whole)."""
+    ints = read_fcidump(DATA / "lih_sto3g.fcidump")
+    for slots in ("excitations", "symmetry"):
+        mh = molecular_hamiltonian(ints, slots=slots)
+        fast, checked = mh.compile(), mh.operator.compile()
+        assert fast._spec.keeps_sectors and not checked._spec.keeps_sectors
+        x = np.asarray(checked.hilbert.all_states()).astype(np.int8)
+        outside = np.zeros((3, x.shape[1]), np.int8)
+        outside[1, :5] = 1  # 5 electrons of spin down
+        outside[2, [0, 6, 7, 8]] = 1
+        states = np.concatenate([x, outside])
+        for a, b in zip(fast.get_conn_padded(states), checked.get_conn_padded(states)):
+            assert np.array_equal(np.asarray(a), np.asarray(b)), slots
+        if slots == "symmetry":  # the deltas' kernel: one compile more
+            for a, b in zip(fast.get_conn_delta(states), checked.get_conn_delta(states)):
+                assert np.array_equal(np.asarray(a), np.asarray(b))
