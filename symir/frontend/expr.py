@@ -204,7 +204,7 @@ def site_ref(ref: Any) -> Expr:
     if isinstance(ref, int):
         if ref < 0:
             raise ValueError(f"a flat site index must be >= 0, got {ref}")
-        return _site_const(int(ref))
+        return constant_site(int(ref))
     if isinstance(ref, SiteSelector):
         return ref.index
     if isinstance(ref, Expr):
@@ -217,12 +217,12 @@ def site_ref(ref: Any) -> Expr:
 
 _SHARED_SITES = 1 << 16
 """Flat site indices below this have one `const` node and one node reading each of `x`
-and `x'` (`_site_const`, `_read`)."""
+and `x'` (`constant_site`, `_read`)."""
 _SITE_CONSTS: dict[int, Expr] = {}
 _READS: dict[tuple[int, bool], Expr] = {}
 
 
-def _site_const(k: int) -> Expr:
+def constant_site(k: int) -> Expr:
     """The node of the constant site `k`, one per index (below `_SHARED_SITES`): a loop
     of 100,000 terms written with `site(i)` and `write(i, ...)` shares them, instead of
     holding (and having Python's collector walk) a node per use. Nodes are immutable,
@@ -236,7 +236,7 @@ def _site_const(k: int) -> Expr:
 
 
 def _read(site: Expr, emitted: bool) -> Expr:
-    """`read(site)` (`read_emitted`), one node per shared constant site (`_site_const`)."""
+    """`read(site)` (`read_emitted`), one node per shared constant site (`constant_site`)."""
     op = "read_emitted" if emitted else "read"
     if site.op != "const" or _SITE_CONSTS.get(site.args[0]) is not site:
         return Expr(op, site)

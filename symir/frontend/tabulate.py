@@ -18,6 +18,9 @@ the pass, and does on the way what `symir.frontend.canonical` would do first:
 * constant arithmetic on numbers (`-1 * w`, written by a fermion product's sign) is
   folded, as `symbolic-normalization` folds it in the IR, so that terms that differ
   only in such a sign are one shape;
+* a run of writes to distinct constant sites is walked in increasing order of the sites
+  (they commute, `_in_site_order`), so that a coupling written as `(i, j)` and as
+  `(j, i)` is one row of the tabulated term, written in that order;
 * terms are of one shape when their keys, with slots abstracted, are equal (labels by
   position); a group's slots that differ become label columns (integers) or a
   `lookup` keyed by the term's index in the group (reals).
@@ -238,7 +241,7 @@ class _Walk:
 
     def _update(self, u: Update) -> Any:
         steps = []
-        for kind, *ops in u.steps:
+        for kind, *ops in _in_site_order(u.steps):
             parts: list[Any] = [kind]
             every = kind in ("swap", "permute")
             first = kind in _ONE_SITE_STEPS
@@ -301,6 +304,33 @@ class _Walk:
         if self.replace is not None:
             return e if ka is e.args[0] and kb is e.args[1] else Expr("mul", ka, kb)
         return Key(("mul", ka, kb))
+
+
+def _constant_write(step: tuple) -> bool:
+    site = step[1] if step[0] == "write" else None
+    return site.__class__ is Expr and site.op == "const" and site.args[0].__class__ is int
+
+
+def _in_site_order(steps: tuple) -> tuple:
+    """`steps` with each run of writes to distinct constant sites in increasing order of
+    the sites. They commute (a written value reads `x`, never `x'`), and so
+    `write(i, -s_i).write(j, -s_j)` and `write(j, -s_j).write(i, -s_i)` (a coupling
+    drawn as `(i, j)` and as `(j, i)`) are one row of the tabulated term, their
+    coefficients summed, instead of two rows that `branch-fuse-equal-states` sums into
+    one slot, a body per multiplicity."""
+    if len(steps) < 2:
+        return steps
+    out = list(steps)
+    k = 0
+    while k < len(out):
+        end = k
+        while end < len(out) and _constant_write(out[end]):
+            end += 1
+        sites = [step[1].args[0] for step in out[k:end]]
+        if len(set(sites)) == len(sites) and sites != sorted(sites):
+            out[k:end] = sorted(out[k:end], key=lambda step: step[1].args[0])
+        k = max(end, k + 1)
+    return tuple(out)
 
 
 def _rebuilt(e: Expr, args: list[Any]) -> Expr:

@@ -254,3 +254,23 @@ def test_tabulating_leaves_no_cyclic_garbage():
         finally:
             if enabled:
                 gc.enable()
+
+
+def test_a_coupling_drawn_in_both_orders_is_one_row():
+    """`write(i, -s_i).write(j, -s_j)` and `write(j, -s_j).write(i, -s_i)` commute (a
+    written value reads `x`): the DSL's tabulation orders such writes by site, so a pair
+    drawn as `(i, j)` and as `(j, i)` is one row of the flip term, its couplings summed,
+    and no slot is left for `branch-fuse-equal-states` to merge."""
+    op, ref = spin_couplings(6, 40, seed=2)
+    flips = [t for t in op.terms if t.emissions[0].update.steps]
+    pairs = {tuple(s[1].args[0] for s in t.emissions[0].update.steps) for t in flips}
+    assert any((j, i) in pairs for i, j in pairs)  # some pair is written in both orders
+    artifact = sym.SymbolicCompiler(sym.SymbolicCompilerOptions(cache_enabled=False)).compile(op)
+    np.testing.assert_allclose(artifact.compiled_operator.to_dense(), ref.to_dense(), atol=1e-10)
+    ir, _ = op.canonical_ir()
+    flip = next(t for t in ir.terms if t.name == flips[0].name)  # the flip term, kept
+    sites = [flip.labels.index("site0"), flip.labels.index("site1")]
+    assert sorted(tuple(row[k] for k in sites) for row in flip.rows) == sorted(
+        {tuple(sorted(p)) for p in pairs}
+    )
+    assert not artifact.metadata["fusion"]["merged"]
