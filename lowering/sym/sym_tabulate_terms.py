@@ -263,6 +263,28 @@ def _existing_label(per_term: list[int], tables: list[tuple[tuple[int, ...], ...
     return None
 
 
+class _LabelColumns:
+    """`_existing_label` for the slots of one group: where every term has one row (a
+    group of terms written one by one), each label's column is a tuple over the terms,
+    compared with a slot's values at once (100,000 terms: a tuple comparison per label
+    instead of a Python step per term)."""
+
+    def __init__(self, tables: list[tuple[tuple[int, ...], ...]]):
+        self.tables = tables
+        self.columns: list[tuple[int, ...]] | None = None
+        if tables and all(len(t) == 1 for t in tables) and tables[0][0]:
+            self.columns = list(zip(*(t[0] for t in tables)))
+
+    def find(self, per_term: list[int]) -> int | None:
+        if self.columns is None:
+            return _existing_label(per_term, self.tables)
+        want = tuple(per_term)
+        for j, column in enumerate(self.columns):
+            if column == want:
+                return j
+        return None
+
+
 def plan(
     values: list[list[int | float]],
     kinds: list[str],
@@ -289,10 +311,12 @@ def plan(
     reals: dict[int, list[float]] = {}
     key: int | None = None
     ops = 0
+    existing = _LabelColumns(tables)
+    slots = list(zip(*values)) if values and kinds else []
     for s, kind in enumerate(kinds):
-        per_term = [v[s] for v in values]
+        per_term = list(slots[s])
         if kind == "site":
-            j = _existing_label([int(v) for v in per_term], tables)
+            j = existing.find([int(v) for v in per_term])
             if j is not None:
                 integers[s] = column(Column(0, [], [labels[j]], existing=True))
             else:
@@ -307,7 +331,7 @@ def plan(
             ops += 1 + _index_ops(columns[key])
         else:
             ints = [int(v) for v in per_term]
-            j = _existing_label(ints, tables)
+            j = existing.find(ints)
             if j is not None:
                 c = Column(0, [], [labels[j]], existing=True)
             else:

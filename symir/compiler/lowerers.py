@@ -116,6 +116,23 @@ def tabulation_report(dsl: dict[str, Any] | None, result: Any) -> dict[str, Any]
     return out
 
 
+def _roots(parent: dict[str, str]) -> Any:
+    """The root of a term in the union-find `parent`, with path compression (100,000
+    tabulated terms are walked once each)."""
+
+    def root(t: str) -> str:
+        r = parent[t]
+        if r == t:
+            return t
+        while parent[r] != r:
+            r = parent[r]
+        while parent[t] != r:
+            parent[t], t = r, parent[t]
+        return r
+
+    return root
+
+
 def fusion_groups(
     terms: list[str], reports: dict[str, Any], merged_rows: dict[str, list[str]] | None = None
 ) -> list[list[str]]:
@@ -124,16 +141,16 @@ def fusion_groups(
     was merged or fusion is off). A term that `sym-merge-row-terms` absorbed into
     another (`merged_rows`: kept -> absorbed) is in the group of the term it joined."""
     parent = {t: t for t in terms}
-
-    def root(t: str) -> str:
-        while parent[t] != t:
-            t = parent[t]
-        return t
-
+    root = _roots(parent)
     for kept, absorbed in (merged_rows or {}).items():
+        if kept not in parent:
+            continue
+        into = root(kept)
         for t in absorbed:
-            if t in parent and kept in parent:
-                parent[root(t)] = root(kept)
+            if t in parent:
+                r = root(t)
+                if r != into:
+                    parent[r] = into
     for report in reports.values():
         for merged in report["merged"]:
             known = [t for t in merged["terms"] if t in parent]

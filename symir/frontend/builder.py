@@ -29,6 +29,9 @@ from symir.frontend.term_spec import EmissionSpec, TermSpec, dtype_name
 from symir.frontend.update import Update
 from symir.hilbert import as_hilbert
 
+_ONE_EMPTY_ROW: tuple[tuple[int, ...], ...] = ((),)
+"""The rows of a `globally()` term (one tuple for all of them)."""
+
 
 class DOperator:
     """Builder of a symbolic operator on a discrete Hilbert space.
@@ -84,7 +87,12 @@ class DOperator:
 
     def globally(self) -> DOperator:
         """A term visited once, with no labels."""
-        return self._open("global", (), [()])
+        # `_open` written out (no labels, one empty row, nothing to check): a loop of
+        # 100,000 terms opens one per term
+        self._terms.append(TermSpec(f"term{len(self._terms)}", "global", (), _ONE_EMPTY_ROW))
+        if len(self._terms) == DEFER_AFTER:
+            self._deferral = defer_full_collections(self)
+        return self
 
     def for_each_site(self, label: str) -> DOperator:
         """A term visited for every site `label = 0 .. N-1`."""
@@ -188,7 +196,7 @@ class DOperator:
             update = Update()
         if tag is not None and not isinstance(tag, str):
             raise TypeError(f"tag must be a string, got {tag!r}")
-        if is_fermionic(update):
+        if update.__class__ is not Update and is_fermionic(update):
             return self._emit_fermions(term, update, amplitude, condition, tag, chain)
         if not isinstance(update, Update):
             raise TypeError(

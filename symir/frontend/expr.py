@@ -240,7 +240,7 @@ def site_ref(ref: Any) -> Expr:
     if isinstance(ref, int):
         if ref < 0:
             raise ValueError(f"a flat site index must be >= 0, got {ref}")
-        return Expr("const", ref)
+        return constant_site(int(ref))
     if isinstance(ref, SiteSelector):
         return ref.index
     if isinstance(ref, Expr):
@@ -249,6 +249,37 @@ def site_ref(ref: Any) -> Expr:
         f"a site must be a label (str), a flat index (int), site(...) or an expression, "
         f"got {type(ref).__name__}"
     )
+
+
+_SHARED_SITES = 1 << 16
+"""Flat site indices below this have one `const` node and one node reading each of `x`
+and `x'` (`constant_site`, `_read`)."""
+_SITE_CONSTS: dict[int, Expr] = {}
+_READS: dict[tuple[int, bool], Expr] = {}
+
+
+def constant_site(k: int) -> Expr:
+    """The node of the constant site `k`, one per index (below `_SHARED_SITES`): a loop
+    of 100,000 terms written with `site(i)` and `write(i, ...)` shares them, instead of
+    holding (and having Python's collector walk) a node per use. Nodes are immutable,
+    so sharing them changes no expression."""
+    found = _SITE_CONSTS.get(k)
+    if found is None:
+        found = Expr("const", k)
+        if k < _SHARED_SITES:
+            _SITE_CONSTS[k] = found
+    return found
+
+
+def _read(site: Expr, emitted: bool) -> Expr:
+    """`read(site)` (`read_emitted`), one node per shared constant site (`constant_site`)."""
+    op = "read_emitted" if emitted else "read"
+    if site.op != "const" or _SITE_CONSTS.get(site.args[0]) is not site:
+        return Expr(op, site)
+    found = _READS.get((site.args[0], emitted))
+    if found is None:
+        found = _READS[(site.args[0], emitted)] = Expr(op, site)
+    return found
 
 
 def _flatten(op: str, items: Iterable[Any]) -> list[Expr]:
@@ -295,7 +326,7 @@ class SiteSelector:
 
     @property
     def value(self) -> Expr:
-        return Expr("read_emitted" if self._emitted else "read", self._site)
+        return _read(self._site, self._emitted)
 
     def abs(self) -> Expr:
         return Expr("abs", self.value)

@@ -36,6 +36,7 @@ from symir.frontend.expr import (
     SiteSelector,
     all_of,
     as_expr,
+    constant_site,
     count,
     maximum,
     minimum,
@@ -49,7 +50,7 @@ from symir.lowering.sym.diagnostics import definition_error
 def _site(ref: Any) -> Expr:
     """A fermion site: a label, a flat index, or a site found at run time (`nth_site`)."""
     if type(ref) is int and ref >= 0:  # the common case first: a loop over constant sites
-        return Expr("const", ref)
+        return constant_site(ref)
     if isinstance(ref, SiteSelector):
         ref = ref.index
     if isinstance(ref, str):
@@ -63,7 +64,7 @@ def _site(ref: Any) -> Expr:
     if isinstance(ref, int):
         if ref < 0:
             raise ValueError(f"a flat site index must be >= 0, got {ref}")
-        return Expr("const", ref)
+        return constant_site(int(ref))
     if ref.op not in ("label", "const", "nth_site"):
         raise TypeError(
             f"a fermion site must be a label, a flat site index or nth_site(...), got the "
@@ -646,16 +647,18 @@ def _pattern(
     """The emission of `p` with its sites read from their `columns` and no coefficient,
     built once per pattern (None: `p` is invalid, left to `emissions` to name)."""
     values = [s.args[0] for s, _ in p.factors]
-    order = sorted(set(values))
+    rank = {v: k for k, v in enumerate(sorted(set(values)))}
+    sectors = space.sectors
     key = (
-        tuple(d for _, d in p.factors),
-        tuple(columns[v] for v in values),
-        tuple(order.index(v) for v in values),
+        tuple([d for _, d in p.factors]),
+        tuple([columns[v] for v in values]),
+        tuple([rank[v] for v in values]),
         tuple(
-            next((j for j, (lo, hi, _) in enumerate(space.sectors) if lo <= v < hi), -1)
-            for v in values
-        ),
-        space.sectors,
+            [next((j for j, (lo, hi, _) in enumerate(sectors) if lo <= v < hi), -1) for v in values]
+        )
+        if sectors
+        else (),  # no sectors: the factors' count is that of the daggers
+        sectors,
     )
     generic = _PATTERNS.get(key)
     if generic is None:

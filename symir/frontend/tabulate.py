@@ -18,6 +18,9 @@ the pass, and does on the way what `symir.frontend.canonical` would do first:
 * constant arithmetic on numbers (`-1 * w`, written by a fermion product's sign) is
   folded, as `symbolic-normalization` folds it in the IR, so that terms that differ
   only in such a sign are one shape;
+* a run of writes to distinct constant sites is walked in increasing order of the sites
+  (they commute, `_in_site_order`), so that a coupling written as `(i, j)` and as
+  `(j, i)` is one row of the tabulated term, written in that order;
 * terms are of one shape when their keys, with slots abstracted, are equal (labels by
   position); a group's slots that differ become label columns (integers) or a
   `lookup` keyed by the term's index in the group (reals).
@@ -75,21 +78,52 @@ class _TooBig(Exception):
     pass
 
 
+_NUMBER_TYPES = frozenset((int, float))
+
+
 def _number(e: Any) -> bool:
-    return isinstance(e, Expr) and e.op == "const" and type(e.args[0]) in (int, float)
+    return e.__class__ is Expr and e.op == "const" and e.args[0].__class__ in _NUMBER_TYPES
+
+
+def _foldable(e: Expr) -> bool:
+    """Whether `e` is arithmetic on numbers (`_FOLDED`, every operand a number)."""
+    if e.op not in _FOLDED:
+        return False
+    for a in e.args:
+        if not (a.__class__ is Expr and a.op == "const" and a.args[0].__class__ in _NUMBER_TYPES):
+            return False
+    return True
 
 
 class _Walk:
     """Walks a term's expressions as trees in one fixed order: with `replace` None it
     builds the shape key and collects the slots (value and kind); with `replace` (slot
     -> new expression) it rebuilds the term's expressions with those slots replaced and
-    constant arithmetic folded."""
+    constant arithmetic folded.
+
+    It runs once per term of an operator written one term at a time (100,000 terms in
+    a loop), so its hot paths are written out: no generator per node, no tuple key per
+    remembered expression (`memo` is a dict per place, keyed by identity)."""
+
+    __slots__ = (
+        "kinds",
+        "labels",
+        "linear",
+        "memo",
+        "nodes",
+        "replace",
+        "row",
+        "sources",
+        "values",
+    )
 
     def __init__(
         self, term: TermSpec, replace: dict[int, Expr] | None = None, memo: dict | None = None
     ):
-        self.labels = {name: k for k, name in enumerate(term.labels)}
-        self.row = term.rows[0] if len(term.rows) == 1 else None
+        labels = term.labels
+        self.labels = {name: k for k, name in enumerate(labels)} if labels else _NO_LABELS
+        rows = term.rows
+        self.row = rows[0] if len(rows) == 1 else None
         """A term of one row reads its labels as the constants of that row."""
         self.values: list[int | float] = []
         self.sources: list[tuple[bool, Any]] = []
@@ -102,45 +136,55 @@ class _Walk:
         only emission (the amplitude, or an operand of the `mul` it is)."""
         self.memo: dict | None = None
         if memo is not None and replace is None:
-            self.memo = memo.setdefault((term.labels, self.row is not None), {})
+            found = memo.get((labels, self.row is not None))
+            if found is None:
+                found = memo[(labels, self.row is not None)] = {}
+            self.memo = found
 
     def root(self, e: Any, where: str) -> Any:
         """`expr(e, where)`, remembered by identity across the terms of one tabulation:
         expressions shared by many terms (the emissions `symir.frontend.fermion` builds
         once per pattern) are walked once, their slots read again from each term's row."""
-        if self.memo is None or not isinstance(e, Expr):
-            return self.expr(e, where)
-        return self._remembered(e, where, lambda: self.expr(e, where))
-
-    def _remembered(self, e: Any, where: str, walk: Any) -> Any:
-        assert self.memo is not None
-        found = self.memo.get((id(e), where))
+        memo = self.memo
+        if memo is None or e.__class__ is not Expr or e.op == "const":
+            return self.expr(e, where)  # a constant: nothing to remember
+        at = memo.get(where)
+        if at is None:
+            at = memo[where] = {}
+        found = at.get(id(e))
         if found is not None and found[0] is e:
-            _, key, kinds, sources, nodes = found
-            self.nodes += nodes
-            if self.nodes > MAX_NODES:
-                raise _TooBig
-            row = self.row
-            self.kinds += kinds
-            self.sources += sources
-            self.values += [row[s] if label else s for label, s in sources]  # type: ignore[index]
-            return key
+            return self._again(found)
         start, nodes = len(self.values), self.nodes
-        key = walk()
-        kinds, sources = self.kinds[start:], self.sources[start:]
-        self.memo[(id(e), where)] = (e, key, kinds, sources, self.nodes - nodes)
+        key = self.expr(e, where)
+        at[id(e)] = (e, key, self.kinds, self.sources, start, len(self.values), self.nodes - nodes)
+        return key
+
+    def _again(self, found: tuple) -> Any:
+        """The key of a remembered walk (`root`, `update`), its slots read for this term:
+        constants as they were, labels from this term's row. (It holds the lists of the
+        walk that made it, not the walk: no reference cycle through the memo.)"""
+        _, key, kinds, sources, start, end, nodes = found
+        self.nodes += nodes
+        if self.nodes > MAX_NODES:
+            raise _TooBig
+        if start != end:
+            sources = sources[start:end]
+            self.kinds += kinds[start:end]
+            self.sources += sources
+            row = self.row
+            self.values += [row[s] if label else s for label, s in sources]  # type: ignore[index]
         return key
 
     def _const(self, e: Expr, v: Any, where: str, label: int | None = None) -> Any:
-        kind = None
-        if type(v) is float:
+        cls = v.__class__
+        if cls is float:
             kind = "real"
-        elif type(v) is int and where != EXACT:
+        elif cls is int and where != EXACT:
             kind = where
-        if kind is None:
+        else:
             if self.replace is not None:
                 return e if e.op == "const" else Expr("const", v)
-            return ("const", type(v).__name__, v)
+            return ("const", cls.__name__, v)
         slot = len(self.values)
         self.values.append(v)
         self.sources.append((False, v) if label is None else (True, label))
@@ -150,53 +194,65 @@ class _Walk:
             if found is not None:
                 return found
             return e if e.op == "const" else Expr("const", v)
-        return ("slot", kind)
+        return _SLOT_KEYS[kind]
 
     def expr(self, e: Any, where: str) -> Any:
-        if not isinstance(e, Expr):
+        if e.__class__ is not Expr:
             return e if self.replace is not None else _key(e, self.labels)
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise _TooBig
         op = e.op
+        args = e.args
         if op == "const":
-            return self._const(e, e.args[0], where)
-        if op in _FOLDED and all(_number(a) for a in e.args):
-            value = _FOLDED[op](*(a.args[0] for a in e.args))
+            return self._const(e, args[0], where)
+        if op in _FOLDED and _foldable(e):
+            value = _FOLDED[op](*(a.args[0] for a in args))
             return self._const(e, value, EXACT if where == SITE else where)
         if op == "label":
-            position = self.labels.get(e.args[0])
+            position = self.labels.get(args[0])
             if self.row is not None and position is not None:
                 return self._const(e, self.row[position], where, position)
             if self.replace is None:
-                return ("label", e.args[0] if position is None else position)
+                return ("label", args[0] if position is None else position)
         if op in _SITE_READS:
-            args = [self.expr(e.args[0], SITE), *(self.expr(a, EXACT) for a in e.args[1:])]
+            out = [self.expr(args[0], SITE), *(self.expr(a, EXACT) for a in args[1:])]
         else:
             child = VALUE if op in _EXPRESSIONS else EXACT
-            args = [self.expr(a, child) for a in e.args]
+            out = [self.expr(a, child) for a in args]
         if self.replace is not None:
-            same = all(a is b for a, b in zip(args, e.args, strict=True))
-            return e if same else Expr(op, *args)
-        return Key((op, *args))
+            return _rebuilt(e, out)
+        return Key((op, *out))
 
     def update(self, u: Update) -> Any:
-        if self.memo is None:
+        memo = self.memo
+        if memo is None or not u.steps:
             return self._update(u)
-        return self._remembered(u, "update", lambda: self._update(u))
+        at = memo.get("update")
+        if at is None:
+            at = memo["update"] = {}
+        found = at.get(id(u))
+        if found is not None and found[0] is u:
+            return self._again(found)
+        start, nodes = len(self.values), self.nodes
+        key = self._update(u)
+        at[id(u)] = (u, key, self.kinds, self.sources, start, len(self.values), self.nodes - nodes)
+        return key
 
     def _update(self, u: Update) -> Any:
         steps = []
-        for kind, *ops in u.steps:
+        for kind, *ops in _in_site_order(u.steps):
             parts: list[Any] = [kind]
+            every = kind in ("swap", "permute")
+            first = kind in _ONE_SITE_STEPS
             for k, o in enumerate(ops):
-                site = kind in ("swap", "permute") or (kind in _ONE_SITE_STEPS and k == 0)
-                if isinstance(o, Update):
+                if o.__class__ is Update:
                     parts.append(self.update(o))
-                elif isinstance(o, tuple) and any(isinstance(p, Expr) for p in o):
+                elif o.__class__ is tuple and any(p.__class__ is Expr for p in o):
                     where = SITE if kind == "scatter" and k == 0 else EXACT
-                    parts.append(tuple(self.expr(p, where) for p in o))
+                    parts.append(tuple([self.expr(p, where) for p in o]))
                 else:
+                    site = every or (first and k == 0)
                     parts.append(self.expr(o, SITE if site else EXACT))
             steps.append(tuple(parts))
         if self.replace is not None:
@@ -205,11 +261,12 @@ class _Walk:
 
     def term(self, term: TermSpec) -> tuple[Any, Any]:
         """(predicates, emissions): keys, or the rebuilt ones."""
-        predicates = tuple(self.root(p, EXACT) for p in term.predicates)
+        predicates = tuple([self.root(p, EXACT) for p in term.predicates])
         emissions = []
+        only = len(term.emissions) == 1
         for em in term.emissions:
             update = self.update(em.update)
-            amplitude = self._amplitude(em.amplitude, len(term.emissions) == 1)
+            amplitude = self._amplitude(em.amplitude, only)
             condition = self.root(em.condition, EXACT) if em.condition is not None else None
             if self.replace is not None:
                 emissions.append(
@@ -223,12 +280,12 @@ class _Walk:
         """The amplitude's key (or rebuilt expression), noting its linear slot: a real
         constant that is the amplitude or a factor of the product it is (`J * s_i *
         s_j`: `mul(mul(J, s_i), s_j)`)."""
-        if not only or not isinstance(e, Expr):
+        if not only or e.__class__ is not Expr:
             return self.root(e, VALUE)
         if _real(e):
             self.linear = len(self.values)
             return self.expr(e, VALUE)
-        if e.op != "mul" or len(e.args) != 2 or all(_number(a) for a in e.args):
+        if e.op != "mul" or len(e.args) != 2 or _foldable(e):
             return self.root(e, VALUE)
         return self._product(e)
 
@@ -236,15 +293,10 @@ class _Walk:
         self.nodes += 1
         keys = []
         for a in e.args:
-            if _real(a) and self.linear is None:
+            if self.linear is None and _real(a):
                 self.linear = len(self.values)
                 keys.append(self.root(a, VALUE))
-            elif (
-                isinstance(a, Expr)
-                and a.op == "mul"
-                and len(a.args) == 2
-                and not all(_number(b) for b in a.args)
-            ):
+            elif a.__class__ is Expr and a.op == "mul" and len(a.args) == 2 and not _foldable(a):
                 keys.append(self._product(a))
             else:
                 keys.append(self.root(a, VALUE))
@@ -254,13 +306,52 @@ class _Walk:
         return Key(("mul", ka, kb))
 
 
+def _constant_write(step: tuple) -> bool:
+    site = step[1] if step[0] == "write" else None
+    return site.__class__ is Expr and site.op == "const" and site.args[0].__class__ is int
+
+
+def _in_site_order(steps: tuple) -> tuple:
+    """`steps` with each run of writes to distinct constant sites in increasing order of
+    the sites. They commute (a written value reads `x`, never `x'`), and so
+    `write(i, -s_i).write(j, -s_j)` and `write(j, -s_j).write(i, -s_i)` (a coupling
+    drawn as `(i, j)` and as `(j, i)`) are one row of the tabulated term, their
+    coefficients summed, instead of two rows that `branch-fuse-equal-states` sums into
+    one slot, a body per multiplicity."""
+    if len(steps) < 2:
+        return steps
+    out = list(steps)
+    k = 0
+    while k < len(out):
+        end = k
+        while end < len(out) and _constant_write(out[end]):
+            end += 1
+        sites = [step[1].args[0] for step in out[k:end]]
+        if len(set(sites)) == len(sites) and sites != sorted(sites):
+            out[k:end] = sorted(out[k:end], key=lambda step: step[1].args[0])
+        k = max(end, k + 1)
+    return tuple(out)
+
+
+def _rebuilt(e: Expr, args: list[Any]) -> Expr:
+    """`e` with these operands (itself when they are its own)."""
+    for a, b in zip(args, e.args, strict=True):
+        if a is not b:
+            return Expr(e.op, *args)
+    return e
+
+
+_NO_LABELS: dict[str, int] = {}
+_SLOT_KEYS = {kind: ("slot", kind) for kind in ("real", SITE, VALUE)}
+
+
 def _real(e: Any) -> bool:
     """Whether `e` is a real constant, or arithmetic on numbers folding to one."""
-    if not isinstance(e, Expr):
+    if e.__class__ is not Expr:
         return False
     if e.op == "const":
-        return type(e.args[0]) is float
-    if e.op in _FOLDED and all(_number(a) for a in e.args):
+        return e.args[0].__class__ is float
+    if _foldable(e):
         return type(_FOLDED[e.op](*(a.args[0] for a in e.args))) is float
     return False
 
