@@ -11,6 +11,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -106,8 +107,7 @@ class SectorHilbert(DiscreteHilbert):
 
     def all_states(self) -> np.ndarray:
         """The states of the sector, first site most significant."""
-        states = DiscreteHilbert.all_states(self)
-        return states[self.in_sector(states)]
+        return np.asarray(self.local_states, dtype=np.int64)[_sector_digits(self)]
 
     def states_to_numbers(self, x: np.ndarray) -> np.ndarray:
         """Index of each configuration in `all_states()`; one outside the sector is a
@@ -133,7 +133,57 @@ class SectorHilbert(DiscreteHilbert):
 
 @functools.lru_cache(maxsize=64)
 def _sector_numbers(space: SectorHilbert) -> np.ndarray:
-    return np.flatnonzero(space.in_sector(DiscreteHilbert.all_states(space)))
+    return _numbers(space, _sector_digits(space))
+
+
+def _numbers(space: DiscreteHilbert, digits: np.ndarray) -> np.ndarray:
+    """The numbers of configurations given by their digits (indices into the local
+    states) in the unconstrained order, first site most significant."""
+    weights = space.local_size ** np.arange(space.size - 1, -1, -1, dtype=np.int64)
+    return digits @ weights
+
+
+def _sector_digits(space: Any) -> np.ndarray:
+    """The digits (indices into the local states) of the configurations of a constrained
+    `space` (its `sectors`: site ranges with a fixed sum), in increasing order of their
+    number, built site by site: the sector only, never the `local_size ** size`
+    configurations of the unconstrained space (36 spin orbitals with a few electrons per
+    spin: hundreds of states, not 2^36)."""
+    values = np.asarray(space.local_states, dtype=np.int64)
+    starts = {first: (stop, total) for first, stop, total in space.sectors}
+    digits = np.zeros((1, 0), dtype=np.int64)
+    site = 0
+    while site < space.size:
+        if site in starts:
+            stop, total = starts[site]
+            block = _block_digits(values, stop - site, total)
+        else:
+            stop = min((f for f in starts if f > site), default=space.size)
+            width = stop - site
+            block = np.indices((len(values),) * width).reshape(width, -1).T
+        digits = np.concatenate(
+            [np.repeat(digits, len(block), axis=0), np.tile(block, (len(digits), 1))], axis=1
+        )
+        site = stop
+    return digits
+
+
+def _block_digits(values: np.ndarray, width: int, total: int) -> np.ndarray:
+    """The digits of the `width` sites whose values sum to `total`, in increasing order:
+    each site's digit appended to every kept prefix, the prefixes that can no longer
+    reach `total` dropped."""
+    low, high = int(values.min()), int(values.max())
+    digits = np.zeros((1, 0), dtype=np.int64)
+    sums = np.zeros(1, dtype=np.int64)
+    s = len(values)
+    for k in range(width):
+        rest = width - k - 1
+        new = np.tile(np.arange(s, dtype=np.int64), len(digits))
+        sums = np.repeat(sums, s) + values[new]
+        keep = (sums + rest * low <= total) & (sums + rest * high >= total)
+        digits = np.concatenate([np.repeat(digits, s, axis=0), new[:, None]], axis=1)[keep]
+        sums = sums[keep]
+    return digits[sums == total]
 
 
 def Spin(s: float, N: int, total_sz: float | None = None) -> DiscreteHilbert:
@@ -264,8 +314,9 @@ class FermionHilbert(DiscreteHilbert):
     def all_states(self) -> np.ndarray:
         """The basis states, first site most significant (NetKet's order); for a
         constrained space, those of the sector only, in the same order."""
-        states = super().all_states()
-        return states[self.in_sector(states)] if self.constrained else states
+        if not self.constrained:
+            return super().all_states()
+        return np.asarray(self.local_states, dtype=np.int64)[_sector_digits(self)]
 
     def states_to_numbers(self, x: np.ndarray) -> np.ndarray:
         """Index of each configuration in `all_states()`; a configuration outside the
@@ -281,7 +332,7 @@ class FermionHilbert(DiscreteHilbert):
         return where
 
     def _sector_numbers(self) -> np.ndarray:
-        return np.flatnonzero(self.in_sector(DiscreteHilbert.all_states(self)))
+        return _numbers(self, _sector_digits(self))
 
     def __repr__(self) -> str:
         extra = f", n_spin_subsectors={self.n_spin_subsectors}" * (self.n_spin_subsectors > 1)

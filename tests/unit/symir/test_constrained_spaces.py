@@ -72,6 +72,30 @@ def test_symir_spaces_enumerate_the_sector():
     assert sym.Spin(1, 3, total_sz=1).n_states == 6  # (2,0,0) x 3, (2,2,-2) x 3
 
 
+def test_sectors_are_enumerated_without_the_whole_space():
+    """`all_states` and the numbering build the sector site by site (the same states in
+    the same order as filtering every configuration), so a large space with a small
+    sector is listed: 36 spin orbitals, one electron per spin, 324 states (filtering
+    would list 2^36). A sector after free sites is enumerated too."""
+    from symir.hilbert import DiscreteHilbert, SectorHilbert
+
+    for space in (
+        sym.Spin(1, 5, total_sz=1),
+        sym.Fock(3, 5, n_particles=4),
+        SectorHilbert(local_states=(0, 1, 2), size=6, sectors=((1, 3, 2), (4, 6, 1))),
+    ):
+        every = DiscreteHilbert.all_states(space)
+        filtered = every[space.in_sector(every)]
+        np.testing.assert_array_equal(space.all_states(), filtered)
+        np.testing.assert_array_equal(space.states_to_numbers(filtered), np.arange(len(filtered)))
+    molecule = nk.hilbert.SpinOrbitalFermions(18, s=0.5, n_fermions_per_spin=(1, 1))
+    space = sym.Fermions(18, 2, n_fermions_per_spin=(1, 1))
+    states = space.all_states()
+    assert states.shape == (324, 36) and space.n_states == 324
+    np.testing.assert_array_equal(states, np.asarray(molecule.all_states(), dtype=states.dtype))
+    np.testing.assert_array_equal(space.states_to_numbers(states[::-1]), np.arange(324)[::-1])
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
