@@ -408,7 +408,7 @@ def test_compile_skips_the_sector_check_with_the_same_results():
     for slots in ("excitations", "symmetry"):
         mh = molecular_hamiltonian(ints, slots=slots)
         fast, checked = mh.compile(), mh.operator.compile()
-        assert fast._spec.keeps_sectors and not checked._spec.keeps_sectors
+        assert fast.keeps_sectors and not checked.keeps_sectors
         x = np.asarray(checked.hilbert.all_states()).astype(np.int8)
         outside = np.zeros((3, x.shape[1]), np.int8)
         outside[1, :5] = 1  # 5 electrons of spin down
