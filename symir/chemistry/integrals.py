@@ -169,11 +169,24 @@ def from_pyscf(mf, *, ncore: int = 0, ncas: int | None = None) -> MolecularInteg
     frozen doubly occupied ones (their energy in the constant, their mean field in
     `h1`: PySCF's CASCI Hamiltonian), with the electrons, `MS2 = mol.spin` and, for a
     molecule built with `symmetry=True`, ORBSYM (`pyscf_orbsym` of the orbitals' irrep
-    ids). Needs PySCF (the `chem` extra)."""
+    ids). Needs PySCF (the `chem` extra). An unrestricted (UHF) or generalized (GHF) mean
+    field, or one not run yet, is a ValueError saying so."""
     from pyscf import ao2mo, mcscf, symm
+    from pyscf.scf import hf
 
     from symir.chemistry.symmetry import pyscf_orbsym
 
+    if not isinstance(mf, hf.RHF):
+        raise ValueError(
+            f"from_pyscf needs a restricted mean field (RHF, ROHF, RKS: one set of orbitals "
+            f"for both spins), got {type(mf).__name__}; unrestricted or generalized orbitals "
+            "are not supported"
+        )
+    if getattr(mf, "mo_coeff", None) is None or np.ndim(mf.mo_coeff) != 2:
+        raise ValueError(
+            f"from_pyscf needs the orbitals of a run mean field (mf.run() or mf.kernel()): "
+            f"{type(mf).__name__}.mo_coeff is {type(getattr(mf, 'mo_coeff', None)).__name__}"
+        )
     mol = mf.mol
     n_mo = mf.mo_coeff.shape[1]
     ncas = n_mo - ncore if ncas is None else ncas

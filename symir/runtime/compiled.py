@@ -201,6 +201,11 @@ class CompiledOperator:
         return self._spec.is_hermitian
 
     @property
+    def keeps_sectors(self) -> bool:
+        """Whether the runtime's sector check is skipped (`keeping_sectors`)."""
+        return self._spec.keeps_sectors
+
+    @property
     def stablehlo_text(self) -> str:
         return self._spec.module.text
 

@@ -408,7 +408,7 @@ def test_compile_skips_the_sector_check_with_the_same_results():
     for slots in ("excitations", "symmetry"):
         mh = molecular_hamiltonian(ints, slots=slots)
         fast, checked = mh.compile(), mh.operator.compile()
-        assert fast._spec.keeps_sectors and not checked._spec.keeps_sectors
+        assert fast.keeps_sectors and not checked.keeps_sectors
         x = np.asarray(checked.hilbert.all_states()).astype(np.int8)
         outside = np.zeros((3, x.shape[1]), np.int8)
         outside[1, :5] = 1  # 5 electrons of spin down
@@ -419,3 +419,18 @@ def test_compile_skips_the_sector_check_with_the_same_results():
         if slots == "symmetry":  # the deltas' kernel: one compile more
             for a, b in zip(fast.get_conn_delta(states), checked.get_conn_delta(states)):
                 assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_from_pyscf_refuses_unrestricted_or_unrun_mean_fields():
+    """`from_pyscf` reads restricted orbitals: a UHF or GHF mean field (an AttributeError
+    and a bare AssertionError from inside PySCF before) or one not run yet is a
+    ValueError saying so; ROHF reads (O2's triplet: 7 electrons down, 9 up)."""
+    from pyscf import gto, scf
+
+    mol = gto.M(atom="O 0 0 0; O 0 0 1.2075", basis="sto-3g", spin=2, verbose=0)
+    for mf in (scf.UHF(mol).run(), scf.GHF(mol).run()):
+        with pytest.raises(ValueError, match=r"needs a restricted mean field .* got .*HF"):
+            from_pyscf(mf)
+    with pytest.raises(ValueError, match=r"orbitals of a run mean field \(mf.run\(\)"):
+        from_pyscf(scf.ROHF(mol))
+    assert from_pyscf(scf.ROHF(mol).run()).n_fermions_per_spin == (7, 9)
