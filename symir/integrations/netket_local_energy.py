@@ -128,6 +128,11 @@ def local_value_kernel_dedup(
 
 
 def _per_device(logpsi, pars, samples, op, *, chunk_size, fast_updates=False, dedup=False):
+    if not isinstance(fast_updates, bool | str) and not _are_variables(pars):
+        # NetKet's gradient of a non-hermitian operator passes the bare parameters and
+        # a `logpsi` of its own (`apply({"params": w, ...})`), not the model's variables
+        # the adapter reads: the network's own program is split instead
+        fast_updates = "auto"
     return local_energies(
         logpsi,
         pars,
@@ -137,6 +142,12 @@ def _per_device(logpsi, pars, samples, op, *, chunk_size, fast_updates=False, de
         fast_updates=fast_updates,
         dedup=dedup,
     )
+
+
+def _are_variables(pars: Any) -> bool:
+    """Whether `pars` are a Flax module's variables (`{"params": ..., ...}`), what
+    NetKet's `expect` passes its kernel, and not the bare parameters."""
+    return hasattr(pars, "keys") and "params" in pars
 
 
 def _kernel_for(vstate: MCState) -> Any:

@@ -232,7 +232,10 @@ def _check_sizes(compiled: CompiledOperator, shape: tuple, chunk_size: Any, capa
 def _check_output_shape(logpsi: Callable, params: Any, rows: Any) -> None:
     """`logpsi` maps `(b, N)` to `(b,)` (NetKet's convention); a `(b, 1)` output (a last
     `Dense(1)` not squeezed) would broadcast against the `(b, F)` matrix elements."""
-    out = jax.eval_shape(logpsi, params, rows)
+    try:
+        out = jax.eval_shape(logpsi, params, rows)
+    except Exception:  # e.g. the variables of another model: the paths name the problem
+        return
     shape = tuple(getattr(out, "shape", ()))
     if shape != rows.shape[:1]:
         raise ValueError(
@@ -657,10 +660,19 @@ def _varying(tree: Any) -> Any:
         return tree
 
     def cast(t):
-        missing = tuple(a for a in axes if a not in getattr(jax.typeof(t), "vma", ()))
+        missing = tuple(a for a in axes if a not in varying_axes(t))
         return jax.lax.pcast(t, missing, to="varying") if missing else t
 
     return jax.tree_util.tree_map(cast, tree)
+
+
+def varying_axes(value: Any) -> frozenset:
+    """The manual axes of the enclosing `shard_map` that `value` varies over: its type's
+    `mat.varying` (JAX 0.10; `vma` before). A value cast to varying again (`pcast` from
+    varying to varying) is an error in NetKet's gradient of a non-hermitian operator."""
+    aval = jax.typeof(value)
+    mat = getattr(aval, "mat", None)
+    return frozenset(mat.varying if mat is not None else getattr(aval, "vma", ()))
 
 
 def _chunked_loop(body: Callable, init: Any, count: Any, capacity: int) -> Any:

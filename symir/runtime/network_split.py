@@ -695,7 +695,7 @@ def _matches(plan: _Plan, other: _Program, rows: int) -> bool:
             return False
     for i, aval in program.avals.items():
         new = other.avals[i]
-        if new.dtype != aval.dtype or getattr(new, "vma", None) != getattr(aval, "vma", None):
+        if new.dtype != aval.dtype or _axes(new) != _axes(aval):
             return False
         same = tuple(new.shape) == tuple(aval.shape)
         if not same and (
@@ -708,6 +708,12 @@ def _matches(plan: _Plan, other: _Program, rows: int) -> bool:
         if not shape or shape[0] != 1 or other.avals[i].shape != (rows, *shape[1:]):
             return False
     return all(other.avals[i].shape == program.avals[i].shape for i in plan.const_ids)
+
+
+def _axes(aval: Any) -> frozenset:
+    """The manual axes a value of type `aval` varies over (JAX 0.10: `mat.varying`)."""
+    mat = getattr(aval, "mat", None)
+    return frozenset(mat.varying if mat is not None else getattr(aval, "vma", ()))
 
 
 def rest(split: NetworkSplit, consts: tuple[Any, ...], cached: tuple[Any, ...]) -> Any:
@@ -743,9 +749,9 @@ def _varying(x: Any) -> Any:
     """`x` made to vary over the manual axes of the enclosing `shard_map` (none outside
     one): the program traced there casts its constants to varying where they meet `x`,
     so the table's configurations must vary as `x` did."""
-    axes = tuple(getattr(jax.sharding.get_abstract_mesh(), "manual_axes", ()) or ())
-    missing = tuple(a for a in axes if a not in getattr(jax.typeof(x), "vma", ()))
-    return jax.lax.pcast(x, missing, to="varying") if missing else x
+    from symir.runtime.local_energy import _varying
+
+    return _varying(x)
 
 
 def tables(split: NetworkSplit, consts: tuple[Any, ...], local_states: Any) -> tuple[Any, ...]:

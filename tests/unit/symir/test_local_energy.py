@@ -394,3 +394,46 @@ def test_connected_states_option_errors(systems):
         sym.local_energies(
             vs._apply_fun, vs.variables, vs.samples, ours, dedup=True, connected_states="deltas"
         )
+
+
+def test_gradient_of_a_non_hermitian_operator_equals_netkets():
+    """NetKet's gradient of a non-hermitian operator differentiates the local energies
+    with a `logpsi` of its own and the bare parameters: the RBM's adapter read them as
+    the model's variables (a `ValueError`: "do not fit the model's first layer"), and the
+    derived split's loop cast already varying values to varying again (JAX's "Unsupported
+    pcast from=varying, to='varying'": the manual axes are `mat.varying` in JAX 0.10)."""
+    import flax.linen as nn
+    from netket.operator.spin import sigmap, sigmaz
+
+    class Softplus(nn.Module):  # the derived split is the cheapest path here
+        @nn.compact
+        def __call__(self, x):
+            up = (x > 0).astype(jnp.float64)
+            h = nn.Dense(10, param_dtype=jnp.float64)(jnp.concatenate([up, 1 - up], -1))
+            return jnp.sum(nn.softplus(h), -1)
+
+    hi = nk.hilbert.Spin(0.5, 8)
+    si = sym.site("i")
+    ours = (
+        sym.DOperator(hi, "raise", hermitian=False)
+        .for_each_site("i")
+        .emit_if(si > 0, sym.write("i", -si), matrix_element=1.0)
+        .emit(sym.identity(), matrix_element=0.3 * si)
+        .build()
+        .compile()
+        .to_netket(hi)
+    )
+    ref = sum(sigmap(hi, i) + 0.3 * sigmaz(hi, i) for i in range(8)).to_jax_operator()
+    experimental = nk.config.netket_experimental
+    nk.config.netket_experimental = True  # NetKet's gradient of non-hermitian operators
+    try:
+        for model in (nk.models.RBM(alpha=1, param_dtype=complex), Softplus()):
+            vs = quiet(nk.vqs.MCState, nk.sampler.MetropolisLocal(hi), model, n_samples=64)
+            e0, g0 = vs.expect_and_grad(ref)
+            e1, g1 = vs.expect_and_grad(ours)
+            np.testing.assert_allclose(e1.mean, e0.mean, atol=ATOL, rtol=1e-10)
+            leaves = zip(jax.tree_util.tree_leaves(g1), jax.tree_util.tree_leaves(g0), strict=True)
+            for a, b in leaves:
+                np.testing.assert_allclose(a, b, atol=ATOL, rtol=1e-10)
+    finally:
+        nk.config.netket_experimental = experimental
