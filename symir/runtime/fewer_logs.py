@@ -29,6 +29,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend import core as jex_core
 
+from symir.runtime.manual_axes import manual_axes
+
 __all__ = ["LOG_BLOCK", "FewerLogs", "fewer_logs", "log_of_products"]
 
 
@@ -176,6 +178,11 @@ def fewer_logs(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapped(*args: Any) -> Any:
+        if manual_axes():
+            # inside shard_map's manual axes (NetKet's gradient of a non-hermitian
+            # operator differentiates the local energies there) the retraced program's
+            # constants would not vary as its inputs do: the program runs as written
+            return fn(*args)
         closed, shape = jax.make_jaxpr(fn, return_shape=True)(*args)
         out = FewerLogs(closed)(*jax.tree_util.tree_leaves(args))
         return jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(shape), out)

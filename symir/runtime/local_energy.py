@@ -60,6 +60,7 @@ from symir.runtime.dedup import (
     representatives,
 )
 from symir.runtime.lapack_order import lapack_ordered, network_calls_lapack
+from symir.runtime.manual_axes import varying
 from symir.runtime.slots import split_diagonal
 
 __all__ = [
@@ -650,31 +651,6 @@ def _tail(capacity: int) -> int:
     return max(1, capacity // _TAIL_FRACTION)
 
 
-def _varying(tree: Any) -> Any:
-    """`tree` made to vary over the manual axes of the enclosing `shard_map` (none
-    outside one), so that a loop carry starts with the type its body gives it: the
-    body's results vary there (the traced arguments' types inside a `custom_vjp` do not
-    say so)."""
-    axes = tuple(getattr(jax.sharding.get_abstract_mesh(), "manual_axes", ()) or ())
-    if not axes:
-        return tree
-
-    def cast(t):
-        missing = tuple(a for a in axes if a not in varying_axes(t))
-        return jax.lax.pcast(t, missing, to="varying") if missing else t
-
-    return jax.tree_util.tree_map(cast, tree)
-
-
-def varying_axes(value: Any) -> frozenset:
-    """The manual axes of the enclosing `shard_map` that `value` varies over: its type's
-    `mat.varying` (JAX 0.10; `vma` before). A value cast to varying again (`pcast` from
-    varying to varying) is an error in NetKet's gradient of a non-hermitian operator."""
-    aval = jax.typeof(value)
-    mat = getattr(aval, "mat", None)
-    return frozenset(mat.varying if mat is not None else getattr(aval, "vma", ()))
-
-
 def _chunked_loop(body: Callable, init: Any, count: Any, capacity: int) -> Any:
     """`init` folded by `body(acc, offset, size)` over the first `count` positions: full
     chunks of `capacity`, then the rest in chunks of `_tail(capacity)` (so the unused
@@ -736,7 +712,7 @@ def _forward(logpsi, capacity, gather, params, rows, positions, count):
         values = logpsi(params, chunk).astype(out_dtype)
         return out.at[where].set(values, mode="drop")
 
-    init = _varying(jnp.zeros((m,), out_dtype))
+    init = varying(jnp.zeros((m,), out_dtype))
     return _chunked_loop(body, init, count, capacity)
 
 
@@ -757,7 +733,7 @@ def _evaluate_bwd(logpsi, capacity, gather, residuals, cotangent):
         return jax.tree_util.tree_map(jnp.add, acc, grads)
 
     zero = jax.tree_util.tree_map(jnp.zeros_like, params)
-    init = _varying(zero)
+    init = varying(zero)
     return _chunked_loop(body, init, count, capacity), None, None, None
 
 

@@ -48,6 +48,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend import core
 
+from symir.runtime.manual_axes import varying
+
 __all__ = ["NetworkSplit", "split_network"]
 
 CONST, ALIGNED, LOCAL, SEPARABLE, OTHER = "const", "aligned", "local", "separable", "other"
@@ -745,15 +747,6 @@ def rest(split: NetworkSplit, consts: tuple[Any, ...], cached: tuple[Any, ...]) 
     return jax.vmap(one)(cached)
 
 
-def _varying(x: Any) -> Any:
-    """`x` made to vary over the manual axes of the enclosing `shard_map` (none outside
-    one): the program traced there casts its constants to varying where they meet `x`,
-    so the table's configurations must vary as `x` did."""
-    from symir.runtime.local_energy import _varying
-
-    return _varying(x)
-
-
 def tables(split: NetworkSplit, consts: tuple[Any, ...], local_states: Any) -> tuple[Any, ...]:
     """The change of each cached value when one site changes state: `E[(s S + i) S + j] =
     T[s, j] - T[s, i]`, `T[s, i] = theta(x0 with x0_s = local_states[i]) - theta(x0)`
@@ -767,7 +760,9 @@ def tables(split: NetworkSplit, consts: tuple[Any, ...], local_states: Any) -> t
     base = np.full((n,), states[0])
     xs = np.broadcast_to(base, (n, s, n)).copy()
     xs[np.arange(n), :, np.arange(n)] = states[None, :]
-    xs = _varying(jnp.asarray(np.concatenate([base[None], xs.reshape(n * s, n)]), dtype))
+    # the program traced inside shard_map casts its constants to varying where they meet
+    # x, so the table's configurations must vary as x did
+    xs = varying(jnp.asarray(np.concatenate([base[None], xs.reshape(n * s, n)]), dtype))
     out = []
     for v in theta(split, consts, xs):
         if v.dtype == jnp.bool_:
