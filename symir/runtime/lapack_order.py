@@ -40,6 +40,8 @@ import jax
 import jax.numpy as jnp
 from jax.extend import core
 
+from symir.runtime.manual_axes import type_axes, varying_axes
+
 __all__ = [
     "LAPACK_PRIMITIVES",
     "calls_lapack",
@@ -133,14 +135,9 @@ def lapack_ordered(fn: Callable) -> Callable:
     return ordered
 
 
-def _varying(x: Any) -> frozenset:
-    """The manual mesh axes `x` varies over (inside `shard_map`; empty outside)."""
-    return getattr(getattr(jax.typeof(x), "mat", None), "varying", frozenset())
-
-
 def _vary(x: Any, axes: frozenset) -> Any:
     """`x` made to vary over `axes` too (`shard_map`'s types must match where values meet)."""
-    missing = tuple(sorted(axes - _varying(x)))
+    missing = tuple(sorted(axes - varying_axes(x)))
     return jax.lax.pcast(x, missing, to="varying") if missing else x
 
 
@@ -160,7 +157,7 @@ def _zero(values: list[Any]) -> Any:
         terms.append(t.astype(_TOKEN))
     if not terms:
         return None
-    axes = frozenset().union(*(_varying(t) for t in terms))
+    axes = frozenset().union(*(varying_axes(t) for t in terms))
     return functools.reduce(jnp.add, [_vary(t, axes) for t in terms]) * _TOKEN(0)
 
 
@@ -181,13 +178,13 @@ def _barrier(values: list[Any], token: Any, *, every: bool = False) -> list[Any]
     reports the pair)."""
     if token is None:
         return values
-    axes = _varying(token)
+    axes = varying_axes(token)
     numeric = [
         i
         for i, v in enumerate(values)
         if jnp.issubdtype(jnp.result_type(v), jnp.number)
         and jnp.size(v) > 0
-        and axes <= _varying(v)
+        and axes <= varying_axes(v)
     ]
     if not numeric:
         return values
@@ -256,9 +253,9 @@ def _spec(aval: Any) -> Any:
 def _token_axes(closed: Any, token: Any) -> frozenset:
     """The axes a loop's or branch's token varies over: those of its inputs and of the
     token before it (inside `shard_map`; empty outside)."""
-    axes = frozenset() if token is None else _varying(token)
+    axes = frozenset() if token is None else varying_axes(token)
     for v in closed.jaxpr.invars:
-        axes |= getattr(getattr(v.aval, "mat", None), "varying", frozenset())
+        axes |= type_axes(v.aval)
     return axes
 
 

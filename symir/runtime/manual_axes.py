@@ -8,7 +8,7 @@ from typing import Any
 
 import jax
 
-__all__ = ["manual_axes", "varying", "varying_axes"]
+__all__ = ["manual_axes", "type_axes", "varying", "varying_axes"]
 
 
 def manual_axes() -> tuple:
@@ -36,6 +36,10 @@ def varying_axes(value: Any) -> frozenset:
     """The manual axes of the enclosing `shard_map` that `value` varies over: its type's
     `mat.varying` (JAX 0.10; `vma` before). A value cast to varying again (`pcast` from
     varying to varying) is an error in NetKet's gradient of a non-hermitian operator."""
-    aval = jax.typeof(value)
+    return type_axes(jax.typeof(value))
+
+
+def type_axes(aval: Any) -> frozenset:
+    """The manual axes a value of type `aval` varies over (`varying_axes` of a type)."""
     mat = getattr(aval, "mat", None)
     return frozenset(mat.varying if mat is not None else getattr(aval, "vma", ()))

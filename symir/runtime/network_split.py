@@ -48,7 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend import core
 
-from symir.runtime.manual_axes import varying
+from symir.runtime.manual_axes import type_axes, varying
 
 __all__ = ["NetworkSplit", "split_network"]
 
@@ -697,7 +697,7 @@ def _matches(plan: _Plan, other: _Program, rows: int) -> bool:
             return False
     for i, aval in program.avals.items():
         new = other.avals[i]
-        if new.dtype != aval.dtype or _axes(new) != _axes(aval):
+        if new.dtype != aval.dtype or type_axes(new) != type_axes(aval):
             return False
         same = tuple(new.shape) == tuple(aval.shape)
         if not same and (
@@ -710,12 +710,6 @@ def _matches(plan: _Plan, other: _Program, rows: int) -> bool:
         if not shape or shape[0] != 1 or other.avals[i].shape != (rows, *shape[1:]):
             return False
     return all(other.avals[i].shape == program.avals[i].shape for i in plan.const_ids)
-
-
-def _axes(aval: Any) -> frozenset:
-    """The manual axes a value of type `aval` varies over (JAX 0.10: `mat.varying`)."""
-    mat = getattr(aval, "mat", None)
-    return frozenset(mat.varying if mat is not None else getattr(aval, "vma", ()))
 
 
 def rest(split: NetworkSplit, consts: tuple[Any, ...], cached: tuple[Any, ...]) -> Any:
