@@ -86,6 +86,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from symir.runtime.dedup import compact_positions
+from symir.runtime.jaxpr_eval import bind
 
 __all__ = ["DeterminantProgram", "derive_determinants", "derive_ranks", "determinant_block"]
 
@@ -163,13 +164,6 @@ def _inner(eqn: Any) -> Any:
     return None
 
 
-def _bind(eqn: Any, invals: list) -> list:
-    params = eqn.primitive.get_bind_params(eqn.params)
-    with eqn.ctx.manager:
-        out = eqn.primitive.bind(*invals, **params)
-    return list(out) if eqn.primitive.multiple_results else [out]
-
-
 _CASTS = frozenset({"pvary", "pcast"})
 """Casts to varying over `shard_map`'s axes: the identity on values (what the derivation
 evaluates outside the program's context, they are skipped)."""
@@ -180,7 +174,7 @@ def _bind_outside(eqn: Any, invals: list) -> list:
     runs the program's pieces outside its `shard_map`)."""
     if eqn.primitive.name in _CASTS and len(invals) == len(eqn.outvars):
         return list(invals)
-    return _bind(eqn, invals)
+    return bind(eqn, invals)
 
 
 _KINDS: dict[int, tuple[Any, str | None]] = {}
@@ -233,7 +227,7 @@ def _computes(eqn: Any, kind: str, shape: tuple, dtype: Any) -> bool:
                 if trial == 1:
                     a[..., [0, -1], :] = a[..., [-1, 0], :]
                 a = jnp.asarray(a, dtype)
-                got = [np.asarray(v) for v in _bind(eqn, [a])]
+                got = [np.asarray(v) for v in bind(eqn, [a])]
                 if kind == "slogdet":
                     want = jnp.linalg.slogdet(a)
                 else:
@@ -517,7 +511,7 @@ def _bind_dense(eqn: Any, invals: list) -> list:
             hit = idx[:, 0, None] == jnp.arange(jnp.size(operand), dtype=idx.dtype)
             add = jnp.sum(jnp.where(hit, upd[:, None], 0), axis=0, dtype=operand.dtype)
             return [operand + add]
-    return _bind(eqn, invals)
+    return bind(eqn, invals)
 
 
 def _canonical(prog: DeterminantProgram, site: _Site, env: dict) -> tuple[Any, Any]:
@@ -532,7 +526,7 @@ def _canonical(prog: DeterminantProgram, site: _Site, env: dict) -> tuple[Any, A
 
 def _apply_chain(prog: DeterminantProgram, site: _Site, v: Any) -> Any:
     for c in site.chain:
-        v = _bind(prog.nodes[c].eqn, [v])[0]
+        v = bind(prog.nodes[c].eqn, [v])[0]
     return v
 
 
@@ -542,7 +536,7 @@ def _base_pass(prog: DeterminantProgram, params: Any, x: Any) -> tuple[Any, list
 
     def hook(site: _Site, env: dict) -> list:
         a = _read(env, prog.nodes[site.unit].ins[0])
-        outs = _bind(prog.nodes[site.unit].eqn, [a])
+        outs = bind(prog.nodes[site.unit].eqn, [a])
         _, r = _canonical(prog, site, env)
         caches.append((r, jnp.linalg.inv(a), outs))
         return outs

@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend import core as jex_core
 
+from symir.runtime.jaxpr_eval import bind
 from symir.runtime.manual_axes import manual_axes
 
 __all__ = ["LOG_BLOCK", "FewerLogs", "fewer_logs", "log_of_products"]
@@ -151,7 +152,7 @@ class FewerLogs:
             if found is not None:
                 env[eqn.outvars[0]] = self._sum(eqn, found, read)
                 continue
-            env.update(zip(eqn.outvars, _bind(eqn, read), strict=True))
+            env.update(zip(eqn.outvars, bind(eqn, [read(v) for v in eqn.invars]), strict=True))
         return [read(v) for v in jaxpr.outvars]
 
     @staticmethod
@@ -188,14 +189,6 @@ def fewer_logs(fn: Callable) -> Callable:
         return jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(shape), out)
 
     return wrapped
-
-
-def _bind(eqn: Any, read: Callable) -> list[Any]:
-    """The outputs of one equation on the values `read` gives."""
-    params = eqn.primitive.get_bind_params(eqn.params)
-    subfuns, params = params if isinstance(params, tuple) else ((), params)
-    outs = eqn.primitive.bind(*subfuns, *map(read, eqn.invars), **params)
-    return outs if eqn.primitive.multiple_results else [outs]
 
 
 def _is_softplus(eqn: Any) -> bool:
@@ -248,7 +241,7 @@ def _without_softplus_selects(jaxpr: Any, consts: Any, args: Any) -> list[Any]:
         elif inner is not None and _has_softplus(inner.jaxpr):
             outs = _without_softplus_selects(inner.jaxpr, inner.consts, map(read, eqn.invars))
         else:
-            outs = _bind(eqn, read)
+            outs = bind(eqn, [read(v) for v in eqn.invars])
         env.update(zip(eqn.outvars, outs, strict=True))
     return [read(v) for v in jaxpr.outvars]
 

@@ -40,6 +40,7 @@ import jax
 import jax.numpy as jnp
 from jax.extend import core
 
+from symir.runtime.jaxpr_eval import bind
 from symir.runtime.manual_axes import type_axes, varying_axes
 
 __all__ = [
@@ -220,10 +221,10 @@ def _run(jaxpr: Any, consts: Any, args: list[Any], token: Any) -> tuple[list[Any
 def _equation(eqn: Any, invals: list[Any], token: Any) -> tuple[list[Any], Any]:
     name = eqn.primitive.name
     if name in LAPACK_PRIMITIVES:
-        outs = _bind(eqn, eqn.params, _barrier(invals, token))
+        outs = bind(eqn, _barrier(invals, token))
         return outs, _after(outs, token)
     if not any(calls_lapack(j) for j in _sub_jaxprs(eqn)):
-        return _bind(eqn, eqn.params, invals), token
+        return bind(eqn, invals), token
     body = eqn.params.get(_INLINED.get(name, ""))
     if isinstance(body, core.ClosedJaxpr | core.Jaxpr):
         consts = body.consts if isinstance(body, core.ClosedJaxpr) else ()
@@ -232,7 +233,7 @@ def _equation(eqn: Any, invals: list[Any], token: Any) -> tuple[list[Any], Any]:
     if rebuild is not None:
         return rebuild(eqn, invals, token)
     # any other primitive around a LAPACK call: one unit, after the last call
-    outs = _bind(eqn, eqn.params, _barrier(invals, token, every=True))
+    outs = bind(eqn, _barrier(invals, token, every=True))
     return outs, _after(outs, token)
 
 
@@ -289,14 +290,14 @@ def _while(eqn: Any, invals: list[Any], token: Any) -> tuple[list[Any], Any]:
     params = dict(eqn.params)
     cond, body = params["cond_jaxpr"], params["body_jaxpr"]
     if calls_lapack(cond):  # a condition that calls LAPACK: one unit
-        outs = _bind(eqn, params, _barrier(invals, token, every=True))
+        outs = bind(eqn, _barrier(invals, token, every=True), params)
         return outs, _after(outs, token)
     n_carry = len(invals) - params["cond_nconsts"] - params["body_nconsts"]
     axes = _token_axes(body, token)
     specs = [_spec(v.aval) for v in cond.jaxpr.invars] + [_token_spec(axes)]
     params["cond_jaxpr"] = jax.make_jaxpr(lambda *a: core.jaxpr_as_fun(cond)(*a[:-1]))(*specs)
     params["body_jaxpr"] = _ordered_body(body, len(body.jaxpr.invars), axes)
-    outs = _bind(eqn, params, [*invals, _start(token, axes)])
+    outs = bind(eqn, [*invals, _start(token, axes)], params)
     assert len(outs) == n_carry + 1
     return outs[:-1], outs[-1]
 
@@ -319,7 +320,7 @@ def _scan(eqn: Any, invals: list[Any], token: Any) -> tuple[list[Any], Any]:
         linear = list(params["linear"])
         linear.insert(at, False)
         params["linear"] = tuple(linear)
-    outs = _bind(eqn, params, [*invals[:at], _start(token, axes), *invals[at:]])
+    outs = bind(eqn, [*invals[:at], _start(token, axes), *invals[at:]], params)
     return [*outs[:n_carry], *outs[n_carry + 1 :]], outs[n_carry]
 
 
@@ -330,7 +331,7 @@ def _cond(eqn: Any, invals: list[Any], token: Any) -> tuple[list[Any], Any]:
     params["branches"] = tuple(
         _ordered_body(b, len(b.jaxpr.invars), axes) for b in params["branches"]
     )
-    outs = _bind(eqn, params, [*invals, _start(token, axes)])
+    outs = bind(eqn, [*invals, _start(token, axes)], params)
     return outs[:-1], outs[-1]
 
 
@@ -342,7 +343,7 @@ def _shard_map(eqn: Any, invals: list[Any], token: Any) -> tuple[list[Any], Any]
     params = eqn.params
     body = params["jaxpr"]
     if getattr(body, "constvars", ()):  # not seen: one unit
-        outs = _bind(eqn, params, _barrier(invals, token, every=True))
+        outs = bind(eqn, _barrier(invals, token, every=True), params)
         return outs, _after(outs, token)
 
     def inner(*args: Any) -> tuple:
@@ -358,13 +359,6 @@ def _shard_map(eqn: Any, invals: list[Any], token: Any) -> tuple[list[Any], Any]
     )
     outs = list(mapped(*_barrier(invals, token, every=True)))
     return outs, _after(outs, token)
-
-
-def _bind(eqn: Any, params: dict, invals: list[Any]) -> list[Any]:
-    params = eqn.primitive.get_bind_params(params)
-    with eqn.ctx.manager:
-        outs = eqn.primitive.bind(*invals, **params)
-    return list(outs) if eqn.primitive.multiple_results else [outs]
 
 
 def unordered_lapack_calls(jaxpr: Any) -> list[tuple[str, str]]:

@@ -48,6 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend import core
 
+from symir.runtime.jaxpr_eval import bind
 from symir.runtime.manual_axes import type_axes, varying
 
 __all__ = ["NetworkSplit", "split_network"]
@@ -625,10 +626,7 @@ def _eqns_cost(program: _Program, eqns: tuple[_Eqn, ...]) -> int:
 
 def _bind(eqn: _Eqn, env: dict) -> None:
     ins = [v.value if isinstance(v, _Lit) else env[v] for v in eqn.ins]
-    params = eqn.primitive.get_bind_params(eqn.params)
-    outs = eqn.primitive.bind(*ins, **params)
-    outs = outs if eqn.primitive.multiple_results else [outs]
-    for o, value in zip(eqn.outs, outs, strict=True):
+    for o, value in zip(eqn.outs, bind(eqn, ins), strict=True):
         env[o] = value
 
 
