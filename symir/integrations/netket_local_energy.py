@@ -15,10 +15,11 @@ compaction of connected states is per device, not a global operation; with it of
 on one device, it is the plain function.
 
 `set_local_energy_kernel(False)` (or `SYMIR_NETKET_LOCAL_ENERGY=0` in the environment)
-gives NetKet's own kernels back for symir operators. Unchunked, the kernel is chosen by
+gives NetKet's own kernels back for symir operators. The kernel is chosen by
 measurement the first time (`symir.integrations.netket_measured`): symir's, or NetKet's
-padded kernel on symir's operator where that ran faster (small systems), so that it is
-never slower than NetKet's.
+padded or packed kernel on symir's operator where that ran faster (small systems), so
+that it is never slower than NetKet's; with a `chunk_size`, symir's chunked kernel or
+NetKet's.
 
 Fast updates are picked automatically: when the state's model supports them (NetKet's
 `RBM`, `RBMModPhase`, `Jastrow`, or a module with `fast_theta` / `fast_logpsi`:
@@ -323,7 +324,8 @@ def register(operator_type: type) -> None:
     def _get_local_kernel_chunked(vstate: MCState, op: operator_type, chunk_size: int):
         if not _ENABLED[0]:
             return kernels.local_value_kernel_jax_chunked
-        return _kernel_for(vstate)
+        # symir's chunked kernel or NetKet's, whichever ran faster (measured once)
+        return netket_measured.choose(vstate, op, _kernel_for(vstate), chunk_size)
 
     @expect_and_forces.dispatch
     def _expect_and_forces(vstate: MCState, op: operator_type, chunk_size: None, *, mutable=False):

@@ -27,7 +27,12 @@ energies (to rounding). It costs two more compilations and a few calls, once per
 operator and network. `set_measured_choice(False)` (or
 `SYMIR_NETKET_MEASURE_PATHS=0`) takes symir's kernel without measuring: the tests do
 (a timing-dependent choice would make them depend on the machine's load), except those
-of this module. It measures only unchunked kernels on one device.
+of this module.
+
+With a `chunk_size` (`vstate.chunk_size`: NetKet's chunked kernels, which see at most
+`chunk_size` rows of connected states at once) the candidates are symir's chunked kernel
+and NetKet's `local_value_kernel_jax_chunked` (its packed kernel has no chunked form),
+each called with that `chunk_size`. It measures on one device only.
 """
 
 from __future__ import annotations
@@ -74,8 +79,13 @@ NETKET_KERNELS = {
 }
 """NetKet's unchunked local kernels, by name, measured against symir's."""
 
+NETKET_CHUNKED_KERNELS = {"netket-chunked": kernels.local_value_kernel_jax_chunked}
+"""NetKet's chunked local kernels (called with `chunk_size`), measured against symir's
+chunked kernel."""
+
 CHOICES: dict = {}
-"""`(id(op), logpsi, samples' shape and dtype, symir's kernel) -> (op, MeasuredChoice)`;
+"""`(id(op), logpsi, samples' shape and dtype, symir's kernel, chunk_size) -> (op,
+MeasuredChoice)`;
 the operator is kept alive with its entry so that its `id` is not reused."""
 
 
@@ -86,28 +96,29 @@ def set_measured_choice(enabled: bool) -> None:
     _ON[0] = bool(enabled)
 
 
-def _key(vstate: Any, op: Any, kernel: Any) -> tuple:
+def _key(vstate: Any, op: Any, kernel: Any, chunk_size: int | None) -> tuple:
     x = vstate.samples
-    return (id(op), vstate._apply_fun, tuple(x.shape), str(x.dtype), kernel)
+    return (id(op), vstate._apply_fun, tuple(x.shape), str(x.dtype), kernel, chunk_size)
 
 
-def measured_choice(vstate: Any, op: Any) -> MeasuredChoice | None:
-    """The choice made for `vstate`'s network and `op` (None before its first `expect`,
-    or when not measured)."""
+def measured_choice(vstate: Any, op: Any, chunk_size: int | None = None) -> MeasuredChoice | None:
+    """The choice made for `vstate`'s network and `op`, unchunked or with `chunk_size`
+    (None before its first `expect`, or when not measured)."""
     for key, (_, choice) in CHOICES.items():
-        if key[0] == id(op) and key[1] == vstate._apply_fun:
+        if key[0] == id(op) and key[1] == vstate._apply_fun and key[5] == chunk_size:
             return choice
     return None
 
 
-def choose(vstate: Any, op: Any, symir_kernel: Any) -> Any:
+def choose(vstate: Any, op: Any, symir_kernel: Any, chunk_size: int | None = None) -> Any:
     """`symir_kernel` or one of NetKet's kernels, whichever ran fastest on `vstate`'s
-    samples (measured once, then remembered); `symir_kernel` when measuring is off, the
-    state spans several devices or the network calls LAPACK (NetKet's kernel would
-    leave its batched calls unordered: `symir.runtime.lapack_order`)."""
+    samples (measured once, then remembered); with `chunk_size`, the chunked kernels
+    (each takes it as its keyword, as NetKet calls them). `symir_kernel` when measuring
+    is off, the state spans several devices or the network calls LAPACK (NetKet's kernel
+    would leave its batched calls unordered: `symir.runtime.lapack_order`)."""
     if not _ON[0] or jax.device_count() > 1:
         return symir_kernel
-    key = _key(vstate, op, symir_kernel)
+    key = _key(vstate, op, symir_kernel, chunk_size)
     if key not in CHOICES:
         logpsi, variables = vstate._apply_fun, vstate.variables
         x = vstate.samples.reshape(-1, vstate.samples.shape[-1])
@@ -115,21 +126,25 @@ def choose(vstate: Any, op: Any, symir_kernel: Any) -> Any:
             times = {"symir": float("nan")}
             CHOICES[key] = (op, MeasuredChoice(symir_kernel, "symir (LAPACK: not measured)", times))
             return symir_kernel
-        candidates = {"symir": symir_kernel, **NETKET_KERNELS}
-        times = _seconds(candidates, logpsi, variables, x, op)
+        netket = NETKET_KERNELS if chunk_size is None else NETKET_CHUNKED_KERNELS
+        candidates = {"symir": symir_kernel, **netket}
+        times = _seconds(candidates, logpsi, variables, x, op, chunk_size)
         name = min(times, key=times.get)
         kernel = candidates[name]
         CHOICES[key] = (op, MeasuredChoice(kernel, name, times))
     return CHOICES[key][1].kernel
 
 
-def _seconds(candidates: dict, logpsi: Any, variables: Any, x: Any, op: Any) -> dict:
-    """Each kernel of `candidates` jitted alone: after a warm-up call of each, `ROUNDS`
-    rounds in which each runs once (interleaved, so that a burst of load from elsewhere
-    falls on both), the best time of each."""
+def _seconds(
+    candidates: dict, logpsi: Any, variables: Any, x: Any, op: Any, chunk_size: int | None
+) -> dict:
+    """Each kernel of `candidates` jitted alone (given `chunk_size` where it is not None):
+    after a warm-up call of each, `ROUNDS` rounds in which each runs once (interleaved, so
+    that a burst of load from elsewhere falls on both), the best time of each."""
+    chunks = {} if chunk_size is None else {"chunk_size": chunk_size}
     runs = {}
     for name, kernel in candidates.items():
-        runs[name] = jax.jit(lambda v, s, kernel=kernel: kernel(logpsi, v, s, op))
+        runs[name] = jax.jit(lambda v, s, kernel=kernel: kernel(logpsi, v, s, op, **chunks))
         jax.block_until_ready(runs[name](variables, x))
     best = dict.fromkeys(runs, np.inf)
     for _ in range(ROUNDS):

@@ -83,3 +83,26 @@ def test_networks_calling_lapack_and_the_switch_keep_symirs_kernel(measuring):
     netket_measured.set_measured_choice(False)
     assert netket_measured.choose(state, "another op", mine) is mine
     assert measured_choice(state, "another op") is None
+
+
+def test_chunked_kernels_are_measured_too(measuring, monkeypatch):
+    op = sym.models.tfim(HI, CHAIN, h=1.0, J=1.0).compile().to_netket(HI)
+    reference = nk.operator.IsingJax(HI, CHAIN, h=1.0, J=1.0)
+    vs = _state()
+    e0, g0 = vs.expect_and_grad(reference)
+    vs.chunk_size = 32  # two chunks of the 64 samples
+    e, g = vs.expect_and_grad(op)
+    choice = measured_choice(vs, op, 32)
+    assert choice is not None and set(choice.times) == {"symir", "netket-chunked"}
+    assert all(t > 0 for t in choice.times.values())
+    assert measured_choice(vs, op) is None  # the unchunked kernel was never asked for
+    assert abs(e.mean - e0.mean) < 1e-10 and _close(g, g0) < 1e-10
+    for fake, taken in (
+        ({"symir": 2.0, "netket-chunked": 1.0}, "netket-chunked"),
+        ({"symir": 1.0, "netket-chunked": 2.0}, "symir"),
+    ):
+        monkeypatch.setattr(netket_measured, "_seconds", lambda candidates, *a, fake=fake: fake)
+        op2 = sym.models.tfim(HI, CHAIN, h=1.0, J=1.0).compile().to_netket(HI)
+        e, g = vs.expect_and_grad(op2)
+        assert measured_choice(vs, op2, 32).name == taken
+        assert abs(e.mean - e0.mean) < 1e-10 and _close(g, g0) < 1e-10
