@@ -231,7 +231,12 @@ class SymbolicOperator:
             if tabulate_terms and lift_constant_sites:  # it lifts the sites it tabulates
                 from symir.frontend.tabulate import tabulate_terms as tabulate
 
-                terms, tabulated, report = tabulate(terms, self.space.size)
+                terms, tabulated, report = tabulate(
+                    terms,
+                    self.space.size,
+                    hilbert=self.hilbert,
+                    states=tuple(int(s) for s in self.space.local_states),
+                )
             terms, merged = canonical_terms(terms, lift=lift_constant_sites)
             if tabulated:
                 from symir.frontend.tabulate import absorb

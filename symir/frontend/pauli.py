@@ -180,6 +180,16 @@ def pauli_strings(
     letters = _letters(strings, n)
     if not np.all(np.isfinite(w)):
         raise ValueError("pauli_strings: the weights must be finite")
+    return from_letters(hilbert, states, letters, w, name)
+
+
+def from_letters(
+    hilbert: Any, states: tuple[int, ...], letters: np.ndarray, w: np.ndarray, name: str
+) -> SymbolicOperator:
+    """`pauli_strings` of checked `(S, N)` uint8 letters (`I X Y Z`) and finite weights
+    on a space of the two local `states`: the DSL's recognised Pauli products
+    (`symir.frontend.pauli_terms`) are written so."""
+    n = letters.shape[1]
     letters, w = _combined(letters, w)
     x_or_y = (letters == ord("X")) | (letters == ord("Y"))
     z_or_y = (letters == ord("Z")) | (letters == ord("Y"))
@@ -322,4 +332,4 @@ def _hermitian(letters: np.ndarray, w: np.ndarray) -> bool:
     return bool(np.allclose(total.imag, 0.0, atol=1e-14))
 
 
-__all__ = ["pauli_strings"]
+__all__ = ["from_letters", "pauli_strings"]
