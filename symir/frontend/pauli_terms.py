@@ -27,13 +27,13 @@ lowering as before.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from symir.frontend.expr import Expr
-from symir.frontend.term_spec import TermSpec
+from symir.frontend.pauli_tables import _down_state, table_terms
+from symir.frontend.term_spec import EmissionSpec, TermSpec
 
 MAX_SIGNATURES = 4
 """The most signatures of Pauli products that are left to the tabulation by shape."""
@@ -145,6 +145,8 @@ def _signs(amplitude: Any) -> tuple[list[int], Any] | None:
         elif op == "neg":
             c = -c
             push(e.args[0])
+        elif op == "const" and e.args[0].__class__ in _NUMBERS:
+            c = c * e.args[0]
         else:
             v = _number(e)
             if v is None:
@@ -177,8 +179,6 @@ def route_pauli_products(
             signatures.add((len(p[0]), len(p[1]), isinstance(p[2], complex)))
     if len(found) < min_terms or len(signatures) <= MAX_SIGNATURES:
         return terms, {}, None
-    from symir.frontend.pauli import _down_state
-
     letters, weights = _letters(products, n_sites, _down_state(hilbert, states) == 1)
     if not np.all(np.isfinite(weights)):
         return terms, {}, None  # left as written: the lowering reports them
@@ -221,17 +221,17 @@ def _replaced(
     weights: np.ndarray,
 ) -> tuple[tuple[TermSpec, ...], dict[str, list[str]], dict[str, Any]]:
     """`terms` with those at `found` replaced by `pauli_strings` of these strings."""
-    from symir.frontend.pauli import from_letters
-
-    routed = from_letters(hilbert, tuple(states), letters, weights, "pauli_strings").terms
+    routed, _, _ = table_terms(letters, weights, _down_state(hilbert, states))
     names = {t.name for t in terms}
     made = []
-    for t in routed:
-        name = f"pauli_{t.name}"
+    for term, labels, rows, update, element in routed:
+        name = f"pauli_{term}"
         while name in names:
             name = "_" + name
         names.add(name)
-        made.append(replace(t, name=name))
+        kind = "global" if rows is None else "rows"
+        emission = EmissionSpec(update, element)
+        made.append(TermSpec(name, kind, labels, rows or ((),), (), (emission,)))
     first = found[0]
     dropped = set(found)
     out = [*(terms[k] for k in range(first) if k not in dropped), *made]
