@@ -82,6 +82,7 @@ class SymbolicCompilerOptions(LoweringOptions):
             "merge_row_terms",
             "lift_constant_sites",
             "tabulate_terms",
+            "route_pauli_products",
             "strict_validation",
             "coalesce_diagonal",
             "merge_exclusive_emissions",

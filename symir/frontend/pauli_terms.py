@@ -19,10 +19,12 @@ condition, tag or fan-out hint, with one emission whose update is writes `write(
 to distinct constant sites, and whose matrix element is a product (`mul`, `neg`) of
 numbers (real or complex constants) and reads `s_j` of `x` at constant sites (a site
 read twice is `s_j^2 = 1`). Pauli products are routed when there are at least
-`min_terms` of them and they have more than `MAX_SIGNATURES` *signatures* (numbers of
-flips and of sign factors, real or complex coefficient): fewer signatures tabulate into
-as few terms by shape (a lattice model, random `ZZ` and `XX` couplings), and keep their
-lowering as before.
+`min_terms` of them and either their coefficients differ between products of one
+*signature* (numbers of flips and of sign factors, real or complex coefficient: random
+couplings, disorder) or they have more than `MAX_SIGNATURES` signatures (random
+strings). A lattice model written one bond at a time (one coefficient per kind of bond)
+is left to the merging of terms equal but for their sites, as before.
+`compile(route_pauli_products=False)` turns it off.
 """
 
 from __future__ import annotations
@@ -170,14 +172,16 @@ def route_pauli_products(
         return terms, {}, None
     found: list[int] = []
     products = []
-    signatures = set()
+    signatures: dict[tuple, Any] = {}
+    differ = False
     for k, term in enumerate(terms):
         p = pauli_product(term)
         if p is not None:
             found.append(k)
             products.append(p)
-            signatures.add((len(p[0]), len(p[1]), isinstance(p[2], complex)))
-    if len(found) < min_terms or len(signatures) <= MAX_SIGNATURES:
+            c = signatures.setdefault((len(p[0]), len(p[1]), isinstance(p[2], complex)), p[2])
+            differ = differ or c != p[2]
+    if len(found) < min_terms or not (differ or len(signatures) > MAX_SIGNATURES):
         return terms, {}, None
     letters, weights = _letters(products, n_sites, _down_state(hilbert, states) == 1)
     if not np.all(np.isfinite(weights)):

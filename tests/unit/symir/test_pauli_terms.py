@@ -118,16 +118,27 @@ def test_what_is_a_pauli_product():
         assert pauli_product(term(update, element).terms[0]) is None
 
 
-def test_few_signatures_stay_with_the_tabulation_and_qubits_are_not_routed():
-    """Random `Z_i Z_j` and `X_i X_j` (two signatures) tabulate by shape as before; on
-    qubits `s_i` is an occupation, not a sign, and no term is a Pauli product."""
+def test_random_couplings_are_routed_a_lattice_model_is_not_and_qubits_never():
+    """Random `J Z_i Z_j` and `K X_i X_j` (two signatures, coefficients that differ)
+    are routed; one coefficient per kind of bond (a lattice written bond by bond) is
+    merged as before; on qubits `s_i` is an occupation, not a sign: no Pauli product."""
     rng = np.random.default_rng(5)
-    for hi in (nk.hilbert.Spin(0.5, 6), nk.hilbert.Qubit(6)):
+    pairs = [tuple(int(v) for v in rng.choice(6, 2, replace=False)) for _ in range(20)]
+    for hi, random, routed in [
+        (nk.hilbert.Spin(0.5, 6), True, True),
+        (nk.hilbert.Spin(0.5, 6), False, False),
+        (nk.hilbert.Qubit(6), True, False),
+    ]:
         b = sym.DOperator(hi, "couplings")
-        for _ in range(20):
-            i, j = (int(v) for v in rng.choice(6, 2, replace=False))
+        for i, j in pairs:
+            J = float(rng.normal()) if random else 1.0
             si, sj = sym.site(i), sym.site(j)
-            b = b.globally().emit(sym.identity(), matrix_element=float(rng.normal()) * si * sj)
+            b = b.globally().emit(sym.identity(), matrix_element=J * si * sj)
             b = b.globally().emit(sym.write(i, -si).write(j, -sj), matrix_element=0.5)
-        report = b.build().tabulation()
-        assert "pauli_strings" not in [d["decision"] for d in report["decisions"]]
+        op = b.build()
+        decisions = [d["decision"] for d in op.tabulation().get("decisions", [])]
+        assert ("pauli_strings" in decisions) == routed
+        off = op.tabulation(route_pauli_products=False).get("decisions", [])
+        assert "pauli_strings" not in [d["decision"] for d in off]
+        plain = op.compile(cache=False, tabulate_terms=False).to_dense()
+        np.testing.assert_allclose(op.compile(cache=False).to_dense(), plain, atol=1e-10)
