@@ -44,11 +44,6 @@ class LoweringOptions:
     """Run `sym-tabulate-terms` after `sym-lift-constant-sites`: terms of one shape that
     differ only in constants (an operator written one term at a time) become one term
     iterating a table, where the cost model finds that it pays (docs/passes.md)."""
-    route_pauli_products: bool = True
-    """With `tabulate_terms`, the DSL's Pauli products written one term at a time
-    (`write(i, -s_i)` flips, sign factors `s_j`, constants) become the two table terms
-    of `pauli_strings` where their coefficients or their signatures differ
-    (`symir.frontend.pauli_terms`, docs/pauli-strings.md)."""
     merge_row_terms: bool = True
     """Run `sym-merge-row-terms` first: terms equal but for their row tables (a model
     written one bond at a time) become one term with the concatenated table."""
