@@ -6,11 +6,14 @@ Models (`--model`):
 * `fermion`: random two-body products `w cdag(i) cdag(j) c(k) c(l)` on `--sites` spin
   orbitals (distinct i, j, k, l; normal w), one `globally().emit(...)` each, against
   NetKet's `FermionOperator2ndJax` of the same terms and weights;
+* `pauli`: random Pauli strings (uniform `I X Y Z`, or `--locality k` random sites of
+  `X Y Z`), normal weights, one `globally().emit` per string (X, Y: `write(i, -s_i)`; Z,
+  Y: a factor `s_i`; Y: `-1j`), against NetKet's `PauliStringsJax` of the same strings;
 * `couplings`: random pairs (i, j) with `J s_i s_j` (diagonal) and `K X_i X_j` (a flip of
   both), two terms per pair, against NetKet's `PauliStringsJax` of the same strings.
 
 Inputs (`--input`): `dsl`, the loop above; `list`, the list NetKet gets, given to
-`sym.fermion_terms` (fermion) or `sym.pauli_strings` (couplings).
+`sym.fermion_terms` (fermion) or `sym.pauli_strings` (couplings, pauli).
 
 For each size: build (the DSL loop and `.build()`, or the list input), compile (symir: the canonical form,
 the passes, the StableHLO text; `tabulate_terms` as `--no-tabulate` says), first call
@@ -24,6 +27,8 @@ same kind (another seed), so that the first row holds no imports (`--cold`: it d
     .venv/bin/python benchmarks/many_terms.py --model fermion --sizes 1000,5000
     .venv/bin/python benchmarks/many_terms.py --model couplings --sizes 2000 --sites 32
     .venv/bin/python benchmarks/many_terms.py --model fermion --input list --sizes 1000,10000,100000
+    .venv/bin/python benchmarks/many_terms.py --model pauli --sites 32 --sizes 1000,10000
+    .venv/bin/python benchmarks/many_terms.py --model pauli --locality 4 --sites 30 --sizes 1000
 """
 
 from __future__ import annotations
@@ -102,7 +107,63 @@ def couplings_model(n_pairs: int, n_sites: int, seed: int):
     return hi, {"dsl": build, "list": from_list}, reference
 
 
-MODELS = {"fermion": fermion_model, "couplings": couplings_model}
+def random_strings(rng, n_strings: int, n_sites: int, locality: int) -> list[str]:
+    """Uniform `I X Y Z` strings, or `locality` random sites of uniform `X Y Z`."""
+    if locality:
+        letters = np.full((n_strings, n_sites), ord("I"), np.uint8)
+        for r in range(n_strings):
+            sites = rng.choice(n_sites, locality, replace=False)
+            letters[r, sites] = np.frombuffer(b"XYZ", np.uint8)[rng.integers(0, 3, locality)]
+    else:
+        letters = np.frombuffer(b"IXYZ", np.uint8)[rng.integers(0, 4, (n_strings, n_sites))]
+    return [row.tobytes().decode() for row in letters]
+
+
+def pauli_term(sym, string: str, w: float):
+    """A Pauli string as a user writes it: (update, matrix element)."""
+    update, element = sym.identity(), w
+    for i, letter in enumerate(string):
+        if letter == "I":
+            continue
+        si = sym.site(i)
+        if letter != "Z":
+            update = update.write(i, -si)
+        if letter != "X":
+            element = element * si
+        if letter == "Y":
+            element = element * -1j
+    return update, element
+
+
+def pauli_model(n_strings: int, n_sites: int, seed: int, locality: int = 0):
+    """Random Pauli strings (uniform `I X Y Z`, or `locality` random sites of uniform
+    `X Y Z`), normal weights: in the DSL, one `globally().emit` per string, X and Y
+    sites flipped by `write(i, -s_i)`, Z and Y sites a factor `s_i`, `-1j` per Y."""
+    import netket as nk
+
+    import symir as sym
+
+    rng = np.random.default_rng(seed)
+    strings = random_strings(rng, n_strings, n_sites, locality)
+    weights = [float(w) for w in rng.normal(size=n_strings)]
+    hi = nk.hilbert.Spin(0.5, n_sites)
+
+    def build():
+        b = sym.DOperator(hi, "pauli")
+        for string, w in zip(strings, weights, strict=True):
+            b = b.globally().emit(*pauli_term(sym, string, w))
+        return b.build()
+
+    def from_list():
+        return sym.pauli_strings(hi, strings, weights)
+
+    def reference():
+        return nk.operator.PauliStringsJax(hi, strings, weights)
+
+    return hi, {"dsl": build, "list": from_list}, reference
+
+
+MODELS = {"fermion": fermion_model, "couplings": couplings_model, "pauli": pauli_model}
 
 
 def peak_mib() -> float:
@@ -124,7 +185,8 @@ def interleaved(fns, x, rounds: int) -> list[float]:
 def run(model: str, size: int, args) -> dict:
     from symir.testing import first_difference
 
-    hi, builders, reference = MODELS[model](size, args.sites, args.seed)
+    extra = {"locality": args.locality} if model == "pauli" else {}
+    hi, builders, reference = MODELS[model](size, args.sites, args.seed, **extra)
     build = builders[args.input]
     native = np.asarray(hi.random_state(jax.random.PRNGKey(args.seed), args.batch))
     x = native.astype(np.int8)
@@ -177,6 +239,9 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=512)
     p.add_argument("--rounds", type=int, default=15)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--locality", type=int, default=0, help="pauli: sites per string (0: uniform IXYZ)"
+    )
     p.add_argument(
         "--input",
         choices=("dsl", "list"),

@@ -339,9 +339,10 @@ def _extract_ir(
     if not options.tabulate_terms:
         ir, merged = canonical(options.lift_constant_sites, False)
         return ir, merged, {}
-    ir, merged = canonical(options.lift_constant_sites, True)
+    routed = options.route_pauli_products
+    ir, merged = canonical(options.lift_constant_sites, True, routed)
     report = getattr(operator, "tabulation", None)
-    return ir, merged, report(options.lift_constant_sites) if callable(report) else {}
+    return ir, merged, report(options.lift_constant_sites, routed) if callable(report) else {}
 
 
 class SymbolicCompiler:

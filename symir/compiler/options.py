@@ -52,6 +52,11 @@ class SymbolicCompilerOptions(LoweringOptions):
     warnings_as_errors: validation warning codes (`SYMIR-W...`, docs/diagnostics.md) to
         treat as errors, or `("all",)`.
     ignore_warnings: validation warning codes not to report, or `("all",)`.
+    route_pauli_products: with `tabulate_terms`, the DSL's Pauli products written one
+        term at a time (`write(i, -s_i)` flips, sign factors `s_j`, constants) become
+        the two table terms of `pauli_strings` where their coefficients or their
+        signatures differ (`symir.frontend.pauli_terms`, docs/pauli-strings.md). The IR
+        it gives is part of the cache key (its fingerprint), the option itself is not.
     """
 
     backend_preference: str = "auto"
@@ -60,6 +65,7 @@ class SymbolicCompilerOptions(LoweringOptions):
     strict_validation: bool = True
     warnings_as_errors: tuple[str, ...] = ()
     ignore_warnings: tuple[str, ...] = ()
+    route_pauli_products: bool = True
 
     def __post_init__(self):
         for name in ("warnings_as_errors", "ignore_warnings"):
@@ -82,6 +88,7 @@ class SymbolicCompilerOptions(LoweringOptions):
             "merge_row_terms",
             "lift_constant_sites",
             "tabulate_terms",
+            "route_pauli_products",
             "strict_validation",
             "coalesce_diagonal",
             "merge_exclusive_emissions",

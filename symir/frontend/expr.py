@@ -116,7 +116,10 @@ class Expr:
         return Expr("sub", as_expr(other), self)
 
     def __mul__(self, other):
-        if _is_operator(other):
+        cls = other.__class__
+        if cls is Expr:
+            return Expr("mul", self, other)
+        if cls is not float and cls is not int and _is_operator(other):
             return NotImplemented  # `symbol("h") * op` scales the operator
         return Expr("mul", self, as_expr(other))
 
@@ -202,6 +205,11 @@ def _is_operator(value: Any) -> bool:
 
 def as_expr(value: Any) -> Expr:
     """An `Expr` from an expression, a selector's value or a Python (or numpy) number."""
+    cls = value.__class__
+    if cls is Expr:
+        return value
+    if cls is float or cls is int:  # the common cases first (a bool is no `int` class)
+        return Expr("const", value)
     if isinstance(value, Expr):
         return value
     if isinstance(value, SiteSelector):
@@ -233,6 +241,8 @@ _NUMPY_KINDS = (
 
 def site_ref(ref: Any) -> Expr:
     """The site index denoted by a label, a flat index, a selector or an integer expression."""
+    if ref.__class__ is int and ref >= 0:  # the common case first
+        return constant_site(ref)
     if isinstance(ref, str):
         return Expr("label", ref)
     if isinstance(ref, bool):
@@ -353,6 +363,20 @@ for _name in (
     "__pow__ __rpow__ __neg__ __pos__ __abs__ __lt__ __le__ __gt__ __ge__ __eq__ __ne__"
 ).split():
     setattr(SiteSelector, _name, _delegate(_name))
+
+
+def _selector_rmul(self: SiteSelector, other: Any) -> Expr:
+    """`other * site(i)` (`J * s_i`, once per term of a loop over couplings), written out."""
+    return Expr("mul", as_expr(other), _read(self._site, self._emitted))
+
+
+def _selector_neg(self: SiteSelector) -> Expr:
+    """`-site(i)` (the value a flip writes), written out."""
+    return Expr("neg", _read(self._site, self._emitted))
+
+
+SiteSelector.__rmul__ = _selector_rmul  # type: ignore[method-assign]
+SiteSelector.__neg__ = _selector_neg  # type: ignore[method-assign]
 
 
 def site(ref: Any) -> SiteSelector:

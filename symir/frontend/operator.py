@@ -215,15 +215,19 @@ class SymbolicOperator:
         return self._ir
 
     def canonical_terms(
-        self, lift_constant_sites: bool = True, tabulate_terms: bool = True
+        self,
+        lift_constant_sites: bool = True,
+        tabulate_terms: bool = True,
+        route_pauli_products: bool = True,
     ) -> tuple[tuple[TermSpec, ...], dict[str, list[str]], dict[str, Any]]:
         """This operator's terms in canonical form (`symir.frontend.canonical`: constant
         sites lifted into row tables, terms equal but for their rows merged; with
         `tabulate_terms`, terms of one shape tabulated, `symir.frontend.tabulate`), what
         was merged (kept term -> absorbed terms) and the tabulation's report; computed
-        once per setting."""
+        once per setting. With `route_pauli_products`, the tabulation first writes Pauli
+        products as `pauli_strings` does (`symir.frontend.pauli_terms`)."""
         cache = self.__dict__.setdefault("_canonical_terms", {})
-        key = (lift_constant_sites, tabulate_terms)
+        key = (lift_constant_sites, tabulate_terms, route_pauli_products)
         if key not in cache:
             from symir.frontend.canonical import canonical_terms
 
@@ -231,7 +235,14 @@ class SymbolicOperator:
             if tabulate_terms and lift_constant_sites:  # it lifts the sites it tabulates
                 from symir.frontend.tabulate import tabulate_terms as tabulate
 
-                terms, tabulated, report = tabulate(terms, self.space.size)
+                terms, tabulated, report = tabulate(
+                    terms,
+                    self.space.size,
+                    hilbert=self.hilbert,
+                    states=tuple(int(s) for s in self.space.local_states)
+                    if route_pauli_products
+                    else (),
+                )
             terms, merged = canonical_terms(terms, lift=lift_constant_sites)
             if tabulated:
                 from symir.frontend.tabulate import absorb
@@ -240,16 +251,21 @@ class SymbolicOperator:
             cache[key] = (terms, merged, report)
         return cache[key]
 
-    def canonical_ir(self, lift_constant_sites: bool = True, tabulate_terms: bool = True):
+    def canonical_ir(
+        self,
+        lift_constant_sites: bool = True,
+        tabulate_terms: bool = True,
+        route_pauli_products: bool = True,
+    ):
         """The `sym` form of this operator in canonical form (`canonical_terms`), and
         what was merged (kept term -> absorbed terms); built once per setting. The
         compiler lowers this form: the same bonds written any way give one kernel."""
         cache = self.__dict__.setdefault("_canonical", {})
-        key = (lift_constant_sites, tabulate_terms)
+        key = (lift_constant_sites, tabulate_terms, route_pauli_products)
         if key not in cache:
             from symir.frontend.build import build_ir
 
-            terms, merged, _ = self.canonical_terms(lift_constant_sites, tabulate_terms)
+            terms, merged, _ = self.canonical_terms(*key)
             same = len(terms) == len(self.terms) and all(
                 a is b for a, b in zip(terms, self.terms, strict=True)
             )
@@ -257,11 +273,13 @@ class SymbolicOperator:
             cache[key] = (ir, merged)
         return cache[key]
 
-    def tabulation(self, lift_constant_sites: bool = True) -> dict[str, Any]:
+    def tabulation(
+        self, lift_constant_sites: bool = True, route_pauli_products: bool = True
+    ) -> dict[str, Any]:
         """What the DSL's tabulation did to this operator's canonical form
         (`symir.frontend.tabulate`; `sym.tabulation`'s form, empty when it found no two
         terms of one shape)."""
-        return self.canonical_terms(lift_constant_sites, True)[2]
+        return self.canonical_terms(lift_constant_sites, True, route_pauli_products)[2]
 
     def __repr__(self) -> str:
         shown = [

@@ -28,26 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from symir.dialects.sym.site_masks import pack_masks
-from symir.frontend import expr as E
 from symir.frontend.builder import DOperator
 from symir.frontend.operator import SymbolicOperator
-from symir.frontend.update import flip_sites, identity
+from symir.frontend.pauli_tables import _LETTERS, _down_state, table_terms
 from symir.hilbert import as_hilbert
-
-_LETTERS = np.frombuffer(b"IXYZ", dtype=np.uint8)
-
-
-def _down_state(hilbert: Any, states: tuple[int, ...]) -> int:
-    """The local state on which Z is -1: NetKet's second local state (`Spin`: -1,
-    `Qubit`: 1); for a symir space, the negative one of `(-s, s)` (Z = the spin's sign),
-    else the larger (Z = 1 on `s0`, as on a qubit's 0)."""
-    listed = getattr(hilbert, "local_states", None)
-    if type(hilbert).__module__.startswith("netket") and listed is not None:
-        return int(np.asarray(listed)[1])
-    if states[0] == -states[1]:
-        return states[0]
-    return states[1]
 
 
 def _parse(strings: Any, weights: Any, n: int) -> tuple[list[str], np.ndarray]:
@@ -180,146 +164,22 @@ def pauli_strings(
     letters = _letters(strings, n)
     if not np.all(np.isfinite(w)):
         raise ValueError("pauli_strings: the weights must be finite")
-    letters, w = _combined(letters, w)
-    x_or_y = (letters == ord("X")) | (letters == ord("Y"))
-    z_or_y = (letters == ord("Z")) | (letters == ord("Y"))
-    n_y = (letters == ord("Y")).sum(axis=1)
-    c = w.astype(np.complex128) * (-1j) ** (n_y % 4)
-    hermitian = _hermitian(letters, w)
-    complex_ = bool(np.any(c.imag != 0))
-    down = _down_state(hilbert, states)
+    return from_letters(hilbert, states, letters, w, name)
+
+
+def from_letters(
+    hilbert: Any, states: tuple[int, ...], letters: np.ndarray, w: np.ndarray, name: str
+) -> SymbolicOperator:
+    """`pauli_strings` of checked `(S, N)` uint8 letters (`I X Y Z`) and finite weights
+    on a space of the two local `states`."""
+    found, complex_, hermitian = table_terms(letters, w, _down_state(hilbert, states))
     op = DOperator(
         hilbert, name, dtype="complex128" if complex_ else "float64", hermitian=hermitian
     )
-    coefficients = c if complex_ else c.real
-    flips = pack_masks(x_or_y).reshape(len(letters), -1)
-    phases = pack_masks(z_or_y)
-    patterns, which = (
-        _unique_rows(flips)
-        if len(letters)
-        else (
-            np.zeros((0, flips.shape[1]), np.int64),
-            np.zeros(0, np.int64),
-        )
-    )
-    which = np.asarray(which).reshape(-1)
-    order = np.argsort(which, kind="stable")
-    counts = np.bincount(which, minlength=len(patterns))
-    w_per = flips.shape[1]
-    diagonal = np.flatnonzero(~patterns.any(axis=1))
-    terms = 0
-    if len(diagonal):
-        (d,) = diagonal
-        mine = order[which[order] == d]
-        element = E.parity_sum(
-            0,
-            [0, len(mine)],
-            phases.reshape(-1, w_per)[mine].reshape(-1),
-            coefficients[mine],
-            down,
-        )
-        op = op.globally().named("diagonal").emit(identity(), matrix_element=element)
-        terms += 1
-    off = np.flatnonzero(patterns.any(axis=1))
-    if len(off):
-        # strings ordered by pattern (the diagonal one left out), the patterns renumbered
-        rank = np.full(len(patterns), -1)
-        rank[off] = np.arange(len(off))
-        mine = order[rank[which[order]] >= 0]
-        offsets = np.concatenate([[0], np.cumsum(counts[off])])
-        base = max(n, 2)
-        digits = _digits(n, len(off))
-        labels = tuple(f"p{i}" for i in range(digits))
-        k = np.arange(len(off))
-        rows = np.stack([(k // base ** (digits - 1 - i)) % base for i in range(digits)], 1)
-        if n == 1:
-            rows[:] = 0
-        key = E.site(labels[0]).index
-        for lab in labels[1:]:
-            key = key * base + E.site(lab).index
-        element = E.parity_sum(
-            key, offsets, phases.reshape(-1, w_per)[mine].reshape(-1), coefficients[mine], down
-        )
-        op = (
-            op.for_each(labels, over=rows.tolist())
-            .named("strings")
-            .emit(flip_sites(key, patterns[off].reshape(-1)), matrix_element=element)
-        )
-        terms += 1
-    if not terms:  # no string (or all weights zero): the zero operator
-        op = op.globally().named("diagonal").emit(identity(), matrix_element=0.0)
+    for term, labels, rows, update, element in found:
+        op = op.globally() if rows is None else op.for_each(labels, over=rows)
+        op = op.named(term).emit(update, matrix_element=element)
     return op.build()
 
 
-def _unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`np.unique(a, axis=0, return_inverse=True)` (rows sorted) for a 2-d integer
-    array, by a lexicographic sort of its int64 columns (`np.unique` on rows sorts
-    them as structured items: 2 s for 100,000 strings of 36 letters)."""
-    if len(a) == 0:
-        return a, np.zeros(0, np.int64)
-    a = np.ascontiguousarray(a)
-    order = np.lexsort(a.T[::-1].astype(np.int64))
-    ranked = a[order]
-    new = np.ones(len(a), bool)
-    new[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
-    group = np.cumsum(new) - 1
-    inverse = np.empty(len(a), np.int64)
-    inverse[order] = group
-    return ranked[new], inverse
-
-
-def _packed_letters(letters: np.ndarray) -> np.ndarray:
-    """The letters' codes (I X Y Z: 0-3), two bits each, 31 per int64 word: rows equal
-    exactly where the strings are."""
-    codes = np.zeros(256, np.int64)
-    codes[_LETTERS] = np.arange(4)
-    c = codes[letters]
-    width = -(-letters.shape[1] // 31) if letters.shape[1] else 1
-    words = np.zeros((len(letters), width), np.int64)
-    for j in range(letters.shape[1]):
-        words[:, j // 31] |= c[:, j] << (2 * (j % 31))
-    return words
-
-
-def _combined(letters: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each distinct string once, its weights summed (NetKet's `PauliStrings` does so),
-    and the strings whose weight is zero dropped: a sum of couplings names the same
-    string many times, and each string costs the kernel a column of its tables."""
-    if len(letters) > 1:
-        _, inverse = _unique_rows(_packed_letters(letters))
-        count = int(inverse.max()) + 1
-        if count < len(letters):
-            total = np.zeros(count, np.result_type(w, np.float64))
-            np.add.at(total, inverse, w)
-            first = np.full(count, len(letters))
-            np.minimum.at(first, inverse, np.arange(len(letters)))
-            letters, w = letters[first], total
-    keep = w != 0
-    return letters[keep], w[keep]
-
-
-def _digits(n: int, patterns: int) -> int:
-    """The base-N digits of a pattern index: enough for every pattern of N sites (2^N)
-    or for 2^31 patterns, whichever is fewer, so that the number of labels (and the IR)
-    does not change with the number of strings; more only for more patterns than that."""
-    base = max(n, 2)
-    digits = 1
-    while base**digits < min(2**n, 2**31):
-        digits += 1
-    while base**digits < patterns:
-        digits += 1
-    return digits
-
-
-def _hermitian(letters: np.ndarray, w: np.ndarray) -> bool:
-    """Pauli strings are hermitian and independent: the sum is hermitian when the weight
-    of every distinct string (summed over repeats) is real."""
-    if not np.iscomplexobj(w) or not len(w):
-        return True
-    _, inverse = _unique_rows(_packed_letters(letters))
-    total = np.zeros(int(np.max(inverse)) + 1, np.complex128)
-    np.add.at(total, np.asarray(inverse).reshape(-1), w)
-    return bool(np.allclose(total.imag, 0.0, atol=1e-14))
-
-
-__all__ = ["pauli_strings"]
+__all__ = ["from_letters", "pauli_strings"]

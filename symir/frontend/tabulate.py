@@ -40,6 +40,7 @@ from typing import Any
 from symir.dialects import sym
 from symir.frontend.canonical import _key
 from symir.frontend.expr import Expr, Key
+from symir.frontend.pauli_terms import route_pauli_products
 from symir.frontend.term_spec import EmissionSpec, TermSpec
 from symir.frontend.update import Update
 from symir.lowering.sym.sym_tabulate_terms import (
@@ -421,18 +422,41 @@ def _tabulated(members: list[TermSpec], p: Plan, n: int, linear: int | None) -> 
 
 
 def tabulate_terms(
-    terms: tuple[TermSpec, ...], n_sites: int, min_terms: int = MIN_TERMS
+    terms: tuple[TermSpec, ...],
+    n_sites: int,
+    min_terms: int = MIN_TERMS,
+    hilbert: Any = None,
+    states: tuple[int, ...] = (),
 ) -> tuple[tuple[TermSpec, ...], dict[str, list[str]], dict[str, Any]]:
     """The terms (as written, before `symir.frontend.canonical`) with each group of one
     shape that pays tabulated, in the place of its first term (module doc); kept term ->
     the terms it absorbed; and the report (`sym.tabulation`'s form: `terms` before and
     after, `tabulated`, `decisions`; empty when no group was found). Python's cyclic
     garbage collector is paused meanwhile: it would scan every expression of every term
-    again and again while the walks allocate (a third of the time for 5,000 terms)."""
+    again and again while the walks allocate (a third of the time for 5,000 terms).
+
+    With the space (`hilbert` and its local `states`), Pauli products written one term
+    at a time are first routed into the tables of `pauli_strings`
+    (`symir.frontend.pauli_terms`), reported as a decision `pauli_strings`."""
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _tabulate(terms, n_sites, min_terms)
+        routed: dict[str, list[str]] = {}
+        decision = None
+        before = len(terms)
+        if states:
+            terms, routed, decision = route_pauli_products(
+                terms, hilbert, states, n_sites, min_terms
+            )
+        out, tabulated, report = _tabulate(terms, n_sites, min_terms)
+        if decision is not None:
+            tabulated = {**routed, **tabulated}
+            report = {
+                "terms": [before, len(out)],
+                "tabulated": {**routed, **report.get("tabulated", {})},
+                "decisions": [decision, *report.get("decisions", [])],
+            }
+        return out, tabulated, report
     finally:
         if paused:
             gc.enable()
@@ -484,9 +508,10 @@ def _tabulate(
     return out, tabulated, report
 
 
-DEFER_AFTER = 1000
+DEFER_AFTER = 100
 """The number of terms from which an open builder defers full collections
-(`defer_full_collections`)."""
+(`defer_full_collections`): at 1,000, a loop of 1,000 Pauli strings of 32 letters (24
+expressions each) spent half its time in full collections before it got there."""
 
 
 class _Deferral:

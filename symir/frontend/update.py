@@ -34,6 +34,8 @@ def _neg_value(e: Expr) -> Expr:
 
 
 def _int_value(value: Any, what: str) -> Expr:
+    if value.__class__ is Expr:
+        return value
     if isinstance(value, float):
         if not value.is_integer():
             raise ValueError(f"{what} must be an integer local-state value, got {value}")

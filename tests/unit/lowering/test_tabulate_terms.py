@@ -104,9 +104,14 @@ def test_fermion_two_body_terms_equal_netkets_and_the_reference():
     np.testing.assert_allclose(reference_to_dense(plain), expected, atol=1e-10)
 
 
+SHAPES = sym.SymbolicCompilerOptions(cache_enabled=False, route_pauli_products=False)
+"""Tabulation by shape alone: spin couplings are otherwise Pauli products, written as
+`pauli_strings` writes them (tests/unit/symir/test_pauli_terms.py)."""
+
+
 def test_couplings_fuse_and_coalesce_after_tabulation():
     op, ref = spin_couplings(7, 30, seed=5)
-    artifact = sym.SymbolicCompiler(sym.SymbolicCompilerOptions(cache_enabled=False)).compile(op)
+    artifact = sym.SymbolicCompiler(SHAPES).compile(op)
     compiled = artifact.compiled_operator
     np.testing.assert_allclose(compiled.to_dense(), ref.to_dense(), atol=1e-10)
     # pairs drawn twice share a slot (fusion), the diagonal is one slot (coalescing), as
@@ -132,7 +137,7 @@ def test_flipping_writes_build_x_prime_in_one_select(n_sites, qubits):
     loop), the two writes of each flip (`-s_i`, `1 - n_i`) and the diagonal's row are
     one select of `s0 + s1 - x` (lowering/branch/_flips.py), equal to the reference."""
     op, _ = spin_couplings(n_sites, 40, seed=4, qubits=qubits)
-    artifact = sym.SymbolicCompiler(sym.SymbolicCompilerOptions(cache_enabled=False)).compile(op)
+    artifact = sym.SymbolicCompiler(SHAPES).compile(op)
     compiled = artifact.compiled_operator
     rows = f"tensor<?x{compiled.max_conn_size}x{n_sites}xi1>"
     selects = [s for s in artifact.ir("stablehlo").splitlines() if "stablehlo.select" in s]
@@ -153,7 +158,8 @@ def test_the_pass_reports_its_decisions_and_keeps_small_groups_apart():
     assert report["terms"] == [8, 8] and report["tabulated"] == {}
     assert all(d["reason"] in REASONS for d in report["decisions"])
     # the DSL twin decides alike: four terms of a shape stay as written
-    assert op.tabulation()["decisions"][0]["reason"] == "below_min_terms"
+    report = op.tabulation(route_pauli_products=False)
+    assert report["decisions"][0]["reason"] == "below_min_terms"
 
 
 def test_the_lowering_tabulates_parsed_ir():
@@ -265,9 +271,9 @@ def test_a_coupling_drawn_in_both_orders_is_one_row():
     flips = [t for t in op.terms if t.emissions[0].update.steps]
     pairs = {tuple(s[1].args[0] for s in t.emissions[0].update.steps) for t in flips}
     assert any((j, i) in pairs for i, j in pairs)  # some pair is written in both orders
-    artifact = sym.SymbolicCompiler(sym.SymbolicCompilerOptions(cache_enabled=False)).compile(op)
+    artifact = sym.SymbolicCompiler(SHAPES).compile(op)
     np.testing.assert_allclose(artifact.compiled_operator.to_dense(), ref.to_dense(), atol=1e-10)
-    ir, _ = op.canonical_ir()
+    ir, _ = op.canonical_ir(route_pauli_products=False)
     flip = next(t for t in ir.terms if t.name == flips[0].name)  # the flip term, kept
     sites = [flip.labels.index("site0"), flip.labels.index("site1")]
     assert sorted(tuple(row[k] for k in sites) for row in flip.rows) == sorted(

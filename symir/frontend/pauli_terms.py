@@ -1,0 +1,258 @@
+"""Pauli products written one term at a time become the tables of `symir.pauli_strings`.
+
+A user with a qubit Hamiltonian writes each string as a DSL term: its X and Y sites as
+flipping writes `write(i, -s_i)`, its Z and Y sites as sign factors `s_i` of the matrix
+element, `1j` for a Y, a weight in front:
+
+    b = b.globally().emit(sym.write(0, -s0).write(3, -s3), matrix_element=w * s3 * -1j * s5)
+
+On a space of local states `(-1, 1)` such a term is `c Z_a Z_b ... X_c X_d ...` (a site
+both written and read is `i Y`, NetKet's `Y = -i Z X`). The tabulation by shape
+(`symir.frontend.tabulate`) keys a term by the number of its flips and sign factors, so
+random strings (their localities spread from 0 to N) make hundreds of shapes, one
+compiled body each. Recognised here instead, the strings are written as
+`pauli_strings` writes them: two terms (`sym.flip_sites`, `sym.parity_sum`), whatever
+their number and lengths.
+
+A term is a *Pauli product* when it is a `globally()` term without labels, predicates,
+condition, tag or fan-out hint, with one emission whose update is writes `write(i, -s_i)`
+to distinct constant sites, and whose matrix element is a product (`mul`, `neg`) of
+numbers (real or complex constants) and reads `s_j` of `x` at constant sites (a site
+read twice is `s_j^2 = 1`). Pauli products are routed when there are at least
+`min_terms` of them and either their coefficients differ between products of one
+*signature* (numbers of flips and of sign factors, real or complex coefficient: random
+couplings, disorder) or they have more than `MAX_SIGNATURES` signatures (random
+strings). A lattice model written one bond at a time (one coefficient per kind of bond)
+is left to the merging of terms equal but for their sites, as before.
+`compile(route_pauli_products=False)` turns it off.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from symir.frontend.expr import Expr
+from symir.frontend.pauli_tables import _down_state, table_terms
+from symir.frontend.term_spec import EmissionSpec, TermSpec
+
+MAX_SIGNATURES = 4
+"""The most signatures of Pauli products that are left to the tabulation by shape."""
+
+_NUMBERS = (int, float, complex)
+
+
+def _site(e: Any) -> int | None:
+    """The constant site of `e` (`const(i)`), else None."""
+    if e.__class__ is Expr and e.op == "const":
+        v = e.args[0]
+        if v.__class__ is int:
+            return v
+    return None
+
+
+def _read(e: Any) -> int | None:
+    """The site of a read of `x` at a constant site (`read(const(i))`), else None."""
+    if e.__class__ is Expr and e.op == "read" and len(e.args) == 1:
+        return _site(e.args[0])
+    return None
+
+
+def _number(e: Any) -> complex | float | int | None:
+    """The value of a constant number (`const`, `complex(const, const)`), else None."""
+    if e.__class__ is not Expr:
+        return None
+    if e.op == "const":
+        v = e.args[0]
+        if v.__class__ in _NUMBERS or (
+            isinstance(v, _NUMBERS | np.number) and not isinstance(v, bool | np.bool_)
+        ):
+            return v
+        return None
+    if e.op == "complex" and len(e.args) == 2:
+        re, im = _number(e.args[0]), _number(e.args[1])
+        if re is not None and im is not None and not isinstance(re, complex):
+            if not isinstance(im, complex):
+                return complex(re, im)
+    return None
+
+
+def pauli_product(term: TermSpec) -> tuple[list[int], list[int], complex | float | int] | None:
+    """(flipped sites, sites read an odd number of times, coefficient) of a Pauli
+    product (module doc), else None. (It runs once per term of a loop of 100,000
+    terms: its checks are written out.)"""
+    if (
+        term.kind != "global"
+        or term.labels
+        or term.predicates
+        or term.fanout is not None
+        or len(term.emissions) != 1
+    ):
+        return None
+    (em,) = term.emissions
+    if em.condition is not None or em.tag is not None:
+        return None
+    flips = _flips(em.update.steps)
+    if flips is None:
+        return None
+    found = _signs(em.amplitude)
+    if found is None:
+        return None
+    return flips, found[0], found[1]
+
+
+def _flips(steps: tuple) -> list[int] | None:
+    """The sites of `write(i, -s_i)` steps to distinct constant sites, else None."""
+    flips: list[int] = []
+    for step in steps:
+        if step[0] != "write" or len(step) != 3:
+            return None
+        at, value = step[1], step[2]
+        if at.__class__ is not Expr or at.op != "const" or value.__class__ is not Expr:
+            return None
+        site = at.args[0]
+        if site.__class__ is not int or value.op != "neg" or _read(value.args[0]) != site:
+            return None
+        flips.append(site)
+    if len(set(flips)) != len(flips):
+        return None
+    return flips
+
+
+def _signs(amplitude: Any) -> tuple[list[int], Any] | None:
+    """(the sites read an odd number of times, the product of the numbers) of a product
+    (`mul`, `neg`) of numbers and reads of `x` at constant sites, else None."""
+    c: Any = 1
+    odd: set[int] = set()
+    stack = [amplitude]
+    pop, push = stack.pop, stack.append
+    while stack:
+        e = pop()
+        if e.__class__ is not Expr:
+            return None
+        op = e.op
+        if op == "mul":
+            a, b = e.args
+            push(a)
+            push(b)
+        elif op == "read":
+            site = _read(e)
+            if site is None:
+                return None
+            if site in odd:
+                odd.remove(site)
+            else:
+                odd.add(site)
+        elif op == "neg":
+            c = -c
+            push(e.args[0])
+        elif op == "const" and e.args[0].__class__ in _NUMBERS:
+            c = c * e.args[0]
+        else:
+            v = _number(e)
+            if v is None:
+                return None
+            c = c * v
+    return sorted(odd), c
+
+
+def route_pauli_products(
+    terms: tuple[TermSpec, ...],
+    hilbert: Any,
+    states: tuple[int, ...],
+    n_sites: int,
+    min_terms: int,
+) -> tuple[tuple[TermSpec, ...], dict[str, list[str]], dict[str, Any] | None]:
+    """`terms` with their Pauli products (module doc) replaced, in the place of the
+    first, by the terms of `pauli_strings` of the same strings; kept term -> the terms
+    it absorbed; and the decision (`sym.tabulation`'s form), None when nothing was
+    routed. `states`: the space's local states."""
+    if sorted(states) != [-1, 1] or len(terms) < min_terms:
+        return terms, {}, None
+    found: list[int] = []
+    products = []
+    signatures: dict[tuple, Any] = {}
+    differ = False
+    for k, term in enumerate(terms):
+        p = pauli_product(term)
+        if p is not None:
+            found.append(k)
+            products.append(p)
+            c = signatures.setdefault((len(p[0]), len(p[1]), isinstance(p[2], complex)), p[2])
+            differ = differ or c != p[2]
+    if len(found) < min_terms or not (differ or len(signatures) > MAX_SIGNATURES):
+        return terms, {}, None
+    letters, weights = _letters(products, n_sites, _down_state(hilbert, states) == 1)
+    if not np.all(np.isfinite(weights)):
+        return terms, {}, None  # left as written: the lowering reports them
+    return _replaced(terms, found, hilbert, states, letters, weights)
+
+
+def _letters(products: list, n_sites: int, negated: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The strings (`(S, N)` letters `I X Y Z`) and weights of the Pauli products;
+    `negated`: each sign factor `s_j` is `-Z_j`."""
+    x_bits = np.zeros((len(products), n_sites), bool)
+    z_bits = np.zeros((len(products), n_sites), bool)
+    sites: dict[bool, list[int]] = {False: [], True: []}
+    counts: dict[bool, list[int]] = {False: [], True: []}
+    for flips, odd, _ in products:
+        sites[False] += flips
+        counts[False].append(len(flips))
+        sites[True] += odd
+        counts[True].append(len(odd))
+    rows = np.arange(len(products))
+    for bits, read in ((x_bits, False), (z_bits, True)):
+        bits[np.repeat(rows, counts[read]), np.asarray(sites[read], np.int64)] = True
+    weights = np.array([p[2] for p in products], np.complex128)
+    if negated:
+        weights *= 1 - 2 * (np.asarray(counts[True]) % 2)
+    y = x_bits & z_bits
+    letters = np.full((len(products), n_sites), ord("I"), np.uint8)
+    letters[x_bits] = ord("X")
+    letters[z_bits] = ord("Z")
+    letters[y] = ord("Y")
+    weights *= 1j ** (y.sum(axis=1) % 4)  # a flip and a sign factor: Z X = i Y
+    return letters, weights if np.any(weights.imag) else weights.real
+
+
+def _replaced(
+    terms: tuple[TermSpec, ...],
+    found: list[int],
+    hilbert: Any,
+    states: tuple[int, ...],
+    letters: np.ndarray,
+    weights: np.ndarray,
+) -> tuple[tuple[TermSpec, ...], dict[str, list[str]], dict[str, Any]]:
+    """`terms` with those at `found` replaced by `pauli_strings` of these strings."""
+    routed, _, _ = table_terms(letters, weights, _down_state(hilbert, states))
+    names = {t.name for t in terms}
+    made = []
+    for term, labels, rows, update, element in routed:
+        name = f"pauli_{term}"
+        while name in names:
+            name = "_" + name
+        names.add(name)
+        kind = "global" if rows is None else "rows"
+        emission = EmissionSpec(update, element)
+        made.append(TermSpec(name, kind, labels, rows or ((),), (), (emission,)))
+    first = found[0]
+    dropped = set(found)
+    out = [*(terms[k] for k in range(first) if k not in dropped), *made]
+    out += [terms[k] for k in range(first, len(terms)) if k not in dropped]
+    absorbed = [terms[k].name for k in found]
+    tabulated = {made[0].name: absorbed}
+    rows = sum(len(t.rows) for t in made)
+    decision = {
+        "term": made[0].name,
+        "terms": len(found),
+        "rows": [len(found), rows],
+        "decision": "pauli_strings",
+        "reason": "pauli_strings",
+        "columns": 0,
+        "tables": len(made),
+    }
+    return tuple(out), tabulated, decision
+
+
+__all__ = ["MAX_SIGNATURES", "pauli_product", "route_pauli_products"]

@@ -1,0 +1,144 @@
+"""Pauli strings written one term at a time in the DSL (`symir.frontend.pauli_terms`):
+routed into the two table terms of `pauli_strings`, equal to NetKet's `PauliStrings`
+(dense at 1e-10) and to the reference interpreter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import symir as sym
+from symir.frontend.pauli_terms import pauli_product
+from symir.interpreter import reference_to_dense
+
+nk = pytest.importorskip("netket")
+
+
+def _strings(rng, count: int, n: int) -> list[str]:
+    return ["".join(rng.choice(list("IXYZ"), n)) for _ in range(count)]
+
+
+def _written(builder, strings, weights, rng):
+    """One term per string: X, Y flip (`write(i, -s_i)`), Z, Y a factor `s_i`, `-1j`
+    per Y; the factors in a random order, some as `neg`, some sites read twice."""
+    for string, w in zip(strings, weights, strict=True):
+        update, factors = sym.identity(), [w]
+        for i in rng.permutation(len(string)):
+            letter = string[i]
+            si = sym.site(int(i))
+            if letter in "XY":
+                update = update.write(int(i), -si)
+            if letter in "ZY":
+                factors.append(si)
+            if letter == "Y":
+                factors.append(-1j)
+            if letter == "X" and rng.random() < 0.2:
+                factors += [si, si]  # s_i^2 = 1
+        rng.shuffle(factors)
+        element = factors[0]
+        for f in factors[1:]:
+            element = element * f
+        if rng.random() < 0.3:
+            element = -(-1 * element)
+        builder = builder.globally().emit(update, matrix_element=element)
+    return builder
+
+
+@pytest.mark.parametrize(("n", "complex_weights", "seed"), [(5, False, 0), (6, True, 1)])
+def test_dsl_strings_equal_netkets_and_the_reference(n, complex_weights, seed):
+    rng = np.random.default_rng(seed)
+    strings = _strings(rng, 60, n)
+    strings += [strings[0], "I" * n, "Y" * n]  # a repeat, the identity, all Y
+    w = rng.normal(size=len(strings))
+    if complex_weights:
+        w = w + 1j * rng.normal(size=len(strings))
+    hi = nk.hilbert.Spin(0.5, n)
+    weights = [complex(v) if complex_weights else float(v) for v in w]
+    op = _written(sym.DOperator(hi, "pauli"), strings, weights, rng).build()
+    ref = nk.operator.PauliStrings(hi, strings, w)
+    expected = ref.to_dense()
+    np.testing.assert_allclose(op.compile(cache=False).to_dense(), expected, atol=1e-10, rtol=0)
+    ir, _ = op.canonical_ir()
+    assert ir.term_count <= 2 < len(op.terms)  # the strings' two table terms
+    # the reference interpreter (its own basis order): the routed terms as the terms written
+    routed, written = reference_to_dense(ir), reference_to_dense(op.to_ir())
+    np.testing.assert_allclose(routed, written, atol=1e-10, rtol=0)
+    decision = op.tabulation()["decisions"][0]
+    assert (decision["decision"], decision["terms"]) == ("pauli_strings", len(strings))
+    # without the tabulation, term by term: the same matrix
+    plain = op.compile(cache=False, tabulate_terms=False).to_dense()
+    np.testing.assert_allclose(plain, expected, atol=1e-10, rtol=0)
+
+
+def test_k_local_strings_give_few_terms_among_other_terms():
+    """4-local strings on 12 sites (up to 15 signatures: many shapes by the tabulation),
+    mixed with terms that are not Pauli products (a sum of signs, a hop of `s_i + 1`),
+    which keep their own terms."""
+    rng = np.random.default_rng(3)
+    n = 12
+    strings = []
+    for _ in range(80):
+        s = ["I"] * n
+        for i in rng.choice(n, 4, replace=False):
+            s[i] = str(rng.choice(list("XYZ")))
+        strings.append("".join(s))
+    w = [float(v) for v in rng.normal(size=len(strings))]
+    hi = nk.hilbert.Spin(0.5, n)
+    b = sym.DOperator(hi, "mixed")
+    b = b.globally().emit(sym.identity(), matrix_element=0.5 * (sym.site(0) + sym.site(1)))
+    b = _written(b, strings, w, rng)
+    b = b.globally().emit(sym.write(2, -sym.site(2)), matrix_element=0.25 * (sym.site(2) + 1))
+    op = b.build()
+    ir, _ = op.canonical_ir()
+    assert ir.term_count <= 4
+    extra = ["ZIIIIIIIIIII", "IZIIIIIIIIII", "IIXIIIIIIIII", "IIYIIIIIIIII"]
+    # 0.25 (s_2 + 1) X_2 = 0.25 (Z_2 X_2 + X_2) = 0.25 (i Y_2 + X_2)
+    ref = nk.operator.PauliStrings(hi, strings + extra, [*w, 0.5, 0.5, 0.25, 0.25j])
+    x = np.asarray(hi.all_states())[::37]
+    dense = op.compile(cache=False).to_dense()
+    np.testing.assert_allclose(dense[: len(x)], ref.to_dense()[: len(x)], atol=1e-10, rtol=0)
+    np.testing.assert_allclose(dense, ref.to_dense(), atol=1e-10, rtol=0)
+
+
+def test_what_is_a_pauli_product():
+    hi = nk.hilbert.Spin(0.5, 4)
+    s0, s1 = sym.site(0), sym.site(1)
+
+    def term(update, element):
+        return sym.DOperator(hi, "t").globally().emit(update, matrix_element=element).build()
+
+    flips, odd, c = pauli_product(term(sym.write(1, -s1), 2.0 * s1 * -1j * s0 * s0).terms[0])
+    assert (flips, odd, c) == ([1], [1], -2j)
+    for update, element in [
+        (sym.write(1, 1 - s1), 1.0),  # not a flip of a spin
+        (sym.write(1, -s0), 1.0),  # writes another site's value
+        (sym.identity(), s0 + s1),  # a sum
+        (sym.identity(), s0 * (s1 + 1)),  # a product with a sum
+    ]:
+        assert pauli_product(term(update, element).terms[0]) is None
+
+
+def test_random_couplings_are_routed_a_lattice_model_is_not_and_qubits_never():
+    """Random `J Z_i Z_j` and `K X_i X_j` (two signatures, coefficients that differ)
+    are routed; one coefficient per kind of bond (a lattice written bond by bond) is
+    merged as before; on qubits `s_i` is an occupation, not a sign: no Pauli product."""
+    rng = np.random.default_rng(5)
+    pairs = [tuple(int(v) for v in rng.choice(6, 2, replace=False)) for _ in range(20)]
+    for hi, random, routed in [
+        (nk.hilbert.Spin(0.5, 6), True, True),
+        (nk.hilbert.Spin(0.5, 6), False, False),
+        (nk.hilbert.Qubit(6), True, False),
+    ]:
+        b = sym.DOperator(hi, "couplings")
+        for i, j in pairs:
+            J = float(rng.normal()) if random else 1.0
+            si, sj = sym.site(i), sym.site(j)
+            b = b.globally().emit(sym.identity(), matrix_element=J * si * sj)
+            b = b.globally().emit(sym.write(i, -si).write(j, -sj), matrix_element=0.5)
+        op = b.build()
+        decisions = [d["decision"] for d in op.tabulation().get("decisions", [])]
+        assert ("pauli_strings" in decisions) == routed
+        off = op.tabulation(route_pauli_products=False).get("decisions", [])
+        assert "pauli_strings" not in [d["decision"] for d in off]
+        plain = op.compile(cache=False, tabulate_terms=False).to_dense()
+        np.testing.assert_allclose(op.compile(cache=False).to_dense(), plain, atol=1e-10)
