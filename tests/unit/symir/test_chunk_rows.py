@@ -78,9 +78,7 @@ def test_derived_path_is_netkets_for_any_number_of_chunks(triangular, monkeypatc
     params = ma.init(jax.random.key(4), x)
     path = choose_path(ma.apply, params, x, op, local_energy_plan(op), padded=True)
     assert path.name == "derived", path
-    got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates=True))(
-        params, x
-    )
+    got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates=True))(params, x)
     xp, mels = ref.get_conn_padded(np.asarray(x))
     lp = ma.apply(params, jnp.reshape(xp, (-1, hi.size))).reshape(mels.shape)
     want = jnp.sum(mels * jnp.exp(lp - ma.apply(params, x)[:, None]), -1)
