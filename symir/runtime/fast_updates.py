@@ -321,9 +321,10 @@ block's slots (at most `CHUNK_ELEMENTS["cpu_matmul"]` elements): each pass of th
 is a dozen small XLA kernels, each split over the pool's threads and joined, and on a
 machine where other jobs hold the cores a join waits for a descheduled thread, so a
 large block pays for every pass (J1-J2 6x6 with MLP(72), `E_loc` of 1,024 samples, at
-load 5-8: 0.70x NetKet's packed kernel in chunks of 2^15 elements, 165 passes; 0.64x in
-chunks of 2^17, 41 passes; 0.67x in chunks of 2^19; TFIM 8x8 with a Dense-gelu-Dense
-module 0.61x, 0.48x and 0.54x). Small blocks keep `CHUNK_ELEMENTS["cpu"]`."""
+load 5-8, by wall clock: 0.70x NetKet's packed kernel in chunks of 2^15 elements, 165
+passes; 0.64x in chunks of 2^17, 41 passes; 0.67x in chunks of 2^19; TFIM 8x8 with a
+Dense-gelu-Dense module 0.61x, 0.48x and, in chunks of 2^18, 0.54x). Small blocks keep
+`CHUNK_ELEMENTS["cpu"]`."""
 
 
 def fast_block(
