@@ -30,12 +30,14 @@ same program symir's operator runs), marked "(ordered)"; symir's operator is alw
 so.
 
 Models: `j1j2` (6x6), `tfim4` (4x4), `heisenberg20` (chain), `heisenberg8` (8x8,
-`total_sz=0`), `tfim8` (8x8), `bh6` (Bose-Hubbard 6x6, `n_max=3`, 36 bosons,
+`total_sz=0`), `tfim8` (8x8), `tfim64` (chain of 64), `tri6` (Heisenberg on the
+periodic 6x6 triangular lattice, `total_sz=0`), `bh6` (Bose-Hubbard 6x6, `n_max=3`, 36 bosons,
 `MetropolisExchange`), `fh4` (Fermi-Hubbard 4x4, periodic, (8, 8) fermions,
 `MetropolisFermionHop`), `h2o` (H2O STO-3G, all 7 orbitals, (5, 5) electrons; NetKet's
 `ParticleNumberAndSpinConservingFermioperator2nd` from PySCF).
 Networks: `mlp1` MLP(2N), `user` (Dense-gelu-Dense, written here), `tanh`
-(Dense(2N)-tanh-Dense summed, written here), `mlp2` MLP(2N, 2N), `mlp3` MLP(N, N, N) with
+(Dense(2N)-tanh-Dense summed, written here), `silu` (Dense(2N)-silu-Dense, written
+here), `mlp2` MLP(2N, 2N), `mlp3` MLP(N, N, N) with
 `silu`, `mlp64` MLP(64, 64), `conv` (a circular `nn.Conv` of the configuration, tanh,
 Dense: written here, in no test), `urbm` (Dense(2N), `log_cosh`, a sum: an RBM written
 here, no adapter), `rbm` (the adapter), `slater` (`Slater2nd`, restricted;
@@ -95,6 +97,17 @@ class TanhModule(nn.Module):
         return jnp.sum(nn.Dense(1, param_dtype=float)(h), axis=-1)
 
 
+class SiluModule(nn.Module):
+    """A module written inside this benchmark: Dense, silu, Dense (no adapter knows it)."""
+
+    features: int
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.silu(nn.Dense(self.features, param_dtype=float)(x))
+        return nn.Dense(1, param_dtype=float)(h)[..., 0]
+
+
 class ConvModule(nn.Module):
     """A module written inside this benchmark: a circular 1D convolution of the
     configuration, tanh, a Dense to one output (in no test; no adapter knows it)."""
@@ -127,6 +140,7 @@ NETWORKS = {
     "mlp2": lambda hi: nk.models.MLP(hidden_dims=(2 * hi.size, 2 * hi.size), param_dtype=float),
     "mlp64": lambda hi: nk.models.MLP(hidden_dims=(64, 64), param_dtype=float),
     "tanh": lambda hi: TanhModule(2 * hi.size),
+    "silu": lambda hi: SiluModule(2 * hi.size),
     "mlp3": lambda hi: nk.models.MLP(
         hidden_dims=(hi.size,) * 3, hidden_activations=jax.nn.silu, param_dtype=float
     ),
@@ -143,6 +157,8 @@ MODELS = {
     "heisenberg20": ("heisenberg", 20, "chain"),
     "heisenberg8": ("heisenberg", 8, "square"),
     "tfim8": ("tfim", 8, "square"),
+    "tfim64": ("tfim", 64, "chain"),
+    "tri6": ("heisenberg", 6, "triangular"),
     "bh6": ("bose_hubbard", 6, "square"),
     "fh4": ("fermi_hubbard", 4, "square"),
     "h2o": ("h2o", 7, "molecule"),
@@ -169,6 +185,8 @@ def build(name: str, chains: int):
         return hi, ours, netket_operator(model, hi, graph), sampler
     if lattice == "chain":
         graph = nk.graph.Chain(size)
+    elif lattice == "triangular":
+        graph = nk.graph.Triangular([size, size], pbc=True)
     else:
         graph = nk.graph.Square(size, max_neighbor_order=2 if model == "j1j2" else 1)
     n = graph.n_nodes

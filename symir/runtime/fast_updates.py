@@ -302,15 +302,29 @@ of products (`symir.runtime.fewer_logs`): a user's RBM-like module (a Dense laye
 `log_cosh`, a sum) then takes one logarithm per 16 hidden units per connected state."""
 
 
-CHUNK_ELEMENTS = {"cpu": 1 << 15, "cpu_matmul": 1 << 20, "other": 1 << 20}
+CHUNK_ELEMENTS = {"cpu": 1 << 15, "cpu_matmul": 1 << 18, "other": 1 << 20}
 """The default chunk of the fast path holds about this many elements of `theta`
 (`rows x H`), by backend: on CPU a chunk that stays in cache (512 KiB of complex128: a
 row costs O(H), so the loop's per-chunk overhead is small against it); on CPU too, large
 chunks where the network's rest multiplies a matrix into each row (`cpu_matmul`: a second
 Dense layer, `network_split.rest_has_matmul`), whose products are efficient only on many
 rows (J1-J2 6x6 with MLP(72, 72), `E_loc` of 1,024 samples: 44.8 ms in chunks of 2^15
-elements, 29.4 in chunks of 2^20; Heisenberg 8x8 with MLP(128, 128): 82.3 and 47.0);
-elsewhere large chunks. An explicit `capacity` is used as given."""
+elements, 29.4 in chunks of 2^20; Heisenberg 8x8 with MLP(128, 128): 82.3 and 47.0), but
+not so large that a chunk's `(rows, H)` values leave the cache (against NetKet's packed
+kernel, by CPU time at load 7: J1-J2 6x6 MLP(72, 72) 0.79x in chunks of 2^18, 0.87x of
+2^20; TFIM 8x8 MLP(128, 128) 0.77x and 0.82x, by wall clock 0.37x and 0.67x); elsewhere
+large chunks. An explicit `capacity` is used as given."""
+
+MAX_CHUNKS = 64
+"""On CPU the derived path's default chunk also holds at least `1 / MAX_CHUNKS` of the
+block's slots (at most `CHUNK_ELEMENTS["cpu_matmul"]` elements): each pass of the loop
+is a dozen small XLA kernels, each split over the pool's threads and joined, and on a
+machine where other jobs hold the cores a join waits for a descheduled thread, so a
+large block pays for every pass (J1-J2 6x6 with MLP(72), `E_loc` of 1,024 samples, at
+load 5-8, by wall clock: 0.70x NetKet's packed kernel in chunks of 2^15 elements, 165
+passes; 0.64x in chunks of 2^17, 41 passes; 0.67x in chunks of 2^19; TFIM 8x8 with a
+Dense-gelu-Dense module 0.61x, 0.48x and, in chunks of 2^18, 0.54x). Small blocks keep
+`CHUNK_ELEMENTS["cpu"]`."""
 
 
 def fast_block(
@@ -325,12 +339,17 @@ def fast_block(
     return functools.partial(_fast_block, layer, evaluate, tail, default_capacity)
 
 
-def _chunk_rows(hidden: int, matmul: bool = False) -> int:
+def _chunk_rows(hidden: int, matmul: bool = False, slots: int = 0) -> int:
     """Rows of a default chunk of values `hidden` wide (`CHUNK_ELEMENTS`); `matmul`: the
-    rest multiplies a matrix into each row."""
-    cpu = "cpu_matmul" if matmul else "cpu"
-    budget = CHUNK_ELEMENTS[cpu if jax.default_backend() == "cpu" else "other"]
-    return max(32, budget // max(1, hidden))
+    rest multiplies a matrix into each row; `slots`: the block's slots (on CPU a chunk
+    holds at least `1 / MAX_CHUNKS` of them, `MAX_CHUNKS`)."""
+    cpu = jax.default_backend() == "cpu"
+    budget = CHUNK_ELEMENTS[("cpu_matmul" if matmul else "cpu") if cpu else "other"]
+    rows = max(32, budget // max(1, hidden))
+    if cpu and not matmul:
+        most = max(rows, CHUNK_ELEMENTS["cpu_matmul"] // max(1, hidden))
+        rows = max(rows, min(most, -(-slots // MAX_CHUNKS)))
+    return rows
 
 
 def _deltas(compiled: Any, x: Any) -> tuple[Any, Any, Any, Any]:
@@ -576,7 +595,8 @@ def _derived_block(
         needed = needed & (mels != 0)
     needed = only_active(needed, active)
     if default_capacity:
-        capacity = min(capacity, _chunk_rows(split.width, ns.rest_has_matmul(split)))
+        slots = needed.size
+        capacity = min(capacity, _chunk_rows(split.width, ns.rest_has_matmul(split), slots))
     c, k = change.shape[1:]
     positions, count, capacity = candidate_positions(needed, capacity, tail)
     joint = tuple(_joint_table(v, t) for v, t in zip(cached, tabs, strict=True))

@@ -18,8 +18,18 @@ def split_diagonal(plan: Any, mels: Any, out_dtype: Any, per_slot: tuple) -> tup
     the arrays `per_slot` (`(b, F, ...)`) restricted to the candidate slots."""
     total = jnp.zeros((mels.shape[0],), jnp.result_type(mels.dtype, out_dtype))
     if plan.diagonal:
-        total = total + jnp.sum(mels[:, np.asarray(plan.diagonal)], axis=-1)
+        total = total + jnp.sum(take_slots(mels, plan.diagonal), axis=-1)
     if plan.candidates and len(plan.candidates) != plan.max_conn_size:
-        cand = np.asarray(plan.candidates)
-        per_slot = tuple(a[:, cand] for a in per_slot)
+        per_slot = tuple(take_slots(a, plan.candidates) for a in per_slot)
     return total, per_slot
+
+
+def take_slots(a: Any, slots: Any) -> Any:
+    """`a[:, slots]` for static slot numbers: a slice where they are consecutive (the
+    diagonal first, the candidates after it, as on every lattice model), else a gather.
+    XLA's CPU gather with a constant index array is a loop over the result's elements
+    whose consumers recompute it; a slice fuses into them as a strided read."""
+    slots = np.asarray(slots, np.int64)
+    if len(slots) and np.array_equal(slots, np.arange(slots[0], slots[0] + len(slots))):
+        return a[:, int(slots[0]) : int(slots[0]) + len(slots)]
+    return a[:, slots]

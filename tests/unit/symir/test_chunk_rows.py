@@ -1,0 +1,85 @@
+"""The derived path's chunks and its slot selection (issue 36): a large block is evaluated
+in at most `MAX_CHUNKS` passes of its loop, consecutive slot numbers are taken by a slice
+(not a gather), and the local energies stay NetKet's to 1e-10 on a model and a network
+that appear in no benchmark (Heisenberg on a triangular lattice, a user's Dense-silu-Dense
+module), with chunks of every size.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import symir as sym
+from symir import models
+from symir.runtime import fast_updates
+from symir.runtime.local_energy import choose_path, local_energy_plan
+from symir.runtime.slots import take_slots
+
+nk = pytest.importorskip("netket")
+
+RTOL = 1e-10
+
+
+class DenseSilu(nn.Module):
+    """A user's one-hidden-layer network with an activation no test elsewhere uses."""
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.silu(nn.Dense(2 * x.shape[-1], param_dtype=float)(x))
+        return nn.Dense(1, param_dtype=float)(h)[..., 0]
+
+
+def test_a_large_block_takes_at_most_max_chunks_passes(monkeypatch):
+    monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
+    budget = fast_updates.CHUNK_ELEMENTS
+    small = budget["cpu"] // 72
+    # few slots: the cache-sized chunk
+    assert fast_updates._chunk_rows(72, slots=10 * small) == small
+    # J1-J2 6x6, 1,024 samples, 144 candidate slots each: 64 passes at most
+    slots = 1024 * 144
+    rows = fast_updates._chunk_rows(72, slots=slots)
+    assert rows == -(-slots // fast_updates.MAX_CHUNKS) and rows > small
+    # never above the matrix-product budget
+    assert fast_updates._chunk_rows(72, slots=1 << 30) == budget["cpu_matmul"] // 72
+    # a rest with a matrix product keeps its own budget
+    assert fast_updates._chunk_rows(72, True, slots=slots) == budget["cpu_matmul"] // 72
+
+
+def test_consecutive_slots_are_sliced_and_others_gathered():
+    a = jnp.arange(5 * 7).reshape(5, 7)
+    for slots in ((1, 2, 3, 4, 5, 6), (0,), (2, 3), (0, 2, 5), (3, 1)):
+        got = take_slots(a, slots)
+        np.testing.assert_array_equal(got, np.asarray(a)[:, list(slots)])
+        ops = str(jax.make_jaxpr(lambda a, s=slots: take_slots(a, s))(a))
+        consecutive = list(slots) == list(range(slots[0], slots[0] + len(slots)))
+        assert ("gather" in ops) != consecutive, (slots, ops)
+
+
+@pytest.fixture(scope="module")
+def triangular():
+    graph = nk.graph.Triangular([4, 3], pbc=True)
+    hi = nk.hilbert.Spin(0.5, graph.n_nodes, total_sz=0)
+    return hi, models.heisenberg(hi, graph).compile(), nk.operator.Heisenberg(hi, graph)
+
+
+@pytest.mark.parametrize("max_chunks", [1, 3, 64])
+def test_derived_path_is_netkets_for_any_number_of_chunks(triangular, monkeypatch, max_chunks):
+    """The chunks' size follows `MAX_CHUNKS` (made to matter here with a tiny cache-sized
+    chunk); the local energies are NetKet's operator on every connected state."""
+    hi, op, ref = triangular
+    monkeypatch.setitem(fast_updates.CHUNK_ELEMENTS, "cpu", 1)
+    monkeypatch.setattr(fast_updates, "MAX_CHUNKS", max_chunks)
+    ma = DenseSilu()
+    x = jnp.asarray(hi.random_state(jax.random.key(3), 48), jnp.float64)
+    params = ma.init(jax.random.key(4), x)
+    path = choose_path(ma.apply, params, x, op, local_energy_plan(op), padded=True)
+    assert path.name == "derived", path
+    got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates=True))(params, x)
+    xp, mels = ref.get_conn_padded(np.asarray(x))
+    lp = ma.apply(params, jnp.reshape(xp, (-1, hi.size))).reshape(mels.shape)
+    want = jnp.sum(mels * jnp.exp(lp - ma.apply(params, x)[:, None]), -1)
+    np.testing.assert_allclose(got, want, rtol=RTOL, atol=RTOL)
