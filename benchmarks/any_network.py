@@ -34,7 +34,8 @@ Models: `j1j2` (6x6), `tfim4` (4x4), `heisenberg20` (chain), `heisenberg8` (8x8,
 periodic 6x6 triangular lattice, `total_sz=0`), `bh6` (Bose-Hubbard 6x6, `n_max=3`, 36 bosons,
 `MetropolisExchange`), `fh4` (Fermi-Hubbard 4x4, periodic, (8, 8) fermions,
 `MetropolisFermionHop`), `h2o` (H2O STO-3G, all 7 orbitals, (5, 5) electrons; NetKet's
-`ParticleNumberAndSpinConservingFermioperator2nd` from PySCF).
+`ParticleNumberAndSpinConservingFermioperator2nd` from PySCF), `h2o631g` (H2O 6-31G, 13
+orbitals, (5, 5) electrons, the same).
 Networks: `mlp1` MLP(2N), `user` (Dense-gelu-Dense, written here), `tanh`
 (Dense(2N)-tanh-Dense summed, written here), `silu` (Dense(2N)-silu-Dense, written
 here), `mlp2` MLP(2N, 2N), `mlp3` MLP(N, N, N) with
@@ -162,8 +163,9 @@ MODELS = {
     "bh6": ("bose_hubbard", 6, "square"),
     "fh4": ("fermi_hubbard", 4, "square"),
     "h2o": ("h2o", 7, "molecule"),
+    "h2o631g": ("h2o", 13, "molecule"),
 }
-FERMIONS = ("fh4", "h2o")
+FERMIONS = ("fh4", "h2o", "h2o631g")
 
 
 def build(name: str, chains: int):
@@ -176,7 +178,7 @@ def build(name: str, chains: int):
         ref = symir_models.netket_fermi_hubbard(hi, graph, t=1, U=4).to_jax_operator()
         return hi, ours, ref, nk.sampler.MetropolisFermionHop(hi, graph=graph, n_chains=chains)
     if model == "h2o":
-        return _h2o(chains)
+        return _h2o(chains, "sto-3g" if size == 7 else "6-31g")
     if model == "bose_hubbard":  # n_max 3, one boson per site, hops conserve the number
         graph = nk.graph.Square(size, pbc=True)
         hi = nk.hilbert.Fock(n_max=3, N=graph.n_nodes, n_particles=graph.n_nodes)
@@ -200,14 +202,14 @@ def build(name: str, chains: int):
     return hi, ours, netket_operator(model, hi, graph), sampler
 
 
-def _h2o(chains: int):
+def _h2o(chains: int, basis: str):
     from pyscf import gto, scf
 
     from symir.chemistry import from_pyscf, molecular_hamiltonian
 
     mol = gto.M(
         atom="O 0 0 0.1173; H 0 0.7572 -0.4692; H 0 -0.7572 -0.4692",
-        basis="sto-3g",
+        basis=basis,
         symmetry=True,
         verbose=0,
     )
