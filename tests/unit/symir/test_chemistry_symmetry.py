@@ -434,3 +434,24 @@ def test_from_pyscf_refuses_unrestricted_or_unrun_mean_fields():
     with pytest.raises(ValueError, match=r"orbitals of a run mean field \(mf.run\(\)"):
         from_pyscf(scf.ROHF(mol))
     assert from_pyscf(scf.ROHF(mol).run()).n_fermions_per_spin == (7, 9)
+
+
+def test_packed_ranks_past_53_bits_are_an_error():
+    """The symmetry slots' packed ranks go through a float division (`_divide`), exact
+    below 2^53: orbitals per spin whose four ranks and divisor do not fit are refused,
+    and the float truncation is the integer quotient toward zero at the edges of the
+    range (numerators up to 2^53 - 1, either sign)."""
+    import symir.chemistry.irrep_slots as irrep_slots
+    from symir.frontend import expr as E
+
+    ranks = [E.count(0, 1)] * 4
+    assert len(irrep_slots._once(ranks, E.count(0, 1) >= 0, 1, 60)) == 4
+    with pytest.raises(ValueError, match="53 bits"):
+        irrep_slots._once(ranks, E.count(0, 1) >= 0, 1, 1000)
+    rng = np.random.default_rng(0)
+    a = np.concatenate([rng.integers(0, 2**53, 20000), 2**53 - 1 - np.arange(2000)])
+    d = np.concatenate([rng.integers(1, 2**20, 20000), rng.integers(1, 2**12, 2000)])
+    for sign in (1, -1):
+        num = sign * a
+        exact = np.sign(num) * (np.abs(num) // d)
+        assert np.array_equal(np.trunc(num.astype(np.float64) / d.astype(np.float64)), exact)
