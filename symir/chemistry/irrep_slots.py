@@ -71,15 +71,16 @@ def _pick(j, segments: list[tuple[object, tuple]]):
     """`(r, payload, valid)`: the segment of the flat index `j` (segments in order, each
     `(size, payload)`), `j` less the segment's start, its payload, and whether `j` is
     below the total."""
-    start: object = 0
     r: object = j
-    payload = tuple(0 for _ in segments[0][1])
-    for size, values in segments:
-        end = start + size
-        inside = (j >= start) & (j < end)
+    payload = segments[0][1]  # j >= 0: the first segment unless a later one starts at j
+    start: object = segments[0][0]
+    for size, values in segments[1:]:
+        # the last segment that starts at or below j holds it (where j is below the
+        # total): a later one starts at or past the end of j's, above j, even if empty
+        inside = j >= start
         r = E.select(inside, j - start, r)
         payload = tuple(E.select(inside, v, p) for v, p in zip(values, payload, strict=True))
-        start = end
+        start = start + size
     return r, payload, j < start
 
 
