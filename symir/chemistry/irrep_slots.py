@@ -84,14 +84,6 @@ def _pick(j, segments: list[tuple[object, tuple]]):
     return r, payload, j < start
 
 
-def _by_h(hval, values: dict[int, object]):
-    """The value at the run-time irrep product `hval` (0 where none is given)."""
-    out: object = 0
-    for hh, v in values.items():
-        out = E.select(hval == hh, v, out)
-    return out
-
-
 def _xor_permute(values: dict[int, object], hval, irreps: list[int]) -> dict[int, object]:
     """`{a: values[a ^ hval]}` for the run-time irrep product `hval` (0 where `a ^ hval`
     has no entry): a butterfly of `select`s, one layer per bit that the irreps span
@@ -103,12 +95,22 @@ def _xor_permute(values: dict[int, object], hval, irreps: list[int]) -> dict[int
         span |= a
     spanned = [a for a in range(8) if not a & ~span]  # closed under XOR with span's bits
     vec: dict[int, object] = {a: values.get(a, 0) for a in spanned}
-    for bit in (1, 2, 4):
-        if not span & bit:
-            continue  # no product of these irreps has this bit
-        flip = E.quotient(hval, bit) - E.quotient(hval, 2 * bit) * 2 == 1
+    for bit, flip in _flips(hval, irreps):
         vec = {a: E.select(flip, vec[a ^ bit], vec[a]) for a in spanned}
     return {a: vec[a] for a in irreps}
+
+
+def _flips(hval, irreps: list[int]) -> list[tuple[int, E.Expr]]:
+    """`(bit, whether hval has it)` for each bit that some irrep has, lowest first (a
+    product of the irreps has no other bits)."""
+    span = 0
+    for a in irreps:
+        span |= a
+    return [
+        (bit, E.quotient(hval, bit) - E.quotient(hval, 2 * bit) * 2 == 1)
+        for bit in (1, 2, 4)
+        if span & bit
+    ]
 
 
 def _counts(lo: int, orbitals: list[int]) -> list[E.Expr]:
@@ -190,21 +192,21 @@ class _Sector:
         whose irreps multiply to the run-time `hval`: the pair's first irrep `a`, then
         `a < b = a ^ h` as two digits, or `a = b` (h = 0) by the triangular numbers."""
         count, first = self.count(state), self.first(state)
+        seconds = _xor_permute(count, hval, self.irreps)  # count[a ^ h]
+        firsts = _xor_permute(first, hval, self.irreps)
+        flips = _flips(hval, self.irreps)
         segments = []
         for a in self.irreps:
-            sizes, seconds, firsts = {}, {}, {}
-            for hh in range(8):
-                b = a ^ hh
-                if b not in self.size or b < a:
-                    continue
-                if b == a:
-                    sizes[hh] = E.quotient(count[a] * (count[a] - 1), 2)
-                else:
-                    sizes[hh] = count[a] * count[b]
-                seconds[hh], firsts[hh] = count[b], first[b]
-            if sizes:
-                payload = (_by_h(hval, seconds), first[a], _by_h(hval, firsts))
-                segments.append((_by_h(hval, sizes), payload))
+            size = E.select(
+                hval == 0, E.quotient(count[a] * (count[a] - 1), 2), count[a] * seconds[a]
+            )
+            # a ^ h < a (h's highest bit set in a): the pair is counted under a ^ h
+            below: object = 0
+            for bit, flip in flips:  # lowest bit first: the highest one set decides
+                below = E.select(flip, 1 if a & bit else 0, below)
+            if any(a & bit for bit, _ in flips):
+                size = E.select(below == 1, 0, size)
+            segments.append((size, (seconds[a], first[a], firsts[a])))
         q, (second, first_a, first_b), _ = _pick(index, segments)
         k1 = _divide(q, E.maximum(second, 1))
         k2 = q - k1 * second
