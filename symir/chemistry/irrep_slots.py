@@ -224,9 +224,9 @@ def _divide(a, d):
     """`quotient(a, d)` (rounded toward zero) for a run-time `d >= 1`, as the truncated
     float division `trunc(a / d)`: exact for `|a| < 2^53` (a non-integer `a / d` is at
     least `1 / d` from an integer, and the division's rounding error is at most `2^-53
-    |a| / d`, below it), and the values here are below `2^53` (`_once` checks). A 64-bit integer division
-    is one scalar instruction per element on the CPU; `f64` divides vectorise (HF
-    cc-pVDZ: the kernel 14% faster, its results the same bit for bit)."""
+    |a| / d`, below it), and the values here are below `2^53` (`_once` checks). A 64-bit
+    integer division is one scalar instruction per element on the CPU; `f64` divides
+    vectorise (HF cc-pVDZ: the kernel 14% faster, its results the same bit for bit)."""
     return E.trunc(a / d)
 
 
