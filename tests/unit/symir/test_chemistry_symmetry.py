@@ -459,11 +459,11 @@ def test_packed_ranks_past_53_bits_are_an_error():
 
 def test_symmetry_slots_decode_same_spin_pairs_of_every_irrep_product():
     """Random integrals that D2h allows on 8 orbitals in six irreps spanning the three
-    bits, two of them twice (3,136 states of 3 electrons of each spin): same-spin doubles whose particle and hole
-    pairs join two irreps (`h != 0`: several pairs of one product, each counted under
-    its lower irrep, `a ^ h < a` not again) or one (`h = 0`). The symmetry slots'
-    matrix equals the default slots' at 1e-10. (N2's (10e, 6o) space above has one hole
-    per spin: no same-spin doubles.)"""
+    bits, two of them twice (3,136 states of 3 electrons of each spin): same-spin
+    doubles whose particle and hole pairs join two irreps (`h != 0`: several pairs of
+    one product, each counted under its lower irrep, `a ^ h < a` not again) or one (`h
+    = 0`). The symmetry slots' matrix equals the default slots' at 1e-10. (N2's (10e,
+    6o) space above has one hole per spin: no same-spin doubles.)"""
     g = np.array([0, 1, 2, 3, 4, 5, 0, 5])
     m = len(g)
     rng = np.random.default_rng(5)
@@ -476,9 +476,7 @@ def test_symmetry_slots_decode_same_spin_pairs_of_every_irrep_product():
     allowed = (g[:, None, None, None] ^ g[None, :, None, None]) == (
         g[None, None, :, None] ^ g[None, None, None, :]
     )
-    ints = from_arrays(
-        h1, 0.1 * h2 * allowed, 0.0, notation="chemist", n_electrons=6, orbsym=g + 1
-    )
+    ints = from_arrays(h1, 0.1 * h2 * allowed, 0.0, notation="chemist", n_electrons=6, orbsym=g + 1)
     symmetry = molecular_hamiltonian(ints, slots="symmetry")
     assert symmetry.slots == "symmetry"
     assert symmetry.rows["doubles_0"] > 0 and symmetry.rows["doubles_1"] > 0
