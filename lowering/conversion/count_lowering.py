@@ -86,7 +86,8 @@ def lower_count(low: StablehloBuilder, op: branch.CountOp) -> SSAValue:
     lo, hi = static_column(op.lo), static_column(op.hi)
     static = lo is not None and hi is not None
     strategy = op.strategy.data if op.strategy is not None else choose(rows, n, static)
-    xs = low.convert(op.x, _sum_type(low))
+    t = _sum_type(low)
+    xs = low.once(("count_states", op.x, t), lambda: low.convert(op.x, t))
     if op.strategy is None and static and rows > 1 and _one_range(lo, hi):
         # the same range in every row: counted once and broadcast over the rows (not a
         # gather of every row's bounds)
@@ -162,7 +163,13 @@ def shifted(low: StablehloBuilder, y: SSAValue, s: int) -> SSAValue:
 
 def prefix_sums(low: StablehloBuilder, xs: SSAValue) -> SSAValue:
     """`P (B, N + 1)`: `P[b, k] = x[b, 0] + ... + x[b, k-1]` (Hillis-Steele: `log2 N`
-    shifted adds, then a leading 0)."""
+    shifted adds, then a leading 0), built once per kernel and `xs` (`low.once`): the
+    counts of a molecule's irreps (170 at 56 spin orbitals) read the same prefix sums,
+    which were built for each and merged by `cse` afterwards."""
+    return low.once(("prefix_sums", xs), lambda: _prefix_sums(low, xs))
+
+
+def _prefix_sums(low: StablehloBuilder, xs: SSAValue) -> SSAValue:
     y, s = xs, 1
     while s < low.n:
         y = low.add(stablehlo.AddOp(y, shifted(low, y, s)))

@@ -434,3 +434,51 @@ def test_from_pyscf_refuses_unrestricted_or_unrun_mean_fields():
     with pytest.raises(ValueError, match=r"orbitals of a run mean field \(mf.run\(\)"):
         from_pyscf(scf.ROHF(mol))
     assert from_pyscf(scf.ROHF(mol).run()).n_fermions_per_spin == (7, 9)
+
+
+def test_packed_ranks_past_53_bits_are_an_error():
+    """The symmetry slots' packed ranks go through a float division (`_divide`), exact
+    below 2^53: orbitals per spin whose four ranks and divisor do not fit are refused,
+    and the float truncation is the integer quotient toward zero at the edges of the
+    range (numerators up to 2^53 - 1, either sign)."""
+    import symir.chemistry.irrep_slots as irrep_slots
+    from symir.frontend import expr as E
+
+    ranks = [E.count(0, 1)] * 4
+    assert len(irrep_slots._once(ranks, E.count(0, 1) >= 0, 1, 60)) == 4
+    with pytest.raises(ValueError, match="53 bits"):
+        irrep_slots._once(ranks, E.count(0, 1) >= 0, 1, 1000)
+    rng = np.random.default_rng(0)
+    a = np.concatenate([rng.integers(0, 2**53, 20000), 2**53 - 1 - np.arange(2000)])
+    d = np.concatenate([rng.integers(1, 2**20, 20000), rng.integers(1, 2**12, 2000)])
+    for sign in (1, -1):
+        num = sign * a
+        exact = np.sign(num) * (np.abs(num) // d)
+        assert np.array_equal(np.trunc(num.astype(np.float64) / d.astype(np.float64)), exact)
+
+
+def test_symmetry_slots_decode_same_spin_pairs_of_every_irrep_product():
+    """Random integrals that D2h allows on 8 orbitals in six irreps spanning the three
+    bits, two of them twice (3,136 states of 3 electrons of each spin): same-spin
+    doubles whose particle and hole pairs join two irreps (`h != 0`: several pairs of
+    one product, each counted under its lower irrep, `a ^ h < a` not again) or one (`h
+    = 0`). The symmetry slots' matrix equals the default slots' at 1e-10. (N2's (10e,
+    6o) space above has one hole per spin: no same-spin doubles.)"""
+    g = np.array([0, 1, 2, 3, 4, 5, 0, 5])
+    m = len(g)
+    rng = np.random.default_rng(5)
+    h1 = rng.normal(size=(m, m)) * (g[:, None] == g[None, :])
+    h1 = h1 + h1.T
+    h2 = rng.normal(size=(m,) * 4)
+    h2 = h2 + h2.transpose(1, 0, 2, 3)
+    h2 = h2 + h2.transpose(0, 1, 3, 2)
+    h2 = h2 + h2.transpose(2, 3, 0, 1)
+    allowed = (g[:, None, None, None] ^ g[None, :, None, None]) == (
+        g[None, None, :, None] ^ g[None, None, None, :]
+    )
+    ints = from_arrays(h1, 0.1 * h2 * allowed, 0.0, notation="chemist", n_electrons=6, orbsym=g + 1)
+    symmetry = molecular_hamiltonian(ints, slots="symmetry")
+    assert symmetry.slots == "symmetry"
+    assert symmetry.rows["doubles_0"] > 0 and symmetry.rows["doubles_1"] > 0
+    dense = np.asarray(molecular_hamiltonian(ints, slots="excitations").compile().to_dense())
+    assert np.abs(np.asarray(symmetry.compile().to_dense()) - dense).max() < 1e-10

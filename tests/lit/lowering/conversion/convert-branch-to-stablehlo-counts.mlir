@@ -46,13 +46,15 @@
 // CHECK: %[[CLO:.*]] = stablehlo.minimum %{{.*}}, %{{.*}} : tensor<?x2xi64>
 // CHECK: %[[CHI:.*]] = stablehlo.minimum %{{.*}}, %{{.*}} : tensor<?x2xi64>
 // CHECK-NEXT: %[[CHI2:.*]] = stablehlo.maximum %[[CHI]], %[[CLO]] : tensor<?x2xi64>
-// CHECK-NEXT: "stablehlo.gather"(%{{.*}}, %[[CHI2]])
-// CHECK-NEXT: "stablehlo.gather"(%{{.*}}, %[[CLO]])
+// The prefix sums are built once per kernel: the run-time and the same-range counts
+// gather from the static prefix count's P.
+// CHECK-NEXT: "stablehlo.gather"(%[[P]], %[[CHI2]])
+// CHECK-NEXT: "stablehlo.gather"(%[[P]], %[[CLO]])
 // The same static range [1, 5) in both rows: P[5] - P[1] taken once, broadcast.
 // CHECK: %[[C5:.*]] = stablehlo.constant dense<5> : tensor<1x1xi64>
-// CHECK-NEXT: %[[P5:.*]] = "stablehlo.dynamic_gather"(%[[PS:.*]], %[[C5]], %{{.*}}) {{.*}} -> tensor<?x1xi32>
+// CHECK-NEXT: %[[P5:.*]] = "stablehlo.dynamic_gather"(%[[P]], %[[C5]], %{{.*}}) {{.*}} -> tensor<?x1xi32>
 // CHECK-NEXT: %[[C1:.*]] = stablehlo.constant dense<1> : tensor<1x1xi64>
-// CHECK-NEXT: %[[P1:.*]] = "stablehlo.dynamic_gather"(%[[PS]], %[[C1]], %{{.*}}) {{.*}} -> tensor<?x1xi32>
+// CHECK-NEXT: %[[P1:.*]] = "stablehlo.dynamic_gather"(%[[P]], %[[C1]], %{{.*}}) {{.*}} -> tensor<?x1xi32>
 // CHECK-NEXT: %[[ONCE:.*]] = stablehlo.subtract %[[P5]], %[[P1]] : tensor<?x1xi32>
 // CHECK-NEXT: %{{.*}} = "stablehlo.dynamic_broadcast_in_dim"(%[[ONCE]], %{{.*}}) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<?x1xi32>, tensor<2xi64>) -> tensor<?x2xi32>
 // Parity: 1 - 2 |n rem 2|.
