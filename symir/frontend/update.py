@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from symir.frontend.expr import Expr, as_expr, site_ref
+from symir.frontend.expr import _SITE_CONSTS, Expr, as_expr, shared_flip, site_ref
 
 
 def _step_key(step: tuple) -> tuple:
@@ -41,6 +41,11 @@ def _int_value(value: Any, what: str) -> Expr:
             raise ValueError(f"{what} must be an integer local-state value, got {value}")
         value = int(value)
     return as_expr(value)
+
+
+_FLIPS: dict[int, tuple] = {}
+"""`("write", site, -site(site))` for the shared constant sites (`Update.write`); steps
+are immutable tuples."""
 
 
 class Update:
@@ -85,7 +90,22 @@ class Update:
 
     def write(self, site: Any, value: Any) -> Update:
         """`x'[site] = value`."""
-        return self._then("write", site_ref(site), _int_value(value, "write value"))
+        # the common case (`write(i, -site(i))`, once per flip of a loop over Pauli
+        # strings) written out: one step per shared constant site and its flip
+        found = None
+        if site.__class__ is int:
+            step = _FLIPS.get(site)
+            if step is not None and step[2] is value:
+                return Update((*self.steps, step))
+            found = _SITE_CONSTS.get(site)
+        step = (
+            "write",
+            site_ref(site) if found is None else found,
+            value if value.__class__ is Expr else _int_value(value, "write value"),
+        )
+        if found is not None and value is shared_flip(site):
+            _FLIPS[site] = step
+        return Update((*self.steps, step))
 
     def shift(self, site: Any, delta: Any) -> Update:
         """`x'[site] += delta`."""
