@@ -122,7 +122,7 @@ class Expr:
             return Expr("mul", self, other)
         if cls is SiteSelector:  # `element * site(i)`, once per factor of a Pauli string
             return Expr("mul", self, other._value)
-        if cls is not float and cls is not int and _is_operator(other):
+        if cls is not float and cls is not complex and cls is not int and _is_operator(other):
             return NotImplemented  # `symbol("h") * op` scales the operator
         return Expr("mul", self, as_expr(other))
 
@@ -233,6 +233,10 @@ _SHARED_COMPLEX = 1024
 the `-1j` of every `Y` of a loop over Pauli strings is one node, not three per use."""
 
 
+COMPLEX_VALUES: dict[int, complex] = {}
+"""The value of each shared complex constant, by the node's id (`READ_SITES`)."""
+
+
 def _complex_const(value: complex) -> Expr:
     """The node of a complex constant: shared (`_COMPLEX_CONSTS`), keyed by its value and
     the signs of its parts (`-0.0` and `0.0` are equal numbers, not equal constants)."""
@@ -242,6 +246,7 @@ def _complex_const(value: complex) -> Expr:
         found = Expr("complex", Expr("const", value.real), Expr("const", value.imag))
         if len(_COMPLEX_CONSTS) < _SHARED_COMPLEX:
             _COMPLEX_CONSTS[key] = found
+            COMPLEX_VALUES[id(found)] = value
     return found
 
 
@@ -291,6 +296,9 @@ _SHARED_SITES = 1 << 16
 and `x'` (`constant_site`, `_read`)."""
 _SITE_CONSTS: dict[int, Expr] = {}
 _READS: dict[tuple[int, bool], Expr] = {}
+READ_SITES: dict[int, int] = {}
+"""The site `k` of each shared `read(const(k))` node, by the node's id (the nodes live as
+long as the process): `symir.frontend.pauli_terms` reads it once per factor."""
 
 
 def constant_site(k: int) -> Expr:
@@ -314,6 +322,8 @@ def _read(site: Expr, emitted: bool) -> Expr:
     found = _READS.get((site.args[0], emitted))
     if found is None:
         found = _READS[(site.args[0], emitted)] = Expr(op, site)
+        if not emitted:
+            READ_SITES[id(found)] = site.args[0]
     return found
 
 

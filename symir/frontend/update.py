@@ -46,6 +46,9 @@ def _int_value(value: Any, what: str) -> Expr:
 _FLIPS: dict[int, tuple] = {}
 """`("write", site, -site(site))` for the shared constant sites (`Update.write`); steps
 are immutable tuples."""
+FLIP_SITES: dict[int, int] = {}
+"""The site of each step of `_FLIPS`, by the step's id (they live as long as the process):
+`symir.frontend.pauli_terms` reads it once per flip."""
 
 
 class Update:
@@ -105,6 +108,7 @@ class Update:
         )
         if found is not None and value is shared_flip(site):
             _FLIPS[site] = step
+            FLIP_SITES[id(step)] = site
         return Update((*self.steps, step))
 
     def shift(self, site: Any, delta: Any) -> Update:
