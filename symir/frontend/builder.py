@@ -26,7 +26,7 @@ from symir.frontend.operator import SymbolicOperator, check_definition
 from symir.frontend.sectors import warn_if_leaving
 from symir.frontend.tabulate import DEFER_AFTER, defer_full_collections
 from symir.frontend.term_spec import EmissionSpec, TermSpec, dtype_name
-from symir.frontend.update import Update
+from symir.frontend.update import Update, identity
 from symir.hilbert import as_hilbert
 
 _ONE_EMPTY_ROW: tuple[tuple[int, ...], ...] = ((),)
@@ -193,7 +193,7 @@ class DOperator:
 
     def _emit(self, term: TermSpec, update: Any, amplitude: Any, condition, tag, chain):
         if update is None:
-            update = Update()
+            update = identity()
         if tag is not None and not isinstance(tag, str):
             raise TypeError(f"tag must be a string, got {tag!r}")
         if update.__class__ is not Update and is_fermionic(update):
