@@ -1,8 +1,11 @@
 """Microseconds per term of an operator written one term at a time in the DSL: the loop
 (`site`, products, `write`, `emit`) and `build()` (the canonical terms: Pauli products
-routed, terms tabulated by shape, the definition checked), medians of 3 runs.
+routed, terms tabulated by shape, the definition checked), medians of 3 runs, in CPU
+time (`time.process_time`: the machine is shared, and wall time follows its load), and
+the objects Python's collector tracks per term after `build()` (each full collection
+walks them all).
 
-    .venv/bin/python benchmarks/dsl_per_term.py --terms 10000
+    .venv/bin/python benchmarks/dsl_per_term.py --terms 10000 --seed 29
 """
 
 from __future__ import annotations
@@ -51,30 +54,40 @@ def pauli(n: int, n_sites: int, seed: int, locality: int):
 
 
 MODELS = {
-    "couplings, 36 spins": lambda n: couplings(n, 36, 9),
-    "4-local strings, 30 qubits": lambda n: pauli(n, 30, 5, 4),
-    "random strings, 32 qubits": lambda n: pauli(n, 32, 3, 0),
+    "couplings, 36 spins": lambda n, seed: couplings(n, 36, 9 + seed),
+    "4-local strings, 30 qubits": lambda n, seed: pauli(n, 30, 5 + seed, 4),
+    "random strings, 32 qubits": lambda n, seed: pauli(n, 32, 3 + seed, 0),
 }
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--terms", type=int, default=10000)
-    n = p.parse_args().terms
+    p.add_argument("--seed", type=int, default=0, help="added to each model's seed")
+    args = p.parse_args()
+    n = args.terms
     for name, make in MODELS.items():
-        make(40)().build()  # imports and first uses
-        loop = make(n)
+        make(40, args.seed + 1)().build()  # imports and first uses
+        loop = make(n, args.seed)
         times = []
         for _ in range(3):
-            t = time.perf_counter()
+            gc.collect()
+            before = len(gc.get_objects())
+            t = time.process_time()
             b = loop()
-            t1 = time.perf_counter()
-            b.build()
-            times.append((t1 - t, time.perf_counter() - t1))
+            t1 = time.process_time()
+            op = b.build()
+            times.append((t1 - t, time.process_time() - t1))
             del b
             gc.collect()
+            tracked = (len(gc.get_objects()) - before) / n
+            del op
         a, c = np.median(times, axis=0) / n * 1e6
-        print(f"{name}: {n} terms: loop {a:.1f} us/term, build() {c:.1f} us/term", flush=True)
+        print(
+            f"{name}: {n} terms: loop {a:.1f} us/term, build() {c:.1f} us/term (CPU), "
+            f"{tracked:.1f} tracked objects per term",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from math import copysign
 from typing import Any
 
 import numpy as np
@@ -119,7 +120,9 @@ class Expr:
         cls = other.__class__
         if cls is Expr:
             return Expr("mul", self, other)
-        if cls is not float and cls is not int and _is_operator(other):
+        if cls is SiteSelector:  # `element * site(i)`, once per factor of a Pauli string
+            return Expr("mul", self, other._value)
+        if cls is not float and cls is not complex and cls is not int and _is_operator(other):
             return NotImplemented  # `symbol("h") * op` scales the operator
         return Expr("mul", self, as_expr(other))
 
@@ -210,6 +213,10 @@ def as_expr(value: Any) -> Expr:
         return value
     if cls is float or cls is int:  # the common cases first (a bool is no `int` class)
         return Expr("const", value)
+    if cls is SiteSelector:
+        return value._value
+    if cls is complex:
+        return _complex_const(value)
     if isinstance(value, Expr):
         return value
     if isinstance(value, SiteSelector):
@@ -218,6 +225,29 @@ def as_expr(value: Any) -> Expr:
     if isinstance(number, complex):
         return Expr("complex", Expr("const", number.real), Expr("const", number.imag))
     return Expr("const", number)
+
+
+_COMPLEX_CONSTS: dict[tuple[complex, float, float], Expr] = {}
+_SHARED_COMPLEX = 1024
+"""Complex constants with one node each (the first `_SHARED_COMPLEX` written), so that
+the `-1j` of every `Y` of a loop over Pauli strings is one node, not three per use."""
+
+
+COMPLEX_VALUES: dict[int, complex] = {}
+"""The value of each shared complex constant, by the node's id (`READ_SITES`)."""
+
+
+def _complex_const(value: complex) -> Expr:
+    """The node of a complex constant: shared (`_COMPLEX_CONSTS`), keyed by its value and
+    the signs of its parts (`-0.0` and `0.0` are equal numbers, not equal constants)."""
+    key = (value, copysign(1.0, value.real), copysign(1.0, value.imag))
+    found = _COMPLEX_CONSTS.get(key)
+    if found is None:
+        found = Expr("complex", Expr("const", value.real), Expr("const", value.imag))
+        if len(_COMPLEX_CONSTS) < _SHARED_COMPLEX:
+            _COMPLEX_CONSTS[key] = found
+            COMPLEX_VALUES[id(found)] = value
+    return found
 
 
 def _python_number(value: Any) -> bool | int | float | complex:
@@ -266,6 +296,9 @@ _SHARED_SITES = 1 << 16
 and `x'` (`constant_site`, `_read`)."""
 _SITE_CONSTS: dict[int, Expr] = {}
 _READS: dict[tuple[int, bool], Expr] = {}
+READ_SITES: dict[int, int] = {}
+"""The site `k` of each shared `read(const(k))` node, by the node's id (the nodes live as
+long as the process): `symir.frontend.pauli_terms` reads it once per factor."""
 
 
 def constant_site(k: int) -> Expr:
@@ -289,6 +322,8 @@ def _read(site: Expr, emitted: bool) -> Expr:
     found = _READS.get((site.args[0], emitted))
     if found is None:
         found = _READS[(site.args[0], emitted)] = Expr(op, site)
+        if not emitted:
+            READ_SITES[id(found)] = site.args[0]
     return found
 
 
@@ -324,11 +359,13 @@ class SiteSelector:
     comparisons act on `.value`.
     """
 
-    __slots__ = ("_emitted", "_site")
+    __slots__ = ("_emitted", "_neg", "_site", "_value")
 
     def __init__(self, ref: Any, emitted: bool = False):
         self._site = site_ref(ref)
         self._emitted = emitted
+        self._value = _read(self._site, emitted)
+        self._neg: Expr | None = None
 
     @property
     def index(self) -> Expr:
@@ -336,7 +373,7 @@ class SiteSelector:
 
     @property
     def value(self) -> Expr:
-        return _read(self._site, self._emitted)
+        return self._value
 
     def abs(self) -> Expr:
         return Expr("abs", self.value)
@@ -367,21 +404,45 @@ for _name in (
 
 def _selector_rmul(self: SiteSelector, other: Any) -> Expr:
     """`other * site(i)` (`J * s_i`, once per term of a loop over couplings), written out."""
-    return Expr("mul", as_expr(other), _read(self._site, self._emitted))
+    return Expr("mul", as_expr(other), self._value)
 
 
 def _selector_neg(self: SiteSelector) -> Expr:
-    """`-site(i)` (the value a flip writes), written out."""
-    return Expr("neg", _read(self._site, self._emitted))
+    """`-site(i)` (the value a flip writes): one node per selector, so one per shared
+    constant site (`site`)."""
+    found = self._neg
+    if found is None:
+        found = self._neg = Expr("neg", self._value)
+    return found
 
 
 SiteSelector.__rmul__ = _selector_rmul  # type: ignore[method-assign]
 SiteSelector.__neg__ = _selector_neg  # type: ignore[method-assign]
 
 
+_SELECTORS: dict[int, SiteSelector] = {}
+
+
 def site(ref: Any) -> SiteSelector:
-    """A site of the source configuration `x`: a label, a flat index or an expression."""
+    """A site of the source configuration `x`: a label, a flat index or an expression.
+
+    One selector per flat index below `_SHARED_SITES` (selectors and nodes are immutable):
+    a loop of 10,000 Pauli strings calls `site(i)` 240,000 times, and its products and
+    flips (`-site(i)`) share the nodes of the selector."""
+    if ref.__class__ is int:
+        found = _SELECTORS.get(ref)
+        if found is None:
+            found = SiteSelector(ref)
+            if ref < _SHARED_SITES:
+                _SELECTORS[ref] = found
+        return found
     return SiteSelector(ref)
+
+
+def shared_flip(k: int) -> Expr | None:
+    """`-site(k)` where that node is shared (`site`), else None."""
+    found = _SELECTORS.get(k)
+    return None if found is None else found._neg
 
 
 def emitted(ref: Any) -> SiteSelector:

@@ -33,9 +33,10 @@ from typing import Any
 
 import numpy as np
 
-from symir.frontend.expr import Expr
+from symir.frontend.expr import COMPLEX_VALUES, READ_SITES, Expr
 from symir.frontend.pauli_tables import _down_state, table_terms
 from symir.frontend.term_spec import EmissionSpec, TermSpec
+from symir.frontend.update import FLIP_SITES
 
 MAX_SIGNATURES = 4
 """The most signatures of Pauli products that are left to the tabulation by shape."""
@@ -105,7 +106,12 @@ def pauli_product(term: TermSpec) -> tuple[list[int], list[int], complex | float
 def _flips(steps: tuple) -> list[int] | None:
     """The sites of `write(i, -s_i)` steps to distinct constant sites, else None."""
     flips: list[int] = []
+    known = FLIP_SITES.get  # the shared `write(i, -site(i))` steps of `site(i)`
     for step in steps:
+        site = known(id(step))
+        if site is not None:
+            flips.append(site)
+            continue
         if step[0] != "write" or len(step) != 3:
             return None
         at, value = step[1], step[2]
@@ -124,37 +130,67 @@ def _signs(amplitude: Any) -> tuple[list[int], Any] | None:
     """(the sites read an odd number of times, the product of the numbers) of a product
     (`mul`, `neg`) of numbers and reads of `x` at constant sites, else None."""
     c: Any = 1
-    odd: set[int] = set()
+    reads: list[int] = []
     stack = [amplitude]
-    pop, push = stack.pop, stack.append
+    pop, push, add = stack.pop, stack.append, reads.append
+    read_site = READ_SITES.get  # the shared `read(const(i))` of `site(i)`
     while stack:
         e = pop()
         if e.__class__ is not Expr:
             return None
-        op = e.op
-        if op == "mul":
-            a, b = e.args
-            push(a)
-            push(b)
-        elif op == "read":
-            site = _read(e)
+        while e.op == "mul":  # a left-deep product (`w * s_i * s_j * ...`): walked down
+            e, b = e.args
+            site = read_site(id(b))
             if site is None:
-                return None
-            if site in odd:
-                odd.remove(site)
+                push(b)
             else:
-                odd.add(site)
-        elif op == "neg":
-            c = -c
-            push(e.args[0])
-        elif op == "const" and e.args[0].__class__ in _NUMBERS:
-            c = c * e.args[0]
-        else:
-            v = _number(e)
-            if v is None:
+                add(site)
+            if e.__class__ is not Expr:
                 return None
-            c = c * v
-    return sorted(odd), c
+        site = read_site(id(e))
+        if site is not None:
+            add(site)
+            continue
+        v = _factor(e, push, add)
+        if v is None:
+            return None
+        c = c * v
+    return _odd(reads), c
+
+
+def _factor(e: Expr, push: Any, add: Any) -> Any:
+    """The number a factor `e` (not a product) multiplies the product by, else None: a
+    read adds its site (`add`, 1), a negation pushes its operand (`push`, -1)."""
+    op = e.op
+    if op == "complex":
+        v = COMPLEX_VALUES.get(id(e))  # a shared complex constant (`-1j` of a Y)
+        if v is not None:
+            return v
+    elif op == "read":
+        site = _read(e)
+        if site is None:
+            return None
+        add(site)
+        return 1
+    elif op == "neg":
+        push(e.args[0])
+        return -1
+    elif op == "const" and e.args[0].__class__ in _NUMBERS:
+        return e.args[0]
+    return _number(e)
+
+
+def _odd(reads: list[int]) -> list[int]:
+    """The sites read an odd number of times (`s_j^2 = 1`), in increasing order."""
+    if len(set(reads)) == len(reads):
+        return sorted(reads)
+    odd: set[int] = set()
+    for site in reads:
+        if site in odd:
+            odd.remove(site)
+        else:
+            odd.add(site)
+    return sorted(odd)
 
 
 def route_pauli_products(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from symir.frontend.expr import Expr, as_expr, site_ref
+from symir.frontend.expr import _SITE_CONSTS, Expr, as_expr, shared_flip, site_ref
 
 
 def _step_key(step: tuple) -> tuple:
@@ -41,6 +41,14 @@ def _int_value(value: Any, what: str) -> Expr:
             raise ValueError(f"{what} must be an integer local-state value, got {value}")
         value = int(value)
     return as_expr(value)
+
+
+_FLIPS: dict[int, tuple] = {}
+"""`("write", site, -site(site))` for the shared constant sites (`Update.write`); steps
+are immutable tuples."""
+FLIP_SITES: dict[int, int] = {}
+"""The site of each step of `_FLIPS`, by the step's id (they live as long as the process):
+`symir.frontend.pauli_terms` reads it once per flip."""
 
 
 class Update:
@@ -85,7 +93,23 @@ class Update:
 
     def write(self, site: Any, value: Any) -> Update:
         """`x'[site] = value`."""
-        return self._then("write", site_ref(site), _int_value(value, "write value"))
+        # the common case (`write(i, -site(i))`, once per flip of a loop over Pauli
+        # strings) written out: one step per shared constant site and its flip
+        found = None
+        if site.__class__ is int:
+            step = _FLIPS.get(site)
+            if step is not None and step[2] is value:
+                return Update((*self.steps, step))
+            found = _SITE_CONSTS.get(site)
+        step = (
+            "write",
+            site_ref(site) if found is None else found,
+            value if value.__class__ is Expr else _int_value(value, "write value"),
+        )
+        if found is not None and value is shared_flip(site):
+            _FLIPS[site] = step
+            FLIP_SITES[id(step)] = site
+        return Update((*self.steps, step))
 
     def shift(self, site: Any, delta: Any) -> Update:
         """`x'[site] += delta`."""
@@ -173,12 +197,16 @@ class Update:
 
 
 def identity() -> Update:
-    """The empty program: `x' = x` (a diagonal branch)."""
-    return Update()
+    """The empty program: `x' = x` (a diagonal branch). One object (programs are
+    immutable): a loop of 100,000 diagonal terms holds one, not 100,000."""
+    return _IDENTITY
+
+
+_IDENTITY = Update()
 
 
 def write(site: Any, value: Any) -> Update:
-    return Update().write(site, value)
+    return _IDENTITY.write(site, value)
 
 
 def shift(site: Any, delta: Any) -> Update:

@@ -6,6 +6,8 @@ Each test builds a small operator and inspects `op.to_ir()`: its `terms` (TermIn
 
 from __future__ import annotations
 
+import math
+
 import netket as nk
 import pytest
 
@@ -911,3 +913,24 @@ def test_sum_on_different_hilbert_spaces():
 def test_bad_dtype_and_hilbert():
     expect_error(lambda: sym.DOperator(SPIN, "x", dtype="int32"), ValueError, "dtype")
     expect_error(lambda: sym.DOperator(object(), "x"), TypeError, "Hilbert")
+
+
+def test_constant_sites_and_complex_constants_are_shared_nodes():
+    """`site(i)` for a flat index is one selector, its value and `-site(i)` one node
+    each; complex constants are one node per value and signs of its zero parts; bad
+    sites are refused as before."""
+    from symir.frontend.expr import as_expr
+
+    assert sym.site(5) is sym.site(5) and (-sym.site(5)) is (-sym.site(5))
+    assert sym.site(5).value is sym.site(5).value and sym.site(5) is not sym.emitted(5)
+    assert sym.site("i") is not sym.site("i")  # labels: a selector per call, as before
+    assert as_expr(-1j) is as_expr(-1j)
+    plus, minus = as_expr(complex(0.0, -1.0)), as_expr(complex(-0.0, -1.0))
+    assert plus is not minus
+    assert [math.copysign(1, e.args[0].args[0]) for e in (plus, minus)] == [1, -1]
+    with pytest.raises(TypeError, match="site must be"):
+        sym.site(True)
+    with pytest.raises(ValueError, match=">= 0"):
+        sym.site(-1)
+    with pytest.raises(TypeError, match="site must be"):
+        sym.write(1.0, -sym.site(1))

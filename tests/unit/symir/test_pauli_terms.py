@@ -118,6 +118,31 @@ def test_what_is_a_pauli_product():
         assert pauli_product(term(update, element).terms[0]) is None
 
 
+def test_shared_and_unshared_nodes_are_one_pauli_product():
+    """`site(i)`, `-site(i)`, its flip step and `-1j` are shared nodes, recognised by id;
+    the same product written with nodes of its own (an expression, not `site(i)`) is
+    recognised by its structure, alike."""
+    from symir.frontend.expr import Expr, source_index
+    from symir.frontend.update import Update
+
+    hi = nk.hilbert.Spin(0.5, 4)
+    s1, s2 = sym.site(1), sym.site(2)
+    shared = sym.write(1, -s1).write(2, -s2), 0.5 * s1 * -1j * s2 * s2 * sym.site(3)
+    read1 = source_index(1)
+    own = (
+        Update().write(1, -read1).write(Expr("const", 2), -source_index(2)),
+        Expr("mul", Expr("const", 0.5), Expr("mul", read1, Expr("neg", source_index(3))))
+        * Expr("complex", Expr("const", 0.0), Expr("const", 1.0)),
+    )
+    assert shared[0].steps[0][2] is (-sym.site(1))  # one node
+    assert own[0].steps[0][2] is not shared[0].steps[0][2]
+    found = []
+    for update, element in (shared, own):
+        op = sym.DOperator(hi, "t").globally().emit(update, matrix_element=element).build()
+        found.append(pauli_product(op.terms[0]))
+    assert found == [([1, 2], [1, 3], -0.5j), ([1, 2], [1, 3], -0.5j)]
+
+
 def test_random_couplings_are_routed_a_lattice_model_is_not_and_qubits_never():
     """Random `J Z_i Z_j` and `K X_i X_j` (two signatures, coefficients that differ)
     are routed; one coefficient per kind of bond (a lattice written bond by bond) is
