@@ -546,17 +546,25 @@ def _cosh_ratio(plan: _CoshPlan, aux: Any, rows: Any) -> Any:
 
 
 def derived_block(
-    split: Any, evaluate: Callable, tail: Callable, *, default_capacity: bool = True
+    split: Any,
+    evaluate: Callable,
+    tail: Callable,
+    *,
+    default_capacity: bool = True,
+    compact: Callable | None = None,
 ) -> Callable:
     """`fast_block` for a network split from its own program (`network_split`): the
     candidate rows are `(sample, (site, old state, new state) index of each change)` and
-    a chunk evaluates `rest(theta(x) + sum_j E[index_j]) - logpsi(x)` (`tables`)."""
-    return functools.partial(_derived_block, split, evaluate, tail, default_capacity)
+    a chunk evaluates `rest(theta(x) + sum_j E[index_j]) - logpsi(x)` (`tables`).
+    `compact`: the loop in the candidates' order (`local_energy.evaluate_compact`, used
+    where `COMPACT_OUTPUT`), else `evaluate`'s scatter to the slots."""
+    return functools.partial(_derived_block, split, evaluate, compact, tail, default_capacity)
 
 
 def _derived_block(
     split: Any,
     evaluate: Callable,
+    compact: Callable | None,
     tail: Callable,
     default_capacity: bool,
     logpsi: Callable,
@@ -598,7 +606,11 @@ def _derived_block(
         slots = needed.size
         capacity = min(capacity, _chunk_rows(split.width, ns.rest_has_matmul(split), slots))
     c, k = change.shape[1:]
-    positions, count, capacity = candidate_positions(needed, capacity, tail)
+    in_order = COMPACT_OUTPUT and compact is not None
+    if in_order:
+        positions, count, capacity, rank = candidate_positions(needed, capacity, tail, ranks=True)
+    else:
+        positions, count, capacity = candidate_positions(needed, capacity, tail)
     joint = tuple(_joint_table(v, t) for v, t in zip(cached, tabs, strict=True))
     aux = (consts, joint, logpsi_x)
     leaves, tree = jax.tree_util.tree_flatten(aux)
@@ -609,9 +621,20 @@ def _derived_block(
     ratio = functools.partial(_derived_ratio, split, tree, inexact, shapes)
     rows = (jnp.reshape(change, (b * c, k)), static)
     gather = functools.partial(_sample_and_changes, c)
-    r = evaluate(ratio, capacity, diff, rows, positions, count, gather)
-    r = jnp.where(needed, jnp.reshape(r, needed.shape), jnp.zeros((), r.dtype))
+    if in_order:
+        r = compact(ratio, capacity, diff, rows, positions, count, gather)
+        r = jnp.where(needed, r[jnp.maximum(rank, 0)], jnp.zeros((), r.dtype))
+    else:
+        r = evaluate(ratio, capacity, diff, rows, positions, count, gather)
+        r = jnp.where(needed, jnp.reshape(r, needed.shape), jnp.zeros((), r.dtype))
     return total + jnp.sum(mels * jnp.exp(r), axis=-1)
+
+
+COMPACT_OUTPUT = True
+"""The derived path's loop writes each chunk's values as one slice in the order of the
+candidates (`local_energy.evaluate_compact`), and each slot takes its value by its
+rank, a gather fused into the sum of the local energies, in place of a scatter per
+chunk to the slots."""
 
 
 def _sample_and_changes(slots: int, rows: Any, where: Any) -> Any:

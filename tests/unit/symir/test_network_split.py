@@ -102,6 +102,43 @@ def test_derived_split_equals_plain_evaluation(heisenberg, name):
     assert path.name in ("derived", "deltas")
 
 
+@pytest.mark.parametrize("capacity", [7, 64, 10_000])
+def test_values_in_candidate_order_equal_the_scatter_to_slots(heisenberg, capacity):
+    """The derived loop writing each chunk as a slice in the candidates' order
+    (`evaluate_compact`, each slot taking its value by rank) gives the energies and the
+    gradient of the loop that scatters each chunk to its slots, for full chunks, tail
+    chunks and one chunk."""
+    from symir.runtime import local_energy as le
+    from symir.runtime.fast_updates import derived_block
+
+    hi, op, ref = heisenberg
+    ma = ComplexTwoLayer()
+    x = jnp.asarray(hi.random_state(jax.random.key(6), 24), jnp.float64)
+    params = ma.init(jax.random.key(7), x)
+    split = split_network(ma.apply, params, x)
+    plan = local_energy_plan(op)
+
+    def energies(compact):
+        block = derived_block(
+            split, le._evaluate, le._tail, default_capacity=False, compact=compact
+        )
+        return lambda p: block(ma.apply, p, x, op, plan, capacity, True)
+
+    ordered, scattered = energies(le.evaluate_compact), energies(None)
+    np.testing.assert_allclose(ordered(params), scattered(params), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(ordered(params), _reference(ma, params, x, ref), rtol=RTOL)
+
+    def loss(f):
+        return jax.grad(lambda p: jnp.sum(jnp.abs(f(p)) ** 2))(params)
+
+    for a, b in zip(
+        jax.tree_util.tree_leaves(loss(ordered)),
+        jax.tree_util.tree_leaves(loss(scattered)),
+        strict=True,
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
 def test_a_network_never_seen_takes_the_derived_path_and_is_exact(heisenberg):
     hi, op, ref = heisenberg
     ma = DenseAct()
