@@ -581,20 +581,28 @@ def _derived_block(
     from symir.runtime.compiled import repeated_sites
     from symir.runtime.slots import split_diagonal
 
-    flat, sites, values, mels = _deltas(compiled, x)
+    flat, _, _ = compiled._kernel_input(x, "local_energies")
+    sites, values, mels, old, keep = compiled._conn_delta_parts(flat)
+    if mels.dtype != compiled.dtype:
+        mels = mels.astype(compiled.dtype)
+    if keep is not None:  # the sector rule: a slot not kept has no element, no change
+        mels = jnp.where(keep, mels, jnp.zeros((), mels.dtype))
     consts = ns.constants(split, params)
     cached = ns.theta(split, consts, x)
     states = np.asarray(compiled.space.local_states)
     tabs = ns.tables(split, consts, states)
     logpsi_x = ns.rest(split, consts, cached)
-    total, (sites, values, mels) = split_diagonal(plan, mels, logpsi_x.dtype, (sites, values, mels))
+    per_slot = (sites, values, mels, old) + (() if keep is None else (keep,))
+    total, (sites, values, mels, old, *kept) = split_diagonal(plan, mels, logpsi_x.dtype, per_slot)
     if not plan.candidates:
         return total
     sites = sites.astype(jnp.int32)
     index = state_index(states, flat.dtype)
-    old_i = jnp.take_along_axis(index(flat)[:, None, :], sites, axis=-1)
+    old_i = index(old)
     new_i = jnp.where(repeated_sites(sites), old_i, index(values.astype(flat.dtype)))
     needed = jnp.any(new_i != old_i, axis=-1)
+    if kept:
+        needed = needed & kept[0]
     n_states = len(states)
     b = flat.shape[0]
     # rows of the joint table: the sample's cached values, then the pair changes
