@@ -341,11 +341,25 @@ class CompiledOperator:
         """The delta kernel on `flat (b, N)` (what `_kernel_input` gives), the sector rule
         applied: `sites (b, F, k)` int32, `values (b, F, k)` in the kernel's configuration
         dtype, `mels (b, F)` in the kernel's."""
+        sites, values, mels, old, keep = self._conn_delta_parts(flat, with_old=False)
+        if keep is not None:
+            values = jnp.where(keep[..., None], values, old)
+            mels = jnp.where(keep, mels, jnp.zeros((), mels.dtype))
+        return sites, values, mels
+
+    def _conn_delta_parts(self, flat: Any, *, with_old: bool = True) -> tuple[Any, ...]:
+        """The delta kernel on `flat (b, N)` without the sector rule applied: `(sites,
+        values, mels, old, keep)`, `old` the values of `x` at the sites (None when neither
+        `with_old` nor the rule asks for them), `keep (b, F)` the slots the sector rule
+        keeps (None without a rule: all). Applying the rule is `values = old`, `mels = 0`
+        where not `keep`; a caller that only needs the slots that change `x` and have a
+        nonzero element may instead drop the slots not kept (`fast_updates`)."""
         sites, values, mels = _kernel_call(self._spec, 0, "deltas")(flat, *self._params)[:3]
         sectors = _sectors_of(self._spec.hilbert)
-        if sectors and not self._spec.keeps_sectors:
-            sites, values, mels = _keep_deltas_in_sectors(flat, sites, values, mels, sectors)
-        return sites, values, mels
+        rule = bool(sectors) and not self._spec.keeps_sectors
+        old = _values_at(flat, sites) if rule or with_old else None
+        keep = _sector_keep(flat, sites, values, sectors, old) if rule else None
+        return sites, values, mels, old, keep
 
     def _kernel_input(self, x: Any, what: str) -> tuple[Any, tuple[int, ...], np.dtype]:
         """`x` checked and flattened for the kernel: `(b, N)` in the kernel's dtype, the
@@ -480,26 +494,34 @@ def repeated_sites(sites: Any) -> Any:
     return jnp.any(same & earlier, axis=-1)
 
 
-def _keep_deltas_in_sectors(
-    x: Any, sites: Any, values: Any, mels: Any, sectors: tuple
-) -> tuple[Any, Any, Any]:
-    """The constrained-space rule on deltas, as `_keep_in_sectors`: for `x` in the
-    sector, a connected state outside it is an invalid branch (the values of `x`,
-    `mel = 0`); for `x` outside the sector every branch is kept."""
+def _values_at(x: Any, sites: Any) -> Any:
+    """`x (b, N)` at `sites (b, F, k)`: `(b, F, k)`."""
+    return x[jnp.arange(x.shape[0])[:, None, None], sites]
+
+
+def _sector_keep(x: Any, sites: Any, values: Any, sectors: tuple, old: Any) -> Any:
+    """The constrained-space rule on deltas, as `_keep_in_sectors`: `(b, F)`, whether a
+    slot is kept. For `x` in the sector, a connected state outside it is an invalid
+    branch (the values of `x`, `mel = 0`); for `x` outside the sector every branch is
+    kept. `old`: `x` at the sites (`_values_at`). A sector of all the sites (a fixed
+    total magnetisation or particle number) sums the changes without asking where they
+    are."""
     wide = jnp.int32
-    old = x[jnp.arange(x.shape[0])[:, None, None], sites]
+    n = x.shape[1]
     change = jnp.where(repeated_sites(sites), 0, values.astype(wide) - old.astype(wide))
 
     def held(first: int, end: int) -> Any:
         return jnp.sum(x[:, first:end], axis=-1, dtype=wide)
 
     def after(first: int, end: int) -> Any:
-        moved = jnp.sum(jnp.where((sites >= first) & (sites < end), change, 0), axis=-1)
-        return held(first, end)[:, None] + moved
+        inside = (
+            change
+            if first <= 0 and end >= n
+            else jnp.where((sites >= first) & (sites < end), change, 0)
+        )
+        return held(first, end)[:, None] + jnp.sum(inside, axis=-1)
 
-    keep = _in_sectors(after, sectors) | ~_in_sectors(held, sectors)[:, None]
-    values = jnp.where(keep[..., None], values, old)
-    return sites, values, jnp.where(keep, mels, jnp.zeros((), mels.dtype))
+    return _in_sectors(after, sectors) | ~_in_sectors(held, sectors)[:, None]
 
 
 _WRAPPERS_LOCK = threading.Lock()

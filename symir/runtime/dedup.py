@@ -151,29 +151,38 @@ def only_active(needed: Any, active: Any) -> Any:
     return needed if active is None else needed & active[:, None]
 
 
-def compact_positions(mask: Any, size: int) -> Any:
+def compact_positions(mask: Any, size: int, *, ranks: bool = False) -> Any:
     """The positions of the True entries of `mask (m,)` in order, then `m` up to `size`
     entries (`size >= m`): `jnp.nonzero(mask, size=size, fill_value=m)[0]`, by one
     cumulative sum and one scatter (JAX's `nonzero` adds a scatter-add of `m` entries
     and a second cumulative sum: 2.8 against 2.2 ms CPU for 131,072 entries). The sum
     is an associative scan: `jnp.cumsum` lowers to `reduce_window`s that took 1.34 ms
-    CPU on 147,456 entries, the scan 0.56."""
+    CPU on 147,456 entries, the scan 0.56. With `ranks`, `(positions, rank)`: `rank[i]`
+    the index of entry `i` among the positions where `mask[i]` (unspecified elsewhere)."""
     m = mask.shape[0]
     rank = jax.lax.associative_scan(jnp.add, mask.astype(jnp.int32)) - 1
     target = jnp.where(mask, rank, size)
-    return (
+    positions = (
         jnp.full((size,), m, jnp.int32)
         .at[target]
         .set(jnp.arange(m, dtype=jnp.int32), mode="drop", unique_indices=True)
     )
+    return (positions, rank) if ranks else positions
 
 
-def candidate_positions(needed: Any, capacity: int, tail: Callable[[int], int]) -> tuple:
+def candidate_positions(
+    needed: Any, capacity: int, tail: Callable[[int], int], *, ranks: bool = False
+) -> tuple:
     """The chunked loop's inputs for the slots `needed (b, c)`: the flat positions of the
     needed ones (`compact_positions`, padded by `tail(capacity)` entries for the loop's
-    last chunks), their count and the capacity, at most the `b c` slots."""
+    last chunks), their count and the capacity, at most the `b c` slots; with `ranks`,
+    then each slot's rank among the needed ones `(b, c)` (`compact_positions`)."""
     m = needed.size
     capacity = min(capacity, m)
     mask = jnp.reshape(needed, (m,))
-    count = jnp.sum(mask, dtype=jnp.int32)
-    return compact_positions(mask, m + tail(capacity)), count, capacity
+    if not ranks:
+        count = jnp.sum(mask, dtype=jnp.int32)
+        return compact_positions(mask, m + tail(capacity)), count, capacity
+    positions, rank = compact_positions(mask, m + tail(capacity), ranks=True)
+    count = rank[-1] + 1
+    return positions, count, capacity, jnp.reshape(rank, needed.shape)

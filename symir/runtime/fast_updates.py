@@ -546,17 +546,25 @@ def _cosh_ratio(plan: _CoshPlan, aux: Any, rows: Any) -> Any:
 
 
 def derived_block(
-    split: Any, evaluate: Callable, tail: Callable, *, default_capacity: bool = True
+    split: Any,
+    evaluate: Callable,
+    tail: Callable,
+    *,
+    default_capacity: bool = True,
+    compact: Callable | None = None,
 ) -> Callable:
     """`fast_block` for a network split from its own program (`network_split`): the
     candidate rows are `(sample, (site, old state, new state) index of each change)` and
-    a chunk evaluates `rest(theta(x) + sum_j E[index_j]) - logpsi(x)` (`tables`)."""
-    return functools.partial(_derived_block, split, evaluate, tail, default_capacity)
+    a chunk evaluates `rest(theta(x) + sum_j E[index_j]) - logpsi(x)` (`tables`).
+    `compact`: the loop in the candidates' order (`local_energy.evaluate_compact`, used
+    where `COMPACT_OUTPUT`), else `evaluate`'s scatter to the slots."""
+    return functools.partial(_derived_block, split, evaluate, compact, tail, default_capacity)
 
 
 def _derived_block(
     split: Any,
     evaluate: Callable,
+    compact: Callable | None,
     tail: Callable,
     default_capacity: bool,
     logpsi: Callable,
@@ -573,20 +581,28 @@ def _derived_block(
     from symir.runtime.compiled import repeated_sites
     from symir.runtime.slots import split_diagonal
 
-    flat, sites, values, mels = _deltas(compiled, x)
+    flat, _, _ = compiled._kernel_input(x, "local_energies")
+    sites, values, mels, old, keep = compiled._conn_delta_parts(flat)
+    if mels.dtype != compiled.dtype:
+        mels = mels.astype(compiled.dtype)
+    if keep is not None:  # the sector rule: a slot not kept has no element, no change
+        mels = jnp.where(keep, mels, jnp.zeros((), mels.dtype))
     consts = ns.constants(split, params)
     cached = ns.theta(split, consts, x)
     states = np.asarray(compiled.space.local_states)
     tabs = ns.tables(split, consts, states)
     logpsi_x = ns.rest(split, consts, cached)
-    total, (sites, values, mels) = split_diagonal(plan, mels, logpsi_x.dtype, (sites, values, mels))
+    per_slot = (sites, values, mels, old) + (() if keep is None else (keep,))
+    total, (sites, values, mels, old, *kept) = split_diagonal(plan, mels, logpsi_x.dtype, per_slot)
     if not plan.candidates:
         return total
     sites = sites.astype(jnp.int32)
     index = state_index(states, flat.dtype)
-    old_i = jnp.take_along_axis(index(flat)[:, None, :], sites, axis=-1)
+    old_i = index(old)
     new_i = jnp.where(repeated_sites(sites), old_i, index(values.astype(flat.dtype)))
     needed = jnp.any(new_i != old_i, axis=-1)
+    if kept:
+        needed = needed & kept[0]
     n_states = len(states)
     b = flat.shape[0]
     # rows of the joint table: the sample's cached values, then the pair changes
@@ -598,7 +614,11 @@ def _derived_block(
         slots = needed.size
         capacity = min(capacity, _chunk_rows(split.width, ns.rest_has_matmul(split), slots))
     c, k = change.shape[1:]
-    positions, count, capacity = candidate_positions(needed, capacity, tail)
+    in_order = COMPACT_OUTPUT and compact is not None
+    if in_order:
+        positions, count, capacity, rank = candidate_positions(needed, capacity, tail, ranks=True)
+    else:
+        positions, count, capacity = candidate_positions(needed, capacity, tail)
     joint = tuple(_joint_table(v, t) for v, t in zip(cached, tabs, strict=True))
     aux = (consts, joint, logpsi_x)
     leaves, tree = jax.tree_util.tree_flatten(aux)
@@ -609,9 +629,20 @@ def _derived_block(
     ratio = functools.partial(_derived_ratio, split, tree, inexact, shapes)
     rows = (jnp.reshape(change, (b * c, k)), static)
     gather = functools.partial(_sample_and_changes, c)
-    r = evaluate(ratio, capacity, diff, rows, positions, count, gather)
-    r = jnp.where(needed, jnp.reshape(r, needed.shape), jnp.zeros((), r.dtype))
+    if in_order:
+        r = compact(ratio, capacity, diff, rows, positions, count, gather)
+        r = jnp.where(needed, r[jnp.maximum(rank, 0)], jnp.zeros((), r.dtype))
+    else:
+        r = evaluate(ratio, capacity, diff, rows, positions, count, gather)
+        r = jnp.where(needed, jnp.reshape(r, needed.shape), jnp.zeros((), r.dtype))
     return total + jnp.sum(mels * jnp.exp(r), axis=-1)
+
+
+COMPACT_OUTPUT = True
+"""The derived path's loop writes each chunk's values as one slice in the order of the
+candidates (`local_energy.evaluate_compact`), and each slot takes its value by its
+rank, a gather fused into the sum of the local energies, in place of a scatter per
+chunk to the slots."""
 
 
 def _sample_and_changes(slots: int, rows: Any, where: Any) -> Any:

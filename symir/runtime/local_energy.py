@@ -341,7 +341,9 @@ def _derived_or_plain(
         return _delta_block(logpsi, params, xs, *rest, active=active)
     from symir.runtime.fast_updates import derived_block
 
-    block = derived_block(path.split, _evaluate, _tail, default_capacity=default_capacity)
+    block = derived_block(
+        path.split, _evaluate, _tail, default_capacity=default_capacity, compact=evaluate_compact
+    )
     return block(logpsi, params, xs, *rest, active=active)
 
 
@@ -703,6 +705,12 @@ def _chunk(gather: Callable, rows: Any, positions: Any, offset: Any, size: int) 
 
 
 def _forward(logpsi, capacity, gather, params, rows, positions, count):
+    return _loop(False, logpsi, capacity, gather, params, rows, positions, count)
+
+
+def _loop(compact, logpsi, capacity, gather, params, rows, positions, count):
+    """The forward loop: values scattered to the slots, or with `compact` written in
+    the order of `positions` (`evaluate_compact`)."""
     m = _count_of(rows)
     one = jax.eval_shape(lambda r: gather(r, jnp.zeros((1,), jnp.int32)), rows)
     out_dtype = jax.eval_shape(logpsi, params, one).dtype
@@ -710,10 +718,33 @@ def _forward(logpsi, capacity, gather, params, rows, positions, count):
     def body(out, offset, size):
         where, chunk = _chunk(gather, rows, positions, offset, size)
         values = logpsi(params, chunk).astype(out_dtype)
+        if compact:
+            return jax.lax.dynamic_update_slice_in_dim(out, values, offset, 0)
         return out.at[where].set(values, mode="drop")
 
-    init = varying(jnp.zeros((m,), out_dtype))
+    init = varying(jnp.zeros((positions.shape[0] if compact else m,), out_dtype))
     return _chunked_loop(body, init, count, capacity)
+
+
+def evaluate_compact(
+    logpsi: Callable,
+    capacity: int,
+    params: Any,
+    rows: Any,
+    positions: Any,
+    count: Any,
+    gather: Callable | None = None,
+) -> Any:
+    """`_evaluate` in the order of `positions`: `logpsi(params, rows[positions[i]])` at
+    `i < count`, arbitrary values after (shape `positions.shape`). Each chunk's values
+    are written as one slice, without the scatter to their slots; the caller takes them
+    by the rank of each slot (`dedup.compact_positions(..., ranks=True)`), a gather that
+    fuses into its consumer."""
+    return _compact_vjp(logpsi, capacity, gather or _take_rows, params, rows, positions, count)
+
+
+def _compact_forward(logpsi, capacity, gather, params, rows, positions, count):
+    return _loop(True, logpsi, capacity, gather, params, rows, positions, count)
 
 
 def _evaluate_fwd(logpsi, capacity, gather, params, rows, positions, count):
@@ -722,12 +753,21 @@ def _evaluate_fwd(logpsi, capacity, gather, params, rows, positions, count):
 
 
 def _evaluate_bwd(logpsi, capacity, gather, residuals, cotangent):
+    return _backward(False, logpsi, capacity, gather, residuals, cotangent)
+
+
+def _backward(compact, logpsi, capacity, gather, residuals, cotangent):
+    """The reverse-mode loop of `_loop` (the cotangent of the slots, or with `compact`
+    in the order of `positions`)."""
     params, rows, positions, count = residuals
     m = _count_of(rows)
 
     def body(acc, offset, size):
         where, chunk = _chunk(gather, rows, positions, offset, size)
-        ct = jnp.where(where < m, cotangent[jnp.minimum(where, m - 1)], 0)
+        if compact:
+            ct = jax.lax.dynamic_slice_in_dim(cotangent, offset, size)
+        else:
+            ct = jnp.where(where < m, cotangent[jnp.minimum(where, m - 1)], 0)
         values, pullback = jax.vjp(lambda p: logpsi(p, chunk), params)
         (grads,) = pullback(ct.astype(values.dtype))
         return jax.tree_util.tree_map(jnp.add, acc, grads)
@@ -739,3 +779,16 @@ def _evaluate_bwd(logpsi, capacity, gather, residuals, cotangent):
 
 _evaluate_vjp = jax.custom_vjp(_forward, nondiff_argnums=(0, 1, 2))
 _evaluate_vjp.defvjp(_evaluate_fwd, _evaluate_bwd)
+
+
+def _compact_fwd(logpsi, capacity, gather, params, rows, positions, count):
+    out = _compact_forward(logpsi, capacity, gather, params, rows, positions, count)
+    return out, (params, rows, positions, count)
+
+
+def _compact_bwd(logpsi, capacity, gather, residuals, cotangent):
+    return _backward(True, logpsi, capacity, gather, residuals, cotangent)
+
+
+_compact_vjp = jax.custom_vjp(_compact_forward, nondiff_argnums=(0, 1, 2))
+_compact_vjp.defvjp(_compact_fwd, _compact_bwd)

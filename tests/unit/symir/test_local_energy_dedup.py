@@ -250,3 +250,6 @@ def test_compact_positions_equal_nonzero():
         expected = np.nonzero(mask)[0]
         expected = np.concatenate([expected, np.full(m + 3 - len(expected), m)])
         np.testing.assert_array_equal(compact_positions(jnp.asarray(mask), m + 3), expected)
+        positions, rank = compact_positions(jnp.asarray(mask), m + 3, ranks=True)
+        np.testing.assert_array_equal(positions, expected)
+        np.testing.assert_array_equal(np.asarray(rank)[mask], np.arange(mask.sum()))

@@ -102,6 +102,43 @@ def test_derived_split_equals_plain_evaluation(heisenberg, name):
     assert path.name in ("derived", "deltas")
 
 
+@pytest.mark.parametrize("capacity", [7, 64, 10_000])
+def test_values_in_candidate_order_equal_the_scatter_to_slots(heisenberg, capacity):
+    """The derived loop writing each chunk as a slice in the candidates' order
+    (`evaluate_compact`, each slot taking its value by rank) gives the energies and the
+    gradient of the loop that scatters each chunk to its slots, for full chunks, tail
+    chunks and one chunk."""
+    from symir.runtime import local_energy as le
+    from symir.runtime.fast_updates import derived_block
+
+    hi, op, ref = heisenberg
+    ma = ComplexTwoLayer()
+    x = jnp.asarray(hi.random_state(jax.random.key(6), 24), jnp.float64)
+    params = ma.init(jax.random.key(7), x)
+    split = split_network(ma.apply, params, x)
+    plan = local_energy_plan(op)
+
+    def energies(compact):
+        block = derived_block(
+            split, le._evaluate, le._tail, default_capacity=False, compact=compact
+        )
+        return lambda p: block(ma.apply, p, x, op, plan, capacity, True)
+
+    ordered, scattered = energies(le.evaluate_compact), energies(None)
+    np.testing.assert_allclose(ordered(params), scattered(params), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(ordered(params), _reference(ma, params, x, ref), rtol=RTOL)
+
+    def loss(f):
+        return jax.grad(lambda p: jnp.sum(jnp.abs(f(p)) ** 2))(params)
+
+    for a, b in zip(
+        jax.tree_util.tree_leaves(loss(ordered)),
+        jax.tree_util.tree_leaves(loss(scattered)),
+        strict=True,
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
 def test_a_network_never_seen_takes_the_derived_path_and_is_exact(heisenberg):
     hi, op, ref = heisenberg
     ma = DenseAct()
@@ -353,3 +390,47 @@ def test_derived_path_inside_netkets_sharded_chunked_kernel():
 
     expected = local_value_kernel_jax(ma.apply, params, x, nk.operator.Heisenberg(hi, graph))
     np.testing.assert_allclose(ours(params, x), expected, rtol=RTOL, atol=RTOL)
+
+
+def test_derived_path_keeps_the_sector_rule():
+    """On `Spin(0.5, 8, total_sz=0)` an operator whose flips leave the sector: the
+    derived path drops those branches (its slots not kept by the sector rule are not
+    evaluated and have no element) as the padded path does, for samples in the sector,
+    and keeps every branch of a sample outside it (docs/semantics.md)."""
+    import warnings
+
+    hi = nk.hilbert.Spin(0.5, 8, total_sz=0)
+    ring = [(i, (i + 1) % 8) for i in range(8)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sym.SymbolicDefinitionWarning)
+        flips = (
+            sym.DOperator(hi, "field")
+            .for_each_site("i")
+            .emit(sym.write("i", -sym.site("i")), matrix_element=-0.7)
+            .build()
+        )
+        op = (flips + models.heisenberg(hi, ring, J=1.0)).compile()
+    ma = DenseAct()
+    inside = np.asarray(hi.random_state(jax.random.key(13), 12), np.float64)
+    outside = np.ones((2, 8))
+    outside[1, :3] = -1
+    x = jnp.asarray(np.concatenate([inside, outside]))
+    params = ma.init(jax.random.key(14), x)
+    assert choose_path(ma.apply, params, x, op, local_energy_plan(op)).name == "derived"
+    derived = sym.local_energies(ma.apply, params, x, op, fast_updates="auto")
+    padded = sym.local_energies(ma.apply, params, x, op)
+    np.testing.assert_allclose(derived, padded, rtol=1e-12, atol=1e-12)
+    # the flips count for the samples outside the sector only
+    free = nk.hilbert.Spin(0.5, 8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sym.SymbolicDefinitionWarning)
+        whole = (
+            sym.DOperator(free, "field")
+            .for_each_site("i")
+            .emit(sym.write("i", -sym.site("i")), matrix_element=-0.7)
+            .build()
+        )
+        unconstrained = (whole + models.heisenberg(free, ring, J=1.0)).compile()
+    everything = sym.local_energies(ma.apply, params, x, unconstrained)
+    np.testing.assert_allclose(derived[12:], everything[12:], rtol=1e-12, atol=1e-12)
+    assert not np.allclose(derived[:12], everything[:12])
