@@ -69,6 +69,9 @@ class ModulePassStage:
         self.name = name
         self.make = make
         self.memoizable = memoizable
+        self.trusts_verified = False
+        """The pass has a `verify` field, set False when it runs first on a copy of a
+        verified `SymbolicOperatorIR` (`symbolic-validation`: the IR is verified once)."""
 
     @classmethod
     def of(cls, pass_name: str, memoizable: bool = False, **option_fields: str) -> ModulePassStage:
@@ -79,11 +82,15 @@ class ModulePassStage:
             values = {k: getattr(options, v) for k, v in option_fields.items()}
             return make_pass(pass_name, **values)
 
-        return cls(stage_name(pass_name), make, memoizable)
+        stage = cls(stage_name(pass_name), make, memoizable)
+        stage.trusts_verified = pass_name == "symbolic-validation"
+        return stage
 
     def run(self, context: SymbolicCompilationContext) -> bool:
         """Runs the pass, or reuses its memoized result; returns whether it was reused."""
         p = self.make(context.options)
+        if self.trusts_verified and context.input_verified():
+            p = dataclasses.replace(p, verify=False)
         key = None
         if self.memoizable and context.memo_path is not None:
             path = context.memo_path or (context.ir.static_fingerprint(),)
