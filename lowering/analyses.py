@@ -272,6 +272,14 @@ class _DigestPrinter(ArrayPrinter):
         return super().print_ssa_value(value)
 
 
+def attribute_digest_text(attribute: Attribute) -> str:
+    """`attribute` as `fingerprint` prints it: its printed text, a large dense array of
+    integers or finite floats as its element type and the SHA-256 of its bytes."""
+    out = StringIO()
+    _DigestPrinter(stream=out).print_attribute(attribute)
+    return out.getvalue()
+
+
 def fingerprint(module: ModuleOp) -> str:
     """SHA-256 of the canonical printed module: SSA names and analyses dropped, so equal
     operators, however written and whatever passes reported on them, fingerprint equally;
@@ -291,6 +299,7 @@ __all__ = [
     "DIALECTS",
     "Analysis",
     "annotate",
+    "attribute_digest_text",
     "fingerprint",
     "from_attribute",
     "is_analysis",
