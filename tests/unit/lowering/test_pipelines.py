@@ -217,18 +217,18 @@ def test_the_last_level_is_left_to_its_reader_without_verify_all(monkeypatch):
     # verifies the text right after; SYMIR_VERIFY_ALL (the tests' default) verifies it too
     monkeypatch.setattr(pipelines, "VERIFY_ALL", False)
     extra = (_BreakStablehlo(),)
-    with pytest.raises(SymbolicCompilerError, match="before its definition|dominate") as verified:
+    with pytest.raises(SymbolicCompilerError, match=r"before its definition|dominate") as verified:
         lower_ir(tfim().to_ir(), extra_passes=extra)
     assert verified.value.pass_name == "test-break-stablehlo"
     lower_ir(tfim().to_ir(), extra_passes=extra, verify_last=False)  # not verified
     monkeypatch.setattr(pipelines, "VERIFY_ALL", True)
-    with pytest.raises(SymbolicCompilerError, match="before its definition|dominate"):
+    with pytest.raises(SymbolicCompilerError, match=r"before its definition|dominate"):
         lower_ir(tfim().to_ir(), extra_passes=extra, verify_last=False)
     # through the compiler, jaxlib's verifier refuses it
     monkeypatch.setattr(pipelines, "VERIFY_ALL", False)
     compiler = SymbolicCompiler(artifact_store=InMemoryArtifactStore())
     compiler.pipeline.add_lowering(_BreakStablehlo())
-    with pytest.raises(SymbolicCompilerError, match="before its definition|dominate"):
+    with pytest.raises(SymbolicCompilerError, match=r"before its definition|dominate"):
         compiler.compile(tfim())
 
 
