@@ -52,6 +52,11 @@ call (XLA's compile) times, and the peak RSS of the process that measured the mo
 table: `nh3_631g`, `co_631g`, `hf_ccpvdz` (its done-when check on other molecules),
 `ch4_631g`, `h2co_631g`, `c2h2_631g` (34, 44 and 44 spin orbitals),
 `c6h6_sto3g` (72 spin orbitals; `--batch 16 --rounds 3`) and `n2_ccpvtz` (120).
+
+`--molecules n2_ccpvdz --first-build 3` times only what a user waits for on a first
+build: each run a fresh process (`python -c`) that times its imports (`jax`,
+`symir.chemistry`, `symir.compiler`), runs PySCF's RHF (not timed), then the first
+`molecular_hamiltonian` and `SymbolicCompiler.compile` (outside XLA), CPU and wall.
 """
 
 from __future__ import annotations
@@ -393,6 +398,56 @@ def molecules_table(names: list[str], batch: int, rounds: int) -> None:
         )
 
 
+_FIRST_BUILD = """
+import sys, time
+c0, w0 = time.process_time(), time.perf_counter()
+import jax
+from symir.chemistry import from_pyscf, molecular_hamiltonian
+from symir.compiler import InMemoryArtifactStore, SymbolicCompiler
+c1, w1 = time.process_time(), time.perf_counter()
+from pyscf import gto, scf
+atom, basis = sys.argv[1], sys.argv[2]
+mf = scf.RHF(gto.M(atom=atom, basis=basis, symmetry=True, verbose=0)).run()
+ints = from_pyscf(mf)
+c2, w2 = time.process_time(), time.perf_counter()
+mh = molecular_hamiltonian(ints, slots="symmetry")
+c3, w3 = time.process_time(), time.perf_counter()
+SymbolicCompiler(artifact_store=InMemoryArtifactStore()).compile(mh.operator)
+c4, w4 = time.process_time(), time.perf_counter()
+print(c1 - c0, w1 - w0, c3 - c2, w3 - w2, c4 - c3, w4 - w3)
+"""
+
+
+def first_builds(names: list[str], repeats: int) -> None:
+    """The first build and compile of each molecule in a fresh process (`python -c`),
+    CPU and wall seconds: the imports (`jax`, `symir.chemistry`, `symir.compiler`), then,
+    after PySCF's RHF (not timed), `molecular_hamiltonian` and `SymbolicCompiler.compile`
+    (outside XLA, a fresh artifact store)."""
+    import subprocess
+    import sys
+
+    print(
+        "| molecule | run | imports s CPU (wall) | build s CPU (wall) | compile s CPU (wall) "
+        "| build + compile s CPU (wall) | with imports s CPU |"
+    )
+    print("|---" * 7 + "|")
+    for name in names:
+        atom, basis = MOLECULES[name]
+        for k in range(repeats):
+            out = subprocess.run(
+                [sys.executable, "-c", _FIRST_BUILD, atom, basis],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+            ic, iw, bc, bw, cc, cw = (float(v) for v in out[-6:])
+            print(
+                f"| {name} | {k + 1} | {ic:.2f} ({iw:.2f}) | {bc:.2f} ({bw:.2f}) | "
+                f"{cc:.2f} ({cw:.2f}) | {bc + cc:.2f} ({bw + cw:.2f}) | {ic + bc + cc:.2f} |",
+                flush=True,
+            )
+
+
 def cell(row: dict, key: str, fmt: str = "") -> str:
     return format(row[key], fmt) if key in row else "-"
 
@@ -416,7 +471,16 @@ def main() -> None:
         help="largest N for symir's orbital-indexed form (symir_orb) besides the default",
     )
     parser.add_argument("--molecules", default="", help="PySCF molecules (issue 37 table)")
+    parser.add_argument(
+        "--first-build",
+        type=int,
+        default=0,
+        help="with --molecules: only the first build + compile in N fresh processes each",
+    )
     args = parser.parse_args()
+    if args.molecules and args.first_build:
+        first_builds(args.molecules.split(","), args.first_build)
+        return
     if args.molecules:
         molecules_table(args.molecules.split(","), args.batch, args.rounds)
         return

@@ -16,7 +16,13 @@ from __future__ import annotations
 from io import StringIO
 
 import numpy as np
-from xdsl.dialects.builtin import DenseArrayBase, Float64Type, IntegerType, Signedness
+from xdsl.dialects.builtin import (
+    DenseArrayBase,
+    Float64Type,
+    IntegerType,
+    Signedness,
+    TensorType,
+)
 from xdsl.ir import Attribute
 from xdsl.printer import Printer
 
@@ -63,9 +69,31 @@ def attribute_text(attribute: Attribute) -> str:
 
 class ArrayPrinter(Printer):
     """xDSL's `Printer`, printing dense arrays of `MIN_FAST` numbers or more in one piece
-    (the same text)."""
+    (the same text), a tensor type once per printer (a StableHLO kernel names a few
+    types thousands of times) and a string without a newline straight to the stream
+    (the same text: xDSL's `print_string` then only counts the column)."""
+
+    def print_string(self, text: str, *, indent: int | None = None) -> None:
+        if "\n" in text or self.stream is None:
+            super().print_string(text, indent=indent)
+            return
+        self._current_column += len(text)
+        self.stream.write(text)
 
     def print_attribute(self, attribute: Attribute) -> None:
+        if isinstance(attribute, TensorType):
+            types = self.__dict__.setdefault("_type_texts", {})
+            text = types.get(attribute)
+            if text is None:
+                out, self.stream = self.stream, StringIO()
+                column = self._current_column
+                try:
+                    super().print_attribute(attribute)
+                    text = types[attribute] = self.stream.getvalue()
+                finally:
+                    self.stream, self._current_column = out, column
+            self.print_string(text)
+            return
         if isinstance(attribute, DenseArrayBase) and len(attribute) >= MIN_FAST:
             text = array_text(attribute)
             if text is not None:

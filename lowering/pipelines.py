@@ -13,6 +13,7 @@ recorded (`branch-differentiate`, then `convert-branch-to-stablehlo`).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -28,6 +29,11 @@ from symir.dialects.dominance import check_dominance
 from symir.errors import SymbolicCompilerError, shown_cause
 from symir.lowering import make_pass
 from symir.lowering.levels import LevelCheck, check_levels, pass_levels
+
+VERIFY_ALL = os.environ.get("SYMIR_VERIFY_ALL", "").lower() not in ("", "0", "false")
+"""`SYMIR_VERIFY_ALL=1` (the tests set it): xDSL's verifiers run on every level even
+where another check covers it (the StableHLO that jaxlib's verifier reads next, a
+`sym` module already verified; docs/compiler.md#verification)."""
 
 
 @dataclass(frozen=True)
@@ -277,13 +283,20 @@ class _Recorder:
     conversion, and after the last pass) verifies the module (verifiers and SSA
     dominance) and keeps it to be printed on demand: a copy, since the next passes
     transform the module in place. With `verify_each` every pass's result is verified,
-    so that a failure names the pass that broke the IR, not the last one of its level."""
+    so that a failure names the pass that broke the IR, not the last one of its level.
+    Without `verify_last` the last level is not verified (its reader verifies it: the
+    compiler's StableHLO, which jaxlib parses and verifies), unless `VERIFY_ALL`."""
 
     def __init__(
-        self, result: LoweringResult, verify_each: bool = False, record_each: bool = False
+        self,
+        result: LoweringResult,
+        verify_each: bool = False,
+        record_each: bool = False,
+        verify_last: bool = True,
     ):
         self.result = result
         self.verify_each = verify_each
+        self.verify_last = verify_last or VERIFY_ALL
         self.record_each = record_each
         self.check = LevelCheck()
         self.running: ModulePass | None = None
@@ -297,7 +310,8 @@ class _Recorder:
             while name in self.result.pass_times:  # a pass run twice (`cse`)
                 name, k = f"{done.name}#{k}", k + 1
             self.result.pass_times[name] = time.perf_counter() - self.start
-            if self.verify_each or _changes_level(upcoming):
+            ends = _changes_level(upcoming) and (upcoming is not None or self.verify_last)
+            if self.verify_each or ends:
                 module.verify()
                 check_dominance(module)
             if _changes_level(upcoming):
@@ -399,6 +413,7 @@ def lower_ir(
     record_each: bool = False,
     extra_passes: Sequence[ModulePass] = (),
     source: Callable[[], ModuleOp] | None = None,
+    verify_last: bool = True,
 ) -> LoweringResult:
     """Runs the lowering (`options.pipeline`, by default the default lowering
     `symir-lower`; a `LoweringOptions` subclass that overrides `passes()` is obeyed)
@@ -410,7 +425,9 @@ def lower_ir(
     must end at `stablehlo`. With `in_place`, a `ModuleOp` is lowered itself, not a
     clone (the caller's private copy, which ends as the StableHLO module; the
     compiler's lowerer does this). `extra_passes` are placed by level
-    (`place_by_level`).
+    (`place_by_level`). Without `verify_last`, the StableHLO level is left to its reader
+    to verify (the compiler's lowerer: jaxlib parses and verifies it; `VERIFY_ALL`
+    verifies it anyway).
 
     The IR after every pass is in `levels` under the pass's name (`levels.after` lists
     them; `cse#2` is the second `cse`): kept as the passes run with `record_each`,
@@ -438,7 +455,7 @@ def lower_ir(
             str(e), stage="pipeline", pass_name=options.pipeline, cause=e
         ) from shown_cause(e)
     result = LoweringResult(levels=LazyLevels(levels))
-    recorder = _Recorder(result, verify_each, record_each)
+    recorder = _Recorder(result, verify_each, record_each, verify_last)
     try:
         PassPipeline(passes, recorder).apply(_context(), module)
     except Exception as e:

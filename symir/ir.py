@@ -61,7 +61,7 @@ def _term_info(t: sym.TermOp) -> TermInfo:
 class SymbolicOperatorIR:
     """An immutable, verified `sym` module holding exactly one `sym.operator`."""
 
-    __slots__ = ("_fingerprint", "_module", "_text")
+    __slots__ = ("_fingerprint", "_module", "_text", "verified")
 
     def __init__(self, module: ModuleOp):
         ops = list(module.ops)
@@ -79,6 +79,8 @@ class SymbolicOperatorIR:
         self._module = module
         self._text: str | None = None
         self._fingerprint: str | None = None
+        self.verified = True
+        """Whether the verifiers ran on the module (False for `unverified`)."""
 
     # -------------------------------------------------------------- construction
     @classmethod
@@ -92,6 +94,7 @@ class SymbolicOperatorIR:
         ir._module = module
         ir._text = None
         ir._fingerprint = None
+        ir.verified = False
         return ir
 
     @classmethod

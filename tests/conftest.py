@@ -22,6 +22,10 @@
   demo (which checks its kernel against the reference interpreter) and `symir-run` from
   the installed wheel, and the benchmarks check their results against NetKet's before
   timing. `SYMIR_TEST_XLA_OPTIMIZE=1` gives the defaults back.
+- Every level of every compile is verified by xDSL's verifiers (`SYMIR_VERIFY_ALL=1`,
+  inherited by subprocesses), also where the compiler leaves it to another check (the
+  StableHLO that jaxlib verifies, a `sym` module verified when it was made):
+  docs/compiler.md#verification.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from hypothesis import HealthCheck, settings
 # machine's load would make the tests depend on it): tests/unit/symir/test_netket_measured.py
 # turns it on where it is tested (symir/integrations/netket_measured.py)
 os.environ.setdefault("SYMIR_NETKET_MEASURE_PATHS", "0")
+os.environ.setdefault("SYMIR_VERIFY_ALL", "1")
 
 if os.environ.get("SYMIR_TEST_XLA_OPTIMIZE", "").lower() in ("", "0", "false"):
     import jax  # often imported already by a pytest plugin (jaxtyping): set, not env only

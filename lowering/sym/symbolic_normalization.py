@@ -32,9 +32,8 @@ from xdsl.transforms.canonicalize import CanonicalizationRewritePattern
 from xdsl.transforms.dead_code_elimination import region_dce
 
 from symir.dialects import sym
-from symir.dialects.printing import attribute_text
 from symir.dialects.sym import operator_of
-from symir.lowering.analyses import fingerprint, write_analysis
+from symir.lowering.analyses import attribute_digest_text, fingerprint, write_analysis
 
 
 def canonicalize(module: ModuleOp) -> dict[str, int]:
@@ -64,7 +63,9 @@ def canonicalize(module: ModuleOp) -> dict[str, int]:
 
 
 class _Keys:
-    """Structural keys of SSA values: equal expressions get equal keys."""
+    """Structural keys of SSA values: equal expressions get equal keys. An op's
+    properties are read as `fingerprint` prints them (a coefficient table as the digest
+    of its bytes, not its 10^5 numbers printed)."""
 
     def __init__(self):
         self._memo: dict[int, str] = {}
@@ -85,7 +86,8 @@ class _Keys:
             text = f"sym.label#{names.index(name) if name in names else name}"
         elif isinstance(owner, Operation):
             props = ",".join(
-                f"{n}={attribute_text(owner.properties[n])}" for n in sorted(owner.properties)
+                f"{n}={attribute_digest_text(owner.properties[n])}"
+                for n in sorted(owner.properties)
             )
             inner = ";".join(self(v) for v in owner.operands)
             index = owner.results.index(value) if len(owner.results) > 1 else 0

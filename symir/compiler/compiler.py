@@ -69,6 +69,12 @@ class ModulePassStage:
         self.name = name
         self.make = make
         self.memoizable = memoizable
+        self.trusts_verified = False
+        """The pass has a `verify` field, set False when it runs first on a copy of a
+        verified `SymbolicOperatorIR` (`symbolic-validation`: the IR is verified once)."""
+        self.writes_only_analyses = False
+        """The pass leaves the module as it found it but for its analyses (`symbolic-
+        validation`): its memo keeps no copy of the module (the state is unchanged)."""
 
     @classmethod
     def of(cls, pass_name: str, memoizable: bool = False, **option_fields: str) -> ModulePassStage:
@@ -79,11 +85,16 @@ class ModulePassStage:
             values = {k: getattr(options, v) for k, v in option_fields.items()}
             return make_pass(pass_name, **values)
 
-        return cls(stage_name(pass_name), make, memoizable)
+        stage = cls(stage_name(pass_name), make, memoizable)
+        stage.trusts_verified = pass_name == "symbolic-validation"
+        stage.writes_only_analyses = pass_name == "symbolic-validation"
+        return stage
 
     def run(self, context: SymbolicCompilationContext) -> bool:
         """Runs the pass, or reuses its memoized result; returns whether it was reused."""
         p = self.make(context.options)
+        if self.trusts_verified and context.input_verified():
+            p = dataclasses.replace(p, verify=False)
         key = None
         if self.memoizable and context.memo_path is not None:
             path = context.memo_path or (context.ir.static_fingerprint(),)
@@ -93,13 +104,15 @@ class ModulePassStage:
             found = _PRE_CACHE_MEMO.get(key)
             if found is not None:
                 module, taken = found
-                context.adopt_memoized(module)
+                if module is not None:
+                    context.adopt_memoized(module)
                 context.adopt_analyses(taken)
                 return True
         p.apply(Context(), context.module)
         taken = context.take_analyses()
         if key is not None:
-            _PRE_CACHE_MEMO.put(key, (context.module.clone(), taken))
+            kept = None if self.writes_only_analyses else context.module.clone()
+            _PRE_CACHE_MEMO.put(key, (kept, taken))
         return False
 
 

@@ -77,6 +77,14 @@ class SymbolicCompilationContext:
             return self._shared
         return self.ir.readonly_module()
 
+    def input_verified(self) -> bool:
+        """Whether the working module is still the operator's IR, which was verified when
+        it was made (`SymbolicOperatorIR.verified`; no pass has run), and
+        `SYMIR_VERIFY_ALL` does not ask for every level to be verified again."""
+        from symir.lowering.pipelines import VERIFY_ALL
+
+        return self.memo_path == () and getattr(self.ir, "verified", False) and not VERIFY_ALL
+
     def adopt_memoized(self, module: ModuleOp) -> None:
         """Make a memoized (shared, never mutated) module the working state."""
         self._module = None

@@ -20,6 +20,7 @@ from xdsl.passes import ModulePass
 
 import symir as sym
 import symir.dialects.stablehlo as sh
+from symir.compiler import InMemoryArtifactStore, SymbolicCompiler
 from symir.dialects import branch, print_module
 from symir.dialects import sym as sym_dialect
 from symir.errors import SymbolicCompilerError
@@ -190,3 +191,62 @@ def test_row_table_unpacked_once_per_rows_attribute():
     assert term.row_table is table  # cached
     term.rows = type(term.rows)([sym_dialect._int_array([4, 0])])
     assert term.row_table == ((4, 0),)  # a new attribute: unpacked again
+
+
+@dataclass(frozen=True)
+class _BreakStablehlo(ModulePass):
+    """Moves `@main`'s second op before its first, which it reads: a use before its
+    definition, which xDSL's dominance check and jaxlib's verifier both refuse."""
+
+    name = "test-break-stablehlo"
+    level = "stablehlo"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        body = next(o for o in op.walk() if o.name == "func.func").regions[0].block
+        for first in body.ops:
+            user = next((u.operation for r in first.results for u in r.uses), None)
+            if user is not None and user.parent_block() is body:
+                user.detach()
+                body.insert_op_before(user, first)
+                return
+        raise AssertionError("no op of @main reads another")
+
+
+def test_the_last_level_is_left_to_its_reader_without_verify_all(monkeypatch):
+    # the compiler does not verify the StableHLO with xDSL's verifiers: jaxlib parses and
+    # verifies the text right after; SYMIR_VERIFY_ALL (the tests' default) verifies it too
+    monkeypatch.setattr(pipelines, "VERIFY_ALL", False)
+    extra = (_BreakStablehlo(),)
+    with pytest.raises(SymbolicCompilerError, match=r"before its definition|dominate") as verified:
+        lower_ir(tfim().to_ir(), extra_passes=extra)
+    assert verified.value.pass_name == "test-break-stablehlo"
+    lower_ir(tfim().to_ir(), extra_passes=extra, verify_last=False)  # not verified
+    monkeypatch.setattr(pipelines, "VERIFY_ALL", True)
+    with pytest.raises(SymbolicCompilerError, match=r"before its definition|dominate"):
+        lower_ir(tfim().to_ir(), extra_passes=extra, verify_last=False)
+    # through the compiler, jaxlib's verifier refuses it
+    monkeypatch.setattr(pipelines, "VERIFY_ALL", False)
+    compiler = SymbolicCompiler(artifact_store=InMemoryArtifactStore())
+    compiler.pipeline.add_lowering(_BreakStablehlo())
+    with pytest.raises(SymbolicCompilerError, match=r"before its definition|dominate"):
+        compiler.compile(tfim())
+
+
+@pytest.mark.parametrize("verify_all, verifications", [(False, 2), (True, 4)])
+def test_each_level_is_verified_once_by_the_compiler(monkeypatch, verify_all, verifications):
+    # the operator's IR verified when it is made; then the compiler verifies the end of
+    # the sym level (after the sym passes) and of the branch level, and jaxlib the
+    # StableHLO; SYMIR_VERIFY_ALL adds the validation's and the StableHLO's verification
+    op = tfim()
+    op.to_ir()  # made (and verified) before counting
+    monkeypatch.setattr(pipelines, "VERIFY_ALL", verify_all)
+    calls = []
+    verify = ModuleOp.verify
+
+    def counting(self, *args, **kwargs):
+        calls.append(self)
+        return verify(self, *args, **kwargs)
+
+    monkeypatch.setattr(ModuleOp, "verify", counting)
+    SymbolicCompiler(artifact_store=InMemoryArtifactStore()).compile(op)
+    assert len(calls) == verifications
