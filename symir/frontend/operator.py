@@ -16,6 +16,7 @@ import numpy as np
 from symir.frontend import hermiticity
 from symir.frontend.expr import Expr, as_expr
 from symir.frontend.netket_hook import register_netket_dispatch
+from symir.frontend.sectors import keeps_every_sector
 from symir.frontend.term_spec import EmissionSpec, TermSpec, dtype_name, promote_dtypes
 from symir.frontend.update import Update
 from symir.hilbert import DiscreteHilbert, as_hilbert, hilbert_difference
@@ -507,6 +508,10 @@ class SymbolicOperator:
                 gc.enable()
         if not kwargs:
             self._fanout = compiled.max_conn_size
+        if not compiled.keeps_sectors and keeps_every_sector(self.space, self.terms):
+            # exchanges and hops of a constrained space: no configuration of the space
+            # connects outside it, so the runtime's sector check is left out
+            compiled = compiled.keeping_sectors()
         return compiled
 
 

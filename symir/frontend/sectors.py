@@ -108,6 +108,41 @@ def leaving_row(
     return None
 
 
+KEEPS_LIMIT = 20_000
+"""The most (row, emission) pairs `keeps_every_sector` follows (a Python step each, about
+5 us); past it the operator keeps the runtime's sector check."""
+
+
+def keeps_every_sector(space: Any, terms: Any, limit: int = KEEPS_LIMIT) -> bool:
+    """Whether every emission of `terms` provably keeps every fixed sum of `space` on every
+    row: each step a `swap` or `permute` inside one sector or a constant `shift` (a
+    `hop`), and the known changes of each sector's sum adding to 0. Then a configuration
+    of the space connects only to configurations of the space, and the runtime's sector
+    check (`CompiledOperator.keeping_sectors`) can be left out. False when `space` has
+    no fixed sums, when some update cannot be followed (a write, `cond`, a site given by
+    an expression, a fermion product's program), or past `limit` (row, emission) pairs."""
+    sectors = tuple(getattr(space, "sectors", ()) or ())
+    if not sectors:
+        return False
+    if sum(len(t.rows) * len(t.emissions) for t in terms) > limit:
+        return False
+    sector_of = {s: k for k, (lo, hi, _) in enumerate(sectors) for s in range(lo, hi)}
+    zero_is_state = 0 in space.local_states
+    for term in terms:
+        for emission in term.emissions:
+            if any(step[0] in ("write", "scatter") for step in emission.update.steps):
+                return False  # only a flip is followed, and a flip changes the sum
+            for row in term.rows:
+                env = dict(zip(term.labels, row))
+                try:
+                    changes = _change(emission.update, env, sector_of, zero_is_state)
+                except _Unknown:
+                    return False
+                if any(change != (0, 0) for change in changes.values()):
+                    return False
+    return True
+
+
 def warn_if_leaving(
     space: Any, update: Update, term: Any, emission: int, *, stacklevel: int = 4
 ) -> None:
@@ -130,4 +165,4 @@ def warn_if_leaving(
     )
 
 
-__all__ = ["leaving_row", "warn_if_leaving"]
+__all__ = ["KEEPS_LIMIT", "keeps_every_sector", "leaving_row", "warn_if_leaving"]

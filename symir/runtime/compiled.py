@@ -268,7 +268,10 @@ class CompiledOperator:
         caller checks)."""
         if hilbert is self._spec.hilbert:
             return self
-        return CompiledOperator(dataclasses.replace(self._spec, hilbert=hilbert), self._params)
+        # a proof that the kernel keeps the sectors holds for the same site ranges
+        keeps = self._spec.keeps_sectors and _ranges(hilbert) == _ranges(self._spec.hilbert)
+        spec = dataclasses.replace(self._spec, hilbert=hilbert, keeps_sectors=keeps)
+        return CompiledOperator(spec, self._params)
 
     def keeping_sectors(self) -> CompiledOperator:
         """The same kernel without the runtime's sector check (`KernelSpec.keeps_sectors`),
@@ -439,6 +442,11 @@ def _refuse_x_tangent(primals: tuple, tangents: tuple) -> tuple:
 
 
 _discrete_configurations.defjvp(_refuse_x_tangent, symbolic_zeros=True)
+
+
+def _ranges(hilbert: Any) -> tuple[tuple[int, int], ...]:
+    """The site ranges of the fixed sums of a space (`()` for none)."""
+    return tuple((lo, hi) for lo, hi, _ in _sectors_of(hilbert))
 
 
 def _sectors_of(hilbert: Any) -> tuple[tuple[int, int, int], ...]:

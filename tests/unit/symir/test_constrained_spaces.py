@@ -275,3 +275,55 @@ def test_vmc_in_the_sector(heisenberg_pair):
     (a, _), (b, _) = vstate.expect_and_grad(ours), vstate.expect_and_grad(ref)
     assert abs(a.mean - b.mean) < 1e-10
     assert abs(a.mean.real - exact) < 0.02 * abs(exact), (a, exact)
+
+
+@pytest.mark.parametrize(
+    ("update", "rows", "keeps"),
+    [
+        (sym.swap("i", "j"), ((0, 1), (2, 3)), True),
+        (sym.hop("i", "j"), ((0, 1), (2, 3)), True),
+        (sym.shift("i", 2).shift("j", -2), ((0, 1),), True),
+        (sym.shift("i", 1), ((0, 1),), False),
+        (sym.swap("i", "j"), ((1, 2),), False),  # across the two sectors
+        (sym.write("i", -site("i")).write("j", -site("j")), ((0, 1),), False),
+        (sym.cond(site("i") > 0, sym.swap("i", "j")), ((0, 1),), False),  # not followed
+        (sym.identity(), ((0, 1),), True),
+    ],
+)
+def test_keeping_every_sector_is_proved_only_where_it_holds(update, rows, keeps):
+    from symir.frontend.sectors import keeps_every_sector
+    from symir.frontend.term_spec import EmissionSpec, TermSpec
+
+    space = sym.SectorHilbert((0, 1, 2), 4, ((0, 2, 1), (2, 4, 1)))
+    term = TermSpec(
+        "t", "rows", ("i", "j"), rows, (), (EmissionSpec(update, sym.symbol("w", 1.0)),)
+    )
+    assert keeps_every_sector(space, (term,)) == keeps
+    assert not keeps_every_sector(sym.Spin(0.5, 4), (term,))  # no fixed sums
+    assert not keeps_every_sector(space, (term,), limit=len(rows) - 1)  # past the limit
+
+
+def test_exchange_operators_leave_out_the_sector_check_with_the_same_results():
+    from symir.compiler import SymbolicCompiler
+
+    rng = np.random.default_rng(3)
+    hi = nk.hilbert.Spin(0.5, 6, total_sz=0)
+    for op, keeps in (
+        (heisenberg(hi, RING6), True),
+        (bose_hubbard(sym.Fock(2, 4, n_particles=3), RING4), True),
+        (field(hi) + heisenberg(hi, RING6), False),
+    ):
+        proved = op.compile()
+        checked = SymbolicCompiler().compile(op).compiled_operator  # the check kept
+        assert proved.keeps_sectors == keeps and not checked.keeps_sectors
+        space = sym.as_hilbert(op.hilbert)
+        x = np.asarray(space.all_states())
+        outside = rng.choice(np.asarray(space.local_states), size=(8, space.size))
+        for states in (x, outside):  # in the sector, and (mostly) outside it
+            for a, b in zip(proved.get_conn_padded(states), checked.get_conn_padded(states)):
+                np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+            for a, b in zip(proved.get_conn_delta(states), checked.get_conn_delta(states)):
+                np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # the proof does not travel to a space whose sums cover other sites
+    tensor = nk.hilbert.Spin(0.5, 3, total_sz=0.5) * nk.hilbert.Spin(0.5, 3, total_sz=0.5)
+    assert not heisenberg(hi, RING6).compile().with_hilbert(tensor).keeps_sectors
