@@ -118,29 +118,97 @@ def keeps_every_sector(space: Any, terms: Any, limit: int = KEEPS_LIMIT) -> bool
     row: each step a `swap` or `permute` inside one sector or a constant `shift` (a
     `hop`), and the known changes of each sector's sum adding to 0. Then a configuration
     of the space connects only to configurations of the space, and the runtime's sector
-    check (`CompiledOperator.keeping_sectors`) can be left out. False when `space` has
-    no fixed sums, when some update cannot be followed (a write, `cond`, a site given by
-    an expression, a fermion product's program), or past `limit` (row, emission) pairs."""
+    check (`CompiledOperator.keeping_sectors`) can be left out. A `write` of a constant
+    is followed where the branch's condition (or the term's predicates) fixes the value
+    it replaces (`x[s] == c`: a fermion hop). False when `space` has no fixed sums, when
+    some update cannot be followed (a flip, `cond`, a site given by an expression, a
+    write whose old value is not fixed), or past `limit` (row, emission) pairs."""
     sectors = tuple(getattr(space, "sectors", ()) or ())
     if not sectors:
         return False
     if sum(len(t.rows) * len(t.emissions) for t in terms) > limit:
         return False
     sector_of = {s: k for k, (lo, hi, _) in enumerate(sectors) for s in range(lo, hi)}
-    zero_is_state = 0 in space.local_states
     for term in terms:
         for emission in term.emissions:
-            if any(step[0] in ("write", "scatter") for step in emission.update.steps):
-                return False  # only a flip is followed, and a flip changes the sum
+            # what the branch's condition and the term's predicates say of x: `x[s] == c`
+            facts = _equalities((*term.predicates, emission.condition))
             for row in term.rows:
                 env = dict(zip(term.labels, row))
                 try:
-                    changes = _change(emission.update, env, sector_of, zero_is_state)
+                    changes = _kept_change(emission.update, env, sector_of, facts)
                 except _Unknown:
                     return False
-                if any(change != (0, 0) for change in changes.values()):
+                if any(changes.values()):
                     return False
     return True
+
+
+def _equalities(conditions: tuple) -> list[tuple[Expr, int]]:
+    """The `(site, value)` of every `x[site] == value` (an integer constant) that the
+    conjunction of `conditions` (None for none) asserts."""
+    found: list[tuple[Expr, int]] = []
+    stack = [c for c in conditions if c is not None]
+    while stack:
+        e = stack.pop()
+        if not isinstance(e, Expr):
+            continue
+        if e.op == "and":
+            stack.extend(e.args)
+        elif e.op == "cmp" and e.args[0] == "eq":
+            a, b = e.args[1], e.args[2]
+            for read, value in ((a, b), (b, a)):
+                if isinstance(read, Expr) and read.op == "read" and isinstance(value, Expr):
+                    try:
+                        found.append((read.args[0], _const(value)))
+                    except _Unknown:
+                        pass
+    return found
+
+
+def _known_at(facts: list, env: dict[str, int]) -> dict[int, int]:
+    """`x[site]` on this row, for the sites `facts` fix."""
+    known: dict[int, int] = {}
+    for ref, value in facts:
+        try:
+            known.setdefault(_site(ref, env), value)
+        except _Unknown:
+            continue
+    return known
+
+
+def _kept_change(
+    update: Update, env: dict[str, int], sector_of: dict[int, int], facts: list
+) -> dict[int, int]:
+    """Per sector: the change of its sum by `update` on this row, every step followed:
+    constant `shift`s, `swap`s and `permute`s inside one sector, and `write`s of a
+    constant to a site whose value in `x` the branch's condition fixes (a fermion hop:
+    `write(i, 0).write(j, 1)` where `x[i] == 1` and `x[j] == 0`). `_Unknown` otherwise."""
+    known = _known_at(facts, env)
+    changes: dict[int, int] = {}
+    touched: set[int] = set()
+    for step in update.steps:
+        kind = step[0]
+        if kind == "shift":
+            s = _site(step[1], env)
+            if s in sector_of:
+                changes[sector_of[s]] = changes.get(sector_of[s], 0) + _const(step[2])
+            touched.add(s)
+        elif kind in ("swap", "permute"):
+            sites = [_site(r, env) for r in step[1:]]
+            if len({sector_of.get(s) for s in sites}) != 1:
+                raise _Unknown
+            touched.update(sites)
+        elif kind == "write":
+            s = _site(step[1], env)
+            if s in touched or s not in known:
+                raise _Unknown  # the value it replaces is not known
+            if s in sector_of:
+                changes[sector_of[s]] = changes.get(sector_of[s], 0) + _const(step[2]) - known[s]
+            touched.add(s)
+        else:  # shift_mod, affine, scatter, cond, invalidate, flip_sites
+            raise _Unknown
+    return changes
 
 
 def warn_if_leaving(

@@ -25,6 +25,7 @@ site = sym.site
 RING6 = [(i, (i + 1) % 6) for i in range(6)]
 RING4 = [(i, (i + 1) % 4) for i in range(4)]
 BH = {"U": 1.1, "V": 0.3, "J": 0.7, "mu": 0.2}
+FH = nk.hilbert.SpinOrbitalFermions(4, s=0.5, n_fermions_per_spin=(2, 1))
 
 
 def heisenberg(hi, edges, sign_rule=False):
@@ -295,12 +296,36 @@ def test_keeping_every_sector_is_proved_only_where_it_holds(update, rows, keeps)
     from symir.frontend.term_spec import EmissionSpec, TermSpec
 
     space = sym.SectorHilbert((0, 1, 2), 4, ((0, 2, 1), (2, 4, 1)))
-    term = TermSpec(
-        "t", "rows", ("i", "j"), rows, (), (EmissionSpec(update, sym.symbol("w", 1.0)),)
-    )
+    emission = EmissionSpec(update, sym.symbol("w", 1.0))
+    term = TermSpec("t", "rows", ("i", "j"), rows, (), (emission,))
     assert keeps_every_sector(space, (term,)) == keeps
     assert not keeps_every_sector(sym.Spin(0.5, 4), (term,))  # no fixed sums
     assert not keeps_every_sector(space, (term,), limit=len(rows) - 1)  # past the limit
+
+
+HOP = sym.write("i", 0).write("j", 1)
+I1, J0 = site("i") == 1, site("j") == 0
+
+
+@pytest.mark.parametrize(
+    ("update", "condition", "keeps"),
+    [
+        (HOP, I1 & J0, True),  # a fermion hop: the condition fixes what the writes replace
+        (HOP, J0 & I1, True),
+        (HOP, None, False),
+        (HOP, I1, False),  # x[j] not fixed
+        (sym.write("i", 0).write("j", 2), I1 & J0, False),  # adds one
+        (HOP.write("i", 1), I1 & J0, False),  # a site written twice is not followed
+    ],
+)
+def test_writes_are_followed_where_the_condition_fixes_what_they_replace(update, condition, keeps):
+    from symir.frontend.sectors import keeps_every_sector
+    from symir.frontend.term_spec import EmissionSpec, TermSpec
+
+    space = sym.SectorHilbert((0, 1, 2), 4, ((0, 2, 1), (2, 4, 1)))
+    emission = EmissionSpec(update, sym.symbol("w", 1.0), condition)
+    term = TermSpec("t", "rows", ("i", "j"), ((0, 1), (2, 3)), (), (emission,))
+    assert keeps_every_sector(space, (term,)) == keeps
 
 
 def test_exchange_operators_leave_out_the_sector_check_with_the_same_results():
@@ -312,6 +337,7 @@ def test_exchange_operators_leave_out_the_sector_check_with_the_same_results():
         (heisenberg(hi, RING6), True),
         (bose_hubbard(sym.Fock(2, 4, n_particles=3), RING4), True),
         (field(hi) + heisenberg(hi, RING6), False),
+        (models.fermi_hubbard(FH, nk.graph.Square(2), t=1.0, U=4.0), True),  # fermion hops
     ):
         proved = op.compile()
         checked = SymbolicCompiler().compile(op).compiled_operator  # the check kept
