@@ -49,10 +49,11 @@ def _const(value: Expr) -> int:
     raise _Unknown
 
 
-def _change(
-    update: Update, env: dict[str, int], sector_of: dict[int, int], zero_is_state: bool
-) -> dict[int, tuple[int, int]]:
-    """Per sector: (known change of its sum, number of sign flips `-2 x[s]`)."""
+def _walk(update: Update, env: dict[str, int], sector_of: dict[int, int], write: Any) -> dict:
+    """Per sector: `(known change of its sum, number of sign flips -2 x[s])` of `update`
+    on this row. Constant `shift`s add to the known change, `swap`s and `permute`s inside
+    one sector change nothing, and a `write` to a site not yet touched adds `write(site,
+    value)`'s `(change, flips)`; `_Unknown` for anything else."""
     known: dict[int, int] = {}
     flips: dict[int, int] = {}
     touched: set[int] = set()
@@ -70,21 +71,36 @@ def _change(
             touched.update(sites)
         elif kind == "write":
             s = _site(step[1], env)
-            value = step[2]
-            flip = (
-                value.op == "neg"
-                and isinstance(value.args[0], Expr)
-                and value.args[0].op == "read"
-                and _site(value.args[0].args[0], env) == s
-            )
-            if not flip or s in touched or zero_is_state:
+            if s in touched:
                 raise _Unknown
+            change, flip = write(s, step[2])
             if s in sector_of:
-                flips[sector_of[s]] = flips.get(sector_of[s], 0) + 1
+                known[sector_of[s]] = known.get(sector_of[s], 0) + change
+                flips[sector_of[s]] = flips.get(sector_of[s], 0) + flip
             touched.add(s)
-        else:  # shift_mod, affine, scatter, cond, invalidate
+        else:  # shift_mod, affine, scatter, cond, invalidate, flip_sites
             raise _Unknown
     return {k: (known.get(k, 0), flips.get(k, 0)) for k in set(known) | set(flips)}
+
+
+def _change(
+    update: Update, env: dict[str, int], sector_of: dict[int, int], zero_is_state: bool
+) -> dict[int, tuple[int, int]]:
+    """Per sector: (known change of its sum, number of sign flips `-2 x[s]`); a `write`
+    is followed where it is a flip `write(s, -site(s))` and 0 is no local state."""
+
+    def flip(s: int, value: Expr) -> tuple[int, int]:
+        if (
+            value.op == "neg"
+            and isinstance(value.args[0], Expr)
+            and value.args[0].op == "read"
+            and _site(value.args[0].args[0], env) == s
+            and not zero_is_state
+        ):
+            return 0, 1
+        raise _Unknown
+
+    return _walk(update, env, sector_of, flip)
 
 
 def leaving_row(
@@ -139,7 +155,7 @@ def keeps_every_sector(space: Any, terms: Any, limit: int = KEEPS_LIMIT) -> bool
                     changes = _kept_change(emission.update, env, sector_of, facts)
                 except _Unknown:
                     return False
-                if any(changes.values()):
+                if any(change != (0, 0) for change in changes.values()):
                     return False
     return True
 
@@ -179,36 +195,18 @@ def _known_at(facts: list, env: dict[str, int]) -> dict[int, int]:
 
 def _kept_change(
     update: Update, env: dict[str, int], sector_of: dict[int, int], facts: list
-) -> dict[int, int]:
-    """Per sector: the change of its sum by `update` on this row, every step followed:
-    constant `shift`s, `swap`s and `permute`s inside one sector, and `write`s of a
-    constant to a site whose value in `x` the branch's condition fixes (a fermion hop:
-    `write(i, 0).write(j, 1)` where `x[i] == 1` and `x[j] == 0`). `_Unknown` otherwise."""
+) -> dict[int, tuple[int, int]]:
+    """`_change`, with a `write` followed where it writes a constant to a site whose value
+    in `x` the branch's condition fixes (a fermion hop: `write(i, 0).write(j, 1)` where
+    `x[i] == 1` and `x[j] == 0`), and flips not followed."""
     known = _known_at(facts, env)
-    changes: dict[int, int] = {}
-    touched: set[int] = set()
-    for step in update.steps:
-        kind = step[0]
-        if kind == "shift":
-            s = _site(step[1], env)
-            if s in sector_of:
-                changes[sector_of[s]] = changes.get(sector_of[s], 0) + _const(step[2])
-            touched.add(s)
-        elif kind in ("swap", "permute"):
-            sites = [_site(r, env) for r in step[1:]]
-            if len({sector_of.get(s) for s in sites}) != 1:
-                raise _Unknown
-            touched.update(sites)
-        elif kind == "write":
-            s = _site(step[1], env)
-            if s in touched or s not in known:
-                raise _Unknown  # the value it replaces is not known
-            if s in sector_of:
-                changes[sector_of[s]] = changes.get(sector_of[s], 0) + _const(step[2]) - known[s]
-            touched.add(s)
-        else:  # shift_mod, affine, scatter, cond, invalidate, flip_sites
-            raise _Unknown
-    return changes
+
+    def replaced(s: int, value: Expr) -> tuple[int, int]:
+        if s not in known:
+            raise _Unknown  # the value it replaces is not known
+        return _const(value) - known[s], 0
+
+    return _walk(update, env, sector_of, replaced)
 
 
 def warn_if_leaving(
