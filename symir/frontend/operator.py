@@ -127,6 +127,7 @@ class SymbolicOperator:
         self._ir = None
         self._hermiticity: tuple[bool, str] | None = None
         self._fanout: int | None = None  # F, once compiled with the default options
+        self._keeps_sectors: bool | None = None  # sectors.keeps_every_sector, once asked
         self._netket: Any = None
         register_netket_dispatch()
 
@@ -508,7 +509,9 @@ class SymbolicOperator:
                 gc.enable()
         if not kwargs:
             self._fanout = compiled.max_conn_size
-        if not compiled.keeps_sectors and keeps_every_sector(self.space, self.terms):
+        if self._keeps_sectors is None:  # the terms do not change: proved once
+            self._keeps_sectors = keeps_every_sector(self.space, self.terms)
+        if self._keeps_sectors and not compiled.keeps_sectors:
             # exchanges and hops of a constrained space: no configuration of the space
             # connects outside it, so the runtime's sector check is left out
             compiled = compiled.keeping_sectors()
