@@ -31,7 +31,7 @@ def pyscf_molecule(name: str):
     from pyscf import gto, scf
 
     atom, basis, ncore, ncas = MOLECULES[name]
-    symmetry = "D2h" if name == "n2" else True  # N2's (6e, 6o) cuts its pi pairs
+    symmetry = "D2h" if name == "n2" else True  # N2's (10e, 6o) cuts its pi pairs
     mol = gto.M(atom=atom, basis=basis, symmetry=symmetry, verbose=0)
     return scf.RHF(mol).run(), ncore, ncas
 
@@ -297,7 +297,7 @@ def test_connected_elements_equal_netket_pnc():
 
 
 def test_symmetry_slots_equal_the_default_slots_in_d2h(monkeypatch):
-    """N2 (D2h, a (6e, 6o) active space: the symmetry slots' segments over several
+    """N2 (D2h, a (10e, 6o) active space: the symmetry slots' segments over several
     irreps and irrep products): the same matrix as the default slots (1e-10), also with
     the double-excitation tables read in chunks of 64 keys (as tables of more than 2^20
     keys are), F at least the exact bound and at most 1.25 times the most distinct
