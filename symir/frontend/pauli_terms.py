@@ -33,10 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from symir.frontend.expr import COMPLEX_VALUES, READ_SITES, Expr
+from symir.frontend.expr import COMPLEX_VALUES, READ_SITES, Expr, as_expr
+from symir.frontend.expr import site as selector
 from symir.frontend.pauli_tables import _down_state, table_terms
 from symir.frontend.term_spec import EmissionSpec, TermSpec
-from symir.frontend.update import FLIP_SITES
+from symir.frontend.update import FLIP_SITES, Update
 
 MAX_SIGNATURES = 4
 """The most signatures of Pauli products that are left to the tabulation by shape."""
@@ -101,6 +102,38 @@ def pauli_product(term: TermSpec) -> tuple[list[int], list[int], complex | float
     if found is None:
         return None
     return flips, found[0], found[1]
+
+
+def pauli_record(update: Update, amplitude: Any) -> tuple | None:
+    """The record `(flipped sites, sites read an odd number of times, coefficient)`
+    (tuples of ints and a number) of the emission `update`, `amplitude` of a
+    `globally()` term when it is a Pauli product (module doc), else None. A builder
+    keeps this record in place of the term (`symir.frontend.stored_terms`): it holds no
+    object Python's collector tracks, where the term held the loop's expressions."""
+    flips = _flips(update.steps)
+    if flips is None:
+        return None
+    cls = amplitude.__class__
+    if cls is float or cls is complex or cls is int:  # a number: no expression to walk
+        return (tuple(flips), (), amplitude)
+    found = _signs(amplitude if cls is Expr else as_expr(amplitude))
+    if found is None:
+        return None
+    return (tuple(flips), tuple(found[0]), found[1])
+
+
+def term_of_record(record: tuple, name: str) -> TermSpec:
+    """The `globally()` term of a Pauli product's record (`pauli_record`), its
+    expressions made again: `write(i, -site(i))` per flipped site, the coefficient times
+    `site(j)` per sign factor (the same operator as the term written, in this form)."""
+    flips, odd, c = record[0], record[1], record[2]
+    update = Update()
+    for i in flips:
+        update = update.write(i, -selector(i))
+    element = as_expr(c)
+    for j in odd:
+        element = element * selector(j)
+    return TermSpec(name, "global", (), ((),), (), (EmissionSpec(update, element),))
 
 
 def _flips(steps: tuple) -> list[int] | None:
@@ -211,7 +244,8 @@ def route_pauli_products(
     signatures: dict[tuple, Any] = {}
     differ = False
     for k, term in enumerate(terms):
-        p = pauli_product(term)
+        # a record (`pauli_record`) is a Pauli product the builder recognised
+        p = term if term.__class__ is tuple else pauli_product(term)
         if p is not None:
             found.append(k)
             products.append(p)
@@ -262,7 +296,7 @@ def _replaced(
 ) -> tuple[tuple[TermSpec, ...], dict[str, list[str]], dict[str, Any]]:
     """`terms` with those at `found` replaced by `pauli_strings` of these strings."""
     routed, _, _ = table_terms(letters, weights, _down_state(hilbert, states))
-    names = {t.name for t in terms}
+    names = {t.name for t in terms if t.__class__ is not tuple}  # records: `term{k}`
     made = []
     for term, labels, rows, update, element in routed:
         name = f"pauli_{term}"
@@ -276,7 +310,7 @@ def _replaced(
     dropped = set(found)
     out = [*(terms[k] for k in range(first) if k not in dropped), *made]
     out += [terms[k] for k in range(first, len(terms)) if k not in dropped]
-    absorbed = [terms[k].name for k in found]
+    absorbed = [record_name(terms, k) for k in found]
     tabulated = {made[0].name: absorbed}
     rows = sum(len(t.rows) for t in made)
     decision = {
@@ -291,4 +325,17 @@ def _replaced(
     return tuple(out), tabulated, decision
 
 
-__all__ = ["MAX_SIGNATURES", "pauli_product", "route_pauli_products"]
+def record_name(terms: Any, k: int) -> str:
+    """The name of `terms[k]`: a record's is its builder's default, `term{k}`."""
+    term = terms[k]
+    return f"term{k}" if term.__class__ is tuple else term.name
+
+
+__all__ = [
+    "MAX_SIGNATURES",
+    "pauli_product",
+    "pauli_record",
+    "record_name",
+    "route_pauli_products",
+    "term_of_record",
+]
