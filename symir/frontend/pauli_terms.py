@@ -29,6 +29,7 @@ is left to the merging of terms equal but for their sites, as before.
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -242,16 +243,22 @@ def route_pauli_products(
     found: list[int] = []
     products = []
     signatures: dict[tuple, Any] = {}
-    differ = False
+    differ = recorded = False
     for k, term in enumerate(terms):
-        # a record (`pauli_record`) is a Pauli product the builder recognised
-        p = term if term.__class__ is tuple else pauli_product(term)
+        if term.__class__ is tuple:
+            # a record (`pauli_record`): a Pauli product the builder recognised, once
+            # the products before it proved the condition on coefficients below
+            found.append(k)
+            products.append(term)
+            recorded = True
+            continue
+        p = pauli_product(term)
         if p is not None:
             found.append(k)
             products.append(p)
             c = signatures.setdefault((len(p[0]), len(p[1]), isinstance(p[2], complex)), p[2])
             differ = differ or c != p[2]
-    if len(found) < min_terms or not (differ or len(signatures) > MAX_SIGNATURES):
+    if len(found) < min_terms or not (recorded or differ or len(signatures) > MAX_SIGNATURES):
         return terms, {}, None
     letters, weights = _letters(products, n_sites, _down_state(hilbert, states) == 1)
     if not np.all(np.isfinite(weights)):
@@ -264,19 +271,16 @@ def _letters(products: list, n_sites: int, negated: bool) -> tuple[np.ndarray, n
     `negated`: each sign factor `s_j` is `-Z_j`."""
     x_bits = np.zeros((len(products), n_sites), bool)
     z_bits = np.zeros((len(products), n_sites), bool)
-    sites: dict[bool, list[int]] = {False: [], True: []}
-    counts: dict[bool, list[int]] = {False: [], True: []}
-    for flips, odd, _ in products:
-        sites[False] += flips
-        counts[False].append(len(flips))
-        sites[True] += odd
-        counts[True].append(len(odd))
     rows = np.arange(len(products))
+    counts = {}
     for bits, read in ((x_bits, False), (z_bits, True)):
-        bits[np.repeat(rows, counts[read]), np.asarray(sites[read], np.int64)] = True
+        parts = [p[read] for p in products]  # the flipped sites (0), the sign factors (1)
+        counts[read] = np.fromiter(map(len, parts), np.int64, len(parts))
+        sites = np.fromiter(chain.from_iterable(parts), np.int64, int(counts[read].sum()))
+        bits[np.repeat(rows, counts[read]), sites] = True
     weights = np.array([p[2] for p in products], np.complex128)
     if negated:
-        weights *= 1 - 2 * (np.asarray(counts[True]) % 2)
+        weights *= 1 - 2 * (counts[True] % 2)
     y = x_bits & z_bits
     letters = np.full((len(products), n_sites), ord("I"), np.uint8)
     letters[x_bits] = ord("X")
@@ -310,7 +314,7 @@ def _replaced(
     dropped = set(found)
     out = [*(terms[k] for k in range(first) if k not in dropped), *made]
     out += [terms[k] for k in range(first, len(terms)) if k not in dropped]
-    absorbed = [record_name(terms, k) for k in found]
+    absorbed = [f"term{k}" if terms[k].__class__ is tuple else terms[k].name for k in found]
     tabulated = {made[0].name: absorbed}
     rows = sum(len(t.rows) for t in made)
     decision = {
