@@ -120,13 +120,11 @@ def _packed_letters(letters: np.ndarray) -> np.ndarray:
     codes = np.zeros(256, np.int64)
     codes[_LETTERS] = np.arange(4)
     c = codes[letters]
-    n = letters.shape[1]
-    width = -(-n // 31) if n else 1
-    padded = np.zeros((len(letters), width * 31), np.int64)
-    padded[:, :n] = c
-    # the 31 codes of a word in disjoint bit pairs: their sum is their bitwise or
-    shifts = 2 * np.arange(31, dtype=np.int64)
-    return (padded.reshape(len(letters), width, 31) << shifts).sum(axis=2)
+    width = -(-letters.shape[1] // 31) if letters.shape[1] else 1
+    words = np.zeros((len(letters), width), np.int64)
+    for j in range(letters.shape[1]):
+        words[:, j // 31] |= c[:, j] << (2 * (j % 31))
+    return words
 
 
 def _combined(letters: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
