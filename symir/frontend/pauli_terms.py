@@ -111,16 +111,20 @@ def pauli_record(update: Update, amplitude: Any) -> tuple | None:
     `globally()` term when it is a Pauli product (module doc), else None. A builder
     keeps this record in place of the term (`symir.frontend.stored_terms`): it holds no
     object Python's collector tracks, where the term held the loop's expressions."""
-    flips = _flips(update.steps)
-    if flips is None:
-        return None
+    steps = update.steps
+    flips: tuple = ()
+    if steps:  # `identity()`: no flip (the diagonal terms of a loop of couplings)
+        found_flips = _flips(steps)
+        if found_flips is None:
+            return None
+        flips = tuple(found_flips)
     cls = amplitude.__class__
     if cls is float or cls is complex or cls is int:  # a number: no expression to walk
-        return (tuple(flips), (), amplitude)
+        return (flips, (), amplitude)
     found = _signs(amplitude if cls is Expr else as_expr(amplitude))
     if found is None:
         return None
-    return (tuple(flips), tuple(found[0]), found[1])
+    return (flips, tuple(found[0]), found[1])
 
 
 def term_of_record(record: tuple, name: str) -> TermSpec:
@@ -155,7 +159,7 @@ def _flips(steps: tuple) -> list[int] | None:
         if site.__class__ is not int or value.op != "neg" or _read(value.args[0]) != site:
             return None
         flips.append(site)
-    if len(set(flips)) != len(flips):
+    if len(flips) > 1 and len(set(flips)) != len(flips):
         return None
     return flips
 
@@ -216,6 +220,9 @@ def _factor(e: Expr, push: Any, add: Any) -> Any:
 
 def _odd(reads: list[int]) -> list[int]:
     """The sites read an odd number of times (`s_j^2 = 1`), in increasing order."""
+    if len(reads) == 2:  # a coupling `J s_i s_j`
+        a, b = reads
+        return [] if a == b else [a, b] if a < b else [b, a]
     if len(set(reads)) == len(reads):
         return sorted(reads)
     odd: set[int] = set()
