@@ -167,6 +167,24 @@ def _flips(steps: tuple) -> list[int] | None:
 def _signs(amplitude: Any) -> tuple[list[int], Any] | None:
     """(the sites read an odd number of times, the product of the numbers) of a product
     (`mul`, `neg`) of numbers and reads of `x` at constant sites, else None."""
+    if amplitude.__class__ is Expr:  # `w * site(i) * site(j) ...`, a float first: no walk
+        read_site = READ_SITES.get
+        reads: list[int] = []
+        e = amplitude
+        while e.op == "mul":
+            a, b = e.args
+            site = read_site(id(b))
+            if site is None or a.__class__ is not Expr:
+                return _walked(amplitude)
+            reads.append(site)
+            e = a
+        if e.op == "const" and e.args[0].__class__ is float:
+            return _odd(reads), e.args[0]
+    return _walked(amplitude)
+
+
+def _walked(amplitude: Any) -> tuple[list[int], Any] | None:
+    """`_signs` of any product, walked with a stack."""
     c: Any = 1
     reads: list[int] = []
     stack = [amplitude]
