@@ -170,15 +170,21 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def interleaved(fns, x, rounds: int) -> list[float]:
+def interleaved(fns, x, rounds: int, cpu: list[float] | None = None) -> list[float]:
+    """Median wall ms of each of `fns` on its `x`, in interleaved rounds; the median CPU
+    ms (`time.process_time`) appended to `cpu` when given."""
     times: list[list[float]] = [[] for _ in fns]
+    cpus: list[list[float]] = [[] for _ in fns]
     for r in range(rounds):
         order = list(range(len(fns)))
         order = order[r % len(fns) :] + order[: r % len(fns)]
         for k in order:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             jax.block_until_ready(fns[k](x[k]))
             times[k].append(time.perf_counter() - t)
+            cpus[k].append(time.process_time() - c)
+    if cpu is not None:
+        cpu += [1e3 * float(np.median(t)) for t in cpus]
     return [1e3 * float(np.median(t)) for t in times]
 
 
@@ -224,9 +230,11 @@ def run(model: str, size: int, args) -> dict:
     found = first_difference(H.get_conn_padded(x[:16]), ref.get_conn_padded(native[:16]), x[:16])
     if found is not None:
         raise SystemExit(f"{model} {size}: symir and NetKet differ: {found}")
-    ms = interleaved([ours, theirs], [x, native], args.rounds)
+    cpu: list[float] = []
+    ms = interleaved([ours, theirs], [x, native], args.rounds, cpu)
     row["kernel_ms"], row["nk_kernel_ms"] = ms
     row["ratio"] = ms[0] / ms[1]
+    row["ratio_cpu"] = cpu[0] / cpu[1]  # steadier than the wall clock on a shared machine
     row["peak_mib"] = peak_mib()
     return row
 
@@ -258,7 +266,8 @@ def main() -> None:
     )
     cols = [
         "terms", "sites", "F", "nk_F", "build", "compile", "first_call", "first_result",
-        "nk_first_result", "hlo_kib", "hlo_ops", "kernel_ms", "nk_kernel_ms", "ratio", "peak_mib",
+        "nk_first_result", "hlo_kib", "hlo_ops", "kernel_ms", "nk_kernel_ms", "ratio", "ratio_cpu",
+        "peak_mib",
     ]  # fmt: skip
     print(" | ".join(cols))
     if not args.cold:  # imports and first uses of both, on a small model of the same kind

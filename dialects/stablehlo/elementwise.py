@@ -388,6 +388,25 @@ class NotOp(ElementwiseUnaryOp):
 
 
 @irdl_op_definition
+class PopcntOp(ElementwiseUnaryOp):
+    """Elementwise number of bits set in integers.
+
+    ```mlir
+    %r = stablehlo.popcnt %a : tensor<4xi32>
+    ```
+    """
+
+    name = "stablehlo.popcnt"
+
+    def verify_(self) -> None:
+        el = tensor_of(self.operand).get_element_type()
+        if not isinstance(el, IntegerType) or el.width.data == 1:
+            raise VerifyException(
+                f"'stablehlo.popcnt' operand must be a tensor of integers, got {self.operand.type}"
+            )
+
+
+@irdl_op_definition
 class AbsOp(_RealPartOp):
     """Elementwise absolute value; the modulus (a real tensor) for complex operands.
 

@@ -1,12 +1,12 @@
 """The ops of packed site masks (`sym.site_masks`) lowered to StableHLO: `branch.parity_sum`
-(sign counts as `dot_general`s with the masks) and `branch.flip_sites` (one select per
-state with the rows' masks), the masks unpacked in the kernel from their packed bytes."""
+(the parity of each entry as `popcnt` of its mask words and the sample's sites packed in
+words) and `branch.flip_sites` (one select per state with the rows' masks)."""
 
 from __future__ import annotations
 
 import numpy as np
 from xdsl.dialects.builtin import DYNAMIC_INDEX as DYN
-from xdsl.dialects.builtin import TensorType, f32, f64, i1, i32
+from xdsl.dialects.builtin import TensorType, f64, i1, i32
 from xdsl.ir import SSAValue
 
 from symir.dialects import branch, stablehlo, sym
@@ -112,67 +112,101 @@ def _constant_rows(low: KernelLowering, values: np.ndarray, t) -> SSAValue:
     return low.broadcast(low.array(values.real.astype(np.float64)), [1], [DYN, rows])
 
 
-def _sign_counts(
-    low: KernelLowering, masks: np.ndarray, coef: np.ndarray, t, state: int
-) -> SSAValue:
-    """`sum_e c_e (-1)^(sites of e on state)` per row (`masks` `(R, l, w)` packed words,
-    `coef` `(R, l)`): the counts are one `dot_general` of `x == state` (f32, exact) with
-    the masks unpacked in the kernel, `1 - 2 (count mod 2)` times the coefficients summed
-    over `l` by a second."""
-    rows, count, _ = masks.shape
-    width = 8 * -(-low.n // 8)
+def _signed_sum(low: KernelLowering, even: SSAValue, coef: np.ndarray, t, entry) -> SSAValue:
+    """`sum_l (even ? c : -c)` per row: a `reduce` (complex for complex coefficients),
+    not a `dot_general` with ones, so that XLA fuses the ops before it into one loop
+    over the entries that writes only the rows' values."""
+    if t == c64:
+        parts = [np.ascontiguousarray(p, np.float64) for p in (coef.real, coef.imag)]
+        plus = low.add(stablehlo.ComplexOp(*(low.array(p) for p in parts)))
+        minus = low.add(stablehlo.ComplexOp(*(low.array(-p) for p in parts)))
+        zero = low.add(stablehlo.ComplexOp(low.const(0.0, f64), low.const(0.0, f64)))
+    else:
+        part = np.ascontiguousarray(coef.real, np.float64)
+        plus, minus, zero = low.array(part), low.array(-part), low.const(0.0, f64)
+    el = element_type(plus)
+    chosen = low.add(
+        stablehlo.SelectOp(
+            even, low.broadcast(plus, [1, 2], entry), low.broadcast(minus, [1, 2], entry)
+        )
+    )
+    body = stablehlo.scalar_body([el], stablehlo.AddOp)
+    return low.add(stablehlo.ReduceOp([chosen], [zero], [2], body))
+
+
+def _sample_words(low: KernelLowering, state: int) -> SSAValue:
+    """The sites of each sample on `state` packed in W = ceil(N / 32) words of 32 bits
+    (bit `b` of word `k` is site `32 k + b`): `tensor<?xWxi32>`, or `tensor<?xi32>` for
+    one word; one `dot_general` of `x == state` with the powers of two (integers wrap:
+    bit 31 is the sign bit)."""
+    words = -(-low.n // 32)
     x = low.x
 
-    def hits() -> SSAValue:
+    def build() -> SSAValue:
         eq = low.add(
             stablehlo.CompareOp(
                 "EQ", x, low.broadcast(low.const(state, element_type(x)), [], [DYN, low.n])
             )
         )
-        b = low.convert(eq, f32)
-        if width == low.n:
-            return b
-        pad = low.broadcast(low.const(0.0, f32), [], [DYN, width - low.n])
-        return low.add(stablehlo.ConcatenateOp([b, pad], 1))
-
-    b = low.once(("parity_hits", x, state), hits)
-    unpacked = low.convert(unpacked_masks(low, masks.reshape(-1), width), f32)  # (R l, width)
-    m3 = low.add(stablehlo.ReshapeOp(unpacked, TensorType(f32, [rows, count, width])))
-    over_sites = stablehlo.DotDimensionNumbers(
-        lhs_contracting_dimensions=[1], rhs_contracting_dimensions=[2]
-    )
-    shape = [DYN, rows, count]
-    n_hit = low.add(stablehlo.DotGeneralOp(b, m3, over_sites, TensorType(f32, shape)))
-    two = low.broadcast(low.const(2.0, f32), [], shape)
-    odd = low.add(stablehlo.RemainderOp(n_hit, two))
-    sign = low.add(
-        stablehlo.SubtractOp(
-            low.broadcast(low.const(1.0, f32), [], shape),
-            low.add(stablehlo.MultiplyOp(odd, two)),
+        hits = low.convert(eq, i32)
+        powers = (np.uint64(1) << np.arange(32, dtype=np.uint64)).astype(np.uint32).view(np.int32)
+        over_sites = stablehlo.DotDimensionNumbers(
+            lhs_contracting_dimensions=[1], rhs_contracting_dimensions=[0]
         )
-    )
-    sign = low.convert(sign, f64)
-    over_entries = stablehlo.DotDimensionNumbers(
-        lhs_contracting_dimensions=[2], rhs_contracting_dimensions=[0]
-    )
-    ones = low.const(1.0, f64, (count,))
-    values = []
-    for part in (coef.real, coef.imag) if t == c64 else (coef.real,):
-        scaled = low.add(stablehlo.MultiplyOp(sign, low.broadcast(low.array(part), [1, 2], shape)))
-        values.append(
-            low.add(
-                stablehlo.DotGeneralOp(scaled, ones, over_entries, TensorType(f64, [DYN, rows]))
+        if words == 1:
+            weight = low.array(np.ascontiguousarray(powers[: low.n]))
+            return low.add(stablehlo.DotGeneralOp(hits, weight, over_sites, TensorType(i32, [DYN])))
+        table = np.zeros((low.n, words), np.int32)
+        table[np.arange(low.n), np.arange(low.n) // 32] = powers[np.arange(low.n) % 32]
+        return low.add(
+            stablehlo.DotGeneralOp(
+                hits, low.array(table), over_sites, TensorType(i32, [DYN, words])
             )
         )
-    return values[0] if len(values) == 1 else low.add(stablehlo.ComplexOp(*values))
+
+    return low.once(("parity_words", x, state), build)
+
+
+def _popcount_signs(
+    low: KernelLowering, masks: np.ndarray, coef: np.ndarray, t, state: int
+) -> SSAValue:
+    """`sum_e c_e (-1)^(sites of e on state)` per row (`masks` `(R, l, w)` packed int64
+    words, `coef` `(R, l)`): the parity of each entry is that of the bits set in its
+    32-bit mask words and the sample's (`_sample_words`), `popcnt(and)`; the entry's
+    coefficient or its negation selected by it, summed over `l` by a `dot_general`."""
+    rows, count, _ = masks.shape
+    words = -(-low.n // 32)
+    m32 = np.ascontiguousarray(np.asarray(masks, "<i8")).view("<i4")[:, :, :words]
+    entry = [DYN, rows, count]
+    sample = _sample_words(low, state)
+    if words == 1:
+        table = low.broadcast(low.array(np.ascontiguousarray(m32[:, :, 0])), [1, 2], entry)
+        both = low.add(stablehlo.AndOp(low.broadcast(sample, [0], entry), table))
+        bits = low.add(stablehlo.PopcntOp(both))
+    else:
+        shape = [*entry, words]
+        table = low.broadcast(low.array(np.ascontiguousarray(m32)), [1, 2, 3], shape)
+        both = low.add(stablehlo.AndOp(low.broadcast(sample, [0, 3], shape), table))
+        bits = low.add(
+            stablehlo.ReduceOp(
+                [low.add(stablehlo.PopcntOp(both))],
+                [low.const(0, i32)],
+                [3],
+                stablehlo.scalar_body([i32], stablehlo.AddOp),
+            )
+        )
+    odd = low.add(stablehlo.AndOp(bits, low.broadcast(low.const(1, i32), [], entry)))
+    even = low.add(stablehlo.CompareOp("EQ", odd, low.broadcast(low.const(0, i32), [], entry)))
+    return _signed_sum(low, even, coef, t, entry)
 
 
 def lower_parity_sum(low: KernelLowering, op: branch.ParitySumOp) -> SSAValue:
     """`op` with static keys lowered. The entries without a Z/Y site (mask zero: the
     coefficient alone) are summed per row into a constant column; the others are
     grouped by rows, by their number `l` per row rounded up to a power of two (padded
-    with zero coefficients), and each group is `_sign_counts` (the counts as a
-    `dot_general` with the masks) or, where every entry has at most two sites and a row
+    with zero coefficients), and each group is `_popcount_signs` (the parities as
+    `popcnt` of mask words, one fused loop over the entries) or, where every entry has
+    at most two sites and a row
     more entries than sites, `_pair_form` (a quadratic form in the spins), plus the
     group's constant column; the groups are concatenated and taken back into row order.
     A row of entries without masks (strings of X alone) is its constant: no count."""
@@ -205,7 +239,7 @@ def lower_parity_sum(low: KernelLowering, op: branch.ParitySumOp) -> SSAValue:
             sites = sites.reshape(len(idx), count, low.n)
             value = _pair_form(low, sites, coef, t, state)
         else:
-            value = _sign_counts(low, padded_words[entries], coef, t, state)
+            value = _popcount_signs(low, padded_words[entries], coef, t, state)
         if const[idx].any():
             value = low.add(stablehlo.AddOp(value, _constant_rows(low, const[idx], t)))
         parts.append(value)

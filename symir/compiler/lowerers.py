@@ -144,15 +144,7 @@ def fusion_groups(
     another (`merged_rows`: kept -> absorbed) is in the group of the term it joined."""
     parent = {t: t for t in terms}
     root = _roots(parent)
-    for kept, absorbed in (merged_rows or {}).items():
-        if kept not in parent:
-            continue
-        into = root(kept)
-        for t in absorbed:
-            if t in parent:
-                r = root(t)
-                if r != into:
-                    parent[r] = into
+    _join_absorbed(parent, root, merged_rows or {})
     for report in reports.values():
         for merged in report["merged"]:
             known = [t for t in merged["terms"] if t in parent]
@@ -160,8 +152,34 @@ def fusion_groups(
                 parent[root(t)] = root(known[0])
     groups: dict[str, list[str]] = {}
     for t in terms:
-        groups.setdefault(root(t), []).append(t)
+        r = parent[t]
+        if parent[r] != r:  # `root` only where the parent is not a root
+            r = root(t)
+        found = groups.get(r)
+        if found is None:
+            groups[r] = [t]
+        else:
+            found.append(t)
     return list(groups.values())
+
+
+def _join_absorbed(parent: dict[str, str], root: Any, merged_rows: dict[str, list[str]]) -> None:
+    """Each absorbed term (`merged_rows`: kept -> absorbed) joins its kept term's set in
+    the union-find `parent` (most of 100,000 absorbed terms are roots: `root` is not
+    called for them)."""
+    get = parent.get
+    for kept, absorbed in merged_rows.items():
+        if kept not in parent:
+            continue
+        into = root(kept)
+        for t in absorbed:
+            r = get(t)
+            if r is None:
+                continue
+            if r != t:
+                r = root(t)
+            if r != into:
+                parent[r] = into
 
 
 def fusion_report(result: Any, enabled: bool) -> dict[str, Any]:

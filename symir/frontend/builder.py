@@ -23,8 +23,9 @@ from symir.frontend.fermion import check_update_on, is_fermionic, lifted_emissio
 from symir.frontend.fermion import emissions as fermion_emissions
 from symir.frontend.graph_rows import edge_colours, graph_edges, is_graph, rows_from
 from symir.frontend.operator import SymbolicOperator, check_definition
+from symir.frontend.pauli_terms import MAX_SIGNATURES, pauli_record, term_of_record
 from symir.frontend.sectors import warn_if_leaving
-from symir.frontend.tabulate import DEFER_AFTER, defer_full_collections
+from symir.frontend.tabulate import DEFER_AFTER, MIN_TERMS, defer_full_collections
 from symir.frontend.term_spec import EmissionSpec, TermSpec, dtype_name
 from symir.frontend.update import Update, identity
 from symir.hilbert import FermionHilbert, as_hilbert
@@ -61,12 +62,25 @@ class DOperator:
         self.name = name
         self.dtype = dtype_name(dtype)
         self.hermitian = bool(hermitian)
-        self._terms: list[TermSpec] = []
+        # the terms written: a `TermSpec`; None, a `globally()` term without emissions
+        # yet; or the record of a Pauli product (`pauli_record`, module doc of
+        # symir/frontend/stored_terms.py), its expressions kept only while it is the
+        # last term (`_last`: its index, update and matrix element as written)
+        self._terms: list[Any] = []
+        self._last: tuple[int, Update, Any] | None = None
         self._deferral: Any = None
         # no fermions and no fixed sums: an update needs neither check of `_emit`
         self._plain = not isinstance(self._space, FermionHilbert) and not getattr(
             self._space, "sectors", ()
         )
+        # spins (-1, 1): a term that is a Pauli product is kept as its record once the
+        # products written are sure to be routed into the tables of `pauli_strings`
+        # (`_routed`); until then, as written
+        self._pauli = self._plain and sorted(int(s) for s in self._space.local_states) == [-1, 1]
+        self._signatures: dict[tuple[int, int, bool], Any] = {}
+        self._products = 0
+        self._differ = False
+        self._certain = False
 
     # ------------------------------------------------------------------ iterators
     def _open(self, kind: str, labels: Sequence[str], rows) -> DOperator:
@@ -92,8 +106,8 @@ class DOperator:
     def globally(self) -> DOperator:
         """A term visited once, with no labels."""
         # `_open` written out (no labels, one empty row, nothing to check): a loop of
-        # 100,000 terms opens one per term
-        self._terms.append(TermSpec(f"term{len(self._terms)}", "global", (), _ONE_EMPTY_ROW))
+        # 100,000 terms opens one per term, made a `TermSpec` when it is first needed
+        self._terms.append(None)
         if len(self._terms) == DEFER_AFTER:
             self._deferral = defer_full_collections(self)
         return self
@@ -155,7 +169,23 @@ class DOperator:
             raise ValueError(
                 f"{what}() needs an open term: call an iterator such as globally() first"
             )
-        return self._terms[-1]
+        term = self._terms[-1]
+        if term is None or term.__class__ is tuple:
+            term = self._terms[-1] = self._made(len(self._terms) - 1)
+        return term
+
+    def _made(self, k: int) -> TermSpec:
+        """The `TermSpec` of `self._terms[k]`, a `globally()` term without emissions
+        (None) or a Pauli product's record: the expressions as written if it is the
+        last term (`_last`), else made again from the record."""
+        term, name = self._terms[k], f"term{k}"
+        if term is None:
+            return TermSpec(name, "global", (), _ONE_EMPTY_ROW)
+        last = self._last
+        if last is None or last[0] != k:
+            return term_of_record(term, name)
+        amp = last[2] if last[2].__class__ is Expr else as_expr(last[2])
+        return TermSpec(name, "global", (), _ONE_EMPTY_ROW, (), (EmissionSpec(last[1], amp),))
 
     def _set(self, term: TermSpec) -> DOperator:
         self._terms[-1] = term
@@ -218,6 +248,24 @@ class DOperator:
         emission = EmissionSpec(update, as_expr(amplitude), condition, tag)
         return self._set(term.with_emissions((*term.emissions, emission), chain))
 
+    def _routed(self, record: tuple) -> bool:
+        """Whether the Pauli products written so far, `record` the last, are routed into
+        the tables of `pauli_strings` by the compiler's defaults
+        (`symir.frontend.pauli_terms.route_pauli_products`: at least `MIN_TERMS`, and
+        coefficients that differ within a signature or more than `MAX_SIGNATURES`
+        signatures). A lattice model written bond by bond, one coefficient per kind of
+        bond, is not: its terms are kept as written, for the merging of terms equal but
+        for their sites."""
+        self._products += 1
+        c = record[2]
+        key = (len(record[0]), len(record[1]), isinstance(c, complex))
+        first = self._signatures.setdefault(key, c)
+        self._differ = self._differ or first != c
+        self._certain = self._products >= MIN_TERMS and (
+            self._differ or len(self._signatures) > MAX_SIGNATURES
+        )
+        return self._certain
+
     def _emit_fermions(self, term: TermSpec, value: Any, amplitude: Any, condition, tag, chain):
         """One emission per product of `value` (symir/frontend/fermion.py): its update, its
         occupation checks ANDed with `condition`, `amplitude` times its coefficient and
@@ -268,6 +316,21 @@ class DOperator:
         """Adds a branch: `x' = update(x)` with matrix element `matrix_element`; or, for a
         fermion product (`cdag("i") * c("j")`) or a sum of them, one branch per product
         with its Jordan-Wigner sign and occupation checks (symir/frontend/fermion.py)."""
+        terms = self._terms
+        if (
+            self._pauli
+            and terms
+            and terms[-1] is None
+            and update.__class__ is Update
+            and tag is None
+            and amplitude is None
+        ):  # the first emission of a `globally()` term: a Pauli product is its record
+            me = 1.0 if matrix_element is None else matrix_element
+            record = pauli_record(update, me)
+            if record is not None and (self._certain or self._routed(record)):
+                terms[-1] = record
+                self._last = (len(terms) - 1, update, me)
+                return self
         term = self._term("emit")
         me = self._matrix_element(matrix_element, amplitude)
         return self._emit(term, update, me, None, tag, None)
@@ -333,16 +396,23 @@ class DOperator:
         """The operator; checked now (an invalid definition raises here, not at compile)."""
         if self._deferral is not None:
             self._deferral()  # full collections as before (symir.frontend.tabulate)
-        if not self._terms:
+        terms = self._terms
+        if not terms:
             raise ValueError(f"operator {self.name!r} has no terms")
-        counts = Counter(t.name for t in self._terms)  # not list.count: thousands of terms
-        for term in self._terms:
+        # not list.count: thousands of terms; a record's name is `term{k}`
+        counts = Counter(t.name for t in terms if t is not None and t.__class__ is not tuple)
+        for k, term in enumerate(terms):
+            if term is None:
+                raise ValueError(f"term 'term{k}' of operator {self.name!r} has no emission")
+            if term.__class__ is tuple:
+                continue
             if not term.emissions:
                 raise ValueError(f"term {term.name!r} of operator {self.name!r} has no emission")
-            if counts[term.name] > 1:
+            if counts[term.name] > 1 or _record_named(terms, term.name):
                 raise ValueError(f"operator {self.name!r} has two terms named {term.name!r}")
+        self._last = None
         op = SymbolicOperator(
-            self.hilbert, self.name, tuple(self._terms), dtype=self.dtype, hermitian=self.hermitian
+            self.hilbert, self.name, tuple(terms), dtype=self.dtype, hermitian=self.hermitian
         )
         # verify now, in canonical form (symir.frontend.canonical): the bodies the
         # compiler lowers; many terms equal but for their sites are built once. The
@@ -356,3 +426,12 @@ class DOperator:
             if paused:
                 gc.enable()
         return op
+
+
+def _record_named(terms: list[Any], name: str) -> bool:
+    """Whether `name` is `term{j}`, the name of a record at `j` (a term named alike)."""
+    digits = name[4:]
+    if not name.startswith("term") or not digits.isdigit():
+        return False
+    j = int(digits)
+    return f"term{j}" == name and j < len(terms) and terms[j].__class__ is tuple

@@ -17,6 +17,7 @@ from symir.frontend import hermiticity
 from symir.frontend.expr import Expr, as_expr
 from symir.frontend.netket_hook import register_netket_dispatch
 from symir.frontend.sectors import keeps_every_sector
+from symir.frontend.stored_terms import StoredTerms, as_terms, has_records
 from symir.frontend.term_spec import EmissionSpec, TermSpec, dtype_name, promote_dtypes
 from symir.frontend.update import Update
 from symir.hilbert import DiscreteHilbert, as_hilbert, hilbert_difference
@@ -119,7 +120,10 @@ class SymbolicOperator:
         self.hilbert = hilbert
         self.space: DiscreteHilbert = as_hilbert(hilbert)
         self.name = name
-        self.terms = terms
+        # as written, with the records of Pauli products a builder kept in their place
+        # (symir.frontend.stored_terms); `terms` reads them as terms
+        self._stored = tuple(terms)
+        self._records = has_records(self._stored)
         self._requested_dtype = dtype_name(dtype)
         self.hermitian = hermitian
         self._hermitian_reason = hermitian_reason or hermiticity.declared(hermitian)
@@ -130,6 +134,13 @@ class SymbolicOperator:
         self._keeps_sectors: bool | None = None  # sectors.keeps_every_sector, once asked
         self._netket: Any = None
         register_netket_dispatch()
+
+    @property
+    def terms(self) -> Sequence[TermSpec]:
+        """The terms (`TermSpec`), in the order written. A Pauli product that a builder
+        stored as a record (symir/frontend/stored_terms.py) is made again on each read:
+        the same operator as written, its expressions in the record's form."""
+        return StoredTerms(self._stored) if self._records else self._stored
 
     @property
     def is_hermitian(self) -> bool:
@@ -233,7 +244,7 @@ class SymbolicOperator:
         if key not in cache:
             from symir.frontend.canonical import canonical_terms
 
-            terms, tabulated, report = self.terms, {}, {}
+            terms, tabulated, report = self._stored, {}, {}
             if tabulate_terms and lift_constant_sites:  # it lifts the sites it tabulates
                 from symir.frontend.tabulate import tabulate_terms as tabulate
 
@@ -245,7 +256,7 @@ class SymbolicOperator:
                     if route_pauli_products
                     else (),
                 )
-            terms, merged = canonical_terms(terms, lift=lift_constant_sites)
+            terms, merged = canonical_terms(as_terms(terms), lift=lift_constant_sites)
             if tabulated:
                 from symir.frontend.tabulate import absorb
 

@@ -29,14 +29,16 @@ is left to the merging of terms equal but for their sites, as before.
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any
 
 import numpy as np
 
-from symir.frontend.expr import COMPLEX_VALUES, READ_SITES, Expr
+from symir.frontend.expr import COMPLEX_VALUES, READ_SITES, Expr, as_expr
+from symir.frontend.expr import site as selector
 from symir.frontend.pauli_tables import _down_state, table_terms
 from symir.frontend.term_spec import EmissionSpec, TermSpec
-from symir.frontend.update import FLIP_SITES
+from symir.frontend.update import FLIP_SITES, Update
 
 MAX_SIGNATURES = 4
 """The most signatures of Pauli products that are left to the tabulation by shape."""
@@ -103,6 +105,42 @@ def pauli_product(term: TermSpec) -> tuple[list[int], list[int], complex | float
     return flips, found[0], found[1]
 
 
+def pauli_record(update: Update, amplitude: Any) -> tuple | None:
+    """The record `(flipped sites, sites read an odd number of times, coefficient)`
+    (tuples of ints and a number) of the emission `update`, `amplitude` of a
+    `globally()` term when it is a Pauli product (module doc), else None. A builder
+    keeps this record in place of the term (`symir.frontend.stored_terms`): it holds no
+    object Python's collector tracks, where the term held the loop's expressions."""
+    steps = update.steps
+    flips: tuple = ()
+    if steps:  # `identity()`: no flip (the diagonal terms of a loop of couplings)
+        found_flips = _flips(steps)
+        if found_flips is None:
+            return None
+        flips = tuple(found_flips)
+    cls = amplitude.__class__
+    if cls is float or cls is complex or cls is int:  # a number: no expression to walk
+        return (flips, (), amplitude)
+    found = _signs(amplitude if cls is Expr else as_expr(amplitude))
+    if found is None:
+        return None
+    return (flips, tuple(found[0]), found[1])
+
+
+def term_of_record(record: tuple, name: str) -> TermSpec:
+    """The `globally()` term of a Pauli product's record (`pauli_record`), its
+    expressions made again: `write(i, -site(i))` per flipped site, the coefficient times
+    `site(j)` per sign factor (the same operator as the term written, in this form)."""
+    flips, odd, c = record[0], record[1], record[2]
+    update = Update()
+    for i in flips:
+        update = update.write(i, -selector(i))
+    element = as_expr(c)
+    for j in odd:
+        element = element * selector(j)
+    return TermSpec(name, "global", (), ((),), (), (EmissionSpec(update, element),))
+
+
 def _flips(steps: tuple) -> list[int] | None:
     """The sites of `write(i, -s_i)` steps to distinct constant sites, else None."""
     flips: list[int] = []
@@ -121,7 +159,7 @@ def _flips(steps: tuple) -> list[int] | None:
         if site.__class__ is not int or value.op != "neg" or _read(value.args[0]) != site:
             return None
         flips.append(site)
-    if len(set(flips)) != len(flips):
+    if len(flips) > 1 and len(set(flips)) != len(flips):
         return None
     return flips
 
@@ -129,6 +167,24 @@ def _flips(steps: tuple) -> list[int] | None:
 def _signs(amplitude: Any) -> tuple[list[int], Any] | None:
     """(the sites read an odd number of times, the product of the numbers) of a product
     (`mul`, `neg`) of numbers and reads of `x` at constant sites, else None."""
+    if amplitude.__class__ is Expr:  # `w * site(i) * site(j) ...`, a float first: no walk
+        read_site = READ_SITES.get
+        reads: list[int] = []
+        e = amplitude
+        while e.op == "mul":
+            a, b = e.args
+            site = read_site(id(b))
+            if site is None or a.__class__ is not Expr:
+                return _walked(amplitude)
+            reads.append(site)
+            e = a
+        if e.op == "const" and e.args[0].__class__ is float:
+            return _odd(reads), e.args[0]
+    return _walked(amplitude)
+
+
+def _walked(amplitude: Any) -> tuple[list[int], Any] | None:
+    """`_signs` of any product, walked with a stack."""
     c: Any = 1
     reads: list[int] = []
     stack = [amplitude]
@@ -182,6 +238,9 @@ def _factor(e: Expr, push: Any, add: Any) -> Any:
 
 def _odd(reads: list[int]) -> list[int]:
     """The sites read an odd number of times (`s_j^2 = 1`), in increasing order."""
+    if len(reads) == 2:  # a coupling `J s_i s_j`
+        a, b = reads
+        return [] if a == b else [a, b] if a < b else [b, a]
     if len(set(reads)) == len(reads):
         return sorted(reads)
     odd: set[int] = set()
@@ -209,15 +268,22 @@ def route_pauli_products(
     found: list[int] = []
     products = []
     signatures: dict[tuple, Any] = {}
-    differ = False
+    differ = recorded = False
     for k, term in enumerate(terms):
+        if term.__class__ is tuple:
+            # a record (`pauli_record`): a Pauli product the builder recognised, once
+            # the products before it proved the condition on coefficients below
+            found.append(k)
+            products.append(term)
+            recorded = True
+            continue
         p = pauli_product(term)
         if p is not None:
             found.append(k)
             products.append(p)
             c = signatures.setdefault((len(p[0]), len(p[1]), isinstance(p[2], complex)), p[2])
             differ = differ or c != p[2]
-    if len(found) < min_terms or not (differ or len(signatures) > MAX_SIGNATURES):
+    if len(found) < min_terms or not (recorded or differ or len(signatures) > MAX_SIGNATURES):
         return terms, {}, None
     letters, weights = _letters(products, n_sites, _down_state(hilbert, states) == 1)
     if not np.all(np.isfinite(weights)):
@@ -230,19 +296,16 @@ def _letters(products: list, n_sites: int, negated: bool) -> tuple[np.ndarray, n
     `negated`: each sign factor `s_j` is `-Z_j`."""
     x_bits = np.zeros((len(products), n_sites), bool)
     z_bits = np.zeros((len(products), n_sites), bool)
-    sites: dict[bool, list[int]] = {False: [], True: []}
-    counts: dict[bool, list[int]] = {False: [], True: []}
-    for flips, odd, _ in products:
-        sites[False] += flips
-        counts[False].append(len(flips))
-        sites[True] += odd
-        counts[True].append(len(odd))
     rows = np.arange(len(products))
+    counts = {}
     for bits, read in ((x_bits, False), (z_bits, True)):
-        bits[np.repeat(rows, counts[read]), np.asarray(sites[read], np.int64)] = True
+        parts = [p[read] for p in products]  # the flipped sites (0), the sign factors (1)
+        counts[read] = np.fromiter(map(len, parts), np.int64, len(parts))
+        sites = np.fromiter(chain.from_iterable(parts), np.int64, int(counts[read].sum()))
+        bits[np.repeat(rows, counts[read]), sites] = True
     weights = np.array([p[2] for p in products], np.complex128)
     if negated:
-        weights *= 1 - 2 * (np.asarray(counts[True]) % 2)
+        weights *= 1 - 2 * (counts[True] % 2)
     y = x_bits & z_bits
     letters = np.full((len(products), n_sites), ord("I"), np.uint8)
     letters[x_bits] = ord("X")
@@ -262,7 +325,7 @@ def _replaced(
 ) -> tuple[tuple[TermSpec, ...], dict[str, list[str]], dict[str, Any]]:
     """`terms` with those at `found` replaced by `pauli_strings` of these strings."""
     routed, _, _ = table_terms(letters, weights, _down_state(hilbert, states))
-    names = {t.name for t in terms}
+    names = {t.name for t in terms if t.__class__ is not tuple}  # records: `term{k}`
     made = []
     for term, labels, rows, update, element in routed:
         name = f"pauli_{term}"
@@ -276,7 +339,7 @@ def _replaced(
     dropped = set(found)
     out = [*(terms[k] for k in range(first) if k not in dropped), *made]
     out += [terms[k] for k in range(first, len(terms)) if k not in dropped]
-    absorbed = [terms[k].name for k in found]
+    absorbed = [f"term{k}" if terms[k].__class__ is tuple else terms[k].name for k in found]
     tabulated = {made[0].name: absorbed}
     rows = sum(len(t.rows) for t in made)
     decision = {
@@ -291,4 +354,17 @@ def _replaced(
     return tuple(out), tabulated, decision
 
 
-__all__ = ["MAX_SIGNATURES", "pauli_product", "route_pauli_products"]
+def record_name(terms: Any, k: int) -> str:
+    """The name of `terms[k]`: a record's is its builder's default, `term{k}`."""
+    term = terms[k]
+    return f"term{k}" if term.__class__ is tuple else term.name
+
+
+__all__ = [
+    "MAX_SIGNATURES",
+    "pauli_product",
+    "pauli_record",
+    "record_name",
+    "route_pauli_products",
+    "term_of_record",
+]

@@ -41,6 +41,7 @@ from symir.dialects import sym
 from symir.frontend.canonical import _key
 from symir.frontend.expr import Expr, Key
 from symir.frontend.pauli_terms import route_pauli_products
+from symir.frontend.stored_terms import as_terms
 from symir.frontend.term_spec import EmissionSpec, TermSpec
 from symir.frontend.update import Update
 from symir.lowering.sym.sym_tabulate_terms import (
@@ -448,7 +449,8 @@ def tabulate_terms(
             terms, routed, decision = route_pauli_products(
                 terms, hilbert, states, n_sites, min_terms
             )
-        out, tabulated, report = _tabulate(terms, n_sites, min_terms)
+        # records not routed (too few, or turned off) are terms again
+        out, tabulated, report = _tabulate(as_terms(terms), n_sites, min_terms)
         if decision is not None:
             tabulated = {**routed, **tabulated}
             report = {

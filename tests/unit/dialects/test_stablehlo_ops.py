@@ -116,6 +116,11 @@ def test_binary(op, x, y, ref):
     assert np.asarray(out).dtype == ref(x, y).dtype
 
 
+def _popcount(a: np.ndarray) -> np.ndarray:
+    """The bits set in each integer, two's complement (numpy counts |a| for signed)."""
+    return np.bitwise_count(a.view(f"u{a.itemsize}")).astype(a.dtype)
+
+
 UNARY = [
     (sh.NegateOp, XF, np.negative),
     (sh.SqrtOp, np.abs(XF), np.sqrt),
@@ -127,6 +132,12 @@ UNARY = [
     (sh.FloorOp, XF * 4, np.floor),
     (sh.NotOp, XB, np.logical_not),
     (sh.NotOp, XI, np.invert),
+    (sh.PopcntOp, XI, _popcount),
+    (
+        sh.PopcntOp,
+        np.array([-1, -(2**31), 2**31 - 1, 0, 5], np.int32),
+        _popcount,
+    ),
     (sh.AbsOp, XF, np.abs),
     (sh.AbsOp, XI, np.abs),
     (sh.AbsOp, XF + 1j * YF, np.abs),

@@ -65,11 +65,13 @@ def test_qubits():
     np.testing.assert_allclose(got, nk.operator.PauliStrings(hi, strings, w).to_dense(), atol=1e-12)
 
 
-def test_connected_sets_on_40_qubits():
+@pytest.mark.parametrize("n", [40, 70])
+def test_connected_sets_on_more_than_32_qubits(n):
+    """The parities of the Z/Y sites are read from words of 32 sites (2 and 3 here)."""
     rng = np.random.default_rng(5)
-    n = 40
     strings = _random(rng, 300, n)
-    strings += [s[:20] + "I" * 20 for s in strings[:40]]  # some shared patterns
+    strings += [s[:20] + "I" * (n - 20) for s in strings[:40]]  # some shared patterns
+    strings += ["X" + "I" * (n - 2) + "Z", "Z" * n, "Y" * n]  # the last sites, all words
     w = rng.normal(size=len(strings)) + 1j * rng.normal(size=len(strings))
     hi = nk.hilbert.Spin(0.5, n)
     H = sym.pauli_strings(hi, strings, w).compile()

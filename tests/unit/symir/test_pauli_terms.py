@@ -167,3 +167,81 @@ def test_random_couplings_are_routed_a_lattice_model_is_not_and_qubits_never():
         assert "pauli_strings" not in [d["decision"] for d in off]
         plain = op.compile(cache=False, tabulate_terms=False).to_dense()
         np.testing.assert_allclose(op.compile(cache=False).to_dense(), plain, atol=1e-10)
+
+
+def _couplings(hi, pairs, rng, builder=None):
+    b = builder or sym.DOperator(hi, "couplings")
+    for i, j in pairs:
+        si, sj = sym.site(i), sym.site(j)
+        b = b.globally().emit(sym.identity(), matrix_element=float(rng.normal()) * si * sj)
+        b = b.globally().emit(sym.write(i, -si).write(j, -sj), matrix_element=float(rng.normal()))
+    return b
+
+
+def test_a_loop_of_pauli_products_keeps_no_expressions():
+    """Once its products are sure to be routed, a builder keeps each Pauli product as a
+    record Python's collector does not track: the operator holds no object per term
+    (a coupling term written was 7), and `op.terms` makes the terms again, the same
+    operator (dense matrices with the routing off equal NetKet's)."""
+    import gc
+
+    rng = np.random.default_rng(11)
+    n = 6
+    hi = nk.hilbert.Spin(0.5, n)
+    pairs = [tuple(int(v) for v in rng.choice(n, 2, replace=False)) for _ in range(2000)]
+    _couplings(hi, pairs[:20], rng).build()  # first uses
+    gc.collect()
+    before = len(gc.get_objects())
+    op = _couplings(hi, pairs, np.random.default_rng(3)).build()
+    gc.collect()
+    assert (len(gc.get_objects()) - before) / len(op.terms) < 0.5
+    assert len(op.terms) == 4000
+    pairs = pairs[:150]  # the matrices of a smaller operator written alike
+    op = _couplings(hi, pairs, np.random.default_rng(3)).build()
+    rng = np.random.default_rng(3)
+    strings, weights = [], []
+    for i, j in pairs:
+        for letter in "ZX":
+            s = ["I"] * n
+            s[i] = s[j] = letter
+            strings.append("".join(s))
+            weights.append(float(rng.normal()))
+    ref = nk.operator.PauliStrings(hi, strings, weights).to_dense()
+    t = op.terms[-1]  # made again from its record: the last X X coupling
+    assert isinstance(t, sym.frontend.term_spec.TermSpec) and t.name == "term299"
+    assert pauli_product(t) == (sorted(pairs[-1]), [], weights[-1])
+    assert [u.name for u in op.terms[-3:]] == ["term297", "term298", "term299"]
+    for options in ({}, {"route_pauli_products": False}):
+        dense = op.compile(cache=False, **options).to_dense()
+        np.testing.assert_allclose(dense, ref, atol=1e-10, rtol=0)
+    np.testing.assert_allclose(reference_to_dense(op.to_ir()), ref, atol=1e-10, rtol=0)
+
+
+def test_a_recorded_term_named_given_a_second_emission_or_a_clashing_name():
+    """The last term written is still open: `named`, a second `emit` and `fanout` act on
+    it as written; another term named as a recorded one (`term{k}`) is an error."""
+    rng = np.random.default_rng(2)
+    hi = nk.hilbert.Spin(0.5, 4)
+    pairs = [(0, 1), (1, 2), (2, 3), (3, 0), (0, 2)] * 4
+    b = _couplings(hi, pairs, rng)
+    s0, s1 = sym.site(0), sym.site(1)
+    b = b.globally().emit(sym.write(0, -s0), matrix_element=0.5 * s1).named("field")
+    b = b.globally().emit(sym.identity(), matrix_element=0.25 * s0)
+    b = b.emit(sym.write(1, -s1), matrix_element=0.75)
+    op = b.build()
+    names = [t.name for t in op.terms]
+    assert names[-2] == "field" and len(op.terms[-1].emissions) == 2
+    assert op.terms[-1].emissions[0].amplitude.op == "mul"
+    X, Z = nk.operator.spin.sigmax, nk.operator.spin.sigmaz
+    rng = np.random.default_rng(2)
+    ref = 0.5 * X(hi, 0) @ Z(hi, 1) + 0.25 * Z(hi, 0) + 0.75 * X(hi, 1)  # s_i: Z_i
+    for i, j in pairs:
+        ref += float(rng.normal()) * Z(hi, i) @ Z(hi, j)
+        ref += float(rng.normal()) * X(hi, i) @ X(hi, j)
+    np.testing.assert_allclose(
+        op.compile(cache=False).to_dense(), ref.to_dense(), atol=1e-10, rtol=0
+    )
+    b = _couplings(hi, pairs, rng)
+    b = b.globally().emit(sym.identity(), matrix_element=s0 + s1).named("term3")
+    with pytest.raises(ValueError, match="two terms named 'term3'"):
+        b.build()

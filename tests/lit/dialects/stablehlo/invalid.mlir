@@ -28,6 +28,15 @@ func.func @f(%a: tensor<4xi64>) {
 
 // -----
 
+func.func @f(%a: tensor<4xf64>) {
+  %0 = stablehlo.popcnt %a : tensor<4xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.popcnt' operand must be a tensor of integers, got tensor<4xf64>
+
+// -----
+
 func.func @f(%p: tensor<4xi8>, %a: tensor<4xf64>) {
   %0 = stablehlo.select %p, %a, %a : tensor<4xi8>, tensor<4xf64>
   func.return

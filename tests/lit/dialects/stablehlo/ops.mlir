@@ -46,20 +46,23 @@ func.func @binary(%a: tensor<?x4xf64>, %b: tensor<?x4xf64>) -> tensor<?x4xf64> {
 // CHECK-NEXT: %[[V1:[a-z0-9_]+]] = stablehlo.or %[[V0]], %[[VB]] : tensor<4xi1>
 // CHECK-NEXT: %[[V2:[a-z0-9_]+]] = stablehlo.not %[[V1]] : tensor<4xi1>
 // CHECK-NEXT: %[[V3:[a-z0-9_]+]] = stablehlo.not %[[VC]] : tensor<4xi8>
-// CHECK-NEXT: func.return %[[V2]], %[[V3]] : tensor<4xi1>, tensor<4xi8>
+// CHECK-NEXT: %[[V4:[a-z0-9_]+]] = stablehlo.popcnt %[[V3]] : tensor<4xi8>
+// CHECK-NEXT: func.return %[[V2]], %[[V4]] : tensor<4xi1>, tensor<4xi8>
 // JAX-LABEL: func.func @logic(
 // JAX-SAME: %[[VARG0:[a-z0-9_]+]]: tensor<4xi1>, %[[VARG1:[a-z0-9_]+]]: tensor<4xi1>, %[[VARG2:[a-z0-9_]+]]: tensor<4xi8>) -> (tensor<4xi1>, tensor<4xi8>) {
 // JAX-NEXT: %[[V0:[a-z0-9_]+]] = stablehlo.and %[[VARG0]], %[[VARG1]] : tensor<4xi1>
 // JAX-NEXT: %[[V1:[a-z0-9_]+]] = stablehlo.or %[[V0]], %[[VARG1]] : tensor<4xi1>
 // JAX-NEXT: %[[V2:[a-z0-9_]+]] = stablehlo.not %[[V1]] : tensor<4xi1>
 // JAX-NEXT: %[[V3:[a-z0-9_]+]] = stablehlo.not %[[VARG2]] : tensor<4xi8>
-// JAX-NEXT: return %[[V2]], %[[V3]] : tensor<4xi1>, tensor<4xi8>
+// JAX-NEXT: %[[V4:[a-z0-9_]+]] = stablehlo.popcnt %[[V3]] : tensor<4xi8>
+// JAX-NEXT: return %[[V2]], %[[V4]] : tensor<4xi1>, tensor<4xi8>
 func.func @logic(%a: tensor<4xi1>, %b: tensor<4xi1>, %c: tensor<4xi8>) -> (tensor<4xi1>, tensor<4xi8>) {
   %0 = stablehlo.and %a, %b : tensor<4xi1>
   %1 = stablehlo.or %0, %b : tensor<4xi1>
   %2 = stablehlo.not %1 : tensor<4xi1>
   %3 = stablehlo.not %c : tensor<4xi8>
-  func.return %2, %3 : tensor<4xi1>, tensor<4xi8>
+  %4 = stablehlo.popcnt %3 : tensor<4xi8>
+  func.return %2, %4 : tensor<4xi1>, tensor<4xi8>
 }
 
 // CHECK-LABEL: func.func @unary(

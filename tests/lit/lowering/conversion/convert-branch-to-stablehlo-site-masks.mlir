@@ -5,8 +5,10 @@
 //   sites allow in sign counts): a quadratic form in the spins z = 1 - 2 (x == -1), one
 //   dot_general with the row's 3 x 3 matrix of pair coefficients;
 // * the strings' parity_sum: row 0 holds a string without Z/Y (X alone: its coefficient
-//   is a constant, no count), row 1 one without and one with Z on site 0 (the sign
-//   count's dot_general with the unpacked mask, plus the row's constant 0.25);
+//   is a constant, no count), row 1 one without and one with Z on site 0: the sites of
+//   x on -1 packed in an i32 word (a dot_general with the powers of two), the parity of
+//   the word and the string's mask (and, popcnt, and 1) selecting its coefficient or its
+//   negation, summed over the row's strings by a reduce, plus the row's constant 0.25;
 // * x' of the diagonal, of the flip_sites rows (masks {0} and {1, 2}) and of a row with
 //   two writes -x at sites 0 and 2: one select of s0 + s1 - x over all four rows, with
 //   one constant mask (no concatenate of (batch, rows, sites) tensors, no select per
@@ -27,10 +29,22 @@
 // Row 0 of the strings: its constant 2.0.
 // CHECK: %[[C0:.*]] = stablehlo.constant dense<2.000000e+00> : tensor<1xf64>
 // CHECK-NEXT: %[[ROW0:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[C0]], %{{.*}}) <{broadcast_dimensions = array<i64: 1>}> : (tensor<1xf64>, tensor<2xi64>) -> tensor<?x1xf64>
-// Row 1: one sign count (one string with a mask), -1.5 times its sign, plus 0.25.
-// CHECK: %[[N:.*]] = "stablehlo.dot_general"(%{{.*}}, %{{.*}}) {{.*}} : (tensor<?x8xf32>, tensor<1x1x8xf32>) -> tensor<?x1x1xf32>
-// CHECK: stablehlo.constant dense<-1.500000e+00> : tensor<1x1xf64>
-// CHECK: %[[SUM:.*]] = "stablehlo.dot_general"(%{{.*}}, %{{.*}}) {{.*}} : (tensor<?x1x1xf64>, tensor<1xf64>) -> tensor<?x1xf64>
+// Row 1: one string with a mask (site 0: 1), -1.5 times its sign, plus 0.25.
+// CHECK: %[[EQ:.*]] = stablehlo.compare EQ, %{{[a-z0-9_]+}}, %{{.*}}, SIGNED : (tensor<?x3xi8>, tensor<?x3xi8>) -> tensor<?x3xi1>
+// CHECK-NEXT: %[[HITS:.*]] = stablehlo.convert %[[EQ]] : (tensor<?x3xi1>) -> tensor<?x3xi32>
+// CHECK-NEXT: %[[POW:.*]] = stablehlo.constant dense<[1, 2, 4]> : tensor<3xi32>
+// CHECK-NEXT: %[[WORD:.*]] = "stablehlo.dot_general"(%[[HITS]], %[[POW]]) {{.*}} : (tensor<?x3xi32>, tensor<3xi32>) -> tensor<?xi32>
+// CHECK-NEXT: %[[MASK:.*]] = stablehlo.constant dense<1> : tensor<1x1xi32>
+// CHECK: %[[WB:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[WORD]], %{{.*}}) <{broadcast_dimensions = array<i64: 0>}> : (tensor<?xi32>, tensor<3xi64>) -> tensor<?x1x1xi32>
+// CHECK-NEXT: %[[BOTH:.*]] = stablehlo.and %[[WB]], %{{.*}} : tensor<?x1x1xi32>
+// CHECK-NEXT: %[[BITS:.*]] = stablehlo.popcnt %[[BOTH]] : tensor<?x1x1xi32>
+// CHECK: %[[ODD:.*]] = stablehlo.and %[[BITS]], %{{.*}} : tensor<?x1x1xi32>
+// CHECK: %[[EVEN:.*]] = stablehlo.compare EQ, %[[ODD]], %{{.*}}, SIGNED : (tensor<?x1x1xi32>, tensor<?x1x1xi32>) -> tensor<?x1x1xi1>
+// CHECK-NEXT: stablehlo.constant dense<-1.500000e+00> : tensor<1x1xf64>
+// CHECK-NEXT: stablehlo.constant dense<1.500000e+00> : tensor<1x1xf64>
+// CHECK: %[[SEL:.*]] = stablehlo.select %[[EVEN]], %{{.*}}, %{{.*}} : tensor<?x1x1xi1>, tensor<?x1x1xf64>
+// CHECK-NEXT: %[[SUM:.*]] = "stablehlo.reduce"(%[[SEL]], %{{.*}}) <{dimensions = array<i64: 2>}> ({
+// CHECK: }) : (tensor<?x1x1xf64>, tensor<f64>) -> tensor<?x1xf64>
 // CHECK-NEXT: %[[C1:.*]] = stablehlo.constant dense<2.500000e-01> : tensor<1xf64>
 // CHECK-NEXT: %[[C1B:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[C1]], %{{.*}}) {{.*}} -> tensor<?x1xf64>
 // CHECK-NEXT: %[[ROW1:.*]] = stablehlo.add %[[SUM]], %[[C1B]] : tensor<?x1xf64>
