@@ -591,7 +591,9 @@ def _derived_block(
     cached = ns.theta(split, consts, x)
     states = np.asarray(compiled.space.local_states)
     tabs = ns.tables(split, consts, states)
-    logpsi_x = ns.rest(split, consts, cached)
+    # the network itself on the samples, not the rest on the cached values: inside
+    # NetKet's `expect_and_grad` XLA then merges it with the gradient's forward pass
+    logpsi_x = logpsi(params, x)
     per_slot = (sites, values, mels, old) + (() if keep is None else (keep,))
     total, (sites, values, mels, old, *kept) = split_diagonal(plan, mels, logpsi_x.dtype, per_slot)
     if not plan.candidates:
