@@ -29,9 +29,9 @@ order by symir (`symir.integrations.netket_local_energy.ordered_expect_and_force
 same program symir's operator runs), marked "(ordered)"; symir's operator is always run
 so.
 
-Models: `j1j2` (6x6), `tfim4` (4x4), `heisenberg20` (chain), `heisenberg8` (8x8,
-`total_sz=0`), `tfim8` (8x8), `tfim64` (chain of 64), `tri6` (Heisenberg on the
-periodic 6x6 triangular lattice, `total_sz=0`), `bh6` (Bose-Hubbard 6x6, `n_max=3`, 36 bosons,
+Models: `j1j2` (6x6), `j1j2_4` (4x4), `tfim4` (4x4), `tfim6` (6x6), `heisenberg20`
+(chain), `heisenberg4`, `heisenberg6`, `heisenberg8` (4x4, 6x6, 8x8, `total_sz=0`), `tfim8` (8x8), `tfim64` (chain of 64), `tri6` (Heisenberg on the
+periodic 6x6 triangular lattice, `total_sz=0`), `bh6` and `bh4` (Bose-Hubbard 6x6 and 4x4, `n_max=3`, one boson per site,
 `MetropolisExchange`), `fh4` (Fermi-Hubbard 4x4, periodic, (8, 8) fermions,
 `MetropolisFermionHop`), `h2o` (H2O STO-3G, all 7 orbitals, (5, 5) electrons; NetKet's
 `ParticleNumberAndSpinConservingFermioperator2nd` from PySCF), `h2o631g` (H2O 6-31G, 13
@@ -39,7 +39,8 @@ orbitals, (5, 5) electrons, the same).
 Networks: `mlp1` MLP(2N), `user` (Dense-gelu-Dense, written here), `tanh`
 (Dense(2N)-tanh-Dense summed, written here), `silu` (Dense(2N)-silu-Dense, written
 here), `mlp2` MLP(2N, 2N), `mlp3` MLP(N, N, N) with
-`silu`, `mlp64` MLP(64, 64), `conv` (a circular `nn.Conv` of the configuration, tanh,
+`silu`, `mlp64` MLP(64, 64), `mlp32` MLP(32, 32), `deep` (Dense(2N)-tanh-Dense(2N)-tanh-
+Dense, written here), `conv` (a circular `nn.Conv` of the configuration, tanh,
 Dense: written here, in no test), `urbm` (Dense(2N), `log_cosh`, a sum: an RBM written
 here, no adapter), `rbm` (the adapter), `slater` (`Slater2nd`, restricted;
 `slater_u` unrestricted, `slater_g` generalized; fermion models: determinant updates).
@@ -122,6 +123,19 @@ class ConvModule(nn.Module):
         return nn.Dense(1, param_dtype=float)(h)[..., 0]
 
 
+class DeepModule(nn.Module):
+    """A module written inside this benchmark: Dense, tanh, Dense, tanh, Dense to one
+    output (two hidden layers; no adapter knows it)."""
+
+    features: int
+
+    @nn.compact
+    def __call__(self, x):
+        h = jnp.tanh(nn.Dense(self.features, param_dtype=float)(x))
+        h = jnp.tanh(nn.Dense(self.features, param_dtype=float)(h))
+        return nn.Dense(1, param_dtype=float)(h)[..., 0]
+
+
 class UserRBM(nn.Module):
     """A module written inside this benchmark: an RBM as flax writes it, Dense,
     `log_cosh`, a sum (NetKet's `RBM` has an adapter; this module does not)."""
@@ -140,6 +154,8 @@ NETWORKS = {
     "user": lambda hi: UserModule(2 * hi.size),
     "mlp2": lambda hi: nk.models.MLP(hidden_dims=(2 * hi.size, 2 * hi.size), param_dtype=float),
     "mlp64": lambda hi: nk.models.MLP(hidden_dims=(64, 64), param_dtype=float),
+    "mlp32": lambda hi: nk.models.MLP(hidden_dims=(32, 32), param_dtype=float),
+    "deep": lambda hi: DeepModule(2 * hi.size),
     "tanh": lambda hi: TanhModule(2 * hi.size),
     "silu": lambda hi: SiluModule(2 * hi.size),
     "mlp3": lambda hi: nk.models.MLP(
@@ -155,6 +171,11 @@ MODELS = {
     # name: (symir model, side or length, lattice)
     "j1j2": ("j1j2", 6, "square"),
     "tfim4": ("tfim", 4, "square"),
+    "tfim6": ("tfim", 6, "square"),
+    "heisenberg4": ("heisenberg", 4, "square"),
+    "heisenberg6": ("heisenberg", 6, "square"),
+    "j1j2_4": ("j1j2", 4, "square"),
+    "bh4": ("bose_hubbard", 4, "square"),
     "heisenberg20": ("heisenberg", 20, "chain"),
     "heisenberg8": ("heisenberg", 8, "square"),
     "tfim8": ("tfim", 8, "square"),

@@ -699,6 +699,8 @@ def _count_of(rows: Any) -> int:
 
 
 def _chunk(gather: Callable, rows: Any, positions: Any, offset: Any, size: int) -> tuple:
+    if positions is None:  # rows in the candidates' order: `gather` slices the chunk
+        return None, gather(rows, offset, size)
     m = _count_of(rows)
     where = jax.lax.dynamic_slice_in_dim(positions, offset, size)
     return where, gather(rows, jnp.minimum(where, m - 1))
@@ -712,7 +714,10 @@ def _loop(compact, logpsi, capacity, gather, params, rows, positions, count):
     """The forward loop: values scattered to the slots, or with `compact` written in
     the order of `positions` (`evaluate_compact`)."""
     m = _count_of(rows)
-    one = jax.eval_shape(lambda r: gather(r, jnp.zeros((1,), jnp.int32)), rows)
+    if positions is None:
+        one = jax.eval_shape(lambda r: gather(r, jnp.int32(0), 1), rows)
+    else:
+        one = jax.eval_shape(lambda r: gather(r, jnp.zeros((1,), jnp.int32)), rows)
     out_dtype = jax.eval_shape(logpsi, params, one).dtype
 
     def body(out, offset, size):
@@ -722,7 +727,8 @@ def _loop(compact, logpsi, capacity, gather, params, rows, positions, count):
             return jax.lax.dynamic_update_slice_in_dim(out, values, offset, 0)
         return out.at[where].set(values, mode="drop")
 
-    init = varying(jnp.zeros((positions.shape[0] if compact else m,), out_dtype))
+    length = _count_of(rows) if positions is None else positions.shape[0]
+    init = varying(jnp.zeros((length if compact else m,), out_dtype))
     return _chunked_loop(body, init, count, capacity)
 
 
@@ -739,7 +745,10 @@ def evaluate_compact(
     `i < count`, arbitrary values after (shape `positions.shape`). Each chunk's values
     are written as one slice, without the scatter to their slots; the caller takes them
     by the rank of each slot (`dedup.compact_positions(..., ranks=True)`), a gather that
-    fuses into its consumer."""
+    fuses into its consumer. With `positions` None, `rows` are already in the order
+    wanted (at least `count` rounded up to the loop's last chunk) and `gather(rows,
+    offset, size)` builds the chunk of `size` rows from `offset` (a slice); the result
+    has the length of `rows`."""
     return _compact_vjp(logpsi, capacity, gather or _take_rows, params, rows, positions, count)
 
 

@@ -311,6 +311,77 @@ def test_a_small_system_where_every_slot_is_a_candidate_takes_the_padded_path():
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
 
 
+class DeepTanh(nn.Module):
+    """A user's two-hidden-layer network: Dense, tanh, Dense, tanh, Dense."""
+
+    @nn.compact
+    def __call__(self, x):
+        h = jnp.tanh(nn.Dense(12, param_dtype=float)(x))
+        h = jnp.tanh(nn.Dense(12, param_dtype=float)(h))
+        return nn.Dense(1, param_dtype=float)(h)[..., 0]
+
+
+@pytest.mark.parametrize("h", [0.7, 0.0], ids=["field", "no_field"])
+@pytest.mark.parametrize("capacity", [5, 64, 10_000])
+@pytest.mark.parametrize("module", [DeepTanh(), ComplexTwoLayer()], ids=["deep", "complex"])
+def test_every_slot_valid_evaluates_every_slot_without_compaction(module, capacity, h):
+    """TFIM: every flip slot is provably valid, so the derived path evaluates every slot
+    in order (`fast_updates.EVERY_SLOT`: chunks are slices, no positions, no ranks). The
+    energies equal NetKet's (its `Ising`, every connected state evaluated) and, with the
+    gradient, those of the compacted loop, for full chunks, tail chunks and one chunk;
+    with no field (`h = 0`) every flip's matrix element is zero and no slot is needed:
+    the slots evaluated anyway are masked. Repeated samples take their run's values."""
+    from symir.runtime import fast_updates as fu
+    from symir.runtime import local_energy as le
+
+    hi = nk.hilbert.Spin(0.5, 6)
+    graph = nk.graph.Chain(6)
+    op = models.tfim(hi, graph, h=h).compile()
+    ref = nk.operator.IsingJax(hi, graph, h=h, J=1.0)
+    plan = local_energy_plan(op)
+    assert plan.n_valid == len(plan.candidates) == 6
+    x = jnp.asarray(hi.random_state(jax.random.key(10), 20), jnp.float64)
+    x = jnp.concatenate([x, x[-1:], x[-1:]])  # a run of three equal samples
+    params = module.init(jax.random.key(11), x)
+    split = split_network(module.apply, params, x)
+    block = fu.derived_block(
+        split, le._evaluate, le._tail, default_capacity=False, compact=le.evaluate_compact
+    )
+
+    def energies(every):
+        def f(p):
+            old, fu.EVERY_SLOT = fu.EVERY_SLOT, every
+            try:
+                return block(module.apply, p, x, op, plan, capacity, True, active=active)
+            finally:
+                fu.EVERY_SLOT = old
+
+        return f
+
+    from symir.runtime.dedup import repeated_samples
+
+    source, active = repeated_samples(x)
+    every, compacted = energies(True), energies(False)
+    np.testing.assert_allclose(
+        every(params)[source], _reference(module, params, x, ref), rtol=RTOL, atol=RTOL
+    )
+    np.testing.assert_allclose(every(params)[source], compacted(params)[source], rtol=1e-13)
+
+    def grad(f):
+        return jax.grad(lambda p: jnp.sum(jnp.abs(f(p)[source]) ** 2))(params)
+
+    for a, b in zip(
+        jax.tree_util.tree_leaves(grad(every)),
+        jax.tree_util.tree_leaves(grad(compacted)),
+        strict=True,
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-11)
+    # no scan, scatter or gather by position in the program without compaction
+    text = str(jax.make_jaxpr(every)(params))
+    assert "scatter" not in text and "cumsum" not in text
+    assert "scatter" in str(jax.make_jaxpr(compacted)(params))
+
+
 class BatchDependent(nn.Module):
     """A program that differs with the batch size (one more equation for a batch)."""
 
