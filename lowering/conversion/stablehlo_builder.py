@@ -90,6 +90,10 @@ class StablehloBuilder:
     """Constants, broadcasts and reads built so far, by what they are: each is built once,
     where it is first needed, and reused by every later op of the kernel (earlier in
     the block, so it dominates them)."""
+    bounds: dict[SSAValue, tuple[int, int]] = field(default_factory=dict)
+    """What the lowering knows of the range of some values that the ops computing them
+    do not show (a count of k sites holds `k` local states at most): the narrowing of
+    the integers (`narrow_integers.py`) intersects its own bounds with these."""
 
     @property
     def x_elem(self) -> Attribute:
