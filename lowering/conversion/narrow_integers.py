@@ -29,6 +29,7 @@ as they are. `LoweringOptions.narrow_integers=False` leaves the narrowing out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from xdsl.dialects.builtin import TensorType, i32, i64
@@ -208,7 +209,9 @@ class _Narrowing:
         self.narrowed.add(Rewriter.replace_value_with_new_type(result, _i32_of(result.type)))
 
 
-def _i32_of(t) -> TensorType:
+@lru_cache(maxsize=1024)
+def _i32_of(t: TensorType) -> TensorType:
+    """`t` with `i32` elements (made once per type: a `TensorType` is costly to build)."""
     return TensorType(i32, t.get_shape())
 
 
