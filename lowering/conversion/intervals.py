@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from xdsl.dialects.builtin import AnyFloat, IntegerType, TensorType
+from xdsl.dialects.builtin import AnyFloat, Float64Type, IntegerType, TensorType
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 
 from symir.dialects import stablehlo
@@ -144,6 +144,11 @@ _BINARY: dict[type[Operation], Callable[[float, float], float]] = {
 }
 
 
+def _iota(op, t) -> Interval:
+    size = t.get_shape()[op.iota_dimension.value.data]
+    return (0, size - 1) if size > 0 else type_range(t)
+
+
 def _negate(op, bounds, t) -> Interval:
     lo, hi = bounds[op.operand]
     return _clip((-hi, -lo), t)
@@ -179,7 +184,7 @@ def _remainder_of(op, bounds, t) -> Interval:
 
 _RULES: dict[type[Operation], Callable[..., Interval]] = {
     stablehlo.ConstantOp: lambda op, bounds, t: _constant(op),
-    stablehlo.IotaOp: lambda op, bounds, t: (0, t.get_shape()[op.iota_dimension.value.data] - 1),
+    stablehlo.IotaOp: lambda op, bounds, t: _iota(op, t),
     stablehlo.GetDimensionSizeOp: lambda op, bounds, t: (0, (1 << 31) - 1),
     stablehlo.ConcatenateOp: lambda op, bounds, t: _union(*(bounds[v] for v in op.inputs)),
     stablehlo.SelectOp: _select,
@@ -269,10 +274,20 @@ def _multiplied_back(op: stablehlo.ConvertOp, bounds: dict[SSAValue, Interval]) 
         v = product.lhs
     else:
         return None
-    exact = bounds[product.results[0]]
-    if bounds[d][0] < 1 or max(abs(exact[0]), abs(exact[1])) > 2**53:
+    if not all(_is_f64(w.type) for w in (top.result, bottom.result, quotient.result)):
+        return None  # in f32 the product is exact only below 2^24
+    # the product's exact bounds (not clipped: where it may wrap around, it is not v d)
+    exact = _corners(lambda x, y: x * y, bounds[v], bounds[d])
+    lo, hi = type_range(product.results[0].type)
+    if bounds[d][0] < 1 or not (lo <= exact[0] and exact[1] <= hi):
+        return None
+    if max(abs(exact[0]), abs(exact[1])) > 2**53:
         return None
     return _clip(bounds[v], op.result.type)
+
+
+def _is_f64(t: Attribute) -> bool:
+    return isinstance(t, TensorType) and isinstance(t.element_type, Float64Type)
 
 
 def intervals(

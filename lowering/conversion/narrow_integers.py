@@ -28,6 +28,7 @@ as they are. `LoweringOptions.narrow_integers=False` leaves the narrowing out.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -163,10 +164,7 @@ class _Narrowing:
         if v in self.narrowed:
             return
         if isinstance(v.owner, stablehlo.ConstantOp):
-            values = np.frombuffer(v.owner.value.data.data, dtype="<i8")
-            new = stablehlo.ConstantOp.from_array(
-                values.astype(np.int32).reshape(v.type.get_shape())  # type: ignore[union-attr]
-            )
+            new = _i32_constant(v.owner)
         else:
             new = _to(v, i32)
         Rewriter.insert_op(new, InsertPoint.before(op))
@@ -199,14 +197,21 @@ class _Narrowing:
             return
         result = op.results[0]
         if isinstance(op, stablehlo.ConstantOp):
-            values = np.frombuffer(op.value.data.data, dtype="<i8")
-            new = stablehlo.ConstantOp.from_array(
-                values.astype(np.int32).reshape(result.type.get_shape())  # type: ignore[union-attr]
-            )
+            new = _i32_constant(op)
             Rewriter.replace_op(op, new)
             self.narrowed.add(new.output)
             return
         self.narrowed.add(Rewriter.replace_value_with_new_type(result, _i32_of(result.type)))
+
+
+def _i32_constant(op: stablehlo.ConstantOp) -> stablehlo.ConstantOp:
+    """The `i64` constant `op` (its values within `i32`) as an `i32` one (a splat's one
+    value broadcast to the shape)."""
+    shape = tuple(op.output.type.get_shape())  # type: ignore[union-attr]
+    values = np.frombuffer(op.value.data.data, dtype="<i8").astype(np.int32)
+    if values.size != math.prod(shape):
+        values = np.broadcast_to(values[0], shape)
+    return stablehlo.ConstantOp.from_array(values.reshape(shape))
 
 
 @lru_cache(maxsize=1024)

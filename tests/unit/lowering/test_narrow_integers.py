@@ -101,6 +101,32 @@ def test_a_value_stored_through_a_product_and_quotient_keeps_its_bounds():
     assert iv.intervals(block, {d: (0, 1000)})[result] == iv.type_range(result.type)
 
 
+WRAPPING = """
+  %p = stablehlo.multiply %v, %d : tensor<?x4xi32>
+  %pf = stablehlo.convert %p : (tensor<?x4xi32>) -> tensor<?x4xF>
+  %df = stablehlo.convert %d : (tensor<?x4xi32>) -> tensor<?x4xF>
+  %q = stablehlo.divide %pf, %df : tensor<?x4xF>
+  %out = stablehlo.convert %q : (tensor<?x4xF>) -> tensor<?x4xi32>
+  func.return %out : tensor<?x4xi32>
+"""
+
+
+@pytest.mark.parametrize("width", ["f64", "f32"])
+def test_a_product_that_may_wrap_or_round_is_not_taken_back(width):
+    """`(v * d) / d` is `v` only where the product is exact: an `i32` product that may
+    pass 2^31 wraps around, an `f32` one rounds past 2^24."""
+    block = _block(
+        WRAPPING.replace("xF>", f"x{width}>"),
+        "%x: tensor<?x4xi8>, %d: tensor<?x4xi32>, %v: tensor<?x4xi32>",
+    )
+    _x, d, v = block.args
+    result = list(block.ops)[-2].results[0]
+    wraps = iv.intervals(block, {d: (1, 100_000), v: (0, 100_000)})[result]
+    assert wraps == iv.type_range(result.type)
+    exact = iv.intervals(block, {d: (1, 100), v: (0, 100_000)})[result]
+    assert exact == ((0, 100_000) if width == "f64" else (0, 10_000_000))  # f32: v d / 1
+
+
 def test_an_offset_under_its_compare_is_not_negative():
     """`select(j >= s, j - s, r)` (irrep_slots._pick): `j - s` at least 0 where taken."""
     block = _block(
