@@ -756,6 +756,8 @@ class ConvertBranchToStablehloPass(ModulePass):
     name = "convert-branch-to-stablehlo"
 
     narrow_integers: bool = False
+    """Compute the kernel's `i64` values that provably fit `i32` in `i32` (the same
+    results; `narrow_integers.py`); the default lowering sets it."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for kernel in [o for o in op.walk() if isinstance(o, branch.KernelOp)]:
