@@ -83,6 +83,9 @@ class LoweringOptions:
     state_lowering: str = "auto"
     """How the rows of the states (the connected configurations) are lowered: `auto`
     (by the target), or `concat`, `merged`, `projected` forced (docs/cost-model.md)."""
+    narrow_integers: bool = True
+    """`convert-branch-to-stablehlo{narrow_integers}`: the kernel's `i64` integers that
+    provably fit computed in `i32` (the same results; lowering/conversion/narrow_integers.py)."""
     pipeline: str = "symir-lower"
     """The pass pipeline the lowering runs, in `symir-opt -p` syntax
     (`symir.lowering.pipeline_text`): `symir-lower` is the default lowering for these
@@ -126,6 +129,7 @@ class LoweringOptions:
         names += ["cse", "branch-choose-lowering", "convert-branch-to-stablehlo", "cse"]
         options: dict[str, dict[str, object]] = {
             "convert-sym-to-branch": {"x_dtype": self.x_dtype},
+            "convert-branch-to-stablehlo": {"narrow_integers": self.narrow_integers},
             "branch-fuse-equal-states": {
                 "merge_diagonal": self.coalesce_diagonal,
                 "groups": tuple(self.force_fusion),

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from xdsl.dialects.builtin import DYNAMIC_INDEX as DYN
@@ -55,8 +56,10 @@ def i64_array(values: Sequence[int]) -> DenseArrayBase:
     return DenseArrayBase(i64, BytesAttr(data.tobytes()))
 
 
+@lru_cache(maxsize=4096)
 def values_type(rows: int, element_type: Attribute) -> TensorType:
-    """`tensor<?xMxT>`: one value per batch entry and row."""
+    """`tensor<?xMxT>`: one value per batch entry and row (made once per `rows` and
+    type: building a `TensorType` costs more than the verifiers that ask for it)."""
     return TensorType(element_type, [DYN, rows])
 
 

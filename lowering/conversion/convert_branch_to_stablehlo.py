@@ -77,6 +77,7 @@ from symir.lowering.conversion.kernel_state import (
     state_shape,
 )
 from symir.lowering.conversion.lookup_lowering import lower_lookup
+from symir.lowering.conversion.narrow_integers import narrow_block
 from symir.lowering.conversion.nth_site_lowering import lower_nth_site
 from symir.lowering.conversion.quadratic_form_lowering import lower_quadratic_form
 from symir.lowering.conversion.site_mask_lowering import lower_flip_sites, lower_parity_sum
@@ -719,9 +720,11 @@ def erase_state_casts(fn: func.FuncOp) -> None:
             Rewriter.erase_op(op)
 
 
-def lower_kernel(kernel: branch.KernelOp) -> func.FuncOp:
+def lower_kernel(kernel: branch.KernelOp, narrow_integers: bool = False) -> func.FuncOp:
     """Replaces `kernel`, the only kernel of its module, by `func.func @main`: a walk of
-    `KernelToFunc` alone, then a forward walk of the function's body."""
+    `KernelToFunc` alone, then a forward walk of the function's body; with
+    `narrow_integers`, its `i64` values that provably fit computed in `i32`
+    (`narrow_integers.narrow_block`, `x` bounded by its local states)."""
     region = kernel.parent_region()
     assert region is not None
     if any(isinstance(o, branch.KernelOp) and o is not kernel for o in region.walk()):
@@ -738,18 +741,27 @@ def lower_kernel(kernel: branch.KernelOp) -> func.FuncOp:
         apply_recursively=False,
     ).rewrite_region(low.func.body)
     erase_state_casts(low.func)
+    if narrow_integers:
+        states = low.local_states
+        narrow_block(low.func.body.blocks[0], (min(states), max(states)), low.bounds)
     return low.func
 
 
 @dataclass(frozen=True)
 class ConvertBranchToStablehloPass(ModulePass):
-    """Lowers every `branch.kernel` to a StableHLO `func.func @main`."""
+    """Lowers every `branch.kernel` to a StableHLO `func.func @main`; with
+    `narrow_integers`, the integers that provably fit 32 bits computed in `i32`
+    (`narrow_integers.py`; the default lowering sets it, `LoweringOptions`)."""
 
     name = "convert-branch-to-stablehlo"
 
+    narrow_integers: bool = False
+    """Compute the kernel's `i64` values that provably fit `i32` in `i32` (the same
+    results; `narrow_integers.py`); the default lowering sets it."""
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for kernel in [o for o in op.walk() if isinstance(o, branch.KernelOp)]:
-            lower_kernel(kernel)
+            lower_kernel(kernel, self.narrow_integers)
         left = [o.name for o in op.walk() if o.dialect_name() == "branch"]
         if left:
             raise ValueError(f"convert-branch-to-stablehlo left branch ops: {sorted(set(left))}")

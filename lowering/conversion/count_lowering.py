@@ -80,7 +80,21 @@ def _sum_type(low: StablehloBuilder) -> IntegerType:
 
 
 def lower_count(low: StablehloBuilder, op: branch.CountOp) -> SSAValue:
-    """`op` lowered with `low` (the kernel's `KernelLowering`): the `tensor<?xMxi64>`."""
+    """`op` lowered with `low` (the kernel's `KernelLowering`): the `tensor<?xMxi64>`,
+    its bounds recorded (`StablehloBuilder.bounds`: `k` local states summed, `k` at most
+    the sites of the longest range)."""
+    result = _lower_count(low, op)
+    lo, hi = static_column(op.lo), static_column(op.hi)
+    k = low.n
+    if lo is not None and hi is not None:
+        k = int(np.max(np.clip(hi, 0, low.n) - np.clip(lo, 0, low.n), initial=0))
+    k = max(k, 0)
+    states = low.local_states
+    low.bounds[result] = (min(0, k * min(states)), max(0, k * max(states)))
+    return result
+
+
+def _lower_count(low: StablehloBuilder, op: branch.CountOp) -> SSAValue:
     rows = op.result.type.get_shape()[1]  # type: ignore[union-attr]
     n = low.n
     lo, hi = static_column(op.lo), static_column(op.hi)

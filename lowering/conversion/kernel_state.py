@@ -263,9 +263,14 @@ class KernelLowering(StablehloBuilder):
             at = None
         else:
             cols = None
+            # each part in the type the mask compares in (the narrowest that holds -1 ..
+            # N), so that the rows are concatenated in it: 1 byte per entry up to 127 sites
+            t = self.site_type()
             at = self.concat_rows(
                 [
-                    self.broadcast(self.const(-1, i64), [], [DYN, c.rows]) if w is None else w.at
+                    self.broadcast(self.const(-1, t), [], [DYN, c.rows])
+                    if w is None
+                    else self.convert(w.at, t)
                     for c, w in zip(configs, writes)
                 ]
             )

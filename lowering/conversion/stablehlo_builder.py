@@ -90,6 +90,10 @@ class StablehloBuilder:
     """Constants, broadcasts and reads built so far, by what they are: each is built once,
     where it is first needed, and reused by every later op of the kernel (earlier in
     the block, so it dominates them)."""
+    bounds: dict[SSAValue, tuple[int, int]] = field(default_factory=dict)
+    """What the lowering knows of the range of some values that the ops computing them
+    do not show (a count of k sites holds `k` local states at most): the narrowing of
+    the integers (`narrow_integers.py`) intersects its own bounds with these."""
 
     @property
     def x_elem(self) -> Attribute:
@@ -277,11 +281,15 @@ class StablehloBuilder:
             return self.broadcast(self.array(mask), [1, 2], shape)
         if at is None:
             at = self.broadcast(self.array(np.asarray(cols, np.int64)), [1], [DYN, rows])
-        width = next(w for w in (8, 16, 32, 64) if n < 2 ** (w - 1))
-        t = IntegerType(width)
+        t = self.site_type()
         iota = self.broadcast(self.array(np.arange(n, dtype=numpy_dtype(t))), [2], shape)
         at = self.convert(at, t)
         return self.add(stablehlo.CompareOp("EQ", iota, self.broadcast(at, [0, 1], shape)))
+
+    def site_type(self) -> IntegerType:
+        """The narrowest integer type that holds `-1 .. N` (a write's sites, compared
+        with an iota of the sites in `write_mask`)."""
+        return IntegerType(next(w for w in (8, 16, 32, 64) if self.n < 2 ** (w - 1)))
 
     def is_true(self, value: SSAValue) -> bool:
         """Whether `value` is the constant true broadcast (`and_` keeps it that way)."""

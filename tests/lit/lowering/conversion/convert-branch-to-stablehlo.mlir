@@ -62,14 +62,15 @@
 // CHECK: %[[DIAGMEL:.*]] = stablehlo.select %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x1xi1>, tensor<?x1xf64>
 // branch.concat of the x' of the two emissions: each built (every row active: no select
 // against x), the flip's as one broadcast select against an iota of sites (no
-// scatter; sites and iota in i8, the narrowest type holding -1 .. 4), then concatenated
-// along the rows, diagonal first.
+// scatter; sites and iota in i8, the narrowest type holding -1 .. 4, each emission's
+// sites converted before the rows are joined), then concatenated along the rows,
+// diagonal first.
 // CHECK: %[[DIAGXP:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[X]], %{{.*}}) <{broadcast_dimensions = array<i64: 0, 2>}> : (tensor<?x4xi8>, tensor<3xi64>) -> tensor<?x1x4xi8>
 // CHECK-NEXT: %[[SHAPE3:.*]] = "stablehlo.concatenate"(%[[N]], %{{.*}}, %{{.*}}) <{dimension = 0 : i64}> : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<3xi64>
 // CHECK-NEXT: %[[XROWS:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[X]], %[[SHAPE3]]) <{broadcast_dimensions = array<i64: 0, 2>}> : (tensor<?x4xi8>, tensor<3xi64>) -> tensor<?x4x4xi8>
+// CHECK-NEXT: %[[AT8:.*]] = stablehlo.convert %{{.*}} : (tensor<?x4xi64>) -> tensor<?x4xi8>
 // CHECK-NEXT: %[[IOTA:.*]] = stablehlo.constant dense<[0, 1, 2, 3]> : tensor<4xi8>
 // CHECK-NEXT: %[[SITES:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[IOTA]], %[[SHAPE3]]) <{broadcast_dimensions = array<i64: 2>}> : (tensor<4xi8>, tensor<3xi64>) -> tensor<?x4x4xi8>
-// CHECK-NEXT: %[[AT8:.*]] = stablehlo.convert %{{.*}} : (tensor<?x4xi64>) -> tensor<?x4xi8>
 // CHECK-NEXT: %[[AT:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[AT8]], %[[SHAPE3]]) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<?x4xi8>, tensor<3xi64>) -> tensor<?x4x4xi8>
 // CHECK-NEXT: %[[HIT:.*]] = stablehlo.compare EQ, %[[SITES]], %[[AT]], SIGNED : (tensor<?x4x4xi8>, tensor<?x4x4xi8>) -> tensor<?x4x4xi1>
 // CHECK-NEXT: %[[NEWV:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[NARROW]], %[[SHAPE3]]) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<?x4xi8>, tensor<3xi64>) -> tensor<?x4x4xi8>
