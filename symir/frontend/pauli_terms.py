@@ -30,13 +30,14 @@ is left to the merging of terms equal but for their sites, as before.
 from __future__ import annotations
 
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
 from symir.frontend.expr import COMPLEX_VALUES, READ_SITES, Expr, as_expr
 from symir.frontend.expr import site as selector
-from symir.frontend.pauli_tables import _down_state, table_terms
+from symir.frontend.pauli_tables import _down_state, bit_table_terms
 from symir.frontend.term_spec import EmissionSpec, TermSpec
 from symir.frontend.update import FLIP_SITES, Update
 
@@ -265,54 +266,46 @@ def route_pauli_products(
     routed. `states`: the space's local states."""
     if sorted(states) != [-1, 1] or len(terms) < min_terms:
         return terms, {}, None
-    found: list[int] = []
-    products = []
+    # a record (`pauli_record`) is a Pauli product the builder recognised, once the
+    # products before it proved the condition on coefficients below; the other terms
+    # (most often a handful before the first record) are read here
+    read = [t if t.__class__ is tuple else pauli_product(t) for t in terms]
+    found = [k for k, p in enumerate(read) if p is not None]
+    products = [read[k] for k in found]
+    recorded = len(found) > 0 and any(terms[k].__class__ is tuple for k in found)
     signatures: dict[tuple, Any] = {}
-    differ = recorded = False
-    for k, term in enumerate(terms):
-        if term.__class__ is tuple:
-            # a record (`pauli_record`): a Pauli product the builder recognised, once
-            # the products before it proved the condition on coefficients below
-            found.append(k)
-            products.append(term)
-            recorded = True
-            continue
-        p = pauli_product(term)
-        if p is not None:
-            found.append(k)
-            products.append(p)
+    differ = False
+    for k in found:
+        if terms[k].__class__ is not tuple:
+            p = read[k]
             c = signatures.setdefault((len(p[0]), len(p[1]), isinstance(p[2], complex)), p[2])
             differ = differ or c != p[2]
     if len(found) < min_terms or not (recorded or differ or len(signatures) > MAX_SIGNATURES):
         return terms, {}, None
-    letters, weights = _letters(products, n_sites, _down_state(hilbert, states) == 1)
+    x, z, weights = _bits(products, n_sites, _down_state(hilbert, states) == 1)
     if not np.all(np.isfinite(weights)):
         return terms, {}, None  # left as written: the lowering reports them
-    return _replaced(terms, found, hilbert, states, letters, weights)
+    return _replaced(terms, found, hilbert, states, (x, z), weights)
 
 
-def _letters(products: list, n_sites: int, negated: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The strings (`(S, N)` letters `I X Y Z`) and weights of the Pauli products;
+def _bits(products: list, n_sites: int, negated: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The strings (`(S, N)` booleans: X or Y, Z or Y) and weights of the Pauli products;
     `negated`: each sign factor `s_j` is `-Z_j`."""
     x_bits = np.zeros((len(products), n_sites), bool)
     z_bits = np.zeros((len(products), n_sites), bool)
     rows = np.arange(len(products))
     counts = {}
-    for bits, read in ((x_bits, False), (z_bits, True)):
-        parts = [p[read] for p in products]  # the flipped sites (0), the sign factors (1)
+    for bits, read in ((x_bits, 0), (z_bits, 1)):
+        parts = list(map(itemgetter(read), products))  # flipped sites (0), sign factors (1)
         counts[read] = np.fromiter(map(len, parts), np.int64, len(parts))
         sites = np.fromiter(chain.from_iterable(parts), np.int64, int(counts[read].sum()))
         bits[np.repeat(rows, counts[read]), sites] = True
-    weights = np.array([p[2] for p in products], np.complex128)
+    weights = np.fromiter(map(itemgetter(2), products), np.complex128, len(products))
     if negated:
-        weights *= 1 - 2 * (counts[True] % 2)
+        weights *= 1 - 2 * (counts[1] % 2)
     y = x_bits & z_bits
-    letters = np.full((len(products), n_sites), ord("I"), np.uint8)
-    letters[x_bits] = ord("X")
-    letters[z_bits] = ord("Z")
-    letters[y] = ord("Y")
     weights *= 1j ** (y.sum(axis=1) % 4)  # a flip and a sign factor: Z X = i Y
-    return letters, weights if np.any(weights.imag) else weights.real
+    return x_bits, z_bits, weights if np.any(weights.imag) else weights.real
 
 
 def _replaced(
@@ -320,12 +313,18 @@ def _replaced(
     found: list[int],
     hilbert: Any,
     states: tuple[int, ...],
-    letters: np.ndarray,
+    bits: tuple[np.ndarray, np.ndarray],
     weights: np.ndarray,
 ) -> tuple[tuple[TermSpec, ...], dict[str, list[str]], dict[str, Any]]:
-    """`terms` with those at `found` replaced by `pauli_strings` of these strings."""
-    routed, _, _ = table_terms(letters, weights, _down_state(hilbert, states))
-    names = {t.name for t in terms if t.__class__ is not tuple}  # records: `term{k}`
+    """`terms` with those at `found` replaced by `pauli_strings` of these strings (`x`,
+    `z` bits)."""
+    routed, _, _ = bit_table_terms(*bits, weights, _down_state(hilbert, states))
+    kept = np.ones(len(terms), bool)
+    kept[found] = False
+    kept = np.flatnonzero(kept).tolist()  # the terms left as written (often a handful)
+    # a record's name is `term{k}`
+    absorbed = [f"term{k}" if terms[k].__class__ is tuple else terms[k].name for k in found]
+    names = {terms[k].name for k in kept}.union(absorbed)
     made = []
     for term, labels, rows, update, element in routed:
         name = f"pauli_{term}"
@@ -336,10 +335,7 @@ def _replaced(
         emission = EmissionSpec(update, element)
         made.append(TermSpec(name, kind, labels, rows or ((),), (), (emission,)))
     first = found[0]
-    dropped = set(found)
-    out = [*(terms[k] for k in range(first) if k not in dropped), *made]
-    out += [terms[k] for k in range(first, len(terms)) if k not in dropped]
-    absorbed = [f"term{k}" if terms[k].__class__ is tuple else terms[k].name for k in found]
+    out = [*(terms[k] for k in kept if k < first), *made, *(terms[k] for k in kept if k > first)]
     tabulated = {made[0].name: absorbed}
     rows = sum(len(t.rows) for t in made)
     decision = {
