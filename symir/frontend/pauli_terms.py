@@ -364,16 +364,18 @@ def _replaced(
     """`terms` with those at `found` replaced by `pauli_strings` of these strings (`x`,
     `z` bits)."""
     routed, _, _ = bit_table_terms(*bits, weights, _down_state(hilbert, states))
-    kept = np.ones(len(terms), bool)
-    kept[found] = False
-    kept = np.flatnonzero(kept).tolist()  # the terms left as written (often a handful)
+    kept: list[int] = []  # the terms left as written (often none, or a handful)
+    if len(found) < len(terms):
+        left = np.ones(len(terms), bool)
+        left[found] = False
+        kept = np.flatnonzero(left).tolist()
     # a record's name is `term{k}`
     absorbed = [f"term{k}" if terms[k].__class__ is tuple else terms[k].name for k in found]
-    names = {terms[k].name for k in kept}.union(absorbed)
+    names = {terms[k].name for k in kept}
     made = []
     for term, labels, rows, update, element in routed:
         name = f"pauli_{term}"
-        while name in names:
+        while name in names or name in absorbed:  # a scan of the list, not a set of it
             name = "_" + name
         names.add(name)
         kind = "global" if rows is None else "rows"
