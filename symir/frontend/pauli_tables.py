@@ -40,13 +40,14 @@ def table_terms(
 
 
 def bit_table_terms(
-    x: np.ndarray, z: np.ndarray, w: np.ndarray, down: int
+    x: np.ndarray, z: np.ndarray, w: np.ndarray, down: int, which: np.ndarray | None = None
 ) -> tuple[list[tuple[str, tuple[str, ...], tuple | None, Any, Any]], bool, bool]:
     """`table_terms` of the strings given as their `(S, N)` booleans `x` (X or Y) and
     `z` (Z or Y): the DSL's Pauli products (`symir.frontend.pauli_terms`) are read into
-    these, without the letters."""
+    these, without the letters. With `which`, string `k` is row `which[k]` of `x` and
+    `z` (a few hundred rows for 200,000 couplings), weighted `w[k]`."""
     n = x.shape[1]
-    x, z, w = _combined(x, z, w)
+    x, z, w = _combined(x, z, w, which)
     x_or_y, z_or_y = x, z
     n_y = (x & z).sum(axis=1)
     c = w.astype(np.complex128) * (-1j) ** (n_y % 4)
@@ -142,27 +143,37 @@ def _packed_letters(letters: np.ndarray) -> np.ndarray:
 
 
 def _combined(
-    x: np.ndarray, z: np.ndarray, w: np.ndarray
+    x: np.ndarray, z: np.ndarray, w: np.ndarray, which: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each distinct string (`x`, `z` bits) once, its weights summed (NetKet's
-    `PauliStrings` does so), and the strings whose weight is zero dropped: a sum of
-    couplings names the same string many times, and each string costs the kernel a
-    column of its tables. The distinct strings are ordered as their letters' codes
-    (`_packed_letters`) sort, a key made for them alone (a few thousand of 200,000
-    couplings); the strings are grouped by their packed bits."""
-    if len(x) > 1:
+    """Each distinct string (`x`, `z` bits; with `which`, string `k` is their row
+    `which[k]`) once, its weights summed (NetKet's `PauliStrings` does so), and the
+    strings whose weight is zero dropped: a sum of couplings names the same string many
+    times, and each string costs the kernel a column of its tables. The distinct strings
+    are ordered as their letters' codes (`_packed_letters`) sort, a key made for them
+    alone (a few thousand of 200,000 couplings); the strings are grouped by their packed
+    bits."""
+    s = len(w)
+    if s > 1:
         packed = np.concatenate(
             [pack_masks(x).reshape(len(x), -1), pack_masks(z).reshape(len(z), -1)], axis=1
         )
         _, inverse, first = _unique_rows(packed, firsts=True)
+        if which is not None:  # per string, and each group's first string
+            inverse = inverse[which]
+            first = np.full(len(first), s)
+            np.minimum.at(first, inverse, np.arange(s))
         count = len(first)
-        if count < len(x):
+        if count < s:
             total = np.bincount(inverse, w.real, count)  # summed in index order
             if np.iscomplexobj(w):
                 total = total + 1j * np.bincount(inverse, w.imag, count)
-            by_letters = _packed_letters(_as_letters(x[first], z[first]))
+            rows = first if which is None else which[first]
+            by_letters = _packed_letters(_as_letters(x[rows], z[rows]))
             order = np.lexsort(by_letters.T[::-1])
-            x, z, w = x[first[order]], z[first[order]], total[order]
+            x, z, w = x[rows[order]], z[rows[order]], total[order]
+            which = None
+    if which is not None:
+        x, z = x[which], z[which]
     keep = w != 0
     return x[keep], z[keep], w[keep]
 

@@ -316,16 +316,17 @@ def route_pauli_products(
         found, products = list(range(len(terms))), read
     if len(found) < min_terms or not (recorded or differ or len(signatures) > MAX_SIGNATURES):
         return terms, {}, None
-    x, z, weights = _bits(products, n_sites, _down_state(hilbert, states) == 1)
+    x, z, which, weights = _bits(products, n_sites, _down_state(hilbert, states) == 1)
     if not np.all(np.isfinite(weights)):
         return terms, {}, None  # left as written: the lowering reports them
-    return _replaced(terms, found, hilbert, states, (x, z), weights)
+    return _replaced(terms, found, hilbert, states, (x, z, which), weights)
 
 
-def _bits(products: list, n_sites: int, negated: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The strings (`(S, N)` booleans: X or Y, Z or Y) and weights of the Pauli products;
-    `negated`: each sign factor `s_j` is `-Z_j`. The strings are made once per distinct
-    pair (flipped sites, sign factors): a loop of 100,000 couplings writes a few hundred."""
+def _bits(products: list, n_sites: int, negated: bool) -> tuple[np.ndarray, ...]:
+    """The strings and weights of the Pauli products (`negated`: each sign factor `s_j`
+    is `-Z_j`): `(K, N)` booleans (X or Y, Z or Y) of the distinct pairs (flipped sites,
+    sign factors), a loop of 100,000 couplings writes a few hundred; the row of each
+    product; the weights."""
     s = len(products)
     first: dict[tuple, int] = {}  # (flips, signs) -> the first product that has them
     at = np.fromiter(map(first.setdefault, map(_SITES, products), range(s)), np.int64, s)
@@ -346,7 +347,7 @@ def _bits(products: list, n_sites: int, negated: bool) -> tuple[np.ndarray, np.n
         weights *= (1 - 2 * (counts[1] % 2))[which]
     y = x_bits & z_bits
     weights *= (1j ** (y.sum(axis=1) % 4))[which]  # a flip and a sign factor: Z X = i Y
-    return x_bits[which], z_bits[which], weights if np.any(weights.imag) else weights.real
+    return x_bits, z_bits, which, weights if np.any(weights.imag) else weights.real
 
 
 _SITES = itemgetter(0, 1)
@@ -358,12 +359,13 @@ def _replaced(
     found: list[int],
     hilbert: Any,
     states: tuple[int, ...],
-    bits: tuple[np.ndarray, np.ndarray],
+    bits: tuple[np.ndarray, np.ndarray, np.ndarray],
     weights: np.ndarray,
 ) -> tuple[tuple[TermSpec, ...], dict[str, list[str]], dict[str, Any]]:
     """`terms` with those at `found` replaced by `pauli_strings` of these strings (`x`,
-    `z` bits)."""
-    routed, _, _ = bit_table_terms(*bits, weights, _down_state(hilbert, states))
+    `z` bits, the row of each string)."""
+    x, z, which = bits
+    routed, _, _ = bit_table_terms(x, z, weights, _down_state(hilbert, states), which)
     kept: list[int] = []  # the terms left as written (often none, or a handful)
     if len(found) < len(terms):
         left = np.ones(len(terms), bool)
