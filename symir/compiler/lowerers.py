@@ -142,9 +142,27 @@ def fusion_groups(
     are in one group when a slot holds branches of both (every term alone when nothing
     was merged or fusion is off). A term that `sym-merge-row-terms` absorbed into
     another (`merged_rows`: kept -> absorbed) is in the group of the term it joined."""
+    merged_rows = merged_rows or {}
+    run = _absorbed_run(terms, reports, merged_rows)
+    if run is not None:  # the run stands for itself by its first term
+        kept, pos, absorbed = run
+        short = [*terms[:pos], absorbed[0], *terms[pos + len(absorbed) :]]
+        groups = _groups(short, reports, {**merged_rows, kept: [absorbed[0]]})
+        for group in groups:
+            if absorbed[0] in group:
+                at = group.index(absorbed[0])
+                group[at : at + 1] = absorbed
+        return groups
+    return _groups(terms, reports, merged_rows)
+
+
+def _groups(
+    terms: list[str], reports: dict[str, Any], merged_rows: dict[str, list[str]]
+) -> list[list[str]]:
+    """`fusion_groups` by a union-find over every term."""
     parent = {t: t for t in terms}
     root = _roots(parent)
-    _join_absorbed(parent, root, merged_rows or {})
+    _join_absorbed(parent, root, merged_rows)
     for report in reports.values():
         for merged in report["merged"]:
             known = [t for t in merged["terms"] if t in parent]
@@ -161,6 +179,40 @@ def fusion_groups(
         else:
             found.append(t)
     return list(groups.values())
+
+
+def _absorbed_run(
+    terms: list[str], reports: dict[str, Any], merged_rows: dict[str, list[str]]
+) -> tuple[str, int, list[str]] | None:
+    """(kept term, position, absorbed terms) of a kept term of `terms` whose absorbed
+    terms (at least `_RUN`) are a run of `terms`, each there once, absorbed by no other
+    term, absorbing none and named by no merged slot: they are all in the kept term's
+    group, and the union-find need not walk them (100,000 couplings routed into
+    `pauli_strings`). None when there is no such term."""
+    for kept, absorbed in merged_rows.items():
+        if len(absorbed) < _RUN or absorbed[0] not in terms:
+            continue
+        pos = terms.index(absorbed[0])
+        if terms[pos : pos + len(absorbed)] != absorbed:
+            continue
+        members = set(absorbed)
+        others = [*terms[:pos], *terms[pos + len(absorbed) :]]
+        named = [t for report in reports.values() for m in report["merged"] for t in m["terms"]]
+        absorbed_elsewhere = [t for k, v in merged_rows.items() if k != kept for t in v]
+        if (
+            len(members) == len(absorbed)
+            and kept in others
+            and members.isdisjoint(others)
+            and members.isdisjoint(named)
+            and members.isdisjoint(merged_rows)
+            and members.isdisjoint(absorbed_elsewhere)
+        ):
+            return kept, pos, absorbed
+    return None
+
+
+_RUN = 1000
+"""The fewest absorbed terms `fusion_groups` takes as one run (`_absorbed_run`)."""
 
 
 def _join_absorbed(parent: dict[str, str], root: Any, merged_rows: dict[str, list[str]]) -> None:

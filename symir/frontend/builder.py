@@ -399,13 +399,14 @@ class DOperator:
         terms = self._terms
         if not terms:
             raise ValueError(f"operator {self.name!r} has no terms")
-        # not list.count: thousands of terms; a record's name is `term{k}`
-        counts = Counter(t.name for t in terms if t is not None and t.__class__ is not tuple)
-        for k, term in enumerate(terms):
+        # not list.count: thousands of terms; a record's name is `term{k}` (the records,
+        # most of a loop of 100,000 couplings, are left out at once)
+        plain = [k for k, t in enumerate(terms) if t.__class__ is not tuple]
+        counts = Counter(terms[k].name for k in plain if terms[k] is not None)
+        for k in plain:
+            term = terms[k]
             if term is None:
                 raise ValueError(f"term 'term{k}' of operator {self.name!r} has no emission")
-            if term.__class__ is tuple:
-                continue
             if not term.emissions:
                 raise ValueError(f"term {term.name!r} of operator {self.name!r} has no emission")
             if counts[term.name] > 1 or _record_named(terms, term.name):

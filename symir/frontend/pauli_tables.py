@@ -34,21 +34,32 @@ def table_terms(
     weights, Z = -1 on the local state `down`): (name, labels, rows or None for a
     global term, update, matrix element) each; whether a coefficient is complex; whether
     the sum is hermitian."""
-    n = letters.shape[1]
-    letters, w = _combined(letters, w)
-    x_or_y = (letters == ord("X")) | (letters == ord("Y"))
-    z_or_y = (letters == ord("Z")) | (letters == ord("Y"))
-    n_y = (letters == ord("Y")).sum(axis=1)
+    x = (letters == ord("X")) | (letters == ord("Y"))
+    z = (letters == ord("Z")) | (letters == ord("Y"))
+    return bit_table_terms(x, z, w, down)
+
+
+def bit_table_terms(
+    x: np.ndarray, z: np.ndarray, w: np.ndarray, down: int, which: np.ndarray | None = None
+) -> tuple[list[tuple[str, tuple[str, ...], tuple | None, Any, Any]], bool, bool]:
+    """`table_terms` of the strings given as their `(S, N)` booleans `x` (X or Y) and
+    `z` (Z or Y): the DSL's Pauli products (`symir.frontend.pauli_terms`) are read into
+    these, without the letters. With `which`, string `k` is row `which[k]` of `x` and
+    `z` (a few hundred rows for 200,000 couplings), weighted `w[k]`."""
+    n = x.shape[1]
+    x, z, w = _combined(x, z, w, which)
+    x_or_y, z_or_y = x, z
+    n_y = (x & z).sum(axis=1)
     c = w.astype(np.complex128) * (-1j) ** (n_y % 4)
-    hermitian = _hermitian(letters, w)
+    hermitian = _hermitian(w)
     complex_ = bool(np.any(c.imag != 0))
     out: list[tuple[str, tuple[str, ...], tuple | None, Any, Any]] = []
     coefficients = c if complex_ else c.real
-    flips = pack_masks(x_or_y).reshape(len(letters), -1)
+    flips = pack_masks(x_or_y).reshape(len(x), -1)
     phases = pack_masks(z_or_y)
     patterns, which = (
         _unique_rows(flips)
-        if len(letters)
+        if len(x)
         else (
             np.zeros((0, flips.shape[1]), np.int64),
             np.zeros(0, np.int64),
@@ -97,12 +108,14 @@ def table_terms(
     return out, complex_, hermitian
 
 
-def _unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _unique_rows(a: np.ndarray, firsts: bool = False) -> tuple[np.ndarray, ...]:
     """`np.unique(a, axis=0, return_inverse=True)` (rows sorted) for a 2-d integer
     array, by a lexicographic sort of its int64 columns (`np.unique` on rows sorts
-    them as structured items: 2 s for 100,000 strings of 36 letters)."""
+    them as structured items: 2 s for 100,000 strings of 36 letters); with `firsts`,
+    also the index of each distinct row's first occurrence."""
     if len(a) == 0:
-        return a, np.zeros(0, np.int64)
+        none = np.zeros(0, np.int64)
+        return (a, none, none) if firsts else (a, none)
     a = np.ascontiguousarray(a)
     order = np.lexsort(a.T[::-1].astype(np.int64))
     ranked = a[order]
@@ -111,6 +124,8 @@ def _unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     group = np.cumsum(new) - 1
     inverse = np.empty(len(a), np.int64)
     inverse[order] = group
+    if firsts:  # the sort is stable: a group's first row is its first occurrence
+        return ranked[new], inverse, order[new]
     return ranked[new], inverse
 
 
@@ -127,21 +142,49 @@ def _packed_letters(letters: np.ndarray) -> np.ndarray:
     return words
 
 
-def _combined(letters: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each distinct string once, its weights summed (NetKet's `PauliStrings` does so),
-    and the strings whose weight is zero dropped: a sum of couplings names the same
-    string many times, and each string costs the kernel a column of its tables."""
-    if len(letters) > 1:
-        _, inverse = _unique_rows(_packed_letters(letters))
-        count = int(inverse.max()) + 1
-        if count < len(letters):
-            total = np.zeros(count, np.result_type(w, np.float64))
-            np.add.at(total, inverse, w)
-            first = np.full(count, len(letters))
-            np.minimum.at(first, inverse, np.arange(len(letters)))
-            letters, w = letters[first], total
+def _combined(
+    x: np.ndarray, z: np.ndarray, w: np.ndarray, which: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each distinct string (`x`, `z` bits; with `which`, string `k` is their row
+    `which[k]`) once, its weights summed (NetKet's `PauliStrings` does so), and the
+    strings whose weight is zero dropped: a sum of couplings names the same string many
+    times, and each string costs the kernel a column of its tables. The distinct strings
+    are ordered as their letters' codes (`_packed_letters`) sort, a key made for them
+    alone (a few thousand of 200,000 couplings); the strings are grouped by their packed
+    bits."""
+    s = len(w)
+    if s > 1:
+        packed = np.concatenate(
+            [pack_masks(x).reshape(len(x), -1), pack_masks(z).reshape(len(z), -1)], axis=1
+        )
+        _, inverse, first = _unique_rows(packed, firsts=True)
+        if which is not None:  # per string, and each group's first string
+            inverse = inverse[which]
+            first = np.full(len(first), s)
+            np.minimum.at(first, inverse, np.arange(s))
+        count = len(first)
+        if count < s:
+            total = np.bincount(inverse, w.real, count)  # summed in index order
+            if np.iscomplexobj(w):
+                total = total + 1j * np.bincount(inverse, w.imag, count)
+            rows = first if which is None else which[first]
+            by_letters = _packed_letters(_as_letters(x[rows], z[rows]))
+            order = np.lexsort(by_letters.T[::-1])
+            x, z, w = x[rows[order]], z[rows[order]], total[order]
+            which = None
+    if which is not None:
+        x, z = x[which], z[which]
     keep = w != 0
-    return letters[keep], w[keep]
+    return x[keep], z[keep], w[keep]
+
+
+def _as_letters(x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """The letters `I X Y Z` of `x` (X or Y) and `z` (Z or Y) bits."""
+    letters = np.full(x.shape, ord("I"), np.uint8)
+    letters[x] = ord("X")
+    letters[z] = ord("Z")
+    letters[x & z] = ord("Y")
+    return letters
 
 
 def _digits(n: int, patterns: int) -> int:
@@ -157,15 +200,12 @@ def _digits(n: int, patterns: int) -> int:
     return digits
 
 
-def _hermitian(letters: np.ndarray, w: np.ndarray) -> bool:
-    """Pauli strings are hermitian and independent: the sum is hermitian when the weight
-    of every distinct string (summed over repeats) is real."""
+def _hermitian(w: np.ndarray) -> bool:
+    """Pauli strings are hermitian and independent: the sum of distinct strings
+    (`_combined`) is hermitian when every weight is real."""
     if not np.iscomplexobj(w) or not len(w):
         return True
-    _, inverse = _unique_rows(_packed_letters(letters))
-    total = np.zeros(int(np.max(inverse)) + 1, np.complex128)
-    np.add.at(total, np.asarray(inverse).reshape(-1), w)
-    return bool(np.allclose(total.imag, 0.0, atol=1e-14))
+    return bool(np.allclose(w.imag, 0.0, atol=1e-14))
 
 
-__all__ = ["table_terms"]
+__all__ = ["bit_table_terms", "table_terms"]

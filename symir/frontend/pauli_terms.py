@@ -30,13 +30,14 @@ is left to the merging of terms equal but for their sites, as before.
 from __future__ import annotations
 
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
 from symir.frontend.expr import COMPLEX_VALUES, READ_SITES, Expr, as_expr
 from symir.frontend.expr import site as selector
-from symir.frontend.pauli_tables import _down_state, table_terms
+from symir.frontend.pauli_tables import _down_state, bit_table_terms
 from symir.frontend.term_spec import EmissionSpec, TermSpec
 from symir.frontend.update import FLIP_SITES, Update
 
@@ -114,17 +115,45 @@ def pauli_record(update: Update, amplitude: Any) -> tuple | None:
     steps = update.steps
     flips: tuple = ()
     if steps:  # `identity()`: no flip (the diagonal terms of a loop of couplings)
-        found_flips = _flips(steps)
-        if found_flips is None:
-            return None
-        flips = tuple(found_flips)
+        flips = _FLIP_SETS.get(tuple(map(id, steps)))
+        if flips is None:
+            found_flips = _flips(steps)
+            if found_flips is None:
+                return None
+            flips = tuple(found_flips)
+            _remember(steps, flips)
     cls = amplitude.__class__
     if cls is float or cls is complex or cls is int:  # a number: no expression to walk
         return (flips, (), amplitude)
+    if cls is Expr and amplitude.op == "mul":  # `J * site(i) * site(j)`, a coupling
+        a, b = amplitude.args
+        j = READ_SITES.get(id(b))
+        if j is not None and a.__class__ is Expr and a.op == "mul":
+            c, d = a.args
+            i = READ_SITES.get(id(d))
+            if i is not None and c.__class__ is Expr and c.op == "const":
+                w = c.args[0]
+                if w.__class__ is float:
+                    return (flips, (i, j) if i < j else (j, i) if j < i else (), w)
     found = _signs(amplitude if cls is Expr else as_expr(amplitude))
     if found is None:
         return None
     return (flips, tuple(found[0]), found[1])
+
+
+_FLIP_SETS: dict[tuple[int, ...], tuple[int, ...]] = {}
+"""The flipped sites of updates made of shared flip steps (`FLIP_SITES`), by the ids of
+their steps, which live as long as the process (a loop of couplings writes the same
+few hundred pairs of flips 100,000 times)."""
+
+_MAX_FLIP_SETS = 1 << 16
+"""The most updates `_FLIP_SETS` remembers (random strings repeat few of their flips)."""
+
+
+def _remember(steps: tuple, flips: tuple) -> None:
+    """Keeps `flips` in `_FLIP_SETS` when every step of `steps` is a shared flip."""
+    if len(_FLIP_SETS) < _MAX_FLIP_SETS and all(id(s) in FLIP_SITES for s in steps):
+        _FLIP_SETS[tuple(map(id, steps))] = flips
 
 
 def term_of_record(record: tuple, name: str) -> TermSpec:
@@ -265,54 +294,64 @@ def route_pauli_products(
     routed. `states`: the space's local states."""
     if sorted(states) != [-1, 1] or len(terms) < min_terms:
         return terms, {}, None
-    found: list[int] = []
-    products = []
+    # a record (`pauli_record`) is a Pauli product the builder recognised, once the
+    # products before it proved the condition on coefficients below; the other terms
+    # (most often a handful before the first record) are read here
+    plain = [k for k, t in enumerate(terms) if t.__class__ is not tuple]
+    read: list[Any] = list(terms)
     signatures: dict[tuple, Any] = {}
-    differ = recorded = False
-    for k, term in enumerate(terms):
-        if term.__class__ is tuple:
-            # a record (`pauli_record`): a Pauli product the builder recognised, once
-            # the products before it proved the condition on coefficients below
-            found.append(k)
-            products.append(term)
-            recorded = True
-            continue
-        p = pauli_product(term)
+    differ = False
+    for k in plain:
+        p = pauli_product(terms[k])
         if p is not None:
-            found.append(k)
-            products.append(p)
             c = signatures.setdefault((len(p[0]), len(p[1]), isinstance(p[2], complex)), p[2])
             differ = differ or c != p[2]
+            p = (tuple(p[0]), tuple(p[1]), p[2])  # as a record
+        read[k] = p
+    recorded = len(plain) < len(terms)
+    if any(read[k] is None for k in plain):
+        found = [k for k, p in enumerate(read) if p is not None]
+        products = [read[k] for k in found]
+    else:
+        found, products = list(range(len(terms))), read
     if len(found) < min_terms or not (recorded or differ or len(signatures) > MAX_SIGNATURES):
         return terms, {}, None
-    letters, weights = _letters(products, n_sites, _down_state(hilbert, states) == 1)
+    x, z, which, weights = _bits(products, n_sites, _down_state(hilbert, states) == 1)
     if not np.all(np.isfinite(weights)):
         return terms, {}, None  # left as written: the lowering reports them
-    return _replaced(terms, found, hilbert, states, letters, weights)
+    return _replaced(terms, found, hilbert, states, (x, z, which), weights)
 
 
-def _letters(products: list, n_sites: int, negated: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The strings (`(S, N)` letters `I X Y Z`) and weights of the Pauli products;
-    `negated`: each sign factor `s_j` is `-Z_j`."""
-    x_bits = np.zeros((len(products), n_sites), bool)
-    z_bits = np.zeros((len(products), n_sites), bool)
-    rows = np.arange(len(products))
+def _bits(products: list, n_sites: int, negated: bool) -> tuple[np.ndarray, ...]:
+    """The strings and weights of the Pauli products (`negated`: each sign factor `s_j`
+    is `-Z_j`): `(K, N)` booleans (X or Y, Z or Y) of the distinct pairs (flipped sites,
+    sign factors), a loop of 100,000 couplings writes a few hundred; the row of each
+    product; the weights."""
+    s = len(products)
+    first: dict[tuple, int] = {}  # (flips, signs) -> the first product that has them
+    at = np.fromiter(map(first.setdefault, map(_SITES, products), range(s)), np.int64, s)
+    dense = np.empty(s, np.int64)
+    dense[np.fromiter(first.values(), np.int64, len(first))] = np.arange(len(first))
+    which = dense[at]
+    x_bits = np.zeros((len(first), n_sites), bool)
+    z_bits = np.zeros((len(first), n_sites), bool)
+    rows = np.arange(len(first))
     counts = {}
-    for bits, read in ((x_bits, False), (z_bits, True)):
-        parts = [p[read] for p in products]  # the flipped sites (0), the sign factors (1)
+    for bits, read in ((x_bits, 0), (z_bits, 1)):
+        parts = list(map(itemgetter(read), first))  # flipped sites (0), sign factors (1)
         counts[read] = np.fromiter(map(len, parts), np.int64, len(parts))
         sites = np.fromiter(chain.from_iterable(parts), np.int64, int(counts[read].sum()))
         bits[np.repeat(rows, counts[read]), sites] = True
-    weights = np.array([p[2] for p in products], np.complex128)
+    weights = np.fromiter(map(itemgetter(2), products), np.complex128, s)
     if negated:
-        weights *= 1 - 2 * (counts[True] % 2)
+        weights *= (1 - 2 * (counts[1] % 2))[which]
     y = x_bits & z_bits
-    letters = np.full((len(products), n_sites), ord("I"), np.uint8)
-    letters[x_bits] = ord("X")
-    letters[z_bits] = ord("Z")
-    letters[y] = ord("Y")
-    weights *= 1j ** (y.sum(axis=1) % 4)  # a flip and a sign factor: Z X = i Y
-    return letters, weights if np.any(weights.imag) else weights.real
+    weights *= (1j ** (y.sum(axis=1) % 4))[which]  # a flip and a sign factor: Z X = i Y
+    return x_bits, z_bits, which, weights if np.any(weights.imag) else weights.real
+
+
+_SITES = itemgetter(0, 1)
+"""A record's (flipped sites, sign factors)."""
 
 
 def _replaced(
@@ -320,26 +359,32 @@ def _replaced(
     found: list[int],
     hilbert: Any,
     states: tuple[int, ...],
-    letters: np.ndarray,
+    bits: tuple[np.ndarray, np.ndarray, np.ndarray],
     weights: np.ndarray,
 ) -> tuple[tuple[TermSpec, ...], dict[str, list[str]], dict[str, Any]]:
-    """`terms` with those at `found` replaced by `pauli_strings` of these strings."""
-    routed, _, _ = table_terms(letters, weights, _down_state(hilbert, states))
-    names = {t.name for t in terms if t.__class__ is not tuple}  # records: `term{k}`
+    """`terms` with those at `found` replaced by `pauli_strings` of these strings (`x`,
+    `z` bits, the row of each string)."""
+    x, z, which = bits
+    routed, _, _ = bit_table_terms(x, z, weights, _down_state(hilbert, states), which)
+    kept: list[int] = []  # the terms left as written (often none, or a handful)
+    if len(found) < len(terms):
+        left = np.ones(len(terms), bool)
+        left[found] = False
+        kept = np.flatnonzero(left).tolist()
+    # a record's name is `term{k}`
+    absorbed = [f"term{k}" if terms[k].__class__ is tuple else terms[k].name for k in found]
+    names = {terms[k].name for k in kept}
     made = []
     for term, labels, rows, update, element in routed:
         name = f"pauli_{term}"
-        while name in names:
+        while name in names or name in absorbed:  # a scan of the list, not a set of it
             name = "_" + name
         names.add(name)
         kind = "global" if rows is None else "rows"
         emission = EmissionSpec(update, element)
         made.append(TermSpec(name, kind, labels, rows or ((),), (), (emission,)))
     first = found[0]
-    dropped = set(found)
-    out = [*(terms[k] for k in range(first) if k not in dropped), *made]
-    out += [terms[k] for k in range(first, len(terms)) if k not in dropped]
-    absorbed = [f"term{k}" if terms[k].__class__ is tuple else terms[k].name for k in found]
+    out = [*(terms[k] for k in kept if k < first), *made, *(terms[k] for k in kept if k > first)]
     tabulated = {made[0].name: absorbed}
     rows = sum(len(t.rows) for t in made)
     decision = {

@@ -309,6 +309,34 @@ def test_fusion_report_in_metadata_and_ir():
     assert a.cache_token() != off.cache_token()
 
 
+def test_fusion_groups_of_a_long_absorbed_run_as_by_the_union_find():
+    """A kept term's run of absorbed terms (100,000 couplings routed into `pauli_strings`)
+    is grouped without the union-find walking it, to the same groups; a run whose terms
+    are named elsewhere goes through the union-find."""
+    from symir.compiler.lowerers import _RUN, _absorbed_run, _groups, fusion_groups
+
+    absorbed = [f"term{k}" for k in range(_RUN + 5)]
+    terms = ["a", "kept", *absorbed, "b", "c"]
+    merged = {"kept": absorbed}
+    slots = {"x": {"merged": [{"terms": ["a", "c"]}]}}
+    assert _absorbed_run(terms, slots, merged) == ("kept", 2, absorbed)
+    expected = [["a", "c"], ["kept", *absorbed], ["b"]]
+    assert fusion_groups(terms, slots, merged) == _groups(terms, slots, merged) == expected
+    for slots, merged in (
+        ({"x": {"merged": [{"terms": ["b", "term7"]}]}}, {"kept": absorbed}),
+        ({}, {"kept": absorbed, "b": ["term9"]}),
+        ({}, {"kept": [*absorbed, "term3"]}),
+    ):
+        assert _absorbed_run(terms, slots, merged) is None
+        assert fusion_groups(terms, slots, merged) == _groups(terms, slots, merged)
+    named = {"x": {"merged": [{"terms": ["b", "term7"]}]}}
+    assert fusion_groups(terms, named, {"kept": absorbed})[1] == [
+        "kept",
+        *absorbed,
+        "b",
+    ]
+
+
 def test_invalid_and_checked_branches_merge_soundly():
     # Fock n_max 2: +1 at n = 2 leaves the space (checked write: padding); the two
     # terms shift the same site, the second only under a predicate; an invalidated

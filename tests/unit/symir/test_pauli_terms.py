@@ -245,3 +245,26 @@ def test_a_recorded_term_named_given_a_second_emission_or_a_clashing_name():
     b = b.globally().emit(sym.identity(), matrix_element=s0 + s1).named("term3")
     with pytest.raises(ValueError, match="two terms named 'term3'"):
         b.build()
+
+
+@pytest.mark.parametrize("complex_weights", [False, True])
+def test_strings_given_by_their_rows_are_the_strings_expanded(complex_weights):
+    """`bit_table_terms(x, z, w, down, which)` (string k is row which[k]: the DSL's
+    records, grouped by their sites) writes the tables of the strings expanded: the same
+    repeats summed, zero sums dropped, the same order."""
+    from symir.frontend.pauli_tables import bit_table_terms
+
+    rng = np.random.default_rng(5)
+    x = rng.random((7, 6)) < 0.4
+    z = rng.random((7, 6)) < 0.4
+    x[0] = False  # a diagonal string
+    x[1], z[1] = x[2], z[2]  # two rows of one string
+    which = rng.integers(0, 7, 60)
+    w = rng.normal(size=60) + (1j * rng.normal(size=60) if complex_weights else 0)
+    w[which == 3] = 0.0  # a string whose weights sum to zero
+    by_rows = bit_table_terms(x, z, w, -1, which)
+    expanded = bit_table_terms(x[which], z[which], w, -1)
+    assert by_rows[1:] == expanded[1:]
+    assert [t[0] for t in by_rows[0]] == ["diagonal", "strings"]
+    for a, b in zip(by_rows[0], expanded[0], strict=True):
+        assert a[:3] == b[:3] and repr(a[3:]) == repr(b[3:])
