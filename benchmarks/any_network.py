@@ -31,7 +31,7 @@ so.
 
 Models: `j1j2` (6x6), `j1j2_4` (4x4), `tfim4` (4x4), `tfim6` (6x6), `heisenberg20`
 (chain), `heisenberg4`, `heisenberg6`, `heisenberg8` (4x4, 6x6, 8x8, `total_sz=0`), `tfim8` (8x8), `tfim64` (chain of 64), `tri6` (Heisenberg on the
-periodic 6x6 triangular lattice, `total_sz=0`), `bh6` and `bh4` (Bose-Hubbard 6x6 and 4x4, `n_max=3`, one boson per site,
+periodic 6x6 triangular lattice, `total_sz=0`), `bh6`, `bh4` and `bh34` (Bose-Hubbard 6x6, 4x4 and 3x4, `n_max=3`, one boson per site,
 `MetropolisExchange`), `fh4` (Fermi-Hubbard 4x4, periodic, (8, 8) fermions,
 `MetropolisFermionHop`), `h2o` (H2O STO-3G, all 7 orbitals, (5, 5) electrons; NetKet's
 `ParticleNumberAndSpinConservingFermioperator2nd` from PySCF), `h2o631g` (H2O 6-31G, 13
@@ -176,6 +176,7 @@ MODELS = {
     "heisenberg6": ("heisenberg", 6, "square"),
     "j1j2_4": ("j1j2", 4, "square"),
     "bh4": ("bose_hubbard", 4, "square"),
+    "bh34": ("bose_hubbard", (3, 4), "square"),
     "heisenberg20": ("heisenberg", 20, "chain"),
     "heisenberg8": ("heisenberg", 8, "square"),
     "tfim8": ("tfim", 8, "square"),
@@ -201,7 +202,10 @@ def build(name: str, chains: int):
     if model == "h2o":
         return _h2o(chains, "sto-3g" if size == 7 else "6-31g")
     if model == "bose_hubbard":  # n_max 3, one boson per site, hops conserve the number
-        graph = nk.graph.Square(size, pbc=True)
+        if isinstance(size, tuple):
+            graph = nk.graph.Grid(list(size), pbc=True)
+        else:
+            graph = nk.graph.Square(size, pbc=True)
         hi = nk.hilbert.Fock(n_max=3, N=graph.n_nodes, n_particles=graph.n_nodes)
         ours = SYMIR_MODELS[model](hi, graph).compile().to_netket(hi)
         sampler = nk.sampler.MetropolisExchange(hi, graph=graph, n_chains=chains)

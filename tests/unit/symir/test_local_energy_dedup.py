@@ -253,3 +253,38 @@ def test_compact_positions_equal_nonzero():
         positions, rank = compact_positions(jnp.asarray(mask), m + 3, ranks=True)
         np.testing.assert_array_equal(positions, expected)
         np.testing.assert_array_equal(np.asarray(rank)[mask], np.arange(mask.sum()))
+
+
+TAIL = 3
+
+
+def _tail(capacity: int) -> int:
+    return TAIL
+
+
+@pytest.mark.parametrize("row_ranks", [True, False])
+def test_candidate_positions_by_rows_equal_nonzero(monkeypatch, row_ranks):
+    """`candidate_positions` of slots `(b, c)`, ranked by rows (`row_ranks`) or by one
+    scan of every slot: `jnp.nonzero`'s positions and fill, the count and each needed
+    slot's rank, on random, empty, full and one-column masks; `row_ranks` refuses rows
+    too long for float32 counts."""
+    monkeypatch.setattr(dedup, "ROW_RANKS", row_ranks)
+    rng = np.random.default_rng(7)
+    masks = (rng.random((29, 13)) < 0.4, np.zeros((4, 5), bool), np.ones((3, 6), bool))
+    for needed in (*masks, rng.random((17, 1)) < 0.5):
+        m = needed.size
+        flat = needed.ravel()
+        expected = np.nonzero(flat)[0]
+        expected = np.concatenate([expected, np.full(m + TAIL - len(expected), m)])
+        positions, count, capacity, rank = dedup.candidate_positions(
+            jnp.asarray(needed), 8, _tail, ranks=True
+        )
+        np.testing.assert_array_equal(positions, expected)
+        assert int(count) == flat.sum() and capacity == min(8, m)
+        np.testing.assert_array_equal(np.asarray(rank)[needed], np.arange(flat.sum()))
+        positions, count, _ = dedup.candidate_positions(jnp.asarray(needed), 8, _tail)
+        np.testing.assert_array_equal(positions, expected)
+        assert int(count) == flat.sum()
+    wide = jax.ShapeDtypeStruct((1, dedup.EXACT_COUNTS), jnp.bool_)
+    with pytest.raises(ValueError, match="exact below"):
+        jax.eval_shape(dedup.row_ranks, wide)
