@@ -108,21 +108,19 @@ class ModulePassStage:
             found = _PRE_CACHE_MEMO.get(key)
             if found is not None:
                 module, taken, changed = found
-                context.note_change(verified=not changed, unchanged=module is None)
                 if module is not None:
                     context.adopt_memoized(module)
                 context.adopt_analyses(taken)
+                context.changed = context.changed or changed
                 return True
         forget_marks(context.module)
         p.apply(Context(), context.module)
-        said = "unchanged" if self.writes_only_analyses else left_as(context.module, p)
-        changed = said is None
-        context.note_change(verified=not changed, unchanged=said == "unchanged")
+        said = left_as(context.module, p)
+        changed = said is None and not self.writes_only_analyses
+        context.changed = context.changed or changed
         taken = context.take_analyses()
         if key is not None:
             kept = None if self.writes_only_analyses else context.module.clone()
-            if kept is not None:
-                context.keep_pristine(kept)
             _PRE_CACHE_MEMO.put(key, (kept, taken, changed))
         return False
 
@@ -272,7 +270,7 @@ class SymbolicPassPipeline:
                 reused = p.run(context)
                 memoized = isinstance(p, ModulePassStage) and reused
                 if not isinstance(p, ModulePassStage):
-                    context.note_change(verified=False)  # a stage of its own may change it
+                    context.changed = True  # a stage of its own may change the module
                 if not getattr(p, "memoizable", False):
                     context.memo_path = None
             except SymbolicCompilerError:

@@ -60,47 +60,18 @@ class SymbolicCompilationContext:
     `symir.lowering.unchanged`; analyses aside)."""
     _module: ModuleOp | None = field(default=None, repr=False)
     _shared: ModuleOp | None = field(default=None, repr=False)
-    _pristine: ModuleOp | None = field(default=None, repr=False)
-    """A module equal to the working state (analyses aside) that nothing mutates: the
-    operator's IR or a memoized module (the pre-cache memo's copy); None when unknown."""
 
     @property
     def module(self) -> ModuleOp:
         """The working module, which passes may transform (a private clone)."""
         if self._module is None:
-            self._pristine = self.peek_module()  # the IR or a memoized module
-            self._module = self._pristine.clone()
+            self._module = self.peek_module().clone()
         return self._module
 
     @module.setter
     def module(self, module: ModuleOp) -> None:
         self._module = module
-        self._shared = self._pristine = None
-
-    def note_change(self, *, verified: bool, unchanged: bool = False) -> None:
-        """A stage ran on the working module: it may have changed it (unless `unchanged`),
-        verifying what it changed or not (`verified`)."""
-        self.changed = self.changed or not verified
-        if not unchanged:
-            self._pristine = None
-
-    def keep_pristine(self, module: ModuleOp) -> None:
-        """`module`, which nothing mutates, is equal to the working state (a copy just
-        made of it, for the memo)."""
-        self._pristine = module
-
-    def lowering_input(self) -> tuple[ModuleOp, ModuleOp]:
-        """The module the lowering transforms in place (private, without analyses) and
-        one equal to it for reading (never mutated: the operator's facts, the printed
-        `sym` level, the source to lower again). The working module itself when an equal
-        module that nothing mutates is held (`_pristine`, the memo's copy), which then
-        becomes the working state; else a clone."""
-        module, pristine = self._module, self._pristine
-        if module is None or pristine is None:
-            return self.operator_module(), self.peek_module()
-        take_analyses(module)
-        self.adopt_memoized(pristine)
-        return module, pristine
+        self._shared = None
 
     def peek_module(self) -> ModuleOp:
         """The current working module for reading only (no clone is made)."""
@@ -127,7 +98,7 @@ class SymbolicCompilationContext:
     def adopt_memoized(self, module: ModuleOp) -> None:
         """Make a memoized (shared, never mutated) module the working state."""
         self._module = None
-        self._shared = self._pristine = module
+        self._shared = module
 
     def record(self, name: str, stage: str, start: float, **details: Any) -> None:
         self.pass_reports.append(

@@ -28,17 +28,17 @@ class JaxSymbolicLowerer:
         from symir.lowering.pipelines import lower_ir
         from symir.runtime.compiled import CompiledOperator
 
-        # the lowering transforms a private module in place (the working module, or a
-        # clone of it); the operator's facts (name, space, dtype, terms, ...) are read
-        # from an equal module that nothing mutates
-        module, normalized = context.lowering_input()
-        ir = SymbolicOperatorIR.unverified(normalized)
+        # the lowering transforms a private clone of the working module in place; the
+        # operator's facts (name, space, dtype, terms, ...) are read from the working
+        # module itself, which nothing mutates
+        ir = SymbolicOperatorIR.unverified(context.peek_module())
         # the options themselves (a subclass overriding `passes()` is obeyed), with
         # `target` resolved as the cache key holds it
         options = context.options
         options = dataclasses.replace(options, target=options.resolved_target())
+        normalized = context.peek_module()  # never mutated once lowered
         result = lower_ir(
-            module,
+            context.operator_module(),
             options,
             in_place=True,
             extra_passes=context.extra_passes,
