@@ -98,6 +98,7 @@ ANALYSES: dict[str, Analysis] = {
             "folded": "ops folded to constants (xDSL's canonicalize)",
             "removed": "ops removed as dead",
             "reordered": "commutative ops whose operands were put in canonical order",
+            "scheduled": "blocks whose ops were put in canonical order",
         },
         record=True,
     ),

@@ -29,6 +29,7 @@ from symir.dialects.dominance import check_dominance
 from symir.errors import SymbolicCompilerError, shown_cause
 from symir.lowering import make_pass
 from symir.lowering.levels import LevelCheck, check_levels, pass_levels
+from symir.lowering.unchanged import forget_marks, left_as
 
 VERIFY_ALL = os.environ.get("SYMIR_VERIFY_ALL", "").lower() not in ("", "0", "false")
 """`SYMIR_VERIFY_ALL=1` (the tests set it): xDSL's verifiers run on every level even
@@ -289,7 +290,13 @@ class _Recorder:
     transform the module in place. With `verify_each` every pass's result is verified,
     so that a failure names the pass that broke the IR, not the last one of its level.
     Without `verify_last` the last level is not verified (its reader verifies it: the
-    compiler's StableHLO, which jaxlib parses and verifies), unless `VERIFY_ALL`."""
+    compiler's StableHLO, which jaxlib parses and verifies), unless `VERIFY_ALL`.
+
+    With `input_verified` (the input module was verified, by its maker), a first level
+    whose every pass said it left the module unchanged or verified what it changed
+    (`symir.lowering.unchanged`) is not verified again (unless `VERIFY_ALL`); one that
+    every pass left unchanged is not copied either: it is the input, printed from
+    `source` (or the level's entry already in `levels`) and not in `modules`."""
 
     def __init__(
         self,
@@ -297,8 +304,14 @@ class _Recorder:
         verify_each: bool = False,
         record_each: bool = False,
         verify_last: bool = True,
+        input_verified: bool = False,
+        source: Callable[[], ModuleOp] | None = None,
     ):
         self.result = result
+        self.unchanged = self.verified = input_verified
+        """No pass has changed the verified input so far; it is still verified (no
+        pass changed it without verifying what it changed)."""
+        self.source = source
         self.verify_each = verify_each
         self.verify_last = verify_last or VERIFY_ALL
         self.record_each = record_each
@@ -314,23 +327,40 @@ class _Recorder:
             while name in self.result.pass_times:  # a pass run twice (`cse`)
                 name, k = f"{done.name}#{k}", k + 1
             self.result.pass_times[name] = time.perf_counter() - self.start
+            said = left_as(module, done)
+            self.unchanged = self.unchanged and said == "unchanged"
+            self.verified = self.verified and said is not None
             ends = _changes_level(upcoming) and (upcoming is not None or self.verify_last)
-            if self.verify_each or ends:
+            if (self.verify_each or ends) and (VERIFY_ALL or not self.verified):
                 module.verify()
                 check_dominance(module)
             if _changes_level(upcoming):
-                kept = module if upcoming is None else module.clone()
-                self.result.levels.set(level_of(module), _printer(kept))
-                if upcoming is not None:
-                    self.result.modules[level_of(module)] = kept
+                self._keep_level(module, upcoming)
             if self.record_each:
                 kept = module if upcoming is None else module.clone()
                 self.result.levels.set_after(name, _printer(kept))
             self._record_size(name, module)
             self._record_reports(module)
         self.running = upcoming
+        forget_marks(module)  # a mark left by a run outside this pipeline
         self.check(done, module, upcoming)
         self.start = time.perf_counter()
+
+    def _keep_level(self, module: ModuleOp, upcoming: ModulePass | None) -> None:
+        """Keeps the level that ends (for `levels` and `modules`): the input when no pass
+        changed it and it can be printed without a copy, else a copy of the module (the
+        module itself at the end)."""
+        level = level_of(module)
+        source = self.source
+        if self.unchanged and upcoming is not None:
+            if level not in self.result.levels and source is not None:
+                self.result.levels.set(level, lambda: print_module(source()))
+            if level in self.result.levels:
+                return
+        kept = module if upcoming is None else module.clone()
+        self.result.levels.set(level, _printer(kept))
+        if upcoming is not None:
+            self.result.modules[level] = kept
 
     def _record_size(self, name: str, module: ModuleOp) -> None:
         size = _kernel_size(module)
@@ -418,6 +448,7 @@ def lower_ir(
     extra_passes: Sequence[ModulePass] = (),
     source: Callable[[], ModuleOp] | None = None,
     verify_last: bool = True,
+    input_verified: bool = False,
 ) -> LoweringResult:
     """Runs the lowering (`options.pipeline`, by default the default lowering
     `symir-lower`; a `LoweringOptions` subclass that overrides `passes()` is obeyed)
@@ -431,7 +462,10 @@ def lower_ir(
     compiler's lowerer does this). `extra_passes` are placed by level
     (`place_by_level`). Without `verify_last`, the StableHLO level is left to its reader
     to verify (the compiler's lowerer: jaxlib parses and verifies it; `VERIFY_ALL`
-    verifies it anyway).
+    verifies it anyway). With `input_verified` (the caller verified the `ModuleOp`; a
+    `SymbolicOperatorIR` says it itself), the first level is not verified again nor
+    copied when every pass of it says it left the module unchanged
+    (`symir.lowering.unchanged`; `VERIFY_ALL` verifies it anyway).
 
     The IR after every pass is in `levels` under the pass's name (`levels.after` lists
     them; `cse#2` is the second `cse`): kept as the passes run with `record_each`,
@@ -450,6 +484,7 @@ def lower_ir(
     else:
         module = ir.module
         levels["sym"] = ir.__str__
+        input_verified = input_verified or getattr(ir, "verified", False)
         source = source or ir.readonly_module().clone
     try:
         passes = lowering_passes(options, extra_passes)
@@ -459,7 +494,7 @@ def lower_ir(
             str(e), stage="pipeline", pass_name=options.pipeline, cause=e
         ) from shown_cause(e)
     result = LoweringResult(levels=LazyLevels(levels))
-    recorder = _Recorder(result, verify_each, record_each, verify_last)
+    recorder = _Recorder(result, verify_each, record_each, verify_last, input_verified, source)
     try:
         PassPipeline(passes, recorder).apply(_context(), module)
     except Exception as e:

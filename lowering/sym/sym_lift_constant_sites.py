@@ -41,6 +41,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from symir.dialects import sym
+from symir.lowering.unchanged import mark_unchanged
 
 _SITE_OPERANDS: dict[type[Operation], tuple[str, ...]] = {
     sym.ReadOp: ("site",),
@@ -133,8 +134,9 @@ class SymLiftConstantSitesPass(ModulePass):
     name = "sym-lift-constant-sites"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        for term in [o for o in op.walk() if isinstance(o, sym.TermOp)]:
-            lift_constant_sites(term)
+        lifted = [lift_constant_sites(t) for t in op.walk() if isinstance(t, sym.TermOp)]
+        if not any(lifted):
+            mark_unchanged(op, self)
 
 
 __all__ = ["SymLiftConstantSitesPass", "lift_constant_sites"]

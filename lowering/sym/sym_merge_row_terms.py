@@ -42,6 +42,7 @@ from xdsl.passes import ModulePass
 
 from symir.dialects import sym
 from symir.lowering.analyses import read_analysis, write_analysis
+from symir.lowering.unchanged import mark_unchanged
 
 REPORT = "merged_row_terms"
 
@@ -128,6 +129,8 @@ class SymMergeRowTermsPass(ModulePass):
             merged.update(merge_row_terms(operator))
         if merged:
             write_analysis(op, REPORT, merged)
+        else:
+            mark_unchanged(op, self)  # labels renamed while comparing are restored
 
 
 def merged_row_terms(module: ModuleOp) -> dict[str, list[str]]:

@@ -67,6 +67,7 @@ from xdsl.traits import Commutative
 from symir.dialects import sym
 from symir.dialects.sym.structure import _int_arrays
 from symir.lowering.analyses import read_analysis, write_analysis
+from symir.lowering.unchanged import mark_unchanged
 
 REPORT = "tabulation"
 
@@ -597,6 +598,8 @@ class SymTabulateTermsPass(ModulePass):
             after += len(operator.terms)
             tabulated.update(found)
             decisions += made
+        if not tabulated:
+            mark_unchanged(op, self)
         if decisions:
             write_analysis(
                 op,

@@ -38,6 +38,7 @@ from symir.lowering import make_pass
 from symir.lowering.levels import check_levels, pass_levels
 from symir.lowering.pipeline_text import PipelineError, pass_specs
 from symir.lowering.pipelines import lowering_passes
+from symir.lowering.unchanged import forget_marks, left_as
 
 
 def stage_name(pass_name: str) -> str:
@@ -87,7 +88,10 @@ class ModulePassStage:
 
         stage = cls(stage_name(pass_name), make, memoizable)
         stage.trusts_verified = pass_name == "symbolic-validation"
-        stage.writes_only_analyses = pass_name == "symbolic-validation"
+        stage.writes_only_analyses = pass_name in (
+            "symbolic-validation",
+            "symbolic-fanout-analysis",
+        )
         return stage
 
     def run(self, context: SymbolicCompilationContext) -> bool:
@@ -103,16 +107,21 @@ class ModulePassStage:
         if key is not None:
             found = _PRE_CACHE_MEMO.get(key)
             if found is not None:
-                module, taken = found
+                module, taken, changed = found
                 if module is not None:
                     context.adopt_memoized(module)
                 context.adopt_analyses(taken)
+                context.changed = context.changed or changed
                 return True
+        forget_marks(context.module)
         p.apply(Context(), context.module)
+        said = left_as(context.module, p)
+        changed = said is None and not self.writes_only_analyses
+        context.changed = context.changed or changed
         taken = context.take_analyses()
         if key is not None:
             kept = None if self.writes_only_analyses else context.module.clone()
-            _PRE_CACHE_MEMO.put(key, (kept, taken))
+            _PRE_CACHE_MEMO.put(key, (kept, taken, changed))
         return False
 
 
@@ -260,6 +269,8 @@ class SymbolicPassPipeline:
             try:
                 reused = p.run(context)
                 memoized = isinstance(p, ModulePassStage) and reused
+                if not isinstance(p, ModulePassStage):
+                    context.changed = True  # a stage of its own may change the module
                 if not getattr(p, "memoizable", False):
                     context.memo_path = None
             except SymbolicCompilerError:

@@ -54,6 +54,10 @@ class SymbolicCompilationContext:
     memo_path: tuple[Any, ...] | None = ()
     extra_passes: list[Any] = field(default_factory=list)
     """Passes added to the lowering (`SymbolicPassPipeline.lowering`), placed by level."""
+    changed: bool = False
+    """Whether a stage may have changed the module's operations without verifying them
+    (a pass that did not say it left them unchanged or verified:
+    `symir.lowering.unchanged`; analyses aside)."""
     _module: ModuleOp | None = field(default=None, repr=False)
     _shared: ModuleOp | None = field(default=None, repr=False)
 
@@ -84,6 +88,12 @@ class SymbolicCompilationContext:
         from symir.lowering.pipelines import VERIFY_ALL
 
         return self.memo_path == () and getattr(self.ir, "verified", False) and not VERIFY_ALL
+
+    def module_verified(self) -> bool:
+        """Whether the working module is verified: the operator's IR, verified when made,
+        and no stage changed its operations without verifying what it changed (the
+        lowering need not verify it again unless a lowering pass changes it)."""
+        return getattr(self.ir, "verified", False) and not self.changed
 
     def adopt_memoized(self, module: ModuleOp) -> None:
         """Make a memoized (shared, never mutated) module the working state."""

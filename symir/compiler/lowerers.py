@@ -45,6 +45,8 @@ class JaxSymbolicLowerer:
             source=lambda: without_analyses(normalized),
             # the StableHLO is parsed and verified by jaxlib (`load_stablehlo`) below
             verify_last=False,
+            # the operator's IR, verified when made, if no stage changed it
+            input_verified=context.module_verified(),
         )
         for name, seconds in result.pass_times.items():
             context.pass_reports.append(SymbolicPassReport(name, seconds, "lowering"))

@@ -232,12 +232,34 @@ def test_the_last_level_is_left_to_its_reader_without_verify_all(monkeypatch):
         compiler.compile(tfim())
 
 
-@pytest.mark.parametrize("verify_all, verifications", [(False, 2), (True, 4)])
-def test_each_level_is_verified_once_by_the_compiler(monkeypatch, verify_all, verifications):
-    # the operator's IR verified when it is made; then the compiler verifies the end of
-    # the sym level (after the sym passes) and of the branch level, and jaxlib the
-    # StableHLO; SYMIR_VERIFY_ALL adds the validation's and the StableHLO's verification
-    op = tfim()
+def fixed_flips(n: int = 6):
+    """A flip of site 0 and of site 1, each a term of fixed sites: compiled without the
+    DSL's canonical form (`merge_row_terms=False`), `sym-lift-constant-sites` makes the
+    sites row-table columns, which changes the `sym` level."""
+    flip = sym.DOperator(sym.Spin(0.5, n), "flips")
+    for k in (0, 1):
+        flip = flip.globally().emit(sym.write(k, -sym.site(k)), amplitude=-0.5)
+    return flip.build()
+
+
+@pytest.mark.parametrize(
+    "make, options, verify_all, verifications",
+    [
+        (tfim, {}, False, 1),
+        (tfim, {}, True, 4),
+        (fixed_flips, {"merge_row_terms": False}, False, 2),
+        (fixed_flips, {"merge_row_terms": False}, True, 4),
+    ],
+)
+def test_each_level_is_verified_once_by_the_compiler(
+    monkeypatch, make, options, verify_all, verifications
+):
+    # the operator's IR verified when it is made; normalization verifies what it
+    # reorders; then the compiler verifies the end of the sym level only if a sym pass
+    # changed it (tfim: none does; fixed_flips: sym-lift-constant-sites lifts its sites), the
+    # end of the branch level, and jaxlib the StableHLO; SYMIR_VERIFY_ALL adds the
+    # validation's, the unchanged sym level's and the StableHLO's verification
+    op = make()
     op.to_ir()  # made (and verified) before counting
     monkeypatch.setattr(pipelines, "VERIFY_ALL", verify_all)
     calls = []
@@ -248,5 +270,5 @@ def test_each_level_is_verified_once_by_the_compiler(monkeypatch, verify_all, ve
         return verify(self, *args, **kwargs)
 
     monkeypatch.setattr(ModuleOp, "verify", counting)
-    SymbolicCompiler(artifact_store=InMemoryArtifactStore()).compile(op)
+    SymbolicCompiler(artifact_store=InMemoryArtifactStore()).compile(op, **options)
     assert len(calls) == verifications
