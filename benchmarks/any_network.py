@@ -32,7 +32,7 @@ so.
 Models: `j1j2` (6x6), `j1j2_4` (4x4), `tfim4` (4x4), `tfim6` (6x6), `heisenberg20`
 (chain), `heisenberg4`, `heisenberg6`, `heisenberg8` (4x4, 6x6, 8x8, `total_sz=0`), `tfim8` (8x8), `tfim64` (chain of 64), `tri6` (Heisenberg on the
 periodic 6x6 triangular lattice, `total_sz=0`), `bh6`, `bh4` and `bh34` (Bose-Hubbard 6x6, 4x4 and 3x4, `n_max=3`, one boson per site,
-`MetropolisExchange`), `fh4` (Fermi-Hubbard 4x4, periodic, (8, 8) fermions,
+`MetropolisExchange`), `tfim34` (TFIM on the periodic 3x4 grid), `fh4` (Fermi-Hubbard 4x4, periodic, (8, 8) fermions,
 `MetropolisFermionHop`), `h2o` (H2O STO-3G, all 7 orbitals, (5, 5) electrons; NetKet's
 `ParticleNumberAndSpinConservingFermioperator2nd` from PySCF), `h2o631g` (H2O 6-31G, 13
 orbitals, (5, 5) electrons, the same).
@@ -177,6 +177,7 @@ MODELS = {
     "j1j2_4": ("j1j2", 4, "square"),
     "bh4": ("bose_hubbard", 4, "square"),
     "bh34": ("bose_hubbard", (3, 4), "square"),
+    "tfim34": ("tfim", (3, 4), "square"),
     "heisenberg20": ("heisenberg", 20, "chain"),
     "heisenberg8": ("heisenberg", 8, "square"),
     "tfim8": ("tfim", 8, "square"),
@@ -214,6 +215,8 @@ def build(name: str, chains: int):
         graph = nk.graph.Chain(size)
     elif lattice == "triangular":
         graph = nk.graph.Triangular([size, size], pbc=True)
+    elif isinstance(size, tuple):
+        graph = nk.graph.Grid(list(size), pbc=True)
     else:
         graph = nk.graph.Square(size, max_neighbor_order=2 if model == "j1j2" else 1)
     n = graph.n_nodes
