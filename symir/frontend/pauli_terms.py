@@ -39,7 +39,7 @@ from symir.frontend.expr import COMPLEX_VALUES, READ_SITES, Expr, as_expr
 from symir.frontend.expr import site as selector
 from symir.frontend.pauli_tables import _down_state, bit_table_terms
 from symir.frontend.term_spec import EmissionSpec, TermSpec
-from symir.frontend.update import FLIP_SITES, Update
+from symir.frontend.update import FLIP_SITES, FLIPPED, Update
 
 MAX_SIGNATURES = 4
 """The most signatures of Pauli products that are left to the tabulation by shape."""
@@ -112,16 +112,15 @@ def pauli_record(update: Update, amplitude: Any) -> tuple | None:
     `globally()` term when it is a Pauli product (module doc), else None. A builder
     keeps this record in place of the term (`symir.frontend.stored_terms`): it holds no
     object Python's collector tracks, where the term held the loop's expressions."""
-    steps = update.steps
     flips: tuple = ()
-    if steps:  # `identity()`: no flip (the diagonal terms of a loop of couplings)
-        flips = _FLIP_SETS.get(tuple(map(id, steps)))
+    if update.steps:  # `identity()`: no flip (the diagonal terms of a loop of couplings)
+        # a coupling's shared `write(i, -site(i)).write(j, -site(j))`: one lookup
+        # (`symir.frontend.update.FLIPPED`)
+        flips = FLIPPED.get(id(update))
         if flips is None:
-            found_flips = _flips(steps)
-            if found_flips is None:
+            flips = _flips_of(update.steps)
+            if flips is None:
                 return None
-            flips = tuple(found_flips)
-            _remember(steps, flips)
     cls = amplitude.__class__
     if cls is float or cls is complex or cls is int:  # a number: no expression to walk
         return (flips, (), amplitude)
@@ -139,6 +138,19 @@ def pauli_record(update: Update, amplitude: Any) -> tuple | None:
     if found is None:
         return None
     return (flips, tuple(found[0]), found[1])
+
+
+def _flips_of(steps: tuple) -> tuple[int, ...] | None:
+    """The flipped sites of the steps of an update that is not shared (`FLIPPED`), else
+    None (`_flips`); remembered by the ids of the steps when they are shared flips."""
+    flips = _FLIP_SETS.get(tuple(map(id, steps)))
+    if flips is None:
+        found = _flips(steps)
+        if found is None:
+            return None
+        flips = tuple(found)
+        _remember(steps, flips)
+    return flips
 
 
 _FLIP_SETS: dict[tuple[int, ...], tuple[int, ...]] = {}
