@@ -29,6 +29,7 @@ is left to the merging of terms equal but for their sites, as before.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -331,7 +332,7 @@ def route_pauli_products(
     x, z, which, weights = _bits(products, n_sites, _down_state(hilbert, states) == 1)
     if not np.all(np.isfinite(weights)):
         return terms, {}, None  # left as written: the lowering reports them
-    return _replaced(terms, found, hilbert, states, (x, z, which), weights)
+    return _replaced(terms, found, plain, hilbert, states, (x, z, which), weights)
 
 
 def _bits(products: list, n_sites: int, negated: bool) -> tuple[np.ndarray, ...]:
@@ -369,13 +370,15 @@ _SITES = itemgetter(0, 1)
 def _replaced(
     terms: tuple[TermSpec, ...],
     found: list[int],
+    plain: list[int],
     hilbert: Any,
     states: tuple[int, ...],
     bits: tuple[np.ndarray, np.ndarray, np.ndarray],
     weights: np.ndarray,
 ) -> tuple[tuple[TermSpec, ...], dict[str, list[str]], dict[str, Any]]:
-    """`terms` with those at `found` replaced by `pauli_strings` of these strings (`x`,
-    `z` bits, the row of each string)."""
+    """`terms` with those at `found` (increasing) replaced by `pauli_strings` of these
+    strings (`x`, `z` bits, the row of each string); `plain`: the terms that are not
+    records."""
     x, z, which = bits
     routed, _, _ = bit_table_terms(x, z, weights, _down_state(hilbert, states), which)
     kept: list[int] = []  # the terms left as written (often none, or a handful)
@@ -383,8 +386,13 @@ def _replaced(
         left = np.ones(len(terms), bool)
         left[found] = False
         kept = np.flatnonzero(left).tolist()
-    # a record's name is `term{k}`
-    absorbed = [f"term{k}" if terms[k].__class__ is tuple else terms[k].name for k in found]
+    # a record's name is `term{k}`: the names made without reading the records (200,000
+    # of a loop of couplings), those of the other terms put in their place
+    absorbed = [f"term{k}" for k in found]
+    for k in plain:
+        at = bisect_left(found, k)
+        if at < len(found) and found[at] == k:
+            absorbed[at] = terms[k].name
     names = {terms[k].name for k in kept}
     made = []
     for term, labels, rows, update, element in routed:
