@@ -29,6 +29,7 @@ is left to the merging of terms equal but for their sites, as before.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -39,7 +40,7 @@ from symir.frontend.expr import COMPLEX_VALUES, READ_SITES, Expr, as_expr
 from symir.frontend.expr import site as selector
 from symir.frontend.pauli_tables import _down_state, bit_table_terms
 from symir.frontend.term_spec import EmissionSpec, TermSpec
-from symir.frontend.update import FLIP_SITES, Update
+from symir.frontend.update import FLIP_SITES, FLIPPED, Update
 
 MAX_SIGNATURES = 4
 """The most signatures of Pauli products that are left to the tabulation by shape."""
@@ -112,16 +113,15 @@ def pauli_record(update: Update, amplitude: Any) -> tuple | None:
     `globally()` term when it is a Pauli product (module doc), else None. A builder
     keeps this record in place of the term (`symir.frontend.stored_terms`): it holds no
     object Python's collector tracks, where the term held the loop's expressions."""
-    steps = update.steps
     flips: tuple = ()
-    if steps:  # `identity()`: no flip (the diagonal terms of a loop of couplings)
-        flips = _FLIP_SETS.get(tuple(map(id, steps)))
+    if update.steps:  # `identity()`: no flip (the diagonal terms of a loop of couplings)
+        # a coupling's shared `write(i, -site(i)).write(j, -site(j))`: one lookup
+        # (`symir.frontend.update.FLIPPED`)
+        flips = FLIPPED.get(id(update))
         if flips is None:
-            found_flips = _flips(steps)
-            if found_flips is None:
+            flips = _flips_of(update.steps)
+            if flips is None:
                 return None
-            flips = tuple(found_flips)
-            _remember(steps, flips)
     cls = amplitude.__class__
     if cls is float or cls is complex or cls is int:  # a number: no expression to walk
         return (flips, (), amplitude)
@@ -139,6 +139,19 @@ def pauli_record(update: Update, amplitude: Any) -> tuple | None:
     if found is None:
         return None
     return (flips, tuple(found[0]), found[1])
+
+
+def _flips_of(steps: tuple) -> tuple[int, ...] | None:
+    """The flipped sites of the steps of an update that is not shared (`FLIPPED`), else
+    None (`_flips`); remembered by the ids of the steps when they are shared flips."""
+    flips = _FLIP_SETS.get(tuple(map(id, steps)))
+    if flips is None:
+        found = _flips(steps)
+        if found is None:
+            return None
+        flips = tuple(found)
+        _remember(steps, flips)
+    return flips
 
 
 _FLIP_SETS: dict[tuple[int, ...], tuple[int, ...]] = {}
@@ -319,7 +332,7 @@ def route_pauli_products(
     x, z, which, weights = _bits(products, n_sites, _down_state(hilbert, states) == 1)
     if not np.all(np.isfinite(weights)):
         return terms, {}, None  # left as written: the lowering reports them
-    return _replaced(terms, found, hilbert, states, (x, z, which), weights)
+    return _replaced(terms, found, plain, hilbert, states, (x, z, which), weights)
 
 
 def _bits(products: list, n_sites: int, negated: bool) -> tuple[np.ndarray, ...]:
@@ -357,13 +370,15 @@ _SITES = itemgetter(0, 1)
 def _replaced(
     terms: tuple[TermSpec, ...],
     found: list[int],
+    plain: list[int],
     hilbert: Any,
     states: tuple[int, ...],
     bits: tuple[np.ndarray, np.ndarray, np.ndarray],
     weights: np.ndarray,
 ) -> tuple[tuple[TermSpec, ...], dict[str, list[str]], dict[str, Any]]:
-    """`terms` with those at `found` replaced by `pauli_strings` of these strings (`x`,
-    `z` bits, the row of each string)."""
+    """`terms` with those at `found` (increasing) replaced by `pauli_strings` of these
+    strings (`x`, `z` bits, the row of each string); `plain`: the terms that are not
+    records."""
     x, z, which = bits
     routed, _, _ = bit_table_terms(x, z, weights, _down_state(hilbert, states), which)
     kept: list[int] = []  # the terms left as written (often none, or a handful)
@@ -371,8 +386,13 @@ def _replaced(
         left = np.ones(len(terms), bool)
         left[found] = False
         kept = np.flatnonzero(left).tolist()
-    # a record's name is `term{k}`
-    absorbed = [f"term{k}" if terms[k].__class__ is tuple else terms[k].name for k in found]
+    # a record's name is `term{k}`: the names made without reading the records (200,000
+    # of a loop of couplings), those of the other terms put in their place
+    absorbed = [f"term{k}" for k in found]
+    for k in plain:
+        at = bisect_left(found, k)
+        if at < len(found) and found[at] == k:
+            absorbed[at] = terms[k].name
     names = {terms[k].name for k in kept}
     made = []
     for term, labels, rows, update, element in routed:

@@ -49,6 +49,19 @@ are immutable tuples."""
 FLIP_SITES: dict[int, int] = {}
 """The site of each step of `_FLIPS`, by the step's id (they live as long as the process):
 `symir.frontend.pauli_terms` reads it once per flip."""
+FLIPPED: dict[int, tuple[int, ...]] = {}
+"""The flipped sites, in the order written, of each shared update made of `_FLIPS` steps
+to distinct sites (`identity()`, `write(i, -site(i)).write(j, -site(j))`, ...), by the
+update's id (they live as long as the process): `symir.frontend.pauli_terms` reads a
+Pauli product's flips with one lookup."""
+_FLIP_CHILDREN: dict[int, dict[int, Update]] = {}
+"""The shared update `u.write(i, -site(i))` of each shared update `u` of `FLIPPED`, by
+`id(u)`, then `i`: a loop of couplings writes the same few hundred pairs of flips
+100,000 times, one update each instead of two."""
+_MAX_SHARED_FLIPS = 4
+"""The most flips of a shared update (longer ones, random strings, repeat rarely)."""
+_MAX_SHARED_UPDATES = 1 << 15
+"""The most shared updates of `FLIPPED`."""
 
 
 class Update:
@@ -99,7 +112,12 @@ class Update:
         if site.__class__ is int:
             step = _FLIPS.get(site)
             if step is not None and step[2] is value:
-                return Update((*self.steps, step))
+                children = _FLIP_CHILDREN.get(id(self))
+                if children is not None:
+                    shared = children.get(site)
+                    if shared is not None:
+                        return shared
+                return _flipped(self, site, step)
             found = _SITE_CONSTS.get(site)
         step = (
             "write",
@@ -109,6 +127,7 @@ class Update:
         if found is not None and value is shared_flip(site):
             _FLIPS[site] = step
             FLIP_SITES[id(step)] = site
+            return _flipped(self, site, step)
         return Update((*self.steps, step))
 
     def shift(self, site: Any, delta: Any) -> Update:
@@ -196,6 +215,23 @@ class Update:
         )
 
 
+def _flipped(update: Update, site: int, step: tuple) -> Update:
+    """`update` followed by the shared flip `step` of `site`: kept in `FLIPPED` (and
+    returned again by `Update.write`) when `update` is a shared update of at most
+    `_MAX_SHARED_FLIPS - 1` flips, none of them at `site`."""
+    made = Update((*update.steps, step))
+    flips = FLIPPED.get(id(update))
+    if (
+        flips is not None
+        and len(flips) < _MAX_SHARED_FLIPS
+        and site not in flips
+        and len(FLIPPED) < _MAX_SHARED_UPDATES
+    ):
+        FLIPPED[id(made)] = (*flips, site)
+        _FLIP_CHILDREN.setdefault(id(update), {})[site] = made
+    return made
+
+
 def identity() -> Update:
     """The empty program: `x' = x` (a diagonal branch). One object (programs are
     immutable): a loop of 100,000 diagonal terms holds one, not 100,000."""
@@ -203,6 +239,7 @@ def identity() -> Update:
 
 
 _IDENTITY = Update()
+FLIPPED[id(_IDENTITY)] = ()
 
 
 def write(site: Any, value: Any) -> Update:

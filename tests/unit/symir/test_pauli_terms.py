@@ -143,6 +143,43 @@ def test_shared_and_unshared_nodes_are_one_pauli_product():
     assert found == [([1, 2], [1, 3], -0.5j), ([1, 2], [1, 3], -0.5j)]
 
 
+def test_shared_flip_updates_are_one_object_and_give_the_records_of_their_steps():
+    """`write(i, -site(i)).write(j, -site(j))` is one shared update per (i, j), in the
+    order written, up to `_MAX_SHARED_FLIPS` flips to distinct sites: its record (read
+    by one lookup) is that of the same steps in an update of its own. A site flipped
+    twice, or a longer chain, is an update of its own, and no Pauli product for the
+    former."""
+    from symir.frontend.pauli_terms import pauli_record
+    from symir.frontend.update import _MAX_SHARED_FLIPS, FLIPPED, Update
+
+    s = [sym.site(k) for k in range(8)]
+
+    def chain(sites):
+        u = sym.identity()
+        for k in sites:
+            u = u.write(k, -s[k])
+        return u
+
+    def own(sites):  # the same steps, an update no cache knows
+        return Update(tuple(chain(sites).steps))
+
+    for sites in [(3,), (3, 5), (5, 3), (0, 6, 2), tuple(range(_MAX_SHARED_FLIPS))]:
+        first = chain(sites)
+        assert chain(sites) is first and FLIPPED[id(first)] == sites
+        assert first.steps == own(sites).steps and first == own(sites)
+        for c in (0.5, 1j, 0.25 * s[1] * s[4]):
+            assert pauli_record(first, c) == pauli_record(own(sites), c)
+        assert pauli_record(first, 0.5) == (sites, (), 0.5)
+    assert chain((3, 5)) is not chain((5, 3))
+    longer = tuple(range(_MAX_SHARED_FLIPS + 1))
+    long_chain = chain(longer)
+    assert chain(longer) is not long_chain and id(long_chain) not in FLIPPED
+    assert pauli_record(long_chain, 2.0) == (longer, (), 2.0)
+    twice = chain((3, 3))
+    assert chain((3, 3)) is not twice and id(twice) not in FLIPPED
+    assert len(twice.steps) == 2 and pauli_record(twice, 1.0) is None
+
+
 def test_random_couplings_are_routed_a_lattice_model_is_not_and_qubits_never():
     """Random `J Z_i Z_j` and `K X_i X_j` (two signatures, coefficients that differ)
     are routed; one coefficient per kind of bond (a lattice written bond by bond) is
