@@ -321,9 +321,16 @@ class DeepTanh(nn.Module):
         return nn.Dense(1, param_dtype=float)(h)[..., 0]
 
 
-@pytest.mark.parametrize("h", [0.7, 0.0], ids=["field", "no_field"])
-@pytest.mark.parametrize("capacity", [5, 64, 10_000])
-@pytest.mark.parametrize("module", [DeepTanh(), ComplexTwoLayer()], ids=["deep", "complex"])
+@pytest.mark.parametrize(
+    ("module", "capacity", "h"),
+    [  # each network with and without a field; many chunks, a tail chunk, one chunk
+        (DeepTanh(), 5, 0.7),
+        (ComplexTwoLayer(), 64, 0.7),
+        (DeepTanh(), 10_000, 0.0),
+        (ComplexTwoLayer(), 5, 0.0),
+    ],
+    ids=["deep-5-field", "complex-64-field", "deep-10000-no_field", "complex-5-no_field"],
+)
 def test_every_slot_valid_evaluates_every_slot_without_compaction(module, capacity, h):
     """TFIM: every flip slot is provably valid, so the derived path evaluates every slot
     in order (`fast_updates.EVERY_SLOT`: chunks are slices, no positions, no ranks). The
