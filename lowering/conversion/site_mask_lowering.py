@@ -263,8 +263,8 @@ def _pair_form(low: KernelLowering, sites: np.ndarray, coef: np.ndarray, t, stat
     most two sites (`sites`: `(R, l, N)` booleans): the quadratic form `z^T Q_r z + L_r .
     z` of each row, `Q_r` its pairs' coefficients and `L_r` its single sites', as one
     `dot_general` of `z` with the rows' `R x N x N` matrices, then the products with `z`
-    summed over the sites (a `reduce`). Cheaper than the sign counts when a row has more entries than
-    sites (a diagonal of many couplings)."""
+    summed over the sites (a `reduce`). Cheaper than the sign counts when a row has more
+    entries than sites (a diagonal of many couplings)."""
     rows, _, n = sites.shape
     x = low.x
 
