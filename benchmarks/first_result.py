@@ -3,7 +3,8 @@ NetKet's operator of the same list, in one process: the loop and `build()`, `com
 the first `get_conn_padded` call (XLA compile and run) on `--batch` samples; NetKet's
 build and first call. `benchmarks/many_terms.py`'s models and first-result columns,
 without its kernel timings (so it runs in seconds; to compare two checkouts, run it
-with `PYTHONPATH=<checkout>` from each, alternating). Times are wall clock; the ratio is
+through `benchmarks/at_checkout.py <checkout>` for each, alternating: `PYTHONPATH` alone
+mixes the checkouts' lowering). Times are wall clock; the ratio is
 also given in CPU time (`time.process_time`, all of the process's threads), steadier on a
 shared machine.
 

@@ -263,8 +263,8 @@ def _pair_form(low: KernelLowering, sites: np.ndarray, coef: np.ndarray, t, stat
     most two sites (`sites`: `(R, l, N)` booleans): the quadratic form `z^T Q_r z + L_r .
     z` of each row, `Q_r` its pairs' coefficients and `L_r` its single sites', as one
     `dot_general` of `z` with the rows' `R x N x N` matrices, then the products with `z`
-    summed over the sites. Cheaper than the sign counts when a row has more entries than
-    sites (a diagonal of many couplings)."""
+    summed over the sites (a `reduce`). Cheaper than the sign counts when a row has more
+    entries than sites (a diagonal of many couplings)."""
     rows, _, n = sites.shape
     x = low.x
 
@@ -304,13 +304,12 @@ def _pair_form(low: KernelLowering, sites: np.ndarray, coef: np.ndarray, t, stat
             zq = low.add(stablehlo.AddOp(zq, low.broadcast(low.array(lin), [1, 2], shape)))
         zb = low.broadcast(z, [0, 2], shape)
         prod = low.add(stablehlo.MultiplyOp(zq, zb))
-        over_sites = stablehlo.DotDimensionNumbers(
-            lhs_contracting_dimensions=[2], rhs_contracting_dimensions=[0]
-        )
-        ones = low.const(1.0, f64, (n,))
-        values.append(
-            low.add(stablehlo.DotGeneralOp(prod, ones, over_sites, TensorType(f64, [DYN, rows])))
-        )
+        # summed over the sites by a `reduce`, which XLA fuses with the product: a
+        # `dot_general` with a vector of ones was three more kernels to compile (the
+        # ones, the dot, its reshape; XLA's compile of 85,000 couplings on 40 spins
+        # 0.175 -> 0.12 s CPU)
+        body = stablehlo.scalar_body([f64], stablehlo.AddOp)
+        values.append(low.add(stablehlo.ReduceOp([prod], [low.const(0.0, f64)], [2], body)))
     return values[0] if len(values) == 1 else low.add(stablehlo.ComplexOp(*values))
 
 

@@ -3,7 +3,8 @@
 // states `projected`, 3 sites:
 // * the diagonal's parity_sum (strings Z0 Z1 and Z1 Z2, more strings per row than the
 //   sites allow in sign counts): a quadratic form in the spins z = 1 - 2 (x == -1), one
-//   dot_general with the row's 3 x 3 matrix of pair coefficients;
+//   dot_general with the row's 3 x 3 matrix of pair coefficients, its products with z
+//   summed over the sites by a reduce (which XLA fuses with them);
 // * the strings' parity_sum: row 0 holds a string without Z/Y (X alone: its coefficient
 //   is a constant, no count), row 1 one without and one with Z on site 0: the sites of
 //   x on -1 packed in an i32 word (a dot_general with the powers of two), the parity of
@@ -25,7 +26,8 @@
 // CHECK-NEXT: %[[Q:.*]] = stablehlo.constant dense<{{\[\[\[}}0.000000e+00, 5.000000e-01, 0.000000e+00], [0.000000e+00, 0.000000e+00, -1.000000e+00], [0.000000e+00, 0.000000e+00, 0.000000e+00]]]> : tensor<1x3x3xf64>
 // CHECK-NEXT: %[[ZQ:.*]] = "stablehlo.dot_general"(%[[Z]], %[[Q]]) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [1]>}> : (tensor<?x3xf64>, tensor<1x3x3xf64>) -> tensor<?x1x3xf64>
 // CHECK: %[[ZQZ:.*]] = stablehlo.multiply %[[ZQ]], %{{.*}} : tensor<?x1x3xf64>
-// CHECK: %[[D:.*]] = "stablehlo.dot_general"(%[[ZQZ]], %{{.*}}) {{.*}} : (tensor<?x1x3xf64>, tensor<3xf64>) -> tensor<?x1xf64>
+// CHECK: %[[D:.*]] = "stablehlo.reduce"(%[[ZQZ]], %{{.*}}) <{dimensions = array<i64: 2>}> ({
+// CHECK: }) : (tensor<?x1x3xf64>, tensor<f64>) -> tensor<?x1xf64>
 // Row 0 of the strings: its constant 2.0.
 // CHECK: %[[C0:.*]] = stablehlo.constant dense<2.000000e+00> : tensor<1xf64>
 // CHECK-NEXT: %[[ROW0:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[C0]], %{{.*}}) <{broadcast_dimensions = array<i64: 1>}> : (tensor<1xf64>, tensor<2xi64>) -> tensor<?x1xf64>
