@@ -1,7 +1,9 @@
 """Time to a first result of an operator written one term at a time in the DSL, against
 NetKet's operator of the same list, in one process: the loop and `build()`, `compile()`,
 the first `get_conn_padded` call (XLA compile and run) on `--batch` samples; NetKet's
-build and first call. `benchmarks/many_terms.py`'s models and first-result columns,
+build (from the same data as the DSL's loop: for couplings, the user's loop that makes
+NetKet's strings from the pairs counts, as the DSL's loop from the pairs does) and first
+call. `benchmarks/many_terms.py`'s models and first-result columns,
 without its kernel timings (so it runs in seconds; to compare two checkouts, run it
 through `benchmarks/at_checkout.py <checkout>` for each, alternating: `PYTHONPATH` alone
 mixes the checkouts' lowering). Times are wall clock; the ratio is
@@ -33,7 +35,7 @@ def first_result(model: str, n: int, sites: int, seed: int, locality: int, batch
     t2 = time.perf_counter()
     jax.block_until_ready(compiled.get_conn_padded(x))
     t3, c3 = time.perf_counter(), time.process_time()
-    jax.block_until_ready(reference().get_conn_padded(x))
+    jax.block_until_ready(reference(from_data=True).get_conn_padded(x))
     t4, c4 = time.perf_counter(), time.process_time()
     return t1 - t0, t2 - t1, t3 - t2, t3 - t0, t4 - t3, (c3 - c0) / (c4 - c3)
 

@@ -66,7 +66,7 @@ def fermion_model(n_terms: int, n_sites: int, seed: int):
     def from_list():
         return sym.fermion_terms(hi, terms, weights)
 
-    def reference():
+    def reference(from_data: bool = False):  # the products are the data: nothing to make
         return nk.operator.FermionOperator2ndJax(hi, terms, weights)
 
     return hi, {"dsl": build, "list": from_list}, reference
@@ -90,19 +90,28 @@ def couplings_model(n_pairs: int, n_sites: int, seed: int):
             b = b.globally().emit(sym.write(i, -si).write(j, -sj), matrix_element=float(xx))
         return b.build()
 
-    strings, weights = [], []
-    for (i, j), (zz, xx) in zip(pairs, couplings, strict=True):
-        for letter, w in (("Z", zz), ("X", xx)):
-            s = ["I"] * n_sites
-            s[i] = s[j] = letter
-            strings.append("".join(s))
-            weights.append(float(w))
+    def netket_strings():
+        """The strings a NetKet user writes from the pairs (NetKet takes no couplings)."""
+        strings, weights = [], []
+        for (i, j), (zz, xx) in zip(pairs, couplings, strict=True):
+            for letter, w in (("Z", zz), ("X", xx)):
+                s = ["I"] * n_sites
+                s[i] = s[j] = letter
+                strings.append("".join(s))
+                weights.append(float(w))
+        return strings, weights
+
+    strings, weights = netket_strings()
 
     def from_list():
         return sym.pauli_strings(hi, strings, weights)
 
-    def reference():
-        return nk.operator.PauliStringsJax(hi, strings, weights)
+    def reference(from_data: bool = False):
+        # from_data: the user's loop from the pairs to NetKet's strings counted in its
+        # build, as the DSL's loop from the pairs is counted in symir's
+        return nk.operator.PauliStringsJax(
+            hi, *(netket_strings() if from_data else (strings, weights))
+        )
 
     return hi, {"dsl": build, "list": from_list}, reference
 
@@ -157,7 +166,7 @@ def pauli_model(n_strings: int, n_sites: int, seed: int, locality: int = 0):
     def from_list():
         return sym.pauli_strings(hi, strings, weights)
 
-    def reference():
+    def reference(from_data: bool = False):  # the strings are the data: nothing to make
         return nk.operator.PauliStringsJax(hi, strings, weights)
 
     return hi, {"dsl": build, "list": from_list}, reference
@@ -220,7 +229,7 @@ def run(model: str, size: int, args) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # NetKet's advice on fixed particle numbers
         t = time.perf_counter()
-        ref = reference()
+        ref = reference(from_data=args.input == "dsl")
         if hasattr(ref, "_setup"):
             ref._setup()  # its tables, built once outside jit (as NetKet's own calls do)
         theirs = jax.jit(lambda v: ref.get_conn_padded(v))
