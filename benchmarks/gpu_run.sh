@@ -3,8 +3,8 @@
 #
 # The machine has python3 with jax/jaxlib and the CUDA plugin but no xdsl, netket and some
 # of netket's needs: they travel as wheels in .whl/ (carried, ignored by git) and go into
-# /tmp/site; symir runs from this tree (PYTHONPATH), with a dist-info written for its entry
-# points (NetKet's integration is found through `symir.integrations`). Each group runs
+# /tmp/site, and so does a copy of symir laid out as setup.py installs it, with a dist-info
+# for its entry points (NetKet's integration is found through `symir.integrations`). Each group runs
 # under `timeout`, in order of importance, within one overall budget (GPU_RUN_BUDGET_S,
 # default 400 s from the start), its output in one log under $OUT:
 #   00_env.log  01_check.log  02_lattices.log  03_expect.log  04_fermions.log  05_rest.log
@@ -12,16 +12,21 @@
 # scripts that also print process-CPU ratios print both.
 #
 #   bash benchmarks/gpu_run.sh                                  # on the device (run tool)
-#   OUT=/tmp/gpuout JAX_PLATFORMS=cpu PY=/path/to/python3.12 bash benchmarks/gpu_run.sh
+#   OUT=/tmp/gpuout JAX_PLATFORMS=cpu PY=/path/to/python3.12 GPU_RUN_SITE=/tmp/site2 \
+#       GPU_RUN_BUDGET_S=2400 GPU_RUN_LIMIT_SCALE=5 bash benchmarks/gpu_run.sh  # here, 2 cores
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/gpu_run_out}
 PY=${PY:-python3}
 SITE=${GPU_RUN_SITE:-/tmp/site}
 BUDGET=${GPU_RUN_BUDGET_S:-400}
+SCALE=${GPU_RUN_LIMIT_SCALE:-1} # every group's limit times this (a slower machine)
 START=$(date +%s)
 mkdir -p "$OUT" "$SITE"
 export PYTHONUNBUFFERED=1
+# JAX takes 75% of the GPU's memory per process by default: any_network.py's subprocess for
+# NetKet's packed kernel runs beside its parent
+export XLA_PYTHON_CLIENT_PREALLOCATE=false
 
 {
     echo "== $(date -u) on $(hostname), budget ${BUDGET} s"
@@ -31,7 +36,10 @@ export PYTHONUNBUFFERED=1
     else
         echo "no .whl/ folder: xdsl and netket must be importable already"
     fi
-    # symir's entry points (pyproject.toml) without installing it: a dist-info in $SITE
+    # symir installed by hand, as setup.py lays it out (symir/, dialects/ as
+    # symir.dialects, lowering/ as symir.lowering), with a dist-info for its entry points
+    rm -rf "$SITE/symir" && cp -r symir "$SITE/symir" && cp -r dialects "$SITE/symir/dialects" \
+        && cp -r lowering "$SITE/symir/lowering" || echo "SYMIR COPY FAILED"
     "$PY" - "$SITE" <<'EOF'
 import pathlib
 import sys
@@ -53,12 +61,27 @@ print(f"entry points written to {info}")
 EOF
     nvidia-smi 2>&1 | head -20 || true
     "$PY" -c "import sys; print(sys.version)"
-    "$PY" -m pip list 2>/dev/null | grep -iE '^(jax|jaxlib|jax-cuda|numpy|scipy|flax|optax|equinox|numba|netket|xdsl) '
 } >"$OUT/00_env.log" 2>&1
 
-export PYTHONPATH="$SITE:$PWD${PYTHONPATH:+:$PYTHONPATH}"
-"$PY" -c "import jax, netket, xdsl, symir; print('jax', jax.__version__, jax.devices()); \
-print('netket', netket.__version__, 'symir from', symir.__file__)" >>"$OUT/00_env.log" 2>&1
+export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
+# -P: not this folder first on sys.path (its symir/ lacks symir.dialects)
+"$PY" -P - >>"$OUT/00_env.log" 2>&1 <<'EOF'
+from importlib.metadata import version
+
+import jax
+
+for name in ("jax", "jaxlib", "jax-cuda13-plugin", "numpy", "scipy", "numba", "flax", "optax",
+             "equinox", "netket", "xdsl", "symir"):
+    try:
+        print(name, version(name))
+    except Exception as e:
+        print(name, "MISSING", e)
+import netket
+import symir.integrations.netket
+import xdsl
+
+print("devices", jax.devices(), "symir from", symir.__file__)
+EOF
 cat "$OUT/00_env.log"
 
 # run LOG LIMIT_S COMMAND...: the command under `timeout`, at most LIMIT_S and at most what
@@ -66,6 +89,7 @@ cat "$OUT/00_env.log"
 run() {
     local log=$1 limit=$2
     shift 2
+    limit=$((limit * SCALE))
     local left=$((BUDGET - ($(date +%s) - START)))
     [ "$left" -lt "$limit" ] && limit=$left
     if [ "$limit" -le 5 ]; then
@@ -82,7 +106,7 @@ run() {
 
 B=benchmarks
 # 1. correctness on the GPU and on the CPU device of the same process
-run 01_check.log 130 $B/gpu_check.py
+run 01_check.log 180 $B/gpu_check.py
 # 2. get_conn_padded on lattices
 run 02_lattices.log 60 $B/lattices.py --sections table,batch --repeat 1 --rounds 10 \
     --lattices chain64,square8,honeycomb6 --batches 256,4096,16384
