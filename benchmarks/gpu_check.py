@@ -32,7 +32,6 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-import jax.numpy as jnp  # noqa: E402
 import netket as nk  # noqa: E402
 import numpy as np  # noqa: E402
 from _expect import expect_and_grad  # noqa: E402
@@ -125,43 +124,46 @@ def conn_results(cases, device) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def states(names: list[str], samples: int, chains: int):
-    """(label, symir's operator, NetKet's, the MCState with its samples drawn)."""
+def states(names: list[str], samples: int, chains: int, device, like=None):
+    """(label, symir's operator, NetKet's, the MCState with its samples drawn), made on
+    `device`; with `like` (the parameters and samples of an earlier call's states, as
+    numpy), those instead of new ones: both devices evaluate the same samples (NetKet
+    keeps them in `_samples`; setting the parameters drops them)."""
     out = []
-    for name in names:
+    for i, name in enumerate(names):
         model, network = name.split(":")
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), on(device):
             warnings.simplefilter("ignore")
             hi, ours, ref, sampler = build(model, chains)
             vs = nk.vqs.MCState(sampler, NETWORKS[network](hi), n_samples=samples, seed=0)
-            vs.sample()
+            if like is None:
+                vs.sample()
+            else:
+                parameters, x = like[i]
+                vs.parameters = jax.device_put(parameters, device)
+                vs._samples = jax.device_put(x, device)
         out.append((name, ours, ref, vs))
     return out
 
 
-def on_device(vs, device):
-    """`vs` with its parameters and samples copied to `device`: both devices evaluate
-    the same samples (NetKet keeps them in `_samples`; setting the parameters drops
-    them)."""
-    samples = np.asarray(vs.samples)
-    with on(device):
-        copy = nk.vqs.MCState(vs.sampler, vs.model, n_samples=vs.n_samples, seed=0)
-        copy.parameters = jax.device_put(vs.parameters, device)
-        copy._samples = jax.device_put(samples, device)
-    return copy
+def as_numpy(cases) -> list:
+    """The states' parameters and samples, as numpy arrays (for `states(like=...)`)."""
+    return [
+        (jax.tree_util.tree_map(np.asarray, vs.parameters), np.asarray(vs.samples))
+        for *_, vs in cases
+    ]
 
 
 def grad_error(g, g0) -> float:
     leaves = zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(g0), strict=True)
-    return max(float(jnp.max(jnp.abs(jnp.asarray(a) - jnp.asarray(b)))) for a, b in leaves)
+    return max(float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in leaves)
 
 
 def grad_results(cases, device) -> dict[str, tuple[complex, list[np.ndarray]]]:
     """symir's `expect_and_grad` on `device`, checked there against NetKet's default and
     packed kernels."""
     out = {}
-    for label, ours, ref, vs0 in cases:
-        vs = on_device(vs0, device)
+    for label, ours, ref, vs in cases:
         with on(device):
             # a network with LAPACK calls: NetKet's program with them in one order, and
             # not its packed kernel (either can hang XLA's CPU pool: any_network.py)
@@ -210,17 +212,22 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     default, cpu = jax.devices()[0], jax.devices("cpu")[-1]
     print(f"jax {jax.__version__}, netket {nk.__version__}, devices {jax.devices()}, cpu {cpu}")
-    t = time.perf_counter()
-    cases = operators()
-    grads = states([s for s in args.states.split(",") if s], args.samples, args.chains)
-    print(f"built in {time.perf_counter() - t:.1f} s", flush=True)
     devices = [default] if default == cpu else [default, cpu]
-    conns, eandg = [], []
+    names = [s for s in args.states.split(",") if s]
+    conns, eandg, like = [], [], None
     for device in devices:
+        # everything made anew on each device: NetKet's arrays made under its mesh of the
+        # default backend's devices stay there
+        t = time.perf_counter()
+        with on(device):
+            cases = operators()
+        grads = states(names, args.samples, args.chains, device, like)
+        print(f"{device.platform}: built in {time.perf_counter() - t:.1f} s", flush=True)
         t = time.perf_counter()
         conns.append(conn_results(cases, device))
         eandg.append(grad_results(grads, device))
-        print(f"{device.platform}: {time.perf_counter() - t:.1f} s", flush=True)
+        like = as_numpy(grads)
+        print(f"{device.platform}: checked in {time.perf_counter() - t:.1f} s", flush=True)
     if len(devices) == 2:
         names = (default.platform, cpu.platform)
         compare_devices("conn", conns[0], conns[1], names)
