@@ -108,16 +108,16 @@ B=benchmarks
 # 1. correctness on the GPU and on the CPU device of the same process
 run 01_check.log 180 $B/gpu_check.py
 # 2. get_conn_padded on lattices
-run 02_lattices.log 60 $B/lattices.py --sections table,batch --repeat 1 --rounds 10 \
+run 02_lattices.log 80 $B/lattices.py --sections table,batch --repeat 1 --rounds 10 \
     --lattices chain64,square8,honeycomb6 --batches 256,4096,16384
 run 02_lattices.log 25 $B/get_conn_padded.py --rounds 10
 # 3. expect_and_grad against NetKet's default and packed kernels
-run 03_expect.log 60 $B/any_network.py --models tfim6,heisenberg6,bh4,fh4 --networks mlp1,rbm \
+run 03_expect.log 90 $B/any_network.py --models tfim6,bh4,fh4 --networks mlp1,rbm \
     --samples 4096 --rounds 5 --packed-timeout 40
 run 03_expect.log 30 $B/eloc_packed.py tfim6:mlp2 j1j2:mlp1 --rounds 5 --samples 4096
 # 4. fermions and molecules (random integrals)
 run 04_fermions.log 30 $B/fermions.py --rounds 10
-run 04_fermions.log 40 $B/chemistry.py --sizes 8,12,16,20 --batch 256 --rounds 5 --repetitions 1
+run 04_fermions.log 45 $B/chemistry.py --sizes 8,12,16 --batch 256 --rounds 5 --repetitions 1
 # 5. the rest
 run 05_rest.log 30 $B/determinants.py --kinds restricted,multi,user --rounds 3
 run 05_rest.log 30 $B/gradients.py --rounds 10
