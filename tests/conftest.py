@@ -47,9 +47,12 @@ if os.environ.get("SYMIR_TEST_XLA_OPTIMIZE", "").lower() in ("", "0", "false"):
 
     os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
     jax.config.update("jax_disable_most_optimizations", True)
-    # read when XLA's CPU backend starts (the first computation, after this file)
+    # read when XLA's CPU backend starts (the first computation, after this file); jaxlib
+    # 0.11 no longer knows the flag, and XLA exits at start on an
+    # unknown flag in XLA_FLAGS, so it is set only for the jaxlib versions that have it
     _FLAG = "--xla_cpu_use_fusion_emitters=false"
-    if _FLAG.split("=")[0] not in os.environ.get("XLA_FLAGS", ""):
+    _HAS_FLAG = tuple(int(p) for p in jax.__version__.split(".")[:2]) < (0, 11)
+    if _HAS_FLAG and _FLAG.split("=")[0] not in os.environ.get("XLA_FLAGS", ""):
         os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_FLAG}".strip()
 
 # every example compiles an operator (lowering and XLA): seconds, not milliseconds

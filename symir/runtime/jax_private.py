@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-CHECKED_JAX_VERSIONS = ("0.10.2",)
+CHECKED_JAX_VERSIONS = ("0.10.2", "0.11.2")
 """The JAX versions these functions were checked against (pyproject.toml pins one)."""
 
 

@@ -323,7 +323,9 @@ def _make_exported(module, in_specs, out_specs):
         platforms=(jax.export.default_export_platform(),),  # "cuda", not "gpu"
         ordered_effects=(),
         unordered_effects=(),
-        disabled_safety_checks=(),
+        # the module has no custom calls and no platform-dependent code: it runs on every
+        # device of the process (a GPU's and the CPU's), not only the default backend's
+        disabled_safety_checks=(jax.export.DisabledSafetyCheck.platform(),),
         mlir_module_serialized=serialized,
         calling_convention_version=10,
         module_kept_var_idx=tuple(range(n_in)),

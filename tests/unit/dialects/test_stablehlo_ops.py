@@ -578,3 +578,20 @@ def test_constants_report_counts_every_constant_in_full():
     module = load_stablehlo(CONSTANTS)
     assert module.constants == report
     np.testing.assert_array_equal(np.asarray(module(np.zeros((1, 2), np.int8))), [2, 2.5, 3.25])
+
+
+def test_a_module_loaded_for_another_platform_runs_on_this_one(monkeypatch):
+    """A module is exported for the default backend ("cuda" on a GPU machine) and runs on
+    any device of the process: here exported as on a GPU and run on the CPU, as a GPU
+    machine runs a kernel on its CPU device too."""
+    import symir.runtime.stablehlo_exec as exec_mod
+
+    monkeypatch.setattr(jax.export, "default_export_platform", lambda: "cuda")
+    exec_mod.clear_cache()
+    try:
+        text = build([T(f64, 3, 4), T(f64, 3, 4)], lambda b, x, y: ins(b, sh.AddOp(x, y)))
+        loaded = load_stablehlo(text)
+        with jax.default_device(jax.devices("cpu")[0]):
+            np.testing.assert_array_equal(np.asarray(loaded(XF, YF)), XF + YF)
+    finally:
+        exec_mod.clear_cache()

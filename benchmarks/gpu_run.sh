@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# symir's checks and reduced benchmarks on a lent GPU machine, in one command.
+#
+# The machine has python3 with jax/jaxlib and the CUDA plugin but no xdsl, netket and some
+# of netket's needs: they travel as wheels in .whl/ (carried, ignored by git) and go into
+# /tmp/site, and so does a copy of symir laid out as setup.py installs it, with a dist-info
+# for its entry points (NetKet's integration is found through `symir.integrations`). Each group runs
+# under `timeout`, in order of importance, within one overall budget (GPU_RUN_BUDGET_S,
+# default 400 s from the start), its output in one log under $OUT:
+#   00_env.log  01_check.log  02_lattices.log  03_expect.log  04_fermions.log  05_rest.log
+# Wall-clock ratios (block_until_ready) are the ones that mean anything on a GPU; the
+# scripts that also print process-CPU ratios print both.
+#
+#   bash benchmarks/gpu_run.sh                                  # on the device (run tool)
+#   OUT=/tmp/gpuout JAX_PLATFORMS=cpu PY=/path/to/python3.12 GPU_RUN_SITE=/tmp/site2 \
+#       GPU_RUN_BUDGET_S=2400 GPU_RUN_LIMIT_SCALE=5 bash benchmarks/gpu_run.sh  # here, 2 cores
+set -u
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/gpu_run_out}
+PY=${PY:-python3}
+SITE=${GPU_RUN_SITE:-/tmp/site}
+BUDGET=${GPU_RUN_BUDGET_S:-400}
+SCALE=${GPU_RUN_LIMIT_SCALE:-1} # every group's limit times this (a slower machine)
+START=$(date +%s)
+mkdir -p "$OUT" "$SITE"
+export PYTHONUNBUFFERED=1
+# JAX takes 75% of the GPU's memory per process by default: any_network.py's subprocess for
+# NetKet's packed kernel runs beside its parent
+export XLA_PYTHON_CLIENT_PREALLOCATE=false
+
+{
+    echo "== $(date -u) on $(hostname), budget ${BUDGET} s"
+    if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
+        "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+            --target "$SITE" .whl/*.whl || echo "WHEEL INSTALL FAILED"
+    else
+        echo "no .whl/ folder: xdsl and netket must be importable already"
+    fi
+    # symir installed by hand, as setup.py lays it out (symir/, dialects/ as
+    # symir.dialects, lowering/ as symir.lowering), with a dist-info for its entry points
+    rm -rf "$SITE/symir" && cp -r symir "$SITE/symir" && cp -r dialects "$SITE/symir/dialects" \
+        && cp -r lowering "$SITE/symir/lowering" || echo "SYMIR COPY FAILED"
+    "$PY" - "$SITE" <<'EOF'
+import pathlib
+import sys
+import tomllib
+
+project = tomllib.loads(pathlib.Path("pyproject.toml").read_text())["project"]
+info = pathlib.Path(sys.argv[1]) / f"symir-{project['version']}.dist-info"
+info.mkdir(parents=True, exist_ok=True)
+(info / "METADATA").write_text(
+    f"Metadata-Version: 2.1\nName: symir\nVersion: {project['version']}\n"
+)
+groups = {"console_scripts": project.get("scripts", {}), **project.get("entry-points", {})}
+text = "".join(
+    f"[{g}]\n" + "".join(f"{k} = {v}\n" for k, v in entries.items()) + "\n"
+    for g, entries in groups.items()
+)
+(info / "entry_points.txt").write_text(text)
+print(f"entry points written to {info}")
+EOF
+    nvidia-smi 2>&1 | head -20 || true
+    "$PY" -c "import sys; print(sys.version)"
+} >"$OUT/00_env.log" 2>&1
+
+export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
+# -P: not this folder first on sys.path (its symir/ lacks symir.dialects)
+"$PY" -P - >>"$OUT/00_env.log" 2>&1 <<'EOF'
+from importlib.metadata import version
+
+import jax
+
+for name in ("jax", "jaxlib", "jax-cuda13-plugin", "numpy", "scipy", "numba", "flax", "optax",
+             "equinox", "netket", "xdsl", "symir"):
+    try:
+        print(name, version(name))
+    except Exception as e:
+        print(name, "MISSING", e)
+import netket
+import symir.integrations.netket
+import xdsl
+
+print("devices", jax.devices(), "symir from", symir.__file__)
+EOF
+cat "$OUT/00_env.log"
+
+# run LOG LIMIT_S COMMAND...: the command under `timeout`, at most LIMIT_S and at most what
+# is left of the budget, appended to $OUT/LOG
+run() {
+    local log=$1 limit=$2
+    shift 2
+    limit=$((limit * SCALE))
+    local left=$((BUDGET - ($(date +%s) - START)))
+    [ "$left" -lt "$limit" ] && limit=$left
+    if [ "$limit" -le 5 ]; then
+        echo "== SKIPPED (budget spent): $*" | tee -a "$OUT/$log"
+        return
+    fi
+    echo "== $(date -u +%T) [${limit} s] $*" | tee -a "$OUT/$log"
+    local t0
+    t0=$(date +%s)
+    timeout --kill-after=5 "$limit" "$PY" "$@" >>"$OUT/$log" 2>&1
+    local rc=$?
+    echo "== rc $rc after $(($(date +%s) - t0)) s: $*" | tee -a "$OUT/$log"
+}
+
+B=benchmarks
+# 1. correctness on the GPU and on the CPU device of the same process
+run 01_check.log 180 $B/gpu_check.py
+# 2. get_conn_padded on lattices
+run 02_lattices.log 80 $B/lattices.py --sections table,batch --repeat 1 --rounds 10 \
+    --lattices chain64,square8,honeycomb6 --batches 256,4096,16384
+run 02_lattices.log 25 $B/get_conn_padded.py --rounds 10
+# 3. expect_and_grad against NetKet's default and packed kernels
+run 03_expect.log 90 $B/any_network.py --models tfim6,bh4,fh4 --networks mlp1,rbm \
+    --samples 4096 --rounds 5 --packed-timeout 40
+run 03_expect.log 30 $B/eloc_packed.py tfim6:mlp2 j1j2:mlp1 --rounds 5 --samples 4096
+# 4. fermions and molecules (random integrals)
+run 04_fermions.log 30 $B/fermions.py --rounds 10
+run 04_fermions.log 45 $B/chemistry.py --sizes 8,12,16 --batch 256 --rounds 5 --repetitions 1
+# 5. the rest
+run 05_rest.log 30 $B/determinants.py --kinds restricted,multi,user --rounds 3
+run 05_rest.log 30 $B/gradients.py --rounds 10
+run 05_rest.log 30 $B/pauli_scaling.py --sizes 100,1000 --repeats 3
+run 05_rest.log 30 $B/sampler.py --models tfim4,j1j2 --networks rbm --extra "" --rounds 3
+run 05_rest.log 30 $B/fusion.py --sections conn --repeat 1 --rounds 5 --models heisenberg,j1j2 \
+    --lattices chain64,square8
+echo "== done in $(($(date +%s) - START)) s"
