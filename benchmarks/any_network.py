@@ -29,9 +29,9 @@ order by symir (`symir.integrations.netket_local_energy.ordered_expect_and_force
 same program symir's operator runs), marked "(ordered)"; symir's operator is always run
 so.
 
-Models: `j1j2` (6x6), `j1j2_4` (4x4), `tfim4` (4x4), `tfim6` (6x6), `heisenberg20`
+Models: `j1j2` (6x6), `j1j2_4` (4x4), `j1j2_5` (5x5, 25 sites: no `total_sz`), `tfim4` (4x4), `tfim6` (6x6), `heisenberg20`
 (chain), `heisenberg4`, `heisenberg6`, `heisenberg8` (4x4, 6x6, 8x8, `total_sz=0`), `tfim8` (8x8), `tfim64` (chain of 64), `tri6` (Heisenberg on the
-periodic 6x6 triangular lattice, `total_sz=0`), `bh6`, `bh4` and `bh34` (Bose-Hubbard 6x6, 4x4 and 3x4, `n_max=3`, one boson per site,
+periodic 6x6 triangular lattice, `total_sz=0`), `bh6`, `bh4`, `bh34` and `bh33` (Bose-Hubbard 6x6, 4x4, 3x4 and 3x3, `n_max=3`, one boson per site,
 `MetropolisExchange`), `tfim34` (TFIM on the periodic 3x4 grid), `fh4` (Fermi-Hubbard 4x4, periodic, (8, 8) fermions,
 `MetropolisFermionHop`), `h2o` (H2O STO-3G, all 7 orbitals, (5, 5) electrons; NetKet's
 `ParticleNumberAndSpinConservingFermioperator2nd` from PySCF), `h2o631g` (H2O 6-31G, 13
@@ -40,7 +40,8 @@ Networks: `mlp1` MLP(2N), `user` (Dense-gelu-Dense, written here), `tanh`
 (Dense(2N)-tanh-Dense summed, written here), `silu` (Dense(2N)-silu-Dense, written
 here), `mlp2` MLP(2N, 2N), `mlp3` MLP(N, N, N) with
 `silu`, `mlp64` MLP(64, 64), `mlp32` MLP(32, 32), `deep` (Dense(2N)-tanh-Dense(2N)-tanh-
-Dense, written here), `conv` (a circular `nn.Conv` of the configuration, tanh,
+Dense, written here), `deep3` (Dense(N)-tanh-Dense(N)-silu-Dense(N/2)-tanh-Dense,
+written here), `gelu2` MLP(2N, N), `conv` (a circular `nn.Conv` of the configuration, tanh,
 Dense: written here, in no test), `urbm` (Dense(2N), `log_cosh`, a sum: an RBM written
 here, no adapter), `rbm` (the adapter), `slater` (`Slater2nd`, restricted;
 `slater_u` unrestricted, `slater_g` generalized; fermion models: determinant updates).
@@ -136,6 +137,21 @@ class DeepModule(nn.Module):
         return nn.Dense(1, param_dtype=float)(h)[..., 0]
 
 
+class Deep3Module(nn.Module):
+    """A module written inside this benchmark: three hidden layers of different widths
+    and activations, Dense(N)-tanh-Dense(N)-silu-Dense(N // 2)-tanh-Dense to one output
+    (no adapter knows it; a check on a network not tuned on)."""
+
+    features: int
+
+    @nn.compact
+    def __call__(self, x):
+        h = jnp.tanh(nn.Dense(self.features, param_dtype=float)(x))
+        h = nn.silu(nn.Dense(self.features, param_dtype=float)(h))
+        h = jnp.tanh(nn.Dense(self.features // 2, param_dtype=float)(h))
+        return nn.Dense(1, param_dtype=float)(h)[..., 0]
+
+
 class UserRBM(nn.Module):
     """A module written inside this benchmark: an RBM as flax writes it, Dense,
     `log_cosh`, a sum (NetKet's `RBM` has an adapter; this module does not)."""
@@ -161,6 +177,8 @@ NETWORKS = {
     "mlp3": lambda hi: nk.models.MLP(
         hidden_dims=(hi.size,) * 3, hidden_activations=jax.nn.silu, param_dtype=float
     ),
+    "deep3": lambda hi: Deep3Module(hi.size),
+    "gelu2": lambda hi: nk.models.MLP(hidden_dims=(2 * hi.size, hi.size), param_dtype=float),
     "conv": lambda hi: ConvModule(),
     "rbm": lambda hi: nk.models.RBM(alpha=2, param_dtype=float),
     "slater": lambda hi: nk.models.Slater2nd(hi, param_dtype=float),
@@ -177,6 +195,8 @@ MODELS = {
     "j1j2_4": ("j1j2", 4, "square"),
     "bh4": ("bose_hubbard", 4, "square"),
     "bh34": ("bose_hubbard", (3, 4), "square"),
+    "bh33": ("bose_hubbard", (3, 3), "square"),
+    "j1j2_5": ("j1j2", 5, "square"),
     "tfim34": ("tfim", (3, 4), "square"),
     "heisenberg20": ("heisenberg", 20, "chain"),
     "heisenberg8": ("heisenberg", 8, "square"),
@@ -224,7 +244,7 @@ def build(name: str, chains: int):
         hi = nk.hilbert.Spin(0.5, n)
         sampler = nk.sampler.MetropolisLocal(hi, n_chains=chains)
     else:
-        hi = nk.hilbert.Spin(0.5, n, total_sz=0)
+        hi = nk.hilbert.Spin(0.5, n, total_sz=0 if n % 2 == 0 else None)
         sampler = nk.sampler.MetropolisExchange(hi, graph=graph, n_chains=chains)
     ours = SYMIR_MODELS[model](hi, graph).compile().to_netket(hi)
     return hi, ours, netket_operator(model, hi, graph), sampler

@@ -11,7 +11,7 @@ kernel 2.1-3.5 ms on its paths, NetKet's padded kernel 1.8 ms).
 So, the first time a state asks for the local kernel of a symir operator (`vstate.expect`,
 `expect_and_grad`, a driver's first step), three candidates are compiled alone and
 timed on the state's own samples (the best of `ROUNDS` interleaved calls each, after
-a warm-up call):
+a warm-up call; on CPU by the process's CPU time, `CPU_TIME`):
 
 - symir's kernel as `netket_local_energy` picks it (adapter, `"auto"`, or plain),
 - NetKet's own padded kernel (`local_value_kernel_jax`) on symir's operator (its
@@ -53,6 +53,16 @@ __all__ = ["CHOICES", "MeasuredChoice", "choose", "measured_choice", "set_measur
 ROUNDS = 7
 """Interleaved rounds of timed calls of the candidates after their warm-up calls (the
 best time of each is kept)."""
+
+CPU_TIME = True
+"""On CPU the candidates are compared by the process's CPU time, not the wall clock: XLA
+runs each kernel of a program split over its pool's threads and joins them, and on a
+machine shared with other jobs a join waits for a descheduled thread, so the wall clock
+measures the load more than the kernel. TFIM 6x6 with a Dense(72)-tanh-Dense(72)-tanh-
+Dense module, 1,024 samples, load 9 on the 2-core machine (2026-11-26): the best wall
+clock of 7 calls was 32.7 ms for symir's kernel and 31.4 for NetKet's packed kernel
+(which was taken), their CPU time per call 16.8 and 22.3 ms (medians of 15 interleaved
+rounds, `benchmarks/eloc_packed.py`)."""
 
 _ON = [os.environ.get("SYMIR_NETKET_MEASURE_PATHS", "1") not in ("0", "false", "False")]
 
@@ -140,16 +150,18 @@ def _seconds(
 ) -> dict:
     """Each kernel of `candidates` jitted alone (given `chunk_size` where it is not None):
     after a warm-up call of each, `ROUNDS` rounds in which each runs once (interleaved, so
-    that a burst of load from elsewhere falls on both), the best time of each."""
+    that a burst of load from elsewhere falls on both), the best time of each: on CPU the
+    process's CPU time (`CPU_TIME`), elsewhere the wall clock."""
     chunks = {} if chunk_size is None else {"chunk_size": chunk_size}
     runs = {}
     for name, kernel in candidates.items():
         runs[name] = jax.jit(lambda v, s, kernel=kernel: kernel(logpsi, v, s, op, **chunks))
         jax.block_until_ready(runs[name](variables, x))
+    clock = time.process_time if CPU_TIME and jax.default_backend() == "cpu" else time.perf_counter
     best = dict.fromkeys(runs, np.inf)
     for _ in range(ROUNDS):
         for name, run in runs.items():
-            start = time.perf_counter()
+            start = clock()
             jax.block_until_ready(run(variables, x))
-            best[name] = min(best[name], time.perf_counter() - start)
+            best[name] = min(best[name], clock() - start)
     return {name: float(t) for name, t in best.items()}

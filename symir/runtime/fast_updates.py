@@ -302,22 +302,30 @@ of products (`symir.runtime.fewer_logs`): a user's RBM-like module (a Dense laye
 `log_cosh`, a sum) then takes one logarithm per 16 hidden units per connected state."""
 
 
-CHUNK_ELEMENTS = {"cpu": 1 << 15, "cpu_matmul": 1 << 18, "other": 1 << 20}
+CHUNK_ELEMENTS = {"cpu": 1 << 15, "cpu_matmul": 1 << 17, "cpu_most": 1 << 18, "other": 1 << 20}
 """The default chunk of the fast path holds about this many elements of `theta`
 (`rows x H`), by backend: on CPU a chunk that stays in cache (512 KiB of complex128: a
-row costs O(H), so the loop's per-chunk overhead is small against it); on CPU too, large
+row costs O(H), so the loop's per-chunk overhead is small against it); on CPU too, larger
 chunks where the network's rest multiplies a matrix into each row (`cpu_matmul`: a second
 Dense layer, `network_split.rest_has_matmul`), whose products are efficient only on many
 rows (J1-J2 6x6 with MLP(72, 72), `E_loc` of 1,024 samples: 44.8 ms in chunks of 2^15
 elements, 29.4 in chunks of 2^20; Heisenberg 8x8 with MLP(128, 128): 82.3 and 47.0), but
-not so large that a chunk's `(rows, H)` values leave the cache (against NetKet's packed
-kernel, by CPU time at load 7: J1-J2 6x6 MLP(72, 72) 0.79x in chunks of 2^18, 0.87x of
-2^20; TFIM 8x8 MLP(128, 128) 0.77x and 0.82x, by wall clock 0.37x and 0.67x); elsewhere
-large chunks. An explicit `capacity` is used as given."""
+not so large that a chunk's `(rows, H)` float64 values (1 MiB at 2^17) leave a core's
+L2 cache (1 MiB on the 2-core CPU machine): against NetKet's packed kernel, by CPU time,
+one process, 21 interleaved rounds, load 8-10 (2026-11-26), chunks of 2^18 / 2^17 / 2^16
+/ 2^15 elements: Bose-Hubbard 4x4 MLP(32, 32) 0.84 / 0.80 / 0.78 / 0.84, Heisenberg 4x4
+MLP(32, 32) 0.73 / 0.76 / 0.70 / 0.71, TFIM 6x6 Dense(72)-tanh-Dense(72)-tanh-Dense
+0.76 / 0.75 / 0.76 / 0.87, Fermi-Hubbard 4x4 MLP(64, 64) 0.62 / 0.60 / 0.62 / 0.67,
+J1-J2 6x6 MLP(72, 72) 0.65 / 0.64 / 0.65 / 0.68 (earlier, load 7: 0.79x in chunks of
+2^18, 0.87x of 2^20; TFIM 8x8 MLP(128, 128) 0.77x and 0.82x); in the compiled loop of
+Bose-Hubbard 4x4 the second layer's `(rows, 32) x (32, 32)` product took 4.0 ms of
+thread time on chunks of 8,192 rows where NetKet's took 2.3 on chunks of 4,160.
+`cpu_most`: the most a chunk of a rest without a matrix product holds (`MAX_CHUNKS`);
+elsewhere large chunks. An explicit `capacity` is used as given."""
 
 MAX_CHUNKS = 64
 """On CPU the derived path's default chunk also holds at least `1 / MAX_CHUNKS` of the
-block's slots (at most `CHUNK_ELEMENTS["cpu_matmul"]` elements): each pass of the loop
+block's slots (at most `CHUNK_ELEMENTS["cpu_most"]` elements): each pass of the loop
 is a dozen small XLA kernels, each split over the pool's threads and joined, and on a
 machine where other jobs hold the cores a join waits for a descheduled thread, so a
 large block pays for every pass (J1-J2 6x6 with MLP(72), `E_loc` of 1,024 samples, at
@@ -347,7 +355,7 @@ def _chunk_rows(hidden: int, matmul: bool = False, slots: int = 0) -> int:
     budget = CHUNK_ELEMENTS[("cpu_matmul" if matmul else "cpu") if cpu else "other"]
     rows = max(32, budget // max(1, hidden))
     if cpu and not matmul:
-        most = max(rows, CHUNK_ELEMENTS["cpu_matmul"] // max(1, hidden))
+        most = max(rows, CHUNK_ELEMENTS["cpu_most"] // max(1, hidden))
         rows = max(rows, min(most, -(-slots // MAX_CHUNKS)))
     return rows
 

@@ -106,3 +106,61 @@ def test_chunked_kernels_are_measured_too(measuring, monkeypatch):
         e, g = vs.expect_and_grad(op2)
         assert measured_choice(vs, op2, 32).name == taken
         assert abs(e.mean - e0.mean) < 1e-10 and _close(g, g0) < 1e-10
+
+
+def test_on_cpu_the_cpu_time_decides(monkeypatch):
+    """On CPU the candidates are compared by the process's CPU time, not the wall clock
+    (`CPU_TIME`: under load the wall clock of a multi-threaded kernel is mostly the wait
+    for descheduled threads); with `CPU_TIME` off, by the wall clock."""
+
+    def ticking(steps):  # a clock advancing by `steps[i % 2]` for the i-th timed call
+        state = {"now": 0.0, "reads": 0}
+
+        def read():
+            call = state["reads"] // 2
+            if state["reads"] % 2:
+                state["now"] += steps[call % 2]
+            state["reads"] += 1
+            return state["now"]
+
+        return read
+
+    def kernel(logpsi, v, s, op):
+        return jnp.sum(s, axis=-1)
+
+    monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
+    x = jnp.ones((4, 3))
+    args = ({"a": kernel, "b": kernel}, None, {}, x, None, None)
+    for cpu_time, expected in ((True, "a"), (False, "b")):
+        fake = SimpleNamespace(process_time=ticking((1.0, 2.0)), perf_counter=ticking((2.0, 1.0)))
+        monkeypatch.setattr(netket_measured, "time", fake)
+        monkeypatch.setattr(netket_measured, "CPU_TIME", cpu_time)
+        times = netket_measured._seconds(*args)
+        assert min(times, key=times.get) == expected, (cpu_time, times)
+
+
+def test_symirs_expect_and_forces_takes_the_kernel_netkets_dispatch_gives(measuring, monkeypatch):
+    """`symir_expect_and_forces` looks up its kernel and arguments without NetKet's
+    dispatch (`_kernel_and_arguments`, 0.4 ms a call less): the same objects as
+    `get_local_kernel(_arguments)`, unchunked and chunked, and the Hilbert spaces'
+    check."""
+    from netket.vqs import get_local_kernel, get_local_kernel_arguments
+
+    from symir.integrations import netket_local_energy as nle
+
+    def fake(candidates, *args):  # NetKet's packed kernel the fastest where it competes
+        return {name: 1.0 if name == "netket-packed" else 2.0 for name in candidates}
+
+    monkeypatch.setattr(netket_measured, "_seconds", fake)
+    op = sym.models.tfim(HI, CHAIN, h=1.0, J=1.0).compile().to_netket(HI)
+    vs = _state()
+    for chunk in (None, 16):
+        got = nle._kernel_and_arguments(vs, op, chunk)
+        kernel = get_local_kernel(vs, op) if chunk is None else get_local_kernel(vs, op, chunk)
+        want = (*get_local_kernel_arguments(vs, op), kernel)
+        assert all(a is b for a, b in zip(got, want, strict=True)), (chunk, got, want)
+    assert measured_choice(vs, op).name == "netket-packed"
+    other = nk.hilbert.Spin(0.5, 6)
+    wrong = sym.models.tfim(other, nk.graph.Chain(6), h=1.0, J=1.0).compile().to_netket(other)
+    with pytest.raises(Exception, match=r"[Hh]ilbert"):
+        nle._kernel_and_arguments(vs, wrong, None)
