@@ -13,9 +13,12 @@
   `JAX_DISABLE_MOST_OPTIMIZATIONS=1` so that the subprocesses tests start inherit it),
   and its CPU backend emits code with its element-wise emitters instead of its fusion
   emitters (`--xla_cpu_use_fusion_emitters=false`, added to `XLA_FLAGS`, inherited the
-  same way): most of the suite's time is XLA compiling small kernels, NetKet's VMC steps
+  same way), and it emits each module's machine code as one LLVM module, not split into
+  parts compiled in parallel (`--xla_cpu_parallel_codegen_split_count=1`: the suite's
+  workers already take every core; 20-30% less CPU per compile of the local-energy
+  kernels). Most of the suite's time is XLA compiling small kernels, NetKet's VMC steps
   and the primitives that JAX and NetKet run eagerly (one compilation per primitive and
-  shape, ~35 ms each with the fusion emitters, half that without), and neither setting
+  shape, ~35 ms each with the fusion emitters, half that without), and no setting here
   changes what a kernel computes beyond rounding (the tests' tolerances are 1e-10 and
   above, or exact on integer-valued sums).
   What users run is still checked with XLA's defaults: CI's wheel smoke test runs the
@@ -48,9 +51,12 @@ if os.environ.get("SYMIR_TEST_XLA_OPTIMIZE", "").lower() in ("", "0", "false"):
     os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
     jax.config.update("jax_disable_most_optimizations", True)
     # read when XLA's CPU backend starts (the first computation, after this file)
-    _FLAG = "--xla_cpu_use_fusion_emitters=false"
-    if _FLAG.split("=")[0] not in os.environ.get("XLA_FLAGS", ""):
-        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_FLAG}".strip()
+    for _FLAG in (
+        "--xla_cpu_use_fusion_emitters=false",
+        "--xla_cpu_parallel_codegen_split_count=1",
+    ):
+        if _FLAG.split("=")[0] not in os.environ.get("XLA_FLAGS", ""):
+            os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_FLAG}".strip()
 
 # every example compiles an operator (lowering and XLA): seconds, not milliseconds
 _SLOW = {
