@@ -25,6 +25,8 @@
   demo (which checks its kernel against the reference interpreter) and `symir-run` from
   the installed wheel, and the benchmarks check their results against NetKet's before
   timing. `SYMIR_TEST_XLA_OPTIMIZE=1` gives the defaults back.
+- What the imports and the collection made is frozen (`gc.freeze`) once collected, in
+  each process that runs tests: the cyclic collector walks only what the tests make.
 - Every level of every compile is verified by xDSL's verifiers (`SYMIR_VERIFY_ALL=1`,
   inherited by subprocesses), also where the compiler leaves it to another check (the
   StableHLO that jaxlib verifies, a `sym` module verified when it was made):
@@ -33,6 +35,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -79,6 +82,15 @@ def pytest_configure(config):
     os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="symir-jax-cache-")
     os.environ["SYMIR_TEST_JAX_CACHE_MADE"] = os.environ["JAX_COMPILATION_CACHE_DIR"]
     _use_cache()
+
+
+def pytest_collection_finish(session):
+    """What the imports and the collection made (JAX, NetKet, flax, xDSL, the test
+    modules: millions of objects) lives as long as the process: frozen, the cyclic
+    collector's full collections during the tests no longer walk it (about 7% less CPU
+    on tests/unit/symir/test_fermions.py). Collected first, so no garbage is kept."""
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_unconfigure(config):
