@@ -86,10 +86,12 @@ def test_derived_local_energies_take_the_rests_logs_as_products():
     assert len(FewerLogs(closed).rewrites) == 1
     wrapped = fewer_logs(lambda c, v: ns.rest(split, c, v))(consts, cached)
     np.testing.assert_allclose(wrapped, ma.apply(params, x), rtol=0, atol=1e-12)
-    got = sym.local_energies(ma.apply, params, x, op, fast_updates=True)
-    program = jax.make_jaxpr(
-        lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates=True)
-    )(params, x)
+
+    def energies(p, x):
+        return sym.local_energies(ma.apply, p, x, op, fast_updates=True)
+
+    got = jax.jit(energies)(params, x)  # one compilation, not one per primitive
+    program = jax.make_jaxpr(energies)(params, x)
     assert "reduce_prod" in str(program)  # the products of 1 + y, one log per block
     xp, mels = ref.get_conn_padded(np.asarray(x))
     lp = ma.apply(params, jnp.reshape(xp, (-1, 10))).reshape(mels.shape)
