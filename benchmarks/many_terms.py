@@ -113,6 +113,8 @@ def couplings_model(n_pairs: int, n_sites: int, seed: int):
             hi, *(netket_strings() if from_data else (strings, weights))
         )
 
+    reference.make_strings = netket_strings  # first_result.py times the loop alone too
+
     return hi, {"dsl": build, "list": from_list}, reference
 
 
