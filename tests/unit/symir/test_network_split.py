@@ -9,6 +9,8 @@ with a visible term, an embedding followed by a convolution).
 
 from __future__ import annotations
 
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -122,14 +124,15 @@ def test_values_in_candidate_order_equal_the_scatter_to_slots(heisenberg, capaci
         block = derived_block(
             split, le._evaluate, le._tail, default_capacity=False, compact=compact
         )
-        return lambda p: block(ma.apply, p, x, op, plan, capacity, True)
+        return jax.jit(lambda p: block(ma.apply, p, x, op, plan, capacity, True))
 
+    # each in one jit call (eagerly JAX compiles every primitive of the loop on its own)
     ordered, scattered = energies(le.evaluate_compact), energies(None)
     np.testing.assert_allclose(ordered(params), scattered(params), rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(ordered(params), _reference(ma, params, x, ref), rtol=RTOL)
 
     def loss(f):
-        return jax.grad(lambda p: jnp.sum(jnp.abs(f(p)) ** 2))(params)
+        return jax.jit(jax.grad(lambda p: jnp.sum(jnp.abs(f(p)) ** 2)))(params)
 
     for a, b in zip(
         jax.tree_util.tree_leaves(loss(ordered)),
@@ -148,10 +151,15 @@ def test_a_network_never_seen_takes_the_derived_path_and_is_exact(heisenberg):
     assert path.name == "derived", path.reason
     text = str(path)
     assert "dot_general" in text and "cached per sample" in text and "theta0" in text
-    got = sym.local_energies(ma.apply, params, x, op, fast_updates="auto")
+    # in one jit call each (eagerly JAX compiles every primitive on its own)
+    got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates="auto"))(
+        params, x
+    )
     np.testing.assert_allclose(got, _reference(ma, params, x, ref), rtol=RTOL, atol=RTOL)
     # NetKet's own kernel path picks it too (no adapter exists for this module)
-    got_chunked = sym.local_energies(ma.apply, params, x, op, fast_updates=True, chunk_size=16)
+    got_chunked = jax.jit(
+        lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates=True, chunk_size=16)
+    )(params, x)
     np.testing.assert_allclose(got_chunked, got, rtol=RTOL, atol=RTOL)
 
 
@@ -166,7 +174,7 @@ def test_gradient_through_the_derived_path(heisenberg):
             e = sym.local_energies(ma.apply, p, x, op, fast_updates=fast)
             return jnp.sum(jnp.abs(e) ** 2)
 
-        return jax.grad(f)(params)
+        return jax.jit(jax.grad(f))(params)  # one program (eagerly: one per primitive)
 
     g_fast, g_plain = loss(True), loss(False)
     for a, b in zip(jax.tree_util.tree_leaves(g_fast), jax.tree_util.tree_leaves(g_plain)):
@@ -249,11 +257,15 @@ def test_repeated_samples_are_evaluated_once_with_the_same_result(heisenberg):
     for fast, ma in ((False, DenseAct()), ("auto", DenseAct()), (True, nk.models.RBM())):
         params = ma.init(jax.random.key(10), x)
 
+        @functools.partial(jax.jit, static_argnums=1)  # one program, not one per primitive
         def energies(p, repeated, ma=ma, fast=fast):
             return sym.local_energies(ma.apply, p, x, op, fast_updates=fast, repeated=repeated)
 
         np.testing.assert_allclose(energies(params, True), energies(params, False), rtol=1e-12)
-    grads = [jax.grad(lambda p, r=r: jnp.sum(energies(p, r) ** 2))(params) for r in (True, False)]
+    grads = [
+        jax.jit(jax.grad(lambda p, r=r: jnp.sum(energies(p, r) ** 2)))(params)
+        for r in (True, False)
+    ]
     for a, b in zip(*(jax.tree_util.tree_leaves(g) for g in grads), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
 
@@ -276,10 +288,13 @@ def test_why_the_rbm_adapter_stays(heisenberg):
     assert transcendental, split.rest
     assert fast_updates_for(rbm).log_cosh is not None
     plan = local_energy_plan(op)
-    derived = derived_block(split, le._evaluate, le._tail)(
-        rbm.apply, params, x, op, plan, plan.default_capacity(16), True
+    block = derived_block(split, le._evaluate, le._tail)
+    derived = jax.jit(  # in one jit call each (eagerly: one program per primitive)
+        lambda p, x: block(rbm.apply, p, x, op, plan, plan.default_capacity(16), True)
+    )(params, x)
+    adapter = jax.jit(lambda p, x: sym.local_energies(rbm.apply, p, x, op, fast_updates=True))(
+        params, x
     )
-    adapter = sym.local_energies(rbm.apply, params, x, op, fast_updates=True)
     np.testing.assert_allclose(derived, adapter, rtol=1e-12)
 
 
@@ -303,10 +318,10 @@ def test_a_small_system_where_every_slot_is_a_candidate_takes_the_padded_path():
     want = _reference(ma, params, x, ref)
     got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates="auto"))
     np.testing.assert_allclose(got(params, x), want, rtol=RTOL, atol=RTOL)
-    grad = jax.grad(lambda p: jnp.sum(sym.local_energies(ma.apply, p, x, op, fast_updates="auto")))(
-        params
-    )
-    plain = jax.grad(lambda p: jnp.sum(sym.local_energies(ma.apply, p, x, op)))(params)
+    grad = jax.jit(
+        jax.grad(lambda p: jnp.sum(sym.local_energies(ma.apply, p, x, op, fast_updates="auto")))
+    )(params)
+    plain = jax.jit(jax.grad(lambda p: jnp.sum(sym.local_energies(ma.apply, p, x, op))))(params)
     for a, b in zip(jax.tree_util.tree_leaves(grad), jax.tree_util.tree_leaves(plain), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
 
@@ -368,14 +383,16 @@ def test_every_slot_valid_evaluates_every_slot_without_compaction(module, capaci
     from symir.runtime.dedup import repeated_samples
 
     source, active = repeated_samples(x)
-    every, compacted = energies(True), energies(False)
+    # each in one jit call (eagerly JAX compiles every primitive of the loop on its own);
+    # EVERY_SLOT is read while tracing, inside `f`
+    every, compacted = jax.jit(energies(True)), jax.jit(energies(False))
     np.testing.assert_allclose(
         every(params)[source], _reference(module, params, x, ref), rtol=RTOL, atol=RTOL
     )
     np.testing.assert_allclose(every(params)[source], compacted(params)[source], rtol=1e-13)
 
     def grad(f):
-        return jax.grad(lambda p: jnp.sum(jnp.abs(f(p)[source]) ** 2))(params)
+        return jax.jit(jax.grad(lambda p: jnp.sum(jnp.abs(f(p)[source]) ** 2)))(params)
 
     for a, b in zip(
         jax.tree_util.tree_leaves(grad(every)),
@@ -495,8 +512,10 @@ def test_derived_path_keeps_the_sector_rule():
     x = jnp.asarray(np.concatenate([inside, outside]))
     params = ma.init(jax.random.key(14), x)
     assert choose_path(ma.apply, params, x, op, local_energy_plan(op)).name == "derived"
-    derived = sym.local_energies(ma.apply, params, x, op, fast_updates="auto")
-    padded = sym.local_energies(ma.apply, params, x, op)
+    derived = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates="auto"))(
+        params, x
+    )  # in one jit call each (eagerly JAX compiles every primitive on its own)
+    padded = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op))(params, x)
     np.testing.assert_allclose(derived, padded, rtol=1e-12, atol=1e-12)
     # the flips count for the samples outside the sector only
     free = nk.hilbert.Spin(0.5, 8)
@@ -509,6 +528,6 @@ def test_derived_path_keeps_the_sector_rule():
             .build()
         )
         unconstrained = (whole + models.heisenberg(free, ring, J=1.0)).compile()
-    everything = sym.local_energies(ma.apply, params, x, unconstrained)
+    everything = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, unconstrained))(params, x)
     np.testing.assert_allclose(derived[12:], everything[12:], rtol=1e-12, atol=1e-12)
     assert not np.allclose(derived[:12], everything[:12])
