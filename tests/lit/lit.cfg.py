@@ -15,7 +15,9 @@ config.test_exec_root = os.path.join(config.test_source_root, "Output")
 # The tools (symir-opt, symir-run, filecheck) live next to the interpreter running lit.
 bindir = os.path.dirname(os.path.abspath(sys.executable))
 config.environment["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-# JAX_DISABLE_MOST_OPTIMIZATIONS: set by tests/conftest.py for the suite's subprocesses
+# JAX_DISABLE_MOST_OPTIMIZATIONS, SYMIR_VERIFY_ALL, JAX_COMPILATION_CACHE_DIR: set by
+# tests/conftest.py for the suite's subprocesses (every level verified; XLA's compiles
+# shared through the suite's cache)
 for name in (
     "PYTHONPATH",
     "JAX_PLATFORMS",
@@ -23,6 +25,8 @@ for name in (
     "XLA_FLAGS",
     "JAX_ENABLE_X64",
     "JAX_DISABLE_MOST_OPTIMIZATIONS",
+    "SYMIR_VERIFY_ALL",
+    "JAX_COMPILATION_CACHE_DIR",
 ):
     if name in os.environ:
         config.environment[name] = os.environ[name]
