@@ -8,6 +8,10 @@
 # under `timeout`, in order of importance, within one overall budget (GPU_RUN_BUDGET_S,
 # default 400 s from the start), its output in one log under $OUT:
 #   00_env.log  01_check.log  02_lattices.log  03_expect.log  04_fermions.log  05_rest.log
+# GPU_RUN_PLAN=second runs the checks, then what the first plan's budget left out
+# (determinant updates, larger random molecules, fusion, many terms) and
+# gpu_kernels.py, which writes the optimized HLO of symir's and NetKet's kernels to
+# $OUT/kernels: 01_check.log 06_second.log.
 # Wall-clock ratios (block_until_ready) are the ones that mean anything on a GPU; the
 # scripts that also print process-CPU ratios print both.
 #
@@ -105,6 +109,20 @@ run() {
 }
 
 B=benchmarks
+if [ "${GPU_RUN_PLAN:-main}" = second ]; then
+    run 01_check.log 180 $B/gpu_check.py
+    run 06_second.log 40 $B/gpu_kernels.py --dump "$OUT/kernels" --rounds 30
+    run 06_second.log 90 $B/determinants.py --kinds restricted,user --rounds 3
+    run 06_second.log 80 $B/chemistry.py --sizes 16,20 --batch 1024 --rounds 5 --repetitions 1
+    run 06_second.log 45 $B/many_terms.py --model pauli --input list --sizes 1000,10000 \
+        --sites 32 --batch 512 --rounds 10
+    run 06_second.log 45 $B/many_terms.py --model couplings --input list --sizes 1000,10000 \
+        --sites 36 --batch 512 --rounds 10
+    run 06_second.log 40 $B/fusion.py --sections conn --repeat 1 --rounds 5 \
+        --models heisenberg,j1j2 --lattices chain64,square8
+    echo "== done in $(($(date +%s) - START)) s"
+    exit 0
+fi
 # 1. correctness on the GPU and on the CPU device of the same process
 run 01_check.log 180 $B/gpu_check.py
 # 2. get_conn_padded on lattices
