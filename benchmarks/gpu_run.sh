@@ -11,7 +11,7 @@
 # GPU_RUN_PLAN=second runs the checks, then what the first plan's budget left out
 # (determinant updates, larger random molecules, fusion, many terms) and
 # gpu_kernels.py, which writes the optimized HLO of symir's and NetKet's kernels to
-# $OUT/kernels: 01_check.log 06_second.log.
+# $OUT/kernels: 01_check.log 06_second.log. GPU_RUN_PLAN=slater: gpu_slater.py alone.
 # Wall-clock ratios (block_until_ready) are the ones that mean anything on a GPU; the
 # scripts that also print process-CPU ratios print both.
 #
@@ -109,6 +109,11 @@ run() {
 }
 
 B=benchmarks
+if [ "${GPU_RUN_PLAN:-main}" = slater ]; then
+    # a determinant network's local energies piece by piece, optimized HLO in $OUT/slater
+    run 07_slater.log 300 $B/gpu_slater.py --dump "$OUT/slater" --rounds 5
+    exit 0
+fi
 if [ "${GPU_RUN_PLAN:-main}" = second ]; then
     run 01_check.log 180 $B/gpu_check.py
     run 06_second.log 40 $B/gpu_kernels.py --dump "$OUT/kernels" --rounds 30

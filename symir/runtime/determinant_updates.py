@@ -87,6 +87,7 @@ import numpy as np
 
 from symir.runtime.dedup import compact_positions
 from symir.runtime.jaxpr_eval import bind
+from symir.runtime.scatter import set_at
 
 __all__ = ["DeterminantProgram", "derive_determinants", "derive_ranks", "determinant_block"]
 
@@ -673,7 +674,7 @@ def _compacted(conn, params, x, caches, sites, values, needed, capacity):
         return carry, jax.lax.cond(i * size < count, chunk, skip, i)
 
     _, (lp, over) = jax.lax.scan(body, None, jnp.arange(n_chunks))
-    out = jnp.zeros((m,), lp.dtype).at[positions].set(jnp.reshape(lp, (-1,)), mode="drop")
+    out = set_at(jnp.zeros((m,), lp.dtype), positions, jnp.reshape(lp, (-1,)))
     flag = jnp.any(over)
     return jnp.reshape(out, (b, c)), flag
 
@@ -1403,7 +1404,7 @@ def _rank_compacted(prog, ranks, kk, params, x, caches, sites, values, needed, c
         return carry, jax.lax.cond(i * size < count, chunk, skip, i)
 
     _, (lp, over) = jax.lax.scan(body, None, jnp.arange(n_chunks))
-    out = jnp.zeros((m,), lp.dtype).at[positions].set(jnp.reshape(lp, (-1,)), mode="drop")
+    out = set_at(jnp.zeros((m,), lp.dtype), positions, jnp.reshape(lp, (-1,)))
     return jnp.reshape(out, (b, c)), jnp.any(over)
 
 

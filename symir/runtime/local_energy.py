@@ -61,6 +61,7 @@ from symir.runtime.dedup import (
 )
 from symir.runtime.lapack_order import lapack_ordered, network_calls_lapack
 from symir.runtime.manual_axes import varying
+from symir.runtime.scatter import set_at
 from symir.runtime.slots import split_diagonal
 
 __all__ = [
@@ -725,7 +726,7 @@ def _loop(compact, logpsi, capacity, gather, params, rows, positions, count):
         values = logpsi(params, chunk).astype(out_dtype)
         if compact:
             return jax.lax.dynamic_update_slice_in_dim(out, values, offset, 0)
-        return out.at[where].set(values, mode="drop")
+        return set_at(out, where, values)
 
     length = _count_of(rows) if positions is None else positions.shape[0]
     init = varying(jnp.zeros((length if compact else m,), out_dtype))
