@@ -10,8 +10,10 @@ derived first layer)."""
 
 import re
 import warnings
+from collections import Counter
 
 import jax
+import jax.numpy as jnp
 import netket as nk
 import numpy as np
 import pytest
@@ -82,3 +84,29 @@ def test_the_cpu_keeps_one_complex_scatter():
         program.trace(params, x).lower(lowering_platforms=("cpu",)).as_text()
     )
     assert any("complex<f64>" in t for t in types), types
+
+
+def test_lapack_calls_are_ordered_for_the_cpu_only():
+    """`lapack_ordered` orders LAPACK calls for XLA's CPU pool; lowered for CUDA, the
+    program is the one written (the order cost 10-25% of a Slater network's local
+    energies on an H200, docs/benchmarks.md), lowered for the CPU it has the order's
+    data dependencies (`is_finite` of each call's first output)."""
+    from symir.runtime.lapack_order import lapack_ordered
+
+    def two_determinants(a, b):
+        return jnp.linalg.slogdet(a)[1] + jnp.linalg.slogdet(b)[1]
+
+    a = b = np.eye(4)[None].repeat(8, axis=0)
+
+    def ops(fn, platform):
+        """The ops of `fn` lowered for `platform`, less the `case` that selected the
+        platform's branch (its index a constant) and that branch's `return`."""
+        text = jax.jit(fn).trace(a, b).lower(lowering_platforms=(platform,)).as_text()
+        names = Counter(re.findall(r"stablehlo\.\w+", text))
+        return names - Counter(
+            {"stablehlo.case": 99, "stablehlo.return": 99, "stablehlo.constant": 99}
+        )
+
+    assert ops(lapack_ordered(two_determinants), "cuda") == ops(two_determinants, "cuda")
+    ordered = ops(lapack_ordered(two_determinants), "cpu")
+    assert ordered["stablehlo.is_finite"] > ops(two_determinants, "cpu")["stablehlo.is_finite"]
