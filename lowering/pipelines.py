@@ -404,8 +404,8 @@ def place_by_level(
     optimisations of the level it reads (`symir.lowering.levels.pass_levels`): a `branch`
     pass right before `branch-choose-lowering` (after every `branch` optimisation of the
     default lowering; before the conversion out of `branch` if there is no such pass),
-    a `stablehlo` pass at the end (before `stablehlo-outline-constants`, so that it sees
-    the kernel's tables as constants), a `sym` pass before the conversion out of `sym`. A
+    a `stablehlo` pass at the end (after `stablehlo-outline-constants`: it sees the
+    kernel's large tables as arguments of `@main`), a `sym` pass before the conversion out of `sym`. A
     pass of no declared level is refused (where it would run is not known)."""
     out = list(passes)
     for p in extra:
@@ -416,11 +416,10 @@ def place_by_level(
                 "`sym-...`/`branch-...`/`stablehlo-...`): say where it runs with a "
                 "pipeline instead (`symir-lower{after=ANCHOR:" + p.name + "}`)"
             )
-        names = [q.name for q in out]
         if reads == "stablehlo":
-            last = "stablehlo-outline-constants"
-            out.insert(names.index(last) if last in names else len(out), p)
+            out.append(p)
             continue
+        names = [q.name for q in out]
         at = None
         if reads == "branch" and "branch-choose-lowering" in names:
             at = names.index("branch-choose-lowering")

@@ -133,7 +133,7 @@ class OutlineConstant(RewritePattern):
         empty: dict[str, Attribute] = {}
         attrs = old + [DictionaryAttr(empty)] * (len(inputs) - 1 - len(old))
         fn.arg_attrs = ArrayAttr([*attrs, DictionaryAttr({OUTLINED: StringAttr("constant")})])
-        rewriter.replace_op(op, [], [arg])
+        rewriter.replace(op, [], [arg])
 
 
 @dataclass(frozen=True)

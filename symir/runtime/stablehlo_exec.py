@@ -185,10 +185,13 @@ def _configure_persistent_cache() -> None:
 _LARGEST = 5
 
 
-def _constants(module) -> dict[str, Any]:
-    """`constants_report` of a parsed module."""
+def _constants(module, bound: tuple[np.ndarray, ...] = ()) -> dict[str, Any]:
+    """`constants_report` of a parsed module, its `bound` tables counted with its
+    constants (they are constants of the traced program)."""
     _, ir = mlir_modules()
-    found: list[tuple[int, tuple[int, ...], str, bool]] = []
+    found: list[tuple[int, tuple[int, ...], str, bool]] = [
+        (int(v.nbytes), tuple(v.shape), str(v.dtype), False) for v in bound
+    ]
 
     def walk(operation) -> None:
         for region in operation.regions:
@@ -210,6 +213,7 @@ def _constants(module) -> dict[str, Any]:
         "bytes": sum(c[0] for c in found),
         "count": len(found),
         "splat_bytes": sum(c[0] for c in found if c[3]),
+        "outlined_bytes": sum(int(v.nbytes) for v in bound),
         "largest": [
             {"shape": list(shape), "dtype": dtype, "bytes": size}
             for size, shape, dtype, _ in [c for c in found if not c[3]][:_LARGEST]
@@ -221,8 +225,10 @@ def constants_report(text: str) -> dict[str, Any]:
     """The constants a StableHLO module embeds (its `stablehlo.constant` ops, nested
     regions included): `bytes`, their data in full (shape x element size: what XLA holds
     as literals), `count`, `splat_bytes` (the part in constants of one repeated value,
-    which the text stores once and XLA may fold into a broadcast) and `largest`, the
-    shape, dtype and bytes of the largest ones that are not splats."""
+    which the text stores once and XLA may fold into a broadcast), `outlined_bytes` (0
+    here: the part in tables bound to `@main`'s arguments, `load_stablehlo`'s
+    `constants`, which a loaded module's report counts with the others) and `largest`,
+    the shape, dtype and bytes of the largest ones that are not splats."""
     return _constants(_parse(text)[1])
 
 
@@ -411,7 +417,7 @@ def load_stablehlo(text: str, constants: Any = ()) -> LoadedModule:
     call = exported.call
     given = tuple(ins[: len(ins) - len(values)])
     loaded = LoadedModule(
-        text, exported, given, tuple(outs), constants=_constants(module), bound=values
+        text, exported, given, tuple(outs), constants=_constants(module, values), bound=values
     )
     loaded._jitted = jax.jit(lambda *a: call(*a, *values))
     with _LOCK:
