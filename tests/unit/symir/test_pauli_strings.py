@@ -280,6 +280,12 @@ def test_kernels_of_one_text_and_other_tables_are_not_shared():
     np.testing.assert_array_equal(np.asarray(jitted[1]), mels)
     again = pickle.loads(pickle.dumps(H))
     np.testing.assert_array_equal(np.asarray(again.get_conn_padded(x)[1]), mels)
+    passed = jax.jit(lambda op, v: op.get_conn_padded(v))(H, x)  # the operator an argument
+    np.testing.assert_array_equal(np.asarray(passed[1]), mels)
+    mapped = jax.vmap(H.get_conn_padded)(x.reshape(4, -1, n))
+    np.testing.assert_array_equal(np.asarray(mapped[1]).reshape(mels.shape), mels)
+    in_netket = H.to_netket()
+    np.testing.assert_allclose(in_netket.to_dense(), ref, atol=1e-10, rtol=0)
     tables = H.stablehlo_constants
     outlined = sum(t.nbytes for t in tables)
     assert H.constants["outlined_bytes"] == outlined <= H.constants["bytes"]
