@@ -18,7 +18,8 @@ symir / NetKet and symir / floor (< 1 means symir is faster), once per repetitio
 `--baseline KEY=VALUE,...` adds a fourth kernel, symir compiled with those options (say
 `state_lowering=concat`), timed in the same rounds, and the ratio symir / baseline;
 `--baseline-stablehlo FOLDER` takes it from another tree instead: the kernels that tree
-wrote with `--dump-stablehlo FOLDER`, run by this tree's runtime. The scaling sections run TFIM and Heisenberg on square lattices L = 4, 6, 8, 12, 16
+wrote with `--dump-stablehlo FOLDER` (each kernel's text and, in a `.npz` beside it, its
+outlined tables), run by this tree's runtime. The scaling sections run TFIM and Heisenberg on square lattices L = 4, 6, 8, 12, 16
 (N = 16..256) and on 8x8 with batches 64..16384.
 
     .venv/bin/python benchmarks/lattices.py                 # everything (long on a CPU)
@@ -185,8 +186,14 @@ def baseline_operator(ours, op, model: str, lattice: str, baseline: dict | str):
     if isinstance(baseline, dict):
         return op.compile(cache=False, **baseline)
     s = ours._spec
+    path = stablehlo_file(baseline, model, lattice)
+    tables = path.with_suffix(".npz")  # none from a tree before the tables were outlined
+    constants = ()
+    if tables.exists():
+        with np.load(tables) as found:
+            constants = tuple(found[f"arr_{k}"] for k in range(len(found.files)))
     return CompiledOperator.from_stablehlo(
-        stablehlo_file(baseline, model, lattice).read_text(),
+        path.read_text(),
         name=s.name,
         space=s.space,
         hilbert=s.hilbert,
@@ -194,6 +201,7 @@ def baseline_operator(ours, op, model: str, lattice: str, baseline: dict | str):
         is_hermitian=s.is_hermitian,
         parameters={},
         key=f"baseline:{baseline}:{model}:{lattice}",
+        constants=constants,
     )
 
 
@@ -215,7 +223,10 @@ def build_row(
         ours = op.compile(cache=False)
         compile_ms = (time.perf_counter() - t) * 1e3
         if dump:
-            stablehlo_file(dump, model, lattice).write_text(ours.stablehlo_text)
+            path = stablehlo_file(dump, model, lattice)
+            path.write_text(ours.stablehlo_text)
+            # the tables stablehlo-outline-constants made arguments, beside the text
+            np.savez(path.with_suffix(".npz"), *ours.stablehlo_constants)
         base = baseline_operator(ours, op, model, lattice, baseline) if baseline else None
         t = time.perf_counter()
         ref = netket_operator(model, hi, graph)

@@ -6,6 +6,7 @@ Rooms (see docs/where-does-my-change-go.md):
   `convert-branch-to-stablehlo` (one rewrite pattern per source op);
 - `sym/`: passes on the `sym` level (validation, normalization, analyses);
 - `branch/`: optimisations on the `branch` level (coalescing, merging, fusing, sorting);
+- `stablehlo/`: passes on the `stablehlo` level (large constant tables outlined);
 - `pipelines.py`: the default lowering as one composite pass (`symir-lower`) and the
   options every pipeline consumer shares.
 
@@ -64,6 +65,11 @@ _PASSES: dict[str, tuple[str, str]] = {
     "branch-return-deltas": ("branch.branch_return_deltas", "BranchReturnDeltasPass"),
     "branch-sort-rows": ("branch.branch_sort_rows", "BranchSortRowsPass"),
     "branch-choose-lowering": ("branch.branch_choose_lowering", "BranchChooseLoweringPass"),
+    # stablehlo level
+    "stablehlo-outline-constants": (
+        "stablehlo.stablehlo_outline_constants",
+        "StablehloOutlineConstantsPass",
+    ),
     # the default pipeline as one pass
     "symir-lower": ("pipelines", "SymirLowerPass"),
 }

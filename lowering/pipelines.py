@@ -87,6 +87,11 @@ class LoweringOptions:
     narrow_integers: bool = True
     """`convert-branch-to-stablehlo{narrow_integers}`: the kernel's `i64` integers that
     provably fit computed in `i32` (the same results; lowering/conversion/narrow_integers.py)."""
+    outline_constants: bool = True
+    """Run `stablehlo-outline-constants` last: the large constant tables of the kernel
+    (a table-driven term's sites, masks and coefficients) become arguments of `@main`,
+    their values kept beside the text and passed by the runtime at every call, so that
+    the StableHLO text does not grow with the number of terms of one shape."""
     pipeline: str = "symir-lower"
     """The pass pipeline the lowering runs, in `symir-opt -p` syntax
     (`symir.lowering.pipeline_text`): `symir-lower` is the default lowering for these
@@ -128,6 +133,7 @@ class LoweringOptions:
         if self.coalesce_diagonal and self.sort_summed_rows:
             names.append("branch-sort-summed-rows")
         names += ["cse", "branch-choose-lowering", "convert-branch-to-stablehlo", "cse"]
+        names += ["stablehlo-outline-constants"] if self.outline_constants else []
         options: dict[str, dict[str, object]] = {
             "convert-sym-to-branch": {"x_dtype": self.x_dtype},
             "convert-branch-to-stablehlo": {"narrow_integers": self.narrow_integers},
@@ -248,6 +254,9 @@ class LoweringResult:
     """What `sym-merge-row-terms` merged: kept term -> the terms it absorbed."""
     tabulation: dict[str, Any] = field(default_factory=dict)
     """The report of `sym-tabulate-terms` (`terms`, `tabulated`, `decisions`)."""
+    constants: tuple[Any, ...] = ()
+    """The values of the tables `stablehlo-outline-constants` made arguments of `@main`
+    (numpy arrays, in argument order): the caller binds them at every call."""
     modules: dict[str, ModuleOp] = field(default_factory=dict)
     """The module at the end of each level but the last (a private copy, never mutated):
     `modules["branch"]` is the `branch` level after every branch pass, from which the
@@ -378,9 +387,11 @@ class _Recorder:
         """The reports that passes leave on the module (`branch-fuse-equal-states`,
         `sym-merge-row-terms`)."""
         from symir.lowering.branch.branch_fuse_equal_states import reports
+        from symir.lowering.stablehlo.stablehlo_outline_constants import outlined_constants
         from symir.lowering.sym.sym_merge_row_terms import merged_row_terms
         from symir.lowering.sym.sym_tabulate_terms import tabulation
 
+        self.result.constants = outlined_constants(module)
         self.result.fusion.update(reports(module))
         self.result.merged_row_terms.update(merged_row_terms(module))
         self.result.tabulation.update(tabulation(module))
@@ -393,7 +404,8 @@ def place_by_level(
     optimisations of the level it reads (`symir.lowering.levels.pass_levels`): a `branch`
     pass right before `branch-choose-lowering` (after every `branch` optimisation of the
     default lowering; before the conversion out of `branch` if there is no such pass),
-    a `stablehlo` pass at the end, a `sym` pass before the conversion out of `sym`. A
+    a `stablehlo` pass at the end (after `stablehlo-outline-constants`: it sees the
+    kernel's large tables as arguments of `@main`), a `sym` pass before the conversion out of `sym`. A
     pass of no declared level is refused (where it would run is not known)."""
     out = list(passes)
     for p in extra:

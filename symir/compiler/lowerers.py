@@ -63,6 +63,7 @@ class JaxSymbolicLowerer:
             parameters=ir.parameters,
             key=key,
             kernels=DerivedKernels.of(result),
+            constants=result.constants,
         )
         context.pass_reports.append(
             SymbolicPassReport("stablehlo-load", time.perf_counter() - start, "lowering")

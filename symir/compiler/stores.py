@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -59,7 +60,8 @@ def default_artifact_store() -> InMemoryArtifactStore:
     return _DEFAULT_STORE
 
 
-_FORMAT = 1
+_FORMAT = 2
+"""2: entries keep the kernel's outlined tables (`constants`) beside its text."""
 
 
 def _encode(value: Any) -> Any:
@@ -78,6 +80,21 @@ def _decode(value: Any) -> Any:
     if isinstance(value, dict) and "table" in value:
         return np.asarray(value["table"], dtype=np.float64)
     return value
+
+
+def _encode_array(value: np.ndarray) -> dict[str, Any]:
+    """An outlined table, exactly (its bytes, base64), with its dtype and shape."""
+    data = np.ascontiguousarray(value)
+    return {
+        "dtype": data.dtype.str,
+        "shape": list(data.shape),
+        "base64": base64.b64encode(data.tobytes()).decode("ascii"),
+    }
+
+
+def _decode_array(value: dict[str, Any]) -> np.ndarray:
+    raw = base64.b64decode(value["base64"])
+    return np.frombuffer(raw, np.dtype(value["dtype"])).reshape(value["shape"]).copy()
 
 
 def _kernels(branch_text: str | None) -> Any:
@@ -152,6 +169,7 @@ class DiskArtifactStore:
             parameters={k: _decode(v) for k, v in c["parameters"]},
             key=key.token,
             kernels=_kernels(payload["levels"].get("branch")),
+            constants=tuple(_decode_array(v) for v in payload["constants"]),
         )
         return SymbolicCompiledArtifact(
             backend=payload["backend"],
@@ -179,6 +197,7 @@ class DiskArtifactStore:
             "metadata": json.loads(json.dumps(artifact.metadata, default=str)),
             "analyses": json.loads(json.dumps(artifact.analyses, default=str)),
             "levels": dict(artifact.levels),
+            "constants": [_encode_array(v) for v in op.stablehlo_constants],
             "operator": {
                 "name": op.name,
                 "size": space.size,

@@ -119,6 +119,11 @@ def declared(hermitian: bool) -> str:
     )
 
 
+def _same_tables(a: tuple, b: tuple) -> bool:
+    """Whether two kernels' outlined tables are equal (their texts being equal)."""
+    return len(a) == len(b) and all(np.array_equal(u, v) for u, v in zip(a, b))
+
+
 def establish(op: Any) -> tuple[bool, str]:
     """`(hermitian, how)` for a `SymbolicOperator`: marked (declared or proved from its
     parts: `hermitian_reason`), else established from its kernels (the module docstring)."""
@@ -130,7 +135,10 @@ def establish(op: Any) -> tuple[bool, str]:
         return False, f"not proved: the conjugate transpose cannot be built ({e})"
     same_name = op._derived(op.name, adjoint.terms, dtype=op.dtype, hermitian=op.hermitian)
     kernel = op.compile()
-    if same_name.compile().stablehlo_text == kernel.stablehlo_text:
+    adjoint_kernel = same_name.compile()
+    if adjoint_kernel.stablehlo_text == kernel.stablehlo_text and _same_tables(
+        adjoint_kernel.stablehlo_constants, kernel.stablehlo_constants
+    ):
         return True, "proved: the conjugate transpose compiles to the same fused kernel"
     n_states = getattr(op.space, "n_states", None)
     if kernel.params:

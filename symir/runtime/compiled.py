@@ -117,11 +117,14 @@ class CompiledOperator:
         parameters: Mapping[str, Any],
         key: str,
         kernels: KernelSource | None = None,
+        constants: tuple[np.ndarray, ...] = (),
     ) -> CompiledOperator:
         """The operator whose `get_conn_padded` kernel is the StableHLO `text`; `key`
         identifies the kernel (the compiler's cache token), `kernels` gives the kernels
         made from its `branch` level (without it, derivatives with respect to the
-        parameters and `get_conn_delta` raise)."""
+        parameters and `get_conn_delta` raise), `constants` the values of the last
+        arguments of `@main`, the tables `stablehlo-outline-constants` moved out of the
+        text (bound at every call: `stablehlo_exec.load_stablehlo`)."""
         if kernels is not None and not isinstance(kernels, KernelSource):
             raise TypeError(
                 f"kernels= must give derivatives/tables/deltas/slot_kinds (a "
@@ -129,7 +132,7 @@ class CompiledOperator:
                 f"{type(kernels).__name__}"
             )
         ensure_x64(True)
-        module = load_stablehlo(text)
+        module = load_stablehlo(text, constants)
         x_dtype = np.dtype(module.in_specs[0][1])
         max_conn_size = module.out_specs[1][0][1]  # mels: (batch, F)
         names = tuple(parameters)
@@ -208,6 +211,12 @@ class CompiledOperator:
     @property
     def stablehlo_text(self) -> str:
         return self._spec.module.text
+
+    @property
+    def stablehlo_constants(self) -> tuple[np.ndarray, ...]:
+        """The values of the kernel's outlined tables (`%table0`, ... of the text's
+        `@main`, in order), which the runtime passes at every call."""
+        return self._spec.module.bound
 
     @property
     def delta_width(self) -> int:

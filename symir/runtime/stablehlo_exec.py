@@ -16,6 +16,11 @@ Conventions
   symbolic size ``b`` (the batch size). Modules needing several independent dynamic
   sizes are not supported.
 * A loaded module returns one array when ``@main`` has one result, a tuple otherwise.
+* Bound constants: ``load_stablehlo(text, constants)`` binds the last
+  ``len(constants)`` arguments of ``@main`` to those values (the tables that
+  ``stablehlo-outline-constants`` moved out of the text); the module is then called with
+  the other arguments only, and the values are passed at every call (constants of the
+  traced program, as the tables were before they were outlined).
 
 x64
 ---
@@ -180,10 +185,13 @@ def _configure_persistent_cache() -> None:
 _LARGEST = 5
 
 
-def _constants(module) -> dict[str, Any]:
-    """`constants_report` of a parsed module."""
+def _constants(module, bound: tuple[np.ndarray, ...] = ()) -> dict[str, Any]:
+    """`constants_report` of a parsed module, its `bound` tables counted with its
+    constants (they are constants of the traced program)."""
     _, ir = mlir_modules()
-    found: list[tuple[int, tuple[int, ...], str, bool]] = []
+    found: list[tuple[int, tuple[int, ...], str, bool]] = [
+        (int(v.nbytes), tuple(v.shape), str(v.dtype), False) for v in bound
+    ]
 
     def walk(operation) -> None:
         for region in operation.regions:
@@ -205,6 +213,7 @@ def _constants(module) -> dict[str, Any]:
         "bytes": sum(c[0] for c in found),
         "count": len(found),
         "splat_bytes": sum(c[0] for c in found if c[3]),
+        "outlined_bytes": sum(int(v.nbytes) for v in bound),
         "largest": [
             {"shape": list(shape), "dtype": dtype, "bytes": size}
             for size, shape, dtype, _ in [c for c in found if not c[3]][:_LARGEST]
@@ -216,8 +225,10 @@ def constants_report(text: str) -> dict[str, Any]:
     """The constants a StableHLO module embeds (its `stablehlo.constant` ops, nested
     regions included): `bytes`, their data in full (shape x element size: what XLA holds
     as literals), `count`, `splat_bytes` (the part in constants of one repeated value,
-    which the text stores once and XLA may fold into a broadcast) and `largest`, the
-    shape, dtype and bytes of the largest ones that are not splats."""
+    which the text stores once and XLA may fold into a broadcast), `outlined_bytes` (0
+    here: the part in tables bound to `@main`'s arguments, `load_stablehlo`'s
+    `constants`, which a loaded module's report counts with the others) and `largest`,
+    the shape, dtype and bytes of the largest ones that are not splats."""
     return _constants(_parse(text)[1])
 
 
@@ -241,6 +252,7 @@ class LoadedModule:
     text: str
     exported: Any
     in_specs: tuple[tuple[tuple[int | None, ...], np.dtype], ...]
+    """The arguments the caller gives (the bound ones, `bound`, are not among them)."""
     out_specs: tuple[tuple[tuple[int | None, ...], np.dtype], ...]
     _jitted: Any = field(repr=False, default=None)
     wrappers: dict[Any, Any] = field(repr=False, default_factory=dict)
@@ -248,10 +260,12 @@ class LoadedModule:
     `CompiledOperator`), kept with it so that they live and die together."""
     constants: dict[str, Any] = field(repr=False, default_factory=dict)
     """`constants_report` of the module, taken when it was loaded."""
+    bound: tuple[np.ndarray, ...] = field(repr=False, default=())
+    """The values of the last arguments of `@main`, passed at every call."""
 
     @property
     def in_avals(self):
-        return self.exported.in_avals
+        return self.exported.in_avals[: len(self.in_specs)]
 
     @property
     def out_avals(self):
@@ -289,10 +303,10 @@ class LoadedModule:
         return out[0] if len(self.out_specs) == 1 else tuple(out)
 
     def __reduce__(self):
-        # Pickled as its text: unpickling loads it again through the module cache, so in
-        # a process that has it loaded the same `LoadedModule` (and its wrappers) comes
-        # back, and elsewhere it is parsed and compiled anew.
-        return (load_stablehlo, (self.text,))
+        # Pickled as its text and bound values: unpickling loads it again through the
+        # module cache, so in a process that has it loaded the same `LoadedModule` (and
+        # its wrappers) comes back, and elsewhere it is parsed and compiled anew.
+        return (load_stablehlo, (self.text, self.bound))
 
 
 def _make_exported(module, in_specs, out_specs):
@@ -349,13 +363,43 @@ def clear_cache() -> None:
         _CACHE.clear()
 
 
-def load_stablehlo(text: str) -> LoadedModule:
-    """Parse, verify and wrap StableHLO ``text``; cached by the SHA-256 of the text.
+def _bound_values(ins: list, constants: Any) -> tuple[np.ndarray, ...]:
+    """`constants` checked against the last arguments of `@main` (`ins`), as arrays."""
+    values = tuple(np.asarray(c) for c in constants)
+    if values and len(values) > len(ins) - 1:
+        raise StableHLOError(
+            f"{len(values)} bound constant(s) given, but @main takes {len(ins)} argument(s) "
+            "and its first (the configurations) cannot be bound"
+        )
+    first = len(ins) - len(values)
+    for k, (value, (shape, dtype)) in enumerate(zip(values, ins[first:])):
+        if value.dtype != dtype or value.shape != tuple(shape):
+            raise StableHLOError(
+                f"bound constant {k} is for argument {first + k} of @main, of shape "
+                f"{_fmt_shape(shape)} and dtype {dtype}; got shape {value.shape} and dtype "
+                f"{value.dtype}"
+            )
+    return values
 
-    Raises :class:`StableHLOError` for invalid text and enables x64 if needed (see the
-    module docstring).
+
+def _key(text: str, values: tuple[np.ndarray, ...]) -> str:
+    digest = hashlib.sha256(text.encode())
+    for v in values:
+        digest.update(f"|{v.dtype}{v.shape}|".encode())
+        digest.update(np.ascontiguousarray(v).tobytes())
+    return digest.hexdigest()
+
+
+def load_stablehlo(text: str, constants: Any = ()) -> LoadedModule:
+    """Parse, verify and wrap StableHLO ``text``; cached by the SHA-256 of the text and
+    of the bound ``constants``: the values of the last ``len(constants)`` arguments of
+    ``@main``, passed at every call (the module docstring).
+
+    Raises :class:`StableHLOError` for invalid text or constants that do not match their
+    arguments, and enables x64 if needed (see the module docstring).
     """
-    key = hashlib.sha256(text.encode()).hexdigest()
+    values = tuple(np.asarray(c) for c in constants)
+    key = _key(text, values)
     with _LOCK:
         hit = _CACHE.get(key)
     if hit is not None:
@@ -363,6 +407,7 @@ def load_stablehlo(text: str) -> LoadedModule:
     _configure_persistent_cache()
     _, module = _parse(text)
     ins, outs = _main_signature(module)
+    values = _bound_values(ins, values)
     ensure_x64(any(d in _X64_DTYPES for _, d in (*ins, *outs)) or module_uses_x64(text))
     try:
         exported = _make_exported(module, ins, outs)
@@ -370,7 +415,10 @@ def load_stablehlo(text: str) -> LoadedModule:
         raise StableHLOError(f"cannot serialise the StableHLO module: {e}") from e
 
     call = exported.call
-    loaded = LoadedModule(text, exported, tuple(ins), tuple(outs), constants=_constants(module))
-    loaded._jitted = jax.jit(lambda *a: call(*a))
+    given = tuple(ins[: len(ins) - len(values)])
+    loaded = LoadedModule(
+        text, exported, given, tuple(outs), constants=_constants(module, values), bound=values
+    )
+    loaded._jitted = jax.jit(lambda *a: call(*a, *values))
     with _LOCK:
         return _CACHE.setdefault(key, loaded)

@@ -180,7 +180,7 @@ def test_bare_insertions_are_quoted_for_xdsls_lexer():
         "sym-merge-row-terms",
         "cse",
     ]
-    assert names[-2:] == ["cse", "dce"]
+    assert names[-3:] == ["cse", "dce", "stablehlo-outline-constants"]
 
 
 @pytest.mark.parametrize(
@@ -198,8 +198,8 @@ def test_bare_insertions_are_quoted_for_xdsls_lexer():
         ),
         (
             "symir-lower,branch-sort-rows",
-            "pass 'branch-sort-rows' reads the 'branch' level, but after 'cse' the IR is "
-            "at the 'stablehlo' level",
+            "pass 'branch-sort-rows' reads the 'branch' level, but after "
+            "'stablehlo-outline-constants' the IR is at the 'stablehlo' level",
         ),
         ("convert-sym-to-branch", "the pipeline ends at the 'branch' level"),
     ],

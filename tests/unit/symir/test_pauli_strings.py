@@ -147,14 +147,16 @@ def _op_counts(n_strings: int) -> tuple[int, int, int]:
     w = rng.normal(size=n_strings)
     ir = sym.pauli_strings(nk.hilbert.Spin(0.5, n), strings, w).to_ir()
     sym_ops = sum(1 for _ in ir.module.walk())
-    levels = lower_ir(ir).levels
-    hlo = levels[list(levels)[-1]]
-    return sym_ops, sum(1 for line in hlo.splitlines() if "stablehlo." in line), len(hlo)
+    result = lower_ir(ir)
+    hlo = result.stablehlo_text
+    ops = sum(1 for line in hlo.splitlines() if "stablehlo." in line and "constant" not in line)
+    tables = sum(v.nbytes for v in result.constants) + len(hlo)
+    return sym_ops, ops, tables
 
 
 def test_ir_does_not_grow_with_the_strings():
     """Ten times the strings (each its own flip pattern): the same ops at every level,
-    only the tables (the constants) grow."""
+    only the tables (the constants, outlined or not) grow."""
     few, many = _op_counts(50), _op_counts(500)
     assert few[0] < 60  # labels p0..p6 (the pattern index in base 30), the two table ops
     assert few[:2] == many[:2]
@@ -207,3 +209,108 @@ def test_local_energies_and_netket_expectations_equal_netkets():
     assert abs(complex(e.mean) - complex(e_ref.mean)) < 1e-10
     for a, b in zip(jax.tree.leaves(g), jax.tree.leaves(g_ref), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-10, rtol=0)
+
+
+def _letters(rng, n_strings: int, n: int) -> list[str]:
+    """Uniform `I X Y Z` strings, drawn at once (100,000 strings in a few ms)."""
+    letters = np.frombuffer(b"IXYZ", np.uint8)[rng.integers(0, 4, (n_strings, n))]
+    return [row.tobytes().decode() for row in letters]
+
+
+def _couplings(rng, n_pairs: int, n: int) -> tuple[list[str], np.ndarray]:
+    """`J Z_i Z_j + K X_i X_j` on random pairs, as strings."""
+    strings = []
+    for _ in range(n_pairs):
+        i, j = rng.choice(n, 2, replace=False)
+        for letter in "ZX":
+            s = ["I"] * n
+            s[i] = s[j] = letter
+            strings.append("".join(s))
+    return strings, rng.normal(size=len(strings))
+
+
+@pytest.mark.parametrize("model", ["pauli", "couplings"])
+def test_the_stablehlo_text_does_not_grow_with_the_terms(model):
+    """Terms of one shape: the tables are arguments of `@main` (stablehlo-outline-constants),
+    so the StableHLO text of 1,000, 10,000 and 100,000 strings (or pairs) is the same size
+    but for the digits of its shapes; the values are on the compiled operator."""
+    n = 40
+    hi = nk.hilbert.Spin(0.5, n)
+    sizes, tables = [], []
+    for count in (1_000, 10_000, 100_000):
+        rng = np.random.default_rng(count)
+        if model == "pauli":
+            strings = _letters(rng, count, n)
+            w = rng.normal(size=count)
+        else:
+            strings, w = _couplings(rng, count, n)
+        H = sym.pauli_strings(hi, strings, w).compile()
+        text = H.stablehlo_text
+        sizes.append(len(text.encode()))
+        tables.append(sum(v.nbytes for v in H.stablehlo_constants))
+        assert '{symir.outlined = "constant"}' in text
+        assert not re.search(r'dense<"0x[0-9A-F]{2048}', text), "a large table left inline"
+    assert max(sizes) - min(sizes) <= 256, sizes
+    assert max(sizes) < 10_000, sizes
+    assert tables[0] < tables[1], tables  # the tables grow, beside the text
+
+
+def test_kernels_of_one_text_and_other_tables_are_not_shared():
+    """The kernel of a sum whose tables are outlined gives NetKet's matrix eagerly, in
+    jax.jit and pickled; the same text with other tables is another kernel (the loaded
+    modules are keyed by text and tables), with other matrix elements."""
+    import pickle
+
+    import jax
+
+    from symir.runtime.stablehlo_exec import load_stablehlo
+
+    rng = np.random.default_rng(3)
+    n = 10
+    hi = nk.hilbert.Spin(0.5, n)
+    strings = _letters(rng, 300, n)
+    w = rng.normal(size=300)
+    H = sym.pauli_strings(hi, strings, w).compile()
+    assert H.stablehlo_constants and "%table0" in H.stablehlo_text
+    ref = nk.operator.PauliStrings(hi, strings, w).to_dense()
+    np.testing.assert_allclose(H.to_dense(), ref, atol=1e-10, rtol=0)
+    x = hi.all_states().astype(np.int8)
+    mels = np.asarray(H.get_conn_padded(x)[1])
+    jitted = jax.jit(lambda v: H.get_conn_padded(v))(x)
+    np.testing.assert_array_equal(np.asarray(jitted[1]), mels)
+    again = pickle.loads(pickle.dumps(H))
+    np.testing.assert_array_equal(np.asarray(again.get_conn_padded(x)[1]), mels)
+    passed = jax.jit(lambda op, v: op.get_conn_padded(v))(H, x)  # the operator an argument
+    np.testing.assert_array_equal(np.asarray(passed[1]), mels)
+    mapped = jax.vmap(H.get_conn_padded)(x.reshape(4, -1, n))
+    np.testing.assert_array_equal(np.asarray(mapped[1]).reshape(mels.shape), mels)
+    in_netket = H.to_netket()
+    np.testing.assert_allclose(in_netket.to_dense(), ref, atol=1e-10, rtol=0)
+    tables = H.stablehlo_constants
+    outlined = sum(t.nbytes for t in tables)
+    assert H.constants["outlined_bytes"] == outlined <= H.constants["bytes"]
+    doubled = tuple(t * 2 if t.dtype == np.float64 else t for t in tables)
+    assert any(t.dtype == np.float64 for t in tables)
+    other = load_stablehlo(H.stablehlo_text, doubled)
+    assert other is not load_stablehlo(H.stablehlo_text, tables)
+    assert not np.allclose(np.asarray(other(x)[1]), mels)
+    with pytest.raises(ValueError, match=r"bound constant 0 is for argument"):
+        load_stablehlo(H.stablehlo_text, (np.zeros(3), *tables[1:]))
+
+
+def test_a_disk_store_keeps_the_outlined_tables(tmp_path):
+    from symir.compiler import DiskArtifactStore, SymbolicCompiler
+
+    rng = np.random.default_rng(5)
+    n = 10
+    hi = nk.hilbert.Spin(0.5, n)
+    strings = _letters(rng, 300, n)
+    w = rng.normal(size=300)
+    op = sym.pauli_strings(hi, strings, w)
+    SymbolicCompiler(artifact_store=DiskArtifactStore(tmp_path)).compile(op)
+    loaded = SymbolicCompiler(artifact_store=DiskArtifactStore(tmp_path)).compile(op)
+    assert loaded.source == "disk"
+    H = loaded.compiled_operator
+    assert H.stablehlo_constants
+    ref = nk.operator.PauliStrings(hi, strings, w).to_dense()
+    np.testing.assert_allclose(H.to_dense(), ref, atol=1e-10, rtol=0)
