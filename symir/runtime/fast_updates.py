@@ -609,7 +609,9 @@ def _derived_block(
     sites = sites.astype(jnp.int32)
     index = state_index(states, flat.dtype)
     old_i = index(old)
-    new_i = jnp.where(repeated_sites(sites), old_i, index(values.astype(flat.dtype)))
+    fixed = compiled.static_sites()  # (F, k) constants: which entries repeat, in numpy
+    repeated = repeated_sites(sites if fixed is None else fixed[np.asarray(plan.candidates)])
+    new_i = jnp.where(repeated, old_i, index(values.astype(flat.dtype)))
     needed = jnp.any(new_i != old_i, axis=-1)
     if kept:
         needed = needed & kept[0]
