@@ -41,7 +41,7 @@ Networks: `mlp1` MLP(2N), `user` (Dense-gelu-Dense, written here), `tanh`
 here), `mlp2` MLP(2N, 2N), `mlp3` MLP(N, N, N) with
 `silu`, `mlp64` MLP(64, 64), `mlp32` MLP(32, 32), `deep` (Dense(2N)-tanh-Dense(2N)-tanh-
 Dense, written here), `deep3` (Dense(N)-tanh-Dense(N)-silu-Dense(N/2)-tanh-Dense,
-written here), `gelu2` MLP(2N, N), `conv` (a circular `nn.Conv` of the configuration, tanh,
+written here), `relu` (Dense(2N)-relu-Dense(N)-tanh-Dense, written here), `gelu2` MLP(2N, N), `conv` (a circular `nn.Conv` of the configuration, tanh,
 Dense: written here, in no test), `urbm` (Dense(2N), `log_cosh`, a sum: an RBM written
 here, no adapter), `rbm` (the adapter), `slater` (`Slater2nd`, restricted;
 `slater_u` unrestricted, `slater_g` generalized; fermion models: determinant updates).
@@ -152,6 +152,19 @@ class Deep3Module(nn.Module):
         return nn.Dense(1, param_dtype=float)(h)[..., 0]
 
 
+class ReluTanhModule(nn.Module):
+    """A module written inside this benchmark: Dense(2N)-relu-Dense(N)-tanh-Dense to one
+    output (a user's module with two activations; in no test, tuned on by no pass)."""
+
+    features: int
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.relu(nn.Dense(2 * self.features, param_dtype=float)(x))
+        h = jnp.tanh(nn.Dense(self.features, param_dtype=float)(h))
+        return nn.Dense(1, param_dtype=float)(h)[..., 0]
+
+
 class UserRBM(nn.Module):
     """A module written inside this benchmark: an RBM as flax writes it, Dense,
     `log_cosh`, a sum (NetKet's `RBM` has an adapter; this module does not)."""
@@ -178,6 +191,7 @@ NETWORKS = {
         hidden_dims=(hi.size,) * 3, hidden_activations=jax.nn.silu, param_dtype=float
     ),
     "deep3": lambda hi: Deep3Module(hi.size),
+    "relu": lambda hi: ReluTanhModule(hi.size),
     "gelu2": lambda hi: nk.models.MLP(hidden_dims=(2 * hi.size, hi.size), param_dtype=float),
     "conv": lambda hi: ConvModule(),
     "rbm": lambda hi: nk.models.RBM(alpha=2, param_dtype=float),

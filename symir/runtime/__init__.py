@@ -5,7 +5,8 @@
 - `compiled.py`: `CompiledOperator` (`get_conn_padded`, `with_params`, `to_dense`), a JAX
   pytree with a batching rule and a clear error for differentiation;
 - `conn_delta.py`: `get_conn_delta` (what each connected state changes, from the delta
-  kernel), `apply_deltas`, `site_changes`;
+  kernel), `apply_deltas`, `site_changes`; `static_outputs.py`: which outputs of a module
+  no input reaches (the delta kernel's sites, made numpy constants);
 - `local_energy.py`, `fast_updates.py`: `symir.local_energies` and its fast-update path;
 - `integrations.py`: integrations (NetKet) found by entry point, so that the runtime
   imports none of them;

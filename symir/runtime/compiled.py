@@ -367,11 +367,25 @@ class CompiledOperator:
         where not `keep`; a caller that only needs the slots that change `x` and have a
         nonzero element may instead drop the slots not kept (`fast_updates`)."""
         sites, values, mels = _kernel_call(self._spec, 0, "deltas")(flat, *self._params)[:3]
+        fixed = self.static_sites()
+        if fixed is not None:  # the same in every row: a broadcast XLA fuses, not an array
+            sites = jnp.broadcast_to(jnp.asarray(fixed, sites.dtype), sites.shape)
         sectors = _sectors_of(self._spec.hilbert)
         rule = bool(sectors) and not self._spec.keeps_sectors
-        old = _values_at(flat, sites) if rule or with_old else None
+        old = _values_at(flat, sites, fixed) if rule or with_old else None
         keep = _sector_keep(flat, sites, values, sectors, old) if rule else None
         return sites, values, mels, old, keep
+
+    def static_sites(self) -> np.ndarray | None:
+        """The `(F, k)` sites of `get_conn_delta` where they are the same in every row
+        (the delta kernel makes them from constants only, `static_outputs`: a hop's two
+        sites, a flip's one), else None. Known at trace time, they are numpy constants:
+        XLA then never writes the `(b, F, k)` sites out."""
+        from symir.runtime.static_outputs import static_rows
+
+        if not STATIC_SITES:
+            return None
+        return static_rows(_delta_module(self._spec, 0), 0)
 
     def _kernel_input(self, x: Any, what: str) -> tuple[Any, tuple[int, ...], np.dtype]:
         """`x` checked and flattened for the kernel: `(b, N)` in the kernel's dtype, the
@@ -502,17 +516,27 @@ def _keep_in_sectors(x: Any, xp: Any, mels: Any, sectors: tuple) -> tuple[Any, A
     return xp, jnp.where(keep, mels, jnp.zeros((), mels.dtype))
 
 
+STATIC_SITES = True
+"""`get_conn_delta`'s sites are numpy constants where the delta kernel makes them from
+constants only (`CompiledOperator.static_sites`)."""
+
+
 def repeated_sites(sites: Any) -> Any:
     """`(..., k)`: whether an earlier entry of the slot names the same site (a delta's
-    entry that changes nothing more)."""
+    entry that changes nothing more); computed in numpy for numpy `sites` (the static
+    sites, `CompiledOperator.static_sites`)."""
     k = sites.shape[-1]
     earlier = np.tril(np.ones((k, k), bool), -1)  # [j, l]: l < j
     same = sites[..., :, None] == sites[..., None, :]
-    return jnp.any(same & earlier, axis=-1)
+    xnp = np if isinstance(sites, np.ndarray) else jnp
+    return xnp.any(same & earlier, axis=-1)
 
 
-def _values_at(x: Any, sites: Any) -> Any:
-    """`x (b, N)` at `sites (b, F, k)`: `(b, F, k)`."""
+def _values_at(x: Any, sites: Any, fixed: np.ndarray | None = None) -> Any:
+    """`x (b, N)` at `sites (b, F, k)`: `(b, F, k)`; by the static `(F, k)` sites
+    `fixed` where they are known (a gather with constant indices)."""
+    if fixed is not None:
+        return x[:, fixed]
     return x[jnp.arange(x.shape[0])[:, None, None], sites]
 
 

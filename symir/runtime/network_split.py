@@ -652,8 +652,22 @@ def _env(plan: _Plan, consts: tuple[Any, ...]) -> dict:
 
 
 def theta(split: NetworkSplit, consts: tuple[Any, ...], x: Any) -> tuple[Any, ...]:
-    """The cached values of each sample of `x (b, N)`: a tuple of `(b, *shape)` arrays."""
+    """The cached values of each sample of `x (b, N)`: a tuple of `(b, *shape)` arrays.
+
+    Evaluated, as `rest`, by the program of `logpsi` traced on `b` samples where it
+    matches (`_batched`): the prefix is then the network's own first layer on `x`, the
+    same operations as `logpsi(params, x)`, which XLA computes once for both (inside
+    `expect_and_grad` the gradient's forward pass reads it too); else by `vmap`."""
     plan: _Plan = split.program
+    b = x.shape[0]
+    batched = _batched(plan, b, plan.prefix_eqns) if SHARED_PREFIX else None
+    if batched is not None:
+        eqns, program_consts = batched
+        env = dict(program_consts)
+        env.update(zip(plan.const_ids, consts, strict=True))
+        env[plan.x_id] = x.astype(plan.program.avals[plan.x_id].dtype)
+        _run(eqns, env)
+        return tuple(jnp.reshape(env[v], (b, *plan.program.avals[v].shape)) for v in plan.cut_ids)
 
     def one(xi):
         env = _env(plan, consts)
@@ -664,24 +678,30 @@ def theta(split: NetworkSplit, consts: tuple[Any, ...], x: Any) -> tuple[Any, ..
     return jax.vmap(one)(x)
 
 
-def _batched(plan: _Plan, rows: int) -> tuple[tuple[_Eqn, ...], dict] | None:
-    """The rest's equations of `logpsi` traced on `rows` samples, where that program is
+SHARED_PREFIX = True
+"""`theta` evaluates the prefix by the program traced on the block's samples (`_batched`),
+so that XLA merges it with the network's own first layer on them."""
+
+
+def _batched(
+    plan: _Plan, rows: int, eqns: tuple[_Eqn, ...] | None = None
+) -> tuple[tuple[_Eqn, ...], dict] | None:
+    """The rest's equations (or those of `eqns`) of `logpsi` traced on `rows` samples, where that program is
     this one with its sample dimension `rows` long: the same equations (so the same
     value ids), each value of the same dtype and shape but for a leading 1 made `rows`
     (the cached values among them), and the constants the rest reads unchanged. None
     otherwise (`rest` then maps the one-sample rest over the rows)."""
-    if rows in plan.batched:
-        return plan.batched[rows]
-    found = None
-    try:
-        other = plan.retrace(rows) if plan.retrace is not None and rows > 1 else None
-    except Exception:  # a network that does not trace at this size: vmap
-        other = None
-    if other is not None and _matches(plan, other, rows):
-        wanted = {e.outs[0] for e in plan.rest_eqns}
-        found = tuple(e for e in other.eqns if e.outs[0] in wanted), other.consts
-    plan.batched[rows] = found
-    return found
+    if rows not in plan.batched:
+        try:
+            other = plan.retrace(rows) if plan.retrace is not None and rows > 1 else None
+        except Exception:  # a network that does not trace at this size: vmap
+            other = None
+        plan.batched[rows] = other if other is not None and _matches(plan, other, rows) else None
+    other = plan.batched[rows]
+    if other is None:
+        return None
+    wanted = {e.outs[0] for e in (plan.rest_eqns if eqns is None else eqns)}
+    return tuple(e for e in other.eqns if e.outs[0] in wanted), other.consts
 
 
 def _matches(plan: _Plan, other: _Program, rows: int) -> bool:

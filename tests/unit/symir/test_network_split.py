@@ -433,6 +433,33 @@ def test_rest_on_many_rows_uses_the_batched_program_where_it_matches(module):
     assert (ns._batched(split.program, 6) is not None) == isinstance(module, DenseAct)
 
 
+@pytest.mark.parametrize("module", [DenseAct(), BatchDependent()], ids=["same", "differs"])
+def test_cached_values_are_the_network_first_layer_on_the_samples(module, monkeypatch):
+    """`theta` of a block runs the prefix of the program traced on its samples where that
+    program matches (`SHARED_PREFIX`: the network's own first layer on `x`, which XLA
+    then computes once for both), else maps the one-sample prefix: the same values and
+    shapes either way, on integer configurations as NetKet's samples."""
+    from symir.runtime import network_split as ns
+
+    x = jnp.asarray(np.random.default_rng(4).choice([-1, 1], (6, 7)), jnp.int8)
+    params = module.init(jax.random.PRNGKey(0), x)
+    split = split_network(module.apply, params, x)
+    consts = ns.constants(split, params)
+    plan = split.program
+    batched = ns._batched(plan, 6, plan.prefix_eqns)
+    assert (batched is not None) == isinstance(module, DenseAct)
+    if batched is not None:  # the prefix's equations, read from the program on 6 rows
+        assert [e.primitive for e in batched[0]] == [e.primitive for e in plan.prefix_eqns]
+    shared = jax.jit(lambda x: ns.theta(split, consts, x))(x)
+    monkeypatch.setattr(ns, "SHARED_PREFIX", False)
+    mapped = jax.jit(lambda x: ns.theta(split, consts, x))(x)
+    for a, b in zip(shared, mapped, strict=True):
+        assert a.shape == b.shape == (6, *plan.program.avals[plan.cut_ids[0]].shape)
+        np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-14)
+    out = ns.rest(split, consts, shared)
+    np.testing.assert_allclose(out, module.apply(params, x), rtol=RTOL)
+
+
 @pytest.mark.parametrize(
     "states, dtype",
     [
