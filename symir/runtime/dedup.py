@@ -199,12 +199,41 @@ def row_ranks(needed: Any) -> Any:
         raise ValueError(
             f"row_ranks: {c} slots a row; float32 counts are exact below {EXACT_COUNTS}"
         )
-    upper = jnp.asarray(np.triu(np.ones((c, c), np.float32)))
-    inside = jnp.dot(needed.astype(jnp.float32), upper, precision=jax.lax.Precision.HIGHEST)
-    inside = inside.astype(jnp.int32)
+    inside = _inclusive_counts(needed.astype(jnp.float32)).astype(jnp.int32)
     counts = inside[:, -1]
     before = jax.lax.associative_scan(jnp.add, counts) - counts
     return before[:, None] + inside - 1
+
+
+ROW_BLOCK = 64
+"""Rows longer than `2 * ROW_BLOCK` slots are counted in blocks of this many
+(`_inclusive_counts`)."""
+
+
+def _upper(n: int, *, strict: bool = False) -> Any:
+    return jnp.asarray(np.triu(np.ones((n, n), np.float32), 1 if strict else 0))
+
+
+def _inclusive_counts(ones: Any) -> Any:
+    """`cumsum(ones (b, c), axis=1)` as float32 matrix products. A row of at most
+    `2 * ROW_BLOCK` slots is one product with the `(c, c)` upper triangle of ones. A
+    longer row is cut into blocks of `ROW_BLOCK`: the counts inside each block (one
+    product with the block's triangle), plus the blocks' totals before it (a product
+    with the strict upper triangle of the `c / ROW_BLOCK` blocks). That is `b c
+    ROW_BLOCK` products in place of `b c^2`: on H2O 6-31G (1,135 slots a row, 512
+    samples) the one product took 22 of the 150 ms of the local energies."""
+    b, c = ones.shape
+    exact = jax.lax.Precision.HIGHEST
+    if c <= 2 * ROW_BLOCK:
+        return jnp.dot(ones, _upper(c), precision=exact)
+    blocks = -(-c // ROW_BLOCK)
+    padded = jnp.pad(ones, ((0, 0), (0, blocks * ROW_BLOCK - c)))
+    inside = jnp.dot(
+        jnp.reshape(padded, (b * blocks, ROW_BLOCK)), _upper(ROW_BLOCK), precision=exact
+    )
+    inside = jnp.reshape(inside, (b, blocks, ROW_BLOCK))
+    before = jnp.dot(inside[:, :, -1], _upper(blocks, strict=True), precision=exact)
+    return jnp.reshape(inside + before[:, :, None], (b, blocks * ROW_BLOCK))[:, :c]
 
 
 def candidate_positions(

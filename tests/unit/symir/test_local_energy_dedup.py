@@ -266,11 +266,17 @@ def _tail(capacity: int) -> int:
 def test_candidate_positions_by_rows_equal_nonzero(monkeypatch, row_ranks):
     """`candidate_positions` of slots `(b, c)`, ranked by rows (`row_ranks`) or by one
     scan of every slot: `jnp.nonzero`'s positions and fill, the count and each needed
-    slot's rank, on random, empty, full and one-column masks; `row_ranks` refuses rows
-    too long for float32 counts."""
+    slot's rank, on random, empty, full and one-column masks, and on rows long enough to be
+    counted in blocks; `row_ranks` refuses rows too long for float32 counts."""
     monkeypatch.setattr(dedup, "ROW_RANKS", row_ranks)
     rng = np.random.default_rng(7)
-    masks = (rng.random((29, 13)) < 0.4, np.zeros((4, 5), bool), np.ones((3, 6), bool))
+    masks = (
+        rng.random((29, 13)) < 0.4,
+        np.zeros((4, 5), bool),
+        np.ones((3, 6), bool),
+        rng.random((5, 2 * dedup.ROW_BLOCK + 37)) < 0.3,  # counted in blocks
+        np.ones((2, 3 * dedup.ROW_BLOCK), bool),
+    )
     for needed in (*masks, rng.random((17, 1)) < 0.5):
         m = needed.size
         flat = needed.ravel()
