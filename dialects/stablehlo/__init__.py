@@ -17,7 +17,8 @@ What lives where:
   ``abs``, ``convert``, ``compare``, ``select``;
 * ``tensor``: ``constant``, ``get_dimension_size``, ``reshape``, ``concatenate``,
   ``dynamic_broadcast_in_dim``, ``iota``;
-* ``indexing``: ``real_dynamic_slice``, ``gather``, ``dynamic_gather``;
+* ``indexing``: ``real_dynamic_slice``, ``dynamic_update_slice``, ``gather``,
+  ``dynamic_gather``;
 * ``contraction``: ``dot_general``;
 * ``reduction``: ``reduce``, its terminator ``return``, and ``scalar_body``;
 * ``hex_float``: the workaround for xDSL reading hex float literals as integers (used by

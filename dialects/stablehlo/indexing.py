@@ -1,4 +1,5 @@
-"""Ops that read parts of a tensor: ``real_dynamic_slice``, ``gather`` and ``dynamic_gather``."""
+"""Ops that read or write parts of a tensor: ``real_dynamic_slice``,
+``dynamic_update_slice``, ``gather`` and ``dynamic_gather``."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from xdsl.irdl import (
     prop_def,
     result_def,
     traits_def,
+    var_operand_def,
 )
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
@@ -34,6 +36,10 @@ def _compatible(a: int, b: int) -> bool:
     """Two dimension sizes that are equal: a dynamic one is the batch size (`BATCH`),
     equal to another dynamic one only."""
     return a == b
+
+
+def _dim(size: int) -> str:
+    return "?" if size == DYNAMIC else str(size)
 
 
 def _fmt(values: Sequence[int]) -> str:
@@ -279,6 +285,69 @@ def _check_slice_dim(d, start, limit, stride, size, result_size) -> None:
             f"'{name}' result dimension {d} has size {result_size}, but the slice "
             f"[{start}:{limit}:{stride}] has {expected}"
         )
+
+
+@irdl_op_definition
+class DynamicUpdateSliceOp(IRDLOperation):
+    """``operand`` with ``update`` written at ``start_indices`` (one 0-D integer tensor
+    per dimension; an index is clamped so that the update fits): XLA writes it in place
+    in the operand's buffer, ``update``'s elements only.
+
+    ```mlir
+    %r = stablehlo.dynamic_update_slice %a, %u, %i, %j
+           : (tensor<?x8xf64>, tensor<?x1xf64>, tensor<i64>, tensor<i64>) -> tensor<?x8xf64>
+    ```
+    """
+
+    name = "stablehlo.dynamic_update_slice"
+
+    operand = operand_def(TensorConstr)
+    update = operand_def(TensorConstr)
+    start_indices = var_operand_def(TensorConstr)
+    result = result_def(TensorConstr)
+
+    traits = traits_def(Pure())
+
+    assembly_format = (
+        "$operand `,` $update `,` $start_indices attr-dict `:` functional-type(operands, results)"
+    )
+
+    def __init__(self, operand: SSAValue, update: SSAValue, start_indices: Sequence[SSAValue]):
+        super().__init__(
+            operands=[operand, update, list(start_indices)], result_types=[operand.type]
+        )
+
+    def verify_(self) -> None:
+        name = self.name
+        op_t, up_t, res_t = tensor_of(self.operand), tensor_of(self.update), tensor_of(self.result)
+        if res_t != op_t:
+            raise VerifyException(f"'{name}' result {res_t} does not match operand {op_t}")
+        if up_t.get_element_type() != op_t.get_element_type():
+            raise VerifyException(
+                f"'{name}' update element type {up_t.get_element_type()} does not match "
+                f"operand element type {op_t.get_element_type()}"
+            )
+        rank = op_t.get_num_dims()
+        if up_t.get_num_dims() != rank:
+            raise VerifyException(f"'{name}' update {up_t} must have the rank of {op_t}")
+        if len(self.start_indices) != rank:
+            raise VerifyException(
+                f"'{name}' expects {rank} start indices, got {len(self.start_indices)}"
+            )
+        types = {tensor_of(v) for v in self.start_indices}
+        if len(types) > 1 or any(
+            t.get_shape() != () or not isinstance(t.get_element_type(), IntegerType) for t in types
+        ):
+            raise VerifyException(
+                f"'{name}' start indices must be 0-D integer tensors of one type, got "
+                + ", ".join(str(tensor_of(v)) for v in self.start_indices)
+            )
+        for d, (u, o) in enumerate(zip(up_t.get_shape(), op_t.get_shape())):
+            if (u == DYNAMIC) != (o == DYNAMIC) or (o != DYNAMIC and u > o):
+                raise VerifyException(
+                    f"'{name}' update dimension {d} of size {_dim(u)} does not fit operand "
+                    f"dimension {d} of size {_dim(o)}"
+                )
 
 
 @irdl_op_definition

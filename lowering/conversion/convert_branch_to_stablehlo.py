@@ -64,7 +64,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from symir.dialects import branch, stablehlo
-from symir.dialects.types import c64, promote
+from symir.dialects.types import c64, numpy_dtype, promote
 from symir.lowering.branch.cost_model import default_read
 from symir.lowering.conversion.count_lowering import lower_count, lower_parity
 from symir.lowering.conversion.kernel_state import (
@@ -81,7 +81,7 @@ from symir.lowering.conversion.narrow_integers import narrow_block
 from symir.lowering.conversion.nth_site_lowering import lower_nth_site
 from symir.lowering.conversion.quadratic_form_lowering import lower_quadratic_form
 from symir.lowering.conversion.site_mask_lowering import lower_flip_sites, lower_parity_sum
-from symir.lowering.conversion.stablehlo_builder import element_type
+from symir.lowering.conversion.stablehlo_builder import dense_values, element_type
 from symir.lowering.locating import LocatingPattern
 
 
@@ -651,9 +651,60 @@ class StackLowering(KernelPattern):
         rewriter.replace(op, [], [stacked])
 
 
+def _row_table(low: KernelLowering, v: SSAValue) -> np.ndarray | None:
+    """The values of the `tensor<?xR>` `v` when it is a row table: a constant of one
+    value per row broadcast along the batch at dimension 1, also under a `select` whose
+    mask is the constant true (an emission active in every row); else None (a scalar
+    broadcast too: one value for every row, as the lattices' couplings, is left to a
+    `concatenate`)."""
+    owner = v.owner
+    if isinstance(owner, stablehlo.SelectOp) and low.is_true(owner.pred):
+        return _row_table(low, owner.on_true)
+    if not isinstance(owner, stablehlo.DynamicBroadcastInDimOp):
+        return None
+    src = owner.operand.owner
+    if not isinstance(src, stablehlo.ConstantOp):
+        return None
+    dims = owner.broadcast_dimensions.get_values()
+    values = np.asarray(dense_values(src))
+    rows = v.type.get_shape()[1]  # type: ignore[union-attr]
+    return values if dims == (1,) and values.shape == (rows,) else None
+
+
+def _updated_rows(low: KernelLowering, op: branch.ConcatOp) -> SSAValue | None:
+    """The `(batch, rows)` matrix elements `op` concatenates, when they are single
+    columns (the diagonal's slot) and row tables (`_row_table`), at least one of several
+    rows: the tables' values (zero in the columns' slots) broadcast, each column written
+    in its slot by a `dynamic_update_slice`, which XLA:CPU does in place (one pass over
+    the `(batch, rows)` elements, then one element per sample, where a `concatenate`
+    reads the broadcast table back; a `select` of the column broadcast in its slot is
+    no better: XLA's dot fusion that computes the diagonal takes the broadcast in and
+    writes it whole); else None (a `concatenate`)."""
+    if len(op.result.type.get_shape()) != 2:  # type: ignore[union-attr]
+        return None
+    tables = [_row_table(low, v) for v in op.inputs]
+    widths = [v.type.get_shape()[1] for v in op.inputs]  # type: ignore[union-attr]
+    if any(t is None and w != 1 for t, w in zip(tables, widths)):
+        return None
+    if not any(t is not None and w > 1 for t, w in zip(tables, widths)):
+        return None
+    dtype = numpy_dtype(element_type(op.result))
+    values = np.concatenate([np.zeros(1, dtype) if t is None else t for t in tables])
+    result = low.broadcast(low.array(values.astype(dtype)), [1], [DYN, len(values)])
+    starts = np.cumsum([0, *widths[:-1]])
+    for v, table, start in zip(op.inputs, tables, starts):
+        if table is None:
+            at = [low.const(0, i64), low.const(int(start), i64)]
+            result = low.add(stablehlo.DynamicUpdateSliceOp(result, v, at))
+    return result
+
+
 class ConcatLowering(KernelPattern):
     """`branch.concat` -> `concatenate` along the rows (its input when there is one); of
-    the `x'` of emissions, all built at once (`KernelLowering.emitted`)."""
+    the `x'` of emissions, all built at once (`KernelLowering.emitted`); of matrix
+    elements that are single columns and row tables the same for every sample (the
+    diagonal's slot before a table of couplings), the tables broadcast with the columns
+    written in their slots (`_updated_rows`)."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: branch.ConcatOp, rewriter: PatternRewriter):
@@ -664,6 +715,9 @@ class ConcatLowering(KernelPattern):
         pending = [low.pending.get(v) for v in op.inputs]
         if all(p is not None for p in pending):
             rewriter.replace(op, [], [low.emitted(pending)])  # type: ignore[arg-type]
+            return
+        if all(p is None for p in pending) and (updated := _updated_rows(low, op)) is not None:
+            rewriter.replace(op, [], [updated])
             return
         parts = [v if p is None else low.emitted([p]) for v, p in zip(op.inputs, pending)]
         rewriter.replace(op, [], [low.add(stablehlo.ConcatenateOp(parts, 1))])

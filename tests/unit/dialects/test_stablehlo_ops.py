@@ -322,6 +322,36 @@ def test_real_dynamic_slice_on_the_batch(batch):
 
 
 @pytest.mark.parametrize("batch", [1, 5])
+def test_dynamic_update_slice_of_a_broadcast_table(batch):
+    """A row table broadcast along a symbolic batch with x's column 0 written in column
+    2, then an index past the end clamped (the update lands in the last column): the
+    matrix elements of a diagonal's slot among a table's (`branch.concat`)."""
+    table = np.array([0.5, -1.0, 0.0, 2.0])
+
+    def body(b, x):
+        t = ins(b, sh.ConstantOp.from_array(table))
+        tables = ins(b, sh.DynamicBroadcastInDimOp(t, _batch_shape(b, x, 4), [1], T(f64, DYN, 4)))
+        sizes = ins(b, sh.ConstantOp.from_array(np.array([0, 0], dtype=np.int64)))
+        limits = _batch_shape(b, x, 1)
+        ones = ins(b, sh.ConstantOp.from_array(np.array([1, 1], dtype=np.int64)))
+        column = ins(b, sh.RealDynamicSliceOp(x, sizes, limits, ones, T(f64, DYN, 1)))
+        zero = ins(b, sh.ConstantOp.from_array(np.array(0, dtype=np.int64)))
+        two = ins(b, sh.ConstantOp.from_array(np.array(2, dtype=np.int64)))
+        past = ins(b, sh.ConstantOp.from_array(np.array(7, dtype=np.int64)))
+        written = ins(b, sh.DynamicUpdateSliceOp(tables, column, [zero, two]))
+        return written, ins(b, sh.DynamicUpdateSliceOp(tables, column, [zero, past]))
+
+    x = RNG.normal(size=(batch, 3))
+    out, clamped = run([T(f64, DYN, 3)], body, x)
+    expected = np.tile(table, (batch, 1))
+    expected[:, 2] = x[:, 0]
+    np.testing.assert_array_equal(np.asarray(out), expected)
+    expected = np.tile(table, (batch, 1))
+    expected[:, 3] = x[:, 0]
+    np.testing.assert_array_equal(np.asarray(clamped), expected)
+
+
+@pytest.mark.parametrize("batch", [1, 5])
 def test_dynamic_gather_columns_on_the_batch(batch):
     """x[:, cols] for static cols on a symbolic batch, without batching dimensions (the
     `take` lowering of a `branch.read`)."""

@@ -241,6 +241,69 @@ func.func @f(%a: tensor<3xf64>, %s: tensor<2xi64>) {
 
 // -----
 
+func.func @f(%a: tensor<?x8xf64>, %u: tensor<?x1xf64>, %i: tensor<i64>) {
+  %0 = stablehlo.dynamic_update_slice %a, %u, %i, %i : (tensor<?x8xf64>, tensor<?x1xf64>, tensor<i64>, tensor<i64>) -> tensor<?x9xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_update_slice' result tensor<?x9xf64> does not match operand tensor<?x8xf64>
+
+// -----
+
+func.func @f(%a: tensor<?x8xf64>, %u: tensor<?x1xf32>, %i: tensor<i64>) {
+  %0 = stablehlo.dynamic_update_slice %a, %u, %i, %i : (tensor<?x8xf64>, tensor<?x1xf32>, tensor<i64>, tensor<i64>) -> tensor<?x8xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_update_slice' update element type f32 does not match operand element type f64
+
+// -----
+
+func.func @f(%a: tensor<?x8xf64>, %u: tensor<?xf64>, %i: tensor<i64>) {
+  %0 = stablehlo.dynamic_update_slice %a, %u, %i, %i : (tensor<?x8xf64>, tensor<?xf64>, tensor<i64>, tensor<i64>) -> tensor<?x8xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_update_slice' update tensor<?xf64> must have the rank of tensor<?x8xf64>
+
+// -----
+
+func.func @f(%a: tensor<?x8xf64>, %u: tensor<?x1xf64>, %i: tensor<i64>) {
+  %0 = stablehlo.dynamic_update_slice %a, %u, %i : (tensor<?x8xf64>, tensor<?x1xf64>, tensor<i64>) -> tensor<?x8xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_update_slice' expects 2 start indices, got 1
+
+// -----
+
+func.func @f(%a: tensor<?x8xf64>, %u: tensor<?x1xf64>, %i: tensor<i64>, %j: tensor<i32>) {
+  %0 = stablehlo.dynamic_update_slice %a, %u, %i, %j : (tensor<?x8xf64>, tensor<?x1xf64>, tensor<i64>, tensor<i32>) -> tensor<?x8xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_update_slice' start indices must be 0-D integer tensors of one type, got tensor<i64>, tensor<i32>
+
+// -----
+
+func.func @f(%a: tensor<?x8xf64>, %u: tensor<?x9xf64>, %i: tensor<i64>) {
+  %0 = stablehlo.dynamic_update_slice %a, %u, %i, %i : (tensor<?x8xf64>, tensor<?x9xf64>, tensor<i64>, tensor<i64>) -> tensor<?x8xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_update_slice' update dimension 1 of size 9 does not fit operand dimension 1 of size 8
+
+// -----
+
+func.func @f(%a: tensor<?x8xf64>, %u: tensor<2x1xf64>, %i: tensor<i64>) {
+  %0 = stablehlo.dynamic_update_slice %a, %u, %i, %i : (tensor<?x8xf64>, tensor<2x1xf64>, tensor<i64>, tensor<i64>) -> tensor<?x8xf64>
+  func.return
+}
+
+// CHECK: 'stablehlo.dynamic_update_slice' update dimension 0 of size 2 does not fit operand dimension 0 of size ?
+
+// -----
+
 func.func @f(%x: tensor<?x16xi8>, %b: tensor<2xi64>) {
   %0 = stablehlo.real_dynamic_slice %x, %b, %b, %b : (tensor<?x16xi8>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x8xf64>
   func.return

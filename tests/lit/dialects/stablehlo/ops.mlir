@@ -228,6 +228,25 @@ func.func @real_dynamic_slice(%x: tensor<?x16xi8>, %lim: tensor<2xi64>) -> tenso
   func.return %0 : tensor<?x8xi8>
 }
 
+// CHECK-LABEL: func.func @dynamic_update_slice(
+// CHECK-SAME: %[[VA:[a-z0-9_]+]]: tensor<?x8xf64>, %[[VU:[a-z0-9_]+]]: tensor<?x1xf64>) -> tensor<?x8xf64> {
+// CHECK-NEXT: %[[VI:[a-z0-9_]+]] = stablehlo.constant dense<0> : tensor<i64>
+// CHECK-NEXT: %[[VJ:[a-z0-9_]+]] = stablehlo.constant dense<3> : tensor<i64>
+// CHECK-NEXT: %[[V0:[a-z0-9_]+]] = stablehlo.dynamic_update_slice %[[VA]], %[[VU]], %[[VI]], %[[VJ]] : (tensor<?x8xf64>, tensor<?x1xf64>, tensor<i64>, tensor<i64>) -> tensor<?x8xf64>
+// CHECK-NEXT: func.return %[[V0]] : tensor<?x8xf64>
+// JAX-LABEL: func.func @dynamic_update_slice(
+// JAX-SAME: %[[VARG0:[a-z0-9_]+]]: tensor<?x8xf64>, %[[VARG1:[a-z0-9_]+]]: tensor<?x1xf64>) -> tensor<?x8xf64> {
+// JAX-NEXT: %[[VC:[a-z0-9_]+]] = stablehlo.constant dense<0> : tensor<i64>
+// JAX-NEXT: %[[VC0:[a-z0-9_]+]] = stablehlo.constant dense<3> : tensor<i64>
+// JAX-NEXT: %[[V0:[a-z0-9_]+]] = stablehlo.dynamic_update_slice %[[VARG0]], %[[VARG1]], %[[VC]], %[[VC0]] : (tensor<?x8xf64>, tensor<?x1xf64>, tensor<i64>, tensor<i64>) -> tensor<?x8xf64>
+// JAX-NEXT: return %[[V0]] : tensor<?x8xf64>
+func.func @dynamic_update_slice(%a: tensor<?x8xf64>, %u: tensor<?x1xf64>) -> tensor<?x8xf64> {
+  %i = stablehlo.constant dense<0> : tensor<i64>
+  %j = stablehlo.constant dense<3> : tensor<i64>
+  %0 = stablehlo.dynamic_update_slice %a, %u, %i, %j : (tensor<?x8xf64>, tensor<?x1xf64>, tensor<i64>, tensor<i64>) -> tensor<?x8xf64>
+  func.return %0 : tensor<?x8xf64>
+}
+
 // CHECK-LABEL: func.func @gather(
 // CHECK-SAME: %[[VX:[a-z0-9_]+]]: tensor<5x16xi8>, %[[VIDX:[a-z0-9_]+]]: tensor<3x1xi32>) -> tensor<5x3xi8> {
 // CHECK-NEXT: %[[V0:[a-z0-9_]+]] = "stablehlo.gather"(%[[VX]], %[[VIDX]]) <{dimension_numbers = #stablehlo.gather<offset_dims = [0], collapsed_slice_dims = [1], start_index_map = [1], index_vector_dim = 1>, indices_are_sorted = false, slice_sizes = array<i64: 5, 1>}> : (tensor<5x16xi8>, tensor<3x1xi32>) -> tensor<5x3xi8>
