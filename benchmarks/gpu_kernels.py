@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import re
-import time
 from collections import Counter
 from pathlib import Path
 
 import jax
 import netket as nk
 import numpy as np
+from get_conn_padded import timeit as timed  # one timer for both scripts
 
 import symir as sym
 from symir import models
@@ -71,16 +71,6 @@ def launches(text: str) -> Counter:
     entry = text[text.index("ENTRY") :]
     entry = entry[: entry.index("\n}")]
     return Counter(m.group(1) for m in LAUNCHES.finditer(entry))
-
-
-def timed(fn, x, rounds):
-    jax.block_until_ready(fn(x))
-    times = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fn(x))
-        times.append(time.perf_counter() - t0)
-    return times
 
 
 def main() -> None:
