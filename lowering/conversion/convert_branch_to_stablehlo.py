@@ -81,7 +81,7 @@ from symir.lowering.conversion.narrow_integers import narrow_block
 from symir.lowering.conversion.nth_site_lowering import lower_nth_site
 from symir.lowering.conversion.quadratic_form_lowering import lower_quadratic_form
 from symir.lowering.conversion.site_mask_lowering import lower_flip_sites, lower_parity_sum
-from symir.lowering.conversion.stablehlo_builder import dense_values, element_type
+from symir.lowering.conversion.stablehlo_builder import element_type, row_values
 from symir.lowering.locating import LocatingPattern
 
 
@@ -660,15 +660,9 @@ def _row_table(low: KernelLowering, v: SSAValue) -> np.ndarray | None:
     owner = v.owner
     if isinstance(owner, stablehlo.SelectOp) and low.is_true(owner.pred):
         return _row_table(low, owner.on_true)
-    if not isinstance(owner, stablehlo.DynamicBroadcastInDimOp):
-        return None
-    src = owner.operand.owner
-    if not isinstance(src, stablehlo.ConstantOp):
-        return None
-    dims = owner.broadcast_dimensions.get_values()
-    values = np.asarray(dense_values(src))
+    values = row_values(v)
     rows = v.type.get_shape()[1]  # type: ignore[union-attr]
-    return values if dims == (1,) and values.shape == (rows,) else None
+    return values if values is not None and values.shape == (rows,) else None
 
 
 def _updated_rows(low: KernelLowering, op: branch.ConcatOp) -> SSAValue | None:

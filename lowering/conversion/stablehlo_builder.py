@@ -40,23 +40,32 @@ def dense_values(op: stablehlo.ConstantOp):
 
 
 def _broadcast_constant(v: SSAValue) -> tuple[np.ndarray, tuple[int, ...]] | None:
-    """The `i64` values of the constant `v` broadcasts over the batch, and the
-    dimensions it is broadcast at; None when `v` is not such a broadcast."""
+    """The values (of the constant's own type) of the constant `v` broadcasts over the
+    batch, and the dimensions it is broadcast at; None when `v` is not such a broadcast."""
     owner = v.owner
     if not isinstance(owner, stablehlo.DynamicBroadcastInDimOp):
         return None
     src = owner.operand.owner
     if not isinstance(src, stablehlo.ConstantOp):
         return None
-    values = np.asarray([int(x) for x in dense_values(src)], dtype=np.int64)
-    return values, owner.broadcast_dimensions.get_values()
+    return np.asarray(dense_values(src)), owner.broadcast_dimensions.get_values()
+
+
+def _as_i64(values: np.ndarray) -> np.ndarray:
+    return np.asarray([int(x) for x in values], dtype=np.int64)
+
+
+def row_values(v: SSAValue) -> np.ndarray | None:
+    """The per-row values of `v`, of the constant's own type, when it is a row-table
+    column (a constant broadcast along the batch at dimension 1), else None."""
+    found = _broadcast_constant(v)
+    return found[0] if found is not None and found[1] == (1,) else None
 
 
 def row_column(v: SSAValue) -> np.ndarray | None:
-    """The per-row values of `v` when it is a row-table column (a constant broadcast
-    along the batch at dimension 1), else None."""
-    found = _broadcast_constant(v)
-    return found[0] if found is not None and found[1] == (1,) else None
+    """`row_values` of `v` as `i64` values."""
+    values = row_values(v)
+    return None if values is None else _as_i64(values)
 
 
 def static_column(v: SSAValue) -> np.ndarray | None:
@@ -66,6 +75,7 @@ def static_column(v: SSAValue) -> np.ndarray | None:
     if found is None:
         return None
     values, dims = found
+    values = _as_i64(values)
     if dims == (1,):
         return values
     if dims == () and values.size == 1:
