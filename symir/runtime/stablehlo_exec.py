@@ -363,9 +363,8 @@ def clear_cache() -> None:
         _CACHE.clear()
 
 
-def _bound_values(ins: list, constants: Any) -> tuple[np.ndarray, ...]:
-    """`constants` checked against the last arguments of `@main` (`ins`), as arrays."""
-    values = tuple(np.asarray(c) for c in constants)
+def _bound_values(ins: list, values: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """`values` (arrays) checked against the last arguments of `@main` (`ins`)."""
     if values and len(values) > len(ins) - 1:
         raise StableHLOError(
             f"{len(values)} bound constant(s) given, but @main takes {len(ins)} argument(s) "
