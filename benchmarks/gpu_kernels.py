@@ -20,27 +20,18 @@ import jax
 import netket as nk
 import numpy as np
 from get_conn_padded import timeit as timed  # one timer for both scripts
+from many_terms import random_strings
 
 import symir as sym
 from symir import models
 
 
-def pauli_strings(n_sites: int, count: int, seed: int):
-    rng = np.random.default_rng(seed)
-    strings = []
-    for _ in range(count):
-        chars = ["I"] * n_sites
-        for site in rng.choice(n_sites, size=4, replace=False):
-            chars[site] = "XYZ"[rng.integers(3)]
-        strings.append("".join(chars))
-    weights = rng.normal(size=count)
-    return strings, weights
-
-
 def operators(name: str):
     if name == "pauli":
         hi = nk.hilbert.Spin(0.5, 32)
-        strings, weights = pauli_strings(32, 1000, 7)
+        rng = np.random.default_rng(7)
+        strings = random_strings(rng, 1000, 32, 4)
+        weights = rng.normal(size=len(strings))
         ours = sym.pauli_strings(hi, strings, weights).compile()
         ref = nk.operator.PauliStringsJax(hi, strings, weights)
         return hi, ours, ref
