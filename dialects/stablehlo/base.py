@@ -16,6 +16,11 @@ TensorConstr = base(TensorType)
 """The constraint of every operand and result: a ranked tensor."""
 
 
+def dim_text(size: int) -> str:
+    """A dimension as the printed type writes it: `?` for a dynamic one."""
+    return "?" if size == DYNAMIC else str(size)
+
+
 def tensor_of(value: SSAValue | Attribute) -> TensorType:
     """The ranked tensor type of ``value`` (a value or a type); raises ``VerifyException``
     for anything else."""

@@ -16,7 +16,7 @@ from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
 from .attributes import DotDimensionNumbers
-from .base import DYNAMIC, TensorConstr, tensor_of
+from .base import DYNAMIC, TensorConstr, dim_text, tensor_of
 
 
 def dot_general_shape(
@@ -98,5 +98,5 @@ class DotGeneralOp(IRDLOperation):
         if len(expected) != res.get_num_dims() or any(
             DYNAMIC not in (e, g) and e != g for e, g in zip(expected, res.get_shape())
         ):
-            shape = "x".join("?" if d == DYNAMIC else str(d) for d in expected)
+            shape = "x".join(dim_text(d) for d in expected)
             raise VerifyException(f"'stablehlo.dot_general' result must have shape {shape}")

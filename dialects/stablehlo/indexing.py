@@ -29,17 +29,13 @@ from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
 from .attributes import GatherDimensionNumbers
-from .base import BATCH, DYNAMIC, TensorConstr, i64_array, known_entries, tensor_of
+from .base import BATCH, DYNAMIC, TensorConstr, dim_text, i64_array, known_entries, tensor_of
 
 
 def _compatible(a: int, b: int) -> bool:
     """Two dimension sizes that are equal: a dynamic one is the batch size (`BATCH`),
     equal to another dynamic one only."""
     return a == b
-
-
-def _dim(size: int) -> str:
-    return "?" if size == DYNAMIC else str(size)
 
 
 def _fmt(values: Sequence[int]) -> str:
@@ -164,7 +160,7 @@ class _Gather:
         b, w = iter(batch), iter(window)
         expected = [next(w) if d in self.offset else next(b) for d in range(rank)]
         if not all(_compatible(e, g) for e, g in zip(expected, self.result.get_shape())):
-            shape = "x".join("?" if e == DYNAMIC else str(e) for e in expected)
+            shape = "x".join(dim_text(e) for e in expected)
             self.fail(f"result {self.result} does not match the inferred shape {shape}")
         if self.result.get_element_type() != self.operand.get_element_type():
             self.fail("result element type differs from the operand's")
@@ -345,8 +341,8 @@ class DynamicUpdateSliceOp(IRDLOperation):
         for d, (u, o) in enumerate(zip(up_t.get_shape(), op_t.get_shape())):
             if (u == DYNAMIC) != (o == DYNAMIC) or (o != DYNAMIC and u > o):
                 raise VerifyException(
-                    f"'{name}' update dimension {d} of size {_dim(u)} does not fit operand "
-                    f"dimension {d} of size {_dim(o)}"
+                    f"'{name}' update dimension {d} of size {dim_text(u)} does not fit operand "
+                    f"dimension {d} of size {dim_text(o)}"
                 )
 
 

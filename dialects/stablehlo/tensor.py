@@ -36,7 +36,7 @@ from xdsl.utils.exceptions import VerifyException
 from symir.dialects.types import element_type
 
 from . import hex_float
-from .base import BATCH, DYNAMIC, TensorConstr, i64_array, known_entries, tensor_of
+from .base import BATCH, DYNAMIC, TensorConstr, dim_text, i64_array, known_entries, tensor_of
 
 
 def element_type_of_dtype(dtype: np.dtype | str | type) -> Attribute:
@@ -319,10 +319,6 @@ class DynamicBroadcastInDimOp(IRDLOperation):
                 )
 
 
-def _size(size: int) -> str:
-    return "?" if size == DYNAMIC else str(size)
-
-
 def _check_broadcast_dim(i: int, size: int, d: int, result_shape: Sequence[int]) -> None:
     """Operand dimension ``i`` of ``size`` can broadcast to result dimension ``d``."""
     name = DynamicBroadcastInDimOp.name
@@ -332,8 +328,8 @@ def _check_broadcast_dim(i: int, size: int, d: int, result_shape: Sequence[int])
         )
     if size not in (1, result_shape[d]):  # a dynamic one is the batch size (base.BATCH)
         raise VerifyException(
-            f"'{name}' operand dimension {i} of size {_size(size)} cannot broadcast to "
-            f"result dimension {d} of size {_size(result_shape[d])}"
+            f"'{name}' operand dimension {i} of size {dim_text(size)} cannot broadcast to "
+            f"result dimension {d} of size {dim_text(result_shape[d])}"
         )
 
 
