@@ -173,6 +173,21 @@ def _excitations_by_irrep(sizes: np.ndarray, P: np.ndarray):
     return X, Y, Z
 
 
+def _totals(orbsym: Iterable[int], n_fermions_per_spin: tuple[int, int]):
+    """The connected states ORBSYM allows per pair of occupation patterns: `total[i, j]`
+    for the i-th pattern of the first spin and the j-th of the second, with the patterns
+    (rows: electrons per irrep) and the irrep of each orbital."""
+    g = irreps(orbsym)
+    sizes = np.bincount(g, minlength=8)
+    parts = []
+    for n in n_fermions_per_spin:
+        P = _patterns(sizes, int(n))
+        X, Y, Z = _excitations_by_irrep(sizes, P)
+        parts.append((P, X[:, 0] + (Y * Z).sum(1), X))
+    (P0, a0, X0), (P1, a1, X1) = parts
+    return 1 + a0[:, None] + a1[None, :] + X0 @ X1.T, (P0, P1), g
+
+
 def connected_bound(orbsym: Iterable[int], n_fermions_per_spin: tuple[int, int]) -> int:
     """The most connected states (the state itself included) that ORBSYM allows a state
     of the sector: the maximum over every occupation of the irrep blocks, per spin, of
@@ -180,17 +195,28 @@ def connected_bound(orbsym: Iterable[int], n_fermions_per_spin: tuple[int, int])
     the identity (a single within an irrep; a double `P, R -> Q, S` with `g_P ^ g_R =
     g_Q ^ g_S`). It depends on how many electrons each irrep holds only, so the maximum
     runs over those occupations, not over the states. No kernel with a fixed number of
-    slots can have fewer: it bounds F from below for every exact layout."""
-    g = irreps(orbsym)
-    sizes = np.bincount(g, minlength=8)
-    parts = []
-    for n in n_fermions_per_spin:
-        P = _patterns(sizes, int(n))
-        X, Y, Z = _excitations_by_irrep(sizes, P)
-        parts.append((X[:, 0] + (Y * Z).sum(1), X))
-    (a0, X0), (a1, X1) = parts
-    total = 1 + a0[:, None] + a1[None, :] + X0 @ X1.T
+    slots can have fewer: it bounds F from below for every exact layout
+    (`bound_state` is a state that has them all)."""
+    total, _, _ = _totals(orbsym, n_fermions_per_spin)
     return int(total.max())
+
+
+def bound_state(orbsym: Iterable[int], n_fermions_per_spin: tuple[int, int]) -> np.ndarray:
+    """A state of the sector (0/1 over the 2M spin orbitals, NetKet's order: the first
+    spin's M orbitals, then the second's) whose occupation of the irreps is one where
+    `connected_bound` is reached: `connected_count` of it is the bound. Where no
+    coefficient that ORBSYM allows vanishes, its distinct connected states with a
+    non-zero element are as many, so an exact kernel cannot have fewer slots than this
+    state has connected states: the bound is reached, not only approached."""
+    total, patterns, g = _totals(orbsym, n_fermions_per_spin)
+    i, j = np.unravel_index(int(np.argmax(total)), total.shape)
+    halves = []
+    for pattern in (patterns[0][i], patterns[1][j]):
+        occupied = np.zeros(len(g), np.int8)
+        for irrep, count in enumerate(pattern):
+            occupied[np.flatnonzero(g == irrep)[: int(count)]] = 1
+        halves.append(occupied)
+    return np.concatenate(halves)
 
 
 def connected_count(orbsym: Iterable[int], occupied: np.ndarray, n_orbitals: int) -> int:
@@ -211,6 +237,7 @@ def connected_count(orbsym: Iterable[int], occupied: np.ndarray, n_orbitals: int
 
 __all__ = [
     "CUTOFF",
+    "bound_state",
     "check_orbsym",
     "connected_bound",
     "connected_count",

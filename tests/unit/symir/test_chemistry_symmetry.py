@@ -14,7 +14,13 @@ from symir.chemistry import from_arrays, from_pyscf, molecular_hamiltonian, read
 from symir.chemistry.excitations import excitation_count
 from symir.chemistry.hamiltonian import SYMMETRY_FROM, SYMMETRY_RATIO
 from symir.chemistry.make_fcidumps import DATA
-from symir.chemistry.symmetry import CUTOFF, check_orbsym, connected_bound, pyscf_orbsym
+from symir.chemistry.symmetry import (
+    CUTOFF,
+    bound_state,
+    check_orbsym,
+    connected_bound,
+    pyscf_orbsym,
+)
 
 pyscf = pytest.importorskip("pyscf")
 
@@ -252,6 +258,38 @@ def test_connected_bound_is_the_most_connected_states_orbsym_allows():
         counts.append(allowed)
     bound = connected_bound(ints.orbsym, ints.n_fermions_per_spin)
     assert bound == max(counts) <= H.max_conn_size
+    # the bound's own state: in the sector, and as many distinct non-zero connected states
+    top = bound_state(ints.orbsym, ints.n_fermions_per_spin)
+    b = int(np.flatnonzero((x == top).all(1))[0])
+    assert len(np.unique(xp[b][np.abs(mels[b]) > 1e-10], axis=0)) == bound
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bound_state_has_the_bound_orbsym_allows(seed):
+    """`bound_state` on random ORBSYM labels and electron counts: a state with each
+    spin's electrons, whose `connected_count` is `connected_bound`, and no state of a
+    small sector has more."""
+    from itertools import combinations
+
+    from symir.chemistry.symmetry import connected_bound, connected_count
+
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(4, 9))
+    orbsym = tuple(int(v) for v in rng.integers(1, 9 if seed % 2 else 3, size=m))
+    n = (int(rng.integers(1, m)), int(rng.integers(0, m + 1)))
+    top = bound_state(orbsym, n)
+    assert top.shape == (2 * m,) and set(top.tolist()) <= {0, 1}
+    assert (top[:m].sum(), top[m:].sum()) == n
+    bound = connected_bound(orbsym, n)
+    assert connected_count(orbsym, top, m) == bound
+    most = 0
+    for a in combinations(range(m), n[0]):
+        for b in combinations(range(m), n[1]):
+            state = np.zeros(2 * m, np.int64)
+            state[list(a)] = 1
+            state[[m + k for k in b]] = 1
+            most = max(most, connected_count(orbsym, state, m))
+    assert most == bound
 
 
 def test_connected_elements_equal_netket_pnc():
