@@ -376,6 +376,12 @@ class CompiledOperator:
         keep = _sector_keep(flat, sites, values, sectors, old) if rule else None
         return sites, values, mels, old, keep
 
+    @property
+    def sectors(self) -> tuple[tuple[int, int, int], ...]:
+        """The fixed sums `(first, end, total)` of the space the operator was compiled
+        for (NetKet's constrained `Spin`, `Fock`, fermions), `()` where it has none."""
+        return _sectors_of(self._spec.hilbert)
+
     def static_sites(self) -> np.ndarray | None:
         """The `(F, k)` sites of `get_conn_delta` where they are the same in every row
         (the delta kernel makes them from constants only, `static_outputs`: a hop's two

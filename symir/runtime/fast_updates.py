@@ -43,6 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from symir.runtime import batch_dedup
 from symir.runtime.dedup import candidate_positions, only_active
 from symir.runtime.fewer_logs import fewer_logs
 from symir.runtime.lapack_order import lapack_ordered
@@ -635,14 +636,31 @@ def _derived_block(
     ratio = functools.partial(_derived_ratio, split, tree, inexact, shapes)
     every = EVERY_SLOT and plan.n_valid == change.shape[1]
     loop = (evaluate, compact, tail, capacity)
+    keys = None
+    if not every and batch_dedup.pays(compiled.space, needed.size, compiled.sectors) is None:
+        keys = batch_dedup.state_keys(index(flat), sites, old_i, new_i, n_states)
+    values = functools.partial(_deduplicated_values, loop, ratio, diff, static, change, every)
     if RATIOS_IN_LOOP:
         # psi(x') / psi(x) made in the loop, on each chunk's contiguous values: the slots
         # then take them by a gather with no exponential in it (a slot not evaluated: 1)
-        ratio = functools.partial(_exp_of, ratio)
-        w = _slot_values(loop, ratio, diff, static, needed, change, every, fill=1)
+        w = values(needed, keys, logpsi_x, ratios=True)
         return total + jnp.sum(mels * w, axis=-1)
-    r = _slot_values(loop, ratio, diff, static, needed, change, every)
+    r = values(needed, keys, logpsi_x, ratios=False)
     return total + jnp.sum(mels * jnp.exp(r), axis=-1)
+
+
+def _deduplicated_values(loop, ratio, diff, static, change, every, needed, keys, logpsi_x, ratios):
+    """`_slot_values` of the slots `needed`, `psi(x') / psi(x)` with `ratios` (else the
+    logarithm); with `keys` (`batch_dedup.state_keys`), one evaluation per distinct
+    connected state of the batch, the others' values moved to their own sample."""
+    fill = 1 if ratios else 0
+    if ratios:
+        ratio = functools.partial(_exp_of, ratio)
+    if keys is None:
+        return _slot_values(loop, ratio, diff, static, needed, change, every, fill=fill)
+    evaluated, source = batch_dedup.first_of_equal(needed, keys)
+    v = _slot_values(loop, ratio, diff, static, evaluated, change, every, fill=fill)
+    return batch_dedup.shared(v, source, logpsi_x, change.shape[1], ratios=ratios)
 
 
 RATIOS_IN_LOOP = True

@@ -52,6 +52,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from symir.dialects.branch.slot_kinds import SlotKind
+from symir.runtime import batch_dedup
 from symir.runtime.compiled import CompiledOperator
 from symir.runtime.dedup import (
     candidate_positions,
@@ -424,6 +425,11 @@ def choose_path(
     reason = f"cost per sample: {text} ({what})"
     if det_block is not None:
         reason += "\n" + det_why
+    if name == "derived":
+        b = max(1, int(np.prod(np.shape(x)[:-1], dtype=np.int64)))
+        reason += "\n" + batch_dedup.describe(
+            compiled.space, b * len(plan.candidates), compiled.sectors
+        )
     block = {"determinant": det_block, "padded": _padded_block}.get(name)
     return LocalEnergyPath(name, reason, split if name == "derived" else None, block)
 

@@ -1,0 +1,135 @@
+"""One evaluation per distinct connected state of a whole batch of samples.
+
+On a small space a batch of Markov-chain samples reaches the same connected states
+from many samples: Heisenberg 4x4 in its `S_z = 0` sector (12,870 states), 1,024
+samples: 17,382 non-zero off-diagonal elements on 9,093 distinct states; Bose-Hubbard
+3x3 with 9 bosons: 22,586 on 9,325. The network then runs once per distinct state.
+
+Each connected state gets an exact integer key, its digits in the local states as a
+mixed-radix number (`state_keys`: the sample's key plus the changes of its slot, so x'
+is never written out). `first_of_equal` hashes the keys into a table twice as long as
+the slots and keeps, per bucket, the first slot (a scatter-min); a slot whose key equals
+its bucket's first slot's key reads that slot's value, any other slot (the first, or a
+different key that shares the bucket) is evaluated itself. Equal keys are equal states,
+so no value is ever taken from another state; a shared bucket only costs an evaluation.
+
+Whether it pays is decided before tracing from the space (`pays`): the size of the
+sector the operator's space fixes (NetKet's `Spin(total_sz=)`, `Fock(n_particles=)`)
+against the batch's slots. Within one sample, `dedup.representatives` finds equal
+connected states by sorting; here the states of different samples are matched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+
+STATES_PER_SLOT = 2.0
+"""Deduplicate where the space has at most this many states per slot of the batch (a
+sector of 12,870 states and 1,024 x 33 slots: 0.4). Above it, distinct samples rarely
+share a connected state (Bose-Hubbard 4x4 with 16 bosons, 40,116 elements on 40,080
+states), and the keys, their hash and the table (0.2-0.4 ms for 23k-65k slots) would
+be spent for nothing."""
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def sector_size(space: Any, sectors: tuple = ()) -> int:
+    """The number of configurations of `space` within the fixed sums `sectors` (`(first,
+    end, total)` site ranges; by default the space's own), counted, not enumerated."""
+    states = [int(v) for v in space.local_states]
+    sectors = tuple(sectors or getattr(space, "sectors", ()) or ())
+    free = int(space.size) - sum(stop - first for first, stop, _ in sectors)
+    total = len(states) ** free
+    for first, stop, target in sectors:
+        sums = {0: 1}
+        for _ in range(stop - first):
+            nxt: dict[int, int] = {}
+            for s, n in sums.items():
+                for v in states:
+                    nxt[s + v] = nxt.get(s + v, 0) + n
+            sums = nxt
+        total *= sums.get(int(target), 0)
+    return total
+
+
+def pays(space: Any, slots: int, sectors: tuple = ()) -> str | None:
+    """None where deduplicating `slots` connected states of a batch pays on `space`
+    (with the fixed sums `sectors` of the operator's constrained space, if any), else
+    the reason it is not done (printable, like the other path decisions)."""
+    radix = len(space.local_states)
+    if radix ** int(space.size) >= 2**62:
+        return f"keys: {radix}^{space.size} configurations do not fit in 62 bits"
+    states = sector_size(space, sectors)
+    if states > STATES_PER_SLOT * slots:
+        return (
+            f"{states} states for {slots} slots: more than {STATES_PER_SLOT:g} a slot, "
+            "few connected states repeat"
+        )
+    return None
+
+
+def describe(space: Any, slots: int, sectors: tuple = ()) -> str:
+    """The decision of `pays` as a line of `choose_path`'s reason."""
+    why = pays(space, slots, sectors)
+    if why is None:
+        return f"batch dedup: one evaluation per distinct connected state ({slots} slots)"
+    return f"batch dedup: not done ({why})"
+
+
+def state_keys(sample_index: Any, sites: Any, old: Any, new: Any, radix: int) -> Any:
+    """The key of each connected state `(b, c)`: the sample's digits (`sample_index (b,
+    N)`, each site's local state index) as a mixed-radix int64, plus `(new - old) *
+    radix^site` of each of the slot's changes (`sites, old, new (b, c, k)`; a change
+    that repeats an earlier site must have `new == old`)."""
+    n = sample_index.shape[-1]
+    weights = jnp.asarray(radix ** np.arange(n, dtype=np.int64))
+    base = jnp.sum(sample_index.astype(jnp.int64) * weights, axis=-1)
+    delta = (new.astype(jnp.int64) - old.astype(jnp.int64)) * weights[sites]
+    return base[:, None] + jnp.sum(delta, axis=-1)
+
+
+def first_of_equal(needed: Any, keys: Any) -> tuple[Any, Any]:
+    """`(evaluate, source)` for the slots `needed (b, c)` with `keys (b, c)`: `evaluate`
+    marks the needed slots that are evaluated (the first of their bucket, or a key other
+    than the first's), `source (b, c)` the flat position whose value each slot takes (its
+    own where evaluated)."""
+    m = needed.size
+    flat_keys = jnp.reshape(keys, (m,))
+    mask = jnp.reshape(needed, (m,))
+    bits = max(1, int(np.ceil(np.log2(2 * m))))
+    mixed = flat_keys.astype(jnp.uint64) * jnp.uint64(_GOLDEN)
+    bucket = (mixed >> jnp.uint64(64 - bits)).astype(jnp.int32)
+    position = jnp.arange(m, dtype=jnp.int32)
+    table = jnp.full((1 << bits,), m, jnp.int32)
+    table = table.at[jnp.where(mask, bucket, 1 << bits)].min(position, mode="drop")
+    first = table[bucket]
+    copy = mask & (first != position) & (flat_keys[jnp.minimum(first, m - 1)] == flat_keys)
+    source = jnp.where(copy, first, position)
+    return jnp.reshape(mask & ~copy, needed.shape), jnp.reshape(source, needed.shape)
+
+
+def shared(values: Any, source: Any, logpsi_x: Any, slots: int, ratios: bool) -> Any:
+    """Each slot's value from its source slot `(b, c)`: `values (b, c)` are
+    `logpsi(x') - logpsi(x_b)` (or with `ratios`, `psi(x') / psi(x_b)`) of the
+    evaluated slots; a copied slot's value is its source's, moved from the source's
+    sample to its own by `logpsi(x_source) - logpsi(x_b)`."""
+    b = values.shape[0]
+    flat = jnp.reshape(values, (-1,))[source]
+    shift = logpsi_x[source // slots] - logpsi_x[jnp.arange(b)[:, None]]
+    if ratios:
+        return flat * jnp.exp(shift)
+    return flat + shift
+
+
+__all__ = [
+    "STATES_PER_SLOT",
+    "describe",
+    "first_of_equal",
+    "pays",
+    "sector_size",
+    "shared",
+    "state_keys",
+]

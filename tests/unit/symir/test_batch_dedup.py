@@ -1,0 +1,135 @@
+"""One network evaluation per distinct connected state of a batch (symir/runtime/
+batch_dedup.py): exact keys, the hash table's choice of the evaluated slots, and the
+derived path's energies and gradients with it equal to NetKet's and to those without."""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import symir as sym
+from symir import models
+from symir.hilbert import DiscreteHilbert, SectorHilbert
+from symir.runtime import batch_dedup
+from symir.runtime.local_energy import choose_path, local_energy_plan
+
+nk = pytest.importorskip("netket")
+
+
+class DenseAct(nn.Module):
+    """Dense, gelu, Dense, gelu, Dense (real)."""
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.gelu(nn.Dense(12, param_dtype=float)(x))
+        h = nn.gelu(nn.Dense(6, param_dtype=float)(h))
+        return nn.Dense(1, param_dtype=float)(h)[..., 0]
+
+
+class ComplexTanh(nn.Module):
+    """Complex weights: the values moved between samples are complex ratios."""
+
+    @nn.compact
+    def __call__(self, x):
+        h = jnp.tanh(nn.Dense(10, param_dtype=complex)(x))
+        return jnp.sum(nn.Dense(3, param_dtype=complex)(h), -1)
+
+
+@pytest.fixture(scope="module")
+def chain():
+    """Heisenberg on a chain of 8 spins (256 states) and 64 distinct samples: distinct
+    samples share connected states (a state two exchanges away from another shares one
+    with it), and equal samples repeat theirs."""
+    hi = nk.hilbert.Spin(0.5, 8)
+    graph = nk.graph.Chain(8)
+    every = np.asarray(hi.all_states())
+    distinct = every[np.random.default_rng(4).permutation(len(every))[:56]]
+    x = jnp.asarray(np.concatenate([distinct, distinct[:8]]), jnp.float64)
+    return hi, models.heisenberg(hi, graph).compile(), nk.operator.Heisenberg(hi, graph), x
+
+
+def _netket(ma, params, x, ref):
+    xp, mels = ref.get_conn_padded(np.asarray(x))
+    lp = ma.apply(params, jnp.reshape(xp, (-1, x.shape[-1]))).reshape(mels.shape)
+    return jnp.sum(mels * jnp.exp(lp - ma.apply(params, x)[:, None]), -1)
+
+
+@pytest.mark.parametrize("module", [DenseAct, ComplexTanh])
+def test_energies_and_gradients_equal_without_it_and_netkets(chain, module, monkeypatch):
+    _, op, ref, x = chain
+    ma = module()
+    params = ma.init(jax.random.key(5), x)
+    slots = x.shape[0] * len(local_energy_plan(op).candidates)
+    assert batch_dedup.pays(op.space, slots) is None
+    path = choose_path(ma.apply, params, x, op, local_energy_plan(op), required=True)
+    assert path.name == "derived" and "one evaluation per distinct" in path.reason
+
+    def energies(p):
+        return sym.local_energies(ma.apply, p, x, op, fast_updates=True, repeated=False)
+
+    with_it = jax.jit(energies)(params)
+    grad_with = jax.jit(jax.grad(lambda p: jnp.sum(jnp.abs(energies(p)) ** 2)))(params)
+    monkeypatch.setattr(batch_dedup, "STATES_PER_SLOT", 0.0)
+    assert batch_dedup.pays(op.space, slots) is not None
+    without = jax.jit(energies)(params)
+    grad_without = jax.jit(jax.grad(lambda p: jnp.sum(jnp.abs(energies(p)) ** 2)))(params)
+    np.testing.assert_allclose(with_it, _netket(ma, params, x, ref), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(with_it, without, rtol=1e-12, atol=1e-12)
+    for a, b in zip(
+        *(jax.tree_util.tree_leaves(g) for g in (grad_with, grad_without)), strict=True
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+
+
+def test_keys_are_the_connected_states_mixed_radix_numbers(chain):
+    """`state_keys` of every slot: the number of the connected state `x'` written out
+    (digits in the local states, site `i` weighted `radix^i`)."""
+    _, op, _, x = chain
+    xp, _ = (np.asarray(a) for a in op.get_conn_padded(np.asarray(x, np.int8)))
+    sites, values, _, old, _ = op._conn_delta_parts(jnp.asarray(x, jnp.int8))
+    digits = (np.asarray(x) > 0).astype(np.int64)
+    new, was = (np.asarray(values) > 0).astype(np.int64), (np.asarray(old) > 0).astype(np.int64)
+    keys = np.asarray(batch_dedup.state_keys(jnp.asarray(digits), sites, was, new, 2))
+    expected = ((xp > 0).astype(np.int64) * 2 ** np.arange(8)).sum(-1)
+    np.testing.assert_array_equal(keys, expected)
+
+
+@pytest.mark.parametrize("golden", [None, 0])
+def test_every_slot_takes_a_value_of_its_own_key_from_an_evaluated_slot(golden, monkeypatch):
+    """Random keys with many repeats and a random mask: each needed slot's source has
+    its key and is evaluated, every distinct key is evaluated, none twice unless two keys
+    share a bucket. With the hash made constant (`golden` 0: every key in one bucket)
+    it stays exact, only the bucket's first key is shared."""
+    if golden is not None:
+        monkeypatch.setattr(batch_dedup, "_GOLDEN", np.uint64(golden))
+    rng = np.random.default_rng(0)
+    keys = rng.integers(0, 300, size=(64, 20))
+    needed = rng.random((64, 20)) < 0.7
+    evaluated, source = (
+        np.asarray(a) for a in batch_dedup.first_of_equal(jnp.asarray(needed), jnp.asarray(keys))
+    )
+    flat_keys, flat_source = keys.ravel(), source.ravel()
+    assert not np.any(evaluated & ~needed)
+    assert np.all(flat_keys[flat_source] == flat_keys)
+    assert np.all(evaluated.ravel()[flat_source[needed.ravel()]])
+    assert set(keys[evaluated]) == set(keys[needed])
+    distinct = len(set(keys[needed]))
+    if golden is None:
+        assert distinct <= evaluated.sum() <= distinct + 10
+    else:
+        assert evaluated.sum() == needed.sum() - (keys[needed] == keys[needed][0]).sum() + 1
+
+
+def test_sector_size_counts_the_sector_and_decides():
+    spins = SectorHilbert((-1, 1), 8, sectors=((0, 8, 0),))
+    bosons = SectorHilbert((0, 1, 2, 3), 9, sectors=((0, 9, 9),))
+    two = SectorHilbert((0, 1), 6, sectors=((0, 3, 1), (3, 6, 2)))
+    for space in (spins, bosons, two):
+        assert batch_dedup.sector_size(space) == len(space.all_states())
+    assert batch_dedup.sector_size(DiscreteHilbert((0, 1, 2), 5)) == 3**5
+    assert batch_dedup.pays(spins, 35) is None
+    assert "70 states for 34 slots" in batch_dedup.pays(spins, 34)
+    assert "do not fit in 62 bits" in batch_dedup.pays(DiscreteHilbert((-1, 1), 64), 10**9)
