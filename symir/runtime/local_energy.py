@@ -425,7 +425,7 @@ def choose_path(
     reason = f"cost per sample: {text} ({what})"
     if det_block is not None:
         reason += "\n" + det_why
-    if name == "derived":
+    if name in ("derived", "deltas"):
         b = max(1, int(np.prod(np.shape(x)[:-1], dtype=np.int64)))
         reason += "\n" + batch_dedup.describe(
             compiled.space, b * len(plan.candidates), compiled.sectors
@@ -601,13 +601,32 @@ def _delta_block(
     c = len(plan.candidates)
     m = b * c
     k = sites.shape[-1]
-    positions, count, capacity = candidate_positions(needed, capacity, _tail)
+    evaluated, source = needed, None
+    if batch_dedup.pays(compiled.space, m, compiled.sectors) is None:
+        keys = _delta_keys(x, sites, values, compiled)
+        evaluated, source = batch_dedup.first_of_equal(needed, keys)
+    positions, count, capacity = candidate_positions(evaluated, capacity, _tail)
     rows = (jnp.reshape(sites, (m, k)), jnp.reshape(values, (m, k)), x)
     gather = functools.partial(_rows_from_deltas, c)
     lp = _evaluate(logpsi, capacity, params, rows, positions, count, gather)
+    if source is not None:  # each slot the value of its state's evaluated slot
+        lp = lp[source]
     lp = jnp.where(needed, jnp.reshape(lp, needed.shape), logpsi_x[:, None])
     terms = mels * jnp.exp(lp - logpsi_x[:, None])
     return total + jnp.sum(terms, axis=-1)
+
+
+def _delta_keys(x: Any, sites: Any, values: Any, compiled: CompiledOperator) -> Any:
+    """`batch_dedup.state_keys` of the connected states given by deltas `(b, c, k)`."""
+    from symir.runtime.compiled import repeated_sites
+    from symir.runtime.fast_updates import state_index
+
+    states = np.asarray(compiled.space.local_states)
+    index = state_index(states, x.dtype)
+    sites = sites.astype(jnp.int32)
+    old = index(jnp.take_along_axis(x[:, None, :], sites, axis=-1))
+    new = jnp.where(repeated_sites(sites), old, index(values.astype(x.dtype)))
+    return batch_dedup.state_keys(index(x), sites, old, new, len(states))
 
 
 def _padded_block(

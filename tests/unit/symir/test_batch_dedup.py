@@ -84,6 +84,45 @@ def test_energies_and_gradients_equal_without_it_and_netkets(chain, module, monk
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
 
 
+class SortFirst(nn.Module):
+    """x meets a sort before any linear map: no split, the compacted plain path."""
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.Dense(10, param_dtype=float)(jnp.concatenate([jnp.sort(x, -1), x], -1))
+        return jnp.sum(jnp.tanh(h), -1)
+
+
+def test_plain_path_equals_without_it_and_netkets(chain, monkeypatch):
+    """The plain path (network rows built from the deltas) evaluates each distinct
+    connected state once, with NetKet's energies and the gradients of evaluating every
+    slot."""
+    from symir.runtime import local_energy as le
+
+    _, op, ref, x = chain
+    ma = SortFirst()
+    params = ma.init(jax.random.key(6), x)
+    plan = local_energy_plan(op)
+    path = choose_path(ma.apply, params, x, op, plan)
+    assert path.name == "deltas" and "one evaluation per distinct" in path.reason
+
+    def energies(p):
+        return le._delta_block(ma.apply, p, x, op, plan, plan.default_capacity(64), True)
+
+    def grads(p):
+        return jax.grad(lambda q: jnp.sum(energies(q) ** 2))(p)
+
+    with_it, grad_with = jax.jit(energies)(params), jax.jit(grads)(params)
+    monkeypatch.setattr(batch_dedup, "STATES_PER_SLOT", 0.0)
+    without, grad_without = jax.jit(energies)(params), jax.jit(grads)(params)
+    np.testing.assert_allclose(with_it, _netket(ma, params, x, ref), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(with_it, without, rtol=1e-12, atol=1e-12)
+    for a, b in zip(
+        *(jax.tree_util.tree_leaves(g) for g in (grad_with, grad_without)), strict=True
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+
+
 def test_keys_are_the_connected_states_mixed_radix_numbers(chain):
     """`state_keys` of every slot: the number of the connected state `x'` written out
     (digits in the local states, site `i` weighted `radix^i`)."""
