@@ -91,11 +91,18 @@ def state_keys(sample_index: Any, sites: Any, old: Any, new: Any, radix: int) ->
     return base[:, None] + jnp.sum(delta, axis=-1)
 
 
-def first_of_equal(needed: Any, keys: Any) -> tuple[Any, Any]:
+MAX_LOG_GAP = 300.0
+"""A value moves from sample `a` to sample `b` only where `|Re(logpsi(x_a) -
+logpsi(x_b))|` is below this: its factor `exp(...)` then stays far from float64's range
+(1e308) whatever the network's scale; farther samples evaluate their own copy."""
+
+
+def first_of_equal(needed: Any, keys: Any, logpsi_x: Any = None) -> tuple[Any, Any]:
     """`(evaluate, source)` for the slots `needed (b, c)` with `keys (b, c)`: `evaluate`
     marks the needed slots that are evaluated (the first of their bucket, or a key other
     than the first's), `source (b, c)` the flat position whose value each slot takes (its
-    own where evaluated)."""
+    own where evaluated). With the samples' `logpsi_x (b,)`, a slot takes a value from
+    another sample only within `MAX_LOG_GAP` of its own (`shared`)."""
     m = needed.size
     flat_keys = jnp.reshape(keys, (m,))
     mask = jnp.reshape(needed, (m,))
@@ -107,6 +114,10 @@ def first_of_equal(needed: Any, keys: Any) -> tuple[Any, Any]:
     table = table.at[jnp.where(mask, bucket, 1 << bits)].min(position, mode="drop")
     first = table[bucket]
     copy = mask & (first != position) & (flat_keys[jnp.minimum(first, m - 1)] == flat_keys)
+    if logpsi_x is not None:
+        c = needed.shape[-1]
+        gap = jnp.real(logpsi_x[jnp.minimum(first, m - 1) // c] - logpsi_x[position // c])
+        copy = copy & (jnp.abs(gap) < MAX_LOG_GAP)
     source = jnp.where(copy, first, position)
     return jnp.reshape(mask & ~copy, needed.shape), jnp.reshape(source, needed.shape)
 
@@ -125,6 +136,7 @@ def shared(values: Any, source: Any, logpsi_x: Any, slots: int, ratios: bool) ->
 
 
 __all__ = [
+    "MAX_LOG_GAP",
     "STATES_PER_SLOT",
     "describe",
     "first_of_equal",

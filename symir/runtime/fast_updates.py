@@ -658,7 +658,7 @@ def _deduplicated_values(loop, ratio, diff, static, change, every, needed, keys,
         ratio = functools.partial(_exp_of, ratio)
     if keys is None:
         return _slot_values(loop, ratio, diff, static, needed, change, every, fill=fill)
-    evaluated, source = batch_dedup.first_of_equal(needed, keys)
+    evaluated, source = batch_dedup.first_of_equal(needed, keys, logpsi_x)
     v = _slot_values(loop, ratio, diff, static, evaluated, change, every, fill=fill)
     return batch_dedup.shared(v, source, logpsi_x, change.shape[1], ratios=ratios)
 

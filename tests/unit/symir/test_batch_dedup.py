@@ -162,6 +162,27 @@ def test_every_slot_takes_a_value_of_its_own_key_from_an_evaluated_slot(golden, 
         assert evaluated.sum() == needed.sum() - (keys[needed] == keys[needed][0]).sum() + 1
 
 
+def test_values_move_only_between_samples_of_close_amplitudes():
+    """With the samples' log-amplitudes, a slot takes another sample's value only within
+    `MAX_LOG_GAP` of its own (the factor that moves it stays finite)."""
+    rng = np.random.default_rng(1)
+    keys = rng.integers(0, 50, size=(32, 8))
+    needed = np.ones((32, 8), bool)
+    logpsi_x = rng.normal(0, 400, size=32) + 1j * rng.normal(size=32)
+    evaluated, source = (
+        np.asarray(a)
+        for a in batch_dedup.first_of_equal(
+            jnp.asarray(needed), jnp.asarray(keys), jnp.asarray(logpsi_x)
+        )
+    )
+    own = np.arange(32)[:, None]
+    gap = np.abs(np.real(logpsi_x[source // 8] - logpsi_x[own]))
+    assert np.all(gap < batch_dedup.MAX_LOG_GAP)
+    assert np.any(source // 8 != own)  # some values still move
+    assert np.all(keys.ravel()[source.ravel()] == keys.ravel())
+    assert np.all(evaluated.ravel()[source.ravel()])
+
+
 def test_sector_size_counts_the_sector_and_decides():
     spins = SectorHilbert((-1, 1), 8, sectors=((0, 8, 0),))
     bosons = SectorHilbert((0, 1, 2, 3), 9, sectors=((0, 9, 9),))
