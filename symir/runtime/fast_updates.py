@@ -634,11 +634,12 @@ def _derived_block(
     static = tuple(v for v, d in zip(leaves, inexact, strict=True) if not d)
     shapes = tuple((v.shape[1:], v.dtype) for v in cached)
     ratio = functools.partial(_derived_ratio, split, tree, inexact, shapes)
-    every = EVERY_SLOT and plan.n_valid == change.shape[1]
-    loop = (evaluate, compact, tail, capacity)
     keys = None
-    if not every and batch_dedup.pays(compiled.space, needed.size, compiled.sectors) is None:
+    if batch_dedup.pays(compiled.space, needed.size, compiled.sectors) is None:
         keys = batch_dedup.state_keys(index(flat), sites, old_i, new_i, n_states)
+    # every slot in order, without compaction, unless the batch's states repeat
+    every = EVERY_SLOT and plan.n_valid == change.shape[1] and keys is None
+    loop = (evaluate, compact, tail, capacity)
     values = functools.partial(_deduplicated_values, loop, ratio, diff, static, change, every)
     if RATIOS_IN_LOOP:
         # psi(x') / psi(x) made in the loop, on each chunk's contiguous values: the slots
