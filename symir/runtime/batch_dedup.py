@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -60,8 +61,9 @@ def pays(space: Any, slots: int, sectors: tuple = ()) -> str | None:
     (with the fixed sums `sectors` of the operator's constrained space, if any), else
     the reason it is not done (printable, like the other path decisions)."""
     radix = len(space.local_states)
-    if radix ** int(space.size) >= 2**62:
-        return f"keys: {radix}^{space.size} configurations do not fit in 62 bits"
+    bits = _key_bits()
+    if radix ** int(space.size) >= 2**bits:
+        return f"keys: {radix}^{space.size} configurations do not fit in {bits} bits"
     states = sector_size(space, sectors)
     if states > STATES_PER_SLOT * slots:
         return (
@@ -69,6 +71,16 @@ def pays(space: Any, slots: int, sectors: tuple = ()) -> str | None:
             "few connected states repeat"
         )
     return None
+
+
+def _key_bits() -> int:
+    """The bits a key may use: 62 of an int64, or 30 of an int32 where JAX's x64 is off
+    (its integers are then 32-bit)."""
+    return 62 if jax.config.read("jax_enable_x64") else 30
+
+
+def _key_type() -> Any:
+    return jnp.int64 if jax.config.read("jax_enable_x64") else jnp.int32
 
 
 def describe(space: Any, slots: int, sectors: tuple = ()) -> str:
@@ -84,10 +96,10 @@ def state_keys(sample_index: Any, sites: Any, old: Any, new: Any, radix: int) ->
     N)`, each site's local state index) as a mixed-radix int64, plus `(new - old) *
     radix^site` of each of the slot's changes (`sites, old, new (b, c, k)`; a change
     that repeats an earlier site must have `new == old`)."""
-    n = sample_index.shape[-1]
-    weights = jnp.asarray(radix ** np.arange(n, dtype=np.int64))
-    base = jnp.sum(sample_index.astype(jnp.int64) * weights, axis=-1)
-    delta = (new.astype(jnp.int64) - old.astype(jnp.int64)) * weights[sites]
+    n, key = sample_index.shape[-1], _key_type()
+    weights = jnp.asarray(radix ** np.arange(n, dtype=np.int64), key)
+    base = jnp.sum(sample_index.astype(key) * weights, axis=-1)
+    delta = (new.astype(key) - old.astype(key)) * weights[sites]
     return base[:, None] + jnp.sum(delta, axis=-1)
 
 
@@ -107,8 +119,12 @@ def first_of_equal(needed: Any, keys: Any, logpsi_x: Any = None) -> tuple[Any, A
     flat_keys = jnp.reshape(keys, (m,))
     mask = jnp.reshape(needed, (m,))
     bits = max(1, int(np.ceil(np.log2(2 * m))))
-    mixed = flat_keys.astype(jnp.uint64) * jnp.uint64(_GOLDEN)
-    bucket = (mixed >> jnp.uint64(64 - bits)).astype(jnp.int32)
+    if jax.config.read("jax_enable_x64"):
+        mixed = flat_keys.astype(jnp.uint64) * jnp.uint64(_GOLDEN)
+        bucket = (mixed >> jnp.uint64(64 - bits)).astype(jnp.int32)
+    else:  # 32-bit keys: the high word of the golden ratio
+        mixed = flat_keys.astype(jnp.uint32) * jnp.uint32(int(_GOLDEN) >> 32)
+        bucket = (mixed >> jnp.uint32(32 - bits)).astype(jnp.int32)
     position = jnp.arange(m, dtype=jnp.int32)
     table = jnp.full((1 << bits,), m, jnp.int32)
     table = table.at[jnp.where(mask, bucket, 1 << bits)].min(position, mode="drop")

@@ -193,3 +193,23 @@ def test_sector_size_counts_the_sector_and_decides():
     assert batch_dedup.pays(spins, 35) is None
     assert "70 states for 34 slots" in batch_dedup.pays(spins, 34)
     assert "do not fit in 62 bits" in batch_dedup.pays(DiscreteHilbert((-1, 1), 64), 10**9)
+
+
+def test_without_x64_keys_are_32_bit_and_large_spaces_are_left_alone():
+    """With JAX's x64 off the keys are int32: a space of 2^31 configurations or more is
+    not deduplicated (its keys would wrap), a smaller one still is, exactly."""
+    with jax.enable_x64(False):
+        assert "do not fit in 30 bits" in batch_dedup.pays(DiscreteHilbert((-1, 1), 31), 10**12)
+        assert batch_dedup.pays(DiscreteHilbert((-1, 1), 12), 10**4) is None
+        digits = jnp.asarray(np.random.default_rng(2).integers(0, 2, size=(16, 12)), jnp.int32)
+        sites = jnp.asarray(np.random.default_rng(3).integers(0, 12, size=(16, 5, 1)), jnp.int32)
+        old = jnp.take_along_axis(digits[:, None, :], sites, axis=-1)
+        keys = batch_dedup.state_keys(digits, sites, old, 1 - old, 2)
+        assert keys.dtype == jnp.int32
+        xp = np.repeat(np.asarray(digits)[:, None, :], 5, axis=1)
+        np.put_along_axis(xp, np.asarray(sites), 1 - np.asarray(old), axis=-1)
+        np.testing.assert_array_equal(keys, (xp * 2 ** np.arange(12)).sum(-1))
+        evaluated, source = batch_dedup.first_of_equal(jnp.ones((16, 5), bool), keys)
+        flat = np.asarray(keys).ravel()
+        assert np.all(flat[np.asarray(source).ravel()] == flat)
+        assert int(np.asarray(evaluated).sum()) >= len(set(flat.tolist()))
