@@ -504,7 +504,8 @@ def evaluation_counts(
     on the batch `x`, against NetKet's padded kernel: `padded` = B x F, `candidates` (the
     connected states that differ from `x`, with a nonzero matrix element where zeros are
     skipped), `distinct` (the connected states evaluated: the candidates, or with `dedup`
-    one per distinct `x'` of each sample), `capacity`, `chunks` and `evaluations`: the rows
+    one per distinct `x'` of each sample, or without `dedup`, where `batch_dedup` pays, one
+    per distinct `x'` of the batch), `capacity`, `chunks` and `evaluations`: the rows
     of all chunks (unused ones included) plus the B samples themselves. Not jitted: for
     benchmarks and tests."""
     compiled = _compiled(op)
@@ -523,6 +524,9 @@ def evaluation_counts(
     if dedup and b:
         needed = np.asarray(_representatives_jit(xp[:, cand], needed)[0])
     m = b * len(cand)
+    batch = not dedup and _has_deltas(compiled)  # the paths from deltas: `batch_dedup`
+    if b and batch and batch_dedup.pays(compiled.space, m, compiled.sectors) is None:
+        needed = _first_of_each_state(xp[:, cand], needed)
     cap = min(capacity or plan.default_capacity(b), max(m, 1))
     count = int(needed.sum())
     tail = _tail(cap)
@@ -539,6 +543,17 @@ def evaluation_counts(
 
 
 _representatives_jit = jax.jit(representatives)
+
+
+def _first_of_each_state(xp: np.ndarray, needed: np.ndarray) -> np.ndarray:
+    """`needed (b, c)` kept only at the first slot of each distinct `x'` of the batch
+    (the evaluations of `batch_dedup`, hash collisions aside)."""
+    _, first = np.unique(xp[needed], axis=0, return_index=True)
+    keep = np.zeros(int(needed.sum()), bool)
+    keep[first] = True
+    out = np.zeros_like(needed)
+    out[needed] = keep
+    return out
 
 
 def _block(

@@ -123,6 +123,17 @@ def test_plain_path_equals_without_it_and_netkets(chain, monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
 
 
+def test_evaluation_counts_report_one_evaluation_per_distinct_state(chain):
+    from symir.runtime.local_energy import evaluation_counts
+
+    _, op, _, x = chain
+    counts = evaluation_counts(x, op)
+    xp, mels = (np.asarray(a) for a in op.get_conn_padded(np.asarray(x, np.int8)))
+    moved = (mels != 0) & np.any(xp != np.asarray(x, np.int8)[:, None, :], axis=-1)
+    assert counts["candidates"] == int(moved.sum())
+    assert counts["distinct"] == len(np.unique(xp[moved], axis=0)) < counts["candidates"]
+
+
 def test_keys_are_the_connected_states_mixed_radix_numbers(chain):
     """`state_keys` of every slot: the number of the connected state `x'` written out
     (digits in the local states, site `i` weighted `radix^i`)."""
