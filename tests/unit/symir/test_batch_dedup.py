@@ -123,6 +123,29 @@ def test_plain_path_equals_without_it_and_netkets(chain, monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
 
 
+def test_every_valid_slot_compacts_where_states_repeat(monkeypatch):
+    """TFIM on a chain of 6 (64 states, fewer than the 6 x 48 slots): every flip slot is
+    valid, but where the batch's states repeat the derived path compacts to the distinct
+    ones instead of evaluating every slot in order, with the same energies."""
+    hi = nk.hilbert.Spin(0.5, 6)
+    graph = nk.graph.Chain(6)
+    op = models.tfim(hi, graph, h=0.8).compile()
+    x = jnp.asarray(hi.random_state(jax.random.key(8), 48), jnp.float64)
+    ma = DenseAct()
+    params = ma.init(jax.random.key(9), x)
+
+    def energies(p):
+        return sym.local_energies(ma.apply, p, x, op, fast_updates=True, repeated=False)
+
+    with_it = jax.jit(energies)(params)
+    path = choose_path(ma.apply, params, x, op, local_energy_plan(op), required=True)
+    assert "one evaluation per distinct" in path.reason
+    monkeypatch.setattr(batch_dedup, "STATES_PER_SLOT", 0.0)
+    np.testing.assert_allclose(with_it, jax.jit(energies)(params), rtol=1e-12, atol=1e-12)
+    ref = nk.operator.IsingJax(hi, graph, h=0.8, J=1.0)
+    np.testing.assert_allclose(with_it, _netket(ma, params, x, ref), rtol=1e-10, atol=1e-10)
+
+
 def test_evaluation_counts_report_one_evaluation_per_distinct_state(chain):
     from symir.runtime.local_energy import evaluation_counts
 

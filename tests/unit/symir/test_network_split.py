@@ -346,15 +346,20 @@ class DeepTanh(nn.Module):
     ],
     ids=["deep-5-field", "complex-64-field", "deep-10000-no_field", "complex-5-no_field"],
 )
-def test_every_slot_valid_evaluates_every_slot_without_compaction(module, capacity, h):
+def test_every_slot_valid_evaluates_every_slot_without_compaction(module, capacity, h, monkeypatch):
     """TFIM: every flip slot is provably valid, so the derived path evaluates every slot
     in order (`fast_updates.EVERY_SLOT`: chunks are slices, no positions, no ranks). The
     energies equal NetKet's (its `Ising`, every connected state evaluated) and, with the
     gradient, those of the compacted loop, for full chunks, tail chunks and one chunk;
     with no field (`h = 0`) every flip's matrix element is zero and no slot is needed:
-    the slots evaluated anyway are masked. Repeated samples take their run's values."""
+    the slots evaluated anyway are masked. Repeated samples take their run's values.
+    (The chain's 64 states are fewer than the batch's slots: `batch_dedup` would compact
+    them; it is switched off here, `test_batch_dedup.py` checks it.)"""
+    from symir.runtime import batch_dedup
     from symir.runtime import fast_updates as fu
     from symir.runtime import local_energy as le
+
+    monkeypatch.setattr(batch_dedup, "STATES_PER_SLOT", 0.0)
 
     hi = nk.hilbert.Spin(0.5, 6)
     graph = nk.graph.Chain(6)
