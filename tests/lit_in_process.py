@@ -101,6 +101,7 @@ def lit_test(path: Path) -> lit.Test.Test:
 
 def script(path: Path, tmp_dir: Path) -> list[str]:
     """The RUN lines of `path` after lit's substitutions (`%t` in `tmp_dir`)."""
+    path, tmp_dir = path.resolve(), tmp_dir.resolve()  # lit's paths are absolute
     test = lit_test(path)
     parsed = lit.TestRunner.parseIntegratedTestScript(test)
     if isinstance(parsed, lit.Test.Result):  # UNSUPPORTED, UNRESOLVED: not run
@@ -119,6 +120,7 @@ def script(path: Path, tmp_dir: Path) -> list[str]:
 
 def run_file(path: Path, tmp_dir: Path) -> Outcome:
     """Runs the RUN lines of `path` as lit would (each line after the last succeeded)."""
+    path, tmp_dir = path.resolve(), tmp_dir.resolve()
     test = lit_test(path)
     outcome = Outcome(0)
     for line in script(path, tmp_dir):

@@ -6,6 +6,7 @@ called in this process instead of a process per command). `lit -v tests/lit` run
 same files through lit's processes.
 """
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -120,6 +121,45 @@ def test_diff_of_different_files_fails(tmp_path):
     outcome = _outcome(tmp_path, "symir-opt %s -o %t.mlir && diff %t.mlir %s")
     assert outcome.exit_code == 1, outcome.text
     assert "+// RUN: symir-opt" in outcome.text  # the unified diff
+
+
+def test_the_runner_agrees_with_lit(tmp_path):
+    """Files that pass and fail (a wrong CHECK, `not` of a success, a failing command in
+    the middle of a pipe, a diff of different files) pass and fail under lit itself, run
+    with tests/lit's configuration, as in process."""
+    cases = {
+        "pass": ("symir-opt %s | symir-opt | filecheck %s", "// CHECK: sym.operator @op"),
+        "wrong-check": ("symir-opt %s | filecheck %s", "// CHECK: sym.operator @other"),
+        "not-success": ("not symir-opt %s", "// CHECK: x"),
+        "middle": (
+            "symir-opt %s | symir-opt -p no-such-pass | filecheck %s --allow-empty",
+            "// CHECK-NOT: sym.operator",
+        ),
+        "diff": ("symir-opt %s -o %t.mlir && diff %t.mlir %s", "// CHECK: x"),
+    }
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    cfg = LIT_DIR / "lit.cfg.py"
+    (suite / "lit.cfg.py").write_text(
+        f"exec(compile(open({str(cfg)!r}).read(), __file__, 'exec'))\n"
+    )
+    in_process = {}
+    for name, (run, checks) in cases.items():
+        path = suite / f"{name}.mlir"
+        path.write_text(f"// RUN: {run}\n{checks}\n{_MODULE}")
+        (tmp_path / name).mkdir()
+        in_process[name] = run_file(path, tmp_path / name).exit_code == 0
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "lit"), str(suite)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    under_lit = {
+        m.group(2): m.group(1) == "PASS"
+        for m in re.finditer(r"^(PASS|FAIL): symir :: (\S+)\.mlir", proc.stdout, re.M)
+    }
+    assert under_lit == in_process == {name: name == "pass" for name in cases}, proc.stdout
 
 
 @pytest.mark.parametrize("program", ["1,/^\\/\\/ -----/p", "2,/x/p", "$d"])
