@@ -1,5 +1,9 @@
 # ruff: noqa: F821  (lit injects `config`)
-"""lit configuration: every `.mlir` file under tests/lit is a FileCheck test."""
+"""lit configuration: every `.mlir` file under tests/lit is a FileCheck test.
+
+Read by `lit tests/lit` and by tests/lit_in_process.py (pytest's runner: lit's discovery
+loads this file there too), so the substitutions and the environment are defined here only.
+"""
 
 import os
 import sys
