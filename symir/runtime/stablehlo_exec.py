@@ -30,7 +30,9 @@ are usually complex128/float64 (NetKet turns x64 on at import for the same reaso
 enabling the flag before such a module is loaded is what a user would have to do anyway.
 Arrays already created with 32-bit defaults keep their dtypes; the call-time dtype check
 then names the mismatching argument. Pass ``SYMIR_NO_AUTO_X64=1`` to get an error
-(``X64Error``) instead of the automatic switch.
+(``X64Error``) instead of the automatic switch. A loaded 64-bit module called after x64
+was switched off turns it on again the same way (an ``X64Error`` inside a
+``jax.enable_x64(False)`` context, which no switch can override).
 
 Persistent compilation cache
 ----------------------------
@@ -164,6 +166,18 @@ def ensure_x64(required: bool) -> None:
     jax.config.update("jax_enable_x64", True)
 
 
+def _x64_again() -> None:
+    """x64 was switched off after a 64-bit module was loaded: on again (as at loading),
+    or an `X64Error` where it cannot be (`SYMIR_NO_AUTO_X64`, or a `jax.enable_x64(False)`
+    context around the call), not JAX's dtype mismatch from inside the call."""
+    ensure_x64(True)
+    if not jax.config.read("jax_enable_x64"):
+        raise X64Error(
+            "this StableHLO module uses 64-bit types (f64/i64/complex<f64>) but JAX x64 is "
+            "off where it is called (a jax.enable_x64(False) context?); call it with x64 on"
+        )
+
+
 _cache_configured = False
 
 
@@ -262,6 +276,8 @@ class LoadedModule:
     """`constants_report` of the module, taken when it was loaded."""
     bound: tuple[np.ndarray, ...] = field(repr=False, default=())
     """The values of the last arguments of `@main`, passed at every call."""
+    x64: bool = False
+    """Whether the module uses 64-bit types: JAX's x64 must be on when it is called."""
 
     @property
     def in_avals(self):
@@ -299,6 +315,8 @@ class LoadedModule:
 
     def __call__(self, *args):
         self.check_inputs(args)
+        if self.x64 and not jax.config.read("jax_enable_x64"):
+            _x64_again()
         out = self._jitted(*args)
         return out[0] if len(self.out_specs) == 1 else tuple(out)
 
@@ -402,12 +420,14 @@ def load_stablehlo(text: str, constants: Any = ()) -> LoadedModule:
     with _LOCK:
         hit = _CACHE.get(key)
     if hit is not None:
+        ensure_x64(hit.x64)
         return hit
     _configure_persistent_cache()
     _, module = _parse(text)
     ins, outs = _main_signature(module)
     values = _bound_values(ins, values)
-    ensure_x64(any(d in _X64_DTYPES for _, d in (*ins, *outs)) or module_uses_x64(text))
+    x64 = any(d in _X64_DTYPES for _, d in (*ins, *outs)) or module_uses_x64(text)
+    ensure_x64(x64)
     try:
         exported = _make_exported(module, ins, outs)
     except Exception as e:  # serialisation errors from jaxlib
@@ -416,7 +436,13 @@ def load_stablehlo(text: str, constants: Any = ()) -> LoadedModule:
     call = exported.call
     given = tuple(ins[: len(ins) - len(values)])
     loaded = LoadedModule(
-        text, exported, given, tuple(outs), constants=_constants(module, values), bound=values
+        text,
+        exported,
+        given,
+        tuple(outs),
+        constants=_constants(module, values),
+        bound=values,
+        x64=x64,
     )
     loaded._jitted = jax.jit(lambda *a: call(*a, *values))
     with _LOCK:

@@ -538,6 +538,32 @@ def test_ensure_x64(monkeypatch):
         jax.config.update("jax_enable_x64", True)
 
 
+def test_a_64_bit_module_called_after_x64_was_switched_off(monkeypatch):
+    """x64 switched off after a 64-bit module was loaded: the call turns it on again (as
+    loading does), or names the problem (`X64Error`) where it cannot: with
+    SYMIR_NO_AUTO_X64, or inside a `jax.enable_x64(False)` context. Never JAX's dtype
+    mismatch from inside the call."""
+    from symir.runtime.stablehlo_exec import X64Error
+
+    text = build([T(f64, DYN), T(f64, DYN)], lambda b, a, c: ins(b, sh.AddOp(a, c)))
+    module = load_stablehlo(text)
+    a = np.array([1.0, 2.5])
+    try:
+        jax.config.update("jax_enable_x64", False)
+        assert np.asarray(module(a, a)).dtype == np.float64
+        assert jax.config.read("jax_enable_x64")
+        jax.config.update("jax_enable_x64", False)
+        assert load_stablehlo(text) is module and jax.config.read("jax_enable_x64")
+        with jax.enable_x64(False), pytest.raises(X64Error, match="off where it is called"):
+            module(a, a)
+        monkeypatch.setenv("SYMIR_NO_AUTO_X64", "1")
+        jax.config.update("jax_enable_x64", False)
+        with pytest.raises(X64Error, match="jax_enable_x64"):
+            module(a, a)
+    finally:
+        jax.config.update("jax_enable_x64", True)
+
+
 def test_symir_run_main(tmp_path, capsys):
     from symir.tools.run import main, parse_input
 
