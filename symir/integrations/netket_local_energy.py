@@ -266,7 +266,13 @@ def _local_kernel(vstate: MCState, op: Any, chunk_size: int | None = None) -> An
         if chunk_size is None:
             return kernels.local_value_kernel_jax
         return kernels.local_value_kernel_jax_chunked
-    return netket_measured.choose(vstate, op, _kernel_for(vstate), chunk_size)
+    kernel = _kernel_for(vstate)
+    plain = (
+        {}
+        if kernel in (local_value_kernel, local_value_kernel_dedup)
+        else {"symir-plain": local_value_kernel}
+    )
+    return netket_measured.choose(vstate, op, kernel, chunk_size, plain)
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2))

@@ -9,11 +9,16 @@ them (Bose-Hubbard chain of 16 sites with NetKet's `Jastrow`, 1,024 samples: sym
 kernel 2.1-3.5 ms on its paths, NetKet's padded kernel 1.8 ms).
 
 So, the first time a state asks for the local kernel of a symir operator (`vstate.expect`,
-`expect_and_grad`, a driver's first step), three candidates are compiled alone and
-timed on the state's own samples (the best of `ROUNDS` interleaved calls each, after
+`expect_and_grad`, a driver's first step), the candidates are compiled alone and
+timed on the state's own samples (the median of `ROUNDS` interleaved calls each, after
 a warm-up call; on CPU by the process's CPU time, `CPU_TIME`):
 
 - symir's kernel as `netket_local_energy` picks it (adapter, `"auto"`, or plain),
+- where that one takes fast updates, symir's plain kernel too (`"symir-plain"`: the
+  compacted evaluation of the connected states built from the deltas, no split): on
+  small systems the split's bookkeeping can cost more than the first layer it saves
+  (Bose-Hubbard 3x4 with a Dense(24)-tanh-Dense(24)-tanh-Dense module, 1,024 samples:
+  `E_loc` 8.8 ms of CPU by the split, 5.7 by the plain path, `benchmarks/path_ab.py`),
 - NetKet's own padded kernel (`local_value_kernel_jax`) on symir's operator (its
   `get_conn_padded`: NetKet's evaluation, symir's connected states), and
 - NetKet's experimental packed kernel (`local_value_kernel_jax_packed`) on symir's
@@ -23,7 +28,7 @@ a warm-up call; on CPU by the process's CPU time, `CPU_TIME`):
 
 The fastest is kept for that operator, network, sample shape and kernel (`CHOICES`); the
 choice and its times are `measured_choice(vstate, op)`. All compute the same local
-energies (to rounding). It costs two more compilations and a few calls, once per
+energies (to rounding). It costs two or three more compilations and a few calls, once per
 operator and network. `set_measured_choice(False)` (or
 `SYMIR_NETKET_MEASURE_PATHS=0`) takes symir's kernel without measuring: the tests do
 (a timing-dependent choice would make them depend on the machine's load), except those
@@ -52,7 +57,7 @@ __all__ = ["CHOICES", "MeasuredChoice", "choose", "measured_choice", "set_measur
 
 ROUNDS = 7
 """Interleaved rounds of timed calls of the candidates after their warm-up calls (the
-best time of each is kept)."""
+median time of each is kept)."""
 
 CPU_TIME = True
 """On CPU the candidates are compared by the process's CPU time, not the wall clock: XLA
@@ -74,7 +79,7 @@ class MeasuredChoice:
     kernel: Any
     """The kernel taken (symir's, or one of NetKet's: `NETKET_KERNELS`)."""
     name: str
-    """`"symir"`, `"netket-padded"` or `"netket-packed"`."""
+    """`"symir"`, `"symir-plain"`, `"netket-padded"` or `"netket-packed"`."""
     times: dict
     """Seconds per call of each candidate, by name."""
 
@@ -120,12 +125,19 @@ def measured_choice(vstate: Any, op: Any, chunk_size: int | None = None) -> Meas
     return None
 
 
-def choose(vstate: Any, op: Any, symir_kernel: Any, chunk_size: int | None = None) -> Any:
-    """`symir_kernel` or one of NetKet's kernels, whichever ran fastest on `vstate`'s
-    samples (measured once, then remembered); with `chunk_size`, the chunked kernels
-    (each takes it as its keyword, as NetKet calls them). `symir_kernel` when measuring
-    is off, the state spans several devices or the network calls LAPACK (NetKet's kernel
-    would leave its batched calls unordered: `symir.runtime.lapack_order`)."""
+def choose(
+    vstate: Any,
+    op: Any,
+    symir_kernel: Any,
+    chunk_size: int | None = None,
+    alternatives: dict | None = None,
+) -> Any:
+    """`symir_kernel`, one of symir's `alternatives` (name -> kernel) or one of NetKet's
+    kernels, whichever ran fastest on `vstate`'s samples (measured once, then
+    remembered); with `chunk_size`, the chunked kernels (each takes it as its keyword, as
+    NetKet calls them). `symir_kernel` when measuring is off, the state spans several
+    devices or the network calls LAPACK (NetKet's kernel would leave its batched calls
+    unordered: `symir.runtime.lapack_order`)."""
     if not _ON[0] or jax.device_count() > 1:
         return symir_kernel
     key = _key(vstate, op, symir_kernel, chunk_size)
@@ -137,7 +149,7 @@ def choose(vstate: Any, op: Any, symir_kernel: Any, chunk_size: int | None = Non
             CHOICES[key] = (op, MeasuredChoice(symir_kernel, "symir (LAPACK: not measured)", times))
             return symir_kernel
         netket = NETKET_KERNELS if chunk_size is None else NETKET_CHUNKED_KERNELS
-        candidates = {"symir": symir_kernel, **netket}
+        candidates = {"symir": symir_kernel, **(alternatives or {}), **netket}
         times = _seconds(candidates, logpsi, variables, x, op, chunk_size)
         name = min(times, key=times.get)
         kernel = candidates[name]
@@ -150,18 +162,21 @@ def _seconds(
 ) -> dict:
     """Each kernel of `candidates` jitted alone (given `chunk_size` where it is not None):
     after a warm-up call of each, `ROUNDS` rounds in which each runs once (interleaved, so
-    that a burst of load from elsewhere falls on both), the best time of each: on CPU the
-    process's CPU time (`CPU_TIME`), elsewhere the wall clock."""
+    that a burst of load from elsewhere falls on both), the median time of each: on CPU
+    the process's CPU time (`CPU_TIME`), elsewhere the wall clock. Not the least: the
+    CPU time of XLA's pool threads still running when a call returns is counted late (in
+    the next interval), so single calls read far too short (Heisenberg 4x4, a call of
+    3.2 ms of CPU read once as 0.36 ms, and that kernel was taken)."""
     chunks = {} if chunk_size is None else {"chunk_size": chunk_size}
     runs = {}
     for name, kernel in candidates.items():
         runs[name] = jax.jit(lambda v, s, kernel=kernel: kernel(logpsi, v, s, op, **chunks))
         jax.block_until_ready(runs[name](variables, x))
     clock = time.process_time if CPU_TIME and jax.default_backend() == "cpu" else time.perf_counter
-    best = dict.fromkeys(runs, np.inf)
+    seconds: dict = {name: [] for name in runs}
     for _ in range(ROUNDS):
         for name, run in runs.items():
             start = clock()
             jax.block_until_ready(run(variables, x))
-            best[name] = min(best[name], clock() - start)
-    return {name: float(t) for name, t in best.items()}
+            seconds[name].append(clock() - start)
+    return {name: float(np.median(t)) for name, t in seconds.items()}
