@@ -268,6 +268,10 @@ def _tail(capacity: int) -> int:
     return TAIL
 
 
+def _ranked_positions(needed):
+    return dedup.candidate_positions(needed, 8, _tail, ranks=True)  # capacity: a constant
+
+
 @pytest.mark.parametrize("row_ranks", [True, False])
 def test_candidate_positions_by_rows_equal_nonzero(monkeypatch, row_ranks):
     """`candidate_positions` of slots `(b, c)`, ranked by rows (`row_ranks`) or by one
@@ -283,18 +287,19 @@ def test_candidate_positions_by_rows_equal_nonzero(monkeypatch, row_ranks):
         rng.random((5, 2 * dedup.ROW_BLOCK + 37)) < 0.3,  # counted in blocks
         np.ones((2, 3 * dedup.ROW_BLOCK), bool),
     )
+    # each in one jit call (eagerly JAX compiles every primitive on its own, per shape)
+    ranked = jax.jit(_ranked_positions)
+    plain = jax.jit(lambda n: dedup.candidate_positions(n, 8, _tail)[:2])
     for needed in (*masks, rng.random((17, 1)) < 0.5):
         m = needed.size
         flat = needed.ravel()
         expected = np.nonzero(flat)[0]
         expected = np.concatenate([expected, np.full(m + TAIL - len(expected), m)])
-        positions, count, capacity, rank = dedup.candidate_positions(
-            jnp.asarray(needed), 8, _tail, ranks=True
-        )
+        positions, count, capacity, rank = ranked(jnp.asarray(needed))
         np.testing.assert_array_equal(positions, expected)
-        assert int(count) == flat.sum() and capacity == min(8, m)
+        assert int(count) == flat.sum() and int(capacity) == min(8, m)
         np.testing.assert_array_equal(np.asarray(rank)[needed], np.arange(flat.sum()))
-        positions, count, _ = dedup.candidate_positions(jnp.asarray(needed), 8, _tail)
+        positions, count = plain(jnp.asarray(needed))
         np.testing.assert_array_equal(positions, expected)
         assert int(count) == flat.sum()
     wide = jax.ShapeDtypeStruct((1, dedup.EXACT_COUNTS), jnp.bool_)
