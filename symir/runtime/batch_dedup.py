@@ -119,7 +119,7 @@ def first_of_equal(needed: Any, keys: Any, logpsi_x: Any = None) -> tuple[Any, A
     flat_keys = jnp.reshape(keys, (m,))
     mask = jnp.reshape(needed, (m,))
     bits = max(1, int(np.ceil(np.log2(2 * m))))
-    if jax.config.read("jax_enable_x64"):
+    if flat_keys.dtype == jnp.int64:  # `state_keys`' type: int64 where x64 is on
         mixed = flat_keys.astype(jnp.uint64) * jnp.uint64(_GOLDEN)
         bucket = (mixed >> jnp.uint64(64 - bits)).astype(jnp.int32)
     else:  # 32-bit keys: the high word of the golden ratio
@@ -143,9 +143,8 @@ def shared(values: Any, source: Any, logpsi_x: Any, slots: int, ratios: bool) ->
     `logpsi(x') - logpsi(x_b)` (or with `ratios`, `psi(x') / psi(x_b)`) of the
     evaluated slots; a copied slot's value is its source's, moved from the source's
     sample to its own by `logpsi(x_source) - logpsi(x_b)`."""
-    b = values.shape[0]
     flat = jnp.reshape(values, (-1,))[source]
-    shift = logpsi_x[source // slots] - logpsi_x[jnp.arange(b)[:, None]]
+    shift = logpsi_x[source // slots] - logpsi_x[:, None]
     if ratios:
         return flat * jnp.exp(shift)
     return flat + shift

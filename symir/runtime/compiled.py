@@ -324,7 +324,7 @@ class CompiledOperator:
         n = self._spec.space.size
         flat, batch, dtype = self._kernel_input(x, "get_conn_padded")
         xp, mels = _kernel_call(self._spec)(flat, *self._params)[:2]
-        sectors = _sectors_of(self._spec.hilbert)
+        sectors = self.sectors
         if sectors and not self._spec.keeps_sectors:
             xp, mels = _keep_in_sectors(flat, xp, mels, sectors)
         f = self.max_conn_size
@@ -370,7 +370,7 @@ class CompiledOperator:
         fixed = self.static_sites()
         if fixed is not None:  # the same in every row: a broadcast XLA fuses, not an array
             sites = jnp.broadcast_to(jnp.asarray(fixed, sites.dtype), sites.shape)
-        sectors = _sectors_of(self._spec.hilbert)
+        sectors = self.sectors
         rule = bool(sectors) and not self._spec.keeps_sectors
         old = _values_at(flat, sites, fixed) if rule or with_old else None
         keep = _sector_keep(flat, sites, values, sectors, old) if rule else None
