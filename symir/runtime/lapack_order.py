@@ -131,9 +131,10 @@ def lapack_ordered(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def ordered(*args: Any) -> Any:
         closed, shape = jax.make_jaxpr(fn, return_shape=True)(*args)
-        if not calls_lapack(closed):
-            return fn(*args)
         flat = jax.tree_util.tree_leaves(args)
+        tree = jax.tree_util.tree_structure(shape)
+        if not calls_lapack(closed):  # the program as traced, not `fn` traced again
+            return jax.tree_util.tree_unflatten(tree, core.jaxpr_as_fun(closed)(*flat))
 
         def in_order(*flat: Any) -> list[Any]:
             return _run(closed.jaxpr, closed.consts, list(flat), None)[0]
@@ -143,7 +144,7 @@ def lapack_ordered(fn: Callable) -> Callable:
 
         # the order is for XLA's CPU pool: other platforms run the program as written
         outs = jax.lax.platform_dependent(*flat, cpu=in_order, default=as_written)
-        return jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(shape), outs)
+        return jax.tree_util.tree_unflatten(tree, outs)
 
     return ordered
 
