@@ -29,11 +29,19 @@ def quiet(f, *args, **kwargs):
         return f(*args, **kwargs)
 
 
+_HUBBARD: dict = {}
+
+
 def hubbard(graph, per_spin):
-    hi = nk.hilbert.SpinOrbitalFermions(graph.n_nodes, s=0.5, n_fermions_per_spin=per_spin)
-    op = models.fermi_hubbard(hi, graph, t=1, U=4).compile()
-    ref = quiet(models.netket_fermi_hubbard, hi, graph, t=1, U=4).to_jax_operator()
-    return hi, op, ref
+    """Hilbert space, symir's operator and NetKet's, made once per lattice and filling
+    (several tests share one: NetKet's operator sets itself up on first use)."""
+    key = (graph.n_nodes, tuple(sorted(map(tuple, graph.edges()))), tuple(per_spin))
+    if key not in _HUBBARD:
+        hi = nk.hilbert.SpinOrbitalFermions(graph.n_nodes, s=0.5, n_fermions_per_spin=per_spin)
+        op = models.fermi_hubbard(hi, graph, t=1, U=4).compile()
+        ref = quiet(models.netket_fermi_hubbard, hi, graph, t=1, U=4).to_jax_operator()
+        _HUBBARD[key] = hi, op, ref
+    return _HUBBARD[key]
 
 
 def plain(apply, params, x, conn):
