@@ -31,6 +31,8 @@
   inherited by subprocesses), also where the compiler leaves it to another check (the
   StableHLO that jaxlib verifies, a `sym` module verified when it was made):
   docs/compiler.md#verification.
+- The files of long tests that the collection would leave last run first (`FIRST`), so
+  that pytest-xdist's two workers end together on short tests.
 """
 
 from __future__ import annotations
