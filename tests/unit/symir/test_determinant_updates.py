@@ -29,11 +29,19 @@ def quiet(f, *args, **kwargs):
         return f(*args, **kwargs)
 
 
+_HUBBARD: dict = {}
+
+
 def hubbard(graph, per_spin):
-    hi = nk.hilbert.SpinOrbitalFermions(graph.n_nodes, s=0.5, n_fermions_per_spin=per_spin)
-    op = models.fermi_hubbard(hi, graph, t=1, U=4).compile()
-    ref = quiet(models.netket_fermi_hubbard, hi, graph, t=1, U=4).to_jax_operator()
-    return hi, op, ref
+    """Hilbert space, symir's operator and NetKet's, made once per lattice and filling
+    (several tests share one: NetKet's operator sets itself up on first use)."""
+    key = (graph.n_nodes, tuple(sorted(map(tuple, graph.edges()))), tuple(per_spin))
+    if key not in _HUBBARD:
+        hi = nk.hilbert.SpinOrbitalFermions(graph.n_nodes, s=0.5, n_fermions_per_spin=per_spin)
+        op = models.fermi_hubbard(hi, graph, t=1, U=4).compile()
+        ref = quiet(models.netket_fermi_hubbard, hi, graph, t=1, U=4).to_jax_operator()
+        _HUBBARD[key] = hi, op, ref
+    return _HUBBARD[key]
 
 
 def plain(apply, params, x, conn):
@@ -49,13 +57,21 @@ def untaken(*args, **kwargs):
     return jnp.full(args[2].shape[0], jnp.nan)
 
 
-def fast(apply, params, x, op, fallback=untaken, ranks=True):
-    """The determinant block's local energies; `ranks`: whether the rows must follow from
-    the occupation ranks (else the rows of `R(x')` are compared)."""
+def derived(apply, params, x, op, fallback=untaken, ranks=True):
+    """The determinant block of `apply` (derived once, outside the programs that run
+    it); `ranks`: whether the rows must follow from the occupation ranks (else the rows
+    of `R(x')` are compared)."""
     block, reason = determinant_block(apply, params, x, fallback=fallback)
     assert block is not None, reason
     found, why = derive_ranks(block.program, op.space.local_states)
     assert (found is not None) == ranks, why
+    return block
+
+
+def fast(apply, params, x, op, fallback=untaken, ranks=True, block=None):
+    """The determinant block's local energies (`block` derived here unless given)."""
+    if block is None:
+        block = derived(apply, params, x, op, fallback, ranks)
     plan = local_energy_plan(op)
     return block(apply, params, x, op, plan, x.shape[0] * plan.max_conn_size, True)
 
@@ -82,21 +98,43 @@ def close(got, want, tol):
     np.testing.assert_allclose(got, want, rtol=0, atol=tol * scale)
 
 
-def check(apply, params, x, op, ref, grad=True, **how):
+def check(apply, params, x, op, ref, grad=True, block=None, **how):
+    """The block's energies (and, with `grad`, their parameter gradients) against the
+    plain evaluation's, all in one program: the block derived once, each side's values
+    and gradient from one forward and backward pass (`has_aux`), not three programs
+    each tracing the derivation again."""
     conn = ref.get_conn_padded(x)
-    got = jax.jit(lambda p, x: fast(apply, p, x, op, **how))(params, x)
-    want = jax.jit(lambda p, x: plain(apply, p, x, conn))(params, x)
+    if block is None:
+        block = derived(apply, params, x, op, **how)
+
+    def ours(p):
+        return fast(apply, p, x, op, block=block)
+
+    def theirs(p):
+        return plain(apply, p, x, conn)
+
+    def mix(values):  # real and imaginary parts in one gradient
+        total = jnp.sum(values)
+        return jnp.real(total) + 0.37 * jnp.imag(total)
+
+    if not grad:
+        got, want = jax.jit(lambda p: (ours(p), theirs(p)))(params)
+    else:
+
+        def with_values(f):
+            def loss(p):
+                values = f(p)
+                return mix(values), values
+
+            return jax.grad(loss, has_aux=True)
+
+        (g, got), (w, want) = jax.jit(lambda p: (with_values(ours)(p), with_values(theirs)(p)))(
+            params
+        )
     assert got.dtype == want.dtype
     close(got, want, 1e-10)
     if not grad:
         return
-
-    def mix(values):  # real and imaginary parts in one gradient (two compiles, not four)
-        total = jnp.sum(values)
-        return jnp.real(total) + 0.37 * jnp.imag(total)
-
-    g = jax.jit(jax.grad(lambda p: mix(fast(apply, p, x, op, **how))))(params)
-    w = jax.jit(jax.grad(lambda p: mix(plain(apply, p, x, conn))))(params)
     for a, b in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(w), strict=True):
         close(a, b, 1e-8)
 
@@ -140,9 +178,10 @@ def test_multislater2nd_equals_plain_evaluation():
     ma = nk.models.MultiSlater2nd(hi, n_determinants=3, restricted=False)
     x = hi.random_state(jax.random.key(0), 32)
     params = random_params(ma.init(jax.random.key(1), x), 3)
-    block, reason = determinant_block(ma.apply, params, x, fallback=_delta_block)
+    block, reason = determinant_block(ma.apply, params, x, fallback=untaken)
     assert block is not None and "x (3,)" in reason, reason
-    check(ma.apply, params, x, op, ref)
+    assert derive_ranks(block.program, op.space.local_states)[0] is not None
+    check(ma.apply, params, x, op, ref, block=block)
 
 
 class JastrowSlater(nn.Module):
@@ -218,8 +257,6 @@ def test_user_modules_never_seen_equal_plain_evaluation():
     }
     for module, how in modules.items():
         params = random_params(module.init(jax.random.key(1), x), 4)
-        block, reason = determinant_block(module.apply, params, x, fallback=_delta_block)
-        assert block is not None, reason
         check(module.apply, params, x, op, ref, **how)
 
 
@@ -330,10 +367,14 @@ def test_molecule_lih_with_slater2nd():
     for kw in (dict(restricted=True), dict(generalized=True, restricted=False)):
         ma = nk.models.Slater2nd(hi, **kw)
         params = random_params(ma.init(jax.random.key(1), x), 5)
-        got = jax.jit(lambda p, x, ma=ma: fast(ma.apply, p, x, op))(params, x)
-        xp, mels = op.get_conn_padded(x)
-        lp = ma.apply(params, xp.reshape(-1, x.shape[-1])).reshape(mels.shape)
-        want = jnp.sum(mels * jnp.exp(lp - ma.apply(params, x)[:, None]), axis=-1)
+        block = derived(ma.apply, params, x, op)
+        conn = op.get_conn_padded(x)
+        got, want = jax.jit(  # one program (eagerly: one per primitive of the plain side)
+            lambda p, ma=ma, block=block, conn=conn: (
+                fast(ma.apply, p, x, op, block=block),
+                plain(ma.apply, p, x, conn),
+            )
+        )(params)
         close(got, want, 1e-10)
 
 

@@ -120,24 +120,26 @@ def test_values_in_candidate_order_equal_the_scatter_to_slots(heisenberg, capaci
     split = split_network(ma.apply, params, x)
     plan = local_energy_plan(op)
 
-    def energies(compact):
+    def energies_and_gradient(compact):
+        """The energies and the gradient of their squared norm, from one program (one
+        forward and backward pass; eagerly JAX compiles every primitive on its own)."""
         block = derived_block(
             split, le._evaluate, le._tail, default_capacity=False, compact=compact
         )
-        return jax.jit(lambda p: block(ma.apply, p, x, op, plan, capacity, True))
 
-    # each in one jit call (eagerly JAX compiles every primitive of the loop on its own)
-    ordered, scattered = energies(le.evaluate_compact), energies(None)
-    np.testing.assert_allclose(ordered(params), scattered(params), rtol=1e-13, atol=1e-13)
-    np.testing.assert_allclose(ordered(params), _reference(ma, params, x, ref), rtol=RTOL)
+        def loss(p):
+            e = block(ma.apply, p, x, op, plan, capacity, True)
+            return jnp.sum(jnp.abs(e) ** 2), e
 
-    def loss(f):
-        return jax.jit(jax.grad(lambda p: jnp.sum(jnp.abs(f(p)) ** 2)))(params)
+        g, e = jax.jit(jax.grad(loss, has_aux=True))(params)
+        return e, g
 
+    ordered, g_ordered = energies_and_gradient(le.evaluate_compact)
+    scattered, g_scattered = energies_and_gradient(None)
+    np.testing.assert_allclose(ordered, scattered, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(ordered, _reference(ma, params, x, ref), rtol=RTOL)
     for a, b in zip(
-        jax.tree_util.tree_leaves(loss(ordered)),
-        jax.tree_util.tree_leaves(loss(scattered)),
-        strict=True,
+        jax.tree_util.tree_leaves(g_ordered), jax.tree_util.tree_leaves(g_scattered), strict=True
     ):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
@@ -255,7 +257,7 @@ def test_repeated_samples_are_evaluated_once_with_the_same_result(heisenberg):
     source, active = repeated_samples(x)
     assert int(active.sum()) == 1 + int(np.sum(order[1:] != order[:-1]))
     np.testing.assert_array_equal(np.asarray(x)[np.asarray(source)], np.asarray(x))
-    for fast, ma in ((False, DenseAct()), ("auto", DenseAct()), (True, nk.models.RBM())):
+    for fast, ma in ((False, DenseAct()), ("auto", DenseAct())):
         params = ma.init(jax.random.key(10), x)
 
         @functools.partial(jax.jit, static_argnums=1)  # one program, not one per primitive
@@ -263,11 +265,18 @@ def test_repeated_samples_are_evaluated_once_with_the_same_result(heisenberg):
             return sym.local_energies(ma.apply, p, x, op, fast_updates=fast, repeated=repeated)
 
         np.testing.assert_allclose(energies(params, True), energies(params, False), rtol=1e-12)
-    grads = [
-        jax.jit(jax.grad(lambda p, r=r: jnp.sum(energies(p, r) ** 2)))(params)
-        for r in (True, False)
-    ]
-    for a, b in zip(*(jax.tree_util.tree_leaves(g) for g in grads), strict=True):
+    # the adapter path: energies and gradient from one program each (forward and backward)
+    rbm = nk.models.RBM()
+    params = rbm.init(jax.random.key(10), x)
+
+    def loss(p, repeated):
+        e = sym.local_energies(rbm.apply, p, x, op, fast_updates=True, repeated=repeated)
+        return jnp.sum(e**2), e
+
+    both = jax.jit(jax.grad(loss, has_aux=True), static_argnums=1)
+    (g_once, e_once), (g_every, e_every) = both(params, True), both(params, False)
+    np.testing.assert_allclose(e_once, e_every, rtol=1e-12)
+    for a, b in zip(*(jax.tree_util.tree_leaves(g) for g in (g_once, g_every)), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
 
 
@@ -389,27 +398,30 @@ def test_every_slot_valid_evaluates_every_slot_without_compaction(module, capaci
     from symir.runtime.dedup import repeated_samples
 
     source, active = repeated_samples(x)
-    # each in one jit call (eagerly JAX compiles every primitive of the loop on its own);
-    # EVERY_SLOT is read while tracing, inside `f`
-    every, compacted = jax.jit(energies(True)), jax.jit(energies(False))
-    np.testing.assert_allclose(
-        every(params)[source], _reference(module, params, x, ref), rtol=RTOL, atol=RTOL
-    )
-    np.testing.assert_allclose(every(params)[source], compacted(params)[source], rtol=1e-13)
 
-    def grad(f):
-        return jax.jit(jax.grad(lambda p: jnp.sum(jnp.abs(f(p)[source]) ** 2)))(params)
+    def energies_and_gradient(f):
+        """The energies and the gradient of their squared norm from one program (one
+        forward and backward pass; eagerly JAX compiles every primitive on its own);
+        EVERY_SLOT is read while tracing, inside `f`."""
 
+        def loss(p):
+            e = f(p)[source]
+            return jnp.sum(jnp.abs(e) ** 2), e
+
+        return jax.jit(jax.grad(loss, has_aux=True))(params)
+
+    g_every, every = energies_and_gradient(energies(True))
+    g_compacted, compacted = energies_and_gradient(energies(False))
+    np.testing.assert_allclose(every, _reference(module, params, x, ref), rtol=RTOL, atol=RTOL)
+    np.testing.assert_allclose(every, compacted, rtol=1e-13)
     for a, b in zip(
-        jax.tree_util.tree_leaves(grad(every)),
-        jax.tree_util.tree_leaves(grad(compacted)),
-        strict=True,
+        jax.tree_util.tree_leaves(g_every), jax.tree_util.tree_leaves(g_compacted), strict=True
     ):
         np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-11)
     # no scan, scatter or gather by position in the program without compaction
-    text = str(jax.make_jaxpr(every)(params))
+    text = str(jax.make_jaxpr(energies(True))(params))
     assert "scatter" not in text and "cumsum" not in text
-    assert "scatter" in str(jax.make_jaxpr(compacted)(params))
+    assert "scatter" in str(jax.make_jaxpr(energies(False))(params))
 
 
 class BatchDependent(nn.Module):
