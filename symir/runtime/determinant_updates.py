@@ -394,13 +394,31 @@ def _invariant_kinds(logpsi: Callable, params: Any, x1: Any) -> Any:
     return iter(recorded)
 
 
+def _traced_on_one(logpsi: Callable, params: Any, x1: Any) -> tuple[Callable, Any, Any]:
+    """`(f, jaxpr, output shape)` of `f` = `logpsi` on one sample `x1` (shape `(N,)`):
+    `logpsi` itself where it takes one sample (NetKet's models do), else (a network
+    written for batches only, `(b, N) -> (b,)`: the documented contract) its value on the
+    batch of that one sample. Raises the first tracing error where neither traces."""
+    try:
+        return logpsi, *jax.make_jaxpr(logpsi, return_shape=True)(params, x1)
+    except Exception as exc:
+
+        def one(params: Any, x: Any) -> Any:
+            return jnp.reshape(logpsi(params, x[None]), ())
+
+        try:
+            return one, *jax.make_jaxpr(one, return_shape=True)(params, x1)
+        except Exception:
+            raise exc from None
+
+
 def derive_determinants(logpsi: Callable, params: Any, x_example: Any) -> tuple[Any, str]:
     """The `DeterminantProgram` of `logpsi` (traced on one sample of `x_example`) and its
     description, or `(None, reason)`."""
     x_example = jnp.asarray(x_example)
     x1 = jnp.reshape(x_example, (-1, x_example.shape[-1]))[0]
     try:
-        closed, shape = jax.make_jaxpr(logpsi, return_shape=True)(params, x1)
+        logpsi, closed, shape = _traced_on_one(logpsi, params, x1)
     except Exception as exc:
         return None, f"logpsi does not trace on one sample of shape {x1.shape}: {exc!r}"[:400]
     if tuple(getattr(shape, "shape", (None,))) != ():

@@ -307,6 +307,43 @@ def _kind_of(eqn: _Eqn, kinds: list[str]) -> str:
     return kind
 
 
+def _one_site_vectors(program: _Program, producers: dict, kinds: dict, v: Any) -> bool:
+    """Whether each vector along the last axis of the local value `v` (a gather's index
+    vectors) reads one site at most: a *local* value's elements each read one site, but
+    not the same one (`t[x_i, x_j]` gathers by the vectors `(x_i, x_j)`). Proved for a
+    last axis of one element, for a concatenation along it of constants and one such
+    value, and through broadcasts and element-wise maps of one such value; otherwise
+    not (the gather is then *other*)."""
+    shape = program.avals[v].shape
+    if shape and shape[-1] == 1:
+        return True
+    eqn = producers.get(v)
+    if eqn is None:
+        return False
+    dependent = [u for u in eqn.ins if not isinstance(u, _Lit) and kinds[u] != CONST]
+    name = eqn.primitive.name
+    if len(dependent) != 1:
+        return False
+    (u,) = dependent
+    if name == "concatenate":
+        return eqn.params["dimension"] == len(shape) - 1 and _one_site_vectors(
+            program, producers, kinds, u
+        )
+    if name == "broadcast_in_dim":
+        dims = eqn.params["broadcast_dimensions"]
+        last = len(shape) - 1
+        if last not in dims:
+            return True  # a new last axis: copies of one element
+        source = dims.index(last)
+        in_shape = program.avals[u].shape
+        if in_shape[source] == 1:
+            return True
+        return source == len(in_shape) - 1 and _one_site_vectors(program, producers, kinds, u)
+    if name in _ELEMENTWISE and program.avals[u].shape == shape:
+        return _one_site_vectors(program, producers, kinds, u)
+    return False
+
+
 @dataclass(frozen=True)
 class NetworkSplit:
     """What `split_network` found (the module docstring); `applies` says whether the
@@ -403,9 +440,20 @@ def split_network(logpsi: Callable, params: Any, x: Any) -> NetworkSplit:
     kinds.update({i: CONST for i in program.consts})
     kinds[x_id] = ALIGNED
     readers: dict[int, list[_Eqn]] = {}
+    producers: dict[int, _Eqn] = {}
     for eqn in program.eqns:
         in_kinds = [CONST if isinstance(v, _Lit) else kinds[v] for v in eqn.ins]
         kind = _kind_of(eqn, in_kinds)
+        if (
+            kind == LOCAL
+            and eqn.primitive.name == "gather"
+            and in_kinds[1] != CONST
+            and not _one_site_vectors(program, producers, kinds, eqn.ins[1])
+        ):
+            kind = OTHER  # an element of the result reads its whole index vector
+        for o in eqn.outs:
+            kinds[o] = kind
+            producers[o] = eqn
         for o in eqn.outs:
             kinds[o] = kind
         for v in eqn.ins:

@@ -418,3 +418,43 @@ def test_ranks_apply_inside_netkets_shard_map(monkeypatch):
     vs = nk.vqs.MCState(sampler, nk.models.Slater2nd(hi, param_dtype=float), n_samples=16)
     jax.make_jaxpr(lambda: vs.local_estimators(op.to_netket(hi)))()
     assert found and all(found)
+
+
+class BatchOnlySlater(nn.Module):
+    """A user's Slater determinant written for batches only (`(b, N) -> (b,)`, the
+    contract of `local_energies`; it cannot run on one unbatched sample): each spin
+    sector's orbitals gathered at `nonzero` of its occupations, under `vmap`."""
+
+    n_orbitals: int
+    n_per_spin: int
+
+    @nn.compact
+    def __call__(self, x):
+        assert x.ndim == 2, "a batch of samples"
+        shape = (self.n_orbitals, self.n_per_spin)
+        m = [self.param(f"m{s}", nn.initializers.normal(1.0), shape, float) for s in (0, 1)]
+
+        def one(xs):
+            total = 0.0
+            for s in (0, 1):
+                sector = xs[s * self.n_orbitals : (s + 1) * self.n_orbitals]
+                rows = m[s][jnp.nonzero(sector, size=self.n_per_spin)[0]]
+                sign, logdet = jnp.linalg.slogdet(rows)
+                total = total + logdet + jnp.log(sign.astype(complex))
+            return total
+
+        return jax.vmap(one)(x)
+
+
+def test_a_network_that_takes_batches_only_gets_determinant_updates():
+    """`derive_determinants` traced `logpsi` on one unbatched sample only: a network that
+    needs the batch axis fell back ("logpsi does not trace on one sample") to the plain
+    evaluation; it is traced on a batch of one sample instead."""
+    graph = nk.graph.Chain(6, pbc=True)
+    hi, op, ref = hubbard(graph, (3, 3))
+    net = BatchOnlySlater(6, 3)
+    x = jnp.asarray(hi.random_state(jax.random.key(0), 32), jnp.float64)
+    params = net.init(jax.random.key(1), x)
+    _, reason = determinant_block(net.apply, params, x, fallback=_delta_block)
+    assert reason.splitlines()[0] == "2 determinant site(s) by low-rank updates:", reason
+    check(net.apply, params, x, op, ref)
