@@ -454,8 +454,6 @@ def split_network(logpsi: Callable, params: Any, x: Any) -> NetworkSplit:
         for o in eqn.outs:
             kinds[o] = kind
             producers[o] = eqn
-        for o in eqn.outs:
-            kinds[o] = kind
         for v in eqn.ins:
             if not isinstance(v, _Lit):
                 readers.setdefault(v, []).append(eqn)
