@@ -107,9 +107,10 @@ class LocalEnergyPlan:
         return max(1, batch * self.n_valid + -(-batch * n_maybe // _MAYBE_FRACTION))
 
 
-def local_energy_plan(op: CompiledOperator) -> LocalEnergyPlan:
+def local_energy_plan(op: Any) -> LocalEnergyPlan:
     """The `LocalEnergyPlan` of a compiled operator, from the slot kinds of its `branch`
     level (`kernels.slot_kinds()`; kept with its loaded module)."""
+    op = _compiled(op)  # or its NetKet adapter
     return op.kept(("local_energy_plan", op.key, op.kernels is not None), lambda: _plan(op))
 
 
@@ -419,6 +420,7 @@ def choose_path(
     from symir.runtime.determinant_updates import determinant_block
     from symir.runtime.network_split import split_network
 
+    compiled = _compiled(compiled)  # or its NetKet adapter
     det_block, det_why = determinant_block(logpsi, params, x, fallback=_delta_block)
     if required and det_block is not None:  # a determinant of gathered rows: its updates
         return LocalEnergyPath("determinant", det_why, block=det_block)

@@ -114,3 +114,19 @@ def test_full_chunks_have_a_multiple_of_the_row_alignment(triangular):
             )
         )(params, x)
         np.testing.assert_allclose(got, want, rtol=RTOL, atol=RTOL)
+
+
+def test_choose_path_takes_the_netket_adapter_too(triangular):
+    """`choose_path` and `local_energy_plan` of the compiled operator's NetKet adapter are
+    those of the compiled operator (they raised an AttributeError on the adapter)."""
+    hi, op, _ = triangular
+    ma = DenseSilu()
+    x = jnp.asarray(hi.random_state(jax.random.key(7), 16), jnp.float64)
+    params = ma.init(jax.random.key(8), x)
+    adapter = op.to_netket(hi)
+    assert local_energy_plan(adapter) == local_energy_plan(op)
+    got = choose_path(ma.apply, params, x, adapter, local_energy_plan(adapter))
+    want = choose_path(ma.apply, params, x, op, local_energy_plan(op))
+    assert (got.name, got.reason) == (want.name, want.reason)
+    with pytest.raises(TypeError, match="needs a symir operator"):
+        local_energy_plan("not an operator")
