@@ -417,11 +417,29 @@ class CompiledOperator:
                 f"have no default: give it with `.with_params({given})` or "
                 f"`compile(params={{...}})`"
             )
+        if not isinstance(x, jax.core.Tracer):  # concrete values: checked here
+            self._check_local_states(np.asarray(x), what)
         x = jnp.asarray(x)
         if np.issubdtype(dtype, np.floating):
             x = _discrete_configurations(x)  # a tangent of x is an error, not a silent 0
         flat = jnp.reshape(x.astype(self._spec.x_dtype), (-1, n))
         return flat, shape[:-1], dtype
+
+    def _check_local_states(self, x: np.ndarray, what: str) -> None:
+        """A ValueError naming the values of concrete configurations `x` that are not
+        local states of the space (a spin-1/2 sample of 0/1 where the states are -1/+1
+        gives a row of another configuration, silently). Traced values cannot be read:
+        inside `jax.jit` the configurations are the caller's to keep valid."""
+        states = np.asarray(self._spec.space.local_states)
+        ok = np.zeros(x.shape, bool)
+        for v in states:
+            ok |= x == v
+        if not ok.all():
+            bad = np.unique(x[~ok])
+            raise ValueError(
+                f"{what}: configurations hold {bad[:5].tolist()}, which are not local "
+                f"states of the space of operator {self.name!r} ({states.tolist()})"
+            )
 
     def to_dense(self) -> np.ndarray:
         """The dense matrix over `hilbert.all_states()` (small spaces only): for a

@@ -180,6 +180,8 @@ def local_energies(
     n = compiled.space.size
     shape = tuple(np.shape(x))
     _check_sizes(compiled, shape, chunk_size, capacity)
+    if not isinstance(x, jax.core.Tracer):
+        compiled._check_local_states(np.asarray(x), "local_energies")
     if skip_zero_mels is None:
         skip_zero_mels = not compiled.param_names
     plan = local_energy_plan(compiled)

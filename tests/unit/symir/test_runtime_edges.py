@@ -373,3 +373,26 @@ def test_operator_jax_get_conn_flattened_throws(name):
     _, mels = op.get_conn_flattened(np.asarray(state), sections)
     assert sections[-1] == len(mels) > 0
     jax.jit(lambda op, s: op.get_conn_padded(s))(op, state)
+
+
+def test_configurations_outside_the_local_states_are_named():
+    """Concrete configurations holding a value that is not a local state (0/1 samples on
+    a spin-1/2 space whose states are -1/+1, an occupation above `n_max`) are a
+    ValueError naming the values, from `get_conn_padded` and `local_energies` alike (they
+    gave the rows of other configurations, silently); valid ones pass."""
+    hi = nk.hilbert.Spin(0.5, 4)
+    op = models.heisenberg(hi, nk.graph.Chain(4)).compile()
+    logpsi = lambda p, x: p * jnp.sum(x, -1)  # noqa: E731
+    bad = np.array([[0, 1, 0, 1]], dtype=np.float64)
+    for call in (
+        lambda: op.get_conn_padded(bad),
+        lambda: sym.local_energies(logpsi, 0.1, bad, op),
+    ):
+        with pytest.raises(ValueError, match=r"hold \[0\.0\], which are not local states"):
+            call()
+    good = np.array([[-1, 1, -1, 1]], dtype=np.float64)
+    assert np.isfinite(np.asarray(sym.local_energies(logpsi, 0.1, good, op))).all()
+    fock = nk.hilbert.Fock(n_max=2, N=4)
+    bh = models.bose_hubbard(fock, nk.graph.Chain(4), **BH).compile()
+    with pytest.raises(ValueError, match=r"hold \[3\]"):
+        bh.get_conn_padded(np.array([[0, 3, 1, 0]], dtype=np.int8))
