@@ -817,12 +817,22 @@ class _Derivation:
         one program (`_eager`)."""
         if isinstance(r, tuple):
             return r[1]
-        if r in self._folded:
-            return self._folded[r]
+        if r not in self._folded:
+            self.fold([r])
+        return self._folded[r]
+
+    def fold(self, refs: Any) -> None:
+        """Fold the constants among `refs` (refs that are not constants fold to None):
+        the nodes computing them run as one program."""
         cone: set[int] = set()
-        if not self._foldable(r, cone):
-            self._folded[r] = None
-            return None
+        for r in refs:
+            if not isinstance(r, int) or r in self._folded:
+                continue
+            trial = set(cone)
+            if self._foldable(r, trial):
+                cone = trial
+            else:
+                self._folded[r] = None
         if cone:
             order = sorted(cone)
             made = {o for j in order for o in self.prog.nodes[j].outs}
@@ -833,7 +843,9 @@ class _Derivation:
                 if isinstance(i, int) and i not in made
             }
             self._folded.update(_eager(functools.partial(self._fold, order), leaves))
-        return self._folded[r]
+        for r in refs:
+            if isinstance(r, int) and r not in self._folded:
+                self._folded[r] = self.prog.consts[r]  # a constant of the program
 
     def _leaf(self, r: int) -> Any:
         return self._folded[r] if r in self._folded else self.prog.consts[r]
@@ -916,6 +928,12 @@ def _region(der: _Derivation, root: int, index: int) -> tuple[Any, str]:
         return None, "the row indices read x besides the occupied positions"
     shape = tuple(der.prog.nodes[der.producer[root]].eqn.outvars[0].aval.shape)
     where = {root: np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)}
+    der.fold(
+        r
+        for j in sorted(nodes)
+        for r in der.prog.nodes[j].ins
+        if isinstance(r, int) and r not in der.depends
+    )
     scalars: dict[int, Any] = {}
     for j in sorted(nodes):
         why = _region_step(der, der.prog.nodes[j], where, scalars)
@@ -976,6 +994,7 @@ def _operands(der: _Derivation, nodes: Any, given: set) -> dict:
     """The constant operands of `nodes` that neither they nor `given` compute (raises
     where one is not a constant)."""
     made = set(given) | {o for j in nodes for o in der.prog.nodes[j].outs}
+    der.fold(r for j in nodes for r in der.prog.nodes[j].ins if isinstance(r, int) and r not in made)
     consts = {}
     for j in nodes:
         for r in der.prog.nodes[j].ins:
