@@ -994,7 +994,9 @@ def _operands(der: _Derivation, nodes: Any, given: set) -> dict:
     """The constant operands of `nodes` that neither they nor `given` compute (raises
     where one is not a constant)."""
     made = set(given) | {o for j in nodes for o in der.prog.nodes[j].outs}
-    der.fold(r for j in nodes for r in der.prog.nodes[j].ins if isinstance(r, int) and r not in made)
+    der.fold(
+        r for j in nodes for r in der.prog.nodes[j].ins if isinstance(r, int) and r not in made
+    )
     consts = {}
     for j in nodes:
         for r in der.prog.nodes[j].ins:
