@@ -182,13 +182,35 @@ _KINDS: dict[int, tuple[Any, str | None]] = {}
 
 
 def _unit_kind(eqn: Any) -> str | None:
-    """Cached `_check_unit` (by the equation's identity)."""
+    """Cached `_check_unit`, by the equation's identity and by what it computes: its
+    primitive, its input's type and its parameters (by identity where they are not
+    hashable: the spin sectors' units of one network call one traced function)."""
     hit = _KINDS.get(id(eqn))
     if hit is not None and hit[0] is eqn:
         return hit[1]
-    kind = _check_unit(eqn)
+    key = _unit_key(eqn)
+    same = _KINDS.get(key) if key is not None else None
+    kind = same[1] if same is not None else _check_unit(eqn)
     _KINDS[id(eqn)] = (eqn, kind)
+    if key is not None:
+        _KINDS[key] = (eqn, kind)  # the equation keeps the parameters of the key alive
     return kind
+
+
+def _unit_key(eqn: Any) -> Any:
+    """What the unit check of `eqn` depends on, or None (a parameter that is neither
+    hashable nor an object whose identity stands for it)."""
+    if eqn.primitive.name not in _UNIT_CALLS or len(eqn.invars) != 1:
+        return None
+    params = []
+    for k, v in sorted(eqn.params.items()):
+        try:
+            hash(v)
+            params.append((k, v))
+        except TypeError:
+            params.append((k, "id", id(v)))
+    aval = eqn.invars[0].aval
+    return ("unit", eqn.primitive, str(aval), tuple(str(v.aval) for v in eqn.outvars), *params)
 
 
 def _check_unit(eqn: Any) -> str | None:
@@ -1189,12 +1211,17 @@ def _derive_ranks(prog: DeterminantProgram, states: np.ndarray) -> tuple[Any, st
         if not any(c is occ for c in occupations):
             occupations.append(occ)
         o = next(i for i, c in enumerate(occupations) if c is occ)
-        rs = _RankSite(o, row, lo, nodes, root, index, scalars)
-        cols = occ.element[:, row].T  # (U, N)
-        rows_at = np.asarray(_eager(functools.partial(_phi, prog, rs), np.maximum(cols, 0)))
-        rs.valid_at = (cols >= 0) & (rows_at >= 0) & (rows_at < site.m)
-        rs.rows_at = np.where(rs.valid_at, rows_at, 0)
-        sites.append(rs)
+        sites.append(_RankSite(o, row, lo, nodes, root, index, scalars))
+    # the gather row a particle added at each site brings, every site's in one program
+    cols = [occupations[rs.occupation].element[:, rs.row].T for rs in sites]  # (U, N)
+    rows_at = _eager(
+        lambda cs: [_phi(prog, rs, c) for rs, c in zip(sites, cs, strict=True)],
+        [np.maximum(c, 0) for c in cols],
+    )
+    for site, rs, c, r in zip(prog.sites, sites, cols, rows_at, strict=True):
+        r = np.asarray(r)
+        rs.valid_at = (c >= 0) & (r >= 0) & (r < site.m)
+        rs.rows_at = np.where(rs.valid_at, r, 0)
     rest, reads_x = _rest_live(prog)
     tables = [
         np.where(o.element.T[:, :, None] >= 0, 2 * (o.element.T[:, :, None] + 1), 0)
