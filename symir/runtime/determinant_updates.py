@@ -842,9 +842,12 @@ class _Derivation:
             self.fold([r])
         return self._folded[r]
 
-    def fold(self, refs: Any) -> None:
+    def fold(self, refs: Any, strict: bool = True) -> None:
         """Fold the constants among `refs` (refs that are not constants fold to None):
-        the nodes computing them run as one program."""
+        the nodes computing them run as one program. Not `strict` (folding ahead of the
+        reads), a program that fails folds nothing: each read then folds its own, and
+        only one that is read raises (a node that cannot run outside the program's
+        context, say)."""
         cone: set[int] = set()
         for r in refs:
             if not isinstance(r, int) or r in self._folded:
@@ -863,7 +866,12 @@ class _Derivation:
                 for i in self.prog.nodes[j].ins
                 if isinstance(i, int) and i not in made
             }
-            self._folded.update(_eager(functools.partial(self._fold, order), leaves))
+            try:
+                self._folded.update(_eager(functools.partial(self._fold, order), leaves))
+            except Exception:
+                if strict:
+                    raise
+                return
         for r in refs:
             if isinstance(r, int) and r not in self._folded:
                 self._folded[r] = self.prog.consts[r]  # a constant of the program
@@ -949,12 +957,8 @@ def _region(der: _Derivation, root: int, index: int) -> tuple[Any, str]:
         return None, "the row indices read x besides the occupied positions"
     shape = tuple(der.prog.nodes[der.producer[root]].eqn.outvars[0].aval.shape)
     where = {root: np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)}
-    der.fold(
-        r
-        for j in sorted(nodes)
-        for r in der.prog.nodes[j].ins
-        if isinstance(r, int) and r not in der.depends
-    )
+    ahead = [r for j in sorted(nodes) for r in der.prog.nodes[j].ins]
+    der.fold([r for r in ahead if isinstance(r, int) and r not in der.depends], strict=False)
     scalars: dict[int, Any] = {}
     for j in sorted(nodes):
         why = _region_step(der, der.prog.nodes[j], where, scalars)
@@ -1016,7 +1020,8 @@ def _operands(der: _Derivation, nodes: Any, given: set) -> dict:
     where one is not a constant)."""
     made = set(given) | {o for j in nodes for o in der.prog.nodes[j].outs}
     der.fold(
-        r for j in nodes for r in der.prog.nodes[j].ins if isinstance(r, int) and r not in made
+        (r for j in nodes for r in der.prog.nodes[j].ins if isinstance(r, int) and r not in made),
+        strict=False,
     )
     consts = {}
     for j in nodes:
