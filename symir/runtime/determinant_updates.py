@@ -11,7 +11,7 @@ What is recognised (a *site*):
 - a *determinant unit*: a call in the program (`jit`, `custom_jvp_call`, ...) with one
   square-matrix input `A (*b, n, n)` that computes `slogdet(A)` (outputs `sign, logabs`
   of shape `b`) or `det(A)` (one output of shape `b`). It is checked, not assumed: the
-  unit is evaluated on random matrices and compared with `jnp.linalg.slogdet`/`det`
+  unit is evaluated on random matrices and compared with NumPy's `slogdet`/`det`
   (JAX's `slogdet` is an `lu` inside a `custom_jvp`, or closed-form for n <= 3; `det`
   is a `jit` of either);
 - whose input is, up to element-wise conversions (`convert_element_type`, `copy`), a
@@ -182,13 +182,35 @@ _KINDS: dict[int, tuple[Any, str | None]] = {}
 
 
 def _unit_kind(eqn: Any) -> str | None:
-    """Cached `_check_unit` (by the equation's identity)."""
+    """Cached `_check_unit`, by the equation's identity and by what it computes: its
+    primitive, its input's type and its parameters (by identity where they are not
+    hashable: the spin sectors' units of one network call one traced function)."""
     hit = _KINDS.get(id(eqn))
     if hit is not None and hit[0] is eqn:
         return hit[1]
-    kind = _check_unit(eqn)
+    key = _unit_key(eqn)
+    same = _KINDS.get(key) if key is not None else None
+    kind = same[1] if same is not None else _check_unit(eqn)
     _KINDS[id(eqn)] = (eqn, kind)
+    if key is not None:
+        _KINDS[key] = (eqn, kind)  # the equation keeps the parameters of the key alive
     return kind
+
+
+def _unit_key(eqn: Any) -> Any:
+    """What the unit check of `eqn` depends on, or None (a parameter that is neither
+    hashable nor an object whose identity stands for it)."""
+    if eqn.primitive.name not in _UNIT_CALLS or len(eqn.invars) != 1:
+        return None
+    params = []
+    for k, v in sorted(eqn.params.items()):
+        try:
+            hash(v)
+            params.append((k, v))
+        except TypeError:
+            params.append((k, "id", id(v)))
+    aval = eqn.invars[0].aval
+    return ("unit", eqn.primitive, str(aval), tuple(str(v.aval) for v in eqn.outvars), *params)
 
 
 def _check_unit(eqn: Any) -> str | None:
@@ -214,31 +236,43 @@ def _check_unit(eqn: Any) -> str | None:
 
 
 def _computes(eqn: Any, kind: str, shape: tuple, dtype: Any) -> bool:
-    """Whether the unit `eqn` gives `jnp.linalg.slogdet` / `det` on random matrices (one
-    with its first and last rows swapped: both signs of the determinant are seen)."""
+    """Whether the unit `eqn` gives NumPy's `slogdet` / `det` on random matrices (one
+    with its first and last rows swapped: both signs of the determinant are seen). The
+    unit runs on the three matrices in one compiled program (`_eager`)."""
     rng = np.random.default_rng(0)
     tol = 1e-8 if jnp.finfo(dtype).bits >= 64 else 1e-3
     close = functools.partial(np.allclose, rtol=tol, atol=tol)
+    trials = []
+    for trial in range(3):
+        a = rng.normal(size=shape)
+        if jnp.issubdtype(dtype, jnp.complexfloating):
+            a = a + 1j * rng.normal(size=shape)
+        if trial == 1:
+            a[..., [0, -1], :] = a[..., [-1, 0], :]
+        trials.append(a)
+
+    def run(a: Any) -> tuple:
+        m = a.astype(dtype)  # the unit's precision
+        return m, [bind(eqn, [m[t]]) for t in range(len(trials))]
+
     try:
-        with jax.ensure_compile_time_eval():
-            for trial in range(3):
-                a = rng.normal(size=shape)
-                if jnp.issubdtype(dtype, jnp.complexfloating):
-                    a = a + 1j * rng.normal(size=shape)
-                if trial == 1:
-                    a[..., [0, -1], :] = a[..., [-1, 0], :]
-                a = jnp.asarray(a, dtype)
-                got = [np.asarray(v) for v in bind(eqn, [a])]
-                if kind == "slogdet":
-                    want = jnp.linalg.slogdet(a)
-                else:
-                    want = (jnp.linalg.det(a),)
-                if not all(close(g, w) for g, w in zip(got, want, strict=True)):
-                    return False
+        mats, got = _eager(run, np.stack(trials))
+        for a, outs in zip(np.asarray(mats), got, strict=True):  # in the unit's dtype
+            want = np.linalg.slogdet(a) if kind == "slogdet" else (np.linalg.det(a),)
+            if not all(close(np.asarray(g), w) for g, w in zip(outs, want, strict=True)):
+                return False
     except Exception:
         return False
     return True
-    return kind
+
+
+def _eager(fn: Callable, *args: Any) -> Any:
+    """`fn(*args)` traced and compiled as one program and run now, also while a trace
+    encloses the call: one XLA compilation, where the primitives bound one by one under
+    `ensure_compile_time_eval` would each compile their own. Traced ahead of time (a
+    `jit` called under `ensure_compile_time_eval` would fold the operations on
+    constants inside `fn` one by one). The outputs are concrete arrays."""
+    return jax.jit(fn).lower(*args).compile()(*args)
 
 
 def _next_kind(kinds: Any, record: list | None, eqn: Any) -> str | None:
@@ -818,27 +852,75 @@ class _Derivation:
 
     def constant(self, r: Any) -> Any:
         """The concrete value of `r` (a literal, or a ref computed from neither `x` nor
-        the parameters), or None."""
+        the parameters), or None. The nodes computing it that are not folded yet run as
+        one program (`_eager`)."""
         if isinstance(r, tuple):
             return r[1]
+        if r not in self._folded:
+            self.fold([r])
+        return self._folded[r]
+
+    def fold(self, refs: Any, strict: bool = True) -> None:
+        """Fold the constants among `refs` (refs that are not constants fold to None):
+        the nodes computing them run as one program. Not `strict` (folding ahead of the
+        reads), a program that fails folds nothing: each read then folds its own, and
+        only one that is read raises (a node that cannot run outside the program's
+        context, say)."""
+        cone: set[int] = set()
+        for r in refs:
+            if not isinstance(r, int) or r in self._folded:
+                continue
+            trial = set(cone)
+            if self._foldable(r, trial):
+                cone = trial
+            else:
+                self._folded[r] = None
+        if cone:
+            order = sorted(cone)
+            made = {o for j in order for o in self.prog.nodes[j].outs}
+            leaves = {
+                i: self._leaf(i)
+                for j in order
+                for i in self.prog.nodes[j].ins
+                if isinstance(i, int) and i not in made
+            }
+            try:
+                self._folded.update(_eager(functools.partial(self._fold, order), leaves))
+            except Exception:
+                if strict:
+                    raise
+                return
+        for r in refs:
+            if isinstance(r, int) and r not in self._folded:
+                self._folded[r] = self.prog.consts[r]  # a constant of the program
+
+    def _leaf(self, r: int) -> Any:
+        return self._folded[r] if r in self._folded else self.prog.consts[r]
+
+    def _foldable(self, r: Any, cone: set[int]) -> bool:
+        """Whether `r` is a constant; the nodes computing it that are not folded yet
+        into `cone`."""
+        if isinstance(r, tuple):
+            return True
         if r in self._folded:
-            return self._folded[r]
-        value = None
+            return self._folded[r] is not None
         if r in self.prog.consts:
-            value = self.prog.consts[r]
-            if isinstance(value, jax.core.Tracer):
-                value = None
-        elif r not in self.depends and r not in self.on_params and r in self.producer:
-            node = self.prog.nodes[self.producer[r]]
-            ins = [self.constant(i) for i in node.ins]
-            if all(v is not None for v in ins):
-                with jax.ensure_compile_time_eval():
-                    outs = _bind_outside(node.eqn, ins)
-                for o, v in zip(node.outs, outs, strict=True):
-                    self._folded[o] = v
-                value = self._folded[r]
-        self._folded[r] = value
-        return value
+            return not isinstance(self.prog.consts[r], jax.core.Tracer)
+        if r in self.depends or r in self.on_params or r not in self.producer:
+            return False
+        j = self.producer[r]
+        if j in cone:
+            return True
+        cone.add(j)
+        return all(self._foldable(i, cone) for i in self.prog.nodes[j].ins)
+
+    def _fold(self, order: list[int], leaves: dict) -> dict:
+        env = dict(leaves)
+        for j in order:
+            node = self.prog.nodes[j]
+            ins = [r[1] if isinstance(r, tuple) else env[r] for r in node.ins]
+            env.update(zip(node.outs, _bind_outside(node.eqn, ins), strict=True))
+        return {o: env[o] for j in order for o in self.prog.nodes[j].outs}
 
     def ancestors(self, r: int, stop: Callable[[int], bool]) -> tuple[set[int], set[int]]:
         """The x-dependent nodes `r` needs back to the refs where `stop` holds, and
@@ -893,6 +975,8 @@ def _region(der: _Derivation, root: int, index: int) -> tuple[Any, str]:
         return None, "the row indices read x besides the occupied positions"
     shape = tuple(der.prog.nodes[der.producer[root]].eqn.outvars[0].aval.shape)
     where = {root: np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)}
+    ahead = [r for j in sorted(nodes) for r in der.prog.nodes[j].ins]
+    der.fold([r for r in ahead if isinstance(r, int) and r not in der.depends], strict=False)
     scalars: dict[int, Any] = {}
     for j in sorted(nodes):
         why = _region_step(der, der.prog.nodes[j], where, scalars)
@@ -938,27 +1022,41 @@ def _region_step(der: _Derivation, node: _Node, where: dict, scalars: dict) -> s
 
 def _values_of(der: _Derivation, occ_nodes: tuple, l_ref: int, states: np.ndarray) -> Any:
     """`L` at the configurations `x = states[v]` everywhere, `(S, *L.shape)`: each
-    element of `L` reads one site, so these are all the values it takes."""
+    element of `L` reads one site, so these are all the values it takes (one program)."""
     prog = der.prog
+    consts = _operands(der, occ_nodes, {prog.x_ref})
 
     def one(state):
         env = {prog.x_ref: jnp.full(prog.x_shape, state, prog.x_dtype)}
-        for j in occ_nodes:
-            node = prog.nodes[j]
-            ins = [env[r] if isinstance(r, int) and r in env else der.constant(r) for r in node.ins]
-            env.update(zip(node.outs, _bind_outside(node.eqn, ins), strict=True))
-        return env[l_ref]
+        return _run_nodes(der, occ_nodes, env, consts)[l_ref]
 
-    with jax.ensure_compile_time_eval():
-        return np.asarray(jax.vmap(one)(jnp.asarray(states, prog.x_dtype)))
+    return np.asarray(_eager(jax.vmap(one), np.asarray(states, prog.x_dtype)))
 
 
-def _run_nodes(der: _Derivation, nodes: Any, env: dict) -> dict:
+def _operands(der: _Derivation, nodes: Any, given: set) -> dict:
+    """The constant operands of `nodes` that neither they nor `given` compute (raises
+    where one is not a constant)."""
+    made = set(given) | {o for j in nodes for o in der.prog.nodes[j].outs}
+    der.fold(
+        (r for j in nodes for r in der.prog.nodes[j].ins if isinstance(r, int) and r not in made),
+        strict=False,
+    )
+    consts = {}
+    for j in nodes:
+        for r in der.prog.nodes[j].ins:
+            if isinstance(r, int) and r not in made:
+                consts[r] = der.constant(r)
+                if consts[r] is None:
+                    raise ValueError("an operand that is not a constant")
+    return consts
+
+
+def _run_nodes(der: _Derivation, nodes: Any, env: dict, consts: dict) -> dict:
+    """`env` with the outputs of `nodes` (in program order) on it and `consts`."""
+    env = {**consts, **env}
     for j in sorted(nodes):
         node = der.prog.nodes[j]
-        ins = [env[r] if isinstance(r, int) and r in env else der.constant(r) for r in node.ins]
-        if any(v is None for v in ins):
-            raise ValueError("an operand that is not a constant")
+        ins = [r[1] if isinstance(r, tuple) else env[r] for r in node.ins]
         env.update(zip(node.outs, _bind_outside(node.eqn, ins), strict=True))
     return env
 
@@ -1053,12 +1151,13 @@ def _is_nonzero(der: _Derivation, occ: _Occupation, nodes: set, values: Any, sha
         trials.append(trial.reshape(shape))
     ls = np.stack(trials)
 
-    def one(lv):
-        return _run_nodes(der, nodes, {occ.l_ref: lv})[occ.d_ref]
-
     try:
-        with jax.ensure_compile_time_eval():
-            got = np.asarray(jax.vmap(one)(jnp.asarray(ls)))
+        consts = _operands(der, nodes, {occ.l_ref})
+
+        def one(lv):
+            return _run_nodes(der, nodes, {occ.l_ref: lv}, consts)[occ.d_ref]
+
+        got = np.asarray(_eager(jax.vmap(one), ls))
     except Exception:
         return False
     want = np.stack([[np.nonzero(r)[0] for r in t.reshape(occ.rows, occ.width)] for t in ls])
@@ -1106,38 +1205,46 @@ def _derive_ranks(prog: DeterminantProgram, states: np.ndarray) -> tuple[Any, st
     sites: list[_RankSite] = []
     for site in prog.sites:
         index = prog.nodes[site.gather].ins[1]
-        why, best = "its row indices are not positions of x.nonzero()", None
-        for root in der.dominators(index):  # the farthest that applies: the whole nonzero
+        why, best = "", None
+        # the farthest root that applies (the whole nonzero): the first from x; `why`,
+        # where none does, the farthest's reason
+        for root in reversed(der.dominators(index)):
             region, why_r = _region(der, root, index)
             if region is None:
-                why = why_r
+                why = why or why_r
                 continue
             if root not in found:
                 found[root] = _occupation(der, root, states)
             occ, why_o = found[root]
             if occ is None:
-                why = why_o
+                why = why or why_o
                 continue
             nodes, where, scalars = region
             where = np.reshape(where, (-1, site.n))
             row, lo = where[:, 0] // occ.n, where[:, 0] % occ.n
             if not np.array_equal(where, (row * occ.n + lo)[:, None] + np.arange(site.n)):
-                why = "the rows are not consecutive occupied positions in order"
+                why = why or "the rows are not consecutive occupied positions in order"
                 continue
             best = (occ, row, lo, nodes, root, scalars)
+            break
+        why = why or "its row indices are not positions of x.nonzero()"
         if best is None:
             return None, f"row ranks do not apply: {why}"
         occ, row, lo, nodes, root, scalars = best
         if not any(c is occ for c in occupations):
             occupations.append(occ)
         o = next(i for i, c in enumerate(occupations) if c is occ)
-        rs = _RankSite(o, row, lo, nodes, root, index, scalars)
-        cols = occ.element[:, row].T  # (U, N)
-        with jax.ensure_compile_time_eval():
-            rows_at = np.asarray(_phi(prog, rs, jnp.asarray(np.maximum(cols, 0))))
-        rs.valid_at = (cols >= 0) & (rows_at >= 0) & (rows_at < site.m)
-        rs.rows_at = np.where(rs.valid_at, rows_at, 0)
-        sites.append(rs)
+        sites.append(_RankSite(o, row, lo, nodes, root, index, scalars))
+    # the gather row a particle added at each site brings, every site's in one program
+    cols = [occupations[rs.occupation].element[:, rs.row].T for rs in sites]  # (U, N)
+    rows_at = _eager(
+        lambda cs: [_phi(prog, rs, c) for rs, c in zip(sites, cs, strict=True)],
+        [np.maximum(c, 0) for c in cols],
+    )
+    for site, rs, c, r in zip(prog.sites, sites, cols, rows_at, strict=True):
+        r = np.asarray(r)
+        rs.valid_at = (c >= 0) & (r >= 0) & (r < site.m)
+        rs.rows_at = np.where(rs.valid_at, r, 0)
     rest, reads_x = _rest_live(prog)
     tables = [
         np.where(o.element.T[:, :, None] >= 0, 2 * (o.element.T[:, :, None] + 1), 0)

@@ -305,6 +305,70 @@ def test_reason_describes_the_sites():
     assert len(block.program.sites) == 2
 
 
+class DiagonalUnit(nn.Module):
+    """A call with `slogdet`'s signature that is not `slogdet` (the product of the
+    diagonal): the unit check rejects it."""
+
+    @nn.compact
+    def __call__(self, x):
+        m = self.param("m", nn.initializers.normal(1.0), (x.shape[-1], 4))
+
+        @jax.jit
+        def diagonal(a):
+            d = jnp.diagonal(a)
+            return jnp.prod(jnp.sign(d)), jnp.sum(jnp.log(jnp.abs(d)))
+
+        def one(x):
+            (rows,) = jnp.nonzero(x, size=4)
+            return diagonal(m[rows])[1]
+
+        return jnp.vectorize(one, signature="(n)->()")(x)
+
+
+class EmptySites(nn.Module):
+    """Rows at the empty sites (`top_k` of `-x`, not `nonzero`): the check that the
+    positions are `nonzero` of their values rejects them, the rows are compared."""
+
+    @nn.compact
+    def __call__(self, x):
+        m = self.param("m", nn.initializers.normal(1.0), (x.shape[-1], 4))
+
+        def one(x):
+            rows = jax.lax.top_k(-x, 4)[1]
+            return jnp.linalg.slogdet(m[rows])[1]
+
+        return jnp.vectorize(one, signature="(n)->()")(x)
+
+
+def test_the_derivations_checks_reject_what_they_do_not_prove(monkeypatch):
+    """The unit check (a call that is not `slogdet`) and the occupation check (positions
+    that are not `nonzero`) each reject, with the reason."""
+    from symir.runtime import determinant_updates
+
+    hi, op, _ = hubbard(nk.graph.Chain(4, pbc=True), (2, 2))
+    x = hi.random_state(jax.random.key(0), 4)
+    module = DiagonalUnit()
+    params = module.init(jax.random.key(1), x)
+    block, reason = determinant_block(module.apply, params, x, fallback=_delta_block)
+    assert block is None and "no determinant" in reason, reason
+    rejected = []
+
+    def spy(*args):
+        occ, why = occupation(*args)
+        rejected.append(why)
+        return occ, why
+
+    occupation = determinant_updates._occupation
+    monkeypatch.setattr(determinant_updates, "_occupation", spy)
+    module = EmptySites()
+    params = module.init(jax.random.key(1), x)
+    block, reason = determinant_block(module.apply, params, x, fallback=_delta_block)
+    assert block is not None, reason
+    ranks, why = derive_ranks(block.program, op.space.local_states)
+    assert ranks is None and why.startswith("row ranks do not apply"), why
+    assert "not x.nonzero()" in rejected, rejected
+
+
 class Shifted(nn.Module):
     """Row indices shifted by two sites' occupations: a hop that changes one of them
     changes every row, more than `K = 1`."""
