@@ -30,7 +30,7 @@ runs the same loop over the chunks with `jax.vjp` of `logpsi`, so `jax.grad` /
 `jax.vjp` with respect to `params` work (NetKet differentiates the local energies of a
 non-hermitian operator); derivatives with respect to the operator's parameters go
 through `mels` as in `get_conn_padded`. Forward mode (`jax.jvp`) with respect to
-`params` is not supported (a `custom_vjp`).
+`params` is not supported (a `custom_vjp`): a TypeError that says so.
 
 `capacity` (the rows of one network call) defaults to what the compiler knows: all
 candidates of a batch when every non-diagonal slot is provably valid (TFIM: one chunk,
@@ -748,7 +748,9 @@ def _evaluate(
     `rows`' first leaf. `positions` has at least `m + _tail(capacity)` entries (the unused
     ones `m`). `gather(rows, where)` builds the rows of a chunk (`where < m`); by default
     `rows` is an `(m, N)` array and the chunk `rows[where]`."""
-    return _evaluate_vjp(logpsi, capacity, gather or _take_rows, params, rows, positions, count)
+    return _reverse_mode_only(_evaluate_vjp)(
+        logpsi, capacity, gather or _take_rows, params, rows, positions, count
+    )
 
 
 def _take_rows(rows: Any, where: Any) -> Any:
@@ -810,7 +812,9 @@ def evaluate_compact(
     wanted (at least `count` rounded up to the loop's last chunk) and `gather(rows,
     offset, size)` builds the chunk of `size` rows from `offset` (a slice); the result
     has the length of `rows`."""
-    return _compact_vjp(logpsi, capacity, gather or _take_rows, params, rows, positions, count)
+    return _reverse_mode_only(_compact_vjp)(
+        logpsi, capacity, gather or _take_rows, params, rows, positions, count
+    )
 
 
 def _compact_forward(logpsi, capacity, gather, params, rows, positions, count):
@@ -845,6 +849,28 @@ def _backward(compact, logpsi, capacity, gather, residuals, cotangent):
     zero = jax.tree_util.tree_map(jnp.zeros_like, params)
     init = varying(zero)
     return _chunked_loop(body, init, count, capacity), None, None, None
+
+
+def _reverse_mode_only(loop: Callable) -> Callable:
+    """`loop` (a `custom_vjp`) with JAX's error under forward-mode differentiation
+    (`jax.jvp`, `jax.jacfwd` of the local energies) turned into one that names
+    `local_energies` and says what works instead."""
+
+    @functools.wraps(loop)
+    def call(*args: Any) -> Any:
+        try:
+            return loop(*args)
+        except TypeError as e:
+            if "forward-mode" not in str(e):
+                raise
+            raise TypeError(
+                "symir.local_energies: forward-mode differentiation (jax.jvp, jax.jacfwd, "
+                "jax.hessian) with respect to the parameters is not supported: its "
+                "chunked loops define reverse mode only (a custom_vjp); use jax.grad, "
+                "jax.vjp or jax.jacrev"
+            ) from e
+
+    return call
 
 
 _evaluate_vjp = jax.custom_vjp(_forward, nondiff_argnums=(0, 1, 2))

@@ -17,6 +17,7 @@ import sys
 import warnings
 
 import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -437,3 +438,21 @@ def test_gradient_of_a_non_hermitian_operator_equals_netkets():
                 np.testing.assert_allclose(a, b, atol=ATOL, rtol=1e-10)
     finally:
         nk.config.netket_experimental = experimental
+
+
+@pytest.mark.parametrize("fast_updates", [False, True])
+def test_forward_mode_is_refused_by_name(systems, fast_updates):
+    """`jax.jvp` of the local energies with respect to the parameters (the loops have a
+    reverse-mode rule only) is a TypeError naming `local_energies` and what works
+    instead, not JAX's bare 'custom_vjp' message; reverse mode is the same function's."""
+    ours, _, vs = systems("tfim")
+    x = vs.samples.reshape(-1, vs.hilbert.size)
+    flat, unravel = jax.flatten_util.ravel_pytree(vs.variables)
+
+    def energy(v):
+        e = sym.local_energies(vs._apply_fun, unravel(v), x, ours, fast_updates=fast_updates)
+        return jnp.sum(e.real)
+
+    with pytest.raises(TypeError, match=r"local_energies: forward-mode .* use jax\.grad"):
+        jax.jvp(energy, (flat,), (jnp.ones_like(flat),))
+    assert np.isfinite(np.asarray(jax.grad(energy)(flat))).all()
