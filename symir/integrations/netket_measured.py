@@ -55,6 +55,14 @@ from symir.runtime.lapack_order import network_calls_lapack
 
 __all__ = ["CHOICES", "MeasuredChoice", "choose", "measured_choice", "set_measured_choice"]
 
+WARMUP_ROUNDS = 2
+"""Interleaved rounds of untimed calls of the candidates after their first (compiling)
+call: the first timed rounds read every kernel 25-45% slow (Bose-Hubbard 3x4 with a
+Dense(24)-tanh-Dense(24)-tanh-Dense module, 1,024 samples, load 1: symir's kernel 7.23
+and 8.25 ms against NetKet's packed 8.91 and 7.4, where later rounds of the same
+programs read 5.5-5.6 against 7.3: NetKet's packed kernel was taken for the slower
+one)."""
+
 ROUNDS = 7
 """Interleaved rounds of timed calls of the candidates after their warm-up calls (the
 median time of each is kept)."""
@@ -161,7 +169,7 @@ def _seconds(
     candidates: dict, logpsi: Any, variables: Any, x: Any, op: Any, chunk_size: int | None
 ) -> dict:
     """Each kernel of `candidates` jitted alone (given `chunk_size` where it is not None):
-    after a warm-up call of each, `ROUNDS` rounds in which each runs once (interleaved, so
+    after a first call of each and `WARMUP_ROUNDS` untimed rounds, `ROUNDS` rounds in which each runs once (interleaved, so
     that a burst of load from elsewhere falls on both), the median time of each: on CPU
     the process's CPU time (`CPU_TIME`), elsewhere the wall clock. Not the least: the
     CPU time of XLA's pool threads still running when a call returns is counted late (in
@@ -172,6 +180,9 @@ def _seconds(
     for name, kernel in candidates.items():
         runs[name] = jax.jit(lambda v, s, kernel=kernel: kernel(logpsi, v, s, op, **chunks))
         jax.block_until_ready(runs[name](variables, x))
+    for _ in range(WARMUP_ROUNDS):
+        for run in runs.values():
+            jax.block_until_ready(run(variables, x))
     clock = time.process_time if CPU_TIME and jax.default_backend() == "cpu" else time.perf_counter
     seconds: dict = {name: [] for name in runs}
     for _ in range(ROUNDS):
