@@ -169,9 +169,10 @@ def _seconds(
     candidates: dict, logpsi: Any, variables: Any, x: Any, op: Any, chunk_size: int | None
 ) -> dict:
     """Each kernel of `candidates` jitted alone (given `chunk_size` where it is not None):
-    after a first call of each and `WARMUP_ROUNDS` untimed rounds, `ROUNDS` rounds in which each runs once (interleaved, so
-    that a burst of load from elsewhere falls on both), the median time of each: on CPU
-    the process's CPU time (`CPU_TIME`), elsewhere the wall clock. Not the least: the
+    after a first call of each and `WARMUP_ROUNDS` untimed rounds, `ROUNDS` rounds in
+    which each runs once (interleaved, so that a burst of load from elsewhere falls on
+    all), the median time of each: on CPU the process's CPU time (`CPU_TIME`), elsewhere
+    the wall clock. Not the least: the
     CPU time of XLA's pool threads still running when a call returns is counted late (in
     the next interval), so single calls read far too short (Heisenberg 4x4, a call of
     3.2 ms of CPU read once as 0.36 ms, and that kernel was taken)."""

@@ -748,9 +748,7 @@ def _evaluate(
     `rows`' first leaf. `positions` has at least `m + _tail(capacity)` entries (the unused
     ones `m`). `gather(rows, where)` builds the rows of a chunk (`where < m`); by default
     `rows` is an `(m, N)` array and the chunk `rows[where]`."""
-    return _reverse_mode_only(_evaluate_vjp)(
-        logpsi, capacity, gather or _take_rows, params, rows, positions, count
-    )
+    return _evaluate_loop(logpsi, capacity, gather or _take_rows, params, rows, positions, count)
 
 
 def _take_rows(rows: Any, where: Any) -> Any:
@@ -812,9 +810,7 @@ def evaluate_compact(
     wanted (at least `count` rounded up to the loop's last chunk) and `gather(rows,
     offset, size)` builds the chunk of `size` rows from `offset` (a slice); the result
     has the length of `rows`."""
-    return _reverse_mode_only(_compact_vjp)(
-        logpsi, capacity, gather or _take_rows, params, rows, positions, count
-    )
+    return _compact_loop(logpsi, capacity, gather or _take_rows, params, rows, positions, count)
 
 
 def _compact_forward(logpsi, capacity, gather, params, rows, positions, count):
@@ -875,6 +871,7 @@ def _reverse_mode_only(loop: Callable) -> Callable:
 
 _evaluate_vjp = jax.custom_vjp(_forward, nondiff_argnums=(0, 1, 2))
 _evaluate_vjp.defvjp(_evaluate_fwd, _evaluate_bwd)
+_evaluate_loop = _reverse_mode_only(_evaluate_vjp)
 
 
 def _compact_fwd(logpsi, capacity, gather, params, rows, positions, count):
@@ -888,3 +885,4 @@ def _compact_bwd(logpsi, capacity, gather, residuals, cotangent):
 
 _compact_vjp = jax.custom_vjp(_compact_forward, nondiff_argnums=(0, 1, 2))
 _compact_vjp.defvjp(_compact_fwd, _compact_bwd)
+_compact_loop = _reverse_mode_only(_compact_vjp)
