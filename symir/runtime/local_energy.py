@@ -175,7 +175,67 @@ def local_energies(
     chain repeats its state at every rejected move, and the repeats take the energy of
     the run's first sample (`dedup.repeated_samples`). Returns `(...)` in the dtype
     NetKet's kernel gives.
+
+    Called outside any JAX transformation (no tracer in `params`, `x` or `op`), the call
+    is compiled once and cached (`jax.jit`, keyed by `logpsi` and the options): run op
+    by op it would compile every primitive of the loops on first use and dispatch them
+    one at a time on every call (Heisenberg 4x4 MLP, 256 samples: 11 s, then 0.9 s a
+    call; Slater2nd on Fermi-Hubbard 4x4: 13 s, then 3.8 s). A `logpsi` or option that
+    cannot be hashed runs op by op.
     """
+    options = (
+        ("chunk_size", chunk_size),
+        ("capacity", capacity),
+        ("skip_zero_mels", skip_zero_mels),
+        ("dedup", dedup),
+        ("fast_updates", fast_updates),
+        ("connected_states", connected_states),
+        ("repeated", repeated),
+    )
+    if _compiles_itself(logpsi, options, (params, x, op)):
+        compiled = _compiled(op)
+        shape = tuple(np.shape(x))
+        _check_sizes(compiled, shape, chunk_size, capacity)
+        compiled._check_local_states(np.asarray(x), "local_energies")
+        return _jitted_local_energies(params, x, op, logpsi=logpsi, options=options)
+    return _local_energies(logpsi, params, x, op, **dict(options))
+
+
+def _compiles_itself(logpsi: Callable, options: tuple, arguments: tuple) -> bool:
+    """Whether `local_energies` runs as its cached compiled program: an eager call (no
+    tracer among the leaves of `arguments`, JIT not disabled) whose `logpsi` and options
+    can be hashed (`jax.jit`'s static arguments)."""
+    if jax.config.jax_disable_jit:
+        return False
+    if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(arguments)):
+        return False
+    try:
+        hash((logpsi, options))
+    except TypeError:
+        return False
+    return True
+
+
+@functools.partial(jax.jit, static_argnames=("logpsi", "options"))
+def _jitted_local_energies(params: Any, x: Any, op: Any, *, logpsi: Callable, options: tuple):
+    return _local_energies(logpsi, params, x, op, **dict(options))
+
+
+def _local_energies(
+    logpsi: Callable,
+    params: Any,
+    x: Any,
+    op: Any,
+    *,
+    chunk_size: int | None,
+    capacity: int | None,
+    skip_zero_mels: bool | None,
+    dedup: bool,
+    fast_updates: Any,
+    connected_states: str,
+    repeated: bool,
+) -> Any:
+    """`local_energies` traced or run op by op (its docstring)."""
     compiled = _compiled(op)
     n = compiled.space.size
     shape = tuple(np.shape(x))

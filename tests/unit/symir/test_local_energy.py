@@ -456,3 +456,39 @@ def test_forward_mode_is_refused_by_name(systems, fast_updates):
     with pytest.raises(TypeError, match=r"local_energies: forward-mode .* use jax\.grad"):
         jax.jvp(energy, (flat,), (jnp.ones_like(flat),))
     assert np.isfinite(np.asarray(jax.grad(energy)(flat))).all()
+
+
+def test_an_eager_call_is_compiled_once_and_cached(systems):
+    """Called outside any transformation, `local_energies` traces `logpsi` once for a
+    batch shape and reuses the compiled program for new parameters and samples (op by op
+    it would compile and dispatch every primitive of the loops on every call); a `logpsi`
+    that cannot be hashed runs op by op; the three agree with the program jitted by the
+    caller, and a call inside `jax.jit` is traced with the caller's program."""
+    ours, _, vs = systems("j1j2")
+    x = vs.samples.reshape(-1, vs.hilbert.size)
+    traced = []
+
+    def logpsi(v, s):
+        traced.append(isinstance(s, jax.core.Tracer))
+        return vs._apply_fun(v, s)
+
+    shifted = jax.tree.map(lambda a: a + 0.01, vs.variables)
+    first = sym.local_energies(logpsi, vs.variables, x, ours)
+    count = len(traced)
+    assert count > 0 and all(traced)
+    second = sym.local_energies(logpsi, shifted, x[::-1], ours)
+    assert len(traced) == count  # the cached program: no new trace
+
+    class Unhashable:
+        __hash__ = None
+
+        def __call__(self, v, s):
+            return vs._apply_fun(v, s)
+
+    by_ops = sym.local_energies(Unhashable(), shifted, x[::-1], ours)
+    jitted = jax.jit(lambda v, s: sym.local_energies(vs._apply_fun, v, s, ours))
+    np.testing.assert_allclose(first, jitted(vs.variables, x), atol=ATOL)
+    np.testing.assert_allclose(second, jitted(shifted, x[::-1]), atol=ATOL)
+    np.testing.assert_allclose(by_ops, second, atol=ATOL)
+    with pytest.raises(ValueError, match="local states"):
+        sym.local_energies(logpsi, vs.variables, jnp.zeros_like(x), ours)
