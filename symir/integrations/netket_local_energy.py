@@ -9,10 +9,11 @@ VMC drivers compute local energies with `symir.local_energies`
 that differ from the sample. `get_local_kernel_arguments` is NetKet's own for a
 `DiscreteJaxOperator` (the samples and the operator).
 
-With NetKet's sharding on (`nk.config.netket_sharding`, its default) the kernel runs on
-each device's samples inside `shard_map` (NetKet's `sharding_decorator`), so that the
-compaction of connected states is per device, not a global operation; with it off, or
-on one device, it is the plain function.
+With NetKet's sharding on (`nk.config.netket_sharding`, its default) and several
+devices the kernel runs on each device's samples inside `shard_map` (NetKet's
+`sharding_decorator`), so that the compaction of connected states is per device, not a
+global operation; with it off, or on one device, it is the plain function (inside
+`shard_map` the network's rest runs without `symir.runtime.fewer_logs`' rewrites).
 
 `set_local_energy_kernel(False)` (or `SYMIR_NETKET_LOCAL_ENERGY=0` in the environment)
 gives NetKet's own kernels back for symir operators. The kernel is chosen by
@@ -114,9 +115,7 @@ def local_value_kernel(
     its chunked variant): `symir.local_energies` on each device's samples
     (`fast_updates`: its option, the state's model when the kernel is picked for one)."""
     kernel = HashablePartial(_per_device, logpsi, chunk_size=chunk_size, fast_updates=fast_updates)
-    return sharding_decorator(
-        kernel, sharded_args_tree=(False, True, False), pvary_args_tree=(True, False, False)
-    )(pars, samples, op)
+    return _on_each_device(kernel)(pars, samples, op)
 
 
 def local_value_kernel_dedup(
@@ -124,9 +123,20 @@ def local_value_kernel_dedup(
 ) -> Any:
     """`local_value_kernel` with runtime deduplication (`dedup=True`)."""
     kernel = HashablePartial(_per_device, logpsi, chunk_size=chunk_size, dedup=True)
+    return _on_each_device(kernel)(pars, samples, op)
+
+
+def _on_each_device(kernel: Any) -> Any:
+    """`kernel(pars, samples, op)` on each device's samples: NetKet's `sharding_decorator`
+    (`shard_map` with its sharding on) over several devices, the kernel itself on one.
+    Inside `shard_map`'s manual axes the network's rest runs as written
+    (`symir.runtime.fewer_logs`), without its logarithms of products and vectorised
+    logarithms: on one device the `shard_map` would cost those and split nothing."""
+    if jax.device_count() == 1:
+        return kernel
     return sharding_decorator(
         kernel, sharded_args_tree=(False, True, False), pvary_args_tree=(True, False, False)
-    )(pars, samples, op)
+    )
 
 
 def _per_device(logpsi, pars, samples, op, *, chunk_size, fast_updates=False, dedup=False):
