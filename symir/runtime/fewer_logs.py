@@ -50,8 +50,11 @@ load 4-5)."""
 
 def log_of_products(y: jax.Array, axes: tuple[int, ...]) -> jax.Array:
     """`sum(log1p(y), axes)` with one logarithm per `LOG_BLOCK` elements: the logarithm
-    of the block's product of `1 + y`, where every block's product is a normal number;
-    else (some chain's factors too large or too close to zero) `log1p` per element."""
+    of the block's product of `1 + y`, where every block's product is a normal number
+    (its modulus, for complex `y`); else (some chain's factors too large or too close to
+    zero) `log1p` per element. For complex `y` the imaginary part may differ from the sum
+    of the `log1p` values by a multiple of `2 pi` (the logarithm's branch): the same
+    `exp` of it."""
     rest_axes = [a for a in range(y.ndim) if a not in axes]
     moved = jnp.transpose(y, (*rest_axes, *axes))
     shape = moved.shape[: len(rest_axes)]
@@ -60,7 +63,8 @@ def log_of_products(y: jax.Array, axes: tuple[int, ...]) -> jax.Array:
     pad = -n % LOG_BLOCK
     blocks = jnp.pad(1 + flat, [(0, 0)] * len(shape) + [(0, pad)], constant_values=1)
     products = jnp.prod(jnp.reshape(blocks, (*shape, -1, LOG_BLOCK)), axis=-1)
-    normal = (products > 2.0**-1000) & (products < 2.0**1000)  # NaN: not normal
+    size = jnp.abs(products)  # complex factors: the product's modulus
+    normal = (size > 2.0**-1000) & (size < 2.0**1000)  # NaN: not normal
     return jax.lax.cond(
         jnp.all(normal),
         lambda: jnp.sum(jnp.log(products), axis=-1),
@@ -77,7 +81,11 @@ class FewerLogs:
     costs one logarithm per 16 units instead of one each: on CPU a float64 `log1p` per
     element is most of an incremental Metropolis step (16 chains, 16 hidden units: ~1.5
     of ~4.5 us). Rounding: each factor `1 + y` rounds by at most half an ulp of it, the
-    sum moves by ~1e-16 per element, as a sum of `log1p` values does. Every other float64
+    sum moves by ~1e-16 per element, as a sum of `log1p` values does. Complex `log1p`
+    values are summed so too: the result's imaginary part (the phase of `psi = exp(log
+    psi)`) is then known modulo `2 pi`, all that the local energies' ratios `exp(logpsi(x')
+    - logpsi(x))` and the sampler's `|psi|^2` read (the two users of this rewrite), with
+    the same derivatives. Every other float64
     `log` and `log1p` of the program (`VECTORISED_LOGS`) is evaluated by
     `symir.runtime.fast_logs` (vectorised on CPU, within 2 ulps of NumPy's)."""
 
@@ -92,7 +100,7 @@ class FewerLogs:
             aval = getattr(eqn.invars[0], "aval", None) if eqn.invars else None
             if eqn.primitive.name != "reduce_sum" or aval is None:
                 continue
-            if not jnp.issubdtype(aval.dtype, jnp.floating):
+            if not jnp.issubdtype(aval.dtype, jnp.inexact):
                 continue
             found = self._terms(eqn.invars[0], aval.shape, uses, producer)
             if found[2]:
@@ -140,7 +148,7 @@ class FewerLogs:
             elif name == "neg":
                 eqns.append(eqn)
                 stack.append((eqn.invars[0], -sign))
-            elif name == "log1p" and jnp.issubdtype(var.aval.dtype, jnp.floating):
+            elif name == "log1p" and jnp.issubdtype(var.aval.dtype, jnp.inexact):
                 eqns.append(eqn)
                 logs.append((sign, eqn.invars[0]))
             else:

@@ -121,3 +121,36 @@ def test_softplus_without_its_nan_select_has_the_same_values_and_derivatives():
     grad_ref = jax.grad(lambda h: jnp.sum(net(h)[0]))(finite)
     np.testing.assert_allclose(grad, grad_ref, rtol=1e-14, atol=1e-300)
     assert float(grad[0, 0]) == 0.5
+
+
+class ComplexUserRBM(nn.Module):
+    """A user's RBM with complex parameters: Dense, NetKet's `log_cosh`, a sum."""
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.Dense(2 * x.shape[-1], param_dtype=complex)(x)
+        return jnp.sum(nk.nn.activation.log_cosh(h), axis=-1)
+
+
+def test_complex_sums_of_log1p_are_logarithms_of_products_up_to_the_phases_branch():
+    """A complex `log_cosh` summed: one logarithm per block too; the value's real part and
+    `exp` of it equal the network's (the imaginary part may move by a multiple of 2 pi,
+    the logarithm's branch), and the derived local energies equal NetKet's to 1e-10."""
+    hi = nk.hilbert.Spin(0.5, 8)
+    graph = nk.graph.Chain(8)
+    ma = ComplexUserRBM()
+    x = jnp.asarray(hi.random_state(jax.random.key(3), 32), jnp.float64)
+    params = _params(ma, 8, seed=2, scale=4.0)
+    fewer = FewerLogs(jax.make_jaxpr(ma.apply)(params, x))
+    assert len(fewer.rewrites) == 1
+    (got,) = jax.jit(fewer)(*jax.tree_util.tree_leaves((params, x)))
+    expected = ma.apply(params, x)
+    np.testing.assert_allclose(got.real, expected.real, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(jnp.exp(got - expected), 1.0, rtol=0, atol=1e-12)
+    op = models.heisenberg(hi, graph).compile()
+    ref = nk.operator.Heisenberg(hi, graph)
+    energies = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates=True))
+    xp, mels = ref.get_conn_padded(np.asarray(x))
+    lp = ma.apply(params, jnp.reshape(xp, (-1, 8))).reshape(mels.shape)
+    reference = jnp.sum(mels * jnp.exp(lp - expected[:, None]), -1)
+    np.testing.assert_allclose(energies(params, x), reference, rtol=1e-10, atol=1e-10)
