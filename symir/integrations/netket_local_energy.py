@@ -61,6 +61,7 @@ from netket.utils import HashablePartial
 from netket.vqs import MCState, expect_and_forces
 from netket.vqs.mc import get_local_kernel, get_local_kernel_arguments, kernels
 from netket.vqs.mc.common import check_hilbert
+from netket.vqs.mc.mc_state.expect_grad import expect_and_grad_nonhermitian
 
 from symir.integrations import netket_measured
 from symir.runtime.lapack_order import lapack_ordered
@@ -69,6 +70,7 @@ from symir.runtime.local_energy import local_energies
 __all__ = [
     "local_value_kernel",
     "local_value_kernel_dedup",
+    "nonhermitian_expect_and_grad",
     "ordered_expect_and_forces",
     "register",
     "set_fast_updates",
@@ -333,20 +335,105 @@ def _chunked_forces(
     return total
 
 
-def _real_parameter_forces(logpsi: Any, parameters: Any, cotangent: Any) -> Any:
+def _real_parameter_forces(
+    logpsi: Any, parameters: Any, cotangent: Any, *, batched: bool = True
+) -> Any:
     """`conj(J^T c)` for real `parameters`, `J` the Jacobian of `logpsi` and `c` the
     cotangent, as NetKet's `nkjax.vjp(..., conjugate=True)` gives it, in one backward
     pass. A real `logpsi` and a real `c`: `J^T c`, real. Otherwise, with `g(w) = (Re
     logpsi, Im logpsi)`, `Re J^T c = g^T (Re c, -Im c)` and `Im J^T c = g^T (Im c, Re c)`,
-    the two pulled back together (`vmap` over the cotangents), complex."""
+    the two pulled back together (`vmap` over the cotangents), complex; with `batched`
+    False, one after the other (a `logpsi` with a reverse-mode rule of its own, such as
+    `local_energies` inside NetKet's `shard_map`, whose rule `vmap` cannot batch)."""
     c = jnp.asarray(cotangent)
     if not jnp.iscomplexobj(c) and not jnp.iscomplexobj(jax.eval_shape(logpsi, parameters)):
         out, pullback = jax.vjp(logpsi, parameters)
         return pullback(c.astype(out.dtype))[0]
     out, pullback = jax.vjp(lambda w: _parts(logpsi(w)), parameters)
     re, im = jnp.real(c).astype(out.dtype), jnp.imag(c).astype(out.dtype)
-    (pulled,) = jax.vmap(pullback)(jnp.stack([jnp.stack([re, -im]), jnp.stack([im, re])]))
-    return jax.tree_util.tree_map(lambda g: jnp.conjugate(g[0] + 1j * g[1]), pulled)
+    if batched:
+        (pulled,) = jax.vmap(pullback)(jnp.stack([jnp.stack([re, -im]), jnp.stack([im, re])]))
+        return jax.tree_util.tree_map(lambda g: jnp.conjugate(g[0] + 1j * g[1]), pulled)
+    (real,), (imag,) = pullback(jnp.stack([re, -im])), pullback(jnp.stack([im, re]))
+    return jax.tree_util.tree_map(lambda a, b: jnp.conjugate(a + 1j * b), real, imag)
+
+
+def nonhermitian_expect_and_grad(
+    vstate: MCState, op: Any, chunk_size: int | None = None, *, mutable: Any = False
+) -> Any:
+    """`vstate.expect_and_grad(op)` of a non-hermitian symir operator: NetKet's
+    `expect_and_grad_nonhermitian`, except for real parameters, where the gradient is
+    computed here: `conj(G)`, `G = d/dw mean(dO machine_pow Re logpsi(w) + O_loc(w))`
+    (`dO = O_loc - mean`, NetKet's estimator of `d<O>/dw`, the real and imaginary parts
+    differentiated apart), which is what NetKet's own code gives wherever it is right.
+
+    NetKet's program (`_grad_expect_nonherm_kernel`: `nkjax.vjp` of `nkjax.expect`, whose
+    backward pass calls `nkjax.vjp` again on the parameters, the samples and the
+    operator) takes its real-to-complex path twice when no input is complex, and that
+    nesting doubles the gradient: real parameters and complex local energies, with an
+    operator of no complex array (a symir operator's pytree holds its parameters only,
+    NetKet's `LocalOperatorJax` holds its complex matrix elements). Measured: an RBM of
+    real parameters, `0.3+0.2i sum_i sigma^-_i` on 8 spins, the gradient twice NetKet's
+    `LocalOperator`'s and its `LocalOperatorJax`'s, both equal to the estimator above;
+    NetKet's own `RBMModPhase` with a real non-hermitian `LocalOperator` is doubled the same
+    way (the value here is the estimator's there too, not NetKet's).
+
+    Complex parameters and mutable model states keep NetKet's program. With a
+    `chunk_size` NetKet has no chunked program (it warns and runs the whole batch); here
+    the gradient of `Re logpsi` is taken in chunks of `chunk_size` samples."""
+    from netket import config
+
+    parameters = vstate.parameters
+    if mutable is not False or any(
+        jnp.iscomplexobj(leaf) for leaf in jax.tree_util.tree_leaves(parameters)
+    ):
+        netket = expect_and_grad_nonhermitian.invoke(MCState, object, type(None))
+        return netket(vstate, op, None, mutable=mutable)
+    if not config.netket_experimental:
+        raise RuntimeError(
+            "the gradient of a non-hermitian operator is experimental in NetKet; set "
+            "NETKET_EXPERIMENTAL=1 to compute it (NetKet's own condition)"
+        )
+    samples, arguments, kernel = _kernel_and_arguments(vstate, op, None)
+    return _nonhermitian_grad(
+        kernel,
+        vstate._apply_fun,
+        chunk_size,
+        vstate.sampler.machine_pow,
+        parameters,
+        vstate.model_state,
+        samples,
+        arguments,
+    )
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _nonhermitian_grad(
+    kernel, apply_fun, chunk_size, machine_pow, parameters, model_state, samples, arguments
+):
+    def program(parameters, model_state, samples, arguments):
+        chains = samples.shape[0]
+        x = jax.lax.collapse(samples, 0, 2) if samples.ndim >= 3 else samples
+        n = x.shape[0]
+
+        def logpsi(w, x):
+            return apply_fun({"params": w, **model_state}, x)
+
+        def local(w):  # bare parameters, as NetKet's program passes them
+            return kernel(logpsi, w, x, arguments)
+
+        values = local(parameters)
+        stats = statistics(values.reshape((chains, -1)))
+
+        def log_pdf(w, x):
+            return machine_pow * jnp.real(apply_fun({"params": w, **model_state}, x))
+
+        # conj(d mean(O_loc)/dw) + conj(d mean(dO log_pdf)/dw), dO held constant
+        direct = _real_parameter_forces(local, parameters, jnp.full((n,), 1.0 / n), batched=False)
+        score = _chunked_forces(log_pdf, parameters, x, (values - stats.mean) / n, chunk_size)
+        return stats, jax.tree_util.tree_map(jnp.add, direct, score)
+
+    return lapack_ordered(program)(parameters, model_state, samples, arguments)
 
 
 def _parts(value: Any) -> Any:
@@ -357,7 +444,8 @@ def _parts(value: Any) -> Any:
 def register(operator_type: type) -> None:
     """Registers the kernel in NetKet's dispatch for `MCState` and `operator_type` (the
     adapter's `NetKetOperator`), unchunked and chunked, and `expect_and_forces` with its
-    LAPACK calls in order (`ordered_expect_and_forces`)."""
+    LAPACK calls in order (`ordered_expect_and_forces`), and the gradient of a
+    non-hermitian operator (`nonhermitian_expect_and_grad`)."""
 
     @get_local_kernel.dispatch
     def _get_local_kernel(vstate: MCState, op: operator_type):
@@ -368,6 +456,16 @@ def register(operator_type: type) -> None:
         return _local_kernel(vstate, op, chunk_size)
 
     _REGISTERED.add(operator_type)
+
+    @expect_and_grad_nonhermitian.dispatch
+    def _nonhermitian(vstate: MCState, op: operator_type, chunk_size: None, *, mutable=False):
+        return nonhermitian_expect_and_grad(vstate, op, mutable=mutable)
+
+    @expect_and_grad_nonhermitian.dispatch
+    def _nonhermitian_chunked(
+        vstate: MCState, op: operator_type, chunk_size: int, *, mutable=False
+    ):
+        return nonhermitian_expect_and_grad(vstate, op, chunk_size, mutable=mutable)
 
     @expect_and_forces.dispatch
     def _expect_and_forces(vstate: MCState, op: operator_type, chunk_size: None, *, mutable=False):

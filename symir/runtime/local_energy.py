@@ -61,7 +61,7 @@ from symir.runtime.dedup import (
     representatives,
 )
 from symir.runtime.lapack_order import lapack_ordered, network_calls_lapack
-from symir.runtime.manual_axes import varying
+from symir.runtime.manual_axes import varying, varying_axes
 from symir.runtime.scatter import set_at
 from symir.runtime.slots import split_diagonal
 
@@ -904,7 +904,19 @@ def _backward(compact, logpsi, capacity, gather, residuals, cotangent):
 
     zero = jax.tree_util.tree_map(jnp.zeros_like, params)
     init = varying(zero)
-    return _chunked_loop(body, init, count, capacity), None, None, None
+    grads = _chunked_loop(body, init, count, capacity)
+    return jax.tree_util.tree_map(_summed_over_copies, grads, params), None, None, None
+
+
+def _summed_over_copies(grad: Any, param: Any) -> Any:
+    """The cotangent `grad` of `param` summed over the manual axes of an enclosing
+    `shard_map` that `param` does not vary over: a value that is the same on every
+    device (a constant an adapter adds to a network's parameters, such as a zero bias)
+    has, as its cotangent, the sum of the devices' (the transpose of its broadcast),
+    and a `custom_vjp` must return it with its input's type (JAX: "the manual axis
+    types do not match")."""
+    extra = tuple(sorted(varying_axes(grad) - varying_axes(param)))
+    return jax.lax.psum(grad, extra) if extra else grad
 
 
 def _reverse_mode_only(loop: Callable) -> Callable:

@@ -15,7 +15,10 @@ size, `get_dimension_size` of `x`) are not counted, so a constant broadcast to t
 is static, while an iota along a dynamic dimension, a call's result from dependent
 arguments and an operation with regions that read a dependent value are not.
 `static_rows(module, index)` evaluates such an output once, on one row of zeros: its
-`(F, k, ...)` value, the same for every row of every batch.
+`(F, k, ...)` value, the same for every row of every batch (the module compiled and
+called as an executable, which no enclosing trace sees: an eager `shard_map`, NetKet's
+sharded kernel called without `jax.jit`, traces a plain call even under
+`ensure_compile_time_eval`).
 """
 
 from __future__ import annotations
@@ -106,8 +109,11 @@ def static_rows(module: LoadedModule, index: int) -> np.ndarray | None:
         import jax
 
         args = [np.zeros(tuple(1 if d is None else d for d in s), t) for s, t in module.in_specs]
+        # compiled and called as an executable: a call of `module` itself would be traced
+        # by an enclosing eager `shard_map` (NetKet's sharded kernel called without
+        # `jax.jit`), whose values `ensure_compile_time_eval` does not make concrete
         with jax.ensure_compile_time_eval():
-            out = module(*args)
+            out = jax.jit(module).lower(*args).compile()(*args)
         out = out if isinstance(out, tuple) else (out,)
         value = np.asarray(out[index])
         if module.out_specs[index][0][:1] == (None,):

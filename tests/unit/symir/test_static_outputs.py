@@ -117,3 +117,28 @@ def test_static_sites_of_the_update_corpus(case):
     if fixed is not None:
         np.testing.assert_array_equal(kernel, np.broadcast_to(fixed, kernel.shape))
     deltas.assert_deltas_give_xp(compiled, x)
+
+
+def test_static_sites_found_first_inside_an_eager_shard_map():
+    """NetKet's sharded kernel called without `jax.jit` as the operator's first use: the
+    static sites were evaluated inside the eager `shard_map`, whose trace
+    `ensure_compile_time_eval` leaves, and JAX raised a bare TracerArrayConversionError;
+    they are evaluated as a compiled executable."""
+    from jax.sharding import Mesh, PartitionSpec
+
+    hi, op, _ = deltas.quiet(deltas._system, "tfim")
+    compiled = deltas.quiet(op.compile)
+    found = []
+
+    def body(x):
+        found.append(compiled.static_sites())
+        return x
+
+    mesh = Mesh(np.asarray(jax.devices()[:1]), ("S",))
+    spec = PartitionSpec("S")
+    x = np.zeros((2, hi.size), np.int8)
+    jax.shard_map(body, mesh=mesh, in_specs=spec, out_specs=spec)(x)  # eager
+    np.testing.assert_array_equal(found[0], compiled.static_sites())
+    x = deltas.random_states("tfim", hi, (8,))
+    kernel = _kernel_sites(compiled, x)
+    np.testing.assert_array_equal(kernel, np.broadcast_to(found[0], kernel.shape))
