@@ -11,6 +11,7 @@ batch whose connected states overflow one chunk (capacity 1 and 3).
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from symir.runtime.local_energy import local_energy_plan
 
 nk = pytest.importorskip("netket")
 import netket.vqs.mc.kernels as nk_kernels  # noqa: E402
+from netket.jax.sharding import sharding_decorator  # noqa: E402
 
 from symir.integrations import netket_local_energy  # noqa: E402
 
@@ -510,8 +512,18 @@ def test_gradient_of_an_adapters_kernel_inside_netkets_shard_map():
     x = vs.samples.reshape(-1, vs.hilbert.size)
 
     def total(v, fast_updates):
-        kernel = netket_local_energy.local_value_kernel
-        return jnp.real(jnp.sum(kernel(vs._apply_fun, v, x, ours, fast_updates=fast_updates)))
+        # NetKet's shard_map as its sharded kernel runs it over several devices (on
+        # one device symir's kernel runs without it)
+        kernel = functools.partial(
+            netket_local_energy._per_device,
+            vs._apply_fun,
+            chunk_size=None,
+            fast_updates=fast_updates,
+        )
+        sharded = sharding_decorator(
+            kernel, sharded_args_tree=(False, True, False), pvary_args_tree=(True, False, False)
+        )
+        return jnp.real(jnp.sum(sharded(v, x, ours)))
 
     grad = jax.jit(jax.grad(total), static_argnums=1)
     plain, fast = grad(vs.variables, False), grad(vs.variables, vs.model)
