@@ -333,7 +333,8 @@ class SymbolicOperator:
             )
             for t in self.terms
         )
-        real = not isinstance(factor, complex | Expr)
+        # numpy's complex64 is no Python `complex`: `np.iscomplexobj` sees both
+        real = not isinstance(factor, Expr) and not np.iscomplexobj(factor)
         hermitian = self.hermitian and real
         if hermitian:
             reason = f"a real multiple of the hermitian {self.name!r}"
