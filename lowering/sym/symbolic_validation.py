@@ -52,6 +52,10 @@ def _region_text(op: sym.EmissionOp) -> str:
 
     out = StringIO()
     ArrayPrinter(stream=out).print_op(clone)
+    # the clone still uses the emission's condition (defined in the term's body): erased,
+    # so it leaves no use of it behind, which a later rewrite of that value (folding in
+    # symbolic-normalization) would follow to an op in no block
+    clone.erase(safe_erase=False)
     return out.getvalue()
 
 

@@ -8,11 +8,13 @@ import re
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 from xdsl.context import Context
 from xdsl.dialects.builtin import IntAttr
 
 import symir as sym
+from symir.interpreter import reference_to_dense
 from symir.lowering.sym.diagnostics import CODES
 from symir.lowering.sym.symbolic_validation import SymbolicValidationPass
 
@@ -178,3 +180,34 @@ def test_compile_options_do_not_change_the_cache_key():
     a = SymbolicCompilerOptions().static_signature()
     b = SymbolicCompilerOptions(ignore_warnings=("all",)).static_signature()
     assert a == b
+
+
+def test_validation_leaves_no_use_behind():
+    """The duplicate-emission check (SYMIR-W103) printed clones of the emissions, which
+    kept using their conditions: `symbolic-normalization` then folded such a condition
+    (`and(not c)` of an `emit_else` in a product) and followed the clone's use to an op
+    in no block ("Operation insertion point must have a parent block")."""
+    hi = sym.DiscreteHilbert((-1, 0, 2), 2)
+    site = sym.site
+    a = (
+        D(hi)
+        .for_each_site("i")
+        .where(site("i") != -1)
+        .emit(sym.identity(), matrix_element=1.0)
+        .emit(sym.write("i", 2), matrix_element=1.5)
+        .build()
+    )
+    b = (
+        D(hi)
+        .for_each_site("i")
+        .emit_if(site("i") == 2, sym.shift("i", 2), 1.0)
+        .emit_else(sym.write("i", 0), 0.5)
+        .build()
+    )
+    module = (a @ b).to_ir().module
+    SymbolicValidationPass().apply(Context(), module)
+    users = [u.operation for op in module.walk() for r in op.results for u in r.uses]
+    assert all(user.parent is not None for user in users)
+    dense = np.asarray((a @ b).compile().to_dense())
+    assert abs(dense).max() > 0
+    np.testing.assert_allclose(dense, reference_to_dense(a @ b), atol=1e-12)
