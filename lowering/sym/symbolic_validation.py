@@ -77,6 +77,17 @@ def _constant_map_error(u: sym.UpdateOpBase, states: tuple[int, ...]) -> str | N
     )
 
 
+def _constant_write_error(u: sym.UpdateOpBase, states: tuple[int, ...]) -> str | None:
+    """A `sym.write` of a constant that is not a local state (the emission's only update:
+    nothing after it can bring the value back), or None."""
+    if not isinstance(u, sym.WriteOp):
+        return None
+    v = sym.constant_int(u.value)
+    if v is None or v in states:
+        return None
+    return f"'sym.write' writes {v}, which is not a local state {list(states)}"
+
+
 def _scatter_errors(u: sym.ScatterOp, states: tuple[int, ...]) -> list[str]:
     """The constant final writes of a `scatter` that are not local states."""
     last_value: dict[Any, Any] = {}  # a site (constant or SSA value) -> its value
@@ -117,6 +128,9 @@ def _update_findings(term: sym.TermOp, states: tuple[int, ...]) -> list[Diagnost
             error = _constant_map_error(updates[0], states)
             if error is not None:
                 found.append(Diagnostic("SYMIR-E002", where, error, updates[0]))
+            error = _constant_write_error(updates[0], states)
+            if error is not None:
+                found.append(Diagnostic("SYMIR-E003", where, error, updates[0]))
         for u in updates:
             if isinstance(u, sym.ScatterOp):
                 found.extend(

@@ -211,3 +211,34 @@ def test_validation_leaves_no_use_behind():
     dense = np.asarray((a @ b).compile().to_dense())
     assert abs(dense).max() > 0
     np.testing.assert_allclose(dense, reference_to_dense(a @ b), atol=1e-12)
+
+
+def test_a_folded_write_outside_the_local_states_drops_the_branch():
+    """A value in between may leave the local states (docs/semantics.md), and folding
+    makes such constants: `write(i, site(0).index + 1)` folds to `write(i, 1)` on spin 1
+    (states [-2, 0, 2]), and the product of `write(i, 2)` and a `cond` whose predicate
+    folds (`x'[i] > -2`) to `write(i, 2 - 1)`. The `sym.write` verifier refused the
+    folded constant (a VerifyException from `sym-merge-row-terms`); the branch is
+    invalid, as the reference interpreter says, and lowers to a checked write."""
+    hi, site = sym.Spin(1, 2), sym.site
+    one_site = D(hi).for_each_site("i")
+    folded = one_site.emit(sym.write("i", site(0).index + 1), matrix_element=1.0).build()
+    write = D(hi).for_each_site("i").emit(sym.write("i", 2), matrix_element=1.0).build()
+    step = sym.cond(site("i") > -2, sym.shift("i", -1), sym.write("i", 0))
+    lower = D(hi).for_each_site("i").emit(step, matrix_element=0.5).build()
+    for op in (folded, write @ lower, folded + write):
+        np.testing.assert_allclose(op.compile().to_dense(), reference_to_dense(op), atol=1e-12)
+    assert abs(reference_to_dense(write @ lower)).max() > 0
+    # a constant the DSL is given stays an error where the operator is defined
+    with pytest.raises(sym.SymbolicDefinitionError, match="writes 1, which is not a local"):
+        D(hi).globally().emit(sym.cond(site(0) > 0, sym.write(0, 1))).build()
+
+
+def test_a_parsed_write_of_a_constant_outside_the_local_states_is_e003():
+    module = D(FOCK).for_each_site("i").emit(sym.write("i", 2), matrix_element=1.0).build().to_ir()
+    text = str(module).replace("sym.constant 2 : i64", "sym.constant 3 : i64")
+    findings = summary(lambda: sym.parse_ir(text).module)
+    assert any(
+        "SYMIR-E003" in f and "'sym.write' writes 3, which is not a local state" in f
+        for f in findings["errors"]
+    ), findings
