@@ -35,6 +35,7 @@ from symir.dialects import sym
 from symir.dialects.sym import operator_of
 from symir.lowering.analyses import write_analysis
 from symir.lowering.sym.diagnostics import Diagnostic, check_codes, classify
+from symir.lowering.sym.symbolic_normalization import _Keys
 
 
 class SymbolicValidationError(ValueError):
@@ -185,7 +186,17 @@ def _term_findings(term: sym.TermOp, states: tuple[int, ...]) -> list[Diagnostic
     predicate = term.predicate
     if predicate is not None and _statically_false(predicate.operands[0]):
         found.append(Diagnostic("SYMIR-W101", where, "the predicate is constant false", predicate))
-    texts = [_region_text(e) for e in term.emissions] if len(term.emissions) > 1 else []
+    # an emission's text shows its condition as an outside value (`%0` in every one):
+    # the condition's structural key tells `emit_if(p, u)` from `emit_elseif(q, u)`
+    keys = _Keys()
+    texts = (
+        [
+            (_region_text(e), None if e.condition is None else keys(e.condition))
+            for e in term.emissions
+        ]
+        if len(term.emissions) > 1
+        else []
+    )
     if len(set(texts)) != len(texts):
         found.append(Diagnostic("SYMIR-W103", where, "duplicate emissions (kept: multiset)", term))
     return found

@@ -242,3 +242,20 @@ def test_a_parsed_write_of_a_constant_outside_the_local_states_is_e003():
         "SYMIR-E003" in f and "'sym.write' writes 3, which is not a local state" in f
         for f in findings["errors"]
     ), findings
+
+
+def test_emissions_under_different_conditions_are_no_duplicates():
+    """`emit_if(p, u)` and `emit_elseif(q, u)` (the same update and amplitude) printed
+    alike, their conditions being values from outside the emission: SYMIR-W103 said
+    "duplicate emissions (kept: multiset)" of two exclusive branches."""
+    site = sym.site
+    chain = (
+        D()
+        .for_each_site("i")
+        .emit_if(site("i") > 0, sym.write("i", -site("i")), 1.0)
+        .emit_elseif(site(0) > 0, sym.write("i", -site("i")), 1.0)
+    )
+    assert not any("SYMIR-W103" in w for w in summary(lambda: chain.build())["warnings"])
+    twice = D().for_each_site("i").emit_if(site("i") > 0, sym.write("i", -site("i")), 1.0)
+    twice = twice.emit_if(site("i") > 0, sym.write("i", -site("i")), 1.0)
+    assert any("SYMIR-W103" in w for w in summary(lambda: twice.build())["warnings"])
