@@ -37,7 +37,7 @@ class Code:
 CODES: dict[str, Code] = {
     "SYMIR-E001": Code("error", "the IR does not verify"),
     "SYMIR-E002": Code("error", "an update maps no local state to a local state"),
-    "SYMIR-E003": Code("error", "a scatter writes a constant that is not a local state"),
+    "SYMIR-E003": Code("error", "a write or scatter writes a constant that is not a local state"),
     "SYMIR-E004": Code("error", "a division by the constant zero"),
     "SYMIR-E005": Code(
         "error", "a fermion operator on a space that is not fermionic", "definition"

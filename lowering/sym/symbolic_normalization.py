@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i64
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -27,6 +27,7 @@ from xdsl.pattern_rewriter import (
     PatternRewriterListener,
     PatternRewriteWalker,
 )
+from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.traits import Commutative, Pure
 from xdsl.transforms.canonicalize import CanonicalizationRewritePattern
 from xdsl.transforms.dead_code_elimination import region_dce
@@ -107,6 +108,42 @@ def _blocks(module: ModuleOp):
             yield from region.blocks
 
 
+def _site_operands(op: Operation) -> tuple[SSAValue, ...]:
+    """The operands of `op` that are sites (of an update, `sym.read`, `sym.read_emitted`)."""
+    if isinstance(op, sym.UpdateOpBase):
+        return tuple(op.sites())
+    if isinstance(op, sym.ReadOp | sym.ReadEmittedOp):
+        return (op.site,)
+    return ()
+
+
+def _wrap_constant_sites(module: ModuleOp) -> list[Operation]:
+    """A site given by a value is taken modulo N (docs/semantics.md): where folding made
+    a site operand a constant outside `[0, N)` (`site(2).index + 1` on 3 sites folds to
+    3), it becomes the constant `k mod N`, which the verifier requires of a constant site
+    (the ops changed, to verify again)."""
+    changed: list[Operation] = []
+    for op in module.walk():
+        sites = _site_operands(op)
+        if not sites:
+            continue
+        operator = sym.enclosing(op, sym.OperatorOp)
+        if operator is None:
+            continue
+        n = operator.num_sites.data
+        for k, operand in enumerate(op.operands):
+            value = sym.constant_int(operand) if operand in sites else None
+            if value is None or 0 <= value < n:
+                continue
+            wrapped = sym.ConstantOp(IntegerAttr(value % n, i64))
+            Rewriter.insert_op(wrapped, InsertPoint.before(op))
+            op.operands[k] = wrapped.results[0]
+            changed.append(op)
+    if changed:
+        region_dce(module.body)  # the out-of-range constants left without uses
+    return changed
+
+
 def normalize(module: ModuleOp) -> dict[str, int]:
     """Folds, removes dead pure ops, orders commutative operands and schedules, in place."""
     return _normalize(module)[0]
@@ -118,7 +155,7 @@ def _normalize(module: ModuleOp) -> tuple[dict[str, int], list[Operation]]:
     op where that changed (a terminator must stay last)."""
     stats = canonicalize(module)
     keys = _Keys()
-    touched: list[Operation] = []
+    touched: list[Operation] = _wrap_constant_sites(module)
     for op in module.walk():
         if op.has_trait(Commutative):
             operands = list(op.operands)

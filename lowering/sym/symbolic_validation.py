@@ -35,6 +35,7 @@ from symir.dialects import sym
 from symir.dialects.sym import operator_of
 from symir.lowering.analyses import write_analysis
 from symir.lowering.sym.diagnostics import Diagnostic, check_codes, classify
+from symir.lowering.sym.symbolic_normalization import _Keys
 
 
 class SymbolicValidationError(ValueError):
@@ -52,6 +53,10 @@ def _region_text(op: sym.EmissionOp) -> str:
 
     out = StringIO()
     ArrayPrinter(stream=out).print_op(clone)
+    # the clone still uses the emission's condition (defined in the term's body): erased,
+    # so it leaves no use of it behind, which a later rewrite of that value (folding in
+    # symbolic-normalization) would follow to an op in no block
+    clone.erase(safe_erase=False)
     return out.getvalue()
 
 
@@ -71,6 +76,17 @@ def _constant_map_error(u: sym.UpdateOpBase, states: tuple[int, ...]) -> str | N
         f"{what} maps no local state {list(states)} to a local state, so every branch it "
         "emits is invalid"
     )
+
+
+def _constant_write_error(u: sym.UpdateOpBase, states: tuple[int, ...]) -> str | None:
+    """A `sym.write` of a constant that is not a local state (the emission's only update:
+    nothing after it can bring the value back), or None."""
+    if not isinstance(u, sym.WriteOp):
+        return None
+    v = sym.constant_int(u.value)
+    if v is None or v in states:
+        return None
+    return f"'sym.write' writes {v}, which is not a local state {list(states)}"
 
 
 def _scatter_errors(u: sym.ScatterOp, states: tuple[int, ...]) -> list[str]:
@@ -113,6 +129,9 @@ def _update_findings(term: sym.TermOp, states: tuple[int, ...]) -> list[Diagnost
             error = _constant_map_error(updates[0], states)
             if error is not None:
                 found.append(Diagnostic("SYMIR-E002", where, error, updates[0]))
+            error = _constant_write_error(updates[0], states)
+            if error is not None:
+                found.append(Diagnostic("SYMIR-E003", where, error, updates[0]))
         for u in updates:
             if isinstance(u, sym.ScatterOp):
                 found.extend(
@@ -167,7 +186,17 @@ def _term_findings(term: sym.TermOp, states: tuple[int, ...]) -> list[Diagnostic
     predicate = term.predicate
     if predicate is not None and _statically_false(predicate.operands[0]):
         found.append(Diagnostic("SYMIR-W101", where, "the predicate is constant false", predicate))
-    texts = [_region_text(e) for e in term.emissions] if len(term.emissions) > 1 else []
+    # an emission's text shows its condition as an outside value (`%0` in every one):
+    # the condition's structural key tells `emit_if(p, u)` from `emit_elseif(q, u)`
+    keys = _Keys()
+    texts = (
+        [
+            (_region_text(e), None if e.condition is None else keys(e.condition))
+            for e in term.emissions
+        ]
+        if len(term.emissions) > 1
+        else []
+    )
     if len(set(texts)) != len(texts):
         found.append(Diagnostic("SYMIR-W103", where, "duplicate emissions (kept: multiset)", term))
     return found

@@ -258,6 +258,18 @@ def _python_number(value: Any) -> bool | int | float | complex:
     for np_kind, kind in _NUMPY_KINDS:
         if isinstance(value, np_kind):
             return kind(value)
+    if getattr(value, "shape", None) == () and hasattr(value, "dtype"):
+        # a 0-d array (numpy's, a concrete JAX array): its one number
+        try:
+            item = np.asarray(value).item()
+        except Exception:  # a JAX tracer: no value while the function is traced
+            raise TypeError(
+                f"cannot use the traced value {value!r} in a symbolic expression: a "
+                "coefficient that changes at run time is a parameter, `sym.symbol(name, "
+                "default)`, given by `compiled.with_params(name=value)`"
+            ) from None
+        if isinstance(item, bool | int | float | complex):
+            return _python_number(item)
     raise TypeError(f"cannot use {value!r} of type {type(value).__name__} in a symbolic expression")
 
 

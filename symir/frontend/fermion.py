@@ -470,10 +470,11 @@ def _occupations(
                 checks.append(check)
             for k in g:
                 if occupied != 1 - int(f.creates[k]):
+                    # `creates` is of the flipped factors: a written `cdag` annihilates
+                    written = "annihilations" if f.creates[k] else "creations"
                     raise SymbolicDefinitionError(
                         f"term @{term.name}: the fermion product {product!r} is zero on every "
-                        f"configuration (two {'creations' if f.creates[k] else 'annihilations'} "
-                        "on one site with none in between)"
+                        f"configuration (two {written} on one site with none in between)"
                     )
                 occupied += f.delta[k]
             if occupied != 1 - int(f.creates[g[0]]):

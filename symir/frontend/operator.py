@@ -68,6 +68,7 @@ def check_definition(op: SymbolicOperator) -> None:
     verifier checks of the rows is checked (their length and site range, as
     `sym.term`'s verifier), with the same message."""
     terms = op.canonical_terms()[0]
+    _check_constant_writes(terms, op.space.local_states)
     key = _definition_key(op, terms)
     if key not in _VERIFIED_BODIES:
         op.canonical_ir()
@@ -92,6 +93,26 @@ def check_definition(op: SymbolicOperator) -> None:
             for k in row:
                 if not 0 <= k < n:
                     _invalid(f"{term} row {index} {list(row)} has site index {k} outside [0, {n})")
+
+
+def _constant_writes(update: Any):
+    """The constant values of the `write` steps of `update` (in `cond`s too)."""
+    for step in update.steps:
+        if step[0] == "write" and step[2].op == "const":
+            yield step[2].args[0]
+        elif step[0] == "cond":
+            yield from _constant_writes(step[2])
+            yield from _constant_writes(step[3])
+
+
+def _check_constant_writes(terms: Any, states: tuple[int, ...]) -> None:
+    """A constant written with `write` is a local state (the IR allows any constant, a
+    value in between or one that folding made: `sym.WriteOp`)."""
+    for t in terms:
+        for e in t.emissions:
+            for v in _constant_writes(e.update):
+                if v not in states:
+                    _invalid(f"'sym.write' writes {v}, which is not a local state {list(states)}")
 
 
 def _invalid(message: str) -> None:
@@ -333,7 +354,8 @@ class SymbolicOperator:
             )
             for t in self.terms
         )
-        real = not isinstance(factor, complex | Expr)
+        # numpy's complex64 is no Python `complex`: `np.iscomplexobj` sees both
+        real = not isinstance(factor, Expr) and not np.iscomplexobj(factor)
         hermitian = self.hermitian and real
         if hermitian:
             reason = f"a real multiple of the hermitian {self.name!r}"

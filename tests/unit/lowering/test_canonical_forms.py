@@ -187,3 +187,29 @@ def test_build_verifies_one_body_for_operators_that_differ_only_in_sites():
     bad = replace(terms[0], rows=((2, 7),))
     with pytest.raises(SymbolicDefinitionError, match=r"row 0 \[2, 7\] has site index 7"):
         frontend.check_definition(frontend.SymbolicOperator(second.hilbert, "bad", (bad,)))
+
+
+@pytest.mark.parametrize(
+    "update, amplitude",
+    [
+        (sym.shift(sym.site(2).index + 1, 1), 1.0),  # folds to site 3: site 0
+        (sym.swap(sym.site(0).index - 1, 1), 1.0),  # -1: the last site
+        (sym.identity(), sym.site(sym.site(2).index + 4)),  # a read of site 6: site 0
+        (sym.permute(1, sym.site(1).index + 4, 0), 1.0),  # 5: site 2
+    ],
+)
+def test_folded_constant_sites_are_taken_modulo_n(update, amplitude):
+    """A site given by a value is taken modulo N; folding `site(2).index + 1` made the
+    constant site 3 on 3 sites, which the verifier refuses (a VerifyException from
+    `sym-merge-row-terms`, with or without lifting): normalization wraps it."""
+    op = (
+        sym.DOperator(sym.Fock(2, 3), "folded")
+        .globally()
+        .emit(update, matrix_element=amplitude)
+        .build()
+    )
+    for options in ({}, {"lift_constant_sites": False, "merge_row_terms": False}):
+        compiled = op.compile(**options)
+        dense = np.asarray(compiled.to_dense())
+        assert np.abs(dense).max() > 0
+        np.testing.assert_allclose(dense, reference_to_dense(op), atol=1e-12)

@@ -934,3 +934,28 @@ def test_constant_sites_and_complex_constants_are_shared_nodes():
         sym.site(-1)
     with pytest.raises(TypeError, match="site must be"):
         sym.write(1.0, -sym.site(1))
+
+
+def test_zero_dimensional_arrays_are_numbers():
+    """`jnp.array(0.5)` or `np.array(2)` as a coefficient is its number (was a TypeError
+    'cannot use Array(...)'); a traced JAX value is refused, pointing to `sym.symbol`."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    def flips(coefficient):
+        return (
+            D()
+            .for_each_site("i")
+            .emit(sym.write("i", -sym.site("i")), matrix_element=coefficient)
+            .build()
+        )
+
+    x = np.array([[1, 1, 1, 1]])
+    for coefficient, value in ((jnp.array(0.5), 0.5), (np.array(2), 2.0), (jnp.array(1j), 1j)):
+        mels = np.asarray(flips(coefficient).compile().get_conn_padded(x)[1])
+        assert np.allclose(mels[mels != 0], value) and (mels != 0).sum() == 4
+        scaled = np.asarray((coefficient * flips(1.0)).compile().get_conn_padded(x)[1])
+        assert np.allclose(scaled[scaled != 0], value)
+    expect_error(lambda: flips(np.array([1.0, 2.0])), TypeError, "cannot use")
+    expect_error(lambda: jax.jit(flips)(0.5), TypeError, "traced value", "sym.symbol")

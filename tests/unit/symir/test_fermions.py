@@ -523,8 +523,16 @@ def test_definition_errors():
             .emit(sym.cdag("i") * sym.c("j"))
             .build()
         )
-    with pytest.raises(sym.SymbolicDefinitionError, match="is zero on every configuration"):
+    with pytest.raises(
+        sym.SymbolicDefinitionError, match=r"zero on every configuration \(two annihilations"
+    ):
         sym.DOperator(fermions, "f").for_each_site("i").emit(sym.c("i") * sym.c("i")).build()
+    # the factors as written (the message said "annihilations" of cdag(0) ... cdag(0))
+    with pytest.raises(
+        sym.SymbolicDefinitionError, match=r"zero on every configuration \(two creations"
+    ):
+        product = sym.cdag(0) * sym.cdag(2) * sym.cdag(0) * sym.c(1)
+        sym.DOperator(fermions, "f").globally().emit(product).build()
     with pytest.raises(sym.SymbolicDefinitionError, match="'k' is not a label of the term"):
         sym.DOperator(fermions, "f").for_each_site("i").emit(sym.c("k")).build()
     with pytest.raises(sym.SymbolicDefinitionError, match=r"fermion site 4 is outside \[0, 4\)"):

@@ -113,6 +113,18 @@ def test_sums_and_scalars(tfim, zz, raising):
     assert "not declared hermitian" in raising.hermitian_reason
 
 
+def test_numpy_complex64_factors_are_not_real(tfim):
+    """numpy's complex64 is no Python `complex`: `tfim * np.complex64(1j)` (and `/`) was
+    marked "a real multiple" of the hermitian TFIM, and its kernel claimed
+    `is_hermitian` (NetKet then takes the hermitian formula for gradients)."""
+    for scaled in (tfim * np.complex64(1j), tfim / np.complex64(1j), np.complex64(1j) * tfim):
+        assert not scaled.is_hermitian and "not a real number" in scaled.hermitian_reason
+        assert not scaled.compile().is_hermitian
+        d = dense(scaled)
+        assert abs(d - d.conj().T).max() > 1.0  # i H is anti-hermitian
+    assert (tfim * np.float32(2.0)).is_hermitian
+
+
 def test_products_match_netket(hi, tfim):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

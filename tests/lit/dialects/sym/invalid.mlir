@@ -630,24 +630,6 @@ sym.operator @op sites 4 states [0, 1] dtype f64 {
 
 // -----
 
-// sym.write: a constant value is a local state
-// CHECK: {{^}}'sym.write' writes 2, which is not a local state [0, 1]
-sym.operator @op sites 4 states [0, 1] dtype f64 {
-  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
-    %i = sym.label "i"
-    %j = sym.label "j"
-    sym.emission {
-      %c = sym.constant 2 : i64
-      sym.write %i, %c
-    } amplitude {
-      %a = sym.constant 1.0 : f64
-      sym.yield %a : f64
-    }
-  }
-}
-
-// -----
-
 // update ops: a constant site lies in [0, N)
 // CHECK: {{^}}'sym.write' site index 4 is outside [0, 4)
 sym.operator @op sites 4 states [0, 1] dtype f64 {
