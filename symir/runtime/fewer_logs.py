@@ -198,7 +198,8 @@ class FewerLogs:
 
 def fewer_logs(fn: Callable) -> Callable:
     """`fn` (a function of arrays and pytrees of arrays, returning a pytree of arrays)
-    evaluated by `FewerLogs` on its traced program: the same values, to rounding."""
+    evaluated by `FewerLogs` on its traced program: the same values, to rounding; `fn`
+    itself inside `shard_map`."""
 
     @functools.wraps(fn)
     def wrapped(*args: Any) -> Any:

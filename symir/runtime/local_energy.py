@@ -60,6 +60,7 @@ from symir.runtime.dedup import (
     repeated_samples,
     representatives,
 )
+from symir.runtime.fewer_logs import fewer_logs
 from symir.runtime.lapack_order import lapack_ordered, network_calls_lapack
 from symir.runtime.manual_axes import varying, varying_axes
 from symir.runtime.scatter import set_at
@@ -73,6 +74,10 @@ __all__ = [
     "local_energies",
     "local_energy_plan",
 ]
+
+WHOLE_NETWORK_FEWER_LOGS = True
+"""Every path evaluates the network (not only the derived split's rest) through
+`symir.runtime.fewer_logs` when it calls no LAPACK routine."""
 
 _MAYBE_FRACTION = 8
 """The default capacity holds one `_MAYBE_FRACTION`-th of the possibly-invalid slots."""
@@ -284,6 +289,11 @@ def _local_energies(
         # evaluation loops and around them (symir/runtime/lapack_order.py)
         ordered = lapack_ordered(logpsi)
         energies = lapack_ordered(lambda p, f: blocks(ordered, p, f))(params, flat)
+    elif WHOLE_NETWORK_FEWER_LOGS:
+        # the network as `fewer_logs` evaluates it (its sums of `log1p` as logarithms of
+        # products, its float64 logarithms vectorised): the same values, the phase of a
+        # complex `logpsi` modulo 2 pi, all the ratios read
+        energies = blocks(fewer_logs(logpsi), params, flat)
     else:
         energies = blocks(logpsi, params, flat)
     return jnp.reshape(energies, batch)

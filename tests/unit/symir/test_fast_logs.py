@@ -122,3 +122,35 @@ def test_a_log_cosh_networks_rest_and_local_energies():
     lp = net.apply(params, jnp.reshape(xp, (-1, 8))).reshape(mels.shape)
     expected = jnp.sum(mels * jnp.exp(lp - net.apply(params, x)[:, None]), -1)
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_every_path_evaluates_the_network_through_fewer_logs():
+    """Without fast updates (the plain and padded evaluations), `local_energies`
+    evaluates the whole network through `fewer_logs` too (its logarithms vectorised on
+    CPU), equal to NetKet's operator's local energies."""
+    hi = nk.hilbert.Spin(0.5, 8)
+    graph = nk.graph.Chain(8)
+    net = nk.models.MLP(
+        hidden_dims=(16,), hidden_activations=nk.nn.activation.log_cosh, param_dtype=float
+    )
+    x = jnp.asarray(hi.random_state(jax.random.key(4), 24))
+    params = net.init(jax.random.key(5), x)
+    op = models.tfim(hi, graph, h=0.8).compile()
+    ref = nk.operator.IsingJax(hi, graph, h=0.8, J=1.0)
+
+    def reference(apply, params):
+        xp, mels = ref.get_conn_padded(np.asarray(x))
+        lp = apply(params, jnp.reshape(xp, (-1, 8))).reshape(mels.shape)
+        return jnp.sum(mels * jnp.exp(lp - apply(params, x)[:, None]), -1)
+
+    for states in ("padded", "deltas"):
+        program = str(
+            jax.make_jaxpr(
+                lambda p, s, states=states: sym.local_energies(
+                    net.apply, p, s, op, connected_states=states
+                )
+            )(params, x)
+        )
+        assert "platform_index" in program, states
+        got = sym.local_energies(net.apply, params, x, op, connected_states=states)
+        np.testing.assert_allclose(got, reference(net.apply, params), rtol=1e-10, atol=1e-10)
