@@ -177,6 +177,30 @@ class UserRBM(nn.Module):
         return jnp.sum(nk.nn.activation.log_cosh(h), axis=-1)
 
 
+class SoftplusModule(nn.Module):
+    """A module written inside this benchmark: Dense, softplus, Dense (a logarithm in the
+    activation, weighed by the output layer)."""
+
+    features: int
+
+    @nn.compact
+    def __call__(self, x):
+        h = jax.nn.softplus(nn.Dense(self.features, param_dtype=float)(x))
+        return nn.Dense(1, param_dtype=float)(h)[..., 0]
+
+
+class ComplexUserRBM(nn.Module):
+    """A module written inside this benchmark: an RBM with complex parameters, Dense,
+    `log_cosh`, a sum (no adapter knows it)."""
+
+    features: int
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.Dense(self.features, param_dtype=complex)(x)
+        return jnp.sum(nk.nn.activation.log_cosh(h), axis=-1)
+
+
 NETWORKS = {
     "urbm": lambda hi: UserRBM(2 * hi.size),
     "mlp1": lambda hi: nk.models.MLP(hidden_dims=(2 * hi.size,), param_dtype=float),
@@ -194,6 +218,11 @@ NETWORKS = {
     "relu": lambda hi: ReluTanhModule(hi.size),
     "gelu2": lambda hi: nk.models.MLP(hidden_dims=(2 * hi.size, hi.size), param_dtype=float),
     "conv": lambda hi: ConvModule(),
+    "logcosh": lambda hi: nk.models.MLP(
+        hidden_dims=(2 * hi.size,), hidden_activations=nk.nn.activation.log_cosh, param_dtype=float
+    ),
+    "softplus": lambda hi: SoftplusModule(2 * hi.size),
+    "curbm": lambda hi: ComplexUserRBM(2 * hi.size),
     "rbm": lambda hi: nk.models.RBM(alpha=2, param_dtype=float),
     "slater": lambda hi: nk.models.Slater2nd(hi, param_dtype=float),
     "slater_u": lambda hi: nk.models.Slater2nd(hi, restricted=False, param_dtype=float),
