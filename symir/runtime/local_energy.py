@@ -50,6 +50,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.interpreters import ad
 
 from symir.dialects.branch.slot_kinds import SlotKind
 from symir.runtime import batch_dedup
@@ -188,6 +189,8 @@ def local_energies(
     call; Slater2nd on Fermi-Hubbard 4x4: 13 s, then 3.8 s). A `logpsi` or option that
     cannot be hashed runs op by op.
     """
+    if any(_forward_mode(leaf) for leaf in jax.tree_util.tree_leaves(params)):
+        raise TypeError(FORWARD_MODE_MESSAGE)
     options = (
         ("chunk_size", chunk_size),
         ("capacity", capacity),
@@ -204,6 +207,16 @@ def local_energies(
         compiled._check_local_states(np.asarray(x), "local_energies")
         return _jitted_local_energies(params, x, op, logpsi=logpsi, options=options)
     return _local_energies(logpsi, params, x, op, **dict(options))
+
+
+def _forward_mode(value: Any) -> bool:
+    """Whether `value` is differentiated in forward mode (a `JVPTracer`, itself or under
+    the tracers of transformations applied inside that one, as in `jax.hessian`)."""
+    while isinstance(value, jax.core.Tracer):
+        if isinstance(value, ad.JVPTracer):
+            return True
+        value = getattr(value, "primal", None)
+    return False
 
 
 def _compiles_itself(logpsi: Callable, options: tuple, arguments: tuple) -> bool:
@@ -929,6 +942,14 @@ def _summed_over_copies(grad: Any, param: Any) -> Any:
     return jax.lax.psum(grad, extra) if extra else grad
 
 
+FORWARD_MODE_MESSAGE = (
+    "symir.local_energies: forward-mode differentiation (jax.jvp, jax.jacfwd, "
+    "jax.hessian) with respect to the parameters is not supported: its "
+    "chunked loops define reverse mode only (a custom_vjp); use jax.grad, "
+    "jax.vjp or jax.jacrev"
+)
+
+
 def _reverse_mode_only(loop: Callable) -> Callable:
     """`loop` (a `custom_vjp`) with JAX's error under forward-mode differentiation
     (`jax.jvp`, `jax.jacfwd` of the local energies) turned into one that names
@@ -941,12 +962,7 @@ def _reverse_mode_only(loop: Callable) -> Callable:
         except TypeError as e:
             if "forward-mode" not in str(e):
                 raise
-            raise TypeError(
-                "symir.local_energies: forward-mode differentiation (jax.jvp, jax.jacfwd, "
-                "jax.hessian) with respect to the parameters is not supported: its "
-                "chunked loops define reverse mode only (a custom_vjp); use jax.grad, "
-                "jax.vjp or jax.jacrev"
-            ) from e
+            raise TypeError(FORWARD_MODE_MESSAGE) from e
 
     return call
 

@@ -555,7 +555,13 @@ def test_forward_mode_is_refused_by_name(systems, fast_updates):
 
     with pytest.raises(TypeError, match=r"local_energies: forward-mode .* use jax\.grad"):
         jax.jvp(energy, (flat,), (jnp.ones_like(flat),))
-    assert np.isfinite(np.asarray(jax.grad(energy)(flat))).all()
+    # inside jax.jit, where JAX's own error came from the loop's `while` (its derivative
+    # rule applied to the staged body), and through jax.hessian
+    with pytest.raises(TypeError, match=r"local_energies: forward-mode .* use jax\.grad"):
+        jax.jit(lambda v, t: jax.jvp(energy, (v,), (t,)))(flat, jnp.ones_like(flat))
+    with pytest.raises(TypeError, match=r"local_energies: forward-mode .* use jax\.grad"):
+        jax.jit(jax.hessian(lambda r: energy(r.astype(flat.dtype))))(jnp.real(flat))
+    assert np.isfinite(np.asarray(jax.jit(jax.grad(energy))(flat))).all()
 
 
 def test_an_eager_call_is_compiled_once_and_cached(systems):
