@@ -338,24 +338,33 @@ def _chunked_forces(
 def _real_parameter_forces(
     logpsi: Any, parameters: Any, cotangent: Any, *, batched: bool = True
 ) -> Any:
-    """`conj(J^T c)` for real `parameters`, `J` the Jacobian of `logpsi` and `c` the
-    cotangent, as NetKet's `nkjax.vjp(..., conjugate=True)` gives it, in one backward
-    pass. A real `logpsi` and a real `c`: `J^T c`, real. Otherwise, with `g(w) = (Re
-    logpsi, Im logpsi)`, `Re J^T c = g^T (Re c, -Im c)` and `Im J^T c = g^T (Im c, Re c)`,
-    the two pulled back together (`vmap` over the cotangents), complex; with `batched`
-    False, one after the other (a `logpsi` with a reverse-mode rule of its own, such as
-    `local_energies` inside NetKet's `shard_map`, whose rule `vmap` cannot batch)."""
+    """The forces of `_value_and_forces`, without the value."""
+    return _value_and_forces(logpsi, parameters, cotangent, batched=batched)[1]
+
+
+def _value_and_forces(
+    logpsi: Any, parameters: Any, cotangent: Any, *, batched: bool = True
+) -> tuple[Any, Any]:
+    """`(logpsi(parameters), conj(J^T c))` for real `parameters`, `J` the Jacobian of
+    `logpsi` and `c` the cotangent, as NetKet's `nkjax.vjp(..., conjugate=True)` gives
+    it, in one forward and one backward pass. A real `logpsi` and a real `c`: `J^T c`,
+    real. Otherwise, with `g(w) = (Re logpsi, Im logpsi)`, `Re J^T c = g^T (Re c, -Im c)`
+    and `Im J^T c = g^T (Im c, Re c)`, the two pulled back together (`vmap` over the
+    cotangents), complex; with `batched` False, one after the other (a `logpsi` with a
+    reverse-mode rule of its own, such as `local_energies` inside NetKet's `shard_map`,
+    whose rule `vmap` cannot batch)."""
     c = jnp.asarray(cotangent)
     if not jnp.iscomplexobj(c) and not jnp.iscomplexobj(jax.eval_shape(logpsi, parameters)):
         out, pullback = jax.vjp(logpsi, parameters)
-        return pullback(c.astype(out.dtype))[0]
+        return out, pullback(c.astype(out.dtype))[0]
     out, pullback = jax.vjp(lambda w: _parts(logpsi(w)), parameters)
+    value = jax.lax.complex(out[0], out[1])
     re, im = jnp.real(c).astype(out.dtype), jnp.imag(c).astype(out.dtype)
     if batched:
         (pulled,) = jax.vmap(pullback)(jnp.stack([jnp.stack([re, -im]), jnp.stack([im, re])]))
-        return jax.tree_util.tree_map(lambda g: jnp.conjugate(g[0] + 1j * g[1]), pulled)
+        return value, jax.tree_util.tree_map(lambda g: jnp.conjugate(g[0] + 1j * g[1]), pulled)
     (real,), (imag,) = pullback(jnp.stack([re, -im])), pullback(jnp.stack([im, re]))
-    return jax.tree_util.tree_map(lambda a, b: jnp.conjugate(a + 1j * b), real, imag)
+    return value, jax.tree_util.tree_map(lambda a, b: jnp.conjugate(a + 1j * b), real, imag)
 
 
 def nonhermitian_expect_and_grad(
@@ -422,14 +431,16 @@ def _nonhermitian_grad(
         def local(w):  # bare parameters, as NetKet's program passes them
             return kernel(logpsi, w, x, arguments)
 
-        values = local(parameters)
+        # the local energies and conj(d mean(O_loc)/dw) from one forward pass
+        values, direct = _value_and_forces(
+            local, parameters, jnp.full((n,), 1.0 / n), batched=False
+        )
         stats = statistics(values.reshape((chains, -1)))
 
         def log_pdf(w, x):
             return machine_pow * jnp.real(apply_fun({"params": w, **model_state}, x))
 
-        # conj(d mean(O_loc)/dw) + conj(d mean(dO log_pdf)/dw), dO held constant
-        direct = _real_parameter_forces(local, parameters, jnp.full((n,), 1.0 / n), batched=False)
+        # + conj(d mean(dO log_pdf)/dw), dO held constant
         score = _chunked_forces(log_pdf, parameters, x, (values - stats.mean) / n, chunk_size)
         return stats, jax.tree_util.tree_map(jnp.add, direct, score)
 

@@ -209,6 +209,14 @@ def local_energies(
     return _local_energies(logpsi, params, x, op, **dict(options))
 
 
+FORWARD_MODE_MESSAGE = (
+    "symir.local_energies: forward-mode differentiation (jax.jvp, jax.jacfwd, "
+    "jax.hessian) with respect to the parameters is not supported: its "
+    "chunked loops define reverse mode only (a custom_vjp); use jax.grad, "
+    "jax.vjp or jax.jacrev"
+)
+
+
 def _forward_mode(value: Any) -> bool:
     """Whether `value` is differentiated in forward mode (a `JVPTracer`, itself or under
     the tracers of transformations applied inside that one, as in `jax.hessian`)."""
@@ -831,7 +839,7 @@ def _evaluate(
     `rows`' first leaf. `positions` has at least `m + _tail(capacity)` entries (the unused
     ones `m`). `gather(rows, where)` builds the rows of a chunk (`where < m`); by default
     `rows` is an `(m, N)` array and the chunk `rows[where]`."""
-    return _evaluate_loop(logpsi, capacity, gather or _take_rows, params, rows, positions, count)
+    return _evaluate_vjp(logpsi, capacity, gather or _take_rows, params, rows, positions, count)
 
 
 def _take_rows(rows: Any, where: Any) -> Any:
@@ -893,7 +901,7 @@ def evaluate_compact(
     wanted (at least `count` rounded up to the loop's last chunk) and `gather(rows,
     offset, size)` builds the chunk of `size` rows from `offset` (a slice); the result
     has the length of `rows`."""
-    return _compact_loop(logpsi, capacity, gather or _take_rows, params, rows, positions, count)
+    return _compact_vjp(logpsi, capacity, gather or _take_rows, params, rows, positions, count)
 
 
 def _compact_forward(logpsi, capacity, gather, params, rows, positions, count):
@@ -942,34 +950,8 @@ def _summed_over_copies(grad: Any, param: Any) -> Any:
     return jax.lax.psum(grad, extra) if extra else grad
 
 
-FORWARD_MODE_MESSAGE = (
-    "symir.local_energies: forward-mode differentiation (jax.jvp, jax.jacfwd, "
-    "jax.hessian) with respect to the parameters is not supported: its "
-    "chunked loops define reverse mode only (a custom_vjp); use jax.grad, "
-    "jax.vjp or jax.jacrev"
-)
-
-
-def _reverse_mode_only(loop: Callable) -> Callable:
-    """`loop` (a `custom_vjp`) with JAX's error under forward-mode differentiation
-    (`jax.jvp`, `jax.jacfwd` of the local energies) turned into one that names
-    `local_energies` and says what works instead."""
-
-    @functools.wraps(loop)
-    def call(*args: Any) -> Any:
-        try:
-            return loop(*args)
-        except TypeError as e:
-            if "forward-mode" not in str(e):
-                raise
-            raise TypeError(FORWARD_MODE_MESSAGE) from e
-
-    return call
-
-
 _evaluate_vjp = jax.custom_vjp(_forward, nondiff_argnums=(0, 1, 2))
 _evaluate_vjp.defvjp(_evaluate_fwd, _evaluate_bwd)
-_evaluate_loop = _reverse_mode_only(_evaluate_vjp)
 
 
 def _compact_fwd(logpsi, capacity, gather, params, rows, positions, count):
@@ -983,4 +965,3 @@ def _compact_bwd(logpsi, capacity, gather, residuals, cotangent):
 
 _compact_vjp = jax.custom_vjp(_compact_forward, nondiff_argnums=(0, 1, 2))
 _compact_vjp.defvjp(_compact_fwd, _compact_bwd)
-_compact_loop = _reverse_mode_only(_compact_vjp)
