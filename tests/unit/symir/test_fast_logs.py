@@ -44,6 +44,13 @@ SPECIALS = np.asarray(
 )
 
 
+def _netket_local_energies(apply, params, x, ref):
+    """The local energies of `apply` by NetKet's operator `ref` on every slot."""
+    xp, mels = ref.get_conn_padded(np.asarray(x))
+    lp = apply(params, jnp.reshape(xp, (-1, x.shape[-1]))).reshape(mels.shape)
+    return jnp.sum(mels * jnp.exp(lp - apply(params, x)[:, None]), -1)
+
+
 def _ulps(got, expected):
     finite = np.isfinite(expected) & (expected != 0)
     return np.abs(got[finite] - expected[finite]) / np.spacing(np.abs(expected[finite]))
@@ -118,9 +125,7 @@ def test_a_log_cosh_networks_rest_and_local_energies():
     op = models.heisenberg(hi, graph).compile()
     ref = nk.operator.Heisenberg(hi, graph)
     got = sym.local_energies(net.apply, params, x, op, fast_updates=True)
-    xp, mels = ref.get_conn_padded(np.asarray(x))
-    lp = net.apply(params, jnp.reshape(xp, (-1, 8))).reshape(mels.shape)
-    expected = jnp.sum(mels * jnp.exp(lp - net.apply(params, x)[:, None]), -1)
+    expected = _netket_local_energies(net.apply, params, x, ref)
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
 
 
@@ -137,11 +142,7 @@ def test_every_path_evaluates_the_network_through_fewer_logs():
     params = net.init(jax.random.key(5), x)
     op = models.tfim(hi, graph, h=0.8).compile()
     ref = nk.operator.IsingJax(hi, graph, h=0.8, J=1.0)
-
-    def reference(apply, params):
-        xp, mels = ref.get_conn_padded(np.asarray(x))
-        lp = apply(params, jnp.reshape(xp, (-1, 8))).reshape(mels.shape)
-        return jnp.sum(mels * jnp.exp(lp - apply(params, x)[:, None]), -1)
+    expected = _netket_local_energies(net.apply, params, x, ref)
 
     for states in ("padded", "deltas"):
         program = str(
@@ -153,4 +154,4 @@ def test_every_path_evaluates_the_network_through_fewer_logs():
         )
         assert "platform_index" in program, states
         got = sym.local_energies(net.apply, params, x, op, connected_states=states)
-        np.testing.assert_allclose(got, reference(net.apply, params), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
