@@ -11,7 +11,9 @@
 # GPU_RUN_PLAN=second runs the checks, then what the first plan's budget left out
 # (determinant updates, larger random molecules, fusion, many terms) and
 # gpu_kernels.py, which writes the optimized HLO of symir's and NetKet's kernels to
-# $OUT/kernels: 01_check.log 06_second.log. GPU_RUN_PLAN=slater: gpu_slater.py alone.
+# $OUT/kernels: 01_check.log 06_second.log. GPU_RUN_PLAN=third: the checks, then
+# eloc_packed.py on networks with logarithmic activations, determinants, sampler:
+# 08_third.log. GPU_RUN_PLAN=slater: gpu_slater.py alone.
 # Wall-clock ratios (block_until_ready) are the ones that mean anything on a GPU; the
 # scripts that also print process-CPU ratios print both.
 #
@@ -112,6 +114,17 @@ B=benchmarks
 if [ "${GPU_RUN_PLAN:-main}" = slater ]; then
     # a determinant network's local energies piece by piece, optimized HLO in $OUT/slater
     run 07_slater.log 300 $B/gpu_slater.py --dump "$OUT/slater" --rounds 5
+    exit 0
+fi
+if [ "${GPU_RUN_PLAN:-main}" = third ]; then
+    # the checks, then the networks whose activations take logarithms (fast_logs is CPU
+    # only: on the GPU the program keeps XLA's log), the sampler and determinant updates
+    run 01_check.log 180 $B/gpu_check.py
+    run 08_third.log 150 $B/eloc_packed.py heisenberg6:logcosh j1j2:curbm j1j2:softplus \
+        tfim4:logcosh bh4:mlp32 --rounds 5 --samples 4096
+    run 08_third.log 60 $B/determinants.py --kinds restricted,user --rounds 3
+    run 08_third.log 40 $B/sampler.py --models tfim4,j1j2 --networks rbm --extra "" --rounds 3
+    echo "== done in $(($(date +%s) - START)) s"
     exit 0
 fi
 if [ "${GPU_RUN_PLAN:-main}" = second ]; then
