@@ -44,6 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from symir.runtime import batch_dedup
+from symir.runtime.complex_pairs import complex_pairs
 from symir.runtime.dedup import candidate_positions, only_active
 from symir.runtime.fewer_logs import fewer_logs
 from symir.runtime.lapack_order import lapack_ordered
@@ -672,6 +673,11 @@ row's position, sample and change rows for every element of its `width` (one pro
 6.93 -> 5.30, 3x3 3.28 -> 2.70, J1-J2 5x5 `Dense(50)` x3 15.77 -> 13.13; Bose-Hubbard
 4x4 MLP(32, 32) and Heisenberg 20 unchanged)."""
 
+COMPLEX_PAIRS = True
+"""The derived path evaluates each chunk's rows with complex values as pairs of float64
+arrays on CPU (`symir.runtime.complex_pairs`): XLA's CPU loops over complex128 elements
+run one element at a time."""
+
 RATIOS_IN_LOOP = True
 """The derived path's loop returns `psi(x') / psi(x) = exp(logpsi(x') - logpsi(x))` of
 each candidate, not its logarithm: the exponential runs on each chunk's values in order
@@ -794,13 +800,22 @@ def _derived_ratio(
     split: Any, tree: Any, inexact: tuple, shapes: tuple, diff: Any, chunk: Any
 ) -> Any:
     """`logpsi(x') - logpsi(x)` of a chunk of candidate rows (`_derived_block`)."""
-    from symir.runtime import network_split as ns
-
     rows, static = chunk
     diff_iter, static_iter = iter(diff), iter(static)
     leaves = [next(diff_iter) if d else next(static_iter) for d in inexact]
     consts, joint, logpsi_x = jax.tree_util.tree_unflatten(tree, leaves)
     s, changes = rows
+    evaluate = functools.partial(_rest_of_rows, split, shapes)
+    if COMPLEX_PAIRS:
+        evaluate = complex_pairs(evaluate)
+    return evaluate(consts, joint, s, changes) - logpsi_x[s]
+
+
+def _rest_of_rows(split: Any, shapes: tuple, consts: Any, joint: Any, s: Any, changes: Any) -> Any:
+    """`logpsi(x')` of a chunk's rows: the cached values' rows of the joint tables summed,
+    then the rest of the network."""
+    from symir.runtime import network_split as ns
+
     values = []
     # the chunk's rows of the joint table, written once (`MATERIALISED_ROWS`)
     index = jnp.concatenate([s[:, None].astype(changes.dtype), changes], axis=1)
@@ -814,4 +829,4 @@ def _derived_ratio(
     rest = functools.partial(ns.rest, split)
     if FEWER_LOGS:
         rest = fewer_logs(rest)
-    return lapack_ordered(rest)(consts, tuple(values)) - logpsi_x[s]
+    return lapack_ordered(rest)(consts, tuple(values))

@@ -1,0 +1,401 @@
+"""A network's complex arithmetic carried as pairs of float64 arrays, on CPU.
+
+XLA's CPU backend does not vectorise a loop that reads or writes complex128 elements: a
+fused loop that only builds a complex array from two float64 arrays costs about 8 ns an
+element, against about 1 for the same loop writing float64, and a complex `exp`, `log`
+or `log1p` costs 25-50 ns, made of `sin`, `cos` and `atan2` that run one element at a
+time. A complex network's evaluation on its connected states (a complex RBM's or MLP's
+`log_cosh` on every hidden unit) is mostly that.
+
+`complex_pairs(fn)` evaluates `fn`'s traced program equation by equation with every
+complex value held as its real and imaginary parts (`Pair`; an imaginary part known to
+be zero is not stored), so that XLA sees float64 loops only:
+
+- `add`, `sub`, `neg`, `mul`, `conj`, `real`, `imag`, `complex`, `convert_element_type`,
+  a division by a value with no imaginary part, `integer_pow` to the power 2, and
+  `dot_general` (four real products, or two where one side is real) by their formulas;
+- `exp`, `log` and `log1p` from `symir.runtime.fast_trig` and `symir.runtime.fast_logs`,
+  where every element of the array is in the range those are written for (one `lax.cond`
+  per array on a float64 test; elsewhere XLA's own function);
+- the ops that act on each part alone (shapes, slices, gathers, `select_n`, sums) on
+  each part;
+- the body of a `jit` call, equation by equation;
+- any other equation as written, on complex values joined from their parts.
+
+On other platforms (`jax.lax.platform_dependent`) and inside `shard_map`'s manual axes
+the program runs as written. The values are those of the program to rounding: a few
+ulps on each equation (tests/unit/symir/test_complex_pairs.py). The derivatives are
+the program's own: `exp`, `log` and `log1p` carry theirs (`jax.custom_jvp`), the rest is
+real arithmetic that JAX differentiates.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.extend import core as jex_core
+
+from symir.runtime import fast_logs, fast_trig
+from symir.runtime.jaxpr_eval import bind
+from symir.runtime.manual_axes import manual_axes
+
+__all__ = ["Pair", "complex_pairs", "has_complex"]
+
+_COMPLEX = (jnp.complex64, jnp.complex128)
+
+_PARTWISE = frozenset(
+    {
+        "reshape",
+        "squeeze",
+        "expand_dims",
+        "broadcast_in_dim",
+        "transpose",
+        "slice",
+        "dynamic_slice",
+        "dynamic_update_slice",
+        "concatenate",
+        "gather",
+        "select_n",
+        "reduce_sum",
+        "copy",
+        "copy_p",
+        "rev",
+        "pad",
+        "cumsum",
+    }
+)
+"""Ops that act on the real and the imaginary part of their complex operands alone."""
+
+_MODERATE = 2.0**500
+"""`log`/`log1p` pairs: moduli kept within `2^+-500` (squares stay normal numbers)."""
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A complex array as its real part and its imaginary part (None: zero)."""
+
+    re: Any
+    im: Any = None
+
+    def imag(self) -> Any:
+        return jnp.zeros_like(self.re) if self.im is None else self.im
+
+
+def _is_complex(dtype: Any) -> bool:
+    return jnp.issubdtype(dtype, jnp.complexfloating)
+
+
+def has_complex(jaxpr: Any) -> bool:
+    """Whether the program (or a `jit` call's inside it) holds a complex value."""
+    for eqn in jaxpr.eqns:
+        for v in (*eqn.invars, *eqn.outvars):
+            if _is_complex(getattr(getattr(v, "aval", None), "dtype", np.float64)):
+                return True
+    return any(_is_complex(v.aval.dtype) for v in (*jaxpr.invars, *jaxpr.outvars))
+
+
+def _split(value: Any) -> Any:
+    """A complex array as a `Pair`; other values as they are."""
+    if isinstance(value, Pair) or not _is_complex(jnp.result_type(value)):
+        return value
+    value = jnp.asarray(value)
+    re, im = jnp.real(value), jnp.imag(value)
+    if not isinstance(value, jax.core.Tracer) and not np.any(np.asarray(im)):
+        return Pair(re)
+    return Pair(re, im)
+
+
+def _join(value: Any, dtype: Any) -> Any:
+    """A `Pair` as a complex array of `dtype`; other values as they are."""
+    if not isinstance(value, Pair):
+        return value
+    return jax.lax.complex(value.re, value.imag()).astype(dtype)
+
+
+def _real_pair(value: Any, dtype: Any) -> Pair:
+    """A real or integer operand of a complex equation as a `Pair` of the parts' float
+    type (an integer configuration times complex weights: its `dot_general`)."""
+    value = jnp.asarray(value)
+    if _is_complex(dtype) and not jnp.issubdtype(value.dtype, jnp.floating):
+        value = value.astype(jnp.finfo(dtype).dtype)
+    return Pair(value)
+
+
+def _add(p: Pair, q: Pair, sign: float = 1.0) -> Pair:
+    if q.im is None:
+        im = p.im
+    elif p.im is None:
+        im = sign * q.im
+    else:
+        im = p.im + sign * q.im
+    return Pair(p.re + sign * q.re, im)
+
+
+def _mul(p: Pair, q: Pair) -> Pair:
+    if p.im is None and q.im is None:
+        return Pair(p.re * q.re)
+    if q.im is None:
+        return Pair(p.re * q.re, p.im * q.re)
+    if p.im is None:
+        return Pair(p.re * q.re, p.re * q.im)
+    return Pair(p.re * q.re - p.im * q.im, p.re * q.im + p.im * q.re)
+
+
+def _dot(eqn: Any, p: Pair, q: Pair) -> Pair:
+    params = dict(eqn.params)
+    if params.get("preferred_element_type") is not None:
+        params["preferred_element_type"] = jnp.dtype(p.re.dtype)
+
+    def dot(a, b):
+        return bind(eqn, [a, b], params)[0]
+
+    re = dot(p.re, q.re)
+    if p.im is not None and q.im is not None:
+        re = re - dot(p.im, q.im)
+    im = None
+    if p.im is not None:
+        im = dot(p.im, q.re)
+    if q.im is not None:
+        im = dot(p.re, q.im) if im is None else im + dot(p.re, q.im)
+    return Pair(re, im)
+
+
+# exp, log, log1p of pairs: the vectorised formulas where the whole array is in their
+# range (one float64 test), else XLA's own on the joined complex array
+
+
+def _guarded(usual: Any, vectorised: Callable, xla: Callable, re: Any, im: Any) -> tuple:
+    return jax.lax.cond(usual, vectorised, xla, re, im)
+
+
+@jax.custom_jvp
+def _exp(re: Any, im: Any) -> tuple[Any, Any]:
+    def vectorised(x, y):
+        sin, cos = fast_trig.sin_cos(y)
+        size = jnp.exp(x)
+        return size * cos, size * sin
+
+    def xla(x, y):
+        z = jnp.exp(jax.lax.complex(x, y))
+        return jnp.real(z), jnp.imag(z)
+
+    # `|Im z|` within sin_cos's range and `Re z` finite (0 * inf and NaN fail the test)
+    usual = jnp.max(jnp.abs(im) + 0.0 * re, initial=0.0) < fast_trig.SIN_COS_LIMIT
+    return _guarded(usual, vectorised, xla, re, im)
+
+
+@_exp.defjvp
+def _exp_jvp(primals: tuple, tangents: tuple) -> tuple:
+    (re, im), (dre, dim) = primals, tangents
+    a, b = _exp(re, im)
+    return (a, b), (a * dre - b * dim, a * dim + b * dre)
+
+
+def _moderate(a: Any, b: Any, zero: bool) -> Any:
+    """Finite `a, b` whose sizes keep squares and quotients normal numbers (one pass: NaN
+    fails the test), and with `zero` False no element with both parts zero."""
+    size = jnp.abs(a) + jnp.abs(b)
+    if not zero:
+        size = jnp.maximum(size, 1.0 / size)  # 1/0 = inf fails the test
+    return jnp.max(size, initial=0.0) < _MODERATE
+
+
+@jax.custom_jvp
+def _log(re: Any, im: Any) -> tuple[Any, Any]:
+    def vectorised(a, b):
+        return 0.5 * fast_logs.log(a * a + b * b), fast_trig.atan2(b, a)
+
+    def xla(a, b):
+        z = jnp.log(jax.lax.complex(a, b))
+        return jnp.real(z), jnp.imag(z)
+
+    return _guarded(_moderate(re, im, zero=False), vectorised, xla, re, im)
+
+
+@_log.defjvp
+def _log_jvp(primals: tuple, tangents: tuple) -> tuple:
+    (re, im), (dre, dim) = primals, tangents
+    # d log z = dz / z = dz conj(z) / |z|^2
+    size = re * re + im * im
+    return _log(re, im), ((dre * re + dim * im) / size, (dim * re - dre * im) / size)
+
+
+@jax.custom_jvp
+def _log1p(re: Any, im: Any) -> tuple[Any, Any]:
+    def vectorised(a, b):
+        u = 1.0 + a
+        squared = u * u + b * b  # |1 + w|^2
+        # near 1, |1 + w|^2 - 1 = a (2 + a) + b^2 without cancellation
+        near = 0.5 * fast_logs.log1p(a * (2.0 + a) + b * b)
+        far = 0.5 * fast_logs.log(squared)
+        return jnp.where((squared > 0.5) & (squared < 2.0), near, far), fast_trig.atan2(b, u)
+
+    def xla(a, b):
+        z = jnp.log1p(jax.lax.complex(a, b))
+        return jnp.real(z), jnp.imag(z)
+
+    return _guarded(_moderate(re, im, zero=True), vectorised, xla, re, im)
+
+
+@_log1p.defjvp
+def _log1p_jvp(primals: tuple, tangents: tuple) -> tuple:
+    (re, im), (dre, dim) = primals, tangents
+    u = 1.0 + re
+    size = u * u + im * im
+    return _log1p(re, im), ((dre * u + dim * im) / size, (dim * u - dre * im) / size)
+
+
+_TRANSCENDENTAL = {"exp": _exp, "log": _log, "log1p": _log1p}
+
+
+def _transcendental(function: Callable) -> Callable:
+    def rule(eqn: Any, p: Pair) -> Pair:
+        return Pair(*function(p.re, p.imag()))
+
+    return rule
+
+
+def _negated(p: Pair) -> Pair:
+    return Pair(-p.re, None if p.im is None else -p.im)
+
+
+def _divided(eqn: Any, p: Pair, d: Pair) -> Pair | None:
+    if d.im is not None:
+        return None  # a complex divisor: as written
+    return Pair(p.re / d.re, None if p.im is None else p.im / d.re)
+
+
+_ARITHMETIC: dict[str, Callable] = {
+    "add": lambda eqn, p, q: _add(p, q),
+    "sub": lambda eqn, p, q: _add(p, q, -1.0),
+    "neg": lambda eqn, p: _negated(p),
+    "mul": lambda eqn, p, q: _mul(p, q),
+    "div": _divided,
+    "integer_pow": lambda eqn, p: _mul(p, p) if eqn.params["y"] == 2 else None,
+    "conj": lambda eqn, p: Pair(p.re, None if p.im is None else -p.im),
+    "real": lambda eqn, p: p.re,
+    "imag": lambda eqn, p: p.imag(),
+    "complex": lambda eqn, p, q: Pair(p.re, q.re),
+    "dot_general": _dot,
+    **{name: _transcendental(f) for name, f in _TRANSCENDENTAL.items()},
+}
+"""Rules on pairs: `rule(eqn, *operands as Pair)` -> a `Pair` (or a real array), or None
+for the equation as written."""
+
+
+class _PairEvaluator:
+    """Evaluates a jaxpr with complex values as `Pair`s (the module docstring)."""
+
+    def __call__(self, jaxpr: Any, consts: list, args: list) -> list:
+        env: dict[Any, Any] = {}
+
+        def read(v):
+            if isinstance(v, jex_core.Literal):
+                return _split(v.val)
+            return env[v]
+
+        for var, value in zip(jaxpr.constvars, consts, strict=True):
+            env[var] = _split(value)
+        for var, value in zip(jaxpr.invars, args, strict=True):
+            env[var] = _split(value)
+        for eqn in jaxpr.eqns:
+            invals = [read(v) for v in eqn.invars]
+            outs = self.equation(eqn, invals)
+            env.update(zip(eqn.outvars, outs, strict=True))
+        return [read(v) for v in jaxpr.outvars]
+
+    def equation(self, eqn: Any, invals: list) -> list:
+        if not any(isinstance(v, Pair) for v in invals) and not any(
+            _is_complex(v.aval.dtype) for v in eqn.outvars
+        ):
+            return bind(eqn, invals)
+        rule = self.rule(eqn, invals)
+        if rule is not None:
+            return rule
+        # as written, on the complex values joined from their parts
+        joined = [_join(v, var.aval.dtype) for v, var in zip(invals, eqn.invars, strict=True)]
+        return [_split(v) for v in bind(eqn, joined)]
+
+    def rule(self, eqn: Any, invals: list) -> list | None:
+        """The equation's outputs by a rule on pairs, else None."""
+        name = eqn.primitive.name
+        out = eqn.outvars[0].aval.dtype
+        if name in ("pjit", "jit"):
+            inner = eqn.params["jaxpr"]
+            return self(inner.jaxpr, inner.consts, invals)
+        if name == "convert_element_type":
+            return self._convert(eqn, invals[0])
+        if name in _PARTWISE and _is_complex(out):
+            return self._partwise(eqn, invals)
+        arithmetic = _ARITHMETIC.get(name)
+        if arithmetic is None or (name in _TRANSCENDENTAL and out != jnp.complex128):
+            return None
+        pairs = [v if isinstance(v, Pair) else _real_pair(v, out) for v in invals]
+        result = arithmetic(eqn, *pairs)
+        return None if result is None else [result]
+
+    @staticmethod
+    def _convert(eqn: Any, value: Any) -> list | None:
+        new = eqn.params["new_dtype"]
+        if not _is_complex(new):
+            return None  # complex to real: as written
+        if isinstance(value, Pair):
+            part = jnp.finfo(new).dtype
+            return [
+                Pair(value.re.astype(part), None if value.im is None else value.im.astype(part))
+            ]
+        return [Pair(jnp.asarray(value).astype(jnp.finfo(new).dtype))]
+
+    @staticmethod
+    def _partwise(eqn: Any, invals: list) -> list:
+        complex_at = [_is_complex(v.aval.dtype) for v in eqn.invars]
+        zero_imag = all(
+            (not c) or (isinstance(v, Pair) and v.im is None)
+            for v, c in zip(invals, complex_at, strict=True)
+        )
+
+        def part(take):
+            values = [
+                take(v if isinstance(v, Pair) else Pair(v)) if c else v
+                for v, c in zip(invals, complex_at, strict=True)
+            ]
+            return bind(eqn, values)
+
+        re = part(lambda p: p.re)
+        im = [None] * len(re) if zero_imag else part(lambda p: p.imag())
+        return [Pair(r, i) for r, i in zip(re, im, strict=True)]
+
+
+def complex_pairs(fn: Callable) -> Callable:
+    """`fn` (a function of arrays and pytrees of arrays, returning a pytree of arrays)
+    evaluated on CPU with its complex values as pairs of float64 arrays (the module
+    docstring): the same values, to rounding; `fn` itself where its program holds no
+    complex value, on other platforms, and inside `shard_map`."""
+
+    @functools.wraps(fn)
+    def wrapped(*args: Any) -> Any:
+        if manual_axes():
+            return fn(*args)
+        closed, shape = jax.make_jaxpr(fn, return_shape=True)(*args)
+        if not has_complex(closed.jaxpr):
+            return fn(*args)
+        leaves, tree = jax.tree_util.tree_flatten(args)
+        dtypes = [v.aval.dtype for v in closed.jaxpr.outvars]
+
+        def on_cpu(*flat):
+            outs = _PairEvaluator()(closed.jaxpr, closed.consts, list(flat))
+            return tuple(_join(v, d) for v, d in zip(outs, dtypes, strict=True))
+
+        def as_written(*flat):
+            return tuple(jax.tree_util.tree_leaves(fn(*jax.tree_util.tree_unflatten(tree, flat))))
+
+        out = jax.lax.platform_dependent(*leaves, cpu=on_cpu, default=as_written)
+        return jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(shape), list(out))
+
+    return wrapped

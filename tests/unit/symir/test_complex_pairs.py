@@ -1,0 +1,182 @@
+"""`symir.runtime.complex_pairs`: a program's complex values carried as pairs of float64
+arrays on CPU, with `symir.runtime.fast_trig`'s vectorised `sin`, `cos` and `atan2`."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import symir as sym
+from symir import models
+from symir.runtime import fast_trig, fast_updates
+from symir.runtime.complex_pairs import complex_pairs
+
+nk = pytest.importorskip("netket")
+
+RNG = np.random.default_rng(11)
+
+
+def _netket_local_energies(apply, params, x, ref):
+    """The local energies of `apply` by NetKet's operator `ref` on every slot."""
+    xp, mels = ref.get_conn_padded(np.asarray(x))
+    lp = apply(params, jnp.reshape(xp, (-1, x.shape[-1]))).reshape(mels.shape)
+    return jnp.sum(mels * jnp.exp(lp - apply(params, x)[:, None]), -1)
+
+
+def test_sin_cos_and_atan2_within_a_few_ulps_of_numpy():
+    y = np.concatenate(
+        [
+            RNG.uniform(-4, 4, 20000),
+            RNG.uniform(-1e5, 1e5, 20000),
+            np.pi / 2 * np.arange(-64, 65),  # quadrant boundaries and halfway points
+            np.pi / 4 * np.arange(-64, 65),
+            [0.0, -0.0, 1e-300, 5e-324, fast_trig.SIN_COS_LIMIT * 0.999],
+        ]
+    )
+    sin, cos = jax.jit(fast_trig.sin_cos)(y)
+    np.testing.assert_allclose(sin, np.sin(y), rtol=0, atol=4e-16)
+    np.testing.assert_allclose(cos, np.cos(y), rtol=0, atol=4e-16)
+    small = np.abs(np.sin(y)) > 1e-3
+    np.testing.assert_allclose(sin[small], np.sin(y)[small], rtol=4e-15)
+    a = np.concatenate([RNG.normal(size=20000), [0.0, -0.0, 0.0, -0.0, 1.0, -1.0, 1e-300]])
+    b = np.concatenate([RNG.normal(size=20000) * 3, [0.0, 0.0, -0.0, -0.0, 1.0, -1.0, 1e300]])
+    got = jax.jit(fast_trig.atan2)(b, a)
+    expected = np.arctan2(b, a)
+    np.testing.assert_allclose(got, expected, rtol=4e-16 * 4, atol=0)
+    assert np.array_equal(np.signbit(got), np.signbit(expected))
+
+
+def _complex(shape, scale=1.0):
+    return (RNG.normal(size=shape) + 1j * RNG.normal(size=shape)) * scale
+
+
+SPECIAL = np.asarray(
+    [0, -1, 1j, -1 + 0j, np.inf, -np.inf, 1j * np.inf, np.nan, 1e300 + 1e300j, 1e-300j, 3e6j],
+    dtype=complex,
+)
+
+
+def _reference(name, z):
+    """NumPy's values (XLA's complex `log` is off by up to 30 ulps near `|z| = 0.77`),
+    `log1p` of a small value by its series."""
+    if name != "log1p":
+        return getattr(np, name)(z)
+    series = z - z**2 / 2 + z**3 / 3 - z**4 / 4
+    return np.where(np.abs(z) < 1e-4, series, np.log(1 + z))
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "log1p"])
+def test_transcendentals_accurate_and_special_values_as_xlas(name):
+    """Where every element is in the formulas' range the vectorised pair formulas are
+    within a few ulps of NumPy's values (as a complex relative error); an array holding
+    a value outside it (infinities, NaN, a zero's logarithm, `|Im z| >= 2^19`) is
+    evaluated by XLA's own function, so special values are XLA's; derivatives equal
+    XLA's."""
+    fn = getattr(jnp, name)
+    usual = _complex(5000, 2.0)
+    if name == "log1p":
+        usual = np.concatenate([usual, _complex(2000, 1e-9), -1 + _complex(100, 1e-3)])
+    pairs = jax.jit(complex_pairs(fn))
+    got, expected = np.asarray(pairs(usual)), _reference(name, usual)
+    assert np.max(np.abs(got - expected) / np.abs(expected)) < 2e-15
+    with_specials = np.concatenate([usual[:50], SPECIAL])
+    np.testing.assert_array_equal(pairs(with_specials), fn(with_specials))
+    z = jnp.asarray(usual[:64])
+    grad = jax.grad(lambda z: jnp.sum(jnp.real(fn(z) * (1 + 2j))))
+    pair_grad = jax.grad(lambda z: jnp.sum(jnp.real(complex_pairs(fn)(z) * (1 + 2j))))
+    np.testing.assert_allclose(pair_grad(z), grad(z), rtol=1e-14, atol=1e-300)
+
+
+def test_on_cpu_the_vectorised_formulas_are_compiled():
+    """The CPU program of a complex `log_cosh` through `complex_pairs` holds the
+    vectorised formulas (`fast_trig.sin_cos`'s range reduction, a `floor`), the program
+    as written does not; the values agree. (The accuracy test above tells the formulas'
+    values from XLA's: XLA's complex `log` is off by 30 ulps where they are exact.)"""
+
+    def fn(z):
+        return nk.nn.activation.log_cosh(z) @ jnp.ones(z.shape[-1], complex)
+
+    z = _complex((64, 8))
+    written = jax.jit(fn).lower(z).compile().as_text()
+    pairs = jax.jit(complex_pairs(fn)).lower(z).compile().as_text()
+    assert "floor(" in pairs and "floor(" not in written
+    np.testing.assert_allclose(jax.jit(complex_pairs(fn))(z), fn(z), rtol=1e-14)
+
+
+def test_ops_by_parts_and_ops_as_written_equal_the_program():
+    """Shapes, slices, gathers, selections, sums and scans on each part, products and
+    divisions by their formulas, and ops with no rule (complex `abs`, `sqrt`, a division
+    by a complex value) as written: the same values as the program."""
+
+    def fn(z, w, i, r):
+        a = jnp.concatenate([z, jnp.conj(w)], axis=1)
+        b = jnp.where(r > 0, a, 2.0 * a) / (1.0 + r**2)
+        c = jnp.cumsum(jnp.pad(b, ((0, 0), (1, 1))), axis=1)[:, 1:-1]
+        d = c[i] + jax.lax.dynamic_slice(c, (1, 2), (3, 4))[0, 0]
+        e = jnp.transpose(d) @ jnp.exp(z[:, :3]) + r.sum() * 1j
+        f = jnp.abs(e) + jnp.sqrt(e) + e / (e + 1j) + e**2 + jnp.real(e) * jnp.imag(e)
+        g = jax.lax.complex(jnp.real(f), -jnp.imag(f)) + jnp.arange(3.0).astype(complex)
+        return jnp.sum(jnp.log1p(g * 0.01), axis=0), jnp.real(g)
+
+    z, w = _complex((5, 6)), _complex((5, 2))
+    i = jnp.asarray([4, 0, 2, 2, 1])
+    r = jnp.asarray(RNG.normal(size=(5, 8)))
+    got = jax.jit(complex_pairs(fn))(z, w, i, r)
+    expected = jax.jit(fn)(z, w, i, r)
+    for g, e in zip(got, expected, strict=True):
+        assert g.dtype == e.dtype and g.shape == e.shape
+        np.testing.assert_allclose(g, e, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize(
+    "network",
+    [
+        lambda g: nk.models.MLP(
+            hidden_dims=(12,), hidden_activations=nk.nn.activation.log_cosh, param_dtype=complex
+        ),
+        lambda g: nk.models.RBM(alpha=2, param_dtype=complex),
+        lambda g: nk.models.GCNN(symmetries=g, layers=2, features=2, param_dtype=complex),
+    ],
+    ids=["mlp", "rbm", "gcnn"],
+)
+def test_complex_networks_values_and_gradients(network):
+    """NetKet's complex networks through `complex_pairs`: values and parameter gradients
+    equal the networks' as written to 1e-12."""
+    hi = nk.hilbert.Spin(0.5, 6)
+    graph = nk.graph.Chain(6)
+    net = network(graph)
+    x = jnp.asarray(hi.random_state(jax.random.key(0), 32))
+    params = net.init(jax.random.key(1), x)
+    np.testing.assert_allclose(
+        jax.jit(complex_pairs(net.apply))(params, x), net.apply(params, x), rtol=1e-12, atol=1e-12
+    )
+
+    def loss(apply):
+        return lambda p: jnp.sum(jnp.abs(jnp.exp(apply(p, x))) ** 2)
+
+    got = jax.grad(loss(complex_pairs(net.apply)))(params)
+    expected = jax.grad(loss(net.apply))(params)
+    for g, e in zip(jax.tree.leaves(got), jax.tree.leaves(expected), strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-11, atol=1e-11)
+
+
+def test_derived_local_energies_of_a_complex_network_equal_netkets(monkeypatch):
+    """The derived path evaluates a complex MLP's rows as pairs (`COMPLEX_PAIRS`): its
+    local energies equal NetKet's operator's to 1e-10, and those with the pairs turned
+    off."""
+    hi = nk.hilbert.Spin(0.5, 8, total_sz=0)
+    graph = nk.graph.Chain(8)
+    net = nk.models.MLP(
+        hidden_dims=(16,), hidden_activations=nk.nn.activation.log_cosh, param_dtype=complex
+    )
+    x = jnp.asarray(hi.random_state(jax.random.key(2), 24))
+    params = net.init(jax.random.key(3), x)
+    op = models.heisenberg(hi, graph).compile()
+    expected = _netket_local_energies(net.apply, params, x, nk.operator.Heisenberg(hi, graph))
+    got = sym.local_energies(net.apply, params, x, op, fast_updates=True)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+    monkeypatch.setattr(fast_updates, "COMPLEX_PAIRS", False)
+    plain = sym.local_energies(net.apply, params, x, op, fast_updates=True)
+    np.testing.assert_allclose(got, plain, rtol=1e-12, atol=1e-12)
