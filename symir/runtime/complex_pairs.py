@@ -20,7 +20,11 @@ be zero is not stored), so that XLA sees float64 loops only:
 - the ops that act on each part alone (shapes, slices, gathers, `select_n`, sums) on
   each part;
 - the body of a `jit` call, equation by equation;
-- any other equation as written, on complex values joined from their parts.
+- a program with a complex op that has no rule (an `fft`, a complex `sqrt`) runs as
+  written: joining and splitting its operands around that op would cost about what the
+  pairs save (`applies`); inside a program that does apply, an equation without a rule
+  (a division by a complex value, a power other than 2) runs as written on the joined
+  values.
 
 On other platforms (`jax.lax.platform_dependent`) and inside `shard_map`'s manual axes
 the program runs as written. The values are those of the program to rounding: a few
@@ -45,7 +49,7 @@ from symir.runtime import fast_logs, fast_trig
 from symir.runtime.jaxpr_eval import bind
 from symir.runtime.manual_axes import manual_axes
 
-__all__ = ["Pair", "complex_pairs", "has_complex"]
+__all__ = ["Pair", "applies", "complex_pairs"]
 
 _COMPLEX = (jnp.complex64, jnp.complex128)
 
@@ -91,13 +95,26 @@ def _is_complex(dtype: Any) -> bool:
     return jnp.issubdtype(dtype, jnp.complexfloating)
 
 
-def has_complex(jaxpr: Any) -> bool:
-    """Whether the program (or a `jit` call's inside it) holds a complex value."""
+def _complex_ops(jaxpr: Any) -> set[str]:
+    """The names of the ops of the program (and of its `jit` calls) that read or write a
+    complex value."""
+    names = set()
     for eqn in jaxpr.eqns:
-        for v in (*eqn.invars, *eqn.outvars):
-            if _is_complex(getattr(getattr(v, "aval", None), "dtype", np.float64)):
-                return True
-    return any(_is_complex(v.aval.dtype) for v in (*jaxpr.invars, *jaxpr.outvars))
+        if eqn.primitive.name in ("pjit", "jit"):
+            names |= _complex_ops(eqn.params["jaxpr"].jaxpr)
+        avals = (getattr(v, "aval", None) for v in (*eqn.invars, *eqn.outvars))
+        if any(_is_complex(getattr(a, "dtype", np.float64)) for a in avals):
+            names.add(eqn.primitive.name)
+    return names
+
+
+def applies(jaxpr: Any) -> bool:
+    """Whether the program holds complex values and every op on them has a rule on
+    pairs (an op without one, an `fft` say, would join and split its operands around
+    it, at a cost like the one the pairs save: the program then runs as written)."""
+    names = _complex_ops(jaxpr) - {"pjit", "jit"}
+    ruled = _ARITHMETIC.keys() | _PARTWISE | {"convert_element_type"}
+    return bool(names) and names <= ruled
 
 
 def _split(value: Any) -> Any:
@@ -375,15 +392,15 @@ class _PairEvaluator:
 def complex_pairs(fn: Callable) -> Callable:
     """`fn` (a function of arrays and pytrees of arrays, returning a pytree of arrays)
     evaluated on CPU with its complex values as pairs of float64 arrays (the module
-    docstring): the same values, to rounding; `fn` itself where its program holds no
-    complex value, on other platforms, and inside `shard_map`."""
+    docstring): the same values, to rounding; `fn` itself where it does not apply
+    (`applies`), on other platforms, and inside `shard_map`."""
 
     @functools.wraps(fn)
     def wrapped(*args: Any) -> Any:
         if manual_axes():
             return fn(*args)
         closed, shape = jax.make_jaxpr(fn, return_shape=True)(*args)
-        if not has_complex(closed.jaxpr):
+        if not applies(closed.jaxpr):
             return fn(*args)
         leaves, tree = jax.tree_util.tree_flatten(args)
         dtypes = [v.aval.dtype for v in closed.jaxpr.outvars]
