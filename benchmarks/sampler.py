@@ -91,6 +91,10 @@ NETWORKS = {
     "rbm2": lambda hi: nk.models.RBM(alpha=2, param_dtype=float),
     "mlp": lambda hi: nk.models.MLP(hidden_dims=(2 * hi.size, 2 * hi.size), param_dtype=float),
     "jastrow": lambda hi: nk.models.Jastrow(param_dtype=float),
+    "crbm": lambda hi: nk.models.RBM(alpha=1, param_dtype=complex),
+    "cmlp": lambda hi: nk.models.MLP(
+        hidden_dims=(2 * hi.size,), hidden_activations=nk.nn.log_cosh, param_dtype=complex
+    ),
 }
 MODELS = {
     # name: (symir model, side or length, lattice)

@@ -131,9 +131,10 @@ def test_ops_by_parts_and_by_formulas_equal_the_program():
         np.testing.assert_allclose(g, e, rtol=1e-13, atol=1e-13)
 
 
-def test_a_program_with_a_complex_op_without_a_rule_runs_as_written():
+def test_programs_the_pairs_do_not_pay_for_run_as_written():
     """An `fft`, a complex `abs` or `sqrt` would join and split their operands (NetKet's
-    GCNN: its FFT layers): the program runs as written, not through pairs."""
+    GCNN: its FFT layers), and a program with no complex transcendental (a complex
+    Jastrow) has nothing for the pairs to save: they run as written."""
 
     def fn(z):
         return jnp.fft.fft(jnp.exp(z)) + jnp.sqrt(z) + jnp.abs(z)
@@ -141,6 +142,13 @@ def test_a_program_with_a_complex_op_without_a_rule_runs_as_written():
     z = _complex((4, 8))
     assert "platform_index" not in str(jax.make_jaxpr(complex_pairs(fn))(z))
     np.testing.assert_array_equal(jax.jit(complex_pairs(fn))(z), jax.jit(fn)(z))
+    # sums and products alone (a complex Jastrow): nothing for the pairs to save
+    jastrow = jnp.asarray(_complex((8, 8)))
+
+    def quadratic(z):
+        return jnp.einsum("bi,ij,bj->b", z, jastrow, z)
+
+    assert "platform_index" not in str(jax.make_jaxpr(complex_pairs(quadratic))(z))
 
 
 @pytest.mark.parametrize(
