@@ -103,6 +103,10 @@ def test_on_cpu_the_vectorised_formulas_are_compiled():
     pairs = jax.jit(complex_pairs(fn)).lower(z).compile().as_text()
     assert "floor(" in pairs and "floor(" not in written
     np.testing.assert_allclose(jax.jit(complex_pairs(fn))(z), fn(z), rtol=1e-14)
+    # lowered for a GPU, the program is the one as written (`platform_dependent`)
+    for platform, floors in (("cuda", False), ("cpu", True)):
+        lowered = jax.jit(complex_pairs(fn)).trace(z).lower(lowering_platforms=(platform,))
+        assert ("floor" in lowered.as_text()) == floors
 
 
 def test_ops_by_parts_and_by_formulas_equal_the_program():
