@@ -97,14 +97,17 @@ def _is_complex(dtype: Any) -> bool:
 
 def _complex_ops(jaxpr: Any) -> set[str]:
     """The names of the ops of the program (and of its `jit` calls) that read or write a
-    complex value."""
+    complex value; `"complex64"` among them where one is single precision."""
     names = set()
     for eqn in jaxpr.eqns:
         if eqn.primitive.name in ("pjit", "jit"):
             names |= _complex_ops(eqn.params["jaxpr"].jaxpr)
-        avals = (getattr(v, "aval", None) for v in (*eqn.invars, *eqn.outvars))
-        if any(_is_complex(getattr(a, "dtype", np.float64)) for a in avals):
+        avals = [getattr(v, "aval", None) for v in (*eqn.invars, *eqn.outvars)]
+        dtypes = [getattr(a, "dtype", np.float64) for a in avals]
+        if any(_is_complex(d) for d in dtypes):
             names.add(eqn.primitive.name)
+        if any(d == jnp.complex64 for d in dtypes):
+            names.add("complex64")
     return names
 
 
@@ -113,7 +116,8 @@ def applies(jaxpr: Any) -> bool:
     on: a complex Jastrow's sums and products alone were 5-10% slower as pairs, the
     splitting of its tables not repaid) and every op on complex values has a rule on
     pairs (an op without one, an `fft` say, would join and split its operands around
-    it, at a cost like the one the pairs save): else the program runs as written."""
+    it, at a cost like the one the pairs save), all in double precision (`fast_logs` is
+    float64): else the program runs as written."""
     names = _complex_ops(jaxpr) - {"pjit", "jit"}
     ruled = _ARITHMETIC.keys() | _PARTWISE | {"convert_element_type"}
     return bool(names & _TRANSCENDENTAL.keys()) and names <= ruled

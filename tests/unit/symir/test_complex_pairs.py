@@ -153,6 +153,9 @@ def test_programs_the_pairs_do_not_pay_for_run_as_written():
         return jnp.einsum("bi,ij,bj->b", z, jastrow, z)
 
     assert "platform_index" not in str(jax.make_jaxpr(complex_pairs(quadratic))(z))
+    # single precision: the formulas are float64's
+    z64 = jnp.asarray(z, jnp.complex64)
+    assert "platform_index" not in str(jax.make_jaxpr(complex_pairs(jnp.exp))(z64))
 
 
 @pytest.mark.parametrize(
