@@ -44,7 +44,9 @@ Dense, written here), `deep3` (Dense(N)-tanh-Dense(N)-silu-Dense(N/2)-tanh-Dense
 written here), `relu` (Dense(2N)-relu-Dense(N)-tanh-Dense, written here), `gelu2` MLP(2N, N), `conv` (a circular `nn.Conv` of the configuration, tanh,
 Dense: written here, in no test), `urbm` (Dense(2N), `log_cosh`, a sum: an RBM written
 here, no adapter), `rbm` (the adapter), `slater` (`Slater2nd`, restricted;
-`slater_u` unrestricted, `slater_g` generalized; fermion models: determinant updates).
+`slater_u` unrestricted, `slater_g` generalized; fermion models: determinant updates),
+`logcosh` MLP((2N,), log_cosh), `softplus` (Dense(2N)-softplus-Dense), `curbm` (a
+complex RBM written here), `cmlp` NetKet's complex MLP((2N,), log_cosh).
 
     .venv/bin/python benchmarks/any_network.py [--models j1j2,tfim4,heisenberg20]
         [--networks mlp1,user,mlp2,rbm] [--samples 1024] [--rounds 7]
@@ -223,6 +225,11 @@ NETWORKS = {
     ),
     "softplus": lambda hi: SoftplusModule(2 * hi.size),
     "curbm": lambda hi: ComplexUserRBM(2 * hi.size),
+    "cmlp": lambda hi: nk.models.MLP(
+        hidden_dims=(2 * hi.size,),
+        hidden_activations=nk.nn.activation.log_cosh,
+        param_dtype=complex,
+    ),
     "rbm": lambda hi: nk.models.RBM(alpha=2, param_dtype=float),
     "slater": lambda hi: nk.models.Slater2nd(hi, param_dtype=float),
     "slater_u": lambda hi: nk.models.Slater2nd(hi, restricted=False, param_dtype=float),

@@ -13,7 +13,8 @@
 # gpu_kernels.py, which writes the optimized HLO of symir's and NetKet's kernels to
 # $OUT/kernels: 01_check.log 06_second.log. GPU_RUN_PLAN=third: the checks, then
 # eloc_packed.py on networks with logarithmic activations, determinants, sampler:
-# 08_third.log. GPU_RUN_PLAN=slater: gpu_slater.py alone.
+# 08_third.log. GPU_RUN_PLAN=complex: the checks, then eloc_packed.py on complex
+# networks: 09_complex.log. GPU_RUN_PLAN=slater: gpu_slater.py alone.
 # Wall-clock ratios (block_until_ready) are the ones that mean anything on a GPU; the
 # scripts that also print process-CPU ratios print both.
 #
@@ -124,6 +125,14 @@ if [ "${GPU_RUN_PLAN:-main}" = third ]; then
         tfim4:logcosh bh4:mlp32 --rounds 5 --samples 4096
     run 08_third.log 60 $B/determinants.py --kinds restricted,user --rounds 3
     run 08_third.log 40 $B/sampler.py --models tfim4,j1j2 --networks rbm --extra "" --rounds 3
+    echo "== done in $(($(date +%s) - START)) s"
+    exit 0
+fi
+if [ "${GPU_RUN_PLAN:-main}" = complex ]; then
+    # complex networks: on the GPU their programs run as written (complex_pairs is CPU's)
+    run 01_check.log 180 $B/gpu_check.py
+    run 09_complex.log 100 $B/eloc_packed.py j1j2:curbm heisenberg6:cmlp --rounds 5 \
+        --samples 4096
     echo "== done in $(($(date +%s) - START)) s"
     exit 0
 fi
