@@ -79,6 +79,7 @@ from netket.sampler import MetropolisSamplerState
 from netket.sampler import rules as nk_rules
 from netket.utils import struct
 
+from symir.runtime.complex_pairs import complex_pairs
 from symir.runtime.fewer_logs import FewerLogs
 
 __all__ = [
@@ -106,6 +107,10 @@ DRAWN_AHEAD = 1 << 22
 """The most proposals (steps x chains) of one `sample` call whose random numbers are drawn
 at once, before the chain (~100 MB of draws at most); a longer chain draws them per
 sweep."""
+
+COMPLEX_PAIRS = True
+"""The incremental step evaluates the rest of a complex network with its values as pairs
+of float64 arrays on CPU (`symir.runtime.complex_pairs`)."""
 
 STEP_OVERHEAD = 4_000
 """The incremental step's fixed cost, in element operations (module docstring): measured
@@ -339,10 +344,15 @@ class _SplitEvaluator:
 
         values = self._values(cache)
         split = self.path.split
-        closed = jax.make_jaxpr(lambda c, v: rest(split, c, v))(self.consts, values)
-        out = FewerLogs(closed)(*jax.tree_util.tree_leaves((self.consts, values)))
-        (log_psi,) = out
-        return self.sampler.machine_pow * log_psi.real
+
+        def log_psi(consts, values):
+            closed = jax.make_jaxpr(lambda c, v: rest(split, c, v))(consts, values)
+            (out,) = FewerLogs(closed)(*jax.tree_util.tree_leaves((consts, values)))
+            return out
+
+        if COMPLEX_PAIRS:
+            log_psi = complex_pairs(log_psi)
+        return self.sampler.machine_pow * log_psi(self.consts, values).real
 
     def exact(self, σ):
         from symir.runtime.network_split import theta

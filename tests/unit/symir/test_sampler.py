@@ -54,8 +54,12 @@ CHAIN8 = nk.graph.Chain(8)
     [
         nk.models.RBM(alpha=1, param_dtype=float),
         nk.models.MLP(hidden_dims=(16,), param_dtype=complex),
+        # its log_cosh through complex_pairs (netket_sampler.COMPLEX_PAIRS)
+        nk.models.MLP(
+            hidden_dims=(16,), hidden_activations=nk.nn.activation.log_cosh, param_dtype=complex
+        ),
     ],
-    ids=["rbm", "mlp-complex"],
+    ids=["rbm", "mlp-complex", "mlp-complex-log-cosh"],
 )
 def test_local_rule_gives_netkets_chains(net):
     params = _params(net, 8, scale=4.0)
