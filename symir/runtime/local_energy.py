@@ -55,6 +55,7 @@ from jax.interpreters import ad
 from symir.dialects.branch.slot_kinds import SlotKind
 from symir.runtime import batch_dedup
 from symir.runtime.compiled import CompiledOperator
+from symir.runtime.complex_pairs import complex_pairs
 from symir.runtime.dedup import (
     candidate_positions,
     only_active,
@@ -79,6 +80,10 @@ __all__ = [
 WHOLE_NETWORK_FEWER_LOGS = True
 """Every path evaluates the network (not only the derived split's rest) through
 `symir.runtime.fewer_logs` when it calls no LAPACK routine."""
+
+WHOLE_NETWORK_PAIRS = True
+"""Those paths evaluate a complex network with its values as pairs of float64 arrays on
+CPU (`symir.runtime.complex_pairs`)."""
 
 _MAYBE_FRACTION = 8
 """The default capacity holds one `_MAYBE_FRACTION`-th of the possibly-invalid slots."""
@@ -310,14 +315,18 @@ def _local_energies(
         # evaluation loops and around them (symir/runtime/lapack_order.py)
         ordered = lapack_ordered(logpsi)
         energies = lapack_ordered(lambda p, f: blocks(ordered, p, f))(params, flat)
-    elif WHOLE_NETWORK_FEWER_LOGS:
-        # the network as `fewer_logs` evaluates it (its sums of `log1p` as logarithms of
-        # products, its float64 logarithms vectorised): the same values, the phase of a
-        # complex `logpsi` modulo 2 pi, all the ratios read
-        energies = blocks(fewer_logs(logpsi), params, flat)
     else:
-        energies = blocks(logpsi, params, flat)
+        energies = blocks(_whole_network(logpsi), params, flat)
     return jnp.reshape(energies, batch)
+
+
+def _whole_network(logpsi: Callable) -> Callable:
+    """The network as the paths evaluate it where it calls no LAPACK routine: as
+    `fewer_logs` evaluates it (its sums of `log1p` as logarithms of products, its float64
+    logarithms vectorised: the same values, the phase of a complex `logpsi` modulo 2 pi,
+    all the ratios read), its complex values as pairs of float64 arrays on CPU."""
+    network = fewer_logs(logpsi) if WHOLE_NETWORK_FEWER_LOGS else logpsi
+    return complex_pairs(network) if WHOLE_NETWORK_PAIRS else network
 
 
 def _check_sizes(compiled: CompiledOperator, shape: tuple, chunk_size: Any, capacity: Any) -> None:

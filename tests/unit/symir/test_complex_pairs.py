@@ -10,7 +10,7 @@ import pytest
 
 import symir as sym
 from symir import models
-from symir.runtime import fast_trig, fast_updates
+from symir.runtime import fast_trig, fast_updates, local_energy
 from symir.runtime.complex_pairs import complex_pairs
 
 nk = pytest.importorskip("netket")
@@ -190,10 +190,12 @@ def test_complex_networks_values_and_gradients(network):
         np.testing.assert_allclose(g, e, rtol=1e-11, atol=1e-11)
 
 
-def test_derived_local_energies_of_a_complex_network_equal_netkets(monkeypatch):
-    """The derived path evaluates a complex MLP's rows as pairs (`COMPLEX_PAIRS`): its
-    local energies equal NetKet's operator's to 1e-10, and those with the pairs turned
-    off."""
+@pytest.mark.parametrize("fast", [True, False], ids=["derived", "plain"])
+def test_local_energies_of_a_complex_network_equal_netkets(monkeypatch, fast):
+    """The derived path evaluates a complex MLP's rows as pairs
+    (`fast_updates.COMPLEX_PAIRS`), the plain paths the whole network
+    (`local_energy.WHOLE_NETWORK_PAIRS`): the local energies equal NetKet's operator's to
+    1e-10, and those with the pairs turned off."""
     hi = nk.hilbert.Spin(0.5, 8, total_sz=0)
     graph = nk.graph.Chain(8)
     net = nk.models.MLP(
@@ -203,8 +205,9 @@ def test_derived_local_energies_of_a_complex_network_equal_netkets(monkeypatch):
     params = net.init(jax.random.key(3), x)
     op = models.heisenberg(hi, graph).compile()
     expected = _netket_local_energies(net.apply, params, x, nk.operator.Heisenberg(hi, graph))
-    got = sym.local_energies(net.apply, params, x, op, fast_updates=True)
+    got = sym.local_energies(net.apply, params, x, op, fast_updates=fast)
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
     monkeypatch.setattr(fast_updates, "COMPLEX_PAIRS", False)
-    plain = sym.local_energies(net.apply, params, x, op, fast_updates=True)
-    np.testing.assert_allclose(got, plain, rtol=1e-12, atol=1e-12)
+    monkeypatch.setattr(local_energy, "WHOLE_NETWORK_PAIRS", False)
+    written = sym.local_energies(net.apply, params, x, op, fast_updates=fast)
+    np.testing.assert_allclose(got, written, rtol=1e-12, atol=1e-12)
