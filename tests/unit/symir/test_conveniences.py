@@ -102,15 +102,8 @@ def test_to_netket_on_the_symbolic_operator(op):
 
 @pytest.fixture(scope="module")
 def mcstate():
-    import jax
-
     sampler = nk.sampler.MetropolisLocal(HI)
-    vs = nk.vqs.MCState(sampler, nk.models.RBM(alpha=1), n_samples=64, seed=0)
-    # random states for samples (both operators see the same ones): no Markov chain
-    # to compile
-    shape = (vs.sampler.n_chains, vs.chain_length)
-    vs._samples = jax.numpy.asarray(HI.random_state(jax.random.key(2), shape))
-    return vs
+    return nk.vqs.MCState(sampler, nk.models.RBM(alpha=1), n_samples=64, seed=0)
 
 
 @pytest.mark.parametrize("chunk_size", [None, 32])

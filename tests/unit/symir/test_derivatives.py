@@ -524,9 +524,6 @@ def test_netket_mc_state_hellmann_feynman():
     vs = nk.vqs.MCState(
         sampler, nk.models.RBM(alpha=1, param_dtype=float), n_samples=64, seed=1, sampler_seed=2
     )
-    # random states for samples (both sides see the same ones): no Markov chain to compile
-    shape = (vs.sampler.n_chains, vs.chain_length)
-    vs._samples = jax.numpy.asarray(hi.random_state(jax.random.key(2), shape))
     g = jax.grad(lambda h: vs.expect(op.with_params(h=h)).mean.real)(0.8)
     dH_dh = -sum(nk.operator.spin.sigmax(hi, i) for i in range(n))
     # the same samples: the estimate of <dH/dh> itself
