@@ -21,7 +21,7 @@ from symir.ir import SymbolicOperatorIR
 from symir.lowering import make_pass
 from symir.lowering.analyses import read_analysis
 from symir.lowering.sym.sym_tabulate_terms import REASONS, digits, encode, integer_column
-from symir.testing import first_difference
+from symir.testing import dense_matrix, first_difference
 
 nk = pytest.importorskip("netket")
 
@@ -89,7 +89,7 @@ def test_digits_and_columns():
 
 def test_fermion_two_body_terms_equal_netkets_and_the_reference():
     op, ref = fermion_terms(6, 24, seed=11)
-    expected = ref.to_dense()
+    expected = dense_matrix(ref)
     compiled = op.compile(cache=False)
     np.testing.assert_allclose(compiled.to_dense(), expected, atol=1e-10)
     # the DSL built one term per shape (a fermion product with or without a sign factor)
@@ -113,7 +113,7 @@ def test_couplings_fuse_and_coalesce_after_tabulation():
     op, ref = spin_couplings(7, 30, seed=5)
     artifact = sym.SymbolicCompiler(SHAPES).compile(op)
     compiled = artifact.compiled_operator
-    np.testing.assert_allclose(compiled.to_dense(), ref.to_dense(), atol=1e-10)
+    np.testing.assert_allclose(compiled.to_dense(), dense_matrix(ref), atol=1e-10)
     # pairs drawn twice share a slot (fusion), the diagonal is one slot (coalescing), as
     # NetKet's operator, and the diagonal is one quadratic form of the table
     assert compiled.max_conn_size == ref.max_conn_size
@@ -173,7 +173,7 @@ def test_the_lowering_tabulates_parsed_ir():
         )
     assert artifact.metadata["tabulation"]["terms"] == [24, 2]
     assert {d["by"] for d in artifact.metadata["tabulation"]["decisions"]} == {"pass"}
-    np.testing.assert_allclose(artifact.compiled_operator.to_dense(), ref.to_dense(), atol=1e-10)
+    np.testing.assert_allclose(artifact.compiled_operator.to_dense(), dense_matrix(ref), atol=1e-10)
 
 
 def test_fermion_products_of_one_pattern_share_their_emissions():
@@ -272,7 +272,7 @@ def test_a_coupling_drawn_in_both_orders_is_one_row():
     pairs = {tuple(s[1].args[0] for s in t.emissions[0].update.steps) for t in flips}
     assert any((j, i) in pairs for i, j in pairs)  # some pair is written in both orders
     artifact = sym.SymbolicCompiler(SHAPES).compile(op)
-    np.testing.assert_allclose(artifact.compiled_operator.to_dense(), ref.to_dense(), atol=1e-10)
+    np.testing.assert_allclose(artifact.compiled_operator.to_dense(), dense_matrix(ref), atol=1e-10)
     ir, _ = op.canonical_ir(route_pauli_products=False)
     flip = next(t for t in ir.terms if t.name == flips[0].name)  # the flip term, kept
     sites = [flip.labels.index("site0"), flip.labels.index("site1")]

@@ -4,6 +4,8 @@ derived path's energies and gradients with it equal to NetKet's and to those wit
 
 from __future__ import annotations
 
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -52,9 +54,16 @@ def chain():
 
 
 def _netket(ma, params, x, ref):
-    xp, mels = ref.get_conn_padded(np.asarray(x))
-    lp = ma.apply(params, jnp.reshape(xp, (-1, x.shape[-1]))).reshape(mels.shape)
-    return jnp.sum(mels * jnp.exp(lp - ma.apply(params, x)[:, None]), -1)
+    """NetKet's local energies on every slot, in one program (eagerly JAX compiles every
+    primitive of NetKet's operator and of the network on its own)."""
+    return _netket_program(ma.apply, params, jnp.asarray(x), ref)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _netket_program(apply, params, x, ref):
+    xp, mels = ref.get_conn_padded(x)
+    lp = apply(params, jnp.reshape(xp, (-1, x.shape[-1]))).reshape(mels.shape)
+    return jnp.sum(mels * jnp.exp(lp - apply(params, x)[:, None]), -1)
 
 
 @pytest.mark.parametrize("module", [DenseAct, ComplexTanh])

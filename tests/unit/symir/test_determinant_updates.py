@@ -44,9 +44,15 @@ def hubbard(graph, per_spin):
     return _HUBBARD[key]
 
 
+@jax.jit
+def netket_conn(ref, x):
+    """NetKet's `ref.get_conn_padded(x)` in one program (eagerly JAX compiles every
+    primitive of NetKet's operator on its own, for each batch shape)."""
+    return ref.get_conn_padded(x)
+
+
 def plain(apply, params, x, conn):
-    """NetKet's evaluation on `conn = ref.get_conn_padded(x)` (computed outside `jit`:
-    NetKet's operator sets itself up on first use)."""
+    """NetKet's evaluation on `conn = netket_conn(ref, x)`."""
     xp, mels = conn
     lp = apply(params, xp.reshape(-1, x.shape[-1])).reshape(mels.shape)
     return jnp.sum(mels * jnp.exp(lp - apply(params, x)[:, None]), axis=-1)
@@ -103,7 +109,7 @@ def check(apply, params, x, op, ref, grad=True, block=None, **how):
     plain evaluation's, all in one program: the block derived once, each side's values
     and gradient from one forward and backward pass (`has_aux`), not three programs
     each tracing the derivation again."""
-    conn = ref.get_conn_padded(x)
+    conn = netket_conn(ref, x)
     if block is None:
         block = derived(apply, params, x, op, **how)
 
@@ -457,7 +463,7 @@ def test_auto_chooses_the_determinant_updates_by_cost_and_is_exact():
     assert path.name == "determinant", path.reason
     text = str(path)
     assert "cost per sample" in text and "2 determinant site(s)" in text
-    conn = ref.get_conn_padded(x)
+    conn = netket_conn(ref, x)
     got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates="auto"))
     want = jax.jit(lambda p, x: plain(ma.apply, p, x, conn))(params, x)
     close(got(params, x), want, 1e-10)

@@ -3,6 +3,8 @@ vectorises, and their place in the network rewrites (`FewerLogs`)."""
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -44,9 +46,10 @@ SPECIALS = np.asarray(
 )
 
 
+@functools.partial(jax.jit, static_argnums=0)  # one program (eagerly: one per primitive)
 def _netket_local_energies(apply, params, x, ref):
     """The local energies of `apply` by NetKet's operator `ref` on every slot."""
-    xp, mels = ref.get_conn_padded(np.asarray(x))
+    xp, mels = ref.get_conn_padded(x)
     lp = apply(params, jnp.reshape(xp, (-1, x.shape[-1]))).reshape(mels.shape)
     return jnp.sum(mels * jnp.exp(lp - apply(params, x)[:, None]), -1)
 

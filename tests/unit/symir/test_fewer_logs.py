@@ -3,6 +3,8 @@ sampler's incremental step and the derived local energies."""
 
 from __future__ import annotations
 
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -19,9 +21,10 @@ nk = pytest.importorskip("netket")
 HI8 = nk.hilbert.Spin(0.5, 8)
 
 
+@functools.partial(jax.jit, static_argnums=0)  # one program (eagerly: one per primitive)
 def _netket_local_energies(apply, params, x, ref):
     """The local energies of `apply` by NetKet's operator `ref` on every slot."""
-    xp, mels = ref.get_conn_padded(np.asarray(x))
+    xp, mels = ref.get_conn_padded(x)
     lp = apply(params, jnp.reshape(xp, (-1, x.shape[-1]))).reshape(mels.shape)
     return jnp.sum(mels * jnp.exp(lp - apply(params, x)[:, None]), -1)
 

@@ -120,16 +120,20 @@ def systems():
                 else nk.sampler.MetropolisLocal(hi)
             )
             model = nk.models.RBM(alpha=1, param_dtype=NETWORK_DTYPE[name])
-            vs = quiet(nk.vqs.MCState, sampler, model, n_samples=N_SAMPLES, seed=1)
-            # Random states of the space stand for the samples (what matters is that
-            # both operators see the same ones), set where `vs.sample()` would put them:
-            # compiling a Markov chain for each model would cost seconds of test time.
-            shape = (vs.sampler.n_chains, vs.chain_length)
-            vs._samples = jnp.asarray(hi.random_state(jax.random.key(2), shape))
-            built[name] = (ours, ref, vs)
+            built[name] = (ours, ref, mc_state(sampler, model, N_SAMPLES, seed=1))
         return built[name]
 
     return get
+
+
+def mc_state(sampler, model, n_samples, seed=None):
+    """NetKet's `MCState` whose samples are random states of the space, set where
+    `vs.sample()` would put them: what matters is that both operators see the same
+    ones, and compiling a Markov chain for each model would cost seconds of test time."""
+    vs = quiet(nk.vqs.MCState, sampler, model, n_samples=n_samples, seed=seed)
+    shape = (vs.sampler.n_chains, vs.chain_length)
+    vs._samples = jnp.asarray(vs.hilbert.random_state(jax.random.key(2), shape))
+    return vs
 
 
 def _hop_graph(hi):
@@ -364,9 +368,12 @@ def test_connected_states_from_deltas_or_padded_agree_with_netket(systems, name,
         e = kernel(p)
         return (e.real**2 + 3 * e.imag).sum()
 
-    expected = nk_kernels.local_value_kernel_jax(apply, vs.parameters, x, ref)
-    expected_grad = jax.grad(
-        lambda p: loss(p, lambda p: nk_kernels.local_value_kernel_jax(apply, p, x, ref))
+    def reference(p):
+        return nk_kernels.local_value_kernel_jax(apply, p, x, ref)
+
+    # one program (eagerly JAX compiles every primitive of NetKet's kernel on its own)
+    expected, expected_grad = jax.jit(
+        lambda p: (reference(p), jax.grad(lambda q: loss(q, reference))(p))
     )(vs.parameters)
     compiled_type = type(ours.compiled)
     padded = compiled_type.get_conn_padded
@@ -431,7 +438,7 @@ def test_gradient_of_a_non_hermitian_operator_equals_netkets():
     nk.config.netket_experimental = True  # NetKet's gradient of non-hermitian operators
     try:
         for model in (nk.models.RBM(alpha=1, param_dtype=complex), Softplus()):
-            vs = quiet(nk.vqs.MCState, nk.sampler.MetropolisLocal(hi), model, n_samples=64)
+            vs = mc_state(nk.sampler.MetropolisLocal(hi), model, n_samples=64)
             e0, g0 = vs.expect_and_grad(ref)
             e1, g1 = vs.expect_and_grad(ours)
             np.testing.assert_allclose(e1.mean, e0.mean, atol=ATOL, rtol=1e-10)
@@ -493,7 +500,7 @@ def test_non_hermitian_gradient_of_real_parameters_and_complex_local_energies(ca
     experimental = nk.config.netket_experimental
     nk.config.netket_experimental = True
     try:
-        vs = quiet(nk.vqs.MCState, nk.sampler.MetropolisLocal(hi), model, n_samples=N_SAMPLES)
+        vs = mc_state(nk.sampler.MetropolisLocal(hi), model, N_SAMPLES)
         energy, grad = vs.expect_and_grad(ours)
     finally:
         nk.config.netket_experimental = experimental
@@ -536,7 +543,7 @@ def _tfim_rbmmodphase():
     graph = nk.graph.Chain(6)
     ours = models.tfim(hi, graph, h=0.7).compile().to_netket(hi)
     model = nk.models.RBMModPhase(alpha=1)
-    vs = quiet(nk.vqs.MCState, nk.sampler.MetropolisLocal(hi), model, n_samples=N_SAMPLES)
+    vs = mc_state(nk.sampler.MetropolisLocal(hi), model, N_SAMPLES)
     return ours, None, vs
 
 

@@ -59,9 +59,17 @@ class EmbedConv(nn.Module):
 
 
 def _reference(ma, params, x, ref):
-    xp, mels = ref.get_conn_padded(np.asarray(x))
-    lp = ma.apply(params, jnp.reshape(xp, (-1, x.shape[-1]))).reshape(mels.shape)
-    return jnp.sum(mels * jnp.exp(lp - ma.apply(params, x)[:, None]), -1)
+    """`sum mels * exp(logpsi(xp) - logpsi(x))` on NetKet's connected states, in one
+    program (eagerly JAX compiles every primitive of NetKet's operator and of the
+    network on its own, for each network and batch shape)."""
+    return _plain(ma.apply, params, jnp.asarray(x), ref)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _plain(apply, params, x, ref):
+    xp, mels = ref.get_conn_padded(x)
+    lp = apply(params, jnp.reshape(xp, (-1, x.shape[-1]))).reshape(mels.shape)
+    return jnp.sum(mels * jnp.exp(lp - apply(params, x)[:, None]), -1)
 
 
 @pytest.fixture(scope="module")
@@ -554,7 +562,9 @@ def test_derived_path_inside_netkets_sharded_chunked_kernel():
     def ours(p, x):
         return local_value_kernel(ma.apply, p, x, op, chunk_size=8, fast_updates=True)
 
-    expected = local_value_kernel_jax(ma.apply, params, x, nk.operator.Heisenberg(hi, graph))
+    expected = jax.jit(local_value_kernel_jax, static_argnums=0)(  # one program, not eager
+        ma.apply, params, x, nk.operator.Heisenberg(hi, graph)
+    )
     np.testing.assert_allclose(ours(params, x), expected, rtol=RTOL, atol=RTOL)
 
 

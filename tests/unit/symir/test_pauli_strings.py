@@ -11,6 +11,7 @@ import pytest
 import symir as sym
 from symir.interpreter import reference_get_conn
 from symir.lowering.pipelines import lower_ir
+from symir.testing import dense_matrix
 
 nk = pytest.importorskip("netket")
 
@@ -35,7 +36,7 @@ def test_dense_matrix_equals_netket(n, complex_weights, seed):
     ref = nk.operator.PauliStrings(hi, strings, w)
     H = op.compile()
     assert H.max_conn_size == ref.max_conn_size  # one slot per distinct X/Y pattern
-    np.testing.assert_allclose(H.to_dense(), ref.to_dense(), atol=1e-10, rtol=0)
+    np.testing.assert_allclose(H.to_dense(), dense_matrix(ref), atol=1e-10, rtol=0)
     assert op.is_hermitian == ref.is_hermitian
 
 
@@ -52,7 +53,7 @@ def test_reference_interpreter_agrees():
         xp, mels = reference_get_conn(op, x)
         for y, m in zip(xp, mels, strict=True):
             dense[a, hi.states_to_numbers(np.asarray(y, float)[None])[0]] += m
-    ref = nk.operator.PauliStrings(hi, strings, w).to_dense()
+    ref = dense_matrix(nk.operator.PauliStrings(hi, strings, w))
     np.testing.assert_allclose(dense, ref, atol=1e-12)
 
 
@@ -62,7 +63,9 @@ def test_qubits():
     w = rng.normal(size=12)
     hi = nk.hilbert.Qubit(5)
     got = sym.pauli_strings(hi, strings, w).compile().to_dense()
-    np.testing.assert_allclose(got, nk.operator.PauliStrings(hi, strings, w).to_dense(), atol=1e-12)
+    np.testing.assert_allclose(
+        got, dense_matrix(nk.operator.PauliStrings(hi, strings, w)), atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("n", [40, 70])
@@ -91,7 +94,7 @@ def test_input_forms_agree():
     hi = nk.hilbert.Spin(0.5, 4)
     strings, w = ["XIZY", "ZZII", "IIII", "XIZI"], [0.5, -1.0, 2.0, 0.25j]
     dense = sym.pauli_strings(hi, strings, w).compile().to_dense()
-    ref = nk.operator.PauliStrings(hi, strings, w).to_dense()
+    ref = dense_matrix(nk.operator.PauliStrings(hi, strings, w))
     np.testing.assert_allclose(dense, ref, atol=1e-12)
     pairs = list(zip(strings, w, strict=True))
     terms = {
@@ -182,7 +185,7 @@ def test_a_string_given_twice_is_one_column_of_the_tables():
     entries = sorted(sorted(float(v) for v in t.split(",")) for t in tables)
     assert entries == [[0.5, 2.0], [1.0, 1.5]]  # ZZII, IZZI; XXII and IYYI (-(-i)^2)
     ref = nk.operator.PauliStrings(hi, strings, weights)
-    np.testing.assert_allclose(op.compile(cache=False).to_dense(), ref.to_dense(), atol=1e-12)
+    np.testing.assert_allclose(op.compile(cache=False).to_dense(), dense_matrix(ref), atol=1e-12)
 
 
 def test_local_energies_and_netket_expectations_equal_netkets():
@@ -201,6 +204,10 @@ def test_local_energies_and_netket_expectations_equal_netkets():
     assert ours.get_conn_delta(hi.all_states()[:3])[0].shape[-1] == 5  # XXXXX: 5 flips
     model = nk.models.MLP(hidden_dims=(4,), param_dtype=float)
     vs = nk.vqs.MCState(nk.sampler.MetropolisLocal(hi), model, n_samples=32, seed=1)
+    # random states for the samples (both operators see the same ones): no Markov chain
+    # to compile
+    shape = (vs.sampler.n_chains, vs.chain_length)
+    vs._samples = jax.numpy.asarray(hi.random_state(jax.random.key(2), shape))
     x = vs.samples.reshape(-1, 5)
     want = nk.vqs.get_local_kernel(vs, ref)(vs._apply_fun, vs.variables, x, ref)
     got = jax.jit(lambda v, x: sym.local_energies(vs._apply_fun, v, x, ours))(vs.variables, x)
@@ -272,7 +279,7 @@ def test_kernels_of_one_text_and_other_tables_are_not_shared():
     w = rng.normal(size=300)
     H = sym.pauli_strings(hi, strings, w).compile()
     assert H.stablehlo_constants and "%table0" in H.stablehlo_text
-    ref = nk.operator.PauliStrings(hi, strings, w).to_dense()
+    ref = dense_matrix(nk.operator.PauliStrings(hi, strings, w))
     np.testing.assert_allclose(H.to_dense(), ref, atol=1e-10, rtol=0)
     x = hi.all_states().astype(np.int8)
     mels = np.asarray(H.get_conn_padded(x)[1])
@@ -312,7 +319,7 @@ def test_a_disk_store_keeps_the_outlined_tables(tmp_path):
     assert loaded.source == "disk"
     H = loaded.compiled_operator
     assert H.stablehlo_constants
-    ref = nk.operator.PauliStrings(hi, strings, w).to_dense()
+    ref = dense_matrix(nk.operator.PauliStrings(hi, strings, w))
     np.testing.assert_allclose(H.to_dense(), ref, atol=1e-10, rtol=0)
 
 
@@ -331,7 +338,7 @@ def test_random_couplings_equal_netkets(n, pairs, seed):
     assert "stablehlo.dynamic_update_slice" in text
     assert not re.search(r"concatenate.*-> tensor<\?x\d+xf64>", text)
     ref = nk.operator.PauliStringsJax(hi, strings, w, cutoff=0.0)
-    np.testing.assert_allclose(H.to_dense(), ref.to_dense(), atol=1e-10, rtol=0)
+    np.testing.assert_allclose(H.to_dense(), dense_matrix(ref), atol=1e-10, rtol=0)
     x = np.asarray(hi.random_state(__import__("jax").random.PRNGKey(seed), 16))
     xp, mels = H.get_conn_padded(x.astype(np.int8))
     rxp, rmels = ref.get_conn_padded(x)
