@@ -34,7 +34,8 @@ periodic chain), each optionally `:UP/DOWN` fermions per spin (default: half of 
 sites each): `4x4`, `3x4:5/6`, `chain12:4/3`. Networks (`--kinds`): `restricted`,
 `unrestricted`, `generalized` (`Slater2nd`), `multi` (`MultiSlater2nd` with 4 restricted
 determinants), `user` (a module written here: `slogdet` of orbitals at `jnp.nonzero`
-positions times a Jastrow factor).
+positions times a Jastrow factor), `complex` (a restricted `Slater2nd` of complex
+orbitals).
 
     PJRT_NPROC=4 timeout 3000 .venv/bin/python benchmarks/determinants.py [--models 4x4] [--samples 1024]
         [--rounds 5] [--kinds restricted,unrestricted,generalized,multi,user]
@@ -86,9 +87,11 @@ KINDS = {
     "generalized": lambda hi: nk.models.Slater2nd(hi, generalized=True, restricted=False),
     "multi": lambda hi: nk.models.MultiSlater2nd(hi, n_determinants=4, restricted=True),
     "user": lambda hi: OccupiedOrbitals(hi.n_fermions),
+    "complex": lambda hi: nk.models.Slater2nd(hi, param_dtype=complex),
 }
 """The networks (`--kinds`): `Slater2nd`'s three kinds of orbitals, `MultiSlater2nd` (4
-restricted determinants) and a user's module (`OccupiedOrbitals`)."""
+restricted determinants), a user's module (`OccupiedOrbitals`) and a restricted
+`Slater2nd` of complex orbitals (`complex`)."""
 
 
 def lattice(spec: str):

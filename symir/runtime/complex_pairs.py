@@ -51,8 +51,6 @@ from symir.runtime.manual_axes import manual_axes
 
 __all__ = ["Pair", "applies", "complex_pairs"]
 
-_COMPLEX = (jnp.complex64, jnp.complex128)
-
 _PARTWISE = frozenset(
     {
         "reshape",
