@@ -46,6 +46,7 @@ __all__ = [
     "connections",
     "dense_matrix",
     "first_difference",
+    "local_energies",
 ]
 
 MERGES = ("states", "diagonal", "none")
@@ -278,3 +279,28 @@ def _jit_conn():
     import jax
 
     return jax.jit(lambda op, x: op.get_conn_padded(x))
+
+
+def local_energies(logpsi: Any, params: Any, x: Any, op: Any) -> Any:
+    """The local energies `sum_x' <x|H|x'> psi(x') / psi(x)` of `logpsi(params, x)` on
+    every slot of `op.get_conn_padded(x)` (a JAX operator: NetKet's, symir's adapter),
+    the network evaluated on each connected state: the plain evaluation symir's
+    local-energy paths are compared with. One jitted program with `logpsi` static (a
+    flax module's `apply`): run eagerly, JAX would compile each primitive of the operator
+    and of the network on its own, for each network and batch shape."""
+    import jax.numpy as jnp
+
+    return _jit_local_energies()(logpsi, params, jnp.asarray(x), op)
+
+
+@functools.cache
+def _jit_local_energies():
+    import jax
+    import jax.numpy as jnp
+
+    def energies(logpsi, params, x, op):
+        xp, mels = op.get_conn_padded(x)
+        lp = logpsi(params, jnp.reshape(xp, (-1, x.shape[-1]))).reshape(mels.shape)
+        return jnp.sum(mels * jnp.exp(lp - logpsi(params, x)[:, None]), -1)
+
+    return jax.jit(energies, static_argnums=0)

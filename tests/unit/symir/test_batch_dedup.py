@@ -4,8 +4,6 @@ derived path's energies and gradients with it equal to NetKet's and to those wit
 
 from __future__ import annotations
 
-import functools
-
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -17,6 +15,7 @@ from symir import models
 from symir.hilbert import DiscreteHilbert, SectorHilbert
 from symir.runtime import batch_dedup
 from symir.runtime.local_energy import choose_path, local_energy_plan
+from symir.testing import local_energies
 
 nk = pytest.importorskip("netket")
 
@@ -53,19 +52,6 @@ def chain():
     return hi, models.heisenberg(hi, graph).compile(), nk.operator.Heisenberg(hi, graph), x
 
 
-def _netket(ma, params, x, ref):
-    """NetKet's local energies on every slot, in one program (eagerly JAX compiles every
-    primitive of NetKet's operator and of the network on its own)."""
-    return _netket_program(ma.apply, params, jnp.asarray(x), ref)
-
-
-@functools.partial(jax.jit, static_argnums=0)
-def _netket_program(apply, params, x, ref):
-    xp, mels = ref.get_conn_padded(x)
-    lp = apply(params, jnp.reshape(xp, (-1, x.shape[-1]))).reshape(mels.shape)
-    return jnp.sum(mels * jnp.exp(lp - apply(params, x)[:, None]), -1)
-
-
 @pytest.mark.parametrize("module", [DenseAct, ComplexTanh])
 def test_energies_and_gradients_equal_without_it_and_netkets(chain, module, monkeypatch):
     _, op, ref, x = chain
@@ -84,7 +70,9 @@ def test_energies_and_gradients_equal_without_it_and_netkets(chain, module, monk
     monkeypatch.setattr(batch_dedup, "STATES_PER_SLOT", 0.0)
     assert batch_dedup.pays(op.space, slots) is not None
     grad_without, without = jax.jit(jax.grad(loss, has_aux=True))(params)
-    np.testing.assert_allclose(with_it, _netket(ma, params, x, ref), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        with_it, local_energies(ma.apply, params, x, ref), rtol=1e-10, atol=1e-10
+    )
     np.testing.assert_allclose(with_it, without, rtol=1e-12, atol=1e-12)
     for a, b in zip(
         *(jax.tree_util.tree_leaves(g) for g in (grad_with, grad_without)), strict=True
@@ -123,7 +111,9 @@ def test_plain_path_equals_without_it_and_netkets(chain, monkeypatch):
     with_it, grad_with = jax.jit(energies)(params), jax.jit(grads)(params)
     monkeypatch.setattr(batch_dedup, "STATES_PER_SLOT", 0.0)
     without, grad_without = jax.jit(energies)(params), jax.jit(grads)(params)
-    np.testing.assert_allclose(with_it, _netket(ma, params, x, ref), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        with_it, local_energies(ma.apply, params, x, ref), rtol=1e-10, atol=1e-10
+    )
     np.testing.assert_allclose(with_it, without, rtol=1e-12, atol=1e-12)
     for a, b in zip(
         *(jax.tree_util.tree_leaves(g) for g in (grad_with, grad_without)), strict=True
@@ -151,7 +141,9 @@ def test_every_valid_slot_compacts_where_states_repeat(monkeypatch):
     monkeypatch.setattr(batch_dedup, "STATES_PER_SLOT", 0.0)
     np.testing.assert_allclose(with_it, jax.jit(energies)(params), rtol=1e-12, atol=1e-12)
     ref = nk.operator.IsingJax(hi, graph, h=0.8, J=1.0)
-    np.testing.assert_allclose(with_it, _netket(ma, params, x, ref), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        with_it, local_energies(ma.apply, params, x, ref), rtol=1e-10, atol=1e-10
+    )
 
 
 def test_evaluation_counts_report_one_evaluation_per_distinct_state(chain):

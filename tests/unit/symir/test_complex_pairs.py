@@ -12,18 +12,11 @@ import symir as sym
 from symir import models
 from symir.runtime import fast_trig, fast_updates, local_energy
 from symir.runtime.complex_pairs import applies, complex_pairs
+from symir.testing import local_energies
 
 nk = pytest.importorskip("netket")
 
 RNG = np.random.default_rng(11)
-
-
-def _netket_local_energies(apply, params, x, ref):
-    """The local energies of `apply` by NetKet's operator `ref` on every slot (jitted by
-    the caller: eagerly JAX compiles each of its primitives alone)."""
-    xp, mels = ref.get_conn_padded(x)
-    lp = apply(params, jnp.reshape(xp, (-1, x.shape[-1]))).reshape(mels.shape)
-    return jnp.sum(mels * jnp.exp(lp - apply(params, x)[:, None]), -1)
 
 
 def test_sin_cos_and_atan2_within_a_few_ulps_of_numpy():
@@ -207,7 +200,7 @@ def test_local_energies_of_a_complex_network_equal_netkets(monkeypatch, fast):
     params = net.init(jax.random.key(3), x)
     op = models.heisenberg(hi, graph).compile()
     ref = nk.operator.Heisenberg(hi, graph)
-    expected = jax.jit(lambda p, x: _netket_local_energies(net.apply, p, x, ref))(params, x)
+    expected = local_energies(net.apply, params, x, ref)
     got = sym.local_energies(net.apply, params, x, op, fast_updates=fast)
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
     monkeypatch.setattr(fast_updates, "COMPLEX_PAIRS", False)

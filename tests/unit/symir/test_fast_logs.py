@@ -3,8 +3,6 @@ vectorises, and their place in the network rewrites (`FewerLogs`)."""
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -14,6 +12,7 @@ import symir as sym
 from symir import models
 from symir.runtime import fast_logs
 from symir.runtime.fewer_logs import FewerLogs, fewer_logs
+from symir.testing import local_energies
 
 nk = pytest.importorskip("netket")
 
@@ -44,14 +43,6 @@ SPECIALS = np.asarray(
         1e-300,
     ]
 )
-
-
-@functools.partial(jax.jit, static_argnums=0)  # one program (eagerly: one per primitive)
-def _netket_local_energies(apply, params, x, ref):
-    """The local energies of `apply` by NetKet's operator `ref` on every slot."""
-    xp, mels = ref.get_conn_padded(x)
-    lp = apply(params, jnp.reshape(xp, (-1, x.shape[-1]))).reshape(mels.shape)
-    return jnp.sum(mels * jnp.exp(lp - apply(params, x)[:, None]), -1)
 
 
 def _ulps(got, expected):
@@ -128,7 +119,7 @@ def test_a_log_cosh_networks_rest_and_local_energies():
     op = models.heisenberg(hi, graph).compile()
     ref = nk.operator.Heisenberg(hi, graph)
     got = sym.local_energies(net.apply, params, x, op, fast_updates=True)
-    expected = _netket_local_energies(net.apply, params, x, ref)
+    expected = local_energies(net.apply, params, x, ref)
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
 
 
@@ -145,7 +136,7 @@ def test_every_path_evaluates_the_network_through_fewer_logs():
     params = net.init(jax.random.key(5), x)
     op = models.tfim(hi, graph, h=0.8).compile()
     ref = nk.operator.IsingJax(hi, graph, h=0.8, J=1.0)
-    expected = _netket_local_energies(net.apply, params, x, ref)
+    expected = local_energies(net.apply, params, x, ref)
 
     for states in ("padded", "deltas"):
         program = str(

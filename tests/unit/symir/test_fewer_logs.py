@@ -3,8 +3,6 @@ sampler's incremental step and the derived local energies."""
 
 from __future__ import annotations
 
-import functools
-
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -15,18 +13,11 @@ import symir as sym
 from symir import models
 from symir.runtime import network_split as ns
 from symir.runtime.fewer_logs import FewerLogs, fewer_logs, log_of_products
+from symir.testing import local_energies
 
 nk = pytest.importorskip("netket")
 
 HI8 = nk.hilbert.Spin(0.5, 8)
-
-
-@functools.partial(jax.jit, static_argnums=0)  # one program (eagerly: one per primitive)
-def _netket_local_energies(apply, params, x, ref):
-    """The local energies of `apply` by NetKet's operator `ref` on every slot."""
-    xp, mels = ref.get_conn_padded(x)
-    lp = apply(params, jnp.reshape(xp, (-1, x.shape[-1]))).reshape(mels.shape)
-    return jnp.sum(mels * jnp.exp(lp - apply(params, x)[:, None]), -1)
 
 
 def _params(net, n, seed=0, scale=None):
@@ -103,7 +94,7 @@ def test_derived_local_energies_take_the_rests_logs_as_products():
     got = jax.jit(energies)(params, x)  # one compilation, not one per primitive
     program = jax.make_jaxpr(energies)(params, x)
     assert "reduce_prod" in str(program)  # the products of 1 + y, one log per block
-    expected = _netket_local_energies(ma.apply, params, x, ref)
+    expected = local_energies(ma.apply, params, x, ref)
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
 
 
@@ -158,5 +149,5 @@ def test_complex_sums_of_log1p_are_logarithms_of_products_up_to_the_phases_branc
     op = models.heisenberg(hi, graph).compile()
     ref = nk.operator.Heisenberg(hi, graph)
     energies = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates=True))
-    reference = _netket_local_energies(ma.apply, params, x, ref)
+    reference = local_energies(ma.apply, params, x, ref)
     np.testing.assert_allclose(energies(params, x), reference, rtol=1e-10, atol=1e-10)

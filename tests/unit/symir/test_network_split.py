@@ -21,6 +21,7 @@ import symir as sym
 from symir import models
 from symir.runtime.local_energy import choose_path, local_energy_plan
 from symir.runtime.network_split import rest_has_matmul, split_network
+from symir.testing import local_energies
 
 nk = pytest.importorskip("netket")
 
@@ -58,20 +59,6 @@ class EmbedConv(nn.Module):
         return jnp.sum(nn.softplus(h), axis=(-1, -2))
 
 
-def _reference(ma, params, x, ref):
-    """`sum mels * exp(logpsi(xp) - logpsi(x))` on NetKet's connected states, in one
-    program (eagerly JAX compiles every primitive of NetKet's operator and of the
-    network on its own, for each network and batch shape)."""
-    return _plain(ma.apply, params, jnp.asarray(x), ref)
-
-
-@functools.partial(jax.jit, static_argnums=0)
-def _plain(apply, params, x, ref):
-    xp, mels = ref.get_conn_padded(x)
-    lp = apply(params, jnp.reshape(xp, (-1, x.shape[-1]))).reshape(mels.shape)
-    return jnp.sum(mels * jnp.exp(lp - apply(params, x)[:, None]), -1)
-
-
 @pytest.fixture(scope="module")
 def heisenberg():
     hi = nk.hilbert.Spin(0.5, 12)
@@ -107,7 +94,7 @@ def test_derived_split_equals_plain_evaluation(heisenberg, name):
     got = jax.jit(lambda p, x: block(ma.apply, p, x, op, plan, plan.default_capacity(24), True))(
         params, x
     )
-    expected = _reference(ma, params, x, ref)
+    expected = local_energies(ma.apply, params, x, ref)
     np.testing.assert_allclose(got, expected, rtol=RTOL, atol=RTOL)
     assert path.name in ("derived", "deltas")
 
@@ -145,7 +132,7 @@ def test_values_in_candidate_order_equal_the_scatter_to_slots(heisenberg, capaci
     ordered, g_ordered = energies_and_gradient(le.evaluate_compact)
     scattered, g_scattered = energies_and_gradient(None)
     np.testing.assert_allclose(ordered, scattered, rtol=1e-13, atol=1e-13)
-    np.testing.assert_allclose(ordered, _reference(ma, params, x, ref), rtol=RTOL)
+    np.testing.assert_allclose(ordered, local_energies(ma.apply, params, x, ref), rtol=RTOL)
     for a, b in zip(
         jax.tree_util.tree_leaves(g_ordered), jax.tree_util.tree_leaves(g_scattered), strict=True
     ):
@@ -165,7 +152,7 @@ def test_a_network_never_seen_takes_the_derived_path_and_is_exact(heisenberg):
     got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates="auto"))(
         params, x
     )
-    np.testing.assert_allclose(got, _reference(ma, params, x, ref), rtol=RTOL, atol=RTOL)
+    np.testing.assert_allclose(got, local_energies(ma.apply, params, x, ref), rtol=RTOL, atol=RTOL)
     # NetKet's own kernel path picks it too (no adapter exists for this module)
     got_chunked = jax.jit(
         lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates=True, chunk_size=16)
@@ -237,7 +224,7 @@ def test_a_gather_whose_index_vector_reads_two_sites_is_not_an_embedding(heisenb
     split = split_network(ma.apply, params, x)
     assert "gather" in split.rest, str(split)
     got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates=True))(params, x)
-    np.testing.assert_allclose(got, _reference(ma, params, x, ref), rtol=RTOL, atol=RTOL)
+    np.testing.assert_allclose(got, local_energies(ma.apply, params, x, ref), rtol=RTOL, atol=RTOL)
 
 
 def test_split_lists_the_incremental_equations_and_cached_values(heisenberg):
@@ -359,7 +346,7 @@ def test_a_small_system_where_every_slot_is_a_candidate_takes_the_padded_path():
     assert path.name == "padded", path.reason
     assert "cost per sample: deltas" in str(path) and "padded" in str(path)
     assert choose_path(ma.apply, params, x, op, plan).name != "padded"
-    want = _reference(ma, params, x, ref)
+    want = local_energies(ma.apply, params, x, ref)
     got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates="auto"))
     np.testing.assert_allclose(got(params, x), want, rtol=RTOL, atol=RTOL)
     grad = jax.jit(
@@ -446,7 +433,9 @@ def test_every_slot_valid_evaluates_every_slot_without_compaction(module, capaci
 
     g_every, every = energies_and_gradient(energies(True))
     g_compacted, compacted = energies_and_gradient(energies(False))
-    np.testing.assert_allclose(every, _reference(module, params, x, ref), rtol=RTOL, atol=RTOL)
+    np.testing.assert_allclose(
+        every, local_energies(module.apply, params, x, ref), rtol=RTOL, atol=RTOL
+    )
     np.testing.assert_allclose(every, compacted, rtol=1e-13)
     for a, b in zip(
         jax.tree_util.tree_leaves(g_every), jax.tree_util.tree_leaves(g_compacted), strict=True
