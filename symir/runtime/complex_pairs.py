@@ -191,8 +191,20 @@ def _dot(eqn: Any, p: Pair, q: Pair) -> Pair:
 # range (one float64 test), else XLA's own on the joined complex array
 
 
-def _guarded(usual: Any, vectorised: Callable, xla: Callable, re: Any, im: Any) -> tuple:
+def _guarded(usual: Any, vectorised: Callable, function: Callable, re: Any, im: Any) -> tuple:
+    """`vectorised(re, im)` where `usual`, else XLA's own complex `function`."""
+
+    def xla(a, b):
+        z = function(jax.lax.complex(a, b))
+        return jnp.real(z), jnp.imag(z)
+
     return jax.lax.cond(usual, vectorised, xla, re, im)
+
+
+def _quotient(dre: Any, dim: Any, u: Any, v: Any) -> tuple[Any, Any]:
+    """`(dre + i dim) / (u + i v)` as pairs: `dz conj(w) / |w|^2`."""
+    size = u * u + v * v
+    return (dre * u + dim * v) / size, (dim * u - dre * v) / size
 
 
 @jax.custom_jvp
@@ -202,13 +214,9 @@ def _exp(re: Any, im: Any) -> tuple[Any, Any]:
         size = jnp.exp(x)
         return size * cos, size * sin
 
-    def xla(x, y):
-        z = jnp.exp(jax.lax.complex(x, y))
-        return jnp.real(z), jnp.imag(z)
-
     # `|Im z|` within sin_cos's range and `Re z` finite (0 * inf and NaN fail the test)
     usual = jnp.max(jnp.abs(im) + 0.0 * re, initial=0.0) < fast_trig.SIN_COS_LIMIT
-    return _guarded(usual, vectorised, xla, re, im)
+    return _guarded(usual, vectorised, jnp.exp, re, im)
 
 
 @_exp.defjvp
@@ -232,19 +240,13 @@ def _log(re: Any, im: Any) -> tuple[Any, Any]:
     def vectorised(a, b):
         return 0.5 * fast_logs.log(a * a + b * b), fast_trig.atan2(b, a)
 
-    def xla(a, b):
-        z = jnp.log(jax.lax.complex(a, b))
-        return jnp.real(z), jnp.imag(z)
-
-    return _guarded(_moderate(re, im, zero=False), vectorised, xla, re, im)
+    return _guarded(_moderate(re, im, zero=False), vectorised, jnp.log, re, im)
 
 
 @_log.defjvp
 def _log_jvp(primals: tuple, tangents: tuple) -> tuple:
     (re, im), (dre, dim) = primals, tangents
-    # d log z = dz / z = dz conj(z) / |z|^2
-    size = re * re + im * im
-    return _log(re, im), ((dre * re + dim * im) / size, (dim * re - dre * im) / size)
+    return _log(re, im), _quotient(dre, dim, re, im)  # d log z = dz / z
 
 
 @jax.custom_jvp
@@ -257,19 +259,13 @@ def _log1p(re: Any, im: Any) -> tuple[Any, Any]:
         far = 0.5 * fast_logs.log(squared)
         return jnp.where((squared > 0.5) & (squared < 2.0), near, far), fast_trig.atan2(b, u)
 
-    def xla(a, b):
-        z = jnp.log1p(jax.lax.complex(a, b))
-        return jnp.real(z), jnp.imag(z)
-
-    return _guarded(_moderate(re, im, zero=True), vectorised, xla, re, im)
+    return _guarded(_moderate(re, im, zero=True), vectorised, jnp.log1p, re, im)
 
 
 @_log1p.defjvp
 def _log1p_jvp(primals: tuple, tangents: tuple) -> tuple:
     (re, im), (dre, dim) = primals, tangents
-    u = 1.0 + re
-    size = u * u + im * im
-    return _log1p(re, im), ((dre * u + dim * im) / size, (dim * u - dre * im) / size)
+    return _log1p(re, im), _quotient(dre, dim, 1.0 + re, im)  # d log1p w = dw / (1 + w)
 
 
 _TRANSCENDENTAL = {"exp": _exp, "log": _log, "log1p": _log1p}
