@@ -49,9 +49,13 @@ class DiscreteHilbert:
     def states_to_numbers(self, x: np.ndarray) -> np.ndarray:
         """Index of each configuration in `all_states()`."""
         x = np.asarray(x)
-        lookup = {s: k for k, s in enumerate(self.local_states)}
-        digits = np.vectorize(lambda v: lookup[int(v)])(x)
-        weights = self.local_size ** np.arange(self.size - 1, -1, -1)
+        states = np.asarray(self.local_states)  # strictly increasing: a sorted table
+        digits = np.minimum(np.searchsorted(states, x), len(states) - 1)
+        wrong = states[digits] != x
+        if np.any(wrong):
+            values = sorted({v.item() for v in x[wrong][:1000]})[:5]
+            raise ValueError(f"values {values} are not local states of {self}")
+        weights = self.local_size ** np.arange(self.size - 1, -1, -1, dtype=np.int64)
         return (digits * weights).sum(axis=-1)
 
 

@@ -148,7 +148,10 @@ _ELEMENTWISE = frozenset(
 )
 """Element-wise operations (an element of the result reads the same element of each
 operand, after broadcasting): local inputs give a local result."""
-_INLINE = frozenset({"jit", "pjit", "closed_call", "core_call"})
+_INLINE = frozenset({"jit", "pjit", "closed_call", "core_call", "remat2", "checkpoint"})
+"""Calls whose body is evaluated in place: `jit` and, since the split is a forward
+evaluation only, `flax.linen.remat`'s rematerialisation (`remat2`: it changes what a
+backward pass stores, not the values)."""
 
 
 @dataclass(frozen=True)
@@ -209,8 +212,11 @@ def _inline(program: _Program, jaxpr: Any, consts: Any, args: list[Any]) -> list
     for eqn in jaxpr.eqns:
         ins = [read(v) for v in eqn.invars]
         if eqn.primitive.name in _INLINE and "jaxpr" in eqn.params:
-            closed = eqn.params["jaxpr"]
-            outs = _inline(program, closed.jaxpr, closed.consts, ins)
+            body = eqn.params["jaxpr"]
+            if isinstance(body, core.ClosedJaxpr):
+                outs = _inline(program, body.jaxpr, body.consts, ins)
+            else:  # remat2 holds an open program without constants
+                outs = _inline(program, body, (), ins)
         else:
             outs = [program.new(v.aval) for v in eqn.outvars]
             program.eqns.append(

@@ -575,7 +575,7 @@ def test_an_eager_call_is_compiled_once_and_cached(systems):
     """Called outside any transformation, `local_energies` traces `logpsi` once for a
     batch shape and reuses the compiled program for new parameters and samples (op by op
     it would compile and dispatch every primitive of the loops on every call); a `logpsi`
-    that cannot be hashed runs op by op; the three agree with the program jitted by the
+    that cannot be hashed is compiled for the call, not cached; the three agree with the program jitted by the
     caller, and a call inside `jax.jit` is traced with the caller's program."""
     ours, _, vs = systems("j1j2")
     x = vs.samples.reshape(-1, vs.hilbert.size)
@@ -596,9 +596,12 @@ def test_an_eager_call_is_compiled_once_and_cached(systems):
         __hash__ = None
 
         def __call__(self, v, s):
+            traced.append(isinstance(s, jax.core.Tracer))
             return vs._apply_fun(v, s)
 
+    del traced[:]
     by_ops = sym.local_energies(Unhashable(), shifted, x[::-1], ours)
+    assert traced and all(traced)  # traced for one compiled program, not run op by op
     jitted = jax.jit(lambda v, s: sym.local_energies(vs._apply_fun, v, s, ours))
     np.testing.assert_allclose(first, jitted(vs.variables, x), atol=ATOL)
     np.testing.assert_allclose(second, jitted(shifted, x[::-1]), atol=ATOL)

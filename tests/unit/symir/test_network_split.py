@@ -4,7 +4,7 @@ The reference: NetKet's operator of the same model and the network evaluated on 
 connected state of its `get_conn_padded` (nobody here wrote either), at 1e-10 relative.
 Networks: NetKet's MLP, RBM, Jastrow and GCNN (its FFT first layer), and modules written
 here that no adapter knows (a Dense-activation-Dense module, a complex two-layer module
-with a visible term, an embedding followed by a convolution).
+with a visible term, an embedding followed by a convolution, a Dense inside `nn.remat`).
 """
 
 from __future__ import annotations
@@ -59,6 +59,15 @@ class EmbedConv(nn.Module):
         return jnp.sum(nn.softplus(h), axis=(-1, -2))
 
 
+class RematDense(nn.Module):
+    """A first layer wrapped in `nn.remat` (a `remat2` call around the Dense)."""
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.remat(nn.Dense)(6, param_dtype=jnp.float64)(x)
+        return jnp.sum(nn.gelu(h), axis=-1)
+
+
 @pytest.fixture(scope="module")
 def heisenberg():
     hi = nk.hilbert.Spin(0.5, 12)
@@ -73,6 +82,7 @@ NETWORKS = {
     "rbm": lambda g: nk.models.RBM(alpha=1, param_dtype=complex),
     "jastrow": lambda g: nk.models.Jastrow(),
     "embed_conv": lambda g: EmbedConv(),
+    "remat_dense": lambda g: RematDense(),
     "gcnn_fft": lambda g: nk.models.GCNN(symmetries=g, layers=2, features=2),
 }
 
