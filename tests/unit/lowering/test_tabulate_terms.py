@@ -227,7 +227,7 @@ def test_a_builder_of_many_terms_defers_full_collections_until_built():
     assert gc.get_threshold() == before
 
 
-def test_tabulating_leaves_no_cyclic_garbage():
+def test_tabulating_leaves_no_cyclic_garbage(frozen_heap):
     """The DSL's tabulation remembers the walks of expressions shared by many terms (a
     fermion loop's emissions, one per pattern; the nodes of constant sites, one per
     site): what it keeps refers to no walk, so nothing it leaves needs Python's cyclic

@@ -173,14 +173,17 @@ def test_complex_networks_values_and_gradients(network):
     params = net.init(jax.random.key(1), x)
     assert applies(jax.make_jaxpr(net.apply)(params, x).jaxpr)
     np.testing.assert_allclose(
-        jax.jit(complex_pairs(net.apply))(params, x), net.apply(params, x), rtol=1e-12, atol=1e-12
+        jax.jit(complex_pairs(net.apply))(params, x),
+        jax.jit(net.apply)(params, x),
+        rtol=1e-12,
+        atol=1e-12,
     )
 
     def loss(apply):
         return lambda p: jnp.sum(jnp.abs(jnp.exp(apply(p, x))) ** 2)
 
-    got = jax.grad(loss(complex_pairs(net.apply)))(params)
-    expected = jax.grad(loss(net.apply))(params)
+    got = jax.jit(jax.grad(loss(complex_pairs(net.apply))))(params)
+    expected = jax.jit(jax.grad(loss(net.apply)))(params)
     for g, e in zip(jax.tree.leaves(got), jax.tree.leaves(expected), strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-11, atol=1e-11)
 

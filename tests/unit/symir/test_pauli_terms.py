@@ -214,7 +214,7 @@ def _couplings(hi, pairs, rng, builder=None):
     return b
 
 
-def test_a_loop_of_pauli_products_keeps_no_expressions():
+def test_a_loop_of_pauli_products_keeps_no_expressions(frozen_heap):
     """Once its products are sure to be routed, a builder keeps each Pauli product as a
     record Python's collector does not track: the operator holds no object per term
     (a coupling term written was 7), and `op.terms` makes the terms again, the same
