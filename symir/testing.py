@@ -239,7 +239,7 @@ def assert_connections_match(
     NetKet's one-configuration `get_conn`."""
     x = np.asarray(x)
     got = _conn_padded(op, x)
-    expected = _conn_padded(reference, x)
+    expected = _jitted_conn(reference, x)  # one program where it is a JAX pytree
     assert_same_connections(got, expected, x, merge=merge, atol=atol, rtol=rtol, zero=zero)
 
 

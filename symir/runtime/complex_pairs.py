@@ -12,24 +12,25 @@ complex value held as its real and imaginary parts (`Pair`; an imaginary part kn
 be zero is not stored), so that XLA sees float64 loops only:
 
 - `add`, `sub`, `neg`, `mul`, `conj`, `real`, `imag`, `complex`, `convert_element_type`,
-  a division by a value with no imaginary part, `integer_pow` to the power 2, and
+  a division by a value with no imaginary part, `integer_pow` to the powers 1 to 8, and
   `dot_general` (four real products, or two where one side is real) by their formulas;
-- `exp`, `log` and `log1p` from `symir.runtime.fast_trig` and `symir.runtime.fast_logs`,
+- `exp`, `log`, `log1p` and `tanh` from `symir.runtime.fast_trig` and
+  `symir.runtime.fast_logs` (and XLA's vectorised real `expm1`),
   where every element of the array is in the range those are written for (one `lax.cond`
   per array on a float64 test; elsewhere XLA's own function);
 - the ops that act on each part alone (shapes, slices, gathers, `select_n`, sums) on
   each part;
 - the body of a `jit` call, equation by equation;
-- a program with no complex `exp`, `log` or `log1p`, or with a complex op that has no
+- a program with no complex `exp`, `log`, `log1p` or `tanh`, or with a complex op that has no
   rule (an `fft`, a complex `sqrt`), runs as written: joining and splitting its operands around that op would cost about what the
   pairs save (`applies`); inside a program that does apply, an equation without a rule
-  (a division by a complex value, a power other than 2) runs as written on the joined
+  (a division by a complex value, a power above 8) runs as written on the joined
   values.
 
 On other platforms (`jax.lax.platform_dependent`) and inside `shard_map`'s manual axes
 the program runs as written. The values are those of the program to rounding: a few
 ulps on each equation (tests/unit/symir/test_complex_pairs.py). The derivatives are
-the program's own: `exp`, `log` and `log1p` carry theirs (`jax.custom_jvp`), the rest is
+the program's own: `exp`, `log`, `log1p` and `tanh` carry theirs (`jax.custom_jvp`), the rest is
 real arithmetic that JAX differentiates.
 """
 
@@ -110,7 +111,7 @@ def _complex_ops(jaxpr: Any) -> set[str]:
 
 
 def applies(jaxpr: Any) -> bool:
-    """Whether the program takes a complex `exp`, `log` or `log1p` (what the pairs save
+    """Whether the program takes a complex `exp`, `log`, `log1p` or `tanh` (what the pairs save
     on: a complex Jastrow's sums and products alone were 5-10% slower as pairs, the
     splitting of its tables not repaid) and every op on complex values has a rule on
     pairs (an op without one, an `fft` say, would join and split its operands around
@@ -268,7 +269,41 @@ def _log1p_jvp(primals: tuple, tangents: tuple) -> tuple:
     return _log1p(re, im), _quotient(dre, dim, 1.0 + re, im)  # d log1p w = dw / (1 + w)
 
 
-_TRANSCENDENTAL = {"exp": _exp, "log": _log, "log1p": _log1p}
+_TANH_SATURATED = 20.0
+"""`tanh(a + ib)` for `|a|` above this: `sign(a) + 4 i sin b cos b e^(-2|a|)` (the real
+part's distance to 1 is below 1e-17)."""
+
+
+@jax.custom_jvp
+def _tanh(re: Any, im: Any) -> tuple[Any, Any]:
+    def vectorised(a, b):
+        # tanh(a + ib) = (sinh a cosh a + i sin b cos b) / (sinh^2 a + cos^2 b): the
+        # denominator is (cosh 2a + cos 2b) / 2 without its cancellation near the poles
+        size = jnp.minimum(jnp.abs(a), _TANH_SATURATED)
+        u = jnp.expm1(size)  # sinh and cosh of |a| from e^|a| - 1 >= 0: no cancellation
+        w = 1.0 / (u + 1.0)  # e^-|a|
+        sinh = jnp.copysign(0.5 * (u + u * w), a)
+        cosh = 0.5 * ((u + 1.0) + w)
+        sin, cos = fast_trig.sin_cos(b)
+        inverse = 1.0 / (sinh * sinh + cos * cos)
+        saturated = jnp.abs(a) > _TANH_SATURATED
+        real = jnp.where(saturated, jnp.sign(a), sinh * cosh * inverse)
+        imag = sin * cos * jnp.where(saturated, 4.0 * jnp.exp(-2.0 * jnp.abs(a)), inverse)
+        return real, imag
+
+    usual = jnp.max(jnp.abs(im) + 0.0 * re, initial=0.0) < fast_trig.SIN_COS_LIMIT
+    return _guarded(usual, vectorised, jnp.tanh, re, im)
+
+
+@_tanh.defjvp
+def _tanh_jvp(primals: tuple, tangents: tuple) -> tuple:
+    (re, im), (dre, dim) = primals, tangents
+    a, b = _tanh(re, im)
+    u, v = 1.0 - a * a + b * b, -2.0 * a * b  # d tanh z = (1 - tanh^2 z) dz
+    return (a, b), (u * dre - v * dim, u * dim + v * dre)
+
+
+_TRANSCENDENTAL = {"exp": _exp, "log": _log, "log1p": _log1p, "tanh": _tanh}
 
 
 def _transcendental(function: Callable) -> Callable:
@@ -280,6 +315,21 @@ def _transcendental(function: Callable) -> Callable:
 
 def _negated(p: Pair) -> Pair:
     return Pair(-p.re, None if p.im is None else -p.im)
+
+
+def _power(p: Pair, y: int) -> Pair | None:
+    """`p ** y` for `1 <= y <= 8` by products (as XLA's `integer_pow`: binary powers),
+    else None."""
+    if not 1 <= y <= 8:
+        return None
+    result, square = None, p
+    while y:
+        if y & 1:
+            result = square if result is None else _mul(result, square)
+        y >>= 1
+        if y:
+            square = _mul(square, square)
+    return result
 
 
 def _divided(eqn: Any, p: Pair, d: Pair) -> Pair | None:
@@ -294,7 +344,7 @@ _ARITHMETIC: dict[str, Callable] = {
     "neg": lambda eqn, p: _negated(p),
     "mul": lambda eqn, p, q: _mul(p, q),
     "div": _divided,
-    "integer_pow": lambda eqn, p: _mul(p, p) if eqn.params["y"] == 2 else None,
+    "integer_pow": lambda eqn, p: _power(p, eqn.params["y"]),
     "conj": lambda eqn, p: Pair(p.re, None if p.im is None else -p.im),
     "real": lambda eqn, p: p.re,
     "imag": lambda eqn, p: p.imag(),
