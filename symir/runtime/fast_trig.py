@@ -18,6 +18,10 @@ complex `exp`, `log` or `log1p` is made of them. Written with arithmetic XLA vec
 Within a few ulps of NumPy's values (tests/unit/symir/test_complex_pairs.py). The callers
 keep values outside these ranges (`|y| >= 2^19`, a component that is not finite) away
 from these functions.
+
+`replaces(eqn)` evaluates a network's float64 `sin` and `cos` equations this way on CPU
+(`symir.runtime.fewer_logs.FewerLogs`, as `fast_logs.replaces` its logarithms): an
+array with an element outside the range goes to XLA's own function (one `lax.cond`).
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ import math
 from fractions import Fraction
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 
-__all__ = ["SIN_COS_LIMIT", "atan2", "sin_cos"]
+__all__ = ["SIN_COS_LIMIT", "atan2", "replaces", "sin_cos"]
 
 SIN_COS_LIMIT = 2.0**19
 """`sin_cos` is exact to a few ulps for `|y|` below this."""
@@ -94,3 +99,49 @@ def atan2(b: Any, a: Any) -> Any:
     angle = jnp.where(ab > aa, _HALF_PI - angle, angle)
     angle = jnp.where(jnp.signbit(a), _PI_FLOAT - angle, angle)
     return jnp.copysign(angle, b)
+
+
+def _in_range(y: Any) -> Any:
+    """Whether every element of `y` is finite with `|y| < SIN_COS_LIMIT` (NaN fails)."""
+    return jnp.max(jnp.abs(y), initial=0.0) < SIN_COS_LIMIT
+
+
+@jax.custom_jvp
+def sin(y: Any) -> Any:
+    """`jnp.sin(y)` of a float64 array: `sin_cos` where the whole array is in its range,
+    else XLA's."""
+    return jax.lax.cond(_in_range(y), lambda y: sin_cos(y)[0], jnp.sin, y)
+
+
+@jax.custom_jvp
+def cos(y: Any) -> Any:
+    """`jnp.cos(y)` of a float64 array, as `sin`."""
+    return jax.lax.cond(_in_range(y), lambda y: sin_cos(y)[1], jnp.cos, y)
+
+
+@sin.defjvp
+def _sin_jvp(primals: tuple, tangents: tuple) -> tuple:
+    (y,), (dy,) = primals, tangents
+    return sin(y), cos(y) * dy
+
+
+@cos.defjvp
+def _cos_jvp(primals: tuple, tangents: tuple) -> tuple:
+    (y,), (dy,) = primals, tangents
+    return cos(y), -sin(y) * dy
+
+
+_REPLACEMENTS = {"sin": (sin, jnp.sin), "cos": (cos, jnp.cos)}
+
+
+def replaces(eqn: Any) -> Any:
+    """The function that evaluates the equation `eqn` (a float64 `sin` or `cos` with
+    XLA's default accuracy) by this module on CPU and by XLA's own elsewhere, else None."""
+    functions = _REPLACEMENTS.get(eqn.primitive.name)
+    if functions is None or len(eqn.invars) != 1:
+        return None
+    aval = getattr(eqn.invars[0], "aval", None)
+    if aval is None or aval.dtype != jnp.float64 or eqn.params.get("accuracy") is not None:
+        return None
+    vectorised, xla = functions
+    return lambda y: jax.lax.platform_dependent(y, cpu=vectorised, default=xla)

@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend import core as jex_core
 
-from symir.runtime import fast_logs
+from symir.runtime import fast_logs, fast_trig
 from symir.runtime.jaxpr_eval import bind
 from symir.runtime.manual_axes import manual_axes
 
@@ -42,7 +42,8 @@ LOG_BLOCK = 16
 VECTORISED_LOGS = True
 """The program's float64 `log` and `log1p` equations (those not in a sum taken as a
 logarithm of products) evaluated by `symir.runtime.fast_logs` (arithmetic XLA
-vectorises) in place of XLA's (one element at a time on CPU): Heisenberg 6x6 with
+vectorises) in place of XLA's (one element at a time on CPU), and its float64 `sin` and
+`cos` by `symir.runtime.fast_trig`: Heisenberg 6x6 with
 NetKet's `MLP(hidden_dims=(72,), hidden_activations=log_cosh)`, the derived local
 energies of 1,024 samples 41.0 -> 17.8 ms of CPU (one process, 15 interleaved rounds,
 load 4-5)."""
@@ -171,7 +172,9 @@ class FewerLogs:
             if found is not None:
                 env[eqn.outvars[0]] = self._sum(eqn, found, read)
                 continue
-            vectorised = fast_logs.replaces(eqn) if VECTORISED_LOGS else None
+            vectorised = (
+                (fast_logs.replaces(eqn) or fast_trig.replaces(eqn)) if VECTORISED_LOGS else None
+            )
             if vectorised is not None:
                 env[eqn.outvars[0]] = vectorised(read(eqn.invars[0]))
                 continue
