@@ -72,6 +72,38 @@ def test_the_faster_kernel_is_taken_and_reported(measuring, monkeypatch):
         assert abs(e.mean - e0.mean) < 1e-10 and _close(g, g0) < 1e-10
 
 
+def test_a_split_the_cost_model_passes_over_is_measured_too(measuring, monkeypatch):
+    """TFIM on 8 sites with an MLP: its program splits, but the cost model takes the
+    padded evaluation (every flip is a valid slot), so the split is a candidate of its
+    own (`"symir-split"`); taken where it is fastest, it gives NetKet's results."""
+    from symir.runtime.local_energy import choose_path, local_energy_plan
+
+    op = sym.models.tfim(HI, CHAIN, h=1.0, J=1.0).compile().to_netket(HI)
+    reference = nk.operator.IsingJax(HI, CHAIN, h=1.0, J=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        vs = nk.vqs.MCState(
+            nk.sampler.MetropolisLocal(HI, n_chains=8),
+            nk.models.MLP(hidden_dims=(16,), param_dtype=float),
+            n_samples=64,
+            seed=0,
+            sampler_seed=1,
+        )
+    x = vs.samples.reshape(-1, HI.size)
+    path = choose_path(vs._apply_fun, vs.variables, x, op, local_energy_plan(op), padded=True)
+    assert path.name == "padded", path
+    e0, g0 = vs.expect_and_grad(reference)
+    e, g = vs.expect_and_grad(op)
+    assert "symir-split" in measured_choice(vs, op).times
+    assert abs(e.mean - e0.mean) < 1e-10 and _close(g, g0) < 1e-10
+    fake = {"symir": 2.0, "symir-split": 1.0, "netket-padded": 3.0}
+    monkeypatch.setattr(netket_measured, "_seconds", lambda candidates, *a: fake)
+    op2 = sym.models.tfim(HI, CHAIN, h=1.0, J=1.0).compile().to_netket(HI)
+    e, g = vs.expect_and_grad(op2)
+    assert measured_choice(vs, op2).name == "symir-split"
+    assert abs(e.mean - e0.mean) < 1e-10 and _close(g, g0) < 1e-10
+
+
 def test_networks_calling_lapack_and_the_switch_keep_symirs_kernel(measuring):
     def slogdet_net(params, x):  # a determinant: NetKet's kernel would leave its lu unordered
         rows = x[..., :4, None] * x[..., None, 4:] + params  # 4 x 4: LAPACK's lu
