@@ -4,7 +4,8 @@ The reference: NetKet's operator of the same model and the network evaluated on 
 connected state of its `get_conn_padded` (nobody here wrote either), at 1e-10 relative.
 Networks: NetKet's MLP, RBM, Jastrow and GCNN (its FFT first layer), and modules written
 here that no adapter knows (a Dense-activation-Dense module, a complex two-layer module
-with a visible term, an embedding followed by a convolution, a Dense inside `nn.remat`).
+with a visible term, an embedding followed by a convolution, a Dense inside `nn.remat`, a
+hand-symmetrised module of rolled copies of x).
 """
 
 from __future__ import annotations
@@ -68,6 +69,17 @@ class RematDense(nn.Module):
         return jnp.sum(nn.gelu(h), axis=-1)
 
 
+class RolledMean(nn.Module):
+    """Symmetrised by hand: one Dense on x rolled by 0-2 sites, log-sum-exp over the rolls,
+    plus a term in the mean of x (rolls and means are linear maps of x too)."""
+
+    @nn.compact
+    def __call__(self, x):
+        dense = nn.Dense(4, param_dtype=jnp.float64)
+        rolls = [jnp.sum(nn.gelu(dense(jnp.roll(x, t, axis=-1))), -1) for t in range(3)]
+        return jax.nn.logsumexp(jnp.stack(rolls, -1), -1) + 0.1 * jnp.mean(x, -1)
+
+
 @pytest.fixture(scope="module")
 def heisenberg():
     hi = nk.hilbert.Spin(0.5, 12)
@@ -83,6 +95,7 @@ NETWORKS = {
     "jastrow": lambda g: nk.models.Jastrow(),
     "embed_conv": lambda g: EmbedConv(),
     "remat_dense": lambda g: RematDense(),
+    "rolled_mean": lambda g: RolledMean(),
     "gcnn_fft": lambda g: nk.models.GCNN(symmetries=g, layers=2, features=2),
 }
 
