@@ -215,16 +215,25 @@ def _exp(re: Any, im: Any) -> tuple[Any, Any]:
         size = jnp.exp(x)
         return size * cos, size * sin
 
-    # `|Im z|` within sin_cos's range and `Re z` finite (0 * inf and NaN fail the test)
-    usual = jnp.max(jnp.abs(im) + 0.0 * re, initial=0.0) < fast_trig.SIN_COS_LIMIT
-    return _guarded(usual, vectorised, jnp.exp, re, im)
+    return _guarded(_trig_range(re, im), vectorised, jnp.exp, re, im)
+
+
+def _trig_range(re: Any, im: Any) -> Any:
+    """Whether every `|Im z|` is within `sin_cos`'s range and every `Re z` finite (0 * inf
+    and NaN fail the test)."""
+    return jnp.max(jnp.abs(im) + 0.0 * re, initial=0.0) < fast_trig.SIN_COS_LIMIT
+
+
+def _product(a: Any, b: Any, c: Any, d: Any) -> tuple[Any, Any]:
+    """`(a + ib)(c + id)` as pairs."""
+    return a * c - b * d, a * d + b * c
 
 
 @_exp.defjvp
 def _exp_jvp(primals: tuple, tangents: tuple) -> tuple:
     (re, im), (dre, dim) = primals, tangents
     a, b = _exp(re, im)
-    return (a, b), (a * dre - b * dim, a * dim + b * dre)
+    return (a, b), _product(a, b, dre, dim)
 
 
 def _moderate(a: Any, b: Any, zero: bool) -> Any:
@@ -291,16 +300,15 @@ def _tanh(re: Any, im: Any) -> tuple[Any, Any]:
         imag = sin * cos * jnp.where(saturated, 4.0 * jnp.exp(-2.0 * jnp.abs(a)), inverse)
         return real, imag
 
-    usual = jnp.max(jnp.abs(im) + 0.0 * re, initial=0.0) < fast_trig.SIN_COS_LIMIT
-    return _guarded(usual, vectorised, jnp.tanh, re, im)
+    return _guarded(_trig_range(re, im), vectorised, jnp.tanh, re, im)
 
 
 @_tanh.defjvp
 def _tanh_jvp(primals: tuple, tangents: tuple) -> tuple:
     (re, im), (dre, dim) = primals, tangents
     a, b = _tanh(re, im)
-    u, v = 1.0 - a * a + b * b, -2.0 * a * b  # d tanh z = (1 - tanh^2 z) dz
-    return (a, b), (u * dre - v * dim, u * dim + v * dre)
+    # d tanh z = (1 - tanh^2 z) dz
+    return (a, b), _product(1.0 - a * a + b * b, -2.0 * a * b, dre, dim)
 
 
 _TRANSCENDENTAL = {"exp": _exp, "log": _log, "log1p": _log1p, "tanh": _tanh}
