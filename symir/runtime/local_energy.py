@@ -521,8 +521,9 @@ def choose_path(
     `k` changed sites per slot, `B` samples, `P` and `R` the prefix's and the rest's
     cost on one state (`network_split.prefix_cost`, `rest_cost`), `L = 1.25` the loop's
     factor and `O = 300` a compacted row's overhead (`_LOOP_FACTOR`, `_ROW_OVERHEAD`):
-    padded `c (P + R)`, deltas `C (L (P + R) + O)`, derived `N S P / B + C (L (2 k H +
-    R) + O)`; for determinants of `n x n` matrices (`d` of them), the network `d (n^3 /
+    padded `c (P + R)`, deltas `C O + E L (P + R)`, derived `N S P / B + C O + E L (2 k H +
+    R)`, with `E = min(C, states / B)` where `batch_dedup` evaluates each distinct
+    connected state of the batch once (a space of few states), else `E = C`; for determinants of `n x n` matrices (`d` of them), the network `d (n^3 /
     3 + n^2 + 1000) + N` per state (a LAPACK call's fixed cost, `LAPACK_CALL_COST`), the updates `d n^3` per sample plus `C (L (3 d n^2 + 4 N)
     + O)`. A network that does not split counts `P + R` as one row of `N` sites."""
     from symir.runtime.determinant_updates import determinant_block
@@ -562,6 +563,12 @@ def _path_costs(
     cand = plan.n_valid + (c - plan.n_valid) / _PADDED_FRACTION
     n = compiled.space.size
     loop, row = _LOOP_FACTOR, _ROW_OVERHEAD
+    # the compacted paths evaluate each distinct connected state of the batch once where
+    # `batch_dedup` pays: at most the space's states, shared among the samples (H2O
+    # STO-3G, 441 states for 1,024 x 140 candidate slots)
+    evaluated = cand
+    if batch_dedup.pays(compiled.space, b * c, compiled.sectors) is None:
+        evaluated = min(cand, batch_dedup.sector_size(compiled.space, compiled.sectors) / b)
     dets = []
     if det_block is not None:
         dets = [(int(np.prod(s.batch, dtype=np.int64)), s.n) for s in det_block.program.sites]
@@ -570,15 +577,15 @@ def _path_costs(
         full = prefix_cost(split) + rest_cost(split)
     else:
         full = n
-    costs = {"deltas": cand * (loop * full + row)}
+    costs = {"deltas": cand * row + evaluated * loop * full}
     if padded:
         costs["padded"] = c * full
     if split.applies:
         k = delta_width(compiled)
         s = len(compiled.space.local_states)
         p, r = prefix_cost(split), rest_cost(split)
-        costs["derived"] = split.n_sites * s * p / b + cand * (
-            loop * (2 * k * split.width + r) + row
+        costs["derived"] = (
+            split.n_sites * s * p / b + cand * row + evaluated * loop * (2 * k * split.width + r)
         )
         what = f"prefix {p}, rest {r} per state, cached width {split.width}"
     else:
@@ -587,7 +594,10 @@ def _path_costs(
         costs["determinant"] = sum(d * m**3 for d, m in dets) + cand * (
             loop * (sum(3 * d * m**2 for d, m in dets) + 4 * n) + row
         )
-    return costs, f"{what}; {c} candidate slots, {cand:g} expected"
+    text = f"{what}; {c} candidate slots, {cand:g} expected"
+    if evaluated < cand:
+        text += f", {evaluated:.3g} evaluated (distinct states of the batch)"
+    return costs, text
 
 
 CONNECTED_STATES = ("auto", "deltas", "padded")

@@ -247,3 +247,24 @@ def test_without_x64_keys_are_32_bit_and_large_spaces_are_left_alone():
         flat = np.asarray(keys).ravel()
         assert np.all(flat[np.asarray(source).ravel()] == flat)
         assert int(np.asarray(evaluated).sum()) >= len(set(flat.tolist()))
+
+
+def test_the_cost_model_counts_one_evaluation_per_distinct_state():
+    """A space of few states (a Fermi-Hubbard chain of 4 sites, (2, 2) fermions: 36
+    states) and many samples: the compacted paths evaluate each distinct connected state
+    once, at most 36 for the batch, and the cost model counts that (the padded path
+    would evaluate every slot of every sample); the local energies equal NetKet's."""
+    hi = nk.hilbert.SpinOrbitalFermions(4, s=0.5, n_fermions_per_spin=(2, 2))
+    graph = nk.graph.Chain(4)
+    op = models.fermi_hubbard(hi, graph, t=1, U=4).compile()
+    ref = models.netket_fermi_hubbard(hi, graph, t=1, U=4).to_jax_operator()
+    x = jnp.asarray(hi.random_state(jax.random.key(0), 256), jnp.float64)
+    ma = nk.models.MLP(hidden_dims=(16,), param_dtype=float)
+    params = ma.init(jax.random.key(1), x)
+    path = choose_path(ma.apply, params, x, op, local_energy_plan(op), padded=True)
+    assert path.name in ("derived", "deltas"), path
+    assert "0.141 evaluated (distinct states of the batch)" in path.reason  # 36 / 256
+    got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates="auto"))(
+        params, x
+    )
+    np.testing.assert_allclose(got, local_energies(ma.apply, params, x, ref), atol=1e-10)
