@@ -521,11 +521,13 @@ def choose_path(
     `k` changed sites per slot, `B` samples, `P` and `R` the prefix's and the rest's
     cost on one state (`network_split.prefix_cost`, `rest_cost`), `L = 1.25` the loop's
     factor and `O = 300` a compacted row's overhead (`_LOOP_FACTOR`, `_ROW_OVERHEAD`):
-    padded `c (P + R)`, deltas `C O + E L (P + R)`, derived `N S P / B + C O + E L (2 k H +
-    R)`, with `E = min(C, states / B)` where `batch_dedup` evaluates each distinct
-    connected state of the batch once (a space of few states), else `E = C`; for determinants of `n x n` matrices (`d` of them), the network `d (n^3 /
-    3 + n^2 + 1000) + N` per state (a LAPACK call's fixed cost, `LAPACK_CALL_COST`), the updates `d n^3` per sample plus `C (L (3 d n^2 + 4 N)
-    + O)`. A network that does not split counts `P + R` as one row of `N` sites."""
+    padded `c (P + R)`, deltas `C O + E L (P + R)`, derived `N S P / B + C O + E L (2 k
+    H + R)`, with `E = min(C, states / B)` where `batch_dedup` evaluates each distinct
+    connected state of the batch once (a space of few states), else `E = C`; for
+    determinants of `n x n` matrices (`d` of them), the network `d (n^3 / 3 + n^2 +
+    1000) + N` per state (a LAPACK call's fixed cost, `LAPACK_CALL_COST`), the updates
+    `d n^3` per sample plus `C (L (3 d n^2 + 4 N) + O)`. A network that does not split
+    counts `P + R` as one row of `N` sites."""
     from symir.runtime.determinant_updates import determinant_block
     from symir.runtime.network_split import split_network
 

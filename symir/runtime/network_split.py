@@ -149,9 +149,9 @@ _ELEMENTWISE = frozenset(
 """Element-wise operations (an element of the result reads the same element of each
 operand, after broadcasting): local inputs give a local result."""
 _INLINE = frozenset({"jit", "pjit", "closed_call", "core_call", "remat2", "checkpoint"})
-"""Calls whose body is evaluated in place: `jit` and, since the split is a forward
-evaluation only, `flax.linen.remat`'s rematerialisation (`remat2`: it changes what a
-backward pass stores, not the values)."""
+"""Calls whose body is evaluated in place: `jit`, and `flax.linen.remat`'s
+rematerialisation (`remat2`), which changes what a backward pass stores, not the values
+(a gradient through the derived path then stores the inlined layer's intermediates)."""
 
 
 @dataclass(frozen=True)
