@@ -219,9 +219,9 @@ def _exp(re: Any, im: Any) -> tuple[Any, Any]:
 
 
 def _trig_range(re: Any, im: Any) -> Any:
-    """Whether every `|Im z|` is within `sin_cos`'s range and every `Re z` finite (0 * inf
-    and NaN fail the test)."""
-    return jnp.max(jnp.abs(im) + 0.0 * re, initial=0.0) < fast_trig.SIN_COS_LIMIT
+    """Whether every `|Im z|` is within `sin_cos`'s range and every `Re z` finite (`0 *
+    inf` and NaN fail the test)."""
+    return fast_trig.in_range(im + 0.0 * re)
 
 
 def _product(a: Any, b: Any, c: Any, d: Any) -> tuple[Any, Any]:

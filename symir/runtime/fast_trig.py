@@ -33,7 +33,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-__all__ = ["SIN_COS_LIMIT", "atan2", "replaces", "sin_cos"]
+__all__ = ["SIN_COS_LIMIT", "atan2", "in_range", "replaces", "sin_cos"]
 
 SIN_COS_LIMIT = 2.0**19
 """`sin_cos` is exact to a few ulps for `|y|` below this."""
@@ -101,8 +101,10 @@ def atan2(b: Any, a: Any) -> Any:
     return jnp.copysign(angle, b)
 
 
-def _in_range(y: Any) -> Any:
-    """Whether every element of `y` is finite with `|y| < SIN_COS_LIMIT` (NaN fails)."""
+def in_range(y: Any) -> Any:
+    """Whether every element of `y` is finite with `|y| < SIN_COS_LIMIT` (NaN fails): one
+    float64 test for a whole array, the guard of `sin`, `cos` and the complex pairs'
+    `exp` and `tanh` (`symir.runtime.complex_pairs`)."""
     return jnp.max(jnp.abs(y), initial=0.0) < SIN_COS_LIMIT
 
 
@@ -110,13 +112,13 @@ def _in_range(y: Any) -> Any:
 def sin(y: Any) -> Any:
     """`jnp.sin(y)` of a float64 array: `sin_cos` where the whole array is in its range,
     else XLA's."""
-    return jax.lax.cond(_in_range(y), lambda y: sin_cos(y)[0], jnp.sin, y)
+    return jax.lax.cond(in_range(y), lambda y: sin_cos(y)[0], jnp.sin, y)
 
 
 @jax.custom_jvp
 def cos(y: Any) -> Any:
     """`jnp.cos(y)` of a float64 array, as `sin`."""
-    return jax.lax.cond(_in_range(y), lambda y: sin_cos(y)[1], jnp.cos, y)
+    return jax.lax.cond(in_range(y), lambda y: sin_cos(y)[1], jnp.cos, y)
 
 
 @sin.defjvp

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jax
@@ -479,6 +479,9 @@ class LocalEnergyPath:
     block: Any = None
     """The block function of `"determinant"` (`determinant_updates.determinant_block`)
     and `"padded"` (`_padded_block`), else None."""
+    costs: dict = field(default_factory=dict, compare=False)
+    """Each candidate path's cost per sample, by name (empty where none was costed: the
+    path was required)."""
 
     def __str__(self) -> str:
         text = f"local energies: {self.name} ({self.reason})"
@@ -550,7 +553,7 @@ def choose_path(
             compiled.space, b * len(plan.candidates), compiled.sectors
         )
     block = {"determinant": det_block, "padded": _padded_block}.get(name)
-    return LocalEnergyPath(name, reason, split if name == "derived" else None, block)
+    return LocalEnergyPath(name, reason, split if name == "derived" else None, block, costs)
 
 
 def _path_costs(
