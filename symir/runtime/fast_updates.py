@@ -587,6 +587,7 @@ def _derived_block(
     active: Any = None,
 ) -> Any:
     """The local energies of one block of samples by a derived split (`derived_block`)."""
+    from symir.runtime import local_energy as le
     from symir.runtime import network_split as ns
     from symir.runtime.compiled import repeated_sites
     from symir.runtime.slots import split_diagonal
@@ -636,7 +637,8 @@ def _derived_block(
     shapes = tuple((v.shape[1:], v.dtype) for v in cached)
     ratio = functools.partial(_derived_ratio, split, tree, inexact, shapes)
     keys = None
-    if batch_dedup.pays(compiled.space, needed.size, compiled.sectors) is None:
+    rows = le._dedup_costs(split, change.shape[-1], plan, b)
+    if batch_dedup.pays(compiled.space, needed.size, compiled.sectors, **rows) is None:
         keys = batch_dedup.state_keys(index(flat), sites, old_i, new_i, n_states)
     # every slot in order, without compaction, unless the batch's states repeat
     every = EVERY_SLOT and plan.n_valid == change.shape[1] and keys is None

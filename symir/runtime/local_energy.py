@@ -500,6 +500,21 @@ _PADDED_FRACTION = 2
 """Expected candidates: the valid slots and one half of the possibly-valid ones."""
 
 
+def expected_candidates(plan: LocalEnergyPlan) -> float:
+    """`C`, the candidates of one sample expected to be evaluated: the valid slots and
+    one half of the possibly-valid ones (`_PADDED_FRACTION`)."""
+    c = len(plan.candidates)
+    return plan.n_valid + (c - plan.n_valid) / _PADDED_FRACTION
+
+
+def derived_row_cost(split: Any, k: int) -> float:
+    """The cost of one row of the derived split's loop, `O + L (2 k H + R)` (element
+    operations: `choose_path`'s docstring), `k` changes a slot."""
+    from symir.runtime.network_split import rest_cost
+
+    return _ROW_OVERHEAD + _LOOP_FACTOR * (2 * k * split.width + rest_cost(split))
+
+
 def choose_path(
     logpsi: Callable,
     params: Any,
@@ -531,6 +546,7 @@ def choose_path(
     1000) + N` per state (a LAPACK call's fixed cost, `LAPACK_CALL_COST`), the updates
     `d n^3` per sample plus `C (L (3 d n^2 + 4 N) + O)`. A network that does not split
     counts `P + R` as one row of `N` sites."""
+    from symir.runtime.conn_delta import delta_width
     from symir.runtime.determinant_updates import determinant_block
     from symir.runtime.network_split import split_network
 
@@ -549,8 +565,11 @@ def choose_path(
         reason += "\n" + det_why
     if name in ("derived", "deltas"):
         b = max(1, int(np.prod(np.shape(x)[:-1], dtype=np.int64)))
+        costs_of_rows = {}
+        if name == "derived":  # its rows' cost is known: the repeats must pay
+            costs_of_rows = _dedup_costs(split, delta_width(compiled), plan, b)
         reason += "\n" + batch_dedup.describe(
-            compiled.space, b * len(plan.candidates), compiled.sectors
+            compiled.space, b * len(plan.candidates), compiled.sectors, **costs_of_rows
         )
     block = {"determinant": det_block, "padded": _padded_block}.get(name)
     return LocalEnergyPath(name, reason, split if name == "derived" else None, block, costs)
@@ -565,15 +584,21 @@ def _path_costs(
 
     b = max(1, int(np.prod(np.shape(x)[:-1], dtype=np.int64)))
     c = len(plan.candidates)
-    cand = plan.n_valid + (c - plan.n_valid) / _PADDED_FRACTION
+    cand = expected_candidates(plan)
     n = compiled.space.size
     loop, row = _LOOP_FACTOR, _ROW_OVERHEAD
     # the compacted paths evaluate each distinct connected state of the batch once where
     # `batch_dedup` pays: at most the space's states, shared among the samples (H2O
-    # STO-3G, 441 states for 1,024 x 140 candidate slots)
-    evaluated = cand
+    # STO-3G, 441 states for 1,024 x 140 candidate slots); the derived split only where
+    # the repeats it saves pay for it (its rows' cost is known)
+    distinct = min(cand, batch_dedup.sector_size(compiled.space, compiled.sectors) / b)
+    evaluated = evaluated_derived = cand
     if batch_dedup.pays(compiled.space, b * c, compiled.sectors) is None:
-        evaluated = min(cand, batch_dedup.sector_size(compiled.space, compiled.sectors) / b)
+        evaluated = distinct
+    if split.applies:
+        rows = _dedup_costs(split, delta_width(compiled), plan, b)
+        if batch_dedup.pays(compiled.space, b * c, compiled.sectors, **rows) is None:
+            evaluated_derived = distinct
     dets = []
     if det_block is not None:
         dets = [(int(np.prod(s.batch, dtype=np.int64)), s.n) for s in det_block.program.sites]
@@ -590,7 +615,9 @@ def _path_costs(
         s = len(compiled.space.local_states)
         p, r = prefix_cost(split), rest_cost(split)
         costs["derived"] = (
-            split.n_sites * s * p / b + cand * row + evaluated * loop * (2 * k * split.width + r)
+            split.n_sites * s * p / b
+            + cand * row
+            + evaluated_derived * loop * (2 * k * split.width + r)
         )
         what = f"prefix {p}, rest {r} per state, cached width {split.width}"
     else:
@@ -600,13 +627,18 @@ def _path_costs(
             loop * (sum(3 * d * m**2 for d, m in dets) + 4 * n) + row
         )
     text = f"{what}; {c} candidate slots, {cand:g} expected"
-    if evaluated < cand:
+    if min(evaluated, evaluated_derived) < cand:
         text += f", {evaluated:.3g} evaluated (distinct states of the batch)"
     return costs, text
 
 
 CONNECTED_STATES = ("auto", "deltas", "padded")
 """How `local_energies` builds the connected states it evaluates (`connected_states`)."""
+
+
+def _dedup_costs(split: Any, k: int, plan: LocalEnergyPlan, b: int) -> dict[str, float]:
+    """`batch_dedup.pays`' `expected` and `row_cost` for the derived split's rows."""
+    return {"expected": b * expected_candidates(plan), "row_cost": derived_row_cost(split, k)}
 
 
 def _has_deltas(compiled: CompiledOperator | None) -> bool:
@@ -632,13 +664,14 @@ def evaluation_counts(
     dedup: bool = False,
 ) -> dict[str, int]:
     """How many network evaluations `local_energies(..., x, op)` (no `chunk_size`) makes
-    on the batch `x`, against NetKet's padded kernel: `padded` = B x F, `candidates` (the
-    connected states that differ from `x`, with a nonzero matrix element where zeros are
-    skipped), `distinct` (the connected states evaluated: the candidates, or with `dedup`
-    one per distinct `x'` of each sample, or without `dedup`, where `batch_dedup` pays, one
-    per distinct `x'` of the batch), `capacity`, `chunks` and `evaluations`: the rows
-    of all chunks (unused ones included) plus the B samples themselves. Not jitted: for
-    benchmarks and tests."""
+        on the batch `x`, against NetKet's padded kernel: `padded` = B x F, `candidates` (the
+        connected states that differ from `x`, with a nonzero matrix element where zeros are
+        skipped), `distinct` (the connected states evaluated: the candidates, or with `dedup`
+        one per distinct `x'` of each sample, or without `dedup`, where `batch_dedup` pays, one
+        per distinct `x'` of the batch; by the sector alone: the derived split also weighs its
+    rows' cost, `batch_dedup.pays`), `capacity`, `chunks` and `evaluations`: the rows
+        of all chunks (unused ones included) plus the B samples themselves. Not jitted: for
+        benchmarks and tests."""
     compiled = _compiled(op)
     n = compiled.space.size
     flat = np.reshape(np.asarray(x), (-1, n))

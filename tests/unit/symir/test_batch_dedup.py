@@ -52,8 +52,18 @@ def chain():
     return hi, models.heisenberg(hi, graph).compile(), nk.operator.Heisenberg(hi, graph), x
 
 
+@pytest.fixture
+def whatever_it_costs(monkeypatch):
+    """The deduplication wherever states repeat: these networks' rows cost less than
+    its table (`pays` with their row costs would leave it off), and its values are
+    what is tested."""
+    monkeypatch.setattr(batch_dedup, "SLOT_COST", {"cache": 0, "memory": 0})
+
+
 @pytest.mark.parametrize("module", [DenseAct, ComplexTanh])
-def test_energies_and_gradients_equal_without_it_and_netkets(chain, module, monkeypatch):
+def test_energies_and_gradients_equal_without_it_and_netkets(
+    chain, module, monkeypatch, whatever_it_costs
+):
     _, op, ref, x = chain
     ma = module()
     params = ma.init(jax.random.key(5), x)
@@ -268,3 +278,29 @@ def test_the_cost_model_counts_one_evaluation_per_distinct_state():
         params, x
     )
     np.testing.assert_allclose(got, local_energies(ma.apply, params, x, ref), atol=1e-10)
+
+
+def test_repeats_expected_of_uniform_draws():
+    """`expected_repeats` against draws counted: uniform states, 300 trials."""
+    rng = np.random.default_rng(7)
+    for states, draws in ((1000, 800), (50, 400), (10**5, 2000)):
+        counted = np.mean(
+            [draws - len(np.unique(rng.integers(0, states, draws))) for _ in range(300)]
+        )
+        expected = batch_dedup.expected_repeats(states, draws)
+        assert abs(expected - counted) < 0.03 * counted + 1, (states, draws, expected, counted)
+
+
+def test_it_pays_only_where_the_repeats_cost_more_than_the_table():
+    """H2O 6-31G's numbers (1,656,369 states, 1,024 samples x 1,134 slots, 580,608
+    candidates expected): a cheap row (a Dense(52) first layer split, 1,861 operations)
+    is not worth the table, a deep network's is; a small batch's table is in cache."""
+    space = SectorHilbert((0, 1), 26, sectors=((0, 13, 5), (13, 26, 5)))
+    assert batch_dedup.sector_size(space) == 1_656_369
+    slots, expected = 1024 * 1134, 580_608.0
+    assert batch_dedup.pays(space, slots) is None  # the sector alone: it would
+    why = batch_dedup.pays(space, slots, expected=expected, row_cost=1861.0)
+    assert "repeats expected among 5.81e+05 evaluations" in why
+    assert batch_dedup.pays(space, slots, expected=expected, row_cost=20_000.0) is None
+    assert batch_dedup.slot_cost(36_864) == batch_dedup.SLOT_COST["cache"]
+    assert batch_dedup.slot_cost(slots) == batch_dedup.SLOT_COST["memory"]
