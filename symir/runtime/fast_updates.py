@@ -304,7 +304,13 @@ of products (`symir.runtime.fewer_logs`): a user's RBM-like module (a Dense laye
 `log_cosh`, a sum) then takes one logarithm per 16 hidden units per connected state."""
 
 
-CHUNK_ELEMENTS = {"cpu": 1 << 15, "cpu_matmul": 1 << 17, "cpu_most": 1 << 18, "other": 1 << 20}
+CHUNK_ELEMENTS = {
+    "cpu": 1 << 15,
+    "cpu_matmul": 1 << 17,
+    "cpu_most": 1 << 18,
+    "cpu_most_matmul": 1 << 18,
+    "other": 1 << 20,
+}
 """The default chunk of the fast path holds about this many elements of `theta`
 (`rows x H`), by backend: on CPU a chunk that stays in cache (512 KiB of complex128: a
 row costs O(H), so the loop's per-chunk overhead is small against it); on CPU too, larger
@@ -322,19 +328,23 @@ J1-J2 6x6 MLP(72, 72) 0.65 / 0.64 / 0.65 / 0.68 (earlier, load 7: 0.79x in chunk
 2^18, 0.87x of 2^20; TFIM 8x8 MLP(128, 128) 0.77x and 0.82x); in the compiled loop of
 Bose-Hubbard 4x4 the second layer's `(rows, 32) x (32, 32)` product took 4.0 ms of
 thread time on chunks of 8,192 rows where NetKet's took 2.3 on chunks of 4,160.
-`cpu_most`: the most a chunk of a rest without a matrix product holds (`MAX_CHUNKS`);
-elsewhere large chunks. An explicit `capacity` is used as given."""
+`cpu_most`, `cpu_most_matmul`: the most a chunk holds by `MAX_CHUNKS`, without and
+with a matrix product in the rest. An explicit `capacity` is used as given."""
 
 MAX_CHUNKS = 64
 """On CPU the derived path's default chunk also holds at least `1 / MAX_CHUNKS` of the
-block's slots (at most `CHUNK_ELEMENTS["cpu_most"]` elements): each pass of the loop
+block's slots (at most `CHUNK_ELEMENTS["cpu_most"]` elements, `"cpu_most_matmul"` where
+the rest multiplies a matrix into each row): each pass of the loop
 is a dozen small XLA kernels, each split over the pool's threads and joined, and on a
 machine where other jobs hold the cores a join waits for a descheduled thread, so a
 large block pays for every pass (J1-J2 6x6 with MLP(72), `E_loc` of 1,024 samples, at
 load 5-8, by wall clock: 0.70x NetKet's packed kernel in chunks of 2^15 elements, 165
 passes; 0.64x in chunks of 2^17, 41 passes; 0.67x in chunks of 2^19; TFIM 8x8 with a
-Dense-gelu-Dense module 0.61x, 0.48x and, in chunks of 2^18, 0.54x). Small blocks keep
-`CHUNK_ELEMENTS["cpu"]`."""
+Dense-gelu-Dense module 0.61x, 0.48x and, in chunks of 2^18, 0.54x). With a matrix
+product, on H2O 6-31G's 1.16M slots with `MLP(64, 64)` (`E_loc` of 1,024 samples, CPU
+time, one process, load 4): chunks of 2^17 elements 714 ms, 2^18 685, 2^19 695; J1-J2
+6x6 `MLP(72, 72)` (148k slots) 73.3, 73.6, 72.7. Small blocks keep
+`CHUNK_ELEMENTS["cpu"]` and `["cpu_matmul"]`."""
 
 
 def fast_block(
@@ -356,9 +366,9 @@ def _chunk_rows(hidden: int, matmul: bool = False, slots: int = 0) -> int:
     cpu = jax.default_backend() == "cpu"
     budget = CHUNK_ELEMENTS[("cpu_matmul" if matmul else "cpu") if cpu else "other"]
     rows = max(32, budget // max(1, hidden))
-    if cpu and not matmul:
-        most = max(rows, CHUNK_ELEMENTS["cpu_most"] // max(1, hidden))
-        rows = max(rows, min(most, -(-slots // MAX_CHUNKS)))
+    if cpu:
+        most = CHUNK_ELEMENTS["cpu_most_matmul" if matmul else "cpu_most"] // max(1, hidden)
+        rows = max(rows, min(max(rows, most), -(-slots // MAX_CHUNKS)))
     return rows
 
 

@@ -51,8 +51,11 @@ def test_a_large_block_takes_at_most_max_chunks_passes(monkeypatch):
     assert rows == -(-slots // fast_updates.MAX_CHUNKS) and rows > small
     # never above its own budget
     assert fast_updates._chunk_rows(72, slots=1 << 30) == budget["cpu_most"] // 72
-    # a rest with a matrix product keeps its own budget
-    assert fast_updates._chunk_rows(72, True, slots=slots) == budget["cpu_matmul"] // 72
+    # a rest with a matrix product: its own budget, then up to its own most
+    assert fast_updates._chunk_rows(72, True, slots=10 * small) == budget["cpu_matmul"] // 72
+    assert fast_updates._chunk_rows(72, True, slots=slots) == -(-slots // fast_updates.MAX_CHUNKS)
+    h2o = 1024 * 1134  # H2O 6-31G, MLP(64, 64)
+    assert fast_updates._chunk_rows(64, True, slots=h2o) == budget["cpu_most_matmul"] // 64
 
 
 def test_consecutive_slots_are_sliced_and_others_gathered():
