@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jax
@@ -94,10 +94,17 @@ class MeasuredChoice:
     `"netket-packed"`."""
     times: dict
     """Seconds per call of each candidate, by name."""
+    failed: dict = field(default_factory=dict)
+    """The candidates that could not run on this network, by name: their error's first
+    line (NetKet's packed kernel on a network with a `lax.scan`, such as its own
+    `MPSPeriodic`: its `shard_map` rejects the scan's carry)."""
 
     def __str__(self) -> str:
         text = ", ".join(f"{k} {1e3 * v:.3g} ms" for k, v in self.times.items())
-        return f"{self.name} (measured: {text})"
+        text = f"{self.name} (measured: {text})"
+        for name, error in self.failed.items():
+            text += f"; {name} not run: {error}"
+        return text
 
 
 NETKET_KERNELS = {
@@ -170,29 +177,38 @@ def choose(
             return symir_kernel
         netket = NETKET_KERNELS if chunk_size is None else NETKET_CHUNKED_KERNELS
         candidates = {"symir": symir_kernel, **(alternatives or {}), **netket}
-        times = _seconds(candidates, logpsi, variables, x, op, chunk_size)
+        times, failed = _seconds(candidates, logpsi, variables, x, op, chunk_size)
         name = min(times, key=times.get)
         kernel = candidates[name]
-        CHOICES[key] = (op, MeasuredChoice(kernel, name, times))
+        CHOICES[key] = (op, MeasuredChoice(kernel, name, times, failed))
     return CHOICES[key][1].kernel
 
 
 def _seconds(
     candidates: dict, logpsi: Any, variables: Any, x: Any, op: Any, chunk_size: int | None
-) -> dict:
-    """Each kernel of `candidates` jitted alone (given `chunk_size` where it is not None):
+) -> tuple[dict, dict]:
+    """`(times, failed)`: each kernel of `candidates` jitted alone (given `chunk_size` where it is not None):
     after a first call of each and `WARMUP_ROUNDS` untimed rounds, `ROUNDS` rounds in
     which each runs once (interleaved, so that a burst of load from elsewhere falls on
     all), the median time of each: on CPU the process's CPU time (`CPU_TIME`), elsewhere
     the wall clock. Not the least: the
     CPU time of XLA's pool threads still running when a call returns is counted late (in
     the next interval), so single calls read far too short (Heisenberg 4x4, a call of
-    3.2 ms of CPU read once as 0.36 ms, and that kernel was taken)."""
+    3.2 ms of CPU read once as 0.36 ms, and that kernel was taken). A candidate other
+    than `"symir"` whose first call raises is left out (`failed`: its error's first
+    line); symir's own error is raised, as it would be unmeasured."""
     chunks = {} if chunk_size is None else {"chunk_size": chunk_size}
-    runs = {}
+    runs, failed = {}, {}
     for name, kernel in candidates.items():
-        runs[name] = jax.jit(lambda v, s, kernel=kernel: kernel(logpsi, v, s, op, **chunks))
-        jax.block_until_ready(runs[name](variables, x))
+        run = jax.jit(lambda v, s, kernel=kernel: kernel(logpsi, v, s, op, **chunks))
+        try:
+            jax.block_until_ready(run(variables, x))
+        except Exception as error:  # any candidate but symir's may not apply here
+            if name == "symir":
+                raise
+            failed[name] = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+            continue
+        runs[name] = run
     for _ in range(WARMUP_ROUNDS):
         for run in runs.values():
             jax.block_until_ready(run(variables, x))
@@ -203,4 +219,4 @@ def _seconds(
             start = clock()
             jax.block_until_ready(run(variables, x))
             seconds[name].append(clock() - start)
-    return {name: float(np.median(t)) for name, t in seconds.items()}
+    return {name: float(np.median(t)) for name, t in seconds.items()}, failed

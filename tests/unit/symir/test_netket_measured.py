@@ -65,7 +65,9 @@ def test_the_faster_kernel_is_taken_and_reported(measuring, monkeypatch):
         ({"symir": 1.0, "netket-padded": 2.0, "netket-packed": 3.0}, "symir"),
         ({"symir": 2.0, "symir-plain": 1.0, "netket-padded": 3.0}, "symir-plain"),
     ):
-        monkeypatch.setattr(netket_measured, "_seconds", lambda candidates, *a, fake=fake: fake)
+        monkeypatch.setattr(
+            netket_measured, "_seconds", lambda candidates, *a, fake=fake: (fake, {})
+        )
         op2 = sym.models.tfim(HI, CHAIN, h=1.0, J=1.0).compile().to_netket(HI)
         e, g = vs.expect_and_grad(op2)
         assert measured_choice(vs, op2).name == taken
@@ -97,7 +99,7 @@ def test_a_split_the_cost_model_passes_over_is_measured_too(measuring, monkeypat
     assert "symir-split" in measured_choice(vs, op).times
     assert abs(e.mean - e0.mean) < 1e-10 and _close(g, g0) < 1e-10
     fake = {"symir": 2.0, "symir-split": 1.0, "netket-padded": 3.0}
-    monkeypatch.setattr(netket_measured, "_seconds", lambda candidates, *a: fake)
+    monkeypatch.setattr(netket_measured, "_seconds", lambda candidates, *a: (fake, {}))
     op2 = sym.models.tfim(HI, CHAIN, h=1.0, J=1.0).compile().to_netket(HI)
     e, g = vs.expect_and_grad(op2)
     assert measured_choice(vs, op2).name == "symir-split"
@@ -137,7 +139,9 @@ def test_chunked_kernels_are_measured_too(measuring, monkeypatch):
         ({"symir": 1.0, "netket-chunked": 2.0}, "symir"),
         ({"symir": 3.0, "symir-plain": 1.0, "netket-chunked": 2.0}, "symir-plain"),
     ):
-        monkeypatch.setattr(netket_measured, "_seconds", lambda candidates, *a, fake=fake: fake)
+        monkeypatch.setattr(
+            netket_measured, "_seconds", lambda candidates, *a, fake=fake: (fake, {})
+        )
         op2 = sym.models.tfim(HI, CHAIN, h=1.0, J=1.0).compile().to_netket(HI)
         e, g = vs.expect_and_grad(op2)
         assert measured_choice(vs, op2, 32).name == taken
@@ -171,7 +175,8 @@ def test_on_cpu_the_cpu_time_decides(monkeypatch):
         fake = SimpleNamespace(process_time=ticking((1.0, 2.0)), perf_counter=ticking((2.0, 1.0)))
         monkeypatch.setattr(netket_measured, "time", fake)
         monkeypatch.setattr(netket_measured, "CPU_TIME", cpu_time)
-        times = netket_measured._seconds(*args)
+        times, failed = netket_measured._seconds(*args)
+        assert failed == {}
         assert min(times, key=times.get) == expected, (cpu_time, times)
 
 
@@ -185,7 +190,7 @@ def test_symirs_expect_and_forces_takes_the_kernel_netkets_dispatch_gives(measur
     from symir.integrations import netket_local_energy as nle
 
     def fake(candidates, *args):  # NetKet's packed kernel the fastest where it competes
-        return {name: 1.0 if name == "netket-packed" else 2.0 for name in candidates}
+        return {name: 1.0 if name == "netket-packed" else 2.0 for name in candidates}, {}
 
     monkeypatch.setattr(netket_measured, "_seconds", fake)
     op = sym.models.tfim(HI, CHAIN, h=1.0, J=1.0).compile().to_netket(HI)
@@ -200,3 +205,27 @@ def test_symirs_expect_and_forces_takes_the_kernel_netkets_dispatch_gives(measur
     wrong = sym.models.tfim(other, nk.graph.Chain(6), h=1.0, J=1.0).compile().to_netket(other)
     with pytest.raises(Exception, match=r"[Hh]ilbert"):
         nle._kernel_and_arguments(vs, wrong, None)
+
+
+def test_a_candidate_that_cannot_run_on_the_network_is_left_out(measuring):
+    """NetKet's packed kernel cannot run NetKet's own `MPSPeriodic` (its `shard_map`
+    rejects the `lax.scan`'s carry, with NetKet's operator too): the choice is made
+    among the others, says why, and the energy is NetKet's."""
+    hi = nk.hilbert.Spin(0.5, 6)
+    chain = nk.graph.Chain(6)
+    op = sym.models.tfim(hi, chain, h=0.7, J=1.0).compile().to_netket(hi)
+    reference = nk.operator.IsingJax(hi, chain, h=0.7, J=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        vs = nk.vqs.MCState(
+            nk.sampler.MetropolisLocal(hi, n_chains=4),
+            nk.models.tensor_networks.MPSPeriodic(hi, bond_dim=2, param_dtype=complex),
+            n_samples=32,
+            seed=1,
+            sampler_seed=2,
+        )
+    e = vs.expect(op)
+    choice = measured_choice(vs, op)
+    assert "netket-packed" in choice.failed and "netket-packed" not in choice.times
+    assert "netket-packed not run: TypeError" in str(choice)
+    assert abs(e.mean - vs.expect(reference).mean) < 1e-10
