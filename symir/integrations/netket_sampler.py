@@ -260,25 +260,36 @@ def _state_index(states: jax.Array, x: jax.Array) -> jax.Array:
 
 
 def _max_abs(a: Any, b: Any) -> jax.Array:
+    """The largest difference between the leaves of two caches (booleans and integers
+    compared as numbers: NetKet's `ARNNConv1D` caches a mask)."""
     leaves = zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True)
-    diffs = [jnp.max(jnp.abs(x - y)) for x, y in leaves if x.size]
+    diffs = [jnp.max(jnp.abs(_number(x) - _number(y))) for x, y in leaves if x.size]
     return jnp.max(jnp.stack(diffs)).astype(float) if diffs else jnp.zeros((), float)
 
 
+def _number(x: jax.Array) -> jax.Array:
+    return x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(float)
+
+
 def _changed_sites(diff: jax.Array, k: int) -> jax.Array:
-    """`(chains, k)` indices of the sites where `diff` is True (the first ones; an unchanged
-    site where fewer than `k` changed, whose pair-table row is zero)."""
+    """`(chains, k)` indices of the sites where `diff` is True (the first ones). Where
+    fewer than `k` changed (a `MultipleRules` of a local and an exchange rule, `k = 2`,
+    proposing a single flip), the others are an unchanged site, whose pair-table row is
+    zero: never a changed site twice."""
     n = diff.shape[1]
     first = jnp.argmax(diff, axis=1)
     if k == 1:
         return first[:, None]
+    unchanged = jnp.argmin(diff, axis=1)  # fewer than n sites change (k < n)
+    changed = jnp.sum(diff, axis=1)
     if k == 2:
-        return jnp.stack([first, n - 1 - jnp.argmax(diff[:, ::-1], axis=1)], axis=1)
+        last = n - 1 - jnp.argmax(diff[:, ::-1], axis=1)
+        return jnp.stack([first, jnp.where(changed >= 2, last, unchanged)], axis=1)
     found = [first]
     rows = jnp.arange(diff.shape[0])
-    for _ in range(k - 1):
+    for j in range(1, k):
         diff = diff.at[rows, found[-1]].set(False)
-        found.append(jnp.argmax(diff, axis=1))
+        found.append(jnp.where(changed > j, jnp.argmax(diff, axis=1), unchanged))
     return jnp.stack(found, axis=1)
 
 

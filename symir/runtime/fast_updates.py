@@ -572,13 +572,18 @@ def derived_block(
     *,
     default_capacity: bool = True,
     compact: Callable | None = None,
+    row_cost: float | None = None,
 ) -> Callable:
     """`fast_block` for a network split from its own program (`network_split`): the
     candidate rows are `(sample, (site, old state, new state) index of each change)` and
     a chunk evaluates `rest(theta(x) + sum_j E[index_j]) - logpsi(x)` (`tables`).
     `compact`: the loop in the candidates' order (`local_energy.evaluate_compact`, used
-    where `COMPACT_OUTPUT`), else `evaluate`'s scatter to the slots."""
-    return functools.partial(_derived_block, split, evaluate, compact, tail, default_capacity)
+    where `COMPACT_OUTPUT`), else `evaluate`'s scatter to the slots. `row_cost`: the cost
+    of one row (`local_energy.derived_row_cost`), which the batch's deduplication must
+    pay for (`batch_dedup.pays`); None: by the sector alone."""
+    return functools.partial(
+        _derived_block, split, evaluate, compact, tail, default_capacity, row_cost
+    )
 
 
 def _derived_block(
@@ -587,6 +592,7 @@ def _derived_block(
     compact: Callable | None,
     tail: Callable,
     default_capacity: bool,
+    row_cost: float | None,
     logpsi: Callable,
     params: Any,
     x: Any,
@@ -597,7 +603,6 @@ def _derived_block(
     active: Any = None,
 ) -> Any:
     """The local energies of one block of samples by a derived split (`derived_block`)."""
-    from symir.runtime import local_energy as le
     from symir.runtime import network_split as ns
     from symir.runtime.compiled import repeated_sites
     from symir.runtime.slots import split_diagonal
@@ -647,8 +652,11 @@ def _derived_block(
     shapes = tuple((v.shape[1:], v.dtype) for v in cached)
     ratio = functools.partial(_derived_ratio, split, tree, inexact, shapes)
     keys = None
-    rows = le._dedup_costs(split, change.shape[-1], plan, b)
-    if batch_dedup.pays(compiled.space, needed.size, compiled.sectors, **rows) is None:
+    rows = {} if row_cost is None else {"expected": b * plan.expected_candidates()}
+    if (
+        batch_dedup.pays(compiled.space, needed.size, compiled.sectors, row_cost=row_cost, **rows)
+        is None
+    ):
         keys = batch_dedup.state_keys(index(flat), sites, old_i, new_i, n_states)
     # every slot in order, without compaction, unless the batch's states repeat
     every = EVERY_SLOT and plan.n_valid == change.shape[1] and keys is None

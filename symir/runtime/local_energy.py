@@ -117,6 +117,11 @@ class LocalEnergyPlan:
         n_maybe = len(self.candidates) - self.n_valid
         return max(1, batch * self.n_valid + -(-batch * n_maybe // _MAYBE_FRACTION))
 
+    def expected_candidates(self) -> float:
+        """`C`, the candidates of one sample expected to be evaluated: the valid slots
+        and one half of the possibly-valid ones (`_PADDED_FRACTION`)."""
+        return self.n_valid + (len(self.candidates) - self.n_valid) / _PADDED_FRACTION
+
 
 def local_energy_plan(op: Any) -> LocalEnergyPlan:
     """The `LocalEnergyPlan` of a compiled operator, from the slot kinds of its `branch`
@@ -456,10 +461,16 @@ def _derived_or_plain(
         if required:
             raise ValueError(f"local_energies(fast_updates=True): {path.reason}")
         return _delta_block(logpsi, params, xs, *rest, active=active)
+    from symir.runtime.conn_delta import delta_width
     from symir.runtime.fast_updates import derived_block
 
     block = derived_block(
-        path.split, _evaluate, _tail, default_capacity=default_capacity, compact=evaluate_compact
+        path.split,
+        _evaluate,
+        _tail,
+        default_capacity=default_capacity,
+        compact=evaluate_compact,
+        row_cost=derived_row_cost(path.split, delta_width(compiled)),
     )
     return block(logpsi, params, xs, *rest, active=active)
 
@@ -498,13 +509,6 @@ _ROW_OVERHEAD = 300
 of its inputs and the scatter of its result (CPU: about 1/4 of a 16-site MLP(32) row)."""
 _PADDED_FRACTION = 2
 """Expected candidates: the valid slots and one half of the possibly-valid ones."""
-
-
-def expected_candidates(plan: LocalEnergyPlan) -> float:
-    """`C`, the candidates of one sample expected to be evaluated: the valid slots and
-    one half of the possibly-valid ones (`_PADDED_FRACTION`)."""
-    c = len(plan.candidates)
-    return plan.n_valid + (c - plan.n_valid) / _PADDED_FRACTION
 
 
 def derived_row_cost(split: Any, k: int) -> float:
@@ -584,7 +588,7 @@ def _path_costs(
 
     b = max(1, int(np.prod(np.shape(x)[:-1], dtype=np.int64)))
     c = len(plan.candidates)
-    cand = expected_candidates(plan)
+    cand = plan.expected_candidates()
     n = compiled.space.size
     loop, row = _LOOP_FACTOR, _ROW_OVERHEAD
     # the compacted paths evaluate each distinct connected state of the batch once where
@@ -638,7 +642,7 @@ CONNECTED_STATES = ("auto", "deltas", "padded")
 
 def _dedup_costs(split: Any, k: int, plan: LocalEnergyPlan, b: int) -> dict[str, float]:
     """`batch_dedup.pays`' `expected` and `row_cost` for the derived split's rows."""
-    return {"expected": b * expected_candidates(plan), "row_cost": derived_row_cost(split, k)}
+    return {"expected": b * plan.expected_candidates(), "row_cost": derived_row_cost(split, k)}
 
 
 def _has_deltas(compiled: CompiledOperator | None) -> bool:

@@ -243,6 +243,48 @@ def test_changed_sites_of_netkets_rules():
     assert max_changed_sites(rules.HamiltonianRule(nk.operator.Ising(HI8, CHAIN8, h=1.0))) is None
 
 
+def test_mixed_rules_of_one_and_two_changed_sites_give_netkets_chains():
+    """`MultipleRules` of a local and an exchange rule (`k = 2`): a single flip's second
+    site is an unchanged one (its table row zero), never the flip counted twice (the
+    chains differed from NetKet's, the drift at the refresh was 4-14)."""
+    rules = nk.sampler.rules
+    net = nk.models.RBM(alpha=1, param_dtype=float)
+    params = _params(net, 8, scale=4.0)
+
+    def rule():
+        return rules.MultipleRules(
+            [rules.LocalRule(), rules.ExchangeRule(graph=CHAIN8)], [0.6, 0.4]
+        )
+
+    ours = sym.MetropolisSampler(HI8, rule(), n_chains=8, incremental=True)
+    assert ours.path(net, params).k == 2
+    theirs = nk.sampler.MetropolisSampler(HI8, rule(), n_chains=8)
+    state = _same_chains(ours, theirs, net, params)
+    assert float(state.max_drift) < 1e-10
+
+
+def test_changed_sites_are_each_found_once():
+    diff = np.array(
+        [[0, 1, 0, 0, 1, 0], [1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0], [1, 0, 1, 0, 1, 0]], bool
+    )
+    for k in (1, 2, 3, 4):
+        sites = np.asarray(netket_sampler._changed_sites(jnp.asarray(diff), k))
+        for row, changed in zip(sites, diff, strict=True):
+            found = [int(s) for s in row if changed[s]]
+            assert len(found) == len(set(found)) == min(k, int(changed.sum())), (k, row)
+
+
+def test_a_cache_holding_a_mask_is_refreshed():
+    """NetKet's `ARNNConv1D` caches a boolean mask: the refresh's drift compares it as
+    numbers (it raised `TypeError: sub does not accept dtype bool`)."""
+    net = nk.models.ARNNConv1D(hilbert=HI8, layers=2, features=4, kernel_size=3)
+    params = net.init(jax.random.PRNGKey(0), HI8.random_state(jax.random.PRNGKey(1), 2))
+    ours = sym.MetropolisLocal(HI8, n_chains=8, incremental=True)
+    assert ours.path(net, params).incremental
+    state = _same_chains(ours, nk.sampler.MetropolisLocal(HI8, n_chains=8), net, params)
+    assert float(state.max_drift) < 1e-10
+
+
 class NoLinearMap(nn.Module):
     """x meets a non-linear operation (a product of two sites) first: no split."""
 
