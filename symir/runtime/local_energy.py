@@ -631,7 +631,7 @@ def _path_costs(
             loop * (sum(3 * d * m**2 for d, m in dets) + 4 * n) + row
         )
     text = f"{what}; {c} candidate slots, {cand:g} expected"
-    if min(evaluated, evaluated_derived) < cand:
+    if evaluated < cand:  # (the derived split's repeats only where these do)
         text += f", {evaluated:.3g} evaluated (distinct states of the batch)"
     return costs, text
 
@@ -668,14 +668,14 @@ def evaluation_counts(
     dedup: bool = False,
 ) -> dict[str, int]:
     """How many network evaluations `local_energies(..., x, op)` (no `chunk_size`) makes
-        on the batch `x`, against NetKet's padded kernel: `padded` = B x F, `candidates` (the
-        connected states that differ from `x`, with a nonzero matrix element where zeros are
-        skipped), `distinct` (the connected states evaluated: the candidates, or with `dedup`
-        one per distinct `x'` of each sample, or without `dedup`, where `batch_dedup` pays, one
-        per distinct `x'` of the batch; by the sector alone: the derived split also weighs its
-    rows' cost, `batch_dedup.pays`), `capacity`, `chunks` and `evaluations`: the rows
-        of all chunks (unused ones included) plus the B samples themselves. Not jitted: for
-        benchmarks and tests."""
+    on the batch `x`, against NetKet's padded kernel: `padded` = B x F, `candidates` (the
+    connected states that differ from `x`, with a nonzero matrix element where zeros are
+    skipped), `distinct` (the connected states evaluated: the candidates, or with `dedup`
+    one per distinct `x'` of each sample, or without `dedup`, where `batch_dedup` pays by
+    the sector alone, one per distinct `x'` of the batch; the derived split also weighs
+    its rows' cost), `capacity`, `chunks` and `evaluations`: the rows of all chunks
+    (unused ones included) plus the B samples themselves. Not jitted: for benchmarks and
+    tests."""
     compiled = _compiled(op)
     n = compiled.space.size
     flat = np.reshape(np.asarray(x), (-1, n))

@@ -28,15 +28,15 @@ def measuring(monkeypatch):
     monkeypatch.setattr(netket_measured, "CHOICES", {})
 
 
-def _state():
+def _state(model=None, hilbert=HI, n_chains=8, n_samples=64, seed=0, sampler_seed=1):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return nk.vqs.MCState(
-            nk.sampler.MetropolisLocal(HI, n_chains=8),
-            nk.models.RBM(alpha=1, param_dtype=float),
-            n_samples=64,
-            seed=0,
-            sampler_seed=1,
+            nk.sampler.MetropolisLocal(hilbert, n_chains=n_chains),
+            nk.models.RBM(alpha=1, param_dtype=float) if model is None else model,
+            n_samples=n_samples,
+            seed=seed,
+            sampler_seed=sampler_seed,
         )
 
 
@@ -82,15 +82,7 @@ def test_a_split_the_cost_model_passes_over_is_measured_too(measuring, monkeypat
 
     op = sym.models.tfim(HI, CHAIN, h=1.0, J=1.0).compile().to_netket(HI)
     reference = nk.operator.IsingJax(HI, CHAIN, h=1.0, J=1.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        vs = nk.vqs.MCState(
-            nk.sampler.MetropolisLocal(HI, n_chains=8),
-            nk.models.MLP(hidden_dims=(16,), param_dtype=float),
-            n_samples=64,
-            seed=0,
-            sampler_seed=1,
-        )
+    vs = _state(nk.models.MLP(hidden_dims=(16,), param_dtype=float))
     x = vs.samples.reshape(-1, HI.size)
     path = choose_path(vs._apply_fun, vs.variables, x, op, local_energy_plan(op), padded=True)
     assert path.name == "padded", path
@@ -215,15 +207,8 @@ def test_a_candidate_that_cannot_run_on_the_network_is_left_out(measuring):
     chain = nk.graph.Chain(6)
     op = sym.models.tfim(hi, chain, h=0.7, J=1.0).compile().to_netket(hi)
     reference = nk.operator.IsingJax(hi, chain, h=0.7, J=1.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        vs = nk.vqs.MCState(
-            nk.sampler.MetropolisLocal(hi, n_chains=4),
-            nk.models.tensor_networks.MPSPeriodic(hi, bond_dim=2, param_dtype=complex),
-            n_samples=32,
-            seed=1,
-            sampler_seed=2,
-        )
+    mps = nk.models.tensor_networks.MPSPeriodic(hi, bond_dim=2, param_dtype=complex)
+    vs = _state(mps, hi, n_chains=4, n_samples=32, seed=1, sampler_seed=2)
     e = vs.expect(op)
     choice = measured_choice(vs, op)
     assert "netket-packed" in choice.failed and "netket-packed" not in choice.times
