@@ -187,8 +187,9 @@ def choose(
 def _seconds(
     candidates: dict, logpsi: Any, variables: Any, x: Any, op: Any, chunk_size: int | None
 ) -> tuple[dict, dict]:
-    """`(times, failed)`: each kernel of `candidates` jitted alone (given `chunk_size` where it is not None):
-    after a first call of each and `WARMUP_ROUNDS` untimed rounds, `ROUNDS` rounds in
+    """`(times, failed)`: each kernel of `candidates` jitted alone (given `chunk_size`
+    where it is not None): after a first call of each and `WARMUP_ROUNDS` untimed
+    rounds, `ROUNDS` rounds in
     which each runs once (interleaved, so that a burst of load from elsewhere falls on
     all), the median time of each: on CPU the process's CPU time (`CPU_TIME`), elsewhere
     the wall clock. Not the least: the

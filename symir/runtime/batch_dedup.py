@@ -101,11 +101,11 @@ def pays(
         )
     if expected is None or row_cost is None:
         return None
-    saved = expected_repeats(states, expected) * row_cost
-    cost = slots * slot_cost(slots)
+    repeats = expected_repeats(states, expected)
+    saved, cost = repeats * row_cost, slots * slot_cost(slots)
     if saved < cost:
         return (
-            f"{expected_repeats(states, expected):.3g} repeats expected among "
+            f"{repeats:.3g} repeats expected among "
             f"{expected:.3g} evaluations save {saved:.3g} operations, less than the "
             f"{cost:.3g} of the keys and their table"
         )

@@ -652,11 +652,11 @@ def _derived_block(
     shapes = tuple((v.shape[1:], v.dtype) for v in cached)
     ratio = functools.partial(_derived_ratio, split, tree, inexact, shapes)
     keys = None
-    rows = {} if row_cost is None else {"expected": b * plan.expected_candidates()}
-    if (
-        batch_dedup.pays(compiled.space, needed.size, compiled.sectors, row_cost=row_cost, **rows)
-        is None
-    ):
+    expected = None if row_cost is None else b * plan.expected_candidates()
+    dedup = batch_dedup.pays(
+        compiled.space, needed.size, compiled.sectors, expected=expected, row_cost=row_cost
+    )
+    if dedup is None:
         keys = batch_dedup.state_keys(index(flat), sites, old_i, new_i, n_states)
     # every slot in order, without compaction, unless the batch's states repeat
     every = EVERY_SLOT and plan.n_valid == change.shape[1] and keys is None

@@ -600,7 +600,8 @@ def _path_costs(
     if batch_dedup.pays(compiled.space, b * c, compiled.sectors) is None:
         evaluated = distinct
     if split.applies:
-        rows = _dedup_costs(split, delta_width(compiled), plan, b)
+        k = delta_width(compiled)
+        rows = _dedup_costs(split, k, plan, b)
         if batch_dedup.pays(compiled.space, b * c, compiled.sectors, **rows) is None:
             evaluated_derived = distinct
     dets = []
@@ -615,7 +616,6 @@ def _path_costs(
     if padded:
         costs["padded"] = c * full
     if split.applies:
-        k = delta_width(compiled)
         s = len(compiled.space.local_states)
         p, r = prefix_cost(split), rest_cost(split)
         costs["derived"] = (
