@@ -203,3 +203,25 @@ def test_a_clock_model_same_bits():
     )
     wide, narrow = _kernels(op)
     _same_bits(wide, narrow, np.asarray(hi.all_states()))
+
+
+@pytest.mark.parametrize("name", ["lih_sto3g", "n2_631g"])
+def test_the_delta_kernel_is_narrowed_too(name):
+    """The kernels made from the `branch` level (here the delta kernel) are converted with
+    `narrow_integers` as the main kernel is, and still give its connected states."""
+    from symir.lowering.pipelines import _lower_branch
+    from symir.runtime.conn_delta import apply_deltas
+
+    mh = molecular_hamiltonian(read_fcidump(DATA / f"{name}.fcidump"))
+    compiled = mh.operator.compile(cache=False)
+    kernels = compiled._spec.kernels
+    wide = _lower_branch(
+        kernels.module, ["branch-return-deltas", "convert-branch-to-stablehlo"], "deltas"
+    )
+    assert _i64_values(kernels.deltas(0)) < _i64_values(wide.stablehlo_text) / 2
+    states = np.asarray(compiled.hilbert.all_states(), dtype=np.int8)
+    x = states[:: max(1, len(states) // 200)]
+    xp, mels = compiled.get_conn_padded(x)
+    sites, values, delta_mels = compiled.get_conn_delta(x)
+    assert np.array_equal(np.asarray(apply_deltas(x, sites, values)), np.asarray(xp))
+    assert np.asarray(delta_mels).tobytes() == np.asarray(mels).tobytes()
