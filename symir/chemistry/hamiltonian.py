@@ -463,7 +463,20 @@ def _doubles(op: DOperator, W, p, r, screen: _Screen, rows: dict) -> DOperator:
 def _hermitian(t: np.ndarray, W: np.ndarray) -> bool:
     """`(c+_P c+_R c_S c_Q)^dagger = c+_Q c+_S c_R c_P`: hermitian when `t` and the
     antisymmetrised `W` are (whatever order the products of `v` were written in)."""
-    return bool(np.allclose(t, t.T.conj()) and np.allclose(W, W.T.conj()))
+    return _nearly_equal(t, t.T.conj()) and _nearly_equal(W, W.T.conj())
+
+
+HERMITIAN_TOLERANCE = 1e-12
+"""How far from its adjoint a table may be, relative to its largest value (at least 1),
+for the operator to be marked hermitian (which NetKet's gradient estimator reads): the
+rounding of PySCF's integral transformation (about 1e-16), not a real asymmetry (`h1`
+asymmetric by 3e-9 was marked hermitian by numpy's `allclose` defaults)."""
+
+
+def _nearly_equal(a: Any, b: Any) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    scale = max(1.0, float(np.abs(a).max(initial=0.0)))
+    return bool(np.abs(a - b).max(initial=0.0) <= HERMITIAN_TOLERANCE * scale)
 
 
 def molecular_hamiltonian(
@@ -485,7 +498,12 @@ def molecular_hamiltonian(
     `threshold`: the integral cutoff (default `CUTOFF` = 1e-11, NetKet's; 0 with
     `parametric=True`). With ORBSYM (`integrals.orbsym`, from the FCIDUMP or PySCF) every
     integral above the cutoff is checked against it (`check_orbsym`): one that ORBSYM
-    says vanishes is a ValueError naming it (with `threshold=0`, against `CUTOFF`).
+    says vanishes is a ValueError naming it (against the larger of `threshold` and
+    `CUTOFF`: below it, a correct ORBSYM's forbidden integrals are the transformation's
+    noise). The symmetry slots leave out what ORBSYM forbids, so `"auto"` takes them only
+    where no forbidden integral is above `threshold`, and `"symmetry"` asked for there
+    (`threshold=0` on PySCF's integrals, whose forbidden ones are about 1e-15) is a
+    ValueError naming the largest.
     Without ORBSYM, or with every orbital in one irrep (PySCF's FCIDUMP of a molecule
     without `symmetry=True`), the irreps are found from the tables' own zeros
     (`symmetry.orbsym_from_integrals`, with a cutoff above 0 and static tables); the
@@ -493,10 +511,19 @@ def molecular_hamiltonian(
     if threshold is None:
         threshold = 0.0 if parametric else CUTOFF
     if integrals.orbsym is not None:
-        check_orbsym(integrals.h1, integrals.h2, integrals.orbsym, threshold or CUTOFF)
+        check_orbsym(integrals.h1, integrals.h2, integrals.orbsym, max(threshold, CUTOFF))
     integrals = _with_found_orbsym(integrals, threshold, slots, parametric)
-    if slots == "auto" and _symmetry_pays(integrals, parametric):
+    kept = _forbidden_kept(integrals, threshold)
+    if slots == "auto" and _symmetry_pays(integrals, parametric) and kept is None:
         slots = "symmetry"
+    if slots == "symmetry" and not parametric and kept is not None:
+        raise ValueError(
+            f"slots='symmetry' leaves out what ORBSYM forbids, but {kept} is above "
+            f"threshold={threshold:g} (ORBSYM was checked against the integrals at "
+            f"{max(threshold, CUTOFF):g}: this is the transformation's numerical noise); "
+            "keep the default threshold (CUTOFF, NetKet's) or a larger one to drop it, or "
+            "slots='excitations' to keep it"
+        )
     if slots == "symmetry" and not parametric and _restricted_checked(integrals, threshold):
         # the tables read W where they need it, from the orbitals' integrals
         hilbert = integrals.hilbert()
@@ -579,6 +606,39 @@ def _symmetry_pays(integrals: MolecularIntegrals, parametric: bool) -> bool:
     )
 
 
+def _largest_forbidden(integrals: MolecularIntegrals) -> tuple[tuple[str, float], ...]:
+    """The largest `|h1|` and `|h2|` that the integrals' ORBSYM forbids, named by their
+    indices: `(("h1[p, q]", value), ("h2[p, q, r, s]", value))` (an empty name where
+    ORBSYM forbids none)."""
+    g = irreps(integrals.orbsym)
+    h1, h2 = np.abs(integrals.h1), np.abs(integrals.h2)
+    forbidden1 = g[:, None] != g[None, :]
+    product = g[:, None, None, None] ^ g[None, :, None, None] ^ g[None, None, :, None]
+    forbidden2 = (product ^ g[None, None, None, :]) != 0
+    found = []
+    for name, a, forbidden in (("h1", h1, forbidden1), ("h2", h2, forbidden2)):
+        masked = np.where(forbidden, a, 0.0)
+        at = np.unravel_index(int(np.argmax(masked)), masked.shape)
+        value = float(masked[at])
+        found.append((f"{name}[{', '.join(map(str, at))}]" if value > 0 else "", value))
+    return tuple(found)
+
+
+def _forbidden_kept(integrals: MolecularIntegrals, threshold: float) -> str | None:
+    """Where the symmetry slots would leave out a coefficient that `threshold` keeps: an
+    integral ORBSYM forbids whose coefficient may be above it (`|h1|`, or twice `|h2|`:
+    an antisymmetrised coefficient is at most the sum of two), as text naming it; None
+    where none is (or no ORBSYM, or parameters: those take the excitation slots)."""
+    if integrals.orbsym is None or np.iscomplexobj(integrals.h1) or np.iscomplexobj(integrals.h2):
+        return None
+    (name1, largest1), (name2, largest2) = _largest_forbidden(integrals)
+    if largest1 > threshold:
+        return f"{name1} = {largest1:.3g}"
+    if 2 * largest2 > threshold:
+        return f"{name2} = {largest2:.3g} (its coefficients up to {2 * largest2:.3g})"
+    return None
+
+
 def _restricted_checked(integrals: MolecularIntegrals, threshold: float) -> bool:
     """Whether the checks `spin_orbital_hamiltonian` makes on `W` hold from the integrals
     alone (then `W` need not be made whole): real integrals with ORBSYM and fixed
@@ -591,15 +651,9 @@ def _restricted_checked(integrals: MolecularIntegrals, threshold: float) -> bool
         return False
     if np.iscomplexobj(h1) or np.iscomplexobj(h2):
         return False
-    if not (np.allclose(h1, h1.T) and np.allclose(h2, np.transpose(h2, (1, 0, 3, 2)))):
+    if not (_nearly_equal(h1, h1.T) and _nearly_equal(h2, np.transpose(h2, (1, 0, 3, 2)))):
         return False
-    g = irreps(integrals.orbsym)
-    forbidden1 = g[:, None] != g[None, :]
-    product = g[:, None, None, None] ^ g[None, :, None, None] ^ g[None, None, :, None]
-    forbidden2 = (product ^ g[None, None, None, :]) != 0
-    largest1 = float(np.abs(h1[forbidden1]).max(initial=0.0))
-    largest2 = float(np.abs(h2[forbidden2]).max(initial=0.0))
-    return largest1 <= threshold and 2 * largest2 <= threshold
+    return _forbidden_kept(integrals, threshold) is None
 
 
 def term_by_term_hamiltonian(

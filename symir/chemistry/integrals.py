@@ -23,6 +23,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -189,6 +190,7 @@ def from_pyscf(mf, *, ncore: int = 0, ncas: int | None = None) -> MolecularInteg
         )
     mol = mf.mol
     n_mo = mf.mo_coeff.shape[1]
+    _check_active_space(ncore, ncas, n_mo, mol.nelectron)
     ncas = n_mo - ncore if ncas is None else ncas
     nelecas = mol.nelectron - 2 * ncore
     cas = mcscf.CASCI(mf, ncas, nelecas, ncore=ncore)
@@ -210,6 +212,28 @@ def from_pyscf(mf, *, ncore: int = 0, ncas: int | None = None) -> MolecularInteg
         ms2=mol.spin,
         orbsym=orbsym,
     )
+
+
+def _check_active_space(ncore: Any, ncas: Any, n_mo: int, n_electrons: int) -> None:
+    """`from_pyscf`'s `ncore` and `ncas` as a ValueError naming them where they do not
+    pick orbitals of the mean field's `n_mo` (PySCF's own errors are bare)."""
+    for name, value in (("ncore", ncore), ("ncas", ncas)):
+        if value is None and name == "ncas":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise ValueError(f"from_pyscf: {name} must be an integer, got {value!r}")
+        if value < 0:
+            raise ValueError(f"from_pyscf: {name} must be >= 0, got {value}")
+    if 2 * ncore > n_electrons:
+        raise ValueError(
+            f"from_pyscf: ncore={ncore} doubly occupied orbitals hold {2 * ncore} "
+            f"electrons, more than the molecule's {n_electrons}"
+        )
+    if ncore + (0 if ncas is None else ncas) > n_mo:
+        raise ValueError(
+            f"from_pyscf: ncore + ncas = {ncore} + {ncas} orbitals, more than the mean "
+            f"field's {n_mo} molecular orbitals"
+        )
 
 
 # --------------------------------------------------------------------------- FCIDUMP

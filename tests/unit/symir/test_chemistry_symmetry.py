@@ -545,3 +545,58 @@ def test_symmetry_slots_decode_same_spin_pairs_of_every_irrep_product():
     assert symmetry.rows["doubles_0"] > 0 and symmetry.rows["doubles_1"] > 0
     dense = np.asarray(molecular_hamiltonian(ints, slots="excitations").compile().to_dense())
     assert np.abs(np.asarray(symmetry.compile().to_dense()) - dense).max() < 1e-10
+
+
+def test_threshold_zero_keeps_the_noise_orbsym_forbids(monkeypatch):
+    """`threshold=0` on PySCF's integrals (symmetry-forbidden ones of about 1e-15): a
+    correct ORBSYM is not called wrong, `"auto"` keeps the excitation slots (the
+    symmetry slots would drop the noise `threshold=0` keeps) with PySCF's energy, and
+    `"symmetry"` asked for is a ValueError naming the largest forbidden integral; a
+    threshold between the noise and `CUTOFF` is checked against `CUTOFF`."""
+    import symir.chemistry.hamiltonian as hamiltonian
+
+    monkeypatch.setattr(hamiltonian, "SYMMETRY_SITES", 2)  # auto would take the symmetry slots
+    mf, ncore, ncas = pyscf_molecule("h2o")
+    ints = from_pyscf(mf, ncore=ncore, ncas=ncas)
+    assert molecular_hamiltonian(ints).slots == "symmetry"
+    exact = molecular_hamiltonian(ints, threshold=0.0)
+    assert exact.slots == "excitations"
+    assert abs(lowest(exact.compile()) - pyscf_energy(mf, ncore, ncas)) < 1e-8
+    with pytest.raises(ValueError, match=r"slots='symmetry' leaves out .* h[12]\[[\d, ]+\] = "):
+        molecular_hamiltonian(ints, threshold=0.0, slots="symmetry")
+    g = np.asarray(ints.orbsym)
+    noise = float(np.abs(ints.h1[g[:, None] != g[None, :]]).max())
+    assert 0 < noise < CUTOFF
+    assert molecular_hamiltonian(ints, threshold=noise / 2).slots == "excitations"
+    assert molecular_hamiltonian(ints, threshold=4 * noise).slots == "symmetry"
+
+
+def test_from_pyscf_checks_the_active_space():
+    """`ncore` and `ncas` that do not pick orbitals of the mean field: a ValueError naming
+    them (a bare RuntimeError or AssertionError from inside PySCF before)."""
+    mf, _, _ = pyscf_molecule("lih")  # 6 orbitals, 4 electrons
+    for kwargs, message in [
+        ({"ncore": 1, "ncas": 8}, r"ncore \+ ncas = 1 \+ 8 orbitals, more than .* 6"),
+        ({"ncas": 7}, r"ncore \+ ncas = 0 \+ 7 orbitals"),
+        ({"ncore": -1}, r"ncore must be >= 0, got -1"),
+        ({"ncore": 3}, r"ncore=3 doubly occupied orbitals hold 6 electrons, more than .* 4"),
+        ({"ncas": 2.5}, r"ncas must be an integer, got 2.5"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            from_pyscf(mf, **kwargs)
+    assert from_pyscf(mf, ncore=1, ncas=5).n_orbitals == 5
+
+
+def test_hermitian_only_within_rounding():
+    """An `h1` asymmetric by 3e-9 is not hermitian (NetKet's gradient estimator reads
+    the flag); one asymmetric by rounding is."""
+    m = 4
+    rng = np.random.default_rng(3)
+    h1 = rng.normal(size=(m, m))
+    h1 = h1 + h1.T
+    h2 = np.zeros((m,) * 4)
+    for shift, hermitian in ((3e-9, False), (1e-16, True)):
+        skewed = h1.copy()
+        skewed[0, 1] += shift
+        ints = from_arrays(skewed, h2, 0.0, notation="chemist", n_electrons=2)
+        assert molecular_hamiltonian(ints).operator.is_hermitian is hermitian
