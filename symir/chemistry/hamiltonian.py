@@ -524,7 +524,7 @@ def molecular_hamiltonian(
             "keep the default threshold (CUTOFF, NetKet's) or a larger one to drop it, or "
             "slots='excitations' to keep it"
         )
-    if slots == "symmetry" and not parametric and _restricted_checked(integrals, threshold):
+    if slots == "symmetry" and not parametric and _restricted_checked(integrals):
         # the tables read W where they need it, from the orbitals' integrals
         hilbert = integrals.hilbert()
         t = np.kron(np.eye(2), np.asarray(integrals.h1, float))  # t[sM + p, sM + q] = h1
@@ -611,16 +611,17 @@ def _largest_forbidden(integrals: MolecularIntegrals) -> tuple[tuple[str, float]
     indices: `(("h1[p, q]", value), ("h2[p, q, r, s]", value))` (an empty name where
     ORBSYM forbids none)."""
     g = irreps(integrals.orbsym)
-    h1, h2 = np.abs(integrals.h1), np.abs(integrals.h2)
     forbidden1 = g[:, None] != g[None, :]
     product = g[:, None, None, None] ^ g[None, :, None, None] ^ g[None, None, :, None]
     forbidden2 = (product ^ g[None, None, None, :]) != 0
     found = []
-    for name, a, forbidden in (("h1", h1, forbidden1), ("h2", h2, forbidden2)):
-        masked = np.where(forbidden, a, 0.0)
-        at = np.unravel_index(int(np.argmax(masked)), masked.shape)
-        value = float(masked[at])
-        found.append((f"{name}[{', '.join(map(str, at))}]" if value > 0 else "", value))
+    for name, a, forbidden in (("h1", integrals.h1, forbidden1), ("h2", integrals.h2, forbidden2)):
+        values = np.abs(np.asarray(a)[forbidden])  # only the forbidden entries copied
+        if values.size == 0 or values.max() == 0:
+            found.append(("", 0.0))
+            continue
+        at = np.unravel_index(int(np.flatnonzero(forbidden)[np.argmax(values)]), forbidden.shape)
+        found.append((f"{name}[{', '.join(map(str, at))}]", float(values.max())))
     return tuple(found)
 
 
@@ -639,21 +640,20 @@ def _forbidden_kept(integrals: MolecularIntegrals, threshold: float) -> str | No
     return None
 
 
-def _restricted_checked(integrals: MolecularIntegrals, threshold: float) -> bool:
+def _restricted_checked(integrals: MolecularIntegrals) -> bool:
     """Whether the checks `spin_orbital_hamiltonian` makes on `W` hold from the integrals
     alone (then `W` need not be made whole): real integrals with ORBSYM and fixed
     numbers of electrons, `h1` symmetric and `(pq|rs) = (qp|sr)` (hermitian), and every
     integral ORBSYM forbids small enough that no antisymmetrised coefficient it makes,
-    at most twice it, is above `threshold` (spins are conserved by restricted
-    orbitals). Otherwise the whole tensors are built and checked as before."""
+    at most twice it, is above the threshold (`_forbidden_kept`, which the caller
+    checked; spins are conserved by restricted orbitals). Otherwise the whole tensors are
+    built and checked as before."""
     h1, h2 = integrals.h1, integrals.h2
     if integrals.orbsym is None or integrals.n_fermions_per_spin is None:
         return False
     if np.iscomplexobj(h1) or np.iscomplexobj(h2):
         return False
-    if not (_nearly_equal(h1, h1.T) and _nearly_equal(h2, np.transpose(h2, (1, 0, 3, 2)))):
-        return False
-    return _forbidden_kept(integrals, threshold) is None
+    return _nearly_equal(h1, h1.T) and _nearly_equal(h2, np.transpose(h2, (1, 0, 3, 2)))
 
 
 def term_by_term_hamiltonian(
