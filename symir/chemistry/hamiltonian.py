@@ -606,37 +606,29 @@ def _symmetry_pays(integrals: MolecularIntegrals, parametric: bool) -> bool:
     )
 
 
-def _largest_forbidden(integrals: MolecularIntegrals) -> tuple[tuple[str, float], ...]:
-    """The largest `|h1|` and `|h2|` that the integrals' ORBSYM forbids, named by their
-    indices: `(("h1[p, q]", value), ("h2[p, q, r, s]", value))` (an empty name where
-    ORBSYM forbids none)."""
-    g = irreps(integrals.orbsym)
-    forbidden1 = g[:, None] != g[None, :]
-    product = g[:, None, None, None] ^ g[None, :, None, None] ^ g[None, None, :, None]
-    forbidden2 = (product ^ g[None, None, None, :]) != 0
-    found = []
-    for name, a, forbidden in (("h1", integrals.h1, forbidden1), ("h2", integrals.h2, forbidden2)):
-        values = np.abs(np.asarray(a)[forbidden])  # only the forbidden entries copied
-        if values.size == 0 or values.max() == 0:
-            found.append(("", 0.0))
-            continue
-        at = np.unravel_index(int(np.flatnonzero(forbidden)[np.argmax(values)]), forbidden.shape)
-        found.append((f"{name}[{', '.join(map(str, at))}]", float(values.max())))
-    return tuple(found)
-
-
 def _forbidden_kept(integrals: MolecularIntegrals, threshold: float) -> str | None:
     """Where the symmetry slots would leave out a coefficient that `threshold` keeps: an
     integral ORBSYM forbids whose coefficient may be above it (`|h1|`, or twice `|h2|`:
-    an antisymmetrised coefficient is at most the sum of two), as text naming it; None
-    where none is (or no ORBSYM, or parameters: those take the excitation slots)."""
-    if integrals.orbsym is None or np.iscomplexobj(integrals.h1) or np.iscomplexobj(integrals.h2):
+    an antisymmetrised coefficient is at most the sum of two), as text naming the
+    largest; None where none is (or no ORBSYM, or complex integrals: those are checked
+    coefficient by coefficient, `irrep_slots.check`)."""
+    h1, h2 = integrals.h1, integrals.h2
+    if integrals.orbsym is None or np.iscomplexobj(h1) or np.iscomplexobj(h2):
         return None
-    (name1, largest1), (name2, largest2) = _largest_forbidden(integrals)
-    if largest1 > threshold:
-        return f"{name1} = {largest1:.3g}"
-    if 2 * largest2 > threshold:
-        return f"{name2} = {largest2:.3g} (its coefficients up to {2 * largest2:.3g})"
+    g = irreps(integrals.orbsym)
+    product = g[:, None, None, None] ^ g[None, :, None, None] ^ g[None, None, :, None]
+    for name, a, forbidden, factor in (
+        ("h1", h1, g[:, None] != g[None, :], 1),
+        ("h2", h2, (product ^ g[None, None, None, :]) != 0, 2),
+    ):
+        values = np.abs(np.asarray(a)[forbidden])  # only the forbidden entries copied
+        if values.size == 0 or factor * values.max() <= threshold:
+            continue
+        at = np.unravel_index(int(np.flatnonzero(forbidden)[np.argmax(values)]), forbidden.shape)
+        text = f"{name}[{', '.join(map(str, at))}] = {values.max():.3g}"
+        if factor > 1:
+            text += f" (its coefficients up to {factor * values.max():.3g})"
+        return text
     return None
 
 
