@@ -42,7 +42,11 @@ so `jax.grad(lambda h: vstate.expect(op.with_params(h=h)).mean.real)(h)` works f
 tracer (inside `jax.grad`, `jax.jit`, ...) `to_sparse()` returns a JAX
 `jax.experimental.sparse.BCOO` matrix instead, one entry per padded branch (duplicates
 and zeros kept: a product with a vector sums them), so the expectation value is
-differentiable there too.
+differentiable there too. Its product with a complex vector (a complex state's
+`to_array()`) first makes its real entries complex (`_PromotingBCOO`): JAX's own product
+of real entries with a complex vector passes a complex cotangent to the real entries,
+which the transpose of a multiplication rejects (`lax.mul requires arguments to have
+the same dtypes`), so the gradient of a complex `FullSumState`'s expectation failed.
 """
 
 from __future__ import annotations
@@ -163,6 +167,24 @@ def _check_hilbert(hilbert: Any, compiled: CompiledOperator) -> nk.hilbert.Discr
                 "space, so that symir checks that its branches stay in the sector"
             )
     return hilbert
+
+
+@register_pytree_node_class
+class _PromotingBCOO(BCOO):
+    """The `BCOO` matrix `NetKetOperator.to_sparse` gives while a parameter is traced: a
+    product with a vector or matrix of another dtype first converts the entries to the
+    common dtype, so the cotangent of real entries is the real part of the complex one
+    (the convert's transpose) and not a complex value JAX's `BCOO` product hands to them."""
+
+    def _promoted(self, other: Any) -> BCOO:
+        dtype = jnp.result_type(self.data, other)
+        return BCOO((self.data.astype(dtype), self.indices), shape=self.shape)
+
+    def __matmul__(self, other: Any) -> Any:
+        return self._promoted(other) @ other
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return other @ self._promoted(other)
 
 
 @register_pytree_node_class
@@ -351,7 +373,7 @@ class NetKetOperator(DiscreteJaxOperator):
         rows = jnp.repeat(jnp.arange(n), self.max_conn_size)
         cols = self.hilbert.states_to_numbers(xp.reshape(-1, x.shape[-1]))
         indices = jnp.stack([rows, jnp.asarray(cols)], axis=1)
-        return BCOO((mels.reshape(-1), indices), shape=(n, n))
+        return _PromotingBCOO((mels.reshape(-1), indices), shape=(n, n))
 
     def to_dense(self) -> np.ndarray:
         """The dense matrix in `hilbert.all_states()` order (small spaces only).

@@ -496,13 +496,17 @@ def test_empty_batch(compiled_tfim):
 # --------------------------------------------------------------------------- NetKet
 
 
-def test_netket_full_sum_state_hellmann_feynman():
+@pytest.mark.parametrize("dtype", [float, complex])
+def test_netket_full_sum_state_hellmann_feynman(dtype):
+    """Real and complex states: with a complex one the traced `to_sparse()` multiplies
+    a complex vector, whose cotangent its real entries take the real part of (a
+    `TypeError` from the transpose of JAX's `BCOO` product before)."""
     nk = pytest.importorskip("netket")
     n = 6
     hi = nk.hilbert.Spin(0.5, n)
     op = sym.to_netket(tfim(n).compile())  # on symir's space: the NetKet Spin(1/2, n)
     op = sym.to_netket(op.compiled, hi)
-    vs = nk.vqs.FullSumState(hi, nk.models.RBM(alpha=1, param_dtype=float), seed=3)
+    vs = nk.vqs.FullSumState(hi, nk.models.RBM(alpha=1, param_dtype=dtype), seed=3)
     h = 0.8
 
     def energy(h):
