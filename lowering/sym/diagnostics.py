@@ -44,6 +44,7 @@ CODES: dict[str, Code] = {
     ),
     "SYMIR-E006": Code("error", "an update without Jordan-Wigner signs on fermions", "definition"),
     "SYMIR-E007": Code("error", "a fermion product leaves a particle-number sector", "definition"),
+    "SYMIR-E008": Code("error", "a constant that is not a finite number"),
     "SYMIR-W101": Code("warning", "a term predicate is constant false"),
     "SYMIR-W102": Code("warning", "an emission predicate is constant false"),
     "SYMIR-W103": Code("warning", "duplicate emissions"),

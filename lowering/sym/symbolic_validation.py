@@ -10,7 +10,8 @@ an example each in docs/diagnostics.md) and reads `"<code> term @t[, emission k]
 not verify (E001); an emission whose only update is a constant `sym.shift`/`sym.affine`
 that maps no local state to a local state (E002: every branch it emits is dropped); a
 `sym.scatter` whose last write to a site is a constant outside the local states (E003); a
-`sym.div` by the constant zero (E004). Warnings: a constant-false term predicate (W101)
+`sym.div` by the constant zero (E004); a constant that is not a finite number (E008: NaN
+or infinity, every matrix element computed from it is one). Warnings: a constant-false term predicate (W101)
 or emission predicate (W102), duplicate emissions (W103: kept, branches are a multiset),
 a fan-out hint below rows x emissions (W104: the hint is a promise about active branches
 that the reference interpreter checks; the kernel keeps every slot), a division by a raw
@@ -22,11 +23,12 @@ With `strict=True` an error raises; otherwise it is only reported, and compiling
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import FloatAttr, ModuleOp
 from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import VerifyException
@@ -167,9 +169,27 @@ def _division_findings(term: sym.TermOp, states: tuple[int, ...]) -> list[Diagno
     return found
 
 
+def _constant_findings(term: sym.TermOp) -> list[Diagnostic]:
+    where = f"term @{term.sym_name.data}"
+    return [
+        Diagnostic(
+            "SYMIR-E008",
+            where,
+            f"'sym.constant' {op.value.value.data} is not a finite number: every matrix "
+            "element computed from it is NaN or infinite",
+            op,
+        )
+        for op in term.walk()
+        if isinstance(op, sym.ConstantOp)
+        and isinstance(op.value, FloatAttr)
+        and not math.isfinite(op.value.value.data)
+    ]
+
+
 def _term_findings(term: sym.TermOp, states: tuple[int, ...]) -> list[Diagnostic]:
     where = f"term @{term.sym_name.data}"
     found = _update_findings(term, states) + _division_findings(term, states)
+    found += _constant_findings(term)
     rows, emissions = len(term.row_table), len(term.emissions)
     if term.fanout is not None and term.fanout.data < rows * emissions:
         found.append(

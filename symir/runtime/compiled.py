@@ -871,6 +871,7 @@ def _param_value(name: str, value: Any, dtype: np.dtype, shape: tuple[int, ...] 
                 f"parameter {name!r} is real ({dtype}); got a complex value of dtype "
                 f"{np.dtype(value.dtype)}"
             )
+        _check_finite(name, value)
         return jnp.asarray(value, dtype=dtype)
     if real and isinstance(value, complex | np.complexfloating):
         # every complex kind (Python's, numpy's complex64/128/clongdouble): a non-zero
@@ -880,7 +881,17 @@ def _param_value(name: str, value: Any, dtype: np.dtype, shape: tuple[int, ...] 
         value = value.real
     if not isinstance(value, int | float | complex | np.number) or isinstance(value, bool):
         raise ValueError(f"parameter {name!r} must be a number, got {value!r}")
+    _check_finite(name, value)
     return jnp.asarray(value, dtype=dtype)
+
+
+def _check_finite(name: str, value: Any) -> None:
+    """A concrete parameter value that is NaN or infinite is a ValueError (as a default
+    is: every matrix element computed from it would be one); a traced value passes."""
+    if isinstance(value, jax.core.Tracer):
+        return
+    if not np.all(np.isfinite(np.asarray(value))):
+        raise ValueError(f"parameter {name!r} must be finite, got {np.asarray(value)}")
 
 
 def _table_value(name: str, value: Any, dtype: np.dtype, shape: tuple[int, ...]) -> Any:
@@ -896,6 +907,8 @@ def _table_value(name: str, value: Any, dtype: np.dtype, shape: tuple[int, ...])
             f"table parameter {name!r} has {shape[0]} entries (in key order); got an array "
             f"of shape {tuple(np.shape(value))}"
         )
+    if not isinstance(value, jax.core.Tracer) and not np.all(np.isfinite(np.asarray(value))):
+        raise ValueError(f"table parameter {name!r} must have finite entries")
     return jnp.asarray(value, dtype=dtype)
 
 

@@ -51,6 +51,12 @@ EXAMPLES = {
     "SYMIR-E002": lambda: D().for_each_site("i").emit(sym.shift("i", 1)).build(),
     "SYMIR-E003": lambda: D().globally().emit(sym.scatter([0, 1], [1, 3])).build(),
     "SYMIR-E004": lambda: D().for_each_site("i").emit(matrix_element=sym.site("i") / 0).build(),
+    "SYMIR-E008": lambda: (
+        D()
+        .for_each_site("i")
+        .emit(sym.write("i", -sym.site("i")), matrix_element=complex(1.0, float("inf")))
+        .build()
+    ),
     "SYMIR-W101": lambda: (
         D()
         .for_each_site("i")

@@ -225,6 +225,29 @@ def test_complex_values_for_a_real_parameter_are_refused(real_parameter, value):
             real_parameter.with_params(h=value)
 
 
+@pytest.mark.parametrize(
+    "value", [float("nan"), np.float64("inf"), jnp.asarray(-np.inf), np.array(np.nan)]
+)
+def test_a_parameter_value_that_is_not_finite_is_refused(real_parameter, value):
+    """As a NaN default is: every matrix element computed from it would be one."""
+    with pytest.raises(ValueError, match="parameter 'h' must be finite"):
+        real_parameter.with_params(h=value)
+
+
+def test_a_constant_that_is_not_finite_is_an_error_at_compile():
+    """A NaN or infinite matrix element written as a constant (`SYMIR-E008`): it
+    compiled, and every element computed from it was NaN."""
+    for value in (float("nan"), float("-inf"), complex(1.0, float("nan"))):
+        op = (
+            sym.DOperator(sym.Spin(0.5, 2), "bad")
+            .for_each_site("i")
+            .emit(sym.write("i", -site("i")), matrix_element=value)
+            .build()
+        )
+        with pytest.raises(sym.SymbolicCompilerError, match=r"SYMIR-E008 .* is not a finite"):
+            op.compile(cache=False)
+
+
 @pytest.mark.parametrize("value", [2.0 + 0j, np.complex64(2), np.clongdouble(2)])
 def test_complex_scalar_with_zero_imaginary_part_is_real(real_parameter, value):
     with warnings.catch_warnings():
