@@ -123,3 +123,26 @@ builtin.module {
     }
   }
 }
+
+// -----
+
+// A constant that is not a finite number (NaN written as MLIR's hexadecimal float): every
+// matrix element computed from it is NaN (strict, an error at the constant:
+// test_a_constant_that_is_not_finite_is_an_error_at_compile).
+// CHECK-LABEL: builtin.module attributes {sym.validation_summary = {ok = false, errors = [
+// CHECK-SAME: "SYMIR-E008 term @flip: 'sym.constant' nan is not a finite number: every matrix element computed from it is NaN or infinite"
+// CHECK: sym.constant 0x7ff8000000000000 : f64
+builtin.module {
+  sym.operator @n sites 2 states [-1, 1] dtype f64 {
+    sym.term @flip kind "site" labels ["i"] rows [[0], [1]] {
+      sym.emission {
+        %i = sym.label "i"
+        %d = sym.constant 1 : i64
+        sym.write %i, %d
+      } amplitude {
+        %a = sym.constant 0x7FF8000000000000 : f64
+        sym.yield %a : f64
+      }
+    }
+  }
+}
