@@ -552,14 +552,55 @@ class Table:
 
 
 def _items(table: Any, what: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """The keys and values of a static table (a mapping or a sequence), keys in increasing
+    order; a key that is not an integer of int64's range, or a value that is not a finite
+    real number, is a ValueError naming it (a key 1.7 was truncated to 1 before)."""
     if isinstance(table, dict):
-        items = sorted((int(k), float(v)) for k, v in table.items())
+        keys = _table_keys(list(table), what)
+        order = np.argsort(keys, kind="stable")
+        values = _table_values(list(table.values()), what)[order]
+        keys = tuple(keys[order].tolist())
     else:
-        values = np.asarray(table, dtype=float)
+        keys, values = None, _table_values(table, what)
         if values.ndim != 1:
             raise ValueError(f"{what}: a sequence of entries must be 1-D, got shape {values.shape}")
-        items = list(enumerate(values.tolist()))
-    return tuple(k for k, _ in items), tuple(v for _, v in items)
+        keys = tuple(range(len(values)))
+    return keys, tuple(values.tolist())
+
+
+def _table_keys(keys: list, what: str) -> np.ndarray:
+    """The keys of a table as int64 (`_table_key`; all at once where they are integers
+    already: a molecule's tables hold up to millions)."""
+    array = np.asarray(keys) if keys else np.zeros(0, np.int64)
+    if array.dtype.kind == "i" and array.ndim == 1:
+        return array.astype(np.int64)
+    return np.asarray([_table_key(k, what) for k in keys], dtype=np.int64)
+
+
+def _table_key(key: Any, what: str) -> int:
+    """A table key as an int: an integer (Python's, numpy's) or an integral float."""
+    if isinstance(key, bool | np.bool_):
+        raise ValueError(f"{what}: the keys must be integers, got {key!r}")
+    if isinstance(key, int | np.integer):
+        value = int(key)
+    elif isinstance(key, float | np.floating) and float(key).is_integer():
+        value = int(key)
+    else:
+        raise ValueError(f"{what}: the keys must be integers, got {key!r}")
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f"{what}: the key {value} is past the range of int64")
+    return value
+
+
+def _table_values(values: Any, what: str) -> np.ndarray:
+    """The entries of a static table as float64, each a finite real number."""
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{what}: the entries must be real numbers ({e})") from None
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{what}: the entries must be finite, got {array[~np.isfinite(array)][0]}")
+    return array
 
 
 def table(
@@ -597,13 +638,13 @@ def table(
 def _keyed(name: str, keys: Any, default: Any) -> tuple[tuple[int, ...], tuple | None]:
     """The keys of `table(name, default, keys=keys)` in increasing order, and the default
     values in that order (None: no default)."""
-    listed = [int(k) for k in np.asarray(keys, dtype=np.int64).ravel()]
+    listed = _table_keys(list(np.asarray(keys, dtype=object).ravel()), f"table {name!r}").tolist()
     if isinstance(default, dict):
         raise ValueError(f"table {name!r}: give keys= or a mapping default, not both")
     order = np.argsort(listed, kind="stable")
     if default is None:
         return tuple(listed[i] for i in order), None
-    values = np.asarray(default, dtype=float).ravel()
+    values = _table_values(default, f"table {name!r}").ravel()
     if len(values) != len(listed):
         raise ValueError(f"table {name!r}: {len(listed)} keys but {len(values)} default values")
     return tuple(listed[i] for i in order), tuple(float(values[i]) for i in order)

@@ -273,10 +273,18 @@ class CompiledOperator:
     def with_hilbert(self, hilbert: Any) -> CompiledOperator:
         """The same kernel and parameter values, reporting `hilbert` as the space it acts
         on (the compiler gives a cached kernel the space object of the operator being
-        compiled; the space must have the kernel's sites and local states, which the
-        caller checks)."""
+        compiled). A space without the kernel's sites and local states is a ValueError:
+        the kernel would read its configurations as its own (a spin kernel on a
+        `Qubit`'s 0 and 1 gave wrong energies)."""
         if hilbert is self._spec.hilbert:
             return self
+        given, space = as_hilbert(hilbert), self._spec.space
+        if (given.size, tuple(given.local_states)) != (space.size, tuple(space.local_states)):
+            raise ValueError(
+                f"with_hilbert: {hilbert} has {given.size} site(s) with local states "
+                f"{list(given.local_states)}, but the operator {self.name!r} was compiled for "
+                f"{space.size} site(s) with local states {list(space.local_states)}"
+            )
         # a proof that the kernel keeps the sectors holds for the same site ranges
         keeps = self._spec.keeps_sectors and _ranges(hilbert) == _ranges(self._spec.hilbert)
         spec = dataclasses.replace(self._spec, hilbert=hilbert, keeps_sectors=keeps)
@@ -886,12 +894,17 @@ def _param_value(name: str, value: Any, dtype: np.dtype, shape: tuple[int, ...] 
 
 
 def _check_finite(name: str, value: Any) -> None:
-    """A concrete parameter value that is NaN or infinite is a ValueError (as a default
-    is: every matrix element computed from it would be one); a traced value passes."""
+    """A concrete parameter value that is NaN or infinite (or an integer past float64's
+    range) is a ValueError, as a default is: every matrix element computed from it would
+    be one; a traced value passes."""
     if isinstance(value, jax.core.Tracer):
         return
-    if not np.all(np.isfinite(np.asarray(value))):
-        raise ValueError(f"parameter {name!r} must be finite, got {np.asarray(value)}")
+    try:
+        finite = bool(np.all(np.isfinite(np.asarray(value, dtype=np.complex128))))
+    except OverflowError:
+        finite = False
+    if not finite:
+        raise ValueError(f"parameter {name!r} must be finite, got {value}")
 
 
 def _table_value(name: str, value: Any, dtype: np.dtype, shape: tuple[int, ...]) -> Any:

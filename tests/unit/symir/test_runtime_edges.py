@@ -421,3 +421,55 @@ def test_configurations_outside_the_local_states_are_named():
     bh = models.bose_hubbard(fock, nk.graph.Chain(4), **BH).compile()
     with pytest.raises(ValueError, match=r"hold \[3\]"):
         bh.get_conn_padded(np.array([[0, 3, 1, 0]], dtype=np.int8))
+
+
+def test_with_hilbert_refuses_a_space_the_kernel_was_not_compiled_for():
+    """A spin kernel reported on a `Qubit` read its 0 and 1 as its own -1 and 1: wrong
+    energies in an `MCState`, without a word (found by a sweep)."""
+    nk = pytest.importorskip("netket")
+    compiled = (
+        sym.DOperator(nk.hilbert.Spin(0.5, 4), "x")
+        .for_each_site("i")
+        .emit(sym.write("i", -site("i")), matrix_element=1.0)
+        .build()
+        .compile()
+    )
+    for other, what in [
+        (nk.hilbert.Qubit(4), r"local states \[0, 1\]"),
+        (nk.hilbert.Spin(0.5, 6), "has 6 site"),
+        (nk.hilbert.Spin(1.0, 4), r"local states \[-2, 0, 2\]"),
+    ]:
+        with pytest.raises(ValueError, match=f"with_hilbert: .*{what}.* compiled for 4 site"):
+            compiled.with_hilbert(other)
+    same = nk.hilbert.Spin(0.5, 4)
+    assert compiled.with_hilbert(same).hilbert is same
+
+
+def test_a_parameter_past_float64s_range_is_not_finite(real_parameter):
+    with pytest.raises(ValueError, match="parameter 'h' must be finite"):
+        real_parameter.with_params(h=10**400)
+
+
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ({1.7: 5.0, -0.9: 3.0}, "the keys must be integers, got 1.7"),
+        ({0.2: 1.0, 0.7: 2.0}, "the keys must be integers, got 0.2"),
+        ({2**70: 1.0}, "past the range of int64"),
+        ({0: 1j}, "the entries must be real numbers"),
+        ({0: float("nan")}, "the entries must be finite, got nan"),
+        ([1.0, float("inf")], "the entries must be finite, got inf"),
+    ],
+)
+def test_a_static_table_with_a_bad_key_or_entry_is_refused(table, message):
+    """Keys were truncated to integers (1.7 read as 1: the wrong entry), and NaN entries
+    accepted (found by a sweep)."""
+    with pytest.raises(ValueError, match=message):
+        sym.lookup(table, site("i"))
+
+
+def test_table_keys_must_be_integers():
+    with pytest.raises(ValueError, match=r"table 't': the keys must be integers, got 0.5"):
+        sym.table("t", [1.0], keys=[0.5])
+    integral = sym.lookup({np.int64(3): 1.0, 2.0: 5.0}, site("i"))
+    assert integral.args[:2] == ((2, 3), (5.0, 1.0))
