@@ -344,6 +344,11 @@ class SymbolicOperator:
             self._netket = adapter
         return adapter
 
+    def collect(self) -> Any:
+        """NetKet's name for an operator's final form, which its drivers (`VMC`,
+        `VMC_SR`) ask for: the compiled NetKet adapter (`to_netket()`)."""
+        return self.to_netket()
+
     # ------------------------------------------------------------------ algebra
     def _scaled(self, factor: Any) -> SymbolicOperator:
         f = as_expr(factor)

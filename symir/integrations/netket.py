@@ -294,6 +294,11 @@ class NetKetOperator(DiscreteJaxOperator):
 
         return to_local_operator(self)
 
+    def to_numba_operator(self) -> Any:
+        """NetKet's numba operator of the same matrix (`to_local_operator`), as NetKet's
+        jax operators give one: its `LocalLiouvillian` asks the Hamiltonian for it."""
+        return self.to_local_operator()
+
     def __repr__(self) -> str:
         return (
             f"NetKetOperator({self.name!r}, hilbert={self.hilbert}, "

@@ -1,7 +1,9 @@
 """NetKet's dispatch rules for a `SymbolicOperator`: `vstate.expect(op)`,
-`vstate.expect_and_grad(op)` and `vstate.expect_and_forces(op)` accept the symbolic
-operator itself and forward to its compiled NetKet adapter (`op.to_netket()`, compiled
-once and kept by the operator).
+`vstate.expect_and_grad(op)`, `vstate.expect_and_forces(op)` and
+`vstate.local_estimators(op)` (which NetKet's `VMC_SR` calls) accept the symbolic operator
+itself and forward to its compiled NetKet adapter (`op.to_netket()`, compiled once and
+kept by the operator); NetKet's drivers call `op.collect()`, which gives that adapter
+(`SymbolicOperator.collect`).
 
 NetKet's variational states call the plum-dispatched functions `nk.vqs.expect`,
 `nk.vqs.expect_and_grad` and `nk.vqs.expect_and_forces` with the state, the operator
@@ -19,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from netket.vqs import VariationalState, expect, expect_and_forces, expect_and_grad
+from netket.vqs.mc import local_estimators
 
 from symir.frontend.operator import SymbolicOperator
 
@@ -42,3 +45,8 @@ def _expect_and_forces_symbolic(
     vstate: VariationalState, op: SymbolicOperator, *args: Any, **kwargs: Any
 ) -> Any:
     return expect_and_forces(vstate, op.to_netket(), *args, **kwargs)
+
+
+@local_estimators.dispatch
+def _local_estimators_symbolic(vstate: VariationalState, op: SymbolicOperator, chunk_size: Any):
+    return local_estimators(vstate, op.to_netket(), chunk_size)

@@ -56,9 +56,10 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 from netket.jax.sharding import sharding_decorator
+from netket.operator import DiscreteJaxOperator
 from netket.stats import statistics
 from netket.utils import HashablePartial
-from netket.vqs import MCState, expect_and_forces
+from netket.vqs import MCMixedState, MCState, expect_and_forces
 from netket.vqs.mc import get_local_kernel, get_local_kernel_arguments, kernels
 from netket.vqs.mc.common import check_hilbert
 from netket.vqs.mc.mc_state.expect_grad import expect_and_grad_nonhermitian
@@ -487,6 +488,17 @@ def register(operator_type: type) -> None:
     @get_local_kernel.dispatch
     def _get_local_kernel_chunked(vstate: MCState, op: operator_type, chunk_size: int):
         return _local_kernel(vstate, op, chunk_size)
+
+    # an MCMixedState is an MCState: NetKet's own rule for the mixed state and a jax
+    # operator (the adapter is one) is taken, not plum's ambiguity between the two
+    @get_local_kernel.dispatch
+    def _get_local_kernel_mixed(vstate: MCMixedState, op: operator_type):
+        return get_local_kernel.invoke(MCMixedState, DiscreteJaxOperator)(vstate, op)
+
+    @get_local_kernel.dispatch
+    def _get_local_kernel_mixed_chunked(vstate: MCMixedState, op: operator_type, chunk_size: int):
+        rule = get_local_kernel.invoke(MCMixedState, DiscreteJaxOperator, int)
+        return rule(vstate, op, chunk_size)
 
     _REGISTERED.add(operator_type)
 
