@@ -615,7 +615,7 @@ def _forbidden_kept(integrals: MolecularIntegrals, threshold: float) -> str | No
     h1, h2 = integrals.h1, integrals.h2
     if integrals.orbsym is None or np.iscomplexobj(h1) or np.iscomplexobj(h2):
         return None
-    g = irreps(integrals.orbsym)
+    g = irreps(integrals.orbsym).astype(np.int8)  # 0..7: the (M,)^4 products in int8
     product = g[:, None, None, None] ^ g[None, :, None, None] ^ g[None, None, :, None]
     for name, a, forbidden, factor in (
         ("h1", h1, g[:, None] != g[None, :], 1),
