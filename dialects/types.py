@@ -222,11 +222,19 @@ def _fits(states: Sequence[int], width: int) -> bool:
     return -(2 ** (width - 1)) <= min(states) and max(states) <= 2 ** (width - 1) - 1
 
 
+_X_DTYPES = ("i8", "i16", "i32", "i64")
+
+
 def x_element_type_for(states: Sequence[int], requested: str) -> IntegerType:
     """The integer type of configurations (`i8`..`i64`) of an operator on the local states
     `states`: `requested` (`"i8"`, ..., `"i64"`), or with `"auto"` the smallest that holds
     them. The conversion types `%x` with it and the compiler's cache key holds it."""
     if requested != "auto":
+        if requested not in _X_DTYPES:
+            raise ValueError(
+                f"x_dtype must be one of {['auto', *_X_DTYPES]} (the integer type of the "
+                f"configurations), got {requested!r}"
+            )
         width = int(requested.lstrip("i"))
         if not _fits(states, width):
             raise ValueError(f"local states {list(states)} do not fit in {requested}")

@@ -250,6 +250,11 @@ class SymbolicNormalizationPass(ModulePass):
     `jax`, the only one); it is part of the cache key, not of the kernel."""
 
     def apply(self, ctx: Context, module: ModuleOp) -> None:
+        if self.backend not in ("auto", "jax"):
+            raise ValueError(
+                f"symbolic-normalization: backend must be 'auto' or 'jax' (the only one), "
+                f"got {self.backend!r}"
+            )
         stats, touched = _normalize(module)
         if not stats.pop("changed"):  # canonicalize left it: only the order can change
             if touched:

@@ -4,6 +4,8 @@ be turned into an error or silenced by option."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import warnings
 from pathlib import Path
@@ -265,3 +267,24 @@ def test_emissions_under_different_conditions_are_no_duplicates():
     twice = D().for_each_site("i").emit_if(site("i") > 0, sym.write("i", -site("i")), 1.0)
     twice = twice.emit_if(site("i") > 0, sym.write("i", -site("i")), 1.0)
     assert any("SYMIR-W103" in w for w in summary(lambda: twice.build())["warnings"])
+
+
+def test_pass_options_out_of_their_range_are_named(tmp_path):
+    """`convert-sym-to-branch{x_dtype=f32}` said "invalid literal for int()", and
+    `symbolic-normalization{backend=xyz}` was taken unchecked (found by a sweep)."""
+    from symir.tools.opt import main as opt_main
+
+    path = tmp_path / "op.mlir"
+    path.write_text(
+        str(D().for_each_site("i").emit(sym.write("i", -sym.site("i"))).build().to_ir())
+    )
+    for option, message in [
+        ("convert-sym-to-branch{x_dtype=f32}", "x_dtype must be one of .* got 'f32'"),
+        ("symbolic-normalization{backend=xyz}", "backend must be 'auto' or 'jax' .* got 'xyz'"),
+    ]:
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            with pytest.raises(SystemExit) as stop:
+                opt_main([str(path), "-p", option])
+        assert stop.value.code != 0
+        assert re.search(message, err.getvalue()), err.getvalue()
