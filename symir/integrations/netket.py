@@ -294,6 +294,18 @@ class NetKetOperator(DiscreteJaxOperator):
 
         return to_local_operator(self)
 
+    def conjugate(self, *, concrete: bool = False) -> Any:
+        """The complex conjugate in the basis of configurations: the operator itself
+        where its matrix elements are real. With complex elements, conjugate the symbolic
+        operator (`SymbolicOperator.conj()`) and compile that (a NotImplementedError
+        saying so: NetKet's base raised one without a message)."""
+        if not np.issubdtype(np.dtype(self.dtype), np.complexfloating):
+            return self
+        raise NotImplementedError(
+            f"the conjugate of the compiled operator {self.name!r}, whose matrix elements "
+            "are complex: conjugate the symbolic operator (`op.conj()`) and compile it"
+        )
+
     def to_numba_operator(self) -> Any:
         """NetKet's numba operator of the same matrix (`to_local_operator`), as NetKet's
         jax operators give one: its `LocalLiouvillian` asks the Hamiltonian for it."""

@@ -114,3 +114,20 @@ def test_local_estimators_of_a_symbolic_operator():
         ours_e = np.asarray(state.local_estimators(ours, chunk_size=chunk_size).data)
         theirs_e = np.asarray(state.local_estimators(theirs, chunk_size=chunk_size).data)
         assert np.abs(ours_e - theirs_e).max() < 1e-12
+
+
+def test_conjugate_of_the_adapter():
+    """Real elements: the operator itself; complex ones: an error that says what to do
+    (NetKet's base raised a NotImplementedError without a message)."""
+    hi = nk.hilbert.Spin(0.5, 2)
+    real = field_model(hi)[0].to_netket()
+    assert real.conj() is real and real.conjugate(concrete=True) is real
+    complex_ = (
+        sym.DOperator(hi, "phase")
+        .for_each_site("i")
+        .emit(sym.write("i", -sym.site("i")), matrix_element=1j)
+        .build()
+        .to_netket()
+    )
+    with pytest.raises(NotImplementedError, match=r"conjugate the symbolic operator"):
+        complex_.conj()
