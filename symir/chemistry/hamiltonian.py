@@ -56,7 +56,7 @@ from symir.chemistry.symmetry import (
     CUTOFF,
     check_orbsym,
     connected_bound,
-    irreps,
+    forbidden_integrals,
     orbsym_from_integrals,
 )
 from symir.chemistry.tables import (
@@ -615,12 +615,8 @@ def _forbidden_kept(integrals: MolecularIntegrals, threshold: float) -> str | No
     h1, h2 = integrals.h1, integrals.h2
     if integrals.orbsym is None or np.iscomplexobj(h1) or np.iscomplexobj(h2):
         return None
-    g = irreps(integrals.orbsym).astype(np.int8)  # 0..7: the (M,)^4 products in int8
-    product = g[:, None, None, None] ^ g[None, :, None, None] ^ g[None, None, :, None]
-    for name, a, forbidden, factor in (
-        ("h1", h1, g[:, None] != g[None, :], 1),
-        ("h2", h2, (product ^ g[None, None, None, :]) != 0, 2),
-    ):
+    forbidden1, forbidden2 = forbidden_integrals(integrals.orbsym)
+    for name, a, forbidden, factor in (("h1", h1, forbidden1, 1), ("h2", h2, forbidden2, 2)):
         values = np.abs(np.asarray(a)[forbidden])  # only the forbidden entries copied
         if values.size == 0 or factor * values.max() <= threshold:
             continue

@@ -217,9 +217,8 @@ def from_pyscf(mf, *, ncore: int = 0, ncas: int | None = None) -> MolecularInteg
 def _check_active_space(ncore: Any, ncas: Any, n_mo: int, n_electrons: int) -> None:
     """`from_pyscf`'s `ncore` and `ncas` as a ValueError naming them where they do not
     pick orbitals of the mean field's `n_mo` (PySCF's own errors are bare)."""
-    for name, value in (("ncore", ncore), ("ncas", ncas)):
-        if value is None and name == "ncas":
-            continue
+    given = {"ncore": ncore} if ncas is None else {"ncore": ncore, "ncas": ncas}
+    for name, value in given.items():
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
             raise ValueError(f"from_pyscf: {name} must be an integer, got {value!r}")
         if value < 0:

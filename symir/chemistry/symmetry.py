@@ -56,6 +56,15 @@ def irreps(orbsym: Iterable[int]) -> np.ndarray:
     return g - 1
 
 
+def forbidden_integrals(orbsym: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+    """`(M, M)` and `(M, M, M, M)` masks of the one- and two-body integrals (chemists'
+    notation) that ORBSYM makes vanish: those whose irreps' product is not the totally
+    symmetric one (the irreps of D2h and its subgroups combine by XOR)."""
+    g = irreps(orbsym).astype(np.int8)  # 0..7: the (M,)^4 products in int8
+    product = g[:, None, None, None] ^ g[None, :, None, None] ^ g[None, None, :, None]
+    return g[:, None] != g[None, :], (product ^ g[None, None, None, :]) != 0
+
+
 def check_orbsym(h1: np.ndarray, h2: np.ndarray, orbsym: Iterable[int], cutoff: float) -> None:
     """A ValueError naming the first integral with `|value| > cutoff` that ORBSYM says is
     zero (chemists' notation, 0-based indices), and how many there are."""
@@ -64,12 +73,10 @@ def check_orbsym(h1: np.ndarray, h2: np.ndarray, orbsym: Iterable[int], cutoff: 
     if h1.shape[0] != m:
         raise ValueError(f"ORBSYM has {m} entries for {h1.shape[0]} orbitals")
     found = []
-    forbidden1 = g[:, None] != g[None, :]
+    forbidden1, forbidden2 = forbidden_integrals(orbsym)
     bad1 = np.argwhere(forbidden1 & (np.abs(h1) > cutoff))
     if len(bad1):
         found.append(("h1", bad1, h1))
-    product = g[:, None, None, None] ^ g[None, :, None, None] ^ g[None, None, :, None]
-    forbidden2 = (product ^ g[None, None, None, :]) != 0
     bad2 = np.argwhere(forbidden2 & (np.abs(h2) > cutoff))
     if len(bad2):
         found.append(("h2", bad2, h2))

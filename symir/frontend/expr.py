@@ -568,13 +568,15 @@ def _items(table: Any, what: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
     return keys, tuple(values.tolist())
 
 
-def _table_keys(keys: list, what: str) -> np.ndarray:
-    """The keys of a table as int64 (`_table_key`; all at once where they are integers
-    already: a molecule's tables hold up to millions)."""
-    array = np.asarray(keys) if keys else np.zeros(0, np.int64)
-    if array.dtype.kind == "i" and array.ndim == 1:
-        return array.astype(np.int64)
-    return np.asarray([_table_key(k, what) for k in keys], dtype=np.int64)
+def _table_keys(keys: Any, what: str) -> np.ndarray:
+    """The keys of a table (a sequence or an array) as flat int64 (`_table_key`; all at
+    once where they are an integer array already: a molecule's tables hold up to
+    millions)."""
+    array = np.asarray(keys)
+    if array.dtype.kind == "i" or (array.dtype.kind == "u" and array.dtype.itemsize < 8):
+        return array.astype(np.int64).ravel()
+    listed = np.asarray(keys, dtype=object).ravel()  # each key as it was given
+    return np.asarray([_table_key(k, what) for k in listed], dtype=np.int64)
 
 
 def _table_key(key: Any, what: str) -> int:
@@ -638,7 +640,7 @@ def table(
 def _keyed(name: str, keys: Any, default: Any) -> tuple[tuple[int, ...], tuple | None]:
     """The keys of `table(name, default, keys=keys)` in increasing order, and the default
     values in that order (None: no default)."""
-    listed = _table_keys(list(np.asarray(keys, dtype=object).ravel()), f"table {name!r}").tolist()
+    listed = _table_keys(keys, f"table {name!r}").tolist()
     if isinstance(default, dict):
         raise ValueError(f"table {name!r}: give keys= or a mapping default, not both")
     order = np.argsort(listed, kind="stable")

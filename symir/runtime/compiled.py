@@ -894,9 +894,9 @@ def _param_value(name: str, value: Any, dtype: np.dtype, shape: tuple[int, ...] 
 
 
 def _check_finite(name: str, value: Any) -> None:
-    """A concrete parameter value that is NaN or infinite (or an integer past float64's
-    range) is a ValueError, as a default is: every matrix element computed from it would
-    be one; a traced value passes."""
+    """A concrete parameter value (a number, or a table's entries) that is NaN or
+    infinite (or an integer past float64's range) is a ValueError, as a default is:
+    every matrix element computed from it would be one; a traced value passes."""
     if isinstance(value, jax.core.Tracer):
         return
     try:
@@ -920,8 +920,7 @@ def _table_value(name: str, value: Any, dtype: np.dtype, shape: tuple[int, ...])
             f"table parameter {name!r} has {shape[0]} entries (in key order); got an array "
             f"of shape {tuple(np.shape(value))}"
         )
-    if not isinstance(value, jax.core.Tracer) and not np.all(np.isfinite(np.asarray(value))):
-        raise ValueError(f"table parameter {name!r} must have finite entries")
+    _check_finite(name, value)
     return jnp.asarray(value, dtype=dtype)
 
 
