@@ -35,7 +35,9 @@ periodic 6x6 triangular lattice, `total_sz=0`), `bh6`, `bh4`, `bh34` and `bh33` 
 `MetropolisExchange`), `tfim34` (TFIM on the periodic 3x4 grid), `fh4` (Fermi-Hubbard 4x4, periodic, (8, 8) fermions,
 `MetropolisFermionHop`), `h2o` (H2O STO-3G, all 7 orbitals, (5, 5) electrons; NetKet's
 `ParticleNumberAndSpinConservingFermioperator2nd` from PySCF), `h2o631g` (H2O 6-31G, 13
-orbitals, (5, 5) electrons, the same).
+orbitals, (5, 5) electrons, the same), `n2631g` (N2 6-31G, 18 orbitals, (7, 7) electrons, the
+same); molecules from `benchmarks/_molecules.py` (FCIDUMP files in `SYMIR_FCIDUMPS` where
+PySCF is absent).
 Networks: `mlp1` MLP(2N), `user` (Dense-gelu-Dense, written here), `tanh`
 (Dense(2N)-tanh-Dense summed, written here), `silu` (Dense(2N)-silu-Dense, written
 here), `mlp2` MLP(2N, 2N), `mlp3` MLP(N, N, N) with
@@ -255,10 +257,12 @@ MODELS = {
     "tri6": ("heisenberg", 6, "triangular"),
     "bh6": ("bose_hubbard", 6, "square"),
     "fh4": ("fermi_hubbard", 4, "square"),
-    "h2o": ("h2o", 7, "molecule"),
-    "h2o631g": ("h2o", 13, "molecule"),
+    # molecules: ("molecule", the name in benchmarks/_molecules.py, "molecule")
+    "h2o": ("molecule", "h2o_sto3g", "molecule"),
+    "h2o631g": ("molecule", "h2o_631g", "molecule"),
+    "n2631g": ("molecule", "n2_631g", "molecule"),
 }
-FERMIONS = ("fh4", "h2o", "h2o631g")
+FERMIONS = ("fh4", "h2o", "h2o631g", "n2631g")
 
 
 def build(name: str, chains: int):
@@ -270,8 +274,8 @@ def build(name: str, chains: int):
         ours = symir_models.fermi_hubbard(hi, graph, t=1, U=4).compile().to_netket(hi)
         ref = symir_models.netket_fermi_hubbard(hi, graph, t=1, U=4).to_jax_operator()
         return hi, ours, ref, nk.sampler.MetropolisFermionHop(hi, graph=graph, n_chains=chains)
-    if model == "h2o":
-        return _h2o(chains, "sto-3g" if size == 7 else "6-31g")
+    if model == "molecule":
+        return _molecule(chains, size)
     if model == "bose_hubbard":  # n_max 3, one boson per site, hops conserve the number
         if isinstance(size, tuple):
             graph = nk.graph.Grid(list(size), pbc=True)
@@ -300,21 +304,13 @@ def build(name: str, chains: int):
     return hi, ours, netket_operator(model, hi, graph), sampler
 
 
-def _h2o(chains: int, basis: str):
-    from pyscf import gto, scf
+def _molecule(chains: int, name: str):
+    from _molecules import load
 
-    from symir.chemistry import from_pyscf, molecular_hamiltonian
+    from symir.chemistry import molecular_hamiltonian
 
-    mol = gto.M(
-        atom="O 0 0 0.1173; H 0 0.7572 -0.4692; H 0 -0.7572 -0.4692",
-        basis=basis,
-        symmetry=True,
-        verbose=0,
-    )
-    mf = scf.RHF(mol).run()
-    ours = molecular_hamiltonian(from_pyscf(mf)).compile().to_netket()
-    pnc = nk.experimental.operator.ParticleNumberAndSpinConservingFermioperator2nd
-    ref = pnc.from_pyscf_molecule(mol, mf.mo_coeff)
+    ints, ref = load(name)
+    ours = molecular_hamiltonian(ints).compile().to_netket()
     hi = ours.hilbert
     m = hi.n_orbitals
     orbitals = nk.graph.Graph(edges=[(i, j) for i in range(m) for j in range(i + 1, m)])

@@ -72,6 +72,8 @@ from math import comb
 
 import jax
 import numpy as np
+from _molecules import MOLECULES
+from _molecules import load as load_molecule
 
 from symir.chemistry import from_arrays, molecular_hamiltonian
 from symir.chemistry.hamiltonian import _pairs, _two_body_coefficients
@@ -257,60 +259,13 @@ def measure(m: int, batch: int, rounds: int, with_netket: bool, with_orbitals: b
     return rows
 
 
-MOLECULES = {
-    "h2o_631g": ("O 0 0 0.1173; H 0 0.7572 -0.4692; H 0 -0.7572 -0.4692", "6-31g"),
-    "c2h4_sto3g": (
-        "C 0 0 0.6695; C 0 0 -0.6695; H 0 0.9289 1.2321; H 0 -0.9289 1.2321; "
-        "H 0 0.9289 -1.2321; H 0 -0.9289 -1.2321",
-        "sto-3g",
-    ),
-    "n2_631g": ("N 0 0 0; N 0 0 1.0977", "6-31g"),
-    "n2_ccpvdz": ("N 0 0 0; N 0 0 1.0977", "cc-pvdz"),
-    # issue 37's done-when: molecules outside the table above
-    "nh3_631g": (
-        "N 0 0 0.1173; H 0 0.9377 -0.2737; H 0.8121 -0.4689 -0.2737; H -0.8121 -0.4689 -0.2737",
-        "6-31g",
-    ),
-    "co_631g": ("C 0 0 0; O 0 0 1.1283", "6-31g"),
-    "hf_ccpvdz": ("H 0 0 0; F 0 0 0.9168", "cc-pvdz"),
-    # measured after the symmetry slots' decoding was made cheaper (docs/molecules.md)
-    "ch4_631g": (
-        "C 0 0 0; H 0.6276 0.6276 0.6276; H 0.6276 -0.6276 -0.6276; "
-        "H -0.6276 0.6276 -0.6276; H -0.6276 -0.6276 0.6276",
-        "6-31g",
-    ),
-    "h2co_631g": ("C 0 0 0; O 0 0 1.205; H 0 0.9429 -0.5876; H 0 -0.9429 -0.5876", "6-31g"),
-    "c2h2_631g": ("C 0 0 0.6013; C 0 0 -0.6013; H 0 0 1.6644; H 0 0 -1.6644", "6-31g"),
-    # outside every table before (2026-11-26, sixth session's successor)
-    "h2o_ccpvdz": ("O 0 0 0.1173; H 0 0.7572 -0.4692; H 0 -0.7572 -0.4692", "cc-pvdz"),
-    "hcn_631g": ("H 0 0 -1.0640; C 0 0 0; N 0 0 1.1560", "6-31g"),
-    # 100+ spin orbitals (issue 37 item 3)
-    "c6h6_sto3g": (
-        "C 0 1.397 0; C 1.2098 0.6985 0; C 1.2098 -0.6985 0; C 0 -1.397 0; "
-        "C -1.2098 -0.6985 0; C -1.2098 0.6985 0; H 0 2.481 0; H 2.1486 1.2405 0; "
-        "H 2.1486 -1.2405 0; H 0 -2.481 0; H -2.1486 -1.2405 0; H -2.1486 1.2405 0",
-        "sto-3g",
-    ),
-    "n2_ccpvtz": ("N 0 0 0; N 0 0 1.0977", "cc-pvtz"),
-}
-
-
 def measure_molecule(name: str, batch: int, rounds: int) -> dict:
     import resource
 
-    import netket as nk
-    from pyscf import gto, scf
-
-    from symir.chemistry import from_pyscf
     from symir.chemistry.symmetry import bound_state, connected_bound
 
-    atom, basis = MOLECULES[name]
-    mol = gto.M(atom=atom, basis=basis, symmetry=True, verbose=0)
-    mf = scf.RHF(mol).run()
-    ints = from_pyscf(mf)
+    ints, nk_op = load_molecule(name)
     symir_op, (built, compiled) = build_symir(ints, "symmetry", split=True)
-    pnc = nk.experimental.operator.ParticleNumberAndSpinConservingFermioperator2nd
-    nk_op = pnc.from_pyscf_molecule(mol, mf.mo_coeff)
     x = np.asarray(nk_op.hilbert.random_state(jax.random.PRNGKey(1), batch))
     fns = {
         "symir": (jax.jit(symir_op.get_conn_padded), x.astype(np.int8)),

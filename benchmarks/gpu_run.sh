@@ -14,7 +14,10 @@
 # $OUT/kernels: 01_check.log 06_second.log. GPU_RUN_PLAN=third: the checks, then
 # eloc_packed.py on networks with logarithmic activations, determinants, sampler:
 # 08_third.log. GPU_RUN_PLAN=complex: the checks, then eloc_packed.py on complex
-# networks: 09_complex.log. GPU_RUN_PLAN=slater: gpu_slater.py alone.
+# networks: 09_complex.log. GPU_RUN_PLAN=slater: gpu_slater.py alone. GPU_RUN_PLAN=molecules:
+# the checks, then chemistry.py and eloc_packed.py on real molecules read from FCIDUMP files
+# in .fcidumps/ (carried; `python benchmarks/_molecules.py .fcidumps NAME...` writes them
+# where PySCF is installed): 10_molecules.log.
 # Wall-clock ratios (block_until_ready) are the ones that mean anything on a GPU; the
 # scripts that also print process-CPU ratios print both.
 #
@@ -125,6 +128,18 @@ if [ "${GPU_RUN_PLAN:-main}" = third ]; then
         tfim4:logcosh bh4:mlp32 --rounds 5 --samples 4096
     run 08_third.log 60 $B/determinants.py --kinds restricted,user --rounds 3
     run 08_third.log 40 $B/sampler.py --models tfim4,j1j2 --networks rbm --extra "" --rounds 3
+    echo "== done in $(($(date +%s) - START)) s"
+    exit 0
+fi
+if [ "${GPU_RUN_PLAN:-main}" = molecules ]; then
+    # the checks, then real molecules (FCIDUMP files in .fcidumps/, written here by
+    # benchmarks/_molecules.py: the machine has no PySCF) and the fused local energies
+    export SYMIR_FCIDUMPS=$PWD/.fcidumps
+    run 01_check.log 150 $B/gpu_check.py
+    run 10_molecules.log 200 $B/chemistry.py --molecules h2o_631g,c2h4_sto3g,n2_631g,co_631g,n2_ccpvdz \
+        --batch 1024 --rounds 10
+    run 10_molecules.log 150 $B/eloc_packed.py h2o631g:mlp64 n2631g:mlp64 tfim34:user bh33:mlp1 \
+        --rounds 5 --samples 1024
     echo "== done in $(($(date +%s) - START)) s"
     exit 0
 fi
