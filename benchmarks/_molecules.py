@@ -84,26 +84,28 @@ class _OrbitalBasis:
         }[name]
 
 
-def _pyscf(name: str):
+def _pyscf(name: str, symmetry: bool = True):
     from pyscf import gto, scf
 
     atom, basis = MOLECULES[name]
-    mol = gto.M(atom=atom, basis=basis, symmetry=True, verbose=0)
+    mol = gto.M(atom=atom, basis=basis, symmetry=symmetry, verbose=0)
     return mol, scf.RHF(mol).run()
 
 
-def load(name: str):
-    """`(integrals, netket_operator)` of molecule `name` (see the module's docstring)."""
+def load(name: str, symmetry: bool = True):
+    """`(integrals, netket_operator)` of molecule `name` (see the module's docstring);
+    `symmetry=False`: PySCF's run without `symmetry=True` (its default: no ORBSYM, the
+    orbitals only as symmetric as the mean field's numerics leave them), not from a file."""
     import netket as nk
 
     from symir.chemistry import from_pyscf, read_fcidump
 
     pnc = nk.experimental.operator.ParticleNumberAndSpinConservingFermioperator2nd
     folder = os.environ.get("SYMIR_FCIDUMPS")
-    if folder and (Path(folder) / f"{name}.fcidump").exists():
+    if symmetry and folder and (Path(folder) / f"{name}.fcidump").exists():
         ints = read_fcidump(Path(folder) / f"{name}.fcidump")
         return ints, pnc.from_pyscf_molecule(_OrbitalBasis(ints), np.eye(ints.n_orbitals))
-    mol, mf = _pyscf(name)
+    mol, mf = _pyscf(name, symmetry)
     return from_pyscf(mf), pnc.from_pyscf_molecule(mol, mf.mo_coeff)
 
 

@@ -259,13 +259,16 @@ def measure(m: int, batch: int, rounds: int, with_netket: bool, with_orbitals: b
     return rows
 
 
-def measure_molecule(name: str, batch: int, rounds: int) -> dict:
+def measure_molecule(name: str, batch: int, rounds: int, symmetry: bool = True) -> dict:
     import resource
 
+    from symir.chemistry import molecular_hamiltonian
     from symir.chemistry.symmetry import bound_state, connected_bound
 
-    ints, nk_op = load_molecule(name)
-    symir_op, (built, compiled) = build_symir(ints, "symmetry", split=True)
+    ints, nk_op = load_molecule(name, symmetry)
+    symir_op, (built, compiled) = build_symir(ints, "symmetry" if symmetry else "auto", split=True)
+    # without ORBSYM: the irreps molecular_hamiltonian found in the tables' zeros, if any
+    orbsym = ints.orbsym if symmetry else molecular_hamiltonian(ints).orbsym
     x = np.asarray(nk_op.hilbert.random_state(jax.random.PRNGKey(1), batch))
     fns = {
         "symir": (jax.jit(symir_op.get_conn_padded), x.astype(np.int8)),
@@ -291,7 +294,8 @@ def measure_molecule(name: str, batch: int, rounds: int) -> dict:
     distinct = max(_distinct(xp[b], mels[b]) for b in range(batch))
     # the bound's own state (an occupation of the irreps where it is reached) in row 0
     x_bound = x.astype(np.int8)
-    x_bound[0] = bound_state(ints.orbsym, ints.n_fermions_per_spin)
+    if orbsym is not None:
+        x_bound[0] = bound_state(orbsym, ints.n_fermions_per_spin)
     reached = _distinct(*(np.asarray(a)[0] for a in fns["symir"][0](x_bound)))
     kernel = {k: 1e3 * float(np.median(v)) for k, v in times.items()}
     kernel_cpu = {k: 1e3 * float(np.median(v)) for k, v in cpu.items()}
@@ -299,7 +303,11 @@ def measure_molecule(name: str, batch: int, rounds: int) -> dict:
         "molecule": name,
         "N": 2 * ints.n_orbitals,
         "F": int(symir_op.max_conn_size),
-        "bound": connected_bound(ints.orbsym, ints.n_fermions_per_spin),
+        "bound": (
+            connected_bound(orbsym, ints.n_fermions_per_spin)
+            if orbsym is not None
+            else reach(ints.n_orbitals, ints.n_fermions_per_spin)
+        ),
         "distinct": distinct,
         "reached": reached,
         "F_nk": int(nk_op.max_conn_size),
@@ -338,16 +346,17 @@ def _same_connected(a, b, tol: float = 1e-10) -> bool:
     return True
 
 
-def _in_child(name: str, batch: int, rounds: int) -> dict:
+def _in_child(name: str, batch: int, rounds: int, symmetry: bool) -> dict:
     """`measure_molecule` in a fresh process (`spawn`): its peak RSS is that molecule's."""
     import multiprocessing
 
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(measure_molecule, (name, batch, rounds))
+        return pool.apply(measure_molecule, (name, batch, rounds, symmetry))
 
 
-def molecules_table(names: list[str], batch: int, rounds: int) -> None:
-    print(f"batch {batch}, {rounds} interleaved rounds, jax {jax.__version__}")
+def molecules_table(names: list[str], batch: int, rounds: int, symmetry: bool = True) -> None:
+    print(f"batch {batch}, {rounds} interleaved rounds, jax {jax.__version__}", end="")
+    print("" if symmetry else ", PySCF run without symmetry=True (no ORBSYM)")
     print(
         "| molecule | spin orbitals | F symir | bound | the bound's state: distinct | "
         "largest sampled distinct | F NetKet | kernel ms symir / NetKet | ratio | kernel CPU ms symir / NetKet | CPU ratio | "
@@ -355,7 +364,7 @@ def molecules_table(names: list[str], batch: int, rounds: int) -> None:
     )
     print("|---" * 16 + "|")
     for name in names:
-        r = _in_child(name, batch, rounds)
+        r = _in_child(name, batch, rounds, symmetry)
         print(
             f"| {r['molecule']} | {r['N']} | {r['F']} | {r['bound']} | {r['reached']} | "
             f"{r['distinct']} | "
@@ -441,6 +450,11 @@ def main() -> None:
     )
     parser.add_argument("--molecules", default="", help="PySCF molecules (issue 37 table)")
     parser.add_argument(
+        "--no-symmetry",
+        action="store_true",
+        help="with --molecules: PySCF without symmetry=True (no ORBSYM; symir's slots auto)",
+    )
+    parser.add_argument(
         "--first-build",
         type=int,
         default=0,
@@ -451,7 +465,7 @@ def main() -> None:
         first_builds(args.molecules.split(","), args.first_build)
         return
     if args.molecules:
-        molecules_table(args.molecules.split(","), args.batch, args.rounds)
+        molecules_table(args.molecules.split(","), args.batch, args.rounds, not args.no_symmetry)
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     header = (

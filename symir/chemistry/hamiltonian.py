@@ -506,14 +506,17 @@ def molecular_hamiltonian(
     ValueError naming the largest.
     Without ORBSYM, or with every orbital in one irrep (PySCF's FCIDUMP of a molecule
     without `symmetry=True`), the irreps are found from the tables' own zeros
-    (`symmetry.orbsym_from_integrals`, with a cutoff above 0 and static tables); the
-    result's `orbsym` says which irreps the symmetry slots follow."""
+    (`symmetry.orbsym_from_integrals`, with a cutoff above 0 and static tables), and
+    again at `SYMMETRY_NOISE` (a run without symmetry leaves integrals of about 1e-11 that
+    the point group forbids: those irreps are taken where every coefficient they leave
+    out is below it, the largest in `screening["symmetry_noise"]`); the result's
+    `orbsym` says which irreps the symmetry slots follow."""
     if threshold is None:
         threshold = 0.0 if parametric else CUTOFF
     if integrals.orbsym is not None:
         check_orbsym(integrals.h1, integrals.h2, integrals.orbsym, max(threshold, CUTOFF))
-    integrals = _with_found_orbsym(integrals, threshold, slots, parametric)
-    kept = _forbidden_kept(integrals, threshold)
+    integrals, noise = _with_found_orbsym(integrals, threshold, slots, parametric)
+    kept = _forbidden_kept(integrals, threshold if noise is None else SYMMETRY_NOISE)
     if slots == "auto" and _symmetry_pays(integrals, parametric) and kept is None:
         slots = "symmetry"
     if slots == "symmetry" and not parametric and kept is not None:
@@ -532,9 +535,12 @@ def molecular_hamiltonian(
         W = RestrictedPairs(np.asarray(integrals.h2, float), p, r)
         constant = integrals.constant
         check_finite(np.asarray(constant), "the constant")
-        return _hamiltonian(
+        result = _hamiltonian(
             t, W, (p, r), constant, hilbert, threshold, name, slots, False, integrals.orbsym, True
         )
+        if noise is not None:
+            result.screening["symmetry_noise"] = noise
+        return result
     t, v = integrals.spin_orbital_tensors()
     return spin_orbital_hamiltonian(
         t,
@@ -548,6 +554,18 @@ def molecular_hamiltonian(
         orbsym=integrals.orbsym,
     )
 
+
+SYMMETRY_NOISE = 1e-10
+"""Where a molecule's integrals come without ORBSYM (a PySCF run without `symmetry=True`,
+its FCIDUMP), `molecular_hamiltonian` looks for irreps in the tables' zeros at the
+cutoff, and again at this tolerance: a mean field run without symmetry leaves integrals
+of 1e-11 to 3.5e-11 that the molecule's point group forbids (N2, C2H2, C2H4), where the
+cutoff alone finds a coarser grading (2 irreps for 4, 3 for 6). The finer irreps are
+taken where they bound F lower and every coefficient they leave out, over every
+configuration (`_largest_forbidden_coefficient`), is at most this (issue 37's numerical
+zeros: elements below 1e-10); that largest coefficient is then
+`MolecularHamiltonian.screening["symmetry_noise"]`. ORBSYM given by the file or PySCF is
+checked at the cutoff as before, never relaxed."""
 
 SYMMETRY_FROM = 1000
 """`molecular_hamiltonian(slots="auto")` keeps the default slots below this many
@@ -575,23 +593,78 @@ N2 6-31G the symmetry slots' kernel is 2.4 times faster than the default slots',
 
 def _with_found_orbsym(
     integrals: MolecularIntegrals, threshold: float, slots: str, parametric: bool
-) -> MolecularIntegrals:
+) -> tuple[MolecularIntegrals, float | None]:
     """`integrals` with the irreps of their own zeros (`orbsym_from_integrals`) where they
     give no ORBSYM or one irrep only and the symmetry slots may be taken: fixed electrons
     of each spin, static tables, a cutoff above 0 (exact zeros alone rarely show the
     symmetry). Found irreps hold by construction; none found leaves `integrals` as they
-    are."""
+    are. The second value is None, or the largest coefficient the irreps leave out when
+    they were found at `SYMMETRY_NOISE` rather than at `threshold` (see there)."""
     given = integrals.orbsym
     if given is not None and len(set(given)) > 1:
-        return integrals
+        return integrals, None
     if parametric or threshold <= 0 or slots not in ("auto", "symmetry"):
-        return integrals
-    if integrals.n_fermions_per_spin is None:
-        return integrals
-    found = orbsym_from_integrals(integrals.h1, integrals.h2, threshold)
-    if len(set(found)) == 1:
-        return integrals
-    return replace(integrals, orbsym=found)
+        return integrals, None
+    per_spin = integrals.n_fermions_per_spin
+    if per_spin is None:
+        return integrals, None
+    h1, h2 = integrals.h1, integrals.h2
+    found = orbsym_from_integrals(h1, h2, threshold)
+    best = replace(integrals, orbsym=found) if len(set(found)) > 1 else None
+    if threshold >= SYMMETRY_NOISE or np.iscomplexobj(h1) or np.iscomplexobj(h2):
+        return (integrals if best is None else best), None
+    finer = orbsym_from_integrals(h1, h2, SYMMETRY_NOISE)
+    if len(set(finer)) == 1 or (
+        best is not None and connected_bound(finer, per_spin) >= connected_bound(found, per_spin)
+    ):
+        return (integrals if best is None else best), None
+    left_out = _largest_forbidden_coefficient(h1, h2, finer, per_spin)
+    candidate = replace(integrals, orbsym=finer)
+    if left_out > SYMMETRY_NOISE or not _restricted_checked(candidate):
+        return (integrals if best is None else best), None
+    return candidate, left_out
+
+
+def _largest_forbidden_coefficient(
+    h1: np.ndarray, h2: np.ndarray, orbsym, per_spin: tuple[int, int]
+) -> float:
+    """The largest coefficient, over every configuration of `per_spin` electrons, of an
+    excitation that `orbsym` forbids (real integrals). A double's is `(PQ|RS)` (opposite
+    spins) or `(PQ|RS) - (PS|RQ)` (one spin). A single `P -> Q`'s is `h1[P, Q] + sum_R
+    v[R]` over the other electrons of P's spin (`v = (PQ|RR) - (PR|RQ)`, R not P or Q)
+    plus `sum_R (PQ|RR)` over those of the other spin: its largest value is that of the
+    largest `v` and `(PQ|RR)` as many as there are electrons, its smallest that of the
+    smallest ones."""
+    forbidden1, forbidden2 = forbidden_integrals(orbsym)
+    f2 = forbidden2 != 0
+    doubles = np.abs(np.where(f2, h2, 0.0)).max(initial=0.0)
+    antisymmetric = np.where(f2, h2 - np.transpose(h2, (0, 3, 2, 1)), 0.0)
+    doubles = max(doubles, np.abs(antisymmetric).max(initial=0.0))
+    m = h1.shape[0]
+    coulomb = np.einsum("pqrr->pqr", h2)
+    same = coulomb - np.einsum("prrq->pqr", h2)
+    p, q = np.nonzero(forbidden1)
+    if len(p) == 0:
+        return float(doubles)
+    others = np.ones((len(p), m), bool)  # R other than P and Q, for P's spin
+    others[np.arange(len(p)), p] = False
+    others[np.arange(len(p)), q] = False
+    same = np.where(others, same[p, q], np.nan)
+    base = h1[p, q]
+    singles = 0.0
+    for n_same, n_other in (per_spin, per_spin[::-1]):
+        if n_same in (0, m):  # no electron of this spin, or no hole: no single
+            continue
+        k = n_same - 1  # P is one of its spin's electrons
+        ordered_same = np.sort(same, axis=-1)  # the missing R (nan) last
+        ordered_other = np.sort(coulomb[p, q], axis=-1)
+        for pick_same, pick_other in (
+            (ordered_same[:, :k], ordered_other[:, :n_other]),
+            (ordered_same[:, m - 2 - k : m - 2], ordered_other[:, m - n_other :]),
+        ):
+            value = base + pick_same.sum(-1) + pick_other.sum(-1)
+            singles = max(singles, float(np.abs(value).max()))
+    return float(max(singles, doubles))
 
 
 def _symmetry_pays(integrals: MolecularIntegrals, parametric: bool) -> bool:

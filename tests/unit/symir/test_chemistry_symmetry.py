@@ -600,3 +600,53 @@ def test_hermitian_only_within_rounding():
         skewed[0, 1] += shift
         ints = from_arrays(skewed, h2, 0.0, notation="chemist", n_electrons=2)
         assert molecular_hamiltonian(ints).operator.is_hermitian is hermitian
+
+
+def unscreened_sparse(H):
+    """The scipy matrix of every element of `get_conn_padded` on every state of the
+    sector, equal connected states summed (no `mel_cutoff`, as `to_sparse` has)."""
+    import scipy.sparse
+
+    hilbert = H.to_netket().hilbert
+    x = np.asarray(hilbert.all_states()).astype(np.int8)
+    xp, mels = (np.asarray(a) for a in H.get_conn_padded(x))
+    rows = np.repeat(np.arange(len(x)), mels.shape[-1])
+    cols = np.asarray(hilbert.states_to_numbers(xp.reshape(-1, x.shape[-1])))
+    keep = mels.ravel() != 0
+    shape = (len(x), len(x))
+    return scipy.sparse.coo_matrix((mels.ravel()[keep], (rows[keep], cols[keep])), shape).tocsr()
+
+
+def test_irreps_under_a_run_without_symmetry_leave_out_its_noise_only():
+    """N2 (6-31G, 8 orbitals of 18, no frozen core) run without `symmetry=True`: the
+    mean field leaves integrals of about 1e-11 that D2h forbids, so the cutoff alone finds
+    2 irreps where the molecule has 4. `molecular_hamiltonian` finds them at
+    `SYMMETRY_NOISE` too, takes them (a lower bound on F), and reports the largest
+    coefficient they leave out: exactly the largest element by which the operator
+    differs from the one that keeps every excitation. Its ground energy is PySCF's CASCI
+    energy to 1e-8."""
+    import scipy.sparse.linalg
+    from pyscf import gto, mcscf, scf
+
+    from symir.chemistry.hamiltonian import SYMMETRY_NOISE
+    from symir.chemistry.symmetry import orbsym_from_integrals
+
+    mol = gto.M(atom="N 0 0 0; N 0 0 1.0977", basis="6-31g", symmetry=False, verbose=0)
+    mf = scf.RHF(mol).run()
+    ints = from_pyscf(mf, ncas=8)
+    assert ints.orbsym is None
+    coarse = orbsym_from_integrals(ints.h1, ints.h2, CUTOFF)
+    mh = molecular_hamiltonian(ints, slots="symmetry")
+    assert len(set(coarse)) == 2 and len(set(mh.orbsym)) == 4
+    per_spin = ints.n_fermions_per_spin
+    assert connected_bound(mh.orbsym, per_spin) < connected_bound(coarse, per_spin)
+    noise = mh.screening["symmetry_noise"]
+    assert 0 < noise <= SYMMETRY_NOISE
+    with pytest.raises(ValueError, match="ORBSYM contradicts the integrals"):
+        check_orbsym(ints.h1, ints.h2, mh.orbsym, CUTOFF)  # the noise is above the cutoff
+    H = unscreened_sparse(mh.compile())
+    full = unscreened_sparse(molecular_hamiltonian(ints, slots="excitations").compile())
+    assert abs(H - full).max() == pytest.approx(noise, rel=1e-9)  # the largest left out
+    energy = scipy.sparse.linalg.eigsh(H, k=1, which="SA")[0][0]
+    casci = mcscf.CASCI(mf, 8, mol.nelectron).kernel()[0]
+    assert abs(energy - casci) < 1e-8
