@@ -51,6 +51,7 @@ the same dtypes`), so the gradient of a complex `FullSumState`'s expectation fai
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import jax
@@ -323,9 +324,14 @@ class NetKetOperator(DiscreteJaxOperator):
     # same type: without these, `a + a`, `a @ a` and `sum([a, a])` raise `TypeError`.
     # Both give NetKet's lazy sum/product of the two kernels; to fuse two symir operators
     # into one kernel, add or multiply the symbolic operators before compiling.
+    # A number added is the identity times it, as NetKet's own operators take one (`H +
+    # E0`): NetKet's `LocalOperator(hilbert, constant=...)`, one diagonal slot, summed
+    # lazily; to fold it into the kernel, add it to the symbolic operator instead.
     def __add__(self, other: Any) -> Any:
         if _is_zero(other):
             return self
+        if _is_number(other):
+            other = _constant(self.hilbert, other)
         if isinstance(other, nk.operator.AbstractOperator):
             return SumOperator(self, other)
         return super().__add__(other)
@@ -333,7 +339,19 @@ class NetKetOperator(DiscreteJaxOperator):
     def __radd__(self, other: Any) -> Any:
         if _is_zero(other):  # sum([...]) starts from 0
             return self
+        if _is_number(other):
+            return SumOperator(_constant(self.hilbert, other), self)
         return super().__radd__(other)
+
+    def __sub__(self, other: Any) -> Any:
+        if _is_number(other):
+            return self + (-other)
+        return super().__sub__(other)
+
+    def __rsub__(self, other: Any) -> Any:
+        if _is_number(other):
+            return SumOperator(_constant(self.hilbert, other), self, coefficients=[1, -1])
+        return super().__rsub__(other)
 
     def _op__matmul__(self, other: Any) -> Any:
         if isinstance(other, nk.operator.AbstractOperator) and other.hilbert == self.hilbert:
@@ -431,6 +449,17 @@ def merge_connected(
 
 def _is_zero(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == 0
+
+
+def _is_number(value: Any) -> bool:
+    """A Python or NumPy scalar (not a bool, not an array)."""
+    return isinstance(value, numbers.Number) and not isinstance(value, bool | np.bool_)
+
+
+def _constant(hilbert: Any, value: Any) -> Any:
+    """`value` times the identity on `hilbert`, as a NetKet JAX operator."""
+    dtype = complex if isinstance(value, complex | np.complexfloating) else float
+    return nk.operator.LocalOperator(hilbert, constant=value, dtype=dtype).to_jax_operator()
 
 
 def to_netket(

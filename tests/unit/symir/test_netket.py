@@ -323,7 +323,9 @@ def test_explicit_hilbert():
 
 def test_algebra_between_adapters_equals_netkets():
     """`a + b`, `a @ b`, `sum([...])` between adapters (NetKet's reflected-only `+`/`@`
-    used to raise TypeError) and with NetKet's own operators, against NetKet's matrices.
+    used to raise TypeError), with NetKet's own operators and with numbers (`a + 1.0`
+    raised TypeError, where NetKet's operators add the identity), against NetKet's
+    matrices.
     (One pair: a with parameters, b without; the pair swapped ran the same code.)"""
     a, ref_a = model_pair("ising")
     b, ref_b = model_pair("heisenberg")
@@ -339,6 +341,12 @@ def test_algebra_between_adapters_equals_netkets():
         "netket + a": (ref_b + a, db + da),
         "a @ netket": (a @ ref_b, da @ db),
         "netket @ a": (ref_b @ a, db @ da),
+        # a number is the identity times it, as NetKet's own operators take one
+        "a + 1.5": (a + 1.5, da + 1.5 * np.eye(len(da))),
+        "2 + a": (2 + a, da + 2 * np.eye(len(da))),
+        "a - 0.5": (a - 0.5, da - 0.5 * np.eye(len(da))),
+        "1 - a": (1 - a, np.eye(len(da)) - da),
+        "a + np.float64": (a + np.float64(-3.0), da - 3 * np.eye(len(da))),
     }
     for name, (got, expected) in cases.items():
         assert isinstance(got, nk.operator.DiscreteJaxOperator), name
