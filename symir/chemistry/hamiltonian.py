@@ -636,10 +636,9 @@ def _largest_forbidden_coefficient(
     largest `v` and `(PQ|RR)` as many as there are electrons, its smallest that of the
     smallest ones."""
     forbidden1, forbidden2 = forbidden_integrals(orbsym)
-    f2 = forbidden2 != 0
-    doubles = np.abs(np.where(f2, h2, 0.0)).max(initial=0.0)
-    antisymmetric = np.where(f2, h2 - np.transpose(h2, (0, 3, 2, 1)), 0.0)
-    doubles = max(doubles, np.abs(antisymmetric).max(initial=0.0))
+    f2 = forbidden2 != 0  # only the forbidden entries are copied below
+    exchanged = np.transpose(h2, (0, 3, 2, 1))[f2]
+    doubles = max(np.abs(h2[f2]).max(initial=0.0), np.abs(h2[f2] - exchanged).max(initial=0.0))
     m = h1.shape[0]
     coulomb = np.einsum("pqrr->pqr", h2)
     same = coulomb - np.einsum("prrq->pqr", h2)
