@@ -626,8 +626,8 @@ def test_irreps_under_a_run_without_symmetry_leave_out_its_noise_only():
     orderings). `molecular_hamiltonian` finds D2h's irreps at `SYMMETRY_NOISE`, takes
     them, and reports the largest coefficient they leave out:
     exactly the largest element by which the operator differs from the one that keeps
-    every excitation. Its ground energy is PySCF's CASCI energy to 1e-8. The real run
-    without symmetry gets 4 irreps (of D2h's 8: its pi pairs come mixed)."""
+    every excitation. Its ground energy is PySCF's CASCI energy to 1e-8. (The real run's
+    noise varies from run to run, 0 to 5e-11 in 25 runs in one process: not a test.)"""
     import scipy.sparse.linalg
     from pyscf import gto, mcscf, scf
 
@@ -659,6 +659,3 @@ def test_irreps_under_a_run_without_symmetry_leave_out_its_noise_only():
     energy = scipy.sparse.linalg.eigsh(H, k=1, which="SA")[0][0]
     casci = mcscf.CASCI(mf, 8, mol.nelectron).kernel()[0]
     assert abs(energy - casci) < 1e-8
-    # the run without symmetry: its noise, whatever its size, leaves D2h's 4 irreps
-    run = scf.RHF(gto.M(atom=atom, basis="6-31g", symmetry=False, verbose=0)).run()
-    assert len(set(molecular_hamiltonian(from_pyscf(run)).orbsym)) == 4
