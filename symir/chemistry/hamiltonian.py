@@ -44,6 +44,7 @@ distinct excitation of the spin orbitals: no two slots of a sample hold the same
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -180,8 +181,6 @@ def _check(t, v, hilbert: FermionHilbert, threshold: float) -> tuple[np.ndarray,
             f"t must be ({nsites}, {nsites}) and v ({nsites},)*4 for {hilbert}, got "
             f"{t.shape} and {v.shape}"
         )
-    if threshold < 0:
-        raise ValueError(f"threshold must be >= 0, got {threshold}")
     check_finite(t, "t")
     check_finite(v, "v")
     if np.iscomplexobj(t) or np.iscomplexobj(v):
@@ -189,6 +188,18 @@ def _check(t, v, hilbert: FermionHilbert, threshold: float) -> tuple[np.ndarray,
             raise ValueError("complex integrals are not supported yet (sym.lookup is real)")
         t, v = t.real, v.real
     return t, v
+
+
+def _threshold(threshold: Any, parametric: bool) -> float:
+    """The integral cutoff: `CUTOFF` by default (0 with `parametric=True`), else a finite
+    real number >= 0 (a NaN compared false with every coefficient and dropped them all)."""
+    if threshold is None:
+        return 0.0 if parametric else CUTOFF
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
+        raise ValueError(f"threshold must be a real number >= 0, got {threshold!r}")
+    if not np.isfinite(threshold) or threshold < 0:
+        raise ValueError(f"threshold must be a finite number >= 0, got {threshold}")
+    return float(threshold)
 
 
 SLOTS = ("auto", "excitations", "orbitals", "symmetry")
@@ -234,8 +245,7 @@ def spin_orbital_hamiltonian(
     static tables; a coefficient above the cutoff that ORBSYM forbids is a ValueError
     naming it. `molecular_hamiltonian(slots="auto")` takes it where it pays
     (`SYMMETRY_RATIO`); here it is asked for."""
-    if threshold is None:
-        threshold = 0.0 if parametric else CUTOFF
+    threshold = _threshold(threshold, parametric)
     t, v = _check(t, v, hilbert, threshold)
     check_finite(np.asarray(constant), "the constant")
     slots = _slots(slots, hilbert)
@@ -511,14 +521,21 @@ def molecular_hamiltonian(
     the point group forbids: those irreps are taken where every coefficient they leave
     out is below it, the largest in `screening["symmetry_noise"]`); the result's
     `orbsym` says which irreps the symmetry slots follow."""
-    if threshold is None:
-        threshold = 0.0 if parametric else CUTOFF
+    threshold = _threshold(threshold, parametric)
     if integrals.orbsym is not None:
         check_orbsym(integrals.h1, integrals.h2, integrals.orbsym, max(threshold, CUTOFF))
     integrals, noise = _with_found_orbsym(integrals, threshold, slots, parametric)
-    kept = _forbidden_kept(integrals, threshold if noise is None else SYMMETRY_NOISE)
+    # irreps found at SYMMETRY_NOISE leave out nothing above it (checked exactly)
+    kept = _forbidden_kept(integrals, threshold) if noise is None else None
     if slots == "auto" and _symmetry_pays(integrals, parametric) and kept is None:
         slots = "symmetry"
+    if slots == "symmetry" and integrals.orbsym is None and not parametric:
+        raise ValueError(
+            "slots='symmetry' needs the orbitals' irreps: the integrals give no ORBSYM (or "
+            "one irrep) and none were found in their zeros at threshold="
+            f"{threshold:g} (the search needs a threshold above 0; every orbital may be "
+            "joined to every other by an integral above it): use slots='excitations'"
+        )
     if slots == "symmetry" and not parametric and kept is not None:
         raise ValueError(
             f"slots='symmetry' leaves out what ORBSYM forbids, but {kept} is above "
@@ -558,14 +575,17 @@ def molecular_hamiltonian(
 SYMMETRY_NOISE = 1e-10
 """Where a molecule's integrals come without ORBSYM (a PySCF run without `symmetry=True`,
 its FCIDUMP), `molecular_hamiltonian` looks for irreps in the tables' zeros at the
-cutoff, and again at this tolerance: a mean field run without symmetry leaves integrals
-of 1e-11 to 3.5e-11 that the molecule's point group forbids (N2, C2H2, C2H4), where the
-cutoff alone finds a coarser grading (2 irreps for 4, 3 for 6). The finer irreps are
-taken where they bound F lower and every coefficient they leave out, over every
-configuration (`_largest_forbidden_coefficient`), is at most this (issue 37's numerical
-zeros: elements below 1e-10); that largest coefficient is then
-`MolecularHamiltonian.screening["symmetry_noise"]`. ORBSYM given by the file or PySCF is
-checked at the cutoff as before, never relaxed."""
+cutoff, and again at twice this and at this (the cutoffs `orbsym_from_integrals` then
+ignores integrals below, `|h2|` up to half of each): a mean field run
+without symmetry leaves integrals of 1e-11 to 6e-11 (different from run to run) that the
+molecule's point group forbids (N2, C2H2, C2H4), where the cutoff alone finds a coarser
+grading (2 irreps for 4, 3 for 6). The finer irreps are taken where they bound F lower
+and every coefficient they leave out, over every configuration
+(`_largest_forbidden_coefficient`, exact), is at most this (issue 37's numerical zeros:
+elements below 1e-10); that largest coefficient is then
+`MolecularHamiltonian.screening["symmetry_noise"]`. Only at a cutoff from `CUTOFF` (the
+default) up: a smaller one asks to keep more, the noise too. ORBSYM given by the file or
+PySCF is checked at the cutoff as before, never relaxed."""
 
 SYMMETRY_FROM = 1000
 """`molecular_hamiltonian(slots="auto")` keeps the default slots below this many
@@ -594,35 +614,41 @@ N2 6-31G the symmetry slots' kernel is 2.4 times faster than the default slots',
 def _with_found_orbsym(
     integrals: MolecularIntegrals, threshold: float, slots: str, parametric: bool
 ) -> tuple[MolecularIntegrals, float | None]:
-    """`integrals` with the irreps of their own zeros (`orbsym_from_integrals`) where they
-    give no ORBSYM or one irrep only and the symmetry slots may be taken: fixed electrons
-    of each spin, static tables, a cutoff above 0 (exact zeros alone rarely show the
-    symmetry). Found irreps hold by construction; none found leaves `integrals` as they
-    are. The second value is None, or the largest coefficient the irreps leave out when
-    they were found at `SYMMETRY_NOISE` rather than at `threshold` (see there)."""
-    given = integrals.orbsym
-    if given is not None and len(set(given)) > 1:
-        return integrals, None
-    if parametric or threshold <= 0 or slots not in ("auto", "symmetry"):
-        return integrals, None
+    """`integrals` with the irreps of their own zeros (`orbsym_from_integrals`) where the
+    symmetry slots may be taken (fixed electrons of each spin, static tables, a cutoff
+    above 0: exact zeros alone rarely show the symmetry) and they give no ORBSYM, one
+    irrep only, or a coarser one than the zeros show (a molecule run in a subgroup of
+    its point group, Cs for N2: F 204 against 104). Found irreps hold by construction;
+    none found leaves `integrals` as they are. The second value is None, or the largest
+    coefficient the irreps leave out when they were found at `SYMMETRY_NOISE` rather
+    than at `threshold` (see there: never for a given ORBSYM)."""
     per_spin = integrals.n_fermions_per_spin
-    if per_spin is None:
+    if parametric or threshold <= 0 or slots not in ("auto", "symmetry") or per_spin is None:
         return integrals, None
     h1, h2 = integrals.h1, integrals.h2
     found = orbsym_from_integrals(h1, h2, threshold)
+    given = integrals.orbsym
+    if given is not None and len(set(given)) > 1:  # checked: a finer grading is exact too
+        finer = connected_bound(found, per_spin) < connected_bound(given, per_spin)
+        return (replace(integrals, orbsym=found) if finer else integrals), None
     best = replace(integrals, orbsym=found) if len(set(found)) > 1 else None
-    if threshold >= SYMMETRY_NOISE or np.iscomplexobj(h1) or np.iscomplexobj(h2):
-        return (integrals if best is None else best), None
-    finer = orbsym_from_integrals(h1, h2, SYMMETRY_NOISE)
-    if len(set(finer)) == 1 or (
-        best is not None and connected_bound(finer, per_spin) >= connected_bound(found, per_spin)
-    ):
-        return (integrals if best is None else best), None
-    left_out = _largest_forbidden_coefficient(h1, h2, finer, per_spin)
-    candidate = replace(integrals, orbsym=finer)
-    if left_out > SYMMETRY_NOISE or not _restricted_checked(candidate):
-        return (integrals if best is None else best), None
-    return candidate, left_out
+    plain = (integrals if best is None else best), None
+    # a threshold below the default asks to keep more: the noise is kept too
+    if not CUTOFF <= threshold < SYMMETRY_NOISE or np.iscomplexobj(h1) or np.iscomplexobj(h2):
+        return plain
+    bound = connected_bound(found, per_spin) if best is not None else None
+    # the widest search first (its grading is the finest); the exact check decides
+    for search in (2 * SYMMETRY_NOISE, SYMMETRY_NOISE):
+        finer = orbsym_from_integrals(h1, h2, search)
+        if len(set(finer)) == 1 or (
+            bound is not None and connected_bound(finer, per_spin) >= bound
+        ):
+            continue
+        left_out = _largest_forbidden_coefficient(h1, h2, finer, per_spin)
+        candidate = replace(integrals, orbsym=finer)
+        if left_out <= SYMMETRY_NOISE and _restricted_checked(candidate):
+            return candidate, left_out
+    return plain
 
 
 def _largest_forbidden_coefficient(

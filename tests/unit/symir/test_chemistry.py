@@ -261,8 +261,12 @@ def test_screening_drops_small_coefficients_and_reports_them():
     d_full = full.compile().to_dense()
     d_screened = screened.compile().to_dense()
     assert 0 < np.abs(d_full - d_screened).max() < 1e-7
-    with pytest.raises(ValueError, match="threshold must be >= 0"):
-        molecular_hamiltonian(ints, threshold=-1.0)
+    # a NaN compared false with every coefficient: all of them were dropped silently
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="threshold must be a finite number >= 0"):
+            molecular_hamiltonian(ints, threshold=bad)
+    with pytest.raises(ValueError, match="threshold must be a real number >= 0, got '1e-6'"):
+        molecular_hamiltonian(ints, threshold="1e-6")
 
 
 def test_spin_orbital_input_is_checked():
