@@ -160,8 +160,8 @@ def test_hermitian_verified_state_by_state():
         ),
         (lambda: tfim(h=-sym.symbol("h", 1.0)) * sym.symbol("g", 1j), "not proved"),
         (
-            lambda: (
-                sym.DOperator(sym.Fock(2, 3), "a")
+            lambda: (  # a space too large for the matrix (3^13 states): op.H is tried
+                sym.DOperator(sym.Fock(2, 13), "a")
                 .for_each_site("i")
                 .emit(sym.affine("i", scale=2, bias=0), matrix_element=1.0)
                 .build()
@@ -175,6 +175,38 @@ def test_not_hermitian_or_not_proved(build, why):
     op = build()
     assert not op.is_hermitian
     assert why in op.hermiticity[1]
+
+
+def test_small_spaces_check_the_matrix_without_building_the_adjoint(monkeypatch):
+    """On a space of at most `EXHAUSTIVE_STATES` states, an operator without parameters is
+    checked on its matrix and `op.H` is never built: the adjoint of a product of general
+    local operators (one emission per written pair of values) multiplies the emissions
+    (a product of two dense two-site matrices on 27 states: 5,103 emissions, minutes to
+    build and compile; `to_netket()` asked for it)."""
+    from symir.frontend.operator import SymbolicOperator
+
+    values = [-2, 0, 2]
+    rng = np.random.default_rng(0)
+    a = sym.DOperator(sym.Spin(1, 2), "a").for_each(("i", "j"), over=[(0, 1)])
+    for u in values:
+        for v in values:
+            table = {10 * s + t: float(rng.normal()) for s in values for t in values}
+            a = a.emit(
+                sym.write("i", u).write("j", v),
+                matrix_element=sym.lookup(table, 10 * sym.site("i") + sym.site("j")),
+            )
+    a = a.build()
+    product = a @ a
+
+    def no_adjoint(self):
+        raise AssertionError("op.H was built")
+
+    monkeypatch.setattr(SymbolicOperator, "H", property(no_adjoint))
+    dense = np.asarray(product.compile().to_dense())
+    assert not np.allclose(dense, dense.T)
+    assert not product.is_hermitian
+    assert product.hermiticity[1].startswith("not hermitian: the matrix differs")
+    assert product.to_netket().is_hermitian is False
 
 
 def test_declared_hermitian_is_kept():
