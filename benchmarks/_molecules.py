@@ -50,6 +50,13 @@ MOLECULES = {
     # outside every table before (2026-11-26, sixth session's successor)
     "h2o_ccpvdz": ("O 0 0 0.1173; H 0 0.7572 -0.4692; H 0 -0.7572 -0.4692", "cc-pvdz"),
     "hcn_631g": ("H 0 0 -1.0640; C 0 0 0; N 0 0 1.1560", "6-31g"),
+    # narrow_integers.py's
+    "c2h4_631g": (
+        "C 0 0 0.6695; C 0 0 -0.6695; H 0 0.9289 1.2321; H 0 -0.9289 1.2321; "
+        "H 0 0.9289 -1.2321; H 0 -0.9289 -1.2321",
+        "6-31g",
+    ),
+    "f2_ccpvdz": ("F 0 0 0; F 0 0 1.4119", "cc-pvdz"),
     # 100+ spin orbitals (issue 37 item 3)
     "c6h6_sto3g": (
         "C 0 1.397 0; C 1.2098 0.6985 0; C 1.2098 -0.6985 0; C 0 -1.397 0; "

@@ -12,9 +12,8 @@ interleaved rounds, wall and process CPU milliseconds, with the ratios to NetKet
 
     .venv/bin/python benchmarks/narrow_integers.py --molecules hf_ccpvdz,h2o_ccpvdz --rounds 15
 
-Molecules: those of `benchmarks/chemistry.py` and `EXTRA` (outside its list: H2O
-cc-pVDZ, C2H4 and HCN in 6-31G, F2 cc-pVDZ). Each molecule is measured in a process
-of its own.
+Molecules: those of `benchmarks/_molecules.py` (H2O cc-pVDZ, C2H4 and HCN in 6-31G,
+F2 cc-pVDZ among them). Each molecule is measured in a process of its own.
 """
 
 from __future__ import annotations
@@ -30,17 +29,6 @@ from chemistry import MOLECULES, _same_connected
 
 warnings.simplefilter("ignore")
 
-EXTRA = {
-    "hcn_631g": ("C 0 0 0; N 0 0 1.1560; H 0 0 -1.0640", "6-31g"),
-    "c2h4_631g": (
-        "C 0 0 0.6695; C 0 0 -0.6695; H 0 0.9289 1.2321; H 0 -0.9289 1.2321; "
-        "H 0 0.9289 -1.2321; H 0 -0.9289 -1.2321",
-        "6-31g",
-    ),
-    "f2_ccpvdz": ("F 0 0 0; F 0 0 1.4119", "cc-pvdz"),
-    "h2o_ccpvdz": ("O 0 0 0.1173; H 0 0.7572 -0.4692; H 0 -0.7572 -0.4692", "cc-pvdz"),
-}
-
 
 def measure(name: str, rounds: int, batch: int) -> str:
     import netket as nk
@@ -49,7 +37,7 @@ def measure(name: str, rounds: int, batch: int) -> str:
     from symir.chemistry import from_pyscf, molecular_hamiltonian
     from symir.compiler import InMemoryArtifactStore, SymbolicCompiler, SymbolicCompilerOptions
 
-    atom, basis = MOLECULES.get(name) or EXTRA[name]
+    atom, basis = MOLECULES[name]
     mol = gto.M(atom=atom, basis=basis, symmetry=True, verbose=0)
     mf = scf.RHF(mol).run()
     ints = from_pyscf(mf)
