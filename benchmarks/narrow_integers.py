@@ -25,22 +25,17 @@ import warnings
 
 import jax
 import numpy as np
-from chemistry import MOLECULES, _same_connected
+from _molecules import load as load_molecule
+from chemistry import _same_connected
 
 warnings.simplefilter("ignore")
 
 
 def measure(name: str, rounds: int, batch: int) -> str:
-    import netket as nk
-    from pyscf import gto, scf
-
-    from symir.chemistry import from_pyscf, molecular_hamiltonian
+    from symir.chemistry import molecular_hamiltonian
     from symir.compiler import InMemoryArtifactStore, SymbolicCompiler, SymbolicCompilerOptions
 
-    atom, basis = MOLECULES[name]
-    mol = gto.M(atom=atom, basis=basis, symmetry=True, verbose=0)
-    mf = scf.RHF(mol).run()
-    ints = from_pyscf(mf)
+    ints, nk_op = load_molecule(name)
     mh = molecular_hamiltonian(ints, slots="symmetry")
     ops = {}
     for key, narrow in (("without", False), ("with", True)):
@@ -49,8 +44,6 @@ def measure(name: str, rounds: int, batch: int) -> str:
             artifact_store=InMemoryArtifactStore(),
         )
         ops[key] = compiler.compile(mh.operator).compiled_operator.keeping_sectors()
-    pnc = nk.experimental.operator.ParticleNumberAndSpinConservingFermioperator2nd
-    nk_op = pnc.from_pyscf_molecule(mol, mf.mo_coeff)
     x = np.asarray(nk_op.hilbert.random_state(jax.random.PRNGKey(1), batch))
     fns = {k: (jax.jit(o.get_conn_padded), x.astype(np.int8)) for k, o in ops.items()}
     fns["netket"] = (jax.jit(nk_op.get_conn_padded), x)

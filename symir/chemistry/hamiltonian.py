@@ -629,8 +629,8 @@ def _with_found_orbsym(
     found = orbsym_from_integrals(h1, h2, threshold)
     given = integrals.orbsym
     if given is not None and len(set(given)) > 1:  # checked: a finer grading is exact too
-        finer = connected_bound(found, per_spin) < connected_bound(given, per_spin)
-        return (replace(integrals, orbsym=found) if finer else integrals), None
+        refined = connected_bound(found, per_spin) < connected_bound(given, per_spin)
+        return (replace(integrals, orbsym=found) if refined else integrals), None
     best = replace(integrals, orbsym=found) if len(set(found)) > 1 else None
     plain = (integrals if best is None else best), None
     # a threshold below the default asks to keep more: the noise is kept too
@@ -663,8 +663,8 @@ def _largest_forbidden_coefficient(
     smallest ones."""
     forbidden1, forbidden2 = forbidden_integrals(orbsym)
     f2 = forbidden2 != 0  # only the forbidden entries are copied below
-    exchanged = np.transpose(h2, (0, 3, 2, 1))[f2]
-    doubles = max(np.abs(h2[f2]).max(initial=0.0), np.abs(h2[f2] - exchanged).max(initial=0.0))
+    direct, exchanged = h2[f2], np.transpose(h2, (0, 3, 2, 1))[f2]
+    doubles = max(np.abs(direct).max(initial=0.0), np.abs(direct - exchanged).max(initial=0.0))
     m = h1.shape[0]
     coulomb = np.einsum("pqrr->pqr", h2)
     same = coulomb - np.einsum("prrq->pqr", h2)
@@ -674,15 +674,14 @@ def _largest_forbidden_coefficient(
     others = np.ones((len(p), m), bool)  # R other than P and Q, for P's spin
     others[np.arange(len(p)), p] = False
     others[np.arange(len(p)), q] = False
-    same = np.where(others, same[p, q], np.nan)
+    ordered_same = np.sort(np.where(others, same[p, q], np.nan), axis=-1)  # nan (P, Q) last
+    ordered_other = np.sort(coulomb[p, q], axis=-1)
     base = h1[p, q]
     singles = 0.0
     for n_same, n_other in (per_spin, per_spin[::-1]):
         if n_same in (0, m):  # no electron of this spin, or no hole: no single
             continue
         k = n_same - 1  # P is one of its spin's electrons
-        ordered_same = np.sort(same, axis=-1)  # the missing R (nan) last
-        ordered_other = np.sort(coulomb[p, q], axis=-1)
         for pick_same, pick_other in (
             (ordered_same[:, :k], ordered_other[:, :n_other]),
             (ordered_same[:, m - 2 - k : m - 2], ordered_other[:, m - n_other :]),
