@@ -727,6 +727,14 @@ repeated sample: evaluated, then masked). TFIM 6x6 with a Dense(72)-tanh-Dense(7
 tanh-Dense module, 1,024 samples: `expect_and_grad` 18.5 -> 16.8 ms of CPU (NetKet's
 packed kernel 23.1)."""
 
+EVERY_SLOT_NEEDED = 0.9
+"""`EVERY_SLOT`'s loop over every slot runs only where at least this fraction of the
+slots is needed at run time (`lax.cond` on their count; 0: always, no `cond`); else the
+needed ones are compacted first. A Markov chain repeats its state at every rejected move, and a repeated
+sample's slots are not needed (`local_energies(..., repeated=True)`): TFIM 6x6 with a
+two-layer circular convolution, 1,024 samples of 16 chains at 32% acceptance, `E_loc`
+419 -> 128 ms of CPU (NetKet's packed kernel 391)."""
+
 
 def _slot_values(
     loop: tuple,
@@ -744,10 +752,22 @@ def _slot_values(
     evaluate, compact, tail, capacity = loop
     b, c, k = change.shape
     if COMPACT_OUTPUT and compact is not None and every:
-        count, capacity = b * c, min(capacity, b * c)
-        rows = (_every_slot_rows(change, tail(capacity)), static)
-        r = compact(ratio, capacity, diff, rows, None, count, _slice_rows)
-        return jnp.where(needed, jnp.reshape(r[:count], needed.shape), jnp.full((), fill, r.dtype))
+
+        def every_slot(diff: Any) -> Any:
+            count, chunk = b * c, min(capacity, b * c)
+            rows = (_every_slot_rows(change, tail(chunk)), static)
+            r = compact(ratio, chunk, diff, rows, None, count, _slice_rows)
+            return jnp.where(
+                needed, jnp.reshape(r[:count], needed.shape), jnp.full((), fill, r.dtype)
+            )
+
+        def needed_only(diff: Any) -> Any:
+            return _slot_values(loop, ratio, diff, static, needed, change, False, fill)
+
+        if EVERY_SLOT_NEEDED <= 0:
+            return every_slot(diff)
+        most = jnp.sum(needed, dtype=jnp.int32) >= int(np.ceil(EVERY_SLOT_NEEDED * b * c))
+        return jax.lax.cond(most, every_slot, needed_only, diff)
     rows = (jnp.reshape(change, (b * c, k)), static)
     gather = functools.partial(_sample_and_changes, c)
     if COMPACT_OUTPUT and compact is not None:

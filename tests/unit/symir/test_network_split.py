@@ -405,9 +405,11 @@ def test_every_slot_valid_evaluates_every_slot_without_compaction(module, capaci
     in order (`fast_updates.EVERY_SLOT`: chunks are slices, no positions, no ranks). The
     energies equal NetKet's (its `Ising`, every connected state evaluated) and, with the
     gradient, those of the compacted loop, for full chunks, tail chunks and one chunk;
-    with no field (`h = 0`) every flip's matrix element is zero and no slot is needed:
-    the slots evaluated anyway are masked. Repeated samples take their run's values.
-    (The chain's 64 states are fewer than the batch's slots: `batch_dedup` would compact
+    with no field (`h = 0`) every flip's matrix element is zero and no slot is needed.
+    Repeated samples take their run's values. The loop over every slot runs only where
+    at least `EVERY_SLOT_NEEDED` of the slots are needed (a `cond` at run time): with a
+    field 20 of the 22 samples start a run and it runs; without one the compacted branch
+    does. (The chain's 64 states are fewer than the batch's slots: `batch_dedup` would compact
     them; it is switched off here, `test_batch_dedup.py` checks it.)"""
     from symir.runtime import batch_dedup
     from symir.runtime import fast_updates as fu
@@ -464,7 +466,12 @@ def test_every_slot_valid_evaluates_every_slot_without_compaction(module, capaci
         jax.tree_util.tree_leaves(g_every), jax.tree_util.tree_leaves(g_compacted), strict=True
     ):
         np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-11)
+    # the loop over every slot runs where most slots are needed (`EVERY_SLOT_NEEDED`):
+    # a `cond` on their count, its other branch the compacted loop (a chain's repeats)
+    text = str(jax.make_jaxpr(energies(True))(params))
+    assert " cond[" in text and "scatter" in text
     # no scan, scatter or gather by position in the program without compaction
+    monkeypatch.setattr(fu, "EVERY_SLOT_NEEDED", 0.0)
     text = str(jax.make_jaxpr(energies(True))(params))
     assert "scatter" not in text and "cumsum" not in text
     assert "scatter" in str(jax.make_jaxpr(energies(False))(params))
