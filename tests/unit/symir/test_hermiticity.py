@@ -239,3 +239,29 @@ def test_adjoint_of_constant_writes():
     )
     with pytest.raises(sym.SymbolicDefinitionError, match="more than 64"):
         big.transpose()
+
+
+def test_the_adjoint_of_an_adjoint_is_the_operator(tfim, raising):
+    """`A.H.H` is `A` itself (and `A.T.T` for a real `A`), not the adjoint of the
+    adjoint: each adjoint of constant writes makes one emission per erased value, so
+    `l.H.H` of a 9x9 local operator on `Fock(3, 3)` compiled for over a minute (sweep 4).
+    The complex transpose twice is not short-cut (`A.T.T` is built and equals `A`)."""
+    spin = sym.Spin(1, 2)
+    rng = np.random.default_rng(3)
+    m = rng.normal(size=(9, 9))  # a lookup's entries are real
+    states = [-2, 0, 2]
+    local = sym.DOperator(spin, "l").for_each(("i", "j"), over=[(0, 1)])
+    for a in range(9):  # one emission per written pair of values, the element a table
+        table = {10 * states[b // 3] + states[b % 3]: float(m[a, b]) for b in range(9)}
+        local = local.emit(
+            sym.write("i", states[a // 3]).write("j", states[a % 3]),
+            matrix_element=sym.lookup(table, 10 * sym.site("i") + sym.site("j")),
+        )
+    local = local.build()
+    for op in (local, raising, tfim):
+        assert op.H.H is op
+    assert tfim.T.T is tfim  # real: the transpose is the adjoint
+    twice = raising.T.T
+    assert twice is not raising
+    np.testing.assert_allclose(dense(twice), dense(raising), atol=1e-14)
+    np.testing.assert_allclose(dense(local.H), dense(local).T, atol=1e-14)
