@@ -129,8 +129,23 @@ def directions(operator: sym.OperatorOp, wrt: Sequence[str]) -> list[Direction]:
             ),
             operator,
         )
+    numbers = sorted(n for n, t in types.items() if not isinstance(t, TensorType))
+    if not wrt and not numbers:
+        raise attach_op(
+            ValueError(
+                f"sym-differentiate: operator @{operator.sym_name.data} has no number "
+                f"parameters (sym.param), so nothing to differentiate by"
+                + (
+                    f"; its table parameters {sorted(types)} are differentiated at the branch "
+                    "level (`branch-differentiate{tables=true}`)"
+                    if types
+                    else ""
+                )
+            ),
+            operator,
+        )
     found = []
-    for name in wrt or sorted(n for n, t in types.items() if not isinstance(t, TensorType)):
+    for name in wrt or numbers:
         if isinstance(types[name], ComplexType):
             found += [Direction(f"re({name})", name, 1.0), Direction(f"im({name})", name, 1j)]
         else:
