@@ -220,6 +220,12 @@ class ComplexUserRBM(nn.Module):
         return jnp.sum(nk.nn.activation.log_cosh(h), axis=-1)
 
 
+def _translations(hi):
+    """The lattice whose translations `rbmsymm` and `gcnn` are symmetric under."""
+    side = round(hi.size**0.5)
+    return nk.graph.Square(side) if side * side == hi.size else nk.graph.Chain(hi.size)
+
+
 NETWORKS = {
     "urbm": lambda hi: UserRBM(2 * hi.size),
     "mlp1": lambda hi: nk.models.MLP(hidden_dims=(2 * hi.size,), param_dtype=float),
@@ -249,6 +255,15 @@ NETWORKS = {
         param_dtype=complex,
     ),
     "rbm": lambda hi: nk.models.RBM(alpha=2, param_dtype=float),
+    # NetKet's symmetric networks on the lattice's translations (a square lattice where
+    # the sites are a square number, else a chain), and its autoregressive dense network
+    "rbmsymm": lambda hi: nk.models.RBMSymm(
+        _translations(hi).translation_group(), alpha=1, param_dtype=float
+    ),
+    "gcnn": lambda hi: nk.models.GCNN(
+        symmetries=_translations(hi), layers=2, features=(4, 4), param_dtype=float
+    ),
+    "arnn": lambda hi: nk.models.ARNNDense(hi, layers=2, features=8, param_dtype=float),
     "slater": lambda hi: nk.models.Slater2nd(hi, param_dtype=float),
     "slater_u": lambda hi: nk.models.Slater2nd(hi, restricted=False, param_dtype=float),
     "slater_g": lambda hi: nk.models.Slater2nd(hi, generalized=True, param_dtype=float),
