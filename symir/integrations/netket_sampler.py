@@ -207,7 +207,6 @@ class SamplerPath:
 
 def _path(sampler: MetropolisSampler, apply: Any, parameters: Any, σ: Any) -> SamplerPath:
     from symir.runtime.determinant_chains import DeterminantChains
-    from symir.runtime.network_split import prefix_cost, split_network
 
     if sampler.incremental is False:
         return SamplerPath(False, "incremental=False")
@@ -238,9 +237,27 @@ def _path(sampler: MetropolisSampler, apply: Any, parameters: Any, σ: Any) -> S
             "O(n^2) per determinant (no LAPACK call), an acceptance a rank-1 update"
         )
         return SamplerPath(True, reason, None, k, guaranteed, chains)
+    return _split_path(sampler, apply, parameters, σ, states, k, guaranteed)
+
+
+def _split_path(
+    sampler: MetropolisSampler,
+    apply: Any,
+    parameters: Any,
+    σ: Any,
+    states: Any,
+    k: int,
+    guaranteed: bool,
+) -> SamplerPath:
+    """`_path` of a network that is no determinant: by its split, where it pays."""
+    from symir.runtime.network_split import non_finite_change, prefix_cost, split_network
+
     split = split_network(apply, parameters, σ)
     if not split.applies:
         return SamplerPath(False, split.reason)
+    infinite = non_finite_change(split, parameters, states)
+    if infinite is not None:  # an infinity minus an infinity in the cached values' changes
+        return SamplerPath(False, infinite)
     p = prefix_cost(split)
     b = sampler.n_batches
     saving = b * (p - (2 * k + 1) * split.width)

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import jax
@@ -552,13 +552,17 @@ def choose_path(
     counts `P + R` as one row of `N` sites."""
     from symir.runtime.conn_delta import delta_width
     from symir.runtime.determinant_updates import determinant_block
-    from symir.runtime.network_split import split_network
+    from symir.runtime.network_split import non_finite_change, split_network
 
     compiled = _compiled(compiled)  # or its NetKet adapter
     det_block, det_why = determinant_block(logpsi, params, x, fallback=_delta_block)
     if required and det_block is not None:  # a determinant of gathered rows: its updates
         return LocalEnergyPath("determinant", det_why, block=det_block)
     split = split_network(logpsi, params, x)
+    if split.applies:
+        why = non_finite_change(split, params, compiled.space.local_states)
+        if why is not None:
+            split = replace(split, applies=False, reason=why)
     if required and not split.applies:
         return LocalEnergyPath("deltas", f"{split.reason}; {det_why}")
     costs, what = _path_costs(split, det_block, x, compiled, plan, padded)

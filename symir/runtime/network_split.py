@@ -811,6 +811,54 @@ def rest(split: NetworkSplit, consts: tuple[Any, ...], cached: tuple[Any, ...]) 
     return jax.vmap(one)(cached)
 
 
+def non_finite_change(split: NetworkSplit, params: Any, local_states: Any) -> str | None:
+    """Why the split's changes cannot be added, or None: a cached value that is not finite
+    on a configuration of `tables` (`x0`, all `local_states[0]`, and `x0` with one site
+    changed), as `1 / x` or `log(x)` at `x = 0` where a later `minimum` or `where` keeps
+    `logpsi` finite. `theta(x') = theta(x) + E[change]` then adds an infinity to its
+    opposite (NaN). The cached values are sums of one term per site (the split proves it),
+    so finite on these configurations means finite on every one. Evaluated once, outside
+    the traced program, with `params` where they are concrete, else with stand-ins of
+    their shapes (a value that depends on no parameter, as `1 / x`, is the same for
+    any)."""
+    n = split.n_sites
+    states = np.asarray(local_states)
+    base = np.full((n,), states[0])
+    xs = np.broadcast_to(base, (n, len(states), n)).copy()
+    xs[np.arange(n), :, np.arange(n)] = states[None, :]
+    xs = np.concatenate([base[None], xs.reshape(-1, n)])
+    leaves, tree = jax.tree_util.tree_flatten(params)
+    if any(isinstance(leaf, jax.core.Tracer) for leaf in leaves):
+        rng = np.random.default_rng(0)
+        leaves = [_stand_in(rng, jax.typeof(leaf)) for leaf in leaves]
+    try:
+        with jax.ensure_compile_time_eval():
+            consts = constants(split, jax.tree_util.tree_unflatten(tree, leaves))
+            dtype = split.program.program.avals[split.program.x_id].dtype
+            values = theta(split, consts, jnp.asarray(xs, dtype))
+            finite = [bool(np.all(np.isfinite(np.asarray(v)))) for v in values]
+    except Exception:  # a check that cannot run here leaves the split as it is
+        return None
+    for (name, _, _), ok in zip(split.cached, finite, strict=True):
+        if not ok:
+            return (
+                f"the cached value {name} is not finite on every configuration (as 1/x or "
+                "log(x) at x = 0): its changes cannot be added (an infinity minus an infinity)"
+            )
+    return None
+
+
+def _stand_in(rng: np.random.Generator, aval: Any) -> np.ndarray:
+    """Parameters of `aval`'s shape and dtype, small normal values (`non_finite_change`)."""
+    if jnp.issubdtype(aval.dtype, jnp.complexfloating):
+        value = rng.normal(size=aval.shape) + 1j * rng.normal(size=aval.shape)
+    elif jnp.issubdtype(aval.dtype, jnp.inexact):
+        value = rng.normal(size=aval.shape)
+    else:
+        return np.zeros(aval.shape, aval.dtype)
+    return (0.1 * value).astype(aval.dtype)
+
+
 def tables(split: NetworkSplit, consts: tuple[Any, ...], local_states: Any) -> tuple[Any, ...]:
     """The change of each cached value when one site changes state: `E[(s S + i) S + j] =
     T[s, j] - T[s, i]`, `T[s, i] = theta(x0 with x0_s = local_states[i]) - theta(x0)`

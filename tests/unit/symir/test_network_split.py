@@ -631,3 +631,37 @@ def test_derived_path_keeps_the_sector_rule():
     everything = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, unconstrained))(params, x)
     np.testing.assert_allclose(derived[12:], everything[12:], rtol=1e-12, atol=1e-12)
     assert not np.allclose(derived[:12], everything[:12])
+
+
+class CappedInverse(nn.Module):
+    """`min(1 / n, softplus(Dense(n)))` of boson occupations: `1 / n` is infinite at
+    `n = 0`, the minimum finite (sweep 6)."""
+
+    @nn.compact
+    def __call__(self, x):
+        t = nn.Dense(8, param_dtype=jnp.float64)(x)
+        cap = jnp.minimum(1.0 / x, nn.softplus(t[..., : x.shape[-1]]))
+        return jnp.sum(jnp.tanh(t), -1) + 0.1 * jnp.sum(cap, -1)
+
+
+def test_a_cached_value_that_is_not_finite_is_not_split():
+    """A cached value infinite at some local state (`1 / n` at `n = 0`) would add an
+    infinity to its opposite, `theta(x') = theta(x) + E[change]`: NaN local energies
+    where `logpsi` is finite. The split is refused with the value named
+    (`network_split.non_finite_change`), and the energies equal NetKet's."""
+    hi = nk.hilbert.Fock(n_max=2, N=4)
+    graph = nk.graph.Chain(4)
+    op = models.bose_hubbard(hi, graph, U=2.0, J=1.0).compile()
+    ref = nk.operator.BoseHubbard(hi, graph, U=2.0, J=1.0)
+    x = jnp.asarray(hi.all_states()[::3], jnp.float64)  # zeros at every site among them
+    net = CappedInverse()
+    params = net.init(jax.random.key(0), x)
+    assert split_network(net.apply, params, x).applies  # the program splits
+    path = choose_path(net.apply, params, x, op, local_energy_plan(op))
+    assert path.name != "derived" and "is not finite on every configuration" in path.reason
+    ours = jax.jit(lambda p: sym.local_energies(net.apply, p, x, op, fast_updates="auto"))
+    expected = local_energies(net.apply, params, x, ref)
+    assert np.all(np.isfinite(expected))
+    np.testing.assert_allclose(ours(params), expected, rtol=RTOL, atol=RTOL)
+    with pytest.raises(ValueError, match=r"cached value theta\d is not finite"):
+        sym.local_energies(net.apply, params, x, op, fast_updates=True)

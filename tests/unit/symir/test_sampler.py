@@ -304,6 +304,30 @@ def test_a_network_that_does_not_split_takes_netkets_step():
     assert state.cache == () and float(state.max_drift) == 0.0
 
 
+class InverseOccupation(nn.Module):
+    """`min(1 / n, softplus(Dense(n)))` of boson occupations: `1 / n` is a cached value,
+    infinite at `n = 0`, the minimum finite."""
+
+    @nn.compact
+    def __call__(self, x):
+        t = nn.Dense(8, param_dtype=jnp.float64)(x)
+        cap = jnp.minimum(1.0 / x, nn.softplus(t[..., : x.shape[-1]]))
+        return jnp.sum(jnp.tanh(t), -1) + 0.1 * jnp.sum(cap, -1)
+
+
+def test_a_cached_value_that_is_not_finite_takes_netkets_step():
+    """Sweep 6: the incremental step would add `1 / n`'s change to its infinite value at
+    `n = 0` (NaN log-probabilities); it is refused with the value named, and the chains
+    are NetKet's."""
+    hi = nk.hilbert.Fock(n_max=2, N=6)
+    net = InverseOccupation()
+    params = _params(net, 6)
+    ours = sym.MetropolisLocal(hi, n_chains=8, incremental=True)
+    path = ours.path(net, params)
+    assert not path.incremental and "is not finite on every configuration" in path.reason
+    _same_chains(ours, nk.sampler.MetropolisLocal(hi, n_chains=8), net, params, 10)
+
+
 def test_the_distribution_is_psi_squared_on_a_summable_system():
     """10 spins: <z_i z_{i+1}>, the histogram of sum_i z_i, the TFIM energy and its
     gradient from the samples against the exact |psi|^2 sums."""
