@@ -342,31 +342,35 @@ def test_deduplicate_connected_components_survives_transformations(overlapping):
 # --------------------------------------------------------------------------- item 20
 
 
-def _jax_operators():
-    hi = nk.hilbert.Spin(0.5, 4)
-    sector = nk.hilbert.Spin(0.5, 4, total_sz=0)
-    fermions = nk.hilbert.SpinOrbitalFermions(2, s=0.5, n_fermions=2)
-    chain = nk.graph.Chain(4)
-    h = sym.symbol("h", 0.7)
-    return {
-        "tfim": models.tfim(hi, chain, h=1.3).compile().to_netket(),
-        "with-parameter": models.tfim(hi, chain, h=h).compile().to_netket(),
-        "heisenberg-sector": models.heisenberg(sector, RING4).compile().to_netket(),
-        "fermi-hubbard": models.fermi_hubbard(fermions, nk.graph.Chain(2, pbc=False))
+_JAX_OPERATORS = {
+    "tfim": lambda hi, chain: models.tfim(hi, chain, h=1.3).compile().to_netket(),
+    "with-parameter": lambda hi, chain: (
+        models.tfim(hi, chain, h=sym.symbol("h", 0.7)).compile().to_netket()
+    ),
+    "heisenberg-sector": lambda hi, chain: (
+        models.heisenberg(nk.hilbert.Spin(0.5, 4, total_sz=0), RING4).compile().to_netket()
+    ),
+    "fermi-hubbard": lambda hi, chain: (
+        models.fermi_hubbard(
+            nk.hilbert.SpinOrbitalFermions(2, s=0.5, n_fermions=2), nk.graph.Chain(2, pbc=False)
+        )
         .compile()
-        .to_netket(),
-        "netket-ising-jax": nk.operator.IsingJax(hi, chain, h=1.3),  # the reference's rule
-    }
+        .to_netket()
+    ),
+    # the reference's rule
+    "netket-ising-jax": lambda hi, chain: nk.operator.IsingJax(hi, chain, h=1.3),
+}
+"""Made in the test that uses each (not all of them at collection, in every worker)."""
 
 
-@pytest.mark.parametrize("name", list(_jax_operators()))
+@pytest.mark.parametrize("name", list(_JAX_OPERATORS))
 def test_operator_jax_get_conn_flattened_throws(name):
     """NetKet's `test_operator_jax_get_conn_flattened_throws`: `get_conn_flattened` (and
     `get_conn`) inside `jax.jit` raise `JaxOperatorGetConnInJitError`, whether the
     operator is closed over or passed as an argument."""
     from netket.errors import JaxOperatorGetConnInJitError
 
-    op = _jax_operators()[name]
+    op = _JAX_OPERATORS[name](nk.hilbert.Spin(0.5, 4), nk.graph.Chain(4))
     state = op.hilbert.random_state(jax.random.PRNGKey(1), 3)
 
     @jax.jit
