@@ -5,6 +5,7 @@ with fewer `i64` values."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 
@@ -176,13 +177,22 @@ def _same_bits(a, b, x) -> None:
     assert np.asarray(ma).tobytes() == np.asarray(mb).tobytes()
 
 
-@pytest.mark.parametrize("slots", ["symmetry", "excitations"])
-@pytest.mark.parametrize("name", ["lih_sto3g", "n2_631g"])
-def test_molecules_same_bits_with_fewer_i64(name, slots):
+@functools.cache
+def _molecule(name: str, slots: str):
+    """The molecule's kernels without and with the narrowing, and about 400 of its
+    states: made once for both tests that use them (the delta kernel's test runs the
+    narrow kernel on the same states, so its main kernel is not compiled again)."""
     mh = molecular_hamiltonian(read_fcidump(DATA / f"{name}.fcidump"), slots=slots)
     wide, narrow = _kernels(mh.operator)
     states = np.asarray(wide.hilbert.all_states(), dtype=np.int8)
-    _same_bits(wide, narrow, states[:: max(1, len(states) // 400)])
+    return wide, narrow, states[:: max(1, len(states) // 400)]
+
+
+@pytest.mark.parametrize("slots", ["symmetry", "excitations"])
+@pytest.mark.parametrize("name", ["lih_sto3g", "n2_631g"])
+def test_molecules_same_bits_with_fewer_i64(name, slots):
+    wide, narrow, x = _molecule(name, slots)
+    _same_bits(wide, narrow, x)
     assert _i64_values(narrow.stablehlo_text) < _i64_values(wide.stablehlo_text) / 2
 
 
@@ -212,15 +222,14 @@ def test_the_delta_kernel_is_narrowed_too(name):
     from symir.lowering.pipelines import _lower_branch
     from symir.runtime.conn_delta import apply_deltas
 
-    mh = molecular_hamiltonian(read_fcidump(DATA / f"{name}.fcidump"))
-    compiled = mh.operator.compile(cache=False)
+    # the default lowering (`narrow_integers` on) of the excitation slots, as `slots`'
+    # default ("auto") chooses for both molecules
+    _, compiled, x = _molecule(name, "excitations")
     kernels = compiled._spec.kernels
     wide = _lower_branch(
         kernels.module, ["branch-return-deltas", "convert-branch-to-stablehlo"], "deltas"
     )
     assert _i64_values(kernels.deltas(0)) < _i64_values(wide.stablehlo_text) / 2
-    states = np.asarray(compiled.hilbert.all_states(), dtype=np.int8)
-    x = states[:: max(1, len(states) // 200)]
     xp, mels = compiled.get_conn_padded(x)
     sites, values, delta_mels = compiled.get_conn_delta(x)
     assert np.array_equal(np.asarray(apply_deltas(x, sites, values)), np.asarray(xp))
