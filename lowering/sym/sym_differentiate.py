@@ -134,7 +134,7 @@ def directions(operator: sym.OperatorOp, wrt: Sequence[str]) -> list[Direction]:
         raise attach_op(
             ValueError(
                 f"sym-differentiate: operator @{operator.sym_name.data} has no number "
-                f"parameters (sym.param), so nothing to differentiate by"
+                "parameters (sym.param), so nothing to differentiate by"
                 + (
                     f"; its table parameters {sorted(types)} are differentiated at the branch "
                     "level (`branch-differentiate{tables=true}`)"
