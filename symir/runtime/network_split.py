@@ -9,7 +9,9 @@ how it depends on the configuration `x`:
 - **aligned**: `x` and element-wise maps of it (`(x + 1) // 2`, `x == 1`), element `i`
   reading site `i` only;
 - **local**: each element depends on one site of `x` at most (aligned values, a one-hot
-  encoding, an embedding gather `table[x]`, reshapes of these);
+  encoding, an embedding gather `table[x]`, reshapes of these, and element-wise maps of
+  several operands that all map one local value element for element, as `where(r > 0,
+  r, 0.3 r)` of `r = roll(x)`);
 - **separable**: a sum over sites, `v(x) = c + sum_s g_s(x_s)`: linear maps of local
   values (`dot_general` / einsum / Dense, convolutions, sums, `+` / `-`, products with
   constants) and reshapes, slices, gathers with constant indices of separable values;
@@ -445,11 +447,22 @@ def split_network(logpsi: Callable, params: Any, x: Any) -> NetworkSplit:
     kinds: dict[int, str] = {i: CONST for i in param_ids}
     kinds.update({i: CONST for i in program.consts})
     kinds[x_id] = ALIGNED
+    readers = _classify(program, kinds)
+    return _finish(program, kinds, readers, param_ids, x_id, out, tree, n, retrace)
+
+
+def _classify(program: _Program, kinds: dict[int, str]) -> dict[int, list[_Eqn]]:
+    """The kind of every value of `program` (into `kinds`, which holds the inputs'), and
+    the equations that read each value."""
     readers: dict[int, list[_Eqn]] = {}
     producers: dict[int, _Eqn] = {}
+    roots: dict[int, int] = {}  # a local value: the value it maps element for element
     for eqn in program.eqns:
         in_kinds = [CONST if isinstance(v, _Lit) else kinds[v] for v in eqn.ins]
         kind = _kind_of(eqn, in_kinds)
+        root = _common_root(program, eqn, kinds, roots)
+        if kind == OTHER and root is not None:
+            kind = LOCAL  # element-wise maps of one local value, element for element
         if (
             kind == LOCAL
             and eqn.primitive.name == "gather"
@@ -460,10 +473,30 @@ def split_network(logpsi: Callable, params: Any, x: Any) -> NetworkSplit:
         for o in eqn.outs:
             kinds[o] = kind
             producers[o] = eqn
+            if kind == LOCAL:
+                roots[o] = o if root is None else root
         for v in eqn.ins:
             if not isinstance(v, _Lit):
                 readers.setdefault(v, []).append(eqn)
-    return _finish(program, kinds, readers, param_ids, x_id, out, tree, n, retrace)
+    return readers
+
+
+def _common_root(program: _Program, eqn: _Eqn, kinds: dict, roots: dict) -> int | None:
+    """The value that every x-dependent operand of the element-wise `eqn` maps element
+    for element (`roots`), where they share one and have the result's shape, else None.
+    Each element of the result then reads the one site that element of that value reads:
+    `where(r > 0, r, 0.3 r)` of `r = roll(x)` is *local*, as it is of `x` itself."""
+    if eqn.primitive.name not in _ELEMENTWISE or len(eqn.outs) != 1:
+        return None
+    shape = program.avals[eqn.outs[0]].shape
+    found = set()
+    for v in eqn.ins:
+        if isinstance(v, _Lit) or kinds[v] == CONST:
+            continue
+        if kinds[v] != LOCAL or v not in roots or program.avals[v].shape != shape:
+            return None
+        found.add(roots[v])
+    return found.pop() if len(found) == 1 else None
 
 
 _PULL_BACK = _LINEAR_UNARY | _STRUCTURAL | {"convert_element_type"}

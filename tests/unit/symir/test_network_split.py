@@ -665,3 +665,43 @@ def test_a_cached_value_that_is_not_finite_is_not_split():
     np.testing.assert_allclose(ours(params), expected, rtol=RTOL, atol=RTOL)
     with pytest.raises(ValueError, match=r"cached value theta\d is not finite"):
         sym.local_energies(net.apply, params, x, op, fast_updates=True)
+
+
+class RolledLeaky(nn.Module):
+    """A leaky ReLU of each site of `roll(x)` (one `select_n` of three operands, each an
+    element-wise map of the rolled `x`), then Dense and tanh (sweep 6)."""
+
+    @nn.compact
+    def __call__(self, x):
+        r = jnp.roll(x, 1, -1)
+        y = jnp.where(r > 0, r, 0.3 * r)
+        return jnp.sum(jnp.tanh(nn.Dense(8, param_dtype=jnp.float64)(y)), -1)
+
+
+class RolledEmbedding(nn.Module):
+    """An embedding indexed by `roll(x)` (jnp's indexing adds a `select_n` for negative
+    indices, of three operands made from the rolled index), then Dense and tanh."""
+
+    @nn.compact
+    def __call__(self, x):
+        table = self.param("table", nn.initializers.normal(1.0), (2, 3), jnp.float64)
+        index = ((jnp.roll(x, 2, -1) + 1) // 2).astype(jnp.int32)
+        y = jnp.reshape(table[index], (*x.shape[:-1], -1))
+        return jnp.sum(jnp.tanh(nn.Dense(8, param_dtype=jnp.float64)(y)), -1)
+
+
+@pytest.mark.parametrize("module", [RolledLeaky(), RolledEmbedding()], ids=["leaky", "embed"])
+def test_element_wise_maps_of_a_rolled_configuration_split(heisenberg, module):
+    """Element-wise maps of several operands that all map one permuted `x` element for
+    element (`where(r > 0, r, 0.3 r)` of `r = roll(x)`) read one site per element: the
+    split applies (the leaky one fell back, naming `select_n`), and the energies equal
+    NetKet's; so does an embedding indexed by a rolled `x`."""
+    hi, op, ref = heisenberg
+    x = jnp.asarray(hi.random_state(jax.random.key(5), 16), jnp.float64)
+    params = module.init(jax.random.key(6), x)
+    split = split_network(module.apply, params, x)
+    assert split.applies, split.reason
+    fast = jax.jit(lambda p: sym.local_energies(module.apply, p, x, op, fast_updates=True))
+    np.testing.assert_allclose(
+        fast(params), local_energies(module.apply, params, x, ref), rtol=RTOL, atol=RTOL
+    )
