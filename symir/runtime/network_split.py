@@ -854,12 +854,7 @@ def non_finite_change(split: NetworkSplit, params: Any, local_states: Any) -> st
     the traced program, with `params` where they are concrete, else with stand-ins of
     their shapes (a value that depends on no parameter, as `1 / x`, is the same for
     any)."""
-    n = split.n_sites
-    states = np.asarray(local_states)
-    base = np.full((n,), states[0])
-    xs = np.broadcast_to(base, (n, len(states), n)).copy()
-    xs[np.arange(n), :, np.arange(n)] = states[None, :]
-    xs = np.concatenate([base[None], xs.reshape(-1, n)])
+    xs = _table_configurations(split.n_sites, np.asarray(local_states))
     leaves, tree = jax.tree_util.tree_flatten(params)
     if any(isinstance(leaf, jax.core.Tracer) for leaf in leaves):
         rng = np.random.default_rng(0)
@@ -881,6 +876,15 @@ def non_finite_change(split: NetworkSplit, params: Any, local_states: Any) -> st
     return None
 
 
+def _table_configurations(n: int, states: np.ndarray) -> np.ndarray:
+    """`x0` (every site `states[0]`), then `x0` with site `s` set to `states[i]` for each
+    `(s, i)` in order: `(1 + n S, n)`, the configurations `tables` evaluates."""
+    base = np.full((n,), states[0])
+    xs = np.broadcast_to(base, (n, len(states), n)).copy()
+    xs[np.arange(n), :, np.arange(n)] = states[None, :]
+    return np.concatenate([base[None], xs.reshape(-1, n)])
+
+
 def _stand_in(rng: np.random.Generator, aval: Any) -> np.ndarray:
     """Parameters of `aval`'s shape and dtype, small normal values (`non_finite_change`)."""
     if jnp.issubdtype(aval.dtype, jnp.complexfloating):
@@ -899,15 +903,11 @@ def tables(split: NetworkSplit, consts: tuple[Any, ...], local_states: Any) -> t
     counted as int32)."""
     plan: _Plan = split.program
     n = split.n_sites
-    states = np.asarray(local_states)
-    s = len(states)
+    s = len(local_states)
     dtype = plan.program.avals[plan.x_id].dtype
-    base = np.full((n,), states[0])
-    xs = np.broadcast_to(base, (n, s, n)).copy()
-    xs[np.arange(n), :, np.arange(n)] = states[None, :]
     # the program traced inside shard_map casts its constants to varying where they meet
     # x, so the table's configurations must vary as x did
-    xs = varying(jnp.asarray(np.concatenate([base[None], xs.reshape(n * s, n)]), dtype))
+    xs = varying(jnp.asarray(_table_configurations(n, np.asarray(local_states)), dtype))
     out = []
     for v in theta(split, consts, xs):
         if v.dtype == jnp.bool_:
