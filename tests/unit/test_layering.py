@@ -97,14 +97,14 @@ def test_no_upward_import(module):
 
 
 def test_no_import_cycle():
-    GRAPH = graph()
+    deps = graph()
     state: dict[str, int] = {}
     stack: list[str] = []
 
     def visit(m: str) -> None:
         state[m] = 1
         stack.append(m)
-        for n in sorted(GRAPH[m]):
+        for n in sorted(deps[m]):
             if state.get(n) == 1:
                 cycle = [*stack[stack.index(n) :], n]
                 raise AssertionError("import cycle: " + " -> ".join(cycle))
@@ -113,7 +113,7 @@ def test_no_import_cycle():
         stack.pop()
         state[m] = 2
 
-    for m in sorted(GRAPH):
+    for m in sorted(deps):
         if m not in state:
             visit(m)
 

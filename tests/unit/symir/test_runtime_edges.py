@@ -342,15 +342,16 @@ def test_deduplicate_connected_components_survives_transformations(overlapping):
 # --------------------------------------------------------------------------- item 20
 
 
+_SPINS4, _CHAIN4 = nk.hilbert.Spin(0.5, 4), nk.graph.Chain(4)
 _JAX_OPERATORS = {
-    "tfim": lambda hi, chain: models.tfim(hi, chain, h=1.3).compile().to_netket(),
-    "with-parameter": lambda hi, chain: (
-        models.tfim(hi, chain, h=sym.symbol("h", 0.7)).compile().to_netket()
+    "tfim": lambda: models.tfim(_SPINS4, _CHAIN4, h=1.3).compile().to_netket(),
+    "with-parameter": lambda: (
+        models.tfim(_SPINS4, _CHAIN4, h=sym.symbol("h", 0.7)).compile().to_netket()
     ),
-    "heisenberg-sector": lambda hi, chain: (
+    "heisenberg-sector": lambda: (
         models.heisenberg(nk.hilbert.Spin(0.5, 4, total_sz=0), RING4).compile().to_netket()
     ),
-    "fermi-hubbard": lambda hi, chain: (
+    "fermi-hubbard": lambda: (
         models.fermi_hubbard(
             nk.hilbert.SpinOrbitalFermions(2, s=0.5, n_fermions=2), nk.graph.Chain(2, pbc=False)
         )
@@ -358,7 +359,7 @@ _JAX_OPERATORS = {
         .to_netket()
     ),
     # the reference's rule
-    "netket-ising-jax": lambda hi, chain: nk.operator.IsingJax(hi, chain, h=1.3),
+    "netket-ising-jax": lambda: nk.operator.IsingJax(_SPINS4, _CHAIN4, h=1.3),
 }
 """Made in the test that uses each (not all of them at collection, in every worker)."""
 
@@ -370,7 +371,7 @@ def test_operator_jax_get_conn_flattened_throws(name):
     operator is closed over or passed as an argument."""
     from netket.errors import JaxOperatorGetConnInJitError
 
-    op = _JAX_OPERATORS[name](nk.hilbert.Spin(0.5, 4), nk.graph.Chain(4))
+    op = _JAX_OPERATORS[name]()
     state = op.hilbert.random_state(jax.random.PRNGKey(1), 3)
 
     @jax.jit
