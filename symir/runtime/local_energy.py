@@ -53,7 +53,7 @@ import numpy as np
 from jax.interpreters import ad
 
 from symir.dialects.branch.slot_kinds import SlotKind
-from symir.runtime import batch_dedup
+from symir.runtime import batch_dedup, state_table
 from symir.runtime.compiled import CompiledOperator
 from symir.runtime.complex_pairs import complex_pairs
 from symir.runtime.dedup import (
@@ -579,7 +579,11 @@ def choose_path(
         reason += "\n" + batch_dedup.describe(
             compiled.space, b * len(plan.candidates), compiled.sectors, **costs_of_rows
         )
-    block = {"determinant": det_block, "padded": _padded_block}.get(name)
+    block = {
+        "determinant": det_block,
+        "padded": _padded_block,
+        "table": state_table.table_block,
+    }.get(name)
     return LocalEnergyPath(name, reason, split if name == "derived" else None, block, costs)
 
 
@@ -617,8 +621,12 @@ def _path_costs(
     else:
         full = n
     costs = {"deltas": cand * row + evaluated * loop * full}
+    table_why = state_table.why_not(compiled) if padded else None
     if padded:
         costs["padded"] = c * full
+        if table_why is None:
+            states = len(compiled.space.local_states) ** n
+            costs["table"] = states * full / b + c * state_table.SLOT_COST
     if split.applies:
         s = len(compiled.space.local_states)
         p, r = prefix_cost(split), rest_cost(split)
@@ -637,6 +645,8 @@ def _path_costs(
     text = f"{what}; {c} candidate slots, {cand:g} expected"
     if evaluated < cand:  # (the derived split's repeats only where these do)
         text += f", {evaluated:.3g} evaluated (distinct states of the batch)"
+    if table_why is not None:
+        text += f"; {table_why}"
     return costs, text
 
 
