@@ -621,12 +621,9 @@ def _path_costs(
     else:
         full = n
     costs = {"deltas": cand * row + evaluated * loop * full}
-    table_why = state_table.why_not(compiled) if padded else None
     if padded:
         costs["padded"] = c * full
-        if table_why is None:
-            states = len(compiled.space.local_states) ** n
-            costs["table"] = states * full / b + c * state_table.SLOT_COST
+    table_why = _table_cost(costs, compiled, full, b, c) if padded else ""
     if split.applies:
         s = len(compiled.space.local_states)
         p, r = prefix_cost(split), rest_cost(split)
@@ -645,9 +642,18 @@ def _path_costs(
     text = f"{what}; {c} candidate slots, {cand:g} expected"
     if evaluated < cand:  # (the derived split's repeats only where these do)
         text += f", {evaluated:.3g} evaluated (distinct states of the batch)"
-    if table_why is not None:
-        text += f"; {table_why}"
-    return costs, text
+    return costs, text + table_why
+
+
+def _table_cost(costs: dict, compiled: CompiledOperator, full: float, b: int, c: int) -> str:
+    """Adds the table's cost (`state_table`) to `costs` where it applies; else returns
+    why not, as a clause of `_path_costs`' text."""
+    why = state_table.why_not(compiled)
+    if why is not None:
+        return f"; {why}"
+    states = len(compiled.space.local_states) ** compiled.space.size
+    costs["table"] = states * full / b + c * state_table.SLOT_COST
+    return ""
 
 
 CONNECTED_STATES = ("auto", "deltas", "padded")

@@ -63,9 +63,7 @@ def configurations(states: np.ndarray, sites: int, dtype: Any) -> Any:
     s = len(states)
     values = jnp.asarray(states, dtype)
     grid = (s,) * sites
-    columns = [
-        jax.lax.broadcast_in_dim(values, grid, (sites - 1 - i,)) for i in range(sites)
-    ]
+    columns = [jax.lax.broadcast_in_dim(values, grid, (sites - 1 - i,)) for i in range(sites)]
     return jnp.reshape(jnp.stack(columns, axis=-1), (s**sites, sites))
 
 

@@ -120,7 +120,9 @@ def test_the_table_is_not_taken_where_it_does_not_apply():
     sector = nk.hilbert.Spin(0.5, 12, total_sz=0)
     constrained = models.heisenberg(sector, nk.graph.Chain(12)).compile()
     assert "fixes a sum" in state_table.why_not(constrained)
-    path = choose_path(ma.apply, params, x, constrained, local_energy_plan(constrained), padded=True)
+    path = choose_path(
+        ma.apply, params, x, constrained, local_energy_plan(constrained), padded=True
+    )
     assert "table" not in path.costs and "fixes a sum" in path.reason
     large = models.tfim(nk.hilbert.Spin(0.5, 17), nk.graph.Chain(17)).compile()
     assert str(state_table.MAX_STATES) in state_table.why_not(large)
