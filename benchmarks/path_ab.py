@@ -30,7 +30,7 @@ from symir.runtime import local_energy as le
 from symir.runtime.conn_delta import delta_width
 from symir.runtime.network_split import prefix_cost, rest_cost
 
-PATHS = ("derived", "deltas", "padded", None)
+PATHS = ("derived", "deltas", "padded", "table", None)
 """The paths forced, None: `choose_path`'s own choice."""
 
 

@@ -39,6 +39,11 @@ kernels, docs/semantics.md#the-hermitian-flag):
    operator written in another order, a `x_j != x_i` for `x_i != x_j`, differs as a
    kernel), or the space is too large to check. Declare it (`hermitian=True`) when you
    know better: a declaration is a promise that nothing checks.
+
+Before these, a product or sum not marked takes the rules above again with its parts'
+established hermiticity in place of their marks (`_established_parts`): the square
+`a @ a` of an `a` established hermitian (proved or verified, not declared) is hermitian,
+and so is a sum of parts each established hermitian.
 """
 
 from __future__ import annotations
@@ -131,6 +136,9 @@ def establish(op: Any) -> tuple[bool, str]:
     parts: `hermitian_reason`), else established from its kernels (the module docstring)."""
     if op.hermitian:
         return True, op.hermitian_reason
+    from_parts = _established_parts(op)
+    if from_parts is not None:
+        return from_parts
     n_states = getattr(op.space, "n_states", None)
     small = n_states is not None and n_states <= EXHAUSTIVE_STATES
     kernel = op.compile()
@@ -158,6 +166,21 @@ def establish(op: Any) -> tuple[bool, str]:
         "not proved: the conjugate transpose compiles to another kernel, and the space "
         f"has more than {EXHAUSTIVE_STATES} states to check"
     )
+
+
+def _established_parts(op: Any) -> tuple[bool, str] | None:
+    """The structural rules again with the parts' established hermiticity (`is_hermitian`)
+    where their marks did not prove it: the square `a @ a` of an operator established
+    hermitian, a sum of parts each established hermitian; None where neither applies."""
+    factors = getattr(op, "_factors", None)
+    if factors is not None and same_operator(*factors) and factors[0].is_hermitian:
+        a = factors[0]
+        how = a.hermiticity[1]
+        return True, f"the square of {a.name!r} ({how}): (A A)^dagger = A^dagger A^dagger"
+    parts = getattr(op, "operators", None)
+    if parts and all(p.is_hermitian for p in parts):
+        return True, "a sum of operators each established hermitian"
+    return None
 
 
 def _verified(kernel: Any, n_states: int) -> tuple[bool, str]:

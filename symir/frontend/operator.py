@@ -149,6 +149,7 @@ class SymbolicOperator:
         self.hermitian = hermitian
         self._hermitian_reason = hermitian_reason or hermiticity.declared(hermitian)
         self._adjoint_of: SymbolicOperator | None = None  # set on `a.H` (hermiticity.py)
+        self._factors: tuple[SymbolicOperator, SymbolicOperator] | None = None  # on `a @ b`
         self._ir = None
         self._hermiticity: tuple[bool, str] | None = None
         self._fanout: int | None = None  # F, once compiled with the default options
@@ -455,13 +456,15 @@ class SymbolicOperator:
         from symir.frontend.product import product_terms
 
         hermitian, reason = hermiticity.product(self, other)
-        return self._derived(
+        op = self._derived(
             f"{self.name}_at_{other.name}",
             product_terms(self, other),
             dtype=promote_dtypes(self.dtype, other.dtype),
             hermitian=hermitian,
             reason=reason,
         )
+        op._factors = (self, other)
+        return op
 
     def _derived(
         self, name: str, terms, *, dtype: str, hermitian: bool, reason: str | None = None

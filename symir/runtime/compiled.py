@@ -417,6 +417,7 @@ class CompiledOperator:
                 f"{what} expects integer (or integer-valued float) configurations, "
                 f"got dtype {dtype}"
             )
+        self._check_dtype_holds_states(dtype, what)
         missing = [k for k, v in zip(self._spec.param_names, self._params) if v is None]
         if missing:
             given = ", ".join(f"{k}=..." for k in missing)
@@ -432,6 +433,22 @@ class CompiledOperator:
             x = _discrete_configurations(x)  # a tangent of x is an error, not a silent 0
         flat = jnp.reshape(x.astype(self._spec.x_dtype), (-1, n))
         return flat, shape[:-1], dtype
+
+    def _check_dtype_holds_states(self, dtype: np.dtype, what: str) -> None:
+        """A ValueError where an integer `dtype` cannot hold every local state (spins -1/+1
+        in `uint8`: a flip of +1 wrapped to 255, a row of no configuration of the space,
+        silently); checked from the dtype alone, so inside `jax.jit` too."""
+        if not np.issubdtype(dtype, np.integer):
+            return
+        info = np.iinfo(dtype)
+        states = np.asarray(self._spec.space.local_states)
+        if states.min() < info.min or states.max() > info.max:
+            raise ValueError(
+                f"{what}: configurations of dtype {dtype} (from {info.min} to {info.max}) "
+                f"cannot hold the local states {states.tolist()} of the space of operator "
+                f"{self.name!r}: the connected configurations would wrap around; pass a "
+                "signed integer or float dtype wide enough for them"
+            )
 
     def _check_local_states(self, x: np.ndarray, what: str) -> None:
         """A ValueError naming the values of concrete configurations `x` that are not

@@ -623,7 +623,7 @@ def _path_costs(
     costs = {"deltas": cand * row + evaluated * loop * full}
     if padded:
         costs["padded"] = c * full
-    table_why = _table_cost(costs, compiled, full, b, c) if padded else ""
+    table_why = _table_cost(costs, compiled, full, b, c, cand) if padded else ""
     if split.applies:
         s = len(compiled.space.local_states)
         p, r = prefix_cost(split), rest_cost(split)
@@ -645,13 +645,21 @@ def _path_costs(
     return costs, text + table_why
 
 
-def _table_cost(costs: dict, compiled: CompiledOperator, full: float, b: int, c: int) -> str:
-    """Adds the table's cost (`state_table`) to `costs` where it applies; else returns
-    why not, as a clause of `_path_costs`' text."""
+def _table_cost(
+    costs: dict, compiled: CompiledOperator, full: float, b: int, c: int, cand: float
+) -> str:
+    """Adds the table's cost (`state_table`) to `costs` where it applies (`why_not`, and
+    at most `state_table.REACH` states per expected connected state of the batch); else
+    returns why not, as a clause of `_path_costs`' text."""
     why = state_table.why_not(compiled)
     if why is not None:
         return f"; {why}"
-    states = len(compiled.space.local_states) ** compiled.space.size
+    states = state_table.states_of(compiled)
+    if states > state_table.REACH * b * cand:
+        return (
+            f"; table: {states} states for {b * cand:.3g} expected connected states, "
+            f"more than {state_table.REACH:g} a state"
+        )
     costs["table"] = states * full / b + c * state_table.SLOT_COST
     return ""
 

@@ -265,3 +265,35 @@ def test_the_adjoint_of_an_adjoint_is_the_operator(tfim, raising):
     assert twice is not raising
     np.testing.assert_allclose(dense(twice), dense(raising), atol=1e-14)
     np.testing.assert_allclose(dense(local.H), dense(local).T, atol=1e-14)
+
+
+def test_the_square_of_an_operator_established_hermitian(hi, raising):
+    """An operator not declared hermitian but proved so (its conjugate transpose compiles
+    to the same kernel, for every value of its parameter `h`): its square was left
+    unmarked, "'tf' is not marked hermitian", so NetKet's `expect_and_grad` refused it
+    (sweep 7). The product and sum rules now also read the parts' established
+    hermiticity; the square of a non-hermitian operator and a sum with one stay not
+    hermitian."""
+    tf = (
+        sym.DOperator(hi, "tf")
+        .for_each_site("i")
+        .emit(sym.write("i", -sym.site("i")), matrix_element=-sym.symbol("h", 1.0))
+        .for_each(("i", "j"), over=EDGES[:2])
+        .emit(sym.identity(), matrix_element=sym.site("i") * sym.site("j"))
+        .build()
+    )
+    assert not tf.hermitian and tf.hermiticity[1].startswith("proved")
+    square = tf @ tf
+    assert not square.hermitian  # not marked: established when asked
+    assert square.hermiticity == (
+        True,
+        "the square of 'tf' (proved: the conjugate transpose compiles to the same fused "
+        "kernel): (A A)^dagger = A^dagger A^dagger",
+    )
+    assert sym.to_netket(square).is_hermitian
+    d = dense(square)
+    np.testing.assert_allclose(d, d.conj().T, atol=1e-12)
+    both = tf + 2.0 * tf.H
+    assert both.is_hermitian
+    assert not (raising @ raising).is_hermitian
+    assert not (tf + raising).is_hermitian

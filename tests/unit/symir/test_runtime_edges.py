@@ -428,6 +428,30 @@ def test_configurations_outside_the_local_states_are_named():
         bh.get_conn_padded(np.array([[0, 3, 1, 0]], dtype=np.int8))
 
 
+def test_a_dtype_that_cannot_hold_the_local_states_is_named():
+    """Spin-1/2 configurations in `uint8` (every entry +1, a valid state) came back with
+    their flips wrapped to 255 and no error (sweep 7); an integer dtype that cannot hold
+    every local state is a ValueError naming it, from the dtype alone (inside `jax.jit`
+    too), where NetKet's `Ising` raises an OverflowError. Occupations up to 200 in `int8`
+    the same; a wide enough dtype passes."""
+    hi = nk.hilbert.Spin(0.5, 4)
+    op = models.tfim(hi, nk.graph.Chain(4)).compile()
+    ones = np.ones((1, 4), np.uint8)
+    message = r"dtype uint8 \(from 0 to 255\) cannot hold the local states \[-1, 1\]"
+    with pytest.raises(ValueError, match=message):
+        op.get_conn_padded(ones)
+    with pytest.raises(ValueError, match=message):
+        jax.jit(op.get_conn_delta)(jnp.asarray(ones))
+    with pytest.raises(ValueError, match="dtype uint8"):
+        sym.local_energies(lambda p, x: p * jnp.sum(x, -1), 0.1, ones, op)
+    fock = nk.hilbert.Fock(n_max=200, N=2)
+    bh = models.bose_hubbard(fock, [(0, 1)], **BH).compile()
+    with pytest.raises(ValueError, match=r"dtype int8 \(from -128 to 127\)"):
+        bh.get_conn_padded(np.array([[1, 127]], np.int8))
+    xp, _ = bh.get_conn_padded(np.array([[1, 127]], np.int16))
+    assert 128 in np.asarray(xp)
+
+
 def test_with_hilbert_refuses_a_space_the_kernel_was_not_compiled_for():
     """A spin kernel reported on a `Qubit` read its 0 and 1 as its own -1 and 1: wrong
     energies in an `MCState`, without a word (found by a sweep)."""

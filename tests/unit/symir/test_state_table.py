@@ -61,22 +61,41 @@ def _case(name: str):
         graph = nk.graph.Chain(10)
         ref = nk.operator.Heisenberg(hi, graph).to_jax_operator()
         return hi, models.heisenberg(hi, graph), ref
-    # three local states: the table in blocks (3^8 = 6,561 configurations)
-    hi = nk.hilbert.Fock(n_max=2, N=8)
-    graph = nk.graph.Chain(8)
+    if name == "heisenberg12_sz0":  # a sector: 924 of 4,096 configurations
+        hi = nk.hilbert.Spin(0.5, 12, total_sz=0)
+        graph = nk.graph.Chain(12)
+        ref = nk.operator.Heisenberg(hi, graph).to_jax_operator()
+        return hi, models.heisenberg(hi, graph), ref
+    if name == "hubbard2x3":  # fermions, two sectors (3 up, 3 down): 400 of 4,096
+        graph = nk.graph.Grid([2, 3], pbc=False)
+        hi = nk.hilbert.SpinOrbitalFermions(6, s=0.5, n_fermions_per_spin=(3, 3))
+        ref = models.netket_fermi_hubbard(hi, graph).to_jax_operator()
+        return hi, models.fermi_hubbard(hi, graph), ref
+    # three local states (3^7 = 2,187 configurations)
+    hi = nk.hilbert.Fock(n_max=2, N=7)
+    graph = nk.graph.Chain(7)
     ref = nk.operator.BoseHubbard(hi, graph, U=1.0, J=1.0).to_jax_operator()
     return hi, models.bose_hubbard(hi, graph), ref
 
 
 @pytest.mark.parametrize(
     ("name", "network"),
-    [("tfim3x4", SoftsignNet), ("heisenberg10", ComplexNet), ("bosons8", SoftsignNet)],
+    [
+        ("tfim3x4", SoftsignNet),
+        ("heisenberg10", ComplexNet),
+        ("bosons7", SoftsignNet),
+        ("heisenberg12_sz0", ComplexNet),
+        ("hubbard2x3", SoftsignNet),
+    ],
 )
-def test_the_table_of_every_configuration_is_taken_and_exact(name, network):
+def test_the_table_of_every_configuration_is_taken_and_exact(name, network, monkeypatch):
     """On a space of a few thousand configurations and 1,024 samples, `choose_path`
-    takes the table (one batched call of the network on every configuration, then one
-    read per connected state), with energies equal to NetKet's and a gradient equal to
-    the plain path's."""
+    takes the table (one batched call of the network on every state, then one read per
+    connected state), with energies equal to NetKet's and, on one space with a sector
+    and one without, a gradient equal to the plain path's. The bosons and the sectors
+    fill their tables 256 states at a time (`BLOCK`: a `lax.map` over blocks)."""
+    if name in ("bosons7", "heisenberg12_sz0", "hubbard2x3"):
+        monkeypatch.setattr(state_table, "BLOCK", 256)
     hi, op, ref = _case(name)
     compiled = op.compile()
     ma = network()
@@ -90,6 +109,9 @@ def test_the_table_of_every_configuration_is_taken_and_exact(name, network):
     got = sym.local_energies(ma.apply, params, x, compiled, fast_updates="auto")
     np.testing.assert_allclose(got, want, rtol=RTOL, atol=RTOL)
 
+    if name not in ("tfim3x4", "hubbard2x3"):  # the gradient: once each, with a sector or not
+        return
+
     def loss(p, fast):
         e = sym.local_energies(ma.apply, p, x, compiled, fast_updates=fast)
         return jnp.sum(jnp.abs(e) ** 2)
@@ -101,9 +123,9 @@ def test_the_table_of_every_configuration_is_taken_and_exact(name, network):
 
 def test_the_table_is_not_taken_where_it_does_not_apply():
     """A bound on the rows of one call (`chunk_size`: the table is one call on every
-    configuration), a space with a fixed sum (configurations outside the sector are not
-    states), a space of more than `MAX_STATES` configurations, and a batch too small to
-    pay for the table: each reason is printed, and the energies stay NetKet's."""
+    state), a space of more than `MAX_CONFIGURATIONS` configurations or a sector of more
+    than `MAX_STATES` states, and a batch that reaches few of the states (`REACH`): each
+    reason is printed, and the energies stay NetKet's."""
     hi, op, ref = _case("tfim3x4")
     compiled = op.compile()
     ma = SoftsignNet()
@@ -112,20 +134,21 @@ def test_the_table_is_not_taken_where_it_does_not_apply():
     plan = local_energy_plan(compiled)
     assert choose_path(ma.apply, params, x, compiled, plan).name != "table"
     small = choose_path(ma.apply, params, x[:8], compiled, plan, padded=True)
-    assert small.name != "table" and "table" in small.costs, str(small)
+    assert "table" not in small.costs and "more than 0.5 a state" in small.reason, str(small)
     want = local_energies(ma.apply, params, x, ref)
     got = sym.local_energies(ma.apply, params, x, compiled, fast_updates="auto", chunk_size=512)
     np.testing.assert_allclose(got, want, rtol=RTOL, atol=RTOL)
 
-    sector = nk.hilbert.Spin(0.5, 12, total_sz=0)
-    constrained = models.heisenberg(sector, nk.graph.Chain(12)).compile()
-    assert "fixes a sum" in state_table.why_not(constrained)
-    path = choose_path(
-        ma.apply, params, x, constrained, local_energy_plan(constrained), padded=True
-    )
-    assert "table" not in path.costs and "fixes a sum" in path.reason
-    large = models.tfim(nk.hilbert.Spin(0.5, 17), nk.graph.Chain(17)).compile()
-    assert str(state_table.MAX_STATES) in state_table.why_not(large)
+    large = models.tfim(nk.hilbert.Spin(0.5, 21), nk.graph.Chain(21)).compile()
+    why = state_table.why_not(large)
+    assert why == f"table: {2**21} configurations, more than {state_table.MAX_CONFIGURATIONS}"
+    x21 = jnp.ones((4, 21), jnp.int8)
+    path = choose_path(ma.apply, params, x21, large, local_energy_plan(large), padded=True)
+    assert "table" not in path.costs and why in path.reason
+    sector = nk.hilbert.Spin(0.5, 20, total_sz=0)  # 184,756 states
+    constrained = models.heisenberg(sector, nk.graph.Chain(20)).compile()
+    assert state_table.why_not(constrained) == f"table: 184756 states, more than {2**16}"
+    assert state_table.why_not(models.tfim(hi, nk.graph.Chain(12)).compile()) is None
 
 
 def test_a_zero_element_reads_its_own_sample():
