@@ -2,7 +2,7 @@
 
 For each `model:network` of `any_network.py` (its states: 16 chains, 1,024 samples):
 `symir.local_energies(..., fast_updates=model)` jitted once per path (`derived`,
-`deltas`, `padded`, and the path `choose_path` chooses), each a separate
+`deltas`, `padded`, `table`, and the path `choose_path` chooses), each a separate
 `.lower().compile()` after `jax.clear_caches()`, the path forced by keeping only its
 cost (`local_energy._path_costs` wrapped: the choice is made at trace time). Energies
 of every path are checked equal to the chosen one's (1e-10), then the least process CPU

@@ -17,7 +17,9 @@ with fixed particle numbers: fixed sums over site ranges) the network runs on th
 sector's states only (H2O STO-3G: 441 of 16,384 configurations), listed once in numpy
 with their indices, and the table of every configuration holds their values, `-inf`
 elsewhere: an index stays one sum of the changes, and a slot leaving the sector (which
-the operator's sector rule gives a zero element) contributes `0 x exp(-inf) = 0`.
+the operator's sector rule gives a zero element) contributes `0 x exp(-inf) = 0`. A
+sample outside the sector keeps every branch (docs/semantics.md), on states the table
+does not hold: a batch with one takes the compacted plain path (`lax.cond`).
 
 `local_energy.choose_path` costs it (`"table"`: `M (P + R) / B` per sample for the
 network on the `M` states, `P + R` its cost on one state, plus `SLOT_COST` per candidate
@@ -175,13 +177,38 @@ def table_block(
     configuration (the module docstring). With `skip_zero_mels`, a slot whose matrix
     element is zero reads its own sample's value (a term `0 x 1`, as the other paths
     leave it out: no `0 x inf` where the network gives that state a far larger
-    amplitude). `capacity` and `active` are not used (no row is evaluated, the repeated
-    samples' reads cost nothing)."""
+    amplitude). On a constrained space a batch with a sample outside the sector takes
+    `local_energy._delta_block` (a `lax.cond`), the only use of `capacity` and `active`
+    (the table evaluates no row twice; the repeated samples' reads cost nothing)."""
+
+    states = np.asarray(compiled.space.local_states)
+    if states_of(compiled) == len(states) ** x.shape[1]:
+        return _from_table(logpsi, params, x, compiled, plan, skip_zero_mels)
+    # a sample outside the sector keeps every branch (docs/semantics.md), whose states
+    # the table of the sector does not hold: such a batch takes the compacted plain path
+    from symir.runtime.local_energy import _delta_block
+
+    flat, _, _ = compiled._kernel_input(x, "local_energies")
+    inside = jnp.all(
+        jnp.stack([jnp.sum(flat[:, a:b], axis=-1) == t for a, b, t in compiled.sectors])
+    )
+    return jax.lax.cond(
+        inside,
+        lambda p, x: _from_table(logpsi, p, x, compiled, plan, skip_zero_mels),
+        lambda p, x: _delta_block(logpsi, p, x, compiled, plan, capacity, skip_zero_mels, active),
+        params,
+        x,
+    )
+
+
+def _from_table(
+    logpsi: Any, params: Any, x: Any, compiled: Any, plan: Any, skip_zero_mels: bool
+) -> Any:
+    """`table_block` where every sample is a state of the table."""
     from symir.runtime.compiled import repeated_sites
     from symir.runtime.fast_updates import state_index
     from symir.runtime.slots import split_diagonal
 
-    del capacity, active
     n = x.shape[1]
     states = np.asarray(compiled.space.local_states)
     flat, _, _ = compiled._kernel_input(x, "local_energies")

@@ -185,3 +185,26 @@ def test_a_zero_element_reads_its_own_sample():
     assert path.name == "table", str(path)
     got = sym.local_energies(ma.apply, params, x, compiled, fast_updates="auto")
     np.testing.assert_allclose(got, local_energies(ma.apply, params, x, ref), rtol=RTOL)
+
+
+def test_a_sample_outside_the_sector_keeps_every_branch():
+    """The table of a sector holds its states only; a batch with a sample outside the
+    sector (whose branches are all kept, docs/semantics.md) takes the compacted plain path
+    at run time (a `lax.cond`): NetKet's energies, where the table gave NaN (that
+    sample's own value is not in it)."""
+    hi = nk.hilbert.Spin(0.5, 10, total_sz=0)
+    graph = nk.graph.Chain(10)
+    compiled = models.heisenberg(hi, graph).compile()
+    ref = nk.operator.Heisenberg(hi, graph).to_jax_operator()
+    ma = ComplexNet()
+    x = np.array(_samples(hi, 1024, 9))
+    params = ma.init(jax.random.key(10), x[:2])
+    path = choose_path(ma.apply, params, x, compiled, local_energy_plan(compiled), padded=True)
+    assert path.name == "table", str(path)
+    energies = jax.jit(
+        lambda p, x: sym.local_energies(ma.apply, p, x, compiled, fast_updates="auto")
+    )
+    for last in (x[0], np.array([1, 1, 1, -1, 1, 1, -1, 1, 1, 1])):  # in, then out of it
+        x[-1] = last
+        want = local_energies(ma.apply, params, x, ref)
+        np.testing.assert_allclose(energies(params, jnp.asarray(x)), want, rtol=RTOL, atol=RTOL)
