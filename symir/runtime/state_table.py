@@ -180,7 +180,6 @@ def table_block(
     amplitude). On a constrained space a batch with a sample outside the sector takes
     `local_energy._delta_block` (a `lax.cond`), the only use of `capacity` and `active`
     (the table evaluates no row twice; the repeated samples' reads cost nothing)."""
-
     states = np.asarray(compiled.space.local_states)
     if states_of(compiled) == len(states) ** x.shape[1]:
         return _from_table(logpsi, params, x, compiled, plan, skip_zero_mels)
