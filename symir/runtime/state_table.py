@@ -172,21 +172,22 @@ def table_block(
     capacity: int,
     skip_zero_mels: bool,
     active: Any = None,
+    *,
+    fallback: Any,
 ) -> Any:
     """The local energies of one block of samples `x (b, N)` from the table of every
     configuration (the module docstring). With `skip_zero_mels`, a slot whose matrix
     element is zero reads its own sample's value (a term `0 x 1`, as the other paths
     leave it out: no `0 x inf` where the network gives that state a far larger
     amplitude). On a constrained space a batch with a sample outside the sector takes
-    `local_energy._delta_block` (a `lax.cond`), the only use of `capacity` and `active`
-    (the table evaluates no row twice; the repeated samples' reads cost nothing)."""
+    the block `fallback` (`local_energy._delta_block`, a `lax.cond`), the only use of
+    `capacity` and `active` (the table evaluates no row twice; the repeated samples'
+    reads cost nothing)."""
     states = np.asarray(compiled.space.local_states)
     if states_of(compiled) == len(states) ** x.shape[1]:
         return _from_table(logpsi, params, x, compiled, plan, skip_zero_mels)
     # a sample outside the sector keeps every branch (docs/semantics.md), whose states
     # the table of the sector does not hold: such a batch takes the compacted plain path
-    from symir.runtime.local_energy import _delta_block
-
     flat, _, _ = compiled._kernel_input(x, "local_energies")
     inside = jnp.all(
         jnp.stack([jnp.sum(flat[:, a:b], axis=-1) == t for a, b, t in compiled.sectors])
@@ -194,7 +195,7 @@ def table_block(
     return jax.lax.cond(
         inside,
         lambda p, x: _from_table(logpsi, p, x, compiled, plan, skip_zero_mels),
-        lambda p, x: _delta_block(logpsi, p, x, compiled, plan, capacity, skip_zero_mels, active),
+        lambda p, x: fallback(logpsi, p, x, compiled, plan, capacity, skip_zero_mels, active),
         params,
         x,
     )

@@ -208,3 +208,32 @@ def test_a_sample_outside_the_sector_keeps_every_branch():
         x[-1] = last
         want = local_energies(ma.apply, params, x, ref)
         np.testing.assert_allclose(energies(params, jnp.asarray(x)), want, rtol=RTOL, atol=RTOL)
+
+
+def test_a_network_with_an_adapter_takes_the_table_on_a_small_space(monkeypatch):
+    """NetKet's RBM has a hand-written adapter (its first layer by cosh-ratio tables);
+    on TFIM 3x4 with 1,024 samples the table of the 4,096 states costs less than the
+    split by `ADAPTER_FACTOR`, and is taken instead; NetKet's energies. With a
+    `chunk_size` the adapter's block runs."""
+    from symir.runtime import local_energy
+
+    taken = []
+    table_block = state_table.table_block
+    monkeypatch.setattr(
+        state_table, "table_block", lambda *a, **k: taken.append(1) or table_block(*a, **k)
+    )
+    hi, op, ref = _case("tfim3x4")
+    compiled = op.compile()
+    rbm = nk.models.RBM(alpha=2, param_dtype=float)
+    x = _samples(hi, 1024, 11)
+    params = rbm.init(jax.random.key(12), x[:2])
+    path = choose_path(rbm.apply, params, x, compiled, local_energy_plan(compiled), padded=True)
+    assert local_energy.ADAPTER_FACTOR * path.costs["table"] < path.costs["derived"], str(path)
+    want = local_energies(rbm.apply, params, x, ref)
+    got = jax.jit(lambda p, x: sym.local_energies(rbm.apply, p, x, compiled, fast_updates=rbm))
+    np.testing.assert_allclose(got(params, x), want, rtol=RTOL, atol=RTOL)
+    assert taken
+    taken.clear()
+    chunked = sym.local_energies(rbm.apply, params, x, compiled, fast_updates=rbm, chunk_size=512)
+    np.testing.assert_allclose(chunked, want, rtol=RTOL, atol=RTOL)
+    assert not taken
