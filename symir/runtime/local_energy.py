@@ -516,7 +516,9 @@ class LocalEnergyPath:
     """`"derived"` (the network's split), `"determinant"` (low-rank updates of its
     determinants' inverses), `"deltas"` (the whole network on each candidate connected
     state, built from the deltas, compacted), `"padded"` (the whole network on every
-    candidate slot at once, no compaction)."""
+    candidate slot at once, no compaction), `"table"` (the whole network once on every
+    state of a small space, each connected state's value read by its index:
+    `state_table`)."""
     reason: str
     split: Any = None
     """The `NetworkSplit` used (`"derived"`), else None."""
@@ -568,8 +570,10 @@ def choose_path(
     applies (`network_split`), the compacted plain path (`"deltas"`) and, with `padded`
     (no `chunk_size` and no `capacity` asked for), the network on every candidate slot
     at once without compaction (`"padded"`: NetKet's padded evaluation less the
-    diagonal). With `required` (`fast_updates=True`) the determinant updates, else the
-    split, are taken wherever they apply.
+    diagonal) and, on a small space, the network once on each of its `M` states
+    (`"table"`, `M (P + R) / B + 40 c`: `state_table`). With `required`
+    (`fast_updates=True`) the determinant updates, else the split, are taken wherever
+    they apply.
 
     Costs, in element operations per sample, for `c` candidate slots and `C` expected
     candidates (the valid slots and half of the others), `N` sites, `S` local states,
