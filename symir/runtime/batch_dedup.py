@@ -157,11 +157,21 @@ def state_keys(sample_index: Any, sites: Any, old: Any, new: Any, radix: int) ->
     N)`, each site's local state index) as a mixed-radix int64, plus `(new - old) *
     radix^site` of each of the slot's changes (`sites, old, new (b, c, k)`; a change
     that repeats an earlier site must have `new == old`)."""
-    n, key = sample_index.shape[-1], _key_type()
-    weights = jnp.asarray(radix ** np.arange(n, dtype=np.int64), key)
-    base = jnp.sum(sample_index.astype(key) * weights, axis=-1)
-    delta = (new.astype(key) - old.astype(key)) * weights[sites]
-    return base[:, None] + jnp.sum(delta, axis=-1)
+    weights = _weights(sample_index.shape[-1], radix)
+    delta = (new.astype(weights.dtype) - old.astype(weights.dtype)) * weights[sites]
+    return sample_keys(sample_index, radix)[:, None] + jnp.sum(delta, axis=-1)
+
+
+def sample_keys(sample_index: Any, radix: int) -> Any:
+    """The key of each sample `(b,)`: its digits `sample_index (b, N)` as a mixed-radix
+    number, site `i` weighted `radix^i` (`state_keys` without changes)."""
+    weights = _weights(sample_index.shape[-1], radix)
+    return jnp.sum(sample_index.astype(weights.dtype) * weights, axis=-1)
+
+
+def _weights(n: int, radix: int) -> Any:
+    """`radix^i` of each site `i < n`, in the keys' integer type."""
+    return jnp.asarray(radix ** np.arange(n, dtype=np.int64), _key_type())
 
 
 MAX_LOG_GAP = 300.0
@@ -220,6 +230,7 @@ __all__ = [
     "expected_repeats",
     "first_of_equal",
     "pays",
+    "sample_keys",
     "sector_size",
     "shared",
     "slot_cost",

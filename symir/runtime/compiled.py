@@ -362,10 +362,7 @@ class CompiledOperator:
         applied: `sites (b, F, k)` int32, `values (b, F, k)` in the kernel's configuration
         dtype, `mels (b, F)` in the kernel's."""
         sites, values, mels, old, keep = self._conn_delta_parts(flat, with_old=False)
-        if keep is not None:
-            values = jnp.where(keep[..., None], values, old)
-            mels = jnp.where(keep, mels, jnp.zeros((), mels.dtype))
-        return sites, values, mels
+        return sites, *apply_sector_rule(values, mels, old, keep)
 
     def _conn_delta_parts(self, flat: Any, *, with_old: bool = True) -> tuple[Any, ...]:
         """The delta kernel on `flat (b, N)` without the sector rule applied: `(sites,
@@ -568,6 +565,16 @@ def _keep_in_sectors(x: Any, xp: Any, mels: Any, sectors: tuple) -> tuple[Any, A
 STATIC_SITES = True
 """`get_conn_delta`'s sites are numpy constants where the delta kernel makes them from
 constants only (`CompiledOperator.static_sites`)."""
+
+
+def apply_sector_rule(values: Any, mels: Any, old: Any, keep: Any) -> tuple[Any, Any]:
+    """`values (b, F, k)` and `mels (b, F)` with the sector rule applied
+    (`CompiledOperator._conn_delta_parts`): a slot not kept changes nothing (`old`) and
+    has no element; unchanged where `keep` is None (no rule)."""
+    if keep is None:
+        return values, mels
+    values = jnp.where(keep[..., None], values, old)
+    return values, jnp.where(keep, mels, jnp.zeros((), mels.dtype))
 
 
 def repeated_sites(sites: Any) -> Any:

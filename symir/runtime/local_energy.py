@@ -866,15 +866,12 @@ def _delta_block(
 
 def _delta_keys(x: Any, sites: Any, values: Any, compiled: CompiledOperator) -> Any:
     """`batch_dedup.state_keys` of the connected states given by deltas `(b, c, k)`."""
-    from symir.runtime.compiled import repeated_sites
     from symir.runtime.fast_updates import state_index
 
     states = np.asarray(compiled.space.local_states)
-    index = state_index(states, x.dtype)
-    sites = sites.astype(jnp.int32)
-    old = index(jnp.take_along_axis(x[:, None, :], sites, axis=-1))
-    new = jnp.where(repeated_sites(sites), old, index(values.astype(x.dtype)))
-    return batch_dedup.state_keys(index(x), sites, old, new, len(states))
+    old = jnp.take_along_axis(x[:, None, :], sites.astype(jnp.int32), axis=-1)
+    digits = state_index(states, x.dtype)(x)
+    return state_table.connected_keys(digits, sites, old, values.astype(x.dtype), states)
 
 
 def _table_block(*args: Any, active: Any = None) -> Any:

@@ -39,7 +39,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from symir.runtime.batch_dedup import sector_size, state_keys
+from symir.runtime.batch_dedup import sample_keys, sector_size, state_keys
 
 __all__ = [
     "BLOCK",
@@ -185,7 +185,7 @@ def table_block(
     reads cost nothing)."""
     states = np.asarray(compiled.space.local_states)
     if states_of(compiled) == len(states) ** x.shape[1]:
-        return _from_table(logpsi, params, x, compiled, plan, skip_zero_mels)
+        return _from_table(logpsi, params, x, compiled, plan, skip_zero_mels, ())
     # a sample outside the sector keeps every branch (docs/semantics.md), whose states
     # the table of the sector does not hold: such a batch takes the compacted plain path
     flat, _, _ = compiled._kernel_input(x, "local_energies")
@@ -194,7 +194,7 @@ def table_block(
     )
     return jax.lax.cond(
         inside,
-        lambda p, x: _from_table(logpsi, p, x, compiled, plan, skip_zero_mels),
+        lambda p, x: _from_table(logpsi, p, x, compiled, plan, skip_zero_mels, compiled.sectors),
         lambda p, x: fallback(logpsi, p, x, compiled, plan, capacity, skip_zero_mels, active),
         params,
         x,
@@ -202,10 +202,17 @@ def table_block(
 
 
 def _from_table(
-    logpsi: Any, params: Any, x: Any, compiled: Any, plan: Any, skip_zero_mels: bool
+    logpsi: Any,
+    params: Any,
+    x: Any,
+    compiled: Any,
+    plan: Any,
+    skip_zero_mels: bool,
+    sectors: tuple,
 ) -> Any:
-    """`table_block` where every sample is a state of the table."""
-    from symir.runtime.compiled import repeated_sites
+    """`table_block` where every sample is a state of the table (of the `sectors`' states,
+    or of every configuration where there are none)."""
+    from symir.runtime.compiled import apply_sector_rule
     from symir.runtime.fast_updates import state_index
     from symir.runtime.slots import split_diagonal
 
@@ -213,30 +220,38 @@ def _from_table(
     states = np.asarray(compiled.space.local_states)
     flat, _, _ = compiled._kernel_input(x, "local_energies")
     sites, values, mels, old, keep = compiled._conn_delta_parts(flat)
+    values, mels = apply_sector_rule(values, mels, old, keep)
     if mels.dtype != compiled.dtype:
         mels = mels.astype(compiled.dtype)
-    if keep is not None:  # the sector rule: a slot not kept has no element, no change
-        values = jnp.where(keep[..., None], values, old)
-        mels = jnp.where(keep, mels, jnp.zeros((), mels.dtype))
-    if states_of(compiled) < len(states) ** n:
-        values_of = sector_table(logpsi, params, states, n, compiled.sectors, flat.dtype)
+    if sectors:
+        values_of = sector_table(logpsi, params, states, n, sectors, flat.dtype)
     else:
         values_of = table(logpsi, params, states, n, flat.dtype)
-    index = state_index(states, flat.dtype)
-    digits = index(flat)
-    weights = jnp.asarray(len(states) ** np.arange(n, dtype=np.int64), jnp.int32)
-    own = jnp.sum(digits * weights, axis=-1)
+    digits = state_index(states, flat.dtype)(flat)
+    own = sample_keys(digits, len(states)).astype(jnp.int32)
     logpsi_x = values_of[own]
     total, (sites, values, mels, old) = split_diagonal(
         plan, mels, logpsi_x.dtype, (sites, values, mels, old)
     )
     if not plan.candidates:
         return total
-    sites = sites.astype(jnp.int32)
-    old_i = index(old)
-    new_i = jnp.where(repeated_sites(sites), old_i, index(values.astype(flat.dtype)))
-    keys = state_keys(digits, sites, old_i, new_i, len(states)).astype(jnp.int32)
+    keys = connected_keys(digits, sites, old, values, states).astype(jnp.int32)
     if skip_zero_mels:
         keys = jnp.where(mels != 0, keys, own[:, None])
     ratio = jnp.exp(values_of[keys] - logpsi_x[:, None])
     return total + jnp.sum(mels * ratio, axis=-1)
+
+
+def connected_keys(digits: Any, sites: Any, old: Any, values: Any, states: np.ndarray) -> Any:
+    """The key of each connected state `(b, c)` (`batch_dedup.state_keys`, its index in the
+    table) from the samples' digits `(b, N)` and each slot's changes: `sites`, the values
+    `old` there and the `values` written `(b, c, k)` (a site an earlier change of the slot
+    names changes nothing more: `compiled.repeated_sites`)."""
+    from symir.runtime.compiled import repeated_sites
+    from symir.runtime.fast_updates import state_index
+
+    index = state_index(states, values.dtype)
+    sites = sites.astype(jnp.int32)
+    old_i = index(old.astype(values.dtype))
+    new_i = jnp.where(repeated_sites(sites), old_i, index(values))
+    return state_keys(digits, sites, old_i, new_i, len(states))
