@@ -90,11 +90,40 @@ class KernelSpec:
     check that each connected state stays in the sector (`_keep_in_sectors`, an `O(B F
     N)` pass) is then skipped, with the same result for every `x`."""
 
+    def _identity(self) -> tuple:
+        """What tells two specs apart: the kernel's key (which names the module and the
+        kernels made with it) and every field the runtime's program reads beside the
+        kernel. The key alone is not enough: the same terms compiled on a space with a
+        fixed sum and on the same space without one share the key (one kernel; the
+        sector rule is the runtime's), and JAX reuses a traced program for an operator
+        passed to `jax.jit` whose spec (the pytree's static part) equals the earlier
+        one's: the second operator's sector rule was silently taken from the first."""
+        return (
+            self.key,
+            self.name,
+            self.space,
+            self.hilbert,
+            self.max_conn_size,
+            self.dtype,
+            self.x_dtype,
+            self.is_hermitian,
+            self.param_names,
+            self.param_dtypes,
+            self.param_shapes,
+            self.keeps_sectors,
+        )
+
     def __hash__(self) -> int:
         return hash(self.key)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, KernelSpec) and other.key == self.key
+        if self is other:
+            return True
+        return (
+            isinstance(other, KernelSpec)
+            and other.key == self.key
+            and other._identity() == self._identity()
+        )
 
 
 class CompiledOperator:
@@ -329,6 +358,9 @@ class CompiledOperator:
     # ----------------------------------------------------------------- execution
     def get_conn_padded(self, x: Any) -> tuple[Any, Any]:
         """Connected configurations `(..., F, N)` and matrix elements `(..., F)`."""
+        eager = self._as_one_program(x, "get_conn_padded")
+        if eager is not None:
+            return eager
         n = self._spec.space.size
         flat, batch, dtype = self._kernel_input(x, "get_conn_padded")
         xp, mels = _kernel_call(self._spec)(flat, *self._params)[:2]
@@ -347,6 +379,9 @@ class CompiledOperator:
         `values (..., F, k)` (x's dtype) and `mels (..., F)`, slot for slot with
         `get_conn_padded`, without building `xp`: setting `x[sites] = values` gives
         `xp` (the convention and helpers: `symir.runtime.conn_delta`, docs/runtime.md)."""
+        eager = self._as_one_program(x, "get_conn_delta")
+        if eager is not None:
+            return eager
         flat, batch, dtype = self._kernel_input(x, "get_conn_delta")
         sites, values, mels = self._conn_delta_flat(flat)
         f, k = sites.shape[1:]
@@ -398,9 +433,36 @@ class CompiledOperator:
             return None
         return static_rows(_delta_module(self._spec, 0), 0)
 
+    def _as_one_program(self, x: Any, what: str) -> Any:
+        """The method `what` on concrete `x` as one compiled program (`_eager_method`),
+        or None where `x` or a parameter is traced (the method is then being traced
+        itself). Called eagerly (`op.get_conn_padded(samples)` in a script, NetKet's
+        `get_conn`, `to_sparse`), each of the method's operations around the kernel (the
+        reshapes, casts and the sector rule) was an XLA compilation of its own for each
+        batch shape; now they are one. `x` is checked here, as the method checks it."""
+        if not EAGER_AS_ONE_PROGRAM or isinstance(x, jax.core.Tracer):
+            return None
+        if any(isinstance(p, jax.core.Tracer) for p in self._params):
+            return None
+        if not (hasattr(x, "shape") and hasattr(x, "dtype")):
+            x = np.asarray(x)
+        self._check_input(x, what)
+        return _eager_method(self._spec, what)(x, self._params)
+
     def _kernel_input(self, x: Any, what: str) -> tuple[Any, tuple[int, ...], np.dtype]:
         """`x` checked and flattened for the kernel: `(b, N)` in the kernel's dtype, the
         batch shape and `x`'s dtype."""
+        n = self._spec.space.size
+        shape, dtype = self._check_input(x, what)
+        x = jnp.asarray(x)
+        if np.issubdtype(dtype, np.floating):
+            x = _discrete_configurations(x)  # a tangent of x is an error, not a silent 0
+        flat = jnp.reshape(x.astype(self._spec.x_dtype), (-1, n))
+        return flat, shape[:-1], dtype
+
+    def _check_input(self, x: Any, what: str) -> tuple[tuple[int, ...], np.dtype]:
+        """`x`'s shape and dtype, checked for the kernel (its values too where concrete):
+        a ValueError naming `what` and the operator otherwise."""
         n = self._spec.space.size
         shape = tuple(np.shape(x))
         if len(shape) < 1 or shape[-1] != n:
@@ -425,11 +487,7 @@ class CompiledOperator:
             )
         if not isinstance(x, jax.core.Tracer):  # concrete values: checked here
             self._check_local_states(np.asarray(x), what)
-        x = jnp.asarray(x)
-        if np.issubdtype(dtype, np.floating):
-            x = _discrete_configurations(x)  # a tangent of x is an error, not a silent 0
-        flat = jnp.reshape(x.astype(self._spec.x_dtype), (-1, n))
-        return flat, shape[:-1], dtype
+        return shape, dtype
 
     def _check_dtype_holds_states(self, dtype: np.dtype, what: str) -> None:
         """A ValueError where an integer `dtype` cannot hold every local state (spins -1/+1
@@ -524,6 +582,19 @@ def _sectors_of(hilbert: Any) -> tuple[tuple[int, int, int], ...]:
         return _cached_sectors(hilbert)
     except TypeError:  # an unhashable space
         return _sectors_uncached(hilbert)
+
+
+EAGER_AS_ONE_PROGRAM = True
+"""`get_conn_padded` and `get_conn_delta` called on concrete configurations run as one
+jitted program per operator and input type (`CompiledOperator._as_one_program`)."""
+
+
+@functools.lru_cache(maxsize=256)
+def _eager_method(spec: KernelSpec, what: str) -> Callable:
+    """`CompiledOperator(spec, params).<what>(x)` as a jitted function of `(x, params)`:
+    one compilation per input type, the parameters arguments (new values do not
+    compile again)."""
+    return jax.jit(lambda x, params: getattr(CompiledOperator(spec, params), what)(x))
 
 
 @functools.lru_cache(maxsize=256)

@@ -86,7 +86,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from symir.runtime.dedup import compact_positions
-from symir.runtime.jaxpr_eval import bind
+from symir.runtime.jaxpr_eval import bind, run_now
 from symir.runtime.scatter import set_at
 
 __all__ = ["DeterminantProgram", "derive_determinants", "derive_ranks", "determinant_block"]
@@ -238,7 +238,7 @@ def _check_unit(eqn: Any) -> str | None:
 def _computes(eqn: Any, kind: str, shape: tuple, dtype: Any) -> bool:
     """Whether the unit `eqn` gives NumPy's `slogdet` / `det` on random matrices (one
     with its first and last rows swapped: both signs of the determinant are seen). The
-    unit runs on the three matrices in one compiled program (`_eager`)."""
+    unit runs on the three matrices in one compiled program (`run_now`)."""
     rng = np.random.default_rng(0)
     tol = 1e-8 if jnp.finfo(dtype).bits >= 64 else 1e-3
     close = functools.partial(np.allclose, rtol=tol, atol=tol)
@@ -256,7 +256,7 @@ def _computes(eqn: Any, kind: str, shape: tuple, dtype: Any) -> bool:
         return m, [bind(eqn, [m[t]]) for t in range(len(trials))]
 
     try:
-        mats, got = _eager(run, np.stack(trials))
+        mats, got = run_now(run, np.stack(trials))
         for a, outs in zip(np.asarray(mats), got, strict=True):  # in the unit's dtype
             want = np.linalg.slogdet(a) if kind == "slogdet" else (np.linalg.det(a),)
             if not all(close(np.asarray(g), w) for g, w in zip(outs, want, strict=True)):
@@ -264,15 +264,6 @@ def _computes(eqn: Any, kind: str, shape: tuple, dtype: Any) -> bool:
     except Exception:
         return False
     return True
-
-
-def _eager(fn: Callable, *args: Any) -> Any:
-    """`fn(*args)` traced and compiled as one program and run now, also while a trace
-    encloses the call: one XLA compilation, where the primitives bound one by one under
-    `ensure_compile_time_eval` would each compile their own. Traced ahead of time (a
-    `jit` called under `ensure_compile_time_eval` would fold the operations on
-    constants inside `fn` one by one). The outputs are concrete arrays."""
-    return jax.jit(fn).lower(*args).compile()(*args)
 
 
 def _next_kind(kinds: Any, record: list | None, eqn: Any) -> str | None:
@@ -853,7 +844,7 @@ class _Derivation:
     def constant(self, r: Any) -> Any:
         """The concrete value of `r` (a literal, or a ref computed from neither `x` nor
         the parameters), or None. The nodes computing it that are not folded yet run as
-        one program (`_eager`)."""
+        one program (`run_now`)."""
         if isinstance(r, tuple):
             return r[1]
         if r not in self._folded:
@@ -885,7 +876,7 @@ class _Derivation:
                 if isinstance(i, int) and i not in made
             }
             try:
-                self._folded.update(_eager(functools.partial(self._fold, order), leaves))
+                self._folded.update(run_now(functools.partial(self._fold, order), leaves))
             except Exception:
                 if strict:
                     raise
@@ -1030,7 +1021,7 @@ def _values_of(der: _Derivation, occ_nodes: tuple, l_ref: int, states: np.ndarra
         env = {prog.x_ref: jnp.full(prog.x_shape, state, prog.x_dtype)}
         return _run_nodes(der, occ_nodes, env, consts)[l_ref]
 
-    return np.asarray(_eager(jax.vmap(one), np.asarray(states, prog.x_dtype)))
+    return np.asarray(run_now(jax.vmap(one), np.asarray(states, prog.x_dtype)))
 
 
 def _operands(der: _Derivation, nodes: Any, given: set) -> dict:
@@ -1157,7 +1148,7 @@ def _is_nonzero(der: _Derivation, occ: _Occupation, nodes: set, values: Any, sha
         def one(lv):
             return _run_nodes(der, nodes, {occ.l_ref: lv}, consts)[occ.d_ref]
 
-        got = np.asarray(_eager(jax.vmap(one), ls))
+        got = np.asarray(run_now(jax.vmap(one), ls))
     except Exception:
         return False
     want = np.stack([[np.nonzero(r)[0] for r in t.reshape(occ.rows, occ.width)] for t in ls])
@@ -1237,7 +1228,7 @@ def _derive_ranks(prog: DeterminantProgram, states: np.ndarray) -> tuple[Any, st
         sites.append(_RankSite(o, row, lo, nodes, root, index, scalars))
     # the gather row a particle added at each site brings, every site's in one program
     cols = [occupations[rs.occupation].element[:, rs.row].T for rs in sites]  # (U, N)
-    rows_at = _eager(
+    rows_at = run_now(
         lambda cs: [_phi(prog, rs, c) for rs, c in zip(sites, cs, strict=True)],
         [np.maximum(c, 0) for c in cols],
     )

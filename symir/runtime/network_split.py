@@ -50,7 +50,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend import core
 
-from symir.runtime.jaxpr_eval import bind
+from symir.runtime.jaxpr_eval import bind, run_now
 from symir.runtime.manual_axes import type_axes, varying
 
 __all__ = ["NetworkSplit", "split_network"]
@@ -859,12 +859,15 @@ def non_finite_change(split: NetworkSplit, params: Any, local_states: Any) -> st
     if any(isinstance(leaf, jax.core.Tracer) for leaf in leaves):
         rng = np.random.default_rng(0)
         leaves = [_stand_in(rng, jax.typeof(leaf)) for leaf in leaves]
-    try:
-        with jax.ensure_compile_time_eval():
-            consts = constants(split, jax.tree_util.tree_unflatten(tree, leaves))
-            dtype = split.program.program.avals[split.program.x_id].dtype
-            values = theta(split, consts, jnp.asarray(xs, dtype))
-            finite = [bool(np.all(np.isfinite(np.asarray(v)))) for v in values]
+    dtype = split.program.program.avals[split.program.x_id].dtype
+
+    def cached_values(leaves, xs):
+        consts = constants(split, jax.tree_util.tree_unflatten(tree, leaves))
+        return theta(split, consts, xs)
+
+    try:  # one compiled program, not one compilation per equation
+        values = run_now(cached_values, leaves, np.asarray(xs, dtype))
+        finite = [bool(np.all(np.isfinite(np.asarray(v)))) for v in values]
     except Exception:  # a check that cannot run here leaves the split as it is
         return None
     for (name, _, _), ok in zip(split.cached, finite, strict=True):

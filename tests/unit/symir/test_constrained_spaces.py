@@ -219,6 +219,28 @@ def test_tensor_of_sectors_is_the_restricted_matrix():
     np.testing.assert_allclose(ours.to_dense(), restricted(whole, free, hi), atol=1e-10)
 
 
+def test_one_jitted_function_tells_a_constrained_space_from_a_free_one():
+    """The same terms on a space with a fixed sum and without one share one kernel (the
+    sector rule is the runtime's), so their kernel key; an operator passed to `jax.jit`
+    is a pytree whose static part JAX compares to reuse a traced program. With the key
+    alone as that part's equality, the second operator ran the first one's program: the
+    constrained one without its sector rule, silently (NetKet jits `expect` with the
+    operator as an argument). The sector rule's states and elements are asserted to
+    differ from the free ones' first, so this cannot pass by the rule doing nothing."""
+    hi = nk.hilbert.Spin(0.5, 4, total_sz=0) * nk.hilbert.Spin(0.5, 4, total_sz=1)
+    edges = [*RING4, *[(4 + i, 4 + j) for i, j in RING4], (0, 4)]
+    free, sector = (heisenberg(h, edges).compile() for h in (nk.hilbert.Spin(0.5, 8), hi))
+    x = np.asarray(hi.all_states())
+    conn = jax.jit(lambda op, x: op.get_conn_padded(x))
+    for first, second in ((free, sector), (sector, free)):
+        conn(first, x)
+        got = conn(second, x)
+        want = jax.jit(lambda x, op=second: op.get_conn_padded(x))(x)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+    assert not np.array_equal(np.asarray(conn(free, x)[1]), np.asarray(conn(sector, x)[1]))
+
+
 @pytest.mark.parametrize(
     ("update", "leaves"),
     [
