@@ -66,7 +66,7 @@ def test_energies_and_gradients_equal_without_it_and_netkets(
 ):
     _, op, ref, x = chain
     ma = module()
-    params = ma.init(jax.random.key(5), x)
+    params = jax.jit(ma.init)(jax.random.key(5), x)
     slots = x.shape[0] * len(local_energy_plan(op).candidates)
     assert batch_dedup.pays(op.space, slots) is None
     path = choose_path(ma.apply, params, x, op, local_energy_plan(op), required=True)
@@ -107,7 +107,7 @@ def test_plain_path_equals_without_it_and_netkets(chain, monkeypatch):
 
     _, op, ref, x = chain
     ma = SortFirst()
-    params = ma.init(jax.random.key(6), x)
+    params = jax.jit(ma.init)(jax.random.key(6), x)
     plan = local_energy_plan(op)
     path = choose_path(ma.apply, params, x, op, plan)
     assert path.name == "deltas" and "one evaluation per distinct" in path.reason
@@ -140,7 +140,7 @@ def test_every_valid_slot_compacts_where_states_repeat(monkeypatch):
     op = models.tfim(hi, graph, h=0.8).compile()
     x = jnp.asarray(hi.random_state(jax.random.key(8), 48), jnp.float64)
     ma = DenseAct()
-    params = ma.init(jax.random.key(9), x)
+    params = jax.jit(ma.init)(jax.random.key(9), x)
 
     def energies(p):
         return sym.local_energies(ma.apply, p, x, op, fast_updates=True, repeated=False)
@@ -271,7 +271,7 @@ def test_the_cost_model_counts_one_evaluation_per_distinct_state():
     ref = models.netket_fermi_hubbard(hi, graph, t=1, U=4).to_jax_operator()
     x = jnp.asarray(hi.random_state(jax.random.key(0), 256), jnp.float64)
     ma = nk.models.MLP(hidden_dims=(16,), param_dtype=float)
-    params = ma.init(jax.random.key(1), x)
+    params = jax.jit(ma.init)(jax.random.key(1), x)
     path = choose_path(ma.apply, params, x, op, local_energy_plan(op), padded=True)
     assert path.name == "table", path
     assert max(path.costs["derived"], path.costs["deltas"]) < path.costs["padded"] / 2

@@ -84,7 +84,7 @@ def test_derived_path_is_netkets_for_any_number_of_chunks(triangular, monkeypatc
     monkeypatch.setattr(fast_updates, "MAX_CHUNKS", max_chunks)
     ma = DenseSilu()
     x = jnp.asarray(hi.random_state(jax.random.key(3), 48), jnp.float64)
-    params = ma.init(jax.random.key(4), x)
+    params = jax.jit(ma.init)(jax.random.key(4), x)
     path = choose_path(ma.apply, params, x, op, local_energy_plan(op), padded=True)
     assert path.name == "derived", path
     got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates=True))(params, x)
@@ -105,7 +105,7 @@ def test_full_chunks_have_a_multiple_of_the_row_alignment(triangular):
     hi, op, ref = triangular
     ma = DenseSilu()
     x = jnp.asarray(hi.random_state(jax.random.key(5), 40), jnp.float64)
-    params = ma.init(jax.random.key(6), x)
+    params = jax.jit(ma.init)(jax.random.key(6), x)
     assert evaluation_counts(x, op, capacity=157)["capacity"] == 152
     xp, mels = ref.get_conn_padded(np.asarray(x))
     lp = ma.apply(params, jnp.reshape(xp, (-1, hi.size))).reshape(mels.shape)
@@ -125,7 +125,7 @@ def test_choose_path_takes_the_netket_adapter_too(triangular):
     hi, op, _ = triangular
     ma = DenseSilu()
     x = jnp.asarray(hi.random_state(jax.random.key(7), 16), jnp.float64)
-    params = ma.init(jax.random.key(8), x)
+    params = jax.jit(ma.init)(jax.random.key(8), x)
     adapter = op.to_netket(hi)
     assert local_energy_plan(adapter) == local_energy_plan(op)
     got = choose_path(ma.apply, params, x, adapter, local_energy_plan(adapter))

@@ -207,7 +207,7 @@ def test_complex_networks_values_and_gradients(network):
     graph = nk.graph.Chain(6)
     net = network(graph)
     x = jnp.asarray(hi.random_state(jax.random.key(0), 32))
-    params = net.init(jax.random.key(1), x)
+    params = jax.jit(net.init)(jax.random.key(1), x)
     assert applies(jax.make_jaxpr(net.apply)(params, x).jaxpr)
     np.testing.assert_allclose(
         jax.jit(complex_pairs(net.apply))(params, x),
@@ -243,7 +243,7 @@ def test_local_energies_of_a_complex_network_equal_netkets(monkeypatch, fast, ac
     else:
         net = nk.models.MLP(hidden_dims=(16,), hidden_activations=activation, param_dtype=complex)
     x = jnp.asarray(hi.random_state(jax.random.key(2), 24))
-    params = net.init(jax.random.key(3), x)
+    params = jax.jit(net.init)(jax.random.key(3), x)
     op = models.heisenberg(hi, graph).compile()
     ref = nk.operator.Heisenberg(hi, graph)
     expected = local_energies(net.apply, params, x, ref)

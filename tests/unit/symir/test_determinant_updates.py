@@ -175,7 +175,7 @@ def test_slater2nd_equals_plain_evaluation(lattice, kind):
     hi, op, ref = hubbard(quiet(make), per_spin)
     ma = nk.models.Slater2nd(hi, **kw)
     x = hi.random_state(jax.random.key(0), 32)
-    params = random_params(ma.init(jax.random.key(1), x), 2)
+    params = random_params(jax.jit(ma.init)(jax.random.key(1), x), 2)
     check(ma.apply, params, x, op, ref, grad=lattice != "chain6")
 
 
@@ -183,7 +183,7 @@ def test_multislater2nd_equals_plain_evaluation():
     hi, op, ref = hubbard(nk.graph.Chain(5, pbc=True), (2, 3))
     ma = nk.models.MultiSlater2nd(hi, n_determinants=3, restricted=False)
     x = hi.random_state(jax.random.key(0), 32)
-    params = random_params(ma.init(jax.random.key(1), x), 3)
+    params = random_params(jax.jit(ma.init)(jax.random.key(1), x), 3)
     block, reason = determinant_block(ma.apply, params, x, fallback=untaken)
     assert block is not None and "x (3,)" in reason, reason
     assert derive_ranks(block.program, op.space.local_states)[0] is not None
@@ -262,7 +262,7 @@ def test_user_modules_never_seen_equal_plain_evaluation():
         ReversedRows(6): dict(grad=False, ranks=False),
     }
     for module, how in modules.items():
-        params = random_params(module.init(jax.random.key(1), x), 4)
+        params = random_params(jax.jit(module.init)(jax.random.key(1), x), 4)
         check(module.apply, params, x, op, ref, **how)
 
 
@@ -292,7 +292,7 @@ def test_networks_that_are_not_determinants_of_gathered_rows_fall_back_with_a_re
         Backflow(4): "depends on x",
     }
     for module, words in cases.items():
-        params = module.init(jax.random.key(1), x)
+        params = jax.jit(module.init)(jax.random.key(1), x)
         block, reason = determinant_block(module.apply, params, x, fallback=_delta_block)
         assert block is None
         assert words in reason, reason
@@ -303,7 +303,7 @@ def test_reason_describes_the_sites():
     ma = nk.models.Slater2nd(hi, restricted=False)
     x = hi.random_state(jax.random.key(0), 4)
     block, reason = determinant_block(
-        ma.apply, ma.init(jax.random.key(1), x), x, fallback=_delta_block
+        ma.apply, jax.jit(ma.init)(jax.random.key(1), x), x, fallback=_delta_block
     )
     assert reason.splitlines()[0] == "2 determinant site(s) by low-rank updates:"
     assert "slogdet of rows R(x) of a fixed (4, 2) float64 matrix" in reason
@@ -354,7 +354,7 @@ def test_the_derivations_checks_reject_what_they_do_not_prove(monkeypatch):
     hi, op, _ = hubbard(nk.graph.Chain(4, pbc=True), (2, 2))
     x = hi.random_state(jax.random.key(0), 4)
     module = DiagonalUnit()
-    params = module.init(jax.random.key(1), x)
+    params = jax.jit(module.init)(jax.random.key(1), x)
     block, reason = determinant_block(module.apply, params, x, fallback=_delta_block)
     assert block is None and "no determinant" in reason, reason
     rejected = []
@@ -367,7 +367,7 @@ def test_the_derivations_checks_reject_what_they_do_not_prove(monkeypatch):
     occupation = determinant_updates._occupation
     monkeypatch.setattr(determinant_updates, "_occupation", spy)
     module = EmptySites()
-    params = module.init(jax.random.key(1), x)
+    params = jax.jit(module.init)(jax.random.key(1), x)
     block, reason = determinant_block(module.apply, params, x, fallback=_delta_block)
     assert block is not None, reason
     ranks, why = derive_ranks(block.program, op.space.local_states)
@@ -414,7 +414,7 @@ def test_rows_the_updates_do_not_give_fall_back_to_the_plain_block(module, ranks
     block, exactly."""
     hi, op, ref = hubbard(nk.graph.Chain(4, pbc=True), (2, 2))
     x = hi.random_state(jax.random.key(0), 16)
-    params = module.init(jax.random.key(1), x)
+    params = jax.jit(module.init)(jax.random.key(1), x)
     taken = []
 
     def plain_block(*args, **kwargs):  # the plain block, noting that it ran
@@ -436,7 +436,7 @@ def test_molecule_lih_with_slater2nd():
     x = hi.random_state(jax.random.key(0), 16)
     for kw in (dict(restricted=True), dict(generalized=True, restricted=False)):
         ma = nk.models.Slater2nd(hi, **kw)
-        params = random_params(ma.init(jax.random.key(1), x), 5)
+        params = random_params(jax.jit(ma.init)(jax.random.key(1), x), 5)
         block = derived(ma.apply, params, x, op)
         conn = op.get_conn_padded(x)
         got, want = jax.jit(  # one program (eagerly: one per primitive of the plain side)
@@ -458,7 +458,7 @@ def test_auto_chooses_the_determinant_updates_by_cost_and_is_exact():
     hi, op, ref = hubbard(nk.graph.Chain(6, pbc=True), (3, 3))
     ma = nk.models.Slater2nd(hi, restricted=False)
     x = hi.random_state(jax.random.key(3), 32)
-    params = random_params(ma.init(jax.random.key(4), x), 5)
+    params = random_params(jax.jit(ma.init)(jax.random.key(4), x), 5)
     path = choose_path(ma.apply, params, x, op, local_energy_plan(op), padded=True)
     assert path.name == "determinant", path.reason
     text = str(path)
@@ -524,7 +524,7 @@ def test_a_network_that_takes_batches_only_gets_determinant_updates():
     hi, op, ref = hubbard(graph, (3, 3))
     net = BatchOnlySlater(6, 3)
     x = jnp.asarray(hi.random_state(jax.random.key(0), 32), jnp.float64)
-    params = net.init(jax.random.key(1), x)
+    params = jax.jit(net.init)(jax.random.key(1), x)
     _, reason = determinant_block(net.apply, params, x, fallback=_delta_block)
     assert reason.splitlines()[0] == "2 determinant site(s) by low-rank updates:", reason
     check(net.apply, params, x, op, ref)

@@ -107,7 +107,7 @@ def test_a_log_cosh_networks_rest_and_local_energies():
         hidden_dims=(16,), hidden_activations=nk.nn.activation.log_cosh, param_dtype=float
     )
     x = jnp.asarray(hi.random_state(jax.random.key(0), 24))
-    params = net.init(jax.random.key(1), x)
+    params = jax.jit(net.init)(jax.random.key(1), x)
     params = jax.tree.map(lambda p: 3.0 * p, params)
     closed = jax.make_jaxpr(net.apply)(params, x)
     assert not FewerLogs(closed).rewrites  # nothing summed as products here
@@ -133,7 +133,7 @@ def test_every_path_evaluates_the_network_through_fewer_logs():
         hidden_dims=(16,), hidden_activations=nk.nn.activation.log_cosh, param_dtype=float
     )
     x = jnp.asarray(hi.random_state(jax.random.key(4), 24))
-    params = net.init(jax.random.key(5), x)
+    params = jax.jit(net.init)(jax.random.key(5), x)
     op = models.tfim(hi, graph, h=0.8).compile()
     ref = nk.operator.IsingJax(hi, graph, h=0.8, J=1.0)
     expected = local_energies(net.apply, params, x, ref)

@@ -94,7 +94,7 @@ def systems():
 def variables(model, x, seed=0):
     """Initial variables moved off NetKet's small initialisation (so that every term of
     the network matters at 1e-10)."""
-    v = model.init(jax.random.key(seed), x[:1])
+    v = jax.jit(model.init)(jax.random.key(seed), x[:1])
     leaves, tree = jax.tree.flatten(v)
     keys = jax.random.split(jax.random.key(seed + 1), len(leaves))
     moved = [a + 0.2 * jax.random.normal(k, a.shape, a.dtype) for a, k in zip(leaves, keys)]

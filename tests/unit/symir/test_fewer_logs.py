@@ -21,7 +21,7 @@ HI8 = nk.hilbert.Spin(0.5, 8)
 
 
 def _params(net, n, seed=0, scale=None):
-    params = net.init(jax.random.PRNGKey(seed), np.ones((1, n)))
+    params = jax.jit(net.init)(jax.random.PRNGKey(seed), np.ones((1, n)))
     if scale is not None:  # a less flat distribution
         params = jax.tree_util.tree_map(lambda p: scale * p, params)
     return params

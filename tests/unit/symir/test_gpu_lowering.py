@@ -63,7 +63,7 @@ def test_no_complex128_scatter_when_lowered_for_cuda(case):
     make, fast = CASES[case]
     hi, op, model = make()
     x = np.asarray(hi.random_state(jax.random.PRNGKey(0), 64))
-    params = model.init(jax.random.key(0), x)
+    params = jax.jit(model.init)(jax.random.key(0), x)
     assert np.iscomplexobj(np.asarray(model.apply(params, x[:2]))), "needs a complex network"
     program = jax.jit(lambda p, x: sym.local_energies(model.apply, p, x, op, fast_updates=fast))
     types = scatter_result_types(
@@ -78,7 +78,7 @@ def test_the_cpu_keeps_one_complex_scatter():
     """On the CPU the values go in one complex128 scatter (a loop there either way)."""
     hi, op, model = fermi_hubbard_slater()
     x = np.asarray(hi.random_state(jax.random.PRNGKey(0), 64))
-    params = model.init(jax.random.key(0), x)
+    params = jax.jit(model.init)(jax.random.key(0), x)
     program = jax.jit(lambda p, x: sym.local_energies(model.apply, p, x, op))
     types = scatter_result_types(
         program.trace(params, x).lower(lowering_platforms=("cpu",)).as_text()

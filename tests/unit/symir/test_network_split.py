@@ -105,7 +105,7 @@ def test_derived_split_equals_plain_evaluation(heisenberg, name):
     hi, op, ref = heisenberg
     ma = NETWORKS[name](nk.graph.Chain(12))
     x = jnp.asarray(hi.random_state(jax.random.key(0), 24), jnp.float64)
-    params = ma.init(jax.random.key(1), x)
+    params = jax.jit(ma.init)(jax.random.key(1), x)
     path = choose_path(ma.apply, params, x, op, local_energy_plan(op))
     split = split_network(ma.apply, params, x)
     assert split.applies, split.reason
@@ -134,7 +134,7 @@ def test_values_in_candidate_order_equal_the_scatter_to_slots(heisenberg, capaci
     hi, op, ref = heisenberg
     ma = ComplexTwoLayer()
     x = jnp.asarray(hi.random_state(jax.random.key(6), 24), jnp.float64)
-    params = ma.init(jax.random.key(7), x)
+    params = jax.jit(ma.init)(jax.random.key(7), x)
     split = split_network(ma.apply, params, x)
     plan = local_energy_plan(op)
 
@@ -166,7 +166,7 @@ def test_a_network_never_seen_takes_the_derived_path_and_is_exact(heisenberg):
     hi, op, ref = heisenberg
     ma = DenseAct()
     x = jnp.asarray(hi.random_state(jax.random.key(2), 64), jnp.float64)
-    params = ma.init(jax.random.key(3), x)
+    params = jax.jit(ma.init)(jax.random.key(3), x)
     path = choose_path(ma.apply, params, x, op, local_energy_plan(op))
     assert path.name == "derived", path.reason
     text = str(path)
@@ -187,7 +187,7 @@ def test_gradient_through_the_derived_path(heisenberg):
     hi, op, _ = heisenberg
     ma = ComplexTwoLayer()
     x = jnp.asarray(hi.random_state(jax.random.key(4), 16), jnp.float64)
-    params = ma.init(jax.random.key(5), x)
+    params = jax.jit(ma.init)(jax.random.key(5), x)
 
     def loss(fast):
         def f(p):
@@ -243,7 +243,7 @@ def test_a_gather_whose_index_vector_reads_two_sites_is_not_an_embedding(heisenb
     hi, op, ref = heisenberg
     ma = PairTable()
     x = jnp.asarray(hi.random_state(jax.random.key(0), 16), jnp.float64)
-    params = ma.init(jax.random.key(1), x)
+    params = jax.jit(ma.init)(jax.random.key(1), x)
     split = split_network(ma.apply, params, x)
     assert "gather" in split.rest, str(split)
     got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates=True))(params, x)
@@ -254,7 +254,7 @@ def test_split_lists_the_incremental_equations_and_cached_values(heisenberg):
     hi, _, _ = heisenberg
     ma = nk.models.Jastrow()
     x = jnp.asarray(hi.random_state(jax.random.key(7), 4), jnp.float64)
-    split = split_network(ma.apply, ma.init(jax.random.key(8), x), x)
+    split = split_network(ma.apply, jax.jit(ma.init)(jax.random.key(8), x), x)
     # x^T W x: the cached values are x and x W (the product is the rest)
     assert split.applies and split.width == 24
     assert sorted(int(np.prod(shape)) for _, shape, _ in split.cached) == [12, 12]
@@ -272,7 +272,7 @@ def test_a_rest_that_multiplies_a_matrix_takes_large_chunks(heisenberg):
         (DenseAct(), False),
         (nk.models.Jastrow(), False),
     ):
-        split = split_network(ma.apply, ma.init(jax.random.key(8), x), x)
+        split = split_network(ma.apply, jax.jit(ma.init)(jax.random.key(8), x), x)
         assert split.applies and rest_has_matmul(split) == want, ma
 
 
@@ -282,7 +282,7 @@ def test_variables_of_another_model_name_the_mismatch():
     op = models.tfim(hi, nk.graph.Chain(4)).compile()
     rbm = nk.models.RBM(alpha=1)
     x = hi.all_states()
-    kernel = rbm.init(jax.random.key(0), x)["params"]["Dense"]["kernel"]
+    kernel = jax.jit(rbm.init)(jax.random.key(0), x)["params"]["Dense"]["kernel"]
     with pytest.raises(ValueError, match=r"do not fit the model.*top-level keys \['w'\]"):
         sym.local_energies(rbm.apply, {"w": kernel}, x, op, fast_updates=rbm)
 
@@ -302,7 +302,7 @@ def test_repeated_samples_are_evaluated_once_with_the_same_result(heisenberg):
     assert int(active.sum()) == 1 + int(np.sum(order[1:] != order[:-1]))
     np.testing.assert_array_equal(np.asarray(x)[np.asarray(source)], np.asarray(x))
     for fast, ma in ((False, DenseAct()), ("auto", DenseAct())):
-        params = ma.init(jax.random.key(10), x)
+        params = jax.jit(ma.init)(jax.random.key(10), x)
 
         @functools.partial(jax.jit, static_argnums=1)  # one program, not one per primitive
         def energies(p, repeated, ma=ma, fast=fast):
@@ -311,7 +311,7 @@ def test_repeated_samples_are_evaluated_once_with_the_same_result(heisenberg):
         np.testing.assert_allclose(energies(params, True), energies(params, False), rtol=1e-12)
     # the adapter path: energies and gradient from one program each (forward and backward)
     rbm = nk.models.RBM()
-    params = rbm.init(jax.random.key(10), x)
+    params = jax.jit(rbm.init)(jax.random.key(10), x)
 
     def loss(p, repeated):
         e = sym.local_energies(rbm.apply, p, x, op, fast_updates=True, repeated=repeated)
@@ -335,7 +335,7 @@ def test_why_the_rbm_adapter_stays(heisenberg):
     hi, op, _ = heisenberg
     rbm = nk.models.RBM(alpha=2, param_dtype=complex)
     x = jnp.asarray(hi.random_state(jax.random.key(11), 16), jnp.float64)
-    params = rbm.init(jax.random.key(12), x)
+    params = jax.jit(rbm.init)(jax.random.key(12), x)
     split = split_network(rbm.apply, params, x)
     assert split.applies and split.width == 2 * 12 + 1
     transcendental = {"exp", "log", "log1p"} & set(split.rest)
@@ -363,7 +363,7 @@ def test_a_small_system_where_every_slot_is_a_candidate_takes_the_padded_path():
     ref = nk.operator.IsingJax(hi, graph, h=1.0, J=1.0)
     ma = nk.models.MLP(hidden_dims=(16, 16), param_dtype=float)
     x = jnp.asarray(hi.random_state(jax.random.key(8), 32), jnp.float64)
-    params = ma.init(jax.random.key(9), x)
+    params = jax.jit(ma.init)(jax.random.key(9), x)
     plan = local_energy_plan(op)
     path = choose_path(ma.apply, params, x, op, plan, padded=True)
     assert path.name == "padded", path.reason
@@ -425,7 +425,7 @@ def test_every_slot_valid_evaluates_every_slot_without_compaction(module, capaci
     assert plan.n_valid == len(plan.candidates) == 6
     x = jnp.asarray(hi.random_state(jax.random.key(10), 20), jnp.float64)
     x = jnp.concatenate([x, x[-1:], x[-1:]])  # a run of three equal samples
-    params = module.init(jax.random.key(11), x)
+    params = jax.jit(module.init)(jax.random.key(11), x)
     split = split_network(module.apply, params, x)
     block = fu.derived_block(
         split, le._evaluate, le._tail, default_capacity=False, compact=le.evaluate_compact
@@ -496,7 +496,7 @@ def test_rest_on_many_rows_uses_the_batched_program_where_it_matches(module):
     from symir.runtime import network_split as ns
 
     x = jnp.asarray(np.random.default_rng(3).choice([-1.0, 1.0], (6, 7)))
-    params = module.init(jax.random.PRNGKey(0), x)
+    params = jax.jit(module.init)(jax.random.PRNGKey(0), x)
     split = split_network(module.apply, params, x)
     consts = ns.constants(split, params)
     out = ns.rest(split, consts, ns.theta(split, consts, x))
@@ -513,7 +513,7 @@ def test_cached_values_are_the_network_first_layer_on_the_samples(module, monkey
     from symir.runtime import network_split as ns
 
     x = jnp.asarray(np.random.default_rng(4).choice([-1, 1], (6, 7)), jnp.int8)
-    params = module.init(jax.random.PRNGKey(0), x)
+    params = jax.jit(module.init)(jax.random.PRNGKey(0), x)
     split = split_network(module.apply, params, x)
     consts = ns.constants(split, params)
     plan = split.program
@@ -575,7 +575,7 @@ def test_derived_path_inside_netkets_sharded_chunked_kernel():
     op = models.heisenberg(hi, graph).compile().to_netket(hi)
     ma = NoBiasRelu()
     x = jnp.asarray(hi.random_state(jax.random.key(4), 24), jnp.float64)
-    params = ma.init(jax.random.key(5), x)
+    params = jax.jit(ma.init)(jax.random.key(5), x)
 
     @jax.jit
     def ours(p, x):
@@ -610,7 +610,7 @@ def test_derived_path_keeps_the_sector_rule():
     outside = np.ones((2, 8))
     outside[1, :3] = -1
     x = jnp.asarray(np.concatenate([inside, outside]))
-    params = ma.init(jax.random.key(14), x)
+    params = jax.jit(ma.init)(jax.random.key(14), x)
     assert choose_path(ma.apply, params, x, op, local_energy_plan(op)).name == "derived"
     derived = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates="auto"))(
         params, x
@@ -655,7 +655,7 @@ def test_a_cached_value_that_is_not_finite_is_not_split():
     ref = nk.operator.BoseHubbard(hi, graph, U=2.0, J=1.0)
     x = jnp.asarray(hi.all_states()[::3], jnp.float64)  # zeros at every site among them
     net = CappedInverse()
-    params = net.init(jax.random.key(0), x)
+    params = jax.jit(net.init)(jax.random.key(0), x)
     assert split_network(net.apply, params, x).applies  # the program splits
     path = choose_path(net.apply, params, x, op, local_energy_plan(op))
     assert path.name != "derived" and "is not finite on every configuration" in path.reason
@@ -698,7 +698,7 @@ def test_element_wise_maps_of_a_rolled_configuration_split(heisenberg, module):
     NetKet's; so does an embedding indexed by a rolled `x`."""
     hi, op, ref = heisenberg
     x = jnp.asarray(hi.random_state(jax.random.key(5), 16), jnp.float64)
-    params = module.init(jax.random.key(6), x)
+    params = jax.jit(module.init)(jax.random.key(6), x)
     split = split_network(module.apply, params, x)
     assert split.applies, split.reason
     fast = jax.jit(lambda p: sym.local_energies(module.apply, p, x, op, fast_updates=True))

@@ -164,7 +164,7 @@ def test_constraint_does_not_change_the_matrix_elements(case):
     np.testing.assert_allclose(got, by_hand, rtol=1e-12, atol=1e-12)
     assert not np.allclose(by_hand[~inside], 0)
     rbm = nk.models.RBM(alpha=1, param_dtype=complex)
-    variables = rbm.init(jax.random.PRNGKey(3), x[:1])
+    variables = jax.jit(rbm.init)(jax.random.PRNGKey(3), x[:1])
     plain = jax.jit(lambda v, x: sym.local_energies(rbm.apply, v, x, ours))(variables, x)
     fast = jax.jit(lambda v, x: sym.local_energies(rbm.apply, v, x, ours, fast_updates=rbm))(
         variables, x

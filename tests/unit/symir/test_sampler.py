@@ -22,7 +22,7 @@ from symir.integrations.netket_sampler import IncrementalSamplerState, max_chang
 
 
 def _params(net, n, seed=0, scale=None):
-    params = net.init(jax.random.PRNGKey(seed), np.ones((1, n)))
+    params = jax.jit(net.init)(jax.random.PRNGKey(seed), np.ones((1, n)))
     if scale is not None:  # a less flat distribution
         params = jax.tree_util.tree_map(lambda p: scale * p, params)
     return params
@@ -166,7 +166,7 @@ def test_determinant_networks_keep_their_inverses():
     net = nk.models.Slater2nd(hi, param_dtype=complex)
     params = jax.tree_util.tree_map(
         lambda p: p + 0.3 * jax.random.normal(jax.random.PRNGKey(1), p.shape, p.dtype),
-        net.init(jax.random.PRNGKey(0), x0),
+        jax.jit(net.init)(jax.random.PRNGKey(0), x0),
     )
     ours = sym.MetropolisFermionHop(hi, graph=graph, n_chains=8)
     path = ours.path(net, params)
@@ -178,7 +178,7 @@ def test_determinant_networks_keep_their_inverses():
     net = nk.models.MultiSlater2nd(hi, n_determinants=2, param_dtype=float)
     params = jax.tree_util.tree_map(
         lambda p: p + 0.3 * jax.random.normal(jax.random.PRNGKey(1), p.shape, p.dtype),
-        net.init(jax.random.PRNGKey(0), x0),
+        jax.jit(net.init)(jax.random.PRNGKey(0), x0),
     )
     rule = TwoHops(nk.sampler.rules.FermionHopRule(hi, graph=graph))
     assert sym.MetropolisSampler(hi, rule, n_chains=8).path(net, params).determinants
@@ -278,7 +278,7 @@ def test_a_cache_holding_a_mask_is_refreshed():
     """NetKet's `ARNNConv1D` caches a boolean mask: the refresh's drift compares it as
     numbers (it raised `TypeError: sub does not accept dtype bool`)."""
     net = nk.models.ARNNConv1D(hilbert=HI8, layers=2, features=4, kernel_size=3)
-    params = net.init(jax.random.PRNGKey(0), HI8.random_state(jax.random.PRNGKey(1), 2))
+    params = jax.jit(net.init)(jax.random.PRNGKey(0), HI8.random_state(jax.random.PRNGKey(1), 2))
     ours = sym.MetropolisLocal(HI8, n_chains=8, incremental=True)
     assert ours.path(net, params).incremental
     state = _same_chains(ours, nk.sampler.MetropolisLocal(HI8, n_chains=8), net, params)
