@@ -23,7 +23,7 @@ that it is never slower than NetKet's; with a `chunk_size`, symir's chunked kern
 NetKet's.
 
 Fast updates are picked automatically: when the state's model supports them (NetKet's
-`RBM`, `RBMModPhase`, `Jastrow`, or a module with `fast_theta` / `fast_logpsi`:
+`RBM`, `RBMModPhase`, or a module with `fast_theta` / `fast_logpsi`:
 `symir/runtime/fast_updates.py`), the kernel is `local_value_kernel` with
 `fast_updates=model`, which evaluates the connected states from the first layer and the
 operator's deltas (exact like the full evaluation, to rounding). `set_fast_updates(False)`

@@ -25,16 +25,18 @@ The protocol (`LinearFirstLayer`): `theta(variables, x) -> (b, H)`, affine in `x
 by defining two methods, `fast_theta(self, x)` and `fast_logpsi(self, theta)` (with
 `self.fast_logpsi(self.fast_theta(x))` equal to its `__call__`), or through an adapter
 registered for its type (`register_fast_updates`). Adapters are registered here for
-NetKet's `RBM`, `RBMModPhase` and `Jastrow` (read from their parameter trees; the
-visible bias of `RBM` is one more column of `theta`, and `Jastrow`'s `x^T W x` is
-`theta = (x, x S)` with `S = W + W^T`, `logpsi = sum(theta_x * theta_Sx) / 2`).
-`fast_updates_for(model)` finds either.
+NetKet's `RBM` and `RBMModPhase` (read from their parameter trees; the visible bias of
+`RBM` is one more column of `theta`): their `log_cosh` rest is evaluated by cosh-ratio
+tables (`LogCoshSum`), which the split of the network's own program does not use
+(`test_why_the_log_cosh_adapters_stay`). NetKet's `Jastrow` had one too (`x^T W x` as
+`theta = (x, x S)`); the split of its program finds the same first layer and is as fast
+or faster (Bose-Hubbard 4x4 `E_loc` 11.5 against 12.0 ms of CPU, Heisenberg 6x6 20.7
+against 24.0), so it was retired (2026-11-27). `fast_updates_for(model)` finds either.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -142,7 +144,7 @@ def resolve_fast_updates(
         if layer is None and fast_updates is True and not derived:
             raise TypeError(
                 "local_energies(fast_updates=True) needs logpsi to be the `apply` of a Flax "
-                "module that supports fast updates (NetKet's RBM, RBMModPhase, Jastrow, or a "
+                "module that supports fast updates (NetKet's RBM, RBMModPhase, or a "
                 "module with fast_theta / fast_logpsi methods); got "
                 f"{type(model).__name__ if model is not None else repr(logpsi)}. Pass the "
                 "module itself as fast_updates=model when logpsi wraps its apply"
@@ -251,47 +253,14 @@ def _is_log_cosh(module: Any) -> bool:
     return module.activation is log_cosh
 
 
-def _jastrow_matrix(kernel: Any, n: int) -> Any:
-    """NetKet's `Jastrow` matrix: `kernel` on the strictly lower triangle."""
-    il = jnp.tril_indices(n, k=-1)
-    return jnp.zeros((n, n), kernel.dtype).at[il].set(kernel)
-
-
-def _jastrow(module: Any) -> LinearFirstLayer:
-    """NetKet's `Jastrow`, `x^T W x` (W strictly lower triangular): `theta = (x, x S)`
-    with `S = W + W^T`, `logpsi = sum(theta[:N] * theta[N:]) / 2`."""
-
-    def symmetric(v, n):
-        w = _jastrow_matrix(v["params"]["kernel"], n)
-        return w + w.T
-
-    def theta(v, x):
-        n = x.shape[-1]
-        s = symmetric(v, n)
-        x = x.astype(jnp.result_type(x, s))
-        return jnp.concatenate([x, x @ s], axis=-1)
-
-    def weights(v):
-        kernel = v["params"]["kernel"]
-        n = (1 + math.isqrt(1 + 8 * kernel.shape[0])) // 2  # kernel: n (n - 1) / 2
-        s = symmetric(v, n)
-        return jnp.concatenate([jnp.eye(n, dtype=s.dtype), s], axis=-1)
-
-    def logpsi(v, t):
-        n = t.shape[-1] // 2
-        return jnp.sum(t[:, :n] * t[:, n:], axis=-1) / 2
-
-    return LinearFirstLayer(theta, logpsi, weights)
-
-
 @functools.cache
 def _register_netket() -> None:
     """Registers the adapters of NetKet's models (once; nothing without NetKet)."""
     try:
-        from netket.models import RBM, Jastrow, RBMModPhase
+        from netket.models import RBM, RBMModPhase
     except ImportError:  # pragma: no cover - NetKet is optional
         return
-    for module_type, adapter in ((RBM, _rbm), (RBMModPhase, _rbm_mod_phase), (Jastrow, _jastrow)):
+    for module_type, adapter in ((RBM, _rbm), (RBMModPhase, _rbm_mod_phase)):
         _ADAPTERS.setdefault(module_type, adapter)
 
 

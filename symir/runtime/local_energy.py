@@ -447,7 +447,7 @@ ADAPTER_FACTOR = 1.5
 adapter only where it costs this many times less than the split. TFIM 3x4, 1,024
 samples, `E_loc` ms of CPU adapter / table (cost ratio split / table): RBM(alpha=2)
 1.97 / 1.83 (1.6), RBM(alpha=1) 1.34 / 1.10 (2.1), complex RBM(alpha=2) 9.88 / 8.37
-(1.6), Jastrow 1.49 / 0.73 (3.4)."""
+(1.6); NetKet's `Jastrow`, before its adapter was retired, 1.49 / 0.73 (3.4)."""
 
 
 def _adapter_or_table(

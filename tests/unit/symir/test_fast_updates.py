@@ -4,8 +4,9 @@ The reference nobody here wrote: `local_value_kernel_jax` of NetKet with NetKet'
 operator of the same model, evaluating the network on every connected state, at 1e-10:
 NetKet's `RBMModPhase` (without hidden bias, chunked) on Bose-Hubbard (checked writes), a
 module of the protocol (`fast_theta` / `fast_logpsi`, with parameters after the first
-layer) on Heisenberg, a complex `Jastrow` with `jax.grad` with respect to its parameters
-through the fast path's reverse-mode rule. The NetKet adapter's choice of kernel is
+layer) on Heisenberg, a complex `Jastrow` (the split of its program: its adapter is
+retired) and a complex `RBM` (its adapter) with `jax.grad` with respect to their
+parameters through the fast path's reverse-mode rule. The NetKet adapter's choice of kernel is
 checked here; `expect`, `expect_and_grad` and `local_estimators` through it (fast
 updates with NetKet's real and complex `RBM`, on Heisenberg, J1-J2, Bose-Hubbard,
 Fermi-Hubbard with its sector and fermion signs, and TFIM with k = 1; chunked and not;
@@ -131,13 +132,18 @@ def test_fast_updates_equal_netkets_kernel(systems, case):
     np.testing.assert_allclose(np.asarray(got), np.asarray(expected), atol=ATOL, rtol=0)
 
 
-def test_values_and_parameter_gradients_through_the_fast_path(systems):
-    """A complex Jastrow (the module given as `fast_updates`): the local energies, and
-    `jax.grad` of a real function of them (real and imaginary parts) with respect to the
-    parameters, through the fast path's reverse-mode rule (theta and W differentiated
-    through the chunk loop; capacity 2: many chunks), against NetKet's kernel and
-    `jax.grad` of it."""
-    model = nk.models.Jastrow()
+@pytest.mark.parametrize(
+    "model",
+    [nk.models.Jastrow(), nk.models.RBM(alpha=1, param_dtype=complex)],
+    ids=["jastrow-split", "rbm-adapter"],
+)
+def test_values_and_parameter_gradients_through_the_fast_path(systems, model):
+    """A complex Jastrow (no adapter: the split of its program) and a complex RBM (its
+    adapter), the module given as `fast_updates`: the local energies, and `jax.grad` of a
+    real function of them (real and imaginary parts) with respect to the parameters,
+    through the fast path's reverse-mode rule (the cached values and their changes
+    differentiated through the chunk loop; capacity 2: many chunks), against NetKet's
+    kernel and `jax.grad` of it."""
     _, ours, ref, x = systems("heisenberg")
     x = x[:8]
     v = variables(model, x, seed=3)
@@ -164,8 +170,9 @@ def test_values_and_parameter_gradients_through_the_fast_path(systems):
 
 def test_netket_picks_fast_updates_for_supported_models(systems):
     """NetKet's dispatch gives symir's kernel with `fast_updates=model` for a model that
-    has an adapter (RBM, Jastrow, a protocol module), `fast_updates="auto"` otherwise (an
-    MLP, an apply function that is not a module: the network's own split where it pays,
+    has an adapter (RBM, a protocol module), `fast_updates="auto"` otherwise (an MLP,
+    NetKet's Jastrow, an apply function that is not a module: the network's own split
+    where it pays,
     tests/unit/symir/test_network_split.py), the plain kernel when they are switched off
     (`set_fast_updates(False)`)."""
     hi, ours, _, _ = systems("heisenberg")
@@ -174,11 +181,12 @@ def test_netket_picks_fast_updates_for_supported_models(systems):
     for kernel in (nk.vqs.get_local_kernel(vs, adapted), nk.vqs.get_local_kernel(vs, adapted, 8)):
         assert kernel.func is netket_local_energy.local_value_kernel
         assert kernel.keywords == {"fast_updates": vs.model}
-    for model in (nk.models.Jastrow(), ProtocolRBM()):
+    protocol = ProtocolRBM()
+    kernel = netket_local_energy._kernel_for(SimpleNamespace(model=protocol))
+    assert kernel.keywords == {"fast_updates": protocol}
+    for model in (nk.models.MLP(hidden_dims=(4,)), nk.models.Jastrow()):
         kernel = netket_local_energy._kernel_for(SimpleNamespace(model=model))
-        assert kernel.keywords == {"fast_updates": model}
-    mlp = SimpleNamespace(model=nk.models.MLP(hidden_dims=(4,)))
-    assert netket_local_energy._kernel_for(mlp).keywords == {"fast_updates": "auto"}
+        assert kernel.keywords == {"fast_updates": "auto"}
     bound = SimpleNamespace(model=nk.utils.wrap_afun(nk.models.RBM().apply))
     assert netket_local_energy._kernel_for(bound).keywords == {"fast_updates": "auto"}
     try:
