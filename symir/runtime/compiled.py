@@ -447,7 +447,10 @@ class CompiledOperator:
         if not (hasattr(x, "shape") and hasattr(x, "dtype")):
             x = np.asarray(x)
         self._check_input(x, what)
-        return _eager_method(self._spec, what)(x, self._params)
+        method = self.kept(
+            ("eager_method", what, self._spec), lambda: _eager_method(self._spec, what)
+        )
+        return method(x, self._params)
 
     def _kernel_input(self, x: Any, what: str) -> tuple[Any, tuple[int, ...], np.dtype]:
         """`x` checked and flattened for the kernel: `(b, N)` in the kernel's dtype, the
@@ -589,11 +592,12 @@ EAGER_AS_ONE_PROGRAM = True
 jitted program per operator and input type (`CompiledOperator._as_one_program`)."""
 
 
-@functools.lru_cache(maxsize=256)
 def _eager_method(spec: KernelSpec, what: str) -> Callable:
     """`CompiledOperator(spec, params).<what>(x)` as a jitted function of `(x, params)`:
     one compilation per input type, the parameters arguments (new values do not
-    compile again)."""
+    compile again). Kept with the loaded module (`CompiledOperator.kept`, keyed by the
+    whole spec: operators of one kernel on different spaces get one each), so it goes
+    when the module goes."""
     return jax.jit(lambda x, params: getattr(CompiledOperator(spec, params), what)(x))
 
 
