@@ -74,6 +74,44 @@ def test_eager_matches_expected_values(op):
     assert np.asarray(xp).dtype == np.int8
 
 
+def test_an_eager_call_is_one_compiled_program():
+    """Called on concrete configurations, `get_conn_padded` and `get_conn_delta` (with a
+    sector rule around the kernel, a float input cast) compile one XLA program for a new
+    batch shape, not one per operation around the kernel (each was one, per shape, and
+    a dispatch of its own at every call), and none for a shape seen before."""
+    hi = sym.Spin(0.5, 6, total_sz=0)
+    edges = [(i, (i + 1) % 6) for i in range(6)]
+    op = (
+        sym.DOperator(hi, "xy_ring")
+        .for_each(("i", "j"), over=edges)
+        .emit(sym.swap("i", "j"), matrix_element=0.5)
+        .build()
+        .compile()
+    )
+    x = np.asarray(hi.all_states(), dtype=np.float64)
+    compiles = []
+
+    def listen(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(duration)
+
+    for method in (op.get_conn_padded, op.get_conn_delta):
+        method(x[:3])  # the kernel itself loaded and compiled once
+        jax.monitoring.register_event_duration_secs_listener(listen)
+        try:
+            got = method(x[:7])
+            first = len(compiles)
+            again = method(x[7:14])
+        finally:
+            jax.monitoring.unregister_event_duration_listener(listen)
+        assert first == 1 and len(compiles) == 1, (method.__name__, compiles)
+        traced = jax.jit(method)(x[:7])
+        for a, b in zip(got, traced, strict=True):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+        assert np.asarray(again[-1]).shape[0] == 7
+        compiles.clear()
+
+
 def test_operator_closed_over(op):
     traces = []
 

@@ -361,6 +361,34 @@ def test_why_the_log_cosh_adapters_stay(heisenberg, rbm, width):
     np.testing.assert_allclose(derived, adapter, rtol=1e-12)
 
 
+def test_the_finiteness_check_is_one_compiled_program(heisenberg):
+    """`non_finite_change` (run at the first call, while the caller's program is traced)
+    evaluates the cached values on the tables' configurations as one XLA program: bound
+    equation by equation under `ensure_compile_time_eval`, each equation was an XLA
+    compilation of its own (a user's Dense-gelu-Dense on TFIM 4x4: the first call's trace
+    1.5 s, now 0.43 s)."""
+    from symir.runtime.network_split import non_finite_change
+
+    hi, _, _ = heisenberg
+    ma = ComplexTwoLayer()
+    x = jnp.asarray(hi.random_state(jax.random.key(15), 4), jnp.float64)
+    params = jax.jit(ma.init)(jax.random.key(16), x)
+    split = split_network(ma.apply, params, x)
+    assert split.applies, split.reason
+    compiles = []
+
+    def listen(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(duration)
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        assert non_finite_change(split, params, hi.local_states) is None
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
+    assert len(compiles) == 1, compiles
+
+
 def test_jastrow_takes_the_split_of_its_program(heisenberg):
     """NetKet's `Jastrow` has no adapter (retired: the split of its program finds the
     same first layer, `x` and `x S`, and runs as fast or faster): `fast_updates=True`
