@@ -241,15 +241,19 @@ class NetKetOperator(DiscreteJaxOperator):
 
     # ----------------------------------------------------------------- pytree
     def tree_flatten(self):
-        return (self._compiled,), (self.hilbert, self._deduplicate)
+        # `mel_cutoff` travels too: an operator rebuilt from its leaves (`jax.tree.map`,
+        # a jit boundary) keeps a cutoff set on the instance
+        return (self._compiled,), (self.hilbert, self._deduplicate, self.mel_cutoff)
 
     @classmethod
     def tree_unflatten(cls, aux, children):
-        hilbert, deduplicate = aux
+        hilbert, deduplicate, mel_cutoff = aux
         obj = cls.__new__(cls)
         DiscreteJaxOperator.__init__(obj, hilbert)
         obj._compiled = children[0]
         obj._deduplicate = deduplicate
+        if mel_cutoff != cls.mel_cutoff:
+            obj.mel_cutoff = mel_cutoff
         return obj
 
     # ----------------------------------------------------------------- properties

@@ -167,6 +167,13 @@ def test_netket_hermiticity_check_on_tfim_squared(hi, tfim, raising):
     d = op.to_dense()
     assert np.all(d[np.abs(raw) <= op.mel_cutoff] == 0)
     np.testing.assert_allclose(d, raw, atol=1e-12)
+    # a cutoff set on the instance survives a rebuild from the pytree's leaves
+    op.mel_cutoff = 0.0
+    rebuilt = jax.tree.map(lambda a: a, op)
+    assert rebuilt.mel_cutoff == 0.0 and "mel_cutoff" not in vars(
+        jax.tree.map(abs, sym.to_netket(tfim))
+    )
+    np.testing.assert_array_equal(rebuilt.to_dense(), op.to_dense())
 
 
 def test_merge_connected():
