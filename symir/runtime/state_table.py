@@ -103,9 +103,9 @@ def sector_states(states: tuple, n: int, sectors: tuple) -> tuple[np.ndarray, np
     index = np.arange(s**n, dtype=np.int64)
     digits = (index[:, None] // s ** np.arange(n, dtype=np.int64)[None, :]) % s
     values = np.asarray(states)[digits]
-    keep = np.ones(len(index), bool)
-    for first, stop, total in sectors:
-        keep &= np.sum(values[:, first:stop], axis=1) == total
+    from symir.runtime.compiled import _in_sectors
+
+    keep = _in_sectors(lambda a, b: np.sum(values[:, a:b], axis=1), sectors)
     return values[keep], index[keep]
 
 
@@ -188,9 +188,12 @@ def table_block(
         return _from_table(logpsi, params, x, compiled, plan, skip_zero_mels, ())
     # a sample outside the sector keeps every branch (docs/semantics.md), whose states
     # the table of the sector does not hold: such a batch takes the compacted plain path
+    from symir.runtime.compiled import _in_sectors
+
     flat, _, _ = compiled._kernel_input(x, "local_energies")
+    wide = jnp.int32  # the sums as the sector rule takes them (`_keep_in_sectors`)
     inside = jnp.all(
-        jnp.stack([jnp.sum(flat[:, a:b], axis=-1) == t for a, b, t in compiled.sectors])
+        _in_sectors(lambda a, b: jnp.sum(flat[:, a:b], axis=-1, dtype=wide), compiled.sectors)
     )
     return jax.lax.cond(
         inside,
