@@ -25,6 +25,18 @@ _BOOL_ERROR = (
 )
 
 
+def _leaf_key(a: Any) -> tuple:
+    """The key of a literal: its type and value, and for a float or a complex number the
+    signs of its parts, which `==` does not see: `-0.0 == 0.0`, but `log(-1 - 0.0j)` is
+    `-i pi` where `log(-1 + 0.0j)` is `i pi` (and `1 / -0.0` is `-inf`), so two constants
+    that differ in the sign of a zero are two expressions."""
+    if isinstance(a, float):
+        return (type(a).__name__, a, copysign(1.0, a))
+    if isinstance(a, complex):
+        return (type(a).__name__, a, copysign(1.0, a.real), copysign(1.0, a.imag))
+    return (type(a).__name__, a)
+
+
 class Key(tuple):
     """An expression's structural key: a tuple that hashes once and compares each pair of
     nodes once. Keys nest their children's keys, so a tuple's usual hash and equality,
@@ -88,9 +100,7 @@ class Expr:
     def key(self) -> tuple:
         """A structural key: equal keys mean equal expressions."""
         if self._key is None:
-            parts = tuple(
-                a.key if isinstance(a, Expr) else (type(a).__name__, a) for a in self.args
-            )
+            parts = tuple(a.key if isinstance(a, Expr) else _leaf_key(a) for a in self.args)
             self._key = Key((self.op, *parts))
         return self._key
 

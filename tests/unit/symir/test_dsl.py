@@ -936,6 +936,28 @@ def test_constant_sites_and_complex_constants_are_shared_nodes():
         sym.write(1.0, -sym.site(1))
 
 
+def test_constants_that_differ_in_the_sign_of_a_zero_are_two_values():
+    """`log(-1 + 0.0j) - log(-1 - 0.0j)` is `2 pi i`: the two `0.0`s are two constants
+    (the emitter's memo once took `-0.0` for `0.0`, and the element was 0), in the
+    kernel and in the reference interpreter."""
+    import numpy as np
+
+    from symir.interpreter import reference_get_conn
+
+    one, zero = sym.complex_(-1.0, 0.0), sym.complex_(-1.0, -0.0)
+    cases = (
+        (sym.log(one) - sym.log(zero), 2j * np.pi),
+        (sym.log(zero) + 2 * sym.log(one), 1j * np.pi),
+    )
+    for element, expected in cases:
+        op = D().globally().emit(sym.identity(), matrix_element=element).build()
+        x = np.array([[1, -1, 1, -1]])
+        mels = np.asarray(op.compile().get_conn_padded(x)[1])
+        assert mels.shape == (1, 1) and abs(mels[0, 0] - expected) < 1e-12, mels
+        reference = reference_get_conn(op, x[0])[1]
+        assert abs(reference.sum() - expected) < 1e-12, reference
+
+
 def test_zero_dimensional_arrays_are_numbers():
     """`jnp.array(0.5)` or `np.array(2)` as a coefficient is its number (was a TypeError
     'cannot use Array(...)'); a traced JAX value is refused, pointing to `sym.symbol`."""
