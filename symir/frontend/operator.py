@@ -561,7 +561,7 @@ class SymbolicOperator:
             # exchanges and hops of a constrained space: no configuration of the space
             # connects outside it, so the runtime's sector check is left out
             compiled = compiled.keeping_sectors()
-        return compiled
+        return compiled.with_source(self)
 
 
 def _is_netket_operator(value: Any) -> bool:

@@ -346,8 +346,28 @@ class CompiledOperator:
     def to_netket(self, hilbert: Any = None, **options: Any) -> Any:
         """This operator as a NetKet `DiscreteJaxOperator` (the `netket` integration,
         `symir.integrations.netket`, found by entry point: see `runtime.integrations`;
-        `options`: its `to_netket`'s, e.g. `deduplicate_connected_components=False`)."""
-        return integration("netket")(self, hilbert, **options)
+        `options`: its `to_netket`'s, e.g. `deduplicate_connected_components=False`).
+
+        Compiled by `SymbolicOperator.compile()`, its `is_hermitian` is the symbolic
+        operator's, declared or established (`SymbolicOperator.to_netket` does the same):
+        `compile()` does not establish it (that compiles the conjugate transpose or checks
+        the matrix), and without it NetKet takes its gradient formula for a non-hermitian
+        operator (another estimator) and `FullSumState` refuses the gradient."""
+        compiled = self
+        source = getattr(self, "_source", None)
+        if source is not None and not self.is_hermitian and source.is_hermitian:
+            compiled = self.as_hermitian()
+        return integration("netket")(compiled, hilbert, **options)
+
+    def with_source(self, source: Any) -> CompiledOperator:
+        """This operator, remembering a `SymbolicOperator` it was compiled from (what
+        `to_netket` asks for its hermiticity), unless it remembers one already: a kernel
+        the compile cache shares between equal operators has one matrix, whichever of
+        them compiled it first (the declaration `hermitian=True` is part of the cache
+        key). Returns `self`."""
+        if getattr(self, "_source", None) is None:
+            self._source = source
+        return self
 
     def __repr__(self) -> str:
         return (
