@@ -438,7 +438,7 @@ class SymbolicOperator:
                 f"cannot combine the symbolic operator {self.name!r} with the NetKet "
                 f"operator {type(other).__name__}: their Hilbert spaces differ in {difference}"
             )
-        return self.compile().to_netket(other.hilbert)
+        return self.to_netket(other.hilbert)
 
     def _constant(self, value: Any) -> SymbolicOperator:
         """`value` times the identity on this operator's space: one diagonal branch."""
@@ -449,8 +449,11 @@ class SymbolicOperator:
         check_definition(op)
         return op
 
-    def __matmul__(self, other: Any) -> SymbolicOperator:
-        """The operator product as one operator (symir/frontend/product.py)."""
+    def __matmul__(self, other: Any) -> Any:
+        """The operator product as one operator (symir/frontend/product.py); with a
+        NetKet operator, NetKet's product of the two (as for `+`)."""
+        if _is_netket_operator(other):
+            return self._as_netket_for(other) @ other
         if not isinstance(other, SymbolicOperator):
             return NotImplemented
         from symir.frontend.product import product_terms
@@ -465,6 +468,12 @@ class SymbolicOperator:
         )
         op._factors = (self, other)
         return op
+
+    def __rmatmul__(self, other: Any) -> Any:
+        """`netket_operator @ op`: NetKet's product of the two (as for `+`)."""
+        if _is_netket_operator(other):
+            return other @ self._as_netket_for(other)
+        return NotImplemented
 
     def _derived(
         self, name: str, terms, *, dtype: str, hermitian: bool, reason: str | None = None

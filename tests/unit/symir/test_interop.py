@@ -69,6 +69,28 @@ def test_symbolic_plus_netket(hi, tfim):
     assert (own + ising).hilbert == hi
 
 
+def test_symbolic_times_netket_in_either_order(hi, tfim):
+    """`netket_operator @ symbolic` and `symbolic @ netket_operator` are NetKet's products
+    (`nk.operator.Ising @ op` was `unsupported operand type(s) for @`, and with the
+    adapter of `op.compile()` NetKet's product asked for the symbolic operator, sweep 9);
+    their matrices are the products of the matrices, with a complex non-hermitian factor
+    too."""
+    raising = (
+        sym.DOperator(hi, "raising")
+        .for_each_site("i")
+        .where(sym.site("i") == -1)
+        .emit(sym.write("i", 1), matrix_element=0.5j)
+        .build()
+    )
+    for op in (tfim, raising):
+        mine = sym.to_netket(op).to_dense()
+        for other in (nk.operator.IsingJax(hi, chain(N), h=1.1), nk.operator.spin.sigmay(hi, 1)):
+            theirs = other.to_sparse().toarray()
+            for product, expected in ((other @ op, theirs @ mine), (op @ other, mine @ theirs)):
+                assert isinstance(product, nk.operator.DiscreteJaxOperator)
+                np.testing.assert_allclose(product.to_dense(), expected, atol=1e-12)
+
+
 def test_symbolic_plus_netket_on_another_space(tfim):
     other = nk.operator.IsingJax(nk.hilbert.Spin(0.5, N + 1), chain(N + 1), h=1.0)
     with pytest.raises(ValueError, match=r"differ in the number of sites: 4 and 5"):
