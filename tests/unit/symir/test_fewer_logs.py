@@ -68,6 +68,17 @@ def test_sums_of_log1p_taken_as_logarithms_of_products():
     np.testing.assert_allclose(normal, sums[1:], rtol=1e-15)
 
 
+def test_single_precision_keeps_its_logarithms():
+    """A float32 RBM's sum of `log1p` stays a sum of logarithms: as products its local
+    energies were 3x less accurate than NetKet's (sweep 9), where float64 and complex128
+    are rewritten."""
+    x = jnp.asarray(HI8.random_state(jax.random.PRNGKey(0), 4))
+    for dtype, rewritten in ((jnp.float32, 0), (jnp.complex64, 0), (float, 1), (complex, 1)):
+        net = nk.models.RBM(alpha=1, param_dtype=dtype)
+        params = net.init(jax.random.PRNGKey(1), x)
+        assert len(FewerLogs(jax.make_jaxpr(net.apply)(params, x)).rewrites) == rewritten, dtype
+
+
 def test_derived_local_energies_take_the_rests_logs_as_products():
     """The derived local energies of a network NetKet has no adapter for (a user's RBM)
     evaluate its rest with one logarithm per block of hidden units (`fewer_logs`: the
