@@ -533,6 +533,8 @@ def hilbert_difference(a: object, b: object) -> str | None:
         )
     elif fa and sa != sb:
         found.append(f"the fermion spaces: {sa!r} and {sb!r}")
+    if not fa and not fb and _sectors(sa) != _sectors(sb):
+        found.append(f"the sector constraints: {_sectors_text(sa)} and {_sectors_text(sb)}")
     if found:
         return "; ".join(found)
     if _is_netket(a) and _is_netket(b) and a != b:
@@ -542,6 +544,18 @@ def hilbert_difference(a: object, b: object) -> str | None:
             "compares the space objects)"
         )
     return None
+
+
+def _sectors(space: object) -> tuple[tuple[int, int, int], ...]:
+    return tuple(getattr(space, "sectors", ()))
+
+
+def _sectors_text(space: object) -> str:
+    """`"none"`, or each sector as `sites a..b sum to t`."""
+    sectors = _sectors(space)
+    if not sectors:
+        return "none"
+    return ", ".join(f"sites {a}..{b - 1} sum to {t}" for a, b, t in sectors)
 
 
 def _is_netket(h: object) -> bool:

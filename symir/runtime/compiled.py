@@ -291,6 +291,12 @@ class CompiledOperator:
                 f"unknown parameter(s) {sorted(unknown)}; this operator has "
                 f"{list(self._spec.param_names)}"
             )
+        absent = sorted(n for n, v in values.items() if v is None)
+        if absent:
+            raise ValueError(
+                f"parameter(s) {absent} given None: a parameter takes a number (or an array "
+                "of the table's shape); leave it out to keep its value"
+            )
         spec = self._spec
         given = tuple(values.get(n) for n in spec.param_names)
         checked = _param_values(spec, given)

@@ -155,3 +155,15 @@ def test_hilbert_difference_messages(tfim):
         tfim @ b
     with pytest.raises(ValueError, match="differ in the local states"):
         sym.to_netket(tfim.compile(), nk.hilbert.Qubit(N))
+    # a sector constraint is a difference too (it was "differ in None", sweep 10)
+    assert hilbert_difference(sym.Spin(0.5, 4, total_sz=0), nk.hilbert.Spin(0.5, 4)) == (
+        "the sector constraints: sites 0..3 sum to 0 and none"
+    )
+    assert (
+        hilbert_difference(sym.Spin(0.5, 4, total_sz=0), nk.hilbert.Spin(0.5, 4, total_sz=0))
+        is None
+    )
+    sector = sym.DOperator(sym.Spin(0.5, 4, total_sz=0), "s").globally().emit(sym.identity(), 1.0)
+    for combine in (lambda: tfim + sector.build(), lambda: sector.build() @ tfim):
+        with pytest.raises(ValueError, match=r"differ in the sector constraints: "):
+            combine()

@@ -393,6 +393,10 @@ def test_a_parameter_without_default_is_required_at_call_time():
     # and as a traced value under jit
     traced = jax.jit(lambda g: compiled.with_params(g=g).get_conn_padded(x)[1])(1.5)
     np.testing.assert_allclose(np.asarray(traced), [[1.5] * 3])
+    # None is not a value: refused where it is given (it was taken as "required", and the
+    # call then said the parameter had no default, sweep 10)
+    with pytest.raises(ValueError, match=r"parameter\(s\) \['g'\] given None"):
+        compiled.with_params(g=0.25).with_params(g=None)
 
 
 def test_validation_lists_required_parameters():
