@@ -17,7 +17,7 @@ import re
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.utils.exceptions import DiagnosticException, ParseError
+from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 
 from symir.dialects.locations import LocatingParser, remember_source
 
@@ -94,8 +94,14 @@ def parse_module(
     _check_integer_widths(text, name)
     _check_tensor_sizes(text, name)
     remember_source(name, text, line_offset)
+    parser = LocatingParser(ctx, text, name, line_offset)
     try:
-        return LocatingParser(ctx, text, name, line_offset).parse_module(implicit_module)
+        return parser.parse_module(implicit_module)
+    except VerifyException as e:
+        # an op's constraint that its declarative syntax checks while it is parsed (the
+        # result type of `sym.read`): xDSL raises it without a position; it is the
+        # parser's (a `DiagnosticException` too, so caught first)
+        parser.raise_error(f"{e} (the op just parsed)")
     except (ParseError, DiagnosticException):
         raise
     except (AssertionError, NotImplementedError, ArithmeticError, MemoryError, ValueError) as e:

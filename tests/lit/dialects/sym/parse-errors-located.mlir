@@ -90,3 +90,24 @@ sym.operator @x sites 2 states [-1, 1] dtype f64 {
     }
   }
 }
+
+// -----
+
+// A result type the op's syntax constrains (`sym.read` gives an i64): xDSL checks it while
+// parsing and raised it with no position ("Expected attribute i64 but got f64", sweep 10).
+// CHECK:      parse-errors-located.mlir:106:30
+// CHECK-NEXT: {{^}}      %xi = sym.read %i : f64
+// CHECK-NEXT: {{^}}                             ^
+// CHECK-NEXT: Expected attribute i64 but got f64 (the op just parsed)
+sym.operator @x sites 2 states [-1, 1] dtype f64 {
+  sym.term @flip kind "site" labels ["i"] rows [[0], [1]] {
+    %i = sym.label "i"
+    sym.emission {
+      %xi = sym.read %i : f64
+      sym.write %i, %xi
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
