@@ -17,7 +17,9 @@ rows are `(sample, sites, changes)` instead of configurations and which evaluate
 with the default activation) gets that difference as logarithms of products of
 `cosh(theta'_h) / cosh(theta_h)`, each a few multiplications of per-sample factors and a
 table `exp(dv W[site])` (`_cosh_tables`); any other, as `f(theta') - f(theta)`
-(`_generic_ratio`).
+(`_generic_ratio`). The derived path (`derived_block`) does the same where the split's
+rest is a log-cosh sum (`_derived_cosh_tables`), with the table `exp(E)` of the change
+`E` of the columns for each site's pair of local states.
 
 The protocol (`LinearFirstLayer`): `theta(variables, x) -> (b, H)`, affine in `x`;
 `logpsi(variables, theta) -> (b,)`; optionally `weights(variables) -> W (N, H)`
@@ -26,9 +28,13 @@ by defining two methods, `fast_theta(self, x)` and `fast_logpsi(self, theta)` (w
 `self.fast_logpsi(self.fast_theta(x))` equal to its `__call__`), or through an adapter
 registered for its type (`register_fast_updates`). Adapters are registered here for
 NetKet's `RBM` and `RBMModPhase` (read from their parameter trees; the visible bias of
-`RBM` is one more column of `theta`): their `log_cosh` rest is evaluated by cosh-ratio
-tables (`LogCoshSum`), which the split of the network's own program does not use
-(`test_why_the_log_cosh_adapters_stay`). NetKet's `Jastrow` had one too (`x^T W x` as
+`RBM` is one more column of `theta`), but with NetKet's `log_cosh` they are superseded
+(`LinearFirstLayer.superseded`): the split of the network's own program recognises its
+rest as a log-cosh sum (`symir.runtime.log_cosh_rest`) and evaluates it by the same
+cosh-ratio tables (`_derived_cosh_tables`), as fast or faster, so their block takes the
+split (`_superseding_split`; `test_the_log_cosh_adapters_gave_way_to_the_split`,
+2026-11-27), and runs the adapter only where the split does not apply. NetKet's
+`Jastrow` had one too (`x^T W x` as
 `theta = (x, x S)`); the split of its program finds the same first layer and is as fast
 or faster (Bose-Hubbard 4x4 `E_loc` 11.5 against 12.0 ms of CPU, Heisenberg 6x6 20.7
 against 24.0), so it was retired (2026-11-27). `fast_updates_for(model)` finds either.
@@ -86,6 +92,10 @@ class LinearFirstLayer:
     (None: derived from `theta` by `jax.jacfwd`)."""
     log_cosh: Callable[[int], LogCoshSum] | None = None
     """When `logpsi` is a `LogCoshSum` of theta's `H` columns: `H -> LogCoshSum`."""
+    superseded: bool = False
+    """The split of the network's own program evaluates it as fast or faster where it
+    recognises the rest as a log-cosh sum (`symir.runtime.log_cosh_rest`): the block of
+    this layer (`fast_block`) takes the split there, this layer elsewhere."""
 
     def weight_matrix(self, variables: Any, n: int) -> Any:
         """`W (N, H)`."""
@@ -218,7 +228,8 @@ def _rbm(module: Any) -> LinearFirstLayer:
         hidden = width - 1 if visible else width
         return LogCoshSum(((0, hidden, 1),), (hidden, width) if visible else None)
 
-    return LinearFirstLayer(theta, logpsi, weights, log_cosh if _is_log_cosh(module) else None)
+    cosh = _is_log_cosh(module)
+    return LinearFirstLayer(theta, logpsi, weights, log_cosh if cosh else None, cosh)
 
 
 def _rbm_mod_phase(module: Any) -> LinearFirstLayer:
@@ -244,7 +255,8 @@ def _rbm_mod_phase(module: Any) -> LinearFirstLayer:
         h = width // 2
         return LogCoshSum(((0, h, 1), (h, width, 1j)))
 
-    return LinearFirstLayer(theta, logpsi, weights, log_cosh if _is_log_cosh(module) else None)
+    cosh = _is_log_cosh(module)
+    return LinearFirstLayer(theta, logpsi, weights, log_cosh if cosh else None, cosh)
 
 
 def _is_log_cosh(module: Any) -> bool:
@@ -381,13 +393,17 @@ def _fast_block(
     """The local energies of one block of samples `x (b, N)` by fast updates: as
     `local_energy._block`, with the candidate rows `(sample, sites, changes)` and the
     loop evaluating `logpsi(x') - logpsi(x)` (`_cosh_ratio` where the network is a
-    `LogCoshSum`, else `_generic_ratio`)."""
+    `LogCoshSum`, else `_generic_ratio`); by the split of the network's program where the
+    layer is `superseded` and the split's rest is a log-cosh sum (`_superseding_split`)."""
     from symir.runtime.conn_delta import site_changes
     from symir.runtime.slots import split_diagonal
 
+    theta = _first_layer(layer, params, x)  # (the variables must fit: a readable error)
+    split = _superseding_split(layer, evaluate, tail, default_capacity, logpsi, params, x, compiled)
+    if split is not None:
+        return split(logpsi, params, x, compiled, plan, capacity, skip_zero_mels, active)
     n = x.shape[1]
     flat, sites, values, mels = _deltas(compiled, x)
-    theta = _first_layer(layer, params, x)
     w = layer.weight_matrix(params, n)
     out = jax.eval_shape(layer.logpsi, params, theta).dtype
     total, (sites, values, mels) = split_diagonal(plan, mels, out, (sites, values, mels))
@@ -406,6 +422,57 @@ def _fast_block(
     r = evaluate(ratio, capacity, aux, rows, positions, count)
     r = jnp.where(needed, jnp.reshape(r, needed.shape), jnp.zeros((), r.dtype))
     return total + jnp.sum(mels * jnp.exp(r), axis=-1)
+
+
+def _superseding_split(
+    layer: LinearFirstLayer,
+    evaluate: Callable,
+    tail: Callable,
+    default_capacity: bool,
+    logpsi: Callable,
+    params: Any,
+    x: Any,
+    compiled: Any,
+) -> Callable | None:
+    """The derived block (`derived_block`) of the split of `logpsi` where `layer` is
+    `superseded` (NetKet's RBMs with `log_cosh`) and the split applies with a log-cosh
+    rest (`LOG_COSH_TABLES`), else None (the layer's own block)."""
+    if not (layer.superseded and LOG_COSH_TABLES):
+        return None
+    from symir.runtime import network_split as ns
+    from symir.runtime.conn_delta import delta_width
+    from symir.runtime.local_energy import derived_row_cost, evaluate_compact
+
+    split = ns.split_network(_network_of(logpsi), params, x)
+    if not split.applies or split.log_cosh is None:
+        return None
+    if ns.non_finite_change(split, params, compiled.space.local_states) is not None:
+        return None
+    return derived_block(
+        split,
+        evaluate,
+        tail,
+        default_capacity=default_capacity,
+        compact=evaluate_compact,
+        row_cost=derived_row_cost(split, delta_width(compiled)),
+    )
+
+
+_WRAPPERS = ("fewer_logs.py", "complex_pairs.py", "lapack_order.py")
+"""The files of the wrappers (`functools.wraps`) that the local-energy paths evaluate a
+network through: the same values, another program (`_network_of`)."""
+
+
+def _network_of(logpsi: Callable) -> Callable:
+    """`logpsi` without the runtime's wrappers around it (`fewer_logs`, `complex_pairs`,
+    `lapack_ordered`, `_WRAPPERS`): the network's own program, which the split reads (a
+    sum of `log1p` rewritten as a logarithm of products is no `log_cosh`)."""
+    fn = logpsi
+    while hasattr(fn, "__wrapped__") and getattr(
+        getattr(fn, "__code__", None), "co_filename", ""
+    ).endswith(_WRAPPERS):
+        fn = fn.__wrapped__
+    return fn
 
 
 def _first_layer(layer: LinearFirstLayer, params: Any, x: Any) -> Any:
@@ -487,10 +554,7 @@ def _cosh_tables(form: LogCoshSum, theta: Any, w: Any, local_states: Any) -> tup
         at += stop - start
     cols = np.asarray(columns)
     tc, wc = theta[:, cols], w[:, cols]
-    positive = jnp.real(tc) >= 0
-    a = jnp.exp(-2 * jnp.where(positive, tc, -tc))
-    g = 1 / (1 + a)
-    alpha, beta = jnp.where(positive, g, a * g), jnp.where(positive, a * g, g)
+    alpha, beta = _alpha_beta(tc)
     table = jnp.exp(jnp.asarray(values, wc.dtype)[:, None, None] * wc[None])
     if form.linear is None:
         linear = jnp.zeros((w.shape[0],), w.dtype)
@@ -521,7 +585,25 @@ def _cosh_ratio(plan: _CoshPlan, aux: Any, rows: Any) -> Any:
         q_inv = qj_inv if q_inv is None else q_inv * qj_inv
         out = out + change.astype(linear.dtype) * linear[site]
     ratio = alpha[s] * q + beta[s] * q_inv
-    for start, stop, coef in plan.groups:
+    return _log_of_groups(plan.groups, ratio, out)
+
+
+def _alpha_beta(theta: Any) -> tuple[Any, Any]:
+    """`(alpha, beta)` of `_cosh_tables`: `cosh(theta + d) / cosh(theta) = alpha exp(d) +
+    beta exp(-d)`, from `a = exp(-2 sign(Re theta) theta)` (`|a| <= 1`)."""
+    positive = jnp.real(theta) >= 0
+    a = jnp.exp(-2 * jnp.where(positive, theta, -theta))
+    g = 1 / (1 + a)
+    return jnp.where(positive, g, a * g), jnp.where(positive, a * g, g)
+
+
+def _log_of_groups(groups: tuple, ratio: Any, out: Any) -> Any:
+    """`out + sum_g coef_g log prod_{h in g} ratio_h`, a logarithm per `GROUP` ratios:
+    `jnp.prod` of a `(rows, H / GROUP, GROUP)` reshape, then XLA's logarithm (RBM(alpha=2)
+    on Heisenberg 6x6, `E_loc` ms of CPU, derived path / adapter: 9.4 / 11.8; with
+    `fast_logs.log` 11.5 / 16.1; the products as `GROUP` slices multiplied, the adapter
+    17)."""
+    for start, stop, coef in groups:
         part = ratio[:, start:stop]
         pad = -part.shape[-1] % GROUP
         if pad:
@@ -585,7 +667,7 @@ def _derived_block(
     consts = ns.constants(split, params)
     cached = ns.theta(split, consts, x)
     states = np.asarray(compiled.space.local_states)
-    tabs = ns.tables(split, consts, states)
+    cosh = split.log_cosh if LOG_COSH_TABLES else None
     # the network itself on the samples, not the rest on the cached values: inside
     # NetKet's `expect_and_grad` XLA then merges it with the gradient's forward pass
     logpsi_x = logpsi(params, x)
@@ -612,14 +694,11 @@ def _derived_block(
     if default_capacity:
         slots = needed.size
         capacity = min(capacity, _chunk_rows(split.width, ns.rest_has_matmul(split), slots))
-    joint = tuple(_joint_table(v, t) for v, t in zip(cached, tabs, strict=True))
-    aux = (consts, joint, logpsi_x)
-    leaves, tree = jax.tree_util.tree_flatten(aux)
-    inexact = tuple(bool(jnp.issubdtype(jnp.result_type(v), jnp.inexact)) for v in leaves)
-    diff = [v for v, d in zip(leaves, inexact, strict=True) if d]
-    static = tuple(v for v, d in zip(leaves, inexact, strict=True) if not d)
-    shapes = tuple((v.shape[1:], v.dtype) for v in cached)
-    ratio = functools.partial(_derived_ratio, split, tree, inexact, shapes)
+    if cosh is not None:  # the rest is a log-cosh sum: cosh-ratio tables
+        ratio, diff = _derived_cosh_tables(split, cosh, consts, cached, states, b)
+        static: tuple = ()
+    else:
+        ratio, diff, static = _derived_rest(split, consts, cached, states, logpsi_x)
     keys = None
     expected = None if row_cost is None else b * plan.expected_candidates()
     dedup = batch_dedup.pays(
@@ -638,6 +717,24 @@ def _derived_block(
         return total + jnp.sum(mels * w, axis=-1)
     r = values(needed, keys, logpsi_x, ratios=False)
     return total + jnp.sum(mels * jnp.exp(r), axis=-1)
+
+
+def _derived_rest(
+    split: Any, consts: Any, cached: Any, states: Any, logpsi_x: Any
+) -> tuple[Callable, list, tuple]:
+    """`_derived_ratio` (the rest on the cached values) and its differentiable and static
+    inputs: the joint tables of the cached values and their changes (`_joint_table`)."""
+    from symir.runtime import network_split as ns
+
+    tabs = ns.tables(split, consts, states)
+    joint = tuple(_joint_table(v, t) for v, t in zip(cached, tabs, strict=True))
+    aux = (consts, joint, logpsi_x)
+    leaves, tree = jax.tree_util.tree_flatten(aux)
+    inexact = tuple(bool(jnp.issubdtype(jnp.result_type(v), jnp.inexact)) for v in leaves)
+    diff = [v for v, d in zip(leaves, inexact, strict=True) if d]
+    static = tuple(v for v, d in zip(leaves, inexact, strict=True) if not d)
+    shapes = tuple((v.shape[1:], v.dtype) for v in cached)
+    return functools.partial(_derived_ratio, split, tree, inexact, shapes), diff, static
 
 
 def _deduplicated_values(loop, ratio, diff, static, change, every, needed, keys, logpsi_x, ratios):
@@ -804,6 +901,78 @@ def state_index(states: Any, dtype: Any) -> Callable[[Any], Any]:
             return lambda v: jnp.round((v - first) / step).astype(jnp.int32)
     table = jnp.asarray(states, dtype)
     return lambda v: jnp.searchsorted(table, v).astype(jnp.int32)
+
+
+LOG_COSH_TABLES = True
+"""The derived path evaluates a rest that `split_network` recognised as a log-cosh sum
+(`split.log_cosh`, `symir.runtime.log_cosh_rest`) by the cosh-ratio tables of
+`_cosh_tables` (`_derived_cosh_tables`), not by the rest's equations."""
+
+
+@dataclass(frozen=True, eq=False)
+class _DerivedCoshPlan:
+    """The static part of `_derived_cosh_ratio`: the column groups, the samples `b` (the
+    joint rows' offset of the changes) and the output dtype."""
+
+    groups: tuple[tuple[int, int, complex], ...]
+    b: int
+    dtype: Any
+
+
+def _derived_cosh_tables(
+    split: Any, rest: Any, consts: Any, cached: Any, states: Any, b: int
+) -> tuple[Callable, list]:
+    """`_derived_cosh_ratio` and its differentiable inputs, for a rest recognised as a
+    log-cosh sum (`log_cosh_rest.LogCoshRest`): `theta`, the columns of its groups on the
+    samples (`log_cosh_rest.columns`), gives `alpha, beta` (`_alpha_beta`); the changes
+    of the columns and of the linear terms when site `s` goes from state `i` to `j`
+    (`network_split.tables` of the columns, `E[(s S + i) S + j]`, any local states) give
+    the tables `exp(E)` and `exp(-E)` (the first's row `(s S + j) S + i`, kept row for
+    row: both read at a change's index): a connected state's ratios are `alpha q + beta /
+    q` with `q` the product of its changes' rows. Each group's columns apart
+    (`_cosh_of_rows`)."""
+    from symir.runtime import log_cosh_rest as lcr
+    from symir.runtime import network_split as ns
+
+    theta, _ = lcr.columns(split, rest, consts, cached)
+    d_theta, d_linear = ns.tables(split, consts, states, lcr.column_map(split, rest, consts))
+    groups = rest.form().groups
+    arrays = [d_linear]
+    for start, stop, _ in groups:
+        t, d = theta[:, start:stop], d_theta[:, start:stop]
+        arrays += [*_alpha_beta(t), jnp.exp(d), jnp.exp(-d)]
+    plan = _DerivedCoshPlan(groups, b, rest.out_dtype)
+    return functools.partial(_derived_cosh_ratio, plan), arrays
+
+
+def _derived_cosh_ratio(plan: _DerivedCoshPlan, diff: Any, chunk: Any) -> Any:
+    """`logpsi(x') - logpsi(x)` of a chunk of candidate rows `(sample, b + change index
+    of each change)` for a log-cosh rest (`_derived_cosh_tables`)."""
+    (s, changes), _ = chunk
+    # (complex columns as written: as pairs of float64 arrays, `complex_pairs`, a complex
+    # RBM(alpha=2) on Heisenberg 6x6 took as long, 67.1 ms of CPU against 66.8)
+    return _cosh_of_rows(plan, *diff, s, changes)
+
+
+def _cosh_of_rows(plan: _DerivedCoshPlan, linear: Any, *groups_and_rows: Any) -> Any:
+    """`_derived_cosh_ratio` on its arrays: `linear`, then `(alpha, beta, exp(E),
+    exp(-E))` of each group, on its own columns (two groups reading one gather of all
+    the columns made XLA write the gathers out: RBMModPhase(alpha=2) on Heisenberg 6x6,
+    1,024 samples, `E_loc` 50.4 ms of CPU against 18.9), then the rows' samples `s` and
+    changes (`b + (site S + old) S + new`)."""
+    *arrays, s, changes = groups_and_rows
+    p = changes - plan.b
+    out = jnp.zeros(s.shape, plan.dtype)
+    for j in range(p.shape[-1]):
+        out = out + linear[p[:, j]].astype(plan.dtype)
+    for g, (_, _, coef) in enumerate(plan.groups):
+        alpha, beta, table, inverse = arrays[4 * g : 4 * g + 4]
+        q, q_inv = table[p[:, 0]], inverse[p[:, 0]]
+        for j in range(1, p.shape[-1]):
+            q, q_inv = q * table[p[:, j]], q_inv * inverse[p[:, j]]
+        ratio = alpha[s] * q + beta[s] * q_inv
+        out = _log_of_groups(((0, ratio.shape[-1], coef),), ratio, out)
+    return out.astype(plan.dtype)
 
 
 def _derived_ratio(

@@ -32,10 +32,17 @@ kind *other*, then runs on `theta(x')`: the first layer costs `O(k H)` per conne
 no linear map (its cut is `x` itself, or an element-wise map of it: nothing to save)
 does not split, and the reason says where `x` first meets a non-linear operation.
 
+A rest of NetKet's RBM form, `sum_g coef_g sum log_cosh(u_g)` plus terms affine in the
+cached values (`u_g` affine in them too), is recognised from the program
+(`symir.runtime.log_cosh_rest`, its `log_cosh` checked by its values, not its name:
+`split.log_cosh`), and the derived local energies evaluate it by cosh-ratio tables, with
+no transcendental function per hidden unit (`fast_updates._derived_cosh_tables`).
+
 The split prints (`str(split)`): which equations were made incremental, the cached
-values with their shapes, how many equations the rest has, or why the network falls
-back. `symir.local_energies(..., fast_updates="auto")` uses it for any network without a
-hand-written adapter (docs/local-energy.md).
+values with their shapes, how many equations the rest has and whether it is a log-cosh
+sum (and why not), or why the network falls back. `symir.local_energies(...,
+fast_updates="auto")` uses it for any network without a hand-written adapter
+(docs/local-energy.md).
 """
 
 from __future__ import annotations
@@ -370,12 +377,21 @@ class NetworkSplit:
     `O(k H)`."""
     n_sites: int = 0
     program: Any = field(default=None, repr=False, compare=False)
+    log_cosh: Any = field(default=None, repr=False, compare=False)
+    """The rest recognised as a log-cosh sum (`log_cosh_rest.LogCoshRest`: evaluated by
+    cosh-ratio tables), else None."""
+    log_cosh_reason: str = ""
+    """Why the rest is not a log-cosh sum (`log_cosh_rest.recognise`)."""
 
     def __str__(self) -> str:
         if not self.applies:
             return f"network split: falls back ({self.reason})"
         counts = Counter(self.rest)
         rest = ", ".join(f"{n} x{c}" if c > 1 else n for n, c in sorted(counts.items()))
+        if self.log_cosh is not None:
+            form = f"  rest is {self.log_cosh.describe()}"
+        else:
+            form = f"  rest is not a log-cosh sum ({self.log_cosh_reason})"
         lines = [
             f"network split: incremental (cached width H = {self.width} per sample, "
             f"N = {self.n_sites} sites)",
@@ -384,6 +400,7 @@ class NetworkSplit:
             "  cached per sample:",
             *(f"    {n}: {dtype}{list(shape)}" for n, shape, dtype in self.cached),
             f"  rest, per connected state ({len(self.rest)} equations): {rest}",
+            form,
         ]
         return "\n".join(lines)
 
@@ -593,6 +610,11 @@ def _finish(program, kinds, readers, param_ids, x_id, out, tree, n, retrace=None
         for i, v in enumerate(cut)
     )
     width = int(sum(np.prod(program.avals[v].shape, dtype=np.int64) for v in cut))
+    log_cosh, log_cosh_reason = None, "not recognised (LOG_COSH_REST off)"
+    if LOG_COSH_REST:
+        from symir.runtime.log_cosh_rest import recognise
+
+        log_cosh, log_cosh_reason = recognise(plan, kinds)
     return NetworkSplit(
         True,
         "",
@@ -602,7 +624,16 @@ def _finish(program, kinds, readers, param_ids, x_id, out, tree, n, retrace=None
         width,
         n,
         plan,
+        log_cosh,
+        log_cosh_reason,
     )
+
+
+LOG_COSH_REST = True
+"""`split_network` recognises a rest of NetKet's RBM form, `sum_g coef_g sum
+log_cosh(u_g)` plus terms affine in the cached values (`symir.runtime.log_cosh_rest`),
+which the derived local energies then evaluate by cosh-ratio tables
+(`fast_updates._derived_cosh_tables`) in place of the rest."""
 
 
 def _ancestors(program: _Program, cut: list[int], out: Any) -> set[int]:
@@ -899,11 +930,17 @@ def _stand_in(rng: np.random.Generator, aval: Any) -> np.ndarray:
     return (0.1 * value).astype(aval.dtype)
 
 
-def tables(split: NetworkSplit, consts: tuple[Any, ...], local_states: Any) -> tuple[Any, ...]:
+def tables(
+    split: NetworkSplit,
+    consts: tuple[Any, ...],
+    local_states: Any,
+    values: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None,
+) -> tuple[Any, ...]:
     """The change of each cached value when one site changes state: `E[(s S + i) S + j] =
     T[s, j] - T[s, i]`, `T[s, i] = theta(x0 with x0_s = local_states[i]) - theta(x0)`
     (`x0` all `local_states[0]`), one `(N S S, *shape)` array per cached value (booleans
-    counted as int32)."""
+    counted as int32). With `values` (a map of the cached values of rows, affine in
+    them: `log_cosh_rest.columns`), the change of its results instead."""
     plan: _Plan = split.program
     n = split.n_sites
     s = len(local_states)
@@ -912,7 +949,8 @@ def tables(split: NetworkSplit, consts: tuple[Any, ...], local_states: Any) -> t
     # x, so the table's configurations must vary as x did
     xs = varying(jnp.asarray(_table_configurations(n, np.asarray(local_states)), dtype))
     out = []
-    for v in theta(split, consts, xs):
+    cached = theta(split, consts, xs)
+    for v in cached if values is None else values(cached):
         if v.dtype == jnp.bool_:
             v = v.astype(jnp.int32)
         t = jnp.reshape(v[1:] - v[:1], (n, s, 1, *v.shape[1:]))

@@ -1,0 +1,232 @@
+"""A split network's rest recognised as a log-cosh sum (`symir/runtime/log_cosh_rest.py`).
+
+The derived path evaluates such a rest by cosh-ratio tables (`fast_updates.
+_derived_cosh_ratio`), derived from the program: a user's flax RBM with a visible bias,
+NetKet's `RBMSymm`, a complex module, a Fock space (local states 0..3). Reference: the
+plain evaluation (NetKet's operator, the network on every connected state) at 1e-10,
+values and gradients (reverse mode through `local_energies`, and NetKet's
+`expect_and_grad`). Near misses fall back with a reason and stay exact.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import symir as sym
+from symir import models
+from symir.runtime import fast_updates
+from symir.runtime.network_split import split_network
+from symir.testing import local_energies
+
+nk = pytest.importorskip("netket")
+
+RTOL = 1e-10
+
+
+class UserRBM(nn.Module):
+    """A user's RBM: Dense, NetKet's `log_cosh`, a sum, and a visible bias."""
+
+    param_dtype: type = float
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.Dense(2 * x.shape[-1], param_dtype=self.param_dtype)(x)
+        a = self.param("a", nn.initializers.normal(0.1), (x.shape[-1],), self.param_dtype)
+        return jnp.sum(nk.nn.activation.log_cosh(h), axis=-1) + x @ a
+
+
+class SquaredLogCosh(nn.Module):
+    """A near miss: the log-cosh values squared before the sum."""
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.Dense(x.shape[-1], param_dtype=float)(x)
+        return jnp.sum(nk.nn.activation.log_cosh(h) ** 2, axis=-1)
+
+
+@jax.jit
+def log_cosh(h):
+    """Named log_cosh, a jit call: `|h| - log 2`, its asymptote, not log cosh."""
+    return jnp.abs(h) - jnp.log(2.0)
+
+
+class FalseLogCosh(nn.Module):
+    """A near miss: a function named `log_cosh` that is not log cosh."""
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.Dense(x.shape[-1], param_dtype=float)(x)
+        return jnp.sum(log_cosh(h), axis=-1)
+
+
+class LogCoshOfTanh(nn.Module):
+    """A near miss: `log_cosh` of a value that is not affine in the cached values."""
+
+    @nn.compact
+    def __call__(self, x):
+        h = jnp.tanh(nn.Dense(x.shape[-1], param_dtype=float)(x))
+        return jnp.sum(nk.nn.activation.log_cosh(h), axis=-1)
+
+
+def _quiet(f, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return f(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def heisenberg():
+    hi = nk.hilbert.Spin(0.5, 10)
+    graph = nk.graph.Chain(10)
+    ref = _set_up(nk.operator.Heisenberg(hi, graph).to_jax_operator(), hi)
+    return hi, graph, models.heisenberg(hi, graph).compile(), ref
+
+
+def _set_up(ref, hi):
+    """NetKet's operator set up outside any trace (it sets itself up on first use: inside
+    a `jit`, its arrays would be the trace's)."""
+    ref.get_conn_padded(jnp.asarray(hi.random_state(jax.random.key(99), 1)))
+    return ref
+
+
+def _variables(ma, x, seed):
+    """Variables moved off the small initialisation (every term matters at 1e-10)."""
+    v = jax.jit(ma.init)(jax.random.key(seed), x[:1])
+    leaves, tree = jax.tree.flatten(v)
+    keys = jax.random.split(jax.random.key(seed + 1), len(leaves))
+    moved = [a + 0.2 * jax.random.normal(k, a.shape, a.dtype) for a, k in zip(leaves, keys)]
+    return jax.tree.unflatten(tree, moved)
+
+
+def _rows_by_tables(monkeypatch) -> list:
+    """Records each trace of the cosh-ratio tables' chunk function."""
+    calls = []
+    original = fast_updates._cosh_of_rows
+
+    def counted(*args):
+        calls.append(args[0])
+        return original(*args)
+
+    monkeypatch.setattr(fast_updates, "_cosh_of_rows", counted)
+    return calls
+
+
+def _loss(e):
+    return jnp.sum(jnp.abs(e - jnp.mean(e)) ** 2)
+
+
+def _exact(ma, params, x, ours, ref, monkeypatch, *, grad=True):
+    """`local_energies` by the derived path (`fast_updates=True`) through the cosh-ratio
+    tables equal the plain evaluation (the network on every connected state of NetKet's
+    operator, `symir.testing.local_energies`) at 1e-10: the energies and, with `grad`,
+    the gradient of a loss of them (reverse mode through `local_energies`), each way in
+    one compiled program."""
+    calls = _rows_by_tables(monkeypatch)
+
+    def fast(p):
+        e = sym.local_energies(ma.apply, p, x, ours, fast_updates=True)
+        return _loss(e), e
+
+    def plain(p):
+        e = local_energies(ma.apply, p, x, ref)
+        return _loss(e), e
+
+    if grad:
+        (_, got), g_fast = jax.jit(jax.value_and_grad(fast, has_aux=True))(params)
+        (_, expected), g_plain = jax.jit(jax.value_and_grad(plain, has_aux=True))(params)
+    else:
+        got, expected = jax.jit(lambda p: fast(p)[1])(params), plain(params)[1]
+    scale = float(np.max(np.abs(expected)))
+    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=RTOL * scale)
+    assert calls, "the cosh-ratio tables were not used"
+    if grad:  # (a zero gradient, as of a visible bias under a conserved sum(x): noise)
+        scale = max(float(np.max(np.abs(b))) for b in jax.tree.leaves(g_plain))
+        for a, b in zip(jax.tree.leaves(g_fast), jax.tree.leaves(g_plain), strict=True):
+            np.testing.assert_allclose(a, b, rtol=RTOL, atol=RTOL * scale)
+
+
+def test_a_users_rbm_with_a_visible_bias_takes_the_cosh_tables(heisenberg, monkeypatch):
+    """Dense, `nk.nn.log_cosh`, a sum, plus `x . a`: no adapter knows it; the split says
+    its rest is a log-cosh sum with one linear term, and the energies and gradients
+    equal the plain evaluation."""
+    hi, _, ours, ref = heisenberg
+    ma = UserRBM()
+    x = jnp.asarray(hi.random_state(jax.random.key(0), 64), jnp.float64)
+    params = _variables(ma, x, 1)
+    split = split_network(ma.apply, params, x)
+    assert split.log_cosh is not None, str(split)
+    assert "rest is a log-cosh sum (20 columns x 1; 1 linear term(s))" in str(split)
+    _exact(ma, params, x, ours, ref, monkeypatch)
+
+
+def test_rbm_symm_takes_the_cosh_tables(heisenberg, monkeypatch):
+    """NetKet's `RBMSymm` (a symmetrised Dense, `log_cosh`, a sum over the symmetries and
+    features after a reshape, a visible bias `sum(x) a`): the cosh-ratio tables, values
+    and gradients exact. (NetKet's `expect_and_grad` through the tables, with its RBMs:
+    tests/unit/symir/test_local_energy.py.)"""
+    hi, graph, ours, ref = heisenberg
+    ma = nk.models.RBMSymm(graph.translation_group(), alpha=2, param_dtype=float)
+    x = jnp.asarray(hi.random_state(jax.random.key(2), 64), jnp.float64)
+    params = _variables(ma, x, 3)
+    split = split_network(ma.apply, params, x)
+    assert split.log_cosh is not None, str(split)
+    assert "rest is a log-cosh sum (20 columns x 1; 1 linear term(s))" in str(split)
+    _exact(ma, params, x, ours, ref, monkeypatch)
+
+
+def test_a_complex_users_rbm_takes_the_cosh_tables(heisenberg, monkeypatch):
+    """Complex parameters: complex columns (the sign trick on their real parts, the
+    phase modulo 2 pi), values and gradients exact."""
+    hi, _, ours, ref = heisenberg
+    ma = UserRBM(param_dtype=complex)
+    x = jnp.asarray(hi.random_state(jax.random.key(4), 64), jnp.float64)
+    params = _variables(ma, x, 5)
+    split = split_network(ma.apply, params, x)
+    assert split.log_cosh is not None, str(split)
+    assert split.log_cosh.theta_dtype == jnp.complex128
+    _exact(ma, params, x, ours, ref, monkeypatch)
+
+
+def test_a_fock_space_takes_the_cosh_tables(monkeypatch):
+    """Bose-Hubbard, local states 0..3: the tables hold the change of every pair of
+    states of a site (not `dv W`), values and gradients exact."""
+    hi = nk.hilbert.Fock(n_max=3, N=6)
+    graph = nk.graph.Chain(6)
+    ours = models.bose_hubbard(hi, graph, U=2.0, J=1.0).compile()
+    ref = _set_up(nk.operator.BoseHubbard(hi, graph, U=2.0, J=1.0).to_jax_operator(), hi)
+    ma = UserRBM()
+    x = jnp.asarray(hi.random_state(jax.random.key(6), 64), jnp.float64)
+    params = _variables(ma, x, 7)
+    assert split_network(ma.apply, params, x).log_cosh is not None
+    _exact(ma, params, x, ours, ref, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    ("ma", "reason"),
+    [
+        (SquaredLogCosh(), "is not log_cosh"),
+        (FalseLogCosh(), "is not log_cosh: at z = 0 it gives -0.693147, log cosh z = 0"),
+        (LogCoshOfTanh(), "is not log_cosh"),
+    ],
+    ids=["squared", "false_log_cosh", "of_tanh"],
+)
+def test_near_misses_fall_back_with_a_reason_and_stay_exact(heisenberg, monkeypatch, ma, reason):
+    """A log_cosh squared, a function named `log_cosh` that is `|h| - log 2`, a
+    `log_cosh` of `tanh` of the cached values: the split still applies, its rest is
+    evaluated as written (the reason in `str(split)`), exact."""
+    hi, _, ours, ref = heisenberg
+    x = jnp.asarray(hi.random_state(jax.random.key(8), 64), jnp.float64)
+    params = _variables(ma, x, 9)
+    split = split_network(ma.apply, params, x)
+    assert split.applies and split.log_cosh is None, str(split)
+    assert "rest is not a log-cosh sum (" in str(split) and reason in str(split), str(split)
+    calls = _rows_by_tables(monkeypatch)
+    got = jax.jit(lambda p: sym.local_energies(ma.apply, p, x, ours, fast_updates=True))(params)
+    np.testing.assert_allclose(got, local_energies(ma.apply, params, x, ref), rtol=RTOL, atol=RTOL)
+    assert not calls
