@@ -56,6 +56,7 @@ from symir.runtime.complex_pairs import complex_pairs
 from symir.runtime.dedup import candidate_positions, only_active
 from symir.runtime.fewer_logs import fewer_logs
 from symir.runtime.lapack_order import lapack_ordered
+from symir.runtime.log_cosh_rest import LogCoshSum
 
 __all__ = [
     "LinearFirstLayer",
@@ -64,19 +65,6 @@ __all__ = [
     "register_fast_updates",
     "resolve_fast_updates",
 ]
-
-
-@dataclass(frozen=True)
-class LogCoshSum:
-    """`logpsi(theta) = sum_g coef_g sum_{h in g} log_cosh(theta_h) + sum_{h in linear}
-    theta_h`, with NetKet's `log_cosh`: what lets the fast path evaluate
-    `logpsi(x') - logpsi(x)` as logarithms of products of `cosh(theta'_h) / cosh(theta_h)`
-    (`_cosh_ratio`), without a transcendental function per hidden unit."""
-
-    groups: tuple[tuple[int, int, complex], ...]
-    """`(start, stop, coef)`: columns `start:stop` of theta, weighted by `coef`."""
-    linear: tuple[int, int] | None = None
-    """`(start, stop)`: columns of theta added as they are (a visible bias)."""
 
 
 @dataclass(frozen=True)
@@ -329,15 +317,23 @@ time, one process, load 4): chunks of 2^17 elements 714 ms, 2^18 685, 2^19 695; 
 
 
 def fast_block(
-    layer: LinearFirstLayer, evaluate: Callable, tail: Callable, *, default_capacity: bool = True
+    layer: LinearFirstLayer,
+    evaluate: Callable,
+    tail: Callable,
+    *,
+    default_capacity: bool = True,
+    compact: Callable | None = None,
+    row_cost: Callable | None = None,
 ) -> Callable:
     """A replacement of `local_energy._block` (same signature) that evaluates the
     connected states by fast updates from the operator's deltas, with the local-energy
     path's chunked loop `evaluate` (`local_energy._evaluate`, its reverse-mode rule
     included) and `tail` (the rows of its last chunks, `local_energy._tail`); with
     `default_capacity` (no `capacity` given), chunks of about `CHUNK_ELEMENTS` elements
-    of `theta` (at most the padded path's capacity)."""
-    return functools.partial(_fast_block, layer, evaluate, tail, default_capacity)
+    of `theta` (at most the padded path's capacity). `compact` and `row_cost(split,
+    compiled)`: what `derived_block` takes, for a `superseded` layer's split."""
+    derived = (compact, row_cost)
+    return functools.partial(_fast_block, layer, evaluate, tail, default_capacity, derived)
 
 
 def _chunk_rows(hidden: int, matmul: bool = False, slots: int = 0) -> int:
@@ -381,6 +377,7 @@ def _fast_block(
     evaluate: Callable,
     tail: Callable,
     default_capacity: bool,
+    derived: tuple[Callable | None, Callable | None],
     logpsi: Callable,
     params: Any,
     x: Any,
@@ -399,7 +396,9 @@ def _fast_block(
     from symir.runtime.slots import split_diagonal
 
     theta = _first_layer(layer, params, x)  # (the variables must fit: a readable error)
-    split = _superseding_split(layer, evaluate, tail, default_capacity, logpsi, params, x, compiled)
+    split = _superseding_split(
+        layer, (evaluate, tail, default_capacity, *derived), logpsi, params, x, compiled
+    )
     if split is not None:
         return split(logpsi, params, x, compiled, plan, capacity, skip_zero_mels, active)
     n = x.shape[1]
@@ -425,36 +424,29 @@ def _fast_block(
 
 
 def _superseding_split(
-    layer: LinearFirstLayer,
-    evaluate: Callable,
-    tail: Callable,
-    default_capacity: bool,
-    logpsi: Callable,
-    params: Any,
-    x: Any,
-    compiled: Any,
+    layer: LinearFirstLayer, loop: tuple, logpsi: Callable, params: Any, x: Any, compiled: Any
 ) -> Callable | None:
     """The derived block (`derived_block`) of the split of `logpsi` where `layer` is
     `superseded` (NetKet's RBMs with `log_cosh`) and the split applies with a log-cosh
-    rest (`LOG_COSH_TABLES`), else None (the layer's own block)."""
+    rest (`LOG_COSH_TABLES`), else None (the layer's own block); `loop`: `(evaluate,
+    tail, default_capacity, compact, row_cost)` of `fast_block`."""
     if not (layer.superseded and LOG_COSH_TABLES):
         return None
     from symir.runtime import network_split as ns
-    from symir.runtime.conn_delta import delta_width
-    from symir.runtime.local_energy import derived_row_cost, evaluate_compact
 
     split = ns.split_network(_network_of(logpsi), params, x)
     if not split.applies or split.log_cosh is None:
         return None
     if ns.non_finite_change(split, params, compiled.space.local_states) is not None:
         return None
+    evaluate, tail, default_capacity, compact, row_cost = loop
     return derived_block(
         split,
         evaluate,
         tail,
         default_capacity=default_capacity,
-        compact=evaluate_compact,
-        row_cost=derived_row_cost(split, delta_width(compiled)),
+        compact=compact,
+        row_cost=None if row_cost is None else row_cost(split, compiled),
     )
 
 
@@ -934,8 +926,10 @@ def _derived_cosh_tables(
     from symir.runtime import log_cosh_rest as lcr
     from symir.runtime import network_split as ns
 
-    theta, _ = lcr.columns(split, rest, consts, cached)
-    d_theta, d_linear = ns.tables(split, consts, states, lcr.column_map(split, rest, consts))
+    theta, _ = lcr.columns(split, rest, consts, cached, ns.VOCABULARY)
+    d_theta, d_linear = ns.tables(
+        split, consts, states, lcr.column_map(split, rest, consts, ns.VOCABULARY)
+    )
     groups = rest.form().groups
     arrays = [d_linear]
     for start, stop, _ in groups:

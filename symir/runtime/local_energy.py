@@ -412,7 +412,16 @@ def _block_function(
             "never build; use one of dedup and fast_updates"
         )
     # the loop is handed over (no import back)
-    block = fast_block(layer, _evaluate, _tail, default_capacity=not capacity)
+    from symir.runtime.conn_delta import delta_width
+
+    block = fast_block(
+        layer,
+        _evaluate,
+        _tail,
+        default_capacity=not capacity,
+        compact=evaluate_compact,
+        row_cost=lambda split, compiled: derived_row_cost(split, delta_width(compiled)),
+    )
     if unchunked and not capacity:  # one call may see every state of a small space
         return functools.partial(_adapter_or_table, block, logpsi)
     return block

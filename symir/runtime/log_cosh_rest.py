@@ -43,7 +43,20 @@ import numpy as np
 
 from symir.runtime.jaxpr_eval import bind, run_now
 
-__all__ = ["LogCoshRest", "columns", "recognise"]
+__all__ = ["LogCoshRest", "LogCoshSum", "columns", "recognise"]
+
+
+@dataclass(frozen=True)
+class LogCoshSum:
+    """`logpsi(theta) = sum_g coef_g sum_{h in g} log_cosh(theta_h) + sum_{h in linear}
+    theta_h`, with NetKet's `log_cosh`: what lets the fast path evaluate
+    `logpsi(x') - logpsi(x)` as logarithms of products of `cosh(theta'_h) / cosh(theta_h)`
+    (`_cosh_ratio`), without a transcendental function per hidden unit."""
+
+    groups: tuple[tuple[int, int, complex], ...]
+    """`(start, stop, coef)`: columns `start:stop` of theta, weighted by `coef`."""
+    linear: tuple[int, int] | None = None
+    """`(start, stop)`: columns of theta added as they are (a visible bias)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,9 +79,7 @@ class LogCoshRest:
         return int(sum(self.widths))
 
     def form(self) -> Any:
-        """The `fast_updates.LogCoshSum` of the columns (the linear terms apart)."""
-        from symir.runtime.fast_updates import LogCoshSum
-
+        """The `LogCoshSum` of the columns (the linear terms apart)."""
         spans, at = [], 0
         for (_, coef), width in zip(self.groups, self.widths, strict=True):
             spans.append((at, at + width, coef.real if coef.imag == 0 else coef))
@@ -138,19 +149,19 @@ GROUP_CHECK_POINTS = 4
 """Samples of test points of `F` (`_is_log_cosh`), each the shape of its operand."""
 
 
-def recognise(plan: Any, kinds: dict) -> tuple[LogCoshRest | None, str]:
+def recognise(plan: Any, kinds: dict, ns: Any) -> tuple[LogCoshRest | None, str]:
     """The rest of the split `plan` (`network_split._Plan`) as a `LogCoshRest`, or None
-    and the reason it is not one (`kinds`: each value's kind)."""
+    and the reason it is not one (`kinds`: each value's kind; `ns`: the vocabulary of
+    the split's programs, `network_split.VOCABULARY`, given by the module that imports
+    this one)."""
     try:
-        return _Walk(plan, kinds).run(), ""
+        return _Walk(plan, kinds, ns).run(), ""
     except _NotLogCosh as why:
         return None, str(why)
 
 
 class _Walk:
-    def __init__(self, plan: Any, kinds: dict):
-        from symir.runtime import network_split as ns
-
+    def __init__(self, plan: Any, kinds: dict, ns: Any):
         self.ns = ns
         self.plan = plan
         self.program = plan.program
@@ -361,8 +372,7 @@ class _Walk:
     def elementwise(self, v: Any) -> tuple[int, tuple] | None:
         """`(u, equations)` where `v` is an element-wise function of the one value `u`
         of its shape (every other operand a constant), else None."""
-        from symir.runtime.network_split import _ELEMENTWISE
-
+        primitives = self.ns._ELEMENTWISE
         shape = self.shape(v)
         roots: set = set()
         visited: dict[int, Any] = {}
@@ -376,7 +386,7 @@ class _Walk:
             elementwise = (
                 eqn is not None
                 and len(eqn.outs) == 1
-                and (name in _ELEMENTWISE or name in _BITWISE)
+                and (name in primitives or name in _BITWISE)
                 and self.shape(w) == shape
                 and all(self.const(i) or self.shape(i) == shape for i in eqn.ins)
             )
@@ -531,12 +541,12 @@ def _check(walk: _Walk, u, v, eqns, statics, shape, dtype) -> str | None:
 # ------------------------------------------------------------------ evaluation
 
 
-def columns(split: Any, rest: LogCoshRest, consts: tuple, cached: tuple) -> tuple[Any, Any]:
+def columns(
+    split: Any, rest: LogCoshRest, consts: tuple, cached: tuple, ns: Any
+) -> tuple[Any, Any]:
     """`(theta (r, H), linear (r,))` of rows of cached values (`(r, *shape)` arrays, as
     `network_split.theta` returns them): the columns `u_g` of the log-cosh groups, one
-    after the other, and the sum of the linear terms."""
-    from symir.runtime import network_split as ns
-
+    after the other, and the sum of the linear terms (`ns`: as for `recognise`)."""
     plan = split.program
 
     def one(values):
@@ -567,6 +577,6 @@ def _weighed(value: Any, coef: complex, dtype: Any) -> Any:
     return value * jnp.asarray(coef, dtype)
 
 
-def column_map(split: Any, rest: LogCoshRest, consts: tuple) -> Callable:
+def column_map(split: Any, rest: LogCoshRest, consts: tuple, ns: Any) -> Callable:
     """`cached -> (theta, linear)` (`columns`), for `network_split.tables`."""
-    return lambda cached: columns(split, rest, consts, cached)
+    return lambda cached: columns(split, rest, consts, cached, ns)

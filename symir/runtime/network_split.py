@@ -50,6 +50,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import jax
@@ -614,7 +615,7 @@ def _finish(program, kinds, readers, param_ids, x_id, out, tree, n, retrace=None
     if LOG_COSH_REST:
         from symir.runtime.log_cosh_rest import recognise
 
-        log_cosh, log_cosh_reason = recognise(plan, kinds)
+        log_cosh, log_cosh_reason = recognise(plan, kinds, VOCABULARY)
     return NetworkSplit(
         True,
         "",
@@ -765,6 +766,14 @@ def _env(plan: _Plan, consts: tuple[Any, ...]) -> dict:
     env = dict(plan.program.consts)
     env.update(zip(plan.const_ids, consts, strict=True))
     return env
+
+
+VOCABULARY = SimpleNamespace(
+    _Lit=_Lit, CONST=CONST, _ELEMENTWISE=_ELEMENTWISE, _run=_run, _env=_env
+)
+"""What `symir.runtime.log_cosh_rest` reads of a split's program (its literals, the kind
+of a constant, the element-wise primitives, running equations, the environment of the constants), given to it by
+this module, which imports it (not the other way round: no import cycle)."""
 
 
 def theta(split: NetworkSplit, consts: tuple[Any, ...], x: Any) -> tuple[Any, ...]:
