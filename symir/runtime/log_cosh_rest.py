@@ -109,30 +109,12 @@ class _NotLogCosh(Exception):
     """Why a rest is not a log-cosh sum."""
 
 
-_AFFINE = frozenset(
-    {
-        "reshape",
-        "transpose",
-        "broadcast_in_dim",
-        "squeeze",
-        "expand_dims",
-        "slice",
-        "rev",
-        "concatenate",
-        "pad",
-        "copy",
-        "copy_p",
-        "neg",
-        "real",
-        "imag",
-        "conj",
-        "reduce_sum",
-        "add",
-        "sub",
-        "add_any",
-    }
+_AFFINE_ARITHMETIC = frozenset(
+    {"neg", "real", "imag", "conj", "reduce_sum", "add", "sub", "add_any"}
 )
-"""Maps that keep a value affine in its affine operands (any number of them)."""
+"""With the split's structural maps (`network_split._STRUCTURAL`, read through the
+vocabulary), the maps that keep a value affine in its affine operands (any number of
+them)."""
 
 _SUMMED_THROUGH = frozenset(
     {"reshape", "transpose", "squeeze", "expand_dims", "reduce_sum", "rev", "copy", "copy_p"}
@@ -238,8 +220,10 @@ class _Walk:
         if eqn is not None and len(eqn.outs) == 1:
             name = eqn.primitive.name
             dependent = [i for i in eqn.ins if not self.const(i)]
-            if name in _AFFINE or (
-                name == "convert_element_type" and jnp.issubdtype(self.dtype(v), jnp.inexact)
+            if (
+                name in self.ns._STRUCTURAL
+                or name in _AFFINE_ARITHMETIC
+                or (name == "convert_element_type" and jnp.issubdtype(self.dtype(v), jnp.inexact))
             ):
                 ok = name != "pad" or self.const(eqn.ins[1])
             elif name in ("mul", "dot_general"):

@@ -769,11 +769,17 @@ def _env(plan: _Plan, consts: tuple[Any, ...]) -> dict:
 
 
 VOCABULARY = SimpleNamespace(
-    _Lit=_Lit, CONST=CONST, _ELEMENTWISE=_ELEMENTWISE, _run=_run, _env=_env
+    _Lit=_Lit,
+    CONST=CONST,
+    _ELEMENTWISE=_ELEMENTWISE,
+    _STRUCTURAL=_STRUCTURAL,
+    _run=_run,
+    _env=_env,
 )
 """What `symir.runtime.log_cosh_rest` reads of a split's program (its literals, the kind
-of a constant, the element-wise primitives, running equations, the environment of the constants), given to it by
-this module, which imports it (not the other way round: no import cycle)."""
+of a constant, the element-wise and structural primitives, running equations, the
+environment of the constants), given to it by this module, which imports it (not the
+other way round: no import cycle)."""
 
 
 def theta(split: NetworkSplit, consts: tuple[Any, ...], x: Any) -> tuple[Any, ...]:
