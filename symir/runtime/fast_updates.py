@@ -324,6 +324,7 @@ def fast_block(
     default_capacity: bool = True,
     compact: Callable | None = None,
     row_cost: Callable | None = None,
+    network: Callable | None = None,
 ) -> Callable:
     """A replacement of `local_energy._block` (same signature) that evaluates the
     connected states by fast updates from the operator's deltas, with the local-energy
@@ -331,8 +332,9 @@ def fast_block(
     included) and `tail` (the rows of its last chunks, `local_energy._tail`); with
     `default_capacity` (no `capacity` given), chunks of about `CHUNK_ELEMENTS` elements
     of `theta` (at most the padded path's capacity). `compact` and `row_cost(split,
-    compiled)`: what `derived_block` takes, for a `superseded` layer's split."""
-    derived = (compact, row_cost)
+    compiled)`: what `derived_block` takes, for the split of `network` (the user's
+    program, not the wrapped one the block is given) where the layer is `superseded`."""
+    derived = (compact, row_cost, network)
     return functools.partial(_fast_block, layer, evaluate, tail, default_capacity, derived)
 
 
@@ -397,7 +399,7 @@ def _fast_block(
 
     theta = _first_layer(layer, params, x)  # (the variables must fit: a readable error)
     split = _superseding_split(
-        layer, (evaluate, tail, default_capacity, *derived), logpsi, params, x, compiled
+        layer, (evaluate, tail, default_capacity, *derived), params, x, compiled
     )
     if split is not None:
         return split(logpsi, params, x, compiled, plan, capacity, skip_zero_mels, active)
@@ -424,22 +426,23 @@ def _fast_block(
 
 
 def _superseding_split(
-    layer: LinearFirstLayer, loop: tuple, logpsi: Callable, params: Any, x: Any, compiled: Any
+    layer: LinearFirstLayer, loop: tuple, params: Any, x: Any, compiled: Any
 ) -> Callable | None:
-    """The derived block (`derived_block`) of the split of `logpsi` where `layer` is
+    """The derived block (`derived_block`) of the split of the user's network where `layer` is
     `superseded` (NetKet's RBMs with `log_cosh`) and the split applies with a log-cosh
     rest (`LOG_COSH_TABLES`), else None (the layer's own block); `loop`: `(evaluate,
-    tail, default_capacity, compact, row_cost)` of `fast_block`."""
-    if not (layer.superseded and LOG_COSH_TABLES):
+    tail, default_capacity, compact, row_cost, network)` of `fast_block`."""
+    network = loop[-1]
+    if not (layer.superseded and LOG_COSH_TABLES) or network is None:
         return None
     from symir.runtime import network_split as ns
 
-    split = ns.split_network(_network_of(logpsi), params, x)
+    split = ns.split_network(network, params, x)
     if not split.applies or split.log_cosh is None:
         return None
     if ns.non_finite_change(split, params, compiled.space.local_states) is not None:
         return None
-    evaluate, tail, default_capacity, compact, row_cost = loop
+    evaluate, tail, default_capacity, compact, row_cost, _ = loop
     return derived_block(
         split,
         evaluate,
@@ -448,23 +451,6 @@ def _superseding_split(
         compact=compact,
         row_cost=None if row_cost is None else row_cost(split, compiled),
     )
-
-
-_WRAPPERS = ("fewer_logs.py", "complex_pairs.py", "lapack_order.py")
-"""The files of the wrappers (`functools.wraps`) that the local-energy paths evaluate a
-network through: the same values, another program (`_network_of`)."""
-
-
-def _network_of(logpsi: Callable) -> Callable:
-    """`logpsi` without the runtime's wrappers around it (`fewer_logs`, `complex_pairs`,
-    `lapack_ordered`, `_WRAPPERS`): the network's own program, which the split reads (a
-    sum of `log1p` rewritten as a logarithm of products is no `log_cosh`)."""
-    fn = logpsi
-    while hasattr(fn, "__wrapped__") and getattr(
-        getattr(fn, "__code__", None), "co_filename", ""
-    ).endswith(_WRAPPERS):
-        fn = fn.__wrapped__
-    return fn
 
 
 def _first_layer(layer: LinearFirstLayer, params: Any, x: Any) -> Any:

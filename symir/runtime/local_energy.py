@@ -421,6 +421,7 @@ def _block_function(
         default_capacity=not capacity,
         compact=evaluate_compact,
         row_cost=lambda split, compiled: derived_row_cost(split, delta_width(compiled)),
+        network=logpsi,
     )
     if unchunked and not capacity:  # one call may see every state of a small space
         return functools.partial(_adapter_or_table, block, logpsi)
