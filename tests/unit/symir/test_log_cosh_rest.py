@@ -104,6 +104,16 @@ def _variables(ma, x, seed):
     return jax.tree.unflatten(tree, moved)
 
 
+def _recognised(ma, hi, seed):
+    """64 samples of `hi`, the variables of `ma` moved off their initialisation, and the
+    split of `ma`, whose rest must be recognised as a log-cosh sum."""
+    x = jnp.asarray(hi.random_state(jax.random.key(seed), 64), jnp.float64)
+    params = _variables(ma, x, seed + 1)
+    split = split_network(ma.apply, params, x)
+    assert split.log_cosh is not None, str(split)
+    return x, params, split
+
+
 def _rows_by_tables(monkeypatch) -> list:
     """Records each trace of the cosh-ratio tables' chunk function."""
     calls = []
@@ -157,10 +167,7 @@ def test_a_users_rbm_with_a_visible_bias_takes_the_cosh_tables(heisenberg, monke
     equal the plain evaluation."""
     hi, _, ours, ref = heisenberg
     ma = UserRBM()
-    x = jnp.asarray(hi.random_state(jax.random.key(0), 64), jnp.float64)
-    params = _variables(ma, x, 1)
-    split = split_network(ma.apply, params, x)
-    assert split.log_cosh is not None, str(split)
+    x, params, split = _recognised(ma, hi, 0)
     assert "rest is a log-cosh sum (20 columns x 1; 1 linear term(s))" in str(split)
     _exact(ma, params, x, ours, ref, monkeypatch)
 
@@ -172,10 +179,7 @@ def test_rbm_symm_takes_the_cosh_tables(heisenberg, monkeypatch):
     tests/unit/symir/test_local_energy.py.)"""
     hi, graph, ours, ref = heisenberg
     ma = nk.models.RBMSymm(graph.translation_group(), alpha=2, param_dtype=float)
-    x = jnp.asarray(hi.random_state(jax.random.key(2), 64), jnp.float64)
-    params = _variables(ma, x, 3)
-    split = split_network(ma.apply, params, x)
-    assert split.log_cosh is not None, str(split)
+    x, params, split = _recognised(ma, hi, 2)
     assert "rest is a log-cosh sum (20 columns x 1; 1 linear term(s))" in str(split)
     _exact(ma, params, x, ours, ref, monkeypatch)
 
@@ -185,10 +189,7 @@ def test_a_complex_users_rbm_takes_the_cosh_tables(heisenberg, monkeypatch):
     phase modulo 2 pi), values and gradients exact."""
     hi, _, ours, ref = heisenberg
     ma = UserRBM(param_dtype=complex)
-    x = jnp.asarray(hi.random_state(jax.random.key(4), 64), jnp.float64)
-    params = _variables(ma, x, 5)
-    split = split_network(ma.apply, params, x)
-    assert split.log_cosh is not None, str(split)
+    x, params, split = _recognised(ma, hi, 4)
     assert split.log_cosh.theta_dtype == jnp.complex128
     _exact(ma, params, x, ours, ref, monkeypatch)
 
@@ -201,9 +202,7 @@ def test_a_fock_space_takes_the_cosh_tables(monkeypatch):
     ours = models.bose_hubbard(hi, graph, U=2.0, J=1.0).compile()
     ref = _set_up(nk.operator.BoseHubbard(hi, graph, U=2.0, J=1.0).to_jax_operator(), hi)
     ma = UserRBM()
-    x = jnp.asarray(hi.random_state(jax.random.key(6), 64), jnp.float64)
-    params = _variables(ma, x, 7)
-    assert split_network(ma.apply, params, x).log_cosh is not None
+    x, params, _ = _recognised(ma, hi, 6)
     _exact(ma, params, x, ours, ref, monkeypatch)
 
 
