@@ -102,7 +102,18 @@ def parse_module(
         # result type of `sym.read`): xDSL raises it without a position; it is the
         # parser's (a `DiagnosticException` too, so caught first)
         parser.raise_error(f"{e} (the op just parsed)")
-    except (ParseError, DiagnosticException):
+    except ParseError as e:
+        if e.msg.strip() == "in block definition":
+            # xDSL's message where a block's operations end at a token that starts none
+            # (an op given one operand too many: `sym.write %i, %v, %w`)
+            got = e.span.text
+            raise ParseError(
+                e.span,
+                f"unexpected `{got}` after an operation: expected the next operation, a "
+                "block label or `}` (an operand or attribute the op does not take?)",
+            ) from e
+        raise
+    except DiagnosticException:
         raise
     except (AssertionError, NotImplementedError, ArithmeticError, MemoryError, ValueError) as e:
         raise DiagnosticException(

@@ -62,7 +62,13 @@ def bonds(graph_or_edges: Any, color: int | None = None) -> list[tuple[int, int]
         raise ValueError("an edge colour needs a NetKet graph, not a list of pairs")
     else:
         edges = graph_or_edges
-    out = [(int(i), int(j)) for i, j in edges]
+    try:
+        out = [(int(i), int(j)) for i, j in edges]
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            "bonds: expected a NetKet graph or a list of (i, j) site pairs, got "
+            f"{type(graph_or_edges).__name__} {graph_or_edges!r:.80}"
+        ) from err
     if not out:
         raise ValueError("no bonds" + ("" if color is None else f" of colour {color}"))
     return out

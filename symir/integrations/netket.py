@@ -62,6 +62,7 @@ from jax.experimental.sparse import BCOO
 from jax.tree_util import register_pytree_node_class
 from netket.errors import JaxOperatorGetConnInJitError, concrete_or_error
 from netket.operator import DiscreteJaxOperator, ProductOperator, SumOperator
+from netket.operator._sum import SumDiscreteJaxOperator
 from netket.utils.static_range import StaticRange
 
 from symir.hilbert import (
@@ -337,14 +338,14 @@ class NetKetOperator(DiscreteJaxOperator):
         if _is_number(other):
             other = _constant(self.hilbert, other)
         if isinstance(other, nk.operator.AbstractOperator):
-            return SumOperator(self, other)
+            return _sum(self, other)
         return super().__add__(other)
 
     def __radd__(self, other: Any) -> Any:
         if _is_zero(other):  # sum([...]) starts from 0
             return self
         if _is_number(other):
-            return SumOperator(_constant(self.hilbert, other), self)
+            return _sum(_constant(self.hilbert, other), self)
         return super().__radd__(other)
 
     def __sub__(self, other: Any) -> Any:
@@ -354,8 +355,41 @@ class NetKetOperator(DiscreteJaxOperator):
 
     def __rsub__(self, other: Any) -> Any:
         if _is_number(other):
-            return SumOperator(_constant(self.hilbert, other), self, coefficients=[1, -1])
+            return _sum(_constant(self.hilbert, other), self, coefficients=[1, -1])
         return super().__rsub__(other)
+
+    # A number times the operator is the symbolic operator scaled and compiled (one
+    # kernel, and a `NetKetOperator` that takes a number added after it), where the adapter
+    # was made from a symbolic operator; else NetKet's lazy sum with a coefficient, which
+    # takes no number added (`(2 * adapter) + 1`: NetKet's TypeError).
+    def __mul__(self, other: Any) -> Any:
+        scaled = self._scaled(other)
+        return super().__mul__(other) if scaled is None else scaled
+
+    def __rmul__(self, other: Any) -> Any:
+        scaled = self._scaled(other)
+        return super().__rmul__(other) if scaled is None else scaled
+
+    def __neg__(self) -> Any:
+        return self * -1
+
+    def __truediv__(self, other: Any) -> Any:
+        if _is_number(other) and other != 0:
+            return self * (1 / other)
+        return NotImplemented
+
+    def _scaled(self, factor: Any) -> NetKetOperator | None:
+        source = getattr(self, "_source", None)
+        if source is None or not _is_number(factor):
+            return None
+        new = (factor * source).to_netket(self.hilbert)
+        values = {k: v for k, v in self.params.items() if v is not None}
+        if values:
+            new = new.with_params(**values)
+        new.deduplicate_connected_components = self._deduplicate
+        if self.mel_cutoff != type(self).mel_cutoff:
+            new.mel_cutoff = self.mel_cutoff
+        return new
 
     def _op__matmul__(self, other: Any) -> Any:
         if isinstance(other, nk.operator.AbstractOperator) and other.hilbert == self.hilbert:
@@ -449,6 +483,47 @@ def merge_connected(
     is_first[first] = True
     out = np.where(is_first[:, None], xp.reshape(-1, n), np.repeat(x.reshape(b, n), f, axis=0))
     return out.reshape(b, f, n).astype(xp.dtype), merged.reshape(b, f)
+
+
+@register_pytree_node_class
+class _HermitianAwareSum(SumDiscreteJaxOperator):
+    """NetKet's lazy sum of JAX operators, hermitian where every operand is and every
+    coefficient is real. NetKet's `SumDiscreteJaxOperator` says hermitian for any
+    operands (a TODO in NetKet 3.23), so `non_hermitian + 1` took the hermitian gradient
+    formula. Sums NetKet builds from this one are NetKet's again."""
+
+    @property
+    def is_hermitian(self) -> bool:
+        if not all(op.is_hermitian for op in self.operators):
+            return False
+        coefficients = self.coefficients
+        if isinstance(coefficients, jax.core.Tracer):  # only the type is known
+            return not jnp.iscomplexobj(coefficients)
+        return bool(np.all(np.imag(np.asarray(coefficients)) == 0))
+
+    def tree_flatten(self):
+        return (self.operators, self.coefficients), (self.dtype, self.hilbert)
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        # without NetKet's `__init__`, whose checks fail on the placeholder leaves that
+        # JAX unflattens with (NetKet's non-hermitian gradient, `nkjax.vjp`)
+        (dtype, hilbert), (operators, coefficients) = aux, children
+        obj = cls.__new__(cls)
+        obj._hilbert, obj._dtype, obj._initialized = hilbert, dtype, False
+        obj._operators, obj._coefficients = tuple(operators), coefficients
+        return obj
+
+
+def _sum(*operators: Any, coefficients: Any = 1.0) -> Any:
+    """NetKet's lazy sum of `operators`, with its hermiticity (`_HermitianAwareSum`)
+    where they are all JAX operators."""
+    if all(isinstance(op, DiscreteJaxOperator) for op in operators):
+        return _HermitianAwareSum(*operators, coefficients=coefficients)
+    total = SumOperator(*operators, coefficients=coefficients)
+    if not all(op.is_hermitian for op in operators):
+        total._is_hermitian = False  # NetKet's numba sum says True for any operands
+    return total
 
 
 def _is_zero(value: Any) -> bool:

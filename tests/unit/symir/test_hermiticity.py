@@ -365,3 +365,31 @@ def test_a_compiled_operator_given_to_netket_is_as_hermitian_as_its_source(hi, r
     assert abs(energy.mean - energy_ref.mean) < 1e-12
     for ours, theirs in zip(jax.tree.leaves(grad), jax.tree.leaves(grad_ref), strict=True):
         np.testing.assert_allclose(ours, theirs, atol=1e-12)
+
+
+def test_a_lazy_sum_with_a_non_hermitian_operand_is_not_hermitian(hi, tfim, raising):
+    """NetKet's lazy sum of JAX operators says hermitian for any operands (a TODO in
+    NetKet 3.23), and the adapter's `+ number`, `number - op` and `op + op` built one:
+    `raising + 1` claimed hermiticity, so `expect_and_grad` took the hermitian gradient
+    formula for a non-hermitian operator (`0.5 * raising + 1`'s gradient away from
+    `0.5 * raising`'s, which a constant cannot change). The sums the adapter builds now
+    say hermitian only where every operand is and every coefficient is real."""
+    a, h = raising.to_netket(), tfim.to_netket()
+    assert not a.is_hermitian and h.is_hermitian
+    for total in (a + 1, 1 + a, 1 - a, a - 2.5, a + h, h + a, h + 1j):
+        assert not total.is_hermitian, total
+    for total in (h + 1, 1 - h, h + h, h - 0.5):
+        assert total.is_hermitian, total
+    np.testing.assert_allclose((1 - a).to_dense(), np.eye(2**N) - dense(raising), atol=1e-14)
+    state = nk.vqs.MCState(
+        nk.sampler.MetropolisLocal(hi), nk.models.RBM(alpha=1, param_dtype=complex), seed=3
+    )
+    before = nk.config.netket_experimental
+    nk.config.update("NETKET_EXPERIMENTAL", True)  # NetKet's non-hermitian gradients
+    try:
+        _, grad = state.expect_and_grad(0.5 * a + 1)
+        _, grad_ref = state.expect_and_grad(0.5 * a)
+    finally:
+        nk.config.update("NETKET_EXPERIMENTAL", before)
+    for ours, theirs in zip(jax.tree.leaves(grad), jax.tree.leaves(grad_ref), strict=True):
+        np.testing.assert_allclose(ours, theirs, atol=1e-12)

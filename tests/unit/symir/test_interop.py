@@ -167,3 +167,36 @@ def test_hilbert_difference_messages(tfim):
     for combine in (lambda: tfim + sector.build(), lambda: sector.build() @ tfim):
         with pytest.raises(ValueError, match=r"differ in the sector constraints: "):
             combine()
+
+
+def test_a_scaled_adapter_takes_a_number_added(hi, tfim):
+    """`2j * adapter` was NetKet's lazy sum with a coefficient, which takes no number:
+    `(2j * adapter) + 1` raised NetKet's `TypeError` (IsingJax's `(2j * op) + 1` works),
+    and `adapter / 2` had no operator at all. A number times an adapter made from a
+    symbolic operator is now that operator scaled and compiled, with the adapter's
+    parameter values; one made from a `CompiledOperator` keeps NetKet's lazy sum."""
+    a = sym.to_netket(tfim).with_params(h=1.9)
+    dense, one = a.to_dense(), np.eye(hi.n_states)
+    cases = {
+        "(2j * a) + 1": ((2j * a) + 1, 2j * dense + one),
+        "(a * 2) - 1": ((a * 2) - 1, 2 * dense - one),
+        "-a + 1": (-a + 1, one - dense),
+        "a / 4 + 1": (a / 4 + 1, dense / 4 + one),
+        "np.float64(3) * a": (np.float64(3) * a, 3 * dense),
+    }
+    for text, (total, expected) in cases.items():
+        np.testing.assert_allclose(total.to_dense(), expected, atol=1e-12, err_msg=text)
+    assert not (2j * a).is_hermitian and (3 * a).is_hermitian
+    assert isinstance(3 * a, type(a)) and (3 * a).params["h"] == 1.9
+    lazy = 2 * tfim.compile().to_netket()  # no symbolic operator to scale
+    np.testing.assert_allclose(lazy.to_dense(), 2 * sym.to_netket(tfim).to_dense(), atol=1e-12)
+
+
+def test_bonds_that_are_not_pairs_name_the_problem(hi):
+    """`models.tfim(hilbert, 1.0)` (a number where the graph goes) raised `'float' object
+    is not iterable` from inside the list of bonds."""
+    from symir import models
+
+    for graph in (1.0, [(0, 1, 2)], "chain"):
+        with pytest.raises(TypeError, match="a NetKet graph or a list of \\(i, j\\) site pairs"):
+            models.tfim(hi, graph)

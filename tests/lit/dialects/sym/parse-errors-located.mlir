@@ -111,3 +111,23 @@ sym.operator @x sites 2 states [-1, 1] dtype f64 {
     }
   }
 }
+
+// -----
+
+// An operand too many: at the token after the op, with what was expected there.
+// CHECK:      parse-errors-located.mlir:127:23
+// CHECK-NEXT: {{^}}      sym.write %i, %v, %v{{$}}
+// CHECK-NEXT: {{^}}                      ^
+// CHECK-NEXT: unexpected `,` after an operation: expected the next operation, a block label or `}` (an operand or attribute the op does not take?)
+sym.operator @x sites 2 states [-1, 1] dtype f64 {
+  sym.term @flip kind "site" labels ["i"] rows [[0], [1]] {
+    %i = sym.label "i"
+    sym.emission {
+      %v = sym.constant 1 : i64
+      sym.write %i, %v, %v
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
