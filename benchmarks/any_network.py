@@ -4,7 +4,7 @@ For each model and network: an `MCState` with `--chains` Markov chains and `--sa
 samples (real chains: rejected moves repeat samples), sampled once and then fixed; medians
 of interleaved rounds of `vstate.expect_and_grad(op)` with
 
-- symir's operator (NetKet's dispatch picks symir's kernel: the adapter for RBM, the
+- symir's operator (NetKet's dispatch picks symir's kernel: the
   network's own split where it applies and pays, `fast_updates="auto"`; repeated samples
   evaluated once),
 - symir's operator with its fast paths off (`set_fast_updates(False)`, repeated samples
@@ -45,7 +45,7 @@ here), `mlp2` MLP(2N, 2N), `mlp3` MLP(N, N, N) with
 Dense, written here), `deep3` (Dense(N)-tanh-Dense(N)-silu-Dense(N/2)-tanh-Dense,
 written here), `relu` (Dense(2N)-relu-Dense(N)-tanh-Dense, written here), `gelu2` MLP(2N, N), `conv` (a circular `nn.Conv` of the configuration, tanh,
 Dense: written here, in no test), `urbm` (Dense(2N), `log_cosh`, a sum: an RBM written
-here, no adapter), `rbm` (the adapter), `slater` (`Slater2nd`, restricted;
+here), `rbm` (NetKet's RBM: its split, an adapter before 2026-11-27), `slater` (`Slater2nd`, restricted;
 `slater_u` unrestricted, `slater_g` generalized; fermion models: determinant updates),
 `logcosh` MLP((2N,), log_cosh), `softplus` (Dense(2N)-softplus-Dense), `curbm` (a
 complex RBM written here), `cmlp` NetKet's complex MLP((2N,), log_cosh).
@@ -186,7 +186,7 @@ class ReluTanhModule(nn.Module):
 
 class UserRBM(nn.Module):
     """A module written inside this benchmark: an RBM as flax writes it, Dense,
-    `log_cosh`, a sum (NetKet's `RBM` has an adapter; this module does not)."""
+    `log_cosh`, a sum (NetKet's `RBM` had an adapter; this module never did)."""
 
     features: int
 
@@ -455,7 +455,7 @@ def run(model: str, network: str, args) -> str:
     assert_equal(one_at_a_time(fns), "netket")
     cpu: dict[str, float] = {}
     t = timed(fns, args.rounds, cpu)
-    way = "adapter" if network == "rbm" else path.name
+    way = path.name
     choice = measured_choice(vs, ours)  # inside NetKet: symir's kernel or NetKet's padded
     if choice is not None and choice.name.startswith("netket"):
         way = f"{way}; taken: NetKet's {choice.name[7:]} kernel (measured)"

@@ -64,7 +64,6 @@ import symir as sym
 from symir import models
 from symir.integrations.netket_local_energy import set_fast_updates
 from symir.models import fermi_hubbard, netket_fermi_hubbard
-from symir.runtime.fast_updates import fast_updates_for
 from symir.runtime.local_energy import evaluation_counts
 
 MODELS = ("heisenberg", "j1j2", "bose_hubbard", "fermi_hubbard", "tfim")
@@ -128,7 +127,6 @@ def run(model: str, network: str, args) -> dict:
         )
         x = vs.samples.reshape(-1, hi.size)
     apply = vs._apply_fun
-    fast = fast_updates_for(vs.model) is not None
 
     # operators are jit arguments (NetKet's build caches inside their first call)
     def ours_jit(**options):
@@ -136,13 +134,11 @@ def run(model: str, network: str, args) -> dict:
 
     ours_eloc = ours_jit()
     padded_eloc = ours_jit(connected_states="padded")
-    fast_eloc = ours_jit(fast_updates=vs.model) if fast else None
+    fast_eloc = ours_jit(fast_updates="auto")  # an adapter, else the split where it pays
     nk_eloc = jax.jit(lambda v, x, op: nk_kernels.local_value_kernel_jax(apply, v, x, op))
     packed_eloc = jax.jit(lambda v, x, op: nk_packed.local_value_kernel_jax_packed(apply, v, x, op))
     expected = nk_eloc(vs.variables, x, ref)
     for kernel in (ours_eloc, padded_eloc, fast_eloc):
-        if kernel is None:
-            continue
         got = kernel(vs.variables, x, ours)
         err = float(np.max(np.abs(np.asarray(got) - np.asarray(expected))))
         assert err < 1e-10 * max(1.0, float(np.max(np.abs(expected)))), (model, network, err)
@@ -165,12 +161,11 @@ def run(model: str, network: str, args) -> dict:
         "eloc_netket": lambda: nk_eloc(vs.variables, x, ref),
         "eg_symir": eg(ours),
         "eg_netket": eg(ref),
+        "eloc_fast": lambda: fast_eloc(vs.variables, x, ours),
+        "eg_fast": eg(ours, fast_updates=True),
     }
     if args.packed:
         fns["eloc_packed"] = lambda: packed_eloc(vs.variables, x, ref)
-    if fast:
-        fns["eloc_fast"] = lambda: fast_eloc(vs.variables, x, ours)
-        fns["eg_fast"] = eg(ours, fast_updates=True)
     for f in fns.values():  # warm up (compile)
         jax.block_until_ready(f())
     reps = [median_rounds(fns, args.rounds) for _ in range(2)]
@@ -178,9 +173,8 @@ def run(model: str, network: str, args) -> dict:
         "symir": temp_bytes(ours_eloc, vs.variables, x, ours),
         "padded": temp_bytes(padded_eloc, vs.variables, x, ours),
         "netket": temp_bytes(nk_eloc, vs.variables, x, ref),
+        "fast": temp_bytes(fast_eloc, vs.variables, x, ours),
     }
-    if fast:
-        mem["fast"] = temp_bytes(fast_eloc, vs.variables, x, ours)
     return {
         "model": model,
         "lattice": label,

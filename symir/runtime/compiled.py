@@ -363,7 +363,10 @@ class CompiledOperator:
         source = getattr(self, "_source", None)
         if source is not None and not self.is_hermitian and source.is_hermitian:
             compiled = self.as_hermitian()
-        return integration("netket")(compiled, hilbert, **options)
+        adapter = integration("netket")(compiled, hilbert, **options)
+        if source is not None and getattr(adapter, "_source", None) is None:
+            adapter._source = source  # to scale it, or to give it as a LocalOperator
+        return adapter
 
     def with_source(self, source: Any) -> CompiledOperator:
         """This operator, remembering a `SymbolicOperator` it was compiled from (what

@@ -13,31 +13,28 @@ values come from the operator's delta kernel (`CompiledOperator.get_conn_delta`,
 path (`fast_block`): the same compaction of candidates and chunked evaluation loop as
 the padded path (`symir/runtime/local_energy.py`, with its reverse-mode rule), whose
 rows are `(sample, sites, changes)` instead of configurations and which evaluates
-`logpsi(x') - logpsi(x)`. A network of NetKet's log-cosh form (`LogCoshSum`: its RBMs
-with the default activation) gets that difference as logarithms of products of
-`cosh(theta'_h) / cosh(theta_h)`, each a few multiplications of per-sample factors and a
-table `exp(dv W[site])` (`_cosh_tables`); any other, as `f(theta') - f(theta)`
-(`_generic_ratio`). The derived path (`derived_block`) does the same where the split's
-rest is a log-cosh sum (`_derived_cosh_tables`), with the table `exp(E)` of the change
-`E` of the columns for each site's pair of local states.
+`logpsi(x') - logpsi(x)` as `f(theta') - f(theta)` (`_generic_ratio`). The derived
+path (`derived_block`: the split of the network's own program) does the same, and where
+the split's rest is a log-cosh sum it gets the difference as logarithms of products of
+`cosh(theta'_h) / cosh(theta_h)`, each a few multiplications of per-sample factors
+(`_alpha_beta`) and a table `exp(E)` of the change `E` of the columns for each site's
+pair of local states (`_derived_cosh_tables`): no transcendental function per hidden
+unit and connected state.
 
 The protocol (`LinearFirstLayer`): `theta(variables, x) -> (b, H)`, affine in `x`;
 `logpsi(variables, theta) -> (b,)`; optionally `weights(variables) -> W (N, H)`
 (default: `jax.jacfwd` of `theta`, exact for an affine map). A Flax module provides it
 by defining two methods, `fast_theta(self, x)` and `fast_logpsi(self, theta)` (with
 `self.fast_logpsi(self.fast_theta(x))` equal to its `__call__`), or through an adapter
-registered for its type (`register_fast_updates`). Adapters are registered here for
-NetKet's `RBM` and `RBMModPhase` (read from their parameter trees; the visible bias of
-`RBM` is one more column of `theta`), but with NetKet's `log_cosh` they are superseded
-(`LinearFirstLayer.superseded`): the split of the network's own program recognises its
-rest as a log-cosh sum (`symir.runtime.log_cosh_rest`) and evaluates it by the same
-cosh-ratio tables (`_derived_cosh_tables`), as fast or faster, so their block takes the
-split (`_superseding_split`; `test_the_log_cosh_adapters_gave_way_to_the_split`,
-2026-11-27), and runs the adapter only where the split does not apply. NetKet's
-`Jastrow` had one too (`x^T W x` as
-`theta = (x, x S)`); the split of its program finds the same first layer and is as fast
-or faster (Bose-Hubbard 4x4 `E_loc` 11.5 against 12.0 ms of CPU, Heisenberg 6x6 20.7
-against 24.0), so it was retired (2026-11-27). `fast_updates_for(model)` finds either.
+registered for its type (`register_fast_updates`). NetKet's models have none: the split
+of the network's own program (`symir/runtime/network_split.py`) finds their first layer,
+and recognises the rest of NetKet's `RBM`, `RBMModPhase` and `RBMSymm` with `log_cosh` as
+a log-cosh sum (`symir.runtime.log_cosh_rest`), evaluated by the same cosh-ratio tables
+(`_derived_cosh_tables`). Their hand-written adapters were retired (2026-11-27, after `Jastrow`'s): `E_loc` of 1,024 samples, ms of CPU, adapter / split, Heisenberg 6x6 and
+TFIM 6x6: RBM(alpha=2) with `log_cosh` 11.3 / 11.6 and 5.7 / 1.8, with `softplus` 75.8 /
+48.5 and 69.3 / 41.8, with `tanh` 22.0 / 26.4 and 21.7 / 17.6; RBMModPhase(alpha=2) with
+`log_cosh` 19.6 / 20.8 and 9.1 / 13.0, with `softplus` 145.7 / 96.0 and 132.8 / 86.9.
+`fast_updates_for(model)` finds a module's protocol or a registered adapter.
 """
 
 from __future__ import annotations
@@ -56,7 +53,6 @@ from symir.runtime.complex_pairs import complex_pairs
 from symir.runtime.dedup import candidate_positions, only_active
 from symir.runtime.fewer_logs import fewer_logs
 from symir.runtime.lapack_order import lapack_ordered
-from symir.runtime.log_cosh_rest import LogCoshSum
 
 __all__ = [
     "LinearFirstLayer",
@@ -78,12 +74,6 @@ class LinearFirstLayer:
     weights: Callable[[Any], Any] | None = None
     """`variables -> W (N, H)`, the change of `theta` per unit change of each site
     (None: derived from `theta` by `jax.jacfwd`)."""
-    log_cosh: Callable[[int], LogCoshSum] | None = None
-    """When `logpsi` is a `LogCoshSum` of theta's `H` columns: `H -> LogCoshSum`."""
-    superseded: bool = False
-    """The split of the network's own program evaluates it as fast or faster where it
-    recognises the rest as a log-cosh sum (`symir.runtime.log_cosh_rest`): the block of
-    this layer (`fast_block`) takes the split there, this layer elsewhere."""
 
     def weight_matrix(self, variables: Any, n: int) -> Any:
         """`W (N, H)`."""
@@ -117,7 +107,6 @@ def fast_updates_for(model: Any) -> LinearFirstLayer | None:
             theta=lambda v, x: model.apply(v, x, method="fast_theta"),
             logpsi=lambda v, t: model.apply(v, t, method="fast_logpsi"),
         )
-    _register_netket()
     adapter = _ADAPTERS.get(type(model))
     return None if adapter is None else adapter(model)
 
@@ -142,8 +131,8 @@ def resolve_fast_updates(
         if layer is None and fast_updates is True and not derived:
             raise TypeError(
                 "local_energies(fast_updates=True) needs logpsi to be the `apply` of a Flax "
-                "module that supports fast updates (NetKet's RBM, RBMModPhase, or a "
-                "module with fast_theta / fast_logpsi methods); got "
+                "module that supports fast updates (fast_theta / fast_logpsi methods or an "
+                "adapter registered with register_fast_updates); got "
                 f"{type(model).__name__ if model is not None else repr(logpsi)}. Pass the "
                 "module itself as fast_updates=model when logpsi wraps its apply"
             )
@@ -168,100 +157,6 @@ def _bound_module(logpsi: Callable) -> Any:
     if owner is not None and getattr(logpsi, "__name__", None) == "apply":
         return owner
     return None
-
-
-# --------------------------------------------------------------------------- NetKet's models
-
-
-def _dense(dense: dict, x: Any, precision: Any) -> Any:
-    """Flax's `Dense` on `x` from its parameters (kernel, optional bias), promoted as
-    Flax promotes them."""
-    from flax.linen.dtypes import promote_dtype
-
-    kernel, bias = dense["kernel"], dense.get("bias")
-    x, kernel, bias = promote_dtype(x, kernel, bias, dtype=None)
-    y = jax.lax.dot_general(x, kernel, (((x.ndim - 1,), (0,)), ((), ())), precision=precision)
-    return y if bias is None else y + bias
-
-
-def _rbm(module: Any) -> LinearFirstLayer:
-    """NetKet's `RBM`: `theta = (x W + b, x . a)` (the visible bias `a` as a last column
-    when used), `logpsi = sum(activation(theta[:H])) + theta[H]`."""
-    visible = module.use_visible_bias
-
-    def theta(v, x):
-        p = v["params"]
-        t = _dense(p["Dense"], x, module.precision)
-        if not visible:
-            return t
-        c = jnp.dot(x, p["visible_bias"])
-        dtype = jnp.result_type(t, c)
-        return jnp.concatenate([t.astype(dtype), c.astype(dtype)[:, None]], axis=-1)
-
-    def weights(v):
-        p = v["params"]
-        kernel = p["Dense"]["kernel"]
-        if not visible:
-            return kernel
-        bias = p["visible_bias"]
-        dtype = jnp.result_type(kernel, bias)
-        return jnp.concatenate([kernel.astype(dtype), bias.astype(dtype)[:, None]], axis=-1)
-
-    def logpsi(v, t):
-        if not visible:
-            return jnp.sum(module.activation(t), axis=-1)
-        return jnp.sum(module.activation(t[:, :-1]), axis=-1) + t[:, -1]
-
-    def log_cosh(width):
-        hidden = width - 1 if visible else width
-        return LogCoshSum(((0, hidden, 1),), (hidden, width) if visible else None)
-
-    cosh = _is_log_cosh(module)
-    return LinearFirstLayer(theta, logpsi, weights, log_cosh if cosh else None, cosh)
-
-
-def _rbm_mod_phase(module: Any) -> LinearFirstLayer:
-    """NetKet's `RBMModPhase`: `theta = (x W0 + b0, x W1 + b1)`, `logpsi =
-    sum(activation(theta_0)) + 1j sum(activation(theta_1))`."""
-
-    def theta(v, x):
-        p = v["params"]
-        parts = [_dense(p[name], x, module.precision) for name in ("Dense_0", "Dense_1")]
-        return jnp.concatenate(parts, axis=-1)
-
-    def weights(v):
-        p = v["params"]
-        return jnp.concatenate([p["Dense_0"]["kernel"], p["Dense_1"]["kernel"]], axis=-1)
-
-    def logpsi(v, t):
-        h = t.shape[-1] // 2
-        re = jnp.sum(module.activation(t[:, :h]), axis=-1)
-        im = jnp.sum(module.activation(t[:, h:]), axis=-1)
-        return re + 1j * im
-
-    def log_cosh(width):
-        h = width // 2
-        return LogCoshSum(((0, h, 1), (h, width, 1j)))
-
-    cosh = _is_log_cosh(module)
-    return LinearFirstLayer(theta, logpsi, weights, log_cosh if cosh else None, cosh)
-
-
-def _is_log_cosh(module: Any) -> bool:
-    from netket.nn.activation import log_cosh
-
-    return module.activation is log_cosh
-
-
-@functools.cache
-def _register_netket() -> None:
-    """Registers the adapters of NetKet's models (once; nothing without NetKet)."""
-    try:
-        from netket.models import RBM, RBMModPhase
-    except ImportError:  # pragma: no cover - NetKet is optional
-        return
-    for module_type, adapter in ((RBM, _rbm), (RBMModPhase, _rbm_mod_phase)):
-        _ADAPTERS.setdefault(module_type, adapter)
 
 
 # --------------------------------------------------------------------------- the local energy
@@ -317,25 +212,15 @@ time, one process, load 4): chunks of 2^17 elements 714 ms, 2^18 685, 2^19 695; 
 
 
 def fast_block(
-    layer: LinearFirstLayer,
-    evaluate: Callable,
-    tail: Callable,
-    *,
-    default_capacity: bool = True,
-    compact: Callable | None = None,
-    row_cost: Callable | None = None,
-    network: Callable | None = None,
+    layer: LinearFirstLayer, evaluate: Callable, tail: Callable, *, default_capacity: bool = True
 ) -> Callable:
     """A replacement of `local_energy._block` (same signature) that evaluates the
     connected states by fast updates from the operator's deltas, with the local-energy
     path's chunked loop `evaluate` (`local_energy._evaluate`, its reverse-mode rule
     included) and `tail` (the rows of its last chunks, `local_energy._tail`); with
     `default_capacity` (no `capacity` given), chunks of about `CHUNK_ELEMENTS` elements
-    of `theta` (at most the padded path's capacity). `compact` and `row_cost(split,
-    compiled)`: what `derived_block` takes, for the split of `network` (the user's
-    program, not the wrapped one the block is given) where the layer is `superseded`."""
-    derived = (compact, row_cost, network)
-    return functools.partial(_fast_block, layer, evaluate, tail, default_capacity, derived)
+    of `theta` (at most the padded path's capacity)."""
+    return functools.partial(_fast_block, layer, evaluate, tail, default_capacity)
 
 
 def _chunk_rows(hidden: int, matmul: bool = False, slots: int = 0) -> int:
@@ -379,7 +264,6 @@ def _fast_block(
     evaluate: Callable,
     tail: Callable,
     default_capacity: bool,
-    derived: tuple[Callable | None, Callable | None],
     logpsi: Callable,
     params: Any,
     x: Any,
@@ -391,18 +275,11 @@ def _fast_block(
 ) -> Any:
     """The local energies of one block of samples `x (b, N)` by fast updates: as
     `local_energy._block`, with the candidate rows `(sample, sites, changes)` and the
-    loop evaluating `logpsi(x') - logpsi(x)` (`_cosh_ratio` where the network is a
-    `LogCoshSum`, else `_generic_ratio`); by the split of the network's program where the
-    layer is `superseded` and the split's rest is a log-cosh sum (`_superseding_split`)."""
+    loop evaluating `logpsi(x') - logpsi(x)` (`_generic_ratio`)."""
     from symir.runtime.conn_delta import site_changes
     from symir.runtime.slots import split_diagonal
 
     theta = _first_layer(layer, params, x)  # (the variables must fit: a readable error)
-    split = _superseding_split(
-        layer, (evaluate, tail, default_capacity, *derived), params, x, compiled
-    )
-    if split is not None:
-        return split(logpsi, params, x, compiled, plan, capacity, skip_zero_mels, active)
     n = x.shape[1]
     flat, sites, values, mels = _deltas(compiled, x)
     w = layer.weight_matrix(params, n)
@@ -419,38 +296,10 @@ def _fast_block(
         capacity = min(capacity, _chunk_rows(theta.shape[-1]))
     changes = jnp.concatenate([sites.astype(jnp.int32), changes], axis=-1)
     rows, positions, count, capacity = _candidate_rows(needed, changes, capacity, tail)
-    ratio, aux = _ratio_of(layer, params, theta, w, compiled.space.local_states)
+    ratio, aux = _ratio_of(layer, params, theta, w)
     r = evaluate(ratio, capacity, aux, rows, positions, count)
     r = jnp.where(needed, jnp.reshape(r, needed.shape), jnp.zeros((), r.dtype))
     return total + jnp.sum(mels * jnp.exp(r), axis=-1)
-
-
-def _superseding_split(
-    layer: LinearFirstLayer, loop: tuple, params: Any, x: Any, compiled: Any
-) -> Callable | None:
-    """The derived block (`derived_block`) of the split of the user's network where `layer` is
-    `superseded` (NetKet's RBMs with `log_cosh`) and the split applies with a log-cosh
-    rest (`LOG_COSH_TABLES`), else None (the layer's own block); `loop`: `(evaluate,
-    tail, default_capacity, compact, row_cost, network)` of `fast_block`."""
-    network = loop[-1]
-    if not (layer.superseded and LOG_COSH_TABLES) or network is None:
-        return None
-    from symir.runtime import network_split as ns
-
-    split = ns.split_network(network, params, x)
-    if not split.applies or split.log_cosh is None:
-        return None
-    if ns.non_finite_change(split, params, compiled.space.local_states) is not None:
-        return None
-    evaluate, tail, default_capacity, compact, row_cost, _ = loop
-    return derived_block(
-        split,
-        evaluate,
-        tail,
-        default_capacity=default_capacity,
-        compact=compact,
-        row_cost=None if row_cost is None else row_cost(split, compiled),
-    )
 
 
 def _first_layer(layer: LinearFirstLayer, params: Any, x: Any) -> Any:
@@ -460,24 +309,24 @@ def _first_layer(layer: LinearFirstLayer, params: Any, x: Any) -> Any:
     try:
         return layer.theta(params, x)
     except (KeyError, TypeError, AttributeError, IndexError) as error:
-        given = sorted(params) if isinstance(params, dict) else type(params).__name__
-        raise ValueError(
-            "local_energies(fast_updates=...): the variables passed do not fit the model's "
-            f"first layer ({type(error).__name__}: {error}); the variables given have the "
-            f"top-level keys {given}: pass the variables of the module whose `apply` is "
-            "logpsi (for a Flax module: {'params': ...}, as returned by module.init)"
-        ) from None
+        raise variables_error(params, error, "first layer") from None
 
 
-def _ratio_of(
-    layer: LinearFirstLayer, params: Any, theta: Any, w: Any, local_states: Any
-) -> tuple[Callable, Any]:
+def variables_error(params: Any, error: Exception, what: str = "network") -> ValueError:
+    """The error of `local_energies(fast_updates=...)` given variables that do not fit
+    the model (`error`: what evaluating its `what` raised)."""
+    given = sorted(params) if isinstance(params, dict) else type(params).__name__
+    return ValueError(
+        f"local_energies(fast_updates=...): the variables passed do not fit the model's {what} "
+        f"({type(error).__name__}: {error}); the variables given have the "
+        f"top-level keys {given}: pass the variables of the module whose `apply` is "
+        "logpsi (for a Flax module: {'params': ...}, as returned by module.init)"
+    )
+
+
+def _ratio_of(layer: LinearFirstLayer, params: Any, theta: Any, w: Any) -> tuple[Callable, Any]:
     """The chunk function `(aux, rows) -> logpsi(x') - logpsi(x)` and its differentiable
     inputs `aux` (computed once per block)."""
-    form = None if layer.log_cosh is None else layer.log_cosh(theta.shape[-1])
-    real = not jnp.issubdtype(theta.dtype, jnp.complexfloating)
-    if form is not None and (real or all(coef == 1 for _, _, coef in form.groups)):
-        return _cosh_tables(form, theta, w, local_states)
     logpsi_x = layer.logpsi(params, theta)
     return functools.partial(_generic_ratio, layer), (params, theta, w, logpsi_x)
 
@@ -494,81 +343,18 @@ def _generic_ratio(layer: LinearFirstLayer, aux: Any, rows: Any) -> Any:
 
 
 GROUP = 4
-"""`_cosh_ratio` multiplies this many ratios before taking a logarithm: exact while
+"""`_log_of_groups` multiplies this many ratios before taking a logarithm: exact while
 each ratio is below `exp(177)` in modulus (`|Re theta' - Re theta| < 177`)."""
 
 
-@dataclass(frozen=True, eq=False)
-class _CoshPlan:
-    """The static part of `_cosh_ratio`: the changes a site can make (`values`, sorted,
-    symmetric) and their index by `value - low`, the column groups (offsets into the
-    concatenated log-cosh columns) and the output dtype."""
-
-    values: np.ndarray
-    index: np.ndarray
-    low: int
-    groups: tuple[tuple[int, int, complex], ...]
-    dtype: Any
-
-
-def _cosh_tables(form: LogCoshSum, theta: Any, w: Any, local_states: Any) -> tuple[Callable, Any]:
-    """`_cosh_ratio` and its inputs. With `s = sign(Re theta)`, `a = exp(-2 s theta)`
-    (`|a| <= 1`) and `q = exp(d)` for `theta' = theta + d`:
-
-        cosh(theta') / cosh(theta) = (q + a / q) / (1 + a)      (s = +1)
-                                   = (1 / q + a q) / (1 + a)    (s = -1)
-
-    so per sample `alpha, beta` with ratio `= alpha q + beta / q`, and `q` is a product
-    of the table `exp(dv W[site])` over the changed sites: multiplications only."""
-    states = np.asarray(local_states, np.int64)
-    values = np.unique((states[:, None] - states[None, :]).ravel())
-    low = int(values[0])
-    index = np.zeros(int(values[-1]) - low + 1, np.int32)
-    index[values - low] = np.arange(len(values), dtype=np.int32)
-    columns, groups, at = [], [], 0
-    for start, stop, coef in form.groups:
-        columns += list(range(start, stop))
-        groups.append((at, at + stop - start, coef))
-        at += stop - start
-    cols = np.asarray(columns)
-    tc, wc = theta[:, cols], w[:, cols]
-    alpha, beta = _alpha_beta(tc)
-    table = jnp.exp(jnp.asarray(values, wc.dtype)[:, None, None] * wc[None])
-    if form.linear is None:
-        linear = jnp.zeros((w.shape[0],), w.dtype)
-    else:
-        linear = jnp.sum(w[:, form.linear[0] : form.linear[1]], axis=-1)
-    coefs = [coef for _, _, coef in groups]
-    dtype = jnp.result_type(theta.dtype, *(np.asarray(c) for c in coefs), w.dtype)
-    plan = _CoshPlan(values, index, low, tuple(groups), dtype)
-    return functools.partial(_cosh_ratio, plan), (alpha, beta, table, linear)
-
-
-def _cosh_ratio(plan: _CoshPlan, aux: Any, rows: Any) -> Any:
-    """`logpsi(x') - logpsi(x)` of a chunk of candidates for a `LogCoshSum` network
-    (`_cosh_tables`): `sum_g coef_g log prod_h ratio_h` (products of `GROUP` ratios)
-    plus the linear columns' change."""
-    alpha, beta, table, linear = aux
-    k = (rows.shape[-1] - 1) // 2
-    n_values = len(plan.values)
-    index = jnp.asarray(plan.index)
-    s = rows[:, 0]
-    q = q_inv = None
-    out = jnp.zeros(rows.shape[:1], plan.dtype)
-    for j in range(k):
-        site, change = rows[:, 1 + j], rows[:, 1 + k + j]
-        i = index[change - plan.low]
-        qj, qj_inv = table[i, site], table[n_values - 1 - i, site]
-        q = qj if q is None else q * qj
-        q_inv = qj_inv if q_inv is None else q_inv * qj_inv
-        out = out + change.astype(linear.dtype) * linear[site]
-    ratio = alpha[s] * q + beta[s] * q_inv
-    return _log_of_groups(plan.groups, ratio, out)
-
-
 def _alpha_beta(theta: Any) -> tuple[Any, Any]:
-    """`(alpha, beta)` of `_cosh_tables`: `cosh(theta + d) / cosh(theta) = alpha exp(d) +
-    beta exp(-d)`, from `a = exp(-2 sign(Re theta) theta)` (`|a| <= 1`)."""
+    """`(alpha, beta)` with `cosh(theta + d) / cosh(theta) = alpha exp(d) + beta exp(-d)`:
+    with `s = sign(Re theta)`, `a = exp(-2 s theta)` (`|a| <= 1`) and `q = exp(d)`,
+
+        cosh(theta + d) / cosh(theta) = (q + a / q) / (1 + a)      (s = +1)
+                                      = (1 / q + a q) / (1 + a)    (s = -1)
+
+    so the ratio is a few multiplications of per-sample factors and a table of `q`."""
     positive = jnp.real(theta) >= 0
     a = jnp.exp(-2 * jnp.where(positive, theta, -theta))
     g = 1 / (1 + a)
@@ -883,8 +669,8 @@ def state_index(states: Any, dtype: Any) -> Callable[[Any], Any]:
 
 LOG_COSH_TABLES = True
 """The derived path evaluates a rest that `split_network` recognised as a log-cosh sum
-(`split.log_cosh`, `symir.runtime.log_cosh_rest`) by the cosh-ratio tables of
-`_cosh_tables` (`_derived_cosh_tables`), not by the rest's equations."""
+(`split.log_cosh`, `symir.runtime.log_cosh_rest`) by cosh-ratio tables
+(`_derived_cosh_tables`), not by the rest's equations."""
 
 
 @dataclass(frozen=True, eq=False)

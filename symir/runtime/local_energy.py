@@ -43,7 +43,7 @@ no slack), else `B * n_valid + ceil(B * n_maybe / 8)` for a batch of `B` samples
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -411,18 +411,7 @@ def _block_function(
             "local_energies: dedup=True compares the connected states, which fast updates "
             "never build; use one of dedup and fast_updates"
         )
-    # the loop is handed over (no import back)
-    from symir.runtime.conn_delta import delta_width
-
-    block = fast_block(
-        layer,
-        _evaluate,
-        _tail,
-        default_capacity=not capacity,
-        compact=evaluate_compact,
-        row_cost=lambda split, compiled: derived_row_cost(split, delta_width(compiled)),
-        network=logpsi,
-    )
+    block = fast_block(layer, _evaluate, _tail, default_capacity=not capacity)  # (no import back)
     if unchunked and not capacity:  # one call may see every state of a small space
         return functools.partial(_adapter_or_table, block, logpsi)
     return block
@@ -497,6 +486,7 @@ def _derived_or_plain(
     `_delta_block`, whichever costs least (`choose_path`, on the user's `network`;
     `logpsi` may be its LAPACK-ordered wrapper)."""
     compiled, plan = rest[0], rest[1]
+    _check_variables(network, params, xs)
     path = choose_path(network, params, xs, compiled, plan, required=required, padded=padded)
     if path.block is not None:
         return path.block(logpsi, params, xs, *rest, active=active)
@@ -516,6 +506,21 @@ def _derived_or_plain(
         row_cost=derived_row_cost(path.split, delta_width(compiled)),
     )
     return block(logpsi, params, xs, *rest, active=active)
+
+
+def _check_variables(network: Callable, params: Any, xs: Any) -> None:
+    """A `ValueError` that names the variables given (`fast_updates.variables_error`)
+    where they are not a Flax module's (no `"params"` collection) and the network does
+    not run on them: Flax's own error said only that they are not a dictionary of
+    collections (issue 35, item 6)."""
+    if isinstance(params, Mapping) and "params" in params:
+        return
+    try:
+        jax.eval_shape(network, params, xs[:1])
+    except Exception as error:
+        from symir.runtime.fast_updates import variables_error
+
+        raise variables_error(params, error) from None
 
 
 @dataclass(frozen=True)
@@ -588,7 +593,8 @@ def choose_path(
     Costs, in element operations per sample, for `c` candidate slots and `C` expected
     candidates (the valid slots and half of the others), `N` sites, `S` local states,
     `k` changed sites per slot, `B` samples, `P` and `R` the prefix's and the rest's
-    cost on one state (`network_split.prefix_cost`, `rest_cost`), `L = 1.25` the loop's
+    cost on one state (`network_split.prefix_cost`, `rest_cost`: for the derived split,
+    a rest recognised as a log-cosh sum at the cost of its tables), `L = 1.25` the loop's
     factor and `O = 300` a compacted row's overhead (`_LOOP_FACTOR`, `_ROW_OVERHEAD`):
     padded `c (P + R)`, deltas `C O + E L (P + R)`, derived `N S P / B + C O + E L (2 k
     H + R)`, with `E = min(C, states / B)` where `batch_dedup` evaluates each distinct
@@ -664,7 +670,7 @@ def _path_costs(
         dets = [(int(np.prod(s.batch, dtype=np.int64)), s.n) for s in det_block.program.sites]
         full = sum(d * (m**3 / 3 + m**2 + LAPACK_CALL_COST) for d, m in dets) + n
     elif split.applies:
-        full = prefix_cost(split) + rest_cost(split)
+        full = prefix_cost(split) + rest_cost(split, as_written=True)
     else:
         full = n
     costs = {"deltas": cand * row + evaluated * loop * full}

@@ -676,10 +676,23 @@ def prefix_cost(split: NetworkSplit) -> int:
     return _eqns_cost(plan.program, plan.prefix_eqns)
 
 
-def rest_cost(split: NetworkSplit) -> int:
-    """Element operations of the rest on one connected state (as `prefix_cost`)."""
+def rest_cost(split: NetworkSplit, *, as_written: bool = False) -> int:
+    """Element operations of the rest on one connected state (as `prefix_cost`); a rest
+    recognised as a log-cosh sum (`split.log_cosh`), unless `as_written` (the network
+    evaluated whole), as the derived path evaluates it: the equations of its columns and
+    `COSH_COLUMN_COST` a column."""
     plan: _Plan = split.program
+    if split.log_cosh is not None and not as_written:
+        columns = _eqns_cost(plan.program, split.log_cosh.eqns)
+        return columns + COSH_COLUMN_COST * split.log_cosh.width
     return _eqns_cost(plan.program, plan.rest_eqns)
+
+
+COSH_COLUMN_COST = 6
+"""Element operations of a log-cosh column's ratio on one connected state
+(`fast_updates._derived_cosh_ratio`: `alpha q + beta / q`, its share of a product and
+of one logarithm, `TRANSCENDENTAL_WEIGHT`, per `fast_updates.GROUP` columns), besides the
+`2 k` of the changes that every derived row costs (`local_energy.derived_row_cost`)."""
 
 
 def rest_has_matmul(split: NetworkSplit, width: int = 8) -> bool:

@@ -170,21 +170,17 @@ def test_values_and_parameter_gradients_through_the_fast_path(systems, model):
 
 def test_netket_picks_fast_updates_for_supported_models(systems):
     """NetKet's dispatch gives symir's kernel with `fast_updates=model` for a model that
-    has an adapter (RBM, a protocol module), `fast_updates="auto"` otherwise (an MLP,
-    NetKet's Jastrow, an apply function that is not a module: the network's own split
-    where it pays,
-    tests/unit/symir/test_network_split.py), the plain kernel when they are switched off
-    (`set_fast_updates(False)`)."""
+    has an adapter (a protocol module), `fast_updates="auto"` otherwise (NetKet's RBM,
+    an MLP, NetKet's Jastrow, an apply function that is not a module: the network's own
+    split where it pays, tests/unit/symir/test_network_split.py), the plain kernel when
+    they are switched off (`set_fast_updates(False)`)."""
     hi, ours, _, _ = systems("heisenberg")
     adapted = ours.to_netket(hi)
-    vs = quiet(nk.vqs.MCState, nk.sampler.MetropolisLocal(hi), nk.models.RBM(), n_samples=16)
+    vs = quiet(nk.vqs.MCState, nk.sampler.MetropolisLocal(hi), ProtocolRBM(), n_samples=16)
     for kernel in (nk.vqs.get_local_kernel(vs, adapted), nk.vqs.get_local_kernel(vs, adapted, 8)):
         assert kernel.func is netket_local_energy.local_value_kernel
         assert kernel.keywords == {"fast_updates": vs.model}
-    protocol = ProtocolRBM()
-    kernel = netket_local_energy._kernel_for(SimpleNamespace(model=protocol))
-    assert kernel.keywords == {"fast_updates": protocol}
-    for model in (nk.models.MLP(hidden_dims=(4,)), nk.models.Jastrow()):
+    for model in (nk.models.RBM(), nk.models.MLP(hidden_dims=(4,)), nk.models.Jastrow()):
         kernel = netket_local_energy._kernel_for(SimpleNamespace(model=model))
         assert kernel.keywords == {"fast_updates": "auto"}
     bound = SimpleNamespace(model=nk.utils.wrap_afun(nk.models.RBM().apply))
@@ -200,8 +196,8 @@ def test_resolving_the_option():
     """True needs a Flax module's bound `apply`; "auto" falls back to the network
     evaluation where the model has no fast updates; a module without them is an error
     that says what to do."""
-    rbm, mlp = nk.models.RBM(), nk.models.MLP(hidden_dims=(4,))
-    assert fast_updates_for(mlp) is None
+    rbm, mlp = ProtocolRBM(), nk.models.MLP(hidden_dims=(4,))
+    assert fast_updates_for(mlp) is None and fast_updates_for(nk.models.RBM()) is None
     assert resolve_fast_updates(False, rbm.apply) is None
     assert resolve_fast_updates(True, rbm.apply) is not None
     assert resolve_fast_updates("auto", mlp.apply) is None

@@ -251,16 +251,16 @@ CHUNKED = ("fermi_hubbard",)
 def test_local_energies_in_netket_equal_netkets_operator(systems, name):
     """Items 1 and 2 on each model, on the same samples, against NetKet's operator:
     `local_estimators` value by value (NetKet's kernel on its operator), `expect` and
-    `expect_and_grad`, through NetKet's dispatch to symir's kernel (with fast updates: the
-    network is an RBM); `local_energies`
+    `expect_and_grad`, through NetKet's dispatch to symir's kernel (with the network's
+    split where it pays: the network is an RBM); `local_energies`
     called directly with capacity 3 (every batch overflows one chunk many times), in
     the dtype NetKet's kernel gives on the same operator; chunked (`chunk_size` 16:
     several blocks of samples) on Fermi-Hubbard."""
     ours, ref, vs = systems(name)
     for kernel in (nk.vqs.get_local_kernel(vs, ours), nk.vqs.get_local_kernel(vs, ours, 16)):
-        # an RBM: fast updates (tests/unit/symir/test_fast_updates.py)
+        # an RBM: the split of its program, where it pays (test_network_split.py)
         assert kernel.func is netket_local_energy.local_value_kernel
-        assert kernel.keywords == {"fast_updates": vs.model}
+        assert kernel.keywords == {"fast_updates": "auto"}
     expected = np.asarray(vs.local_estimators(ref).data)
     x = vs.samples.reshape(-1, vs.hilbert.size)
     dtype = jax.eval_shape(

@@ -290,7 +290,7 @@ def test_variables_of_another_model_name_the_mismatch():
 def test_repeated_samples_are_evaluated_once_with_the_same_result(heisenberg):
     """Issue 36, item 3: a Markov chain repeats samples; each run of equal consecutive
     ones is evaluated once (`repeated=True`, the default) with the energies (plain,
-    derived, adapter paths) and gradients (adapter) of evaluating every one."""
+    derived paths) and gradients (NetKet's RBM) of evaluating every one."""
     from symir.runtime.dedup import repeated_samples
 
     hi, op, _ = heisenberg
@@ -309,7 +309,7 @@ def test_repeated_samples_are_evaluated_once_with_the_same_result(heisenberg):
             return sym.local_energies(ma.apply, p, x, op, fast_updates=fast, repeated=repeated)
 
         np.testing.assert_allclose(energies(params, True), energies(params, False), rtol=1e-12)
-    # the adapter path: energies and gradient from one program each (forward and backward)
+    # NetKet's RBM (its split, log-cosh tables): energies and gradient from one program each
     rbm = nk.models.RBM()
     params = jax.jit(rbm.init)(jax.random.key(10), x)
 
@@ -332,21 +332,17 @@ def test_repeated_samples_are_evaluated_once_with_the_same_result(heisenberg):
     ],
     ids=["rbm", "rbm_mod_phase"],
 )
-def test_the_log_cosh_adapters_gave_way_to_the_split(heisenberg, rbm, width, monkeypatch):
+def test_netkets_rbms_take_the_split_without_an_adapter(heisenberg, rbm, width, monkeypatch):
     """The split of NetKet's RBM (and of its RBMModPhase, two RBMs side by side) finds the
-    adapter's cut (`x W + b`, and the visible term of the RBM) and recognises its rest as
-    a log-cosh sum (`symir/runtime/log_cosh_rest.py`), which it evaluates by the
-    adapter's cosh-ratio tables, as fast or faster (Heisenberg 6x6, 1,024 samples, `E_loc`
-    ms of CPU adapter / split, one process: RBM(alpha=2) 11.8 / 9.4, complex 62.1 / 55.9,
-    RBMModPhase(alpha=2) 35.0 / 15.2; Metropolis samples, interleaved: RBM(alpha=2)
-    Heisenberg 6x6 12.5 / 12.5, 8x8 26.0 / 22.5, J1-J2 6x6 22.6 / 20.5, TFIM 6x6 5.8 /
-    5.5, Bose-Hubbard 4x4 5.9-6.7 / 5.9-6.8). So `local_energies` takes the split
-    (`LinearFirstLayer.superseded`), through the tables, with the adapter's energies."""
-    from dataclasses import replace
-
+    first layer its retired adapter wrote by hand (`x W + b`, and the visible term of the
+    RBM) and recognises its rest as a log-cosh sum (`symir/runtime/log_cosh_rest.py`),
+    which it evaluates by the adapter's cosh-ratio tables, as fast or faster (Heisenberg
+    6x6, 1,024 samples, `E_loc` ms of CPU adapter / split, one process: RBM(alpha=2)
+    11.8 / 9.4, complex 62.1 / 55.9, RBMModPhase(alpha=2) 35.0 / 15.2). So NetKet's models
+    have no adapter (`fast_updates_for` is None, 2026-11-28), and `local_energies` takes
+    the split through the tables, with the plain path's energies."""
     from symir.runtime import fast_updates
-    from symir.runtime import local_energy as le
-    from symir.runtime.fast_updates import fast_block, fast_updates_for
+    from symir.runtime.fast_updates import fast_updates_for
 
     hi, op, _ = heisenberg
     x = jnp.asarray(hi.random_state(jax.random.key(11), 16), jnp.float64)
@@ -354,8 +350,7 @@ def test_the_log_cosh_adapters_gave_way_to_the_split(heisenberg, rbm, width, mon
     split = split_network(rbm.apply, params, x)
     assert split.applies and split.width == width, (split.reason, split.width)
     assert split.log_cosh is not None and "rest is a log-cosh sum" in str(split), str(split)
-    layer = fast_updates_for(rbm)
-    assert layer.superseded
+    assert fast_updates_for(rbm) is None
     calls = []
     tables = fast_updates._cosh_of_rows
     monkeypatch.setattr(fast_updates, "_cosh_of_rows", lambda *a: calls.append(1) or tables(*a))
@@ -363,12 +358,8 @@ def test_the_log_cosh_adapters_gave_way_to_the_split(heisenberg, rbm, width, mon
         params, x
     )
     assert calls
-    plan = local_energy_plan(op)
-    block = fast_block(replace(layer, superseded=False), le._evaluate, le._tail)
-    adapter = jax.jit(  # in one jit call each (eagerly: one program per primitive)
-        lambda p, x: block(rbm.apply, p, x, op, plan, plan.default_capacity(16), True)
-    )(params, x)
-    np.testing.assert_allclose(derived, adapter, rtol=1e-12)
+    plain = jax.jit(lambda p, x: sym.local_energies(rbm.apply, p, x, op))(params, x)
+    np.testing.assert_allclose(derived, plain, rtol=1e-12)
 
 
 def test_the_finiteness_check_is_one_compiled_program(heisenberg):
