@@ -74,6 +74,36 @@ class LogCoshOfTanh(nn.Module):
         return jnp.sum(nk.nn.activation.log_cosh(h), axis=-1)
 
 
+class ClippedLogCosh(nn.Module):
+    """A near miss: `log_cosh` of its input clipped at +-500, log cosh up to 500 (the
+    test points once stopped at 400: sweep 11)."""
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.Dense(x.shape[-1], param_dtype=float)(x)
+        return jnp.sum(nk.nn.activation.log_cosh(jnp.clip(h, -500, 500)), axis=-1)
+
+
+class SlopedLogCosh(nn.Module):
+    """A near miss: `log_cosh(h) + 8e-12 |h|`, within the tolerance of 1e-11 that the
+    check once had (sweep 11)."""
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.Dense(x.shape[-1], param_dtype=float)(x)
+        return jnp.sum(nk.nn.activation.log_cosh(h) + 8e-12 * jnp.abs(h), axis=-1)
+
+
+class StraightThroughLogCosh(nn.Module):
+    """A near miss: log cosh by its values, the identity by its derivative
+    (`h + stop_gradient(log_cosh(h) - h)`): the tables gave log_cosh's gradient."""
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.Dense(x.shape[-1], param_dtype=float)(x)
+        return jnp.sum(h + jax.lax.stop_gradient(nk.nn.activation.log_cosh(h) - h), axis=-1)
+
+
 def _quiet(f, *args, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -212,13 +242,17 @@ def test_a_fock_space_takes_the_cosh_tables(monkeypatch):
         (SquaredLogCosh(), "is not log_cosh"),
         (FalseLogCosh(), "is not log_cosh: at z = 0 it gives -0.693147, log cosh z = 0"),
         (LogCoshOfTanh(), "is not log_cosh"),
+        (ClippedLogCosh(), "is not log_cosh: at z = 1000 it gives 499.307"),
+        (SlopedLogCosh(), "is not log_cosh"),
+        (StraightThroughLogCosh(), "has a stop_gradient"),
     ],
-    ids=["squared", "false_log_cosh", "of_tanh"],
+    ids=["squared", "false_log_cosh", "of_tanh", "clipped", "sloped", "straight_through"],
 )
 def test_near_misses_fall_back_with_a_reason_and_stay_exact(heisenberg, monkeypatch, ma, reason):
     """A log_cosh squared, a function named `log_cosh` that is `|h| - log 2`, a
-    `log_cosh` of `tanh` of the cached values: the split still applies, its rest is
-    evaluated as written (the reason in `str(split)`), exact."""
+    `log_cosh` of `tanh` of the cached values, of a clipped value, plus a tiny slope,
+    with a `stop_gradient`: the split still applies, its rest is evaluated as written
+    (the reason in `str(split)`), exact."""
     hi, _, ours, ref = heisenberg
     x = jnp.asarray(hi.random_state(jax.random.key(8), 64), jnp.float64)
     params = _variables(ma, x, 9)
@@ -229,3 +263,70 @@ def test_near_misses_fall_back_with_a_reason_and_stay_exact(heisenberg, monkeypa
     got = jax.jit(lambda p: sym.local_energies(ma.apply, p, x, ours, fast_updates=True))(params)
     np.testing.assert_allclose(got, local_energies(ma.apply, params, x, ref), rtol=RTOL, atol=RTOL)
     assert not calls
+
+
+def test_a_straight_through_log_cosh_keeps_its_gradient(heisenberg):
+    """`h + stop_gradient(log_cosh(h) - h)` is log cosh by its values: taken for one, the
+    tables gave the gradient of a loss of the energies 1.86 (relative) away from the
+    plain evaluation's (sweep 11). Now the rest is evaluated as written."""
+    hi, _, ours, ref = heisenberg
+    ma = StraightThroughLogCosh()
+    x = jnp.asarray(hi.random_state(jax.random.key(12), 32), jnp.float64)
+    params = _variables(ma, x, 13)
+
+    def loss(p, fast):
+        if fast:
+            return _loss(sym.local_energies(ma.apply, p, x, ours, fast_updates=True))
+        return _loss(local_energies(ma.apply, p, x, ref))
+
+    got = jax.jit(jax.grad(loss), static_argnums=1)(params, True)
+    expected = jax.jit(jax.grad(loss), static_argnums=1)(params, False)
+    for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(expected), strict=True):
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=RTOL * float(np.max(np.abs(b))))
+
+
+def _ring_rbm(n, hidden, kernel, bias):
+    """NetKet's `RBM` on `n` sites with the given weights and no visible bias."""
+    ma = nk.models.RBM(alpha=hidden // n, param_dtype=float)
+    params = {
+        "params": {
+            "Dense": {"kernel": jnp.asarray(kernel), "bias": jnp.asarray(bias)},
+            "visible_bias": jnp.zeros(n),
+        }
+    }
+    return ma, params
+
+
+def test_large_weights_leave_the_tables_and_stay_exact():
+    """The tables multiply `fast_updates.GROUP` ratios `cosh(theta + d) / cosh(theta)`
+    and read `exp(+-E)` per site: with weights whose change of a unit by one flip is
+    near 180, a product underflowed to 0 (a connected state's term dropped: E_loc 1.9
+    where it is 1.2), and a table entry `exp(720)` times `exp(-720)` gave NaN where two
+    sites' changes cancel (sweep 11). Past `COSH_RANGE` the block evaluates the rest as
+    written (a `lax.cond` on the tables): the plain evaluation's energies."""
+    n, hidden = 4, 12
+    hi = nk.hilbert.Spin(0.5, n)
+    ring = nk.graph.Chain(n, pbc=True)
+    tfim = models.tfim(hi, ring, h=0.7, J=1.0).compile()
+    tfim_ref = _set_up(nk.operator.Ising(hi, ring, h=0.7, J=1.0).to_jax_operator(), hi)
+    kernel, bias = np.zeros((n, hidden)), np.zeros(hidden)
+    kernel[0, :4], bias[:4] = 89.0, 400 - 89.0  # flipping site 0 moves these by -178
+    kernel[0, 4:], bias[4:] = -44.5, 400 + 44.5  # and these by +89: the ratio is 1
+    ma, params = _ring_rbm(n, hidden, kernel, bias)
+    x = jnp.ones((1, n))
+    got = jax.jit(lambda p: sym.local_energies(ma.apply, p, x, tfim, fast_updates=True))(params)
+    np.testing.assert_allclose(got, [1.2], rtol=1e-12)  # J n - h (the flip of site 0)
+    np.testing.assert_allclose(got, local_energies(ma.apply, params, x, tfim_ref), rtol=1e-9)
+
+    heisenberg = models.heisenberg(hi, ring).compile()
+    heisenberg_ref = _set_up(nk.operator.Heisenberg(hi, ring).to_jax_operator(), hi)
+    kernel = 0.4 * np.random.default_rng(0).normal(size=(n, n))
+    kernel[0, 0] = kernel[1, 0] = 360.0  # an exchange of sites 0 and 1 leaves unit 0
+    ma, params = _ring_rbm(n, n, kernel, np.array([0.3, -0.2, 0.1, 0.5]))
+    x = jnp.asarray([[1.0, -1.0, -1.0, 1.0], [1.0, 1.0, -1.0, -1.0]])
+    got = jax.jit(lambda p: sym.local_energies(ma.apply, p, x, heisenberg, fast_updates=True))(
+        params
+    )
+    expected = local_energies(ma.apply, params, x, heisenberg_ref)
+    assert np.all(np.isfinite(expected)), expected
+    np.testing.assert_allclose(got, expected, rtol=RTOL)
