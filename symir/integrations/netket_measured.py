@@ -100,8 +100,12 @@ class MeasuredChoice:
     `MPSPeriodic`: its `shard_map` rejects the scan's carry)."""
 
     def __str__(self) -> str:
-        text = ", ".join(f"{k} {1e3 * v:.3g} ms" for k, v in self.times.items())
-        text = f"{self.name} (measured: {text})"
+        measured = {k: v for k, v in self.times.items() if np.isfinite(v)}
+        if not measured:  # (a network calling LAPACK: nothing was timed)
+            text = self.name
+        else:
+            text = ", ".join(f"{k} {1e3 * v:.3g} ms" for k, v in measured.items())
+            text = f"{self.name} (measured: {text})"
         for name, error in self.failed.items():
             text += f"; {name} not run: {error}"
         return text

@@ -159,20 +159,21 @@ def _zero(values: list[Any]) -> Any:
     """A float32 zero that depends on `values` by data (one element of each non-empty
     numeric value): XLA's CPU runtime orders its operations by the buffers they read
     and write, and it does not fold `0 * t` for floats (`t` might be NaN; non-finite
-    elements are replaced by 0 first, so the zero is exact)."""
+    elements, after the conversion to float32, and a non-finite sum are replaced by 0
+    first, so the zero is exact: a float64 element of 1e39 was finite before the
+    conversion and `inf x 0` made every energy NaN, sweep 12)."""
     terms = []
     for v in values:
         dtype = jnp.result_type(v)
         if jnp.size(v) == 0 or dtype == jnp.bool_ or not jnp.issubdtype(dtype, jnp.number):
             continue
-        t = jnp.real(jnp.ravel(v)[0])
-        if jnp.issubdtype(t.dtype, jnp.floating):
-            t = jnp.where(jnp.isfinite(t), t, 0)
-        terms.append(t.astype(_TOKEN))
+        t = jnp.real(jnp.ravel(v)[0]).astype(_TOKEN)
+        terms.append(jnp.where(jnp.isfinite(t), t, 0))  # after the cast: 1e39 is inf there
     if not terms:
         return None
     axes = frozenset().union(*(varying_axes(t) for t in terms))
-    return functools.reduce(jnp.add, [_vary(t, axes) for t in terms]) * _TOKEN(0)
+    total = functools.reduce(jnp.add, [_vary(t, axes) for t in terms])
+    return jnp.where(jnp.isfinite(total), total, 0) * _TOKEN(0)
 
 
 def _after(outs: list[Any], token: Any) -> Any:

@@ -139,3 +139,21 @@ def test_user_lapack_network_through_local_energies_equals_padded_reference():
             functools.partial(sym.local_energies, _lapack_network, op=op, chunk_size=chunk)
         )
         np.testing.assert_allclose(energies(params, x), expected, atol=1e-10)
+
+
+def test_lapack_ordered_keeps_large_finite_values():
+    """The ordering's zero is built from one element of each LAPACK output, converted to
+    float32: a float64 element of 1e39 became inf there, after the finiteness check, and
+    `inf x 0` made every value NaN (sweep 12: a Slater network with orbitals of 1e39)."""
+
+    def network(p, x):
+        rows = (x[..., :3, None] + 2.0) * p[None] + jnp.eye(3)
+        return jnp.linalg.slogdet(rows)[1] + jnp.linalg.slogdet(rows + p)[1]
+
+    x = jnp.asarray(np.random.default_rng(1).integers(0, 2, size=(4, 6)), jnp.float64)
+    for scale in (1.0, 1e39, 1e300):
+        p = scale * jnp.asarray(np.random.default_rng(2).normal(size=(3, 3)))
+        expected = network(p, x)
+        got = jax.jit(lapack_ordered(network))(p, x)
+        assert np.all(np.isfinite(np.asarray(expected))), scale
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
