@@ -98,7 +98,8 @@ def _proposal_pass(prog, live, params, cache, xp):
             o = jnp.any(o)
         else:
             d, ainv_new, o = _replace_row(m, r, ainv, rp, chain)
-        over.append(o)
+        # a singular matrix at x (log psi = -inf) has no inverse to update: exact then
+        over.append(o | ~jnp.all(jnp.isfinite(ainv)))
         if site.kind == "det":
             outs_new = [outs[0] * d.astype(outs[0].dtype)]
         else:
@@ -134,7 +135,9 @@ class DeterminantChains:
     def propose(self, params: Any, cache: Any, xp: Any) -> tuple[Any, Any, Any]:
         """`(log psi (b,), caches, over)` of the proposals `xp (b, N)` from the chains'
         caches; `over` (a scalar) is True when some proposal replaced more than one row
-        of a site's matrix (its values are then not exact: evaluate it with `exact`)."""
+        of a site's matrix, or a chain's matrix is singular (its inverse not finite: a
+        chain on `psi = 0`, which NetKet's sampler leaves at its first move and the update
+        never did, sweep 12); its values are then not exact: evaluate it with `exact`."""
         one = functools.partial(_proposal_pass, self.program, self._live)
         lp, new, over = jax.vmap(one, (None, 0, 0))(params, cache, xp)
         return lp, new, jnp.any(over)

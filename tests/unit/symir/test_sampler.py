@@ -191,6 +191,25 @@ def test_determinant_networks_keep_their_inverses():
     )
 
 
+def test_a_chain_on_a_zero_amplitude_leaves_it_as_netkets_does():
+    """A Slater determinant whose orbitals 2 and 5 are equal: every state with both
+    occupied has `psi = 0`. A chain started there has a singular matrix, no inverse to
+    update: it never left (its proposals NaN), where NetKet's chain leaves at its first
+    move (sweep 12: `expect` NaN). Such a chain's proposals are evaluated from scratch."""
+    n, graph = 8, nk.graph.Chain(8, pbc=True)
+    hi = nk.hilbert.SpinOrbitalFermions(n, n_fermions=3)
+    net = nk.models.Slater2nd(hi)
+    m = np.random.default_rng(1).normal(size=(n, 3))
+    m[5] = m[2]
+    params = {"params": {"M": jnp.asarray(m)}}
+    ours = sym.MetropolisFermionHop(hi, graph=graph, n_chains=16)
+    assert ours.path(net, params).incremental
+    theirs = nk.sampler.MetropolisFermionHop(hi, graph=graph, n_chains=16)
+    start = ours.reset(net, params, ours.init_state(net, params, seed=3)).σ
+    assert np.any(np.isneginf(np.asarray(net.apply(params, start).real)))  # a chain on psi = 0
+    _same_chains(ours, theirs, net, params, chain_length=10)
+
+
 class TwoFlips(nk.sampler.rules.MetropolisRule):
     """A user's rule: flips two random sites (the same pair twice flips none)."""
 
