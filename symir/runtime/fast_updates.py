@@ -30,10 +30,12 @@ registered for its type (`register_fast_updates`). NetKet's models have none: th
 of the network's own program (`symir/runtime/network_split.py`) finds their first layer,
 and recognises the rest of NetKet's `RBM`, `RBMModPhase` and `RBMSymm` with `log_cosh` as
 a log-cosh sum (`symir.runtime.log_cosh_rest`), evaluated by the same cosh-ratio tables
-(`_derived_cosh_tables`). Their hand-written adapters were retired (2026-11-27, after `Jastrow`'s): `E_loc` of 1,024 samples, ms of CPU, adapter / split, Heisenberg 6x6 and
-TFIM 6x6: RBM(alpha=2) with `log_cosh` 11.3 / 11.6 and 5.7 / 1.8, with `softplus` 75.8 /
-48.5 and 69.3 / 41.8, with `tanh` 22.0 / 26.4 and 21.7 / 17.6; RBMModPhase(alpha=2) with
-`log_cosh` 19.6 / 20.8 and 9.1 / 13.0, with `softplus` 145.7 / 96.0 and 132.8 / 86.9.
+(`_derived_cosh_tables`). Their hand-written adapters were retired (2026-11-27, after
+`Jastrow`'s): `E_loc` of 1,024 samples, ms of CPU, adapter / split, Heisenberg 6x6 and
+TFIM 6x6: RBM(alpha=2) with `softplus` 75.8 / 48.5 and 69.3 / 41.8, with `tanh` 22.0 /
+26.4 and 21.7 / 17.6; RBMModPhase(alpha=2) with `softplus` 145.7 / 96.0 and 132.8 /
+86.9, with `tanh` 43.1 / 47.8 and 29.6 / 35.9 (with `log_cosh` the adapters' block took
+the split already).
 `fast_updates_for(model)` finds a module's protocol or a registered adapter.
 """
 
@@ -466,15 +468,13 @@ def _derived_block(
         _energies, (loop, change, every, needed, keys, logpsi_x, total, mels)
     )
 
-    def as_written() -> Any:
-        return energies(*_derived_rest(split, consts, cached, states, logpsi_x))
-
     if cosh is None:
-        return as_written()
+        return energies(*_derived_rest(split, consts, cached, states, logpsi_x))
     # the rest is a log-cosh sum: cosh-ratio tables, where their products stay normal
-    ratio, diff, spread = _derived_cosh_tables(split, cosh, consts, cached, states, b)
-    in_range = sites.shape[-1] * GROUP * spread <= COSH_RANGE
-    return jax.lax.cond(in_range, lambda: energies(ratio, diff, ()), as_written)
+    ratio, diff, in_range = _derived_cosh_tables(
+        split, cosh, consts, cached, states, b, sites.shape[-1]
+    )
+    return energies(ratio, diff, (in_range,))
 
 
 def _energies(slots: tuple, ratio: Callable, diff: Any, static: tuple) -> Any:
@@ -701,12 +701,13 @@ a slot, `E` a column's change by one site): a ratio `cosh(theta + d) / cosh(thet
 then within `exp(+-|Re d|)` (times 2), a product of `GROUP` of them, and each table entry
 `exp(+-E)`, normal floating-point numbers (`exp(+-709)` is the range), so the logarithm
 of the product is exact. Elsewhere (large weights: a unit's change of 150 by a hop) the
-block evaluates the rest as written (a `lax.cond` on the parameters' tables): the
-products overflowed or underflowed to `inf`, `0` or a subnormal number (sweep 11: a
-product `0` dropped a connected state's term, `0 x inf` gave NaN). Both ways are
-compiled: the first compilation of NetKet's `RBM(alpha=2)` `E_loc` on TFIM and
-Heisenberg 6x6 took 4.5 and 3.9 s against 2.9 and 2.7 without the second way (run
-time unchanged, 4.8 and 9.1 ms of CPU)."""
+chunk takes `log_cosh(theta + d) - log_cosh(theta)` of each unit (`_log_cosh_of_rows`,
+a `lax.cond` in the chunk on the parameters' tables, which are then made of zeros: no
+infinity for a zero cotangent to multiply): the products overflowed or underflowed to
+`inf`, `0` or a subnormal number (sweep 11: a product `0` dropped a connected state's
+term, `0 x inf` gave NaN). The condition inside the chunk compiles one more chunk body,
+not a second loop (the first compilation of NetKet's `RBM(alpha=2)` `E_loc` on TFIM and
+Heisenberg 6x6: 3.0-3.8 s either way on the shared machine, run time unchanged)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -720,10 +721,10 @@ class _DerivedCoshPlan:
 
 
 def _derived_cosh_tables(
-    split: Any, rest: Any, consts: Any, cached: Any, states: Any, b: int
+    split: Any, rest: Any, consts: Any, cached: Any, states: Any, b: int, k: int
 ) -> tuple[Callable, list, Any]:
-    """`_derived_cosh_ratio`, its differentiable inputs and the largest change of a column
-    by one site (`|Re E|`, for `COSH_RANGE`), for a rest recognised as a
+    """`_derived_cosh_ratio`, its differentiable inputs and whether the tables are in
+    `COSH_RANGE` for `k` changes a slot, for a rest recognised as a
     log-cosh sum (`log_cosh_rest.LogCoshRest`): `theta`, the columns of its groups on the
     samples (`log_cosh_rest.columns`), gives `alpha, beta` (`_alpha_beta`); the changes
     of the columns and of the linear terms when site `s` goes from state `i` to `j`
@@ -739,24 +740,57 @@ def _derived_cosh_tables(
     d_theta, d_linear = ns.tables(
         split, consts, states, lcr.column_map(split, rest, consts, ns.VOCABULARY)
     )
+    spread = jax.lax.stop_gradient(jnp.max(jnp.abs(jnp.real(d_theta)), initial=0.0))
+    in_range = jnp.isfinite(spread) & (k * GROUP * spread <= COSH_RANGE)
     groups = rest.form().groups
-    arrays = [d_linear]
+    arrays, columns = [d_linear], []
     for start, stop, _ in groups:
         t, d = theta[:, start:stop], d_theta[:, start:stop]
-        arrays += [*_alpha_beta(t), jnp.exp(d), jnp.exp(-d)]
+        # out of range the tables are not read: made of zeros, their derivative is finite
+        e = jnp.where(in_range, d, jnp.zeros((), d.dtype))
+        arrays += [*_alpha_beta(t), jnp.exp(e), jnp.exp(-e)]
+        columns += [t, d]
     plan = _DerivedCoshPlan(groups, b, rest.out_dtype)
-    spread = jax.lax.stop_gradient(jnp.max(jnp.abs(jnp.real(d_theta)), initial=0.0))
-    spread = jnp.where(jnp.isfinite(spread), spread, jnp.inf)
-    return functools.partial(_derived_cosh_ratio, plan), arrays, spread
+    return functools.partial(_derived_cosh_ratio, plan), arrays + columns, in_range
 
 
 def _derived_cosh_ratio(plan: _DerivedCoshPlan, diff: Any, chunk: Any) -> Any:
     """`logpsi(x') - logpsi(x)` of a chunk of candidate rows `(sample, b + change index
     of each change)` for a log-cosh rest (`_derived_cosh_tables`)."""
-    (s, changes), _ = chunk
+    (s, changes), (in_range,) = chunk
+    tables, columns = diff[: 1 + 4 * len(plan.groups)], diff[1 + 4 * len(plan.groups) :]
     # (complex columns as written: as pairs of float64 arrays, `complex_pairs`, a complex
     # RBM(alpha=2) on Heisenberg 6x6 took as long, 67.1 ms of CPU against 66.8)
-    return _cosh_of_rows(plan, *diff, s, changes)
+    return jax.lax.cond(
+        in_range,
+        lambda: _cosh_of_rows(plan, *tables, s, changes),
+        lambda: _log_cosh_of_rows(plan, tables[0], *columns, s, changes),
+    )
+
+
+def _log_cosh_of_rows(plan: _DerivedCoshPlan, linear: Any, *columns_and_rows: Any) -> Any:
+    """`_derived_cosh_ratio` past `COSH_RANGE`: `sum_g coef_g sum log_cosh(theta + d) -
+    log_cosh(theta)` of each group's columns `theta` and changes `E` (one logarithm and
+    one exponential per unit: no product or table entry to overflow)."""
+    *columns, s, changes = columns_and_rows
+    p = changes - plan.b
+    out = jnp.zeros(s.shape, plan.dtype)
+    for j in range(p.shape[-1]):
+        out = out + linear[p[:, j]].astype(plan.dtype)
+    for g, (_, _, coef) in enumerate(plan.groups):
+        theta, table = columns[2 * g], columns[2 * g + 1]
+        t = theta[s]
+        d = functools.reduce(jnp.add, [table[p[:, j]] for j in range(p.shape[-1])])
+        part = jnp.sum(_log_cosh(t + d) - _log_cosh(t), axis=-1)
+        out = out + (part if coef == 1 else coef * part).astype(plan.dtype)
+    return out.astype(plan.dtype)
+
+
+def _log_cosh(z: Any) -> Any:
+    """`log cosh z` without overflow (NetKet's formula): `w + log1p(exp(-2 w)) - log 2`,
+    `w = sign(Re z) z`."""
+    w = jnp.where(jnp.real(z) >= 0, z, -z)
+    return w + jnp.log1p(jnp.exp(-2 * w)) - jnp.log(2.0).astype(w.real.dtype)
 
 
 def _cosh_of_rows(plan: _DerivedCoshPlan, linear: Any, *groups_and_rows: Any) -> Any:
