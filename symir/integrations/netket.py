@@ -364,11 +364,11 @@ class NetKetOperator(DiscreteJaxOperator):
     # takes no number added (`(2 * adapter) + 1`: NetKet's TypeError).
     def __mul__(self, other: Any) -> Any:
         scaled = self._scaled(other)
-        return super().__mul__(other) if scaled is None else scaled
+        return _honest(super().__mul__(other)) if scaled is None else scaled
 
     def __rmul__(self, other: Any) -> Any:
         scaled = self._scaled(other)
-        return super().__rmul__(other) if scaled is None else scaled
+        return _honest(super().__rmul__(other)) if scaled is None else scaled
 
     def __neg__(self) -> Any:
         return self * -1
@@ -380,6 +380,8 @@ class NetKetOperator(DiscreteJaxOperator):
 
     def _scaled(self, factor: Any) -> NetKetOperator | None:
         source = getattr(self, "_source", None)
+        if _is_scalar_array(factor):  # a concrete 0-d NumPy or JAX array: its number
+            factor = factor.item()
         if source is None or not _is_number(factor):
             return None
         new = (factor * source).to_netket(self.hilbert)
@@ -393,7 +395,7 @@ class NetKetOperator(DiscreteJaxOperator):
 
     def _op__matmul__(self, other: Any) -> Any:
         if isinstance(other, nk.operator.AbstractOperator) and other.hilbert == self.hilbert:
-            return ProductOperator(self, other)
+            return _honest(ProductOperator(self, other))
         return NotImplemented
 
     # ----------------------------------------------------------------- execution
@@ -490,7 +492,8 @@ class _HermitianAwareSum(SumDiscreteJaxOperator):
     """NetKet's lazy sum of JAX operators, hermitian where every operand is and every
     coefficient is real. NetKet's `SumDiscreteJaxOperator` says hermitian for any
     operands (a TODO in NetKet 3.23), so `non_hermitian + 1` took the hermitian gradient
-    formula. Sums NetKet builds from this one are NetKet's again."""
+    formula. NetKet's algebra on this sum (`+`, `-`, `*`, `@`) gives one of these again
+    (`_honest`)."""
 
     @property
     def is_hermitian(self) -> bool:
@@ -500,6 +503,32 @@ class _HermitianAwareSum(SumDiscreteJaxOperator):
         if isinstance(coefficients, jax.core.Tracer):  # only the type is known
             return not jnp.iscomplexobj(coefficients)
         return bool(np.all(np.imag(np.asarray(coefficients)) == 0))
+
+    # NetKet's algebra on a sum builds NetKet's sum again (`(a + 1) + r`, `2j * (a + a)`,
+    # `(a + a) @ r` distributed): made one of these, with its hermiticity (sweep 13)
+    def __add__(self, other: Any) -> Any:
+        return _honest(super().__add__(other))
+
+    def __radd__(self, other: Any) -> Any:
+        return _honest(super().__radd__(other))
+
+    def __sub__(self, other: Any) -> Any:
+        return _honest(super().__sub__(other))
+
+    def __mul__(self, other: Any) -> Any:
+        return _honest(super().__mul__(other))
+
+    def __rmul__(self, other: Any) -> Any:
+        return _honest(super().__rmul__(other))
+
+    def __neg__(self) -> Any:
+        return _honest(super().__neg__())
+
+    def __matmul__(self, other: Any) -> Any:
+        return _honest(super().__matmul__(other))
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return _honest(super().__rmatmul__(other))
 
     def tree_flatten(self):
         return (self.operators, self.coefficients), (self.dtype, self.hilbert)
@@ -513,6 +542,21 @@ class _HermitianAwareSum(SumDiscreteJaxOperator):
         obj._hilbert, obj._dtype, obj._initialized = hilbert, dtype, False
         obj._operators, obj._coefficients = tuple(operators), coefficients
         return obj
+
+
+def _honest(result: Any) -> Any:
+    """`result` of NetKet's operator algebra, a lazy sum made a `_HermitianAwareSum`
+    (NetKet's JAX sum; its numba sum told whether every operand is hermitian and every
+    coefficient real); anything else as it is."""
+    if type(result) is SumDiscreteJaxOperator:
+        return _HermitianAwareSum(
+            *result.operators, coefficients=result.coefficients, dtype=result.dtype
+        )
+    if isinstance(result, SumOperator) and not isinstance(result, SumDiscreteJaxOperator):
+        coefficients = np.asarray(result.coefficients)
+        real = bool(np.all(np.imag(coefficients) == 0))
+        result._is_hermitian = real and all(op.is_hermitian for op in result.operators)
+    return result
 
 
 def _sum(*operators: Any, coefficients: Any = 1.0) -> Any:
@@ -535,8 +579,21 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Number) and not isinstance(value, bool | np.bool_)
 
 
+def _is_scalar_array(value: Any) -> bool:
+    """A concrete 0-d NumPy or JAX array of numbers (not a bool, not a tracer)."""
+    return (
+        isinstance(value, np.ndarray | jax.Array)
+        and not isinstance(value, jax.core.Tracer)
+        and np.ndim(value) == 0
+        and np.issubdtype(np.asarray(value).dtype, np.number)
+    )
+
+
 def _constant(hilbert: Any, value: Any) -> Any:
-    """`value` times the identity on `hilbert`, as a NetKet JAX operator."""
+    """`value` times the identity on `hilbert`, as a NetKet JAX operator (a finite
+    number: `adapter + nan` was a NaN diagonal, sweep 13)."""
+    if not np.isfinite(value):
+        raise ValueError(f"a number added to an operator must be finite, got {value!r}")
     dtype = complex if isinstance(value, complex | np.complexfloating) else float
     return nk.operator.LocalOperator(hilbert, constant=value, dtype=dtype).to_jax_operator()
 

@@ -380,6 +380,27 @@ def test_a_lazy_sum_with_a_non_hermitian_operand_is_not_hermitian(hi, tfim, rais
         assert not total.is_hermitian, total
     for total in (h + 1, 1 - h, h + h, h - 0.5):
         assert total.is_hermitian, total
+    # sums NetKet's algebra builds from these, and scalings that are not a number (sweep
+    # 13): NetKet's sum again, which said hermitian
+    nested = {
+        "(h + h) + a": (h + h) + a,
+        "sum([h, h, a])": sum([h, h, a]),
+        "2 * (h + a)": 2 * (h + a),
+        "2j * (h + h)": 2j * (h + h),
+        "(h + 1) - a": (h + 1) - a,
+        "-(h + a)": -(h + a),
+        "(h + h) @ a": (h + h) @ a,
+        "jnp.asarray(1j) * h": jax.numpy.asarray(1j) * h,
+        "True * a": True * a,
+        "2 * tree_map(a)": 2 * jax.tree_util.tree_map(lambda v: v, a),
+    }
+    for text, total in nested.items():
+        matrix = total.to_dense()
+        assert not np.allclose(matrix, matrix.conj().T), text
+        assert not total.is_hermitian, text
+    assert (2 * (h + h)).is_hermitian and ((h + 1) - h).is_hermitian
+    with pytest.raises(ValueError, match="must be finite, got nan"):
+        h + float("nan")
     np.testing.assert_allclose((1 - a).to_dense(), np.eye(2**N) - dense(raising), atol=1e-14)
     state = nk.vqs.MCState(
         nk.sampler.MetropolisLocal(hi), nk.models.RBM(alpha=1, param_dtype=complex), seed=3
