@@ -560,14 +560,8 @@ def _honest(result: Any) -> Any:
 
 
 def _sum(*operators: Any, coefficients: Any = 1.0) -> Any:
-    """NetKet's lazy sum of `operators`, with its hermiticity (`_HermitianAwareSum`)
-    where they are all JAX operators."""
-    if all(isinstance(op, DiscreteJaxOperator) for op in operators):
-        return _HermitianAwareSum(*operators, coefficients=coefficients)
-    total = SumOperator(*operators, coefficients=coefficients)
-    if not all(op.is_hermitian for op in operators):
-        total._is_hermitian = False  # NetKet's numba sum says True for any operands
-    return total
+    """NetKet's lazy sum of `operators`, with its hermiticity (`_honest`)."""
+    return _honest(SumOperator(*operators, coefficients=coefficients))
 
 
 def _is_zero(value: Any) -> bool:

@@ -345,7 +345,7 @@ def _generic_ratio(layer: LinearFirstLayer, aux: Any, rows: Any) -> Any:
 
 
 GROUP = 4
-"""`_log_of_groups` multiplies this many ratios before taking a logarithm (exact within
+"""`_log_of_products` multiplies this many ratios before taking a logarithm (exact within
 `COSH_RANGE`)."""
 
 
@@ -363,20 +363,17 @@ def _alpha_beta(theta: Any) -> tuple[Any, Any]:
     return jnp.where(positive, g, a * g), jnp.where(positive, a * g, g)
 
 
-def _log_of_groups(groups: tuple, ratio: Any, out: Any) -> Any:
-    """`out + sum_g coef_g log prod_{h in g} ratio_h`, a logarithm per `GROUP` ratios:
-    `jnp.prod` of a `(rows, H / GROUP, GROUP)` reshape, then XLA's logarithm (RBM(alpha=2)
-    on Heisenberg 6x6, `E_loc` ms of CPU, derived path / adapter: 9.4 / 11.8; with
+def _log_of_products(ratio: Any, coef: complex) -> Any:
+    """`coef sum_h log ratio_h` of each row, a logarithm per `GROUP` ratios: `jnp.prod`
+    of a `(rows, H / GROUP, GROUP)` reshape, then XLA's logarithm (RBM(alpha=2) on
+    Heisenberg 6x6, `E_loc` ms of CPU, derived path / adapter: 9.4 / 11.8; with
     `fast_logs.log` 11.5 / 16.1; the products as `GROUP` slices multiplied, the adapter
     17)."""
-    for start, stop, coef in groups:
-        part = ratio[:, start:stop]
-        pad = -part.shape[-1] % GROUP
-        if pad:
-            part = jnp.concatenate([part, jnp.ones((part.shape[0], pad), part.dtype)], -1)
-        part = jnp.prod(jnp.reshape(part, (part.shape[0], -1, GROUP)), axis=-1)
-        out = out + coef * jnp.sum(jnp.log(part), axis=-1)
-    return out
+    pad = -ratio.shape[-1] % GROUP
+    if pad:
+        ratio = jnp.concatenate([ratio, jnp.ones((ratio.shape[0], pad), ratio.dtype)], -1)
+    part = jnp.prod(jnp.reshape(ratio, (ratio.shape[0], -1, GROUP)), axis=-1)
+    return coef * jnp.sum(jnp.log(part), axis=-1)
 
 
 # --------------------------------------------------------------------------- derived splits
@@ -742,7 +739,7 @@ def _derived_cosh_tables(
     )
     spread = jax.lax.stop_gradient(jnp.max(jnp.abs(jnp.real(d_theta)), initial=0.0))
     in_range = jnp.isfinite(spread) & (k * GROUP * spread <= COSH_RANGE)
-    groups = rest.form().groups
+    groups = rest.spans()
     arrays, columns = [d_linear], []
     for start, stop, _ in groups:
         t, d = theta[:, start:stop], d_theta[:, start:stop]
@@ -773,10 +770,7 @@ def _log_cosh_of_rows(plan: _DerivedCoshPlan, linear: Any, *columns_and_rows: An
     log_cosh(theta)` of each group's columns `theta` and changes `E` (one logarithm and
     one exponential per unit: no product or table entry to overflow)."""
     *columns, s, changes = columns_and_rows
-    p = changes - plan.b
-    out = jnp.zeros(s.shape, plan.dtype)
-    for j in range(p.shape[-1]):
-        out = out + linear[p[:, j]].astype(plan.dtype)
+    p, out = _linear_change(plan, linear, changes)
     for g, (_, _, coef) in enumerate(plan.groups):
         theta, table = columns[2 * g], columns[2 * g + 1]
         t = theta[s]
@@ -800,18 +794,24 @@ def _cosh_of_rows(plan: _DerivedCoshPlan, linear: Any, *groups_and_rows: Any) ->
     1,024 samples, `E_loc` 50.4 ms of CPU against 18.9), then the rows' samples `s` and
     changes (`b + (site S + old) S + new`)."""
     *arrays, s, changes = groups_and_rows
-    p = changes - plan.b
-    out = jnp.zeros(s.shape, plan.dtype)
-    for j in range(p.shape[-1]):
-        out = out + linear[p[:, j]].astype(plan.dtype)
+    p, out = _linear_change(plan, linear, changes)
     for g, (_, _, coef) in enumerate(plan.groups):
         alpha, beta, table, inverse = arrays[4 * g : 4 * g + 4]
         q, q_inv = table[p[:, 0]], inverse[p[:, 0]]
         for j in range(1, p.shape[-1]):
             q, q_inv = q * table[p[:, j]], q_inv * inverse[p[:, j]]
-        ratio = alpha[s] * q + beta[s] * q_inv
-        out = _log_of_groups(((0, ratio.shape[-1], coef),), ratio, out)
+        out = out + _log_of_products(alpha[s] * q + beta[s] * q_inv, coef)
     return out.astype(plan.dtype)
+
+
+def _linear_change(plan: _DerivedCoshPlan, linear: Any, changes: Any) -> tuple[Any, Any]:
+    """The rows' change indices `p` (into the tables, `changes - b`) and the change of the
+    linear terms, `sum_j linear[p_j]` (`plan.dtype`)."""
+    p = changes - plan.b
+    out = jnp.zeros(p.shape[:1], plan.dtype)
+    for j in range(p.shape[-1]):
+        out = out + linear[p[:, j]].astype(plan.dtype)
+    return p, out
 
 
 def _derived_ratio(

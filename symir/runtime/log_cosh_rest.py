@@ -43,20 +43,7 @@ import numpy as np
 
 from symir.runtime.jaxpr_eval import bind, run_now
 
-__all__ = ["LogCoshRest", "LogCoshSum", "columns", "recognise"]
-
-
-@dataclass(frozen=True)
-class LogCoshSum:
-    """`logpsi(theta) = sum_g coef_g sum_{h in g} log_cosh(theta_h) + sum_{h in linear}
-    theta_h`, with NetKet's `log_cosh`: what lets the fast path evaluate
-    `logpsi(x') - logpsi(x)` as logarithms of products of `cosh(theta'_h) / cosh(theta_h)`
-    (`_cosh_ratio`), without a transcendental function per hidden unit."""
-
-    groups: tuple[tuple[int, int, complex], ...]
-    """`(start, stop, coef)`: columns `start:stop` of theta, weighted by `coef`."""
-    linear: tuple[int, int] | None = None
-    """`(start, stop)`: columns of theta added as they are (a visible bias)."""
+__all__ = ["LogCoshRest", "columns", "recognise"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,13 +65,14 @@ class LogCoshRest:
     def width(self) -> int:
         return int(sum(self.widths))
 
-    def form(self) -> Any:
-        """The `LogCoshSum` of the columns (the linear terms apart)."""
+    def spans(self) -> tuple[tuple[int, int, complex], ...]:
+        """`(start, stop, coef)` of each group: its columns `start:stop` of the
+        concatenated `u_g` (`columns`), weighed by `coef` (the linear terms apart)."""
         spans, at = [], 0
         for (_, coef), width in zip(self.groups, self.widths, strict=True):
             spans.append((at, at + width, coef.real if coef.imag == 0 else coef))
             at += width
-        return LogCoshSum(tuple(spans))
+        return tuple(spans)
 
     def describe(self) -> str:
         coefs = ", ".join(
