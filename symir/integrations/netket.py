@@ -307,6 +307,9 @@ class NetKetOperator(DiscreteJaxOperator):
         saying so: NetKet's base raised one without a message)."""
         if not np.issubdtype(np.dtype(self.dtype), np.complexfloating):
             return self
+        source = getattr(self, "_source", None)
+        if source is not None:
+            return self._rebuilt(source.conj())
         raise NotImplementedError(
             f"the conjugate of the compiled operator {self.name!r}, whose matrix elements "
             "are complex: conjugate the symbolic operator (`op.conj()`) and compile it"
@@ -330,13 +333,14 @@ class NetKetOperator(DiscreteJaxOperator):
     # Both give NetKet's lazy sum/product of the two kernels; to fuse two symir operators
     # into one kernel, add or multiply the symbolic operators before compiling.
     # A number added is the identity times it, as NetKet's own operators take one (`H +
-    # E0`): NetKet's `LocalOperator(hilbert, constant=...)`, one diagonal slot, summed
-    # lazily; to fold it into the kernel, add it to the symbolic operator instead.
+    # E0`): the identity (`LocalOperator(hilbert, constant=1)`) with the number as its
+    # coefficient in NetKet's lazy sum, one diagonal slot; to fold it into the kernel,
+    # add it to the symbolic operator instead.
     def __add__(self, other: Any) -> Any:
         if _is_zero(other):
             return self
         if _is_number(other):
-            other = _constant(self.hilbert, other)
+            return _sum(self, _identity(self.hilbert), coefficients=[1, _finite(other)])
         if isinstance(other, nk.operator.AbstractOperator):
             return _sum(self, other)
         return super().__add__(other)
@@ -345,7 +349,7 @@ class NetKetOperator(DiscreteJaxOperator):
         if _is_zero(other):  # sum([...]) starts from 0
             return self
         if _is_number(other):
-            return _sum(_constant(self.hilbert, other), self)
+            return _sum(_identity(self.hilbert), self, coefficients=[_finite(other), 1])
         return super().__radd__(other)
 
     def __sub__(self, other: Any) -> Any:
@@ -355,7 +359,7 @@ class NetKetOperator(DiscreteJaxOperator):
 
     def __rsub__(self, other: Any) -> Any:
         if _is_number(other):
-            return _sum(_constant(self.hilbert, other), self, coefficients=[1, -1])
+            return _sum(_identity(self.hilbert), self, coefficients=[_finite(other), -1])
         return super().__rsub__(other)
 
     # A number times the operator is the symbolic operator scaled and compiled (one
@@ -374,8 +378,12 @@ class NetKetOperator(DiscreteJaxOperator):
         return self * -1
 
     def __truediv__(self, other: Any) -> Any:
-        if _is_number(other) and other != 0:
-            return self * (1 / other)
+        if _is_scalar_array(other):
+            other = other.item()
+        if _is_number(other) and other == 0:
+            raise ZeroDivisionError(f"the operator {self.name!r} divided by zero")
+        if _is_number(other):
+            return self * (1 / _plain_number(other))
         return NotImplemented
 
     def _scaled(self, factor: Any) -> NetKetOperator | None:
@@ -384,7 +392,12 @@ class NetKetOperator(DiscreteJaxOperator):
             factor = factor.item()
         if source is None or not _is_number(factor):
             return None
-        new = (factor * source).to_netket(self.hilbert)
+        return self._rebuilt(_plain_number(factor) * source)
+
+    def _rebuilt(self, symbolic: Any) -> NetKetOperator:
+        """`symbolic` (this adapter's symbolic operator transformed) compiled as an
+        adapter with this one's parameter values, deduplication and cutoff."""
+        new = symbolic.to_netket(self.hilbert)
         values = {k: v for k, v in self.params.items() if v is not None}
         if values:
             new = new.with_params(**values)
@@ -527,6 +540,18 @@ class _HermitianAwareSum(SumDiscreteJaxOperator):
     def __matmul__(self, other: Any) -> Any:
         return _honest(super().__matmul__(other))
 
+    def conjugate(self, *, concrete: bool = False) -> Any:
+        """The sum of the operands' conjugates with conjugate coefficients (NetKet's
+        sums have none: a `NotImplementedError` without a message, sweep 13)."""
+        coefficients = self.coefficients
+        if not isinstance(coefficients, jax.core.Tracer):
+            coefficients = np.asarray(coefficients)
+        return _HermitianAwareSum(
+            *(op.conjugate() for op in self.operators),
+            coefficients=jnp.conj(coefficients),
+            dtype=self.dtype,
+        )
+
     def __rmatmul__(self, other: Any) -> Any:
         return _honest(super().__rmatmul__(other))
 
@@ -573,6 +598,16 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Number) and not isinstance(value, bool | np.bool_)
 
 
+def _plain_number(value: Any) -> Any:
+    """`value` as a Python or NumPy number the symbolic expressions take: a `Fraction`,
+    a `Decimal` or another `numbers.Number` as the float (or complex) it stands for."""
+    if isinstance(value, int | float | complex | np.number):
+        return value
+    if isinstance(value, numbers.Complex) and value.imag != 0:
+        return complex(value)
+    return float(value)
+
+
 def _is_scalar_array(value: Any) -> bool:
     """A concrete 0-d NumPy or JAX array of numbers (not a bool, not a tracer)."""
     return (
@@ -583,13 +618,21 @@ def _is_scalar_array(value: Any) -> bool:
     )
 
 
-def _constant(hilbert: Any, value: Any) -> Any:
-    """`value` times the identity on `hilbert`, as a NetKet JAX operator (a finite
-    number: `adapter + nan` was a NaN diagonal, sweep 13)."""
+def _identity(hilbert: Any) -> Any:
+    """The identity on `hilbert`, as a NetKet JAX operator: a number added to an
+    operator is this with the number as its coefficient in the lazy sum (in the
+    coefficient, not as NetKet's `LocalOperator(constant=...)`, whose `conjugate()` keeps
+    the constant as it is)."""
+    return nk.operator.LocalOperator(hilbert, constant=1.0, dtype=float).to_jax_operator()
+
+
+def _finite(value: Any) -> Any:
+    """`value` (a number added to an operator) as a plain number, if finite (`adapter +
+    nan` was a NaN diagonal, sweep 13)."""
+    value = _plain_number(value)
     if not np.isfinite(value):
         raise ValueError(f"a number added to an operator must be finite, got {value!r}")
-    dtype = complex if isinstance(value, complex | np.complexfloating) else float
-    return nk.operator.LocalOperator(hilbert, constant=value, dtype=dtype).to_jax_operator()
+    return value
 
 
 def to_netket(

@@ -195,6 +195,38 @@ def test_a_scaled_adapter_takes_a_number_added(hi, tfim):
     np.testing.assert_allclose(lazy.to_dense(), 2 * bare.to_dense(), atol=1e-12)
 
 
+def test_numbers_of_other_kinds_and_conjugates(hi, tfim):
+    """Sweep 13: `adapter * Fraction(1, 3)` said it could not be used "in a symbolic
+    expression", `adapter / 0` was a bare "unsupported operand", and `(adapter +
+    1j).conjugate()` NetKet's `NotImplementedError` without a message (NetKet's sums have
+    no `conjugate`, and its `LocalOperator.conjugate()` keeps a complex constant)."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    a = sym.to_netket(tfim)
+    raising = sym.DOperator(hi, "raising").for_each_site("i")
+    raising = raising.emit(sym.write("i", 1), matrix_element=(1 - sym.site("i")) / 2).build()
+    r = sym.to_netket(raising)
+    dense, up, one = a.to_dense(), r.to_dense(), np.eye(hi.n_states)
+    cases = {
+        "a * Fraction(1, 3)": (a * Fraction(1, 3), dense / 3),
+        "Decimal('0.5') * a": (Decimal("0.5") * a, dense / 2),
+        "a / Fraction(4)": (a / Fraction(4), dense / 4),
+        "a + Fraction(1, 2)": (a + Fraction(1, 2), dense + one / 2),
+        "(r + 1j).conjugate()": ((r + 1j).conjugate(), up - 1j * one),
+        "(1j - r).conjugate()": ((1j - r).conjugate(), -up - 1j * one),
+        "(2j * r + a).conjugate()": ((2j * r + a).conjugate(), -2j * up + dense),
+        "(2j * r).conjugate()": ((2j * r).conjugate(), -2j * up),
+        "(a + a).conjugate()": ((a + a).conjugate(), 2 * dense),
+    }
+    for text, (total, expected) in cases.items():
+        np.testing.assert_allclose(total.to_dense(), expected, atol=1e-12, err_msg=text)
+    assert not (r + 1j).conjugate().is_hermitian and (a + 1).conjugate().is_hermitian
+    for zero in (0, 0.0, np.float64(0), Fraction(0)):
+        with pytest.raises(ZeroDivisionError, match="'tfim' divided by zero"):
+            a / zero
+
+
 def test_bonds_that_are_not_pairs_name_the_problem(hi):
     """`models.tfim(hilbert, 1.0)` (a number where the graph goes) raised `'float' object
     is not iterable` from inside the list of bonds."""
