@@ -330,18 +330,33 @@ class SymbolicOperator:
             f"{len(self.terms)} term(s) [{terms}], dtype={self._requested_dtype}{fanout})"
         )
 
-    def to_netket(self, hilbert: Any = None, **compile_options: Any) -> Any:
+    def to_netket(
+        self,
+        hilbert: Any = None,
+        *,
+        deduplicate_connected_components: bool | None = None,
+        **compile_options: Any,
+    ) -> Any:
         """This operator compiled (`compile(**compile_options)`) and wrapped as a NetKet
         `DiscreteJaxOperator` (symir.integrations.netket), its `is_hermitian` that of
-        this operator (declared or established)."""
-        if hilbert is None and not compile_options and self._netket is not None:
+        this operator (declared or established); `deduplicate_connected_components`: the
+        adapter's option (`sym.to_netket`'s), not a compile option."""
+        adapter_options = {}
+        if deduplicate_connected_components is not None:
+            adapter_options["deduplicate_connected_components"] = deduplicate_connected_components
+        if (
+            hilbert is None
+            and not compile_options
+            and not adapter_options
+            and self._netket is not None
+        ):
             return self._netket
         compiled = self.compile(**compile_options)
         if self.is_hermitian and not compiled.is_hermitian:
             compiled = compiled.as_hermitian()
-        adapter = compiled.to_netket(hilbert)
+        adapter = compiled.to_netket(hilbert, **adapter_options)
         adapter._source = self  # for adapter.to_local_operator() (netket_local.py)
-        if hilbert is None and not compile_options:
+        if hilbert is None and not compile_options and not adapter_options:
             self._netket = adapter
         return adapter
 

@@ -227,6 +227,15 @@ def test_numbers_of_other_kinds_and_conjugates(hi, tfim):
             a / zero
 
 
+def test_a_symbolic_operator_passes_the_adapter_option(tfim):
+    """`op.to_netket(deduplicate_connected_components=False)` said `compile() got
+    unknown option(s)`, though `sym.to_netket(op, ...)` takes it (sweep 13)."""
+    plain = tfim.to_netket(deduplicate_connected_components=False)
+    assert plain.deduplicate_connected_components is False
+    assert tfim.to_netket().deduplicate_connected_components is True
+    np.testing.assert_allclose(plain.to_dense(), tfim.to_netket().to_dense(), atol=1e-12)
+
+
 def test_bonds_that_are_not_pairs_name_the_problem(hi):
     """`models.tfim(hilbert, 1.0)` (a number where the graph goes) raised `'float' object
     is not iterable` from inside the list of bonds."""
