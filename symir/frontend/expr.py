@@ -605,11 +605,18 @@ def _table_key(key: Any, what: str) -> int:
 
 
 def _table_values(values: Any, what: str) -> np.ndarray:
-    """The entries of a static table as float64, each a finite real number."""
+    """The entries of a static table as float64, each a finite real number (a NumPy
+    complex entry is refused, not cast: its imaginary part was dropped with a warning)."""
     try:
-        array = np.asarray(values, dtype=float)
+        array = np.asarray(values, dtype=complex)
     except (TypeError, ValueError) as e:
         raise ValueError(f"{what}: the entries must be real numbers ({e})") from None
+    if np.any(array.imag != 0):
+        raise ValueError(
+            f"{what}: the entries must be real numbers, got {array[array.imag != 0].flat[0]}: "
+            "write a complex coefficient as lookup(real_parts, i) + 1j * lookup(imag_parts, i)"
+        )
+    array = array.real.copy()
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{what}: the entries must be finite, got {array[~np.isfinite(array)][0]}")
     return array

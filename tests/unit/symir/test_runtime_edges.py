@@ -486,13 +486,16 @@ def test_a_parameter_past_float64s_range_is_not_finite(real_parameter):
         ({0.2: 1.0, 0.7: 2.0}, "the keys must be integers, got 0.2"),
         ({2**70: 1.0}, "past the range of int64"),
         ({0: 1j}, "the entries must be real numbers"),
+        ({0: np.complex128(0.3 + 0.4j)}, r"real numbers, got \(0.3\+0.4j\): write a complex"),
+        (np.array([1.0, 2j]), "the entries must be real numbers, got 2j"),
         ({0: float("nan")}, "the entries must be finite, got nan"),
         ([1.0, float("inf")], "the entries must be finite, got inf"),
     ],
 )
 def test_a_static_table_with_a_bad_key_or_entry_is_refused(table, message):
-    """Keys were truncated to integers (1.7 read as 1: the wrong entry), and NaN entries
-    accepted (found by a sweep)."""
+    """Keys were truncated to integers (1.7 read as 1: the wrong entry), NaN entries
+    accepted, and a NumPy complex entry's imaginary part dropped with a warning (found by
+    sweeps)."""
     with pytest.raises(ValueError, match=message):
         sym.lookup(table, site("i"))
 
