@@ -222,6 +222,13 @@ def test_numbers_of_other_kinds_and_conjugates(hi, tfim):
     for text, (total, expected) in cases.items():
         np.testing.assert_allclose(total.to_dense(), expected, atol=1e-12, err_msg=text)
     assert not (r + 1j).conjugate().is_hermitian and (a + 1).conjugate().is_hermitian
+    # the lazy sums' matrices from one compiled kernel equal NetKet's op-by-op path
+    from netket.operator._sum import SumDiscreteJaxOperator
+
+    sigmap = nk.operator.spin.sigmap(hi, 1).to_jax_operator()
+    for total in (a + sigmap, 2j * (a + r) + sigmap, (a + a) @ r, r - 1):
+        expected = SumDiscreteJaxOperator.to_sparse(total).toarray()
+        np.testing.assert_allclose(total.to_dense(), expected, atol=1e-14)
     for zero in (0, 0.0, np.float64(0), Fraction(0)):
         with pytest.raises(ZeroDivisionError, match="'tfim' divided by zero"):
             a / zero
