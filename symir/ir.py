@@ -100,6 +100,8 @@ class SymbolicOperatorIR:
     @classmethod
     def parse(cls, text: str) -> SymbolicOperatorIR:
         """Reads the printed (custom or generic) form back."""
+        if not isinstance(text, str):
+            raise TypeError(f"parse takes the IR's printed text (a str), got {type(text).__name__}")
         try:
             module = parse_module(sym_context(), text, "<sym>")
         except (ParseError, DiagnosticException) as e:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from symir.dialects import sym
+from symir.errors import SymbolicDefinitionError
 
 _BOOL_ERROR = (
     "a symbolic expression has no truth value: use `&` instead of `and`, `|` instead of "
@@ -221,8 +222,10 @@ def as_expr(value: Any) -> Expr:
     cls = value.__class__
     if cls is Expr:
         return value
-    if cls is float or cls is int:  # the common cases first (a bool is no `int` class)
+    if cls is float:  # the common cases first (a bool is no `int` class)
         return Expr("const", value)
+    if cls is int:
+        return Expr("const", _int64(value))
     if cls is SiteSelector:
         return value._value
     if cls is complex:
@@ -234,7 +237,20 @@ def as_expr(value: Any) -> Expr:
     number = _python_number(value)
     if isinstance(number, complex):
         return Expr("complex", Expr("const", number.real), Expr("const", number.imag))
+    if isinstance(number, int) and not isinstance(number, bool):
+        number = _int64(number)
     return Expr("const", number)
+
+
+def _int64(value: int) -> int:
+    """`value`, an integer constant of an expression, if int64 holds it (the IR's integers
+    are i64: 2**63 became -2**63 there, a wrong matrix element, sweep 16)."""
+    if not -(2**63) <= value < 2**63:
+        raise SymbolicDefinitionError(
+            f"the integer {value} is past the range of int64, [-2**63, 2**63), that the IR's "
+            "integer constants hold (a matrix element that large: write it as a float)"
+        )
+    return value
 
 
 _COMPLEX_CONSTS: dict[tuple[complex, float, float], Expr] = {}
@@ -330,7 +346,7 @@ def constant_site(k: int) -> Expr:
     so sharing them changes no expression."""
     found = _SITE_CONSTS.get(k)
     if found is None:
-        found = Expr("const", k)
+        found = Expr("const", _int64(k))
         if k < _SHARED_SITES:
             _SITE_CONSTS[k] = found
     return found

@@ -407,6 +407,8 @@ class SymbolicOperator:
         return self._scaled(-1.0)
 
     def __truediv__(self, factor: Any) -> SymbolicOperator:
+        if _is_scalar(factor) and not isinstance(factor, Expr) and factor == 0:
+            raise ZeroDivisionError(f"the operator {self.name!r} divided by zero")
         return self._scaled(1.0 / factor)
 
     def __add__(self, other: Any) -> SymbolicOperator:

@@ -561,6 +561,15 @@ class CompiledOperator:
         hilbert = self._spec.hilbert
         if not hasattr(hilbert, "states_to_numbers"):
             hilbert = space  # otherwise: the space's own basis order (NetKet's, a sector)
+        n_states = int(hilbert.n_states)
+        size = n_states**2 * np.dtype(self.dtype).itemsize
+        if size > DENSE_LIMIT_BYTES:
+            raise ValueError(
+                f"to_dense: the space of operator {self.name!r} has {n_states} states, a "
+                f"dense matrix of {size / 2**30:,.0f} GiB (the limit is "
+                f"{DENSE_LIMIT_BYTES / 2**30:,.0f} GiB, `symir.runtime.compiled."
+                "DENSE_LIMIT_BYTES`): use `get_conn_padded`, or `to_netket().to_sparse()`"
+            )
         states = np.asarray(hilbert.all_states())
         xp, mels = self.get_conn_padded(states)
         xp, mels = np.asarray(xp), np.asarray(mels)
@@ -569,6 +578,12 @@ class CompiledOperator:
         dense = np.zeros((len(states), len(states)), dtype=self.dtype)
         np.add.at(dense, (rows, cols), mels.reshape(-1))
         return dense
+
+
+DENSE_LIMIT_BYTES = 16 * 2**30
+"""The largest dense matrix `CompiledOperator.to_dense` builds (16 GiB: 2**15 states of
+complex128); past it a `ValueError` says so before any state is enumerated (a 2**20-state
+space ran the kernel on every state, then failed in NumPy asking for 8 TiB)."""
 
 
 def _unpickle_compiled(spec: KernelSpec, params: tuple) -> CompiledOperator:
