@@ -161,8 +161,6 @@ def pauli_strings(
             f"has {len(states)}: {list(states)}"
         )
     strings, w = _parse(strings, weights, n)
-    if not strings:  # as DOperator(...).build() with no terms
-        raise ValueError(f"pauli_strings {name!r}: no strings given (an operator has terms)")
     letters = _letters(strings, n)
     if not np.all(np.isfinite(w)):
         raise ValueError("pauli_strings: the weights must be finite")

@@ -48,6 +48,8 @@ def bit_table_terms(
     `z` (a few hundred rows for 200,000 couplings), weighted `w[k]`."""
     n = x.shape[1]
     x, z, w = _combined(x, z, w, which)
+    if len(w) == 0:  # no strings, or all cancelled: the zero operator, as NetKet's
+        return [("zero", (), None, identity(), E.as_expr(0.0))], False, True
     x_or_y, z_or_y = x, z
     n_y = (x & z).sum(axis=1)
     c = w.astype(np.complex128) * (-1j) ** (n_y % 4)

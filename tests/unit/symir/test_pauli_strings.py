@@ -188,6 +188,21 @@ def test_a_string_given_twice_is_one_column_of_the_tables():
     np.testing.assert_allclose(op.compile(cache=False).to_dense(), dense_matrix(ref), atol=1e-12)
 
 
+@pytest.mark.parametrize(
+    "strings, weights",
+    [(["XYZII", "XYZII"], [1.0, -1.0]), (["XYZII"], [0.0]), ([], []), ({}, None)],
+)
+def test_strings_that_cancel_are_the_zero_operator(strings, weights):
+    """Strings whose weights cancel (or none at all) are NetKet's zero operator; they
+    failed in a NumPy reshape (sweeps 15 and 16)."""
+    hi = nk.hilbert.Spin(0.5, 5)
+    op = sym.pauli_strings(hi, strings, weights)
+    assert op.is_hermitian
+    compiled = op.compile(cache=False)
+    assert compiled.max_conn_size == 1
+    np.testing.assert_array_equal(compiled.to_dense(), np.zeros((32, 32)))
+
+
 def test_local_energies_and_netket_expectations_equal_netkets():
     """The delta kernel of `branch.flip_sites` (`branch-return-deltas`): symir's local
     energies and `vstate.expect_and_grad` with symir's operator (the network's split
