@@ -20,11 +20,20 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr
+from xdsl.dialects.builtin import (
+    FileLineColLoc,
+    IntAttr,
+    IntegerAttr,
+    IntegerType,
+    ModuleOp,
+    Signedness,
+    StringAttr,
+)
 from xdsl.ir import Operation
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
 from xdsl.utils.lexer import Span
+from xdsl.utils.mlir_lexer import MLIRTokenKind
 
 _SOURCES: OrderedDict[str, str] = OrderedDict()
 _MAX_SOURCES = 16
@@ -61,17 +70,61 @@ def format_diagnostic(name: str, line: int, col: int, message: str) -> str:
     return f"{head}\n{text}\n{' ' * (col - 1)}^"
 
 
+I64_MIN, I64_END = -(2**63), 2**63
+"""symir's `i64` values are signed: an `i64` literal must lie in `[I64_MIN, I64_END)`."""
+
+
+def _is_signless_i64(t: object) -> bool:
+    return (
+        isinstance(t, IntegerType)
+        and t.width.data == 64
+        and t.signedness.data == Signedness.SIGNLESS
+    )
+
+
 class LocatingParser(Parser):
     """xDSL's parser, recording where each op starts (`op.location`), where each value
     is first used (an undefined value is reported at its use) and the token last
     consumed (an unknown op is reported at its name, a missing token after the one
-    before it)."""
+    before it). It refuses an `i64` literal in `[2**63, 2**64)`, which xDSL's signless
+    `i64` accepts and stores as the negative number of the same bits (symir's `i64`
+    values are signed: `9223372036854775808 : i64` would read back as `-2**63`); the
+    verifiers cannot see it, the attribute holds the negative number already."""
 
     def __init__(self, ctx, text: str, name: str = "<input>", line_offset: int = 0):
         super().__init__(ctx, text, name)
         self._line_offset = line_offset
         self._first_use: dict[str, object] = {}
         self._previous: Span | None = None
+        self._op_names: list[str | None] = []  # the ops being parsed, innermost last
+
+    def _refuse_outside_i64(self, value: int, span: Span) -> None:
+        if not I64_MIN <= value < I64_END:
+            op = self._op_names[-1] if self._op_names else None
+            who = f"'{op}' " if op else ""
+            self.raise_error(
+                f"{who}integer {value} is outside the signed range of i64 "
+                f"[-2**63, 2**63) (symir's i64 values are signed)",
+                span,
+            )
+
+    def parse_optional_builtin_int_or_float_attr(self):
+        token = self._current_token
+        attr = super().parse_optional_builtin_int_or_float_attr()
+        if (
+            isinstance(attr, IntegerAttr)
+            and _is_signless_i64(attr.type)
+            and token.kind == MLIRTokenKind.INTEGER_LIT
+        ):
+            self._refuse_outside_i64(int(token.text, 0), token.span)
+        return attr
+
+    def _parse_typed_integer(self, type, *args, **kwargs) -> int:
+        start = self._current_token.span
+        value = super()._parse_typed_integer(type, *args, **kwargs)
+        if _is_signless_i64(type):
+            self._refuse_outside_i64(value, Span(start.start, self._previous.end, start.input))  # type: ignore[union-attr]
+        return value
 
     def _consume_token(self, expected_kind=None):
         token = super()._consume_token(expected_kind)
@@ -81,6 +134,8 @@ class LocatingParser(Parser):
     def _get_op_by_name(self, name: str) -> type[Operation]:
         """The op class `name`; an unknown name is reported at the name (just consumed),
         not at the token after it."""
+        if self._op_names:
+            self._op_names[-1] = name
         if self.ctx.get_optional_op(name, dialect_stack=self._parser_state.dialect_stack):
             return super()._get_op_by_name(name)
         self.raise_error(f"Operation {name} is not registered", self._previous)
@@ -102,7 +157,11 @@ class LocatingParser(Parser):
 
     def parse_optional_operation(self) -> Operation | None:
         span = self._current_token.span
-        op = super().parse_optional_operation()
+        self._op_names.append(None)
+        try:
+            op = super().parse_optional_operation()
+        finally:
+            self._op_names.pop()
         if op is not None and not isinstance(op.location, FileLineColLoc):
             where = span.get_location()
             op.location = FileLineColLoc(

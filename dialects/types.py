@@ -55,6 +55,17 @@ complex128, float32, complex64. Single precision is a storage type: matrix eleme
 computed in `compute_type(dtype)` and rounded once, at the kernel's output."""
 
 
+def float_of_bits(bits: int, width: int) -> float:
+    """The float of `width` bits (16, 32 or 64) whose bit pattern is `bits`: MLIR's hex
+    form of a float literal (`0x7FF0000000000000 : f64` is inf), which xDSL 0.74 reads as
+    an integer in some places (a dense literal's elements)."""
+    np_float = {16: np.float16, 32: np.float32, 64: np.float64}[width]
+    np_uint = {16: np.uint16, 32: np.uint32, 64: np.uint64}[width]
+    if not 0 <= bits < 2**width:
+        raise ValueError(f"hex float literal {bits:#x} has more than {width} bits")
+    return float(np.array(bits, dtype=np_uint).view(np_float))
+
+
 def compute_type(dtype: Attribute) -> Attribute:
     """The type an operator of `dtype` computes its matrix elements in: `f64` or
     `complex<f64>` (`f32`/`complex<f32>` operators round at the kernel's output)."""

@@ -36,6 +36,8 @@ from xdsl.dialects.builtin import AnyFloat, ComplexType, DenseIntOrFPElementsAtt
 from xdsl.parser import Parser
 from xdsl.printer import Printer
 
+from symir.dialects.types import float_of_bits
+
 _HEX_DENSE = re.compile(r"dense<(?!\")([^<>\"]*\b0[xX][0-9a-fA-F]+[^<>\"]*)>")
 _ELEMENT = re.compile(r"[^\s\[\](),]+")
 
@@ -79,9 +81,7 @@ def _float_of(token: str, width: int) -> float:
     """A decimal literal, or a hex bit pattern of a float of ``width`` bits."""
     if not token.lower().startswith("0x"):
         return float(token)
-    np_float = {16: np.float16, 32: np.float32, 64: np.float64}[width]
-    np_uint = {16: np.uint16, 32: np.uint32, 64: np.uint64}[width]
-    return float(np.array(int(token, 16), dtype=np_uint).view(np_float))
+    return float_of_bits(int(token, 16), width)
 
 
 def print_dense(printer: Printer, value: DenseIntOrFPElementsAttr) -> None:

@@ -14,6 +14,8 @@ from xdsl.printer import Printer
 from xdsl.traits import OpTrait
 from xdsl.utils.exceptions import VerifyException
 
+from symir.dialects.types import float_of_bits
+
 
 def _check_value_type(op: Operation, what: str, t: Attribute, allowed: Sequence[Attribute]):
     if t not in allowed:
@@ -68,8 +70,26 @@ def _parse_string_list(parser: Parser) -> list[str]:
     return parser.parse_comma_separated_list(parser.Delimiter.SQUARE, parser.parse_str_literal)
 
 
-def _parse_int_list(parser: Parser) -> list[int]:
-    return parser.parse_comma_separated_list(parser.Delimiter.SQUARE, parser.parse_integer)
+def _parse_i64(parser: Parser, what: str) -> int:
+    """An integer literal that must be a signed `i64` (a site index of a row, a local
+    state): one outside `[-2**63, 2**63)` is refused where it is written (numpy would
+    refuse it later without a position, or xDSL store it as the negative number of the
+    same bits)."""
+    start = parser.pos
+    value = parser.parse_integer()
+    if not -(2**63) <= value < 2**63:
+        parser.raise_error(
+            f"{what} {value} is outside the signed range of i64 [-2**63, 2**63)",
+            start,
+            parser.pos,
+        )
+    return value
+
+
+def _parse_int_list(parser: Parser, what: str) -> list[int]:
+    return parser.parse_comma_separated_list(
+        parser.Delimiter.SQUARE, lambda: _parse_i64(parser, what)
+    )
 
 
 def _parse_block_region(parser: Parser) -> Region:
@@ -80,10 +100,27 @@ def _parse_block_region(parser: Parser) -> Region:
     return region
 
 
+def _parse_f64_literal(parser: Parser) -> float:
+    """A number as an `f64`: a decimal literal, or MLIR's hex form of a float, its bit
+    pattern (`0x7FF8000000000000` is nan), read bit-exactly as `sym.constant`'s
+    attribute is (`float_of_bits`; xDSL's `parse_number` gives the integer)."""
+    start = parser.pos
+    hex_form = parser.lexer.input.content[start : start + 2].lower() == "0x"
+    value = parser.parse_number()
+    if not hex_form:
+        return float(value)
+    try:
+        return float_of_bits(int(value), 64)
+    except ValueError as e:
+        parser.raise_error(str(e), start, parser.pos)
+
+
 def _float_literal(value: float) -> str:
-    """A float as an MLIR float literal that parses back to the same value."""
+    """A float as an MLIR float literal that parses back to the same value (by
+    `_parse_f64_literal`): a non-finite one in MLIR's hex form, its bit pattern (a
+    `sym.param` default, which the verifier then refuses, still prints)."""
     if value != value or value in (float("inf"), float("-inf")):
-        raise VerifyException(f"a parameter default must be finite, got {value}")
+        return f"0x{np.float64(value).view(np.uint64).item():016X}"
     text = repr(float(value))
     if "e" in text and "." not in text.split("e")[0]:
         mantissa, exponent = text.split("e")

@@ -38,7 +38,13 @@ from xdsl.printer import Printer
 from xdsl.traits import ConstantLike, Pure
 from xdsl.utils.exceptions import VerifyException
 
-from symir.dialects.sym.common import InTerm, _check_value_type, _float_literal, packed_array
+from symir.dialects.sym.common import (
+    InTerm,
+    _check_value_type,
+    _float_literal,
+    _parse_f64_literal,
+    packed_array,
+)
 from symir.dialects.types import c64
 
 
@@ -64,7 +70,9 @@ def constant_int(value: SSAValue) -> int | None:
 
 @irdl_op_definition
 class ConstantOp(IRDLOperation, HasFolderInterface):
-    """A constant integer, float or boolean.
+    """A constant integer, float or boolean. An `i64` is signed: a literal outside
+    `[-2**63, 2**63)` is refused where it is written (xDSL's signless `i64` would hold
+    2**63 as -2**63, and no verifier could tell).
 
     ```mlir
     %c = sym.constant 3 : i64
@@ -88,6 +96,11 @@ class ConstantOp(IRDLOperation, HasFolderInterface):
         if isinstance(value, bool):
             return ConstantOp(IntegerAttr(int(value), i1))
         if isinstance(value, int):
+            if not -(2**63) <= value < 2**63:
+                raise ValueError(
+                    f"'sym.constant' value {value} is outside the signed range of i64 "
+                    "[-2**63, 2**63)"
+                )
             return ConstantOp(IntegerAttr(value, i64))
         return ConstantOp(FloatAttr(float(value), f64))
 
@@ -123,6 +136,8 @@ class ParamOp(IRDLOperation):
     """A named runtime parameter, with an optional default value: a real or complex
     number, or a *table*, a `tensor<Kxf64>` of K real numbers that `sym.lookup` reads
     (the coefficients of a molecular Hamiltonian), with an `array<f64: ...>` default.
+    A default must be finite; one written in MLIR's hex form is the bit pattern of an
+    `f64`, as in `sym.constant` (`0x3FF0000000000000` is 1.0).
 
     ```mlir
     %J = sym.param "J" default 1.0 : f64
@@ -173,6 +188,7 @@ class ParamOp(IRDLOperation):
         name = self.param_name.data
         if not name.isidentifier():
             raise VerifyException(f"'sym.param' name \"{name}\" must be an identifier")
+        self._verify_finite_default(name)
         t = self.result.type
         if isinstance(t, TensorType):
             shape = t.get_shape()
@@ -204,6 +220,17 @@ class ParamOp(IRDLOperation):
                 f"'sym.param' \"{name}\" of type complex<f64> needs a complex default (re, im)"
             )
 
+    def _verify_finite_default(self, name: str):
+        """A default must be finite (the DSL refuses a non-finite one too; the custom
+        form prints a default as a decimal literal)."""
+        d = self.default_value
+        if d is not None and not np.all(np.isfinite(d)):
+            shown = d if not isinstance(d, np.ndarray) else d[~np.isfinite(d)][0]
+            raise VerifyException(
+                f"'sym.param' \"{name}\" has a non-finite default {shown} (a parameter "
+                "default must be finite)"
+            )
+
     def print(self, printer: Printer):
         printer.print_string(" ")
         printer.print_string_literal(self.param_name.data)
@@ -226,15 +253,15 @@ class ParamOp(IRDLOperation):
         table: Attribute | None = None
         if parser.parse_optional_keyword("default"):
             if parser.parse_optional_punctuation("("):
-                re = parser.parse_float()
+                re = _parse_f64_literal(parser)
                 parser.parse_punctuation(",")
-                im = parser.parse_float()
+                im = _parse_f64_literal(parser)
                 parser.parse_punctuation(")")
                 default = complex(re, im)
             elif parser.parse_optional_keyword("array") is not None:
                 table = parser._parse_builtin_densearray_attr()  # what follows `array`
             else:
-                default = float(parser.parse_number())
+                default = _parse_f64_literal(parser)
         parser.parse_punctuation(":")
         t = parser.parse_type()
         if isinstance(default, complex) and t != c64:

@@ -211,7 +211,7 @@ class OperatorOp(IRDLOperation):
         parser.parse_keyword("sites")
         num_sites = parser.parse_integer(allow_boolean=False, allow_negative=False)
         parser.parse_keyword("states")
-        states = _parse_int_list(parser)
+        states = _parse_int_list(parser, "'sym.operator' local state")
         parser.parse_keyword("dtype")
         dtype = parser.parse_type()
         hermitian = parser.parse_optional_keyword("hermitian") is not None
@@ -376,7 +376,7 @@ class TermOp(IRDLOperation):
         labels = _parse_string_list(parser)
         parser.parse_keyword("rows")
         rows = parser.parse_comma_separated_list(
-            parser.Delimiter.SQUARE, lambda: _parse_int_list(parser)
+            parser.Delimiter.SQUARE, lambda: _parse_int_list(parser, "'sym.term' row entry")
         )
         fanout = None
         if parser.parse_optional_keyword("fanout"):

@@ -397,3 +397,24 @@ if __name__ == "__main__":
     for text, error in failures[: args.show]:
         print("=" * 80, "\n", text, "\n", error)
     sys.exit(1 if failures else 0)
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ["%c = sym.constant 9223372036854775808 : i64", "%c = sym.constant 18446744073709551615 : i64"],
+)
+def test_an_i64_literal_outside_the_signed_range_is_refused(literal):
+    """xDSL's signless i64 holds 2**63 .. 2**64 - 1 as negative numbers: `sym.constant
+    2**63 : i64` read back as -2**63 (sweep 16)."""
+    text = (
+        'sym.operator @op sites 2 states [0, 1] dtype f64 {\n  sym.term @t kind "site" '
+        f'labels ["i"] rows [[0], [1]] {{\n    {literal}\n    sym.emission {{\n    }} '
+        "amplitude {\n      %a = sym.constant 1.0 : f64\n      sym.yield %a : f64\n    }\n"
+        "  }\n}\n"
+    )
+    with pytest.raises(ParseError, match=r"'sym.constant' integer \d+ is outside the signed"):
+        parse_module(context(), text)
+    fine = parse_module(
+        context(), text.replace(literal, "%c = sym.constant -9223372036854775808 : i64")
+    )
+    assert fine is not None

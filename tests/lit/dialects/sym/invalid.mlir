@@ -806,6 +806,34 @@ sym.operator @op sites 4 states [0, 1] dtype f64 {
 
 // -----
 
+// sym.term: a row entry is a signed i64 (parse error, where it is written)
+// CHECK: 'sym.term' row entry 99999999999999999999999 is outside the signed range of i64 [-2**63, 2**63)
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 99999999999999999999999]] {
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.operator: a local state is a signed i64 (parse error)
+// CHECK: 'sym.operator' local state 9223372036854775808 is outside the signed range of i64 [-2**63, 2**63)
+sym.operator @op sites 4 states [0, 9223372036854775808] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
 // sym.constant: an integer, float, true or false (parse error)
 // CHECK: 'sym.constant' expects an integer or float attribute
 sym.operator @op sites 4 states [0, 1] dtype f64 {
@@ -813,6 +841,93 @@ sym.operator @op sites 4 states [0, 1] dtype f64 {
     %i = sym.label "i"
     %j = sym.label "j"
     %c = sym.constant "one"
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.constant: an i64 is signed; 2**63, which xDSL's signless i64 holds as -2**63, is
+// refused where it is written (parse error)
+// CHECK: 'sym.constant' integer 9223372036854775808 is outside the signed range of i64 [-2**63, 2**63) (symir's i64 values are signed)
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %c = sym.constant 9223372036854775808 : i64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.constant: 2**64 - 1 in the generic form (parse error)
+// CHECK: 'sym.constant' integer 18446744073709551615 is outside the signed range of i64 [-2**63, 2**63) (symir's i64 values are signed)
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %c = "sym.constant"() <{value = 18446744073709551615 : i64}> : () -> i64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.param: a default written in hex is the bit pattern of an f64, as sym.constant
+// reads it (0x7FF8000000000000 is nan), and a default must be finite
+// CHECK: {{^}}'sym.param' "g" has a non-finite default nan (a parameter default must be finite)
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %g = sym.param "g" default 0x7FF8000000000000 : f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.param: a non-finite default in the generic form
+// CHECK: {{^}}'sym.param' "g" has a non-finite default inf (a parameter default must be finite)
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %g = "sym.param"() <{param_name = "g", default = 0x7FF0000000000000 : f64}> : () -> f64
+    sym.emission {
+    } amplitude {
+      %a = sym.constant 1.0 : f64
+      sym.yield %a : f64
+    }
+  }
+}
+
+// -----
+
+// sym.param: a non-finite part of a complex default
+// CHECK: {{^}}'sym.param' "z" has a non-finite default (1+nanj) (a parameter default must be finite)
+sym.operator @op sites 4 states [0, 1] dtype f64 {
+  sym.term @t kind "rows" labels ["i", "j"] rows [[0, 1]] {
+    %i = sym.label "i"
+    %j = sym.label "j"
+    %z = sym.param "z" default (1.0, 0x7FF8000000000000) : complex<f64>
     sym.emission {
     } amplitude {
       %a = sym.constant 1.0 : f64
