@@ -302,6 +302,46 @@ class ReturnOp(KernelReturnBase):
                 f"'branch.return' xp element type {xt.element_type} differs from the "
                 f"input's {_elem(kernel.x.type)}"
             )
+        self._verify_same_emits()
+
+    def _verify_same_emits(self):
+        """Where `xp` and `mels` are both `branch.concat`s, an input that is a
+        `branch.emit`'s `xp` must face the `mel` of the same emit in the other concat:
+        slot for slot, each matrix element belongs to the configuration beside it (two
+        concats of the same emits in different orders attach every element to another
+        configuration, and nothing downstream can tell)."""
+        # by name: `branch.branches` imports this module (through `states`)
+        xp, mels = self.xp.owner, self.mels.owner
+        if not (_is_op(xp, "branch.concat") and _is_op(mels, "branch.concat")):
+            return
+
+        def emits(concat: Operation, result: int) -> list[Operation | None]:
+            return [
+                v.owner if _is_op(v.owner, "branch.emit") and v is v.owner.results[result] else None
+                for v in concat.operands
+            ]
+
+        states, elements = emits(xp, 0), emits(mels, 1)  # branch.emit: xp, mel
+        if len(states) != len(elements):
+            return  # not emit for emit (an input that is not an emission's)
+        for k, (s, m) in enumerate(zip(states, elements)):
+            if s is not None and m is not None and s is not m:
+                raise VerifyException(
+                    f"'branch.return' input {k} of its xp concat is the xp of {_emit(s)} "
+                    f"but input {k} of its mels concat is the mel of {_emit(m)}: the two "
+                    "concats must gather the same emits in the same order"
+                )
+
+
+def _is_op(owner: object, name: str) -> bool:
+    return isinstance(owner, Operation) and owner.name == name
+
+
+def _emit(op: Operation) -> str:
+    """A `branch.emit` named by its term (and tag), for a message."""
+    term, tag = op.properties.get("term"), op.properties.get("tag")
+    named = f"'branch.emit' of term {term}" if term is not None else "'branch.emit'"
+    return named + (f" (tag {tag})" if tag is not None else "")
 
 
 @irdl_op_definition

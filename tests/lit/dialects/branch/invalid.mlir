@@ -191,6 +191,23 @@ branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
 
 // -----
 
+// branch.return: the xp concat and the mels concat gather the same emits in the same order
+// (swapped, every matrix element would sit beside another emission's configuration)
+// CHECK: {{^}}'branch.return' input 0 of its xp concat is the xp of 'branch.emit' of term "zz" but input 0 of its mels concat is the mel of 'branch.emit' of term "x" (tag "flip"): the two concats must gather the same emits in the same order
+branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x4xi8>):
+  %s = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %a = branch.constant %x {value = 1.0 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %m = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %xp0, %mel0 = branch.emit %x, %s, %a, %m {term = "zz"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  %xp1, %mel1 = branch.emit %x, %s, %a, %m {term = "x", tag = "flip"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  %xp = branch.concat %xp0, %xp1 : tensor<?x1x4xi8>, tensor<?x1x4xi8> -> tensor<?x2x4xi8>
+  %mels = branch.concat %mel1, %mel0 : tensor<?x1xf64>, tensor<?x1xf64> -> tensor<?x2xf64>
+  branch.return %xp, %mels : tensor<?x2x4xi8>, tensor<?x2xf64>
+}
+
+// -----
+
 // branch.constant: result is not a tensor<?xMxT>
 // CHECK: {{^}}'branch.constant' result must be a tensor<?xMxT>, got tensor<3xf64>
 branch.kernel @k sites 4 states [-1, 1] dtype f64 params [] {
