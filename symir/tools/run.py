@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 
 import numpy as np
@@ -43,12 +44,31 @@ def parse_input(spec: str) -> np.ndarray:
         data = json.loads(values)
     except json.JSONDecodeError as e:
         raise ValueError(f"--input {spec!r}: invalid JSON: {e}") from e
-    if dt.kind == "c":
-        arr = np.asarray(data, dtype=np.float64)
-        if arr.shape[-1:] != (2,):
-            raise ValueError(f"--input {spec!r}: complex values must be [re, im] pairs")
-        return (arr[..., 0] + 1j * arr[..., 1]).astype(dt)
-    return np.asarray(data, dtype=dt)
+    try:
+        if dt.kind == "c":
+            arr = np.asarray(data, dtype=np.float64)
+            if arr.shape[-1:] != (2,):
+                raise ValueError(f"--input {spec!r}: complex values must be [re, im] pairs")
+            return (arr[..., 0] + 1j * arr[..., 1]).astype(dt)
+        return np.asarray(data, dtype=dt)
+    except (OverflowError, TypeError) as e:  # 300 for int8, a string for float64
+        raise ValueError(f"--input {spec!r}: {e}") from e
+
+
+_OTHER_LEVEL = re.compile(r"Dialect `(sym|branch)['`] not found[^\n]*")
+
+
+def explain(error: Exception) -> str:
+    """The message of `error`; jaxlib's for a module of sym or branch IR (a dialect it
+    does not know) says to lower it first."""
+    message = str(error)
+    m = _OTHER_LEVEL.search(message)
+    if m is None:
+        return message
+    return (
+        f"the module holds {m.group(1)} IR (jaxlib: {m.group(0).strip()}); symir-run "
+        "executes StableHLO: lower it first (symir-opt FILE -p symir-lower | symir-run - ...)"
+    )
 
 
 def format_result(name: str, value) -> str:
@@ -109,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         for i, out in enumerate(outs):
             print(format_result(f"result{i}", out))
     except (StableHLOError, ValueError, OSError) as e:
-        print(f"symir-run: error: {e}", file=sys.stderr)
+        print(f"symir-run: error: {explain(e)}", file=sys.stderr)
         return 1
     return 0
 

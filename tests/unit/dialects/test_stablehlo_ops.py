@@ -583,6 +583,30 @@ def test_symir_run_main(tmp_path, capsys):
     np.testing.assert_array_equal(c, np.array([1 + 2j, -1j]))
 
 
+def test_symir_run_refuses_cleanly(tmp_path, capsys):
+    """A value out of the input dtype's range is a one-line error (an OverflowError
+    traceback before, sweep 16); sym or branch IR is refused with a hint to lower it."""
+    from symir.tools.run import main, parse_input
+
+    with pytest.raises(ValueError, match="300 out of bounds for int8"):
+        parse_input("[[1, 1, 1, 300]]:int8")
+    text = build([T(f64, DYN), T(f64, DYN)], lambda b, a, c: ins(b, sh.AddOp(a, c)))
+    path = tmp_path / "m.mlir"
+    path.write_text(text)
+    assert main([str(path), "--input", "[300]:int8", "--input", "[1.0]:float64"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("symir-run: error: --input '[300]:int8'") and "Traceback" not in err
+    for level, text in [
+        ("sym", "sym.operator @op sites 1 states [0, 1] dtype f64 {\n}\n"),
+        ("branch", "branch.kernel @k sites 1 states [0, 1] dtype f64 params [] {\n}\n"),
+    ]:
+        path.write_text(text)
+        assert main([str(path), "--input", "[[0]]:int8"]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"symir-run: error: the module holds {level} IR"), err
+        assert "symir-opt FILE -p symir-lower" in err
+
+
 def _snake_to_camel(mnemonic: str) -> str:
     return "".join(part.capitalize() for part in mnemonic.split("_"))
 
