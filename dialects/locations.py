@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 
 from xdsl.dialects.builtin import (
@@ -240,6 +241,40 @@ def failing_op(module: Operation, error: Exception) -> Operation | None:
                 return op
         except Exception:
             continue
+    return _failing_region_owner(module, message)
+
+
+_EMPTY_BLOCK = re.compile(r"Operation (\S+) contains empty block")
+
+
+def _failing_region_owner(module: Operation, message: str) -> Operation | None:
+    """The op a region check of xDSL's blames by name only (`func.func` with an empty
+    body): the first op of that name with an empty block."""
+    m = _EMPTY_BLOCK.match(message)
+    if m is None:
+        return None
+    for op in module.walk():
+        if op.name == m.group(1) and any(b.first_op is None for r in op.regions for b in r.blocks):
+            return op
+    return None
+
+
+_REDEFINITION = re.compile(r'Redefinition of symbol "([^"]+)"')
+
+
+def _redefinition(op: Operation, message: str) -> Operation | None:
+    """The second definition of the symbol a symbol table `op` (a module) defines twice."""
+    m = _REDEFINITION.search(message)
+    if m is None:
+        return None
+    seen = False
+    for region in op.regions:
+        for child in region.ops:
+            name = child.properties.get("sym_name") or child.attributes.get("sym_name")
+            if isinstance(name, StringAttr) and name.data == m.group(1):
+                if seen:
+                    return child
+                seen = True
     return None
 
 
@@ -251,6 +286,8 @@ def located_verify_error(module: Operation, error: Exception) -> str | None:
     if op is None:
         return None
     where = file_location(op)
+    if where is None and (twice := _redefinition(op, str(error))) is not None:
+        where = file_location(twice)  # an implicit module has no location: the symbol's
     if where is not None:
         return format_diagnostic(*where, str(error))
     return f"{describe(op)}: {error}"

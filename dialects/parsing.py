@@ -5,15 +5,19 @@ fail inside (an `AssertionError` on an unexpected token in a complex literal, a
 `NotImplementedError` for an integer type of an odd width such as `i255`, a
 `MemoryError` or `OverflowError` for `i9223372036854775808`, a `ZeroDivisionError` for
 `array<i0>`), and an unterminated string literal can make its lexer run for minutes.
-`parse_module` turns all of these into a `DiagnosticException` that says what is wrong,
-and refuses an unterminated string literal, an integer type of no bits or wider than 64
-bits and a static tensor type of more than 2**24 elements before the parser sees them. Every symir reader of text uses it (`symir-opt`,
+`parse_module` turns all of these into a diagnostic that says what is wrong (a
+`ParseError` at the token the parser stopped at; a `RecursionError`, input nested too
+deeply, a `DiagnosticException`), and refuses an unterminated string literal, an integer
+type of no bits or wider than 64 bits and a static tensor type of more than 2**24
+elements before the parser sees them. An empty input (blank lines and comments) is an
+empty module, as MLIR reads it. Every symir reader of text uses it (`symir-opt`,
 `symir-run`, `parse_ir`).
 """
 
 from __future__ import annotations
 
 import re
+import sys
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
@@ -93,10 +97,21 @@ def parse_module(
     _check_strings(text, name)
     _check_integer_widths(text, name)
     _check_tensor_sizes(text, name)
+    if _is_empty(text):
+        if implicit_module:
+            return ModuleOp([])  # as MLIR reads an empty input
+        raise DiagnosticException(
+            f"{name}: the input is empty (no builtin.module, which --no-implicit-module requires)"
+        )
     remember_source(name, text, line_offset)
     parser = LocatingParser(ctx, text, name, line_offset)
     try:
         return parser.parse_module(implicit_module)
+    except RecursionError as e:
+        raise DiagnosticException(
+            f"{name}: the input nests regions too deeply for xDSL's recursive parser "
+            f"(Python's recursion limit, {sys.getrecursionlimit()})"
+        ) from e
     except VerifyException as e:
         # an op's constraint that its declarative syntax checks while it is parsed (the
         # result type of `sym.read`): xDSL raises it without a position; it is the
@@ -116,9 +131,13 @@ def parse_module(
     except DiagnosticException:
         raise
     except (AssertionError, NotImplementedError, ArithmeticError, MemoryError, ValueError) as e:
-        raise DiagnosticException(
-            f"{name}: malformed input (xDSL's parser failed: {type(e).__name__}: {e})"
-        ) from e
+        # located at the token the parser stopped at (where xDSL gave up)
+        parser.raise_error(f"malformed input (xDSL's parser failed here: {e})")
+
+
+def _is_empty(text: str) -> bool:
+    """Whether `text` holds nothing but blank lines and `//` comments."""
+    return all(not line.strip() or line.strip().startswith("//") for line in text.splitlines())
 
 
 __all__ = ["parse_module"]

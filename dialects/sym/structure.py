@@ -521,9 +521,19 @@ class YieldOp(IRDLOperation):
             )
 
 
-def operator_of(module: ModuleOp) -> OperatorOp:
-    """The one `sym.operator` of a `builtin.module` (what the `sym`-level passes read)."""
+def operator_of(module: ModuleOp, pass_name: str | None = None) -> OperatorOp:
+    """The one `sym.operator` of a `builtin.module` (what the `sym`-level passes read).
+    Otherwise a `ValueError` naming `pass_name` (the pass that reads it) and the ops
+    found, recorded on the second op as `symir.dialects.locations.attach_op` records it
+    (symir-opt shows its file:line; not imported: `locations` imports this package)."""
     ops = list(module.ops)
-    if len(ops) != 1 or not isinstance(ops[0], OperatorOp):
-        raise ValueError("expected a module holding exactly one 'sym.operator'")
-    return ops[0]
+    if len(ops) == 1 and isinstance(ops[0], OperatorOp):
+        return ops[0]
+    names = [f"@{o.sym_name.data}" if isinstance(o, OperatorOp) else f"'{o.name}'" for o in ops]
+    found = f"found {len(ops)}: {', '.join(names)}" if ops else "found none"
+    message = f"expected a module holding exactly one 'sym.operator', {found}"
+    if pass_name:
+        message = f"{pass_name}: {message} (the pass takes one operator per module)"
+    error = ValueError(message)
+    error.op = ops[1] if len(ops) > 1 else module  # type: ignore[attr-defined]  # as `attach_op`
+    raise error

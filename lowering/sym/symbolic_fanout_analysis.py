@@ -30,6 +30,6 @@ class SymbolicFanoutAnalysisPass(ModulePass):
     name = "symbolic-fanout-analysis"
 
     def apply(self, ctx: Context, module: ModuleOp) -> None:
-        fanouts = term_fanouts(operator_of(module))
+        fanouts = term_fanouts(operator_of(module, self.name))
         total = sum(fanouts.values())
         write_analysis(module, "fanout_analysis", {"term_fanouts": fanouts, "total_fanout": total})

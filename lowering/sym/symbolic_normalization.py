@@ -255,6 +255,7 @@ class SymbolicNormalizationPass(ModulePass):
                 f"symbolic-normalization: backend must be 'auto' or 'jax' (the only one), "
                 f"got {self.backend!r}"
             )
+        operator_of(module, self.name)  # one operator, before anything changes
         stats, touched = _normalize(module)
         if not stats.pop("changed"):  # canonicalize left it: only the order can change
             if touched:

@@ -186,6 +186,8 @@ def main(args: list[str] | None = None) -> None:
         sys.exit(1)
     except (VerifyException, DiagnosticException) as e:
         located = getattr(e, "located", None)
+        if located is not None and ": error: " not in located.split("\n", 1)[0]:
+            located = f"symir-opt: error: {located}"  # an op without a file location
         print(located or f"symir-opt: error: {e}", file=sys.stderr)
         sys.exit(1)
     except (ArgSpecParseError, PipelineError) as e:  # a bad -p pipeline

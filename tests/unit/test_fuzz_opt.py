@@ -399,6 +399,39 @@ if __name__ == "__main__":
     sys.exit(1 if failures else 0)
 
 
+def test_input_nested_too_deeply_is_a_diagnostic():
+    """3000 nested modules made xDSL's recursive parser raise a bare RecursionError
+    (sweep 16)."""
+    text = "builtin.module {\n" * 3000 + "}\n" * 3000
+    with pytest.raises(DiagnosticException, match="nests regions too deeply"):
+        parse_module(context(), text, "deep.mlir")
+
+
+def test_an_empty_input_is_an_empty_module():
+    """As MLIR reads it (xDSL's parser: `Could not parse entire input!`, sweep 16); with
+    --no-implicit-module, a diagnostic that says the input is empty."""
+    for text in ("", "\n  \n", "// only a comment\n"):
+        module = parse_module(context(), text)
+        assert isinstance(module, ModuleOp) and not list(module.ops)
+    with pytest.raises(DiagnosticException, match="the input is empty"):
+        parse_module(context(), "// nothing\n", implicit_module=False)
+
+
+def test_a_failure_inside_xdsls_parser_is_located():
+    """A literal out of its type's range in a dense constant (xDSL's parser raises a
+    ValueError inside): the message has the line, not only `malformed input` (sweep 16)."""
+    text = (
+        "func.func @main() -> tensor<i32> {\n"
+        "  %c = stablehlo.constant dense<99999999999> : tensor<i32>\n"
+        "  func.return %c : tensor<i32>\n"
+        "}\n"
+    )
+    with pytest.raises(ParseError) as error:
+        parse_module(context(), text, "big.mlir")
+    assert "big.mlir:2:" in str(error.value)
+    assert "out of range for type i32" in str(error.value)
+
+
 @pytest.mark.parametrize(
     "literal",
     ["%c = sym.constant 9223372036854775808 : i64", "%c = sym.constant 18446744073709551615 : i64"],
