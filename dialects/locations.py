@@ -120,6 +120,15 @@ class LocatingParser(Parser):
             self._refuse_outside_i64(int(token.text, 0), token.span)
         return attr
 
+    def _parse_builtin_dense_attr(self):
+        """xDSL's `dense<...>`, except that hex elements of a float tensor are bit
+        patterns (`dense<0xff800000> : tensor<f32>` is -inf, as MLIR reads it), not
+        integers converted to float (xDSL 0.74): what `--print-op-generic` prints for a
+        non-finite `stablehlo.constant` reads back as itself."""
+        from symir.dialects.stablehlo.hex_float import parse_dense_body
+
+        return parse_dense_body(self) or super()._parse_builtin_dense_attr()
+
     def _parse_typed_integer(self, type, *args, **kwargs) -> int:
         start = self._current_token.span
         value = super()._parse_typed_integer(type, *args, **kwargs)
