@@ -21,6 +21,7 @@ import numpy as np
 from symir.frontend.expr import Expr, all_of, as_expr
 from symir.frontend.fermion import check_update_on, is_fermionic, lifted_emissions
 from symir.frontend.fermion import emissions as fermion_emissions
+from symir.frontend.fermion_algebra import emission_strings
 from symir.frontend.graph_rows import edge_colours, graph_edges, is_graph, rows_from
 from symir.frontend.operator import SymbolicOperator, check_definition
 from symir.frontend.pauli_terms import MAX_SIGNATURES, pauli_record, term_of_record
@@ -77,6 +78,12 @@ class DOperator:
         # products written are sure to be routed into the tables of `pauli_strings`
         # (`_routed`); until then, as written
         self._pauli = self._plain and sorted(int(s) for s in self._space.local_states) == [-1, 1]
+        # fermions: the strings of each `globally()` term of ladder products on constant
+        # sites with numbers for matrix elements, by term name (None once a term is not
+        # one): the operator keeps them for its algebra (symir/frontend/fermion_algebra.py)
+        self._fermion_strings: dict[str, list] | None = (
+            {} if isinstance(self._space, FermionHilbert) else None
+        )
         self._signatures: dict[tuple[int, int, bool], Any] = {}
         self._products = 0
         self._differ = False
@@ -236,6 +243,8 @@ class DOperator:
             return self._set(term.with_emissions((*term.emissions, emission), chain))
         if tag is not None and not isinstance(tag, str):
             raise TypeError(f"tag must be a string, got {tag!r}")
+        if self._fermion_strings is not None:
+            self._note_strings(term, update, amplitude, condition is None and tag is None)
         if update.__class__ is not Update and is_fermionic(update):
             return self._emit_fermions(term, update, amplitude, condition, tag, chain)
         if not isinstance(update, Update):
@@ -265,6 +274,19 @@ class DOperator:
             self._differ or len(self._signatures) > MAX_SIGNATURES
         )
         return self._certain
+
+    def _note_strings(self, term: TermSpec, update: Any, amplitude: Any, plain: bool) -> None:
+        """Keeps the strings of a `globally()` emission of ladder products on constant
+        sites (`fermion_algebra.emission_strings`); any other emission ends the record."""
+        known = self._fermion_strings
+        found = None
+        if plain and is_fermionic(update) and not term.predicates:
+            if (term.kind == "global" and not term.labels) or term.name in known:
+                found = emission_strings(update, amplitude)
+        if found is None:
+            self._fermion_strings = None
+        else:
+            known.setdefault(term.name, []).extend(found)
 
     def _emit_fermions(self, term: TermSpec, value: Any, amplitude: Any, condition, tag, chain):
         """One emission per product of `value` (symir/frontend/fermion.py): its update, its
@@ -415,6 +437,11 @@ class DOperator:
         op = SymbolicOperator(
             self.hilbert, self.name, tuple(terms), dtype=self.dtype, hermitian=self.hermitian
         )
+        strings = self._fermion_strings
+        if strings and all(
+            t.__class__ is not tuple and t.name in strings and not t.predicates for t in terms
+        ):
+            op._fermion_strings = tuple(s for found in strings.values() for s in found)
         # verify now, in canonical form (symir.frontend.canonical): the bodies the
         # compiler lowers; many terms equal but for their sites are built once. The
         # cyclic collector is paused meanwhile (IR objects: a collection walks every

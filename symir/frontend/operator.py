@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from symir.frontend import hermiticity
+from symir.frontend import fermion_algebra, hermiticity
 from symir.frontend.expr import Expr, as_expr
 from symir.frontend.netket_hook import register_netket_dispatch
 from symir.frontend.sectors import keeps_every_sector
@@ -155,6 +155,9 @@ class SymbolicOperator:
         self._fanout: int | None = None  # F, once compiled with the default options
         self._keeps_sectors: bool | None = None  # sectors.keeps_every_sector, once asked
         self._netket: Any = None
+        # the fermion strings and weights it is the sum of, where known (a `fermion_terms`
+        # operator, a DOperator of ladder products: symir/frontend/fermion_algebra.py)
+        self._fermion_strings: fermion_algebra.Strings | None = None
         register_netket_dispatch()
 
     @property
@@ -387,7 +390,7 @@ class SymbolicOperator:
             )
         else:
             reason = self._hermitian_reason
-        return SymbolicOperator(
+        op = SymbolicOperator(
             self.hilbert,
             self.name,
             terms,
@@ -395,6 +398,9 @@ class SymbolicOperator:
             hermitian=hermitian,
             hermitian_reason=reason,
         )
+        if self._fermion_strings is not None:
+            op._fermion_strings = fermion_algebra.scaled(self._fermion_strings, factor)
+        return op
 
     def __mul__(self, factor: Any) -> SymbolicOperator:
         if isinstance(factor, SymbolicOperator):
@@ -476,14 +482,39 @@ class SymbolicOperator:
         from symir.frontend.product import product_terms
 
         hermitian, reason = hermiticity.product(self, other)
-        op = self._derived(
-            f"{self.name}_at_{other.name}",
-            product_terms(self, other),
-            dtype=promote_dtypes(self.dtype, other.dtype),
-            hermitian=hermitian,
-            reason=reason,
-        )
+        name = f"{self.name}_at_{other.name}"
+        dtype = promote_dtypes(self.dtype, other.dtype)
+        a, b = self._fermion_strings, other._fermion_strings
+        if (
+            a is not None
+            and b is not None
+            and len(a) * len(b) <= fermion_algebra.MAX_PRODUCT_STRINGS
+        ):
+            # products of fermion strings: the strings multiplied, built as tables
+            strings = fermion_algebra.product(a, b)
+            op = self._from_strings(name, strings, dtype, hermitian, reason)
+        else:
+            op = self._derived(
+                name, product_terms(self, other), dtype=dtype, hermitian=hermitian, reason=reason
+            )
         op._factors = (self, other)
+        return op
+
+    def _from_strings(
+        self, name: str, strings: Any, dtype: str, hermitian: bool, reason: str | None
+    ) -> SymbolicOperator:
+        """The operator of these fermion strings (fermion_algebra.py), keeping them."""
+        terms, complex_ = fermion_algebra.build_terms(self.hilbert, strings)
+        op = SymbolicOperator(
+            self.hilbert,
+            name,
+            terms,
+            dtype=promote_dtypes(dtype, "complex128") if complex_ else dtype,
+            hermitian=hermitian,
+            hermitian_reason=reason,
+        )
+        check_definition(op)
+        op._fermion_strings = strings
         return op
 
     def __rmatmul__(self, other: Any) -> Any:
@@ -522,13 +553,18 @@ class SymbolicOperator:
             reason += f"{self.name!r}, which is not marked hermitian"
             if self.hermitian:
                 reason = f"not proved hermitian: the transpose of the complex {self.name!r}"
-        op = self._derived(
-            f"{self.name}_{'H' if conj else 'T'}",
-            transpose_terms(self, conj=conj),
-            dtype=self.dtype,
-            hermitian=hermitian,
-            reason=reason,
-        )
+        name = f"{self.name}_{'H' if conj else 'T'}"
+        if self._fermion_strings is not None:  # the strings reversed, daggers flipped
+            strings = fermion_algebra.adjoint(self._fermion_strings, conj=conj)
+            op = self._from_strings(name, strings, self.dtype, hermitian, reason)
+        else:
+            op = self._derived(
+                name,
+                transpose_terms(self, conj=conj),
+                dtype=self.dtype,
+                hermitian=hermitian,
+                reason=reason,
+            )
         if adjoint:
             op._adjoint_of = self
         return op
@@ -553,13 +589,16 @@ class SymbolicOperator:
             return self
         from symir.frontend.product import conjugate_terms
 
-        return self._derived(
+        op = self._derived(
             f"{self.name}_conj",
             conjugate_terms(self),
             dtype=self.dtype,
             hermitian=self.hermitian,
             reason=self._hermitian_reason,
         )
+        if self._fermion_strings is not None:
+            op._fermion_strings = fermion_algebra.conjugate(self._fermion_strings)
+        return op
 
     conjugate = conj
 
@@ -635,3 +674,5 @@ class SymbolicOperatorSum(SymbolicOperator):
             hermitian=hermitian,
             hermitian_reason=reason,
         )
+        if all(op._fermion_strings is not None for op in flat):
+            self._fermion_strings = tuple(s for op in flat for s in op._fermion_strings)
