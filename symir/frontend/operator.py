@@ -470,6 +470,8 @@ class SymbolicOperator:
         term = TermSpec("term0", "global", (), ((),), emissions=(emission,))
         op = SymbolicOperator(self.hilbert, "constant", (term,), hermitian=real)
         check_definition(op)
+        if self._fermion_strings is not None:  # the empty string: `(H - E0) @ (H - E0)`
+            op._fermion_strings = fermion_algebra.scaled((((), 1.0),), value)
         return op
 
     def __matmul__(self, other: Any) -> Any:

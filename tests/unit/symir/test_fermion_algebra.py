@@ -58,6 +58,7 @@ def test_products_adjoints_and_sums_of_strings_equal_netkets(hi, written):
     loop = _dsl(hi, terms, weights)
     assert table._fermion_strings is not None and loop._fermion_strings is not None
     r = dense_matrix(nk.operator.FermionOperator2nd(hi, terms, weights))
+    one = 1.5 * np.eye(len(r))
     cases = {
         "table @ loop.H": (table @ loop.H, r @ r.conj().T),
         "loop @ table": (loop @ table, r @ r),
@@ -66,6 +67,7 @@ def test_products_adjoints_and_sums_of_strings_equal_netkets(hi, written):
             ((1 + 2j) * r).T @ r.conj(),
         ),
         "(table - loop / 2) @ table.H": ((table - loop / 2) @ table.H, 0.5 * r @ r.conj().T),
+        "(table - 1.5) @ (table - 1.5)": ((table - 1.5) @ (table - 1.5), (r - one) @ (r - one)),
     }
     for text, (op, expected) in cases.items():
         assert op._fermion_strings is not None, text  # the strings' algebra was used
