@@ -483,6 +483,11 @@ class SymbolicOperator:
             return NotImplemented
         from symir.frontend.product import product_terms
 
+        if self.space != other.space:  # product_terms says the same
+            raise ValueError(
+                f"cannot multiply operators on different Hilbert spaces: {self.name!r} and "
+                f"{other.name!r} differ in {hilbert_difference(self.space, other.space)}"
+            )
         hermitian, reason = hermiticity.product(self, other)
         name = f"{self.name}_at_{other.name}"
         dtype = promote_dtypes(self.dtype, other.dtype)

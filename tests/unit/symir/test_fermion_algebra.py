@@ -73,6 +73,9 @@ def test_products_adjoints_and_sums_of_strings_equal_netkets(hi, written):
         assert op._fermion_strings is not None, text  # the strings' algebra was used
         np.testing.assert_allclose(op.compile().to_dense(), expected, atol=1e-12, err_msg=text)
     assert (table @ table.H).is_hermitian
+    other = sym.fermion_terms(nk.hilbert.SpinOrbitalFermions(SITES), terms, weights)
+    with pytest.raises(ValueError, match="cannot multiply operators on different Hilbert"):
+        table @ other
 
 
 def test_operators_without_strings_take_the_general_product(hi):
