@@ -280,7 +280,7 @@ class DOperator:
         sites (`fermion_algebra.emission_strings`); any other emission ends the record."""
         known = self._fermion_strings
         found = None
-        if plain and is_fermionic(update) and not term.predicates:
+        if plain and is_fermionic(update):  # predicates: build() looks at the whole term
             if (term.kind == "global" and not term.labels) or term.name in known:
                 found = emission_strings(update, amplitude)
         if found is None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from symir.frontend.expr import Expr
+from symir.frontend.expr import Expr, _python_number
 from symir.frontend.fermion import FermionProduct, FermionSum
 from symir.frontend.fermion_tables import term_specs
 from symir.hilbert import as_hilbert
@@ -39,21 +39,18 @@ MAX_PRODUCT_STRINGS = 200_000
 def _number(value: Any) -> complex | float | None:
     """The number `value` stands for (a Python or NumPy number, a constant node), or
     None where it is an expression of the configuration or a parameter."""
-    if isinstance(value, bool):
+    if isinstance(value, Expr):
+        if value.op == "const" and not isinstance(value.args[0], bool):
+            return value.args[0]
+        if value.op == "complex":
+            re, im = (_number(part) for part in value.args)
+            return None if re is None or im is None else complex(re, im)
         return None
-    if isinstance(value, int | float | complex):
-        return value
-    if not isinstance(value, Expr):
-        try:
-            return complex(value) if complex(value).imag else float(value)
-        except (TypeError, ValueError):
-            return None
-    if value.op == "const" and not isinstance(value.args[0], bool):
-        return value.args[0]
-    if value.op == "complex":
-        re, im = (_number(part) for part in value.args)
-        return None if re is None or im is None else complex(re, im)
-    return None
+    try:
+        number = _python_number(value)
+    except TypeError:
+        return None
+    return None if isinstance(number, bool) else number
 
 
 def emission_strings(value: Any, amplitude: Any) -> list[tuple[Product, Any]] | None:
@@ -82,7 +79,8 @@ def emission_strings(value: Any, amplitude: Any) -> list[tuple[Product, Any]] | 
 
 def product(a: Strings, b: Strings) -> Strings:
     """The strings of `a @ b`, without those that vanish on every configuration."""
-    return tuple((pa + pb, wa * wb) for pa, wa in a for pb, wb in b if not _vanishes(pa + pb))
+    strings = ((pa + pb, wa * wb) for pa, wa in a for pb, wb in b)
+    return tuple((p, w) for p, w in strings if not _vanishes(p))
 
 
 def _vanishes(string: Product) -> bool:
@@ -102,7 +100,7 @@ def adjoint(strings: Strings, *, conj: bool) -> Strings:
     return tuple(
         (
             tuple((site, 1 - dagger) for site, dagger in reversed(p)),
-            complex(w).conjugate() if conj and isinstance(w, complex) else w,
+            w.conjugate() if conj and isinstance(w, complex) else w,
         )
         for p, w in strings
     )

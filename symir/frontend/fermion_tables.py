@@ -24,6 +24,7 @@ number of products; only the row tables grow (docs/pauli-strings.md#fermion-prod
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from numbers import Number
 from typing import Any
@@ -335,7 +336,7 @@ def _shape_term(name: str, members: list, n: int, complex_: bool) -> TermSpec:
     )
 
 
-def term_specs(
+def _term_specs(
     space: FermionHilbert, terms: Any, weights: Any
 ) -> tuple[tuple[TermSpec, ...], bool, Strings | None]:
     """The terms of `sum_k weights[k] P_k` (`fermion_terms`' input), whether a weight is
@@ -392,6 +393,20 @@ def term_specs(
         products = (_product(t, n, k) for k, t in enumerate(written))
         strings = tuple(zip(products, values, strict=True))
     return tuple(specs), complex_, strings
+
+
+def term_specs(
+    space: FermionHilbert, terms: Any, weights: Any
+) -> tuple[tuple[TermSpec, ...], bool, Strings | None]:
+    """`_term_specs`, with Python's cyclic collector paused: many small objects, and a
+    collection walks every object of the process."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _term_specs(space, terms, weights)
+    finally:
+        if paused:
+            gc.enable()
 
 
 __all__ = ["MAX_KEPT_STRINGS", "term_specs"]

@@ -6,7 +6,6 @@ for its algebra (`@`, `.H`, sums: symir/frontend/fermion_algebra.py).
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 from symir.frontend.fermion_tables import term_specs
@@ -33,13 +32,7 @@ def fermion_terms(
             f"fermion_terms needs a fermionic space (sym.Fermions or NetKet's "
             f"SpinOrbitalFermions), got {space}"
         )
-    paused = gc.isenabled()
-    gc.disable()  # many small objects: collections would walk every object of the process
-    try:
-        specs, complex_, strings = term_specs(space, terms, weights)
-    finally:
-        if paused:
-            gc.enable()
+    specs, complex_, strings = term_specs(space, terms, weights)
     op = SymbolicOperator(hilbert, name, specs, dtype="complex128" if complex_ else "float64")
     check_definition(op)
     op._fermion_strings = strings

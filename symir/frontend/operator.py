@@ -483,7 +483,7 @@ class SymbolicOperator:
             return NotImplemented
         from symir.frontend.product import product_terms
 
-        if self.space != other.space:  # product_terms says the same
+        if self.space != other.space:  # for the strings' product and product_terms alike
             raise ValueError(
                 f"cannot multiply operators on different Hilbert spaces: {self.name!r} and "
                 f"{other.name!r} differ in {hilbert_difference(self.space, other.space)}"

@@ -46,7 +46,6 @@ from symir.errors import SymbolicDefinitionError
 from symir.frontend.expr import Expr, all_of, any_of, as_expr, floor, maximum, minimum, select
 from symir.frontend.term_spec import EmissionSpec, TermSpec
 from symir.frontend.update import Update
-from symir.hilbert import hilbert_difference
 
 SymbolicOperator = Any
 
@@ -634,12 +633,8 @@ def _validity_flag(state: _State) -> list[Expr]:
 
 
 def product_terms(a: SymbolicOperator, b: SymbolicOperator) -> tuple[TermSpec, ...]:
-    """The terms of `a @ b`: `(a @ b)[x, z] = sum_y a[x, y] b[y, z]`."""
-    if a.space != b.space:
-        raise ValueError(
-            f"cannot multiply operators on different Hilbert spaces: {a.name!r} and "
-            f"{b.name!r} differ in {hilbert_difference(a.space, b.space)}"
-        )
+    """The terms of `a @ b`: `(a @ b)[x, z] = sum_y a[x, y] b[y, z]` (`a` and `b` on one
+    space: `SymbolicOperator.__matmul__` checks it)."""
     n, states = a.space.size, a.space.local_states
     terms = [t for ta in a.terms for tb in b.terms for t in _product_terms(ta, tb, n, states)]
     if not terms:
