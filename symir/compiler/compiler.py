@@ -321,6 +321,27 @@ def _rebind_hilbert(artifact: SymbolicCompiledArtifact, operator: Any) -> Symbol
     return artifact.replace(compiled_operator=rebound)
 
 
+def _assuming_sectors(
+    artifact: SymbolicCompiledArtifact, operator: Any
+) -> SymbolicCompiledArtifact:
+    """The artifact whose operator knows the fixed sums its rows rely on
+    (`SymbolicOperator.assumed_sectors`, `CompiledOperator.assuming_sectors`): the IR does
+    not say them (a site found by rank with no check is `-1` where it is missing), so
+    they are given to the kernel here, on every path out of the compiler (memoized as
+    `_rebind_hilbert` is: an equal operator compiled again gets the same object)."""
+    found = getattr(operator, "assumed_sectors", None)
+    sectors = found() if callable(found) else ()
+    compiled = artifact.compiled_operator
+    if not sectors or not hasattr(compiled, "assuming_sectors"):
+        return artifact
+
+    def assume() -> tuple[Any, Any]:
+        return compiled, compiled.assuming_sectors(sectors)
+
+    _, assumed = _REBOUND.get_or_make((id(compiled), "assumed", sectors), assume)
+    return artifact.replace(compiled_operator=assumed)
+
+
 _GC_LOCK = threading.Lock()
 _GC_HOLDERS = 0
 _GC_STATE = {"was_enabled": True}
@@ -420,7 +441,8 @@ class SymbolicCompiler:
                 )
             options["pipeline"] = pipeline
         with gc_paused():
-            return self._compile(operator, self._options_for(options))
+            artifact = self._compile(operator, self._options_for(options))
+        return _assuming_sectors(artifact, operator)
 
     def _options_for(self, changes: dict[str, Any]) -> SymbolicCompilerOptions:
         """The compiler's options with `changes` (keyword arguments of `compile`)."""

@@ -16,7 +16,7 @@ import numpy as np
 from symir.frontend import fermion_algebra, hermiticity
 from symir.frontend.expr import Expr, as_expr
 from symir.frontend.netket_hook import register_netket_dispatch
-from symir.frontend.sectors import keeps_every_sector
+from symir.frontend.sectors import assumed_sectors, keeps_every_sector
 from symir.frontend.stored_terms import StoredTerms, as_terms, has_records
 from symir.frontend.term_spec import EmissionSpec, TermSpec, dtype_name, promote_dtypes
 from symir.frontend.update import Update
@@ -154,6 +154,7 @@ class SymbolicOperator:
         self._hermiticity: tuple[bool, str] | None = None
         self._fanout: int | None = None  # F, once compiled with the default options
         self._keeps_sectors: bool | None = None  # sectors.keeps_every_sector, once asked
+        self._assumed_sectors: tuple | None = None  # sectors.assumed_sectors, once asked
         self._netket: Any = None
         # the fermion strings and weights it is the sum of, where known (a `fermion_terms`
         # operator, a DOperator of ladder products: symir/frontend/fermion_algebra.py)
@@ -608,6 +609,15 @@ class SymbolicOperator:
         return op
 
     conjugate = conj
+
+    def assumed_sectors(self) -> tuple[tuple[int, int, int], ...]:
+        """The fixed sums of the space that the rows rely on (`sectors.assumed_sectors`:
+        sites found by rank among a sector's particles or holes, unchecked); the compiler
+        gives the kernel them (`CompiledOperator.assuming_sectors`), so that a row outside
+        them is NaN or refused, never another operator's row."""
+        if self._assumed_sectors is None:  # the terms do not change: found once
+            self._assumed_sectors = assumed_sectors(self.space, self.terms)
+        return self._assumed_sectors
 
     def compile(self, cache: bool = True, **kwargs: Any):
         """The executable operator (see `symir.compiler`): keyword arguments are

@@ -232,3 +232,74 @@ def warn_if_leaving(
 
 
 __all__ = ["KEEPS_LIMIT", "keeps_every_sector", "leaving_row", "warn_if_leaving"]
+
+
+def assumed_sectors(space: Any, terms: Any) -> tuple[tuple[int, int, int], ...]:
+    """The fixed sums of `space` that the rows of `terms` rely on: those of the sectors
+    whose sites a `nth_site` ranges over without a check that it found one (`nth_site(...)
+    >= 0` in the emission's condition or the term's predicates). The fermion products
+    leave that check out where a rank is below the sector's number of particles (or
+    holes): in every state of the space the site is found (`fermion._Factors.
+    always_found`, `symir.chemistry`'s slots). For a configuration outside such a sector
+    the kernel's row is not the operator's (a missing site reads as `-1`), so the runtime
+    gives that row NaN elements and refuses it where it sees the values
+    (`CompiledOperator.assuming_sectors`). `()` where no row relies on a sector."""
+    sectors = tuple(getattr(space, "sectors", ()) or ())
+    if not sectors:
+        return ()
+    ranges = {frozenset(range(lo, hi)): (lo, hi, total) for lo, hi, total in sectors}
+    assumed: set[tuple[int, int, int]] = set()
+    for term in terms:
+        for emission in term.emissions:
+            checks = (*term.predicates, emission.condition)
+            guarded = {e.args[1].key for e in _nodes(checks) if _is_found_check(e)}
+            parts = (*checks, emission.amplitude, *_update_operands(emission.update))
+            for e in _nodes(parts):
+                if e.op == "nth_site" and e.key not in guarded:
+                    sector = ranges.get(frozenset(e.args[0]))
+                    if sector is not None:
+                        assumed.add(sector)
+    return tuple(sorted(assumed))
+
+
+def _is_found_check(e: Expr) -> bool:
+    """`nth_site(...) >= 0`."""
+    return (
+        e.op == "cmp"
+        and e.args[0] == "ge"
+        and isinstance(e.args[1], Expr)
+        and e.args[1].op == "nth_site"
+        and isinstance(e.args[2], Expr)
+        and e.args[2].op == "const"
+        and e.args[2].args[0] == 0
+    )
+
+
+def _update_operands(update: Update) -> list[Any]:
+    """The operands of every step of `update`, nested programs included."""
+    found: list[Any] = []
+    for step in update.steps:
+        for operand in step[1:]:
+            if isinstance(operand, Update):
+                found.extend(_update_operands(operand))
+            elif isinstance(operand, tuple):
+                found.extend(operand)
+            else:
+                found.append(operand)
+    return found
+
+
+def _nodes(roots: Any) -> list[Expr]:
+    """Every expression node under `roots`, each once (shared subexpressions, as the
+    select chains of the molecules' slots, are visited once, not once per path)."""
+    seen: set[int] = set()
+    found: list[Expr] = []
+    stack = [r for r in roots if isinstance(r, Expr)]
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        found.append(e)
+        stack.extend(a for a in e.args if isinstance(a, Expr))
+    return found

@@ -89,6 +89,11 @@ class KernelSpec:
     products, which the DSL checks conserve every sector on every row): the runtime's
     check that each connected state stays in the sector (`_keep_in_sectors`, an `O(B F
     N)` pass) is then skipped, with the same result for every `x`."""
+    assumed_sectors: tuple[tuple[int, int, int], ...] = ()
+    """The fixed sums `(first, end, total)` the kernel's rows rely on (sites found by rank
+    among a sector's particles or holes, with no check that they were found:
+    `sectors.assumed_sectors`): for `x` outside them the kernel's row is not the
+    operator's, so its elements are NaN, and concrete `x` outside them is refused."""
 
     def _identity(self) -> tuple:
         """What tells two specs apart: the kernel's key (which names the module and the
@@ -111,6 +116,7 @@ class KernelSpec:
             self.param_dtypes,
             self.param_shapes,
             self.keeps_sectors,
+            self.assumed_sectors,
         )
 
     def __hash__(self) -> int:
@@ -332,6 +338,18 @@ class CompiledOperator:
         every branch, so the results are the same (`MolecularHamiltonian.compile`)."""
         return CompiledOperator(dataclasses.replace(self._spec, keeps_sectors=True), self._params)
 
+    def assuming_sectors(self, sectors: tuple[tuple[int, int, int], ...]) -> CompiledOperator:
+        """The same kernel, whose rows are the operator's only for configurations that hold
+        the fixed sums `sectors` (`KernelSpec.assumed_sectors`; the compiler sets them from
+        the operator, `SymbolicOperator.assumed_sectors`): elsewhere its matrix elements
+        are NaN, and `get_conn_padded` / `get_conn_delta` of concrete configurations
+        outside them raise a ValueError naming the first one."""
+        sectors = tuple(tuple(int(v) for v in s) for s in sectors)
+        if sectors == self._spec.assumed_sectors:
+            return self
+        spec = dataclasses.replace(self._spec, assumed_sectors=sectors)
+        return CompiledOperator(spec, self._params)
+
     def as_hermitian(self) -> CompiledOperator:
         """The same kernel reporting `is_hermitian = True` (for an operator whose
         hermiticity was established after it was compiled: `SymbolicOperator.is_hermitian`)."""
@@ -393,6 +411,7 @@ class CompiledOperator:
         n = self._spec.space.size
         flat, batch, dtype = self._kernel_input(x, "get_conn_padded")
         xp, mels = _kernel_call(self._spec)(flat, *self._params)[:2]
+        mels = _undefined_outside(flat, mels, self._spec.assumed_sectors)
         sectors = self.sectors
         if sectors and not self._spec.keeps_sectors:
             xp, mels = _keep_in_sectors(flat, xp, mels, sectors)
@@ -436,6 +455,7 @@ class CompiledOperator:
         where not `keep`; a caller that only needs the slots that change `x` and have a
         nonzero element may instead drop the slots not kept (`fast_updates`)."""
         sites, values, mels = _kernel_call(self._spec, 0, "deltas")(flat, *self._params)[:3]
+        mels = _undefined_outside(flat, mels, self._spec.assumed_sectors)
         fixed = self.static_sites()
         if fixed is not None:  # the same in every row: a broadcast XLA fuses, not an array
             sites = jnp.broadcast_to(jnp.asarray(fixed, sites.dtype), sites.shape)
@@ -519,6 +539,7 @@ class CompiledOperator:
             )
         if not isinstance(x, jax.core.Tracer):  # concrete values: checked here
             self._check_local_states(np.asarray(x), what)
+            self._check_assumed_sectors(np.asarray(x), what)
         return shape, dtype
 
     def _check_dtype_holds_states(self, dtype: np.dtype, what: str) -> None:
@@ -552,6 +573,24 @@ class CompiledOperator:
                 f"{what}: configurations hold {bad[:5].tolist()}, which are not local "
                 f"states of the space of operator {self.name!r} ({states.tolist()})"
             )
+
+    def _check_assumed_sectors(self, x: np.ndarray, what: str) -> None:
+        """A ValueError naming the first concrete configuration outside a fixed sum the
+        kernel's rows rely on (`KernelSpec.assumed_sectors`); traced values get NaN
+        elements instead (`_undefined_outside`)."""
+        for first, end, total in self._spec.assumed_sectors:
+            sums = x[..., first:end].sum(axis=-1).reshape(-1)
+            bad = np.flatnonzero(sums != total)
+            if bad.size:
+                k = int(bad[0])
+                raise ValueError(
+                    f"{what}: configuration {k} of the batch holds {int(sums[k])} on the "
+                    f"sites {first}..{end - 1}, where every state of the space of operator "
+                    f"{self.name!r} holds {total} ({bad.size} configuration(s) outside the "
+                    "sector): its rows find sites by rank among that sector's particles or "
+                    "holes, which are those of the sector's states only (inside jax.jit such "
+                    "rows have NaN elements)"
+                )
 
     def to_dense(self) -> np.ndarray:
         """The dense matrix over `hilbert.all_states()` (small spaces only): for a
@@ -665,6 +704,18 @@ def _in_sectors(sums: Any, sectors: tuple) -> Any:
         ok = sums(first, end) == total
         inside = ok if inside is None else inside & ok
     return inside
+
+
+def _undefined_outside(x: Any, mels: Any, sectors: tuple) -> Any:
+    """`mels (b, F)` with NaN on the rows of `x (b, N)` outside the fixed sums `sectors`
+    (`KernelSpec.assumed_sectors`): a kernel that finds sites by rank among a sector's
+    particles has no row of the operator there, and a NaN is seen where a wrong number
+    would not be. Unchanged where `sectors` is empty."""
+    if not sectors:
+        return mels
+    wide = jnp.int32
+    inside = _in_sectors(lambda a, b: jnp.sum(x[:, a:b], axis=-1, dtype=wide), sectors)
+    return jnp.where(inside[:, None], mels, jnp.asarray(jnp.nan, mels.dtype))
 
 
 def _keep_in_sectors(x: Any, xp: Any, mels: Any, sectors: tuple) -> tuple[Any, Any]:

@@ -9,6 +9,7 @@ import warnings
 from math import comb
 from types import SimpleNamespace
 
+import jax
 import numpy as np
 import pytest
 
@@ -468,3 +469,30 @@ def test_openfermion_input_errors_name_the_problem(source, options, error, messa
         from_openfermion(SimpleNamespace(terms=source), **options)
     with pytest.raises(TypeError, match="reads an InteractionOperator"):
         from_openfermion(object())
+
+
+def test_configurations_outside_the_sector_are_refused_or_nan(
+    three_orbitals, three_orbitals_kernel
+):
+    """The slots are the excitations of the sector's numbers of electrons: a row of a
+    configuration with other numbers would miss excitations or read a missing electron
+    (`nth_site` = -1) as the last orbital. Concrete configurations outside the sector
+    are a ValueError naming them; inside `jax.jit` their elements are NaN, and the rows
+    of the sector's states are unchanged. The orbital-indexed form has the whole row of
+    any configuration and assumes nothing."""
+    ints, _, (x, _) = three_orbitals
+    mh, H = three_orbitals_kernel
+    x = np.asarray(x, np.int8)
+    assert H.keeps_sectors and mh.hilbert.sectors
+    assert mh.operator.assumed_sectors() == tuple(mh.hilbert.sectors)
+    outside = x[:2].copy()
+    outside[:, 0] = 1 - outside[:, 0]  # one electron more or less of the first spin
+    for method in (H.get_conn_padded, H.get_conn_delta):
+        with pytest.raises(ValueError, match=r"configuration 0 of the batch holds .* outside"):
+            method(np.concatenate([outside, x[:1]]))
+    both = np.concatenate([outside, x])
+    mels = np.asarray(jax.jit(H.get_conn_padded)(both)[1])
+    assert np.isnan(mels[:2]).all() and not np.isnan(mels[2:]).any()
+    assert np.array_equal(mels[2:], np.asarray(H.get_conn_padded(x)[1]))
+    assert np.isnan(np.asarray(jax.jit(H.get_conn_delta)(both)[2])[:2]).all()
+    assert molecular_hamiltonian(ints, slots="orbitals").operator.assumed_sectors() == ()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import warnings
 
+import jax
 import numpy as np
 import pytest
 
@@ -270,15 +271,17 @@ def test_random_hermitian_quadratic_hamiltonian():
     # lookup would need a table: here the sum of the single terms is the reference
 
 
-def hops_by_rank(hi, t: np.ndarray, sites) -> sym.SymbolicOperator:
+def hops_by_rank(hi, t: np.ndarray, sites, rows=None) -> sym.SymbolicOperator:
     """`sum_pq t[p, q] c+_p c_q` (p != q) with one row per particle rank k and hole rank
     l: the k-th particle and the l-th hole among `sites` (in their order), found per
-    configuration, the coefficient read at their run-time key."""
+    configuration, the coefficient read at their run-time key. `rows`: the `(k, l)`
+    (default: the ranks of the sector's particles and holes)."""
     n = t.shape[0]
     table = {p * n + q: float(t[p, q]) for p in range(n) for q in range(n) if p != q}
     particle, hole = sym.nth_site("k", 1, sites), sym.nth_site("l", 0, sites)
-    count = hi.sectors[0][2]
-    rows = [(k, h) for k in range(count) for h in range(len(sites) - count)]
+    if rows is None:
+        count = hi.sectors[0][2]
+        rows = [(k, h) for k in range(count) for h in range(len(sites) - count)]
     return (
         sym.DOperator(hi, "ranks")
         .for_each(("k", "l"), over=rows)
@@ -324,6 +327,57 @@ def test_equal_hops_at_found_sites_share_slots():
     assert compiled.max_conn_size == 2 * 3  # not 12
     expected = 3 * reference_to_dense(hops_by_rank(hi, t, range(5)), hilbert=hi)
     np.testing.assert_allclose(compiled.to_dense(), expected, atol=ATOL, rtol=0)
+
+
+def summed_row(xp, mels) -> dict:
+    """One configuration's connected states with their elements summed, zeros dropped."""
+    row: dict = {}
+    for state, value in zip(np.asarray(xp).tolist(), np.asarray(mels).tolist(), strict=True):
+        row[tuple(state)] = row.get(tuple(state), 0.0) + value
+    return {k: v for k, v in row.items() if abs(v) > 1e-12}
+
+
+def test_rows_of_sites_found_by_rank_rely_on_the_sector():
+    """Ranks below the sector's numbers of particles and holes need no check that the
+    site was found, on the states of the sector: the operator assumes the sector
+    (`assumed_sectors`), and so do its sums, multiples and conjugate. Outside
+    the sector such a row would read a missing site (-1) as the last one: concrete
+    configurations there are refused, and inside `jax.jit` their elements are NaN. With
+    ranks up to every site each found site is checked, nothing is assumed, and a row
+    outside the sector is the unconstrained operator's (that of the same hops written
+    over all pairs of sites)."""
+    n = 5
+    t = np.random.default_rng(4).normal(size=(n, n))
+    hi = sym.Fermions(n, n_fermions=2)
+    ranked = hops_by_rank(hi, t, range(n))
+    for op in (ranked, ranked + hops_by_rank(hi, t.T, range(n)), 2.0 * ranked, ranked.conj()):
+        assert op.assumed_sectors() == ((0, n, 2),)
+    compiled = ranked.compile()
+    inside = np.array([[1, 1, 0, 0, 0], [0, 1, 0, 1, 0]], np.int8)
+    outside = np.array([[1, 1, 1, 0, 0], [1, 0, 0, 0, 0]], np.int8)
+    with pytest.raises(
+        ValueError, match=r"configuration 0 of the batch holds 3 on the sites 0\.\.4"
+    ):
+        compiled.get_conn_padded(outside)
+    mels = np.asarray(jax.jit(compiled.get_conn_padded)(np.concatenate([outside, inside]))[1])
+    assert np.isnan(mels[:2]).all() and not np.isnan(mels[2:]).any()
+
+    every = hops_by_rank(hi, t, range(n), rows=[(k, h) for k in range(n) for h in range(n)])
+    assert every.assumed_sectors() == ()
+    pairs = sym.DOperator(hi, "pairs")
+    for p in range(n):
+        for q in range(n):
+            if p != q:
+                pairs = pairs.for_each(("p", "q"), over=[(p, q)]).emit(
+                    sym.cdag("p") * sym.c("q"), matrix_element=float(t[p, q])
+                )
+    a, b = every.compile(), pairs.build().compile()
+    x = np.concatenate([outside, inside])
+    (axp, amels), (bxp, bmels) = a.get_conn_padded(x), b.get_conn_padded(x)
+    for k in range(len(x)):
+        ours, theirs = summed_row(axp[k], amels[k]), summed_row(bxp[k], bmels[k])
+        assert ours.keys() == theirs.keys()
+        assert max(abs(ours[s] - theirs[s]) for s in ours) < ATOL
 
 
 def test_sites_found_across_a_fixed_sector_are_refused():
