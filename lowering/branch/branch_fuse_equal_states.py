@@ -66,7 +66,7 @@ nothing keeps the report of the first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -401,9 +401,14 @@ def _elem(t: Attribute) -> Attribute:
 # --------------------------------------------------------------------------- re-indexing
 
 
-def row_wise_slice(values: Sequence[SSAValue]) -> list[Operation] | None:
+def row_wise_slice(
+    values: Sequence[SSAValue], positions: Mapping[Operation, int] | None = None
+) -> list[Operation] | None:
     """The row-wise ops `values` are computed from, in program order; None when one of
-    them is not row-wise (its rows cannot be re-indexed)."""
+    them is not row-wise (its rows cannot be re-indexed). `positions`: the places of the
+    block's ops, taken before ops were inserted (none moves), so that the slice is put in
+    order without a walk of the whole block (a product of two operators: 660 slices of a
+    block of 7,000 ops, 22 s of H @ H's compile on 4x4 sites)."""
     found: set[Operation] = set()
     stack = list(values)
     while stack:
@@ -414,6 +419,8 @@ def row_wise_slice(values: Sequence[SSAValue]) -> list[Operation] | None:
             return None
         found.add(owner)
         stack.extend(owner.operands)
+    if positions is not None and all(op in positions for op in found):
+        return sorted(found, key=positions.__getitem__)
     block = next(iter(found)).parent_block() if found else None
     return [op for op in block.ops if op in found] if block is not None else []
 
@@ -482,12 +489,14 @@ def plan(emits: list[branch.EmitOp], keys: list[list[int] | None]) -> list[list[
     ]
 
 
-def _layer_values(layer: Layer) -> tuple[list[Operation], SSAValue, SSAValue, SSAValue]:
+def _layer_values(
+    layer: Layer, positions: Mapping[Operation, int] | None = None
+) -> tuple[list[Operation], SSAValue, SSAValue, SSAValue]:
     e = layer.emit
     values = [e.state, e.amplitude, e.mask]
     if layer.whole:
         return [], *values
-    ops = row_wise_slice(values)
+    ops = row_wise_slice(values, positions)
     assert ops is not None
     copies, (state, amplitude, mask) = reindexed(ops, values, layer.rows)
     return copies, state, amplitude, mask
@@ -554,7 +563,7 @@ def _covers(emit: branch.EmitOp, layers: list[Layer]) -> bool:
     return len(rows) > 1 and rows == list(range(_rows(emit.state.type)))
 
 
-def _parts(layers: list[Layer], x: SSAValue):
+def _parts(layers: list[Layer], x: SSAValue, positions: Mapping[Operation, int] | None = None):
     """The ops, the state and the (amplitude, mask) parts of an emission made of
     `layers`. When it has one row, the layers that read every row of one emission are
     one part, its rows summed (not one copy of its ops per row)."""
@@ -572,10 +581,11 @@ def _parts(layers: list[Layer], x: SSAValue):
             summed.add(e)
             new, amplitude, mask = _summed_rows(e, x)
             if state is None:
-                copies, (state,) = reindexed(row_wise_slice([e.state]) or [], [e.state], layer.rows)
+                ops_of_state = row_wise_slice([e.state], positions) or []
+                copies, (state,) = reindexed(ops_of_state, [e.state], layer.rows)
                 new = copies + new
         else:
-            new, s, amplitude, mask = _layer_values(layer)
+            new, s, amplitude, mask = _layer_values(layer, positions)
             state = s if state is None else state
         ops += new
         parts.append((amplitude, mask, masked))
@@ -583,9 +593,12 @@ def _parts(layers: list[Layer], x: SSAValue):
     return ops, state, parts
 
 
-def merged_emit(layers: list[Layer], x: SSAValue) -> tuple[list[Operation], branch.EmitOp]:
-    """The ops computing one emission made of `layers` (masked amplitudes summed)."""
-    ops, state, parts = _parts(layers, x)
+def merged_emit(
+    layers: list[Layer], x: SSAValue, positions: Mapping[Operation, int] | None = None
+) -> tuple[list[Operation], branch.EmitOp]:
+    """The ops computing one emission made of `layers` (masked amplitudes summed);
+    `positions` as `row_wise_slice` takes them."""
+    ops, state, parts = _parts(layers, x, positions)
     amplitude, mask, _ = parts[0]
     if len(parts) > 1:
         summed, amplitude, mask = _masked_sum(parts, x, len(layers[0].rows))
@@ -753,11 +766,12 @@ def fuse_kernel(
     xp_concat = concats[0]
     block = kernel.body.block
     outputs, merged = [], []
+    positions = {op: k for k, op in enumerate(block.ops)}
     for layers in new:
         if len(layers) == 1 and layers[0].whole:
             outputs.append(layers[0].emit)
             continue
-        ops, emit = merged_emit(layers, kernel.x)
+        ops, emit = merged_emit(layers, kernel.x, positions)
         block.insert_ops_before(ops, xp_concat)
         outputs.append(emit)
         names = [labels[layer.emit] for layer in layers]
