@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 
 def compile_operator(
     op: Any, cache: bool = True, params: Mapping[str, Any] | None = None, **options: Any
@@ -30,6 +32,10 @@ def compile_operator(
             f"compile() got unknown option(s) {unknown}; the options are `cache` and the "
             f"SymbolicCompilerOptions fields {sorted(known)}"
         )
+    if not isinstance(cache, bool | np.bool_):
+        # `cache="no"` or `cache=0.0` read as a truth value would turn the cache on or off
+        # by accident: only True or False
+        raise TypeError(f"compile(cache=...) takes True or False, got {cache!r}")
     opts = SymbolicCompilerOptions(cache_enabled=bool(cache), **options)
     compiled = default_compiler(opts).compile_operator(op)
     return compiled.with_params(**params) if params else compiled

@@ -409,6 +409,9 @@ def test_options_rejected():
         hop().compile(coalesce=False)
     with pytest.raises(ValueError, match="merge_exclusive_emissions must be a bool"):
         hop().compile(merge_exclusive_emissions="no")
+    for cache in ("yes", "no", 0, None):  # read as truth values they chose by accident
+        with pytest.raises(TypeError, match=r"compile\(cache=\.\.\.\) takes True or False"):
+            hop().compile(cache=cache)
     with pytest.raises(ValueError, match="backend_preference"):
         SymbolicCompilerOptions(backend_preference="cuda")
     with pytest.raises(ValueError, match="cache_namespace"):
