@@ -111,11 +111,48 @@ def _syntax_error(text: str, error: ArgSpecParseError) -> str:
 
 def parse_specs(text: str) -> list[ArgSpec]:
     """The pass specs of `text` (xDSL's pipeline syntax, read by `_to_xdsl`); a syntax
-    error is a `PipelineError` that points into `text` as typed."""
+    error is a `PipelineError` that points into `text` as typed, and so is an option
+    given twice to one pass (xDSL keeps the last silently: `{target=cpu target=gpu}`)."""
+    converted = quote_insertions(text)
     try:
-        return list(parse_pipeline(quote_insertions(text)))
+        specs = list(parse_pipeline(converted))
     except ArgSpecParseError as e:
         raise PipelineError(_syntax_error(text, e)) from None
+    _refuse_repeated_options(converted)
+    return specs
+
+
+_OPTION_NAME = re.compile(r"([A-Za-z0-9_-]+)\s*=")
+
+
+def _refuse_repeated_options(converted: str) -> None:
+    """A `PipelineError` naming the first option given twice inside one `{...}` of the
+    xDSL text `converted` (quoted values skipped; `-` and `_` in a name are one)."""
+    depth, k, start, names = 0, 0, 0, set()
+    while k < len(converted):
+        c = converted[k]
+        if c == '"':
+            k = _STRING.match(converted, k).end()  # type: ignore[union-attr]
+            continue
+        if c == "{":
+            depth += 1
+            if depth == 1:
+                start, names = k, set()
+        elif c == "}":
+            depth -= 1
+        elif depth == 1 and (converted[k - 1] in "{ \t"):
+            found = _OPTION_NAME.match(converted, k)
+            if found:
+                name = found.group(1).replace("-", "_")
+                if name in names:
+                    owner = re.findall(r"[A-Za-z0-9_.-]+$", converted[:start].rstrip())
+                    raise PipelineError(
+                        f"pass {owner[-1] if owner else '?'!r} is given the option {name!r} "
+                        "twice; give it once (several values of one option are separated "
+                        'by commas: symir-lower{force_fusion="xx+yy","p+q"})'
+                    )
+                names.add(name)
+        k += 1
 
 
 def _build(spec: ArgSpec, available: dict[str, Callable[[], type[ModulePass]]]) -> ModulePass:
