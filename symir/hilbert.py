@@ -386,6 +386,11 @@ def as_hilbert(hilbert: object) -> DiscreteHilbert:
             f"expected a symir DiscreteHilbert or a NetKet DiscreteHilbert, got "
             f"{type(hilbert).__name__}"
         )
+    if getattr(hilbert, "is_finite", True) is False:
+        raise ValueError(
+            f"{hilbert} has no bound on its local states (NetKet's Fock without n_max): "
+            "symir's kernels need every local state, so give n_max, e.g. Fock(n_max=4, N=...)"
+        )
     if _is_fermionic(hilbert):
         return _netket_fermions(hilbert)
     if getattr(hilbert, "constrained", False):

@@ -142,6 +142,10 @@ def test_unsupported_tensor_spaces_are_clear_errors():
     fermions = nk.hilbert.SpinOrbitalFermions(2, n_fermions=1)
     with pytest.raises(ValueError, match="fermionic factors"):
         sym.as_hilbert(fermions * fermions)
+    # NetKet's Fock without n_max: its local states have no bound (the error said "needs
+    # at least one local state" before)
+    with pytest.raises(ValueError, match=r"no bound on its local states.*give n_max"):
+        sym.as_hilbert(nk.hilbert.Fock(N=3))
 
 
 # --------------------------------------------------------------------------- operators
