@@ -496,3 +496,18 @@ def test_configurations_outside_the_sector_are_refused_or_nan(
     assert np.array_equal(mels[2:], np.asarray(H.get_conn_padded(x)[1]))
     assert np.isnan(np.asarray(jax.jit(H.get_conn_delta)(both)[2])[:2]).all()
     assert molecular_hamiltonian(ints, slots="orbitals").operator.assumed_sectors() == ()
+
+
+def test_arithmetic_of_a_molecular_hamiltonian_is_its_operator_s(three_orbitals_kernel):
+    """`2 * mh - 1.5`, `mh + mh.operator`, `-mh / 4`: operators of `mh.operator` (a
+    `TypeError` before: the builder's record is not itself an operator), their matrices
+    those of the numbers (sweep 17). `mh @ mh` is the product's own clear refusal of
+    sites found at run time."""
+    mh, H = three_orbitals_kernel
+    D = H.to_dense()
+    eye = np.eye(len(D))
+    np.testing.assert_allclose((2 * mh - 1.5).compile().to_dense(), 2 * D - 1.5 * eye, atol=1e-12)
+    np.testing.assert_allclose((mh + mh.operator).compile().to_dense(), 2 * D, atol=1e-12)
+    np.testing.assert_allclose((-mh / 4).compile().to_dense(), -D / 4, atol=1e-12)
+    with pytest.raises(sym.SymbolicDefinitionError, match="nth_site"):
+        mh @ mh
