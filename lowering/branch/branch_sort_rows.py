@@ -17,7 +17,8 @@ stack of `i` and that of the read of `j`), no longer joined by a `branch.write`.
 
 Candidate orders, judged by the total cost of the reads of the component's columns
 (`CostModel.read_cost`): the given order, the lexicographic order of the read columns,
-and for each read column the order by value and the order by occurrence rank then value
+and for each read column (the `MAX_ORDER_COLUMNS` costliest in the given order, where a
+component reads more distinct columns) the order by value and the order by occurrence rank then value
 (`0, 1, 2, .., 0, 1, 2, ..`: on a square lattice the bond table's first column becomes two
 runs, one slice each, and the second a permutation of the sites per rank). The cheapest
 is applied when it is strictly cheaper than the given order, so a second run changes
@@ -30,6 +31,7 @@ coalescing and merging, option `LoweringOptions.sort_rows` (on).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,11 +110,19 @@ def _rank_order(col: np.ndarray) -> np.ndarray:
     return np.lexsort((col, rank))
 
 
-def candidate_orders(table: np.ndarray) -> list[np.ndarray]:
-    """The orders tried for a table of read columns (rows x columns, sites mod N)."""
+MAX_ORDER_COLUMNS = 8
+"""The most read columns whose own orders are tried (`candidate_orders`): where a component
+reads more distinct columns (a product of two operators: 127 on 6x6 sites), those that
+cost most in the given order."""
+
+
+def candidate_orders(table: np.ndarray, by: Sequence[int] | None = None) -> list[np.ndarray]:
+    """The orders tried for a table of read columns (rows x columns, sites mod N): the
+    given one, the lexicographic one and the orders of each column (of the columns `by`
+    where given)."""
     m = table.shape[0]
     orders = [np.arange(m), np.lexsort(table.T[::-1])]
-    for c in range(table.shape[1]):
+    for c in range(table.shape[1]) if by is None else by:
         orders.append(np.argsort(table[:, c], kind="stable"))
         orders.append(_rank_order(table[:, c]))
     return orders
@@ -144,15 +154,20 @@ def sort_component(component: list[Operation], n: int, model: CostModel) -> bool
     # equal columns cost the same under every order, and equal orders cost the same: each
     # is priced once (a product of two operators reads a hundred columns of a few rows,
     # most of them equal: 300,000 prices for H @ H on 3x3 sites, 34 s of its compile)
-    distinct, repeats = np.unique(table, axis=1, return_counts=True)
+    distinct, first, repeats = np.unique(table, axis=1, return_index=True, return_counts=True)
+
+    def price(order: np.ndarray, k: int) -> float:
+        return int(repeats[k]) * model.read_cost(distinct[order, k], n, emitted=True)
 
     def cost(order: np.ndarray) -> float:
-        return sum(
-            int(r) * model.read_cost(distinct[order, k], n, emitted=True)
-            for k, r in enumerate(repeats)
-        )
+        return sum(price(order, k) for k in range(len(repeats)))
 
-    orders = _distinct_orders(candidate_orders(table))
+    by = None  # every column's orders
+    if len(repeats) > MAX_ORDER_COLUMNS:  # those of the costliest as given
+        given = np.arange(len(table))
+        costliest = sorted(range(len(repeats)), key=lambda k: -price(given, k))
+        by = [int(first[k]) for k in costliest[:MAX_ORDER_COLUMNS]]
+    orders = _distinct_orders(candidate_orders(table, by))
     costs = [cost(o) for o in orders]
     best = int(np.argmin(costs))
     if costs[best] >= costs[0]:
