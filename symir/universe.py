@@ -41,11 +41,21 @@ def all_dialects() -> dict[str, Callable]:
     return found
 
 
+XDSL_TARGETS = ("mlir",)
+"""xDSL's own targets that `symir-opt` offers: its others (`riscv-asm`, `x86-asm`, `wgsl`,
+`llvm`, ...) print xDSL's low-level dialects, and given `sym`, `branch` or `stablehlo` IR
+printed nothing, a stray bracket or a bare `NotImplementedError` (sweep 16); `xdsl-opt`
+still has them all."""
+
+
 def all_targets() -> dict[str, Callable]:
-    """Every installed package's targets (name -> factory); the first definition of a
-    name wins."""
+    """The targets of symir's and every plugin package's universe, and xDSL's
+    `XDSL_TARGETS` (name -> factory); the first definition of a name wins."""
+    from xdsl.universe import XDSL_UNIVERSE
+
     found: dict[str, Callable] = {}
     for universe in _universes():
         for name, factory in universe.all_targets.items():
-            found.setdefault(name, factory)
+            if universe is not XDSL_UNIVERSE or name in XDSL_TARGETS:
+                found.setdefault(name, factory)
     return found
