@@ -68,6 +68,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from xdsl.context import Context
@@ -425,7 +426,10 @@ def row_wise_slice(
     return [op for op in block.ops if op in found] if block is not None else []
 
 
+@lru_cache(maxsize=4096)
 def _retyped(t: Attribute, rows: int) -> Attribute:
+    """`t` with `rows` rows (memoized: a product's merge retypes 150,000 results, most of
+    them alike, and each new type is verified by xDSL)."""
     if isinstance(t, branch.StateType):
         return branch.StateType(rows, t.sites.data, t.element_type)
     assert isinstance(t, TensorType) and t.get_shape()[0] == DYN

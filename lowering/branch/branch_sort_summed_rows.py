@@ -35,6 +35,7 @@ and nothing else, and the conversion should keep the table order the user wrote.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,9 +69,14 @@ ROW_WISE = (
 `branch.nth_site` (a site of `x` found at the rank of row m)."""
 
 
-def row_slice(summed: branch.SumRowsOp) -> list[Operation] | None:
+def row_slice(
+    summed: branch.SumRowsOp, positions: Mapping[Operation, int] | None = None
+) -> list[Operation] | None:
     """The row-wise ops `summed`'s input is computed from, in program order; None when
-    it depends on an op that is not row-wise."""
+    it depends on an op that is not row-wise. `positions`: the places of the block's ops,
+    taken before ops were inserted (none moves), so that the slice is put in order
+    without a walk of the whole block (J1-J2 `H @ H` on 4x4 sites: 24 slices of a block
+    of 100,000 ops, 16 s)."""
     found: set[Operation] = set()
     stack = [summed.input]
     while stack:
@@ -81,6 +87,8 @@ def row_slice(summed: branch.SumRowsOp) -> list[Operation] | None:
             return None
         found.add(owner)
         stack.extend(owner.operands)
+    if positions is not None and all(op in positions for op in found):
+        return sorted(found, key=positions.__getitem__)
     block = summed.parent_block()
     assert block is not None
     return [op for op in block.ops if op in found]
@@ -90,10 +98,12 @@ def run_count(columns: list[np.ndarray]) -> int:
     return sum(len(strided_runs(c)) for c in columns)
 
 
-def sort_rows(summed: branch.SumRowsOp, n: int) -> bool:
+def sort_rows(
+    summed: branch.SumRowsOp, n: int, positions: Mapping[Operation, int] | None = None
+) -> bool:
     """Sorts the rows of the slice feeding `summed` (a copy of its row-dependent part if
-    other ops share it); returns whether anything changed."""
-    ops = row_slice(summed)
+    other ops share it); returns whether anything changed. `positions`: as `row_slice`."""
+    ops = row_slice(summed, positions)
     if ops is None:
         return False
     changed: list[Operation] = []
@@ -135,6 +145,7 @@ class BranchSortSummedRowsPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for kernel in [o for o in op.walk() if isinstance(o, branch.KernelOp)]:
             n = kernel.num_sites.data
-            sums = [o for o in kernel.body.block.ops if isinstance(o, branch.SumRowsOp)]
-            if any([sort_rows(summed, n) for summed in sums]):
+            positions = {o: k for k, o in enumerate(kernel.body.block.ops)}
+            sums = [o for o in positions if isinstance(o, branch.SumRowsOp)]
+            if any([sort_rows(summed, n, positions) for summed in sums]):
                 region_dce(kernel.body)
