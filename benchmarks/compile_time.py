@@ -19,7 +19,12 @@ Cache paths (`--sections cache`):
 - disk hit: `compile` in a fresh process from a `DiskArtifactStore` (no pass but the
   pre-cache ones), and that process's first call.
 
-Run: `.venv/bin/python benchmarks/compile_time.py [--sections passes,cache] [--repeat 9]`."""
+Products (`--sections products`): `H @ H` of Heisenberg on periodic squares of 3x3, 4x4
+and 6x6 sites and of J1-J2 on 4x4 (`total_sz=0`), built and compiled once each (no cache),
+with F; the 3x3 matrix checked against NetKet's dense product first; and NetKet's own
+product of its `Heisenberg` (a `LocalOperator`) for scale.
+
+Run: `.venv/bin/python benchmarks/compile_time.py [--sections passes,cache,products] [--repeat 9]`."""
 
 from __future__ import annotations
 
@@ -167,7 +172,9 @@ def median(values: list[float]) -> float:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sections", default="passes,cache", help="comma-separated: passes, cache")
+    p.add_argument(
+        "--sections", default="passes,cache", help="comma-separated: passes, cache, products"
+    )
     p.add_argument("--repeat", type=int, default=9, help="cold compiles per case (per pass)")
     args = p.parse_args()
     t = time.perf_counter()
@@ -178,6 +185,48 @@ def main() -> None:
         per_pass(args.repeat)
     if "cache" in sections:
         cache_paths()
+    if "products" in sections:
+        products()
+
+
+def products() -> None:
+    """`H @ H`: build, compile (outside XLA) and F; NetKet's LocalOperator product."""
+    import netket as nk
+
+    from symir import models
+
+    print()
+    print(f"{'H @ H':<22}{'F':>8}{'build s':>10}{'compile s':>11}{'NetKet @ s':>12}")
+    for name, side in (("heisenberg", 3), ("heisenberg", 4), ("heisenberg", 6), ("j1j2", 4)):
+        graph = nk.graph.Square(side, pbc=True, max_neighbor_order=2 if name == "j1j2" else 1)
+        if name == "j1j2":
+            hi = nk.hilbert.Spin(0.5, graph.n_nodes, total_sz=0)
+            ours, theirs = (
+                models.j1j2(hi, graph),
+                nk.operator.Heisenberg(hi, graph, J=[1.0, 0.5], sign_rule=[False, False]),
+            )
+        else:
+            hi = nk.hilbert.Spin(0.5, graph.n_nodes)
+            ours = models.heisenberg(hi, graph.edges(), J=1.0)
+            theirs = nk.operator.Heisenberg(hi, graph, sign_rule=False)
+        t = time.perf_counter()
+        squared = ours @ ours
+        built = time.perf_counter() - t
+        t = time.perf_counter()
+        compiled = squared.compile(cache=False)
+        compile_s = time.perf_counter() - t
+        t = time.perf_counter()
+        theirs_squared = theirs @ theirs
+        netket_s = time.perf_counter() - t
+        if side == 3:
+            dense = theirs.to_dense()
+            error = np.abs(compiled.to_dense() - dense @ dense).max()
+            assert error < 1e-10, f"H @ H differs from NetKet's by {error}"
+        del theirs_squared
+        label = f"{name} {side}x{side}"
+        print(
+            f"{label:<22}{compiled.max_conn_size:>8}{built:>10.2f}{compile_s:>11.2f}{netket_s:>12.2f}"
+        )
 
 
 def cache_paths() -> None:
