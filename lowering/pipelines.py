@@ -175,6 +175,11 @@ class SymirLowerPass(LoweringOptions, ModulePass):
                 "symir-lower takes no 'pipeline' option: write the pipeline itself "
                 "(symir-opt -p, compile(pipeline=...))"
             )
+        if self.force_fusion and not self.enable_fusion:
+            raise ValueError(
+                f"symir-lower: force_fusion={list(self.force_fusion)} names groups to merge, "
+                "but enable_fusion=false turns the fusion pass off: give one or the other"
+            )
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         from symir.lowering.levels import LevelCheck

@@ -37,6 +37,15 @@ def _check_groups(groups: object) -> tuple[str, ...]:
     return tuple(groups)  # type: ignore[arg-type]
 
 
+def _check_bools(options: LoweringOptions) -> None:
+    """A ValueError naming the first bool field, the lowering's too, that holds no bool
+    (`narrow_integers="false"` turned the pass on, read as a truth value: sweep 18)."""
+    for name in [f.name for f in fields(options) if f.type in ("bool", bool)]:
+        value = getattr(options, name)
+        if not isinstance(value, bool):
+            raise ValueError(f"SymbolicCompilerOptions.{name} must be a bool, got {value!r}")
+
+
 @dataclass(frozen=True)
 class SymbolicCompilerOptions(LoweringOptions):
     """The effective options of a `SymbolicCompiler`: the lowering's own options
@@ -82,22 +91,7 @@ class SymbolicCompilerOptions(LoweringOptions):
                 f"SymbolicCompilerOptions.backend_preference must be one of {_BACKENDS}, "
                 f"got {self.backend_preference!r}"
             )
-        for name in (
-            "cache_enabled",
-            "enable_fusion",
-            "merge_row_terms",
-            "lift_constant_sites",
-            "tabulate_terms",
-            "route_pauli_products",
-            "strict_validation",
-            "coalesce_diagonal",
-            "merge_exclusive_emissions",
-            "sort_summed_rows",
-            "sort_rows",
-        ):
-            value = getattr(self, name)
-            if not isinstance(value, bool):
-                raise ValueError(f"SymbolicCompilerOptions.{name} must be a bool, got {value!r}")
+        _check_bools(self)
         if not isinstance(self.cache_namespace, str) or not self.cache_namespace:
             raise ValueError(
                 "SymbolicCompilerOptions.cache_namespace must be a non-empty string, "
@@ -116,6 +110,11 @@ class SymbolicCompilerOptions(LoweringOptions):
                 )
         _check_pipeline(self.pipeline)
         object.__setattr__(self, "force_fusion", _check_groups(self.force_fusion))
+        if self.force_fusion and not self.enable_fusion:
+            raise ValueError(
+                f"SymbolicCompilerOptions.force_fusion={self.force_fusion!r} names groups to "
+                "merge, but enable_fusion=False turns the fusion pass off: give one or the other"
+            )
         if self.x_dtype not in _X_DTYPES:
             raise ValueError(
                 f"SymbolicCompilerOptions.x_dtype must be one of {_X_DTYPES}, got {self.x_dtype!r}"

@@ -7,6 +7,7 @@
 // RUN: not symir-opt %s -p 'symir-lower{force_fusion=term0+term1}' 2>&1 | filecheck %s --check-prefix=GROUP
 // RUN: not symir-opt %s -p 'symir-lower{after=branch-sort-rows:cse,}' 2>&1 | filecheck %s --check-prefix=SYNTAX
 // RUN: not symir-opt %s -p 'symir-lower{sort-rows=false enable_fusion=true sort_rows=true}' 2>&1 | filecheck %s --check-prefix=TWICE
+// RUN: not symir-opt %s -p 'symir-lower{force_fusion="a+b" enable_fusion=false}' 2>&1 | filecheck %s --check-prefix=OFF
 // RUN: not symir-opt %s -t riscv-asm 2>&1 | filecheck %s --check-prefix=TARGET
 // RUN: symir-opt %s -p 'symir-lower{after=branch-fuse-equal-states:cse,before=convert-branch-to-stablehlo:dce}' --print-between-passes | filecheck %s --check-prefix=COMMA
 
@@ -16,6 +17,8 @@
 
 // An option given twice (`-` and `_` in its name alike): xDSL would keep the last.
 // TWICE: symir-opt: error: pass 'symir-lower' is given the option 'sort_rows' twice
+
+// OFF: symir-opt: error: pass 'symir-lower': bad options: symir-lower: force_fusion=['a+b'] names groups to merge, but enable_fusion=false turns the fusion pass off
 
 // xDSL's targets for its own low-level dialects are not offered (they printed nothing or
 // a stray bracket for sym IR); `mlir` is.

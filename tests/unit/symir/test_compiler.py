@@ -409,6 +409,13 @@ def test_options_rejected():
         hop().compile(coalesce=False)
     with pytest.raises(ValueError, match="merge_exclusive_emissions must be a bool"):
         hop().compile(merge_exclusive_emissions="no")
+    # every bool option, the lowering's too: "false" read as a truth value turned
+    # narrow_integers on (sweep 18)
+    for name in ("narrow_integers", "outline_constants", "sort_rows"):
+        with pytest.raises(ValueError, match=f"{name} must be a bool, got 'false'"):
+            SymbolicCompilerOptions(**{name: "false"})
+    with pytest.raises(ValueError, match="enable_fusion=False turns the fusion pass off"):
+        SymbolicCompilerOptions(force_fusion=("a+b",), enable_fusion=False)
     for cache in ("yes", "no", 0, None):  # read as truth values they chose by accident
         with pytest.raises(TypeError, match=r"compile\(cache=\.\.\.\) takes True or False"):
             hop().compile(cache=cache)
