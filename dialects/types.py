@@ -248,12 +248,16 @@ def x_element_type_for(states: Sequence[int], requested: str) -> IntegerType:
             )
         width = int(requested.lstrip("i"))
         if not _fits(states, width):
-            raise ValueError(f"local states {list(states)} do not fit in {requested}")
+            raise ValueError(
+                f"x_dtype={requested!r}: the local states (from {min(states)} to "
+                f"{max(states)}) do not fit in {requested}; leave x_dtype='auto' or take a "
+                "wider type"
+            )
         return IntegerType(width)
     for width in (8, 16, 32, 64):
         if _fits(states, width):
             return IntegerType(width)
-    raise ValueError(f"local states {list(states)} do not fit in i64")
+    raise ValueError(f"the local states (from {min(states)} to {max(states)}) do not fit in i64")
 
 
 __all__ = [

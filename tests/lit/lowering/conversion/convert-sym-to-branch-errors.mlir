@@ -5,7 +5,7 @@
 
 // Local states that the requested configuration type cannot hold (line 13, column 3:
 // the sym.operator).
-// CHECK: convert-sym-to-branch-errors.mlir:13:3: error: ValueError: local states [0, 300] do not fit in i8
+// CHECK: convert-sym-to-branch-errors.mlir:13:3: error: ValueError: x_dtype='i8': the local states (from 0 to 300) do not fit in i8; leave x_dtype='auto' or take a wider type
 // CHECK-NEXT: sym.operator @big sites 2 states [0, 300] dtype f64 {
 // CHECK-NEXT: ^
 
