@@ -332,8 +332,12 @@ def _assuming_sectors(
     found = getattr(operator, "assumed_sectors", None)
     sectors = found() if callable(found) else ()
     compiled = artifact.compiled_operator
-    if not sectors or not hasattr(compiled, "assuming_sectors"):
+    if not hasattr(compiled, "assuming_sectors"):
         return artifact
+    if sectors == compiled.assumed_sectors:
+        return artifact
+    # set also where `sectors` is empty: the operator's own, whatever a kernel shared by
+    # the cache with an operator of the same IR on another space was given
 
     def assume() -> tuple[Any, Any]:
         return compiled, compiled.assuming_sectors(sectors)

@@ -244,6 +244,11 @@ class CompiledOperator:
         return self._spec.keeps_sectors
 
     @property
+    def assumed_sectors(self) -> tuple[tuple[int, int, int], ...]:
+        """The fixed sums the kernel's rows rely on (`assuming_sectors`), `()` for none."""
+        return self._spec.assumed_sectors
+
+    @property
     def stablehlo_text(self) -> str:
         return self._spec.module.text
 

@@ -384,3 +384,17 @@ def test_exchange_operators_leave_out_the_sector_check_with_the_same_results():
     # the proof does not travel to a space whose sums cover other sites
     tensor = nk.hilbert.Spin(0.5, 3, total_sz=0.5) * nk.hilbert.Spin(0.5, 3, total_sz=0.5)
     assert not heisenberg(hi, RING6).compile().with_hilbert(tensor).keeps_sectors
+
+
+def test_one_kernel_on_two_spaces_relies_on_each_space_s_own_sector():
+    """The same IR (a site found by rank, written with no check that it was found) on
+    `Fock(1, 4, n_particles=2)` relies on the sector, on `Fock(1, 4)` on nothing: the
+    cache shares the kernel, each compiled operator has its own assumption."""
+    ops = [
+        sym.DOperator(hi, "w")
+        .for_each(("k",), over=[(0,)])
+        .emit(sym.write(sym.nth_site("k", 1, range(4)), 0), matrix_element=1.0)
+        .build()
+        for hi in (sym.Fock(1, 4, n_particles=2), sym.Fock(1, 4), sym.Fock(1, 4, n_particles=2))
+    ]
+    assert [op.compile().assumed_sectors for op in ops] == [((0, 4, 2),), (), ((0, 4, 2),)]
