@@ -15,9 +15,8 @@ slots (a three-arm clock term on N sites goes from F = 3N to F = N).
 
 Exclusivity is proved, never assumed: a mask is read as a conjunction of literals
 (`branch.and` flattened; a literal is a value or the `branch.not` of one), and two masks
-are exclusive when one has a literal `p` and the other `not p`, for the same SSA value `p`,
-or `v == c1` and `v == c2` (`branch.cmp eq` of the same value `v` against two different
-`branch.constant`s). Masks that cannot be proved exclusive this way stay in separate slots.
+are exclusive when one has a literal `p` and the other `not p`, for the same SSA value `p`.
+Masks that cannot be proved exclusive this way stay in separate slots.
 
 Only emissions of the same `term`, with the same row count and tag, whose branches go
 straight to the kernel's output `branch.concat`s are merged (a diagonal emission summed by
@@ -36,7 +35,6 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from symir.dialects import branch
-from symir.dialects.types import CmpPredicate
 from symir.lowering.branch._kernel_outputs import (
     check_slots_movable,
     output_concats,
@@ -62,35 +60,9 @@ def literals(mask: SSAValue) -> set[Literal]:
     return found
 
 
-def _equality(value: SSAValue) -> tuple[SSAValue, object] | None:
-    """`(v, c)` where `value` is `branch.cmp eq` of a value `v` and a `branch.constant`
-    `c` (either side), else None."""
-    op = value.owner
-    if not isinstance(op, branch.CmpOp) or op.predicate.data != CmpPredicate.EQ:
-        return None
-    for v, c in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
-        if isinstance(c.owner, branch.ConstantOp):
-            return v, c.owner.value.value.data
-    return None
-
-
 def exclusive(a: set[Literal], b: set[Literal]) -> bool:
-    """Whether two conjunctions can never hold together: `p` in one and `not p` in the
-    other, or `v == c1` in one and `v == c2` in the other with constants `c1 != c2` (one
-    read of a site against two of its local states: the arms of an exchange written as
-    one `emit_if` per pair of local states)."""
-    if any((value, not positive) in b for value, positive in a):
-        return True
-    equal: dict[SSAValue, set[object]] = {}
-    for value, positive in a:
-        found = _equality(value) if positive else None
-        if found is not None:
-            equal.setdefault(found[0], set()).add(found[1])
-    for value, positive in b:
-        found = _equality(value) if positive else None
-        if found is not None and found[0] in equal and equal[found[0]] - {found[1]}:
-            return True
-    return False
+    """Whether two conjunctions can never hold together (`p` in one, `not p` in the other)."""
+    return any((value, not positive) in b for value, positive in a)
 
 
 def _output_emits(xp_concat: branch.ConcatOp, mel_concat: branch.ConcatOp):

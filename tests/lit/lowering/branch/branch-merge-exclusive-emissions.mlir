@@ -123,36 +123,3 @@ branch.kernel @unproved sites 2 states [-1, 1] dtype f64 params [] {
   %mel = branch.concat %mel0, %mel1 : tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x4xf64>
   branch.return %xp, %mel : tensor<?x4x2xi8>, tensor<?x4xf64>
 }
-
-// -----
-
-// One read against two different constants (`v == -1`, `v == 1`: an exchange written as
-// one `emit_if` per local state) is exclusive; against the same constant twice it is not
-// (both may fire): F = 2 + 2 + 2 -> 2 + 2.
-// CHECK-LABEL: branch.kernel @states
-// CHECK: %[[DOWN:.*]] = branch.cmp eq %[[V:.*]], %[[MINUS:.*]] :
-// CHECK: %[[UP:.*]] = branch.cmp eq %[[V]], %[[PLUS:.*]] :
-// CHECK: %[[AGAIN:.*]] = branch.cmp eq %[[V]], %[[MINUS]] :
-// CHECK: %[[O:.*]] = branch.or %[[DOWN]], %[[UP]] :
-// CHECK-NEXT: %[[E:.*]], %[[M:.*]] = branch.emit {{.*}}, %[[O]] {term = "t"}
-// CHECK: branch.concat %[[E]], %{{.*}} : tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x4x2xi8>
-branch.kernel @states sites 2 states [-1, 1] dtype f64 params [] {
-^bb0(%x: tensor<?x2xi8>):
-  %col = branch.column %x {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
-  %v = branch.read %x, %col : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
-  %minus = branch.constant %x {value = -1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
-  %plus = branch.constant %x {value = 1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
-  %down = branch.cmp eq %v, %minus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-  %up = branch.cmp eq %v, %plus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-  %again = branch.cmp eq %v, %minus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-  %s = branch.state %x : tensor<?x2xi8> -> !branch.state<2x2xi8>
-  %s0 = branch.write %s, %col, %plus : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
-  %s1 = branch.write %s, %col, %minus : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
-  %a = branch.constant %x {value = 1.0 : f64} : tensor<?x2xi8> -> tensor<?x2xf64>
-  %xp0, %mel0 = branch.emit %x, %s0, %a, %down {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
-  %xp1, %mel1 = branch.emit %x, %s1, %a, %up {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
-  %xp2, %mel2 = branch.emit %x, %s0, %a, %again {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
-  %xp = branch.concat %xp0, %xp1, %xp2 : tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x6x2xi8>
-  %mel = branch.concat %mel0, %mel1, %mel2 : tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x6xf64>
-  branch.return %xp, %mel : tensor<?x6x2xi8>, tensor<?x6xf64>
-}
