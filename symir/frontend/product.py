@@ -45,7 +45,7 @@ from typing import Any
 from symir.errors import SymbolicDefinitionError
 from symir.frontend.expr import Expr, all_of, any_of, as_expr, floor, maximum, minimum, select
 from symir.frontend.term_spec import EmissionSpec, TermSpec
-from symir.frontend.update import Update
+from symir.frontend.update import Update, update_operands
 
 SymbolicOperator = Any
 
@@ -131,18 +131,6 @@ def walk(e: Any, visit: Callable[[Expr], None]) -> None:
             walk(a, visit)
 
 
-def _update_exprs(update: Update):
-    """Every expression of an update program (site operands and values), nested too."""
-    for step in update.steps:
-        for operand in step[1:]:
-            if isinstance(operand, Update):
-                yield from _update_exprs(operand)
-            elif isinstance(operand, tuple):
-                yield from operand
-            else:
-                yield operand
-
-
 def term_exprs(term: TermSpec):
     """Yield every expression of `term`: predicates, amplitudes, conditions, updates."""
     yield from term.predicates
@@ -150,7 +138,7 @@ def term_exprs(term: TermSpec):
         yield em.amplitude
         if em.condition is not None:
             yield em.condition
-        yield from _update_exprs(em.update)
+        yield from update_operands(em.update)
 
 
 def _site_exprs(term: TermSpec) -> list[Expr]:

@@ -24,7 +24,7 @@ import warnings
 from typing import Any
 
 from symir.frontend.expr import Expr
-from symir.frontend.update import Update
+from symir.frontend.update import Update, update_operands
 
 
 class _Unknown(Exception):
@@ -231,7 +231,13 @@ def warn_if_leaving(
     )
 
 
-__all__ = ["KEEPS_LIMIT", "keeps_every_sector", "leaving_row", "warn_if_leaving"]
+__all__ = [
+    "KEEPS_LIMIT",
+    "assumed_sectors",
+    "keeps_every_sector",
+    "leaving_row",
+    "warn_if_leaving",
+]
 
 
 def assumed_sectors(space: Any, terms: Any) -> tuple[tuple[int, int, int], ...]:
@@ -253,7 +259,7 @@ def assumed_sectors(space: Any, terms: Any) -> tuple[tuple[int, int, int], ...]:
         for emission in term.emissions:
             checks = (*term.predicates, emission.condition)
             guarded = {e.args[1].key for e in _nodes(checks) if _is_found_check(e)}
-            parts = (*checks, emission.amplitude, *_update_operands(emission.update))
+            parts = (*checks, emission.amplitude, *update_operands(emission.update))
             for e in _nodes(parts):
                 if e.op == "nth_site" and e.key not in guarded:
                     sector = ranges.get(frozenset(e.args[0]))
@@ -273,20 +279,6 @@ def _is_found_check(e: Expr) -> bool:
         and e.args[2].op == "const"
         and e.args[2].args[0] == 0
     )
-
-
-def _update_operands(update: Update) -> list[Any]:
-    """The operands of every step of `update`, nested programs included."""
-    found: list[Any] = []
-    for step in update.steps:
-        for operand in step[1:]:
-            if isinstance(operand, Update):
-                found.extend(_update_operands(operand))
-            elif isinstance(operand, tuple):
-                found.extend(operand)
-            else:
-                found.append(operand)
-    return found
 
 
 def _nodes(roots: Any) -> list[Expr]:

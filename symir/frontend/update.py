@@ -6,7 +6,7 @@ An `Update` is an immutable, chainable sequence of steps; every method returns a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from symir.frontend.expr import _SITE_CONSTS, Expr, as_expr, shared_flip, site_ref
@@ -284,3 +284,16 @@ def flip_sites(index: Any, masks: Any) -> Update:
 
 def cond(predicate: Any, if_true: Update | None = None, if_false: Update | None = None):
     return Update.cond(predicate, if_true, if_false)
+
+
+def update_operands(update: Update) -> Iterator[Any]:
+    """Every operand of every step of `update` (site operands and values, those of its
+    nested programs too), in order."""
+    for step in update.steps:
+        for operand in step[1:]:
+            if isinstance(operand, Update):
+                yield from update_operands(operand)
+            elif isinstance(operand, tuple):
+                yield from operand
+            else:
+                yield operand
