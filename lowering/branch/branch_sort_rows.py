@@ -162,13 +162,13 @@ def sort_component(component: list[Operation], n: int, model: CostModel) -> bool
     def cost(order: np.ndarray) -> float:
         return sum(price(order, k) for k in range(len(repeats)))
 
+    given = [price(np.arange(len(table)), k) for k in range(len(repeats))]
     by = None  # every column's orders
     if len(repeats) > MAX_ORDER_COLUMNS:  # those of the costliest as given
-        given = np.arange(len(table))
-        costliest = sorted(range(len(repeats)), key=lambda k: -price(given, k))
+        costliest = sorted(range(len(repeats)), key=lambda k: -given[k])
         by = [int(first[k]) for k in costliest[:MAX_ORDER_COLUMNS]]
-    orders = _distinct_orders(candidate_orders(table, by))
-    costs = [cost(o) for o in orders]
+    orders = _distinct_orders(candidate_orders(table, by))  # the given order first
+    costs = [sum(given)] + [cost(o) for o in orders[1:]]
     best = int(np.argmin(costs))
     if costs[best] >= costs[0]:
         return False
