@@ -15,8 +15,12 @@ slots (a three-arm clock term on N sites goes from F = 3N to F = N).
 
 Exclusivity is proved, never assumed: a mask is read as a conjunction of literals
 (`branch.and` flattened; a literal is a value or the `branch.not` of one), and two masks
-are exclusive when one has a literal `p` and the other `not p`, for the same SSA value `p`.
-Masks that cannot be proved exclusive this way stay in separate slots.
+are exclusive when one has a literal `p` and the other `not p`, for the same SSA value `p`,
+or when their comparisons of one integer value `v` with integer `branch.constant`s (a
+`branch.cmp` either way round, negated or not) allow no integer together: `v == c1` and
+`v == c2` with `c1 != c2`, `v < c` and `v >= c`, `v <= 0` and `v > 0`, or a range of at
+most `MAX_ENUMERATED` integers whose every point a `v != c` excludes. Masks that cannot be
+proved exclusive this way stay in separate slots.
 
 Only emissions of the same `term`, with the same row count and tag, whose branches go
 straight to the kernel's output `branch.concat`s are merged (a diagonal emission summed by
@@ -30,11 +34,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.dialects.builtin import IntegerAttr, IntegerType, ModuleOp, TensorType
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from symir.dialects import branch
+from symir.dialects.types import CmpPredicate
 from symir.lowering.branch._kernel_outputs import (
     check_slots_movable,
     output_concats,
@@ -60,9 +65,86 @@ def literals(mask: SSAValue) -> set[Literal]:
     return found
 
 
+_FLIPPED = {
+    CmpPredicate.LT: CmpPredicate.GT,
+    CmpPredicate.LE: CmpPredicate.GE,
+    CmpPredicate.GT: CmpPredicate.LT,
+    CmpPredicate.GE: CmpPredicate.LE,
+    CmpPredicate.EQ: CmpPredicate.EQ,
+    CmpPredicate.NE: CmpPredicate.NE,
+}
+"""`c pred v` as `v flipped(pred) c`."""
+
+_NEGATED = {
+    CmpPredicate.LT: CmpPredicate.GE,
+    CmpPredicate.LE: CmpPredicate.GT,
+    CmpPredicate.GT: CmpPredicate.LE,
+    CmpPredicate.GE: CmpPredicate.LT,
+    CmpPredicate.EQ: CmpPredicate.NE,
+    CmpPredicate.NE: CmpPredicate.EQ,
+}
+"""`not (v pred c)` as `v negated(pred) c`: exact on integers (no NaN)."""
+
+MAX_ENUMERATED = 64
+"""The widest range of an integer value whose points are each checked against the
+constants it must differ from (`v != c` literals)."""
+
+
+def _bound(literal: Literal) -> tuple[SSAValue, CmpPredicate, int] | None:
+    """`(v, pred, c)` where the literal says `v pred c` of an integer value `v` and an
+    integer `branch.constant` `c` (either side of a `branch.cmp`, the literal positive or
+    negated), else None."""
+    value, positive = literal
+    op = value.owner
+    if not isinstance(op, branch.CmpOp):
+        return None
+    pred = CmpPredicate(op.predicate.data)
+    for v, c, p in ((op.lhs, op.rhs, pred), (op.rhs, op.lhs, _FLIPPED[pred])):
+        const = c.owner
+        elem = getattr(v.type, "element_type", None)
+        if (
+            isinstance(const, branch.ConstantOp)
+            and isinstance(const.value, IntegerAttr)
+            and isinstance(elem, IntegerType)
+            and elem.width.data > 1
+        ):
+            return v, p if positive else _NEGATED[p], const.value.value.data
+    return None
+
+
+def _unsatisfiable(bounds: list[tuple[CmpPredicate, int]]) -> bool:
+    """Whether no integer satisfies every `v pred c` of `bounds`."""
+    low, high, others = None, None, set()
+    for pred, c in bounds:
+        if pred in (CmpPredicate.LT, CmpPredicate.LE, CmpPredicate.EQ):
+            top = c - 1 if pred == CmpPredicate.LT else c
+            high = top if high is None else min(high, top)
+        if pred in (CmpPredicate.GT, CmpPredicate.GE, CmpPredicate.EQ):
+            bottom = c + 1 if pred == CmpPredicate.GT else c
+            low = bottom if low is None else max(low, bottom)
+        if pred == CmpPredicate.NE:
+            others.add(c)
+    if low is not None and high is not None:
+        if low > high:
+            return True
+        if high - low < MAX_ENUMERATED:
+            return all(v in others for v in range(low, high + 1))
+    return False
+
+
 def exclusive(a: set[Literal], b: set[Literal]) -> bool:
-    """Whether two conjunctions can never hold together (`p` in one, `not p` in the other)."""
-    return any((value, not positive) in b for value, positive in a)
+    """Whether two conjunctions can never hold together: `p` in one and `not p` in the
+    other, or comparisons of one integer value `v` with constants that no integer meets
+    together (`v == -1` and `v == 1`: the arms of an exchange written as one `emit_if` per
+    pair of local states; `v < 1` and `v >= 1`; `v != 0`, `v != 1` and `0 <= v <= 1`)."""
+    if any((value, not positive) in b for value, positive in a):
+        return True
+    bounds: dict[SSAValue, list[tuple[CmpPredicate, int]]] = {}
+    for literal in (*a, *b):
+        found = _bound(literal)
+        if found is not None:
+            bounds.setdefault(found[0], []).append(found[1:])
+    return any(_unsatisfiable(found) for found in bounds.values())
 
 
 def _output_emits(xp_concat: branch.ConcatOp, mel_concat: branch.ConcatOp):

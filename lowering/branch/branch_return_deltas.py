@@ -21,7 +21,10 @@ The convention (what makes "apply the entries to x" give exactly `xp`):
 
 How: each state is followed from `branch.state %x` through its writes (a `branch.write`
 appends `(site mod N, value)`; a `branch.select_state` pads the shorter history at its
-front with entries `(s, x[s])` that change nothing and selects entry by entry; a
+front with entries `(s, x[s])` that change nothing and selects entry by entry, after
+taking the second history's entries in the first's order of sites where they write the
+same sites, no two the same in any row (a hop and its conjugate merged into one slot
+write `(i, j)` and `(j, i)`: the slot's sites stay `(i, j)`, static); a
 `branch.invalidate` clears the validity; a `branch.flip_sites` with a static index per
 row appends the sites of each row's mask, in order, with their flipped values), as
 `(batch, rows)` values. At each
@@ -121,16 +124,10 @@ class DeltaBuilder:
 
     def where_same(self, a: SSAValue, b: SSAValue) -> SSAValue | bool:
         """Where the (normalised) sites `a` and `b` are equal: True or False when that
-        is known statically (the same value, or two columns equal or different in every
-        row), else a `branch.cmp eq`."""
-        if a is b:
-            return True
-        if isinstance(ca := a.owner, branch.ColumnOp) and isinstance(
-            cb := b.owner, branch.ColumnOp
-        ):
-            equal = [u == v for u, v in zip(ca.values.get_values(), cb.values.get_values())]
-            if all(equal) or not any(equal):
-                return all(equal)
+        is known statically (`known_same`), else a `branch.cmp eq`."""
+        known = known_same(a, b)
+        if known is not None:
+            return known
         return self.add(branch.CmpOp("eq", a, b))
 
     def choose(self, where: SSAValue | bool, if_true: SSAValue, if_false: SSAValue) -> SSAValue:
@@ -213,6 +210,7 @@ class DeltaBuilder:
         p = op.condition
         length = max(len(a.entries), len(b.entries))
         ea, eb = self.pad(a.entries, b.entries, length), self.pad(b.entries, a.entries, length)
+        eb = in_order_of(ea, eb)
         entries = []
         for (sa, va), (sb, vb) in zip(ea, eb, strict=True):
             s = self.choose(True if sa is sb else p, sa, sb)
@@ -315,6 +313,46 @@ class DeltaBuilder:
         sites += [sites[0]] * (k - len(sites))
         values += [values[0]] * (k - len(values))
         return self.add(branch.StackOp(sites)), self.add(branch.StackOp(values))
+
+
+def known_same(a: SSAValue, b: SSAValue) -> bool | None:
+    """Whether the (normalised) sites `a` and `b` are equal in every row (True), in no
+    row (False), or None when that is not known statically: the same value, or two
+    columns equal or different in every row."""
+    if a is b:
+        return True
+    if isinstance(ca := a.owner, branch.ColumnOp) and isinstance(cb := b.owner, branch.ColumnOp):
+        equal = [u == v for u, v in zip(ca.values.get_values(), cb.values.get_values())]
+        if all(equal) or not any(equal):
+            return all(equal)
+    return None
+
+
+def in_order_of(first: list[Entry], second: list[Entry]) -> list[Entry]:
+    """`second`'s entries in the order of `first`'s sites, where they write the same sites
+    in another order and no two of `second`'s entries can name one site (their order then
+    changes nothing: each site's last write is its only one); else `second` as it is.
+
+    The two arms of a merged emission (`branch-merge-exclusive-emissions`: a hop
+    `c+_i c_j` and its conjugate `c+_j c_i`) write `(i, j)` and `(j, i)`: in one order
+    the slot's sites are the same in every row, whichever arm is active, and stay static
+    (`CompiledOperator.static_sites`), where selecting entry by entry would give
+    `select(p, i, j)`, `select(p, j, i)`."""
+    if len(first) != len(second) or all(sa is sb for (sa, _), (sb, _) in zip(first, second)):
+        return second
+    sites = [s for s, _ in second]
+    for j, s in enumerate(sites):
+        if any(known_same(s, t) is not False for t in sites[j + 1 :]):
+            return second
+    left = list(second)
+    ordered = []
+    for site, _ in first:
+        match = next((e for e in left if known_same(site, e[0]) is True), None)
+        if match is None:
+            return second
+        left.remove(match)
+        ordered.append(match)
+    return ordered
 
 
 def _always_true(mask: SSAValue) -> bool:

@@ -439,11 +439,13 @@ def test_both_count_lowerings_give_netkets_matrix(monkeypatch):
 
 def test_hubbard_fanout_and_diagonal():
     """n_up n_down needs no count and no write: it is coalesced into the diagonal branch;
-    F = 2 x (hop rows) + 1."""
+    the two directions of a hop (`x_i == 0, x_j == 1` and `x_i == 1, x_j == 0`) are
+    exclusive and share one slot (branch-merge-exclusive-emissions: one read against two
+    constants): F = (hop rows) + 1, one slot per bond and spin."""
     hi = sym.Fermions(4, 2)
     edges = chain(4)
     op = hubbard(hi, edges)
-    assert op.compile().max_conn_size == 2 * 2 * len(edges) + 1
+    assert op.compile().max_conn_size == 2 * len(edges) + 1
     text = str(op.to_ir())
     assert text.count("sym.count") == 2  # one per hop direction, over (min, max)
 

@@ -1,5 +1,6 @@
 // branch-merge-exclusive-emissions: the emissions of one term whose masks are pairwise
-// provably exclusive (one has p, the other not p, as conjuncts) become one branch.emit
+// provably exclusive (one has p, the other not p, as conjuncts; or their comparisons of one
+// integer value with constants allow no integer together) become one branch.emit
 // whose state and amplitude are selected by the masks and whose mask is their `or`;
 // everything else keeps its own slots. The second RUN line applies the pass twice: it is
 // idempotent, the same checks hold.
@@ -61,12 +62,12 @@ branch.kernel @chain sites 2 states [0, 1, 2] dtype f64 params [] {
 
 // -----
 
-// Two chains in one term: each chain is merged, the chains stay apart (c and d are
-// independent), and a different tag or another term is never merged: F = 2 + 2 + 2 + 2.
+// Two chains in one term: each chain is merged, the chains stay apart (c and d read
+// different sites: independent), and a different tag or another term is never merged: F = 2 + 2 + 2 + 2.
 // CHECK-LABEL: branch.kernel @apart
 // CHECK: %[[C:.*]] = branch.cmp eq %{{.*}}, %{{.*}}
 // CHECK-NEXT: %[[NC:.*]] = branch.not %[[C]] :
-// CHECK-NEXT: %[[D:.*]] = branch.cmp ne %{{.*}}, %{{.*}}
+// CHECK: %[[D:.*]] = branch.cmp ne %{{.*}}, %{{.*}}
 // CHECK-NEXT: %[[ND:.*]] = branch.not %[[D]] :
 // CHECK: %[[OC:.*]] = branch.or %[[C]], %[[NC]] :
 // CHECK-NEXT: %[[E1:.*]], %[[M1:.*]] = branch.emit {{.*}}, %[[OC]] {term = "t"}
@@ -81,7 +82,9 @@ branch.kernel @apart sites 2 states [-1, 1] dtype f64 params [] {
   %minus = branch.constant %x {value = -1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
   %c = branch.cmp eq %v, %minus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
   %nc = branch.not %c : tensor<?x2xi1> -> tensor<?x2xi1>
-  %d = branch.cmp ne %v, %minus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %other = branch.column %x {values = array<i64: 1, 0>} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %w = branch.read %x, %other : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %d = branch.cmp ne %w, %minus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
   %nd = branch.not %d : tensor<?x2xi1> -> tensor<?x2xi1>
   %s = branch.state %x : tensor<?x2xi8> -> !branch.state<2x2xi8>
   %flip = branch.neg %v : tensor<?x2xi64> -> tensor<?x2xi64>
@@ -100,8 +103,9 @@ branch.kernel @apart sites 2 states [-1, 1] dtype f64 params [] {
 
 // -----
 
-// Masks that are not provably exclusive (c and d read the same site but are independent
-// SSA values; c & d may hold together as far as the proof goes): nothing changes.
+// Masks that are not provably exclusive (`v == w` and `v != w` are, but they are two
+// SSA values, neither the negation of the other, and w is no constant: as far as the
+// proof goes c & d may hold together): nothing changes.
 // CHECK-LABEL: branch.kernel @unproved
 // CHECK-NOT: branch.or
 // CHECK-NOT: branch.select_state
@@ -111,8 +115,10 @@ branch.kernel @unproved sites 2 states [-1, 1] dtype f64 params [] {
   %col = branch.column %x {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
   %v = branch.read %x, %col : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
   %minus = branch.constant %x {value = -1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
-  %c = branch.cmp eq %v, %minus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
-  %d = branch.cmp ne %v, %minus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %other = branch.column %x {values = array<i64: 1, 0>} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %w = branch.read %x, %other : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %c = branch.cmp eq %v, %w : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %d = branch.cmp ne %v, %w : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
   %s = branch.state %x : tensor<?x2xi8> -> !branch.state<2x2xi8>
   %flip = branch.neg %v : tensor<?x2xi64> -> tensor<?x2xi64>
   %s1 = branch.write %s, %col, %flip : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
@@ -122,4 +128,71 @@ branch.kernel @unproved sites 2 states [-1, 1] dtype f64 params [] {
   %xp = branch.concat %xp0, %xp1 : tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x4x2xi8>
   %mel = branch.concat %mel0, %mel1 : tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x4xf64>
   branch.return %xp, %mel : tensor<?x4x2xi8>, tensor<?x4xf64>
+}
+
+// -----
+
+// One read against two different constants (`v == -1`, `v == 1`: an exchange written as
+// one `emit_if` per local state) is exclusive; against the same constant twice it is not
+// (both may fire): F = 2 + 2 + 2 -> 2 + 2.
+// CHECK-LABEL: branch.kernel @states
+// CHECK: %[[DOWN:.*]] = branch.cmp eq %[[V:.*]], %[[MINUS:.*]] :
+// CHECK: %[[UP:.*]] = branch.cmp eq %[[V]], %[[PLUS:.*]] :
+// CHECK: %[[AGAIN:.*]] = branch.cmp eq %[[V]], %[[MINUS]] :
+// CHECK: %[[O:.*]] = branch.or %[[DOWN]], %[[UP]] :
+// CHECK-NEXT: %[[E:.*]], %[[M:.*]] = branch.emit {{.*}}, %[[O]] {term = "t"}
+// CHECK: branch.concat %[[E]], %{{.*}} : tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x4x2xi8>
+branch.kernel @states sites 2 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x2xi8>):
+  %col = branch.column %x {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %v = branch.read %x, %col : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %minus = branch.constant %x {value = -1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %plus = branch.constant %x {value = 1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %down = branch.cmp eq %v, %minus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %up = branch.cmp eq %v, %plus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %again = branch.cmp eq %v, %minus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %s = branch.state %x : tensor<?x2xi8> -> !branch.state<2x2xi8>
+  %s0 = branch.write %s, %col, %plus : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %s1 = branch.write %s, %col, %minus : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %a = branch.constant %x {value = 1.0 : f64} : tensor<?x2xi8> -> tensor<?x2xf64>
+  %xp0, %mel0 = branch.emit %x, %s0, %a, %down {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp1, %mel1 = branch.emit %x, %s1, %a, %up {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp2, %mel2 = branch.emit %x, %s0, %a, %again {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp = branch.concat %xp0, %xp1, %xp2 : tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x6x2xi8>
+  %mel = branch.concat %mel0, %mel1, %mel2 : tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x6xf64>
+  branch.return %xp, %mel : tensor<?x6x2xi8>, tensor<?x6xf64>
+}
+
+// -----
+
+// Comparisons of one read with constants, on either side, that no integer meets together:
+// `v < 0`, `0 < v` and `v == 0` pairwise exclusive, one slot per row (F = 2 + 2 + 2 -> 2);
+// `v <= 0` meets `v < 0` at -1 and `v == 0` at 0, so it keeps its slots (F = 2 + 2).
+// CHECK-LABEL: branch.kernel @intervals
+// CHECK: %[[NEG:.*]] = branch.cmp lt %[[V:.*]], %[[ZERO:.*]] :
+// CHECK: %[[POS:.*]] = branch.cmp lt %[[ZERO]], %[[V]] :
+// CHECK: %[[NUL:.*]] = branch.cmp eq %[[V]], %[[ZERO]] :
+// CHECK: %[[LE:.*]] = branch.cmp le %[[V]], %[[ZERO]] :
+// CHECK: %[[O:.*]] = branch.or %[[NEG]], %[[POS]], %[[NUL]] :
+// CHECK-NEXT: %[[E:.*]], %[[M:.*]] = branch.emit {{.*}}, %[[O]] {term = "t"}
+// CHECK: branch.concat %[[E]], %{{.*}} : tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x4x2xi8>
+branch.kernel @intervals sites 2 states [-1, 0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x2xi8>):
+  %col = branch.column %x {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %v = branch.read %x, %col : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %zero = branch.constant %x {value = 0 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %neg = branch.cmp lt %v, %zero : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %pos = branch.cmp lt %zero, %v : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %nul = branch.cmp eq %v, %zero : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %le = branch.cmp le %v, %zero : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %s = branch.state %x : tensor<?x2xi8> -> !branch.state<2x2xi8>
+  %s0 = branch.write %s, %col, %zero : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %a = branch.constant %x {value = 1.0 : f64} : tensor<?x2xi8> -> tensor<?x2xf64>
+  %xp0, %mel0 = branch.emit %x, %s0, %a, %neg {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp1, %mel1 = branch.emit %x, %s0, %a, %pos {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp2, %mel2 = branch.emit %x, %s, %a, %nul {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp3, %mel3 = branch.emit %x, %s, %a, %le {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp = branch.concat %xp0, %xp1, %xp2, %xp3 : tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x8x2xi8>
+  %mel = branch.concat %mel0, %mel1, %mel2, %mel3 : tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x8xf64>
+  branch.return %xp, %mel : tensor<?x8x2xi8>, tensor<?x8xf64>
 }

@@ -275,3 +275,55 @@ builtin.module {
     branch.return %xps, %mels : tensor<?x3x3xi8>, tensor<?x3xf64>
   }
 }
+
+// -----
+
+// A select_state of two arms that write the same two sites in opposite orders (a hop and
+// its conjugate merged into one slot, branch-merge-exclusive-emissions): the columns %i and
+// %j differ in every row, so the order of the writes changes nothing and the second arm's
+// entries are taken in the first arm's order. The slot's sites are %i, %j whichever arm is
+// active (no select of sites: they stay static); only the values are selected. The second
+// emission's arms write %i and %k, which name one site in some row: kept entry by entry.
+// CHECK-LABEL: branch.kernel @hop_both_ways
+// CHECK-NOT: branch.select %p, %i, %j
+// CHECK-NOT: branch.select %p, %j, %i
+// CHECK: %[[V0:.*]] = branch.select %p, %one, %zero
+// CHECK-NEXT: %[[V1:.*]] = branch.select %p, %zero, %one
+// CHECK: branch.stack %i, %j : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2x2xi64>
+// CHECK-NEXT: branch.stack %[[V0]], %[[V1]]
+// CHECK: %[[K0:.*]] = branch.select %p, %i, %k
+// CHECK: %[[K1:.*]] = branch.select %p, %k, %i
+// CHECK: branch.stack %[[K0]], %[[K1]]
+// CHECK: branch.return_deltas
+// HLO-LABEL: func.func @main(%x: tensor<?x3xi8>) -> (tensor<?x4x2xi32>, tensor<?x4x2xi8>, tensor<?x4xf64>)
+builtin.module {
+  branch.kernel @hop_both_ways sites 3 states [0, 1] dtype f64 params [] {
+  ^bb0(%x: tensor<?x3xi8>):
+    %s = branch.state %x : tensor<?x3xi8> -> !branch.state<2x3xi8>
+    %i = branch.column %x {values = array<i64: 0, 1>} : tensor<?x3xi8> -> tensor<?x2xi64>
+    %j = branch.column %x {values = array<i64: 1, 2>} : tensor<?x3xi8> -> tensor<?x2xi64>
+    %k = branch.column %x {values = array<i64: 0, 2>} : tensor<?x3xi8> -> tensor<?x2xi64>
+    %xi = branch.read %x, %i : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+    %xj = branch.read %x, %j : tensor<?x3xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+    %zero = branch.constant %x {value = 0 : i64} : tensor<?x3xi8> -> tensor<?x2xi64>
+    %one = branch.constant %x {value = 1 : i64} : tensor<?x3xi8> -> tensor<?x2xi64>
+    %p = branch.cmp gt %xj, %xi : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+    %fwd_i = branch.write %s, %i, %one : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+    %fwd = branch.write %fwd_i, %j, %zero : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+    %back_j = branch.write %s, %j, %one : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+    %back = branch.write %back_j, %i, %zero : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+    %hop = branch.select_state %p, %fwd, %back : tensor<?x2xi1>, !branch.state<2x3xi8>, !branch.state<2x3xi8> -> !branch.state<2x3xi8>
+    %a = branch.constant %x {value = -1.0 : f64} : tensor<?x3xi8> -> tensor<?x2xf64>
+    %t = branch.constant %x {value = true} : tensor<?x3xi8> -> tensor<?x2xi1>
+    %xp, %mel = branch.emit %x, %hop, %a, %t {term = "hop"} : tensor<?x3xi8>, !branch.state<2x3xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x3xi8>, tensor<?x2xf64>
+    %other_i = branch.write %s, %i, %xj : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+    %other = branch.write %other_i, %k, %xi : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+    %other_k = branch.write %s, %k, %xi : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+    %other_b = branch.write %other_k, %i, %xj : !branch.state<2x3xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x3xi8>
+    %mixed = branch.select_state %p, %other, %other_b : tensor<?x2xi1>, !branch.state<2x3xi8>, !branch.state<2x3xi8> -> !branch.state<2x3xi8>
+    %xq, %meq = branch.emit %x, %mixed, %a, %t {term = "mixed"} : tensor<?x3xi8>, !branch.state<2x3xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x3xi8>, tensor<?x2xf64>
+    %xps = branch.concat %xp, %xq : tensor<?x2x3xi8>, tensor<?x2x3xi8> -> tensor<?x4x3xi8>
+    %mels = branch.concat %mel, %meq : tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x4xf64>
+    branch.return %xps, %mels : tensor<?x4x3xi8>, tensor<?x4xf64>
+  }
+}
