@@ -14,13 +14,11 @@ operator.to_ir()
 from __future__ import annotations
 
 import dataclasses
-import gc
 import threading
 import time
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from xdsl.context import Context
@@ -33,6 +31,7 @@ from symir.compiler.options import SymbolicCompilerOptions
 from symir.compiler.stores import default_artifact_store
 from symir.dialects.types import x_element_type_for
 from symir.errors import SymbolicCompilerError, SymbolicValidationWarning, shown_cause
+from symir.gc_pause import gc_paused
 from symir.ir import SymbolicOperatorIR
 from symir.lowering import make_pass
 from symir.lowering.levels import check_levels, pass_levels
@@ -344,35 +343,6 @@ def _assuming_sectors(
 
     _, assumed = _REBOUND.get_or_make((id(compiled), "assumed", sectors), assume)
     return artifact.replace(compiled_operator=assumed)
-
-
-_GC_LOCK = threading.Lock()
-_GC_HOLDERS = 0
-_GC_STATE = {"was_enabled": True}
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pauses Python's cyclic garbage collector for the duration (nested and concurrent
-    uses count; the collector is enabled again when the last one ends, if it was on).
-
-    A compile allocates many small IR objects (xDSL ops and their use lists are cycles),
-    which trigger collections; in a process that has imported JAX and NetKet a full
-    collection walks some 300k objects and takes 0.1-0.2 s, several times a compile's
-    own work. Nothing is lost: the garbage is collected after the compile."""
-    global _GC_HOLDERS
-    with _GC_LOCK:
-        if _GC_HOLDERS == 0:
-            _GC_STATE["was_enabled"] = gc.isenabled()
-            gc.disable()
-        _GC_HOLDERS += 1
-    try:
-        yield
-    finally:
-        with _GC_LOCK:
-            _GC_HOLDERS -= 1
-            if _GC_HOLDERS == 0 and _GC_STATE["was_enabled"]:
-                gc.enable()
 
 
 def _extract_ir(

@@ -8,7 +8,6 @@ module.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import warnings
 from collections import Counter
@@ -29,6 +28,7 @@ from symir.frontend.sectors import warn_if_leaving
 from symir.frontend.tabulate import DEFER_AFTER, MIN_TERMS, defer_full_collections
 from symir.frontend.term_spec import EmissionSpec, TermSpec, dtype_name
 from symir.frontend.update import Update, identity
+from symir.gc_pause import gc_paused
 from symir.hilbert import FermionHilbert, as_hilbert
 
 _ONE_EMPTY_ROW: tuple[tuple[int, ...], ...] = ((),)
@@ -446,13 +446,8 @@ class DOperator:
         # compiler lowers; many terms equal but for their sites are built once. The
         # cyclic collector is paused meanwhile (IR objects: a collection walks every
         # object of the process, 0.1 s each with JAX and NetKet loaded)
-        paused = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             check_definition(op)
-        finally:
-            if paused:
-                gc.enable()
         return op
 
 

@@ -24,7 +24,6 @@ number of products; only the row tables grow (docs/pauli-strings.md#fermion-prod
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Mapping
 from numbers import Number
 from typing import Any
@@ -37,6 +36,7 @@ from symir.frontend.fermion import emissions as fermion_emissions
 from symir.frontend.tabulate import read_column
 from symir.frontend.term_spec import EmissionSpec, TermSpec
 from symir.frontend.update import Update
+from symir.gc_pause import gc_paused
 from symir.hilbert import FermionHilbert
 from symir.lowering.sym.sym_tabulate_terms import Column, digits
 
@@ -400,13 +400,8 @@ def term_specs(
 ) -> tuple[tuple[TermSpec, ...], bool, Strings | None]:
     """`_term_specs`, with Python's cyclic collector paused: many small objects, and a
     collection walks every object of the process."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _term_specs(space, terms, weights)
-    finally:
-        if paused:
-            gc.enable()
 
 
 __all__ = ["MAX_KEPT_STRINGS", "term_specs"]

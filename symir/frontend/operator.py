@@ -5,7 +5,6 @@ whose terms are fused into one kernel; and `SymbolicOperatorSum`.
 
 from __future__ import annotations
 
-import gc
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -20,6 +19,7 @@ from symir.frontend.sectors import assumed_sectors, keeps_every_sector
 from symir.frontend.stored_terms import StoredTerms, as_terms, has_records
 from symir.frontend.term_spec import EmissionSpec, TermSpec, dtype_name, promote_dtypes
 from symir.frontend.update import Update
+from symir.gc_pause import gc_paused
 from symir.hilbert import DiscreteHilbert, as_hilbert, hilbert_difference
 
 
@@ -628,13 +628,8 @@ class SymbolicOperator:
         # the cyclic collector paused, as in DOperator.build: a full collection walks
         # every object of the process (the terms of a large operator, JAX's and NetKet's),
         # 0.5 s of the compile of 10,000 terms written one by one
-        paused = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             compiled = compile_operator(self, cache=cache, **kwargs)
-        finally:
-            if paused:
-                gc.enable()
         if not kwargs:
             self._fanout = compiled.max_conn_size
         if self._keeps_sectors is None:  # the terms do not change: proved once

@@ -44,6 +44,7 @@ from symir.frontend.pauli_terms import route_pauli_products
 from symir.frontend.stored_terms import as_terms
 from symir.frontend.term_spec import EmissionSpec, TermSpec
 from symir.frontend.update import Update
+from symir.gc_pause import gc_paused
 from symir.lowering.sym.sym_tabulate_terms import (
     MIN_TERMS,
     Column,
@@ -439,9 +440,7 @@ def tabulate_terms(
     With the space (`hilbert` and its local `states`), Pauli products written one term
     at a time are first routed into the tables of `pauli_strings`
     (`symir.frontend.pauli_terms`), reported as a decision `pauli_strings`."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         routed: dict[str, list[str]] = {}
         decision = None
         before = len(terms)
@@ -459,9 +458,6 @@ def tabulate_terms(
                 "decisions": [decision, *report.get("decisions", [])],
             }
         return out, tabulated, report
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _tabulate(

@@ -26,6 +26,7 @@ TREES = {
 RANKS = [
     ("symir.dialects", 0),
     ("symir.errors", 1),
+    ("symir.gc_pause", 1),
     ("symir.lowering", 2),
     ("symir.hilbert", 3),
     ("symir.ir", 3),

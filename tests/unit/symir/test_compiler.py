@@ -589,7 +589,7 @@ def test_signature_from_context():
 def test_compile_pauses_the_garbage_collector():
     import gc
 
-    from symir.compiler.compiler import gc_paused
+    from symir.gc_pause import gc_paused
 
     seen = []
 
