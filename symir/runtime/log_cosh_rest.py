@@ -211,16 +211,29 @@ class _Walk:
             if (
                 name in self.ns._STRUCTURAL
                 or name in _AFFINE_ARITHMETIC
-                or (name == "convert_element_type" and jnp.issubdtype(self.dtype(v), jnp.inexact))
+                or (name == "convert_element_type" and self.exact_convert(eqn, v))
             ):
                 ok = name != "pad" or self.const(eqn.ins[1])
             elif name in ("mul", "dot_general"):
                 ok = len(dependent) == 1
             elif name == "div":
-                ok = self.const(eqn.ins[1])
+                ok = self.const(eqn.ins[1]) and jnp.issubdtype(self.dtype(v), jnp.inexact)
             ok = ok and all(self.affine(i) for i in dependent)
         self.affine_memo[v] = ok
         return ok
+
+    def exact_convert(self, eqn: Any, v: Any) -> bool:
+        """Whether the conversion `eqn` (to `v`) keeps an affine map affine: between
+        inexact types, or from an integer that is no sum over sites (`x` itself). An
+        integer sum may have wrapped around (int8 samples summed in int8): as a float it
+        is no longer the sum of its terms."""
+        source = eqn.ins[0]
+        wraps = (
+            not self.const(source)
+            and self.kinds[source] == self.ns.SEPARABLE
+            and not jnp.issubdtype(self.dtype(source), jnp.inexact)
+        )
+        return jnp.issubdtype(self.dtype(v), jnp.inexact) and not wraps
 
     def where(self, eqn: Any) -> str:
         return f"{eqn.primitive.name} @ {eqn.source}"
@@ -316,11 +329,7 @@ class _Walk:
         elif name in ("mul", "div"):
             self.product(v, coef, eqn)
         elif name == "convert_element_type":
-            src = self.dtype(ins[0])
-            if jnp.issubdtype(src, jnp.complexfloating) and not jnp.issubdtype(
-                self.dtype(v), jnp.complexfloating
-            ):
-                raise _NotLogCosh(f"{self.where(eqn)} drops an imaginary part")
+            self.check_convert(v, eqn)
             self.terms(ins[0], coef)
         elif name in _SUMMED_THROUGH:
             self.terms(ins[0], coef)
@@ -328,6 +337,19 @@ class _Walk:
             self.terms(ins[0], coef * size / self.size(ins[0]))
         else:
             raise _NotLogCosh(f"{self.where(eqn)}: not a sum of log_cosh and linear terms")
+
+    def check_convert(self, v: Any, eqn: Any) -> None:
+        """A conversion in the sum keeps it one: not from an integer sum, and not
+        dropping an imaginary part."""
+        if not self.exact_convert(eqn, v):
+            raise _NotLogCosh(
+                f"{self.where(eqn)} converts an integer sum (it may have wrapped around)"
+            )
+        src = self.dtype(eqn.ins[0])
+        if jnp.issubdtype(src, jnp.complexfloating) and not jnp.issubdtype(
+            self.dtype(v), jnp.complexfloating
+        ):
+            raise _NotLogCosh(f"{self.where(eqn)} drops an imaginary part")
 
     def product(self, v: Any, coef: complex, eqn: Any) -> None:
         """`terms` of a product (a quotient) of `v` by a number."""

@@ -488,6 +488,8 @@ def _classify(program: _Program, kinds: dict[int, str]) -> dict[int, list[_Eqn]]
             and not _one_site_vectors(program, producers, kinds, eqn.ins[1])
         ):
             kind = OTHER  # an element of the result reads its whole index vector
+        if kind == SEPARABLE and not _keeps_sums(program, eqn):
+            kind = OTHER
         for o in eqn.outs:
             kinds[o] = kind
             producers[o] = eqn
@@ -497,6 +499,30 @@ def _classify(program: _Program, kinds: dict[int, str]) -> dict[int, list[_Eqn]]
             if not isinstance(v, _Lit):
                 readers.setdefault(v, []).append(eqn)
     return readers
+
+
+def _keeps_sums(program: _Program, eqn: _Eqn) -> bool:
+    """Whether `eqn`, given a sum over sites, gives the sum of its results on the terms
+    (what the rules assume of an operation that passes a separable value on) where the
+    dtypes decide it. An integer sum wraps around (NetKet's samples are int8: a network
+    may sum them in int8): the wrapped sum is still a sum modulo 2^bits, so integer
+    arithmetic, and narrowing to an integer of the same or fewer bits, keep it one, but
+    converting it to a float or to a wider integer does not (the wrapped sum minus the
+    exact one is a multiple of 2^bits that depends on all the sites), nor does an
+    integer division (`(a + b) // c` is not `a // c + b // c`)."""
+    name = eqn.primitive.name
+    if name not in ("convert_element_type", "div"):
+        return True
+    ids = [v for v in eqn.ins if not isinstance(v, _Lit)]
+    if not ids:
+        return True
+    old = np.dtype(program.avals[ids[0]].dtype)
+    if name == "div":
+        return not jnp.issubdtype(old, jnp.integer)
+    new = np.dtype(eqn.params["new_dtype"])
+    if jnp.issubdtype(old, jnp.integer) or old == np.bool_:
+        return jnp.issubdtype(new, jnp.integer) and new.itemsize <= old.itemsize
+    return jnp.issubdtype(new, jnp.inexact)
 
 
 def _common_root(program: _Program, eqn: _Eqn, kinds: dict, roots: dict) -> int | None:
@@ -784,6 +810,7 @@ def _env(plan: _Plan, consts: tuple[Any, ...]) -> dict:
 VOCABULARY = SimpleNamespace(
     _Lit=_Lit,
     CONST=CONST,
+    SEPARABLE=SEPARABLE,
     _ELEMENTWISE=_ELEMENTWISE,
     _STRUCTURAL=_STRUCTURAL,
     _run=_run,
@@ -916,6 +943,13 @@ def non_finite_change(split: NetworkSplit, params: Any, local_states: Any) -> st
     xs = _table_configurations(split.n_sites, np.asarray(local_states))
     leaves, tree = jax.tree_util.tree_flatten(params)
     if any(isinstance(leaf, jax.core.Tracer) for leaf in leaves):
+        pole = _pole_of_the_parameters(split.program)
+        if pole is not None:
+            return (
+                f"{pole} in the first layer may be infinite at the parameters' values, "
+                "which are not known while tracing (a pole as 1/(x - c) with c a "
+                "parameter): its changes cannot be checked to add up"
+            )
         rng = np.random.default_rng(0)
         leaves = [_stand_in(rng, jax.typeof(leaf)) for leaf in leaves]
     dtype = split.program.program.avals[split.program.x_id].dtype
@@ -938,6 +972,53 @@ def non_finite_change(split: NetworkSplit, params: Any, local_states: Any) -> st
     return None
 
 
+_POLES = frozenset(
+    {
+        "div",
+        "rem",
+        "log",
+        "log1p",
+        "sqrt",
+        "rsqrt",
+        "pow",
+        "tan",
+        "atanh",
+        "acosh",
+        "asin",
+        "acos",
+        "lgamma",
+        "digamma",
+        "erf_inv",
+    }
+)
+"""Element-wise operations that give an infinity or NaN from finite operands (a pole, or
+outside their domain), at operand values no type rules out; `integer_pow` with a negative
+exponent too."""
+
+
+def _pole_of_the_parameters(plan: _Plan) -> str | None:
+    """The first equation of the prefix that can give an infinity at operand values that
+    depend on both `x` and the parameters (`1 / (x - c)`, `log(x + b)`, `c` and `b`
+    parameters), as `primitive @ source`, else None. Where the parameters are traced, the
+    values a check would need are not known: a pole of `x` alone is found on any
+    parameters (`non_finite_change`), one that the parameters place is not."""
+    program = plan.program
+    prefix = {id(e) for e in plan.prefix_eqns}
+    depends: set[int] = set(plan.param_ids)
+    for eqn in program.eqns:
+        reads = [v for v in eqn.ins if not isinstance(v, _Lit) and v in depends]
+        if reads:
+            depends.update(eqn.outs)
+        if id(eqn) not in prefix or not reads:
+            continue
+        name = eqn.primitive.name
+        pole = name in _POLES or (name == "integer_pow" and eqn.params.get("y", 0) < 0)
+        operands = eqn.ins[1:] if name in ("div", "rem") else eqn.ins
+        if pole and any(not isinstance(v, _Lit) and v in depends for v in operands):
+            return f"{name} @ {eqn.source}"
+    return None
+
+
 def _table_configurations(n: int, states: np.ndarray) -> np.ndarray:
     """`x0` (every site `states[0]`), then `x0` with site `s` set to `states[i]` for each
     `(s, i)` in order: `(1 + n S, n)`, the configurations `tables` evaluates."""
@@ -948,14 +1029,16 @@ def _table_configurations(n: int, states: np.ndarray) -> np.ndarray:
 
 
 def _stand_in(rng: np.random.Generator, aval: Any) -> np.ndarray:
-    """Parameters of `aval`'s shape and dtype, small normal values (`non_finite_change`)."""
+    """Parameters of `aval`'s shape and dtype (`non_finite_change`): small positive values
+    (a variance or scale that a parameter holds, as BatchNorm's running variance under
+    `rsqrt`, is finite on them; a negative one gave NaN and refused the split)."""
     if jnp.issubdtype(aval.dtype, jnp.complexfloating):
-        value = rng.normal(size=aval.shape) + 1j * rng.normal(size=aval.shape)
+        value = rng.uniform(0.05, 0.15, aval.shape) + 1j * rng.normal(0, 0.1, aval.shape)
     elif jnp.issubdtype(aval.dtype, jnp.inexact):
-        value = rng.normal(size=aval.shape)
+        value = rng.uniform(0.05, 0.15, aval.shape)
     else:
         return np.zeros(aval.shape, aval.dtype)
-    return (0.1 * value).astype(aval.dtype)
+    return value.astype(aval.dtype)
 
 
 def tables(

@@ -765,3 +765,59 @@ def test_element_wise_maps_of_a_rolled_configuration_split(heisenberg, module):
     np.testing.assert_allclose(
         fast(params), local_energies(module.apply, params, x, ref), rtol=RTOL, atol=RTOL
     )
+
+
+class Dipole(nn.Module):
+    """A "dipole" feature summed in the samples' own int8 (`x @ 3 arange(N)`: up to 252
+    on 8 sites of 3 bosons, it wraps past 127), a Dense and log-cosh beside it (sweep 19)."""
+
+    @nn.compact
+    def __call__(self, x):
+        d = x @ (3 * jnp.arange(x.shape[-1], dtype=x.dtype))
+        h = nn.Dense(8, param_dtype=jnp.float64)(x)
+        return jnp.sum(nk.nn.activation.log_cosh(h), -1) + 0.05 * d.astype(jnp.float64)
+
+
+class PoleOfAParameter(nn.Module):
+    """`1 / (n - c)`, `c` a parameter at a local state (1), the infinity masked by a
+    `where` after the first layer: `logpsi` is finite (sweep 19)."""
+
+    @nn.compact
+    def __call__(self, x):
+        c = self.param("c", nn.initializers.ones, (), jnp.float64)
+        theta = nn.Dense(4, param_dtype=jnp.float64)(1.0 / (x - c))
+        theta = jnp.where(jnp.isfinite(theta), theta, 0.0)
+        return jnp.sum(nk.nn.activation.log_cosh(0.1 * theta), -1)
+
+
+@pytest.mark.parametrize("net", [Dipole(), PoleOfAParameter()], ids=["int8_sum", "pole"])
+def test_splits_that_would_not_add_up_inside_netket(net):
+    """Two first layers whose changes do not add up, inside NetKet's traced kernel: an
+    integer sum that wraps around, converted to a float (it is cached as the integer,
+    whose changes add up modulo 2^8, and converted in the rest), and a pole that a
+    parameter places (the finiteness check runs on stand-in values where the parameters
+    are traced: such a split is refused). `expect` and the forced fast updates equal
+    NetKet's (they were off by 0.4 and 0.05)."""
+    graph = nk.graph.Chain(8, pbc=True)
+    hi = nk.hilbert.Fock(n_max=3, N=8)
+    op = models.bose_hubbard(hi, graph, U=2.0, J=1.0).compile().to_netket()
+    ref = nk.operator.BoseHubbard(hi, graph, U=2.0, J=1.0)
+    x = jnp.asarray(hi.all_states()[::97], jnp.int8)  # (676, 8): half of the dipoles wrap
+    params = jax.jit(net.init)(jax.random.key(0), x)
+    expected = local_energies(net.apply, params, x, ref)
+    assert np.all(np.isfinite(expected))
+    auto = jax.jit(lambda p: sym.local_energies(net.apply, p, x, op, fast_updates="auto"))
+    np.testing.assert_allclose(auto(params), expected, rtol=RTOL, atol=RTOL)
+    if isinstance(net, Dipole):
+        forced = jax.jit(lambda p: sym.local_energies(net.apply, p, x, op, fast_updates=True))
+        np.testing.assert_allclose(forced(params), expected, rtol=RTOL, atol=RTOL)
+        split = split_network(net.apply, params, x)
+        assert [dtype for _, _, dtype in split.cached] == ["float64", "int8"]
+    else:
+        traced = []
+        jax.jit(lambda p: traced.append(choose_path(net.apply, p, x, op, local_energy_plan(op))))(
+            params
+        )
+        assert traced[0].name != "derived"
+        assert "div @ test_network_split.py" in traced[0].reason
+        assert "not known while tracing" in traced[0].reason
