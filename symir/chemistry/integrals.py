@@ -223,6 +223,8 @@ def _check_active_space(ncore: Any, ncas: Any, n_mo: int, n_electrons: int) -> N
             raise ValueError(f"from_pyscf: {name} must be an integer, got {value!r}")
         if value < 0:
             raise ValueError(f"from_pyscf: {name} must be >= 0, got {value}")
+    if ncas is not None and ncas == 0:
+        raise ValueError("from_pyscf: ncas=0 leaves no active orbital (ncas must be >= 1)")
     if 2 * ncore > n_electrons:
         raise ValueError(
             f"from_pyscf: ncore={ncore} doubly occupied orbitals hold {2 * ncore} "
@@ -509,9 +511,17 @@ def write_fcidump(
 ) -> None:
     """Writes real restricted integrals as an FCIDUMP (each 8-fold symmetric two-body
     integral once, `|value| > threshold`; the diagonal one-body integrals always, so that
-    every orbital is in one), readable by `read_fcidump` and PySCF."""
+    every orbital is in one), readable by `read_fcidump` and PySCF. Integrals without
+    that symmetry (which `from_arrays` takes) are a `ValueError` naming a pair that
+    differs by more than `threshold`: the file would hold another Hamiltonian."""
+    if not isinstance(integrals, MolecularIntegrals):
+        raise TypeError(
+            f"write_fcidump(path, integrals): integrals must be MolecularIntegrals, got "
+            f"{type(integrals).__name__} (the arguments swapped?)"
+        )
     if np.iscomplexobj(integrals.h1) or np.iscomplexobj(integrals.h2):
         raise ValueError("FCIDUMP holds real integrals only")
+    _check_eightfold(integrals.h1, integrals.h2, threshold)
     m = integrals.n_orbitals
     orbsym = integrals.orbsym or (1,) * m
     lines = [
@@ -531,6 +541,32 @@ def write_fcidump(
             lines.append(f"{integrals.h1[p, q]: .16e} {p + 1:4d} {q + 1:4d}    0    0")
     lines.append(f"{integrals.constant: .16e}    0    0    0    0")
     Path(path).write_text("\n".join(lines) + "\n")
+
+
+def _check_eightfold(h1: np.ndarray, h2: np.ndarray, threshold: float) -> None:
+    """A `ValueError` where `h1` is not symmetric or `h2` (chemist's) lacks one of its
+    8-fold permutations by more than `threshold`: an FCIDUMP lists one of each."""
+    if h1.size and np.max(np.abs(h1 - h1.T)) > threshold:
+        p, q = np.unravel_index(np.argmax(np.abs(h1 - h1.T)), h1.shape)
+        raise ValueError(
+            f"FCIDUMP holds a symmetric h1 only: h1[{p}, {q}] = {h1[p, q]:.6g} but "
+            f"h1[{q}, {p}] = {h1[q, p]:.6g} (the file would hold another Hamiltonian)"
+        )
+    for axes, form in (
+        ((1, 0, 2, 3), "(qp|rs)"),
+        ((0, 1, 3, 2), "(pq|sr)"),
+        ((2, 3, 0, 1), "(rs|pq)"),
+    ):
+        other = np.transpose(h2, axes)
+        if h2.size and np.max(np.abs(h2 - other)) > threshold:
+            p, q, r, s = np.unravel_index(np.argmax(np.abs(h2 - other)), h2.shape)
+            swapped = tuple(int(i) for i in np.array([p, q, r, s])[list(axes)])
+            raise ValueError(
+                f"FCIDUMP holds two-body integrals with 8-fold symmetry only, (pq|rs) = "
+                f"{form}: h2[{p}, {q}, {r}, {s}] = {h2[p, q, r, s]:.6g} (chemist's) but "
+                f"h2{list(swapped)} = {h2[swapped]:.6g} (the file would hold another "
+                "Hamiltonian)"
+            )
 
 
 __all__ = [

@@ -323,8 +323,11 @@ class _State:
     def group(self, site: Expr) -> int:
         g = self.cls.keys.get(site.key)
         if g is None:
+            text = repr(site)
+            if len(text) > 160:  # a site found by rank: thousands of characters of select
+                text = f"{text[:120]} ... ({len(text):,} characters)"
             raise SymbolicDefinitionError(
-                f"{self.what}: the site {site!r} depends on the configuration or a parameter, "
+                f"{self.what}: the site {text} depends on the configuration or a parameter, "
                 "so it may alias a written site; only sites made of labels and integers "
                 "can be composed"
             )

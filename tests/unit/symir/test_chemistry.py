@@ -512,3 +512,23 @@ def test_arithmetic_of_a_molecular_hamiltonian_is_its_operator_s(three_orbitals_
     np.testing.assert_allclose((-mh / 4).compile().to_dense(), -D / 4, atol=1e-12)
     with pytest.raises(sym.SymbolicDefinitionError, match="nth_site"):
         mh @ mh
+
+
+def test_a_product_with_sites_found_by_rank_is_refused_briefly():
+    """`mh @ mh` of excitation slots cannot be composed (a site found by rank depends on
+    the configuration): a `SymbolicDefinitionError` that says so in a few lines; the
+    site's expression is cut (it printed 28,000 characters of it, sweep 20)."""
+    h1, h2 = random_integrals(4, seed=4)
+    irrep = np.array([0, 0, 1, 1])  # ORBSYM (1, 1, 2, 2): zero what it forbids
+    h1 = np.where(irrep[:, None] == irrep[None, :], h1, 0.0)
+    allowed = (irrep[:, None, None, None] ^ irrep[None, :, None, None]) == (
+        irrep[None, None, :, None] ^ irrep[None, None, None, :]
+    )
+    h2 = np.where(allowed, h2, 0.0)
+    ints = from_arrays(h1, h2, 0.0, notation="chemist", n_electrons=4, ms2=0, orbsym=(1, 1, 2, 2))
+    for slots in ("excitations", "symmetry"):
+        mh = molecular_hamiltonian(ints, slots=slots)
+        with pytest.raises(sym.SymbolicDefinitionError, match="depends on the configuration") as e:
+            (mh @ mh).compile()
+        assert len(str(e.value)) < 400, slots
+    assert "characters)" in str(e.value)  # the symmetry slots' site, cut

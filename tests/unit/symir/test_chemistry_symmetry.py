@@ -589,6 +589,7 @@ def test_from_pyscf_checks_the_active_space():
         ({"ncore": -1}, r"ncore must be >= 0, got -1"),
         ({"ncore": 3}, r"ncore=3 doubly occupied orbitals hold 6 electrons, more than .* 4"),
         ({"ncas": 2.5}, r"ncas must be an integer, got 2.5"),
+        ({"ncas": 0}, r"ncas=0 leaves no active orbital"),
     ]:
         with pytest.raises(ValueError, match=message):
             from_pyscf(mf, **kwargs)

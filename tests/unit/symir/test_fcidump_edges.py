@@ -253,6 +253,35 @@ def test_the_writer_lists_every_orbital(tmp_path):
     assert np.array_equal(back.h1, h1) and np.array_equal(back.h2, h2)
 
 
+def test_the_writer_refuses_integrals_an_fcidump_cannot_hold(tmp_path):
+    """`from_arrays` takes integrals without the 8-fold symmetry (real, hermitian, but
+    `(pq|rs) != (qp|rs)`), and symir builds their Hamiltonian; an FCIDUMP lists one
+    integral of each 8-fold group, so the file held another Hamiltonian (sweep 20: E0
+    -3.649 read back as -4.411). Refused, naming a pair; arguments swapped are named too.
+    The 8-fold symmetric part of the same integrals is written and read back exactly."""
+    rng = np.random.default_rng(3)
+    h1 = rng.normal(size=(4, 4))
+    h1 = (h1 + h1.T) / 2
+    h2 = 0.2 * rng.normal(size=(4,) * 4)
+    h2 = (h2 + h2.transpose(1, 0, 3, 2)) / 2
+    h2 = (h2 + h2.transpose(2, 3, 0, 1)) / 2  # hermitian, not 8-fold
+    ints = from_arrays(h1, h2, 0.0, notation="chemist", n_electrons=4, ms2=0)
+    with pytest.raises(ValueError, match=r"8-fold symmetry only, \(pq\|rs\) = \(qp\|rs\): h2\["):
+        write_fcidump(tmp_path / "x.fcidump", ints)
+    assert not (tmp_path / "x.fcidump").exists()
+    lopsided = from_arrays(h1 + np.triu(h1, 1), h2, 0.0, notation="chemist", n_electrons=4)
+    with pytest.raises(ValueError, match=r"symmetric h1 only: h1\[0, 1\]"):
+        write_fcidump(tmp_path / "x.fcidump", lopsided)
+    with pytest.raises(TypeError, match="must be MolecularIntegrals, got str"):
+        write_fcidump(ints, str(tmp_path / "x.fcidump"))
+    h2 = (h2 + h2.transpose(1, 0, 2, 3)) / 2
+    h2 = (h2 + h2.transpose(0, 1, 3, 2)) / 2
+    eightfold = from_arrays(h1, h2, 0.0, notation="chemist", n_electrons=4, ms2=0)
+    write_fcidump(tmp_path / "x.fcidump", eightfold)
+    back = read_fcidump(tmp_path / "x.fcidump")
+    np.testing.assert_allclose(back.h2, eightfold.h2, atol=1e-15)
+
+
 def test_a_full_file_still_gives_the_fci_energy():
     """Fortran's `D` exponent too."""
     core = LINES[10].replace("0.7137539936876182", "7.137539936876182D-01")
