@@ -201,13 +201,25 @@ def _source(eqn: Any) -> str:
     """`file:line` of the user's code that made `eqn` (the innermost frame outside JAX,
     Flax, NetKet and this runtime), or the equation's name stack."""
     traceback = getattr(eqn.source_info, "traceback", None)
-    for frame in getattr(traceback, "frames", None) or ():
+    frames = getattr(traceback, "frames", None) or ()
+    for frame in frames:
         if not any(lib in frame.file_name for lib in _LIBRARIES):
             return f"{frame.file_name.rsplit('/', 1)[-1]}:{frame.line_num}"
-    return str(getattr(eqn.source_info, "name_stack", "")) or "?"
+    name = str(getattr(eqn.source_info, "name_stack", ""))
+    if name:
+        return name
+    for frame in frames:  # a library's network (NetKet's LogStateVector): its own line
+        if not any(lib in frame.file_name for lib in ("/jax/", "/jaxlib/")):
+            return f"{frame.file_name.rsplit('/', 1)[-1]}:{frame.line_num}"
+    return "?"
 
 
-def _inline(program: _Program, jaxpr: Any, consts: Any, args: list[Any]) -> list[Any]:
+def _inline(
+    program: _Program, jaxpr: Any, consts: Any, args: list[Any], outer: str = "?"
+) -> list[Any]:
+    """Appends `jaxpr`'s equations to `program` (calls inlined), reading `args`; returns
+    the output ids. An equation with no source of its own (inside a library's `jit`, as
+    `jnp.sort`) takes the source of the call it was inlined from, `outer`."""
     env: dict[Any, Any] = {}
     for var, value in zip(jaxpr.constvars, consts, strict=True):
         vid = program.new(var.aval)
@@ -221,16 +233,18 @@ def _inline(program: _Program, jaxpr: Any, consts: Any, args: list[Any]) -> list
 
     for eqn in jaxpr.eqns:
         ins = [read(v) for v in eqn.invars]
+        source = _source(eqn)
+        source = outer if source == "?" else source
         if eqn.primitive.name in _INLINE and "jaxpr" in eqn.params:
             body = eqn.params["jaxpr"]
             if isinstance(body, core.ClosedJaxpr):
-                outs = _inline(program, body.jaxpr, body.consts, ins)
+                outs = _inline(program, body.jaxpr, body.consts, ins, source)
             else:  # remat2 holds an open program without constants
-                outs = _inline(program, body, (), ins)
+                outs = _inline(program, body, (), ins, source)
         else:
             outs = [program.new(v.aval) for v in eqn.outvars]
             program.eqns.append(
-                _Eqn(eqn.primitive, dict(eqn.params), tuple(ins), tuple(outs), _source(eqn))
+                _Eqn(eqn.primitive, dict(eqn.params), tuple(ins), tuple(outs), source)
             )
         for var, value in zip(eqn.outvars, outs, strict=True):
             if not isinstance(var, core.DropVar):

@@ -11,6 +11,7 @@ hand-symmetrised module of rolled copies of x).
 from __future__ import annotations
 
 import functools
+import re
 
 import flax.linen as nn
 import jax
@@ -821,3 +822,23 @@ def test_splits_that_would_not_add_up_inside_netket(net):
         assert traced[0].name != "derived"
         assert "div @ test_network_split.py" in traced[0].reason
         assert "not known while tracing" in traced[0].reason
+
+
+class Sorted(nn.Module):
+    """`jnp.sort` of x first: its equations come from inside jnp's own `jit`."""
+
+    @nn.compact
+    def __call__(self, x):
+        w = self.param("w", nn.initializers.normal(0.3), (x.shape[-1],), jnp.float64)
+        return jnp.sum(jnp.sort(x * w, axis=-1) * w, -1)
+
+
+def test_a_fallback_inside_a_library_jit_names_the_users_line(heisenberg):
+    """The reason names where the user called `jnp.sort` (it said `sort @ ?`: the
+    equation inlined from jnp's `jit` has no frame of its own, sweep 19)."""
+    hi, _, _ = heisenberg
+    x = jnp.asarray(hi.all_states()[:4], jnp.float64)
+    net = Sorted()
+    split = split_network(net.apply, net.init(jax.random.key(0), x), x)
+    assert not split.applies
+    assert re.search(r"\(sort @ test_network_split\.py:\d+\)", split.reason), split.reason
