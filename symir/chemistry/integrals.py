@@ -270,7 +270,9 @@ def read_fcidump(source: str | Path) -> MolecularIntegrals:
     integrals), an ORBSYM label outside 1..8. A header without MS2 reads as MS2=0 (the
     namelist's default) with a `FcidumpWarning`. ORBSYM with a 0 in it is PySCF's (its
     `fcidump.from_scf` writes its irrep ids, 0..7): it reads as those ids plus one, the
-    labels `MolecularIntegrals.orbsym` holds."""
+    labels `MolecularIntegrals.orbsym` holds. Without a 0 (an active space with no
+    orbital of irrep 0) it reads as labels, unless they contradict the integrals and the
+    ids plus one fit them: then as ids, with a `FcidumpWarning`."""
     text, where = _fcidump_text(source)
     match = _HEADER.match(text)
     if match is None:
@@ -293,9 +295,38 @@ def read_fcidump(source: str | Path) -> MolecularIntegrals:
             FcidumpWarning,
             stacklevel=2,
         )
+    orbsym = _orbsym_reading(orbsym, tables, where)
     return MolecularIntegrals(
         tables.h1, tables.h2, tables.constant, n_electrons=ne, ms2=ms2, orbsym=orbsym
     )
+
+
+def _orbsym_reading(orbsym: Any, tables: Any, where: str) -> Any:
+    """ORBSYM without a 0 reads as Molpro's labels 1..8, but PySCF writes its irrep ids
+    0..7, and an active space may hold no orbital of irrep 0: where the labels contradict
+    the integrals and the same labels plus one (PySCF's ids) fit them, those are taken,
+    with a `FcidumpWarning` (a valid file was refused as a wrong ORBSYM)."""
+    from symir.chemistry.symmetry import CUTOFF, check_orbsym
+
+    if orbsym is None or max(orbsym) > 7:
+        return orbsym
+    try:
+        check_orbsym(tables.h1, tables.h2, orbsym, CUTOFF)
+        return orbsym
+    except ValueError:
+        shifted = tuple(o + 1 for o in orbsym)
+        try:
+            check_orbsym(tables.h1, tables.h2, shifted, CUTOFF)
+        except ValueError:
+            return orbsym  # neither fits: the Hamiltonian's check names the integral
+    warnings.warn(
+        f"{where}: ORBSYM {','.join(map(str, orbsym))} as Molpro's labels contradicts the "
+        "integrals, as PySCF's irrep ids (labels minus one) it fits them: read as "
+        f"{','.join(map(str, shifted))}",
+        FcidumpWarning,
+        stacklevel=3,
+    )
+    return shifted
 
 
 def _fcidump_text(source: str | Path) -> tuple[str, str]:

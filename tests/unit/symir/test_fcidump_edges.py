@@ -309,3 +309,28 @@ def test_an_empty_file_or_text_without_a_header_is_named(tmp_path):
         ValueError, match=re.escape("FCIDUMP text: no header `&FCI ... &END` at the start")
     ):
         read_fcidump("0.5 1 1 1 1\n0.7 0 0 0 0\n")  # several lines: text, not a path
+
+
+def test_pyscf_irrep_ids_without_a_zero_read_where_they_fit(tmp_path):
+    """PySCF's FCIDUMP writes its irrep ids 0..7 as ORBSYM; an active space may hold no
+    orbital of irrep 0, so no 0 tells them from Molpro's labels 1..8. Read as labels they
+    contradict these integrals and as ids (labels minus one) they fit: taken so, with a
+    warning (a valid file was refused, sweep 20). Labels that fit stay as given."""
+    ids = np.array([1, 2, 4, 7])  # PySCF's ids of D2h: (01|23) allowed, 1 ^ 2 = 4 ^ 7
+    rng = np.random.default_rng(0)
+    h1 = rng.normal(size=(4, 4))
+    h1 = np.where(ids[:, None] == ids[None, :], h1 + h1.T, 0.0)
+    h2 = rng.normal(size=(4,) * 4)
+    for axes in ((1, 0, 2, 3), (0, 1, 3, 2), (2, 3, 0, 1)):
+        h2 = h2 + np.transpose(h2, axes)
+    allowed = (ids[:, None, None, None] ^ ids[None, :, None, None]) == (
+        ids[None, None, :, None] ^ ids[None, None, None, :]
+    )
+    h2 = np.where(allowed, h2, 0.0)
+    ints = from_arrays(h1, h2, 0.0, notation="chemist", n_electrons=2, orbsym=tuple(ids + 1))
+    write_fcidump(tmp_path / "ids.fcidump", ints)
+    text = (tmp_path / "ids.fcidump").read_text().replace("ORBSYM=2,3,5,8", "ORBSYM=1,2,4,7")
+    with pytest.warns(FcidumpWarning, match=r"as PySCF's irrep ids .* read as 2,3,5,8"):
+        back = read_fcidump(text)
+    assert back.orbsym == (2, 3, 5, 8)
+    assert read_fcidump(tmp_path / "ids.fcidump").orbsym == (2, 3, 5, 8)  # labels: as given
