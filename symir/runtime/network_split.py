@@ -1018,17 +1018,20 @@ def _pole_of_the_parameters(plan: _Plan) -> str | None:
     parameters (`non_finite_change`), one that the parameters place is not."""
     program = plan.program
     prefix = {id(e) for e in plan.prefix_eqns}
-    depends: set[int] = set(plan.param_ids)
+    on_params: set[int] = set(plan.param_ids)
+    on_x: set[int] = {plan.x_id}
     for eqn in program.eqns:
-        reads = [v for v in eqn.ins if not isinstance(v, _Lit) and v in depends]
-        if reads:
-            depends.update(eqn.outs)
-        if id(eqn) not in prefix or not reads:
+        ids = [v for v in eqn.ins if not isinstance(v, _Lit)]
+        if any(v in on_params for v in ids):
+            on_params.update(eqn.outs)
+        if any(v in on_x for v in ids):
+            on_x.update(eqn.outs)
+        if id(eqn) not in prefix:
             continue
         name = eqn.primitive.name
         pole = name in _POLES or (name == "integer_pow" and eqn.params.get("y", 0) < 0)
         operands = eqn.ins[1:] if name in ("div", "rem") else eqn.ins
-        if pole and any(not isinstance(v, _Lit) and v in depends for v in operands):
+        if pole and any(not isinstance(v, _Lit) and v in on_params and v in on_x for v in operands):
             return f"{name} @ {eqn.source}"
     return None
 
