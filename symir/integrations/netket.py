@@ -168,6 +168,17 @@ def _check_hilbert(hilbert: Any, compiled: CompiledOperator) -> nk.hilbert.Discr
                 f"{compiled.name!r} was built on {built_on}: build it on the constrained "
                 "space, so that symir checks that its branches stay in the sector"
             )
+    held = set(getattr(given, "sectors", ()) or ())
+    missing = [sector for sector in compiled.assumed_sectors if sector not in held]
+    if missing:
+        first, end, total = missing[0]
+        raise ValueError(
+            f"hilbert= {hilbert} does not fix {total} particle(s) on the sites "
+            f"{first}..{end - 1}, but the rows of {compiled.name!r} rely on that sector "
+            "(it finds sites by rank: CompiledOperator.assumed_sectors); its other "
+            "configurations would be refused or NaN: give a space with the sector, or "
+            "none (the operator's own)"
+        )
     return hilbert
 
 

@@ -497,6 +497,15 @@ def test_configurations_outside_the_sector_are_refused_or_nan(
     assert np.array_equal(mels[2:], np.asarray(H.get_conn_padded(x)[1]))
     assert np.isnan(np.asarray(jax.jit(H.get_conn_delta)(both)[2])[:2]).all()
     assert molecular_hamiltonian(ints, slots="orbitals").operator.assumed_sectors() == ()
+    # the NetKet adapter on a space without the sector: refused when it is made (sweep 20)
+    import netket as nk
+
+    free = nk.hilbert.SpinOrbitalFermions(mh.hilbert.size // 2, s=0.5)
+    with pytest.raises(ValueError, match=r"does not fix \d+ particle\(s\) on the sites 0\.\."):
+        H.to_netket(hilbert=free)
+    from symir.integrations.netket import netket_hilbert
+
+    assert H.to_netket(hilbert=netket_hilbert(H.hilbert)).max_conn_size == H.max_conn_size
 
 
 def test_arithmetic_of_a_molecular_hamiltonian_is_its_operator_s(three_orbitals_kernel):
