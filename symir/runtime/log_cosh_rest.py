@@ -217,7 +217,7 @@ class _Walk:
             elif name in ("mul", "dot_general"):
                 ok = len(dependent) == 1
             elif name == "div":
-                ok = self.const(eqn.ins[1]) and jnp.issubdtype(self.dtype(v), jnp.inexact)
+                ok = self.const(eqn.ins[1]) and self.ns.keeps_sums(self.program, eqn)
             ok = ok and all(self.affine(i) for i in dependent)
         self.affine_memo[v] = ok
         return ok
@@ -228,12 +228,9 @@ class _Walk:
         integer sum may have wrapped around (int8 samples summed in int8): as a float it
         is no longer the sum of its terms."""
         source = eqn.ins[0]
-        wraps = (
-            not self.const(source)
-            and self.kinds[source] == self.ns.SEPARABLE
-            and not jnp.issubdtype(self.dtype(source), jnp.inexact)
-        )
-        return jnp.issubdtype(self.dtype(v), jnp.inexact) and not wraps
+        separable = not self.const(source) and self.kinds[source] == self.ns.SEPARABLE
+        keeps = not separable or self.ns.keeps_sums(self.program, eqn)
+        return jnp.issubdtype(self.dtype(v), jnp.inexact) and keeps
 
     def where(self, eqn: Any) -> str:
         return f"{eqn.primitive.name} @ {eqn.source}"

@@ -825,6 +825,7 @@ VOCABULARY = SimpleNamespace(
     _Lit=_Lit,
     CONST=CONST,
     SEPARABLE=SEPARABLE,
+    keeps_sums=_keeps_sums,
     _ELEMENTWISE=_ELEMENTWISE,
     _STRUCTURAL=_STRUCTURAL,
     _run=_run,
