@@ -308,17 +308,18 @@ def _orbsym_reading(orbsym: Any, tables: Any, where: str) -> Any:
     with a `FcidumpWarning` (a valid file was refused as a wrong ORBSYM)."""
     from symir.chemistry.symmetry import CUTOFF, check_orbsym
 
-    if orbsym is None or max(orbsym) > 7:
-        return orbsym
-    try:
-        check_orbsym(tables.h1, tables.h2, orbsym, CUTOFF)
-        return orbsym
-    except ValueError:
-        shifted = tuple(o + 1 for o in orbsym)
+    def fits(labels: tuple[int, ...]) -> bool:
         try:
-            check_orbsym(tables.h1, tables.h2, shifted, CUTOFF)
+            check_orbsym(tables.h1, tables.h2, labels, CUTOFF)
         except ValueError:
-            return orbsym  # neither fits: the Hamiltonian's check names the integral
+            return False
+        return True
+
+    if orbsym is None or max(orbsym) > 7 or fits(orbsym):
+        return orbsym
+    shifted = tuple(o + 1 for o in orbsym)
+    if not fits(shifted):
+        return orbsym  # neither fits: the Hamiltonian's check names the integral
     warnings.warn(
         f"{where}: ORBSYM {','.join(map(str, orbsym))} as Molpro's labels contradicts the "
         "integrals, as PySCF's irrep ids (labels minus one) it fits them: read as "
