@@ -69,6 +69,8 @@ from symir.chemistry.tables import (
 from symir.frontend import expr as E
 from symir.frontend.builder import DOperator
 from symir.frontend.fermion import c, cdag, n
+from symir.frontend.fermion_algebra import LazyStrings
+from symir.frontend.fermion_tables import MAX_KEPT_STRINGS
 from symir.frontend.operator import SymbolicOperator
 from symir.frontend.update import identity
 from symir.hilbert import FermionHilbert
@@ -338,8 +340,13 @@ def _hamiltonian(
         op = _singles(op, t, W, p, r, screen, rows)
         op = _doubles(op, W, p, r, screen, rows)
     N = hilbert.size
+    operator = op.build()
+    # its fermion strings, listed when first read (`mh @ mh`: fermion_algebra.py)
+    operator._fermion_strings = LazyStrings(
+        lambda: molecular_strings(t, W, pairs, float(constant), threshold)
+    )
     return MolecularHamiltonian(
-        operator=op.build(),
+        operator=operator,
         constant=float(constant),
         threshold=float(threshold),
         rows=rows,
@@ -350,6 +357,44 @@ def _hamiltonian(
         pairs=(p, r),
         orbsym=tuple(orbsym) if slots == "symmetry" else None,
     )
+
+
+def molecular_strings(t, W, pairs, constant: float, threshold: float) -> tuple:
+    """The operator's fermion strings, `((site, dagger), ...)` and weights
+    (symir/frontend/fermion_algebra.py): the constant, `t[P, Q] c+_P c_Q` and `W[i, j]
+    c+_{p_i} c+_{r_i} c_{r_j} c_{p_j}` (`W` an array or `RestrictedPairs`, read a block of
+    rows at a time), coefficients with `|value| <= threshold` left out, as the tables
+    leave them out. A `ValueError` past `MAX_KEPT_STRINGS` strings (the product of two
+    such operators would be refused anyway)."""
+    p, r = pairs
+    t = np.asarray(t)
+    strings: list = [((), constant)] if constant != 0.0 else []
+    P, Q = np.nonzero(np.abs(t) > threshold)
+    strings += [(((a, 1), (b, 0)), w) for a, b, w in zip(P.tolist(), Q.tolist(), t[P, Q].tolist())]
+    n = len(p)
+    rows = max(1, (1 << 20) // max(1, n))
+    columns = np.arange(n)
+    for start in range(0, n, rows):
+        i = np.arange(start, min(n, start + rows))
+        block = np.asarray(W[i[:, None], columns[None, :]])
+        rows_kept, J = np.nonzero(np.abs(block) > threshold)
+        if len(strings) + len(rows_kept) > MAX_KEPT_STRINGS:
+            raise ValueError(
+                f"the molecular Hamiltonian has more than {MAX_KEPT_STRINGS:,} fermion "
+                "strings above its threshold: too many for the algebra of strings (`@`)"
+            )
+        a, b = i[rows_kept], J
+        strings += [
+            (((pa, 1), (ra, 1), (rb, 0), (pb, 0)), w)
+            for pa, ra, pb, rb, w in zip(
+                p[a].tolist(),
+                r[a].tolist(),
+                p[b].tolist(),
+                r[b].tolist(),
+                block[rows_kept, J].tolist(),
+            )
+        ]
+    return tuple(strings)
 
 
 def _slots(slots: str, hilbert: FermionHilbert) -> str:

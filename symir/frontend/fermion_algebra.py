@@ -6,7 +6,9 @@ matrix elements (`emit(cdag(0) * c(3), matrix_element=0.5)`), keeps its strings 
 its terms (`SymbolicOperator._fermion_strings`: `((site, dagger), ...)` products, applied
 right to left, and their weights, as NetKet's `FermionOperator2nd` takes them). Then
 
-* `a @ b` is the strings of every pair concatenated, their weights multiplied,
+* `a @ b` is the strings of every pair multiplied in normal order by Wick's theorem,
+  equal strings summed (symir/frontend/fermion_normal_order.py): `H @ H` of a molecule
+  has at most `sum_k C(M, k)^2` strings, not the square of `H`'s,
 * `a.H` each string reversed with its daggers flipped and its weight conjugated (`a.T`
   the same without the conjugation: a ladder operator's matrix is real), `a.conj()` the
   weights conjugated,
@@ -16,14 +18,19 @@ and the result is built by `fermion_terms` as tables (one term per pattern of pr
 as NetKet multiplies its `FermionOperator2nd`. The general product of
 `symir/frontend/product.py` composes the two terms' update programs and Jordan-Wigner
 signs symbolically instead: for 40 products times 40 that made an IR of hundreds of lines
-per pair, which took minutes to lower (sweep 15). Past `MAX_PRODUCT_STRINGS` strings the
-general product is used.
+per pair, which took minutes to lower (sweep 15). Past `MAX_PRODUCT_PAIRS` pairs of
+strings, or `MAX_PRODUCT_STRINGS` strings in the product, it is refused with a
+`ValueError` that gives the sizes (the general product would make as many rows).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import numpy as np
+
+from symir.frontend import fermion_normal_order as normal_order
 from symir.frontend.expr import Expr, _python_number
 from symir.frontend.fermion import FermionProduct, FermionSum
 from symir.frontend.fermion_tables import term_specs
@@ -32,8 +39,55 @@ from symir.hilbert import as_hilbert
 Product = tuple[tuple[int, int], ...]
 Strings = tuple[tuple[Product, complex | float], ...]
 
-MAX_PRODUCT_STRINGS = 200_000
-"""The most strings `a @ b` builds as a product of strings (`len(a) * len(b)`)."""
+MAX_PRODUCT_PAIRS = 50_000_000
+"""The most pairs of (normal-ordered, distinct) strings `a @ b` multiplies."""
+
+MAX_PRODUCT_STRINGS = 500_000
+"""The most strings a product may have (in normal order, equal ones summed): the
+tables of 366,031 strings (`H @ H`, 7 orbitals) take about a minute to compile."""
+
+MAX_PYTHON_PAIRS = 200_000
+"""The same above `normal_order.MAX_MASK_SITES` sites, where the pairs are multiplied
+one by one in Python."""
+
+CUT = 1e-14
+"""A product's weights with `|w| <= CUT * max|w_a| * max|w_b|` are dropped: what is left
+of strings that cancel, rounding (the tests' tolerances are 1e-10 and above)."""
+
+
+class LazyStrings(Sequence):
+    """Strings made when first read (`make()`): an operator whose strings cost more to
+    list than to build, a molecular Hamiltonian's, keeps them so for `@` without paying
+    for them on every build. Sums, multiples, adjoints of lazy strings are lazy."""
+
+    def __init__(self, make: Callable[[], Strings]):
+        self._make: Callable[[], Strings] | None = make
+        self._strings: Strings = ()
+
+    def _read(self) -> Strings:
+        if self._make is not None:
+            self._strings, self._make = tuple(self._make()), None
+        return self._strings
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __iter__(self) -> Iterator[tuple[Product, Any]]:
+        return iter(self._read())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._read()[index]
+
+
+def _lazily(strings: Any, make: Callable[[], Strings]) -> Any:
+    """`make()` now, or, where `strings` is lazy, when first read."""
+    return LazyStrings(make) if isinstance(strings, LazyStrings) else make()
+
+
+def joined(parts: Sequence[Any]) -> Any:
+    """The strings of a sum of operators: those of each part, listed."""
+    make = lambda: tuple(s for part in parts for s in part)  # noqa: E731
+    return LazyStrings(make) if any(isinstance(p, LazyStrings) for p in parts) else make()
 
 
 def _number(value: Any) -> complex | float | None:
@@ -77,26 +131,43 @@ def emission_strings(value: Any, amplitude: Any) -> list[tuple[Product, Any]] | 
     return found
 
 
-def product(a: Strings, b: Strings) -> Strings:
-    """The strings of `a @ b`, without those that vanish on every configuration."""
-    strings = ((pa + pb, wa * wb) for pa, wa in a for pb, wb in b)
-    return tuple((p, w) for p, w in strings if not _vanishes(p))
+def product(a: Strings, b: Strings, n_sites: int, names: tuple[str, str] = ("a", "b")) -> Strings:
+    """The strings of `a @ b` in normal order (creators ascending, then annihilators
+    descending), equal ones summed, none that vanishes on every configuration; a
+    `ValueError` past `MAX_PRODUCT_PAIRS` pairs."""
+    left, right = normal_order.Sum.of(a), normal_order.Sum.of(b)
+    limit = MAX_PYTHON_PAIRS if n_sites > normal_order.MAX_MASK_SITES else MAX_PRODUCT_PAIRS
+    if len(left) * len(right) > limit:
+        raise ValueError(
+            f"the product of {names[0]!r} ({len(left):,} fermion strings in normal order) "
+            f"and {names[1]!r} ({len(right):,}) is {len(left) * len(right):,} pairs of "
+            f"strings, more than symir.frontend.fermion_algebra's limit of {limit:,}: "
+            "raise it to wait for it, or measure the product through local energies "
+            "(the variance of H: `vstate.expect(H).variance`)"
+        )
+    scale = _largest(left.w) * _largest(right.w)
+    found = normal_order.product(left, right, n_sites)
+    if len(found) > MAX_PRODUCT_STRINGS:
+        raise ValueError(
+            f"the product of {names[0]!r} and {names[1]!r} has {len(found):,} fermion "
+            f"strings in normal order, more than symir.frontend.fermion_algebra's limit of "
+            f"{MAX_PRODUCT_STRINGS:,} (its tables would take minutes to compile): raise it "
+            "to wait for it, or measure the product through local energies (the variance "
+            "of H: `vstate.expect(H).variance`)"
+        )
+    return found.strings(CUT * scale)
 
 
-def _vanishes(string: Product) -> bool:
-    """Whether the string is zero on every configuration: on some site two creations,
-    or two annihilations, follow each other (applied right to left) with neither
-    between them (what `fermion_terms` refuses as written)."""
-    last: dict[int, int] = {}
-    for site, dagger in reversed(string):
-        if last.get(site) == dagger:
-            return True
-        last[site] = dagger
-    return False
+def _largest(w: np.ndarray) -> float:
+    return float(np.abs(w).max()) if len(w) else 0.0
 
 
 def adjoint(strings: Strings, *, conj: bool) -> Strings:
     """The strings of the adjoint (`conj`) or the transpose."""
+    return _lazily(strings, lambda: _adjoint(strings, conj))
+
+
+def _adjoint(strings: Strings, conj: bool) -> Strings:
     return tuple(
         (
             tuple((site, 1 - dagger) for site, dagger in reversed(p)),
@@ -108,13 +179,18 @@ def adjoint(strings: Strings, *, conj: bool) -> Strings:
 
 def conjugate(strings: Strings) -> Strings:
     """The strings of the elementwise complex conjugate."""
-    return tuple((p, w.conjugate() if isinstance(w, complex) else w) for p, w in strings)
+    return _lazily(
+        strings,
+        lambda: tuple((p, w.conjugate() if isinstance(w, complex) else w) for p, w in strings),
+    )
 
 
 def scaled(strings: Strings, factor: Any) -> Strings | None:
     """The strings times a number (None for an expression)."""
     f = _number(factor)
-    return None if f is None else tuple((p, w * f) for p, w in strings)
+    if f is None:
+        return None
+    return _lazily(strings, lambda: tuple((p, w * f) for p, w in strings))
 
 
 def build_terms(hilbert: Any, strings: Strings) -> tuple[tuple[Any, ...], bool]:
@@ -126,11 +202,16 @@ def build_terms(hilbert: Any, strings: Strings) -> tuple[tuple[Any, ...], bool]:
 
 
 __all__ = [
+    "CUT",
+    "MAX_PRODUCT_PAIRS",
     "MAX_PRODUCT_STRINGS",
+    "MAX_PYTHON_PAIRS",
+    "LazyStrings",
     "adjoint",
     "build_terms",
     "conjugate",
     "emission_strings",
+    "joined",
     "product",
     "scaled",
 ]

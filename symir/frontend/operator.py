@@ -493,13 +493,9 @@ class SymbolicOperator:
         name = f"{self.name}_at_{other.name}"
         dtype = promote_dtypes(self.dtype, other.dtype)
         a, b = self._fermion_strings, other._fermion_strings
-        if (
-            a is not None
-            and b is not None
-            and len(a) * len(b) <= fermion_algebra.MAX_PRODUCT_STRINGS
-        ):
+        if a is not None and b is not None:
             # products of fermion strings: the strings multiplied, built as tables
-            strings = fermion_algebra.product(a, b)
+            strings = fermion_algebra.product(a, b, self.space.size, (self.name, other.name))
             op = self._from_strings(name, strings, dtype, hermitian, reason)
         else:
             op = self._derived(
@@ -687,4 +683,4 @@ class SymbolicOperatorSum(SymbolicOperator):
             hermitian_reason=reason,
         )
         if all(op._fermion_strings is not None for op in flat):
-            self._fermion_strings = tuple(s for op in flat for s in op._fermion_strings)
+            self._fermion_strings = fermion_algebra.joined([op._fermion_strings for op in flat])

@@ -111,3 +111,63 @@ def test_strings_that_vanish_are_dropped():
     number = (up @ down).compile().to_dense()
     expected = dense_matrix(nk.operator.FermionOperator2nd(hi, ["0^ 0", "0^ 1"], [3.0, 6.0]))
     np.testing.assert_allclose(number, expected, atol=1e-12)
+
+
+def _random_strings(rng, n_sites, count):
+    """Strings of one to four ladder operators, sites repeated as they fall."""
+    strings = []
+    for _ in range(count):
+        length = int(rng.integers(1, 5))
+        string = tuple((int(rng.integers(n_sites)), int(rng.integers(2))) for _ in range(length))
+        strings.append((string, complex(rng.normal(), rng.normal())))
+    return strings
+
+
+def _netket_matrix(hilbert, strings):
+    terms, weights = [s for s, _ in strings], [w for _, w in strings]
+    return dense_matrix(nk.operator.FermionOperator2nd(hilbert, terms, weights, dtype=complex))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_strings_in_normal_order_and_their_products_equal_netkets(seed):
+    """Any string (sites repeated, creators after annihilators) in normal order, and the
+    product of two sums by Wick's theorem, on NumPy's masks and on Python's integers (the
+    path above 63 sites), against NetKet's matrices of the strings as written."""
+    from symir.frontend import fermion_normal_order as normal_order
+
+    rng = np.random.default_rng(seed)
+    hilbert = nk.hilbert.SpinOrbitalFermions(6)
+    a, b = _random_strings(rng, 6, 8), _random_strings(rng, 6, 7)
+    left, right = normal_order.Sum.of(a), normal_order.Sum.of(b)
+    for written, ordered in ((a, left), (b, right)):
+        strings = ordered.strings(0.0)
+        for string, _ in strings:  # creators ascending, then annihilators descending
+            creators = [s for s, d in string if d]
+            annihilators = [s for s, d in string if not d]
+            assert string == tuple((s, 1) for s in creators) + tuple((s, 0) for s in annihilators)
+            assert creators == sorted(set(creators))
+            assert annihilators == sorted(set(annihilators), reverse=True)
+        np.testing.assert_allclose(
+            _netket_matrix(hilbert, strings), _netket_matrix(hilbert, written), atol=1e-12
+        )
+    expected = _netket_matrix(hilbert, a) @ _netket_matrix(hilbert, b)
+    for found in (normal_order.product(left, right, 6), normal_order._python_product(left, right)):
+        keys = list(zip(np.asarray(found.c).tolist(), np.asarray(found.a).tolist()))
+        assert len(set(keys)) == len(keys)  # equal strings summed
+        np.testing.assert_allclose(
+            _netket_matrix(hilbert, found.strings(1e-14)), expected, atol=1e-12
+        )
+
+
+def test_a_product_past_the_limit_of_pairs_is_refused(monkeypatch):
+    """Past `MAX_PRODUCT_PAIRS` pairs of strings, a `ValueError` with the sizes, before
+    any work (the general product of their terms would make as many rows)."""
+    from symir.frontend import fermion_algebra
+
+    hi = nk.hilbert.SpinOrbitalFermions(4)
+    hops = sym.fermion_terms(hi, [((i, 1), (j, 0)) for i in range(4) for j in range(4)], 0.5)
+    monkeypatch.setattr(fermion_algebra, "MAX_PRODUCT_PAIRS", 100)
+    with pytest.raises(
+        ValueError, match=r"\(16 fermion strings in normal order\) and .* 256 pairs"
+    ):
+        hops @ hops
