@@ -261,12 +261,41 @@ def _groups_packed(
     return groups, examples, 0j
 
 
+def _groups_by_length(
+    written: list[Any], coefficients: np.ndarray, space: FermionHilbert
+) -> tuple[Groups, dict[Any, Product], complex] | None:
+    """`_groups_packed` of the products of each number of factors (a product of sums of
+    strings has strings of 0 to 8 factors), the constant the weights of `()`; None where
+    a product is not a sequence of `(site, dagger)` pairs or one length is not packed."""
+    by_length: dict[int, list[int]] = {}
+    for k, term in enumerate(written):
+        if not isinstance(term, tuple | list):
+            return None
+        by_length.setdefault(len(term), []).append(k)
+    if len(by_length) < 2:
+        return None
+    groups: Groups = {}
+    examples: dict[Any, Product] = {}
+    constant = complex(coefficients[by_length.pop(0, [])].sum())
+    for length, members in by_length.items():
+        packed = _groups_packed([written[k] for k in members], coefficients[members], space)
+        if packed is None:
+            return None
+        for g, table in packed[0].items():
+            groups[length, g] = table
+            examples[length, g] = packed[1][g]
+    return groups, examples, constant
+
+
 def _groups(
     written: list[Any], coefficients: np.ndarray, space: FermionHilbert
 ) -> tuple[Groups, dict[Any, Product], complex]:
     """The products by pattern (`Groups`), an example product of each pattern, and the
     constant (the weights of `()`)."""
     packed = _groups_packed(written, coefficients, space)
+    if packed is not None:
+        return packed
+    packed = _groups_by_length(written, coefficients, space)
     if packed is not None:
         return packed
     groups: dict[tuple, dict[tuple[int, ...], complex]] = {}

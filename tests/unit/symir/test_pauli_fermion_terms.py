@@ -75,6 +75,58 @@ def test_fermion_terms_of_one_length_are_grouped_by_numpy():
     )
 
 
+def test_fermion_terms_of_many_lengths_are_grouped_by_numpy_length_by_length():
+    """A list of products of 0 to 4 factors (a molecule's list, a product of sums of
+    strings) takes the packed path one length at a time; the same list as strings the
+    per-product one: equal, and NetKet's on a space with sectors. A bad product among
+    them is still named."""
+    rng = np.random.default_rng(7)
+    hi = nk.hilbert.SpinOrbitalFermions(3, s=0.5, n_fermions_per_spin=(1, 2))
+    terms: list = [(), ()]
+    for length in (1, 2, 2, 3, 4, 4):
+        for _ in range(12):
+            terms.append(tuple((int(rng.integers(6)), int(rng.integers(2))) for _ in range(length)))
+    terms = [t for t in terms if not _vanishes(t)]
+    weights = [float(w) for w in rng.normal(size=len(terms))]
+    free = nk.hilbert.SpinOrbitalFermions(3, s=0.5)
+    from symir.frontend.fermion_tables import _groups_by_length
+    from symir.hilbert import as_hilbert
+
+    packed = _groups_by_length(terms, np.asarray(weights, complex), as_hilbert(free))
+    assert packed is not None and {len(key) for key in packed[0]} == {2}  # (length, pattern)
+    op = sym.fermion_terms(free, terms, weights)
+    strings = [" ".join(f"{s}{'^' if d else ''}" for s, d in t) for t in terms]
+    np.testing.assert_allclose(
+        reference_to_dense(sym.fermion_terms(free, strings, weights).to_ir()),
+        reference_to_dense(op.to_ir()),
+        atol=1e-12,
+    )
+    conserving = [(t, w) for t, w in zip(terms, weights, strict=True) if _conserving(t)]
+    op = sym.fermion_terms(hi, [t for t, _ in conserving], [w for _, w in conserving])
+    ref = nk.operator.FermionOperator2nd(hi, [t for t, _ in conserving], [w for _, w in conserving])
+    np.testing.assert_allclose(op.compile(cache=False).to_dense(), dense_matrix(ref), atol=1e-10)
+    with pytest.raises(sym.SymbolicDefinitionError, match="zero on every configuration"):
+        sym.fermion_terms(free, [*terms, ((1, 0), (1, 0))], None)
+
+
+def _vanishes(term) -> bool:
+    """Two creations (annihilations) on one site with none between: refused as written."""
+    last: dict[int, int] = {}
+    for site, dagger in reversed(term):
+        if last.get(site) == dagger:
+            return True
+        last[site] = dagger
+    return False
+
+
+def _conserving(term) -> bool:
+    """Whether the product keeps the number of fermions of each spin (sites 0-2, 3-5)."""
+    change = [0, 0]
+    for site, dagger in term:
+        change[site // 3] += 1 if dagger else -1
+    return change == [0, 0]
+
+
 def test_fermion_terms_inputs_and_sectors():
     hi = nk.hilbert.SpinOrbitalFermions(3, s=0.5, n_fermions_per_spin=(1, 2))
     terms, weights = random_terms(6, 30, seed=2, sector=1)
