@@ -19,8 +19,16 @@ are exclusive when one has a literal `p` and the other `not p`, for the same SSA
 or when their comparisons of one integer value `v` with integer `branch.constant`s (a
 `branch.cmp` either way round, negated or not) allow no integer together: `v == c1` and
 `v == c2` with `c1 != c2`, `v < c` and `v >= c`, `v <= 0` and `v > 0`, or a range of at
-most `MAX_ENUMERATED` integers whose every point a `v != c` excludes. Masks that cannot be
-proved exclusive this way stay in separate slots.
+most `MAX_ENUMERATED` integers whose every point a `v != c` excludes. Where those rules
+do not prove it, the masks are decided as formulas (`decided_exclusive`): `and`, `or` and
+`not` of atoms, an atom a comparison of an integer value with a constant, a
+`branch.member` of an integer value, or any other `i1` value (a free flag). Such a
+formula in one integer value changes its truth only at the constants, so it is
+evaluated at each constant and its two neighbours (every region between two constants
+holds one of them); values and flags are taken as independent, which can only make the
+pair look satisfiable, never exclusive wrongly. Up to `MAX_ASSIGNMENTS` assignments are
+tried: `(v == -1) | (v == 0)` against `v == 1`, `v in {-1, 0}` against `v > 0`. Masks
+that cannot be proved exclusive stay in separate slots.
 
 Only emissions of the same `term`, with the same row count and tag, whose branches go
 straight to the kernel's output `branch.concat`s are merged (a diagonal emission summed by
@@ -31,6 +39,8 @@ takes the output position of its first member. A second run finds nothing to mer
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 
 from xdsl.context import Context
@@ -147,6 +157,78 @@ def exclusive(a: set[Literal], b: set[Literal]) -> bool:
     return any(_unsatisfiable(found) for found in bounds.values())
 
 
+MAX_ASSIGNMENTS = 4096
+"""The most assignments of two masks' atoms `decided_exclusive` evaluates."""
+
+Formula = tuple
+"""`("and" | "or", parts)`, `("not", part)`, `("cmp", v, pred, c)`, `("in", v, states)`
+or `("flag", value)`."""
+
+
+def formula(mask: SSAValue) -> Formula:
+    """`mask` as a formula of its atoms (module docstring)."""
+    owner = mask.owner
+    if isinstance(owner, branch.AndOp | branch.OrOp):
+        kind = "and" if isinstance(owner, branch.AndOp) else "or"
+        return (kind, tuple(formula(v) for v in owner.inputs))
+    if isinstance(owner, branch.NotOp):
+        return ("not", formula(owner.operand))
+    found = _bound((mask, True))
+    if found is not None:
+        return ("cmp", *found)
+    if isinstance(owner, branch.MemberOp):
+        return ("in", owner.value, frozenset(owner.states.get_values()))
+    return ("flag", mask)
+
+
+def _atoms(f: Formula, flags: set[SSAValue], points: dict[SSAValue, set[int]]) -> None:
+    kind = f[0]
+    if kind in ("and", "or"):
+        for part in f[1]:
+            _atoms(part, flags, points)
+    elif kind == "not":
+        _atoms(f[1], flags, points)
+    elif kind == "flag":
+        flags.add(f[1])
+    else:
+        constants = (f[3],) if kind == "cmp" else f[2]
+        points.setdefault(f[1], set()).update(c + d for c in constants for d in (-1, 0, 1))
+
+
+def _holds(f: Formula, env: dict[SSAValue, object]) -> bool:
+    kind = f[0]
+    if kind == "and":
+        return all(_holds(part, env) for part in f[1])
+    if kind == "or":
+        return any(_holds(part, env) for part in f[1])
+    if kind == "not":
+        return not _holds(f[1], env)
+    if kind == "flag":
+        return bool(env[f[1]])
+    if kind == "cmp":
+        return bool(f[2].python(env[f[1]], f[3]))
+    return env[f[1]] in f[2]
+
+
+def decided_exclusive(a: Formula, b: Formula) -> bool:
+    """Whether no assignment of the atoms satisfies both formulas: each flag either way,
+    each integer value at the constants it is compared with and their neighbours (False
+    past `MAX_ASSIGNMENTS` assignments: not proved)."""
+    flags: set[SSAValue] = set()
+    points: dict[SSAValue, set[int]] = {}
+    _atoms(a, flags, points)
+    _atoms(b, flags, points)
+    if 2 ** len(flags) * math.prod(len(p) for p in points.values()) > MAX_ASSIGNMENTS:
+        return False
+    names = [*flags, *points]
+    choices = [(False, True)] * len(flags) + [sorted(p) for p in points.values()]
+    for assignment in itertools.product(*choices):
+        env = dict(zip(names, assignment, strict=True))
+        if _holds(a, env) and _holds(b, env):
+            return False
+    return True
+
+
 def _output_emits(xp_concat: branch.ConcatOp, mel_concat: branch.ConcatOp):
     """The emissions feeding the output concats position by position, or None when the
     concats are not made of whole emissions used nowhere else."""
@@ -163,18 +245,38 @@ def _output_emits(xp_concat: branch.ConcatOp, mel_concat: branch.ConcatOp):
     return emits
 
 
+class _Mask:
+    """An emission's mask, read as literals and, where they do not decide, a formula."""
+
+    def __init__(self, mask: SSAValue):
+        self.literals = literals(mask)
+        self.mask = mask
+        self._formula: Formula | None = None
+
+    @property
+    def formula(self) -> Formula:
+        if self._formula is None:
+            self._formula = formula(self.mask)
+        return self._formula
+
+    def excludes(self, other: _Mask) -> bool:
+        return exclusive(self.literals, other.literals) or decided_exclusive(
+            self.formula, other.formula
+        )
+
+
 def _group(emits: list[branch.EmitOp]) -> list[list[branch.EmitOp]]:
-    groups: list[tuple[tuple, list[branch.EmitOp], list[set[Literal]]]] = []
+    groups: list[tuple[tuple, list[branch.EmitOp], list[_Mask]]] = []
     for e in emits:
         compat = (e.term.data, e.tag.data if e.tag else None, e.state.type)
-        lits = literals(e.mask)
-        for key, members, member_lits in groups:
-            if key == compat and all(exclusive(lits, other) for other in member_lits):
+        mask = _Mask(e.mask)
+        for key, members, member_masks in groups:
+            if key == compat and all(mask.excludes(other) for other in member_masks):
                 members.append(e)
-                member_lits.append(lits)
+                member_masks.append(mask)
                 break
         else:
-            groups.append((compat, [e], [lits]))
+            groups.append((compat, [e], [mask]))
     return [members for _, members, _ in groups]
 
 

@@ -5,6 +5,9 @@ side, negated or not, `and`-ed) and of an unrelated flag `p`: wherever
 `exclusive(literals(a), literals(b))` says that two masks never hold together, no
 assignment of `v`, `w` in [-6, 6] and `p` satisfies both (checked by evaluating the masks'
 ops with Python's comparisons); and the proof finds the simple cases it claims to find.
+Random formulas (`and`, `or`, `not`, `branch.member`) likewise for `decided_exclusive`,
+which must also prove every pair that no assignment satisfies (its constants lie in
+[-3, 3], so [-6, 6] holds every point it evaluates: it is complete there).
 """
 
 from __future__ import annotations
@@ -18,7 +21,12 @@ from xdsl.parser import Parser
 
 from symir.dialects import branch
 from symir.dialects.types import CmpPredicate
-from symir.lowering.branch.branch_merge_exclusive_emissions import exclusive, literals
+from symir.lowering.branch.branch_merge_exclusive_emissions import (
+    decided_exclusive,
+    exclusive,
+    formula,
+    literals,
+)
 
 PREDICATES = [p.value for p in CmpPredicate]
 T = "tensor<?x1xi64>"
@@ -76,6 +84,10 @@ def _holds(value, env) -> bool:
         return not _holds(op.operand, env)
     if isinstance(op, branch.AndOp):
         return all(_holds(i, env) for i in op.inputs)
+    if isinstance(op, branch.OrOp):
+        return any(_holds(i, env) for i in op.inputs)
+    if isinstance(op, branch.MemberOp):
+        return _holds(op.value, env) in op.states.get_values()
     raise AssertionError(op.name)
 
 
@@ -98,3 +110,85 @@ def test_exclusive_masks_never_hold_together():
                 env = {0: v, 1: w}
                 assert not (_holds(values[a], env) and _holds(values[b], env)), (a, b, v, w)
     assert proved > 50  # the proof found exclusive pairs to check
+
+
+def _random_formula(rng: random.Random, name: str, lines: list[str], depth: int, flag: bool) -> str:
+    """Lines defining `%{name}`: an atom (a comparison with a constant, a membership, the
+    flag `%p` where `flag`), or the `and` / `or` of 2-3 formulas, negated or not."""
+    if depth == 0 or rng.random() < 0.35:
+        value = rng.choice(["%v", "%w"])
+        if flag and rng.random() < 0.15:
+            lines.append(f"  %{name} = branch.and %p, %p : {B}, {B} -> {B}\n")
+        elif rng.random() < 0.25:
+            states = ", ".join(map(str, sorted(rng.sample(range(-3, 4), rng.randint(1, 3)))))
+            lines.append(
+                f"  %{name} = branch.member {value} {{states = array<i64: {states}>}} : "
+                f"{T} -> {B}\n"
+            )
+        else:
+            const = f"%k{rng.randint(-3, 3) + 6}"
+            lhs, rhs = (value, const) if rng.random() < 0.5 else (const, value)
+            lines.append(
+                f"  %{name} = branch.cmp {rng.choice(PREDICATES)} {lhs}, {rhs} : {T}, {T} -> {B}\n"
+            )
+    else:
+        parts = [
+            _random_formula(rng, f"{name}q{j}", lines, depth - 1, flag)
+            for j in range(rng.randint(2, 3))
+        ]
+        kind = rng.choice(["and", "or"])
+        types = ", ".join([B] * len(parts))
+        lines.append(f"  %{name} = branch.{kind} {', '.join(parts)} : {types} -> {B}\n")
+    if rng.random() < 0.3:
+        lines.append(f"  %{name}n = branch.not %{name} : {B} -> {B}\n")
+        return f"%{name}n"
+    return f"%{name}"
+
+
+def test_decided_masks_are_exclusive_exactly_when_no_assignment_meets_both():
+    rng = random.Random(11)
+    ctx = Context()
+    ctx.load_dialect(Builtin)
+    ctx.load_dialect(branch.Branch)
+    proved = refuted = 0
+    for round_ in range(40):
+        flag = round_ % 2 == 0  # with the flag `%p` = (v == w), taken as free: sound only
+        lines: list[str] = []
+        names = [_random_formula(rng, f"f{round_}x{i}", lines, 2, flag) for i in range(8)]
+        kernel = Parser(ctx, _kernel(lines)).parse_op()
+        values = {f"%{r.name_hint}": r for op in kernel.walk() for r in op.results if r.name_hint}
+        for a, b in itertools.combinations(names, 2):
+            decided = decided_exclusive(formula(values[a]), formula(values[b]))
+            together = any(
+                _holds(values[a], {0: v, 1: w}) and _holds(values[b], {0: v, 1: w})
+                for v, w in itertools.product(range(-6, 7), repeat=2)
+            )
+            assert not (decided and together), (a, b)  # sound
+            if not flag:
+                assert decided == (not together), (a, b)  # and complete without the flag
+            proved += decided
+            refuted += not decided
+    assert proved > 30 and refuted > 30
+
+
+def test_a_disjunction_of_local_states_merges_with_the_other_arm():
+    """`(v == -1) | (v == 0)` against `v == 1`, and `v in {-1, 0}` against `v > 0`: the
+    literal rule cannot see them (one literal, an `or`); the formulas decide them."""
+    ctx = Context()
+    ctx.load_dialect(Builtin)
+    ctx.load_dialect(branch.Branch)
+    lines = [
+        f"  %a0 = branch.cmp eq %v, %k5 : {T}, {T} -> {B}\n",
+        f"  %a1 = branch.cmp eq %v, %k6 : {T}, {T} -> {B}\n",
+        f"  %a = branch.or %a0, %a1 : {B}, {B} -> {B}\n",
+        f"  %b = branch.cmp eq %k7, %v : {T}, {T} -> {B}\n",
+        f"  %c = branch.member %v {{states = array<i64: -1, 0>}} : {T} -> {B}\n",
+        f"  %d = branch.cmp gt %v, %k6 : {T}, {T} -> {B}\n",
+        f"  %e = branch.cmp ge %v, %k6 : {T}, {T} -> {B}\n",
+    ]
+    kernel = Parser(ctx, _kernel(lines)).parse_op()
+    values = {f"%{r.name_hint}": r for op in kernel.walk() for r in op.results if r.name_hint}
+    f = {name: formula(values[f"%{name}"]) for name in "abcde"}
+    assert not exclusive(literals(values["%a"]), literals(values["%b"]))
+    assert decided_exclusive(f["a"], f["b"]) and decided_exclusive(f["c"], f["d"])
+    assert not decided_exclusive(f["c"], f["e"])  # both hold at v = 0

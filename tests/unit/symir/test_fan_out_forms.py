@@ -88,15 +88,20 @@ def test_hop_and_its_conjugate_as_two_emissions():
     _check_deltas(ours, hi)
 
 
-@pytest.mark.parametrize("split", ["lt-ge", "le-gt", "constant-first"])
+@pytest.mark.parametrize("split", ["lt-ge", "le-gt", "constant-first", "or-eq", "or-not"])
 def test_arms_told_apart_by_an_order_comparison(split):
     """A clock step up where x_i is below 2, a wrap to 0 where it is not, written with
-    `<` / `>=`, `<=` / `>` or the constant on the left: one slot per site."""
+    `<` / `>=`, `<=` / `>`, the constant on the left, or a disjunction of local states
+    (`(x == 0) | (x == 1)` against `x == 2`, or against `~((x == 0) | (x == 1))`: decided
+    as formulas): one slot per site."""
     hi = nk.hilbert.Fock(n_max=2, N=4)
+    low = (site("i") == 0) | (site("i") == 1)
     below, above = {
         "lt-ge": (site("i") < 2, site("i") >= 2),
         "le-gt": (site("i") <= 1, site("i") > 1),
         "constant-first": (2 > site("i"), 1 < site("i")),
+        "or-eq": (low, site("i") == 2),
+        "or-not": (low, ~low),
     }[split]
     op = (
         sym.DOperator(hi, "clock")

@@ -1,6 +1,7 @@
 // branch-merge-exclusive-emissions: the emissions of one term whose masks are pairwise
 // provably exclusive (one has p, the other not p, as conjuncts; or their comparisons of one
-// integer value with constants allow no integer together) become one branch.emit
+// integer value with constants allow no integer together; or, as formulas of and, or,
+// not, such comparisons and branch.member, no assignment meets both) become one branch.emit
 // whose state and amplitude are selected by the masks and whose mask is their `or`;
 // everything else keeps its own slots. The second RUN line applies the pass twice: it is
 // idempotent, the same checks hold.
@@ -195,4 +196,48 @@ branch.kernel @intervals sites 2 states [-1, 0, 1] dtype f64 params [] {
   %xp = branch.concat %xp0, %xp1, %xp2, %xp3 : tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x8x2xi8>
   %mel = branch.concat %mel0, %mel1, %mel2, %mel3 : tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x8xf64>
   branch.return %xp, %mel : tensor<?x8x2xi8>, tensor<?x8xf64>
+}
+
+// -----
+
+// Disjunctions of local states, decided as formulas: (v == -1) | (v == 0) against
+// v == 1, and branch.member {-1, 0} against v > 0, merge (one slot per site each); the
+// member against v >= 0 (both hold at v = 0) does not.
+
+// CHECK-LABEL: branch.kernel @disjunctions
+// CHECK: %[[LOW:.*]] = branch.or {{.*}} : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
+// CHECK: %[[TOP:.*]] = branch.cmp eq
+// CHECK: %[[IN:.*]] = branch.member {{.*}} {states = array<i64: -1, 0>}
+// CHECK: %[[GT:.*]] = branch.cmp gt
+// CHECK: %[[O1:.*]] = branch.or %[[LOW]], %[[TOP]] :
+// CHECK-NEXT: %[[E1:.*]], %{{.*}} = branch.emit {{.*}}, %[[O1]] {term = "t"}
+// CHECK: %[[O2:.*]] = branch.or %[[IN]], %[[GT]] :
+// CHECK-NEXT: %[[E2:.*]], %{{.*}} = branch.emit {{.*}}, %[[O2]] {term = "u"}
+// CHECK: branch.concat %[[E1]], %[[E2]], %{{.*}} : tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x6x2xi8>
+branch.kernel @disjunctions sites 2 states [-1, 0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x2xi8>):
+  %col = branch.column %x {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %v = branch.read %x, %col : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %minus = branch.constant %x {value = -1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %zero = branch.constant %x {value = 0 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %one = branch.constant %x {value = 1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %m1 = branch.cmp eq %v, %minus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %z = branch.cmp eq %v, %zero : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %low = branch.or %m1, %z : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
+  %top = branch.cmp eq %one, %v : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %in = branch.member %v {states = array<i64: -1, 0>} : tensor<?x2xi64> -> tensor<?x2xi1>
+  %gt = branch.cmp gt %v, %zero : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %ge = branch.cmp ge %v, %zero : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %s = branch.state %x : tensor<?x2xi8> -> !branch.state<2x2xi8>
+  %up = branch.write %s, %col, %one : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %down = branch.write %s, %col, %minus : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %a = branch.constant %x {value = 1.0 : f64} : tensor<?x2xi8> -> tensor<?x2xf64>
+  %xp0, %mel0 = branch.emit %x, %up, %a, %low {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp1, %mel1 = branch.emit %x, %down, %a, %top {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp2, %mel2 = branch.emit %x, %up, %a, %in {term = "u"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp3, %mel3 = branch.emit %x, %down, %a, %gt {term = "u"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp4, %mel4 = branch.emit %x, %down, %a, %ge {term = "u"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp = branch.concat %xp0, %xp1, %xp2, %xp3, %xp4 : tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x10x2xi8>
+  %mel = branch.concat %mel0, %mel1, %mel2, %mel3, %mel4 : tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x10xf64>
+  branch.return %xp, %mel : tensor<?x10x2xi8>, tensor<?x10xf64>
 }
