@@ -22,7 +22,8 @@ or when their comparisons of one integer value `v` with integer `branch.constant
 most `MAX_ENUMERATED` integers whose every point a `v != c` excludes. Where those rules
 do not prove it, the masks are decided as formulas (`decided_exclusive`): `and`, `or` and
 `not` of atoms, an atom a comparison of an integer value with a constant, a
-`branch.member` of an integer value, or any other `i1` value (a free flag). Such a
+`branch.member` of an integer value, a comparison of two integer values (a flag of its
+canonical form: `v != w` is `not (v == w)`), or any other `i1` value (a free flag). Such a
 formula in one integer value changes its truth only at the constants, so it is
 evaluated at each constant and its two neighbours (every region between two constants
 holds one of them); values and flags are taken as independent, which can only make the
@@ -162,7 +163,7 @@ MAX_ASSIGNMENTS = 4096
 
 Formula = tuple
 """`("and" | "or", parts)`, `("not", part)`, `("cmp", v, pred, c)`, `("in", v, states)`
-or `("flag", value)`."""
+or `("flag", key)` (an `i1` value, or a canonical comparison of two values)."""
 
 
 def formula(mask: SSAValue) -> Formula:
@@ -176,12 +177,32 @@ def formula(mask: SSAValue) -> Formula:
     found = _bound((mask, True))
     if found is not None:
         return ("cmp", *found)
+    if isinstance(owner, branch.CmpOp):
+        return _relation(owner, mask)
     if isinstance(owner, branch.MemberOp):
         return ("in", owner.value, frozenset(owner.states.get_values()))
     return ("flag", mask)
 
 
-def _atoms(f: Formula, flags: set[SSAValue], points: dict[SSAValue, set[int]]) -> None:
+def _relation(op: branch.CmpOp, mask: SSAValue) -> Formula:
+    """A comparison of two values as a flag of one canonical comparison, negated where
+    needed: `v != w` is `not (v == w)`, `v >= w` is `not (v < w)`, `v > w` is `w < v`
+    (so `v == w` and `v != w` exclude each other); the flag is the mask itself where the
+    values are not integers (`<` of floats is not `not >=`: NaN)."""
+    elem = getattr(op.lhs.type, "element_type", None)
+    if not isinstance(elem, IntegerType):
+        return ("flag", mask)
+    pred, v, w = CmpPredicate(op.predicate.data), op.lhs, op.rhs
+    if pred in (CmpPredicate.EQ, CmpPredicate.NE):
+        flag = ("flag", ("eq", frozenset((v, w))))
+        return flag if pred == CmpPredicate.EQ else ("not", flag)
+    if pred in (CmpPredicate.GT, CmpPredicate.LE):
+        v, w = w, v  # v > w is w < v; v <= w is not (w < v)
+    flag = ("flag", ("lt", v, w))
+    return flag if pred in (CmpPredicate.LT, CmpPredicate.GT) else ("not", flag)
+
+
+def _atoms(f: Formula, flags: set, points: dict[SSAValue, set[int]]) -> None:
     kind = f[0]
     if kind in ("and", "or"):
         for part in f[1]:
@@ -195,7 +216,7 @@ def _atoms(f: Formula, flags: set[SSAValue], points: dict[SSAValue, set[int]]) -
         points.setdefault(f[1], set()).update(c + d for c in constants for d in (-1, 0, 1))
 
 
-def _holds(f: Formula, env: dict[SSAValue, object]) -> bool:
+def _holds(f: Formula, env: dict) -> bool:
     kind = f[0]
     if kind == "and":
         return all(_holds(part, env) for part in f[1])
@@ -214,7 +235,7 @@ def decided_exclusive(a: Formula, b: Formula) -> bool:
     """Whether no assignment of the atoms satisfies both formulas: each flag either way,
     each integer value at the constants it is compared with and their neighbours (False
     past `MAX_ASSIGNMENTS` assignments: not proved)."""
-    flags: set[SSAValue] = set()
+    flags: set = set()
     points: dict[SSAValue, set[int]] = {}
     _atoms(a, flags, points)
     _atoms(b, flags, points)

@@ -114,11 +114,17 @@ def test_exclusive_masks_never_hold_together():
 
 def _random_formula(rng: random.Random, name: str, lines: list[str], depth: int, flag: bool) -> str:
     """Lines defining `%{name}`: an atom (a comparison with a constant, a membership, the
-    flag `%p` where `flag`), or the `and` / `or` of 2-3 formulas, negated or not."""
+    flag `%p` or a comparison of the two reads where `flag`), or the `and` / `or` of 2-3
+    formulas, negated or not."""
     if depth == 0 or rng.random() < 0.35:
         value = rng.choice(["%v", "%w"])
         if flag and rng.random() < 0.15:
             lines.append(f"  %{name} = branch.and %p, %p : {B}, {B} -> {B}\n")
+        elif flag and rng.random() < 0.2:  # a comparison of the two reads
+            lhs, rhs = ("%v", "%w") if rng.random() < 0.5 else ("%w", "%v")
+            lines.append(
+                f"  %{name} = branch.cmp {rng.choice(PREDICATES)} {lhs}, {rhs} : {T}, {T} -> {B}\n"
+            )
         elif rng.random() < 0.25:
             states = ", ".join(map(str, sorted(rng.sample(range(-3, 4), rng.randint(1, 3)))))
             lines.append(
@@ -152,7 +158,9 @@ def test_decided_masks_are_exclusive_exactly_when_no_assignment_meets_both():
     ctx.load_dialect(branch.Branch)
     proved = refuted = 0
     for round_ in range(40):
-        flag = round_ % 2 == 0  # with the flag `%p` = (v == w), taken as free: sound only
+        # with `%p` = (v == w) and comparisons of the reads, flags apart from the
+        # reads' values: sound only
+        flag = round_ % 2 == 0
         lines: list[str] = []
         names = [_random_formula(rng, f"f{round_}x{i}", lines, 2, flag) for i in range(8)]
         kernel = Parser(ctx, _kernel(lines)).parse_op()
@@ -185,6 +193,10 @@ def test_a_disjunction_of_local_states_merges_with_the_other_arm():
         f"  %c = branch.member %v {{states = array<i64: -1, 0>}} : {T} -> {B}\n",
         f"  %d = branch.cmp gt %v, %k6 : {T}, {T} -> {B}\n",
         f"  %e = branch.cmp ge %v, %k6 : {T}, {T} -> {B}\n",
+        f"  %same = branch.cmp eq %w, %v : {T}, {T} -> {B}\n",
+        f"  %apart = branch.cmp ne %v, %w : {T}, {T} -> {B}\n",
+        f"  %less = branch.cmp lt %v, %w : {T}, {T} -> {B}\n",
+        f"  %above = branch.cmp le %w, %v : {T}, {T} -> {B}\n",
     ]
     kernel = Parser(ctx, _kernel(lines)).parse_op()
     values = {f"%{r.name_hint}": r for op in kernel.walk() for r in op.results if r.name_hint}
@@ -192,3 +204,7 @@ def test_a_disjunction_of_local_states_merges_with_the_other_arm():
     assert not exclusive(literals(values["%a"]), literals(values["%b"]))
     assert decided_exclusive(f["a"], f["b"]) and decided_exclusive(f["c"], f["d"])
     assert not decided_exclusive(f["c"], f["e"])  # both hold at v = 0
+    # two reads compared either way round: `w == v` against `v != w`, `v < w` against
+    # `w <= v`
+    g = {name: formula(values[f"%{name}"]) for name in ("same", "apart", "less", "above")}
+    assert decided_exclusive(g["same"], g["apart"]) and decided_exclusive(g["less"], g["above"])
