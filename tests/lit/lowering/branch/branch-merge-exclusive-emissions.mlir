@@ -104,14 +104,44 @@ branch.kernel @apart sites 2 states [-1, 1] dtype f64 params [] {
 
 // -----
 
-// Masks that are not provably exclusive (`v == w` and `v != w` are, but they are two
-// SSA values, neither the negation of the other, and w is no constant: as far as the
-// proof goes c & d may hold together): nothing changes.
+// Masks that are not exclusive (`v == w` and `v != -1` both hold where v = w = 1):
+// nothing changes.
 // CHECK-LABEL: branch.kernel @unproved
 // CHECK-NOT: branch.or
 // CHECK-NOT: branch.select_state
 // CHECK: branch.concat %{{.*}}, %{{.*}} : tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x4x2xi8>
 branch.kernel @unproved sites 2 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x2xi8>):
+  %col = branch.column %x {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %v = branch.read %x, %col : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %minus = branch.constant %x {value = -1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %other = branch.column %x {values = array<i64: 1, 0>} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %w = branch.read %x, %other : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %c = branch.cmp eq %v, %w : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %d = branch.cmp ne %v, %minus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %s = branch.state %x : tensor<?x2xi8> -> !branch.state<2x2xi8>
+  %flip = branch.neg %v : tensor<?x2xi64> -> tensor<?x2xi64>
+  %s1 = branch.write %s, %col, %flip : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %a = branch.constant %x {value = 1.0 : f64} : tensor<?x2xi8> -> tensor<?x2xf64>
+  %xp0, %mel0 = branch.emit %x, %s1, %a, %c {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp1, %mel1 = branch.emit %x, %s1, %a, %d {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp = branch.concat %xp0, %xp1 : tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x4x2xi8>
+  %mel = branch.concat %mel0, %mel1 : tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x4xf64>
+  branch.return %xp, %mel : tensor<?x4x2xi8>, tensor<?x4xf64>
+}
+
+// -----
+
+// `v == w` and `v != w` of two reads: two SSA values, neither the negation of the other,
+// but a comparison of two integer values is decided as a flag of its canonical form
+// (`v != w` is `not (v == w)`): one slot per row.
+// CHECK-LABEL: branch.kernel @relations
+// CHECK: %[[EQ:.*]] = branch.cmp eq
+// CHECK: %[[NE:.*]] = branch.cmp ne
+// CHECK: %[[O:.*]] = branch.or %[[EQ]], %[[NE]] :
+// CHECK-NEXT: %[[E:.*]], %{{.*}} = branch.emit {{.*}}, %[[O]] {term = "t"}
+// CHECK: branch.concat %[[E]] : tensor<?x2x2xi8> -> tensor<?x2x2xi8>
+branch.kernel @relations sites 2 states [-1, 1] dtype f64 params [] {
 ^bb0(%x: tensor<?x2xi8>):
   %col = branch.column %x {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
   %v = branch.read %x, %col : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
