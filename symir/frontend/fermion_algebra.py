@@ -107,6 +107,12 @@ def _number(value: Any) -> complex | float | None:
     return None if isinstance(number, bool) else number
 
 
+def number(value: Any) -> complex | float | None:
+    """The number `value` stands for, or None (an expression of the configuration or a
+    parameter): what the strings' algebras can scale by."""
+    return _number(value)
+
+
 def emission_strings(value: Any, amplitude: Any) -> list[tuple[Product, Any]] | None:
     """The strings of one `globally()` emission of the fermion product (or sum of
     products) `value` with matrix element `amplitude`, or None where a site or a
@@ -212,6 +218,7 @@ __all__ = [
     "conjugate",
     "emission_strings",
     "joined",
+    "number",
     "product",
     "scaled",
 ]

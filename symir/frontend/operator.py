@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from symir.frontend import fermion_algebra, hermiticity
+from symir.frontend import fermion_algebra, hermiticity, pauli_algebra
 from symir.frontend.expr import Expr, as_expr
 from symir.frontend.netket_hook import register_netket_dispatch
 from symir.frontend.sectors import assumed_sectors, keeps_every_sector
@@ -159,6 +159,9 @@ class SymbolicOperator:
         # the fermion strings and weights it is the sum of, where known (a `fermion_terms`
         # operator, a DOperator of ladder products: symir/frontend/fermion_algebra.py)
         self._fermion_strings: fermion_algebra.Strings | None = None
+        # the Pauli strings it is the sum of, where known (`pauli_strings`, sums and
+        # multiples of it: symir/frontend/pauli_algebra.py)
+        self._pauli: pauli_algebra.PauliSum | None = None
         register_netket_dispatch()
 
     @property
@@ -401,6 +404,9 @@ class SymbolicOperator:
         )
         if self._fermion_strings is not None:
             op._fermion_strings = fermion_algebra.scaled(self._fermion_strings, factor)
+        number = fermion_algebra.number(factor)
+        if self._pauli is not None and number is not None:
+            op._pauli = self._pauli.scaled(number)
         return op
 
     def __mul__(self, factor: Any) -> SymbolicOperator:
@@ -473,6 +479,9 @@ class SymbolicOperator:
         check_definition(op)
         if self._fermion_strings is not None:  # the empty string: `(H - E0) @ (H - E0)`
             op._fermion_strings = fermion_algebra.scaled((((), 1.0),), value)
+        number = fermion_algebra.number(value)
+        if self._pauli is not None and number is not None:  # the string I...I
+            op._pauli = self._pauli.identity(number)
         return op
 
     def __matmul__(self, other: Any) -> Any:
@@ -493,7 +502,11 @@ class SymbolicOperator:
         name = f"{self.name}_at_{other.name}"
         dtype = promote_dtypes(self.dtype, other.dtype)
         a, b = self._fermion_strings, other._fermion_strings
-        if a is not None and b is not None:
+        if self._pauli is not None and other._pauli is not None:
+            # products of Pauli strings: multiplied site by site, built as tables
+            found = pauli_algebra.product(self._pauli, other._pauli, (self.name, other.name))
+            op = self._from_pauli(name, found)
+        elif a is not None and b is not None:
             # products of fermion strings: the strings multiplied, built as tables
             strings = fermion_algebra.product(a, b, self.space.size, (self.name, other.name))
             op = self._from_strings(name, strings, dtype, hermitian, reason)
@@ -520,6 +533,10 @@ class SymbolicOperator:
         check_definition(op)
         op._fermion_strings = strings
         return op
+
+    def _from_pauli(self, name: str, strings: pauli_algebra.PauliSum) -> SymbolicOperator:
+        """The operator of these Pauli strings (`pauli_strings`' tables), keeping them."""
+        return strings.operator(self.hilbert, name)
 
     def __rmatmul__(self, other: Any) -> Any:
         """`netket_operator @ op`: NetKet's product of the two (as for `+`)."""
@@ -558,7 +575,9 @@ class SymbolicOperator:
             if self.hermitian:
                 reason = f"not proved hermitian: the transpose of the complex {self.name!r}"
         name = f"{self.name}_{'H' if conj else 'T'}"
-        if self._fermion_strings is not None:  # the strings reversed, daggers flipped
+        if self._pauli is not None:  # weights conjugated, or (-1)^#Y for the transpose
+            op = self._from_pauli(name, self._pauli.adjoint(conj))
+        elif self._fermion_strings is not None:  # the strings reversed, daggers flipped
             strings = fermion_algebra.adjoint(self._fermion_strings, conj=conj)
             op = self._from_strings(name, strings, self.dtype, hermitian, reason)
         else:
@@ -602,6 +621,8 @@ class SymbolicOperator:
         )
         if self._fermion_strings is not None:
             op._fermion_strings = fermion_algebra.conjugate(self._fermion_strings)
+        if self._pauli is not None:
+            op._pauli = self._pauli.conjugate()
         return op
 
     conjugate = conj
@@ -682,5 +703,11 @@ class SymbolicOperatorSum(SymbolicOperator):
             hermitian=hermitian,
             hermitian_reason=reason,
         )
+        self._join_strings(flat)
+
+    def _join_strings(self, flat: list[SymbolicOperator]) -> None:
+        """The fermion or Pauli strings of the sum, where every operand keeps them."""
         if all(op._fermion_strings is not None for op in flat):
             self._fermion_strings = fermion_algebra.joined([op._fermion_strings for op in flat])
+        if all(op._pauli is not None for op in flat):
+            self._pauli = pauli_algebra.joined([op._pauli for op in flat])

@@ -30,6 +30,7 @@ import numpy as np
 
 from symir.frontend.builder import DOperator
 from symir.frontend.operator import SymbolicOperator
+from symir.frontend.pauli_algebra import PauliSum
 from symir.frontend.pauli_tables import _LETTERS, _down_state, table_terms
 from symir.hilbert import as_hilbert
 
@@ -179,7 +180,10 @@ def from_letters(
     for term, labels, rows, update, element in found:
         op = op.globally() if rows is None else op.for_each(labels, over=rows)
         op = op.named(term).emit(update, matrix_element=element)
-    return op.build()
+    built = op.build()
+    # its strings, for `@`, `.H`, sums (symir/frontend/pauli_algebra.py)
+    built._pauli = PauliSum(letters, np.asarray(w), states, from_letters)
+    return built
 
 
 __all__ = ["from_letters", "pauli_strings"]

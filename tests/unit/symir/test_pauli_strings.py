@@ -374,3 +374,47 @@ def test_random_couplings_equal_netkets(n, pairs, seed):
         interp = {k: v for k, v in interp.items() if abs(v) > 1e-12}
         assert interp.keys() == want.keys()
         assert max(abs(interp[k] - want[k]) for k in interp) < 1e-10
+
+
+@pytest.mark.parametrize("space", ["spin", "qubit"])
+def test_products_adjoints_and_sums_of_pauli_strings_equal_netkets(space):
+    """`@`, `.H`, `.T`, `.conj()`, numbers added and multiples of `pauli_strings`
+    operators are done on the strings (symir/frontend/pauli_algebra.py): `a @ b` was a
+    `SymbolicDefinitionError` (the general product cannot compose `flip_sites`). Against
+    NetKet's `PauliStrings` matrices, on both local-state conventions."""
+    rng = np.random.default_rng(5)
+    n = 5
+    hi = nk.hilbert.Spin(0.5, n) if space == "spin" else nk.hilbert.Qubit(n)
+    sa, sb = _random(rng, 9, n), [*_random(rng, 7, n), "Y" * n, "I" * n]
+    wa = rng.normal(size=len(sa)) + 1j * rng.normal(size=len(sa))
+    wb = rng.normal(size=len(sb))
+    a, b = sym.pauli_strings(hi, sa, wa), sym.pauli_strings(hi, sb, wb)
+    A = nk.operator.PauliStrings(hi, sa, wa).to_dense()
+    B = nk.operator.PauliStrings(hi, sb, wb).to_dense()
+    one = np.eye(len(A))
+    cases = {
+        "a @ b": (a @ b, A @ B),
+        "b @ a.H": (b @ a.H, B @ A.conj().T),
+        "a.T": (a.T, A.T),
+        "b.T @ b.conj()": (b.T @ b.conj(), B.T @ B.conj()),
+        "(a - 1.5) @ (2 * b + a / 4)": (
+            (a - 1.5) @ (2 * b + a / 4),
+            (A - 1.5 * one) @ (2 * B + A / 4),
+        ),
+    }
+    for text, (op, expected) in cases.items():
+        assert op._pauli is not None, text  # the strings' algebra was used
+        np.testing.assert_allclose(dense_matrix(op.compile()), expected, atol=1e-12, err_msg=text)
+    assert (b @ b).is_hermitian and not (a @ b).is_hermitian
+    square = b @ b  # P P = I: the squares of the strings are one identity string
+    assert len(square._pauli.weights) <= len(sb) * (len(sb) - 1) // 2 + 1
+
+
+def test_a_pauli_product_past_the_limit_of_pairs_is_refused(monkeypatch):
+    from symir.frontend import pauli_algebra
+
+    hi = nk.hilbert.Spin(0.5, 3)
+    a = sym.pauli_strings(hi, ["XII", "IYI", "IIZ", "XYZ"], 1.0)
+    monkeypatch.setattr(pauli_algebra, "MAX_PRODUCT_PAIRS", 10)
+    with pytest.raises(ValueError, match=r"\(4 distinct Pauli strings\) and .* 16 pairs"):
+        a @ a
