@@ -154,7 +154,8 @@ def _batched(xp: Any, mels: Any) -> tuple[np.ndarray, np.ndarray]:
             f"get_conn_padded outputs xp (..., F, N) and mels (..., F), got {xp.shape} "
             f"and {mels.shape}"
         )
-    return xp.reshape(-1, *xp.shape[-2:]), mels.reshape(-1, mels.shape[-1])
+    batch = int(np.prod(xp.shape[:-2], dtype=np.int64))  # not -1: F may be 0 (a zero operator)
+    return xp.reshape(batch, *xp.shape[-2:]), mels.reshape(batch, mels.shape[-1])
 
 
 def first_difference(

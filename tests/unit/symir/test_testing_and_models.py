@@ -105,6 +105,12 @@ def test_batches_of_any_shape_and_bad_input():
         first_difference((xp, mels[..., 0]), (xp, mels))
     with pytest.raises(ValueError, match="6 configurations got, 1 expected"):
         first_difference((xp, mels), (XP, MELS))
+    # no slots at all (a zero operator, F = 0): equal to all-zero elements, not a
+    # reshape error (sweep 21)
+    empty = (np.zeros((2, 3, 0, 2), np.int8), np.zeros((2, 3, 0)))
+    zeros = (xp, np.zeros((2, 3, 4)))
+    assert first_difference(empty, zeros) is None and first_difference(zeros, empty) is None
+    assert first_difference(empty, (xp, mels)) is not None
 
 
 def test_dense_matrix_equals_netkets_to_dense():
