@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 from xdsl.context import Context
@@ -286,19 +287,78 @@ class _Mask:
         )
 
 
+def _state_keys(emits: list[branch.EmitOp]) -> list[object]:
+    """A structural key of each emission's state (its defining ops, their properties and
+    attributes, operands by key, block arguments by position): equal keys are the same
+    writes of the same values, which `branch-fuse-equal-states` gives one slot."""
+    memo: dict[SSAValue, object] = {}
+
+    def key(value: SSAValue) -> object:
+        found = memo.get(value)
+        if found is None:
+            op = value.owner
+            if not isinstance(op, Operation):
+                found = ("arg", getattr(value, "index", None))
+            else:
+                found = (
+                    op.name,
+                    tuple(op.properties.items()),
+                    tuple(op.attributes.items()),
+                    tuple(key(v) for v in op.operands),
+                    tuple(op.results).index(value),
+                )
+            memo[value] = found
+        return found
+
+    return [key(e.state) for e in emits]
+
+
 def _group(emits: list[branch.EmitOp]) -> list[list[branch.EmitOp]]:
-    groups: list[tuple[tuple, list[branch.EmitOp], list[_Mask]]] = []
-    for e in emits:
-        compat = (e.term.data, e.tag.data if e.tag else None, e.state.type)
-        mask = _Mask(e.mask)
-        for key, members, member_masks in groups:
-            if key == compat and all(mask.excludes(other) for other in member_masks):
-                members.append(e)
-                member_masks.append(mask)
+    """Groups of pairwise exclusive emissions, greedily in program order, chosen by the
+    slots they leave (`_slots`) among three groupings: any emissions merged; an emission
+    whose state another emission writes too merged only with emissions of that state;
+    none merged (on a tie, the first of these). `branch-fuse-equal-states` gives the
+    emissions of one state one slot whatever their masks, which a merge hides behind its
+    `select_state`: arms `x_i -> 1` twice and `x_i -> -3` three times, one of the latter
+    never active, merged with the first arm: 3 slots per site, fused: 2 (sweep 21). A
+    chain whose first and last arm write one state and whose middle arm another is one
+    slot merged, two fused."""
+    keys = _state_keys(emits)
+    shared = {k for k, count in Counter(keys).items() if count > 1}
+    masks = [_Mask(e.mask) for e in emits]
+    blind = _grouping(emits, masks, [None] * len(emits))
+    if not shared:
+        return [[emits[k] for k in g] for g in blind]
+    candidates = [blind, _grouping(emits, masks, [k if k in shared else None for k in keys])]
+    candidates.append([[k] for k in range(len(emits))])
+    best = min(candidates, key=lambda groups: _slots(groups, emits, keys))
+    return [[emits[k] for k in g] for g in best]
+
+
+def _grouping(emits: list[branch.EmitOp], masks: list[_Mask], keys: list) -> list[list[int]]:
+    """Greedy groups (indices) of pairwise exclusive emissions of one term, tag, state
+    type and `keys` entry."""
+    groups: list[tuple[tuple, list[int]]] = []
+    for k, e in enumerate(emits):
+        compat = (e.term.data, e.tag.data if e.tag else None, e.state.type, keys[k])
+        for key, members in groups:
+            if key == compat and all(masks[k].excludes(masks[m]) for m in members):
+                members.append(k)
                 break
         else:
-            groups.append((compat, [e], [mask]))
-    return [members for _, members, _ in groups]
+            groups.append((compat, [k]))
+    return [members for _, members in groups]
+
+
+def _slots(groups: list[list[int]], emits: list[branch.EmitOp], keys: list) -> int:
+    """The slot groups left after fusion, as estimated: a merged group is one, emissions
+    left alone one per state and tag."""
+    alone = {
+        (keys[g[0]], emits[g[0]].tag.data if emits[g[0]].tag else None)
+        for g in groups
+        if len(g) == 1
+    }
+    return sum(len(g) > 1 for g in groups) + len(alone)
 
 
 def _merged(members: list[branch.EmitOp]) -> tuple[list[Operation], branch.EmitOp]:

@@ -90,13 +90,19 @@ branch.kernel @apart sites 2 states [-1, 1] dtype f64 params [] {
   %s = branch.state %x : tensor<?x2xi8> -> !branch.state<2x2xi8>
   %flip = branch.neg %v : tensor<?x2xi64> -> tensor<?x2xi64>
   %s1 = branch.write %s, %col, %flip : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %one = branch.constant %x {value = 1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %s2 = branch.write %s, %col, %minus : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %s3 = branch.write %s, %col, %v : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %s4 = branch.write %s, %other, %flip : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %s5 = branch.write %s, %col, %one : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %s6 = branch.write %s, %other, %minus : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
   %a = branch.constant %x {value = 1.0 : f64} : tensor<?x2xi8> -> tensor<?x2xf64>
   %xp0, %mel0 = branch.emit %x, %s1, %a, %c {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
-  %xp1, %mel1 = branch.emit %x, %s1, %a, %d {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
-  %xp2, %mel2 = branch.emit %x, %s1, %a, %nc {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
-  %xp3, %mel3 = branch.emit %x, %s1, %a, %nd {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
-  %xp4, %mel4 = branch.emit %x, %s1, %a, %c {term = "t", tag = "other"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
-  %xp5, %mel5 = branch.emit %x, %s1, %a, %nc {term = "u"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp1, %mel1 = branch.emit %x, %s2, %a, %d {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp2, %mel2 = branch.emit %x, %s3, %a, %nc {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp3, %mel3 = branch.emit %x, %s4, %a, %nd {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp4, %mel4 = branch.emit %x, %s5, %a, %c {term = "t", tag = "other"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp5, %mel5 = branch.emit %x, %s6, %a, %nc {term = "u"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
   %xp = branch.concat %xp0, %xp1, %xp2, %xp3, %xp4, %xp5 : tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x12x2xi8>
   %mel = branch.concat %mel0, %mel1, %mel2, %mel3, %mel4, %mel5 : tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x12xf64>
   branch.return %xp, %mel : tensor<?x12x2xi8>, tensor<?x12xf64>
@@ -232,7 +238,8 @@ branch.kernel @intervals sites 2 states [-1, 0, 1] dtype f64 params [] {
 
 // Disjunctions of local states, decided as formulas: (v == -1) | (v == 0) against
 // v == 1, and branch.member {-1, 0} against v > 0, merge (one slot per site each); the
-// member against v >= 0 (both hold at v = 0) does not.
+// member against v >= 0 (both hold at v = 0) does not. (Each arm writes its own state:
+// arms of one state are left to branch-fuse-equal-states where that leaves fewer slots.)
 
 // CHECK-LABEL: branch.kernel @disjunctions
 // CHECK: %[[LOW:.*]] = branch.or {{.*}} : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
@@ -261,13 +268,58 @@ branch.kernel @disjunctions sites 2 states [-1, 0, 1] dtype f64 params [] {
   %s = branch.state %x : tensor<?x2xi8> -> !branch.state<2x2xi8>
   %up = branch.write %s, %col, %one : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
   %down = branch.write %s, %col, %minus : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %flip = branch.neg %v : tensor<?x2xi64> -> tensor<?x2xi64>
+  %mid = branch.write %s, %col, %zero : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %keep = branch.write %s, %col, %v : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %negated = branch.write %s, %col, %flip : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
   %a = branch.constant %x {value = 1.0 : f64} : tensor<?x2xi8> -> tensor<?x2xf64>
   %xp0, %mel0 = branch.emit %x, %up, %a, %low {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
   %xp1, %mel1 = branch.emit %x, %down, %a, %top {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
-  %xp2, %mel2 = branch.emit %x, %up, %a, %in {term = "u"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
-  %xp3, %mel3 = branch.emit %x, %down, %a, %gt {term = "u"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
-  %xp4, %mel4 = branch.emit %x, %down, %a, %ge {term = "u"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp2, %mel2 = branch.emit %x, %mid, %a, %in {term = "u"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp3, %mel3 = branch.emit %x, %negated, %a, %gt {term = "u"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp4, %mel4 = branch.emit %x, %keep, %a, %ge {term = "u"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
   %xp = branch.concat %xp0, %xp1, %xp2, %xp3, %xp4 : tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x10x2xi8>
   %mel = branch.concat %mel0, %mel1, %mel2, %mel3, %mel4 : tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x10xf64>
   branch.return %xp, %mel : tensor<?x10x2xi8>, tensor<?x10xf64>
+}
+
+// -----
+
+// Arms x -> 1 twice (not exclusive) and x -> -1 twice, one of these never active: merged
+// across states, the never-active arm would join the first x -> 1 arm and hide it from
+// branch-fuse-equal-states (3 slots per row, where fusion gives 2). Merged only within a
+// state: the two x -> -1 arms are one emission, the x -> 1 arms are left to fusion.
+
+// CHECK-LABEL: branch.kernel @fusion_first
+// CHECK: %[[OK:.*]] = branch.cmp ne
+// CHECK: %[[NEVER:.*]] = branch.and
+// CHECK: %[[DOWN:.*]] = branch.write %{{.*}}, %{{.*}}, %minus
+// CHECK: %[[XP0:.*]], %{{.*}} = branch.emit %{{.*}}, %[[UP:.*]], %{{.*}}, %low {term = "t"}
+// CHECK-NEXT: %[[XP1:.*]], %{{.*}} = branch.emit %{{.*}}, %[[UP]], %{{.*}}, %[[OK]] {term = "t"}
+// CHECK: branch.select_state %[[OK]], %[[DOWN]], %[[DOWN]]
+// CHECK: %[[OR:.*]] = branch.or %[[OK]], %[[NEVER]] :
+// CHECK-NEXT: %[[E:.*]], %{{.*}} = branch.emit {{.*}}, %[[OR]] {term = "t"}
+// CHECK: branch.concat %[[XP0]], %[[XP1]], %[[E]] : {{.*}} -> tensor<?x6x2xi8>
+branch.kernel @fusion_first sites 2 states [-1, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x2xi8>):
+  %col = branch.column %x {values = array<i64: 0, 1>} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %v = branch.read %x, %col : tensor<?x2xi8>, tensor<?x2xi64> -> tensor<?x2xi64>
+  %minus = branch.constant %x {value = -1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %one = branch.constant %x {value = 1 : i64} : tensor<?x2xi8> -> tensor<?x2xi64>
+  %low = branch.cmp eq %v, %minus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %ok = branch.cmp ne %v, %one : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %gt = branch.cmp gt %v, %one : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %lt = branch.cmp lt %v, %minus : tensor<?x2xi64>, tensor<?x2xi64> -> tensor<?x2xi1>
+  %never = branch.and %gt, %lt : tensor<?x2xi1>, tensor<?x2xi1> -> tensor<?x2xi1>
+  %s = branch.state %x : tensor<?x2xi8> -> !branch.state<2x2xi8>
+  %up = branch.write %s, %col, %one : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %down = branch.write %s, %col, %minus : !branch.state<2x2xi8>, tensor<?x2xi64>, tensor<?x2xi64> -> !branch.state<2x2xi8>
+  %a = branch.constant %x {value = 1.0 : f64} : tensor<?x2xi8> -> tensor<?x2xf64>
+  %xp0, %mel0 = branch.emit %x, %up, %a, %low {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp1, %mel1 = branch.emit %x, %up, %a, %ok {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp2, %mel2 = branch.emit %x, %down, %a, %ok {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp3, %mel3 = branch.emit %x, %down, %a, %never {term = "t"} : tensor<?x2xi8>, !branch.state<2x2xi8>, tensor<?x2xf64>, tensor<?x2xi1> -> tensor<?x2x2xi8>, tensor<?x2xf64>
+  %xp = branch.concat %xp0, %xp1, %xp2, %xp3 : tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8>, tensor<?x2x2xi8> -> tensor<?x8x2xi8>
+  %mel = branch.concat %mel0, %mel1, %mel2, %mel3 : tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64> -> tensor<?x8xf64>
+  branch.return %xp, %mel : tensor<?x8x2xi8>, tensor<?x8xf64>
 }
