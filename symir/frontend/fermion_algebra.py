@@ -90,14 +90,15 @@ def joined(parts: Sequence[Any]) -> Any:
     return LazyStrings(make) if any(isinstance(p, LazyStrings) for p in parts) else make()
 
 
-def _number(value: Any) -> complex | float | None:
+def number(value: Any) -> complex | float | None:
     """The number `value` stands for (a Python or NumPy number, a constant node), or
-    None where it is an expression of the configuration or a parameter."""
+    None where it is an expression of the configuration or a parameter: what the
+    strings' algebras can scale by."""
     if isinstance(value, Expr):
         if value.op == "const" and not isinstance(value.args[0], bool):
             return value.args[0]
         if value.op == "complex":
-            re, im = (_number(part) for part in value.args)
+            re, im = (number(part) for part in value.args)
             return None if re is None or im is None else complex(re, im)
         return None
     try:
@@ -107,17 +108,11 @@ def _number(value: Any) -> complex | float | None:
     return None if isinstance(number, bool) else number
 
 
-def number(value: Any) -> complex | float | None:
-    """The number `value` stands for, or None (an expression of the configuration or a
-    parameter): what the strings' algebras can scale by."""
-    return _number(value)
-
-
 def emission_strings(value: Any, amplitude: Any) -> list[tuple[Product, Any]] | None:
     """The strings of one `globally()` emission of the fermion product (or sum of
     products) `value` with matrix element `amplitude`, or None where a site or a
     coefficient is not a number."""
-    weight = _number(amplitude)
+    weight = number(amplitude)
     if weight is None:
         return None
     products = value.products if isinstance(value, FermionSum) else (value,)
@@ -125,7 +120,7 @@ def emission_strings(value: Any, amplitude: Any) -> list[tuple[Product, Any]] | 
     for product in products:
         if not isinstance(product, FermionProduct):
             return None
-        coefficient = 1.0 if product.coefficient is None else _number(product.coefficient)
+        coefficient = 1.0 if product.coefficient is None else number(product.coefficient)
         if coefficient is None:
             return None
         factors = []
@@ -141,7 +136,8 @@ def product(a: Strings, b: Strings, n_sites: int, names: tuple[str, str] = ("a",
     """The strings of `a @ b` in normal order (creators ascending, then annihilators
     descending), equal ones summed, none that vanishes on every configuration; a
     `ValueError` past `MAX_PRODUCT_PAIRS` pairs."""
-    left, right = normal_order.Sum.of(a), normal_order.Sum.of(b)
+    left = normal_order.Sum.of(a)
+    right = left if b is a else normal_order.Sum.of(b)  # `H @ H`: ordered once
     limit = MAX_PYTHON_PAIRS if n_sites > normal_order.MAX_MASK_SITES else MAX_PRODUCT_PAIRS
     if len(left) * len(right) > limit:
         raise ValueError(
@@ -193,7 +189,7 @@ def conjugate(strings: Strings) -> Strings:
 
 def scaled(strings: Strings, factor: Any) -> Strings | None:
     """The strings times a number (None for an expression)."""
-    f = _number(factor)
+    f = number(factor)
     if f is None:
         return None
     return _lazily(strings, lambda: tuple((p, w * f) for p, w in strings))

@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from symir.frontend.fermion_tables import _merged
+
 Product = tuple[tuple[int, int], ...]
 
 MAX_MASK_SITES = 63
@@ -142,10 +144,10 @@ def product(left: Sum, right: Sum, n_sites: int) -> Sum:
             continue
         i, j, c, a, sign = pairs
         w = sign * left.w[part][i] * right.w[j]
-        parts.append(_summed(c, a, w.astype(dtype), n_sites))
+        parts.append(_summed(c, a, w.astype(dtype)))
     if not parts:
         return Sum([], [], np.zeros(0, dtype))
-    c, a, w = _summed(*(np.concatenate(x) for x in zip(*parts, strict=True)), n_sites)
+    c, a, w = _summed(*(np.concatenate(x) for x in zip(*parts, strict=True)))
     return Sum(c, a, w)
 
 
@@ -187,20 +189,15 @@ def _pair_product(c1, a1, c2, a2, n_sites: int):
     return i, j, c, a, sign
 
 
-def _summed(c: np.ndarray, a: np.ndarray, w: np.ndarray, n_sites: int):
-    """The distinct `(c, a)` and their summed weights."""
-    if 2 * n_sites <= 64:  # one key per string: a sort of integers, not of rows
-        shift = np.uint64(n_sites)
-        unique, inverse = np.unique((c << shift) | a, return_inverse=True)
-        c, a = unique >> shift, unique & ((np.uint64(1) << shift) - np.uint64(1))
-    else:
-        rows, inverse = np.unique(np.stack([c, a], axis=1), axis=0, return_inverse=True)
-        c, a = rows[:, 0], rows[:, 1]
-    inverse = inverse.ravel()
-    total = np.bincount(inverse, weights=w.real, minlength=len(c))
-    if np.iscomplexobj(w):
-        total = total + 1j * np.bincount(inverse, weights=w.imag, minlength=len(c))
-    return c, a, total
+def _summed(c: np.ndarray, a: np.ndarray, w: np.ndarray):
+    """The distinct `(c, a)` and their summed weights (`fermion_tables._merged`: as one
+    integer per string where it fits), real where `w` is."""
+    rows, total = _merged(np.stack([c, a], axis=1).astype(np.int64), w)
+    return (
+        rows[:, 0].astype(np.uint64),
+        rows[:, 1].astype(np.uint64),
+        (total if np.iscomplexobj(w) else total.real),
+    )
 
 
 def _python_product(left: Sum, right: Sum) -> Sum:
