@@ -144,8 +144,7 @@ def product(a: Strings, b: Strings, n_sites: int, names: tuple[str, str] = ("a",
             f"the product of {names[0]!r} ({len(left):,} fermion strings in normal order) "
             f"and {names[1]!r} ({len(right):,}) is {len(left) * len(right):,} pairs of "
             f"strings, more than symir.frontend.fermion_algebra's limit of {limit:,}: "
-            "raise it to wait for it, or measure the product through local energies "
-            "(the variance of H: `vstate.expect(H).variance`)"
+            f"{_INSTEAD}"
         )
     scale = _largest(left.w) * _largest(right.w)
     found = normal_order.product(left, right, n_sites)
@@ -153,11 +152,15 @@ def product(a: Strings, b: Strings, n_sites: int, names: tuple[str, str] = ("a",
         raise ValueError(
             f"the product of {names[0]!r} and {names[1]!r} has {len(found):,} fermion "
             f"strings in normal order, more than symir.frontend.fermion_algebra's limit of "
-            f"{MAX_PRODUCT_STRINGS:,} (its tables would take minutes to compile): raise it "
-            "to wait for it, or measure the product through local energies (the variance "
-            "of H: `vstate.expect(H).variance`)"
+            f"{MAX_PRODUCT_STRINGS:,} (its tables would take minutes to compile): {_INSTEAD}"
         )
     return found.strings(CUT * scale)
+
+
+_INSTEAD = (
+    "raise it to wait for it, or measure the product through local energies (the "
+    "variance of H: `vstate.expect(H).variance`)"
+)
 
 
 def _largest(w: np.ndarray) -> float:
