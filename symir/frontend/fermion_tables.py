@@ -169,6 +169,19 @@ def _pattern_key(product: Product, space: FermionHilbert) -> tuple[tuple, tuple[
     return key, distinct
 
 
+def _vanishes(product: Product) -> bool:
+    """Whether the product is the zero operator: two creators (annihilators) on one site
+    with none of the other kind on it in between (`c_i c_i = 0`, whatever lies between
+    on other sites). NetKet's `FermionOperator2nd` accepts such products; they add
+    nothing, so `fermion_terms` leaves them out."""
+    last: dict[int, int] = {}
+    for site, dagger in product:
+        if last.get(site) == dagger:
+            return True
+        last[site] = dagger
+    return False
+
+
 def _emission(product: Product, space: FermionHilbert, name: str):
     """The pattern's emission (labels `site0, ...`); an invalid product is named by
     `fermion.emissions`."""
@@ -392,6 +405,8 @@ def _term_specs(
         )
     shapes: dict[tuple, list[tuple[Any, list[int], tuple[np.ndarray, np.ndarray], float]]] = {}
     for key, table in groups.items():
+        if _vanishes(examples[key]):  # the pattern decides it: every product of it is 0
+            continue
         labels, em = _emission(examples[key], space, "fermion_terms")
         bounds: list[str] = []
         sign = _abstract_counts(em.sign, bounds) if em.sign is not None else None

@@ -101,7 +101,7 @@ def test_operators_without_strings_take_the_general_product(hi):
 
 
 def test_strings_that_vanish_are_dropped():
-    """`c(0) @ c(0)` is zero on every configuration (which `fermion_terms` refuses as
+    """`c(0) @ c(0)` is zero on every configuration (which `fermion_terms` leaves out as
     written): the product leaves it out, and a product of only such strings is the zero
     operator."""
     hi = nk.hilbert.SpinOrbitalFermions(4)
