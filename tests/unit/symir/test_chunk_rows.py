@@ -17,6 +17,7 @@ import symir as sym
 from symir import models
 from symir.runtime import fast_updates
 from symir.runtime.local_energy import (
+    _chunk_counts,
     _tail,
     choose_path,
     chunk_rows,
@@ -133,3 +134,53 @@ def test_choose_path_takes_the_netket_adapter_too(triangular):
     assert (got.name, got.reason) == (want.name, want.reason)
     with pytest.raises(TypeError, match="needs a symir operator"):
         local_energy_plan("not an operator")
+
+
+def test_a_rest_of_more_than_half_a_chunk_takes_one_more_full_chunk():
+    """After the full chunks, a rest of more than half a chunk is one more full chunk
+    (within the buffers' `limit`), a smaller one at most half a chunk of tail chunks: each pass
+    costs its fixed dispatch, and nine tail passes cost Heisenberg 20 0.13 ms. Every
+    count is covered, and no chunk reads past the limit."""
+    capacity, tail = 816, 96
+    for count in range(0, 5 * capacity + 1, 7):
+        for limit in (count + tail, count + capacity, 10 * capacity):
+            full, tails = (int(v) for v in _chunk_counts(count, capacity, tail, limit))
+            assert full * capacity + tails * tail >= count  # every position covered
+            assert full * capacity + tails * tail <= limit  # the buffers hold count + tail
+            half = -(-capacity // 2 // tail)  # the tail chunks of half a chunk: 5 of 96 rows
+            assert tails <= 9 and (tails <= half or (full + 1) * capacity > limit), (count, limit)
+            whole, rest = divmod(count, capacity)
+            one_more = 2 * rest > capacity and (whole + 1) * capacity <= limit
+            assert full == whole + one_more
+    # traced: the same counts
+    traced = jax.jit(lambda c: _chunk_counts(c, capacity, tail, 4 * capacity))
+    for count in (0, 1, 400, 409, 815, 816, 817, 1300, 2500):
+        want = _chunk_counts(count, capacity, tail, 4 * capacity)
+        assert tuple(int(v) for v in traced(jnp.int32(count))) == tuple(int(v) for v in want)
+    assert tuple(int(v) for v in _chunk_counts(10594, 816, 96, 20576)) == (13, 0)
+
+
+@pytest.mark.parametrize("capacity", [40, 64, 97])
+def test_energies_and_gradients_at_every_rest_of_a_chunk(triangular, capacity):
+    """Capacities that leave rests below and above half a chunk (one more full chunk, or
+    tail chunks): energies NetKet's, gradients the plain path's."""
+    hi, op, ref = triangular
+    ma = DenseSilu()
+    x = jnp.asarray(hi.random_state(jax.random.key(9), 24), jnp.float64)
+    params = jax.jit(ma.init)(jax.random.key(10), x)
+    xp, mels = ref.get_conn_padded(np.asarray(x))
+    lp = ma.apply(params, jnp.reshape(xp, (-1, hi.size))).reshape(mels.shape)
+    want = jnp.sum(mels * jnp.exp(lp - ma.apply(params, x)[:, None]), -1)
+
+    def mean(p, fast):
+        e = sym.local_energies(ma.apply, p, x, op, fast_updates=fast, capacity=capacity)
+        return jnp.mean(e), e
+
+    grads = {}
+    for fast in (True, False):
+        (_, got), grads[fast] = jax.jit(
+            jax.value_and_grad(lambda p, fast=fast: mean(p, fast), has_aux=True)
+        )(params)
+        np.testing.assert_allclose(got, want, rtol=RTOL, atol=RTOL)
+    for a, b in zip(jax.tree.leaves(grads[True]), jax.tree.leaves(grads[False]), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
