@@ -208,3 +208,30 @@ def test_a_disjunction_of_local_states_merges_with_the_other_arm():
     # `w <= v`
     g = {name: formula(values[f"%{name}"]) for name in ("same", "apart", "less", "above")}
     assert decided_exclusive(g["same"], g["apart"]) and decided_exclusive(g["less"], g["above"])
+
+
+def test_state_keys_of_a_shared_dag_take_linear_time():
+    """`_state_keys` numbers each structure once: a chain of 200 values each the sum of
+    the one before with itself has 2^200 paths, which keys made of nested tuples hashed
+    one by one (LiH cc-pVDZ's kernel took 451 s to compile, 915 million `hash` calls);
+    equal structures get equal keys, different ones different keys."""
+    from types import SimpleNamespace
+
+    from symir.lowering.branch.branch_merge_exclusive_emissions import _state_keys
+
+    ctx = Context()
+    ctx.load_dialect(Builtin)
+    ctx.load_dialect(branch.Branch)
+    lines = ["  %s0 = branch.add %v, %v : {T}, {T} -> {T}\n".replace("{T}", T)]
+    lines += [
+        f"  %s{k} = branch.add %s{k - 1}, %s{k - 1} : {T}, {T} -> {T}\n" for k in range(1, 200)
+    ]
+    lines += [f"  %t = branch.add %s199, %s199 : {T}, {T} -> {T}\n"]
+    lines += [f"  %u = branch.add %s199, %w : {T}, {T} -> {T}\n"]
+    kernel = Parser(ctx, _kernel(lines)).parse_op()
+    values = {r.name_hint: r for op in kernel.walk() for r in op.results if r.name_hint}
+    emits = [SimpleNamespace(state=values[n]) for n in ("t", "s199", "t", "u", "s198")]
+    keys = _state_keys(emits)
+    assert all(isinstance(k, int) for k in keys)
+    assert keys[0] == keys[2] and len({keys[0], keys[1], keys[3], keys[4]}) == 4
+    assert len(set(keys)) == 4  # hashed as `_group` counts them
