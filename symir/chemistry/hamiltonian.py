@@ -669,11 +669,16 @@ elements below 1e-10); that largest coefficient is then
 default) up: a smaller one asks to keep more, the noise too. ORBSYM given by the file or
 PySCF is checked at the cutoff as before, never relaxed."""
 
-SYMMETRY_FROM = 1000
+SYMMETRY_FROM = 500
 """`molecular_hamiltonian(slots="auto")` keeps the default slots below this many
 excitations per configuration (`excitation_count`) on fewer than `SYMMETRY_SITES` spin
 orbitals: on small spaces XLA's compile of the symmetry slots' decoding takes longer
-than their kernel saves (`SYMMETRY_RATIO`)."""
+than their kernel saves (`SYMMETRY_RATIO`). Was 1,000, which left active spaces of 20
+spin orbitals with F above NetKet's PNC operator's (sweep 22, 2026-11-28: BH3 6-31G
+(6e, 10o) 610 excitation slots against NetKet's 538, symmetry slots 444; CH2 6-31G in
+C1, 610 / 442 / 344; C2H2 STO-3G (6e, 10o) 876 / 746 / 262) for 0.4-1.2 s less of
+compile and 1.3-2.1 s less of XLA's first call, with kernels within 10%. The shipped
+FCIDUMPs (at most 316 excitations on 16 spin orbitals) keep the excitation slots."""
 
 SYMMETRY_SITES = 24
 """From this many spin orbitals on, `slots="auto"` takes the symmetry slots where they cut

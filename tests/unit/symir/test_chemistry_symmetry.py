@@ -108,7 +108,8 @@ def test_auto_takes_the_symmetry_slots_where_they_cut_f_enough():
     """`slots="auto"`: the symmetry slots where ORBSYM cuts a configuration's
     excitations by `SYMMETRY_RATIO` on `SYMMETRY_FROM` or more (18 orbitals in 8 irreps,
     14 electrons: 8,394 against a bound of 1,734), not with one irrep, nor on a small
-    space (N2 (10e, 8o): 316 excitations, five times its bound)."""
+    space (N2 (10e, 8o): 316 excitations, five times its bound); from `SYMMETRY_FROM`
+    on (an active space of 20 spin orbitals, 610 excitations) they are."""
     m = 18
     h1 = np.diag(np.linspace(-2.0, 1.0, m))
     h2 = np.zeros((m,) * 4)
@@ -141,6 +142,18 @@ def test_auto_takes_the_symmetry_slots_where_they_cut_f_enough():
     assert excitation_count(list(few.hilbert().sectors)) == 144 < SYMMETRY_FROM
     assert 144 >= SYMMETRY_RATIO * connected_bound(orbsym[:12], (1, 1))
     assert molecular_hamiltonian(few).slots == "symmetry"
+    # an active space of 20 spin orbitals, 3 electrons of each spin: 610 excitations
+    # (BH3 6-31G (6e, 10o) kept them, F above NetKet's 538)
+    cas = from_arrays(
+        h1[:10, :10],
+        h2[:10, :10, :10, :10],
+        0.0,
+        notation="chemist",
+        n_electrons=6,
+        orbsym=orbsym[:10],
+    )
+    assert excitation_count(list(cas.hilbert().sectors)) == 610 >= SYMMETRY_FROM
+    assert molecular_hamiltonian(cas).slots == "symmetry"
 
 
 def test_fcidump_orbsym_of_pyscf_irrep_ids():
