@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from symir.chemistry.excitations import _offset, _spectator_column
-from symir.chemistry.symmetry import _excitations_by_irrep, _patterns, irreps
+from symir.chemistry.symmetry import _excitations_by_irrep, _patterns, irreps, pair_max
 from symir.frontend import expr as E
 from symir.frontend.builder import DOperator
 from symir.frontend.fermion import c, cdag
@@ -459,7 +459,8 @@ def cross_sector_doubles(op, first: _Sector, second: _Sector, coefficients, pair
     = g_R ^ g_S`."""
     X0, _, _ = _patterns_of(first)
     X1, _, _ = _patterns_of(second)
-    slots = _most(X0 @ X1.T)
+    zero0, zero1 = np.zeros(len(X0), np.int64), np.zeros(len(X1), np.int64)
+    slots = pair_max(zero0, X0, zero1, X1)[0]  # the most over pairs of patterns
     if slots == 0:
         return op
     j = _slot_index(op)

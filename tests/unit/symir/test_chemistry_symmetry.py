@@ -309,6 +309,48 @@ def test_bound_state_has_the_bound_orbsym_allows(seed):
     assert most == bound
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_pair_max_is_the_largest_pair_without_the_table(seed):
+    """`pair_max` against the whole table of pairs on random non-negative counts, some
+    drawn so that the bounds it prunes by are loose (one large column, rows alike)."""
+    from symir.chemistry.symmetry import pair_max
+
+    rng = np.random.default_rng(seed)
+    n0, n1 = int(rng.integers(1, 300)), int(rng.integers(1, 300))
+    X, Y = rng.integers(0, 30, (n0, 8)), rng.integers(0, 30, (n1, 8))
+    if seed % 2:
+        X[:, int(rng.integers(8))] *= 50  # one dominant product irrep
+        Y[rng.integers(n1, size=3)] = 0
+    A, B = rng.integers(0, 500, n0), rng.integers(0, 500, n1)
+    table = A[:, None] + B[None, :] + X @ Y.T
+    value, i, j = pair_max(A, X, B, Y)
+    assert value == table.max() == table[i, j]
+
+
+def test_bound_of_benzene_occupations_without_the_table_of_pairs():
+    """Benzene in 6-31G with its D2h irreps (132 spin orbitals, 21 electrons of each
+    spin): 178,172 occupations per spin, whose table of pairs (237 GiB) ran
+    `connected_bound` out of memory (sweep 22); the bound's state reaches it, and no
+    sampled pair of occupations beats it."""
+    from symir.chemistry.symmetry import (
+        _excitations_by_irrep,
+        _patterns,
+        connected_bound,
+        connected_count,
+    )
+
+    sizes = [16, 2, 4, 11, 2, 16, 11, 4]
+    orbsym = tuple(a + 1 for a, k in enumerate(sizes) for _ in range(k))
+    bound = connected_bound(orbsym, (21, 21))
+    assert connected_count(orbsym, bound_state(orbsym, (21, 21)), len(orbsym)) == bound
+    P = _patterns(np.asarray(sizes), 21)
+    X, Y, Z = _excitations_by_irrep(np.asarray(sizes), P)
+    a = X[:, 0] + (Y * Z).sum(1)
+    rng = np.random.default_rng(0)
+    i, j = rng.integers(len(P), size=(2, 20_000))
+    assert 1 + (a[i] + a[j] + (X[i] * X[j]).sum(1)).max() <= bound
+
+
 @contextlib.contextmanager
 def sparse_helpers_uncompiled():
     """pydata `sparse`'s numba helpers (which NetKet's particle-conserving operators are
