@@ -122,6 +122,36 @@ def singles(op: DOperator, block: Block, coefficients: Coefficients, pair_index,
     )
 
 
+CHUNK = 1 << 20
+"""The most keys of one coefficient lookup (the dense tables of the kernel's lookups
+span at most 2^20 entries): a larger table is read as several lookups of disjoint key
+ranges, summed (each reads 0.0 outside its own range). The doubles of more than 31
+orbitals per spin have keys of four offsets past it (ethanol 6-31G in C1, 39 orbitals:
+2,252,401; its compile was refused, sweep 22)."""
+
+
+def _lookup(coefficients, name: str, keys, before, after, key) -> E.Expr | None:
+    """`W[before, after]` at the run-time `key` (`keys`: the compact keys of the
+    entries), in lookups of at most `CHUNK` consecutive keys."""
+    parts = []
+    for chunk, start in enumerate(range(0, int(keys.max(initial=0)) + 1, CHUNK)):
+        inside = (keys >= start) & (keys < start + CHUNK)
+        found = coefficients.lookup(
+            name if chunk == 0 else f"{name}_{chunk}",
+            keys[inside],
+            lambda t, W, xp, b=before[inside], a=after[inside]: W[b, a],
+            key,
+        )
+        if found is not None:
+            parts.append(found)
+    if not parts:
+        return None
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
 def _spectator_column(pair_index, P1, Q1, R: int):
     """`(t, W, xp) -> U[:, R]`: the coefficient of `c+_P c_Q n_R` (`P, Q = P1[i], Q1[i]`)
     from the two-body product `c+_P c+_R c_R c_Q` written with sorted pairs (the signs of
@@ -158,7 +188,7 @@ def same_sector_doubles(op: DOperator, block: Block, coefficients, pair_index, r
     P, R = E.nth_site("k1", 1, sites), E.nth_site("k2", 1, sites)
     Q, S = E.nth_site("l1", 0, sites), E.nth_site("l2", 0, sites)
     key = ((_offset(P, lo) * m + _offset(R, lo)) * m + _offset(Q, lo)) * m + _offset(S, lo)
-    element = coefficients.lookup(name, keys, lambda t, W, xp: W[before, after], key)
+    element = _lookup(coefficients, name, keys, before, after, key)
     if element is None:
         return op
     table = [
@@ -191,7 +221,7 @@ def cross_sector_doubles(
     P, Q = E.nth_site("k1", 1, range(lo, hi)), E.nth_site("l1", 0, range(lo, hi))
     R, S = E.nth_site("k2", 1, range(lo2, hi2)), E.nth_site("l2", 0, range(lo2, hi2))
     key = ((_offset(P, lo) * m + _offset(Q, lo)) * m2 + _offset(R, lo2)) * m2 + _offset(S, lo2)
-    element = coefficients.lookup(name, keys, lambda t, W, xp: W[before, after], key)
+    element = _lookup(coefficients, name, keys, before, after, key)
     if element is None:
         return op
     table = [

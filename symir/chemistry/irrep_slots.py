@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from symir.chemistry.excitations import _offset, _spectator_column
+from symir.chemistry.excitations import _lookup, _offset, _spectator_column
 from symir.chemistry.symmetry import _excitations_by_irrep, _patterns, irreps, pair_max
 from symir.frontend import expr as E
 from symir.frontend.builder import DOperator
@@ -280,29 +280,6 @@ def _compact(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndar
 def _dense(values: np.ndarray, keys: np.ndarray | None = None) -> dict:
     keys = np.arange(len(values)) if keys is None else keys
     return dict(zip(np.asarray(keys).tolist(), np.asarray(values, float).tolist(), strict=True))
-
-
-CHUNK = 1 << 20
-"""The most keys of one coefficient lookup (the dense tables of the kernel's lookups
-span at most 2^20 entries): a larger table is read as several lookups of disjoint key
-ranges, summed (each reads 0.0 outside its own range)."""
-
-
-def _lookup(coefficients, name: str, keys, before, after, key) -> E.Expr | None:
-    """`W[before, after]` at the run-time `key` (`keys`: the compact keys of the
-    entries), in lookups of at most `CHUNK` consecutive keys."""
-    parts = []
-    for chunk, start in enumerate(range(0, int(keys.max(initial=0)) + 1, CHUNK)):
-        inside = (keys >= start) & (keys < start + CHUNK)
-        found = coefficients.lookup(
-            name if chunk == 0 else f"{name}_{chunk}",
-            keys[inside],
-            lambda t, W, xp, b=before[inside], a=after[inside]: W[b, a],
-            key,
-        )
-        if found is not None:
-            parts.append(found)
-    return _sum(parts) if parts else None
 
 
 def _pair_key(u: E.Expr, v: E.Expr, m: int) -> E.Expr:

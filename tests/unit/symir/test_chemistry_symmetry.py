@@ -420,9 +420,9 @@ def test_symmetry_slots_equal_the_default_slots_in_d2h(monkeypatch):
     """N2 (D2h, a (10e, 6o) active space: the symmetry slots' segments over several
     irreps and irrep products): the same matrix as the default slots (1e-10), also with
     the double-excitation tables read in chunks of 64 keys (as tables of more than 2^20
-    keys are), F at least the exact bound and at most 1.25 times the most distinct
+    keys are, in both kinds of slots), F at least the exact bound and at most 1.25 times the most distinct
     connected states of a state of the sector."""
-    import symir.chemistry.irrep_slots as irrep_slots
+    import symir.chemistry.excitations as excitations
     from symir.chemistry.symmetry import connected_bound
 
     mf, ncore, ncas = pyscf_molecule("n2")
@@ -440,10 +440,16 @@ def test_symmetry_slots_equal_the_default_slots_in_d2h(monkeypatch):
         return sum(o.name == "sym.lookup" for o in op.to_ir().module.walk())
 
     whole = lookups(symmetry.operator)
-    monkeypatch.setattr(irrep_slots, "CHUNK", 64)
+    whole_excitations = lookups(molecular_hamiltonian(ints, slots="excitations").operator)
+    monkeypatch.setattr(excitations, "CHUNK", 64)
     chunked = molecular_hamiltonian(ints, slots="symmetry").operator
     assert lookups(chunked) > whole
     assert np.abs(np.asarray(chunked.compile().to_dense()) - dense).max() < 1e-10
+    # the excitation slots' doubles likewise (ethanol 6-31G in C1, 39 orbitals per spin:
+    # keys up to 39^4, a compile error before)
+    by_excitations = molecular_hamiltonian(ints, slots="excitations").operator
+    assert lookups(by_excitations) > whole_excitations
+    assert np.abs(np.asarray(by_excitations.compile().to_dense()) - dense).max() < 1e-10
     x = np.asarray(H.hilbert.all_states()).astype(np.int8)
     xp, mels = (np.asarray(a) for a in H.get_conn_padded(x))
     distinct = max(len(np.unique(xp[b][np.abs(mels[b]) > 1e-10], axis=0)) for b in range(len(x)))
