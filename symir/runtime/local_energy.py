@@ -987,10 +987,7 @@ def _chunk_counts(count: Any, capacity: int, tail: int, limit: int) -> tuple[Any
     n_full = count // capacity
     rest = count - n_full * capacity
     one_more = (2 * rest > capacity) & ((n_full + 1) * capacity <= limit)
-    if isinstance(one_more, bool | np.bool_):
-        n_full = n_full + int(one_more)
-    else:
-        n_full = n_full + one_more.astype(n_full.dtype)
+    n_full = n_full + one_more  # a bool adds as 0 or 1, traced or not
     left = count - n_full * capacity
     n_tail = (left + tail - 1) // tail
     return n_full, n_tail * (left > 0)
