@@ -62,9 +62,11 @@ from jax.experimental.sparse import BCOO
 from jax.tree_util import register_pytree_node_class
 from netket.errors import JaxOperatorGetConnInJitError, concrete_or_error
 from netket.operator import DiscreteJaxOperator, ProductOperator, SumOperator
+from netket.operator._prod import ProductDiscreteJaxOperator
 from netket.operator._sum import SumDiscreteJaxOperator
 from netket.utils.static_range import StaticRange
 
+from symir.frontend import hermiticity
 from symir.hilbert import (
     DiscreteHilbert,
     FermionHilbert,
@@ -200,8 +202,49 @@ class _PromotingBCOO(BCOO):
         return other @ self._promoted(other)
 
 
+class _NumberAddition:
+    """`+` and `-` of a NetKet JAX operator of ours (the adapter, a lazy product) with a
+    number, another operator or `0`.
+
+    NetKet's `AbstractOperator` defines `+` and `@` only as reflected operations
+    (`__radd__`, `__rmatmul__`), which Python never calls between two operands of the
+    same type: without these, `a + a`, `a @ b + b @ a` and `sum([a, a])` raise
+    `TypeError`. Both give NetKet's lazy sum of the two kernels; to fuse two symir
+    operators into one kernel, add or multiply the symbolic operators before compiling.
+    A number added is the identity times it, as NetKet's own operators take one (`H +
+    E0`): the identity (`LocalOperator(hilbert, constant=1)`) with the number as its
+    coefficient in NetKet's lazy sum, one diagonal slot; to fold it into the kernel, add
+    it to the symbolic operator instead."""
+
+    def __add__(self, other: Any) -> Any:
+        if _is_zero(other):
+            return self
+        if _is_number(other):
+            return _sum(self, _identity(self.hilbert), coefficients=[1, _finite(other)])
+        if isinstance(other, nk.operator.AbstractOperator):
+            return _sum(self, other)
+        return super().__add__(other)
+
+    def __radd__(self, other: Any) -> Any:
+        if _is_zero(other):  # sum([...]) starts from 0
+            return self
+        if _is_number(other):
+            return _sum(_identity(self.hilbert), self, coefficients=[_finite(other), 1])
+        return super().__radd__(other)
+
+    def __sub__(self, other: Any) -> Any:
+        if _is_number(other):
+            return self + (-other)
+        return super().__sub__(other)
+
+    def __rsub__(self, other: Any) -> Any:
+        if _is_number(other):
+            return _sum(_identity(self.hilbert), self, coefficients=[_finite(other), -1])
+        return super().__rsub__(other)
+
+
 @register_pytree_node_class
-class NetKetOperator(DiscreteJaxOperator):
+class NetKetOperator(_NumberAddition, DiscreteJaxOperator):
     """A `CompiledOperator` as a NetKet `DiscreteJaxOperator`.
 
     Build it with `to_netket(op)` or `compiled.to_netket()`. `get_conn_padded` is the
@@ -338,42 +381,7 @@ class NetKetOperator(DiscreteJaxOperator):
         )
 
     # ----------------------------------------------------------------- algebra
-    # NetKet's `AbstractOperator` defines `+` and `@` only as reflected operations
-    # (`__radd__`, `__rmatmul__`), which Python never calls between two operands of the
-    # same type: without these, `a + a`, `a @ a` and `sum([a, a])` raise `TypeError`.
-    # Both give NetKet's lazy sum/product of the two kernels; to fuse two symir operators
-    # into one kernel, add or multiply the symbolic operators before compiling.
-    # A number added is the identity times it, as NetKet's own operators take one (`H +
-    # E0`): the identity (`LocalOperator(hilbert, constant=1)`) with the number as its
-    # coefficient in NetKet's lazy sum, one diagonal slot; to fold it into the kernel,
-    # add it to the symbolic operator instead.
-    def __add__(self, other: Any) -> Any:
-        if _is_zero(other):
-            return self
-        if _is_number(other):
-            return _sum(self, _identity(self.hilbert), coefficients=[1, _finite(other)])
-        if isinstance(other, nk.operator.AbstractOperator):
-            return _sum(self, other)
-        return super().__add__(other)
-
-    def __radd__(self, other: Any) -> Any:
-        if _is_zero(other):  # sum([...]) starts from 0
-            return self
-        if _is_number(other):
-            return _sum(_identity(self.hilbert), self, coefficients=[_finite(other), 1])
-        return super().__radd__(other)
-
-    def __sub__(self, other: Any) -> Any:
-        if _is_number(other):
-            return self + (-other)
-        return super().__sub__(other)
-
-    def __rsub__(self, other: Any) -> Any:
-        if _is_number(other):
-            return _sum(_identity(self.hilbert), self, coefficients=[_finite(other), -1])
-        return super().__rsub__(other)
-
-    # A number times the operator is the symbolic operator scaled and compiled (one
+    # `+`, `-`: `_NumberAddition`. A number times the operator is the symbolic operator scaled and compiled (one
     # kernel, and a `NetKetOperator` that takes a number added after it), where the adapter
     # was made from a symbolic operator; else NetKet's lazy sum with a coefficient, which
     # takes no number added (`(2 * adapter) + 1`: NetKet's TypeError).
@@ -513,20 +521,19 @@ def merge_connected(
 
 @register_pytree_node_class
 class _HermitianAwareSum(SumDiscreteJaxOperator):
-    """NetKet's lazy sum of JAX operators, hermitian where every operand is and every
-    coefficient is real. NetKet's `SumDiscreteJaxOperator` says hermitian for any
-    operands (a TODO in NetKet 3.23), so `non_hermitian + 1` took the hermitian gradient
-    formula. NetKet's algebra on this sum (`+`, `-`, `*`, `@`) gives one of these again
-    (`_honest`)."""
+    """NetKet's lazy sum of JAX operators, hermitian where every term is hermitian with a
+    real coefficient or is paired with its adjoint (`_hermitian_sum`: `a @ b + b @ a`,
+    `(a + b) @ (a + b)` distributed by NetKet). NetKet's `SumDiscreteJaxOperator` says
+    hermitian for any operands (a TODO in NetKet 3.23), so `non_hermitian + 1` took the
+    hermitian gradient formula. NetKet's algebra on this sum (`+`, `-`, `*`, `@`) gives
+    one of these again (`_honest`)."""
 
     @property
     def is_hermitian(self) -> bool:
-        if not all(op.is_hermitian for op in self.operators):
-            return False
-        coefficients = self.coefficients
-        if isinstance(coefficients, jax.core.Tracer):  # only the type is known
-            return not jnp.iscomplexobj(coefficients)
-        return bool(np.all(np.imag(np.asarray(coefficients)) == 0))
+        known = getattr(self, "_hermitian", None)  # from the concrete sum (a pytree)
+        if known is not None:
+            return known
+        return _hermitian_sum(self.operators, self.coefficients)
 
     # NetKet's algebra on a sum builds NetKet's sum again (`(a + 1) + r`, `2j * (a + a)`,
     # `(a + a) @ r` distributed): made one of these, with its hermiticity (sweep 13)
@@ -560,7 +567,11 @@ class _HermitianAwareSum(SumDiscreteJaxOperator):
         import scipy.sparse
 
         x = self.hilbert.all_states()
-        xp, mels = jax.jit(self.get_conn_padded)(x)  # self a constant: not unflattened
+        # self is a constant of the jitted call, not unflattened: its operands are set up
+        # here, or a `LocalOperatorJax` among them (`adapter + 1`) packs its tables inside
+        # the trace and keeps tracers (the next `MCState.expect` leaked them, sweep 23)
+        self._setup()
+        xp, mels = jax.jit(self.get_conn_padded)(x)
         cols = self.hilbert.states_to_numbers(np.asarray(xp).reshape(-1, x.shape[-1]))
         rows = np.repeat(np.arange(len(x)), xp.shape[-2])
         matrix = scipy.sparse.coo_matrix(
@@ -588,26 +599,201 @@ class _HermitianAwareSum(SumDiscreteJaxOperator):
         return _honest(super().__rmatmul__(other))
 
     def tree_flatten(self):
-        return (self.operators, self.coefficients), (self.dtype, self.hilbert)
+        # the hermiticity as static data, as `_HermitianAwareProduct`'s
+        aux = (self.dtype, self.hilbert, self.is_hermitian)
+        return (self.operators, self.coefficients), aux
 
     @classmethod
     def tree_unflatten(cls, aux, children):
         # without NetKet's `__init__`, whose checks fail on the placeholder leaves that
         # JAX unflattens with (NetKet's non-hermitian gradient, `nkjax.vjp`)
-        (dtype, hilbert), (operators, coefficients) = aux, children
+        (dtype, hilbert, hermitian), (operators, coefficients) = aux, children
         obj = cls.__new__(cls)
         obj._hilbert, obj._dtype, obj._initialized = hilbert, dtype, False
         obj._operators, obj._coefficients = tuple(operators), coefficients
+        obj._hermitian = hermitian
         return obj
 
 
+@register_pytree_node_class
+class _HermitianAwareProduct(_NumberAddition, ProductDiscreteJaxOperator):
+    """NetKet's lazy product of JAX operators, hermitian where it equals its adjoint by
+    construction (`_hermitian_word`: `a @ a`, `a @ b @ a` of hermitian factors, a real
+    coefficient). NetKet's `ProductDiscreteJaxOperator` is never hermitian (the
+    `AbstractOperator` default), so `vstate.expect_and_grad(a @ a)` took the
+    non-hermitian gradient: `NotImplementedError` with a `FullSumState`, and NetKet's
+    non-hermitian estimator with an `MCState`. A product of different hermitian factors
+    is hermitian only where they commute, which is not proved: multiply the symbolic
+    operators before compiling (`(a @ b).compile()`) for symir's own proof, and one
+    kernel. `+` with a number or another operator: `_NumberAddition` (NetKet's product
+    raised `TypeError` on `a @ b + b @ a`)."""
+
+    @property
+    def is_hermitian(self) -> bool:
+        known = getattr(self, "_hermitian", None)  # from the concrete product (a pytree)
+        if known is not None:
+            return known
+        word = _word(self)
+        return word is not None and _adjoint_words(word, word)
+
+    # the hermiticity travels as static data: inside `jax.jit` the factors' parameters
+    # are distinct tracers, equal only to themselves, so `a @ a` rebuilt from its leaves
+    # could not be proved hermitian again
+    def tree_flatten(self):
+        data, metadata = super().tree_flatten()
+        return data, {**metadata, "hermitian": self.is_hermitian}
+
+    @classmethod
+    def tree_unflatten(cls, metadata, data):
+        obj = super().tree_unflatten(metadata, data)
+        obj._hermitian = metadata["hermitian"]
+        return obj
+
+    # NetKet's product times a number keeps the product's dtype: `1j * (a @ a)` of real
+    # factors had the coefficient 0 (the real part of 1j), the zero operator (sweep 23)
+    def __mul__(self, other: Any) -> Any:
+        if _is_scalar_array(other):
+            other = other.item()
+        if _is_number(other):
+            return _HermitianAwareProduct(
+                *self.operators, coefficient=self.coefficient * _plain_number(other)
+            )
+        return _honest(super().__mul__(other))
+
+    def __rmul__(self, other: Any) -> Any:
+        return self.__mul__(other) if _is_number(other) else _honest(super().__rmul__(other))
+
+    def __neg__(self) -> Any:
+        return self * -1
+
+    def __matmul__(self, other: Any) -> Any:
+        return _honest(super().__matmul__(other))
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return _honest(super().__rmatmul__(other))
+
+
+def _word(op: Any) -> tuple[tuple[Any, ...], Any] | None:
+    """`op` as (factors, coefficient): a lazy product's operands and coefficient, any
+    other operator as itself with 1; None for a lazy sum (not one word)."""
+    if isinstance(op, SumOperator):
+        return None
+    if isinstance(op, ProductOperator):
+        return tuple(op.operators), op.coefficient
+    return (op,), 1.0
+
+
+def _hermitian_sum(operators: tuple[Any, ...], coefficients: Any) -> bool:
+    """Whether the sum of `coefficients[i] * operators[i]` equals its adjoint by
+    construction: each term hermitian with a real coefficient, or paired with another
+    term that is its adjoint (`a @ b` with `b @ a`, conjugate coefficients)."""
+    traced = isinstance(coefficients, jax.core.Tracer)  # only the dtype is known
+    if traced and jnp.iscomplexobj(coefficients):
+        return False
+    values = [1.0] * len(operators) if traced else list(np.asarray(coefficients).reshape(-1))
+    words = []
+    for op, c in zip(operators, values, strict=True):
+        word = _word(op)
+        if word is None:  # a sum inside a sum: its own hermiticity, a real coefficient
+            if not (op.is_hermitian and np.imag(c) == 0):
+                return False
+            continue
+        words.append((word[0], (word[1], c)))
+    left = list(words)
+    while left:
+        word = left.pop(0)
+        partner = next((w for w in left if _adjoint_words(word, w)), None)
+        if partner is not None:
+            left.remove(partner)
+        elif not _adjoint_words(word, word):
+            return False
+    return True
+
+
+def _adjoint_words(w: tuple, v: tuple) -> bool:
+    """Whether the word `v` (factors, coefficient) is the adjoint of `w`: the adjoints
+    of `w`'s factors in reverse order, times the conjugate coefficient."""
+    (fw, cw), (fv, cv) = w, v
+    if len(fw) != len(fv):
+        return False
+    if not all(_is_adjoint(b, a) for a, b in zip(fw, reversed(fv), strict=True)):
+        return False
+    cw, cv = _coefficient(cw), _coefficient(cv)
+    return cw is not None and cv is not None and np.conj(cw) == cv
+
+
+def _coefficient(c: Any) -> complex | None:
+    """A word's coefficient (a number, or a (product's, sum's) pair) as one number; None
+    where one is traced with a complex dtype (not known)."""
+    if isinstance(c, tuple):
+        parts = [_coefficient(x) for x in c]
+        return None if None in parts else parts[0] * parts[1]
+    if isinstance(c, jax.core.Tracer):
+        return None if jnp.iscomplexobj(c) else 1.0
+    return complex(np.asarray(c).item())
+
+
+def _is_adjoint(b: Any, a: Any) -> bool:
+    """Whether the operator `b` is the adjoint of `a` by construction: the same
+    hermitian operator, or adapters of symbolic operators built as each other's adjoint
+    (`s` and `s.H`) with the same parameter values."""
+    if _same_operator(a, b):
+        return bool(a.is_hermitian)
+    if not (isinstance(a, NetKetOperator) and isinstance(b, NetKetOperator)):
+        return False
+    sa, sb = getattr(a, "_source", None), getattr(b, "_source", None)
+    return (
+        sa is not None
+        and sb is not None
+        and a.hilbert == b.hilbert
+        and _same_params(a, b)
+        and (hermiticity.is_adjoint_of(sb, sa) or hermiticity.is_adjoint_of(sa, sb))
+    )
+
+
+def _same_operator(a: Any, b: Any) -> bool:
+    """Whether `a` and `b` are the same operator: the same object, or adapters of one
+    kernel (or of equal symbolic operators) with the same parameter values."""
+    if a is b:
+        return True
+    if not (isinstance(a, NetKetOperator) and isinstance(b, NetKetOperator)):
+        return False
+    if a.hilbert != b.hilbert or not _same_params(a, b):
+        return False
+    if a.compiled.key == b.compiled.key:  # one kernel (the compiler's cache token)
+        return True
+    sa, sb = getattr(a, "_source", None), getattr(b, "_source", None)
+    return sa is not None and sb is not None and hermiticity.same_operator(sa, sb)
+
+
+def _same_params(a: NetKetOperator, b: NetKetOperator) -> bool:
+    """Whether two adapters' parameters have the same names and values (a traced value
+    equal only to itself)."""
+    pa, pb = a.params, b.params
+    if pa.keys() != pb.keys():
+        return False
+    for name, x in pa.items():
+        y = pb[name]
+        if x is y:
+            continue
+        if isinstance(x, jax.core.Tracer) or isinstance(y, jax.core.Tracer):
+            return False
+        if x is None or y is None or not np.array_equal(np.asarray(x), np.asarray(y)):
+            return False
+    return True
+
+
 def _honest(result: Any) -> Any:
-    """`result` of NetKet's operator algebra, a lazy sum made a `_HermitianAwareSum`
-    (NetKet's JAX sum; its numba sum told whether every operand is hermitian and every
+    """`result` of NetKet's operator algebra, a lazy sum made a `_HermitianAwareSum` and
+    a lazy product a `_HermitianAwareProduct` (NetKet's JAX sum and product; its numba sum told whether every operand is hermitian and every
     coefficient real); anything else as it is."""
     if type(result) is SumDiscreteJaxOperator:
         return _HermitianAwareSum(
             *result.operators, coefficients=result.coefficients, dtype=result.dtype
+        )
+    if type(result) is ProductDiscreteJaxOperator:
+        return _HermitianAwareProduct(
+            *result.operators, coefficient=result.coefficient, dtype=result.dtype
         )
     if isinstance(result, SumOperator) and not isinstance(result, SumDiscreteJaxOperator):
         coefficients = np.asarray(result.coefficients)
