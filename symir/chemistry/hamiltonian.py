@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 import symir.chemistry.excitations as excitations
+import symir.chemistry.forbidden_rows as forbidden_rows
 import symir.chemistry.irrep_slots as irrep_slots
 from symir.chemistry.integrals import MolecularIntegrals, check_finite
 from symir.chemistry.symmetry import (
@@ -305,11 +306,14 @@ def _hamiltonian(
     parametric: bool,
     orbsym,
     checked: bool = False,
+    forbidden: bool = False,
 ) -> MolecularHamiltonian:
     """The operator of `spin_orbital_hamiltonian` from `t` and the pair coefficients `W`
     (an array, or `RestrictedPairs` read where needed); `checked`: `W` is known to be
     hermitian (with `t`), to conserve each spin and to hold nothing above `threshold`
-    that ORBSYM forbids (`molecular_hamiltonian` checked the integrals instead)."""
+    that ORBSYM forbids (`molecular_hamiltonian` checked the integrals instead), or, with
+    `forbidden` (`W` a `RestrictedPairs`), what it forbids gets rows of its own
+    (symir/chemistry/forbidden_rows.py)."""
     p, r = pairs
     if parametric and (slots != "excitations" or threshold != 0.0):
         raise ValueError(
@@ -334,6 +338,8 @@ def _hamiltonian(
         if not checked:
             irrep_slots.check(t, W, p, r, orbsym, threshold)
         op = _excitations(op, t, W, p, r, hilbert, coefficients, rows, orbsym, checked)
+        if forbidden:
+            op = _forbidden(op, t, W, p, r, orbsym, screen, rows)
     elif slots == "excitations":
         op = _excitations(op, t, W, p, r, hilbert, coefficients, rows)
     else:
@@ -357,6 +363,18 @@ def _hamiltonian(
         pairs=(p, r),
         orbsym=tuple(orbsym) if slots == "symmetry" else None,
     )
+
+
+def _forbidden(op: DOperator, t, W: RestrictedPairs, p, r, orbsym, screen, rows) -> DOperator:
+    """Rows of their own for the excitations ORBSYM forbids whose coefficients are above
+    the cutoff (symir/chemistry/forbidden_rows.py)."""
+    n_sites = t.shape[0]
+    ordered = forbidden_rows.singles(orbsym, n_sites // 2)
+    op = _singles(op, t, W, p, r, screen, rows, ordered, "forbidden_singles")
+    pair_index = np.full((n_sites, n_sites), -1, np.int64)
+    pair_index[p, r] = pair_index[r, p] = np.arange(len(p))
+    pairs = forbidden_rows.doubles(W.h2, orbsym, pair_index, screen.threshold)
+    return _doubles(op, W, p, r, screen, rows, pairs, "forbidden_doubles")
 
 
 def molecular_strings(t, W, pairs, constant: float, threshold: float) -> tuple:
@@ -481,16 +499,19 @@ def _diagonal(op: DOperator, coefficients: Coefficients, p, r, rows: dict) -> DO
     return op
 
 
-def _singles(op: DOperator, t, W, p, r, screen: _Screen, rows: dict) -> DOperator:
-    """`c+_P c_Q (t[P, Q] + sum_R U[P, Q, R] n_R)`, one row per ordered P != Q: the
-    one-body part and every two-body product with one site R created and annihilated
-    (`c+_P c+_R c_R c_Q = c+_P c_Q n_R` up to the order of the pairs), which reach the
-    same state; `n_R` reads x (R is neither P nor Q, so x'_R = x_R)."""
+def _singles(
+    op: DOperator, t, W, p, r, screen: _Screen, rows: dict, ordered=None, name="singles"
+) -> DOperator:
+    """`c+_P c_Q (t[P, Q] + sum_R U[P, Q, R] n_R)`, one row per ordered P != Q (or per
+    pair of `ordered`, `(P, Q)` arrays): the one-body part and every two-body product
+    with one site R created and annihilated (`c+_P c+_R c_R c_Q = c+_P c_Q n_R` up to the
+    order of the pairs), which reach the same state; `n_R` reads x (R is neither P nor
+    Q, so x'_R = x_R)."""
     N = t.shape[0]
     label = _LABEL
     pair_index = np.full((N, N), -1, np.int64)
     pair_index[p, r] = pair_index[r, p] = np.arange(len(p))
-    P1, Q1 = np.nonzero(~np.eye(N, dtype=bool))
+    P1, Q1 = np.nonzero(~np.eye(N, dtype=bool)) if ordered is None else ordered
     U = np.zeros((len(P1), N))
     for R in range(N):
         other = (P1 != R) & (Q1 != R)
@@ -511,20 +532,23 @@ def _singles(op: DOperator, t, W, p, r, screen: _Screen, rows: dict) -> DOperato
         nz = U[:, R] != 0
         table = dict(zip((P1[nz] * N + Q1[nz]).tolist(), U[nz, R].tolist(), strict=True))
         element = element + E.lookup(table, key) * E.source_index(int(R))
-    rows["singles"] = len(P1)
+    rows[name] = len(P1)
     return (
         op.for_each(("p", "q"), over=np.stack([P1, Q1], 1).tolist())
-        .named("singles")
+        .named(name)
         .emit(cdag("p") * c("q"), matrix_element=element)
     )
 
 
-def _doubles(op: DOperator, W, p, r, screen: _Screen, rows: dict) -> DOperator:
+def _doubles(
+    op: DOperator, W, p, r, screen: _Screen, rows: dict, pairs=None, name="doubles"
+) -> DOperator:
     """`c+_P c+_R c_S c_Q` on 4 distinct sites (P < R, Q < S), a row per hermitian pair
-    `(P, R) < (Q, S)` with one emission each way."""
+    `(P, R) < (Q, S)` (or per pair `i < j` of pair indices of `pairs`) with one emission
+    each way."""
     N = int(max(p.max(initial=0), r.max(initial=0))) + 1
     label = _LABEL
-    i, j = np.triu_indices(len(p), k=1)
+    i, j = np.triu_indices(len(p), k=1) if pairs is None else pairs
     P, R, Q, S = p[i], r[i], p[j], r[j]
     distinct = (P != Q) & (P != S) & (R != Q) & (R != S)
     i, j, P, R, Q, S = i[distinct], j[distinct], P[distinct], R[distinct], Q[distinct], S[distinct]
@@ -543,10 +567,10 @@ def _doubles(op: DOperator, W, p, r, screen: _Screen, rows: dict) -> DOperator:
     key_expr_f = ((label["p"] * N + label["r"]) * N + label["q"]) * N + label["s"]
     key_expr_b = ((label["q"] * N + label["s"]) * N + label["p"]) * N + label["r"]
     product = cdag("p") * cdag("r") * c("s") * c("q")
-    rows["doubles"] = len(P)
+    rows[name] = len(P)
     return (
         op.for_each(("p", "r", "q", "s"), over=np.stack([P, R, Q, S], 1).tolist())
-        .named("doubles")
+        .named(name)
         .emit(product, matrix_element=E.lookup(table, key_expr_f))
         .emit(product.dagger(), matrix_element=E.lookup(table, key_expr_b))
     )
@@ -606,9 +630,16 @@ def molecular_hamiltonian(
     threshold = _threshold(threshold, parametric)
     if integrals.orbsym is not None:
         check_orbsym(integrals.h1, integrals.h2, integrals.orbsym, max(threshold, CUTOFF))
+    given = integrals.orbsym
     integrals, noise = _with_found_orbsym(integrals, threshold, slots, parametric)
     # irreps found at SYMMETRY_NOISE leave out nothing above it (checked exactly)
     kept = _forbidden_kept(integrals, threshold) if noise is None else None
+    forbidden = None
+    if slots == "auto" and noise is None and (given is None or len(set(given)) == 1):
+        # a finer grading, with rows for what it forbids (forbidden_rows.py)
+        forbidden = _graded_with_rows(integrals, threshold, parametric, kept is None)
+        if forbidden is not None:
+            integrals, slots, kept = forbidden, "symmetry", None
     if slots == "auto" and _symmetry_pays(integrals, parametric) and kept is None:
         slots = "symmetry"
     if slots == "symmetry" and integrals.orbsym is None and not parametric:
@@ -635,7 +666,18 @@ def molecular_hamiltonian(
         constant = integrals.constant
         check_finite(np.asarray(constant), "the constant")
         result = _hamiltonian(
-            t, W, (p, r), constant, hilbert, threshold, name, slots, False, integrals.orbsym, True
+            t,
+            W,
+            (p, r),
+            constant,
+            hilbert,
+            threshold,
+            name,
+            slots,
+            False,
+            integrals.orbsym,
+            True,
+            forbidden is not None,
         )
         if noise is not None:
             result.screening["symmetry_noise"] = noise
@@ -736,6 +778,62 @@ def _with_found_orbsym(
         if left_out <= SYMMETRY_NOISE and _restricted_checked(candidate):
             return candidate, left_out
     return plain
+
+
+FORBIDDEN_SEARCH = (1e-9, 1e-8, 1e-7, 1e-6)
+"""Where the tables' zeros at the cutoff show no grading that pays (`slots="auto"`, no
+ORBSYM given), `molecular_hamiltonian` looks for a finer one among the integrals below
+each of these (`orbsym_from_integrals`), and takes the one with the fewest slots where
+it cuts F by `SYMMETRY_RATIO`: its symmetry slots plus a row for each excitation it
+forbids that has a coefficient above the cutoff (symir/chemistry/forbidden_rows.py;
+nothing is dropped). CO2 in 6-31G from an RHF run without symmetry: two irreps at the
+cutoff (bound 38,919, so the 44,528 excitation slots), `C2h` at 1e-8 with 22,097 symmetry
+slots and N forbidden rows."""
+
+
+def _graded_with_rows(
+    integrals: MolecularIntegrals, threshold: float, parametric: bool, exact: bool
+) -> MolecularIntegrals | None:
+    """`integrals` with the irreps of `FORBIDDEN_SEARCH` whose symmetry slots plus rows
+    for what they forbid are fewest, where that cuts F by `SYMMETRY_RATIO` from what
+    `slots="auto"` takes without them (`connected_bound` of the irreps at the cutoff if
+    their slots pay and leave nothing out, `exact`, else the excitation slots); None
+    where none does."""
+    per_spin = integrals.n_fermions_per_spin
+    h1, h2 = integrals.h1, integrals.h2
+    if (
+        parametric
+        or per_spin is None
+        or threshold <= 0
+        or not _restricted_checked(replace(integrals, orbsym=(1,) * integrals.n_orbitals))
+    ):
+        return None
+    reach = excitations.excitation_count(list(integrals.hilbert().sectors))
+    if reach < SYMMETRY_FROM and 2 * integrals.n_orbitals < SYMMETRY_SITES:
+        return None
+    current = integrals.orbsym
+    baseline = reach
+    if exact and current is not None and _symmetry_pays(integrals, parametric):
+        baseline = min(baseline, connected_bound(current, per_spin))
+    t = np.kron(np.eye(2), np.asarray(h1, float))
+    p, r = _pairs(t.shape[0])
+    W = RestrictedPairs(np.asarray(h2, float), p, r)
+    best, best_slots, seen = None, baseline / SYMMETRY_RATIO, {current}
+    for search in FORBIDDEN_SEARCH:
+        if search <= threshold:
+            continue
+        found = orbsym_from_integrals(h1, h2, search)
+        if found in seen or len(set(found)) == 1:
+            continue
+        seen.add(found)
+        bound = connected_bound(found, per_spin)
+        if bound >= best_slots:
+            continue
+        n_singles, n_doubles = forbidden_rows.counts(t, W, p, r, W.h2, found, threshold)
+        total = bound + n_singles + 2 * n_doubles
+        if total < best_slots:
+            best, best_slots = found, total
+    return None if best is None else replace(integrals, orbsym=best)
 
 
 def _largest_forbidden_coefficient(
