@@ -203,8 +203,8 @@ class _PromotingBCOO(BCOO):
 
 
 class _NumberAddition:
-    """`+` and `-` of a NetKet JAX operator of ours (the adapter, a lazy product) with a
-    number, another operator or `0`.
+    """`+`, `-` and `/` of a NetKet JAX operator of ours (the adapter, a lazy sum or
+    product) with a number, another operator or `0`.
 
     NetKet's `AbstractOperator` defines `+` and `@` only as reflected operations
     (`__radd__`, `__rmatmul__`), which Python never calls between two operands of the
@@ -214,33 +214,55 @@ class _NumberAddition:
     A number added is the identity times it, as NetKet's own operators take one (`H +
     E0`): the identity (`LocalOperator(hilbert, constant=1)`) with the number as its
     coefficient in NetKet's lazy sum, one diagonal slot; to fold it into the kernel, add
-    it to the symbolic operator instead."""
+    it to the symbolic operator instead. A number is a Python or NumPy number or a
+    concrete 0-d NumPy or JAX array (`a + jnp.array(1.0)` raised `TypeError`, sweep 24).
+    An operator added from the left (`nk_op + a`, NetKet's operator declining) is our
+    sum too: NetKet's `AbstractOperator.__radd__` built NetKet's own lazy sum, which
+    says hermitian for any operands (`sigmap + a` was hermitian, sweep 24)."""
 
     def __add__(self, other: Any) -> Any:
+        other = _number_of(other)
         if _is_zero(other):
             return self
         if _is_number(other):
             return _sum(self, _identity(self.hilbert), coefficients=[1, _finite(other)])
         if isinstance(other, nk.operator.AbstractOperator):
             return _sum(self, other)
-        return super().__add__(other)
+        return NotImplemented
 
     def __radd__(self, other: Any) -> Any:
+        other = _number_of(other)
         if _is_zero(other):  # sum([...]) starts from 0
             return self
         if _is_number(other):
             return _sum(_identity(self.hilbert), self, coefficients=[_finite(other), 1])
-        return super().__radd__(other)
+        if isinstance(other, nk.operator.AbstractOperator):
+            return _sum(other, self)
+        return NotImplemented
 
     def __sub__(self, other: Any) -> Any:
+        other = _number_of(other)
         if _is_number(other):
             return self + (-other)
-        return super().__sub__(other)
+        if isinstance(other, nk.operator.AbstractOperator):
+            return self + (-other)
+        return NotImplemented
 
     def __rsub__(self, other: Any) -> Any:
+        other = _number_of(other)
         if _is_number(other):
             return _sum(_identity(self.hilbert), self, coefficients=[_finite(other), -1])
-        return super().__rsub__(other)
+        if isinstance(other, nk.operator.AbstractOperator):
+            return other + (-self)
+        return NotImplemented  # (`AbstractOperator` has no `__rsub__`: AttributeError)
+
+    def __truediv__(self, other: Any) -> Any:
+        other = _number_of(other)
+        if _is_number(other) and other == 0:
+            raise ZeroDivisionError(f"the operator {type(self).__name__} divided by zero")
+        if _is_number(other):  # lazy sums and products had no `/` (TypeError, sweep 24)
+            return self * (1 / _plain_number(other))
+        return NotImplemented
 
 
 @register_pytree_node_class
@@ -430,6 +452,14 @@ class NetKetOperator(_NumberAddition, DiscreteJaxOperator):
             return _honest(ProductOperator(self, other))
         return NotImplemented
 
+    # `nk_op @ a` where NetKet's operator declines: NetKet's `AbstractOperator` built its
+    # own lazy product, whose sums with ours were NetKet's sums, hermitian for any
+    # operands (`sigmap @ a + a @ sigmap` was hermitian, sweep 24)
+    def _op__rmatmul__(self, other: Any) -> Any:
+        if isinstance(other, nk.operator.AbstractOperator) and other.hilbert == self.hilbert:
+            return _honest(ProductOperator(other, self))
+        return NotImplemented
+
     # ----------------------------------------------------------------- execution
     def get_conn_padded(self, x: Any) -> tuple[Any, Any]:
         """Connected configurations `(..., F, N)` and matrix elements `(..., F)`."""
@@ -520,7 +550,7 @@ def merge_connected(
 
 
 @register_pytree_node_class
-class _HermitianAwareSum(SumDiscreteJaxOperator):
+class _HermitianAwareSum(_NumberAddition, SumDiscreteJaxOperator):
     """NetKet's lazy sum of JAX operators, hermitian where every term is hermitian with a
     real coefficient or is paired with its adjoint (`_hermitian_sum`: `a @ b + b @ a`,
     `(a + b) @ (a + b)` distributed by NetKet). NetKet's `SumDiscreteJaxOperator` says
@@ -535,17 +565,10 @@ class _HermitianAwareSum(SumDiscreteJaxOperator):
             return known
         return _hermitian_sum(self.operators, self.coefficients)
 
-    # NetKet's algebra on a sum builds NetKet's sum again (`(a + 1) + r`, `2j * (a + a)`,
-    # `(a + a) @ r` distributed): made one of these, with its hermiticity (sweep 13)
-    def __add__(self, other: Any) -> Any:
-        return _honest(super().__add__(other))
-
-    def __radd__(self, other: Any) -> Any:
-        return _honest(super().__radd__(other))
-
-    def __sub__(self, other: Any) -> Any:
-        return _honest(super().__sub__(other))
-
+    # `+`, `-`, `/` with numbers and operators: `_NumberAddition` (`(a + b) + 1` raised
+    # `TypeError`, sweep 24). NetKet's algebra on a sum builds NetKet's sum again
+    # (`2j * (a + a)`, `(a + a) @ r` distributed): made one of these, with its
+    # hermiticity (sweep 13)
     def __mul__(self, other: Any) -> Any:
         return _honest(super().__mul__(other))
 
@@ -690,12 +713,12 @@ def _hermitian_sum(operators: tuple[Any, ...], coefficients: Any) -> bool:
     traced = isinstance(coefficients, jax.core.Tracer)  # only the dtype is known
     if traced and jnp.iscomplexobj(coefficients):
         return False
-    values = [1.0] * len(operators) if traced else list(np.asarray(coefficients).reshape(-1))
+    values = list(coefficients) if traced else list(np.asarray(coefficients).reshape(-1))
     words = []
     for op, c in zip(operators, values, strict=True):
         word = _word(op)
         if word is None:  # a sum inside a sum: its own hermiticity, a real coefficient
-            if not (op.is_hermitian and np.imag(c) == 0):
+            if not (op.is_hermitian and _real_coefficient(c)):
                 return False
             continue
         words.append((word[0], (word[1], c)))
@@ -712,25 +735,42 @@ def _hermitian_sum(operators: tuple[Any, ...], coefficients: Any) -> bool:
 
 def _adjoint_words(w: tuple, v: tuple) -> bool:
     """Whether the word `v` (factors, coefficient) is the adjoint of `w`: the adjoints
-    of `w`'s factors in reverse order, times the conjugate coefficient."""
+    of `w`'s factors in reverse order, times the conjugate coefficient. A word is its
+    own adjoint with a real coefficient (a traced one: of a real dtype); two words are
+    each other's only with known coefficients: two traced real ones are not known to be
+    equal (`a @ b + c * (b @ a)` inside `jax.jit` was hermitian for c = -1, sweep 24)."""
     (fw, cw), (fv, cv) = w, v
     if len(fw) != len(fv):
         return False
     if not all(_is_adjoint(b, a) for a, b in zip(fw, reversed(fv), strict=True)):
         return False
+    if w is v:
+        return _real_coefficient(cw)
     cw, cv = _coefficient(cw), _coefficient(cv)
     return cw is not None and cv is not None and np.conj(cw) == cv
 
 
 def _coefficient(c: Any) -> complex | None:
     """A word's coefficient (a number, or a (product's, sum's) pair) as one number; None
-    where one is traced with a complex dtype (not known)."""
+    where one is traced (not known)."""
     if isinstance(c, tuple):
         parts = [_coefficient(x) for x in c]
         return None if None in parts else parts[0] * parts[1]
     if isinstance(c, jax.core.Tracer):
-        return None if jnp.iscomplexobj(c) else 1.0
+        return None
     return complex(np.asarray(c).item())
+
+
+def _real_coefficient(c: Any) -> bool:
+    """Whether a word's coefficient is real: its known value, or every traced part of a
+    real dtype and the known parts real."""
+    known = _coefficient(c)
+    if known is not None:
+        return known.imag == 0
+    parts = c if isinstance(c, tuple) else (c,)
+    traced = [x for x in parts if isinstance(x, jax.core.Tracer)]
+    rest = [x for x in parts if not isinstance(x, jax.core.Tracer)]
+    return not any(jnp.iscomplexobj(x) for x in traced) and all(_real_coefficient(x) for x in rest)
 
 
 def _is_adjoint(b: Any, a: Any) -> bool:
@@ -834,6 +874,11 @@ def _is_scalar_array(value: Any) -> bool:
         and np.ndim(value) == 0
         and np.issubdtype(np.asarray(value).dtype, np.number)
     )
+
+
+def _number_of(value: Any) -> Any:
+    """`value`, or its number where it is a concrete 0-d NumPy or JAX array."""
+    return value.item() if _is_scalar_array(value) else value
 
 
 def _identity(hilbert: Any) -> Any:

@@ -1,0 +1,127 @@
+"""The NetKet adapters' operator algebra against NetKet's own operators (sweep 24).
+
+References nobody here wrote: NetKet's operators (`IsingJax`, `PauliStringsJax`,
+`sigmap`, `Heisenberg`) and NetKet's `LocalOperator` of a dense matrix built from
+NetKet's own dense matrices, whose hermiticity NetKet computes from the matrix.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import symir as sym
+from symir.models import heisenberg, tfim
+
+nk = pytest.importorskip("netket")
+
+N = 4
+TFIM = {"h": 0.8, "J": 1.1}
+
+
+@pytest.fixture(scope="module")
+def setup():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = nk.graph.Chain(N)
+    hi = nk.hilbert.Spin(0.5, N)
+    a = sym.to_netket(tfim(hi, graph.edges()).compile().with_params(**TFIM))
+    b = sym.to_netket(heisenberg(hi, graph.edges(), sign_rule=True))
+    da = nk.operator.Ising(hi, graph, **TFIM).to_dense()
+    db = nk.operator.Heisenberg(hi, graph).to_dense()
+    return hi, a, b, da, db
+
+
+def reference(hi, matrix):
+    """NetKet's `LocalOperator` of `matrix` on all sites (its own hermiticity test)."""
+    matrix = matrix if np.abs(np.imag(matrix)).max() > 0 else np.real(matrix)
+    return nk.operator.LocalOperator(hi, [np.array(matrix)], [list(range(N))])
+
+
+def full_state(hi, dtype=complex):
+    return nk.vqs.FullSumState(hi, nk.models.RBM(alpha=1, param_dtype=dtype), seed=0)
+
+
+def test_netkets_operators_on_the_left_give_our_sums_and_products(setup):
+    """`nk_op + a` and `nk_op @ a`, where NetKet's operator declines, went to NetKet's
+    `AbstractOperator.__radd__`/`__rmatmul__`: NetKet's own lazy sum, hermitian for any
+    operands, so `sigmap + a` took the hermitian gradient formula."""
+    hi, a, _, da, _ = setup
+    sp = nk.operator.spin.sigmap(hi, 1)
+    spj = sp.to_jax_operator()
+    psc = nk.operator.PauliStringsJax(hi, ["XYII"], [0.5j])
+    dsp, dpsc = sp.to_dense(), psc.to_dense()
+    cases = {
+        "sigmap (jax) + a": (spj + a, dsp + da),
+        "sigmap (numba) + a": (sp + a, dsp + da),
+        "0.5j XY + a": (psc + a, dpsc + da),
+        "sigmap @ a + a @ sigmap": (spj @ a + a @ spj, dsp @ da + da @ dsp),
+        "sigmap - a": (spj - a, dsp - da),
+    }
+    full = full_state(hi)
+    for name, (ours, matrix) in cases.items():
+        ref = reference(hi, matrix)
+        assert not ref.is_hermitian, name
+        assert not ours.is_hermitian, name
+        np.testing.assert_allclose(ours.to_dense(), matrix, atol=1e-10, rtol=0, err_msg=name)
+        assert abs(full.expect(ours).mean - full.expect(ref).mean) < 1e-10, name
+    # and a hermitian one stays so
+    isj = nk.operator.IsingJax(hi, nk.graph.Chain(N), h=0.3, J=0.5)
+    assert (isj + a).is_hermitian and (a @ isj @ a).is_hermitian
+    assert not (a @ isj).is_hermitian  # different hermitian factors: not proved
+
+
+def test_traced_real_coefficients_are_not_known_to_pair(setup):
+    """Inside `jax.jit` a real coefficient is a tracer: `a @ b + c * (b @ a)` paired the
+    two words as if `c` were 1, and was hermitian (its `.H` itself) for `c = -1`."""
+    _, a, b, _, _ = setup
+
+    def hermitian(build):
+        return bool(jax.jit(lambda c: jnp.asarray(build(c).is_hermitian))(-1.0))
+
+    assert not hermitian(lambda c: a @ b + c * (b @ a))
+    assert not hermitian(lambda c: (a @ b) + (b @ a) * c)
+    assert not hermitian(lambda c: a @ b - c * (b @ a))
+    # a real multiple of one hermitian word stays hermitian
+    assert hermitian(lambda c: c * (a @ b @ a))
+    assert hermitian(lambda c: c * (a @ a) + b)
+
+
+def test_numbers_with_lazy_sums_and_zero_d_arrays(setup):
+    """`(a + b) + 1`, `1 - (a + b)`, `(a + 1) + 1`, `(a + b) / 2`, `(a @ a) / 2` and
+    `a + jnp.array(1.0)` raised `TypeError`; `jnp.array(1.0) - a` an AttributeError."""
+    hi, a, b, da, db = setup
+    eye = np.eye(len(da))
+    cases = {
+        "(a + b) + 1": (lambda: (a + b) + 1, da + db + eye),
+        "1 + (a + b)": (lambda: 1 + (a + b), da + db + eye),
+        "1 - (a + b)": (lambda: 1 - (a + b), eye - da - db),
+        "(a + 1) - 2.5": (lambda: (a + 1) - 2.5, da - 1.5 * eye),
+        "(a + b) / 2": (lambda: (a + b) / 2, (da + db) / 2),
+        "(a @ a) / 2": (lambda: (a @ a) / 2, da @ da / 2),
+        "a + jnp.array(1.0)": (lambda: a + jnp.array(1.0), da + eye),
+        "jnp.array(1.0) + a": (lambda: jnp.array(1.0) + a, da + eye),
+        "jnp.array(1.0) - a": (lambda: jnp.array(1.0) - a, eye - da),
+        "a - np.array(2.0)": (lambda: a - np.array(2.0), da - 2 * eye),
+        "(a @ a) + jnp.array(1.0)": (lambda: (a @ a) + jnp.array(1.0), da @ da + eye),
+    }
+    full = full_state(hi, float)
+    for name, (build, matrix) in cases.items():
+        ours, ref = build(), reference(hi, matrix)
+        np.testing.assert_allclose(ours.to_dense(), matrix, atol=1e-10, rtol=0, err_msg=name)
+        assert ours.is_hermitian and ref.is_hermitian, name
+        energy, grad = full.expect_and_grad(ours)
+        ref_energy, ref_grad = full.expect_and_grad(ref)
+        assert abs(energy.mean - ref_energy.mean) < 1e-10, name
+        for got, expected in zip(jax.tree.leaves(grad), jax.tree.leaves(ref_grad)):
+            np.testing.assert_allclose(got, expected, atol=1e-10, rtol=0, err_msg=name)
+    with pytest.raises(ZeroDivisionError):
+        (a + b) / 0
+    with pytest.raises(TypeError):
+        (a + b) + "1"
+    with pytest.raises(TypeError):
+        (a @ a) - True
