@@ -788,7 +788,7 @@ it cuts F by `SYMMETRY_RATIO`: its symmetry slots plus a row for each excitation
 forbids that has a coefficient above the cutoff (symir/chemistry/forbidden_rows.py;
 nothing is dropped). CO2 in 6-31G from an RHF run without symmetry: two irreps at the
 cutoff (bound 38,919, so the 44,528 excitation slots), `C2h` at 1e-8 with 22,097 symmetry
-slots and N forbidden rows."""
+slots and about 500 forbidden rows: F 22,597 against NetKet's 37,137."""
 
 
 def _graded_with_rows(
