@@ -612,11 +612,13 @@ class _HermitianAwareSum(_NumberAddition, SumDiscreteJaxOperator):
         coefficients = self.coefficients
         if not isinstance(coefficients, jax.core.Tracer):
             coefficients = np.asarray(coefficients)
-        return _HermitianAwareSum(
-            *(op.conjugate() for op in self.operators),
+        conjugate = _HermitianAwareSum(
+            *(_conjugate(op) for op in self.operators),
             coefficients=jnp.conj(coefficients),
             dtype=self.dtype,
         )
+        conjugate._hermitian = self.is_hermitian  # the conjugate of a hermitian matrix is
+        return conjugate
 
     def __rmatmul__(self, other: Any) -> Any:
         return _honest(super().__rmatmul__(other))
@@ -689,11 +691,31 @@ class _HermitianAwareProduct(_NumberAddition, ProductDiscreteJaxOperator):
     def __neg__(self) -> Any:
         return self * -1
 
+    def conjugate(self, *, concrete: bool = False) -> Any:
+        """The product of the factors' conjugates with the conjugate coefficient (NetKet's
+        products have none: a `NotImplementedError` without a message, also from the
+        `conjugate()` of a sum holding a product, `(a @ a + 1).conjugate()`, sweep 24)."""
+        conjugate = _HermitianAwareProduct(
+            *(_conjugate(op) for op in self.operators),
+            coefficient=jnp.conj(self.coefficient),
+            dtype=self.dtype,
+        )
+        conjugate._hermitian = self.is_hermitian  # the conjugate of a hermitian matrix is
+        return conjugate
+
     def __matmul__(self, other: Any) -> Any:
         return _honest(super().__matmul__(other))
 
     def __rmatmul__(self, other: Any) -> Any:
         return _honest(super().__rmatmul__(other))
+
+
+def _conjugate(op: Any) -> Any:
+    """The complex conjugate of an operand of a lazy sum or product: itself where its
+    matrix elements are real (no call to its `conjugate()`), else its `conjugate()`."""
+    if not jnp.issubdtype(op.dtype, jnp.complexfloating):
+        return op
+    return op.conjugate()
 
 
 def _word(op: Any) -> tuple[tuple[Any, ...], Any] | None:
@@ -796,6 +818,9 @@ def _same_operator(a: Any, b: Any) -> bool:
     kernel (or of equal symbolic operators) with the same parameter values."""
     if a is b:
         return True
+    if getattr(a, "_symir_identity", False) and getattr(b, "_symir_identity", False):
+        # the identities of numbers added (`(a + 1j) @ (a - 1j)`: `a @ 1` pairs with `1 @ a`)
+        return a.hilbert == b.hilbert
     if not (isinstance(a, NetKetOperator) and isinstance(b, NetKetOperator)):
         return False
     if a.hilbert != b.hilbert or not _same_params(a, b):
@@ -886,7 +911,9 @@ def _identity(hilbert: Any) -> Any:
     operator is this with the number as its coefficient in the lazy sum (in the
     coefficient, not as NetKet's `LocalOperator(constant=...)`, whose `conjugate()` keeps
     the constant as it is)."""
-    return nk.operator.LocalOperator(hilbert, constant=1.0, dtype=float).to_jax_operator()
+    identity = nk.operator.LocalOperator(hilbert, constant=1.0, dtype=float).to_jax_operator()
+    identity._symir_identity = True  # for `_same_operator`: one operator however many built
+    return identity
 
 
 def _finite(value: Any) -> Any:

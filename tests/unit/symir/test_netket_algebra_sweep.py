@@ -125,3 +125,70 @@ def test_numbers_with_lazy_sums_and_zero_d_arrays(setup):
         (a + b) + "1"
     with pytest.raises(TypeError):
         (a @ a) - True
+
+
+@pytest.fixture(scope="module")
+def raising(setup):
+    """sum_i (1 + 0.5 i) sigma^+_i and its adjoint, as adapters."""
+    hi = setup[0]
+    op = (
+        sym.DOperator(hi, "raise")
+        .for_each_site("i")
+        .emit_if(sym.site("i") == -1, sym.write("i", 1), matrix_element=1 + 0.5j)
+        .build()
+    )
+    return sym.to_netket(op), sym.to_netket(op.H)
+
+
+def test_conjugates_of_lazy_products(setup, raising):
+    """NetKet's lazy products have no `conjugate()` (a `NotImplementedError` without a
+    message), so neither had a sum holding one (`(a @ a + 1).conjugate()`); NetKet's
+    `IsingJax.conjugate()` raises the same, so `(a + IsingJax).conjugate()` did."""
+    hi, a, _, da, _ = setup
+    r, rh = raising
+    dr, drh = r.to_dense(), rh.to_dense()
+    eye = np.eye(len(da))
+    isj = nk.operator.IsingJax(hi, nk.graph.Chain(N), h=0.3, J=0.5)
+    cases = {
+        "(r @ rh)*": ((r @ rh).conjugate(), (dr @ drh).conj(), True),
+        "(r @ a)*": ((r @ a).conjugate(), (dr @ da).conj(), False),
+        "(a @ a + 1)*": ((a @ a + 1).conjugate(), da @ da + eye, True),
+        "(1j a @ a)*": ((1j * (a @ a)).conjugate(), -1j * da @ da, False),
+        "(a @ r + 1j)*": ((a @ r + 1j).conjugate(), (da @ dr + 1j * eye).conj(), False),
+        "(a + IsingJax)*": ((a + isj).conjugate(), da + isj.to_dense(), True),
+    }
+    full = full_state(hi)
+    for name, (ours, matrix, hermitian) in cases.items():
+        ref = reference(hi, matrix)
+        assert ours.is_hermitian == hermitian == ref.is_hermitian, name
+        np.testing.assert_allclose(ours.to_dense(), matrix, atol=1e-10, rtol=0, err_msg=name)
+        assert abs(full.expect(ours).mean - full.expect(ref).mean) < 1e-10, name
+
+
+def test_numbers_added_pair_through_their_identities(setup, raising):
+    """A number added is a new identity operator each time, so `(a + 1j) @ (a - 1j)`
+    did not pair `-1j a @ 1` with `1j 1 @ a` and took no hermitian gradient, while
+    `(a + 1) ** 2` (one identity object) did."""
+    hi, a, _, da, _ = setup
+    r, rh = raising
+    dr, drh = r.to_dense(), rh.to_dense()
+    eye = np.eye(len(da))
+    hermitian = {
+        "(a + 1j) @ (a - 1j)": ((a + 1j) @ (a - 1j), (da + 1j * eye) @ (da - 1j * eye)),
+        "(a + 1) @ (a + 1)": ((a + 1) @ (a + 1), (da + eye) @ (da + eye)),
+        "(r + 1) @ (rh + 1)": ((r + 1) @ (rh + 1), (dr + eye) @ (drh + eye)),
+    }
+    full = full_state(hi)
+    for name, (ours, matrix) in hermitian.items():
+        ref = reference(hi, matrix)
+        assert ours.is_hermitian and ref.is_hermitian, name
+        energy, grad = full.expect_and_grad(ours)
+        ref_energy, ref_grad = full.expect_and_grad(ref)
+        assert abs(energy.mean - ref_energy.mean) < 1e-10, name
+        for got, expected in zip(jax.tree.leaves(grad), jax.tree.leaves(ref_grad)):
+            np.testing.assert_allclose(got, expected, atol=1e-10, rtol=0, err_msg=name)
+    for name, ours, matrix in [
+        ("(a + 1j) @ (a + 1j)", (a + 1j) @ (a + 1j), (da + 1j * eye) @ (da + 1j * eye)),
+        ("(r + 1) @ (r + 1)", (r + 1) @ (r + 1), (dr + eye) @ (dr + eye)),
+    ]:
+        assert not ours.is_hermitian and not reference(hi, matrix).is_hermitian, name
