@@ -262,6 +262,8 @@ class _NumberAddition:
             raise ZeroDivisionError(f"the operator {type(self).__name__} divided by zero")
         if _is_number(other):  # lazy sums and products had no `/` (TypeError, sweep 24)
             return self * (1 / _plain_number(other))
+        if isinstance(other, jax.core.Tracer) and jnp.ndim(other) == 0:
+            return self * (1 / other)  # a traced scalar, as `*` takes one
         return NotImplemented
 
 
@@ -423,9 +425,7 @@ class NetKetOperator(_NumberAddition, DiscreteJaxOperator):
             other = other.item()
         if _is_number(other) and other == 0:
             raise ZeroDivisionError(f"the operator {self.name!r} divided by zero")
-        if _is_number(other):
-            return self * (1 / _plain_number(other))
-        return NotImplemented
+        return super().__truediv__(other)
 
     def _scaled(self, factor: Any) -> NetKetOperator | None:
         source = getattr(self, "_source", None)
@@ -683,6 +683,9 @@ class _HermitianAwareProduct(_NumberAddition, ProductDiscreteJaxOperator):
             return _HermitianAwareProduct(
                 *self.operators, coefficient=self.coefficient * _plain_number(other)
             )
+        if isinstance(other, jax.core.Tracer) and jnp.ndim(other) == 0:
+            # a traced scalar (inside `jax.jit`) too: `c * (a @ a)` was 0 for c = 1j (sweep 24)
+            return _HermitianAwareProduct(*self.operators, coefficient=self.coefficient * other)
         return _honest(super().__mul__(other))
 
     def __rmul__(self, other: Any) -> Any:

@@ -192,3 +192,30 @@ def test_numbers_added_pair_through_their_identities(setup, raising):
         ("(r + 1) @ (r + 1)", (r + 1) @ (r + 1), (dr + eye) @ (dr + eye)),
     ]:
         assert not ours.is_hermitian and not reference(hi, matrix).is_hermitian, name
+
+
+def test_traced_scalars_times_products(setup):
+    """Inside `jax.jit` a complex scalar is a tracer, which NetKet's product times a
+    number takes with the product's real dtype: `c * (a @ a)` was the zero operator for
+    `c = 1j` (the concrete case was fixed in sweep 23); `(a @ a) / c` raised TypeError."""
+    hi, a, b, da, db = setup
+    x = jnp.asarray(hi.all_states())
+
+    def matrix(build, c):
+        xp, mels = jax.jit(lambda c: build(c).get_conn_padded(x))(c)
+        cols = hi.states_to_numbers(np.asarray(xp).reshape(-1, N)).reshape(xp.shape[:-1])
+        dense = np.zeros((len(x), len(x)), dtype=complex)
+        for i in range(len(x)):
+            np.add.at(dense[i], cols[i], np.asarray(mels[i]))
+        return dense
+
+    for name, build, expected in [
+        ("c * (a @ a)", lambda c: c * (a @ a), 1j * da @ da),
+        ("(a @ a) * c", lambda c: (a @ a) * c, 1j * da @ da),
+        ("c * (a @ b @ a)", lambda c: c * (a @ b @ a), 1j * da @ db @ da),
+        ("(a @ a) / c", lambda c: (a @ a) / c, -1j * da @ da),
+        ("(a + b) / c", lambda c: (a + b) / c, -1j * (da + db)),
+    ]:
+        np.testing.assert_allclose(matrix(build, 1j), expected, atol=1e-10, rtol=0, err_msg=name)
+    assert not bool(jax.jit(lambda c: jnp.asarray((c * (a @ a)).is_hermitian))(1j))
+    assert bool(jax.jit(lambda c: jnp.asarray((c * (a @ a)).is_hermitian))(2.0))
