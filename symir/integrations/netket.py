@@ -42,7 +42,8 @@ so `jax.grad(lambda h: vstate.expect(op.with_params(h=h)).mean.real)(h)` works f
 tracer (inside `jax.grad`, `jax.jit`, ...) `to_sparse()` returns a JAX
 `jax.experimental.sparse.BCOO` matrix instead, one entry per padded branch (duplicates
 and zeros kept: a product with a vector sums them), so the expectation value is
-differentiable there too. Its product with a complex vector (a complex state's
+differentiable there too; so is the `to_sparse()` of a lazy sum or product of adapters
+(`a.with_params(h=h) + 1`, `x @ x`). Its product with a complex vector (a complex state's
 `to_array()`) first makes its real entries complex (`_PromotingBCOO`): JAX's own product
 of real entries with a complex vector passes a complex cotangent to the real entries,
 which the transpose of a multiplication rejects (`lax.mul requires arguments to have
@@ -504,13 +505,7 @@ class NetKetOperator(_NumberAddition, DiscreteJaxOperator):
         docstring)."""
         if not any(isinstance(v, jax.core.Tracer) for v in self._compiled.params.values()):
             return super().to_sparse(jax_=jax_)
-        x = self.hilbert.all_states()
-        n = x.shape[0]
-        xp, mels = self.get_conn_padded(x)
-        rows = jnp.repeat(jnp.arange(n), self.max_conn_size)
-        cols = self.hilbert.states_to_numbers(xp.reshape(-1, x.shape[-1]))
-        indices = jnp.stack([rows, jnp.asarray(cols)], axis=1)
-        return _PromotingBCOO((mels.reshape(-1), indices), shape=(n, n))
+        return _traced_sparse(self)
 
     def to_dense(self) -> np.ndarray:
         """The dense matrix in `hilbert.all_states()` order (small spaces only).
@@ -520,6 +515,24 @@ class NetKetOperator(_NumberAddition, DiscreteJaxOperator):
         anew for every shape (seconds), for the same matrix.
         """
         return self.to_sparse().toarray()
+
+
+def _is_traced(op: Any) -> bool:
+    """Whether a leaf of the operator (a parameter, a coefficient) is a JAX tracer."""
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(op))
+
+
+def _traced_sparse(op: Any) -> _PromotingBCOO:
+    """The matrix of `op` as a differentiable JAX `BCOO`, one entry per padded branch of
+    its `get_conn_padded` of every state (duplicates and zeros kept), for a `to_sparse`
+    while a parameter is traced (the module docstring)."""
+    x = op.hilbert.all_states()
+    n = x.shape[0]
+    xp, mels = op.get_conn_padded(x)
+    rows = jnp.repeat(jnp.arange(n), xp.shape[-2])
+    cols = op.hilbert.states_to_numbers(xp.reshape(-1, x.shape[-1]))
+    indices = jnp.stack([rows, jnp.asarray(cols)], axis=1)
+    return _PromotingBCOO((mels.reshape(-1), indices), shape=(n, n))
 
 
 def _concrete(force: Any, value: Any, op: NetKetOperator) -> Any:
@@ -585,6 +598,8 @@ class _HermitianAwareSum(_NumberAddition, SumDiscreteJaxOperator):
         """The scipy CSR matrix in `hilbert.all_states()` order, from one compiled
         `get_conn_padded` of every state (NetKet's path runs the sum's kernels op by op,
         compiling each small op: 2-3 s for 16 states); `jax_=True`: NetKet's BCSR."""
+        if _is_traced(self):  # a parameter traced (`jax.grad` through `with_params`)
+            return _traced_sparse(self)
         if jax_:
             return super().to_sparse(jax_=True)
         import scipy.sparse
@@ -693,6 +708,14 @@ class _HermitianAwareProduct(_NumberAddition, ProductDiscreteJaxOperator):
 
     def __neg__(self) -> Any:
         return self * -1
+
+    def to_sparse(self, jax_: bool = False) -> Any:
+        """NetKet's sparse matrix, or, while a parameter is traced, the differentiable
+        `BCOO` of `NetKetOperator.to_sparse` (NetKet's raised `TracerArrayConversionError`:
+        `jax.grad` of a `FullSumState`'s expectation of `a @ a` in a parameter, sweep 24)."""
+        if _is_traced(self):
+            return _traced_sparse(self)
+        return super().to_sparse(jax_=jax_)
 
     def conjugate(self, *, concrete: bool = False) -> Any:
         """The product of the factors' conjugates with the conjugate coefficient (NetKet's

@@ -219,3 +219,28 @@ def test_traced_scalars_times_products(setup):
         np.testing.assert_allclose(matrix(build, 1j), expected, atol=1e-10, rtol=0, err_msg=name)
     assert not bool(jax.jit(lambda c: jnp.asarray((c * (a @ a)).is_hermitian))(1j))
     assert bool(jax.jit(lambda c: jnp.asarray((c * (a @ a)).is_hermitian))(2.0))
+
+
+def test_full_sum_gradient_in_a_parameter_through_lazy_sums_and_products(setup):
+    """`jax.grad` of a `FullSumState`'s expectation in an adapter's parameter works for
+    the adapter (its traced `to_sparse` is a JAX `BCOO`); through `a + 1` or `a @ a` the lazy sum's or product's `to_sparse` converted tracers to NumPy
+    (`TracerArrayConversionError`). Checked against central differences, and the next
+    sampled expectation against NetKet's `LocalOperator` (no tracer kept)."""
+    hi, a, _, da, _ = setup
+    full = full_state(hi, float)
+    for name, build in {
+        "a + 1": lambda x: x + 1,
+        "a @ a": lambda x: x @ x,
+    }.items():
+
+        def energy(h, build=build):
+            return full.expect(build(a.with_params(h=h))).mean.real
+
+        eps = 1e-5
+        difference = (energy(0.8 + eps) - energy(0.8 - eps)) / (2 * eps)
+        assert abs(jax.grad(energy)(0.8) - difference) < 1e-6, name
+    sampled = nk.vqs.MCState(
+        nk.sampler.MetropolisLocal(hi), nk.models.RBM(alpha=1), n_samples=64, seed=0
+    )
+    ref = reference(hi, da @ da + np.eye(len(da)))
+    assert abs(sampled.expect(a @ a + 1).mean - sampled.expect(ref).mean) < 1e-10
