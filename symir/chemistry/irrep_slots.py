@@ -16,8 +16,11 @@ Each of the five terms (singles and same-spin doubles per spin, opposite-spin do
 has one row per slot, `j = 0 .. F_T - 1`, `F_T` the largest count of its kind over the
 occupations of the irreps (`symmetry._patterns`): the sum over the terms is within a few
 per cent of `symmetry.connected_bound` (the largest total, which no fixed layout can
-beat) on real molecules. Row `j` of a configuration is decoded at run time into its
-excitation, as a mixed-radix number whose digits' sizes are the configuration's counts:
+beat) on real molecules. Where it is `JOINT_RATIO` or more above it (the kinds' largest
+counts reached at different occupations: one electron of each spin), one term holds
+every kind in `connected_bound - 1` rows, the kinds one after the other at run time
+(`_joint`). Row `j` of a configuration is decoded at run time into its excitation, as
+a mixed-radix number whose digits' sizes are the configuration's counts:
 
 1. the segment it falls in (the product irrep `h`, then the irrep `a` of the first
    electron, ...): cumulative sums of the segments' sizes compared with `j`, the
@@ -49,7 +52,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from symir.chemistry.excitations import _lookup, _offset, _spectator_column
-from symir.chemistry.symmetry import _excitations_by_irrep, _patterns, irreps, pair_max
+from symir.chemistry.symmetry import (
+    _excitations_by_irrep,
+    _patterns,
+    connected_bound,
+    irreps,
+    pair_max,
+)
 from symir.frontend import expr as E
 from symir.frontend.builder import DOperator
 from symir.frontend.fermion import c, cdag
@@ -135,6 +144,7 @@ class _Sector:
     m: int
     n: int
     g: np.ndarray  # irrep of each orbital (0..7)
+    by_irrep: tuple | None = None  # `_patterns_of`, once computed
 
     def __post_init__(self):
         self.irreps = sorted({int(a) for a in self.g})
@@ -315,11 +325,14 @@ def _most(per_pattern: np.ndarray) -> int:
 
 
 def _patterns_of(sector: _Sector):
-    sizes = np.zeros(8, np.int64)
-    for a, k in sector.size.items():
-        sizes[a] = k
-    P = _patterns(sizes, sector.n)
-    return _excitations_by_irrep(sizes, P)
+    """`(X, Y, Z)` of `_excitations_by_irrep` over the sector's occupations of its
+    irreps, computed once per sector (benzene 6-31G: 178,172 occupations)."""
+    if sector.by_irrep is None:
+        sizes = np.zeros(8, np.int64)
+        for a, k in sector.size.items():
+            sizes[a] = k
+        sector.by_irrep = _excitations_by_irrep(sizes, _patterns(sizes, sector.n))
+    return sector.by_irrep
 
 
 def _spectator_sum(coefficients, pair_index, P1, Q1, keys, key, name: str, other: _Sector):
@@ -344,17 +357,25 @@ def _spectator_sum(coefficients, pair_index, P1, Q1, keys, key, name: str, other
     ]
 
 
-def singles(
-    op: DOperator, sector: _Sector, spectators, coefficients: Coefficients, pair_index, rows, name
-):
+@dataclass
+class _Arm:
+    """One kind of excitation read at a slot index: at most `slots` per configuration,
+    `total` of them for the run-time configuration, the fermion product and its element."""
+
+    slots: int
+    total: object
+    product: object
+    element: object
+
+
+def singles(j, sector: _Sector, spectators, coefficients: Coefficients, pair_index, name):
     """`c+_P c_Q (t[P, Q] + sum_R U[P, Q, R] x_R)`, P and Q of one irrep, R over the
-    electrons of every sector (`spectators`)."""
+    electrons of every sector (`spectators`), the `j`-th of the configuration's."""
     X, _, _ = _patterns_of(sector)
     slots = _most(X[:, 0])
     if slots == 0:
-        return op
+        return None
     lo, m = sector.lo, sector.m
-    j = _slot_index(op)
     segments = [
         (
             sector.particles[a] * sector.holes[a],
@@ -363,6 +384,7 @@ def singles(
         for a in sector.irreps
     ]
     r, (holes, first_p, first_h), valid = _pick(j, segments)
+    total = _sum([size for size, _ in segments])
     k = _divide(r, E.maximum(holes, 1))
     ranks = _once([first_p + k, first_h + r - k * holes], valid, E.maximum(holes, 1), m)
     particle, hole = E.nth_site(ranks[0], 1, sector.sites), E.nth_site(ranks[1], 0, sector.sites)
@@ -375,30 +397,25 @@ def singles(
         parts += _spectator_sum(coefficients, pair_index, P1, Q1, keys, key, f"{name}_u{b}", other)
     parts = [p for p in parts if p is not None]
     if not parts:
-        return op
-    rows[name] = slots
-    return (
-        op.for_each(_DIGITS, over=_slot_rows(op, slots))
-        .named(name)
-        .emit(cdag(particle) * c(hole), matrix_element=_sum(parts))
-    )
+        return None
+    return _Arm(slots, total, cdag(particle) * c(hole), _sum(parts))
 
 
-def same_sector_doubles(op, sector: _Sector, coefficients, pair_index, rows, name):
+def same_sector_doubles(j, sector: _Sector, coefficients, pair_index, name):
     """`c+_P c+_R c_S c_Q`: particles `P, R` to holes `Q, S` of one spin, `g_P ^ g_R =
-    g_Q ^ g_S`."""
+    g_Q ^ g_S`, the `j`-th of the configuration's."""
     _, Y, Z = _patterns_of(sector)
     slots = _most((Y * Z).sum(1))
     if slots == 0:
-        return op
+        return None
     lo, m = sector.lo, sector.m
-    j = _slot_index(op)
     hs = [h for h in range(8) if _most(Y[:, h] * Z[:, h]) > 0]
     segments = [
         (sector.pair_count(h, 1) * sector.pair_count(h, 0), (h, sector.pair_count(h, 0)))
         for h in hs
     ]
     r, (hval, hole_pairs), valid = _pick(j, segments)
+    total = _sum([size for size, _ in segments])
     first = _divide(r, E.maximum(hole_pairs, 1))
     ranks = [*sector.pair(first, hval, 1), *sector.pair(r - first * hole_pairs, hval, 0)]
     rP, rR, rQ, rS = _once(ranks, valid, E.maximum(hole_pairs, 1), m)
@@ -421,29 +438,23 @@ def same_sector_doubles(op, sector: _Sector, coefficients, pair_index, rows, nam
     sign = E.select(P < R, 1, -1) * E.select(Q < S, 1, -1)
     element = _lookup(coefficients, name, keys, before, after, key)
     if element is None:
-        return op
-    element = sign * element
-    rows[name] = slots
-    return (
-        op.for_each(_DIGITS, over=_slot_rows(op, slots))
-        .named(name)
-        .emit(cdag(P) * cdag(R) * c(S) * c(Q), matrix_element=element)
-    )
+        return None
+    return _Arm(slots, total, cdag(P) * cdag(R) * c(S) * c(Q), sign * element)
 
 
-def cross_sector_doubles(op, first: _Sector, second: _Sector, coefficients, pair_index, rows, name):
+def cross_sector_doubles(j, first: _Sector, second: _Sector, coefficients, pair_index, name):
     """`c+_P c+_R c_S c_Q`: P to Q in the first sector, R to S in the second, `g_P ^ g_Q
-    = g_R ^ g_S`."""
+    = g_R ^ g_S`, the `j`-th of the configuration's."""
     X0, _, _ = _patterns_of(first)
     X1, _, _ = _patterns_of(second)
     zero0, zero1 = np.zeros(len(X0), np.int64), np.zeros(len(X1), np.int64)
     slots = pair_max(zero0, X0, zero1, X1)[0]  # the most over pairs of patterns
     if slots == 0:
-        return op
-    j = _slot_index(op)
+        return None
     hs = [h for h in range(8) if _most(X0[:, h]) > 0 and _most(X1[:, h]) > 0]
     segments = [(first.move_count(h) * second.move_count(h), (h, second.move_count(h))) for h in hs]
     r, (hval, moves), valid = _pick(j, segments)
+    total = _sum([size for size, _ in segments])
     i = _divide(r, E.maximum(moves, 1))
     ranks = []
     for sector, index in ((first, i), (second, r - i * moves)):
@@ -466,13 +477,8 @@ def cross_sector_doubles(op, first: _Sector, second: _Sector, coefficients, pair
     )
     element = _lookup(coefficients, name, keys, before, after, key)
     if element is None:
-        return op
-    rows[name] = slots
-    return (
-        op.for_each(_DIGITS, over=_slot_rows(op, slots))
-        .named(name)
-        .emit(cdag(P) * cdag(R) * c(S) * c(Q), matrix_element=element)
-    )
+        return None
+    return _Arm(slots, total, cdag(P) * cdag(R) * c(S) * c(Q), element)
 
 
 def sectors(blocks: list[Block], orbsym) -> list[_Sector]:
@@ -487,19 +493,91 @@ def sectors(blocks: list[Block], orbsym) -> list[_Sector]:
     return out
 
 
-def terms(op: DOperator, blocks: list[Block], orbsym, coefficients, pair_index, rows) -> DOperator:
-    """The singles and doubles of every sector and pair of sectors, in symmetry slots."""
-    found = sectors(blocks, orbsym)
+JOINT_RATIO = 1.1
+"""`terms` puts every kind of excitation in one range of slots where the kinds' own
+ranges would take this many times more: the kinds' largest counts are then reached at
+different occupations of the irreps (LiH cc-pVDZ with its 1s frozen, one electron of
+each spin: 8 + 8 singles at A1, 113 opposite-spin doubles at A2, at most 113 together;
+F 130 -> 114, NetKet's PNC operator 128). Each slot then decodes every kind and keeps
+the one whose range holds it (an `emit_if` chain, merged into one slot by
+`branch-merge-exclusive-emissions`), so the kernel does more work per slot: where the
+kinds' ranges cost only a few per cent more (most molecules), they stay apart."""
+
+
+def _kinds(found: list[_Sector]):
+    """`(name, arm builder of a slot index)` of every kind of excitation: the singles
+    and same-spin doubles of each sector, the doubles of each pair of sectors."""
+    kinds = []
     for b, sector in enumerate(found):
-        op = singles(op, sector, found, coefficients, pair_index, rows, f"singles_{b}")
+        kinds.append((f"singles_{b}", lambda j, k, s=sector: singles(j, s, found, *k)))
     for b, sector in enumerate(found):
-        op = same_sector_doubles(op, sector, coefficients, pair_index, rows, f"doubles_{b}")
+        kinds.append((f"doubles_{b}", lambda j, k, s=sector: same_sector_doubles(j, s, *k)))
     for b, one in enumerate(found):
         for b2 in range(b + 1, len(found)):
-            op = cross_sector_doubles(
-                op, one, found[b2], coefficients, pair_index, rows, f"doubles_{b}_{b2}"
+            kinds.append(
+                (
+                    f"doubles_{b}_{b2}",
+                    lambda j, k, a=one, b=found[b2]: cross_sector_doubles(j, a, b, *k),
+                )
             )
-    return op
+    return kinds
+
+
+def _kind_slots(found: list[_Sector]) -> list[int]:
+    """The largest count of each kind of `_kinds` over the occupations of the irreps
+    (each builder's `slots`)."""
+    patterns = [_patterns_of(sector) for sector in found]
+    out = [_most(X[:, 0]) for X, _, _ in patterns]
+    out += [_most((Y * Z).sum(1)) for _, Y, Z in patterns]
+    for b, (X0, _, _) in enumerate(patterns):
+        for X1, _, _ in patterns[b + 1 :]:
+            zero0, zero1 = np.zeros(len(X0), np.int64), np.zeros(len(X1), np.int64)
+            out.append(pair_max(zero0, X0, zero1, X1)[0])
+    return out
+
+
+def terms(op: DOperator, blocks: list[Block], orbsym, coefficients, pair_index, rows) -> DOperator:
+    """The singles and doubles of every sector and pair of sectors, in symmetry slots:
+    a term per kind, or one term for them all where that cuts F by `JOINT_RATIO`."""
+    found = sectors(blocks, orbsym)
+    separate = sum(_kind_slots(found))
+    joint = connected_bound(orbsym, tuple(b[2] for b in blocks)) - 1 if len(found) == 2 else 0
+    if not 0 < JOINT_RATIO * joint <= separate:
+        j = _slot_index(op)
+        for name, build in _kinds(found):
+            arm = build(j, (coefficients, pair_index, name))
+            if arm is None:
+                continue
+            rows[name] = arm.slots
+            op = (
+                op.for_each(_DIGITS, over=_slot_rows(op, arm.slots))
+                .named(name)
+                .emit(arm.product, matrix_element=arm.element)
+            )
+        return op
+    return _joint(op, found, coefficients, pair_index, rows, joint)
+
+
+def _joint(op: DOperator, found, coefficients, pair_index, rows, joint: int) -> DOperator:
+    """Every kind in one range of `joint` slots: the kinds one after the other, slot `j`
+    of the configuration in the first kind whose run-time range reaches past it, read
+    at `j` less the counts of the kinds before."""
+    j = _slot_index(op)
+    arms = []
+    start: object = 0
+    for name, build in _kinds(found):
+        arm = build(j - start, (coefficients, pair_index, name))
+        if arm is not None:  # a kind without a coefficient takes no slot
+            start = start + arm.total
+            arms.append((start, arm))
+    if not arms:
+        return op
+    term = op.for_each(_DIGITS, over=_slot_rows(op, joint)).named("singles_doubles")
+    for k, (end, arm) in enumerate(arms):
+        emit = term.emit_elseif if k else term.emit_if
+        term = emit(j < end, arm.product, matrix_element=arm.element)
+    rows["singles_doubles"] = joint
+    return term
 
 
 def check(t: np.ndarray, W: np.ndarray, p, r, orbsym, threshold: float) -> None:
