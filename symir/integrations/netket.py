@@ -741,7 +741,17 @@ def _conjugate(op: Any) -> Any:
     matrix elements are real (no call to its `conjugate()`), else its `conjugate()`."""
     if not jnp.issubdtype(op.dtype, jnp.complexfloating):
         return op
-    return op.conjugate()
+    try:
+        return op.conjugate()
+    except NotImplementedError as e:
+        if str(e):
+            raise
+        # NetKet's operators without one (`PauliStringsJax`, NetKet's lazy sums and
+        # products) raise without a message: say which operand
+        raise NotImplementedError(
+            f"the conjugate of the operand {op!r}: NetKet's {type(op).__name__} has no "
+            "conjugate() (NotImplementedError); build its complex conjugate yourself"
+        ) from e
 
 
 def _word(op: Any) -> tuple[tuple[Any, ...], Any] | None:
