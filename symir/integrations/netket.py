@@ -394,6 +394,23 @@ class NetKetOperator(_NumberAddition, DiscreteJaxOperator):
             "are complex: conjugate the symbolic operator (`op.conj()`) and compile it"
         )
 
+    def transpose(self, *, concrete: bool = False) -> Any:
+        """NetKet's lazy `Transpose`, or with `concrete=True` the symbolic operator
+        transposed and compiled (NetKet's base raised `NotImplementedError` without a
+        message, so `adapter.H.collect()` did, sweep 24): the operator itself where it is
+        hermitian with real elements."""
+        if not concrete:
+            return super().transpose()
+        if self.is_hermitian and not np.issubdtype(np.dtype(self.dtype), np.complexfloating):
+            return self
+        source = getattr(self, "_source", None)
+        if source is not None:
+            return self._rebuilt(source.T)
+        raise NotImplementedError(
+            f"the transpose of the compiled operator {self.name!r}: transpose the symbolic "
+            "operator (`op.T`) and compile it"
+        )
+
     def to_numba_operator(self) -> Any:
         """NetKet's numba operator of the same matrix (`to_local_operator`), as NetKet's
         jax operators give one: its `LocalLiouvillian` asks the Hamiltonian for it."""

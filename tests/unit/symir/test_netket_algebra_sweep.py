@@ -253,3 +253,22 @@ def test_the_conjugate_of_an_operand_without_one_names_it(setup):
         (a + strings).conjugate()
     with pytest.raises(NotImplementedError, match="PauliStringsJax has no conjugate"):
         (a @ strings).conjugate()
+
+
+def test_concrete_transpose_and_collected_adjoint(setup, raising):
+    """`adapter.transpose(concrete=True)` and `adapter.H.collect()` (NetKet's lazy
+    adjoint made concrete: the transpose, conjugated) raised NetKet's base
+    `NotImplementedError` without a message; now the symbolic operator transposed."""
+    hi, a, _, da, _ = setup
+    r, _ = raising
+    dr = r.to_dense()
+    cases = {
+        "r.T": (r.transpose(concrete=True), dr.T),
+        "r.H.collect()": (r.H.collect(), dr.conj().T),
+        "a.T": (a.transpose(concrete=True), da.T),
+    }
+    for name, (ours, matrix) in cases.items():
+        np.testing.assert_allclose(ours.to_dense(), matrix, atol=1e-10, rtol=0, err_msg=name)
+        assert ours.is_hermitian == reference(hi, matrix).is_hermitian, name
+    with pytest.raises(NotImplementedError, match="transpose the symbolic operator"):
+        sym.to_netket(r.compiled).transpose(concrete=True)
