@@ -966,6 +966,11 @@ def _identity(hilbert: Any) -> Any:
     the constant as it is)."""
     identity = nk.operator.LocalOperator(hilbert, constant=1.0, dtype=float).to_jax_operator()
     identity._symir_identity = True  # for `_same_operator`: one operator however many built
+    # its tables packed now, outside any trace: a `LocalOperatorJax` packs them at its
+    # first `get_conn_padded`, and inside `jax.jit` of a function that closes over
+    # `a + 1` it kept the tracers (the next `MCState.expect` raised
+    # `UnexpectedTracerError`, sweep 24; NetKet's own `LocalOperatorJax` does the same)
+    identity._setup()
     return identity
 
 

@@ -272,3 +272,20 @@ def test_concrete_transpose_and_collected_adjoint(setup, raising):
         assert ours.is_hermitian == reference(hi, matrix).is_hermitian, name
     with pytest.raises(NotImplementedError, match="transpose the symbolic operator"):
         sym.to_netket(r.compiled).transpose(concrete=True)
+
+
+def test_a_number_added_then_jit_of_a_closure(setup):
+    """`jax.jit(lambda x: (a + 1).get_conn_padded(x))`: the identity of the number, a
+    `LocalOperatorJax`, packed its tables inside the trace and kept tracers; the next
+    `MCState.expect` raised `UnexpectedTracerError`. (NetKet's own `LocalOperatorJax`
+    does the same, NetKet's; the identity is ours and is packed when built.)"""
+    hi, a, b, da, db = setup
+    x = jnp.asarray(hi.all_states())
+    sampled = nk.vqs.MCState(
+        nk.sampler.MetropolisLocal(hi), nk.models.RBM(alpha=1), n_samples=64, seed=0
+    )
+    eye = np.eye(len(da))
+    for op, matrix in [(a + 1, da + eye), ((a + 1) @ b, (da + eye) @ db)]:
+        jax.jit(lambda x, op=op: op.get_conn_padded(x))(x)
+        ref = reference(hi, matrix)
+        assert abs(sampled.expect(op).mean - sampled.expect(ref).mean) < 1e-10
