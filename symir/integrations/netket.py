@@ -652,6 +652,20 @@ class _HermitianAwareSum(_NumberAddition, SumDiscreteJaxOperator):
         conjugate._hermitian = self.is_hermitian  # the conjugate of a hermitian matrix is
         return conjugate
 
+    def transpose(self, *, concrete: bool = False) -> Any:
+        """NetKet's lazy `Transpose`, or with `concrete=True` the sum of the operands'
+        transposes (NetKet's sums have none: `(r + a).H.collect()` raised
+        `NotImplementedError` without a message, sweep 24)."""
+        if not concrete:
+            return super().transpose()
+        transpose = _HermitianAwareSum(
+            *(_transpose(op) for op in self.operators),
+            coefficients=self.coefficients,
+            dtype=self.dtype,
+        )
+        transpose._hermitian = self.is_hermitian  # the transpose of a hermitian matrix is
+        return transpose
+
     def __rmatmul__(self, other: Any) -> Any:
         return _honest(super().__rmatmul__(other))
 
@@ -746,6 +760,20 @@ class _HermitianAwareProduct(_NumberAddition, ProductDiscreteJaxOperator):
         conjugate._hermitian = self.is_hermitian  # the conjugate of a hermitian matrix is
         return conjugate
 
+    def transpose(self, *, concrete: bool = False) -> Any:
+        """NetKet's lazy `Transpose`, or with `concrete=True` the product of the factors'
+        transposes in reverse order (NetKet's products have none: a `NotImplementedError`
+        without a message, sweep 24)."""
+        if not concrete:
+            return super().transpose()
+        transpose = _HermitianAwareProduct(
+            *(_transpose(op) for op in reversed(self.operators)),
+            coefficient=self.coefficient,
+            dtype=self.dtype,
+        )
+        transpose._hermitian = self.is_hermitian  # the transpose of a hermitian matrix is
+        return transpose
+
     def __matmul__(self, other: Any) -> Any:
         return _honest(super().__matmul__(other))
 
@@ -769,6 +797,14 @@ def _conjugate(op: Any) -> Any:
             f"the conjugate of the operand {op!r}: NetKet's {type(op).__name__} has no "
             "conjugate() (NotImplementedError); build its complex conjugate yourself"
         ) from e
+
+
+def _transpose(op: Any) -> Any:
+    """The transpose of an operand of a lazy sum or product: itself where it is
+    hermitian with real elements, else its `transpose(concrete=True)`."""
+    if op.is_hermitian and not jnp.issubdtype(op.dtype, jnp.complexfloating):
+        return op
+    return op.transpose(concrete=True)
 
 
 def _word(op: Any) -> tuple[tuple[Any, ...], Any] | None:

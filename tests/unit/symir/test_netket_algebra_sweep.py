@@ -258,14 +258,22 @@ def test_the_conjugate_of_an_operand_without_one_names_it(setup):
 def test_concrete_transpose_and_collected_adjoint(setup, raising):
     """`adapter.transpose(concrete=True)` and `adapter.H.collect()` (NetKet's lazy
     adjoint made concrete: the transpose, conjugated) raised NetKet's base
-    `NotImplementedError` without a message; now the symbolic operator transposed."""
-    hi, a, _, da, _ = setup
-    r, _ = raising
-    dr = r.to_dense()
+    `NotImplementedError` without a message, and so did those of lazy sums and
+    products; now the symbolic operator transposed, the sum of the transposes, the
+    product of the transposes in reverse order."""
+    hi, a, b, da, db = setup
+    r, rh = raising
+    dr, drh = r.to_dense(), rh.to_dense()
+    eye = np.eye(len(da))
     cases = {
         "r.T": (r.transpose(concrete=True), dr.T),
         "r.H.collect()": (r.H.collect(), dr.conj().T),
         "a.T": (a.transpose(concrete=True), da.T),
+        # lazy sums and products had no concrete transpose either
+        "(r + a).H.collect()": ((r + a).H.collect(), (dr + da).conj().T),
+        "(r @ b).T": ((r @ b).transpose(concrete=True), (dr @ db).T),
+        "(r @ rh + 1j).T": ((r @ rh + 1j).transpose(concrete=True), (dr @ drh + 1j * eye).T),
+        "(r @ rh).T": ((r @ rh).transpose(concrete=True), (dr @ drh).T),
     }
     for name, (ours, matrix) in cases.items():
         np.testing.assert_allclose(ours.to_dense(), matrix, atol=1e-10, rtol=0, err_msg=name)
