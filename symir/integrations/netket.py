@@ -786,16 +786,21 @@ def _conjugate(op: Any) -> Any:
     matrix elements are real (no call to its `conjugate()`), else its `conjugate()`."""
     if not jnp.issubdtype(op.dtype, jnp.complexfloating):
         return op
+    return _named(op, "conjugate", op.conjugate)
+
+
+def _named(op: Any, what: str, method: Any) -> Any:
+    """`method()` (an operand's `conjugate` or `transpose`), its `NotImplementedError`
+    naming the operand: NetKet's operators without one (`PauliStringsJax`, NetKet's lazy
+    sums and products) raise it without a message."""
     try:
-        return op.conjugate()
+        return method()
     except NotImplementedError as e:
         if str(e):
             raise
-        # NetKet's operators without one (`PauliStringsJax`, NetKet's lazy sums and
-        # products) raise without a message: say which operand
         raise NotImplementedError(
-            f"the conjugate of the operand {op!r}: NetKet's {type(op).__name__} has no "
-            "conjugate() (NotImplementedError); build its complex conjugate yourself"
+            f"the {what} of the operand {op!r}: NetKet's {type(op).__name__} has no "
+            f"{what}() (NotImplementedError); build it yourself"
         ) from e
 
 
@@ -804,7 +809,7 @@ def _transpose(op: Any) -> Any:
     hermitian with real elements, else its `transpose(concrete=True)`."""
     if op.is_hermitian and not jnp.issubdtype(op.dtype, jnp.complexfloating):
         return op
-    return op.transpose(concrete=True)
+    return _named(op, "transpose", lambda: op.transpose(concrete=True))
 
 
 def _word(op: Any) -> tuple[tuple[Any, ...], Any] | None:

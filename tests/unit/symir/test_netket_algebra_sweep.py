@@ -244,7 +244,7 @@ def test_full_sum_gradient_in_a_parameter_through_lazy_sums_and_products(setup):
     assert abs(sampled.expect(a @ a + 1).mean - sampled.expect(ref).mean) < 1e-10
 
 
-def test_the_conjugate_of_an_operand_without_one_names_it(setup):
+def test_the_conjugate_or_transpose_of_an_operand_without_one_names_it(setup):
     """NetKet's `PauliStringsJax.conjugate()` raises `NotImplementedError` without a
     message (NetKet's); our sum's `conjugate()` passed it on as it is, naming nothing."""
     hi, a, _, _, _ = setup
@@ -253,6 +253,8 @@ def test_the_conjugate_of_an_operand_without_one_names_it(setup):
         (a + strings).conjugate()
     with pytest.raises(NotImplementedError, match="PauliStringsJax has no conjugate"):
         (a @ strings).conjugate()
+    with pytest.raises(NotImplementedError, match="PauliStringsJax has no transpose"):
+        (a @ strings).transpose(concrete=True)
 
 
 def test_concrete_transpose_and_collected_adjoint(setup, raising):
