@@ -39,11 +39,13 @@ def doubles(h2: np.ndarray, orbsym, pair_index: np.ndarray, threshold: float):
     those of every integral `(ab|cd) = h2[a, b, c, d]` above `threshold / 2` (a
     coefficient is the difference of two) whose irreps do not multiply to the identity,
     with `P, Q` orbitals `a, b` of one spin and `R, S` orbitals `c, d` of either."""
-    g = irreps(orbsym)
+    g = irreps(orbsym).astype(np.uint8)
     m = len(g)
-    a, b, c, d = np.nonzero(np.abs(h2) > threshold / 2)
-    forbidden = (g[a] ^ g[b] ^ g[c] ^ g[d]) != 0
-    a, b, c, d = (v[forbidden] for v in (a, b, c, d))
+    # the mask before the indices: every integral's four indices would take 32 bytes
+    # each (416 MB at 60 orbitals), the forbidden ones above the cutoff are a few hundred
+    product = g[:, None, None, None] ^ g[None, :, None, None] ^ g[None, None, :, None]
+    forbidden = (product ^ g[None, None, None, :]) != 0
+    a, b, c, d = np.nonzero(forbidden & (np.abs(h2) > threshold / 2))
     first, second = [], []
     for s in (0, 1):
         for u in (0, 1):
