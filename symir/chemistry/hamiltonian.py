@@ -626,7 +626,12 @@ def molecular_hamiltonian(
     again at `SYMMETRY_NOISE` (a run without symmetry leaves integrals of about 1e-11 that
     the point group forbids: those irreps are taken where every coefficient they leave
     out is below it, the largest in `screening["symmetry_noise"]`); the result's
-    `orbsym` says which irreps the symmetry slots follow."""
+    `orbsym` says which irreps the symmetry slots follow. Where the integrals those
+    irreps forbid are above the cutoff (a mean field converged to 1e-9 leaves them at
+    about that), `"auto"` also tries finer irreps with a row of its own for each
+    excitation they forbid that has a coefficient (`FORBIDDEN_SEARCH`,
+    symir/chemistry/forbidden_rows.py: nothing dropped; `rows["forbidden_singles"]`,
+    `rows["forbidden_doubles"]`)."""
     threshold = _threshold(threshold, parametric)
     if integrals.orbsym is not None:
         check_orbsym(integrals.h1, integrals.h2, integrals.orbsym, max(threshold, CUTOFF))
