@@ -82,6 +82,13 @@ _STRUCTURAL = frozenset(
         "pad",
         "copy",
         "copy_p",
+        # the primitives JAX 0.10 binds for `jnp.stack`, `jnp.tile` and `jnp.split`
+        # (structural like `concatenate`): without them a network that stacks rolled
+        # copies of x, tiles or splits x before its first Dense did not split, its
+        # reason naming `stack` a non-linear operation (sweep 23)
+        "stack",
+        "tile",
+        "split",
     }
 )
 """Operations that move elements without combining them."""
