@@ -92,7 +92,10 @@ _STRUCTURAL = frozenset(
     }
 )
 """Operations that move elements without combining them."""
-_SUMS = frozenset({"reduce_sum", "cumsum"})
+# `reduce_window_sum` (`nn.avg_pool`, `jax.lax.reduce_window` with `add`): sums over
+# windows of sites, a sum like `cumsum`'s; without it a pooling of x before the first
+# Dense did not split, its reason calling the pooling a non-linear operation (sweep 23)
+_SUMS = frozenset({"reduce_sum", "cumsum", "reduce_window_sum"})
 _ELEMENTWISE = frozenset(
     {
         "neg",

@@ -52,6 +52,16 @@ class Tiled(nn.Module):
         return jnp.sum(jnp.tanh(nn.Dense(6, param_dtype=float)(jnp.tile(x, 2))), -1)
 
 
+class Pooled(nn.Module):
+    """x averaged over windows of three sites (`nn.avg_pool`: `reduce_window_sum`), a
+    Dense, tanh."""
+
+    @nn.compact
+    def __call__(self, x):
+        h = nn.avg_pool(x[..., None].astype(float), (3,), strides=(1,), padding="SAME")
+        return jnp.sum(jnp.tanh(nn.Dense(4, param_dtype=float)(h[..., 0])), -1)
+
+
 @pytest.fixture(scope="module")
 def heisenberg():
     hi = nk.hilbert.Spin(0.5, 12, total_sz=0)
@@ -96,3 +106,18 @@ def test_rolled_stack_expect_and_grad_equals_netkets(heisenberg):
     np.testing.assert_allclose(e.mean, e_ref.mean, rtol=RTOL, atol=RTOL)
     for a, b in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(g_ref), strict=True):
         np.testing.assert_allclose(a, b, rtol=RTOL, atol=RTOL)
+
+
+def test_a_pooling_of_x_before_the_first_dense_splits(heisenberg):
+    """`nn.avg_pool` of x is a sum over windows of sites (`reduce_window_sum`), separable
+    like `cumsum`: the split did not know it, and such a network fell back, its reason
+    calling the pooling a non-linear operation. Now it splits, its derived local
+    energies NetKet's."""
+    hi, _, op, ref = heisenberg
+    ma = Pooled()
+    x = jnp.asarray(hi.random_state(jax.random.key(2), 32), jnp.float64)
+    params = jax.jit(ma.init)(jax.random.key(3), x)
+    split = split_network(ma.apply, params, x)
+    assert split.applies, split.reason
+    got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates=True))(params, x)
+    np.testing.assert_allclose(got, local_energies(ma.apply, params, x, ref), rtol=RTOL, atol=RTOL)
