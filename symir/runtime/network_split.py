@@ -30,7 +30,8 @@ the prefix on the `N x (local states)` configurations, and kept as the differenc
 kind *other*, then runs on `theta(x')`: the first layer costs `O(k H)` per connected state
 (`k` changed sites, `H` the cached width) instead of `O(N H)`. A network where `x` enters
 no linear map (its cut is `x` itself, or an element-wise map of it: nothing to save)
-does not split, and the reason says where `x` first meets a non-linear operation.
+does not split, and the reason says where `x` first meets an operation it does not carry
+through (non-linear, or not known to be linear: a `scan`, a scatter).
 
 A rest of NetKet's RBM form, `sum_g coef_g sum log_cosh(u_g)` plus terms affine in the
 cached values (`u_g` affine in them too), is recognised from the program
@@ -646,8 +647,9 @@ def _finish(program, kinds, readers, param_ids, x_id, out, tree, n, retrace=None
         )
         return NetworkSplit(
             False,
-            f"x enters no linear map before a non-linear operation ({where}): the values to "
-            "cache would be x itself, nothing is saved",
+            f"x enters no linear map before a non-linear operation, or one the split does not "
+            f"know to be linear such as a `scan` or a scatter ({where}): the values to cache "
+            "would be x itself, nothing is saved",
         )
     needed = _ancestors(program, cut, out)
     prefix = tuple(
