@@ -47,6 +47,7 @@ __all__ = [
     "dense_matrix",
     "first_difference",
     "local_energies",
+    "sparse_matrix",
 ]
 
 MERGES = ("states", "diagonal", "none")
@@ -254,15 +255,34 @@ def dense_matrix(op: Any, hilbert: Any = None) -> np.ndarray:
     It gives what NetKet's `to_dense()` gives, without NetKet's sparse assembly for JAX
     operators (`jax.experimental.sparse`, compiled anew for each number of states and
     fan-out: seconds each time), so tests can compare many small matrices quickly."""
+    rows, cols, mels, n = _matrix_entries(op, hilbert)
+    dense = np.zeros((n, n), dtype=np.result_type(mels.dtype, np.float64))
+    np.add.at(dense, (rows, cols), mels)
+    return dense
+
+
+def sparse_matrix(op: Any, hilbert: Any = None) -> Any:
+    """`dense_matrix` as a scipy CSR matrix, for spaces too large for a dense one (every
+    element of `get_conn_padded` kept, equal connected states summed; no `mel_cutoff`,
+    as NetKet's `to_sparse` has)."""
+    import scipy.sparse
+
+    rows, cols, mels, n = _matrix_entries(op, hilbert)
+    keep = mels != 0
+    entries = (mels[keep], (rows[keep], cols[keep]))
+    return scipy.sparse.coo_matrix(entries, shape=(n, n)).tocsr()
+
+
+def _matrix_entries(op: Any, hilbert: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """`(rows, cols, elements, number of states)` of every slot of `get_conn_padded` over
+    the basis of `hilbert` (default `op.hilbert`)."""
     hilbert = op.hilbert if hilbert is None else hilbert
     states = np.asarray(hilbert.all_states())
     xp, mels = _jitted_conn(op, states)
     xp, mels = np.asarray(xp), np.asarray(mels)
     cols = np.asarray(hilbert.states_to_numbers(xp.reshape(-1, states.shape[-1])))
     rows = np.repeat(np.arange(len(states)), mels.shape[-1])
-    dense = np.zeros((len(states), len(states)), dtype=np.result_type(mels.dtype, np.float64))
-    np.add.at(dense, (rows, cols), mels.reshape(-1))
-    return dense
+    return rows, cols, mels.reshape(-1), len(states)
 
 
 def _jitted_conn(op: Any, x: np.ndarray) -> tuple[Any, Any]:

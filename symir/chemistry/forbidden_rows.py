@@ -59,26 +59,4 @@ def doubles(h2: np.ndarray, orbsym, pair_index: np.ndarray, threshold: float):
     return keys[:, 0], keys[:, 1]
 
 
-def counts(t, W, p, r, h2, orbsym, threshold: float) -> tuple[int, int]:
-    """The rows `hamiltonian._singles` and `_doubles` keep of the candidates above: the
-    singles with a coefficient above `threshold` (`t[P, Q]`, or some `U[P, Q, R]`) and the
-    pairs of doubles with four distinct sites and `W` above it either way. Each single
-    row is one slot, each pair of doubles two."""
-    n = t.shape[0]
-    pair_index = np.full((n, n), -1, np.int64)
-    pair_index[p, r] = pair_index[r, p] = np.arange(len(p))
-    P1, Q1 = singles(orbsym, n // 2)
-    keep = np.abs(t[P1, Q1]) > threshold
-    for R in range(n):
-        other = (P1 != R) & (Q1 != R)
-        values = W[pair_index[P1[other], R], pair_index[Q1[other], R]]
-        keep[np.flatnonzero(other)[np.abs(values) > threshold]] = True
-    i, j = doubles(h2, orbsym, pair_index, threshold)
-    P, R, Q, S = p[i], r[i], p[j], r[j]
-    distinct = (P != Q) & (P != S) & (R != Q) & (R != S)
-    i, j = i[distinct], j[distinct]
-    above = (np.abs(W[i, j]) > threshold) | (np.abs(W[j, i]) > threshold)
-    return int(keep.sum()), int(above.sum())
-
-
-__all__ = ["counts", "doubles", "singles"]
+__all__ = ["doubles", "singles"]

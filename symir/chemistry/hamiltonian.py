@@ -65,6 +65,7 @@ from symir.chemistry.tables import (
     Coefficients,
     RestrictedPairs,
     pair_coefficients,
+    pair_positions,
     spin_orbital_arrays,
 )
 from symir.frontend import expr as E
@@ -365,16 +366,32 @@ def _hamiltonian(
     )
 
 
+def _forbidden_candidates(t, W: RestrictedPairs, p, r, orbsym, threshold: float) -> tuple:
+    """`(ordered, pairs)`: the singles and the pairs of doubles ORBSYM forbids whose
+    coefficients may be above `threshold` (symir/chemistry/forbidden_rows.py), for
+    `_single_rows` and `_double_rows`."""
+    n_sites = t.shape[0]
+    ordered = forbidden_rows.singles(orbsym, n_sites // 2)
+    pair_index = pair_positions(n_sites, p, r)
+    return ordered, forbidden_rows.doubles(W.h2, orbsym, pair_index, threshold)
+
+
 def _forbidden(op: DOperator, t, W: RestrictedPairs, p, r, orbsym, screen, rows) -> DOperator:
     """Rows of their own for the excitations ORBSYM forbids whose coefficients are above
     the cutoff (symir/chemistry/forbidden_rows.py)."""
-    n_sites = t.shape[0]
-    ordered = forbidden_rows.singles(orbsym, n_sites // 2)
+    ordered, pairs = _forbidden_candidates(t, W, p, r, orbsym, screen.threshold)
     op = _singles(op, t, W, p, r, screen, rows, ordered, "forbidden_singles")
-    pair_index = np.full((n_sites, n_sites), -1, np.int64)
-    pair_index[p, r] = pair_index[r, p] = np.arange(len(p))
-    pairs = forbidden_rows.doubles(W.h2, orbsym, pair_index, screen.threshold)
     return _doubles(op, W, p, r, screen, rows, pairs, "forbidden_doubles")
+
+
+def _forbidden_row_counts(t, W: RestrictedPairs, p, r, orbsym, threshold: float) -> tuple:
+    """`(singles, pairs of doubles)`: the rows `_forbidden` builds (each single row one
+    slot, each pair of doubles two), from the same selection (`_single_rows`,
+    `_double_rows`) without building them."""
+    ordered, pairs = _forbidden_candidates(t, W, p, r, orbsym, threshold)
+    singles = _single_rows(t, W, p, r, _Screen(threshold), ordered)[0]
+    doubles = _double_rows(W, p, r, _Screen(threshold), pairs)[0]
+    return len(singles), len(doubles)
 
 
 def molecular_strings(t, W, pairs, constant: float, threshold: float) -> tuple:
@@ -447,8 +464,7 @@ def _excitations(
     blocks = list(hilbert.sectors)
     if not checked:
         excitations.check_conserving(t, W, p, r, blocks)
-    pair_index = np.full((hilbert.size,) * 2, -1, np.int64)
-    pair_index[p, r] = pair_index[r, p] = np.arange(len(p))
+    pair_index = pair_positions(hilbert.size, p, r)
     if orbsym is not None:
         return irrep_slots.terms(op, blocks, orbsym, coefficients, pair_index, rows)
     for b, block in enumerate(blocks):
@@ -508,25 +524,10 @@ def _singles(
     order of the pairs), which reach the same state; `n_R` reads x (R is neither P nor
     Q, so x'_R = x_R)."""
     N = t.shape[0]
-    label = _LABEL
-    pair_index = np.full((N, N), -1, np.int64)
-    pair_index[p, r] = pair_index[r, p] = np.arange(len(p))
-    P1, Q1 = np.nonzero(~np.eye(N, dtype=bool)) if ordered is None else ordered
-    U = np.zeros((len(P1), N))
-    for R in range(N):
-        other = (P1 != R) & (Q1 != R)
-        a, b = P1[other], Q1[other]
-        # W[(P, R) sorted, (Q, R) sorted] is the coefficient of c+_min c+_max c_max' c_min'
-        U[other, R] = W[pair_index[a, R], pair_index[b, R]] * np.sign(R - a) * np.sign(R - b)
-    t1 = t[P1, Q1]
-    keep_t, keep_u = screen(t1), screen(U)
-    U = np.where(keep_u, U, 0.0)
-    t1 = np.where(keep_t, t1, 0.0)
-    keep = keep_t | keep_u.any(axis=1)
-    if not keep.any():
+    P1, Q1, t1, U = _single_rows(t, W, p, r, screen, ordered)
+    if not len(P1):
         return op
-    P1, Q1, t1, U = P1[keep], Q1[keep], t1[keep], U[keep]
-    key = label["p"] * N + label["q"]
+    key = _LABEL["p"] * N + _LABEL["q"]
     element = E.lookup(dict(zip((P1 * N + Q1).tolist(), t1.tolist(), strict=True)), key)
     for R in np.flatnonzero(np.any(U != 0, axis=0)):
         nz = U[:, R] != 0
@@ -540,6 +541,41 @@ def _singles(
     )
 
 
+def _single_rows(t, W, p, r, screen: _Screen, ordered=None) -> tuple:
+    """`(P, Q, t[P, Q], U[P, Q, :])` of `_singles`' rows: those with a coefficient above
+    the screen's threshold, the others' coefficients 0."""
+    N = t.shape[0]
+    pair_index = pair_positions(N, p, r)
+    P1, Q1 = np.nonzero(~np.eye(N, dtype=bool)) if ordered is None else ordered
+    U = np.zeros((len(P1), N))
+    for R in range(N):
+        other = (P1 != R) & (Q1 != R)
+        a, b = P1[other], Q1[other]
+        # W[(P, R) sorted, (Q, R) sorted] is the coefficient of c+_min c+_max c_max' c_min'
+        U[other, R] = W[pair_index[a, R], pair_index[b, R]] * np.sign(R - a) * np.sign(R - b)
+    t1 = t[P1, Q1]
+    keep_t, keep_u = screen(t1), screen(U)
+    U = np.where(keep_u, U, 0.0)
+    t1 = np.where(keep_t, t1, 0.0)
+    keep = keep_t | keep_u.any(axis=1)
+    return P1[keep], Q1[keep], t1[keep], U[keep]
+
+
+def _double_rows(W, p, r, screen: _Screen, pairs=None) -> tuple:
+    """`(P, R, Q, S, forward, backward)` of `_doubles`' rows: four distinct sites and a
+    coefficient above the screen's threshold either way, the other way's 0 where not."""
+    i, j = np.triu_indices(len(p), k=1) if pairs is None else pairs
+    P, R, Q, S = p[i], r[i], p[j], r[j]
+    distinct = (P != Q) & (P != S) & (R != Q) & (R != S)
+    i, j, P, R, Q, S = i[distinct], j[distinct], P[distinct], R[distinct], Q[distinct], S[distinct]
+    forward, backward = W[i, j], W[j, i]
+    k_f, k_b = screen(forward), screen(backward)
+    keep = k_f | k_b
+    forward = np.where(k_f, forward, 0.0)[keep]
+    backward = np.where(k_b, backward, 0.0)[keep]
+    return P[keep], R[keep], Q[keep], S[keep], forward, backward
+
+
 def _doubles(
     op: DOperator, W, p, r, screen: _Screen, rows: dict, pairs=None, name="doubles"
 ) -> DOperator:
@@ -548,18 +584,9 @@ def _doubles(
     each way."""
     N = int(max(p.max(initial=0), r.max(initial=0))) + 1
     label = _LABEL
-    i, j = np.triu_indices(len(p), k=1) if pairs is None else pairs
-    P, R, Q, S = p[i], r[i], p[j], r[j]
-    distinct = (P != Q) & (P != S) & (R != Q) & (R != S)
-    i, j, P, R, Q, S = i[distinct], j[distinct], P[distinct], R[distinct], Q[distinct], S[distinct]
-    forward, backward = W[i, j], W[j, i]
-    k_f, k_b = screen(forward), screen(backward)
-    keep = k_f | k_b
-    if not keep.any():
+    P, R, Q, S, forward, backward = _double_rows(W, p, r, screen, pairs)
+    if not len(P):
         return op
-    P, R, Q, S = P[keep], R[keep], Q[keep], S[keep]
-    forward = np.where(k_f, forward, 0.0)[keep]
-    backward = np.where(k_b, backward, 0.0)[keep]
     key_f = ((P * N + R) * N + Q) * N + S
     key_b = ((Q * N + S) * N + P) * N + R
     table = dict(zip(key_f.tolist(), forward.tolist(), strict=True))
@@ -837,7 +864,7 @@ def _graded_with_rows(
         bound = connected_bound(found, per_spin)
         if bound >= best_slots:
             continue
-        n_singles, n_doubles = forbidden_rows.counts(t, W, p, r, W.h2, found, threshold)
+        n_singles, n_doubles = _forbidden_row_counts(t, W, p, r, found, threshold)
         total = bound + n_singles + 2 * n_doubles
         if total < best_slots:
             best, best_slots = found, total

@@ -34,6 +34,14 @@ def pair_coefficients(v: Any, p: np.ndarray, r: np.ndarray) -> Any:
     return v[P, R, S, Q] - v[R, P, S, Q] - v[P, R, Q, S] + v[R, P, Q, S]
 
 
+def pair_positions(n_sites: int, p: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """`(n_sites, n_sites)`: the index `i` of the pair `(p_i, r_i)` at `[p_i, r_i]` and
+    `[r_i, p_i]`, -1 elsewhere (the diagonal)."""
+    index = np.full((n_sites, n_sites), -1, np.int64)
+    index[p, r] = index[r, p] = np.arange(len(p))
+    return index
+
+
 class RestrictedPairs:
     """`W` of restricted real integrals (`h2[p, q, r, s] = (pq|rs)`, chemists' notation,
     M orbitals, spin orbital `s M + p`) computed where it is read, `W[i, j]` for arrays
@@ -104,4 +112,10 @@ def spin_orbital_arrays(h1: Any, h2: Any, xp: Any = np) -> tuple[Any, Any]:
     return t, v
 
 
-__all__ = ["Coefficients", "RestrictedPairs", "pair_coefficients", "spin_orbital_arrays"]
+__all__ = [
+    "Coefficients",
+    "RestrictedPairs",
+    "pair_coefficients",
+    "pair_positions",
+    "spin_orbital_arrays",
+]

@@ -25,6 +25,7 @@ from symir.chemistry.symmetry import (
     connected_bound,
     pyscf_orbsym,
 )
+from symir.testing import sparse_matrix
 
 pyscf = pytest.importorskip("pyscf")
 
@@ -672,21 +673,6 @@ def test_hermitian_only_within_rounding():
         assert molecular_hamiltonian(ints).operator.is_hermitian is hermitian
 
 
-def unscreened_sparse(H):
-    """The scipy matrix of every element of `get_conn_padded` on every state of the
-    sector, equal connected states summed (no `mel_cutoff`, as `to_sparse` has)."""
-    import scipy.sparse
-
-    hilbert = H.to_netket().hilbert
-    x = np.asarray(hilbert.all_states()).astype(np.int8)
-    xp, mels = (np.asarray(a) for a in H.get_conn_padded(x))
-    rows = np.repeat(np.arange(len(x)), mels.shape[-1])
-    cols = np.asarray(hilbert.states_to_numbers(xp.reshape(-1, x.shape[-1])))
-    keep = mels.ravel() != 0
-    shape = (len(x), len(x))
-    return scipy.sparse.coo_matrix((mels.ravel()[keep], (rows[keep], cols[keep])), shape).tocsr()
-
-
 def orderings(p: int, q: int, r: int, s: int) -> set[tuple[int, int, int, int]]:
     """The eight orderings of a real chemists' integral `(pq|rs)` equal to it."""
     return {(p, q, r, s), (q, p, r, s), (p, q, s, r), (q, p, s, r)} | {
@@ -745,8 +731,8 @@ def test_irreps_under_a_run_without_symmetry_leave_out_its_noise_only(where, val
     assert connected_bound(mh.orbsym, per_spin) < connected_bound(coarse, per_spin)
     noise = mh.screening["symmetry_noise"]
     assert value <= noise <= SYMMETRY_NOISE
-    H = unscreened_sparse(mh.compile())
-    full = unscreened_sparse(molecular_hamiltonian(ints, slots="excitations").compile())
+    H = sparse_matrix(mh.compile().to_netket())
+    full = sparse_matrix(molecular_hamiltonian(ints, slots="excitations").compile().to_netket())
     assert abs(H - full).max() == pytest.approx(noise, rel=1e-9)  # the largest left out
     energy = scipy.sparse.linalg.eigsh(H, k=1, which="SA")[0][0]
     casci = mcscf.CASCI(mf, 8, mol.nelectron).kernel()[0]
@@ -777,8 +763,8 @@ def test_orbsym_of_a_subgroup_is_refined_by_the_tables_zeros():
     H = mh.compile()
     default = molecular_hamiltonian(ints, slots="excitations").compile()
     assert H.max_conn_size < default.max_conn_size
-    matrix = unscreened_sparse(H)
-    assert abs(matrix - unscreened_sparse(default)).max() < 1e-10
+    matrix = sparse_matrix(H.to_netket())
+    assert abs(matrix - sparse_matrix(default.to_netket())).max() < 1e-10
     energy = scipy.sparse.linalg.eigsh(matrix, k=1, which="SA")[0][0]
     assert abs(energy - mcscf.CASCI(mf, 8, 10, ncore=2).kernel()[0]) < 1e-8
 

@@ -15,9 +15,9 @@ import pytest
 
 import symir.chemistry.hamiltonian as hamiltonian
 from symir.chemistry import from_pyscf, molecular_hamiltonian
-from symir.chemistry.forbidden_rows import counts
-from symir.chemistry.hamiltonian import RestrictedPairs, _pairs
+from symir.chemistry.hamiltonian import RestrictedPairs, _forbidden_row_counts, _pairs
 from symir.chemistry.symmetry import CUTOFF, connected_bound, orbsym_from_integrals
+from symir.testing import sparse_matrix
 
 pyscf = pytest.importorskip("pyscf")
 
@@ -26,21 +26,6 @@ def orderings(p: int, q: int, r: int, s: int) -> set[tuple[int, int, int, int]]:
     """The eight orderings of a real chemists' integral `(pq|rs)` equal to it."""
     pairs = {(p, q, r, s), (q, p, r, s), (p, q, s, r), (q, p, s, r)}
     return pairs | {(c, d, a, b) for a, b, c, d in pairs}
-
-
-def unscreened_sparse(H):
-    """The scipy matrix of every element of `get_conn_padded` on every state of the
-    sector, equal connected states summed."""
-    import scipy.sparse
-
-    hilbert = H.to_netket().hilbert
-    x = np.asarray(hilbert.all_states()).astype(np.int8)
-    xp, mels = (np.asarray(a) for a in H.get_conn_padded(x))
-    rows = np.repeat(np.arange(len(x)), mels.shape[-1])
-    cols = np.asarray(hilbert.states_to_numbers(xp.reshape(-1, x.shape[-1])))
-    keep = mels.ravel() != 0
-    shape = (len(x), len(x))
-    return scipy.sparse.coo_matrix((mels.ravel()[keep], (rows[keep], cols[keep])), shape).tocsr()
 
 
 @pytest.fixture(scope="module")
@@ -83,13 +68,13 @@ def test_forbidden_integrals_get_rows_and_nothing_is_dropped(noisy_n2, monkeypat
     # (a single and a double of the same row may share a slot: exclusive emissions)
     assert bound <= H.max_conn_size <= 1 + symmetric_slots + extra
     assert H.max_conn_size < default.max_conn_size
-    difference = abs(unscreened_sparse(H) - unscreened_sparse(default)).max()
+    difference = abs(sparse_matrix(H.to_netket()) - sparse_matrix(default.to_netket())).max()
     assert difference < 1e-12  # 1e-8 elements kept: nothing dropped
     # the rows `molecular_hamiltonian` counted to choose are the rows it built
     t = np.kron(np.eye(2), ints.h1)
     p, r = _pairs(t.shape[0])
     W = RestrictedPairs(ints.h2, p, r)
-    n_singles, n_doubles = counts(t, W, p, r, ints.h2, mh.orbsym, CUTOFF)
+    n_singles, n_doubles = _forbidden_row_counts(t, W, p, r, mh.orbsym, CUTOFF)
     assert (n_singles, n_doubles) == (mh.rows["forbidden_singles"], mh.rows["forbidden_doubles"])
 
 

@@ -14,19 +14,9 @@ import pytest
 from symir.chemistry import from_pyscf, molecular_hamiltonian
 from symir.chemistry.irrep_slots import JOINT_RATIO, _kind_slots, sectors
 from symir.chemistry.symmetry import connected_bound
+from symir.testing import dense_matrix
 
 pyscf = pytest.importorskip("pyscf")
-
-
-def sector_matrix(H):
-    """The dense matrix of `get_conn_padded` on every state of the sector."""
-    hilbert = H.to_netket().hilbert
-    x = np.asarray(hilbert.all_states()).astype(np.int8)
-    xp, mels = (np.asarray(a) for a in H.get_conn_padded(x))
-    cols = np.asarray(hilbert.states_to_numbers(xp.reshape(-1, x.shape[-1])))
-    matrix = np.zeros((len(x), len(x)))
-    np.add.at(matrix, (np.repeat(np.arange(len(x)), mels.shape[-1]), cols), mels.ravel())
-    return matrix
 
 
 def test_one_range_for_every_kind_reaches_the_bound():
@@ -45,8 +35,8 @@ def test_one_range_for_every_kind_reaches_the_bound():
     assert mh.rows["singles_doubles"] == bound - 1
     H = mh.compile()
     assert H.max_conn_size == bound < 1 + separate
-    matrix = sector_matrix(H)
-    expected = sector_matrix(molecular_hamiltonian(ints, slots="excitations").compile())
+    matrix = dense_matrix(H.to_netket())
+    expected = dense_matrix(molecular_hamiltonian(ints, slots="excitations").compile().to_netket())
     np.testing.assert_allclose(matrix, expected, atol=1e-12, rtol=0)
     energy = np.linalg.eigvalsh(matrix)[0]
     casci = mcscf.CASCI(mf, ints.n_orbitals, 2, ncore=1).kernel()[0]

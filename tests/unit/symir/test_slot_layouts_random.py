@@ -20,18 +20,9 @@ import pytest
 import symir.chemistry.hamiltonian as hamiltonian
 import symir.chemistry.irrep_slots as irrep_slots
 from symir.chemistry import from_arrays, molecular_hamiltonian
+from symir.testing import dense_matrix
 
 pytest.importorskip("netket")
-
-
-def sector_matrix(H):
-    hilbert = H.to_netket().hilbert
-    x = np.asarray(hilbert.all_states()).astype(np.int8)
-    xp, mels = (np.asarray(a) for a in H.get_conn_padded(x))
-    cols = np.asarray(hilbert.states_to_numbers(xp.reshape(-1, x.shape[-1])))
-    matrix = np.zeros((len(x), len(x)))
-    np.add.at(matrix, (np.repeat(np.arange(len(x)), mels.shape[-1]), cols), mels.ravel())
-    return matrix
 
 
 def symmetric_integrals(rng, g: np.ndarray):
@@ -72,7 +63,7 @@ def test_joint_and_separate_ranges_equal_the_excitation_slots(seed, per_spin, mo
             h1, h2, 0.5, notation="chemist", n_electrons=sum(per_spin),
             ms2=per_spin[0] - per_spin[1], orbsym=tuple(int(a) + 1 for a in g),
         )  # fmt: skip
-    expected = sector_matrix(molecular_hamiltonian(ints, slots="excitations").compile())
+    expected = dense_matrix(molecular_hamiltonian(ints, slots="excitations").compile().to_netket())
     for ratio, name in ((1e-9, "singles_doubles"), (float("inf"), None)):
         monkeypatch.setattr(irrep_slots, "JOINT_RATIO", ratio)
         mh = molecular_hamiltonian(ints, slots="symmetry")
@@ -80,7 +71,7 @@ def test_joint_and_separate_ranges_equal_the_excitation_slots(seed, per_spin, mo
             assert name in mh.rows
         else:
             assert "singles_doubles" not in mh.rows
-        got = sector_matrix(mh.compile())
+        got = dense_matrix(mh.compile().to_netket())
         np.testing.assert_allclose(got, expected, atol=1e-12, rtol=0, err_msg=str(ratio))
 
 
@@ -105,5 +96,5 @@ def test_forbidden_rows_keep_every_forbidden_integral(seed, monkeypatch):
     monkeypatch.setattr(hamiltonian, "SYMMETRY_RATIO", 1.0)
     mh = molecular_hamiltonian(ints)
     assert mh.slots == "symmetry" and any(k.startswith("forbidden") for k in mh.rows), mh.rows
-    expected = sector_matrix(molecular_hamiltonian(ints, slots="excitations").compile())
-    np.testing.assert_allclose(sector_matrix(mh.compile()), expected, atol=1e-12, rtol=0)
+    expected = dense_matrix(molecular_hamiltonian(ints, slots="excitations").compile().to_netket())
+    np.testing.assert_allclose(dense_matrix(mh.compile().to_netket()), expected, atol=1e-12, rtol=0)
