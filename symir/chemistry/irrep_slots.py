@@ -371,8 +371,7 @@ class _Arm:
 def singles(j, sector: _Sector, spectators, coefficients: Coefficients, pair_index, name):
     """`c+_P c_Q (t[P, Q] + sum_R U[P, Q, R] x_R)`, P and Q of one irrep, R over the
     electrons of every sector (`spectators`), the `j`-th of the configuration's."""
-    X, _, _ = _patterns_of(sector)
-    slots = _most(X[:, 0])
+    slots = _single_slots(sector)
     if slots == 0:
         return None
     lo, m = sector.lo, sector.m
@@ -405,7 +404,7 @@ def same_sector_doubles(j, sector: _Sector, coefficients, pair_index, name):
     """`c+_P c+_R c_S c_Q`: particles `P, R` to holes `Q, S` of one spin, `g_P ^ g_R =
     g_Q ^ g_S`, the `j`-th of the configuration's."""
     _, Y, Z = _patterns_of(sector)
-    slots = _most((Y * Z).sum(1))
+    slots = _same_sector_slots(sector)
     if slots == 0:
         return None
     lo, m = sector.lo, sector.m
@@ -447,8 +446,7 @@ def cross_sector_doubles(j, first: _Sector, second: _Sector, coefficients, pair_
     = g_R ^ g_S`, the `j`-th of the configuration's."""
     X0, _, _ = _patterns_of(first)
     X1, _, _ = _patterns_of(second)
-    zero0, zero1 = np.zeros(len(X0), np.int64), np.zeros(len(X1), np.int64)
-    slots = pair_max(zero0, X0, zero1, X1)[0]  # the most over pairs of patterns
+    slots = _cross_slots(first, second)
     if slots == 0:
         return None
     hs = [h for h in range(8) if _most(X0[:, h]) > 0 and _most(X1[:, h]) > 0]
@@ -523,16 +521,33 @@ def _kinds(found: list[_Sector]):
     return kinds
 
 
+def _single_slots(sector: _Sector) -> int:
+    """The most singles of the sector over the occupations of its irreps."""
+    X, _, _ = _patterns_of(sector)
+    return _most(X[:, 0])
+
+
+def _same_sector_slots(sector: _Sector) -> int:
+    """The most same-spin doubles of the sector over the occupations of its irreps."""
+    _, Y, Z = _patterns_of(sector)
+    return _most((Y * Z).sum(1))
+
+
+def _cross_slots(first: _Sector, second: _Sector) -> int:
+    """The most doubles across two sectors over pairs of their occupations."""
+    X0, _, _ = _patterns_of(first)
+    X1, _, _ = _patterns_of(second)
+    zero0, zero1 = np.zeros(len(X0), np.int64), np.zeros(len(X1), np.int64)
+    return pair_max(zero0, X0, zero1, X1)[0]
+
+
 def _kind_slots(found: list[_Sector]) -> list[int]:
     """The largest count of each kind of `_kinds` over the occupations of the irreps
-    (each builder's `slots`)."""
-    patterns = [_patterns_of(sector) for sector in found]
-    out = [_most(X[:, 0]) for X, _, _ in patterns]
-    out += [_most((Y * Z).sum(1)) for _, Y, Z in patterns]
-    for b, (X0, _, _) in enumerate(patterns):
-        for X1, _, _ in patterns[b + 1 :]:
-            zero0, zero1 = np.zeros(len(X0), np.int64), np.zeros(len(X1), np.int64)
-            out.append(pair_max(zero0, X0, zero1, X1)[0])
+    (each builder's `slots`), in `_kinds`' order."""
+    out = [_single_slots(sector) for sector in found]
+    out += [_same_sector_slots(sector) for sector in found]
+    for b, first in enumerate(found):
+        out += [_cross_slots(first, second) for second in found[b + 1 :]]
     return out
 
 
