@@ -43,6 +43,7 @@ __all__ = [
     "ConnectionsDiffer",
     "assert_connections_match",
     "assert_same_connections",
+    "assert_same_expect_and_grad",
     "connections",
     "dense_matrix",
     "first_difference",
@@ -271,6 +272,20 @@ def sparse_matrix(op: Any, hilbert: Any = None) -> Any:
     keep = mels != 0
     entries = (mels[keep], (rows[keep], cols[keep]))
     return scipy.sparse.coo_matrix(entries, shape=(n, n)).tocsr()
+
+
+def assert_same_expect_and_grad(
+    state: Any, op: Any, reference: Any, message: str = "", atol: float = 1e-10
+) -> None:
+    """`state.expect_and_grad` (a NetKet variational state) of `op` and of `reference`:
+    the energy and every gradient leaf equal within `atol`."""
+    import jax
+
+    energy, grad = state.expect_and_grad(op)
+    ref_energy, ref_grad = state.expect_and_grad(reference)
+    assert abs(energy.mean - ref_energy.mean) < atol, message
+    for got, expected in zip(jax.tree.leaves(grad), jax.tree.leaves(ref_grad), strict=True):
+        np.testing.assert_allclose(got, expected, atol=atol, rtol=0, err_msg=message)
 
 
 def _matrix_entries(op: Any, hilbert: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:

@@ -16,6 +16,7 @@ import pytest
 
 import symir as sym
 from symir.models import heisenberg, tfim
+from symir.testing import assert_same_expect_and_grad
 
 nk = pytest.importorskip("netket")
 
@@ -67,11 +68,7 @@ def test_hermitian_products_take_the_hermitian_gradient(setup):
         assert ref.is_hermitian, name
         assert ours.is_hermitian, name
         for state in states(hi):
-            energy, grad = state.expect_and_grad(ours)
-            ref_energy, ref_grad = state.expect_and_grad(ref)
-            assert abs(energy.mean - ref_energy.mean) < 1e-10, (name, type(state))
-            for got, expected in zip(jax.tree.leaves(grad), jax.tree.leaves(ref_grad)):
-                np.testing.assert_allclose(got, expected, atol=1e-10, rtol=0, err_msg=name)
+            assert_same_expect_and_grad(state, ours, ref, name)
 
 
 def test_products_not_proved_hermitian_stay_unmarked(setup):
@@ -108,11 +105,7 @@ def test_an_adapter_times_its_adjoints_adapter(setup):
     ref = reference(hi, matrix)
     assert ref.is_hermitian
     full = states(hi)[0]
-    energy, grad = full.expect_and_grad(r @ rh)
-    ref_energy, ref_grad = full.expect_and_grad(ref)
-    assert abs(energy.mean - ref_energy.mean) < 1e-10
-    for got, expected in zip(jax.tree.leaves(grad), jax.tree.leaves(ref_grad)):
-        np.testing.assert_allclose(got, expected, atol=1e-10, rtol=0)
+    assert_same_expect_and_grad(full, r @ rh, ref)
 
 
 def test_products_are_pytrees_that_keep_their_hermiticity(setup):
