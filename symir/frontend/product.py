@@ -294,7 +294,9 @@ def _classes(
         reps: dict[int, Expr] = {}
         for s, g in zip(static, pattern, strict=True):
             merged = _rename(s, merge)
-            keys[s.key] = keys[merged.key] = g
+            # and as the composition reads it (`_substitute` simplifies `i - 1` to `i + -1`)
+            plain = _substitute(merged, {}, lambda r: Expr("read", r), lambda r: r)
+            keys[s.key] = keys[merged.key] = keys[plain.key] = g
             reps.setdefault(g, merged)
         index = [labels.index(label) for label in kept]
         projected = list(dict.fromkeys(tuple(r[k] for k in index) for r in members))
