@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from symir.frontend import fermion_algebra, hermiticity, pauli_algebra
-from symir.frontend.expr import Expr, as_expr
+from symir.frontend.expr import Expr, SiteSelector, _python_number, as_expr
 from symir.frontend.netket_hook import register_netket_dispatch
 from symir.frontend.sectors import assumed_sectors, keeps_every_sector
 from symir.frontend.stored_terms import StoredTerms, as_terms, has_records
@@ -23,13 +23,20 @@ from symir.gc_pause import gc_paused
 from symir.hilbert import DiscreteHilbert, as_hilbert, hilbert_difference
 
 
-def _is_scalar(value: Any) -> bool:
-    """A number (Python or numpy, not bool) or a symbolic expression."""
-    if isinstance(value, Expr):
-        return True
-    return isinstance(value, int | float | complex | np.number) and not isinstance(
-        value, bool | np.bool_
-    )
+def _coefficient(value: Any) -> Any:
+    """`value` as an operator's coefficient: a symbolic expression (a site's value too),
+    or a number (Python's, numpy's, or the one number of a 0-d array, a concrete JAX
+    array's too) as a Python number; None for anything else, a bool included (`op * True`
+    was an operator that failed only when compiled, on an `i1` factor of its matrix
+    elements). A traced JAX value is a `TypeError` that points to `sym.symbol`."""
+    if isinstance(value, Expr | SiteSelector):
+        return as_expr(value)
+    if isinstance(value, int | float | complex | np.number) or (
+        getattr(value, "shape", None) == () and hasattr(value, "dtype")
+    ):
+        number = _python_number(value)
+        return None if isinstance(number, bool) else number
+    return None
 
 
 def _space_text(hilbert: Any, space: DiscreteHilbert) -> str:
@@ -412,51 +419,64 @@ class SymbolicOperator:
     def __mul__(self, factor: Any) -> SymbolicOperator:
         if isinstance(factor, SymbolicOperator):
             return NotImplemented
-        return self._scaled(factor)
+        return self._scaled(self._factor(factor))
 
     __rmul__ = __mul__
 
     def __neg__(self) -> SymbolicOperator:
         return self._scaled(-1.0)
 
+    def _factor(self, factor: Any) -> Any:
+        number = _coefficient(factor)
+        if number is None:
+            raise TypeError(
+                f"cannot scale the operator {self.name!r} by {factor!r} of type "
+                f"{type(factor).__name__}: a factor is a number or a symbolic expression"
+            )
+        return number
+
     def __truediv__(self, factor: Any) -> SymbolicOperator:
-        if _is_scalar(factor) and not isinstance(factor, Expr) and factor == 0:
+        factor = self._factor(factor)
+        if not isinstance(factor, Expr) and factor == 0:
             raise ZeroDivisionError(f"the operator {self.name!r} divided by zero")
         return self._scaled(1.0 / factor)
 
     def __add__(self, other: Any) -> SymbolicOperator:
-        if _is_scalar(other) and not isinstance(other, Expr) and other == 0:
-            return self  # so that sum([...]) works
         if _is_netket_operator(other):
             return self._as_netket_for(other) + other
-        if _is_scalar(other):
-            return SymbolicOperatorSum([self, self._constant(other)])
-        if not isinstance(other, SymbolicOperator):
+        if isinstance(other, SymbolicOperator):
+            return SymbolicOperatorSum([self, other])
+        other = _coefficient(other)
+        if other is None:
             return NotImplemented
-        return SymbolicOperatorSum([self, other])
+        if not isinstance(other, Expr) and other == 0:
+            return self  # so that sum([...]) works
+        return SymbolicOperatorSum([self, self._constant(other)])
 
     def __radd__(self, other: Any) -> Any:
         if _is_netket_operator(other):
             return other + self._as_netket_for(other)
-        if _is_scalar(other):
-            return self.__add__(other)  # 0 + op is op (sum([...])), c + op a diagonal constant
-        return NotImplemented
+        if _coefficient(other) is None:
+            return NotImplemented
+        return self.__add__(other)  # 0 + op is op (sum([...])), c + op a diagonal constant
 
     def __sub__(self, other: Any) -> Any:
         if _is_netket_operator(other):
             return self._as_netket_for(other) - other
-        if _is_scalar(other):
-            return self + (-other)
-        if not isinstance(other, SymbolicOperator):
+        if isinstance(other, SymbolicOperator):
+            return SymbolicOperatorSum([self, -other])
+        other = _coefficient(other)
+        if other is None:
             return NotImplemented
-        return SymbolicOperatorSum([self, -other])
+        return self + (-other)
 
     def __rsub__(self, other: Any) -> Any:
         if _is_netket_operator(other):
             return other - self._as_netket_for(other)
-        if _is_scalar(other):
-            return (-self) + other
-        return NotImplemented
+        other = _coefficient(other)
+        if other is None:
+            return NotImplemented
+        return (-self) + other
 
     def _as_netket_for(self, other: Any) -> Any:
         """This operator compiled and wrapped as a NetKet operator on `other`'s Hilbert

@@ -6,6 +6,7 @@ matrix checked against NumPy's product or conjugate transpose of the factors' ma
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import symir as sym
 from symir.interpreter import reference_to_dense
@@ -44,3 +45,36 @@ def test_a_site_one_before_a_label_composes():
     _matrices(hop.H, a.conj().T)
     _matrices(hop @ shifted, a @ b)
     _matrices(shifted.H @ hop, b.conj().T @ a)
+
+
+def test_an_operator_scales_and_shifts_by_the_same_numbers():
+    """`op * True` built an operator whose compile failed inside the IR ('sym.mul' lhs
+    must be one of i64, f64, complex<f64>, got i1) where `op + True` is refused at once;
+    `op - jnp.array(1.5)` was refused (`TypeError`) where `op * jnp.array(1.5)` scaled
+    (a concrete 0-d array is a number); `op / np.array(0.0)` gave infinite elements where
+    `op / 0.0` is a `ZeroDivisionError`."""
+    import jax
+    import jax.numpy as jnp
+
+    spins = sym.Spin(0.5, 3)
+    flips = (
+        sym.DOperator(spins, "flips")
+        .for_each_site("i")
+        .emit(sym.write("i", -site("i")), matrix_element=0.5)
+        .emit(sym.identity(), matrix_element=0.25 * site("i"))
+        .build()
+    )
+    m = reference_to_dense(flips, hilbert=spins)
+    one = np.eye(len(m))
+    for flag in (True, np.False_):
+        with pytest.raises(TypeError, match="cannot scale the operator 'flips' by"):
+            flips * flag
+        with pytest.raises(TypeError, match="unsupported operand"):
+            flips + flag
+    _matrices(flips - jnp.array(1.5), m - 1.5 * one)
+    _matrices(np.array(2.0) - flips, 2.0 * one - m)
+    _matrices(jnp.array(0.5) * flips / np.float32(4.0), m / 8)
+    with pytest.raises(ZeroDivisionError, match="'flips' divided by zero"):
+        flips / np.array(0.0)
+    with pytest.raises(TypeError, match=r"sym\.symbol"):  # a traced value is no number
+        jax.jit(lambda v: (flips + v).max_conn_size)(1.0)
