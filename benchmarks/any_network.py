@@ -288,10 +288,23 @@ MODELS = {
     "tri6": ("heisenberg", 6, "triangular"),
     "bh6": ("bose_hubbard", 6, "square"),
     "fh4": ("fermi_hubbard", 4, "square"),
+    # lattices first measured 2026-11-28 (sweep 24)
+    "kagome2": ("tfim", 2, "kagome"),
+    "kagome3": ("tfim", 3, "kagome"),
+    "honeycomb3": ("heisenberg", 3, "honeycomb"),
+    "honeycomb4": ("heisenberg", 4, "honeycomb"),
+    "cube3": ("heisenberg", 3, "cube"),
+    "j1j2_chain16": ("j1j2", 16, "chain"),
+    "bh_chain10": ("bose_hubbard", 10, "chain"),
     # molecules: ("molecule", the name in benchmarks/_molecules.py, "molecule")
     "h2o": ("molecule", "h2o_sto3g", "molecule"),
     "h2o631g": ("molecule", "h2o_631g", "molecule"),
     "n2631g": ("molecule", "n2_631g", "molecule"),
+}
+LATTICES = {
+    "kagome": lambda side: nk.graph.Kagome([side, side], pbc=True),
+    "honeycomb": lambda side: nk.graph.Honeycomb([side, side], pbc=True),
+    "cube": lambda side: nk.graph.Hypercube(side, n_dim=3, pbc=True),
 }
 FERMIONS = ("fh4", "h2o", "h2o631g", "n2631g")
 
@@ -307,23 +320,12 @@ def build(name: str, chains: int):
         return hi, ours, ref, nk.sampler.MetropolisFermionHop(hi, graph=graph, n_chains=chains)
     if model == "molecule":
         return _molecule(chains, size)
+    graph = _graph(model, size, lattice)
     if model == "bose_hubbard":  # n_max 3, one boson per site, hops conserve the number
-        if isinstance(size, tuple):
-            graph = nk.graph.Grid(list(size), pbc=True)
-        else:
-            graph = nk.graph.Square(size, pbc=True)
         hi = nk.hilbert.Fock(n_max=3, N=graph.n_nodes, n_particles=graph.n_nodes)
         ours = SYMIR_MODELS[model](hi, graph).compile().to_netket(hi)
         sampler = nk.sampler.MetropolisExchange(hi, graph=graph, n_chains=chains)
         return hi, ours, netket_operator(model, hi, graph), sampler
-    if lattice == "chain":
-        graph = nk.graph.Chain(size)
-    elif lattice == "triangular":
-        graph = nk.graph.Triangular([size, size], pbc=True)
-    elif isinstance(size, tuple):
-        graph = nk.graph.Grid(list(size), pbc=True)
-    else:
-        graph = nk.graph.Square(size, max_neighbor_order=2 if model == "j1j2" else 1)
     n = graph.n_nodes
     if model == "tfim":
         hi = nk.hilbert.Spin(0.5, n)
@@ -333,6 +335,20 @@ def build(name: str, chains: int):
         sampler = nk.sampler.MetropolisExchange(hi, graph=graph, n_chains=chains)
     ours = SYMIR_MODELS[model](hi, graph).compile().to_netket(hi)
     return hi, ours, netket_operator(model, hi, graph), sampler
+
+
+def _graph(model: str, size, lattice: str):
+    """The model's lattice, periodic (J1-J2: with its next-nearest bonds)."""
+    order = 2 if model == "j1j2" else 1
+    if lattice == "chain":
+        return nk.graph.Chain(size, max_neighbor_order=order)
+    if lattice in LATTICES:
+        return LATTICES[lattice](size)
+    if lattice == "triangular":
+        return nk.graph.Triangular([size, size], pbc=True)
+    if isinstance(size, tuple):
+        return nk.graph.Grid(list(size), pbc=True)
+    return nk.graph.Square(size, max_neighbor_order=order)
 
 
 def _molecule(chains: int, name: str):
