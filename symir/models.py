@@ -133,12 +133,36 @@ def _hermitian_for_real_couplings(op: SymbolicOperator) -> SymbolicOperator:
     )
 
 
+def _check_states(hilbert: Any, model: str, netket: str) -> None:
+    """Refuses a space whose local states are not those the model is written for: spin
+    1/2's -1 and 1 (the flip `write(i, -x_i)` and `Z_i = x_i`) or, for `bose_hubbard`,
+    the occupations 0 .. n_max. On a qubit's 0 and 1 the TFIM and the Heisenberg model
+    were other operators (a flip of 0 is 0, Z_i Z_j is 0 or 1), and on spin 1 a model
+    NetKet refuses, without a word (sweep 24)."""
+    states = tuple(as_hilbert(hilbert).local_states)
+    if model == "bose_hubbard":
+        if states == tuple(range(len(states))):
+            return
+        wanted = "the occupations 0 .. n_max (nk.hilbert.Fock or sym.Fock)"
+    elif states == (-1, 1):
+        return
+    else:
+        wanted = "-1 and 1 of spin 1/2 (nk.hilbert.Spin(0.5, N) or sym.Spin(0.5, N))"
+    hint = "; on qubits, sym.pauli_strings takes Pauli terms" if len(states) == 2 else ""
+    raise ValueError(
+        f"models.{model} is NetKet's {netket} on the local states {wanted}, but {hilbert} "
+        f"has the local states {list(states)}: write the model for that space with "
+        f"sym.DOperator (docs/writing-an-operator.md){hint}"
+    )
+
+
 def tfim(
     hilbert: Any, graph: Any, *, h: Any = None, J: Any = None, name: str = "tfim"
 ) -> SymbolicOperator:
     """The transverse-field Ising model, NetKet's `Ising`: `-h sum_i X_i + J sum_<ij> Z_i
     Z_j` (Z is the local state, -1 or 1). `h`, `J`: parameters `h` = 1, `J` = 1 unless
     given."""
+    _check_states(hilbert, "tfim", "Ising")
     h, J = _coupling(h, "h", 1.0), _coupling(J, "J", 1.0)
     return _hermitian_for_real_couplings(
         DOperator(hilbert, name, hermitian=True)
@@ -162,6 +186,7 @@ def heisenberg(
     Marshall's sign (`-2` instead of `2` on anti-aligned pairs) if `sign_rule`, which
     defaults to NetKet's: on where the bonds are bipartite. `J`: parameter `J` = 1 unless
     given."""
+    _check_states(hilbert, "heisenberg", "Heisenberg")
     edges = bonds(graph)
     if sign_rule is None:
         sign_rule = is_bipartite(edges)
@@ -183,6 +208,7 @@ def j1j2(
     (nearest neighbours, `J1`) and 1 (next-nearest, `J2`) of a NetKet graph made with
     `max_neighbor_order=2`, or a pair `(bonds_1, bonds_2)`; no sign rule. `J1`, `J2`:
     parameters `J1` = 1, `J2` = 0.5 unless given."""
+    _check_states(hilbert, "j1j2", "J1-J2 GraphOperator")
     if isinstance(graph, tuple) and len(graph) == 2:
         layers = [bonds(graph[0]), bonds(graph[1])]
     else:
@@ -210,6 +236,7 @@ def bose_hubbard(
     """NetKet's `BoseHubbard`: `sum_i (U/2 n_i (n_i - 1) - mu n_i) + sum_<ij> (V n_i n_j -
     J (b_i^+ b_j + b_j^+ b_i))`. Parameters `U` = 1, `V` = 0, `J` = 1, `mu` = 0 unless
     given."""
+    _check_states(hilbert, "bose_hubbard", "BoseHubbard")
     U, V = _coupling(U, "U", 1.0), _coupling(V, "V", 0.0)
     J, mu = _coupling(J, "J", 1.0), _coupling(mu, "mu", 0.0)
     ni, nj = site("i"), site("j")

@@ -78,3 +78,32 @@ def test_an_operator_scales_and_shifts_by_the_same_numbers():
         flips / np.array(0.0)
     with pytest.raises(TypeError, match=r"sym\.symbol"):  # a traced value is no number
         jax.jit(lambda v: (flips + v).max_conn_size)(1.0)
+
+
+def test_the_models_refuse_spaces_they_are_not_written_for():
+    """`models.tfim` and `models.heisenberg` on a qubit space (local states 0 and 1) built
+    other operators than NetKet's `Ising` and `Heisenberg` on the same space, without a
+    word (the flip `write(i, -x_i)` leaves 0 as it is; `Z_i Z_j` was 0 or 1): matrices 3.3
+    and 3.0 apart; on spin 1 they, and `bose_hubbard`, built models NetKet refuses."""
+    nk = pytest.importorskip("netket")
+    from symir import models
+
+    chain = [(0, 1), (1, 2)]
+    for space in (nk.hilbert.Qubit(3), nk.hilbert.Spin(1, 3), sym.Fock(2, 3)):
+        for build in (models.tfim, models.heisenberg):
+            with pytest.raises(ValueError, match="local states -1 and 1 of spin 1/2"):
+                build(space, chain)
+        with pytest.raises(ValueError, match="local states -1 and 1 of spin 1/2"):
+            models.j1j2(space, (chain, [(0, 2)]))
+    with pytest.raises(ValueError, match=r"the occupations 0 \.\. n_max"):
+        models.bose_hubbard(nk.hilbert.Spin(1, 3), chain)
+    # the spaces they are written for: constrained too; hard-core bosons on 0 and 1
+    sector = nk.hilbert.Spin(0.5, 4, total_sz=0)
+    heis = models.heisenberg(sector, [(0, 1), (1, 2), (2, 3)], J=0.5)
+    expected = nk.operator.Heisenberg(sector, nk.graph.Chain(4, pbc=False), J=0.5).to_dense()
+    np.testing.assert_allclose(dense_matrix(heis.compile()), expected, atol=1e-10)
+    qubits = nk.hilbert.Qubit(3)
+    hard_core = models.bose_hubbard(qubits, chain, U=1.0, J=0.5, mu=0.2)
+    fock = nk.hilbert.Fock(1, 3)
+    expected = nk.operator.BoseHubbard(fock, nk.graph.Chain(3, pbc=False), U=1.0, J=0.5, mu=0.2)
+    np.testing.assert_allclose(dense_matrix(hard_core.compile(), qubits), expected.to_dense())
