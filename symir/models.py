@@ -36,7 +36,7 @@ from symir.frontend.expr import emitted, site, sqrt, symbol
 from symir.frontend.fermion import c, cdag, n
 from symir.frontend.operator import SymbolicOperator
 from symir.frontend.update import hop, identity, swap, write
-from symir.hilbert import as_hilbert
+from symir.hilbert import FermionHilbert, as_hilbert
 
 __all__ = [
     "bonds",
@@ -261,6 +261,13 @@ def fermi_hubbard(
     (cdag_is c_js + cdag_js c_is) + U sum_i n_i,up n_i,down`. `t`, `U`: constants 1 and 4
     unless given (numbers or DSL expressions)."""
     space = as_hilbert(hilbert)
+    if not isinstance(space, FermionHilbert) or space.n_spin_subsectors != 2:
+        # a Spin or Fock space had no `index` (a bare AttributeError), spinless fermions no
+        # spin projection -1 (sweep 24)
+        raise ValueError(
+            f"models.fermi_hubbard is written for spin-1/2 fermions (sym.Fermions(L, 2) or "
+            f"nk.hilbert.SpinOrbitalFermions(L, s=0.5)), got {hilbert}"
+        )
     t, U = _real_if_exact(t), _real_if_exact(U)
     edges = bonds(graph)
     hops = [(space.index(i, sz), space.index(j, sz)) for i, j in edges for sz in (-1, 1)]

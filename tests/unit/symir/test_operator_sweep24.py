@@ -97,6 +97,11 @@ def test_the_models_refuse_spaces_they_are_not_written_for():
             models.j1j2(space, (chain, [(0, 2)]))
     with pytest.raises(ValueError, match=r"the occupations 0 \.\. n_max"):
         models.bose_hubbard(nk.hilbert.Spin(1, 3), chain)
+    # fermi_hubbard on spins: a bare AttributeError ('DiscreteHilbert' object has no
+    # attribute 'index'); on spinless fermions: 'no spin projection, got sz=-1'
+    for space in (nk.hilbert.Spin(0.5, 6), nk.hilbert.SpinOrbitalFermions(3)):
+        with pytest.raises(ValueError, match="fermi_hubbard is written for spin-1/2 fermions"):
+            models.fermi_hubbard(space, chain)
     # the spaces they are written for: constrained too; hard-core bosons on 0 and 1
     sector = nk.hilbert.Spin(0.5, 4, total_sz=0)
     heis = models.heisenberg(sector, [(0, 1), (1, 2), (2, 3)], J=0.5)
