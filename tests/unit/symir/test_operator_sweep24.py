@@ -112,3 +112,21 @@ def test_the_models_refuse_spaces_they_are_not_written_for():
     fock = nk.hilbert.Fock(1, 3)
     expected = nk.operator.BoseHubbard(fock, nk.graph.Chain(3, pbc=False), U=1.0, J=0.5, mu=0.2)
     np.testing.assert_allclose(dense_matrix(hard_core.compile(), qubits), expected.to_dense())
+
+
+def test_an_infinite_complex_element_is_compared_part_by_part():
+    """`inf + 11.537408154893415j` against `inf + 11.537408154893411j` (a kernel and the
+    reference interpreter rounding the finite part apart, on an operator whose element
+    divides by zero) differed by `inf - inf = nan` as complex numbers: `first_difference`
+    reported two equal rows as different."""
+    from symir.testing import first_difference
+
+    x = np.array([[0, 1]])
+    xp = np.array([[[1, 1], [0, 1]]])
+    got = np.array([[complex(np.inf, 11.537408154893415), 0.5]])
+    assert (
+        first_difference((xp, got), (xp, np.array([[complex(np.inf, 11.537408154893411), 0.5]])), x)
+        is None
+    )
+    for other in (complex(np.inf, 12.0), complex(-np.inf, 11.5), complex(np.inf, np.inf)):
+        assert first_difference((xp, got), (xp, np.array([[other, 0.5]])), x) is not None
