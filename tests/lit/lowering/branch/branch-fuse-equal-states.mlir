@@ -136,18 +136,21 @@ branch.kernel @permuted sites 3 states [-1, 1] dtype f64 params [] {
 
 // Ordered pairs (for_each_distinct_pair): (i, j) and (j, i) swap the same two sites. The
 // six rows of one emission become three slots with two layers, rows [0, 1, 3] and
-// [2, 4, 5], each recomputed on re-indexed columns; both masks are selected and or-ed.
+// [2, 4, 5], each on re-indexed columns: the second layer's columns are the first's, i
+// and j exchanged, so its copies are the first's ops (a copy that computes what an
+// earlier one computes is that one) and only its mask is new; both masks are selected
+// and or-ed.
 // CHECK-LABEL: builtin.module attributes {branch.fusion = {pairs = {fanout = [6 : i64, 3 : i64], bytes_per_sample = [66 : i64, 33 : i64], merged = [{emissions = ["exchange", "exchange"], terms = ["exchange"], rows = 3 : i64}], decisions = []}}}
 // CHECK: %[[I:.*]] = branch.column %x {values = array<i64: 0, 0, 1>}
 // CHECK-NEXT: %[[J:.*]] = branch.column %x {values = array<i64: 1, 2, 2>}
-// CHECK: %[[F:.*]] = branch.write %{{.*}}, %[[J]], %{{.*}} : !branch.state<3x3xi8>
-// CHECK-NEXT: %[[M:.*]] = branch.cmp
-// CHECK-NEXT: %[[I2:.*]] = branch.column %x {values = array<i64: 1, 2, 2>}
-// CHECK-NEXT: %[[J2:.*]] = branch.column %x {values = array<i64: 0, 0, 1>}
-// CHECK: %[[M2:.*]] = branch.cmp
+// CHECK-NEXT: %[[VI:.*]] = branch.read %x, %[[I]]
+// CHECK-NEXT: %[[VJ:.*]] = branch.read %x, %[[J]]
+// CHECK: %[[F:.*]] = branch.write %{{.*}}, %[[J]], %[[VI]] : !branch.state<3x3xi8>
+// CHECK-NEXT: %[[M:.*]] = branch.cmp ne %[[VI]], %[[VJ]]
+// CHECK-NEXT: %[[M2:.*]] = branch.cmp ne %[[VJ]], %[[VI]]
 // CHECK-NEXT: %[[ZERO:.*]] = branch.constant %x {value = 0 : i64}
 // CHECK-NEXT: %[[S1:.*]] = branch.select %[[M]], %[[I]], %[[ZERO]]
-// CHECK-NEXT: %[[S2:.*]] = branch.select %[[M2]], %[[I2]], %[[ZERO]]
+// CHECK-NEXT: %[[S2:.*]] = branch.select %[[M2]], %[[J]], %[[ZERO]]
 // CHECK-NEXT: %[[AMP:.*]] = branch.add %[[S1]], %[[S2]]
 // CHECK-NEXT: %[[MASK:.*]] = branch.or %[[M]], %[[M2]]
 // CHECK-NEXT: branch.emit %x, %[[F]], %[[AMP]], %[[MASK]] {term = "exchange"} : {{.*}} -> tensor<?x3x3xi8>, tensor<?x3xf64>
