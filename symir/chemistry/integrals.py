@@ -51,6 +51,11 @@ class MolecularIntegrals:
         if h1.ndim != 2 or h1.shape[0] != h1.shape[1]:
             raise ValueError(f"h1 must be (M, M), got shape {h1.shape}")
         m = h1.shape[0]
+        if m == 0:
+            raise ValueError(
+                "h1 is (0, 0): no orbital, no Hamiltonian to build (an active space needs at "
+                "least one orbital)"
+            )
         if h2.shape != (m, m, m, m):
             raise ValueError(f"h2 must be ({m}, {m}, {m}, {m}) for {m} orbitals, got {h2.shape}")
         check_finite(h1, "h1")
