@@ -31,3 +31,28 @@ def test_one_orbital_still_builds():
     x = np.array([[1, 1]], np.int8)
     mels = np.asarray(H.get_conn_padded(x)[1])
     assert abs(mels.sum() - (0.25 - 2.0 + 0.5)) < 1e-12
+
+
+def test_joint_slots_of_four_kinds_equal_every_excitation():
+    """Li in cc-pVDZ (ROHF, one electron down, two up): singles of each spin, same-spin
+    and opposite-spin doubles share one range of symmetry slots (`irrep_slots._joint`),
+    each row decoding only the kinds that can reach it (the joint range's kernel was 2.4
+    times NetKet's with every row decoding all four). Every element is the excitation
+    slots' on every state of the sector."""
+    pytest.importorskip("pyscf")
+    from pyscf import gto, scf
+
+    from symir.chemistry import from_pyscf
+    from symir.testing import dense_matrix
+
+    mol = gto.M(atom="Li 0 0 0", basis="cc-pvdz", spin=1, symmetry=True, verbose=0)
+    ints = from_pyscf(scf.ROHF(mol).run())
+    assert ints.n_fermions_per_spin == (1, 2)
+    mh = molecular_hamiltonian(ints, slots="symmetry")
+    assert [name for name in mh.rows if name.startswith("singles")] == ["singles_doubles"]
+    H = mh.compile()
+    assert H.max_conn_size == 1 + mh.rows["singles_doubles"]
+    expected = molecular_hamiltonian(ints, slots="excitations").compile()
+    np.testing.assert_allclose(
+        dense_matrix(H.to_netket()), dense_matrix(expected.to_netket()), atol=1e-12, rtol=0
+    )
