@@ -23,10 +23,14 @@ def lower_quadratic_form(low: StablehloBuilder, op: branch.QuadraticFormOp) -> S
     `A` holds the `k`, the products run in f32 (exact: integers) and the f64 result
     is `u` times theirs; a linear part that is not a multiple of `u` is added in f64."""
     n = low.n
-    pairs = op.pair_sites
+    # zero weights dropped: a `dot_general` with a matrix of zeros is what XLA's CPU
+    # compiler can miscompile (`site_mask_lowering._linear_rows`)
     weights = np.asarray(op.weights.get_values(), np.float64)
-    sites = op.sites.get_values()
+    pairs = [p for p, w in zip(op.pair_sites, weights, strict=True) if w != 0]
+    weights = weights[weights != 0]
     linear = np.asarray(op.linear.get_values(), np.float64)
+    sites = [s for s, w in zip(op.sites.get_values(), linear, strict=True) if w != 0]
+    linear = linear[linear != 0]
     exact = exact_form(weights, linear, low.local_states) if pairs else None
     t = f64 if exact is None else f32
     unit = 1.0 if exact is None else exact.unit

@@ -294,6 +294,9 @@ def _pair_form(low: KernelLowering, sites: np.ndarray, coef: np.ndarray, t, stat
         if len(r):
             site = np.nonzero(sites[r, e])[1]
             np.add.at(lin, (r, site), part[r, e])
+        if not q.any():  # no `dot_general` with a zero matrix: `_linear_rows`' docstring
+            values.append(_linear_rows(low, z, lin))
+            continue
         # (batch, R, N): z . Q_r over the first index of each row's matrix
         over = stablehlo.DotDimensionNumbers(
             lhs_contracting_dimensions=[1], rhs_contracting_dimensions=[1]
@@ -311,6 +314,27 @@ def _pair_form(low: KernelLowering, sites: np.ndarray, coef: np.ndarray, t, stat
         body = stablehlo.scalar_body([f64], stablehlo.AddOp)
         values.append(low.add(stablehlo.ReduceOp([prod], [low.const(0.0, f64)], [2], body)))
     return values[0] if len(values) == 1 else low.add(stablehlo.ComplexOp(*values))
+
+
+def _linear_rows(low: KernelLowering, z: SSAValue, lin: np.ndarray) -> SSAValue:
+    """`L_r . z` per row (`lin`: `(R, N)`), the pair form of rows without pairs: one
+    `dot_general` of `z` with `L^T`, or zeros where `L` is zero. Never a `dot_general`
+    with a matrix of zeros: XLA's CPU compiler (jaxlib 0.10) can miscompile a program
+    that holds one beside another `dot_general` (a complex `pauli_strings` sum with real
+    `Z_i Z_j` couplings, whose imaginary pairs are all zero: its diagonal's imaginary part
+    came out as 4, 10 or 1e254 in about one compile in four; with XLA's `algsimp` pass
+    disabled, never)."""
+    rows = lin.shape[0]
+    if not lin.any():
+        return low.broadcast(low.const(0.0, f64), [], [DYN, rows])
+    over = stablehlo.DotDimensionNumbers(
+        lhs_contracting_dimensions=[1], rhs_contracting_dimensions=[0]
+    )
+    return low.add(
+        stablehlo.DotGeneralOp(
+            z, low.array(np.ascontiguousarray(lin.T)), over, TensorType(f64, [DYN, rows])
+        )
+    )
 
 
 def lower_flip_sites(low: KernelLowering, op: branch.FlipSitesOp) -> State:

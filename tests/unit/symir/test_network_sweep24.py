@@ -119,16 +119,15 @@ def spin1_chain(n=8):
 
 
 def dm_chain(n=8, d=0.4):
-    """The XY chain plus a Dzyaloshinskii-Moriya term `D (X_i Y_j - Y_i X_j)`: complex
-    matrix elements, as Pauli strings. No `Z_i Z_j`: with it, the diagonal is a complex
-    quadratic form whose imaginary part is lowered as a `dot_general` against an all-zero
-    table, which XLA's CPU compiler (jax 0.10.2) miscompiles in about one compilation in
-    four (garbage imaginary parts of the diagonal elements; sweep 24, left to the
-    lowering)."""
+    """The Heisenberg chain plus a Dzyaloshinskii-Moriya term `D (X_i Y_j - Y_i X_j)`:
+    complex matrix elements, as Pauli strings. With `Z_i Z_j` the diagonal is a complex
+    quadratic form with a zero imaginary part, once lowered as a `dot_general` against an
+    all-zero table that XLA's CPU compiler miscompiled in about one compile in four
+    (tests/unit/lowering/test_no_dot_with_zeros.py)."""
     hi = nk.hilbert.Spin(0.5, n)
     strings, weights = [], []
     for i, j in nk.graph.Chain(n).edges():
-        for a, b, w in (("X", "X", 1), ("Y", "Y", 1), ("X", "Y", d), ("Y", "X", -d)):
+        for a, b, w in (("X", "X", 1), ("Y", "Y", 1), ("Z", "Z", 1), ("X", "Y", d), ("Y", "X", -d)):
             s = ["I"] * n
             s[i], s[j] = a, b
             strings.append("".join(s))
