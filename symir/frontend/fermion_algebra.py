@@ -182,6 +182,19 @@ def _adjoint(strings: Strings, conj: bool) -> Strings:
     )
 
 
+def is_hermitian(strings: Strings) -> bool:
+    """Whether the sum of strings equals its adjoint: both in normal order, equal strings
+    summed, each weight equal to its counterpart's within `1e-12` of the largest (a
+    string without a counterpart: a weight of 0). Exact for any number of sites, as
+    NetKet's `FermionOperator2nd.is_hermitian` decides it from its terms."""
+    ours = dict(normal_order.Sum.of(strings).strings(0.0))
+    theirs = dict(normal_order.Sum.of(_adjoint(tuple(strings), True)).strings(0.0))
+    scale = max((abs(w) for w in ours.values()), default=0.0)
+    return all(
+        abs(ours.get(p, 0.0) - theirs.get(p, 0.0)) <= 1e-12 * scale for p in {*ours, *theirs}
+    )
+
+
 def conjugate(strings: Strings) -> Strings:
     """The strings of the elementwise complex conjugate."""
     return _lazily(

@@ -25,16 +25,23 @@ An operator that is not marked can still be established hermitian when it is ask
 (`SymbolicOperator.is_hermitian`, `hermiticity`; `establish` below, from the compiled
 kernels, docs/semantics.md#the-hermitian-flag):
 
-1. *Verified on every basis state*, first where it applies: an operator without
+1. *Proved from its fermion strings*, first (an operator of `sym.fermion_terms` or of ladder
+   products with numbers, which keeps them: symir/frontend/fermion_algebra.py): the
+   strings in normal order, equal ones summed, equal their adjoint's (as NetKet's
+   `FermionOperator2nd.is_hermitian`); any number of sites. Hermitian on the whole Fock
+   space, it is on any sector (a compression of a hermitian operator). Strings that
+   differ prove nothing on a sector (a pair creation vanishes at fixed particle number):
+   the next rules decide.
+2. *Verified on every basis state*, where it applies: an operator without
    parameters on a space of at most `EXHAUSTIVE_STATES` states whose matrix equals its
    conjugate transpose (to rounding: `1e-12` relative to the largest element); its
    matrix costs less than `op.H` there (general local operators: `op.H` multiplies
    their emissions).
-2. *Proved, for every parameter value*: the conjugate transpose `op.H` (built by the
+3. *Proved, for every parameter value*: the conjugate transpose `op.H` (built by the
    adjoint machinery of symir/frontend/product.py, where every update program has a
    provable inverse) compiles to the same fused kernel as `op` (equal StableHLO text,
    the two compiled under one name). Equal kernels are equal matrices.
-3. Otherwise it is not hermitian as far as symir can tell: `op.H` cannot be built (an
+4. Otherwise it is not hermitian as far as symir can tell: `op.H` cannot be built (an
    update without a provable inverse, e.g. `affine`), or the kernels differ (the same
    operator written in another order, a `x_j != x_i` for `x_i != x_j`, differs as a
    kernel), or the space is too large to check. Declare it (`hermitian=True`) when you
@@ -139,6 +146,12 @@ def establish(op: Any) -> tuple[bool, str]:
     from_parts = _established_parts(op)
     if from_parts is not None:
         return from_parts
+    strings = getattr(op, "_fermion_strings", None)
+    if strings is not None:  # on the whole Fock space, so on any sector: its compression
+        from symir.frontend.fermion_algebra import is_hermitian
+
+        if is_hermitian(strings):
+            return True, "proved: its fermion strings in normal order equal their adjoint's"
     n_states = getattr(op.space, "n_states", None)
     small = n_states is not None and n_states <= EXHAUSTIVE_STATES
     kernel = op.compile()

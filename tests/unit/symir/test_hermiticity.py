@@ -415,3 +415,52 @@ def test_a_lazy_sum_with_a_non_hermitian_operand_is_not_hermitian(hi, tfim, rais
         nk.config.update("NETKET_EXPERIMENTAL", before)
     for ours, theirs in zip(jax.tree.leaves(grad), jax.tree.leaves(grad_ref), strict=True):
         np.testing.assert_allclose(ours, theirs, atol=1e-12)
+
+
+def _hubbard_strings(n, phase, with_adjoint=True):
+    """Spinful Hubbard on an `n`-site ring with a complex next-nearest hop, NetKet's
+    fermion strings (sites `s n + i`, spin `s`)."""
+    strings, weights = [], []
+    for s in range(2):
+        for i in range(n):
+            for dist, t in ((1, -1.0), (2, -0.3 * np.exp(1j * phase))):
+                a, b = s * n + i, s * n + (i + dist) % n
+                strings.append(f"{a}^ {b}")
+                weights.append(t)
+                if with_adjoint:
+                    strings.append(f"{b}^ {a}")
+                    weights.append(np.conj(t))
+    for i in range(n):
+        strings.append(f"{i}^ {i} {n + i}^ {n + i}")
+        weights.append(4.0)
+    return strings, weights
+
+
+def test_fermion_strings_prove_hermiticity_past_the_exhaustive_check():
+    """8 sites at (4, 4): 4,900 states, more than the matrix check takes; `expect_and_grad`
+    refused the operator as non-hermitian where NetKet's `FermionOperator2nd` (hermitian
+    from its strings) computed (sweep 24)."""
+    import netket as nk
+
+    from symir.frontend.hermiticity import EXHAUSTIVE_STATES
+    from symir.testing import assert_same_expect_and_grad
+
+    hi = nk.hilbert.SpinOrbitalFermions(8, s=0.5, n_fermions_per_spin=(4, 4))
+    assert hi.n_states > EXHAUSTIVE_STATES
+    strings, weights = _hubbard_strings(8, 0.7)
+    op = sym.fermion_terms(hi, strings, weights)
+    hermitian, how = op.hermiticity
+    assert hermitian, how
+    assert "fermion strings" in how
+    ref = nk.operator.FermionOperator2nd(hi, strings, weights)
+    assert ref.is_hermitian
+    model = nk.models.Jastrow(param_dtype=float)
+    sampler = nk.sampler.MetropolisFermionHop(hi, graph=nk.graph.Chain(8), n_chains=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        vs = nk.vqs.MCState(sampler, model, n_samples=64, seed=1, sampler_seed=1)
+        assert_same_expect_and_grad(vs, op.compile().to_netket(hi), ref.to_jax_operator())
+
+    one_way = _hubbard_strings(8, 0.7, with_adjoint=False)  # no hermitian conjugates
+    hermitian, how = sym.fermion_terms(hi, *one_way).hermiticity
+    assert not hermitian, how
