@@ -5,6 +5,7 @@ whose terms are fused into one kernel; and `SymbolicOperatorSum`.
 
 from __future__ import annotations
 
+import numbers
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -25,8 +26,8 @@ from symir.hilbert import DiscreteHilbert, as_hilbert, hilbert_difference
 
 def _coefficient(value: Any) -> Any:
     """`value` as an operator's coefficient: a symbolic expression (a site's value too),
-    or a number (Python's, numpy's, or the one number of a 0-d array, a concrete JAX
-    array's too) as a Python number; None for anything else, a bool included (`op * True`
+    or a number (Python's, a `Fraction`, numpy's, or the one number of a 0-d array, a
+    concrete JAX array's too) as a Python number; None for anything else, a bool included (`op * True`
     was an operator that failed only when compiled, on an `i1` factor of its matrix
     elements). A traced JAX value is a `TypeError` that points to `sym.symbol`."""
     if isinstance(value, Expr | SiteSelector):
@@ -36,6 +37,8 @@ def _coefficient(value: Any) -> Any:
     ):
         number = _python_number(value)
         return None if isinstance(number, bool) else number
+    if isinstance(value, numbers.Rational):  # `fractions.Fraction(1, 3)`, as NetKet's take it
+        return float(value)
     return None
 
 

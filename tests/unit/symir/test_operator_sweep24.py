@@ -5,6 +5,8 @@ matrix checked against NumPy's product or conjugate transpose of the factors' ma
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -78,6 +80,9 @@ def test_an_operator_scales_and_shifts_by_the_same_numbers():
         flips / np.array(0.0)
     with pytest.raises(TypeError, match=r"sym\.symbol"):  # a traced value is no number
         jax.jit(lambda v: (flips + v).max_conn_size)(1.0)
+    # a Fraction, as the NetKet adapter and NetKet's operators take it (was a TypeError)
+    _matrices(flips * Fraction(1, 3) - Fraction(1, 2), m / 3 - one / 2)
+    _matrices(flips / Fraction(4), m / 4)
 
 
 def test_the_models_refuse_spaces_they_are_not_written_for():
