@@ -49,7 +49,9 @@ def edge_colours(color: Any, colors: Any) -> tuple[int, ...] | None:
     if isinstance(colors, str) or not isinstance(colors, Iterable):
         raise ValueError(f"for_each: colors= must be a list of integers, got {colors!r}")
     found = tuple(colors)
-    if not found or any(isinstance(c, bool) or not isinstance(c, int | np.integer) for c in found):
+    if not found:
+        raise ValueError("for_each: colors= is empty: give at least one edge colour")
+    if any(isinstance(c, bool) or not isinstance(c, int | np.integer) for c in found):
         raise ValueError(f"for_each: edge colours must be integers, got {list(found)!r}")
     return tuple(int(c) for c in found)
 

@@ -125,6 +125,7 @@ def test_one_colour_graph_does_not_warn():
         ("graph", {"color": 0, "colors": [1]}, "color= or colors=, not both"),
         ("graph", {"colors": "01"}, "list of integers"),
         ("graph", {"color": 0.5}, "edge colours must be integers"),
+        ("graph", {"colors": []}, "colors= is empty"),
         ("rows", {"color": 0}, "select the edges of a graph"),
     ],
 )
