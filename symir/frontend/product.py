@@ -630,12 +630,22 @@ def product_terms(a: SymbolicOperator, b: SymbolicOperator) -> tuple[TermSpec, .
     space: `SymbolicOperator.__matmul__` checks it)."""
     n, states = a.space.size, a.space.local_states
     terms = [t for ta in a.terms for tb in b.terms for t in _product_terms(ta, tb, n, states)]
-    if not terms:
-        raise SymbolicDefinitionError(
-            f"the product {a.name!r} @ {b.name!r} has no branch that can be active "
-            "(every composed branch is invalidated)"
-        )
+    if not terms:  # every composed branch is invalidated: the zero operator, one empty slot
+        return (_ZERO_TERM,)
     return tuple(replace(t, name=f"p{k}_{t.name}"[:120]) for k, t in enumerate(terms))
+
+
+_ZERO_TERM = TermSpec(
+    name="zero",
+    kind="global",
+    labels=(),
+    rows=((),),
+    predicates=(),
+    emissions=(EmissionSpec(update=Update().invalidate(), amplitude=as_expr(0.0), condition=None),),
+)
+"""The term of a product none of whose branches can be active (`inv @ op` of an operator
+whose branches are all invalidated, as `DOperator(...).globally().emit(invalidate())`
+makes it): one invalidated branch, the zero operator with F = 1."""
 
 
 # ----------------------------------------------------------------------------- adjoint

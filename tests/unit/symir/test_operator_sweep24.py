@@ -135,3 +135,22 @@ def test_an_infinite_complex_element_is_compared_part_by_part():
     )
     for other in (complex(np.inf, 12.0), complex(-np.inf, 11.5), complex(np.inf, np.inf)):
         assert first_difference((xp, got), (xp, np.array([[other, 0.5]])), x) is not None
+
+
+def test_a_product_of_no_active_branch_is_the_zero_operator():
+    """An operator whose every branch is invalidated is the zero operator, and so are its
+    products: `inv @ inv` and `inv @ flips` raised "has no branch that can be active"
+    though `inv` itself was accepted (sweep 24)."""
+    spins = sym.Spin(0.5, 3)
+    inv = sym.DOperator(spins, "inv").for_each_site("i").emit(sym.invalidate()).build()
+    flips = (
+        sym.DOperator(spins, "flips")
+        .for_each_site("i")
+        .emit(sym.write("i", -site("i")), matrix_element=0.5)
+        .build()
+    )
+    zero = np.zeros((8, 8))
+    for product in (inv @ inv, inv @ flips, flips @ inv):
+        _matrices(product, zero)
+        assert product.compile().max_conn_size == 1
+    _matrices(flips @ inv + flips, reference_to_dense(flips, hilbert=spins))
