@@ -558,7 +558,7 @@ class CompiledOperator:
         if states.min() < info.min or states.max() > info.max:
             raise ValueError(
                 f"{what}: configurations of dtype {dtype} (from {info.min} to {info.max}) "
-                f"cannot hold the local states {states.tolist()} of the space of operator "
+                f"cannot hold the local states {_states_text(states)} of the space of operator "
                 f"{self.name!r}: the connected configurations would wrap around; pass a "
                 "signed integer or float dtype wide enough for them"
             )
@@ -1128,3 +1128,14 @@ jax.tree_util.register_pytree_node(
     lambda op: (op._params, op._spec),
     lambda spec, params: CompiledOperator(spec, tuple(params)),
 )
+
+
+def _states_text(states: np.ndarray) -> str:
+    """The local states as a message shows them: all of them up to 8, else the first
+    three, the last two and how many (Fock(300) has 301)."""
+    values = states.tolist()
+    if len(values) <= 8:
+        return str(values)
+    head = ", ".join(map(str, values[:3]))
+    tail = ", ".join(map(str, values[-2:]))
+    return f"[{head}, ..., {tail}] ({len(values)} of them)"

@@ -154,3 +154,18 @@ def test_a_product_of_no_active_branch_is_the_zero_operator():
         _matrices(product, zero)
         assert product.compile().max_conn_size == 1
     _matrices(flips @ inv + flips, reference_to_dense(flips, hilbert=spins))
+
+
+def test_a_dtype_too_narrow_for_many_local_states_is_named_in_short():
+    """The int8 message listed all 301 local states of Fock(300) (sweep 24)."""
+    bosons = sym.Fock(300, 2)
+    hop = (
+        sym.DOperator(bosons, "n")
+        .for_each_site("i")
+        .emit(sym.identity(), matrix_element=1.0 * site("i"))
+        .build()
+        .compile()
+    )
+    message = r"cannot hold the local states \[0, 1, 2, \.\.\., 299, 300\] \(301 of them\)"
+    with pytest.raises(ValueError, match=message):
+        hop.get_conn_padded(np.zeros((1, 2), np.int8))
