@@ -37,7 +37,11 @@ else counted in two levels instead of a cumulative sum (`_ExchangeMoves`); the s
 rows of an exchange are read per cluster (one row for both sites). The same proposals
 serve the plain path (the whole network per proposal). Any other rule (a user's,
 `MultipleRules`, `TensorRule`) runs its `transition` on every step, as in NetKet, and
-the changed sites are found by comparing `sigma'` with `sigma`.
+the changed sites are found by comparing `sigma'` with `sigma`. NetKet's
+`HamiltonianRule` (of a JAX operator) is taken with the exact Hastings correction
+(`_ReversibleHamiltonianRule`): NetKet's assumes that `x` is a connected state of `x'`
+whenever `x'` is one of `x`, which a non-hermitian operator breaks (its chains then sample
+another distribution than `|psi|^2`); the chains are NetKet's where it holds.
 
 `k` (the most sites a proposal changes): 1 for `LocalRule`, the cluster size (2) for
 `ExchangeRule` and `FermionHopRule`, the largest of `MultipleRules`' rules, the sum of
@@ -77,6 +81,7 @@ import numpy as np
 from netket.sampler import MetropolisSampler as _NetKetMetropolisSampler
 from netket.sampler import MetropolisSamplerState
 from netket.sampler import rules as nk_rules
+from netket.sampler.rules.hamiltonian import HamiltonianRuleJax
 from netket.utils import struct
 
 from symir.runtime.complex_pairs import complex_pairs
@@ -718,6 +723,34 @@ def _moves(sampler: Any) -> Any:
     return None
 
 
+class _ReversibleHamiltonianRule(HamiltonianRuleJax):
+    """NetKet's `HamiltonianRule` (`HamiltonianRuleJax`) with the exact Hastings
+    correction. NetKet proposes a uniformly chosen nonzero slot of `get_conn_padded(x)`
+    and corrects by `log n(x) - log n(x')` (`n` the nonzero slots): exact only where `x`
+    is among the connected states of `x'` once for each time `x'` is among those of `x`.
+    A non-hermitian operator (a one-way hop: `x'` reached, `x` not reached back) or
+    slots that repeat a state break that, and the chains then sample another
+    distribution than `|psi|^2`. Here the correction is `log(m(x' -> x) / n(x')) -
+    log(m(x -> x') / n(x))`, `m` the slots holding the state: NetKet's number where the
+    two counts agree (a hermitian operator without repeated slots: the same chains), a
+    rejection where `x` cannot be proposed back."""
+
+    def transition(self, sampler, machine, parameters, state, key, x):
+        xp, log_prob_corr = HamiltonianRuleJax.transition(
+            self, sampler, machine, parameters, state, key, x
+        )
+        forward = _slots_holding(self.operator, x, xp)
+        backward = _slots_holding(self.operator, xp, x)
+        return xp, log_prob_corr + jnp.log(backward) - jnp.log(forward)
+
+
+def _slots_holding(operator: Any, x: jax.Array, target: jax.Array) -> jax.Array:
+    """How many nonzero slots of `operator.get_conn_padded(x)` hold `target` (per row)."""
+    conn, mels = operator.get_conn_padded(x)
+    hit = jnp.all(conn == target[:, None, :].astype(conn.dtype), axis=-1) & (jnp.abs(mels) > 0)
+    return jnp.sum(hit, axis=-1)
+
+
 class MetropolisSampler(_NetKetMetropolisSampler):
     """NetKet's `MetropolisSampler` evaluating proposals incrementally from a per-chain
     cache (module docstring). Arguments as NetKet's, plus `refresh_every` (sweeps
@@ -745,6 +778,8 @@ class MetropolisSampler(_NetKetMetropolisSampler):
     ):
         if int(refresh_every) < 1:
             raise ValueError(f"refresh_every must be a positive integer, not {refresh_every}")
+        if type(rule) is HamiltonianRuleJax:  # its correction, exact (_ReversibleHamiltonianRule)
+            rule = _ReversibleHamiltonianRule(rule.operator)
         super().__init__(hilbert, rule, **kwargs)
         self.refresh_every = int(refresh_every)
         self.max_changed_sites = None if max_changed_sites is None else int(max_changed_sites)
