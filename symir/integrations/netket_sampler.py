@@ -41,7 +41,10 @@ the changed sites are found by comparing `sigma'` with `sigma`. NetKet's
 `HamiltonianRule` (of a JAX operator) is taken with the exact Hastings correction
 (`_ReversibleHamiltonianRule`): NetKet's assumes that `x` is a connected state of `x'`
 whenever `x'` is one of `x`, which a non-hermitian operator breaks (its chains then sample
-another distribution than `|psi|^2`); the chains are NetKet's where it holds.
+another distribution than `|psi|^2`); the chains are NetKet's where it holds. A `LocalRule`
+(alone or in `MultipleRules`) on a constrained space (`Fock(n_particles=...)`,
+`Spin(total_sz=...)`, fermions of fixed numbers) is refused: NetKet's chains leave the
+space there.
 
 `k` (the most sites a proposal changes): 1 for `LocalRule`, the cluster size (2) for
 `ExchangeRule` and `FermionHopRule`, the largest of `MultipleRules`' rules, the sum of
@@ -751,6 +754,16 @@ def _slots_holding(operator: Any, x: jax.Array, target: jax.Array) -> jax.Array:
     return jnp.sum(hit, axis=-1)
 
 
+def _has_local_rule(rule: Any) -> bool:
+    """Whether `rule` is (or combines) NetKet's `LocalRule`, which changes one site to any
+    other local state."""
+    if isinstance(rule, nk_rules.LocalRule):
+        return True
+    if isinstance(rule, nk_rules.MultipleRules):
+        return any(_has_local_rule(r) for r in rule.rules)
+    return False
+
+
 class MetropolisSampler(_NetKetMetropolisSampler):
     """NetKet's `MetropolisSampler` evaluating proposals incrementally from a per-chain
     cache (module docstring). Arguments as NetKet's, plus `refresh_every` (sweeps
@@ -778,6 +791,14 @@ class MetropolisSampler(_NetKetMetropolisSampler):
     ):
         if int(refresh_every) < 1:
             raise ValueError(f"refresh_every must be a positive integer, not {refresh_every}")
+        if getattr(hilbert, "constrained", False) and _has_local_rule(rule):
+            raise ValueError(
+                f"a LocalRule changes one site of {hilbert}, whose constraint a single "
+                "change breaks: its chains would leave the space (NetKet's sampler takes "
+                "them there silently). Use an ExchangeRule (MetropolisExchange), a "
+                "FermionHopRule (MetropolisFermionHop) or a HamiltonianRule of an operator "
+                "that keeps the constraint."
+            )
         if type(rule) is HamiltonianRuleJax:  # its correction, exact (_ReversibleHamiltonianRule)
             rule = _ReversibleHamiltonianRule(rule.operator)
         super().__init__(hilbert, rule, **kwargs)
