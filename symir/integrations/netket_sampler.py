@@ -754,6 +754,21 @@ def _slots_holding(operator: Any, x: jax.Array, target: jax.Array) -> jax.Array:
     return jnp.sum(hit, axis=-1)
 
 
+def _exact_rule(rule: Any) -> Any:
+    """`rule` with every NetKet `HamiltonianRule` in it (alone, or in `MultipleRules` or
+    `TensorRule`) taking the exact correction (`_ReversibleHamiltonianRule`)."""
+    if type(rule) is HamiltonianRuleJax:
+        return _ReversibleHamiltonianRule(rule.operator)
+    if isinstance(rule, nk_rules.MultipleRules | nk_rules.TensorRule):
+        rules = [_exact_rule(r) for r in rule.rules]
+        if all(a is b for a, b in zip(rules, rule.rules, strict=True)):
+            return rule
+        if isinstance(rule, nk_rules.MultipleRules):
+            return nk_rules.MultipleRules(rules, rule.probabilities)
+        return nk_rules.TensorRule(rule.hilbert, rules)
+    return rule
+
+
 def _has_local_rule(rule: Any) -> bool:
     """Whether `rule` is (or combines) NetKet's `LocalRule`, which changes one site to any
     other local state."""
@@ -799,8 +814,7 @@ class MetropolisSampler(_NetKetMetropolisSampler):
                 "FermionHopRule (MetropolisFermionHop) or a HamiltonianRule of an operator "
                 "that keeps the constraint."
             )
-        if type(rule) is HamiltonianRuleJax:  # its correction, exact (_ReversibleHamiltonianRule)
-            rule = _ReversibleHamiltonianRule(rule.operator)
+        rule = _exact_rule(rule)
         super().__init__(hilbert, rule, **kwargs)
         self.refresh_every = int(refresh_every)
         self.max_changed_sites = None if max_changed_sites is None else int(max_changed_sites)
