@@ -69,20 +69,25 @@ def heisenberg():
     return hi, graph, models.heisenberg(hi, graph).compile(), nk.operator.Heisenberg(hi, graph)
 
 
+def _splits_and_equals_netkets(ma, heisenberg, seed):
+    """The network `ma` splits on 32 random states, and its derived local energies
+    (`fast_updates=True`) are NetKet's; keys `seed` (states) and `seed + 1` (parameters)."""
+    hi, _, op, ref = heisenberg
+    x = jnp.asarray(hi.random_state(jax.random.key(seed), 32), jnp.float64)
+    params = jax.jit(ma.init)(jax.random.key(seed + 1), x)
+    split = split_network(ma.apply, params, x)
+    assert split.applies, split.reason
+    got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates=True))(params, x)
+    np.testing.assert_allclose(got, local_energies(ma.apply, params, x, ref), rtol=RTOL, atol=RTOL)
+
+
 @pytest.mark.parametrize("network", [RolledStack, SplitHalves, Tiled])
 def test_stack_tile_and_split_of_x_before_the_first_dense_split(heisenberg, network):
     """JAX 0.10 binds primitives of their own for `jnp.stack`, `jnp.tile` and `jnp.split`:
     the split did not know them, and such a network fell back, its reason calling `stack`
     a non-linear operation. They move elements like `concatenate`: the network splits,
     and its derived local energies are NetKet's."""
-    hi, _, op, ref = heisenberg
-    ma = network()
-    x = jnp.asarray(hi.random_state(jax.random.key(0), 32), jnp.float64)
-    params = jax.jit(ma.init)(jax.random.key(1), x)
-    split = split_network(ma.apply, params, x)
-    assert split.applies, split.reason
-    got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates=True))(params, x)
-    np.testing.assert_allclose(got, local_energies(ma.apply, params, x, ref), rtol=RTOL, atol=RTOL)
+    _splits_and_equals_netkets(network(), heisenberg, seed=0)
 
 
 def test_rolled_stack_expect_and_grad_equals_netkets(heisenberg):
@@ -113,11 +118,4 @@ def test_a_pooling_of_x_before_the_first_dense_splits(heisenberg):
     like `cumsum`: the split did not know it, and such a network fell back, its reason
     calling the pooling a non-linear operation. Now it splits, its derived local
     energies NetKet's."""
-    hi, _, op, ref = heisenberg
-    ma = Pooled()
-    x = jnp.asarray(hi.random_state(jax.random.key(2), 32), jnp.float64)
-    params = jax.jit(ma.init)(jax.random.key(3), x)
-    split = split_network(ma.apply, params, x)
-    assert split.applies, split.reason
-    got = jax.jit(lambda p, x: sym.local_energies(ma.apply, p, x, op, fast_updates=True))(params, x)
-    np.testing.assert_allclose(got, local_energies(ma.apply, params, x, ref), rtol=RTOL, atol=RTOL)
+    _splits_and_equals_netkets(Pooled(), heisenberg, seed=2)
