@@ -124,11 +124,19 @@ def _flag_select(p: Expr, t: _Flag, f: _Flag) -> _Flag:
 
 
 def walk(e: Any, visit: Callable[[Expr], None]) -> None:
-    """Call `visit` on `e` and every expression inside it."""
-    if isinstance(e, Expr):
-        visit(e)
-        for a in e.args:
-            walk(a, visit)
+    """Call `visit` once on `e` and on every distinct expression object inside it: a
+    subexpression shared by several parents (the select chains of the symmetry slots,
+    symir/chemistry/irrep_slots.py) is visited once, not once per path to it, which is
+    exponential in the depth."""
+    seen: set[int] = set()
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Expr) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        visit(node)
+        stack.extend(reversed(node.args))
 
 
 def term_exprs(term: TermSpec):
@@ -199,45 +207,58 @@ def static_value(e: Expr, row: dict[str, int]) -> int | None:
     return fn(*values)
 
 
-def _rename(e: Any, names: dict[str, str]) -> Any:
-    """`e` with its labels renamed."""
+def _rename(e: Any, names: dict[str, str], memo: dict[int, Any] | None = None) -> Any:
+    """`e` with its labels renamed. A subexpression shared by several parents is renamed
+    once and stays shared (`memo`, by identity, over one term's expressions): renamed
+    as a tree, the symmetry slots' select chains took minutes and lost the sharing that
+    keeps their keys cheap."""
     if not isinstance(e, Expr):
         return e
+    if memo is None:
+        memo = {}
+    found = memo.get(id(e))
+    if found is not None:
+        return found[1]
     if e.op == "label":
-        return Expr("label", names[e.args[0]])
-    return Expr(e.op, *(_rename(a, names) for a in e.args))
+        out = Expr("label", names[e.args[0]])
+    else:
+        out = Expr(e.op, *(_rename(a, names, memo) for a in e.args))
+    # the source is kept beside its image so that its id is not reused while memo lives
+    memo[id(e)] = (e, out)
+    return out
 
 
-def _rename_update(update: Update, names: dict[str, str]) -> Update:
+def _rename_update(update: Update, names: dict[str, str], memo: dict[int, Any]) -> Update:
     steps = []
     for step in update.steps:
         out = [step[0]]
         for operand in step[1:]:
             if isinstance(operand, Update):
-                out.append(_rename_update(operand, names))
+                out.append(_rename_update(operand, names, memo))
             elif isinstance(operand, tuple):
-                out.append(tuple(_rename(o, names) for o in operand))
+                out.append(tuple(_rename(o, names, memo) for o in operand))
             else:
-                out.append(_rename(operand, names))
+                out.append(_rename(operand, names, memo))
         steps.append(tuple(out))
     return Update(tuple(steps))
 
 
 def _renamed(term: TermSpec, prefix: str) -> TermSpec:
     names = {label: f"{prefix}{label}" for label in term.labels}
+    memo: dict[int, Any] = {}
     return _term(
         term,
         name=term.name,
         kind=term.kind,
         labels=tuple(names[label] for label in term.labels),
         rows=term.rows,
-        predicates=tuple(_rename(p, names) for p in term.predicates),
+        predicates=tuple(_rename(p, names, memo) for p in term.predicates),
         emissions=tuple(
             _emission(
                 em,
-                _rename_update(em.update, names),
-                _rename(em.amplitude, names),
-                _rename(em.condition, names),
+                _rename_update(em.update, names, memo),
+                _rename(em.amplitude, names, memo),
+                _rename(em.condition, names, memo),
                 em.tag,
             )
             for em in term.emissions
