@@ -655,7 +655,8 @@ def molecular_hamiltonian(
     out is below it, the largest in `screening["symmetry_noise"]`); the result's
     `orbsym` says which irreps the symmetry slots follow. Where the integrals those
     irreps forbid are above the cutoff (a mean field converged to 1e-9 leaves them at
-    about that), `"auto"` also tries finer irreps with a row of its own for each
+    about that, and PySCF's own ORBSYM can leave out a few at 1e-11), `"auto"` also
+    tries ORBSYM's irreps and finer ones with a row of its own for each
     excitation they forbid that has a coefficient (`FORBIDDEN_SEARCH`,
     symir/chemistry/forbidden_rows.py: nothing dropped; `rows["forbidden_singles"]`,
     `rows["forbidden_doubles"]`)."""
@@ -667,8 +668,13 @@ def molecular_hamiltonian(
     # irreps found at SYMMETRY_NOISE leave out nothing above it (checked exactly)
     kept = _forbidden_kept(integrals, threshold) if noise is None else None
     forbidden = None
-    if slots == "auto" and noise is None and (given is None or len(set(given)) == 1):
-        # a finer grading, with rows for what it forbids (forbidden_rows.py)
+    if (
+        slots == "auto"
+        and noise is None
+        and (given is None or len(set(given)) == 1 or kept is not None)
+    ):
+        # a finer grading, or ORBSYM's own whose noise is above the cutoff, with rows for
+        # what it forbids (forbidden_rows.py)
         forbidden = _graded_with_rows(integrals, threshold, parametric, kept is None)
         if forbidden is not None:
             integrals, slots, kept = forbidden, "symmetry", None
@@ -845,7 +851,8 @@ def _graded_with_rows(
     if reach < SYMMETRY_FROM and 2 * integrals.n_orbitals < SYMMETRY_SITES:
         return None
     current = integrals.orbsym
-    if current is not None and len(set(current)) == 8:  # D2h's eight: none is finer
+    candidates = _graded_candidates(integrals, threshold, exact)
+    if not candidates:
         return None
     baseline = reach
     if exact and current is not None and _symmetry_pays(integrals, parametric):
@@ -853,11 +860,9 @@ def _graded_with_rows(
     t = np.kron(np.eye(2), np.asarray(h1, float))
     p, r = _pairs(t.shape[0])
     W = RestrictedPairs(np.asarray(h2, float), p, r)
-    best, best_slots, seen = None, baseline / SYMMETRY_RATIO, {current}
-    for search in FORBIDDEN_SEARCH:
-        if search <= threshold:
-            continue
-        found = orbsym_from_integrals(h1, h2, search)
+    best, best_slots = None, baseline / SYMMETRY_RATIO
+    seen = set() if candidates[0] == current else {current}
+    for found in candidates:
         if found in seen or len(set(found)) == 1:
             continue
         seen.add(found)
@@ -869,6 +874,24 @@ def _graded_with_rows(
         if total < best_slots:
             best, best_slots = found, total
     return None if best is None else replace(integrals, orbsym=best)
+
+
+def _graded_candidates(integrals: MolecularIntegrals, threshold: float, exact: bool) -> list:
+    """The irreps `_graded_with_rows` weighs: ORBSYM's own (given and checked) where it
+    leaves out a coefficient above the cutoff (not `exact`: H2 aug-cc-pVDZ in Dooh,
+    `(9 9|9 10)` 5.8e-12), then those of the tables' zeros at each `FORBIDDEN_SEARCH`
+    cutoff above `threshold`, unless ORBSYM has D2h's eight irreps (none is finer)."""
+    current = integrals.orbsym
+    candidates = []
+    if current is not None and not exact and len(set(current)) > 1:
+        candidates.append(current)
+    if current is None or len(set(current)) < 8:
+        candidates += [
+            orbsym_from_integrals(integrals.h1, integrals.h2, search)
+            for search in FORBIDDEN_SEARCH
+            if search > threshold
+        ]
+    return candidates
 
 
 def _largest_forbidden_coefficient(

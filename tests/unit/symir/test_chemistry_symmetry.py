@@ -622,7 +622,8 @@ def test_threshold_zero_keeps_the_noise_orbsym_forbids(monkeypatch):
     correct ORBSYM is not called wrong, `"auto"` keeps the excitation slots (the
     symmetry slots would drop the noise `threshold=0` keeps) with PySCF's energy, and
     `"symmetry"` asked for is a ValueError naming the largest forbidden integral; a
-    threshold between the noise and `CUTOFF` is checked against `CUTOFF`."""
+    threshold between the noise and `CUTOFF` is checked against `CUTOFF`, and `"auto"`
+    keeps the noise above it in rows of its own beside ORBSYM's slots."""
     import symir.chemistry.hamiltonian as hamiltonian
 
     monkeypatch.setattr(hamiltonian, "SYMMETRY_SITES", 2)  # auto would take the symmetry slots
@@ -637,7 +638,14 @@ def test_threshold_zero_keeps_the_noise_orbsym_forbids(monkeypatch):
     g = np.asarray(ints.orbsym)
     noise = float(np.abs(ints.h1[g[:, None] != g[None, :]]).max())
     assert 0 < noise < CUTOFF
-    assert molecular_hamiltonian(ints, threshold=noise / 2).slots == "excitations"
+    # between the noise and CUTOFF: ORBSYM's slots and a row for each excitation whose
+    # noise is above the threshold (forbidden_rows.py), nothing dropped
+    kept = molecular_hamiltonian(ints, threshold=noise / 2)
+    assert kept.slots == "symmetry" and kept.orbsym == ints.orbsym
+    assert kept.rows["forbidden_singles"] > 0
+    every = molecular_hamiltonian(ints, threshold=noise / 2, slots="excitations")
+    difference = np.asarray(kept.compile().to_dense()) - np.asarray(every.compile().to_dense())
+    assert np.abs(difference).max() < 1e-14
     assert molecular_hamiltonian(ints, threshold=4 * noise).slots == "symmetry"
 
 
