@@ -16,6 +16,7 @@ other emission (it might write anything). The decisions are part of the pass's r
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from symir.dialects import branch
@@ -137,16 +138,38 @@ def _pair(i, j, states, tags, keys, problems, by_signature, diagonal, enc) -> di
         common = set(by_signature[i]) & set(by_signature[j])
         n = sum(len(by_signature[i][s]) * len(by_signature[j][s]) for s in common)
         return {problem: n} if n else {}
+    # counted by equal keys and equal states, not pair by pair: a signature's rows of
+    # two emissions make len * len pairs (a 32-site `(H @ H) @ H`: 25 s here)
     rows: dict[str, int] = {}
     for sig in set(by_signature[i]) & set(by_signature[j]):
-        for r1 in by_signature[i][sig]:
-            for r2 in by_signature[j][sig]:
-                if keys[i][r1] == keys[j][r2]:
-                    reason = "merged"
-                else:
-                    reason = _why(states[i][r1], states[j][r2], tags[i], tags[j], diagonal, enc)
-                rows[reason] = rows.get(reason, 0) + 1
+        ri, rj = by_signature[i][sig], by_signature[j][sig]
+        merged = _equal_pairs([keys[i][r] for r in ri], [keys[j][r] for r in rj])
+        same_state = _equal_pairs([states[i][r] for r in ri], [states[j][r] for r in rj])
+        both = _equal_pairs(
+            [(states[i][r], keys[i][r]) for r in ri], [(states[j][r], keys[j][r]) for r in rj]
+        )
+        merged_at: Counter = Counter()  # state -> pairs of that state with equal keys
+        for (state, _), n in both.items():
+            merged_at[state] += n
+        _count(rows, "merged", sum(merged.values()))
+        apart = len(ri) * len(rj) - sum(merged.values())
+        for state, n in same_state.items():  # equal states, keys not equal
+            n -= merged_at[state]
+            _count(rows, _why(state, state, tags[i], tags[j], diagonal, enc), n)
+            apart -= n
+        _count(rows, "different_written_values", apart)
     return rows
+
+
+def _equal_pairs(a: list, b: list) -> dict[Any, int]:
+    """value -> the number of pairs (x in a, y in b) with x == y == value."""
+    count_b = Counter(b)
+    return {v: n * count_b[v] for v, n in Counter(a).items() if v in count_b}
+
+
+def _count(rows: dict[str, int], reason: str, n: int) -> None:
+    if n:
+        rows[reason] = rows.get(reason, 0) + n
 
 
 __all__ = ["REASONS", "States", "decisions"]

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
+
 import symir as sym
 from symir.dialects import branch
 from symir.lowering import pipelines
 from symir.lowering.branch import branch_choose_lowering as bcl
+from symir.lowering.branch import fusion_decisions as fd
 
 
 def _walk_reaches(value, hit, sums) -> bool:
@@ -75,3 +78,58 @@ def test_choose_reads_asks_each_emission_once(monkeypatch):
     [(expected, found)] = answers
     assert len(expected) >= 8 and all(expected)
     assert found == expected
+
+
+def _pairwise(i, j, states, tags, keys, by_signature, diagonal, enc) -> dict[str, int]:
+    """The definition of a decision's rows: every candidate row pair, one at a time."""
+    rows: dict[str, int] = {}
+    for sig in set(by_signature[i]) & set(by_signature[j]):
+        for r1 in by_signature[i][sig]:
+            for r2 in by_signature[j][sig]:
+                if keys[i][r1] == keys[j][r2]:
+                    reason = "merged"
+                else:
+                    reason = fd._why(states[i][r1], states[j][r2], tags[i], tags[j], diagonal, enc)
+                rows[reason] = rows.get(reason, 0) + 1
+    return rows
+
+
+def test_fusion_decisions_count_row_pairs_by_class(monkeypatch):
+    """A fusion decision counts the candidate row pairs of two emissions by outcome; it
+    went through them pair by pair, len * len per signature (a 32-site `(H @ H) @ H`:
+    25 s of its compile). Counted by equal keys and equal states, it asks why once per
+    distinct state, and counts as the pairwise definition does."""
+    enc = fd.States(invalid="invalid", x_base="x", identity=("x", ()), numeric=())
+    rng = np.random.default_rng(25)
+    for trial in range(60):
+        rows = int(rng.integers(1, 40))
+        states, keys, tags = [], [], []
+        for _ in range(2):
+            sites = [((0, int(v)),) if v >= 0 else () for v in rng.integers(-1, 3, rows)]
+            st = [("x", s) if rng.random() < 0.9 else "invalid" for s in sites]
+            # equal states mostly share a key; a few are kept apart by one of their own
+            k = [hash(s) if rng.random() < 0.7 else int(rng.integers(1000)) for s in st]
+            states.append(st)
+            keys.append(k)
+            tags.append(None if rng.random() < 0.7 else "t")
+        by_signature = []
+        for st in states:
+            table: dict = {}
+            for r, s in enumerate(st):
+                table.setdefault(fd._signature(s, enc), []).append(r)
+            by_signature.append(table)
+        diagonal = bool(trial % 2)
+        expected = _pairwise(0, 1, states, tags, keys, by_signature, diagonal, enc)
+        found = fd._pair(0, 1, states, tags, keys, [None, None], by_signature, diagonal, enc)
+        assert found == expected
+
+    asked = []
+    why = fd._why
+    monkeypatch.setattr(fd, "_why", lambda *a: asked.append(a) or why(*a))
+    rows = 400  # one signature, one state, keys all different: 160,000 pairs apart
+    states = [[("x", ((0, 1),))] * rows] * 2
+    keys = [list(range(rows)), list(range(rows, 2 * rows))]
+    by_signature = [{("sites", (0,)): list(range(rows))}] * 2
+    found = fd._pair(0, 1, states, [None, "t"], keys, [None, None], by_signature, True, enc)
+    assert found == {"different_tags": rows * rows}
+    assert len(asked) == 1
