@@ -573,10 +573,10 @@ def _summed_rows(emit: branch.EmitOp, x: SSAValue) -> tuple[list[Operation], SSA
     return ops, total.result, active.result
 
 
-def _covers(emit: branch.EmitOp, layers: list[Layer]) -> bool:
-    """Whether `layers` of a one-row emission read every row of `emit` (M > 1) once."""
-    rows = sorted(r for layer in layers if layer.emit is emit for r in layer.rows)
-    return len(rows) > 1 and rows == list(range(_rows(emit.state.type)))
+def _covers(emit: branch.EmitOp, rows: list[int]) -> bool:
+    """Whether `rows`, those the layers of a one-row emission read of `emit`, are every
+    row of `emit` (M > 1) once."""
+    return len(rows) > 1 and sorted(rows) == list(range(_rows(emit.state.type)))
 
 
 def _parts(
@@ -593,11 +593,17 @@ def _parts(
     parts: list[Part] = []
     state: SSAValue | None = None
     summed: set[branch.EmitOp] = set()
+    read: dict[branch.EmitOp, list[int]] = {}  # emission -> the rows its layers read
+    if single:
+        for layer in layers:
+            read.setdefault(layer.emit, []).extend(layer.rows)
+    covers = {e: _covers(e, rows) for e, rows in read.items()}  # once per emission, not
+    # per layer: each asked for every layer of all the layers was quadratic in them
     for layer in layers:
         e = layer.emit
         if e in summed:
             continue
-        masked = single and _covers(e, layers)
+        masked = single and covers[e]
         if masked:
             summed.add(e)
             new, amplitude, mask = _summed_rows(e, x)

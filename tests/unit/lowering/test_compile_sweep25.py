@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from collections import Counter
 
+import netket as nk
 import numpy as np
 
 import symir as sym
+from symir import models
 from symir.dialects import branch
 from symir.lowering import pipelines
 from symir.lowering.branch import branch_choose_lowering as bcl
+from symir.lowering.branch import branch_fuse_equal_states as bf
 from symir.lowering.branch import fusion_decisions as fd
 
 
@@ -133,3 +136,29 @@ def test_fusion_decisions_count_row_pairs_by_class(monkeypatch):
     found = fd._pair(0, 1, states, [None, "t"], keys, [None, None], by_signature, True, enc)
     assert found == {"different_tags": rows * rows}
     assert len(asked) == 1
+
+
+def test_fusion_asks_once_per_emission_whether_its_rows_are_summed(monkeypatch):
+    """A merged emission of one row built from the rows of other emissions asked, for
+    each of its layers, whether the layers read every row of that layer's emission,
+    scanning all the layers each time: quadratic in the layers (thousands in a 32-site
+    `(H @ H) @ H`). It is asked once per emission of each merged emission."""
+    n = 6
+    h = models.heisenberg(sym.Spin(0.5, n), nk.graph.Chain(n, pbc=True))
+    asked: list[Counter] = []
+    covers, parts = bf._covers, bf._parts
+
+    def counted_covers(emit, rows):
+        asked[-1][emit] += 1
+        return covers(emit, rows)
+
+    def counted_parts(*args, **kwargs):
+        asked.append(Counter())
+        return parts(*args, **kwargs)
+
+    monkeypatch.setattr(bf, "_covers", counted_covers)
+    monkeypatch.setattr(bf, "_parts", counted_parts)
+    result = pipelines.lower_ir((h @ h).to_ir())
+    assert sum(sum(c.values()) for c in asked) >= 12  # one-row emissions summed
+    assert all(max(c.values(), default=0) <= 1 for c in asked)
+    assert result is not None
