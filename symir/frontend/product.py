@@ -518,18 +518,29 @@ _STEPS: dict[str, Callable[..., None]] = {
 """Update steps (`Update.steps`) -> their symbolic execution."""
 
 
-def _local(e: Expr, states: tuple[int, ...]) -> bool:
-    """`e` is provably a local state (as the kernel's unchecked writes)."""
+def _local(e: Expr, states: tuple[int, ...], memo: dict[int, bool] | None = None) -> bool:
+    """`e` is provably a local state (as the kernel's unchecked writes). `memo` (by
+    identity, while `e` lives): a value shared by both arms of several selects (the
+    values of a chain of conditional swaps) was asked once per path, 2^k under k."""
+    if memo is None:
+        memo = {}
+    found = memo.get(id(e))
+    if found is not None:
+        return found
     c = _int_const(e)
     if c is not None:
-        return c in states
-    if e.op in ("read", "read_emitted", "wrap_mod"):
-        return True
-    if e.op == "neg":
-        return tuple(sorted(-s for s in states)) == states and _local(e.args[0], states)
-    if e.op == "select":
-        return _local(e.args[1], states) and _local(e.args[2], states)
-    return False
+        out = c in states
+    elif e.op in ("read", "read_emitted", "wrap_mod"):
+        out = True
+    elif e.op == "neg":
+        symmetric = tuple(sorted(-s for s in states)) == states
+        out = symmetric and _local(e.args[0], states, memo)
+    elif e.op == "select":
+        out = _local(e.args[1], states, memo) and _local(e.args[2], states, memo)
+    else:
+        out = False
+    memo[id(e)] = out
+    return out
 
 
 def _in_states(e: Expr, states: tuple[int, ...]) -> Expr:
