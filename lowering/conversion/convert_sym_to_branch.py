@@ -117,18 +117,33 @@ def states_are_symmetric(states: Sequence[int]) -> bool:
     return sorted(-s for s in states) == sorted(states)
 
 
-def known_in_states(value: SSAValue, states: Sequence[int]) -> bool:
-    """Whether every element of `value` is certainly a local state (so no check is needed)."""
+def known_in_states(
+    value: SSAValue, states: Sequence[int], memo: dict[SSAValue, bool] | None = None
+) -> bool:
+    """Whether every element of `value` is certainly a local state (so no check is needed).
+    `memo`: each value answered once; a value shared by both arms of several selects (a
+    product's writes after a chain of conditional swaps) was asked once per path to it,
+    2^k times under k selects."""
+    if memo is None:
+        memo = {}
+    found = memo.get(value)
+    if found is not None:
+        return found
     op = value.owner
     if isinstance(op, branch.ConstantOp):
-        return isinstance(op.value, IntegerAttr) and op.value.value.data in states
-    if isinstance(op, branch.ReadOp | branch.StateReadOp | branch.WrapModOp):
-        return True
-    if isinstance(op, branch.NegOp):
-        return states_are_symmetric(states) and known_in_states(op.operand, states)
-    if isinstance(op, branch.SelectOp):
-        return known_in_states(op.if_true, states) and known_in_states(op.if_false, states)
-    return False
+        out = isinstance(op.value, IntegerAttr) and op.value.value.data in states
+    elif isinstance(op, branch.ReadOp | branch.StateReadOp | branch.WrapModOp):
+        out = True
+    elif isinstance(op, branch.NegOp):
+        out = states_are_symmetric(states) and known_in_states(op.operand, states, memo)
+    elif isinstance(op, branch.SelectOp):
+        out = known_in_states(op.if_true, states, memo) and known_in_states(
+            op.if_false, states, memo
+        )
+    else:
+        out = False
+    memo[value] = out
+    return out
 
 
 def constant(op: Operation, value: IntegerAttr, rows: int) -> branch.ConstantOp:
