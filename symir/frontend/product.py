@@ -276,6 +276,52 @@ def _emission(template: EmissionSpec, update, amplitude, condition, tag) -> Emis
     return replace(template, update=update, amplitude=amplitude, condition=condition, tag=tag)
 
 
+def _text(e: Any, limit: int = 160) -> str:
+    """`repr(e)`, or where longer than `limit` characters its first 120 and its length.
+    Neither is built by printing `e` whole: its repr prints a shared subexpression once
+    per path to it (the selects of a chain of k conditional swaps: 2^k copies, 40 MB
+    and 4 s for k = 20, for an error message)."""
+    if not isinstance(e, Expr):
+        text = repr(e)
+        return text if len(text) <= limit else f"{text[:120]} ... ({len(text):,} characters)"
+    lengths: dict[int, int] = {}
+    stack = [e]
+    while stack:  # the length of the repr of each node, children first
+        node = stack[-1]
+        if id(node) in lengths:
+            stack.pop()
+            continue
+        todo = [a for a in node.args if isinstance(a, Expr) and id(a) not in lengths]
+        if todo:
+            stack.extend(todo)
+            continue
+        stack.pop()
+        parts = [lengths[id(a)] if isinstance(a, Expr) else len(repr(a)) for a in node.args]
+        lengths[id(node)] = len(node.op) + 2 + sum(parts) + 2 * max(len(parts) - 1, 0)
+    total = lengths[id(e)]
+    if total <= limit:
+        return repr(e)
+    pieces: list[str] = []
+    size = 0
+    todo_: list[Any] = [e]
+    while todo_ and size < 120:
+        item = todo_.pop()
+        if isinstance(item, str):
+            piece = item
+        elif isinstance(item, Expr):
+            piece = f"{item.op}("
+            rest: list[Any] = []
+            for k, a in enumerate(item.args):
+                rest += [", "] if k else []
+                rest.append(a if isinstance(a, Expr) else repr(a))
+            todo_.extend(reversed([*rest, ")"]))
+        else:
+            piece = repr(item)
+        pieces.append(piece)
+        size += len(piece)
+    return f"{''.join(pieces)[:120]} ... ({total:,} characters)"
+
+
 # ----------------------------------------------------------------------------- classes
 
 
@@ -346,9 +392,7 @@ class _State:
     def group(self, site: Expr) -> int:
         g = self.cls.keys.get(site.key)
         if g is None:
-            text = repr(site)
-            if len(text) > 160:  # a site found by rank: thousands of characters of select
-                text = f"{text[:120]} ... ({len(text):,} characters)"
+            text = _text(site)  # a site found by rank: thousands of characters of select
             raise SymbolicDefinitionError(
                 f"{self.what}: the site {text} depends on the configuration or a parameter, "
                 "so it may alias a written site; only sites made of labels and integers "
@@ -810,7 +854,7 @@ def _inverses(
         found = _elementary(v, forward)
         if found is None:
             raise SymbolicDefinitionError(
-                f"{what}: cannot invert the update x'[{forward.site(g)!r}] = {v!r} (the "
+                f"{what}: cannot invert the update x'[{_text(forward.site(g))}] = {_text(v)} (the "
                 "adjoint needs values g(x[t]) with g a shift, a negation or wrap_mod of a "
                 "shift, and t a permutation of the written sites, or constant local states)"
             )

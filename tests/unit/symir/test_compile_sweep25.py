@@ -4,8 +4,12 @@ time."""
 
 from __future__ import annotations
 
+import pytest
+
 import symir as sym
+from symir.errors import SymbolicDefinitionError
 from symir.frontend import product
+from symir.frontend.expr import Expr
 from symir.testing import dense_matrix
 
 
@@ -37,3 +41,24 @@ def test_product_asks_once_per_value_whether_it_is_a_local_state(monkeypatch):
 
     small = _conditional_swaps(5)
     assert (dense_matrix(small @ x) == dense_matrix(small) @ dense_matrix(x)).all()
+
+
+def test_adjoint_refusal_names_a_shared_value_without_printing_it_whole(monkeypatch):
+    """`.T` of a product after a chain of k conditional swaps is refused (a select has
+    no inverse), and the message printed the value: its repr prints the shared arms
+    once per path, 2^k copies (k = 20: 40 MB and 4 s for one error). It names its first
+    characters and its length, computed once per distinct node."""
+    op = _conditional_swaps(16)
+    x = sym.DOperator(op.space, "x").globally().emit(sym.write(0, -sym.site(0)), 1.0).build()
+    p = op @ x
+    calls = []
+    expr_repr = Expr.__repr__
+
+    def counted(self):
+        calls.append(self.op)
+        return expr_repr(self)
+
+    monkeypatch.setattr(Expr, "__repr__", counted)
+    with pytest.raises(SymbolicDefinitionError, match=r"cannot invert .* characters\)"):
+        p.transpose()
+    assert len(calls) < 1000  # the whole repr: over 2^16 nodes printed
