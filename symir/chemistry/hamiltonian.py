@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field, replace
+from math import comb, prod
 from typing import Any
 
 import numpy as np
@@ -103,6 +104,10 @@ class MolecularHamiltonian:
     orbsym: tuple[int, ...] | None = None
     """The irreps the symmetry slots follow (`slots="symmetry"`): the integrals' ORBSYM,
     or, without one, those of the tables' zeros (`symmetry.orbsym_from_integrals`)."""
+    tabulated: bool = False
+    """`compile()` reads the connected states from a table of every configuration of the
+    sector (`CompiledOperator.tabulated`): what `slots="auto"` takes on a small sector
+    (`TABULATE_STATES`)."""
 
     def parameters(self, t: Any, v: Any) -> dict[str, Any]:
         """The table parameters of the operator of spin-orbital coefficients `t[P, Q]` and
@@ -127,12 +132,21 @@ class MolecularHamiltonian:
     def hilbert(self):
         return self.operator.hilbert
 
-    def compile(self, **options):
+    def compile(self, *, tabulate: bool | None = None, **options):
         """The compiled operator, without the runtime's sector check
         (`CompiledOperator.keeping_sectors`): every term is the constant or a fermion
         product, which the DSL checks keeps each spin's number on every row (HCN 6-31G:
-        29.6 -> 22.0 ms per batch of 64, docs/molecules.md)."""
-        return self.operator.compile(**options).keeping_sectors()
+        29.6 -> 22.0 ms per batch of 64, docs/molecules.md).
+
+        `tabulate`: read the connected states from a table of every configuration of the
+        sector (`CompiledOperator.tabulated`, symir/runtime/sector_table.py). None (the
+        default) does where `molecular_hamiltonian(slots="auto")` chose it
+        (`tabulated`: a sector of at most `TABULATE_STATES` configurations); True asks
+        for it (a ValueError where it does not apply), False keeps the kernel."""
+        compiled = self.operator.compile(**options).keeping_sectors()
+        if tabulate or (tabulate is None and self.tabulated):
+            return compiled.tabulated()
+        return compiled
 
     # Arithmetic is the operator's (`mh + penalty`, `2 * mh`, `mh @ mh`): the result is a
     # `SymbolicOperator`, compiled with its own checks.
@@ -663,6 +677,12 @@ def molecular_hamiltonian(
     threshold = _threshold(threshold, parametric)
     if integrals.orbsym is not None:
         check_orbsym(integrals.h1, integrals.h2, integrals.orbsym, max(threshold, CUTOFF))
+    if slots == "auto" and not parametric and _tabulates(integrals):
+        # every configuration's excitations, compacted into a table at compile()
+        exact = molecular_hamiltonian(
+            integrals, threshold=threshold, name=name, slots="excitations"
+        )
+        return replace(exact, tabulated=True)
     given = integrals.orbsym
     integrals, noise = _with_found_orbsym(integrals, threshold, slots, parametric)
     # irreps found at SYMMETRY_NOISE leave out nothing above it (checked exactly)
@@ -759,6 +779,17 @@ spin orbitals with F above NetKet's PNC operator's (sweep 22, 2026-11-28: BH3 6-
 C1, 610 / 442 / 344; C2H2 STO-3G (6e, 10o) 876 / 746 / 262) for 0.4-1.2 s less of
 compile and 1.3-2.1 s less of XLA's first call, with kernels within 10%. The shipped
 FCIDUMPs (at most 316 excitations on 16 spin orbitals) keep the excitation slots."""
+
+TABULATE_STATES = 4096
+"""`molecular_hamiltonian(slots="auto")` builds the excitation slots and marks the result
+`tabulated` (its `compile()` reads the connected states from a table of every
+configuration, `CompiledOperator.tabulated`) where the sector has at most this many
+configurations, on `SYMMETRY_SITES` spin orbitals or more: one or two electrons of a
+spin in dozens of orbitals (H2 in aug-cc-pVDZ or cc-pVTZ, LiH with a frozen core, Li),
+where the symmetry slots' decoding cost 1.5-2.4 times NetKet's PNC kernel and the
+lookup costs 0.2-0.3 times, with F the largest number of distinct non-zero connected
+states over the sector (docs/molecules.md). The excitation slots are the cheaper ones
+to compile for the table (XLA compiles their kernel once, to fill it)."""
 
 SYMMETRY_SITES = 24
 """From this many spin orbitals on, `slots="auto"` takes the symmetry slots where they cut
@@ -874,6 +905,24 @@ def _graded_with_rows(
         if total < best_slots:
             best, best_slots = found, total
     return None if best is None else replace(integrals, orbsym=best)
+
+
+def _tabulates(integrals: MolecularIntegrals) -> bool:
+    """Whether `slots="auto"` reads the connected states from a table of the sector
+    (`TABULATE_STATES`): fixed electrons of each spin, at most that many configurations,
+    at least `SYMMETRY_SITES` spin orbitals, and the excitation slots' output over the
+    sector within the tables' budget (`sector_table.MAX_TABLE_BYTES`)."""
+    from symir.runtime import sector_table
+
+    per_spin = integrals.n_fermions_per_spin
+    m = integrals.n_orbitals
+    if per_spin is None or 2 * m < SYMMETRY_SITES:
+        return False
+    states = prod(comb(m, k) for k in per_spin)
+    if states > TABULATE_STATES:
+        return False
+    reach = excitations.excitation_count(list(integrals.hilbert().sectors))
+    return states * reach * 2 * m <= 2 * sector_table.MAX_TABLE_BYTES
 
 
 def _graded_candidates(integrals: MolecularIntegrals, threshold: float, exact: bool) -> list:

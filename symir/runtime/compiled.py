@@ -355,6 +355,23 @@ class CompiledOperator:
         spec = dataclasses.replace(self._spec, assumed_sectors=sectors)
         return CompiledOperator(spec, self._params)
 
+    def tabulated(self) -> CompiledOperator:
+        """The same operator read from a table of every configuration of its sector
+        (`symir.runtime.sector_table`): each configuration's distinct non-zero connected
+        states, looked up by its rank; `F` the largest such count over the sector. A
+        ValueError says why where it does not apply (parameters, sites that are not 0/1,
+        no fixed sums covering every site, too many configurations or table bytes)."""
+        from symir.runtime import sector_table
+
+        reason = sector_table.why_not(self)
+        table = None if reason is not None else sector_table.tabulate(self)
+        if table is None:
+            reason = reason or (
+                f"its tables would pass {sector_table.MAX_TABLE_BYTES:,} bytes (MAX_TABLE_BYTES)"
+            )
+            raise ValueError(f"{self.name!r} cannot be tabulated: {reason}")
+        return table
+
     def as_hermitian(self) -> CompiledOperator:
         """The same kernel reporting `is_hermitian = True` (for an operator whose
         hermiticity was established after it was compiled: `SymbolicOperator.is_hermitian`)."""

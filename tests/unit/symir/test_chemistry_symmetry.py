@@ -14,6 +14,7 @@ import jax
 import numpy as np
 import pytest
 
+import symir.chemistry.hamiltonian as hamiltonian_module
 from symir.chemistry import from_arrays, from_pyscf, molecular_hamiltonian, read_fcidump
 from symir.chemistry.excitations import excitation_count
 from symir.chemistry.hamiltonian import SYMMETRY_FROM, SYMMETRY_RATIO
@@ -142,7 +143,12 @@ def test_auto_takes_the_symmetry_slots_where_they_cut_f_enough():
     )
     assert excitation_count(list(few.hilbert().sectors)) == 144 < SYMMETRY_FROM
     assert 144 >= SYMMETRY_RATIO * connected_bound(orbsym[:12], (1, 1))
-    assert molecular_hamiltonian(few).slots == "symmetry"
+    # (its 144 configurations are few enough to tabulate: symir/runtime/sector_table.py)
+    tabulated = molecular_hamiltonian(few)
+    assert tabulated.tabulated and tabulated.slots == "excitations"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hamiltonian_module, "TABULATE_STATES", 0)
+        assert molecular_hamiltonian(few).slots == "symmetry"
     # an active space of 20 spin orbitals, 3 electrons of each spin: 610 excitations
     # (BH3 6-31G (6e, 10o) kept them, F above NetKet's 538)
     cas = from_arrays(
@@ -627,6 +633,7 @@ def test_threshold_zero_keeps_the_noise_orbsym_forbids(monkeypatch):
     import symir.chemistry.hamiltonian as hamiltonian
 
     monkeypatch.setattr(hamiltonian, "SYMMETRY_SITES", 2)  # auto would take the symmetry slots
+    monkeypatch.setattr(hamiltonian, "TABULATE_STATES", 0)  # rather than a table
     mf, ncore, ncas = pyscf_molecule("h2o")
     ints = from_pyscf(mf, ncore=ncore, ncas=ncas)
     assert molecular_hamiltonian(ints).slots == "symmetry"
