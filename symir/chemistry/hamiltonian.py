@@ -144,8 +144,12 @@ class MolecularHamiltonian:
         (`tabulated`: a sector of at most `TABULATE_STATES` configurations); True asks
         for it (a ValueError where it does not apply), False keeps the kernel."""
         compiled = self.operator.compile(**options).keeping_sectors()
-        if tabulate or (tabulate is None and self.tabulated):
+        if tabulate:
             return compiled.tabulated()
+        if tabulate is None and self.tabulated:
+            from symir.runtime import sector_table
+
+            return sector_table.tabulate(compiled) or compiled
         return compiled
 
     # Arithmetic is the operator's (`mh + penalty`, `2 * mh`, `mh @ mh`): the result is a
@@ -656,8 +660,8 @@ def molecular_hamiltonian(
     `parametric=True`). With ORBSYM (`integrals.orbsym`, from the FCIDUMP or PySCF) every
     integral above the cutoff is checked against it (`check_orbsym`): one that ORBSYM
     says vanishes is a ValueError naming it (against the larger of `threshold` and
-    `CUTOFF`: below it, a correct ORBSYM's forbidden integrals are the transformation's
-    noise). The symmetry slots leave out what ORBSYM forbids, so `"auto"` takes them only
+    `ORBSYM_NOISE`: below it, a correct ORBSYM's forbidden integrals are the
+    transformation's noise, kept in rows of their own where above the threshold). The symmetry slots leave out what ORBSYM forbids, so `"auto"` takes them only
     where no forbidden integral is above `threshold`, and `"symmetry"` asked for there
     (`threshold=0` on PySCF's integrals, whose forbidden ones are about 1e-15) is a
     ValueError naming the largest.
@@ -676,7 +680,7 @@ def molecular_hamiltonian(
     `rows["forbidden_doubles"]`)."""
     threshold = _threshold(threshold, parametric)
     if integrals.orbsym is not None:
-        check_orbsym(integrals.h1, integrals.h2, integrals.orbsym, max(threshold, CUTOFF))
+        check_orbsym(integrals.h1, integrals.h2, integrals.orbsym, max(threshold, ORBSYM_NOISE))
     if slots == "auto" and not parametric and _tabulates(integrals):
         # every configuration's excitations, compacted into a table at compile()
         exact = molecular_hamiltonian(
@@ -767,7 +771,17 @@ and every coefficient they leave out, over every configuration
 elements below 1e-10); that largest coefficient is then
 `MolecularHamiltonian.screening["symmetry_noise"]`. Only at a cutoff from `CUTOFF` (the
 default) up: a smaller one asks to keep more, the noise too. ORBSYM given by the file or
-PySCF is checked at the cutoff as before, never relaxed."""
+PySCF is never relaxed this way: it is checked at `ORBSYM_NOISE`, and what it forbids
+above the cutoff is kept in rows."""
+
+ORBSYM_NOISE = 1e-8
+"""A given ORBSYM is called wrong (a ValueError naming the integral) where an integral it
+forbids is above this or the threshold, whichever is larger. Below, it is the integral
+transformation's noise, not a wrong label: PySCF's own ORBSYM of H2 in aug-cc-pVTZ
+(`symmetry=True`) forbids 2,740 integrals of 1e-11 to 2e-11 (it was refused at the
+cutoff, 1e-11, before 2026-11-28). Noise above the threshold is never dropped: `"auto"`
+keeps it in rows of its own beside ORBSYM's slots (forbidden_rows.py) or takes the
+excitation slots, and `slots="symmetry"` asked for is a ValueError naming it."""
 
 SYMMETRY_FROM = 500
 """`molecular_hamiltonian(slots="auto")` keeps the default slots below this many
@@ -922,7 +936,9 @@ def _tabulates(integrals: MolecularIntegrals) -> bool:
     if states > TABULATE_STATES:
         return False
     reach = excitations.excitation_count(list(integrals.hilbert().sectors))
-    return states * reach * 2 * m <= 2 * sector_table.MAX_TABLE_BYTES
+    # F after compaction is at most `reach`: states, elements (8 bytes) and deltas (at
+    # most 4 sites of 5 bytes) of every slot
+    return states * reach * (2 * m + 8 + 20) <= sector_table.MAX_TABLE_BYTES
 
 
 def _graded_candidates(integrals: MolecularIntegrals, threshold: float, exact: bool) -> list:

@@ -88,11 +88,13 @@ def test_without_forbidden_integrals_no_rows(noisy_n2, monkeypatch):
     assert not any(k.startswith("forbidden") for k in mh.rows)
 
 
-def test_given_orbsym_with_noise_above_the_cutoff_keeps_it_in_rows(noisy_n2, monkeypatch):
+@pytest.mark.parametrize("noise", [0.7 * CUTOFF, 5e-10])
+def test_given_orbsym_with_noise_above_the_cutoff_keeps_it_in_rows(noisy_n2, monkeypatch, noise):
     """ORBSYM given (PySCF's, checked at the cutoff) but a coefficient it forbids above the
     cutoff (H2 aug-cc-pVDZ in Dooh: `(9 9|9 10)` 5.8e-12, coefficients to 1.2e-11): the
     given irreps' slots plus a row for each such excitation, not every excitation's slot
-    (F 72 there, was 324 against NetKet's 74); nothing dropped."""
+    (F 72 there, was 324 against NetKet's 74); nothing dropped. Integrals ORBSYM forbids
+    up to `ORBSYM_NOISE` are noise, not a wrong ORBSYM (5e-10 was a ValueError)."""
     symmetric, _ = noisy_n2
     monkeypatch.setattr(hamiltonian, "SYMMETRY_FROM", 0)
     g = np.asarray(symmetric.orbsym)
@@ -108,9 +110,9 @@ def test_given_orbsym_with_noise_above_the_cutoff_keeps_it_in_rows(noisy_n2, mon
     # each below the cutoff ORBSYM is checked at; a same-spin double's (pq|rs) - (ps|rq)
     # above the cutoff the operator keeps
     for index in orderings(p, q, r, s):
-        h2[index] = 0.7 * CUTOFF
+        h2[index] = noise
     for index in orderings(p, s, r, q):
-        h2[index] = -0.7 * CUTOFF
+        h2[index] = -noise
     ints = replace(symmetric, h2=h2)
     mh = molecular_hamiltonian(ints)
     assert mh.slots == "symmetry" and mh.orbsym == symmetric.orbsym
