@@ -416,6 +416,12 @@ class DOperator:
     # ------------------------------------------------------------------ build
     def build(self) -> SymbolicOperator:
         """The operator; checked now (an invalid definition raises here, not at compile)."""
+        from symir.frontend.operator import too_deep
+
+        with too_deep(self.name):
+            return self._build()
+
+    def _build(self) -> SymbolicOperator:
         if self._deferral is not None:
             self._deferral()  # full collections as before (symir.frontend.tabulate)
         terms = self._terms

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numbers
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -668,7 +669,7 @@ class SymbolicOperator:
         # the cyclic collector paused, as in DOperator.build: a full collection walks
         # every object of the process (the terms of a large operator, JAX's and NetKet's),
         # 0.5 s of the compile of 10,000 terms written one by one
-        with gc_paused():
+        with gc_paused(), too_deep(self.name):
             compiled = compile_operator(self, cache=cache, **kwargs)
         if not kwargs:
             self._fanout = compiled.max_conn_size
@@ -734,3 +735,20 @@ class SymbolicOperatorSum(SymbolicOperator):
             self._fermion_strings = fermion_algebra.joined([op._fermion_strings for op in flat])
         if all(op._pauli is not None for op in flat):
             self._pauli = pauli_algebra.joined([op._pauli for op in flat])
+
+
+@contextmanager
+def too_deep(name: str):
+    """A RecursionError inside (an expression nested past Python's recursion limit in
+    the compiler's walks) as a SymbolicDefinitionError that says what to write instead."""
+    from symir.errors import SymbolicDefinitionError
+
+    try:
+        yield
+    except RecursionError:
+        raise SymbolicDefinitionError(
+            f"operator {name!r}: an expression is nested too deeply for the compiler (past "
+            "Python's recursion limit): a sum or product of hundreds of terms written as one "
+            "expression, such as sum(w[i] * site(i) * site(i + 1) for i in ...); write its "
+            "terms as rows (for_each) or as terms of their own"
+        ) from None

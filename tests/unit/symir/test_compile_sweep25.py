@@ -62,3 +62,13 @@ def test_adjoint_refusal_names_a_shared_value_without_printing_it_whole(monkeypa
     with pytest.raises(SymbolicDefinitionError, match=r"cannot invert .* characters\)"):
         p.transpose()
     assert len(calls) < 1000  # the whole repr: over 2^16 nodes printed
+
+
+def test_an_expression_nested_past_the_recursion_limit_is_a_definition_error():
+    """`sum(...)` of 1,000 products is a chain 1,000 deep: the compiler's recursive walks
+    raised a bare RecursionError at build; now a SymbolicDefinitionError that says what
+    to write instead."""
+    amp = sum(sym.site(i % 8) * sym.site((i + 1) % 8) for i in range(1000))
+    d = sym.DOperator(sym.Spin(0.5, 8), "deep").globally()
+    with pytest.raises(SymbolicDefinitionError, match="'deep': an expression is nested too"):
+        d.emit(sym.identity(), matrix_element=amp).build()
