@@ -244,13 +244,12 @@ class TableKernels:
 
 def _operator(op, sectors, weights, table_x, table_m, sites, values, valid: int, f: int) -> Any:
     from symir.dialects.branch.slot_kinds import SlotKind
-    from symir.runtime.compiled import CompiledOperator
 
     kinds = (SlotKind.DIAGONAL,) + (SlotKind.VALID,) * valid + (SlotKind.MAYBE,) * (f - 1 - valid)
     main = _lookup_text(sectors, weights, (table_x.astype(op.x_dtype), table_m), op.x_dtype)
     deltas = _lookup_text(sectors, weights, (sites, values.astype(op.x_dtype), table_m), op.x_dtype)
     digest = hashlib.sha256(main.encode()).hexdigest()[:16]
-    tabulated = CompiledOperator.from_stablehlo(
+    tabulated = type(op).from_stablehlo(  # CompiledOperator (not imported: it imports this)
         main,
         name=op.name,
         space=op.space,
