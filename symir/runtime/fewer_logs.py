@@ -111,7 +111,10 @@ class FewerLogs:
             if not jnp.issubdtype(aval.dtype, jnp.inexact):
                 continue
             found = self._terms(eqn.invars[0], aval.shape, uses, producer)
-            if found[2]:
+            if found[2] and (
+                not jnp.issubdtype(aval.dtype, jnp.complexfloating)
+                or _phase_only(eqn.outvars[0], jaxpr, dict(zip(jaxpr.constvars, closed.consts)))
+            ):
                 self.rewrites[id(eqn)] = found
                 self.skipped.update(id(e) for e in found[3])
 
@@ -204,6 +207,92 @@ class FewerLogs:
         for sign, v in logs:
             total = total + sign * log_of_products(read(v), axes)
         return total.astype(aval.dtype)
+
+
+_CARRIES_SHIFT = frozenset(
+    {
+        "add",
+        "add_any",
+        "sub",
+        "neg",
+        "reduce_sum",
+        "reshape",
+        "squeeze",
+        "expand_dims",
+        "broadcast_in_dim",
+        "slice",
+        "concatenate",
+        "transpose",
+        "copy",
+        "copy_p",
+    }
+)
+"""Equations that carry a value's imaginary shift by `2 pi k` (`k` integers) to their
+output as such a shift: sums, differences, reshapes and copies."""
+
+
+def _phase_only(var: Any, jaxpr: Any, consts: dict) -> bool:
+    """Whether a complex value `var` of `jaxpr` reaches the program's outputs only as
+    (part of) their imaginary parts: through `_CARRIES_SHIFT` equations, products with
+    real integer constants and conversions to a real type (`real`, the real part, which
+    drops the shift). A sum of complex `log1p` values taken as the logarithm of products
+    differs from it by `2 pi k i`, which then moves the outputs' phases by multiples of
+    `2 pi` only; anything else (a product with `1j`, as `RBMModPhase` with complex
+    parameters weighs its phase branch, `imag`, a non-linear function) would turn the
+    shift into a change of `|psi|`: `exp(2 pi)` at 25 sites, `RBMModPhase(alpha=2,
+    param_dtype=complex)` (sweep 25)."""
+    readers: dict[Any, list] = {}
+    for eqn in jaxpr.eqns:
+        for v in eqn.invars:
+            if not isinstance(v, jex_core.Literal):
+                readers.setdefault(v, []).append(eqn)
+    shifted, stack = {var}, [var]
+    while stack:
+        v = stack.pop()
+        for eqn in readers.get(v, ()):
+            carried = _carries(eqn, v, consts)
+            if carried is None:
+                continue  # the real part: the shift is gone
+            if not carried:
+                return False
+            for o in eqn.outvars:
+                if o not in shifted:
+                    shifted.add(o)
+                    stack.append(o)
+    return True
+
+
+def _carries(eqn: Any, v: Any, consts: dict) -> bool | None:
+    """Whether `eqn` carries its input `v`'s imaginary shift by `2 pi k` to its output as
+    such a shift (True), turns it into something else (False), or drops it by taking a
+    real part (None)."""
+    name = eqn.primitive.name
+    if name == "convert_element_type":  # complex to complex keeps it, to real drops it
+        return True if jnp.issubdtype(eqn.outvars[0].aval.dtype, jnp.complexfloating) else None
+    if name == "real":
+        return None
+    if name == "mul":
+        others = [u for u in eqn.invars if u is not v]
+        return len(others) == 1 and _real_integers(others[0], consts)
+    return name in _CARRIES_SHIFT
+
+
+def _real_integers(v: Any, consts: dict) -> bool:
+    """Whether `v` is a literal or a constant of the program whose every value is a real
+    integer (a complex one with zero imaginary parts included)."""
+    if isinstance(v, jex_core.Literal):
+        value = v.val
+    elif v in consts:
+        value = consts[v]
+    else:
+        return False
+    try:
+        value = np.asarray(value)
+    except Exception:  # a tracer: not a known constant
+        return False
+    if not np.issubdtype(value.dtype, np.number):
+        return False
+    return bool(np.all(np.imag(value) == 0) and np.all(np.real(value) == np.round(np.real(value))))
 
 
 def fewer_logs(fn: Callable) -> Callable:
