@@ -28,6 +28,7 @@ from symir.frontend.sectors import warn_if_leaving
 from symir.frontend.tabulate import DEFER_AFTER, MIN_TERMS, defer_full_collections
 from symir.frontend.term_spec import EmissionSpec, TermSpec, dtype_name
 from symir.frontend.update import Update, identity
+from symir.frontend.wide_terms import split_wide_terms
 from symir.gc_pause import gc_paused
 from symir.hilbert import FermionHilbert, as_hilbert
 
@@ -427,6 +428,7 @@ class DOperator:
         terms = self._terms
         if not terms:
             raise ValueError(f"operator {self.name!r} has no terms")
+        terms = split_wide_terms(terms)  # long sums as terms (symir.frontend.wide_terms)
         # not list.count: thousands of terms; a record's name is `term{k}` (the records,
         # most of a loop of 100,000 couplings, are left out at once)
         plain = [k for k, t in enumerate(terms) if t.__class__ is not tuple]

@@ -1,0 +1,129 @@
+"""Wide terms written as terms of one summand each, before anything walks them.
+
+A matrix element written as one long sum, `sum(J[k] * site(i_k) * site(j_k) for k in
+...)` (a long-range Ising diagonal in one `globally()` term), is a chain of additions
+as deep as it has summands: past a few hundred the compiler's recursive walks reach
+Python's recursion limit, and a kernel that evaluates it as one expression makes XLA's
+CPU compile take gigabytes (an elementwise graph of about 500 products or more; a
+pure-JAX reproducer is in docs/writing-an-operator.md, "Long sums"). Many emissions of
+one term with the same update meet the same fate: `branch-fuse-equal-states` sums their
+amplitudes into one such expression.
+
+`split_wide_terms` writes such a term as terms of one summand (or one emission) each,
+with the term's rows and predicates and the emission's update and condition: the
+same operator, since the terms of an operator and the summands of a matrix element are
+both summed. The DSL's tabulation (`symir.frontend.tabulate`) then makes the terms of
+one shape a single term that iterates a table, which lowers to gathers and one sum
+over rows: compile time and the kernel's size grow with the table, not with the
+summands. Terms below `WIDE_SUMMANDS` summands and `WIDE_EMISSIONS` emissions of one
+update are kept as written.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from symir.frontend.expr import Expr
+from symir.frontend.term_spec import EmissionSpec, TermSpec
+
+WIDE_SUMMANDS = 96
+"""A matrix element of more summands than this is split (XLA compiles about 450 in one
+expression within seconds; the recursion limit is reached at about 450)."""
+
+WIDE_EMISSIONS = 96
+"""More emissions than this of one term with one update are split."""
+
+
+def summands(amplitude: Expr) -> list[Expr]:
+    """The summands of `amplitude`'s top-level additions and subtractions, in order,
+    found without recursion (a subtracted summand negated)."""
+    out: list[Expr] = []
+    stack: list[tuple[Expr, bool]] = [(amplitude, False)]
+    while stack:
+        e, negated = stack.pop()
+        if e.op == "add":
+            stack.append((e.args[1], negated))
+            stack.append((e.args[0], negated))
+        elif e.op == "sub":
+            stack.append((e.args[1], not negated))
+            stack.append((e.args[0], negated))
+        elif e.op == "neg":
+            stack.append((e.args[0], not negated))
+        elif _is_zero(e):
+            continue  # `sum(...)` starts from 0
+        else:
+            out.append(Expr("neg", e) if negated else e)
+    return out
+
+
+def _is_zero(e: Expr) -> bool:
+    return e.op == "const" and type(e.args[0]) in (int, float) and e.args[0] == 0
+
+
+def _is_wide(amplitude: Expr) -> bool:
+    """Whether `amplitude` has more than `WIDE_SUMMANDS` summands (counted, without
+    recursion, only as far as needed)."""
+    count, stack = 0, [amplitude]
+    while stack:
+        e = stack.pop()
+        if e.op in ("add", "sub"):
+            stack.extend(e.args)
+        elif e.op == "neg":
+            stack.append(e.args[0])
+        elif not _is_zero(e):
+            count += 1
+            if count > WIDE_SUMMANDS:
+                return True
+    return False
+
+
+def _wide_updates(term: TermSpec) -> set:
+    """The updates of `term` emitted more than `WIDE_EMISSIONS` times."""
+    if len(term.emissions) <= WIDE_EMISSIONS:
+        return set()
+    counts: dict = defaultdict(int)
+    for e in term.emissions:
+        counts[e.update] += 1
+    return {u for u, n in counts.items() if n > WIDE_EMISSIONS}
+
+
+def split_wide_terms(terms: list) -> list:
+    """`terms` with each wide term (`TermSpec`) written as the terms of its summands and
+    emissions: the first keeps the term's name and place, the others (named
+    `<term>_s<k>`) come after every term, so that no other term changes its place (a
+    compact term's record is named by its place). Anything else is kept. A term with a
+    fan-out hint is kept: its hint bounds the term as written."""
+    out = list(terms)
+    added: list[TermSpec] = []
+    for place, term in enumerate(terms):
+        if term.__class__ is not TermSpec or term.fanout is not None:
+            continue
+        wide = _wide_updates(term)
+        if not wide and not any(_is_wide(e.amplitude) for e in term.emissions):
+            continue
+        kept: list[EmissionSpec] = []
+        parts: list[EmissionSpec] = []
+        for e in term.emissions:
+            if _is_wide(e.amplitude):
+                parts.extend(
+                    EmissionSpec(e.update, s, e.condition, e.tag) for s in summands(e.amplitude)
+                )
+            elif e.update in wide:
+                parts.append(e)
+            else:
+                kept.append(e)
+        if not kept:
+            kept.append(parts.pop(0))
+        out[place] = term.with_emissions(tuple(kept), None)
+        for e in parts:
+            added.append(
+                TermSpec(
+                    f"{term.name}_s{len(added)}",
+                    term.kind,
+                    term.labels,
+                    term.rows,
+                    term.predicates,
+                    (e,),
+                )
+            )
+    return out + added
