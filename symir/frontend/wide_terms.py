@@ -34,25 +34,77 @@ WIDE_EMISSIONS = 96
 """More emissions than this of one term with one update are split."""
 
 
-def summands(amplitude: Expr) -> list[Expr]:
-    """The summands of `amplitude`'s top-level additions and subtractions, in order,
-    found without recursion (a subtracted summand negated)."""
-    out: list[Expr] = []
-    stack: list[tuple[Expr, bool]] = [(amplitude, False)]
+_SUMS = ("add", "sub", "neg")
+
+
+def _sum_operand(e: Expr) -> int | None:
+    """Which operand of a product or quotient `e` its summands are taken from (the
+    product is distributed over it): the right factor of `a * (b + c)`, else the left
+    one, the dividend of `(a + b) / c`, where that operand is a sum or a product or
+    quotient with one; None where `e` is a summand itself."""
+    if e.op == "mul":
+        operands: tuple[int, ...] = (1, 0)
+    elif e.op == "div":
+        operands = (0,)
+    else:
+        return None
+    for k in operands:
+        if _has_sum(e.args[k]):
+            return k
+    return None
+
+
+def _has_sum(e: Expr) -> bool:
+    """Whether `e` is a sum, or a product or quotient (of products and quotients) with a
+    sum as an operand."""
+    stack = [e]
     while stack:
-        e, negated = stack.pop()
-        if e.op == "add":
-            stack.append((e.args[1], negated))
-            stack.append((e.args[0], negated))
-        elif e.op == "sub":
-            stack.append((e.args[1], not negated))
-            stack.append((e.args[0], negated))
-        elif e.op == "neg":
-            stack.append((e.args[0], not negated))
+        e = stack.pop()
+        if e.op in _SUMS:
+            return True
+        if e.op == "mul":
+            stack.extend(e.args)
+        elif e.op == "div":
+            stack.append(e.args[0])
+    return False
+
+
+def _walk(amplitude: Expr):
+    """The summands of `amplitude` as (summand, negated, factors), in order, found
+    without recursion: through additions, subtractions, negations, and products and
+    quotients with a sum as one operand (`factors`: the (op, k, other operand) that
+    multiply or divide the summand, innermost last)."""
+    stack: list[tuple[Expr, bool, tuple]] = [(amplitude, False, ())]
+    while stack:
+        e, negated, factors = stack.pop()
+        op = e.op
+        if op == "add":
+            stack.append((e.args[1], negated, factors))
+            stack.append((e.args[0], negated, factors))
+        elif op == "sub":
+            stack.append((e.args[1], not negated, factors))
+            stack.append((e.args[0], negated, factors))
+        elif op == "neg":
+            stack.append((e.args[0], not negated, factors))
         elif _is_zero(e):
             continue  # `sum(...)` starts from 0
         else:
-            out.append(Expr("neg", e) if negated else e)
+            k = _sum_operand(e)
+            if k is None:
+                yield e, negated, factors
+            else:
+                stack.append((e.args[k], negated, (*factors, (op, k, e.args[1 - k]))))
+
+
+def summands(amplitude: Expr) -> list[Expr]:
+    """The summands of `amplitude`, in order, found without recursion: a subtracted one
+    negated, and a product or quotient with a sum distributed over it
+    (`J * (a + b)` has the summands `J * a` and `J * b`)."""
+    out: list[Expr] = []
+    for e, negated, factors in _walk(amplitude):
+        for op, k, other in reversed(factors):
+            e = Expr(op, other, e) if k == 1 else Expr(op, e, other)
+        out.append(Expr("neg", e) if negated else e)
     return out
 
 
@@ -61,19 +113,13 @@ def _is_zero(e: Expr) -> bool:
 
 
 def _is_wide(amplitude: Expr) -> bool:
-    """Whether `amplitude` has more than `WIDE_SUMMANDS` summands (counted, without
-    recursion, only as far as needed)."""
-    count, stack = 0, [amplitude]
-    while stack:
-        e = stack.pop()
-        if e.op in ("add", "sub"):
-            stack.extend(e.args)
-        elif e.op == "neg":
-            stack.append(e.args[0])
-        elif not _is_zero(e):
-            count += 1
-            if count > WIDE_SUMMANDS:
-                return True
+    """Whether `amplitude` has more than `WIDE_SUMMANDS` summands (counted only as far
+    as needed)."""
+    if amplitude.op not in _SUMS and _sum_operand(amplitude) is None:
+        return False
+    for count, _ in enumerate(_walk(amplitude), 1):
+        if count > WIDE_SUMMANDS:
+            return True
     return False
 
 

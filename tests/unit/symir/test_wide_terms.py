@@ -65,6 +65,22 @@ def test_a_matrix_element_of_hundreds_of_summands_builds_and_equals_netket():
     assert_connections_match(compiled, _reference(hi, J, h), _samples(hi))
 
 
+def test_a_sum_scaled_and_divided_is_distributed_and_equals_netket():
+    hi = nk.hilbert.Spin(0.5, N)
+    J = _couplings()
+    si = sym.site
+    zz = sum(J[k] * si(i) * si(j) for k, (i, j) in enumerate(PAIRS))
+    op = (
+        sym.DOperator(hi, "scaled").globally().emit(sym.identity(), matrix_element=-0.5 * zz / 4.0)
+    ).build()
+    assert len(op.terms) == len(PAIRS)
+    reference = (-0.125) * sum(
+        J[k] * nk.operator.spin.sigmaz(hi, i) * nk.operator.spin.sigmaz(hi, j)
+        for k, (i, j) in enumerate(PAIRS)
+    )
+    assert_connections_match(op.compile(), reference, _samples(hi))
+
+
 def test_many_emissions_of_one_update_are_fused_into_one_slot_and_equal_netket():
     hi = nk.hilbert.Spin(0.5, N)
     J = _couplings()
@@ -89,6 +105,13 @@ def test_summands_are_found_without_recursion_with_their_signs():
     assert [s.op for s in got] == ["mul", "neg", "mul", "neg"]
     deep = sum(sym.site(k % 4) * 2.0 for k in range(5000))  # 5,000 deep
     assert len(summands(deep)) == 5000
+    scaled = summands(-0.5 * (a + sym.site(3) * (b - c)) / 4.0)
+    assert [repr(s) for s in scaled] == [
+        "div(mul(const(-0.5), mul(read(const(0)), const(1.0))), const(4.0))",
+        "div(mul(const(-0.5), mul(read(const(3)), mul(read(const(1)), const(1.0)))), const(4.0))",
+        "neg(div(mul(const(-0.5), mul(read(const(3)), mul(read(const(2)), const(1.0)))), "
+        "const(4.0)))",
+    ]
 
 
 def test_narrow_terms_are_kept_as_written():
