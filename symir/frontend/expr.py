@@ -106,8 +106,7 @@ class Expr:
         return self._key
 
     def __repr__(self) -> str:
-        inner = ", ".join(repr(a) for a in self.args)
-        return f"{self.op}({inner})"
+        return bounded_repr(self, REPR_LIMIT)
 
     def __bool__(self):
         raise TypeError(_BOOL_ERROR)
@@ -207,6 +206,62 @@ class Expr:
 
     def __invert__(self):
         return Expr("not", self)
+
+
+REPR_LIMIT = 4000
+"""The longest `repr` of an expression printed whole (`bounded_repr`)."""
+
+
+def _repr_lengths(e: Expr) -> dict[int, int]:
+    """The length of the repr of each distinct node of `e` (by identity), children first,
+    without recursion."""
+    lengths: dict[int, int] = {}
+    stack = [e]
+    while stack:
+        node = stack[-1]
+        if id(node) in lengths:
+            stack.pop()
+            continue
+        todo = [a for a in node.args if isinstance(a, Expr) and id(a) not in lengths]
+        if todo:
+            stack.extend(todo)
+            continue
+        stack.pop()
+        parts = [lengths[id(a)] if isinstance(a, Expr) else len(repr(a)) for a in node.args]
+        lengths[id(node)] = len(node.op) + 2 + sum(parts) + 2 * max(len(parts) - 1, 0)
+    return lengths
+
+
+def bounded_repr(e: Any, limit: int = 160) -> str:
+    """`repr(e)`, or where longer than `limit` characters its first 120 and its length,
+    without recursion. A shared subexpression is printed once per path to it (the selects
+    of a chain of k conditional swaps: 2^k copies, 40 MB and 4 s for k = 20): its length
+    is counted once per distinct node and only the first characters are printed."""
+    if not isinstance(e, Expr):
+        text = repr(e)
+        return text if len(text) <= limit else f"{text[:120]} ... ({len(text):,} characters)"
+    total = _repr_lengths(e)[id(e)]
+    pieces: list[str] = []
+    size = 0
+    todo: list[Any] = [e]
+    while todo and (total <= limit or size < 120):
+        item = todo.pop()
+        if isinstance(item, str):
+            piece = item
+        elif isinstance(item, Expr):
+            piece = f"{item.op}("
+            rest: list[Any] = []
+            for k, a in enumerate(item.args):
+                rest += [", "] if k else []
+                rest.append(a if isinstance(a, Expr) else repr(a))
+            todo.extend(reversed([*rest, ")"]))
+        else:
+            piece = repr(item)
+        pieces.append(piece)
+        size += len(piece)
+    if total <= limit:
+        return "".join(pieces)
+    return f"{''.join(pieces)[:120]} ... ({total:,} characters)"
 
 
 def _is_operator(value: Any) -> bool:

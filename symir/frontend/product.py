@@ -43,7 +43,17 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from symir.errors import SymbolicDefinitionError
-from symir.frontend.expr import Expr, all_of, any_of, as_expr, floor, maximum, minimum, select
+from symir.frontend.expr import (
+    Expr,
+    all_of,
+    any_of,
+    as_expr,
+    bounded_repr,
+    floor,
+    maximum,
+    minimum,
+    select,
+)
 from symir.frontend.term_spec import EmissionSpec, TermSpec
 from symir.frontend.update import Update, update_operands
 
@@ -277,49 +287,9 @@ def _emission(template: EmissionSpec, update, amplitude, condition, tag) -> Emis
 
 
 def _text(e: Any, limit: int = 160) -> str:
-    """`repr(e)`, or where longer than `limit` characters its first 120 and its length.
-    Neither is built by printing `e` whole: its repr prints a shared subexpression once
-    per path to it (the selects of a chain of k conditional swaps: 2^k copies, 40 MB
-    and 4 s for k = 20, for an error message)."""
-    if not isinstance(e, Expr):
-        text = repr(e)
-        return text if len(text) <= limit else f"{text[:120]} ... ({len(text):,} characters)"
-    lengths: dict[int, int] = {}
-    stack = [e]
-    while stack:  # the length of the repr of each node, children first
-        node = stack[-1]
-        if id(node) in lengths:
-            stack.pop()
-            continue
-        todo = [a for a in node.args if isinstance(a, Expr) and id(a) not in lengths]
-        if todo:
-            stack.extend(todo)
-            continue
-        stack.pop()
-        parts = [lengths[id(a)] if isinstance(a, Expr) else len(repr(a)) for a in node.args]
-        lengths[id(node)] = len(node.op) + 2 + sum(parts) + 2 * max(len(parts) - 1, 0)
-    total = lengths[id(e)]
-    if total <= limit:
-        return repr(e)
-    pieces: list[str] = []
-    size = 0
-    todo_: list[Any] = [e]
-    while todo_ and size < 120:
-        item = todo_.pop()
-        if isinstance(item, str):
-            piece = item
-        elif isinstance(item, Expr):
-            piece = f"{item.op}("
-            rest: list[Any] = []
-            for k, a in enumerate(item.args):
-                rest += [", "] if k else []
-                rest.append(a if isinstance(a, Expr) else repr(a))
-            todo_.extend(reversed([*rest, ")"]))
-        else:
-            piece = repr(item)
-        pieces.append(piece)
-        size += len(piece)
-    return f"{''.join(pieces)[:120]} ... ({total:,} characters)"
+    """`repr(e)`, or where longer than `limit` characters its first 120 and its length
+    (`bounded_repr`: a shared subexpression is not printed once per path)."""
+    return bounded_repr(e, limit)
 
 
 # ----------------------------------------------------------------------------- classes
