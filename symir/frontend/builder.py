@@ -428,7 +428,7 @@ class DOperator:
         terms = self._terms
         if not terms:
             raise ValueError(f"operator {self.name!r} has no terms")
-        terms = split_wide_terms(terms)  # long sums as terms (symir.frontend.wide_terms)
+        written, terms = terms, split_wide_terms(terms)  # symir.frontend.wide_terms
         # not list.count: thousands of terms; a record's name is `term{k}` (the records,
         # most of a loop of 100,000 couplings, are left out at once)
         plain = [k for k, t in enumerate(terms) if t.__class__ is not tuple]
@@ -447,8 +447,8 @@ class DOperator:
         )
         strings = self._fermion_strings
         if strings and all(
-            t.__class__ is not tuple and t.name in strings and not t.predicates for t in terms
-        ):
+            t.__class__ is not tuple and t.name in strings and not t.predicates for t in written
+        ):  # the terms as written: a wide one's parts have its strings
             op._fermion_strings = tuple(s for found in strings.values() for s in found)
         # verify now, in canonical form (symir.frontend.canonical): the bodies the
         # compiler lowers; many terms equal but for their sites are built once. The

@@ -144,3 +144,28 @@ def test_a_wide_term_keeps_its_place_and_its_rows():
     assert all(t.labels == labels and len(t.rows) == 6 for t in op.terms[2:])
     assert len(op.terms[0].emissions) == 1  # the flip stays in place
     assert all(isinstance(e.amplitude, Expr) for t in op.terms for e in t.emissions)
+
+
+def test_a_fermion_sum_of_many_products_in_one_emission_keeps_its_strings_and_equals_netket():
+    L = 16
+    fermion_pairs = [(i, j) for i in range(L) for j in range(i + 1, L)]  # 120 > 96
+    w = np.random.default_rng(5).normal(size=len(fermion_pairs))
+    products = [
+        w[k] * (sym.cdag(i) * sym.c(i) * sym.cdag(j) * sym.c(j))
+        for k, (i, j) in enumerate(fermion_pairs)
+    ]
+    hops = [sym.cdag(i) * sym.c(i + 3) + sym.cdag(i + 3) * sym.c(i) for i in range(L - 3)]
+    total = products[0]
+    for p in products[1:] + hops:
+        total = total + p
+    op = (
+        sym.DOperator(sym.Fermions(L), "dense_pairs", hermitian=True).globally().emit(total).build()
+    )
+    assert len(op.terms) > 1 and op._fermion_strings is not None
+    hi = nk.hilbert.SpinOrbitalFermions(L)
+    terms = [((i, 1), (i, 0), (j, 1), (j, 0)) for i, j in fermion_pairs]
+    terms += [t for i in range(L - 3) for t in (((i, 1), (i + 3, 0)), ((i + 3, 1), (i, 0)))]
+    weights = [*w, *([1.0] * (2 * (L - 3)))]
+    reference = nk.operator.FermionOperator2nd(hi, terms, weights)
+    x = np.asarray(hi.random_state(nk.jax.PRNGKey(2), 24), dtype=np.int8)
+    assert_connections_match(op.compile(), reference, x)
