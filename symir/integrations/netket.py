@@ -228,7 +228,7 @@ class _NumberAddition:
         if _is_number(other):
             return _sum(self, _identity(self.hilbert), coefficients=[1, _finite(other)])
         if isinstance(other, nk.operator.AbstractOperator):
-            return _sum(self, other)
+            return _sum(self, _collected(other))
         return NotImplemented
 
     def __radd__(self, other: Any) -> Any:
@@ -238,11 +238,11 @@ class _NumberAddition:
         if _is_number(other):
             return _sum(_identity(self.hilbert), self, coefficients=[_finite(other), 1])
         if isinstance(other, nk.operator.AbstractOperator):
-            return _sum(other, self)
+            return _sum(_collected(other), self)
         return NotImplemented
 
     def __sub__(self, other: Any) -> Any:
-        other = _number_of(other)
+        other = _collected(_number_of(other))
         if _is_number(other):
             return self + (-other)
         if isinstance(other, nk.operator.AbstractOperator):
@@ -250,7 +250,7 @@ class _NumberAddition:
         return NotImplemented
 
     def __rsub__(self, other: Any) -> Any:
-        other = _number_of(other)
+        other = _collected(_number_of(other))
         if _is_number(other):
             return _sum(_identity(self.hilbert), self, coefficients=[_finite(other), -1])
         if isinstance(other, nk.operator.AbstractOperator):
@@ -467,7 +467,7 @@ class NetKetOperator(_NumberAddition, DiscreteJaxOperator):
 
     def _op__matmul__(self, other: Any) -> Any:
         if isinstance(other, nk.operator.AbstractOperator) and other.hilbert == self.hilbert:
-            return _honest(ProductOperator(self, other))
+            return _honest(ProductOperator(self, _collected(other)))
         return NotImplemented
 
     # `nk_op @ a` where NetKet's operator declines: NetKet's `AbstractOperator` built its
@@ -475,7 +475,7 @@ class NetKetOperator(_NumberAddition, DiscreteJaxOperator):
     # operands (`sigmap @ a + a @ sigmap` was hermitian, sweep 24)
     def _op__rmatmul__(self, other: Any) -> Any:
         if isinstance(other, nk.operator.AbstractOperator) and other.hilbert == self.hilbert:
-            return _honest(ProductOperator(other, self))
+            return _honest(ProductOperator(_collected(other), self))
         return NotImplemented
 
     # ----------------------------------------------------------------- execution
@@ -609,7 +609,7 @@ class _HermitianAwareSum(_NumberAddition, SumDiscreteJaxOperator):
         return _honest(super().__neg__())
 
     def __matmul__(self, other: Any) -> Any:
-        return _honest(super().__matmul__(other))
+        return _honest(super().__matmul__(_collected(other)))
 
     def to_sparse(self, jax_: bool = False) -> Any:
         """The scipy CSR matrix in `hilbert.all_states()` order, from one compiled
@@ -667,7 +667,7 @@ class _HermitianAwareSum(_NumberAddition, SumDiscreteJaxOperator):
         return transpose
 
     def __rmatmul__(self, other: Any) -> Any:
-        return _honest(super().__rmatmul__(other))
+        return _honest(super().__rmatmul__(_collected(other)))
 
     def tree_flatten(self):
         # the hermiticity as static data, as `_HermitianAwareProduct`'s
@@ -775,10 +775,35 @@ class _HermitianAwareProduct(_NumberAddition, ProductDiscreteJaxOperator):
         return transpose
 
     def __matmul__(self, other: Any) -> Any:
-        return _honest(super().__matmul__(other))
+        return _honest(super().__matmul__(_collected(other)))
 
     def __rmatmul__(self, other: Any) -> Any:
-        return _honest(super().__rmatmul__(other))
+        return _honest(super().__rmatmul__(_collected(other)))
+
+
+def _collected(op: Any) -> Any:
+    """NetKet's lazy `Adjoint` or `Transpose` of an operator as a concrete operator (what
+    NetKet's own operators take in a sum or product: its lazy wrapper collects itself
+    when it is the right operand), the adjoint of an adapter of a symbolic operator as
+    the adapter of its `.H`; any other operator, or one whose parent has no concrete
+    transpose, as it is. Our algebra took the lazy wrapper as an operand, and `a @ a.H`,
+    `a + a.H` were NetKet's generic operators, which no variational state can take
+    (`expect` raised `NotFoundLookupError`; NetKet's `LocalOperatorJax` gives them,
+    sweep 26)."""
+    if not isinstance(op, nk.operator.Adjoint | nk.operator.Transpose):
+        return op
+    parent = op.parent
+    source = getattr(parent, "_source", None)
+    if (
+        isinstance(op, nk.operator.Adjoint)
+        and isinstance(parent, NetKetOperator)
+        and source is not None
+    ):
+        return parent._rebuilt(source.H)  # known to be the adjoint: `a @ a.H` hermitian
+    try:
+        return op.collect()
+    except NotImplementedError:
+        return op
 
 
 def _conjugate(op: Any) -> Any:
