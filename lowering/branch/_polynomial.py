@@ -180,6 +180,13 @@ class QuadraticForm:
             self.linear[s] = self.linear.get(s, 0.0) + w
         self.constant += other.constant
 
+    def is_finite(self) -> bool:
+        """Whether every weight is finite: a weight that overflowed while the rows'
+        constants were multiplied or summed (`1e300 * x_i * 1e300 * x_j`) is `inf` in the
+        form where the rows give `0` (`x_i = 0`) or their own `inf`."""
+        weights = [*self.pairs.values(), *self.linear.values(), self.constant]
+        return bool(np.isfinite(weights).all())
+
     def entries(self) -> tuple[list[tuple[int, int]], list[float], list[int], list[float]]:
         """The nonzero pairs and weights, linear sites and weights, in site order."""
         pairs = sorted(p for p, w in self.pairs.items() if w != 0.0)

@@ -84,11 +84,12 @@ def quadratic_sum(summed: branch.SumRowsOp, n: int, model: CostModel) -> _Sum | 
     ):
         return None
     reader = PolynomialReader(n)
-    poly = reader.of(emit.amplitude)
-    if poly is None:
-        return None
+    with np.errstate(over="ignore", invalid="ignore"):  # overflowed forms are not taken
+        poly = reader.of(emit.amplitude)
+        if poly is None:
+            return None
+        forms = forms_of(poly, reader.columns)
     reads = [reader.columns[k] for k in reader.reads]
-    forms = forms_of(poly, reader.columns)
     return _Sum(summed, forms, model.rows_cost(reads, reader.ops, poly.rows, n))
 
 
@@ -106,12 +107,15 @@ def _leaves(value: SSAValue) -> list[SSAValue] | None:
     return [value]
 
 
-def _merge(sums: list[_Sum]) -> dict[tuple[int, ...], QuadraticForm]:
+def _merge(sums: list[_Sum]) -> dict[tuple[int, ...], QuadraticForm] | None:
+    """The forms of `sums` added up, or None where a weight overflowed (the rows
+    compute it as written)."""
     total: dict[tuple[int, ...], QuadraticForm] = {}
-    for s in sums:
-        for params, form in s.forms.items():
-            total.setdefault(params, QuadraticForm()).merge(form)
-    return total
+    with np.errstate(over="ignore", invalid="ignore"):
+        for s in sums:
+            for params, form in s.forms.items():
+                total.setdefault(params, QuadraticForm()).merge(form)
+    return total if all(f.is_finite() for f in total.values()) else None
 
 
 def _build(
@@ -150,6 +154,18 @@ def _dense_cost(model: CostModel, n: int, form: QuadraticForm, states) -> float:
     return model.dense_cost(n, bool(form.linear), exact)
 
 
+def _costlier(
+    model: CostModel,
+    n: int,
+    kernel: branch.KernelOp,
+    forms: dict[tuple[int, ...], QuadraticForm],
+    group: list[_Sum],
+) -> bool:
+    """Whether the forms cost at least what the rows of `group` cost."""
+    dense = sum(_dense_cost(model, n, f, kernel.states) for f in forms.values())
+    return dense >= sum(s.rows_cost for s in group)
+
+
 def choose_quadratic_forms(kernel: branch.KernelOp, model: CostModel, forced: bool) -> bool:
     """Replaces the diagonal sums that are cheaper (or, `forced`, all that can be) as one
     quadratic form; returns whether anything changed."""
@@ -178,8 +194,7 @@ def choose_quadratic_forms(kernel: branch.KernelOp, model: CostModel, forced: bo
     changed = False
     for group, total, rest in groups:
         forms = _merge(group)
-        dense = sum(_dense_cost(model, n, f, kernel.states) for f in forms.values())
-        if not forced and dense >= sum(s.rows_cost for s in group):
+        if forms is None or (not forced and _costlier(model, n, kernel, forms, group)):
             continue
         new_ops, value = _build(kernel, forms, group[0].op.result)
         for v in rest:

@@ -10,6 +10,7 @@ import pytest
 
 import symir as sym
 from symir.interpreter import reference_to_dense
+from symir.testing import dense_matrix
 
 nk = pytest.importorskip("netket")
 
@@ -44,3 +45,23 @@ def test_an_adapter_times_netkets_lazy_adjoint_is_an_operator_a_state_takes():
         expected = psi.conj() @ matrix @ psi
         np.testing.assert_allclose(state.expect(op).mean, expected, atol=1e-10, err_msg=name)
     assert (a @ a.H).is_hermitian and (a + a.H).is_hermitian
+
+
+@pytest.mark.parametrize("diagonal", ["auto", "dense"])
+def test_a_diagonal_whose_folded_weights_overflow_is_summed_by_rows(diagonal):
+    """`(1e200 x_i) (1e200 x_j) 1e-300` on bosons: each row is `0` or `inf`, but the
+    quadratic form's weight `1e400 * 1e-300` overflows to `inf` when the constants are
+    folded. `branch-choose-lowering` crashed (`OverflowError: cannot convert Infinity to
+    integer ratio`, a `SymbolicCompilerError` of the pass; also `big @ big` of 1e300
+    elements), and the form would give `inf * 0 = nan` where a row gives 0."""
+    bosons = sym.Fock(1, 3)
+    op = (
+        sym.DOperator(bosons, "overflowing")
+        .for_each(("i", "j"), over=[(0, 1), (1, 2)])
+        .emit(sym.identity(), matrix_element=(1e200 * site("i")) * (1e200 * site("j")) * 1e-300)
+        .build()
+    )
+    expected = np.diag([0, 0, 0, np.inf, 0, 0, np.inf, np.inf])
+    np.testing.assert_array_equal(reference_to_dense(op, hilbert=bosons), expected)
+    compiled = op.compile(cache=False, diagonal_lowering=diagonal)
+    np.testing.assert_array_equal(dense_matrix(compiled), expected)
