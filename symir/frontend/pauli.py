@@ -163,6 +163,12 @@ def pauli_strings(
         )
     strings, w = _parse(strings, weights, n)
     letters = _letters(strings, n)
+    if w.dtype.kind not in "biufc":  # a bare TypeError from np.isfinite before (sweep 26)
+        kinds = sorted({type(x).__name__ for x in w.reshape(-1) if not isinstance(x, Number)})
+        raise TypeError(
+            f"pauli_strings: the weights must be numbers, got {', '.join(kinds)}; for a "
+            "parameter, scale the operator: sym.symbol('g', 1.0) * pauli_strings(...)"
+        )
     if not np.all(np.isfinite(w)):
         raise ValueError("pauli_strings: the weights must be finite")
     return from_letters(hilbert, states, letters, w, name)

@@ -65,3 +65,24 @@ def test_a_diagonal_whose_folded_weights_overflow_is_summed_by_rows(diagonal):
     np.testing.assert_array_equal(reference_to_dense(op, hilbert=bosons), expected)
     compiled = op.compile(cache=False, diagonal_lowering=diagonal)
     np.testing.assert_array_equal(dense_matrix(compiled), expected)
+
+
+@pytest.mark.parametrize(
+    ("strings", "weights"),
+    [
+        (["ZII", "XXX"], [sym.symbol("g", 0.3), 2.0]),
+        (["ZII", "XXX"], ["a", "b"]),
+        ({((0, "Z"),): None, ((0, "X"), (1, "X"), (2, "X")): 1.0}, None),
+    ],
+)
+def test_pauli_weights_that_are_not_numbers_are_named(strings, weights):
+    """A parameter (or anything else but a number) among `pauli_strings`' weights raised
+    NumPy's bare `TypeError` ("ufunc 'isfinite' not supported for the input types"); a
+    parameter scales the operator instead."""
+    hi = sym.Spin(0.5, 3)
+    with pytest.raises(TypeError, match=r"pauli_strings: the weights must be numbers, got"):
+        sym.pauli_strings(hi, strings, weights)
+    scaled = sym.symbol("g", 0.3) * sym.pauli_strings(hi, "ZII") + sym.pauli_strings(hi, "XXX")
+    z, x = np.diag([-1.0, 1.0]), np.array([[0.0, 1.0], [1.0, 0.0]])
+    expected = 0.3 * np.kron(z, np.eye(4)) + np.kron(np.kron(x, x), x)
+    np.testing.assert_allclose(dense_matrix(scaled.compile()), expected, atol=1e-12)
