@@ -747,12 +747,15 @@ def _inverse_mul(e: Expr, state: _State):
 
 
 def _inverse_wrap_mod(e: Expr, state: _State):
-    """`wrap_mod(x[t] + c)` (a bijection of the contiguous local states)."""
-    inner = e.args[0]
-    if inner.op != "add" or inner.args[0].op != "read" or not _reads_nothing(inner.args[1]):
+    """`wrap_mod(g(x[t]))` with `g` elementary (`+ c`, negations: `x[t] + c`, `x[t]`
+    itself after `shift_mod(t, 0)`, `c - x[t]`): a bijection of the contiguous local
+    states, whose inverse is `wrap_mod(g^-1(v))`. Only `wrap_mod(x[t] + c)` was taken, so
+    `shift_mod(t, 0)` (folded to `wrap_mod(x[t])`) had no adjoint (sweep 26)."""
+    found = _elementary(e.args[0], state)
+    if found is None:
         return None
-    c = inner.args[1]
-    return state.group(inner.args[0].args[0]), lambda v: Expr("wrap_mod", _add(v, _neg(c)))
+    t, inverse = found
+    return t, lambda v: Expr("wrap_mod", inverse(v))
 
 
 _INVERSES: dict[str, Callable[[Expr, _State], Any]] = {

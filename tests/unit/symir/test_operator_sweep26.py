@@ -86,3 +86,27 @@ def test_pauli_weights_that_are_not_numbers_are_named(strings, weights):
     z, x = np.diag([-1.0, 1.0]), np.array([[0.0, 1.0], [1.0, 0.0]])
     expected = 0.3 * np.kron(z, np.eye(4)) + np.kron(np.kron(x, x), x)
     np.testing.assert_allclose(dense_matrix(scaled.compile()), expected, atol=1e-12)
+
+
+def test_the_adjoint_of_a_shift_mod_by_zero_or_a_wrapped_negation():
+    """`shift_mod(t, 0)` (folded to `wrap_mod(x[t])`), `wrap_mod(c - x[t])` and
+    `wrap_mod(-x[t])` are bijections of the contiguous local states, but the adjoint took
+    only `wrap_mod(x[t] + c)`: `op.H` was refused ('cannot invert the update'), also
+    of a tabulated `permute(i, j, l).shift_mod(i, k)` at `k = 0`."""
+    bosons = sym.Fock(2, 3)
+    updates = [
+        sym.shift_mod(0, 0),
+        sym.permute(0, 1, 2).shift_mod(1, 0),
+        sym.write(0, sym.wrap_mod(1 - site(0))),
+        sym.write(0, sym.wrap_mod(-(site(1) + 2))).write(1, site(0)),
+    ]
+    for update in updates:
+        op = (
+            sym.DOperator(bosons, "u")
+            .globally()
+            .emit(update, matrix_element=1.0 + site(2) + 0.5j * site(0))
+            .build()
+        )
+        m = reference_to_dense(op, hilbert=bosons)
+        np.testing.assert_allclose(dense_matrix(op.H.compile()), m.conj().T, atol=1e-12)
+        np.testing.assert_allclose(dense_matrix((op.T @ op).compile()), m.T @ m, atol=1e-12)
