@@ -495,11 +495,14 @@ class SymbolicOperator:
         return self.to_netket(other.hilbert)
 
     def _constant(self, value: Any) -> SymbolicOperator:
-        """`value` times the identity on this operator's space: one diagonal branch."""
+        """`value` times the identity on this operator's space: one diagonal branch, in
+        this operator's precision (a number added to a `float32` operator kept it
+        `float64`, where a multiple is `float32`, as NetKet's `LocalOperator + 1` is)."""
         real = not isinstance(value, complex | Expr) and not np.iscomplexobj(value)
         emission = EmissionSpec(Update(), as_expr(value))
         term = TermSpec("term0", "global", (), ((),), emissions=(emission,))
-        op = SymbolicOperator(self.hilbert, "constant", (term,), hermitian=real)
+        dtype = "float32" if self.dtype in ("float32", "complex64") else "float64"
+        op = SymbolicOperator(self.hilbert, "constant", (term,), dtype=dtype, hermitian=real)
         check_definition(op)
         if self._fermion_strings is not None:  # the empty string: `(H - E0) @ (H - E0)`
             op._fermion_strings = fermion_algebra.scaled((((), 1.0),), value)

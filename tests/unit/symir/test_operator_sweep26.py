@@ -110,3 +110,28 @@ def test_the_adjoint_of_a_shift_mod_by_zero_or_a_wrapped_negation():
         m = reference_to_dense(op, hilbert=bosons)
         np.testing.assert_allclose(dense_matrix(op.H.compile()), m.conj().T, atol=1e-12)
         np.testing.assert_allclose(dense_matrix((op.T @ op).compile()), m.T @ m, atol=1e-12)
+
+
+def test_a_number_added_keeps_single_precision():
+    """`op + 1` of a `float32` operator was `float64` (and `op + 1j` `complex128`) where
+    `op * 2` stays `float32` and NetKet's `LocalOperator(dtype=float32) + 1` is
+    `float32`: the number's identity was a `float64` operator."""
+    spins = sym.Spin(0.5, 3)
+    flips = (
+        sym.DOperator(spins, "flips", dtype="float32")
+        .for_each_site("i")
+        .emit(sym.write("i", -site("i")), matrix_element=0.1)
+        .build()
+    )
+    m = reference_to_dense(flips, hilbert=spins)
+    one = np.eye(len(m))
+    cases = {
+        "float32": (flips + 1, 1 - flips, flips - np.float32(0.5)),
+        "complex64": (flips + 1j, (1j * flips) + 2),
+    }
+    for dtype, ops in cases.items():
+        for op in ops:
+            assert op.dtype == dtype and op.compile().dtype == dtype
+    mels = (flips + 1j).compile().get_conn_padded(spins.all_states())[1]
+    assert mels.dtype == np.complex64
+    np.testing.assert_allclose(dense_matrix((1 - flips).compile()), one - m, atol=1e-7)
