@@ -538,8 +538,11 @@ class SymbolicOperator:
             strings = fermion_algebra.product(a, b, self.space.size, (self.name, other.name))
             op = self._from_strings(name, strings, dtype, hermitian, reason)
         else:
+            # a product of terms; Pauli strings written as terms, not tables (pauli.written)
+            left, right = _without_tables(self), _without_tables(other)
+            dtype = promote_dtypes(left.dtype, right.dtype)
             op = self._derived(
-                name, product_terms(self, other), dtype=dtype, hermitian=hermitian, reason=reason
+                name, product_terms(left, right), dtype=dtype, hermitian=hermitian, reason=reason
             )
         op._factors = (self, other)
         return op
@@ -738,6 +741,34 @@ class SymbolicOperatorSum(SymbolicOperator):
             self._fermion_strings = fermion_algebra.joined([op._fermion_strings for op in flat])
         if all(op._pauli is not None for op in flat):
             self._pauli = pauli_algebra.joined([op._pauli for op in flat])
+
+
+def _without_tables(op: SymbolicOperator) -> SymbolicOperator:
+    """`op`, or for Pauli strings (`pauli_strings`' `flip_sites` tables, which the
+    general product cannot compose) the same strings written one term per string
+    (`pauli_terms.written_terms`)."""
+    strings = op._pauli
+    if strings is None:
+        return op
+    from symir.errors import SymbolicDefinitionError
+    from symir.frontend.pauli_tables import _down_state
+    from symir.frontend.pauli_terms import MAX_WRITTEN_STRINGS, written_terms
+
+    count = len(strings.weights)
+    if count > MAX_WRITTEN_STRINGS:
+        raise SymbolicDefinitionError(
+            f"the product of {op.name!r} ({count} Pauli strings) with an operator that is "
+            f"not Pauli strings: the strings are multiplied as terms, one per string, up "
+            f"to {MAX_WRITTEN_STRINGS} (about 1 s of build and compile each); write the "
+            "other operator as Pauli strings (a product of strings is multiplied site by "
+            "site), or multiply NetKet's operators (`op.to_netket() @ other.to_netket()`)"
+        )
+    down = _down_state(op.hilbert, strings.states)
+    up = next(s for s in strings.states if s != down)
+    terms = written_terms(strings.letters, strings.weights, down, up)
+    written = SymbolicOperator(op.hilbert, op.name, terms, dtype=op.dtype, hermitian=op.hermitian)
+    check_definition(written)
+    return written
 
 
 @contextmanager

@@ -419,6 +419,41 @@ def _replaced(
     return tuple(out), tabulated, decision
 
 
+MAX_WRITTEN_STRINGS = 256
+"""The most strings `written_terms` writes for a product with an operator that is not
+Pauli strings (`SymbolicOperator.__matmul__`)."""
+
+
+def written_terms(
+    letters: np.ndarray, weights: np.ndarray, down: int, up: int
+) -> tuple[TermSpec, ...]:
+    """The terms of `sum_k weights[k] P_k` (`(S, N)` letters `I X Y Z`) as a DSL user
+    writes Pauli products, one `globally()` term per string: its X and Y sites flipped by
+    writes `write(i, up + down - s_i)`, its Z and Y sites as sign factors
+    `z_i = (2 s_i - up - down) / (up - down)` of the matrix element (-1 on `down`), a
+    factor `-1j` per Y in the coefficient (NetKet's `Y = -i Z X`, read on the source configuration). The general product
+    (`symir/frontend/product.py`) composes these updates, not the tables' `flip_sites`."""
+    scale, shift = 2 / (up - down), -(up + down) / (up - down)
+    scale = int(scale) if float(scale).is_integer() else scale
+    shift = int(shift) if float(shift).is_integer() else shift
+    terms = []
+    for k, (row, weight) in enumerate(zip(letters, weights, strict=True)):
+        value = complex(weight) * (-1j) ** int((row == _Y).sum())
+        update, element = Update(), as_expr(value.real if value.imag == 0 else value)
+        for i, letter in enumerate(row.tolist()):
+            if letter in (_X, _Y):
+                update = update.write(i, up + down - selector(i))
+            if letter in (_Z, _Y):
+                z = selector(i) if (scale, shift) == (1, 0) else scale * selector(i) + shift
+                element = element * z
+        emission = EmissionSpec(update, element)
+        terms.append(TermSpec(f"term{k}", "global", (), ((),), emissions=(emission,)))
+    return tuple(terms)
+
+
+_X, _Y, _Z = ord("X"), ord("Y"), ord("Z")
+
+
 def record_name(terms: Any, k: int) -> str:
     """The name of `terms[k]`: a record's is its builder's default, `term{k}`."""
     term = terms[k]

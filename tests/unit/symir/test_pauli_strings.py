@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import symir as sym
+from symir.errors import SymbolicDefinitionError
 from symir.interpreter import reference_get_conn
 from symir.lowering.pipelines import lower_ir
 from symir.testing import dense_matrix
@@ -418,3 +419,37 @@ def test_a_pauli_product_past_the_limit_of_pairs_is_refused(monkeypatch):
     monkeypatch.setattr(pauli_algebra, "MAX_PRODUCT_PAIRS", 10)
     with pytest.raises(ValueError, match=r"\(4 distinct Pauli strings\) and .* 16 pairs"):
         a @ a
+
+
+@pytest.mark.parametrize("space", ["spin", "qubit"])
+def test_pauli_strings_times_a_dsl_operator_either_way_equal_the_matrix_products(space):
+    """`pauli_strings(...) @ op` and `op @ pauli_strings(...)` for a DSL operator without
+    strings: the general product refused the tables' `flip_sites`; the strings are now
+    written one term per string (`pauli_terms.written_terms`). Against NetKet's matrices."""
+    rng = np.random.default_rng(11)
+    n = 5
+    hi = nk.hilbert.Spin(0.5, n) if space == "spin" else nk.hilbert.Qubit(n)
+    strings = [*_random(rng, 6, n), "YIIIY", "IIIII"]
+    w = rng.normal(size=len(strings))
+    p = sym.pauli_strings(hi, strings, w)
+    flip = 1 - sym.site("i") if space == "qubit" else -sym.site("i")
+    d = (
+        sym.DOperator(hi, "d")
+        .for_each_site("i")
+        .emit(sym.write("i", flip), matrix_element=0.3 * (sym.site("i") + 2))
+        .emit(sym.identity(), matrix_element=0.1 * sym.site("i"))
+        .build()
+    )
+    P = nk.operator.PauliStrings(hi, strings, w).to_dense()
+    D = dense_matrix(d.compile())
+    assert np.abs(dense_matrix((p @ d).compile()) - P @ D).max() < 1e-12
+    assert np.abs(dense_matrix((d @ p).compile()) - D @ P).max() < 1e-12
+
+
+def test_many_pauli_strings_times_a_dsl_operator_is_refused_with_the_sizes():
+    hi = nk.hilbert.Spin(0.5, 12)
+    strings = _random(np.random.default_rng(2), 300, 12)
+    p = sym.pauli_strings(hi, strings, np.ones(len(strings)))
+    d = sym.DOperator(hi, "d").for_each_site("i").emit(sym.write("i", -sym.site("i"))).build()
+    with pytest.raises(SymbolicDefinitionError, match=r"\(300 Pauli strings\) .* up to 256"):
+        p @ d
