@@ -42,9 +42,9 @@ the changed sites are found by comparing `sigma'` with `sigma`. NetKet's
 (`_ReversibleHamiltonianRule`): NetKet's assumes that `x` is a connected state of `x'`
 whenever `x'` is one of `x`, which a non-hermitian operator breaks (its chains then sample
 another distribution than `|psi|^2`); the chains are NetKet's where it holds. A `LocalRule`
-(alone or in `MultipleRules`) on a constrained space (`Fock(n_particles=...)`,
-`Spin(total_sz=...)`, fermions of fixed numbers) is refused: NetKet's chains leave the
-space there.
+(alone, in `MultipleRules`, or in `TensorRule` on a constrained part) on a constrained
+space (`Fock(n_particles=...)`, `Spin(total_sz=...)`, fermions of fixed numbers, a product
+space with such a part) is refused: NetKet's chains leave the space there.
 
 `k` (the most sites a proposal changes): 1 for `LocalRule`, the cluster size (2) for
 `ExchangeRule` and `FermionHopRule`, the largest of `MultipleRules`' rules, the sum of
@@ -68,8 +68,12 @@ Drift control: every `refresh_every` sweeps (a sweep is one sample per chain, `s
 Metropolis steps; default `REFRESH_EVERY`) the caches are recomputed from `sigma`, and the
 largest difference seen between the incremental and the exact cache is kept in the
 sampler state: `state.max_drift` (the cached values) and `state.max_log_prob_drift`
-(`machine_pow * Re log psi`). `reset` (every `vstate.sample()`) recomputes them too, and
-keeps the maxima.
+(`machine_pow * Re log psi`; the log-probabilities themselves are kept, NetKet's from the
+chain's last acceptance). `reset` (every `vstate.sample()`) recomputes them too, and
+keeps the maxima. Each `sample` (and `sample_next`) call recomputes the caches from
+`sigma` with its parameters where it starts: a state sampled with other parameters and
+not `reset` gets NetKet's chains (its stale `log_prob` kept until a chain accepts, as
+NetKet keeps it).
 """
 
 from __future__ import annotations
@@ -277,6 +281,22 @@ def _split_path(
     if sampler.incremental is None and saving <= STEP_OVERHEAD:
         return SamplerPath(False, f"the split does not pay: {cost}", split, k, guaranteed)
     return SamplerPath(True, cost, split, k, guaranteed)
+
+
+def _with_fresh_cache(plan: Any, state: Any) -> Any:
+    """`state` with its caches computed from its configurations with the plan's
+    parameters, where a chain's sample starts: a state last reset or sampled with other
+    parameters (NetKet's `sample(..., state=)` or `sample_next` without `reset`) held the
+    old parameters' caches, and its proposals were those of neither (the chains differed
+    from NetKet's). Its `log_prob` stays as NetKet's does, stale until an acceptance."""
+    path, evaluator = plan
+    if not isinstance(state, IncrementalSamplerState):  # NetKet's own sampler's state
+        state = IncrementalSamplerState(
+            σ=state.σ, rng=state.rng, rule_state=state.rule_state, log_prob=state.log_prob
+        ).replace(n_steps_proc=state.n_steps_proc, n_accepted_proc=state.n_accepted_proc)
+    if not path.incremental:
+        return state
+    return state.replace(cache=evaluator.exact(state.σ)[0])
 
 
 def _state_index(states: jax.Array, x: jax.Array) -> jax.Array:
@@ -769,13 +789,28 @@ def _exact_rule(rule: Any) -> Any:
     return rule
 
 
-def _has_local_rule(rule: Any) -> bool:
-    """Whether `rule` is (or combines) NetKet's `LocalRule`, which changes one site to any
-    other local state."""
-    if isinstance(rule, nk_rules.LocalRule):
+def _constrained(hilbert: Any) -> bool:
+    """Whether `hilbert`, or any of its parts, has a constraint (NetKet's
+    `TensorHilbert.constrained` is True only where every part has one: `Spin * Fock(...,
+    n_particles=2)` says False)."""
+    if getattr(hilbert, "constrained", False):
         return True
+    if hasattr(hilbert, "physical"):  # a DoubledHilbert: its physical space's
+        return _constrained(hilbert.physical)
+    return any(_constrained(h) for h in getattr(hilbert, "subspaces", ()))
+
+
+def _local_rule_on_a_constraint(hilbert: Any, rule: Any) -> bool:
+    """Whether `rule` is (or combines) NetKet's `LocalRule`, which changes one site to any
+    other local state, acting on a constrained space (`TensorRule`: each rule on its
+    part)."""
+    if isinstance(rule, nk_rules.LocalRule):
+        return _constrained(hilbert)
     if isinstance(rule, nk_rules.MultipleRules):
-        return any(_has_local_rule(r) for r in rule.rules)
+        return any(_local_rule_on_a_constraint(hilbert, r) for r in rule.rules)
+    if isinstance(rule, nk_rules.TensorRule):
+        parts = zip(rule.hilbert.subspaces, rule.rules, strict=True)
+        return any(_local_rule_on_a_constraint(h, r) for h, r in parts)
     return False
 
 
@@ -806,7 +841,7 @@ class MetropolisSampler(_NetKetMetropolisSampler):
     ):
         if int(refresh_every) < 1:
             raise ValueError(f"refresh_every must be a positive integer, not {refresh_every}")
-        if getattr(hilbert, "constrained", False) and _has_local_rule(rule):
+        if _local_rule_on_a_constraint(hilbert, rule):
             raise ValueError(
                 f"a LocalRule changes one site of {hilbert}, whose constraint a single "
                 "change breaks: its chains would leave the space (NetKet's sampler takes "
@@ -875,8 +910,9 @@ class MetropolisSampler(_NetKetMetropolisSampler):
     def _sample_next(self, machine, parameters, state, plan=None, draws=None, moves=None):
         if moves is None:
             moves = _moves(self)
-        if plan is None:
+        if plan is None:  # NetKet's `sample_next`: the parameters may have changed
             plan = self._plan(machine, parameters, state.σ, moves)
+            state = _with_fresh_cache(plan, state)
         path, evaluator = plan
         if moves is not None:
             state = self._sweep_drawn(machine, parameters, state, plan, moves, draws)
@@ -1001,13 +1037,14 @@ class MetropolisSampler(_NetKetMetropolisSampler):
         `refresh_every` sweeps (the drift kept)."""
 
         def refresh(state):
+            # the log-probabilities are kept: each is NetKet's (to rounding) from the
+            # chain's last acceptance, and a stale one (parameters changed without a
+            # `reset`) stays until the chain's next acceptance, as in NetKet's chain
             exact, log_prob = evaluator.exact(state.σ)
-            log_prob = log_prob.astype(state.log_prob.dtype)
             drift = _max_abs(state.cache, exact)
             lp_drift = jnp.max(jnp.abs(log_prob - state.log_prob)).astype(float)
             return state.replace(
                 cache=exact,
-                log_prob=log_prob,
                 sweeps=jnp.zeros_like(state.sweeps),
                 max_drift=jnp.maximum(state.max_drift, drift),
                 max_log_prob_drift=jnp.maximum(state.max_log_prob_drift, lp_drift),
@@ -1025,6 +1062,7 @@ class MetropolisSampler(_NetKetMetropolisSampler):
         # a built-in rule's random numbers drawn once per chain (up to DRAWN_AHEAD)
         moves = _moves(self)
         plan = self._plan(machine, parameters, state.σ, moves)
+        state = _with_fresh_cache(plan, state)
         n_steps = chain_length * self.sweep_size
         if moves is not None and n_steps * self.n_batches <= DRAWN_AHEAD:
             rng, drawn, uniforms = self._draws(state.rng, moves, n_steps)
