@@ -814,6 +814,20 @@ def _local_rule_on_a_constraint(hilbert: Any, rule: Any) -> bool:
     return False
 
 
+def _checked_rule(hilbert: Any, rule: Any) -> Any:
+    """`rule` as the sampler takes it on `hilbert`: a `LocalRule` on a constraint refused,
+    every `HamiltonianRule` with the exact correction (`_exact_rule`)."""
+    if _local_rule_on_a_constraint(hilbert, rule):
+        raise ValueError(
+            f"a LocalRule changes one site of {hilbert}, whose constraint a single "
+            "change breaks: its chains would leave the space (NetKet's sampler takes "
+            "them there silently). Use an ExchangeRule (MetropolisExchange), a "
+            "FermionHopRule (MetropolisFermionHop) or a HamiltonianRule of an operator "
+            "that keeps the constraint."
+        )
+    return _exact_rule(rule)
+
+
 class MetropolisSampler(_NetKetMetropolisSampler):
     """NetKet's `MetropolisSampler` evaluating proposals incrementally from a per-chain
     cache (module docstring). Arguments as NetKet's, plus `refresh_every` (sweeps
@@ -841,19 +855,19 @@ class MetropolisSampler(_NetKetMetropolisSampler):
     ):
         if int(refresh_every) < 1:
             raise ValueError(f"refresh_every must be a positive integer, not {refresh_every}")
-        if _local_rule_on_a_constraint(hilbert, rule):
-            raise ValueError(
-                f"a LocalRule changes one site of {hilbert}, whose constraint a single "
-                "change breaks: its chains would leave the space (NetKet's sampler takes "
-                "them there silently). Use an ExchangeRule (MetropolisExchange), a "
-                "FermionHopRule (MetropolisFermionHop) or a HamiltonianRule of an operator "
-                "that keeps the constraint."
-            )
-        rule = _exact_rule(rule)
-        super().__init__(hilbert, rule, **kwargs)
+        super().__init__(hilbert, _checked_rule(hilbert, rule), **kwargs)
         self.refresh_every = int(refresh_every)
         self.max_changed_sites = None if max_changed_sites is None else int(max_changed_sites)
         self.incremental = incremental
+
+    def replace(self, **kwargs: Any) -> MetropolisSampler:
+        """NetKet's `replace`, with a new rule or space checked and its `HamiltonianRule`
+        swapped as in `__init__` (`replace(rule=LocalRule())` on a constrained space was
+        taken, a `HamiltonianRule` kept NetKet's correction)."""
+        if "rule" in kwargs or "hilbert" in kwargs:
+            hilbert = kwargs.get("hilbert", self.hilbert)
+            kwargs["rule"] = _checked_rule(hilbert, kwargs.get("rule", self.rule))
+        return super().replace(**kwargs)
 
     # ------------------------------------------------------------------ the path
 

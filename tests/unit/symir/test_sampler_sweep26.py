@@ -93,3 +93,21 @@ def test_a_local_rule_on_a_constrained_part_is_refused():
         warnings.simplefilter("ignore")
         x, _ = taken.sample(net, params, chain_length=10)
     assert set(np.asarray(x)[..., 4:].sum(-1).ravel().tolist()) == {0}
+
+
+def test_a_rule_set_by_replace_is_checked_and_swapped():
+    """`sampler.replace(rule=...)` skipped `__init__`: a `LocalRule` on `Spin(total_sz=0)`
+    was taken (the chains left the sector) and a `HamiltonianRule` kept NetKet's
+    correction."""
+    from symir.integrations import netket_sampler
+
+    hi = nk.hilbert.Spin(0.5, 6, total_sz=0)
+    sampler = sym.MetropolisExchange(hi, graph=nk.graph.Chain(6), n_chains=4)
+    with pytest.raises(ValueError, match="constraint"):
+        sampler.replace(rule=nk.sampler.rules.LocalRule())
+    with pytest.raises(ValueError, match="constraint"):
+        sym.MetropolisLocal(HI).replace(hilbert=hi)
+    op = nk.operator.Heisenberg(hi, nk.graph.Chain(6)).to_jax_operator()
+    replaced = sampler.replace(rule=nk.sampler.rules.HamiltonianRule(op))
+    assert isinstance(replaced.rule, netket_sampler._ReversibleHamiltonianRule)
+    assert sampler.replace(n_chains=2).n_chains == 2
