@@ -174,8 +174,9 @@ def from_pyscf(mf, *, ncore: int = 0, ncas: int | None = None) -> MolecularInteg
     (`mf.mo_coeff`): all of them, or the active space of `ncas` orbitals after `ncore`
     frozen doubly occupied ones (their energy in the constant, their mean field in
     `h1`: PySCF's CASCI Hamiltonian), with the electrons, `MS2 = mol.spin` and, for a
-    molecule built with `symmetry=True`, ORBSYM (`pyscf_orbsym` of the orbitals' irrep
-    ids). Needs PySCF (the `chem` extra). An unrestricted (UHF) or generalized (GHF) mean
+    molecule built with `symmetry=True`, ORBSYM (`pyscf_orbsym` of the active orbitals'
+    irrep ids, labelled from the orbitals; None where they mix irreps, as localized or
+    rotated orbitals do). Needs PySCF (the `chem` extra). An unrestricted (UHF) or generalized (GHF) mean
     field, or one not run yet, is a ValueError saying so."""
     from pyscf import ao2mo, mcscf, symm
     from pyscf.scf import hf
@@ -204,10 +205,14 @@ def from_pyscf(mf, *, ncore: int = 0, ncas: int | None = None) -> MolecularInteg
     h2 = ao2mo.restore(1, ao2mo.full(mol, C), ncas)
     orbsym = None
     if mol.symmetry:
-        ids = getattr(mf.mo_coeff, "orbsym", None)
-        if ids is None:
-            ids = symm.label_orb_symm(mol, mol.irrep_id, mol.symm_orb, mf.mo_coeff)
-        orbsym = pyscf_orbsym(np.asarray(ids)[ncore : ncore + ncas])
+        # the active orbitals' own irreps, not the tag `mo_coeff.orbsym`, which an
+        # in-place reorder of the columns leaves stale; orbitals that mix irreps
+        # (localized, rotated) have none: the irreps are then found from the zeros
+        try:
+            ids = symm.label_orb_symm(mol, mol.irrep_id, mol.symm_orb, C)
+        except ValueError:  # PySCF's "orbitals [...] not symmetrized"
+            ids = None
+        orbsym = None if ids is None else pyscf_orbsym(np.asarray(ids))
     return from_arrays(
         h1,
         h2,
@@ -409,11 +414,18 @@ def _header(
         # PySCF's `fcidump.from_scf` (and `from_mo`, `from_mcscf`) writes its own irrep
         # ids, 0-based, whose product is the XOR too: Molpro's labels are those plus one
         orbsym = tuple(o + 1 for o in orbsym)
-    bad = [o for o in orbsym if not 1 <= o <= 8]
+    # name a label outside both ranges first (a 0 is bad only beside an 8)
+    bad = [o for o in orbsym if not 0 <= o <= 8] or [o for o in orbsym if not 1 <= o <= 8]
     if bad:
+        linear = (
+            " (PySCF's ids of a linear molecule's irreps, 10 and up, are written as id % 10, "
+            "their D2h irrep, by fcidump.from_mo, from_scf and from_mcscf)"
+            if bad[0] >= 10
+            else ""
+        )
         raise ValueError(
             f"{where}, line {lineno}: ORBSYM={bad[0]}: the labels are 1..8 (Molpro's, an "
-            "irrep of D2h or a subgroup) or 0..7 (PySCF's irrep ids)"
+            f"irrep of D2h or a subgroup) or 0..7 (PySCF's irrep ids){linear}"
         )
     return m, ne, ms2, orbsym
 
