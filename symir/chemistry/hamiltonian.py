@@ -681,7 +681,7 @@ def molecular_hamiltonian(
     threshold = _threshold(threshold, parametric)
     if integrals.orbsym is not None:
         check_orbsym(integrals.h1, integrals.h2, integrals.orbsym, max(threshold, ORBSYM_NOISE))
-    if slots == "auto" and not parametric and _tabulates(integrals):
+    if slots == "auto" and not parametric and _tabulates(integrals, threshold):
         # every configuration's excitations, compacted into a table at compile()
         exact = molecular_hamiltonian(
             integrals, threshold=threshold, name=name, slots="excitations"
@@ -921,11 +921,12 @@ def _graded_with_rows(
     return None if best is None else replace(integrals, orbsym=best)
 
 
-def _tabulates(integrals: MolecularIntegrals) -> bool:
+def _tabulates(integrals: MolecularIntegrals, threshold: float) -> bool:
     """Whether `slots="auto"` reads the connected states from a table of the sector
     (`TABULATE_STATES`): fixed electrons of each spin, at most that many configurations,
-    at least `SYMMETRY_SITES` spin orbitals, and the excitation slots' output over the
-    sector within the tables' budget (`sector_table.MAX_TABLE_BYTES`)."""
+    at least `SYMMETRY_SITES` spin orbitals, and the compacted tables within their budget
+    (`sector_table.MAX_TABLE_BYTES`; the excitation slots' output within twice it,
+    `tabulate`'s first check)."""
     from symir.runtime import sector_table
 
     per_spin = integrals.n_fermions_per_spin
@@ -936,9 +937,17 @@ def _tabulates(integrals: MolecularIntegrals) -> bool:
     if states > TABULATE_STATES:
         return False
     reach = excitations.excitation_count(list(integrals.hilbert().sectors))
-    # F after compaction is at most `reach`: states, elements (8 bytes) and deltas (at
-    # most 4 sites of 5 bytes) of every slot
-    return states * reach * (2 * m + 8 + 20) <= sector_table.MAX_TABLE_BYTES
+    if states * reach * 2 * m > 2 * sector_table.MAX_TABLE_BYTES:
+        return False
+    # F after compaction is at most `reach`, and at most the bound of the irreps of the
+    # tables' zeros at the threshold (every coefficient it keeps is one they allow):
+    # NH cc-pVDZ (4e, 13o), 538 and 195. Per slot: its state, element (8 bytes) and
+    # deltas (at most 4 sites of 5 bytes)
+    most = reach
+    if threshold > 0:
+        found = orbsym_from_integrals(integrals.h1, integrals.h2, threshold)
+        most = min(reach, connected_bound(found, per_spin))
+    return states * most * (2 * m + 8 + 20) <= sector_table.MAX_TABLE_BYTES
 
 
 def _graded_candidates(integrals: MolecularIntegrals, threshold: float, exact: bool) -> list:
