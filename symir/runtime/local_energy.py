@@ -325,10 +325,53 @@ def _local_energies(
         # one order for every LAPACK call of the program, the network's calls inside the
         # evaluation loops and around them (symir/runtime/lapack_order.py)
         ordered = lapack_ordered(logpsi)
-        energies = lapack_ordered(lambda p, f: blocks(ordered, p, f))(params, flat)
+        energies = _in_order(lambda p, f: blocks(ordered, p, f), params, flat)
     else:
         energies = blocks(_whole_network(logpsi), params, flat)
     return jnp.reshape(energies, batch)
+
+
+def _in_order(fn: Callable, params: Any, flat: Any) -> Any:
+    """`lapack_ordered(fn)(params, flat)`, differentiable in reverse mode. The ordered
+    program evaluates calls through their bodies, the evaluation loops' `custom_vjp`
+    among them, and JAX has no reverse mode for a `while_loop` of a dynamic count:
+    `jax.grad` of the local energies of a network that calls LAPACK (`Slater2nd`), and
+    NetKet's gradient of a non-hermitian operator with one, raised JAX's ValueError
+    (sweep 26). So the ordered program is a `custom_vjp` whose backward pass is `jax.vjp`
+    of `fn` (the loops' own rules), ordered the same way; the operator's parameters
+    that `fn` closes over are differentiated with it (`jax.closure_convert`)."""
+    converted, consts = jax.closure_convert(fn, params, flat)
+    return _ordered_vjp(converted, params, flat, *consts)
+
+
+def _ordered_forward(fn: Callable, params: Any, flat: Any, *consts: Any) -> Any:
+    return lapack_ordered(fn)(params, flat, *consts)
+
+
+def _ordered_fwd(fn: Callable, params: Any, flat: Any, *consts: Any) -> Any:
+    return _ordered_forward(fn, params, flat, *consts), (params, flat, consts)
+
+
+def _ordered_bwd(fn: Callable, residuals: Any, cotangent: Any) -> Any:
+    params, flat, consts = residuals
+    inexact = [jnp.issubdtype(jnp.result_type(c), jnp.inexact) for c in consts]
+
+    def pullback(params: Any, chosen: list[Any], cotangent: Any) -> Any:
+        def energies(params: Any, chosen: list[Any]) -> Any:
+            values = iter(chosen)
+            every = [next(values) if d else c for c, d in zip(consts, inexact, strict=True)]
+            return fn(params, flat, *every)
+
+        return jax.vjp(energies, params, chosen)[1](cotangent)
+
+    chosen = [c for c, d in zip(consts, inexact, strict=True) if d]
+    grads, chosen_grads = lapack_ordered(pullback)(params, chosen, cotangent)
+    values = iter(chosen_grads)
+    return (grads, None, *[next(values) if d else None for d in inexact])
+
+
+_ordered_vjp = jax.custom_vjp(_ordered_forward, nondiff_argnums=(0,))
+_ordered_vjp.defvjp(_ordered_fwd, _ordered_bwd)
 
 
 def _whole_network(logpsi: Callable) -> Callable:
