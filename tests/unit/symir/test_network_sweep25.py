@@ -4,6 +4,9 @@ operator of the same model (issue 36: "any network"): each case a defect found a
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -16,16 +19,10 @@ from symir.testing import local_energies
 
 nk = pytest.importorskip("netket")
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_network_sweep24 import moved  # noqa: E402
+
 RTOL = 1e-10
-
-
-def moved(params, key=3):
-    """The parameters moved away from their initialisation."""
-    leaves, tree = jax.tree_util.tree_flatten(params)
-    keys = jax.random.split(jax.random.key(key), len(leaves))
-    return jax.tree_util.tree_unflatten(
-        tree, [p + 0.1 * jax.random.normal(k, p.shape, p.dtype) for p, k in zip(leaves, keys)]
-    )
 
 
 def test_complex_rbm_mod_phase_keeps_its_modulus():
