@@ -431,27 +431,26 @@ def written_terms(
     writes Pauli products, one `globally()` term per string: its X and Y sites flipped by
     writes `write(i, up + down - s_i)`, its Z and Y sites as sign factors
     `z_i = (2 s_i - up - down) / (up - down)` of the matrix element (-1 on `down`), a
-    factor `-1j` per Y in the coefficient (NetKet's `Y = -i Z X`, read on the source configuration). The general product
-    (`symir/frontend/product.py`) composes these updates, not the tables' `flip_sites`."""
+    factor `-1j` per Y in the coefficient (NetKet's `Y = -i Z X`, read on the source
+    configuration). The general product (`symir/frontend/product.py`) composes these
+    updates, not the tables' `flip_sites`."""
     scale, shift = 2 / (up - down), -(up + down) / (up - down)
     scale = int(scale) if float(scale).is_integer() else scale
     shift = int(shift) if float(shift).is_integer() else shift
+    y = letters == ord("Y")
+    flips, signs = (letters == ord("X")) | y, (letters == ord("Z")) | y
     terms = []
-    for k, (row, weight) in enumerate(zip(letters, weights, strict=True)):
-        value = complex(weight) * (-1j) ** int((row == _Y).sum())
+    for k, weight in enumerate(weights):
+        value = complex(weight) * (-1j) ** int(y[k].sum())
         update, element = Update(), as_expr(value.real if value.imag == 0 else value)
-        for i, letter in enumerate(row.tolist()):
-            if letter in (_X, _Y):
-                update = update.write(i, up + down - selector(i))
-            if letter in (_Z, _Y):
-                z = selector(i) if (scale, shift) == (1, 0) else scale * selector(i) + shift
-                element = element * z
+        for i in np.flatnonzero(flips[k]).tolist():
+            update = update.write(i, up + down - selector(i))
+        for i in np.flatnonzero(signs[k]).tolist():
+            z = selector(i) if (scale, shift) == (1, 0) else scale * selector(i) + shift
+            element = element * z
         emission = EmissionSpec(update, element)
         terms.append(TermSpec(f"term{k}", "global", (), ((),), emissions=(emission,)))
     return tuple(terms)
-
-
-_X, _Y, _Z = ord("X"), ord("Y"), ord("Z")
 
 
 def record_name(terms: Any, k: int) -> str:

@@ -286,12 +286,6 @@ def _emission(template: EmissionSpec, update, amplitude, condition, tag) -> Emis
     return replace(template, update=update, amplitude=amplitude, condition=condition, tag=tag)
 
 
-def _text(e: Any, limit: int = 160) -> str:
-    """`repr(e)`, or where longer than `limit` characters its first 120 and its length
-    (`bounded_repr`: a shared subexpression is not printed once per path)."""
-    return bounded_repr(e, limit)
-
-
 # ----------------------------------------------------------------------------- classes
 
 
@@ -362,7 +356,7 @@ class _State:
     def group(self, site: Expr) -> int:
         g = self.cls.keys.get(site.key)
         if g is None:
-            text = _text(site)  # a site found by rank: thousands of characters of select
+            text = bounded_repr(site)  # a site found by rank: thousands of characters of select
             raise SymbolicDefinitionError(
                 f"{self.what}: the site {text} depends on the configuration or a parameter, "
                 "so it may alias a written site; only sites made of labels and integers "
@@ -827,7 +821,7 @@ def _inverses(
         found = _elementary(v, forward)
         if found is None:
             raise SymbolicDefinitionError(
-                f"{what}: cannot invert the update x'[{_text(forward.site(g))}] = {_text(v)} (the "
+                f"{what}: cannot invert the update x'[{bounded_repr(forward.site(g))}] = {bounded_repr(v)} (the "
                 "adjoint needs values g(x[t]) with g a shift, a negation or wrap_mod of a "
                 "shift, and t a permutation of the written sites, or constant local states)"
             )

@@ -137,20 +137,22 @@ def split_wide_terms(terms: list) -> list:
     """`terms` with each wide term (`TermSpec`) written as the terms of its summands and
     emissions: the first keeps the term's name and place, the others (named
     `<term>_s<k>`) come after every term, so that no other term changes its place (a
-    compact term's record is named by its place). Anything else is kept. A term with a
-    fan-out hint is kept: its hint bounds the term as written."""
-    out = list(terms)
+    compact term's record is named by its place); `terms` itself where none is wide.
+    Anything else is kept. A term with a fan-out hint is kept: its hint bounds the term
+    as written."""
+    out: list | None = None
     added: list[TermSpec] = []
     for place, term in enumerate(terms):
         if term.__class__ is not TermSpec or term.fanout is not None:
             continue
         wide = _wide_updates(term)
-        if not wide and not any(_is_wide(e.amplitude) for e in term.emissions):
+        long_sums = [_is_wide(e.amplitude) for e in term.emissions]
+        if not wide and not any(long_sums):
             continue
         kept: list[EmissionSpec] = []
         parts: list[EmissionSpec] = []
-        for e in term.emissions:
-            if _is_wide(e.amplitude):
+        for e, long_sum in zip(term.emissions, long_sums, strict=True):
+            if long_sum:
                 parts.extend(
                     EmissionSpec(e.update, s, e.condition, e.tag) for s in summands(e.amplitude)
                 )
@@ -160,6 +162,7 @@ def split_wide_terms(terms: list) -> list:
                 kept.append(e)
         if not kept:
             kept.append(parts.pop(0))
+        out = list(terms) if out is None else out
         out[place] = term.with_emissions(tuple(kept), None)
         for e in parts:
             added.append(
@@ -172,4 +175,4 @@ def split_wide_terms(terms: list) -> list:
                     (e,),
                 )
             )
-    return out + added
+    return terms if out is None else out + added
