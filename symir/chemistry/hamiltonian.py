@@ -794,7 +794,7 @@ C1, 610 / 442 / 344; C2H2 STO-3G (6e, 10o) 876 / 746 / 262) for 0.4-1.2 s less o
 compile and 1.3-2.1 s less of XLA's first call, with kernels within 10%. The shipped
 FCIDUMPs (at most 316 excitations on 16 spin orbitals) keep the excitation slots."""
 
-TABULATE_STATES = 4096
+TABULATE_STATES = 8192
 """`molecular_hamiltonian(slots="auto")` builds the excitation slots and marks the result
 `tabulated` (its `compile()` reads the connected states from a table of every
 configuration, `CompiledOperator.tabulated`) where the sector has at most this many
@@ -803,7 +803,13 @@ spin in dozens of orbitals (H2 in aug-cc-pVDZ or cc-pVTZ, LiH with a frozen core
 where the symmetry slots' decoding cost 1.5-2.4 times NetKet's PNC kernel and the
 lookup costs 0.2-0.3 times, with F the largest number of distinct non-zero connected
 states over the sector (docs/molecules.md). The excitation slots are the cheaper ones
-to compile for the table (XLA compiles their kernel once, to fill it)."""
+to compile for the table (XLA compiles their kernel once, to fill it). Was 4,096 until
+the tables kept their states packed (twenty-fifth session): Li aug-cc-pVDZ ROHF (5,819
+configurations) and NH cc-pVDZ CAS(4e, 14o) (5,096) now take the table, F 257 -> 237
+and 268 -> 252 (NetKet's 251 and 300), kernel 0.81 -> 0.16 and 0.98 -> 0.25 of
+NetKet's, build + compile 3.0 and 2.1 s. At 16,384 C2 cc-pVDZ CAS(4e, 16o) (14,400)
+took it too, kernel 0.23 -> 0.07 of NetKet's, but build + compile 1.5 -> 3.6 s (the
+excitation slots run on every configuration): past the 3 s that issue 37 allows."""
 
 SYMMETRY_SITES = 24
 """From this many spin orbitals on, `slots="auto"` takes the symmetry slots where they cut
@@ -925,8 +931,8 @@ def _tabulates(integrals: MolecularIntegrals, threshold: float) -> bool:
     """Whether `slots="auto"` reads the connected states from a table of the sector
     (`TABULATE_STATES`): fixed electrons of each spin, at most that many configurations,
     at least `SYMMETRY_SITES` spin orbitals, and the compacted tables within their budget
-    (`sector_table.MAX_TABLE_BYTES`; the excitation slots' output within twice it,
-    `tabulate`'s first check)."""
+    (`sector_table.MAX_TABLE_BYTES`; 8 bytes of every excitation slot's element within
+    four times it, `tabulate`'s first check)."""
     from symir.runtime import sector_table
 
     per_spin = integrals.n_fermions_per_spin
@@ -937,17 +943,17 @@ def _tabulates(integrals: MolecularIntegrals, threshold: float) -> bool:
     if states > TABULATE_STATES:
         return False
     reach = excitations.excitation_count(list(integrals.hilbert().sectors))
-    if states * reach * 2 * m > 2 * sector_table.MAX_TABLE_BYTES:
+    if states * reach * 8 > 4 * sector_table.MAX_TABLE_BYTES:
         return False
     # F after compaction is at most `reach`, and at most the bound of the irreps of the
     # tables' zeros at the threshold (every coefficient it keeps is one they allow):
-    # NH cc-pVDZ (4e, 13o), 538 and 195. Per slot: its state, element (8 bytes) and
-    # deltas (at most 4 sites of 5 bytes)
+    # NH cc-pVDZ (4e, 13o), 538 and 195. Per slot: its state packed 8 sites a byte, its
+    # element (8 bytes) and deltas (at most 4 sites of 3 bytes)
     most = reach
     if threshold > 0:
         found = orbsym_from_integrals(integrals.h1, integrals.h2, threshold)
         most = min(reach, connected_bound(found, per_spin))
-    return states * most * (2 * m + 8 + 20) <= sector_table.MAX_TABLE_BYTES
+    return states * most * (-(-2 * m // 8) + 8 + 12) <= sector_table.MAX_TABLE_BYTES
 
 
 def _graded_candidates(integrals: MolecularIntegrals, threshold: float, exact: bool) -> list:

@@ -16,7 +16,7 @@ Each of the five terms (singles and same-spin doubles per spin, opposite-spin do
 has one row per slot, `j = 0 .. F_T - 1`, `F_T` the largest count of its kind over the
 occupations of the irreps (`symmetry._patterns`): the sum over the terms is within a few
 per cent of `symmetry.connected_bound` (the largest total, which no fixed layout can
-beat) on real molecules. Where it is `JOINT_RATIO` or more above it (the kinds' largest
+beat) on real molecules. Where it is `JOINT_RATIO` (1.25) or more above it (the kinds' largest
 counts reached at different occupations: one electron of each spin), one term holds
 every kind in `connected_bound - 1` rows, the kinds one after the other at run time
 (`_joint`). Row `j` of a configuration is decoded at run time into its excitation, as
@@ -491,7 +491,7 @@ def sectors(blocks: list[Block], orbsym) -> list[_Sector]:
     return out
 
 
-JOINT_RATIO = 1.1
+JOINT_RATIO = 1.25
 """`terms` puts every kind of excitation in one range of slots where the kinds' own
 ranges would take this many times more: the kinds' largest counts are then reached at
 different occupations of the irreps (LiH cc-pVDZ with its 1s frozen, one electron of
@@ -500,10 +500,16 @@ F 130 -> 114, NetKet's PNC operator 128). Each slot then decodes every kind that
 reach it (the kinds fewest slots first; a row past the most slots of the kinds before
 a kind's end leaves that kind out) and keeps the one whose range holds it (an `emit_if`
 chain, merged into one slot by `branch-merge-exclusive-emissions`), so the kernel does
-more work per slot: where the kinds' ranges cost only a few per cent more (most
-molecules), they stay apart. Leaving out the kinds a row cannot hold made the kernel
-of Li cc-pVDZ (ROHF, 1 + 2 electrons, 85 rows) 2.76 -> 2.30 ms and of LiH cc-pVDZ with
-its 1s frozen 1.66 -> 1.51 ms (batch 256; NetKet's 1.0-1.3 ms: still above it)."""
+more work per slot. Measured (batch 128, CPU time per call, `slots="symmetry"`), the
+joint range was the slower kernel on every molecule where it was taken at 1.1: LiH
+cc-pVDZ 1s frozen 0.95 vs 0.65 ms (F 114 vs 130), Li cc-pVDZ ROHF 1.43 vs 0.72 ms (F 86
+vs 95), C2 cc-pVDZ CAS(4e, 16o) 1.82 vs 0.83 ms (F 179 vs 197; NetKet's 3.2-3.5 ms, F
+211), with build + compile 1.9-8.4 s against 1.1-2.4 s. The StableHLO has 1.7 times
+the ops of the kinds' own ranges (LiH) where the decoded rows are only 1.06 times more:
+the count of decoded rows does not predict it. So the joint range is taken only where
+F drops by a quarter or more (the network's B x F work, which it saves, then outweighs
+a kernel about twice as slow); symir's local-energy path, which runs the network only
+on the non-zero elements, does not pay for the difference in F at all."""
 
 
 def _kinds(found: list[_Sector]):

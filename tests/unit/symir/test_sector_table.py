@@ -20,9 +20,9 @@ from symir.testing import dense_matrix
 nk = pytest.importorskip("netket")
 
 
-def _hubbard(per_spin=(2, 1)):
-    hi = nk.hilbert.SpinOrbitalFermions(6, s=0.5, n_fermions_per_spin=per_spin)
-    graph = nk.graph.Chain(6, pbc=True)
+def _hubbard(per_spin=(2, 1), length=6):
+    hi = nk.hilbert.SpinOrbitalFermions(length, s=0.5, n_fermions_per_spin=per_spin)
+    graph = nk.graph.Chain(length, pbc=True)
     return hi, sym.models.fermi_hubbard(hi, graph, t=1.0, U=3.0).compile()
 
 
@@ -37,9 +37,13 @@ def _most_connected(x, xp, mels) -> int:
     return 1 + max(counts)
 
 
-@pytest.mark.parametrize("per_spin", [(2, 1), (1, 3), (0, 2)])
-def test_hubbard_sector_table_is_the_same_operator(per_spin):
-    hi, op = _hubbard(per_spin)
+@pytest.mark.parametrize(
+    ("per_spin", "length"),
+    # 70 sites: the states are stored two 64-bit words a slot, the sites as int8
+    [((2, 1), 6), ((1, 3), 6), ((0, 2), 6), ((1, 1), 35)],
+)
+def test_hubbard_sector_table_is_the_same_operator(per_spin, length):
+    hi, op = _hubbard(per_spin, length)
     table = op.tabulated()
     assert np.abs(dense_matrix(table, hi) - dense_matrix(op, hi)).max() < 1e-14
     x = np.asarray(hi.all_states()).astype(op.x_dtype)
@@ -139,3 +143,29 @@ def test_a_large_sector_keeps_the_kernel(monkeypatch):
     mol = gto.M(atom="H 0 0 0; H 0 0 0.7414", basis="aug-cc-pvdz", symmetry=True, verbose=0)
     mh = molecular_hamiltonian(from_pyscf(scf.RHF(mol).run()))
     assert not mh.tabulated and mh.slots == "symmetry"
+
+
+@pytest.mark.parametrize("n", [5, 64, 65, 130])
+def test_deltas_read_from_packed_states_rebuild_them(n):
+    """`_deltas` reads the changed sites from the XOR of packed 64-bit words (one word,
+    several, sites past int8's range): random changes of 1-4 sites, put back in place,
+    give the states again, each slot's changed sites in increasing order."""
+    from symir.runtime.sector_table import _deltas, _words
+
+    rng = np.random.default_rng(n)
+    x = rng.integers(0, 2, (20, n)).astype(np.int8)
+    owner, slot = np.repeat(np.arange(20), 3), np.tile(np.arange(1, 4), 20)
+    states = x[owner].copy()
+    changed = []
+    for r in range(len(owner)):
+        where = np.sort(rng.choice(n, rng.integers(1, 5), replace=False))
+        states[r, where] ^= 1
+        changed.append(where)
+    sites, values = _deltas(x, owner, slot, _words(states) ^ _words(x)[owner], 4)
+    rebuilt = np.repeat(x[:, None, :], 4, axis=1)
+    np.put_along_axis(rebuilt, sites.astype(np.int64), values, axis=2)
+    expected = np.repeat(x[:, None, :], 4, axis=1)
+    expected[owner, slot] = states
+    assert np.array_equal(rebuilt, expected)
+    for r, where in enumerate(changed):
+        assert list(sites[owner[r], slot[r], : len(where)]) == list(where)
