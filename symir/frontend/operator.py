@@ -173,6 +173,9 @@ class SymbolicOperator:
         # the Pauli strings it is the sum of, where known (`pauli_strings`, sums and
         # multiples of it: symir/frontend/pauli_algebra.py)
         self._pauli: pauli_algebra.PauliSum | None = None
+        # `(strings, factor)` where it is `factor * strings`, `factor` symbolic and
+        # `strings` Pauli strings or such a multiple (`_without_tables`)
+        self._scaled_pauli: tuple[SymbolicOperator, Any] | None = None
         register_netket_dispatch()
 
     @property
@@ -418,6 +421,10 @@ class SymbolicOperator:
         number = fermion_algebra.number(factor)
         if self._pauli is not None and number is not None:
             op._pauli = self._pauli.scaled(number)
+        elif self._pauli is not None or self._scaled_pauli is not None:
+            # a symbolic multiple of Pauli strings: its tables cannot carry the factor, so
+            # products and adjoints write the strings as terms and scale those
+            op._scaled_pauli = (self, factor)
         return op
 
     def __mul__(self, factor: Any) -> SymbolicOperator:
@@ -605,6 +612,8 @@ class SymbolicOperator:
             if self.hermitian:
                 reason = f"not proved hermitian: the transpose of the complex {self.name!r}"
         name = f"{self.name}_{'H' if conj else 'T'}"
+        if self._scaled_pauli is not None:  # the strings written as terms, then scaled
+            return _without_tables(self)._transposed(conj)
         if self._pauli is not None:  # weights conjugated, or (-1)^#Y for the transpose
             op = self._from_pauli(name, self._pauli.adjoint(conj))
         elif self._fermion_strings is not None:  # the strings reversed, daggers flipped
@@ -746,7 +755,10 @@ class SymbolicOperatorSum(SymbolicOperator):
 def _without_tables(op: SymbolicOperator) -> SymbolicOperator:
     """`op`, or for Pauli strings (`pauli_strings`' `flip_sites` tables, which the
     general product cannot compose) the same strings written one term per string
-    (`pauli_terms.written_terms`)."""
+    (`pauli_terms.written_terms`), times its symbolic factor where it has one."""
+    if op._scaled_pauli is not None:
+        strings, factor = op._scaled_pauli
+        return _without_tables(strings)._scaled(factor)
     strings = op._pauli
     if strings is None:
         return op

@@ -453,3 +453,28 @@ def test_many_pauli_strings_times_a_dsl_operator_is_refused_with_the_sizes():
     d = sym.DOperator(hi, "d").for_each_site("i").emit(sym.write("i", -sym.site("i"))).build()
     with pytest.raises(SymbolicDefinitionError, match=r"\(300 Pauli strings\) .* up to 256"):
         p @ d
+
+
+def test_a_symbolic_multiple_of_pauli_strings_has_an_adjoint_and_products():
+    """`g * pauli_strings(...)` with `g` a symbol kept no strings (its tables cannot carry
+    a symbolic factor), so `.H` and `@` were refused (`flip_sites`): they now write the
+    strings as terms and scale those. Against NetKet's matrices at a value of `g`."""
+    rng = np.random.default_rng(5)
+    n = 4
+    hi = nk.hilbert.Spin(0.5, n)
+    strings = [*_random(rng, 5, n), "YIZI"]
+    w = rng.normal(size=len(strings)) + 1j * rng.normal(size=len(strings))
+    g = sym.symbol("g", dtype=complex)
+    p = g * sym.pauli_strings(hi, strings, w)
+    q = sym.pauli_strings(hi, ["XIII", "IZZI"], [0.5, -1.0])
+    value = 0.7 - 0.4j
+    P = value * nk.operator.PauliStrings(hi, strings, w).to_dense()
+    Q = nk.operator.PauliStrings(hi, ["XIII", "IZZI"], [0.5, -1.0]).to_dense()
+
+    def matrix(op):
+        return dense_matrix(op.compile(params={"g": value}))
+
+    assert np.abs(matrix(p.H) - P.conj().T).max() < 1e-12
+    assert np.abs(matrix(p.T) - P.T).max() < 1e-12
+    assert np.abs(matrix(p @ q) - P @ Q).max() < 1e-12
+    assert np.abs(matrix(q @ (2 * p)) - Q @ (2 * P)).max() < 1e-12
