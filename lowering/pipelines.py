@@ -519,9 +519,32 @@ def lower_ir(
         raise SymbolicCompilerError(
             _failure(e), stage="lowering", pass_name=failed, cause=e
         ) from shown_cause(e)
+    _check_padded_kernel(result, options)
     if not record_each and source is not None:
         _relower_on_read(result, source, options, extra_passes)
     return result
+
+
+def _check_padded_kernel(result: LoweringResult, options: LoweringOptions) -> None:
+    """Refuses a pipeline whose `branch` level ends in a delta kernel
+    (`branch.return_deltas`, made by `branch-return-deltas`): its StableHLO returns the
+    written sites and their values where the operator's kernel returns `xp`, and the
+    runtime read them as `xp` (a bare reshape error of JAX at the first call, sweep 27).
+    The delta kernel is made from the `branch` level by `get_conn_delta` itself
+    (`lower_deltas`); a `SymbolicCompilerError` of stage `pipeline`."""
+    from symir.dialects import branch
+
+    module = result.modules.get("branch")
+    kernels = [op for op in module.ops if isinstance(op, branch.KernelOp)] if module else []
+    if any(isinstance(k.body.block.last_op, branch.ReturnDeltasOp) for k in kernels):
+        raise SymbolicCompilerError(
+            "the pipeline makes a delta kernel ('branch.return_deltas', the pass "
+            "'branch-return-deltas'), not the operator's kernel, which returns the "
+            "connected states: leave 'branch-return-deltas' out (get_conn_delta makes the "
+            "delta kernel itself)",
+            stage="pipeline",
+            pass_name=options.pipeline,
+        )
 
 
 def _relower_on_read(
