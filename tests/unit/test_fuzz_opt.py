@@ -15,7 +15,9 @@ numpy, ...), and within a time limit; a pass that accepts its input gives IR tha
 verifies.
 
 `test_every_pass_alone_on_every_lit_module` runs every pass alone on every unmutated lit
-chunk (the inputs the lit tests run only through the passes they name).
+chunk (the inputs the lit tests run only through the passes they name),
+`test_every_pass_alone_on_every_lowered_lit_module` on the `branch` and `stablehlo`
+forms of every `sym` chunk.
 
 Run more cases by hand: `python tests/unit/test_fuzz_opt.py --cases 3000 --seed 1`.
 """
@@ -309,6 +311,58 @@ def test_every_pass_alone_on_every_lit_module():
                     failures.append(f"{where} -p {name}: {type(e).__name__}: {e}"[:400])
     assert not failures, f"{len(failures)} internal errors:\n" + "\n".join(failures[:20])
     assert outcomes["accepted"] > 5 * outcomes["rejected"] > 0, outcomes
+
+
+def lowered_lit_modules() -> list[tuple[str, ModuleOp]]:
+    """The `branch` level (after `convert-sym-to-branch`, then also after every pass of
+    the default lowering's `branch` level) and the `stablehlo` level of every `sym` lit
+    chunk that lowers: the inputs the branch and stablehlo passes get inside a pipeline,
+    which no lit file gives them alone."""
+    steps = [
+        "convert-sym-to-branch",
+        "branch-coalesce-diagonal",
+        "branch-merge-exclusive-emissions",
+        "branch-fuse-equal-states",
+        "branch-sort-summed-rows",
+        "branch-sort-rows",
+        "branch-choose-lowering",
+        "convert-branch-to-stablehlo",
+    ]
+    keep = {"convert-sym-to-branch", "branch-choose-lowering", "convert-branch-to-stablehlo"}
+    out = []
+    for where, module in verified_lit_modules():
+        if level_of(module) != "sym":
+            continue
+        module = module.clone()
+        try:
+            for name in steps:
+                make_pass(name).apply(context(), module)
+                if name in keep:
+                    out.append((f"{where} after {name}", module.clone()))
+        except CLEAN:
+            continue  # an operator the lowering refuses on purpose
+    return out
+
+
+def test_every_pass_alone_on_every_lowered_lit_module():
+    """Each registered pass, alone, on the `branch` and `stablehlo` forms of each `sym`
+    lit chunk (`lowered_lit_modules`, sweep 27): a result that verifies or a
+    diagnostic, never an internal error."""
+    modules = lowered_lit_modules()
+    assert len(modules) >= 150
+    outcomes: Counter = Counter()
+    failures = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for where, module in modules:
+            for name in PASSES:
+                try:
+                    with time_limit(TIME_LIMIT_S):
+                        outcomes[run_pass(module, name)] += 1
+                except Exception as e:
+                    failures.append(f"{where} -p {name}: {type(e).__name__}: {e}"[:400])
+    assert not failures, f"{len(failures)} internal errors:\n" + "\n".join(failures[:20])
+    assert outcomes["accepted"] > outcomes["rejected"] > 0, outcomes
 
 
 @pytest.mark.parametrize("seed", [0, 1])
