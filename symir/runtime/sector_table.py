@@ -255,12 +255,19 @@ def _lookup_text(sectors, weights: np.ndarray, tables: tuple, x_dtype, finish) -
     return export.export(jax.jit(kernel))(spec).mlir_module()
 
 
+def _as_deltas(x, sites, values, mels):
+    """The delta kernel's outputs from the looked-up rows (`_lookup_text`'s `finish`)."""
+    return sites.astype(np.int32), values, mels
+
+
 class TableKernels:
     """The kernels a tabulated operator gives beside `get_conn_padded` (a
     `KernelSource`): the delta kernel and the slot kinds; no parameters, so no
     derivatives or tables."""
 
-    def __init__(self, deltas_text: str, kinds: tuple):
+    def __init__(self, deltas_text: Any, kinds: tuple):
+        # the text, or `_lookup_text`'s arguments to make it at the first `deltas()`
+        # (the fused local energies ask for it; `get_conn_padded` alone never does)
         self._deltas = deltas_text
         self._kinds = kinds
 
@@ -279,6 +286,8 @@ class TableKernels:
     def deltas(self, order: int = 0) -> str:
         if order:
             return self.derivatives(order)
+        if not isinstance(self._deltas, str):
+            self._deltas = _lookup_text(*self._deltas, _as_deltas)
         return self._deltas
 
     def slot_kinds(self) -> tuple:
@@ -304,11 +313,9 @@ def _operator(op, sectors, weights, packed, table_m, sites, values, valid: int, 
         bits = (jnp.repeat(packed, 8, axis=-1)[..., :n] >> shifts) & 1
         return bits.astype(x.dtype), mels
 
-    def deltas_of(x, sites, values, mels):
-        return sites.astype(jnp.int32), values, mels
-
     main = _lookup_text(sectors, weights, (packed, table_m), op.x_dtype, connected)
-    deltas = _lookup_text(sectors, weights, tables, op.x_dtype, deltas_of)
+    deltas = (sectors, weights, tables, op.x_dtype)  # its text made when asked for
+
     digest = hashlib.sha256(main.encode()).hexdigest()[:16]
     tabulated = type(op).from_stablehlo(  # CompiledOperator (not imported: it imports this)
         main,
