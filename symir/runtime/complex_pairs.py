@@ -9,7 +9,11 @@ time. A complex network's evaluation on its connected states (a complex RBM's or
 
 `complex_pairs(fn)` evaluates `fn`'s traced program equation by equation with every
 complex value held as its real and imaginary parts (`Pair`; an imaginary part known to
-be zero is not stored), so that XLA sees float64 loops only:
+be `+0` is not stored), so that XLA sees float64 loops only. The sign of a zero
+imaginary part is XLA's where it decides a value: `neg` and `conj` make it `-0`, a sum
+with a part not stored `+0` (`_add`), and `log` of a negative real part takes `-i pi`
+after them as the program does (`log(conj(t))`, `log(-t)`, `log(1 - exp(t))`,
+`log(-2 exp(t))` of a real `t`: a product's imaginary part is XLA's formula, `_mul`):
 
 - `add`, `sub`, `neg`, `mul`, `conj`, `real`, `imag`, `complex`, `convert_element_type`,
   a division by a value with no imaginary part, `integer_pow` to the powers 1 to 8, and
@@ -126,11 +130,15 @@ def _split(value: Any) -> Any:
     """A complex array as a `Pair`; other values as they are."""
     if isinstance(value, Pair) or not _is_complex(jnp.result_type(value)):
         return value
+    if not isinstance(value, jax.core.Tracer):
+        # a constant is read on the host: inside `jit`, `jnp.imag` of it is a traced
+        # value, and XLA folds `0 + v` of its zero to `v` (`-0` where XLA's complex
+        # arithmetic gives `+0`: `1 - exp(t)` of a real `t > 0` had `log`'s branch `-i pi`)
+        host = np.asarray(value)
+        if not np.any(np.signbit(host.imag) | (host.imag != 0)):
+            return Pair(jnp.asarray(host.real))  # every imaginary part +0 (`-0` is kept)
     value = jnp.asarray(value)
-    re, im = jnp.real(value), jnp.imag(value)
-    if not isinstance(value, jax.core.Tracer) and not np.any(np.asarray(im)):
-        return Pair(re)
-    return Pair(re, im)
+    return Pair(jnp.real(value), jnp.imag(value))
 
 
 def _join(value: Any, dtype: Any) -> Any:
@@ -149,23 +157,38 @@ def _real_pair(value: Any, dtype: Any) -> Pair:
     return Pair(value)
 
 
+def _plus_zero(v: Any) -> Any:
+    """`v + 0` as IEEE adds it (`-0 + 0` is `+0`), which XLA's simplifier would fold to
+    `v`."""
+    return jnp.where(v == 0, 0.0, v).astype(v.dtype)
+
+
 def _add(p: Pair, q: Pair, sign: float = 1.0) -> Pair:
-    if q.im is None:
-        im = p.im
+    """`p + sign q` with the imaginary part XLA gives, the sign of a zero included: a
+    part not stored is `+0`, and `-0 + 0`, `0 - 0` are `+0` (the sign decides the branch
+    of a `log` of a negative real part: `-t + 1`, `1 - z`)."""
+    if p.im is None and q.im is None:
+        im = None
+    elif q.im is None:
+        im = _plus_zero(p.im) if sign > 0 else p.im
     elif p.im is None:
-        im = sign * q.im
+        im = _plus_zero(sign * q.im)
     else:
         im = p.im + sign * q.im
     return Pair(p.re + sign * q.re, im)
 
 
 def _mul(p: Pair, q: Pair) -> Pair:
+    """`p q`; the imaginary part by XLA's formula `p.re q.im + p.im q.re` with a part
+    not stored taken as `+0`, its product with the other real part kept (`x * 0` is `-0`
+    for `x < 0`: the sign of a zero sum, and the branch of a `log` of a negative real
+    part after it: `log(-2 exp(t))`, `log(-(s t))` of real `s, t < 0`)."""
     if p.im is None and q.im is None:
-        return Pair(p.re * q.re)
+        return Pair(p.re * q.re, p.re * 0.0 + 0.0 * q.re)
     if q.im is None:
-        return Pair(p.re * q.re, p.im * q.re)
+        return Pair(p.re * q.re, p.re * 0.0 + p.im * q.re)
     if p.im is None:
-        return Pair(p.re * q.re, p.re * q.im)
+        return Pair(p.re * q.re, p.re * q.im + 0.0 * q.re)
     return Pair(p.re * q.re - p.im * q.im, p.re * q.im + p.im * q.re)
 
 
@@ -321,8 +344,17 @@ def _transcendental(function: Callable) -> Callable:
     return rule
 
 
+def _negative_imag(p: Pair) -> Any:
+    """`-Im p`: `-0` where the part is not stored (`+0`), as XLA's `neg` and `conj` of a
+    complex value give it: `log(conj(t))` and `log(-t)` of `t` made complex take the
+    branch `-i pi` where their real part is negative, and `0.5 log` of them a factor
+    `-1` on psi (sweep 27: the pairs kept `+0`, and every path's local energies of such
+    a network differed from NetKet's)."""
+    return jnp.full_like(p.re, -0.0) if p.im is None else -p.im
+
+
 def _negated(p: Pair) -> Pair:
-    return Pair(-p.re, None if p.im is None else -p.im)
+    return Pair(-p.re, _negative_imag(p))
 
 
 def _power(p: Pair, y: int) -> Pair | None:
@@ -353,7 +385,7 @@ _ARITHMETIC: dict[str, Callable] = {
     "mul": lambda eqn, p, q: _mul(p, q),
     "div": _divided,
     "integer_pow": lambda eqn, p: _power(p, eqn.params["y"]),
-    "conj": lambda eqn, p: Pair(p.re, None if p.im is None else -p.im),
+    "conj": lambda eqn, p: Pair(p.re, _negative_imag(p)),
     "real": lambda eqn, p: p.re,
     "imag": lambda eqn, p: p.imag(),
     "complex": lambda eqn, p, q: Pair(p.re, q.re),
