@@ -2,8 +2,9 @@
 
 NetKet's `LocalOperator` is a sum of small matrices, each acting on a few sites. A symir
 term visits rows of sites; for each row, the sites its branches read or write are found
-statically (the labels of the row, flat indices, the ranges of `count(lo, hi)` and the
-sites of `nth_site`; a site index that depends on the configuration or on a parameter
+statically (the labels of the row, flat indices, the ranges of `count(lo, hi)`, the
+sites of `nth_site` and the masks of the row's key in `parity_sum` and `flip_sites`, the
+tables of `pauli_strings`; a site index that depends on the configuration or on a parameter
 makes the row act on every site). The row's local matrix is then filled by the reference interpreter
 (symir/interpreter.py): every configuration of those sites, embedded in a fixed
 background, gives the row's branches, which may only change those sites. Rows acting on no
@@ -60,10 +61,36 @@ def _support(term: Any, row: tuple[int, ...], n: int) -> tuple[int, ...] | None:
                 sites.update(range(max(lo, 0), min(hi, n)))
         elif e.op == "nth_site":  # reads x at all of its sites
             sites.update(e.args[0])
+        elif e.op == "parity_sum":  # reads x at the sites of its key's masks
+            read = _parity_sites(e, env, n)
+            dynamic = dynamic or read is None
+            sites.update(read or ())
 
     for e in term_exprs(term):
         walk(e, visit)
     return None if dynamic else tuple(sorted(sites))
+
+
+def _mask_sites(words: np.ndarray, entries: Any, n: int) -> set[int]:
+    """The sites of the packed masks `entries` of a table of masks of `n` sites."""
+    from symir.dialects.sym.site_masks import unpack_masks, words_per_mask
+
+    w = words_per_mask(n)
+    rows = [words[k * w : (k + 1) * w] for k in entries]
+    if not rows:
+        return set()
+    return set(np.flatnonzero(unpack_masks(np.concatenate(rows), n).any(axis=0)).tolist())
+
+
+def _parity_sites(e: Expr, env: dict, n: int) -> set[int] | None:
+    """The sites a `parity_sum` reads: those of its key's masks (None: a key that is not
+    static)."""
+    table, _, index = e.args
+    key = static_value(index, env)
+    if key is None:
+        return None
+    offsets, masks = table.arrays[0], table.arrays[1]
+    return _mask_sites(masks, range(offsets[key], offsets[key + 1]), n)
 
 
 def _steps(update: Any):
@@ -92,6 +119,12 @@ def _row_support(term: Any, row: tuple[int, ...], n: int) -> tuple[int, ...]:
     env = dict(zip(term.labels, row, strict=True))
     extra = set()
     for em in term.emissions:
+        for step in _steps(em.update):  # the sites of the row's mask
+            if step[0] == "flip_sites":
+                key = static_value(step[1], env)
+                if key is None:
+                    return tuple(range(n))
+                extra |= _mask_sites(step[2].arrays[0], [key], n)
         for s in _written_sites(em.update):
             v = static_value(s, env)
             if v is None:
