@@ -143,7 +143,7 @@ def to_local_operator(op: Any, hilbert: Any = None, params: dict | None = None) 
         raise TypeError(f"to_local_operator expects a symbolic operator, got {type(op).__name__}")
     if hilbert is None:  # the adapter's NetKet space (through the runtime's integration)
         hilbert = op.compile(params=params or {}).to_netket().hilbert
-    params = {k: complex(v) if np.iscomplexobj(v) else float(v) for k, v in (params or {}).items()}
+    params = {k: _param_value(v) for k, v in (params or {}).items()}
     n = op.space.size
     local = np.asarray(hilbert.local_states)
     index = {int(v): k for k, v in enumerate(local)}
@@ -174,6 +174,16 @@ def to_local_operator(op: Any, hilbert: Any = None, params: dict | None = None) 
                 matrices.append(scipy.sparse.coo_matrix(matrix))
                 acting_on.append(list(sites))
     return nk.operator.LocalOperator(hilbert, matrices, acting_on, constant=constant, dtype=dtype)
+
+
+def _param_value(value: Any) -> Any:
+    """A parameter's value as the reference interpreter takes it: a number, or the
+    entries of a table parameter (`symir.table`) as a NumPy array (a JAX array of them,
+    as an adapter holds, raised a bare `TypeError` in `float`, sweep 27)."""
+    array = np.asarray(value)
+    if array.ndim:
+        return array
+    return complex(array) if np.iscomplexobj(array) else float(array)
 
 
 def _unwrap(adapter: Any, hilbert: Any, params: dict | None) -> tuple[Any, Any, dict | None]:

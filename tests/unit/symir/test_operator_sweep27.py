@@ -35,3 +35,28 @@ def test_pauli_strings_convert_to_a_local_operator():
     x = np.asarray(wide.random_state(nk.jax.PRNGKey(0), 6))
     reference = nk.operator.PauliStrings(wide, strings, [0.5, 1j, -2.0])
     assert_connections_match(local, reference, x)
+
+
+def test_an_operator_with_a_table_parameter_converts_to_a_local_operator():
+    """`to_local_operator` of an operator with a table parameter (`sym.table`), given its
+    adapter or `params={"t": array}`, raised a bare `TypeError` ("only 0-dimensional
+    arrays can be converted to Python scalars"): every parameter value went through
+    `float`. The table's entries are passed as an array, as the kernel takes them."""
+    hi = nk.hilbert.Spin(0.5, 4)
+    t = sym.table("t", [0.1, 0.2, 0.3, 0.4])
+    op = (
+        sym.DOperator(hi, "fields")
+        .for_each(("i", "j"), over=[(0, 1), (1, 2), (2, 3)])
+        .emit(sym.identity(), matrix_element=sym.lookup(t, sym.site("i").index) * sym.site("j"))
+        .emit_if(sym.site("i") != sym.site("j"), sym.swap("i", "j"), matrix_element=0.5j)
+        .build()
+    )
+    entries = np.array([1.0, -2.0, 3.0, 0.5])
+    given = op.compile().with_params(t=entries)
+    cases = [
+        (sym.to_local_operator(op, params={"t": entries}), given),
+        (sym.to_local_operator(op.compile(params={"t": entries}).to_netket()), given),
+        (sym.to_local_operator(op.to_netket()), op.compile()),
+    ]
+    for local, compiled in cases:
+        np.testing.assert_allclose(local.to_dense(), dense_matrix(compiled), atol=1e-12)
