@@ -10,10 +10,14 @@ time. A complex network's evaluation on its connected states (a complex RBM's or
 `complex_pairs(fn)` evaluates `fn`'s traced program equation by equation with every
 complex value held as its real and imaginary parts (`Pair`; an imaginary part known to
 be `+0` is not stored), so that XLA sees float64 loops only. The sign of a zero
-imaginary part is XLA's where it decides a value: `neg` and `conj` make it `-0`, a sum
-with a part not stored `+0` (`_add`), and `log` of a negative real part takes `-i pi`
-after them as the program does (`log(conj(t))`, `log(-t)`, `log(1 - exp(t))`,
-`log(-2 exp(t))` of a real `t`: a product's imaginary part is XLA's formula, `_mul`):
+imaginary part is XLA's, since it decides the branch of a `log` of a negative real part
+(`+-i pi`; after `0.5 log`, a sign of psi): `neg` and `conj` make it `-0` (computed from
+the values: XLA folds a sum of a constant `-0` array to `-0`), a sum with a part not
+stored `+0` (`_add`), a product and a quotient by a real value follow XLA's formulas
+(`_mul`, `_divided`), `exp` and `tanh` give `+0` for either zero as XLA's do, and a
+constant is split on the host (`_split`). Measured against XLA on 34 compositions
+(`log(conj(t))`, `log(-t / 2)`, `log(1 - exp(t))`, `log(tanh(-t))`, ... of a real `t`;
+tests/unit/symir/test_network_sweep27.py), 8 of which took the other branch before:
 
 - `add`, `sub`, `neg`, `mul`, `conj`, `real`, `imag`, `complex`, `convert_element_type`,
   a division by a value with no imaginary part, `integer_pow` to the powers 1 to 8, and
@@ -339,7 +343,10 @@ _TRANSCENDENTAL = {"exp": _exp, "log": _log, "log1p": _log1p, "tanh": _tanh}
 
 def _transcendental(function: Callable) -> Callable:
     def rule(eqn: Any, p: Pair) -> Pair:
-        return Pair(*function(p.re, p.imag()))
+        re, im = function(p.re, p.imag())
+        if function in (_exp, _tanh):
+            im = _plus_zero(im)  # XLA's complex exp and tanh: +0 for a zero of either sign
+        return Pair(re, im)
 
     return rule
 
@@ -350,7 +357,11 @@ def _negative_imag(p: Pair) -> Any:
     branch `-i pi` where their real part is negative, and `0.5 log` of them a factor
     `-1` on psi (sweep 27: the pairs kept `+0`, and every path's local energies of such
     a network differed from NetKet's)."""
-    return jnp.full_like(p.re, -0.0) if p.im is None else -p.im
+    if p.im is not None:
+        return -p.im
+    # -0 computed from the values, not a constant: XLA folds a sum of a constant -0
+    # array to -0 where its sum of computed zeros is +0
+    return jnp.where(jnp.isfinite(p.re), -jnp.abs(p.re * 0.0), -0.0)
 
 
 def _negated(p: Pair) -> Pair:
@@ -375,7 +386,9 @@ def _power(p: Pair, y: int) -> Pair | None:
 def _divided(eqn: Any, p: Pair, d: Pair) -> Pair | None:
     if d.im is not None:
         return None  # a complex divisor: as written
-    return Pair(p.re / d.re, None if p.im is None else p.im / d.re)
+    if p.im is None:  # XLA's quotient of zeros, `(0 - a (0 / c)) / c`: -0 for c < 0
+        return Pair(p.re / d.re, (0.0 - p.re * (0.0 / d.re)) / d.re)
+    return Pair(p.re / d.re, p.im / d.re)
 
 
 _ARITHMETIC: dict[str, Callable] = {

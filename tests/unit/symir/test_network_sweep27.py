@@ -83,16 +83,31 @@ def test_the_sign_of_a_zero_imaginary_part_after_conj_or_neg(negate):
 
 @pytest.mark.parametrize(
     "name",
-    ["conj", "neg", "one minus exp", "negative times exp", "negated product", "control"],
+    [
+        "conj",
+        "neg",
+        "one minus exp",
+        "negative times exp",
+        "negated product",
+        "control",
+        "negated over a constant",
+        "over a negative constant",
+        "power of a negation",
+        "select of a negation",
+        "tanh of a negation",
+        "sum of a negation",
+        "matrix product of a negation",
+    ],
 )
 def test_complex_pairs_keep_the_sign_of_a_zero_imaginary_part(name):
     """The branch of `log` at a negative real part follows the sign of a zero imaginary
-    part; the pairs took `+i pi` where XLA's program takes `-i pi` in the first three
-    (`conj`, `neg`, `1 - exp(t)`: the constant's zero folded away by XLA) and the fourth
-    (
-    `-2 exp(t)`: a product's zero, once `neg` makes `-0`); the last two check that the
-    `-0` made now is XLA's (`-(s t)` of `s, t < 0` is `+0`, `1 - t` too). `0.5 log` makes the branch a sign of
-    psi."""
+    part, and `0.5 log` makes the branch a sign of psi. The pairs took `+i pi` where
+    XLA's program takes `-i pi` in `conj`, `neg`, `1 - exp(t)` (the constant's zero,
+    read inside `jit`, folded away by XLA), `-t / 2`, `(-t)^3`, the select and the
+    matrix product of a negation; the others check that the `-0` made now is XLA's:
+    `-(s t)` of `s, t < 0` and `1 - t` are `+0`, XLA's complex `tanh` and `exp` give
+    `+0` for `-0`, its sum of computed `-0` is `+0`, its quotient by a negative real
+    `-0`."""
     from symir.runtime.complex_pairs import complex_pairs
 
     def c(t):
@@ -105,6 +120,15 @@ def test_complex_pairs_keep_the_sign_of_a_zero_imaginary_part(name):
         "negative times exp": lambda t: -2.0 * jnp.exp(c(t)),
         "negated product": lambda t: -(c(t) * c(t)[::-1]),
         "control": lambda t: 1.0 - c(t),
+        "negated over a constant": lambda t: -c(t) / 2.0,
+        "over a negative constant": lambda t: c(t) / -2.0,
+        "power of a negation": lambda t: (-c(t)) ** 3,
+        "select of a negation": lambda t: jnp.where(t > 0, -c(t), c(t)),
+        "tanh of a negation": lambda t: jnp.tanh(-c(t)),
+        "sum of a negation": lambda t: jnp.sum(-c(t)) * jnp.ones(2),
+        "matrix product of a negation": lambda t: (
+            -(c(t) @ jnp.array([[1.0, -2], [0.5, 1], [-1, 0.3], [2, -0.4]]))
+        ),
     }
 
     def fn(t):
