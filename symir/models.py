@@ -26,7 +26,7 @@ compiled = op.compile().with_params(J=0.5)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -179,26 +179,39 @@ def heisenberg(
     graph: Any,
     *,
     J: Any = None,
-    sign_rule: bool | None = None,
+    sign_rule: bool | Sequence[bool] | None = None,
     name: str = "heisenberg",
 ) -> SymbolicOperator:
     """NetKet's `Heisenberg`: `J sum_<ij> (Z_i Z_j + X_i X_j + Y_i Y_j)`, the exchange with
     Marshall's sign (`-2` instead of `2` on anti-aligned pairs) if `sign_rule`, which
     defaults to NetKet's: on where the bonds are bipartite. `J`: parameter `J` = 1 unless
-    given."""
+    given. As NetKet's, `J` may be a sequence, `J[c]` on the bonds of edge colour `c` of
+    a NetKet graph, with `sign_rule` a sequence of as many (default: off on every colour);
+    before sweep 27 a sequence raised "cannot use [...] of type list in a symbolic
+    expression"."""
     _check_states(hilbert, "heisenberg", "Heisenberg")
-    edges = bonds(graph)
-    if sign_rule is None:
-        sign_rule = is_bipartite(edges)
-    J = _coupling(J, "J", 1.0)
-    exchange = -2.0 if sign_rule else 2.0
-    return _hermitian_for_real_couplings(
-        DOperator(hilbert, name, hermitian=True)
-        .for_each(("i", "j"), over=edges)
-        .emit(identity(), matrix_element=J * site("i") * site("j"))
-        .emit_if(site("i") != site("j"), swap("i", "j"), matrix_element=exchange * J)
-        .build()
-    )
+    if isinstance(J, Sequence) and not isinstance(J, str):
+        rules = [False] * len(J) if sign_rule is None else list(sign_rule)
+        if len(rules) != len(J):
+            raise ValueError(
+                f"heisenberg: {len(J)} couplings J (one per edge colour) need as many "
+                f"sign rules, got {sign_rule!r}"
+            )
+        layers = [(bonds(graph, color=c), j, r) for c, (j, r) in enumerate(zip(J, rules))]
+    else:
+        edges = bonds(graph)
+        rule = is_bipartite(edges) if sign_rule is None else sign_rule
+        layers = [(edges, _coupling(J, "J", 1.0), rule)]
+    op = DOperator(hilbert, name, hermitian=True)
+    for edges, coupling, rule in layers:
+        coupling = _real_if_exact(coupling)
+        exchange = -2.0 if rule else 2.0
+        op = (
+            op.for_each(("i", "j"), over=edges)
+            .emit(identity(), matrix_element=coupling * site("i") * site("j"))
+            .emit_if(site("i") != site("j"), swap("i", "j"), matrix_element=exchange * coupling)
+        )
+    return _hermitian_for_real_couplings(op.build())
 
 
 def j1j2(

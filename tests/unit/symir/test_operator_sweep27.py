@@ -60,3 +60,23 @@ def test_an_operator_with_a_table_parameter_converts_to_a_local_operator():
     ]
     for local, compiled in cases:
         np.testing.assert_allclose(local.to_dense(), dense_matrix(compiled), atol=1e-12)
+
+
+def test_heisenberg_takes_a_coupling_per_edge_colour():
+    """`models.heisenberg(hi, graph, J=[1.0, 0.5])` (NetKet's `Heisenberg` takes `J[c]` on
+    the bonds of edge colour `c`, with a sign rule per colour) raised "cannot use [1.0,
+    0.5] of type list in a symbolic expression"."""
+    from symir import models
+    from symir.testing import assert_connections_match
+
+    graph = nk.graph.Graph(edges=[(0, 1, 0), (1, 2, 1), (2, 3, 0), (3, 0, 1), (0, 2, 1)])
+    hi = nk.hilbert.Spin(0.5, 4)
+    x = np.asarray(hi.all_states())
+    for J, sign_rule in [([1.0, 0.5], None), ((0.7, -0.2), [True, False])]:
+        op = models.heisenberg(hi, graph, J=J, sign_rule=sign_rule)
+        reference = nk.operator.Heisenberg(hi, graph, J=list(J), sign_rule=sign_rule)
+        np.testing.assert_allclose(dense_matrix(op.compile()), reference.to_dense(), atol=1e-12)
+        assert_connections_match(op.compile(), reference, x)
+        assert op.is_hermitian
+    with pytest.raises(ValueError, match=r"2 couplings J .* need as many sign rules"):
+        models.heisenberg(hi, graph, J=[1.0, 0.5], sign_rule=[True])
