@@ -202,6 +202,15 @@ def heisenberg(
         edges = bonds(graph)
         rule = is_bipartite(edges) if sign_rule is None else sign_rule
         layers = [(edges, _coupling(J, "J", 1.0), rule)]
+    for colour, (edges, _, rule) in enumerate(layers):
+        # Marshall's sign is a basis change of one sublattice: none without two (NetKet
+        # raises alike; before, an operator of another model was built silently)
+        if rule and not is_bipartite(edges):
+            where = f"the bonds of colour {colour}" if len(layers) > 1 else "the bonds"
+            raise ValueError(
+                f"heisenberg: sign_rule=True for {where}, which are not bipartite: "
+                "Marshall's sign rule needs two sublattices (pass sign_rule=False)"
+            )
     op = DOperator(hilbert, name, hermitian=True)
     for edges, coupling, rule in layers:
         coupling = _real_if_exact(coupling)

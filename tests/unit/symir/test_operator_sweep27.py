@@ -80,3 +80,26 @@ def test_heisenberg_takes_a_coupling_per_edge_colour():
         assert op.is_hermitian
     with pytest.raises(ValueError, match=r"2 couplings J .* need as many sign rules"):
         models.heisenberg(hi, graph, J=[1.0, 0.5], sign_rule=[True])
+
+
+def test_heisenberg_refuses_a_sign_rule_on_bonds_that_are_not_bipartite():
+    """Marshall's sign rule on a triangle built an operator silently (NetKet's
+    `Heisenberg` raises "sign_rule=True specified for a non-bipartite lattice"); per
+    colour too, and not where the colour's own bonds are bipartite."""
+    from symir import models
+
+    hi = nk.hilbert.Spin(0.5, 3)
+    triangle = nk.graph.Chain(3, pbc=True)
+    with pytest.raises(ValueError, match=r"sign_rule=True for the bonds, which are not bipartite"):
+        models.heisenberg(hi, triangle, sign_rule=True)
+    with pytest.raises(ValueError, match="non-bipartite"):
+        nk.operator.Heisenberg(hi, triangle, sign_rule=True)
+    default = models.heisenberg(hi, triangle)  # the rule off, as NetKet's default
+    expected = nk.operator.Heisenberg(hi, triangle).to_dense()
+    np.testing.assert_allclose(dense_matrix(default.compile()), expected, atol=1e-12)
+    coloured = nk.graph.Graph(edges=[(0, 1, 0), (1, 2, 0), (2, 0, 0), (0, 1, 1)])
+    with pytest.raises(ValueError, match=r"the bonds of colour 0, which are not bipartite"):
+        models.heisenberg(hi, coloured, J=[1.0, 0.5], sign_rule=[True, False])
+    op = models.heisenberg(hi, coloured, J=[1.0, 0.5], sign_rule=[False, True])
+    reference = nk.operator.Heisenberg(hi, coloured, J=[1.0, 0.5], sign_rule=[False, True])
+    np.testing.assert_allclose(dense_matrix(op.compile()), reference.to_dense(), atol=1e-12)
