@@ -262,17 +262,26 @@ def bose_hubbard(
     U, V = _coupling(U, "U", 1.0), _coupling(V, "V", 0.0)
     J, mu = _coupling(J, "J", 1.0), _coupling(mu, "mu", 0.0)
     ni, nj = site("i"), site("j")
-    return _hermitian_for_real_couplings(
+    op = (
         DOperator(hilbert, name, hermitian=True)
         .for_each_site("i")
         .emit(identity(), matrix_element=U / 2 * ni * (ni - 1) - mu * ni)
         .for_each(("i", "j"), over=bonds(graph))
         .emit(identity(), matrix_element=V * ni * nj)
-        # b_j^+ b_i: <x'| b_j^+ b_i |x> = sqrt(n_i (n_j + 1)) = sqrt(n_i x'_j)
-        .emit(hop("i", "j"), matrix_element=-J * sqrt(ni * emitted("j")))
-        .emit(hop("j", "i"), matrix_element=-J * sqrt(nj * emitted("i")))
-        .build()
     )
+    # b_j^+ b_i: <x'| b_j^+ b_i |x> = sqrt(n_i (n_j + 1)) = sqrt(n_i x'_j)
+    ij = (hop("i", "j"), -J * sqrt(ni * emitted("j")))
+    ji = (hop("j", "i"), -J * sqrt(nj * emitted("i")))
+    if tuple(as_hilbert(hilbert).local_states) == (0, 1):
+        # hard-core bosons: the hops of a bond need one site full and the other empty,
+        # so at most one fires; written as conditions (the hops' own checks are on the
+        # written values, which `branch-merge-exclusive-emissions` does not read) they
+        # share a slot: F 1 + bonds instead of 1 + 2 bonds (NetKet's)
+        op = op.emit_if((ni > 0) & (nj < 1), ij[0], matrix_element=ij[1])
+        op = op.emit_if((nj > 0) & (ni < 1), ji[0], matrix_element=ji[1])
+    else:
+        op = op.emit(ij[0], matrix_element=ij[1]).emit(ji[0], matrix_element=ji[1])
+    return _hermitian_for_real_couplings(op.build())
 
 
 def fermi_hubbard(
