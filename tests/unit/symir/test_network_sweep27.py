@@ -19,27 +19,17 @@ import pytest
 
 import symir as sym
 from symir import models
-from symir.integrations import netket_measured
 from symir.runtime.local_energy import choose_path, local_energy_plan
 from symir.testing import local_energies
 
 nk = pytest.importorskip("netket")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_network_sweep24 import moved  # noqa: E402
+# `_symir_kernel` (autouse): symir's kernel, unmeasured, as the other sweeps run it
+from test_network_sweep24 import _symir_kernel, moved  # noqa: E402, F401
 
 RTOL = 1e-10
 F64 = jnp.float64
-
-
-@pytest.fixture(autouse=True)
-def _symir_kernel():
-    """symir's kernel, unmeasured (as the other tests run), against NetKet's default."""
-    was = netket_measured._ON[0]
-    netket_measured.set_measured_choice(False)
-    nk.config.netket_experimental_packed_kernel = False
-    yield
-    netket_measured.set_measured_choice(was)
 
 
 class SquareRootPhase(nn.Module):
