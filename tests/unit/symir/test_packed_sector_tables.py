@@ -8,6 +8,9 @@ about 0.2 of NetKet's kernel. References: NetKet's PNC operator's connected elem
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -16,6 +19,10 @@ from symir.chemistry.hamiltonian import TABULATE_STATES
 
 pytest.importorskip("pyscf")
 nk = pytest.importorskip("netket")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# NetKet's PNC operator built by pydata sparse's helpers uncompiled (11 s of numba)
+from test_chemistry_symmetry import sparse_helpers_uncompiled  # noqa: E402
 
 
 def _connected(xp, mels) -> list[dict]:
@@ -43,7 +50,8 @@ def test_few_electrons_in_many_orbitals_are_tabulated_below_netkets_fan_out():
     assert mh.tabulated
     H = mh.compile()
     pnc = nk.experimental.operator.ParticleNumberAndSpinConservingFermioperator2nd
-    reference = pnc.from_pyscf_molecule(mol, mf.mo_coeff)
+    with sparse_helpers_uncompiled():
+        reference = pnc.from_pyscf_molecule(mol, mf.mo_coeff)
     assert H.max_conn_size <= reference.max_conn_size
     x = np.asarray(reference.hilbert.random_state(jax.random.PRNGKey(0), 48))
     # NetKet's from_pyscf_molecule puts the spin of two electrons first, symir the
