@@ -33,7 +33,9 @@ a mixed-radix number whose digits' sizes are the configuration's counts:
    `nth_site(rank, 1, sites)` (holes likewise with state 0).
 
 A row past the configuration's count gets rank -1: its site is not found and its branch
-is dropped. The matrix elements are those of `excitations.py` (Slater-Condon singles,
+is dropped. A spin sector with few configurations (`sector_moves.SectorMoves.fits`) reads
+steps 1-3 of its singles, same-spin doubles and its moves in opposite-spin doubles from
+tables of its configurations instead (symir/chemistry/sector_moves.py). The matrix elements are those of `excitations.py` (Slater-Condon singles,
 antisymmetrised doubles) read at run-time keys. A double's table holds only what the
 irreps allow, numbered densely block by block (`_compact`: the pairs or moves of one
 irrep product `h` after those of the products before, `O_h + p1 n2_h + p2`), so that it
@@ -52,6 +54,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from symir.chemistry.excitations import _lookup, _offset, _spectator_column
+from symir.chemistry.sector_moves import SectorMoves
 from symir.chemistry.symmetry import (
     _excitations_by_irrep,
     _patterns,
@@ -160,6 +163,17 @@ class _Sector:
             self.first_particle[a], self.first_hole[a] = pc, hc
             pc = pc + self.particles[a]
             hc = hc + self.holes[a]
+
+        moves = SectorMoves(self.lo, self.m, self.n, self.g)
+        self.tables = moves if moves.fits() else None  # sector_moves.py
+        self._number = None
+
+    @property
+    def number(self):
+        """The run-time configuration's number in `tables` (built once)."""
+        if self._number is None:
+            self._number = self.tables.number()
+        return self._number
 
     def count(self, state: int) -> dict:
         return self.particles if state == 1 else self.holes
@@ -382,14 +396,18 @@ def singles(j, sector: _Sector, spectators, coefficients: Coefficients, pair_ind
         )
         for a in sector.irreps
     ]
-    r, (holes, first_p, first_h), valid = _pick(j, segments)
     total = _sum([size for size, _ in segments])
-    k = _divide(r, E.maximum(holes, 1))
-    ranks = _once([first_p + k, first_h + r - k * holes], valid, E.maximum(holes, 1), m)
-    particle, hole = E.nth_site(ranks[0], 1, sector.sites), E.nth_site(ranks[1], 0, sector.sites)
+    if sector.tables is not None:  # the moves of product 0 (sector_moves.py)
+        particle, hole, key = sector.tables.move(sector.number, 0, j, (j >= 0) & (j < slots))
+    else:
+        r, (holes, first_p, first_h), valid = _pick(j, segments)
+        k = _divide(r, E.maximum(holes, 1))
+        ranks = _once([first_p + k, first_h + r - k * holes], valid, E.maximum(holes, 1), m)
+        particle = E.nth_site(ranks[0], 1, sector.sites)
+        hole = E.nth_site(ranks[1], 0, sector.sites)
+        key = _offset(particle, lo) * m + _offset(hole, lo)
     g = sector.g
     P1, Q1 = (v + lo for v in np.nonzero((g[:, None] == g[None, :]) & ~np.eye(m, dtype=bool)))
-    key = _offset(particle, lo) * m + _offset(hole, lo)
     keys = (P1 - lo) * m + (Q1 - lo)
     parts = [coefficients.lookup(f"{name}_t", keys, lambda t, W, xp: t[P1, Q1], key)]
     for b, other in enumerate(spectators):
@@ -413,13 +431,16 @@ def same_sector_doubles(j, sector: _Sector, coefficients, pair_index, name):
         (sector.pair_count(h, 1) * sector.pair_count(h, 0), (h, sector.pair_count(h, 0)))
         for h in hs
     ]
-    r, (hval, hole_pairs), valid = _pick(j, segments)
     total = _sum([size for size, _ in segments])
-    first = _divide(r, E.maximum(hole_pairs, 1))
-    ranks = [*sector.pair(first, hval, 1), *sector.pair(r - first * hole_pairs, hval, 0)]
-    rP, rR, rQ, rS = _once(ranks, valid, E.maximum(hole_pairs, 1), m)
-    P, R = E.nth_site(rP, 1, sector.sites), E.nth_site(rR, 1, sector.sites)
-    Q, S = E.nth_site(rQ, 0, sector.sites), E.nth_site(rS, 0, sector.sites)
+    if sector.tables is not None:  # P < R, Q < S (sector_moves.py)
+        P, R, Q, S = sector.tables.pair_move(sector.number, j, (j >= 0) & (j < slots))
+    else:
+        r, (hval, hole_pairs), valid = _pick(j, segments)
+        first = _divide(r, E.maximum(hole_pairs, 1))
+        ranks = [*sector.pair(first, hval, 1), *sector.pair(r - first * hole_pairs, hval, 0)]
+        rP, rR, rQ, rS = _once(ranks, valid, E.maximum(hole_pairs, 1), m)
+        P, R = E.nth_site(rP, 1, sector.sites), E.nth_site(rR, 1, sector.sites)
+        Q, S = E.nth_site(rQ, 0, sector.sites), E.nth_site(rS, 0, sector.sites)
     a, b = np.triu_indices(m, k=1)
     product = sector.g[a] ^ sector.g[b]
     base, position = _compact(product, product)
@@ -434,7 +455,7 @@ def same_sector_doubles(j, sector: _Sector, coefficients, pair_index, name):
     key = E.trunc(E.lookup(_dense(base), first_pair)) + E.trunc(
         E.lookup(_dense(position), second_pair)
     )
-    sign = E.select(P < R, 1, -1) * E.select(Q < S, 1, -1)
+    sign = 1 if sector.tables is not None else E.select(P < R, 1, -1) * E.select(Q < S, 1, -1)
     element = _lookup(coefficients, name, keys, before, after, key)
     if element is None:
         return None
@@ -450,19 +471,30 @@ def cross_sector_doubles(j, first: _Sector, second: _Sector, coefficients, pair_
     if slots == 0:
         return None
     hs = [h for h in range(8) if _most(X0[:, h]) > 0 and _most(X1[:, h]) > 0]
-    segments = [(first.move_count(h) * second.move_count(h), (h, second.move_count(h))) for h in hs]
-    r, (hval, moves), valid = _pick(j, segments)
+    lo, m, lo2, m2 = first.lo, first.m, second.lo, second.m
+    tabled = first.tables is not None and second.tables is not None
+    bases = [(first.tables.moves[2][h], second.tables.moves[2][h]) if tabled else () for h in hs]
+    segments = [
+        (first.move_count(h) * second.move_count(h), (h, second.move_count(h), *base))
+        for h, base in zip(hs, bases, strict=True)
+    ]
+    r, (hval, moves, *block), valid = _pick(j, segments)
     total = _sum([size for size, _ in segments])
     i = _divide(r, E.maximum(moves, 1))
-    ranks = []
-    for sector, index in ((first, i), (second, r - i * moves)):
-        r2, (holes, first_p, first_h), _ = _pick(index, sector.moves(hval))
-        k = _divide(r2, E.maximum(holes, 1))
-        ranks += [first_p + k, first_h + r2 - k * holes]
-    rP, rQ, rR, rS = _once(ranks, valid, E.maximum(moves, 1), max(first.m, second.m))
-    P, Q = E.nth_site(rP, 1, first.sites), E.nth_site(rQ, 0, first.sites)
-    R, S = E.nth_site(rR, 1, second.sites), E.nth_site(rS, 0, second.sites)
-    lo, m, lo2, m2 = first.lo, first.m, second.lo, second.m
+    if tabled:  # a move of product h in each sector (sector_moves.py)
+        P, Q, key_first = first.tables.move(first.number, block[0], i, valid)
+        R, S, key_second = second.tables.move(second.number, block[1], r - i * moves, valid)
+    else:
+        ranks = []
+        for sector, index in ((first, i), (second, r - i * moves)):
+            r2, (holes, first_p, first_h), _ = _pick(index, sector.moves(hval))
+            k = _divide(r2, E.maximum(holes, 1))
+            ranks += [first_p + k, first_h + r2 - k * holes]
+        rP, rQ, rR, rS = _once(ranks, valid, E.maximum(moves, 1), max(first.m, second.m))
+        P, Q = E.nth_site(rP, 1, first.sites), E.nth_site(rQ, 0, first.sites)
+        R, S = E.nth_site(rR, 1, second.sites), E.nth_site(rS, 0, second.sites)
+        key_first = _offset(P, lo) * m + _offset(Q, lo)
+        key_second = _offset(R, lo2) * m2 + _offset(S, lo2)
     a, q = (v.ravel() for v in np.nonzero(~np.eye(m, dtype=bool)))
     b, s = (v.ravel() for v in np.nonzero(~np.eye(m2, dtype=bool)))
     one, two = first.g[a] ^ first.g[q], second.g[b] ^ second.g[s]
@@ -470,8 +502,8 @@ def cross_sector_doubles(j, first: _Sector, second: _Sector, coefficients, pair_
     i, k = _blocks(one, two)
     before, after = pair_index[a[i] + lo, b[k] + lo2], pair_index[q[i] + lo, s[k] + lo2]
     keys = base[i] + position[k]
-    key = E.trunc(E.lookup(_dense(base, a * m + q), _offset(P, lo) * m + _offset(Q, lo))) + E.trunc(
-        E.lookup(_dense(position, b * m2 + s), _offset(R, lo2) * m2 + _offset(S, lo2))
+    key = E.trunc(E.lookup(_dense(base, a * m + q), key_first)) + E.trunc(
+        E.lookup(_dense(position, b * m2 + s), key_second)
     )
     element = _lookup(coefficients, name, keys, before, after, key)
     if element is None:

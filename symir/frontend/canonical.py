@@ -134,14 +134,37 @@ def _key(e: Any, labels: dict[str, int], memo: dict | None = None) -> Any:
     if isinstance(e, Update):
         return ("update", *(_key(s, labels, memo) for s in e.steps))
     if isinstance(e, tuple | list):
-        kinds = set(map(type, e))
-        if kinds <= _NUMBERS:  # a table (lookup keys and values, nth_site sites): whole
-            return ("numbers", tuple(sorted(k.__name__ for k in kinds)), tuple(e))
-        return tuple(_key(a, labels, memo) for a in e)
+        return _sequence_key(e, labels, memo)
     return (type(e).__name__, e)
 
 
+def _sequence_key(e: tuple | list, labels: dict[str, int], memo: dict | None) -> Any:
+    """A table of numbers (lookup keys and values, nth_site sites) whole, else each
+    item's key; a long tuple of numbers once (`_TABLE_KEYS`)."""
+    long = isinstance(e, tuple) and len(e) > _LONG
+    if long:  # a table, often shared by several lookups
+        found = _TABLE_KEYS.get(id(e))
+        if found is not None and found[0] is e:
+            return found[1]
+    kinds = set(map(type, e))
+    if not kinds <= _NUMBERS:
+        return tuple(_key(a, labels, memo) for a in e)
+    key = ("numbers", tuple(sorted(k.__name__ for k in kinds)), tuple(e))
+    if long:
+        if len(_TABLE_KEYS) >= _TABLES_KEPT:
+            _TABLE_KEYS.clear()
+        _TABLE_KEYS[id(e)] = (e, key)
+    return key
+
+
 _NUMBERS = {int, float, bool}
+_LONG = 64
+_TABLES_KEPT = 256
+_TABLE_KEYS: dict[int, tuple] = {}
+"""The keys of the last tuples of numbers longer than `_LONG` keyed (tables: a
+molecule's excitation tables are read by several lookups of several terms, each keyed
+by the canonical forms and the tabulation), by identity, the tuple kept with its key
+(a tuple is immutable: its key cannot change)."""
 
 
 def body_key(term: TermSpec) -> tuple:
