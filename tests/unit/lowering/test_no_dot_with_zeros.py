@@ -67,7 +67,7 @@ def test_a_complex_pauli_sum_with_real_zz_has_no_dot_with_zeros(with_zz):
     compiled = sym.pauli_strings(hi, strings, weights).compile(cache=False)
     assert "dot_general" in compiled.stablehlo_text or not with_zz
     assert dots_with_zeros(compiled.stablehlo_text) == []
-    reference = nk.operator.PauliStrings(hi, strings, weights).to_dense()
+    reference = dense_matrix(nk.operator.PauliStrings(hi, strings, weights))
     np.testing.assert_allclose(dense_matrix(compiled, hi), reference, atol=1e-10)
 
 
@@ -84,5 +84,5 @@ def test_a_diagonal_of_zero_couplings_has_no_dot_with_zeros():
     )
     compiled = op.compile(cache=False)
     assert dots_with_zeros(compiled.stablehlo_text) == []
-    reference = nk.operator.Ising(hi, nk.graph.Chain(6), h=0.0, J=1.0).to_dense()
+    reference = dense_matrix(nk.operator.Ising(hi, nk.graph.Chain(6), h=0.0, J=1.0))
     np.testing.assert_allclose(dense_matrix(compiled, hi), reference, atol=1e-10)

@@ -16,7 +16,7 @@ import pytest
 
 import symir as sym
 from symir.models import heisenberg, tfim
-from symir.testing import assert_same_expect_and_grad
+from symir.testing import assert_same_expect_and_grad, dense_matrix
 
 nk = pytest.importorskip("netket")
 
@@ -32,8 +32,8 @@ def setup():
     hi = nk.hilbert.Spin(0.5, N)
     a = sym.to_netket(tfim(hi, graph.edges()).compile().with_params(**TFIM))
     b = sym.to_netket(heisenberg(hi, graph.edges(), sign_rule=True))
-    da = nk.operator.Ising(hi, graph, **TFIM).to_dense()
-    db = nk.operator.Heisenberg(hi, graph).to_dense()
+    da = dense_matrix(nk.operator.Ising(hi, graph, **TFIM))
+    db = dense_matrix(nk.operator.Heisenberg(hi, graph))
     return hi, a, b, da, db
 
 
@@ -55,7 +55,7 @@ def test_netkets_operators_on_the_left_give_our_sums_and_products(setup):
     sp = nk.operator.spin.sigmap(hi, 1)
     spj = sp.to_jax_operator()
     psc = nk.operator.PauliStringsJax(hi, ["XYII"], [0.5j])
-    dsp, dpsc = sp.to_dense(), psc.to_dense()
+    dsp, dpsc = dense_matrix(sp), dense_matrix(psc)
     cases = {
         "sigmap (jax) + a": (spj + a, dsp + da),
         "sigmap (numba) + a": (sp + a, dsp + da),
@@ -150,7 +150,7 @@ def test_conjugates_of_lazy_products(setup, raising):
         "(r @ rh)*": ((r @ rh).conjugate(), (dr @ drh).conj(), True),
         "(a @ a + 1)*": ((a @ a + 1).conjugate(), da @ da + eye, True),
         "(a @ r + 1j)*": ((a @ r + 1j).conjugate(), (da @ dr + 1j * eye).conj(), False),
-        "(a + IsingJax)*": ((a + isj).conjugate(), da + isj.to_dense(), True),
+        "(a + IsingJax)*": ((a + isj).conjugate(), da + dense_matrix(isj), True),
     }
     full = full_state(hi)
     for name, (ours, matrix, hermitian) in cases.items():

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import symir as sym
+from symir.testing import dense_matrix
 
 nk = pytest.importorskip("netket")
 optax = pytest.importorskip("optax")
@@ -69,7 +70,7 @@ def test_local_liouvillian_of_a_symir_hamiltonian():
     hi = nk.hilbert.Spin(0.5, N)
     ours, theirs = field_model(hi)
     numba = ours.to_netket().to_numba_operator()
-    assert np.abs(np.asarray(numba.to_dense()) - np.asarray(theirs.to_dense())).max() < 1e-12
+    assert np.abs(dense_matrix(numba) - dense_matrix(theirs)).max() < 1e-12
     liouvillian = nk.operator.LocalLiouvillian(ours.to_netket(), [nk.operator.spin.sigmam(hi, 0)])
     assert liouvillian.hilbert.physical == hi  # built (it raised an AttributeError before)
 

@@ -16,7 +16,7 @@ import pytest
 
 import symir as sym
 from symir.models import heisenberg, tfim
-from symir.testing import assert_same_expect_and_grad
+from symir.testing import assert_same_expect_and_grad, dense_matrix
 
 nk = pytest.importorskip("netket")
 
@@ -30,8 +30,8 @@ def setup():
     hi = nk.hilbert.Spin(0.5, N)
     a = sym.to_netket(tfim(hi, graph.edges()).compile().with_params(**TFIM))
     b = sym.to_netket(heisenberg(hi, graph.edges(), sign_rule=True))
-    da = nk.operator.Ising(hi, graph, **TFIM).to_dense()
-    db = nk.operator.Heisenberg(hi, graph).to_dense()
+    da = dense_matrix(nk.operator.Ising(hi, graph, **TFIM))
+    db = dense_matrix(nk.operator.Heisenberg(hi, graph))
     return hi, a, b, da, db
 
 
@@ -39,7 +39,7 @@ def reference(hi, matrix):
     """NetKet's `LocalOperator` of `matrix` on all sites (its own hermiticity test)."""
     dtype = complex if np.iscomplexobj(matrix) else float
     op = nk.operator.LocalOperator(hi, [np.array(matrix, dtype=dtype)], [list(range(N))])
-    np.testing.assert_allclose(op.to_dense(), matrix, atol=1e-12, rtol=0)
+    np.testing.assert_allclose(dense_matrix(op), matrix, atol=1e-12, rtol=0)
     return op
 
 

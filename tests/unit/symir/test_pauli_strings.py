@@ -390,8 +390,8 @@ def test_products_adjoints_and_sums_of_pauli_strings_equal_netkets(space):
     wa = rng.normal(size=len(sa)) + 1j * rng.normal(size=len(sa))
     wb = rng.normal(size=len(sb))
     a, b = sym.pauli_strings(hi, sa, wa), sym.pauli_strings(hi, sb, wb)
-    A = nk.operator.PauliStrings(hi, sa, wa).to_dense()
-    B = nk.operator.PauliStrings(hi, sb, wb).to_dense()
+    A = dense_matrix(nk.operator.PauliStrings(hi, sa, wa))
+    B = dense_matrix(nk.operator.PauliStrings(hi, sb, wb))
     one = np.eye(len(A))
     cases = {
         "a @ b": (a @ b, A @ B),
@@ -440,7 +440,7 @@ def test_pauli_strings_times_a_dsl_operator_either_way_equal_the_matrix_products
         .emit(sym.identity(), matrix_element=0.1 * sym.site("i"))
         .build()
     )
-    P = nk.operator.PauliStrings(hi, strings, w).to_dense()
+    P = dense_matrix(nk.operator.PauliStrings(hi, strings, w))
     D = dense_matrix(d.compile())
     assert np.abs(dense_matrix((p @ d).compile()) - P @ D).max() < 1e-12
     assert np.abs(dense_matrix((d @ p).compile()) - D @ P).max() < 1e-12
@@ -468,8 +468,8 @@ def test_a_symbolic_multiple_of_pauli_strings_has_an_adjoint_and_products():
     p = g * sym.pauli_strings(hi, strings, w)
     q = sym.pauli_strings(hi, ["XIII", "IZZI"], [0.5, -1.0])
     value = 0.7 - 0.4j
-    P = value * nk.operator.PauliStrings(hi, strings, w).to_dense()
-    Q = nk.operator.PauliStrings(hi, ["XIII", "IZZI"], [0.5, -1.0]).to_dense()
+    P = value * dense_matrix(nk.operator.PauliStrings(hi, strings, w))
+    Q = dense_matrix(nk.operator.PauliStrings(hi, ["XIII", "IZZI"], [0.5, -1.0]))
 
     def matrix(op):
         return dense_matrix(op.compile(params={"g": value}))
