@@ -5,6 +5,9 @@ some coefficients; and on LiH in cc-pVDZ, the connected elements of NetKet's PNC
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -107,7 +110,13 @@ def test_lih_in_cc_pvdz_equals_netkets_pnc_operator():
     assert all(s.tables is not None for s in irrep_slots.sectors(blocks, ints.orbsym))
     H = mh.compile()
     pnc = nk.experimental.operator.ParticleNumberAndSpinConservingFermioperator2nd
-    reference = pnc.from_pyscf_molecule(mol, mf.mo_coeff)
+    # pydata sparse's helpers uncompiled, as test_chemistry_symmetry builds LiH's (the
+    # same Python functions numba compiles: 10 s of numba compilation less)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_chemistry_symmetry import sparse_helpers_uncompiled
+
+    with sparse_helpers_uncompiled():
+        reference = pnc.from_pyscf_molecule(mol, mf.mo_coeff)
     assert H.max_conn_size < reference.max_conn_size
     x = np.asarray(reference.hilbert.random_state(jax.random.PRNGKey(3), 24))
     ours, theirs = H.get_conn_padded(x.astype(np.int8)), reference.get_conn_padded(x)
