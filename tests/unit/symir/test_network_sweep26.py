@@ -61,8 +61,8 @@ def test_the_gradient_of_a_slater_networks_local_energies(fast_updates):
         return jnp.sum(jnp.abs(local_energies(net.apply, v, x, ref)) ** 2)
 
     for a, b in zip(
-        jax.tree.leaves(jax.grad(got)(variables)),
-        jax.tree.leaves(jax.grad(want)(variables)),
+        jax.tree.leaves(jax.jit(jax.grad(got))(variables)),  # one program each, not op by op
+        jax.tree.leaves(jax.jit(jax.grad(want))(variables)),
         strict=True,
     ):
         np.testing.assert_allclose(a, b, rtol=RTOL, atol=RTOL)
