@@ -67,6 +67,10 @@ MOLECULES = {
     "n2_ccpvtz": (_N2, "cc-pvtz"),
     # sweep 22's C1 failure: integrals its point group forbids at 1e-9 (forbidden_rows.py)
     "co2_631g": ("C 0 0 0; O 0 0 1.16; O 0 0 -1.16", "6-31g"),
+    # few electrons of a spin in many orbitals: per-spin tables (sector_moves.py)
+    "lih_ccpvdz": ("Li 0 0 0; H 0 0 1.5949", "cc-pvdz"),
+    "h4_ccpvdz": ("H 0 0 0; H 0 0 1.0; H 0 0 2.0; H 0 0 3.0", "cc-pvdz"),
+    "li2_631g": ("Li 0 0 0; Li 0 0 2.673", "6-31g"),
 }
 
 
