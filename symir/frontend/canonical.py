@@ -150,8 +150,9 @@ def _sequence_key(e: tuple | list, labels: dict[str, int], memo: dict | None) ->
     if not kinds <= _NUMBERS:
         return tuple(_key(a, labels, memo) for a in e)
     key = ("numbers", tuple(sorted(k.__name__ for k in kinds)), tuple(e))
-    if long:
-        if len(_TABLE_KEYS) >= _TABLES_KEPT:
+    if long and len(e) <= _TABLE_ENTRIES_KEPT:
+        kept = sum(len(t) for t, _ in _TABLE_KEYS.values())
+        if kept + len(e) > _TABLE_ENTRIES_KEPT:
             _TABLE_KEYS.clear()
         _TABLE_KEYS[id(e)] = (e, key)
     return key
@@ -159,12 +160,13 @@ def _sequence_key(e: tuple | list, labels: dict[str, int], memo: dict | None) ->
 
 _NUMBERS = {int, float, bool}
 _LONG = 64
-_TABLES_KEPT = 256
+_TABLE_ENTRIES_KEPT = 1 << 21
 _TABLE_KEYS: dict[int, tuple] = {}
 """The keys of the last tuples of numbers longer than `_LONG` keyed (tables: a
 molecule's excitation tables are read by several lookups of several terms, each keyed
 by the canonical forms and the tabulation), by identity, the tuple kept with its key
-(a tuple is immutable: its key cannot change)."""
+(a tuple is immutable: its key cannot change); at most `_TABLE_ENTRIES_KEPT` entries
+together, so that the tables of operators no longer used are not kept long."""
 
 
 def body_key(term: TermSpec) -> tuple:
