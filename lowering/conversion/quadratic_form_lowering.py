@@ -16,9 +16,9 @@ from symir.lowering.conversion.stablehlo_builder import StablehloBuilder, elemen
 
 
 def lower_quadratic_form(low: StablehloBuilder, op: branch.QuadraticFormOp) -> SSAValue:
-    """`x^T A x + w . x + c` per batch entry, `tensor<?x1xT>`: `A` (N x N) is built
-    from the pairs as `onehot(i)^T diag(weights) onehot(j)` (static shapes, no batch),
-    then `y = x A (+ w)` and `sum(x * y)` are two `dot_general`s. When the weights are
+    """`x^T A x + w . x + c` per batch entry, `tensor<?x1xT>`: `A` (N x N) a constant
+    (`_matrix`; from the pairs as `onehot(i)^T diag(weights) onehot(j)` past
+    `DENSE_MATRIX` entries), then `y = x A (+ w)` and `sum(x * y)` are two `dot_general`s. When the weights are
     integer multiples `k u` of one unit and the sums stay below 2^24 (`exact_form`),
     `A` holds the `k`, the products run in f32 (exact: integers) and the f64 result
     is `u` times theirs; a linear part that is not a multiple of `u` is added in f64."""
@@ -42,13 +42,7 @@ def lower_quadratic_form(low: StablehloBuilder, op: branch.QuadraticFormOp) -> S
     xt = low.convert(low.x, t)
     y = None
     if pairs:
-        rows = [_one_hot(low, [p[k] for p in pairs], n, t) for k in (0, 1)]
-        scale = low.broadcast(low.array(weights.astype(numpy_dtype(t))), [0], [len(pairs), n])
-        lhs = low.add(stablehlo.MultiplyOp(rows[0], scale))
-        over_rows = stablehlo.DotDimensionNumbers(
-            lhs_contracting_dimensions=[0], rhs_contracting_dimensions=[0]
-        )
-        a = low.add(stablehlo.DotGeneralOp(lhs, rows[1], over_rows))
+        a = _matrix(low, pairs, weights, n, t)
         product = stablehlo.DotDimensionNumbers(
             lhs_contracting_dimensions=[1], rhs_contracting_dimensions=[0]
         )
@@ -72,6 +66,29 @@ def lower_quadratic_form(low: StablehloBuilder, op: branch.QuadraticFormOp) -> S
     if c != 0.0:
         total = low.add(stablehlo.AddOp(total, low.broadcast(low.const(c, f64), [], [DYN])))
     return low.convert(low.broadcast(total, [0], [DYN, 1]), element_type(op.result))
+
+
+DENSE_MATRIX = 1 << 16
+"""The most entries of `A` written as a constant; a larger one is built from the pairs."""
+
+
+def _matrix(low: StablehloBuilder, pairs, weights: np.ndarray, n: int, t: Attribute) -> SSAValue:
+    """`A` (N x N): a constant where it has at most `DENSE_MATRIX` entries, else
+    `onehot(i)^T diag(weights) onehot(j)` (three tables of the pairs' size; XLA does
+    not fold that product, so it runs at every call: 2 K N^2 flops, 7.3 M for the
+    1,891 pairs of a molecule's diagonal on 62 spin orbitals)."""
+    if n * n <= DENSE_MATRIX:
+        dense = np.zeros((n, n), np.float64)
+        np.add.at(dense, ([p[0] for p in pairs], [p[1] for p in pairs]), weights)
+        if dense.any():  # never a dot with a constant of zeros (test_no_dot_with_zeros.py)
+            return low.array(dense.astype(numpy_dtype(t)))
+    rows = [_one_hot(low, [p[k] for p in pairs], n, t) for k in (0, 1)]
+    scale = low.broadcast(low.array(weights.astype(numpy_dtype(t))), [0], [len(pairs), n])
+    lhs = low.add(stablehlo.MultiplyOp(rows[0], scale))
+    over_rows = stablehlo.DotDimensionNumbers(
+        lhs_contracting_dimensions=[0], rhs_contracting_dimensions=[0]
+    )
+    return low.add(stablehlo.DotGeneralOp(lhs, rows[1], over_rows))
 
 
 def _plus_linear(

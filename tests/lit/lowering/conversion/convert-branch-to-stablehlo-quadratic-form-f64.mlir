@@ -10,11 +10,7 @@
 
 // CHECK: func.func @main(%[[X:[A-Za-z0-9_]+]]: tensor<?x3xi8>) -> (tensor<?x1x3xi8>, tensor<?x1xf64>) {
 // CHECK: %[[XF:.*]] = stablehlo.convert %[[X]] : (tensor<?x3xi8>) -> tensor<?x3xf64>
-// CHECK: %[[OHI:.*]] = stablehlo.convert %{{.*}} : (tensor<2x3xi1>) -> tensor<2x3xf64>
-// CHECK: %[[OHJ:.*]] = stablehlo.convert %{{.*}} : (tensor<2x3xi1>) -> tensor<2x3xf64>
-// CHECK-NEXT: %[[W:.*]] = stablehlo.constant dense<[1.000000e-01, 3.000000e-01]> : tensor<2xf64>
-// CHECK: %[[LHS:.*]] = stablehlo.multiply %[[OHI]], %{{.*}} : tensor<2x3xf64>
-// CHECK-NEXT: %[[A:.*]] = "stablehlo.dot_general"(%[[LHS]], %[[OHJ]]) {{.*}} : (tensor<2x3xf64>, tensor<2x3xf64>) -> tensor<3x3xf64>
+// CHECK-NEXT: %[[A:.*]] = stablehlo.constant dense<{{\[\[}}0.000000e+00, 1.000000e-01, 0.000000e+00], [0.000000e+00, 0.000000e+00, 3.000000e-01], [0.000000e+00, 0.000000e+00, 0.000000e+00]]> : tensor<3x3xf64>
 // CHECK-NEXT: %[[Y:.*]] = "stablehlo.dot_general"(%[[XF]], %[[A]]) {{.*}} : (tensor<?x3xf64>, tensor<3x3xf64>) -> tensor<?x3xf64>
 // CHECK-NEXT: %[[LIN:.*]] = stablehlo.constant dense<[0.000000e+00, -1.000000e+00, 0.000000e+00]> : tensor<3xf64>
 // CHECK: %[[LB:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[LIN]], %{{.*}}) <{broadcast_dimensions = array<i64: 1>}> : (tensor<3xf64>, tensor<2xi64>) -> tensor<?x3xf64>

@@ -1,15 +1,15 @@
 // convert-branch-to-stablehlo on a branch.quadratic_form with zero weights: they are
 // dropped before the products, so no `dot_general` multiplies by a matrix of zeros
 // (XLA's CPU compiler can miscompile a program holding one beside another
-// `dot_general`): one pair of weight 0.3 is left (its exact f32 form, unit 0.3), and
-// no linear part; all of them zero, the form is its constant.
+// `dot_general`): one pair of weight 0.3 is left (its exact f32 form, unit 0.3: A a
+// constant holding its 1), and no linear part; all of them zero, the form is its
+// constant.
 //
 // RUN: symir-opt %s --split-input-file -p convert-branch-to-stablehlo | filecheck %s
 // RUN: symir-opt %s --split-input-file -p convert-branch-to-stablehlo | %jax-verify | filecheck %s --check-prefix=JAX
 
 // CHECK-LABEL: func.func @main
-// CHECK: stablehlo.constant dense<1.000000e+00> : tensor<1xf32>
-// CHECK: "stablehlo.dot_general"({{.*}}) {{.*}} : (tensor<1x3xf32>, tensor<1x3xf32>) -> tensor<3x3xf32>
+// CHECK: stablehlo.constant dense<{{\[\[}}0.000000e+00, 0.000000e+00, 0.000000e+00], [0.000000e+00, 0.000000e+00, 1.000000e+00], [0.000000e+00, 0.000000e+00, 0.000000e+00]]> : tensor<3x3xf32>
 // CHECK-NOT: tensor<3xf
 // CHECK: stablehlo.constant dense<3.000000e-01> : tensor<f64>
 // CHECK: return

@@ -1,7 +1,8 @@
 // convert-branch-to-stablehlo on a branch.quadratic_form (what branch-choose-lowering
-// makes of a diagonal sum of products of two reads): A (N x N) is built from the pairs as
-// onehot(i)^T diag(weights) onehot(j), without the batch; then y = x A and sum(x * y)
-// are two dot_generals. Here the weights 0.5, 1.5, -2 are 1, 3, -4 times the unit 0.5,
+// makes of a diagonal sum of products of two reads): A (N x N) is a constant (built from
+// the pairs as onehot(i)^T diag(weights) onehot(j) past DENSE_MATRIX entries,
+// tests/unit/lowering/test_quadratic_form_matrix.py); then y = x A and sum(x * y) are
+// two dot_generals. Here the weights 0.5, 1.5, -2 are 1, 3, -4 times the unit 0.5,
 // so A holds 1, 3, -4 and the products run in f32 (exact: sums of integers below 2^24),
 // and the f64 result is 0.5 times theirs; the linear weights -0.8 and 0.25 are not
 // multiples of 0.5: w . x is added in f64, then the constant, and the per-entry value
@@ -14,20 +15,8 @@
 
 // CHECK: func.func @main(%[[X:[A-Za-z0-9_]+]]: tensor<?x3xi8>) -> (tensor<?x1x3xi8>, tensor<?x1xf64>) {
 // CHECK: %[[XF:.*]] = stablehlo.convert %[[X]] : (tensor<?x3xi8>) -> tensor<?x3xf32>
-// CHECK-NEXT: %[[IOTA:.*]] = "stablehlo.iota"() <{iota_dimension = 1 : i64}> : () -> tensor<3x3xi64>
-// The first site of each pair, one-hot.
-// CHECK-NEXT: %[[I:.*]] = stablehlo.constant dense<[0, 0, 1]> : tensor<3xi64>
-// CHECK: %[[IB:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[I]], %{{.*}}) <{broadcast_dimensions = array<i64: 0>}> : (tensor<3xi64>, tensor<2xi64>) -> tensor<3x3xi64>
-// CHECK-NEXT: %[[HI:.*]] = stablehlo.compare EQ, %[[IOTA]], %[[IB]], SIGNED
-// CHECK-NEXT: %[[OHI:.*]] = stablehlo.convert %[[HI]] : (tensor<3x3xi1>) -> tensor<3x3xf32>
-// The second site of each pair, one-hot.
-// CHECK-NEXT: %[[J:.*]] = stablehlo.constant dense<[0, 1, 2]> : tensor<3xi64>
-// CHECK: %[[OHJ:.*]] = stablehlo.convert %{{.*}} : (tensor<3x3xi1>) -> tensor<3x3xf32>
-// The integer weights.
-// CHECK-NEXT: %[[W:.*]] = stablehlo.constant dense<[1.000000e+00, 3.000000e+00, -4.000000e+00]> : tensor<3xf32>
-// CHECK-NEXT: %[[WB:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[W]], %{{.*}}) <{broadcast_dimensions = array<i64: 0>}>
-// CHECK-NEXT: %[[LHS:.*]] = stablehlo.multiply %[[OHI]], %[[WB]] : tensor<3x3xf32>
-// CHECK-NEXT: %[[A:.*]] = "stablehlo.dot_general"(%[[LHS]], %[[OHJ]]) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [0], rhs_contracting_dimensions = [0]>}> : (tensor<3x3xf32>, tensor<3x3xf32>) -> tensor<3x3xf32>
+// A, a constant (3 x 3 entries): the integer weights at the pairs' sites.
+// CHECK-NEXT: %[[A:.*]] = stablehlo.constant dense<{{\[\[}}1.000000e+00, 3.000000e+00, 0.000000e+00], [0.000000e+00, 0.000000e+00, -4.000000e+00], [0.000000e+00, 0.000000e+00, 0.000000e+00]]> : tensor<3x3xf32>
 // CHECK-NEXT: %[[Y:.*]] = "stablehlo.dot_general"(%[[XF]], %[[A]]) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [0]>}> : (tensor<?x3xf32>, tensor<3x3xf32>) -> tensor<?x3xf32>
 // CHECK-NEXT: %[[Q:.*]] = "stablehlo.dot_general"(%[[XF]], %[[Y]]) <{dot_dimension_numbers = #stablehlo.dot<lhs_batching_dimensions = [0], rhs_batching_dimensions = [0], lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [1]>}> : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?xf32>
 // CHECK-NEXT: %[[Q64:.*]] = stablehlo.convert %[[Q]] : (tensor<?xf32>) -> tensor<?xf64>
@@ -48,8 +37,6 @@
 // CHECK-NOT: branch.
 
 // JAX: func.func @main(%arg0: tensor<?x3xi8>) -> (tensor<?x1x3xi8>, tensor<?x1xf64>) {
-// JAX: stablehlo.iota dim = 1 : tensor<3x3xi64>
-// JAX: stablehlo.dot_general {{.*}}, contracting_dims = [0] x [0]
 // JAX: stablehlo.dot_general {{.*}}, contracting_dims = [1] x [0]
 // JAX: stablehlo.dot_general {{.*}}, batching_dims = [0] x [0], contracting_dims = [1] x [1]
 // JAX: return
