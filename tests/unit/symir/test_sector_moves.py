@@ -19,24 +19,16 @@ from symir.testing import dense_matrix
 
 pytest.importorskip("netket")
 
-
-def _symmetric_integrals(rng, g: np.ndarray):
-    """Random `h1`, `h2` (chemists', 8-fold symmetric), zero where the irreps `g` forbid."""
-    m = len(g)
-    h1 = rng.normal(size=(m, m))
-    h1 = (h1 + h1.T) * (g[:, None] == g[None, :])
-    h2 = rng.normal(size=(m,) * 4)
-    for axes in ((1, 0, 2, 3), (0, 1, 3, 2), (2, 3, 0, 1)):
-        h2 = h2 + np.transpose(h2, axes)
-    product = g[:, None, None, None] ^ g[None, :, None, None] ^ g[None, None, :, None]
-    return h1, h2 * (product == g[None, None, None, :])
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_chemistry_symmetry import sparse_helpers_uncompiled
+from test_slot_layouts_random import symmetric_integrals
 
 
 def _integrals(seed: int, m: int, per_spin: tuple[int, int]):
     rng = np.random.default_rng(seed)
     g = rng.choice([0, 1, 2, 3, 5][: 2 + seed % 4], size=m)
     g[:2] = [0, 1]
-    h1, h2 = _symmetric_integrals(rng, g)
+    h1, h2 = symmetric_integrals(rng, g)
     down, up = per_spin
     return from_arrays(
         h1, h2, 0.3, notation="chemist", n_electrons=down + up, ms2=up - down,
@@ -112,9 +104,6 @@ def test_lih_in_cc_pvdz_equals_netkets_pnc_operator():
     pnc = nk.experimental.operator.ParticleNumberAndSpinConservingFermioperator2nd
     # pydata sparse's helpers uncompiled, as test_chemistry_symmetry builds LiH's (the
     # same Python functions numba compiles: 10 s of numba compilation less)
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from test_chemistry_symmetry import sparse_helpers_uncompiled
-
     with sparse_helpers_uncompiled():
         reference = pnc.from_pyscf_molecule(mol, mf.mo_coeff)
     assert H.max_conn_size < reference.max_conn_size
