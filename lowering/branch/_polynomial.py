@@ -94,6 +94,51 @@ class PolynomialReader:
             return Polynomial(rows, {((op.scalar.index - 1,), ()): np.ones(rows)})
         return self._arith(op)
 
+    def indicator(self, value: SSAValue, states: tuple[int, ...]) -> Polynomial | None:
+        """A boolean row value (an emission's mask) as a polynomial of the reads, where
+        every site holds one of two local states `s0 < s1` (the kernel's input
+        contract): `x == s1` is `(x - s0) / (s1 - s0)`, `x == s0` is `(s1 - x) / (s1 -
+        s0)`, `ne` one minus that, an `and` the product (of degree 2 at most), the
+        constant true 1; else None (`n_P n_R` masks of a molecule's diagonal, the
+        on-site `n_up n_down` of Fermi-Hubbard)."""
+        op = value.owner
+        rows = value.type.get_shape()[1]  # type: ignore[union-attr]
+        if isinstance(op, branch.ConstantOp):
+            return self.of(value)
+        if isinstance(op, branch.AndOp):
+            result: Polynomial | None = Polynomial.constant(rows, np.float64(1.0))
+            for v in op.inputs:
+                factor = self.indicator(v, states)
+                if factor is None or result is None:
+                    return None
+                result = result.mul(factor)
+                self.ops += 1
+            return result
+        if isinstance(op, branch.CmpOp) and len(states) == 2:
+            return self._level_test(op, rows, states)
+        return None
+
+    def _level_test(self, op: branch.CmpOp, rows: int, states) -> Polynomial | None:
+        """`x == s` or `x != s` of a read `x` and a local state `s` (one of two), as
+        `indicator` reads it."""
+        predicate = op.predicate.data
+        x, s = (op.lhs, op.rhs) if isinstance(op.lhs.owner, branch.ReadOp) else (op.rhs, op.lhs)
+        if predicate not in ("eq", "ne") or not isinstance(x.owner, branch.ReadOp):
+            return None
+        read, level = self.of(x), self.of(s)
+        if read is None or level is None or not level.is_constant():
+            return None
+        values = level.terms.get(CONSTANT, np.zeros(rows))
+        s0, s1 = states
+        if not (np.all(values == s0) or np.all(values == s1)):
+            return None
+        self.ops += 1
+        d = float(s1 - s0)
+        one = Polynomial.constant(rows, np.float64(1.0))
+        up = read.scale(np.float64(1 / d)).add(Polynomial.constant(rows, np.float64(-s0 / d)))
+        hit = up if np.all(values == s1) else one.add(up, -1.0)  # (x - s0) / d, or 1 - it
+        return one.add(hit, -1.0) if predicate == "ne" else hit
+
     def _read(self, op: branch.ReadOp, rows: int) -> Polynomial | None:
         column = op.sites.owner
         if not isinstance(column, branch.ColumnOp):

@@ -4,8 +4,10 @@ a static cost estimate per target (`cost_model.py`, docs/cost-model.md).
 Two choices, made on the `branch` level so that the printed IR shows them:
 
 1. **Diagonal sums as quadratic forms.** A `branch.sum_rows` of the `mel` of an identity
-   emission (`branch.state %x`, mask constant true) whose amplitude is a polynomial of
-   degree at most 2 in reads of row-table columns, with constant coefficients
+   emission (`branch.state %x`, mask constant true or reads of two-state sites compared
+   with a local state and `and`-ed: `PolynomialReader.indicator`) whose amplitude (times
+   the mask) is a polynomial of degree at most 2 in reads of row-table columns, with
+   constant coefficients
    (`sum_rows(c * x[i] * x[j])` over a bond table, on-site `U n_i (n_i - 1)`, `-mu n_i`), is
    `x^T A x + w . x + c` with a static N x N matrix: one `branch.quadratic_form`, lowered
    to a matrix product. The sums that `branch-coalesce-diagonal` added into the diagonal
@@ -80,12 +82,15 @@ def quadratic_sum(summed: branch.SumRowsOp, n: int, model: CostModel) -> _Sum | 
         isinstance(emit, branch.EmitOp)
         and summed.input is emit.mel
         and isinstance(emit.state.owner, branch.StateOp)
-        and _is_true(emit.mask)
     ):
         return None
     reader = PolynomialReader(n)
     with np.errstate(over="ignore", invalid="ignore"):  # overflowed forms are not taken
         poly = reader.of(emit.amplitude)
+        if poly is not None and not _is_true(emit.mask):
+            # a mask of reads of two-state sites (`n_P == 1 and n_R == 1`) multiplies
+            mask = reader.indicator(emit.mask, branch.kernel_states(summed) or ())
+            poly = None if mask is None else poly.mul(mask)
         if poly is None:
             return None
         forms = forms_of(poly, reader.columns)

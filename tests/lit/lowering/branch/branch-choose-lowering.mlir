@@ -140,7 +140,7 @@ branch.kernel @onsite sites 3 states [0, 1, 2, 3] dtype f64 params [] hermitian 
 
 // A parameter factor: J * (x_0 x_1 + x_1 x_2) is the form times the parameter (one row);
 // on a CPU its rows (two slices) are cheaper. Not quadratic forms, even forced: a mask
-// that is not constant true, a product of three reads.
+// that compares two reads (on states -1 and 1), a product of three reads.
 // DENSE-LABEL: branch.kernel @not_forms
 // CHECK-LABEL: branch.kernel @not_forms
 // CHECK-COUNT-3: branch.sum_rows
@@ -182,6 +182,85 @@ branch.kernel @not_forms sites 3 states [-1, 1] dtype f64 params ["J"] hermitian
   %xps = branch.concat %d_xp : tensor<?x1x3xi8> -> tensor<?x1x3xi8>
   %mels = branch.concat %d_mel : tensor<?x1xf64> -> tensor<?x1xf64>
   branch.return %xps, %mels : tensor<?x1x3xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// A diagonal emission masked by reads of two-state sites (a molecule's `n_P n_R`, on the
+// states 0 and 1): `x == 1` is x, `0 != x` is x, `x == 0` is 1 - x, an `and` the product.
+// The masked rows are a form: 0.5 x0 x1 + 2 x1 x2 - x0 x3 from %pairs, 3 (1 - x0) x2
+// from %hole (pair (0, 2) -3, site 2 linear 3), merged; auto on a CPU takes it.
+// CHECK-LABEL: branch.kernel @masked_pairs
+// CHECK: %sa = branch.sum_rows %a_mel
+// CHECK: %sb = branch.sum_rows %b_mel
+// DENSE-LABEL: branch.kernel @masked_pairs
+// DENSE: %[[T:.*]] = branch.quadratic_form %{{.*}} {pairs = array<i64: 0, 1, 0, 2, 0, 3, 1, 2>, weights = array<f64: 5.000000e-01, -3.000000e+00, -1.000000e+00, 2.000000e+00>, sites = array<i64: 2>, linear = array<f64: 3.000000e+00>, constant = 0.000000e+00 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+// DENSE-NOT: branch.sum_rows
+// DENSE: branch.emit %{{.*}}, %{{.*}}, %[[T]], %{{.*}} {term = "diagonal"}
+// FORCED-LABEL: branch.kernel @masked_pairs
+// FORCED: branch.quadratic_form
+branch.kernel @masked_pairs sites 4 states [0, 1] dtype f64 params [] hermitian {
+^bb0(%x: tensor<?x4xi8>):
+  %s = branch.state %x : tensor<?x4xi8> -> !branch.state<3x4xi8>
+  %p = branch.column %x {values = array<i64: 0, 1, 0>} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %q = branch.column %x {values = array<i64: 1, 2, 3>} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %np = branch.read %x, %p : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+  %nq = branch.read %x, %q : tensor<?x4xi8>, tensor<?x3xi64> -> tensor<?x3xi64>
+  %one = branch.constant %x {value = 1 : i64} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %zero = branch.constant %x {value = 0 : i64} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %hp = branch.cmp eq %np, %one : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
+  %hq = branch.cmp ne %zero, %nq : tensor<?x3xi64>, tensor<?x3xi64> -> tensor<?x3xi1>
+  %both = branch.and %hp, %hq : tensor<?x3xi1>, tensor<?x3xi1> -> tensor<?x3xi1>
+  %k = branch.column %x {values = array<i64: 0, 1, 2>} : tensor<?x4xi8> -> tensor<?x3xi64>
+  %w = branch.lookup %k {keys = array<i64: 0, 1, 2>, values = array<f64: 5.000000e-01, 2.000000e+00, -1.000000e+00>} : tensor<?x3xi64> -> tensor<?x3xf64>
+  %a_xp, %a_mel = branch.emit %x, %s, %w, %both {term = "pairs"} : tensor<?x4xi8>, !branch.state<3x4xi8>, tensor<?x3xf64>, tensor<?x3xi1> -> tensor<?x3x4xi8>, tensor<?x3xf64>
+  %s1 = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %r = branch.column %x {values = array<i64: 0>} : tensor<?x4xi8> -> tensor<?x1xi64>
+  %t = branch.column %x {values = array<i64: 2>} : tensor<?x4xi8> -> tensor<?x1xi64>
+  %nr = branch.read %x, %r : tensor<?x4xi8>, tensor<?x1xi64> -> tensor<?x1xi64>
+  %nt = branch.read %x, %t : tensor<?x4xi8>, tensor<?x1xi64> -> tensor<?x1xi64>
+  %one1 = branch.constant %x {value = 1 : i64} : tensor<?x4xi8> -> tensor<?x1xi64>
+  %zero1 = branch.constant %x {value = 0 : i64} : tensor<?x4xi8> -> tensor<?x1xi64>
+  %er = branch.cmp eq %nr, %zero1 : tensor<?x1xi64>, tensor<?x1xi64> -> tensor<?x1xi1>
+  %ht = branch.cmp eq %nt, %one1 : tensor<?x1xi64>, tensor<?x1xi64> -> tensor<?x1xi1>
+  %hole = branch.and %er, %ht : tensor<?x1xi1>, tensor<?x1xi1> -> tensor<?x1xi1>
+  %three = branch.constant %x {value = 3.000000e+00 : f64} : tensor<?x4xi8> -> tensor<?x1xf64>
+  %b_xp, %b_mel = branch.emit %x, %s1, %three, %hole {term = "hole"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  %sa = branch.sum_rows %a_mel : tensor<?x3xf64> -> tensor<?x1xf64>
+  %sb = branch.sum_rows %b_mel : tensor<?x1xf64> -> tensor<?x1xf64>
+  %total = branch.add %sa, %sb : tensor<?x1xf64>, tensor<?x1xf64> -> tensor<?x1xf64>
+  %d = branch.state %x : tensor<?x4xi8> -> !branch.state<1x4xi8>
+  %t1 = branch.constant %x {value = true} : tensor<?x4xi8> -> tensor<?x1xi1>
+  %d_xp, %d_mel = branch.emit %x, %d, %total, %t1 {term = "diagonal"} : tensor<?x4xi8>, !branch.state<1x4xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x4xi8>, tensor<?x1xf64>
+  %xps = branch.concat %d_xp : tensor<?x1x4xi8> -> tensor<?x1x4xi8>
+  %mels = branch.concat %d_mel : tensor<?x1xf64> -> tensor<?x1xf64>
+  branch.return %xps, %mels : tensor<?x1x4xi8>, tensor<?x1xf64>
+}
+
+// -----
+
+// A mask `x == 1` on three local states is not of degree 1 in x: rows, even forced.
+// CHECK-LABEL: branch.kernel @masked_three_states
+// CHECK: branch.sum_rows
+// FORCED-LABEL: branch.kernel @masked_three_states
+// FORCED-NOT: branch.quadratic_form
+// FORCED: branch.sum_rows %a_mel
+branch.kernel @masked_three_states sites 2 states [0, 1, 2] dtype f64 params [] hermitian {
+^bb0(%x: tensor<?x2xi8>):
+  %s = branch.state %x : tensor<?x2xi8> -> !branch.state<1x2xi8>
+  %p = branch.column %x {values = array<i64: 0>} : tensor<?x2xi8> -> tensor<?x1xi64>
+  %np = branch.read %x, %p : tensor<?x2xi8>, tensor<?x1xi64> -> tensor<?x1xi64>
+  %one = branch.constant %x {value = 1 : i64} : tensor<?x2xi8> -> tensor<?x1xi64>
+  %hp = branch.cmp eq %np, %one : tensor<?x1xi64>, tensor<?x1xi64> -> tensor<?x1xi1>
+  %w = branch.constant %x {value = 2.000000e+00 : f64} : tensor<?x2xi8> -> tensor<?x1xf64>
+  %a_xp, %a_mel = branch.emit %x, %s, %w, %hp {term = "level"} : tensor<?x2xi8>, !branch.state<1x2xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x2xi8>, tensor<?x1xf64>
+  %sa = branch.sum_rows %a_mel : tensor<?x1xf64> -> tensor<?x1xf64>
+  %d = branch.state %x : tensor<?x2xi8> -> !branch.state<1x2xi8>
+  %t1 = branch.constant %x {value = true} : tensor<?x2xi8> -> tensor<?x1xi1>
+  %d_xp, %d_mel = branch.emit %x, %d, %sa, %t1 {term = "diagonal"} : tensor<?x2xi8>, !branch.state<1x2xi8>, tensor<?x1xf64>, tensor<?x1xi1> -> tensor<?x1x2xi8>, tensor<?x1xf64>
+  %xps = branch.concat %d_xp : tensor<?x1x2xi8> -> tensor<?x1x2xi8>
+  %mels = branch.concat %d_mel : tensor<?x1xf64> -> tensor<?x1xf64>
+  branch.return %xps, %mels : tensor<?x1x2xi8>, tensor<?x1xf64>
 }
 
 // -----
