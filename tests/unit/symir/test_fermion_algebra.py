@@ -128,7 +128,9 @@ def _netket_matrix(hilbert, strings):
     return dense_matrix(nk.operator.FermionOperator2nd(hilbert, terms, weights, dtype=complex))
 
 
-@pytest.mark.parametrize("seed", range(4))
+# two draws of 15 random strings, not four: the same paths (each NetKet matrix of new
+# strings is an XLA compile of its own, about a second)
+@pytest.mark.parametrize("seed", [0, 3])
 def test_strings_in_normal_order_and_their_products_equal_netkets(seed):
     """Any string (sites repeated, creators after annihilators) in normal order, and the
     product of two sums by Wick's theorem, on NumPy's masks and on Python's integers (the
