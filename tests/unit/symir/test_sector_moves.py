@@ -39,6 +39,7 @@ def _integrals(seed: int, m: int, per_spin: tuple[int, int]):
 @pytest.mark.parametrize(
     "seed, m, per_spin, ratio",
     # 1e-9: one range of slots for every kind (`_joint`); inf: the kinds' own ranges
+    # (test_slot_layouts_random.py runs the other layout of (1, 1), (2, 1) and (2, 3))
     [(0, 7, (1, 1), 1e-9), (1, 6, (2, 1), float("inf")), (2, 6, (2, 3), 1e-9),
      (3, 7, (3, 3), float("inf"))],
 )  # fmt: skip
