@@ -351,7 +351,9 @@ def test_netket_sharded_over_two_devices():
 # --------------------------------------------------------------------------- no padding
 
 
-@pytest.mark.parametrize("name", MODELS)
+# j1j2 left out: the same kind of operator as heisenberg's (an exchange and zz on bonds,
+# symir.models), its real network as fermi_hubbard's
+@pytest.mark.parametrize("name", [m for m in MODELS if m != "j1j2"])
 def test_connected_states_from_deltas_or_padded_agree_with_netket(systems, name, monkeypatch):
     """`connected_states="deltas"` (the default where the operator gives deltas) builds
     only the rows of each chunk from `x` and the delta kernel: `get_conn_padded` is never
