@@ -9,7 +9,8 @@
   (`stablehlo_builder.py`: builds each constant, shape, broadcast and read once). The ops
   that expand to many StableHLO ops have their lowering in a module of their own:
   `count_lowering.py`, `nth_site_lowering.py`, `lookup_lowering.py`,
-  `quadratic_form_lowering.py`, `site_mask_lowering.py`.
+  `quadratic_form_lowering.py`, `site_mask_lowering.py`; `row_uniform.py` computes the
+  values that are the same in every row once per sample.
 
 Each has one rewrite pattern per source op. Adding a conversion: `convert_a_to_b.py` with
 a `ModulePass` named `convert-a-to-b`, ONE line in `_PASSES` (symir.lowering), the lit file

@@ -80,6 +80,7 @@ from symir.lowering.conversion.lookup_lowering import lower_lookup
 from symir.lowering.conversion.narrow_integers import narrow_block
 from symir.lowering.conversion.nth_site_lowering import lower_nth_site
 from symir.lowering.conversion.quadratic_form_lowering import lower_quadratic_form
+from symir.lowering.conversion.row_uniform import mark_row_uniform, materialize_row_uniform
 from symir.lowering.conversion.site_mask_lowering import lower_flip_sites, lower_parity_sum
 from symir.lowering.conversion.stablehlo_builder import element_type, row_values
 from symir.lowering.locating import LocatingPattern
@@ -770,7 +771,8 @@ def erase_state_casts(fn: func.FuncOp) -> None:
 
 def lower_kernel(kernel: branch.KernelOp, narrow_integers: bool = False) -> func.FuncOp:
     """Replaces `kernel`, the only kernel of its module, by `func.func @main`: a walk of
-    `KernelToFunc` alone, then a forward walk of the function's body; with
+    `KernelToFunc` alone, then a forward walk of the function's body, the row-uniform
+    values computed once per sample (`row_uniform.py`); with
     `narrow_integers`, its `i64` values that provably fit computed in `i32`
     (`narrow_integers.narrow_block`, `x` bounded by its local states)."""
     region = kernel.parent_region()
@@ -778,6 +780,7 @@ def lower_kernel(kernel: branch.KernelOp, narrow_integers: bool = False) -> func
     if any(isinstance(o, branch.KernelOp) and o is not kernel for o in region.walk()):
         raise ValueError("convert-branch-to-stablehlo expects one branch.kernel per module")
     low = KernelLowering.of(kernel)
+    mark_row_uniform(kernel)  # row-uniform values: computed once per sample
     PatternRewriteWalker(
         LocatingPattern(KernelToFunc(low)), apply_recursively=False
     ).rewrite_region(region)
@@ -789,6 +792,7 @@ def lower_kernel(kernel: branch.KernelOp, narrow_integers: bool = False) -> func
         apply_recursively=False,
     ).rewrite_region(low.func.body)
     erase_state_casts(low.func)
+    materialize_row_uniform(low.func, low)
     if narrow_integers:
         states = low.local_states
         narrow_block(low.func.body.blocks[0], (min(states), max(states)), low.bounds)

@@ -1,0 +1,47 @@
+// convert-branch-to-stablehlo of a value that is the same in every row and computed from
+// x (row-uniform: lowering/conversion/row_uniform.py): here `n m + n`, n and m counts of
+// constant bounds, read by a per-row sum. Its first row is reduced along a new axis with
+// 0 (a sum: a reduction XLA never fuses into its consumers, so it is computed once per
+// sample, not again in every row of the loops that read it) and broadcast back to the
+// rows; the per-row op reads that. Its operands, used only by row-uniform ops, are left
+// as they are. Then jaxlib's verifier, and an execution against values worked out by hand.
+//
+// RUN: symir-opt %s -p convert-branch-to-stablehlo > %t.mlir
+// RUN: filecheck %s < %t.mlir
+// RUN: symir-run %t.mlir --input '[[1, 0, 1, 1, 1, 0], [0, 0, 0, 1, 1, 1]]:int8' | filecheck %s --check-prefix=EXEC
+
+// CHECK-LABEL: func.func @main
+// CHECK: %nm = stablehlo.multiply %n, %m : tensor<?x4xi64>
+// CHECK-NEXT: %u = stablehlo.add %nm, %n : tensor<?x4xi64>
+// CHECK: %[[FIRST:.*]] = stablehlo.real_dynamic_slice %u, %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x4xi64>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x1xi64>
+// CHECK: %[[ROW:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[FIRST]], %{{.*}}) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<?x1xi64>, tensor<3xi64>) -> tensor<?x1x1xi64>
+// CHECK: %[[ZERO:.*]] = "stablehlo.dynamic_broadcast_in_dim"
+// CHECK-NEXT: %[[PAIR:.*]] = "stablehlo.concatenate"(%[[ROW]], %[[ZERO]]) <{dimension = 2 : i64}> : (tensor<?x1x1xi64>, tensor<?x1x1xi64>) -> tensor<?x1x2xi64>
+// CHECK-NEXT: %[[ONCE:.*]] = "stablehlo.reduce"(%[[PAIR]], %{{.*}}) <{dimensions = array<i64: 2>}>
+// CHECK: stablehlo.add
+// CHECK: %[[ROWS:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[ONCE]], %{{.*}}) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<?x1xi64>, tensor<2xi64>) -> tensor<?x4xi64>
+// CHECK: %amp = stablehlo.add %j, %[[ROWS]] : tensor<?x4xi64>
+
+// x = 101110: n = 2, m = 2, n m + n = 6; x = 000111: n = 0, m = 3, 0. Row j: j + that.
+// EXEC: result1: (2, 4) float64
+// EXEC-NEXT: {{\[\[}}6., 7., 8., 9.],
+// EXEC-NEXT: [0., 1., 2., 3.]]
+
+branch.kernel @uniform sites 6 states [0, 1] dtype f64 params [] {
+^bb0(%x: tensor<?x6xi8>):
+  %zero = branch.constant %x {value = 0 : i64} : tensor<?x6xi8> -> tensor<?x4xi64>
+  %three = branch.constant %x {value = 3 : i64} : tensor<?x6xi8> -> tensor<?x4xi64>
+  %six = branch.constant %x {value = 6 : i64} : tensor<?x6xi8> -> tensor<?x4xi64>
+  %n = branch.count %x, %zero, %three : tensor<?x6xi8>, tensor<?x4xi64>, tensor<?x4xi64> -> tensor<?x4xi64>
+  %m = branch.count %x, %three, %six : tensor<?x6xi8>, tensor<?x4xi64>, tensor<?x4xi64> -> tensor<?x4xi64>
+  %nm = branch.mul %n, %m : tensor<?x4xi64>, tensor<?x4xi64> -> tensor<?x4xi64>
+  %u = branch.add %nm, %n : tensor<?x4xi64>, tensor<?x4xi64> -> tensor<?x4xi64>
+  %j = branch.column %x {values = array<i64: 0, 1, 2, 3>} : tensor<?x6xi8> -> tensor<?x4xi64>
+  %amp = branch.add %j, %u : tensor<?x4xi64>, tensor<?x4xi64> -> tensor<?x4xi64>
+  %s = branch.state %x : tensor<?x6xi8> -> !branch.state<4x6xi8>
+  %t = branch.constant %x {value = true} : tensor<?x6xi8> -> tensor<?x4xi1>
+  %xp, %mel = branch.emit %x, %s, %amp, %t {term = "uniform"} : tensor<?x6xi8>, !branch.state<4x6xi8>, tensor<?x4xi64>, tensor<?x4xi1> -> tensor<?x4x6xi8>, tensor<?x4xf64>
+  %xps = branch.concat %xp : tensor<?x4x6xi8> -> tensor<?x4x6xi8>
+  %mels = branch.concat %mel : tensor<?x4xf64> -> tensor<?x4xf64>
+  branch.return %xps, %mels : tensor<?x4x6xi8>, tensor<?x4xf64>
+}
