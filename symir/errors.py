@@ -26,9 +26,21 @@ class SymbolicCompilerError(SymbolicError, RuntimeError):
     ):
         where = f"stage '{stage}'" + (f", pass '{pass_name}'" if pass_name else "")
         super().__init__(f"[{where}] {message}")
+        self.message = message
         self.stage = stage
         self.pass_name = pass_name
         self.cause = cause
+
+    def __reduce__(self):
+        """Pickled with its stage and pass (a compile in a worker process, raised again
+        in the parent by `multiprocessing`: unpickling called `__init__` with the text
+        alone, a TypeError that hung `multiprocessing.Pool`); the cause is left out (its
+        message is in this one's, and it need not pickle)."""
+        return (_compiler_error, (self.message, self.stage, self.pass_name))
+
+
+def _compiler_error(message: str, stage: str, pass_name: str | None) -> SymbolicCompilerError:
+    return SymbolicCompilerError(message, stage=stage, pass_name=pass_name)
 
 
 _BUGS = (
