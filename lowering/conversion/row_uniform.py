@@ -160,12 +160,15 @@ def _combine(t) -> tuple[type, object]:
 def materialize_row_uniform(fn: func.FuncOp, low: StablehloBuilder) -> None:
     """Replaces each stand-in `mark_row_uniform` left by its value's first row reduced
     (once per sample) and broadcast back to the rows."""
+    # one builder: the constants and shapes it builds before a stand-in, once, serve the
+    # later ones (in block order, so they dominate them)
+    b = StablehloBuilder(low.x, low.n, low.local_states, None, low.batch)
     for cast in [o for o in fn.body.block.ops if UNIFORM in o.attributes]:
         assert isinstance(cast, UnrealizedConversionCastOp)
         value = cast.operands[0]
         rows = _rows(value)
         t = element_type(value)
-        b = StablehloBuilder(low.x, low.n, low.local_states, PatternRewriter(cast), low.batch)
+        b.rewriter = PatternRewriter(cast)
         first = b._slice(value, 0, 1, 1)
         combine, identity = _combine(t)
         pair = [
