@@ -136,7 +136,10 @@ class LoweringOptions:
         names += ["stablehlo-outline-constants"] if self.outline_constants else []
         options: dict[str, dict[str, object]] = {
             "convert-sym-to-branch": {"x_dtype": self.x_dtype},
-            "convert-branch-to-stablehlo": {"narrow_integers": self.narrow_integers},
+            "convert-branch-to-stablehlo": {
+                "narrow_integers": self.narrow_integers,
+                "target": self.target,
+            },
             "branch-fuse-equal-states": {
                 "merge_diagonal": self.coalesce_diagonal,
                 "groups": tuple(self.force_fusion),

@@ -65,7 +65,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from symir.dialects import branch, stablehlo
 from symir.dialects.types import c64, numpy_dtype, promote
-from symir.lowering.branch.cost_model import default_read
+from symir.lowering.branch.cost_model import default_read, resolve_target
 from symir.lowering.conversion.count_lowering import lower_count, lower_parity
 from symir.lowering.conversion.kernel_state import (
     PENDING,
@@ -769,10 +769,12 @@ def erase_state_casts(fn: func.FuncOp) -> None:
             Rewriter.erase_op(op)
 
 
-def lower_kernel(kernel: branch.KernelOp, narrow_integers: bool = False) -> func.FuncOp:
+def lower_kernel(
+    kernel: branch.KernelOp, narrow_integers: bool = False, row_uniform: bool = True
+) -> func.FuncOp:
     """Replaces `kernel`, the only kernel of its module, by `func.func @main`: a walk of
-    `KernelToFunc` alone, then a forward walk of the function's body, the row-uniform
-    values computed once per sample (`row_uniform.py`); with
+    `KernelToFunc` alone, then a forward walk of the function's body, with
+    `row_uniform` the row-uniform values computed once per sample (`row_uniform.py`); with
     `narrow_integers`, its `i64` values that provably fit computed in `i32`
     (`narrow_integers.narrow_block`, `x` bounded by its local states)."""
     region = kernel.parent_region()
@@ -780,7 +782,8 @@ def lower_kernel(kernel: branch.KernelOp, narrow_integers: bool = False) -> func
     if any(isinstance(o, branch.KernelOp) and o is not kernel for o in region.walk()):
         raise ValueError("convert-branch-to-stablehlo expects one branch.kernel per module")
     low = KernelLowering.of(kernel)
-    mark_row_uniform(kernel)  # row-uniform values: computed once per sample
+    if row_uniform:
+        mark_row_uniform(kernel)
     PatternRewriteWalker(
         LocatingPattern(KernelToFunc(low)), apply_recursively=False
     ).rewrite_region(region)
@@ -792,7 +795,8 @@ def lower_kernel(kernel: branch.KernelOp, narrow_integers: bool = False) -> func
         apply_recursively=False,
     ).rewrite_region(low.func.body)
     erase_state_casts(low.func)
-    materialize_row_uniform(low.func, low)
+    if row_uniform:
+        materialize_row_uniform(low.func, low)
     if narrow_integers:
         states = low.local_states
         narrow_block(low.func.body.blocks[0], (min(states), max(states)), low.bounds)
@@ -811,9 +815,16 @@ class ConvertBranchToStablehloPass(ModulePass):
     """Compute the kernel's `i64` values that provably fit `i32` in `i32` (the same
     results; `narrow_integers.py`); the default lowering sets it."""
 
+    target: str = "auto"
+    """The machine the kernel is for (`cpu`, `gpu`, `auto`: JAX's backend): on a CPU the
+    row-uniform values are computed once per sample (`row_uniform.py`: a fix for XLA:CPU's
+    loops, each a reduction of its own, which a GPU would launch as kernels of their
+    own)."""
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        uniform = resolve_target(self.target) == "cpu"
         for kernel in [o for o in op.walk() if isinstance(o, branch.KernelOp)]:
-            lower_kernel(kernel, self.narrow_integers)
+            lower_kernel(kernel, self.narrow_integers, uniform)
         left = [o.name for o in op.walk() if o.dialect_name() == "branch"]
         if left:
             raise ValueError(f"convert-branch-to-stablehlo left branch ops: {sorted(set(left))}")

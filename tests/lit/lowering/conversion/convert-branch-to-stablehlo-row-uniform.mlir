@@ -4,10 +4,12 @@
 // 0 (a sum: a reduction XLA never fuses into its consumers, so it is computed once per
 // sample, not again in every row of the loops that read it) and broadcast back to the
 // rows; the per-row op reads that. Its operands, used only by row-uniform ops, are left
-// as they are. Then jaxlib's verifier, and an execution against values worked out by hand.
+// as they are. On a GPU (`target=gpu`) not: a reduction there is a kernel launch of its own.
+// Then jaxlib's verifier, and an execution against values worked out by hand.
 //
-// RUN: symir-opt %s -p convert-branch-to-stablehlo > %t.mlir
+// RUN: symir-opt %s -p 'convert-branch-to-stablehlo{target=cpu}' > %t.mlir
 // RUN: filecheck %s < %t.mlir
+// RUN: symir-opt %s -p 'convert-branch-to-stablehlo{target=gpu}' | filecheck %s --check-prefix=GPU
 // RUN: symir-run %t.mlir --input '[[1, 0, 1, 1, 1, 0], [0, 0, 0, 1, 1, 1]]:int8' | filecheck %s --check-prefix=EXEC
 
 // CHECK-LABEL: func.func @main
@@ -21,6 +23,10 @@
 // CHECK: stablehlo.add
 // CHECK: %[[ROWS:.*]] = "stablehlo.dynamic_broadcast_in_dim"(%[[ONCE]], %{{.*}}) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<?x1xi64>, tensor<2xi64>) -> tensor<?x4xi64>
 // CHECK: %amp = stablehlo.add %j, %[[ROWS]] : tensor<?x4xi64>
+
+// GPU-LABEL: func.func @main
+// GPU-NOT: stablehlo.reduce
+// GPU: %amp = stablehlo.add %j, %u : tensor<?x4xi64>
 
 // x = 101110: n = 2, m = 2, n m + n = 6; x = 000111: n = 0, m = 3, 0. Row j: j + that.
 // EXEC: result1: (2, 4) float64
