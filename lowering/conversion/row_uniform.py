@@ -13,12 +13,11 @@ values that are row-uniform (`uniform`): constants, columns of one value, parame
 `branch.read`, `branch.count`, `branch.nth_site` and `branch.member` of row-uniform
 operands; elementwise ops of row-uniform operands. Each one that is computed from `x`
 at run time by `MIN_OPS` ops or more and used by an op that is not row-uniform gets a
-stand-in (an
-`unrealized_conversion_cast` marked `UNIFORM`) between it and those users. Once the
-kernel is lowered, `materialize_row_uniform` replaces each stand-in by the value's first
-row, as the AND- / OR- / max-reduction of `[row, identity]` along a new axis (XLA never
-fuses a reduction into its consumers: computed once per sample), broadcast back to the
-rows. Every value is unchanged.
+stand-in (an `unrealized_conversion_cast` marked `UNIFORM`) between it and those users.
+Once the kernel is lowered, `materialize_row_uniform` replaces each stand-in by the
+value's first row reduced with its identity along a new axis (an OR, a sum or a max:
+`_combine`; XLA never fuses a reduction into its consumers, so it is computed once per
+sample), broadcast back to the rows. Every value is unchanged.
 """
 
 from __future__ import annotations
@@ -61,16 +60,15 @@ def _rows(v: SSAValue) -> int | None:
     return t.get_shape()[1]
 
 
-def _uniform_op(op: Operation, uniform: dict[SSAValue, bool]) -> bool | None:
-    """Whether the results of `op` are row-uniform, and computed from `x` (True) or not
-    (False); None where they are not row-uniform."""
+def _uniform_op(op: Operation, uniform: dict[SSAValue, bool], x: SSAValue) -> bool | None:
+    """Whether the results of `op` are row-uniform, and computed from `x` (the kernel's
+    input: True) or not (False); None where they are not row-uniform."""
     if isinstance(op, branch.ConstantOp | branch.SplatOp):
         return False
     if isinstance(op, branch.ColumnOp):
         values = op.values.get_values()
         return False if len(set(values)) <= 1 else None
-    kernel_x = _kernel_x(op)
-    operands = [v for v in op.operands if v is not kernel_x]
+    operands = [v for v in op.operands if v is not x]
     if isinstance(op, _OF_X):
         if any(v not in uniform for v in operands):
             return None
@@ -82,23 +80,20 @@ def _uniform_op(op: Operation, uniform: dict[SSAValue, bool]) -> bool | None:
     return None
 
 
-def _kernel_x(op: Operation) -> SSAValue | None:
-    parent = op.parent_op()
-    return parent.x if isinstance(parent, branch.KernelOp) else None
-
-
 def _parameter(v: SSAValue) -> bool:
     """A kernel parameter (a block argument other than `x`): the same in every row."""
     return isinstance(v, BlockArgument) and v.index > 0
 
 
-def _row_uniform(block) -> tuple[dict[SSAValue, bool], dict[SSAValue, frozenset]]:
-    """The row-uniform values of `block` (value -> computed from `x`) and, for those
+def _row_uniform(
+    kernel: branch.KernelOp,
+) -> tuple[dict[SSAValue, bool], dict[SSAValue, frozenset]]:
+    """The row-uniform values of `kernel` (value -> computed from `x`) and, for those
     computed from `x`, the run-time ops that compute them."""
     uniform: dict[SSAValue, bool] = {}
     cone: dict[SSAValue, frozenset[Operation]] = {}
-    for op in block.ops:
-        found = _uniform_op(op, uniform)
+    for op in kernel.body.block.ops:
+        found = _uniform_op(op, uniform, kernel.x)
         if found is None:
             continue
         for r in op.results:
@@ -123,7 +118,7 @@ def _worth(r: SSAValue, uniform: dict, cone: dict) -> bool:
 def mark_row_uniform(kernel: branch.KernelOp) -> int:
     """Puts a stand-in (`UNIFORM`) between each row-uniform value computed from `x` and
     its users that are not row-uniform; returns how many."""
-    uniform, cone = _row_uniform(kernel.body.block)
+    uniform, cone = _row_uniform(kernel)
     count = 0
     for op in list(kernel.body.block.ops):
         for r in op.results:
@@ -169,7 +164,7 @@ def materialize_row_uniform(fn: func.FuncOp, low: StablehloBuilder) -> None:
         rows = _rows(value)
         t = element_type(value)
         b.rewriter = PatternRewriter(cast)
-        first = b._slice(value, 0, 1, 1)
+        first = b._slice(value, 0, 1, 1)  # not read_columns: its (0, N, 1) is x itself
         combine, identity = _combine(t)
         pair = [
             b.broadcast(first, [0, 1], [DYN, 1, 1]),

@@ -151,10 +151,11 @@ def _sequence_key(e: tuple | list, labels: dict[str, int], memo: dict | None) ->
         return tuple(_key(a, labels, memo) for a in e)
     key = ("numbers", tuple(sorted(k.__name__ for k in kinds)), tuple(e))
     if long and len(e) <= _TABLE_ENTRIES_KEPT:
-        kept = sum(len(t) for t, _ in _TABLE_KEYS.values())
-        if kept + len(e) > _TABLE_ENTRIES_KEPT:
+        if _TABLE_KEYS_ENTRIES[0] + len(e) > _TABLE_ENTRIES_KEPT:
             _TABLE_KEYS.clear()
+            _TABLE_KEYS_ENTRIES[0] = 0
         _TABLE_KEYS[id(e)] = (e, key)
+        _TABLE_KEYS_ENTRIES[0] += len(e)
     return key
 
 
@@ -162,6 +163,9 @@ _NUMBERS = {int, float, bool}
 _LONG = 64
 _TABLE_ENTRIES_KEPT = 1 << 21
 _TABLE_KEYS: dict[int, tuple] = {}
+_TABLE_KEYS_ENTRIES = [0]
+"""The entries of the tuples `_TABLE_KEYS` holds (kept as they are added, not summed
+again at each key)."""
 """The keys of the last tuples of numbers longer than `_LONG` keyed (tables: a
 molecule's excitation tables are read by several lookups of several terms, each keyed
 by the canonical forms and the tabulation), by identity, the tuple kept with its key
