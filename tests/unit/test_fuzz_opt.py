@@ -90,8 +90,11 @@ def lit_chunks() -> list[tuple[str, str]]:
     return out
 
 
-def verified_lit_modules() -> list[tuple[str, ModuleOp]]:
-    """The lit chunks that parse and verify (an invalid.mlir case does not), parsed."""
+@cache
+def verified_lit_modules() -> tuple[tuple[str, ModuleOp], ...]:
+    """The lit chunks that parse and verify (an invalid.mlir case does not), parsed:
+    parsed once for both tests that run the passes on them (2.4 s), which only ever
+    clone them (`run_pass`, `lowered_lit_modules`)."""
     out = []
     for where, chunk in lit_chunks():
         try:
@@ -100,7 +103,7 @@ def verified_lit_modules() -> list[tuple[str, ModuleOp]]:
         except CLEAN:
             continue
         out.append((where, module))
-    return out
+    return tuple(out)
 
 
 def run_pass(module: ModuleOp, name: str) -> str:
