@@ -41,7 +41,8 @@ def test_a_state_sampled_with_other_parameters_gives_netkets_chains(kind):
     found = []
     for sampler in (ours, theirs):
         state = sampler.reset(net, p1, sampler.init_state(net, p1, seed=3))
-        _, state = sampler.sample(net, p1, state=state, chain_length=5)
+        # the chain length of the next call: one compiled chain per sampler (it is static)
+        _, state = sampler.sample(net, p1, state=state, chain_length=10)
         x, state = sampler.sample(net, p2, state=state, chain_length=10)
         _, (σ, _) = sampler.sample_next(net, p1, state)  # the parameters changed back
         found.append((np.asarray(x), np.asarray(σ), state))
