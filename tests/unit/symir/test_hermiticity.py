@@ -406,6 +406,7 @@ def test_a_lazy_sum_with_a_non_hermitian_operand_is_not_hermitian(hi, tfim, rais
     state = nk.vqs.MCState(
         nk.sampler.MetropolisLocal(hi), nk.models.RBM(alpha=1, param_dtype=complex), seed=3
     )
+    state.n_discard_per_chain = state.chain_length  # one compiled chain (its length is static)
     before = nk.config.netket_experimental
     nk.config.update("NETKET_EXPERIMENTAL", True)  # NetKet's non-hermitian gradients
     try:
@@ -459,6 +460,7 @@ def test_fermion_strings_prove_hermiticity_past_the_exhaustive_check():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         vs = nk.vqs.MCState(sampler, model, n_samples=64, seed=1, sampler_seed=1)
+        vs.n_discard_per_chain = vs.chain_length  # one compiled chain (its length is static)
         assert_same_expect_and_grad(vs, op.compile().to_netket(hi), ref.to_jax_operator())
 
     one_way = _hubbard_strings(8, 0.7, with_adjoint=False)  # no hermitian conjugates

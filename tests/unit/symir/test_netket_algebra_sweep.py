@@ -233,6 +233,7 @@ def test_full_sum_gradient_in_a_parameter_through_lazy_sums_and_products(setup):
     sampled = nk.vqs.MCState(
         nk.sampler.MetropolisLocal(hi), nk.models.RBM(alpha=1), n_samples=64, seed=0
     )
+    sampled.n_discard_per_chain = sampled.chain_length  # one compiled chain (length is static)
     ref = reference(hi, da @ da + np.eye(len(da)))
     assert abs(sampled.expect(a @ a + 1).mean - sampled.expect(ref).mean) < 1e-10
 
@@ -287,6 +288,7 @@ def test_a_number_added_then_jit_of_a_closure(setup):
     sampled = nk.vqs.MCState(
         nk.sampler.MetropolisLocal(hi), nk.models.RBM(alpha=1), n_samples=64, seed=0
     )
+    sampled.n_discard_per_chain = sampled.chain_length  # one compiled chain (length is static)
     eye = np.eye(len(da))
     for op, matrix in [(a + 1, da + eye), ((a + 1) @ b, (da + eye) @ db)]:
         jax.jit(lambda x, op=op: op.get_conn_padded(x))(x)

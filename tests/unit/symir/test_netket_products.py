@@ -49,6 +49,7 @@ def states(hi):
     sampled = nk.vqs.MCState(
         nk.sampler.MetropolisLocal(hi), model, n_samples=256, seed=0, sampler_seed=1
     )
+    sampled.n_discard_per_chain = sampled.chain_length  # one compiled chain (length is static)
     return full, sampled
 
 

@@ -96,6 +96,7 @@ def test_rolled_stack_expect_and_grad_equals_netkets(heisenberg):
     hi, graph, op, ref = heisenberg
     sampler = nk.sampler.MetropolisExchange(hi, graph=graph, n_chains=8)
     vs = nk.vqs.MCState(sampler, RolledStack(), n_samples=128, seed=0, sampler_seed=1)
+    vs.n_discard_per_chain = vs.chain_length  # one compiled chain (its length is static)
     vs.sample()
     x = vs.samples.reshape(-1, hi.size)
     path = choose_path(vs._apply_fun, vs.variables, x, op, local_energy_plan(op), required=True)

@@ -173,6 +173,9 @@ def path_of(vs, op, **kwargs):
 
 def state(sampler, network, samples=128):
     vs = nk.vqs.MCState(sampler, network, n_samples=samples, seed=0, sampler_seed=1)
+    # a burn-in as long as the chain: one program (the length is static), not NetKet's 5
+    # steps and the chain
+    vs.n_discard_per_chain = vs.chain_length
     vs.parameters = moved(vs.parameters)
     vs.sample()
     return vs

@@ -76,6 +76,7 @@ def test_expect_and_grad_of_a_non_hermitian_operator_on_a_slater_state():
     sampler = nk.sampler.MetropolisFermionHop(hi, graph=nk.graph.Chain(6), n_chains=8)
     net = nk.models.Slater2nd(hi, param_dtype=jnp.float64)
     vs = nk.vqs.MCState(sampler, net, n_samples=64, seed=0, sampler_seed=1)
+    vs.n_discard_per_chain = vs.chain_length  # one compiled chain (its length is static)
     vs.parameters = moved(vs.parameters)
     experimental, measured = nk.config.netket_experimental, netket_measured._ON[0]
     nk.config.netket_experimental = True  # NetKet's gradient of non-hermitian operators

@@ -191,6 +191,8 @@ class Backflow(nn.Module):
 
 def _state(sampler, network, samples=64):
     vs = nk.vqs.MCState(sampler, network, n_samples=samples, seed=0, sampler_seed=1)
+    if not sampler.is_exact:  # a burn-in as long as the chain: one program (the length is
+        vs.n_discard_per_chain = vs.chain_length  # static), not NetKet's 5 steps and the chain
     vs.parameters = moved(vs.parameters)
     vs.sample()
     return vs

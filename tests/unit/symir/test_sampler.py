@@ -448,6 +448,7 @@ def test_drop_in_for_mcstate_and_vmc_sr():
                 seed=0,
                 sampler_seed=1,
             )
+            vs.n_discard_per_chain = vs.chain_length  # one compiled chain (length is static)
             driver = nk.driver.VMC_SR(op, optax.sgd(0.05), diag_shift=0.1, variational_state=vs)
             log = nk.logging.RuntimeLog()
             driver.run(n_iter=2, out=log, show_progress=False)
