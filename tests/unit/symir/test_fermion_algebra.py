@@ -25,11 +25,11 @@ SITES = 8
 def written():
     rng = np.random.default_rng(11)
     terms, weights = [], []
-    for _ in range(6):
+    for _ in range(4):  # 6 terms (4 + 2, was 6 + 3): their products are 36 pairs, not 81
         i, j = (int(s) for s in rng.choice(SITES, 2, replace=False))
         terms.append(((i, 1), (j, 0)))
         weights.append(complex(rng.normal(), rng.normal()))
-    for _ in range(3):
+    for _ in range(2):
         a, b, c, d = (int(s) for s in rng.choice(SITES, 4, replace=False))
         terms.append(((a, 1), (b, 1), (c, 0), (d, 0)))
         weights.append(float(rng.normal()))
