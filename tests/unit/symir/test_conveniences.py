@@ -103,7 +103,9 @@ def test_to_netket_on_the_symbolic_operator(op):
 @pytest.fixture(scope="module")
 def mcstate():
     sampler = nk.sampler.MetropolisLocal(HI)
-    return nk.vqs.MCState(sampler, nk.models.RBM(alpha=1), n_samples=64, seed=0)
+    vs = nk.vqs.MCState(sampler, nk.models.RBM(alpha=1), n_samples=64, seed=0)
+    vs.n_discard_per_chain = vs.chain_length  # one compiled chain (its length is static)
+    return vs
 
 
 @pytest.mark.parametrize("chunk_size", [None, 32])

@@ -528,6 +528,7 @@ def test_netket_mc_state_hellmann_feynman():
     vs = nk.vqs.MCState(
         sampler, nk.models.RBM(alpha=1, param_dtype=float), n_samples=64, seed=1, sampler_seed=2
     )
+    vs.n_discard_per_chain = vs.chain_length  # one compiled chain (its length is static)
     g = jax.grad(lambda h: vs.expect(op.with_params(h=h)).mean.real)(0.8)
     dH_dh = -sum(nk.operator.spin.sigmax(hi, i) for i in range(n))
     # the same samples: the estimate of <dH/dh> itself

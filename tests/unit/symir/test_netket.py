@@ -131,6 +131,7 @@ def mc_state():
     sampler = nk.sampler.MetropolisLocal(hi, n_chains=16)
     model = nk.models.RBM(alpha=1, param_dtype=float)
     vs = nk.vqs.MCState(sampler, model, n_samples=256, seed=1, sampler_seed=2)
+    vs.n_discard_per_chain = vs.chain_length  # one compiled chain (its length is static)
     vs.samples  # noqa: B018 - draw once; every expectation below reuses these samples
     return vs
 
@@ -180,6 +181,7 @@ def test_forces_of_real_parameters_in_one_backward_pass_equal_netkets(model, str
     hi = nk.hilbert.Spin(0.5, 6)
     op = sym.pauli_strings(hi, strings, [0.7, -1.3]).compile().to_netket(hi)
     vs = nk.vqs.MCState(nk.sampler.MetropolisLocal(hi, n_chains=8), model, n_samples=64, seed=3)
+    vs.n_discard_per_chain = vs.chain_length  # one compiled chain (its length is static)
     (s1, f1), (s2, f2) = nle.symir_expect_and_forces(vs, op), nle.ordered_expect_and_forces(vs, op)
     assert abs(complex(s1.mean) - complex(s2.mean)) < 1e-12
     assert float(s1.variance) == pytest.approx(float(s2.variance), abs=1e-12)
@@ -201,6 +203,7 @@ def test_chunked_forces_in_one_backward_pass_equal_netkets():
     op = sym.pauli_strings(hi, ["XXIIII", "IZZIII"], [0.7, -1.3]).compile().to_netket(hi)
     model = nk.models.RBMModPhase(alpha=1)  # complex logpsi of real parameters
     vs = nk.vqs.MCState(nk.sampler.MetropolisLocal(hi, n_chains=8), model, n_samples=64, seed=3)
+    vs.n_discard_per_chain = vs.chain_length  # one compiled chain (its length is static)
     vs.chunk_size = chunk_size
     s1, f1 = nle.symir_expect_and_forces(vs, op, chunk_size)
     s2, f2 = nle.ordered_expect_and_forces(vs, op, chunk_size)

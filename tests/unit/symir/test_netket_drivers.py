@@ -90,6 +90,7 @@ def test_drivers_take_a_symbolic_operator(driver):
             seed=1,
             sampler_seed=2,
         )
+        state.n_discard_per_chain = state.chain_length  # one compiled chain (its length is static)
         if driver == "VMC":
             run = nk.driver.VMC(op, optax.sgd(0.01), variational_state=state)
         else:
@@ -111,6 +112,7 @@ def test_local_estimators_of_a_symbolic_operator():
         n_samples=64,
         seed=1,
     )
+    state.n_discard_per_chain = state.chain_length  # one compiled chain (its length is static)
     for chunk_size in (None, 16):
         ours_e = np.asarray(state.local_estimators(ours, chunk_size=chunk_size).data)
         theirs_e = np.asarray(state.local_estimators(theirs, chunk_size=chunk_size).data)

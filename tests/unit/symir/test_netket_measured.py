@@ -31,13 +31,15 @@ def measuring(monkeypatch):
 def _state(model=None, hilbert=HI, n_chains=8, n_samples=64, seed=0, sampler_seed=1):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return nk.vqs.MCState(
+        vs = nk.vqs.MCState(
             nk.sampler.MetropolisLocal(hilbert, n_chains=n_chains),
             nk.models.RBM(alpha=1, param_dtype=float) if model is None else model,
             n_samples=n_samples,
             seed=seed,
             sampler_seed=sampler_seed,
         )
+        vs.n_discard_per_chain = vs.chain_length  # one compiled chain (its length is static)
+        return vs
 
 
 def _close(a, b):
