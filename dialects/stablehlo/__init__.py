@@ -20,7 +20,7 @@ What lives where:
 * ``indexing``: ``real_dynamic_slice``, ``dynamic_update_slice``, ``gather``,
   ``dynamic_gather``;
 * ``contraction``: ``dot_general``;
-* ``reduction``: ``reduce``, its terminator ``return``, and ``scalar_body``;
+* ``reduction``: ``reduce``, its terminator ``return``, ``scalar_body`` and ``pairwise_body``;
 * ``hex_float``: the workaround for xDSL reading hex float literals as integers (used by
   ``constant`` only).
 
@@ -58,7 +58,7 @@ from .attributes import (
 )
 from .base import DYNAMIC
 from .elementwise import ElementwiseBinaryOp, ElementwiseUnaryOp
-from .reduction import scalar_body
+from .reduction import pairwise_body, scalar_body
 from .tensor import element_type_of_dtype
 
 OPERATIONS = tuple(
@@ -96,6 +96,7 @@ __all__ = [
     "GatherDimensionNumbers",
     "Stablehlo",
     "element_type_of_dtype",
+    "pairwise_body",
     "scalar_body",
     *(op.__name__ for op in OPERATIONS),
 ]  # pyright: ignore[reportUnsupportedDunderAll]

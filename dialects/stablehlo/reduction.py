@@ -1,4 +1,4 @@
-"""``reduce`` and ``return``, the terminator of its body, with a builder of scalar bodies."""
+"""``reduce`` and ``return``, the terminator of its body, with builders of scalar bodies."""
 
 from __future__ import annotations
 
@@ -48,10 +48,20 @@ def scalar_body(element_types: Sequence[Attribute], combine: type[ElementwiseBin
     """The body ``^bb0(%a: tensor<T>, %b: tensor<T>): stablehlo.return combine(%a, %b)``
     of a ``reduce`` with one input."""
     (el,) = element_types
-    t = TensorType(el, ())
-    block = Block(arg_types=[t, t])
-    op = combine(block.args[0], block.args[1])
-    block.add_ops([op, ReturnOp(op.result)])
+    return pairwise_body([el], [combine])
+
+
+def pairwise_body(
+    element_types: Sequence[Attribute], combines: Sequence[type[ElementwiseBinaryOp]]
+) -> Region:
+    """The body of a ``reduce`` of ``n`` inputs that combines each input on its own: its
+    ``2 n`` arguments the ``n`` accumulators then the ``n`` input elements, result ``i``
+    ``combines[i](accumulator i, element i)``."""
+    types = [TensorType(el, ()) for el in element_types]
+    block = Block(arg_types=[*types, *types])
+    n = len(types)
+    ops = [combine(block.args[i], block.args[n + i]) for i, combine in enumerate(combines)]
+    block.add_ops([*ops, ReturnOp(*(op.result for op in ops))])
     return Region(block)
 
 

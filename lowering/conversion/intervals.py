@@ -115,24 +115,33 @@ def _convert(r: Interval, source: Attribute, target: Attribute) -> Interval:
     return (float(r[0]), float(r[1]))
 
 
-def _reduce(op: stablehlo.ReduceOp, bounds: dict[SSAValue, Interval]) -> Interval:
-    """A one-input reduction whose body adds, or takes the maximum or minimum."""
-    if len(op.inputs) != 1:
-        return type_range(op.results[0].type)
-    body = [o for o in op.body.block.ops if not isinstance(o, stablehlo.ReturnOp)]
-    a, init = bounds[op.inputs[0]], bounds[op.init_values[0]]
-    if len(body) != 1:
-        return type_range(op.results[0].type)
-    if isinstance(body[0], stablehlo.MaximumOp | stablehlo.MinimumOp):
+def _reduce(op: stablehlo.ReduceOp, bounds: dict[SSAValue, Interval], k: int = 0) -> Interval:
+    """Result `k` of a reduction whose body combines each input on its own (result `k`
+    of the body computed from its arguments `k` and `n + k` only, `n` inputs) by an
+    addition, a maximum or a minimum."""
+    t = op.results[k].type
+    n = len(op.inputs)
+    block = op.body.block
+    ret = block.last_op
+    if not isinstance(ret, stablehlo.ReturnOp) or len(ret.operands) != n:
+        return type_range(t)
+    combine = ret.operands[k].owner
+    if not isinstance(combine, Operation) or set(combine.operands) != {
+        block.args[k],
+        block.args[n + k],
+    }:
+        return type_range(t)
+    a, init = bounds[op.inputs[k]], bounds[op.init_values[k]]
+    if isinstance(combine, stablehlo.MaximumOp | stablehlo.MinimumOp):
         return _union(a, init)
-    if not isinstance(body[0], stablehlo.AddOp):
-        return type_range(op.results[0].type)
-    shape = op.inputs[0].type.get_shape()  # type: ignore[union-attr]
+    if not isinstance(combine, stablehlo.AddOp):
+        return type_range(t)
+    shape = op.inputs[k].type.get_shape()  # type: ignore[union-attr]
     sizes = [shape[d] for d in op.dimensions.get_values()]
     if any(s < 0 for s in sizes):
-        return type_range(op.results[0].type)
-    n = math.prod(sizes)
-    return _clip((init[0] + n * min(a[0], 0), init[1] + n * max(a[1], 0)), op.results[0].type)
+        return type_range(t)
+    m = math.prod(sizes)
+    return _clip((init[0] + m * min(a[0], 0), init[1] + m * max(a[1], 0)), t)
 
 
 _BINARY: dict[type[Operation], Callable[[float, float], float]] = {
@@ -216,13 +225,16 @@ _RULES: dict[type[Operation], Callable[..., Interval]] = {
 a gather, broadcast, reshape or slice holds only values of its first operand."""
 
 
-def _interval(op: Operation, bounds: dict[SSAValue, Interval]) -> Interval:
-    """The bounds of `op`'s (first) result, from its operands' `bounds`."""
-    t = op.results[0].type
+def _interval(op: Operation, bounds: dict[SSAValue, Interval], k: int = 0) -> Interval:
+    """The bounds of `op`'s result `k`, from its operands' `bounds` (results past the
+    first: those of a `reduce` only)."""
+    t = op.results[k].type
     if not isinstance(t, TensorType) or not isinstance(t.element_type, IntegerType | AnyFloat):
         return UNBOUNDED
     if is_int(t) and t.element_type.width.data == 1:
         return (0, 1)
+    if k:
+        return _reduce(op, bounds, k) if isinstance(op, stablehlo.ReduceOp) else type_range(t)
     rule = _RULES.get(type(op))
     return type_range(t) if rule is None else rule(op, bounds, t)
 
@@ -308,6 +320,6 @@ def intervals(
             if first[0] > first[1]:
                 first = (lo, hi)
         bounds[op.results[0]] = first
-        for r in op.results[1:]:
-            bounds[r] = type_range(r.type)
+        for k, r in enumerate(op.results[1:], 1):
+            bounds[r] = _interval(op, bounds, k)
     return bounds

@@ -148,6 +148,34 @@ def test_an_offset_under_its_compare_is_not_negative():
     assert bounds[ops["t"]] == (0, 15)
 
 
+def test_each_result_of_a_reduce_of_several_inputs_keeps_its_own_bounds():
+    """A `reduce` of several inputs whose body combines each on its own (row_uniform's
+    one reduction of every row-uniform value): result `k` is bounded by input `k` and
+    init `k` alone (a sum with 0 over two elements, a maximum: their union), not by the
+    type; a body that mixes inputs bounds nothing."""
+    body = """
+  %zero = stablehlo.constant dense<0> : tensor<i64>
+  %low = stablehlo.constant dense<-5> : tensor<i64>
+  %a = stablehlo.reshape %d : (tensor<?x4xi64>) -> tensor<?x2x2xi64>
+  %b = stablehlo.reshape %j : (tensor<?x4xi64>) -> tensor<?x2x2xi64>
+  %s, %m = "stablehlo.reduce"(%a, %b, %zero, %low) <{dimensions = array<i64: 2>}> ({
+  ^bb0(%p: tensor<i64>, %q: tensor<i64>, %u: tensor<i64>, %v: tensor<i64>):
+    %sum = stablehlo.add %p, %u : tensor<i64>
+    %max = stablehlo.maximum %q, %MIXED : tensor<i64>
+    stablehlo.return %sum, %max : tensor<i64>, tensor<i64>
+  }) : (tensor<?x2x2xi64>, tensor<?x2x2xi64>, tensor<i64>, tensor<i64>) -> (tensor<?x2xi64>, tensor<?x2xi64>)
+  %out = stablehlo.reshape %s : (tensor<?x2xi64>) -> tensor<?x4xi64>
+  func.return %out : tensor<?x4xi64>
+"""
+    for mixed, expected in (("%v", (-9, 40)), ("%u", None)):
+        block = _block(body.replace("%MIXED", mixed))
+        _x, d, j, _r = block.args
+        reduce = next(o for o in block.ops if isinstance(o, iv.stablehlo.ReduceOp))
+        bounds = iv.intervals(block, {d: (-3, 7), j: (-9, 40)})
+        assert bounds[reduce.results[0]] == (-6, 14)
+        assert bounds[reduce.results[1]] == (expected or iv.type_range(reduce.results[1].type))
+
+
 def test_values_past_i32_and_shapes_stay_i64():
     """A product that may pass 2^31 is not narrowed, nor what only its bounds allow."""
     block = _block(STORED.replace("%DIV", "%d"))
