@@ -11,16 +11,17 @@ gathers, 60% of its time.
 So, before `convert-branch-to-stablehlo` lowers a kernel, `mark_row_uniform` finds the
 values that are row-uniform (`uniform`): constants, columns of one value, parameters;
 `branch.read`, `branch.count`, `branch.nth_site` and `branch.member` of row-uniform
-operands; elementwise ops of row-uniform operands. Each one that is computed from `x`
-at run time by `MIN_OPS` ops or more and used by an op that is not row-uniform gets a
-stand-in (an `unrealized_conversion_cast` marked `UNIFORM`) between it and those users;
-the ops computing them are moved first in the kernel, the stand-ins after them. Once the
-kernel is lowered, `materialize_row_uniform` replaces the stand-ins by their values'
-first rows, each paired with its identity along a new axis and all reduced by one
-`reduce` (an OR, a sum or a max per input: `_combine`; XLA never fuses a reduction into
-its consumers, so they are computed once per sample, and one reduction is one
-computation for XLA to compile, where one per value made N2 cc-pVDZ's first call 13-16 s
-of CPU instead of 8.5-10.5), each broadcast back to the rows. Every value is unchanged.
+operands; elementwise ops of row-uniform operands. Each one that is computed from `x` at
+run time by `MIN_OPS` ops or more and used by an op that is not row-uniform gets a
+stand-in (an `unrealized_conversion_cast` marked `UNIFORM`) between it and those users,
+where a kernel has at most `MAX_VALUES` of them; the ops computing them are moved first
+in the kernel, the stand-ins after them. Once the kernel is lowered,
+`materialize_row_uniform` replaces the stand-ins by their values' first rows, each
+paired with its identity along a new axis and all reduced by one `reduce` (an OR, a sum
+or a max per input: `_combine`; XLA never fuses a reduction into its consumers, so they
+are computed once per sample, and one reduction is one computation for XLA to compile,
+where one per value made N2 cc-pVDZ's first call 13-16 s of CPU instead of 8.5-10.5),
+each broadcast back to the rows. Every value is unchanged.
 """
 
 from __future__ import annotations
@@ -51,6 +52,14 @@ MIN_OPS = 3
 """The fewest ops computing a row-uniform value from `x` that are worth a reduction of
 their own (a read or a count alone, or one op on it, are computed again in each row:
 each a load or two)."""
+
+MAX_VALUES = 32
+"""The most row-uniform values a kernel reduces; with more it reduces none. Measured on
+thirteen molecules' kernels (2026-11-29, docs/molecules.md): the one whose kernel they
+sped up, H2O 6-31G (2x), has 19, LiH cc-pVDZ and Li2 6-31G (16 and 25) were unchanged,
+and the ten with 55-241 (N2, CO, NH3, CH4, H2CO, C2H4, H2O cc-pVDZ, HF cc-pVDZ) were
+unchanged or up to 7% slower, with XLA's compile up to 3 s longer (N2 cc-pVDZ). A bound
+fitted on those, not a model of when XLA recomputes them."""
 
 _OF_X = (branch.ReadOp, branch.CountOp, branch.NthSiteOp)
 """Ops that read `x`: row-uniform where their other operands are."""
@@ -120,9 +129,10 @@ def _worth(r: SSAValue, uniform: dict, cone: dict) -> bool:
 
 def mark_row_uniform(kernel: branch.KernelOp) -> int:
     """Puts a stand-in (`UNIFORM`) between each row-uniform value computed from `x` and
-    its users that are not row-uniform; returns how many. The ops computing those values
-    are moved first in the kernel (`_hoist`) and the stand-ins follow them, together, so
-    that `materialize_row_uniform` reduces them all in one op."""
+    its users that are not row-uniform; returns how many (none where there are more than
+    `MAX_VALUES`). The ops computing those values are moved first in the kernel
+    (`_hoist`) and the stand-ins follow them, together, so that `materialize_row_uniform`
+    reduces them all in one op."""
     uniform, cone = _row_uniform(kernel)
     block = kernel.body.block
     marked: list[tuple[SSAValue, list]] = []
@@ -138,7 +148,7 @@ def mark_row_uniform(kernel: branch.KernelOp) -> int:
             ]
             if outside:
                 marked.append((r, outside))
-    if not marked:
+    if not marked or len(marked) > MAX_VALUES:
         return 0
     last = _hoist(block, [r for r, _ in marked])
     for r, outside in marked:
