@@ -26,6 +26,8 @@ each broadcast back to the rows. Every value is unchanged.
 
 from __future__ import annotations
 
+from itertools import islice
+
 import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
@@ -101,7 +103,10 @@ def _row_uniform(
     kernel: branch.KernelOp,
 ) -> tuple[dict[SSAValue, bool], dict[SSAValue, frozenset]]:
     """The row-uniform values of `kernel` (value -> computed from `x`) and, for those
-    computed from `x`, the run-time ops that compute them."""
+    computed from `x`, run-time ops that compute them: all of them where fewer than
+    `MIN_OPS`, else `MIN_OPS` of them (all `_worth` reads; a union of such sets has
+    `MIN_OPS` ops exactly where the whole cone has, without copying cones of hundreds of
+    ops at every op)."""
     uniform: dict[SSAValue, bool] = {}
     cone: dict[SSAValue, frozenset[Operation]] = {}
     for op in kernel.body.block.ops:
@@ -112,7 +117,8 @@ def _row_uniform(
             uniform[r] = found
             if found:
                 parts = [cone.get(v, frozenset()) for v in op.operands]
-                cone[r] = frozenset().union(*parts) | {op}
+                ops = frozenset().union(*parts) | {op}
+                cone[r] = ops if len(ops) <= MIN_OPS else frozenset(islice(ops, MIN_OPS))
     return uniform, cone
 
 

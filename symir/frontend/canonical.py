@@ -163,14 +163,14 @@ _NUMBERS = {int, float, bool}
 _LONG = 64
 _TABLE_ENTRIES_KEPT = 1 << 21
 _TABLE_KEYS: dict[int, tuple] = {}
-_TABLE_KEYS_ENTRIES = [0]
-"""The entries of the tuples `_TABLE_KEYS` holds (kept as they are added, not summed
-again at each key)."""
 """The keys of the last tuples of numbers longer than `_LONG` keyed (tables: a
 molecule's excitation tables are read by several lookups of several terms, each keyed
 by the canonical forms and the tabulation), by identity, the tuple kept with its key
 (a tuple is immutable: its key cannot change); at most `_TABLE_ENTRIES_KEPT` entries
 together, so that the tables of operators no longer used are not kept long."""
+_TABLE_KEYS_ENTRIES = [0]
+"""The entries of the tuples `_TABLE_KEYS` holds (kept as they are added, not summed
+again at each key)."""
 
 
 def body_key(term: TermSpec) -> tuple:
