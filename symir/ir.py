@@ -1,7 +1,7 @@
 """`SymbolicOperatorIR`: the immutable `sym` dialect form of an operator.
 
 `SymbolicOperatorIR` wraps a verified `sym` module (`symir.frontend.build.build_ir` makes
-one from a DSL operator); `parse_ir(text)` reads the printed form back. The fingerprint is the SHA-256 of the canonical printed IR (SSA names
+one from a DSL operator); `parse_ir(text)` reads the printed form back. The fingerprint is the SHA-256 of the IR's structure (SSA names
 dropped), so it covers every label, row, emission, update, amplitude, parameter, local
 state and the dtype.
 """
@@ -179,7 +179,7 @@ class SymbolicOperatorIR:
         return print_module(clone)
 
     def static_fingerprint(self) -> str:
-        """SHA-256 of the canonical printed IR (`symir.lowering.analyses.fingerprint`, the
+        """SHA-256 of the IR's structure (`symir.lowering.analyses.fingerprint`, the
         one fingerprint: SSA names and analyses dropped)."""
         if self._fingerprint is None:
             from symir.lowering.analyses import fingerprint
