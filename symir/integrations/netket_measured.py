@@ -11,7 +11,8 @@ kernel 2.1-3.5 ms on its paths, NetKet's padded kernel 1.8 ms).
 So, the first time a state asks for the local kernel of a symir operator (`vstate.expect`,
 `expect_and_grad`, a driver's first step), the candidates are compiled alone and
 timed on the state's own samples (the median of `ROUNDS` interleaved calls each, after
-a warm-up call; on CPU by the process's CPU time, `CPU_TIME`):
+a warm-up call; by the wall clock, or by the process's CPU time on a CPU the machine's
+other jobs oversubscribe: `CLOCK`):
 
 - symir's kernel as `netket_local_energy` picks it (adapter, `"auto"`, or plain),
 - where that one takes fast updates, symir's plain kernel too (`"symir-plain"`: the
@@ -70,15 +71,48 @@ ROUNDS = 7
 """Interleaved rounds of timed calls of the candidates after their warm-up calls (the
 median time of each is kept)."""
 
-CPU_TIME = True
-"""On CPU the candidates are compared by the process's CPU time, not the wall clock: XLA
-runs each kernel of a program split over its pool's threads and joins them, and on a
-machine shared with other jobs a join waits for a descheduled thread, so the wall clock
-measures the load more than the kernel. TFIM 6x6 with a Dense(72)-tanh-Dense(72)-tanh-
-Dense module, 1,024 samples, load 9 on the 2-core machine (2026-11-26): the best wall
-clock of 7 calls was 32.7 ms for symir's kernel and 31.4 for NetKet's packed kernel
-(which was taken), their CPU time per call 16.8 and 22.3 ms (medians of 15 interleaved
-rounds, `benchmarks/eloc_packed.py`)."""
+CLOCK = "auto"
+"""How the candidates are timed: `"wall"` (what the user waits for), `"cpu"` (the
+process's CPU time, all its threads) or `"auto"`: the wall clock, but on CPU while the
+machine is oversubscribed (`_oversubscribed`: its load average over the last minute
+above twice the CPUs this process may run on; its own threads count in it) the CPU time.
+
+The wall clock, because a kernel that takes less CPU time can take longer: XLA:CPU
+splits a large fusion (a network's dense layers) over its pool's threads, and not a
+scatter, a sort or a loop, so a kernel of the latter kind uses fewer cores for longer.
+Bose-Hubbard 3x3 with NetKet's `MLP(18)`, 1,024 samples, the machine's two cores
+otherwise idle (2026-11-29): chosen by CPU time, symir's split (its local energies 3.06
+ms of CPU, 3.75 of wall clock) and `expect_and_grad` 4.60 ms against NetKet's 4.35;
+chosen by the wall clock, symir's kernel, 3.99 ms (the plain path with a Dense-gelu-Dense
+module: 3.55 against 4.24 and NetKet's 3.88). The CPU time under load, because there
+the wall clock of a multi-threaded kernel measures the waits for descheduled pool
+threads more than the kernel: TFIM 6x6 with a Dense(72)-tanh-Dense(72)-tanh-Dense module,
+1,024 samples, load 9 on the 2-core machine (2026-11-26): the best wall clock of 7
+calls was 32.7 ms for symir's kernel and 31.4 for NetKet's packed kernel, their CPU time
+per call 16.8 and 22.3 ms (medians of 15 interleaved rounds,
+`benchmarks/eloc_packed.py`)."""
+
+
+def _oversubscribed() -> bool:
+    """Whether the machine's load average over the last minute exceeds twice the CPUs
+    this process may run on (False where the system does not say). Twice: the process's
+    own pool threads count in the load (1.7-1.95 on the two-core machine while it
+    measures TFIM 4x4 alone)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+        return os.getloadavg()[0] > 2 * cpus
+    except (AttributeError, OSError):
+        return False
+
+
+def _clock() -> tuple[str, Any]:
+    """`(name, clock)`: the clock `CLOCK` asks for now."""
+    on_cpu = jax.default_backend() == "cpu"
+    cpu = CLOCK == "cpu" or (CLOCK == "auto" and on_cpu and _oversubscribed())
+    if cpu and on_cpu:
+        return "CPU time", time.process_time
+    return "wall clock", time.perf_counter
+
 
 _ON = [os.environ.get("SYMIR_NETKET_MEASURE_PATHS", "1") not in ("0", "false", "False")]
 
@@ -98,6 +132,8 @@ class MeasuredChoice:
     """The candidates that could not run on this network, by name: their error's first
     line (NetKet's packed kernel on a network with a `lax.scan`, such as its own
     `MPSPeriodic`: its `shard_map` rejects the scan's carry)."""
+    clock: str = "wall clock"
+    """What `times` are: `"wall clock"` or `"CPU time"` (`CLOCK`)."""
 
     def __str__(self) -> str:
         measured = {k: v for k, v in self.times.items() if np.isfinite(v)}
@@ -105,7 +141,7 @@ class MeasuredChoice:
             text = self.name
         else:
             text = ", ".join(f"{k} {1e3 * v:.3g} ms" for k, v in measured.items())
-            text = f"{self.name} (measured: {text})"
+            text = f"{self.name} (measured by {self.clock}: {text})"
         for name, error in self.failed.items():
             text += f"; {name} not run: {error}"
         return text
@@ -181,22 +217,29 @@ def choose(
             return symir_kernel
         netket = NETKET_KERNELS if chunk_size is None else NETKET_CHUNKED_KERNELS
         candidates = {"symir": symir_kernel, **(alternatives or {}), **netket}
-        times, failed = _seconds(candidates, logpsi, variables, x, op, chunk_size)
+        clock = _clock()
+        times, failed = _seconds(candidates, logpsi, variables, x, op, chunk_size, clock)
         name = min(times, key=times.get)
         kernel = candidates[name]
-        CHOICES[key] = (op, MeasuredChoice(kernel, name, times, failed))
+        CHOICES[key] = (op, MeasuredChoice(kernel, name, times, failed, clock[0]))
     return CHOICES[key][1].kernel
 
 
 def _seconds(
-    candidates: dict, logpsi: Any, variables: Any, x: Any, op: Any, chunk_size: int | None
+    candidates: dict,
+    logpsi: Any,
+    variables: Any,
+    x: Any,
+    op: Any,
+    chunk_size: int | None,
+    clock: tuple[str, Any] | None = None,
 ) -> tuple[dict, dict]:
     """`(times, failed)`: each kernel of `candidates` jitted alone (given `chunk_size`
     where it is not None): after a first call of each and `WARMUP_ROUNDS` untimed
     rounds, `ROUNDS` rounds in
     which each runs once (interleaved, so that a burst of load from elsewhere falls on
-    all), the median time of each: on CPU the process's CPU time (`CPU_TIME`), elsewhere
-    the wall clock. Not the least: the
+    all), the median time of each by `clock` (`_clock()` where None: `CLOCK`). Not the
+    least: the
     CPU time of XLA's pool threads still running when a call returns is counted late (in
     the next interval), so single calls read far too short (Heisenberg 4x4, a call of
     3.2 ms of CPU read once as 0.36 ms, and that kernel was taken). A candidate other
@@ -217,11 +260,11 @@ def _seconds(
     for _ in range(WARMUP_ROUNDS):
         for run in runs.values():
             jax.block_until_ready(run(variables, x))
-    clock = time.process_time if CPU_TIME and jax.default_backend() == "cpu" else time.perf_counter
+    read = (clock or _clock())[1]
     seconds: dict = {name: [] for name in runs}
     for _ in range(ROUNDS):
         for name, run in runs.items():
-            start = clock()
+            start = read()
             jax.block_until_ready(run(variables, x))
-            seconds[name].append(clock() - start)
+            seconds[name].append(read() - start)
     return {name: float(np.median(t)) for name, t in seconds.items()}, failed

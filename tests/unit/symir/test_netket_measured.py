@@ -5,6 +5,7 @@ NetKet's energies and gradients."""
 
 from __future__ import annotations
 
+import os
 import warnings
 from types import SimpleNamespace
 
@@ -145,10 +146,13 @@ def test_chunked_kernels_are_measured_too(measuring, monkeypatch):
         assert abs(e.mean - e0.mean) < 1e-10 and _close(g, g0) < 1e-10
 
 
-def test_on_cpu_the_cpu_time_decides(monkeypatch):
-    """On CPU the candidates are compared by the process's CPU time, not the wall clock
-    (`CPU_TIME`: under load the wall clock of a multi-threaded kernel is mostly the wait
-    for descheduled threads); with `CPU_TIME` off, by the wall clock."""
+def test_the_wall_clock_decides_but_on_an_oversubscribed_cpu_the_cpu_time(monkeypatch):
+    """The candidates are compared by the wall clock, what the user waits for (a kernel
+    that takes less CPU time can take longer, on fewer cores); on CPU while the machine
+    is oversubscribed (its load average above twice this process's CPUs) by the process's CPU
+    time (`CLOCK = "auto"`: under load the wall clock of a multi-threaded kernel is
+    mostly the wait for descheduled threads); `CLOCK = "cpu"` or `"wall"` always so. The
+    choice says which clock it read."""
 
     def ticking(steps):  # a clock advancing by `steps[i % 2]` for the i-th timed call
         state = {"now": 0.0, "reads": 0}
@@ -166,15 +170,27 @@ def test_on_cpu_the_cpu_time_decides(monkeypatch):
         return jnp.sum(s, axis=-1)
 
     monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
+    cpus = len(os.sched_getaffinity(0))
     x = jnp.ones((4, 3))
     args = ({"a": kernel, "b": kernel}, None, {}, x, None, None)
-    for cpu_time, expected in ((True, "a"), (False, "b")):
+    cases = [  # CLOCK, load average, the faster by the clock read, its name
+        ("auto", 0.5, "b", "wall clock"),
+        ("auto", 1.5 * cpus, "b", "wall clock"),  # its own threads count in the load
+        ("auto", 2 * cpus + 1.0, "a", "CPU time"),
+        ("cpu", 0.5, "a", "CPU time"),
+        ("wall", cpus + 1.0, "b", "wall clock"),
+    ]
+    for clock, load, expected, name in cases:
         fake = SimpleNamespace(process_time=ticking((1.0, 2.0)), perf_counter=ticking((2.0, 1.0)))
         monkeypatch.setattr(netket_measured, "time", fake)
-        monkeypatch.setattr(netket_measured, "CPU_TIME", cpu_time)
+        monkeypatch.setattr(netket_measured, "CLOCK", clock)
+        monkeypatch.setattr(netket_measured.os, "getloadavg", lambda load=load: (load,) * 3)
+        assert netket_measured._clock()[0] == name, (clock, load)
         times, failed = netket_measured._seconds(*args)
         assert failed == {}
-        assert min(times, key=times.get) == expected, (cpu_time, times)
+        assert min(times, key=times.get) == expected, (clock, load, times)
+    choice = netket_measured.MeasuredChoice(kernel, "a", {"a": 1e-3, "b": 2e-3}, clock="CPU time")
+    assert str(choice) == "a (measured by CPU time: a 1 ms, b 2 ms)"
 
 
 def test_symirs_expect_and_forces_takes_the_kernel_netkets_dispatch_gives(measuring, monkeypatch):
