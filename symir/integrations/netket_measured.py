@@ -10,7 +10,7 @@ kernel 2.1-3.5 ms on its paths, NetKet's padded kernel 1.8 ms).
 
 So, the first time a state asks for the local kernel of a symir operator (`vstate.expect`,
 `expect_and_grad`, a driver's first step), the candidates are compiled alone and
-timed on the state's own samples (the median of `ROUNDS` interleaved calls each, after
+timed on the state's own samples (the median of `ROUNDS` or more interleaved calls each, after
 a warm-up call; by the wall clock, or by the process's CPU time on a CPU the machine's
 other jobs oversubscribe: `CLOCK`):
 
@@ -49,6 +49,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from time import perf_counter as _now
 from typing import Any
 
 import jax
@@ -68,8 +69,17 @@ programs read 5.5-5.6 against 7.3: NetKet's packed kernel was taken for the slow
 one)."""
 
 ROUNDS = 7
-"""Interleaved rounds of timed calls of the candidates after their warm-up calls (the
-median time of each is kept)."""
+"""The fewest interleaved rounds of timed calls of the candidates after their warm-up
+calls (the median time of each is kept)."""
+
+MEASURE_SECONDS = 0.3
+"""About how long the timed rounds take in all, where `ROUNDS` of them take less: small
+kernels get more rounds (at most `MAX_ROUNDS`), whose median a burst of load moves less
+(TFIM 4x4 and Bose-Hubbard 3x3, 1,024 samples: 2-3 ms a candidate, five candidates, 20
+rounds instead of 7, 0.2 s more once per operator and network)."""
+
+MAX_ROUNDS = 41
+"""The most interleaved rounds of timed calls."""
 
 CLOCK = "auto"
 """How the candidates are timed: `"wall"` (what the user waits for), `"cpu"` (the
@@ -91,6 +101,14 @@ threads more than the kernel: TFIM 6x6 with a Dense(72)-tanh-Dense(72)-tanh-Dens
 calls was 32.7 ms for symir's kernel and 31.4 for NetKet's packed kernel, their CPU time
 per call 16.8 and 22.3 ms (medians of 15 interleaved rounds,
 `benchmarks/eloc_packed.py`)."""
+
+
+def _rounds(seconds_per_round: float) -> int:
+    """How many timed rounds: `ROUNDS`, or as many as take `MEASURE_SECONDS` where that
+    is more (at most `MAX_ROUNDS`)."""
+    if seconds_per_round <= 0:
+        return ROUNDS
+    return max(ROUNDS, min(MAX_ROUNDS, int(MEASURE_SECONDS / seconds_per_round)))
 
 
 def _oversubscribed() -> bool:
@@ -236,7 +254,7 @@ def _seconds(
 ) -> tuple[dict, dict]:
     """`(times, failed)`: each kernel of `candidates` jitted alone (given `chunk_size`
     where it is not None): after a first call of each and `WARMUP_ROUNDS` untimed
-    rounds, `ROUNDS` rounds in
+    rounds, `_rounds` rounds (`ROUNDS` or more) in
     which each runs once (interleaved, so that a burst of load from elsewhere falls on
     all), the median time of each by `clock` (`_clock()` where None: `CLOCK`). Not the
     least: the
@@ -257,12 +275,14 @@ def _seconds(
             failed[name] = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
             continue
         runs[name] = run
+    begun = _now()
     for _ in range(WARMUP_ROUNDS):
         for run in runs.values():
             jax.block_until_ready(run(variables, x))
+    rounds = _rounds((_now() - begun) / WARMUP_ROUNDS if WARMUP_ROUNDS else 0.0)
     read = (clock or _clock())[1]
     seconds: dict = {name: [] for name in runs}
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         for name, run in runs.items():
             start = read()
             jax.block_until_ready(run(variables, x))

@@ -193,6 +193,31 @@ def test_the_wall_clock_decides_but_on_an_oversubscribed_cpu_the_cpu_time(monkey
     assert str(choice) == "a (measured by CPU time: a 1 ms, b 2 ms)"
 
 
+def test_small_kernels_get_more_timed_rounds(monkeypatch):
+    """`ROUNDS` timed rounds, or as many as take `MEASURE_SECONDS` where that is more,
+    at most `MAX_ROUNDS`: the median of a few-millisecond kernel's rounds moves less
+    under a burst of load."""
+    monkeypatch.setattr(netket_measured, "ROUNDS", 7)
+    monkeypatch.setattr(netket_measured, "MEASURE_SECONDS", 0.3)
+    monkeypatch.setattr(netket_measured, "MAX_ROUNDS", 41)
+    rounds = netket_measured._rounds
+    assert rounds(0.0) == 7  # no warm-up timed
+    assert rounds(0.1) == 7  # large kernels: the fewest
+    assert rounds(0.015) == 20  # five candidates of 3 ms
+    assert rounds(1e-5) == 41
+    reads = []  # `_seconds` times as many rounds as `_rounds` says: two reads a call
+    fake = SimpleNamespace(perf_counter=lambda: reads.append(1) or float(len(reads)))
+    monkeypatch.setattr(netket_measured, "time", fake)
+    monkeypatch.setattr(netket_measured, "CLOCK", "wall")
+    monkeypatch.setattr(netket_measured, "_rounds", lambda seconds: 5)
+
+    def kernel(logpsi, v, s, op):
+        return jnp.sum(s, axis=-1)
+
+    times, _ = netket_measured._seconds({"a": kernel}, None, {}, jnp.ones((4, 3)), None, None)
+    assert list(times) == ["a"] and len(reads) == 2 * 5
+
+
 def test_symirs_expect_and_forces_takes_the_kernel_netkets_dispatch_gives(measuring, monkeypatch):
     """`symir_expect_and_forces` looks up its kernel and arguments without NetKet's
     dispatch (`_kernel_and_arguments`, 0.4 ms a call less): the same objects as
