@@ -305,7 +305,9 @@ class _Structure:
         string, a dense array whose text reads back to its bytes (by its bytes) or an
         array of such (a term's rows: 9,000 dense arrays at 56 spin orbitals, most of
         the time of printing the module) written here, with a tag per kind; any other
-        by its printed text (`attribute_digest_text`), once per attribute."""
+        by its printed text (`attribute_digest_text`), once per attribute, after its
+        length. Each kind's string delimits itself, so no two attributes, nor two lists
+        of them, give the same text."""
         kind = type(attribute)  # exactly (`isinstance` of these generic classes is slow)
         if kind is IntegerAttr:
             return f"#{attribute.value.data}:{self.text(attribute.type)}"
@@ -318,8 +320,9 @@ class _Structure:
             digest = data.hex() if len(data) <= 64 else hashlib.sha256(data).hexdigest()
             return f"d{self.text(attribute.elt_type)}:{digest}"
         found = self.texts.get(id(attribute))
-        if found is None:
-            found = self.texts[id(attribute)] = "t" + attribute_digest_text(attribute)
+        if found is None:  # with its length: any text it holds cannot end it early
+            printed = attribute_digest_text(attribute)
+            found = self.texts[id(attribute)] = f"t{len(printed)}:{printed}"
         return found
 
     def number(self, value: object) -> str:
