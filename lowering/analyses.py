@@ -239,11 +239,12 @@ def without_analyses(module: ModuleOp) -> ModuleOp:
 
 
 class _DigestPrinter(ArrayPrinter):
-    """The printer of `fingerprint`: a large dense array of integers or finite floats (a
-    coefficient table of 10^5 entries) printed as its element type and the SHA-256 of its
-    bytes, not as its numbers (half a second at 56 spin orbitals, where the IR is
-    fingerprinted twice per compile). Those are the arrays whose printed text reads back
-    to the same bytes, so a module and its printed-and-parsed copy fingerprint alike."""
+    """The printer of `attribute_digest_text` (the attributes `fingerprint` does not
+    write itself, the normalization's operand keys): a large dense array of integers or
+    finite floats (a coefficient table of 10^5 entries) printed as its element type and
+    the SHA-256 of its bytes, not as its numbers. Those are the arrays whose printed text
+    reads back to the same bytes (`_reads_back`), so an attribute and its
+    printed-and-parsed copy print alike."""
 
     def print_attribute(self, attribute: Attribute) -> None:
         if isinstance(attribute, DenseArrayBase) and len(attribute) >= MIN_FAST:

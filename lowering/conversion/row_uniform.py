@@ -142,19 +142,20 @@ def mark_row_uniform(kernel: branch.KernelOp) -> int:
     uniform, cone = _row_uniform(kernel)
     block = kernel.body.block
     marked: list[tuple[SSAValue, list]] = []
-    for op in block.ops:
-        for r in op.results:
-            if not _worth(r, uniform, cone):
-                continue
-            # users that are not row-uniform (a terminator has no results)
-            outside = [
-                u
-                for u in r.uses
-                if not u.operation.results or not all(v in uniform for v in u.operation.results)
-            ]
-            if outside:
-                marked.append((r, outside))
-    if not marked or len(marked) > MAX_VALUES:
+    for r in (r for op in block.ops for r in op.results):
+        if not _worth(r, uniform, cone):
+            continue
+        # users that are not row-uniform (a terminator has no results)
+        outside = [
+            u
+            for u in r.uses
+            if not u.operation.results or not all(v in uniform for v in u.operation.results)
+        ]
+        if outside:
+            marked.append((r, outside))
+            if len(marked) > MAX_VALUES:
+                return 0
+    if not marked:
         return 0
     last = _hoist(block, [r for r, _ in marked])
     for r, outside in marked:

@@ -150,9 +150,10 @@ def _sequence_key(e: tuple | list, labels: dict[str, int], memo: dict | None) ->
     if not kinds <= _NUMBERS:
         return tuple(_key(a, labels, memo) for a in e)
     key: Any = ("numbers", tuple(sorted(k.__name__ for k in kinds)), tuple(e))
-    if long:  # hashed once: a tuple does not keep its hash, and every key above holds it
-        key = Key(key)
-    if long and len(e) <= _TABLE_ENTRIES_KEPT:
+    if not long:
+        return key
+    key = Key(key)  # hashed once: a tuple does not keep its hash, and every key above holds it
+    if len(e) <= _TABLE_ENTRIES_KEPT:
         if _TABLE_KEYS_ENTRIES[0] + len(e) > _TABLE_ENTRIES_KEPT:
             _TABLE_KEYS.clear()
             _TABLE_KEYS_ENTRIES[0] = 0

@@ -49,7 +49,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from time import perf_counter as _now
+from time import perf_counter as _now  # times the warm-up; `time` is `CLOCK`'s module
 from typing import Any
 
 import jax
