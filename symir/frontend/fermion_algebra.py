@@ -102,10 +102,10 @@ def number(value: Any) -> complex | float | None:
             return None if re is None or im is None else complex(re, im)
         return None
     try:
-        number = _python_number(value)
+        found = _python_number(value)
     except TypeError:
         return None
-    return None if isinstance(number, bool) else number
+    return None if isinstance(found, bool) else found
 
 
 def emission_strings(value: Any, amplitude: Any) -> list[tuple[Product, Any]] | None:
