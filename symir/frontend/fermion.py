@@ -89,6 +89,12 @@ def _is_scalar(value: Any) -> bool:
     return isinstance(value, Expr | int | float | complex) and not isinstance(value, bool)
 
 
+def _is_zero(value: Any) -> bool:
+    """Whether `value` is the number 0 (a sum's start, `sum(...)`'s or a loop's `terms =
+    0`), which adding to or subtracting from a fermion operator leaves as it is."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == 0
+
+
 class FermionProduct:
     """A product of ladder operators (`cdag`, `c`), as written, with a coefficient."""
 
@@ -147,12 +153,17 @@ class FermionProduct:
         return FermionSum([self]) + other
 
     def __radd__(self, other: Any) -> Any:
-        if isinstance(other, int) and other == 0:
-            return FermionSum([self])  # sum([...])
+        if _is_zero(other):
+            return FermionSum([self])  # sum([...]), or a sum started at 0
         return NotImplemented
 
     def __sub__(self, other: Any) -> Any:
         return FermionSum([self]) - other
+
+    def __rsub__(self, other: Any) -> Any:
+        if _is_zero(other):
+            return FermionSum([-self])  # a sum started at 0, then `terms - product`
+        return NotImplemented
 
 
 class FermionSum:
@@ -179,7 +190,7 @@ class FermionSum:
             return FermionSum([*self.products, other])
         if isinstance(other, FermionSum):
             return FermionSum([*self.products, *other.products])
-        if isinstance(other, int) and other == 0:
+        if _is_zero(other):
             return self
         return NotImplemented
 
@@ -188,6 +199,13 @@ class FermionSum:
     def __sub__(self, other: Any) -> Any:
         if isinstance(other, FermionProduct | FermionSum):
             return self + (-other)
+        if _is_zero(other):
+            return self
+        return NotImplemented
+
+    def __rsub__(self, other: Any) -> Any:
+        if _is_zero(other):
+            return -self
         return NotImplemented
 
     def __neg__(self) -> FermionSum:

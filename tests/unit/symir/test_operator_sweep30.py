@@ -42,3 +42,38 @@ def test_a_complex_coefficient_of_a_fermion_product_in_a_sum():
         dense_matrix(op.compile(), hi), reference.to_dense(), atol=1e-12, rtol=0
     )
     assert op.is_hermitian
+
+
+def test_a_sum_of_fermion_products_started_at_zero_takes_subtraction():
+    """`terms = 0` then `terms = terms - t * cdag(a) * c(b)` (a Peierls-phase hopping,
+    written as NetKet's examples write their sums): `0 - product` raised `TypeError:
+    unsupported operand type(s) for -: 'int' and 'FermionProduct'` where `0 + product`
+    worked. Checked on the spinful ring of 4 with (2, 1) fermions against NetKet's."""
+    from netket.operator.fermion import create, destroy, number
+
+    sites = 4
+    hi = nk.hilbert.SpinOrbitalFermions(sites, s=0.5, n_fermions_per_spin=(2, 1))
+    t = np.exp(0.37j)
+    reference, terms = 0, 0
+    for spin, offset in ((-1, 0), (1, sites)):
+        for i in range(sites):
+            j = (i + 1) % sites
+            reference = reference - t * create(hi, i, spin) @ destroy(hi, j, spin)
+            reference = reference - np.conj(t) * create(hi, j, spin) @ destroy(hi, i, spin)
+            a, b = i + offset, j + offset
+            terms = terms - t * sym.cdag(a) * sym.c(b)
+            terms = terms - np.conj(t) * sym.cdag(b) * sym.c(a)
+    for i in range(sites):
+        reference = reference + 3.0 * number(hi, i, -1) @ number(hi, i, 1)
+        terms = terms + 3.0 * sym.n(i) * sym.n(i + sites)
+    op = sym.DOperator(hi, "peierls").globally().emit(terms, matrix_element=1.0).build()
+    np.testing.assert_allclose(
+        dense_matrix(op.compile(), hi), reference.to_dense(), atol=1e-12, rtol=0
+    )
+    assert op.is_hermitian
+    assert (0 - sym.cdag(0) * sym.c(1)).products[0].factors == (sym.cdag(0) * sym.c(1)).factors
+    assert len((0.0 - (sym.cdag(0) + sym.c(1))).products) == 2
+    hopping = sym.cdag(0) + sym.c(1)
+    assert hopping - 0 is hopping
+    with pytest.raises(TypeError):
+        1 - sym.cdag(0)  # a constant is not a fermion product: emit it as sym.identity()
