@@ -173,11 +173,13 @@ def from_pyscf(mf, *, ncore: int = 0, ncas: int | None = None) -> MolecularInteg
     """The integrals of a PySCF restricted Hartree-Fock `mf` in its molecular orbitals
     (`mf.mo_coeff`): all of them, or the active space of `ncas` orbitals after `ncore`
     frozen doubly occupied ones (their energy in the constant, their mean field in
-    `h1`: PySCF's CASCI Hamiltonian), with the electrons, `MS2 = mol.spin` and, for a
-    molecule built with `symmetry=True`, ORBSYM (`pyscf_orbsym` of the active orbitals'
-    irrep ids, labelled from the orbitals; None where they mix irreps, as localized or
-    rotated orbitals do). Needs PySCF (the `chem` extra). An unrestricted (UHF) or generalized (GHF) mean
-    field, or one not run yet, is a ValueError saying so."""
+    `h1`, the active space's integrals as CASCI takes them, density-fitted for a
+    density-fitted `mf` or `mf._eri` where set: PySCF's CASCI Hamiltonian), with the
+    electrons, `MS2 = mol.spin` and, for a molecule built with `symmetry=True`, ORBSYM
+    (`pyscf_orbsym` of the active orbitals' irrep ids, labelled from the orbitals; None
+    where they mix irreps, as localized or rotated orbitals do). Needs PySCF (the `chem`
+    extra). An unrestricted (UHF) or generalized (GHF) mean field, or one not run yet, is
+    a ValueError saying so."""
     from pyscf import ao2mo, mcscf, symm
     from pyscf.scf import hf
 
@@ -202,7 +204,10 @@ def from_pyscf(mf, *, ncore: int = 0, ncas: int | None = None) -> MolecularInteg
     cas = mcscf.CASCI(mf, ncas, nelecas, ncore=ncore)
     h1, e_core = cas.get_h1eff(mf.mo_coeff)
     C = mf.mo_coeff[:, ncore : ncore + ncas]
-    h2 = ao2mo.restore(1, ao2mo.full(mol, C), ncas)
+    # PySCF's own active-space integrals, as its CASCI takes them: density-fitted for a
+    # density-fitted mean field (`mf.density_fit()`), `mf._eri` where it is set (a model
+    # Hamiltonian given to PySCF), else the molecule's exact ones
+    h2 = ao2mo.restore(1, cas.get_h2eff(C), ncas)
     orbsym = None
     if mol.symmetry:
         # the active orbitals' own irreps, not the tag `mo_coeff.orbsym`, which an
