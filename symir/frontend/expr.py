@@ -745,9 +745,12 @@ def lookup(table: Any, index: Any) -> Expr:
     `0.0` where the table has none: `table` is a mapping `key -> value` or a sequence
     (keys `0, 1, ...`), or a table parameter (`symir.table`, entries given at run time);
     `index` an integer expression: of the term's labels, so that every row reads one
-    entry (`lookup(h, "p" * n + "q")` for a coefficient `h[p, q]`), or of values known
-    only at run time (sites found by `nth_site`, values of `x`), read in the kernel from
-    a dense table spanning the keys."""
+    entry (`lookup(h, site("p").index * n + site("q").index)` for a coefficient
+    `h[p, q]`; a label's name alone, `lookup(eps, "i")`, is its site's index), or of
+    values known only at run time (sites found by `nth_site`, values of `x`), read in
+    the kernel from a dense table spanning the keys."""
+    if isinstance(index, str):  # a label, as updates take them: its site's index
+        index = site(index).index
     if isinstance(table, Table):
         return Expr("lookup", table.keys, None, as_expr(index), table.param())
     keys, values = _items(table, "lookup")

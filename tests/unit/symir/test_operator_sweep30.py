@@ -135,3 +135,28 @@ def test_a_model_hamiltonian_given_to_pyscf_through_its_eri():
     mf.kernel()
     expected = mcscf.CASCI(mf, n, n).kernel()[0]
     assert abs(_ground_energy(from_pyscf(mf)) - expected) < 1e-8
+
+
+def test_lookup_takes_a_label_name_as_its_sites_index():
+    """`lookup(eps, "i")`, a label's name as updates take them (`write("i", ...)`), raised
+    `TypeError: cannot use 'i' of type str in a symbolic expression`; and `lookup`'s
+    docstring showed `lookup(h, "p" * n + "q")`, Python's string repetition. A name is
+    now its site's index, as `site("i").index`."""
+    from symir.interpreter import reference_get_conn_padded
+
+    bosons = sym.Fock(3, 5)
+    eps = sym.table("eps", [0.1, 0.2, -0.3, 0.4, 0.5])
+    by_name, by_index = (
+        sym.DOperator(bosons, "onsite")
+        .for_each_site("i")
+        .emit(sym.identity(), matrix_element=sym.lookup(eps, index) * sym.site("i"))
+        .build()
+        for index in ("i", sym.site("i").index)
+    )
+    assert str(by_name.to_ir()) == str(by_index.to_ir())
+    x = np.array([[0, 1, 2, 3, 1], [3, 3, 0, 0, 2]])
+    _, mels = by_name.compile().with_params(eps=[1.0, 2.0, 3.0, 4.0, 5.0]).get_conn_padded(x)
+    np.testing.assert_allclose(np.asarray(mels).sum(axis=1), x @ np.arange(1.0, 6.0))
+    np.testing.assert_allclose(
+        reference_get_conn_padded(by_name, x)[1].sum(axis=1), x @ [0.1, 0.2, -0.3, 0.4, 0.5]
+    )
