@@ -20,7 +20,7 @@ import numpy as np
 from symir.frontend.expr import Expr, all_of, as_expr
 from symir.frontend.fermion import check_update_on, is_fermionic, lifted_emissions
 from symir.frontend.fermion import emissions as fermion_emissions
-from symir.frontend.fermion_algebra import emission_strings
+from symir.frontend.fermion_algebra import emission_strings, parametric_emission_strings
 from symir.frontend.graph_rows import edge_colours, graph_edges, is_graph, rows_from
 from symir.frontend.operator import SymbolicOperator, check_definition
 from symir.frontend.pauli_terms import MAX_SIGNATURES, pauli_record, term_of_record
@@ -83,6 +83,11 @@ class DOperator:
         # sites with numbers for matrix elements, by term name (None once a term is not
         # one): the operator keeps them for its algebra (symir/frontend/fermion_algebra.py)
         self._fermion_strings: dict[str, list] | None = (
+            {} if isinstance(self._space, FermionHilbert) else None
+        )
+        # the same where coefficients hold real parameters (`symbol("t", 1.0) * cdag(0) *
+        # c(1)`), by monomial: for proving hermiticity only
+        self._parametric_strings: dict[str, list] | None = (
             {} if isinstance(self._space, FermionHilbert) else None
         )
         self._signatures: dict[tuple[int, int, bool], Any] = {}
@@ -244,7 +249,7 @@ class DOperator:
             return self._set(term.with_emissions((*term.emissions, emission), chain))
         if tag is not None and not isinstance(tag, str):
             raise TypeError(f"tag must be a string, got {tag!r}")
-        if self._fermion_strings is not None:
+        if self._fermion_strings is not None or self._parametric_strings is not None:
             self._note_strings(term, update, amplitude, condition is None and tag is None)
         if update.__class__ is not Update and is_fermionic(update):
             return self._emit_fermions(term, update, amplitude, condition, tag, chain)
@@ -278,16 +283,28 @@ class DOperator:
 
     def _note_strings(self, term: TermSpec, update: Any, amplitude: Any, plain: bool) -> None:
         """Keeps the strings of a `globally()` emission of ladder products on constant
-        sites (`fermion_algebra.emission_strings`); any other emission ends the record."""
-        known = self._fermion_strings
-        found = None
+        sites (`fermion_algebra.emission_strings`), and the same where its coefficients
+        hold real parameters (`parametric_emission_strings`); any other emission ends
+        the record."""
+        numbers = parametric = None
         if plain and is_fermionic(update):  # predicates: build() looks at the whole term
-            if (term.kind == "global" and not term.labels) or term.name in known:
-                found = emission_strings(update, amplitude)
-        if found is None:
-            self._fermion_strings = None
-        else:
-            known.setdefault(term.name, []).extend(found)
+            global_term = term.kind == "global" and not term.labels
+            known, by_monomial = self._fermion_strings, self._parametric_strings
+            if known is not None and (global_term or term.name in known):
+                numbers = emission_strings(update, amplitude)
+            if numbers is not None:
+                parametric = [(p, (), w) for p, w in numbers]
+            elif by_monomial is not None and (global_term or term.name in by_monomial):
+                parametric = parametric_emission_strings(update, amplitude)
+        for attribute, found in (
+            ("_fermion_strings", numbers),
+            ("_parametric_strings", parametric),
+        ):
+            known = getattr(self, attribute)
+            if found is None:
+                setattr(self, attribute, None)
+            elif known is not None:
+                known.setdefault(term.name, []).extend(found)
 
     def _emit_fermions(self, term: TermSpec, value: Any, amplitude: Any, condition, tag, chain):
         """One emission per product of `value` (symir/frontend/fermion.py): its update, its
@@ -445,11 +462,12 @@ class DOperator:
         op = SymbolicOperator(
             self.hilbert, self.name, tuple(terms), dtype=self.dtype, hermitian=self.hermitian
         )
-        strings = self._fermion_strings
-        if strings and all(
-            t.__class__ is not tuple and t.name in strings and not t.predicates for t in written
-        ):  # the terms as written: a wide one's parts have its strings
-            op._fermion_strings = tuple(s for found in strings.values() for s in found)
+        for attribute in ("_fermion_strings", "_parametric_strings"):
+            strings = getattr(self, attribute)
+            if strings and all(
+                t.__class__ is not tuple and t.name in strings and not t.predicates for t in written
+            ):  # the terms as written: a wide one's parts have its strings
+                setattr(op, attribute, tuple(s for found in strings.values() for s in found))
         # verify now, in canonical form (symir.frontend.canonical): the bodies the
         # compiler lowers; many terms equal but for their sites are built once. The
         # cyclic collector is paused meanwhile (IR objects: a collection walks every

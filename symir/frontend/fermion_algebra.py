@@ -132,6 +132,91 @@ def emission_strings(value: Any, amplitude: Any) -> list[tuple[Product, Any]] | 
     return found
 
 
+_REAL_FUNCTIONS = frozenset(
+    {"add", "sub", "mul", "div", "neg", "pow", "abs", "sqrt", "exp", "log", "sin", "cos"}
+    | {"conj", "real"}  # of a real value: the value
+)
+"""The functions whose value is real (`f64`) where their operands are: of real
+parameters and real numbers they give a real coefficient (NaN, not a complex number,
+where a real function leaves its domain)."""
+
+
+def _real_parameters_only(e: Expr) -> bool:
+    """Whether `e` is an expression of real parameters (`symbol(name, 0.5)`, not a
+    complex, table or `c64` one) and real numbers through `_REAL_FUNCTIONS` only: real
+    for every value of its parameters, and the same on every configuration."""
+    if e.op == "param":
+        _, default, *declared = e.args
+        if declared and declared[0] is not None:
+            return declared[0] == "f64"
+        return not isinstance(default, complex)
+    if e.op == "const":
+        return not isinstance(e.args[0], complex)
+    if e.op not in _REAL_FUNCTIONS:
+        return False
+    return all(not isinstance(a, Expr) or _real_parameters_only(a) for a in e.args)
+
+
+def _factors(value: Any, out: list[Expr]) -> complex | float | None:
+    """The numeric factor of `value`, its other factors appended to `out`, or None where
+    one of them is not an expression of real parameters (`_real_parameters_only`)."""
+    found = number(value)
+    if found is not None:
+        return found
+    if not isinstance(value, Expr):
+        return None
+    if value.op == "mul":
+        a, b = (_factors(part, out) for part in value.args)
+        return None if a is None or b is None else a * b
+    if value.op == "neg":
+        inner = _factors(value.args[0], out)
+        return None if inner is None else -inner
+    if not _real_parameters_only(value):
+        return None
+    out.append(value)
+    return 1.0
+
+
+def parametric_emission_strings(value: Any, amplitude: Any) -> list[tuple] | None:
+    """`emission_strings` where the coefficients may hold real parameters: each string
+    as `(product, monomial, weight)`, the monomial the sorted keys of the parameters'
+    factors (`()` for a number), or None where a factor is not an expression of real
+    parameters, or a site not a number."""
+    scale: list[Expr] = []
+    weight = _factors(amplitude, scale)
+    if weight is None:
+        return None
+    products = value.products if isinstance(value, FermionSum) else (value,)
+    found = []
+    for product in products:
+        if not isinstance(product, FermionProduct):
+            return None
+        factors = list(scale)
+        coefficient = 1.0 if product.coefficient is None else _factors(product.coefficient, factors)
+        if coefficient is None:
+            return None
+        sites = []
+        for site, dagger in product.factors:
+            if site.op != "const" or isinstance(site.args[0], bool):
+                return None
+            sites.append((int(site.args[0]), int(bool(dagger))))
+        monomial = tuple(sorted(repr(f.key) for f in factors))
+        found.append((tuple(sites), monomial, weight * coefficient))
+    return found
+
+
+def is_hermitian_for_real_parameters(strings: Sequence[tuple]) -> bool:
+    """Whether `sum_m f_m H_m` is hermitian for every value of its real parameters, the
+    `f_m` the monomials of `parametric_emission_strings` (real) and `H_m` the strings
+    each multiplies: proved where each `H_m` is hermitian (`is_hermitian`), as then
+    `(f_m H_m)^dagger = f_m H_m`. (Sufficient, not necessary: `J A + J' A^dagger` with
+    two parameters that the user keeps equal is not proved.)"""
+    by_monomial: dict[tuple, list[tuple[Product, Any]]] = {}
+    for product, monomial, weight in strings:
+        by_monomial.setdefault(monomial, []).append((product, weight))
+    return all(is_hermitian(tuple(group)) for group in by_monomial.values())
+
+
 def product(a: Strings, b: Strings, n_sites: int, names: tuple[str, str] = ("a", "b")) -> Strings:
     """The strings of `a @ b` in normal order (creators ascending, then annihilators
     descending), equal ones summed, none that vanishes on every configuration; a

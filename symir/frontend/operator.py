@@ -170,6 +170,9 @@ class SymbolicOperator:
         # the fermion strings and weights it is the sum of, where known (a `fermion_terms`
         # operator, a DOperator of ladder products: symir/frontend/fermion_algebra.py)
         self._fermion_strings: fermion_algebra.Strings | None = None
+        # the same where coefficients hold real parameters, `(product, monomial, weight)`
+        # (`fermion_algebra.parametric_emission_strings`): to prove hermiticity only
+        self._parametric_strings: tuple | None = None
         # the Pauli strings it is the sum of, where known (`pauli_strings`, sums and
         # multiples of it: symir/frontend/pauli_algebra.py)
         self._pauli: pauli_algebra.PauliSum | None = None

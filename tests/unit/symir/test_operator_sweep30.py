@@ -3,6 +3,7 @@ writing them, checked against NetKet's own operators or PySCF's energies."""
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 import pytest
 
@@ -160,3 +161,63 @@ def test_lookup_takes_a_label_name_as_its_sites_index():
     np.testing.assert_allclose(
         reference_get_conn_padded(by_name, x)[1].sum(axis=1), x @ [0.1, 0.2, -0.3, 0.4, 0.5]
     )
+
+
+def _hopping(space, coefficient, back=None):
+    """`sum_<ij> coefficient c+_i c_j + back c+_j c_i + 0.5 n_i n_j` on a ring, one
+    `globally()` emission."""
+    back = coefficient if back is None else back
+    terms = 0
+    sites = space.size
+    for i in range(sites):
+        j = (i + 1) % sites
+        terms = terms + coefficient * sym.cdag(i) * sym.c(j) + back * sym.cdag(j) * sym.c(i)
+        terms = terms + 0.5 * sym.n(i) * sym.n(j)
+    return sym.DOperator(space, "hopping").globally().emit(terms, matrix_element=1.0).build()
+
+
+def test_fermion_strings_with_a_real_parameter_are_proved_hermitian():
+    """`J (c+_i c_j + c+_j c_i)` with `J = symbol("J", 0.7)`: its strings were kept only
+    where every coefficient is a number, and its adjoint (built by the general product,
+    with Jordan-Wigner signs as updates) compiles to another kernel, so it was "not
+    proved" hermitian; NetKet's `expect_and_grad` then refused it (`FullSumState`: "not
+    yet implemented"; `MCState`: experimental). The strings multiplying each product of
+    real parameters are now checked alone: hermitian for every value of `J`."""
+    from netket.operator.fermion import create, destroy, number
+
+    space = nk.hilbert.SpinOrbitalFermions(4, n_fermions=2)
+    op = _hopping(space, sym.symbol("J", 0.7))
+    hermitian, how = op.hermiticity
+    assert hermitian and how.startswith("proved for every value of its real parameters")
+    reference = 0
+    for i in range(4):
+        j = (i + 1) % 4
+        hop = create(space, i) @ destroy(space, j) + create(space, j) @ destroy(space, i)
+        reference = reference + 0.7 * hop + 0.5 * number(space, i) @ number(space, j)
+    state = nk.vqs.FullSumState(space, nk.models.MLP(hidden_dims=(8,), param_dtype=float))
+    energy, gradient = state.expect_and_grad(op.to_netket())
+    expected_energy, expected_gradient = state.expect_and_grad(reference)
+    assert abs(energy.mean - expected_energy.mean) < 1e-10
+    for got, expected in zip(
+        jax.tree.leaves(gradient), jax.tree.leaves(expected_gradient), strict=True
+    ):
+        np.testing.assert_allclose(got, expected, atol=1e-10, rtol=0)
+    phase = _hopping(space, 1j * sym.symbol("J", 0.7), -1j * sym.symbol("J", 0.7))
+    assert phase.is_hermitian
+
+
+@pytest.mark.parametrize(
+    "coefficient, back",
+    [
+        (sym.symbol("J", 0.7), sym.symbol("K", 0.7)),  # equal only by their defaults
+        (sym.symbol("K", 0.5 + 0.5j), sym.conj(sym.symbol("K", 0.5 + 0.5j))),  # complex
+        (sym.symbol("J", 0.7), 2.0 * sym.symbol("J", 0.7)),
+    ],
+    ids=["two-parameters", "complex-parameter", "unequal-weights"],
+)
+def test_fermion_strings_with_parameters_not_proved_hermitian(coefficient, back):
+    """What the proof does not claim: strings hermitian only for some values of the
+    parameters, or with a complex parameter (whose conjugate is another expression)."""
+    space = nk.hilbert.SpinOrbitalFermions(3, n_fermions=1)
+    hermitian, how = _hopping(space, coefficient, back).hermiticity
+    assert not hermitian and how.startswith("not proved"), how
