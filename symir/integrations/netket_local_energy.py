@@ -390,6 +390,21 @@ def _value_and_forces(
     return value, jax.tree_util.tree_map(lambda a, b: jnp.conjugate(a + 1j * b), real, imag)
 
 
+def _why_not_hermitian(op: Any) -> str:
+    """What symir knows of why `op` (its NetKet adapter) is not hermitian, and how to
+    declare it, for the error of a non-hermitian gradient: an operator written by hand
+    (a Heisenberg exchange `emit_if(x_i != x_j, swap("i", "j"), ...)` on 16 sites, not
+    declared) is hermitian more often than symir can prove it."""
+    source = getattr(op, "_source", None)
+    how = getattr(source, "hermiticity", None)
+    if not how or how[0]:
+        return ""
+    return (
+        f". symir did not establish that operator {source.name!r} is hermitian ({how[1]}); "
+        "if it is, declare it: sym.DOperator(hilbert, name, hermitian=True)"
+    )
+
+
 def nonhermitian_expect_and_grad(
     vstate: MCState, op: Any, chunk_size: int | None = None, *, mutable: Any = False
 ) -> Any:
@@ -424,7 +439,7 @@ def nonhermitian_expect_and_grad(
     if not config.netket_experimental:
         raise RuntimeError(
             "the gradient of a non-hermitian operator is experimental in NetKet; set "
-            "NETKET_EXPERIMENTAL=1 to compute it (NetKet's own condition)"
+            "NETKET_EXPERIMENTAL=1 to compute it (NetKet's own condition)" + _why_not_hermitian(op)
         )
     samples, arguments, kernel = _kernel_and_arguments(vstate, op, None)
     return _nonhermitian_grad(

@@ -221,3 +221,27 @@ def test_fermion_strings_with_parameters_not_proved_hermitian(coefficient, back)
     space = nk.hilbert.SpinOrbitalFermions(3, n_fermions=1)
     hermitian, how = _hopping(space, coefficient, back).hermiticity
     assert not hermitian and how.startswith("not proved"), how
+
+
+def test_a_gradient_refused_as_non_hermitian_says_why_and_how_to_declare():
+    """An exchange written by hand with a parameter, not declared hermitian, is not
+    proved (its adjoint compiles to another kernel): NetKet's `expect_and_grad` refused
+    it with NetKet's words only ("set NETKET_EXPERIMENTAL=1"), which sent users to an
+    experimental estimator for a hermitian operator. The error now gives symir's reason
+    and the declaration."""
+    space = nk.hilbert.Spin(0.5, 8)
+    chain = [(i, i + 1) for i in range(7)]
+    exchange = (
+        sym.DOperator(space, "exchange")
+        .for_each(("i", "j"), over=chain)
+        .emit_if(sym.site("i") != sym.site("j"), sym.swap("i", "j"), 2 * sym.symbol("J", 1.0))
+        .build()
+    )
+    sampler = nk.sampler.MetropolisLocal(space, n_chains=4)
+    state = nk.vqs.MCState(sampler, nk.models.RBM(alpha=1, param_dtype=float), n_samples=16)
+    with pytest.raises(RuntimeError, match="NETKET_EXPERIMENTAL=1") as error:
+        state.expect_and_grad(exchange.to_netket())
+    assert "symir did not establish that operator 'exchange' is hermitian (not proved" in str(
+        error.value
+    )
+    assert "hermitian=True" in str(error.value)
