@@ -37,7 +37,7 @@ MAX_LOCAL_STATES = 4096
 """The largest local matrix built (`S^k` states for the `k` sites of a set)."""
 
 MAX_ROWS = 512
-"""The most rows checked one by one (terms whose rows can differ, such as a long-range
+"""The most local matrices built (terms whose rows can differ, such as a long-range
 coupling `1 / |i - j|` read from `site("i").index`): about 8 ms each (240 rows of a
 long-range exchange on 16 sites: 0.9 s); a lattice model's rows are checked once per
 term (J1-J2 on 10x10, 400 rows: 6 ms)."""
@@ -236,6 +236,8 @@ def verified_locally(op: Any) -> str | None:
     groups: dict[tuple, list[tuple[tuple[int, ...], TermSpec, tuple[int, ...]]]] = {}
     for key, sites, term, row in blocks:
         groups.setdefault(key, []).append((sites, term, row))
+    if len(groups) > MAX_ROWS:  # a term per bond, written in a loop: too many to build
+        return None
     for members in groups.values():
         sites = members[0][0]
         if len(states) ** len(sites) > MAX_LOCAL_STATES:
