@@ -141,7 +141,7 @@ parameters and real numbers they give a real coefficient (NaN, not a complex num
 where a real function leaves its domain)."""
 
 
-def _real_parameters_only(e: Expr) -> bool:
+def real_parameters_only(e: Expr) -> bool:
     """Whether `e` is an expression of real parameters (`symbol(name, 0.5)`, not a
     complex, table or `c64` one) and real numbers through `_REAL_FUNCTIONS` only: real
     for every value of its parameters, and the same on every configuration."""
@@ -154,12 +154,12 @@ def _real_parameters_only(e: Expr) -> bool:
         return not isinstance(e.args[0], complex)
     if e.op not in _REAL_FUNCTIONS:
         return False
-    return all(not isinstance(a, Expr) or _real_parameters_only(a) for a in e.args)
+    return all(not isinstance(a, Expr) or real_parameters_only(a) for a in e.args)
 
 
 def _factors(value: Any, out: list[Expr]) -> complex | float | None:
     """The numeric factor of `value`, its other factors appended to `out`, or None where
-    one of them is not an expression of real parameters (`_real_parameters_only`)."""
+    one of them is not an expression of real parameters (`real_parameters_only`)."""
     found = number(value)
     if found is not None:
         return found
@@ -171,7 +171,7 @@ def _factors(value: Any, out: list[Expr]) -> complex | float | None:
     if value.op == "neg":
         inner = _factors(value.args[0], out)
         return None if inner is None else -inner
-    if not _real_parameters_only(value):
+    if not real_parameters_only(value):
         return None
     out.append(value)
     return 1.0

@@ -36,11 +36,12 @@ kernels, docs/semantics.md#the-hermitian-flag):
    alone: hermitian for every value of the parameters (sweep 30; before, "not proved",
    and NetKet refused its gradient).
 2. *Verified bond by bond* (symir/frontend/local_hermiticity.py), where every term
-   reads and writes only the sites its rows name and has no parameter: the rows acting
-   on the same sites, summed, make a hermitian matrix on those sites, as NetKet's
-   `LocalOperator` decides (a hand-written Heisenberg exchange on any lattice; sweep
-   30: before, more than 4,096 states left it unproved and NetKet refused its
-   gradient).
+   reads and writes only the sites its rows name and its parameters are real factors
+   of its matrix elements: the rows acting on the same sites, summed, make a hermitian
+   matrix on those sites, for each product of parameters alone, as NetKet's
+   `LocalOperator` decides (a hand-written Heisenberg exchange on any lattice, with its
+   coupling a parameter; sweep 30: before, a parameter or more than 4,096 states left
+   it unproved and NetKet refused its gradient).
 2b. *Verified on every basis state*, where it applies: an operator without
    parameters on a space of at most `EXHAUSTIVE_STATES` states whose matrix equals its
    conjugate transpose (to rounding: `1e-12` relative to the largest element); its

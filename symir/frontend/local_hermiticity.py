@@ -10,11 +10,16 @@ them: `S^k` states for `k` sites of `S` local states, not `S^N`.
 `verified_locally(op)` builds that local matrix with the reference interpreter
 (`reference_to_dense` of the term moved onto `k` sites) and compares it with its
 conjugate transpose, to `TOLERANCE` of its largest element. It applies to operators
-without runtime parameters (a check of numbers, not of every value of a parameter)
 whose terms are all `TermSpec`s reading and writing sites through their labels only
-(`count`, `nth_site`, `parity_sum`, a constant site, a site computed from a label, a
-parameter: it does not apply). Rows whose local matrices cannot differ (labels used as
-sites only) are checked once per term; others once per row, up to `MAX_ROWS`.
+(`count`, `nth_site`, `parity_sum`, a constant site, a site computed from a label: it
+does not apply), with numbers or real parameters: a matrix element that is a product of
+real-parameter expressions (`symbol("J", 1.0)`, `sqrt(J * J + 1)`) and of a part
+without parameters puts its emission in the group of that product of parameters, and
+each group is checked alone (`H = sum_m f_m(J) H_m` with real `f_m` is hermitian for
+every value of `J` where each `H_m` is). Predicates, conditions and updates hold no
+parameter; a matrix element that mixes them otherwise (`J + x_i`) does not apply. Rows
+whose local matrices cannot differ (labels used as sites only) are checked once per
+term; others once per row, up to `MAX_ROWS` local matrices in all.
 
 This is the common hand-written model (a Heisenberg exchange `emit_if(x_i != x_j,
 swap("i", "j"), 2)` on 16 sites and more) that the exhaustive check (at most 4,096
@@ -24,7 +29,7 @@ order compiles to another kernel) both leave unproved (sweep 30).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -142,16 +147,16 @@ def _pattern(row: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(row.index(s) for s in row)
 
 
-def _local_blocks(op: Any) -> Iterator[tuple[tuple, tuple[int, ...], TermSpec, tuple[int, ...]]]:
+def _local_blocks(
+    terms: Sequence[TermSpec],
+) -> Iterator[tuple[tuple, tuple[int, ...], TermSpec, tuple[int, ...]]]:
     """`(key, sites, term, row)` for each row to check: rows of one key act on the same
     sites and are summed before the check; `sites` the sites the row acts on (its labels'
     sites, each once). A term whose rows all give the same local matrix (its labels used
     as sites only, one pattern of equal labels) is checked on its first row, keyed by
     its rows (terms over the same rows are summed); any other row is keyed by its
     sites."""
-    for term in op.terms:
-        if not isinstance(term, TermSpec):  # its chain, if any, is in the conditions
-            raise _NotLocal
+    for term in terms:
         found = _sites_of(term)
         patterns = {_pattern(row) for row in term.rows}
         if not found.label_values and len(patterns) == 1:
@@ -217,40 +222,130 @@ def _moved(name: str, term: TermSpec, row: tuple[int, ...], sites: tuple[int, ..
     return TermSpec(name, "rows", term.labels, (renumbered,), predicates, emissions)
 
 
+def _has_parameter(e: Any) -> bool:
+    if not isinstance(e, Expr):
+        return False
+    return e.op == "param" or any(_has_parameter(a) for a in e.args)
+
+
+def _factors(e: Any, out: list[Any], conjugated: bool = False) -> None:
+    """The factors of a product (`mul`, `neg`, and `conj` of them, as the adjoint writes
+    its elements), appended to `out`; the conjugate of a real-parameter expression is
+    itself."""
+    from symir.frontend.fermion_algebra import real_parameters_only
+
+    if isinstance(e, Expr) and e.op == "mul":
+        for a in e.args:
+            _factors(a, out, conjugated)
+    elif isinstance(e, Expr) and e.op == "neg":
+        out.append(as_expr(-1.0))
+        _factors(e.args[0], out, conjugated)
+    elif isinstance(e, Expr) and e.op == "conj":
+        _factors(e.args[0], out, not conjugated)
+    elif conjugated and not (isinstance(e, Expr) and real_parameters_only(e)):
+        out.append(Expr("conj", as_expr(e)))
+    else:
+        out.append(e)
+
+
+def _split(amplitude: Expr) -> tuple[tuple[str, ...], Expr]:
+    """`amplitude` as `(monomial, rest)`: the keys of its factors that are expressions
+    of real parameters (`fermion_algebra.real_parameters_only`), sorted, and the product
+    of the others, which hold no parameter; `_NotLocal` where a factor mixes them."""
+    from symir.frontend.fermion_algebra import real_parameters_only
+
+    found: list[Any] = []
+    _factors(amplitude, found)
+    monomial, rest = [], []
+    for f in found:
+        if not _has_parameter(f):
+            rest.append(f)
+        elif real_parameters_only(f):
+            monomial.append(repr(f.key))
+        else:
+            raise _NotLocal
+    product = as_expr(1.0)
+    for f in rest:
+        product = product * f
+    return tuple(sorted(monomial)), product
+
+
+def _by_monomial(terms: Sequence[Any]) -> dict[tuple[str, ...], list[TermSpec]]:
+    """The terms' emissions grouped by the product of real parameters their matrix
+    elements are multiplied by (`_split`): `H = sum_m f_m H_m`, each `H_m` without
+    parameters, and `H` hermitian for every value of the parameters where each `H_m`
+    is."""
+    views: dict[tuple[str, ...], dict[str, list[EmissionSpec]]] = {}
+    for term in terms:
+        if not isinstance(term, TermSpec):  # its chain, if any, is in the conditions
+            raise _NotLocal
+        for e in term.emissions:
+            monomial, rest = _split(e.amplitude)
+            moved = EmissionSpec(e.update, rest, e.condition, e.tag)
+            views.setdefault(monomial, {}).setdefault(term.name, []).append(moved)
+    by_name = {t.name: t for t in terms}
+    return {
+        monomial: [
+            TermSpec(name, t.kind, t.labels, t.rows, t.predicates, tuple(emissions))
+            for name, emissions in members.items()
+            for t in (by_name[name],)
+        ]
+        for monomial, members in views.items()
+    }
+
+
 def verified_locally(op: Any) -> str | None:
     """How the local matrices show `op` hermitian (the module docstring), or None where
     the check does not apply or a local matrix is not hermitian (rows summed under
-    another key may make up for it)."""
-    from symir.frontend.operator import SymbolicOperator
-    from symir.hilbert import DiscreteHilbert
-    from symir.interpreter import reference_to_dense
-
+    another key may make up for it). With real parameters, the emissions multiplied by
+    each product of them are checked alone (`_by_monomial`)."""
     space = op.space
     states = getattr(space, "local_states", None)
     if states is None or getattr(space, "size", None) is None:
         return None
     try:
-        blocks = list(_local_blocks(op))
+        views = _by_monomial(op.terms)
+        checked = [_verified(terms, tuple(states), op.dtype) for terms in views.values()]
     except _NotLocal:
         return None
+    if not all(checked):
+        return None
+    groups = sum(checked)
+    if len(views) == 1 and () in views:
+        return (
+            f"verified bond by bond: the local matrices of its {groups} groups of rows "
+            "each equal their conjugate transpose"
+        )
+    return (
+        f"verified bond by bond for every value of its real parameters: the local "
+        f"matrices of its {groups} groups of rows, for each product of parameters, each "
+        "equal their conjugate transpose"
+    )
+
+
+def _verified(terms: list[TermSpec], states: tuple[int, ...], dtype: Any) -> int:
+    """The number of local matrices of `terms` (summed by groups of rows), each hermitian;
+    0 where one is not; `_NotLocal` where they cannot be built."""
+    from symir.frontend.operator import SymbolicOperator
+    from symir.hilbert import DiscreteHilbert
+    from symir.interpreter import reference_to_dense
+
+    blocks = list(_local_blocks(terms))
     groups: dict[tuple, list[tuple[tuple[int, ...], TermSpec, tuple[int, ...]]]] = {}
     for key, sites, term, row in blocks:
         groups.setdefault(key, []).append((sites, term, row))
     if len(groups) > MAX_ROWS:  # a term per bond, written in a loop: too many to build
-        return None
+        raise _NotLocal
     for members in groups.values():
         sites = members[0][0]
         if len(states) ** len(sites) > MAX_LOCAL_STATES:
-            return None
+            raise _NotLocal
         terms = tuple(_moved(f"t{k}", term, row, sites) for k, (_, term, row) in enumerate(members))
         # a row on no site (a constant: `H - E0`) is `c` times the identity of one site
-        local_space = DiscreteHilbert(tuple(states), max(1, len(sites)))
-        local = SymbolicOperator(local_space, "local", terms, dtype=op.dtype)
+        local_space = DiscreteHilbert(states, max(1, len(sites)))
+        local = SymbolicOperator(local_space, "local", terms, dtype=dtype)
         matrix = reference_to_dense(local)
         scale = float(np.abs(matrix).max()) if matrix.size else 0.0
         if float(np.abs(matrix - matrix.conj().T).max(initial=0.0)) > TOLERANCE * scale:
-            return None  # rows of another key may make up for it: the next rules decide
-    return (
-        f"verified bond by bond: the local matrices of its {len(groups)} groups of rows "
-        "each equal their conjugate transpose"
-    )
+            return 0  # rows of another key may make up for it: the next rules decide
+    return len(groups)

@@ -75,21 +75,22 @@ def test_what_bond_by_bond_does_not_claim():
         )
         .build()
     )  # the site number read as a value: only row (3, 4) is not hermitian
-    with_parameter = (
-        sym.DOperator(space, "field")
+    two_parameters = _exchange(space, ring, up=sym.symbol("J", 1.0), down=sym.symbol("K", 1.0))
+    mixed = (
+        sym.DOperator(space, "mixed")
         .for_each_site("i")
-        .emit(sym.write("i", -site("i")), sym.symbol("h", 1.0))
+        .emit(sym.write("i", -site("i")), sym.symbol("h", 1.0) + site("i"))
         .build()
-    )
+    )  # a parameter that is not a factor of the element
     constant_site = (
         sym.DOperator(space, "global")
         .globally()
         .emit(sym.write(0, -site(0)), 0.5 * site(3))
         .build()
     )
-    for op in (unequal, one_way, by_site, with_parameter, constant_site):
+    for op in (unequal, one_way, by_site, two_parameters, mixed, constant_site):
         assert verified_locally(op) is None, op.name
-    for op in (unequal, one_way, by_site):
+    for op in (unequal, one_way, by_site, two_parameters):
         assert not op.hermiticity[0], op.name
 
 
@@ -112,9 +113,32 @@ def test_rows_read_as_numbers_are_checked_one_by_one():
     assert verified_locally(op + 1j) is None
 
 
+def test_parameters_that_are_factors_are_checked_for_every_value():
+    """The exchange and a bosonic hopping with their couplings parameters: the emissions
+    of each product of parameters are checked alone, so for every value."""
+    j = sym.symbol("J", 0.7)
+    spins = sym.Spin(0.5, 16)
+    ring = [(i, (i + 1) % 16) for i in range(16)]
+    exchange = _exchange(spins, ring, up=2 * j, down=j * 2.0)
+    bosons = sym.Fock(3, 12)
+    bonds = [(i, (i + 1) % 12) for i in range(12)]
+    hopping = (
+        sym.DOperator(bosons, "hopping")
+        .for_each(("i", "j"), over=bonds)
+        .emit(sym.hop("j", "i"), -j * sym.sqrt(sym.emitted("i") * site("j")))
+        .emit(sym.hop("i", "j"), -j * sym.sqrt(sym.emitted("j") * site("i")))
+        .emit(sym.identity(), sym.symbol("U", 4.0) / 2 * site("i") * (site("i") - 1))
+        .build()
+    )
+    for op in (exchange, hopping):
+        hermitian, how = op.hermiticity
+        assert hermitian and how.startswith("verified bond by bond for every value"), how
+
+
 def _random_operator(rng):
     """A random operator of one to two terms on 4 sites: spins or bosons, sites, bonds
-    or pairs, writes, swaps, shifts, predicates, complex and site-dependent elements."""
+    or pairs, writes, swaps, shifts, predicates, complex and site-dependent elements,
+    real parameters `J` and `K` as factors."""
     space = sym.Spin(0.5, 4) if rng.random() < 0.5 else sym.Fock(2, 4)
     low, high = min(space.local_states), max(space.local_states)
     builder = sym.DOperator(space, "random")
@@ -132,7 +156,9 @@ def _random_operator(rng):
             builder, labels = builder.for_each_pair("i", "j"), ["i", "j"]
         for _ in range(rng.integers(1, 4)):
             a, b = (labels[rng.integers(0, len(labels))] for _ in range(2))
-            amplitude = [1.0, 0.5j, site(a) * 0.3, 1.0 + 0.1 * site(a).index, 0.7]
+            j, k = sym.symbol("J", 0.7), sym.symbol("K", -0.4)
+            amplitude = [1.0, 0.5j, site(a) * 0.3, 1.0 + 0.1 * site(a).index, 0.7, j]
+            amplitude += [0.5 * k, -j * site(a), 1j * j * k, sym.sqrt(j * j + 1.0)]
             update = [
                 sym.identity(),
                 sym.write(a, high if low == -1 else 1),
@@ -150,18 +176,23 @@ def _random_operator(rng):
 
 def test_a_claim_is_never_wrong_on_random_operators():
     """Random operators and their sums with their adjoints: where bond by bond claims
-    hermitian, the dense matrix is (to 1e-12 of its largest element, or of 1 where the
-    elements cancel to rounding); most of the hermitian ones are claimed."""
+    hermitian, the dense matrix is, at the parameters' defaults and at two random values
+    (to 1e-12 of its largest element, or of 1 where the elements cancel to rounding);
+    most of the hermitian ones are claimed."""
     rng = np.random.default_rng(30)
     claims = hermitian_cases = 0
-    for _ in range(40):
+    for _ in range(24):
         op = _random_operator(rng)
         for candidate in (op, op + op.H):
-            matrix = reference_to_dense(candidate)
-            scale = max(float(np.abs(matrix).max()), 1.0)
-            hermitian = float(np.abs(matrix - matrix.conj().T).max()) <= 1e-12 * scale
+            text = str(candidate.to_ir())
+            names = {n for n in ("J", "K") if f'sym.param "{n}"' in text}
+            hermitian = True
+            for values in ({}, *({n: float(rng.normal()) for n in names} for _ in range(2))):
+                matrix = reference_to_dense(candidate, params=values)
+                scale = max(float(np.abs(matrix).max()), 1.0)
+                hermitian &= float(np.abs(matrix - matrix.conj().T).max()) <= 1e-12 * scale
             hermitian_cases += hermitian
             if verified_locally(candidate) is not None:
                 claims += 1
                 assert hermitian, candidate.terms
-    assert claims >= 0.8 * hermitian_cases > 0
+    assert claims >= 0.7 * hermitian_cases > 0, (claims, hermitian_cases)

@@ -224,8 +224,9 @@ def test_fermion_strings_with_parameters_not_proved_hermitian(coefficient, back)
 
 
 def test_a_gradient_refused_as_non_hermitian_says_why_and_how_to_declare():
-    """An exchange written by hand with a parameter, not declared hermitian, is not
-    proved (its adjoint compiles to another kernel): NetKet's `expect_and_grad` refused
+    """An exchange written by hand with a parameter added to its element, not declared
+    hermitian, is not proved (not a factor of the element, so not checked bond by bond,
+    and its adjoint compiles to another kernel): NetKet's `expect_and_grad` refused
     it with NetKet's words only ("set NETKET_EXPERIMENTAL=1"), which sent users to an
     experimental estimator for a hermitian operator. The error now gives symir's reason
     and the declaration."""
@@ -234,7 +235,11 @@ def test_a_gradient_refused_as_non_hermitian_says_why_and_how_to_declare():
     exchange = (
         sym.DOperator(space, "exchange")
         .for_each(("i", "j"), over=chain)
-        .emit_if(sym.site("i") != sym.site("j"), sym.swap("i", "j"), 2 * sym.symbol("J", 1.0))
+        .emit_if(
+            sym.site("i") != sym.site("j"),
+            sym.swap("i", "j"),
+            sym.symbol("J", 1.0) + sym.site("i") * sym.site("j"),  # not a factor of it
+        )
         .build()
     )
     sampler = nk.sampler.MetropolisLocal(space, n_chains=4)
