@@ -30,6 +30,7 @@ order compiles to another kernel) both leave unproved (sweep 30).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -305,7 +306,8 @@ def verified_locally(op: Any) -> str | None:
         return None
     try:
         views = _by_monomial(op.terms)
-        checked = [_verified(terms, tuple(states), op.dtype) for terms in views.values()]
+        dtype = getattr(op, "_requested_dtype", op.dtype)
+        checked = [_verified(terms, tuple(states), dtype) for terms in views.values()]
     except _NotLocal:
         return None
     if not all(checked):
@@ -323,10 +325,23 @@ def verified_locally(op: Any) -> str | None:
     )
 
 
+@dataclass(frozen=True)
+class _Local:
+    """The operator `build_ir` reads (its space, terms, name, dtype, declaration): the
+    rows of one group moved onto their own sites (`SymbolicOperator` is not imported:
+    it imports this module)."""
+
+    space: Any
+    terms: tuple[TermSpec, ...]
+    _requested_dtype: Any
+    name: str = "local"
+    hermitian: bool = False
+
+
 def _verified(terms: list[TermSpec], states: tuple[int, ...], dtype: Any) -> int:
     """The number of local matrices of `terms` (summed by groups of rows), each hermitian;
     0 where one is not; `_NotLocal` where they cannot be built."""
-    from symir.frontend.operator import SymbolicOperator
+    from symir.frontend.build import build_ir
     from symir.hilbert import DiscreteHilbert
     from symir.interpreter import reference_to_dense
 
@@ -343,8 +358,7 @@ def _verified(terms: list[TermSpec], states: tuple[int, ...], dtype: Any) -> int
         terms = tuple(_moved(f"t{k}", term, row, sites) for k, (_, term, row) in enumerate(members))
         # a row on no site (a constant: `H - E0`) is `c` times the identity of one site
         local_space = DiscreteHilbert(states, max(1, len(sites)))
-        local = SymbolicOperator(local_space, "local", terms, dtype=dtype)
-        matrix = reference_to_dense(local)
+        matrix = reference_to_dense(build_ir(_Local(local_space, terms, dtype)))
         scale = float(np.abs(matrix).max()) if matrix.size else 0.0
         if float(np.abs(matrix - matrix.conj().T).max(initial=0.0)) > TOLERANCE * scale:
             return 0  # rows of another key may make up for it: the next rules decide
