@@ -359,6 +359,8 @@ def _verified(terms: list[TermSpec], states: tuple[int, ...], dtype: Any) -> int
         # a row on no site (a constant: `H - E0`) is `c` times the identity of one site
         local_space = DiscreteHilbert(states, max(1, len(sites)))
         matrix = reference_to_dense(build_ir(_Local(local_space, terms, dtype)))
+        if not np.isfinite(matrix).all():  # NaN compares as no difference: not a check
+            return 0
         scale = float(np.abs(matrix).max()) if matrix.size else 0.0
         if float(np.abs(matrix - matrix.conj().T).max(initial=0.0)) > TOLERANCE * scale:
             return 0  # rows of another key may make up for it: the next rules decide

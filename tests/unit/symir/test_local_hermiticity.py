@@ -88,7 +88,13 @@ def test_what_bond_by_bond_does_not_claim():
         .emit(sym.write(0, -site(0)), 0.5 * site(3))
         .build()
     )
-    for op in (unequal, one_way, by_site, two_parameters, mixed, constant_site):
+    not_a_number = (
+        sym.DOperator(sym.Fock(2, 10), "nan")
+        .for_each_site("i")
+        .emit(sym.identity(), sym.sqrt(site("i") - 1.0))
+        .build()
+    )  # NaN at x_i = 0, which compares as no difference
+    for op in (unequal, one_way, by_site, two_parameters, mixed, constant_site, not_a_number):
         assert verified_locally(op) is None, op.name
     for op in (unequal, one_way, by_site, two_parameters):
         assert not op.hermiticity[0], op.name
