@@ -95,6 +95,16 @@ def _is_zero(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == 0
 
 
+def _constant_added(other: Any) -> TypeError:
+    """The error of a number or expression added to a fermion operator (0 aside: a
+    sum's start); Python's own says only "unsupported operand type(s)"."""
+    return TypeError(
+        f"a fermion operator plus {other!r}, which is not a ladder product: emit it on "
+        "its own, e.g. .globally().emit(sym.identity(), matrix_element=c), or add a "
+        "number to the built operator (op + c)"
+    )
+
+
 class FermionProduct:
     """A product of ladder operators (`cdag`, `c`), as written, with a coefficient."""
 
@@ -155,6 +165,8 @@ class FermionProduct:
     def __radd__(self, other: Any) -> Any:
         if _is_zero(other):
             return FermionSum([self])  # sum([...]), or a sum started at 0
+        if _is_scalar(other):
+            raise _constant_added(other)
         return NotImplemented
 
     def __sub__(self, other: Any) -> Any:
@@ -163,6 +175,8 @@ class FermionProduct:
     def __rsub__(self, other: Any) -> Any:
         if _is_zero(other):
             return FermionSum([-self])  # a sum started at 0, then `terms - product`
+        if _is_scalar(other):
+            raise _constant_added(other)
         return NotImplemented
 
 
@@ -192,6 +206,8 @@ class FermionSum:
             return FermionSum([*self.products, *other.products])
         if _is_zero(other):
             return self
+        if _is_scalar(other):
+            raise _constant_added(other)
         return NotImplemented
 
     __radd__ = __add__
@@ -201,11 +217,15 @@ class FermionSum:
             return self + (-other)
         if _is_zero(other):
             return self
+        if _is_scalar(other):
+            raise _constant_added(other)
         return NotImplemented
 
     def __rsub__(self, other: Any) -> Any:
         if _is_zero(other):
             return -self
+        if _is_scalar(other):
+            raise _constant_added(other)
         return NotImplemented
 
     def __neg__(self) -> FermionSum:

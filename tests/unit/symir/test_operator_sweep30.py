@@ -76,8 +76,10 @@ def test_a_sum_of_fermion_products_started_at_zero_takes_subtraction():
     assert len((0.0 - (sym.cdag(0) + sym.c(1))).products) == 2
     hopping = sym.cdag(0) + sym.c(1)
     assert hopping - 0 is hopping
-    with pytest.raises(TypeError):
-        1 - sym.cdag(0)  # a constant is not a fermion product: emit it as sym.identity()
+    # a constant is not a fermion product: said so, not Python's "unsupported operand"
+    for constant_added in (lambda: 1 - sym.cdag(0), lambda: hopping + 2.0, lambda: 0.5j + hopping):
+        with pytest.raises(TypeError, match="which is not a ladder product: emit it on its own"):
+            constant_added()
 
 
 def _ground_energy(integrals) -> float:
