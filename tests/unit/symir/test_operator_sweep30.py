@@ -3,12 +3,11 @@ writing them, checked against NetKet's own operators or PySCF's energies."""
 
 from __future__ import annotations
 
-import jax
 import numpy as np
 import pytest
 
 import symir as sym
-from symir.testing import dense_matrix
+from symir.testing import assert_same_expect_and_grad, dense_matrix
 
 nk = pytest.importorskip("netket")
 
@@ -197,13 +196,7 @@ def test_fermion_strings_with_a_real_parameter_are_proved_hermitian():
         hop = create(space, i) @ destroy(space, j) + create(space, j) @ destroy(space, i)
         reference = reference + 0.7 * hop + 0.5 * number(space, i) @ number(space, j)
     state = nk.vqs.FullSumState(space, nk.models.MLP(hidden_dims=(8,), param_dtype=float))
-    energy, gradient = state.expect_and_grad(op.to_netket())
-    expected_energy, expected_gradient = state.expect_and_grad(reference)
-    assert abs(energy.mean - expected_energy.mean) < 1e-10
-    for got, expected in zip(
-        jax.tree.leaves(gradient), jax.tree.leaves(expected_gradient), strict=True
-    ):
-        np.testing.assert_allclose(got, expected, atol=1e-10, rtol=0)
+    assert_same_expect_and_grad(state, op.to_netket(), reference, atol=1e-10)
     phase = _hopping(space, 1j * sym.symbol("J", 0.7), -1j * sym.symbol("J", 0.7))
     assert phase.is_hermitian
 
