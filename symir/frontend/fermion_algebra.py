@@ -123,13 +123,21 @@ def emission_strings(value: Any, amplitude: Any) -> list[tuple[Product, Any]] | 
         coefficient = 1.0 if product.coefficient is None else number(product.coefficient)
         if coefficient is None:
             return None
-        factors = []
-        for site, dagger in product.factors:
-            if site.op != "const" or isinstance(site.args[0], bool):
-                return None
-            factors.append((int(site.args[0]), int(bool(dagger))))
-        found.append((tuple(factors), weight * coefficient))
+        sites = _constant_sites(product)
+        if sites is None:
+            return None
+        found.append((sites, weight * coefficient))
     return found
+
+
+def _constant_sites(product: FermionProduct) -> Product | None:
+    """`((site, dagger), ...)` of a product whose sites are all numbers, else None."""
+    sites = []
+    for site, dagger in product.factors:
+        if site.op != "const" or isinstance(site.args[0], bool):
+            return None
+        sites.append((int(site.args[0]), int(bool(dagger))))
+    return tuple(sites)
 
 
 _REAL_FUNCTIONS = frozenset(
@@ -195,13 +203,11 @@ def parametric_emission_strings(value: Any, amplitude: Any) -> list[tuple] | Non
         coefficient = 1.0 if product.coefficient is None else _factors(product.coefficient, factors)
         if coefficient is None:
             return None
-        sites = []
-        for site, dagger in product.factors:
-            if site.op != "const" or isinstance(site.args[0], bool):
-                return None
-            sites.append((int(site.args[0]), int(bool(dagger))))
+        sites = _constant_sites(product)
+        if sites is None:
+            return None
         monomial = tuple(sorted(repr(f.key) for f in factors))
-        found.append((tuple(sites), monomial, weight * coefficient))
+        found.append((sites, monomial, weight * coefficient))
     return found
 
 
