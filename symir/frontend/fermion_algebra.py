@@ -165,13 +165,18 @@ def real_parameters_only(e: Expr) -> bool:
     return all(not isinstance(a, Expr) or real_parameters_only(a) for a in e.args)
 
 
+MAX_FACTORS = 64
+"""The most parameter factors a coefficient is split into (`_factors`): a product whose
+factors are shared (`e = e * e`) has exponentially many."""
+
+
 def _factors(value: Any, out: list[Expr]) -> complex | float | None:
     """The numeric factor of `value`, its other factors appended to `out`, or None where
     one of them is not an expression of real parameters (`real_parameters_only`)."""
     found = number(value)
     if found is not None:
         return found
-    if not isinstance(value, Expr):
+    if not isinstance(value, Expr) or len(out) > MAX_FACTORS:  # `e = e * e`, again and again
         return None
     if value.op == "mul":
         a, b = (_factors(part, out) for part in value.args)

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from symir.frontend.expr import Expr, as_expr
+from symir.frontend.product import walk
 from symir.frontend.term_spec import EmissionSpec, TermSpec
 from symir.frontend.update import Update
 
@@ -47,6 +48,10 @@ MAX_ROWS = 512
 coupling `1 / |i - j|` read from `site("i").index`): about 8 ms each (240 rows of a
 long-range exchange on 16 sites: 0.9 s); a lattice model's rows are checked once per
 term (J1-J2 on 10x10, 400 rows: 6 ms)."""
+
+MAX_FACTORS = 64
+"""The most factors a matrix element is split into (`_factors`): a product whose
+factors are shared (`e = e * e`) has exponentially many."""
 
 TOLERANCE = 1e-12
 """`|M - M^dagger| <= TOLERANCE * max |M|` for each local matrix `M`."""
@@ -79,6 +84,7 @@ class _Sites:
     def __init__(self, labels: tuple[str, ...]):
         self.labels = labels
         self.label_values = False  # a label used as a number (`site("i").index`)
+        self.seen: set[int] = set()  # a subexpression shared by several parents: once
 
     def site(self, e: Any) -> None:
         """`e` names a site: a label of the term."""
@@ -90,8 +96,9 @@ class _Sites:
 
     def value(self, e: Any) -> None:
         """`e` is a value: its reads name sites."""
-        if not isinstance(e, Expr):
+        if not isinstance(e, Expr) or id(e) in self.seen:
             return
+        self.seen.add(id(e))
         if e.op in _NONLOCAL:
             raise _NotLocal
         if e.op in _READS:
@@ -171,33 +178,42 @@ def _local_blocks(
             yield ("sites", tuple(sorted(sites))), sites, term, row
 
 
-def _bound(e: Any, values: dict[str, int]) -> Any:
+def _bound(e: Any, values: dict[str, int], memo: dict[int, Any]) -> Any:
     """`e` with each label used as a number (`site("i").index`) replaced by its row's
-    site (the term moved onto `k` sites still reads and writes through its labels)."""
+    site (the term moved onto `k` sites still reads and writes through its labels).
+    `memo` holds what each subexpression became: one shared by several parents is bound
+    once and stays shared, and one without such a label is kept as it is."""
     if not isinstance(e, Expr) or e.op in _READS:
         return e
-    if e.op == "label":
-        return as_expr(values[e.args[0]])
-    return Expr(e.op, *(_bound(a, values) for a in e.args))
+    found = memo.get(id(e))
+    if found is None:
+        if e.op == "label":
+            found = as_expr(values[e.args[0]])
+        else:
+            args = tuple(_bound(a, values, memo) for a in e.args)
+            same = all(a is b for a, b in zip(args, e.args, strict=True))
+            found = e if same else Expr(e.op, *args)
+        memo[id(e)] = found
+    return found
 
 
-def _bound_update(u: Update, values: dict[str, int]) -> Update:
+def _bound_update(u: Update, values: dict[str, int], memo: dict[int, Any]) -> Update:
     steps = []
     for kind, *operands in u.steps:
         if kind == "cond":
             predicate, then, otherwise = operands
             bound = (
-                _bound(predicate, values),
-                _bound_update(then, values),
-                _bound_update(otherwise, values),
+                _bound(predicate, values, memo),
+                _bound_update(then, values, memo),
+                _bound_update(otherwise, values, memo),
             )
         elif kind == "scatter":
             sites, written = operands
-            bound = (sites, tuple(_bound(v, values) for v in written))
+            bound = (sites, tuple(_bound(v, values, memo) for v in written))
         else:
             positions = _SITE_OPERANDS[kind]
             bound = tuple(
-                o if positions == "all" or k in positions else _bound(o, values)
+                o if positions == "all" or k in positions else _bound(o, values, memo)
                 for k, o in enumerate(operands)
             )
         steps.append((kind, *bound))
@@ -210,23 +226,24 @@ def _moved(name: str, term: TermSpec, row: tuple[int, ...], sites: tuple[int, ..
     position = {s: k for k, s in enumerate(sites)}
     renumbered = tuple(position[s] for s in row)
     values = dict(zip(term.labels, row, strict=True))
+    memo: dict[int, Any] = {}
     emissions = tuple(
         EmissionSpec(
-            _bound_update(e.update, values),
-            _bound(e.amplitude, values),
-            _bound(e.condition, values),
+            _bound_update(e.update, values, memo),
+            _bound(e.amplitude, values, memo),
+            _bound(e.condition, values, memo),
             e.tag,
         )
         for e in term.emissions
     )
-    predicates = tuple(_bound(p, values) for p in term.predicates)
+    predicates = tuple(_bound(p, values, memo) for p in term.predicates)
     return TermSpec(name, "rows", term.labels, (renumbered,), predicates, emissions)
 
 
 def _has_parameter(e: Any) -> bool:
-    if not isinstance(e, Expr):
-        return False
-    return e.op == "param" or any(_has_parameter(a) for a in e.args)
+    found: list[Expr] = []
+    walk(e, lambda node: found.append(node) if node.op == "param" else None)
+    return bool(found)
 
 
 def _factors(e: Any, out: list[Any], conjugated: bool = False) -> None:
@@ -235,6 +252,8 @@ def _factors(e: Any, out: list[Any], conjugated: bool = False) -> None:
     itself."""
     from symir.frontend.fermion_algebra import real_parameters_only
 
+    if len(out) > MAX_FACTORS:  # a product squared again and again (`e = e * e`)
+        raise _NotLocal
     if isinstance(e, Expr) and e.op == "mul":
         for a in e.args:
             _factors(a, out, conjugated)
