@@ -42,16 +42,16 @@ kernels, docs/semantics.md#the-hermitian-flag):
    `LocalOperator` decides (a hand-written Heisenberg exchange on any lattice, with its
    coupling a parameter; sweep 30: before, a parameter or more than 4,096 states left
    it unproved and NetKet refused its gradient).
-2b. *Verified on every basis state*, where it applies: an operator without
+3. *Verified on every basis state*, where it applies: an operator without
    parameters on a space of at most `EXHAUSTIVE_STATES` states whose matrix equals its
    conjugate transpose (to rounding: `1e-12` relative to the largest element); its
    matrix costs less than `op.H` there (general local operators: `op.H` multiplies
    their emissions).
-3. *Proved, for every parameter value*: the conjugate transpose `op.H` (built by the
+4. *Proved, for every parameter value*: the conjugate transpose `op.H` (built by the
    adjoint machinery of symir/frontend/product.py, where every update program has a
    provable inverse) compiles to the same fused kernel as `op` (equal StableHLO text,
    the two compiled under one name). Equal kernels are equal matrices.
-4. Otherwise it is not hermitian as far as symir can tell: `op.H` cannot be built (an
+5. Otherwise it is not hermitian as far as symir can tell: `op.H` cannot be built (an
    update without a provable inverse, e.g. `affine`), or the kernels differ (the same
    operator written in another order, a `x_j != x_i` for `x_i != x_j`, differs as a
    kernel), or the space is too large to check. Declare it (`hermitian=True`) when you
